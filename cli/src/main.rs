@@ -1,0 +1,84 @@
+//! `samanvaya`: the village store from a terminal, for trainers, support staff and scripts.
+
+mod households;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use samanvaya_core::{DATA_DIR_ENV, Store, default_data_dir};
+
+#[derive(Parser)]
+#[command(name = "samanvaya", version, about = "Samanvaya's village store from the command line")]
+struct Cli {
+    /// The data folder holding the store; defaults to the per-user data folder.
+    #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fill an empty store with the demo village (300 households in Gaya, Bihar).
+    Demo {
+        /// Another seed gives another, equally deterministic village.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Households of the centre's village.
+    Households {
+        #[command(subcommand)]
+        command: HouseholdsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HouseholdsCommand {
+    /// List households, optionally those with a member whose name matches.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// A member's name in Devanagari or Latin script, or a household number.
+        #[arg(long, default_value = "")]
+        search: String,
+        /// At most this many households (all when absent).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Table,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let data_dir = cli
+        .data_dir
+        .or_else(default_data_dir)
+        .context("no data folder: pass --data-dir DIR or set SAMANVAYA_DATA_DIR")?;
+    let mut store = Store::open(&data_dir)
+        .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+    match cli.command {
+        Command::Demo { seed } => {
+            let summary = store.fill_demo(seed)?;
+            println!(
+                "Filled the demo village: {} households, {} persons, in {}",
+                summary.households,
+                summary.persons,
+                data_dir.display()
+            );
+        }
+        Command::Households { command: HouseholdsCommand::List { format, search, limit } } => {
+            let page = households::list(&store, &search, limit)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&page)?),
+                Format::Table => print!("{}", households::table(&page)),
+            }
+        }
+    }
+    Ok(())
+}

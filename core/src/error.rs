@@ -1,0 +1,75 @@
+//! The store's error type, and the one serializable reply every caller (app, CLI) shows the user.
+
+use samanvaya_domain::{FieldError, ValidationError};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot use the data folder {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database could not be set up as required: {0}")]
+    Pragma(String),
+    #[error(
+        "this data folder was written by a newer version of Samanvaya (schema {found}, this version knows {known}); install the newer version"
+    )]
+    NewerSchema { found: u32, known: u32 },
+    #[error(
+        "migration {version} ({name}) differs from the one this database applied; shipped migrations must never be edited"
+    )]
+    MigrationEdited { version: u32, name: &'static str },
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("no {what} with id {id}")]
+    NotFound { what: &'static str, id: String },
+    #[error("the store already holds {households} households; the demo village only fills an empty store")]
+    NotEmpty { households: i64 },
+    #[error("this centre serves no village yet; fill the demo village or enroll the laptop")]
+    NoVillage,
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// What kind of failure the interface must explain; it picks the sentence in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorCode {
+    Invalid,
+    NotFound,
+    NotEmpty,
+    NoVillage,
+    NewerSchema,
+    Storage,
+}
+
+/// The error every command returns over IPC: a typed code, the English detail for the log,
+/// and for invalid input the refused fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ErrorReply {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub fields: Vec<FieldError>,
+}
+
+impl From<StoreError> for ErrorReply {
+    fn from(e: StoreError) -> Self {
+        let detail = e.to_string();
+        let (code, fields) = match e {
+            StoreError::Invalid(ValidationError(fields)) => (ErrorCode::Invalid, fields),
+            StoreError::NotFound { .. } => (ErrorCode::NotFound, vec![]),
+            StoreError::NotEmpty { .. } => (ErrorCode::NotEmpty, vec![]),
+            StoreError::NoVillage => (ErrorCode::NoVillage, vec![]),
+            StoreError::NewerSchema { .. } => (ErrorCode::NewerSchema, vec![]),
+            StoreError::DataDir { .. }
+            | StoreError::Sqlite(_)
+            | StoreError::Pragma(_)
+            | StoreError::MigrationEdited { .. }
+            | StoreError::Corrupt(_) => (ErrorCode::Storage, vec![]),
+        };
+        ErrorReply { code, detail, fields }
+    }
+}

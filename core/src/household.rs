@@ -1,0 +1,135 @@
+//! The `household` table: reading, listing and searching households, and writing one household
+//! with its members and its outbox row.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::name_key::name_key;
+use samanvaya_domain::{Household, HouseholdId, HouseholdSummary, LocationId};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{outbox, person, sql};
+
+/// Which households to list: those of a village, optionally matching a search, one page at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HouseholdQuery {
+    pub village_id: Option<LocationId>,
+    /// A member's name in Devanagari or Latin script, or a household number.
+    pub search: String,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One page of the household list, with the number of all matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HouseholdPage {
+    pub total: u32,
+    pub items: Vec<HouseholdSummary>,
+}
+
+pub fn get(conn: &Connection, id: HouseholdId) -> rusqlite::Result<Option<Household>> {
+    let row = conn
+        .query_row(
+            "SELECT number, village_id, hamlet_id, address, created_at, updated_at
+             FROM household WHERE id = ?1",
+            [id.to_string()],
+            |r| {
+                Ok(Household {
+                    id,
+                    number: r.get(0)?,
+                    village_id: sql::id(r, 1)?,
+                    hamlet_id: sql::opt_id(r, 2)?,
+                    address: r.get(3)?,
+                    members: Vec::new(),
+                    created_at: r.get(4)?,
+                    updated_at: r.get(5)?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(mut household) = row else { return Ok(None) };
+    household.members = person::for_household(conn, id)?;
+    Ok(Some(household))
+}
+
+/// Writes `h` and its members, and queues it for sync; the caller owns the transaction.
+pub fn write(conn: &Connection, h: &Household, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO household (id, village_id, hamlet_id, number, address, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET
+             village_id = excluded.village_id, hamlet_id = excluded.hamlet_id,
+             number = excluded.number, address = excluded.address, updated_at = excluded.updated_at",
+        params![
+            h.id.to_string(),
+            h.village_id.to_string(),
+            h.hamlet_id.map(|x| x.to_string()),
+            h.number,
+            h.address,
+            h.created_at,
+            h.updated_at,
+        ],
+    )?;
+    person::replace_all(conn, h.id, &h.members)?;
+    outbox::append(conn, "household", &h.id.to_string(), "upsert", h, now)?;
+    Ok(())
+}
+
+pub fn count(conn: &Connection, village: Option<LocationId>) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM household WHERE ?1 IS NULL OR village_id = ?1",
+        [village.map(|v| v.to_string())],
+        |r| r.get(0),
+    )
+}
+
+/// Households matching `q`, ordered by household number (unnumbered last, newest first).
+///
+/// A search matches a household when any member's name contains the query, compared through the
+/// script-independent name key so that Latin and Devanagari spellings find each other, or when
+/// the query is the household's number.
+pub fn list(conn: &Connection, q: &HouseholdQuery) -> rusqlite::Result<HouseholdPage> {
+    let search = q.search.trim();
+    let key = name_key(search);
+    let number: Option<i64> = search.parse().ok();
+    // An empty key (a query of punctuation only) would match everything; treat it as no search.
+    let filtering = !search.is_empty() && (!key.is_empty() || number.is_some());
+    let filter = "(?1 IS NULL OR h.village_id = ?1)
+         AND (?2 = 0
+              OR (?3 <> '' AND EXISTS (SELECT 1 FROM person p
+                          WHERE p.household_id = h.id AND p.name_key LIKE '%' || ?3 || '%'))
+              OR (?4 IS NOT NULL AND h.number = ?4))";
+    let village = q.village_id.map(|v| v.to_string());
+    let args = params![village, filtering, key, number];
+    let total: u32 =
+        conn.query_row(&format!("SELECT count(*) FROM household h WHERE {filter}"), args, |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT h.id, h.number, h.hamlet_id,
+                (SELECT count(*) FROM person p WHERE p.household_id = h.id),
+                (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.sex = 'female'),
+                (SELECT group_concat(p.name, char(31) ORDER BY p.position)
+                   FROM person p WHERE p.household_id = h.id)
+         FROM household h WHERE {filter}
+         ORDER BY h.number IS NULL, h.number, h.created_at DESC
+         LIMIT ?5 OFFSET ?6"
+    ))?;
+    let items = stmt
+        .query_map(params![village, filtering, key, number, q.limit, q.offset], |r| {
+            let names: Option<String> = r.get(5)?;
+            let member_names: Vec<String> =
+                names.unwrap_or_default().split('\u{1f}').map(str::to_owned).collect();
+            Ok(HouseholdSummary {
+                id: sql::id(r, 0)?,
+                number: r.get(1)?,
+                hamlet_id: sql::opt_id(r, 2)?,
+                head_name: member_names.first().cloned().unwrap_or_default(),
+                member_count: r.get(3)?,
+                women_count: r.get(4)?,
+                member_names,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(HouseholdPage { total, items })
+}

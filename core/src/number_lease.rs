@@ -1,0 +1,31 @@
+//! The `number_lease` table: blocks of human-readable numbers this laptop may hand out.
+//!
+//! A household number is never `max()+1`: two laptops of one village would hand out the same
+//! number while offline. Numbers come from a block the block server leased to this laptop
+//! (the sync issue), or for the demo village from a local lease marked as such.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub const HOUSEHOLD: &str = "household";
+
+/// Takes the next free number of `kind`, or `None` when every lease is used up.
+pub fn take(conn: &Connection, kind: &str) -> rusqlite::Result<Option<i64>> {
+    let lease: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT id, next FROM number_lease WHERE kind = ?1 AND next <= last ORDER BY first LIMIT 1",
+            [kind],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, next)) = lease else { return Ok(None) };
+    conn.execute("UPDATE number_lease SET next = next + 1 WHERE id = ?1", [id])?;
+    Ok(Some(next))
+}
+
+pub fn grant(conn: &Connection, kind: &str, first: i64, last: i64, granted_by: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO number_lease (kind, first, last, next, granted_by) VALUES (?1, ?2, ?3, ?2, ?4)",
+        params![kind, first, last, granted_by],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! The `person` table: the members of each household, in household order.
+
+use rusqlite::{Connection, params};
+use samanvaya_domain::name_key::name_key;
+use samanvaya_domain::{HouseholdId, Person, Relation, Sex};
+
+use crate::sql;
+
+pub fn for_household(conn: &Connection, household: HouseholdId) -> rusqlite::Result<Vec<Person>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, relation, sex, birth_date, birth_date_estimated
+         FROM person WHERE household_id = ?1 ORDER BY position",
+    )?;
+    stmt.query_map([household.to_string()], |r| {
+        Ok(Person {
+            id: sql::id(r, 0)?,
+            name: r.get(1)?,
+            relation: sql::name(r, 2, Relation::parse)?,
+            sex: sql::name(r, 3, Sex::parse)?,
+            birth_date: r.get(4)?,
+            birth_date_estimated: r.get(5)?,
+        })
+    })?
+    .collect()
+}
+
+/// Makes the stored members of `household` exactly `members`, in that order.
+///
+/// Members are updated in place rather than deleted and re-inserted, because later records
+/// (referrals, survey answers) will point at a person's id.
+pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]) -> rusqlite::Result<()> {
+    let hid = household.to_string();
+    let keep: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
+    let mut existing = conn.prepare_cached("SELECT id FROM person WHERE household_id = ?1")?;
+    let stored: Vec<String> = existing.query_map([&hid], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for id in stored.iter().filter(|id| !keep.contains(id)) {
+        conn.execute("DELETE FROM person WHERE id = ?1", [id])?;
+    }
+    // Move surviving rows out of the way first, so reordering never trips UNIQUE(household, position).
+    conn.execute("UPDATE person SET position = -1 - position WHERE household_id = ?1", [&hid])?;
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO person (id, household_id, position, name, name_key, relation, sex,
+                             birth_date, birth_date_estimated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (id) DO UPDATE SET
+             position = excluded.position, name = excluded.name, name_key = excluded.name_key,
+             relation = excluded.relation, sex = excluded.sex, birth_date = excluded.birth_date,
+             birth_date_estimated = excluded.birth_date_estimated
+         WHERE household_id = excluded.household_id",
+    )?;
+    for (position, m) in members.iter().enumerate() {
+        let changed = upsert.execute(params![
+            m.id.to_string(),
+            hid,
+            position as i64,
+            m.name,
+            name_key(&m.name),
+            m.relation.as_str(),
+            m.sex.as_str(),
+            m.birth_date,
+            m.birth_date_estimated,
+        ])?;
+        if changed == 0 {
+            // The id belongs to a member of another household; the caller checked, so this is damage.
+            return Err(rusqlite::Error::StatementChangedRows(0));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! The `setting` table: preferences of this installation, such as the interface language.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The interface languages; every screen is complete in each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Language {
+    Hi,
+    En,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Hi => "hi",
+            Language::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hi" => Some(Language::Hi),
+            "en" => Some(Language::En),
+            _ => None,
+        }
+    }
+}
+
+const LANGUAGE_KEY: &str = "language";
+
+/// The chosen language; Hindi until someone chooses, since most facilitators read it first.
+pub fn language(conn: &Connection) -> rusqlite::Result<Language> {
+    let value: Option<String> = conn
+        .query_row("SELECT value FROM setting WHERE key = ?1", [LANGUAGE_KEY], |r| r.get(0))
+        .optional()?;
+    Ok(value.as_deref().and_then(Language::parse).unwrap_or(Language::Hi))
+}
+
+pub fn set_language(conn: &Connection, language: Language) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO setting (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![LANGUAGE_KEY, language.as_str()],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! [`Store`]: the API over the local database that the desktop shell and the CLI call.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, TransactionBehavior};
+use samanvaya_domain::household::FieldErrorCode;
+use samanvaya_domain::{
+    FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel, Person,
+    PersonId, ValidationError,
+};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::household::{HouseholdPage, HouseholdQuery};
+use crate::setting::Language;
+use crate::village::VillageOverview;
+use crate::{centre, db, household, location, number_lease, paths, setting, village};
+
+/// The village laptop's store, one SQLite file in the data folder.
+pub struct Store {
+    conn: Connection,
+    data_dir: PathBuf,
+}
+
+impl Store {
+    /// Opens the store in `data_dir`, creating the folder and the database when they do not exist.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let conn = db::open(&data_dir.join(paths::DB_FILE_NAME))?;
+        centre::device_id(&conn, Utc::now())?;
+        Ok(Store { conn, data_dir: data_dir.to_owned() })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The underlying connection, for crates that read in bulk (sync, eligibility) and for tests.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn device_id(&self) -> Result<Uuid, StoreError> {
+        Ok(centre::device_id(&self.conn, Utc::now())?)
+    }
+
+    pub fn language(&self) -> Result<Language, StoreError> {
+        Ok(setting::language(&self.conn)?)
+    }
+
+    pub fn set_language(&self, language: Language) -> Result<(), StoreError> {
+        Ok(setting::set_language(&self.conn, language)?)
+    }
+
+    /// The villages this centre serves.
+    pub fn villages(&self) -> Result<Vec<Location>, StoreError> {
+        Ok(centre::villages(&self.conn)?)
+    }
+
+    /// The overview of the centre's first village: the app's home screen.
+    pub fn village_overview(&self) -> Result<VillageOverview, StoreError> {
+        let village = self.villages()?.into_iter().next().ok_or(StoreError::NoVillage)?;
+        Ok(village::overview(&self.conn, village)?)
+    }
+
+    pub fn household_count(&self) -> Result<i64, StoreError> {
+        Ok(household::count(&self.conn, None)?)
+    }
+
+    pub fn households(&self, query: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
+        Ok(household::list(&self.conn, query)?)
+    }
+
+    pub fn household(&self, id: HouseholdId) -> Result<Household, StoreError> {
+        household::get(&self.conn, id)?
+            .ok_or_else(|| StoreError::NotFound { what: "household", id: id.to_string() })
+    }
+
+    /// Validates and saves a new or edited household with its members, in one transaction with
+    /// its outbox row: either all of it is saved, or nothing is.
+    pub fn save_household(&mut self, input: HouseholdInput, now: DateTime<Utc>) -> Result<Household, StoreError> {
+        let today = now.date_naive();
+        let input = input.validate(today)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        check_place(&tx, input.village_id, input.hamlet_id)?;
+
+        let existing = match input.id {
+            Some(id) => Some(
+                household::get(&tx, id)?
+                    .ok_or_else(|| StoreError::NotFound { what: "household", id: id.to_string() })?,
+            ),
+            None => None,
+        };
+        let (id, number, created_at) = match &existing {
+            Some(h) => (h.id, h.number, h.created_at),
+            None => (HouseholdId::new_v7(), number_lease::take(&tx, number_lease::HOUSEHOLD)?, now),
+        };
+        let stored: Vec<&Person> = existing.iter().flat_map(|h| &h.members).collect();
+        let mut members = Vec::with_capacity(input.members.len());
+        for m in input.members {
+            let before = match m.id {
+                Some(pid) => Some(*stored.iter().find(|p| p.id == pid).ok_or_else(|| {
+                    StoreError::NotFound { what: "member of this household", id: pid.to_string() }
+                })?),
+                None => None,
+            };
+            let (birth_date, birth_date_estimated) = match before {
+                // A stated age sent back unchanged keeps the estimate it was first given, so that
+                // editing a name does not move an estimated birthday.
+                Some(p) if p.birth_date_estimated && m.birth == age_of(p, today) => {
+                    (p.birth_date, true)
+                }
+                _ => m.birth.resolve(today),
+            };
+            members.push(Person {
+                id: m.id.unwrap_or_else(PersonId::new_v7),
+                name: m.name,
+                relation: m.relation,
+                sex: m.sex,
+                birth_date,
+                birth_date_estimated,
+            });
+        }
+        let household = Household {
+            id,
+            number,
+            village_id: input.village_id,
+            hamlet_id: input.hamlet_id,
+            address: input.address,
+            members,
+            created_at,
+            updated_at: now,
+        };
+        household::write(&tx, &household, now)?;
+        tx.commit()?;
+        Ok(household)
+    }
+}
+
+fn age_of(p: &Person, today: chrono::NaiveDate) -> samanvaya_domain::Birth {
+    match p.age_on(today) {
+        Some(years) => samanvaya_domain::Birth::Age { years },
+        None => samanvaya_domain::Birth::Unknown,
+    }
+}
+
+/// The village must be one this centre serves, and the hamlet one of that village's hamlets.
+fn check_place(conn: &Connection, village: LocationId, hamlet: Option<LocationId>) -> Result<(), StoreError> {
+    let served: HashSet<LocationId> = centre::villages(conn)?.into_iter().map(|v| v.id).collect();
+    let refuse = |field: &str, code| {
+        StoreError::Invalid(ValidationError(vec![FieldError { field: field.into(), code }]))
+    };
+    if !served.contains(&village) {
+        return Err(refuse("village_id", FieldErrorCode::UnknownVillage));
+    }
+    if let Some(hamlet) = hamlet {
+        let ok = location::get(conn, hamlet)?
+            .is_some_and(|h| h.level == LocationLevel::Hamlet && h.parent_id == Some(village));
+        if !ok {
+            return Err(refuse("hamlet_id", FieldErrorCode::UnknownHamlet));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Fills an empty store with the demo village (see [`crate::demo`]).
+    pub fn fill_demo(&mut self, seed: u64) -> Result<crate::demo::DemoSummary, StoreError> {
+        crate::demo::fill(&mut self.conn, seed)
+    }
+}

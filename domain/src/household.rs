@@ -1,0 +1,217 @@
+//! A household and its members, and the checks a household must pass before it is saved.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::ids::{HouseholdId, LocationId};
+use crate::person::{Birth, MAX_AGE_YEARS, Person, PersonInput, Relation};
+
+/// The longest name the form accepts, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest address the form accepts, in characters.
+pub const MAX_ADDRESS_CHARS: usize = 300;
+/// More members than this in one household is almost certainly a mistake in the form.
+pub const MAX_MEMBERS: usize = 40;
+
+/// A household as stored, with its members in order (the head first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Household {
+    pub id: HouseholdId,
+    /// The human-readable household number, once one was taken from a number lease.
+    #[ts(type = "number | null")]
+    pub number: Option<i64>,
+    pub village_id: LocationId,
+    pub hamlet_id: Option<LocationId>,
+    pub address: String,
+    pub members: Vec<Person>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of the household list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HouseholdSummary {
+    pub id: HouseholdId,
+    #[ts(type = "number | null")]
+    pub number: Option<i64>,
+    pub hamlet_id: Option<LocationId>,
+    pub head_name: String,
+    pub member_count: u32,
+    pub women_count: u32,
+    /// Names of all members in household order, so a search hit on any member can be shown.
+    pub member_names: Vec<String>,
+}
+
+/// A household as the form sends it: `id` is absent for a new household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HouseholdInput {
+    pub id: Option<HouseholdId>,
+    pub village_id: LocationId,
+    pub hamlet_id: Option<LocationId>,
+    pub address: String,
+    pub members: Vec<PersonInput>,
+}
+
+/// Why a field was refused; the interface turns the code into a sentence in the user's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FieldErrorCode {
+    Required,
+    TooLong,
+    NoMembers,
+    TooManyMembers,
+    HeadMustBeFirst,
+    OnlyOneHead,
+    BirthInFuture,
+    AgeTooHigh,
+    UnknownVillage,
+    UnknownHamlet,
+}
+
+/// One refused field; `field` is a path such as `members.1.name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FieldError {
+    pub field: String,
+    pub code: FieldErrorCode,
+}
+
+/// Every problem with a household input, so the form can show them all at once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the household has {} field error(s): {}", .0.len(), summary(.0))]
+pub struct ValidationError(pub Vec<FieldError>);
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {:?}", e.field, e.code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl HouseholdInput {
+    /// Trims the text fields, then checks the whole input against what the form allows on `today`.
+    pub fn validate(mut self, today: NaiveDate) -> Result<Self, ValidationError> {
+        let mut errors = Vec::new();
+        let mut refuse = |field: String, code| errors.push(FieldError { field, code });
+
+        self.address = self.address.trim().to_owned();
+        if self.address.chars().count() > MAX_ADDRESS_CHARS {
+            refuse("address".into(), FieldErrorCode::TooLong);
+        }
+        if self.members.is_empty() {
+            refuse("members".into(), FieldErrorCode::NoMembers);
+        }
+        if self.members.len() > MAX_MEMBERS {
+            refuse("members".into(), FieldErrorCode::TooManyMembers);
+        }
+        for (i, member) in self.members.iter_mut().enumerate() {
+            member.name = member.name.split_whitespace().collect::<Vec<_>>().join(" ");
+            if member.name.is_empty() {
+                refuse(format!("members.{i}.name"), FieldErrorCode::Required);
+            } else if member.name.chars().count() > MAX_NAME_CHARS {
+                refuse(format!("members.{i}.name"), FieldErrorCode::TooLong);
+            }
+            let is_head = member.relation == Relation::Head;
+            if i == 0 && !is_head {
+                refuse(format!("members.{i}.relation"), FieldErrorCode::HeadMustBeFirst);
+            } else if i > 0 && is_head {
+                refuse(format!("members.{i}.relation"), FieldErrorCode::OnlyOneHead);
+            }
+            match member.birth {
+                Birth::Date { date } if date > today => {
+                    refuse(format!("members.{i}.birth"), FieldErrorCode::BirthInFuture);
+                }
+                Birth::Date { date } if crate::person::age_on(date, today) > Some(MAX_AGE_YEARS) => {
+                    refuse(format!("members.{i}.birth"), FieldErrorCode::AgeTooHigh);
+                }
+                Birth::Age { years } if years > MAX_AGE_YEARS => {
+                    refuse(format!("members.{i}.birth"), FieldErrorCode::AgeTooHigh);
+                }
+                _ => {}
+            }
+        }
+        if errors.is_empty() { Ok(self) } else { Err(ValidationError(errors)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::person::Sex;
+    use uuid::Uuid;
+
+    fn member(name: &str, relation: Relation, birth: Birth) -> PersonInput {
+        PersonInput { id: None, name: name.into(), relation, sex: Sex::Female, birth }
+    }
+
+    fn input(members: Vec<PersonInput>) -> HouseholdInput {
+        HouseholdInput {
+            id: None,
+            village_id: LocationId(Uuid::nil()),
+            hamlet_id: None,
+            address: "  वार्ड 4  ".into(),
+            members,
+        }
+    }
+
+    fn codes(result: Result<HouseholdInput, ValidationError>) -> Vec<(String, FieldErrorCode)> {
+        match result {
+            Ok(_) => vec![],
+            Err(ValidationError(errors)) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
+        }
+    }
+
+    #[test]
+    fn validation_reports_every_problem_by_field() {
+        let today: NaiveDate = "2026-11-23".parse().unwrap();
+        let future = Birth::Date { date: "2027-01-01".parse().unwrap() };
+        let cases: Vec<(Vec<PersonInput>, Vec<(&str, FieldErrorCode)>)> = vec![
+            (vec![], vec![("members", FieldErrorCode::NoMembers)]),
+            (vec![member("सुनीता देवी", Relation::Head, Birth::Unknown)], vec![]),
+            (
+                vec![member("  ", Relation::Head, Birth::Age { years: 30 })],
+                vec![("members.0.name", FieldErrorCode::Required)],
+            ),
+            (
+                vec![member("Ram", Relation::Son, Birth::Unknown)],
+                vec![("members.0.relation", FieldErrorCode::HeadMustBeFirst)],
+            ),
+            (
+                vec![
+                    member("Ram", Relation::Head, Birth::Age { years: 121 }),
+                    member("Sita", Relation::Head, future),
+                ],
+                vec![
+                    ("members.0.birth", FieldErrorCode::AgeTooHigh),
+                    ("members.1.relation", FieldErrorCode::OnlyOneHead),
+                    ("members.1.birth", FieldErrorCode::BirthInFuture),
+                ],
+            ),
+            (
+                vec![member(&"क".repeat(MAX_NAME_CHARS + 1), Relation::Head, Birth::Unknown)],
+                vec![("members.0.name", FieldErrorCode::TooLong)],
+            ),
+        ];
+        for (members, want) in cases {
+            let got = codes(input(members.clone()).validate(today));
+            let want: Vec<_> = want.into_iter().map(|(f, c)| (f.to_owned(), c)).collect();
+            assert_eq!(got, want, "members: {members:?}");
+        }
+    }
+
+    #[test]
+    fn validation_tidies_whitespace() {
+        let today: NaiveDate = "2026-11-23".parse().unwrap();
+        let ok = input(vec![member("  सुनीता   देवी ", Relation::Head, Birth::Unknown)])
+            .validate(today)
+            .unwrap();
+        assert_eq!(ok.members[0].name, "सुनीता देवी");
+        assert_eq!(ok.address, "वार्ड 4");
+    }
+}

@@ -1,0 +1,15 @@
+//! The vocabulary that the village laptop and the block and district servers must agree on.
+//!
+//! Everything here is pure: no IO, no clock, no randomness. Functions that depend on the date take
+//! it as a parameter, and new ids are made by the caller, so every rule here is testable as data.
+
+pub mod household;
+pub mod ids;
+pub mod location;
+pub mod name_key;
+pub mod person;
+
+pub use household::{FieldError, Household, HouseholdInput, HouseholdSummary, ValidationError};
+pub use ids::{HouseholdId, LocationId, PersonId};
+pub use location::{Location, LocationLevel};
+pub use person::{Birth, Person, PersonInput, Relation, Sex};

@@ -1,0 +1,36 @@
+//! Samanvaya's data contracts, kept as data files and embedded into the binaries at build time.
+//!
+//! Migrations are append-only: a migration that has shipped is never edited, because a laptop in
+//! a village may have applied it months ago. The store records the text of every migration it
+//! applied and refuses to open when an embedded migration no longer matches that record.
+
+/// One forward-only schema change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// Position in the sequence, starting at 1; also the value of `PRAGMA user_version` afterwards.
+    pub version: u32,
+    /// A short name that says what the migration is for.
+    pub name: &'static str,
+    /// The SQL run inside one transaction.
+    pub sql: &'static str,
+}
+
+/// The migrations of the village laptop's local store, oldest first.
+pub const LOCAL_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/local/0001_foundation.sql"),
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_from_one() {
+        for (i, m) in LOCAL_MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1, "migration {} is out of sequence", m.name);
+            assert!(!m.sql.trim().is_empty(), "migration {} is empty", m.name);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Builds the Tauri context and declares our commands, so the capability file can allow exactly
+//! these and nothing else.
+
+/// Every command the shell exposes; `capabilities/default.json` allows each by name.
+const COMMANDS: &[&str] = &[
+    "village_overview",
+    "list_households",
+    "get_household",
+    "save_household",
+    "get_language",
+    "set_language",
+];
+
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("the Tauri build step failed; is ui/dist built (npm run build in ui/)?");
+}

@@ -1,0 +1,23 @@
+//! Commands of the household list and the household form.
+
+use chrono::Utc;
+use samanvaya_core::{ErrorReply, HouseholdPage, HouseholdQuery};
+use samanvaya_domain::{Household, HouseholdId, HouseholdInput};
+use tauri::State;
+
+use crate::state::AppState;
+
+#[tauri::command]
+pub fn list_households(state: State<'_, AppState>, query: HouseholdQuery) -> Result<HouseholdPage, ErrorReply> {
+    state.with(|s| s.households(&query))
+}
+
+#[tauri::command]
+pub fn get_household(state: State<'_, AppState>, id: HouseholdId) -> Result<Household, ErrorReply> {
+    state.with(|s| s.household(id))
+}
+
+#[tauri::command]
+pub fn save_household(state: State<'_, AppState>, input: HouseholdInput) -> Result<Household, ErrorReply> {
+    state.with(|s| s.save_household(input, Utc::now()))
+}

@@ -1,0 +1,45 @@
+//! `samanvaya-app`: the desktop window of the village centre.
+//!
+//! The shell is thin on purpose: it opens the store, fills the demo village into an empty store,
+//! and exposes one-line commands over `samanvaya-core`. All behaviour lives in the libraries.
+
+// Without this a console window opens beside the app on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod state;
+
+use std::path::PathBuf;
+
+use samanvaya_core::default_data_dir;
+
+/// The data folder: `--data-dir DIR` on the command line, else `$SAMANVAYA_DATA_DIR`, else the
+/// per-user data folder.
+fn data_dir() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--data-dir" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(dir) = arg.to_str().and_then(|a| a.strip_prefix("--data-dir=")) {
+            return Some(PathBuf::from(dir));
+        }
+    }
+    default_data_dir()
+}
+
+fn main() {
+    let state = state::AppState::open(data_dir());
+    tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::village::village_overview,
+            commands::households::list_households,
+            commands::households::get_household,
+            commands::households::save_household,
+            commands::settings::get_language,
+            commands::settings::set_language,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the Samanvaya window could not start");
+}

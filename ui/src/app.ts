@@ -1,0 +1,101 @@
+// The window's frame (title, language switch) and moving between screens.
+import type { Language } from "./bindings/Language";
+import type { VillageOverview } from "./bindings/VillageOverview";
+import { h, mount } from "./dom";
+import { draftFromHousehold, emptyDraft } from "./form/model";
+import { language, setLanguage, t } from "./i18n";
+import { asErrorReply, ipc } from "./ipc";
+import { errorPanel } from "./views/errorPanel";
+import { HomeView } from "./views/home";
+import { HouseholdForm } from "./views/householdForm";
+
+export class App {
+  private readonly header = h("header", { class: "frame" });
+  private readonly main = h("main", { class: "screen" });
+  private overview: VillageOverview | null = null;
+  /** Re-renders the current screen, e.g. after the language changed. */
+  private redraw: () => void = () => {};
+  private home = new HomeView(this);
+
+  constructor(root: HTMLElement) {
+    mount(root, this.header, this.main);
+  }
+
+  private drawHeader(): void {
+    const switchTo = (lang: Language) => async () => {
+      if (lang === language()) return;
+      await ipc.setLanguage(lang).catch(() => undefined);
+      setLanguage(lang);
+      this.drawHeader();
+      this.redraw();
+    };
+    const langButton = (lang: Language, label: string) =>
+      h(
+        "button",
+        {
+          class: "lang",
+          "data-test": `lang-${lang}`,
+          "aria-pressed": String(language() === lang),
+          lang,
+          onclick: switchTo(lang),
+        },
+        label,
+      );
+    const place = this.overview
+      ? [...this.overview.above.slice(1), this.overview.village]
+          .map((l) => (language() === "hi" ? l.name_hi : l.name_en))
+          .join(" › ")
+      : "";
+    mount(
+      this.header,
+      h(
+        "div",
+        { class: "brand" },
+        h("span", { class: "app-name" }, t("appName")),
+        h("span", { class: "tagline" }, t("appTagline")),
+      ),
+      h("div", { class: "place", "data-test": "place" }, place),
+      h(
+        "div",
+        { class: "langs", role: "group", "aria-label": t("language") },
+        langButton("hi", "हिंदी"),
+        langButton("en", "English"),
+      ),
+    );
+  }
+
+  async showHome(message?: string): Promise<void> {
+    this.drawHeader();
+    mount(this.main, h("p", { class: "muted" }, t("loading")));
+    try {
+      this.overview = await ipc.villageOverview();
+    } catch (e) {
+      this.redraw = () => mount(this.main, errorPanel(asErrorReply(e)));
+      this.redraw();
+      return;
+    }
+    this.drawHeader();
+    const overview = this.overview;
+    this.redraw = () => mount(this.main, this.home.render(overview, message));
+    this.redraw();
+    message = undefined;
+  }
+
+  async showForm(householdId: string | null): Promise<void> {
+    const overview = this.overview;
+    if (overview === null) return;
+    let draft = emptyDraft(overview.village.id);
+    if (householdId !== null) {
+      try {
+        draft = draftFromHousehold(await ipc.getHousehold(householdId), new Date());
+      } catch (e) {
+        mount(this.main, errorPanel(asErrorReply(e)));
+        return;
+      }
+    }
+    const form = new HouseholdForm(this, overview, draft);
+    this.redraw = () => mount(this.main, form.render());
+    this.redraw();
+    form.focusFirst();
+  }
+}

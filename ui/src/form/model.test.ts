@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import type { Household } from "../bindings/Household";
+import { ageOn, draftFromHousehold, emptyDraft, parseAge, toInput } from "./model";
+
+describe("parseAge", () => {
+  it.each([
+    ["42", 42],
+    ["४२", 42],
+    [" 7 ", 7],
+    ["०", 0],
+    ["4.5", null],
+    ["forty", null],
+    ["1234", null],
+    ["", null],
+  ])("reads %j as %j", (text, want) => {
+    expect(parseAge(text)).toBe(want);
+  });
+});
+
+describe("ageOn", () => {
+  it.each([
+    ["1964-03-10", "2024-03-09", 59],
+    ["1964-03-10", "2024-03-10", 60],
+  ])("born %s is on %s aged %i", (birth, on, want) => {
+    const [y, m, d] = on.split("-").map(Number) as [number, number, number];
+    expect(ageOn(birth, new Date(y, m - 1, d))).toBe(want);
+  });
+});
+
+describe("toInput", () => {
+  it("turns a filled draft into the store's input", () => {
+    const d = emptyDraft("v1");
+    d.members[0]!.name = "सुनीता देवी";
+    d.members[0]!.age = "४५";
+    d.hamletId = "h1";
+    expect(toInput(d)).toEqual({
+      input: {
+        id: null,
+        village_id: "v1",
+        hamlet_id: "h1",
+        address: "",
+        members: [{ id: null, name: "सुनीता देवी", relation: "head", sex: "female", birth: { kind: "age", years: 45 } }],
+      },
+    });
+  });
+
+  it("refuses a missing or unreadable age before calling the store", () => {
+    const d = emptyDraft("v1");
+    d.members.push({ ...d.members[0]!, relation: "daughter", age: "ten" });
+    const result = toInput(d);
+    expect("errors" in result && [...result.errors]).toEqual([
+      ["members.0.birth", "required"],
+      ["members.1.birth", "age_not_number"],
+    ]);
+  });
+});
+
+describe("draftFromHousehold", () => {
+  it("shows an estimated birth date as the stated age and an exact one as a date", () => {
+    const h: Household = {
+      id: "h",
+      number: 7,
+      village_id: "v",
+      hamlet_id: null,
+      address: "",
+      created_at: "2026-01-01T00:00:00Z",
+      updated_at: "2026-01-01T00:00:00Z",
+      members: [
+        { id: "a", name: "A", relation: "head", sex: "male", birth_date: "1960-06-01", birth_date_estimated: true },
+        { id: "b", name: "B", relation: "spouse", sex: "female", birth_date: "1965-02-03", birth_date_estimated: false },
+        { id: "c", name: "C", relation: "son", sex: "male", birth_date: null, birth_date_estimated: false },
+      ],
+    };
+    const d = draftFromHousehold(h, new Date(2026, 10, 23));
+    expect(d.members.map((m) => [m.birthKind, m.age, m.date])).toEqual([
+      ["age", "66", ""],
+      ["date", "", "1965-02-03"],
+      ["unknown", "", ""],
+    ]);
+  });
+});

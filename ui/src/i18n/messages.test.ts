@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { en } from "./en";
+import { hi } from "./hi";
+import { format } from "./index";
+
+const DEVANAGARI = /[\u0900-\u097F]/;
+// Keys whose Hindi text may be identical to the English or have no Devanagari.
+const SAME_IN_BOTH = new Set(["noNumber"]);
+
+describe("messages", () => {
+  it("every English key has a Hindi text written in Devanagari", () => {
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      expect(hi[key], key).toBeTruthy();
+      if (!SAME_IN_BOTH.has(key)) expect(hi[key], key).toMatch(DEVANAGARI);
+    }
+    expect(Object.keys(hi).sort()).toEqual(Object.keys(en).sort());
+  });
+
+  it("both languages use the same placeholders in each message", () => {
+    const placeholders = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      expect(placeholders(hi[key]), key).toEqual(placeholders(en[key]));
+    }
+  });
+
+  it("format fills placeholders and leaves unknown ones visible", () => {
+    expect(format("{a} of {b} {c}", { a: 1, b: "दो" })).toBe("1 of दो {c}");
+  });
+});

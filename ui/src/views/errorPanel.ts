@@ -1,0 +1,18 @@
+// How a failure is shown: what happened in the user's language, the detail for support below.
+import type { ErrorReply } from "../bindings/ErrorReply";
+import { h } from "../dom";
+import { t } from "../i18n";
+
+export function errorText(e: ErrorReply): string {
+  return t(`error_${e.code}`, { detail: e.detail });
+}
+
+export function errorPanel(e: ErrorReply): HTMLElement {
+  return h(
+    "section",
+    { class: "error-panel", role: "alert", "data-test": "error" },
+    h("h2", {}, t("error_title")),
+    h("p", {}, errorText(e)),
+    h("details", {}, h("summary", {}, t("errorDetail")), h("code", {}, e.detail)),
+  );
+}

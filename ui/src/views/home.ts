@@ -1,0 +1,150 @@
+// The home screen: the village in numbers, and its households with search.
+import type { HouseholdPage } from "../bindings/HouseholdPage";
+import type { HouseholdSummary } from "../bindings/HouseholdSummary";
+import type { VillageOverview } from "../bindings/VillageOverview";
+import { h, mount } from "../dom";
+import { localName, t } from "../i18n";
+import { asErrorReply, ipc } from "../ipc";
+import { errorPanel } from "./errorPanel";
+
+/** Households fetched per page: enough to fill the screen twice, small enough to stay instant. */
+const PAGE = 50;
+/** Wait this long after the last keystroke before searching, so typing stays smooth. */
+const SEARCH_DELAY_MS = 200;
+
+interface Navigator {
+  showForm(householdId: string | null): Promise<void>;
+}
+
+export class HomeView {
+  private search = "";
+  private page: HouseholdPage = { total: 0, items: [] };
+  private timer: number | undefined;
+  private listBox = h("div", { class: "list" });
+  private hamletNames = new Map<string, string>();
+
+  constructor(private readonly nav: Navigator) {}
+
+  render(overview: VillageOverview, message?: string): HTMLElement {
+    this.hamletNames = new Map(overview.hamlets.map((x) => [x.id, localName(x)]));
+    const stat = (label: string, value: number, test: string) =>
+      h("div", { class: "stat" }, h("span", { class: "stat-value", "data-test": test }, String(value)), h("span", { class: "stat-label" }, label));
+    const input = h("input", {
+      type: "search",
+      id: "search",
+      "data-test": "search",
+      value: this.search,
+      placeholder: t("searchPlaceholder"),
+      autocomplete: "off",
+      spellcheck: "false",
+      oninput: (e: Event) => {
+        this.search = (e.target as HTMLInputElement).value;
+        window.clearTimeout(this.timer);
+        this.timer = window.setTimeout(() => void this.load(false), SEARCH_DELAY_MS);
+      },
+      onkeydown: (e: Event) => {
+        if ((e as KeyboardEvent).key === "Enter") {
+          window.clearTimeout(this.timer);
+          void this.load(false);
+        }
+      },
+    });
+    const view = h(
+      "div",
+      { class: "home" },
+      message ? h("p", { class: "notice", role: "status", "data-test": "notice" }, message) : null,
+      h(
+        "section",
+        { class: "overview" },
+        h("h1", {}, localName(overview.village)),
+        h(
+          "div",
+          { class: "stats" },
+          stat(t("overviewHouseholds"), overview.households, "overview-households"),
+          stat(t("overviewPersons"), overview.persons, "overview-persons"),
+          stat(t("overviewWomen"), overview.women, "overview-women"),
+          stat(t("hamlets"), overview.hamlets.length, "overview-hamlets"),
+        ),
+      ),
+      h(
+        "div",
+        { class: "toolbar" },
+        h("label", { for: "search", class: "search-label" }, t("searchLabel"), input),
+        h("button", { class: "primary", "data-test": "add-household", onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
+      ),
+      this.listBox,
+    );
+    void this.load(false);
+    return view;
+  }
+
+  private async load(more: boolean): Promise<void> {
+    const query = { village_id: null, search: this.search, limit: PAGE, offset: more ? this.page.items.length : 0 };
+    try {
+      const page = await ipc.listHouseholds(query);
+      // A slower answer to an older query must not overwrite a newer one.
+      if (query.search !== this.search) return;
+      this.page = more ? { total: page.total, items: [...this.page.items, ...page.items] } : page;
+      this.drawList();
+    } catch (e) {
+      mount(this.listBox, errorPanel(asErrorReply(e)));
+    }
+  }
+
+  private drawList(): void {
+    const { items, total } = this.page;
+    if (items.length === 0) {
+      mount(this.listBox, h("p", { class: "muted", "data-test": "no-match" }, t("searchNone", { query: this.search })));
+      return;
+    }
+    const table = h(
+      "table",
+      { class: "households" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { class: "num" }, t("colNumber")),
+          h("th", {}, t("colHead")),
+          h("th", {}, t("colOtherMembers")),
+          h("th", {}, t("colHamlet")),
+          h("th", { class: "num" }, t("colMembers")),
+          h("th", { class: "num" }, t("colWomen")),
+        ),
+      ),
+      h("tbody", {}, ...items.map((x) => this.row(x))),
+    );
+    mount(
+      this.listBox,
+      h("p", { class: "muted", "data-test": "list-count" }, t("listShowing", { shown: items.length, total })),
+      table,
+      items.length < total
+        ? h("button", { class: "secondary more", "data-test": "more", onclick: () => void this.load(true) }, t("listMore"))
+        : document.createTextNode(""),
+    );
+  }
+
+  private row(x: HouseholdSummary): HTMLElement {
+    const open = () => void this.nav.showForm(x.id);
+    return h(
+      "tr",
+      {
+        tabindex: 0,
+        "data-test": "household-row",
+        "data-id": x.id,
+        onclick: open,
+        onkeydown: (e: Event) => {
+          if ((e as KeyboardEvent).key === "Enter") open();
+        },
+      },
+      h("td", { class: "num" }, x.number === null ? t("noNumber") : String(x.number)),
+      h("td", { class: "head-name" }, x.head_name),
+      h("td", { class: "others" }, x.member_names.slice(1).join(", ")),
+      h("td", {}, x.hamlet_id === null ? "" : (this.hamletNames.get(x.hamlet_id) ?? "")),
+      h("td", { class: "num" }, String(x.member_count)),
+      h("td", { class: "num" }, String(x.women_count)),
+    );
+  }
+}

@@ -1,0 +1,265 @@
+// The form to add or edit a household and its members.
+import type { Relation } from "../bindings/Relation";
+import type { Sex } from "../bindings/Sex";
+import type { VillageOverview } from "../bindings/VillageOverview";
+import { h, mount } from "../dom";
+import {
+  type BirthKind,
+  emptyMember,
+  type FormErrors,
+  type HouseholdDraft,
+  type MemberDraft,
+  toInput,
+} from "../form/model";
+import { localName, t, type MessageKey } from "../i18n";
+import { asErrorReply, ipc } from "../ipc";
+import { errorText } from "./errorPanel";
+
+const RELATIONS: Relation[] = [
+  "head", "spouse", "son", "daughter", "son_in_law", "daughter_in_law", "grandson", "granddaughter",
+  "father", "mother", "father_in_law", "mother_in_law", "brother", "sister", "brother_in_law",
+  "sister_in_law", "other_relative", "not_related",
+];
+const SEXES: Sex[] = ["female", "male", "other"];
+const BIRTH_KINDS: [BirthKind, MessageKey][] = [
+  ["date", "birthDate"],
+  ["age", "birthAge"],
+  ["unknown", "birthUnknown"],
+];
+
+interface Navigator {
+  showHome(message?: string): Promise<void>;
+}
+
+export class HouseholdForm {
+  private errors: FormErrors = new Map();
+  private banner = "";
+  private dirty = false;
+  private saving = false;
+  private readonly root = h("form", { class: "household-form", novalidate: true });
+
+  constructor(
+    private readonly nav: Navigator,
+    private readonly overview: VillageOverview,
+    private readonly draft: HouseholdDraft,
+  ) {
+    this.root.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.save();
+    });
+    this.root.addEventListener("input", () => {
+      this.dirty = true;
+    });
+  }
+
+  render(): HTMLElement {
+    const d = this.draft;
+    const title = d.id === null ? t("newHousehold") : t("editHousehold", { number: d.number ?? t("noNumber") });
+    mount(
+      this.root,
+      h(
+        "div",
+        { class: "form-head" },
+        h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => this.leave() }, "← " + t("back")),
+        h("h1", {}, title),
+      ),
+      this.banner ? h("p", { class: "banner-error", role: "alert", "data-test": "form-error" }, this.banner) : document.createTextNode(""),
+      h(
+        "div",
+        { class: "row" },
+        this.field(
+          "hamlet_id",
+          t("hamlet"),
+          h(
+            "select",
+            { id: "hamlet_id", "data-test": "hamlet", onchange: (e: Event) => (d.hamletId = (e.target as HTMLSelectElement).value) },
+            h("option", { value: "", selected: d.hamletId === "" }, t("hamletNone")),
+            ...this.overview.hamlets.map((x) => h("option", { value: x.id, selected: d.hamletId === x.id }, localName(x))),
+          ),
+        ),
+        this.field(
+          "address",
+          t("address"),
+          h("input", {
+            id: "address",
+            "data-test": "address",
+            value: d.address,
+            maxlength: 300,
+            oninput: (e: Event) => (d.address = (e.target as HTMLInputElement).value),
+          }),
+        ),
+      ),
+      h("h2", {}, t("members")),
+      this.errorFor("members"),
+      h("ol", { class: "members" }, ...d.members.map((m, i) => this.member(m, i))),
+      h(
+        "div",
+        { class: "form-actions" },
+        h("button", { type: "button", class: "secondary", "data-test": "add-member", onclick: () => this.addMember() }, "+ " + t("addMember")),
+        h("span", { class: "spacer" }),
+        h("button", { type: "button", class: "secondary", "data-test": "cancel", onclick: () => this.leave() }, t("cancel")),
+        h("button", { type: "submit", class: "primary", "data-test": "save", disabled: this.saving }, this.saving ? t("saving") : t("save")),
+      ),
+    );
+    return this.root;
+  }
+
+  focusFirst(): void {
+    this.root.querySelector<HTMLInputElement>("[data-test=member-name-0]")?.focus();
+  }
+
+  private member(m: MemberDraft, i: number): HTMLElement {
+    const id = (name: string) => `m${i}-${name}`;
+    const redraw = () => this.render();
+    const birthInput =
+      m.birthKind === "date"
+        ? h("input", {
+            type: "date",
+            id: id("birth"),
+            "data-test": `member-date-${i}`,
+            value: m.date,
+            max: new Date().toISOString().slice(0, 10),
+            oninput: (e: Event) => (m.date = (e.target as HTMLInputElement).value),
+          })
+        : m.birthKind === "age"
+          ? h("input", {
+              id: id("birth"),
+              inputmode: "numeric",
+              class: "age",
+              "data-test": `member-age-${i}`,
+              value: m.age,
+              "aria-label": t("ageYears"),
+              placeholder: t("ageYears"),
+              oninput: (e: Event) => (m.age = (e.target as HTMLInputElement).value),
+            })
+          : null;
+    return h(
+      "li",
+      { class: "member", "data-test": `member-${i}` },
+      h("div", { class: "member-title" }, h("span", {}, t("memberN", { n: i + 1 })),
+        i > 0 ? h("button", { type: "button", class: "link", "data-test": `remove-member-${i}`, onclick: () => this.removeMember(i) }, t("removeMember")) : null),
+      h(
+        "div",
+        { class: "row" },
+        this.field(
+          `members.${i}.name`,
+          t("name"),
+          h("input", {
+            id: id("name"),
+            "data-test": `member-name-${i}`,
+            value: m.name,
+            maxlength: 100,
+            autocomplete: "off",
+            oninput: (e: Event) => (m.name = (e.target as HTMLInputElement).value),
+          }),
+          id("name"),
+        ),
+        this.field(
+          `members.${i}.relation`,
+          t("relation"),
+          h(
+            "select",
+            { id: id("relation"), "data-test": `member-relation-${i}`, onchange: (e: Event) => (m.relation = (e.target as HTMLSelectElement).value as Relation) },
+            ...RELATIONS.map((r) => h("option", { value: r, selected: m.relation === r }, t(`relation_${r}`))),
+          ),
+          id("relation"),
+        ),
+        this.field(
+          `members.${i}.sex`,
+          t("sex"),
+          h(
+            "select",
+            { id: id("sex"), "data-test": `member-sex-${i}`, onchange: (e: Event) => (m.sex = (e.target as HTMLSelectElement).value as Sex) },
+            ...SEXES.map((s) => h("option", { value: s, selected: m.sex === s }, t(`sex_${s}`))),
+          ),
+          id("sex"),
+        ),
+        this.field(
+          `members.${i}.birth`,
+          t("birth"),
+          h(
+            "div",
+            { class: "birth" },
+            h(
+              "select",
+              {
+                id: id("birth-kind"),
+                "data-test": `birth-kind-${i}`,
+                "aria-label": t("birth"),
+                onchange: (e: Event) => {
+                  m.birthKind = (e.target as HTMLSelectElement).value as BirthKind;
+                  redraw();
+                },
+              },
+              ...BIRTH_KINDS.map(([k, label]) => h("option", { value: k, selected: m.birthKind === k }, t(label))),
+            ),
+            birthInput,
+          ),
+          id("birth-kind"),
+        ),
+      ),
+    );
+  }
+
+  private field(path: string, label: string, control: HTMLElement, controlId?: string): HTMLElement {
+    const error = this.errors.get(path);
+    if (error) control.setAttribute("aria-invalid", "true");
+    return h(
+      "div",
+      { class: error ? "field invalid" : "field" },
+      h("label", { for: controlId ?? control.id }, label),
+      control,
+      this.errorFor(path),
+    );
+  }
+
+  private errorFor(path: string): HTMLElement | Text {
+    const code = this.errors.get(path);
+    return code
+      ? h("span", { class: "field-error", "data-test": `error-${path}` }, t(`field_${code}`))
+      : document.createTextNode("");
+  }
+
+  private addMember(): void {
+    this.dirty = true;
+    this.draft.members.push(emptyMember(this.draft.members.length === 1 ? "spouse" : "daughter"));
+    this.render();
+    this.root.querySelector<HTMLInputElement>(`[data-test=member-name-${this.draft.members.length - 1}]`)?.focus();
+  }
+
+  private removeMember(i: number): void {
+    this.dirty = true;
+    this.draft.members.splice(i, 1);
+    this.errors.clear();
+    this.render();
+  }
+
+  private leave(): void {
+    if (this.dirty && !window.confirm(t("unsavedLeave"))) return;
+    void this.nav.showHome();
+  }
+
+  private async save(): Promise<void> {
+    if (this.saving) return;
+    const prepared = toInput(this.draft);
+    if ("errors" in prepared) {
+      this.errors = prepared.errors;
+      this.banner = t("formHasErrors");
+      this.render();
+      return;
+    }
+    this.saving = true;
+    this.render();
+    try {
+      const saved = await ipc.saveHousehold(prepared.input);
+      this.dirty = false;
+      await this.nav.showHome(t("saved", { number: saved.number ?? t("noNumber") }));
+    } catch (e) {
+      const reply = asErrorReply(e);
+      this.errors = new Map(reply.fields.map((f) => [f.field, f.code]));
+      this.banner = reply.code === "invalid" ? t("formHasErrors") : errorText(reply);
+      this.saving = false;
+      this.render();
+    }
+  }
+}
