@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use samanvaya_core::{DATA_DIR_ENV, Store, default_data_dir};
 
 #[derive(Parser)]
-#[command(name = "samanvaya", version, about = "Samanvaya's village store from the command line")]
+#[command(
+    name = "samanvaya",
+    version,
+    about = "Samanvaya's village store from the command line"
+)]
 struct Cli {
     /// The data folder holding the store; defaults to the per-user data folder.
     #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
@@ -72,7 +76,14 @@ fn main() -> Result<()> {
                 data_dir.display()
             );
         }
-        Command::Households { command: HouseholdsCommand::List { format, search, limit } } => {
+        Command::Households {
+            command:
+                HouseholdsCommand::List {
+                    format,
+                    search,
+                    limit,
+                },
+        } => {
             let page = households::list(&store, &search, limit)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&page)?),

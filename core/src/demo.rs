@@ -71,10 +71,15 @@ pub fn fill(conn: &mut Connection, seed: u64) -> Result<DemoSummary, StoreError>
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let existing = household::count(&tx, None)?;
     if existing > 0 {
-        return Err(StoreError::NotEmpty { households: existing });
+        return Err(StoreError::NotEmpty {
+            households: existing,
+        });
     }
     let mut dice = Dice(seed);
-    let start = Utc.with_ymd_and_hms(2026, 1, 15, 9, 30, 0).single().expect("valid time");
+    let start = Utc
+        .with_ymd_and_hms(2026, 1, 15, 9, 30, 0)
+        .single()
+        .expect("valid time");
     let (village, hamlets) = places(&tx, &mut dice, start)?;
     centre::add_village(&tx, village)?;
     number_lease::grant(&tx, number_lease::HOUSEHOLD, 1, 9999, "demo")?;
@@ -98,11 +103,18 @@ pub fn fill(conn: &mut Connection, seed: u64) -> Result<DemoSummary, StoreError>
         household::write(&tx, &h, at)?;
     }
     tx.commit()?;
-    Ok(DemoSummary { households: HOUSEHOLDS, persons })
+    Ok(DemoSummary {
+        households: HOUSEHOLDS,
+        persons,
+    })
 }
 
 /// Bihar → Gaya → Bodh Gaya → the invented panchayat and village of Sahpur, and four hamlets.
-fn places(conn: &Connection, dice: &mut Dice, at: DateTime<Utc>) -> Result<(LocationId, Vec<LocationId>), StoreError> {
+fn places(
+    conn: &Connection,
+    dice: &mut Dice,
+    at: DateTime<Utc>,
+) -> Result<(LocationId, Vec<LocationId>), StoreError> {
     let chain = [
         (LocationLevel::State, Some("10"), "Bihar", "बिहार"),
         (LocationLevel::District, Some("212"), "Gaya", "गया"),
@@ -150,66 +162,121 @@ fn places(conn: &Connection, dice: &mut Dice, at: DateTime<Utc>) -> Result<(Loca
 /// elderly parent or a married son with his wife and children.
 fn family(dice: &mut Dice, at: DateTime<Utc>) -> Vec<Person> {
     let muslim = dice.chance(8);
-    let surname = if muslim { dice.pick(names::MUSLIM_SURNAMES) } else { dice.pick(names::SURNAMES) };
-    let mut members = Vec::new();
-    let mut add = |dice: &mut Dice, relation, sex, age: u32, married: bool| {
-        let name = person_name(dice, sex, married, muslim, surname);
+    let surname = if muslim {
+        dice.pick(names::MUSLIM_SURNAMES)
+    } else {
+        dice.pick(names::SURNAMES)
+    };
+    let mut f = Family {
+        members: Vec::new(),
+        muslim,
+        surname,
+        at,
+    };
+    // About one household in seven is headed by a woman, most often a widow.
+    let woman_head = dice.chance(14);
+    let head_age = if woman_head {
+        dice.range(28, 82)
+    } else {
+        dice.range(22, 78)
+    };
+    let head_sex = if woman_head { Sex::Female } else { Sex::Male };
+    f.add(dice, Relation::Head, head_sex, head_age, true);
+
+    // The age of the mother of the head's children, if the head has children: a woman head's own,
+    // the wife's, or for a widower what his late wife's would be. Young single men have none.
+    let mut mother_age = None;
+    if woman_head {
+        mother_age = Some(head_age);
+    } else if dice.chance(92) {
+        let age = head_age.saturating_sub(dice.range(2, 8)).max(18);
+        f.add(dice, Relation::Spouse, Sex::Female, age, true);
+        mother_age = Some(age);
+    } else if head_age >= 30 {
+        mother_age = Some(head_age.saturating_sub(4));
+    }
+
+    if let Some(mother) = mother_age {
+        let oldest = mother.saturating_sub(18).min(30);
+        let married_son = head_age >= 48 && oldest >= 22 && dice.chance(55);
+        let children = if mother > 45 {
+            dice.range(0, 3)
+        } else {
+            dice.range(1, 4)
+        };
+        for _ in 0..children {
+            let age = dice.range(0, oldest.max(1));
+            let sex = if dice.chance(50) {
+                Sex::Female
+            } else {
+                Sex::Male
+            };
+            let relation = if sex == Sex::Female {
+                Relation::Daughter
+            } else {
+                Relation::Son
+            };
+            f.add(dice, relation, sex, age, false);
+        }
+        if married_son {
+            let son_age = dice.range(22, oldest.max(22));
+            f.add(dice, Relation::Son, Sex::Male, son_age, true);
+            let wife_age = son_age.saturating_sub(dice.range(1, 5)).max(18);
+            f.add(dice, Relation::DaughterInLaw, Sex::Female, wife_age, true);
+            for _ in 0..dice.range(0, 3) {
+                let sex = if dice.chance(50) {
+                    Sex::Female
+                } else {
+                    Sex::Male
+                };
+                let relation = if sex == Sex::Female {
+                    Relation::Granddaughter
+                } else {
+                    Relation::Grandson
+                };
+                let age = dice.range(0, wife_age.saturating_sub(18).min(12));
+                f.add(dice, relation, sex, age, false);
+            }
+        }
+    }
+    let single = f.members.len() == 1;
+    if head_age < 55 && dice.chance(if single { 85 } else { 35 }) {
+        let age = (head_age + dice.range(20, 28)).min(95);
+        let (relation, sex) = if dice.chance(75) {
+            (Relation::Mother, Sex::Female)
+        } else {
+            (Relation::Father, Sex::Male)
+        };
+        f.add(dice, relation, sex, age, true);
+    }
+    f.members
+}
+
+/// A family being put together by [`family`].
+struct Family<'a> {
+    members: Vec<Person>,
+    muslim: bool,
+    surname: &'a str,
+    at: DateTime<Utc>,
+}
+
+impl Family<'_> {
+    fn add(&mut self, dice: &mut Dice, relation: Relation, sex: Sex, age: u32, married: bool) {
+        // Two members of one family are not given the same name.
+        let mut name = person_name(dice, sex, married, self.muslim, self.surname);
+        while self.members.iter().any(|m| m.name == name) {
+            name = person_name(dice, sex, married, self.muslim, self.surname);
+        }
         let (birth_date, birth_date_estimated) = birth(dice, age);
-        members.push(Person {
-            id: PersonId(dice.uuid(at)),
+        self.members.push(Person {
+            id: PersonId(dice.uuid(self.at)),
             name,
             relation,
             sex,
             birth_date,
             birth_date_estimated,
         });
-    };
-
-    // About one household in seven is headed by a woman, most often a widow.
-    let woman_head = dice.chance(14);
-    let head_age = if woman_head { dice.range(28, 82) } else { dice.range(22, 78) };
-    let head_sex = if woman_head { Sex::Female } else { Sex::Male };
-    add(dice, Relation::Head, head_sex, head_age, true);
-
-    let mut mother_age = None;
-    if !woman_head && dice.chance(90) {
-        let age = head_age.saturating_sub(dice.range(2, 8)).max(18);
-        add(dice, Relation::Spouse, Sex::Female, age, true);
-        mother_age = Some(age);
-    } else if woman_head {
-        mother_age = Some(head_age);
     }
-
-    if let Some(mother) = mother_age {
-        let oldest = mother.saturating_sub(18).min(30);
-        let married_son = head_age >= 48 && oldest >= 22 && dice.chance(45);
-        let children = if mother > 45 { dice.range(0, 3) } else { dice.range(1, 4) };
-        for _ in 0..children {
-            let age = dice.range(0, oldest.max(1));
-            let sex = if dice.chance(50) { Sex::Female } else { Sex::Male };
-            let relation = if sex == Sex::Female { Relation::Daughter } else { Relation::Son };
-            add(dice, relation, sex, age, false);
-        }
-        if married_son {
-            let son_age = dice.range(22, oldest.max(22));
-            add(dice, Relation::Son, Sex::Male, son_age, true);
-            let wife_age = son_age.saturating_sub(dice.range(1, 5)).max(18);
-            add(dice, Relation::DaughterInLaw, Sex::Female, wife_age, true);
-            for _ in 0..dice.range(0, 3) {
-                let sex = if dice.chance(50) { Sex::Female } else { Sex::Male };
-                let relation = if sex == Sex::Female { Relation::Granddaughter } else { Relation::Grandson };
-                let age = dice.range(0, wife_age.saturating_sub(18).min(12));
-                add(dice, relation, sex, age, false);
-            }
-        }
-    }
-    if head_age < 50 && dice.chance(30) {
-        let age = (head_age + dice.range(20, 28)).min(95);
-        let (relation, sex) =
-            if dice.chance(75) { (Relation::Mother, Sex::Female) } else { (Relation::Father, Sex::Male) };
-        add(dice, relation, sex, age, true);
-    }
-    members
 }
 
 /// Married women are commonly recorded as "<name> देवी", girls as "<name> कुमारी", men and boys
@@ -218,9 +285,21 @@ fn person_name(dice: &mut Dice, sex: Sex, married: bool, muslim: bool, surname: 
     match (sex, muslim) {
         (Sex::Female, false) => {
             let first = dice.pick(names::WOMEN);
-            if married { format!("{first} देवी") } else { format!("{first} कुमारी") }
+            if married {
+                format!("{first} देवी")
+            } else {
+                format!("{first} कुमारी")
+            }
         }
-        (Sex::Female, true) => format!("{} {}", dice.pick(names::MUSLIM_WOMEN), if married { "ख़ातून" } else { "परवीन" }),
+        (Sex::Female, true) => format!(
+            "{} {}",
+            dice.pick(names::MUSLIM_WOMEN),
+            if married {
+                "ख़ातून"
+            } else {
+                "परवीन"
+            }
+        ),
         (_, false) => format!("{} {surname}", dice.pick(names::MEN)),
         (_, true) => format!("{} {surname}", dice.pick(names::MUSLIM_MEN)),
     }
@@ -234,7 +313,10 @@ fn birth(dice: &mut Dice, age: u32) -> (Option<NaiveDate>, bool) {
         1..=70 => {
             // A day strictly inside the year before the last birthday keeps the age exact.
             let birthday = day.checked_sub_months(Months::new(age * 12));
-            (birthday.map(|b| b - Duration::days(i64::from(dice.range(1, 364)))), false)
+            (
+                birthday.map(|b| b - Duration::days(i64::from(dice.range(1, 364)))),
+                false,
+            )
         }
         71..=95 => (day.checked_sub_months(Months::new(age * 12)), true),
         _ => (None, false),
@@ -256,12 +338,24 @@ mod tests {
         let sb = fill(&mut b, 7).unwrap();
         assert_eq!(sa, sb);
         assert_eq!(sa.households, 300);
-        assert!((1_250..=1_550).contains(&sa.persons), "{} persons", sa.persons);
+        assert!(
+            (1_250..=1_550).contains(&sa.persons),
+            "{} persons",
+            sa.persons
+        );
         let dump = |c: &Connection| -> Vec<(String, String, Option<String>)> {
-            let mut s = c.prepare("SELECT id, name, birth_date FROM person ORDER BY id").unwrap();
-            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+            let mut s = c
+                .prepare("SELECT id, name, birth_date FROM person ORDER BY id")
+                .unwrap();
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
         };
         assert_eq!(dump(&a), dump(&b));
-        assert!(matches!(fill(&mut a, 7), Err(StoreError::NotEmpty { households: 300 })));
+        assert!(matches!(
+            fill(&mut a, 7),
+            Err(StoreError::NotEmpty { households: 300 })
+        ));
     }
 }

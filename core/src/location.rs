@@ -44,8 +44,9 @@ pub fn get(conn: &Connection, id: LocationId) -> rusqlite::Result<Option<Locatio
 }
 
 pub fn children(conn: &Connection, parent: LocationId) -> rusqlite::Result<Vec<Location>> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT {COLUMNS} FROM location WHERE parent_id = ?1 ORDER BY name_en"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM location WHERE parent_id = ?1 ORDER BY name_en"
+    ))?;
     stmt.query_map([parent.to_string()], from_row)?.collect()
 }
 

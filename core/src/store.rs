@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::{
-    FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel, Person,
-    PersonId, ValidationError,
+    FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel,
+    Person, PersonId, ValidationError,
 };
 use uuid::Uuid;
 
@@ -33,7 +33,10 @@ impl Store {
         })?;
         let conn = db::open(&data_dir.join(paths::DB_FILE_NAME))?;
         centre::device_id(&conn, Utc::now())?;
-        Ok(Store { conn, data_dir: data_dir.to_owned() })
+        Ok(Store {
+            conn,
+            data_dir: data_dir.to_owned(),
+        })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -64,7 +67,11 @@ impl Store {
 
     /// The overview of the centre's first village: the app's home screen.
     pub fn village_overview(&self) -> Result<VillageOverview, StoreError> {
-        let village = self.villages()?.into_iter().next().ok_or(StoreError::NoVillage)?;
+        let village = self
+            .villages()?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NoVillage)?;
         Ok(village::overview(&self.conn, village)?)
     }
 
@@ -77,35 +84,52 @@ impl Store {
     }
 
     pub fn household(&self, id: HouseholdId) -> Result<Household, StoreError> {
-        household::get(&self.conn, id)?
-            .ok_or_else(|| StoreError::NotFound { what: "household", id: id.to_string() })
+        household::get(&self.conn, id)?.ok_or_else(|| StoreError::NotFound {
+            what: "household",
+            id: id.to_string(),
+        })
     }
 
     /// Validates and saves a new or edited household with its members, in one transaction with
     /// its outbox row: either all of it is saved, or nothing is.
-    pub fn save_household(&mut self, input: HouseholdInput, now: DateTime<Utc>) -> Result<Household, StoreError> {
+    pub fn save_household(
+        &mut self,
+        input: HouseholdInput,
+        now: DateTime<Utc>,
+    ) -> Result<Household, StoreError> {
         let today = now.date_naive();
         let input = input.validate(today)?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_place(&tx, input.village_id, input.hamlet_id)?;
 
         let existing = match input.id {
             Some(id) => Some(
-                household::get(&tx, id)?
-                    .ok_or_else(|| StoreError::NotFound { what: "household", id: id.to_string() })?,
+                household::get(&tx, id)?.ok_or_else(|| StoreError::NotFound {
+                    what: "household",
+                    id: id.to_string(),
+                })?,
             ),
             None => None,
         };
         let (id, number, created_at) = match &existing {
             Some(h) => (h.id, h.number, h.created_at),
-            None => (HouseholdId::new_v7(), number_lease::take(&tx, number_lease::HOUSEHOLD)?, now),
+            None => (
+                HouseholdId(Uuid::now_v7()),
+                number_lease::take(&tx, number_lease::HOUSEHOLD)?,
+                now,
+            ),
         };
         let stored: Vec<&Person> = existing.iter().flat_map(|h| &h.members).collect();
         let mut members = Vec::with_capacity(input.members.len());
         for m in input.members {
             let before = match m.id {
                 Some(pid) => Some(*stored.iter().find(|p| p.id == pid).ok_or_else(|| {
-                    StoreError::NotFound { what: "member of this household", id: pid.to_string() }
+                    StoreError::NotFound {
+                        what: "member of this household",
+                        id: pid.to_string(),
+                    }
                 })?),
                 None => None,
             };
@@ -118,7 +142,7 @@ impl Store {
                 _ => m.birth.resolve(today),
             };
             members.push(Person {
-                id: m.id.unwrap_or_else(PersonId::new_v7),
+                id: m.id.unwrap_or_else(|| PersonId(Uuid::now_v7())),
                 name: m.name,
                 relation: m.relation,
                 sex: m.sex,
@@ -150,10 +174,17 @@ fn age_of(p: &Person, today: chrono::NaiveDate) -> samanvaya_domain::Birth {
 }
 
 /// The village must be one this centre serves, and the hamlet one of that village's hamlets.
-fn check_place(conn: &Connection, village: LocationId, hamlet: Option<LocationId>) -> Result<(), StoreError> {
+fn check_place(
+    conn: &Connection,
+    village: LocationId,
+    hamlet: Option<LocationId>,
+) -> Result<(), StoreError> {
     let served: HashSet<LocationId> = centre::villages(conn)?.into_iter().map(|v| v.id).collect();
     let refuse = |field: &str, code| {
-        StoreError::Invalid(ValidationError(vec![FieldError { field: field.into(), code }]))
+        StoreError::Invalid(ValidationError(vec![FieldError {
+            field: field.into(),
+            code,
+        }]))
     };
     if !served.contains(&village) {
         return Err(refuse("village_id", FieldErrorCode::UnknownVillage));

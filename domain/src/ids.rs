@@ -1,4 +1,6 @@
 //! Newtyped UUIDv7 identifiers, generated on the device so that records never need a server to exist.
+//!
+//! This crate reads no clock, so it never makes an id itself: the store makes them.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -10,13 +12,6 @@ macro_rules! id_type {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
         #[ts(export, type = "string")]
         pub struct $name(pub Uuid);
-
-        impl $name {
-            /// A new time-ordered id; the store calls this, pure code receives ids from outside.
-            pub fn new_v7() -> Self {
-                Self(Uuid::now_v7())
-            }
-        }
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -21,7 +21,11 @@ impl Truth {
     }
 
     pub fn or(self, other: Truth) -> Truth {
-        if self.rank() >= other.rank() { self } else { other }
+        if self.rank() >= other.rank() {
+            self
+        } else {
+            other
+        }
     }
 
     #[allow(clippy::should_implement_trait)]
@@ -52,7 +56,11 @@ impl Truth {
     }
 
     fn min_by_rank(self, other: Truth) -> Truth {
-        if self.rank() <= other.rank() { self } else { other }
+        if self.rank() <= other.rank() {
+            self
+        } else {
+            other
+        }
     }
 }
 

@@ -29,7 +29,12 @@ mod tests {
     #[test]
     fn versions_are_consecutive_from_one() {
         for (i, m) in LOCAL_MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version as usize, i + 1, "migration {} is out of sequence", m.name);
+            assert_eq!(
+                m.version as usize,
+                i + 1,
+                "migration {} is out of sequence",
+                m.name
+            );
             assert!(!m.sql.trim().is_empty(), "migration {} is empty", m.name);
         }
     }

@@ -44,6 +44,8 @@ export class App {
     const place = this.overview
       ? [...this.overview.above.slice(1), this.overview.village]
           .map((l) => (language() === "hi" ? l.name_hi : l.name_en))
+          // A village often shares its panchayat's name; say it once.
+          .filter((name, i, all) => name !== all[i - 1])
           .join(" › ")
       : "";
     mount(

@@ -8,7 +8,10 @@ use tauri::State;
 use crate::state::AppState;
 
 #[tauri::command]
-pub fn list_households(state: State<'_, AppState>, query: HouseholdQuery) -> Result<HouseholdPage, ErrorReply> {
+pub fn list_households(
+    state: State<'_, AppState>,
+    query: HouseholdQuery,
+) -> Result<HouseholdPage, ErrorReply> {
     state.with(|s| s.households(&query))
 }
 
@@ -18,6 +21,9 @@ pub fn get_household(state: State<'_, AppState>, id: HouseholdId) -> Result<Hous
 }
 
 #[tauri::command]
-pub fn save_household(state: State<'_, AppState>, input: HouseholdInput) -> Result<Household, ErrorReply> {
+pub fn save_household(
+    state: State<'_, AppState>,
+    input: HouseholdInput,
+) -> Result<Household, ErrorReply> {
     state.with(|s| s.save_household(input, Utc::now()))
 }

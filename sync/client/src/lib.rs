@@ -78,7 +78,11 @@ mod tests {
         while let Some(batch) = next_batch(&store, acked).unwrap() {
             let size: usize = batch.changes.iter().map(Change::wire_size).sum();
             assert!(size <= MAX_BATCH_BYTES || batch.changes.len() == 1);
-            assert_eq!(batch.changes[0].seq, acked + 1, "batches follow each other without gaps");
+            assert_eq!(
+                batch.changes[0].seq,
+                acked + 1,
+                "batches follow each other without gaps"
+            );
             acked = batch.changes.last().unwrap().seq;
             pushed += batch.changes.len();
         }

@@ -82,6 +82,11 @@ mod tests {
             created_at: DateTime::<Utc>::MAX_UTC,
         };
         let json = serde_json::to_string(&change).unwrap();
-        assert!(json.len() <= change.wire_size(), "{} > {}", json.len(), change.wire_size());
+        assert!(
+            json.len() <= change.wire_size(),
+            "{} > {}",
+            json.len(),
+            change.wire_size()
+        );
     }
 }

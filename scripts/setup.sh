@@ -1,0 +1,76 @@
+# Sourced by scripts/app and scripts/test: installs whatever is missing on a Debian/Ubuntu machine.
+# Safe to run again: every step first checks whether its work is already done.
+#
+# Run as root, as a normal user (apt steps then use sudo), or via sudo: then the system packages
+# are installed as root and everything else (cargo, npm, the build) runs as the user who called
+# sudo, so no root-owned files end up in their checkout or home.
+
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# System packages needed to build and run the desktop app (Tauri 2 on WebKitGTK 4.1).
+APP_PACKAGES=(build-essential pkg-config curl ca-certificates libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
+# Extra packages for the tests: a virtual display and the WebDriver server of WebKitGTK.
+TEST_PACKAGES=(xvfb webkit2gtk-driver)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else say "Installing system packages needs root: run this command as root or with sudo."; exit 1
+  fi
+}
+
+install_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # Node.js and npm: any packaged version from 18 on builds the interface.
+  command -v npm >/dev/null || missing+=(nodejs npm)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "Installing system packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# When started via sudo, hand over to the calling user once the system packages are in.
+drop_sudo() {
+  if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "${SUDO_USER}" != root ]; then
+    say "Continuing as ${SUDO_USER}"
+    exec sudo -u "$SUDO_USER" -H env "PATH=$PATH" SAMANVAYA_PACKAGES_DONE=1 "$@"
+  fi
+}
+
+ensure_rust() {
+  [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v cargo >/dev/null; then
+    say "Installing Rust with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain none
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  # rust-toolchain.toml pins the version; rustup installs it here if it is missing.
+  (cd "$REPO" && cargo --version >/dev/null)
+}
+
+ensure_ui() {
+  if [ ! -d "$REPO/ui/node_modules" ] || [ "$REPO/ui/package-lock.json" -nt "$REPO/ui/node_modules/.package-lock.json" ]; then
+    say "Installing the interface's npm packages"
+    (cd "$REPO/ui" && npm ci --no-fund --no-audit --loglevel=error)
+  fi
+  say "Building the interface"
+  (cd "$REPO/ui" && npm run --silent build)
+}
+
+ensure_window_test_tools() {
+  if ! command -v tauri-driver >/dev/null; then
+    say "Installing tauri-driver"
+    cargo install tauri-driver --locked --version 2.1.0
+  fi
+  if [ ! -d "$REPO/tests/window/node_modules" ] || [ "$REPO/tests/window/package-lock.json" -nt "$REPO/tests/window/node_modules/.package-lock.json" ]; then
+    (cd "$REPO/tests/window" && npm ci --no-fund --no-audit --loglevel=error)
+  fi
+}

@@ -1,0 +1,39 @@
+//! The real `samanvaya-server` binary on 127.0.0.1, asked over plain HTTP what it speaks.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+
+#[test]
+fn the_server_reports_its_role_and_protocol() {
+    for role in ["block", "district"] {
+        let mut server = Command::new(env!("CARGO_BIN_EXE_samanvaya-server"))
+            .args(["--role", role, "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("the server prints its address");
+
+        let mut conn = TcpStream::connect(addr).unwrap();
+        write!(
+            conn,
+            "GET /v1/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut reply = String::new();
+        conn.read_to_string(&mut reply).unwrap();
+        server.kill().unwrap();
+        server.wait().unwrap();
+
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        let body = reply.split("\r\n\r\n").nth(1).unwrap();
+        assert_eq!(body, format!(r#"{{"protocol":1,"role":"{role}"}}"#));
+    }
+}

@@ -1,0 +1,131 @@
+// Starts the real Samanvaya window for a test: a private X display (Xvfb), tauri-driver in front
+// of WebKitWebDriver, and the built app on a temporary data folder. Nothing touches the real
+// user's data: HOME and the XDG folders point into the temporary folder too.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Builder, By, until } from "selenium-webdriver";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+
+/** The app binary: $SAMANVAYA_APP, else the debug build in the cargo target folder. */
+export function appBinary() {
+  if (process.env.SAMANVAYA_APP) return process.env.SAMANVAYA_APP;
+  const target = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(repo, "target");
+  return join(target, "debug", "samanvaya-app");
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+    srv.on("error", fail);
+  });
+}
+
+async function waitForPort(port, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const open = await new Promise((ok) => {
+      const s = connect(port, "127.0.0.1", () => {
+        s.end();
+        ok(true);
+      });
+      s.on("error", () => ok(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+}
+
+/** Starts Xvfb on a display it picks itself and returns that display's name. */
+function startXvfb(children) {
+  return new Promise((ok, fail) => {
+    const x = spawn("Xvfb", ["-displayfd", "1", "-screen", "0", "1366x768x24", "-nolisten", "tcp"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(x);
+    x.on("error", fail);
+    x.stdout.once("data", (d) => ok(`:${String(d).trim()}`));
+  });
+}
+
+/** A running app for one test; call `close()` when done (also on failure). */
+export async function startApp({ dataDir } = {}) {
+  const children = [];
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-window-"));
+  const home = join(scratch, "home");
+  mkdirSync(home);
+  const data = dataDir ?? join(scratch, "data");
+  const display = process.env.SAMANVAYA_TEST_DISPLAY ?? (await startXvfb(children));
+  const port = await freePort();
+  const nativePort = await freePort();
+  const env = {
+    ...process.env,
+    DISPLAY: display,
+    HOME: home,
+    XDG_DATA_HOME: join(home, "data"),
+    XDG_CONFIG_HOME: join(home, "config"),
+    XDG_CACHE_HOME: join(home, "cache"),
+    SAMANVAYA_DATA_DIR: data,
+    // Software rendering: Xvfb has no GPU, and WebKit's compositor otherwise shows a blank page.
+    WEBKIT_DISABLE_COMPOSITING_MODE: "1",
+    LIBGL_ALWAYS_SOFTWARE: "1",
+  };
+  const driver = spawn(
+    "tauri-driver",
+    ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    { env, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  children.push(driver);
+  const close = async (browser) => {
+    if (browser) await browser.quit().catch(() => undefined);
+    for (const c of children.reverse()) c.kill("SIGTERM");
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, 15_000);
+    const browser = await new Builder()
+      .usingServer(`http://127.0.0.1:${port}/`)
+      .withCapabilities({ browserName: "wry", "tauri:options": { application: appBinary() } })
+      .build();
+    return { browser, dataDir: data, scratch, close: () => close(browser) };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** The first element matching `css`, once it is there (the screens draw asynchronously). */
+export async function find(browser, css, ms = 10_000) {
+  return browser.wait(until.elementLocated(By.css(css)), ms, `no element matches ${css}`);
+}
+
+/** Waits until the text of `css` satisfies `pred`, and returns that text. */
+export async function textOf(browser, css, pred = (s) => s.length > 0, ms = 10_000) {
+  let last = "";
+  await browser.wait(
+    async () => {
+      try {
+        last = await (await browser.findElement(By.css(css))).getText();
+        return pred(last);
+      } catch {
+        return false;
+      }
+    },
+    ms,
+  ).catch(() => {
+    throw new Error(`text of ${css} never matched; last seen ${JSON.stringify(last)}`);
+  });
+  return last;
+}
+
+export { By };
