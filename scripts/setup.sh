@@ -59,7 +59,9 @@ ensure_rust() {
 ensure_ui() {
   if [ ! -d "$REPO/ui/node_modules" ] || [ "$REPO/ui/package-lock.json" -nt "$REPO/ui/node_modules/.package-lock.json" ]; then
     say "Installing the interface's npm packages"
-    (cd "$REPO/ui" && npm ci --no-fund --no-audit --loglevel=error)
+    # npm install, not npm ci: npm 11 writes lock files with only this platform's optional
+    # packages and then refuses them in npm ci; npm install keeps to the lock without rewriting it.
+    (cd "$REPO/ui" && npm install --no-fund --no-audit --loglevel=error)
   fi
   say "Building the interface"
   (cd "$REPO/ui" && npm run --silent build)
@@ -71,6 +73,6 @@ ensure_window_test_tools() {
     cargo install tauri-driver --locked --version 2.1.0
   fi
   if [ ! -d "$REPO/tests/window/node_modules" ] || [ "$REPO/tests/window/package-lock.json" -nt "$REPO/tests/window/node_modules/.package-lock.json" ]; then
-    (cd "$REPO/tests/window" && npm ci --no-fund --no-audit --loglevel=error)
+    (cd "$REPO/tests/window" && npm install --no-fund --no-audit --loglevel=error)
   fi
 }
