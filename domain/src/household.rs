@@ -188,7 +188,9 @@ mod tests {
         let future = Birth::Date {
             date: "2027-01-01".parse().unwrap(),
         };
-        let cases: Vec<(Vec<PersonInput>, Vec<(&str, FieldErrorCode)>)> = vec![
+        // (members of the input, the refused fields expected)
+        type Case = (Vec<PersonInput>, Vec<(&'static str, FieldErrorCode)>);
+        let cases: Vec<Case> = vec![
             (vec![], vec![("members", FieldErrorCode::NoMembers)]),
             (
                 vec![member("सुनीता देवी", Relation::Head, Birth::Unknown)],

@@ -1,9 +1,34 @@
-//! The eligibility engine: decides, for a person or household and a scheme, whether they qualify.
+//! The eligibility engine: decides, for a household and each member, every scheme of the
+//! catalogue, as `eligible`, `not_eligible`, `undetermined` (naming the facts that would decide)
+//! or `already_receiving`; explains each decision criterion by criterion; and ranks the questions
+//! that would settle the most undetermined decisions.
 //!
-//! This crate is pure: no IO, no clock, no SQLite. The evaluation date is always a parameter.
-//! It starts with the three-valued logic every rule is built on; the scheme catalogue and the
-//! evaluator arrive with the eligibility issue and are built on [`Truth`].
+//! This crate is pure: no IO, no clock, no SQLite. The evaluation date is always a parameter, and
+//! the catalogue and vocabulary arrive as text from the caller (the `schema` crate embeds them).
 
+pub mod assess;
+pub mod cases;
+pub mod catalogue;
+pub mod compile;
+pub mod diagnostic;
+pub mod eval;
+pub mod expr;
+pub mod facts;
 pub mod truth;
+pub mod vocabulary;
 
+pub use assess::{Check, Finding, Missing, Outcome, Question, ask_next, assess, explain};
+pub use catalogue::{Catalogue, Scheme, Text};
+pub use diagnostic::Diagnostic;
+pub use facts::HouseholdFacts;
 pub use truth::Truth;
+pub use vocabulary::{FactId, Scope, Vocabulary};
+
+/// Loads the vocabulary and the catalogue from their files' texts, as `(path, text)` pairs.
+pub fn load(
+    fact_files: &[(&str, &str)],
+    scheme_files: &[(&str, &str)],
+) -> Result<Catalogue, Vec<Diagnostic>> {
+    let vocab = Vocabulary::load(fact_files)?;
+    catalogue::load(vocab, scheme_files)
+}

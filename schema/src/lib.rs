@@ -1,4 +1,5 @@
-//! Samanvaya's data contracts, kept as data files and embedded into the binaries at build time.
+//! Samanvaya's data contracts, kept as data files and embedded into the binaries at build time:
+//! the store's migrations, the fact vocabulary and the scheme catalogue.
 //!
 //! Migrations are append-only: a migration that has shipped is never edited, because a laptop in
 //! a village may have applied it months ago. The store records the text of every migration it
@@ -21,6 +22,10 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[Migration {
     name: "foundation",
     sql: include_str!("../migrations/local/0001_foundation.sql"),
 }];
+
+// The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as
+// `(path, text)` pairs sorted by path. The eligibility engine (`rules`) checks them when loaded.
+include!(concat!(env!("OUT_DIR"), "/catalogue_files.rs"));
 
 #[cfg(test)]
 mod tests {

@@ -46,9 +46,25 @@ pub struct Change {
 impl Change {
     /// An upper bound of the change's size on the wire, used to cut batches.
     pub fn wire_size(&self) -> usize {
-        // The fixed part covers field names, the timestamp and the seq.
-        96 + self.entity.len() + self.entity_id.len() + self.op.len() + self.payload.len()
+        // The fixed part covers the field names, punctuation, a 20-digit seq and the longest
+        // timestamp chrono writes; text fields count with their JSON escaping, since the payload
+        // is itself JSON and every quote in it travels as \".
+        128 + [&self.entity, &self.entity_id, &self.op, &self.payload]
+            .into_iter()
+            .map(|t| escaped_len(t))
+            .sum::<usize>()
     }
+}
+
+/// The length of `text` as a JSON string body.
+fn escaped_len(text: &str) -> usize {
+    text.bytes()
+        .map(|b| match b {
+            b'"' | b'\\' => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum()
 }
 
 /// A batch of changes pushed by one device, in seq order.
@@ -78,7 +94,9 @@ mod tests {
             entity: "household".into(),
             entity_id: Uuid::nil().to_string(),
             op: "upsert".into(),
-            payload: r#"{"name":"सुनीता"}"#.into(),
+            payload:
+                "{\"name\":\"सुनीता\",\"note\":\"line\\nbreak \\\"quoted\\\"\",\"ctl\":\"\u{1}\"}"
+                    .into(),
             created_at: DateTime::<Utc>::MAX_UTC,
         };
         let json = serde_json::to_string(&change).unwrap();

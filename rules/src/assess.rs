@@ -1,0 +1,336 @@
+//! Decides every scheme of the catalogue for a household and its members, explains a decision
+//! criterion by criterion, and ranks the questions that would decide the most.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::catalogue::{Catalogue, Scheme, Text};
+use crate::eval::Subject;
+use crate::facts::{HouseholdFacts, date_from_days, days_from_date, elapsed};
+use crate::truth::Truth;
+use crate::vocabulary::{Derivation, FactId, FactType, Scope, Vocabulary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Eligible,
+    NotEligible,
+    Undetermined,
+    AlreadyReceiving,
+}
+
+impl Outcome {
+    pub fn parse(s: &str) -> Option<Outcome> {
+        match s {
+            "eligible" => Some(Outcome::Eligible),
+            "not_eligible" => Some(Outcome::NotEligible),
+            "undetermined" => Some(Outcome::Undetermined),
+            "already_receiving" => Some(Outcome::AlreadyReceiving),
+            _ => None,
+        }
+    }
+}
+
+/// A fact that is not known, of the household (`member` is `None`) or of one member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Missing {
+    pub fact: FactId,
+    pub member: Option<usize>,
+}
+
+/// The decision of one scheme for one subject: a member (person schemes) or the household.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub scheme: usize,
+    pub member: Option<usize>,
+    pub outcome: Outcome,
+    /// For an undetermined outcome, the facts that would decide it.
+    pub missing: Vec<Missing>,
+}
+
+fn rows(facts: &HouseholdFacts) -> Vec<&[Option<i64>]> {
+    facts.members.iter().map(|m| m.values.as_slice()).collect()
+}
+
+/// Every scheme in force on `as_of`, for the household and each member.
+pub fn assess(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> Vec<Finding> {
+    let members = rows(facts);
+    let mut out = Vec::new();
+    for (i, scheme) in cat.schemes.iter().enumerate() {
+        match scheme.unit {
+            Scope::Household => out.extend(decide(cat, i, scheme, facts, &members, None, as_of)),
+            Scope::Person => {
+                for m in 0..members.len() {
+                    out.extend(decide(cat, i, scheme, facts, &members, Some(m), as_of));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The decision of one scheme for one subject; `None` when no version is in force on `as_of`.
+pub fn decide(
+    cat: &Catalogue,
+    index: usize,
+    scheme: &Scheme,
+    facts: &HouseholdFacts,
+    members: &[&[Option<i64>]],
+    member: Option<usize>,
+    as_of: NaiveDate,
+) -> Option<Finding> {
+    let version = scheme.version_on(as_of)?;
+    let receiving = match member {
+        Some(m) => &facts.members[m].receiving,
+        None => &facts.receiving,
+    };
+    if receiving.contains(&scheme.code) {
+        return Some(Finding {
+            scheme: index,
+            member,
+            outcome: Outcome::AlreadyReceiving,
+            missing: vec![],
+        });
+    }
+    let subject = Subject {
+        person: member.map(|m| members[m]),
+        household: &facts.values,
+        members,
+        as_of: days_from_date(as_of),
+    };
+    let verdicts: Vec<Truth> = version
+        .criteria
+        .iter()
+        .map(|c| subject.truth(&c.rule))
+        .collect();
+    let overall = Truth::all(verdicts.iter().copied());
+    let outcome = match overall {
+        Truth::True => Outcome::Eligible,
+        Truth::False => Outcome::NotEligible,
+        Truth::Unknown => Outcome::Undetermined,
+    };
+    let mut missing = Vec::new();
+    if outcome == Outcome::Undetermined {
+        let mut slots = Vec::new();
+        for (c, v) in version.criteria.iter().zip(&verdicts) {
+            if *v == Truth::Unknown {
+                subject.unknowns(&c.rule, &mut slots);
+            }
+        }
+        for (slot, who) in slots {
+            let asked = cat.vocab.get(slot.fact).asked_as();
+            let m = Missing {
+                fact: asked,
+                member: if slot.scope == Scope::Household {
+                    None
+                } else {
+                    who.or(member)
+                },
+            };
+            if !missing.contains(&m) {
+                missing.push(m);
+            }
+        }
+    }
+    Some(Finding {
+        scheme: index,
+        member,
+        outcome,
+        missing,
+    })
+}
+
+/// One criterion of an explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub text: Text,
+    pub status: Truth,
+    /// The subject's values of the facts this criterion reads: (label, value) in each language.
+    pub values: Vec<(Text, Text)>,
+}
+
+impl Check {
+    /// "Aged 60 or more (Age: 62) — met", in the chosen language.
+    pub fn sentence(&self, hindi: bool) -> String {
+        let pick = |t: &Text| if hindi { t.hi.clone() } else { t.en.clone() };
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .map(|(l, v)| format!("{}: {}", pick(l), pick(v)))
+            .collect();
+        let status = match (self.status, hindi) {
+            (Truth::True, false) => "met",
+            (Truth::False, false) => "not met",
+            (Truth::Unknown, false) => "not known yet",
+            (Truth::True, true) => "पूरा",
+            (Truth::False, true) => "पूरा नहीं",
+            (Truth::Unknown, true) => "अभी पता नहीं",
+        };
+        if values.is_empty() {
+            format!("{} — {status}", pick(&self.text))
+        } else {
+            format!("{} ({}) — {status}", pick(&self.text), values.join("; "))
+        }
+    }
+}
+
+/// Why a scheme was decided as it was for one subject, criterion by criterion.
+pub fn explain(
+    cat: &Catalogue,
+    facts: &HouseholdFacts,
+    scheme: usize,
+    member: Option<usize>,
+    as_of: NaiveDate,
+) -> Option<Vec<Check>> {
+    let s = &cat.schemes[scheme];
+    let version = s.version_on(as_of)?;
+    let members = rows(facts);
+    let subject = Subject {
+        person: member.map(|m| members[m]),
+        household: &facts.values,
+        members: &members,
+        as_of: days_from_date(as_of),
+    };
+    let checks = version
+        .criteria
+        .iter()
+        .map(|c| {
+            let bases: Vec<FactId> = c
+                .facts
+                .iter()
+                .filter_map(|f| match cat.vocab.get(*f).derived {
+                    Some(Derivation::YearsSince(b) | Derivation::MonthsSince(b)) => Some(b),
+                    None => None,
+                })
+                .collect();
+            let values = c
+                .facts
+                .iter()
+                .filter(|f| !bases.contains(f))
+                .filter_map(|f| {
+                    let def = cat.vocab.get(*f);
+                    let row = match def.scope {
+                        Scope::Household => Some(facts.values.as_slice()),
+                        Scope::Person => member.map(|m| members[m]),
+                    }?;
+                    let value = match def.derived {
+                        Some(Derivation::YearsSince(b) | Derivation::MonthsSince(b)) => {
+                            let months = matches!(def.derived, Some(Derivation::MonthsSince(_)));
+                            row[cat.vocab.get(b).slot]
+                                .and_then(|d| elapsed(d, subject.as_of, months))
+                        }
+                        None => row[def.slot],
+                    };
+                    Some((
+                        Text {
+                            en: def.en.clone(),
+                            hi: def.hi.clone(),
+                        },
+                        display(&cat.vocab, *f, value),
+                    ))
+                })
+                .collect();
+            Check {
+                text: c.text.clone(),
+                status: subject.truth(&c.rule),
+                values,
+            }
+        })
+        .collect();
+    Some(checks)
+}
+
+/// A value as a person reads it, in both languages.
+pub fn display(vocab: &Vocabulary, fact: FactId, value: Option<i64>) -> Text {
+    let def = vocab.get(fact);
+    let Some(v) = value else {
+        return Text {
+            en: "not known".into(),
+            hi: "पता नहीं".into(),
+        };
+    };
+    let same = |s: String| Text {
+        en: s.clone(),
+        hi: s,
+    };
+    match &def.ty {
+        FactType::Bool if v != 0 => Text {
+            en: "yes".into(),
+            hi: "हाँ".into(),
+        },
+        FactType::Bool => Text {
+            en: "no".into(),
+            hi: "नहीं".into(),
+        },
+        FactType::Int => same(v.to_string()),
+        FactType::Money => same(format!("₹{}", crate::compile::group_digits(v))),
+        FactType::Decimal => same(crate::compile::format_milli(v)),
+        FactType::Date => same(date_from_days(v).to_string()),
+        FactType::Enum(_) => {
+            let i = v as usize;
+            Text {
+                en: def.values_en.get(i).cloned().unwrap_or_default(),
+                hi: def.values_hi.get(i).cloned().unwrap_or_default(),
+            }
+        }
+        FactType::Set(_) => {
+            let picked = |labels: &[String]| {
+                let names: Vec<&str> = labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| v & (1 << i) != 0)
+                    .map(|(_, l)| l.as_str())
+                    .collect();
+                if names.is_empty() {
+                    "—".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            };
+            Text {
+                en: picked(&def.values_en),
+                hi: picked(&def.values_hi),
+            }
+        }
+    }
+}
+
+/// A question worth asking: one unknown fact of the household or a member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub missing: Missing,
+    /// How many undetermined (subject, scheme) decisions list this fact as missing.
+    pub decides: usize,
+    /// Of those, how many miss nothing else, so that this answer alone decides them.
+    pub alone: usize,
+}
+
+/// Ranks the missing facts of `findings` by how many undetermined decisions one answer would
+/// settle: first by decisions that wait on this fact alone, then by all decisions it appears in.
+pub fn ask_next(findings: &[Finding]) -> Vec<Question> {
+    let mut questions: Vec<Question> = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.outcome == Outcome::Undetermined)
+    {
+        for m in &f.missing {
+            let q = match questions.iter_mut().find(|q| q.missing == *m) {
+                Some(q) => q,
+                None => {
+                    questions.push(Question {
+                        missing: *m,
+                        decides: 0,
+                        alone: 0,
+                    });
+                    questions.last_mut().expect("just pushed")
+                }
+            };
+            q.decides += 1;
+            if f.missing.len() == 1 {
+                q.alone += 1;
+            }
+        }
+    }
+    questions.sort_by(|a, b| (b.alone, b.decides, a.missing).cmp(&(a.alone, a.decides, b.missing)));
+    questions
+}

@@ -1,0 +1,437 @@
+//! The scheme catalogue: one TOML file per scheme (`schema/schemes/`), loaded and checked
+//! against the fact vocabulary. Every problem is reported with its file, line and a hint.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::compile::{self, Param, Rule};
+use crate::diagnostic::{Diagnostic, line_of};
+use crate::expr;
+use crate::facts::days_from_date;
+use crate::vocabulary::{FactId, Scope, Vocabulary};
+
+/// A text in both interface languages.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub en: String,
+    pub hi: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Central,
+    State,
+}
+
+/// An entitlement is screened for; a service is open to everyone in its group and is shown as
+/// a referral point, never as something a person "qualifies" for by means test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Entitlement,
+    Service,
+}
+
+/// How far the catalogue's criteria were checked against public sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    Verified,
+    Secondary,
+    Partial,
+    Unverified,
+}
+
+#[derive(Debug, Clone)]
+pub struct Criterion {
+    /// The condition as written in the file.
+    pub when: String,
+    /// What it means, with parameter values filled in.
+    pub text: Text,
+    pub rule: Rule,
+    pub facts: Vec<FactId>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub valid_from: NaiveDate,
+    /// The last day this version is in force (inclusive); `None` while it still is.
+    pub valid_to: Option<NaiveDate>,
+    pub source: String,
+    pub params: Vec<(String, Param)>,
+    pub criteria: Vec<Criterion>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scheme {
+    pub code: String,
+    pub file: String,
+    pub name: Text,
+    pub department: Text,
+    pub level: Level,
+    /// The state a state scheme belongs to (`bihar`, `delhi`).
+    pub state: Option<String>,
+    pub unit: Scope,
+    pub kind: Kind,
+    pub verification: Verification,
+    pub benefit: Text,
+    pub documents: Vec<Text>,
+    pub where_to_apply: Text,
+    pub source: String,
+    pub note: Option<String>,
+    pub versions: Vec<Version>,
+    pub cases: Vec<crate::cases::Case>,
+}
+
+impl Scheme {
+    /// The version in force on `on`, if any.
+    pub fn version_on(&self, on: NaiveDate) -> Option<&Version> {
+        self.versions
+            .iter()
+            .find(|v| v.valid_from <= on && v.valid_to.is_none_or(|to| on <= to))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub vocab: Vocabulary,
+    pub schemes: Vec<Scheme>,
+}
+
+impl Catalogue {
+    pub fn scheme(&self, code: &str) -> Option<&Scheme> {
+        self.schemes.iter().find(|s| s.code == code)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScheme {
+    code: String,
+    unit: String,
+    level: Level,
+    #[serde(default)]
+    state: Option<String>,
+    kind: Kind,
+    verification: Verification,
+    source: String,
+    #[serde(default)]
+    note: Option<String>,
+    name: Text,
+    department: Text,
+    benefit: Text,
+    where_to_apply: Text,
+    #[serde(default)]
+    documents: Vec<Text>,
+    version: Vec<toml::Spanned<RawVersion>>,
+    #[serde(default)]
+    case: Vec<toml::Spanned<toml::Table>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVersion {
+    valid_from: toml::Value,
+    #[serde(default)]
+    valid_to: Option<toml::Value>,
+    source: String,
+    #[serde(default)]
+    params: toml::Table,
+    criterion: Vec<toml::Spanned<RawCriterion>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCriterion {
+    when: toml::Spanned<String>,
+    en: String,
+    hi: String,
+}
+
+/// Reads a date written either as a TOML date (2011-04-01) or as a string.
+pub fn toml_date(v: &toml::Value) -> Option<NaiveDate> {
+    match v {
+        toml::Value::Datetime(d) => NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").ok(),
+        toml::Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+        _ => None,
+    }
+}
+
+/// Loads every scheme file against `vocab`; returns all problems rather than the first.
+pub fn load(vocab: Vocabulary, files: &[(&str, &str)]) -> Result<Catalogue, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut schemes: Vec<Scheme> = Vec::new();
+    for (path, text) in files {
+        match load_scheme(&vocab, path, text) {
+            Ok(s) => {
+                if let Some(other) = schemes.iter().find(|o| o.code == s.code) {
+                    errors.push(Diagnostic::new(
+                        path,
+                        1,
+                        format!("scheme code {} is also used by {}", s.code, other.file),
+                        "give each scheme its own code",
+                    ));
+                }
+                schemes.push(s);
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    schemes.sort_by(|a, b| a.code.cmp(&b.code));
+    if errors.is_empty() {
+        Ok(Catalogue { vocab, schemes })
+    } else {
+        Err(errors)
+    }
+}
+
+fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec<Diagnostic>> {
+    let raw: RawScheme = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(text, s.start));
+        vec![Diagnostic::new(
+            path,
+            line,
+            e.message().trim(),
+            "see docs/catalogue.md for the scheme file format",
+        )]
+    })?;
+    let mut errors = Vec::new();
+    let mut err =
+        |line: usize, msg: String, hint: &str| errors.push(Diagnostic::new(path, line, msg, hint));
+    let unit = match raw.unit.as_str() {
+        "person" => Scope::Person,
+        "household" => Scope::Household,
+        other => {
+            err(
+                1,
+                format!("unit {other:?} is neither person nor household"),
+                "write unit = \"person\" or \"household\"",
+            );
+            Scope::Person
+        }
+    };
+    if raw.level == Level::State && raw.state.is_none() {
+        err(
+            1,
+            format!("state scheme {} does not say which state", raw.code),
+            "add state = \"bihar\" or \"delhi\"",
+        );
+    }
+    for (what, t) in [
+        ("name", &raw.name),
+        ("department", &raw.department),
+        ("benefit", &raw.benefit),
+        ("where_to_apply", &raw.where_to_apply),
+    ]
+    .into_iter()
+    .chain(raw.documents.iter().map(|d| ("documents", d)))
+    {
+        if t.en.trim().is_empty() || t.hi.trim().is_empty() {
+            err(
+                1,
+                format!("{what} is missing its English or Hindi text"),
+                "fill both en and hi",
+            );
+        }
+    }
+
+    let mut versions: Vec<Version> = Vec::new();
+    for spanned in &raw.version {
+        let vline = line_of(text, spanned.span().start);
+        let v = spanned.get_ref();
+        let Some(valid_from) = toml_date(&v.valid_from) else {
+            err(
+                vline,
+                "valid_from is not a date".into(),
+                "write valid_from = 2011-04-01",
+            );
+            continue;
+        };
+        let valid_to = match &v.valid_to {
+            None => None,
+            Some(x) => match toml_date(x) {
+                Some(d) => Some(d),
+                None => {
+                    err(
+                        vline,
+                        "valid_to is not a date".into(),
+                        "write valid_to = 2025-06-30, the last day in force",
+                    );
+                    continue;
+                }
+            },
+        };
+        let mut params = HashMap::new();
+        let mut ordered = Vec::new();
+        for (k, value) in &v.params {
+            let p = match value {
+                toml::Value::Integer(i) => Param::Int(*i),
+                toml::Value::Float(f) => Param::Decimal((f * 1000.0).round() as i64),
+                toml::Value::Boolean(b) => Param::Bool(*b),
+                toml::Value::Datetime(_) => {
+                    Param::Date(days_from_date(toml_date(value).unwrap_or_default()))
+                }
+                toml::Value::String(s) => Param::Word(s.clone()),
+                _ => {
+                    err(
+                        vline,
+                        format!("parameter {k} must be a number, date, yes/no or word"),
+                        "write e.g. min_age = 60",
+                    );
+                    continue;
+                }
+            };
+            params.insert(k.clone(), p.clone());
+            ordered.push((k.clone(), p));
+        }
+        let cx = compile::Context {
+            vocab,
+            params: &params,
+            unit,
+        };
+        let mut criteria = Vec::new();
+        for c in &v.criterion {
+            let cline = line_of(text, c.span().start);
+            let c = c.get_ref();
+            let when_line = line_of(text, c.when.span().start);
+            let when = c.when.get_ref();
+            let node = match expr::parse(when) {
+                Ok(n) => n,
+                Err(e) => {
+                    err(
+                        when_line,
+                        format!("in {when:?} at column {}: {}", e.col, e.message),
+                        "see docs/catalogue.md for the criterion language",
+                    );
+                    continue;
+                }
+            };
+            match compile::compile(&node, &cx) {
+                Ok((rule, facts)) => {
+                    if c.en.trim().is_empty() || c.hi.trim().is_empty() {
+                        err(
+                            cline,
+                            format!("criterion {when:?} is missing its English or Hindi text"),
+                            "fill both en and hi",
+                        );
+                    }
+                    let fill = |s: &str| {
+                        ordered.iter().fold(s.to_owned(), |acc, (k, p)| {
+                            acc.replace(&format!("{{{k}}}"), &p.display())
+                        })
+                    };
+                    criteria.push(Criterion {
+                        when: when.clone(),
+                        text: Text {
+                            en: fill(&c.en),
+                            hi: fill(&c.hi),
+                        },
+                        rule,
+                        facts,
+                        line: when_line,
+                    });
+                }
+                Err(e) => err(
+                    when_line,
+                    format!("in {when:?} at column {}: {}", e.col, e.message),
+                    &e.hint,
+                ),
+            }
+        }
+        versions.push(Version {
+            valid_from,
+            valid_to,
+            source: v.source.clone(),
+            params: ordered,
+            criteria,
+        });
+    }
+    versions.sort_by_key(|v| v.valid_from);
+    for pair in versions.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        match a.valid_to {
+            None => err(
+                1,
+                format!(
+                    "the version from {} has no valid_to but a later version starts {}",
+                    a.valid_from, b.valid_from
+                ),
+                "end the earlier version the day before the later one starts",
+            ),
+            Some(to) if to >= b.valid_from => err(
+                1,
+                format!(
+                    "versions overlap: one runs to {to}, the next starts {}",
+                    b.valid_from
+                ),
+                "end the earlier version the day before the later one starts",
+            ),
+            Some(to) if to.succ_opt() != Some(b.valid_from) => err(
+                1,
+                format!(
+                    "gap between versions: one ends {to}, the next starts {}",
+                    b.valid_from
+                ),
+                "if the scheme was closed in between, say so in note and keep the dates contiguous, or close the gap",
+            ),
+            _ => {}
+        }
+    }
+    if let Some(v) = versions
+        .iter()
+        .find(|v| v.valid_to.is_some_and(|to| to < v.valid_from))
+    {
+        err(
+            1,
+            format!(
+                "a version ends ({}) before it starts ({})",
+                v.valid_to.unwrap_or_default(),
+                v.valid_from
+            ),
+            "swap the dates",
+        );
+    }
+    if versions.is_empty() && raw.version.is_empty() {
+        err(
+            1,
+            "the scheme has no [[version]]".into(),
+            "add at least one version with its criteria",
+        );
+    }
+
+    let mut scheme = Scheme {
+        code: raw.code,
+        file: path.to_owned(),
+        name: raw.name,
+        department: raw.department,
+        level: raw.level,
+        state: raw.state,
+        unit,
+        kind: raw.kind,
+        verification: raw.verification,
+        benefit: raw.benefit,
+        documents: raw.documents,
+        where_to_apply: raw.where_to_apply,
+        source: raw.source,
+        note: raw.note,
+        versions,
+        cases: Vec::new(),
+    };
+    for c in &raw.case {
+        let line = line_of(text, c.span().start);
+        match crate::cases::Case::read(vocab, &scheme, c.get_ref(), line) {
+            Ok(case) => scheme.cases.push(case),
+            Err(msg) => err(line, msg, "see docs/catalogue.md for the case format"),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scheme)
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,294 @@
+//! The fact vocabulary: every fact a rule may read, with its type, its allowed values and its
+//! question in English and Hindi. It is data (`schema/facts/*.toml`), checked when loaded.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Diagnostic, line_of};
+
+/// Whose fact it is: one per household member, or one per household.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Person,
+    Household,
+}
+
+/// The type of a fact's value. Every value is stored as one `i64` so that the engine can keep
+/// facts in flat rows and columns: booleans as 0/1, enums as the index of the value, sets as a
+/// bitmask of value indexes, dates as days since 1970-01-01, decimals in thousandths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactType {
+    Bool,
+    Int,
+    Money,
+    Decimal,
+    Date,
+    Enum(Vec<String>),
+    Set(Vec<String>),
+}
+
+impl FactType {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FactType::Bool => "bool",
+            FactType::Int => "int",
+            FactType::Money => "money",
+            FactType::Decimal => "decimal",
+            FactType::Date => "date",
+            FactType::Enum(_) => "enum",
+            FactType::Set(_) => "set",
+        }
+    }
+
+    pub fn values(&self) -> &[String] {
+        match self {
+            FactType::Enum(v) | FactType::Set(v) => v,
+            _ => &[],
+        }
+    }
+}
+
+/// A fact computed from another at the evaluation date, such as age from the date of birth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derivation {
+    YearsSince(FactId),
+    MonthsSince(FactId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FactId(pub u16);
+
+#[derive(Debug, Clone)]
+pub struct FactDef {
+    pub id: FactId,
+    /// `person.age_years`, `household.bpl_status`, …
+    pub name: String,
+    pub scope: Scope,
+    /// Index of this fact's slot within its scope's row.
+    pub slot: usize,
+    pub ty: FactType,
+    pub en: String,
+    pub hi: String,
+    pub values_en: Vec<String>,
+    pub values_hi: Vec<String>,
+    pub derived: Option<Derivation>,
+}
+
+impl FactDef {
+    /// The fact a facilitator is asked for when this one is missing (the date of birth for an age).
+    pub fn asked_as(&self) -> FactId {
+        match self.derived {
+            Some(Derivation::YearsSince(f) | Derivation::MonthsSince(f)) => f,
+            None => self.id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    facts: Vec<FactDef>,
+    by_name: HashMap<String, FactId>,
+    slots: [usize; 2],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    fact: Vec<toml::Spanned<RawFact>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFact {
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    en: String,
+    hi: String,
+    #[serde(default)]
+    values: Vec<String>,
+    #[serde(default)]
+    values_en: Vec<String>,
+    #[serde(default)]
+    values_hi: Vec<String>,
+    #[serde(default)]
+    derived: Option<String>,
+    /// Free text for the reader of the file: where the fact comes from, how to ask it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+impl Vocabulary {
+    /// Loads the vocabulary from its files, reporting every problem with file and line.
+    pub fn load(files: &[(&str, &str)]) -> Result<Vocabulary, Vec<Diagnostic>> {
+        let mut vocab = Vocabulary::default();
+        let mut errors = Vec::new();
+        let mut pending_derived = Vec::new();
+        for (path, text) in files {
+            let raw: RawFile = match toml::from_str(text) {
+                Ok(r) => r,
+                Err(e) => {
+                    let line = e.span().map_or(0, |s| line_of(text, s.start));
+                    errors.push(Diagnostic::new(
+                        path,
+                        line,
+                        e.message(),
+                        "fix the TOML syntax",
+                    ));
+                    continue;
+                }
+            };
+            for spanned in raw.fact {
+                let line = line_of(text, spanned.span().start);
+                let f = spanned.into_inner();
+                let err = |msg: String, hint: &str| Diagnostic::new(path, line, msg, hint);
+                let scope = match f.name.split_once('.') {
+                    Some(("person", rest)) if !rest.is_empty() => Scope::Person,
+                    Some(("household", rest)) if !rest.is_empty() => Scope::Household,
+                    _ => {
+                        errors.push(err(
+                            format!(
+                                "fact name {:?} must start with person. or household.",
+                                f.name
+                            ),
+                            "name it like person.age_years or household.bpl_status",
+                        ));
+                        continue;
+                    }
+                };
+                if vocab.by_name.contains_key(&f.name) {
+                    errors.push(err(
+                        format!("fact {} is defined twice", f.name),
+                        "keep one definition",
+                    ));
+                    continue;
+                }
+                let ty = match f.ty.as_str() {
+                    "bool" => FactType::Bool,
+                    "int" => FactType::Int,
+                    "money" => FactType::Money,
+                    "decimal" => FactType::Decimal,
+                    "date" => FactType::Date,
+                    "enum" | "set" => {
+                        if f.values.is_empty() {
+                            errors.push(err(
+                                format!("{} has no values", f.name),
+                                "list them in values = [...]",
+                            ));
+                            continue;
+                        }
+                        if f.ty == "set" && f.values.len() > 63 {
+                            errors.push(err(
+                                format!("{} has more than 63 values", f.name),
+                                "split the set",
+                            ));
+                            continue;
+                        }
+                        if f.values_en.len() != f.values.len()
+                            || f.values_hi.len() != f.values.len()
+                        {
+                            errors.push(err(
+                                format!("{} needs an English and a Hindi label for each of its {} values", f.name, f.values.len()),
+                                "add values_en = [...] and values_hi = [...] in the same order as values",
+                            ));
+                            continue;
+                        }
+                        if f.ty == "enum" {
+                            FactType::Enum(f.values)
+                        } else {
+                            FactType::Set(f.values)
+                        }
+                    }
+                    other => {
+                        errors.push(err(
+                            format!("{} has unknown type {other:?}", f.name),
+                            "use bool, int, money, decimal, date, enum or set",
+                        ));
+                        continue;
+                    }
+                };
+                if f.en.trim().is_empty() || f.hi.trim().is_empty() {
+                    errors.push(err(
+                        format!("{} is missing its English or Hindi label", f.name),
+                        "fill both en and hi",
+                    ));
+                }
+                let id = FactId(vocab.facts.len() as u16);
+                let scope_index = scope as usize;
+                let slot = vocab.slots[scope_index];
+                vocab.slots[scope_index] += 1;
+                if let Some(d) = f.derived {
+                    pending_derived.push((id, d, path.to_string(), line));
+                }
+                vocab.by_name.insert(f.name.clone(), id);
+                vocab.facts.push(FactDef {
+                    id,
+                    name: f.name,
+                    scope,
+                    slot,
+                    ty,
+                    en: f.en,
+                    hi: f.hi,
+                    values_en: f.values_en,
+                    values_hi: f.values_hi,
+                    derived: None,
+                });
+            }
+        }
+        for (id, text, path, line) in pending_derived {
+            let parsed = text.split_once(':').and_then(|(how, from)| {
+                let from = vocab.id(from.trim())?;
+                let ok = vocab.get(from).ty == FactType::Date;
+                match how.trim() {
+                    "years_since" if ok => Some(Derivation::YearsSince(from)),
+                    "months_since" if ok => Some(Derivation::MonthsSince(from)),
+                    _ => None,
+                }
+            });
+            match parsed {
+                Some(d) => vocab.facts[id.0 as usize].derived = Some(d),
+                None => errors.push(Diagnostic::new(
+                    &path,
+                    line,
+                    format!("cannot read derived = {text:?}"),
+                    "write years_since:person.some_date or months_since:person.some_date (a date fact)",
+                )),
+            }
+        }
+        if errors.is_empty() {
+            Ok(vocab)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn id(&self, name: &str) -> Option<FactId> {
+        self.by_name.get(name).copied()
+    }
+
+    pub fn get(&self, id: FactId) -> &FactDef {
+        &self.facts[id.0 as usize]
+    }
+
+    pub fn facts(&self) -> &[FactDef] {
+        &self.facts
+    }
+
+    /// How many value slots a row of `scope` has.
+    pub fn width(&self, scope: Scope) -> usize {
+        self.slots[scope as usize]
+    }
+
+    /// Names close to `name`, for "did you mean" hints.
+    pub fn suggest(&self, name: &str) -> Option<&str> {
+        let tail = name.rsplit('.').next().unwrap_or(name);
+        self.facts
+            .iter()
+            .map(|f| &f.name)
+            .find(|n| n.ends_with(tail) || (tail.len() > 4 && n.contains(&tail[..tail.len() - 2])))
+            .map(String::as_str)
+    }
+}

@@ -1,0 +1,34 @@
+//! The real catalogue in `schema/`: it loads without a single diagnostic, and every scheme's
+//! example cases give the outcome and the missing facts its file expects.
+
+use samanvaya_rules::cases::run_all;
+
+#[test]
+fn the_catalogue_loads_and_every_scheme_case_passes() {
+    let cat = samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES)
+        .unwrap_or_else(|errors| {
+            panic!(
+                "the catalogue has errors:\n{}",
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        });
+    assert!(!cat.schemes.is_empty());
+    for s in &cat.schemes {
+        assert!(!s.cases.is_empty(), "{} ships no example cases", s.code);
+    }
+    let failures = run_all(&cat);
+    let report: Vec<String> = failures
+        .iter()
+        .map(|f| format!("{}:{}: case {:?}: {}", f.file, f.line, f.case, f.problem))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        report.join("\n")
+    );
+}
