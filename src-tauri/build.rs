@@ -9,6 +9,9 @@ const COMMANDS: &[&str] = &[
     "save_household",
     "get_language",
     "set_language",
+    "household_eligibility",
+    "answer_fact",
+    "village_eligibility",
 ];
 
 fn main() {

@@ -1,5 +1,6 @@
 //! `samanvaya`: the village store from a terminal, for trainers, support staff and scripts.
 
+mod eligibility;
 mod households;
 
 use std::path::PathBuf;
@@ -30,11 +31,32 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Decide every scheme of the catalogue for one household or the whole store.
+    Eligibility {
+        #[command(flatten)]
+        target: EligibilityTarget,
+        /// The evaluation date (YYYY-MM-DD); today when absent.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Households of the centre's village.
     Households {
         #[command(subcommand)]
         command: HouseholdsCommand,
     },
+}
+
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct EligibilityTarget {
+    /// A household described in the documented fact format (docs/eligibility-facts.md).
+    #[arg(long, value_name = "FILE.json")]
+    facts: Option<PathBuf>,
+    /// Every household of the store, with a per-scheme summary.
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(Subcommand)]
@@ -60,6 +82,23 @@ enum Format {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    // A facts file needs no store: it can be evaluated anywhere, even without a data folder.
+    if let Command::Eligibility {
+        target: EligibilityTarget {
+            facts: Some(path), ..
+        },
+        as_of,
+        format,
+    } = &cli.command
+    {
+        let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+        let result = eligibility::from_file(path, as_of)?;
+        match format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+            Format::Table => print!("{}", eligibility::household_table(&result)),
+        }
+        return Ok(());
+    }
     let data_dir = cli
         .data_dir
         .or_else(default_data_dir)
@@ -88,6 +127,14 @@ fn main() -> Result<()> {
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&page)?),
                 Format::Table => print!("{}", households::table(&page)),
+            }
+        }
+        Command::Eligibility { as_of, format, .. } => {
+            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let result = eligibility::whole_store(&store, as_of)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+                Format::Table => print!("{}", eligibility::village_table(&result)),
             }
         }
     }

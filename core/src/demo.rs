@@ -4,6 +4,7 @@
 //! The same seed always gives the same households, names, ages and ids, so screenshots and tests
 //! can rely on it. The place names are real; the village and its people are invented.
 
+mod facts;
 mod names;
 
 use chrono::{DateTime, Duration, Months, NaiveDate, TimeZone, Utc};
@@ -14,7 +15,7 @@ use samanvaya_domain::{
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::{centre, household, location, number_lease};
+use crate::{centre, fact, household, location, number_lease, outbox};
 
 /// How many households the demo village has.
 pub const HOUSEHOLDS: usize = 300;
@@ -88,7 +89,15 @@ pub fn fill(conn: &mut Connection, seed: u64) -> Result<DemoSummary, StoreError>
     for i in 0..HOUSEHOLDS {
         // Surveys happen in daylight: about 12 households a day, spaced through the day.
         let at = start + Duration::days(i as i64 / 12) + Duration::minutes(35 * (i as i64 % 12));
-        let members = family(&mut dice, at);
+        let family = family(&mut dice, at);
+        let (facts, receiving) = facts::household(
+            &mut dice,
+            &family.members,
+            &family.ages,
+            family.surname,
+            family.muslim,
+        );
+        let members = family.members;
         persons += members.len();
         let h = Household {
             id: HouseholdId(dice.uuid(at)),
@@ -101,12 +110,47 @@ pub fn fill(conn: &mut Connection, seed: u64) -> Result<DemoSummary, StoreError>
             updated_at: at,
         };
         household::write(&tx, &h, at)?;
+        write_facts(&tx, &h, &facts, &receiving, at)?;
     }
     tx.commit()?;
     Ok(DemoSummary {
         households: HOUSEHOLDS,
         persons,
     })
+}
+
+/// Records the demo facts of one household, with one outbox row that carries them all.
+fn write_facts(
+    conn: &Connection,
+    h: &Household,
+    facts: &[facts::DemoFact],
+    receiving: &[facts::DemoReceiving],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let hid = h.id.to_string();
+    let subject =
+        |who: Option<usize>| who.map_or_else(|| hid.clone(), |i| h.members[i].id.to_string());
+    for (who, name, value) in facts {
+        fact::set(
+            conn,
+            &hid,
+            &subject(*who),
+            name,
+            &value.to_string(),
+            "demo",
+            at,
+        )?;
+    }
+    for (who, code) in receiving {
+        fact::add_receiving(conn, &hid, &subject(*who), code, "demo", at)?;
+    }
+    let payload = serde_json::json!({
+        "household_id": hid,
+        "facts": facts.iter().map(|(w, n, v)| serde_json::json!({"subject_id": subject(*w), "name": n, "value": v})).collect::<Vec<_>>(),
+        "receiving": receiving.iter().map(|(w, c)| serde_json::json!({"subject_id": subject(*w), "scheme": c})).collect::<Vec<_>>(),
+    });
+    outbox::append(conn, "facts", &hid, "seed", &payload, at)?;
+    Ok(())
 }
 
 /// Bihar → Gaya → Bodh Gaya → the invented panchayat and village of Sahpur, and four hamlets.
@@ -160,7 +204,7 @@ fn places(
 
 /// One family as a surveyor would find it: a head, usually a spouse, children, sometimes an
 /// elderly parent or a married son with his wife and children.
-fn family(dice: &mut Dice, at: DateTime<Utc>) -> Vec<Person> {
+fn family(dice: &mut Dice, at: DateTime<Utc>) -> Family<'static> {
     let muslim = dice.chance(8);
     let surname = if muslim {
         dice.pick(names::MUSLIM_SURNAMES)
@@ -169,6 +213,7 @@ fn family(dice: &mut Dice, at: DateTime<Utc>) -> Vec<Person> {
     };
     let mut f = Family {
         members: Vec::new(),
+        ages: Vec::new(),
         muslim,
         surname,
         at,
@@ -249,12 +294,14 @@ fn family(dice: &mut Dice, at: DateTime<Utc>) -> Vec<Person> {
         };
         f.add(dice, relation, sex, age, true);
     }
-    f.members
+    f
 }
 
 /// A family being put together by [`family`].
 struct Family<'a> {
     members: Vec<Person>,
+    /// Each member's age on the survey day, the same order as `members`.
+    ages: Vec<u32>,
     muslim: bool,
     surname: &'a str,
     at: DateTime<Utc>,
@@ -268,6 +315,7 @@ impl Family<'_> {
             name = person_name(dice, sex, married, self.muslim, self.surname);
         }
         let (birth_date, birth_date_estimated) = birth(dice, age);
+        self.ages.push(age);
         self.members.push(Person {
             id: PersonId(dice.uuid(self.at)),
             name,

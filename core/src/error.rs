@@ -35,6 +35,8 @@ pub enum StoreError {
     NoVillage,
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("the scheme catalogue built into this version does not load:\n{0}")]
+    Catalogue(String),
 }
 
 /// What kind of failure the interface must explain; it picks the sentence in the user's language.
@@ -73,7 +75,8 @@ impl From<StoreError> for ErrorReply {
             | StoreError::Sqlite(_)
             | StoreError::Pragma(_)
             | StoreError::MigrationEdited { .. }
-            | StoreError::Corrupt(_) => (ErrorCode::Storage, vec![]),
+            | StoreError::Corrupt(_)
+            | StoreError::Catalogue(_) => (ErrorCode::Storage, vec![]),
         };
         ErrorReply {
             code,

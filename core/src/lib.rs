@@ -6,7 +6,9 @@
 mod centre;
 mod db;
 pub mod demo;
+pub mod eligibility;
 mod error;
+mod fact;
 mod household;
 mod location;
 mod migrate;

@@ -40,6 +40,7 @@ pub fn replace_all(
         .query_map([&hid], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for id in stored.iter().filter(|id| !keep.contains(id)) {
+        crate::fact::forget_subject(conn, id)?;
         conn.execute("DELETE FROM person WHERE id = ?1", [id])?;
     }
     // Move surviving rows out of the way first, so reordering never trips UNIQUE(household, position).

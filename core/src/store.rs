@@ -20,7 +20,7 @@ use crate::{centre, db, household, location, number_lease, paths, setting, villa
 
 /// The village laptop's store, one SQLite file in the data folder.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     data_dir: PathBuf,
 }
 

@@ -71,6 +71,10 @@ pub enum FieldErrorCode {
     AgeTooHigh,
     UnknownVillage,
     UnknownHamlet,
+    /// A fact name that is not in the vocabulary, or that cannot be answered directly.
+    UnknownFact,
+    /// A value of the wrong type or outside the fact's allowed values.
+    InvalidValue,
 }
 
 /// One refused field; `field` is a path such as `members.1.name`.

@@ -17,11 +17,18 @@ pub struct Migration {
 }
 
 /// The migrations of the village laptop's local store, oldest first.
-pub const LOCAL_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/local/0001_foundation.sql"),
-}];
+pub const LOCAL_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/local/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "facts",
+        sql: include_str!("../migrations/local/0002_facts.sql"),
+    },
+];
 
 // The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as
 // `(path, text)` pairs sorted by path. The eligibility engine (`rules`) checks them when loaded.

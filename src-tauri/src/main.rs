@@ -39,6 +39,9 @@ fn main() {
             commands::households::save_household,
             commands::settings::get_language,
             commands::settings::set_language,
+            commands::eligibility::household_eligibility,
+            commands::eligibility::answer_fact,
+            commands::eligibility::village_eligibility,
         ])
         .run(tauri::generate_context!())
         .expect("the Samanvaya window could not start");

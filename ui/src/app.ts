@@ -7,7 +7,9 @@ import { language, setLanguage, t } from "./i18n";
 import { asErrorReply, ipc } from "./ipc";
 import { errorPanel } from "./views/errorPanel";
 import { HomeView } from "./views/home";
+import { EligibilityView } from "./views/eligibility";
 import { HouseholdForm } from "./views/householdForm";
+import { villageSchemes } from "./views/villageSchemes";
 
 export class App {
   private readonly header = h("header", { class: "frame" });
@@ -81,6 +83,28 @@ export class App {
     this.redraw = () => mount(this.main, this.home.render(overview, message));
     this.redraw();
     message = undefined;
+  }
+
+  /** A household's eligibility; `title` names it (number and head) in the heading. */
+  async showEligibility(householdId: string, title: string): Promise<void> {
+    mount(this.main, h("p", { class: "muted" }, t("deciding")));
+    const view = await EligibilityView.open(this, householdId, title);
+    this.redraw = () => mount(this.main, view instanceof EligibilityView ? view.render() : view);
+    this.redraw();
+  }
+
+  async showVillageSchemes(): Promise<void> {
+    const overview = this.overview;
+    if (overview === null) return;
+    mount(this.main, h("p", { class: "muted" }, t("deciding")));
+    try {
+      const tally = await ipc.villageEligibility();
+      this.redraw = () => mount(this.main, villageSchemes(this, overview, tally));
+    } catch (e) {
+      const reply = asErrorReply(e);
+      this.redraw = () => mount(this.main, errorPanel(reply));
+    }
+    this.redraw();
   }
 
   async showForm(householdId: string | null): Promise<void> {

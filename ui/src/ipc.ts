@@ -1,6 +1,9 @@
 // Typed calls into the desktop shell. The payload types are generated from Rust (src/bindings).
 import { invoke } from "@tauri-apps/api/core";
 import type { ErrorReply } from "./bindings/ErrorReply";
+import type { FactAnswer } from "./bindings/FactAnswer";
+import type { HouseholdEligibility } from "./bindings/HouseholdEligibility";
+import type { VillageEligibility } from "./bindings/VillageEligibility";
 import type { Household } from "./bindings/Household";
 import type { HouseholdInput } from "./bindings/HouseholdInput";
 import type { HouseholdPage } from "./bindings/HouseholdPage";
@@ -15,6 +18,9 @@ export const ipc = {
   saveHousehold: (input: HouseholdInput) => invoke<Household>("save_household", { input }),
   getLanguage: () => invoke<Language>("get_language"),
   setLanguage: (language: Language) => invoke<null>("set_language", { language }),
+  householdEligibility: (id: string) => invoke<HouseholdEligibility>("household_eligibility", { id }),
+  answerFact: (answer: FactAnswer) => invoke<HouseholdEligibility>("answer_fact", { answer }),
+  villageEligibility: () => invoke<VillageEligibility>("village_eligibility"),
 };
 
 /** Whatever a command rejected with, as the one error shape the shell sends. */

@@ -14,6 +14,8 @@ const SEARCH_DELAY_MS = 200;
 
 interface Navigator {
   showForm(householdId: string | null): Promise<void>;
+  showEligibility(householdId: string, title: string): Promise<void>;
+  showVillageSchemes(): Promise<void>;
 }
 
 export class HomeView {
@@ -70,6 +72,7 @@ export class HomeView {
         "div",
         { class: "toolbar" },
         h("label", { for: "search", class: "search-label" }, t("searchLabel"), input),
+        h("button", { class: "secondary", "data-test": "village-schemes", onclick: () => void this.nav.showVillageSchemes() }, t("villageSchemes")),
         h("button", { class: "primary", "data-test": "add-household", onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
       ),
       this.listBox,
@@ -112,6 +115,7 @@ export class HomeView {
           h("th", {}, t("colHamlet")),
           h("th", { class: "num" }, t("colMembers")),
           h("th", { class: "num" }, t("colWomen")),
+          h("th", {}, ""),
         ),
       ),
       h("tbody", {}, ...items.map((x) => this.row(x))),
@@ -145,6 +149,23 @@ export class HomeView {
       h("td", {}, x.hamlet_id === null ? "" : (this.hamletNames.get(x.hamlet_id) ?? "")),
       h("td", { class: "num" }, String(x.member_count)),
       h("td", { class: "num" }, String(x.women_count)),
+      h(
+        "td",
+        {},
+        h(
+          "button",
+          {
+            class: "secondary small",
+            "data-test": "open-eligibility",
+            onclick: (e: Event) => {
+              // The row itself opens the form; this button opens eligibility instead.
+              e.stopPropagation();
+              void this.nav.showEligibility(x.id, `${x.number ?? t("noNumber")} — ${x.head_name}`);
+            },
+          },
+          t("eligibility"),
+        ),
+      ),
     );
   }
 }

@@ -29,6 +29,7 @@ const BIRTH_KINDS: [BirthKind, MessageKey][] = [
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
+  showEligibility(householdId: string, title: string): Promise<void>;
 }
 
 export class HouseholdForm {
@@ -62,6 +63,21 @@ export class HouseholdForm {
         { class: "form-head" },
         h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => this.leave() }, "← " + t("back")),
         h("h1", {}, title),
+        d.id !== null
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                "data-test": "form-eligibility",
+                onclick: () => {
+                  if (this.dirty && !window.confirm(t("unsavedLeave"))) return;
+                  void this.nav.showEligibility(d.id!, `${d.number ?? t("noNumber")} — ${d.members[0]?.name ?? ""}`);
+                },
+              },
+              t("eligibility"),
+            )
+          : document.createTextNode(""),
       ),
       this.banner ? h("p", { class: "banner-error", role: "alert", "data-test": "form-error" }, this.banner) : document.createTextNode(""),
       h(

@@ -1,0 +1,144 @@
+//! `samanvaya eligibility …`: one household from a facts file, or the whole store.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use indicatif::{ProgressBar, ProgressStyle};
+use samanvaya_core::Store;
+use samanvaya_core::eligibility::catalogue;
+use samanvaya_core::eligibility::view::{
+    self, HouseholdEligibility, OutcomeKind, VillageEligibility,
+};
+use samanvaya_rules::HouseholdFacts;
+
+/// Decides every scheme for the household described in `path` (docs/eligibility-facts.md).
+pub fn from_file(path: &Path, as_of: NaiveDate) -> Result<HouseholdEligibility> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not valid JSON; see docs/eligibility-facts.md for the format",
+            path.display()
+        )
+    })?;
+    let cat = catalogue()?;
+    let facts = HouseholdFacts::from_json(&cat.vocab, &doc).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        anyhow::anyhow!(
+            "{} has {} wrong fact(s):\n{}",
+            path.display(),
+            errors.len(),
+            list.join("\n")
+        )
+    })?;
+    if facts.members.is_empty() {
+        bail!(
+            "{} lists no members; add them under \"members\"",
+            path.display()
+        );
+    }
+    Ok(view::household(cat, &facts, as_of))
+}
+
+/// Decides every scheme for every household of the store, showing progress on stderr.
+pub fn whole_store(store: &Store, as_of: NaiveDate) -> Result<VillageEligibility> {
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} households ({elapsed})")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let result = store.village_eligibility(as_of, |phase, done, total| {
+        bar.set_length(total as u64);
+        bar.set_message(phase.to_owned());
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    Ok(result)
+}
+
+fn outcome_word(o: OutcomeKind) -> &'static str {
+    match o {
+        OutcomeKind::Eligible => "eligible",
+        OutcomeKind::AlreadyReceiving => "already receiving",
+        OutcomeKind::Undetermined => "undetermined",
+        OutcomeKind::NotEligible => "not eligible",
+    }
+}
+
+/// A readable report of one household: who is eligible for what, what is missing, what to ask.
+pub fn household_table(e: &HouseholdEligibility) -> String {
+    let mut out = String::new();
+    let name = |code: &str| {
+        e.schemes
+            .iter()
+            .find(|s| s.code == code)
+            .map_or(code.to_owned(), |s| s.name.en.clone())
+    };
+    for (who, label) in std::iter::once((None, "Household".to_owned())).chain(
+        e.members
+            .iter()
+            .map(|m| (Some(m.id.clone()), format!("{} ({})", m.name, m.id))),
+    ) {
+        let rows: Vec<_> = e
+            .findings
+            .iter()
+            .filter(|f| f.member_id == who && f.outcome != OutcomeKind::NotEligible)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "{label}").ok();
+        for f in rows {
+            let missing = if f.missing.is_empty() {
+                String::new()
+            } else {
+                format!(" — missing: {}", f.missing.join(", "))
+            };
+            writeln!(
+                out,
+                "  {:<18} {}{missing}",
+                outcome_word(f.outcome),
+                name(&f.scheme)
+            )
+            .ok();
+        }
+    }
+    if !e.questions.is_empty() {
+        writeln!(out, "Ask next").ok();
+        for q in e.questions.iter().take(10) {
+            let who = q.member_name.clone().unwrap_or_else(|| "household".into());
+            writeln!(
+                out,
+                "  {} ({who}) — would help decide {} scheme(s)",
+                q.label.en, q.decides
+            )
+            .ok();
+        }
+    }
+    out
+}
+
+/// The per-scheme summary of a whole store.
+pub fn village_table(v: &VillageEligibility) -> String {
+    let mut out = format!(
+        "{} households, {} persons, as of {}\n",
+        v.households, v.persons, v.as_of
+    );
+    writeln!(
+        out,
+        "{:<22} {:>9} {:>9} {:>12} {:>12}",
+        "scheme", "eligible", "receiving", "undetermined", "not eligible"
+    )
+    .ok();
+    for t in &v.tallies {
+        writeln!(
+            out,
+            "{:<22} {:>9} {:>9} {:>12} {:>12}",
+            t.scheme.code, t.eligible, t.already_receiving, t.undetermined, t.not_eligible
+        )
+        .ok();
+    }
+    out
+}

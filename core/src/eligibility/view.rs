@@ -1,0 +1,350 @@
+//! What the interface and the CLI show of the engine's decisions: plain, serializable views with
+//! every text in English and Hindi. Built from the engine's results by pure functions, so the
+//! CLI's `--facts` path and the store's path show exactly the same thing.
+
+use chrono::NaiveDate;
+use samanvaya_rules::catalogue::{Kind, Level, Verification};
+use samanvaya_rules::vocabulary::FactType;
+use samanvaya_rules::{
+    Catalogue, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, explain,
+};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Bilingual {
+    pub en: String,
+    pub hi: String,
+}
+
+impl From<&Text> for Bilingual {
+    fn from(t: &Text) -> Self {
+        Bilingual {
+            en: t.en.clone(),
+            hi: t.hi.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OutcomeKind {
+    Eligible,
+    AlreadyReceiving,
+    Undetermined,
+    NotEligible,
+}
+
+impl From<Outcome> for OutcomeKind {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Eligible => OutcomeKind::Eligible,
+            Outcome::NotEligible => OutcomeKind::NotEligible,
+            Outcome::Undetermined => OutcomeKind::Undetermined,
+            Outcome::AlreadyReceiving => OutcomeKind::AlreadyReceiving,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CheckStatus {
+    Met,
+    NotMet,
+    Unknown,
+}
+
+/// A scheme as the eligibility screens describe it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SchemeInfo {
+    pub code: String,
+    pub name: Bilingual,
+    pub department: Bilingual,
+    pub benefit: Bilingual,
+    pub where_to_apply: Bilingual,
+    pub documents: Vec<Bilingual>,
+    /// `central` or the state's name.
+    pub level: String,
+    /// `person` or `household`.
+    pub unit: String,
+    /// `entitlement` or `service`.
+    pub kind: String,
+    /// How far the criteria were checked: `verified`, `secondary`, `partial`, `unverified`.
+    pub verification: String,
+    pub source: String,
+}
+
+impl From<&samanvaya_rules::Scheme> for SchemeInfo {
+    fn from(s: &samanvaya_rules::Scheme) -> Self {
+        SchemeInfo {
+            code: s.code.clone(),
+            name: (&s.name).into(),
+            department: (&s.department).into(),
+            benefit: (&s.benefit).into(),
+            where_to_apply: (&s.where_to_apply).into(),
+            documents: s.documents.iter().map(Into::into).collect(),
+            level: match s.level {
+                Level::Central => "central".into(),
+                Level::State => s.state.clone().unwrap_or_else(|| "state".into()),
+            },
+            unit: match s.unit {
+                Scope::Person => "person".into(),
+                Scope::Household => "household".into(),
+            },
+            kind: match s.kind {
+                Kind::Entitlement => "entitlement".into(),
+                Kind::Service => "service".into(),
+            },
+            verification: match s.verification {
+                Verification::Verified => "verified",
+                Verification::Secondary => "secondary",
+                Verification::Partial => "partial",
+                Verification::Unverified => "unverified",
+            }
+            .into(),
+            source: s.source.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CheckView {
+    /// The whole sentence, e.g. "Aged 60 or more (Age: 62) — met".
+    pub sentence: Bilingual,
+    pub status: CheckStatus,
+}
+
+/// One scheme decided for one member (or the household, when `member_id` is absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FindingView {
+    pub scheme: String,
+    pub member_id: Option<String>,
+    pub outcome: OutcomeKind,
+    /// Names of the facts that would decide an undetermined outcome.
+    pub missing: Vec<String>,
+    pub checks: Vec<CheckView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FactOption {
+    pub value: String,
+    pub label: Bilingual,
+}
+
+/// How to answer a question: the fact's type, and its choices for an enum or set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FactInput {
+    /// `bool`, `int`, `money`, `decimal`, `date`, `enum`, `set`, or `birth` (a date or an age).
+    pub kind: String,
+    pub options: Vec<FactOption>,
+}
+
+/// A question worth asking next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct QuestionView {
+    pub fact: String,
+    pub member_id: Option<String>,
+    pub member_name: Option<String>,
+    pub label: Bilingual,
+    pub input: FactInput,
+    /// How many undetermined decisions list this fact as missing.
+    pub decides: u32,
+    /// Of those, how many this answer alone would settle.
+    pub alone: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MemberRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// Every scheme decided for a household and its members, with the questions to ask next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HouseholdEligibility {
+    pub as_of: NaiveDate,
+    pub members: Vec<MemberRef>,
+    pub schemes: Vec<SchemeInfo>,
+    pub findings: Vec<FindingView>,
+    pub questions: Vec<QuestionView>,
+}
+
+/// The input of a fact's question.
+pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
+    let def = cat.vocab.get(fact);
+    let options = |values: &[String]| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| FactOption {
+                value: v.clone(),
+                label: Bilingual {
+                    en: def.values_en.get(i).cloned().unwrap_or_default(),
+                    hi: def.values_hi.get(i).cloned().unwrap_or_default(),
+                },
+            })
+            .collect()
+    };
+    let (kind, options) = match &def.ty {
+        _ if def.name == super::DATE_OF_BIRTH => ("birth", vec![]),
+        FactType::Bool => ("bool", vec![]),
+        FactType::Int => ("int", vec![]),
+        FactType::Money => ("money", vec![]),
+        FactType::Decimal => ("decimal", vec![]),
+        FactType::Date => ("date", vec![]),
+        FactType::Enum(v) => ("enum", options(v)),
+        FactType::Set(v) => ("set", options(v)),
+    };
+    FactInput {
+        kind: kind.into(),
+        options,
+    }
+}
+
+/// Decides, explains and ranks everything for one household.
+pub fn household(
+    cat: &Catalogue,
+    facts: &HouseholdFacts,
+    as_of: NaiveDate,
+) -> HouseholdEligibility {
+    let findings = assess(cat, facts, as_of);
+    let member_id = |m: Option<usize>| m.map(|i| facts.members[i].id.clone());
+    let views = findings
+        .iter()
+        .map(|f| FindingView {
+            scheme: cat.schemes[f.scheme].code.clone(),
+            member_id: member_id(f.member),
+            outcome: f.outcome.into(),
+            missing: f
+                .missing
+                .iter()
+                .map(|m| cat.vocab.get(m.fact).name.clone())
+                .collect(),
+            checks: explain(cat, facts, f.scheme, f.member, as_of)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| CheckView {
+                    sentence: Bilingual {
+                        en: c.sentence(false),
+                        hi: c.sentence(true),
+                    },
+                    status: match c.status {
+                        Truth::True => CheckStatus::Met,
+                        Truth::False => CheckStatus::NotMet,
+                        Truth::Unknown => CheckStatus::Unknown,
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let questions = ask_next(&findings)
+        .into_iter()
+        .map(|q| {
+            let def = cat.vocab.get(q.missing.fact);
+            QuestionView {
+                fact: def.name.clone(),
+                member_id: member_id(q.missing.member),
+                member_name: q.missing.member.map(|i| facts.members[i].name.clone()),
+                label: Bilingual {
+                    en: def.en.clone(),
+                    hi: def.hi.clone(),
+                },
+                input: input_of(cat, q.missing.fact),
+                decides: q.decides as u32,
+                alone: q.alone as u32,
+            }
+        })
+        .collect();
+    let mut used: Vec<usize> = findings.iter().map(|f| f.scheme).collect();
+    used.sort_unstable();
+    used.dedup();
+    HouseholdEligibility {
+        as_of,
+        members: facts
+            .members
+            .iter()
+            .map(|m| MemberRef {
+                id: m.id.clone(),
+                name: m.name.clone(),
+            })
+            .collect(),
+        schemes: used.into_iter().map(|i| (&cat.schemes[i]).into()).collect(),
+        findings: views,
+        questions,
+    }
+}
+
+/// How many subjects of a village fall into each outcome of one scheme: the gap the Samiti works on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SchemeTally {
+    pub scheme: SchemeInfo,
+    pub eligible: u32,
+    pub already_receiving: u32,
+    pub undetermined: u32,
+    pub not_eligible: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct VillageEligibility {
+    pub as_of: NaiveDate,
+    pub households: u32,
+    pub persons: u32,
+    pub tallies: Vec<SchemeTally>,
+}
+
+/// Decides every scheme for every household and counts the outcomes per scheme, calling
+/// `progress(done, total)` after each household.
+pub fn village(
+    cat: &Catalogue,
+    households: &[HouseholdFacts],
+    as_of: NaiveDate,
+    mut progress: impl FnMut(usize, usize),
+) -> VillageEligibility {
+    let mut counts = vec![[0u32; 4]; cat.schemes.len()];
+    for (done, h) in households.iter().enumerate() {
+        for f in assess(cat, h, as_of) {
+            let slot = match f.outcome {
+                Outcome::Eligible => 0,
+                Outcome::AlreadyReceiving => 1,
+                Outcome::Undetermined => 2,
+                Outcome::NotEligible => 3,
+            };
+            counts[f.scheme][slot] += 1;
+        }
+        progress(done + 1, households.len());
+    }
+    let tallies = cat
+        .schemes
+        .iter()
+        .zip(counts)
+        .filter(|(s, _)| s.version_on(as_of).is_some())
+        .map(
+            |(s, [eligible, already_receiving, undetermined, not_eligible])| SchemeTally {
+                scheme: s.into(),
+                eligible,
+                already_receiving,
+                undetermined,
+                not_eligible,
+            },
+        )
+        .collect();
+    VillageEligibility {
+        as_of,
+        households: households.len() as u32,
+        persons: households.iter().map(|h| h.members.len() as u32).sum(),
+        tallies,
+    }
+}

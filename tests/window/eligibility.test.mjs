@@ -1,0 +1,61 @@
+// The eligibility story in the real window: a facilitator opens a household's schemes, answers
+// the first "ask next" question in place, and sees the decisions update; the village view shows
+// the gap per scheme.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { By, find, startApp, textOf } from "./session.mjs";
+
+async function outcomes(browser) {
+  const rows = await browser.findElements(By.css("[data-test=finding]"));
+  const out = [];
+  for (const r of rows) out.push(`${await r.getAttribute("data-scheme")}:${await r.getAttribute("data-outcome")}`);
+  return out.sort();
+}
+
+test("answering the first question in place updates the household's decisions", async () => {
+  const app = await startApp();
+  try {
+    const { browser } = app;
+    await textOf(browser, "[data-test=list-count]");
+    await (await find(browser, "[data-test=open-eligibility]")).click();
+    await find(browser, "[data-test=ask-next]");
+    const before = await outcomes(browser);
+    assert.ok(before.length > 0, "the household has decisions");
+    assert.ok(before.some((o) => o.endsWith(":undetermined")), "the demo leaves some decisions open");
+
+    // Answer the top question with whatever its input offers.
+    const q = await find(browser, "[data-test=question-0]");
+    const fact = await q.getAttribute("data-fact");
+    const member = await q.getAttribute("data-member");
+    const yes = await q.findElements(By.css("[data-test=answer-yes-0]"));
+    const select = await q.findElements(By.css("[data-test=answer-select-0] option:nth-child(2)"));
+    const input = await q.findElements(By.css("[data-test=answer-input-0]"));
+    if (yes.length) await yes[0].click();
+    else if (select.length) {
+      await select[0].click();
+      await (await find(browser, "[data-test=answer-save-0]")).click();
+    } else if (input.length) {
+      await input[0].sendKeys("५");
+      await (await find(browser, "[data-test=answer-save-0]")).click();
+    } else {
+      assert.fail(`the first question (${fact}) offers no way to answer it`);
+    }
+    assert.match(await textOf(browser, "[data-test=notice]"), /उत्तर सहेज लिया गया/);
+    const after = await outcomes(browser);
+    assert.notDeepEqual(after, before, `answering ${fact} changed at least one decision`);
+    // Once answered, the question is not asked of the same person again (it may be of another).
+    const again = await browser.findElements(By.css(`[data-fact="${fact}"][data-member="${member}"]`));
+    assert.equal(again.length, 0, `${fact} of ${member} is still asked after it was answered`);
+
+    // The village view shows one row per scheme in force, with numbers.
+    await (await find(browser, "[data-test=back]")).click();
+    await (await find(browser, "[data-test=village-schemes]")).click();
+    const tallies = await browser.wait(async () => {
+      const rows = await browser.findElements(By.css("[data-test=tally]"));
+      return rows.length > 0 ? rows : null;
+    }, 15_000);
+    assert.ok(tallies.length >= 10, `a row per scheme, got ${tallies.length}`);
+  } finally {
+    await app.close();
+  }
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import type { FactInput } from "../bindings/FactInput";
+import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
+import { answerValue, groupFindings } from "./model";
+
+const input = (kind: string): FactInput => ({ kind, options: [] });
+
+describe("answerValue", () => {
+  it.each([
+    ["bool", true, { value: true }],
+    ["bool", "yes", { error: "invalid_value" }],
+    ["money", "४५,०००", { value: 45000 }],
+    ["money", "₹ 12000", { value: 12000 }],
+    ["money", "", { error: "required" }],
+    ["int", "4.5", { error: "invalid_value" }],
+    ["decimal", "2.5", { value: 2.5 }],
+    ["decimal", "०.७५", { value: 0.75 }],
+    ["birth", "६२", { value: 62 }],
+    ["birth", "1964-03-10", { value: "1964-03-10" }],
+    ["enum", "bpl", { value: "bpl" }],
+    ["enum", "", { error: "required" }],
+    ["set", ["d5_sc_st"], { value: ["d5_sc_st"] }],
+    ["money", null, { value: null }],
+  ])("%s answer %j is %j", (kind, raw, want) => {
+    expect(answerValue(input(kind), raw as string | string[] | boolean | null)).toEqual(want);
+  });
+});
+
+describe("groupFindings", () => {
+  it("puts household decisions first, then members in order, by outcome", () => {
+    const e = {
+      as_of: "2026-11-23",
+      members: [
+        { id: "a", name: "A" },
+        { id: "b", name: "B" },
+      ],
+      schemes: [],
+      questions: [],
+      findings: [
+        { scheme: "S1", member_id: "b", outcome: "eligible", missing: [], checks: [] },
+        { scheme: "S2", member_id: null, outcome: "undetermined", missing: ["household.bpl_status"], checks: [] },
+        { scheme: "S3", member_id: "b", outcome: "not_eligible", missing: [], checks: [] },
+      ],
+    } as HouseholdEligibility;
+    const groups = groupFindings(e);
+    expect(groups.map((g) => g.memberId)).toEqual([null, "b"]);
+    expect(groups[1]!.byOutcome.eligible.map((f) => f.scheme)).toEqual(["S1"]);
+    expect(groups[1]!.byOutcome.not_eligible.map((f) => f.scheme)).toEqual(["S3"]);
+    expect(groups[0]!.byOutcome.undetermined.map((f) => f.scheme)).toEqual(["S2"]);
+  });
+});

@@ -1,0 +1,222 @@
+// A household's eligibility: what to ask next (answered in place), and every scheme decided for
+// the household and each member, with why, the documents to collect and where to apply.
+import type { Bilingual } from "../bindings/Bilingual";
+import type { FindingView } from "../bindings/FindingView";
+import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
+import type { QuestionView } from "../bindings/QuestionView";
+import type { SchemeInfo } from "../bindings/SchemeInfo";
+import { h, mount } from "../dom";
+import { answerValue, groupFindings, OUTCOME_ORDER } from "../eligibility/model";
+import { language, t } from "../i18n";
+import { asErrorReply, ipc } from "../ipc";
+import { errorPanel, errorText } from "./errorPanel";
+
+/** Questions shown at once: enough to work through, few enough to see on one screen. */
+const QUESTIONS_SHOWN = 5;
+
+interface Navigator {
+  showHome(message?: string): Promise<void>;
+}
+
+function say(b: Bilingual): string {
+  return language() === "hi" ? b.hi : b.en;
+}
+
+export class EligibilityView {
+  private notice = "";
+  private problem = "";
+  private readonly root = h("div", { class: "eligibility" });
+
+  constructor(
+    private readonly nav: Navigator,
+    private readonly householdId: string,
+    private readonly title: string,
+    private data: HouseholdEligibility,
+  ) {}
+
+  static async open(nav: Navigator, householdId: string, title: string): Promise<EligibilityView | HTMLElement> {
+    try {
+      return new EligibilityView(nav, householdId, title, await ipc.householdEligibility(householdId));
+    } catch (e) {
+      return errorPanel(asErrorReply(e));
+    }
+  }
+
+  render(): HTMLElement {
+    const schemes = new Map(this.data.schemes.map((s) => [s.code, s]));
+    const groups = groupFindings(this.data);
+    mount(
+      this.root,
+      h(
+        "div",
+        { class: "form-head" },
+        h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void this.nav.showHome() }, "← " + t("back")),
+        h("h1", {}, t("eligibilityTitle", { number: this.title })),
+        h("span", { class: "muted" }, t("eligibilityAsOf", { date: this.data.as_of })),
+      ),
+      this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : document.createTextNode(""),
+      this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),
+      this.askNext(),
+      ...groups.map((g) => {
+        const name = g.name ?? t("forHousehold");
+        const notEligible = g.byOutcome.not_eligible;
+        return h(
+          "section",
+          { class: "subject", "data-test": "subject", "data-member": g.memberId ?? "household" },
+          h("h2", {}, name),
+          ...OUTCOME_ORDER.filter((o) => o !== "not_eligible").flatMap((o) =>
+            g.byOutcome[o].map((f) => this.finding(f, schemes.get(f.scheme))),
+          ),
+          notEligible.length > 0
+            ? h(
+                "details",
+                { class: "not-eligible" },
+                h("summary", {}, t("notEligibleCount", { n: notEligible.length })),
+                ...notEligible.map((f) => this.finding(f, schemes.get(f.scheme))),
+              )
+            : null,
+        );
+      }),
+    );
+    return this.root;
+  }
+
+  private askNext(): HTMLElement {
+    const questions = this.data.questions.slice(0, QUESTIONS_SHOWN);
+    return h(
+      "section",
+      { class: "ask-next", "data-test": "ask-next" },
+      h("h2", {}, t("askNext")),
+      questions.length === 0
+        ? h("p", { class: "muted" }, t("askNextNone"))
+        : h("p", { class: "muted" }, t("askNextHint")),
+      ...questions.map((q, i) => this.question(q, i)),
+    );
+  }
+
+  private question(q: QuestionView, i: number): HTMLElement {
+    const send = (raw: string | string[] | boolean | null) => void this.answer(q, raw);
+    let control: HTMLElement;
+    const save = (read: () => string | string[]) =>
+      h("button", { type: "button", class: "primary", "data-test": `answer-save-${i}`, onclick: () => send(read()) }, t("answerSave"));
+    const dontKnow = h("button", { type: "button", class: "secondary", "data-test": `answer-unknown-${i}`, onclick: () => send(null) }, t("answerUnknown"));
+    switch (q.input.kind) {
+      case "bool":
+        control = h(
+          "div",
+          { class: "answer" },
+          h("button", { type: "button", class: "secondary", "data-test": `answer-yes-${i}`, onclick: () => send(true) }, t("answerYes")),
+          h("button", { type: "button", class: "secondary", "data-test": `answer-no-${i}`, onclick: () => send(false) }, t("answerNo")),
+          dontKnow,
+        );
+        break;
+      case "enum": {
+        const select = h(
+          "select",
+          { "data-test": `answer-select-${i}`, "aria-label": say(q.label) },
+          h("option", { value: "" }, "—"),
+          ...q.input.options.map((o) => h("option", { value: o.value }, say(o.label))),
+        );
+        control = h("div", { class: "answer" }, select, save(() => select.value), dontKnow);
+        break;
+      }
+      case "set": {
+        const boxes = q.input.options.map((o) =>
+          h("label", { class: "check" }, h("input", { type: "checkbox", value: o.value }), say(o.label)),
+        );
+        const read = () => boxes.map((b) => b.querySelector("input")!).filter((x) => x.checked).map((x) => x.value);
+        control = h("div", { class: "answer set" }, ...boxes, save(read), dontKnow);
+        break;
+      }
+      default: {
+        const type = q.input.kind === "date" ? "date" : "text";
+        const placeholder = q.input.kind === "birth" ? t("birthAsAge") : "";
+        const field = h("input", {
+          type,
+          inputmode: type === "text" ? "decimal" : undefined,
+          placeholder,
+          "data-test": `answer-input-${i}`,
+          "aria-label": say(q.label),
+          onkeydown: (e: Event) => {
+            if ((e as KeyboardEvent).key === "Enter") send((e.target as HTMLInputElement).value);
+          },
+        });
+        control = h("div", { class: "answer" }, field, save(() => field.value), dontKnow);
+      }
+    }
+    return h(
+      "div",
+      { class: "question", "data-test": `question-${i}`, "data-fact": q.fact, "data-member": q.member_id ?? "household" },
+      h(
+        "div",
+        { class: "question-text" },
+        h("strong", {}, say(q.label)),
+        h("span", { class: "who" }, q.member_name ?? t("forHousehold")),
+        h("span", { class: "muted" }, t("decides", { n: q.decides })),
+      ),
+      control,
+    );
+  }
+
+  private async answer(q: QuestionView, raw: string | string[] | boolean | null): Promise<void> {
+    const parsed = answerValue(q.input, raw);
+    if ("error" in parsed) {
+      this.problem = t(parsed.error === "required" ? "field_required" : "field_invalid_value");
+      this.notice = "";
+      this.render();
+      return;
+    }
+    try {
+      this.data = await ipc.answerFact({
+        household_id: this.householdId,
+        member_id: q.member_id,
+        fact: q.fact,
+        value: parsed.value,
+      });
+      this.notice = t("answerSaved");
+      this.problem = "";
+    } catch (e) {
+      const reply = asErrorReply(e);
+      const field = reply.fields[0];
+      this.problem = field ? t(`field_${field.code}`) : errorText(reply);
+      this.notice = "";
+    }
+    this.render();
+  }
+
+  private finding(f: FindingView, s: SchemeInfo | undefined): HTMLElement {
+    const name = s ? say(s.name) : f.scheme;
+    const labels = new Map(this.data.questions.map((q) => [q.fact, say(q.label)]));
+    const missing = f.missing.map((m) => labels.get(m) ?? m).join(", ");
+    return h(
+      "details",
+      { class: `finding outcome-${f.outcome}`, "data-test": "finding", "data-scheme": f.scheme, "data-outcome": f.outcome },
+      h(
+        "summary",
+        {},
+        h("span", { class: "badge" }, t(`outcome_${f.outcome}`)),
+        h("span", { class: "scheme-name" }, name),
+        f.outcome === "undetermined" && missing ? h("span", { class: "missing" }, t("missingFacts", { facts: missing })) : null,
+      ),
+      s ? this.schemeBody(f, s) : null,
+    );
+  }
+
+  private schemeBody(f: FindingView, s: SchemeInfo): HTMLElement {
+    const mark = { met: "✓", not_met: "✗", unknown: "?" } as const;
+    return h(
+      "div",
+      { class: "finding-body" },
+      h("p", { class: "muted" }, [s.level === "central" ? t("level_central") : t("level_state"), say(s.department), s.kind === "service" ? t("kind_service") : ""].filter(Boolean).join(" · ")),
+      h("h3", {}, t("benefit")),
+      h("p", {}, say(s.benefit)),
+      h("h3", {}, t("whyTitle")),
+      h("ul", { class: "checks" }, ...f.checks.map((c) => h("li", { class: `check-${c.status}` }, h("span", { class: "mark" }, mark[c.status]), say(c.sentence)))),
+      s.documents.length > 0 ? h("h3", {}, t("documentsToCollect")) : null,
+      s.documents.length > 0 ? h("ul", {}, ...s.documents.map((d) => h("li", {}, say(d)))) : null,
+      h("h3", {}, t("whereToApply")),
+      h("p", {}, say(s.where_to_apply)),
+      h("p", { class: s.verification === "verified" ? "muted" : "caution" }, t(`verification_${s.verification}` as "verification_verified")),
+    );
+  }
+}

@@ -1,0 +1,59 @@
+// The village, scheme by scheme: how many are eligible but not yet receiving (the gap), already
+// receiving, not yet decided, and not eligible.
+import type { VillageEligibility } from "../bindings/VillageEligibility";
+import type { VillageOverview } from "../bindings/VillageOverview";
+import { h } from "../dom";
+import { language, localName, t } from "../i18n";
+
+interface Navigator {
+  showHome(message?: string): Promise<void>;
+}
+
+export function villageSchemes(nav: Navigator, overview: VillageOverview, v: VillageEligibility): HTMLElement {
+  const rows = [...v.tallies].sort((a, b) => b.eligible - a.eligible || b.undetermined - a.undetermined);
+  const num = (n: number, test: string) => h("td", { class: "num", "data-test": test }, String(n));
+  return h(
+    "div",
+    { class: "village-schemes" },
+    h(
+      "div",
+      { class: "form-head" },
+      h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void nav.showHome() }, "← " + t("back")),
+      h("h1", {}, t("villageSchemesTitle", { village: localName(overview.village) })),
+      h("span", { class: "muted" }, t("eligibilityAsOf", { date: v.as_of })),
+    ),
+    h("p", { class: "muted" }, t("villageSchemesHint")),
+    h(
+      "table",
+      { class: "households tallies" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", {}, t("colScheme")),
+          h("th", { class: "num" }, t("colEligible")),
+          h("th", { class: "num" }, t("colReceiving")),
+          h("th", { class: "num" }, t("colUndetermined")),
+          h("th", { class: "num" }, t("colNotEligible")),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        ...rows.map((r) =>
+          h(
+            "tr",
+            { "data-test": "tally", "data-scheme": r.scheme.code },
+            h("td", {}, language() === "hi" ? r.scheme.name.hi : r.scheme.name.en),
+            num(r.eligible, "tally-eligible"),
+            num(r.already_receiving, "tally-receiving"),
+            num(r.undetermined, "tally-undetermined"),
+            num(r.not_eligible, "tally-not-eligible"),
+          ),
+        ),
+      ),
+    ),
+  );
+}
