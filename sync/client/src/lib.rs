@@ -86,8 +86,17 @@ mod tests {
             acked = batch.changes.last().unwrap().seq;
             pushed += batch.changes.len();
         }
-        let queued: i64 = store.connection().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
-        assert_eq!(pushed as i64, queued, "every queued change is pushed exactly once");
-        assert_eq!(pushed, 601, "300 demo households, their 300 fact seeds, and the one added");
+        let queued: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            pushed as i64, queued,
+            "every queued change is pushed exactly once"
+        );
+        assert_eq!(
+            pushed, 601,
+            "300 demo households, their 300 fact seeds, and the one added"
+        );
     }
 }
