@@ -140,5 +140,13 @@ pub fn village_table(v: &VillageEligibility) -> String {
         )
         .ok();
     }
+    writeln!(
+        out,
+        "Most missing facts (undetermined decisions waiting on each)"
+    )
+    .ok();
+    for m in &v.most_missing {
+        writeln!(out, "  {:>6}  {}", m.decisions, m.fact).ok();
+    }
     out
 }

@@ -69,6 +69,17 @@ impl Dice {
 
 /// Fills an empty store with the demo village; refuses a store that already has households.
 pub fn fill(conn: &mut Connection, seed: u64) -> Result<DemoSummary, StoreError> {
+    fill_households(conn, seed, HOUSEHOLDS, |_| {})
+}
+
+/// Fills an empty store with `households` demo households in the one village (benchmarks use a
+/// quarter of a million), calling `progress(done)` every thousand households.
+pub fn fill_households(
+    conn: &mut Connection,
+    seed: u64,
+    households: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<DemoSummary, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let existing = household::count(&tx, None)?;
     if existing > 0 {
@@ -83,10 +94,16 @@ pub fn fill(conn: &mut Connection, seed: u64) -> Result<DemoSummary, StoreError>
         .expect("valid time");
     let (village, hamlets) = places(&tx, &mut dice, start)?;
     centre::add_village(&tx, village)?;
-    number_lease::grant(&tx, number_lease::HOUSEHOLD, 1, 9999, "demo")?;
+    number_lease::grant(
+        &tx,
+        number_lease::HOUSEHOLD,
+        1,
+        9999.max(households as i64),
+        "demo",
+    )?;
 
     let mut persons = 0;
-    for i in 0..HOUSEHOLDS {
+    for i in 0..households {
         // Surveys happen in daylight: about 12 households a day, spaced through the day.
         let at = start + Duration::days(i as i64 / 12) + Duration::minutes(35 * (i as i64 % 12));
         let family = family(&mut dice, at);
@@ -111,10 +128,13 @@ pub fn fill(conn: &mut Connection, seed: u64) -> Result<DemoSummary, StoreError>
         };
         household::write(&tx, &h, at)?;
         write_facts(&tx, &h, &facts, &receiving, at)?;
+        if (i + 1) % 1000 == 0 {
+            progress(i + 1);
+        }
     }
     tx.commit()?;
     Ok(DemoSummary {
-        households: HOUSEHOLDS,
+        households,
         persons,
     })
 }

@@ -204,4 +204,14 @@ impl Store {
     pub fn fill_demo(&mut self, seed: u64) -> Result<crate::demo::DemoSummary, StoreError> {
         crate::demo::fill(&mut self.conn, seed)
     }
+
+    /// Fills an empty store with `households` demo households, for benchmarks.
+    pub fn fill_demo_households(
+        &mut self,
+        seed: u64,
+        households: usize,
+        progress: impl FnMut(usize),
+    ) -> Result<crate::demo::DemoSummary, StoreError> {
+        crate::demo::fill_households(&mut self.conn, seed, households, progress)
+    }
 }

@@ -7,6 +7,7 @@
 //! the catalogue and vocabulary arrive as text from the caller (the `schema` crate embeds them).
 
 pub mod assess;
+pub mod bulk;
 pub mod cases;
 pub mod catalogue;
 pub mod compile;

@@ -149,6 +149,23 @@ pub fn household(
             f.push((None, name, json!(dice.chance(yes))));
         }
     }
+    if know(dice, 80) {
+        f.push((None, "household.owns_two_wheeler", json!(dice.chance(25))));
+    }
+    if land_tenths > 0 && know(dice, 60) {
+        f.push((
+            None,
+            "household.land_in_members_name_on_2019_02_01",
+            json!(dice.chance(90)),
+        ));
+    }
+    if know(dice, 40) {
+        f.push((
+            None,
+            "household.lacks_assured_subsistence",
+            json!(card == "aay" || (bpl && dice.chance(20))),
+        ));
+    }
     let in_secc = bpl && dice.chance(60);
     if know(dice, 50) {
         f.push((None, "household.in_secc_or_pmjay_list", json!(in_secc)));
@@ -172,6 +189,13 @@ pub fn household(
     }
 
     let caste_known = dice.chance(85);
+    // Daughters of the head, eldest first, give each girl's place among the family's daughters.
+    let mut daughters: Vec<usize> = (0..members.len())
+        .filter(|i| members[*i].relation == Relation::Daughter)
+        .collect();
+    daughters.sort_by_key(|i| std::cmp::Reverse(ages[*i]));
+    let head_widowed_woman = members[0].sex == Sex::Female;
+    let spouse_present = members.iter().any(|m| m.relation == Relation::Spouse);
     for (i, (p, &age)) in members.iter().zip(ages).enumerate() {
         let me = Some(i);
         let woman = p.sex == Sex::Female;
@@ -214,8 +238,32 @@ pub fn household(
         } else {
             0
         };
-        if know(dice, 65) {
+        if know(dice, 85) {
             f.push((me, "person.disability_percent", json!(disability)));
+            f.push((me, "person.has_disability", json!(disability > 0)));
+        }
+        if let Some(order) = daughters.iter().position(|d| *d == i)
+            && know(dice, 80)
+        {
+            f.push((me, "person.birth_order_among_girls", json!(order + 1)));
+        }
+        if age < 18 && matches!(p.relation, Relation::Son | Relation::Daughter) && know(dice, 80) {
+            let status = if head_widowed_woman || !spouse_present {
+                "one_dead"
+            } else {
+                "both_alive"
+            };
+            f.push((me, "person.parents_status", json!(status)));
+        }
+        for (name, known) in [
+            ("person.is_pvtg", 80),
+            ("person.is_registered_professional", 80),
+            ("person.holds_constitutional_or_elected_post", 85),
+            ("person.child_or_parent_has_hiv_leprosy", 60),
+        ] {
+            if know(dice, known) {
+                f.push((me, name, json!(false)));
+            }
         }
         if disability > 0 && know(dice, 70) {
             f.push((
@@ -227,8 +275,13 @@ pub fn household(
         if know(dice, 92) {
             f.push((me, "person.has_aadhaar", json!(dice.chance(96))));
         }
-        let bank = adult && dice.chance(82);
-        if adult && know(dice, 85) {
+        // Bank accounts are asked of everyone from 10 years (minors' accounts exist).
+        let bank = if adult {
+            dice.chance(82)
+        } else {
+            dice.chance(25)
+        };
+        if age >= 10 && know(dice, 85) {
             f.push((me, "person.has_bank_account", json!(bank)));
         }
         if bank && dice.chance(50) {
@@ -295,12 +348,17 @@ pub fn household(
             if know(dice, 75) {
                 f.push((me, "person.occupation", json!(occupation)));
             }
-            if occupation == "construction_worker" && know(dice, 50) {
-                f.push((
-                    me,
-                    "person.construction_days_last_12m",
-                    json!(dice.range(40, 250)),
-                ));
+            if occupation == "construction_worker" {
+                if know(dice, 50) {
+                    f.push((
+                        me,
+                        "person.construction_days_last_12m",
+                        json!(dice.range(40, 250)),
+                    ));
+                }
+            } else if occupation != "casual_labour" {
+                // Only construction and casual workers are asked for their construction days.
+                f.push((me, "person.construction_days_last_12m", json!(0)));
             }
             if know(dice, 50) && occupation != "homemaker" {
                 f.push((
@@ -378,14 +436,25 @@ pub fn household(
                 ));
             }
             if enrolled && know(dice, 75) {
+                let school = if dice.chance(75) {
+                    "govt"
+                } else {
+                    "private_recognised"
+                };
+                f.push((me, "person.school_type", json!(school)));
+            }
+            if enrolled && know(dice, 60) {
                 f.push((
                     me,
-                    "person.school_type",
-                    json!(if dice.chance(75) {
-                        "govt"
-                    } else {
-                        "private_recognised"
-                    }),
+                    "person.school_attendance_percent",
+                    json!(dice.range(55, 98)),
+                ));
+            }
+            if age < 18 && know(dice, 90) {
+                f.push((
+                    me,
+                    "person.occupation",
+                    json!(if enrolled { "student" } else { "none" }),
                 ));
             }
         } else if age > 24 {
@@ -402,27 +471,47 @@ pub fn household(
                 }),
             ));
         }
-        if (15..=25).contains(&age) && know(dice, 50) {
+        // Education is asked of everyone over 14; the class 10 result only of those who reached it.
+        if age >= 15 && know(dice, 85) {
+            let level = weighted(
+                dice,
+                &[
+                    ("none", 30),
+                    ("literate_no_schooling", 8),
+                    ("primary", 14),
+                    ("upper_primary", 16),
+                    ("secondary", 15),
+                    ("higher_secondary", 10),
+                    ("graduate", 7),
+                ],
+            );
+            f.push((me, "person.education_level", json!(level)));
             f.push((
                 me,
-                "person.class10_division",
-                json!(weighted(
-                    dice,
-                    &[
-                        ("first", 30),
-                        ("second", 40),
-                        ("third", 10),
-                        ("not_passed", 20)
-                    ]
-                )),
+                "person.class12_passed",
+                json!(matches!(level, "higher_secondary" | "graduate")),
             ));
+            f.push((me, "person.is_graduate", json!(level == "graduate")));
+            if matches!(
+                level,
+                "none" | "literate_no_schooling" | "primary" | "upper_primary"
+            ) {
+                f.push((me, "person.class10_division", json!("not_passed")));
+            } else if know(dice, 60) {
+                let division = weighted(dice, &[("first", 30), ("second", 50), ("third", 20)]);
+                f.push((me, "person.class10_division", json!(division)));
+            }
         }
         if age < 18 && know(dice, 60) {
             f.push((me, "person.birth_registered", json!(dice.chance(80))));
         }
+        if age < 5 {
+            f.push((me, "person.occupation", json!("none")));
+        }
         if age < 6 && dice.chance(40) {
             r.push((me, "ICDS_SNP"));
         }
+        let pensions_before = r.len();
         if age >= 60 {
             if bpl && dice.chance(50) {
                 r.push((me, "NSAP_IGNOAPS"));
@@ -431,6 +520,13 @@ pub fn household(
             }
         } else if woman && married == "widowed" && age >= 40 && bpl && dice.chance(40) {
             r.push((me, "NSAP_IGNWPS"));
+        }
+        if adult && know(dice, if age >= 60 { 90 } else { 75 }) {
+            f.push((
+                me,
+                "person.receives_social_security_pension",
+                json!(r.len() > pensions_before),
+            ));
         }
     }
     (f, r)

@@ -3,6 +3,9 @@
 
 mod answer;
 mod load;
+mod population;
+#[cfg(test)]
+mod tests;
 pub mod view;
 
 use std::sync::OnceLock;
@@ -13,6 +16,7 @@ use crate::error::StoreError;
 
 pub use answer::{FactAnswer, record_answer};
 pub use load::{household_facts, village_facts};
+pub use population::population;
 
 /// The fact kept on the person record rather than in the fact table; answering it updates the
 /// person's birth date (a date, or an age that becomes an estimated date).

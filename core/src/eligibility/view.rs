@@ -303,7 +303,22 @@ pub struct VillageEligibility {
     pub households: u32,
     pub persons: u32,
     pub tallies: Vec<SchemeTally>,
+    /// The facts missing from the most undetermined decisions across the village: what the
+    /// survey or the next round of visits should ask first.
+    pub most_missing: Vec<MissingTally>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MissingTally {
+    pub fact: String,
+    pub label: Bilingual,
+    /// How many undetermined (subject, scheme) decisions list this fact.
+    pub decisions: u32,
+}
+
+/// How many facts the village's "most missing" list keeps.
+const MOST_MISSING: usize = 10;
 
 /// Decides every scheme for every household and counts the outcomes per scheme, calling
 /// `progress(done, total)` after each household.
@@ -314,8 +329,15 @@ pub fn village(
     mut progress: impl FnMut(usize, usize),
 ) -> VillageEligibility {
     let mut counts = vec![[0u32; 4]; cat.schemes.len()];
+    let mut missing: std::collections::HashMap<samanvaya_rules::FactId, u32> = Default::default();
     for (done, h) in households.iter().enumerate() {
         for f in assess(cat, h, as_of) {
+            let mut facts: Vec<_> = f.missing.iter().map(|m| m.fact).collect();
+            facts.sort_unstable();
+            facts.dedup();
+            for fact in facts {
+                *missing.entry(fact).or_default() += 1;
+            }
             let slot = match f.outcome {
                 Outcome::Eligible => 0,
                 Outcome::AlreadyReceiving => 1,
@@ -341,10 +363,31 @@ pub fn village(
             },
         )
         .collect();
+    let mut most_missing: Vec<MissingTally> = missing
+        .into_iter()
+        .map(|(fact, decisions)| {
+            let def = cat.vocab.get(fact);
+            MissingTally {
+                fact: def.name.clone(),
+                label: Bilingual {
+                    en: def.en.clone(),
+                    hi: def.hi.clone(),
+                },
+                decisions,
+            }
+        })
+        .collect();
+    most_missing.sort_by(|a, b| {
+        b.decisions
+            .cmp(&a.decisions)
+            .then_with(|| a.fact.cmp(&b.fact))
+    });
+    most_missing.truncate(MOST_MISSING);
     VillageEligibility {
         as_of,
         households: households.len() as u32,
         persons: households.iter().map(|h| h.members.len() as u32).sum(),
         tallies,
+        most_missing,
     }
 }

@@ -135,6 +135,9 @@ export const en = {
   colReceiving: "Already receiving",
   colUndetermined: "Not decided",
   colNotEligible: "Not eligible",
+  mostMissing: "What to ask across the village",
+  mostMissingHint: "The facts that keep the most decisions open; ask these first on the next round of visits.",
+  decisionsWaiting: "{n} decisions waiting",
   deciding: "Deciding eligibility…",
 } as const;
 

@@ -137,5 +137,8 @@ export const hi: Messages = {
   colReceiving: "लाभ मिल रहा है",
   colUndetermined: "तय नहीं",
   colNotEligible: "पात्र नहीं",
+  mostMissing: "पूरे गाँव में क्या पूछें",
+  mostMissingHint: "ये जानकारियाँ सबसे अधिक निर्णय रोके हुए हैं; अगले दौरे में पहले यही पूछें।",
+  decisionsWaiting: "{n} निर्णय बाकी",
   deciding: "पात्रता तय की जा रही है…",
 };

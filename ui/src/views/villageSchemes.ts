@@ -55,5 +55,12 @@ export function villageSchemes(nav: Navigator, overview: VillageOverview, v: Vil
         ),
       ),
     ),
+    v.most_missing.length > 0 ? h("h2", {}, t("mostMissing")) : null,
+    v.most_missing.length > 0 ? h("p", { class: "muted" }, t("mostMissingHint")) : null,
+    h(
+      "ol",
+      { class: "most-missing", "data-test": "most-missing" },
+      ...v.most_missing.map((m) => h("li", {}, `${language() === "hi" ? m.label.hi : m.label.en} — ${t("decisionsWaiting", { n: m.decisions })}`)),
+    ),
   );
 }

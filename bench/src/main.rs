@@ -1,0 +1,139 @@
+//! `eligibility-bench`: measures the eligibility engine on a deterministic synthetic population
+//! (by default 1,000,000 persons in 250,000 households) against the full catalogue:
+//! the column-wise evaluation alone, one household through the explaining per-subject path,
+//! and end-to-end from a SQLite store. Run it in release mode; docs/benchmarks.md has the numbers.
+
+mod synthetic;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::Parser;
+use samanvaya_core::Store;
+use samanvaya_core::eligibility::{catalogue, population};
+use samanvaya_rules::bulk::tally;
+use samanvaya_rules::{Scope, assess, explain};
+
+#[derive(Parser)]
+#[command(about = "Benchmark of the eligibility engine")]
+struct Args {
+    #[arg(long, default_value_t = 250_000)]
+    households: usize,
+    #[arg(long, default_value_t = 1_000_000)]
+    persons: usize,
+    /// Repetitions of each timed step; the best and the median are reported.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// A data folder for the end-to-end run: filled with demo households if empty, reused after.
+    #[arg(long)]
+    store: Option<PathBuf>,
+    #[arg(long, default_value = "2026-11-23")]
+    as_of: NaiveDate,
+}
+
+fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        last = Some(f());
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (
+        times[0],
+        times[times.len() / 2],
+        last.expect("at least one run"),
+    )
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let cat = catalogue()?;
+    let in_force: Vec<_> = cat
+        .schemes
+        .iter()
+        .filter(|s| s.version_on(args.as_of).is_some())
+        .collect();
+    let person_schemes = in_force.iter().filter(|s| s.unit == Scope::Person).count();
+    let household_schemes = in_force.len() - person_schemes;
+    let criteria: usize = in_force
+        .iter()
+        .map(|s| s.version_on(args.as_of).map_or(0, |v| v.criteria.len()))
+        .sum();
+    println!(
+        "catalogue: {} schemes in force on {} ({person_schemes} per person, {household_schemes} per household), {criteria} criteria",
+        in_force.len(),
+        args.as_of
+    );
+
+    let start = Instant::now();
+    let pop = synthetic::population(&cat.vocab, args.households, args.persons, 7);
+    println!(
+        "synthetic population: {} persons in {} households, built in {:.2?}",
+        pop.persons(),
+        pop.households(),
+        start.elapsed()
+    );
+    let (best, median, tallies) = timed(args.runs, || tally(cat, &pop, args.as_of));
+    let pairs = (pop.persons() * person_schemes + pop.households() * household_schemes) as f64;
+    let persons_x_schemes = (pop.persons() * in_force.len()) as f64;
+    println!("evaluation alone (column-wise, three-valued): best {best:.2?}, median {median:.2?}");
+    println!(
+        "  {:.0} million subject × scheme decisions per second; {:.0} million persons × schemes per second",
+        pairs / best.as_secs_f64() / 1e6,
+        persons_x_schemes / best.as_secs_f64() / 1e6
+    );
+    let undetermined: u64 = tallies.iter().map(|t| t.undetermined).sum();
+    println!(
+        "  undetermined share: {:.1}%",
+        100.0 * undetermined as f64 / pairs
+    );
+
+    let sample = synthetic::households(&cat.vocab, 200, 11);
+    let (best, median, _) = timed(args.runs, || {
+        for h in &sample {
+            for f in assess(cat, h, args.as_of) {
+                std::hint::black_box(explain(cat, h, f.scheme, f.member, args.as_of));
+            }
+        }
+    });
+    println!(
+        "one household, every scheme decided and explained (per-subject path): best {:.0} µs, median {:.0} µs",
+        best.as_secs_f64() * 1e6 / sample.len() as f64,
+        median.as_secs_f64() * 1e6 / sample.len() as f64
+    );
+
+    let dir = match &args.store {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("samanvaya-bench-{}", args.households)),
+    };
+    let mut store = Store::open(&dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    if store.household_count()? == 0 {
+        let start = Instant::now();
+        let s = store.fill_demo_households(1, args.households, |done| {
+            if done % 50_000 == 0 {
+                eprintln!("  filled {done} households");
+            }
+        })?;
+        println!(
+            "store: filled {} households, {} persons in {} in {:.1?}",
+            s.households,
+            s.persons,
+            dir.display(),
+            start.elapsed()
+        );
+    }
+    let runs = args.runs.min(3);
+    let (best, median, stored) = timed(runs, || population(store.connection(), cat));
+    let stored = stored?;
+    let (ebest, emedian, _) = timed(runs, || tally(cat, &stored, args.as_of));
+    println!(
+        "end-to-end from the store ({} persons): read best {best:.2?} (median {median:.2?}) + evaluate best {ebest:.2?} (median {emedian:.2?}) = {:.2?}",
+        stored.persons(),
+        best + ebest
+    );
+    Ok(())
+}

@@ -1,0 +1,670 @@
+//! Column-wise evaluation of the whole catalogue over a whole population, for the village,
+//! block and district tallies.
+//!
+//! The per-subject path ([`crate::assess`]) walks each rule for one person and can explain it;
+//! this path evaluates each criterion once over a column of the population into two bitsets,
+//! "known true" and "known false" (what is in neither is unknown), and combines them with
+//! Kleene's logic a word (64 subjects) at a time. It allocates per criterion, never per person,
+//! and builds no explanations: the missing facts of one subject are found on demand through the
+//! per-subject path. Both paths must agree; `rules/tests/bulk.rs` checks that they do.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::catalogue::Catalogue;
+use crate::compile::{Num, Rule, Slot};
+use crate::expr::{Aggregate, CmpOp};
+use crate::facts::{HouseholdFacts, days_from_date};
+use crate::vocabulary::{Derivation, Scope, Vocabulary};
+
+/// A set of subjects, one bit each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    pub fn zeros(len: usize) -> Bits {
+        Bits {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    pub fn ones(len: usize) -> Bits {
+        let mut b = Bits {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
+        b.trim();
+        b
+    }
+
+    /// Clears the bits past `len` in the last word, so counts and negations stay exact.
+    fn trim(&mut self) {
+        if !self.len.is_multiple_of(64)
+            && let Some(last) = self.words.last_mut()
+        {
+            *last &= (1u64 << (self.len % 64)) - 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn set(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    pub fn get(&self, i: usize) -> bool {
+        self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    pub fn count(&self) -> u64 {
+        self.words.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+
+    fn zip(&self, other: &Bits, f: impl Fn(u64, u64) -> u64) -> Bits {
+        let mut b = Bits {
+            words: self
+                .words
+                .iter()
+                .zip(&other.words)
+                .map(|(a, b)| f(*a, *b))
+                .collect(),
+            len: self.len,
+        };
+        b.trim();
+        b
+    }
+}
+
+/// One fact over all subjects: the values (anything where unknown) and which are known.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub values: Vec<i64>,
+    pub known: Bits,
+}
+
+impl Column {
+    pub fn unknown(len: usize) -> Column {
+        Column {
+            values: vec![0; len],
+            known: Bits::zeros(len),
+        }
+    }
+
+    pub fn put(&mut self, i: usize, v: Option<i64>) {
+        if let Some(v) = v {
+            self.values[i] = v;
+            self.known.set(i);
+        }
+    }
+}
+
+/// A population held as columns: persons grouped by household, households in order.
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// The household of each person; a household's persons are contiguous.
+    pub household_of: Vec<u32>,
+    /// Household `h`'s persons are `person_start[h]..person_start[h + 1]`.
+    pub person_start: Vec<u32>,
+    pub person: Vec<Column>,
+    pub household: Vec<Column>,
+    /// For each scheme code, the persons and the households already receiving it.
+    pub receiving: HashMap<String, (Bits, Bits)>,
+}
+
+impl Population {
+    pub fn persons(&self) -> usize {
+        self.household_of.len()
+    }
+
+    pub fn households(&self) -> usize {
+        self.person_start.len() - 1
+    }
+
+    /// Columns from households read one by one (the per-subject format).
+    pub fn from_households(vocab: &Vocabulary, households: &[HouseholdFacts]) -> Population {
+        let persons: usize = households.iter().map(|h| h.members.len()).sum();
+        let mut pop = Population {
+            household_of: Vec::with_capacity(persons),
+            person_start: Vec::with_capacity(households.len() + 1),
+            person: (0..vocab.width(Scope::Person))
+                .map(|_| Column::unknown(persons))
+                .collect(),
+            household: (0..vocab.width(Scope::Household))
+                .map(|_| Column::unknown(households.len()))
+                .collect(),
+            receiving: HashMap::new(),
+        };
+        let mut p = 0;
+        for (h, hh) in households.iter().enumerate() {
+            pop.person_start.push(p as u32);
+            for (slot, v) in hh.values.iter().enumerate() {
+                pop.household[slot].put(h, *v);
+            }
+            for code in &hh.receiving {
+                pop.receiving_entry(code, persons, households.len())
+                    .1
+                    .set(h);
+            }
+            for m in &hh.members {
+                pop.household_of.push(h as u32);
+                for (slot, v) in m.values.iter().enumerate() {
+                    pop.person[slot].put(p, *v);
+                }
+                for code in &m.receiving {
+                    pop.receiving_entry(code, persons, households.len())
+                        .0
+                        .set(p);
+                }
+                p += 1;
+            }
+        }
+        pop.person_start.push(p as u32);
+        pop
+    }
+
+    pub fn receiving_entry(
+        &mut self,
+        code: &str,
+        persons: usize,
+        households: usize,
+    ) -> &mut (Bits, Bits) {
+        self.receiving
+            .entry(code.to_owned())
+            .or_insert_with(|| (Bits::zeros(persons), Bits::zeros(households)))
+    }
+}
+
+/// Outcome counts of one scheme over the population's subjects (persons or households).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub scheme: usize,
+    pub eligible: u64,
+    pub already_receiving: u64,
+    pub undetermined: u64,
+    pub not_eligible: u64,
+}
+
+/// A three-valued column: who is known true, who known false.
+#[derive(Debug, Clone)]
+struct Tri {
+    t: Bits,
+    f: Bits,
+}
+
+/// Intervals per subject, for numbers that are not plain columns (counts over members).
+struct Intervals {
+    lo: Vec<i64>,
+    hi: Vec<i64>,
+}
+
+struct Evaluator<'a> {
+    pop: &'a Population,
+    as_of: NaiveDate,
+    /// Criteria shared by several schemes (the state check, an age bound) are evaluated once.
+    rules: HashMap<(String, Scope), Tri>,
+    derived: HashMap<(usize, bool), Column>,
+    gathered: HashMap<usize, Column>,
+}
+
+/// Decides every scheme in force on `as_of` for every subject of `pop`, and counts the outcomes.
+pub fn tally(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<Tally> {
+    let mut ev = Evaluator {
+        pop,
+        as_of,
+        rules: HashMap::new(),
+        derived: HashMap::new(),
+        gathered: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for (i, scheme) in cat.schemes.iter().enumerate() {
+        let Some(version) = scheme.version_on(as_of) else {
+            continue;
+        };
+        let level = scheme.unit;
+        let n = ev.len(level);
+        let mut all_true = Bits::ones(n);
+        let mut any_false = Bits::zeros(n);
+        for c in &version.criteria {
+            let tri = ev.cached(&c.rule, level);
+            all_true = all_true.zip(&tri.t, |a, b| a & b);
+            any_false = any_false.zip(&tri.f, |a, b| a | b);
+        }
+        let receiving = match (pop.receiving.get(&scheme.code), level) {
+            (Some((p, _)), Scope::Person) => p.clone(),
+            (Some((_, h)), Scope::Household) => h.clone(),
+            (None, _) => Bits::zeros(n),
+        };
+        let eligible = all_true.zip(&receiving, |t, r| t & !r).count();
+        let not_eligible = any_false.zip(&receiving, |f, r| f & !r).count();
+        let already_receiving = receiving.count();
+        out.push(Tally {
+            scheme: i,
+            eligible,
+            already_receiving,
+            not_eligible,
+            undetermined: n as u64 - eligible - not_eligible - already_receiving,
+        });
+    }
+    out
+}
+
+impl Evaluator<'_> {
+    fn len(&self, level: Scope) -> usize {
+        match level {
+            Scope::Person => self.pop.persons(),
+            Scope::Household => self.pop.households(),
+        }
+    }
+
+    fn cached(&mut self, rule: &Rule, level: Scope) -> Tri {
+        let key = (format!("{rule:?}"), level);
+        if let Some(t) = self.rules.get(&key) {
+            return t.clone();
+        }
+        let t = self.eval(rule, level);
+        self.rules.insert(key, t.clone());
+        t
+    }
+
+    fn constant(&self, b: bool, level: Scope) -> Tri {
+        let n = self.len(level);
+        if b {
+            Tri {
+                t: Bits::ones(n),
+                f: Bits::zeros(n),
+            }
+        } else {
+            Tri {
+                t: Bits::zeros(n),
+                f: Bits::ones(n),
+            }
+        }
+    }
+
+    fn eval(&mut self, rule: &Rule, level: Scope) -> Tri {
+        match rule {
+            Rule::Const(b) => self.constant(*b, level),
+            Rule::Fact(s) => {
+                let col = self.column(*s, level);
+                let mut t = Bits::zeros(col.values.len());
+                for (i, v) in col.values.iter().enumerate() {
+                    if *v != 0 {
+                        t.set(i);
+                    }
+                }
+                let t = t.zip(&col.known, |a, k| a & k);
+                let f = col.known.zip(&t, |k, a| k & !a);
+                Tri { t, f }
+            }
+            Rule::Not(x) => {
+                let inner = self.eval(x, level);
+                Tri {
+                    t: inner.f,
+                    f: inner.t,
+                }
+            }
+            Rule::And(xs) | Rule::Or(xs) => {
+                let and = matches!(rule, Rule::And(_));
+                let mut acc = self.constant(and, level);
+                for x in xs {
+                    let v = self.eval(x, level);
+                    acc = if and {
+                        Tri {
+                            t: acc.t.zip(&v.t, |a, b| a & b),
+                            f: acc.f.zip(&v.f, |a, b| a | b),
+                        }
+                    } else {
+                        Tri {
+                            t: acc.t.zip(&v.t, |a, b| a | b),
+                            f: acc.f.zip(&v.f, |a, b| a & b),
+                        }
+                    };
+                }
+                acc
+            }
+            Rule::Cmp(op, a, b) => match (a, b) {
+                // A count is an interval, not a column: [0, 1] < 2 is decided although unknown.
+                (Num::Count(_), _) | (_, Num::Count(_)) => {
+                    let (x, y) = (self.intervals(a, level), self.intervals(b, level));
+                    compare_intervals(&x, &y, *op)
+                }
+                (Num::Const(c), other) => {
+                    let col = self.num_column(other, level);
+                    compare_const(&col, flip(*op), *c)
+                }
+                (other, Num::Const(c)) => {
+                    let col = self.num_column(other, level);
+                    compare_const(&col, *op, *c)
+                }
+                _ => {
+                    let (x, y) = (self.intervals(a, level), self.intervals(b, level));
+                    compare_intervals(&x, &y, *op)
+                }
+            },
+            Rule::In(a, codes) => {
+                let col = self.num_column(a, level);
+                let mut hit = Bits::zeros(col.values.len());
+                for (i, v) in col.values.iter().enumerate() {
+                    if codes.contains(v) {
+                        hit.set(i);
+                    }
+                }
+                let t = hit.zip(&col.known, |a, k| a & k);
+                let f = col.known.zip(&t, |k, a| k & !a);
+                Tri { t, f }
+            }
+            Rule::Contains(s, bit) => {
+                let col = self.column(*s, level);
+                let mut hit = Bits::zeros(col.values.len());
+                for (i, v) in col.values.iter().enumerate() {
+                    if v & bit != 0 {
+                        hit.set(i);
+                    }
+                }
+                let t = hit.zip(&col.known, |a, k| a & k);
+                let f = col.known.zip(&t, |k, a| k & !a);
+                Tri { t, f }
+            }
+            Rule::Members(agg, inner) => {
+                let per_person = self.eval(inner, Scope::Person);
+                let hh = self.reduce(&per_person, *agg);
+                match level {
+                    Scope::Household => hh,
+                    Scope::Person => Tri {
+                        t: self.spread(&hh.t),
+                        f: self.spread(&hh.f),
+                    },
+                }
+            }
+        }
+    }
+
+    /// Any/all over each household's members.
+    fn reduce(&self, per_person: &Tri, agg: Aggregate) -> Tri {
+        let n = self.pop.households();
+        let (mut t, mut f) = (Bits::zeros(n), Bits::zeros(n));
+        for h in 0..n {
+            let (start, end) = (
+                self.pop.person_start[h] as usize,
+                self.pop.person_start[h + 1] as usize,
+            );
+            let (mut any_t, mut all_t, mut any_f, mut all_f) = (false, true, false, true);
+            for p in start..end {
+                let (pt, pf) = (per_person.t.get(p), per_person.f.get(p));
+                any_t |= pt;
+                all_t &= pt;
+                any_f |= pf;
+                all_f &= pf;
+            }
+            let (is_t, is_f) = match agg {
+                Aggregate::Any => (any_t, all_f),
+                Aggregate::All | Aggregate::Count => (all_t, any_f),
+            };
+            if is_t {
+                t.set(h);
+            }
+            if is_f {
+                f.set(h);
+            }
+        }
+        Tri { t, f }
+    }
+
+    /// A household-level set as a person-level one: each person takes their household's bit.
+    fn spread(&self, hh: &Bits) -> Bits {
+        let mut out = Bits::zeros(self.pop.persons());
+        for (p, h) in self.pop.household_of.iter().enumerate() {
+            if hh.get(*h as usize) {
+                out.set(p);
+            }
+        }
+        out
+    }
+
+    /// The column of a fact at `level` (a household fact seen from its persons is gathered once).
+    fn column(&mut self, s: Slot, level: Scope) -> Column {
+        match (s.scope, level) {
+            (Scope::Person, _) => self.pop.person[s.index].clone(),
+            (Scope::Household, Scope::Household) => self.pop.household[s.index].clone(),
+            (Scope::Household, Scope::Person) => {
+                if let Some(c) = self.gathered.get(&s.index) {
+                    return c.clone();
+                }
+                let src = &self.pop.household[s.index];
+                let mut col = Column::unknown(self.pop.persons());
+                for (p, h) in self.pop.household_of.iter().enumerate() {
+                    let h = *h as usize;
+                    col.values[p] = src.values[h];
+                    if src.known.get(h) {
+                        col.known.set(p);
+                    }
+                }
+                self.gathered.insert(s.index, col.clone());
+                col
+            }
+        }
+    }
+
+    /// A number as a plain column: a fact, or a fact derived at the evaluation date.
+    fn num_column(&mut self, n: &Num, level: Scope) -> Column {
+        match n {
+            Num::Fact(s) => self.column(*s, level),
+            Num::Derived(d, s) => {
+                let months = matches!(d, Derivation::MonthsSince(_));
+                let key = (s.index, months);
+                if !self.derived.contains_key(&key) {
+                    let base = self.column(*s, level);
+                    let col = derive(&base, self.as_of, months);
+                    self.derived.insert(key, col);
+                }
+                self.derived[&key].clone()
+            }
+            Num::Const(c) => Column {
+                values: vec![*c; self.len(level)],
+                known: Bits::ones(self.len(level)),
+            },
+            Num::Count(_) => {
+                // Counts are intervals; callers compare them through `intervals`.
+                let iv = self.intervals(n, level);
+                let mut col = Column::unknown(iv.lo.len());
+                for i in 0..iv.lo.len() {
+                    if iv.lo[i] == iv.hi[i] {
+                        col.put(i, Some(iv.lo[i]));
+                    }
+                }
+                col
+            }
+        }
+    }
+
+    fn intervals(&mut self, n: &Num, level: Scope) -> Intervals {
+        if let Num::Count(inner) = n {
+            let per_person = self.eval(inner, Scope::Person);
+            let hh = self.pop.households();
+            let (mut lo, mut hi) = (vec![0i64; hh], vec![0i64; hh]);
+            for h in 0..hh {
+                for p in self.pop.person_start[h] as usize..self.pop.person_start[h + 1] as usize {
+                    if per_person.t.get(p) {
+                        lo[h] += 1;
+                        hi[h] += 1;
+                    } else if !per_person.f.get(p) {
+                        hi[h] += 1;
+                    }
+                }
+            }
+            return match level {
+                Scope::Household => Intervals { lo, hi },
+                Scope::Person => Intervals {
+                    lo: self
+                        .pop
+                        .household_of
+                        .iter()
+                        .map(|h| lo[*h as usize])
+                        .collect(),
+                    hi: self
+                        .pop
+                        .household_of
+                        .iter()
+                        .map(|h| hi[*h as usize])
+                        .collect(),
+                },
+            };
+        }
+        let col = self.num_column(n, level);
+        let (lo, hi) = col
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if col.known.get(i) {
+                    (*v, *v)
+                } else {
+                    (i64::MIN, i64::MAX)
+                }
+            })
+            .unzip();
+        Intervals { lo, hi }
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
+    }
+}
+
+/// The hot loop: a column against a constant, 64 subjects per word.
+fn compare_const(col: &Column, op: CmpOp, c: i64) -> Tri {
+    let n = col.values.len();
+    let mut hit = Bits::zeros(n);
+    for (w, chunk) in col.values.chunks(64).enumerate() {
+        let mut word = 0u64;
+        for (j, v) in chunk.iter().enumerate() {
+            let b = match op {
+                CmpOp::Eq => *v == c,
+                CmpOp::Ne => *v != c,
+                CmpOp::Lt => *v < c,
+                CmpOp::Le => *v <= c,
+                CmpOp::Gt => *v > c,
+                CmpOp::Ge => *v >= c,
+            };
+            word |= u64::from(b) << j;
+        }
+        hit.words[w] = word;
+    }
+    let t = hit.zip(&col.known, |a, k| a & k);
+    let f = col.known.zip(&t, |k, a| k & !a);
+    Tri { t, f }
+}
+
+fn compare_intervals(x: &Intervals, y: &Intervals, op: CmpOp) -> Tri {
+    let n = x.lo.len();
+    let (mut t, mut f) = (Bits::zeros(n), Bits::zeros(n));
+    for i in 0..n {
+        let (alo, ahi, blo, bhi) = (x.lo[i], x.hi[i], y.lo[i], y.hi[i]);
+        let (is_t, is_f) = match op {
+            CmpOp::Eq => (
+                alo == ahi && blo == bhi && alo == blo,
+                ahi < blo || bhi < alo,
+            ),
+            CmpOp::Ne => (
+                ahi < blo || bhi < alo,
+                alo == ahi && blo == bhi && alo == blo,
+            ),
+            CmpOp::Lt => (ahi < blo, alo >= bhi),
+            CmpOp::Le => (ahi <= blo, alo > bhi),
+            CmpOp::Gt => (alo > bhi, ahi <= blo),
+            CmpOp::Ge => (alo >= bhi, ahi < blo),
+        };
+        if is_t {
+            t.set(i);
+        }
+        if is_f {
+            f.set(i);
+        }
+    }
+    Tri { t, f }
+}
+
+/// Completed years (or months) from each date of `base` to `as_of`, by integer civil-date
+/// arithmetic so that a million birthdays take milliseconds.
+fn derive(base: &Column, as_of: NaiveDate, months: bool) -> Column {
+    let (ay, am, ad) = (
+        i64::from(as_of.year()),
+        i64::from(as_of.month()),
+        i64::from(as_of.day()),
+    );
+    let as_of_days = days_from_date(as_of);
+    let mut out = Column::unknown(base.values.len());
+    for (i, days) in base.values.iter().enumerate() {
+        if !base.known.get(i) || *days > as_of_days {
+            continue;
+        }
+        let (y, m, d) = civil_from_days(*days);
+        let mut total = (ay - y) * 12 + (am - m);
+        if ad < d {
+            total -= 1;
+        }
+        out.put(i, Some(if months { total } else { total.div_euclid(12) }));
+    }
+    out
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::date_from_days;
+
+    #[test]
+    fn civil_dates_match_chrono() {
+        for days in (-30_000..40_000).step_by(7) {
+            let d = date_from_days(days);
+            assert_eq!(
+                civil_from_days(days),
+                (
+                    i64::from(d.year()),
+                    i64::from(d.month()),
+                    i64::from(d.day())
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn bitsets_keep_their_tail_clear() {
+        let ones = Bits::ones(70);
+        assert_eq!(ones.count(), 70);
+        let none = ones.zip(&Bits::zeros(70), |a, b| !a | b);
+        assert_eq!(none.count(), 0);
+        assert_eq!(Bits::zeros(70).zip(&Bits::zeros(70), |a, _| !a).count(), 70);
+    }
+}
