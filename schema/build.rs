@@ -33,7 +33,6 @@ fn main() {
         }
         writeln!(out, "];").unwrap();
     }
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("catalogue_files.rs");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("catalogue_files.rs");
     std::fs::write(dest, out).expect("write the file list");
 }

@@ -42,27 +42,17 @@ fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
         times.push(start.elapsed());
     }
     times.sort();
-    (
-        times[0],
-        times[times.len() / 2],
-        last.expect("at least one run"),
-    )
+    (times[0], times[times.len() / 2], last.expect("at least one run"))
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
     let cat = catalogue()?;
-    let in_force: Vec<_> = cat
-        .schemes
-        .iter()
-        .filter(|s| s.version_on(args.as_of).is_some())
-        .collect();
+    let in_force: Vec<_> = cat.schemes.iter().filter(|s| s.version_on(args.as_of).is_some()).collect();
     let person_schemes = in_force.iter().filter(|s| s.unit == Scope::Person).count();
     let household_schemes = in_force.len() - person_schemes;
-    let criteria: usize = in_force
-        .iter()
-        .map(|s| s.version_on(args.as_of).map_or(0, |v| v.criteria.len()))
-        .sum();
+    let criteria: usize =
+        in_force.iter().map(|s| s.version_on(args.as_of).map_or(0, |v| v.criteria.len())).sum();
     println!(
         "catalogue: {} schemes in force on {} ({person_schemes} per person, {household_schemes} per household), {criteria} criteria",
         in_force.len(),
@@ -87,10 +77,7 @@ fn main() -> Result<()> {
         persons_x_schemes / best.as_secs_f64() / 1e6
     );
     let undetermined: u64 = tallies.iter().map(|t| t.undetermined).sum();
-    println!(
-        "  undetermined share: {:.1}%",
-        100.0 * undetermined as f64 / pairs
-    );
+    println!("  undetermined share: {:.1}%", 100.0 * undetermined as f64 / pairs);
 
     let sample = synthetic::households(&cat.vocab, 200, 11);
     let (best, median, _) = timed(args.runs, || {

@@ -49,9 +49,7 @@ fn value(dice: &mut Dice, name: &str, ty: &FactType) -> Option<i64> {
 
 /// Household sizes between 1 and 7 that add up to exactly `persons`.
 fn sizes(dice: &mut Dice, households: usize, persons: usize) -> Vec<usize> {
-    let mut s: Vec<usize> = (0..households)
-        .map(|_| 1 + dice.below(7) as usize)
-        .collect();
+    let mut s: Vec<usize> = (0..households).map(|_| 1 + dice.below(7) as usize).collect();
     let mut total: usize = s.iter().sum();
     let mut i = 0;
     while total != persons {
@@ -75,19 +73,11 @@ pub fn population(vocab: &Vocabulary, households: usize, persons: usize, seed: u
     let mut pop = Population {
         household_of: Vec::with_capacity(persons),
         person_start: Vec::with_capacity(households + 1),
-        person: (0..vocab.width(Scope::Person))
-            .map(|_| Column::unknown(persons))
-            .collect(),
-        household: (0..vocab.width(Scope::Household))
-            .map(|_| Column::unknown(households))
-            .collect(),
+        person: (0..vocab.width(Scope::Person)).map(|_| Column::unknown(persons)).collect(),
+        household: (0..vocab.width(Scope::Household)).map(|_| Column::unknown(households)).collect(),
         receiving: Default::default(),
     };
-    let facts: Vec<_> = vocab
-        .facts()
-        .iter()
-        .filter(|d| d.derived.is_none())
-        .collect();
+    let facts: Vec<_> = vocab.facts().iter().filter(|d| d.derived.is_none()).collect();
     let mut p = 0;
     for (h, size) in sizes.iter().enumerate() {
         pop.person_start.push(p as u32);

@@ -8,36 +8,22 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use samanvaya_core::Store;
 use samanvaya_core::eligibility::catalogue;
-use samanvaya_core::eligibility::view::{
-    self, HouseholdEligibility, OutcomeKind, VillageEligibility,
-};
+use samanvaya_core::eligibility::view::{self, HouseholdEligibility, OutcomeKind, VillageEligibility};
 use samanvaya_rules::HouseholdFacts;
 
 /// Decides every scheme for the household described in `path` (docs/eligibility-facts.md).
 pub fn from_file(path: &Path, as_of: NaiveDate) -> Result<HouseholdEligibility> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let doc: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not valid JSON; see docs/eligibility-facts.md for the format",
-            path.display()
-        )
+        format!("{} is not valid JSON; see docs/eligibility-facts.md for the format", path.display())
     })?;
     let cat = catalogue()?;
     let facts = HouseholdFacts::from_json(&cat.vocab, &doc).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-        anyhow::anyhow!(
-            "{} has {} wrong fact(s):\n{}",
-            path.display(),
-            errors.len(),
-            list.join("\n")
-        )
+        anyhow::anyhow!("{} has {} wrong fact(s):\n{}", path.display(), errors.len(), list.join("\n"))
     })?;
     if facts.members.is_empty() {
-        bail!(
-            "{} lists no members; add them under \"members\"",
-            path.display()
-        );
+        bail!("{} lists no members; add them under \"members\"", path.display());
     }
     Ok(view::household(cat, &facts, as_of))
 }
@@ -70,17 +56,11 @@ fn outcome_word(o: OutcomeKind) -> &'static str {
 /// A readable report of one household: who is eligible for what, what is missing, what to ask.
 pub fn household_table(e: &HouseholdEligibility) -> String {
     let mut out = String::new();
-    let name = |code: &str| {
-        e.schemes
-            .iter()
-            .find(|s| s.code == code)
-            .map_or(code.to_owned(), |s| s.name.en.clone())
-    };
-    for (who, label) in std::iter::once((None, "Household".to_owned())).chain(
-        e.members
-            .iter()
-            .map(|m| (Some(m.id.clone()), format!("{} ({})", m.name, m.id))),
-    ) {
+    let name =
+        |code: &str| e.schemes.iter().find(|s| s.code == code).map_or(code.to_owned(), |s| s.name.en.clone());
+    for (who, label) in std::iter::once((None, "Household".to_owned()))
+        .chain(e.members.iter().map(|m| (Some(m.id.clone()), format!("{} ({})", m.name, m.id))))
+    {
         let rows: Vec<_> = e
             .findings
             .iter()
@@ -96,25 +76,14 @@ pub fn household_table(e: &HouseholdEligibility) -> String {
             } else {
                 format!(" — missing: {}", f.missing.join(", "))
             };
-            writeln!(
-                out,
-                "  {:<18} {}{missing}",
-                outcome_word(f.outcome),
-                name(&f.scheme)
-            )
-            .ok();
+            writeln!(out, "  {:<18} {}{missing}", outcome_word(f.outcome), name(&f.scheme)).ok();
         }
     }
     if !e.questions.is_empty() {
         writeln!(out, "Ask next").ok();
         for q in e.questions.iter().take(10) {
             let who = q.member_name.clone().unwrap_or_else(|| "household".into());
-            writeln!(
-                out,
-                "  {} ({who}) — would help decide {} scheme(s)",
-                q.label.en, q.decides
-            )
-            .ok();
+            writeln!(out, "  {} ({who}) — would help decide {} scheme(s)", q.label.en, q.decides).ok();
         }
     }
     out
@@ -122,10 +91,7 @@ pub fn household_table(e: &HouseholdEligibility) -> String {
 
 /// The per-scheme summary of a whole store.
 pub fn village_table(v: &VillageEligibility) -> String {
-    let mut out = format!(
-        "{} households, {} persons, as of {}\n",
-        v.households, v.persons, v.as_of
-    );
+    let mut out = format!("{} households, {} persons, as of {}\n", v.households, v.persons, v.as_of);
     writeln!(
         out,
         "{:<22} {:>9} {:>9} {:>12} {:>12}",
@@ -140,11 +106,7 @@ pub fn village_table(v: &VillageEligibility) -> String {
         )
         .ok();
     }
-    writeln!(
-        out,
-        "Most missing facts (undetermined decisions waiting on each)"
-    )
-    .ok();
+    writeln!(out, "Most missing facts (undetermined decisions waiting on each)").ok();
     for m in &v.most_missing {
         writeln!(out, "  {:>6}  {}", m.decisions, m.fact).ok();
     }

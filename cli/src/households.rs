@@ -18,15 +18,8 @@ pub fn table(page: &HouseholdPage) -> String {
     let mut out = String::from("no.\thead\tmembers\twomen\n");
     for h in &page.items {
         let number = h.number.map_or_else(|| "-".to_owned(), |n| n.to_string());
-        out.push_str(&format!(
-            "{number}\t{}\t{}\t{}\n",
-            h.head_name, h.member_count, h.women_count
-        ));
+        out.push_str(&format!("{number}\t{}\t{}\t{}\n", h.head_name, h.member_count, h.women_count));
     }
-    out.push_str(&format!(
-        "{} of {} households\n",
-        page.items.len(),
-        page.total
-    ));
+    out.push_str(&format!("{} of {} households\n", page.items.len(), page.total));
     out
 }

@@ -10,11 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use samanvaya_core::{DATA_DIR_ENV, Store, default_data_dir};
 
 #[derive(Parser)]
-#[command(
-    name = "samanvaya",
-    version,
-    about = "Samanvaya's village store from the command line"
-)]
+#[command(name = "samanvaya", version, about = "Samanvaya's village store from the command line")]
 struct Cli {
     /// The data folder holding the store; defaults to the per-user data folder.
     #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
@@ -83,13 +79,8 @@ enum Format {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     // A facts file needs no store: it can be evaluated anywhere, even without a data folder.
-    if let Command::Eligibility {
-        target: EligibilityTarget {
-            facts: Some(path), ..
-        },
-        as_of,
-        format,
-    } = &cli.command
+    if let Command::Eligibility { target: EligibilityTarget { facts: Some(path), .. }, as_of, format } =
+        &cli.command
     {
         let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
         let result = eligibility::from_file(path, as_of)?;
@@ -103,8 +94,8 @@ fn main() -> Result<()> {
         .data_dir
         .or_else(default_data_dir)
         .context("no data folder: pass --data-dir DIR or set SAMANVAYA_DATA_DIR")?;
-    let mut store = Store::open(&data_dir)
-        .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+    let mut store =
+        Store::open(&data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
     match cli.command {
         Command::Demo { seed } => {
             let summary = store.fill_demo(seed)?;
@@ -115,14 +106,7 @@ fn main() -> Result<()> {
                 data_dir.display()
             );
         }
-        Command::Households {
-            command:
-                HouseholdsCommand::List {
-                    format,
-                    search,
-                    limit,
-                },
-        } => {
+        Command::Households { command: HouseholdsCommand::List { format, search, limit } } => {
             let page = households::list(&store, &search, limit)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&page)?),

@@ -14,11 +14,7 @@ fn samanvaya(data_dir: &Path, args: &[&str]) -> Output {
 }
 
 fn stdout(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
@@ -26,30 +22,19 @@ fn stdout(o: &Output) -> String {
 fn demo_fills_an_empty_store_once_and_households_list_reads_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = stdout(&samanvaya(dir.path(), &["demo"]));
-    assert!(
-        out.starts_with("Filled the demo village: 300 households"),
-        "{out}"
-    );
+    assert!(out.starts_with("Filled the demo village: 300 households"), "{out}");
 
-    let json: serde_json::Value = serde_json::from_str(&stdout(&samanvaya(
-        dir.path(),
-        &["households", "list", "--format", "json"],
-    )))
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&samanvaya(dir.path(), &["households", "list", "--format", "json"])))
+            .unwrap();
     assert_eq!(json["total"], 300);
     let items = json["items"].as_array().unwrap();
     assert_eq!(items.len(), 300);
     assert_eq!(items[0]["number"], 1, "households are listed by number");
-    let persons: u64 = items
-        .iter()
-        .map(|h| h["member_count"].as_u64().unwrap())
-        .sum();
+    let persons: u64 = items.iter().map(|h| h["member_count"].as_u64().unwrap()).sum();
     assert!((1_300..=1_550).contains(&persons), "{persons} persons");
 
-    let table = stdout(&samanvaya(
-        dir.path(),
-        &["households", "list", "--limit", "3"],
-    ));
+    let table = stdout(&samanvaya(dir.path(), &["households", "list", "--limit", "3"]));
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 5, "header, three rows, footer:\n{table}");
     assert_eq!(lines[0], "no.\thead\tmembers\twomen");
@@ -66,34 +51,21 @@ fn demo_fills_an_empty_store_once_and_households_list_reads_it() {
 fn a_latin_search_finds_devanagari_names() {
     let dir = tempfile::tempdir().unwrap();
     stdout(&samanvaya(dir.path(), &["demo"]));
-    let all: serde_json::Value = serde_json::from_str(&stdout(&samanvaya(
-        dir.path(),
-        &["households", "list", "--format", "json"],
-    )))
-    .unwrap();
+    let all: serde_json::Value =
+        serde_json::from_str(&stdout(&samanvaya(dir.path(), &["households", "list", "--format", "json"])))
+            .unwrap();
     let with_sunita = all["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|h| {
-            h["member_names"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|n| n.as_str().unwrap().contains("सुनीता"))
+            h["member_names"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("सुनीता"))
         })
         .count();
     assert!(with_sunita > 0, "the demo village has a Sunita");
     let found: serde_json::Value = serde_json::from_str(&stdout(&samanvaya(
         dir.path(),
-        &[
-            "households",
-            "list",
-            "--format",
-            "json",
-            "--search",
-            "Sunita",
-        ],
+        &["households", "list", "--format", "json", "--search", "Sunita"],
     )))
     .unwrap();
     assert_eq!(found["total"].as_u64().unwrap() as usize, with_sunita);
@@ -107,8 +79,87 @@ fn an_unusable_data_folder_is_a_clear_error() {
     let o = samanvaya(&file, &["households", "list"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("cannot open the store in") && err.contains("not-a-folder"),
-        "{err}"
-    );
+    assert!(err.contains("cannot open the store in") && err.contains("not-a-folder"), "{err}");
+}
+
+fn example() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/household.json")
+}
+
+#[test]
+fn eligibility_of_a_facts_file_needs_no_store() {
+    let o = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .args(["eligibility", "--facts"])
+        .arg(example())
+        .args(["--as-of", "2026-11-23", "--format", "json"])
+        .env_remove("SAMANVAYA_DATA_DIR")
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let outcome = |scheme: &str, member: Option<&str>| {
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["scheme"] == scheme && f["member_id"].as_str() == member)
+            .map(|f| f["outcome"].as_str().unwrap().to_owned())
+    };
+    // शांति देवी, 68, widowed, BPL, no government pension.
+    assert_eq!(outcome("NSAP_IGNOAPS", Some("1")).as_deref(), Some("eligible"));
+    assert_eq!(outcome("NFSA_PHH", None).as_deref(), Some("already_receiving"));
+    // पूजा कुमारी, 17: too young for the old-age pension whatever else is unknown.
+    assert_eq!(outcome("NSAP_IGNOAPS", Some("2")).as_deref(), Some("not_eligible"));
+    let checks = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["scheme"] == "NSAP_IGNOAPS" && f["member_id"] == "1")
+        .unwrap()["checks"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(checks[0]["sentence"]["en"].as_str().unwrap().contains("Age: 68"), "{checks:?}");
+    assert!(checks[0]["sentence"]["hi"].as_str().unwrap().contains("आयु: 68"), "{checks:?}");
+    assert!(!json["questions"].as_array().unwrap().is_empty(), "ask-next has questions");
+}
+
+#[test]
+fn a_wrong_facts_file_is_refused_with_every_mistake_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.json");
+    std::fs::write(
+        &file,
+        r#"{"household": {"bpl_status": "poor"}, "members": [{"sex": "f", "age_years": 40, "favourite_colour": "red"}]}"#,
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .args(["eligibility", "--facts"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    for expected in [
+        "4 wrong fact(s)",
+        "household.bpl_status: expected one of bpl, apl",
+        "members[0].sex: expected one of female, male, transgender",
+        "members[0].age_years: person.age_years is worked out by the engine",
+        "members[0].favourite_colour: person.favourite_colour is not in the fact vocabulary",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn eligibility_of_the_whole_store_summarises_each_scheme() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&samanvaya(dir.path(), &["demo"]));
+    let table = stdout(&samanvaya(dir.path(), &["eligibility", "--all", "--as-of", "2026-11-23"]));
+    assert!(table.starts_with("300 households, "), "{table}");
+    let ignoaps = table.lines().find(|l| l.starts_with("NSAP_IGNOAPS")).expect("a line per scheme");
+    let numbers: Vec<u32> = ignoaps.split_whitespace().skip(1).map(|n| n.parse().unwrap()).collect();
+    assert_eq!(numbers.len(), 4);
+    assert!(numbers[0] > 0 && numbers[1] > 0, "some eligible and some already receiving: {ignoaps}");
+    assert!(table.contains("Most missing facts"));
 }

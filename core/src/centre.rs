@@ -9,11 +9,8 @@ use crate::{location, sql};
 
 /// This laptop's device id, created the first time the store is opened.
 pub fn device_id(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Uuid> {
-    let existing: Option<String> = conn
-        .query_row("SELECT device_id FROM centre WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let existing: Option<String> =
+        conn.query_row("SELECT device_id FROM centre WHERE id = 1", [], |r| r.get(0)).optional()?;
     if let Some(text) = existing {
         return text.parse().map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
@@ -28,18 +25,13 @@ pub fn device_id(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Uuid
 }
 
 pub fn add_village(conn: &Connection, village: LocationId) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO centre_village (village_id) VALUES (?1)",
-        [village.to_string()],
-    )?;
+    conn.execute("INSERT OR IGNORE INTO centre_village (village_id) VALUES (?1)", [village.to_string()])?;
     Ok(())
 }
 
 pub fn villages(conn: &Connection) -> rusqlite::Result<Vec<Location>> {
     let mut stmt = conn.prepare("SELECT village_id FROM centre_village ORDER BY village_id")?;
-    let ids: Vec<LocationId> = stmt
-        .query_map([], |r| sql::id(r, 0))?
-        .collect::<Result<_, _>>()?;
+    let ids: Vec<LocationId> = stmt.query_map([], |r| sql::id(r, 0))?.collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         out.extend(location::get(conn, id)?);

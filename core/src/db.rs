@@ -19,17 +19,13 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Pragma(format!(
-            "journal_mode is {mode}, expected wal"
-        )));
+        return Err(StoreError::Pragma(format!("journal_mode is {mode}, expected wal")));
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
     if fk != 1 {
-        return Err(StoreError::Pragma(
-            "foreign keys could not be enabled".into(),
-        ));
+        return Err(StoreError::Pragma("foreign keys could not be enabled".into()));
     }
     crate::migrate::run(&mut conn, samanvaya_schema::LOCAL_MIGRATIONS)?;
     Ok(conn)
@@ -45,15 +41,9 @@ mod tests {
         let path = dir.path().join("s.sqlite3");
         drop(open(&path).unwrap());
         let conn = open(&path).unwrap();
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        let sync: i64 = conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .unwrap();
-        let fk: i64 = conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap();
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
         assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
     }
 }

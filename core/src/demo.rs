@@ -83,37 +83,21 @@ pub fn fill_households(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let existing = household::count(&tx, None)?;
     if existing > 0 {
-        return Err(StoreError::NotEmpty {
-            households: existing,
-        });
+        return Err(StoreError::NotEmpty { households: existing });
     }
     let mut dice = Dice(seed);
-    let start = Utc
-        .with_ymd_and_hms(2026, 1, 15, 9, 30, 0)
-        .single()
-        .expect("valid time");
+    let start = Utc.with_ymd_and_hms(2026, 1, 15, 9, 30, 0).single().expect("valid time");
     let (village, hamlets) = places(&tx, &mut dice, start)?;
     centre::add_village(&tx, village)?;
-    number_lease::grant(
-        &tx,
-        number_lease::HOUSEHOLD,
-        1,
-        9999.max(households as i64),
-        "demo",
-    )?;
+    number_lease::grant(&tx, number_lease::HOUSEHOLD, 1, 9999.max(households as i64), "demo")?;
 
     let mut persons = 0;
     for i in 0..households {
         // Surveys happen in daylight: about 12 households a day, spaced through the day.
         let at = start + Duration::days(i as i64 / 12) + Duration::minutes(35 * (i as i64 % 12));
         let family = family(&mut dice, at);
-        let (facts, receiving) = facts::household(
-            &mut dice,
-            &family.members,
-            &family.ages,
-            family.surname,
-            family.muslim,
-        );
+        let (facts, receiving) =
+            facts::household(&mut dice, &family.members, &family.ages, family.surname, family.muslim);
         let members = family.members;
         persons += members.len();
         let h = Household {
@@ -133,10 +117,7 @@ pub fn fill_households(
         }
     }
     tx.commit()?;
-    Ok(DemoSummary {
-        households,
-        persons,
-    })
+    Ok(DemoSummary { households, persons })
 }
 
 /// Records the demo facts of one household, with one outbox row that carries them all.
@@ -148,18 +129,9 @@ fn write_facts(
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let hid = h.id.to_string();
-    let subject =
-        |who: Option<usize>| who.map_or_else(|| hid.clone(), |i| h.members[i].id.to_string());
+    let subject = |who: Option<usize>| who.map_or_else(|| hid.clone(), |i| h.members[i].id.to_string());
     for (who, name, value) in facts {
-        fact::set(
-            conn,
-            &hid,
-            &subject(*who),
-            name,
-            &value.to_string(),
-            "demo",
-            at,
-        )?;
+        fact::set(conn, &hid, &subject(*who), name, &value.to_string(), "demo", at)?;
     }
     for (who, code) in receiving {
         fact::add_receiving(conn, &hid, &subject(*who), code, "demo", at)?;
@@ -226,25 +198,11 @@ fn places(
 /// elderly parent or a married son with his wife and children.
 fn family(dice: &mut Dice, at: DateTime<Utc>) -> Family<'static> {
     let muslim = dice.chance(8);
-    let surname = if muslim {
-        dice.pick(names::MUSLIM_SURNAMES)
-    } else {
-        dice.pick(names::SURNAMES)
-    };
-    let mut f = Family {
-        members: Vec::new(),
-        ages: Vec::new(),
-        muslim,
-        surname,
-        at,
-    };
+    let surname = if muslim { dice.pick(names::MUSLIM_SURNAMES) } else { dice.pick(names::SURNAMES) };
+    let mut f = Family { members: Vec::new(), ages: Vec::new(), muslim, surname, at };
     // About one household in seven is headed by a woman, most often a widow.
     let woman_head = dice.chance(14);
-    let head_age = if woman_head {
-        dice.range(28, 82)
-    } else {
-        dice.range(22, 78)
-    };
+    let head_age = if woman_head { dice.range(28, 82) } else { dice.range(22, 78) };
     let head_sex = if woman_head { Sex::Female } else { Sex::Male };
     f.add(dice, Relation::Head, head_sex, head_age, true);
 
@@ -264,23 +222,11 @@ fn family(dice: &mut Dice, at: DateTime<Utc>) -> Family<'static> {
     if let Some(mother) = mother_age {
         let oldest = mother.saturating_sub(18).min(30);
         let married_son = head_age >= 48 && oldest >= 22 && dice.chance(55);
-        let children = if mother > 45 {
-            dice.range(0, 3)
-        } else {
-            dice.range(1, 4)
-        };
+        let children = if mother > 45 { dice.range(0, 3) } else { dice.range(1, 4) };
         for _ in 0..children {
             let age = dice.range(0, oldest.max(1));
-            let sex = if dice.chance(50) {
-                Sex::Female
-            } else {
-                Sex::Male
-            };
-            let relation = if sex == Sex::Female {
-                Relation::Daughter
-            } else {
-                Relation::Son
-            };
+            let sex = if dice.chance(50) { Sex::Female } else { Sex::Male };
+            let relation = if sex == Sex::Female { Relation::Daughter } else { Relation::Son };
             f.add(dice, relation, sex, age, false);
         }
         if married_son {
@@ -289,16 +235,8 @@ fn family(dice: &mut Dice, at: DateTime<Utc>) -> Family<'static> {
             let wife_age = son_age.saturating_sub(dice.range(1, 5)).max(18);
             f.add(dice, Relation::DaughterInLaw, Sex::Female, wife_age, true);
             for _ in 0..dice.range(0, 3) {
-                let sex = if dice.chance(50) {
-                    Sex::Female
-                } else {
-                    Sex::Male
-                };
-                let relation = if sex == Sex::Female {
-                    Relation::Granddaughter
-                } else {
-                    Relation::Grandson
-                };
+                let sex = if dice.chance(50) { Sex::Female } else { Sex::Male };
+                let relation = if sex == Sex::Female { Relation::Granddaughter } else { Relation::Grandson };
                 let age = dice.range(0, wife_age.saturating_sub(18).min(12));
                 f.add(dice, relation, sex, age, false);
             }
@@ -307,11 +245,8 @@ fn family(dice: &mut Dice, at: DateTime<Utc>) -> Family<'static> {
     let single = f.members.len() == 1;
     if head_age < 55 && dice.chance(if single { 85 } else { 35 }) {
         let age = (head_age + dice.range(20, 28)).min(95);
-        let (relation, sex) = if dice.chance(75) {
-            (Relation::Mother, Sex::Female)
-        } else {
-            (Relation::Father, Sex::Male)
-        };
+        let (relation, sex) =
+            if dice.chance(75) { (Relation::Mother, Sex::Female) } else { (Relation::Father, Sex::Male) };
         f.add(dice, relation, sex, age, true);
     }
     f
@@ -353,21 +288,11 @@ fn person_name(dice: &mut Dice, sex: Sex, married: bool, muslim: bool, surname: 
     match (sex, muslim) {
         (Sex::Female, false) => {
             let first = dice.pick(names::WOMEN);
-            if married {
-                format!("{first} देवी")
-            } else {
-                format!("{first} कुमारी")
-            }
+            if married { format!("{first} देवी") } else { format!("{first} कुमारी") }
         }
-        (Sex::Female, true) => format!(
-            "{} {}",
-            dice.pick(names::MUSLIM_WOMEN),
-            if married {
-                "ख़ातून"
-            } else {
-                "परवीन"
-            }
-        ),
+        (Sex::Female, true) => {
+            format!("{} {}", dice.pick(names::MUSLIM_WOMEN), if married { "ख़ातून" } else { "परवीन" })
+        }
         (_, false) => format!("{} {surname}", dice.pick(names::MEN)),
         (_, true) => format!("{} {surname}", dice.pick(names::MUSLIM_MEN)),
     }
@@ -381,10 +306,7 @@ fn birth(dice: &mut Dice, age: u32) -> (Option<NaiveDate>, bool) {
         1..=70 => {
             // A day strictly inside the year before the last birthday keeps the age exact.
             let birthday = day.checked_sub_months(Months::new(age * 12));
-            (
-                birthday.map(|b| b - Duration::days(i64::from(dice.range(1, 364)))),
-                false,
-            )
+            (birthday.map(|b| b - Duration::days(i64::from(dice.range(1, 364)))), false)
         }
         71..=95 => (day.checked_sub_months(Months::new(age * 12)), true),
         _ => (None, false),
@@ -406,24 +328,12 @@ mod tests {
         let sb = fill(&mut b, 7).unwrap();
         assert_eq!(sa, sb);
         assert_eq!(sa.households, 300);
-        assert!(
-            (1_250..=1_550).contains(&sa.persons),
-            "{} persons",
-            sa.persons
-        );
+        assert!((1_250..=1_550).contains(&sa.persons), "{} persons", sa.persons);
         let dump = |c: &Connection| -> Vec<(String, String, Option<String>)> {
-            let mut s = c
-                .prepare("SELECT id, name, birth_date FROM person ORDER BY id")
-                .unwrap();
-            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
+            let mut s = c.prepare("SELECT id, name, birth_date FROM person ORDER BY id").unwrap();
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
         };
         assert_eq!(dump(&a), dump(&b));
-        assert!(matches!(
-            fill(&mut a, 7),
-            Err(StoreError::NotEmpty { households: 300 })
-        ));
+        assert!(matches!(fill(&mut a, 7), Err(StoreError::NotEmpty { households: 300 })));
     }
 }

@@ -7,10 +7,7 @@ use ts_rs::TS;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot use the data folder {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("the database could not be set up as required: {0}")]
@@ -27,9 +24,7 @@ pub enum StoreError {
     Invalid(#[from] ValidationError),
     #[error("no {what} with id {id}")]
     NotFound { what: &'static str, id: String },
-    #[error(
-        "the store already holds {households} households; the demo village only fills an empty store"
-    )]
+    #[error("the store already holds {households} households; the demo village only fills an empty store")]
     NotEmpty { households: i64 },
     #[error("this centre serves no village yet; fill the demo village or enroll the laptop")]
     NoVillage,
@@ -78,10 +73,6 @@ impl From<StoreError> for ErrorReply {
             | StoreError::Corrupt(_)
             | StoreError::Catalogue(_) => (ErrorCode::Storage, vec![]),
         };
-        ErrorReply {
-            code,
-            detail,
-            fields,
-        }
+        ErrorReply { code, detail, fields }
     }
 }

@@ -13,31 +13,17 @@ pub struct FactRow {
 }
 
 pub fn for_household(conn: &Connection, household: &str) -> rusqlite::Result<Vec<FactRow>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT subject_id, name, value FROM fact WHERE household_id = ?1")?;
-    stmt.query_map([household], |r| {
-        Ok(FactRow {
-            subject_id: r.get(0)?,
-            name: r.get(1)?,
-            value: r.get(2)?,
-        })
-    })?
-    .collect()
+    let mut stmt = conn.prepare_cached("SELECT subject_id, name, value FROM fact WHERE household_id = ?1")?;
+    stmt.query_map([household], |r| Ok(FactRow { subject_id: r.get(0)?, name: r.get(1)?, value: r.get(2)? }))?
+        .collect()
 }
 
 /// Every fact of the store, ordered by household, for whole-village evaluation.
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<(String, FactRow)>> {
-    let mut stmt = conn
-        .prepare("SELECT household_id, subject_id, name, value FROM fact ORDER BY household_id")?;
+    let mut stmt =
+        conn.prepare("SELECT household_id, subject_id, name, value FROM fact ORDER BY household_id")?;
     stmt.query_map([], |r| {
-        Ok((
-            r.get(0)?,
-            FactRow {
-                subject_id: r.get(1)?,
-                name: r.get(2)?,
-                value: r.get(3)?,
-            },
-        ))
+        Ok((r.get(0)?, FactRow { subject_id: r.get(1)?, name: r.get(2)?, value: r.get(3)? }))
     })?
     .collect()
 }
@@ -62,10 +48,7 @@ pub fn set(
 }
 
 pub fn clear(conn: &Connection, subject: &str, name: &str) -> rusqlite::Result<()> {
-    conn.execute(
-        "DELETE FROM fact WHERE subject_id = ?1 AND name = ?2",
-        [subject, name],
-    )?;
+    conn.execute("DELETE FROM fact WHERE subject_id = ?1 AND name = ?2", [subject, name])?;
     Ok(())
 }
 
@@ -80,18 +63,15 @@ pub fn receiving_for_household(
     conn: &Connection,
     household: &str,
 ) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT subject_id, scheme_code FROM receiving WHERE household_id = ?1")?;
-    stmt.query_map([household], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
+    let mut stmt =
+        conn.prepare_cached("SELECT subject_id, scheme_code FROM receiving WHERE household_id = ?1")?;
+    stmt.query_map([household], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
 }
 
 pub fn all_receiving(conn: &Connection) -> rusqlite::Result<Vec<(String, String, String)>> {
-    let mut stmt = conn.prepare(
-        "SELECT household_id, subject_id, scheme_code FROM receiving ORDER BY household_id",
-    )?;
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect()
+    let mut stmt =
+        conn.prepare("SELECT household_id, subject_id, scheme_code FROM receiving ORDER BY household_id")?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
 }
 
 pub fn add_receiving(

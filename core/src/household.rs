@@ -105,11 +105,8 @@ pub fn list(conn: &Connection, q: &HouseholdQuery) -> rusqlite::Result<Household
               OR (?4 IS NOT NULL AND h.number = ?4))";
     let village = q.village_id.map(|v| v.to_string());
     let args = params![village, filtering, key, number];
-    let total: u32 = conn.query_row(
-        &format!("SELECT count(*) FROM household h WHERE {filter}"),
-        args,
-        |r| r.get(0),
-    )?;
+    let total: u32 =
+        conn.query_row(&format!("SELECT count(*) FROM household h WHERE {filter}"), args, |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT h.id, h.number, h.hamlet_id,
                 (SELECT count(*) FROM person p WHERE p.household_id = h.id),
@@ -121,26 +118,20 @@ pub fn list(conn: &Connection, q: &HouseholdQuery) -> rusqlite::Result<Household
          LIMIT ?5 OFFSET ?6"
     ))?;
     let items = stmt
-        .query_map(
-            params![village, filtering, key, number, q.limit, q.offset],
-            |r| {
-                let names: Option<String> = r.get(5)?;
-                let member_names: Vec<String> = names
-                    .unwrap_or_default()
-                    .split('\u{1f}')
-                    .map(str::to_owned)
-                    .collect();
-                Ok(HouseholdSummary {
-                    id: sql::id(r, 0)?,
-                    number: r.get(1)?,
-                    hamlet_id: sql::opt_id(r, 2)?,
-                    head_name: member_names.first().cloned().unwrap_or_default(),
-                    member_count: r.get(3)?,
-                    women_count: r.get(4)?,
-                    member_names,
-                })
-            },
-        )?
+        .query_map(params![village, filtering, key, number, q.limit, q.offset], |r| {
+            let names: Option<String> = r.get(5)?;
+            let member_names: Vec<String> =
+                names.unwrap_or_default().split('\u{1f}').map(str::to_owned).collect();
+            Ok(HouseholdSummary {
+                id: sql::id(r, 0)?,
+                number: r.get(1)?,
+                hamlet_id: sql::opt_id(r, 2)?,
+                head_name: member_names.first().cloned().unwrap_or_default(),
+                member_count: r.get(3)?,
+                women_count: r.get(4)?,
+                member_names,
+            })
+        })?
         .collect::<Result<_, _>>()?;
     Ok(HouseholdPage { total, items })
 }

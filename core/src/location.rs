@@ -35,18 +35,13 @@ pub fn insert(conn: &Connection, l: &Location) -> rusqlite::Result<()> {
 }
 
 pub fn get(conn: &Connection, id: LocationId) -> rusqlite::Result<Option<Location>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM location WHERE id = ?1"),
-        [id.to_string()],
-        from_row,
-    )
-    .optional()
+    conn.query_row(&format!("SELECT {COLUMNS} FROM location WHERE id = ?1"), [id.to_string()], from_row)
+        .optional()
 }
 
 pub fn children(conn: &Connection, parent: LocationId) -> rusqlite::Result<Vec<Location>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM location WHERE parent_id = ?1 ORDER BY name_en"
-    ))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {COLUMNS} FROM location WHERE parent_id = ?1 ORDER BY name_en"))?;
     stmt.query_map([parent.to_string()], from_row)?.collect()
 }
 

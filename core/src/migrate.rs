@@ -20,26 +20,18 @@ pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreE
          ) STRICT;",
     )?;
     let applied: Vec<(u32, String)> = {
-        let mut stmt =
-            conn.prepare("SELECT version, sql FROM schema_migration ORDER BY version")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
+        let mut stmt = conn.prepare("SELECT version, sql FROM schema_migration ORDER BY version")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
     };
     if let Some((newest, _)) = applied.last()
         && *newest as usize > migrations.len()
     {
-        return Err(StoreError::NewerSchema {
-            found: *newest,
-            known: migrations.len() as u32,
-        });
+        return Err(StoreError::NewerSchema { found: *newest, known: migrations.len() as u32 });
     }
     for (version, sql) in &applied {
         let embedded = &migrations[*version as usize - 1];
         if embedded.sql != sql {
-            return Err(StoreError::MigrationEdited {
-                version: *version,
-                name: embedded.name,
-            });
+            return Err(StoreError::MigrationEdited { version: *version, name: embedded.name });
         }
     }
     for m in &migrations[applied.len()..] {
@@ -59,16 +51,8 @@ pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreE
 mod tests {
     use super::*;
 
-    const V1: Migration = Migration {
-        version: 1,
-        name: "one",
-        sql: "CREATE TABLE a (x INTEGER);",
-    };
-    const V2: Migration = Migration {
-        version: 2,
-        name: "two",
-        sql: "CREATE TABLE b (y INTEGER);",
-    };
+    const V1: Migration = Migration { version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER);" };
+    const V2: Migration = Migration { version: 2, name: "two", sql: "CREATE TABLE b (y INTEGER);" };
 
     #[test]
     fn applies_new_migrations_in_order_and_only_once() {
@@ -76,9 +60,7 @@ mod tests {
         run(&mut conn, &[V1]).unwrap();
         run(&mut conn, &[V1, V2]).unwrap();
         run(&mut conn, &[V1, V2]).unwrap();
-        let v: u32 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
+        let v: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, 2);
     }
 
@@ -86,36 +68,18 @@ mod tests {
     fn refuses_an_edited_migration_and_a_newer_database() {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn, &[V1, V2]).unwrap();
-        let edited = Migration {
-            sql: "CREATE TABLE a (x TEXT);",
-            ..V1
-        };
-        assert!(matches!(
-            run(&mut conn, &[edited, V2]),
-            Err(StoreError::MigrationEdited { version: 1, .. })
-        ));
-        assert!(matches!(
-            run(&mut conn, &[V1]),
-            Err(StoreError::NewerSchema { found: 2, known: 1 })
-        ));
+        let edited = Migration { sql: "CREATE TABLE a (x TEXT);", ..V1 };
+        assert!(matches!(run(&mut conn, &[edited, V2]), Err(StoreError::MigrationEdited { version: 1, .. })));
+        assert!(matches!(run(&mut conn, &[V1]), Err(StoreError::NewerSchema { found: 2, known: 1 })));
     }
 
     #[test]
     fn a_failing_migration_leaves_nothing_half_applied() {
         let mut conn = Connection::open_in_memory().unwrap();
-        let bad = Migration {
-            version: 2,
-            name: "bad",
-            sql: "CREATE TABLE c (z); SELECT nonsense;",
-        };
+        let bad = Migration { version: 2, name: "bad", sql: "CREATE TABLE c (z); SELECT nonsense;" };
         assert!(run(&mut conn, &[V1, bad]).is_err());
-        let tables: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name = 'c'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let tables: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'c'", [], |r| r.get(0)).unwrap();
         assert_eq!(tables, 0);
         run(&mut conn, &[V1, V2]).unwrap();
     }

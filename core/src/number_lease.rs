@@ -20,20 +20,11 @@ pub fn take(conn: &Connection, kind: &str) -> rusqlite::Result<Option<i64>> {
     let Some((id, next)) = lease else {
         return Ok(None);
     };
-    conn.execute(
-        "UPDATE number_lease SET next = next + 1 WHERE id = ?1",
-        [id],
-    )?;
+    conn.execute("UPDATE number_lease SET next = next + 1 WHERE id = ?1", [id])?;
     Ok(Some(next))
 }
 
-pub fn grant(
-    conn: &Connection,
-    kind: &str,
-    first: i64,
-    last: i64,
-    granted_by: &str,
-) -> rusqlite::Result<()> {
+pub fn grant(conn: &Connection, kind: &str, first: i64, last: i64, granted_by: &str) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO number_lease (kind, first, last, next, granted_by) VALUES (?1, ?2, ?3, ?2, ?4)",
         params![kind, first, last, granted_by],

@@ -26,8 +26,8 @@ pub(crate) fn append<T: Serialize>(
     payload: &T,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<i64> {
-    let json = serde_json::to_string(payload)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let json =
+        serde_json::to_string(payload).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.execute(
         "INSERT INTO outbox (entity, entity_id, op, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![entity, entity_id, op, json, now],

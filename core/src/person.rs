@@ -28,26 +28,17 @@ pub fn for_household(conn: &Connection, household: HouseholdId) -> rusqlite::Res
 ///
 /// Members are updated in place rather than deleted and re-inserted, because later records
 /// (referrals, survey answers) will point at a person's id.
-pub fn replace_all(
-    conn: &Connection,
-    household: HouseholdId,
-    members: &[Person],
-) -> rusqlite::Result<()> {
+pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]) -> rusqlite::Result<()> {
     let hid = household.to_string();
     let keep: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
     let mut existing = conn.prepare_cached("SELECT id FROM person WHERE household_id = ?1")?;
-    let stored: Vec<String> = existing
-        .query_map([&hid], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let stored: Vec<String> = existing.query_map([&hid], |r| r.get(0))?.collect::<Result<_, _>>()?;
     for id in stored.iter().filter(|id| !keep.contains(id)) {
         crate::fact::forget_subject(conn, id)?;
         conn.execute("DELETE FROM person WHERE id = ?1", [id])?;
     }
     // Move surviving rows out of the way first, so reordering never trips UNIQUE(household, position).
-    conn.execute(
-        "UPDATE person SET position = -1 - position WHERE household_id = ?1",
-        [&hid],
-    )?;
+    conn.execute("UPDATE person SET position = -1 - position WHERE household_id = ?1", [&hid])?;
     let mut upsert = conn.prepare_cached(
         "INSERT INTO person (id, household_id, position, name, name_key, relation, sex,
                              birth_date, birth_date_estimated)

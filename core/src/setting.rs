@@ -35,16 +35,9 @@ const LANGUAGE_KEY: &str = "language";
 /// The chosen language; Hindi until someone chooses, since most facilitators read it first.
 pub fn language(conn: &Connection) -> rusqlite::Result<Language> {
     let value: Option<String> = conn
-        .query_row(
-            "SELECT value FROM setting WHERE key = ?1",
-            [LANGUAGE_KEY],
-            |r| r.get(0),
-        )
+        .query_row("SELECT value FROM setting WHERE key = ?1", [LANGUAGE_KEY], |r| r.get(0))
         .optional()?;
-    Ok(value
-        .as_deref()
-        .and_then(Language::parse)
-        .unwrap_or(Language::Hi))
+    Ok(value.as_deref().and_then(Language::parse).unwrap_or(Language::Hi))
 }
 
 pub fn set_language(conn: &Connection, language: Language) -> rusqlite::Result<()> {

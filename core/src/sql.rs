@@ -11,8 +11,7 @@ where
     T: FromStr<Err = uuid::Error>,
 {
     let text: String = row.get(idx)?;
-    text.parse()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+    text.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
 }
 
 /// Reads a nullable UUID column.
@@ -22,8 +21,7 @@ where
 {
     let text: Option<String> = row.get(idx)?;
     text.map(|t| {
-        t.parse()
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+        t.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
     })
     .transpose()
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::{
-    FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel,
-    Person, PersonId, ValidationError,
+    FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel, Person,
+    PersonId, ValidationError,
 };
 use uuid::Uuid;
 
@@ -27,16 +27,11 @@ pub struct Store {
 impl Store {
     /// Opens the store in `data_dir`, creating the folder and the database when they do not exist.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
         let conn = db::open(&data_dir.join(paths::DB_FILE_NAME))?;
         centre::device_id(&conn, Utc::now())?;
-        Ok(Store {
-            conn,
-            data_dir: data_dir.to_owned(),
-        })
+        Ok(Store { conn, data_dir: data_dir.to_owned() })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -67,11 +62,7 @@ impl Store {
 
     /// The overview of the centre's first village: the app's home screen.
     pub fn village_overview(&self) -> Result<VillageOverview, StoreError> {
-        let village = self
-            .villages()?
-            .into_iter()
-            .next()
-            .ok_or(StoreError::NoVillage)?;
+        let village = self.villages()?.into_iter().next().ok_or(StoreError::NoVillage)?;
         Ok(village::overview(&self.conn, village)?)
     }
 
@@ -84,10 +75,8 @@ impl Store {
     }
 
     pub fn household(&self, id: HouseholdId) -> Result<Household, StoreError> {
-        household::get(&self.conn, id)?.ok_or_else(|| StoreError::NotFound {
-            what: "household",
-            id: id.to_string(),
-        })
+        household::get(&self.conn, id)?
+            .ok_or_else(|| StoreError::NotFound { what: "household", id: id.to_string() })
     }
 
     /// Validates and saves a new or edited household with its members, in one transaction with
@@ -99,46 +88,33 @@ impl Store {
     ) -> Result<Household, StoreError> {
         let today = now.date_naive();
         let input = input.validate(today)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_place(&tx, input.village_id, input.hamlet_id)?;
 
         let existing = match input.id {
             Some(id) => Some(
-                household::get(&tx, id)?.ok_or_else(|| StoreError::NotFound {
-                    what: "household",
-                    id: id.to_string(),
-                })?,
+                household::get(&tx, id)?
+                    .ok_or_else(|| StoreError::NotFound { what: "household", id: id.to_string() })?,
             ),
             None => None,
         };
         let (id, number, created_at) = match &existing {
             Some(h) => (h.id, h.number, h.created_at),
-            None => (
-                HouseholdId(Uuid::now_v7()),
-                number_lease::take(&tx, number_lease::HOUSEHOLD)?,
-                now,
-            ),
+            None => (HouseholdId(Uuid::now_v7()), number_lease::take(&tx, number_lease::HOUSEHOLD)?, now),
         };
         let stored: Vec<&Person> = existing.iter().flat_map(|h| &h.members).collect();
         let mut members = Vec::with_capacity(input.members.len());
         for m in input.members {
             let before = match m.id {
                 Some(pid) => Some(*stored.iter().find(|p| p.id == pid).ok_or_else(|| {
-                    StoreError::NotFound {
-                        what: "member of this household",
-                        id: pid.to_string(),
-                    }
+                    StoreError::NotFound { what: "member of this household", id: pid.to_string() }
                 })?),
                 None => None,
             };
             let (birth_date, birth_date_estimated) = match before {
                 // A stated age sent back unchanged keeps the estimate it was first given, so that
                 // editing a name does not move an estimated birthday.
-                Some(p) if p.birth_date_estimated && m.birth == age_of(p, today) => {
-                    (p.birth_date, true)
-                }
+                Some(p) if p.birth_date_estimated && m.birth == age_of(p, today) => (p.birth_date, true),
                 _ => m.birth.resolve(today),
             };
             members.push(Person {
@@ -174,17 +150,10 @@ fn age_of(p: &Person, today: chrono::NaiveDate) -> samanvaya_domain::Birth {
 }
 
 /// The village must be one this centre serves, and the hamlet one of that village's hamlets.
-fn check_place(
-    conn: &Connection,
-    village: LocationId,
-    hamlet: Option<LocationId>,
-) -> Result<(), StoreError> {
+fn check_place(conn: &Connection, village: LocationId, hamlet: Option<LocationId>) -> Result<(), StoreError> {
     let served: HashSet<LocationId> = centre::villages(conn)?.into_iter().map(|v| v.id).collect();
     let refuse = |field: &str, code| {
-        StoreError::Invalid(ValidationError(vec![FieldError {
-            field: field.into(),
-            code,
-        }]))
+        StoreError::Invalid(ValidationError(vec![FieldError { field: field.into(), code }]))
     };
     if !served.contains(&village) {
         return Err(refuse("village_id", FieldErrorCode::UnknownVillage));

@@ -25,14 +25,7 @@ pub fn overview(conn: &Connection, village: Location) -> rusqlite::Result<Villag
     above.pop();
     let hamlets = location::children(conn, village.id)?;
     let (households, persons, women) = counts(conn, village.id)?;
-    Ok(VillageOverview {
-        village,
-        above,
-        hamlets,
-        households,
-        persons,
-        women,
-    })
+    Ok(VillageOverview { village, above, hamlets, households, persons, women })
 }
 
 fn counts(conn: &Connection, village: LocationId) -> rusqlite::Result<(u32, u32, u32)> {

@@ -91,11 +91,7 @@ pub struct FieldError {
 pub struct ValidationError(pub Vec<FieldError>);
 
 fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{} {:?}", e.field, e.code))
-        .collect::<Vec<_>>()
-        .join(", ")
+    errors.iter().map(|e| format!("{} {:?}", e.field, e.code)).collect::<Vec<_>>().join(", ")
 }
 
 impl HouseholdInput {
@@ -123,10 +119,7 @@ impl HouseholdInput {
             }
             let is_head = member.relation == Relation::Head;
             if i == 0 && !is_head {
-                refuse(
-                    format!("members.{i}.relation"),
-                    FieldErrorCode::HeadMustBeFirst,
-                );
+                refuse(format!("members.{i}.relation"), FieldErrorCode::HeadMustBeFirst);
             } else if i > 0 && is_head {
                 refuse(format!("members.{i}.relation"), FieldErrorCode::OnlyOneHead);
             }
@@ -134,9 +127,7 @@ impl HouseholdInput {
                 Birth::Date { date } if date > today => {
                     refuse(format!("members.{i}.birth"), FieldErrorCode::BirthInFuture);
                 }
-                Birth::Date { date }
-                    if crate::person::age_on(date, today) > Some(MAX_AGE_YEARS) =>
-                {
+                Birth::Date { date } if crate::person::age_on(date, today) > Some(MAX_AGE_YEARS) => {
                     refuse(format!("members.{i}.birth"), FieldErrorCode::AgeTooHigh);
                 }
                 Birth::Age { years } if years > MAX_AGE_YEARS => {
@@ -145,11 +136,7 @@ impl HouseholdInput {
                 _ => {}
             }
         }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(ValidationError(errors))
-        }
+        if errors.is_empty() { Ok(self) } else { Err(ValidationError(errors)) }
     }
 }
 
@@ -160,13 +147,7 @@ mod tests {
     use uuid::Uuid;
 
     fn member(name: &str, relation: Relation, birth: Birth) -> PersonInput {
-        PersonInput {
-            id: None,
-            name: name.into(),
-            relation,
-            sex: Sex::Female,
-            birth,
-        }
+        PersonInput { id: None, name: name.into(), relation, sex: Sex::Female, birth }
     }
 
     fn input(members: Vec<PersonInput>) -> HouseholdInput {
@@ -189,17 +170,12 @@ mod tests {
     #[test]
     fn validation_reports_every_problem_by_field() {
         let today: NaiveDate = "2026-11-23".parse().unwrap();
-        let future = Birth::Date {
-            date: "2027-01-01".parse().unwrap(),
-        };
+        let future = Birth::Date { date: "2027-01-01".parse().unwrap() };
         // (members of the input, the refused fields expected)
         type Case = (Vec<PersonInput>, Vec<(&'static str, FieldErrorCode)>);
         let cases: Vec<Case> = vec![
             (vec![], vec![("members", FieldErrorCode::NoMembers)]),
-            (
-                vec![member("सुनीता देवी", Relation::Head, Birth::Unknown)],
-                vec![],
-            ),
+            (vec![member("सुनीता देवी", Relation::Head, Birth::Unknown)], vec![]),
             (
                 vec![member("  ", Relation::Head, Birth::Age { years: 30 })],
                 vec![("members.0.name", FieldErrorCode::Required)],
@@ -220,11 +196,7 @@ mod tests {
                 ],
             ),
             (
-                vec![member(
-                    &"क".repeat(MAX_NAME_CHARS + 1),
-                    Relation::Head,
-                    Birth::Unknown,
-                )],
+                vec![member(&"क".repeat(MAX_NAME_CHARS + 1), Relation::Head, Birth::Unknown)],
                 vec![("members.0.name", FieldErrorCode::TooLong)],
             ),
         ];
@@ -238,13 +210,8 @@ mod tests {
     #[test]
     fn validation_tidies_whitespace() {
         let today: NaiveDate = "2026-11-23".parse().unwrap();
-        let ok = input(vec![member(
-            "  सुनीता   देवी ",
-            Relation::Head,
-            Birth::Unknown,
-        )])
-        .validate(today)
-        .unwrap();
+        let ok =
+            input(vec![member("  सुनीता   देवी ", Relation::Head, Birth::Unknown)]).validate(today).unwrap();
         assert_eq!(ok.members[0].name, "सुनीता देवी");
         assert_eq!(ok.address, "वार्ड 4");
     }

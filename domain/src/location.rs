@@ -19,14 +19,8 @@ pub enum LocationLevel {
 }
 
 impl LocationLevel {
-    pub const ALL: [LocationLevel; 6] = [
-        Self::State,
-        Self::District,
-        Self::Block,
-        Self::GramPanchayat,
-        Self::Village,
-        Self::Hamlet,
-    ];
+    pub const ALL: [LocationLevel; 6] =
+        [Self::State, Self::District, Self::Block, Self::GramPanchayat, Self::Village, Self::Hamlet];
 
     /// The name stored in the database and sent over the wire.
     pub fn as_str(self) -> &'static str {

@@ -216,12 +216,7 @@ mod tests {
 
     #[test]
     fn different_names_keep_different_keys() {
-        let different = [
-            ("Sunita", "Sarita"),
-            ("Ram", "Shyam"),
-            ("गीता", "सीता"),
-            ("Manju", "Anju"),
-        ];
+        let different = [("Sunita", "Sarita"), ("Ram", "Shyam"), ("गीता", "सीता"), ("Manju", "Anju")];
         for (a, b) in different {
             assert_ne!(name_key(a), name_key(b), "{a} vs {b}");
         }

@@ -204,9 +204,7 @@ mod tests {
         assert!(estimated);
         assert_eq!(age_on(date.unwrap(), as_of), Some(62));
         assert_eq!(Birth::Unknown.resolve(as_of), (None, false));
-        let exact = Birth::Date {
-            date: d("1990-05-01"),
-        };
+        let exact = Birth::Date { date: d("1990-05-01") };
         assert_eq!(exact.resolve(as_of), (Some(d("1990-05-01")), false));
     }
 

@@ -85,12 +85,7 @@ pub fn decide(
         None => &facts.receiving,
     };
     if receiving.contains(&scheme.code) {
-        return Some(Finding {
-            scheme: index,
-            member,
-            outcome: Outcome::AlreadyReceiving,
-            missing: vec![],
-        });
+        return Some(Finding { scheme: index, member, outcome: Outcome::AlreadyReceiving, missing: vec![] });
     }
     let subject = Subject {
         person: member.map(|m| members[m]),
@@ -98,11 +93,7 @@ pub fn decide(
         members,
         as_of: days_from_date(as_of),
     };
-    let verdicts: Vec<Truth> = version
-        .criteria
-        .iter()
-        .map(|c| subject.truth(&c.rule))
-        .collect();
+    let verdicts: Vec<Truth> = version.criteria.iter().map(|c| subject.truth(&c.rule)).collect();
     let overall = Truth::all(verdicts.iter().copied());
     let outcome = match overall {
         Truth::True => Outcome::Eligible,
@@ -121,23 +112,14 @@ pub fn decide(
             let asked = cat.vocab.get(slot.fact).asked_as();
             let m = Missing {
                 fact: asked,
-                member: if slot.scope == Scope::Household {
-                    None
-                } else {
-                    who.or(member)
-                },
+                member: if slot.scope == Scope::Household { None } else { who.or(member) },
             };
             if !missing.contains(&m) {
                 missing.push(m);
             }
         }
     }
-    Some(Finding {
-        scheme: index,
-        member,
-        outcome,
-        missing,
-    })
+    Some(Finding { scheme: index, member, outcome, missing })
 }
 
 /// One criterion of an explanation.
@@ -153,11 +135,8 @@ impl Check {
     /// "Aged 60 or more (Age: 62) — met", in the chosen language.
     pub fn sentence(&self, hindi: bool) -> String {
         let pick = |t: &Text| if hindi { t.hi.clone() } else { t.en.clone() };
-        let values: Vec<String> = self
-            .values
-            .iter()
-            .map(|(l, v)| format!("{}: {}", pick(l), pick(v)))
-            .collect();
+        let values: Vec<String> =
+            self.values.iter().map(|(l, v)| format!("{}: {}", pick(l), pick(v))).collect();
         let status = match (self.status, hindi) {
             (Truth::True, false) => "met",
             (Truth::False, false) => "not met",
@@ -216,25 +195,14 @@ pub fn explain(
                     let value = match def.derived {
                         Some(Derivation::YearsSince(b) | Derivation::MonthsSince(b)) => {
                             let months = matches!(def.derived, Some(Derivation::MonthsSince(_)));
-                            row[cat.vocab.get(b).slot]
-                                .and_then(|d| elapsed(d, subject.as_of, months))
+                            row[cat.vocab.get(b).slot].and_then(|d| elapsed(d, subject.as_of, months))
                         }
                         None => row[def.slot],
                     };
-                    Some((
-                        Text {
-                            en: def.en.clone(),
-                            hi: def.hi.clone(),
-                        },
-                        display(&cat.vocab, *f, value),
-                    ))
+                    Some((Text { en: def.en.clone(), hi: def.hi.clone() }, display(&cat.vocab, *f, value)))
                 })
                 .collect();
-            Check {
-                text: c.text.clone(),
-                status: subject.truth(&c.rule),
-                values,
-            }
+            Check { text: c.text.clone(), status: subject.truth(&c.rule), values }
         })
         .collect();
     Some(checks)
@@ -244,24 +212,12 @@ pub fn explain(
 pub fn display(vocab: &Vocabulary, fact: FactId, value: Option<i64>) -> Text {
     let def = vocab.get(fact);
     let Some(v) = value else {
-        return Text {
-            en: "not known".into(),
-            hi: "पता नहीं".into(),
-        };
+        return Text { en: "not known".into(), hi: "पता नहीं".into() };
     };
-    let same = |s: String| Text {
-        en: s.clone(),
-        hi: s,
-    };
+    let same = |s: String| Text { en: s.clone(), hi: s };
     match &def.ty {
-        FactType::Bool if v != 0 => Text {
-            en: "yes".into(),
-            hi: "हाँ".into(),
-        },
-        FactType::Bool => Text {
-            en: "no".into(),
-            hi: "नहीं".into(),
-        },
+        FactType::Bool if v != 0 => Text { en: "yes".into(), hi: "हाँ".into() },
+        FactType::Bool => Text { en: "no".into(), hi: "नहीं".into() },
         FactType::Int => same(v.to_string()),
         FactType::Money => same(format!("₹{}", crate::compile::group_digits(v))),
         FactType::Decimal => same(crate::compile::format_milli(v)),
@@ -281,16 +237,9 @@ pub fn display(vocab: &Vocabulary, fact: FactId, value: Option<i64>) -> Text {
                     .filter(|(i, _)| v & (1 << i) != 0)
                     .map(|(_, l)| l.as_str())
                     .collect();
-                if names.is_empty() {
-                    "—".to_owned()
-                } else {
-                    names.join(", ")
-                }
+                if names.is_empty() { "—".to_owned() } else { names.join(", ") }
             };
-            Text {
-                en: picked(&def.values_en),
-                hi: picked(&def.values_hi),
-            }
+            Text { en: picked(&def.values_en), hi: picked(&def.values_hi) }
         }
     }
 }
@@ -309,19 +258,12 @@ pub struct Question {
 /// settle: first by decisions that wait on this fact alone, then by all decisions it appears in.
 pub fn ask_next(findings: &[Finding]) -> Vec<Question> {
     let mut questions: Vec<Question> = Vec::new();
-    for f in findings
-        .iter()
-        .filter(|f| f.outcome == Outcome::Undetermined)
-    {
+    for f in findings.iter().filter(|f| f.outcome == Outcome::Undetermined) {
         for m in &f.missing {
             let q = match questions.iter_mut().find(|q| q.missing == *m) {
                 Some(q) => q,
                 None => {
-                    questions.push(Question {
-                        missing: *m,
-                        decides: 0,
-                        alone: 0,
-                    });
+                    questions.push(Question { missing: *m, decides: 0, alone: 0 });
                     questions.last_mut().expect("just pushed")
                 }
             };

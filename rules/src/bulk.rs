@@ -27,17 +27,11 @@ pub struct Bits {
 
 impl Bits {
     pub fn zeros(len: usize) -> Bits {
-        Bits {
-            words: vec![0; len.div_ceil(64)],
-            len,
-        }
+        Bits { words: vec![0; len.div_ceil(64)], len }
     }
 
     pub fn ones(len: usize) -> Bits {
-        let mut b = Bits {
-            words: vec![u64::MAX; len.div_ceil(64)],
-            len,
-        };
+        let mut b = Bits { words: vec![u64::MAX; len.div_ceil(64)], len };
         b.trim();
         b
     }
@@ -73,12 +67,7 @@ impl Bits {
 
     fn zip(&self, other: &Bits, f: impl Fn(u64, u64) -> u64) -> Bits {
         let mut b = Bits {
-            words: self
-                .words
-                .iter()
-                .zip(&other.words)
-                .map(|(a, b)| f(*a, *b))
-                .collect(),
+            words: self.words.iter().zip(&other.words).map(|(a, b)| f(*a, *b)).collect(),
             len: self.len,
         };
         b.trim();
@@ -95,10 +84,7 @@ pub struct Column {
 
 impl Column {
     pub fn unknown(len: usize) -> Column {
-        Column {
-            values: vec![0; len],
-            known: Bits::zeros(len),
-        }
+        Column { values: vec![0; len], known: Bits::zeros(len) }
     }
 
     pub fn put(&mut self, i: usize, v: Option<i64>) {
@@ -137,9 +123,7 @@ impl Population {
         let mut pop = Population {
             household_of: Vec::with_capacity(persons),
             person_start: Vec::with_capacity(households.len() + 1),
-            person: (0..vocab.width(Scope::Person))
-                .map(|_| Column::unknown(persons))
-                .collect(),
+            person: (0..vocab.width(Scope::Person)).map(|_| Column::unknown(persons)).collect(),
             household: (0..vocab.width(Scope::Household))
                 .map(|_| Column::unknown(households.len()))
                 .collect(),
@@ -152,9 +136,7 @@ impl Population {
                 pop.household[slot].put(h, *v);
             }
             for code in &hh.receiving {
-                pop.receiving_entry(code, persons, households.len())
-                    .1
-                    .set(h);
+                pop.receiving_entry(code, persons, households.len()).1.set(h);
             }
             for m in &hh.members {
                 pop.household_of.push(h as u32);
@@ -162,9 +144,7 @@ impl Population {
                     pop.person[slot].put(p, *v);
                 }
                 for code in &m.receiving {
-                    pop.receiving_entry(code, persons, households.len())
-                        .0
-                        .set(p);
+                    pop.receiving_entry(code, persons, households.len()).0.set(p);
                 }
                 p += 1;
             }
@@ -173,12 +153,7 @@ impl Population {
         pop
     }
 
-    pub fn receiving_entry(
-        &mut self,
-        code: &str,
-        persons: usize,
-        households: usize,
-    ) -> &mut (Bits, Bits) {
+    pub fn receiving_entry(&mut self, code: &str, persons: usize, households: usize) -> &mut (Bits, Bits) {
         self.receiving
             .entry(code.to_owned())
             .or_insert_with(|| (Bits::zeros(persons), Bits::zeros(households)))
@@ -213,40 +188,36 @@ struct Evaluator<'a> {
     as_of: NaiveDate,
     /// Criteria shared by several schemes (the state check, an age bound) are evaluated once.
     rules: HashMap<(String, Scope), Tri>,
-    derived: HashMap<(usize, bool), Column>,
+    /// Derived columns (ages) by the base fact's scope and slot, and whether in months.
+    derived: HashMap<(Scope, usize, bool), Column>,
+    /// Household facts seen from each person, by household slot.
     gathered: HashMap<usize, Column>,
 }
 
 /// Decides every scheme in force on `as_of` for every subject of `pop`, and counts the outcomes.
 pub fn tally(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<Tally> {
-    let mut ev = Evaluator {
-        pop,
-        as_of,
-        rules: HashMap::new(),
-        derived: HashMap::new(),
-        gathered: HashMap::new(),
-    };
+    let mut ev =
+        Evaluator { pop, as_of, rules: HashMap::new(), derived: HashMap::new(), gathered: HashMap::new() };
     let mut out = Vec::new();
     for (i, scheme) in cat.schemes.iter().enumerate() {
-        let Some(version) = scheme.version_on(as_of) else {
-            continue;
-        };
+        let Some(version) = scheme.version_on(as_of) else { continue };
         let level = scheme.unit;
         let n = ev.len(level);
         let mut all_true = Bits::ones(n);
         let mut any_false = Bits::zeros(n);
         for c in &version.criteria {
             let tri = ev.cached(&c.rule, level);
-            all_true = all_true.zip(&tri.t, |a, b| a & b);
-            any_false = any_false.zip(&tri.f, |a, b| a | b);
+            all_true.and_assign(&tri.t);
+            any_false.or_assign(&tri.f);
         }
+        let empty = Bits::zeros(n);
         let receiving = match (pop.receiving.get(&scheme.code), level) {
-            (Some((p, _)), Scope::Person) => p.clone(),
-            (Some((_, h)), Scope::Household) => h.clone(),
-            (None, _) => Bits::zeros(n),
+            (Some((p, _)), Scope::Person) => p,
+            (Some((_, h)), Scope::Household) => h,
+            (None, _) => &empty,
         };
-        let eligible = all_true.zip(&receiving, |t, r| t & !r).count();
-        let not_eligible = any_false.zip(&receiving, |f, r| f & !r).count();
+        let eligible = all_true.count_and_not(receiving);
+        let not_eligible = any_false.count_and_not(receiving);
         let already_receiving = receiving.count();
         out.push(Tally {
             scheme: i,
@@ -259,7 +230,38 @@ pub fn tally(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<Tally> 
     out
 }
 
-impl Evaluator<'_> {
+impl Bits {
+    fn and_assign(&mut self, other: &Bits) {
+        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a &= b);
+    }
+
+    fn or_assign(&mut self, other: &Bits) {
+        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a |= b);
+    }
+
+    /// How many are in `self` but not in `other`.
+    fn count_and_not(&self, other: &Bits) -> u64 {
+        self.words.iter().zip(&other.words).map(|(a, b)| u64::from((a & !b).count_ones())).sum()
+    }
+
+    /// One bit per value, set where `test` holds: 64 values to a word, a loop the compiler unrolls.
+    fn from_test(values: &[i64], test: impl Fn(i64) -> bool) -> Bits {
+        let words = values
+            .chunks(64)
+            .map(|chunk| chunk.iter().enumerate().fold(0u64, |w, (j, v)| w | (u64::from(test(*v)) << j)))
+            .collect();
+        Bits { words, len: values.len() }
+    }
+}
+
+/// Known-true where `hit` and known, known-false where known and not `hit`.
+fn known_split(hit: &Bits, known: &Bits) -> Tri {
+    let t = hit.zip(known, |h, k| h & k);
+    let f = known.zip(hit, |k, h| k & !h);
+    Tri { t, f }
+}
+
+impl<'a> Evaluator<'a> {
     fn len(&self, level: Scope) -> usize {
         match level {
             Scope::Person => self.pop.persons(),
@@ -280,15 +282,9 @@ impl Evaluator<'_> {
     fn constant(&self, b: bool, level: Scope) -> Tri {
         let n = self.len(level);
         if b {
-            Tri {
-                t: Bits::ones(n),
-                f: Bits::zeros(n),
-            }
+            Tri { t: Bits::ones(n), f: Bits::zeros(n) }
         } else {
-            Tri {
-                t: Bits::zeros(n),
-                f: Bits::ones(n),
-            }
+            Tri { t: Bits::zeros(n), f: Bits::ones(n) }
         }
     }
 
@@ -297,39 +293,24 @@ impl Evaluator<'_> {
             Rule::Const(b) => self.constant(*b, level),
             Rule::Fact(s) => {
                 let col = self.column(*s, level);
-                let mut t = Bits::zeros(col.values.len());
-                for (i, v) in col.values.iter().enumerate() {
-                    if *v != 0 {
-                        t.set(i);
-                    }
-                }
-                let t = t.zip(&col.known, |a, k| a & k);
-                let f = col.known.zip(&t, |k, a| k & !a);
-                Tri { t, f }
+                known_split(&Bits::from_test(&col.values, |v| v != 0), &col.known)
             }
             Rule::Not(x) => {
                 let inner = self.eval(x, level);
-                Tri {
-                    t: inner.f,
-                    f: inner.t,
-                }
+                Tri { t: inner.f, f: inner.t }
             }
             Rule::And(xs) | Rule::Or(xs) => {
                 let and = matches!(rule, Rule::And(_));
                 let mut acc = self.constant(and, level);
                 for x in xs {
                     let v = self.eval(x, level);
-                    acc = if and {
-                        Tri {
-                            t: acc.t.zip(&v.t, |a, b| a & b),
-                            f: acc.f.zip(&v.f, |a, b| a | b),
-                        }
+                    if and {
+                        acc.t.and_assign(&v.t);
+                        acc.f.or_assign(&v.f);
                     } else {
-                        Tri {
-                            t: acc.t.zip(&v.t, |a, b| a | b),
-                            f: acc.f.zip(&v.f, |a, b| a & b),
-                        }
-                    };
+                        acc.t.or_assign(&v.t);
+                        acc.f.and_assign(&v.f);
+                    }
                 }
                 acc
             }
@@ -341,11 +322,11 @@ impl Evaluator<'_> {
                 }
                 (Num::Const(c), other) => {
                     let col = self.num_column(other, level);
-                    compare_const(&col, flip(*op), *c)
+                    compare_const(col, flip(*op), *c)
                 }
                 (other, Num::Const(c)) => {
                     let col = self.num_column(other, level);
-                    compare_const(&col, *op, *c)
+                    compare_const(col, *op, *c)
                 }
                 _ => {
                     let (x, y) = (self.intervals(a, level), self.intervals(b, level));
@@ -354,37 +335,23 @@ impl Evaluator<'_> {
             },
             Rule::In(a, codes) => {
                 let col = self.num_column(a, level);
-                let mut hit = Bits::zeros(col.values.len());
-                for (i, v) in col.values.iter().enumerate() {
-                    if codes.contains(v) {
-                        hit.set(i);
-                    }
-                }
-                let t = hit.zip(&col.known, |a, k| a & k);
-                let f = col.known.zip(&t, |k, a| k & !a);
-                Tri { t, f }
+                // Enum codes are small: a bitmask of the listed codes makes the test one shift.
+                let mask = codes.iter().filter(|c| (0..64).contains(*c)).fold(0u64, |m, c| m | 1 << c);
+                known_split(
+                    &Bits::from_test(&col.values, |v| (0..64).contains(&v) && mask >> v & 1 == 1),
+                    &col.known,
+                )
             }
             Rule::Contains(s, bit) => {
                 let col = self.column(*s, level);
-                let mut hit = Bits::zeros(col.values.len());
-                for (i, v) in col.values.iter().enumerate() {
-                    if v & bit != 0 {
-                        hit.set(i);
-                    }
-                }
-                let t = hit.zip(&col.known, |a, k| a & k);
-                let f = col.known.zip(&t, |k, a| k & !a);
-                Tri { t, f }
+                known_split(&Bits::from_test(&col.values, |v| v & bit != 0), &col.known)
             }
             Rule::Members(agg, inner) => {
                 let per_person = self.eval(inner, Scope::Person);
                 let hh = self.reduce(&per_person, *agg);
                 match level {
                     Scope::Household => hh,
-                    Scope::Person => Tri {
-                        t: self.spread(&hh.t),
-                        f: self.spread(&hh.f),
-                    },
+                    Scope::Person => Tri { t: self.spread(&hh.t), f: self.spread(&hh.f) },
                 }
             }
         }
@@ -395,10 +362,7 @@ impl Evaluator<'_> {
         let n = self.pop.households();
         let (mut t, mut f) = (Bits::zeros(n), Bits::zeros(n));
         for h in 0..n {
-            let (start, end) = (
-                self.pop.person_start[h] as usize,
-                self.pop.person_start[h + 1] as usize,
-            );
+            let (start, end) = (self.pop.person_start[h] as usize, self.pop.person_start[h + 1] as usize);
             let (mut any_t, mut all_t, mut any_f, mut all_f) = (false, true, false, true);
             for p in start..end {
                 let (pt, pf) = (per_person.t.get(p), per_person.f.get(p));
@@ -432,109 +396,82 @@ impl Evaluator<'_> {
         out
     }
 
-    /// The column of a fact at `level` (a household fact seen from its persons is gathered once).
-    fn column(&mut self, s: Slot, level: Scope) -> Column {
+    /// The column of a fact at `level`, borrowed; a household fact seen from its persons is
+    /// gathered once and kept.
+    fn column(&mut self, s: Slot, level: Scope) -> &Column {
+        let pop = self.pop;
         match (s.scope, level) {
-            (Scope::Person, _) => self.pop.person[s.index].clone(),
-            (Scope::Household, Scope::Household) => self.pop.household[s.index].clone(),
-            (Scope::Household, Scope::Person) => {
-                if let Some(c) = self.gathered.get(&s.index) {
-                    return c.clone();
-                }
-                let src = &self.pop.household[s.index];
-                let mut col = Column::unknown(self.pop.persons());
-                for (p, h) in self.pop.household_of.iter().enumerate() {
+            (Scope::Person, _) => &pop.person[s.index],
+            (Scope::Household, Scope::Household) => &pop.household[s.index],
+            (Scope::Household, Scope::Person) => self.gathered.entry(s.index).or_insert_with(|| {
+                let src = &pop.household[s.index];
+                let mut col = Column::unknown(pop.persons());
+                for (p, h) in pop.household_of.iter().enumerate() {
                     let h = *h as usize;
                     col.values[p] = src.values[h];
                     if src.known.get(h) {
                         col.known.set(p);
                     }
                 }
-                self.gathered.insert(s.index, col.clone());
                 col
-            }
+            }),
         }
     }
 
-    /// A number as a plain column: a fact, or a fact derived at the evaluation date.
-    fn num_column(&mut self, n: &Num, level: Scope) -> Column {
+    /// A number as a plain column: a fact, or a fact derived at the evaluation date (kept).
+    fn num_column(&mut self, n: &Num, level: Scope) -> &Column {
         match n {
             Num::Fact(s) => self.column(*s, level),
             Num::Derived(d, s) => {
                 let months = matches!(d, Derivation::MonthsSince(_));
-                let key = (s.index, months);
+                let key = (s.scope, s.index, months);
                 if !self.derived.contains_key(&key) {
-                    let base = self.column(*s, level);
-                    let col = derive(&base, self.as_of, months);
+                    let as_of = self.as_of;
+                    let col = derive(self.column(*s, level), as_of, months);
                     self.derived.insert(key, col);
                 }
-                self.derived[&key].clone()
+                &self.derived[&key]
             }
-            Num::Const(c) => Column {
-                values: vec![*c; self.len(level)],
-                known: Bits::ones(self.len(level)),
-            },
-            Num::Count(_) => {
-                // Counts are intervals; callers compare them through `intervals`.
-                let iv = self.intervals(n, level);
-                let mut col = Column::unknown(iv.lo.len());
-                for i in 0..iv.lo.len() {
-                    if iv.lo[i] == iv.hi[i] {
-                        col.put(i, Some(iv.lo[i]));
-                    }
-                }
-                col
-            }
+            Num::Const(_) | Num::Count(_) => unreachable!("constants and counts are compared as intervals"),
         }
     }
 
     fn intervals(&mut self, n: &Num, level: Scope) -> Intervals {
-        if let Num::Count(inner) = n {
-            let per_person = self.eval(inner, Scope::Person);
-            let hh = self.pop.households();
-            let (mut lo, mut hi) = (vec![0i64; hh], vec![0i64; hh]);
-            for h in 0..hh {
-                for p in self.pop.person_start[h] as usize..self.pop.person_start[h + 1] as usize {
-                    if per_person.t.get(p) {
-                        lo[h] += 1;
-                        hi[h] += 1;
-                    } else if !per_person.f.get(p) {
-                        hi[h] += 1;
+        match n {
+            Num::Const(c) => Intervals { lo: vec![*c; self.len(level)], hi: vec![*c; self.len(level)] },
+            Num::Count(inner) => {
+                let per_person = self.eval(inner, Scope::Person);
+                let hh = self.pop.households();
+                let (mut lo, mut hi) = (vec![0i64; hh], vec![0i64; hh]);
+                for h in 0..hh {
+                    for p in self.pop.person_start[h] as usize..self.pop.person_start[h + 1] as usize {
+                        if per_person.t.get(p) {
+                            lo[h] += 1;
+                            hi[h] += 1;
+                        } else if !per_person.f.get(p) {
+                            hi[h] += 1;
+                        }
                     }
                 }
-            }
-            return match level {
-                Scope::Household => Intervals { lo, hi },
-                Scope::Person => Intervals {
-                    lo: self
-                        .pop
-                        .household_of
-                        .iter()
-                        .map(|h| lo[*h as usize])
-                        .collect(),
-                    hi: self
-                        .pop
-                        .household_of
-                        .iter()
-                        .map(|h| hi[*h as usize])
-                        .collect(),
-                },
-            };
-        }
-        let col = self.num_column(n, level);
-        let (lo, hi) = col
-            .values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                if col.known.get(i) {
-                    (*v, *v)
-                } else {
-                    (i64::MIN, i64::MAX)
+                match level {
+                    Scope::Household => Intervals { lo, hi },
+                    Scope::Person => Intervals {
+                        lo: self.pop.household_of.iter().map(|h| lo[*h as usize]).collect(),
+                        hi: self.pop.household_of.iter().map(|h| hi[*h as usize]).collect(),
+                    },
                 }
-            })
-            .unzip();
-        Intervals { lo, hi }
+            }
+            Num::Fact(_) | Num::Derived(..) => {
+                let col = self.num_column(n, level);
+                let (lo, hi) = col
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| if col.known.get(i) { (*v, *v) } else { (i64::MIN, i64::MAX) })
+                    .unzip();
+                Intervals { lo, hi }
+            }
+        }
     }
 }
 
@@ -548,28 +485,19 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-/// The hot loop: a column against a constant, 64 subjects per word.
+/// The hot loop: a column against a constant, 64 subjects per word, one loop per operator so
+/// that each is a straight comparison the compiler can vectorise.
 fn compare_const(col: &Column, op: CmpOp, c: i64) -> Tri {
-    let n = col.values.len();
-    let mut hit = Bits::zeros(n);
-    for (w, chunk) in col.values.chunks(64).enumerate() {
-        let mut word = 0u64;
-        for (j, v) in chunk.iter().enumerate() {
-            let b = match op {
-                CmpOp::Eq => *v == c,
-                CmpOp::Ne => *v != c,
-                CmpOp::Lt => *v < c,
-                CmpOp::Le => *v <= c,
-                CmpOp::Gt => *v > c,
-                CmpOp::Ge => *v >= c,
-            };
-            word |= u64::from(b) << j;
-        }
-        hit.words[w] = word;
-    }
-    let t = hit.zip(&col.known, |a, k| a & k);
-    let f = col.known.zip(&t, |k, a| k & !a);
-    Tri { t, f }
+    let v = &col.values;
+    let hit = match op {
+        CmpOp::Eq => Bits::from_test(v, |x| x == c),
+        CmpOp::Ne => Bits::from_test(v, |x| x != c),
+        CmpOp::Lt => Bits::from_test(v, |x| x < c),
+        CmpOp::Le => Bits::from_test(v, |x| x <= c),
+        CmpOp::Gt => Bits::from_test(v, |x| x > c),
+        CmpOp::Ge => Bits::from_test(v, |x| x >= c),
+    };
+    known_split(&hit, &col.known)
 }
 
 fn compare_intervals(x: &Intervals, y: &Intervals, op: CmpOp) -> Tri {
@@ -578,14 +506,8 @@ fn compare_intervals(x: &Intervals, y: &Intervals, op: CmpOp) -> Tri {
     for i in 0..n {
         let (alo, ahi, blo, bhi) = (x.lo[i], x.hi[i], y.lo[i], y.hi[i]);
         let (is_t, is_f) = match op {
-            CmpOp::Eq => (
-                alo == ahi && blo == bhi && alo == blo,
-                ahi < blo || bhi < alo,
-            ),
-            CmpOp::Ne => (
-                ahi < blo || bhi < alo,
-                alo == ahi && blo == bhi && alo == blo,
-            ),
+            CmpOp::Eq => (alo == ahi && blo == bhi && alo == blo, ahi < blo || bhi < alo),
+            CmpOp::Ne => (ahi < blo || bhi < alo, alo == ahi && blo == bhi && alo == blo),
             CmpOp::Lt => (ahi < blo, alo >= bhi),
             CmpOp::Le => (ahi <= blo, alo > bhi),
             CmpOp::Gt => (alo > bhi, ahi <= blo),
@@ -604,11 +526,7 @@ fn compare_intervals(x: &Intervals, y: &Intervals, op: CmpOp) -> Tri {
 /// Completed years (or months) from each date of `base` to `as_of`, by integer civil-date
 /// arithmetic so that a million birthdays take milliseconds.
 fn derive(base: &Column, as_of: NaiveDate, months: bool) -> Column {
-    let (ay, am, ad) = (
-        i64::from(as_of.year()),
-        i64::from(as_of.month()),
-        i64::from(as_of.day()),
-    );
+    let (ay, am, ad) = (i64::from(as_of.year()), i64::from(as_of.month()), i64::from(as_of.day()));
     let as_of_days = days_from_date(as_of);
     let mut out = Column::unknown(base.values.len());
     for (i, days) in base.values.iter().enumerate() {
@@ -650,11 +568,7 @@ mod tests {
             let d = date_from_days(days);
             assert_eq!(
                 civil_from_days(days),
-                (
-                    i64::from(d.year()),
-                    i64::from(d.month()),
-                    i64::from(d.day())
-                )
+                (i64::from(d.year()), i64::from(d.month()), i64::from(d.day()))
             );
         }
     }

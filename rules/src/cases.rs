@@ -29,49 +29,25 @@ pub fn toml_to_json(v: &toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(*b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
+        toml::Value::Table(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
     }
 }
 
 impl Case {
-    pub fn read(
-        vocab: &Vocabulary,
-        scheme: &Scheme,
-        t: &toml::Table,
-        line: usize,
-    ) -> Result<Case, String> {
+    pub fn read(vocab: &Vocabulary, scheme: &Scheme, t: &toml::Table, line: usize) -> Result<Case, String> {
         for key in t.keys() {
-            if ![
-                "name",
-                "as_of",
-                "person",
-                "household",
-                "members",
-                "expect",
-                "missing",
-            ]
-            .contains(&key.as_str())
+            if !["name", "as_of", "person", "household", "members", "expect", "missing"]
+                .contains(&key.as_str())
             {
                 return Err(format!("case has an unknown key {key:?}"));
             }
         }
-        let name = t
-            .get("name")
-            .and_then(toml::Value::as_str)
-            .ok_or("a case needs a name")?
-            .to_owned();
+        let name = t.get("name").and_then(toml::Value::as_str).ok_or("a case needs a name")?.to_owned();
         let as_of = t
             .get("as_of")
             .and_then(toml_date)
             .ok_or_else(|| format!("case {name:?} needs as_of = YYYY-MM-DD"))?;
-        let expect_text = t
-            .get("expect")
-            .and_then(toml::Value::as_str)
-            .unwrap_or_default();
+        let expect_text = t.get("expect").and_then(toml::Value::as_str).unwrap_or_default();
         let expect = Outcome::parse(expect_text).ok_or_else(|| {
             format!("case {name:?}: expect must be eligible, not_eligible, undetermined or already_receiving")
         })?;
@@ -80,9 +56,7 @@ impl Case {
             (Scope::Person, Some(p)) => members.push(toml_to_json(p)),
             (Scope::Person, None) => members.push(Value::Object(Default::default())),
             (Scope::Household, Some(_)) => {
-                return Err(format!(
-                    "case {name:?}: a household scheme's case lists members, not person"
-                ));
+                return Err(format!("case {name:?}: a household scheme's case lists members, not person"));
             }
             (Scope::Household, None) => {}
         }
@@ -94,24 +68,13 @@ impl Case {
             "members": members,
         });
         let facts = HouseholdFacts::from_json(vocab, &doc).map_err(|errs| {
-            format!(
-                "case {name:?}: {}",
-                errs.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
+            format!("case {name:?}: {}", errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
         })?;
         let missing: Vec<String> = match t.get("missing") {
             None => vec![],
-            Some(toml::Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
+            Some(toml::Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
             Some(_) => {
-                return Err(format!(
-                    "case {name:?}: missing must be a list of fact names"
-                ));
+                return Err(format!("case {name:?}: missing must be a list of fact names"));
             }
         };
         for m in &missing {
@@ -124,14 +87,7 @@ impl Case {
                 "case {name:?}: list missing facts exactly when the expected outcome is undetermined"
             ));
         }
-        Ok(Case {
-            name,
-            line,
-            as_of,
-            facts,
-            expect,
-            missing,
-        })
+        Ok(Case { name, line, as_of, facts, expect, missing })
     }
 }
 
@@ -149,12 +105,8 @@ pub fn run_all(cat: &Catalogue) -> Vec<CaseFailure> {
     let mut failures = Vec::new();
     for (i, scheme) in cat.schemes.iter().enumerate() {
         for case in &scheme.cases {
-            let members: Vec<&[Option<i64>]> = case
-                .facts
-                .members
-                .iter()
-                .map(|m| m.values.as_slice())
-                .collect();
+            let members: Vec<&[Option<i64>]> =
+                case.facts.members.iter().map(|m| m.values.as_slice()).collect();
             let subject = (scheme.unit == Scope::Person).then_some(0);
             let fail = |problem: String| CaseFailure {
                 file: scheme.file.clone(),
@@ -162,26 +114,16 @@ pub fn run_all(cat: &Catalogue) -> Vec<CaseFailure> {
                 case: case.name.clone(),
                 problem,
             };
-            let Some(found) = decide(cat, i, scheme, &case.facts, &members, subject, case.as_of)
-            else {
-                failures.push(fail(format!(
-                    "no version of {} is in force on {}",
-                    scheme.code, case.as_of
-                )));
+            let Some(found) = decide(cat, i, scheme, &case.facts, &members, subject, case.as_of) else {
+                failures.push(fail(format!("no version of {} is in force on {}", scheme.code, case.as_of)));
                 continue;
             };
             if found.outcome != case.expect {
-                failures.push(fail(format!(
-                    "expected {:?}, got {:?}",
-                    case.expect, found.outcome
-                )));
+                failures.push(fail(format!("expected {:?}, got {:?}", case.expect, found.outcome)));
                 continue;
             }
-            let mut got: Vec<String> = found
-                .missing
-                .iter()
-                .map(|m| cat.vocab.get(m.fact).name.clone())
-                .collect();
+            let mut got: Vec<String> =
+                found.missing.iter().map(|m| cat.vocab.get(m.fact).name.clone()).collect();
             got.sort();
             got.dedup();
             let mut want = case.missing.clone();

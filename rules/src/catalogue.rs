@@ -91,9 +91,7 @@ pub struct Scheme {
 impl Scheme {
     /// The version in force on `on`, if any.
     pub fn version_on(&self, on: NaiveDate) -> Option<&Version> {
-        self.versions
-            .iter()
-            .find(|v| v.valid_from <= on && v.valid_to.is_none_or(|to| on <= to))
+        self.versions.iter().find(|v| v.valid_from <= on && v.valid_to.is_none_or(|to| on <= to))
     }
 }
 
@@ -183,11 +181,7 @@ pub fn load(vocab: Vocabulary, files: &[(&str, &str)]) -> Result<Catalogue, Vec<
         }
     }
     schemes.sort_by(|a, b| a.code.cmp(&b.code));
-    if errors.is_empty() {
-        Ok(Catalogue { vocab, schemes })
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(Catalogue { vocab, schemes }) } else { Err(errors) }
 }
 
 fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec<Diagnostic>> {
@@ -201,8 +195,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
         )]
     })?;
     let mut errors = Vec::new();
-    let mut err =
-        |line: usize, msg: String, hint: &str| errors.push(Diagnostic::new(path, line, msg, hint));
+    let mut err = |line: usize, msg: String, hint: &str| errors.push(Diagnostic::new(path, line, msg, hint));
     let unit = match raw.unit.as_str() {
         "person" => Scope::Person,
         "household" => Scope::Household,
@@ -232,11 +225,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
     .chain(raw.documents.iter().map(|d| ("documents", d)))
     {
         if t.en.trim().is_empty() || t.hi.trim().is_empty() {
-            err(
-                1,
-                format!("{what} is missing its English or Hindi text"),
-                "fill both en and hi",
-            );
+            err(1, format!("{what} is missing its English or Hindi text"), "fill both en and hi");
         }
     }
 
@@ -245,11 +234,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
         let vline = line_of(text, spanned.span().start);
         let v = spanned.get_ref();
         let Some(valid_from) = toml_date(&v.valid_from) else {
-            err(
-                vline,
-                "valid_from is not a date".into(),
-                "write valid_from = 2011-04-01",
-            );
+            err(vline, "valid_from is not a date".into(), "write valid_from = 2011-04-01");
             continue;
         };
         let valid_to = match &v.valid_to {
@@ -273,9 +258,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
                 toml::Value::Integer(i) => Param::Int(*i),
                 toml::Value::Float(f) => Param::Decimal((f * 1000.0).round() as i64),
                 toml::Value::Boolean(b) => Param::Bool(*b),
-                toml::Value::Datetime(_) => {
-                    Param::Date(days_from_date(toml_date(value).unwrap_or_default()))
-                }
+                toml::Value::Datetime(_) => Param::Date(days_from_date(toml_date(value).unwrap_or_default())),
                 toml::Value::String(s) => Param::Word(s.clone()),
                 _ => {
                     err(
@@ -289,11 +272,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
             params.insert(k.clone(), p.clone());
             ordered.push((k.clone(), p));
         }
-        let cx = compile::Context {
-            vocab,
-            params: &params,
-            unit,
-        };
+        let cx = compile::Context { vocab, params: &params, unit };
         let mut criteria = Vec::new();
         for c in &v.criterion {
             let cline = line_of(text, c.span().start);
@@ -321,35 +300,22 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
                         );
                     }
                     let fill = |s: &str| {
-                        ordered.iter().fold(s.to_owned(), |acc, (k, p)| {
-                            acc.replace(&format!("{{{k}}}"), &p.display())
-                        })
+                        ordered
+                            .iter()
+                            .fold(s.to_owned(), |acc, (k, p)| acc.replace(&format!("{{{k}}}"), &p.display()))
                     };
                     criteria.push(Criterion {
                         when: when.clone(),
-                        text: Text {
-                            en: fill(&c.en),
-                            hi: fill(&c.hi),
-                        },
+                        text: Text { en: fill(&c.en), hi: fill(&c.hi) },
                         rule,
                         facts,
                         line: when_line,
                     });
                 }
-                Err(e) => err(
-                    when_line,
-                    format!("in {when:?} at column {}: {}", e.col, e.message),
-                    &e.hint,
-                ),
+                Err(e) => err(when_line, format!("in {when:?} at column {}: {}", e.col, e.message), &e.hint),
             }
         }
-        versions.push(Version {
-            valid_from,
-            valid_to,
-            source: v.source.clone(),
-            params: ordered,
-            criteria,
-        });
+        versions.push(Version { valid_from, valid_to, source: v.source.clone(), params: ordered, criteria });
     }
     versions.sort_by_key(|v| v.valid_from);
     for pair in versions.windows(2) {
@@ -365,27 +331,18 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
             ),
             Some(to) if to >= b.valid_from => err(
                 1,
-                format!(
-                    "versions overlap: one runs to {to}, the next starts {}",
-                    b.valid_from
-                ),
+                format!("versions overlap: one runs to {to}, the next starts {}", b.valid_from),
                 "end the earlier version the day before the later one starts",
             ),
             Some(to) if to.succ_opt() != Some(b.valid_from) => err(
                 1,
-                format!(
-                    "gap between versions: one ends {to}, the next starts {}",
-                    b.valid_from
-                ),
+                format!("gap between versions: one ends {to}, the next starts {}", b.valid_from),
                 "if the scheme was closed in between, say so in note and keep the dates contiguous, or close the gap",
             ),
             _ => {}
         }
     }
-    if let Some(v) = versions
-        .iter()
-        .find(|v| v.valid_to.is_some_and(|to| to < v.valid_from))
-    {
+    if let Some(v) = versions.iter().find(|v| v.valid_to.is_some_and(|to| to < v.valid_from)) {
         err(
             1,
             format!(
@@ -397,11 +354,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
         );
     }
     if versions.is_empty() && raw.version.is_empty() {
-        err(
-            1,
-            "the scheme has no [[version]]".into(),
-            "add at least one version with its criteria",
-        );
+        err(1, "the scheme has no [[version]]".into(), "add at least one version with its criteria");
     }
 
     let mut scheme = Scheme {
@@ -429,9 +382,5 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
             Err(msg) => err(line, msg, "see docs/catalogue.md for the case format"),
         }
     }
-    if errors.is_empty() {
-        Ok(scheme)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(scheme) } else { Err(errors) }
 }

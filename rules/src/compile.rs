@@ -98,16 +98,8 @@ pub struct CompileError {
     pub hint: String,
 }
 
-fn fail<T>(
-    col: usize,
-    message: impl Into<String>,
-    hint: impl Into<String>,
-) -> Result<T, CompileError> {
-    Err(CompileError {
-        col,
-        message: message.into(),
-        hint: hint.into(),
-    })
+fn fail<T>(col: usize, message: impl Into<String>, hint: impl Into<String>) -> Result<T, CompileError> {
+    Err(CompileError { col, message: message.into(), hint: hint.into() })
 }
 
 /// What kind of value an expression gives, for type checking.
@@ -166,11 +158,7 @@ fn slot(
     if !facts.contains(&id) {
         facts.push(id);
     }
-    Ok(Some(Slot {
-        fact: id,
-        scope: def.scope,
-        index: def.slot,
-    }))
+    Ok(Some(Slot { fact: id, scope: def.scope, index: def.slot }))
 }
 
 fn cond(
@@ -183,23 +171,15 @@ fn cond(
     Ok(match &node.expr {
         Expr::Bool(b) => Rule::Const(*b),
         Expr::Not(x) => Rule::Not(Box::new(cond(x, cx, in_members, facts)?)),
-        Expr::And(xs) => Rule::And(
-            xs.iter()
-                .map(|x| cond(x, cx, in_members, facts))
-                .collect::<Result<_, _>>()?,
-        ),
-        Expr::Or(xs) => Rule::Or(
-            xs.iter()
-                .map(|x| cond(x, cx, in_members, facts))
-                .collect::<Result<_, _>>()?,
-        ),
+        Expr::And(xs) => {
+            Rule::And(xs.iter().map(|x| cond(x, cx, in_members, facts)).collect::<Result<_, _>>()?)
+        }
+        Expr::Or(xs) => {
+            Rule::Or(xs.iter().map(|x| cond(x, cx, in_members, facts)).collect::<Result<_, _>>()?)
+        }
         Expr::Members(agg, inner) => {
             if in_members {
-                return fail(
-                    col,
-                    "members(…) cannot be nested",
-                    "write one any/all/count over members",
-                );
+                return fail(col, "members(…) cannot be nested", "write one any/all/count over members");
             }
             let rule = cond(inner, cx, true, facts)?;
             match agg {
@@ -250,20 +230,12 @@ fn cond(
                 );
             };
             let Kind::Enum(id) = ka else {
-                return fail(
-                    a.col,
-                    "in works on an enum fact",
-                    "compare numbers with <, <=, >, >=",
-                );
+                return fail(a.col, "in works on an enum fact", "compare numbers with <, <=, >, >=");
             };
             let mut codes = Vec::new();
             for item in items {
                 let Expr::Name(word) = &item.expr else {
-                    return fail(
-                        item.col,
-                        "a list holds enum values",
-                        "write words such as sc, st",
-                    );
+                    return fail(item.col, "a list holds enum values", "write words such as sc, st");
                 };
                 codes.push(enum_code(id, word, item.col, cx)?);
             }
@@ -285,28 +257,16 @@ fn cond(
                 );
             };
             if !matches!(cx.vocab.get(s.fact).ty, FactType::Set(_)) {
-                return fail(
-                    set.col,
-                    format!("{name} is not a set fact"),
-                    "use == for an enum fact",
-                );
+                return fail(set.col, format!("{name} is not a set fact"), "use == for an enum fact");
             }
             let Expr::Name(word) = &item.expr else {
-                return fail(
-                    item.col,
-                    "contains takes one value",
-                    "write … contains aadhaar",
-                );
+                return fail(item.col, "contains takes one value", "write … contains aadhaar");
             };
             let code = enum_code(s.fact, word, item.col, cx)?;
             Rule::Contains(s, 1i64 << code)
         }
         Expr::Int(_) | Expr::Decimal(_) | Expr::Date(_) | Expr::List(_) => {
-            return fail(
-                col,
-                "a value alone is not a condition",
-                "compare it with a fact",
-            );
+            return fail(col, "a value alone is not a condition", "compare it with a fact");
         }
     })
 }
@@ -325,16 +285,9 @@ fn value(
         Expr::Bool(b) => (Kind::Bool, Num::Const(i64::from(*b))),
         Expr::Members(Aggregate::Count, inner) => {
             if in_members {
-                return fail(
-                    col,
-                    "members(…) cannot be nested",
-                    "write one count over members",
-                );
+                return fail(col, "members(…) cannot be nested", "write one count over members");
             }
-            (
-                Kind::Whole,
-                Num::Count(Box::new(cond(inner, cx, true, facts)?)),
-            )
+            (Kind::Whole, Num::Count(Box::new(cond(inner, cx, true, facts)?)))
         }
         Expr::Name(name) => match slot(name, col, cx, in_members, facts)? {
             Some(s) => {
@@ -356,17 +309,7 @@ fn value(
                         if !facts.contains(&base) {
                             facts.push(base);
                         }
-                        (
-                            kind,
-                            Num::Derived(
-                                d,
-                                Slot {
-                                    fact: base,
-                                    scope: bdef.scope,
-                                    index: bdef.slot,
-                                },
-                            ),
-                        )
+                        (kind, Num::Derived(d, Slot { fact: base, scope: bdef.scope, index: bdef.slot }))
                     }
                     None => (kind, Num::Fact(s)),
                 }
@@ -418,17 +361,11 @@ fn unify(
         (Kind::Decimal, Kind::Whole) => Ok((a.1, scale(&b.1, b.2)?)),
         (Kind::Bool, Kind::Bool) if !ordered => Ok((a.1, b.1)),
         (Kind::Enum(x), Kind::Enum(y)) if x == y && !ordered => Ok((a.1, b.1)),
-        (Kind::Enum(id), Kind::Word(w)) if !ordered => {
-            Ok((a.1, Num::Const(enum_code(id, &w, b.2, cx)?)))
+        (Kind::Enum(id), Kind::Word(w)) if !ordered => Ok((a.1, Num::Const(enum_code(id, &w, b.2, cx)?))),
+        (Kind::Word(w), Kind::Enum(id)) if !ordered => Ok((Num::Const(enum_code(id, &w, a.2, cx)?), b.1)),
+        (Kind::Enum(_), _) | (_, Kind::Enum(_)) if ordered => {
+            fail(a.2, format!("{} cannot order enum values", op.symbol()), "use == or != or in [...]")
         }
-        (Kind::Word(w), Kind::Enum(id)) if !ordered => {
-            Ok((Num::Const(enum_code(id, &w, a.2, cx)?), b.1))
-        }
-        (Kind::Enum(_), _) | (_, Kind::Enum(_)) if ordered => fail(
-            a.2,
-            format!("{} cannot order enum values", op.symbol()),
-            "use == or != or in [...]",
-        ),
         (Kind::Word(w), _) | (_, Kind::Word(w)) => fail(
             a.2,
             format!("{w:?} is neither a fact nor a parameter of this version"),

@@ -111,11 +111,7 @@ impl<'a> Subject<'a> {
             return;
         }
         let mut note = |s: &Slot, out: &mut Vec<(Slot, Option<usize>)>| {
-            let who = if s.scope == Scope::Household {
-                None
-            } else {
-                member
-            };
+            let who = if s.scope == Scope::Household { None } else { member };
             if self.get(*s, row).is_none() && !out.contains(&(*s, who)) {
                 out.push((*s, who));
             }
@@ -146,9 +142,7 @@ impl<'a> Subject<'a> {
         match n {
             Num::Const(_) => {}
             Num::Fact(s) | Num::Derived(_, s) => note(s, out),
-            Num::Count(inner) => {
-                (0..self.members.len()).for_each(|i| self.collect(inner, Some(i), out))
-            }
+            Num::Count(inner) => (0..self.members.len()).for_each(|i| self.collect(inner, Some(i), out)),
         }
     }
 }

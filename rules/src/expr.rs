@@ -96,9 +96,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             i += 1;
         } else if c.is_ascii_digit() {
             let start = i;
-            while i < chars.len()
-                && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == '_')
-            {
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == '_') {
                 i += 1;
             }
             // A date is written YYYY-MM-DD.
@@ -110,19 +108,12 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                     i += 6;
                     continue;
                 }
-                return Err(ParseError {
-                    col,
-                    message: format!("{text:?} is not a date"),
-                });
+                return Err(ParseError { col, message: format!("{text:?} is not a date") });
             }
-            out.push((
-                Tok::Num(chars[start..i].iter().filter(|c| **c != '_').collect()),
-                col,
-            ));
+            out.push((Tok::Num(chars[start..i].iter().filter(|c| **c != '_').collect()), col));
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len()
-                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.')
             {
                 i += 1;
             }
@@ -144,16 +135,10 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 ']' => "]",
                 ',' => ",",
                 '=' => {
-                    return Err(ParseError {
-                        col,
-                        message: "a single = is not a comparison".into(),
-                    });
+                    return Err(ParseError { col, message: "a single = is not a comparison".into() });
                 }
                 _ => {
-                    return Err(ParseError {
-                        col,
-                        message: format!("unexpected character {c:?}"),
-                    });
+                    return Err(ParseError { col, message: format!("unexpected character {c:?}") });
                 }
             };
             out.push((Tok::Op(op), col));
@@ -171,11 +156,7 @@ struct Parser {
 
 pub fn parse(src: &str) -> Result<Node, ParseError> {
     let toks = lex(src)?;
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        end_col: src.chars().count() + 1,
-    };
+    let mut p = Parser { toks, pos: 0, end_col: src.chars().count() + 1 };
     let node = p.or()?;
     if let Some((t, col)) = p.toks.get(p.pos) {
         return Err(ParseError {
@@ -226,10 +207,7 @@ impl Parser {
         if self.op(op) {
             Ok(())
         } else {
-            Err(ParseError {
-                col: self.col(),
-                message: format!("expected {op:?}"),
-            })
+            Err(ParseError { col: self.col(), message: format!("expected {op:?}") })
         }
     }
 
@@ -242,10 +220,7 @@ impl Parser {
         Ok(if items.len() == 1 {
             items.pop().expect("one item")
         } else {
-            Node {
-                expr: Expr::Or(items),
-                col,
-            }
+            Node { expr: Expr::Or(items), col }
         })
     }
 
@@ -258,20 +233,14 @@ impl Parser {
         Ok(if items.len() == 1 {
             items.pop().expect("one item")
         } else {
-            Node {
-                expr: Expr::And(items),
-                col,
-            }
+            Node { expr: Expr::And(items), col }
         })
     }
 
     fn unary(&mut self) -> Result<Node, ParseError> {
         let col = self.col();
         if self.keyword("not") {
-            return Ok(Node {
-                expr: Expr::Not(Box::new(self.unary()?)),
-                col,
-            });
+            return Ok(Node { expr: Expr::Not(Box::new(self.unary()?)), col });
         }
         self.compare()
     }
@@ -290,25 +259,16 @@ impl Parser {
         for (sym, op) in ops {
             if self.op(sym) {
                 let right = self.atom()?;
-                return Ok(Node {
-                    expr: Expr::Cmp(op, Box::new(left), Box::new(right)),
-                    col,
-                });
+                return Ok(Node { expr: Expr::Cmp(op, Box::new(left), Box::new(right)), col });
             }
         }
         if self.keyword("in") {
             let right = self.atom()?;
-            return Ok(Node {
-                expr: Expr::In(Box::new(left), Box::new(right)),
-                col,
-            });
+            return Ok(Node { expr: Expr::In(Box::new(left), Box::new(right)), col });
         }
         if self.keyword("contains") {
             let right = self.atom()?;
-            return Ok(Node {
-                expr: Expr::Contains(Box::new(left), Box::new(right)),
-                col,
-            });
+            return Ok(Node { expr: Expr::Contains(Box::new(left), Box::new(right)), col });
         }
         Ok(left)
     }
@@ -316,10 +276,7 @@ impl Parser {
     fn atom(&mut self) -> Result<Node, ParseError> {
         let col = self.col();
         let Some((tok, _)) = self.toks.get(self.pos).cloned() else {
-            return Err(ParseError {
-                col,
-                message: "the condition ends too early".into(),
-            });
+            return Err(ParseError { col, message: "the condition ends too early".into() });
         };
         self.pos += 1;
         let expr = match tok {
@@ -336,10 +293,10 @@ impl Parser {
                         }
                     }
                 } else {
-                    Expr::Int(n.parse().map_err(|_| ParseError {
-                        col,
-                        message: format!("{n:?} is not a number"),
-                    })?)
+                    Expr::Int(
+                        n.parse()
+                            .map_err(|_| ParseError { col, message: format!("{n:?} is not a number") })?,
+                    )
                 }
             }
             Tok::Date(d) => Expr::Date(d),
@@ -376,17 +333,11 @@ impl Parser {
                 Expr::Members(agg, Box::new(inner))
             }
             Tok::Ident(w) if matches!(w.as_str(), "and" | "or" | "not" | "in" | "contains") => {
-                return Err(ParseError {
-                    col,
-                    message: format!("{w:?} cannot start a value"),
-                });
+                return Err(ParseError { col, message: format!("{w:?} cannot start a value") });
             }
             Tok::Ident(w) => Expr::Name(w),
             Tok::Op(o) => {
-                return Err(ParseError {
-                    col,
-                    message: format!("unexpected {o:?}"),
-                });
+                return Err(ParseError { col, message: format!("unexpected {o:?}") });
             }
         };
         Ok(Node { expr, col })
@@ -406,10 +357,7 @@ mod tests {
             Expr::Name(s) => s.clone(),
             Expr::List(v) => format!("[{}]", v.iter().map(shape).collect::<Vec<_>>().join(",")),
             Expr::Not(x) => format!("(not {})", shape(x)),
-            Expr::And(v) => format!(
-                "({})",
-                v.iter().map(shape).collect::<Vec<_>>().join(" and ")
-            ),
+            Expr::And(v) => format!("({})", v.iter().map(shape).collect::<Vec<_>>().join(" and ")),
             Expr::Or(v) => format!("({})", v.iter().map(shape).collect::<Vec<_>>().join(" or ")),
             Expr::Cmp(op, a, b) => format!("({} {} {})", shape(a), op.symbol(), shape(b)),
             Expr::In(a, b) => format!("({} in {})", shape(a), shape(b)),
@@ -427,22 +375,10 @@ mod tests {
             ("person.caste in [sc, st]", "(person.caste in [sc,st])"),
             ("household.land <= 2.5", "(household.land <= 2500m)"),
             ("person.dob < 2000-01-01", "(person.dob < d10957)"),
-            (
-                "count(members, person.age_years >= 16) == 0",
-                "(Count((person.age_years >= 16)) == 0)",
-            ),
-            (
-                "any(members, person.sex == female)",
-                "Any((person.sex == female))",
-            ),
-            (
-                "person.docs contains aadhaar",
-                "(person.docs contains aadhaar)",
-            ),
-            (
-                "household.income <= 1_20_000",
-                "(household.income <= 120000)",
-            ),
+            ("count(members, person.age_years >= 16) == 0", "(Count((person.age_years >= 16)) == 0)"),
+            ("any(members, person.sex == female)", "Any((person.sex == female))"),
+            ("person.docs contains aadhaar", "(person.docs contains aadhaar)"),
+            ("household.income <= 1_20_000", "(household.income <= 120000)"),
         ];
         for (src, want) in cases {
             assert_eq!(shape(&parse(src).unwrap()), want, "{src}");

@@ -18,8 +18,7 @@ pub fn days_from_date(d: NaiveDate) -> i64 {
 }
 
 pub fn date_from_days(days: i64) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt((days + EPOCH_DAYS_FROM_CE) as i32)
-        .unwrap_or(NaiveDate::MIN)
+    NaiveDate::from_num_days_from_ce_opt((days + EPOCH_DAYS_FROM_CE) as i32).unwrap_or(NaiveDate::MIN)
 }
 
 /// One member's facts.
@@ -90,47 +89,21 @@ impl HouseholdFacts {
             }
         };
         let mut facts = HouseholdFacts::unknown(vocab, members.len());
-        facts.receiving = read_row(
-            vocab,
-            Scope::Household,
-            "household",
-            household,
-            &mut facts.values,
-            &mut errors,
-        );
+        facts.receiving =
+            read_row(vocab, Scope::Household, "household", household, &mut facts.values, &mut errors);
         for (i, m) in members.iter().enumerate() {
             let path = format!("members[{i}]");
             let Value::Object(obj) = m else {
-                errors.push(FactError {
-                    path,
-                    message: "must be an object of facts".into(),
-                });
+                errors.push(FactError { path, message: "must be an object of facts".into() });
                 continue;
             };
             let member = &mut facts.members[i];
-            member.id = obj
-                .get("id")
-                .and_then(Value::as_str)
-                .map_or_else(|| (i + 1).to_string(), str::to_owned);
-            member.name = obj
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            member.receiving = read_row(
-                vocab,
-                Scope::Person,
-                &path,
-                obj,
-                &mut member.values,
-                &mut errors,
-            );
+            member.id =
+                obj.get("id").and_then(Value::as_str).map_or_else(|| (i + 1).to_string(), str::to_owned);
+            member.name = obj.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+            member.receiving = read_row(vocab, Scope::Person, &path, obj, &mut member.values, &mut errors);
         }
-        if errors.is_empty() {
-            Ok(facts)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(facts) } else { Err(errors) }
     }
 }
 
@@ -152,16 +125,10 @@ fn read_row(
         if key == "receiving" {
             match value {
                 Value::Array(codes) if codes.iter().all(Value::is_string) => {
-                    receiving = codes
-                        .iter()
-                        .filter_map(|c| c.as_str().map(str::to_owned))
-                        .collect();
+                    receiving = codes.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect();
                 }
                 Value::Null => {}
-                _ => errors.push(FactError {
-                    path: at,
-                    message: "must be a list of scheme codes".into(),
-                }),
+                _ => errors.push(FactError { path: at, message: "must be a list of scheme codes".into() }),
             }
             continue;
         }
@@ -172,9 +139,7 @@ fn read_row(
         let Some(id) = vocab.id(&full) else {
             errors.push(FactError {
                 path: at,
-                message: format!(
-                    "{full} is not in the fact vocabulary (docs/eligibility-facts.md)"
-                ),
+                message: format!("{full} is not in the fact vocabulary (docs/eligibility-facts.md)"),
             });
             continue;
         };
@@ -182,9 +147,7 @@ fn read_row(
         if def.derived.is_some() {
             errors.push(FactError {
                 path: at,
-                message: format!(
-                    "{full} is worked out by the engine; give the fact it comes from instead"
-                ),
+                message: format!("{full} is worked out by the engine; give the fact it comes from instead"),
             });
             continue;
         }

@@ -21,11 +21,7 @@ impl Truth {
     }
 
     pub fn or(self, other: Truth) -> Truth {
-        if self.rank() >= other.rank() {
-            self
-        } else {
-            other
-        }
+        if self.rank() >= other.rank() { self } else { other }
     }
 
     #[allow(clippy::should_implement_trait)]
@@ -56,11 +52,7 @@ impl Truth {
     }
 
     fn min_by_rank(self, other: Truth) -> Truth {
-        if self.rank() <= other.rank() {
-            self
-        } else {
-            other
-        }
+        if self.rank() <= other.rank() { self } else { other }
     }
 }
 
@@ -83,14 +75,7 @@ mod tests {
     #[test]
     fn kleene_truth_tables() {
         // (a, b, a AND b, a OR b)
-        let table = [
-            (T, T, T, T),
-            (T, U, U, T),
-            (T, F, F, T),
-            (U, U, U, U),
-            (U, F, F, U),
-            (F, F, F, F),
-        ];
+        let table = [(T, T, T, T), (T, U, U, T), (T, F, F, T), (U, U, U, U), (U, F, F, U), (F, F, F, F)];
         for (a, b, and, or) in table {
             assert_eq!(a.and(b), and, "{a:?} and {b:?}");
             assert_eq!(b.and(a), and, "{b:?} and {a:?}");

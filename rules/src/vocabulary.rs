@@ -132,12 +132,7 @@ impl Vocabulary {
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.span().map_or(0, |s| line_of(text, s.start));
-                    errors.push(Diagnostic::new(
-                        path,
-                        line,
-                        e.message(),
-                        "fix the TOML syntax",
-                    ));
+                    errors.push(Diagnostic::new(path, line, e.message(), "fix the TOML syntax"));
                     continue;
                 }
             };
@@ -150,20 +145,14 @@ impl Vocabulary {
                     Some(("household", rest)) if !rest.is_empty() => Scope::Household,
                     _ => {
                         errors.push(err(
-                            format!(
-                                "fact name {:?} must start with person. or household.",
-                                f.name
-                            ),
+                            format!("fact name {:?} must start with person. or household.", f.name),
                             "name it like person.age_years or household.bpl_status",
                         ));
                         continue;
                     }
                 };
                 if vocab.by_name.contains_key(&f.name) {
-                    errors.push(err(
-                        format!("fact {} is defined twice", f.name),
-                        "keep one definition",
-                    ));
+                    errors.push(err(format!("fact {} is defined twice", f.name), "keep one definition"));
                     continue;
                 }
                 let ty = match f.ty.as_str() {
@@ -181,26 +170,21 @@ impl Vocabulary {
                             continue;
                         }
                         if f.ty == "set" && f.values.len() > 63 {
-                            errors.push(err(
-                                format!("{} has more than 63 values", f.name),
-                                "split the set",
-                            ));
+                            errors.push(err(format!("{} has more than 63 values", f.name), "split the set"));
                             continue;
                         }
-                        if f.values_en.len() != f.values.len()
-                            || f.values_hi.len() != f.values.len()
-                        {
+                        if f.values_en.len() != f.values.len() || f.values_hi.len() != f.values.len() {
                             errors.push(err(
-                                format!("{} needs an English and a Hindi label for each of its {} values", f.name, f.values.len()),
+                                format!(
+                                    "{} needs an English and a Hindi label for each of its {} values",
+                                    f.name,
+                                    f.values.len()
+                                ),
                                 "add values_en = [...] and values_hi = [...] in the same order as values",
                             ));
                             continue;
                         }
-                        if f.ty == "enum" {
-                            FactType::Enum(f.values)
-                        } else {
-                            FactType::Set(f.values)
-                        }
+                        if f.ty == "enum" { FactType::Enum(f.values) } else { FactType::Set(f.values) }
                     }
                     other => {
                         errors.push(err(
@@ -258,11 +242,7 @@ impl Vocabulary {
                 )),
             }
         }
-        if errors.is_empty() {
-            Ok(vocab)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(vocab) } else { Err(errors) }
     }
 
     pub fn id(&self, name: &str) -> Option<FactId> {

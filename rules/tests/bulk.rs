@@ -57,13 +57,11 @@ fn random_households(cat: &Catalogue, n: usize, seed: u64) -> Vec<HouseholdFacts
                 }
             }
             if dice.below(10) == 0 {
-                h.receiving
-                    .push(codes[dice.below(codes.len() as u64) as usize].clone());
+                h.receiving.push(codes[dice.below(codes.len() as u64) as usize].clone());
             }
             for m in &mut h.members {
                 if dice.below(5) == 0 {
-                    m.receiving
-                        .push(codes[dice.below(codes.len() as u64) as usize].clone());
+                    m.receiving.push(codes[dice.below(codes.len() as u64) as usize].clone());
                 }
             }
             h
@@ -73,8 +71,7 @@ fn random_households(cat: &Catalogue, n: usize, seed: u64) -> Vec<HouseholdFacts
 
 #[test]
 fn bulk_tallies_equal_the_per_subject_decisions() {
-    let cat = samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES)
-        .unwrap();
+    let cat = samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES).unwrap();
     for (seed, as_of) in [(1, "2026-11-23"), (2, "2024-01-01"), (3, "2025-07-01")] {
         let as_of: NaiveDate = as_of.parse().unwrap();
         let households = random_households(&cat, 400, seed);
@@ -96,12 +93,7 @@ fn bulk_tallies_equal_the_per_subject_decisions() {
         for t in got {
             let w = want[t.scheme];
             assert_eq!(
-                [
-                    t.eligible,
-                    t.already_receiving,
-                    t.undetermined,
-                    t.not_eligible
-                ],
+                [t.eligible, t.already_receiving, t.undetermined, t.not_eligible],
                 w,
                 "{} on {as_of} (seed {seed}): bulk vs per-subject [eligible, receiving, undetermined, not eligible]",
                 cat.schemes[t.scheme].code

@@ -9,11 +9,7 @@ fn the_catalogue_loads_and_every_scheme_case_passes() {
         .unwrap_or_else(|errors| {
             panic!(
                 "the catalogue has errors:\n{}",
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
             )
         });
     assert!(!cat.schemes.is_empty());
@@ -21,14 +17,7 @@ fn the_catalogue_loads_and_every_scheme_case_passes() {
         assert!(!s.cases.is_empty(), "{} ships no example cases", s.code);
     }
     let failures = run_all(&cat);
-    let report: Vec<String> = failures
-        .iter()
-        .map(|f| format!("{}:{}: case {:?}: {}", f.file, f.line, f.case, f.problem))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} case(s) failed:\n{}",
-        failures.len(),
-        report.join("\n")
-    );
+    let report: Vec<String> =
+        failures.iter().map(|f| format!("{}:{}: case {:?}: {}", f.file, f.line, f.case, f.problem)).collect();
+    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), report.join("\n"));
 }

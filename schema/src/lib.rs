@@ -23,11 +23,7 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "foundation",
         sql: include_str!("../migrations/local/0001_foundation.sql"),
     },
-    Migration {
-        version: 2,
-        name: "facts",
-        sql: include_str!("../migrations/local/0002_facts.sql"),
-    },
+    Migration { version: 2, name: "facts", sql: include_str!("../migrations/local/0002_facts.sql") },
 ];
 
 // The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as
@@ -41,12 +37,7 @@ mod tests {
     #[test]
     fn versions_are_consecutive_from_one() {
         for (i, m) in LOCAL_MIGRATIONS.iter().enumerate() {
-            assert_eq!(
-                m.version as usize,
-                i + 1,
-                "migration {} is out of sequence",
-                m.name
-            );
+            assert_eq!(m.version as usize, i + 1, "migration {} is out of sequence", m.name);
             assert!(!m.sql.trim().is_empty(), "migration {} is empty", m.name);
         }
     }

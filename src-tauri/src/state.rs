@@ -16,14 +16,10 @@ pub struct AppState {
 impl AppState {
     pub fn open(data_dir: Option<PathBuf>) -> AppState {
         let store = match data_dir {
-            Some(dir) => open_with_demo(&dir)
-                .map(Mutex::new)
-                .map_err(ErrorReply::from),
+            Some(dir) => open_with_demo(&dir).map(Mutex::new).map_err(ErrorReply::from),
             None => Err(ErrorReply {
                 code: ErrorCode::Storage,
-                detail:
-                    "no data folder: start the app with --data-dir DIR or set SAMANVAYA_DATA_DIR"
-                        .into(),
+                detail: "no data folder: start the app with --data-dir DIR or set SAMANVAYA_DATA_DIR".into(),
                 fields: vec![],
             }),
         };
@@ -31,10 +27,7 @@ impl AppState {
     }
 
     /// Runs `f` on the store, turning any failure into the one reply the interface understands.
-    pub fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
-    ) -> Result<T, ErrorReply> {
+    pub fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, ErrorReply> {
         let lock = self.store.as_ref().map_err(Clone::clone)?;
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll back),
         // so the store stays usable after one.

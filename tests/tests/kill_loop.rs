@@ -39,23 +39,13 @@ fn killing_the_writer_mid_write_never_loses_or_half_writes_a_household() {
         }
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
+            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
             panic!("the writer stopped by itself ({status}) before it was killed: {err}");
         }
         child.kill().unwrap();
         child.wait().unwrap();
         let mut out = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
         // Only whole lines were reported; a line cut by the kill is not a report.
         let whole = out.rsplit_once('\n').map_or("", |(whole, _)| whole);
         let before = committed.len();
@@ -73,9 +63,7 @@ fn killing_the_writer_mid_write_never_loses_or_half_writes_a_household() {
     );
 
     let conn = Connection::open(dir.path().join(DB_FILE_NAME)).unwrap();
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(integrity, "ok");
     let orphans: i64 = conn
         .query_row(
@@ -87,10 +75,7 @@ fn killing_the_writer_mid_write_never_loses_or_half_writes_a_household() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(
-        orphans, 0,
-        "households without members or without their outbox row"
-    );
+    assert_eq!(orphans, 0, "households without members or without their outbox row");
     let stray_outbox: i64 = conn
         .query_row(
             "SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM household h WHERE h.id = o.entity_id)",
@@ -98,18 +83,10 @@ fn killing_the_writer_mid_write_never_loses_or_half_writes_a_household() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(
-        stray_outbox, 0,
-        "outbox rows for households that were never saved"
-    );
-    let mut members = conn
-        .prepare("SELECT count(*) FROM person WHERE household_id = ?1")
-        .unwrap();
+    assert_eq!(stray_outbox, 0, "outbox rows for households that were never saved");
+    let mut members = conn.prepare("SELECT count(*) FROM person WHERE household_id = ?1").unwrap();
     for (id, count) in &committed {
         let stored: i64 = members.query_row([id], |r| r.get(0)).unwrap();
-        assert_eq!(
-            stored, *count,
-            "household {id} was reported committed with {count} members"
-        );
+        assert_eq!(stored, *count, "household {id} was reported committed with {count} members");
     }
 }

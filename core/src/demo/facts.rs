@@ -51,10 +51,7 @@ pub fn household(
     let mut r: Vec<DemoReceiving> = Vec::new();
     let know = |dice: &mut Dice, percent: u32| dice.chance(percent);
 
-    let card = weighted(
-        dice,
-        &[("aay", 8), ("phh", 62), ("state_non_nfsa", 2), ("none", 28)],
-    );
+    let card = weighted(dice, &[("aay", 8), ("phh", 62), ("state_non_nfsa", 2), ("none", 28)]);
     if know(dice, 90) {
         f.push((None, "household.ration_card_type", json!(card)));
     }
@@ -65,61 +62,29 @@ pub fn household(
     }
     let bpl = card == "aay" || (card == "phh" && dice.chance(70)) || dice.chance(20);
     if know(dice, 75) {
-        f.push((
-            None,
-            "household.bpl_status",
-            json!(if bpl { "bpl" } else { "apl" }),
-        ));
+        f.push((None, "household.bpl_status", json!(if bpl { "bpl" } else { "apl" })));
     }
-    let income = if bpl {
-        dice.range(24, 96)
-    } else {
-        dice.range(60, 300)
-    } * 1000;
+    let income = if bpl { dice.range(24, 96) } else { dice.range(60, 300) } * 1000;
     if know(dice, 55) {
         f.push((None, "household.annual_income_inr", json!(income)));
     }
     if know(dice, 40) {
-        f.push((
-            None,
-            "household.max_member_monthly_income_inr",
-            json!(income / 12 / 1000 * 1000),
-        ));
+        f.push((None, "household.max_member_monthly_income_inr", json!(income / 12 / 1000 * 1000)));
     }
     let (small, medium, large) = (dice.range(1, 10), dice.range(10, 30), dice.range(30, 60));
     let land_tenths = weighted(dice, &[(0, 45), (small, 35), (medium, 15), (large, 5)]);
     if know(dice, 70) {
-        f.push((
-            None,
-            "household.land_owned_acres",
-            json!(f64::from(land_tenths) / 10.0),
-        ));
+        f.push((None, "household.land_owned_acres", json!(f64::from(land_tenths) / 10.0)));
     }
     if know(dice, 75) {
-        f.push((
-            None,
-            "household.owns_cultivable_land",
-            json!(land_tenths > 0),
-        ));
+        f.push((None, "household.owns_cultivable_land", json!(land_tenths > 0)));
     }
-    let house = weighted(
-        dice,
-        &[
-            ("kucha", 25),
-            ("semi_pucca", 35),
-            ("pucca", 38),
-            ("homeless", 2),
-        ],
-    );
+    let house = weighted(dice, &[("kucha", 25), ("semi_pucca", 35), ("pucca", 38), ("homeless", 2)]);
     if know(dice, 90) {
         f.push((None, "household.house_type", json!(house)));
     }
     if know(dice, 40) {
-        f.push((
-            None,
-            "household.on_pmayg_wait_list",
-            json!(house != "pucca" && dice.chance(45)),
-        ));
+        f.push((None, "household.on_pmayg_wait_list", json!(house != "pucca" && dice.chance(45))));
     }
     if know(dice, 90) {
         f.push((None, "household.has_toilet", json!(dice.chance(70))));
@@ -153,11 +118,7 @@ pub fn household(
         f.push((None, "household.owns_two_wheeler", json!(dice.chance(25))));
     }
     if land_tenths > 0 && know(dice, 60) {
-        f.push((
-            None,
-            "household.land_in_members_name_on_2019_02_01",
-            json!(dice.chance(90)),
-        ));
+        f.push((None, "household.land_in_members_name_on_2019_02_01", json!(dice.chance(90))));
     }
     if know(dice, 40) {
         f.push((
@@ -190,9 +151,8 @@ pub fn household(
 
     let caste_known = dice.chance(85);
     // Daughters of the head, eldest first, give each girl's place among the family's daughters.
-    let mut daughters: Vec<usize> = (0..members.len())
-        .filter(|i| members[*i].relation == Relation::Daughter)
-        .collect();
+    let mut daughters: Vec<usize> =
+        (0..members.len()).filter(|i| members[*i].relation == Relation::Daughter).collect();
     daughters.sort_by_key(|i| std::cmp::Reverse(ages[*i]));
     let head_widowed_woman = members[0].sex == Sex::Female;
     let spouse_present = members.iter().any(|m| m.relation == Relation::Spouse);
@@ -227,17 +187,9 @@ pub fn household(
             f.push((me, "person.caste_category", json!(caste)));
         }
         if know(dice, 95) {
-            f.push((
-                me,
-                "person.religion",
-                json!(if muslim { "muslim" } else { "hindu" }),
-            ));
+            f.push((me, "person.religion", json!(if muslim { "muslim" } else { "hindu" })));
         }
-        let disability = if dice.chance(4) {
-            dice.range(40, 90)
-        } else {
-            0
-        };
+        let disability = if dice.chance(4) { dice.range(40, 90) } else { 0 };
         if know(dice, 85) {
             f.push((me, "person.disability_percent", json!(disability)));
             f.push((me, "person.has_disability", json!(disability > 0)));
@@ -248,11 +200,7 @@ pub fn household(
             f.push((me, "person.birth_order_among_girls", json!(order + 1)));
         }
         if age < 18 && matches!(p.relation, Relation::Son | Relation::Daughter) && know(dice, 80) {
-            let status = if head_widowed_woman || !spouse_present {
-                "one_dead"
-            } else {
-                "both_alive"
-            };
+            let status = if head_widowed_woman || !spouse_present { "one_dead" } else { "both_alive" };
             f.push((me, "person.parents_status", json!(status)));
         }
         for (name, known) in [
@@ -266,21 +214,13 @@ pub fn household(
             }
         }
         if disability > 0 && know(dice, 70) {
-            f.push((
-                me,
-                "person.has_disability_certificate",
-                json!(dice.chance(50)),
-            ));
+            f.push((me, "person.has_disability_certificate", json!(dice.chance(50))));
         }
         if know(dice, 92) {
             f.push((me, "person.has_aadhaar", json!(dice.chance(96))));
         }
         // Bank accounts are asked of everyone from 10 years (minors' accounts exist).
-        let bank = if adult {
-            dice.chance(82)
-        } else {
-            dice.chance(25)
-        };
+        let bank = if adult { dice.chance(82) } else { dice.chance(25) };
         if age >= 10 && know(dice, 85) {
             f.push((me, "person.has_bank_account", json!(bank)));
         }
@@ -295,18 +235,10 @@ pub fn household(
                 f.push((me, "person.is_pregnant", json!(pregnant)));
             }
             if pregnant && know(dice, 70) {
-                f.push((
-                    me,
-                    "person.current_pregnancy_order",
-                    json!(dice.range(1, 4)),
-                ));
+                f.push((me, "person.current_pregnancy_order", json!(dice.range(1, 4))));
             }
             if know(dice, 50) {
-                f.push((
-                    me,
-                    "person.is_lactating",
-                    json!(!pregnant && dice.chance(12)),
-                ));
+                f.push((me, "person.is_lactating", json!(!pregnant && dice.chance(12))));
             }
             if know(dice, 70) {
                 f.push((me, "person.living_children_count", json!(dice.range(0, 4))));
@@ -350,29 +282,17 @@ pub fn household(
             }
             if occupation == "construction_worker" {
                 if know(dice, 50) {
-                    f.push((
-                        me,
-                        "person.construction_days_last_12m",
-                        json!(dice.range(40, 250)),
-                    ));
+                    f.push((me, "person.construction_days_last_12m", json!(dice.range(40, 250))));
                 }
             } else if occupation != "casual_labour" {
                 // Only construction and casual workers are asked for their construction days.
                 f.push((me, "person.construction_days_last_12m", json!(0)));
             }
             if know(dice, 50) && occupation != "homemaker" {
-                f.push((
-                    me,
-                    "person.monthly_income_inr",
-                    json!(dice.range(3, 15) * 1000),
-                ));
+                f.push((me, "person.monthly_income_inr", json!(dice.range(3, 15) * 1000)));
             }
             if know(dice, 85) {
-                f.push((
-                    me,
-                    "person.is_govt_employee",
-                    json!(occupation == "salaried_govt"),
-                ));
+                f.push((me, "person.is_govt_employee", json!(occupation == "salaried_govt")));
             }
             if know(dice, 60) {
                 f.push((
@@ -393,18 +313,10 @@ pub fn household(
                 f.push((me, "person.is_income_tax_payer", json!(dice.chance(2))));
             }
             if know(dice, 60) {
-                f.push((
-                    me,
-                    "person.was_ever_income_tax_payer",
-                    json!(dice.chance(3)),
-                ));
+                f.push((me, "person.was_ever_income_tax_payer", json!(dice.chance(3))));
             }
             if know(dice, if age >= 60 { 85 } else { 70 }) {
-                f.push((
-                    me,
-                    "person.receives_govt_pension",
-                    json!(age >= 60 && dice.chance(5)),
-                ));
+                f.push((me, "person.receives_govt_pension", json!(age >= 60 && dice.chance(5))));
             }
             if know(dice, 60) {
                 let years = if p.relation == Relation::DaughterInLaw {
@@ -420,56 +332,28 @@ pub fn household(
         }
         // Schooling is asked of everyone aged 5 to 24; older members are recorded as not enrolled.
         if (5..=24).contains(&age) {
-            let enrolled = if age <= 18 {
-                dice.chance(85)
-            } else {
-                dice.chance(30)
-            };
+            let enrolled = if age <= 18 { dice.chance(85) } else { dice.chance(30) };
             if know(dice, 85) {
                 f.push((me, "person.school_enrolled", json!(enrolled)));
             }
             if enrolled && know(dice, 80) {
-                f.push((
-                    me,
-                    "person.current_class",
-                    json!((age.saturating_sub(5)).clamp(1, 15)),
-                ));
+                f.push((me, "person.current_class", json!((age.saturating_sub(5)).clamp(1, 15))));
             }
             if enrolled && know(dice, 75) {
-                let school = if dice.chance(75) {
-                    "govt"
-                } else {
-                    "private_recognised"
-                };
+                let school = if dice.chance(75) { "govt" } else { "private_recognised" };
                 f.push((me, "person.school_type", json!(school)));
             }
             if enrolled && know(dice, 60) {
-                f.push((
-                    me,
-                    "person.school_attendance_percent",
-                    json!(dice.range(55, 98)),
-                ));
+                f.push((me, "person.school_attendance_percent", json!(dice.range(55, 98))));
             }
             if age < 18 && know(dice, 90) {
-                f.push((
-                    me,
-                    "person.occupation",
-                    json!(if enrolled { "student" } else { "none" }),
-                ));
+                f.push((me, "person.occupation", json!(if enrolled { "student" } else { "none" })));
             }
         } else if age > 24 {
             f.push((me, "person.school_enrolled", json!(false)));
         }
         if age > 65 && know(dice, 75) {
-            f.push((
-                me,
-                "person.occupation",
-                json!(if dice.chance(70) {
-                    "none"
-                } else {
-                    "cultivator"
-                }),
-            ));
+            f.push((me, "person.occupation", json!(if dice.chance(70) { "none" } else { "cultivator" })));
         }
         // Education is asked of everyone over 14; the class 10 result only of those who reached it.
         if age >= 15 && know(dice, 85) {
@@ -486,16 +370,9 @@ pub fn household(
                 ],
             );
             f.push((me, "person.education_level", json!(level)));
-            f.push((
-                me,
-                "person.class12_passed",
-                json!(matches!(level, "higher_secondary" | "graduate")),
-            ));
+            f.push((me, "person.class12_passed", json!(matches!(level, "higher_secondary" | "graduate"))));
             f.push((me, "person.is_graduate", json!(level == "graduate")));
-            if matches!(
-                level,
-                "none" | "literate_no_schooling" | "primary" | "upper_primary"
-            ) {
+            if matches!(level, "none" | "literate_no_schooling" | "primary" | "upper_primary") {
                 f.push((me, "person.class10_division", json!("not_passed")));
             } else if know(dice, 60) {
                 let division = weighted(dice, &[("first", 30), ("second", 50), ("third", 20)]);
@@ -522,11 +399,7 @@ pub fn household(
             r.push((me, "NSAP_IGNWPS"));
         }
         if adult && know(dice, if age >= 60 { 90 } else { 75 }) {
-            f.push((
-                me,
-                "person.receives_social_security_pension",
-                json!(r.len() > pensions_before),
-            ));
+            f.push((me, "person.receives_social_security_pension", json!(r.len() > pensions_before)));
         }
     }
     (f, r)

@@ -27,10 +27,7 @@ pub struct FactAnswer {
 }
 
 fn refuse(field: &str, code: FieldErrorCode) -> StoreError {
-    StoreError::Invalid(ValidationError(vec![FieldError {
-        field: field.into(),
-        code,
-    }]))
+    StoreError::Invalid(ValidationError(vec![FieldError { field: field.into(), code }]))
 }
 
 /// Records `answer`; the caller owns the transaction. `source` says how it was learnt.
@@ -41,23 +38,16 @@ pub fn record_answer(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut h = household::get(conn, answer.household_id)?.ok_or_else(|| StoreError::NotFound {
-        what: "household",
-        id: answer.household_id.to_string(),
-    })?;
-    let id = cat
-        .vocab
-        .id(&answer.fact)
-        .ok_or_else(|| refuse("fact", FieldErrorCode::UnknownFact))?;
+    let mut h = household::get(conn, answer.household_id)?
+        .ok_or_else(|| StoreError::NotFound { what: "household", id: answer.household_id.to_string() })?;
+    let id = cat.vocab.id(&answer.fact).ok_or_else(|| refuse("fact", FieldErrorCode::UnknownFact))?;
     let def = cat.vocab.get(id);
     let member = match (def.scope, answer.member_id) {
         (Scope::Household, None) => None,
         (Scope::Person, Some(pid)) => {
-            Some(h.members.iter().position(|p| p.id == pid).ok_or_else(|| {
-                StoreError::NotFound {
-                    what: "member of this household",
-                    id: pid.to_string(),
-                }
+            Some(h.members.iter().position(|p| p.id == pid).ok_or_else(|| StoreError::NotFound {
+                what: "member of this household",
+                id: pid.to_string(),
             })?)
         }
         _ => return Err(refuse("member_id", FieldErrorCode::UnknownFact)),
@@ -67,11 +57,9 @@ pub fn record_answer(
         // The birth date lives on the person record: a date, an age in years, or not known.
         let birth = match &answer.value {
             serde_json::Value::Null => Birth::Unknown,
-            serde_json::Value::String(s) => Birth::Date {
-                date: s
-                    .parse()
-                    .map_err(|_| refuse("value", FieldErrorCode::InvalidValue))?,
-            },
+            serde_json::Value::String(s) => {
+                Birth::Date { date: s.parse().map_err(|_| refuse("value", FieldErrorCode::InvalidValue))? }
+            }
             v => Birth::Age {
                 years: v
                     .as_u64()
@@ -98,8 +86,8 @@ pub fn record_answer(
     if def.derived.is_some() {
         return Err(refuse("fact", FieldErrorCode::UnknownFact));
     }
-    let parsed = parse_value(&def.ty, &answer.value)
-        .map_err(|_| refuse("value", FieldErrorCode::InvalidValue))?;
+    let parsed =
+        parse_value(&def.ty, &answer.value).map_err(|_| refuse("value", FieldErrorCode::InvalidValue))?;
     let hid = h.id.to_string();
     let subject = match member {
         Some(i) => h.members[i].id.to_string(),
@@ -110,15 +98,7 @@ pub fn record_answer(
     });
     match parsed {
         Some(_) => {
-            fact::set(
-                conn,
-                &hid,
-                &subject,
-                &def.name,
-                &answer.value.to_string(),
-                source,
-                now,
-            )?;
+            fact::set(conn, &hid, &subject, &def.name, &answer.value.to_string(), source, now)?;
             outbox::append(conn, "fact", &subject, "set", &payload, now)?;
         }
         None => {

@@ -25,9 +25,7 @@ fn relation_value(r: Relation) -> &'static str {
         Relation::Father | Relation::Mother => "parent",
         Relation::FatherInLaw | Relation::MotherInLaw => "parent_in_law",
         Relation::Brother | Relation::Sister => "sibling",
-        Relation::BrotherInLaw | Relation::SisterInLaw | Relation::OtherRelative => {
-            "other_relative"
-        }
+        Relation::BrotherInLaw | Relation::SisterInLaw | Relation::OtherRelative => "other_relative",
         Relation::NotRelated => "non_relative",
     }
 }
@@ -53,10 +51,7 @@ fn put(cat: &Catalogue, row: &mut [Option<i64>], name: &str, value: &serde_json:
 /// The state a village lies in, as the vocabulary's `household.state` value.
 fn state_of(conn: &Connection, h: &Household) -> Result<&'static str, StoreError> {
     let path = location::path(conn, h.village_id)?;
-    let state = path
-        .iter()
-        .find(|l| l.level == LocationLevel::State)
-        .map(|l| l.name_en.to_lowercase());
+    let state = path.iter().find(|l| l.level == LocationLevel::State).map(|l| l.name_en.to_lowercase());
     Ok(match state.as_deref() {
         Some("bihar") => "bihar",
         Some("delhi") | Some("nct of delhi") => "delhi",
@@ -75,18 +70,9 @@ pub fn assemble(
     let mut out = HouseholdFacts::unknown(&cat.vocab, h.members.len());
     put(cat, &mut out.values, "household.state", &state.into());
     // Every place in the hierarchy today is a village; urban wards arrive with the urban centres.
-    put(
-        cat,
-        &mut out.values,
-        "household.rural_urban",
-        &"rural".into(),
-    );
-    let index: HashMap<String, usize> = h
-        .members
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.to_string(), i))
-        .collect();
+    put(cat, &mut out.values, "household.rural_urban", &"rural".into());
+    let index: HashMap<String, usize> =
+        h.members.iter().enumerate().map(|(i, p)| (p.id.to_string(), i)).collect();
     for (i, p) in h.members.iter().enumerate() {
         let m = &mut out.members[i];
         m.id = p.id.to_string();
@@ -95,12 +81,7 @@ pub fn assemble(
             m.values[cat.vocab.get(id).slot] = Some(days_from_date(b));
         }
         put(cat, &mut m.values, "person.sex", &sex_value(p.sex).into());
-        put(
-            cat,
-            &mut m.values,
-            "person.relation_to_head",
-            &relation_value(p.relation).into(),
-        );
+        put(cat, &mut m.values, "person.relation_to_head", &relation_value(p.relation).into());
     }
     let hid = h.id.to_string();
     for f in facts {
@@ -158,12 +139,9 @@ pub fn village_facts(
     let mut states: HashMap<String, &'static str> = HashMap::new();
     let mut out = Vec::with_capacity(ids.len());
     for (done, id) in ids.iter().enumerate() {
-        let h = household::get(
-            conn,
-            id.parse()
-                .map_err(|_| StoreError::Corrupt(format!("household id {id}")))?,
-        )?
-        .ok_or_else(|| StoreError::Corrupt(format!("household {id} vanished")))?;
+        let h =
+            household::get(conn, id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}")))?)?
+                .ok_or_else(|| StoreError::Corrupt(format!("household {id} vanished")))?;
         let state = match states.get(&h.village_id.to_string()) {
             Some(s) => *s,
             None => {

@@ -28,13 +28,7 @@ pub fn catalogue() -> Result<&'static Catalogue, StoreError> {
     CATALOGUE
         .get_or_init(|| {
             samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES)
-                .map_err(|errors| {
-                    errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                })
+                .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
         })
         .as_ref()
         .map_err(|e| StoreError::Catalogue(e.clone()))
@@ -67,9 +61,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<HouseholdEligibility, StoreError> {
         let cat = catalogue()?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         record_answer(&tx, cat, answer, "screening", now)?;
         tx.commit()?;
         self.household_eligibility(answer.household_id, now.date_naive())
@@ -83,8 +75,6 @@ impl Store {
     ) -> Result<VillageEligibility, StoreError> {
         let cat = catalogue()?;
         let households = village_facts(&self.conn, cat, |d, t| progress("read", d, t))?;
-        Ok(view::village(cat, &households, as_of, |d, t| {
-            progress("decide", d, t)
-        }))
+        Ok(view::village(cat, &households, as_of, |d, t| progress("decide", d, t)))
     }
 }

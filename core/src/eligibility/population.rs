@@ -20,11 +20,7 @@ struct Target<'a> {
 
 /// Reads a stored JSON value without a JSON parser: the values are small and of known type.
 fn decode(ty: &FactType, text: &str) -> Option<i64> {
-    let unquote = |t: &str| {
-        t.strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .map(str::to_owned)
-    };
+    let unquote = |t: &str| t.strip_prefix('"').and_then(|t| t.strip_suffix('"')).map(str::to_owned);
     match ty {
         FactType::Bool => match text {
             "true" => Some(1),
@@ -32,10 +28,7 @@ fn decode(ty: &FactType, text: &str) -> Option<i64> {
             _ => None,
         },
         FactType::Int | FactType::Money => text.parse().ok(),
-        FactType::Decimal => text
-            .parse::<f64>()
-            .ok()
-            .map(|f| (f * 1000.0).round() as i64),
+        FactType::Decimal => text.parse::<f64>().ok().map(|f| (f * 1000.0).round() as i64),
         FactType::Date => unquote(text)?.parse().ok().map(days_from_date),
         FactType::Enum(values) => {
             let v = unquote(text)?;
@@ -56,27 +49,19 @@ fn decode(ty: &FactType, text: &str) -> Option<i64> {
 /// Every household and person of the store, as columns of the catalogue's vocabulary.
 pub fn population(conn: &Connection, cat: &Catalogue) -> Result<Population, StoreError> {
     let vocab = &cat.vocab;
-    let persons: usize =
-        conn.query_row("SELECT count(*) FROM person", [], |r| r.get::<_, i64>(0))? as usize;
+    let persons: usize = conn.query_row("SELECT count(*) FROM person", [], |r| r.get::<_, i64>(0))? as usize;
     let households: usize =
         conn.query_row("SELECT count(*) FROM household", [], |r| r.get::<_, i64>(0))? as usize;
     let mut pop = Population {
         household_of: Vec::with_capacity(persons),
         person_start: Vec::with_capacity(households + 1),
-        person: (0..vocab.width(Scope::Person))
-            .map(|_| Column::unknown(persons))
-            .collect(),
-        household: (0..vocab.width(Scope::Household))
-            .map(|_| Column::unknown(households))
-            .collect(),
+        person: (0..vocab.width(Scope::Person)).map(|_| Column::unknown(persons)).collect(),
+        household: (0..vocab.width(Scope::Household)).map(|_| Column::unknown(households)).collect(),
         receiving: HashMap::new(),
     };
     let slot = |name: &str| vocab.id(name).map(|id| vocab.get(id).slot);
-    let (dob, sex, relation) = (
-        slot(super::DATE_OF_BIRTH),
-        slot("person.sex"),
-        slot("person.relation_to_head"),
-    );
+    let (dob, sex, relation) =
+        (slot(super::DATE_OF_BIRTH), slot("person.sex"), slot("person.relation_to_head"));
     let (state, rural) = (slot("household.state"), slot("household.rural_urban"));
 
     // Subject ids to their row, household by household: a household id maps to its index.
@@ -113,17 +98,7 @@ pub fn population(conn: &Connection, cat: &Catalogue) -> Result<Population, Stor
         };
         if let Some(s) = sex {
             let text: String = r.get(3)?;
-            pop.person[s].put(
-                p,
-                code(
-                    "person.sex",
-                    if text == "other" {
-                        "transgender"
-                    } else {
-                        &text
-                    },
-                ),
-            );
+            pop.person[s].put(p, code("person.sex", if text == "other" { "transgender" } else { &text }));
         }
         if let Some(s) = relation {
             let text: String = r.get(4)?;
@@ -146,16 +121,7 @@ pub fn population(conn: &Connection, cat: &Catalogue) -> Result<Population, Stor
         .facts()
         .iter()
         .filter(|d| d.derived.is_none())
-        .map(|d| {
-            (
-                d.name.as_str(),
-                Target {
-                    scope: d.scope,
-                    slot: d.slot,
-                    ty: &d.ty,
-                },
-            )
-        })
+        .map(|d| (d.name.as_str(), Target { scope: d.scope, slot: d.slot, ty: &d.ty }))
         .collect();
     let mut facts = conn.prepare("SELECT subject_id, name, value FROM fact")?;
     let mut rows = facts.query([])?;

@@ -17,10 +17,7 @@ fn demo() -> (tempfile::TempDir, Store) {
 }
 
 fn outbox_len(store: &Store) -> i64 {
-    store
-        .connection()
-        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
-        .unwrap()
+    store.connection().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -29,23 +26,14 @@ fn an_answer_settles_the_questions_it_was_asked_for_and_is_queued_for_sync() {
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let as_of = now.date_naive();
     let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 300,
-            offset: 0,
-        })
+        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
         .unwrap();
     // The first household whose top question is about a person.
     let (hid, before) = page
         .items
         .iter()
         .map(|h| (h.id, store.household_eligibility(h.id, as_of).unwrap()))
-        .find(|(_, e)| {
-            e.questions
-                .first()
-                .is_some_and(|q| q.member_id.is_some() && q.input.kind == "bool")
-        })
+        .find(|(_, e)| e.questions.first().is_some_and(|q| q.member_id.is_some() && q.input.kind == "bool"))
         .expect("some household is asked a yes/no question about a member");
     let q = before.questions[0].clone();
     let queued = outbox_len(&store);
@@ -60,29 +48,16 @@ fn an_answer_settles_the_questions_it_was_asked_for_and_is_queued_for_sync() {
             now,
         )
         .unwrap();
-    assert_eq!(
-        outbox_len(&store),
-        queued + 1,
-        "the answer travels with its outbox row"
-    );
+    assert_eq!(outbox_len(&store), queued + 1, "the answer travels with its outbox row");
     assert!(
-        !after
-            .questions
-            .iter()
-            .any(|x| x.fact == q.fact && x.member_id == q.member_id),
+        !after.questions.iter().any(|x| x.fact == q.fact && x.member_id == q.member_id),
         "{} is no longer asked of that member",
         q.fact
     );
     let undetermined = |e: &super::view::HouseholdEligibility| {
-        e.findings
-            .iter()
-            .filter(|f| f.outcome == OutcomeKind::Undetermined)
-            .count()
+        e.findings.iter().filter(|f| f.outcome == OutcomeKind::Undetermined).count()
     };
-    assert!(
-        undetermined(&after) < undetermined(&before),
-        "the answer decided something"
-    );
+    assert!(undetermined(&after) < undetermined(&before), "the answer decided something");
     assert!(
         undetermined(&before) - undetermined(&after) >= q.alone as usize,
         "at least the decisions waiting on this fact alone were settled"
@@ -93,12 +68,7 @@ fn an_answer_settles_the_questions_it_was_asked_for_and_is_queued_for_sync() {
 fn a_wrong_answer_is_refused_and_nothing_is_written() {
     let (_dir, mut store) = demo();
     let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 1,
-            offset: 0,
-        })
+        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 1, offset: 0 })
         .unwrap();
     let hid = page.items[0].id;
     let h = store.household(hid).unwrap();
@@ -109,22 +79,12 @@ fn a_wrong_answer_is_refused_and_nothing_is_written() {
         ("household.no_such_fact", None, json!(true), "fact"),
         ("person.marital_status", None, json!("married"), "member_id"),
         ("person.age_years", Some(h.members[0].id), json!(40), "fact"),
-        (
-            "person.date_of_birth",
-            Some(h.members[0].id),
-            json!("2099-01-01"),
-            "value",
-        ),
+        ("person.date_of_birth", Some(h.members[0].id), json!("2099-01-01"), "value"),
     ];
     for (fact, member, value, field) in cases {
         let err = store
             .answer(
-                &FactAnswer {
-                    household_id: hid,
-                    member_id: member,
-                    fact: fact.into(),
-                    value: value.clone(),
-                },
+                &FactAnswer { household_id: hid, member_id: member, fact: fact.into(), value: value.clone() },
                 now,
             )
             .unwrap_err();
@@ -139,12 +99,7 @@ fn a_wrong_answer_is_refused_and_nothing_is_written() {
 fn a_stated_age_answers_the_date_of_birth_question() {
     let (_dir, mut store) = demo();
     let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 300,
-            offset: 0,
-        })
+        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
         .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let (hid, person) = page
@@ -152,10 +107,7 @@ fn a_stated_age_answers_the_date_of_birth_question() {
         .iter()
         .find_map(|s| {
             let h = store.household(s.id).unwrap();
-            h.members
-                .iter()
-                .find(|p| p.birth_date.is_none())
-                .map(|p| (h.id, p.id))
+            h.members.iter().find(|p| p.birth_date.is_none()).map(|p| (h.id, p.id))
         })
         .expect("the demo leaves some birth dates unknown");
     store
@@ -169,13 +121,7 @@ fn a_stated_age_answers_the_date_of_birth_question() {
             now,
         )
         .unwrap();
-    let p = store
-        .household(hid)
-        .unwrap()
-        .members
-        .into_iter()
-        .find(|p| p.id == person)
-        .unwrap();
+    let p = store.household(hid).unwrap().members.into_iter().find(|p| p.id == person).unwrap();
     assert!(p.birth_date_estimated);
     assert_eq!(p.age_on(now.date_naive()), Some(67));
 }
@@ -187,28 +133,14 @@ fn the_store_columns_decide_like_the_per_household_path() {
     let as_of: NaiveDate = "2026-11-23".parse().unwrap();
     let village = store.village_eligibility(as_of, |_, _, _| {}).unwrap();
     let pop = population(store.connection(), cat).unwrap();
-    assert_eq!(
-        (pop.households(), pop.persons()),
-        (village.households as usize, village.persons as usize)
-    );
+    assert_eq!((pop.households(), pop.persons()), (village.households as usize, village.persons as usize));
     let bulk = samanvaya_rules::bulk::tally(cat, &pop, as_of);
     assert_eq!(bulk.len(), village.tallies.len());
     for (b, v) in bulk.iter().zip(&village.tallies) {
         assert_eq!(cat.schemes[b.scheme].code, v.scheme.code);
         assert_eq!(
-            [
-                b.eligible,
-                b.already_receiving,
-                b.undetermined,
-                b.not_eligible
-            ],
-            [
-                v.eligible,
-                v.already_receiving,
-                v.undetermined,
-                v.not_eligible
-            ]
-            .map(u64::from),
+            [b.eligible, b.already_receiving, b.undetermined, b.not_eligible],
+            [v.eligible, v.already_receiving, v.undetermined, v.not_eligible].map(u64::from),
             "{}",
             v.scheme.code
         );
@@ -220,13 +152,8 @@ fn the_demo_village_speaks_the_vocabulary_and_shows_real_outcomes() {
     let (_dir, store) = demo();
     let cat = catalogue().unwrap();
     let conn = store.connection();
-    let mut names = conn
-        .prepare("SELECT DISTINCT name, value FROM fact")
-        .unwrap();
-    for row in names
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .unwrap()
-    {
+    let mut names = conn.prepare("SELECT DISTINCT name, value FROM fact").unwrap();
+    for row in names.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap() {
         let (name, value) = row.unwrap();
         let id = cat
             .vocab
@@ -236,34 +163,19 @@ fn the_demo_village_speaks_the_vocabulary_and_shows_real_outcomes() {
         samanvaya_rules::facts::parse_value(&cat.vocab.get(id).ty, &value)
             .unwrap_or_else(|e| panic!("the demo's {name} = {value} does not fit its type: {e}"));
     }
-    let mut codes = conn
-        .prepare("SELECT DISTINCT scheme_code FROM receiving")
-        .unwrap();
+    let mut codes = conn.prepare("SELECT DISTINCT scheme_code FROM receiving").unwrap();
     for code in codes.query_map([], |r| r.get::<_, String>(0)).unwrap() {
         let code = code.unwrap();
-        assert!(
-            cat.scheme(&code).is_some(),
-            "the demo receives {code}, which is not in the catalogue"
-        );
+        assert!(cat.scheme(&code).is_some(), "the demo receives {code}, which is not in the catalogue");
     }
-    let village = store
-        .village_eligibility("2026-11-23".parse().unwrap(), |_, _, _| {})
-        .unwrap();
-    let sum =
-        |f: fn(&super::view::SchemeTally) -> u32| village.tallies.iter().map(f).sum::<u32>() as f64;
-    let (eligible, receiving, undetermined, not) = (
-        sum(|t| t.eligible),
-        sum(|t| t.already_receiving),
-        sum(|t| t.undetermined),
-        sum(|t| t.not_eligible),
-    );
+    let village = store.village_eligibility("2026-11-23".parse().unwrap(), |_, _, _| {}).unwrap();
+    let sum = |f: fn(&super::view::SchemeTally) -> u32| village.tallies.iter().map(f).sum::<u32>() as f64;
+    let (eligible, receiving, undetermined, not) =
+        (sum(|t| t.eligible), sum(|t| t.already_receiving), sum(|t| t.undetermined), sum(|t| t.not_eligible));
     let share = undetermined / (eligible + receiving + undetermined + not);
     assert!(
         (0.05..=0.30).contains(&share),
         "undetermined share {share:.2}: a first visit leaves some, not most, open"
     );
-    assert!(
-        eligible > 1000.0 && receiving > 500.0,
-        "eligible {eligible}, receiving {receiving}"
-    );
+    assert!(eligible > 1000.0 && receiving > 500.0, "eligible {eligible}, receiving {receiving}");
 }

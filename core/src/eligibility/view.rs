@@ -5,9 +5,7 @@
 use chrono::NaiveDate;
 use samanvaya_rules::catalogue::{Kind, Level, Verification};
 use samanvaya_rules::vocabulary::FactType;
-use samanvaya_rules::{
-    Catalogue, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, explain,
-};
+use samanvaya_rules::{Catalogue, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, explain};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -20,10 +18,7 @@ pub struct Bilingual {
 
 impl From<&Text> for Bilingual {
     fn from(t: &Text) -> Self {
-        Bilingual {
-            en: t.en.clone(),
-            hi: t.hi.clone(),
-        }
+        Bilingual { en: t.en.clone(), hi: t.hi.clone() }
     }
 }
 
@@ -206,18 +201,11 @@ pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
         FactType::Enum(v) => ("enum", options(v)),
         FactType::Set(v) => ("set", options(v)),
     };
-    FactInput {
-        kind: kind.into(),
-        options,
-    }
+    FactInput { kind: kind.into(), options }
 }
 
 /// Decides, explains and ranks everything for one household.
-pub fn household(
-    cat: &Catalogue,
-    facts: &HouseholdFacts,
-    as_of: NaiveDate,
-) -> HouseholdEligibility {
+pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> HouseholdEligibility {
     let findings = assess(cat, facts, as_of);
     let member_id = |m: Option<usize>| m.map(|i| facts.members[i].id.clone());
     let views = findings
@@ -226,19 +214,22 @@ pub fn household(
             scheme: cat.schemes[f.scheme].code.clone(),
             member_id: member_id(f.member),
             outcome: f.outcome.into(),
-            missing: f
-                .missing
-                .iter()
-                .map(|m| cat.vocab.get(m.fact).name.clone())
-                .collect(),
+            missing: {
+                // A fact missing for several members is named once here; ask-next keeps who.
+                let mut names: Vec<String> = Vec::new();
+                for m in &f.missing {
+                    let name = &cat.vocab.get(m.fact).name;
+                    if !names.contains(name) {
+                        names.push(name.clone());
+                    }
+                }
+                names
+            },
             checks: explain(cat, facts, f.scheme, f.member, as_of)
                 .unwrap_or_default()
                 .iter()
                 .map(|c| CheckView {
-                    sentence: Bilingual {
-                        en: c.sentence(false),
-                        hi: c.sentence(true),
-                    },
+                    sentence: Bilingual { en: c.sentence(false), hi: c.sentence(true) },
                     status: match c.status {
                         Truth::True => CheckStatus::Met,
                         Truth::False => CheckStatus::NotMet,
@@ -256,10 +247,7 @@ pub fn household(
                 fact: def.name.clone(),
                 member_id: member_id(q.missing.member),
                 member_name: q.missing.member.map(|i| facts.members[i].name.clone()),
-                label: Bilingual {
-                    en: def.en.clone(),
-                    hi: def.hi.clone(),
-                },
+                label: Bilingual { en: def.en.clone(), hi: def.hi.clone() },
                 input: input_of(cat, q.missing.fact),
                 decides: q.decides as u32,
                 alone: q.alone as u32,
@@ -271,14 +259,7 @@ pub fn household(
     used.dedup();
     HouseholdEligibility {
         as_of,
-        members: facts
-            .members
-            .iter()
-            .map(|m| MemberRef {
-                id: m.id.clone(),
-                name: m.name.clone(),
-            })
-            .collect(),
+        members: facts.members.iter().map(|m| MemberRef { id: m.id.clone(), name: m.name.clone() }).collect(),
         schemes: used.into_iter().map(|i| (&cat.schemes[i]).into()).collect(),
         findings: views,
         questions,
@@ -353,15 +334,13 @@ pub fn village(
         .iter()
         .zip(counts)
         .filter(|(s, _)| s.version_on(as_of).is_some())
-        .map(
-            |(s, [eligible, already_receiving, undetermined, not_eligible])| SchemeTally {
-                scheme: s.into(),
-                eligible,
-                already_receiving,
-                undetermined,
-                not_eligible,
-            },
-        )
+        .map(|(s, [eligible, already_receiving, undetermined, not_eligible])| SchemeTally {
+            scheme: s.into(),
+            eligible,
+            already_receiving,
+            undetermined,
+            not_eligible,
+        })
         .collect();
     let mut most_missing: Vec<MissingTally> = missing
         .into_iter()
@@ -369,19 +348,12 @@ pub fn village(
             let def = cat.vocab.get(fact);
             MissingTally {
                 fact: def.name.clone(),
-                label: Bilingual {
-                    en: def.en.clone(),
-                    hi: def.hi.clone(),
-                },
+                label: Bilingual { en: def.en.clone(), hi: def.hi.clone() },
                 decisions,
             }
         })
         .collect();
-    most_missing.sort_by(|a, b| {
-        b.decisions
-            .cmp(&a.decisions)
-            .then_with(|| a.fact.cmp(&b.fact))
-    });
+    most_missing.sort_by(|a, b| b.decisions.cmp(&a.decisions).then_with(|| a.fact.cmp(&b.fact)));
     most_missing.truncate(MOST_MISSING);
     VillageEligibility {
         as_of,

@@ -21,9 +21,6 @@ pub fn get_household(state: State<'_, AppState>, id: HouseholdId) -> Result<Hous
 }
 
 #[tauri::command]
-pub fn save_household(
-    state: State<'_, AppState>,
-    input: HouseholdInput,
-) -> Result<Household, ErrorReply> {
+pub fn save_household(state: State<'_, AppState>, input: HouseholdInput) -> Result<Household, ErrorReply> {
     state.with(|s| s.save_household(input, Utc::now()))
 }

@@ -78,25 +78,13 @@ mod tests {
         while let Some(batch) = next_batch(&store, acked).unwrap() {
             let size: usize = batch.changes.iter().map(Change::wire_size).sum();
             assert!(size <= MAX_BATCH_BYTES || batch.changes.len() == 1);
-            assert_eq!(
-                batch.changes[0].seq,
-                acked + 1,
-                "batches follow each other without gaps"
-            );
+            assert_eq!(batch.changes[0].seq, acked + 1, "batches follow each other without gaps");
             acked = batch.changes.last().unwrap().seq;
             pushed += batch.changes.len();
         }
-        let queued: i64 = store
-            .connection()
-            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(
-            pushed as i64, queued,
-            "every queued change is pushed exactly once"
-        );
-        assert_eq!(
-            pushed, 601,
-            "300 demo households, their 300 fact seeds, and the one added"
-        );
+        let queued: i64 =
+            store.connection().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+        assert_eq!(pushed as i64, queued, "every queued change is pushed exactly once");
+        assert_eq!(pushed, 601, "300 demo households, their 300 fact seeds, and the one added");
     }
 }

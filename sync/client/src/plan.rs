@@ -54,11 +54,8 @@ mod tests {
             (vec![10, 5000, 10], 1000, vec![0..1, 1..2, 2..3]),
         ];
         for (sizes, max, want) in cases {
-            let changes: Vec<Change> = sizes
-                .iter()
-                .enumerate()
-                .map(|(i, s)| change(i as i64 + 1, *s))
-                .collect();
+            let changes: Vec<Change> =
+                sizes.iter().enumerate().map(|(i, s)| change(i as i64 + 1, *s)).collect();
             assert_eq!(batches(&changes, max), want, "sizes {sizes:?}, max {max}");
         }
     }

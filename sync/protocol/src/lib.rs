@@ -94,17 +94,10 @@ mod tests {
             entity: "household".into(),
             entity_id: Uuid::nil().to_string(),
             op: "upsert".into(),
-            payload:
-                "{\"name\":\"सुनीता\",\"note\":\"line\\nbreak \\\"quoted\\\"\",\"ctl\":\"\u{1}\"}"
-                    .into(),
+            payload: "{\"name\":\"सुनीता\",\"note\":\"line\\nbreak \\\"quoted\\\"\",\"ctl\":\"\u{1}\"}".into(),
             created_at: DateTime::<Utc>::MAX_UTC,
         };
         let json = serde_json::to_string(&change).unwrap();
-        assert!(
-            json.len() <= change.wire_size(),
-            "{} > {}",
-            json.len(),
-            change.wire_size()
-        );
+        assert!(json.len() <= change.wire_size(), "{} > {}", json.len(), change.wire_size());
     }
 }

@@ -17,14 +17,9 @@ pub struct ServerConfig {
 }
 
 pub fn router(config: ServerConfig) -> Router {
-    Router::new()
-        .route("/v1/health", get(health))
-        .with_state(config)
+    Router::new().route("/v1/health", get(health)).with_state(config)
 }
 
 async fn health(State(config): State<ServerConfig>) -> Json<Health> {
-    Json(Health {
-        protocol: PROTOCOL_VERSION,
-        role: config.role,
-    })
+    Json(Health { protocol: PROTOCOL_VERSION, role: config.role })
 }

@@ -6,11 +6,7 @@ use samanvaya_server::{ServerConfig, router};
 use samanvaya_sync_protocol::Role;
 
 #[derive(Parser)]
-#[command(
-    name = "samanvaya-server",
-    version,
-    about = "Samanvaya's block and district server"
-)]
+#[command(name = "samanvaya-server", version, about = "Samanvaya's block and district server")]
 struct Args {
     /// Which level this server serves.
     #[arg(long, value_enum)]
@@ -35,12 +31,7 @@ async fn main() -> Result<()> {
     };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {}; is another server using it?",
-                args.listen
-            )
-        })?;
+        .with_context(|| format!("cannot listen on {}; is another server using it?", args.listen))?;
     // Tests and operators read the chosen address from this line.
     println!("listening on {}", listener.local_addr()?);
     axum::serve(listener, router(ServerConfig { role }))

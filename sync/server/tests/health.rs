@@ -13,20 +13,11 @@ fn the_server_reports_its_role_and_protocol() {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(server.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("the server prints its address");
+        BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on ").expect("the server prints its address");
 
         let mut conn = TcpStream::connect(addr).unwrap();
-        write!(
-            conn,
-            "GET /v1/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
+        write!(conn, "GET /v1/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
         let mut reply = String::new();
         conn.read_to_string(&mut reply).unwrap();
         server.kill().unwrap();

@@ -11,16 +11,9 @@ use samanvaya_core::Store;
 use samanvaya_domain::{Birth, HouseholdInput, PersonInput, Relation, Sex};
 
 fn main() -> Result<()> {
-    let dir: PathBuf = std::env::args_os()
-        .nth(1)
-        .context("usage: stress-writer DATA_DIR")?
-        .into();
+    let dir: PathBuf = std::env::args_os().nth(1).context("usage: stress-writer DATA_DIR")?.into();
     let mut store = Store::open(&dir)?;
-    let village = store
-        .villages()?
-        .first()
-        .context("the store has no village")?
-        .id;
+    let village = store.villages()?.first().context("the store has no village")?.id;
     let mut stdout = std::io::stdout().lock();
     for n in 0u64.. {
         let size = 2 + (n % 4) as usize;
@@ -28,15 +21,9 @@ fn main() -> Result<()> {
             .map(|i| PersonInput {
                 id: None,
                 name: format!("सदस्य {n}-{i}"),
-                relation: if i == 0 {
-                    Relation::Head
-                } else {
-                    Relation::Daughter
-                },
+                relation: if i == 0 { Relation::Head } else { Relation::Daughter },
                 sex: Sex::Female,
-                birth: Birth::Age {
-                    years: 20 + i as u32,
-                },
+                birth: Birth::Age { years: 20 + i as u32 },
             })
             .collect();
         let input = HouseholdInput {
