@@ -2,7 +2,7 @@
 // Usage: node tests/window/screenshot.mjs OUTPUT_DIR   (scripts/screenshot does the set-up)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { find, startApp, textOf } from "./session.mjs";
+import { By, find, startApp, textOf } from "./session.mjs";
 
 const outDir = resolve(process.argv[2] ?? "docs");
 mkdirSync(outDir, { recursive: true });
@@ -17,6 +17,16 @@ try {
     writeFileSync(join(outDir, file), await browser.takeScreenshot(), "base64");
     console.log(`wrote ${join(outDir, file)}`);
   }
+  // The eligibility screen of the first household, in Hindi, with one scheme opened.
+  await (await find(browser, "[data-test=lang-hi]")).click();
+  await (await find(browser, "[data-test=open-eligibility]")).click();
+  await find(browser, "[data-test=ask-next]");
+  const eligible = await browser.findElements(By.css("[data-test=finding][data-outcome=eligible] summary"));
+  if (eligible.length > 0) await eligible[0].click();
+  await browser.executeScript("document.querySelector('[data-test=subject]')?.scrollIntoView()");
+  await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+  writeFileSync(join(outDir, "screenshot-eligibility-hi.png"), await browser.takeScreenshot(), "base64");
+  console.log(`wrote ${join(outDir, "screenshot-eligibility-hi.png")}`);
 } finally {
   await app.close();
 }
