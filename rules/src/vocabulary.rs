@@ -262,13 +262,30 @@ impl Vocabulary {
         self.slots[scope as usize]
     }
 
-    /// Names close to `name`, for "did you mean" hints.
+    /// The fact name closest to a misspelt `name`, for "did you mean" hints: the smallest edit
+    /// distance, if it is small enough to be a typing mistake rather than another fact.
     pub fn suggest(&self, name: &str) -> Option<&str> {
-        let tail = name.rsplit('.').next().unwrap_or(name);
         self.facts
             .iter()
-            .map(|f| &f.name)
-            .find(|n| n.ends_with(tail) || (tail.len() > 4 && n.contains(&tail[..tail.len() - 2])))
-            .map(String::as_str)
+            .map(|f| (edit_distance(&f.name, name), f.name.as_str()))
+            .filter(|(d, _)| *d <= 3)
+            .min()
+            .map(|(_, n)| n)
     }
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
