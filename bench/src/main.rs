@@ -31,6 +31,9 @@ struct Args {
     store: Option<PathBuf>,
     #[arg(long, default_value = "2026-11-23")]
     as_of: NaiveDate,
+    /// Measure only the engine (for profiling); no store is built or read.
+    #[arg(long)]
+    skip_store: bool,
 }
 
 fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
@@ -93,6 +96,9 @@ fn main() -> Result<()> {
         median.as_secs_f64() * 1e6 / sample.len() as f64
     );
 
+    if args.skip_store {
+        return Ok(());
+    }
     let dir = match &args.store {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("samanvaya-bench-{}", args.households)),
