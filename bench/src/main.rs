@@ -3,8 +3,6 @@
 //! the column-wise evaluation alone, one household through the explaining per-subject path,
 //! and end-to-end from a SQLite store. Run it in release mode; docs/benchmarks.md has the numbers.
 
-mod synthetic;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -14,7 +12,7 @@ use clap::Parser;
 use samanvaya_core::Store;
 use samanvaya_core::eligibility::{catalogue, population};
 use samanvaya_rules::bulk::tally;
-use samanvaya_rules::{Scope, assess, explain};
+use samanvaya_rules::{Scope, assess, explain, synthetic};
 
 #[derive(Parser)]
 #[command(about = "Benchmark of the eligibility engine")]
@@ -82,7 +80,7 @@ fn main() -> Result<()> {
     let undetermined: u64 = tallies.iter().map(|t| t.undetermined).sum();
     println!("  undetermined share: {:.1}%", 100.0 * undetermined as f64 / pairs);
 
-    let sample = synthetic::households(&cat.vocab, 200, 11);
+    let sample = synthetic::households(&cat.vocab, 200, 7, 11);
     let (best, median, _) = timed(args.runs, || {
         for h in &sample {
             for f in assess(cat, h, args.as_of) {

@@ -15,6 +15,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod expr;
 pub mod facts;
+pub mod synthetic;
 pub mod truth;
 pub mod vocabulary;
 

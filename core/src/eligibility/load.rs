@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use rusqlite::Connection;
-use samanvaya_domain::{Household, LocationLevel, Relation, Sex};
+use samanvaya_domain::{Household, LocationId, LocationLevel, Relation, Sex};
 use samanvaya_rules::facts::{MemberFacts, days_from_date, parse_value};
 use samanvaya_rules::{Catalogue, HouseholdFacts};
 
@@ -13,7 +13,8 @@ use crate::error::StoreError;
 use crate::fact::FactRow;
 use crate::{fact, household, location};
 
-fn relation_value(r: Relation) -> &'static str {
+/// The vocabulary's `person.relation_to_head` value of a recorded relation.
+pub(super) fn relation_value(r: Relation) -> &'static str {
     match r {
         Relation::Head => "head",
         Relation::Spouse => "spouse",
@@ -30,7 +31,8 @@ fn relation_value(r: Relation) -> &'static str {
     }
 }
 
-fn sex_value(s: Sex) -> &'static str {
+/// The vocabulary's `person.sex` value of a recorded sex.
+pub(super) fn sex_value(s: Sex) -> &'static str {
     match s {
         Sex::Female => "female",
         Sex::Male => "male",
@@ -49,8 +51,8 @@ fn put(cat: &Catalogue, row: &mut [Option<i64>], name: &str, value: &serde_json:
 }
 
 /// The state a village lies in, as the vocabulary's `household.state` value.
-fn state_of(conn: &Connection, h: &Household) -> Result<&'static str, StoreError> {
-    let path = location::path(conn, h.village_id)?;
+pub(super) fn state_of(conn: &Connection, village: LocationId) -> Result<&'static str, StoreError> {
+    let path = location::path(conn, village)?;
     let state = path.iter().find(|l| l.level == LocationLevel::State).map(|l| l.name_en.to_lowercase());
     Ok(match state.as_deref() {
         Some("bihar") => "bihar",
@@ -58,6 +60,9 @@ fn state_of(conn: &Connection, h: &Household) -> Result<&'static str, StoreError
         _ => "other",
     })
 }
+
+/// Every place in the hierarchy today is a village; urban wards arrive with the urban centres.
+pub(super) const RURAL: &str = "rural";
 
 /// Builds the engine's rows for a household from its record and the stored facts.
 pub fn assemble(
@@ -69,8 +74,7 @@ pub fn assemble(
 ) -> HouseholdFacts {
     let mut out = HouseholdFacts::unknown(&cat.vocab, h.members.len());
     put(cat, &mut out.values, "household.state", &state.into());
-    // Every place in the hierarchy today is a village; urban wards arrive with the urban centres.
-    put(cat, &mut out.values, "household.rural_urban", &"rural".into());
+    put(cat, &mut out.values, "household.rural_urban", &RURAL.into());
     let index: HashMap<String, usize> =
         h.members.iter().enumerate().map(|(i, p)| (p.id.to_string(), i)).collect();
     for (i, p) in h.members.iter().enumerate() {
@@ -117,7 +121,7 @@ pub fn household_facts(
     let hid = h.id.to_string();
     let facts = fact::for_household(conn, &hid)?;
     let receiving = fact::receiving_for_household(conn, &hid)?;
-    Ok(assemble(cat, h, state_of(conn, h)?, &facts, &receiving))
+    Ok(assemble(cat, h, state_of(conn, h.village_id)?, &facts, &receiving))
 }
 
 /// Every household of the store with its facts, calling `progress(done, total)` as it goes.
@@ -145,7 +149,7 @@ pub fn village_facts(
         let state = match states.get(&h.village_id.to_string()) {
             Some(s) => *s,
             None => {
-                let s = state_of(conn, &h)?;
+                let s = state_of(conn, h.village_id)?;
                 states.insert(h.village_id.to_string(), s);
                 s
             }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use rusqlite::Connection;
+use samanvaya_domain::{Relation, Sex};
 use samanvaya_rules::Catalogue;
 use samanvaya_rules::bulk::{Column, Population};
 use samanvaya_rules::facts::days_from_date;
@@ -62,13 +63,21 @@ pub fn population(conn: &Connection, cat: &Catalogue) -> Result<Population, Stor
     let slot = |name: &str| vocab.id(name).map(|id| vocab.get(id).slot);
     let (dob, sex, relation) =
         (slot(super::DATE_OF_BIRTH), slot("person.sex"), slot("person.relation_to_head"));
-    let (state, rural) = (slot("household.state"), slot("household.rural_urban"));
+    let (state_slot, rural_slot) = (slot("household.state"), slot("household.rural_urban"));
 
     // Subject ids to their row, household by household: a household id maps to its index.
     let mut index: HashMap<String, (Scope, usize)> = HashMap::with_capacity(persons + households);
     let mut stmt = conn.prepare(
-        "SELECT p.household_id, p.id, p.birth_date, p.sex, p.relation FROM person p ORDER BY p.household_id, p.position",
+        "SELECT p.household_id, h.village_id, p.id, p.birth_date, p.sex, p.relation
+         FROM person p JOIN household h ON h.id = p.household_id
+         ORDER BY p.household_id, p.position",
     )?;
+    // The state of each village, looked up once per village.
+    let mut states: HashMap<String, Option<i64>> = HashMap::new();
+    let code = |name: &str, value: &str| {
+        let id = vocab.id(name)?;
+        decode(&vocab.get(id).ty, &format!("\"{value}\""))
+    };
     let mut rows = stmt.query([])?;
     let mut last: Option<String> = None;
     let mut p = 0usize;
@@ -77,41 +86,40 @@ pub fn population(conn: &Connection, cat: &Catalogue) -> Result<Population, Stor
         if last.as_deref() != Some(hid.as_str()) {
             let h = pop.person_start.len();
             pop.person_start.push(p as u32);
-            // Every village today is a rural village of Bihar (see load.rs for the mapping).
-            if let Some(s) = state {
-                pop.household[s].put(h, Some(0));
+            let village: String = r.get(1)?;
+            let state = match states.get(&village) {
+                Some(s) => *s,
+                None => {
+                    let id =
+                        village.parse().map_err(|_| StoreError::Corrupt(format!("village id {village}")))?;
+                    let s = code("household.state", super::load::state_of(conn, id)?);
+                    states.insert(village, s);
+                    s
+                }
+            };
+            if let Some(slot) = state_slot {
+                pop.household[slot].put(h, state);
             }
-            if let Some(s) = rural {
-                pop.household[s].put(h, Some(0));
+            if let Some(slot) = rural_slot {
+                pop.household[slot].put(h, code("household.rural_urban", super::load::RURAL));
             }
             index.insert(hid.clone(), (Scope::Household, h));
             last = Some(hid);
         }
         pop.household_of.push((pop.person_start.len() - 1) as u32);
-        index.insert(r.get(1)?, (Scope::Person, p));
-        if let (Some(s), Some(d)) = (dob, r.get::<_, Option<chrono::NaiveDate>>(2)?) {
+        index.insert(r.get(2)?, (Scope::Person, p));
+        if let (Some(s), Some(d)) = (dob, r.get::<_, Option<chrono::NaiveDate>>(3)?) {
             pop.person[s].put(p, Some(days_from_date(d)));
         }
-        let code = |name: &str, text: &str| {
-            let id = vocab.id(name)?;
-            decode(&vocab.get(id).ty, &format!("\"{text}\""))
-        };
-        if let Some(s) = sex {
-            let text: String = r.get(3)?;
-            pop.person[s].put(p, code("person.sex", if text == "other" { "transgender" } else { &text }));
+        if let (Some(s), Some(sex)) =
+            (sex, Sex::parse(r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?))
+        {
+            pop.person[s].put(p, code("person.sex", super::load::sex_value(sex)));
         }
-        if let Some(s) = relation {
-            let text: String = r.get(4)?;
-            let value = match text.as_str() {
-                "grandson" | "granddaughter" => "grandchild",
-                "father" | "mother" => "parent",
-                "father_in_law" | "mother_in_law" => "parent_in_law",
-                "brother" | "sister" => "sibling",
-                "brother_in_law" | "sister_in_law" => "other_relative",
-                "not_related" => "non_relative",
-                other => other,
-            };
-            pop.person[s].put(p, code("person.relation_to_head", value));
+        if let (Some(s), Some(rel)) =
+            (relation, Relation::parse(r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?))
+        {
+            pop.person[s].put(p, code("person.relation_to_head", super::load::relation_value(rel)));
         }
         p += 1;
     }

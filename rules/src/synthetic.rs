@@ -1,15 +1,17 @@
-//! A deterministic synthetic population over the fact vocabulary: every person has a date of
-//! birth (0–90 years), a sex and a relation; every household is in Bihar and rural; other facts
-//! take random values of their type, and about a third are unknown, as after a first visit.
+//! Deterministic synthetic populations over the fact vocabulary, for the benchmark and for tests
+//! that compare the engine's two paths: every person has a date of birth (0–90 years), a sex and
+//! a relation; every household is in Bihar and rural; other facts take random values of their
+//! type, and about a third are unknown, as after a first visit. Same seed, same population.
 
-use samanvaya_rules::HouseholdFacts;
-use samanvaya_rules::bulk::{Column, Population};
-use samanvaya_rules::vocabulary::{FactType, Scope, Vocabulary};
+use crate::bulk::{Column, Population};
+use crate::facts::HouseholdFacts;
+use crate::vocabulary::{FactType, Scope, Vocabulary};
 
-struct Dice(u64);
+/// SplitMix64: small, fast and repeatable; a benchmark needs the same data every run.
+pub struct Dice(pub u64);
 
 impl Dice {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -17,7 +19,8 @@ impl Dice {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -96,12 +99,13 @@ pub fn population(vocab: &Vocabulary, households: usize, persons: usize, seed: u
     pop
 }
 
-/// A few households in the per-subject format, drawn the same way.
-pub fn households(vocab: &Vocabulary, n: usize, seed: u64) -> Vec<HouseholdFacts> {
+/// Households in the per-subject format, drawn the same way, of 1 to `max_members` members.
+pub fn households(vocab: &Vocabulary, n: usize, max_members: u64, seed: u64) -> Vec<HouseholdFacts> {
     let mut dice = Dice(seed);
     (0..n)
         .map(|_| {
-            let mut h = HouseholdFacts::unknown(vocab, 5);
+            let members = 1 + dice.below(max_members) as usize;
+            let mut h = HouseholdFacts::unknown(vocab, members);
             for def in vocab.facts().iter().filter(|d| d.derived.is_none()) {
                 match def.scope {
                     Scope::Household => h.values[def.slot] = value(&mut dice, &def.name, &def.ty),
