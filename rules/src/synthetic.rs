@@ -11,7 +11,7 @@ use crate::vocabulary::{FactType, Scope, Vocabulary};
 pub struct Dice(pub u64);
 
 impl Dice {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -21,7 +21,7 @@ impl Dice {
 
     /// A number in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -46,7 +46,7 @@ fn value(dice: &mut Dice, name: &str, ty: &FactType) -> Option<i64> {
         FactType::Decimal => dice.below(6_000) as i64,
         FactType::Date => 20_415 - dice.below(40 * 365) as i64,
         FactType::Enum(v) => dice.below(v.len() as u64) as i64,
-        FactType::Set(v) => (dice.next() & ((1u64 << v.len()) - 1)) as i64,
+        FactType::Set(v) => (dice.next_u64() & ((1u64 << v.len()) - 1)) as i64,
     })
 }
 

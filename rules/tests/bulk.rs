@@ -23,7 +23,7 @@ fn value(dice: &mut Dice, ty: &FactType) -> Option<i64> {
         // 1930 to 2026, in days since 1970.
         FactType::Date => dice.below(35_000) as i64 - 14_600,
         FactType::Enum(v) => dice.below(v.len() as u64) as i64,
-        FactType::Set(v) => (dice.next() & ((1u64 << v.len()) - 1)) as i64,
+        FactType::Set(v) => (dice.next_u64() & ((1u64 << v.len()) - 1)) as i64,
     })
 }
 
