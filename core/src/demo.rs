@@ -142,6 +142,7 @@ fn write_facts(
         "receiving": receiving.iter().map(|(w, c)| serde_json::json!({"subject_id": subject(*w), "scheme": c})).collect::<Vec<_>>(),
     });
     outbox::append(conn, "facts", &hid, "seed", &payload, at)?;
+    crate::profile::refresh(conn, h)?;
     Ok(())
 }
 

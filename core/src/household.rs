@@ -76,6 +76,7 @@ pub fn write(conn: &Connection, h: &Household, now: DateTime<Utc>) -> rusqlite::
     )?;
     person::replace_all(conn, h.id, &h.members)?;
     outbox::append(conn, "household", &h.id.to_string(), "upsert", h, now)?;
+    crate::profile::refresh(conn, h)?;
     Ok(())
 }
 

@@ -16,6 +16,7 @@ mod number_lease;
 pub mod outbox;
 mod paths;
 mod person;
+mod profile;
 mod setting;
 mod sql;
 mod store;

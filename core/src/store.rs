@@ -29,7 +29,8 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
-        let conn = db::open(&data_dir.join(paths::DB_FILE_NAME))?;
+        let mut conn = db::open(&data_dir.join(paths::DB_FILE_NAME))?;
+        crate::profile::backfill(&mut conn)?;
         centre::device_id(&conn, Utc::now())?;
         Ok(Store { conn, data_dir: data_dir.to_owned() })
     }

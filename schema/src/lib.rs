@@ -24,6 +24,7 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/local/0001_foundation.sql"),
     },
     Migration { version: 2, name: "facts", sql: include_str!("../migrations/local/0002_facts.sql") },
+    Migration { version: 3, name: "profile", sql: include_str!("../migrations/local/0003_profile.sql") },
 ];
 
 // The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as

@@ -106,5 +106,6 @@ pub fn record_answer(
             outbox::append(conn, "fact", &subject, "clear", &payload, now)?;
         }
     }
+    crate::profile::refresh(conn, &h)?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::fact::FactRow;
 use crate::{fact, household, location};
 
 /// The vocabulary's `person.relation_to_head` value of a recorded relation.
-pub(super) fn relation_value(r: Relation) -> &'static str {
+pub(crate) fn relation_value(r: Relation) -> &'static str {
     match r {
         Relation::Head => "head",
         Relation::Spouse => "spouse",
@@ -32,7 +32,7 @@ pub(super) fn relation_value(r: Relation) -> &'static str {
 }
 
 /// The vocabulary's `person.sex` value of a recorded sex.
-pub(super) fn sex_value(s: Sex) -> &'static str {
+pub(crate) fn sex_value(s: Sex) -> &'static str {
     match s {
         Sex::Female => "female",
         Sex::Male => "male",
@@ -51,7 +51,7 @@ fn put(cat: &Catalogue, row: &mut [Option<i64>], name: &str, value: &serde_json:
 }
 
 /// The state a village lies in, as the vocabulary's `household.state` value.
-pub(super) fn state_of(conn: &Connection, village: LocationId) -> Result<&'static str, StoreError> {
+pub(crate) fn state_of(conn: &Connection, village: LocationId) -> rusqlite::Result<&'static str> {
     let path = location::path(conn, village)?;
     let state = path.iter().find(|l| l.level == LocationLevel::State).map(|l| l.name_en.to_lowercase());
     Ok(match state.as_deref() {
@@ -62,7 +62,7 @@ pub(super) fn state_of(conn: &Connection, village: LocationId) -> Result<&'stati
 }
 
 /// Every place in the hierarchy today is a village; urban wards arrive with the urban centres.
-pub(super) const RURAL: &str = "rural";
+pub(crate) const RURAL: &str = "rural";
 
 /// Builds the engine's rows for a household from its record and the stored facts.
 pub fn assemble(

@@ -15,6 +15,7 @@ use samanvaya_rules::Catalogue;
 use crate::error::StoreError;
 
 pub use answer::{FactAnswer, record_answer};
+pub(crate) use load::{RURAL, relation_value, sex_value, state_of};
 pub use load::{household_facts, village_facts};
 pub use population::population;
 

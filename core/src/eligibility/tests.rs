@@ -126,14 +126,17 @@ fn a_stated_age_answers_the_date_of_birth_question() {
     assert_eq!(p.age_on(now.date_naive()), Some(67));
 }
 
-#[test]
-fn the_store_columns_decide_like_the_per_household_path() {
-    let (_dir, store) = demo();
+/// The bulk tallies from the store's profiles equal the per-household tallies from its fact rows.
+fn assert_paths_agree(store: &Store, when: &str) {
     let cat = catalogue().unwrap();
     let as_of: NaiveDate = "2026-11-23".parse().unwrap();
     let village = store.village_eligibility(as_of, |_, _, _| {}).unwrap();
     let pop = population(store.connection(), cat).unwrap();
-    assert_eq!((pop.households(), pop.persons()), (village.households as usize, village.persons as usize));
+    assert_eq!(
+        (pop.households(), pop.persons()),
+        (village.households as usize, village.persons as usize),
+        "{when}"
+    );
     let bulk = samanvaya_rules::bulk::tally(cat, &pop, as_of);
     assert_eq!(bulk.len(), village.tallies.len());
     for (b, v) in bulk.iter().zip(&village.tallies) {
@@ -141,10 +144,69 @@ fn the_store_columns_decide_like_the_per_household_path() {
         assert_eq!(
             [b.eligible, b.already_receiving, b.undetermined, b.not_eligible],
             [v.eligible, v.already_receiving, v.undetermined, v.not_eligible].map(u64::from),
-            "{}",
+            "{} {when}",
             v.scheme.code
         );
     }
+}
+
+#[test]
+fn the_store_columns_decide_like_the_per_household_path() {
+    let (_dir, mut store) = demo();
+    assert_paths_agree(&store, "after the demo fill");
+
+    // The profiles follow every change: an answer, and an edit that drops a member.
+    let page = store
+        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
+        .unwrap();
+    let now = Utc::now();
+    for s in page.items.iter().take(40) {
+        store
+            .answer(
+                &FactAnswer {
+                    household_id: s.id,
+                    member_id: None,
+                    fact: "household.bpl_status".into(),
+                    value: json!("bpl"),
+                },
+                now,
+            )
+            .unwrap();
+    }
+    let big = page.items.iter().find(|s| s.member_count >= 3).unwrap();
+    let h = store.household(big.id).unwrap();
+    let input = samanvaya_domain::HouseholdInput {
+        id: Some(h.id),
+        village_id: h.village_id,
+        hamlet_id: h.hamlet_id,
+        address: h.address.clone(),
+        members: h.members[..h.members.len() - 1]
+            .iter()
+            .map(|p| samanvaya_domain::PersonInput {
+                id: Some(p.id),
+                name: p.name.clone(),
+                relation: p.relation,
+                sex: p.sex,
+                birth: p
+                    .birth_date
+                    .map_or(samanvaya_domain::Birth::Unknown, |date| samanvaya_domain::Birth::Date { date }),
+            })
+            .collect(),
+    };
+    store.save_household(input, now).unwrap();
+    assert_paths_agree(&store, "after answers and an edit");
+}
+
+#[test]
+fn a_store_from_before_profiles_gets_them_on_open() {
+    let (dir, store) = demo();
+    store.connection().execute("DELETE FROM profile", []).unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let profiles: i64 =
+        store.connection().query_row("SELECT count(*) FROM profile", [], |r| r.get(0)).unwrap();
+    assert_eq!(profiles, 300);
+    assert_paths_agree(&store, "after backfill");
 }
 
 #[test]
