@@ -109,6 +109,17 @@ pub struct Population {
 }
 
 impl Population {
+    /// Room for `persons` in `households`, every fact unknown and no household filled in yet.
+    pub fn empty(vocab: &Vocabulary, persons: usize, households: usize) -> Population {
+        Population {
+            household_of: Vec::with_capacity(persons),
+            person_start: Vec::with_capacity(households + 1),
+            person: (0..vocab.width(Scope::Person)).map(|_| Column::unknown(persons)).collect(),
+            household: (0..vocab.width(Scope::Household)).map(|_| Column::unknown(households)).collect(),
+            receiving: HashMap::new(),
+        }
+    }
+
     pub fn persons(&self) -> usize {
         self.household_of.len()
     }
@@ -120,15 +131,7 @@ impl Population {
     /// Columns from households read one by one (the per-subject format).
     pub fn from_households(vocab: &Vocabulary, households: &[HouseholdFacts]) -> Population {
         let persons: usize = households.iter().map(|h| h.members.len()).sum();
-        let mut pop = Population {
-            household_of: Vec::with_capacity(persons),
-            person_start: Vec::with_capacity(households.len() + 1),
-            person: (0..vocab.width(Scope::Person)).map(|_| Column::unknown(persons)).collect(),
-            household: (0..vocab.width(Scope::Household))
-                .map(|_| Column::unknown(households.len()))
-                .collect(),
-            receiving: HashMap::new(),
-        };
+        let mut pop = Population::empty(vocab, persons, households.len());
         let mut p = 0;
         for (h, hh) in households.iter().enumerate() {
             pop.person_start.push(p as u32);

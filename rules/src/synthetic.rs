@@ -3,7 +3,7 @@
 //! a relation; every household is in Bihar and rural; other facts take random values of their
 //! type, and about a third are unknown, as after a first visit. Same seed, same population.
 
-use crate::bulk::{Column, Population};
+use crate::bulk::Population;
 use crate::facts::HouseholdFacts;
 use crate::vocabulary::{FactType, Scope, Vocabulary};
 
@@ -73,13 +73,7 @@ fn sizes(dice: &mut Dice, households: usize, persons: usize) -> Vec<usize> {
 pub fn population(vocab: &Vocabulary, households: usize, persons: usize, seed: u64) -> Population {
     let mut dice = Dice(seed);
     let sizes = sizes(&mut dice, households, persons);
-    let mut pop = Population {
-        household_of: Vec::with_capacity(persons),
-        person_start: Vec::with_capacity(households + 1),
-        person: (0..vocab.width(Scope::Person)).map(|_| Column::unknown(persons)).collect(),
-        household: (0..vocab.width(Scope::Household)).map(|_| Column::unknown(households)).collect(),
-        receiving: Default::default(),
-    };
+    let mut pop = Population::empty(vocab, persons, households);
     let facts: Vec<_> = vocab.facts().iter().filter(|d| d.derived.is_none()).collect();
     let mut p = 0;
     for (h, size) in sizes.iter().enumerate() {

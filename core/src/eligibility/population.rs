@@ -4,7 +4,7 @@
 
 use rusqlite::Connection;
 use samanvaya_rules::Catalogue;
-use samanvaya_rules::bulk::{Column, Population};
+use samanvaya_rules::bulk::Population;
 use samanvaya_rules::vocabulary::{FactType, Scope};
 
 use crate::error::StoreError;
@@ -61,13 +61,7 @@ pub fn population(conn: &Connection, cat: &Catalogue) -> Result<Population, Stor
         })
         .collect();
 
-    let mut pop = Population {
-        household_of: Vec::with_capacity(persons),
-        person_start: Vec::with_capacity(households + 1),
-        person: (0..vocab.width(Scope::Person)).map(|_| Column::unknown(persons)).collect(),
-        household: (0..vocab.width(Scope::Household)).map(|_| Column::unknown(households)).collect(),
-        receiving: Default::default(),
-    };
+    let mut pop = Population::empty(vocab, persons, households);
     let mut stmt = conn.prepare("SELECT members, doc FROM profile")?;
     let mut rows = stmt.query([])?;
     let corrupt = |h: usize| StoreError::Corrupt(format!("household profile {h} is cut short"));
