@@ -10,7 +10,6 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::Parser;
 use samanvaya_core::Store;
-use samanvaya_core::eligibility::{catalogue, population};
 use samanvaya_rules::bulk::tally;
 use samanvaya_rules::{Scope, assess, explain, synthetic};
 
@@ -48,7 +47,7 @@ fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let cat = catalogue()?;
+    let cat = samanvaya_eligibility::embedded()?;
     let in_force: Vec<_> = cat.schemes.iter().filter(|s| s.version_on(args.as_of).is_some()).collect();
     let person_schemes = in_force.iter().filter(|s| s.unit == Scope::Person).count();
     let household_schemes = in_force.len() - person_schemes;
@@ -104,7 +103,7 @@ fn main() -> Result<()> {
     let mut store = Store::open(&dir).with_context(|| format!("cannot open {}", dir.display()))?;
     if store.household_count()? == 0 {
         let start = Instant::now();
-        let s = store.fill_demo_households(1, args.households, |done| {
+        let s = samanvaya_demo::fill_households(&mut store, 1, args.households, |done| {
             if done % 50_000 == 0 {
                 eprintln!("  filled {done} households");
             }
@@ -118,7 +117,7 @@ fn main() -> Result<()> {
         );
     }
     let runs = args.runs.min(3);
-    let (best, median, stored) = timed(runs, || population(store.connection(), cat));
+    let (best, median, stored) = timed(runs, || store.population());
     let stored = stored?;
     let (ebest, emedian, _) = timed(runs, || tally(cat, &stored, args.as_of));
     println!(

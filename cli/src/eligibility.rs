@@ -7,8 +7,7 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use samanvaya_core::Store;
-use samanvaya_core::eligibility::catalogue;
-use samanvaya_core::eligibility::view::{self, HouseholdEligibility, OutcomeKind, VillageEligibility};
+use samanvaya_eligibility::view::{self, HouseholdEligibility, OutcomeKind, VillageEligibility};
 use samanvaya_rules::HouseholdFacts;
 
 /// Decides every scheme for the household described in `path` (docs/eligibility-facts.md).
@@ -17,7 +16,8 @@ pub fn from_file(path: &Path, as_of: NaiveDate) -> Result<HouseholdEligibility> 
     let doc: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!("{} is not valid JSON; see docs/eligibility-facts.md for the format", path.display())
     })?;
-    let cat = catalogue()?;
+    // This path needs no store: the engine, its catalogue and its views are pure.
+    let cat = samanvaya_eligibility::embedded()?;
     let facts = HouseholdFacts::from_json(&cat.vocab, &doc).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
         anyhow::anyhow!("{} has {} wrong fact(s):\n{}", path.display(), errors.len(), list.join("\n"))
@@ -28,16 +28,16 @@ pub fn from_file(path: &Path, as_of: NaiveDate) -> Result<HouseholdEligibility> 
     Ok(view::household(cat, &facts, as_of))
 }
 
-/// Decides every scheme for every household of the store, showing progress on stderr.
+/// Decides every scheme for every household of the store from its profiles, showing progress on
+/// stderr.
 pub fn whole_store(store: &Store, as_of: NaiveDate) -> Result<VillageEligibility> {
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} households ({elapsed})")
+        ProgressStyle::with_template("reading [{bar:40}] {pos}/{len} households ({elapsed})")
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    let result = store.village_eligibility(as_of, |phase, done, total| {
+    let result = store.village_eligibility(as_of, |done, total| {
         bar.set_length(total as u64);
-        bar.set_message(phase.to_owned());
         bar.set_position(done as u64);
     })?;
     bar.finish_and_clear();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use samanvaya_core::{DATA_DIR_ENV, Store, default_data_dir};
+use samanvaya_core::{DATA_DIR_ENV, Moment, Store, default_data_dir};
 
 #[derive(Parser)]
 #[command(name = "samanvaya", version, about = "Samanvaya's village store from the command line")]
@@ -82,7 +82,8 @@ fn main() -> Result<()> {
     if let Command::Eligibility { target: EligibilityTarget { facts: Some(path), .. }, as_of, format } =
         &cli.command
     {
-        let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+        // No store, so no centre time zone: the day in India.
+        let as_of = as_of.unwrap_or_else(|| Moment::in_india(chrono::Utc::now()).today);
         let result = eligibility::from_file(path, as_of)?;
         match format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
@@ -98,7 +99,7 @@ fn main() -> Result<()> {
         Store::open(&data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
     match cli.command {
         Command::Demo { seed } => {
-            let summary = store.fill_demo(seed)?;
+            let summary = samanvaya_demo::fill(&mut store, seed)?;
             println!(
                 "Filled the demo village: {} households, {} persons, in {}",
                 summary.households,
@@ -114,7 +115,10 @@ fn main() -> Result<()> {
             }
         }
         Command::Eligibility { as_of, format, .. } => {
-            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let as_of = match as_of {
+                Some(day) => day,
+                None => store.now()?.today,
+            };
             let result = eligibility::whole_store(&store, as_of)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),

@@ -38,3 +38,28 @@ pub fn villages(conn: &Connection) -> rusqlite::Result<Vec<Location>> {
     }
     Ok(out)
 }
+
+/// Whether this is a demo store, whose changes never travel.
+pub fn is_demo(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT demo FROM centre WHERE id = 1")?
+        .query_row([], |r| r.get::<_, bool>(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Marks the store as a demo store; only ever done to an empty store.
+pub fn mark_demo(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute("UPDATE centre SET demo = 1 WHERE id = 1", [])?;
+    Ok(())
+}
+
+/// Whether the store's households must be queued again after the upgrade to the change log,
+/// and clearing that flag.
+pub fn take_requeue(conn: &Connection) -> rusqlite::Result<bool> {
+    let due: bool = conn.query_row("SELECT requeue FROM centre WHERE id = 1", [], |r| r.get(0))?;
+    if due {
+        conn.execute("UPDATE centre SET requeue = 0 WHERE id = 1", [])?;
+    }
+    Ok(due)
+}

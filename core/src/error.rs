@@ -32,6 +32,18 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the scheme catalogue built into this version does not load:\n{0}")]
     Catalogue(String),
+    #[error(
+        "this is a demo store: its households are invented and can never be sent to a block server; start with an empty data folder to enroll this laptop"
+    )]
+    DemoStore,
+    #[error(
+        "only a demo store takes numbers from a local lease; a real laptop gets them from its block server"
+    )]
+    NotDemo,
+    #[error(
+        "this change was made by a newer version of Samanvaya ({kind} version {version}); update the app"
+    )]
+    NewerChange { kind: &'static str, version: u16 },
 }
 
 /// What kind of failure the interface must explain; it picks the sentence in the user's language.
@@ -44,6 +56,7 @@ pub enum ErrorCode {
     NotEmpty,
     NoVillage,
     NewerSchema,
+    DemoStore,
     Storage,
 }
 
@@ -65,12 +78,16 @@ impl From<StoreError> for ErrorReply {
             StoreError::NotFound { .. } => (ErrorCode::NotFound, vec![]),
             StoreError::NotEmpty { .. } => (ErrorCode::NotEmpty, vec![]),
             StoreError::NoVillage => (ErrorCode::NoVillage, vec![]),
-            StoreError::NewerSchema { .. } => (ErrorCode::NewerSchema, vec![]),
+            StoreError::NewerSchema { .. } | StoreError::NewerChange { .. } => {
+                (ErrorCode::NewerSchema, vec![])
+            }
+            StoreError::DemoStore => (ErrorCode::DemoStore, vec![]),
             StoreError::DataDir { .. }
             | StoreError::Sqlite(_)
             | StoreError::Pragma(_)
             | StoreError::MigrationEdited { .. }
             | StoreError::Corrupt(_)
+            | StoreError::NotDemo
             | StoreError::Catalogue(_) => (ErrorCode::Storage, vec![]),
         };
         ErrorReply { code, detail, fields }

@@ -4,26 +4,14 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-/// One stored fact: whose it is, its full name, and its value as JSON text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FactRow {
-    pub subject_id: String,
-    pub name: String,
-    pub value: String,
-}
+use samanvaya_domain::Household;
+use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange, Source};
+use samanvaya_eligibility::record::{RecordedFact, RecordedReceiving};
 
-pub fn for_household(conn: &Connection, household: &str) -> rusqlite::Result<Vec<FactRow>> {
+pub fn for_household(conn: &Connection, household: &str) -> rusqlite::Result<Vec<RecordedFact>> {
     let mut stmt = conn.prepare_cached("SELECT subject_id, name, value FROM fact WHERE household_id = ?1")?;
-    stmt.query_map([household], |r| Ok(FactRow { subject_id: r.get(0)?, name: r.get(1)?, value: r.get(2)? }))?
-        .collect()
-}
-
-/// Every fact of the store, ordered by household, for whole-village evaluation.
-pub fn all(conn: &Connection) -> rusqlite::Result<Vec<(String, FactRow)>> {
-    let mut stmt =
-        conn.prepare("SELECT household_id, subject_id, name, value FROM fact ORDER BY household_id")?;
-    stmt.query_map([], |r| {
-        Ok((r.get(0)?, FactRow { subject_id: r.get(1)?, name: r.get(2)?, value: r.get(3)? }))
+    stmt.query_map([household], |r| {
+        Ok(RecordedFact { subject_id: r.get(0)?, name: r.get(1)?, value: r.get(2)? })
     })?
     .collect()
 }
@@ -62,16 +50,11 @@ pub fn forget_subject(conn: &Connection, subject: &str) -> rusqlite::Result<()> 
 pub fn receiving_for_household(
     conn: &Connection,
     household: &str,
-) -> rusqlite::Result<Vec<(String, String)>> {
+) -> rusqlite::Result<Vec<RecordedReceiving>> {
     let mut stmt =
         conn.prepare_cached("SELECT subject_id, scheme_code FROM receiving WHERE household_id = ?1")?;
-    stmt.query_map([household], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
-}
-
-pub fn all_receiving(conn: &Connection) -> rusqlite::Result<Vec<(String, String, String)>> {
-    let mut stmt =
-        conn.prepare("SELECT household_id, subject_id, scheme_code FROM receiving ORDER BY household_id")?;
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+    stmt.query_map([household], |r| Ok(RecordedReceiving { subject_id: r.get(0)?, scheme: r.get(1)? }))?
+        .collect()
 }
 
 pub fn add_receiving(
@@ -87,5 +70,48 @@ pub fn add_receiving(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![subject, household, scheme, source, now])?;
+    Ok(())
+}
+
+/// Everything recorded of `h` beyond its record, as changes: what a store upgraded from the
+/// outbox queues again.
+pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<ChangeBody>> {
+    let hid = h.id.to_string();
+    let mut out = Vec::new();
+    for f in for_household(conn, &hid)? {
+        let source: String = conn
+            .prepare_cached("SELECT source FROM fact WHERE subject_id = ?1 AND name = ?2")?
+            .query_row([&f.subject_id, &f.name], |r| r.get(0))?;
+        out.push(ChangeBody::Fact(FactChange {
+            household_id: h.id,
+            subject_id: f.subject_id,
+            name: f.name,
+            value: serde_json::from_str(&f.value).ok(),
+            source: source_of(&source),
+        }));
+    }
+    for r in receiving_for_household(conn, &hid)? {
+        out.push(ChangeBody::Receiving(ReceivingChange {
+            household_id: h.id,
+            subject_id: r.subject_id,
+            scheme: r.scheme,
+            receiving: true,
+            source: Source::Survey,
+        }));
+    }
+    Ok(out)
+}
+
+fn source_of(text: &str) -> Source {
+    match text {
+        "survey" => Source::Survey,
+        "document" => Source::Document,
+        "demo" => Source::Demo,
+        _ => Source::Screening,
+    }
+}
+
+pub fn remove_receiving(conn: &Connection, subject: &str, scheme: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM receiving WHERE subject_id = ?1 AND scheme_code = ?2", [subject, scheme])?;
     Ok(())
 }

@@ -1,14 +1,16 @@
 //! The `household` table: reading, listing and searching households, and writing one household
-//! with its members and its outbox row.
+//! with its members and its changes.
 
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::change::{
+    ChangeBody, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
+};
 use samanvaya_domain::name_key::name_key;
-use samanvaya_domain::{Household, HouseholdId, HouseholdSummary, LocationId};
+use samanvaya_domain::{Household, HouseholdId, HouseholdSummary, LocationId, Moment, Person};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{outbox, person, sql};
+use crate::{change_log, person, sql};
 
 /// Which households to list: those of a village, optionally matching a search, one page at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -56,8 +58,24 @@ pub fn get(conn: &Connection, id: HouseholdId) -> rusqlite::Result<Option<Househ
     Ok(Some(household))
 }
 
-/// Writes `h` and its members, and queues it for sync; the caller owns the transaction.
-pub fn write(conn: &Connection, h: &Household, now: DateTime<Utc>) -> rusqlite::Result<()> {
+/// Writes `h` and its members, records the changes from `before` (the household as stored, or
+/// `None` when new) field by field, and rewrites its profile; the caller owns the transaction.
+pub fn write(
+    conn: &Connection,
+    before: Option<&Household>,
+    h: &Household,
+    at: Moment,
+) -> rusqlite::Result<()> {
+    put(conn, h)?;
+    for body in changes(before, h) {
+        change_log::record(conn, body, at)?;
+    }
+    Ok(())
+}
+
+/// Writes `h` and its members and rewrites its profile, recording no change: for changes pulled
+/// from a server, which are recorded as such by the caller.
+pub fn put(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO household (id, village_id, hamlet_id, number, address, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -75,9 +93,65 @@ pub fn write(conn: &Connection, h: &Household, now: DateTime<Utc>) -> rusqlite::
         ],
     )?;
     person::replace_all(conn, h.id, &h.members)?;
-    outbox::append(conn, "household", &h.id.to_string(), "upsert", h, now)?;
-    crate::profile::refresh(conn, h)?;
-    Ok(())
+    crate::profile::refresh(conn, h)
+}
+
+/// The changes that turn `before` into `after`: only the fields that differ, every field of what
+/// is new, and the members that left.
+pub fn changes(before: Option<&Household>, after: &Household) -> Vec<ChangeBody> {
+    let mut out = Vec::new();
+    let mut fields = Vec::new();
+    if before.is_none_or(|b| b.number != after.number) {
+        fields.push(HouseholdField::Number(after.number));
+    }
+    if before.is_none_or(|b| b.hamlet_id != after.hamlet_id) {
+        fields.push(HouseholdField::HamletId(after.hamlet_id));
+    }
+    if before.is_none_or(|b| b.address != after.address) {
+        fields.push(HouseholdField::Address(after.address.clone()));
+    }
+    if !fields.is_empty() || before.is_some_and(|b| b.village_id != after.village_id) {
+        out.push(ChangeBody::Household(HouseholdChange {
+            id: after.id,
+            village_id: after.village_id,
+            created_at: after.created_at,
+            fields,
+        }));
+    }
+    let old: Vec<(usize, &Person)> =
+        before.map(|b| b.members.iter().enumerate().collect()).unwrap_or_default();
+    for (i, p) in after.members.iter().enumerate() {
+        let prev = old.iter().find(|(_, o)| o.id == p.id);
+        let mut fields = Vec::new();
+        let differs = |f: &dyn Fn(&Person) -> bool| prev.is_none_or(|(_, o)| f(o));
+        if prev.is_none_or(|(j, _)| *j != i) {
+            fields.push(MemberField::Position(i as u32));
+        }
+        if differs(&|o| o.name != p.name) {
+            fields.push(MemberField::Name(p.name.clone()));
+        }
+        if differs(&|o| o.relation != p.relation) {
+            fields.push(MemberField::Relation(p.relation));
+        }
+        if differs(&|o| o.sex != p.sex) {
+            fields.push(MemberField::Sex(p.sex));
+        }
+        if differs(&|o| o.birth_date != p.birth_date) {
+            fields.push(MemberField::BirthDate(p.birth_date));
+        }
+        if differs(&|o| o.birth_date_estimated != p.birth_date_estimated) {
+            fields.push(MemberField::BirthDateEstimated(p.birth_date_estimated));
+        }
+        if !fields.is_empty() {
+            out.push(ChangeBody::Member(MemberChange { id: p.id, household_id: after.id, fields }));
+        }
+    }
+    for (_, o) in &old {
+        if !after.members.iter().any(|p| p.id == o.id) {
+            out.push(ChangeBody::MemberRemoved(MemberRemoved { id: o.id, household_id: after.id }));
+        }
+    }
+    out
 }
 
 pub fn count(conn: &Connection, village: Option<LocationId>) -> rusqlite::Result<i64> {

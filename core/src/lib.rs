@@ -1,30 +1,35 @@
 //! The village laptop's local store and the API that the desktop shell and the CLI call.
 //!
-//! The only IO here is SQLite (and creating the data folder). Nothing in this crate knows of
+//! The only IO here is SQLite, creating the data folder, and reading the clock in `Store::now`. Nothing in this crate knows of
 //! HTTP, Tauri or async: the shell and the CLI are thin adapters over [`Store`].
 
 mod centre;
+mod change_log;
 mod db;
-pub mod demo;
 pub mod eligibility;
 mod error;
 mod fact;
 mod household;
+mod import;
 mod location;
 mod migrate;
 mod number_lease;
-pub mod outbox;
 mod paths;
 mod person;
 mod profile;
+mod pulled;
 mod setting;
 mod sql;
 mod store;
 mod village;
 
+pub use change_log::Queued;
 pub use error::{ErrorCode, ErrorReply, StoreError};
 pub use household::{HouseholdPage, HouseholdQuery};
+pub use import::ImportedHousehold;
 pub use paths::{DATA_DIR_ENV, DB_FILE_NAME, default_data_dir};
+pub use pulled::PulledFrom;
+pub use samanvaya_domain::Moment;
 pub use setting::Language;
 pub use store::Store;
 pub use village::VillageOverview;

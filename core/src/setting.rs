@@ -48,3 +48,13 @@ pub fn set_language(conn: &Connection, language: Language) -> rusqlite::Result<(
     )?;
     Ok(())
 }
+
+/// How far the centre's clocks are ahead of UTC, in seconds: India Standard Time unless the
+/// `utc_offset_seconds` setting says otherwise.
+pub fn utc_offset_seconds(conn: &Connection) -> rusqlite::Result<i32> {
+    let value: Option<String> = conn
+        .prepare_cached("SELECT value FROM setting WHERE key = 'utc_offset_seconds'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(value.and_then(|v| v.parse().ok()).unwrap_or(samanvaya_domain::clock::IST_OFFSET_SECONDS))
+}

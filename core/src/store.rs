@@ -3,11 +3,11 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::{
-    FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel, Person,
+    FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel, Moment, Person,
     PersonId, ValidationError,
 };
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::error::StoreError;
 use crate::household::{HouseholdPage, HouseholdQuery};
 use crate::setting::Language;
 use crate::village::VillageOverview;
-use crate::{centre, db, household, location, number_lease, paths, setting, village};
+use crate::{centre, change_log, db, household, location, number_lease, paths, setting, village};
 
 /// The village laptop's store, one SQLite file in the data folder.
 pub struct Store {
@@ -32,7 +32,67 @@ impl Store {
         let mut conn = db::open(&data_dir.join(paths::DB_FILE_NAME))?;
         crate::profile::backfill(&mut conn)?;
         centre::device_id(&conn, Utc::now())?;
-        Ok(Store { conn, data_dir: data_dir.to_owned() })
+        let mut store = Store { conn, data_dir: data_dir.to_owned() };
+        store.requeue_after_upgrade()?;
+        Ok(store)
+    }
+
+    /// Now, in the centre's time zone: the one place the app and the CLI read the clock. Every
+    /// command of one action takes this one moment, so a save and the decisions shown after it
+    /// are made on the same day.
+    pub fn now(&self) -> Result<Moment, StoreError> {
+        Ok(Moment::at(Utc::now(), setting::utc_offset_seconds(&self.conn)?))
+    }
+
+    /// Whether this is a demo store: its changes never travel, and it cannot be enrolled.
+    pub fn is_demo(&self) -> Result<bool, StoreError> {
+        Ok(centre::is_demo(&self.conn)?)
+    }
+
+    /// Refuses to enroll a demo store with a block server; the sync issue's enrollment calls
+    /// this first, so demo households can never reach a real block.
+    pub fn check_enrollable(&self) -> Result<(), StoreError> {
+        if self.is_demo()? {
+            return Err(StoreError::DemoStore);
+        }
+        Ok(())
+    }
+
+    /// How many changes made on this laptop wait in the change log: what sync would push.
+    pub fn queued_changes(&self) -> Result<i64, StoreError> {
+        Ok(change_log::queued_count(&self.conn)?)
+    }
+
+    /// Up to `limit` local changes after the device sequence number `after`, oldest first.
+    pub fn queued_after(&self, after: i64, limit: u32) -> Result<Vec<change_log::Queued>, StoreError> {
+        Ok(change_log::queued_after(&self.conn, after, limit)?)
+    }
+
+    /// A store upgraded from the outbox to the change log queues its households again, as typed
+    /// changes, once (migration 0004 explains why).
+    fn requeue_after_upgrade(&mut self) -> Result<(), StoreError> {
+        let at = self.now()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if centre::take_requeue(&tx)? {
+            let ids: Vec<String> = tx
+                .prepare("SELECT id FROM household ORDER BY created_at, id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for id in ids {
+                let id: HouseholdId =
+                    id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}")))?;
+                if let Some(h) = household::get(&tx, id)? {
+                    for body in household::changes(None, &h) {
+                        change_log::record(&tx, body, at)?;
+                    }
+                    for body in crate::fact::snapshot(&tx, &h)? {
+                        change_log::record(&tx, body, at)?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -82,12 +142,8 @@ impl Store {
 
     /// Validates and saves a new or edited household with its members, in one transaction with
     /// its outbox row: either all of it is saved, or nothing is.
-    pub fn save_household(
-        &mut self,
-        input: HouseholdInput,
-        now: DateTime<Utc>,
-    ) -> Result<Household, StoreError> {
-        let today = now.date_naive();
+    pub fn save_household(&mut self, input: HouseholdInput, at: Moment) -> Result<Household, StoreError> {
+        let (now, today) = (at.utc, at.today);
         let input = input.validate(today)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         check_place(&tx, input.village_id, input.hamlet_id)?;
@@ -137,7 +193,7 @@ impl Store {
             created_at,
             updated_at: now,
         };
-        household::write(&tx, &household, now)?;
+        household::write(&tx, existing.as_ref(), &household, at)?;
         tx.commit()?;
         Ok(household)
     }
@@ -167,21 +223,4 @@ fn check_place(conn: &Connection, village: LocationId, hamlet: Option<LocationId
         }
     }
     Ok(())
-}
-
-impl Store {
-    /// Fills an empty store with the demo village (see [`crate::demo`]).
-    pub fn fill_demo(&mut self, seed: u64) -> Result<crate::demo::DemoSummary, StoreError> {
-        crate::demo::fill(&mut self.conn, seed)
-    }
-
-    /// Fills an empty store with `households` demo households, for benchmarks.
-    pub fn fill_demo_households(
-        &mut self,
-        seed: u64,
-        households: usize,
-        progress: impl FnMut(usize),
-    ) -> Result<crate::demo::DemoSummary, StoreError> {
-        crate::demo::fill_households(&mut self.conn, seed, households, progress)
-    }
 }

@@ -3,12 +3,15 @@
 //! Everything here is pure: no IO, no clock, no randomness. Functions that depend on the date take
 //! it as a parameter, and new ids are made by the caller, so every rule here is testable as data.
 
+pub mod change;
+pub mod clock;
 pub mod household;
 pub mod ids;
 pub mod location;
 pub mod name_key;
 pub mod person;
 
+pub use clock::{Hlc, Moment};
 pub use household::{FieldError, Household, HouseholdInput, HouseholdSummary, ValidationError};
 pub use ids::{HouseholdId, LocationId, PersonId};
 pub use location::{Location, LocationLevel};

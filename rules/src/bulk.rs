@@ -16,7 +16,7 @@ use crate::catalogue::Catalogue;
 use crate::compile::{Num, Rule, Slot};
 use crate::expr::{Aggregate, CmpOp};
 use crate::facts::{HouseholdFacts, days_from_date};
-use crate::vocabulary::{Derivation, Scope, Vocabulary};
+use crate::vocabulary::{Derivation, FactId, Scope, Vocabulary};
 
 /// A set of subjects, one bit each.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +231,124 @@ pub fn tally(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<Tally> 
         });
     }
     out
+}
+
+/// How many undetermined decisions of the whole population wait on each fact, counted as the
+/// per-subject path counts them: a fact once per (subject, scheme) decision, under the fact the
+/// facilitator is asked (a date of birth for an age). The per-subject path finds the same
+/// unknowns one subject at a time ([`crate::eval::Subject::unknowns`]); this follows the same
+/// recursion over bitsets. Sorted by count, most first, then by fact id.
+pub fn missing(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<(FactId, u64)> {
+    let mut ev =
+        Evaluator { pop, as_of, rules: HashMap::new(), derived: HashMap::new(), gathered: HashMap::new() };
+    let mut counts: HashMap<FactId, u64> = HashMap::new();
+    for scheme in &cat.schemes {
+        let Some(version) = scheme.version_on(as_of) else { continue };
+        let level = scheme.unit;
+        let n = ev.len(level);
+        let (mut all_true, mut any_false) = (Bits::ones(n), Bits::zeros(n));
+        for c in &version.criteria {
+            let tri = ev.cached(&c.rule, level);
+            all_true.and_assign(&tri.t);
+            any_false.or_assign(&tri.f);
+        }
+        let mut undetermined = all_true.zip(&any_false, |t, f| !t & !f);
+        if let Some((p, h)) = pop.receiving.get(&scheme.code) {
+            let receiving = if level == Scope::Person { p } else { h };
+            undetermined = undetermined.zip(receiving, |u, r| u & !r);
+        }
+        let mut noted = Vec::new();
+        for c in &version.criteria {
+            ev.noted(&c.rule, level, &undetermined, &mut noted);
+        }
+        let mut by_fact: HashMap<FactId, Bits> = HashMap::new();
+        for (slot, bits) in noted {
+            let asked = cat.vocab.get(slot.fact).asked_as();
+            match by_fact.get_mut(&asked) {
+                Some(acc) => acc.or_assign(&bits),
+                None => {
+                    by_fact.insert(asked, bits);
+                }
+            }
+        }
+        for (fact, bits) in by_fact {
+            *counts.entry(fact).or_default() += bits.count();
+        }
+    }
+    let mut out: Vec<(FactId, u64)> = counts.into_iter().filter(|(_, c)| *c > 0).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+impl Evaluator<'_> {
+    /// The unknown facts behind `rule` for the subjects of `mask` (at `level`) for whom the rule
+    /// is unknown, each with the subjects (at `level`) for whom it is unknown.
+    fn noted(&mut self, rule: &Rule, level: Scope, mask: &Bits, out: &mut Vec<(Slot, Bits)>) {
+        let tri = self.cached(rule, level);
+        let decided = tri.t.zip(&tri.f, |t, f| t | f);
+        let m = mask.zip(&decided, |m, d| m & !d);
+        if m.count() == 0 {
+            return;
+        }
+        match rule {
+            Rule::Const(_) => {}
+            Rule::Fact(s) | Rule::Contains(s, _) => self.note_slot(*s, level, &m, out),
+            Rule::Not(x) => self.noted(x, level, &m, out),
+            Rule::And(xs) | Rule::Or(xs) => xs.iter().for_each(|x| self.noted(x, level, &m, out)),
+            Rule::Cmp(_, a, b) => {
+                self.noted_num(a, level, &m, out);
+                self.noted_num(b, level, &m, out);
+            }
+            Rule::In(a, _) => self.noted_num(a, level, &m, out),
+            Rule::Members(_, inner) => self.noted_members(inner, level, &m, out),
+        }
+    }
+
+    fn noted_num(&mut self, n: &Num, level: Scope, m: &Bits, out: &mut Vec<(Slot, Bits)>) {
+        match n {
+            Num::Const(_) => {}
+            Num::Fact(s) | Num::Derived(_, s) => self.note_slot(*s, level, m, out),
+            Num::Count(inner) => self.noted_members(inner, level, m, out),
+        }
+    }
+
+    fn note_slot(&mut self, s: Slot, level: Scope, m: &Bits, out: &mut Vec<(Slot, Bits)>) {
+        let unknown = m.zip(&self.column(s, level).known, |m, k| m & !k);
+        if unknown.count() > 0 {
+            out.push((s, unknown));
+        }
+    }
+
+    /// A rule over each member: every member of a household in `m` is looked at, and a fact
+    /// noted for any member counts for the household (or for each person of `m` in it).
+    fn noted_members(&mut self, inner: &Rule, level: Scope, m: &Bits, out: &mut Vec<(Slot, Bits)>) {
+        let households = match level {
+            Scope::Household => m.clone(),
+            Scope::Person => self.any_member(m),
+        };
+        let persons = self.spread(&households);
+        let mut inner_out = Vec::new();
+        self.noted(inner, Scope::Person, &persons, &mut inner_out);
+        for (slot, bits) in inner_out {
+            let hh = self.any_member(&bits);
+            let back = match level {
+                Scope::Household => hh,
+                Scope::Person => self.spread(&hh).zip(m, |a, b| a & b),
+            };
+            out.push((slot, back));
+        }
+    }
+
+    /// The households with at least one person in `persons`.
+    fn any_member(&self, persons: &Bits) -> Bits {
+        let mut out = Bits::zeros(self.pop.households());
+        for (p, h) in self.pop.household_of.iter().enumerate() {
+            if persons.get(p) {
+                out.set(*h as usize);
+            }
+        }
+        out
+    }
 }
 
 impl Bits {

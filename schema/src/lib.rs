@@ -25,6 +25,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 2, name: "facts", sql: include_str!("../migrations/local/0002_facts.sql") },
     Migration { version: 3, name: "profile", sql: include_str!("../migrations/local/0003_profile.sql") },
+    Migration {
+        version: 4,
+        name: "change_log",
+        sql: include_str!("../migrations/local/0004_change_log.sql"),
+    },
 ];
 
 // The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as

@@ -39,7 +39,7 @@ impl AppState {
 fn open_with_demo(dir: &std::path::Path) -> Result<Store, StoreError> {
     let mut store = Store::open(dir)?;
     if store.villages()?.is_empty() && store.household_count()? == 0 {
-        store.fill_demo(DEMO_SEED)?;
+        samanvaya_demo::fill(&mut store, DEMO_SEED)?;
     }
     Ok(store)
 }

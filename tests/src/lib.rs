@@ -1,2 +1,34 @@
 //! Support for Samanvaya's end-to-end tests. The tests themselves live in `tests/tests/`; the
 //! `stress-writer` binary is the child process that the kill-loop test kills mid-write.
+
+use samanvaya_core::{Store, StoreError};
+use samanvaya_domain::{Location, LocationId, LocationLevel};
+
+/// Adds a real (not demo) place chain, Bihar down to one village, to `store` and makes the
+/// centre serve the village; returns the village. Ids are fixed so that runs are repeatable.
+pub fn serve_a_village(store: &mut Store) -> Result<LocationId, StoreError> {
+    let chain = [
+        (LocationLevel::State, "Bihar", "बिहार"),
+        (LocationLevel::District, "Gaya", "गया"),
+        (LocationLevel::Block, "Bodh Gaya", "बोधगया"),
+        (LocationLevel::GramPanchayat, "Bakraur", "बकरौर"),
+        (LocationLevel::Village, "Bakraur", "बकरौर"),
+    ];
+    let mut places = Vec::new();
+    let mut parent = None;
+    for (i, (level, en, hi)) in chain.into_iter().enumerate() {
+        let id = LocationId(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + i as u128));
+        places.push(Location {
+            id,
+            level,
+            parent_id: parent,
+            lgd_code: None,
+            name_en: en.into(),
+            name_hi: hi.into(),
+        });
+        parent = Some(id);
+    }
+    let village = parent.expect("the chain ends with a village");
+    store.add_places(&places, &[village])?;
+    Ok(village)
+}

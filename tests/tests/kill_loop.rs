@@ -1,5 +1,5 @@
 //! Crash safety: a writer process is killed mid-write hundreds of times; afterwards the database
-//! is intact, every household has all its members and its outbox row, and every household the
+//! is intact, every household has all its members and its changes, and every household the
 //! writer saw committed is still there.
 
 use std::collections::HashMap;
@@ -14,8 +14,12 @@ const KILLS: u32 = 200;
 
 #[test]
 fn killing_the_writer_mid_write_never_loses_or_half_writes_a_household() {
+    fn seed_store(dir: &std::path::Path) {
+        let mut store = Store::open(dir).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
-    Store::open(dir.path()).unwrap().fill_demo(1).unwrap();
+    seed_store(dir.path());
     let writer = env!("CARGO_BIN_EXE_stress-writer");
 
     // Every household the writer reported as committed, with its member count.
@@ -69,21 +73,29 @@ fn killing_the_writer_mid_write_never_loses_or_half_writes_a_household() {
         .query_row(
             "SELECT count(*) FROM household h
              WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id)
-                OR NOT EXISTS (SELECT 1 FROM outbox o
-                               WHERE o.entity = 'household' AND o.entity_id = h.id)",
+                OR NOT EXISTS (SELECT 1 FROM change_log c
+                               WHERE c.kind = 'household' AND c.household_id = h.id)
+                OR (SELECT count(*) FROM person p WHERE p.household_id = h.id)
+                   <> (SELECT count(*) FROM change_log c WHERE c.kind = 'member' AND c.household_id = h.id)",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(orphans, 0, "households without members or without their outbox row");
-    let stray_outbox: i64 = conn
+    assert_eq!(orphans, 0, "households without members, or without the changes of their record and members");
+    let stray: i64 = conn
         .query_row(
-            "SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM household h WHERE h.id = o.entity_id)",
+            "SELECT count(*) FROM change_log c WHERE NOT EXISTS (SELECT 1 FROM household h WHERE h.id = c.household_id)",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(stray_outbox, 0, "outbox rows for households that were never saved");
+    assert_eq!(stray, 0, "changes of households that were never saved");
+    let gaps: i64 = conn
+        .query_row("SELECT max(device_seq) - count(*) FROM change_log WHERE origin = 'local'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(gaps, 0, "the device's change numbers have no gaps");
     let mut members = conn.prepare("SELECT count(*) FROM person WHERE household_id = ?1").unwrap();
     for (id, count) in &committed {
         let stored: i64 = members.query_row([id], |r| r.get(0)).unwrap();

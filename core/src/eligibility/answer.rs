@@ -1,10 +1,11 @@
-//! Recording the facilitator's answer to a question, with its outbox row, in one transaction.
+//! Recording the facilitator's answer to a question, with its change, in one transaction.
 
-use chrono::{DateTime, Utc};
 use rusqlite::Connection;
+use samanvaya_domain::change::{ChangeBody, FactChange, Source};
 use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::person::MAX_AGE_YEARS;
-use samanvaya_domain::{Birth, FieldError, HouseholdId, PersonId, ValidationError};
+use samanvaya_domain::{Birth, FieldError, HouseholdId, Moment, PersonId, ValidationError};
+use samanvaya_eligibility::record::DATE_OF_BIRTH;
 use samanvaya_rules::Catalogue;
 use samanvaya_rules::facts::parse_value;
 use samanvaya_rules::vocabulary::Scope;
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::StoreError;
-use crate::{fact, household, outbox};
+use crate::{change_log, fact, household};
 
 /// An answer to one question: a fact of the household (no `member_id`) or of one member.
 /// `value` is `null` for "not known", which removes what was recorded.
@@ -30,14 +31,8 @@ fn refuse(field: &str, code: FieldErrorCode) -> StoreError {
     StoreError::Invalid(ValidationError(vec![FieldError { field: field.into(), code }]))
 }
 
-/// Records `answer`; the caller owns the transaction. `source` says how it was learnt.
-pub fn record_answer(
-    conn: &Connection,
-    cat: &Catalogue,
-    answer: &FactAnswer,
-    source: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+/// Records `answer` from a screening at `at`; the caller owns the transaction.
+pub fn record(conn: &Connection, cat: &Catalogue, answer: &FactAnswer, at: Moment) -> Result<(), StoreError> {
     let mut h = household::get(conn, answer.household_id)?
         .ok_or_else(|| StoreError::NotFound { what: "household", id: answer.household_id.to_string() })?;
     let id = cat.vocab.id(&answer.fact).ok_or_else(|| refuse("fact", FieldErrorCode::UnknownFact))?;
@@ -53,7 +48,7 @@ pub fn record_answer(
         _ => return Err(refuse("member_id", FieldErrorCode::UnknownFact)),
     };
 
-    if answer.fact == super::DATE_OF_BIRTH {
+    if answer.fact == DATE_OF_BIRTH {
         // The birth date lives on the person record: a date, an age in years, or not known.
         let birth = match &answer.value {
             serde_json::Value::Null => Birth::Unknown,
@@ -67,7 +62,7 @@ pub fn record_answer(
                     .ok_or_else(|| refuse("value", FieldErrorCode::InvalidValue))?,
             },
         };
-        let today = now.date_naive();
+        let today = at.today;
         match birth {
             Birth::Date { date } if date > today => {
                 return Err(refuse("value", FieldErrorCode::BirthInFuture));
@@ -77,10 +72,11 @@ pub fn record_answer(
             }
             _ => {}
         }
+        let before = h.clone();
         let person = &mut h.members[member.expect("a person fact has a member")];
         (person.birth_date, person.birth_date_estimated) = birth.resolve(today);
-        h.updated_at = now;
-        household::write(conn, &h, now)?;
+        h.updated_at = at.utc;
+        household::write(conn, Some(&before), &h, at)?;
         return Ok(());
     }
     if def.derived.is_some() {
@@ -93,19 +89,17 @@ pub fn record_answer(
         Some(i) => h.members[i].id.to_string(),
         None => hid.clone(),
     };
-    let payload = serde_json::json!({
-        "household_id": hid, "subject_id": subject, "name": def.name, "value": answer.value, "source": source,
-    });
+    let source = Source::Screening;
     match parsed {
         Some(_) => {
-            fact::set(conn, &hid, &subject, &def.name, &answer.value.to_string(), source, now)?;
-            outbox::append(conn, "fact", &subject, "set", &payload, now)?;
+            fact::set(conn, &hid, &subject, &def.name, &answer.value.to_string(), source.as_str(), at.utc)?
         }
-        None => {
-            fact::clear(conn, &subject, &def.name)?;
-            outbox::append(conn, "fact", &subject, "clear", &payload, now)?;
-        }
+        None => fact::clear(conn, &subject, &def.name)?,
     }
+    let value = parsed.map(|_| answer.value.clone());
+    let change =
+        FactChange { household_id: h.id, subject_id: subject, name: def.name.clone(), value, source };
+    change_log::record(conn, ChangeBody::Fact(change), at)?;
     crate::profile::refresh(conn, &h)?;
     Ok(())
 }

@@ -1,81 +1,84 @@
-//! Eligibility over the store: reads a household's record and recorded facts into the engine's
-//! rows, decides every scheme, and records the facilitator's answers to "ask next" questions.
+//! Eligibility over the store: a household's decisions from its stored record and facts, the
+//! village's tallies from the compact profiles, and the facilitator's answers to "ask next"
+//! questions. The engine, the record mapping and the views live in `samanvaya-eligibility`; this
+//! module reads and writes.
 
 mod answer;
-mod load;
-mod population;
-#[cfg(test)]
-mod tests;
-pub mod view;
 
-use std::sync::OnceLock;
-
-use samanvaya_rules::Catalogue;
-
-use crate::error::StoreError;
-
-pub use answer::{FactAnswer, record_answer};
-pub(crate) use load::{RURAL, relation_value, sex_value, state_of};
-pub use load::{household_facts, village_facts};
-pub use population::population;
-
-/// The fact kept on the person record rather than in the fact table; answering it updates the
-/// person's birth date (a date, or an age that becomes an estimated date).
-pub const DATE_OF_BIRTH: &str = "person.date_of_birth";
-
-/// The embedded catalogue, loaded and checked once per process.
-pub fn catalogue() -> Result<&'static Catalogue, StoreError> {
-    static CATALOGUE: OnceLock<Result<Catalogue, String>> = OnceLock::new();
-    CATALOGUE
-        .get_or_init(|| {
-            samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES)
-                .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
-        })
-        .as_ref()
-        .map_err(|e| StoreError::Catalogue(e.clone()))
-}
-
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use rusqlite::TransactionBehavior;
 use samanvaya_domain::HouseholdId;
+use samanvaya_eligibility::view::{self, HouseholdEligibility, VillageEligibility};
+use samanvaya_rules::{Catalogue, HouseholdFacts};
 
+use crate::error::StoreError;
 use crate::store::Store;
-use view::{HouseholdEligibility, VillageEligibility};
+use crate::{Moment, profile};
+
+pub use answer::FactAnswer;
+
+/// The embedded catalogue, as the store reports its failure.
+fn catalogue() -> Result<&'static Catalogue, StoreError> {
+    samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))
+}
 
 impl Store {
-    /// Every scheme decided for one household and its members on `as_of`.
+    /// One household's facts as the engine reads them, from its record and its stored rows.
+    pub fn household_facts(&self, id: HouseholdId) -> Result<HouseholdFacts, StoreError> {
+        let h = self.household(id)?;
+        let entries = profile::entries(&self.conn, &h)?;
+        Ok(samanvaya_eligibility::household::facts(catalogue()?, &h, &entries))
+    }
+
+    /// Every scheme decided for one household and its members on `as_of`, explained.
     pub fn household_eligibility(
         &self,
         id: HouseholdId,
         as_of: NaiveDate,
     ) -> Result<HouseholdEligibility, StoreError> {
-        let cat = catalogue()?;
-        let h = self.household(id)?;
-        let facts = household_facts(&self.conn, cat, &h)?;
-        Ok(view::household(cat, &facts, as_of))
+        Ok(view::household(catalogue()?, &self.household_facts(id)?, as_of))
     }
 
-    /// Records a screening answer (with its outbox row) and returns the household's new decisions.
-    pub fn answer(
-        &mut self,
-        answer: &FactAnswer,
-        now: DateTime<Utc>,
-    ) -> Result<HouseholdEligibility, StoreError> {
+    /// Records a screening answer (with its change) and returns the household's new decisions,
+    /// decided on the same day the answer was recorded.
+    pub fn answer(&mut self, answer: &FactAnswer, at: Moment) -> Result<HouseholdEligibility, StoreError> {
         let cat = catalogue()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        record_answer(&tx, cat, answer, "screening", now)?;
+        answer::record(&tx, cat, answer, at)?;
         tx.commit()?;
-        self.household_eligibility(answer.household_id, now.date_naive())
+        self.household_eligibility(answer.household_id, at.today)
     }
 
-    /// The per-scheme tally over every household of the store.
+    /// The per-scheme tally over every household of the store, from the profiles through the
+    /// column-wise engine, calling `progress(done, total)` while the profiles are read.
     pub fn village_eligibility(
         &self,
         as_of: NaiveDate,
-        mut progress: impl FnMut(&str, usize, usize),
+        progress: impl FnMut(usize, usize),
     ) -> Result<VillageEligibility, StoreError> {
         let cat = catalogue()?;
-        let households = village_facts(&self.conn, cat, |d, t| progress("read", d, t))?;
-        Ok(view::village(cat, &households, as_of, |d, t| progress("decide", d, t)))
+        let pop = profile::population(&self.conn, cat, progress)?;
+        Ok(view::village(cat, &pop, as_of))
+    }
+
+    /// The store's whole population as columns, for the benchmark and the server's tallies.
+    pub fn population(&self) -> Result<samanvaya_rules::bulk::Population, StoreError> {
+        profile::population(&self.conn, catalogue()?, |_, _| {})
+    }
+
+    /// Every household's facts read one by one from the fact rows: the slow reference path that
+    /// tests hold the profiles against.
+    pub fn every_household_facts(&self) -> Result<Vec<HouseholdFacts>, StoreError> {
+        let ids: Vec<String> = self
+            .conn
+            .prepare("SELECT id FROM household ORDER BY number, id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.iter()
+            .map(|id| {
+                let id = id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}")))?;
+                self.household_facts(id)
+            })
+            .collect()
     }
 }

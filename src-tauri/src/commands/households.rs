@@ -1,13 +1,12 @@
 //! Commands of the household list and the household form.
 
-use chrono::Utc;
 use samanvaya_core::{ErrorReply, HouseholdPage, HouseholdQuery};
 use samanvaya_domain::{Household, HouseholdId, HouseholdInput};
 use tauri::State;
 
 use crate::state::AppState;
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn list_households(
     state: State<'_, AppState>,
     query: HouseholdQuery,
@@ -15,12 +14,12 @@ pub fn list_households(
     state.with(|s| s.households(&query))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn get_household(state: State<'_, AppState>, id: HouseholdId) -> Result<Household, ErrorReply> {
     state.with(|s| s.household(id))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn save_household(state: State<'_, AppState>, input: HouseholdInput) -> Result<Household, ErrorReply> {
-    state.with(|s| s.save_household(input, Utc::now()))
+    state.with(|s| s.save_household(input, s.now()?))
 }

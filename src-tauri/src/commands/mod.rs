@@ -1,4 +1,7 @@
 //! Tauri commands, grouped by screen area; each is a one-line call into `samanvaya-core`.
+//!
+//! Every command is `async` in Tauri's sense: it runs on the runtime's worker threads, never on
+//! the main thread, so a village tally or an import never freezes the window.
 
 // Tauri deserializes each argument and hands it to the command by value, so a command that only
 // borrows its arguments is the normal shape here, not a missed optimisation.

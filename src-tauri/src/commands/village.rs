@@ -5,7 +5,7 @@ use tauri::State;
 
 use crate::state::AppState;
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn village_overview(state: State<'_, AppState>) -> Result<VillageOverview, ErrorReply> {
     state.with(|s| s.village_overview())
 }

@@ -28,16 +28,24 @@ pub fn batches(changes: &[Change], max_bytes: usize) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
+    use chrono::{TimeZone, Utc};
+    use samanvaya_domain::change::{self, ChangeBody, FactChange, Source};
+    use samanvaya_domain::{Hlc, HouseholdId};
+    use uuid::Uuid;
 
+    /// A change whose wire size grows by exactly `payload_len` bytes over the empty one's.
     fn change(seq: i64, payload_len: usize) -> Change {
+        let body = ChangeBody::Fact(FactChange {
+            household_id: HouseholdId(Uuid::nil()),
+            subject_id: "x".into(),
+            name: "household.note".into(),
+            value: Some(serde_json::Value::String("a".repeat(payload_len))),
+            source: Source::Screening,
+        });
         Change {
-            seq,
-            entity: "household".into(),
-            entity_id: "x".into(),
-            op: "upsert".into(),
-            payload: "a".repeat(payload_len),
-            created_at: Utc::now(),
+            seq: seq % 10,
+            recorded_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            change: change::Change::new(Hlc::zero(Uuid::nil()), body),
         }
     }
 

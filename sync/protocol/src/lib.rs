@@ -31,44 +31,24 @@ pub struct Health {
     pub role: Role,
 }
 
-/// One change from a device's outbox, identified forever by `(device_id, seq)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One change of a device's change log, identified forever by `(device_id, seq)`. The change
+/// itself is typed (`samanvaya_domain::change`), with its kind, schema version and clock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub seq: i64,
-    pub entity: String,
-    pub entity_id: String,
-    pub op: String,
-    /// The entity's JSON snapshot after the change, kept as text so it passes through unparsed.
-    pub payload: String,
-    pub created_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub change: samanvaya_domain::change::Change,
 }
 
 impl Change {
-    /// An upper bound of the change's size on the wire, used to cut batches.
+    /// The change's size on the wire, used to cut batches.
     pub fn wire_size(&self) -> usize {
-        // The fixed part covers the field names, punctuation, a 20-digit seq and the longest
-        // timestamp chrono writes; text fields count with their JSON escaping, since the payload
-        // is itself JSON and every quote in it travels as \".
-        128 + [&self.entity, &self.entity_id, &self.op, &self.payload]
-            .into_iter()
-            .map(|t| escaped_len(t))
-            .sum::<usize>()
+        serde_json::to_vec(self).map_or(usize::MAX, |v| v.len())
     }
 }
 
-/// The length of `text` as a JSON string body.
-fn escaped_len(text: &str) -> usize {
-    text.bytes()
-        .map(|b| match b {
-            b'"' | b'\\' => 2,
-            0..=0x1f => 6,
-            _ => 1,
-        })
-        .sum()
-}
-
 /// A batch of changes pushed by one device, in seq order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushBatch {
     pub protocol: u32,
     pub device_id: Uuid,
@@ -81,23 +61,4 @@ pub struct PushAck {
     pub protocol: u32,
     /// Every change of this device up to and including this seq is stored on the server.
     pub acked_through: i64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wire_size_bounds_the_serialized_size() {
-        let change = Change {
-            seq: i64::MAX,
-            entity: "household".into(),
-            entity_id: Uuid::nil().to_string(),
-            op: "upsert".into(),
-            payload: "{\"name\":\"सुनीता\",\"note\":\"line\\nbreak \\\"quoted\\\"\",\"ctl\":\"\u{1}\"}".into(),
-            created_at: DateTime::<Utc>::MAX_UTC,
-        };
-        let json = serde_json::to_string(&change).unwrap();
-        assert!(json.len() <= change.wire_size(), "{} > {}", json.len(), change.wire_size());
-    }
 }

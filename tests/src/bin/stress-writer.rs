@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use chrono::Utc;
 use samanvaya_core::Store;
 use samanvaya_domain::{Birth, HouseholdInput, PersonInput, Relation, Sex};
 
@@ -33,7 +32,7 @@ fn main() -> Result<()> {
             address: String::new(),
             members,
         };
-        let saved = store.save_household(input, Utc::now())?;
+        let saved = store.save_household(input, store.now()?)?;
         writeln!(stdout, "{} {}", saved.id, saved.members.len())?;
         stdout.flush()?;
     }

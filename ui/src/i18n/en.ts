@@ -92,6 +92,7 @@ export const en = {
   error_not_empty: "The store already has households.",
   error_no_village: "This centre serves no village yet.",
   error_newer_schema: "This data was written by a newer version of Samanvaya. Install the newer version.",
+  error_demo_store: "This is the demo village, with invented households: it can never be sent to a block server. Start with an empty data folder to enroll this laptop.",
   error_storage: "The data could not be read or saved. Nothing was changed. Details: {detail}",
   error_title: "Something went wrong",
   errorDetail: "Technical detail (for support)",

@@ -1,27 +1,67 @@
-//! Eligibility over a real store: answers change decisions and are queued for sync, bad answers
-//! are refused without a trace, and the store's columns decide exactly like the per-household path.
+//! The demo village in a real store: deterministic, marked as a demo whose changes never travel,
+//! speaking the vocabulary; answers change decisions, bad answers are refused without a trace,
+//! and the village view from the profiles decides exactly like the per-household path.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use samanvaya_core::eligibility::FactAnswer;
+use samanvaya_core::{ErrorCode, ErrorReply, HouseholdQuery, Moment, Store, StoreError};
 use samanvaya_domain::PersonId;
+use samanvaya_eligibility::view::{self, OutcomeKind};
 use serde_json::json;
-
-use super::view::OutcomeKind;
-use super::{FactAnswer, catalogue, population};
-use crate::{ErrorCode, ErrorReply, HouseholdQuery, Store};
 
 fn demo() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    store.fill_demo(1).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
     (dir, store)
 }
 
-fn outbox_len(store: &Store) -> i64 {
-    store.connection().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap()
+/// How many facts the store holds: what a refused answer must leave alone.
+fn fact_rows(store: &Store) -> i64 {
+    store.connection().query_row("SELECT count(*) FROM fact", [], |r| r.get(0)).unwrap()
 }
 
 #[test]
-fn an_answer_settles_the_questions_it_was_asked_for_and_is_queued_for_sync() {
+fn the_demo_is_deterministic_realistic_and_fills_only_an_empty_store() {
+    let (_a_dir, a) = demo();
+    let (_b_dir, mut b) = demo();
+    let dump = |s: &Store| -> Vec<(String, String, Option<String>)> {
+        let mut q = s.connection().prepare("SELECT id, name, birth_date FROM person ORDER BY id").unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let persons = dump(&a);
+    assert_eq!(persons, dump(&b));
+    assert_eq!(a.household_count().unwrap(), 300);
+    assert!((1_250..=1_550).contains(&persons.len()), "{} persons", persons.len());
+    assert!(matches!(samanvaya_demo::fill(&mut b, 1), Err(StoreError::NotEmpty { households: 300 })));
+}
+
+#[test]
+fn the_demo_store_has_nothing_that_would_travel_and_cannot_be_enrolled() {
+    let (_dir, mut store) = demo();
+    assert!(store.is_demo().unwrap());
+    assert_eq!(store.queued_changes().unwrap(), 0, "demo households are never queued");
+    let all: i64 = store.connection().query_row("SELECT count(*) FROM change_log", [], |r| r.get(0)).unwrap();
+    assert_eq!(all, 0, "the demo writes no change at all");
+    // Work done in the demo store does not travel either.
+    let h =
+        store.households(&HouseholdQuery { village_id: None, search: String::new(), limit: 1, offset: 0 });
+    let hid = h.unwrap().items[0].id;
+    let answer = FactAnswer {
+        household_id: hid,
+        member_id: None,
+        fact: "household.bpl_status".into(),
+        value: json!("bpl"),
+    };
+    store.answer(&answer, store.now().unwrap()).unwrap();
+    assert_eq!(store.queued_changes().unwrap(), 0);
+    let reply = ErrorReply::from(store.check_enrollable().unwrap_err());
+    assert_eq!(reply.code, ErrorCode::DemoStore);
+    assert!(reply.detail.contains("demo"), "{}", reply.detail);
+}
+
+#[test]
+fn an_answer_settles_the_questions_it_was_asked_for() {
     let (_dir, mut store) = demo();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let as_of = now.date_naive();
@@ -36,7 +76,6 @@ fn an_answer_settles_the_questions_it_was_asked_for_and_is_queued_for_sync() {
         .find(|(_, e)| e.questions.first().is_some_and(|q| q.member_id.is_some() && q.input.kind == "bool"))
         .expect("some household is asked a yes/no question about a member");
     let q = before.questions[0].clone();
-    let queued = outbox_len(&store);
     let after = store
         .answer(
             &FactAnswer {
@@ -45,16 +84,15 @@ fn an_answer_settles_the_questions_it_was_asked_for_and_is_queued_for_sync() {
                 fact: q.fact.clone(),
                 value: json!(false),
             },
-            now,
+            Moment::in_india(now),
         )
         .unwrap();
-    assert_eq!(outbox_len(&store), queued + 1, "the answer travels with its outbox row");
     assert!(
         !after.questions.iter().any(|x| x.fact == q.fact && x.member_id == q.member_id),
         "{} is no longer asked of that member",
         q.fact
     );
-    let undetermined = |e: &super::view::HouseholdEligibility| {
+    let undetermined = |e: &view::HouseholdEligibility| {
         e.findings.iter().filter(|f| f.outcome == OutcomeKind::Undetermined).count()
     };
     assert!(undetermined(&after) < undetermined(&before), "the answer decided something");
@@ -72,8 +110,8 @@ fn a_wrong_answer_is_refused_and_nothing_is_written() {
         .unwrap();
     let hid = page.items[0].id;
     let h = store.household(hid).unwrap();
-    let now = Utc::now();
-    let queued = outbox_len(&store);
+    let now = store.now().unwrap();
+    let facts = fact_rows(&store);
     let cases = [
         ("household.bpl_status", None, json!("rich"), "value"),
         ("household.no_such_fact", None, json!(true), "fact"),
@@ -92,7 +130,7 @@ fn a_wrong_answer_is_refused_and_nothing_is_written() {
         assert_eq!(reply.code, ErrorCode::Invalid, "{fact} = {value}");
         assert_eq!(reply.fields[0].field, field, "{fact} = {value}");
     }
-    assert_eq!(outbox_len(&store), queued, "refused answers leave no trace");
+    assert_eq!(fact_rows(&store), facts, "refused answers leave no trace");
 }
 
 #[test]
@@ -118,7 +156,7 @@ fn a_stated_age_answers_the_date_of_birth_question() {
                 fact: "person.date_of_birth".into(),
                 value: json!(67),
             },
-            now,
+            Moment::in_india(now),
         )
         .unwrap();
     let p = store.household(hid).unwrap().members.into_iter().find(|p| p.id == person).unwrap();
@@ -126,28 +164,19 @@ fn a_stated_age_answers_the_date_of_birth_question() {
     assert_eq!(p.age_on(now.date_naive()), Some(67));
 }
 
-/// The bulk tallies from the store's profiles equal the per-household tallies from its fact rows.
+/// The village view from the store's profiles (the fast path the app and the CLI use) equals the
+/// one decided household by household from the fact rows, tallies and missing facts alike.
 fn assert_paths_agree(store: &Store, when: &str) {
-    let cat = catalogue().unwrap();
+    let cat = samanvaya_eligibility::embedded().unwrap();
     let as_of: NaiveDate = "2026-11-23".parse().unwrap();
-    let village = store.village_eligibility(as_of, |_, _, _| {}).unwrap();
-    let pop = population(store.connection(), cat).unwrap();
-    assert_eq!(
-        (pop.households(), pop.persons()),
-        (village.households as usize, village.persons as usize),
-        "{when}"
-    );
-    let bulk = samanvaya_rules::bulk::tally(cat, &pop, as_of);
-    assert_eq!(bulk.len(), village.tallies.len());
-    for (b, v) in bulk.iter().zip(&village.tallies) {
-        assert_eq!(cat.schemes[b.scheme].code, v.scheme.code);
-        assert_eq!(
-            [b.eligible, b.already_receiving, b.undetermined, b.not_eligible],
-            [v.eligible, v.already_receiving, v.undetermined, v.not_eligible].map(u64::from),
-            "{} {when}",
-            v.scheme.code
-        );
+    let fast = store.village_eligibility(as_of, |_, _| {}).unwrap();
+    let slow = view::village_one_by_one(cat, &store.every_household_facts().unwrap(), as_of, |_, _| {});
+    assert_eq!((fast.households, fast.persons), (slow.households, slow.persons), "{when}");
+    assert_eq!(fast.tallies.len(), slow.tallies.len());
+    for (f, s) in fast.tallies.iter().zip(&slow.tallies) {
+        assert_eq!(f, s, "{} {when}", s.scheme.code);
     }
+    assert_eq!(fast.most_missing, slow.most_missing, "{when}");
 }
 
 #[test]
@@ -159,7 +188,7 @@ fn the_store_columns_decide_like_the_per_household_path() {
     let page = store
         .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
         .unwrap();
-    let now = Utc::now();
+    let now = store.now().unwrap();
     for s in page.items.iter().take(40) {
         store
             .answer(
@@ -212,7 +241,7 @@ fn a_store_from_before_profiles_gets_them_on_open() {
 #[test]
 fn the_demo_village_speaks_the_vocabulary_and_shows_real_outcomes() {
     let (_dir, store) = demo();
-    let cat = catalogue().unwrap();
+    let cat = samanvaya_eligibility::embedded().unwrap();
     let conn = store.connection();
     let mut names = conn.prepare("SELECT DISTINCT name, value FROM fact").unwrap();
     for row in names.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap() {
@@ -230,8 +259,8 @@ fn the_demo_village_speaks_the_vocabulary_and_shows_real_outcomes() {
         let code = code.unwrap();
         assert!(cat.scheme(&code).is_some(), "the demo receives {code}, which is not in the catalogue");
     }
-    let village = store.village_eligibility("2026-11-23".parse().unwrap(), |_, _, _| {}).unwrap();
-    let sum = |f: fn(&super::view::SchemeTally) -> u32| village.tallies.iter().map(f).sum::<u32>() as f64;
+    let village = store.village_eligibility("2026-11-23".parse().unwrap(), |_, _| {}).unwrap();
+    let sum = |f: fn(&view::SchemeTally) -> u32| village.tallies.iter().map(f).sum::<u32>() as f64;
     let (eligible, receiving, undetermined, not) =
         (sum(|t| t.eligible), sum(|t| t.already_receiving), sum(|t| t.undetermined), sum(|t| t.not_eligible));
     let share = undetermined / (eligible + receiving + undetermined + not);

@@ -5,7 +5,12 @@
 use chrono::NaiveDate;
 use samanvaya_rules::catalogue::{Kind, Level, Verification};
 use samanvaya_rules::vocabulary::FactType;
-use samanvaya_rules::{Catalogue, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, explain};
+use std::collections::HashMap;
+
+use samanvaya_rules::bulk::{self, Population};
+use samanvaya_rules::{
+    Catalogue, FactId, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, explain,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -192,7 +197,7 @@ pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
             .collect()
     };
     let (kind, options) = match &def.ty {
-        _ if def.name == super::DATE_OF_BIRTH => ("birth", vec![]),
+        _ if def.name == crate::record::DATE_OF_BIRTH => ("birth", vec![]),
         FactType::Bool => ("bool", vec![]),
         FactType::Int => ("int", vec![]),
         FactType::Money => ("money", vec![]),
@@ -301,16 +306,28 @@ pub struct MissingTally {
 /// How many facts the village's "most missing" list keeps.
 const MOST_MISSING: usize = 10;
 
-/// Decides every scheme for every household and counts the outcomes per scheme, calling
-/// `progress(done, total)` after each household.
-pub fn village(
+/// The village's tallies from its columns: the fast path the screens and the CLI use. The
+/// households' explanations are built only for a household that is opened.
+pub fn village(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> VillageEligibility {
+    let mut counts = vec![[0u32; 4]; cat.schemes.len()];
+    for t in bulk::tally(cat, pop, as_of) {
+        counts[t.scheme] =
+            [t.eligible, t.already_receiving, t.undetermined, t.not_eligible].map(|c| c as u32);
+    }
+    let missing = bulk::missing(cat, pop, as_of).into_iter().map(|(f, c)| (f, c as u32)).collect();
+    village_view(cat, as_of, pop.households(), pop.persons(), counts, missing)
+}
+
+/// The same tallies decided one household at a time through the explaining path: the reference
+/// the fast path is tested against.
+pub fn village_one_by_one(
     cat: &Catalogue,
     households: &[HouseholdFacts],
     as_of: NaiveDate,
     mut progress: impl FnMut(usize, usize),
 ) -> VillageEligibility {
     let mut counts = vec![[0u32; 4]; cat.schemes.len()];
-    let mut missing: std::collections::HashMap<samanvaya_rules::FactId, u32> = Default::default();
+    let mut missing: HashMap<FactId, u32> = HashMap::new();
     for (done, h) in households.iter().enumerate() {
         for f in assess(cat, h, as_of) {
             let mut facts: Vec<_> = f.missing.iter().map(|m| m.fact).collect();
@@ -329,6 +346,18 @@ pub fn village(
         }
         progress(done + 1, households.len());
     }
+    let persons = households.iter().map(|h| h.members.len()).sum();
+    village_view(cat, as_of, households.len(), persons, counts, missing.into_iter().collect())
+}
+
+fn village_view(
+    cat: &Catalogue,
+    as_of: NaiveDate,
+    households: usize,
+    persons: usize,
+    counts: Vec<[u32; 4]>,
+    missing: Vec<(FactId, u32)>,
+) -> VillageEligibility {
     let tallies = cat
         .schemes
         .iter()
@@ -357,8 +386,8 @@ pub fn village(
     most_missing.truncate(MOST_MISSING);
     VillageEligibility {
         as_of,
-        households: households.len() as u32,
-        persons: households.iter().map(|h| h.members.len() as u32).sum(),
+        households: households as u32,
+        persons: persons as u32,
         tallies,
         most_missing,
     }

@@ -3,19 +3,21 @@
 //!
 //! The same seed always gives the same households, names, ages and ids, so screenshots and tests
 //! can rely on it. The place names are real; the village and its people are invented.
+//!
+//! The demo writes through the store's public API like any other producer of households: it
+//! marks the store as a demo store first, so nothing it writes is ever queued to travel.
 
 mod facts;
 mod names;
 
 use chrono::{DateTime, Duration, Months, NaiveDate, TimeZone, Utc};
-use rusqlite::{Connection, TransactionBehavior};
+use samanvaya_core::{ImportedHousehold, Moment, Store, StoreError};
+use samanvaya_domain::change::Source;
 use samanvaya_domain::{
     Household, HouseholdId, Location, LocationId, LocationLevel, Person, PersonId, Relation, Sex,
 };
+use samanvaya_eligibility::record::Who;
 use uuid::Uuid;
-
-use crate::error::StoreError;
-use crate::{centre, fact, household, location, number_lease, outbox};
 
 /// How many households the demo village has.
 pub const HOUSEHOLDS: usize = 300;
@@ -68,30 +70,31 @@ impl Dice {
 }
 
 /// Fills an empty store with the demo village; refuses a store that already has households.
-pub fn fill(conn: &mut Connection, seed: u64) -> Result<DemoSummary, StoreError> {
-    fill_households(conn, seed, HOUSEHOLDS, |_| {})
+pub fn fill(store: &mut Store, seed: u64) -> Result<DemoSummary, StoreError> {
+    fill_households(store, seed, HOUSEHOLDS, |_| {})
 }
 
+/// How many households are written per transaction: large enough that a quarter of a million
+/// fill in minutes, small enough to show progress.
+const BATCH: usize = 1000;
+
 /// Fills an empty store with `households` demo households in the one village (benchmarks use a
-/// quarter of a million), calling `progress(done)` every thousand households.
+/// quarter of a million), calling `progress(done)` after every batch of a thousand.
 pub fn fill_households(
-    conn: &mut Connection,
+    store: &mut Store,
     seed: u64,
     households: usize,
     mut progress: impl FnMut(usize),
 ) -> Result<DemoSummary, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let existing = household::count(&tx, None)?;
-    if existing > 0 {
-        return Err(StoreError::NotEmpty { households: existing });
-    }
+    store.begin_demo()?;
     let mut dice = Dice(seed);
     let start = Utc.with_ymd_and_hms(2026, 1, 15, 9, 30, 0).single().expect("valid time");
-    let (village, hamlets) = places(&tx, &mut dice, start)?;
-    centre::add_village(&tx, village)?;
-    number_lease::grant(&tx, number_lease::HOUSEHOLD, 1, 9999.max(households as i64), "demo")?;
+    let (places, village, hamlets) = places(&mut dice, start);
+    store.add_places(&places, &[village])?;
+    store.grant_demo_numbers(1, 9999.max(households as i64))?;
 
     let mut persons = 0;
+    let mut batch = Vec::with_capacity(BATCH);
     for i in 0..households {
         // Surveys happen in daylight: about 12 households a day, spaced through the day.
         let at = start + Duration::days(i as i64 / 12) + Duration::minutes(35 * (i as i64 % 12));
@@ -100,58 +103,33 @@ pub fn fill_households(
             facts::household(&mut dice, &family.members, &family.ages, family.surname, family.muslim);
         let members = family.members;
         persons += members.len();
-        let h = Household {
-            id: HouseholdId(dice.uuid(at)),
-            number: number_lease::take(&tx, number_lease::HOUSEHOLD)?,
-            village_id: village,
-            hamlet_id: Some(hamlets[dice.range(0, hamlets.len() as u32 - 1) as usize]),
-            address: format!("वार्ड नं. {}", dice.range(1, 12)),
-            members,
-            created_at: at,
-            updated_at: at,
-        };
-        household::write(&tx, &h, at)?;
-        write_facts(&tx, &h, &facts, &receiving, at)?;
-        if (i + 1) % 1000 == 0 {
+        let who = |w: Option<usize>| w.map_or(Who::Household, Who::Member);
+        batch.push(ImportedHousehold {
+            household: Household {
+                id: HouseholdId(dice.uuid(at)),
+                number: None,
+                village_id: village,
+                hamlet_id: Some(hamlets[dice.range(0, hamlets.len() as u32 - 1) as usize]),
+                address: format!("वार्ड नं. {}", dice.range(1, 12)),
+                members,
+                created_at: at,
+                updated_at: at,
+            },
+            facts: facts.into_iter().map(|(w, n, v)| (who(w), n.to_owned(), v)).collect(),
+            receiving: receiving.into_iter().map(|(w, c)| (who(w), c.to_owned())).collect(),
+            source: Source::Demo,
+        });
+        if batch.len() == BATCH || i + 1 == households {
+            store.import(std::mem::take(&mut batch), Moment::in_india(at))?;
             progress(i + 1);
         }
     }
-    tx.commit()?;
     Ok(DemoSummary { households, persons })
 }
 
-/// Records the demo facts of one household, with one outbox row that carries them all.
-fn write_facts(
-    conn: &Connection,
-    h: &Household,
-    facts: &[facts::DemoFact],
-    receiving: &[facts::DemoReceiving],
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let hid = h.id.to_string();
-    let subject = |who: Option<usize>| who.map_or_else(|| hid.clone(), |i| h.members[i].id.to_string());
-    for (who, name, value) in facts {
-        fact::set(conn, &hid, &subject(*who), name, &value.to_string(), "demo", at)?;
-    }
-    for (who, code) in receiving {
-        fact::add_receiving(conn, &hid, &subject(*who), code, "demo", at)?;
-    }
-    let payload = serde_json::json!({
-        "household_id": hid,
-        "facts": facts.iter().map(|(w, n, v)| serde_json::json!({"subject_id": subject(*w), "name": n, "value": v})).collect::<Vec<_>>(),
-        "receiving": receiving.iter().map(|(w, c)| serde_json::json!({"subject_id": subject(*w), "scheme": c})).collect::<Vec<_>>(),
-    });
-    outbox::append(conn, "facts", &hid, "seed", &payload, at)?;
-    crate::profile::refresh(conn, h)?;
-    Ok(())
-}
-
-/// Bihar → Gaya → Bodh Gaya → the invented panchayat and village of Sahpur, and four hamlets.
-fn places(
-    conn: &Connection,
-    dice: &mut Dice,
-    at: DateTime<Utc>,
-) -> Result<(LocationId, Vec<LocationId>), StoreError> {
+/// Bihar → Gaya → Bodh Gaya → the invented panchayat and village of Sahpur, and four hamlets:
+/// the places (parents first), the village, and the hamlets.
+fn places(dice: &mut Dice, at: DateTime<Utc>) -> (Vec<Location>, LocationId, Vec<LocationId>) {
     let chain = [
         (LocationLevel::State, Some("10"), "Bihar", "बिहार"),
         (LocationLevel::District, Some("212"), "Gaya", "गया"),
@@ -159,40 +137,35 @@ fn places(
         (LocationLevel::GramPanchayat, None, "Sahpur", "सहपुर"),
         (LocationLevel::Village, None, "Sahpur", "सहपुर"),
     ];
+    let mut out = Vec::new();
     let mut parent = None;
     for (level, code, en, hi) in chain {
         let id = LocationId(dice.uuid(at));
-        location::insert(
-            conn,
-            &Location {
-                id,
-                level,
-                parent_id: parent,
-                lgd_code: code.map(str::to_owned),
-                name_en: en.into(),
-                name_hi: hi.into(),
-            },
-        )?;
+        out.push(Location {
+            id,
+            level,
+            parent_id: parent,
+            lgd_code: code.map(str::to_owned),
+            name_en: en.into(),
+            name_hi: hi.into(),
+        });
         parent = Some(id);
     }
     let village = parent.expect("the chain ends with the village");
     let mut hamlets = Vec::new();
     for (en, hi) in names::HAMLETS {
         let id = LocationId(dice.uuid(at));
-        location::insert(
-            conn,
-            &Location {
-                id,
-                level: LocationLevel::Hamlet,
-                parent_id: Some(village),
-                lgd_code: None,
-                name_en: (*en).into(),
-                name_hi: (*hi).into(),
-            },
-        )?;
+        out.push(Location {
+            id,
+            level: LocationLevel::Hamlet,
+            parent_id: Some(village),
+            lgd_code: None,
+            name_en: (*en).into(),
+            name_hi: (*hi).into(),
+        });
         hamlets.push(id);
     }
-    Ok((village, hamlets))
+    (out, village, hamlets)
 }
 
 /// One family as a surveyor would find it: a head, usually a spouse, children, sometimes an
@@ -311,30 +284,5 @@ fn birth(dice: &mut Dice, age: u32) -> (Option<NaiveDate>, bool) {
         }
         71..=95 => (day.checked_sub_months(Months::new(age * 12)), true),
         _ => (None, false),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_demo_is_deterministic_and_realistic() {
-        let mut a = Connection::open_in_memory().unwrap();
-        let mut b = Connection::open_in_memory().unwrap();
-        for conn in [&mut a, &mut b] {
-            crate::migrate::run(conn, samanvaya_schema::LOCAL_MIGRATIONS).unwrap();
-        }
-        let sa = fill(&mut a, 7).unwrap();
-        let sb = fill(&mut b, 7).unwrap();
-        assert_eq!(sa, sb);
-        assert_eq!(sa.households, 300);
-        assert!((1_250..=1_550).contains(&sa.persons), "{} persons", sa.persons);
-        let dump = |c: &Connection| -> Vec<(String, String, Option<String>)> {
-            let mut s = c.prepare("SELECT id, name, birth_date FROM person ORDER BY id").unwrap();
-            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
-        };
-        assert_eq!(dump(&a), dump(&b));
-        assert!(matches!(fill(&mut a, 7), Err(StoreError::NotEmpty { households: 300 })));
     }
 }

@@ -1,0 +1,145 @@
+//! The `change_log` table: every change this store applied, typed (`samanvaya_domain::change`),
+//! with its origin. A change made here is `local` and travels; a change pulled from a server is
+//! recorded with the server's sequence number and never queued again. A demo store records no
+//! changes at all, so nothing of it can ever travel.
+//!
+//! A change is always recorded in the same transaction as the write it describes, so a change is
+//! never saved without being queued for sync, nor queued without being saved.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::change::{Change, ChangeBody};
+use samanvaya_domain::{Hlc, Moment};
+use uuid::Uuid;
+
+use crate::centre;
+
+/// One local change as the sync client reads it: the device's sequence number and the change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub device_seq: i64,
+    pub change: Change,
+    pub recorded_at: DateTime<Utc>,
+}
+
+fn to_sql_err(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+fn from_sql_err(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// The clock after the last change this store made or saw.
+fn clock(conn: &Connection, device: Uuid) -> rusqlite::Result<Hlc> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT clock FROM centre WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .flatten();
+    match text {
+        Some(t) => serde_json::from_str(&t).map_err(from_sql_err),
+        None => Ok(Hlc::zero(device)),
+    }
+}
+
+fn set_clock(conn: &Connection, hlc: Hlc) -> rusqlite::Result<()> {
+    let text = serde_json::to_string(&hlc).map_err(to_sql_err)?;
+    conn.prepare_cached("UPDATE centre SET clock = ?1 WHERE id = 1")?.execute([text])?;
+    Ok(())
+}
+
+fn insert(
+    conn: &Connection,
+    origin: &str,
+    device: Uuid,
+    device_seq: i64,
+    server: Option<(&str, i64)>,
+    change: &Change,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO change_log (origin, device_id, device_seq, server, server_seq, kind, version, hlc,
+                                 household_id, change, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        origin,
+        device.to_string(),
+        device_seq,
+        server.map(|s| s.0),
+        server.map(|s| s.1),
+        change.body.kind(),
+        change.version,
+        serde_json::to_string(&change.hlc).map_err(to_sql_err)?,
+        change.body.household_id().to_string(),
+        serde_json::to_string(change).map_err(to_sql_err)?,
+        at,
+    ])?;
+    Ok(())
+}
+
+/// Records a change made on this laptop, stamped with the next clock reading; the caller owns
+/// the transaction. Does nothing in a demo store.
+pub fn record(conn: &Connection, body: ChangeBody, at: Moment) -> rusqlite::Result<()> {
+    if centre::is_demo(conn)? {
+        return Ok(());
+    }
+    let device = centre::device_id(conn, at.utc)?;
+    let hlc = clock(conn, device)?.tick(at.utc.timestamp_millis());
+    set_clock(conn, hlc)?;
+    let next: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(max(device_seq), 0) + 1 FROM change_log WHERE device_id = ?1 AND origin = 'local'",
+        )?
+        .query_row([device.to_string()], |r| r.get(0))?;
+    insert(conn, "local", device, next, None, &Change::new(hlc, body), at.utc)
+}
+
+/// Whether the change `server_seq` of `server` was applied already.
+pub fn was_pulled(conn: &Connection, server: &str, server_seq: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM change_log WHERE origin = 'pulled' AND server = ?1 AND server_seq = ?2",
+    )?
+    .query_row(params![server, server_seq], |_| Ok(()))
+    .optional()
+    .map(|r| r.is_some())
+}
+
+/// Records a change pulled from `server`, made by `device` as its `device_seq`, and moves the
+/// local clock past it; the caller owns the transaction and has applied the change.
+pub fn record_pulled(
+    conn: &Connection,
+    server: &str,
+    server_seq: i64,
+    device: Uuid,
+    device_seq: i64,
+    change: &Change,
+    at: Moment,
+) -> rusqlite::Result<()> {
+    let local = centre::device_id(conn, at.utc)?;
+    set_clock(conn, clock(conn, local)?.observe(change.hlc, at.utc.timestamp_millis()))?;
+    insert(conn, "pulled", device, device_seq, Some((server, server_seq)), change, at.utc)
+}
+
+/// Up to `limit` changes made on this laptop after `after_seq`, oldest first: what sync pushes.
+pub fn queued_after(conn: &Connection, after_seq: i64, limit: u32) -> rusqlite::Result<Vec<Queued>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT device_seq, change, recorded_at FROM change_log
+         WHERE origin = 'local' AND device_seq > ?1 ORDER BY device_seq LIMIT ?2",
+    )?;
+    stmt.query_map(params![after_seq, limit], |r| {
+        let text: String = r.get(1)?;
+        Ok(Queued {
+            device_seq: r.get(0)?,
+            change: serde_json::from_str(&text).map_err(from_sql_err)?,
+            recorded_at: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+/// How many changes made on this laptop the store holds: what would travel.
+pub fn queued_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM change_log WHERE origin = 'local'", [], |r| r.get(0))
+}

@@ -1,0 +1,146 @@
+//! Applying a change pulled from a server: written to the tables like a local edit, recorded in
+//! the change log as pulled (with the server's sequence number), and never queued again. Applying
+//! the same pulled change twice is harmless: the second time it is recognised and skipped.
+//!
+//! Which of two concurrent edits of one field wins (the merge by hybrid logical clock, with real
+//! conflicts put in a review queue) belongs to the sync issue; here a pulled change is applied as
+//! it comes, which is exact while only one laptop edits a household.
+
+use rusqlite::{Connection, TransactionBehavior};
+use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
+use samanvaya_domain::{Household, Moment, Person, Relation, Sex};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::{change_log, fact, household};
+
+/// Where a pulled change came from: the server and its sequence number for the change, and the
+/// device that made it with that device's own number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PulledFrom<'a> {
+    pub server: &'a str,
+    pub server_seq: i64,
+    pub device: Uuid,
+    pub device_seq: i64,
+}
+
+impl Store {
+    /// Applies one pulled change; `false` when it had been applied already.
+    pub fn apply_pulled(
+        &mut self,
+        from: PulledFrom<'_>,
+        change: &Change,
+        at: Moment,
+    ) -> Result<bool, StoreError> {
+        if !change.is_supported() {
+            return Err(StoreError::NewerChange { kind: change.body.kind(), version: change.version });
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if change_log::was_pulled(&tx, from.server, from.server_seq)? {
+            return Ok(false);
+        }
+        apply(&tx, &change.body, at)?;
+        change_log::record_pulled(
+            &tx,
+            from.server,
+            from.server_seq,
+            from.device,
+            from.device_seq,
+            change,
+            at,
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+}
+
+fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreError> {
+    let hid = body.household_id();
+    let stored = household::get(conn, hid)?;
+    let missing = || StoreError::NotFound { what: "household", id: hid.to_string() };
+    match body {
+        ChangeBody::Household(c) => {
+            let mut h = stored.unwrap_or_else(|| Household {
+                id: c.id,
+                number: None,
+                village_id: c.village_id,
+                hamlet_id: None,
+                address: String::new(),
+                members: Vec::new(),
+                created_at: c.created_at,
+                updated_at: at.utc,
+            });
+            h.village_id = c.village_id;
+            for f in &c.fields {
+                match f {
+                    HouseholdField::Number(n) => h.number = *n,
+                    HouseholdField::HamletId(x) => h.hamlet_id = *x,
+                    HouseholdField::Address(a) => h.address.clone_from(a),
+                }
+            }
+            h.updated_at = at.utc;
+            household::put(conn, &h)?;
+        }
+        ChangeBody::Member(c) => {
+            let mut h = stored.ok_or_else(missing)?;
+            let at_index = h.members.iter().position(|p| p.id == c.id);
+            let mut p = at_index.map(|i| h.members.remove(i)).unwrap_or(Person {
+                id: c.id,
+                name: String::new(),
+                relation: Relation::OtherRelative,
+                sex: Sex::Other,
+                birth_date: None,
+                birth_date_estimated: false,
+            });
+            let mut position = at_index.unwrap_or(h.members.len());
+            for f in &c.fields {
+                match f {
+                    MemberField::Position(i) => position = *i as usize,
+                    MemberField::Name(n) => p.name.clone_from(n),
+                    MemberField::Relation(r) => p.relation = *r,
+                    MemberField::Sex(s) => p.sex = *s,
+                    MemberField::BirthDate(d) => p.birth_date = *d,
+                    MemberField::BirthDateEstimated(e) => p.birth_date_estimated = *e,
+                }
+            }
+            h.members.insert(position.min(h.members.len()), p);
+            h.updated_at = at.utc;
+            household::put(conn, &h)?;
+        }
+        ChangeBody::MemberRemoved(c) => {
+            let mut h = stored.ok_or_else(missing)?;
+            h.members.retain(|p| p.id != c.id);
+            h.updated_at = at.utc;
+            household::put(conn, &h)?;
+        }
+        ChangeBody::Fact(c) => {
+            let h = stored.ok_or_else(missing)?;
+            match &c.value {
+                Some(v) => {
+                    let hid = hid.to_string();
+                    fact::set(conn, &hid, &c.subject_id, &c.name, &v.to_string(), c.source.as_str(), at.utc)?;
+                }
+                None => fact::clear(conn, &c.subject_id, &c.name)?,
+            }
+            crate::profile::refresh(conn, &h)?;
+        }
+        ChangeBody::Receiving(c) => {
+            let h = stored.ok_or_else(missing)?;
+            if c.receiving {
+                fact::add_receiving(
+                    conn,
+                    &hid.to_string(),
+                    &c.subject_id,
+                    &c.scheme,
+                    c.source.as_str(),
+                    at.utc,
+                )?;
+            } else {
+                fact::remove_receiving(conn, &c.subject_id, &c.scheme)?;
+            }
+            crate::profile::refresh(conn, &h)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! The changes that travel: what a laptop tells its block server, and what a server passes up
+//! to the district or back down. These are their own types, separate from the screen's types, so
+//! that renaming a field on a screen never changes what travels; `sync/protocol/tests/golden/`
+//! pins their wire form.
+//!
+//! Mutable records travel field by field ([`HouseholdField`], [`MemberField`]): an edit sends only
+//! the fields it changed, each change stamped with a hybrid logical clock reading, which is what
+//! a field-level merge needs. Facts travel in one shape, one fact of one subject per change.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Hlc;
+use crate::ids::{HouseholdId, LocationId, PersonId};
+use crate::person::{Relation, Sex};
+
+/// One change, as recorded in the change log and as it travels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// The schema version of this kind of change; a receiver refuses a version it does not know.
+    pub version: u16,
+    pub hlc: Hlc,
+    #[serde(flatten)]
+    pub body: ChangeBody,
+}
+
+/// What changed. The serde tag `kind` names the kind on the wire and in the change log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum ChangeBody {
+    Household(HouseholdChange),
+    Member(MemberChange),
+    MemberRemoved(MemberRemoved),
+    Fact(FactChange),
+    Receiving(ReceivingChange),
+}
+
+/// A household was created, or some of its fields changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdChange {
+    pub id: HouseholdId,
+    pub village_id: LocationId,
+    /// When the household was first recorded; the same in every change of it.
+    pub created_at: DateTime<Utc>,
+    /// The fields that changed, with their new values (all of them when the household is new).
+    pub fields: Vec<HouseholdField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "field", content = "value", rename_all = "snake_case")]
+pub enum HouseholdField {
+    Number(Option<i64>),
+    HamletId(Option<LocationId>),
+    Address(String),
+}
+
+/// A member was added, or some of their fields changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberChange {
+    pub id: PersonId,
+    pub household_id: HouseholdId,
+    pub fields: Vec<MemberField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "field", content = "value", rename_all = "snake_case")]
+pub enum MemberField {
+    /// The member's place in the household's list; 0 is the head.
+    Position(u32),
+    Name(String),
+    Relation(Relation),
+    Sex(Sex),
+    BirthDate(Option<NaiveDate>),
+    BirthDateEstimated(bool),
+}
+
+/// A member is no longer part of the household (and what was recorded of them is forgotten).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRemoved {
+    pub id: PersonId,
+    pub household_id: HouseholdId,
+}
+
+/// How a fact or a benefit was learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Screening,
+    Survey,
+    Document,
+    Demo,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Screening => "screening",
+            Source::Survey => "survey",
+            Source::Document => "document",
+            Source::Demo => "demo",
+        }
+    }
+}
+
+/// One fact of the household or of a member (`subject_id`) was recorded, or cleared (`value`
+/// is `None`: "not known").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactChange {
+    pub household_id: HouseholdId,
+    /// The household's id for a household fact, else the member's.
+    pub subject_id: String,
+    /// The fact's full name in the vocabulary of `schema/facts/`.
+    pub name: String,
+    pub value: Option<serde_json::Value>,
+    pub source: Source,
+}
+
+/// A subject was found to receive a scheme already (`receiving`), or no longer to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivingChange {
+    pub household_id: HouseholdId,
+    pub subject_id: String,
+    pub scheme: String,
+    pub receiving: bool,
+    pub source: Source,
+}
+
+impl ChangeBody {
+    /// The schema version this build writes for the body's kind.
+    pub fn current_version(&self) -> u16 {
+        match self {
+            ChangeBody::Household(_)
+            | ChangeBody::Member(_)
+            | ChangeBody::MemberRemoved(_)
+            | ChangeBody::Fact(_)
+            | ChangeBody::Receiving(_) => 1,
+        }
+    }
+
+    /// The kind's name, as on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChangeBody::Household(_) => "household",
+            ChangeBody::Member(_) => "member",
+            ChangeBody::MemberRemoved(_) => "member_removed",
+            ChangeBody::Fact(_) => "fact",
+            ChangeBody::Receiving(_) => "receiving",
+        }
+    }
+
+    /// The household the change belongs to: every change travels with its household's village.
+    pub fn household_id(&self) -> HouseholdId {
+        match self {
+            ChangeBody::Household(c) => c.id,
+            ChangeBody::Member(c) => c.household_id,
+            ChangeBody::MemberRemoved(c) => c.household_id,
+            ChangeBody::Fact(c) => c.household_id,
+            ChangeBody::Receiving(c) => c.household_id,
+        }
+    }
+}
+
+impl Change {
+    /// A change of `body` stamped `hlc`, at the version this build writes.
+    pub fn new(hlc: Hlc, body: ChangeBody) -> Change {
+        Change { version: body.current_version(), hlc, body }
+    }
+
+    /// Whether this build can apply the change: a newer kind version is refused, never guessed.
+    pub fn is_supported(&self) -> bool {
+        self.version >= 1 && self.version <= self.body.current_version()
+    }
+}
