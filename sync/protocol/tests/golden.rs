@@ -1,0 +1,120 @@
+//! Pins the wire form of every change kind: each example below must serialize to exactly the
+//! text of its file in `tests/golden/`, and that text must read back to the same change. A
+//! change to the wire form is then a decision made in a reviewed diff of those files, not an
+//! accident of renaming a field. Run with `UPDATE_GOLDEN=1` to rewrite the files after such a
+//! decision (and bump the kind's version when old laptops could not read the new form).
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use samanvaya_domain::change::{
+    self, ChangeBody, FactChange, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
+    ReceivingChange, Source,
+};
+use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
+use samanvaya_sync_protocol::Change;
+use uuid::Uuid;
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x0193_5f2a_7c00_7000_8000_0000_0000_0000 + n)
+}
+
+fn examples() -> Vec<(&'static str, ChangeBody)> {
+    let household = HouseholdId(id(1));
+    let member = PersonId(id(2));
+    vec![
+        (
+            "household",
+            ChangeBody::Household(HouseholdChange {
+                id: household,
+                village_id: LocationId(id(3)),
+                created_at: Utc.with_ymd_and_hms(2026, 11, 23, 4, 30, 0).unwrap(),
+                fields: vec![
+                    HouseholdField::Number(Some(17)),
+                    HouseholdField::HamletId(None),
+                    HouseholdField::Address("वार्ड नं. 4".into()),
+                ],
+            }),
+        ),
+        (
+            "member",
+            ChangeBody::Member(MemberChange {
+                id: member,
+                household_id: household,
+                fields: vec![
+                    MemberField::Position(1),
+                    MemberField::Name("सुनीता देवी".into()),
+                    MemberField::Relation(Relation::Spouse),
+                    MemberField::Sex(Sex::Female),
+                    MemberField::BirthDate(NaiveDate::from_ymd_opt(1978, 8, 15)),
+                    MemberField::BirthDateEstimated(false),
+                ],
+            }),
+        ),
+        ("member_removed", ChangeBody::MemberRemoved(MemberRemoved { id: member, household_id: household })),
+        (
+            "fact",
+            ChangeBody::Fact(FactChange {
+                household_id: household,
+                subject_id: member.to_string(),
+                name: "person.marital_status".into(),
+                value: Some(serde_json::json!("widowed")),
+                source: Source::Screening,
+            }),
+        ),
+        (
+            "fact_cleared",
+            ChangeBody::Fact(FactChange {
+                household_id: household,
+                subject_id: household.to_string(),
+                name: "household.bpl_status".into(),
+                value: None,
+                source: Source::Survey,
+            }),
+        ),
+        (
+            "receiving",
+            ChangeBody::Receiving(ReceivingChange {
+                household_id: household,
+                subject_id: member.to_string(),
+                scheme: "IGNWPS".into(),
+                receiving: true,
+                source: Source::Document,
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn every_change_kind_has_a_pinned_wire_form() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut kinds = std::collections::BTreeSet::new();
+    for (n, (file, body)) in examples().into_iter().enumerate() {
+        kinds.insert(body.kind());
+        let hlc = Hlc { wall_ms: 1_795_404_600_000, counter: n as u32, node: id(9) };
+        let wire = Change {
+            seq: 41 + n as i64,
+            recorded_at: Utc.with_ymd_and_hms(2026, 11, 23, 4, 30, 0).unwrap(),
+            change: change::Change::new(hlc, body),
+        };
+        let text = serde_json::to_string_pretty(&wire).unwrap() + "\n";
+        let path = dir.join(format!("{file}.json"));
+        if update {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let pinned = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to write it", path.display()));
+        assert_eq!(text, pinned, "the wire form of {file} changed; see this file's header");
+        let back: Change = serde_json::from_str(&pinned).unwrap();
+        assert_eq!(back, wire, "{file} does not read back to the same change");
+        assert!(back.change.is_supported());
+    }
+    assert_eq!(kinds.len(), 5, "every kind of ChangeBody has an example: {kinds:?}");
+}
+
+#[test]
+fn a_change_of_a_newer_version_is_read_but_not_supported() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/fact.json");
+    let text = std::fs::read_to_string(path).unwrap().replace("\"version\": 1", "\"version\": 7");
+    let change: Change = serde_json::from_str(&text).unwrap();
+    assert!(!change.change.is_supported());
+}

@@ -1,0 +1,150 @@
+//! The typed change log on a real (not demo) store: an edit travels as the fields it changed,
+//! and a change pulled from a server is applied without ever being queued again.
+
+use samanvaya_core::{HouseholdQuery, PulledFrom, Store};
+use samanvaya_domain::change::{self, ChangeBody, FactChange, MemberChange, MemberField, Source};
+use samanvaya_domain::{Birth, Hlc, HouseholdInput, PersonId, PersonInput, Relation, Sex};
+use uuid::Uuid;
+
+fn store_with_one_household() -> (tempfile::TempDir, Store, samanvaya_domain::Household) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let input = HouseholdInput {
+        id: None,
+        village_id: village,
+        hamlet_id: None,
+        address: String::new(),
+        members: vec![PersonInput {
+            id: None,
+            name: "कमला देवी".into(),
+            relation: Relation::Head,
+            sex: Sex::Female,
+            birth: Birth::Age { years: 64 },
+        }],
+    };
+    let h = store.save_household(input, store.now().unwrap()).unwrap();
+    (dir, store, h)
+}
+
+fn kinds(store: &Store) -> Vec<(String, usize)> {
+    store
+        .queued_after(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|q| {
+            let fields = match &q.change.body {
+                ChangeBody::Household(c) => c.fields.len(),
+                ChangeBody::Member(c) => c.fields.len(),
+                _ => 0,
+            };
+            (q.change.body.kind().to_owned(), fields)
+        })
+        .collect()
+}
+
+#[test]
+fn an_edit_travels_as_the_fields_it_changed() {
+    let (_dir, mut store, h) = store_with_one_household();
+    // A new household: its record (3 fields) and its member (6 fields).
+    assert_eq!(kinds(&store), [("household".into(), 3), ("member".into(), 6)]);
+    let p = &h.members[0];
+    let edit = HouseholdInput {
+        id: Some(h.id),
+        village_id: h.village_id,
+        hamlet_id: None,
+        address: String::new(),
+        members: vec![PersonInput {
+            id: Some(p.id),
+            name: "कमला देवी राम".into(),
+            relation: p.relation,
+            sex: p.sex,
+            birth: Birth::Age { years: 64 },
+        }],
+    };
+    store.save_household(edit, store.now().unwrap()).unwrap();
+    let queued = store.queued_after(2, 10).unwrap();
+    assert_eq!(queued.len(), 1, "only the member changed");
+    match &queued[0].change.body {
+        ChangeBody::Member(c) => assert_eq!(c.fields, [MemberField::Name("कमला देवी राम".into())]),
+        other => panic!("expected the member's name alone, got {other:?}"),
+    }
+    assert_eq!(queued[0].device_seq, 3, "the device numbers its changes without gaps");
+}
+
+#[test]
+fn a_pulled_change_is_applied_once_and_never_queued_again() {
+    let (_dir, mut store, h) = store_with_one_household();
+    let queued = store.queued_changes().unwrap();
+    let block_device = Uuid::from_u128(77);
+    // The block added a member and recorded a fact of the household, with a clock far ahead.
+    let hlc = Hlc {
+        wall_ms: store.now().unwrap().utc.timestamp_millis() + 3_600_000,
+        counter: 0,
+        node: block_device,
+    };
+    let new_member = PersonId(Uuid::now_v7());
+    let pulled = [
+        change::Change::new(
+            hlc,
+            ChangeBody::Member(MemberChange {
+                id: new_member,
+                household_id: h.id,
+                fields: vec![
+                    MemberField::Position(1),
+                    MemberField::Name("रीता कुमारी".into()),
+                    MemberField::Relation(Relation::Daughter),
+                    MemberField::Sex(Sex::Female),
+                    MemberField::BirthDate(None),
+                    MemberField::BirthDateEstimated(false),
+                ],
+            }),
+        ),
+        change::Change::new(
+            Hlc { counter: 1, ..hlc },
+            ChangeBody::Fact(FactChange {
+                household_id: h.id,
+                subject_id: h.id.to_string(),
+                name: "household.bpl_status".into(),
+                value: Some(serde_json::json!("bpl")),
+                source: Source::Document,
+            }),
+        ),
+    ];
+    for (i, c) in pulled.iter().enumerate() {
+        let from = PulledFrom {
+            server: "block:bodh-gaya",
+            server_seq: 100 + i as i64,
+            device: block_device,
+            device_seq: 1 + i as i64,
+        };
+        assert!(store.apply_pulled(from, c, store.now().unwrap()).unwrap(), "applied the first time");
+        assert!(!store.apply_pulled(from, c, store.now().unwrap()).unwrap(), "skipped the second time");
+    }
+    assert_eq!(store.queued_changes().unwrap(), queued, "nothing pulled was queued to travel back");
+    let stored = store.household(h.id).unwrap();
+    assert_eq!(stored.members.len(), 2);
+    assert_eq!(stored.members[1].name, "रीता कुमारी");
+    let facts = store.household_facts(h.id).unwrap();
+    let cat = samanvaya_eligibility::embedded().unwrap();
+    let slot = cat.vocab.get(cat.vocab.id("household.bpl_status").unwrap()).slot;
+    assert!(facts.values[slot].is_some(), "the pulled fact is read by the engine");
+    // The profile followed too: the village view counts the new member.
+    let village = store.village_eligibility("2026-11-23".parse().unwrap(), |_, _| {}).unwrap();
+    assert_eq!(village.persons, 2);
+
+    // A local change made next is ordered after what was pulled, although the block's clock ran ahead.
+    let page =
+        store.households(&HouseholdQuery { village_id: None, search: String::new(), limit: 1, offset: 0 });
+    assert_eq!(page.unwrap().total, 1);
+    let answer = samanvaya_core::eligibility::FactAnswer {
+        household_id: h.id,
+        member_id: None,
+        fact: "household.bpl_status".into(),
+        value: serde_json::Value::Null,
+    };
+    store.answer(&answer, store.now().unwrap()).unwrap();
+    let last = store.queued_after(queued, 10).unwrap();
+    assert_eq!(last.len(), 1);
+    assert!(last[0].change.hlc > pulled[1].hlc, "{:?} after {:?}", last[0].change.hlc, pulled[1].hlc);
+}
