@@ -1,32 +1,12 @@
-//! `samanvaya eligibility …`: one household from a facts file, or the whole store.
+//! `samanvaya eligibility …`: the whole store, and the reports of both forms of the command.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use samanvaya_core::Store;
-use samanvaya_eligibility::view::{self, HouseholdEligibility, OutcomeKind, VillageEligibility};
-use samanvaya_rules::HouseholdFacts;
-
-/// Decides every scheme for the household described in `path` (docs/eligibility-facts.md).
-pub fn from_file(path: &Path, as_of: NaiveDate) -> Result<HouseholdEligibility> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!("{} is not valid JSON; see docs/eligibility-facts.md for the format", path.display())
-    })?;
-    // This path needs no store: the engine, its catalogue and its views are pure.
-    let cat = samanvaya_eligibility::embedded()?;
-    let facts = HouseholdFacts::from_json(&cat.vocab, &doc).map_err(|errors| {
-        let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-        anyhow::anyhow!("{} has {} wrong fact(s):\n{}", path.display(), errors.len(), list.join("\n"))
-    })?;
-    if facts.members.is_empty() {
-        bail!("{} lists no members; add them under \"members\"", path.display());
-    }
-    Ok(view::household(cat, &facts, as_of))
-}
+use samanvaya_eligibility::view::{HouseholdEligibility, OutcomeKind, VillageEligibility};
 
 /// Decides every scheme for every household of the store from its profiles, showing progress on
 /// stderr.

@@ -1,6 +1,7 @@
 //! `samanvaya`: the village store from a terminal, for trainers, support staff and scripts.
 
 mod eligibility;
+mod facts_file;
 mod households;
 
 use std::path::PathBuf;
@@ -84,7 +85,7 @@ fn main() -> Result<()> {
     {
         // No store, so no centre time zone: the day in India.
         let as_of = as_of.unwrap_or_else(|| Moment::in_india(chrono::Utc::now()).today);
-        let result = eligibility::from_file(path, as_of)?;
+        let result = facts_file::decide(path, as_of)?;
         match format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
             Format::Table => print!("{}", eligibility::household_table(&result)),

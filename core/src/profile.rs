@@ -54,26 +54,6 @@ pub fn refresh(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Writes the profiles a store opened before they existed is missing (once, on open).
-pub fn backfill(conn: &mut Connection) -> Result<(), StoreError> {
-    let missing: Vec<String> = conn
-        .prepare("SELECT id FROM household WHERE id NOT IN (SELECT household_id FROM profile)")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let tx = conn.transaction()?;
-    for id in missing {
-        let id = id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}")))?;
-        if let Some(h) = crate::household::get(&tx, id)? {
-            refresh(&tx, &h)?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
-
 /// Every household and person of the store as columns of the catalogue's vocabulary, read from
 /// the profiles in one pass, calling `progress(done, total)` every thousand households.
 pub fn population(

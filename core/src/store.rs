@@ -30,7 +30,7 @@ impl Store {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
         let mut conn = db::open(&data_dir.join(paths::DB_FILE_NAME))?;
-        crate::profile::backfill(&mut conn)?;
+        backfill_profiles(&mut conn)?;
         centre::device_id(&conn, Utc::now())?;
         let mut store = Store { conn, data_dir: data_dir.to_owned() };
         store.requeue_after_upgrade()?;
@@ -197,6 +197,26 @@ impl Store {
         tx.commit()?;
         Ok(household)
     }
+}
+
+/// Writes the profiles a store opened before they existed is missing (once, on open).
+fn backfill_profiles(conn: &mut Connection) -> Result<(), StoreError> {
+    let missing: Vec<String> = conn
+        .prepare("SELECT id FROM household WHERE id NOT IN (SELECT household_id FROM profile)")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    for id in missing {
+        let id = id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}")))?;
+        if let Some(h) = household::get(&tx, id)? {
+            crate::profile::refresh(&tx, &h)?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 fn age_of(p: &Person, today: chrono::NaiveDate) -> samanvaya_domain::Birth {

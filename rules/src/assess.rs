@@ -2,34 +2,13 @@
 //! criterion by criterion, and ranks the questions that would decide the most.
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use crate::catalogue::{Catalogue, Scheme, Text};
 use crate::eval::Subject;
 use crate::facts::{HouseholdFacts, date_from_days, days_from_date, elapsed};
+pub use crate::outcome::Outcome;
 use crate::truth::Truth;
 use crate::vocabulary::{Derivation, FactId, FactType, Scope, Vocabulary};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Eligible,
-    NotEligible,
-    Undetermined,
-    AlreadyReceiving,
-}
-
-impl Outcome {
-    pub fn parse(s: &str) -> Option<Outcome> {
-        match s {
-            "eligible" => Some(Outcome::Eligible),
-            "not_eligible" => Some(Outcome::NotEligible),
-            "undetermined" => Some(Outcome::Undetermined),
-            "already_receiving" => Some(Outcome::AlreadyReceiving),
-            _ => None,
-        }
-    }
-}
 
 /// A fact that is not known, of the household (`member` is `None`) or of one member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

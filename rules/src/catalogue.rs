@@ -10,6 +10,7 @@ use crate::compile::{self, Param, Rule};
 use crate::diagnostic::{Diagnostic, line_of};
 use crate::expr;
 use crate::facts::days_from_date;
+use crate::toml_values::toml_date;
 use crate::vocabulary::{FactId, Scope, Vocabulary};
 
 /// A text in both interface languages.
@@ -85,7 +86,7 @@ pub struct Scheme {
     pub source: String,
     pub note: Option<String>,
     pub versions: Vec<Version>,
-    pub cases: Vec<crate::cases::Case>,
+    pub cases: Vec<crate::case::Case>,
 }
 
 impl Scheme {
@@ -149,15 +150,6 @@ struct RawCriterion {
     when: toml::Spanned<String>,
     en: String,
     hi: String,
-}
-
-/// Reads a date written either as a TOML date (2011-04-01) or as a string.
-pub fn toml_date(v: &toml::Value) -> Option<NaiveDate> {
-    match v {
-        toml::Value::Datetime(d) => NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").ok(),
-        toml::Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
-        _ => None,
-    }
 }
 
 /// Loads every scheme file against `vocab`; returns all problems rather than the first.
@@ -377,7 +369,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
     };
     for c in &raw.case {
         let line = line_of(text, c.span().start);
-        match crate::cases::Case::read(vocab, &scheme, c.get_ref(), line) {
+        match crate::case::Case::read(vocab, scheme.unit, c.get_ref(), line) {
             Ok(case) => scheme.cases.push(case),
             Err(msg) => err(line, msg, "see docs/catalogue.md for the case format"),
         }

@@ -8,6 +8,7 @@
 
 pub mod assess;
 pub mod bulk;
+pub mod case;
 pub mod cases;
 pub mod catalogue;
 pub mod compile;
@@ -15,7 +16,9 @@ pub mod diagnostic;
 pub mod eval;
 pub mod expr;
 pub mod facts;
+pub mod outcome;
 pub mod synthetic;
+pub mod toml_values;
 pub mod truth;
 pub mod vocabulary;
 
