@@ -4,7 +4,7 @@ import type { VillageOverview } from "./bindings/VillageOverview";
 import { h, mount } from "./dom";
 import { draftFromHousehold, emptyDraft } from "./form/model";
 import { language, setLanguage, t } from "./i18n";
-import { asErrorReply, ipc } from "./ipc";
+import { asErrorReply, ipc, onVillageProgress } from "./ipc";
 import { errorPanel } from "./views/errorPanel";
 import { HomeView } from "./views/home";
 import { EligibilityView } from "./views/eligibility";
@@ -96,13 +96,20 @@ export class App {
   async showVillageSchemes(): Promise<void> {
     const overview = this.overview;
     if (overview === null) return;
-    mount(this.main, h("p", { class: "muted" }, t("deciding")));
+    const status = h("p", { class: "muted", "data-test": "village-progress" }, t("deciding"));
+    mount(this.main, status);
+    // The tally runs off the window's thread; the window stays usable and shows how far it got.
+    const stop = await onVillageProgress(({ done, total }) => {
+      status.textContent = t("reading_households", { done, total });
+    });
     try {
       const tally = await ipc.villageEligibility();
       this.redraw = () => mount(this.main, villageSchemes(this, overview, tally));
     } catch (e) {
       const reply = asErrorReply(e);
       this.redraw = () => mount(this.main, errorPanel(reply));
+    } finally {
+      stop();
     }
     this.redraw();
   }

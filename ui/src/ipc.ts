@@ -1,5 +1,6 @@
 // Typed calls into the desktop shell. The payload types are generated from Rust (src/bindings).
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { ErrorReply } from "./bindings/ErrorReply";
 import type { FactAnswer } from "./bindings/FactAnswer";
 import type { HouseholdEligibility } from "./bindings/HouseholdEligibility";
@@ -22,6 +23,24 @@ export const ipc = {
   answerFact: (answer: FactAnswer) => invoke<HouseholdEligibility>("answer_fact", { answer }),
   villageEligibility: () => invoke<VillageEligibility>("village_eligibility"),
 };
+
+/** How far a village tally has read the store's households. */
+export interface VillageProgress {
+  done: number;
+  total: number;
+}
+
+/**
+ * Calls `onProgress` while a village tally runs; returns the function that stops listening.
+ * Progress is only a courtesy: when the shell cannot deliver it, the tally still arrives.
+ */
+export async function onVillageProgress(onProgress: (p: VillageProgress) => void): Promise<() => void> {
+  try {
+    return await listen<VillageProgress>("village-progress", (e) => onProgress(e.payload));
+  } catch {
+    return () => {};
+  }
+}
 
 /** Whatever a command rejected with, as the one error shape the shell sends. */
 export function asErrorReply(e: unknown): ErrorReply {

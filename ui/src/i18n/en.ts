@@ -3,6 +3,7 @@ export const en = {
   appName: "Samanvaya",
   appTagline: "Village convergence and facilitation centre",
   language: "Language",
+  reading_households: "Reading households: {done} of {total}…",
   loading: "Loading…",
   saving: "Saving…",
 

@@ -5,6 +5,7 @@ export const hi: Messages = {
   appName: "समन्वय",
   appTagline: "ग्राम अभिसरण एवं सुविधा केंद्र",
   language: "भाषा",
+  reading_households: "परिवार पढ़े जा रहे हैं: {total} में से {done}…",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 
