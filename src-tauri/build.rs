@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "household_eligibility",
     "answer_fact",
     "village_eligibility",
+    "today",
 ];
 
 fn main() {

@@ -34,6 +34,7 @@ fn main() {
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::village::village_overview,
+            commands::village::today,
             commands::households::list_households,
             commands::households::get_household,
             commands::households::save_household,

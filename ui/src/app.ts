@@ -118,15 +118,23 @@ export class App {
     const overview = this.overview;
     if (overview === null) return;
     let draft = emptyDraft(overview.village.id);
+    let today: string;
+    try {
+      today = await ipc.today();
+    } catch (e) {
+      mount(this.main, errorPanel(asErrorReply(e)));
+      return;
+    }
     if (householdId !== null) {
       try {
-        draft = draftFromHousehold(await ipc.getHousehold(householdId), new Date());
+        // Ages are counted on the centre's day, the one the store uses, not the machine's.
+        draft = draftFromHousehold(await ipc.getHousehold(householdId), new Date(`${today}T12:00:00`));
       } catch (e) {
         mount(this.main, errorPanel(asErrorReply(e)));
         return;
       }
     }
-    const form = new HouseholdForm(this, overview, draft);
+    const form = new HouseholdForm(this, overview, draft, today);
     this.redraw = () => mount(this.main, form.render());
     this.redraw();
     form.focusFirst();

@@ -22,6 +22,8 @@ export const ipc = {
   householdEligibility: (id: string) => invoke<HouseholdEligibility>("household_eligibility", { id }),
   answerFact: (answer: FactAnswer) => invoke<HouseholdEligibility>("answer_fact", { answer }),
   villageEligibility: () => invoke<VillageEligibility>("village_eligibility"),
+  /** The centre's calendar day (YYYY-MM-DD), the day the store decides and ages are counted on. */
+  today: () => invoke<string>("today"),
 };
 
 /** How far a village tally has read the store's households. */

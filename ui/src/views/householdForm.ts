@@ -43,6 +43,8 @@ export class HouseholdForm {
     private readonly nav: Navigator,
     private readonly overview: VillageOverview,
     private readonly draft: HouseholdDraft,
+    /** The centre's day (YYYY-MM-DD): no birth date may come after it. */
+    private readonly today: string,
   ) {
     this.root.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -134,7 +136,7 @@ export class HouseholdForm {
             id: id("birth"),
             "data-test": `member-date-${i}`,
             value: m.date,
-            max: new Date().toISOString().slice(0, 10),
+            max: this.today,
             oninput: (e: Event) => (m.date = (e.target as HTMLInputElement).value),
           })
         : m.birthKind === "age"
