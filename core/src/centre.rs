@@ -54,6 +54,11 @@ pub fn mark_demo(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Whether the store's households must be queued again after the upgrade to the change log.
+pub fn requeue_due(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT requeue FROM centre WHERE id = 1", [], |r| r.get(0))
+}
+
 /// Whether the store's households must be queued again after the upgrade to the change log,
 /// and clearing that flag.
 pub fn take_requeue(conn: &Connection) -> rusqlite::Result<bool> {

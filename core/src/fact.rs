@@ -73,31 +73,40 @@ pub fn add_receiving(
     Ok(())
 }
 
-/// Everything recorded of `h` beyond its record, as changes: what a store upgraded from the
-/// outbox queues again.
+/// Everything recorded of `h` beyond its record, as changes with the source each was learnt
+/// from: what a store upgraded from the outbox queues again.
 pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<ChangeBody>> {
     let hid = h.id.to_string();
     let mut out = Vec::new();
-    for f in for_household(conn, &hid)? {
-        let source: String = conn
-            .prepare_cached("SELECT source FROM fact WHERE subject_id = ?1 AND name = ?2")?
-            .query_row([&f.subject_id, &f.name], |r| r.get(0))?;
-        out.push(ChangeBody::Fact(FactChange {
+    let mut facts =
+        conn.prepare("SELECT subject_id, name, value, source FROM fact WHERE household_id = ?1")?;
+    let rows = facts.query_map([&hid], |r| {
+        let (value, source): (String, String) = (r.get(2)?, r.get(3)?);
+        Ok(ChangeBody::Fact(FactChange {
             household_id: h.id,
-            subject_id: f.subject_id,
-            name: f.name,
-            value: serde_json::from_str(&f.value).ok(),
+            subject_id: r.get(0)?,
+            name: r.get(1)?,
+            value: serde_json::from_str(&value).ok(),
             source: source_of(&source),
-        }));
+        }))
+    })?;
+    for row in rows {
+        out.push(row?);
     }
-    for r in receiving_for_household(conn, &hid)? {
-        out.push(ChangeBody::Receiving(ReceivingChange {
+    let mut receiving =
+        conn.prepare("SELECT subject_id, scheme_code, source FROM receiving WHERE household_id = ?1")?;
+    let rows = receiving.query_map([&hid], |r| {
+        let source: String = r.get(2)?;
+        Ok(ChangeBody::Receiving(ReceivingChange {
             household_id: h.id,
-            subject_id: r.subject_id,
-            scheme: r.scheme,
+            subject_id: r.get(0)?,
+            scheme: r.get(1)?,
             receiving: true,
-            source: Source::Survey,
-        }));
+            source: source_of(&source),
+        }))
+    })?;
+    for row in rows {
+        out.push(row?);
     }
     Ok(out)
 }

@@ -66,7 +66,17 @@ pub fn write(
     h: &Household,
     at: Moment,
 ) -> rusqlite::Result<()> {
-    put(conn, h)?;
+    record_changes(conn, before, h, at)?;
+    put(conn, h)
+}
+
+/// Records the changes from `before` to `h`; the caller writes the rows in the same transaction.
+pub fn record_changes(
+    conn: &Connection,
+    before: Option<&Household>,
+    h: &Household,
+    at: Moment,
+) -> rusqlite::Result<()> {
     for body in changes(before, h) {
         change_log::record(conn, body, at)?;
     }
@@ -76,6 +86,13 @@ pub fn write(
 /// Writes `h` and its members and rewrites its profile, recording no change: for changes pulled
 /// from a server, which are recorded as such by the caller.
 pub fn put(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
+    put_rows(conn, h)?;
+    crate::profile::refresh(conn, h)
+}
+
+/// Writes `h` and its members only; the caller rewrites the profile once everything of the
+/// household is written.
+pub fn put_rows(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO household (id, village_id, hamlet_id, number, address, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -92,8 +109,15 @@ pub fn put(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
             h.updated_at,
         ],
     )?;
-    person::replace_all(conn, h.id, &h.members)?;
-    crate::profile::refresh(conn, h)
+    person::replace_all(conn, h.id, &h.members)
+}
+
+/// Whether a household with this id is stored.
+pub fn exists(conn: &Connection, id: HouseholdId) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM household WHERE id = ?1")?
+        .query_row([id.to_string()], |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
 }
 
 /// The changes that turn `before` into `after`: only the fields that differ, every field of what

@@ -68,13 +68,14 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(batch.len());
         for ImportedHousehold { mut household, facts, receiving, source } in batch {
-            if household::get(&tx, household.id)?.is_some() {
+            if household::exists(&tx, household.id)? {
                 return Err(refuse("id", FieldErrorCode::InvalidValue));
             }
             if household.number.is_none() {
                 household.number = number_lease::take(&tx, number_lease::HOUSEHOLD)?;
             }
-            household::write(&tx, None, &household, at)?;
+            household::put_rows(&tx, &household)?;
+            household::record_changes(&tx, None, &household, at)?;
             let hid = household.id.to_string();
             let subject = |who: Who| -> Result<String, StoreError> {
                 match who {

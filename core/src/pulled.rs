@@ -104,6 +104,12 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
                     MemberField::BirthDateEstimated(e) => p.birth_date_estimated = *e,
                 }
             }
+            if p.name.is_empty() {
+                return Err(StoreError::Corrupt(format!(
+                    "the pulled change adds member {} without a name; the server sent an incomplete change",
+                    c.id
+                )));
+            }
             h.members.insert(position.min(h.members.len()), p);
             h.updated_at = at.utc;
             household::put(conn, &h)?;

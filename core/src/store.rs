@@ -71,6 +71,10 @@ impl Store {
     /// A store upgraded from the outbox to the change log queues its households again, as typed
     /// changes, once (migration 0004 explains why).
     fn requeue_after_upgrade(&mut self) -> Result<(), StoreError> {
+        // Checked before taking the write lock, so that opening a store never writes otherwise.
+        if !centre::requeue_due(&self.conn)? {
+            return Ok(());
+        }
         let at = self.now()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if centre::take_requeue(&tx)? {
@@ -141,7 +145,7 @@ impl Store {
     }
 
     /// Validates and saves a new or edited household with its members, in one transaction with
-    /// its outbox row: either all of it is saved, or nothing is.
+    /// its changes: either all of it is saved, or nothing is.
     pub fn save_household(&mut self, input: HouseholdInput, at: Moment) -> Result<Household, StoreError> {
         let (now, today) = (at.utc, at.today);
         let input = input.validate(today)?;

@@ -199,38 +199,58 @@ struct Evaluator<'a> {
 
 /// Decides every scheme in force on `as_of` for every subject of `pop`, and counts the outcomes.
 pub fn tally(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<Tally> {
-    let mut ev =
-        Evaluator { pop, as_of, rules: HashMap::new(), derived: HashMap::new(), gathered: HashMap::new() };
+    let mut ev = Evaluator::new(pop, as_of);
     let mut out = Vec::new();
     for (i, scheme) in cat.schemes.iter().enumerate() {
-        let Some(version) = scheme.version_on(as_of) else { continue };
-        let level = scheme.unit;
-        let n = ev.len(level);
-        let mut all_true = Bits::ones(n);
-        let mut any_false = Bits::zeros(n);
-        for c in &version.criteria {
-            let tri = ev.cached(&c.rule, level);
-            all_true.and_assign(&tri.t);
-            any_false.or_assign(&tri.f);
-        }
-        let empty = Bits::zeros(n);
-        let receiving = match (pop.receiving.get(&scheme.code), level) {
-            (Some((p, _)), Scope::Person) => p,
-            (Some((_, h)), Scope::Household) => h,
-            (None, _) => &empty,
-        };
-        let eligible = all_true.count_and_not(receiving);
-        let not_eligible = any_false.count_and_not(receiving);
-        let already_receiving = receiving.count();
+        let Some(d) = ev.decide(scheme, as_of) else { continue };
+        let eligible = d.all_true.count_and_not(&d.receiving);
+        let not_eligible = d.any_false.count_and_not(&d.receiving);
+        let already_receiving = d.receiving.count();
         out.push(Tally {
             scheme: i,
             eligible,
             already_receiving,
             not_eligible,
-            undetermined: n as u64 - eligible - not_eligible - already_receiving,
+            undetermined: d.all_true.len() as u64 - eligible - not_eligible - already_receiving,
         });
     }
     out
+}
+
+/// One scheme decided over every subject of its level.
+struct Decided {
+    /// Every criterion known true.
+    all_true: Bits,
+    /// Some criterion known false.
+    any_false: Bits,
+    /// Already receiving the scheme, whatever the criteria say.
+    receiving: Bits,
+}
+
+impl<'a> Evaluator<'a> {
+    fn new(pop: &'a Population, as_of: NaiveDate) -> Self {
+        Evaluator { pop, as_of, rules: HashMap::new(), derived: HashMap::new(), gathered: HashMap::new() }
+    }
+
+    /// `scheme` over every subject, or `None` when no version is in force on `as_of`.
+    fn decide(&mut self, scheme: &crate::catalogue::Scheme, as_of: NaiveDate) -> Option<Decided> {
+        let version = scheme.version_on(as_of)?;
+        let level = scheme.unit;
+        let n = self.len(level);
+        let mut all_true = Bits::ones(n);
+        let mut any_false = Bits::zeros(n);
+        for c in &version.criteria {
+            let tri = self.cached(&c.rule, level);
+            all_true.and_assign(&tri.t);
+            any_false.or_assign(&tri.f);
+        }
+        let receiving = match (self.pop.receiving.get(&scheme.code), level) {
+            (Some((p, _)), Scope::Person) => p.clone(),
+            (Some((_, h)), Scope::Household) => h.clone(),
+            (None, _) => Bits::zeros(n),
+        };
+        Some(Decided { all_true, any_false, receiving })
+    }
 }
 
 /// How many undetermined decisions of the whole population wait on each fact, counted as the
@@ -239,24 +259,13 @@ pub fn tally(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<Tally> 
 /// unknowns one subject at a time ([`crate::eval::Subject::unknowns`]); this follows the same
 /// recursion over bitsets. Sorted by count, most first, then by fact id.
 pub fn missing(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<(FactId, u64)> {
-    let mut ev =
-        Evaluator { pop, as_of, rules: HashMap::new(), derived: HashMap::new(), gathered: HashMap::new() };
+    let mut ev = Evaluator::new(pop, as_of);
     let mut counts: HashMap<FactId, u64> = HashMap::new();
     for scheme in &cat.schemes {
+        let Some(d) = ev.decide(scheme, as_of) else { continue };
         let Some(version) = scheme.version_on(as_of) else { continue };
         let level = scheme.unit;
-        let n = ev.len(level);
-        let (mut all_true, mut any_false) = (Bits::ones(n), Bits::zeros(n));
-        for c in &version.criteria {
-            let tri = ev.cached(&c.rule, level);
-            all_true.and_assign(&tri.t);
-            any_false.or_assign(&tri.f);
-        }
-        let mut undetermined = all_true.zip(&any_false, |t, f| !t & !f);
-        if let Some((p, h)) = pop.receiving.get(&scheme.code) {
-            let receiving = if level == Scope::Person { p } else { h };
-            undetermined = undetermined.zip(receiving, |u, r| u & !r);
-        }
+        let undetermined = d.all_true.zip(&d.any_false, |t, f| !t & !f).zip(&d.receiving, |u, r| u & !r);
         let mut noted = Vec::new();
         for c in &version.criteria {
             ev.noted(&c.rule, level, &undetermined, &mut noted);

@@ -148,3 +148,25 @@ fn a_pulled_change_is_applied_once_and_never_queued_again() {
     assert_eq!(last.len(), 1);
     assert!(last[0].change.hlc > pulled[1].hlc, "{:?} after {:?}", last[0].change.hlc, pulled[1].hlc);
 }
+
+#[test]
+fn a_store_upgraded_from_the_outbox_queues_its_households_again_once() {
+    let (dir, mut store, h) = store_with_one_household();
+    let answer = samanvaya_core::eligibility::FactAnswer {
+        household_id: h.id,
+        member_id: None,
+        fact: "household.bpl_status".into(),
+        value: serde_json::json!("bpl"),
+    };
+    store.answer(&answer, store.now().unwrap()).unwrap();
+    // The state migration 0004 leaves a real store in: no change log yet, and the flag set.
+    store.connection().execute_batch("DELETE FROM change_log; UPDATE centre SET requeue = 1;").unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let queued: Vec<String> =
+        store.queued_after(0, 100).unwrap().into_iter().map(|q| q.change.body.kind().to_owned()).collect();
+    assert_eq!(queued, ["household", "member", "fact"], "the record, its member and its fact, once each");
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.queued_changes().unwrap(), 3, "opening again queues nothing more");
+}
