@@ -27,6 +27,10 @@ enum Command {
         /// Another seed gives another, equally deterministic village.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// More households than the demo village's 300, in the same village: for trainers who
+        /// want to see a block-sized village, and for tests and benchmarks of large stores.
+        #[arg(long, default_value_t = samanvaya_demo::HOUSEHOLDS)]
+        households: usize,
     },
     /// Decide every scheme of the catalogue for one household or the whole store.
     Eligibility {
@@ -99,8 +103,12 @@ fn main() -> Result<()> {
     let mut store =
         Store::open(&data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
     match cli.command {
-        Command::Demo { seed } => {
-            let summary = samanvaya_demo::fill(&mut store, seed)?;
+        Command::Demo { seed, households } => {
+            let summary = samanvaya_demo::fill_households(&mut store, seed, households, |done| {
+                if done % 10_000 == 0 {
+                    eprintln!("  {done} households written");
+                }
+            })?;
             println!(
                 "Filled the demo village: {} households, {} persons, in {}",
                 summary.households,

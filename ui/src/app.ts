@@ -24,12 +24,14 @@ export class App {
   }
 
   private drawHeader(): void {
-    const switchTo = (lang: Language) => async () => {
+    const switchTo = (lang: Language) => () => {
       if (lang === language()) return;
-      await ipc.setLanguage(lang).catch(() => undefined);
+      // The screen changes at once; remembering the choice waits for the store, which may be busy
+      // with a village tally, and a failure to remember it costs only the choice at next start.
       setLanguage(lang);
       this.drawHeader();
       this.redraw();
+      void ipc.setLanguage(lang).catch(() => undefined);
     };
     const langButton = (lang: Language, label: string) =>
       h(
@@ -97,7 +99,8 @@ export class App {
     const overview = this.overview;
     if (overview === null) return;
     const status = h("p", { class: "muted", "data-test": "village-progress" }, t("deciding"));
-    mount(this.main, status);
+    this.redraw = () => mount(this.main, status);
+    this.redraw();
     // The tally runs off the window's thread; the window stays usable and shows how far it got.
     const stop = await onVillageProgress(({ done, total }) => {
       status.textContent = t("reading_households", { done, total });

@@ -1,0 +1,48 @@
+// The window stays usable while a village tally runs: on a block-sized village (20,000
+// households, filled by the real CLI), the facilitator opens the scheme tally and switches the
+// language before the tally has arrived, and the switch takes effect at once. When commands ran
+// on the window's own thread, the click waited for the tally to finish.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { By } from "selenium-webdriver";
+import { appBinary, find, startApp } from "./session.mjs";
+
+/** The `samanvaya` CLI beside the app binary in the same cargo target folder. */
+function cliBinary() {
+  return join(dirname(resolve(appBinary())), "samanvaya");
+}
+
+test("the window answers a click while a large village is being tallied", { timeout: 300_000 }, async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-large-"));
+  const dataDir = join(scratch, "data");
+  execFileSync(cliBinary(), ["--data-dir", dataDir, "demo", "--households", "20000"], { stdio: "ignore" });
+  const app = await startApp({ dataDir });
+  try {
+    const { browser } = app;
+    await (await find(browser, "[data-test=village-schemes]")).click();
+    await (await find(browser, "[data-test=lang-en]")).click();
+    // Read both facts in one step of the page, so they describe the same moment.
+    const [lang, tallying] = await browser.wait(async () => {
+      const state = await browser.executeScript(
+        "return [document.documentElement.lang, document.querySelector('[data-test=village-progress]') !== null];",
+      );
+      return state[0] === "en" ? state : null;
+    }, 30_000);
+    assert.equal(lang, "en");
+    assert.ok(tallying, "the language switched while the tally was still running");
+    // And the tally then arrives, in the language chosen during it.
+    const rows = await browser.wait(async () => {
+      const found = await browser.findElements(By.css("[data-test=tally]"));
+      return found.length > 0 ? found : null;
+    }, 120_000);
+    assert.ok(rows.length >= 10, `a row per scheme, got ${rows.length}`);
+    assert.equal(await browser.executeScript("return document.documentElement.lang;"), "en");
+  } finally {
+    await app.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
