@@ -7,7 +7,7 @@ use std::path::Path;
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let mut out = String::new();
-    for (konst, folder) in [("FACT_FILES", "facts"), ("SCHEME_FILES", "schemes")] {
+    for (konst, folder) in [("FACT_FILES", "facts"), ("SCHEME_FILES", "schemes"), ("GROUP_FILES", "groups")] {
         let path = Path::new(&dir).join(folder);
         println!("cargo:rerun-if-changed={}", path.display());
         let mut files: Vec<String> = std::fs::read_dir(&path)

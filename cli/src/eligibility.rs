@@ -56,7 +56,17 @@ pub fn household_table(e: &HouseholdEligibility) -> String {
             } else {
                 format!(" — missing: {}", f.missing.join(", "))
             };
-            writeln!(out, "  {:<18} {}{missing}", outcome_word(f.outcome), name(&f.scheme)).ok();
+            let alternatives = if f.alternatives.is_empty() {
+                String::new()
+            } else {
+                let rule = f.group_rule.as_ref().map_or(String::new(), |r| r.en.clone());
+                format!(
+                    " — or {}: {rule}",
+                    f.alternatives.iter().map(|a| name(a)).collect::<Vec<_>>().join(", ")
+                )
+            };
+            writeln!(out, "  {:<18} {}{missing}{alternatives}", outcome_word(f.outcome), name(&f.scheme))
+                .ok();
         }
     }
     if !e.questions.is_empty() {
@@ -74,18 +84,23 @@ pub fn village_table(v: &VillageEligibility) -> String {
     let mut out = format!("{} households, {} persons, as of {}\n", v.households, v.persons, v.as_of);
     writeln!(
         out,
-        "{:<22} {:>9} {:>9} {:>12} {:>12}",
-        "scheme", "eligible", "receiving", "undetermined", "not eligible"
+        "{:<22} {:>9} {:>12} {:>9} {:>12} {:>12}",
+        "scheme", "eligible", "alternative", "receiving", "undetermined", "not eligible"
     )
     .ok();
     for t in &v.tallies {
         writeln!(
             out,
-            "{:<22} {:>9} {:>9} {:>12} {:>12}",
-            t.scheme.code, t.eligible, t.already_receiving, t.undetermined, t.not_eligible
+            "{:<22} {:>9} {:>12} {:>9} {:>12} {:>12}",
+            t.scheme.code, t.eligible, t.alternative, t.already_receiving, t.undetermined, t.not_eligible
         )
         .ok();
     }
+    writeln!(
+        out,
+        "(alternative: also eligible, but counted under another scheme of its group, e.g. a second pension)"
+    )
+    .ok();
     writeln!(out, "Most missing facts (undetermined decisions waiting on each)").ok();
     for m in &v.most_missing {
         writeln!(out, "  {:>6}  {}", m.decisions, m.fact).ok();

@@ -15,11 +15,14 @@ pub fn embedded() -> Result<&'static Catalogue, CatalogueError> {
     static CATALOGUE: OnceLock<Result<Catalogue, CatalogueError>> = OnceLock::new();
     CATALOGUE
         .get_or_init(|| {
-            samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES).map_err(
-                |errors| {
-                    CatalogueError(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
-                },
+            samanvaya_rules::load(
+                samanvaya_schema::FACT_FILES,
+                samanvaya_schema::SCHEME_FILES,
+                samanvaya_schema::GROUP_FILES,
             )
+            .map_err(|errors| {
+                CatalogueError(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+            })
         })
         .as_ref()
         .map_err(Clone::clone)

@@ -129,6 +129,14 @@ pub struct FindingView {
     /// Names of the facts that would decide an undetermined outcome.
     pub missing: Vec<String>,
     pub checks: Vec<CheckView>,
+    /// For a scheme of an exclusive group: the group's rule, e.g. "A person gets only one
+    /// social-security pension".
+    pub group_rule: Option<Bilingual>,
+    /// Eligible, and also eligible for this scheme of the same group, under which the subject is
+    /// counted: the two are alternatives, one of them will be paid.
+    pub counted_under: Option<String>,
+    /// Eligible for these other schemes of the same group too (the alternatives to this one).
+    pub alternatives: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -213,6 +221,7 @@ pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
 pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> HouseholdEligibility {
     let findings = assess(cat, facts, as_of);
     let member_id = |m: Option<usize>| m.map(|i| facts.members[i].id.clone());
+    let code = |i: usize| cat.schemes[i].code.clone();
     let views = findings
         .iter()
         .map(|f| FindingView {
@@ -230,18 +239,34 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
                 }
                 names
             },
-            checks: explain(cat, facts, f.scheme, f.member, as_of)
-                .unwrap_or_default()
-                .iter()
-                .map(|c| CheckView {
-                    sentence: Bilingual { en: c.sentence(false), hi: c.sentence(true) },
-                    status: match c.status {
-                        Truth::True => CheckStatus::Met,
-                        Truth::False => CheckStatus::NotMet,
-                        Truth::Unknown => CheckStatus::Unknown,
-                    },
-                })
+            checks: group_check(cat, f)
+                .into_iter()
+                .chain(explain(cat, facts, f.scheme, f.member, as_of).unwrap_or_default().iter().map(|c| {
+                    CheckView {
+                        sentence: Bilingual { en: c.sentence(false), hi: c.sentence(true) },
+                        status: match c.status {
+                            Truth::True => CheckStatus::Met,
+                            Truth::False => CheckStatus::NotMet,
+                            Truth::Unknown => CheckStatus::Unknown,
+                        },
+                    }
+                }))
                 .collect(),
+            group_rule: cat.schemes[f.scheme].group.map(|g| (&cat.groups[g].rule).into()),
+            counted_under: f.counted_under.map(code),
+            alternatives: match cat.schemes[f.scheme].group {
+                Some(g) if f.outcome == Outcome::Eligible => findings
+                    .iter()
+                    .filter(|o| {
+                        o.member == f.member
+                            && o.scheme != f.scheme
+                            && o.outcome == Outcome::Eligible
+                            && cat.schemes[o.scheme].group == Some(g)
+                    })
+                    .map(|o| code(o.scheme))
+                    .collect(),
+                _ => Vec::new(),
+            },
         })
         .collect();
     let questions = ask_next(&findings)
@@ -271,12 +296,30 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
     }
 }
 
+/// The first check of a scheme ruled out by another of its group that the subject receives:
+/// "Already receives the widow pension: a person gets only one social-security pension".
+fn group_check(cat: &Catalogue, f: &samanvaya_rules::Finding) -> Option<CheckView> {
+    let other = &cat.schemes[f.blocked_by?];
+    let rule = &cat.groups[other.group?].rule;
+    Some(CheckView {
+        sentence: Bilingual {
+            en: format!("Already receives {}: {} — not met", other.name.en, rule.en),
+            hi: format!("पहले से {} मिल रही है: {} — पूरा नहीं", other.name.hi, rule.hi),
+        },
+        status: CheckStatus::NotMet,
+    })
+}
+
 /// How many subjects of a village fall into each outcome of one scheme: the gap the Samiti works on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct SchemeTally {
     pub scheme: SchemeInfo,
+    /// Eligible, not yet receiving, and counted here.
     pub eligible: u32,
+    /// Eligible too, but counted under another scheme of the same exclusive group, so that a
+    /// person who can get one of two pensions is counted once.
+    pub alternative: u32,
     pub already_receiving: u32,
     pub undetermined: u32,
     pub not_eligible: u32,
@@ -309,10 +352,10 @@ const MOST_MISSING: usize = 10;
 /// The village's tallies from its columns: the fast path the screens and the CLI use. The
 /// households' explanations are built only for a household that is opened.
 pub fn village(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> VillageEligibility {
-    let mut counts = vec![[0u32; 4]; cat.schemes.len()];
+    let mut counts = vec![[0u32; 5]; cat.schemes.len()];
     for t in bulk::tally(cat, pop, as_of) {
-        counts[t.scheme] =
-            [t.eligible, t.already_receiving, t.undetermined, t.not_eligible].map(|c| c as u32);
+        counts[t.scheme] = [t.eligible, t.already_receiving, t.undetermined, t.not_eligible, t.alternative]
+            .map(|c| c as u32);
     }
     let missing = bulk::missing(cat, pop, as_of).into_iter().map(|(f, c)| (f, c as u32)).collect();
     village_view(cat, as_of, pop.households(), pop.persons(), counts, missing)
@@ -326,7 +369,7 @@ pub fn village_one_by_one(
     as_of: NaiveDate,
     mut progress: impl FnMut(usize, usize),
 ) -> VillageEligibility {
-    let mut counts = vec![[0u32; 4]; cat.schemes.len()];
+    let mut counts = vec![[0u32; 5]; cat.schemes.len()];
     let mut missing: HashMap<FactId, u32> = HashMap::new();
     for (done, h) in households.iter().enumerate() {
         for f in assess(cat, h, as_of) {
@@ -337,6 +380,7 @@ pub fn village_one_by_one(
                 *missing.entry(fact).or_default() += 1;
             }
             let slot = match f.outcome {
+                Outcome::Eligible if f.counted_under.is_some() => 4,
                 Outcome::Eligible => 0,
                 Outcome::AlreadyReceiving => 1,
                 Outcome::Undetermined => 2,
@@ -355,7 +399,7 @@ fn village_view(
     as_of: NaiveDate,
     households: usize,
     persons: usize,
-    counts: Vec<[u32; 4]>,
+    counts: Vec<[u32; 5]>,
     missing: Vec<(FactId, u32)>,
 ) -> VillageEligibility {
     let tallies = cat
@@ -363,9 +407,10 @@ fn village_view(
         .iter()
         .zip(counts)
         .filter(|(s, _)| s.version_on(as_of).is_some())
-        .map(|(s, [eligible, already_receiving, undetermined, not_eligible])| SchemeTally {
+        .map(|(s, [eligible, already_receiving, undetermined, not_eligible, alternative])| SchemeTally {
             scheme: s.into(),
             eligible,
+            alternative,
             already_receiving,
             undetermined,
             not_eligible,

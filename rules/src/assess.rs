@@ -25,6 +25,12 @@ pub struct Finding {
     pub outcome: Outcome,
     /// For an undetermined outcome, the facts that would decide it.
     pub missing: Vec<Missing>,
+    /// Not eligible because the subject already receives this other scheme of the same
+    /// exclusive group (an index into the catalogue's schemes).
+    pub blocked_by: Option<usize>,
+    /// Eligible, but also eligible for this earlier scheme of the same exclusive group, under
+    /// which the subject is counted: the two are alternatives, and only one will be paid.
+    pub counted_under: Option<usize>,
 }
 
 fn rows(facts: &HouseholdFacts) -> Vec<&[Option<i64>]> {
@@ -45,7 +51,24 @@ pub fn assess(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> Vec<
             }
         }
     }
+    mark_alternatives(cat, &mut out);
     out
+}
+
+/// Within each exclusive group, a subject eligible for several schemes is counted under the
+/// first in the group's order; the others are marked as alternatives to it.
+fn mark_alternatives(cat: &Catalogue, findings: &mut [Finding]) {
+    for group in &cat.groups {
+        let mut first: Vec<(Option<usize>, usize)> = Vec::new();
+        for &scheme in &group.members {
+            for f in findings.iter_mut().filter(|f| f.scheme == scheme && f.outcome == Outcome::Eligible) {
+                match first.iter().find(|(m, _)| *m == f.member) {
+                    Some((_, earlier)) => f.counted_under = Some(*earlier),
+                    None => first.push((f.member, scheme)),
+                }
+            }
+        }
+    }
 }
 
 /// The decision of one scheme for one subject; `None` when no version is in force on `as_of`.
@@ -63,8 +86,23 @@ pub fn decide(
         Some(m) => &facts.members[m].receiving,
         None => &facts.receiving,
     };
+    let finding = |outcome, blocked_by| Finding {
+        scheme: index,
+        member,
+        outcome,
+        missing: vec![],
+        blocked_by,
+        counted_under: None,
+    };
     if receiving.contains(&scheme.code) {
-        return Some(Finding { scheme: index, member, outcome: Outcome::AlreadyReceiving, missing: vec![] });
+        return Some(finding(Outcome::AlreadyReceiving, None));
+    }
+    // One scheme of an exclusive group at a time: receiving another rules this one out.
+    if let Some(g) = scheme.group
+        && let Some(&other) =
+            cat.groups[g].members.iter().find(|&&i| receiving.contains(&cat.schemes[i].code))
+    {
+        return Some(finding(Outcome::NotEligible, Some(other)));
     }
     let subject = Subject {
         person: member.map(|m| members[m]),
@@ -98,7 +136,7 @@ pub fn decide(
             }
         }
     }
-    Some(Finding { scheme: index, member, outcome, missing })
+    Some(Finding { scheme: index, member, outcome, missing, blocked_by: None, counted_under: None })
 }
 
 /// One criterion of an explanation.

@@ -167,7 +167,10 @@ impl Population {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
     pub scheme: usize,
+    /// Eligible and counted here (not under an earlier scheme of the same exclusive group).
     pub eligible: u64,
+    /// Eligible, but counted under an earlier scheme of the same exclusive group.
+    pub alternative: u64,
     pub already_receiving: u64,
     pub undetermined: u64,
     pub not_eligible: u64,
@@ -200,18 +203,35 @@ struct Evaluator<'a> {
 /// Decides every scheme in force on `as_of` for every subject of `pop`, and counts the outcomes.
 pub fn tally(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<Tally> {
     let mut ev = Evaluator::new(pop, as_of);
+    let decided: Vec<Option<Decided>> = cat.schemes.iter().map(|s| ev.decide(cat, s, as_of)).collect();
+    // Within each exclusive group, who is already counted as eligible under an earlier scheme.
+    let mut counted: Vec<Option<Bits>> = cat.groups.iter().map(|_| None).collect();
+    let mut alternative = vec![0u64; cat.schemes.len()];
+    let mut eligible_here: Vec<Option<Bits>> = cat.schemes.iter().map(|_| None).collect();
+    for (g, group) in cat.groups.iter().enumerate() {
+        for &i in &group.members {
+            let Some(d) = &decided[i] else { continue };
+            let eligible = d.eligible();
+            let taken = counted[g].get_or_insert_with(|| Bits::zeros(eligible.len()));
+            alternative[i] = eligible.zip(taken, |e, t| e & t).count();
+            eligible_here[i] = Some(eligible.zip(taken, |e, t| e & !t));
+            taken.or_assign(&eligible);
+        }
+    }
     let mut out = Vec::new();
-    for (i, scheme) in cat.schemes.iter().enumerate() {
-        let Some(d) = ev.decide(scheme, as_of) else { continue };
-        let eligible = d.all_true.count_and_not(&d.receiving);
-        let not_eligible = d.any_false.count_and_not(&d.receiving);
+    for (i, d) in decided.iter().enumerate() {
+        let Some(d) = d else { continue };
+        let all_eligible = d.eligible().count();
+        let eligible = eligible_here[i].as_ref().map_or(all_eligible, Bits::count);
+        let not_eligible = d.not_eligible().count();
         let already_receiving = d.receiving.count();
         out.push(Tally {
             scheme: i,
             eligible,
+            alternative: alternative[i],
             already_receiving,
             not_eligible,
-            undetermined: d.all_true.len() as u64 - eligible - not_eligible - already_receiving,
+            undetermined: d.all_true.len() as u64 - all_eligible - not_eligible - already_receiving,
         });
     }
     out
@@ -225,6 +245,24 @@ struct Decided {
     any_false: Bits,
     /// Already receiving the scheme, whatever the criteria say.
     receiving: Bits,
+    /// Receiving another scheme of the same exclusive group, which rules this one out.
+    blocked: Bits,
+}
+
+impl Decided {
+    fn eligible(&self) -> Bits {
+        self.all_true.zip(&self.receiving, |t, r| t & !r).zip(&self.blocked, |e, b| e & !b)
+    }
+
+    fn not_eligible(&self) -> Bits {
+        self.any_false.zip(&self.blocked, |f, b| f | b).zip(&self.receiving, |n, r| n & !r)
+    }
+
+    fn undetermined(&self) -> Bits {
+        let decided = self.eligible().zip(&self.not_eligible(), |e, n| e | n);
+        let decided = decided.zip(&self.receiving, |d, r| d | r);
+        Bits::ones(decided.len()).zip(&decided, |o, d| o & !d)
+    }
 }
 
 impl<'a> Evaluator<'a> {
@@ -233,7 +271,12 @@ impl<'a> Evaluator<'a> {
     }
 
     /// `scheme` over every subject, or `None` when no version is in force on `as_of`.
-    fn decide(&mut self, scheme: &crate::catalogue::Scheme, as_of: NaiveDate) -> Option<Decided> {
+    fn decide(
+        &mut self,
+        cat: &Catalogue,
+        scheme: &crate::catalogue::Scheme,
+        as_of: NaiveDate,
+    ) -> Option<Decided> {
         let version = scheme.version_on(as_of)?;
         let level = scheme.unit;
         let n = self.len(level);
@@ -244,12 +287,22 @@ impl<'a> Evaluator<'a> {
             all_true.and_assign(&tri.t);
             any_false.or_assign(&tri.f);
         }
-        let receiving = match (self.pop.receiving.get(&scheme.code), level) {
+        let receiving_of = |code: &str| match (self.pop.receiving.get(code), level) {
             (Some((p, _)), Scope::Person) => p.clone(),
             (Some((_, h)), Scope::Household) => h.clone(),
             (None, _) => Bits::zeros(n),
         };
-        Some(Decided { all_true, any_false, receiving })
+        let receiving = receiving_of(&scheme.code);
+        let mut blocked = Bits::zeros(n);
+        if let Some(g) = scheme.group {
+            for &other in &cat.groups[g].members {
+                if cat.schemes[other].code != scheme.code {
+                    blocked.or_assign(&receiving_of(&cat.schemes[other].code));
+                }
+            }
+            blocked = blocked.zip(&receiving, |b, r| b & !r);
+        }
+        Some(Decided { all_true, any_false, receiving, blocked })
     }
 }
 
@@ -262,10 +315,10 @@ pub fn missing(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<(Fact
     let mut ev = Evaluator::new(pop, as_of);
     let mut counts: HashMap<FactId, u64> = HashMap::new();
     for scheme in &cat.schemes {
-        let Some(d) = ev.decide(scheme, as_of) else { continue };
+        let Some(d) = ev.decide(cat, scheme, as_of) else { continue };
         let Some(version) = scheme.version_on(as_of) else { continue };
         let level = scheme.unit;
-        let undetermined = d.all_true.zip(&d.any_false, |t, f| !t & !f).zip(&d.receiving, |u, r| u & !r);
+        let undetermined = d.undetermined();
         let mut noted = Vec::new();
         for c in &version.criteria {
             ev.noted(&c.rule, level, &undetermined, &mut noted);
@@ -367,11 +420,6 @@ impl Bits {
 
     fn or_assign(&mut self, other: &Bits) {
         self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a |= b);
-    }
-
-    /// How many are in `self` but not in `other`.
-    fn count_and_not(&self, other: &Bits) -> u64 {
-        self.words.iter().zip(&other.words).map(|(a, b)| u64::from((a & !b).count_ones())).sum()
     }
 
     /// One bit per value, set where `test` holds: 64 values to a word, a loop the compiler unrolls.

@@ -87,6 +87,8 @@ pub struct Scheme {
     pub note: Option<String>,
     pub versions: Vec<Version>,
     pub cases: Vec<crate::case::Case>,
+    /// The exclusive group the scheme belongs to (an index into `Catalogue::groups`), if any.
+    pub group: Option<usize>,
 }
 
 impl Scheme {
@@ -96,10 +98,27 @@ impl Scheme {
     }
 }
 
+/// An exclusive group of schemes (`schema/groups/`, loaded by the `group` module): alternatives of
+/// which a subject gets one.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub code: String,
+    pub file: String,
+    pub name: Text,
+    /// The rule as a sentence, e.g. "A person gets only one social-security pension".
+    pub rule: Text,
+    pub unit: Scope,
+    /// Indexes into the catalogue's schemes, in order of preference.
+    pub members: Vec<usize>,
+    pub source: String,
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     pub vocab: Vocabulary,
     pub schemes: Vec<Scheme>,
+    pub groups: Vec<Group>,
 }
 
 impl Catalogue {
@@ -152,7 +171,8 @@ struct RawCriterion {
     hi: String,
 }
 
-/// Loads every scheme file against `vocab`; returns all problems rather than the first.
+/// Loads every scheme file against `vocab`; returns all problems rather than the first. The
+/// catalogue has no groups yet: the crate's `load` adds them.
 pub fn load(vocab: Vocabulary, files: &[(&str, &str)]) -> Result<Catalogue, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut schemes: Vec<Scheme> = Vec::new();
@@ -173,7 +193,7 @@ pub fn load(vocab: Vocabulary, files: &[(&str, &str)]) -> Result<Catalogue, Vec<
         }
     }
     schemes.sort_by(|a, b| a.code.cmp(&b.code));
-    if errors.is_empty() { Ok(Catalogue { vocab, schemes }) } else { Err(errors) }
+    if errors.is_empty() { Ok(Catalogue { vocab, schemes, groups: Vec::new() }) } else { Err(errors) }
 }
 
 fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec<Diagnostic>> {
@@ -366,6 +386,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
         note: raw.note,
         versions,
         cases: Vec::new(),
+        group: None,
     };
     for c in &raw.case {
         let line = line_of(text, c.span().start);

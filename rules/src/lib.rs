@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod eval;
 pub mod expr;
 pub mod facts;
+pub mod group;
 pub mod outcome;
 pub mod synthetic;
 pub mod toml_values;
@@ -29,11 +30,20 @@ pub use facts::HouseholdFacts;
 pub use truth::Truth;
 pub use vocabulary::{FactId, Scope, Vocabulary};
 
-/// Loads the vocabulary and the catalogue from their files' texts, as `(path, text)` pairs.
+/// Loads the vocabulary, the catalogue and its exclusive groups from their files' texts, as
+/// `(path, text)` pairs.
 pub fn load(
     fact_files: &[(&str, &str)],
     scheme_files: &[(&str, &str)],
+    group_files: &[(&str, &str)],
 ) -> Result<Catalogue, Vec<Diagnostic>> {
     let vocab = Vocabulary::load(fact_files)?;
-    catalogue::load(vocab, scheme_files)
+    let mut cat = catalogue::load(vocab, scheme_files)?;
+    cat.groups = group::load(&cat.schemes, group_files)?;
+    for (g, group) in cat.groups.iter().enumerate() {
+        for &i in &group.members {
+            cat.schemes[i].group = Some(g);
+        }
+    }
+    Ok(cat)
 }

@@ -265,27 +265,6 @@ impl Vocabulary {
     /// The fact name closest to a misspelt `name`, for "did you mean" hints: the smallest edit
     /// distance, if it is small enough to be a typing mistake rather than another fact.
     pub fn suggest(&self, name: &str) -> Option<&str> {
-        self.facts
-            .iter()
-            .map(|f| (edit_distance(&f.name, name), f.name.as_str()))
-            .filter(|(d, _)| *d <= 3)
-            .min()
-            .map(|(_, n)| n)
+        crate::diagnostic::closest(name, self.facts.iter().map(|f| f.name.as_str()))
     }
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }

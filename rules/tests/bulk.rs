@@ -59,14 +59,23 @@ fn random_households(cat: &Catalogue, n: usize, seed: u64) -> Vec<HouseholdFacts
 
 #[test]
 fn bulk_tallies_equal_the_per_subject_decisions() {
-    let cat = samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES).unwrap();
+    let cat = samanvaya_rules::load(
+        samanvaya_schema::FACT_FILES,
+        samanvaya_schema::SCHEME_FILES,
+        samanvaya_schema::GROUP_FILES,
+    )
+    .unwrap();
     for (seed, as_of) in [(1, "2026-11-23"), (2, "2024-01-01"), (3, "2025-07-01")] {
         let as_of: NaiveDate = as_of.parse().unwrap();
         let households = random_households(&cat, 400, seed);
-        let mut want = vec![[0u64; 4]; cat.schemes.len()];
+        let mut want = vec![[0u64; 5]; cat.schemes.len()];
+        let (mut blocked, mut alternatives) = (0, 0);
         for h in &households {
             for f in assess(&cat, h, as_of) {
+                blocked += u32::from(f.blocked_by.is_some());
+                alternatives += u32::from(f.counted_under.is_some());
                 let i = match f.outcome {
+                    Outcome::Eligible if f.counted_under.is_some() => 4,
                     Outcome::Eligible => 0,
                     Outcome::AlreadyReceiving => 1,
                     Outcome::Undetermined => 2,
@@ -81,11 +90,16 @@ fn bulk_tallies_equal_the_per_subject_decisions() {
         for t in got {
             let w = want[t.scheme];
             assert_eq!(
-                [t.eligible, t.already_receiving, t.undetermined, t.not_eligible],
+                [t.eligible, t.already_receiving, t.undetermined, t.not_eligible, t.alternative],
                 w,
-                "{} on {as_of} (seed {seed}): bulk vs per-subject [eligible, receiving, undetermined, not eligible]",
+                "{} on {as_of} (seed {seed}): bulk vs per-subject [eligible, receiving, undetermined, not eligible, alternative]",
                 cat.schemes[t.scheme].code
             );
+        }
+        // The random households exercise both group rules, so the comparison above covers them.
+        assert!(blocked > 0, "some subject receives one scheme of a group and is refused another");
+        if seed == 1 {
+            assert!(alternatives > 0, "some subject is eligible for two schemes of one group");
         }
     }
 }

@@ -5,13 +5,17 @@ use samanvaya_rules::cases::run_all;
 
 #[test]
 fn the_catalogue_loads_and_every_scheme_case_passes() {
-    let cat = samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES)
-        .unwrap_or_else(|errors| {
-            panic!(
-                "the catalogue has errors:\n{}",
-                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-            )
-        });
+    let cat = samanvaya_rules::load(
+        samanvaya_schema::FACT_FILES,
+        samanvaya_schema::SCHEME_FILES,
+        samanvaya_schema::GROUP_FILES,
+    )
+    .unwrap_or_else(|errors| {
+        panic!(
+            "the catalogue has errors:\n{}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+        )
+    });
     assert!(!cat.schemes.is_empty());
     for s in &cat.schemes {
         assert!(!s.cases.is_empty(), "{} ships no example cases", s.code);

@@ -62,7 +62,7 @@ fn version(from: &str, to: Option<&str>, when: &str) -> String {
 }
 
 fn load(text: &str) -> Vec<Diagnostic> {
-    match samanvaya_rules::load(&[("facts.toml", FACTS)], &[("schemes/test.toml", text)]) {
+    match samanvaya_rules::load(&[("facts.toml", FACTS)], &[("schemes/test.toml", text)], &[]) {
         Ok(_) => vec![],
         Err(d) => d,
     }
@@ -174,4 +174,76 @@ fn every_mistake_is_reported_with_its_line_and_a_hint() {
 #[test]
 fn a_valid_file_loads_clean() {
     assert_eq!(load(&scheme(&version("2020-01-01", None, "person.age_years >= min_age"))), vec![]);
+}
+
+/// A scheme file like [`scheme`], with its own code and unit.
+fn scheme_coded(code: &str, unit: &str) -> String {
+    scheme(&version("2020-01-01", None, "person.age_years >= 60"))
+        .replace("code = \"TEST\"", &format!("code = \"{code}\""))
+        .replace("unit = \"person\"", &format!("unit = \"{unit}\""))
+        .replace(
+            "person.age_years >= 60",
+            if unit == "person" { "person.age_years >= 60" } else { "household.bpl_status == bpl" },
+        )
+}
+
+fn group(code: &str, members: &str) -> String {
+    format!(
+        "code = \"{code}\"\nsource = \"s\"\nmembers = [{members}]\nname = {{ en = \"G\", hi = \"स\" }}\nrule = {{ en = \"One\", hi = \"एक\" }}\n"
+    )
+}
+
+#[test]
+fn a_group_that_names_the_wrong_schemes_is_refused_with_a_hint() {
+    let schemes = [
+        ("schemes/a.toml", scheme_coded("OLD_AGE", "person")),
+        ("schemes/b.toml", scheme_coded("WIDOW", "person")),
+        ("schemes/c.toml", scheme_coded("DEATH", "household")),
+    ];
+    let schemes: Vec<(&str, &str)> = schemes.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    // (group files, words in one message, words in its hint)
+    let cases: Vec<(Vec<String>, &str, &str)> = vec![
+        (
+            vec![group("g", r#""OLD_AGE", "WIDOWW""#)],
+            "names WIDOWW, which is not a scheme",
+            "did you mean WIDOW",
+        ),
+        (vec![group("g", r#""OLD_AGE""#)], "at least two schemes", "alternatives"),
+        (
+            vec![group("g", r#""OLD_AGE", "DEATH""#)],
+            "mixes schemes decided per person and per household",
+            "same subject",
+        ),
+        (vec![group("g", r#""OLD_AGE", "WIDOW", "OLD_AGE""#)], "OLD_AGE is listed twice", "once"),
+        (
+            vec![group("g", r#""OLD_AGE", "WIDOW""#), group("h", r#""WIDOW", "OLD_AGE""#)],
+            "is also in group g",
+            "one group at most",
+        ),
+        (
+            vec![group("g", r#""OLD_AGE", "WIDOW""#).replace("hi = \"एक\"", "hi = \"\"")],
+            "rule is missing",
+            "both en and hi",
+        ),
+    ];
+    for (groups, message, hint) in cases {
+        let files: Vec<(String, String)> =
+            groups.iter().enumerate().map(|(i, g)| (format!("groups/{i}.toml"), g.clone())).collect();
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let Err(diags) = samanvaya_rules::load(&[("facts.toml", FACTS)], &schemes, &files) else {
+            panic!("{groups:?} loaded")
+        };
+        assert!(
+            diags.iter().any(|d| d.message.contains(message)
+                && d.hint.contains(hint)
+                && d.file.starts_with("groups/")),
+            "{message:?} / {hint:?} not among {diags:?}"
+        );
+    }
+    // And a right group loads, its schemes knowing their group.
+    let ok = group("g", r#""WIDOW", "OLD_AGE""#);
+    let cat = samanvaya_rules::load(&[("facts.toml", FACTS)], &schemes, &[("groups/g.toml", &ok)]).unwrap();
+    let widow = cat.scheme("WIDOW").unwrap();
+    assert_eq!(widow.group, Some(0));
+    assert_eq!(cat.groups[0].members.len(), 2);
 }

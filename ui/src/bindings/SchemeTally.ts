@@ -4,4 +4,13 @@ import type { SchemeInfo } from "./SchemeInfo";
 /**
  * How many subjects of a village fall into each outcome of one scheme: the gap the Samiti works on.
  */
-export type SchemeTally = { scheme: SchemeInfo, eligible: number, already_receiving: number, undetermined: number, not_eligible: number, };
+export type SchemeTally = { scheme: SchemeInfo, 
+/**
+ * Eligible, not yet receiving, and counted here.
+ */
+eligible: number, 
+/**
+ * Eligible too, but counted under another scheme of the same exclusive group, so that a
+ * person who can get one of two pensions is counted once.
+ */
+alternative: number, already_receiving: number, undetermined: number, not_eligible: number, };

@@ -37,9 +37,9 @@ describe("groupFindings", () => {
       schemes: [],
       questions: [],
       findings: [
-        { scheme: "S1", member_id: "b", outcome: "eligible", missing: [], checks: [] },
-        { scheme: "S2", member_id: null, outcome: "undetermined", missing: ["household.bpl_status"], checks: [] },
-        { scheme: "S3", member_id: "b", outcome: "not_eligible", missing: [], checks: [] },
+        { scheme: "S1", member_id: "b", outcome: "eligible", missing: [], checks: [], group_rule: null, counted_under: null, alternatives: [] },
+        { scheme: "S2", member_id: null, outcome: "undetermined", missing: ["household.bpl_status"], checks: [], group_rule: null, counted_under: null, alternatives: [] },
+        { scheme: "S3", member_id: "b", outcome: "not_eligible", missing: [], checks: [], group_rule: null, counted_under: null, alternatives: [] },
       ],
     } as HouseholdEligibility;
     const groups = groupFindings(e);

@@ -4,6 +4,8 @@ export const en = {
   appTagline: "Village convergence and facilitation centre",
   language: "Language",
   reading_households: "Reading households: {done} of {total}…",
+  oneOfThese: "or {others} — {rule}",
+  countedElsewhere: "{n} more eligible, counted under another scheme they can get instead",
   loading: "Loading…",
   saving: "Saving…",
 

@@ -6,6 +6,8 @@ export const hi: Messages = {
   appTagline: "ग्राम अभिसरण एवं सुविधा केंद्र",
   language: "भाषा",
   reading_households: "परिवार पढ़े जा रहे हैं: {total} में से {done}…",
+  oneOfThese: "या {others} — {rule}",
+  countedElsewhere: "{n} और पात्र, जो इसकी जगह दूसरी योजना में गिने गए हैं",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 

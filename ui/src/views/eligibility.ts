@@ -188,6 +188,19 @@ export class EligibilityView {
     const name = s ? say(s.name) : f.scheme;
     const labels = new Map(this.data.questions.map((q) => [q.fact, say(q.label)]));
     const missing = f.missing.map((m) => labels.get(m) ?? m).join(", ");
+    const schemeName = (code: string) => {
+      const other = this.data.schemes.find((x) => x.code === code);
+      return other ? say(other.name) : code;
+    };
+    // Alternatives of one exclusive group (two pensions): eligible for each, paid one of them.
+    const alternatives =
+      f.alternatives.length > 0 && f.group_rule
+        ? h(
+            "span",
+            { class: "alternatives", "data-test": "alternatives" },
+            t("oneOfThese", { others: f.alternatives.map(schemeName).join(", "), rule: say(f.group_rule) }),
+          )
+        : null;
     return h(
       "details",
       { class: `finding outcome-${f.outcome}`, "data-test": "finding", "data-scheme": f.scheme, "data-outcome": f.outcome },
@@ -197,6 +210,7 @@ export class EligibilityView {
         h("span", { class: "badge" }, t(`outcome_${f.outcome}`)),
         h("span", { class: "scheme-name" }, name),
         f.outcome === "undetermined" && missing ? h("span", { class: "missing" }, t("missingFacts", { facts: missing })) : null,
+        alternatives,
       ),
       s ? this.schemeBody(f, s) : null,
     );

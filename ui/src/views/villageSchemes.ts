@@ -46,7 +46,15 @@ export function villageSchemes(nav: Navigator, overview: VillageOverview, v: Vil
           h(
             "tr",
             { "data-test": "tally", "data-scheme": r.scheme.code },
-            h("td", {}, language() === "hi" ? r.scheme.name.hi : r.scheme.name.en),
+            h(
+              "td",
+              {},
+              language() === "hi" ? r.scheme.name.hi : r.scheme.name.en,
+              // Eligible here too, but counted under another pension of the group: one person, one count.
+              r.alternative > 0
+                ? h("div", { class: "muted", "data-test": "tally-alternative" }, t("countedElsewhere", { n: r.alternative }))
+                : null,
+            ),
             num(r.eligible, "tally-eligible"),
             num(r.already_receiving, "tally-receiving"),
             num(r.undetermined, "tally-undetermined"),
