@@ -25,3 +25,25 @@ fn the_catalogue_loads_and_every_scheme_case_passes() {
         failures.iter().map(|f| format!("{}:{}: case {:?}: {}", f.file, f.line, f.case, f.problem)).collect();
     assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), report.join("\n"));
 }
+
+#[test]
+fn the_readme_counts_the_schemes_by_verification_level() {
+    use samanvaya_rules::catalogue::Verification;
+    let cat = samanvaya_rules::load(
+        samanvaya_schema::FACT_FILES,
+        samanvaya_schema::SCHEME_FILES,
+        samanvaya_schema::GROUP_FILES,
+    )
+    .unwrap();
+    let count = |v: Verification| cat.schemes.iter().filter(|s| s.verification == v).count();
+    let line = format!(
+        "Verification of the {} schemes: {} verified, {} secondary, {} partial, {} unverified",
+        cat.schemes.len(),
+        count(Verification::Verified),
+        count(Verification::Secondary),
+        count(Verification::Partial),
+        count(Verification::Unverified),
+    );
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    assert!(readme.replace('\n', " ").contains(&line), "README.md should say: {line}");
+}
