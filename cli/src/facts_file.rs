@@ -7,7 +7,6 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use samanvaya_eligibility::view::{self, HouseholdEligibility};
-use samanvaya_rules::HouseholdFacts;
 
 /// Decides every scheme for the household described in `path` (docs/eligibility-facts.md).
 pub fn decide(path: &Path, as_of: NaiveDate) -> Result<HouseholdEligibility> {
@@ -16,7 +15,7 @@ pub fn decide(path: &Path, as_of: NaiveDate) -> Result<HouseholdEligibility> {
         format!("{} is not valid JSON; see docs/eligibility-facts.md for the format", path.display())
     })?;
     let cat = samanvaya_eligibility::embedded()?;
-    let facts = HouseholdFacts::from_json(&cat.vocab, &doc).map_err(|errors| {
+    let facts = cat.read_household(&doc).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
         anyhow::anyhow!("{} has {} wrong fact(s):\n{}", path.display(), errors.len(), list.join("\n"))
     })?;

@@ -125,6 +125,40 @@ impl Catalogue {
     pub fn scheme(&self, code: &str) -> Option<&Scheme> {
         self.schemes.iter().find(|s| s.code == code)
     }
+
+    /// A household in the documented JSON format (docs/eligibility-facts.md), its facts checked
+    /// against the vocabulary and its `receiving` codes against the schemes; every mistake is
+    /// reported at once.
+    pub fn read_household(
+        &self,
+        doc: &serde_json::Value,
+    ) -> Result<crate::facts::HouseholdFacts, Vec<crate::facts::FactError>> {
+        let facts = crate::facts::HouseholdFacts::from_json(&self.vocab, doc)?;
+        let errors = self.check_receiving(&facts);
+        if errors.is_empty() { Ok(facts) } else { Err(errors) }
+    }
+
+    /// Every `receiving` code of `facts` that is not a scheme of the catalogue: an unknown code
+    /// would leave a pensioner shown as eligible for the pension she already draws.
+    pub fn check_receiving(&self, facts: &crate::facts::HouseholdFacts) -> Vec<crate::facts::FactError> {
+        let subjects = std::iter::once(("household".to_owned(), &facts.receiving))
+            .chain(facts.members.iter().enumerate().map(|(i, m)| (format!("members[{i}]"), &m.receiving)));
+        let mut errors = Vec::new();
+        for (path, codes) in subjects {
+            for code in codes.iter().filter(|c| self.scheme(c).is_none()) {
+                let hint =
+                    match crate::diagnostic::closest(code, self.schemes.iter().map(|s| s.code.as_str())) {
+                        Some(near) => format!("; did you mean {near}?"),
+                        None => "; use the codes of schema/schemes/".into(),
+                    };
+                errors.push(crate::facts::FactError {
+                    path: format!("{path}.receiving"),
+                    message: format!("{code} is not a scheme of the catalogue{hint}"),
+                });
+            }
+        }
+        errors
+    }
 }
 
 #[derive(Deserialize)]

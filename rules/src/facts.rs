@@ -9,7 +9,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-use crate::vocabulary::{FactType, Scope, Vocabulary};
+use crate::vocabulary::{Derivation, FactType, Scope, Vocabulary};
 
 const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
@@ -67,6 +67,16 @@ impl HouseholdFacts {
     /// Reads the documented JSON format, reporting every wrong fact at once.
     pub fn from_json(vocab: &Vocabulary, doc: &Value) -> Result<HouseholdFacts, Vec<FactError>> {
         let mut errors = Vec::new();
+        // A misspelt key would silently leave every fact under it unknown: refuse it instead.
+        if let Value::Object(top) = doc {
+            for key in top.keys().filter(|k| *k != "household" && *k != "members") {
+                let hint = match crate::diagnostic::closest(key, ["household", "members"].into_iter()) {
+                    Some(near) => format!("; did you mean \"{near}\"?"),
+                    None => "; the document has \"household\" and \"members\" only".into(),
+                };
+                errors.push(FactError { path: key.clone(), message: format!("unknown key{hint}") });
+            }
+        }
         let empty = serde_json::Map::new();
         let household = match doc.get("household") {
             None | Some(Value::Null) => &empty,
@@ -135,19 +145,33 @@ fn read_row(
         if scope == Scope::Person && (key == "id" || key == "name") {
             continue;
         }
-        let full = format!("{prefix}.{key}");
-        let Some(id) = vocab.id(&full) else {
+        // A key written with its prefix ("person.sex" inside a member) is named without it.
+        let bare = key.strip_prefix(&format!("{prefix}.")).unwrap_or(key);
+        let full = format!("{prefix}.{bare}");
+        let Some(id) = vocab.id(&full).filter(|_| bare == key) else {
+            let hint = if bare != key && vocab.id(&full).is_some() {
+                format!("; write \"{bare}\": the {prefix} prefix is implied here")
+            } else {
+                match vocab.suggest(&full) {
+                    Some(near) => format!("; did you mean {near}?"),
+                    None => String::new(),
+                }
+            };
             errors.push(FactError {
                 path: at,
-                message: format!("{full} is not in the fact vocabulary (docs/eligibility-facts.md)"),
+                message: format!("{full} is not in the fact vocabulary (docs/eligibility-facts.md){hint}"),
             });
             continue;
         };
         let def = vocab.get(id);
-        if def.derived.is_some() {
+        if let Some(Derivation::YearsSince(base) | Derivation::MonthsSince(base)) = def.derived {
+            let base = &vocab.get(base).name;
+            let base = base.split_once('.').map_or(base.as_str(), |(_, b)| b);
             errors.push(FactError {
                 path: at,
-                message: format!("{full} is worked out by the engine; give the fact it comes from instead"),
+                message: format!(
+                    "{full} is worked out by the engine; give \"{base}\" instead (when only the age is known, an estimated date {full} years back will do)"
+                ),
             });
             continue;
         }

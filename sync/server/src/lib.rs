@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use samanvaya_eligibility::view::{self, HouseholdEligibility};
-use samanvaya_rules::HouseholdFacts;
 use samanvaya_sync_protocol::{Health, PROTOCOL_VERSION, Role};
 use serde::Deserialize;
 
@@ -48,7 +47,7 @@ type Refusal = (StatusCode, String);
 async fn eligibility(Json(req): Json<EligibilityRequest>) -> Result<Json<HouseholdEligibility>, Refusal> {
     let cat =
         samanvaya_eligibility::embedded().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let facts = HouseholdFacts::from_json(&cat.vocab, &req.household).map_err(|errors| {
+    let facts = cat.read_household(&req.household).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         (
             StatusCode::UNPROCESSABLE_ENTITY,
