@@ -238,7 +238,7 @@ pub fn display(vocab: &Vocabulary, fact: FactId, value: Option<i64>) -> Text {
         FactType::Int => same(v.to_string()),
         FactType::Money => same(format!("₹{}", crate::compile::group_digits(v))),
         FactType::Decimal => same(crate::compile::format_milli(v)),
-        FactType::Date => same(date_from_days(v).to_string()),
+        FactType::Date => crate::words::date(date_from_days(v)),
         FactType::Enum(_) => {
             let i = v as usize;
             Text {

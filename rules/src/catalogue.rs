@@ -13,13 +13,7 @@ use crate::facts::days_from_date;
 use crate::toml_values::toml_date;
 use crate::vocabulary::{FactId, Scope, Vocabulary};
 
-/// A text in both interface languages.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Text {
-    pub en: String,
-    pub hi: String,
-}
+pub use crate::text::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -345,14 +339,15 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
                             "fill both en and hi",
                         );
                     }
-                    let fill = |s: &str| {
-                        ordered
-                            .iter()
-                            .fold(s.to_owned(), |acc, (k, p)| acc.replace(&format!("{{{k}}}"), &p.display()))
+                    let fill = |s: &str, hindi: bool| {
+                        ordered.iter().fold(s.to_owned(), |acc, (k, p)| {
+                            let t = p.display();
+                            acc.replace(&format!("{{{k}}}"), if hindi { &t.hi } else { &t.en })
+                        })
                     };
                     criteria.push(Criterion {
                         when: when.clone(),
-                        text: Text { en: fill(&c.en), hi: fill(&c.hi) },
+                        text: Text { en: fill(&c.en, false), hi: fill(&c.hi, true) },
                         rule,
                         facts,
                         line: when_line,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::expr::{Aggregate, CmpOp, Expr, Node};
+use crate::text::Text;
 use crate::vocabulary::{Derivation, FactId, FactType, Scope, Vocabulary};
 
 /// Where a value lives in the rows the evaluator is given.
@@ -49,14 +50,15 @@ pub enum Param {
 }
 
 impl Param {
-    /// How the parameter reads in a sentence.
-    pub fn display(&self) -> String {
+    /// How the parameter reads in a sentence, in English and Hindi (dates in words).
+    pub fn display(&self) -> Text {
+        let same = |s: String| Text { en: s.clone(), hi: s };
         match self {
-            Param::Int(i) => group_digits(*i),
-            Param::Decimal(m) => format_milli(*m),
-            Param::Date(d) => crate::facts::date_from_days(*d).to_string(),
-            Param::Bool(b) => b.to_string(),
-            Param::Word(w) => w.clone(),
+            Param::Int(i) => same(group_digits(*i)),
+            Param::Decimal(m) => same(format_milli(*m)),
+            Param::Date(d) => crate::words::date(crate::facts::date_from_days(*d)),
+            Param::Bool(b) => same(b.to_string()),
+            Param::Word(w) => same(w.clone()),
         }
     }
 }

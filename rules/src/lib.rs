@@ -19,9 +19,11 @@ pub mod facts;
 pub mod group;
 pub mod outcome;
 pub mod synthetic;
+pub mod text;
 pub mod toml_values;
 pub mod truth;
 pub mod vocabulary;
+pub mod words;
 
 pub use assess::{Check, Finding, Missing, Outcome, Question, ask_next, assess, explain};
 pub use catalogue::{Catalogue, Scheme, Text};

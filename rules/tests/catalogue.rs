@@ -47,3 +47,62 @@ fn the_readme_counts_the_schemes_by_verification_level() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     assert!(readme.replace('\n', " ").contains(&line), "README.md should say: {line}");
 }
+
+#[test]
+fn no_display_sentence_holds_an_iso_date() {
+    use samanvaya_rules::words::has_iso_date;
+    use samanvaya_rules::{assess, explain};
+    let cat = samanvaya_rules::load(
+        samanvaya_schema::FACT_FILES,
+        samanvaya_schema::SCHEME_FILES,
+        samanvaya_schema::GROUP_FILES,
+    )
+    .unwrap();
+    let mut bad = Vec::new();
+    let mut check = |what: String, t: &samanvaya_rules::Text| {
+        for s in [&t.en, &t.hi] {
+            if has_iso_date(s) {
+                bad.push(format!("{what}: {s}"));
+            }
+        }
+    };
+    for s in &cat.schemes {
+        for (what, t) in [
+            ("name", &s.name),
+            ("department", &s.department),
+            ("benefit", &s.benefit),
+            ("where", &s.where_to_apply),
+        ] {
+            check(format!("{} {what}", s.code), t);
+        }
+        for d in &s.documents {
+            check(format!("{} document", s.code), d);
+        }
+        for v in &s.versions {
+            for c in &v.criteria {
+                check(format!("{} criterion {}", s.code, c.when), &c.text);
+            }
+        }
+        // The explanations of every example case, with the values they show.
+        for case in &s.cases {
+            for f in assess(&cat, &case.facts, case.as_of) {
+                for c in explain(&cat, &case.facts, f.scheme, f.member, case.as_of).unwrap_or_default() {
+                    let sentence = samanvaya_rules::Text { en: c.sentence(false), hi: c.sentence(true) };
+                    check(format!("{} case {:?}", s.code, case.name), &sentence);
+                }
+            }
+        }
+    }
+    for g in &cat.groups {
+        check(format!("group {}", g.code), &g.name);
+        check(format!("group {}", g.code), &g.rule);
+    }
+    bad.sort();
+    bad.dedup();
+    assert!(
+        bad.is_empty(),
+        "{} display sentence(s) with an ISO date; write dates in words:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

@@ -6,6 +6,7 @@ export const en = {
   reading_households: "Reading households: {done} of {total}…",
   oneOfThese: "or {others} — {rule}",
   countedElsewhere: "{n} more eligible, counted under another scheme they can get instead",
+  months: "January,February,March,April,May,June,July,August,September,October,November,December",
   loading: "Loading…",
   saving: "Saving…",
 

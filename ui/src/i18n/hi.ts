@@ -8,6 +8,7 @@ export const hi: Messages = {
   reading_households: "परिवार पढ़े जा रहे हैं: {total} में से {done}…",
   oneOfThese: "या {others} — {rule}",
   countedElsewhere: "{n} और पात्र, जो इसकी जगह दूसरी योजना में गिने गए हैं",
+  months: "जनवरी,फ़रवरी,मार्च,अप्रैल,मई,जून,जुलाई,अगस्त,सितंबर,अक्टूबर,नवंबर,दिसंबर",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 

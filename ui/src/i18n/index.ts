@@ -27,6 +27,13 @@ export function format(template: string, vars: Record<string, string | number>):
   );
 }
 
+/** An ISO date (YYYY-MM-DD) in words, as a person reads it: "1 December 2026", "1 दिसंबर 2026". */
+export function dateWords(iso: string, lang: Language = current): string {
+  const [y, m, d] = iso.split("-").map(Number);
+  if (!y || !m || !d || m < 1 || m > 12) return iso;
+  return `${d} ${catalogues[lang].months.split(",")[m - 1]} ${y}`;
+}
+
 /** A place or other record named in both languages, shown in the current one. */
 export function localName(named: { name_en: string; name_hi: string }): string {
   return current === "hi" ? named.name_hi : named.name_en;

@@ -27,3 +27,12 @@ describe("messages", () => {
     expect(format("{a} of {b} {c}", { a: 1, b: "दो" })).toBe("1 of दो {c}");
   });
 });
+
+describe("dateWords", () => {
+  it("writes a date in words in the current language, never in ISO form", async () => {
+    const { dateWords } = await import("./index");
+    expect(dateWords("2026-12-01", "en")).toBe("1 December 2026");
+    expect(dateWords("2018-04-25", "hi")).toBe("25 अप्रैल 2018");
+    expect(dateWords("not a date")).toBe("not a date");
+  });
+});

@@ -7,7 +7,7 @@ import type { QuestionView } from "../bindings/QuestionView";
 import type { SchemeInfo } from "../bindings/SchemeInfo";
 import { h, mount } from "../dom";
 import { answerValue, groupFindings, OUTCOME_ORDER } from "../eligibility/model";
-import { language, t } from "../i18n";
+import { dateWords, language, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorPanel, errorText } from "./errorPanel";
 
@@ -52,7 +52,7 @@ export class EligibilityView {
         { class: "form-head" },
         h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void this.nav.showHome() }, "← " + t("back")),
         h("h1", {}, t("eligibilityTitle", { number: this.title })),
-        h("span", { class: "muted" }, t("eligibilityAsOf", { date: this.data.as_of })),
+        h("span", { class: "muted" }, t("eligibilityAsOf", { date: dateWords(this.data.as_of) })),
       ),
       this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : document.createTextNode(""),
       this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),

@@ -3,7 +3,7 @@
 import type { VillageEligibility } from "../bindings/VillageEligibility";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h } from "../dom";
-import { language, localName, t } from "../i18n";
+import { dateWords, language, localName, t } from "../i18n";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
@@ -20,7 +20,7 @@ export function villageSchemes(nav: Navigator, overview: VillageOverview, v: Vil
       { class: "form-head" },
       h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void nav.showHome() }, "← " + t("back")),
       h("h1", {}, t("villageSchemesTitle", { village: localName(overview.village) })),
-      h("span", { class: "muted" }, t("eligibilityAsOf", { date: v.as_of })),
+      h("span", { class: "muted" }, t("eligibilityAsOf", { date: dateWords(v.as_of) })),
     ),
     h("p", { class: "muted" }, t("villageSchemesHint")),
     h(
