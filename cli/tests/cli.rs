@@ -168,3 +168,24 @@ fn eligibility_of_the_whole_store_summarises_each_scheme() {
     );
     assert!(table.contains("Most missing facts"));
 }
+
+#[test]
+fn a_scheme_not_yet_in_force_is_shown_with_the_day_it_starts() {
+    let o = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .args(["eligibility", "--facts"])
+        .arg(example())
+        .args(["--as-of", "2024-01-01", "--format", "json"])
+        .env_remove("SAMANVAYA_DATA_DIR")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows: Vec<&serde_json::Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["scheme"] == "AB_PMJAY_70PLUS").collect();
+    assert!(!rows.is_empty(), "a row for each member, not no row at all");
+    for f in rows {
+        assert_eq!(f["outcome"], "not_eligible");
+        let sentence = &f["checks"][0]["sentence"];
+        assert!(sentence["en"].as_str().unwrap().contains("starts on 29 October 2024"), "{sentence}");
+        assert!(sentence["hi"].as_str().unwrap().contains("29 अक्टूबर 2024 से शुरू होगी"), "{sentence}");
+    }
+}

@@ -8,6 +8,7 @@ use samanvaya_rules::vocabulary::FactType;
 use std::collections::HashMap;
 
 use samanvaya_rules::bulk::{self, Population};
+use samanvaya_rules::words;
 use samanvaya_rules::{
     Catalogue, FactId, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, explain,
 };
@@ -222,7 +223,7 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
     let findings = assess(cat, facts, as_of);
     let member_id = |m: Option<usize>| m.map(|i| facts.members[i].id.clone());
     let code = |i: usize| cat.schemes[i].code.clone();
-    let views = findings
+    let mut views: Vec<FindingView> = findings
         .iter()
         .map(|f| FindingView {
             scheme: cat.schemes[f.scheme].code.clone(),
@@ -284,7 +285,29 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
             }
         })
         .collect();
+    // A scheme not in force on the day is shown as not eligible with when it starts or ended,
+    // so that a reader can tell "not yet" and "closed" from "not in the catalogue".
     let mut used: Vec<usize> = findings.iter().map(|f| f.scheme).collect();
+    for (i, scheme) in cat.schemes.iter().enumerate() {
+        let Some(check) = not_in_force(scheme, as_of) else { continue };
+        used.push(i);
+        let subjects: Vec<Option<String>> = match scheme.unit {
+            Scope::Household => vec![None],
+            Scope::Person => facts.members.iter().map(|m| Some(m.id.clone())).collect(),
+        };
+        for member_id in subjects {
+            views.push(FindingView {
+                scheme: scheme.code.clone(),
+                member_id,
+                outcome: OutcomeKind::NotEligible,
+                missing: Vec::new(),
+                checks: vec![check.clone()],
+                group_rule: None,
+                counted_under: None,
+                alternatives: Vec::new(),
+            });
+        }
+    }
     used.sort_unstable();
     used.dedup();
     HouseholdEligibility {
@@ -294,6 +317,32 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
         findings: views,
         questions,
     }
+}
+
+/// Why a scheme with no version in force on `as_of` is not open: it starts later, or it ended.
+fn not_in_force(scheme: &samanvaya_rules::Scheme, as_of: NaiveDate) -> Option<CheckView> {
+    if scheme.version_on(as_of).is_some() {
+        return None;
+    }
+    let day = words::date(as_of);
+    let sentence = match scheme.versions.iter().map(|v| v.valid_from).filter(|from| *from > as_of).min() {
+        Some(start) => {
+            let start = words::date(start);
+            Bilingual {
+                en: format!("Not in force on {}: starts on {} — not met", day.en, start.en),
+                hi: format!("{} को लागू नहीं: {} से शुरू होगी — पूरा नहीं", day.hi, start.hi),
+            }
+        }
+        None => {
+            let end = scheme.versions.iter().filter_map(|v| v.valid_to).max()?;
+            let end = words::date(end);
+            Bilingual {
+                en: format!("Not in force on {}: it ran until {} — not met", day.en, end.en),
+                hi: format!("{} को लागू नहीं: यह {} तक ही लागू थी — पूरा नहीं", day.hi, end.hi),
+            }
+        }
+    };
+    Some(CheckView { sentence, status: CheckStatus::NotMet })
 }
 
 /// The first check of a scheme ruled out by another of its group that the subject receives:
