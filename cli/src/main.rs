@@ -42,6 +42,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// The scheme catalogue built into this version.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
     /// Households of the centre's village.
     Households {
         #[command(subcommand)]
@@ -58,6 +63,30 @@ struct EligibilityTarget {
     /// Every household of the store, with a per-scheme summary.
     #[arg(long)]
     all: bool,
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Every scheme's rules, dates, sources and verification level as a sheet a programme
+    /// officer can read, mark and sign (least verified schemes first); printed to stdout.
+    Review {
+        #[arg(long, value_enum, default_value_t = SheetLang::Hi)]
+        lang: SheetLang,
+        #[arg(long, value_enum, default_value_t = SheetFormat::Html)]
+        format: SheetFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SheetLang {
+    Hi,
+    En,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SheetFormat {
+    Html,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -96,6 +125,24 @@ fn main() -> Result<()> {
         }
         return Ok(());
     }
+    // The review sheet needs no store either: it is the catalogue built into this binary.
+    if let Command::Catalogue { command: CatalogueCommand::Review { lang, format } } = &cli.command {
+        use samanvaya_eligibility::review::{self, Lang};
+        let cat = samanvaya_eligibility::embedded()?;
+        let lang = match lang {
+            SheetLang::Hi => Lang::Hi,
+            SheetLang::En => Lang::En,
+        };
+        let sheet = match format {
+            SheetFormat::Html => review::html(cat, lang),
+            SheetFormat::Csv => review::csv(cat, lang),
+        };
+        // A reader that stops early (`| head`) is not an error.
+        return match std::io::Write::write_all(&mut std::io::stdout().lock(), sheet.as_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.context("cannot write the review sheet"),
+        };
+    }
     let data_dir = cli
         .data_dir
         .or_else(default_data_dir)
@@ -123,6 +170,7 @@ fn main() -> Result<()> {
                 Format::Table => print!("{}", households::table(&page)),
             }
         }
+        Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
         Command::Eligibility { as_of, format, .. } => {
             let as_of = match as_of {
                 Some(day) => day,

@@ -189,3 +189,39 @@ fn a_scheme_not_yet_in_force_is_shown_with_the_day_it_starts() {
         assert!(sentence["hi"].as_str().unwrap().contains("29 अक्टूबर 2024 से शुरू होगी"), "{sentence}");
     }
 }
+
+#[test]
+fn the_review_sheet_lists_every_rule_least_verified_first() {
+    let run = |format: &str, lang: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+            .args(["catalogue", "review", "--format", format, "--lang", lang])
+            .env_remove("SAMANVAYA_DATA_DIR")
+            .output()
+            .unwrap();
+        stdout(&o)
+    };
+    let csv = run("csv", "en");
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("code,scheme,verification,in_force"));
+    let rows: Vec<&str> = lines.collect();
+    let cat = samanvaya_eligibility::embedded().unwrap();
+    let criteria: usize = cat.schemes.iter().flat_map(|s| &s.versions).map(|v| v.criteria.len()).sum();
+    assert_eq!(rows.len(), criteria, "one row per criterion of every version");
+    assert!(
+        !rows[0].contains("verified against the primary text"),
+        "the least verified come first: {}",
+        rows[0]
+    );
+    assert!(rows.last().unwrap().contains("verified against the primary text"));
+    let html = run("html", "hi");
+    assert!(html.starts_with("<!doctype html>\n<html lang=\"hi\">"));
+    assert!(html.contains("योजना सूची: जाँच पत्र") && html.contains("data:font/woff2;base64,"));
+    for s in &cat.schemes {
+        assert!(html.contains(&format!("<section id=\"{}\">", s.code)), "{} is on the sheet", s.code);
+    }
+    // The sheet's own sentences (when a version is in force, its parameters, its conditions) write
+    // dates in words; sources and notes are quoted as their authors wrote them.
+    for h3 in html.lines().filter(|l| l.starts_with("<h3>") || l.starts_with("<tr><td>")) {
+        assert!(!samanvaya_rules::words::has_iso_date(h3), "{h3}");
+    }
+}

@@ -12,6 +12,7 @@ pub mod household;
 pub mod population;
 pub mod profile;
 pub mod record;
+pub mod review;
 pub mod view;
 
 pub use catalogue::{CatalogueError, embedded};
