@@ -293,6 +293,11 @@ pub fn household(
             }
             if know(dice, 85) {
                 f.push((me, "person.is_govt_employee", json!(occupation == "salaried_govt")));
+                // Whoever has not retired has not retired from a government job; a retired
+                // member's past employer is left for the survey to ask.
+                if occupation != "retired" {
+                    f.push((me, "person.is_retired_govt_employee", json!(false)));
+                }
             }
             if know(dice, 60) {
                 f.push((
