@@ -8,7 +8,7 @@ use crate::eval::Subject;
 use crate::facts::{HouseholdFacts, date_from_days, days_from_date, elapsed};
 pub use crate::outcome::Outcome;
 use crate::truth::Truth;
-use crate::vocabulary::{Derivation, FactId, FactType, Scope, Vocabulary};
+use crate::vocabulary::{FactId, FactType, Scope, Vocabulary};
 
 /// A fact that is not known, of the household (`member` is `None`) or of one member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -191,14 +191,8 @@ pub fn explain(
         .criteria
         .iter()
         .map(|c| {
-            let bases: Vec<FactId> = c
-                .facts
-                .iter()
-                .filter_map(|f| match cat.vocab.get(*f).derived {
-                    Some(Derivation::YearsSince(b) | Derivation::MonthsSince(b)) => Some(b),
-                    None => None,
-                })
-                .collect();
+            let bases: Vec<FactId> =
+                c.facts.iter().filter_map(|f| cat.vocab.get(*f).derived.map(|d| d.base())).collect();
             let values = c
                 .facts
                 .iter()
@@ -210,9 +204,9 @@ pub fn explain(
                         Scope::Person => member.map(|m| members[m]),
                     }?;
                     let value = match def.derived {
-                        Some(Derivation::YearsSince(b) | Derivation::MonthsSince(b)) => {
-                            let months = matches!(def.derived, Some(Derivation::MonthsSince(_)));
-                            row[cat.vocab.get(b).slot].and_then(|d| elapsed(d, subject.as_of, months))
+                        Some(derivation) => {
+                            let base = cat.vocab.get(derivation.base()).slot;
+                            row[base].and_then(|d| elapsed(d, subject.as_of, derivation.unit()))
                         }
                         None => row[def.slot],
                     };

@@ -16,7 +16,7 @@ use crate::catalogue::Catalogue;
 use crate::compile::{Num, Rule, Slot};
 use crate::expr::{Aggregate, CmpOp};
 use crate::facts::{HouseholdFacts, days_from_date};
-use crate::vocabulary::{Derivation, FactId, Scope, Vocabulary};
+use crate::vocabulary::{FactId, Scope, Unit, Vocabulary};
 
 /// A set of subjects, one bit each.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +195,7 @@ struct Evaluator<'a> {
     /// Criteria shared by several schemes (the state check, an age bound) are evaluated once.
     rules: HashMap<(String, Scope), Tri>,
     /// Derived columns (ages) by the base fact's scope and slot, and whether in months.
-    derived: HashMap<(Scope, usize, bool), Column>,
+    derived: HashMap<(Scope, usize, Unit), Column>,
     /// Household facts seen from each person, by household slot.
     gathered: HashMap<usize, Column>,
 }
@@ -601,11 +601,10 @@ impl<'a> Evaluator<'a> {
         match n {
             Num::Fact(s) => self.column(*s, level),
             Num::Derived(d, s) => {
-                let months = matches!(d, Derivation::MonthsSince(_));
-                let key = (s.scope, s.index, months);
+                let key = (s.scope, s.index, d.unit());
                 if !self.derived.contains_key(&key) {
                     let as_of = self.as_of;
-                    let col = derive(self.column(*s, level), as_of, months);
+                    let col = derive(self.column(*s, level), as_of, d.unit());
                     self.derived.insert(key, col);
                 }
                 &self.derived[&key]
@@ -703,7 +702,7 @@ fn compare_intervals(x: &Intervals, y: &Intervals, op: CmpOp) -> Tri {
 
 /// Completed years (or months) from each date of `base` to `as_of`, by integer civil-date
 /// arithmetic so that a million birthdays take milliseconds.
-fn derive(base: &Column, as_of: NaiveDate, months: bool) -> Column {
+fn derive(base: &Column, as_of: NaiveDate, unit: Unit) -> Column {
     let (ay, am, ad) = (i64::from(as_of.year()), i64::from(as_of.month()), i64::from(as_of.day()));
     let as_of_days = days_from_date(as_of);
     let mut out = Column::unknown(base.values.len());
@@ -711,12 +710,16 @@ fn derive(base: &Column, as_of: NaiveDate, months: bool) -> Column {
         if !base.known.get(i) || *days > as_of_days {
             continue;
         }
+        if unit == Unit::Days {
+            out.put(i, Some(as_of_days - days));
+            continue;
+        }
         let (y, m, d) = civil_from_days(*days);
         let mut total = (ay - y) * 12 + (am - m);
         if ad < d {
             total -= 1;
         }
-        out.put(i, Some(if months { total } else { total.div_euclid(12) }));
+        out.put(i, Some(if unit == Unit::Months { total } else { total.div_euclid(12) }));
     }
     out
 }

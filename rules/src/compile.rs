@@ -304,9 +304,7 @@ fn value(
                 };
                 match def.derived {
                     Some(d) => {
-                        let base = match d {
-                            Derivation::YearsSince(b) | Derivation::MonthsSince(b) => b,
-                        };
+                        let base = d.base();
                         let bdef = cx.vocab.get(base);
                         if !facts.contains(&base) {
                             facts.push(base);

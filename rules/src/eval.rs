@@ -9,7 +9,7 @@ use crate::compile::{Num, Rule, Slot};
 use crate::expr::{Aggregate, CmpOp};
 use crate::facts::elapsed;
 use crate::truth::Truth;
-use crate::vocabulary::{Derivation, Scope};
+use crate::vocabulary::Scope;
 
 /// The rows a rule reads: the subject person's (for person schemes), the household's, all members'.
 #[derive(Clone, Copy)]
@@ -79,12 +79,10 @@ impl<'a> Subject<'a> {
         match n {
             Num::Const(c) => (*c, *c),
             Num::Fact(s) => self.get(*s, member).map_or(UNBOUNDED, |v| (v, v)),
-            Num::Derived(d, s) => {
-                let months = matches!(d, Derivation::MonthsSince(_));
-                self.get(*s, member)
-                    .and_then(|from| elapsed(from, self.as_of, months))
-                    .map_or(UNBOUNDED, |v| (v, v))
-            }
+            Num::Derived(d, s) => self
+                .get(*s, member)
+                .and_then(|from| elapsed(from, self.as_of, d.unit()))
+                .map_or(UNBOUNDED, |v| (v, v)),
             Num::Count(inner) => {
                 let (mut sure, mut maybe) = (0, 0);
                 for m in self.members {

@@ -9,7 +9,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-use crate::vocabulary::{Derivation, FactType, Scope, Vocabulary};
+use crate::vocabulary::{FactType, Scope, Unit, Vocabulary};
 
 const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
@@ -164,8 +164,8 @@ fn read_row(
             continue;
         };
         let def = vocab.get(id);
-        if let Some(Derivation::YearsSince(base) | Derivation::MonthsSince(base)) = def.derived {
-            let base = &vocab.get(base).name;
+        if let Some(derivation) = def.derived {
+            let base = &vocab.get(derivation.base()).name;
             let base = base.split_once('.').map_or(base.as_str(), |(_, b)| b);
             errors.push(FactError {
                 path: at,
@@ -231,14 +231,17 @@ fn expected(ty: &FactType) -> String {
 }
 
 /// Completed years (or months) from `from` to `to`, both in days since 1970; `None` before birth.
-pub fn elapsed(from_days: i64, to_days: i64, months: bool) -> Option<i64> {
+pub fn elapsed(from_days: i64, to_days: i64, unit: Unit) -> Option<i64> {
     if to_days < from_days {
         return None;
+    }
+    if unit == Unit::Days {
+        return Some(to_days - from_days);
     }
     let (a, b) = (date_from_days(from_days), date_from_days(to_days));
     let mut m = (b.year() - a.year()) as i64 * 12 + (b.month() as i64 - a.month() as i64);
     if b.day() < a.day() {
         m -= 1;
     }
-    Some(if months { m } else { m.div_euclid(12) })
+    Some(if unit == Unit::Months { m } else { m.div_euclid(12) })
 }

@@ -54,6 +54,32 @@ impl FactType {
 pub enum Derivation {
     YearsSince(FactId),
     MonthsSince(FactId),
+    DaysSince(FactId),
+}
+
+/// The unit a derived fact counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    Years,
+    Months,
+    Days,
+}
+
+impl Derivation {
+    /// The date fact it is derived from.
+    pub fn base(self) -> FactId {
+        match self {
+            Derivation::YearsSince(b) | Derivation::MonthsSince(b) | Derivation::DaysSince(b) => b,
+        }
+    }
+
+    pub fn unit(self) -> Unit {
+        match self {
+            Derivation::YearsSince(_) => Unit::Years,
+            Derivation::MonthsSince(_) => Unit::Months,
+            Derivation::DaysSince(_) => Unit::Days,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -79,7 +105,7 @@ impl FactDef {
     /// The fact a facilitator is asked for when this one is missing (the date of birth for an age).
     pub fn asked_as(&self) -> FactId {
         match self.derived {
-            Some(Derivation::YearsSince(f) | Derivation::MonthsSince(f)) => f,
+            Some(d) => d.base(),
             None => self.id,
         }
     }
@@ -229,6 +255,7 @@ impl Vocabulary {
                 match how.trim() {
                     "years_since" if ok => Some(Derivation::YearsSince(from)),
                     "months_since" if ok => Some(Derivation::MonthsSince(from)),
+                    "days_since" if ok => Some(Derivation::DaysSince(from)),
                     _ => None,
                 }
             });
@@ -238,7 +265,7 @@ impl Vocabulary {
                     &path,
                     line,
                     format!("cannot read derived = {text:?}"),
-                    "write years_since:person.some_date or months_since:person.some_date (a date fact)",
+                    "write years_since:, months_since: or days_since: and a date fact, e.g. years_since:person.date_of_birth",
                 )),
             }
         }
