@@ -39,6 +39,7 @@ fn rows(facts: &HouseholdFacts) -> Vec<&[Option<i64>]> {
 
 /// Every scheme in force on `as_of`, for the household and each member.
 pub fn assess(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> Vec<Finding> {
+    let facts = &crate::bounds::fill(&cat.bounds, &cat.vocab, facts, as_of);
     let members = rows(facts);
     let mut out = Vec::new();
     for (i, scheme) in cat.schemes.iter().enumerate() {
@@ -180,6 +181,7 @@ pub fn explain(
 ) -> Option<Vec<Check>> {
     let s = &cat.schemes[scheme];
     let version = s.version_on(as_of)?;
+    let facts = &crate::bounds::fill(&cat.bounds, &cat.vocab, facts, as_of);
     let members = rows(facts);
     let subject = Subject {
         person: member.map(|m| members[m]),

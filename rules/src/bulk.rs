@@ -198,11 +198,13 @@ struct Evaluator<'a> {
     derived: HashMap<(Scope, usize, Unit), Column>,
     /// Household facts seen from each person, by household slot.
     gathered: HashMap<usize, Column>,
+    /// The columns of bounded facts with their implied "no" filled in, by scope and slot.
+    filled: HashMap<(Scope, usize), Column>,
 }
 
 /// Decides every scheme in force on `as_of` for every subject of `pop`, and counts the outcomes.
 pub fn tally(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<Tally> {
-    let mut ev = Evaluator::new(pop, as_of);
+    let mut ev = Evaluator::new(cat, pop, as_of);
     let decided: Vec<Option<Decided>> = cat.schemes.iter().map(|s| ev.decide(cat, s, as_of)).collect();
     // Within each exclusive group, who is already counted as eligible under an earlier scheme.
     let mut counted: Vec<Option<Bits>> = cat.groups.iter().map(|_| None).collect();
@@ -266,8 +268,37 @@ impl Decided {
 }
 
 impl<'a> Evaluator<'a> {
-    fn new(pop: &'a Population, as_of: NaiveDate) -> Self {
-        Evaluator { pop, as_of, rules: HashMap::new(), derived: HashMap::new(), gathered: HashMap::new() }
+    /// An evaluator over `pop`, with every unknown bounded fact set to "no" where its bound is
+    /// false (as the `bounds` module's `fill` does for one household).
+    fn new(cat: &Catalogue, pop: &'a Population, as_of: NaiveDate) -> Self {
+        let mut ev = Evaluator {
+            pop,
+            as_of,
+            rules: HashMap::new(),
+            derived: HashMap::new(),
+            gathered: HashMap::new(),
+            filled: HashMap::new(),
+        };
+        let mut filled = HashMap::new();
+        for (fact, rule) in &cat.bounds {
+            let def = cat.vocab.get(*fact);
+            let outside = ev.eval(rule, def.scope).f;
+            let mut col = match def.scope {
+                Scope::Person => pop.person[def.slot].clone(),
+                Scope::Household => pop.household[def.slot].clone(),
+            };
+            for i in 0..col.values.len() {
+                if outside.get(i) && !col.known.get(i) {
+                    col.put(i, Some(0));
+                }
+            }
+            filled.insert((def.scope, def.slot), col);
+        }
+        ev.filled = filled;
+        // Results cached while filling read the unfilled columns; start afresh.
+        ev.rules.clear();
+        ev.gathered.clear();
+        ev
     }
 
     /// `scheme` over every subject, or `None` when no version is in force on `as_of`.
@@ -312,7 +343,7 @@ impl<'a> Evaluator<'a> {
 /// unknowns one subject at a time ([`crate::eval::Subject::unknowns`]); this follows the same
 /// recursion over bitsets. Sorted by count, most first, then by fact id.
 pub fn missing(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> Vec<(FactId, u64)> {
-    let mut ev = Evaluator::new(pop, as_of);
+    let mut ev = Evaluator::new(cat, pop, as_of);
     let mut counts: HashMap<FactId, u64> = HashMap::new();
     for scheme in &cat.schemes {
         let Some(d) = ev.decide(cat, scheme, as_of) else { continue };
@@ -578,11 +609,17 @@ impl<'a> Evaluator<'a> {
     /// gathered once and kept.
     fn column(&mut self, s: Slot, level: Scope) -> &Column {
         let pop = self.pop;
+        let filled = &self.filled;
+        let own = |scope: Scope| match filled.get(&(scope, s.index)) {
+            Some(col) => col,
+            None if scope == Scope::Person => &pop.person[s.index],
+            None => &pop.household[s.index],
+        };
         match (s.scope, level) {
-            (Scope::Person, _) => &pop.person[s.index],
-            (Scope::Household, Scope::Household) => &pop.household[s.index],
+            (Scope::Person, _) => own(Scope::Person),
+            (Scope::Household, Scope::Household) => own(Scope::Household),
             (Scope::Household, Scope::Person) => self.gathered.entry(s.index).or_insert_with(|| {
-                let src = &pop.household[s.index];
+                let src = own(Scope::Household);
                 let mut col = Column::unknown(pop.persons());
                 for (p, h) in pop.household_of.iter().enumerate() {
                     let h = *h as usize;

@@ -19,8 +19,8 @@ pub fn run_all(cat: &Catalogue) -> Vec<CaseFailure> {
     let mut failures = Vec::new();
     for (i, scheme) in cat.schemes.iter().enumerate() {
         for case in &scheme.cases {
-            let members: Vec<&[Option<i64>]> =
-                case.facts.members.iter().map(|m| m.values.as_slice()).collect();
+            let facts = crate::bounds::fill(&cat.bounds, &cat.vocab, &case.facts, case.as_of);
+            let members: Vec<&[Option<i64>]> = facts.members.iter().map(|m| m.values.as_slice()).collect();
             let subject = (scheme.unit == Scope::Person).then_some(0);
             let fail = |problem: String| CaseFailure {
                 file: scheme.file.clone(),
@@ -28,7 +28,7 @@ pub fn run_all(cat: &Catalogue) -> Vec<CaseFailure> {
                 case: case.name.clone(),
                 problem,
             };
-            let Some(found) = decide(cat, i, scheme, &case.facts, &members, subject, case.as_of) else {
+            let Some(found) = decide(cat, i, scheme, &facts, &members, subject, case.as_of) else {
                 failures.push(fail(format!("no version of {} is in force on {}", scheme.code, case.as_of)));
                 continue;
             };

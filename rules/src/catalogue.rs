@@ -113,6 +113,8 @@ pub struct Catalogue {
     pub vocab: Vocabulary,
     pub schemes: Vec<Scheme>,
     pub groups: Vec<Group>,
+    /// Who each bounded yes/no fact can be true of (see the `bounds` module).
+    pub bounds: Vec<(FactId, Rule)>,
 }
 
 impl Catalogue {
@@ -221,7 +223,11 @@ pub fn load(vocab: Vocabulary, files: &[(&str, &str)]) -> Result<Catalogue, Vec<
         }
     }
     schemes.sort_by(|a, b| a.code.cmp(&b.code));
-    if errors.is_empty() { Ok(Catalogue { vocab, schemes, groups: Vec::new() }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Catalogue { vocab, schemes, groups: Vec::new(), bounds: Vec::new() })
+    } else {
+        Err(errors)
+    }
 }
 
 fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec<Diagnostic>> {

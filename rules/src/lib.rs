@@ -7,6 +7,7 @@
 //! the catalogue and vocabulary arrive as text from the caller (the `schema` crate embeds them).
 
 pub mod assess;
+pub mod bounds;
 pub mod bulk;
 pub mod case;
 pub mod cases;
@@ -41,6 +42,7 @@ pub fn load(
 ) -> Result<Catalogue, Vec<Diagnostic>> {
     let vocab = Vocabulary::load(fact_files)?;
     let mut cat = catalogue::load(vocab, scheme_files)?;
+    cat.bounds = bounds::compile(&cat.vocab)?;
     cat.groups = group::load(&cat.schemes, group_files)?;
     for (g, group) in cat.groups.iter().enumerate() {
         for &i in &group.members {

@@ -99,6 +99,17 @@ pub struct FactDef {
     pub values_en: Vec<String>,
     pub values_hi: Vec<String>,
     pub derived: Option<Derivation>,
+    /// For a yes/no fact: who it can be true of, as a criterion (`person.sex == female and …`).
+    /// Outside it the answer is implied "no" and never asked; the `bounds` module compiles it.
+    pub only_if: Option<OnlyIf>,
+}
+
+/// The text of a fact's `only_if` and where it was written, compiled once the vocabulary is whole.
+#[derive(Debug, Clone)]
+pub struct OnlyIf {
+    pub text: String,
+    pub file: String,
+    pub line: usize,
 }
 
 impl FactDef {
@@ -141,6 +152,8 @@ struct RawFact {
     values_hi: Vec<String>,
     #[serde(default)]
     derived: Option<String>,
+    #[serde(default)]
+    only_if: Option<String>,
     /// Free text for the reader of the file: where the fact comes from, how to ask it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -245,6 +258,7 @@ impl Vocabulary {
                     values_en: f.values_en,
                     values_hi: f.values_hi,
                     derived: None,
+                    only_if: f.only_if.map(|text| OnlyIf { text, file: path.to_string(), line }),
                 });
             }
         }
