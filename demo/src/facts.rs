@@ -407,5 +407,9 @@ pub fn household(
             f.push((me, "person.receives_social_security_pension", json!(r.len() > pensions_before)));
         }
     }
+    // Most first visits list everyone; some leave open whether a member working away was missed.
+    if know(dice, 88) {
+        f.push((None, "household.all_members_listed", json!(true)));
+    }
     (f, r)
 }

@@ -393,7 +393,12 @@ impl Evaluator<'_> {
                 self.noted_num(b, level, &m, out);
             }
             Rule::In(a, _) => self.noted_num(a, level, &m, out),
-            Rule::Members(_, inner) => self.noted_members(inner, level, &m, out),
+            Rule::Members(_, inner, complete) => {
+                if let Some(s) = complete {
+                    self.note_slot(*s, level, &m, out);
+                }
+                self.noted_members(inner, level, &m, out)
+            }
         }
     }
 
@@ -401,7 +406,12 @@ impl Evaluator<'_> {
         match n {
             Num::Const(_) => {}
             Num::Fact(s) | Num::Derived(_, s) => self.note_slot(*s, level, m, out),
-            Num::Count(inner) => self.noted_members(inner, level, m, out),
+            Num::Count(inner, complete) => {
+                if let Some(s) = complete {
+                    self.note_slot(*s, level, m, out);
+                }
+                self.noted_members(inner, level, m, out)
+            }
         }
     }
 
@@ -525,7 +535,7 @@ impl<'a> Evaluator<'a> {
             }
             Rule::Cmp(op, a, b) => match (a, b) {
                 // A count is an interval, not a column: [0, 1] < 2 is decided although unknown.
-                (Num::Count(_), _) | (_, Num::Count(_)) => {
+                (Num::Count(..), _) | (_, Num::Count(..)) => {
                     let (x, y) = (self.intervals(a, level), self.intervals(b, level));
                     compare_intervals(&x, &y, *op)
                 }
@@ -555,15 +565,32 @@ impl<'a> Evaluator<'a> {
                 let col = self.column(*s, level);
                 known_split(&Bits::from_test(&col.values, |v| v & bit != 0), &col.known)
             }
-            Rule::Members(agg, inner) => {
+            Rule::Members(agg, inner, complete) => {
                 let per_person = self.eval(inner, Scope::Person);
-                let hh = self.reduce(&per_person, *agg);
+                let mut hh = self.reduce(&per_person, *agg);
+                // As in the per-subject path: where the list of members is not known to be
+                // complete, an unlisted member could still meet (any) or fail (all) the condition.
+                if let Some(open) = self.incomplete(*complete) {
+                    match agg {
+                        Aggregate::Any => hh.f = hh.f.zip(&open, |f, o| f & !o),
+                        Aggregate::All | Aggregate::Count => hh.t = hh.t.zip(&open, |t, o| t & !o),
+                    }
+                }
                 match level {
                     Scope::Household => hh,
                     Scope::Person => Tri { t: self.spread(&hh.t), f: self.spread(&hh.f) },
                 }
             }
         }
+    }
+
+    /// The households whose list of members is not known to be complete, or `None` when the
+    /// vocabulary has no such fact (every list counts as complete).
+    fn incomplete(&mut self, complete: Option<Slot>) -> Option<Bits> {
+        let s = complete?;
+        let col = self.column(s, Scope::Household);
+        let listed = Bits::from_test(&col.values, |v| v != 0).zip(&col.known, |v, k| v & k);
+        Some(Bits::ones(listed.len()).zip(&listed, |o, l| o & !l))
     }
 
     /// Any/all over each household's members.
@@ -646,16 +673,17 @@ impl<'a> Evaluator<'a> {
                 }
                 &self.derived[&key]
             }
-            Num::Const(_) | Num::Count(_) => unreachable!("constants and counts are compared as intervals"),
+            Num::Const(_) | Num::Count(..) => unreachable!("constants and counts are compared as intervals"),
         }
     }
 
     fn intervals(&mut self, n: &Num, level: Scope) -> Intervals {
         match n {
             Num::Const(c) => Intervals { lo: vec![*c; self.len(level)], hi: vec![*c; self.len(level)] },
-            Num::Count(inner) => {
+            Num::Count(inner, complete) => {
                 let per_person = self.eval(inner, Scope::Person);
                 let hh = self.pop.households();
+                let open = self.incomplete(*complete);
                 let (mut lo, mut hi) = (vec![0i64; hh], vec![0i64; hh]);
                 for h in 0..hh {
                     for p in self.pop.person_start[h] as usize..self.pop.person_start[h + 1] as usize {
@@ -665,6 +693,10 @@ impl<'a> Evaluator<'a> {
                         } else if !per_person.f.get(p) {
                             hi[h] += 1;
                         }
+                    }
+                    // Unlisted members could add to the count without bound.
+                    if open.as_ref().is_some_and(|o| o.get(h)) {
+                        hi[h] = i64::MAX;
                     }
                 }
                 match level {

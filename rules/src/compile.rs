@@ -26,7 +26,9 @@ pub enum Rule {
     Cmp(CmpOp, Num, Num),
     In(Num, Vec<i64>),
     Contains(Slot, i64),
-    Members(Aggregate, Box<Rule>),
+    /// Any or all of the listed members; the slot, when the vocabulary has one, says whether the
+    /// list of members is known to be complete (see [`MEMBERS_COMPLETE`]).
+    Members(Aggregate, Box<Rule>, Option<Slot>),
 }
 
 /// A compiled number: known exactly, or known to lie within bounds (a count over members whose
@@ -36,7 +38,8 @@ pub enum Num {
     Const(i64),
     Fact(Slot),
     Derived(Derivation, Slot),
-    Count(Box<Rule>),
+    /// How many listed members meet a condition; the slot as for [`Rule::Members`].
+    Count(Box<Rule>, Option<Slot>),
 }
 
 /// A parameter value of a scheme version (an amount, an age bound, a ceiling, a date).
@@ -91,6 +94,22 @@ pub fn format_milli(m: i64) -> String {
     } else {
         format!("{whole}.{}", format!("{frac:03}").trim_end_matches('0'))
     }
+}
+
+/// The household fact that says every member is listed. While it is not known to be true, a
+/// rule over the members cannot rule anyone out by their absence: "no member pays income tax" may
+/// be wrong about a husband working away who was never listed. A vocabulary without this fact
+/// (a test's) treats every list as complete.
+pub const MEMBERS_COMPLETE: &str = "household.all_members_listed";
+
+fn members_complete(vocab: &Vocabulary) -> Option<Slot> {
+    let id = vocab.id(MEMBERS_COMPLETE)?;
+    let def = vocab.get(id);
+    (def.scope == Scope::Household && def.ty == FactType::Bool).then_some(Slot {
+        fact: id,
+        scope: Scope::Household,
+        index: def.slot,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -192,7 +211,7 @@ fn cond(
                         "compare it: count(members, …) >= 1",
                     );
                 }
-                _ => Rule::Members(*agg, Box::new(rule)),
+                _ => Rule::Members(*agg, Box::new(rule), members_complete(cx.vocab)),
             }
         }
         Expr::Name(name) => match slot(name, col, cx, in_members, facts)? {
@@ -289,7 +308,7 @@ fn value(
             if in_members {
                 return fail(col, "members(…) cannot be nested", "write one count over members");
             }
-            (Kind::Whole, Num::Count(Box::new(cond(inner, cx, true, facts)?)))
+            (Kind::Whole, Num::Count(Box::new(cond(inner, cx, true, facts)?), members_complete(cx.vocab)))
         }
         Expr::Name(name) => match slot(name, col, cx, in_members, facts)? {
             Some(s) => {

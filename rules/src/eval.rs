@@ -30,6 +30,14 @@ impl<'a> Subject<'a> {
         }
     }
 
+    /// Whether the household's list of members is known to be complete.
+    fn complete(&self, slot: Option<Slot>) -> Truth {
+        match slot {
+            None => Truth::True,
+            Some(s) => Truth::from(self.household[s.index].map(|v| v != 0)),
+        }
+    }
+
     pub fn truth(&self, rule: &Rule) -> Truth {
         self.eval(rule, None)
     }
@@ -65,11 +73,19 @@ impl<'a> Subject<'a> {
                 _ => Truth::Unknown,
             },
             Rule::Contains(s, bit) => Truth::from(self.get(*s, member).map(|mask| mask & bit != 0)),
-            Rule::Members(agg, inner) => {
+            Rule::Members(agg, inner, complete) => {
                 let each = self.members.iter().map(|m| self.eval(inner, Some(m)));
-                match agg {
+                let listed = match agg {
                     Aggregate::Any => Truth::any(each),
                     Aggregate::All | Aggregate::Count => Truth::all(each),
+                };
+                // A member missing from the list could be the one who meets the condition (any)
+                // or fails it (all): only a list known to be complete settles that side.
+                match (agg, listed, self.complete(*complete)) {
+                    (_, _, Truth::True) => listed,
+                    (Aggregate::Any, Truth::False, _) => Truth::Unknown,
+                    (Aggregate::All | Aggregate::Count, Truth::True, _) => Truth::Unknown,
+                    _ => listed,
                 }
             }
         }
@@ -83,7 +99,7 @@ impl<'a> Subject<'a> {
                 .get(*s, member)
                 .and_then(|from| elapsed(from, self.as_of, d.unit()))
                 .map_or(UNBOUNDED, |v| (v, v)),
-            Num::Count(inner) => {
+            Num::Count(inner, complete) => {
                 let (mut sure, mut maybe) = (0, 0);
                 for m in self.members {
                     match self.eval(inner, Some(m)) {
@@ -92,7 +108,8 @@ impl<'a> Subject<'a> {
                         Truth::False => {}
                     }
                 }
-                (sure, sure + maybe)
+                // Unlisted members could add to the count without bound.
+                if self.complete(*complete) == Truth::True { (sure, sure + maybe) } else { (sure, i64::MAX) }
             }
         }
     }
@@ -125,7 +142,10 @@ impl<'a> Subject<'a> {
                 }
             }
             Rule::In(a, _) => self.collect_num(a, out, &mut note),
-            Rule::Members(_, inner) => {
+            Rule::Members(_, inner, complete) => {
+                if let Some(s) = complete {
+                    note(s, out);
+                }
                 (0..self.members.len()).for_each(|i| self.collect(inner, Some(i), out))
             }
         }
@@ -140,7 +160,12 @@ impl<'a> Subject<'a> {
         match n {
             Num::Const(_) => {}
             Num::Fact(s) | Num::Derived(_, s) => note(s, out),
-            Num::Count(inner) => (0..self.members.len()).for_each(|i| self.collect(inner, Some(i), out)),
+            Num::Count(inner, complete) => {
+                if let Some(s) = complete {
+                    note(s, out);
+                }
+                (0..self.members.len()).for_each(|i| self.collect(inner, Some(i), out))
+            }
         }
     }
 }
