@@ -7,10 +7,11 @@ use samanvaya_rules::catalogue::{Kind, Level, Verification};
 use samanvaya_rules::vocabulary::FactType;
 use std::collections::HashMap;
 
+use samanvaya_rules::bounds::Bounded;
 use samanvaya_rules::bulk::{self, Population};
 use samanvaya_rules::words;
 use samanvaya_rules::{
-    Catalogue, FactId, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, explain,
+    Catalogue, FactId, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, assess_bounded, explain,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -220,7 +221,8 @@ pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
 
 /// Decides, explains and ranks everything for one household.
 pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> HouseholdEligibility {
-    let findings = assess(cat, facts, as_of);
+    let bounded = Bounded::new(cat, facts, as_of);
+    let findings = assess_bounded(cat, &bounded);
     let member_id = |m: Option<usize>| m.map(|i| facts.members[i].id.clone());
     let code = |i: usize| cat.schemes[i].code.clone();
     let mut views: Vec<FindingView> = findings
@@ -242,7 +244,7 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
             },
             checks: group_check(cat, f)
                 .into_iter()
-                .chain(explain(cat, facts, f.scheme, f.member, as_of).unwrap_or_default().iter().map(|c| {
+                .chain(explain(cat, &bounded, f.scheme, f.member).unwrap_or_default().iter().map(|c| {
                     CheckView {
                         sentence: Bilingual { en: c.sentence(false), hi: c.sentence(true) },
                         status: match c.status {

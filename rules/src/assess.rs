@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use crate::bounds::Bounded;
 use crate::catalogue::{Catalogue, Scheme, Text};
 use crate::eval::Subject;
 use crate::facts::{HouseholdFacts, date_from_days, days_from_date, elapsed};
@@ -39,7 +40,12 @@ fn rows(facts: &HouseholdFacts) -> Vec<&[Option<i64>]> {
 
 /// Every scheme in force on `as_of`, for the household and each member.
 pub fn assess(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> Vec<Finding> {
-    let facts = &crate::bounds::fill(&cat.bounds, &cat.vocab, facts, as_of);
+    assess_bounded(cat, &Bounded::new(cat, facts, as_of))
+}
+
+/// [`assess`] of facts whose bounds are already applied (to explain the same decisions next).
+pub fn assess_bounded(cat: &Catalogue, bounded: &Bounded) -> Vec<Finding> {
+    let (facts, as_of) = (bounded.facts(), bounded.as_of());
     let members = rows(facts);
     let mut out = Vec::new();
     for (i, scheme) in cat.schemes.iter().enumerate() {
@@ -171,17 +177,18 @@ impl Check {
     }
 }
 
-/// Why a scheme was decided as it was for one subject, criterion by criterion.
+/// Why a scheme was decided as it was for one subject, criterion by criterion, from the
+/// household's facts with their bounds applied once for the evaluation date.
 pub fn explain(
     cat: &Catalogue,
-    facts: &HouseholdFacts,
+    bounded: &Bounded,
     scheme: usize,
     member: Option<usize>,
-    as_of: NaiveDate,
 ) -> Option<Vec<Check>> {
+    let as_of = bounded.as_of();
     let s = &cat.schemes[scheme];
     let version = s.version_on(as_of)?;
-    let facts = &crate::bounds::fill(&cat.bounds, &cat.vocab, facts, as_of);
+    let facts = bounded.facts();
     let members = rows(facts);
     let subject = Subject {
         person: member.map(|m| members[m]),

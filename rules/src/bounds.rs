@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use crate::catalogue::Catalogue;
 use crate::compile::{self, Context, Rule};
 use crate::diagnostic::Diagnostic;
 use crate::eval::Subject;
@@ -63,6 +64,29 @@ pub fn compile(vocab: &Vocabulary) -> Result<Vec<(FactId, Rule)>, Vec<Diagnostic
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// A household's facts with the implied "no" of every bounded fact filled in for one evaluation
+/// date: what the explanation of a decision reads. Made once per household and date, so that
+/// explaining a hundred decisions does not fill a hundred copies.
+#[derive(Debug, Clone)]
+pub struct Bounded {
+    facts: HouseholdFacts,
+    as_of: NaiveDate,
+}
+
+impl Bounded {
+    pub fn new(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> Bounded {
+        Bounded { facts: fill(&cat.bounds, &cat.vocab, facts, as_of), as_of }
+    }
+
+    pub fn facts(&self) -> &HouseholdFacts {
+        &self.facts
+    }
+
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
 }
 
 /// `facts` with every unknown bounded fact set to "no" where its bound is false on `as_of`.

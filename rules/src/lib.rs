@@ -26,7 +26,7 @@ pub mod truth;
 pub mod vocabulary;
 pub mod words;
 
-pub use assess::{Check, Finding, Missing, Outcome, Question, ask_next, assess, explain};
+pub use assess::{Check, Finding, Missing, Outcome, Question, ask_next, assess, assess_bounded, explain};
 pub use catalogue::{Catalogue, Scheme, Text};
 pub use diagnostic::Diagnostic;
 pub use facts::HouseholdFacts;

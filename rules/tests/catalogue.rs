@@ -85,8 +85,9 @@ fn no_display_sentence_holds_an_iso_date() {
         }
         // The explanations of every example case, with the values they show.
         for case in &s.cases {
+            let bounded = samanvaya_rules::bounds::Bounded::new(&cat, &case.facts, case.as_of);
             for f in assess(&cat, &case.facts, case.as_of) {
-                for c in explain(&cat, &case.facts, f.scheme, f.member, case.as_of).unwrap_or_default() {
+                for c in explain(&cat, &bounded, f.scheme, f.member).unwrap_or_default() {
                     let sentence = samanvaya_rules::Text { en: c.sentence(false), hi: c.sentence(true) };
                     check(format!("{} case {:?}", s.code, case.name), &sentence);
                 }
