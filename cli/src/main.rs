@@ -120,8 +120,8 @@ fn main() -> Result<()> {
         let as_of = as_of.unwrap_or_else(|| Moment::in_india(chrono::Utc::now()).today);
         let result = facts_file::decide(path, as_of)?;
         match format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
-            Format::Table => print!("{}", eligibility::household_table(&result)),
+            Format::Json => emit(&(serde_json::to_string_pretty(&result)? + "\n"))?,
+            Format::Table => emit(&eligibility::household_table(&result))?,
         }
         return Ok(());
     }
@@ -137,11 +137,7 @@ fn main() -> Result<()> {
             SheetFormat::Html => review::html(cat, lang),
             SheetFormat::Csv => review::csv(cat, lang),
         };
-        // A reader that stops early (`| head`) is not an error.
-        return match std::io::Write::write_all(&mut std::io::stdout().lock(), sheet.as_bytes()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.context("cannot write the review sheet"),
-        };
+        return emit(&sheet);
     }
     let data_dir = cli
         .data_dir
@@ -156,18 +152,18 @@ fn main() -> Result<()> {
                     eprintln!("  {done} households written");
                 }
             })?;
-            println!(
-                "Filled the demo village: {} households, {} persons, in {}",
+            emit(&format!(
+                "Filled the demo village: {} households, {} persons, in {}\n",
                 summary.households,
                 summary.persons,
                 data_dir.display()
-            );
+            ))?;
         }
         Command::Households { command: HouseholdsCommand::List { format, search, limit } } => {
             let page = households::list(&store, &search, limit)?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&page)?),
-                Format::Table => print!("{}", households::table(&page)),
+                Format::Json => emit(&(serde_json::to_string_pretty(&page)? + "\n"))?,
+                Format::Table => emit(&households::table(&page))?,
             }
         }
         Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
@@ -178,10 +174,21 @@ fn main() -> Result<()> {
             };
             let result = eligibility::whole_store(&store, as_of)?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
-                Format::Table => print!("{}", eligibility::village_table(&result)),
+                Format::Json => emit(&(serde_json::to_string_pretty(&result)? + "\n"))?,
+                Format::Table => emit(&eligibility::village_table(&result))?,
             }
         }
     }
     Ok(())
+}
+
+/// Writes `text` to standard output. A reader that stops early (`| head -1`) closes the pipe;
+/// that ends the command quietly rather than with a panic.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
 }

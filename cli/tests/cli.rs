@@ -225,3 +225,33 @@ fn the_review_sheet_lists_every_rule_least_verified_first() {
         assert!(!samanvaya_rules::words::has_iso_date(h3), "{h3}");
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&samanvaya(dir.path(), &["demo"]));
+    for args in [&["households", "list"][..], &["catalogue", "review", "--format", "csv"][..]] {
+        // Like `samanvaya households list | head -1`: read one line, then close the pipe.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env_remove("SAMANVAYA_DATA_DIR")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(!first.is_empty());
+        assert!(
+            out.status.success(),
+            "{args:?} failed after the pipe closed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stderr.is_empty(), "{args:?} wrote to stderr: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
