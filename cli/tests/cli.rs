@@ -122,6 +122,14 @@ fn eligibility_of_a_facts_file_needs_no_store() {
     assert!(checks[0]["sentence"]["en"].as_str().unwrap().contains("Age: 68"), "{checks:?}");
     assert!(checks[0]["sentence"]["hi"].as_str().unwrap().contains("आयु: 68"), "{checks:?}");
     assert!(!json["questions"].as_array().unwrap().is_empty(), "ask-next has questions");
+    // A Bihar household is not shown Delhi's schemes (issue 22).
+    let delhi: Vec<_> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["scheme"].as_str().unwrap().starts_with("DL_"))
+        .collect();
+    assert!(delhi.is_empty(), "{delhi:?}");
 }
 
 #[test]

@@ -269,4 +269,7 @@ fn the_demo_village_speaks_the_vocabulary_and_shows_real_outcomes() {
         "undetermined share {share:.2}: a first visit leaves some, not most, open"
     );
     assert!(eligible > 1000.0 && receiving > 500.0, "eligible {eligible}, receiving {receiving}");
+    // The village is in Bihar: Delhi's schemes are not in its tally (issue 22).
+    assert!(village.tallies.iter().all(|t| !t.scheme.code.starts_with("DL_")));
+    assert!(village.tallies.iter().any(|t| t.scheme.code.starts_with("BR_")));
 }

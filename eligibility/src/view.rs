@@ -222,7 +222,12 @@ pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
 /// Decides, explains and ranks everything for one household.
 pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> HouseholdEligibility {
     let bounded = Bounded::new(cat, facts, as_of);
-    let findings = assess_bounded(cat, &bounded);
+    // A state's own schemes are not shown to a household of another state: they can never apply.
+    let states = household_states(cat, std::slice::from_ref(facts));
+    let findings: Vec<_> = assess_bounded(cat, &bounded)
+        .into_iter()
+        .filter(|f| applies_in(&cat.schemes[f.scheme], &states))
+        .collect();
     let member_id = |m: Option<usize>| m.map(|i| facts.members[i].id.clone());
     let code = |i: usize| cat.schemes[i].code.clone();
     let mut views: Vec<FindingView> = findings
@@ -291,6 +296,9 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
     // so that a reader can tell "not yet" and "closed" from "not in the catalogue".
     let mut used: Vec<usize> = findings.iter().map(|f| f.scheme).collect();
     for (i, scheme) in cat.schemes.iter().enumerate() {
+        if !applies_in(scheme, &states) {
+            continue;
+        }
         let Some(check) = not_in_force(scheme, as_of) else { continue };
         used.push(i);
         let subjects: Vec<Option<String>> = match scheme.unit {
@@ -318,6 +326,49 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
         schemes: used.into_iter().map(|i| (&cat.schemes[i]).into()).collect(),
         findings: views,
         questions,
+    }
+}
+
+/// The states the households live in (`household.state`), or `None` when one is not known, in
+/// which case every state's schemes are shown.
+fn household_states(cat: &Catalogue, households: &[HouseholdFacts]) -> Option<Vec<String>> {
+    let id = cat.vocab.id(samanvaya_rules::catalogue::STATE_FACT)?;
+    let def = cat.vocab.get(id);
+    let samanvaya_rules::vocabulary::FactType::Enum(values) = &def.ty else { return None };
+    let mut out = Vec::new();
+    for h in households {
+        let v = values.get(h.values[def.slot]? as usize)?;
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    Some(out)
+}
+
+/// The states of a population's households, as [`household_states`] does for a list.
+fn population_states(cat: &Catalogue, pop: &Population) -> Option<Vec<String>> {
+    let id = cat.vocab.id(samanvaya_rules::catalogue::STATE_FACT)?;
+    let def = cat.vocab.get(id);
+    let samanvaya_rules::vocabulary::FactType::Enum(values) = &def.ty else { return None };
+    let col = &pop.household[def.slot];
+    let mut out: Vec<String> = Vec::new();
+    for h in 0..pop.households() {
+        if !col.known.get(h) {
+            return None;
+        }
+        let v = values.get(col.values[h] as usize)?;
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    Some(out)
+}
+
+/// Whether `scheme` can apply in one of `states` (a central scheme always can).
+fn applies_in(scheme: &samanvaya_rules::Scheme, states: &Option<Vec<String>>) -> bool {
+    match (&scheme.state, states) {
+        (Some(state), Some(states)) => states.contains(state),
+        _ => true,
     }
 }
 
@@ -409,7 +460,7 @@ pub fn village(cat: &Catalogue, pop: &Population, as_of: NaiveDate) -> VillageEl
             .map(|c| c as u32);
     }
     let missing = bulk::missing(cat, pop, as_of).into_iter().map(|(f, c)| (f, c as u32)).collect();
-    village_view(cat, as_of, pop.households(), pop.persons(), counts, missing)
+    village_view(cat, as_of, pop.households(), pop.persons(), counts, missing, &population_states(cat, pop))
 }
 
 /// The same tallies decided one household at a time through the explaining path: the reference
@@ -442,7 +493,8 @@ pub fn village_one_by_one(
         progress(done + 1, households.len());
     }
     let persons = households.iter().map(|h| h.members.len()).sum();
-    village_view(cat, as_of, households.len(), persons, counts, missing.into_iter().collect())
+    let states = household_states(cat, households);
+    village_view(cat, as_of, households.len(), persons, counts, missing.into_iter().collect(), &states)
 }
 
 fn village_view(
@@ -452,12 +504,13 @@ fn village_view(
     persons: usize,
     counts: Vec<[u32; 5]>,
     missing: Vec<(FactId, u32)>,
+    states: &Option<Vec<String>>,
 ) -> VillageEligibility {
     let tallies = cat
         .schemes
         .iter()
         .zip(counts)
-        .filter(|(s, _)| s.version_on(as_of).is_some())
+        .filter(|(s, _)| s.version_on(as_of).is_some() && applies_in(s, states))
         .map(|(s, [eligible, already_receiving, undetermined, not_eligible, alternative])| SchemeTally {
             scheme: s.into(),
             eligible,

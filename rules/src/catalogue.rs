@@ -15,6 +15,9 @@ use crate::vocabulary::{FactId, Scope, Vocabulary};
 
 pub use crate::text::Text;
 
+/// The household fact naming the state, whose values are the `state` of state schemes.
+pub const STATE_FACT: &str = "household.state";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {

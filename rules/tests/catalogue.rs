@@ -107,3 +107,19 @@ fn no_display_sentence_holds_an_iso_date() {
         bad.join("\n")
     );
 }
+
+#[test]
+fn no_two_schemes_share_a_display_name() {
+    let cat = samanvaya_rules::load(
+        samanvaya_schema::FACT_FILES,
+        samanvaya_schema::SCHEME_FILES,
+        samanvaya_schema::GROUP_FILES,
+    )
+    .unwrap();
+    for (i, a) in cat.schemes.iter().enumerate() {
+        for b in &cat.schemes[i + 1..] {
+            assert_ne!(a.name.en, b.name.en, "{} and {} share an English name", a.code, b.code);
+            assert_ne!(a.name.hi, b.name.hi, "{} and {} share a Hindi name", a.code, b.code);
+        }
+    }
+}
