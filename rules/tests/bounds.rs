@@ -48,5 +48,10 @@ fn questions_outside_their_bounds_are_never_asked() {
             "{who}: is she asked whether she is pregnant?"
         );
         assert_eq!(is_asked(who, "person.has_disability"), *disability, "{who}: asked about a disability?");
+        assert_eq!(
+            is_asked(who, "person.last_delivery_date"),
+            *pregnancy,
+            "{who}: asked when her youngest child was born?"
+        );
     }
 }

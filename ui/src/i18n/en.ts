@@ -7,6 +7,12 @@ export const en = {
   oneOfThese: "or {others} — {rule}",
   countedElsewhere: "{n} more eligible, counted under another scheme they can get instead",
   months: "January,February,March,April,May,June,July,August,September,October,November,December",
+  servicesCount: "Services open to her when needed ({n})",
+  servicesTitle: "Services, open to everyone who needs them",
+  servicesHint: "Not a gap to close: a crisis centre or a helpline is for whoever needs it, when they need it.",
+  servicesPeople: "{n} {unit} could use it",
+  countPersons: "persons",
+  countHouseholds: "households",
   loading: "Loading…",
   saving: "Saving…",
 

@@ -60,13 +60,25 @@ export class EligibilityView {
       ...groups.map((g) => {
         const name = g.name ?? t("forHousehold");
         const notEligible = g.byOutcome.not_eligible;
+        // Services (a crisis centre, a helpline) are open to whoever needs them: shown apart,
+        // folded, never as something the family "qualifies" for.
+        const isService = (f: FindingView) => schemes.get(f.scheme)?.kind === "service";
+        const services = OUTCOME_ORDER.filter((o) => o !== "not_eligible").flatMap((o) => g.byOutcome[o].filter(isService));
         return h(
           "section",
           { class: "subject", "data-test": "subject", "data-member": g.memberId ?? "household" },
           h("h2", {}, name),
           ...OUTCOME_ORDER.filter((o) => o !== "not_eligible").flatMap((o) =>
-            g.byOutcome[o].map((f) => this.finding(f, schemes.get(f.scheme))),
+            g.byOutcome[o].filter((f) => !isService(f)).map((f) => this.finding(f, schemes.get(f.scheme))),
           ),
+          services.length > 0
+            ? h(
+                "details",
+                { class: "services", "data-test": "services" },
+                h("summary", {}, t("servicesCount", { n: services.length })),
+                ...services.map((f) => this.finding(f, schemes.get(f.scheme))),
+              )
+            : null,
           notEligible.length > 0
             ? h(
                 "details",

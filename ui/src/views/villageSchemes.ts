@@ -1,5 +1,6 @@
 // The village, scheme by scheme: how many are eligible but not yet receiving (the gap), already
 // receiving, not yet decided, and not eligible.
+import type { SchemeTally } from "../bindings/SchemeTally";
 import type { VillageEligibility } from "../bindings/VillageEligibility";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h } from "../dom";
@@ -10,7 +11,12 @@ interface Navigator {
 }
 
 export function villageSchemes(nav: Navigator, overview: VillageOverview, v: VillageEligibility): HTMLElement {
-  const rows = [...v.tallies].sort((a, b) => b.eligible - a.eligible || b.undetermined - a.undetermined);
+  const byGap = (a: SchemeTally, b: SchemeTally) => b.eligible - a.eligible || b.undetermined - a.undetermined;
+  // Entitlements make the gap; services (a crisis centre, a helpline) are open to all who need
+  // them and are listed apart, never ranked as a gap.
+  const rows = v.tallies.filter((r) => r.scheme.kind !== "service").sort(byGap);
+  const services = v.tallies.filter((r) => r.scheme.kind === "service").sort(byGap);
+  const unit = (r: SchemeTally) => (r.scheme.unit === "household" ? t("countHouseholds") : t("countPersons"));
   const num = (n: number, test: string) => h("td", { class: "num", "data-test": test }, String(n));
   return h(
     "div",
@@ -50,6 +56,7 @@ export function villageSchemes(nav: Navigator, overview: VillageOverview, v: Vil
               "td",
               {},
               language() === "hi" ? r.scheme.name.hi : r.scheme.name.en,
+              h("span", { class: "muted unit", "data-test": "tally-unit" }, ` · ${unit(r)}`),
               // Eligible here too, but counted under another pension of the group: one person, one count.
               r.alternative > 0
                 ? h("div", { class: "muted", "data-test": "tally-alternative" }, t("countedElsewhere", { n: r.alternative }))
@@ -63,6 +70,17 @@ export function villageSchemes(nav: Navigator, overview: VillageOverview, v: Vil
         ),
       ),
     ),
+    services.length > 0 ? h("h2", {}, t("servicesTitle")) : null,
+    services.length > 0 ? h("p", { class: "muted" }, t("servicesHint")) : null,
+    services.length > 0
+      ? h(
+          "ul",
+          { class: "services", "data-test": "village-services" },
+          ...services.map((r) =>
+            h("li", {}, `${language() === "hi" ? r.scheme.name.hi : r.scheme.name.en} — ${t("servicesPeople", { n: r.eligible + r.undetermined, unit: unit(r) })}`),
+          ),
+        )
+      : null,
     v.most_missing.length > 0 ? h("h2", {}, t("mostMissing")) : null,
     v.most_missing.length > 0 ? h("p", { class: "muted" }, t("mostMissingHint")) : null,
     h(
