@@ -12,7 +12,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # System packages needed to build and run the desktop app (Tauri 2 on WebKitGTK 4.1).
 APP_PACKAGES=(build-essential pkg-config curl ca-certificates libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
 # Extra packages for the tests: a virtual display and the WebDriver server of WebKitGTK.
-TEST_PACKAGES=(xvfb webkit2gtk-driver)
+TEST_PACKAGES=(xvfb webkit2gtk-driver locales)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -68,6 +68,12 @@ ensure_ui() {
 }
 
 ensure_window_test_tools() {
+  # The window tests run the app in a US English locale, where the webview's own date input read
+  # dates month first: the app's date entry must not depend on it.
+  if ! locale -a 2>/dev/null | grep -qi '^en_US\.utf-\?8$'; then
+    say "Generating the en_US.UTF-8 locale for the window tests"
+    as_root localedef -i en_US -f UTF-8 en_US.UTF-8
+  fi
   if ! command -v tauri-driver >/dev/null; then
     say "Installing tauri-driver"
     cargo install tauri-driver --locked --version 2.1.0

@@ -50,6 +50,21 @@ test("add a household with two members, find it by name in either script, keep i
     await type(browser, "[data-test=member-name-1]", "Pinki Sahni");
     await choose(browser, "[data-test=member-relation-1]", "daughter");
     await type(browser, "[data-test=member-age-1]", "19");
+    // Dates are typed day first, the Indian way, and stored as typed (the app runs in en_US).
+    await (await find(browser, "[data-test=add-member]")).click();
+    await type(browser, "[data-test=member-name-2]", "Ramesh Sahni");
+    await choose(browser, "[data-test=member-relation-2]", "son");
+    await choose(browser, "[data-test=member-sex-2]", "male");
+    await choose(browser, "[data-test=birth-kind-2]", "date");
+    await type(browser, "[data-test=member-date-2]", "15/08/1978");
+    await (await find(browser, "[data-test=add-member]")).click();
+    await type(browser, "[data-test=member-name-3]", "Suresh Sahni");
+    await choose(browser, "[data-test=member-relation-3]", "son");
+    await choose(browser, "[data-test=member-sex-3]", "male");
+    await choose(browser, "[data-test=birth-kind-3]", "date");
+    await type(browser, "[data-test=member-date-3]", "15-8-78");
+    // An empty date field looks empty: no date of today in grey.
+    assert.equal(await (await find(browser, "[data-test=member-date-3]")).getAttribute("type"), "text");
     await shot(browser, "form-filled");
     await (await find(browser, "[data-test=save]")).click();
 
@@ -71,6 +86,9 @@ test("add a household with two members, find it by name in either script, keep i
     await (await find(browser, "[data-test=household-row] .head-name")).click();
     assert.equal(await (await find(browser, "[data-test=member-name-1]")).getAttribute("value"), "Pinki Sahni");
     assert.equal(await (await find(browser, "[data-test=member-age-0]")).getAttribute("value"), "58");
+    // Both dates were stored as 15 August 1978, however they were typed.
+    assert.equal(await (await find(browser, "[data-test=member-date-2]")).getAttribute("value"), "15/08/1978");
+    assert.equal(await (await find(browser, "[data-test=member-date-3]")).getAttribute("value"), "15/08/1978");
     await (await find(browser, "[data-test=lang-hi]")).click();
     assert.match(await textOf(browser, "[data-test=save]"), /परिवार सहेजें/);
   } finally {

@@ -76,6 +76,10 @@ export async function startApp({ dataDir } = {}) {
     XDG_CONFIG_HOME: join(home, "config"),
     XDG_CACHE_HOME: join(home, "cache"),
     SAMANVAYA_DATA_DIR: data,
+    // A US English system, where a locale-dependent date input would read 15/08/1978 month
+    // first: what the facilitator types must be stored the same whatever the system's language.
+    LANG: "en_US.UTF-8",
+    LC_ALL: "en_US.UTF-8",
     // Software rendering: Xvfb has no GPU, and WebKit's compositor otherwise shows a blank page.
     WEBKIT_DISABLE_COMPOSITING_MODE: "1",
     LIBGL_ALWAYS_SOFTWARE: "1",

@@ -1,6 +1,27 @@
 import { describe, expect, it } from "vitest";
 import type { Household } from "../bindings/Household";
-import { ageOn, draftFromHousehold, emptyDraft, parseAge, toInput } from "./model";
+import { ageOn, draftFromHousehold, emptyDraft, parseAge, parseDate, toInput } from "./model";
+
+const TODAY = new Date(2026, 10, 30);
+
+describe("parseDate", () => {
+  it.each([
+    ["15/08/1978", "1978-08-15"],
+    ["15-8-78", "1978-08-15"],
+    ["15.8.1978", "1978-08-15"],
+    ["१५/०८/१९७८", "1978-08-15"],
+    ["1/5/2030", "2030-05-01"],
+    ["01/05/30", "1930-05-01"],
+    ["5/1/24", "2024-01-05"],
+    ["1978-08-15", "1978-08-15"],
+    ["31/02/1990", null],
+    ["08/15/1978", null],
+    ["15 August 1978", null],
+    ["", null],
+  ])("reads %j as %j, day first", (text, want) => {
+    expect(parseDate(text, TODAY)).toBe(want);
+  });
+});
 
 describe("parseAge", () => {
   it.each([
@@ -8,6 +29,9 @@ describe("parseAge", () => {
     ["४२", 42],
     [" 7 ", 7],
     ["०", 0],
+    ["50 साल", 50],
+    ["५० वर्ष", 50],
+    ["50 years", 50],
     ["4.5", null],
     ["forty", null],
     ["1234", null],
@@ -33,7 +57,7 @@ describe("toInput", () => {
     d.members[0]!.name = "सुनीता देवी";
     d.members[0]!.age = "४५";
     d.hamletId = "h1";
-    expect(toInput(d)).toEqual({
+    expect(toInput(d, TODAY)).toEqual({
       input: {
         id: null,
         village_id: "v1",
@@ -47,10 +71,12 @@ describe("toInput", () => {
   it("refuses a missing or unreadable age before calling the store", () => {
     const d = emptyDraft("v1");
     d.members.push({ ...d.members[0]!, relation: "daughter", age: "ten" });
-    const result = toInput(d);
+    d.members.push({ ...d.members[0]!, relation: "son", birthKind: "date", date: "31/02/1990" });
+    const result = toInput(d, TODAY);
     expect("errors" in result && [...result.errors]).toEqual([
       ["members.0.birth", "required"],
       ["members.1.birth", "age_not_number"],
+      ["members.2.birth", "date_not_valid"],
     ]);
   });
 });
@@ -74,7 +100,7 @@ describe("draftFromHousehold", () => {
     const d = draftFromHousehold(h, new Date(2026, 10, 23));
     expect(d.members.map((m) => [m.birthKind, m.age, m.date])).toEqual([
       ["age", "66", ""],
-      ["date", "", "1965-02-03"],
+      ["date", "", "03/02/1965"],
       ["unknown", "", ""],
     ]);
   });

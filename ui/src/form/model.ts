@@ -14,7 +14,8 @@ export interface MemberDraft {
   relation: Relation;
   sex: Sex;
   birthKind: BirthKind;
-  /** ISO date, as an `<input type=date>` gives it. */
+  /** The date as she typed it, day first ("15/08/1978", "15-8-78", "१५/८/१९७८"); read by
+   * `parseDate` when saving, never by the webview's locale. */
   date: string;
   /** Typed age, kept as text so a half-typed value is not lost. */
   age: string;
@@ -30,7 +31,7 @@ export interface HouseholdDraft {
 }
 
 /** A field refused before it reaches the store; codes beyond the store's are the form's own. */
-export type FormErrorCode = FieldErrorCode | "age_not_number";
+export type FormErrorCode = FieldErrorCode | "age_not_number" | "date_not_valid";
 export type FormErrors = Map<string, FormErrorCode>;
 
 export function emptyMember(relation: Relation): MemberDraft {
@@ -67,7 +68,7 @@ export function draftFromHousehold(h: Household, today: Date): HouseholdDraft {
         relation: p.relation,
         sex: p.sex,
         birthKind,
-        date: p.birth_date_estimated ? "" : (p.birth_date ?? ""),
+        date: p.birth_date_estimated || p.birth_date === null ? "" : isoToDayFirst(p.birth_date),
         age: p.birth_date !== null && p.birth_date_estimated ? String(ageOn(p.birth_date, today)) : "",
       };
     }),
@@ -76,19 +77,57 @@ export function draftFromHousehold(h: Household, today: Date): HouseholdDraft {
 
 const DEVANAGARI_ZERO = 0x0966;
 
-/** Reads an age typed with Latin or Devanagari digits ("४२" is 42); null when it is not a whole number. */
-export function parseAge(text: string): number | null {
-  const latin = [...text.trim()]
+/** `text` with Devanagari digits written as Latin ones. */
+function latin(text: string): string {
+  return [...text.trim()]
     .map((c) => {
       const code = c.charCodeAt(0);
       return code >= DEVANAGARI_ZERO && code <= DEVANAGARI_ZERO + 9 ? String(code - DEVANAGARI_ZERO) : c;
     })
     .join("");
-  return /^\d{1,3}$/.test(latin) ? Number(latin) : null;
+}
+
+/** Reads an age typed with Latin or Devanagari digits, with or without the word for years
+ * ("४२", "50 साल", "50 years"); null when it is not a whole number. */
+export function parseAge(text: string): number | null {
+  const bare = latin(text)
+    .replace(/\s*(साल|वर्ष|बरस|years?|yrs?)\.?$/iu, "")
+    .trim();
+  return /^\d{1,3}$/.test(bare) ? Number(bare) : null;
+}
+
+/** "1978-08-15" as "15/08/1978", the way the form shows a stored date. */
+export function isoToDayFirst(iso: string): string {
+  const [y, m, d] = iso.split("-");
+  return y && m && d ? `${d}/${m}/${y}` : iso;
+}
+
+/**
+ * Reads a date typed day first, as it is written in India: "15/08/1978", "15-8-78", "15.8.1978",
+ * with Latin or Devanagari digits (an ISO "1978-08-15" is read too). A two-digit year is the
+ * latest such year not after `today`. Returns the ISO date, or null when it is not a real date;
+ * it never guesses a month-first order.
+ */
+export function parseDate(text: string, today: Date): string | null {
+  const t = latin(text);
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
+  const dayFirst = /^(\d{1,2})[/.\-\s](\d{1,2})[/.\-\s](\d{2}|\d{4})$/.exec(t);
+  let y: number, m: number, d: number;
+  if (iso) [y, m, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
+  else if (dayFirst) {
+    [d, m, y] = [Number(dayFirst[1]), Number(dayFirst[2]), Number(dayFirst[3])];
+    if (dayFirst[3]!.length === 2) {
+      const now = today.getFullYear();
+      y = 2000 + y <= now ? 2000 + y : 1900 + y;
+    }
+  } else return null;
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return null;
+  return `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
 }
 
 /** The store's input for a draft, or the fields the form itself must refuse first. */
-export function toInput(d: HouseholdDraft): { input: HouseholdInput } | { errors: FormErrors } {
+export function toInput(d: HouseholdDraft, today: Date): { input: HouseholdInput } | { errors: FormErrors } {
   const errors: FormErrors = new Map();
   const members = d.members.map((m, i) => {
     let birth: HouseholdInput["members"][number]["birth"] = { kind: "unknown" };
@@ -98,8 +137,10 @@ export function toInput(d: HouseholdDraft): { input: HouseholdInput } | { errors
       else if (years === null) errors.set(`members.${i}.birth`, "age_not_number");
       else birth = { kind: "age", years };
     } else if (m.birthKind === "date") {
-      if (m.date === "") errors.set(`members.${i}.birth`, "required");
-      else birth = { kind: "date", date: m.date };
+      const date = parseDate(m.date, today);
+      if (m.date.trim() === "") errors.set(`members.${i}.birth`, "required");
+      else if (date === null) errors.set(`members.${i}.birth`, "date_not_valid");
+      else birth = { kind: "date", date };
     }
     return { id: m.id, name: m.name, relation: m.relation, sex: m.sex, birth };
   });

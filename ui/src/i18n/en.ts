@@ -13,6 +13,8 @@ export const en = {
   servicesPeople: "{n} {unit} could use it",
   countPersons: "persons",
   countHouseholds: "households",
+  field_date_not_valid: "Write the date as day/month/year, for example 15/08/1978.",
+  dateDayMonthYear: "day/month/year",
   loading: "Loading…",
   saving: "Saving…",
 

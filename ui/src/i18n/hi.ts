@@ -15,6 +15,8 @@ export const hi: Messages = {
   servicesPeople: "{n} {unit} इसका उपयोग कर सकते हैं",
   countPersons: "व्यक्ति",
   countHouseholds: "परिवार",
+  field_date_not_valid: "तारीख़ दिन/महीना/साल में लिखें, जैसे 15/08/1978।",
+  dateDayMonthYear: "दिन/महीना/साल",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 

@@ -131,12 +131,19 @@ export class HouseholdForm {
     const redraw = () => this.render();
     const birthInput =
       m.birthKind === "date"
-        ? h("input", {
-            type: "date",
+        ? // The app's own date entry, day first, whatever the computer's language: the webview's
+          // date input follows the system locale and read 15/08/1978 month first on an English
+          // (US) system. What she types stays in the field until it is saved or corrected.
+          h("input", {
+            type: "text",
+            inputmode: "numeric",
+            autocomplete: "off",
             id: id("birth"),
+            class: "date",
             "data-test": `member-date-${i}`,
             value: m.date,
-            max: this.today,
+            "aria-label": t("dateDayMonthYear"),
+            placeholder: t("dateDayMonthYear"),
             oninput: (e: Event) => (m.date = (e.target as HTMLInputElement).value),
           })
         : m.birthKind === "age"
@@ -259,7 +266,7 @@ export class HouseholdForm {
 
   private async save(): Promise<void> {
     if (this.saving) return;
-    const prepared = toInput(this.draft);
+    const prepared = toInput(this.draft, new Date(`${this.today}T12:00:00`));
     if ("errors" in prepared) {
       this.errors = prepared.errors;
       this.banner = t("formHasErrors");
