@@ -40,7 +40,8 @@ test("answering the first question in place updates the household's decisions", 
     } else {
       assert.fail(`the first question (${fact}) offers no way to answer it`);
     }
-    assert.match(await textOf(browser, "[data-test=notice]"), /उत्तर सहेज लिया गया/);
+    // The notice says what the answer changed, scheme by scheme ("… → पात्र नहीं").
+    assert.match(await textOf(browser, "[data-test=notice]"), /सहेज लिया। अब: .+ → /);
     const after = await outcomes(browser);
     assert.notDeepEqual(after, before, `answering ${fact} changed at least one decision`);
     // Once answered, the question is not asked of the same person again (it may be of another).

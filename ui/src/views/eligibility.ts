@@ -22,9 +22,18 @@ function say(b: Bilingual): string {
   return language() === "hi" ? b.hi : b.en;
 }
 
+/** Which question: a fact of the household or of one member. */
+function questionKey(q: QuestionView): string {
+  return `${q.fact}|${q.member_id ?? ""}`;
+}
+
 export class EligibilityView {
   private notice = "";
   private problem = "";
+  /** What she has typed into each question, kept across redraws until it is saved. */
+  private readonly typed = new Map<string, string>();
+  /** A refused answer, shown at its question. */
+  private questionError: { key: string; text: string } | null = null;
   private readonly root = h("div", { class: "eligibility" });
 
   constructor(
@@ -143,12 +152,15 @@ export class EligibilityView {
       default: {
         const type = q.input.kind === "date" ? "date" : "text";
         const placeholder = q.input.kind === "birth" ? t("birthAsAge") : "";
+        const key = questionKey(q);
         const field = h("input", {
           type,
           inputmode: type === "text" ? "decimal" : undefined,
           placeholder,
+          value: this.typed.get(key) ?? "",
           "data-test": `answer-input-${i}`,
           "aria-label": say(q.label),
+          oninput: (e: Event) => this.typed.set(key, (e.target as HTMLInputElement).value),
           onkeydown: (e: Event) => {
             if ((e as KeyboardEvent).key === "Enter") send((e.target as HTMLInputElement).value);
           },
@@ -164,20 +176,27 @@ export class EligibilityView {
         { class: "question-text" },
         h("strong", {}, say(q.label)),
         h("span", { class: "who" }, q.member_name ?? t("forHousehold")),
-        h("span", { class: "muted" }, t("decides", { n: q.decides })),
+        h("span", { class: "muted" }, t(q.decides === 1 ? "decidesOne" : "decides", { n: q.decides })),
       ),
       control,
+      this.questionError?.key === questionKey(q)
+        ? h("p", { class: "field-error", role: "alert", "data-test": `answer-error-${i}` }, this.questionError.text)
+        : null,
     );
   }
 
   private async answer(q: QuestionView, raw: string | string[] | boolean | null): Promise<void> {
+    const key = questionKey(q);
+    const numeric = ["int", "money", "decimal"].includes(q.input.kind);
     const parsed = answerValue(q.input, raw);
     if ("error" in parsed) {
-      this.problem = t(parsed.error === "required" ? "field_required" : "field_invalid_value");
+      // The error goes to the question itself, and what she typed stays in the field.
+      this.questionError = { key, text: t(parsed.error === "required" ? "field_required" : numeric ? "field_not_a_number" : "field_invalid_value") };
       this.notice = "";
       this.render();
       return;
     }
+    const before = this.data;
     try {
       this.data = await ipc.answerFact({
         household_id: this.householdId,
@@ -185,15 +204,35 @@ export class EligibilityView {
         fact: q.fact,
         value: parsed.value,
       });
-      this.notice = t("answerSaved");
+      this.typed.delete(key);
+      this.questionError = null;
+      this.notice = this.changes(before, this.data);
       this.problem = "";
     } catch (e) {
       const reply = asErrorReply(e);
       const field = reply.fields[0];
-      this.problem = field ? t(`field_${field.code}`) : errorText(reply);
+      this.questionError = { key, text: field ? t(`field_${field.code}`) : errorText(reply) };
       this.notice = "";
     }
     this.render();
+  }
+
+  /** What an answer changed, as she reads it: "विधवा पेंशन → पात्र". */
+  private changes(before: HouseholdEligibility, after: HouseholdEligibility): string {
+    const was = new Map(before.findings.map((f) => [`${f.scheme}|${f.member_id ?? ""}`, f.outcome]));
+    const names = new Map(after.schemes.map((s) => [s.code, say(s.name)]));
+    const members = new Map(after.members.map((m) => [m.id, m.name]));
+    const changed = after.findings.filter((f) => {
+      const old = was.get(`${f.scheme}|${f.member_id ?? ""}`);
+      return old !== undefined && old !== f.outcome;
+    });
+    if (changed.length === 0) return t("answerNoChange");
+    const shown = changed.slice(0, 4).map((f) => {
+      const who = f.member_id ? `${members.get(f.member_id) ?? ""}: ` : "";
+      return `${who}${names.get(f.scheme) ?? f.scheme} → ${t(`outcome_${f.outcome}`)}`;
+    });
+    if (changed.length > shown.length) shown.push(t("answerMoreChanges", { n: changed.length - shown.length }));
+    return t("answerChanged", { changes: shown.join("; ") });
   }
 
   private finding(f: FindingView, s: SchemeInfo | undefined): HTMLElement {
