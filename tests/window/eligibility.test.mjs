@@ -30,7 +30,14 @@ test("answering the first question in place updates the household's decisions", 
     const yes = await q.findElements(By.css("[data-test=answer-yes-0]"));
     const select = await q.findElements(By.css("[data-test=answer-select-0] option:nth-child(2)"));
     const input = await q.findElements(By.css("[data-test=answer-input-0]"));
+    const none = await q.findElements(By.css("[data-test=answer-none-0]"));
     if (yes.length) await yes[0].click();
+    else if (none.length) {
+      // Saving a set with nothing ticked asks back instead of recording "none of these".
+      await (await find(browser, "[data-test=answer-save-0]")).click();
+      assert.match(await textOf(browser, "[data-test=answer-error-0]"), /इनमें से कोई नहीं/);
+      await none[0].click();
+    }
     else if (select.length) {
       await select[0].click();
       await (await find(browser, "[data-test=answer-save-0]")).click();

@@ -20,6 +20,8 @@ export const en = {
   answerMoreChanges: "and {n} more",
   field_not_a_number: "Write digits only, for example 80.",
   decidesOne: "decides {n} scheme",
+  answerNoneOfThese: "None of these",
+  answerTickOrNone: "Tick at least one, or press \"None of these\".",
   loading: "Loading…",
   saving: "Saving…",
 

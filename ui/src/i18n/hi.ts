@@ -22,6 +22,8 @@ export const hi: Messages = {
   answerMoreChanges: "और {n}",
   field_not_a_number: "केवल अंक लिखें, जैसे 80।",
   decidesOne: "इससे {n} योजना का फ़ैसला होगा",
+  answerNoneOfThese: "इनमें से कोई नहीं",
+  answerTickOrNone: "कम से कम एक चुनें, या \"इनमें से कोई नहीं\" दबाएँ।",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 

@@ -146,7 +146,27 @@ export class EligibilityView {
           h("label", { class: "check" }, h("input", { type: "checkbox", value: o.value }), say(o.label)),
         );
         const read = () => boxes.map((b) => b.querySelector("input")!).filter((x) => x.checked).map((x) => x.value);
-        control = h("div", { class: "answer set" }, ...boxes, save(read), dontKnow);
+        // Saving with nothing ticked is a question back, never a silent "none of these": that
+        // answer has its own button.
+        const saveTicked = h(
+          "button",
+          {
+            type: "button",
+            class: "primary",
+            "data-test": `answer-save-${i}`,
+            onclick: () => {
+              const ticked = read();
+              if (ticked.length > 0) send(ticked);
+              else {
+                this.questionError = { key: questionKey(q), text: t("answerTickOrNone") };
+                this.render();
+              }
+            },
+          },
+          t("answerSave"),
+        );
+        const none = h("button", { type: "button", class: "secondary", "data-test": `answer-none-${i}`, onclick: () => send([]) }, t("answerNoneOfThese"));
+        control = h("div", { class: "answer set" }, ...boxes, saveTicked, none, dontKnow);
         break;
       }
       default: {
