@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "village_overview",
     "list_households",
     "get_household",
+    "check_household",
     "save_household",
     "get_language",
     "set_language",

@@ -144,6 +144,14 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound { what: "household", id: id.to_string() })
     }
 
+    /// Every problem of `input` at once, as saving would report them, without saving: the form
+    /// asks this while its own checks have refused a field, so that she sees all of them in one
+    /// round rather than the next ones only after correcting the first.
+    pub fn check_household(&self, input: HouseholdInput, at: Moment) -> Result<(), StoreError> {
+        let input = input.validate(at.today)?;
+        check_place(&self.conn, input.village_id, input.hamlet_id)
+    }
+
     /// Validates and saves a new or edited household with its members, in one transaction with
     /// its changes: either all of it is saved, or nothing is.
     pub fn save_household(&mut self, input: HouseholdInput, at: Moment) -> Result<Household, StoreError> {

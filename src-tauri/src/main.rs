@@ -37,6 +37,7 @@ fn main() {
             commands::village::today,
             commands::households::list_households,
             commands::households::get_household,
+            commands::households::check_household,
             commands::households::save_household,
             commands::settings::get_language,
             commands::settings::set_language,

@@ -42,8 +42,13 @@ test("add a household with two members, find it by name in either script, keep i
     // Saving an empty form is refused with a message in the user's language, and nothing is saved.
     await (await find(browser, "[data-test=save]")).click();
     assert.match(await textOf(browser, "[data-test=form-error]"), /correct the marked fields/);
+    // Every problem in one round: the form's own (no age) and the store's (no name) together.
+    await find(browser, "[data-test='error-members.0.birth']");
+    await find(browser, "[data-test='error-members.0.name']");
 
     await type(browser, "[data-test=member-name-0]", "ज्योत्स्ना सहनी");
+    // Correcting a field takes its error away at once.
+    assert.equal((await browser.findElements(By.css("[data-test='error-members.0.name']"))).length, 0);
     await choose(browser, "[data-test=member-sex-0]", "female");
     await type(browser, "[data-test=member-age-0]", "५८");
     await (await find(browser, "[data-test=add-member]")).click();

@@ -17,6 +17,7 @@ export const ipc = {
   listHouseholds: (query: HouseholdQuery) => invoke<HouseholdPage>("list_households", { query }),
   getHousehold: (id: string) => invoke<Household>("get_household", { id }),
   saveHousehold: (input: HouseholdInput) => invoke<Household>("save_household", { input }),
+  checkHousehold: (input: HouseholdInput) => invoke<null>("check_household", { input }),
   getLanguage: () => invoke<Language>("get_language"),
   setLanguage: (language: Language) => invoke<null>("set_language", { language }),
   householdEligibility: (id: string) => invoke<HouseholdEligibility>("household_eligibility", { id }),

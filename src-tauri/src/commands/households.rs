@@ -20,6 +20,11 @@ pub fn get_household(state: State<'_, AppState>, id: HouseholdId) -> Result<Hous
 }
 
 #[tauri::command(async)]
+pub fn check_household(state: State<'_, AppState>, input: HouseholdInput) -> Result<(), ErrorReply> {
+    state.with(|s| s.check_household(input, s.now()?))
+}
+
+#[tauri::command(async)]
 pub fn save_household(state: State<'_, AppState>, input: HouseholdInput) -> Result<Household, ErrorReply> {
     state.with(|s| s.save_household(input, s.now()?))
 }

@@ -128,6 +128,16 @@ export function parseDate(text: string, today: Date): string | null {
 
 /** The store's input for a draft, or the fields the form itself must refuse first. */
 export function toInput(d: HouseholdDraft, today: Date): { input: HouseholdInput } | { errors: FormErrors } {
+  const { input, errors } = readDraft(d, today);
+  return errors.size > 0 ? { errors } : { input };
+}
+
+/**
+ * The store's input for a draft with the fields the form refused, read leniently (a birth it
+ * cannot read counts as not known), so that the store can still check everything else and every
+ * problem is shown in one round.
+ */
+export function readDraft(d: HouseholdDraft, today: Date): { input: HouseholdInput; errors: FormErrors } {
   const errors: FormErrors = new Map();
   const members = d.members.map((m, i) => {
     let birth: HouseholdInput["members"][number]["birth"] = { kind: "unknown" };
@@ -144,7 +154,6 @@ export function toInput(d: HouseholdDraft, today: Date): { input: HouseholdInput
     }
     return { id: m.id, name: m.name, relation: m.relation, sex: m.sex, birth };
   });
-  if (errors.size > 0) return { errors };
   return {
     input: {
       id: d.id,
@@ -153,5 +162,6 @@ export function toInput(d: HouseholdDraft, today: Date): { input: HouseholdInput
       address: d.address,
       members,
     },
+    errors,
   };
 }

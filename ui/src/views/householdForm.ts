@@ -3,14 +3,7 @@ import type { Relation } from "../bindings/Relation";
 import type { Sex } from "../bindings/Sex";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
-import {
-  type BirthKind,
-  emptyMember,
-  type FormErrors,
-  type HouseholdDraft,
-  type MemberDraft,
-  toInput,
-} from "../form/model";
+import { type BirthKind, emptyMember, type FormErrors, type HouseholdDraft, type MemberDraft, toInput, readDraft } from "../form/model";
 import { localName, t, type MessageKey } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorText } from "./errorPanel";
@@ -50,8 +43,17 @@ export class HouseholdForm {
       e.preventDefault();
       void this.save();
     });
-    this.root.addEventListener("input", () => {
+    this.root.addEventListener("input", (e) => {
       this.dirty = true;
+      // Correcting a field takes its error away at once; the others stay until the next save.
+      const field = (e.target as HTMLElement).closest<HTMLElement>(".field.invalid");
+      const path = field?.dataset.path;
+      if (field && path) {
+        this.errors.delete(path);
+        field.classList.remove("invalid");
+        field.querySelector(".field-error")?.remove();
+        field.querySelector("[aria-invalid]")?.removeAttribute("aria-invalid");
+      }
     });
   }
 
@@ -231,7 +233,7 @@ export class HouseholdForm {
     if (error) control.setAttribute("aria-invalid", "true");
     return h(
       "div",
-      { class: error ? "field invalid" : "field" },
+      { class: error ? "field invalid" : "field", "data-path": path },
       h("label", { for: controlId ?? control.id }, label),
       control,
       this.errorFor(path),
@@ -268,7 +270,15 @@ export class HouseholdForm {
     if (this.saving) return;
     const prepared = toInput(this.draft, new Date(`${this.today}T12:00:00`));
     if ("errors" in prepared) {
-      this.errors = prepared.errors;
+      // Ask the store about everything else too, so that every problem shows in this one round.
+      const lenient = readDraft(this.draft, new Date(`${this.today}T12:00:00`));
+      const errors: FormErrors = new Map(prepared.errors);
+      try {
+        await ipc.checkHousehold(lenient.input);
+      } catch (e) {
+        for (const f of asErrorReply(e).fields) if (!errors.has(f.field)) errors.set(f.field, f.code);
+      }
+      this.errors = errors;
       this.banner = t("formHasErrors");
       this.render();
       return;
