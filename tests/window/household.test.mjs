@@ -73,7 +73,13 @@ test("add a household with two members, find it by name in either script, keep i
     await shot(browser, "form-filled");
     await (await find(browser, "[data-test=save]")).click();
 
-    assert.match(await textOf(browser, "[data-test=notice]"), /Household \d+ saved/);
+    const notice = await textOf(browser, "[data-test=notice]");
+    assert.match(notice, /Household \d+ saved/);
+    // The saved household is listed alone, with its schemes one click away.
+    const number = notice.match(/Household (\d+) saved/)[1];
+    assert.equal(await (await find(browser, "[data-test=search]")).getAttribute("value"), number);
+    await textOf(browser, "[data-test=list-count]", (s) => s.startsWith("Showing 1 of 1"));
+    await find(browser, "[data-test=notice-eligibility]");
     assert.equal(await textOf(browser, "[data-test=overview-households]", (s) => s === "301"), "301");
 
     // Search in Latin script finds the name written in Devanagari, and the other way round.

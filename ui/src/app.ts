@@ -87,6 +87,12 @@ export class App {
     message = undefined;
   }
 
+  /** Home after a save: the saved household listed alone, with its schemes one click away. */
+  async showSaved(id: string, number: number | null, title: string, message: string): Promise<void> {
+    this.home.showSaved(id, number, title);
+    await this.showHome(message);
+  }
+
   /** A household's eligibility; `title` names it (number and head) in the heading. */
   async showEligibility(householdId: string, title: string): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("deciding")));

@@ -22,6 +22,7 @@ export const en = {
   decidesOne: "decides {n} scheme",
   answerNoneOfThese: "None of these",
   answerTickOrNone: "Tick at least one, or press \"None of these\".",
+  seeSchemes: "See schemes",
   loading: "Loading…",
   saving: "Saving…",
 

@@ -24,6 +24,7 @@ export const hi: Messages = {
   decidesOne: "इससे {n} योजना का फ़ैसला होगा",
   answerNoneOfThese: "इनमें से कोई नहीं",
   answerTickOrNone: "कम से कम एक चुनें, या \"इनमें से कोई नहीं\" दबाएँ।",
+  seeSchemes: "योजनाएँ देखें",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 

@@ -27,7 +27,17 @@ export class HomeView {
 
   constructor(private readonly nav: Navigator) {}
 
+  /** After a save: list that household alone (by its number) and offer its schemes at once. */
+  private justSaved: { id: string; title: string } | null = null;
+
+  showSaved(id: string, number: number | null, title: string): void {
+    this.search = number === null ? "" : String(number);
+    this.justSaved = { id, title };
+  }
+
   render(overview: VillageOverview, message?: string): HTMLElement {
+    const saved = this.justSaved;
+    this.justSaved = null;
     this.hamletNames = new Map(overview.hamlets.map((x) => [x.id, localName(x)]));
     const stat = (label: string, value: number, test: string) =>
       h("div", { class: "stat" }, h("span", { class: "stat-value", "data-test": test }, String(value)), h("span", { class: "stat-label" }, label));
@@ -54,7 +64,20 @@ export class HomeView {
     const view = h(
       "div",
       { class: "home" },
-      message ? h("p", { class: "notice", role: "status", "data-test": "notice" }, message) : null,
+      message
+        ? h(
+            "p",
+            { class: "notice", role: "status", "data-test": "notice" },
+            message,
+            saved
+              ? h(
+                  "button",
+                  { type: "button", class: "primary", "data-test": "notice-eligibility", onclick: () => void this.nav.showEligibility(saved.id, saved.title) },
+                  t("seeSchemes"),
+                )
+              : null,
+          )
+        : null,
       h(
         "section",
         { class: "overview" },

@@ -23,6 +23,7 @@ const BIRTH_KINDS: [BirthKind, MessageKey][] = [
 interface Navigator {
   showHome(message?: string): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
+  showSaved(id: string, number: number | null, title: string, message: string): Promise<void>;
 }
 
 export class HouseholdForm {
@@ -288,7 +289,8 @@ export class HouseholdForm {
     try {
       const saved = await ipc.saveHousehold(prepared.input);
       this.dirty = false;
-      await this.nav.showHome(t("saved", { number: saved.number ?? t("noNumber") }));
+      const number = saved.number ?? t("noNumber");
+      await this.nav.showSaved(saved.id, saved.number, `${number} — ${saved.members[0]?.name ?? ""}`, t("saved", { number }));
     } catch (e) {
       const reply = asErrorReply(e);
       this.errors = new Map(reply.fields.map((f) => [f.field, f.code]));
