@@ -49,6 +49,12 @@ test("add a household with two members, find it by name in either script, keep i
     await type(browser, "[data-test=member-name-0]", "ज्योत्स्ना सहनी");
     // Correcting a field takes its error away at once.
     assert.equal((await browser.findElements(By.css("[data-test='error-members.0.name']"))).length, 0);
+    // Leaving with unsaved changes asks inside the app, in her language; she stays.
+    await (await find(browser, "[data-test=back]")).click();
+    assert.match(await textOf(browser, "[data-test=confirm-dialog]"), /not saved/);
+    await (await find(browser, "[data-test=confirm-no]")).click();
+    assert.equal((await browser.findElements(By.css("[data-test=confirm-dialog]"))).length, 0);
+    await find(browser, "[data-test=save]");
     await choose(browser, "[data-test=member-sex-0]", "female");
     await type(browser, "[data-test=member-age-0]", "५८");
     await (await find(browser, "[data-test=add-member]")).click();

@@ -23,6 +23,8 @@ export const en = {
   answerNoneOfThese: "None of these",
   answerTickOrNone: "Tick at least one, or press \"None of these\".",
   seeSchemes: "See schemes",
+  leaveWithoutSaving: "Leave without saving",
+  stayOnForm: "Stay and save",
   loading: "Loading…",
   saving: "Saving…",
 

@@ -25,6 +25,8 @@ export const hi: Messages = {
   answerNoneOfThese: "इनमें से कोई नहीं",
   answerTickOrNone: "कम से कम एक चुनें, या \"इनमें से कोई नहीं\" दबाएँ।",
   seeSchemes: "योजनाएँ देखें",
+  leaveWithoutSaving: "बिना सहेजे बाहर जाएँ",
+  stayOnForm: "रुकें और सहेजें",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 

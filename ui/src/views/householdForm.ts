@@ -3,6 +3,7 @@ import type { Relation } from "../bindings/Relation";
 import type { Sex } from "../bindings/Sex";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
+import { confirmInApp } from "./confirm";
 import { type BirthKind, emptyMember, type FormErrors, type HouseholdDraft, type MemberDraft, toInput, readDraft } from "../form/model";
 import { localName, t, type MessageKey } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
@@ -75,8 +76,8 @@ export class HouseholdForm {
                 type: "button",
                 class: "secondary",
                 "data-test": "form-eligibility",
-                onclick: () => {
-                  if (this.dirty && !window.confirm(t("unsavedLeave"))) return;
+                onclick: async () => {
+                  if (!(await this.mayLeave())) return;
                   void this.nav.showEligibility(d.id!, `${d.number ?? t("noNumber")} — ${d.members[0]?.name ?? ""}`);
                 },
               },
@@ -262,9 +263,14 @@ export class HouseholdForm {
     this.render();
   }
 
-  private leave(): void {
-    if (this.dirty && !window.confirm(t("unsavedLeave"))) return;
+  private async leave(): Promise<void> {
+    if (!(await this.mayLeave())) return;
     void this.nav.showHome();
+  }
+
+  /** Whether to leave the form: at once when nothing is unsaved, else as she answers. */
+  private async mayLeave(): Promise<boolean> {
+    return !this.dirty || confirmInApp(t("unsavedLeave"), "leaveWithoutSaving", "stayOnForm");
   }
 
   private async save(): Promise<void> {
