@@ -21,6 +21,8 @@ try {
   await (await find(browser, "[data-test=lang-hi]")).click();
   await (await find(browser, "[data-test=open-eligibility]")).click();
   await find(browser, "[data-test=ask-next]");
+  // Unfold the first member's decisions, as she would to read one.
+  await browser.executeScript("document.querySelectorAll('details.subject')[1]?.setAttribute('open', '')");
   const eligible = await browser.findElements(By.css("[data-test=finding][data-outcome=eligible] summary"));
   if (eligible.length > 0) await eligible[0].click();
   await browser.executeScript("document.querySelector('[data-test=subject]')?.scrollIntoView()");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FactInput } from "../bindings/FactInput";
 import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
-import { answerValue, groupFindings } from "./model";
+import { answerValue, groupFindings, summarise } from "./model";
 
 const input = (kind: string): FactInput => ({ kind, options: [] });
 
@@ -47,5 +47,33 @@ describe("groupFindings", () => {
     expect(groups[1]!.byOutcome.eligible.map((f) => f.scheme)).toEqual(["S1"]);
     expect(groups[1]!.byOutcome.not_eligible.map((f) => f.scheme)).toEqual(["S3"]);
     expect(groups[0]!.byOutcome.undetermined.map((f) => f.scheme)).toEqual(["S2"]);
+  });
+});
+
+describe("summarise", () => {
+  it("lists what each subject can get, alternatives as one entry, services left out", () => {
+    const finding = (scheme: string, member_id: string | null, outcome: string, alternatives: string[] = []) => ({
+      scheme, member_id, outcome, missing: [], checks: [], group_rule: null, counted_under: null, alternatives,
+    });
+    const e = {
+      as_of: "2026-11-23",
+      members: [{ id: "a", name: "शांति देवी" }],
+      schemes: [],
+      questions: [],
+      findings: [
+        finding("NFSA_PHH", null, "eligible"),
+        finding("NSAP_IGNWPS", "a", "eligible", ["NSAP_IGNOAPS", "BR_MVPY"]),
+        finding("NSAP_IGNOAPS", "a", "eligible", ["NSAP_IGNWPS", "BR_MVPY"]),
+        finding("BR_MVPY", "a", "eligible", ["NSAP_IGNWPS", "NSAP_IGNOAPS"]),
+        finding("OSC", "a", "eligible"),
+        finding("PMJDY", "a", "undetermined"),
+      ],
+    } as unknown as HouseholdEligibility;
+    const s = summarise(e, (code) => code === "OSC");
+    expect(s.lines).toEqual([
+      { memberId: null, name: null, entries: [["NFSA_PHH"]] },
+      { memberId: "a", name: "शांति देवी", entries: [["NSAP_IGNWPS", "NSAP_IGNOAPS", "BR_MVPY"]] },
+    ]);
+    expect(s.schemes).toEqual(["NFSA_PHH", "NSAP_IGNWPS", "NSAP_IGNOAPS", "BR_MVPY"]);
   });
 });

@@ -80,3 +80,41 @@ export function answerValue(input: FactInput, raw: string | string[] | boolean |
       return { error: "invalid_value" };
   }
 }
+
+/** What one subject can get now: each entry a scheme, or alternatives of which one is paid. */
+export interface SummaryLine {
+  memberId: string | null;
+  name: string | null;
+  /** Scheme codes; more than one means "one of these". */
+  entries: string[][];
+}
+
+export interface FamilySummary {
+  lines: SummaryLine[];
+  /** Scheme codes whose documents and places the summary lists, in the order first met. */
+  schemes: string[];
+}
+
+/**
+ * The top of the page: what the family and each member can get now (eligible entitlements,
+ * services left out), alternatives grouped as "one of", and the schemes whose documents to bring
+ * and places to go the page lists once for all.
+ */
+export function summarise(e: HouseholdEligibility, isService: (code: string) => boolean): FamilySummary {
+  const lines: SummaryLine[] = [];
+  const schemes: string[] = [];
+  for (const g of groupFindings(e)) {
+    const eligible = g.byOutcome.eligible.filter((f) => !isService(f.scheme));
+    const entries: string[][] = [];
+    const placed = new Set<string>();
+    for (const f of eligible) {
+      if (placed.has(f.scheme)) continue;
+      const group = [f.scheme, ...f.alternatives.filter((a) => eligible.some((x) => x.scheme === a))];
+      group.forEach((c) => placed.add(c));
+      entries.push(group);
+      for (const c of group) if (!schemes.includes(c)) schemes.push(c);
+    }
+    if (entries.length > 0) lines.push({ memberId: g.memberId, name: g.name, entries });
+  }
+  return { lines, schemes };
+}

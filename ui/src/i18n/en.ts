@@ -25,6 +25,13 @@ export const en = {
   seeSchemes: "See schemes",
   leaveWithoutSaving: "Leave without saving",
   stayOnForm: "Stay and save",
+  summaryTitle: "What the family can get now",
+  summaryNone: "Nothing is decided yet: ask the questions below.",
+  oneOf: "one of: {names}",
+  orWord: " or ",
+  documentsForAll: "Documents to bring for all of this ({n})",
+  detailsTitle: "Every decision, person by person",
+  subjectCounts: "{eligible} eligible · {undetermined} not decided yet",
   loading: "Loading…",
   saving: "Saving…",
 

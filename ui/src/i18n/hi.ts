@@ -27,6 +27,13 @@ export const hi: Messages = {
   seeSchemes: "योजनाएँ देखें",
   leaveWithoutSaving: "बिना सहेजे बाहर जाएँ",
   stayOnForm: "रुकें और सहेजें",
+  summaryTitle: "परिवार को अभी क्या मिल सकता है",
+  summaryNone: "अभी किसी योजना का पक्का फ़ैसला नहीं — नीचे के सवाल पूछें।",
+  oneOf: "इनमें से एक: {names}",
+  orWord: " या ",
+  documentsForAll: "इन सबके लिए ज़रूरी काग़ज़ात ({n})",
+  detailsTitle: "हर व्यक्ति के सारे फ़ैसले",
+  subjectCounts: "{eligible} पात्र · {undetermined} अभी तय नहीं",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 

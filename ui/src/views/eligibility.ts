@@ -6,7 +6,7 @@ import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
 import type { QuestionView } from "../bindings/QuestionView";
 import type { SchemeInfo } from "../bindings/SchemeInfo";
 import { h, mount } from "../dom";
-import { answerValue, groupFindings, OUTCOME_ORDER } from "../eligibility/model";
+import { answerValue, groupFindings, OUTCOME_ORDER, summarise } from "../eligibility/model";
 import { dateWords, language, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorPanel, errorText } from "./errorPanel";
@@ -65,7 +65,9 @@ export class EligibilityView {
       ),
       this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : document.createTextNode(""),
       this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),
+      this.summary(schemes),
       this.askNext(),
+      h("h2", { class: "details-title" }, t("detailsTitle")),
       ...groups.map((g) => {
         const name = g.name ?? t("forHousehold");
         const notEligible = g.byOutcome.not_eligible;
@@ -73,10 +75,18 @@ export class EligibilityView {
         // folded, never as something the family "qualifies" for.
         const isService = (f: FindingView) => schemes.get(f.scheme)?.kind === "service";
         const services = OUTCOME_ORDER.filter((o) => o !== "not_eligible").flatMap((o) => g.byOutcome[o].filter(isService));
+        const count = (o: "eligible" | "undetermined") => g.byOutcome[o].filter((f) => !isService(f)).length;
+        // Every person's decisions are folded under one line, so that a large family's page stays
+        // short; the summary above says what matters.
         return h(
-          "section",
+          "details",
           { class: "subject", "data-test": "subject", "data-member": g.memberId ?? "household" },
-          h("h2", {}, name),
+          h(
+            "summary",
+            {},
+            h("span", { class: "subject-name" }, name),
+            h("span", { class: "muted" }, t("subjectCounts", { eligible: count("eligible"), undetermined: count("undetermined") })),
+          ),
           ...OUTCOME_ORDER.filter((o) => o !== "not_eligible").flatMap((o) =>
             g.byOutcome[o].filter((f) => !isService(f)).map((f) => this.finding(f, schemes.get(f.scheme))),
           ),
@@ -100,6 +110,45 @@ export class EligibilityView {
       }),
     );
     return this.root;
+  }
+
+  /** What the family can get now, the documents to bring for all of it, and where to go. */
+  private summary(schemes: Map<string, SchemeInfo>): HTMLElement {
+    const isService = (code: string) => schemes.get(code)?.kind === "service";
+    const s = summarise(this.data, isService);
+    const name = (code: string) => {
+      const info = schemes.get(code);
+      return info ? say(info.name) : code;
+    };
+    const unique = (texts: string[]) => texts.filter((x, i) => texts.indexOf(x) === i);
+    const documents = unique(s.schemes.flatMap((c) => (schemes.get(c)?.documents ?? []).map(say)));
+    const places = unique(s.schemes.map((c) => schemes.get(c)).filter((x) => x !== undefined).map((x) => say(x.where_to_apply)));
+    return h(
+      "section",
+      { class: "summary", "data-test": "summary" },
+      h("h2", {}, t("summaryTitle")),
+      s.lines.length === 0 ? h("p", { class: "muted" }, t("summaryNone")) : null,
+      ...s.lines.map((line) =>
+        h(
+          "div",
+          { class: "summary-line", "data-test": "summary-line" },
+          h("strong", {}, line.name ?? t("forHousehold")),
+          h(
+            "ul",
+            {},
+            ...line.entries.map((entry) =>
+              h("li", {}, entry.length === 1 ? name(entry[0]!) : t("oneOf", { names: entry.map(name).join(t("orWord")) })),
+            ),
+          ),
+        ),
+      ),
+      documents.length > 0
+        ? h("details", { class: "summary-docs" }, h("summary", {}, t("documentsForAll", { n: documents.length })), h("ul", {}, ...documents.map((d) => h("li", {}, d))))
+        : null,
+      places.length > 0
+        ? h("details", { class: "summary-places" }, h("summary", {}, t("whereToApply")), h("ul", {}, ...places.map((p) => h("li", {}, p))))
+        : null,
+    );
   }
 
   private askNext(): HTMLElement {
