@@ -19,10 +19,14 @@ try {
   }
   // The eligibility screen of the first household, in Hindi, with one scheme opened.
   await (await find(browser, "[data-test=lang-hi]")).click();
-  await (await find(browser, "[data-test=open-eligibility]")).click();
+  // The switch redraws the list at once: wait for the Hindi page before taking its buttons.
+  await textOf(browser, "[data-test=add-household]", (s) => s.includes("नया परिवार"));
+  await browser.executeScript("document.querySelector('[data-test=open-eligibility]').click()");
   await find(browser, "[data-test=ask-next]");
-  // Unfold the first member's decisions, as she would to read one.
-  await browser.executeScript("document.querySelectorAll('details.subject')[1]?.setAttribute('open', '')");
+  // Unfold the decisions of the first person with an eligible scheme, as she would to read one.
+  await browser.executeScript(
+    "document.querySelector('[data-test=finding][data-outcome=eligible]')?.closest('details.subject')?.setAttribute('open', '')",
+  );
   const eligible = await browser.findElements(By.css("[data-test=finding][data-outcome=eligible] summary"));
   if (eligible.length > 0) await eligible[0].click();
   await browser.executeScript("document.querySelector('[data-test=subject]')?.scrollIntoView()");
