@@ -67,7 +67,10 @@ export async function startApp({ dataDir } = {}) {
   const data = dataDir ?? join(scratch, "data");
   const display = process.env.SAMANVAYA_TEST_DISPLAY ?? (await startXvfb(children));
   const port = await freePort();
-  const nativePort = await freePort();
+  // Two ports asked one after the other can come back equal (each is free once the probe
+  // closes); the driver then cannot listen and the session hangs.
+  let nativePort = await freePort();
+  while (nativePort === port) nativePort = await freePort();
   const env = {
     ...process.env,
     DISPLAY: display,
