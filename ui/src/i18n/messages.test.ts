@@ -36,3 +36,11 @@ describe("dateWords", () => {
     expect(dateWords("not a date")).toBe("not a date");
   });
 });
+
+describe("plurals", () => {
+  it("no message hedges its plural with (s) or (ओं): each count has its own wording", () => {
+    for (const [key, text] of [...Object.entries(en), ...Object.entries(hi)]) {
+      expect(text, key).not.toMatch(/\(s\)|\(ओं\)|\(एँ\)/);
+    }
+  });
+});

@@ -102,7 +102,7 @@ export class EligibilityView {
             ? h(
                 "details",
                 { class: "not-eligible" },
-                h("summary", {}, t("notEligibleCount", { n: notEligible.length })),
+                h("summary", {}, t(notEligible.length === 1 ? "notEligibleCountOne" : "notEligibleCount", { n: notEligible.length })),
                 ...notEligible.map((f) => this.finding(f, schemes.get(f.scheme))),
               )
             : null,
