@@ -34,7 +34,7 @@ pub struct HouseholdPage {
 pub fn get(conn: &Connection, id: HouseholdId) -> rusqlite::Result<Option<Household>> {
     let row = conn
         .query_row(
-            "SELECT number, village_id, hamlet_id, address, created_at, updated_at
+            "SELECT number, village_id, hamlet_id, address, created_at, updated_at, phone
              FROM household WHERE id = ?1",
             [id.to_string()],
             |r| {
@@ -44,6 +44,7 @@ pub fn get(conn: &Connection, id: HouseholdId) -> rusqlite::Result<Option<Househ
                     village_id: sql::id(r, 1)?,
                     hamlet_id: sql::opt_id(r, 2)?,
                     address: r.get(3)?,
+                    phone: r.get(6)?,
                     members: Vec::new(),
                     created_at: r.get(4)?,
                     updated_at: r.get(5)?,
@@ -94,11 +95,12 @@ pub fn put(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
 /// household is written.
 pub fn put_rows(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO household (id, village_id, hamlet_id, number, address, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO household (id, village_id, hamlet_id, number, address, created_at, updated_at, phone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET
              village_id = excluded.village_id, hamlet_id = excluded.hamlet_id,
-             number = excluded.number, address = excluded.address, updated_at = excluded.updated_at",
+             number = excluded.number, address = excluded.address, updated_at = excluded.updated_at,
+             phone = excluded.phone",
         params![
             h.id.to_string(),
             h.village_id.to_string(),
@@ -107,6 +109,7 @@ pub fn put_rows(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
             h.address,
             h.created_at,
             h.updated_at,
+            h.phone,
         ],
     )?;
     person::replace_all(conn, h.id, &h.members)
@@ -133,6 +136,9 @@ pub fn changes(before: Option<&Household>, after: &Household) -> Vec<ChangeBody>
     }
     if before.is_none_or(|b| b.address != after.address) {
         fields.push(HouseholdField::Address(after.address.clone()));
+    }
+    if before.is_none_or(|b| b.phone != after.phone) {
+        fields.push(HouseholdField::Phone(after.phone.clone()));
     }
     if !fields.is_empty() || before.is_some_and(|b| b.village_id != after.village_id) {
         out.push(ChangeBody::Household(HouseholdChange {

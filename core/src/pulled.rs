@@ -67,6 +67,7 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
                 village_id: c.village_id,
                 hamlet_id: None,
                 address: String::new(),
+                phone: String::new(),
                 members: Vec::new(),
                 created_at: c.created_at,
                 updated_at: at.utc,
@@ -77,6 +78,7 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
                     HouseholdField::Number(n) => h.number = *n,
                     HouseholdField::HamletId(x) => h.hamlet_id = *x,
                     HouseholdField::Address(a) => h.address.clone_from(a),
+                    HouseholdField::Phone(p) => h.phone.clone_from(p),
                 }
             }
             h.updated_at = at.utc;

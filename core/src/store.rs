@@ -201,6 +201,7 @@ impl Store {
             village_id: input.village_id,
             hamlet_id: input.hamlet_id,
             address: input.address,
+            phone: input.phone,
             members,
             created_at,
             updated_at: now,

@@ -111,6 +111,7 @@ pub fn fill_households(
                 village_id: village,
                 hamlet_id: Some(hamlets[dice.range(0, hamlets.len() as u32 - 1) as usize]),
                 address: format!("वार्ड नं. {}", dice.range(1, 12)),
+                phone: String::new(),
                 members,
                 created_at: at,
                 updated_at: at,

@@ -209,6 +209,7 @@ fn the_store_columns_decide_like_the_per_household_path() {
         village_id: h.village_id,
         hamlet_id: h.hamlet_id,
         address: h.address.clone(),
+        phone: h.phone.clone(),
         members: h.members[..h.members.len() - 1]
             .iter()
             .map(|p| samanvaya_domain::PersonInput {

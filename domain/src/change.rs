@@ -52,6 +52,8 @@ pub enum HouseholdField {
     Number(Option<i64>),
     HamletId(Option<LocationId>),
     Address(String),
+    /// A mobile number's ten digits, or empty.
+    Phone(String),
 }
 
 /// A member was added, or some of their fields changed.

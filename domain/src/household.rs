@@ -25,6 +25,8 @@ pub struct Household {
     pub village_id: LocationId,
     pub hamlet_id: Option<LocationId>,
     pub address: String,
+    /// A mobile number to reach the family (ten digits), or empty.
+    pub phone: String,
     pub members: Vec<Person>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -53,6 +55,10 @@ pub struct HouseholdInput {
     pub village_id: LocationId,
     pub hamlet_id: Option<LocationId>,
     pub address: String,
+    /// A mobile number to reach the family, as typed (spaces, +91 and Devanagari digits allowed);
+    /// empty when the family has none.
+    #[serde(default)]
+    pub phone: String,
     pub members: Vec<PersonInput>,
 }
 
@@ -75,6 +81,8 @@ pub enum FieldErrorCode {
     UnknownFact,
     /// A value of the wrong type or outside the fact's allowed values.
     InvalidValue,
+    /// A phone number that is not a ten-digit Indian mobile number.
+    InvalidPhone,
 }
 
 /// One refused field; `field` is a path such as `members.1.name`.
@@ -101,6 +109,10 @@ impl HouseholdInput {
         let mut refuse = |field: String, code| errors.push(FieldError { field, code });
 
         self.address = self.address.trim().to_owned();
+        match normalise_phone(&self.phone) {
+            Some(phone) => self.phone = phone,
+            None => refuse("phone".into(), FieldErrorCode::InvalidPhone),
+        }
         if self.address.chars().count() > MAX_ADDRESS_CHARS {
             refuse("address".into(), FieldErrorCode::TooLong);
         }
@@ -140,6 +152,30 @@ impl HouseholdInput {
     }
 }
 
+/// A mobile number as stored: its ten digits, from what was typed ("98765 43210", "+91-9876543210",
+/// "०९८७६५४३२१०"); empty stays empty; `None` when it is not an Indian mobile number.
+pub fn normalise_phone(typed: &str) -> Option<String> {
+    let digits: String = typed
+        .chars()
+        .filter_map(|c| match c {
+            '0'..='9' => Some(c),
+            '\u{0966}'..='\u{096F}' => char::from_digit(c as u32 - 0x0966, 10),
+            ' ' | '-' | '+' | '(' | ')' => None,
+            _ => Some('x'),
+        })
+        .collect();
+    if digits.is_empty() {
+        return Some(String::new());
+    }
+    let ten = digits
+        .strip_prefix("91")
+        .filter(|d| d.len() == 10)
+        .or_else(|| digits.strip_prefix('0').filter(|d| d.len() == 10))
+        .unwrap_or(&digits);
+    (ten.len() == 10 && ten.chars().all(|c| c.is_ascii_digit()) && matches!(ten.as_bytes()[0], b'6'..=b'9'))
+        .then(|| ten.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,8 +192,31 @@ mod tests {
             village_id: LocationId(Uuid::nil()),
             hamlet_id: None,
             address: "  वार्ड 4  ".into(),
+            phone: String::new(),
             members,
         }
+    }
+
+    #[test]
+    fn a_phone_number_is_kept_as_its_ten_digits_or_refused() {
+        let cases = [
+            ("", Some("")),
+            ("98765 43210", Some("9876543210")),
+            ("+91-98765-43210", Some("9876543210")),
+            ("०९८७६५४३२१०", Some("9876543210")),
+            ("12345 67890", None),
+            ("98765", None),
+            ("98765 4321x", None),
+        ];
+        for (typed, want) in cases {
+            assert_eq!(normalise_phone(typed).as_deref(), want, "{typed:?}");
+        }
+        let mut bad = input(vec![member("सुनीता देवी", Relation::Head, Birth::Unknown)]);
+        bad.phone = "12345".into();
+        assert_eq!(
+            codes(bad.validate("2026-11-23".parse().unwrap())),
+            vec![("phone".into(), FieldErrorCode::InvalidPhone)]
+        );
     }
 
     fn codes(result: Result<HouseholdInput, ValidationError>) -> Vec<(String, FieldErrorCode)> {

@@ -30,6 +30,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "change_log",
         sql: include_str!("../migrations/local/0004_change_log.sql"),
     },
+    Migration {
+        version: 5,
+        name: "household_phone",
+        sql: include_str!("../migrations/local/0005_household_phone.sql"),
+    },
 ];
 
 // The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as

@@ -57,6 +57,7 @@ test("add a household with two members, find it by name in either script, keep i
     await find(browser, "[data-test=save]");
     await choose(browser, "[data-test=member-sex-0]", "female");
     await type(browser, "[data-test=member-age-0]", "५८");
+    await type(browser, "[data-test=phone]", "+91 98765 43210");
     await (await find(browser, "[data-test=add-member]")).click();
     await type(browser, "[data-test=member-name-1]", "Pinki Sahni");
     await choose(browser, "[data-test=member-relation-1]", "daughter");
@@ -103,6 +104,8 @@ test("add a household with two members, find it by name in either script, keep i
     await (await find(browser, "[data-test=household-row] .head-name")).click();
     assert.equal(await (await find(browser, "[data-test=member-name-1]")).getAttribute("value"), "Pinki Sahni");
     assert.equal(await (await find(browser, "[data-test=member-age-0]")).getAttribute("value"), "58");
+    // The mobile number is kept as its ten digits.
+    assert.equal(await (await find(browser, "[data-test=phone]")).getAttribute("value"), "9876543210");
     // Both dates were stored as 15 August 1978, however they were typed.
     assert.equal(await (await find(browser, "[data-test=member-date-2]")).getAttribute("value"), "15/08/1978");
     assert.equal(await (await find(browser, "[data-test=member-date-3]")).getAttribute("value"), "15/08/1978");

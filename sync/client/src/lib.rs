@@ -58,6 +58,7 @@ mod tests {
                 village_id: village.id,
                 hamlet_id: None,
                 address: format!("{i} {}", "वार्ड नं. ".repeat(15)),
+                phone: String::new(),
                 members: vec![PersonInput {
                     id: None,
                     name: "कमला देवी".into(),

@@ -30,6 +30,7 @@ fn main() -> Result<()> {
             village_id: village,
             hamlet_id: None,
             address: String::new(),
+            phone: String::new(),
             members,
         };
         let saved = store.save_household(input, store.now()?)?;

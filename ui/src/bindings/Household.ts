@@ -10,4 +10,8 @@ export type Household = { id: HouseholdId,
 /**
  * The human-readable household number, once one was taken from a number lease.
  */
-number: number | null, village_id: LocationId, hamlet_id: LocationId | null, address: string, members: Array<Person>, created_at: string, updated_at: string, };
+number: number | null, village_id: LocationId, hamlet_id: LocationId | null, address: string, 
+/**
+ * A mobile number to reach the family (ten digits), or empty.
+ */
+phone: string, members: Array<Person>, created_at: string, updated_at: string, };

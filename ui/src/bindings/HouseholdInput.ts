@@ -6,4 +6,9 @@ import type { PersonInput } from "./PersonInput";
 /**
  * A household as the form sends it: `id` is absent for a new household.
  */
-export type HouseholdInput = { id: HouseholdId | null, village_id: LocationId, hamlet_id: LocationId | null, address: string, members: Array<PersonInput>, };
+export type HouseholdInput = { id: HouseholdId | null, village_id: LocationId, hamlet_id: LocationId | null, address: string, 
+/**
+ * A mobile number to reach the family, as typed (spaces, +91 and Devanagari digits allowed);
+ * empty when the family has none.
+ */
+phone: string, members: Array<PersonInput>, };

@@ -63,6 +63,7 @@ describe("toInput", () => {
         village_id: "v1",
         hamlet_id: "h1",
         address: "",
+        phone: "",
         members: [{ id: null, name: "सुनीता देवी", relation: "head", sex: "female", birth: { kind: "age", years: 45 } }],
       },
     });
@@ -89,6 +90,7 @@ describe("draftFromHousehold", () => {
       village_id: "v",
       hamlet_id: null,
       address: "",
+      phone: "",
       created_at: "2026-01-01T00:00:00Z",
       updated_at: "2026-01-01T00:00:00Z",
       members: [

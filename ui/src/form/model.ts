@@ -27,6 +27,8 @@ export interface HouseholdDraft {
   villageId: string;
   hamletId: string;
   address: string;
+  /** The mobile number as typed; the store keeps its ten digits. */
+  phone: string;
   members: MemberDraft[];
 }
 
@@ -39,7 +41,7 @@ export function emptyMember(relation: Relation): MemberDraft {
 }
 
 export function emptyDraft(villageId: string): HouseholdDraft {
-  return { id: null, number: null, villageId, hamletId: "", address: "", members: [emptyMember("head")] };
+  return { id: null, number: null, villageId, hamletId: "", address: "", phone: "", members: [emptyMember("head")] };
 }
 
 /** Completed years from an ISO birth date to `today`. */
@@ -59,6 +61,7 @@ export function draftFromHousehold(h: Household, today: Date): HouseholdDraft {
     villageId: h.village_id,
     hamletId: h.hamlet_id ?? "",
     address: h.address,
+    phone: h.phone,
     members: h.members.map((p) => {
       const birthKind: BirthKind =
         p.birth_date === null ? "unknown" : p.birth_date_estimated ? "age" : "date";
@@ -160,6 +163,7 @@ export function readDraft(d: HouseholdDraft, today: Date): { input: HouseholdInp
       village_id: d.villageId,
       hamlet_id: d.hamletId === "" ? null : d.hamletId,
       address: d.address,
+      phone: d.phone,
       members,
     },
     errors,

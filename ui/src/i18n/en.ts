@@ -32,6 +32,8 @@ export const en = {
   documentsForAll: "Documents to bring for all of this ({n})",
   detailsTitle: "Every decision, person by person",
   subjectCounts: "{eligible} eligible · {undetermined} not decided yet",
+  phoneOptional: "Mobile number (if any)",
+  field_invalid_phone: "Write a 10-digit mobile number, for example 98765 43210, or leave it empty.",
   loading: "Loading…",
   saving: "Saving…",
 

@@ -34,6 +34,8 @@ export const hi: Messages = {
   documentsForAll: "इन सबके लिए ज़रूरी काग़ज़ात ({n})",
   detailsTitle: "हर व्यक्ति के सारे फ़ैसले",
   subjectCounts: "{eligible} पात्र · {undetermined} अभी तय नहीं",
+  phoneOptional: "मोबाइल नंबर (अगर हो)",
+  field_invalid_phone: "10 अंकों का मोबाइल नंबर लिखें, जैसे 98765 43210, या खाली छोड़ दें।",
   loading: "लोड हो रहा है…",
   saving: "सहेजा जा रहा है…",
 
