@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "answer_fact",
     "village_eligibility",
     "today",
+    "scheme_worklist",
+    "save_worklist",
 ];
 
 fn main() {

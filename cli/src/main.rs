@@ -3,6 +3,7 @@
 mod eligibility;
 mod facts_file;
 mod households;
+mod worklist;
 
 use std::path::PathBuf;
 
@@ -52,6 +53,25 @@ enum Command {
         #[command(subcommand)]
         command: HouseholdsCommand,
     },
+    /// The families behind one scheme's village tally: eligible and not yet receiving, then
+    /// not yet decided with the questions to ask; for the Samiti's meeting and the next visits.
+    Worklist {
+        /// The scheme's code, as `samanvaya catalogue review --format csv` lists them.
+        #[arg(long, value_name = "CODE")]
+        scheme: String,
+        /// Only the families of this hamlet (its English or Hindi name).
+        #[arg(long)]
+        hamlet: Option<String>,
+        #[arg(long, value_enum, default_value_t = SheetLang::Hi)]
+        lang: SheetLang,
+        /// Write the CSV to this file (with the mark spreadsheets need to read Hindi) instead
+        /// of printing it.
+        #[arg(long, value_name = "FILE.csv")]
+        out: Option<PathBuf>,
+        /// The evaluation date (YYYY-MM-DD); today when absent.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -75,6 +95,15 @@ enum CatalogueCommand {
         #[arg(long, value_enum, default_value_t = SheetFormat::Html)]
         format: SheetFormat,
     },
+}
+
+impl From<SheetLang> for samanvaya_eligibility::review::Lang {
+    fn from(l: SheetLang) -> Self {
+        match l {
+            SheetLang::Hi => Self::Hi,
+            SheetLang::En => Self::En,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -129,10 +158,7 @@ fn main() -> Result<()> {
     if let Command::Catalogue { command: CatalogueCommand::Review { lang, format } } = &cli.command {
         use samanvaya_eligibility::review::{self, Lang};
         let cat = samanvaya_eligibility::embedded()?;
-        let lang = match lang {
-            SheetLang::Hi => Lang::Hi,
-            SheetLang::En => Lang::En,
-        };
+        let lang: Lang = (*lang).into();
         let sheet = match format {
             SheetFormat::Html => review::html(cat, lang),
             SheetFormat::Csv => review::csv(cat, lang),
@@ -167,6 +193,21 @@ fn main() -> Result<()> {
             }
         }
         Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
+        Command::Worklist { scheme, hamlet, lang, out, as_of } => {
+            let as_of = match as_of {
+                Some(day) => day,
+                None => store.now()?.today,
+            };
+            let text = worklist::csv(&store, &scheme, hamlet.as_deref(), lang.into(), as_of)?;
+            match out {
+                Some(path) => {
+                    let (dir, name) = worklist::split(&path)?;
+                    let saved = samanvaya_core::save_csv(&dir, &name, &text)?;
+                    eprintln!("saved {}", saved.display());
+                }
+                None => emit(&text)?,
+            }
+        }
         Command::Eligibility { as_of, format, .. } => {
             let as_of = match as_of {
                 Some(day) => day,

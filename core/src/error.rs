@@ -44,6 +44,8 @@ pub enum StoreError {
         "this change was made by a newer version of Samanvaya ({kind} version {version}); update the app"
     )]
     NewerChange { kind: &'static str, version: u16 },
+    #[error("the file {path} could not be written: {source}; choose another folder or free some space")]
+    Export { path: String, source: std::io::Error },
 }
 
 /// What kind of failure the interface must explain; it picks the sentence in the user's language.
@@ -58,6 +60,7 @@ pub enum ErrorCode {
     NewerSchema,
     DemoStore,
     Storage,
+    Export,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -82,6 +85,7 @@ impl From<StoreError> for ErrorReply {
                 (ErrorCode::NewerSchema, vec![])
             }
             StoreError::DemoStore => (ErrorCode::DemoStore, vec![]),
+            StoreError::Export { .. } => (ErrorCode::Export, vec![]),
             StoreError::DataDir { .. }
             | StoreError::Sqlite(_)
             | StoreError::Pragma(_)

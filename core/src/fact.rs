@@ -35,9 +35,11 @@ pub fn set(
     Ok(())
 }
 
-pub fn clear(conn: &Connection, subject: &str, name: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM fact WHERE subject_id = ?1 AND name = ?2", [subject, name])?;
-    Ok(())
+/// The facts of a household that were asked and not known, as (subject id, fact name).
+pub fn asked_unknown(conn: &Connection, household: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT subject_id, name FROM fact WHERE household_id = ?1 AND value = 'null'")?;
+    stmt.query_map([household], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
 }
 
 /// Forgets everything recorded about a person who is no longer a member.

@@ -16,3 +16,16 @@ pub fn default_data_dir() -> Option<PathBuf> {
     }
     dirs::data_dir().map(|d| d.join("samanvaya"))
 }
+
+/// The environment variable that overrides where exported files go (tests set it).
+pub const EXPORT_DIR_ENV: &str = "SAMANVAYA_EXPORT_DIR";
+
+/// Where exported lists are saved when the user does not say: `$SAMANVAYA_EXPORT_DIR`, else the
+/// user's Downloads folder, where a facilitator looks for a file to copy to a USB stick, else
+/// her documents.
+pub fn default_export_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(EXPORT_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    dirs::download_dir().or_else(dirs::document_dir).or_else(dirs::home_dir)
+}

@@ -124,13 +124,9 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
         }
         ChangeBody::Fact(c) => {
             let h = stored.ok_or_else(missing)?;
-            match &c.value {
-                Some(v) => {
-                    let hid = hid.to_string();
-                    fact::set(conn, &hid, &c.subject_id, &c.name, &v.to_string(), c.source.as_str(), at.utc)?;
-                }
-                None => fact::clear(conn, &c.subject_id, &c.name)?,
-            }
+            // "Not known" is kept as asked-and-unknown, as on the laptop that answered it.
+            let value = c.value.as_ref().map_or_else(|| "null".to_owned(), ToString::to_string);
+            fact::set(conn, &hid.to_string(), &c.subject_id, &c.name, &value, c.source.as_str(), at.utc)?;
             crate::profile::refresh(conn, &h)?;
         }
         ChangeBody::Receiving(c) => {

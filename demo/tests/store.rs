@@ -102,6 +102,49 @@ fn an_answer_settles_the_questions_it_was_asked_for() {
     );
 }
 
+/// "Not known" is recorded as asked and unknown: the decisions stay as they were, the question
+/// stays on the list but moves below the others and says it was asked, and a later real answer
+/// takes its place.
+#[test]
+fn a_dont_know_answer_is_kept_and_moves_its_question_down() {
+    let (_dir, mut store) = demo();
+    let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
+    let as_of = now.date_naive();
+    let page = store
+        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
+        .unwrap();
+    let (hid, before) = page
+        .items
+        .iter()
+        .map(|h| (h.id, store.household_eligibility(h.id, as_of).unwrap()))
+        .find(|(_, e)| e.questions.len() >= 3 && e.questions[0].fact != "person.date_of_birth")
+        .expect("some household has several questions");
+    let q = before.questions[0].clone();
+    let answer = |value| FactAnswer {
+        household_id: hid,
+        member_id: q.member_id.as_ref().map(|m| m.parse::<PersonId>().unwrap()),
+        fact: q.fact.clone(),
+        value,
+    };
+    let after = store.answer(&answer(serde_json::Value::Null), Moment::in_india(now)).unwrap();
+    assert_eq!(after.findings, before.findings, "not knowing decides nothing");
+    let last = after.questions.last().unwrap();
+    assert_eq!((&last.fact, &last.member_id, last.asked_unknown), (&q.fact, &q.member_id, true));
+    assert_eq!(after.questions[0].fact, before.questions[1].fact, "the next question comes up");
+    assert!(after.questions[..after.questions.len() - 1].iter().all(|x| !x.asked_unknown));
+    let stored: String = store
+        .connection()
+        .query_row(
+            "SELECT value FROM fact WHERE household_id = ?1 AND name = ?2",
+            [hid.to_string(), q.fact.clone()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, "null", "the row says it was asked and not known");
+    // The village view reads it as unknown, exactly as the per-household path does.
+    assert_paths_agree(&store, "after a don't-know answer");
+}
+
 #[test]
 fn a_wrong_answer_is_refused_and_nothing_is_written() {
     let (_dir, mut store) = demo();
@@ -273,4 +316,62 @@ fn the_demo_village_speaks_the_vocabulary_and_shows_real_outcomes() {
     // The village is in Bihar: Delhi's schemes are not in its tally (issue 22).
     assert!(village.tallies.iter().all(|t| !t.scheme.code.starts_with("DL_")));
     assert!(village.tallies.iter().any(|t| t.scheme.code.starts_with("BR_")));
+}
+
+/// Every number of the village tally opens onto exactly the families behind it: for each scheme,
+/// the worklist has one row per eligible subject (those counted under another pension of the
+/// group included, and marked so) and one per undetermined subject with at least one question.
+#[test]
+fn each_tally_opens_onto_the_families_behind_it() {
+    let (_dir, store) = demo();
+    let as_of: NaiveDate = "2026-11-23".parse().unwrap();
+    let village = store.village_eligibility(as_of, |_, _| {}).unwrap();
+    let mut alternatives_seen = 0;
+    for t in &village.tallies {
+        let list = store.worklist(&t.scheme.code, as_of, |_, _| {}).unwrap();
+        let eligible: Vec<_> = list.rows.iter().filter(|r| r.outcome == OutcomeKind::Eligible).collect();
+        let undetermined: Vec<_> =
+            list.rows.iter().filter(|r| r.outcome == OutcomeKind::Undetermined).collect();
+        assert_eq!(eligible.len() + undetermined.len(), list.rows.len(), "{}", t.scheme.code);
+        assert_eq!(eligible.len() as u32, t.eligible + t.alternative, "{}", t.scheme.code);
+        assert_eq!(
+            eligible.iter().filter(|r| r.counted_under.is_some()).count() as u32,
+            t.alternative,
+            "{}",
+            t.scheme.code
+        );
+        alternatives_seen += t.alternative;
+        assert_eq!(undetermined.len() as u32, t.undetermined, "{}", t.scheme.code);
+        assert!(
+            undetermined.iter().all(|r| !r.ask.is_empty()),
+            "{}: an undetermined row says what to ask",
+            t.scheme.code
+        );
+        // The eligible come first, and a person scheme names its member.
+        let first_undetermined = list.rows.iter().position(|r| r.outcome == OutcomeKind::Undetermined);
+        assert!(
+            first_undetermined
+                .is_none_or(|i| list.rows[i..].iter().all(|r| r.outcome == OutcomeKind::Undetermined))
+        );
+        if t.scheme.unit == "person" {
+            assert!(list.rows.iter().all(|r| r.member_name.is_some()), "{}", t.scheme.code);
+        }
+    }
+    assert!(alternatives_seen > 0, "the demo village has someone eligible for two pensions");
+
+    // One hamlet's CSV holds that hamlet's rows only, with the header in the chosen language.
+    let list = store.worklist("NSAP_IGNOAPS", as_of, |_, _| {}).unwrap();
+    let hamlet = list.rows[0].hamlet_id.clone().unwrap();
+    let csv =
+        samanvaya_eligibility::worklist::csv(&list, samanvaya_eligibility::review::Lang::Hi, Some(&hamlet));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("योजना,स्थिति"));
+    assert_eq!(
+        lines.len() - 1,
+        list.rows.iter().filter(|r| r.hamlet_id.as_deref() == Some(hamlet.as_str())).count()
+    );
+    assert!(lines.len() > 1);
+
+    let unknown = store.worklist("NO_SUCH", as_of, |_, _| {}).unwrap_err();
+    assert!(matches!(unknown, StoreError::NotFound { what: "scheme", .. }));
 }

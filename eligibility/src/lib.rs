@@ -8,11 +8,13 @@
 //! and hand the rows over.
 
 pub mod catalogue;
+pub mod csv;
 pub mod household;
 pub mod population;
 pub mod profile;
 pub mod record;
 pub mod review;
 pub mod view;
+pub mod worklist;
 
 pub use catalogue::{CatalogueError, embedded};

@@ -4,6 +4,8 @@
 //! since they are the ones a district officer must look at.
 
 use samanvaya_rules::catalogue::{Level, Verification};
+
+use crate::csv;
 use samanvaya_rules::{Catalogue, Scheme, Scope, Text, words};
 
 /// The language of the sheet.
@@ -14,14 +16,14 @@ pub enum Lang {
 }
 
 impl Lang {
-    fn pick(self, t: &Text) -> &str {
+    pub fn pick(self, t: &Text) -> &str {
         match self {
             Lang::En => &t.en,
             Lang::Hi => &t.hi,
         }
     }
 
-    fn say(self, en: &'static str, hi: &'static str) -> &'static str {
+    pub fn say(self, en: &'static str, hi: &'static str) -> &'static str {
         match self {
             Lang::En => en,
             Lang::Hi => hi,
@@ -198,11 +200,6 @@ pub fn html(cat: &Catalogue, lang: Lang) -> String {
     out
 }
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
-}
-
 /// The review sheet as CSV: one row per criterion of every version, in review order.
 pub fn csv(cat: &Catalogue, lang: Lang) -> String {
     let header = match lang {
@@ -229,22 +226,9 @@ pub fn csv(cat: &Catalogue, lang: Lang) -> String {
                     &s.source,
                     "",
                 ];
-                out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-                out.push('\n');
+                out.push_str(&csv::line(&row));
             }
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("say \"yes\""), "\"say \"\"yes\"\"\"");
-    }
 }

@@ -170,6 +170,17 @@ pub struct QuestionView {
     pub decides: u32,
     /// Of those, how many this answer alone would settle.
     pub alone: u32,
+    /// Asked before, and the family did not know: the question stays, below the others.
+    pub asked_unknown: bool,
+}
+
+/// Moves the questions that were asked and not known (`asked`: member id or none for the
+/// household, and the fact's name) below the others, keeping each group's order, and marks them.
+pub fn put_asked_last(questions: &mut [QuestionView], asked: &[(Option<String>, String)]) {
+    for q in questions.iter_mut() {
+        q.asked_unknown = asked.iter().any(|(m, f)| *m == q.member_id && *f == q.fact);
+    }
+    questions.sort_by_key(|q| q.asked_unknown);
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -289,6 +300,7 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
                 input: input_of(cat, q.missing.fact),
                 decides: q.decides as u32,
                 alone: q.alone as u32,
+                asked_unknown: false,
             }
         })
         .collect();
@@ -331,7 +343,7 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
 
 /// The states the households live in (`household.state`), or `None` when one is not known, in
 /// which case every state's schemes are shown.
-fn household_states(cat: &Catalogue, households: &[HouseholdFacts]) -> Option<Vec<String>> {
+pub(crate) fn household_states(cat: &Catalogue, households: &[HouseholdFacts]) -> Option<Vec<String>> {
     let id = cat.vocab.id(samanvaya_rules::catalogue::STATE_FACT)?;
     let def = cat.vocab.get(id);
     let samanvaya_rules::vocabulary::FactType::Enum(values) = &def.ty else { return None };
@@ -365,7 +377,7 @@ fn population_states(cat: &Catalogue, pop: &Population) -> Option<Vec<String>> {
 }
 
 /// Whether `scheme` can apply in one of `states` (a central scheme always can).
-fn applies_in(scheme: &samanvaya_rules::Scheme, states: &Option<Vec<String>>) -> bool {
+pub(crate) fn applies_in(scheme: &samanvaya_rules::Scheme, states: &Option<Vec<String>>) -> bool {
     match (&scheme.state, states) {
         (Some(state), Some(states)) => states.contains(state),
         _ => true,

@@ -44,6 +44,8 @@ fn main() {
             commands::eligibility::household_eligibility,
             commands::eligibility::answer_fact,
             commands::eligibility::village_eligibility,
+            commands::eligibility::scheme_worklist,
+            commands::eligibility::save_worklist,
         ])
         .run(tauri::generate_context!())
         .expect("the Samanvaya window could not start");

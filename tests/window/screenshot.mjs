@@ -33,6 +33,45 @@ try {
   await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
   writeFileSync(join(outDir, "screenshot-eligibility-hi.png"), await browser.takeScreenshot(), "base64");
   console.log(`wrote ${join(outDir, "screenshot-eligibility-hi.png")}`);
+
+  // The small laptop: every main screen at 1024×600 in Hindi, and how many screens tall each
+  // page is before anything is unfolded (docs/screens/README.md records the figures).
+  await browser.manage().window().setRect({ width: 1024, height: 600 });
+  const screens = join(outDir, "screens");
+  mkdirSync(screens, { recursive: true });
+  const shoot = async (name) => {
+    await browser.executeScript("window.scrollTo(0, 0)");
+    await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+    const [page, view, wide] = await browser.executeScript(
+      "return [document.scrollingElement.scrollHeight, window.innerHeight, document.scrollingElement.scrollWidth > window.innerWidth]",
+    );
+    writeFileSync(join(screens, `${name}.png`), await browser.takeScreenshot(), "base64");
+    console.log(`wrote ${name}.png: ${(page / view).toFixed(1)} screens tall${wide ? ", WIDER THAN THE WINDOW" : ""}`);
+  };
+  await (await find(browser, "[data-test=back]")).click();
+  await textOf(browser, "[data-test=list-count]");
+  await shoot("home-hi-1024x600");
+  // The demo's largest household (12 members, number 115 with the default seed).
+  await (await find(browser, "[data-test=search]")).sendKeys("115");
+  await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "));
+  await browser.executeScript("document.querySelector('[data-test=open-eligibility]').click()");
+  await find(browser, "[data-test=ask-next]");
+  const members = await browser.executeScript("return document.querySelectorAll('[data-test=subject]').length");
+  console.log(`the household opened has ${members} member sections`);
+  await shoot("eligibility-12-members-hi-1024x600");
+  await (await find(browser, "[data-test=back]")).click();
+  await (await find(browser, "[data-test=village-schemes]")).click();
+  await find(browser, "[data-test=tally]", 15_000);
+  await shoot("village-gap-hi-1024x600");
+  await (await find(browser, "[data-test=tally][data-scheme=NSAP_IGNOAPS] [data-test=tally-open]")).click();
+  await find(browser, "[data-test=worklist-title]", 15_000);
+  await shoot("worklist-hi-1024x600");
+  await (await find(browser, "[data-test=back]")).click();
+  await find(browser, "[data-test=tally]", 15_000);
+  await (await find(browser, "[data-test=back]")).click();
+  await (await find(browser, "[data-test=add-household]")).click();
+  await find(browser, "form");
+  await shoot("form-hi-1024x600");
 } finally {
   await app.close();
 }

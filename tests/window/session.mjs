@@ -79,6 +79,8 @@ export async function startApp({ dataDir } = {}) {
     XDG_CONFIG_HOME: join(home, "config"),
     XDG_CACHE_HOME: join(home, "cache"),
     SAMANVAYA_DATA_DIR: data,
+    // Saved lists go to the test's own folder, never to a real Downloads folder.
+    SAMANVAYA_EXPORT_DIR: join(scratch, "exports"),
     // A US English system, where a locale-dependent date input would read 15/08/1978 month
     // first: what the facilitator types must be stored the same whatever the system's language.
     LANG: "en_US.UTF-8",
@@ -104,7 +106,7 @@ export async function startApp({ dataDir } = {}) {
       .usingServer(`http://127.0.0.1:${port}/`)
       .withCapabilities({ browserName: "wry", "tauri:options": { application: appBinary() } })
       .build();
-    return { browser, dataDir: data, scratch, close: () => close(browser) };
+    return { browser, dataDir: data, scratch, exportDir: join(scratch, "exports"), close: () => close(browser) };
   } catch (e) {
     await close();
     throw e;

@@ -10,6 +10,7 @@ import { HomeView } from "./views/home";
 import { EligibilityView } from "./views/eligibility";
 import { HouseholdForm } from "./views/householdForm";
 import { villageSchemes } from "./views/villageSchemes";
+import { WorklistView } from "./views/worklist";
 
 export class App {
   private readonly header = h("header", { class: "frame" });
@@ -114,6 +115,29 @@ export class App {
     try {
       const tally = await ipc.villageEligibility();
       this.redraw = () => mount(this.main, villageSchemes(this, overview, tally));
+    } catch (e) {
+      const reply = asErrorReply(e);
+      this.redraw = () => mount(this.main, errorPanel(reply));
+    } finally {
+      stop();
+    }
+    this.redraw();
+  }
+
+  /** The families behind one scheme's numbers in the village gap. */
+  async showWorklist(code: string): Promise<void> {
+    const overview = this.overview;
+    if (overview === null) return;
+    const status = h("p", { class: "muted", "data-test": "village-progress" }, t("deciding"));
+    this.redraw = () => mount(this.main, status);
+    this.redraw();
+    const stop = await onVillageProgress(({ done, total }) => {
+      status.textContent = t("reading_households", { done, total });
+    });
+    try {
+      const list = await ipc.schemeWorklist(code);
+      const view: WorklistView = new WorklistView(this, overview, list, () => this.redraw());
+      this.redraw = () => mount(this.main, view.render());
     } catch (e) {
       const reply = asErrorReply(e);
       this.redraw = () => mount(this.main, errorPanel(reply));

@@ -11,6 +11,7 @@ import type { HouseholdPage } from "./bindings/HouseholdPage";
 import type { HouseholdQuery } from "./bindings/HouseholdQuery";
 import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
+import type { Worklist } from "./bindings/Worklist";
 
 export const ipc = {
   villageOverview: () => invoke<VillageOverview>("village_overview"),
@@ -23,6 +24,10 @@ export const ipc = {
   householdEligibility: (id: string) => invoke<HouseholdEligibility>("household_eligibility", { id }),
   answerFact: (answer: FactAnswer) => invoke<HouseholdEligibility>("answer_fact", { answer }),
   villageEligibility: () => invoke<VillageEligibility>("village_eligibility"),
+  schemeWorklist: (code: string) => invoke<Worklist>("scheme_worklist", { code }),
+  /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
+  saveWorklist: (code: string, hamlet: string | null, language: Language) =>
+    invoke<string>("save_worklist", { code, hamlet, language }),
   /** The centre's calendar day (YYYY-MM-DD), the day the store decides and ages are counted on. */
   today: () => invoke<string>("today"),
 };

@@ -16,7 +16,9 @@ use crate::error::StoreError;
 use crate::{change_log, fact, household};
 
 /// An answer to one question: a fact of the household (no `member_id`) or of one member.
-/// `value` is `null` for "not known", which removes what was recorded.
+/// `value` is `null` for "not known": the question was asked and the family did not know. That
+/// replaces what was recorded, reads as unknown to the engine, and moves the question down the
+/// "ask next" list, since asking it again at once is unlikely to help.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct FactAnswer {
@@ -90,12 +92,9 @@ pub fn record(conn: &Connection, cat: &Catalogue, answer: &FactAnswer, at: Momen
         None => hid.clone(),
     };
     let source = Source::Screening;
-    match parsed {
-        Some(_) => {
-            fact::set(conn, &hid, &subject, &def.name, &answer.value.to_string(), source.as_str(), at.utc)?
-        }
-        None => fact::clear(conn, &subject, &def.name)?,
-    }
+    // A "not known" is kept as a row whose value is JSON null, with when it was asked.
+    let stored = if parsed.is_some() { answer.value.to_string() } else { "null".to_owned() };
+    fact::set(conn, &hid, &subject, &def.name, &stored, source.as_str(), at.utc)?;
     let value = parsed.map(|_| answer.value.clone());
     let change =
         FactChange { household_id: h.id, subject_id: subject, name: def.name.clone(), value, source };

@@ -9,11 +9,12 @@ use chrono::NaiveDate;
 use rusqlite::TransactionBehavior;
 use samanvaya_domain::HouseholdId;
 use samanvaya_eligibility::view::{self, HouseholdEligibility, VillageEligibility};
+use samanvaya_eligibility::worklist::{self, Family, Worklist};
 use samanvaya_rules::{Catalogue, HouseholdFacts};
 
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::{Moment, profile};
+use crate::{Moment, location, profile};
 
 pub use answer::FactAnswer;
 
@@ -36,7 +37,14 @@ impl Store {
         id: HouseholdId,
         as_of: NaiveDate,
     ) -> Result<HouseholdEligibility, StoreError> {
-        Ok(view::household(catalogue()?, &self.household_facts(id)?, as_of))
+        let mut out = view::household(catalogue()?, &self.household_facts(id)?, as_of);
+        let hid = id.to_string();
+        let asked: Vec<(Option<String>, String)> = crate::fact::asked_unknown(&self.conn, &hid)?
+            .into_iter()
+            .map(|(subject, name)| (if subject == hid { None } else { Some(subject) }, name))
+            .collect();
+        view::put_asked_last(&mut out.questions, &asked);
+        Ok(out)
     }
 
     /// Records a screening answer (with its change) and returns the household's new decisions,
@@ -61,6 +69,57 @@ impl Store {
         Ok(view::village(cat, &pop, as_of))
     }
 
+    /// The families behind one scheme's tally: every person or household eligible for the
+    /// scheme with `code` and not yet receiving it, and every one whose decision waits on an
+    /// answer, with the questions to ask. Decided household by household through the explaining
+    /// path (a village is a few hundred households), calling `progress(done, total)`.
+    pub fn worklist(
+        &self,
+        code: &str,
+        as_of: NaiveDate,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Worklist, StoreError> {
+        let cat = catalogue()?;
+        let scheme = worklist::scheme_index(cat, code)
+            .ok_or_else(|| StoreError::NotFound { what: "scheme", id: code.to_owned() })?;
+        let ids = self.household_ids()?;
+        let mut hamlets: std::collections::HashMap<_, Option<samanvaya_domain::Location>> =
+            std::collections::HashMap::new();
+        let mut rows = Vec::new();
+        for (done, id) in ids.iter().enumerate() {
+            let h = self.household(*id)?;
+            let hamlet = match h.hamlet_id {
+                Some(l) => match hamlets.entry(l) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(location::get(&self.conn, l)?).clone()
+                    }
+                },
+                None => None,
+            };
+            let entries = profile::entries(&self.conn, &h)?;
+            let facts = samanvaya_eligibility::household::facts(cat, &h, &entries);
+            rows.extend(worklist::rows(cat, scheme, &Family::of(&h, hamlet.as_ref()), &facts, as_of));
+            if (done + 1) % 50 == 0 || done + 1 == ids.len() {
+                progress(done + 1, ids.len());
+            }
+        }
+        worklist::sort(&mut rows);
+        Ok(Worklist { as_of, scheme: (&cat.schemes[scheme]).into(), rows })
+    }
+
+    /// Every household's id, in household-number order.
+    fn household_ids(&self) -> Result<Vec<HouseholdId>, StoreError> {
+        let ids: Vec<String> = self
+            .conn
+            .prepare("SELECT id FROM household ORDER BY number, id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.iter()
+            .map(|id| id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}"))))
+            .collect()
+    }
+
     /// The store's whole population as columns, for the benchmark and the server's tallies.
     pub fn population(&self) -> Result<samanvaya_rules::bulk::Population, StoreError> {
         profile::population(&self.conn, catalogue()?, |_, _| {})
@@ -69,16 +128,6 @@ impl Store {
     /// Every household's facts read one by one from the fact rows: the slow reference path that
     /// tests hold the profiles against.
     pub fn every_household_facts(&self) -> Result<Vec<HouseholdFacts>, StoreError> {
-        let ids: Vec<String> = self
-            .conn
-            .prepare("SELECT id FROM household ORDER BY number, id")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        ids.iter()
-            .map(|id| {
-                let id = id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}")))?;
-                self.household_facts(id)
-            })
-            .collect()
+        self.household_ids()?.into_iter().map(|id| self.household_facts(id)).collect()
     }
 }

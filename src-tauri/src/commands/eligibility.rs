@@ -1,10 +1,12 @@
 //! Commands of the eligibility screens: a household's decisions, answering a screening
 //! question, and the village's per-scheme tally.
 
-use samanvaya_core::ErrorReply;
 use samanvaya_core::eligibility::FactAnswer;
+use samanvaya_core::{ErrorReply, Language, StoreError, default_export_dir, save_csv};
 use samanvaya_domain::HouseholdId;
+use samanvaya_eligibility::review::Lang;
 use samanvaya_eligibility::view::{HouseholdEligibility, VillageEligibility};
+use samanvaya_eligibility::worklist::{self, Worklist};
 use serde::Serialize;
 use tauri::{Emitter, State, Window};
 
@@ -43,5 +45,44 @@ pub fn village_eligibility(
         s.village_eligibility(s.now()?.today, |done, total| {
             let _ = window.emit("village-progress", Progress { done, total });
         })
+    })
+}
+
+/// The families behind one scheme's tally, for the Samiti's worklist.
+#[tauri::command(async)]
+pub fn scheme_worklist(
+    window: Window,
+    state: State<'_, AppState>,
+    code: String,
+) -> Result<Worklist, ErrorReply> {
+    state.with(|s| {
+        s.worklist(&code, s.now()?.today, |done, total| {
+            let _ = window.emit("village-progress", Progress { done, total });
+        })
+    })
+}
+
+/// Saves one scheme's worklist (one hamlet's rows when `hamlet` is given) as a CSV file in the
+/// chosen language in the export folder, and returns where it went so the screen can say so.
+#[tauri::command(async)]
+pub fn save_worklist(
+    state: State<'_, AppState>,
+    code: String,
+    hamlet: Option<String>,
+    language: Language,
+) -> Result<String, ErrorReply> {
+    state.with(|s| {
+        let list = s.worklist(&code, s.now()?.today, |_, _| {})?;
+        let lang = match language {
+            Language::Hi => Lang::Hi,
+            Language::En => Lang::En,
+        };
+        let text = worklist::csv(&list, lang, hamlet.as_deref());
+        let dir = default_export_dir().ok_or_else(|| StoreError::Export {
+            path: "(no folder)".into(),
+            source: std::io::Error::other("no Downloads or home folder is known for this user"),
+        })?;
+        let name = format!("worklist-{}-{}.csv", code.to_lowercase(), list.as_of);
+        Ok(save_csv(&dir, &name, &text)?.display().to_string())
     })
 }

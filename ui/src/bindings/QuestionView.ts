@@ -13,4 +13,8 @@ decides: number,
 /**
  * Of those, how many this answer alone would settle.
  */
-alone: number, };
+alone: number, 
+/**
+ * Asked before, and the family did not know: the question stays, below the others.
+ */
+asked_unknown: boolean, };

@@ -246,6 +246,7 @@ export class EligibilityView {
         h("strong", {}, say(q.label)),
         h("span", { class: "who" }, q.member_name ?? t("forHousehold")),
         h("span", { class: "muted" }, t(q.decides === 1 ? "decidesOne" : "decides", { n: q.decides })),
+        q.asked_unknown ? h("span", { class: "muted", "data-test": `asked-unknown-${i}` }, t("askedUnknown")) : null,
       ),
       control,
       this.questionError?.key === questionKey(q)

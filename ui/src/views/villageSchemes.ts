@@ -8,6 +8,7 @@ import { dateWords, language, localName, t } from "../i18n";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
+  showWorklist(code: string): Promise<void>;
 }
 
 export function villageSchemes(nav: Navigator, overview: VillageOverview, v: VillageEligibility): HTMLElement {
@@ -55,7 +56,18 @@ export function villageSchemes(nav: Navigator, overview: VillageOverview, v: Vil
             h(
               "td",
               {},
-              language() === "hi" ? r.scheme.name.hi : r.scheme.name.en,
+              // The row opens the families behind its numbers: the Samiti's worklist.
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "tally-open",
+                  "data-test": "tally-open",
+                  title: t("tallyOpen"),
+                  onclick: () => void nav.showWorklist(r.scheme.code),
+                },
+                language() === "hi" ? r.scheme.name.hi : r.scheme.name.en,
+              ),
               h("span", { class: "muted unit", "data-test": "tally-unit" }, ` · ${unit(r)}`),
               // Eligible here too, but counted under another pension of the group: one person, one count.
               r.alternative > 0
