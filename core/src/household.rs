@@ -172,6 +172,11 @@ pub fn changes(before: Option<&Household>, after: &Household) -> Vec<ChangeBody>
         if differs(&|o| o.birth_date_estimated != p.birth_date_estimated) {
             fields.push(MemberField::BirthDateEstimated(p.birth_date_estimated));
         }
+        // A member who lives in the household sends no `left` field when first added, so that a
+        // new member's change still reads the same as before the field existed.
+        if prev.map_or(p.left.is_some(), |(_, o)| o.left != p.left) {
+            fields.push(MemberField::Left(p.left));
+        }
         if !fields.is_empty() {
             out.push(ChangeBody::Member(MemberChange { id: p.id, household_id: after.id, fields }));
         }
@@ -214,10 +219,11 @@ pub fn list(conn: &Connection, q: &HouseholdQuery) -> rusqlite::Result<Household
         conn.query_row(&format!("SELECT count(*) FROM household h WHERE {filter}"), args, |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT h.id, h.number, h.hamlet_id,
-                (SELECT count(*) FROM person p WHERE p.household_id = h.id),
-                (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.sex = 'female'),
+                (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.left_reason IS NULL),
+                (SELECT count(*) FROM person p
+                   WHERE p.household_id = h.id AND p.sex = 'female' AND p.left_reason IS NULL),
                 (SELECT group_concat(p.name, char(31) ORDER BY p.position)
-                   FROM person p WHERE p.household_id = h.id)
+                   FROM person p WHERE p.household_id = h.id AND p.left_reason IS NULL)
          FROM household h WHERE {filter}
          ORDER BY h.number IS NULL, h.number, h.created_at DESC
          LIMIT ?5 OFFSET ?6"

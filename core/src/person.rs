@@ -2,13 +2,13 @@
 
 use rusqlite::{Connection, params};
 use samanvaya_domain::name_key::name_key;
-use samanvaya_domain::{HouseholdId, Person, Relation, Sex};
+use samanvaya_domain::{Departure, HouseholdId, LeftReason, Person, Relation, Sex};
 
 use crate::sql;
 
 pub fn for_household(conn: &Connection, household: HouseholdId) -> rusqlite::Result<Vec<Person>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, relation, sex, birth_date, birth_date_estimated
+        "SELECT id, name, relation, sex, birth_date, birth_date_estimated, left_reason, left_on
          FROM person WHERE household_id = ?1 ORDER BY position",
     )?;
     stmt.query_map([household.to_string()], |r| {
@@ -19,6 +19,19 @@ pub fn for_household(conn: &Connection, household: HouseholdId) -> rusqlite::Res
             sex: sql::name(r, 3, Sex::parse)?,
             birth_date: r.get(4)?,
             birth_date_estimated: r.get(5)?,
+            left: match (r.get::<_, Option<String>>(6)?, r.get::<_, Option<chrono::NaiveDate>>(7)?) {
+                (Some(reason), Some(on)) => Some(Departure {
+                    reason: LeftReason::parse(&reason).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            6,
+                            rusqlite::types::Type::Text,
+                            format!("unknown left_reason {reason:?}").into(),
+                        )
+                    })?,
+                    on,
+                }),
+                _ => None,
+            },
         })
     })?
     .collect()
@@ -41,12 +54,13 @@ pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]
     conn.execute("UPDATE person SET position = -1 - position WHERE household_id = ?1", [&hid])?;
     let mut upsert = conn.prepare_cached(
         "INSERT INTO person (id, household_id, position, name, name_key, relation, sex,
-                             birth_date, birth_date_estimated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                             birth_date, birth_date_estimated, left_reason, left_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (id) DO UPDATE SET
              position = excluded.position, name = excluded.name, name_key = excluded.name_key,
              relation = excluded.relation, sex = excluded.sex, birth_date = excluded.birth_date,
-             birth_date_estimated = excluded.birth_date_estimated
+             birth_date_estimated = excluded.birth_date_estimated,
+             left_reason = excluded.left_reason, left_on = excluded.left_on
          WHERE household_id = excluded.household_id",
     )?;
     for (position, m) in members.iter().enumerate() {
@@ -60,6 +74,8 @@ pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]
             m.sex.as_str(),
             m.birth_date,
             m.birth_date_estimated,
+            m.left.map(|l| l.reason.as_str()),
+            m.left.map(|l| l.on),
         ])?;
         if changed == 0 {
             // The id belongs to a member of another household; the caller checked, so this is damage.

@@ -36,7 +36,10 @@ pub fn state_of(conn: &Connection, village: LocationId) -> rusqlite::Result<&'st
 
 /// Everything known of `h` as it is stored: its record, its village's state, its fact and
 /// receiving rows, mapped once by `samanvaya_eligibility::record`.
+/// Only the members who live in the household are read: one who died or moved away is neither
+/// screened nor counted.
 pub fn entries(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<Entry>> {
+    let h = &h.present();
     let hid = h.id.to_string();
     let facts = fact::for_household(conn, &hid)?;
     let receiving = fact::receiving_for_household(conn, &hid)?;
@@ -50,7 +53,7 @@ pub fn refresh(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
         "INSERT INTO profile (household_id, members, doc) VALUES (?1, ?2, ?3)
          ON CONFLICT (household_id) DO UPDATE SET members = excluded.members, doc = excluded.doc",
     )?
-    .execute(params![h.id.to_string(), h.members.len() as i64, doc])?;
+    .execute(params![h.id.to_string(), h.present().members.len() as i64, doc])?;
     Ok(())
 }
 

@@ -94,6 +94,7 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
                 sex: Sex::Other,
                 birth_date: None,
                 birth_date_estimated: false,
+                left: None,
             });
             let mut position = at_index.unwrap_or(h.members.len());
             for f in &c.fields {
@@ -104,6 +105,7 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
                     MemberField::Sex(s) => p.sex = *s,
                     MemberField::BirthDate(d) => p.birth_date = *d,
                     MemberField::BirthDateEstimated(e) => p.birth_date_estimated = *e,
+                    MemberField::Left(l) => p.left = *l,
                 }
             }
             if p.name.is_empty() {

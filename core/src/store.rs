@@ -193,6 +193,7 @@ impl Store {
                 sex: m.sex,
                 birth_date,
                 birth_date_estimated,
+                left: m.left,
             });
         }
         let household = Household {

@@ -34,7 +34,7 @@ fn counts(conn: &Connection, village: LocationId) -> rusqlite::Result<(u32, u32,
                 count(p.id),
                 coalesce(sum(p.sex = 'female'), 0)
          FROM person p JOIN household h ON h.id = p.household_id
-         WHERE h.village_id = ?1",
+         WHERE h.village_id = ?1 AND p.left_reason IS NULL",
         [village.to_string()],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )

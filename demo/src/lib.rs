@@ -253,6 +253,7 @@ impl Family<'_> {
             sex,
             birth_date,
             birth_date_estimated,
+            left: None,
         });
     }
 }

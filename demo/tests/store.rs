@@ -263,6 +263,7 @@ fn the_store_columns_decide_like_the_per_household_path() {
                 birth: p
                     .birth_date
                     .map_or(samanvaya_domain::Birth::Unknown, |date| samanvaya_domain::Birth::Date { date }),
+                left: p.left,
             })
             .collect(),
     };

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Hlc;
 use crate::ids::{HouseholdId, LocationId, PersonId};
-use crate::person::{Relation, Sex};
+use crate::person::{Departure, Relation, Sex};
 
 /// One change, as recorded in the change log and as it travels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +74,8 @@ pub enum MemberField {
     Sex(Sex),
     BirthDate(Option<NaiveDate>),
     BirthDateEstimated(bool),
+    /// Died or moved away on a day (version 2 of the member kind), or back in the household.
+    Left(Option<Departure>),
 }
 
 /// A member is no longer part of the household (and what was recorded of them is forgotten).
@@ -131,8 +133,9 @@ impl ChangeBody {
     /// The schema version this build writes for the body's kind.
     pub fn current_version(&self) -> u16 {
         match self {
+            // Version 2 added the `left` field; a version-1 laptop must refuse it, not drop it.
+            ChangeBody::Member(_) => 2,
             ChangeBody::Household(_)
-            | ChangeBody::Member(_)
             | ChangeBody::MemberRemoved(_)
             | ChangeBody::Fact(_)
             | ChangeBody::Receiving(_) => 1,

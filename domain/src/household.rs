@@ -32,6 +32,16 @@ pub struct Household {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Household {
+    /// The household as it lives today: without the members who died or moved away. Eligibility,
+    /// counts and the village's tallies read this; the record keeps everyone.
+    pub fn present(&self) -> Household {
+        let mut h = self.clone();
+        h.members.retain(|p| p.left.is_none());
+        h
+    }
+}
+
 /// One line of the household list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -83,6 +93,12 @@ pub enum FieldErrorCode {
     InvalidValue,
     /// A phone number that is not a ten-digit Indian mobile number.
     InvalidPhone,
+    /// A member marked as died or moved away on a day still to come.
+    LeftInFuture,
+    /// A member marked as died or moved away before the day they were born.
+    LeftBeforeBirth,
+    /// The head marked as died or moved away: another member must become the head first.
+    HeadLeft,
 }
 
 /// One refused field; `field` is a path such as `members.1.name`.
@@ -147,6 +163,15 @@ impl HouseholdInput {
                 }
                 _ => {}
             }
+            if let Some(left) = member.left {
+                if is_head {
+                    refuse(format!("members.{i}.left"), FieldErrorCode::HeadLeft);
+                } else if left.on > today {
+                    refuse(format!("members.{i}.left"), FieldErrorCode::LeftInFuture);
+                } else if matches!(member.birth, Birth::Date { date } if left.on < date) {
+                    refuse(format!("members.{i}.left"), FieldErrorCode::LeftBeforeBirth);
+                }
+            }
         }
         if errors.is_empty() { Ok(self) } else { Err(ValidationError(errors)) }
     }
@@ -183,7 +208,7 @@ mod tests {
     use uuid::Uuid;
 
     fn member(name: &str, relation: Relation, birth: Birth) -> PersonInput {
-        PersonInput { id: None, name: name.into(), relation, sex: Sex::Female, birth }
+        PersonInput { id: None, name: name.into(), relation, sex: Sex::Female, birth, left: None }
     }
 
     fn input(members: Vec<PersonInput>) -> HouseholdInput {

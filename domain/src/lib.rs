@@ -15,4 +15,4 @@ pub use clock::{Hlc, Moment};
 pub use household::{FieldError, Household, HouseholdInput, HouseholdSummary, ValidationError};
 pub use ids::{HouseholdId, LocationId, PersonId};
 pub use location::{Location, LocationLevel};
-pub use person::{Birth, Person, PersonInput, Relation, Sex};
+pub use person::{Birth, Departure, LeftReason, Person, PersonInput, Relation, Sex};

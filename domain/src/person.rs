@@ -145,6 +145,42 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> Option<u32> {
     u32::try_from(years).ok()
 }
 
+/// Why a member no longer lives in the household.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum LeftReason {
+    Died,
+    MovedAway,
+}
+
+impl LeftReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeftReason::Died => "died",
+            LeftReason::MovedAway => "moved_away",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LeftReason> {
+        match s {
+            "died" => Some(LeftReason::Died),
+            "moved_away" => Some(LeftReason::MovedAway),
+            _ => None,
+        }
+    }
+}
+
+/// A member who died or moved away, and when. The member stays in the household's record with
+/// everything recorded of them (a death matters to a widow's pension and a family benefit), but is
+/// no longer counted, screened or listed among those who live there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Departure {
+    pub reason: LeftReason,
+    pub on: NaiveDate,
+}
+
 /// A member as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -156,6 +192,9 @@ pub struct Person {
     pub birth_date: Option<NaiveDate>,
     /// True when the birth date was worked out from a stated age.
     pub birth_date_estimated: bool,
+    /// Set when the member died or moved away; absent for a member who lives in the household.
+    #[serde(default)]
+    pub left: Option<Departure>,
 }
 
 impl Person {
@@ -173,6 +212,9 @@ pub struct PersonInput {
     pub relation: Relation,
     pub sex: Sex,
     pub birth: Birth,
+    /// The member died or moved away (and when); absent while they live in the household.
+    #[serde(default)]
+    pub left: Option<Departure>,
 }
 
 #[cfg(test)]

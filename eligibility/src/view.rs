@@ -201,6 +201,13 @@ pub struct HouseholdEligibility {
     pub questions: Vec<QuestionView>,
 }
 
+/// The question a facilitator asks for `fact` (for a derived fact, the question of the fact it
+/// is worked out from: the date of birth for an age).
+pub fn question_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> Bilingual {
+    let def = cat.vocab.get(cat.vocab.get(fact).asked_as());
+    Bilingual { en: def.ask_en.clone(), hi: def.ask_hi.clone() }
+}
+
 /// The input of a fact's question.
 pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
     let def = cat.vocab.get(fact);
@@ -296,7 +303,7 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
                 fact: def.name.clone(),
                 member_id: member_id(q.missing.member),
                 member_name: q.missing.member.map(|i| facts.members[i].name.clone()),
-                label: Bilingual { en: def.en.clone(), hi: def.hi.clone() },
+                label: question_of(cat, q.missing.fact),
                 input: input_of(cat, q.missing.fact),
                 decides: q.decides as u32,
                 alone: q.alone as u32,
@@ -536,11 +543,7 @@ fn village_view(
         .into_iter()
         .map(|(fact, decisions)| {
             let def = cat.vocab.get(fact);
-            MissingTally {
-                fact: def.name.clone(),
-                label: Bilingual { en: def.en.clone(), hi: def.hi.clone() },
-                decisions,
-            }
+            MissingTally { fact: def.name.clone(), label: question_of(cat, fact), decisions }
         })
         .collect();
     most_missing.sort_by(|a, b| b.decisions.cmp(&a.decisions).then_with(|| a.fact.cmp(&b.fact)));

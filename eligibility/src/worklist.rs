@@ -11,7 +11,7 @@ use ts_rs::TS;
 
 use crate::csv;
 use crate::review::Lang;
-use crate::view::{Bilingual, OutcomeKind, SchemeInfo, applies_in, household_states};
+use crate::view::{Bilingual, OutcomeKind, SchemeInfo, applies_in, household_states, question_of};
 
 /// One scheme's worklist over the village.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -92,15 +92,18 @@ pub fn rows(
         .map(|f| {
             let mut ask: Vec<Bilingual> = Vec::new();
             for m in &f.missing {
-                let def = cat.vocab.get(m.fact);
+                let question = question_of(cat, m.fact);
                 // A question about another member than the one the decision is about (her
                 // husband's income, say) names that member, or it would be asked of the wrong one.
                 let label = match m.member {
                     Some(i) if Some(i) != f.member => {
                         let who = &facts.members[i].name;
-                        Bilingual { en: format!("{who}: {}", def.en), hi: format!("{who}: {}", def.hi) }
+                        Bilingual {
+                            en: format!("{who}: {}", question.en),
+                            hi: format!("{who}: {}", question.hi),
+                        }
                     }
-                    _ => Bilingual { en: def.en.clone(), hi: def.hi.clone() },
+                    _ => question,
                 };
                 if !ask.contains(&label) {
                     ask.push(label);

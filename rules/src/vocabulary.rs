@@ -96,6 +96,10 @@ pub struct FactDef {
     pub ty: FactType,
     pub en: String,
     pub hi: String,
+    /// The question the facilitator reads to the family, in each language; empty for a derived
+    /// fact, which is never asked.
+    pub ask_en: String,
+    pub ask_hi: String,
     pub values_en: Vec<String>,
     pub values_hi: Vec<String>,
     pub derived: Option<Derivation>,
@@ -144,6 +148,10 @@ struct RawFact {
     ty: String,
     en: String,
     hi: String,
+    #[serde(default)]
+    ask_en: Option<String>,
+    #[serde(default)]
+    ask_hi: Option<String>,
     #[serde(default)]
     values: Vec<String>,
     #[serde(default)]
@@ -239,6 +247,22 @@ impl Vocabulary {
                         "fill both en and hi",
                     ));
                 }
+                // A fact that is asked is asked as a question, in both languages; a derived fact
+                // is worked out, never asked, so a question there would be a mistake.
+                let is_question =
+                    |q: &Option<String>| q.as_deref().is_some_and(|q| q.trim_end().ends_with('?'));
+                match (&f.derived, &f.ask_en, &f.ask_hi) {
+                    (Some(_), None, None) => {}
+                    (Some(_), _, _) => errors.push(err(
+                        format!("{} is derived and never asked, but has a question", f.name),
+                        "remove ask_en and ask_hi",
+                    )),
+                    (None, en, hi) if is_question(en) && is_question(hi) => {}
+                    (None, _, _) => errors.push(err(
+                        format!("{} needs the question the facilitator asks, in English and Hindi, each ending with ?", f.name),
+                        "add ask_en = \"Do they have a bank account?\" and ask_hi = \"क्या उनके पास बैंक खाता है?\"",
+                    )),
+                }
                 let id = FactId(vocab.facts.len() as u16);
                 let scope_index = scope as usize;
                 let slot = vocab.slots[scope_index];
@@ -255,6 +279,8 @@ impl Vocabulary {
                     ty,
                     en: f.en,
                     hi: f.hi,
+                    ask_en: f.ask_en.unwrap_or_default(),
+                    ask_hi: f.ask_hi.unwrap_or_default(),
                     values_en: f.values_en,
                     values_hi: f.values_hi,
                     derived: None,
@@ -307,5 +333,56 @@ impl Vocabulary {
     /// distance, if it is small enough to be a typing mistake rather than another fact.
     pub fn suggest(&self, name: &str) -> Option<&str> {
         crate::diagnostic::closest(name, self.facts.iter().map(|f| f.name.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(fact: &str) -> Result<Vocabulary, Vec<Diagnostic>> {
+        let base = "[[fact]]\nname = \"person.date_of_birth\"\ntype = \"date\"\nen = \"Date of birth\"\nhi = \"जन्म तिथि\"\nask_en = \"When were they born?\"\nask_hi = \"उनका जन्म कब हुआ?\"\n\n";
+        Vocabulary::load(&[("facts.toml", &format!("{base}{fact}"))])
+    }
+
+    /// Every asked fact is asked as a question in both languages; a derived one never is.
+    #[test]
+    fn a_fact_is_asked_as_a_question_in_both_languages() {
+        let cases = [
+            (
+                "asked, with both questions",
+                "ask_en = \"Are they widowed?\"\nask_hi = \"क्या वे विधवा हैं?\"\n",
+                None,
+            ),
+            ("no question", "", Some("needs the question")),
+            ("Hindi missing", "ask_en = \"Are they widowed?\"\n", Some("needs the question")),
+            (
+                "a statement, not a question",
+                "ask_en = \"Widowed\"\nask_hi = \"विधवा है\"\n",
+                Some("ending with ?"),
+            ),
+            (
+                "derived, yet asked",
+                "derived = \"years_since:person.date_of_birth\"\nask_en = \"How old?\"\nask_hi = \"उम्र?\"\n",
+                Some("derived and never asked"),
+            ),
+            ("derived, not asked", "derived = \"years_since:person.date_of_birth\"\n", None),
+        ];
+        for (name, extra, want) in cases {
+            let ty = if extra.contains("derived") { "int" } else { "bool" };
+            let fact =
+                format!("[[fact]]\nname = \"person.x\"\ntype = \"{ty}\"\nen = \"X\"\nhi = \"क\"\n{extra}");
+            match (load(&fact), want) {
+                (Ok(_), None) => {}
+                (Err(e), Some(words)) => {
+                    assert!(e.iter().any(|d| d.to_string().contains(words)), "{name}: {e:?}");
+                    assert!(e.iter().all(|d| d.line == 9), "{name}: the fact's line: {e:?}");
+                }
+                (got, _) => panic!(
+                    "{name}: unexpected {:?}",
+                    got.map(|_| ()).map_err(|e| e.iter().map(ToString::to_string).collect::<Vec<_>>())
+                ),
+            }
+        }
     }
 }

@@ -10,6 +10,8 @@ name = "person.date_of_birth"
 type = "date"
 en = "Date of birth"
 hi = "जन्म तिथि"
+ask_en = "When were they born?"
+ask_hi = "उनका जन्म कब हुआ?"
 
 [[fact]]
 name = "person.age_years"
@@ -26,6 +28,8 @@ values_en = ["Female", "Male"]
 values_hi = ["महिला", "पुरुष"]
 en = "Sex"
 hi = "लिंग"
+ask_en = "Are they a woman or a man?"
+ask_hi = "वे महिला हैं या पुरुष?"
 
 [[fact]]
 name = "household.bpl_status"
@@ -35,6 +39,8 @@ values_en = ["BPL", "APL"]
 values_hi = ["BPL", "APL"]
 en = "BPL"
 hi = "BPL"
+ask_en = "Is the family on the BPL list?"
+ask_hi = "क्या परिवार BPL सूची में है?"
 "#;
 
 /// A valid scheme file with `versions` in place of its versions.

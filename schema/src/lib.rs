@@ -35,6 +35,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "household_phone",
         sql: include_str!("../migrations/local/0005_household_phone.sql"),
     },
+    Migration {
+        version: 6,
+        name: "member_left",
+        sql: include_str!("../migrations/local/0006_member_left.sql"),
+    },
 ];
 
 // The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as

@@ -22,6 +22,7 @@ fn store_with_one_household() -> (tempfile::TempDir, Store, samanvaya_domain::Ho
             relation: Relation::Head,
             sex: Sex::Female,
             birth: Birth::Age { years: 64 },
+            left: None,
         }],
     };
     let h = store.save_household(input, store.now().unwrap()).unwrap();
@@ -62,6 +63,7 @@ fn an_edit_travels_as_the_fields_it_changed() {
             relation: p.relation,
             sex: p.sex,
             birth: Birth::Age { years: 64 },
+            left: None,
         }],
     };
     store.save_household(edit, store.now().unwrap()).unwrap();

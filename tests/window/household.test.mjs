@@ -109,6 +109,18 @@ test("add a household with two members, find it by name in either script, keep i
     // Both dates were stored as 15 August 1978, however they were typed.
     assert.equal(await (await find(browser, "[data-test=member-date-2]")).getAttribute("value"), "15/08/1978");
     assert.equal(await (await find(browser, "[data-test=member-date-3]")).getAttribute("value"), "15/08/1978");
+
+    // A son moved away: kept on the form with the day, no longer counted. The day is asked for.
+    await choose(browser, "[data-test=member-status-3]", "moved_away");
+    await (await find(browser, "[data-test=save]")).click();
+    await find(browser, "[data-test='error-members.3.left']");
+    await type(browser, "[data-test=member-left-on-3]", "1/6/2026");
+    await (await find(browser, "[data-test=save]")).click();
+    await textOf(browser, "[data-test=notice]", (s) => /saved/.test(s));
+    assert.equal(await textOf(browser, "[data-test=household-row] [data-test=member-count]"), "3");
+    await (await find(browser, "[data-test=household-row] .head-name")).click();
+    assert.equal(await (await find(browser, "[data-test=member-left-on-3]")).getAttribute("value"), "01/06/2026");
+    assert.equal(await (await find(browser, "[data-test=member-name-3]")).getAttribute("value"), "Suresh Sahni");
     await (await find(browser, "[data-test=lang-hi]")).click();
     assert.match(await textOf(browser, "[data-test=save]"), /परिवार सहेजें/);
   } finally {

@@ -26,7 +26,8 @@ fn catalogue() -> Result<&'static Catalogue, StoreError> {
 impl Store {
     /// One household's facts as the engine reads them, from its record and its stored rows.
     pub fn household_facts(&self, id: HouseholdId) -> Result<HouseholdFacts, StoreError> {
-        let h = self.household(id)?;
+        // The members who live there: the engine's rows line up with the profile's entries.
+        let h = self.household(id)?.present();
         let entries = profile::entries(&self.conn, &h)?;
         Ok(samanvaya_eligibility::household::facts(catalogue()?, &h, &entries))
     }
@@ -87,7 +88,7 @@ impl Store {
             std::collections::HashMap::new();
         let mut rows = Vec::new();
         for (done, id) in ids.iter().enumerate() {
-            let h = self.household(*id)?;
+            let h = self.household(*id)?.present();
             let hamlet = match h.hamlet_id {
                 Some(l) => match hamlets.entry(l) {
                     std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),

@@ -65,6 +65,7 @@ mod tests {
                     relation: Relation::Head,
                     sex: Sex::Female,
                     birth: Birth::Age { years: 64 },
+                    left: None,
                 }],
             };
             store.save_household(input, store.now().unwrap()).unwrap();

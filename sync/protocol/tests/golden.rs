@@ -9,7 +9,7 @@ use samanvaya_domain::change::{
     self, ChangeBody, FactChange, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
     ReceivingChange, Source,
 };
-use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
+use samanvaya_domain::{Departure, Hlc, HouseholdId, LeftReason, LocationId, PersonId, Relation, Sex};
 use samanvaya_sync_protocol::Change;
 use uuid::Uuid;
 
@@ -80,6 +80,18 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
                 source: Source::Document,
             }),
         ),
+        // Version 2 of the member kind: a member who moved away, kept in the record.
+        (
+            "member_left",
+            ChangeBody::Member(MemberChange {
+                id: member,
+                household_id: household,
+                fields: vec![MemberField::Left(Some(Departure {
+                    reason: LeftReason::MovedAway,
+                    on: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+                }))],
+            }),
+        ),
     ]
 }
 
@@ -109,6 +121,17 @@ fn every_change_kind_has_a_pinned_wire_form() {
         assert!(back.change.is_supported());
     }
     assert_eq!(kinds.len(), 5, "every kind of ChangeBody has an example: {kinds:?}");
+}
+
+/// A member change written by a laptop of the first version (before `left` existed) is still
+/// read and applied by this one.
+#[test]
+fn a_version_1_member_change_is_still_supported() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/member.json");
+    let text = std::fs::read_to_string(path).unwrap().replace("\"version\": 2", "\"version\": 1");
+    let change: Change = serde_json::from_str(&text).unwrap();
+    assert_eq!(change.change.version, 1);
+    assert!(change.change.is_supported());
 }
 
 #[test]

@@ -23,6 +23,7 @@ fn main() -> Result<()> {
                 relation: if i == 0 { Relation::Head } else { Relation::Daughter },
                 sex: Sex::Female,
                 birth: Birth::Age { years: 20 + i as u32 },
+                left: None,
             })
             .collect();
         let input = HouseholdInput {

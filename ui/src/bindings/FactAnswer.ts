@@ -4,6 +4,8 @@ import type { PersonId } from "./PersonId";
 
 /**
  * An answer to one question: a fact of the household (no `member_id`) or of one member.
- * `value` is `null` for "not known", which removes what was recorded.
+ * `value` is `null` for "not known": the question was asked and the family did not know. That
+ * replaces what was recorded, reads as unknown to the engine, and moves the question down the
+ * "ask next" list, since asking it again at once is unlikely to help.
  */
 export type FactAnswer = { household_id: HouseholdId, member_id: PersonId | null, fact: string, value: unknown, };

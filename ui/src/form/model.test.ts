@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Household } from "../bindings/Household";
-import { ageOn, draftFromHousehold, emptyDraft, parseAge, parseDate, toInput } from "./model";
+import { ageOn, draftFromHousehold, emptyDraft, emptyMember, parseAge, parseDate, readDraft, toInput } from "./model";
 
 const TODAY = new Date(2026, 10, 30);
 
@@ -64,7 +64,7 @@ describe("toInput", () => {
         hamlet_id: "h1",
         address: "",
         phone: "",
-        members: [{ id: null, name: "सुनीता देवी", relation: "head", sex: "female", birth: { kind: "age", years: 45 } }],
+        members: [{ id: null, name: "सुनीता देवी", relation: "head", sex: "female", birth: { kind: "age", years: 45 }, left: null }],
       },
     });
   });
@@ -94,16 +94,40 @@ describe("draftFromHousehold", () => {
       created_at: "2026-01-01T00:00:00Z",
       updated_at: "2026-01-01T00:00:00Z",
       members: [
-        { id: "a", name: "A", relation: "head", sex: "male", birth_date: "1960-06-01", birth_date_estimated: true },
-        { id: "b", name: "B", relation: "spouse", sex: "female", birth_date: "1965-02-03", birth_date_estimated: false },
-        { id: "c", name: "C", relation: "son", sex: "male", birth_date: null, birth_date_estimated: false },
+        { id: "a", name: "A", relation: "head", sex: "male", birth_date: "1960-06-01", birth_date_estimated: true, left: null },
+        { id: "b", name: "B", relation: "spouse", sex: "female", birth_date: "1965-02-03", birth_date_estimated: false, left: null },
+        { id: "c", name: "C", relation: "son", sex: "male", birth_date: null, birth_date_estimated: false, left: { reason: "moved_away", on: "2025-04-01" } },
       ],
     };
     const d = draftFromHousehold(h, new Date(2026, 10, 23));
-    expect(d.members.map((m) => [m.birthKind, m.age, m.date])).toEqual([
-      ["age", "66", ""],
-      ["date", "", "03/02/1965"],
-      ["unknown", "", ""],
+    expect(d.members.map((m) => [m.birthKind, m.age, m.date, m.status, m.leftOn])).toEqual([
+      ["age", "66", "", "present", ""],
+      ["date", "", "03/02/1965", "present", ""],
+      ["unknown", "", "", "moved_away", "01/04/2025"],
     ]);
+  });
+});
+
+describe("a member who died or moved away", () => {
+  const today = new Date(2026, 10, 23);
+  const draft = (status: "present" | "died" | "moved_away", leftOn: string) => {
+    const d = emptyDraft("v");
+    d.members[0]!.name = "A";
+    d.members[0]!.age = "60";
+    d.members.push({ ...emptyMember("spouse"), name: "B", age: "58", status, leftOn });
+    return d;
+  };
+
+  it("sends the reason and the day, read day first", () => {
+    const { input, errors } = readDraft(draft("died", "12/3/2025"), today);
+    expect(errors.size).toBe(0);
+    expect(input.members[1]!.left).toEqual({ reason: "died", on: "2025-03-12" });
+    expect(input.members[0]!.left).toBeNull();
+  });
+
+  it("asks for the day, and refuses one it cannot read, at the member's field", () => {
+    expect(readDraft(draft("moved_away", ""), today).errors.get("members.1.left")).toBe("required");
+    expect(readDraft(draft("died", "31/31/2025"), today).errors.get("members.1.left")).toBe("date_not_valid");
+    expect(readDraft(draft("present", "garbage"), today).errors.size).toBe(0);
   });
 });

@@ -3,10 +3,13 @@
 import type { FieldErrorCode } from "../bindings/FieldErrorCode";
 import type { Household } from "../bindings/Household";
 import type { HouseholdInput } from "../bindings/HouseholdInput";
+import type { LeftReason } from "../bindings/LeftReason";
 import type { Relation } from "../bindings/Relation";
 import type { Sex } from "../bindings/Sex";
 
 export type BirthKind = "date" | "age" | "unknown";
+/** Whether the member lives in the household, or died or moved away (kept, not counted). */
+export type MemberStatus = "present" | LeftReason;
 
 export interface MemberDraft {
   id: string | null;
@@ -19,6 +22,9 @@ export interface MemberDraft {
   date: string;
   /** Typed age, kept as text so a half-typed value is not lost. */
   age: string;
+  status: MemberStatus;
+  /** When the member died or moved away, typed day first like the birth date. */
+  leftOn: string;
 }
 
 export interface HouseholdDraft {
@@ -37,7 +43,7 @@ export type FormErrorCode = FieldErrorCode | "age_not_number" | "date_not_valid"
 export type FormErrors = Map<string, FormErrorCode>;
 
 export function emptyMember(relation: Relation): MemberDraft {
-  return { id: null, name: "", relation, sex: "female", birthKind: "age", date: "", age: "" };
+  return { id: null, name: "", relation, sex: "female", birthKind: "age", date: "", age: "", status: "present", leftOn: "" };
 }
 
 export function emptyDraft(villageId: string): HouseholdDraft {
@@ -73,6 +79,8 @@ export function draftFromHousehold(h: Household, today: Date): HouseholdDraft {
         birthKind,
         date: p.birth_date_estimated || p.birth_date === null ? "" : isoToDayFirst(p.birth_date),
         age: p.birth_date !== null && p.birth_date_estimated ? String(ageOn(p.birth_date, today)) : "",
+        status: p.left?.reason ?? "present",
+        leftOn: p.left ? isoToDayFirst(p.left.on) : "",
       };
     }),
   };
@@ -155,7 +163,14 @@ export function readDraft(d: HouseholdDraft, today: Date): { input: HouseholdInp
       else if (date === null) errors.set(`members.${i}.birth`, "date_not_valid");
       else birth = { kind: "date", date };
     }
-    return { id: m.id, name: m.name, relation: m.relation, sex: m.sex, birth };
+    let left: HouseholdInput["members"][number]["left"] = null;
+    if (m.status !== "present") {
+      const on = parseDate(m.leftOn, today);
+      if (m.leftOn.trim() === "") errors.set(`members.${i}.left`, "required");
+      else if (on === null) errors.set(`members.${i}.left`, "date_not_valid");
+      else left = { reason: m.status, on };
+    }
+    return { id: m.id, name: m.name, relation: m.relation, sex: m.sex, birth, left };
   });
   return {
     input: {

@@ -170,7 +170,7 @@ export class HomeView {
       h("td", { class: "head-name" }, x.head_name),
       h("td", { class: "others" }, x.member_names.slice(1).join(", ")),
       h("td", {}, x.hamlet_id === null ? "" : (this.hamletNames.get(x.hamlet_id) ?? "")),
-      h("td", { class: "num" }, String(x.member_count)),
+      h("td", { class: "num", "data-test": "member-count" }, String(x.member_count)),
       h("td", { class: "num" }, String(x.women_count)),
       h(
         "td",

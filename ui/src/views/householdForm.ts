@@ -4,7 +4,16 @@ import type { Sex } from "../bindings/Sex";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
 import { confirmInApp } from "./confirm";
-import { type BirthKind, emptyMember, type FormErrors, type HouseholdDraft, type MemberDraft, toInput, readDraft } from "../form/model";
+import {
+  type BirthKind,
+  emptyMember,
+  type FormErrors,
+  type HouseholdDraft,
+  type MemberDraft,
+  type MemberStatus,
+  toInput,
+  readDraft,
+} from "../form/model";
 import { localName, t, type MessageKey } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorText } from "./errorPanel";
@@ -15,6 +24,7 @@ const RELATIONS: Relation[] = [
   "sister_in_law", "other_relative", "not_related",
 ];
 const SEXES: Sex[] = ["female", "male", "other"];
+const MEMBER_STATUSES: MemberStatus[] = ["present", "died", "moved_away"];
 const BIRTH_KINDS: [BirthKind, MessageKey][] = [
   ["date", "birthDate"],
   ["age", "birthAge"],
@@ -176,9 +186,50 @@ export class HouseholdForm {
               oninput: (e: Event) => (m.age = (e.target as HTMLInputElement).value),
             })
           : null;
+    // Whether she still lives here: a member who died or moved away keeps their record (and the
+    // death still counts for a widow's pension), but is no longer counted or screened.
+    const status =
+      i === 0
+        ? null
+        : this.field(
+            `members.${i}.left`,
+            t("memberStatus"),
+            h(
+              "div",
+              { class: "birth" },
+              h(
+                "select",
+                {
+                  id: id("status"),
+                  "data-test": `member-status-${i}`,
+                  onchange: (e: Event) => {
+                    m.status = (e.target as HTMLSelectElement).value as MemberStatus;
+                    this.dirty = true;
+                    redraw();
+                  },
+                },
+                ...MEMBER_STATUSES.map((st) => h("option", { value: st, selected: m.status === st }, t(`status_${st}`))),
+              ),
+              m.status === "present"
+                ? null
+                : h("input", {
+                    type: "text",
+                    inputmode: "numeric",
+                    autocomplete: "off",
+                    id: id("left-on"),
+                    class: "date",
+                    "data-test": `member-left-on-${i}`,
+                    value: m.leftOn,
+                    "aria-label": t("leftOn"),
+                    placeholder: t("leftOn"),
+                    oninput: (e: Event) => (m.leftOn = (e.target as HTMLInputElement).value),
+                  }),
+            ),
+            id("status"),
+          );
     return h(
       "li",
-      { class: "member", "data-test": `member-${i}` },
+      { class: m.status === "present" ? "member" : "member member-left", "data-test": `member-${i}` },
       h("div", { class: "member-title" }, h("span", {}, t("memberN", { n: i + 1 })),
         i > 0 ? h("button", { type: "button", class: "link", "data-test": `remove-member-${i}`, onclick: () => this.removeMember(i) }, t("removeMember")) : null),
       h(
@@ -240,6 +291,7 @@ export class HouseholdForm {
           ),
           id("birth-kind"),
         ),
+        status,
       ),
     );
   }

@@ -1,0 +1,154 @@
+//! A member who died or moved away on a real store: kept in the record with what was recorded
+//! of them, no longer counted or screened, travelling as one member field; and the mistakes the
+//! form must refuse (the head, a day to come, a day before birth).
+
+use chrono::NaiveDate;
+use samanvaya_core::{HouseholdQuery, PulledFrom, Store, StoreError};
+use samanvaya_domain::change::{self, ChangeBody, MemberChange, MemberField};
+use samanvaya_domain::household::FieldErrorCode;
+use samanvaya_domain::{
+    Birth, Departure, Hlc, Household, HouseholdInput, LeftReason, PersonInput, Relation, Sex,
+};
+use uuid::Uuid;
+
+fn member(name: &str, relation: Relation, sex: Sex, birth: Birth) -> PersonInput {
+    PersonInput { id: None, name: name.into(), relation, sex, birth, left: None }
+}
+
+fn family() -> (tempfile::TempDir, Store, Household) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let input = HouseholdInput {
+        id: None,
+        village_id: village,
+        hamlet_id: None,
+        address: String::new(),
+        phone: String::new(),
+        members: vec![
+            member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
+            member("रामदेव प्रसाद", Relation::Spouse, Sex::Male, Birth::Age { years: 68 }),
+            member("सुमन कुमारी", Relation::Daughter, Sex::Female, Birth::Date { date: d("2001-05-10") }),
+        ],
+    };
+    let h = store.save_household(input, store.now().unwrap()).unwrap();
+    (dir, store, h)
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// The form's input for `h` as stored (an estimated birth shown as the age on `today`, as the
+/// form shows it), with `left` set on member `i`.
+fn edit(h: &Household, today: NaiveDate, i: usize, left: Option<Departure>) -> HouseholdInput {
+    HouseholdInput {
+        id: Some(h.id),
+        village_id: h.village_id,
+        hamlet_id: h.hamlet_id,
+        address: h.address.clone(),
+        phone: h.phone.clone(),
+        members: h
+            .members
+            .iter()
+            .enumerate()
+            .map(|(j, p)| PersonInput {
+                id: Some(p.id),
+                name: p.name.clone(),
+                relation: p.relation,
+                sex: p.sex,
+                birth: match p.birth_date {
+                    Some(date) if !p.birth_date_estimated => Birth::Date { date },
+                    Some(_) => Birth::Age { years: p.age_on(today).unwrap() },
+                    None => Birth::Unknown,
+                },
+                left: if j == i { left } else { p.left },
+            })
+            .collect(),
+    }
+}
+
+fn counts(store: &Store) -> (u32, u32) {
+    let page =
+        store.households(&HouseholdQuery { village_id: None, search: String::new(), limit: 10, offset: 0 });
+    let row = page.unwrap().items.remove(0);
+    (row.member_count, row.women_count)
+}
+
+#[test]
+fn a_member_who_died_is_kept_but_no_longer_counted_or_screened() {
+    let (_dir, mut store, h) = family();
+    assert_eq!(counts(&store), (3, 2));
+    let before = store.queued_changes().unwrap();
+    let died = Departure { reason: LeftReason::Died, on: d("2025-03-12") };
+    let saved = store
+        .save_household(edit(&h, store.now().unwrap().today, 1, Some(died)), store.now().unwrap())
+        .unwrap();
+
+    // Kept in the record, with the day.
+    assert_eq!(saved.members.len(), 3);
+    assert_eq!(store.household(h.id).unwrap().members[1].left, Some(died));
+    // Not counted: the list, the village and the engine see the two who live there.
+    assert_eq!(counts(&store), (2, 2));
+    let overview = store.village_overview().unwrap();
+    assert_eq!((overview.persons, overview.women), (2, 2));
+    let eligibility = store.household_eligibility(h.id, d("2026-11-30")).unwrap();
+    let ids: Vec<String> = eligibility.members.iter().map(|m| m.id.clone()).collect();
+    assert_eq!(ids, [h.members[0].id.to_string(), h.members[2].id.to_string()]);
+    assert!(
+        eligibility.findings.iter().all(|f| f.member_id.as_deref() != Some(&h.members[1].id.to_string()))
+    );
+    let village = store.village_eligibility(d("2026-11-30"), |_, _| {}).unwrap();
+    assert_eq!(village.persons, 2, "the profile counts the living members");
+
+    // It travels as one field of the member.
+    assert_eq!(store.queued_changes().unwrap(), before + 1);
+    let last = store.queued_after(before, 10).unwrap();
+    match &last[0].change.body {
+        ChangeBody::Member(c) => assert_eq!(c.fields, [MemberField::Left(Some(died))]),
+        other => panic!("expected a member change, got {other:?}"),
+    }
+
+    // Marked by mistake: back in the household, counted again.
+    store.save_household(edit(&saved, store.now().unwrap().today, 1, None), store.now().unwrap()).unwrap();
+    assert_eq!(counts(&store), (3, 2));
+}
+
+#[test]
+fn impossible_departures_are_refused_at_the_members_field() {
+    let (_dir, mut store, h) = family();
+    let refused = |store: &mut Store, i: usize, on: &str| -> Vec<(String, FieldErrorCode)> {
+        let left = Some(Departure { reason: LeftReason::MovedAway, on: d(on) });
+        let now = store.now().unwrap();
+        match store.save_household(edit(&h, now.today, i, left), now) {
+            Err(StoreError::Invalid(e)) => e.0.into_iter().map(|f| (f.field, f.code)).collect(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    };
+    let tomorrow = (store.now().unwrap().today + chrono::Days::new(1)).to_string();
+    assert_eq!(refused(&mut store, 0, "2025-01-01"), [("members.0.left".into(), FieldErrorCode::HeadLeft)]);
+    assert_eq!(refused(&mut store, 2, &tomorrow), [("members.2.left".into(), FieldErrorCode::LeftInFuture)]);
+    assert_eq!(
+        refused(&mut store, 2, "2000-01-01"),
+        [("members.2.left".into(), FieldErrorCode::LeftBeforeBirth)]
+    );
+    assert_eq!(counts(&store), (3, 2), "nothing was saved");
+}
+
+#[test]
+fn a_departure_pulled_from_the_block_is_applied() {
+    let (_dir, mut store, h) = family();
+    let moved = Departure { reason: LeftReason::MovedAway, on: d("2026-06-01") };
+    let c = change::Change::new(
+        Hlc { wall_ms: 4_102_444_800_000, counter: 0, node: Uuid::from_u128(7) },
+        ChangeBody::Member(MemberChange {
+            id: h.members[2].id,
+            household_id: h.id,
+            fields: vec![MemberField::Left(Some(moved))],
+        }),
+    );
+    let from = PulledFrom { server: "block:test", server_seq: 1, device: Uuid::from_u128(7), device_seq: 1 };
+    assert!(store.apply_pulled(from, &c, store.now().unwrap()).unwrap());
+    assert_eq!(store.household(h.id).unwrap().members[2].left, Some(moved));
+    assert_eq!(counts(&store), (2, 1));
+}
