@@ -34,6 +34,11 @@ test("a tally row opens the families behind it, by hamlet, printable and saved a
     // An undecided row says what to ask.
     const ask = await (await find(browser, `${undeterminedRows} .worklist-note`)).getText();
     assert.ok(ask.length > 0, "an undecided row names the question to ask");
+    // A word of the welfare system in a question opens its meaning, in Hindi.
+    await (await find(browser, `${undeterminedRows} [data-test=term][data-term=BPL]`)).click();
+    assert.match(await textOf(browser, "[data-test=term-meaning]"), /गरीबी रेखा/);
+    await (await find(browser, "[data-test=term-close]")).click();
+    assert.equal((await browser.findElements(By.css("[data-test=term-dialog]"))).length, 0);
 
     // One hamlet: fewer rows, every one of that hamlet.
     const options = await browser.findElements(By.css("[data-test=worklist-hamlet] option"));

@@ -1,5 +1,6 @@
 // A household's eligibility: what to ask next (answered in place), and every scheme decided for
 // the household and each member, with why, the documents to collect and where to apply.
+import { withTerms } from "../glossary/view";
 import type { Bilingual } from "../bindings/Bilingual";
 import type { FindingView } from "../bindings/FindingView";
 import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
@@ -243,7 +244,7 @@ export class EligibilityView {
       h(
         "div",
         { class: "question-text" },
-        h("strong", {}, say(q.label)),
+        h("strong", {}, ...withTerms(say(q.label))),
         h("span", { class: "who" }, q.member_name ?? t("forHousehold")),
         h("span", { class: "muted" }, t(q.decides === 1 ? "decidesOne" : "decides", { n: q.decides })),
         q.asked_unknown ? h("span", { class: "muted", "data-test": `asked-unknown-${i}` }, t("askedUnknown")) : null,
@@ -308,7 +309,8 @@ export class EligibilityView {
   private finding(f: FindingView, s: SchemeInfo | undefined): HTMLElement {
     const name = s ? say(s.name) : f.scheme;
     const labels = new Map(this.data.questions.map((q) => [q.fact, say(q.label)]));
-    const missing = f.missing.map((m) => labels.get(m) ?? m).join(", ");
+    // Each missing fact as its question; questions end with "?", so a dot separates them.
+    const missing = f.missing.map((m) => labels.get(m) ?? m).join(" · ");
     const schemeName = (code: string) => {
       const other = this.data.schemes.find((x) => x.code === code);
       return other ? say(other.name) : code;
@@ -346,7 +348,7 @@ export class EligibilityView {
       h("h3", {}, t("benefit")),
       h("p", {}, say(s.benefit)),
       h("h3", {}, t("whyTitle")),
-      h("ul", { class: "checks" }, ...f.checks.map((c) => h("li", { class: `check-${c.status}` }, h("span", { class: "mark" }, mark[c.status]), say(c.sentence)))),
+      h("ul", { class: "checks" }, ...f.checks.map((c) => h("li", { class: `check-${c.status}` }, h("span", { class: "mark" }, mark[c.status]), h("span", {}, ...withTerms(say(c.sentence)))))),
       s.documents.length > 0 ? h("h3", {}, t("documentsToCollect")) : null,
       s.documents.length > 0 ? h("ul", {}, ...s.documents.map((d) => h("li", {}, say(d)))) : null,
       h("h3", {}, t("whereToApply")),

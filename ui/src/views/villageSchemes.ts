@@ -4,6 +4,7 @@ import type { SchemeTally } from "../bindings/SchemeTally";
 import type { VillageEligibility } from "../bindings/VillageEligibility";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h } from "../dom";
+import { withTerms } from "../glossary/view";
 import { dateWords, language, localName, t } from "../i18n";
 
 interface Navigator {
@@ -98,7 +99,9 @@ export function villageSchemes(nav: Navigator, overview: VillageOverview, v: Vil
     h(
       "ol",
       { class: "most-missing", "data-test": "most-missing" },
-      ...v.most_missing.map((m) => h("li", {}, `${language() === "hi" ? m.label.hi : m.label.en} — ${t("decisionsWaiting", { n: m.decisions })}`)),
+      ...v.most_missing.map((m) =>
+        h("li", {}, ...withTerms(`${language() === "hi" ? m.label.hi : m.label.en} — ${t("decisionsWaiting", { n: m.decisions })}`)),
+      ),
     ),
   );
 }

@@ -5,6 +5,7 @@ import type { VillageOverview } from "../bindings/VillageOverview";
 import type { Worklist } from "../bindings/Worklist";
 import type { WorklistRow } from "../bindings/WorklistRow";
 import { h } from "../dom";
+import { withTerms } from "../glossary/view";
 import { dateWords, language, localName, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorText } from "./errorPanel";
@@ -143,7 +144,7 @@ export class WorklistView {
             ),
             person ? h("td", {}, r.member_name ?? "") : null,
             h("td", {}, r.hamlet ? (language() === "hi" ? r.hamlet.hi : r.hamlet.en) : "—"),
-            h("td", { class: "worklist-note" }, note(r)),
+            h("td", { class: "worklist-note" }, ...withTerms(note(r))),
           );
         }),
       ),
