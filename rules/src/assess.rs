@@ -106,8 +106,8 @@ pub fn decide(
     }
     // One scheme of an exclusive group at a time: receiving another rules this one out.
     if let Some(g) = scheme.group
-        && let Some(&other) =
-            cat.groups[g].members.iter().find(|&&i| receiving.contains(&cat.schemes[i].code))
+        && let Some(other) = crate::group::ruling_out(&cat.groups[g], index)
+            .find(|&i| receiving.contains(&cat.schemes[i].code))
     {
         return Some(finding(Outcome::NotEligible, Some(other)));
     }
@@ -239,7 +239,10 @@ pub fn display(vocab: &Vocabulary, fact: FactId, value: Option<i64>) -> Text {
         FactType::Bool if v != 0 => Text { en: "yes".into(), hi: "हाँ".into() },
         FactType::Bool => Text { en: "no".into(), hi: "नहीं".into() },
         FactType::Int => same(v.to_string()),
-        FactType::Money => same(format!("₹{}", crate::compile::group_digits(v))),
+        FactType::Money => {
+            let t = crate::words::rupees(v);
+            Text { en: format!("₹{}", t.en), hi: format!("₹{}", t.hi) }
+        }
         FactType::Decimal => same(crate::compile::format_milli(v)),
         FactType::Date => crate::words::date(date_from_days(v)),
         FactType::Enum(_) => {

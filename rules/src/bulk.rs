@@ -326,10 +326,9 @@ impl<'a> Evaluator<'a> {
         let receiving = receiving_of(&scheme.code);
         let mut blocked = Bits::zeros(n);
         if let Some(g) = scheme.group {
-            for &other in &cat.groups[g].members {
-                if cat.schemes[other].code != scheme.code {
-                    blocked.or_assign(&receiving_of(&cat.schemes[other].code));
-                }
+            let index = cat.schemes.iter().position(|s| s.code == scheme.code).unwrap_or(usize::MAX);
+            for other in crate::group::ruling_out(&cat.groups[g], index) {
+                blocked.or_assign(&receiving_of(&cat.schemes[other].code));
             }
             blocked = blocked.zip(&receiving, |b, r| b & !r);
         }

@@ -107,6 +107,10 @@ pub struct Group {
     pub unit: Scope,
     /// Indexes into the catalogue's schemes, in order of preference.
     pub members: Vec<usize>,
+    /// When true, the order goes from the better benefit to the lesser, and a subject may move
+    /// up: receiving a scheme rules out only those after it (a priority-household card holder
+    /// may still be moved to Antyodaya). When false, receiving any member rules out the others.
+    pub upgrade: bool,
     pub source: String,
     pub note: Option<String>,
 }
@@ -350,7 +354,11 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
                     }
                     let fill = |s: &str, hindi: bool| {
                         ordered.iter().fold(s.to_owned(), |acc, (k, p)| {
-                            let t = p.display();
+                            // An amount of rupees reads as lakhs where it is round.
+                            let t = match p {
+                                Param::Int(n) if k.ends_with("_inr") => crate::words::rupees(*n),
+                                _ => p.display(),
+                            };
                             acc.replace(&format!("{{{k}}}"), if hindi { &t.hi } else { &t.en })
                         })
                     };

@@ -57,33 +57,13 @@ impl Param {
     pub fn display(&self) -> Text {
         let same = |s: String| Text { en: s.clone(), hi: s };
         match self {
-            Param::Int(i) => same(group_digits(*i)),
+            Param::Int(i) => same(crate::words::group_digits(*i)),
             Param::Decimal(m) => same(format_milli(*m)),
             Param::Date(d) => crate::words::date(crate::facts::date_from_days(*d)),
             Param::Bool(b) => same(b.to_string()),
             Param::Word(w) => same(w.clone()),
         }
     }
-}
-
-/// Indian digit grouping (1,20,000), as amounts are written in scheme documents.
-pub fn group_digits(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let sign = if n < 0 { "-" } else { "" };
-    if s.len() <= 3 {
-        return format!("{sign}{s}");
-    }
-    let (head, last3) = s.split_at(s.len() - 3);
-    let mut groups = Vec::new();
-    let mut rest = head;
-    while rest.len() > 2 {
-        let (a, b) = rest.split_at(rest.len() - 2);
-        groups.push(b);
-        rest = a;
-    }
-    groups.push(rest);
-    groups.reverse();
-    format!("{sign}{},{last3}", groups.join(","))
 }
 
 pub fn format_milli(m: i64) -> String {

@@ -21,6 +21,20 @@ struct RawGroup {
     name: Text,
     rule: Text,
     members: toml::Spanned<Vec<String>>,
+    #[serde(default)]
+    upgrade: bool,
+}
+
+/// The members of `group` whose receipt rules out the scheme at `scheme`: every other member, or
+/// for an upgrade group only those before it in the order.
+pub fn ruling_out(group: &Group, scheme: usize) -> impl Iterator<Item = usize> + '_ {
+    let at = group.members.iter().position(|&i| i == scheme).unwrap_or(group.members.len());
+    group
+        .members
+        .iter()
+        .enumerate()
+        .filter(move |&(k, &i)| i != scheme && (!group.upgrade || k < at))
+        .map(|(_, &i)| i)
 }
 
 /// Loads every group file against the loaded `schemes` (sorted by code); returns all problems.
@@ -89,6 +103,7 @@ pub fn load(schemes: &[Scheme], files: &[(&str, &str)]) -> Result<Vec<Group>, Ve
             rule: raw.rule,
             unit,
             members,
+            upgrade: raw.upgrade,
             source: raw.source,
             note: raw.note,
         });

@@ -49,8 +49,8 @@ fn the_readme_counts_the_schemes_by_verification_level() {
 }
 
 #[test]
-fn no_display_sentence_holds_an_iso_date() {
-    use samanvaya_rules::words::has_iso_date;
+fn no_display_sentence_holds_an_iso_date_or_a_round_lakh_in_digits() {
+    use samanvaya_rules::words::{has_iso_date, has_lakh_in_digits};
     use samanvaya_rules::{assess, explain};
     let cat = samanvaya_rules::load(
         samanvaya_schema::FACT_FILES,
@@ -63,6 +63,9 @@ fn no_display_sentence_holds_an_iso_date() {
         for s in [&t.en, &t.hi] {
             if has_iso_date(s) {
                 bad.push(format!("{what}: {s}"));
+            }
+            if has_lakh_in_digits(s) {
+                bad.push(format!("{what} (a round lakh in digits; write it in words): {s}"));
             }
         }
     };
@@ -102,7 +105,7 @@ fn no_display_sentence_holds_an_iso_date() {
     bad.dedup();
     assert!(
         bad.is_empty(),
-        "{} display sentence(s) with an ISO date; write dates in words:\n{}",
+        "{} display sentence(s) with an ISO date or a round lakh in digits; write them in words:\n{}",
         bad.len(),
         bad.join("\n")
     );

@@ -25,6 +25,13 @@ fn alternatives_are_shown_and_counted_once() {
         p.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         p
     };
+    // A widow heading a BPL family with no means of living: Antyodaya's own example.
+    let ration = |extra: serde_json::Value| {
+        let mut h = json!({"state": "bihar", "bpl_status": "bpl", "lacks_assured_subsistence": true, "ration_card_type": "none",
+            "any_member_income_tax_payer": false, "any_member_govt_employee": false, "all_members_listed": true});
+        h.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        json!({"household": h, "members": [widow(json!({"relation_to_head": "head"}))]})
+    };
     let rows: Vec<(&str, serde_json::Value, Vec<Expect>)> = vec![
         (
             "a BPL widow of 65 in Bihar: widow pension first, the old-age pensions are its alternatives",
@@ -53,6 +60,21 @@ fn alternatives_are_shown_and_counted_once() {
                    "members": [widow(json!({"date_of_birth": "1985-01-01"}))]}),
             vec![("BR_RPLY", Outcome::Eligible, None), ("NSAP_NFBS", Outcome::Eligible, Some("BR_RPLY"))],
         ),
+        (
+            "a destitute BPL family in Bihar: Antyodaya, with the priority card as its alternative",
+            ration(json!({})),
+            vec![("NFSA_AAY", Outcome::Eligible, None), ("NFSA_PHH", Outcome::Eligible, Some("NFSA_AAY"))],
+        ),
+        (
+            "the same family holding a priority card: still eligible to move up to Antyodaya",
+            ration(json!({"ration_card_type": "phh", "receiving": ["NFSA_PHH"]})),
+            vec![("NFSA_AAY", Outcome::Eligible, None), ("NFSA_PHH", Outcome::AlreadyReceiving, None)],
+        ),
+        (
+            "the same family holding an Antyodaya card: no second card",
+            ration(json!({"ration_card_type": "aay", "receiving": ["NFSA_AAY"]})),
+            vec![("NFSA_AAY", Outcome::AlreadyReceiving, None), ("NFSA_PHH", Outcome::NotEligible, None)],
+        ),
     ];
     let mut households = Vec::new();
     for (what, doc, expect) in rows {
@@ -71,7 +93,10 @@ fn alternatives_are_shown_and_counted_once() {
                 "{what}: {code}"
             );
             if outcome == Outcome::NotEligible {
-                assert!(f.blocked_by.is_some(), "{what}: {code} is refused because of the pension she draws");
+                assert!(
+                    f.blocked_by.is_some(),
+                    "{what}: {code} is refused because of the scheme already received"
+                );
             }
         }
         households.push(facts);
@@ -83,4 +108,14 @@ fn alternatives_are_shown_and_counted_once() {
     assert_eq!((of("NSAP_IGNWPS").eligible, of("NSAP_IGNWPS").alternative), (1, 0));
     assert_eq!((of("NSAP_IGNOAPS").eligible, of("NSAP_IGNOAPS").alternative), (0, 1));
     assert_eq!((of("BR_MVPY").eligible, of("BR_MVPY").alternative), (0, 1));
+    // The destitute family and its two variants: counted once for a card, under Antyodaya; the
+    // one holding a priority card is counted as eligible to move up.
+    let pop = Population::from_households(&cat.vocab, &households[3..6]);
+    let tallies = tally(&cat, &pop, as_of);
+    let of = |code: &str| tallies.iter().find(|t| cat.schemes[t.scheme].code == code).unwrap();
+    assert_eq!((of("NFSA_AAY").eligible, of("NFSA_AAY").already_receiving), (2, 1));
+    assert_eq!(
+        (of("NFSA_PHH").eligible, of("NFSA_PHH").alternative, of("NFSA_PHH").already_receiving),
+        (0, 1, 1)
+    );
 }
