@@ -10,7 +10,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # System packages needed to build and run the desktop app (Tauri 2 on WebKitGTK 4.1).
-APP_PACKAGES=(build-essential pkg-config curl ca-certificates libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
+# perl builds the OpenSSL that SQLCipher (the encrypted store) is compiled with.
+APP_PACKAGES=(build-essential pkg-config curl ca-certificates perl libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
 # Extra packages for the tests: a virtual display and the WebDriver server of WebKitGTK.
 TEST_PACKAGES=(xvfb webkit2gtk-driver locales)
 

@@ -3,6 +3,11 @@
 
 /// Every command the shell exposes; `capabilities/default.json` allows each by name.
 const COMMANDS: &[&str] = &[
+    "folder_state",
+    "set_up",
+    "unlock",
+    "recover",
+    "lock",
     "village_overview",
     "list_households",
     "get_household",

@@ -108,7 +108,10 @@ fn main() -> Result<()> {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!("samanvaya-bench-{}", args.households)),
     };
-    let mut store = Store::open(&dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    // The benchmark's own store, set up with SAMANVAYA_PIN (or a fixed PIN) the first time.
+    let pin = std::env::var("SAMANVAYA_PIN").unwrap_or_else(|_| "482916".into());
+    let (mut store, _) = Store::open_or_create(&dir, "Benchmark", &samanvaya_core::Secret::new(pin))
+        .with_context(|| format!("cannot open {}", dir.display()))?;
     if store.household_count()? == 0 {
         let start = Instant::now();
         let s = samanvaya_demo::fill_households(&mut store, 1, args.households, |done| {

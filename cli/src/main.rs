@@ -3,13 +3,14 @@
 mod eligibility;
 mod facts_file;
 mod households;
+mod unlock;
 mod worklist;
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use samanvaya_core::{DATA_DIR_ENV, Moment, Store, default_data_dir};
+use samanvaya_core::{DATA_DIR_ENV, Moment, default_data_dir};
 
 #[derive(Parser)]
 #[command(name = "samanvaya", version, about = "Samanvaya's village store from the command line")]
@@ -17,6 +18,10 @@ struct Cli {
     /// The data folder holding the store; defaults to the per-user data folder.
     #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// The account to unlock the store as (needed when the laptop has several); the PIN comes
+    /// from SAMANVAYA_PIN or is asked at the terminal.
+    #[arg(long, global = true, env = "SAMANVAYA_ACCOUNT", value_name = "NAME")]
+    account: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -169,8 +174,7 @@ fn main() -> Result<()> {
         .data_dir
         .or_else(default_data_dir)
         .context("no data folder: pass --data-dir DIR or set SAMANVAYA_DATA_DIR")?;
-    let mut store =
-        Store::open(&data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+    let mut store = unlock::open(&data_dir, cli.account.as_deref())?;
     match cli.command {
         Command::Demo { seed, households } => {
             let summary = samanvaya_demo::fill_households(&mut store, seed, households, |done| {

@@ -9,9 +9,12 @@ fn samanvaya(data_dir: &Path, args: &[&str]) -> Output {
         .arg(data_dir)
         .args(args)
         .env_remove("SAMANVAYA_DATA_DIR")
+        .env("SAMANVAYA_PIN", PIN)
         .output()
         .unwrap()
 }
+
+const PIN: &str = "482916";
 
 fn stdout(o: &Output) -> String {
     assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
@@ -69,6 +72,51 @@ fn a_latin_search_finds_devanagari_names() {
     )))
     .unwrap();
     assert_eq!(found["total"].as_u64().unwrap() as usize, with_sunita);
+}
+
+/// The store is set up with the PIN from the environment and its recovery code is shown once,
+/// on the error stream; a wrong PIN, or none at all outside a terminal, is refused with a
+/// message that says what to do, and the database file holds no name in the clear.
+#[test]
+fn the_store_is_encrypted_and_opens_only_with_its_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = samanvaya(dir.path(), &["demo"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("Recovery code"), "{err}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("Recovery code"), "never on stdout");
+
+    let wrong = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["households", "list"])
+        .env("SAMANVAYA_PIN", "135790")
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(said.contains("not right") && said.contains("attempt"), "{said}");
+
+    let none = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["households", "list"])
+        .env_remove("SAMANVAYA_PIN")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("SAMANVAYA_PIN"));
+
+    // The right PIN still opens it (the wrong one counted, but did not lock it).
+    let list = stdout(&samanvaya(dir.path(), &["households", "list", "--limit", "1"]));
+    assert!(list.contains("1 of 300") || list.lines().count() >= 2, "{list}");
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for name in ["Sahpur", "सहपुर", "देवी"] {
+            assert!(!bytes.windows(name.len()).any(|w| w == name.as_bytes()), "{name} in the clear");
+        }
+    }
 }
 
 #[test]
@@ -247,6 +295,7 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
             .arg(dir.path())
             .args(args)
             .env_remove("SAMANVAYA_DATA_DIR")
+            .env("SAMANVAYA_PIN", PIN)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

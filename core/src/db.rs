@@ -6,16 +6,35 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use crate::error::StoreError;
+use crate::keyring::DbKey;
 
 /// How long a writer waits for another connection's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Opens (creating if needed) the database at `path` and brings its schema up to date.
+/// The first bytes of every SQLite file that is not encrypted.
+const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Whether the file at `path` is an SQLite database in the clear (written before encryption).
+pub fn is_plain(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok()
+        && &head == PLAIN_HEADER
+}
+
+/// Opens (creating if needed) the database at `path`, encrypted with `key`, and brings its
+/// schema up to date. A key that does not open the file is refused before anything is written.
 ///
 /// `synchronous=FULL` rather than NORMAL: in WAL mode NORMAL may lose the last transactions on a
 /// power cut, and a village laptop's battery does run out in the middle of a survey.
-pub fn open(path: &Path) -> Result<Connection, StoreError> {
+pub fn open(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
     let mut conn = Connection::open(path)?;
+    // The key must be the first statement on the connection; a raw key skips SQLCipher's own KDF.
+    conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.sqlcipher_literal().as_str()))?;
+    let readable: rusqlite::Result<i64> =
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0));
+    if readable.is_err() {
+        return Err(StoreError::WrongKey);
+    }
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -31,6 +50,75 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// Encrypts the plain store at `path` with `key`, in place and keeping every row: the rows are
+/// exported into a new encrypted file beside it, that copy is checked table by table and for
+/// integrity, and only then does it replace the plain file in one rename. A stop at any point
+/// leaves either the plain file or the verified encrypted one, never half of each.
+pub fn encrypt_plain(path: &Path, key: &DbKey) -> Result<(), StoreError> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("store");
+    let copy = path.with_file_name(format!("{name}.encrypting"));
+    let _ = std::fs::remove_file(&copy);
+    let literal = key.sqlcipher_literal();
+    let (tables, counts) = {
+        let plain = Connection::open(path)?;
+        // Everything in the write-ahead log goes into the main file before it is copied.
+        plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let version: i64 = plain.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        plain.execute(
+            "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+            rusqlite::params![copy.to_string_lossy(), literal.as_str()],
+        )?;
+        plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        plain.execute_batch(&format!(
+            "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
+        ))?;
+        let tables = table_names(&plain)?;
+        let counts = row_counts(&plain, &tables)?;
+        (tables, counts)
+    };
+    {
+        let enc = Connection::open(&copy)?;
+        enc.execute_batch(&format!("PRAGMA key = \"{}\";", literal.as_str()))?;
+        let check: String =
+            enc.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|_| StoreError::WrongKey)?;
+        if check != "ok" || row_counts(&enc, &tables)? != counts {
+            let _ = std::fs::remove_file(&copy);
+            return Err(StoreError::Corrupt(format!(
+                "the encrypted copy of {} did not match it ({check}); the plain store was left as it was",
+                path.display()
+            )));
+        }
+    }
+    let failed = |source| StoreError::DataDir { path: path.display().to_string(), source };
+    std::fs::File::open(&copy).and_then(|f| f.sync_all()).map_err(failed)?;
+    // The plain file's log is empty after the checkpoint; a stale one must not meet the new file.
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(path.with_file_name(format!("{name}{ext}")));
+    }
+    std::fs::rename(&copy, path).map_err(failed)?;
+    if let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn table_names(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect()
+}
+
+fn row_counts(conn: &Connection, tables: &[String]) -> rusqlite::Result<Vec<i64>> {
+    tables
+        .iter()
+        .map(|t| {
+            conn.query_row(&format!("SELECT count(*) FROM \"{}\"", t.replace('"', "\"\"")), [], |r| r.get(0))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,11 +127,17 @@ mod tests {
     fn open_sets_the_pragmas_and_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite3");
-        drop(open(&path).unwrap());
-        let conn = open(&path).unwrap();
+        let key = DbKey::random();
+        drop(open(&path, &key).unwrap());
+        let conn = open(&path, &key).unwrap();
+        let cipher: String = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).unwrap();
+        assert!(!cipher.is_empty(), "built with SQLCipher");
+        assert!(!is_plain(&path), "the file is encrypted");
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
         let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
         assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+        drop(conn);
+        assert!(matches!(open(&path, &DbKey::random()), Err(StoreError::WrongKey)));
     }
 }

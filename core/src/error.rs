@@ -46,6 +46,28 @@ pub enum StoreError {
     NewerChange { kind: &'static str, version: u16 },
     #[error("the file {path} could not be written: {source}; choose another folder or free some space")]
     Export { path: String, source: std::io::Error },
+    #[error("{reason}")]
+    WeakSecret { reason: &'static str },
+    #[error(
+        "the PIN or passphrase is not right ({attempts_left} attempt(s) before the account locks for a while)"
+    )]
+    WrongSecret { attempts_left: u32 },
+    #[error("too many wrong attempts: try again in {seconds} seconds")]
+    LockedOut { seconds: u64 },
+    #[error("no account called {name:?} on this laptop; give the name the account was set up with")]
+    NoAccount { name: String },
+    #[error(
+        "this data folder is not set up yet: set a PIN first (the app asks for one at first start; the CLI uses SAMANVAYA_PIN)"
+    )]
+    NotSetUp,
+    #[error("this data folder is already set up; unlock it with its PIN instead")]
+    AlreadySetUp,
+    #[error(
+        "the store does not open with the key from its keyring: the keyring or the database was replaced or damaged; restore both from the same backup"
+    )]
+    WrongKey,
+    #[error("the app is locked: unlock it with the PIN")]
+    Locked,
 }
 
 /// What kind of failure the interface must explain; it picks the sentence in the user's language.
@@ -61,6 +83,13 @@ pub enum ErrorCode {
     DemoStore,
     Storage,
     Export,
+    WeakSecret,
+    WrongSecret,
+    LockedOut,
+    NoAccount,
+    NotSetUp,
+    AlreadySetUp,
+    Locked,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -71,11 +100,19 @@ pub struct ErrorReply {
     pub code: ErrorCode,
     pub detail: String,
     pub fields: Vec<FieldError>,
+    /// The number the message needs, when it needs one: attempts left before the account
+    /// locks, or seconds to wait.
+    pub count: Option<u32>,
 }
 
 impl From<StoreError> for ErrorReply {
     fn from(e: StoreError) -> Self {
         let detail = e.to_string();
+        let count = match &e {
+            StoreError::WrongSecret { attempts_left } => Some(*attempts_left),
+            StoreError::LockedOut { seconds } => Some(u32::try_from(*seconds).unwrap_or(u32::MAX)),
+            _ => None,
+        };
         let (code, fields) = match e {
             StoreError::Invalid(ValidationError(fields)) => (ErrorCode::Invalid, fields),
             StoreError::NotFound { .. } => (ErrorCode::NotFound, vec![]),
@@ -86,14 +123,22 @@ impl From<StoreError> for ErrorReply {
             }
             StoreError::DemoStore => (ErrorCode::DemoStore, vec![]),
             StoreError::Export { .. } => (ErrorCode::Export, vec![]),
+            StoreError::WeakSecret { .. } => (ErrorCode::WeakSecret, vec![]),
+            StoreError::WrongSecret { .. } => (ErrorCode::WrongSecret, vec![]),
+            StoreError::LockedOut { .. } => (ErrorCode::LockedOut, vec![]),
+            StoreError::NoAccount { .. } => (ErrorCode::NoAccount, vec![]),
+            StoreError::NotSetUp => (ErrorCode::NotSetUp, vec![]),
+            StoreError::AlreadySetUp => (ErrorCode::AlreadySetUp, vec![]),
+            StoreError::Locked => (ErrorCode::Locked, vec![]),
             StoreError::DataDir { .. }
             | StoreError::Sqlite(_)
             | StoreError::Pragma(_)
             | StoreError::MigrationEdited { .. }
             | StoreError::Corrupt(_)
             | StoreError::NotDemo
+            | StoreError::WrongKey
             | StoreError::Catalogue(_) => (ErrorCode::Storage, vec![]),
         };
-        ErrorReply { code, detail, fields }
+        ErrorReply { code, detail, fields, count }
     }
 }

@@ -12,27 +12,152 @@ use samanvaya_domain::{
 };
 use uuid::Uuid;
 
+use serde::Serialize;
+use ts_rs::TS;
+
 use crate::error::StoreError;
 use crate::household::{HouseholdPage, HouseholdQuery};
+use crate::keyring::{self, DbKey, Keyring, Role, Secret};
 use crate::setting::Language;
 use crate::village::VillageOverview;
 use crate::{centre, change_log, db, household, location, number_lease, paths, setting, village};
 
-/// The village laptop's store, one SQLite file in the data folder.
+/// The village laptop's store, one SQLite file in the data folder, encrypted with a key that
+/// the keyring beside it holds wrapped under each account's PIN.
 pub struct Store {
     pub(crate) conn: Connection,
     data_dir: PathBuf,
+    /// The account that unlocked the store.
+    who: Who,
+}
+
+/// The account a store was unlocked by: what it may do is checked against this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Who {
+    pub name: String,
+    pub role: Role,
+}
+
+/// What a data folder holds, as the first screen needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Folder {
+    /// Nothing yet: set-up creates the store.
+    New,
+    /// A store written before encryption: set-up encrypts it in place, keeping every row.
+    Plain,
+    /// A store to unlock, with the names of its accounts and the language last chosen.
+    Locked { accounts: Vec<String>, language: Option<Language> },
 }
 
 impl Store {
-    /// Opens the store in `data_dir`, creating the folder and the database when they do not exist.
-    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+    /// What `data_dir` holds.
+    pub fn folder(data_dir: &Path) -> Result<Folder, StoreError> {
+        if let Some(ring) = Keyring::read(data_dir)? {
+            let accounts = ring.accounts.iter().map(|a| a.name.clone()).collect();
+            return Ok(Folder::Locked { accounts, language: ring.language });
+        }
+        Ok(if data_dir.join(paths::DB_FILE_NAME).exists() { Folder::Plain } else { Folder::New })
+    }
+
+    /// Sets up the store in `data_dir` for a first account, `name`, with `secret` as its PIN or
+    /// passphrase: a new, empty store, or the store already there from before encryption,
+    /// encrypted in place. Returns the store and the recovery code, which is shown once and
+    /// never stored in the clear.
+    pub fn create(data_dir: &Path, name: &str, secret: &Secret) -> Result<(Store, Secret), StoreError> {
+        secret.check_strength()?;
+        if name.trim().is_empty() {
+            return Err(StoreError::NoAccount { name: String::new() });
+        }
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
-        let mut conn = db::open(&data_dir.join(paths::DB_FILE_NAME))?;
+        if Keyring::read(data_dir)?.is_some() {
+            return Err(StoreError::AlreadySetUp);
+        }
+        let key = DbKey::random();
+        let code = keyring::new_recovery_code();
+        let ring = Keyring::new(&key, name, Role::Facilitator, secret, &code)?;
+        // The keyring first: should the laptop stop during the encryption below, the next unlock
+        // finds the key and the plain file, and finishes the job.
+        ring.write(data_dir)?;
+        let store = Store::open_with(data_dir, &key, &ring, 0)?;
+        Ok((store, code))
+    }
+
+    /// Opens the store with the PIN or passphrase of account `name` (the only account when
+    /// `None`). A wrong secret counts against the account: after three, each try must wait, and
+    /// after six the account is locked for a quarter of an hour.
+    pub fn unlock(data_dir: &Path, name: Option<&str>, secret: &Secret) -> Result<Store, StoreError> {
+        let mut ring = Keyring::read(data_dir)?.ok_or(StoreError::NotSetUp)?;
+        let i = ring.find(name)?;
+        let key = ring.unlock(i, secret, Utc::now());
+        ring.write(data_dir)?;
+        Store::open_with(data_dir, &key?, &ring, i)
+    }
+
+    /// For scripts and tests: unlocks the store in `data_dir` with `secret`, or sets it up with
+    /// `secret` for account `name` when the folder holds no keyring yet; then the recovery code
+    /// comes back too, and the caller must show it once.
+    pub fn open_or_create(
+        data_dir: &Path,
+        name: &str,
+        secret: &Secret,
+    ) -> Result<(Store, Option<Secret>), StoreError> {
+        match Store::folder(data_dir)? {
+            Folder::Locked { .. } => Ok((Store::unlock(data_dir, None, secret)?, None)),
+            Folder::New | Folder::Plain => {
+                let (store, code) = Store::create(data_dir, name, secret)?;
+                Ok((store, Some(code)))
+            }
+        }
+    }
+
+    /// Opens the store with the recovery code, and gives account `name` the new `secret`.
+    pub fn recover(
+        data_dir: &Path,
+        name: Option<&str>,
+        code: &Secret,
+        secret: &Secret,
+    ) -> Result<Store, StoreError> {
+        secret.check_strength()?;
+        let mut ring = Keyring::read(data_dir)?.ok_or(StoreError::NotSetUp)?;
+        let i = ring.find(name)?;
+        let key = ring.recover(code)?;
+        ring.set_secret(i, &key, secret)?;
+        ring.write(data_dir)?;
+        Store::open_with(data_dir, &key, &ring, i)
+    }
+
+    /// Gives this store's account a new PIN or passphrase after checking the old one. The key is
+    /// wrapped again; the data is not touched.
+    pub fn change_secret(&self, old: &Secret, new: &Secret) -> Result<(), StoreError> {
+        new.check_strength()?;
+        let mut ring = Keyring::read(&self.data_dir)?.ok_or(StoreError::NotSetUp)?;
+        let i = ring.find(Some(&self.who.name))?;
+        let key = ring.unlock(i, old, Utc::now());
+        let result = key.and_then(|key| ring.set_secret(i, &key, new));
+        ring.write(&self.data_dir)?;
+        result
+    }
+
+    /// Who unlocked this store.
+    pub fn who(&self) -> &Who {
+        &self.who
+    }
+
+    fn open_with(data_dir: &Path, key: &DbKey, ring: &Keyring, account: usize) -> Result<Store, StoreError> {
+        let path = data_dir.join(paths::DB_FILE_NAME);
+        if db::is_plain(&path) {
+            db::encrypt_plain(&path, key)?;
+        }
+        let mut conn = db::open(&path, key)?;
         backfill_profiles(&mut conn)?;
         centre::device_id(&conn, Utc::now())?;
-        let mut store = Store { conn, data_dir: data_dir.to_owned() };
+        let a = &ring.accounts[account];
+        let who = Who { name: a.name.clone(), role: a.role };
+        let mut store = Store { conn, data_dir: data_dir.to_owned(), who };
         store.requeue_after_upgrade()?;
         Ok(store)
     }
@@ -117,7 +242,15 @@ impl Store {
     }
 
     pub fn set_language(&self, language: Language) -> Result<(), StoreError> {
-        Ok(setting::set_language(&self.conn, language)?)
+        setting::set_language(&self.conn, language)?;
+        // The lock screen shows before the store is open, so it reads the choice from the keyring.
+        if let Some(mut ring) = Keyring::read(&self.data_dir)?
+            && ring.language != Some(language)
+        {
+            ring.language = Some(language);
+            ring.write(&self.data_dir)?;
+        }
+        Ok(())
     }
 
     /// The villages this centre serves.

@@ -11,7 +11,8 @@ use serde_json::json;
 
 fn demo() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store =
+        Store::open_or_create(dir.path(), "Test", &samanvaya_core::Secret::new("482916")).unwrap().0;
     samanvaya_demo::fill(&mut store, 1).unwrap();
     (dir, store)
 }
@@ -276,7 +277,7 @@ fn a_store_from_before_profiles_gets_them_on_open() {
     let (dir, store) = demo();
     store.connection().execute("DELETE FROM profile", []).unwrap();
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open_or_create(dir.path(), "Test", &samanvaya_core::Secret::new("482916")).unwrap().0;
     let profiles: i64 =
         store.connection().query_row("SELECT count(*) FROM profile", [], |r| r.get(0)).unwrap();
     assert_eq!(profiles, 300);

@@ -1,7 +1,8 @@
 //! `samanvaya-app`: the desktop window of the village centre.
 //!
-//! The shell is thin on purpose: it opens the store, fills the demo village into an empty store,
-//! and exposes one-line commands over `samanvaya-core`. All behaviour lives in the libraries.
+//! The shell is thin on purpose: it opens the store when the facilitator sets it up or unlocks it
+//! with her PIN, fills the demo village into an empty store, and exposes one-line commands over
+//! `samanvaya-core`. All behaviour lives in the libraries.
 
 // Without this a console window opens beside the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -29,10 +30,15 @@ fn data_dir() -> Option<PathBuf> {
 }
 
 fn main() {
-    let state = state::AppState::open(data_dir());
+    let state = state::AppState::new(data_dir());
     tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![
+            commands::session::folder_state,
+            commands::session::set_up,
+            commands::session::unlock,
+            commands::session::recover,
+            commands::session::lock,
             commands::village::village_overview,
             commands::village::today,
             commands::households::list_households,

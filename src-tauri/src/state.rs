@@ -1,45 +1,98 @@
-//! The store as the commands see it: opened once at start, shared behind a lock.
+//! The store as the commands see it: none until the facilitator sets up or unlocks it with her
+//! PIN, then shared behind a lock; locking drops it, and with it the key.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use samanvaya_core::{ErrorCode, ErrorReply, Store, StoreError};
+use samanvaya_core::{ErrorCode, ErrorReply, Folder, Secret, Store, StoreError};
 
 /// The seed of the demo village that fills an empty store on first start.
 const DEMO_SEED: u64 = 1;
 
+/// How long the window may sit untouched before it locks itself, unless
+/// `SAMANVAYA_IDLE_LOCK_SECONDS` says otherwise (the window test uses a few seconds).
+const IDLE_LOCK_SECONDS: u64 = 5 * 60;
+
 pub struct AppState {
-    /// The store, or why it could not be opened; the window shows the reason instead of vanishing.
-    store: Result<Mutex<Store>, ErrorReply>,
+    /// The data folder, or why there is none; the window shows the reason instead of vanishing.
+    dir: Result<PathBuf, ErrorReply>,
+    /// The open store; `None` while locked.
+    store: Mutex<Option<Store>>,
 }
 
 impl AppState {
-    pub fn open(data_dir: Option<PathBuf>) -> AppState {
-        let store = match data_dir {
-            Some(dir) => open_with_demo(&dir).map(Mutex::new).map_err(ErrorReply::from),
-            None => Err(ErrorReply {
-                code: ErrorCode::Storage,
-                detail: "no data folder: start the app with --data-dir DIR or set SAMANVAYA_DATA_DIR".into(),
-                fields: vec![],
-            }),
-        };
-        AppState { store }
+    pub fn new(data_dir: Option<PathBuf>) -> AppState {
+        let dir = data_dir.ok_or_else(|| ErrorReply {
+            code: ErrorCode::Storage,
+            detail: "no data folder: start the app with --data-dir DIR or set SAMANVAYA_DATA_DIR".into(),
+            fields: vec![],
+            count: None,
+        });
+        AppState { dir, store: Mutex::new(None) }
     }
 
-    /// Runs `f` on the store, turning any failure into the one reply the interface understands.
+    fn dir(&self) -> Result<&std::path::Path, ErrorReply> {
+        self.dir.as_deref().map_err(Clone::clone)
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Store>> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back), so the store stays usable after one.
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` on the open store, turning any failure into the one reply the interface
+    /// understands; while the app is locked, every command is refused.
     pub fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, ErrorReply> {
-        let lock = self.store.as_ref().map_err(Clone::clone)?;
-        // A panic while holding the lock cannot leave SQLite half-written (transactions roll back),
-        // so the store stays usable after one.
-        let mut store = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut store).map_err(ErrorReply::from)
+        self.dir()?;
+        let mut slot = self.slot();
+        let store = slot.as_mut().ok_or_else(|| ErrorReply::from(StoreError::Locked))?;
+        f(store).map_err(ErrorReply::from)
+    }
+
+    /// What the data folder holds: nothing yet, a store from before encryption, or one to unlock.
+    pub fn folder(&self) -> Result<Folder, ErrorReply> {
+        Ok(Store::folder(self.dir()?)?)
+    }
+
+    /// Sets the store up for its first account, fills the demo village into an empty one, and
+    /// returns the recovery code to show once.
+    pub fn set_up(&self, name: &str, secret: &Secret) -> Result<String, ErrorReply> {
+        let (mut store, code) = Store::create(self.dir()?, name, secret)?;
+        fill_demo_if_empty(&mut store)?;
+        *self.slot() = Some(store);
+        Ok(code.expose().to_owned())
+    }
+
+    pub fn unlock(&self, account: Option<&str>, secret: &Secret) -> Result<(), ErrorReply> {
+        let mut store = Store::unlock(self.dir()?, account, secret)?;
+        fill_demo_if_empty(&mut store)?;
+        *self.slot() = Some(store);
+        Ok(())
+    }
+
+    pub fn recover(&self, account: Option<&str>, code: &Secret, secret: &Secret) -> Result<(), ErrorReply> {
+        let store = Store::recover(self.dir()?, account, code, secret)?;
+        *self.slot() = Some(store);
+        Ok(())
+    }
+
+    /// Closes the store; its connection, and the key with it, are dropped.
+    pub fn lock(&self) {
+        *self.slot() = None;
+    }
+
+    pub fn idle_lock_seconds() -> u64 {
+        std::env::var("SAMANVAYA_IDLE_LOCK_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(IDLE_LOCK_SECONDS)
     }
 }
 
-fn open_with_demo(dir: &std::path::Path) -> Result<Store, StoreError> {
-    let mut store = Store::open(dir)?;
+fn fill_demo_if_empty(store: &mut Store) -> Result<(), StoreError> {
     if store.villages()?.is_empty() && store.household_count()? == 0 {
-        samanvaya_demo::fill(&mut store, DEMO_SEED)?;
+        samanvaya_demo::fill(store, DEMO_SEED)?;
     }
-    Ok(store)
+    Ok(())
 }

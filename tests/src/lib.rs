@@ -1,7 +1,17 @@
 //! Support for Samanvaya's end-to-end tests. The tests themselves live in `tests/tests/`; the
 //! `stress-writer` binary is the child process that the kill-loop test kills mid-write.
 
-use samanvaya_core::{Store, StoreError};
+use std::path::Path;
+
+use samanvaya_core::{Secret, Store, StoreError};
+
+/// The PIN every test store is set up with.
+pub const TEST_PIN: &str = "482916";
+
+/// Opens the test store in `dir`, setting it up with [`TEST_PIN`] the first time.
+pub fn open(dir: &Path) -> Result<Store, StoreError> {
+    Ok(Store::open_or_create(dir, "Test facilitator", &Secret::new(TEST_PIN))?.0)
+}
 use samanvaya_domain::{Location, LocationId, LocationLevel};
 
 /// Adds a real (not demo) place chain, Bihar down to one village, to `store` and makes the

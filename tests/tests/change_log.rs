@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 fn store_with_one_household() -> (tempfile::TempDir, Store, samanvaya_domain::Household) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
     let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
     let input = HouseholdInput {
         id: None,
@@ -166,11 +166,11 @@ fn a_store_upgraded_from_the_outbox_queues_its_households_again_once() {
     // The state migration 0004 leaves a real store in: no change log yet, and the flag set.
     store.connection().execute_batch("DELETE FROM change_log; UPDATE centre SET requeue = 1;").unwrap();
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = samanvaya_tests::open(dir.path()).unwrap();
     let queued: Vec<String> =
         store.queued_after(0, 100).unwrap().into_iter().map(|q| q.change.body.kind().to_owned()).collect();
     assert_eq!(queued, ["household", "member", "fact"], "the record, its member and its fact, once each");
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let store = samanvaya_tests::open(dir.path()).unwrap();
     assert_eq!(store.queued_changes().unwrap(), 3, "opening again queues nothing more");
 }

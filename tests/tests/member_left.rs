@@ -17,7 +17,7 @@ fn member(name: &str, relation: Relation, sex: Sex, birth: Birth) -> PersonInput
 
 fn family() -> (tempfile::TempDir, Store, Household) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path()).unwrap();
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
     let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
     let input = HouseholdInput {
         id: None,

@@ -25,25 +25,6 @@ test("answering the first question in place updates the household's decisions", 
     assert.ok(before.length > 0, "the household has decisions");
     assert.ok(before.some((o) => o.endsWith(":undetermined")), "the demo leaves some decisions open");
 
-    // "पता नहीं" keeps the decisions and moves the question below the others.
-    // Read in one script: the page is redrawn after the answer, and an element found before the
-    // redraw would be stale by the time its attributes are asked for.
-    const key = () =>
-      browser.executeScript(
-        "const q = document.querySelector('[data-test=question-0]'); return q ? q.dataset.fact + '/' + q.dataset.member : '';",
-      );
-    const unknownKey = await key();
-    await (await find(browser, "[data-test=answer-unknown-0]")).click();
-    await browser.wait(async () => {
-      const k = await key();
-      return k !== "" && k !== unknownKey;
-    }, 10_000, "the unknown question moved down");
-    assert.deepEqual(await outcomes(browser), before, "not knowing decides nothing");
-    const [fact0, member0] = unknownKey.split("/");
-    const moved = await browser.findElements(By.css(`[data-fact="${fact0}"][data-member="${member0}"] [data-test^=asked-unknown]`));
-    const shown = await browser.findElements(By.css("[data-test^=question-]"));
-    if (shown.length < 5) assert.equal(moved.length, 1, "the question asked before says so");
-
     // Answer the top question with whatever its input offers.
     const q = await find(browser, "[data-test=question-0]");
     const fact = await q.getAttribute("data-fact");
@@ -75,6 +56,26 @@ test("answering the first question in place updates the household's decisions", 
     // Once answered, the question is not asked of the same person again (it may be of another).
     const again = await browser.findElements(By.css(`[data-fact="${fact}"][data-member="${member}"]`));
     assert.equal(again.length, 0, `${fact} of ${member} is still asked after it was answered`);
+
+    const afterAnswer = await outcomes(browser);
+    // "पता नहीं" keeps the decisions and moves the question below the others.
+    // Read in one script: the page is redrawn after the answer, and an element found before the
+    // redraw would be stale by the time its attributes are asked for.
+    const key = () =>
+      browser.executeScript(
+        "const q = document.querySelector('[data-test=question-0]'); return q ? q.dataset.fact + '/' + q.dataset.member : '';",
+      );
+    const unknownKey = await key();
+    await (await find(browser, "[data-test=answer-unknown-0]")).click();
+    await browser.wait(async () => {
+      const k = await key();
+      return k !== "" && k !== unknownKey;
+    }, 10_000, "the unknown question moved down");
+    assert.deepEqual(await outcomes(browser), afterAnswer, "not knowing decides nothing");
+    const [fact0, member0] = unknownKey.split("/");
+    const moved = await browser.findElements(By.css(`[data-fact="${fact0}"][data-member="${member0}"] [data-test^=asked-unknown]`));
+    const shown = await browser.findElements(By.css("[data-test^=question-]"));
+    if (shown.length < 5) assert.equal(moved.length, 1, "the question asked before says so");
 
     // The village view shows one row per scheme in force, with numbers.
     await (await find(browser, "[data-test=back]")).click();

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { By } from "selenium-webdriver";
 import { appBinary, find, startApp } from "./session.mjs";
+import { TEST_PIN } from "./session.mjs";
 
 /** The `samanvaya` CLI beside the app binary in the same cargo target folder. */
 function cliBinary() {
@@ -19,7 +20,11 @@ function cliBinary() {
 test("the window answers a click while a large village is being tallied", { timeout: 300_000 }, async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-large-"));
   const dataDir = join(scratch, "data");
-  execFileSync(cliBinary(), ["--data-dir", dataDir, "demo", "--households", "20000"], { stdio: "ignore" });
+  // The CLI sets the store up with the PIN the window then unlocks it with.
+  execFileSync(cliBinary(), ["--data-dir", dataDir, "demo", "--households", "20000"], {
+    stdio: "ignore",
+    env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
+  });
   const app = await startApp({ dataDir });
   try {
     const { browser } = app;

@@ -58,8 +58,36 @@ function startXvfb(children) {
   });
 }
 
-/** A running app for one test; call `close()` when done (also on failure). */
-export async function startApp({ dataDir } = {}) {
+/** The PIN every window test sets its store up with. */
+export const TEST_PIN = "482916";
+
+/**
+ * Gets past the lock screen as a facilitator would: at first start she gives her name and a PIN
+ * twice and is shown the recovery code once; later she types the PIN. Returns the code, if shown.
+ */
+export async function logIn(browser, pin = TEST_PIN) {
+  await browser.wait(until.elementLocated(By.css("[data-test=lock-screen]")), 15_000, "no lock screen");
+  let code = null;
+  const setup = await browser.findElements(By.css("[data-test=setup-name]"));
+  if (setup.length > 0) {
+    await setup[0].sendKeys("सुनीता देवी");
+    await (await browser.findElement(By.css("[data-test=setup-pin]"))).sendKeys(pin);
+    await (await browser.findElement(By.css("[data-test=setup-pin2]"))).sendKeys(pin);
+    await (await browser.findElement(By.css("[data-test=lock-submit]"))).click();
+    const shown = await browser.wait(until.elementLocated(By.css("[data-test=recovery-code]")), 30_000);
+    code = await shown.getText();
+    await (await browser.findElement(By.css("[data-test=recovery-done]"))).click();
+  } else {
+    await (await browser.findElement(By.css("[data-test=unlock-pin]"))).sendKeys(pin);
+    await (await browser.findElement(By.css("[data-test=lock-submit]"))).click();
+  }
+  await browser.wait(async () => (await browser.findElements(By.css("[data-test=lock-screen]"))).length === 0, 30_000, "still locked");
+  return code;
+}
+
+/** A running app for one test; call `close()` when done (also on failure). Unless `login` is
+ * false, the app is set up (or unlocked) with TEST_PIN before this returns. */
+export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {}) {
   const children = [];
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-window-"));
   const home = join(scratch, "home");
@@ -88,6 +116,7 @@ export async function startApp({ dataDir } = {}) {
     // Software rendering: Xvfb has no GPU, and WebKit's compositor otherwise shows a blank page.
     WEBKIT_DISABLE_COMPOSITING_MODE: "1",
     LIBGL_ALWAYS_SOFTWARE: "1",
+    ...extraEnv,
   };
   const driver = spawn(
     "tauri-driver",
@@ -106,7 +135,8 @@ export async function startApp({ dataDir } = {}) {
       .usingServer(`http://127.0.0.1:${port}/`)
       .withCapabilities({ browserName: "wry", "tauri:options": { application: appBinary() } })
       .build();
-    return { browser, dataDir: data, scratch, exportDir: join(scratch, "exports"), close: () => close(browser) };
+    const recoveryCode = login ? await logIn(browser) : null;
+    return { browser, dataDir: data, scratch, exportDir: join(scratch, "exports"), recoveryCode, close: () => close(browser) };
   } catch (e) {
     await close();
     throw e;

@@ -4,7 +4,9 @@ import type { VillageOverview } from "./bindings/VillageOverview";
 import { h, mount } from "./dom";
 import { draftFromHousehold, emptyDraft } from "./form/model";
 import { language, setLanguage, t } from "./i18n";
-import { asErrorReply, ipc, onVillageProgress } from "./ipc";
+import type { Folder } from "./bindings/Folder";
+import { asErrorReply, ipc, LOCKED_EVENT, onVillageProgress, type Session } from "./ipc";
+import { LockScreen, type LockMode } from "./views/lock";
 import { errorPanel } from "./views/errorPanel";
 import { HomeView } from "./views/home";
 import { EligibilityView } from "./views/eligibility";
@@ -20,8 +22,81 @@ export class App {
   private redraw: () => void = () => {};
   private home = new HomeView(this);
 
+  /** The lock screen while one is shown. */
+  private lockScreen: LockScreen | null = null;
+  private idleSeconds = 0;
+  private lastActive = Date.now();
+  private idleTimer: number | undefined;
+
   constructor(root: HTMLElement) {
     mount(root, this.header, this.main);
+    // Any touch of the window counts as activity; only a window left alone locks itself.
+    for (const kind of ["pointerdown", "keydown", "input", "wheel"]) {
+      document.addEventListener(kind, () => (this.lastActive = Date.now()), { capture: true, passive: true });
+    }
+    // A command refused because the store is locked (after a restart of the shell, say) shows
+    // the lock screen over whatever is on the screen.
+    window.addEventListener(LOCKED_EVENT, () => void this.lock());
+  }
+
+  /** First start: set-up, or the PIN; then the home screen. */
+  async begin(folder: Folder): Promise<void> {
+    this.drawHeader();
+    const mode: LockMode =
+      folder.state === "locked" ? { kind: "unlock", accounts: folder.accounts } : { kind: "setup", plain: folder.state === "plain" };
+    this.showLock(mode, async (session) => {
+      try {
+        setLanguage(await ipc.getLanguage());
+      } catch {
+        // The language stays as chosen on the lock screen.
+      }
+      this.watchIdle(session);
+      await this.showHome();
+    });
+  }
+
+  private showLock(mode: LockMode, opened: (session: Session) => void | Promise<void>): void {
+    if (this.lockScreen) return;
+    const screen = new LockScreen(
+      mode,
+      (session) => {
+        screen.root.remove();
+        this.lockScreen = null;
+        this.lastActive = Date.now();
+        void opened(session);
+      },
+      () => {
+        this.drawHeader();
+        this.redraw();
+        void ipc.setLanguage(language()).catch(() => undefined);
+      },
+    );
+    this.lockScreen = screen;
+    document.body.append(screen.root);
+  }
+
+  /** Locks after `session.idle_lock_seconds` without a touch. */
+  private watchIdle(session: Session): void {
+    this.idleSeconds = session.idle_lock_seconds;
+    window.clearInterval(this.idleTimer);
+    const every = Math.max(250, Math.min(15_000, (this.idleSeconds * 1000) / 4));
+    this.idleTimer = window.setInterval(() => {
+      if (this.lockScreen === null && Date.now() - this.lastActive > this.idleSeconds * 1000) void this.lock();
+    }, every);
+  }
+
+  /** Closes the store and covers the window; the screen behind keeps everything typed on it. */
+  async lock(): Promise<void> {
+    if (this.lockScreen) return;
+    let accounts: string[] = [];
+    try {
+      await ipc.lock();
+      const folder = await ipc.folderState();
+      if (folder.state === "locked") accounts = folder.accounts;
+    } catch {
+      // Locking the window matters more than knowing the account names.
+    }
+    this.showLock({ kind: "unlock", accounts }, (session) => this.watchIdle(session));
   }
 
   private drawHeader(): void {

@@ -3,6 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { ErrorReply } from "./bindings/ErrorReply";
 import type { FactAnswer } from "./bindings/FactAnswer";
+import type { Folder } from "./bindings/Folder";
 import type { HouseholdEligibility } from "./bindings/HouseholdEligibility";
 import type { VillageEligibility } from "./bindings/VillageEligibility";
 import type { Household } from "./bindings/Household";
@@ -13,23 +14,49 @@ import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
 import type { Worklist } from "./bindings/Worklist";
 
+/** The event the window hears when a command was refused because the app is locked. */
+export const LOCKED_EVENT = "samanvaya-locked";
+
+/** Calls a command; a refusal because the app is locked also tells the window to show the lock. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    if (asErrorReply(e).code === "locked") window.dispatchEvent(new Event(LOCKED_EVENT));
+    throw e;
+  }
+}
+
+/** What the window learns when the store opens. */
+export interface Session {
+  idle_lock_seconds: number;
+  /** Only right after set-up: shown once, never again. */
+  recovery_code: string | null;
+}
+
 export const ipc = {
-  villageOverview: () => invoke<VillageOverview>("village_overview"),
-  listHouseholds: (query: HouseholdQuery) => invoke<HouseholdPage>("list_households", { query }),
-  getHousehold: (id: string) => invoke<Household>("get_household", { id }),
-  saveHousehold: (input: HouseholdInput) => invoke<Household>("save_household", { input }),
-  checkHousehold: (input: HouseholdInput) => invoke<null>("check_household", { input }),
-  getLanguage: () => invoke<Language>("get_language"),
-  setLanguage: (language: Language) => invoke<null>("set_language", { language }),
-  householdEligibility: (id: string) => invoke<HouseholdEligibility>("household_eligibility", { id }),
-  answerFact: (answer: FactAnswer) => invoke<HouseholdEligibility>("answer_fact", { answer }),
-  villageEligibility: () => invoke<VillageEligibility>("village_eligibility"),
-  schemeWorklist: (code: string) => invoke<Worklist>("scheme_worklist", { code }),
+  folderState: () => call<Folder>("folder_state"),
+  setUp: (name: string, secret: string) => call<Session>("set_up", { name, secret }),
+  unlock: (account: string | null, secret: string) => call<Session>("unlock", { account, secret }),
+  recover: (account: string | null, code: string, secret: string) =>
+    call<Session>("recover", { account, code, secret }),
+  lock: () => call<null>("lock"),
+  villageOverview: () => call<VillageOverview>("village_overview"),
+  listHouseholds: (query: HouseholdQuery) => call<HouseholdPage>("list_households", { query }),
+  getHousehold: (id: string) => call<Household>("get_household", { id }),
+  saveHousehold: (input: HouseholdInput) => call<Household>("save_household", { input }),
+  checkHousehold: (input: HouseholdInput) => call<null>("check_household", { input }),
+  getLanguage: () => call<Language>("get_language"),
+  setLanguage: (language: Language) => call<null>("set_language", { language }),
+  householdEligibility: (id: string) => call<HouseholdEligibility>("household_eligibility", { id }),
+  answerFact: (answer: FactAnswer) => call<HouseholdEligibility>("answer_fact", { answer }),
+  villageEligibility: () => call<VillageEligibility>("village_eligibility"),
+  schemeWorklist: (code: string) => call<Worklist>("scheme_worklist", { code }),
   /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
   saveWorklist: (code: string, hamlet: string | null, language: Language) =>
-    invoke<string>("save_worklist", { code, hamlet, language }),
+    call<string>("save_worklist", { code, hamlet, language }),
   /** The centre's calendar day (YYYY-MM-DD), the day the store decides and ages are counted on. */
-  today: () => invoke<string>("today"),
+  today: () => call<string>("today"),
 };
 
 /** How far a village tally has read the store's households. */
@@ -55,5 +82,5 @@ export function asErrorReply(e: unknown): ErrorReply {
   if (typeof e === "object" && e !== null && "code" in e && "detail" in e) {
     return e as ErrorReply;
   }
-  return { code: "storage", detail: String(e), fields: [] };
+  return { code: "storage", detail: String(e), fields: [], count: null };
 }

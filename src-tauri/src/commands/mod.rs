@@ -9,5 +9,6 @@
 
 pub mod eligibility;
 pub mod households;
+pub mod session;
 pub mod settings;
 pub mod village;

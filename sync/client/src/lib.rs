@@ -41,7 +41,8 @@ mod tests {
     #[test]
     fn the_change_log_is_pushed_in_order_in_bounded_batches() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store =
+            Store::open_or_create(dir.path(), "Test", &samanvaya_core::Secret::new("482916")).unwrap().0;
         let village = samanvaya_domain::Location {
             id: samanvaya_domain::LocationId(uuid::Uuid::now_v7()),
             level: samanvaya_domain::LocationLevel::State,

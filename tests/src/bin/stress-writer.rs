@@ -6,14 +6,17 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use samanvaya_core::Store;
 use samanvaya_domain::{Birth, HouseholdInput, PersonInput, Relation, Sex};
 
 fn main() -> Result<()> {
     let dir: PathBuf = std::env::args_os().nth(1).context("usage: stress-writer DATA_DIR")?.into();
-    let mut store = Store::open(&dir)?;
+    let mut store = samanvaya_tests::open(&dir)?;
     let village = store.villages()?.first().context("the store has no village")?.id;
     let mut stdout = std::io::stdout().lock();
+    // Opening now derives the key from the PIN, which takes longer than a write: the test waits
+    // for this line before it times most kills, so that they land among the writes.
+    writeln!(stdout, "ready")?;
+    stdout.flush()?;
     for n in 0u64.. {
         let size = 2 + (n % 4) as usize;
         let members = (0..size)

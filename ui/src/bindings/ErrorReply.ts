@@ -6,4 +6,9 @@ import type { FieldError } from "./FieldError";
  * The error every command returns over IPC: a typed code, the English detail for the log,
  * and for invalid input the refused fields.
  */
-export type ErrorReply = { code: ErrorCode, detail: string, fields: Array<FieldError>, };
+export type ErrorReply = { code: ErrorCode, detail: string, fields: Array<FieldError>, 
+/**
+ * The number the message needs, when it needs one: attempts left before the account
+ * locks, or seconds to wait.
+ */
+count: number | null, };

@@ -4,7 +4,7 @@ import { h } from "../dom";
 import { t } from "../i18n";
 
 export function errorText(e: ErrorReply): string {
-  return t(`error_${e.code}`, { detail: e.detail });
+  return t(`error_${e.code}`, { detail: e.detail, count: e.count ?? "" });
 }
 
 export function errorPanel(e: ErrorReply): HTMLElement {

@@ -1,0 +1,54 @@
+//! Commands of the lock screen: what the data folder holds, setting up the first account,
+//! unlocking with a PIN, recovering with the recovery code, and locking.
+
+use samanvaya_core::{ErrorReply, Folder, Secret};
+use serde::Serialize;
+use tauri::State;
+
+use crate::state::AppState;
+
+#[tauri::command(async)]
+pub fn folder_state(state: State<'_, AppState>) -> Result<Folder, ErrorReply> {
+    state.folder()
+}
+
+/// What the window needs once the store is open.
+#[derive(Serialize)]
+pub struct Session {
+    /// Seconds without a touch before the window locks itself.
+    idle_lock_seconds: u64,
+    /// The recovery code, only right after set-up: shown once, never again.
+    recovery_code: Option<String>,
+}
+
+#[tauri::command(async)]
+pub fn set_up(state: State<'_, AppState>, name: String, secret: String) -> Result<Session, ErrorReply> {
+    let code = state.set_up(&name, &Secret::new(secret))?;
+    Ok(Session { idle_lock_seconds: AppState::idle_lock_seconds(), recovery_code: Some(code) })
+}
+
+#[tauri::command(async)]
+pub fn unlock(
+    state: State<'_, AppState>,
+    account: Option<String>,
+    secret: String,
+) -> Result<Session, ErrorReply> {
+    state.unlock(account.as_deref(), &Secret::new(secret))?;
+    Ok(Session { idle_lock_seconds: AppState::idle_lock_seconds(), recovery_code: None })
+}
+
+#[tauri::command(async)]
+pub fn recover(
+    state: State<'_, AppState>,
+    account: Option<String>,
+    code: String,
+    secret: String,
+) -> Result<Session, ErrorReply> {
+    state.recover(account.as_deref(), &Secret::new(code), &Secret::new(secret))?;
+    Ok(Session { idle_lock_seconds: AppState::idle_lock_seconds(), recovery_code: None })
+}
+
+#[tauri::command(async)]
+pub fn lock(state: State<'_, AppState>) {
+    state.lock();
+}

@@ -1,0 +1,82 @@
+// The laptop's lock in the real window: the first start walks her through set-up (a weak PIN and
+// two different PINs are refused, the recovery code is shown once); the app locks itself when
+// left alone and unlocks back to the same screen with a half-typed entry intact; a wrong PIN is
+// refused; a forgotten PIN is replaced with the recovery code.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { By, find, startApp, TEST_PIN, textOf } from "./session.mjs";
+
+async function typeInto(browser, css, text) {
+  const el = await find(browser, css);
+  await el.clear();
+  await el.sendKeys(text);
+}
+
+async function lockShown(browser, ms = 20_000) {
+  await browser.wait(async () => (await browser.findElements(By.css("[data-test=lock-screen]"))).length === 1, ms, "the app did not lock itself");
+}
+
+async function unlocked(browser) {
+  await browser.wait(async () => (await browser.findElements(By.css("[data-test=lock-screen]"))).length === 0, 30_000, "still locked");
+}
+
+test("set-up, lock on idle, unlock back to the half-typed form, recover a forgotten PIN", async () => {
+  const app = await startApp({ login: false, env: { SAMANVAYA_IDLE_LOCK_SECONDS: "4" } });
+  try {
+    const { browser } = app;
+    // First start: set-up, in Hindi.
+    await typeInto(browser, "[data-test=setup-name]", "सुनीता देवी");
+    await typeInto(browser, "[data-test=setup-pin]", "123456");
+    await typeInto(browser, "[data-test=setup-pin2]", "123456");
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    assert.match(await textOf(browser, "[data-test=lock-error]"), /आसान/);
+    // Her name is kept; the PINs are typed again.
+    assert.equal(await (await find(browser, "[data-test=setup-name]")).getAttribute("value"), "सुनीता देवी");
+    await typeInto(browser, "[data-test=setup-pin]", TEST_PIN);
+    await typeInto(browser, "[data-test=setup-pin2]", "482917");
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    assert.match(await textOf(browser, "[data-test=lock-error]", (s) => s.includes("एक जैसे")), /एक जैसे नहीं/);
+    await typeInto(browser, "[data-test=setup-pin]", TEST_PIN);
+    await typeInto(browser, "[data-test=setup-pin2]", TEST_PIN);
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    const code = await textOf(browser, "[data-test=recovery-code]", (s) => s.length > 0, 30_000);
+    assert.match(code, /^[A-Z2-9]{4}(-[A-Z2-9]{4}){4}$/);
+    await (await find(browser, "[data-test=recovery-done]")).click();
+    await unlocked(browser);
+    await textOf(browser, "[data-test=list-count]", (s) => s.includes("300"), 30_000);
+
+    // A half-typed new household, then the laptop is left alone.
+    await (await find(browser, "[data-test=add-household]")).click();
+    await typeInto(browser, "[data-test=member-name-0]", "आधा लिखा");
+    await lockShown(browser);
+    // Locked for real: the shell refuses commands until the PIN is given.
+    const refused = await browser.executeAsyncScript(
+      "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke('village_overview').then(() => done('answered'), (e) => done(e.code));",
+    );
+    assert.equal(refused, "locked");
+
+    await typeInto(browser, "[data-test=unlock-pin]", "135790");
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    assert.match(await textOf(browser, "[data-test=lock-error]"), /सही नहीं/);
+    await typeInto(browser, "[data-test=unlock-pin]", TEST_PIN);
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    await unlocked(browser);
+    assert.equal(await (await find(browser, "[data-test=member-name-0]")).getAttribute("value"), "आधा लिखा", "the half-typed name survived the lock");
+
+    // Locked again; she has forgotten the PIN and uses the recovery code instead.
+    await lockShown(browser);
+    await (await find(browser, "[data-test=lock-forgot]")).click();
+    await typeInto(browser, "[data-test=recover-code]", code.toLowerCase());
+    await typeInto(browser, "[data-test=recover-pin]", "975310");
+    await typeInto(browser, "[data-test=recover-pin2]", "975310");
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    await unlocked(browser);
+    // The work goes on where it was: finish the entry and save it.
+    await typeInto(browser, "[data-test=member-name-0]", "आधा लिखा नाम");
+    await typeInto(browser, "[data-test=member-age-0]", "40");
+    await (await find(browser, "[data-test=save]")).click();
+    assert.match(await textOf(browser, "[data-test=notice]"), /सहेज/);
+  } finally {
+    await app.close();
+  }
+});

@@ -1,0 +1,214 @@
+// The lock screen: setting up the first account (a name, the PIN twice, then the recovery code
+// shown once), unlocking with the PIN, and recovering a forgotten PIN with the code. It covers
+// the whole window; when the app locks itself after idle time, the screen behind it is left as
+// it was, half-typed answers included, and is there again once she unlocks.
+import type { Language } from "../bindings/Language";
+import { h } from "../dom";
+import { language, setLanguage, t } from "../i18n";
+import { asErrorReply, ipc, type Session } from "../ipc";
+import { errorText } from "./errorPanel";
+
+export type LockMode =
+  | { kind: "setup"; plain: boolean }
+  | { kind: "unlock"; accounts: string[] }
+  | { kind: "recover"; accounts: string[] };
+
+export class LockScreen {
+  readonly root = h("div", { class: "lock-screen", "data-test": "lock-screen", role: "dialog", "aria-modal": "true" });
+  private error = "";
+  private busy = false;
+  /** The code shown once after set-up, until she says she has written it down. */
+  private code: { session: Session } | null = null;
+  /** What she typed that is not secret (her name, the recovery code), kept across a redraw
+   * after an error; PINs are typed again. */
+  private kept: Record<string, string> = {};
+
+  constructor(
+    private mode: LockMode,
+    private readonly opened: (session: Session) => void,
+    private readonly languageChanged: () => void,
+  ) {
+    this.render();
+  }
+
+  private render(): void {
+    const langButton = (lang: Language, label: string) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "lang",
+          "data-test": `lock-lang-${lang}`,
+          "aria-pressed": String(language() === lang),
+          lang,
+          onclick: () => {
+            setLanguage(lang);
+            this.languageChanged();
+            this.render();
+          },
+        },
+        label,
+      );
+    const card = h(
+      "div",
+      { class: "lock-card" },
+      h("div", { class: "langs" }, langButton("hi", "हिंदी"), langButton("en", "English")),
+      h("h1", {}, t("appName")),
+      this.code ? this.codeStep(this.code.session) : this.form(),
+    );
+    this.root.replaceChildren(card);
+    this.root.querySelector<HTMLInputElement>("input")?.focus();
+  }
+
+  private form(): HTMLElement {
+    const field = (test: string, label: string, attrs: Record<string, string> = {}) => {
+      const secret = attrs.type === "password";
+      const input = h("input", {
+        "data-test": test,
+        autocomplete: "off",
+        value: secret ? undefined : this.kept[test],
+        oninput: secret ? undefined : (e: Event) => (this.kept[test] = (e.target as HTMLInputElement).value),
+        ...attrs,
+      });
+      return { input, el: h("label", { class: "lock-field" }, h("span", {}, label), input) };
+    };
+    const secretAttrs = { type: "password", inputmode: "text" };
+    const accounts = this.mode.kind === "setup" ? [] : this.mode.accounts;
+    const account =
+      accounts.length > 1
+        ? h(
+            "select",
+            { "data-test": "lock-account", "aria-label": t("lockAccount") },
+            ...accounts.map((a) => h("option", { value: a }, a)),
+          )
+        : null;
+    const chosenAccount = () => (account ? account.value : null);
+    const submit = (label: string) =>
+      h("button", { type: "submit", class: "primary", "data-test": "lock-submit", disabled: this.busy }, this.busy ? t("saving") : label);
+    let body: HTMLElement[];
+    let run: () => Promise<Session>;
+    switch (this.mode.kind) {
+      case "setup": {
+        const name = field("setup-name", t("lockYourName"));
+        const pin = field("setup-pin", t("lockChoosePin"), secretAttrs);
+        const pin2 = field("setup-pin2", t("lockPinAgain"), secretAttrs);
+        body = [
+          h("p", {}, this.mode.plain ? t("lockSetupPlain") : t("lockSetupHint")),
+          name.el,
+          pin.el,
+          pin2.el,
+          submit(t("lockSetupSubmit")),
+        ];
+        run = async () => {
+          if (pin.input.value !== pin2.input.value) throw new Error(t("lockPinsDiffer"));
+          return ipc.setUp(name.input.value, pin.input.value);
+        };
+        break;
+      }
+      case "unlock": {
+        const pin = field("unlock-pin", t("lockPin"), secretAttrs);
+        body = [
+          h("p", {}, t("lockUnlockHint")),
+          account ? h("label", { class: "lock-field" }, h("span", {}, t("lockAccount")), account) : h("span"),
+          pin.el,
+          submit(t("lockUnlockSubmit")),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "name-link",
+              "data-test": "lock-forgot",
+              onclick: () => {
+                this.mode = { kind: "recover", accounts };
+                this.error = "";
+                this.render();
+              },
+            },
+            t("lockForgot"),
+          ),
+        ];
+        run = () => ipc.unlock(chosenAccount(), pin.input.value);
+        break;
+      }
+      case "recover": {
+        const code = field("recover-code", t("lockRecoveryCode"), { spellcheck: "false" });
+        const pin = field("recover-pin", t("lockChoosePin"), secretAttrs);
+        const pin2 = field("recover-pin2", t("lockPinAgain"), secretAttrs);
+        body = [
+          h("p", {}, t("lockRecoverHint")),
+          account ? h("label", { class: "lock-field" }, h("span", {}, t("lockAccount")), account) : h("span"),
+          code.el,
+          pin.el,
+          pin2.el,
+          submit(t("lockRecoverSubmit")),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "name-link",
+              onclick: () => {
+                this.mode = { kind: "unlock", accounts };
+                this.error = "";
+                this.render();
+              },
+            },
+            "← " + t("lockBackToPin"),
+          ),
+        ];
+        run = async () => {
+          if (pin.input.value !== pin2.input.value) throw new Error(t("lockPinsDiffer"));
+          return ipc.recover(chosenAccount(), code.input.value, pin.input.value);
+        };
+        break;
+      }
+    }
+    return h(
+      "form",
+      {
+        class: "lock-form",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void this.attempt(run);
+        },
+      },
+      ...body,
+      this.error ? h("p", { class: "banner-error", role: "alert", "data-test": "lock-error" }, this.error) : null,
+    );
+  }
+
+  private codeStep(session: Session): HTMLElement {
+    return h(
+      "div",
+      { class: "lock-form" },
+      h("h2", {}, t("lockCodeTitle")),
+      h("p", {}, t("lockCodeHint")),
+      h("p", { class: "recovery-code", "data-test": "recovery-code" }, session.recovery_code ?? ""),
+      h(
+        "button",
+        { type: "button", class: "primary", "data-test": "recovery-done", onclick: () => this.opened(session) },
+        t("lockCodeDone"),
+      ),
+    );
+  }
+
+  private async attempt(run: () => Promise<Session>): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this.error = "";
+    this.render();
+    try {
+      const session = await run();
+      this.busy = false;
+      if (session.recovery_code) {
+        this.code = { session };
+        this.render();
+      } else {
+        this.opened(session);
+      }
+    } catch (e) {
+      this.busy = false;
+      this.error = e instanceof Error ? e.message : errorText(asErrorReply(e));
+      this.render();
+    }
+  }
+}
