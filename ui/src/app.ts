@@ -180,29 +180,28 @@ export class App {
   async showVillageSchemes(): Promise<void> {
     const overview = this.overview;
     if (overview === null) return;
-    const status = h("p", { class: "muted", "data-test": "village-progress" }, t("deciding"));
-    this.redraw = () => mount(this.main, status);
-    this.redraw();
-    // The tally runs off the window's thread; the window stays usable and shows how far it got.
-    const stop = await onVillageProgress(({ done, total }) => {
-      status.textContent = t("reading_households", { done, total });
-    });
-    try {
-      const tally = await ipc.villageEligibility();
-      this.redraw = () => mount(this.main, villageSchemes(this, overview, tally));
-    } catch (e) {
-      const reply = asErrorReply(e);
-      this.redraw = () => mount(this.main, errorPanel(reply));
-    } finally {
-      stop();
-    }
-    this.redraw();
+    await this.readingVillage(ipc.villageEligibility, (tally) => () => villageSchemes(this, overview, tally));
   }
 
   /** The families behind one scheme's numbers in the village gap. */
   async showWorklist(code: string): Promise<void> {
     const overview = this.overview;
     if (overview === null) return;
+    await this.readingVillage(
+      () => ipc.schemeWorklist(code),
+      (list) => {
+        const view = new WorklistView(this, overview, list, () => this.redraw());
+        return () => view.render();
+      },
+    );
+  }
+
+  /**
+   * Shows how far a command that reads every household has got, then the screen `draw` makes of
+   * its result (or the error). The command runs off the window's thread, so the window stays
+   * usable meanwhile.
+   */
+  private async readingVillage<T>(load: () => Promise<T>, draw: (value: T) => () => HTMLElement): Promise<void> {
     const status = h("p", { class: "muted", "data-test": "village-progress" }, t("deciding"));
     this.redraw = () => mount(this.main, status);
     this.redraw();
@@ -210,9 +209,8 @@ export class App {
       status.textContent = t("reading_households", { done, total });
     });
     try {
-      const list = await ipc.schemeWorklist(code);
-      const view: WorklistView = new WorklistView(this, overview, list, () => this.redraw());
-      this.redraw = () => mount(this.main, view.render());
+      const screen = draw(await load());
+      this.redraw = () => mount(this.main, screen());
     } catch (e) {
       const reply = asErrorReply(e);
       this.redraw = () => mount(this.main, errorPanel(reply));
