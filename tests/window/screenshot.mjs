@@ -9,6 +9,7 @@ mkdirSync(outDir, { recursive: true });
 const app = await startApp();
 try {
   const { browser } = app;
+  mkdirSync(join(outDir, "screens"), { recursive: true });
   for (const [lang, file] of [["hi", "screenshot-hi.png"], ["en", "screenshot-en.png"]]) {
     await (await find(browser, `[data-test=lang-${lang}]`)).click();
     await textOf(browser, "[data-test=list-count]");
@@ -72,6 +73,11 @@ try {
   await (await find(browser, "[data-test=add-household]")).click();
   await find(browser, "form");
   await shoot("form-hi-1024x600");
+  // Locked after idle time, over the form she was filling in.
+  await (await find(browser, "[data-test=member-name-0]")).sendKeys("सुनीता");
+  await browser.executeScript("window.dispatchEvent(new Event('samanvaya-locked'))");
+  await find(browser, "[data-test=unlock-pin]");
+  await shoot("locked-hi-1024x600");
 } finally {
   await app.close();
 }
