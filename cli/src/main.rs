@@ -58,6 +58,18 @@ enum Command {
         #[command(subcommand)]
         command: HouseholdsCommand,
     },
+    /// Writes a one-file encrypted backup of the store (it opens with the same PIN), checks it
+    /// after writing, and replaces an older backup of the same name only then.
+    Backup {
+        /// The backup file, or a folder (a USB stick) to write `samanvaya-backup-DATE.backup` in.
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
+    },
+    /// Restores a backup into an empty data folder (a new laptop), with the PIN of its account.
+    Restore {
+        #[arg(value_name = "BACKUP")]
+        file: PathBuf,
+    },
     /// The families behind one scheme's village tally: eligible and not yet receiving, then
     /// not yet decided with the questions to ask; for the Samiti's meeting and the next visits.
     Worklist {
@@ -174,6 +186,11 @@ fn main() -> Result<()> {
         .data_dir
         .or_else(default_data_dir)
         .context("no data folder: pass --data-dir DIR or set SAMANVAYA_DATA_DIR")?;
+    if let Command::Restore { file } = &cli.command {
+        let store = unlock::restore(file, &data_dir, cli.account.as_deref())?;
+        println!("Restored {} households into {}", store.household_count()?, data_dir.display());
+        return Ok(());
+    }
     let mut store = unlock::open(&data_dir, cli.account.as_deref())?;
     match cli.command {
         Command::Demo { seed, households } => {
@@ -197,6 +214,22 @@ fn main() -> Result<()> {
             }
         }
         Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
+        Command::Restore { .. } => unreachable!("answered before the store is opened"),
+        Command::Backup { to } => {
+            let dest = if to.is_dir() {
+                to.join(format!("samanvaya-backup-{}.backup", store.now()?.today))
+            } else {
+                to
+            };
+            let info =
+                store.backup(&dest).with_context(|| format!("the backup to {} failed", dest.display()))?;
+            println!(
+                "Backed up {} households to {} ({} KB), checked after writing",
+                info.households,
+                info.path.display(),
+                info.bytes / 1024
+            );
+        }
         Command::Worklist { scheme, hamlet, lang, out, as_of } => {
             let as_of = match as_of {
                 Some(day) => day,

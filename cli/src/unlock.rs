@@ -39,6 +39,21 @@ pub fn open(dir: &Path, account: Option<&str>) -> Result<Store> {
     Ok(store)
 }
 
+/// Restores the backup at `file` into the empty folder `dir`, with the PIN of its account.
+pub fn restore(file: &Path, dir: &Path, account: Option<&str>) -> Result<Store> {
+    let secret = match std::env::var(PIN_ENV) {
+        Ok(pin) if !pin.is_empty() => Secret::new(pin),
+        _ if std::io::stdin().is_terminal() => {
+            Secret::new(rpassword::prompt_password("PIN of the backup's account: ")?)
+        }
+        _ => bail!(
+            "set {PIN_ENV} to the PIN of the backup's account, or run the command at a terminal to be asked"
+        ),
+    };
+    Store::restore(file, dir, account, &secret)
+        .with_context(|| format!("cannot restore {} into {}", file.display(), dir.display()))
+}
+
 fn ask(fresh: bool) -> Result<Secret> {
     let first = rpassword::prompt_password(if fresh {
         "Choose a PIN (6 digits or more) or a passphrase: "

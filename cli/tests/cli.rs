@@ -312,3 +312,29 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
         assert!(out.stderr.is_empty(), "{args:?} wrote to stderr: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+/// A backup written to a folder (a USB stick) restores into a new data folder with the PIN.
+#[test]
+fn backup_to_a_folder_and_restore_on_a_new_laptop() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&samanvaya(dir.path(), &["demo"]));
+    let usb = tempfile::tempdir().unwrap();
+    let said = stdout(&samanvaya(dir.path(), &["backup", "--to", usb.path().to_str().unwrap()]));
+    assert!(said.starts_with("Backed up 300 households to"), "{said}");
+    let file = std::fs::read_dir(usb.path()).unwrap().next().unwrap().unwrap().path();
+    assert!(file.to_string_lossy().ends_with(".backup"));
+    let new = tempfile::tempdir().unwrap();
+    let target = new.path().join("store");
+    let said = stdout(&samanvaya(&target, &["restore", file.to_str().unwrap()]));
+    assert!(said.starts_with("Restored 300 households"), "{said}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&samanvaya(
+        &target,
+        &["households", "list", "--format", "json", "--limit", "1"],
+    )))
+    .unwrap();
+    assert_eq!(json["total"], 300);
+    // Restoring over a store is refused.
+    let o = samanvaya(&target, &["restore", file.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("empty data folder"));
+}

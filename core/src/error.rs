@@ -68,6 +68,10 @@ pub enum StoreError {
     WrongKey,
     #[error("the app is locked: unlock it with the PIN")]
     Locked,
+    #[error(
+        "{path} already holds a store; restore a backup only into an empty data folder (a new laptop, or a new folder)"
+    )]
+    RestoreNotEmpty { path: String },
 }
 
 /// What kind of failure the interface must explain; it picks the sentence in the user's language.
@@ -137,6 +141,7 @@ impl From<StoreError> for ErrorReply {
             | StoreError::Corrupt(_)
             | StoreError::NotDemo
             | StoreError::WrongKey
+            | StoreError::RestoreNotEmpty { .. }
             | StoreError::Catalogue(_) => (ErrorCode::Storage, vec![]),
         };
         ErrorReply { code, detail, fields, count }

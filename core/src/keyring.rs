@@ -104,6 +104,11 @@ impl DbKey {
         DbKey(out)
     }
 
+    /// A second copy, for the store to keep while it is open (its backups are encrypted with it).
+    pub(crate) fn copy(&self) -> DbKey {
+        DbKey(Zeroizing::new(*self.0))
+    }
+
     /// The key as SQLCipher's raw-key literal, `x'…'`, so that SQLCipher runs no KDF of its own.
     pub fn sqlcipher_literal(&self) -> Zeroizing<String> {
         Zeroizing::new(format!("x'{}'", hex(&self.0[..])))
@@ -208,6 +213,16 @@ impl Keyring {
         })
     }
 
+    /// The keyring as the bytes a backup carries.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, StoreError> {
+        serde_json::to_vec(self).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Keyring, StoreError> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("the keyring cannot be read: {e}")))
+    }
+
     pub fn read(dir: &Path) -> Result<Option<Keyring>, StoreError> {
         let path = dir.join(KEYRING_FILE);
         match std::fs::read(&path) {
@@ -271,6 +286,20 @@ impl Keyring {
                 Err(StoreError::WrongSecret { attempts_left: LOCK_AFTER.saturating_sub(a.failed) })
             }
         }
+    }
+
+    /// Forgets every account's failed attempts: a restored keyring starts afresh on its laptop.
+    pub fn reset_attempts(&mut self) {
+        for a in &mut self.accounts {
+            a.failed = 0;
+            a.locked_until = None;
+        }
+    }
+
+    /// The database key from account `i`'s secret, without counting or checking attempts: for a
+    /// backup file, whose copy of the counters is not the laptop's.
+    pub fn try_secret(&self, i: usize, secret: &Secret) -> Option<DbKey> {
+        unwrap(&self.accounts[i].slot, secret)
     }
 
     /// The database key from the recovery code; a wrong code counts against no account but is

@@ -29,6 +29,8 @@ pub struct Store {
     data_dir: PathBuf,
     /// The account that unlocked the store.
     who: Who,
+    /// The database key, kept while the store is open so that backups are encrypted with it.
+    pub(crate) key: DbKey,
 }
 
 /// The account a store was unlocked by: what it may do is checked against this.
@@ -157,7 +159,7 @@ impl Store {
         centre::device_id(&conn, Utc::now())?;
         let a = &ring.accounts[account];
         let who = Who { name: a.name.clone(), role: a.role };
-        let mut store = Store { conn, data_dir: data_dir.to_owned(), who };
+        let mut store = Store { conn, data_dir: data_dir.to_owned(), who, key: key.copy() };
         store.requeue_after_upgrade()?;
         Ok(store)
     }

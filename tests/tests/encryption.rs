@@ -25,35 +25,6 @@ fn clear_text_in(dir: &Path) -> Vec<String> {
     found
 }
 
-/// Every row of every table, in a fixed order, as text: what must survive the encryption.
-fn dump(conn: &Connection) -> Vec<String> {
-    let tables: Vec<String> = conn
-        .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut out = Vec::new();
-    for t in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-        let n = stmt.column_count();
-        let mut rows: Vec<String> = stmt
-            .query_map([], |r| {
-                let cells: Vec<String> = (0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect();
-                Ok(format!("{t}: {}", cells.join(" | ")))
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        rows.sort();
-        out.extend(rows);
-    }
-    out
-}
-
 #[test]
 fn no_name_is_readable_in_any_file_of_the_data_folder() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,7 +58,7 @@ fn a_store_from_before_encryption_is_encrypted_in_place_with_every_row() {
     let made = tempfile::tempdir().unwrap();
     let mut store = samanvaya_tests::open(made.path()).unwrap();
     samanvaya_demo::fill(&mut store, 1).unwrap();
-    let before = dump(store.connection());
+    let before = samanvaya_tests::dump(store.connection());
     let old = tempfile::tempdir().unwrap();
     let plain_path = old.path().join(DB_FILE_NAME);
     store.connection().execute("ATTACH DATABASE ?1 AS plain KEY ''", [plain_path.to_string_lossy()]).unwrap();
@@ -99,12 +70,12 @@ fn a_store_from_before_encryption_is_encrypted_in_place_with_every_row() {
         .unwrap();
     drop(store);
     assert!(!clear_text_in(old.path()).is_empty(), "the old store is readable, as it was");
-    assert_eq!(dump(&Connection::open(&plain_path).unwrap()), before);
+    assert_eq!(samanvaya_tests::dump(&Connection::open(&plain_path).unwrap()), before);
     assert_eq!(Store::folder(old.path()).unwrap(), Folder::Plain);
 
     // Set-up encrypts it: the same rows, nothing readable, nothing left behind.
     let (store, _code) = Store::create(old.path(), "सुनीता", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
-    assert_eq!(dump(store.connection()), before, "every row survived the encryption");
+    assert_eq!(samanvaya_tests::dump(store.connection()), before, "every row survived the encryption");
     drop(store);
     assert_eq!(clear_text_in(old.path()), Vec::<String>::new());
     let mut files: Vec<String> = std::fs::read_dir(old.path())
@@ -115,7 +86,7 @@ fn a_store_from_before_encryption_is_encrypted_in_place_with_every_row() {
     assert_eq!(files, [KEYRING_FILE, DB_FILE_NAME], "no copy or log is left beside the store");
     assert!(matches!(Store::folder(old.path()).unwrap(), Folder::Locked { .. }));
     let reopened = samanvaya_tests::open(old.path()).unwrap();
-    assert_eq!(dump(reopened.connection()), before);
+    assert_eq!(samanvaya_tests::dump(reopened.connection()), before);
 }
 
 #[test]

@@ -1,0 +1,172 @@
+//! One-file backups: the store, encrypted with its own key, and the keyring that unwraps that
+//! key, so that the backup opens with the same PIN (or the recovery code) on any laptop and
+//! with nothing else. A backup is written to a temporary file and renamed over the previous
+//! one only once it has been read back and checked, so a stop in the middle (a pulled USB
+//! stick, a flat battery) leaves the previous backup as it was.
+//!
+//! The file is: the line `SAMANVAYA-BACKUP 1`, the keyring's length as eight bytes (big
+//! endian), the keyring (JSON: names, roles and wrapped keys, no secret in the clear), then the
+//! SQLCipher database.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+use crate::error::StoreError;
+use crate::keyring::{DbKey, Keyring, Secret};
+use crate::store::Store;
+use crate::{db, paths};
+
+const MAGIC: &[u8] = b"SAMANVAYA-BACKUP 1\n";
+
+/// What a written backup holds, as checked after writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupInfo {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub households: i64,
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Export { path: path.display().to_string(), source }
+}
+
+impl Store {
+    /// Writes a backup of this store to `dest`, checks it, and returns what it holds.
+    pub fn backup(&self, dest: &Path) -> Result<BackupInfo, StoreError> {
+        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("backup");
+        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let copy = dir.join(format!(".{name}.db.part"));
+        let part = dir.join(format!(".{name}.part"));
+        let _ = std::fs::remove_file(&copy);
+        let literal = self.key.sqlcipher_literal();
+        // A consistent copy of the whole store, encrypted with the same key.
+        self.conn.execute(
+            "ATTACH DATABASE ?1 AS backup KEY ?2",
+            rusqlite::params![copy.to_string_lossy(), literal.as_str()],
+        )?;
+        let exported =
+            self.conn.query_row("SELECT sqlcipher_export('backup')", [], |_| Ok(())).and_then(|()| {
+                let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                self.conn.execute_batch(&format!("PRAGMA backup.user_version = {version};"))
+            });
+        self.conn.execute_batch("DETACH DATABASE backup;")?;
+        exported?;
+        let ring = Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp)?.to_bytes()?;
+        let write = || -> std::io::Result<()> {
+            let mut out = std::fs::File::create(&part)?;
+            out.write_all(MAGIC)?;
+            out.write_all(&(ring.len() as u64).to_be_bytes())?;
+            out.write_all(&ring)?;
+            std::io::copy(&mut std::fs::File::open(&copy)?, &mut out)?;
+            out.sync_all()
+        };
+        let written = write().map_err(io_error(&part));
+        let _ = std::fs::remove_file(&copy);
+        written?;
+        let households = self.household_count()?;
+        match check(&part, &self.key, households) {
+            Ok(()) => {}
+            Err(e) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(e);
+            }
+        }
+        std::fs::rename(&part, dest).map_err(io_error(dest))?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        let bytes = std::fs::metadata(dest).map_err(io_error(dest))?.len();
+        Ok(BackupInfo { path: dest.to_owned(), bytes, households })
+    }
+
+    /// Restores the backup at `file` into the empty data folder `data_dir`, after checking that
+    /// `secret`, the PIN of the backup's account `name`, opens it. (A forgotten PIN is replaced
+    /// afterwards with the recovery code, which the backup's keyring carries too.)
+    pub fn restore(
+        file: &Path,
+        data_dir: &Path,
+        name: Option<&str>,
+        secret: &Secret,
+    ) -> Result<Store, StoreError> {
+        if !matches!(Store::folder(data_dir)?, crate::store::Folder::New) {
+            return Err(StoreError::RestoreNotEmpty { path: data_dir.display().to_string() });
+        }
+        let (mut ring, db_at) = read_header(file)?;
+        ring.reset_attempts();
+        // The secret must open the backup before anything is written into the folder.
+        let i = ring.find(name)?;
+        let key = ring.try_secret(i, secret).ok_or(StoreError::WrongSecret { attempts_left: u32::MAX })?;
+        std::fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
+        let db_path = data_dir.join(paths::DB_FILE_NAME);
+        let part = data_dir.join(format!("{}.restoring", paths::DB_FILE_NAME));
+        let copy = || -> std::io::Result<()> {
+            let mut from = std::fs::File::open(file)?;
+            std::io::copy(&mut std::io::Read::by_ref(&mut from).take(db_at), &mut std::io::sink())?;
+            let mut to = std::fs::File::create(&part)?;
+            std::io::copy(&mut from, &mut to)?;
+            to.sync_all()
+        };
+        copy().map_err(io_error(&part))?;
+        drop(db::open(&part, &key).inspect_err(|_| {
+            let _ = std::fs::remove_file(&part);
+        })?);
+        for ext in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(data_dir.join(format!("{}.restoring{ext}", paths::DB_FILE_NAME)));
+        }
+        std::fs::rename(&part, &db_path).map_err(io_error(&db_path))?;
+        ring.write(data_dir)?;
+        Store::unlock(data_dir, name, secret)
+    }
+}
+
+/// The keyring of the backup at `file`, and where its database starts.
+fn read_header(file: &Path) -> Result<(Keyring, u64), StoreError> {
+    let not_a_backup = || StoreError::Corrupt(format!("{} is not a Samanvaya backup", file.display()));
+    let mut f = std::fs::File::open(file).map_err(io_error(file))?;
+    let mut magic = vec![0u8; MAGIC.len()];
+    f.read_exact(&mut magic).map_err(|_| not_a_backup())?;
+    if magic != MAGIC {
+        return Err(not_a_backup());
+    }
+    let mut len = [0u8; 8];
+    f.read_exact(&mut len).map_err(|_| not_a_backup())?;
+    let len = u64::from_be_bytes(len);
+    if len > 1 << 20 {
+        return Err(not_a_backup());
+    }
+    let mut ring = vec![0u8; len as usize];
+    f.read_exact(&mut ring).map_err(|_| not_a_backup())?;
+    Ok((Keyring::from_bytes(&ring)?, MAGIC.len() as u64 + 8 + len))
+}
+
+/// Reads the backup at `file` back: its database opens with `key`, passes SQLite's integrity
+/// check and holds `households` households.
+fn check(file: &Path, key: &DbKey, households: i64) -> Result<(), StoreError> {
+    let (_, db_at) = read_header(file)?;
+    let probe = file.with_extension("check");
+    let copy = || -> std::io::Result<()> {
+        let mut from = std::fs::File::open(file)?;
+        std::io::copy(&mut std::io::Read::by_ref(&mut from).take(db_at), &mut std::io::sink())?;
+        std::io::copy(&mut from, &mut std::fs::File::create(&probe)?)?;
+        Ok(())
+    };
+    copy().map_err(io_error(&probe))?;
+    let result = (|| {
+        let conn = Connection::open(&probe)?;
+        conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.sqlcipher_literal().as_str()))?;
+        let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        let count: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0))?;
+        Ok::<_, rusqlite::Error>(ok == "ok" && count == households)
+    })();
+    let _ = std::fs::remove_file(&probe);
+    match result {
+        Ok(true) => Ok(()),
+        _ => Err(StoreError::Corrupt(format!(
+            "the backup {} did not read back whole; the previous backup was kept",
+            file.display()
+        ))),
+    }
+}

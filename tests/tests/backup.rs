@@ -1,0 +1,80 @@
+//! Backups: a one-file backup made on one laptop restores on a fresh one with identical data,
+//! row by row, and opens with the same PIN; an interrupted backup leaves the previous one as it
+//! was; a wrong PIN or a folder that already holds a store is refused before anything is written.
+
+use samanvaya_core::{Secret, Store, StoreError};
+use samanvaya_tests::{TEST_PIN, dump};
+
+#[test]
+fn a_backup_restores_on_a_fresh_install_with_every_row() {
+    let laptop = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let file = usb.path().join("sahpur.backup");
+    let info = store.backup(&file).unwrap();
+    assert_eq!(info.households, 300);
+    let before = dump(store.connection());
+    let names = ["Sahpur", "सहपुर", "देवी"];
+    let bytes = std::fs::read(&file).unwrap();
+    for name in names {
+        assert!(!bytes.windows(name.len()).any(|w| w == name.as_bytes()), "{name} readable in the backup");
+    }
+    let files: Vec<_> = std::fs::read_dir(usb.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(files.len(), 1, "nothing but the backup is left on the stick: {files:?}");
+
+    // A new laptop: refused with a wrong PIN, nothing written; restored with the right one.
+    let fresh = tempfile::tempdir().unwrap();
+    let target = fresh.path().join("samanvaya");
+    assert!(matches!(
+        Store::restore(&file, &target, None, &Secret::new("135790")),
+        Err(StoreError::WrongSecret { .. })
+    ));
+    assert!(!target.join(samanvaya_core::DB_FILE_NAME).exists());
+    let restored = Store::restore(&file, &target, None, &Secret::new(TEST_PIN)).unwrap();
+    assert_eq!(dump(restored.connection()), before, "every row, identical");
+    drop(restored);
+    assert_eq!(samanvaya_tests::open(&target).unwrap().household_count().unwrap(), 300);
+
+    // A folder that already holds a store is not overwritten.
+    assert!(matches!(
+        Store::restore(&file, laptop.path(), None, &Secret::new(TEST_PIN)),
+        Err(StoreError::RestoreNotEmpty { .. })
+    ));
+}
+
+#[test]
+fn an_interrupted_backup_leaves_the_previous_one_intact() {
+    let laptop = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let file = usb.path().join("sahpur.backup");
+    store.backup(&file).unwrap();
+    let previous = std::fs::read(&file).unwrap();
+    // A backup stopped half-way (the stick pulled out, the laptop killed) leaves only its own
+    // partial files, which the next backup replaces; the previous backup is untouched.
+    std::fs::write(usb.path().join(".sahpur.backup.part"), &previous[..previous.len() / 2]).unwrap();
+    std::fs::write(usb.path().join(".sahpur.backup.db.part"), b"half").unwrap();
+    assert_eq!(std::fs::read(&file).unwrap(), previous);
+    let fresh = tempfile::tempdir().unwrap();
+    let restored = Store::restore(&file, fresh.path(), None, &Secret::new(TEST_PIN)).unwrap();
+    assert_eq!(restored.household_count().unwrap(), 300);
+    // The next backup goes through and cleans up.
+    store.backup(&file).unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(usb.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["sahpur.backup"]);
+    // Something that is not a backup is refused with a clear message.
+    std::fs::write(usb.path().join("notes.txt"), "hello").unwrap();
+    let e = Store::restore(
+        &usb.path().join("notes.txt"),
+        tempfile::tempdir().unwrap().path(),
+        None,
+        &Secret::new(TEST_PIN),
+    );
+    assert!(matches!(e, Err(StoreError::Corrupt(m)) if m.contains("not a Samanvaya backup")));
+}
