@@ -35,6 +35,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 impl Store {
     /// Writes a backup of this store to `dest`, checks it, and returns what it holds.
     pub fn backup(&self, dest: &Path) -> Result<BackupInfo, StoreError> {
+        self.require_write("make a backup")?;
         let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("backup");
         let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;

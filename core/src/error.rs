@@ -72,6 +72,8 @@ pub enum StoreError {
         "{path} already holds a store; restore a backup only into an empty data folder (a new laptop, or a new folder)"
     )]
     RestoreNotEmpty { path: String },
+    #[error("a {role} account may not {action}")]
+    NotAllowed { role: &'static str, action: &'static str },
 }
 
 /// What kind of failure the interface must explain; it picks the sentence in the user's language.
@@ -94,6 +96,7 @@ pub enum ErrorCode {
     NotSetUp,
     AlreadySetUp,
     Locked,
+    NotAllowed,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -134,6 +137,7 @@ impl From<StoreError> for ErrorReply {
             StoreError::NotSetUp => (ErrorCode::NotSetUp, vec![]),
             StoreError::AlreadySetUp => (ErrorCode::AlreadySetUp, vec![]),
             StoreError::Locked => (ErrorCode::Locked, vec![]),
+            StoreError::NotAllowed { .. } => (ErrorCode::NotAllowed, vec![]),
             StoreError::DataDir { .. }
             | StoreError::Sqlite(_)
             | StoreError::Pragma(_)

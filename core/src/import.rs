@@ -26,6 +26,7 @@ impl Store {
     /// Marks an empty store as a demo store (its changes never travel); refuses a store that
     /// holds anything.
     pub fn begin_demo(&mut self) -> Result<(), StoreError> {
+        self.require_write("set up villages or the demo")?;
         let households = household::count(&self.conn, None)?;
         if households > 0 || !centre::villages(&self.conn)?.is_empty() {
             return Err(StoreError::NotEmpty { households });
@@ -37,6 +38,7 @@ impl Store {
     /// Adds places to the location hierarchy (parents first), and makes `serves` villages of
     /// this centre.
     pub fn add_places(&mut self, places: &[Location], serves: &[LocationId]) -> Result<(), StoreError> {
+        self.require_write("set up villages or the demo")?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for l in places {
             location::insert(&tx, l)?;
@@ -51,6 +53,7 @@ impl Store {
     /// Grants a demo store household numbers `first..=last` from a local lease; a real laptop
     /// gets its leases from the block server.
     pub fn grant_demo_numbers(&mut self, first: i64, last: i64) -> Result<(), StoreError> {
+        self.require_write("set up villages or the demo")?;
         if !self.is_demo()? {
             return Err(StoreError::NotDemo);
         }
@@ -64,6 +67,7 @@ impl Store {
         batch: Vec<ImportedHousehold>,
         at: Moment,
     ) -> Result<Vec<Household>, StoreError> {
+        self.require_write("import households")?;
         let cat = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(batch.len());

@@ -128,6 +128,27 @@ pub enum Role {
     SamitiViewer,
 }
 
+impl Role {
+    /// Records village work: households, answers, referrals.
+    pub fn may_write(self) -> bool {
+        matches!(self, Role::Facilitator | Role::Supervisor)
+    }
+
+    /// Deletes what was recorded (a member removed from a household): a facilitator marks a
+    /// member as died or moved away instead, which keeps the history.
+    pub fn may_delete(self) -> bool {
+        self == Role::Supervisor
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Facilitator => "facilitator",
+            Role::Supervisor => "supervisor",
+            Role::SamitiViewer => "samiti_viewer",
+        }
+    }
+}
+
 /// The key wrapped under one secret, with what is needed to derive the wrapping key again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Slot {
@@ -286,6 +307,30 @@ impl Keyring {
                 Err(StoreError::WrongSecret { attempts_left: LOCK_AFTER.saturating_sub(a.failed) })
             }
         }
+    }
+
+    /// Adds an account called `name` with `role` and its own secret, wrapping `key` for it.
+    pub fn add_account(
+        &mut self,
+        key: &DbKey,
+        name: &str,
+        role: Role,
+        secret: &Secret,
+    ) -> Result<(), StoreError> {
+        secret.check_strength()?;
+        let name = name.trim();
+        if name.is_empty() || self.find(Some(name)).is_ok() {
+            return Err(StoreError::NoAccount { name: name.to_owned() });
+        }
+        self.accounts.push(Account {
+            id: Uuid::now_v7(),
+            name: name.to_owned(),
+            role,
+            slot: wrap(key, secret)?,
+            failed: 0,
+            locked_until: None,
+        });
+        Ok(())
     }
 
     /// Forgets every account's failed attempts: a restored keyring starts afresh on its laptop.

@@ -149,6 +149,30 @@ impl Store {
         &self.who
     }
 
+    /// Refuses village work to an account that may only read (the Samiti's meeting mode).
+    pub(crate) fn require_write(&self, action: &'static str) -> Result<(), StoreError> {
+        if self.who.role.may_write() {
+            Ok(())
+        } else {
+            Err(StoreError::NotAllowed { role: self.who.role.as_str(), action })
+        }
+    }
+
+    /// Adds an account to this laptop, with its role and its own PIN. Proven by the recovery
+    /// code, which the person who set the laptop up keeps: an account cannot grant itself more.
+    pub fn add_account(
+        &self,
+        code: &Secret,
+        name: &str,
+        role: Role,
+        secret: &Secret,
+    ) -> Result<(), StoreError> {
+        let mut ring = Keyring::read(&self.data_dir)?.ok_or(StoreError::NotSetUp)?;
+        let key = ring.recover(code)?;
+        ring.add_account(&key, name, role, secret)?;
+        ring.write(&self.data_dir)
+    }
+
     fn open_with(data_dir: &Path, key: &DbKey, ring: &Keyring, account: usize) -> Result<Store, StoreError> {
         let path = data_dir.join(paths::DB_FILE_NAME);
         if db::is_plain(&path) {
@@ -290,6 +314,7 @@ impl Store {
     /// Validates and saves a new or edited household with its members, in one transaction with
     /// its changes: either all of it is saved, or nothing is.
     pub fn save_household(&mut self, input: HouseholdInput, at: Moment) -> Result<Household, StoreError> {
+        self.require_write("change a household")?;
         let (now, today) = (at.utc, at.today);
         let input = input.validate(today)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -329,6 +354,14 @@ impl Store {
                 birth_date,
                 birth_date_estimated,
                 left: m.left,
+            });
+        }
+        // Removing a member who was saved deletes what was recorded of them: a supervisor's
+        // decision. A facilitator marks the member as died or moved away instead.
+        if stored.iter().any(|p| !members.iter().any(|m| m.id == p.id)) && !self.who.role.may_delete() {
+            return Err(StoreError::NotAllowed {
+                role: self.who.role.as_str(),
+                action: "remove a saved member",
             });
         }
         let household = Household {

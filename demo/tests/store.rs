@@ -4,17 +4,22 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use samanvaya_core::eligibility::FactAnswer;
-use samanvaya_core::{ErrorCode, ErrorReply, HouseholdQuery, Moment, Store, StoreError};
+use samanvaya_core::{ErrorCode, ErrorReply, HouseholdQuery, Moment, Role, Secret, Store, StoreError};
 use samanvaya_domain::PersonId;
 use samanvaya_eligibility::view::{self, OutcomeKind};
 use serde_json::json;
 
 fn demo() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store =
-        Store::open_or_create(dir.path(), "Test", &samanvaya_core::Secret::new("482916")).unwrap().0;
-    samanvaya_demo::fill(&mut store, 1).unwrap();
+    let (dir, store, _code) = demo_with_code();
     (dir, store)
+}
+
+/// The demo store and its recovery code, with which more accounts are added.
+fn demo_with_code() -> (tempfile::TempDir, Store, Secret) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, code) = Store::create(dir.path(), "Test", &Secret::new("482916")).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
+    (dir, store, code)
 }
 
 /// How many facts the store holds: what a refused answer must leave alone.
@@ -225,7 +230,7 @@ fn assert_paths_agree(store: &Store, when: &str) {
 
 #[test]
 fn the_store_columns_decide_like_the_per_household_path() {
-    let (_dir, mut store) = demo();
+    let (dir, mut store, code) = demo_with_code();
     assert_paths_agree(&store, "after the demo fill");
 
     // The profiles follow every change: an answer, and an edit that drops a member.
@@ -268,8 +273,62 @@ fn the_store_columns_decide_like_the_per_household_path() {
             })
             .collect(),
     };
+    // Removing a saved member is a supervisor's decision: the facilitator is refused, and nothing
+    // changes; a supervisor's account on the same laptop may.
+    let refused = store.save_household(input.clone(), now).unwrap_err();
+    assert!(matches!(refused, StoreError::NotAllowed { role: "facilitator", .. }), "{refused}");
+    store.add_account(&code, "Supervisor", Role::Supervisor, &Secret::new("731946")).unwrap();
+    let mut store = Store::unlock(dir.path(), Some("supervisor"), &Secret::new("731946")).unwrap();
     store.save_household(input, now).unwrap();
     assert_paths_agree(&store, "after answers and an edit");
+}
+
+/// A Samiti viewer reads everything and changes nothing, checked in the library, not the screen.
+#[test]
+fn a_samiti_viewer_reads_but_changes_nothing() {
+    let (dir, store, code) = demo_with_code();
+    store.add_account(&code, "Samiti", Role::SamitiViewer, &Secret::new("519372")).unwrap();
+    assert!(matches!(
+        store.add_account(
+            &Secret::new("AAAA-BBBB-CCCC-DDDD-EEEE"),
+            "Other",
+            Role::Supervisor,
+            &Secret::new("519373")
+        ),
+        Err(StoreError::WrongSecret { .. })
+    ));
+    drop(store);
+    let mut viewer = Store::unlock(dir.path(), Some("samiti"), &Secret::new("519372")).unwrap();
+    assert_eq!(viewer.who().role, Role::SamitiViewer);
+    let now = viewer.now().unwrap();
+    let h = viewer
+        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 1, offset: 0 })
+        .unwrap()
+        .items[0]
+        .id;
+    assert!(viewer.household_eligibility(h, now.today).is_ok(), "reads");
+    assert!(viewer.worklist("NSAP_IGNOAPS", now.today, |_, _| {}).is_ok(), "the Samiti's worklist");
+    let before = fact_rows(&viewer);
+    let answer = FactAnswer {
+        household_id: h,
+        member_id: None,
+        fact: "household.bpl_status".into(),
+        value: json!("bpl"),
+    };
+    let e = viewer.answer(&answer, now).unwrap_err();
+    assert_eq!(ErrorReply::from(e).code, ErrorCode::NotAllowed);
+    let stored = viewer.household(h).unwrap();
+    let edit = samanvaya_domain::HouseholdInput {
+        id: Some(h),
+        village_id: stored.village_id,
+        hamlet_id: stored.hamlet_id,
+        address: "changed".into(),
+        phone: String::new(),
+        members: vec![],
+    };
+    assert!(matches!(viewer.save_household(edit, now), Err(StoreError::NotAllowed { .. })));
+    assert!(matches!(viewer.backup(&dir.path().join("b.backup")), Err(StoreError::NotAllowed { .. })));
+    assert_eq!(fact_rows(&viewer), before, "nothing was written");
 }
 
 #[test]

@@ -51,6 +51,7 @@ impl Store {
     /// Records a screening answer (with its change) and returns the household's new decisions,
     /// decided on the same day the answer was recorded.
     pub fn answer(&mut self, answer: &FactAnswer, at: Moment) -> Result<HouseholdEligibility, StoreError> {
+        self.require_write("record an answer")?;
         let cat = catalogue()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         answer::record(&tx, cat, answer, at)?;

@@ -52,6 +52,7 @@ export const hi: Messages = {
   error_not_set_up: "यह लैपटॉप अभी तैयार नहीं है। ऐप बंद करके फिर खोलें और PIN चुनें।",
   error_already_set_up: "यह लैपटॉप पहले से तैयार है। इसे इसके PIN से खोलें।",
   error_locked: "ऐप ताले में है। आगे बढ़ने के लिए अपना PIN लिखें।",
+  error_not_allowed: "आपके खाते को यह करने की अनुमति नहीं है। जो सदस्य गुज़र गए या कहीं और चले गए, उनके लिए \"क्या घर में रहते हैं?\" में वही चुनें; ग़लती से जोड़ा गया सदस्य सुपरवाइज़र हटा सकते हैं।",
   worklistHamlet: "टोला",
   worklistAllHamlets: "सभी टोले",
   worklistCounts: "{eligible} पात्र, {undetermined} का फ़ैसला बाक़ी ({unit})",
