@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: HouseholdsCommand,
     },
+    /// The accounts that may open this laptop's store.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
     /// Writes a one-file encrypted backup of the store (it opens with the same PIN), checks it
     /// after writing, and replaces an older backup of the same name only then.
     Backup {
@@ -100,6 +105,25 @@ struct EligibilityTarget {
     /// Every household of the store, with a per-scheme summary.
     #[arg(long)]
     all: bool,
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Adds an account with its own PIN (from SAMANVAYA_NEW_PIN, or asked); proven by the
+    /// laptop's recovery code (from SAMANVAYA_RECOVERY_CODE, or asked).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Facilitator,
+    Supervisor,
+    SamitiViewer,
 }
 
 #[derive(Subcommand)]
@@ -215,6 +239,17 @@ fn main() -> Result<()> {
         }
         Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
         Command::Restore { .. } => unreachable!("answered before the store is opened"),
+        Command::Accounts { command: AccountsCommand::Add { name, role } } => {
+            let role = match role {
+                RoleArg::Facilitator => samanvaya_core::Role::Facilitator,
+                RoleArg::Supervisor => samanvaya_core::Role::Supervisor,
+                RoleArg::SamitiViewer => samanvaya_core::Role::SamitiViewer,
+            };
+            let code = unlock::secret_from("SAMANVAYA_RECOVERY_CODE", "The laptop's recovery code: ")?;
+            let pin = unlock::secret_from("SAMANVAYA_NEW_PIN", "The new account's PIN: ")?;
+            store.add_account(&code, &name, role, &pin).context("the account was not added")?;
+            println!("Added {name} ({})", role.as_str());
+        }
         Command::Backup { to } => {
             let dest = if to.is_dir() {
                 to.join(format!("samanvaya-backup-{}.backup", store.now()?.today))

@@ -54,6 +54,15 @@ pub fn restore(file: &Path, dir: &Path, account: Option<&str>) -> Result<Store> 
         .with_context(|| format!("cannot restore {} into {}", file.display(), dir.display()))
 }
 
+/// A secret from the environment variable `var`, or asked at the terminal with `prompt`.
+pub fn secret_from(var: &str, prompt: &str) -> Result<Secret> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+        _ if std::io::stdin().is_terminal() => Ok(Secret::new(rpassword::prompt_password(prompt)?)),
+        _ => bail!("set {var}, or run the command at a terminal to be asked"),
+    }
+}
+
 fn ask(fresh: bool) -> Result<Secret> {
     let first = rpassword::prompt_password(if fresh {
         "Choose a PIN (6 digits or more) or a passphrase: "

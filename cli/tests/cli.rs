@@ -108,8 +108,38 @@ fn the_store_is_encrypted_and_opens_only_with_its_pin() {
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("SAMANVAYA_PIN"));
 
+    // A Samiti viewer is added with the recovery code, and opens the store with her own PIN.
+    let code = err.lines().find_map(|l| l.split("shown only now): ").nth(1)).unwrap().trim().to_owned();
+    let added = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["accounts", "add", "--name", "Samiti", "--role", "samiti-viewer"])
+        .env("SAMANVAYA_PIN", PIN)
+        .env("SAMANVAYA_RECOVERY_CODE", &code)
+        .env("SAMANVAYA_NEW_PIN", "519372")
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let as_viewer = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--account", "Samiti", "households", "list", "--limit", "1"])
+        .env("SAMANVAYA_PIN", "519372")
+        .output()
+        .unwrap();
+    assert!(as_viewer.status.success(), "{}", String::from_utf8_lossy(&as_viewer.stderr));
+
+    // With two accounts, the CLI asks which one.
+    let which = samanvaya(dir.path(), &["households", "list"]);
+    assert!(
+        String::from_utf8_lossy(&which.stderr).contains("--account"),
+        "{}",
+        String::from_utf8_lossy(&which.stderr)
+    );
+
     // The right PIN still opens it (the wrong one counted, but did not lock it).
-    let list = stdout(&samanvaya(dir.path(), &["households", "list", "--limit", "1"]));
+    let list =
+        stdout(&samanvaya(dir.path(), &["--account", "facilitator", "households", "list", "--limit", "1"]));
     assert!(list.contains("1 of 300") || list.lines().count() >= 2, "{list}");
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();

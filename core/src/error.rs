@@ -56,6 +56,8 @@ pub enum StoreError {
     LockedOut { seconds: u64 },
     #[error("no account called {name:?} on this laptop; give the name the account was set up with")]
     NoAccount { name: String },
+    #[error("this laptop has several accounts ({}): say which one (the CLI's --account NAME)", names.join(", "))]
+    WhichAccount { names: Vec<String> },
     #[error(
         "this data folder is not set up yet: set a PIN first (the app asks for one at first start; the CLI uses SAMANVAYA_PIN)"
     )]
@@ -133,7 +135,7 @@ impl From<StoreError> for ErrorReply {
             StoreError::WeakSecret { .. } => (ErrorCode::WeakSecret, vec![]),
             StoreError::WrongSecret { .. } => (ErrorCode::WrongSecret, vec![]),
             StoreError::LockedOut { .. } => (ErrorCode::LockedOut, vec![]),
-            StoreError::NoAccount { .. } => (ErrorCode::NoAccount, vec![]),
+            StoreError::NoAccount { .. } | StoreError::WhichAccount { .. } => (ErrorCode::NoAccount, vec![]),
             StoreError::NotSetUp => (ErrorCode::NotSetUp, vec![]),
             StoreError::AlreadySetUp => (ErrorCode::AlreadySetUp, vec![]),
             StoreError::Locked => (ErrorCode::Locked, vec![]),

@@ -280,7 +280,9 @@ impl Keyring {
                 .position(|a| a.name.to_lowercase() == n.trim().to_lowercase())
                 .ok_or_else(|| StoreError::NoAccount { name: n.to_owned() }),
             None if self.accounts.len() == 1 => Ok(0),
-            None => Err(StoreError::NoAccount { name: String::new() }),
+            None => Err(StoreError::WhichAccount {
+                names: self.accounts.iter().map(|a| a.name.clone()).collect(),
+            }),
         }
     }
 
