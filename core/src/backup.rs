@@ -171,3 +171,38 @@ fn check(file: &Path, key: &DbKey, households: i64) -> Result<(), StoreError> {
         ))),
     }
 }
+
+/// The folder inside the data folder where the daily snapshots are kept.
+pub const SNAPSHOT_DIR: &str = "snapshots";
+/// How many daily snapshots are kept; older ones are removed.
+pub const SNAPSHOTS_KEPT: usize = 7;
+
+impl Store {
+    /// Takes today's snapshot (a backup inside the data folder) unless one was taken today, and
+    /// removes all but the newest [`SNAPSHOTS_KEPT`]. A snapshot guards against a damaged
+    /// database file, not against a lost laptop: that needs a backup on a USB stick.
+    pub fn snapshot_if_due(&self, today: chrono::NaiveDate) -> Result<Option<BackupInfo>, StoreError> {
+        let dir = self.data_dir().join(SNAPSHOT_DIR);
+        let file = dir.join(format!("snapshot-{today}.backup"));
+        if file.exists() || !self.who().role.may_write() {
+            return Ok(None);
+        }
+        let info = self.backup(&file)?;
+        let mut old: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(io_error(&dir))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("snapshot-") && n.ends_with(".backup"))
+            })
+            .collect();
+        // The names sort by date, oldest first.
+        old.sort();
+        let excess = old.len().saturating_sub(SNAPSHOTS_KEPT);
+        for p in &old[..excess] {
+            std::fs::remove_file(p).map_err(io_error(p))?;
+        }
+        Ok(Some(info))
+    }
+}

@@ -67,6 +67,7 @@ impl AppState {
     pub fn unlock(&self, account: Option<&str>, secret: &Secret) -> Result<(), ErrorReply> {
         let mut store = Store::unlock(self.dir()?, account, secret)?;
         fill_demo_if_empty(&mut store)?;
+        snapshot(&store);
         *self.slot() = Some(store);
         Ok(())
     }
@@ -87,6 +88,15 @@ impl AppState {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(IDLE_LOCK_SECONDS)
+    }
+}
+
+/// Today's snapshot, the first time the store is opened on a day. A snapshot that cannot be
+/// written (a full disk) must not keep her from her work, so it is reported on the console only.
+fn snapshot(store: &Store) {
+    let taken = store.now().and_then(|now| store.snapshot_if_due(now.today));
+    if let Err(e) = taken {
+        eprintln!("the daily snapshot was not taken: {e}");
     }
 }
 

@@ -78,3 +78,34 @@ fn an_interrupted_backup_leaves_the_previous_one_intact() {
     );
     assert!(matches!(e, Err(StoreError::Corrupt(m)) if m.contains("not a Samanvaya backup")));
 }
+
+#[test]
+fn a_snapshot_is_taken_once_a_day_and_the_last_seven_are_kept() {
+    let laptop = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    assert!(store.snapshot_if_due(day(1)).unwrap().is_some());
+    assert!(store.snapshot_if_due(day(1)).unwrap().is_none(), "once a day");
+    for d in 2..=10 {
+        store.snapshot_if_due(day(d)).unwrap();
+    }
+    let mut kept: Vec<String> = std::fs::read_dir(laptop.path().join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 7);
+    assert_eq!(kept[0], "snapshot-2026-11-04.backup");
+    assert_eq!(kept[6], "snapshot-2026-11-10.backup");
+    // A snapshot restores like any backup.
+    let fresh = tempfile::tempdir().unwrap();
+    let restored = Store::restore(
+        &laptop.path().join("snapshots").join(&kept[6]),
+        fresh.path(),
+        None,
+        &Secret::new(TEST_PIN),
+    )
+    .unwrap();
+    assert_eq!(dump(restored.connection()), dump(store.connection()));
+}
