@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: HouseholdsCommand,
     },
+    /// The audit log: who did what on this laptop, chained so that an edited entry is found.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The accounts that may open this laptop's store.
     Accounts {
         #[command(subcommand)]
@@ -105,6 +110,12 @@ struct EligibilityTarget {
     /// Every household of the store, with a per-scheme summary.
     #[arg(long)]
     all: bool,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks every entry against the one before; reports the first broken link (exit code 1).
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -239,6 +250,14 @@ fn main() -> Result<()> {
         }
         Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
         Command::Restore { .. } => unreachable!("answered before the store is opened"),
+        Command::Audit { command: AuditCommand::Verify } => match store.verify_audit()? {
+            samanvaya_core::Verdict::Intact(n) => println!("The audit log is intact: {n} entries."),
+            samanvaya_core::Verdict::BrokenAt(seq) => {
+                anyhow::bail!(
+                    "the audit log is broken at entry {seq}: it or the entry before it was changed or removed"
+                )
+            }
+        },
         Command::Accounts { command: AccountsCommand::Add { name, role } } => {
             let role = match role {
                 RoleArg::Facilitator => samanvaya_core::Role::Facilitator,
@@ -275,6 +294,7 @@ fn main() -> Result<()> {
                 Some(path) => {
                     let (dir, name) = worklist::split(&path)?;
                     let saved = samanvaya_core::save_csv(&dir, &name, &text)?;
+                    store.audit("export:worklist", &scheme)?;
                     eprintln!("saved {}", saved.display());
                 }
                 None => emit(&text)?,

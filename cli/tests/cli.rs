@@ -353,6 +353,9 @@ fn backup_to_a_folder_and_restore_on_a_new_laptop() {
     assert!(said.starts_with("Backed up 300 households to"), "{said}");
     let file = std::fs::read_dir(usb.path()).unwrap().next().unwrap().unwrap().path();
     assert!(file.to_string_lossy().ends_with(".backup"));
+    // The backup is in the audit log, and the log checks out.
+    let verified = stdout(&samanvaya(dir.path(), &["audit", "verify"]));
+    assert_eq!(verified.trim(), "The audit log is intact: 1 entries.");
     let new = tempfile::tempdir().unwrap();
     let target = new.path().join("store");
     let said = stdout(&samanvaya(&target, &["restore", file.to_str().unwrap()]));

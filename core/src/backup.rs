@@ -80,6 +80,7 @@ impl Store {
             let _ = d.sync_all();
         }
         let bytes = std::fs::metadata(dest).map_err(io_error(dest))?.len();
+        self.audit("backup", &format!("{households} households"))?;
         Ok(BackupInfo { path: dest.to_owned(), bytes, households })
     }
 

@@ -93,6 +93,7 @@ pub fn record(conn: &Connection, body: ChangeBody, at: Moment) -> rusqlite::Resu
             "SELECT coalesce(max(device_seq), 0) + 1 FROM change_log WHERE device_id = ?1 AND origin = 'local'",
         )?
         .query_row([device.to_string()], |r| r.get(0))?;
+    crate::audit::append(conn, &format!("change:{}", body.kind()), &body.household_id().to_string(), at.utc)?;
     insert(conn, "local", device, next, None, &Change::new(hlc, body), at.utc)
 }
 
@@ -119,6 +120,12 @@ pub fn record_pulled(
 ) -> rusqlite::Result<()> {
     let local = centre::device_id(conn, at.utc)?;
     set_clock(conn, clock(conn, local)?.observe(change.hlc, at.utc.timestamp_millis()))?;
+    crate::audit::append(
+        conn,
+        &format!("pulled:{}", change.body.kind()),
+        &format!("{} from {server} #{server_seq}", change.body.household_id()),
+        at.utc,
+    )?;
     insert(conn, "pulled", device, device_seq, Some((server, server_seq)), change, at.utc)
 }
 

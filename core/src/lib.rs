@@ -3,6 +3,7 @@
 //! The only IO here is SQLite, creating the data folder, and reading the clock in `Store::now`. Nothing in this crate knows of
 //! HTTP, Tauri or async: the shell and the CLI are thin adapters over [`Store`].
 
+mod audit;
 mod backup;
 mod centre;
 mod change_log;
@@ -26,6 +27,7 @@ mod sql;
 mod store;
 mod village;
 
+pub use audit::Verdict;
 pub use backup::BackupInfo;
 pub use change_log::Queued;
 pub use error::{ErrorCode, ErrorReply, StoreError};

@@ -144,6 +144,16 @@ impl Store {
         result
     }
 
+    /// Checks the audit log's chain from its first row.
+    pub fn verify_audit(&self) -> Result<crate::audit::Verdict, StoreError> {
+        Ok(crate::audit::verify(&self.conn)?)
+    }
+
+    /// Records in the audit log something done outside the change log (an export).
+    pub fn audit(&self, action: &str, detail: &str) -> Result<(), StoreError> {
+        Ok(crate::audit::append(&self.conn, action, detail, Utc::now())?)
+    }
+
     /// Who unlocked this store.
     pub fn who(&self) -> &Who {
         &self.who
@@ -179,6 +189,7 @@ impl Store {
             db::encrypt_plain(&path, key)?;
         }
         let mut conn = db::open(&path, key)?;
+        crate::audit::begin_session(&conn, &ring.accounts[account].name)?;
         backfill_profiles(&mut conn)?;
         centre::device_id(&conn, Utc::now())?;
         let a = &ring.accounts[account];

@@ -40,6 +40,7 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "member_left",
         sql: include_str!("../migrations/local/0006_member_left.sql"),
     },
+    Migration { version: 7, name: "audit", sql: include_str!("../migrations/local/0007_audit.sql") },
 ];
 
 // The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as

@@ -83,6 +83,8 @@ pub fn save_worklist(
             source: std::io::Error::other("no Downloads or home folder is known for this user"),
         })?;
         let name = format!("worklist-{}-{}.csv", code.to_lowercase(), list.as_of);
-        Ok(save_csv(&dir, &name, &text)?.display().to_string())
+        let saved = save_csv(&dir, &name, &text)?;
+        s.audit("export:worklist", &format!("{code} {} rows", list.rows.len()))?;
+        Ok(saved.display().to_string())
     })
 }
