@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "save_household",
     "get_language",
     "set_language",
+    "backup_now",
     "household_eligibility",
     "answer_fact",
     "village_eligibility",

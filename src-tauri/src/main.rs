@@ -47,6 +47,7 @@ fn main() {
             commands::households::save_household,
             commands::settings::get_language,
             commands::settings::set_language,
+            commands::settings::backup_now,
             commands::eligibility::household_eligibility,
             commands::eligibility::answer_fact,
             commands::eligibility::village_eligibility,

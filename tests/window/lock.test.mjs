@@ -3,6 +3,8 @@
 // left alone and unlocks back to the same screen with a half-typed entry intact; a wrong PIN is
 // refused; a forgotten PIN is replaced with the recovery code.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { By, find, startApp, TEST_PIN, textOf } from "./session.mjs";
 
@@ -76,6 +78,14 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     await typeInto(browser, "[data-test=member-age-0]", "40");
     await (await find(browser, "[data-test=save]")).click();
     assert.match(await textOf(browser, "[data-test=notice]"), /सहेज/);
+
+    // A backup from the home screen, checked, encrypted, in the export folder.
+    await (await find(browser, "[data-test=backup]")).click();
+    assert.match(await textOf(browser, "[data-test=notice]", (s) => s.includes("बैकअप")), /301 परिवारों का बैकअप/);
+    const files = readdirSync(app.exportDir);
+    assert.equal(files.length, 1, `${files}`);
+    const head = readFileSync(join(app.exportDir, files[0])).subarray(0, 18).toString();
+    assert.equal(head, "SAMANVAYA-BACKUP 1");
   } finally {
     await app.close();
   }

@@ -57,6 +57,8 @@ export const ipc = {
     call<string>("save_worklist", { code, hamlet, language }),
   /** The centre's calendar day (YYYY-MM-DD), the day the store decides and ages are counted on. */
   today: () => call<string>("today"),
+  /** A checked, encrypted backup in the export folder. */
+  backupNow: () => call<{ path: string; households: number }>("backup_now"),
 };
 
 /** How far a village tally has read the store's households. */

@@ -5,7 +5,7 @@ import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
 import { localName, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
-import { errorPanel } from "./errorPanel";
+import { errorPanel, errorText } from "./errorPanel";
 
 /** Households fetched per page: enough to fill the screen twice, small enough to stay instant. */
 const PAGE = 50;
@@ -16,6 +16,7 @@ interface Navigator {
   showForm(householdId: string | null): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
   showVillageSchemes(): Promise<void>;
+  showHome(message?: string): Promise<void>;
 }
 
 export class HomeView {
@@ -96,12 +97,27 @@ export class HomeView {
         { class: "toolbar" },
         h("label", { for: "search", class: "search-label" }, t("searchLabel"), input),
         h("button", { class: "secondary", "data-test": "village-schemes", onclick: () => void this.nav.showVillageSchemes() }, t("villageSchemes")),
+        h("button", { class: "secondary", "data-test": "backup", onclick: (e: Event) => void this.backup(e.currentTarget as HTMLButtonElement) }, t("backupNow")),
         h("button", { class: "primary", "data-test": "add-household", onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
       ),
       this.listBox,
     );
     void this.load(false);
     return view;
+  }
+
+  /** A backup into the export folder (Downloads, from which it is copied to a USB stick). */
+  private async backup(button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    button.textContent = t("backupRunning");
+    let message: string;
+    try {
+      const done = await ipc.backupNow();
+      message = t("backupSaved", { path: done.path, n: done.households });
+    } catch (e) {
+      message = errorText(asErrorReply(e));
+    }
+    await this.nav.showHome(message);
   }
 
   private async load(more: boolean): Promise<void> {
