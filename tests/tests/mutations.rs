@@ -1,0 +1,128 @@
+//! Bounded robustness runs over the inputs that come from outside the program: the catalogue
+//! (scheme and fact files), a household facts file, the sync wire form and a backup file. Each
+//! real input is mutated a few hundred ways, deterministically (flipped, dropped, repeated and
+//! inserted bytes); every mutation must be refused or accepted, never panic.
+//!
+//! This stands in for coverage-guided fuzzing (`cargo fuzz` needs a nightly toolchain, which
+//! this project's machines do not have); it runs in every `cargo test`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// A small deterministic generator (xorshift), so that a failure repeats.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One mutation of `input`: a few edits of the kinds a damaged or hostile file shows.
+fn mutate(input: &[u8], dice: &mut Dice) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..1 + dice.below(4) {
+        if out.is_empty() {
+            out.push(b'{');
+        }
+        let at = dice.below(out.len());
+        match dice.below(5) {
+            0 => out[at] ^= 1 << dice.below(8),
+            1 => {
+                let end = (at + 1 + dice.below(16)).min(out.len());
+                out.drain(at..end);
+            }
+            2 => {
+                let end = (at + 1 + dice.below(32)).min(out.len());
+                let piece = out[at..end].to_vec();
+                out.splice(at..at, piece);
+            }
+            3 => out.insert(at, [b'"', b'{', b'}', b'[', b']', b'=', b'\n', 0xff, b'9'][dice.below(9)]),
+            _ => out.truncate(at),
+        }
+    }
+    out
+}
+
+/// Runs `f` on `runs` mutations of `input` and reports every one that panicked.
+fn survive(name: &str, input: &[u8], runs: usize, f: impl Fn(&[u8])) {
+    let mut dice = Dice(0x5eed_0000 + input.len() as u64);
+    let mut panics = Vec::new();
+    for i in 0..runs {
+        let m = mutate(input, &mut dice);
+        if catch_unwind(AssertUnwindSafe(|| f(&m))).is_err() {
+            panics
+                .push(format!("{name} mutation {i}: {:?}", String::from_utf8_lossy(&m[..m.len().min(200)])));
+        }
+    }
+    assert!(panics.is_empty(), "{} input(s) made it panic:\n{}", panics.len(), panics.join("\n"));
+}
+
+#[test]
+fn the_catalogue_loader_refuses_damaged_files_without_panicking() {
+    let scheme = samanvaya_schema::SCHEME_FILES.iter().find(|(p, _)| p.ends_with("pm_kisan.toml")).unwrap();
+    survive("scheme file", scheme.1.as_bytes(), 200, |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        let mut files: Vec<(&str, &str)> =
+            samanvaya_schema::SCHEME_FILES.iter().filter(|(p, _)| p != &scheme.0).copied().collect();
+        files.push((scheme.0, &text));
+        let _ = samanvaya_rules::load(samanvaya_schema::FACT_FILES, &files, samanvaya_schema::GROUP_FILES);
+    });
+    let facts = samanvaya_schema::FACT_FILES[0];
+    survive("fact file", facts.1.as_bytes(), 100, |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        let mut files: Vec<(&str, &str)> = samanvaya_schema::FACT_FILES[1..].to_vec();
+        files.push((facts.0, &text));
+        let _ = samanvaya_rules::load(&files, samanvaya_schema::SCHEME_FILES, samanvaya_schema::GROUP_FILES);
+    });
+}
+
+#[test]
+fn the_facts_reader_and_the_wire_decoder_refuse_damaged_input_without_panicking() {
+    let cat = samanvaya_eligibility::embedded().unwrap();
+    let example =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/examples/household.json")).unwrap();
+    survive("facts file", &example, 400, |bytes| {
+        if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            let _ = samanvaya_rules::HouseholdFacts::from_json(&cat.vocab, &doc);
+        }
+    });
+    for kind in ["household", "member", "member_left", "fact", "receiving"] {
+        let path = format!("{}/../sync/protocol/tests/golden/{kind}.json", env!("CARGO_MANIFEST_DIR"));
+        let golden = std::fs::read(path).unwrap();
+        survive(kind, &golden, 200, |bytes| {
+            if let Ok(c) = serde_json::from_slice::<samanvaya_sync_protocol::Change>(bytes) {
+                let _ = c.change.is_supported();
+            }
+        });
+    }
+}
+
+#[test]
+fn a_damaged_backup_is_refused_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(&dir.path().join("store")).unwrap();
+    samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let file = dir.path().join("b.backup");
+    store.backup(&file).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    // Only the header and keyring are read before the PIN is checked; mutate those.
+    let head = bytes.len().min(4096);
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    survive("backup", &bytes[..head], 40, |m| {
+        let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let damaged = dir.path().join(format!("d{i}.backup"));
+        let mut all = m.to_vec();
+        all.extend_from_slice(&bytes[head..]);
+        std::fs::write(&damaged, all).unwrap();
+        let target = dir.path().join(format!("t{i}"));
+        let _ =
+            samanvaya_core::Store::restore(&damaged, &target, None, &samanvaya_core::Secret::new("135790"));
+    });
+}
