@@ -128,6 +128,9 @@ enum AccountsCommand {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
+    /// Changes this account's PIN (the new one from SAMANVAYA_NEW_PIN, or asked); the data is
+    /// not re-encrypted, only its key wrapped again.
+    Pin,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -258,6 +261,12 @@ fn main() -> Result<()> {
                 )
             }
         },
+        Command::Accounts { command: AccountsCommand::Pin } => {
+            let old = unlock::secret_from(unlock::PIN_ENV, "The current PIN: ")?;
+            let new = unlock::secret_from("SAMANVAYA_NEW_PIN", "The new PIN: ")?;
+            store.change_secret(&old, &new).context("the PIN was not changed")?;
+            println!("The PIN of {} is changed.", store.who().name);
+        }
         Command::Accounts { command: AccountsCommand::Add { name, role } } => {
             let role = match role {
                 RoleArg::Facilitator => samanvaya_core::Role::Facilitator,

@@ -129,6 +129,25 @@ fn the_store_is_encrypted_and_opens_only_with_its_pin() {
         .unwrap();
     assert!(as_viewer.status.success(), "{}", String::from_utf8_lossy(&as_viewer.stderr));
 
+    // The viewer changes her own PIN; the old one no longer opens the store.
+    let changed = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--account", "Samiti", "accounts", "pin"])
+        .env("SAMANVAYA_PIN", "519372")
+        .env("SAMANVAYA_NEW_PIN", "864209")
+        .output()
+        .unwrap();
+    assert!(changed.status.success(), "{}", String::from_utf8_lossy(&changed.stderr));
+    let old = Command::new(env!("CARGO_BIN_EXE_samanvaya"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--account", "Samiti", "households", "list"])
+        .env("SAMANVAYA_PIN", "519372")
+        .output()
+        .unwrap();
+    assert!(!old.status.success());
+
     // With two accounts, the CLI asks which one.
     let which = samanvaya(dir.path(), &["households", "list"]);
     assert!(
