@@ -161,7 +161,7 @@ export class HomeView {
     );
     mount(
       this.listBox,
-      h("p", { class: "muted", "data-test": "list-count" }, t("listShowing", { shown: items.length, total })),
+      h("p", { class: "muted", "data-test": "list-count", "data-query": this.search }, t("listShowing", { shown: items.length, total })),
       table,
       items.length < total
         ? h("button", { class: "secondary more", "data-test": "more", onclick: () => void this.load(true) }, t("listMore"))
