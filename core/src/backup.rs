@@ -104,14 +104,7 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
         let db_path = data_dir.join(paths::DB_FILE_NAME);
         let part = data_dir.join(format!("{}.restoring", paths::DB_FILE_NAME));
-        let copy = || -> std::io::Result<()> {
-            let mut from = std::fs::File::open(file)?;
-            std::io::copy(&mut std::io::Read::by_ref(&mut from).take(db_at), &mut std::io::sink())?;
-            let mut to = std::fs::File::create(&part)?;
-            std::io::copy(&mut from, &mut to)?;
-            to.sync_all()
-        };
-        copy().map_err(io_error(&part))?;
+        extract_db(file, db_at, &part)?;
         drop(db::open(&part, &key).inspect_err(|_| {
             let _ = std::fs::remove_file(&part);
         })?);
@@ -144,18 +137,24 @@ fn read_header(file: &Path) -> Result<(Keyring, u64), StoreError> {
     Ok((Keyring::from_bytes(&ring)?, MAGIC.len() as u64 + 8 + len))
 }
 
+/// Copies the database part of the backup at `file` (from byte `db_at`) into `to`, synced.
+fn extract_db(file: &Path, db_at: u64, to: &Path) -> Result<(), StoreError> {
+    let copy = || -> std::io::Result<()> {
+        let mut from = std::fs::File::open(file)?;
+        std::io::copy(&mut Read::by_ref(&mut from).take(db_at), &mut std::io::sink())?;
+        let mut out = std::fs::File::create(to)?;
+        std::io::copy(&mut from, &mut out)?;
+        out.sync_all()
+    };
+    copy().map_err(io_error(to))
+}
+
 /// Reads the backup at `file` back: its database opens with `key`, passes SQLite's integrity
 /// check and holds `households` households.
 fn check(file: &Path, key: &DbKey, households: i64) -> Result<(), StoreError> {
     let (_, db_at) = read_header(file)?;
     let probe = file.with_extension("check");
-    let copy = || -> std::io::Result<()> {
-        let mut from = std::fs::File::open(file)?;
-        std::io::copy(&mut std::io::Read::by_ref(&mut from).take(db_at), &mut std::io::sink())?;
-        std::io::copy(&mut from, &mut std::fs::File::create(&probe)?)?;
-        Ok(())
-    };
-    copy().map_err(io_error(&probe))?;
+    extract_db(file, db_at, &probe)?;
     let result = (|| {
         let conn = Connection::open(&probe)?;
         conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.sqlcipher_literal().as_str()))?;

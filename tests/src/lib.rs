@@ -12,7 +12,26 @@ pub const TEST_PIN: &str = "482916";
 pub fn open(dir: &Path) -> Result<Store, StoreError> {
     Ok(Store::open_or_create(dir, "Test facilitator", &Secret::new(TEST_PIN))?.0)
 }
-use samanvaya_domain::{Location, LocationId, LocationLevel};
+use samanvaya_domain::{
+    Birth, HouseholdInput, Location, LocationId, LocationLevel, PersonInput, Relation, Sex,
+};
+
+/// A new member as the form sends it.
+pub fn member(name: &str, relation: Relation, sex: Sex, birth: Birth) -> PersonInput {
+    PersonInput { id: None, name: name.into(), relation, sex, birth, left: None }
+}
+
+/// A new household of `village` with `members`, as the form sends it.
+pub fn new_household(village: LocationId, members: Vec<PersonInput>) -> HouseholdInput {
+    HouseholdInput {
+        id: None,
+        village_id: village,
+        hamlet_id: None,
+        address: String::new(),
+        phone: String::new(),
+        members,
+    }
+}
 
 /// Adds a real (not demo) place chain, Bihar down to one village, to `store` and makes the
 /// centre serve the village; returns the village. Ids are fixed so that runs are repeatable.

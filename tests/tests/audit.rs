@@ -3,7 +3,7 @@
 //! log names records by id, never a person.
 
 use samanvaya_core::Verdict;
-use samanvaya_domain::{Birth, HouseholdInput, PersonInput, Relation, Sex};
+use samanvaya_domain::{Birth, Relation, Sex};
 
 #[test]
 fn the_log_records_who_did_what_and_finds_an_edited_entry() {
@@ -12,21 +12,10 @@ fn the_log_records_who_did_what_and_finds_an_edited_entry() {
     let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
     for name in ["कमला देवी", "सुनीता कुमारी", "रीता देवी"]
     {
-        let input = HouseholdInput {
-            id: None,
-            village_id: village,
-            hamlet_id: None,
-            address: String::new(),
-            phone: String::new(),
-            members: vec![PersonInput {
-                id: None,
-                name: name.into(),
-                relation: Relation::Head,
-                sex: Sex::Female,
-                birth: Birth::Age { years: 50 },
-                left: None,
-            }],
-        };
+        let input = samanvaya_tests::new_household(
+            village,
+            vec![samanvaya_tests::member(name, Relation::Head, Sex::Female, Birth::Age { years: 50 })],
+        );
         store.save_household(input, store.now().unwrap()).unwrap();
     }
     store.backup(&dir.path().join("usb").join("b.backup")).unwrap();
