@@ -164,3 +164,23 @@ fn invalid_forms_are_refused_with_the_exact_reasons() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+#[test]
+fn settings_typed_as_numbers_and_kobo_metadata_are_read_as_written() {
+    let catalogue = catalogue();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    let odk = load(&dir.join("odk_style.xlsx"), &catalogue).unwrap();
+    assert_eq!((odk.id.as_str(), odk.version.as_str()), ("anganwadi_visit", "2024010101"));
+    assert_eq!(odk.title.en, "Anganwadi visit");
+    let kobo = load(&dir.join("kobo_style.xlsx"), &catalogue).unwrap();
+    assert_eq!((kobo.id.as_str(), kobo.version.as_str()), ("household_listing", "vGq7mR2xT9"));
+    let metas: Vec<&str> = kobo.walk().into_iter().filter(|i| matches!(i.kind, samanvaya_forms::Kind::Meta { .. })).map(|i| i.name.as_str()).collect();
+    assert_eq!(metas, ["start", "end", "today"]);
+    // A form with neither form_id nor version is named after its file and by its content.
+    let md = "| survey |\n| | type | name | label |\n| | text | a | A |\n";
+    let one = load_file("listing.md", md.as_bytes(), &catalogue).unwrap();
+    let two = load_file("listing.md", md.replace("| A |", "| B |").as_bytes(), &catalogue).unwrap();
+    assert_eq!(one.id, "listing");
+    assert!(one.version.starts_with("digest-"));
+    assert_ne!(one.version, two.version, "two different forms never share a version");
+}
