@@ -138,6 +138,10 @@ pub enum Target {
     StatedAge(FactId),
     /// The codes of schemes already received.
     Receiving,
+    /// A multiple choice whose choices each stand for a yes/no fact (the `fact` column of the
+    /// choices sheet): a ticked choice records yes, an unticked one no, as for the documents
+    /// a person holds.
+    ByChoice,
     Record(RecordField),
 }
 

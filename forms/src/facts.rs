@@ -83,6 +83,19 @@ pub fn facts(form: &Form, state: &State, catalogue: &Catalogue, today: NaiveDate
                         None => out.receiving.extend(codes),
                     }
                 }
+                Target::ByChoice => {
+                    let picked: Vec<&str> = value.split_whitespace().collect();
+                    let Kind::SelectMultiple { list, .. } = &item.kind else { continue };
+                    for c in &form.lists[list].choices {
+                        let Some(id) = c.columns.get("fact").and_then(|f| vocab.id(f.trim())) else { continue };
+                        let json = if picked.contains(&DONT_KNOW) { Json::Null } else { json!(picked.contains(&c.name.as_str())) };
+                        let short = short_name(&vocab.get(id).name).to_owned();
+                        match instance.and_then(|i| out.members.get_mut(i)) {
+                            Some(m) => m.facts.insert(short, json),
+                            None => out.household.insert(short, json),
+                        };
+                    }
+                }
                 Target::StatedAge(base) => {
                     let years = value.trim().parse::<u32>();
                     let date = years.ok().and_then(|y| Birth::Age { years: y }.resolve(today).0);

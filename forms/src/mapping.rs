@@ -148,6 +148,39 @@ fn target(
         }
         return Ok(Target::Receiving);
     }
+    if raw == "by_choice" {
+        let Kind::SelectMultiple { list, .. } = &item.kind else {
+            return Err(format!("by_choice needs a select_multiple, and '{name}' is a {}", item.kind.name()));
+        };
+        if repeat.is_some() && !in_roster {
+            return Err("by_choice inside a repeat must be inside the member roster".into());
+        }
+        for c in &form.lists[list].choices {
+            if c.name == NONE || c.name == DONT_KNOW {
+                continue;
+            }
+            let fact = c.columns.get("fact").map_or("", |f| f.trim());
+            let Some(id) = vocab.id(fact) else {
+                return Err(format!(
+                    "with by_choice, every choice of list '{list}' names its yes/no fact in the choices sheet's fact column; '{}' has '{fact}', which is not a fact",
+                    c.name
+                ));
+            };
+            let f = vocab.get(id);
+            let scope_ok = match f.scope {
+                Scope::Person => in_roster,
+                Scope::Household => repeat.is_none(),
+            };
+            if f.ty != FactType::Bool || !scope_ok || f.derived.is_some() {
+                return Err(format!(
+                    "the choice '{}' of list '{list}' names '{fact}', which is not a yes/no fact of the {}",
+                    c.name,
+                    if in_roster { "person" } else { "household" }
+                ));
+            }
+        }
+        return Ok(Target::ByChoice);
+    }
     let Some(id) = vocab.id(raw) else {
         let hint = vocab.suggest(raw).map_or(String::new(), |s| format!("; did you mean '{s}'?"));
         return Err(format!("'{raw}' is not a fact of the vocabulary (schema/facts/){hint}"));
