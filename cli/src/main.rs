@@ -2,6 +2,7 @@
 
 mod eligibility;
 mod facts_file;
+mod form;
 mod households;
 mod unlock;
 mod worklist;
@@ -80,6 +81,11 @@ enum Command {
         #[arg(value_name = "BACKUP")]
         file: PathBuf,
     },
+    /// Survey forms (XLSForm): check one, or see the facts a set of answers records.
+    Form {
+        #[command(subcommand)]
+        command: FormCommand,
+    },
     /// The families behind one scheme's village tally: eligible and not yet receiving, then
     /// not yet decided with the questions to ask; for the Samiti's meeting and the next visits.
     Worklist {
@@ -110,6 +116,29 @@ struct EligibilityTarget {
     /// Every household of the store, with a per-scheme summary.
     #[arg(long)]
     all: bool,
+}
+
+#[derive(Subcommand)]
+enum FormCommand {
+    /// Loads a form as the app would and reports every problem with its sheet, row and column
+    /// (exit code 1), or the form and its warnings. Without FILE, the shipped baseline survey.
+    Check {
+        #[arg(value_name = "FILE.xlsx")]
+        file: Option<PathBuf>,
+    },
+    /// The facts a set of answers records through the form, in the format
+    /// `samanvaya eligibility --facts` reads (docs/eligibility-facts.md).
+    Facts {
+        /// The answers as JSON: {"values": {...}, "repeats": {"members": [{...}]}}.
+        #[arg(long, value_name = "FILE.json")]
+        answers: PathBuf,
+        /// The form; the shipped baseline survey when absent.
+        #[arg(long, value_name = "FILE.xlsx")]
+        form: Option<PathBuf>,
+        /// The survey's day (YYYY-MM-DD); today when absent.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -209,6 +238,17 @@ fn main() -> Result<()> {
         }
         return Ok(());
     }
+    // Nor do survey forms: they are checked before any village sees them.
+    if let Command::Form { command } = &cli.command {
+        return match command {
+            FormCommand::Check { file } => emit(&form::report(&form::load(file.as_deref())?)),
+            FormCommand::Facts { answers, form: path, as_of } => {
+                let today = as_of.unwrap_or_else(|| Moment::in_india(chrono::Utc::now()).today);
+                let facts = form::facts(&form::load(path.as_deref())?, answers, today)?;
+                emit(&(serde_json::to_string_pretty(&facts)? + "\n"))
+            }
+        };
+    }
     // The review sheet needs no store either: it is the catalogue built into this binary.
     if let Command::Catalogue { command: CatalogueCommand::Review { lang, format } } = &cli.command {
         use samanvaya_eligibility::review::{self, Lang};
@@ -252,6 +292,7 @@ fn main() -> Result<()> {
             }
         }
         Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
+        Command::Form { .. } => unreachable!("answered before the store is opened"),
         Command::Restore { .. } => unreachable!("answered before the store is opened"),
         Command::Audit { command: AuditCommand::Verify } => match store.verify_audit()? {
             samanvaya_core::Verdict::Intact(n) => println!("The audit log is intact: {n} entries."),

@@ -390,3 +390,74 @@ fn backup_to_a_folder_and_restore_on_a_new_laptop() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("empty data folder"));
 }
+
+#[test]
+fn form_check_reports_the_shipped_survey_and_refuses_a_broken_form_with_its_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout(&samanvaya(dir.path(), &["form", "check"]));
+    assert!(out.starts_with("baseline (version "), "{out}");
+    assert!(out.contains("consent asked by 'consent'") && out.contains("No warnings."), "{out}");
+
+    let broken =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../forms/tests/fixtures/invalid/phone_only.xlsx");
+    let o = samanvaya(dir.path(), &["form", "check", broken.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("fix these 3 problem(s)"), "{err}");
+    assert!(err.contains("survey sheet, row 3, column A (type): type 'image' is not supported"), "{err}");
+    assert!(!dir.path().join("samanvaya.db").exists(), "checking a form opens no store");
+}
+
+#[test]
+fn survey_answers_become_facts_the_eligibility_command_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("answers.json");
+    std::fs::write(
+        &answers,
+        r#"{"values": {"consent": "yes", "hamlet": "Purvi tola", "house_type": "kucha", "ration": "phh",
+                       "bpl": "bpl", "income": "60000", "member_count": "1", "all_listed": "yes"},
+            "repeats": {"members": [{"m_name": "Shanti Devi", "relation": "head", "sex": "female",
+                                     "dob_known": "no", "age": "67", "marital": "widowed",
+                                     "documents": "aadhaar bank", "aadhaar_last4": "0421"}]}}"#,
+    )
+    .unwrap();
+    let facts = stdout(&samanvaya(
+        dir.path(),
+        &["form", "facts", "--answers", answers.to_str().unwrap(), "--as-of", "2026-11-30"],
+    ));
+    let json: serde_json::Value = serde_json::from_str(&facts).unwrap();
+    assert_eq!(json["members"][0]["date_of_birth"], "1959-11-30", "a stated age is an estimated date");
+    assert!(!facts.contains("0421"), "the Aadhaar digits are not a fact");
+    let facts_file = dir.path().join("facts.json");
+    std::fs::write(&facts_file, &facts).unwrap();
+    let decided = stdout(&samanvaya(
+        dir.path(),
+        &[
+            "eligibility",
+            "--facts",
+            facts_file.to_str().unwrap(),
+            "--as-of",
+            "2026-11-30",
+            "--format",
+            "json",
+        ],
+    ));
+    let decided: serde_json::Value = serde_json::from_str(&decided).unwrap();
+    let text = decided.to_string();
+    assert!(
+        text.contains("NSAP_IGNWPS") || text.contains("NSAP_IGNOAPS"),
+        "a widow of 67 is decided for the pensions: {text}"
+    );
+
+    // An answer the form refuses is named, and no facts are printed.
+    std::fs::write(&answers, r#"{"values": {"consent": "yes", "hamlet": "x", "member_count": "0"}}"#)
+        .unwrap();
+    let o = samanvaya(
+        dir.path(),
+        &["form", "facts", "--answers", answers.to_str().unwrap(), "--as-of", "2026-11-30"],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("member_count: Between 1 and 100 people."), "{err}");
+    assert!(o.stdout.is_empty());
+}

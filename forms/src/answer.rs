@@ -49,7 +49,10 @@ impl Invalid {
         match self {
             Invalid::NotWhole => t("Write a whole number, such as 4.", "पूरी संख्या लिखें, जैसे 4।"),
             Invalid::NotNumber => t("Write a number, such as 2.5.", "संख्या लिखें, जैसे 2.5।"),
-            Invalid::NotDate => t("Write a date as year-month-day, such as 1984-03-21.", "तारीख़ साल-महीना-दिन लिखें, जैसे 1984-03-21।"),
+            Invalid::NotDate => t(
+                "Write a date as year-month-day, such as 1984-03-21.",
+                "तारीख़ साल-महीना-दिन लिखें, जैसे 1984-03-21।",
+            ),
             Invalid::NotChoice(c) => Text {
                 en: format!("'{c}' is not one of the choices; choose from the list."),
                 hi: format!("'{c}' सूची में नहीं है; सूची में से चुनें।"),
@@ -67,10 +70,14 @@ pub fn check_value(form: &Form, item: &Item, text: &str) -> Result<(), Invalid> 
     let text = text.trim();
     match &item.kind {
         Kind::Integer => text.parse::<i64>().map(|_| ()).map_err(|_| Invalid::NotWhole),
-        Kind::Decimal => text.parse::<f64>().ok().filter(|f| f.is_finite()).map(|_| ()).ok_or(Invalid::NotNumber),
+        Kind::Decimal => {
+            text.parse::<f64>().ok().filter(|f| f.is_finite()).map(|_| ()).ok_or(Invalid::NotNumber)
+        }
         Kind::Date => NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|_| ()).map_err(|_| Invalid::NotDate),
         Kind::SelectOne { list, other } => choice_ok(form, list, *other, text),
-        Kind::SelectMultiple { list, other } => text.split_whitespace().try_for_each(|c| choice_ok(form, list, *other, c)),
+        Kind::SelectMultiple { list, other } => {
+            text.split_whitespace().try_for_each(|c| choice_ok(form, list, *other, c))
+        }
         Kind::Geopoint => {
             let parts: Vec<f64> = text.split_whitespace().filter_map(|p| p.parse().ok()).collect();
             match parts.as_slice() {
@@ -136,7 +143,13 @@ struct Effective<'a> {
 impl Effective<'_> {
     fn get(&self, name: &str, instance: Option<usize>) -> String {
         match (self.form.places.get(name).and_then(|p| p.repeat.as_deref()), instance) {
-            (Some(r), Some(i)) => self.repeats.get(r).and_then(|v| v.get(i)).and_then(|m| m.get(name)).cloned().unwrap_or_default(),
+            (Some(r), Some(i)) => self
+                .repeats
+                .get(r)
+                .and_then(|v| v.get(i))
+                .and_then(|m| m.get(name))
+                .cloned()
+                .unwrap_or_default(),
             (Some(_), None) => String::new(),
             (None, _) => self.values.get(name).cloned().unwrap_or_default(),
         }
@@ -206,7 +219,12 @@ pub fn evaluate(form: &Form, answers: &Answers, today: NaiveDate) -> State {
         repeats: answers
             .repeats
             .iter()
-            .map(|(r, v)| (r.clone(), v.iter().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).collect()))
+            .map(|(r, v)| {
+                (
+                    r.clone(),
+                    v.iter().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).collect(),
+                )
+            })
             .collect(),
     };
     // Answers start as typed (or defaulted); each pass then blanks what is not relevant and
@@ -231,7 +249,10 @@ pub fn evaluate(form: &Form, answers: &Answers, today: NaiveDate) -> State {
             let place = &form.places[&item.name];
             if item.kind == Kind::Repeat {
                 let cx = Cx { eff: &eff, repeat: None, instance: None, current: None, choice: None };
-                let parents_ok = place.parents.iter().all(|p| relevant_groups.get(&(p.as_str(), None)).copied().unwrap_or(true));
+                let parents_ok = place
+                    .parents
+                    .iter()
+                    .all(|p| relevant_groups.get(&(p.as_str(), None)).copied().unwrap_or(true));
                 let own = item.relevant.as_ref().is_none_or(|e| eval::eval(e, &cx).truth());
                 let gated = consent_order.is_none_or(|c| place.order < c || consent_given(form, &eff));
                 let relevant = parents_ok && own && gated;
@@ -256,7 +277,8 @@ pub fn evaluate(form: &Form, answers: &Answers, today: NaiveDate) -> State {
                 None => vec![None],
             };
             for instance in instances {
-                let cx = Cx { eff: &eff, repeat: place.repeat.as_deref(), instance, current: None, choice: None };
+                let cx =
+                    Cx { eff: &eff, repeat: place.repeat.as_deref(), instance, current: None, choice: None };
                 // A group inside the repeat is relevant per instance; the repeat itself and the
                 // groups around it are relevant once.
                 let parents_ok = place.parents.iter().all(|p| {
@@ -265,8 +287,12 @@ pub fn evaluate(form: &Form, answers: &Answers, today: NaiveDate) -> State {
                     relevant_groups.get(&key).copied().unwrap_or(true)
                 });
                 let own = item.relevant.as_ref().is_none_or(|e| eval::eval(e, &cx).truth());
-                let is_consent = form.consent.as_deref() == Some(item.name.as_str());
-                let gated = is_consent || consent_order.is_none_or(|c| place.order < c || consent_given(form, &eff));
+                // Without consent nothing after the consent question is asked or recorded; a
+                // note records nothing, so the one that closes a refused survey still shows.
+                let exempt = form.consent.as_deref() == Some(item.name.as_str())
+                    || matches!(item.kind, Kind::Note | Kind::Meta { .. });
+                let gated =
+                    exempt || consent_order.is_none_or(|c| place.order < c || consent_given(form, &eff));
                 let relevant = parents_ok && own && gated;
                 if item.kind == Kind::Group {
                     relevant_groups.insert((item.name.as_str(), instance), relevant);
@@ -286,7 +312,13 @@ pub fn evaluate(form: &Form, answers: &Answers, today: NaiveDate) -> State {
                             .choices
                             .iter()
                             .filter(|c| {
-                                let cx = Cx { eff: &eff, repeat: place.repeat.as_deref(), instance, current: None, choice: Some(c) };
+                                let cx = Cx {
+                                    eff: &eff,
+                                    repeat: place.repeat.as_deref(),
+                                    instance,
+                                    current: None,
+                                    choice: Some(c),
+                                };
                                 eval::eval(filter, &cx).truth()
                             })
                             .map(|c| c.name.clone())
@@ -305,10 +337,19 @@ pub fn evaluate(form: &Form, answers: &Answers, today: NaiveDate) -> State {
                     })
                 } else if let Err(invalid) = check_value(form, item, &value) {
                     Some(invalid.message())
-                } else if let Some(bad) = choices.as_ref().and_then(|ok| value.split_whitespace().find(|v| !ok.iter().any(|c| c == v))) {
+                } else if let Some(bad) = choices
+                    .as_ref()
+                    .and_then(|ok| value.split_whitespace().find(|v| !ok.iter().any(|c| c == v)))
+                {
                     Some(Invalid::NotChoice(bad.to_owned()).message())
                 } else if item.constraint.as_ref().is_some_and(|e| {
-                    let cx = Cx { eff: &eff, repeat: place.repeat.as_deref(), instance, current: Some(&value), choice: None };
+                    let cx = Cx {
+                        eff: &eff,
+                        repeat: place.repeat.as_deref(),
+                        instance,
+                        current: Some(&value),
+                        choice: None,
+                    };
                     !eval::eval(e, &cx).truth()
                 }) {
                     Some(item.constraint_message.clone().unwrap_or_else(|| Text {

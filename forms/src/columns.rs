@@ -97,7 +97,9 @@ pub fn classify(header: &str, known: &'static [&'static str]) -> Column {
         return Column::Plain(k);
     }
     if matches!(normal.as_str(), "image" | "audio" | "video" | "big-image") || normal.starts_with("media") {
-        return Column::Ignored(Some(format!("column '{h}' holds media, which Samanvaya does not show; it is ignored")));
+        return Column::Ignored(Some(format!(
+            "column '{h}' holds media, which Samanvaya does not show; it is ignored"
+        )));
     }
     if let Some(near) = closest(&normal, known.iter().copied()).filter(|n| n.len() > 3) {
         return Column::Misspelt(near);

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use samanvaya_rules::vocabulary::FactId;
 use samanvaya_rules::Text;
+use samanvaya_rules::vocabulary::FactId;
 use serde::Serialize;
 
 use crate::expr::Expr;
@@ -78,8 +78,14 @@ pub enum Kind {
     Integer,
     Decimal,
     Date,
-    SelectOne { list: String, other: bool },
-    SelectMultiple { list: String, other: bool },
+    SelectOne {
+        list: String,
+        other: bool,
+    },
+    SelectMultiple {
+        list: String,
+        other: bool,
+    },
     Note,
     Calculate,
     Acknowledge,
@@ -88,7 +94,9 @@ pub enum Kind {
     Repeat,
     /// Filled by the app, never asked: when the survey started or ended, the day, the device,
     /// the user. Kobo's forms carry them on every form.
-    Meta { meta: Meta },
+    Meta {
+        meta: Meta,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -137,7 +137,10 @@ pub fn parse(text: &str) -> Result<Expr, ExprError> {
     let mut p = Parser { tokens, pos: 0, end: text.chars().count() + 1 };
     let e = p.or()?;
     if let Some((tok, at)) = p.tokens.get(p.pos) {
-        return Err(ExprError { at: *at, reason: format!("unexpected {} after a complete expression", describe(tok)) });
+        return Err(ExprError {
+            at: *at,
+            reason: format!("unexpected {} after a complete expression", describe(tok)),
+        });
     }
     Ok(e)
 }
@@ -224,7 +227,9 @@ fn lex(text: &str) -> Result<Vec<(Token, usize)>, ExprError> {
                     out.push((Token::Number(s.parse().unwrap_or(0.0)), at));
                     continue;
                 } else if chars.get(i + 1) == Some(&'/') {
-                    return err("paths such as ./name are not supported: refer to a question as ${name}".into());
+                    return err(
+                        "paths such as ./name are not supported: refer to a question as ${name}".into()
+                    );
                 } else {
                     out.push((Token::Dot, at));
                     i += 1;

@@ -48,7 +48,12 @@ pub struct FactProblem {
 }
 
 /// The facts `state` (the form's logic over the finished answers) records, as of `today`.
-pub fn facts(form: &Form, state: &State, catalogue: &Catalogue, today: NaiveDate) -> Result<SurveyFacts, Vec<FactProblem>> {
+pub fn facts(
+    form: &Form,
+    state: &State,
+    catalogue: &Catalogue,
+    today: NaiveDate,
+) -> Result<SurveyFacts, Vec<FactProblem>> {
     let vocab = &catalogue.vocab;
     let mut out = SurveyFacts::default();
     let count = form.members.as_ref().and_then(|m| state.instances.get(m)).copied().unwrap_or(0);
@@ -65,10 +70,15 @@ pub fn facts(form: &Form, state: &State, catalogue: &Catalogue, today: NaiveDate
             if value.is_empty() && !matches!(target, Target::Record(RecordField::Consent)) {
                 continue;
             }
-            let problem = |en: String, hi: String| FactProblem { slot: Slot { name: item.name.clone(), instance }, message: Text { en, hi } };
+            let problem = |en: String, hi: String| FactProblem {
+                slot: Slot { name: item.name.clone(), instance },
+                message: Text { en, hi },
+            };
             match target {
                 Target::Record(RecordField::Members) => {}
-                Target::Record(RecordField::Consent) => out.consent = Some(matches!(value.to_lowercase().as_str(), "yes" | "ok")),
+                Target::Record(RecordField::Consent) => {
+                    out.consent = Some(matches!(value.to_lowercase().as_str(), "yes" | "ok"))
+                }
                 Target::Record(RecordField::MemberName) => {
                     if let Some(m) = instance.and_then(|i| out.members.get_mut(i)) {
                         m.name = Some(value.to_owned());
@@ -77,7 +87,8 @@ pub fn facts(form: &Form, state: &State, catalogue: &Catalogue, today: NaiveDate
                 Target::Record(RecordField::Hamlet) => out.hamlet = Some(value.to_owned()),
                 Target::Record(RecordField::Phone) => out.phone = Some(value.to_owned()),
                 Target::Receiving => {
-                    let codes: Vec<String> = value.split_whitespace().filter(|c| *c != NONE).map(str::to_owned).collect();
+                    let codes: Vec<String> =
+                        value.split_whitespace().filter(|c| *c != NONE).map(str::to_owned).collect();
                     match instance.and_then(|i| out.members.get_mut(i)) {
                         Some(m) => m.receiving.extend(codes),
                         None => out.receiving.extend(codes),
@@ -87,8 +98,14 @@ pub fn facts(form: &Form, state: &State, catalogue: &Catalogue, today: NaiveDate
                     let picked: Vec<&str> = value.split_whitespace().collect();
                     let Kind::SelectMultiple { list, .. } = &item.kind else { continue };
                     for c in &form.lists[list].choices {
-                        let Some(id) = c.columns.get("fact").and_then(|f| vocab.id(f.trim())) else { continue };
-                        let json = if picked.contains(&DONT_KNOW) { Json::Null } else { json!(picked.contains(&c.name.as_str())) };
+                        let Some(id) = c.columns.get("fact").and_then(|f| vocab.id(f.trim())) else {
+                            continue;
+                        };
+                        let json = if picked.contains(&DONT_KNOW) {
+                            Json::Null
+                        } else {
+                            json!(picked.contains(&c.name.as_str()))
+                        };
                         let short = short_name(&vocab.get(id).name).to_owned();
                         match instance.and_then(|i| out.members.get_mut(i)) {
                             Some(m) => m.facts.insert(short, json),
@@ -127,7 +144,10 @@ pub fn facts(form: &Form, state: &State, catalogue: &Catalogue, today: NaiveDate
                         }
                         Err(expected) => problems.push(problem(
                             format!("The answer '{value}' cannot be recorded as {} ({expected}).", fact.en),
-                            format!("जवाब '{value}' को {} के रूप में दर्ज नहीं किया जा सकता ({expected})।", fact.hi),
+                            format!(
+                                "जवाब '{value}' को {} के रूप में दर्ज नहीं किया जा सकता ({expected})।",
+                                fact.hi
+                            ),
                         )),
                     }
                 }
@@ -136,7 +156,7 @@ pub fn facts(form: &Form, state: &State, catalogue: &Catalogue, today: NaiveDate
     }
     for (instance, name, date) in stated_ages {
         if let Some(m) = instance.and_then(|i| out.members.get_mut(i))
-            && !m.facts.get(&name).is_some_and(|v| !v.is_null())
+            && m.facts.get(&name).is_none_or(|v| v.is_null())
         {
             m.facts.insert(name, date);
             m.birth_estimated = true;
@@ -169,17 +189,32 @@ fn convert(ty: &FactType, kind: &Kind, value: &str) -> Result<Option<Json>, &'st
         },
         FactType::Money => number().map(|f| Some(json!(f.round() as i64))).ok_or("an amount in rupees"),
         FactType::Decimal => number().map(|f| Some(json!(f))).ok_or("a number"),
-        FactType::Date => NaiveDate::parse_from_str(v, "%Y-%m-%d").map(|d| Some(json!(d.format("%Y-%m-%d").to_string()))).map_err(|_| "a date"),
+        FactType::Date => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(|d| Some(json!(d.format("%Y-%m-%d").to_string())))
+            .map_err(|_| "a date"),
         FactType::Enum(values) => {
-            if values.iter().any(|x| x == v) { Ok(Some(json!(v))) } else { Err("one of the fact's values") }
+            if values.iter().any(|x| x == v) {
+                Ok(Some(json!(v)))
+            } else {
+                Err("one of the fact's values")
+            }
         }
         FactType::Set(values) => {
             let picked: Vec<&str> = v.split_whitespace().collect();
             if picked.contains(&DONT_KNOW) {
                 return Ok(None);
             }
-            let picked: Vec<&str> = picked.into_iter().filter(|p| *p != NONE && !(*p == "other" && matches!(kind, Kind::SelectMultiple { other: true, .. }))).collect();
-            if picked.iter().all(|p| values.iter().any(|x| x == p)) { Ok(Some(json!(picked))) } else { Err("values of the fact") }
+            let picked: Vec<&str> = picked
+                .into_iter()
+                .filter(|p| {
+                    *p != NONE && !(*p == "other" && matches!(kind, Kind::SelectMultiple { other: true, .. }))
+                })
+                .collect();
+            if picked.iter().all(|p| values.iter().any(|x| x == p)) {
+                Ok(Some(json!(picked)))
+            } else {
+                Err("values of the fact")
+            }
         }
     }
 }

@@ -24,7 +24,12 @@ struct Layout {
 pub fn load(wb: &Workbook, fallback_id: &str, catalogue: &Catalogue) -> Result<Form, Vec<Problem>> {
     let mut cx = Loader { problems: Vec::new(), warnings: Vec::new(), missing: BTreeMap::new() };
     let Some(survey) = wb.survey.as_ref() else {
-        return Err(vec![problem("survey", 0, "", "the form has no sheet named 'survey'; an XLSForm needs one")]);
+        return Err(vec![problem(
+            "survey",
+            0,
+            "",
+            "the form has no sheet named 'survey'; an XLSForm needs one",
+        )]);
     };
     let settings = Settings::read(wb.settings.as_ref(), &mut cx);
     let layout = cx.layout(survey, &columns::SURVEY, true);
@@ -79,7 +84,7 @@ pub fn load(wb: &Workbook, fallback_id: &str, catalogue: &Catalogue) -> Result<F
     }
     cx.flush_missing();
     if !cx.problems.is_empty() {
-        cx.problems.sort_by(|a, b| (a.sheet != "survey", a.row).cmp(&(b.sheet != "survey", b.row)));
+        cx.problems.sort_by_key(|p| (p.sheet != "survey", p.row));
         return Err(cx.problems);
     }
     form.warnings = cx.warnings;
@@ -151,7 +156,12 @@ impl Settings {
             && v.chars().any(char::is_whitespace)
         {
             let row = s.rows.first().map_or(0, |r| r.number);
-            cx.error(s, row, s.column("version"), format!("the version '{v}' has spaces; write it as one word, such as 2026113001"));
+            cx.error(
+                s,
+                row,
+                s.column("version"),
+                format!("the version '{v}' has spaces; write it as one word, such as 2026113001"),
+            );
         }
         Settings {
             id: get("form_id"),
@@ -184,8 +194,16 @@ fn parse_type(cell: &str) -> Result<TypeCell, String> {
         let (list, or_other) = match other {
             [list] => (*list, false),
             [list, "or_other"] => (*list, true),
-            [] => return Err(format!("'{cell}' needs the name of its choice list, such as 'select_one yes_no'")),
-            _ => return Err(format!("'{cell}' is not a select type: write 'select_one LIST' or 'select_one LIST or_other'")),
+            [] => {
+                return Err(format!(
+                    "'{cell}' needs the name of its choice list, such as 'select_one yes_no'"
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "'{cell}' is not a select type: write 'select_one LIST' or 'select_one LIST or_other'"
+                ));
+            }
         };
         Ok(TypeCell::Item(if multiple {
             Kind::SelectMultiple { list: list.to_owned(), other: or_other }
@@ -225,8 +243,22 @@ fn parse_type(cell: &str) -> Result<TypeCell, String> {
 
 /// The types authors write, for "did you mean".
 const TYPES: [&str; 16] = [
-    "text", "integer", "decimal", "date", "note", "calculate", "acknowledge", "geopoint", "select_one",
-    "select_multiple", "begin_group", "begin_repeat", "end_group", "end_repeat", "start", "today",
+    "text",
+    "integer",
+    "decimal",
+    "date",
+    "note",
+    "calculate",
+    "acknowledge",
+    "geopoint",
+    "select_one",
+    "select_multiple",
+    "begin_group",
+    "begin_repeat",
+    "end_group",
+    "end_repeat",
+    "start",
+    "today",
 ];
 
 /// Why a known XLSForm type is refused, in terms the author can act on.
@@ -235,15 +267,22 @@ fn unsupported(t: &str) -> Option<String> {
         "image" | "audio" | "video" | "file" | "background-audio" | "barcode" => format!(
             "type '{t}' is not supported: Samanvaya records no photos, sound or scans on the laptop; delete the row or ask the question as text"
         ),
-        "geotrace" | "geoshape" => format!("type '{t}' is not supported (lines and areas on a map); geopoint is"),
-        "time" | "datetime" | "datetime-local" => format!("type '{t}' is not supported yet; use date, or text for a time of day"),
+        "geotrace" | "geoshape" => {
+            format!("type '{t}' is not supported (lines and areas on a map); geopoint is")
+        }
+        "time" | "datetime" | "datetime-local" => {
+            format!("type '{t}' is not supported yet; use date, or text for a time of day")
+        }
         "simserial" | "subscriberid" | "phonenumber" | "email" | "audit" | "start-geopoint" => {
             format!("type '{t}' is phone metadata a laptop does not have; delete the row")
         }
         "range" | "rank" | "hidden" | "xml-external" | "csv-external" | "begin_loop" | "begin" | "end" => {
             format!("type '{t}' is not supported by Samanvaya")
         }
-        t if t.starts_with("select_one_from_file") || t.starts_with("select_multiple_from_file") || t.ends_with("_external") => {
+        t if t.starts_with("select_one_from_file")
+            || t.starts_with("select_multiple_from_file")
+            || t.ends_with("_external") =>
+        {
             format!("type '{t}' is not supported: put the choices on the choices sheet")
         }
         _ => return None,
@@ -283,8 +322,8 @@ impl Loader {
         self.problems.push(problem(&sheet.name, row, &column, reason));
     }
 
-    fn warn(&mut self, sheet: &str, row: usize, column: Option<String>, reason: impl Into<String>) {
-        self.warnings.push(problem(sheet, row, column.as_deref().unwrap_or(""), reason));
+    fn warn(&mut self, sheet: &str, row: usize, column: Option<&str>, reason: impl Into<String>) {
+        self.warnings.push(problem(sheet, row, column.unwrap_or(""), reason));
     }
 
     fn layout(&mut self, sheet: &Sheet, known: &'static [&'static str], strict: bool) -> Layout {
@@ -299,11 +338,16 @@ impl Loader {
                 }
                 Column::Translated(base, lang) => {
                     if let Lang::Other(code) = &lang {
-                        self.warn(&sheet.name, 0, col, format!("language '{code}' is not shown by Samanvaya (English and Hindi are)"));
+                        self.warn(
+                            &sheet.name,
+                            0,
+                            col.as_deref(),
+                            format!("language '{code}' is not shown by Samanvaya (English and Hindi are)"),
+                        );
                     }
                     layout.translated.insert((base, lang), i);
                 }
-                Column::Ignored(Some(note)) if strict => self.warn(&sheet.name, 0, col, note),
+                Column::Ignored(Some(note)) if strict => self.warn(&sheet.name, 0, col.as_deref(), note),
                 Column::Ignored(_) => {}
                 Column::Misspelt(near) if strict => {
                     self.error(sheet, 0, Some(i), format!("'{h}' is not an XLSForm column; did you mean '{near}'? (logic in a misspelt column would be silently lost)"));
@@ -316,8 +360,17 @@ impl Loader {
 
     /// The English and Hindi text of translatable column `base` on `row`, falling back to the
     /// other language (and noting it) when one is missing.
-    fn text(&mut self, sheet: &Sheet, layout: &Layout, row: &Row, base: &'static str, default: Option<&Lang>) -> Option<Text> {
-        let cell = |i: Option<&usize>| i.and_then(|i| row.cells.get(*i)).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    fn text(
+        &mut self,
+        sheet: &Sheet,
+        layout: &Layout,
+        row: &Row,
+        base: &'static str,
+        default: Option<&Lang>,
+    ) -> Option<Text> {
+        let cell = |i: Option<&usize>| {
+            i.and_then(|i| row.cells.get(*i)).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+        };
         let plain = cell(layout.plain.get(base));
         let mut en = cell(layout.translated.get(&(base, Lang::En)));
         let mut hi = cell(layout.translated.get(&(base, Lang::Hi)));
@@ -345,7 +398,11 @@ impl Loader {
                 Some(Text { en: hi.clone(), hi })
             }
             (None, None) => {
-                let other = layout.translated.iter().filter(|((b, _), _)| *b == base).find_map(|(_, i)| cell(Some(i)));
+                let other = layout
+                    .translated
+                    .iter()
+                    .filter(|((b, _), _)| *b == base)
+                    .find_map(|(_, i)| cell(Some(i)));
                 let any = plain.or(other)?;
                 note("English and Hindi", "the text the form has");
                 Some(Text { en: any.clone(), hi: any })
@@ -370,7 +427,8 @@ impl Loader {
         let mut lists: BTreeMap<String, ChoiceList> = BTreeMap::new();
         let Some(sheet) = sheet else { return lists };
         let layout = self.layout(sheet, &["list_name", "name", "label"], false);
-        let (Some(&list_col), Some(&name_col)) = (layout.plain.get("list_name"), layout.plain.get("name")) else {
+        let (Some(&list_col), Some(&name_col)) = (layout.plain.get("list_name"), layout.plain.get("name"))
+        else {
             self.error(sheet, 0, None, "the choices sheet needs the columns 'list_name' and 'name'");
             return lists;
         };
@@ -382,18 +440,30 @@ impl Loader {
                 continue;
             }
             if list.is_empty() {
-                self.error(sheet, row.number, Some(list_col), format!("the choice '{name}' has no list_name"));
+                self.error(
+                    sheet,
+                    row.number,
+                    Some(list_col),
+                    format!("the choice '{name}' has no list_name"),
+                );
                 continue;
             }
             if name.is_empty() {
-                self.error(sheet, row.number, Some(name_col), format!("a choice of list '{list}' has no name"));
+                self.error(
+                    sheet,
+                    row.number,
+                    Some(name_col),
+                    format!("a choice of list '{list}' has no name"),
+                );
                 continue;
             }
             if name.chars().any(char::is_whitespace) {
                 self.error(sheet, row.number, Some(name_col), format!("the choice name '{name}' has a space; answers of several choices are stored separated by spaces, so a name must be one word"));
                 continue;
             }
-            let label = self.text(sheet, &layout, row, "label", settings.default.as_ref()).unwrap_or_else(|| Text { en: name.to_owned(), hi: name.to_owned() });
+            let label = self
+                .text(sheet, &layout, row, "label", settings.default.as_ref())
+                .unwrap_or_else(|| Text { en: name.to_owned(), hi: name.to_owned() });
             let columns = sheet
                 .headers
                 .iter()
@@ -401,9 +471,16 @@ impl Loader {
                 .filter(|(i, _)| !used.contains(i))
                 .map(|(i, h)| (h.clone(), row.cells.get(i).cloned().unwrap_or_default()))
                 .collect();
-            let entry = lists.entry(list.to_owned()).or_insert_with(|| ChoiceList { name: list.to_owned(), choices: Vec::new() });
+            let entry = lists
+                .entry(list.to_owned())
+                .or_insert_with(|| ChoiceList { name: list.to_owned(), choices: Vec::new() });
             if entry.choices.iter().any(|c| c.name == name) && !settings.allow_choice_duplicates {
-                self.error(sheet, row.number, Some(name_col), format!("the choice '{name}' appears twice in list '{list}'"));
+                self.error(
+                    sheet,
+                    row.number,
+                    Some(name_col),
+                    format!("the choice '{name}' appears twice in list '{list}'"),
+                );
                 continue;
             }
             entry.choices.push(Choice { name: name.to_owned(), label, columns });
@@ -431,7 +508,9 @@ impl Loader {
         let mut top: Vec<Item> = Vec::new();
         let type_col = layout.plain["type"];
         let name_col = layout.plain["name"];
-        let cell = |row: &Row, c: &str| layout.plain.get(c).and_then(|&i| row.cells.get(i)).map_or("", |s| s.trim()).to_owned();
+        let cell = |row: &Row, c: &str| {
+            layout.plain.get(c).and_then(|&i| row.cells.get(i)).map_or("", |s| s.trim()).to_owned()
+        };
         for row in &sheet.rows {
             if row.is_empty() {
                 continue;
@@ -455,10 +534,25 @@ impl Loader {
                             }
                         }
                         Some(open) => {
-                            self.error(sheet, row.number, Some(type_col), format!("'{ty}' closes '{}', which is a {} begun on row {}", open.item.name, open.item.kind.name(), open.item.row));
+                            self.error(
+                                sheet,
+                                row.number,
+                                Some(type_col),
+                                format!(
+                                    "'{ty}' closes '{}', which is a {} begun on row {}",
+                                    open.item.name,
+                                    open.item.kind.name(),
+                                    open.item.row
+                                ),
+                            );
                             stack.push(open);
                         }
-                        None => self.error(sheet, row.number, Some(type_col), format!("'{ty}' has no begin {} above it", kind.name())),
+                        None => self.error(
+                            sheet,
+                            row.number,
+                            Some(type_col),
+                            format!("'{ty}' has no begin {} above it", kind.name()),
+                        ),
                     }
                     continue;
                 }
@@ -505,7 +599,12 @@ impl Loader {
                 kind,
             };
             if !is_no(&read_only) && !is_yes(&read_only) {
-                self.error(sheet, row.number, layout.plain.get("read_only").copied(), format!("read_only is '{read_only}'; write yes or no"));
+                self.error(
+                    sheet,
+                    row.number,
+                    layout.plain.get("read_only").copied(),
+                    format!("read_only is '{read_only}'; write yes or no"),
+                );
             }
             if matches!(item.kind, Kind::Group | Kind::Repeat) {
                 stack.push(Open { item });
@@ -517,7 +616,12 @@ impl Loader {
             }
         }
         for open in stack {
-            self.error(sheet, open.item.row, Some(type_col), format!("the {} '{}' begun here is never ended", open.item.kind.name(), open.item.name));
+            self.error(
+                sheet,
+                open.item.row,
+                Some(type_col),
+                format!("the {} '{}' begun here is never ended", open.item.kind.name(), open.item.name),
+            );
         }
         top
     }
@@ -532,50 +636,108 @@ impl Loader {
             }
             let place = &form.places[&item.name];
             if item.kind == Kind::Repeat && place.repeat.is_some() {
-                self.error(sheet, item.row, col("type"), "a repeat inside a repeat is not supported: list the nested things in their own repeat");
+                self.error(
+                    sheet,
+                    item.row,
+                    col("type"),
+                    "a repeat inside a repeat is not supported: list the nested things in their own repeat",
+                );
             }
             let needs_label = item.kind.is_asked() || item.kind == Kind::Note;
             if needs_label && item.label.is_none() {
-                self.error(sheet, item.row, col("label"), format!("the {} '{}' has no label; write the question as it is read out", item.kind.name(), item.name));
+                self.error(
+                    sheet,
+                    item.row,
+                    col("label"),
+                    format!(
+                        "the {} '{}' has no label; write the question as it is read out",
+                        item.kind.name(),
+                        item.name
+                    ),
+                );
             }
             if let Kind::SelectOne { list, .. } | Kind::SelectMultiple { list, .. } = &item.kind {
                 match form.lists.get(list) {
                     None => {
-                        let near = samanvaya_rules::diagnostic::closest(list, form.lists.keys().map(String::as_str));
+                        let near =
+                            samanvaya_rules::diagnostic::closest(list, form.lists.keys().map(String::as_str));
                         let hint = near.map_or(String::new(), |n| format!("; did you mean '{n}'?"));
-                        self.error(sheet, item.row, col("type"), format!("the choice list '{list}' is not on the choices sheet{hint}"));
+                        self.error(
+                            sheet,
+                            item.row,
+                            col("type"),
+                            format!("the choice list '{list}' is not on the choices sheet{hint}"),
+                        );
                     }
                     Some(l) if l.choices.is_empty() => {
-                        self.error(sheet, item.row, col("type"), format!("the choice list '{list}' has no choices"));
+                        self.error(
+                            sheet,
+                            item.row,
+                            col("type"),
+                            format!("the choice list '{list}' has no choices"),
+                        );
                     }
                     Some(_) => {}
                 }
             } else if item.choice_filter.is_some() {
-                self.error(sheet, item.row, col("choice_filter"), "choice_filter only applies to select_one and select_multiple");
+                self.error(
+                    sheet,
+                    item.row,
+                    col("choice_filter"),
+                    "choice_filter only applies to select_one and select_multiple",
+                );
             }
             match (&item.kind, &item.calculation) {
-                (Kind::Calculate, None) => self.error(sheet, item.row, col("calculation"), format!("the calculate '{}' has no calculation", item.name)),
+                (Kind::Calculate, None) => self.error(
+                    sheet,
+                    item.row,
+                    col("calculation"),
+                    format!("the calculate '{}' has no calculation", item.name),
+                ),
                 (Kind::Calculate, Some(_)) | (_, None) => {}
-                (k, Some(_)) => self.error(sheet, item.row, col("calculation"), format!("calculation is for calculate rows, not {}; use default for a starting answer", k.name())),
+                (k, Some(_)) => self.error(
+                    sheet,
+                    item.row,
+                    col("calculation"),
+                    format!(
+                        "calculation is for calculate rows, not {}; use default for a starting answer",
+                        k.name()
+                    ),
+                ),
             }
             if item.repeat_count.is_some() && item.kind != Kind::Repeat {
                 self.error(sheet, item.row, col("repeat_count"), "repeat_count only applies to begin repeat");
             }
             if item.constraint.is_some() && !item.kind.is_asked() {
-                self.error(sheet, item.row, col("constraint"), format!("a {} takes no answer, so it cannot have a constraint", item.kind.name()));
+                self.error(
+                    sheet,
+                    item.row,
+                    col("constraint"),
+                    format!("a {} takes no answer, so it cannot have a constraint", item.kind.name()),
+                );
             }
             if item.required.is_some() && !item.kind.is_asked() {
-                self.error(sheet, item.row, col("required"), format!("a {} takes no answer, so it cannot be required", item.kind.name()));
+                self.error(
+                    sheet,
+                    item.row,
+                    col("required"),
+                    format!("a {} takes no answer, so it cannot be required", item.kind.name()),
+                );
             }
             if let Some(d) = &item.default
                 && let Err(reason) = crate::answer::check_value(form, item, d)
             {
-                self.error(sheet, item.row, col("default"), format!("the default '{d}' is not a possible answer: {}", reason.message().en));
+                self.error(
+                    sheet,
+                    item.row,
+                    col("default"),
+                    format!("the default '{d}' is not a possible answer: {}", reason.message().en),
+                );
             }
             if let Some(a) = &item.appearance {
                 for word in a.split_whitespace() {
                     if !KNOWN_APPEARANCES.contains(&word) {
-                        self.warn(&sheet.name, item.row, Some(Loader::column_name(sheet, col("appearance"))), format!("appearance '{word}' is not used by Samanvaya; the question is shown the usual way"));
+                        self.warn(&sheet.name, item.row, Some(&Loader::column_name(sheet, col("appearance"))), format!("appearance '{word}' is not used by Samanvaya; the question is shown the usual way"));
                     }
                 }
             }
@@ -585,7 +747,11 @@ impl Loader {
     /// Every reference leads to a question that exists and can be seen from where it is read,
     /// and calculations do not go round in circles.
     fn check_logic(&mut self, sheet: &Sheet, form: &Form, layout: &Layout) {
-        let columns: HashSet<&str> = form.lists.values().flat_map(|l| l.choices.iter().flat_map(|c| c.columns.keys().map(String::as_str))).collect();
+        let columns: HashSet<&str> = form
+            .lists
+            .values()
+            .flat_map(|l| l.choices.iter().flat_map(|c| c.columns.keys().map(String::as_str)))
+            .collect();
         for item in form.walk() {
             let place = &form.places[&item.name];
             let exprs = [
@@ -615,7 +781,9 @@ impl Loader {
                     }
                 }
                 if !matches!(column, "constraint") && contains_current(e) {
-                    reasons.push("'.' is the answer being checked and means something only in a constraint".into());
+                    reasons.push(
+                        "'.' is the answer being checked and means something only in a constraint".into(),
+                    );
                 }
                 if e.calls(Function::Position) && from.is_none() {
                     reasons.push("position(..) only has a meaning inside a repeat".into());
@@ -632,7 +800,8 @@ impl Loader {
             .filter_map(|i| Some((i.name.as_str(), i.calculation.as_ref()?.refs())))
             .collect();
         let mut reported = HashSet::new();
-        let order: Vec<&str> = form.walk().into_iter().map(|i| i.name.as_str()).filter(|n| calcs.contains_key(n)).collect();
+        let order: Vec<&str> =
+            form.walk().into_iter().map(|i| i.name.as_str()).filter(|n| calcs.contains_key(n)).collect();
         for start in order {
             let mut path = vec![start];
             if let Some(cycle) = circle(&calcs, &mut path)
@@ -640,7 +809,12 @@ impl Loader {
             {
                 let item = form.item(start).expect("named item");
                 let names = cycle.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(" → ");
-                self.error(sheet, item.row, layout.plain.get("calculation").copied(), format!("the calculations go round in a circle: {names}"));
+                self.error(
+                    sheet,
+                    item.row,
+                    layout.plain.get("calculation").copied(),
+                    format!("the calculations go round in a circle: {names}"),
+                );
             }
         }
     }
@@ -719,7 +893,9 @@ fn check_refs(form: &Form, e: &Expr, from: Option<&str>, out: &mut Vec<String>) 
                     ));
                 }
                 if form.item(name).is_some_and(|i| i.kind == Kind::Repeat) {
-                    out.push(format!("${{{name}}} is a repeat, not an answer; count its instances with count(${{{name}}})"));
+                    out.push(format!(
+                        "${{{name}}} is a repeat, not an answer; count its instances with count(${{{name}}})"
+                    ));
                 }
             }
         },
@@ -727,7 +903,7 @@ fn check_refs(form: &Form, e: &Expr, from: Option<&str>, out: &mut Vec<String>) 
             match (&args[0], &args[1]) {
                 (Expr::Ref(q), Expr::Ref(r)) => {
                     let inside = form.places.get(q.as_str()).and_then(|p| p.repeat.as_deref());
-                    if form.places.get(q.as_str()).is_none() {
+                    if !form.places.contains_key(q.as_str()) {
                         out.push(format!("${{{q}}} is not a question of this form"));
                     } else if inside != Some(r.as_str()) {
                         out.push(format!("indexed-repeat(): ${{{q}}} is not inside the repeat ${{{r}}}"));
@@ -753,10 +929,20 @@ fn check_refs(form: &Form, e: &Expr, from: Option<&str>, out: &mut Vec<String>) 
 
 /// Where every item sits.
 fn places(items: &[Item]) -> HashMap<String, Place> {
-    fn go(items: &[Item], parents: &mut Vec<String>, repeat: Option<&str>, order: &mut usize, out: &mut HashMap<String, Place>) {
+    fn go(
+        items: &[Item],
+        parents: &mut Vec<String>,
+        repeat: Option<&str>,
+        order: &mut usize,
+        out: &mut HashMap<String, Place>,
+    ) {
         for i in items {
             *order += 1;
-            out.entry(i.name.clone()).or_insert_with(|| Place { parents: parents.clone(), repeat: repeat.map(str::to_owned), order: *order });
+            out.entry(i.name.clone()).or_insert_with(|| Place {
+                parents: parents.clone(),
+                repeat: repeat.map(str::to_owned),
+                order: *order,
+            });
             if !i.children.is_empty() || matches!(i.kind, Kind::Group | Kind::Repeat) {
                 parents.push(i.name.clone());
                 let inner = if i.kind == Kind::Repeat { Some(i.name.as_str()) } else { repeat };

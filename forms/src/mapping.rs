@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
-use samanvaya_rules::vocabulary::{Derivation, FactType, Scope};
 use samanvaya_rules::Catalogue;
+use samanvaya_rules::vocabulary::{Derivation, FactType, Scope};
 
 use crate::definition::{Form, Item, Kind, RecordField, Target};
 
@@ -36,7 +36,10 @@ pub fn check(form: &Form, catalogue: &Catalogue) -> Mapping {
         match item.maps_to.as_deref().and_then(record_field) {
             Some(RecordField::Members) => {
                 if item.kind != Kind::Repeat {
-                    m.problems.push((item.row, "record.members goes on a begin repeat: each instance is a member".into()));
+                    m.problems.push((
+                        item.row,
+                        "record.members goes on a begin repeat: each instance is a member".into(),
+                    ));
                 } else if let Some(first) = &m.members {
                     m.problems.push((item.row, format!("the repeat '{first}' is already the member roster")));
                 } else {
@@ -47,9 +50,15 @@ pub fn check(form: &Form, catalogue: &Catalogue) -> Mapping {
                 let yes_no = matches!(&item.kind, Kind::SelectOne { list, .. }
                     if form.lists.get(list).is_some_and(|l| l.choices.iter().any(|c| c.name == "yes")));
                 if item.kind != Kind::Acknowledge && !yes_no {
-                    m.problems.push((item.row, "record.consent goes on an acknowledge or on a select_one with a 'yes' choice".into()));
+                    m.problems.push((
+                        item.row,
+                        "record.consent goes on an acknowledge or on a select_one with a 'yes' choice".into(),
+                    ));
                 } else if form.places[&item.name].repeat.is_some() {
-                    m.problems.push((item.row, "the consent question belongs to the household, outside any repeat".into()));
+                    m.problems.push((
+                        item.row,
+                        "the consent question belongs to the household, outside any repeat".into(),
+                    ));
                 } else if let Some(first) = &m.consent {
                     m.problems.push((item.row, format!("'{first}' is already the consent question")));
                 } else {
@@ -132,7 +141,10 @@ fn target(
     }
     if raw == "receiving" {
         let Kind::SelectMultiple { list, .. } = &item.kind else {
-            return Err(format!("receiving needs a select_multiple of scheme codes, and '{name}' is a {}", item.kind.name()));
+            return Err(format!(
+                "receiving needs a select_multiple of scheme codes, and '{name}' is a {}",
+                item.kind.name()
+            ));
         };
         if repeat.is_some() && !in_roster {
             return Err("receiving inside a repeat must be inside the member roster".into());
@@ -144,7 +156,10 @@ fn target(
             .filter(|c| *c != NONE && !schemes.contains(c))
             .collect();
         if !bad.is_empty() {
-            return Err(format!("the choices {} of list '{list}' are not scheme codes of the catalogue", bad.join(", ")));
+            return Err(format!(
+                "the choices {} of list '{list}' are not scheme codes of the catalogue",
+                bad.join(", ")
+            ));
         }
         return Ok(Target::Receiving);
     }
@@ -188,10 +203,14 @@ fn target(
     let fact = vocab.get(id);
     match (fact.scope, in_roster, repeat) {
         (Scope::Person, false, _) => {
-            return Err(format!("'{raw}' is a fact of a person: the question belongs inside the member roster (the repeat with record.members)"));
+            return Err(format!(
+                "'{raw}' is a fact of a person: the question belongs inside the member roster (the repeat with record.members)"
+            ));
         }
         (Scope::Household, _, Some(r)) => {
-            return Err(format!("'{raw}' is a fact of the household, but '{name}' is inside the repeat '{r}'"));
+            return Err(format!(
+                "'{raw}' is a fact of the household, but '{name}' is inside the repeat '{r}'"
+            ));
         }
         _ => {}
     }
@@ -208,9 +227,19 @@ fn target(
     let lists = &form.lists;
     let choices = |list: &str| -> Vec<&str> { lists[list].choices.iter().map(|c| c.name.as_str()).collect() };
     let outside = |names: Vec<&str>, allowed: &[String], extra: &[&str]| -> Vec<String> {
-        names.into_iter().filter(|c| !allowed.iter().any(|a| a == c) && !extra.contains(c)).map(str::to_owned).collect()
+        names
+            .into_iter()
+            .filter(|c| !allowed.iter().any(|a| a == c) && !extra.contains(c))
+            .map(str::to_owned)
+            .collect()
     };
-    let mismatch = || format!("a {} answer cannot carry '{raw}', which is a fact of type {}", item.kind.name(), fact.ty.name());
+    let mismatch = || {
+        format!(
+            "a {} answer cannot carry '{raw}', which is a fact of type {}",
+            item.kind.name(),
+            fact.ty.name()
+        )
+    };
     match (&fact.ty, &item.kind) {
         (_, Kind::Calculate) => {}
         (FactType::Bool, Kind::Acknowledge) => {}
@@ -218,7 +247,10 @@ fn target(
             let names = choices(list);
             let bad = outside(names.clone(), &["yes".into(), "no".into()], &[DONT_KNOW]);
             if !bad.is_empty() || !names.contains(&"yes") || !names.contains(&"no") {
-                return Err(format!("'{raw}' is yes/no: the list '{list}' must have the choices yes and no (and {DONT_KNOW} if asked), not {}", names.join(", ")));
+                return Err(format!(
+                    "'{raw}' is yes/no: the list '{list}' must have the choices yes and no (and {DONT_KNOW} if asked), not {}",
+                    names.join(", ")
+                ));
             }
         }
         (FactType::Int, Kind::Integer)
@@ -227,13 +259,21 @@ fn target(
         (FactType::Enum(values), Kind::SelectOne { list, .. }) => {
             let bad = outside(choices(list), values, &[DONT_KNOW]);
             if !bad.is_empty() {
-                return Err(format!("the choices {} of list '{list}' are not values of '{raw}' ({})", bad.join(", "), values.join(", ")));
+                return Err(format!(
+                    "the choices {} of list '{list}' are not values of '{raw}' ({})",
+                    bad.join(", "),
+                    values.join(", ")
+                ));
             }
         }
         (FactType::Set(values), Kind::SelectMultiple { list, .. }) => {
             let bad = outside(choices(list), values, &[DONT_KNOW, NONE]);
             if !bad.is_empty() {
-                return Err(format!("the choices {} of list '{list}' are not values of '{raw}' ({})", bad.join(", "), values.join(", ")));
+                return Err(format!(
+                    "the choices {} of list '{list}' are not values of '{raw}' ({})",
+                    bad.join(", "),
+                    values.join(", ")
+                ));
             }
         }
         _ => return Err(mismatch()),

@@ -105,8 +105,11 @@ fn place(wb: &mut Workbook, sheet: Sheet) {
     }
 }
 
+/// A row's number and its cells, before the header is known.
+type NumberedRow = (usize, Vec<String>);
+
 /// Builds a sheet from raw rows, the first non-empty row being the header.
-fn sheet_from(name: &str, raw: Vec<(usize, Vec<String>)>) -> Sheet {
+fn sheet_from(name: &str, raw: Vec<NumberedRow>) -> Sheet {
     let mut rows = raw.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
     let Some((_, header)) = rows.next() else {
         return Sheet { name: name.to_owned(), ..Sheet::default() };
@@ -119,14 +122,18 @@ fn sheet_from(name: &str, raw: Vec<(usize, Vec<String>)>) -> Sheet {
 /// Reads the sheets of an `.xlsx` file's bytes.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Workbook, ReadError> {
     let mut xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
-        ReadError(format!("this is not a readable .xlsx spreadsheet ({e}); save it from Excel or LibreOffice as .xlsx"))
+        ReadError(format!(
+            "this is not a readable .xlsx spreadsheet ({e}); save it from Excel or LibreOffice as .xlsx"
+        ))
     })?;
     let mut wb = Workbook::default();
     for name in xlsx.sheet_names() {
         if role(&name).is_none() {
             continue;
         }
-        let range = xlsx.worksheet_range(&name).map_err(|e| ReadError(format!("the sheet '{name}' cannot be read: {e}")))?;
+        let range = xlsx
+            .worksheet_range(&name)
+            .map_err(|e| ReadError(format!("the sheet '{name}' cannot be read: {e}")))?;
         // Row numbers are the spreadsheet's, so they count the empty rows above the used range.
         let first_row = range.start().map_or(0, |(r, _)| r as usize);
         let first_col = range.start().map_or(0, |(_, c)| c as usize);
@@ -156,7 +163,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Workbook, ReadError> {
 /// numbers are the file's line numbers, so an error points at the line to fix.
 pub fn read_markdown(text: &str) -> Workbook {
     let mut wb = Workbook::default();
-    let mut current: Option<(String, Vec<(usize, Vec<String>)>)> = None;
+    let mut current: Option<(String, Vec<NumberedRow>)> = None;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if !line.starts_with('|') {

@@ -15,8 +15,12 @@ use samanvaya_rules::Catalogue;
 use serde::Deserialize;
 
 fn catalogue() -> Catalogue {
-    samanvaya_rules::load(samanvaya_schema::FACT_FILES, samanvaya_schema::SCHEME_FILES, samanvaya_schema::GROUP_FILES)
-        .expect("the embedded catalogue loads")
+    samanvaya_rules::load(
+        samanvaya_schema::FACT_FILES,
+        samanvaya_schema::SCHEME_FILES,
+        samanvaya_schema::GROUP_FILES,
+    )
+    .expect("the embedded catalogue loads")
 }
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
@@ -104,7 +108,8 @@ fn valid_forms_load_and_behave_as_their_cases_say() {
         assert_eq!(warnings, expected(&path, "warning"), "{name}: warnings");
         let cases_path = PathBuf::from(format!("{}.cases.json", path.with_extension("").display()));
         let Ok(text) = std::fs::read_to_string(&cases_path) else { continue };
-        let cases: Vec<Case> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", cases_path.display()));
+        let cases: Vec<Case> =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", cases_path.display()));
         for case in cases {
             let at = format!("{name}: {}", case.about);
             let state = evaluate(&form, &case.answers, case.today);
@@ -122,23 +127,33 @@ fn valid_forms_load_and_behave_as_their_cases_say() {
                 let (n, i) = slot(s);
                 assert!(state.get(&n, i).is_none_or(|q| !q.relevant), "{at}: {s} should be hidden");
             }
-            let got: BTreeSet<String> = state.problems().map(|q| slot_name(&q.slot.name, q.slot.instance)).collect();
+            let got: BTreeSet<String> =
+                state.problems().map(|q| slot_name(&q.slot.name, q.slot.instance)).collect();
             let want: BTreeSet<String> = case.problems.iter().cloned().collect();
             assert_eq!(got, want, "{at}: problems");
             for (s, msg) in &case.messages {
                 let (n, i) = slot(s);
                 let q = state.get(&n, i).unwrap();
-                assert_eq!(q.problem.as_ref().map(|p| p.en.as_str()), Some(msg.as_str()), "{at}: message of {s}");
+                assert_eq!(
+                    q.problem.as_ref().map(|p| p.en.as_str()),
+                    Some(msg.as_str()),
+                    "{at}: message of {s}"
+                );
             }
             for (q, want) in &case.choices {
                 let (n, i) = slot(q);
-                assert_eq!(state.get(&n, i).and_then(|q| q.choices.clone()).as_ref(), Some(want), "{at}: choices of {q}");
+                assert_eq!(
+                    state.get(&n, i).and_then(|q| q.choices.clone()).as_ref(),
+                    Some(want),
+                    "{at}: choices of {q}"
+                );
             }
             for (r, n) in &case.instances {
                 assert_eq!(state.instances.get(r), Some(n), "{at}: instances of {r}");
             }
             if let Some(want) = &case.facts {
-                let got = facts(&form, &state, &catalogue, case.today).unwrap_or_else(|e| panic!("{at}: {e:?}"));
+                let got =
+                    facts(&form, &state, &catalogue, case.today).unwrap_or_else(|e| panic!("{at}: {e:?}"));
                 assert_eq!(&got.to_eligibility_json(), want, "{at}: facts");
             }
         }
@@ -174,7 +189,12 @@ fn settings_typed_as_numbers_and_kobo_metadata_are_read_as_written() {
     assert_eq!(odk.title.en, "Anganwadi visit");
     let kobo = load(&dir.join("kobo_style.xlsx"), &catalogue).unwrap();
     assert_eq!((kobo.id.as_str(), kobo.version.as_str()), ("household_listing", "vGq7mR2xT9"));
-    let metas: Vec<&str> = kobo.walk().into_iter().filter(|i| matches!(i.kind, samanvaya_forms::Kind::Meta { .. })).map(|i| i.name.as_str()).collect();
+    let metas: Vec<&str> = kobo
+        .walk()
+        .into_iter()
+        .filter(|i| matches!(i.kind, samanvaya_forms::Kind::Meta { .. }))
+        .map(|i| i.name.as_str())
+        .collect();
     assert_eq!(metas, ["start", "end", "today"]);
     // A form with neither form_id nor version is named after its file and by its content.
     let md = "| survey |\n| | type | name | label |\n| | text | a | A |\n";

@@ -1,5 +1,5 @@
 //! Samanvaya's data contracts, kept as data files and embedded into the binaries at build time:
-//! the store's migrations, the fact vocabulary and the scheme catalogue.
+//! the store's migrations, the fact vocabulary, the scheme catalogue and the baseline survey form.
 //!
 //! Migrations are append-only: a migration that has shipped is never edited, because a laptop in
 //! a village may have applied it months ago. The store records the text of every migration it
@@ -42,6 +42,10 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 7, name: "audit", sql: include_str!("../migrations/local/0007_audit.sql") },
 ];
+
+/// The baseline survey shipped with the app, as the XLSForm a district opens in Excel
+/// (`forms/baseline.md` is the same form in pyxform's markdown, for review).
+pub const BASELINE_FORM: (&str, &[u8]) = ("baseline.xlsx", include_bytes!("../forms/baseline.xlsx"));
 
 // The fact vocabulary (`facts/*.toml`) and the scheme catalogue (`schemes/*.toml`), as
 // `(path, text)` pairs sorted by path. The eligibility engine (`rules`) checks them when loaded.
