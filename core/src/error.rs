@@ -32,6 +32,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the scheme catalogue built into this version does not load:\n{0}")]
     Catalogue(String),
+    #[error("the survey form built into this version does not load:\n{0}")]
+    Form(String),
+    #[error(
+        "the survey cannot be finished: {count} answer(s) are missing or refused; each is marked on its question"
+    )]
+    SurveyUnfinished { count: usize },
     #[error(
         "this is a demo store: its households are invented and can never be sent to a block server; start with an empty data folder to enroll this laptop"
     )]
@@ -120,11 +126,13 @@ impl From<StoreError> for ErrorReply {
         let count = match &e {
             StoreError::WrongSecret { attempts_left } => Some(*attempts_left),
             StoreError::LockedOut { seconds } => Some(u32::try_from(*seconds).unwrap_or(u32::MAX)),
+            StoreError::SurveyUnfinished { count } => Some(u32::try_from(*count).unwrap_or(u32::MAX)),
             _ => None,
         };
         let (code, fields) = match e {
             StoreError::Invalid(ValidationError(fields)) => (ErrorCode::Invalid, fields),
             StoreError::NotFound { .. } => (ErrorCode::NotFound, vec![]),
+            StoreError::SurveyUnfinished { .. } => (ErrorCode::Invalid, vec![]),
             StoreError::NotEmpty { .. } => (ErrorCode::NotEmpty, vec![]),
             StoreError::NoVillage => (ErrorCode::NoVillage, vec![]),
             StoreError::NewerSchema { .. } | StoreError::NewerChange { .. } => {
@@ -148,7 +156,8 @@ impl From<StoreError> for ErrorReply {
             | StoreError::NotDemo
             | StoreError::WrongKey
             | StoreError::RestoreNotEmpty { .. }
-            | StoreError::Catalogue(_) => (ErrorCode::Storage, vec![]),
+            | StoreError::Catalogue(_)
+            | StoreError::Form(_) => (ErrorCode::Storage, vec![]),
         };
         ErrorReply { code, detail, fields, count }
     }

@@ -25,6 +25,7 @@ mod pulled;
 mod setting;
 mod sql;
 mod store;
+pub mod survey;
 mod village;
 
 pub use audit::Verdict;

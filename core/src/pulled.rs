@@ -131,6 +131,10 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
             fact::set(conn, &hid.to_string(), &c.subject_id, &c.name, &value, c.source.as_str(), at.utc)?;
             crate::profile::refresh(conn, &h)?;
         }
+        ChangeBody::Submission(c) => {
+            stored.ok_or_else(missing)?;
+            crate::survey::put_submission(conn, c)?;
+        }
         ChangeBody::Receiving(c) => {
             let h = stored.ok_or_else(missing)?;
             if c.receiving {

@@ -33,6 +33,7 @@ pub enum ChangeBody {
     MemberRemoved(MemberRemoved),
     Fact(FactChange),
     Receiving(ReceivingChange),
+    Submission(SubmissionChange),
 }
 
 /// A household was created, or some of its fields changed.
@@ -129,6 +130,23 @@ pub struct ReceivingChange {
     pub source: Source,
 }
 
+/// A survey was finished: what was answered, by whom, with the respondent's consent. The facts
+/// and members it recorded travel as their own changes beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionChange {
+    pub id: uuid::Uuid,
+    pub household_id: HouseholdId,
+    pub form_id: String,
+    pub form_version: String,
+    /// The answers that counted (shown questions and calculations), as the form's JSON.
+    pub answers: serde_json::Value,
+    /// Whether the respondent consented; `None` for a form that asks no consent.
+    pub consent: Option<bool>,
+    pub submitted_by: String,
+    pub submitted_at: DateTime<Utc>,
+    pub supersedes: Option<uuid::Uuid>,
+}
+
 impl ChangeBody {
     /// The schema version this build writes for the body's kind.
     pub fn current_version(&self) -> u16 {
@@ -138,7 +156,8 @@ impl ChangeBody {
             ChangeBody::Household(_)
             | ChangeBody::MemberRemoved(_)
             | ChangeBody::Fact(_)
-            | ChangeBody::Receiving(_) => 1,
+            | ChangeBody::Receiving(_)
+            | ChangeBody::Submission(_) => 1,
         }
     }
 
@@ -150,6 +169,7 @@ impl ChangeBody {
             ChangeBody::MemberRemoved(_) => "member_removed",
             ChangeBody::Fact(_) => "fact",
             ChangeBody::Receiving(_) => "receiving",
+            ChangeBody::Submission(_) => "submission",
         }
     }
 
@@ -161,6 +181,7 @@ impl ChangeBody {
             ChangeBody::MemberRemoved(c) => c.household_id,
             ChangeBody::Fact(c) => c.household_id,
             ChangeBody::Receiving(c) => c.household_id,
+            ChangeBody::Submission(c) => c.household_id,
         }
     }
 }

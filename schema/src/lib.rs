@@ -41,6 +41,7 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/local/0006_member_left.sql"),
     },
     Migration { version: 7, name: "audit", sql: include_str!("../migrations/local/0007_audit.sql") },
+    Migration { version: 8, name: "survey", sql: include_str!("../migrations/local/0008_survey.sql") },
 ];
 
 /// The baseline survey shipped with the app, as the XLSForm a district opens in Excel

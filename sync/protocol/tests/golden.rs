@@ -7,7 +7,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use samanvaya_domain::change::{
     self, ChangeBody, FactChange, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
-    ReceivingChange, Source,
+    ReceivingChange, Source, SubmissionChange,
 };
 use samanvaya_domain::{Departure, Hlc, HouseholdId, LeftReason, LocationId, PersonId, Relation, Sex};
 use samanvaya_sync_protocol::Change;
@@ -92,6 +92,24 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
                 }))],
             }),
         ),
+        // A finished survey: the answers that counted, with who and the consent.
+        (
+            "submission",
+            ChangeBody::Submission(SubmissionChange {
+                id: id(5),
+                household_id: household,
+                form_id: "baseline".into(),
+                form_version: "2026113001".into(),
+                answers: serde_json::json!({
+                    "values": { "consent": "yes", "hamlet": "पूर्वी टोला", "member_count": "1" },
+                    "repeats": { "members": [ { "_member": member.to_string(), "m_name": "सुनीता देवी" } ] }
+                }),
+                consent: Some(true),
+                submitted_by: "Asha".into(),
+                submitted_at: Utc.with_ymd_and_hms(2026, 11, 30, 6, 15, 0).unwrap(),
+                supersedes: None,
+            }),
+        ),
     ]
 }
 
@@ -120,7 +138,7 @@ fn every_change_kind_has_a_pinned_wire_form() {
         assert_eq!(back, wire, "{file} does not read back to the same change");
         assert!(back.change.is_supported());
     }
-    assert_eq!(kinds.len(), 5, "every kind of ChangeBody has an example: {kinds:?}");
+    assert_eq!(kinds.len(), 6, "every kind of ChangeBody has an example: {kinds:?}");
 }
 
 /// A member change written by a laptop of the first version (before `left` existed) is still

@@ -1,0 +1,194 @@
+//! The baseline survey on a real, encrypted store: a draft filled from the household's record,
+//! saved at every answer and found again after the store is closed (a power cut, a lock), then
+//! finished in one transaction into an immutable submission, the members and facts it recorded
+//! (marked as learnt from the survey) and their changes; a second survey supersedes the first.
+
+use samanvaya_core::{Store, StoreError};
+use samanvaya_domain::change::ChangeBody;
+use samanvaya_domain::{Birth, Household, Relation, Sex};
+use samanvaya_forms::Answers;
+use samanvaya_tests::{member, new_household};
+
+fn family() -> (tempfile::TempDir, Store, Household) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let input = new_household(
+        village,
+        vec![
+            member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
+            member(
+                "सुनीता",
+                Relation::DaughterInLaw,
+                Sex::Female,
+                Birth::Date { date: "1996-01-15".parse().unwrap() },
+            ),
+        ],
+    );
+    let h = store.save_household(input, store.now().unwrap()).unwrap();
+    (dir, store, h)
+}
+
+fn set(answers: &mut Answers, pairs: &[(&str, &str)]) {
+    for (k, v) in pairs {
+        answers.values.insert((*k).into(), (*v).into());
+    }
+}
+
+fn set_member(answers: &mut Answers, i: usize, pairs: &[(&str, &str)]) {
+    let roster = answers.repeats.entry("members".into()).or_default();
+    while roster.len() <= i {
+        roster.push(Default::default());
+    }
+    for (k, v) in pairs {
+        roster[i].insert((*k).into(), (*v).into());
+    }
+}
+
+#[test]
+fn a_survey_survives_a_restart_and_finishes_into_facts_members_and_one_submission() {
+    let (dir, mut store, h) = family();
+    let at = store.now().unwrap();
+    let draft = store.start_survey(h.id, at).unwrap();
+    // The roster starts from the record: both members, with name, relation, sex and birth.
+    let roster = &draft.answers.repeats["members"];
+    assert_eq!(roster.len(), 2);
+    assert_eq!(roster[0]["m_name"], "कमला देवी");
+    assert_eq!(roster[0]["age"], "64", "an estimated birth is shown as the stated age");
+    assert_eq!(roster[1]["dob"], "1996-01-15");
+    assert_eq!(roster[1]["relation"], "daughter_in_law");
+    assert_eq!(draft.answers.values["member_count"], "2");
+    assert!(draft.state.problems().count() > 0, "nothing is answered yet");
+
+    let mut answers = draft.answers.clone();
+    set(
+        &mut answers,
+        &[
+            ("consent", "yes"),
+            ("hamlet", "पूर्वी टोला"),
+            ("house_type", "kucha"),
+            ("ration", "phh"),
+            ("member_count", "3"),
+        ],
+    );
+    set_member(&mut answers, 0, &[("dob_known", "no"), ("marital", "widowed")]);
+    set_member(
+        &mut answers,
+        1,
+        &[("dob_known", "yes"), ("marital", "married"), ("pregnant", "yes"), ("documents", "aadhaar")],
+    );
+    store.save_survey(h.id, &answers, at).unwrap();
+    // The power goes: the store is closed half-way and opened again.
+    drop(store);
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let resumed = store.start_survey(h.id, at).unwrap();
+    assert_eq!(resumed.answers, answers, "every saved answer is there after reopening");
+
+    // Finishing with a member still to describe is refused, and nothing is written.
+    let err = store.finish_survey(h.id, at).unwrap_err();
+    assert!(matches!(err, StoreError::SurveyUnfinished { count } if count > 0), "{err}");
+    assert!(store.submissions(h.id).unwrap().is_empty());
+
+    let mut answers = resumed.answers;
+    set_member(
+        &mut answers,
+        2,
+        &[
+            ("m_name", "पूजा"),
+            ("relation", "grandchild"),
+            ("sex", "female"),
+            ("dob_known", "no"),
+            ("age", "11"),
+            ("in_school", "yes"),
+        ],
+    );
+    set(&mut answers, &[("all_listed", "yes")]);
+    let draft = store.save_survey(h.id, &answers, at).unwrap();
+    let left: Vec<String> = draft.state.problems().map(|q| format!("{:?}", q.slot)).collect();
+    assert!(left.is_empty(), "{left:?}");
+    let queued_before = store.queued_changes().unwrap();
+    let submission = store.finish_survey(h.id, at).unwrap();
+    assert_eq!((submission.form_id.as_str(), submission.consent), ("baseline", Some(true)));
+    assert_eq!(submission.answers["repeats"]["members"][0]["_member"], h.members[0].id.to_string());
+
+    let after = store.household(h.id).unwrap();
+    assert_eq!(after.members.len(), 3, "the survey added the granddaughter");
+    assert_eq!(after.members[2].name, "पूजा");
+    assert_eq!(after.members[2].relation, Relation::Granddaughter);
+    assert!(after.members[2].birth_date_estimated);
+    assert_eq!(
+        after.members[0].birth_date, h.members[0].birth_date,
+        "the same stated age keeps its estimate"
+    );
+
+    let facts = store.household_facts(h.id).unwrap();
+    let text = format!("{facts:?}");
+    assert!(!text.is_empty());
+    let rows: Vec<(String, String, String)> = store
+        .connection()
+        .prepare("SELECT name, value, source FROM fact ORDER BY name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        rows.iter().all(|(_, _, s)| s == "survey"),
+        "every fact is marked as learnt from the survey: {rows:?}"
+    );
+    assert!(rows.contains(&("household.ration_card_type".into(), "\"phh\"".into(), "survey".into())));
+    assert!(rows.contains(&("person.is_pregnant".into(), "true".into(), "survey".into())));
+    assert!(rows.contains(&("person.has_aadhaar".into(), "true".into(), "survey".into())));
+    assert!(!rows.iter().any(|(n, _, _)| n == "person.sex"), "sex lives on the person record, not twice");
+
+    // The changes travel: the new member, the facts and the submission itself.
+    let queued = store.queued_after(0, 10_000).unwrap();
+    assert!(store.queued_changes().unwrap() > queued_before);
+    let kinds: Vec<&str> = queued.iter().map(|q| q.change.body.kind()).collect();
+    assert!(
+        kinds.contains(&"submission") && kinds.contains(&"fact") && kinds.contains(&"member"),
+        "{kinds:?}"
+    );
+    assert!(
+        queued.iter().any(|q| matches!(&q.change.body, ChangeBody::Submission(s) if s.id == submission.id))
+    );
+    assert!(store.survey_draft(h.id, at).unwrap().is_none(), "the draft is gone once finished");
+
+    // A second survey starts from the record again and supersedes the first.
+    let again = store.start_survey(h.id, at).unwrap();
+    assert_eq!(again.answers.repeats["members"].len(), 3);
+    let mut answers = again.answers;
+    set(
+        &mut answers,
+        &[("consent", "yes"), ("hamlet", "पूर्वी टोला"), ("house_type", "pucca"), ("all_listed", "yes")],
+    );
+    for i in 0..3 {
+        let known = if i == 1 { "yes" } else { "no" };
+        set_member(&mut answers, i, &[("dob_known", known)]);
+    }
+    store.save_survey(h.id, &answers, at).unwrap();
+    let second = store.finish_survey(h.id, at).unwrap();
+    assert_eq!(second.supersedes, Some(submission.id));
+    let history = store.submissions(h.id).unwrap();
+    assert_eq!(history.iter().map(|s| s.id).collect::<Vec<_>>(), [second.id, submission.id], "newest first");
+
+    // A submission is never edited.
+    let edit = store.connection().execute("UPDATE submission SET consent = 0", []);
+    assert!(edit.unwrap_err().to_string().contains("never edited"));
+}
+
+#[test]
+fn a_refused_consent_is_kept_and_records_nothing_else() {
+    let (_dir, mut store, h) = family();
+    let at = store.now().unwrap();
+    let draft = store.start_survey(h.id, at).unwrap();
+    let mut answers = draft.answers;
+    set(&mut answers, &[("consent", "no"), ("house_type", "kucha")]);
+    store.save_survey(h.id, &answers, at).unwrap();
+    let s = store.finish_survey(h.id, at).unwrap();
+    assert_eq!(s.consent, Some(false));
+    assert_eq!(s.answers["values"], serde_json::json!({ "consent": "no" }), "only the refusal is kept");
+    let facts: i64 = store.connection().query_row("SELECT count(*) FROM fact", [], |r| r.get(0)).unwrap();
+    assert_eq!(facts, 0);
+    assert_eq!(store.household(h.id).unwrap(), h, "the record is untouched");
+}
