@@ -17,7 +17,8 @@ use crate::eval::{self, Context, Value};
 /// The answers of one survey: outside the repeats by question name, and per repeat one map per
 /// instance. A question with no entry was never answered (its default applies); an entry with
 /// empty text was cleared.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, rename = "SurveyAnswers")]
 pub struct Answers {
     #[serde(default)]
     pub values: BTreeMap<String, String>,

@@ -53,6 +53,11 @@ fn main() {
             commands::eligibility::village_eligibility,
             commands::eligibility::scheme_worklist,
             commands::eligibility::save_worklist,
+            commands::survey::survey_form,
+            commands::survey::survey_start,
+            commands::survey::survey_save,
+            commands::survey::survey_finish,
+            commands::survey::survey_discard,
         ])
         .run(tauri::generate_context!())
         .expect("the Samanvaya window could not start");

@@ -11,4 +11,5 @@ pub mod eligibility;
 pub mod households;
 pub mod session;
 pub mod settings;
+pub mod survey;
 pub mod village;

@@ -1,0 +1,49 @@
+//! Commands of the survey screen: the form to draw, a household's draft opened, saved at every
+//! answer and finished, or thrown away.
+
+use samanvaya_core::survey::{self, Draft};
+use samanvaya_core::{ErrorReply, StoreError};
+use samanvaya_domain::HouseholdId;
+use samanvaya_forms::Answers;
+use samanvaya_forms::view::{self, SurveyForm, SurveyState};
+use serde::Serialize;
+use tauri::State;
+
+use crate::state::AppState;
+
+/// A household's survey in progress, as the screen shows it (`SurveyDraft` in `ui/src/ipc.ts`).
+#[derive(Serialize)]
+pub struct SurveyDraft {
+    pub household_id: HouseholdId,
+    pub answers: Answers,
+    pub state: SurveyState,
+}
+
+fn shown(d: Draft) -> SurveyDraft {
+    SurveyDraft { household_id: d.household_id, state: view::state(&d.state), answers: d.answers }
+}
+
+#[tauri::command(async)]
+pub fn survey_form() -> Result<SurveyForm, ErrorReply> {
+    Ok(view::form(survey::baseline().map_err(ErrorReply::from)?))
+}
+
+#[tauri::command(async)]
+pub fn survey_start(state: State<'_, AppState>, id: HouseholdId) -> Result<SurveyDraft, ErrorReply> {
+    state.with(|s| s.start_survey(id, s.now()?)).map(shown)
+}
+
+#[tauri::command(async)]
+pub fn survey_save(state: State<'_, AppState>, id: HouseholdId, answers: Answers) -> Result<SurveyDraft, ErrorReply> {
+    state.with(|s| s.save_survey(id, &answers, s.now()?)).map(shown)
+}
+
+#[tauri::command(async)]
+pub fn survey_finish(state: State<'_, AppState>, id: HouseholdId) -> Result<(), ErrorReply> {
+    state.with(|s| s.finish_survey(id, s.now()?).map(|_| ()))
+}
+
+#[tauri::command(async)]
+pub fn survey_discard(state: State<'_, AppState>, id: HouseholdId) -> Result<(), ErrorReply> {
+    state.with(|s: &mut samanvaya_core::Store| -> Result<(), StoreError> { s.discard_survey(id) })
+}
