@@ -13,6 +13,7 @@ import { EligibilityView } from "./views/eligibility";
 import { HouseholdForm } from "./views/householdForm";
 import { villageSchemes } from "./views/villageSchemes";
 import { WorklistView } from "./views/worklist";
+import { SurveyView } from "./views/survey";
 
 export class App {
   private readonly header = h("header", { class: "frame" });
@@ -174,6 +175,14 @@ export class App {
     mount(this.main, h("p", { class: "muted" }, t("deciding")));
     const view = await EligibilityView.open(this, householdId, title);
     this.redraw = () => mount(this.main, view instanceof EligibilityView ? view.render() : view);
+    this.redraw();
+  }
+
+  /** A household's baseline survey, resumed where it was left. */
+  async showSurvey(householdId: string, title: string): Promise<void> {
+    mount(this.main, h("p", { class: "muted" }, t("surveyLoading")));
+    const view = await SurveyView.open(this, householdId, title);
+    this.redraw = () => mount(this.main, view instanceof SurveyView ? view.render() : view);
     this.redraw();
   }
 

@@ -13,6 +13,9 @@ import type { HouseholdQuery } from "./bindings/HouseholdQuery";
 import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
 import type { Worklist } from "./bindings/Worklist";
+import type { SurveyAnswers } from "./bindings/SurveyAnswers";
+import type { SurveyForm } from "./bindings/SurveyForm";
+import type { SurveyState } from "./bindings/SurveyState";
 
 /** The event the window hears when a command was refused because the app is locked. */
 export const LOCKED_EVENT = "samanvaya-locked";
@@ -34,6 +37,13 @@ export interface Session {
   recovery_code: string | null;
 }
 
+/** A household's survey in progress: the answers as typed, and the logic's verdict on them. */
+export interface SurveyDraft {
+  household_id: string;
+  answers: SurveyAnswers;
+  state: SurveyState;
+}
+
 export const ipc = {
   folderState: () => call<Folder>("folder_state"),
   setUp: (name: string, secret: string) => call<Session>("set_up", { name, secret }),
@@ -52,6 +62,11 @@ export const ipc = {
   answerFact: (answer: FactAnswer) => call<HouseholdEligibility>("answer_fact", { answer }),
   villageEligibility: () => call<VillageEligibility>("village_eligibility"),
   schemeWorklist: (code: string) => call<Worklist>("scheme_worklist", { code }),
+  surveyForm: () => call<SurveyForm>("survey_form"),
+  surveyStart: (id: string) => call<SurveyDraft>("survey_start", { id }),
+  surveySave: (id: string, answers: SurveyAnswers) => call<SurveyDraft>("survey_save", { id, answers }),
+  surveyFinish: (id: string) => call<null>("survey_finish", { id }),
+  surveyDiscard: (id: string) => call<null>("survey_discard", { id }),
   /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
   saveWorklist: (code: string, hamlet: string | null, language: Language) =>
     call<string>("save_worklist", { code, hamlet, language }),

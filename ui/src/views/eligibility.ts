@@ -17,6 +17,7 @@ const QUESTIONS_SHOWN = 5;
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
+  showSurvey(householdId: string, title: string): Promise<void>;
 }
 
 function say(b: Bilingual): string {
@@ -63,6 +64,7 @@ export class EligibilityView {
         h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void this.nav.showHome() }, "← " + t("back")),
         h("h1", {}, t("eligibilityTitle", { number: this.title })),
         h("span", { class: "muted" }, t("eligibilityAsOf", { date: dateWords(this.data.as_of) })),
+        h("button", { type: "button", class: "secondary", "data-test": "open-survey", onclick: () => void this.nav.showSurvey(this.householdId, this.title) }, t("surveyOpen")),
       ),
       this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : document.createTextNode(""),
       this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),

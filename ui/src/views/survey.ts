@@ -1,0 +1,333 @@
+// The baseline survey of one household, drawn from the form's definition in the chosen
+// language. Every answer is saved as the draft at once (a typed one after a short pause), and
+// the logic's verdict comes back with it: which questions show, which answers are missing or
+// refused. The page is built once; a verdict only shows, hides and marks the questions, so a
+// roster of a hundred members stays fluid.
+import { asErrorReply, ipc, type SurveyDraft } from "../ipc";
+import type { SurveyForm } from "../bindings/SurveyForm";
+import type { SurveyItem } from "../bindings/SurveyItem";
+import type { SurveyState } from "../bindings/SurveyState";
+import type { SurveyText } from "../bindings/SurveyText";
+import { h, mount } from "../dom";
+import { isoToDayFirst } from "../form/model";
+import { language, t } from "../i18n";
+import {
+  answerOf,
+  groupShown,
+  rosterOf,
+  setAnswer,
+  shownKeys,
+  slotKey,
+  typedAnswer,
+  type Slot,
+} from "../survey/model";
+import { errorPanel } from "./errorPanel";
+
+interface Navigator {
+  showHome(message?: string): Promise<void>;
+  showEligibility(householdId: string, title: string): Promise<void>;
+}
+
+function say(text: SurveyText | null): string {
+  if (!text) return "";
+  return language() === "hi" ? text.hi : text.en;
+}
+
+/** How long typing may pause before the answer is saved; a choice is saved at once. */
+const TYPING_PAUSE_MS = 400;
+
+export class SurveyView {
+  private readonly root = h("div", { class: "survey" });
+  private readonly status = h("p", { class: "muted", role: "status", "data-test": "survey-status" });
+  private readonly rosterBox = h("div", { class: "survey-roster" });
+  private readonly roster: SurveyItem | null;
+  /** Each question's box, and its message line, by slot key. */
+  private readonly boxes = new Map<string, { box: HTMLElement; message: HTMLElement }>();
+  /** Each group's box with its item and instance, to hide a group with nothing shown. */
+  private groups: { box: HTMLElement; item: SurveyItem; instance: number | null }[] = [];
+  /** The questions touched since the page opened: only their problems are shown until Finish. */
+  private readonly touched = new Set<string>();
+  private showAll = false;
+  private drawnInstances = -1;
+  private saving = false;
+  private dirty = false;
+  private timer: number | undefined;
+  private readonly today: Date;
+
+  constructor(
+    private readonly nav: Navigator,
+    private readonly householdId: string,
+    private readonly title: string,
+    private readonly form: SurveyForm,
+    private draft: SurveyDraft,
+    today: string,
+  ) {
+    this.roster = rosterOf(form.items);
+    this.today = new Date(`${today}T12:00:00`);
+  }
+
+  static async open(nav: Navigator, householdId: string, title: string): Promise<SurveyView | HTMLElement> {
+    try {
+      const [form, draft, today] = await Promise.all([ipc.surveyForm(), ipc.surveyStart(householdId), ipc.today()]);
+      return new SurveyView(nav, householdId, title, form, draft, today);
+    } catch (e) {
+      return errorPanel(asErrorReply(e));
+    }
+  }
+
+  render(): HTMLElement {
+    this.boxes.clear();
+    this.groups = [];
+    this.drawnInstances = -1;
+    const finish = h("button", { type: "button", class: "primary", "data-test": "survey-finish", onclick: () => void this.finish() }, t("surveyFinish"));
+    mount(
+      this.root,
+      h(
+        "div",
+        { class: "form-head" },
+        h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void this.leave() }, "← " + t("back")),
+        h("h1", {}, t("surveyTitle", { number: this.title })),
+      ),
+      h("p", { class: "muted" }, say(this.form.title)),
+      this.status,
+      ...this.items(this.form.items, null),
+      h("div", { class: "form-actions" }, finish),
+    );
+    this.apply(this.draft.state);
+    return this.root;
+  }
+
+  private roster_name(): string | null {
+    return this.roster?.name ?? null;
+  }
+
+  private items(items: SurveyItem[], instance: number | null): HTMLElement[] {
+    const out: HTMLElement[] = [];
+    for (const item of items) {
+      const el = this.item(item, instance);
+      if (el) out.push(el);
+    }
+    return out;
+  }
+
+  private item(item: SurveyItem, instance: number | null): HTMLElement | null {
+    switch (item.kind) {
+      case "calculate":
+      case "metadata":
+        return null;
+      case "group": {
+        const box = h("fieldset", { class: "survey-group", "data-group": item.name }, h("legend", {}, say(item.label)), ...this.items(item.children, instance));
+        this.groups.push({ box, item, instance });
+        return box;
+      }
+      case "repeat":
+        // The roster is drawn (again) when the verdict says how many members it has.
+        return this.rosterBox;
+      default:
+        return this.question(item, instance);
+    }
+  }
+
+  private question(item: SurveyItem, instance: number | null): HTMLElement {
+    const slot: Slot = { name: item.name, instance };
+    const key = slotKey(slot);
+    const message = h("p", { class: "field-error", role: "alert", "data-test": `problem-${key}` });
+    const label = h("label", { class: "survey-label", for: `q-${key}` }, say(item.label));
+    const hint = item.hint ? h("p", { class: "muted survey-hint" }, say(item.hint)) : null;
+    const box = h("div", { class: "survey-question", "data-slot": key }, label, hint, item.kind === "note" ? null : this.input(item, slot), message);
+    if (item.kind === "note") box.classList.add("survey-note");
+    this.boxes.set(key, { box, message });
+    return box;
+  }
+
+  private current(slot: Slot): string {
+    const typed = typedAnswer(this.draft.answers, this.roster_name(), slot);
+    if (typed !== undefined) return typed;
+    return this.draft.state.questions.find((q) => q.name === slot.name && q.instance === slot.instance)?.value ?? "";
+  }
+
+  private input(item: SurveyItem, slot: Slot): HTMLElement {
+    const key = slotKey(slot);
+    const value = this.current(slot);
+    const id = `q-${key}`;
+    const test = `answer-${key}`;
+    const choices = item.list ? (this.form.lists[item.list] ?? []) : [];
+    const other = item.other ? [{ name: "other", label: { en: t("surveyOther"), hi: t("surveyOther") } }] : [];
+    switch (item.kind) {
+      case "select_one": {
+        const all = [...choices, ...other];
+        // A long list is a drop-down; a short one is buttons, one tap each.
+        if (all.length > 8 || item.appearance?.includes("minimal")) {
+          return h(
+            "select",
+            { id, "data-test": test, disabled: item.read_only, onchange: (e: Event) => this.answer(slot, item.kind, (e.target as HTMLSelectElement).value, true) },
+            h("option", { value: "" }, t("surveyChoose")),
+            ...all.map((c) => {
+              const o = h("option", { value: c.name }, say(c.label));
+              o.selected = c.name === value;
+              return o;
+            }),
+          );
+        }
+        return h(
+          "div",
+          { class: "survey-choices", role: "radiogroup", id },
+          ...all.map((c) => {
+            const input = h("input", { type: "radio", name: id, value: c.name, "data-test": `${test}-${c.name}`, disabled: item.read_only, onchange: () => this.answer(slot, item.kind, c.name, true) });
+            input.checked = c.name === value;
+            return h("label", { class: "survey-choice" }, input, say(c.label));
+          }),
+        );
+      }
+      case "select_multiple": {
+        const picked = new Set(value.split(/\s+/).filter(Boolean));
+        const box = h("div", { class: "survey-choices", id });
+        const read = () =>
+          [...box.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.value).join(" ");
+        box.append(
+          ...[...choices, ...other].map((c) => {
+            const input = h("input", { type: "checkbox", value: c.name, "data-test": `${test}-${c.name}`, disabled: item.read_only, onchange: () => this.answer(slot, item.kind, read(), true) });
+            input.checked = picked.has(c.name);
+            return h("label", { class: "survey-choice" }, input, say(c.label));
+          }),
+        );
+        return box;
+      }
+      case "acknowledge": {
+        const input = h("input", { type: "checkbox", id, "data-test": test, onchange: (e: Event) => this.answer(slot, item.kind, (e.target as HTMLInputElement).checked ? "OK" : "", true) });
+        input.checked = value === "OK";
+        return h("label", { class: "survey-choice" }, input, t("surveyAcknowledge"));
+      }
+      case "geopoint": {
+        const [lat = "", lon = ""] = value.split(/\s+/);
+        const latIn = h("input", { type: "text", inputmode: "decimal", id, "data-test": `${test}-lat`, value: lat, placeholder: t("surveyLatitude") });
+        const lonIn = h("input", { type: "text", inputmode: "decimal", "data-test": `${test}-lon`, value: lon, placeholder: t("surveyLongitude") });
+        const send = () => this.answer(slot, item.kind, `${latIn.value.trim()} ${lonIn.value.trim()}`.trim(), false);
+        latIn.addEventListener("input", send);
+        lonIn.addEventListener("input", send);
+        return h("div", { class: "survey-point" }, latIn, lonIn);
+      }
+      default: {
+        const numeric = item.kind === "integer" || item.kind === "decimal" || item.appearance?.includes("numbers");
+        const shown = item.kind === "date" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? isoToDayFirst(value) : value;
+        const attrs = {
+          id,
+          "data-test": test,
+          value: shown,
+          readonly: item.read_only,
+          inputmode: numeric ? "decimal" : undefined,
+          placeholder: item.kind === "date" ? t("surveyDateHint") : undefined,
+          oninput: (e: Event) => this.answer(slot, item.kind, (e.target as HTMLInputElement).value, false),
+          onchange: () => this.flush(),
+        };
+        return item.appearance?.includes("multiline") ? h("textarea", attrs) : h("input", { type: "text", ...attrs });
+      }
+    }
+  }
+
+  /** Draws the roster's members when their number changed. */
+  private drawRoster(state: SurveyState): void {
+    const roster = this.roster;
+    if (!roster) return;
+    const n = state.instances[roster.name] ?? 0;
+    if (n === this.drawnInstances) return;
+    // Only the roster's own questions and groups are forgotten; the rest of the page stays.
+    for (const key of [...this.boxes.keys()]) if (key.includes("@")) this.boxes.delete(key);
+    this.groups = this.groups.filter((g) => g.instance === null);
+    const members = Array.from({ length: n }, (_, i) =>
+      h("section", { class: "survey-member", "data-test": `member-${i}` }, h("h2", {}, t("surveyMember", { n: i + 1 })), ...this.items(roster.children, i)),
+    );
+    const add = roster.counted
+      ? null
+      : h("button", { type: "button", class: "secondary", "data-test": "survey-add-member", onclick: () => this.addMember() }, t("surveyAddMember"));
+    mount(this.rosterBox, h("h2", { class: "survey-roster-title" }, say(roster.label)), ...members, ...(add ? [add] : []));
+    this.drawnInstances = n;
+  }
+
+  private addMember(): void {
+    const roster = this.roster_name();
+    if (roster === null) return;
+    (this.draft.answers.repeats[roster] ??= []).push({});
+    void this.save();
+  }
+
+  /** Shows the verdict: hides what is not asked, marks what is missing or refused. */
+  private apply(state: SurveyState): void {
+    this.drawRoster(state);
+    const shown = shownKeys(state);
+    for (const [key, { box }] of this.boxes) box.hidden = !shown.has(key);
+    for (const g of this.groups) g.box.hidden = !groupShown(g.item, g.instance, shown);
+    for (const q of state.questions) {
+      const key = slotKey({ name: q.name, instance: q.instance });
+      const entry = this.boxes.get(key);
+      if (!entry) continue;
+      const visible = q.relevant && q.problem !== null && (this.showAll || this.touched.has(key));
+      entry.message.textContent = visible ? say(q.problem) : "";
+      entry.box.classList.toggle("has-error", visible);
+    }
+    if (!this.saving) {
+      this.status.textContent = `${t("surveySaved")} ${state.problems > 0 ? t("surveyToFix", { n: state.problems }) : t("surveyReady")}`;
+    }
+  }
+
+  private answer(slot: Slot, kind: string, typed: string, now: boolean): void {
+    setAnswer(this.draft.answers, this.roster_name(), slot, answerOf(kind, typed, this.today));
+    this.touched.add(slotKey(slot));
+    window.clearTimeout(this.timer);
+    if (now) void this.save();
+    else this.timer = window.setTimeout(() => void this.save(), TYPING_PAUSE_MS);
+  }
+
+  private flush(): void {
+    window.clearTimeout(this.timer);
+    void this.save();
+  }
+
+  /** Saves the draft; answers given while a save is on its way are sent right after it. */
+  private async save(): Promise<void> {
+    if (this.saving) {
+      this.dirty = true;
+      return;
+    }
+    this.saving = true;
+    this.status.textContent = t("surveySaving");
+    try {
+      do {
+        this.dirty = false;
+        const answers = structuredClone(this.draft.answers);
+        const saved = await ipc.surveySave(this.householdId, answers);
+        // Answers typed while the save was on its way stay: only the verdict is taken.
+        this.draft = { ...saved, answers: this.draft.answers };
+      } while (this.dirty);
+      this.saving = false;
+      this.apply(this.draft.state);
+    } catch (e) {
+      this.saving = false;
+      this.status.textContent = t("surveySaveFailed", { detail: asErrorReply(e).detail });
+    }
+  }
+
+  private async finish(): Promise<void> {
+    window.clearTimeout(this.timer);
+    await this.save();
+    this.showAll = true;
+    this.apply(this.draft.state);
+    if (this.draft.state.problems > 0) {
+      this.status.textContent = t("surveyFinishRefused", { n: this.draft.state.problems });
+      this.root.querySelector<HTMLElement>(".has-error")?.scrollIntoView({ block: "center" });
+      return;
+    }
+    try {
+      await ipc.surveyFinish(this.householdId);
+      await this.nav.showEligibility(this.householdId, this.title);
+    } catch (e) {
+      this.status.textContent = t("surveyFinishRefused", { n: asErrorReply(e).count ?? 0 });
+    }
+  }
+
+  /** Back to the list; the draft is already saved, so the survey resumes where it was left. */
+  private async leave(): Promise<void> {
+    this.flush();
+    await this.nav.showHome();
+  }
+}
