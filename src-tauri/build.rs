@@ -22,6 +22,11 @@ const COMMANDS: &[&str] = &[
     "today",
     "scheme_worklist",
     "save_worklist",
+    "survey_form",
+    "survey_start",
+    "survey_save",
+    "survey_finish",
+    "survey_discard",
 ];
 
 fn main() {

@@ -51,6 +51,8 @@ export class SurveyView {
   private drawnInstances = -1;
   private saving = false;
   private dirty = false;
+  /** Whether an answer was saved since the page opened: only then does the page say so. */
+  private everSaved = false;
   private timer: number | undefined;
   private readonly today: Date;
 
@@ -265,21 +267,31 @@ export class SurveyView {
       entry.message.textContent = visible ? say(q.problem) : "";
       entry.box.classList.toggle("has-error", visible);
     }
-    if (!this.saving) {
-      this.status.textContent = `${t("surveySaved")} ${state.problems > 0 ? t("surveyToFix", { n: state.problems }) : t("surveyReady")}`;
+    if (!this.saving && this.timer === undefined) {
+      const left = state.problems > 0 ? t("surveyToFix", { n: state.problems }) : t("surveyReady");
+      this.status.textContent = this.everSaved ? `${t("surveySaved")} ${left}` : left;
     }
   }
 
   private answer(slot: Slot, kind: string, typed: string, now: boolean): void {
     setAnswer(this.draft.answers, this.roster_name(), slot, answerOf(kind, typed, this.today));
     this.touched.add(slotKey(slot));
+    // Until it is saved, the page does not say "saved".
+    this.status.textContent = t("surveySaving");
     window.clearTimeout(this.timer);
+    this.timer = undefined;
     if (now) void this.save();
-    else this.timer = window.setTimeout(() => void this.save(), TYPING_PAUSE_MS);
+    else
+      this.timer = window.setTimeout(() => {
+        this.timer = undefined;
+        void this.save();
+      }, TYPING_PAUSE_MS);
   }
 
   private flush(): void {
+    if (this.timer === undefined) return;
     window.clearTimeout(this.timer);
+    this.timer = undefined;
     void this.save();
   }
 
@@ -300,6 +312,7 @@ export class SurveyView {
         this.draft = { ...saved, answers: this.draft.answers };
       } while (this.dirty);
       this.saving = false;
+      this.everSaved = true;
       this.apply(this.draft.state);
     } catch (e) {
       this.saving = false;
@@ -309,7 +322,10 @@ export class SurveyView {
 
   private async finish(): Promise<void> {
     window.clearTimeout(this.timer);
+    this.timer = undefined;
     await this.save();
+    // A save already on its way when Finish was pressed sends the last answers after it.
+    while (this.saving) await new Promise((r) => setTimeout(r, 50));
     this.showAll = true;
     this.apply(this.draft.state);
     if (this.draft.state.problems > 0) {

@@ -1,0 +1,143 @@
+// The baseline survey in the real window, in Hindi: a facilitator opens a household's survey
+// (its members already in the roster), answers half of it, and the app is killed as a power cut
+// would; reopened, every saved answer is there; she finishes it, a missing answer is marked on
+// its question first, and the household's schemes then use what the survey recorded.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { By, find, startApp, textOf } from "./session.mjs";
+
+/** The facts the survey answers for the household, which "ask next" must stop asking. */
+const SURVEY_FACTS = [
+  "household.house_type",
+  "household.has_toilet",
+  "household.ration_card_type",
+  "household.bpl_status",
+  "household.annual_income_inr",
+  "household.has_lpg_connection",
+  "household.owns_cultivable_land",
+  "household.has_mgnrega_job_card",
+  "household.in_secc_or_pmjay_list",
+  "household.all_members_listed",
+];
+
+async function askedFacts(browser) {
+  await find(browser, "[data-test=ask-next], [data-test=summary]");
+  return browser.executeScript(
+    "return [...document.querySelectorAll('[data-test^=question-]')].map((q) => q.dataset.fact).filter(Boolean);",
+  );
+}
+
+/** Kills the app whose data folder is `dataDir`, as a power cut would: no chance to save. */
+function killApp(dataDir) {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    let env = "";
+    try {
+      env = readFileSync(`/proc/${pid}/environ`, "latin1");
+      if (!readFileSync(`/proc/${pid}/cmdline`, "latin1").includes("samanvaya-app")) continue;
+    } catch {
+      continue;
+    }
+    if (env.split("\0").includes(`SAMANVAYA_DATA_DIR=${dataDir}`)) {
+      process.kill(Number(pid), "SIGKILL");
+      return true;
+    }
+  }
+  return false;
+}
+
+async function click(browser, css) {
+  const el = await find(browser, css);
+  await browser.executeScript("arguments[0].scrollIntoView({block: 'center'})", el);
+  await el.click();
+}
+
+async function saved(browser) {
+  await textOf(browser, "[data-test=survey-status]", (s) => s.includes("सहेजा गया"), 15_000);
+}
+
+async function openSurvey(browser) {
+  await textOf(browser, "[data-test=list-count]", (s) => s.includes("300"), 30_000);
+  await click(browser, "[data-test=open-eligibility]");
+  const before = await askedFacts(browser);
+  await click(browser, "[data-test=open-survey]");
+  await find(browser, "[data-test=survey-finish]", 20_000);
+  return before;
+}
+
+test("a survey survives a killed app and, finished, feeds the household's schemes", async () => {
+  // The data folder outlives the first app: closing an app removes its own scratch folder.
+  const keep = mkdtempSync(join(tmpdir(), "samanvaya-survey-"));
+  const dataDir = join(keep, "data");
+  let app = await startApp({ dataDir });
+  let before;
+  try {
+    const { browser } = app;
+    before = await openSurvey(browser);
+    // Nothing personal is shown before consent: not the house, not the members.
+    assert.equal(await (await find(browser, "[data-slot=house_type]")).isDisplayed(), false);
+    assert.equal((await browser.findElements(By.css("[data-test^=member-]"))).length, 0);
+    await click(browser, "[data-test=answer-consent-yes]");
+    await browser.wait(async () => (await find(browser, "[data-slot=house_type]")).isDisplayed(), 10_000, "consent shows the questions");
+    // The roster starts from the household's record.
+    const firstName = await (await find(browser, "[data-test='answer-m_name@0']")).getAttribute("value");
+    assert.ok(firstName.length > 0, "the first member's name is filled in");
+    await click(browser, "[data-test=answer-house_type-kucha]");
+    await click(browser, "[data-test=answer-toilet-no]");
+    const income = await find(browser, "[data-test=answer-income]");
+    await browser.executeScript("arguments[0].scrollIntoView({block: 'center'})", income);
+    await income.sendKeys("८४०००");
+    await saved(browser);
+    // The power goes.
+    assert.ok(killApp(dataDir), "the app process was found and killed");
+    await app.close();
+
+    app = await startApp({ dataDir });
+    const again = app.browser;
+    await openSurvey(again);
+    assert.equal(await (await find(again, "[data-test=answer-consent-yes]")).isSelected(), true, "consent is still given");
+    assert.equal(await (await find(again, "[data-test=answer-house_type-kucha]")).isSelected(), true);
+    assert.equal(await (await find(again, "[data-test=answer-income]")).getAttribute("value"), "84000", "the typed income was saved");
+
+    // Finishing with answers missing marks them on their questions, in Hindi.
+    await click(again, "[data-test=survey-finish]");
+    assert.match(await textOf(again, "[data-test=survey-status]", (s) => s.includes("पूरा नहीं")), /जवाब छूटे हैं/);
+    const problem = await again.executeScript("return document.querySelector('.has-error [data-test^=problem-]')?.textContent ?? ''");
+    assert.match(problem, /ज़रूरी|सही नहीं|चुनें/);
+
+    await click(again, "[data-test=answer-ration-phh]");
+    await click(again, "[data-test=answer-bpl-bpl]");
+    await click(again, "[data-test=answer-fuel-wood]");
+    await click(again, "[data-test=answer-lpg_other-no]");
+    await click(again, "[data-test=answer-owns_land-no]");
+    await click(again, "[data-test=answer-job_card-yes]");
+    await click(again, "[data-test=answer-pmjay_list-dont_know]");
+    // Each member: say whether the date of birth is known (the record's date or age is there).
+    const count = (await again.findElements(By.css("[data-test^=member-]"))).length;
+    for (let i = 0; i < count; i++) {
+      const dob = await again.executeScript(`return document.querySelector("[data-test='answer-dob@${i}']").value`);
+      await click(again, `[data-test='answer-dob_known@${i}-${dob ? "yes" : "no"}']`);
+    }
+    await click(again, "[data-test=answer-all_listed-yes]");
+    await saved(again);
+    const hamlet = await (await find(again, "[data-test=answer-hamlet]")).getAttribute("value");
+    if (!hamlet) await (await find(again, "[data-test=answer-hamlet]")).sendKeys("पूर्वी टोला");
+    await saved(again);
+    await click(again, "[data-test=survey-finish]");
+
+    // Back on the household's schemes: what the survey answered is no longer asked.
+    await find(again, "[data-test=summary]", 20_000);
+    const after = await askedFacts(again);
+    const answered = SURVEY_FACTS.filter((f) => after.includes(f));
+    assert.deepEqual(answered, [], "the survey's facts are not asked again");
+    assert.ok(
+      before.some((f) => SURVEY_FACTS.includes(f)),
+      `before the survey at least one of its facts was asked (asked: ${before.join(", ")})`,
+    );
+  } finally {
+    await app.close();
+    rmSync(keep, { recursive: true, force: true });
+  }
+});
