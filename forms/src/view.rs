@@ -86,7 +86,9 @@ pub struct SurveyState {
 
 fn item(i: &Item) -> SurveyItem {
     let (list, other) = match &i.kind {
-        Kind::SelectOne { list, other } | Kind::SelectMultiple { list, other } => (Some(list.clone()), *other),
+        Kind::SelectOne { list, other } | Kind::SelectMultiple { list, other } => {
+            (Some(list.clone()), *other)
+        }
         _ => (None, false),
     };
     SurveyItem {
@@ -114,7 +116,11 @@ pub fn form(f: &Form) -> SurveyForm {
             .lists
             .values()
             .map(|l| {
-                let choices = l.choices.iter().map(|c| SurveyChoice { name: c.name.clone(), label: SurveyText::from(&c.label) }).collect();
+                let choices = l
+                    .choices
+                    .iter()
+                    .map(|c| SurveyChoice { name: c.name.clone(), label: SurveyText::from(&c.label) })
+                    .collect();
                 (l.name.clone(), choices)
             })
             .collect(),

@@ -60,6 +60,11 @@ try {
   const members = await browser.executeScript("return document.querySelectorAll('[data-test=subject]').length");
   console.log(`the household opened has ${members} member sections`);
   await shoot("eligibility-12-members-hi-1024x600");
+  // Its survey, with consent given, so the questions and the twelve members show.
+  await (await find(browser, "[data-test=open-survey]")).click();
+  await browser.executeScript("document.querySelector('[data-test=answer-consent-yes]').click()");
+  await find(browser, "[data-test=member-11]", 15_000);
+  await shoot("survey-12-members-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
   await (await find(browser, "[data-test=village-schemes]")).click();
   await find(browser, "[data-test=tally]", 15_000);

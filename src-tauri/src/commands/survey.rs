@@ -34,7 +34,11 @@ pub fn survey_start(state: State<'_, AppState>, id: HouseholdId) -> Result<Surve
 }
 
 #[tauri::command(async)]
-pub fn survey_save(state: State<'_, AppState>, id: HouseholdId, answers: Answers) -> Result<SurveyDraft, ErrorReply> {
+pub fn survey_save(
+    state: State<'_, AppState>,
+    id: HouseholdId,
+    answers: Answers,
+) -> Result<SurveyDraft, ErrorReply> {
     state.with(|s| s.save_survey(id, &answers, s.now()?)).map(shown)
 }
 
