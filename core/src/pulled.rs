@@ -8,7 +8,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
-use samanvaya_domain::{Household, Moment, Person, Relation, Sex};
+use samanvaya_domain::{Household, Moment, Person};
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -87,15 +87,7 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
         ChangeBody::Member(c) => {
             let mut h = stored.ok_or_else(missing)?;
             let at_index = h.members.iter().position(|p| p.id == c.id);
-            let mut p = at_index.map(|i| h.members.remove(i)).unwrap_or(Person {
-                id: c.id,
-                name: String::new(),
-                relation: Relation::OtherRelative,
-                sex: Sex::Other,
-                birth_date: None,
-                birth_date_estimated: false,
-                left: None,
-            });
+            let mut p = at_index.map(|i| h.members.remove(i)).unwrap_or_else(|| Person::unnamed(c.id));
             let mut position = at_index.unwrap_or(h.members.len());
             for f in &c.fields {
                 match f {

@@ -393,15 +393,7 @@ fn record(
         let index = match stored {
             Some(idx) => idx,
             None => {
-                h.members.push(Person {
-                    id: PersonId(Uuid::now_v7()),
-                    name: String::new(),
-                    relation: Relation::OtherRelative,
-                    sex: Sex::Other,
-                    birth_date: None,
-                    birth_date_estimated: false,
-                    left: None,
-                });
+                h.members.push(Person::unnamed(PersonId(Uuid::now_v7())));
                 h.members.len() - 1
             }
         };

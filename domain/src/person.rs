@@ -198,6 +198,20 @@ pub struct Person {
 }
 
 impl Person {
+    /// A member known so far only by id, whose fields arrive one by one (from a pulled change or
+    /// a survey's roster); nothing of them is guessed but a placeholder relation and sex.
+    pub fn unnamed(id: PersonId) -> Person {
+        Person {
+            id,
+            name: String::new(),
+            relation: Relation::OtherRelative,
+            sex: Sex::Other,
+            birth_date: None,
+            birth_date_estimated: false,
+            left: None,
+        }
+    }
+
     pub fn age_on(&self, on: NaiveDate) -> Option<u32> {
         self.birth_date.and_then(|b| age_on(b, on))
     }
