@@ -78,7 +78,7 @@ test("a survey survives a killed app and, finished, feeds the household's scheme
     before = await openSurvey(browser);
     // Nothing personal is shown before consent: not the house, not the members.
     assert.equal(await (await find(browser, "[data-slot=house_type]")).isDisplayed(), false);
-    assert.equal((await browser.findElements(By.css("[data-test^=member-]"))).length, 0);
+    assert.equal((await browser.findElements(By.css("details.survey-member"))).length, 0);
     await click(browser, "[data-test=answer-consent-yes]");
     await browser.wait(async () => (await find(browser, "[data-slot=house_type]")).isDisplayed(), 10_000, "consent shows the questions");
     // The roster starts from the household's record.
@@ -101,11 +101,14 @@ test("a survey survives a killed app and, finished, feeds the household's scheme
     assert.equal(await (await find(again, "[data-test=answer-house_type-kucha]")).isSelected(), true);
     assert.equal(await (await find(again, "[data-test=answer-income]")).getAttribute("value"), "84000", "the typed income was saved");
 
-    // Finishing with answers missing marks them on their questions, in Hindi.
+    // Finishing with answers missing marks them on their questions, in Hindi, and opens the
+    // folded members that have something to fill.
     await click(again, "[data-test=survey-finish]");
     assert.match(await textOf(again, "[data-test=survey-status]", (s) => s.includes("पूरा नहीं")), /जवाब छूटे हैं/);
-    const problem = await again.executeScript("return document.querySelector('.has-error [data-test^=problem-]')?.textContent ?? ''");
+    const problem = await again.executeScript("return document.querySelector('.survey-question.has-error [data-test^=problem-]')?.textContent ?? ''");
     assert.match(problem, /ज़रूरी|सही नहीं|चुनें/);
+    assert.equal(await again.executeScript("return document.querySelector(\"[data-test='member-0']\").open"), true);
+    assert.match(await textOf(again, "[data-test=member-state-0]"), /अभी भरना है/);
 
     await click(again, "[data-test=answer-ration-phh]");
     await click(again, "[data-test=answer-bpl-bpl]");
@@ -115,8 +118,11 @@ test("a survey survives a killed app and, finished, feeds the household's scheme
     await click(again, "[data-test=answer-job_card-yes]");
     await click(again, "[data-test=answer-pmjay_list-dont_know]");
     // Each member: say whether the date of birth is known (the record's date or age is there).
-    const count = (await again.findElements(By.css("[data-test^=member-]"))).length;
+    const count = (await again.findElements(By.css("details.survey-member"))).length;
     for (let i = 0; i < count; i++) {
+      // Finish opened the members with something to fill; a folded one opens with a click.
+      const open = await again.executeScript(`return document.querySelector("[data-test='member-${i}']").open`);
+      if (!open) await click(again, `[data-test='member-summary-${i}']`);
       const dob = await again.executeScript(`return document.querySelector("[data-test='answer-dob@${i}']").value`);
       await click(again, `[data-test='answer-dob_known@${i}-${dob ? "yes" : "no"}']`);
     }

@@ -250,6 +250,8 @@ export const en = {
   surveyLatitude: "Latitude",
   surveyLongitude: "Longitude",
   surveyClear: "Clear the answer",
+  surveyMemberToFix: "still to fill",
+  surveyMemberDone: "all filled",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -252,4 +252,6 @@ export const hi: Messages = {
   surveyLatitude: "अक्षांश",
   surveyLongitude: "देशांतर",
   surveyClear: "जवाब हटाएँ",
+  surveyMemberToFix: "अभी भरना है",
+  surveyMemberDone: "सब भरा है",
 };

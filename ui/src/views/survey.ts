@@ -45,6 +45,8 @@ export class SurveyView {
   private readonly boxes = new Map<string, { box: HTMLElement; message: HTMLElement }>();
   /** Each group's box with its item and instance, to hide a group with nothing shown. */
   private groups: { box: HTMLElement; item: SurveyItem; instance: number | null }[] = [];
+  /** Each roster member's folding section, by instance. */
+  private members: HTMLDetailsElement[] = [];
   /** The questions touched since the page opened: only their problems are shown until Finish. */
   private readonly touched = new Set<string>();
   private showAll = false;
@@ -236,14 +238,36 @@ export class SurveyView {
     // Only the roster's own questions and groups are forgotten; the rest of the page stays.
     for (const key of [...this.boxes.keys()]) if (key.includes("@")) this.boxes.delete(key);
     this.groups = this.groups.filter((g) => g.instance === null);
-    const members = Array.from({ length: n }, (_, i) =>
-      h("section", { class: "survey-member", "data-test": `member-${i}` }, h("h2", {}, t("surveyMember", { n: i + 1 })), ...this.items(roster.children, i)),
-    );
+    this.members = [];
+    // Each member folds away under a line with their name, so a family of twelve is a list to
+    // open one by one rather than a page thirty screens long; the first is open to start with.
+    const members = Array.from({ length: n }, (_, i) => {
+      const name = this.memberName(i);
+      const summary = h(
+        "summary",
+        { "data-test": `member-summary-${i}` },
+        h("span", { class: "survey-member-title" }, t("surveyMember", { n: i + 1 }) + (name ? `: ${name}` : "")),
+        h("span", { class: "survey-member-state", "data-test": `member-state-${i}` }),
+      );
+      const section = h("details", { class: "survey-member", "data-test": `member-${i}`, open: i === 0 }, summary, ...this.items(roster.children, i));
+      this.members[i] = section;
+      return section;
+    });
     const add = roster.counted
       ? null
       : h("button", { type: "button", class: "secondary", "data-test": "survey-add-member", onclick: () => this.addMember() }, t("surveyAddMember"));
     mount(this.rosterBox, h("h2", { class: "survey-roster-title" }, say(roster.label)), ...members, ...(add ? [add] : []));
     this.drawnInstances = n;
+  }
+
+  /** The name given to roster member `i`, if any: the roster's first text question, which is
+   * the name in the baseline survey. */
+  private memberName(i: number): string {
+    const roster = this.roster_name();
+    if (roster === null) return "";
+    const names = this.roster?.children.filter((c) => c.kind === "text") ?? [];
+    const first = names[0];
+    return first ? (this.draft.answers.repeats[roster]?.[i]?.[first.name] ?? "") : "";
   }
 
   private addMember(): void {
@@ -267,6 +291,15 @@ export class SurveyView {
       entry.message.textContent = visible ? say(q.problem) : "";
       entry.box.classList.toggle("has-error", visible);
     }
+    // A folded member says whether anything of theirs is still to fill; Finish opens those.
+    const open = new Set<number>();
+    for (const q of state.questions) if (q.instance !== null && q.relevant && q.problem !== null) open.add(q.instance);
+    this.members.forEach((section, i) => {
+      const badge = section.querySelector<HTMLElement>(".survey-member-state");
+      if (badge) badge.textContent = open.has(i) ? t("surveyMemberToFix") : t("surveyMemberDone");
+      section.classList.toggle("has-error", open.has(i) && this.showAll);
+      if (this.showAll && open.has(i)) section.open = true;
+    });
     if (!this.saving && this.timer === undefined) {
       const left = state.problems > 0 ? t("surveyToFix", { n: state.problems }) : t("surveyReady");
       this.status.textContent = this.everSaved ? `${t("surveySaved")} ${left}` : left;
@@ -330,7 +363,7 @@ export class SurveyView {
     this.apply(this.draft.state);
     if (this.draft.state.problems > 0) {
       this.status.textContent = t("surveyFinishRefused", { n: this.draft.state.problems });
-      this.root.querySelector<HTMLElement>(".has-error")?.scrollIntoView({ block: "center" });
+      this.root.querySelector<HTMLElement>(".survey-question.has-error")?.scrollIntoView({ block: "center" });
       return;
     }
     try {
