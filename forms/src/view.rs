@@ -52,6 +52,8 @@ pub struct SurveyItem {
     pub read_only: bool,
     /// For a repeat: whether the form sets its number of instances (else the user adds them).
     pub counted: bool,
+    /// The fact (or record field) the answer records, as the form's `fact` column says.
+    pub fact: Option<String>,
     pub children: Vec<SurveyItem>,
 }
 
@@ -101,6 +103,7 @@ fn item(i: &Item) -> SurveyItem {
         appearance: i.appearance.clone(),
         read_only: i.read_only,
         counted: i.repeat_count.is_some(),
+        fact: i.maps_to.clone(),
         children: i.children.iter().map(item).collect(),
     }
 }

@@ -147,3 +147,46 @@ test("a survey survives a killed app and, finished, feeds the household's scheme
     rmSync(keep, { recursive: true, force: true });
   }
 });
+
+test("an 'ask next' question opens the survey at the question that records it", async () => {
+  const app = await startApp();
+  try {
+    const { browser } = app;
+    await openSurvey(browser);
+    await click(browser, "[data-test=answer-consent-yes]");
+    await saved(browser);
+    await click(browser, "[data-test=back]");
+    await textOf(browser, "[data-test=list-count]", (s) => s.includes("300"), 30_000);
+    await click(browser, "[data-test=open-eligibility]");
+    const q = await find(browser, "[data-test=question-0]");
+    const fact = await q.getAttribute("data-fact");
+    const member = await q.getAttribute("data-member");
+    // Which question of the shipped form records that fact, if any.
+    const names = await browser.executeAsyncScript(
+      `const done = arguments[arguments.length - 1];
+       window.__TAURI_INTERNALS__.invoke('survey_form').then((f) => {
+         const out = [];
+         const walk = (items) => items.forEach((i) => { if (i.fact === ${JSON.stringify(fact)}) out.push(i.name); walk(i.children); });
+         walk(f.items);
+         done(out);
+       });`,
+    );
+    await click(browser, "[data-test=ask-in-survey-0]");
+    const focused = await find(browser, ".survey-focus", 15_000);
+    assert.equal(await focused.isDisplayed(), true, "the page shows the question it brought forward");
+    const slot = await focused.getAttribute("data-slot");
+    const [name, instance] = slot.split("@");
+    if (names.length > 0 && !names.includes(name)) {
+      // The form's question for it is behind an earlier answer: the first one to give is shown.
+      const hidden = await browser.executeScript(
+        `return [...document.querySelectorAll('[data-slot]')].filter((b) => ${JSON.stringify(names)}.includes(b.dataset.slot.split('@')[0])).every((b) => b.hidden)`,
+      );
+      assert.equal(hidden, true, `${fact} has a shown question, yet ${slot} was brought forward`);
+    } else if (names.length > 0) {
+      assert.ok(names.includes(name), `${fact} is recorded by ${names.join(", ")}, not ${slot}`);
+      if (member !== "household") assert.ok(instance !== undefined, "a member's fact is found in that member's section");
+    }
+  } finally {
+    await app.close();
+  }
+});

@@ -13,7 +13,7 @@ import { EligibilityView } from "./views/eligibility";
 import { HouseholdForm } from "./views/householdForm";
 import { villageSchemes } from "./views/villageSchemes";
 import { WorklistView } from "./views/worklist";
-import { SurveyView } from "./views/survey";
+import { SurveyView, type SurveyFocus } from "./views/survey";
 
 export class App {
   private readonly header = h("header", { class: "frame" });
@@ -179,11 +179,12 @@ export class App {
   }
 
   /** A household's baseline survey, resumed where it was left. */
-  async showSurvey(householdId: string, title: string): Promise<void> {
+  async showSurvey(householdId: string, title: string, focus?: SurveyFocus): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("surveyLoading")));
     const view = await SurveyView.open(this, householdId, title);
     this.redraw = () => mount(this.main, view instanceof SurveyView ? view.render() : view);
     this.redraw();
+    if (focus && view instanceof SurveyView) view.focus(focus);
   }
 
   async showVillageSchemes(): Promise<void> {

@@ -18,4 +18,8 @@ other: boolean, label: SurveyText | null, hint: SurveyText | null, appearance: s
 /**
  * For a repeat: whether the form sets its number of instances (else the user adds them).
  */
-counted: boolean, children: Array<SurveyItem>, };
+counted: boolean, 
+/**
+ * The fact (or record field) the answer records, as the form's `fact` column says.
+ */
+fact: string | null, children: Array<SurveyItem>, };

@@ -252,6 +252,7 @@ export const en = {
   surveyClear: "Clear the answer",
   surveyMemberToFix: "still to fill",
   surveyMemberDone: "all filled",
+  surveyAskThere: "Ask in the survey",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -254,4 +254,5 @@ export const hi: Messages = {
   surveyClear: "जवाब हटाएँ",
   surveyMemberToFix: "अभी भरना है",
   surveyMemberDone: "सब भरा है",
+  surveyAskThere: "सर्वे में पूछें",
 };

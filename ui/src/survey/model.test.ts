@@ -39,7 +39,7 @@ describe("answers sit in their slots", () => {
   it("hides a group when nothing in it is shown", () => {
     const q = (name: string): SurveyItem => ({
       name, kind: "text", list: null, other: false, label: null, hint: null, appearance: null,
-      read_only: false, counted: false, children: [],
+      read_only: false, counted: false, fact: null, children: [],
     });
     const g: SurveyItem = { ...q("woman"), kind: "group", children: [q("pregnant"), q("shg")] };
     expect(groupShown(g, 1, new Set(["shg@1"]))).toBe(true);

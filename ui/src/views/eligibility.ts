@@ -15,9 +15,11 @@ import { errorPanel, errorText } from "./errorPanel";
 /** Questions shown at once: enough to work through, few enough to see on one screen. */
 const QUESTIONS_SHOWN = 5;
 
+import type { SurveyFocus } from "./survey";
+
 interface Navigator {
   showHome(message?: string): Promise<void>;
-  showSurvey(householdId: string, title: string): Promise<void>;
+  showSurvey(householdId: string, title: string, focus?: SurveyFocus): Promise<void>;
 }
 
 function say(b: Bilingual): string {
@@ -252,6 +254,16 @@ export class EligibilityView {
         q.asked_unknown ? h("span", { class: "muted", "data-test": `asked-unknown-${i}` }, t("askedUnknown")) : null,
       ),
       control,
+      h(
+        "button",
+        {
+          type: "button",
+          class: "secondary small",
+          "data-test": `ask-in-survey-${i}`,
+          onclick: () => void this.nav.showSurvey(this.householdId, this.title, { fact: q.fact, member: q.member_id }),
+        },
+        t("surveyAskThere"),
+      ),
       this.questionError?.key === questionKey(q)
         ? h("p", { class: "field-error", role: "alert", "data-test": `answer-error-${i}` }, this.questionError.text)
         : null,

@@ -23,6 +23,12 @@ import {
 } from "../survey/model";
 import { errorPanel } from "./errorPanel";
 
+/** A question of "ask next" to find in the survey: a fact, of the household or of a member. */
+export interface SurveyFocus {
+  fact: string;
+  member: string | null;
+}
+
 interface Navigator {
   showHome(message?: string): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
@@ -258,6 +264,49 @@ export class SurveyView {
       : h("button", { type: "button", class: "secondary", "data-test": "survey-add-member", onclick: () => this.addMember() }, t("surveyAddMember"));
     mount(this.rosterBox, h("h2", { class: "survey-roster-title" }, say(roster.label)), ...members, ...(add ? [add] : []));
     this.drawnInstances = n;
+  }
+
+  /**
+   * Brings the survey question that records `focus` into view: the member's section is opened
+   * and the question marked. A question not shown yet (before consent, or behind an earlier
+   * answer) leaves the page at the first question still to answer instead.
+   */
+  focus(focus: SurveyFocus): void {
+    const roster = this.roster_name();
+    const find = (items: SurveyItem[]): SurveyItem | null => {
+      for (const i of items) {
+        if (i.fact === focus.fact) return i;
+        const inner = find(i.children);
+        if (inner) return inner;
+      }
+      return null;
+    };
+    const item = find(this.form.items);
+    const instance =
+      focus.member === null || roster === null
+        ? null
+        : (this.draft.answers.repeats[roster] ?? []).findIndex((m) => m["_member"] === focus.member);
+    if (instance !== null && instance >= 0) {
+      const section = this.members[instance];
+      if (section) section.open = true;
+    }
+    const key = item ? slotKey({ name: item.name, instance: instance !== null && instance >= 0 ? instance : null }) : null;
+    const box = key ? this.boxes.get(key)?.box : undefined;
+    const target = box && !box.hidden ? box : this.firstToAnswer();
+    if (!target) return;
+    target.classList.add("survey-focus");
+    target.scrollIntoView({ block: "center" });
+    target.querySelector<HTMLElement>("input, select, textarea")?.focus();
+  }
+
+  /** The first shown question with nothing typed yet. */
+  private firstToAnswer(): HTMLElement | undefined {
+    for (const q of this.draft.state.questions) {
+      if (!q.relevant || q.value !== "") continue;
+      const entry = this.boxes.get(slotKey({ name: q.name, instance: q.instance }));
+      if (entry && !entry.box.hidden && !entry.box.classList.contains("survey-note")) return entry.box;
+    }
+    return undefined;
   }
 
   /** The name given to roster member `i`, if any: the roster's first text question, which is
