@@ -62,6 +62,8 @@ try {
   await shoot("eligibility-12-members-hi-1024x600");
   // Its survey, with consent given, so the questions and the twelve members show.
   await (await find(browser, "[data-test=open-survey]")).click();
+  // The survey draws once its form and draft have arrived.
+  await find(browser, "[data-test=answer-consent-yes]", 15_000);
   await browser.executeScript("document.querySelector('[data-test=answer-consent-yes]').click()");
   await find(browser, "[data-test=member-11]", 15_000);
   await shoot("survey-12-members-hi-1024x600");

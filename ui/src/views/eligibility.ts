@@ -252,18 +252,19 @@ export class EligibilityView {
         h("span", { class: "who" }, q.member_name ?? t("forHousehold")),
         h("span", { class: "muted" }, t(q.decides === 1 ? "decidesOne" : "decides", { n: q.decides })),
         q.asked_unknown ? h("span", { class: "muted", "data-test": `asked-unknown-${i}` }, t("askedUnknown")) : null,
+        // On the question's own line, so that "ask next" grows no taller for it.
+        h(
+          "button",
+          {
+            type: "button",
+            class: "link",
+            "data-test": `ask-in-survey-${i}`,
+            onclick: () => void this.nav.showSurvey(this.householdId, this.title, { fact: q.fact, member: q.member_id }),
+          },
+          t("surveyAskThere"),
+        ),
       ),
       control,
-      h(
-        "button",
-        {
-          type: "button",
-          class: "secondary small",
-          "data-test": `ask-in-survey-${i}`,
-          onclick: () => void this.nav.showSurvey(this.householdId, this.title, { fact: q.fact, member: q.member_id }),
-        },
-        t("surveyAskThere"),
-      ),
       this.questionError?.key === questionKey(q)
         ? h("p", { class: "field-error", role: "alert", "data-test": `answer-error-${i}` }, this.questionError.text)
         : null,
