@@ -6,7 +6,7 @@
 //! The form is the baseline survey built into this version (`schema/forms/`); its logic and
 //! its mapping to facts are `samanvaya-forms`, pure; this module reads and writes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -133,21 +133,27 @@ impl Store {
         self.require_write("survey a household")?;
         let form = baseline()?;
         let text = serde_json::to_string(answers).expect("answers serialize");
-        let changed = self.conn.execute(
-            "UPDATE survey_draft SET answers = ?2, updated_at = ?3 WHERE household_id = ?1",
-            params![id.to_string(), text, at.utc],
-        )?;
-        if changed == 0 {
+        // The answers are in hand: the row is updated and only its id and form read back, not
+        // the answers parsed again.
+        let row: Option<(String, String, String)> = self
+            .conn
+            .query_row(
+                "UPDATE survey_draft SET answers = ?2, updated_at = ?3 WHERE household_id = ?1
+                 RETURNING id, form_id, form_version",
+                params![id.to_string(), text, at.utc],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((draft_id, form_id, form_version)) = row else {
             return Err(StoreError::NotFound {
                 what: "survey in progress for household",
                 id: id.to_string(),
             });
-        }
-        let draft = self
-            .survey_draft(id, at)?
-            .ok_or_else(|| StoreError::NotFound { what: "survey draft", id: id.to_string() })?;
-        debug_assert_eq!(draft.form_id, form.id);
-        Ok(draft)
+        };
+        let draft_id =
+            draft_id.parse().map_err(|_| StoreError::Corrupt(format!("survey draft id {draft_id}")))?;
+        let state = evaluate(form, answers, at.today);
+        Ok(Draft { id: draft_id, household_id: id, form_id, form_version, answers: answers.clone(), state })
     }
 
     /// Throws away household `id`'s survey in progress (the facilitator started it by mistake).
@@ -446,12 +452,10 @@ fn record(
     for (short, value) in &recorded.household {
         write_fact(&hid, short, value, "household")?;
     }
-    let already: HashMap<(String, String), ()> = fact::receiving_for_household(conn, &hid)?
-        .into_iter()
-        .map(|r| ((r.subject_id, r.scheme), ()))
-        .collect();
+    let already: HashSet<(String, String)> =
+        fact::receiving_for_household(conn, &hid)?.into_iter().map(|r| (r.subject_id, r.scheme)).collect();
     let receive = |subject: &str, scheme: &str| -> Result<(), StoreError> {
-        if already.contains_key(&(subject.to_owned(), scheme.to_owned())) {
+        if already.contains(&(subject.to_owned(), scheme.to_owned())) {
             return Ok(());
         }
         fact::add_receiving(conn, &hid, subject, scheme, Source::Survey.as_str(), at.utc)?;

@@ -6,14 +6,8 @@ use chrono::NaiveDate;
 use samanvaya_forms::{Answers, Form, evaluate, facts, load_file};
 use samanvaya_rules::Catalogue;
 
-fn catalogue() -> Catalogue {
-    samanvaya_rules::load(
-        samanvaya_schema::FACT_FILES,
-        samanvaya_schema::SCHEME_FILES,
-        samanvaya_schema::GROUP_FILES,
-    )
-    .expect("the embedded catalogue loads")
-}
+mod common;
+use common::catalogue;
 
 fn baseline(catalogue: &Catalogue) -> Form {
     let (name, bytes) = samanvaya_schema::BASELINE_FORM;

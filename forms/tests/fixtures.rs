@@ -14,14 +14,8 @@ use samanvaya_forms::{Answers, FormError, evaluate, facts, load_file};
 use samanvaya_rules::Catalogue;
 use serde::Deserialize;
 
-fn catalogue() -> Catalogue {
-    samanvaya_rules::load(
-        samanvaya_schema::FACT_FILES,
-        samanvaya_schema::SCHEME_FILES,
-        samanvaya_schema::GROUP_FILES,
-    )
-    .expect("the embedded catalogue loads")
-}
+mod common;
+use common::catalogue;
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);

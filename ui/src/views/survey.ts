@@ -107,7 +107,7 @@ export class SurveyView {
     return this.root;
   }
 
-  private roster_name(): string | null {
+  private rosterName(): string | null {
     return this.roster?.name ?? null;
   }
 
@@ -151,7 +151,7 @@ export class SurveyView {
   }
 
   private current(slot: Slot): string {
-    const typed = typedAnswer(this.draft.answers, this.roster_name(), slot);
+    const typed = typedAnswer(this.draft.answers, this.rosterName(), slot);
     if (typed !== undefined) return typed;
     return this.draft.state.questions.find((q) => q.name === slot.name && q.instance === slot.instance)?.value ?? "";
   }
@@ -272,7 +272,7 @@ export class SurveyView {
    * answer) leaves the page at the first question still to answer instead.
    */
   focus(focus: SurveyFocus): void {
-    const roster = this.roster_name();
+    const roster = this.rosterName();
     const find = (items: SurveyItem[]): SurveyItem | null => {
       for (const i of items) {
         if (i.fact === focus.fact) return i;
@@ -312,7 +312,7 @@ export class SurveyView {
   /** The name given to roster member `i`, if any: the roster's first text question, which is
    * the name in the baseline survey. */
   private memberName(i: number): string {
-    const roster = this.roster_name();
+    const roster = this.rosterName();
     if (roster === null) return "";
     const names = this.roster?.children.filter((c) => c.kind === "text") ?? [];
     const first = names[0];
@@ -320,7 +320,7 @@ export class SurveyView {
   }
 
   private addMember(): void {
-    const roster = this.roster_name();
+    const roster = this.rosterName();
     if (roster === null) return;
     (this.draft.answers.repeats[roster] ??= []).push({});
     void this.save();
@@ -356,7 +356,7 @@ export class SurveyView {
   }
 
   private answer(slot: Slot, kind: string, typed: string, now: boolean): void {
-    setAnswer(this.draft.answers, this.roster_name(), slot, answerOf(kind, typed, this.today));
+    setAnswer(this.draft.answers, this.rosterName(), slot, answerOf(kind, typed, this.today));
     this.touched.add(slotKey(slot));
     // Until it is saved, the page does not say "saved".
     this.status.textContent = t("surveySaving");
