@@ -79,22 +79,24 @@ fn insert(
     Ok(())
 }
 
-/// Records a change made on this laptop, stamped with the next clock reading; the caller owns
-/// the transaction. Does nothing in a demo store.
-pub fn record(conn: &Connection, body: ChangeBody, at: Moment) -> rusqlite::Result<()> {
-    if centre::is_demo(conn)? {
-        return Ok(());
-    }
+/// Records a change made on this laptop, stamped with the next clock reading, and returns that
+/// reading; the caller owns the transaction. A demo store records nothing, but its clock still
+/// moves, since a referral's events are ordered by it.
+pub fn record(conn: &Connection, body: ChangeBody, at: Moment) -> rusqlite::Result<Hlc> {
     let device = centre::device_id(conn, at.utc)?;
     let hlc = clock(conn, device)?.tick(at.utc.timestamp_millis());
     set_clock(conn, hlc)?;
+    if centre::is_demo(conn)? {
+        return Ok(hlc);
+    }
     let next: i64 = conn
         .prepare_cached(
             "SELECT coalesce(max(device_seq), 0) + 1 FROM change_log WHERE device_id = ?1 AND origin = 'local'",
         )?
         .query_row([device.to_string()], |r| r.get(0))?;
     crate::audit::append(conn, &format!("change:{}", body.kind()), &body.household_id().to_string(), at.utc)?;
-    insert(conn, "local", device, next, None, &Change::new(hlc, body), at.utc)
+    insert(conn, "local", device, next, None, &Change::new(hlc, body), at.utc)?;
+    Ok(hlc)
 }
 
 /// Whether the change `server_seq` of `server` was applied already.

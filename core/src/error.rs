@@ -80,6 +80,12 @@ pub enum StoreError {
         "{path} already holds a store; restore a backup only into an empty data folder (a new laptop, or a new folder)"
     )]
     RestoreNotEmpty { path: String },
+    #[error("{0}")]
+    UnknownNeed(String),
+    #[error("this person already has an open referral for it ({number}); open that one instead")]
+    AlreadyReferred { number: String },
+    #[error("this step does not fit the case now: {0}")]
+    Refused(#[from] samanvaya_domain::referral::Refused),
     #[error("a {role} account may not {action}")]
     NotAllowed { role: &'static str, action: &'static str },
 }
@@ -105,6 +111,8 @@ pub enum ErrorCode {
     AlreadySetUp,
     Locked,
     NotAllowed,
+    AlreadyReferred,
+    Refused,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -148,6 +156,9 @@ impl From<StoreError> for ErrorReply {
             StoreError::AlreadySetUp => (ErrorCode::AlreadySetUp, vec![]),
             StoreError::Locked => (ErrorCode::Locked, vec![]),
             StoreError::NotAllowed { .. } => (ErrorCode::NotAllowed, vec![]),
+            StoreError::UnknownNeed(_) => (ErrorCode::Invalid, vec![]),
+            StoreError::AlreadyReferred { .. } => (ErrorCode::AlreadyReferred, vec![]),
+            StoreError::Refused(_) => (ErrorCode::Refused, vec![]),
             StoreError::DataDir { .. }
             | StoreError::Sqlite(_)
             | StoreError::Pragma(_)

@@ -22,6 +22,7 @@ mod paths;
 mod person;
 mod profile;
 mod pulled;
+pub mod referral;
 mod setting;
 mod sql;
 mod store;

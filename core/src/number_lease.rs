@@ -7,6 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub const HOUSEHOLD: &str = "household";
+pub const REFERRAL: &str = "referral";
 
 /// Takes the next free number of `kind`, or `None` when every lease is used up.
 pub fn take(conn: &Connection, kind: &str) -> rusqlite::Result<Option<i64>> {
@@ -22,6 +23,23 @@ pub fn take(conn: &Connection, kind: &str) -> rusqlite::Result<Option<i64>> {
     };
     conn.execute("UPDATE number_lease SET next = next + 1 WHERE id = ?1", [id])?;
     Ok(Some(next))
+}
+
+/// Takes the next free number of `kind` with who granted its lease (`demo`, `local`, or the
+/// block server), or `None` when every lease is used up.
+pub fn take_with_grantor(conn: &Connection, kind: &str) -> rusqlite::Result<Option<(i64, String)>> {
+    let lease: Option<(i64, i64, String)> = conn
+        .query_row(
+            "SELECT id, next, granted_by FROM number_lease WHERE kind = ?1 AND next <= last ORDER BY first LIMIT 1",
+            [kind],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((id, next, by)) = lease else {
+        return Ok(None);
+    };
+    conn.execute("UPDATE number_lease SET next = next + 1 WHERE id = ?1", [id])?;
+    Ok(Some((next, by)))
 }
 
 pub fn grant(conn: &Connection, kind: &str, first: i64, last: i64, granted_by: &str) -> rusqlite::Result<()> {

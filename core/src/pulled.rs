@@ -8,7 +8,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
-use samanvaya_domain::{Household, Moment, Person};
+use samanvaya_domain::{Hlc, Household, Moment, Person};
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -40,7 +40,7 @@ impl Store {
         if change_log::was_pulled(&tx, from.server, from.server_seq)? {
             return Ok(false);
         }
-        apply(&tx, &change.body, at)?;
+        apply(&tx, &change.body, change.hlc, at)?;
         change_log::record_pulled(
             &tx,
             from.server,
@@ -55,7 +55,7 @@ impl Store {
     }
 }
 
-fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreError> {
+fn apply(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> Result<(), StoreError> {
     let hid = body.household_id();
     let stored = household::get(conn, hid)?;
     let missing = || StoreError::NotFound { what: "household", id: hid.to_string() };
@@ -122,6 +122,14 @@ fn apply(conn: &Connection, body: &ChangeBody, at: Moment) -> Result<(), StoreEr
             let value = c.value.as_ref().map_or_else(|| "null".to_owned(), ToString::to_string);
             fact::set(conn, &hid.to_string(), &c.subject_id, &c.name, &value, c.source.as_str(), at.utc)?;
             crate::profile::refresh(conn, &h)?;
+        }
+        ChangeBody::Referral(c) => {
+            stored.ok_or_else(missing)?;
+            crate::referral::put(conn, c)?;
+        }
+        ChangeBody::ReferralEvent(c) => {
+            stored.ok_or_else(missing)?;
+            crate::referral::put_event(conn, c, change_hlc)?;
         }
         ChangeBody::Submission(c) => {
             stored.ok_or_else(missing)?;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Hlc;
 use crate::ids::{HouseholdId, LocationId, PersonId};
 use crate::person::{Departure, Relation, Sex};
+use crate::referral::{Action, ChecklistItem, Level, Need};
 
 /// One change, as recorded in the change log and as it travels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +35,8 @@ pub enum ChangeBody {
     Fact(FactChange),
     Receiving(ReceivingChange),
     Submission(SubmissionChange),
+    Referral(ReferralChange),
+    ReferralEvent(ReferralEventChange),
 }
 
 /// A household was created, or some of its fields changed.
@@ -147,6 +150,41 @@ pub struct SubmissionChange {
     pub supersedes: Option<uuid::Uuid>,
 }
 
+/// A referral was opened: who for, what for, where it goes and what to carry. What happens to
+/// it later travels as [`ReferralEventChange`]s; this change is never sent twice for one referral.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralChange {
+    pub id: uuid::Uuid,
+    /// The human-readable number from a number lease ("R-1042"; "L-7" from a local lease).
+    pub number: String,
+    pub household_id: HouseholdId,
+    /// The household's id for a household referral, else the member's.
+    pub subject_id: String,
+    pub need: Need,
+    pub level: Level,
+    pub office: String,
+    pub documents: Vec<ChecklistItem>,
+    pub due_on: NaiveDate,
+    pub notes: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    /// The catalogue that judged eligibility (`samanvaya_eligibility::catalogue_version`).
+    pub catalogue: String,
+}
+
+/// Something was done to a referral. The change's clock reading orders it in the case's story;
+/// the reading's node is the device where it was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralEventChange {
+    pub id: uuid::Uuid,
+    pub referral_id: uuid::Uuid,
+    pub household_id: HouseholdId,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub catalogue: String,
+    pub action: Action,
+}
+
 impl ChangeBody {
     /// The schema version this build writes for the body's kind.
     pub fn current_version(&self) -> u16 {
@@ -157,7 +195,9 @@ impl ChangeBody {
             | ChangeBody::MemberRemoved(_)
             | ChangeBody::Fact(_)
             | ChangeBody::Receiving(_)
-            | ChangeBody::Submission(_) => 1,
+            | ChangeBody::Submission(_)
+            | ChangeBody::Referral(_)
+            | ChangeBody::ReferralEvent(_) => 1,
         }
     }
 
@@ -170,6 +210,8 @@ impl ChangeBody {
             ChangeBody::Fact(_) => "fact",
             ChangeBody::Receiving(_) => "receiving",
             ChangeBody::Submission(_) => "submission",
+            ChangeBody::Referral(_) => "referral",
+            ChangeBody::ReferralEvent(_) => "referral_event",
         }
     }
 
@@ -182,6 +224,8 @@ impl ChangeBody {
             ChangeBody::Fact(c) => c.household_id,
             ChangeBody::Receiving(c) => c.household_id,
             ChangeBody::Submission(c) => c.household_id,
+            ChangeBody::Referral(c) => c.household_id,
+            ChangeBody::ReferralEvent(c) => c.household_id,
         }
     }
 }

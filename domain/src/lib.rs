@@ -10,6 +10,7 @@ pub mod ids;
 pub mod location;
 pub mod name_key;
 pub mod person;
+pub mod referral;
 
 pub use clock::{Hlc, Moment};
 pub use household::{FieldError, Household, HouseholdInput, HouseholdSummary, ValidationError};

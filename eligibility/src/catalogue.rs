@@ -27,3 +27,27 @@ pub fn embedded() -> Result<&'static Catalogue, CatalogueError> {
         .as_ref()
         .map_err(Clone::clone)
 }
+
+/// The version of the catalogue built into this binary: a digest of the fact vocabulary, the
+/// scheme files and the exclusive groups, so that two builds with the same rules agree and any
+/// change to a rule gives a new version. Referrals keep it: which rules judged a person eligible.
+pub fn catalogue_version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        use blake2::Digest;
+        let mut hasher = blake2::Blake2s256::new();
+        for (path, text) in samanvaya_schema::FACT_FILES
+            .iter()
+            .chain(samanvaya_schema::SCHEME_FILES)
+            .chain(samanvaya_schema::GROUP_FILES)
+        {
+            hasher.update(path.as_bytes());
+            hasher.update([0]);
+            hasher.update(text.as_bytes());
+            hasher.update([0]);
+        }
+        let digest = hasher.finalize();
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        format!("builtin-{hex}")
+    })
+}

@@ -13,8 +13,9 @@ pub mod household;
 pub mod population;
 pub mod profile;
 pub mod record;
+pub mod referral;
 pub mod review;
 pub mod view;
 pub mod worklist;
 
-pub use catalogue::{CatalogueError, embedded};
+pub use catalogue::{CatalogueError, catalogue_version, embedded};

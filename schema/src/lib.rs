@@ -42,7 +42,12 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 7, name: "audit", sql: include_str!("../migrations/local/0007_audit.sql") },
     Migration { version: 8, name: "survey", sql: include_str!("../migrations/local/0008_survey.sql") },
+    Migration { version: 9, name: "referral", sql: include_str!("../migrations/local/0009_referral.sql") },
 ];
+
+/// What a referral can be for besides a scheme (services and grievances), their offices and the
+/// service levels that set due days; read by `samanvaya-eligibility::referral`.
+pub const REFERRAL_KINDS: &str = include_str!("../referrals/kinds.toml");
 
 /// The baseline survey shipped with the app, as the XLSForm a district opens in Excel
 /// (`forms/baseline.md` is the same form in pyxform's markdown, for review).

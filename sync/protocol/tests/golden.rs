@@ -7,8 +7,9 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use samanvaya_domain::change::{
     self, ChangeBody, FactChange, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
-    ReceivingChange, Source, SubmissionChange,
+    ReceivingChange, ReferralChange, ReferralEventChange, Source, SubmissionChange,
 };
+use samanvaya_domain::referral::{Action, ChecklistItem, DocumentStatus, Level, Need};
 use samanvaya_domain::{Departure, Hlc, HouseholdId, LeftReason, LocationId, PersonId, Relation, Sex};
 use samanvaya_sync_protocol::Change;
 use uuid::Uuid;
@@ -110,6 +111,45 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
                 supersedes: None,
             }),
         ),
+        // A referral opened from the eligibility screen, with its checklist.
+        (
+            "referral",
+            ChangeBody::Referral(ReferralChange {
+                id: id(6),
+                number: "R-1042".into(),
+                household_id: household,
+                subject_id: member.to_string(),
+                need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+                level: Level::Village,
+                office: "Block Social Security Cell".into(),
+                documents: vec![ChecklistItem {
+                    en: "Death certificate of the husband".into(),
+                    hi: "पति का मृत्यु प्रमाण पत्र".into(),
+                    status: DocumentStatus::Missing,
+                }],
+                due_on: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+                notes: String::new(),
+                created_by: "Asha".into(),
+                created_at: Utc.with_ymd_and_hms(2026, 12, 1, 5, 0, 0).unwrap(),
+                catalogue: "builtin-0123456789ab".into(),
+            }),
+        ),
+        // The block escalated it to the district.
+        (
+            "referral_event",
+            ChangeBody::ReferralEvent(ReferralEventChange {
+                id: id(7),
+                referral_id: id(6),
+                household_id: household,
+                at: Utc.with_ymd_and_hms(2026, 12, 20, 9, 0, 0).unwrap(),
+                by: "BDO office".into(),
+                catalogue: "builtin-0123456789ab".into(),
+                action: Action::Escalate {
+                    reason: "No decision after three weeks".into(),
+                    due_on: NaiveDate::from_ymd_opt(2027, 1, 4).unwrap(),
+                },
+            }),
+        ),
     ]
 }
 
@@ -138,7 +178,7 @@ fn every_change_kind_has_a_pinned_wire_form() {
         assert_eq!(back, wire, "{file} does not read back to the same change");
         assert!(back.change.is_supported());
     }
-    assert_eq!(kinds.len(), 6, "every kind of ChangeBody has an example: {kinds:?}");
+    assert_eq!(kinds.len(), 8, "every kind of ChangeBody has an example: {kinds:?}");
 }
 
 /// A member change written by a laptop of the first version (before `left` existed) is still
