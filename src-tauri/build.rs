@@ -27,6 +27,15 @@ const COMMANDS: &[&str] = &[
     "survey_save",
     "survey_finish",
     "survey_discard",
+    "referral_kinds",
+    "referral_open",
+    "referral_open_all",
+    "referral_act",
+    "referral_get",
+    "referrals_list",
+    "referral_todo",
+    "referral_funnel",
+    "referral_slip",
 ];
 
 fn main() {

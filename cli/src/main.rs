@@ -4,6 +4,7 @@ mod eligibility;
 mod facts_file;
 mod form;
 mod households;
+mod referrals;
 mod unlock;
 mod worklist;
 
@@ -88,6 +89,11 @@ enum Command {
     },
     /// The families behind one scheme's village tally: eligible and not yet receiving, then
     /// not yet decided with the questions to ask; for the Samiti's meeting and the next visits.
+    /// Referrals: open one, list, show, take a step, print the slip, the to-do list, the funnel.
+    Referrals {
+        #[command(subcommand)]
+        command: referrals::ReferralsCommand,
+    },
     Worklist {
         /// The scheme's code, as `samanvaya catalogue review --format csv` lists them.
         #[arg(long, value_name = "CODE")]
@@ -350,6 +356,7 @@ fn main() -> Result<()> {
                 None => emit(&text)?,
             }
         }
+        Command::Referrals { command } => emit(&referrals::run(&mut store, command)?)?,
         Command::Eligibility { as_of, format, .. } => {
             let as_of = match as_of {
                 Some(day) => day,

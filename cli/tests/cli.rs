@@ -461,3 +461,40 @@ fn survey_answers_become_facts_the_eligibility_command_decides() {
     assert!(err.contains("member_count: Between 1 and 100 people."), "{err}");
     assert!(o.stdout.is_empty());
 }
+
+/// A referral from a terminal: opened for a member of a demo household, moved on, refused a step
+/// that does not fit (exit code 1, with what is allowed), and printed as a Hindi slip.
+#[test]
+fn referrals_open_move_and_print_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&samanvaya(dir.path(), &["demo"]));
+    let households: serde_json::Value = serde_json::from_str(&stdout(&samanvaya(
+        dir.path(),
+        &["households", "list", "--format", "json", "--limit", "1"],
+    )))
+    .unwrap();
+    let head = households["items"][0]["head_name"].as_str().unwrap().to_owned();
+    let opened = stdout(&samanvaya(
+        dir.path(),
+        &["referrals", "open", "--household", "1", "--member", &head, "--scheme", "NSAP_IGNOAPS"],
+    ));
+    assert!(opened.contains("D-1") && opened.contains("documents_pending"), "{opened}");
+    let refused = samanvaya(dir.path(), &["referrals", "transition", "D-1", "sanction"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("allowed now: submit"), "{err}");
+    stdout(&samanvaya(dir.path(), &["referrals", "transition", "D-1", "submit"]));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&samanvaya(
+        dir.path(),
+        &["referrals", "show", "D-1", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(shown["summary"]["stage"], "submitted");
+    assert_eq!(shown["timeline"].as_array().unwrap().len(), 1, "the refused step left no trace");
+    let slip = dir.path().join("slip.html");
+    stdout(&samanvaya(dir.path(), &["referrals", "slip", "D-1", "--out", slip.to_str().unwrap()]));
+    let page = std::fs::read_to_string(&slip).unwrap();
+    assert!(page.contains("रेफ़रल पर्ची") && page.contains(&head) && page.contains("<svg"), "the Hindi slip");
+    let todo = stdout(&samanvaya(dir.path(), &["referrals", "todo"]));
+    assert!(todo.contains("missing documents (1)"), "{todo}");
+}

@@ -85,9 +85,17 @@ pub enum StoreError {
     #[error("this person already has an open referral for it ({number}); open that one instead")]
     AlreadyReferred { number: String },
     #[error("this step does not fit the case now: {0}")]
-    Refused(#[from] samanvaya_domain::referral::Refused),
+    Refused(samanvaya_domain::referral::Refused),
     #[error("a {role} account may not {action}")]
     NotAllowed { role: &'static str, action: &'static str },
+}
+
+// Not `#[from]`: that would make the refusal the error's source too, and every report would
+// say the same sentence twice.
+impl From<samanvaya_domain::referral::Refused> for StoreError {
+    fn from(r: samanvaya_domain::referral::Refused) -> Self {
+        StoreError::Refused(r)
+    }
 }
 
 /// What kind of failure the interface must explain; it picks the sentence in the user's language.

@@ -341,15 +341,15 @@ impl Case {
             "reopen" if matches!(self.stage, Rejected | Withdrawn) => None,
             "withdraw" if open && self.stage != Sanctioned => None,
             _ => {
-                let ok = match (self.stage, name) {
-                    (Identified, "documents_pending") => true,
-                    (Identified | DocumentsPending, "submit") => true,
-                    (Submitted, "process") => true,
-                    (Submitted | UnderProcess, "sanction") => true,
-                    (Submitted | UnderProcess | Sanctioned, "receive") => true,
-                    (Submitted | UnderProcess, "reject") => true,
-                    _ => false,
-                };
+                let ok = matches!(
+                    (self.stage, name),
+                    (Identified, "documents_pending")
+                        | (Identified | DocumentsPending, "submit")
+                        | (Submitted, "process")
+                        | (Submitted | UnderProcess, "sanction")
+                        | (Submitted | UnderProcess | Sanctioned, "receive")
+                        | (Submitted | UnderProcess, "reject")
+                );
                 if ok { None } else { Some(Why::NotFrom) }
             }
         }

@@ -15,6 +15,7 @@ pub mod profile;
 pub mod record;
 pub mod referral;
 pub mod review;
+pub mod slip;
 pub mod view;
 pub mod worklist;
 

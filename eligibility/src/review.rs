@@ -71,7 +71,7 @@ fn params(v: &samanvaya_rules::catalogue::Version, lang: Lang) -> String {
 /// The fonts the sheet carries inside it (Noto Sans Devanagari, SIL Open Font License, see
 /// eligibility/fonts/OFL.txt), so that it reads right on an office computer with no Hindi font
 /// and no internet.
-fn font_faces() -> String {
+pub(crate) fn font_faces() -> String {
     use base64::Engine;
     const DEVANAGARI: &[u8] = include_bytes!("../fonts/noto-sans-devanagari-devanagari-400-normal.woff2");
     const LATIN: &[u8] = include_bytes!("../fonts/noto-sans-devanagari-latin-400-normal.woff2");
@@ -88,7 +88,7 @@ fn font_faces() -> String {
         )
 }
 
-fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

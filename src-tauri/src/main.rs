@@ -58,6 +58,15 @@ fn main() {
             commands::survey::survey_save,
             commands::survey::survey_finish,
             commands::survey::survey_discard,
+            commands::referral::referral_kinds,
+            commands::referral::referral_open,
+            commands::referral::referral_open_all,
+            commands::referral::referral_act,
+            commands::referral::referral_get,
+            commands::referral::referrals_list,
+            commands::referral::referral_todo,
+            commands::referral::referral_funnel,
+            commands::referral::referral_slip,
         ])
         .run(tauri::generate_context!())
         .expect("the Samanvaya window could not start");

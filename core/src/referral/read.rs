@@ -3,9 +3,11 @@
 //! case's screen replays its events.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use samanvaya_domain::HouseholdId;
+use samanvaya_domain::Moment;
 use samanvaya_domain::referral::{Action, Case, ChecklistItem, Level, Need, Stage, replay};
+use samanvaya_eligibility::slip::Slip;
 use samanvaya_eligibility::view::Bilingual;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -435,5 +437,47 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         ageing.sort_by_key(|a| a.stage);
         Ok(ReferralFunnel { as_of, rows, ageing })
+    }
+}
+
+impl Store {
+    /// What referral `id`'s slip says, for [`samanvaya_eligibility::slip`] to lay out.
+    pub fn referral_slip(&self, id: Uuid, today: NaiveDate) -> Result<Slip, StoreError> {
+        let d = self.referral(id, today)?;
+        let h = self.household(d.summary.household_id)?;
+        let village = crate::location::get(&self.conn, h.village_id)?
+            .map(|l| Bilingual { en: l.name_en, hi: l.name_hi })
+            .unwrap_or_else(|| Bilingual { en: String::new(), hi: String::new() });
+        Ok(Slip {
+            provisional: !d.summary.number.starts_with("R-"),
+            number: d.summary.number,
+            person: d.summary.person,
+            household_number: d.summary.household_number,
+            village,
+            need: d.summary.need_name,
+            office: d.office,
+            where_to_go: d.where_to_go,
+            documents: d.documents,
+            facilitator: d.created_by,
+            made_on: Moment::at(d.created_at, crate::setting::utc_offset_seconds(&self.conn)?).today,
+            due_on: d.summary.due_on,
+        })
+    }
+}
+
+impl Store {
+    /// The referral numbered `number` ("L-3", "R-1042"), or with that id.
+    pub fn find_referral(&self, number_or_id: &str) -> Result<Uuid, StoreError> {
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT id FROM referral WHERE number = ?1 COLLATE NOCASE OR id = ?1",
+                [number_or_id.trim()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        found
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| StoreError::NotFound { what: "referral", id: number_or_id.to_owned() })
     }
 }

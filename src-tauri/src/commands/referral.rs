@@ -1,0 +1,82 @@
+//! Commands of the referral screens: open a referral (one, or all the household's eligible at
+//! once), take a step on it, read one with its timeline, the lists, the to-do list, the village
+//! funnel and the printable slip.
+
+use samanvaya_core::ErrorReply;
+use samanvaya_core::referral::{
+    NewReferral, ReferralDetail, ReferralFunnel, ReferralQuery, ReferralSummary, Step, Todo,
+};
+use samanvaya_eligibility::referral::ReferralKinds;
+use samanvaya_eligibility::review::Lang;
+use samanvaya_eligibility::slip;
+use serde::Serialize;
+use tauri::State;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+#[tauri::command(async)]
+pub fn referral_kinds() -> Result<ReferralKinds, ErrorReply> {
+    samanvaya_eligibility::referral::embedded()
+        .cloned()
+        .map_err(|e| ErrorReply::from(samanvaya_core::StoreError::Catalogue(e.to_string())))
+}
+
+#[tauri::command(async)]
+pub fn referral_open(
+    state: State<'_, AppState>,
+    referral: NewReferral,
+) -> Result<ReferralDetail, ErrorReply> {
+    state.with(|s| s.open_referral(&referral, s.now()?))
+}
+
+#[tauri::command(async)]
+pub fn referral_open_all(state: State<'_, AppState>, referrals: Vec<NewReferral>) -> Result<u32, ErrorReply> {
+    state
+        .with(|s| s.open_referrals(&referrals, s.now()?))
+        .map(|ids| u32::try_from(ids.len()).unwrap_or(u32::MAX))
+}
+
+#[tauri::command(async)]
+pub fn referral_act(state: State<'_, AppState>, id: Uuid, step: Step) -> Result<ReferralDetail, ErrorReply> {
+    state.with(|s| s.act_on_referral(id, &step, s.now()?))
+}
+
+#[tauri::command(async)]
+pub fn referral_get(state: State<'_, AppState>, id: Uuid) -> Result<ReferralDetail, ErrorReply> {
+    state.with(|s| s.referral(id, s.now()?.today))
+}
+
+#[tauri::command(async)]
+pub fn referrals_list(
+    state: State<'_, AppState>,
+    query: ReferralQuery,
+) -> Result<Vec<ReferralSummary>, ErrorReply> {
+    state.with(|s| s.referrals(&query, s.now()?.today))
+}
+
+#[tauri::command(async)]
+pub fn referral_todo(state: State<'_, AppState>) -> Result<Todo, ErrorReply> {
+    state.with(|s| s.todo(s.now()?.today))
+}
+
+#[tauri::command(async)]
+pub fn referral_funnel(state: State<'_, AppState>) -> Result<ReferralFunnel, ErrorReply> {
+    state.with(|s| s.referral_funnel(s.now()?.today))
+}
+
+/// The slip's style and body, drawn inside the window and printed from there
+/// (`ReferralSlip` in `ui/src/ipc.ts`).
+#[derive(Serialize)]
+pub struct ReferralSlip {
+    pub style: String,
+    pub body: String,
+}
+
+#[tauri::command(async)]
+pub fn referral_slip(state: State<'_, AppState>, id: Uuid, lang: String) -> Result<ReferralSlip, ErrorReply> {
+    let lang = if lang == "en" { Lang::En } else { Lang::Hi };
+    state
+        .with(|s| s.referral_slip(id, s.now()?.today))
+        .map(|data| ReferralSlip { style: slip::style(), body: slip::body(&data, lang) })
+}
