@@ -114,8 +114,8 @@ pub enum StatusArg {
     Obtained,
 }
 
-fn json(v: serde_json::Value) -> Result<String> {
-    Ok(serde_json::to_string_pretty(&v)? + "\n")
+fn json(v: &serde_json::Value) -> Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
 }
 
 fn row(s: &ReferralSummary) -> String {
@@ -193,14 +193,14 @@ pub fn run(store: &mut Store, command: ReferralsCommand) -> Result<String> {
         ReferralsCommand::List { open, format } => {
             let list = store.referrals(&ReferralQuery { household_id: None, open_only: open }, at.today)?;
             match format {
-                crate::Format::Json => json(serde_json::to_value(&list)?),
+                crate::Format::Json => json(&serde_json::to_value(&list)?),
                 crate::Format::Table => Ok(table(&list)),
             }
         }
         ReferralsCommand::Show { referral, format } => {
             let d = store.referral(store.find_referral(&referral)?, at.today)?;
             match format {
-                crate::Format::Json => json(serde_json::to_value(&d)?),
+                crate::Format::Json => json(&serde_json::to_value(&d)?),
                 crate::Format::Table => Ok(detail_table(&d)),
             }
         }
@@ -253,7 +253,7 @@ pub fn run(store: &mut Store, command: ReferralsCommand) -> Result<String> {
         ReferralsCommand::Todo { format } => {
             let todo = store.todo(at.today)?;
             match format {
-                crate::Format::Json => json(serde_json::to_value(&todo)?),
+                crate::Format::Json => json(&serde_json::to_value(&todo)?),
                 crate::Format::Table => Ok(format!(
                     "overdue ({}):\n{}visits this week ({}):\n{}missing documents ({}):\n{}at the block or district ({}):\n{}",
                     todo.overdue_count,
@@ -270,7 +270,7 @@ pub fn run(store: &mut Store, command: ReferralsCommand) -> Result<String> {
         ReferralsCommand::Funnel { format } => {
             let funnel = store.referral_funnel(at.today)?;
             match format {
-                crate::Format::Json => json(serde_json::to_value(&funnel)?),
+                crate::Format::Json => json(&serde_json::to_value(&funnel)?),
                 crate::Format::Table => {
                     let mut out = format!(
                         "{:<24} {:>8} {:>9} {:>10} {:>8} {:>8} {:>5}\n",
