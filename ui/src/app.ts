@@ -14,6 +14,9 @@ import { HouseholdForm } from "./views/householdForm";
 import { villageSchemes } from "./views/villageSchemes";
 import { WorklistView } from "./views/worklist";
 import { SurveyView, type SurveyFocus } from "./views/survey";
+import { ReferralView, slipScreen } from "./views/referral";
+import { todoScreen } from "./views/todo";
+import { funnelScreen } from "./views/funnel";
 
 export class App {
   private readonly header = h("header", { class: "frame" });
@@ -185,6 +188,46 @@ export class App {
     this.redraw = () => mount(this.main, view instanceof SurveyView ? view.render() : view);
     this.redraw();
     if (focus && view instanceof SurveyView) view.focus(focus);
+  }
+
+  /** One referral; `back` returns to the screen it was opened from. */
+  async showReferral(id: string, back: () => void): Promise<void> {
+    mount(this.main, h("p", { class: "muted" }, t("loading")));
+    const view = await ReferralView.open(this, id, back);
+    this.redraw = () => mount(this.main, view instanceof ReferralView ? view.render() : view);
+    this.redraw();
+  }
+
+  /** A referral's slip, to print or save as PDF. */
+  async showSlip(id: string, back: () => void): Promise<void> {
+    mount(this.main, h("p", { class: "muted" }, t("loading")));
+    // The slip is in the language on screen; switching language draws it again in the other.
+    this.redraw = () => void slipScreen(id, back).then((screen) => mount(this.main, screen));
+    this.redraw();
+  }
+
+  async showTodo(): Promise<void> {
+    mount(this.main, h("p", { class: "muted" }, t("loading")));
+    try {
+      const todo = await ipc.referralTodo();
+      this.redraw = () => mount(this.main, todoScreen(this, todo));
+    } catch (e) {
+      const reply = asErrorReply(e);
+      this.redraw = () => mount(this.main, errorPanel(reply));
+    }
+    this.redraw();
+  }
+
+  async showFunnel(): Promise<void> {
+    mount(this.main, h("p", { class: "muted" }, t("loading")));
+    try {
+      const funnel = await ipc.referralFunnel();
+      this.redraw = () => mount(this.main, funnelScreen(this, funnel));
+    } catch (e) {
+      const reply = asErrorReply(e);
+      this.redraw = () => mount(this.main, errorPanel(reply));
+    }
+    this.redraw();
   }
 
   async showVillageSchemes(): Promise<void> {

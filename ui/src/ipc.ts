@@ -16,6 +16,14 @@ import type { Worklist } from "./bindings/Worklist";
 import type { SurveyAnswers } from "./bindings/SurveyAnswers";
 import type { SurveyForm } from "./bindings/SurveyForm";
 import type { SurveyState } from "./bindings/SurveyState";
+import type { NewReferral } from "./bindings/NewReferral";
+import type { ReferralDetail } from "./bindings/ReferralDetail";
+import type { ReferralFunnel } from "./bindings/ReferralFunnel";
+import type { ReferralKinds } from "./bindings/ReferralKinds";
+import type { ReferralQuery } from "./bindings/ReferralQuery";
+import type { ReferralSummary } from "./bindings/ReferralSummary";
+import type { Step } from "./bindings/Step";
+import type { Todo } from "./bindings/Todo";
 
 /** The event the window hears when a command was refused because the app is locked. */
 export const LOCKED_EVENT = "samanvaya-locked";
@@ -67,6 +75,17 @@ export const ipc = {
   surveySave: (id: string, answers: SurveyAnswers) => call<SurveyDraft>("survey_save", { id, answers }),
   surveyFinish: (id: string) => call<null>("survey_finish", { id }),
   surveyDiscard: (id: string) => call<null>("survey_discard", { id }),
+  referralKinds: () => call<ReferralKinds>("referral_kinds"),
+  referralOpen: (referral: NewReferral) => call<ReferralDetail>("referral_open", { referral }),
+  /** Opens every referral of the list in one transaction; resolves to how many were opened. */
+  referralOpenAll: (referrals: NewReferral[]) => call<number>("referral_open_all", { referrals }),
+  referralAct: (id: string, step: Step) => call<ReferralDetail>("referral_act", { id, step }),
+  referralGet: (id: string) => call<ReferralDetail>("referral_get", { id }),
+  referralsList: (query: ReferralQuery) => call<ReferralSummary[]>("referrals_list", { query }),
+  referralTodo: () => call<Todo>("referral_todo"),
+  referralFunnel: () => call<ReferralFunnel>("referral_funnel"),
+  /** The slip's style and body, in `lang`, to draw and print inside the window. */
+  referralSlip: (id: string, lang: Language) => call<{ style: string; body: string }>("referral_slip", { id, lang }),
   /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
   saveWorklist: (code: string, hamlet: string | null, language: Language) =>
     call<string>("save_worklist", { code, hamlet, language }),

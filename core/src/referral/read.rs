@@ -27,6 +27,7 @@ pub struct ReferralSummary {
     pub id: String,
     pub number: String,
     pub household_id: HouseholdId,
+    #[ts(type = "number | null")]
     pub household_number: Option<i64>,
     /// The member referred; `None` for the household.
     pub member_id: Option<String>,
@@ -43,6 +44,7 @@ pub struct ReferralSummary {
     pub next_visit: Option<NaiveDate>,
     pub missing_documents: u32,
     /// Days since the case entered its stage or level.
+    #[ts(type = "number")]
     pub days_in_stage: i64,
     /// Why it was rejected, withdrawn, escalated or reopened, the last of these.
     pub reason: Option<String>,
@@ -137,6 +139,7 @@ pub struct StageAge {
     pub stage: Stage,
     pub open: u32,
     pub average_days: f64,
+    #[ts(type = "number")]
     pub longest_days: i64,
     /// Open for more than 30 days in this stage.
     pub over_30_days: u32,

@@ -6,6 +6,10 @@ import type { FindingView } from "../bindings/FindingView";
 import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
 import type { QuestionView } from "../bindings/QuestionView";
 import type { SchemeInfo } from "../bindings/SchemeInfo";
+import type { NewReferral } from "../bindings/NewReferral";
+import type { ReferralSummary } from "../bindings/ReferralSummary";
+import { isOpen, latestBySubject, referAllPlan, subjectKey } from "../referral/model";
+import { stageWord } from "./referral";
 import { h, mount } from "../dom";
 import { answerValue, groupFindings, OUTCOME_ORDER, summarise } from "../eligibility/model";
 import { dateWords, language, t } from "../i18n";
@@ -20,6 +24,8 @@ import type { SurveyFocus } from "./survey";
 interface Navigator {
   showHome(message?: string): Promise<void>;
   showSurvey(householdId: string, title: string, focus?: SurveyFocus): Promise<void>;
+  showEligibility(householdId: string, title: string): Promise<void>;
+  showReferral(id: string, back: () => void): Promise<void>;
 }
 
 function say(b: Bilingual): string {
@@ -45,11 +51,19 @@ export class EligibilityView {
     private readonly householdId: string,
     private readonly title: string,
     private data: HouseholdEligibility,
+    private referrals: ReferralSummary[],
   ) {}
+
+  /** What "refer all eligible" will open, shown for a yes before anything is written. */
+  private plan: NewReferral[] | null = null;
 
   static async open(nav: Navigator, householdId: string, title: string): Promise<EligibilityView | HTMLElement> {
     try {
-      return new EligibilityView(nav, householdId, title, await ipc.householdEligibility(householdId));
+      const [data, referrals] = await Promise.all([
+        ipc.householdEligibility(householdId),
+        ipc.referralsList({ household_id: householdId, open_only: false }),
+      ]);
+      return new EligibilityView(nav, householdId, title, data, referrals);
     } catch (e) {
       return errorPanel(asErrorReply(e));
     }
@@ -67,7 +81,9 @@ export class EligibilityView {
         h("h1", {}, t("eligibilityTitle", { number: this.title })),
         h("span", { class: "muted" }, t("eligibilityAsOf", { date: dateWords(this.data.as_of) })),
         h("button", { type: "button", class: "secondary", "data-test": "open-survey", onclick: () => void this.nav.showSurvey(this.householdId, this.title) }, t("surveyOpen")),
+        h("button", { type: "button", class: "secondary", "data-test": "refer-all", onclick: () => this.showPlan(schemes) }, t("referAll")),
       ),
+      this.planBox() ?? document.createTextNode(""),
       this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : document.createTextNode(""),
       this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),
       this.summary(schemes),
@@ -115,6 +131,108 @@ export class EligibilityView {
       }),
     );
     return this.root;
+  }
+
+  private showPlan(schemes: Map<string, SchemeInfo>): void {
+    this.plan = referAllPlan(this.householdId, this.data.findings, this.referrals, (code) => schemes.get(code)?.kind === "service");
+    this.render();
+  }
+
+  /** The list "refer all eligible" will open, with a yes and a no. */
+  private planBox(): HTMLElement | null {
+    const plan = this.plan;
+    if (plan === null) return null;
+    const names = new Map(this.data.schemes.map((s) => [s.code, say(s.name)]));
+    const members = new Map(this.data.members.map((m) => [m.id, m.name]));
+    return h(
+      "section",
+      { class: "plan-box", "data-test": "refer-all-preview" },
+      h("h2", {}, plan.length === 0 ? t("referAllNone") : t("referAllWill", { n: plan.length })),
+      h(
+        "ul",
+        {},
+        ...plan.map((p) =>
+          h("li", {}, `${p.member_id ? members.get(p.member_id) ?? "" : t("forHousehold")}: ${names.get(p.need.type === "scheme" ? p.need.code : "") ?? ""}`),
+        ),
+      ),
+      plan.length > 0 ? h("button", { type: "button", class: "primary", "data-test": "refer-all-confirm", onclick: () => void this.referAll(plan) }, t("referAllYes")) : null,
+      h("button", { type: "button", class: "secondary", "data-test": "refer-all-cancel", onclick: () => ((this.plan = null), this.render()) }, t("cancel")),
+    );
+  }
+
+  private async referAll(plan: NewReferral[]): Promise<void> {
+    try {
+      const n = await ipc.referralOpenAll(plan);
+      this.referrals = await ipc.referralsList({ household_id: this.householdId, open_only: false });
+      this.notice = t("referAllDone", { n });
+      this.problem = "";
+    } catch (e) {
+      this.problem = errorText(asErrorReply(e));
+    }
+    this.plan = null;
+    this.render();
+  }
+
+  /** Refers one person for one scheme and opens the case. */
+  private async refer(f: FindingView): Promise<void> {
+    try {
+      const d = await ipc.referralOpen({
+        household_id: this.householdId,
+        member_id: f.member_id,
+        need: { type: "scheme", code: f.scheme },
+        documents: [],
+        notes: "",
+      });
+      await this.nav.showReferral(d.summary.id, () => void this.nav.showEligibility(this.householdId, this.title));
+    } catch (e) {
+      this.problem = errorText(asErrorReply(e));
+      this.render();
+    }
+  }
+
+  /** The referral beside a scheme: its number and stage (and why, when rejected), or "refer". */
+  private referralMark(f: FindingView, s: SchemeInfo | undefined): HTMLElement | null {
+    const r = latestBySubject(this.referrals).get(subjectKey(f.scheme, f.member_id));
+    const stop = (e: Event) => {
+      // A button inside a folded line must not fold or unfold it.
+      e.preventDefault();
+      e.stopPropagation();
+    };
+    if (r !== undefined && (isOpen(r) || f.outcome !== "eligible")) {
+      return h(
+        "button",
+        {
+          type: "button",
+          class: `link referral-mark stage-${r.stage}`,
+          "data-test": "referral-mark",
+          "data-stage": r.stage,
+          onclick: (e: Event) => {
+            stop(e);
+            void this.nav.showReferral(r.id, () => void this.nav.showEligibility(this.householdId, this.title));
+          },
+        },
+        `${r.number}: ${stageWord(r.stage)}${r.stage === "rejected" && r.reason ? ` — ${r.reason}` : ""}`,
+      );
+    }
+    if (f.outcome !== "eligible" || s?.kind === "service" || f.counted_under !== null) return null;
+    return h(
+      "span",
+      { class: "refer-wrap" },
+      r !== undefined ? h("span", { class: "muted", "data-test": "referral-mark", "data-stage": r.stage }, `${r.number}: ${stageWord(r.stage)}${r.reason ? ` — ${r.reason}` : ""}`) : null,
+      h(
+        "button",
+        {
+          type: "button",
+          class: "primary small",
+          "data-test": "refer",
+          onclick: (e: Event) => {
+            stop(e);
+            void this.refer(f);
+          },
+        },
+        t("refer"),
+      ),
+    );
   }
 
   /** What the family can get now, the documents to bring for all of it, and where to go. */
@@ -349,6 +467,7 @@ export class EligibilityView {
         h("span", { class: "scheme-name" }, name),
         f.outcome === "undetermined" && missing ? h("span", { class: "missing" }, t("missingFacts", { facts: missing })) : null,
         alternatives,
+        this.referralMark(f, s),
       ),
       s ? this.schemeBody(f, s) : null,
     );

@@ -16,6 +16,8 @@ interface Navigator {
   showForm(householdId: string | null): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
   showVillageSchemes(): Promise<void>;
+  showTodo(): Promise<void>;
+  showFunnel(): Promise<void>;
   showHome(message?: string): Promise<void>;
 }
 
@@ -97,6 +99,8 @@ export class HomeView {
         { class: "toolbar" },
         h("label", { for: "search", class: "search-label" }, t("searchLabel"), input),
         h("button", { class: "secondary", "data-test": "village-schemes", onclick: () => void this.nav.showVillageSchemes() }, t("villageSchemes")),
+        h("button", { class: "secondary", "data-test": "open-todo", onclick: () => void this.nav.showTodo() }, t("todoOpen")),
+        h("button", { class: "secondary", "data-test": "open-funnel", onclick: () => void this.nav.showFunnel() }, t("funnelOpen")),
         h("button", { class: "secondary", "data-test": "backup", onclick: (e: Event) => void this.backup(e.currentTarget as HTMLButtonElement) }, t("backupNow")),
         h("button", { class: "primary", "data-test": "add-household", onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
       ),
