@@ -55,7 +55,7 @@ fn qr(text: &str) -> String {
 /// window and prints it.
 pub fn style() -> String {
     format!(
-        "{fonts}.slip{{font-family:'Sheet','Noto Sans','Noto Sans Devanagari',sans-serif;max-width:40em;margin:0 auto;\
+        "{fonts}.slip,.slip *{{font-family:'Sheet','Noto Sans','Noto Sans Devanagari',sans-serif}}.slip{{font-family:'Sheet','Noto Sans','Noto Sans Devanagari',sans-serif;max-width:40em;margin:0 auto;\
          padding:1em;border:2px solid #222;color:#111;background:#fff;line-height:1.5}}\
          .slip h1{{font-size:1.5em;margin:0 0 .2em}} .slip .number{{font-size:1.6em;font-weight:bold;letter-spacing:.05em}}\
          .slip .head{{display:flex;justify-content:space-between;align-items:flex-start;gap:1em}}\
