@@ -4,7 +4,26 @@
 // to-do list and the village funnel count it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { PNG } from "pngjs";
 import { By, find, startApp, textOf } from "./session.mjs";
+
+/** The dark pixels of a PNG screenshot, and how many columns hold any: the ink and its width. */
+function ink(base64) {
+  const png = PNG.sync.read(Buffer.from(base64, "base64"));
+  let dark = 0;
+  const columns = new Set();
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const i = (y * png.width + x) * 4;
+      const lum = 0.299 * png.data[i] + 0.587 * png.data[i + 1] + 0.114 * png.data[i + 2];
+      if (lum < 110) {
+        dark++;
+        columns.add(x);
+      }
+    }
+  }
+  return { dark, width: columns.size, pixels: png.width * png.height };
+}
 
 /** An attribute read in the page, so that a screen drawn again meanwhile cannot make it stale. */
 function attr(browser, css, name) {
@@ -54,6 +73,18 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     // The slip's own Devanagari face (the one it carries, as on an office computer) drew it.
     const sheetLoaded = "return [...document.fonts].filter((f) => f.family.replace(/[\"']/g, '') === 'Sheet' && f.unicodeRange.includes('U+900') && f.status === 'loaded').length";
     await browser.wait(async () => (await browser.executeScript(sheetLoaded)) === 1, 10_000, "the slip's Devanagari font loaded");
+    // Drawn on an image: the slip is not blank, and its conjuncts are shaped. The title's "र्च"
+    // (पर्ची) is one shaped cluster; forced apart with a zero-width non-joiner after the virama,
+    // the same letters take more room. Boxes or an unshaped font would not tell the two apart.
+    const slipInk = ink(await (await find(browser, "[data-test=slip]")).takeScreenshot());
+    assert.ok(slipInk.dark > slipInk.pixels / 200, `the slip has ink on it: ${JSON.stringify(slipInk)}`);
+    const title = await find(browser, "[data-test=slip] h1");
+    await browser.executeScript("arguments[0].style.display = 'inline-block'", title);
+    const shaped = ink(await title.takeScreenshot());
+    await browser.executeScript("arguments[0].textContent = arguments[0].textContent.replaceAll('\u094D', '\u094D\u200C')", title);
+    const apart = ink(await title.takeScreenshot());
+    assert.ok(shaped.dark > 200, `the title has ink: ${JSON.stringify(shaped)}`);
+    assert.ok(apart.width > shaped.width, `conjuncts shaped: ${shaped.width} columns shaped, ${apart.width} forced apart`);
     await (await find(browser, "[data-test=slip-print]")).isDisplayed();
     await (await find(browser, "[data-test=back]")).click();
 
