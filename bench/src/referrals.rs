@@ -1,0 +1,142 @@
+//! `referral-bench`: the facilitator's to-do list and the village funnel on a block-sized store
+//! (50,000 demo households, 100,000 referrals in every stage), best and median of several runs.
+//! Numbers and the command are in docs/benchmarks.md.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::Days;
+use clap::Parser;
+use samanvaya_core::referral::{NewReferral, ReferralQuery, Step};
+use samanvaya_core::{HouseholdQuery, Moment, Store};
+use samanvaya_domain::referral::Need;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value_t = 50_000)]
+    households: usize,
+    #[arg(long, default_value_t = 100_000)]
+    referrals: usize,
+    /// The store to use (filled on the first run, reused after).
+    #[arg(long)]
+    store: Option<PathBuf>,
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+}
+
+/// Schemes a person may be referred for; each person gets up to this many referrals.
+const SCHEMES: [&str; 6] = ["NSAP_IGNOAPS", "NSAP_IGNWPS", "PMJDY", "PMSBY", "PMJJBY", "APY"];
+
+fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        last = Some(f());
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[0], times[times.len() / 2], last.expect("at least one run"))
+}
+
+fn fill(store: &mut Store, args: &Args) -> Result<()> {
+    if store.household_count()? == 0 {
+        let start = Instant::now();
+        samanvaya_demo::fill_households(store, 1, args.households, |_| {})?;
+        println!("store: {} demo households in {:.1?}", args.households, start.elapsed());
+    }
+    let at = store.now()?;
+    let have = store.referrals(&ReferralQuery::default(), at.today)?.len();
+    if have >= args.referrals {
+        return Ok(());
+    }
+    let start = Instant::now();
+    let page = store.households(&HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: u32::MAX,
+        offset: 0,
+    })?;
+    let mut batch = Vec::new();
+    let mut made = have;
+    'all: for scheme in SCHEMES {
+        for summary in &page.items {
+            let h = store.household(summary.id)?;
+            for p in &h.members {
+                batch.push(NewReferral {
+                    household_id: h.id,
+                    member_id: Some(p.id),
+                    need: Need::Scheme { code: scheme.into() },
+                    documents: vec![],
+                    notes: String::new(),
+                });
+                made += 1;
+                if made >= args.referrals {
+                    break 'all;
+                }
+            }
+            if batch.len() >= 2_000 {
+                store.open_referrals(&batch, at)?;
+                batch.clear();
+            }
+        }
+    }
+    let ids = {
+        store.open_referrals(&batch, at)?;
+        store.referrals(&ReferralQuery::default(), at.today)?
+    };
+    println!("store: {} referrals opened in {:.1?}", ids.len(), start.elapsed());
+    // Move three in ten along: submitted, then some sanctioned and received, some escalated.
+    let start = Instant::now();
+    let later = Moment::in_india(at.utc + chrono::Duration::days(3));
+    for (k, r) in ids.iter().enumerate().filter(|(k, _)| k % 10 < 3) {
+        let id = r.id.parse()?;
+        store.act_on_referral(id, &Step::Submit, later)?;
+        match k % 10 {
+            0 => {
+                store.act_on_referral(id, &Step::Sanction, later)?;
+                store.act_on_referral(
+                    id,
+                    &Step::Receive { on: later.today, amount_inr: Some(400) },
+                    later,
+                )?;
+            }
+            1 => {
+                store.act_on_referral(id, &Step::Escalate { reason: "No decision".into() }, later)?;
+            }
+            _ => {
+                store.act_on_referral(id, &Step::PlanVisit { on: later.today + Days::new(2) }, later)?;
+            }
+        }
+    }
+    println!("store: three in ten referrals moved on in {:.1?}", start.elapsed());
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let dir = args.store.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("samanvaya-referral-bench-{}", args.households))
+    });
+    let pin = std::env::var("SAMANVAYA_PIN").unwrap_or_else(|_| "482916".into());
+    let (mut store, _) = Store::open_or_create(&dir, "Benchmark", &samanvaya_core::Secret::new(pin))
+        .with_context(|| format!("cannot open {}", dir.display()))?;
+    fill(&mut store, &args)?;
+    // Forty days on, a third of the open cases are overdue.
+    let day = store.now()?.today + Days::new(40);
+    let (best, median, todo) = timed(args.runs, || store.todo(day));
+    let todo = todo?;
+    println!(
+        "to-do list ({} overdue, {} visits, {} missing documents, {} at the block): best {best:.1?}, median {median:.1?}",
+        todo.overdue_count, todo.visits_count, todo.missing_documents_count, todo.waiting_count
+    );
+    let (best, median, funnel) = timed(args.runs, || store.referral_funnel(day));
+    let funnel = funnel?;
+    let referred: u32 = funnel.rows.iter().map(|r| r.referred).sum();
+    println!(
+        "village funnel ({referred} referrals, {} rows): best {best:.1?}, median {median:.1?}",
+        funnel.rows.len()
+    );
+    Ok(())
+}
