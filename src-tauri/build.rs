@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "referral_todo",
     "referral_funnel",
     "referral_slip",
+    "save_funnel",
 ];
 
 fn main() {

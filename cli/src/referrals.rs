@@ -88,6 +88,11 @@ pub enum ReferralsCommand {
     Funnel {
         #[arg(long, value_enum, default_value_t = crate::Format::Table)]
         format: crate::Format,
+        /// Save it as CSV (for a spreadsheet) in this file instead.
+        #[arg(long, value_name = "FILE.csv")]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = crate::SheetLang::Hi)]
+        lang: crate::SheetLang,
     },
 }
 
@@ -267,8 +272,15 @@ pub fn run(store: &mut Store, command: ReferralsCommand) -> Result<String> {
                 )),
             }
         }
-        ReferralsCommand::Funnel { format } => {
+        ReferralsCommand::Funnel { format, out, lang } => {
             let funnel = store.referral_funnel(at.today)?;
+            if let Some(path) = out {
+                let (dir, name) = crate::worklist::split(&path)?;
+                let saved =
+                    samanvaya_core::save_csv(&dir, &name, &funnel.csv(matches!(lang, crate::SheetLang::Hi)))?;
+                store.audit("export:funnel", &name)?;
+                return Ok(format!("saved {}\n", saved.display()));
+            }
             match format {
                 crate::Format::Json => json(&serde_json::to_value(&funnel)?),
                 crate::Format::Table => {

@@ -7,8 +7,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use samanvaya_domain::change::{ChangeBody, ReceivingChange, ReferralChange, ReferralEventChange, Source};
+use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::referral::{Action, Case, ChecklistItem, DocumentStatus, Event, Level, Need, replay};
-use samanvaya_domain::{Hlc, HouseholdId, Moment, PersonId};
+use samanvaya_domain::{FieldError, Hlc, HouseholdId, Moment, PersonId, ValidationError};
 use samanvaya_eligibility::referral::ReferralKinds;
 use serde::Deserialize;
 use ts_rs::TS;
@@ -169,6 +170,15 @@ fn take_number(conn: &Connection) -> Result<String, StoreError> {
 fn open(conn: &Connection, new: &NewReferral, by: &str, at: Moment) -> Result<Uuid, StoreError> {
     let (cat, kinds) = (catalogue()?, kinds()?);
     kinds.check(cat, &new.need).map_err(|e| StoreError::UnknownNeed(e.to_string()))?;
+    if let Need::Grievance { description, .. } = &new.need
+        && description.trim().is_empty()
+    {
+        // A complaint without what happened cannot be followed up at the office.
+        return Err(StoreError::Invalid(ValidationError(vec![FieldError {
+            field: "need.description".into(),
+            code: FieldErrorCode::Required,
+        }])));
+    }
     let h = household::get(conn, new.household_id)?
         .ok_or_else(|| StoreError::NotFound { what: "household", id: new.household_id.to_string() })?;
     let subject = match new.member_id {

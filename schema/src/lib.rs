@@ -43,6 +43,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
     Migration { version: 7, name: "audit", sql: include_str!("../migrations/local/0007_audit.sql") },
     Migration { version: 8, name: "survey", sql: include_str!("../migrations/local/0008_survey.sql") },
     Migration { version: 9, name: "referral", sql: include_str!("../migrations/local/0009_referral.sql") },
+    Migration {
+        version: 10,
+        name: "referral_indexes",
+        sql: include_str!("../migrations/local/0010_referral_indexes.sql"),
+    },
 ];
 
 /// What a referral can be for besides a scheme (services and grievances), their offices and the

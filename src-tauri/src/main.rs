@@ -67,6 +67,7 @@ fn main() {
             commands::referral::referral_todo,
             commands::referral::referral_funnel,
             commands::referral::referral_slip,
+            commands::referral::save_funnel,
         ])
         .run(tauri::generate_context!())
         .expect("the Samanvaya window could not start");

@@ -246,8 +246,23 @@ fn a_samiti_viewer_cannot_refer_and_a_service_referral_needs_a_known_kind() {
         notes: String::new(),
     };
     assert!(matches!(viewer.open_referral(&grievance, at), Err(StoreError::NotAllowed { .. })));
+    drop(viewer);
+    let mut store = Store::unlock(dir.path(), Some("Asha"), &pin).unwrap();
+    let blank = NewReferral {
+        need: Need::Grievance { kind: "ration_not_given".into(), description: "  ".into() },
+        ..grievance.clone()
+    };
+    assert!(
+        matches!(store.open_referral(&blank, at), Err(StoreError::Invalid(_))),
+        "a complaint says what happened"
+    );
+    let opened = store.open_referral(&grievance, at).unwrap();
+    assert_eq!(opened.summary.due_on, at.today + Duration::days(15), "a grievance's village service level");
+    assert_eq!(opened.office.en, "Block supply officer (MO)");
+    drop(store);
+    let mut viewer = Store::unlock(dir.path(), Some("Samiti"), &viewer_pin).unwrap();
     let id: Uuid = case.summary.id.parse().unwrap();
     assert!(matches!(viewer.act_on_referral(id, &Step::Submit, at), Err(StoreError::NotAllowed { .. })));
     // Reading is allowed: the Samiti reviews cases at its meetings.
-    assert_eq!(viewer.referrals(&ReferralQuery::default(), at.today).unwrap().len(), 1);
+    assert_eq!(viewer.referrals(&ReferralQuery::default(), at.today).unwrap().len(), 2);
 }

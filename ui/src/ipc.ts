@@ -86,6 +86,8 @@ export const ipc = {
   referralFunnel: () => call<ReferralFunnel>("referral_funnel"),
   /** The slip's style and body, in `lang`, to draw and print inside the window. */
   referralSlip: (id: string, lang: Language) => call<{ style: string; body: string }>("referral_slip", { id, lang }),
+  /** Saves the village funnel as CSV in the export folder; resolves to the file's path. */
+  saveFunnel: (language: Language) => call<string>("save_funnel", { language }),
   /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
   saveWorklist: (code: string, hamlet: string | null, language: Language) =>
     call<string>("save_worklist", { code, hamlet, language }),

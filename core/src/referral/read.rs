@@ -373,14 +373,20 @@ impl Store {
     pub fn referral_funnel(&self, as_of: NaiveDate) -> Result<ReferralFunnel, StoreError> {
         let (cat, kinds) = (catalogue()?, kinds()?);
         let mut stmt = self.conn.prepare_cached(
-            "SELECT need_code, min(need), count(*), sum(furthest >= 2), sum(furthest >= 4), sum(stage = 'received'),
+            "SELECT need_code, need_type, count(*), sum(furthest >= 2), sum(furthest >= 4), sum(stage = 'received'),
                     sum(stage = 'rejected'), sum(is_open)
-             FROM referral GROUP BY need_code ORDER BY count(*) DESC, need_code",
+             FROM referral GROUP BY need_code, need_type ORDER BY count(*) DESC, need_code",
         )?;
         let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
         let rows = stmt
             .query_map([], |r| {
-                let need: Need = from_json(&r.get::<_, String>(1)?)?;
+                // The need from its type and code: enough to name it, and read from the index alone.
+                let (code, kind): (String, String) = (r.get(0)?, r.get(1)?);
+                let need = match kind.as_str() {
+                    "scheme" => Need::Scheme { code },
+                    "service" => Need::Service { kind: code },
+                    _ => Need::Grievance { kind: code, description: String::new() },
+                };
                 Ok((
                     r.get::<_, String>(0)?,
                     need,
@@ -482,5 +488,56 @@ impl Store {
         found
             .and_then(|id| id.parse().ok())
             .ok_or_else(|| StoreError::NotFound { what: "referral", id: number_or_id.to_owned() })
+    }
+}
+
+impl ReferralFunnel {
+    /// The funnel as CSV for a spreadsheet (with the mark that makes it read Hindi), one line per
+    /// scheme or kind, then the ageing of open cases.
+    pub fn csv(&self, hindi: bool) -> String {
+        use samanvaya_eligibility::csv::{BOM, line};
+        let pick = |b: &Bilingual| if hindi { b.hi.clone() } else { b.en.clone() };
+        let say = |en: &str, hi: &str| if hindi { hi.to_owned() } else { en.to_owned() };
+        let mut out = BOM.to_owned();
+        out += &line(&[
+            say("code", "कोड"),
+            say("for", "किस लिए"),
+            say("referred", "रेफ़र किए"),
+            say("submitted", "जमा हुए"),
+            say("sanctioned", "स्वीकृत"),
+            say("received", "लाभ मिला"),
+            say("rejected", "अस्वीकृत"),
+            say("open", "खुले"),
+        ]);
+        for r in &self.rows {
+            out += &line(&[
+                r.code.clone(),
+                pick(&r.name),
+                r.referred.to_string(),
+                r.submitted.to_string(),
+                r.sanctioned.to_string(),
+                r.received.to_string(),
+                r.rejected.to_string(),
+                r.open.to_string(),
+            ]);
+        }
+        out += "\n";
+        out += &line(&[
+            say("stage", "चरण"),
+            say("open cases", "खुले मामले"),
+            say("average days", "औसत दिन"),
+            say("longest days", "सबसे ज़्यादा दिन"),
+            say("over 30 days", "30 दिन से ज़्यादा"),
+        ]);
+        for a in &self.ageing {
+            out += &line(&[
+                a.stage.as_str().to_owned(),
+                a.open.to_string(),
+                a.average_days.to_string(),
+                a.longest_days.to_string(),
+                a.over_30_days.to_string(),
+            ]);
+        }
+        out
     }
 }

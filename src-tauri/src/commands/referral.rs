@@ -80,3 +80,23 @@ pub fn referral_slip(state: State<'_, AppState>, id: Uuid, lang: String) -> Resu
         .with(|s| s.referral_slip(id, s.now()?.today))
         .map(|data| ReferralSlip { style: slip::style(), body: slip::body(&data, lang) })
 }
+
+/// Saves the village funnel as CSV in the export folder; returns the file's path.
+#[tauri::command(async)]
+pub fn save_funnel(
+    state: State<'_, AppState>,
+    language: samanvaya_core::Language,
+) -> Result<String, ErrorReply> {
+    state.with(|s| {
+        let funnel = s.referral_funnel(s.now()?.today)?;
+        let dir = samanvaya_core::default_export_dir().ok_or_else(|| samanvaya_core::StoreError::Export {
+            path: "(no folder)".into(),
+            source: std::io::Error::other("no Downloads or home folder is known for this user"),
+        })?;
+        let name = format!("referrals-{}.csv", funnel.as_of);
+        let saved =
+            samanvaya_core::save_csv(&dir, &name, &funnel.csv(language == samanvaya_core::Language::Hi))?;
+        s.audit("export:funnel", &name)?;
+        Ok(saved.display().to_string())
+    })
+}

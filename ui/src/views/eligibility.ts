@@ -7,6 +7,8 @@ import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
 import type { QuestionView } from "../bindings/QuestionView";
 import type { SchemeInfo } from "../bindings/SchemeInfo";
 import type { NewReferral } from "../bindings/NewReferral";
+import type { ReferralKind } from "../bindings/ReferralKind";
+import type { ReferralKinds } from "../bindings/ReferralKinds";
 import type { ReferralSummary } from "../bindings/ReferralSummary";
 import { isOpen, latestBySubject, referAllPlan, subjectKey } from "../referral/model";
 import { stageWord } from "./referral";
@@ -82,8 +84,10 @@ export class EligibilityView {
         h("span", { class: "muted" }, t("eligibilityAsOf", { date: dateWords(this.data.as_of) })),
         h("button", { type: "button", class: "secondary", "data-test": "open-survey", onclick: () => void this.nav.showSurvey(this.householdId, this.title) }, t("surveyOpen")),
         h("button", { type: "button", class: "secondary", "data-test": "refer-all", onclick: () => this.showPlan(schemes) }, t("referAll")),
+        h("button", { type: "button", class: "secondary", "data-test": "refer-other", onclick: () => void this.showOther() }, t("referOther")),
       ),
       this.planBox() ?? document.createTextNode(""),
+      this.otherBox ?? document.createTextNode(""),
       this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : document.createTextNode(""),
       this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),
       this.summary(schemes),
@@ -131,6 +135,58 @@ export class EligibilityView {
       }),
     );
     return this.root;
+  }
+
+  /** The form for a service or a grievance, while it is open. */
+  private otherBox: HTMLElement | null = null;
+
+  /** Refers someone for a service outside the catalogue (a certificate, a health visit, a
+   * safety concern) or for a complaint about a service. */
+  private async showOther(): Promise<void> {
+    let kinds: ReferralKinds;
+    try {
+      kinds = await ipc.referralKinds();
+    } catch (e) {
+      this.problem = errorText(asErrorReply(e));
+      this.render();
+      return;
+    }
+    const who = h(
+      "select",
+      { "data-test": "other-who", "aria-label": t("referralPerson") },
+      h("option", { value: "" }, t("forHousehold")),
+      ...this.data.members.map((m) => h("option", { value: m.id }, m.name)),
+    );
+    const option = (prefix: string, k: ReferralKind) => h("option", { value: `${prefix}:${k.code}` }, say(k.name));
+    const what = h(
+      "select",
+      { "data-test": "other-what", "aria-label": t("referralFor") },
+      h("optgroup", { label: t("referServices") }, ...kinds.service.map((k) => option("service", k))),
+      h("optgroup", { label: t("referGrievances") }, ...kinds.grievance.map((k) => option("grievance", k))),
+    );
+    const description = h("input", { type: "text", "data-test": "other-description", "aria-label": t("referDescription") });
+    const open = async () => {
+      const [type, code] = what.value.split(":") as [string, string];
+      const need: NewReferral["need"] =
+        type === "service" ? { type: "service", kind: code } : { type: "grievance", kind: code, description: description.value.trim() };
+      try {
+        const d = await ipc.referralOpen({ household_id: this.householdId, member_id: who.value || null, need, documents: [], notes: "" });
+        this.otherBox = null;
+        await this.nav.showReferral(d.summary.id, () => void this.nav.showEligibility(this.householdId, this.title));
+      } catch (e) {
+        this.problem = errorText(asErrorReply(e));
+        this.render();
+      }
+    };
+    this.otherBox = h(
+      "section",
+      { class: "plan-box", "data-test": "refer-other-box" },
+      h("h2", {}, t("referOther")),
+      h("div", { class: "ask" }, h("label", {}, t("referralPerson"), who), h("label", {}, t("referralFor"), what), h("label", {}, t("referDescription"), description)),
+      h("button", { type: "button", class: "primary", "data-test": "other-open", onclick: () => void open() }, t("refer")),
+      h("button", { type: "button", class: "secondary", onclick: () => ((this.otherBox = null), this.render()) }, t("cancel")),
+    );
+    this.render();
   }
 
   private showPlan(schemes: Map<string, SchemeInfo>): void {

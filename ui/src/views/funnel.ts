@@ -3,10 +3,25 @@
 import type { ReferralFunnel } from "../bindings/ReferralFunnel";
 import { h } from "../dom";
 import { dateWords, language, t } from "../i18n";
+import { asErrorReply, ipc } from "../ipc";
+import { errorText } from "./errorPanel";
 import { stageWord } from "./referral";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
+}
+
+/** Saves the funnel as CSV and says where, on the button's line. */
+async function save(button: HTMLButtonElement): Promise<void> {
+  button.disabled = true;
+  let said: string;
+  try {
+    said = t("funnelSaved", { path: await ipc.saveFunnel(language()) });
+  } catch (e) {
+    said = errorText(asErrorReply(e));
+  }
+  button.disabled = false;
+  button.after(h("span", { class: "notice", role: "status", "data-test": "notice" }, said));
 }
 
 export function funnelScreen(nav: Navigator, f: ReferralFunnel): HTMLElement {
@@ -22,6 +37,7 @@ export function funnelScreen(nav: Navigator, f: ReferralFunnel): HTMLElement {
       h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void nav.showHome() }, "← " + t("back")),
       h("h1", {}, t("funnelTitle")),
       h("span", { class: "muted" }, dateWords(f.as_of)),
+      h("button", { type: "button", class: "secondary", "data-test": "funnel-save", onclick: (e: Event) => void save(e.currentTarget as HTMLButtonElement) }, t("funnelSave")),
     ),
     f.rows.length === 0
       ? h("p", { class: "muted" }, t("funnelNone"))
