@@ -48,6 +48,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "referral_indexes",
         sql: include_str!("../migrations/local/0010_referral_indexes.sql"),
     },
+    Migration {
+        version: 11,
+        name: "referral_todo_indexes",
+        sql: include_str!("../migrations/local/0011_referral_todo_indexes.sql"),
+    },
 ];
 
 /// What a referral can be for besides a scheme (services and grievances), their offices and the
