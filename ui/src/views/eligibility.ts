@@ -83,8 +83,6 @@ export class EligibilityView {
         h("h1", {}, t("eligibilityTitle", { number: this.title })),
         h("span", { class: "muted" }, t("eligibilityAsOf", { date: dateWords(this.data.as_of) })),
         h("button", { type: "button", class: "secondary", "data-test": "open-survey", onclick: () => void this.nav.showSurvey(this.householdId, this.title) }, t("surveyOpen")),
-        h("button", { type: "button", class: "secondary", "data-test": "refer-all", onclick: () => this.showPlan(schemes) }, t("referAll")),
-        h("button", { type: "button", class: "secondary", "data-test": "refer-other", onclick: () => void this.showOther() }, t("referOther")),
       ),
       this.planBox() ?? document.createTextNode(""),
       this.otherBox ?? document.createTextNode(""),
@@ -305,7 +303,14 @@ export class EligibilityView {
     return h(
       "section",
       { class: "summary", "data-test": "summary" },
-      h("h2", {}, t("summaryTitle")),
+      // The referral buttons sit on the title's line, so that a large family's page grows no taller.
+      h(
+        "div",
+        { class: "summary-head" },
+        h("h2", {}, t("summaryTitle")),
+        h("button", { type: "button", class: "secondary small", "data-test": "refer-all", onclick: () => this.showPlan(schemes) }, t("referAll")),
+        h("button", { type: "button", class: "secondary small", "data-test": "refer-other", onclick: () => void this.showOther() }, t("referOther")),
+      ),
       s.lines.length === 0 ? h("p", { class: "muted" }, t("summaryNone")) : null,
       ...s.lines.map((line) =>
         h(
