@@ -60,6 +60,19 @@ try {
   const members = await browser.executeScript("return document.querySelectorAll('[data-test=subject]').length");
   console.log(`the household opened has ${members} member sections`);
   await shoot("eligibility-12-members-hi-1024x600");
+  // A referral from it: the first person with a scheme to refer for, the case, and its slip.
+  await browser.executeScript(
+    "const b = document.querySelector('[data-test=refer]'); b.closest('[data-test=subject]').open = true; b.click();",
+  );
+  await find(browser, "[data-test=referral-stage]", 15_000);
+  await shoot("referral-hi-1024x600");
+  await (await find(browser, "[data-test=print-slip]")).click();
+  await find(browser, "[data-test=slip-qr] svg", 15_000);
+  await shoot("slip-hi-1024x600");
+  await (await find(browser, "[data-test=back]")).click();
+  await find(browser, "[data-test=referral-stage]", 15_000);
+  await (await find(browser, "[data-test=back]")).click();
+  await find(browser, "[data-test=ask-next]", 15_000);
   // Its survey, with consent given, so the questions and the twelve members show.
   await (await find(browser, "[data-test=open-survey]")).click();
   // The survey draws once its form and draft have arrived.
@@ -76,6 +89,14 @@ try {
   await shoot("worklist-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
   await find(browser, "[data-test=tally]", 15_000);
+  await (await find(browser, "[data-test=back]")).click();
+  await browser.executeScript("document.querySelector('[data-test=open-todo]').click()");
+  await find(browser, "[data-test=todo-overdue]", 15_000);
+  await shoot("todo-hi-1024x600");
+  await (await find(browser, "[data-test=back]")).click();
+  await browser.executeScript("document.querySelector('[data-test=open-funnel]').click()");
+  await find(browser, "[data-test=funnel]", 15_000);
+  await shoot("funnel-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
   await (await find(browser, "[data-test=add-household]")).click();
   await find(browser, "form");
