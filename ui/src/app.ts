@@ -207,22 +207,19 @@ export class App {
   }
 
   async showTodo(): Promise<void> {
-    mount(this.main, h("p", { class: "muted" }, t("loading")));
-    try {
-      const todo = await ipc.referralTodo();
-      this.redraw = () => mount(this.main, todoScreen(this, todo));
-    } catch (e) {
-      const reply = asErrorReply(e);
-      this.redraw = () => mount(this.main, errorPanel(reply));
-    }
-    this.redraw();
+    await this.showLoaded(ipc.referralTodo, (todo) => todoScreen(this, todo));
   }
 
   async showFunnel(): Promise<void> {
+    await this.showLoaded(ipc.referralFunnel, (funnel) => funnelScreen(this, funnel));
+  }
+
+  /** A screen drawn from one command's answer, or the error it gave. */
+  private async showLoaded<T>(load: () => Promise<T>, draw: (value: T) => HTMLElement): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("loading")));
     try {
-      const funnel = await ipc.referralFunnel();
-      this.redraw = () => mount(this.main, funnelScreen(this, funnel));
+      const value = await load();
+      this.redraw = () => mount(this.main, draw(value));
     } catch (e) {
       const reply = asErrorReply(e);
       this.redraw = () => mount(this.main, errorPanel(reply));
