@@ -11,18 +11,7 @@ pub const REFERRAL: &str = "referral";
 
 /// Takes the next free number of `kind`, or `None` when every lease is used up.
 pub fn take(conn: &Connection, kind: &str) -> rusqlite::Result<Option<i64>> {
-    let lease: Option<(i64, i64)> = conn
-        .query_row(
-            "SELECT id, next FROM number_lease WHERE kind = ?1 AND next <= last ORDER BY first LIMIT 1",
-            [kind],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((id, next)) = lease else {
-        return Ok(None);
-    };
-    conn.execute("UPDATE number_lease SET next = next + 1 WHERE id = ?1", [id])?;
-    Ok(Some(next))
+    Ok(take_with_grantor(conn, kind)?.map(|(n, _)| n))
 }
 
 /// Takes the next free number of `kind` with who granted its lease (`demo`, `local`, or the

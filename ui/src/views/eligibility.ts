@@ -54,7 +54,12 @@ export class EligibilityView {
     private readonly title: string,
     private data: HouseholdEligibility,
     private referrals: ReferralSummary[],
-  ) {}
+  ) {
+    this.latest = latestBySubject(referrals);
+  }
+
+  /** Each person's latest referral per scheme, for the marks beside the schemes. */
+  private latest: Map<string, ReferralSummary>;
 
   /** What "refer all eligible" will open, shown for a yes before anything is written. */
   private plan: NewReferral[] | null = null;
@@ -218,6 +223,7 @@ export class EligibilityView {
     try {
       const n = await ipc.referralOpenAll(plan);
       this.referrals = await ipc.referralsList({ household_id: this.householdId, open_only: false });
+      this.latest = latestBySubject(this.referrals);
       this.notice = t("referAllDone", { n });
       this.problem = "";
     } catch (e) {
@@ -246,7 +252,7 @@ export class EligibilityView {
 
   /** The referral beside a scheme: its number and stage (and why, when rejected), or "refer". */
   private referralMark(f: FindingView, s: SchemeInfo | undefined): HTMLElement | null {
-    const r = latestBySubject(this.referrals).get(subjectKey(f.scheme, f.member_id));
+    const r = this.latest.get(subjectKey(f.scheme, f.member_id));
     const stop = (e: Event) => {
       // A button inside a folded line must not fold or unfold it.
       e.preventDefault();
