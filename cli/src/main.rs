@@ -5,6 +5,7 @@ mod facts_file;
 mod form;
 mod households;
 mod referrals;
+mod sync;
 mod unlock;
 mod worklist;
 
@@ -89,6 +90,24 @@ enum Command {
     },
     /// The families behind one scheme's village tally: eligible and not yet receiving, then
     /// not yet decided with the questions to ask; for the Samiti's meeting and the next visits.
+    /// Enrolls this laptop with its block server, with a one-time code from the block office.
+    Enroll {
+        /// The block server's address (http://HOST:PORT).
+        url: String,
+        code: String,
+        /// The name the block sees for this laptop.
+        #[arg(long, default_value = "village centre laptop")]
+        name: String,
+    },
+    /// Sends what waits to the block server and receives what was decided there.
+    Sync {
+        /// Only say where sync stands.
+        #[arg(long)]
+        status: bool,
+        /// Give up on a request after this many seconds (default: patient, for 2G).
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<u64>,
+    },
     /// Referrals: open one, list, show, take a step, print the slip, the to-do list, the funnel.
     Referrals {
         #[command(subcommand)]
@@ -357,6 +376,8 @@ fn main() -> Result<()> {
             }
         }
         Command::Referrals { command } => emit(&referrals::run(&mut store, command)?)?,
+        Command::Enroll { url, code, name } => emit(&sync::run_enroll(&mut store, &url, &code, &name)?)?,
+        Command::Sync { status, timeout } => emit(&sync::run_sync(&mut store, status, timeout)?)?,
         Command::Eligibility { as_of, format, .. } => {
             let as_of = match as_of {
                 Some(day) => day,

@@ -109,6 +109,15 @@ pub fn was_pulled(conn: &Connection, server: &str, server_seq: i64) -> rusqlite:
     .map(|r| r.is_some())
 }
 
+/// Whether the change `device_seq` of `device` is in the log already, made here or pulled
+/// through any server.
+pub fn has_origin(conn: &Connection, device: Uuid, device_seq: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM change_log WHERE device_id = ?1 AND device_seq = ?2")?
+        .query_row(params![device.to_string(), device_seq], |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
+}
+
 /// Records a change pulled from `server`, made by `device` as its `device_seq`, and moves the
 /// local clock past it; the caller owns the transaction and has applied the change.
 pub fn record_pulled(
@@ -148,7 +157,12 @@ pub fn queued_after(conn: &Connection, after_seq: i64, limit: u32) -> rusqlite::
     .collect()
 }
 
-/// How many changes made on this laptop the store holds: what would travel.
+/// How many changes made on this laptop wait to travel: those the server has not stored yet.
 pub fn queued_count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM change_log WHERE origin = 'local'", [], |r| r.get(0))
+    conn.query_row(
+        "SELECT count(*) FROM change_log WHERE origin = 'local'
+           AND device_seq > coalesce((SELECT acked_through FROM sync_link WHERE id = 1), 0)",
+        [],
+        |r| r.get(0),
+    )
 }

@@ -46,7 +46,7 @@ pub fn open(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
     if fk != 1 {
         return Err(StoreError::Pragma("foreign keys could not be enabled".into()));
     }
-    crate::migrate::run(&mut conn, samanvaya_schema::LOCAL_MIGRATIONS)?;
+    samanvaya_schema::migrate::run(&mut conn, samanvaya_schema::LOCAL_MIGRATIONS)?;
     Ok(conn)
 }
 

@@ -42,6 +42,12 @@ pub enum StoreError {
         "this is a demo store: its households are invented and can never be sent to a block server; start with an empty data folder to enroll this laptop"
     )]
     DemoStore,
+    #[error("this laptop is enrolled with {url} already; its changes go there")]
+    AlreadyEnrolled { url: String },
+    #[error(
+        "this laptop is not enrolled with a block server yet; enroll it with a code from the block office"
+    )]
+    NotEnrolled,
     #[error(
         "only a demo store takes numbers from a local lease; a real laptop gets them from its block server"
     )]
@@ -92,6 +98,17 @@ pub enum StoreError {
 
 // Not `#[from]`: that would make the refusal the error's source too, and every report would
 // say the same sentence twice.
+impl From<samanvaya_schema::migrate::MigrateError> for StoreError {
+    fn from(e: samanvaya_schema::migrate::MigrateError) -> StoreError {
+        use samanvaya_schema::migrate::MigrateError;
+        match e {
+            MigrateError::Sql(e) => StoreError::Sqlite(e),
+            MigrateError::Newer { found, known } => StoreError::NewerSchema { found, known },
+            MigrateError::Edited { version, name } => StoreError::MigrationEdited { version, name },
+        }
+    }
+}
+
 impl From<samanvaya_domain::referral::Refused> for StoreError {
     fn from(r: samanvaya_domain::referral::Refused) -> Self {
         StoreError::Refused(r)
@@ -109,6 +126,8 @@ pub enum ErrorCode {
     NoVillage,
     NewerSchema,
     DemoStore,
+    AlreadyEnrolled,
+    NotEnrolled,
     Storage,
     Export,
     WeakSecret,
@@ -155,6 +174,8 @@ impl From<StoreError> for ErrorReply {
                 (ErrorCode::NewerSchema, vec![])
             }
             StoreError::DemoStore => (ErrorCode::DemoStore, vec![]),
+            StoreError::AlreadyEnrolled { .. } => (ErrorCode::AlreadyEnrolled, vec![]),
+            StoreError::NotEnrolled => (ErrorCode::NotEnrolled, vec![]),
             StoreError::Export { .. } => (ErrorCode::Export, vec![]),
             StoreError::WeakSecret { .. } => (ErrorCode::WeakSecret, vec![]),
             StoreError::WrongSecret { .. } => (ErrorCode::WrongSecret, vec![]),

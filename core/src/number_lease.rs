@@ -15,11 +15,13 @@ pub fn take(conn: &Connection, kind: &str) -> rusqlite::Result<Option<i64>> {
 }
 
 /// Takes the next free number of `kind` with who granted its lease (`demo`, `local`, or the
-/// block server), or `None` when every lease is used up.
+/// block server), or `None` when every lease is used up. A block's lease is used before a local
+/// one, so that once the laptop is enrolled its numbers are the block's.
 pub fn take_with_grantor(conn: &Connection, kind: &str) -> rusqlite::Result<Option<(i64, String)>> {
     let lease: Option<(i64, i64, String)> = conn
         .query_row(
-            "SELECT id, next, granted_by FROM number_lease WHERE kind = ?1 AND next <= last ORDER BY first LIMIT 1",
+            "SELECT id, next, granted_by FROM number_lease WHERE kind = ?1 AND next <= last
+             ORDER BY granted_by IN ('local', 'demo'), first LIMIT 1",
             [kind],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
@@ -37,4 +39,14 @@ pub fn grant(conn: &Connection, kind: &str, first: i64, last: i64, granted_by: &
         params![kind, first, last, granted_by],
     )?;
     Ok(())
+}
+
+/// How many numbers of `kind` are left in leases granted by a server (not local or demo ones).
+pub fn left_from_server(conn: &Connection, kind: &str) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT coalesce(sum(last - next + 1), 0) FROM number_lease
+         WHERE kind = ?1 AND next <= last AND granted_by NOT IN ('local', 'demo')",
+        [kind],
+        |r| r.get(0),
+    )
 }

@@ -55,7 +55,12 @@ impl Store {
     }
 }
 
-fn apply(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> Result<(), StoreError> {
+pub(crate) fn apply(
+    conn: &Connection,
+    body: &ChangeBody,
+    change_hlc: Hlc,
+    at: Moment,
+) -> Result<(), StoreError> {
     let hid = body.household_id();
     let stored = household::get(conn, hid)?;
     let missing = || StoreError::NotFound { what: "household", id: hid.to_string() };

@@ -5,6 +5,9 @@
 //! a village may have applied it months ago. The store records the text of every migration it
 //! applied and refuses to open when an embedded migration no longer matches that record.
 
+#[cfg(feature = "sqlite")]
+pub mod migrate;
+
 /// One forward-only schema change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Migration {
@@ -53,7 +56,12 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "referral_todo_indexes",
         sql: include_str!("../migrations/local/0011_referral_todo_indexes.sql"),
     },
+    Migration { version: 12, name: "sync_link", sql: include_str!("../migrations/local/0012_sync_link.sql") },
 ];
+
+/// The migrations of a block or district server's SQLite store, oldest first.
+pub const SERVER_MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "server", sql: include_str!("../migrations/server/0001_server.sql") }];
 
 /// What a referral can be for besides a scheme (services and grievances), their offices and the
 /// service levels that set due days; read by `samanvaya-eligibility::referral`.

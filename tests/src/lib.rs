@@ -91,3 +91,48 @@ pub fn dump(conn: &rusqlite::Connection) -> Vec<String> {
     }
     out
 }
+
+/// A binary of the workspace (`samanvaya`, `samanvaya-server`), from the target folder that holds
+/// this test. `cargo test --workspace` builds them: their own crates' tests need them.
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test knows where it runs");
+    // target/debug/deps/sync-1234 -> target/debug/
+    let dir = exe.parent().and_then(Path::parent).expect("the test runs from target/<profile>/deps");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is not built; run `cargo build -p samanvaya-cli -p samanvaya-server` first",
+        path.display()
+    );
+    path
+}
+
+/// A server process that is killed when the test ends, pass or fail.
+pub struct Running {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `samanvaya-server` with `args` on a free port of 127.0.0.1 and waits for its address.
+pub fn start_server(args: &[&str]) -> Running {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(binary("samanvaya-server"))
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("samanvaya-server starts");
+    let mut line = String::new();
+    let out = child.stdout.take().expect("piped stdout");
+    std::io::BufReader::new(out).read_line(&mut line).expect("the server prints its address");
+    let addr =
+        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    Running { url: format!("http://{addr}"), child }
+}

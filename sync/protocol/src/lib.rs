@@ -1,8 +1,11 @@
 //! The wire contract between a village laptop, its block server and the district server.
 //!
-//! Types only, with serde: both ends depend on this crate and on nothing of each other.
-//! A change keeps its origin `(device_id, seq)` all the way to the district, which is how every
-//! level dedupes replays and how the district never counts a household twice.
+//! Types, limits and the sealed body (`body.rs`: JSON, zstd-compressed, with a digest): both
+//! ends depend on this crate and on nothing of each other. A change keeps its origin
+//! `(device, seq)` all the way to the district, which is how every level dedupes replays and
+//! how the district never counts a household twice, whichever block forwarded it.
+
+pub mod body;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,9 +15,18 @@ use uuid::Uuid;
 /// that tells the facilitator to update the app.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// The target size of one push batch: small enough to get through a weak 2G connection before it
-/// drops, so that each acknowledged batch is progress that is never repeated.
+/// The target size of one push batch before compression: small enough to get through a weak 2G
+/// connection before it drops, so that each acknowledged batch is progress that is never repeated.
 pub const MAX_BATCH_BYTES: usize = 16 * 1024;
+
+/// The smallest batch the client shrinks to on a bad link; one change always travels.
+pub const MIN_BATCH_BYTES: usize = 2 * 1024;
+
+/// The largest body a server accepts, compressed or not; a bigger one is refused unread.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The header that carries the digest of the (compressed) body.
+pub const DIGEST_HEADER: &str = "x-samanvaya-digest";
 
 /// Which level a server serves; the block and district run the same binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +36,15 @@ pub enum Role {
     District,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Block => "block",
+            Role::District => "district",
+        }
+    }
+}
+
 /// What `GET /v1/health` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
@@ -31,34 +52,196 @@ pub struct Health {
     pub role: Role,
 }
 
-/// One change of a device's change log, identified forever by `(device_id, seq)`. The change
-/// itself is typed (`samanvaya_domain::change`), with its kind, schema version and clock.
+/// Where a change was first made: the device (laptop or server) and that device's number for it.
+/// The pair is the change's identity forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Origin {
+    pub device: Uuid,
+    pub seq: i64,
+}
+
+/// One change as it travels: the sender's own number for it (`seq`, what acks count), where it
+/// was first made, and the typed change itself (`samanvaya_domain::change`), with its kind,
+/// schema version and clock. For a laptop `seq` and `origin.seq` are the same number; a block
+/// forwarding to the district numbers what it sends in its own order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub seq: i64,
+    pub origin: Origin,
     pub recorded_at: DateTime<Utc>,
     pub change: samanvaya_domain::change::Change,
 }
 
 impl Change {
-    /// The change's size on the wire, used to cut batches.
+    /// The change's size on the wire before compression, used to cut batches.
     pub fn wire_size(&self) -> usize {
         serde_json::to_vec(self).map_or(usize::MAX, |v| v.len())
     }
 }
 
-/// A batch of changes pushed by one device, in seq order.
+/// A batch of changes pushed by one sender, in its seq order, starting right after what the
+/// server last acknowledged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushBatch {
     pub protocol: u32,
-    pub device_id: Uuid,
+    /// How far the sender has applied this server's pull feed: a change of the server newer than
+    /// this, to a field the batch also changes, is one the sender had not seen (a conflict).
+    pub pulled_through: i64,
     pub changes: Vec<Change>,
+}
+
+/// What became of one pushed change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Applied,
+    /// The server had it already (a retry, a replay, or the same change through another block).
+    Duplicate,
+    /// Stored, and an identity field changed on two devices without either seeing the other: both
+    /// values wait in the server's review queue.
+    Conflict {
+        field: String,
+    },
+    /// Stored as received but not applied to the current state, with the reason.
+    Rejected {
+        reason: String,
+    },
+}
+
+/// One change's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeResult {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub outcome: Outcome,
 }
 
 /// The server's answer once the batch is durably committed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushAck {
     pub protocol: u32,
-    /// Every change of this device up to and including this seq is stored on the server.
+    /// Every change of this sender up to and including this seq is stored on the server.
     pub acked_through: i64,
+    pub results: Vec<ChangeResult>,
+}
+
+/// A range of numbers a device may give out on its own ("household" or "referral").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub kind: String,
+    pub first: i64,
+    pub last: i64,
+}
+
+/// What enrols: a village laptop, or a block server enrolling with its district.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    Laptop,
+    Block,
+}
+
+/// A village the laptop serves, as its store knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Village {
+    pub id: Uuid,
+    pub name_en: String,
+    pub name_hi: String,
+}
+
+/// `POST /v1/enroll`: a one-time code from the server's operator, and who is enrolling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub protocol: u32,
+    pub code: String,
+    pub device: Uuid,
+    pub kind: DeviceKind,
+    /// A name the server's operator recognises ("Rampur centre laptop").
+    pub name: String,
+    /// The villages a laptop serves; empty for a block.
+    pub villages: Vec<Village>,
+}
+
+/// The answer to a successful enrollment. `secret` is shown once and stored on the device; the
+/// server keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollReply {
+    pub protocol: u32,
+    pub server: Uuid,
+    pub role: Role,
+    pub secret: String,
+    pub leases: Vec<Lease>,
+}
+
+/// `POST /v1/session`: the device proves it is enrolled and gets a short-lived token. It says
+/// how many numbers it has left of each kind, so the server can grant a new lease in time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRequest {
+    pub protocol: u32,
+    pub device: Uuid,
+    pub secret: String,
+    pub numbers_left: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionReply {
+    pub protocol: u32,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// Where the device's pushes resume: everything up to here is stored on the server.
+    pub acked_through: i64,
+    pub leases: Vec<Lease>,
+}
+
+/// One change of the server's pull feed: its number on the server (the cursor), where it was
+/// made, and the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pulled {
+    pub server_seq: i64,
+    pub origin: Origin,
+    pub recorded_at: DateTime<Utc>,
+    pub change: samanvaya_domain::change::Change,
+}
+
+/// `GET /v1/pull?after=N`: the next changes for the device, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullReply {
+    pub protocol: u32,
+    pub server: Uuid,
+    pub changes: Vec<Pulled>,
+    /// The cursor to ask from next time: the last change sent, or the newest one the feed
+    /// skipped for this device.
+    pub cursor: i64,
+    /// Whether more changes wait after `cursor`.
+    pub more: bool,
+}
+
+/// Why a server refused a request; every refusal carries a sentence a person can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    /// The client speaks another protocol version: update the app.
+    Protocol,
+    /// The enrollment code is unknown, used or expired.
+    Code,
+    /// The device was never enrolled here, or its secret is wrong.
+    NotEnrolled,
+    /// The device was revoked by the server's operator.
+    Revoked,
+    /// The session token expired: get a new one and retry.
+    Expired,
+    /// The body's digest does not match: it was damaged on the way; send it again.
+    Digest,
+    /// The body is not what the endpoint reads.
+    BadBody,
+    /// The body is bigger than the server accepts.
+    TooLarge,
+    /// The server could not store the batch (a full disk, for example); nothing of it was kept.
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub code: RefusalCode,
+    pub message: String,
 }

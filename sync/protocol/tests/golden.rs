@@ -11,7 +11,7 @@ use samanvaya_domain::change::{
 };
 use samanvaya_domain::referral::{Action, ChecklistItem, DocumentStatus, Level, Need};
 use samanvaya_domain::{Departure, Hlc, HouseholdId, LeftReason, LocationId, PersonId, Relation, Sex};
-use samanvaya_sync_protocol::Change;
+use samanvaya_sync_protocol::{Change, Origin};
 use uuid::Uuid;
 
 fn id(n: u128) -> Uuid {
@@ -163,6 +163,7 @@ fn every_change_kind_has_a_pinned_wire_form() {
         let hlc = Hlc { wall_ms: 1_795_404_600_000, counter: n as u32, node: id(9) };
         let wire = Change {
             seq: 41 + n as i64,
+            origin: Origin { device: id(9), seq: 41 + n as i64 },
             recorded_at: Utc.with_ymd_and_hms(2026, 11, 23, 4, 30, 0).unwrap(),
             change: change::Change::new(hlc, body),
         };

@@ -1,19 +1,84 @@
-//! `samanvaya-server`: the block or district server.
+//! `samanvaya-server`: the block or district server, and the commands its operator runs
+//! beside it (enrollment codes, devices, revocation, steps on referrals).
 
-use anyhow::{Context, Result};
-use clap::{Parser, ValueEnum};
-use samanvaya_server::{ServerConfig, router};
-use samanvaya_sync_protocol::Role;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use samanvaya_server::step::Step;
+use samanvaya_server::{ServerConfig, Sqlite, router, upstream};
+use samanvaya_sync_client::Tuning;
+use samanvaya_sync_protocol::{DeviceKind, Role};
 
 #[derive(Parser)]
 #[command(name = "samanvaya-server", version, about = "Samanvaya's block and district server")]
 struct Args {
     /// Which level this server serves.
-    #[arg(long, value_enum)]
-    role: RoleArg,
+    #[arg(long, value_enum, global = true)]
+    role: Option<RoleArg>,
+    /// The folder that holds the server's database.
+    #[arg(long, global = true, env = "SAMANVAYA_SERVER_DIR")]
+    data_dir: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port, which is printed.
     #[arg(long, default_value = "127.0.0.1:8740")]
     listen: String,
+    /// A block's district server, to forward to and pull from.
+    #[arg(long)]
+    upstream: Option<String>,
+    /// The enrollment code the district gave this block (needed on the first start only).
+    #[arg(long)]
+    upstream_code: Option<String>,
+    /// The name the district sees for this block.
+    #[arg(long, default_value = "block server")]
+    name: String,
+    /// How long a device's session token lives, in minutes.
+    #[arg(long, default_value_t = 60)]
+    session_minutes: i64,
+    /// How often a block forwards to its district, in seconds.
+    #[arg(long, default_value_t = 60)]
+    sync_every: u64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Makes a one-time enrollment code for a village's laptop (at a block) or for a block (at a
+    /// district); it is valid for 7 days.
+    EnrollCode {
+        #[arg(long, conflicts_with = "block")]
+        village: Option<String>,
+        #[arg(long)]
+        block: Option<String>,
+    },
+    /// Lists the enrolled devices.
+    Devices,
+    /// Revokes a device: it can no longer sync.
+    Revoke { device: uuid::Uuid },
+    /// Lists the referrals this server holds.
+    Referrals,
+    /// Takes a step on a referral, as the block or district office.
+    Step {
+        /// The referral's number, as on its slip (R-1042).
+        number: String,
+        #[arg(value_enum)]
+        action: StepArg,
+        /// Why (to reject, escalate or reopen), or the note's text.
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// The day the benefit arrived (for `receive`).
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        /// The amount received, in rupees.
+        #[arg(long)]
+        amount: Option<i64>,
+        /// Who takes the step.
+        #[arg(long)]
+        by: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -22,19 +87,121 @@ enum RoleArg {
     District,
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let args = Args::parse();
-    let role = match args.role {
+#[derive(Clone, Copy, ValueEnum)]
+enum StepArg {
+    Submit,
+    Process,
+    Sanction,
+    Receive,
+    Reject,
+    Escalate,
+    Reopen,
+    Note,
+}
+
+fn open(args: &Args) -> Result<Sqlite> {
+    let Some(dir) = &args.data_dir else {
+        bail!("say where the server keeps its data: --data-dir DIR (or SAMANVAYA_SERVER_DIR)");
+    };
+    let Some(role) = args.role else { bail!("say which server this is: --role block or --role district") };
+    let role = match role {
         RoleArg::Block => Role::Block,
         RoleArg::District => Role::District,
     };
+    Ok(Sqlite::open(dir, role, Utc::now())?)
+}
+
+fn run_command(mut store: Sqlite, command: Command) -> Result<()> {
+    let now = Utc::now();
+    match command {
+        Command::EnrollCode { village, block } => {
+            let (kind, label) = match (village, block, store.role()) {
+                (Some(v), None, Role::Block) => (DeviceKind::Laptop, v),
+                (None, Some(b), Role::District) => (DeviceKind::Block, b),
+                (_, _, Role::Block) => bail!("a block enrolls village laptops: --village NAME"),
+                (_, _, Role::District) => bail!("a district enrolls block servers: --block NAME"),
+            };
+            let code = store.new_code(kind, &label, now)?;
+            println!("{code}");
+            eprintln!("give this code to {label}; it enrolls one device and is valid for 7 days");
+        }
+        Command::Devices => {
+            for d in store.devices()? {
+                let state = if d.revoked { "revoked" } else { "active" };
+                println!(
+                    "{}\t{}\t{}\t{}\tacked {}\t{state}",
+                    d.id, d.kind, d.name, d.villages, d.acked_through
+                );
+            }
+        }
+        Command::Revoke { device } => {
+            let name = store.revoke(device, now)?;
+            println!("revoked {device} ({name}); it can no longer sync");
+        }
+        Command::Referrals => {
+            for (number, stage, level, due) in store.referrals()? {
+                println!("{number}\t{stage}\t{level}\tdue {due}");
+            }
+        }
+        Command::Step { number, action, reason, on, amount, by } => {
+            let step = match action {
+                StepArg::Submit => Step::Submit,
+                StepArg::Process => Step::Process,
+                StepArg::Sanction => Step::Sanction,
+                StepArg::Receive => Step::Receive { on: on.unwrap_or(now.date_naive()), amount_inr: amount },
+                StepArg::Reject => Step::Reject { reason },
+                StepArg::Escalate => Step::Escalate { reason },
+                StepArg::Reopen => Step::Reopen { reason },
+                StepArg::Note => Step::Note { text: reason },
+            };
+            let case = store.step(&number, step, &by, now)?;
+            println!("{number}: {} at the {}, due {}", case.stage.as_str(), case.level.as_str(), case.due_on);
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mut args = Args::parse();
+    let store = open(&args)?;
+    if let Some(command) = args.command.take() {
+        return run_command(store, command);
+    }
+    let role = store.role();
+    let store = Arc::new(Mutex::new(store));
+    if let Some(url) = &args.upstream {
+        if role != Role::Block {
+            bail!("only a block server has an upstream (its district)");
+        }
+        match &args.upstream_code {
+            Some(code) => upstream::enroll(&store, url, code, &args.name).await?,
+            None => {
+                let enrolled = store.lock().map_err(|_| anyhow::anyhow!("store lock"))?.upstream()?.is_some();
+                if !enrolled {
+                    bail!(
+                        "this block is not enrolled with its district yet: add --upstream-code CODE (from `samanvaya-server --role district enroll-code --block NAME`)"
+                    );
+                }
+            }
+        }
+        // Forwarding runs on a thread of its own: it is slow on a bad link by design, and must
+        // never hold up the laptops' requests.
+        let (store, every) = (store.clone(), Duration::from_secs(args.sync_every.max(1)));
+        std::thread::spawn(move || {
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(upstream::run(store, every, Tuning::default())),
+                Err(e) => eprintln!("forwarding to the district could not start: {e}"),
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}; is another server using it?", args.listen))?;
     // Tests and operators read the chosen address from this line.
     println!("listening on {}", listener.local_addr()?);
-    axum::serve(listener, router(ServerConfig { role }))
+    let config = ServerConfig { role, store, session_minutes: args.session_minutes };
+    axum::serve(listener, router(config))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

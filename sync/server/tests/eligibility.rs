@@ -6,9 +6,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
-fn start() -> (Child, String) {
+fn start(dir: &std::path::Path) -> (Child, String) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_samanvaya-server"))
-        .args(["--role", "block", "--listen", "127.0.0.1:0"])
+        .args(["--role", "block", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -37,7 +38,8 @@ fn post(addr: &str, body: &str) -> (String, String) {
 fn the_server_decides_a_household_like_the_laptop() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/household.json");
     let household = std::fs::read_to_string(example).unwrap();
-    let (mut server, addr) = start();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, addr) = start(dir.path());
     let (status, body) = post(&addr, &format!(r#"{{"as_of":"2026-11-23","household":{household}}}"#));
     let (bad_status, bad_body) = post(
         &addr,

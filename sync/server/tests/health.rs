@@ -7,8 +7,10 @@ use std::process::{Command, Stdio};
 #[test]
 fn the_server_reports_its_role_and_protocol() {
     for role in ["block", "district"] {
+        let dir = tempfile::tempdir().unwrap();
         let mut server = Command::new(env!("CARGO_BIN_EXE_samanvaya-server"))
-            .args(["--role", role, "--listen", "127.0.0.1:0"])
+            .args(["--role", role, "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();

@@ -1,16 +1,27 @@
-//! Applies the embedded, append-only migrations and guards against edited or newer ones.
+//! Applies the embedded, append-only migrations of a SQLite database (the laptop's store or a
+//! server's) and guards against edited or newer ones. Behind the `sqlite` feature, so that the
+//! pure crates that read the catalogue from here never link SQLite.
 
 use rusqlite::{Connection, params};
-use samanvaya_schema::Migration;
 
-use crate::error::StoreError;
+use crate::Migration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+    #[error("the database was written by a newer version (schema {found}, this build knows {known})")]
+    Newer { found: u32, known: u32 },
+    #[error("shipped migration {version} ({name}) was edited")]
+    Edited { version: u32, name: &'static str },
+}
 
 /// Brings the database to the latest embedded version, one transaction per migration.
 ///
 /// The text of each applied migration is recorded; if an embedded migration's text differs from
 /// the record, someone edited a shipped migration and the store refuses to open rather than
 /// guess. A database from a newer app version is refused too, so an old app never damages it.
-pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
+pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<(), MigrateError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migration (
              version    INTEGER PRIMARY KEY,
@@ -26,12 +37,12 @@ pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreE
     if let Some((newest, _)) = applied.last()
         && *newest as usize > migrations.len()
     {
-        return Err(StoreError::NewerSchema { found: *newest, known: migrations.len() as u32 });
+        return Err(MigrateError::Newer { found: *newest, known: migrations.len() as u32 });
     }
     for (version, sql) in &applied {
         let embedded = &migrations[*version as usize - 1];
         if embedded.sql != sql {
-            return Err(StoreError::MigrationEdited { version: *version, name: embedded.name });
+            return Err(MigrateError::Edited { version: *version, name: embedded.name });
         }
     }
     for m in &migrations[applied.len()..] {
@@ -69,8 +80,8 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn, &[V1, V2]).unwrap();
         let edited = Migration { sql: "CREATE TABLE a (x TEXT);", ..V1 };
-        assert!(matches!(run(&mut conn, &[edited, V2]), Err(StoreError::MigrationEdited { version: 1, .. })));
-        assert!(matches!(run(&mut conn, &[V1]), Err(StoreError::NewerSchema { found: 2, known: 1 })));
+        assert!(matches!(run(&mut conn, &[edited, V2]), Err(MigrateError::Edited { version: 1, .. })));
+        assert!(matches!(run(&mut conn, &[V1]), Err(MigrateError::Newer { found: 2, known: 1 })));
     }
 
     #[test]

@@ -1,0 +1,73 @@
+//! `samanvaya enroll` and `samanvaya sync`: the laptop's link to its block server from a
+//! terminal, for set-up, scripts and tests.
+
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use samanvaya_core::{Store, SyncStatus};
+use samanvaya_sync_client::Tuning;
+use samanvaya_sync_laptop::{block_on, enroll, sync};
+
+/// Enrolls the laptop and says what it received.
+pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Result<String> {
+    let enrolled = block_on(enroll(store, url, code, name))??;
+    let mut out = format!("enrolled with the {} server at {url}\n", enrolled.role);
+    for (kind, first, last) in enrolled.numbers {
+        out.push_str(&format!("  {kind} numbers {first} to {last}\n"));
+    }
+    Ok(out)
+}
+
+fn status_text(s: &SyncStatus) -> String {
+    let mut out = match &s.url {
+        Some(url) => format!("enrolled with {url} ({})\n", s.role.as_deref().unwrap_or("block")),
+        None if s.demo => "a demo store: it never syncs\n".to_owned(),
+        None => "not enrolled: `samanvaya enroll URL CODE` with a code from the block office\n".to_owned(),
+    };
+    out.push_str(&format!("waiting to send: {}\n", s.waiting));
+    out.push_str(&format!("reached the block: {} change(s)\n", s.reached_block));
+    if s.rejected > 0 || s.conflicts > 0 || s.pulled_refused > 0 {
+        out.push_str(&format!(
+            "not applied at the block: {}; waiting for review there: {}; not applied here: {}\n",
+            s.rejected, s.conflicts, s.pulled_refused
+        ));
+    }
+    if let Some(at) = s.last_success_at {
+        out.push_str(&format!("last sync: {}\n", at.format("%Y-%m-%d %H:%M UTC")));
+    }
+    if let Some(e) = &s.last_error {
+        out.push_str(&format!("last error: {e}\n"));
+    }
+    out
+}
+
+/// One sync (or only the status), with timeouts short enough for a script when asked.
+pub fn run_sync(store: &mut Store, status_only: bool, timeout_secs: Option<u64>) -> Result<String> {
+    if status_only {
+        return Ok(status_text(&store.sync_status()?));
+    }
+    if store.is_demo()? {
+        bail!("this is a demo store: its households are invented and never leave the laptop");
+    }
+    let mut tuning = Tuning::default();
+    if let Some(secs) = timeout_secs {
+        tuning.request = Duration::from_secs(secs.max(1));
+        tuning.retries = 2;
+    }
+    let report = block_on(sync(store, tuning))??;
+    let mut out = format!(
+        "sent {} change(s) in {} batch(es), {} already there; received {}\n",
+        report.pushed, report.batches, report.duplicates, report.pulled
+    );
+    for reason in &report.rejected {
+        out.push_str(&format!("  not applied at the block: {reason}\n"));
+    }
+    if report.conflicts > 0 {
+        out.push_str(&format!(
+            "  {} change(s) wait for review at the block (both values kept)\n",
+            report.conflicts
+        ));
+    }
+    out.push_str(&status_text(&store.sync_status()?));
+    Ok(out)
+}

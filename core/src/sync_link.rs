@@ -1,0 +1,293 @@
+//! The laptop's link to its block server, as the store keeps it: the enrollment (the server, its
+//! role and the laptop's secret), where pushes and pulls stand, what went wrong last, and
+//! applying a pulled page of changes with the feed's cursor in the same transaction. The HTTP
+//! side lives in `samanvaya-sync-laptop`; this module knows nothing of the network.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use samanvaya_domain::Moment;
+use samanvaya_domain::change::Change;
+use serde::Serialize;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::{centre, change_log, number_lease, pulled};
+
+/// What the laptop keeps of its enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    pub url: String,
+    pub server_id: Uuid,
+    pub role: String,
+    pub secret: String,
+    pub enrolled_at: DateTime<Utc>,
+}
+
+/// One change of a server's pull feed, as the store applies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    pub server_seq: i64,
+    pub device: Uuid,
+    pub device_seq: i64,
+    pub change: Change,
+}
+
+/// Where sync stands, for the status panel and `samanvaya sync --status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SyncStatus {
+    pub enrolled: bool,
+    pub demo: bool,
+    pub url: Option<String>,
+    pub role: Option<String>,
+    /// Changes made here that the block has not stored yet.
+    #[ts(type = "number")]
+    pub waiting: i64,
+    /// Changes made here that the block has stored.
+    #[ts(type = "number")]
+    pub reached_block: i64,
+    /// Changes the block stored but could not apply (a reason each, on the server).
+    #[ts(type = "number")]
+    pub rejected: i64,
+    /// Changes whose identity fields (name, birth, sex, relation) wait for review at the block.
+    #[ts(type = "number")]
+    pub conflicts: i64,
+    /// Pulled changes that could not be applied here.
+    #[ts(type = "number")]
+    pub pulled_refused: i64,
+    #[ts(type = "string | null")]
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    #[ts(type = "string | null")]
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// How long acknowledged changes stay in the change log before they are pruned.
+pub const KEEP_ACKED_DAYS: i64 = 30;
+
+fn enrollment(conn: &Connection) -> Result<Option<Enrollment>, StoreError> {
+    let row: Option<(String, String, String, String, DateTime<Utc>)> = conn
+        .query_row("SELECT url, server_id, role, secret, enrolled_at FROM sync_link WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    row.map(|(url, server, role, secret, enrolled_at)| {
+        let server_id =
+            Uuid::parse_str(&server).map_err(|_| StoreError::Corrupt(format!("sync server id {server}")))?;
+        Ok(Enrollment { url, server_id, role, secret, enrolled_at })
+    })
+    .transpose()
+}
+
+impl Store {
+    pub fn enrollment(&self) -> Result<Option<Enrollment>, StoreError> {
+        enrollment(&self.conn)
+    }
+
+    /// Keeps a successful enrollment and the number leases that came with it. A demo store, or
+    /// one enrolled already, is refused before anything is written.
+    pub fn save_enrollment(
+        &mut self,
+        e: &Enrollment,
+        leases: &[(String, i64, i64)],
+    ) -> Result<(), StoreError> {
+        self.check_enrollable()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(old) = enrollment(&tx)? {
+            return Err(StoreError::AlreadyEnrolled { url: old.url });
+        }
+        tx.execute(
+            "INSERT INTO sync_link (id, url, server_id, role, secret, enrolled_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+            params![e.url, e.server_id.to_string(), e.role, e.secret, e.enrolled_at],
+        )?;
+        grant(&tx, &e.server_id.to_string(), leases)?;
+        crate::audit::append(&tx, "enroll", &e.url, e.enrolled_at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Keeps number leases a server granted later.
+    pub fn grant_leases(&mut self, leases: &[(String, i64, i64)]) -> Result<(), StoreError> {
+        let Some(e) = enrollment(&self.conn)? else { return Err(StoreError::NotEnrolled) };
+        let tx = self.conn.transaction()?;
+        grant(&tx, &e.server_id.to_string(), leases)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How many numbers of each kind are left from the server's leases.
+    pub fn numbers_left(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        [number_lease::HOUSEHOLD, number_lease::REFERRAL]
+            .into_iter()
+            .map(|k| Ok((k.to_owned(), number_lease::left_from_server(&self.conn, k)?)))
+            .collect()
+    }
+
+    /// Records that the server holds every change of this laptop through `through`, with how
+    /// many of the last batch it could not apply or put up for review.
+    pub fn sync_acked(&mut self, through: i64, rejected: i64, conflicts: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE sync_link SET acked_through = max(acked_through, ?1), rejected = rejected + ?2,
+                                  conflicts = conflicts + ?3 WHERE id = 1",
+            params![through, rejected, conflicts],
+        )?;
+        Ok(())
+    }
+
+    /// Where this laptop stands in its server's pull feed.
+    pub fn pulled_through(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT pulled_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Applies one page of the server's pull feed and moves the cursor to `cursor` in the same
+    /// transaction: a stop at any point leaves both as they were or both done. A change this
+    /// laptop made, or one applied already (through any server), is skipped; one that cannot be
+    /// applied here is kept aside with its reason instead of blocking the rest.
+    pub fn apply_pulled_page(
+        &mut self,
+        server: &str,
+        changes: &[Incoming],
+        cursor: i64,
+        at: Moment,
+    ) -> Result<usize, StoreError> {
+        let me = centre::device_id(&self.conn, at.utc)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut applied = 0;
+        for c in changes {
+            if c.device == me || change_log::has_origin(&tx, c.device, c.device_seq)? {
+                continue;
+            }
+            if !c.change.is_supported() {
+                return Err(StoreError::NewerChange {
+                    kind: c.change.body.kind(),
+                    version: c.change.version,
+                });
+            }
+            tx.execute_batch("SAVEPOINT one_change")?;
+            match pulled::apply(&tx, &c.change.body, c.change.hlc, at) {
+                Ok(()) => {
+                    tx.execute_batch("RELEASE one_change")?;
+                    change_log::record_pulled(
+                        &tx,
+                        server,
+                        c.server_seq,
+                        c.device,
+                        c.device_seq,
+                        &c.change,
+                        at,
+                    )?;
+                    applied += 1;
+                }
+                Err(e) => {
+                    tx.execute_batch("ROLLBACK TO one_change; RELEASE one_change")?;
+                    tx.execute(
+                        "INSERT OR REPLACE INTO pulled_refused (server, server_seq, change, reason, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![
+                            server,
+                            c.server_seq,
+                            serde_json::to_string(&c.change)
+                                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                            e.to_string(),
+                            at.utc
+                        ],
+                    )?;
+                }
+            }
+        }
+        tx.execute("UPDATE sync_link SET pulled_through = max(pulled_through, ?1) WHERE id = 1", [cursor])?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Notes the end of a sync: its time, and the error in plain words when it failed.
+    pub fn sync_finished(&mut self, at: DateTime<Utc>, error: Option<&str>) -> Result<(), StoreError> {
+        match error {
+            None => self.conn.execute(
+                "UPDATE sync_link SET last_attempt_at = ?1, last_success_at = ?1, last_error = NULL WHERE id = 1",
+                [at],
+            )?,
+            Some(e) => self.conn.execute(
+                "UPDATE sync_link SET last_attempt_at = ?1, last_error = ?2 WHERE id = 1",
+                params![at, e],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// Deletes local changes the server acknowledged before `before`. The newest local change
+    /// always stays: it carries the device's last sequence number, so numbering goes on after it.
+    pub fn prune_acked(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let Some(_) = enrollment(&self.conn)? else { return Ok(0) };
+        Ok(self.conn.execute(
+            "DELETE FROM change_log WHERE origin = 'local'
+               AND device_seq <= (SELECT acked_through FROM sync_link WHERE id = 1)
+               AND recorded_at < ?1
+               AND seq < (SELECT max(seq) FROM change_log WHERE origin = 'local')",
+            [before],
+        )?)
+    }
+
+    /// Prunes what the server acknowledged more than [`KEEP_ACKED_DAYS`] ago.
+    pub fn prune_old_acked(&mut self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.prune_acked(now - Duration::days(KEEP_ACKED_DAYS))
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus, StoreError> {
+        let demo = self.is_demo()?;
+        let e = enrollment(&self.conn)?;
+        let acked: i64 = self
+            .conn
+            .query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        let (waiting, reached): (i64, i64) = self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE device_seq > ?1), coalesce(max(device_seq) FILTER (WHERE device_seq <= ?1), 0)
+             FROM change_log WHERE origin = 'local'",
+            [acked],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let refused: i64 = self.conn.query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get(0))?;
+        type Row = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
+        let row: Option<Row> = self
+            .conn
+            .query_row(
+                "SELECT rejected, conflicts, last_attempt_at, last_success_at, last_error FROM sync_link WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let (rejected, conflicts, last_attempt_at, last_success_at, last_error) =
+            row.unwrap_or((0, 0, None, None, None));
+        Ok(SyncStatus {
+            enrolled: e.is_some(),
+            demo,
+            url: e.as_ref().map(|e| e.url.clone()),
+            role: e.map(|e| e.role),
+            waiting,
+            reached_block: reached,
+            rejected,
+            conflicts,
+            pulled_refused: refused,
+            last_attempt_at,
+            last_success_at,
+            last_error,
+        })
+    }
+}
+
+fn grant(conn: &Connection, by: &str, leases: &[(String, i64, i64)]) -> Result<(), StoreError> {
+    for (kind, first, last) in leases {
+        if ![number_lease::HOUSEHOLD, number_lease::REFERRAL].contains(&kind.as_str()) || last < first {
+            return Err(StoreError::Corrupt(format!("the server granted a lease {kind} {first}..{last}")));
+        }
+        number_lease::grant(conn, kind, *first, *last, by)?;
+    }
+    Ok(())
+}

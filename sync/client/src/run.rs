@@ -1,0 +1,172 @@
+//! One sync, over any local end: start a session, push everything waiting in batches (each
+//! acknowledged after the server's commit, resuming from the last acknowledged seq), then pull
+//! until the server has nothing more. Transient failures are retried with backoff and jitter;
+//! a refusal that needs a person stops the run with the server's sentence.
+
+use std::time::Duration;
+
+use samanvaya_sync_protocol::{Change, ChangeResult, Lease, Outcome, PROTOCOL_VERSION, PullReply, PushBatch};
+
+use crate::link::{Link, SyncError};
+use crate::plan::{self, Pace};
+
+/// The device's side of a sync: where changes wait and where pulled ones are applied.
+pub trait Local {
+    /// Up to `limit` changes after the sender's seq `after`, in seq order.
+    fn pending(&mut self, after: i64, limit: usize) -> Result<Vec<Change>, SyncError>;
+    /// The server holds every change through `through`; `results` says what became of the last
+    /// batch (empty when only the session said so).
+    fn acked(&mut self, through: i64, results: &[ChangeResult]) -> Result<(), SyncError>;
+    /// How far the server's pull feed has been applied here.
+    fn pulled_through(&mut self) -> Result<i64, SyncError>;
+    /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
+    /// how many were new.
+    fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
+    /// How many numbers of each kind are left, so the server can grant more in time.
+    fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError>;
+    /// Keeps number ranges the server granted.
+    fn grant(&mut self, leases: &[Lease]) -> Result<(), SyncError>;
+}
+
+/// Timeouts and retries. The defaults suit 2G; tests make them short.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    pub request: Duration,
+    pub retries: u32,
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            request: Duration::from_secs(30),
+            retries: 8,
+            first_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub pushed: usize,
+    pub duplicates: usize,
+    pub conflicts: usize,
+    pub rejected: Vec<String>,
+    pub pulled: usize,
+    pub acked_through: i64,
+    pub pulled_through: i64,
+    pub batches: usize,
+    pub retries: usize,
+}
+
+/// Changes read from the local end per batch planned.
+const READ_AHEAD: usize = 256;
+
+fn jitter() -> u32 {
+    let mut b = [0u8; 4];
+    // Without randomness the wait is the midpoint, which is still correct, only less spread.
+    let _ = getrandom::fill(&mut b);
+    u32::from_le_bytes(b)
+}
+
+/// Runs `op` until it succeeds, fails for good, or the retries run out.
+async fn retrying<T>(
+    tuning: Tuning,
+    report: &mut Report,
+    pace: &mut Pace,
+    mut op: impl AsyncFnMut(Pace) -> Result<T, SyncError>,
+) -> Result<T, SyncError> {
+    let mut attempt = 0;
+    loop {
+        match op(*pace).await {
+            Ok(v) => return Ok(v),
+            Err(e) if e.is_transient() && attempt < tuning.retries => {
+                if e.is_timeout() {
+                    *pace = pace.after_timeout();
+                }
+                tokio::time::sleep(plan::backoff(
+                    attempt,
+                    tuning.first_backoff,
+                    tuning.max_backoff,
+                    jitter(),
+                ))
+                .await;
+                attempt += 1;
+                report.retries += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One sync of `local` over `link`.
+pub async fn sync_once<L: Local>(
+    local: &mut L,
+    link: &mut Link,
+    tuning: Tuning,
+) -> Result<Report, SyncError> {
+    let mut report = Report::default();
+    let mut pace = Pace::default();
+    link.numbers_left = local.numbers_left()?;
+    // A fresh session each run: it renews the token and picks up leases.
+    let session =
+        retrying(tuning, &mut report, &mut pace, async |_| link.session(tuning.request).await).await?;
+    local.grant(&session.leases)?;
+    let mut acked = session.acked_through;
+    local.acked(acked, &[])?;
+
+    loop {
+        let changes = local.pending(acked, READ_AHEAD)?;
+        if changes.is_empty() {
+            break;
+        }
+        let pulled_through = local.pulled_through()?;
+        let (ack, sent) = retrying(tuning, &mut report, &mut pace, async |pace| {
+            let range = plan::batches(&changes, pace.batch_bytes).into_iter().next().unwrap_or(0..0);
+            let batch =
+                PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: changes[range].to_vec() };
+            link.push(&batch, tuning.request).await.map(|ack| (ack, batch.changes.len()))
+        })
+        .await?;
+        let last = changes[sent - 1].seq;
+        if ack.acked_through < last {
+            return Err(SyncError::Local(format!(
+                "the server acknowledged up to {} after a batch ending at {last}; sync stopped to avoid a loop",
+                ack.acked_through
+            )));
+        }
+        for r in &ack.results {
+            match &r.outcome {
+                Outcome::Applied => report.pushed += 1,
+                Outcome::Duplicate => report.duplicates += 1,
+                Outcome::Conflict { .. } => {
+                    report.pushed += 1;
+                    report.conflicts += 1;
+                }
+                Outcome::Rejected { reason } => report.rejected.push(reason.clone()),
+            }
+        }
+        local.acked(ack.acked_through, &ack.results)?;
+        acked = ack.acked_through;
+        report.batches += 1;
+        pace = pace.after_success();
+    }
+    report.acked_through = acked;
+
+    let mut after = local.pulled_through()?;
+    loop {
+        let reply =
+            retrying(tuning, &mut report, &mut pace, async |_| link.pull(after, tuning.request).await)
+                .await?;
+        report.pulled += local.apply_pulled(&reply)?;
+        after = reply.cursor.max(after);
+        if !reply.more {
+            break;
+        }
+    }
+    report.pulled_through = after;
+    Ok(report)
+}

@@ -1,0 +1,255 @@
+//! The laptop's side of sync: the store as the sync link's local end ([`StoreEnd`]),
+//! enrolling with a block server, and one sync run that records how it went, in words the
+//! status panel shows. The CLI and the app call these; neither speaks HTTP itself.
+
+use samanvaya_core::{Enrollment, Incoming, Store, StoreError};
+use samanvaya_sync_client::link::{self, Link};
+use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
+use samanvaya_sync_protocol::{
+    Change, ChangeResult, DeviceKind, EnrollRequest, Lease, Origin, Outcome, PROTOCOL_VERSION, PullReply,
+    RefusalCode, Village,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaptopSyncError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+impl LaptopSyncError {
+    /// A stable word for the kind of failure: the status panel says it in the user's language.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LaptopSyncError::Store(StoreError::DemoStore) => "demo",
+            LaptopSyncError::Store(StoreError::NotEnrolled) => "not_enrolled",
+            LaptopSyncError::Store(StoreError::AlreadyEnrolled { .. }) => "already_enrolled",
+            LaptopSyncError::Store(_) => "store",
+            LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
+            LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
+            LaptopSyncError::Sync(SyncError::Local(_)) => "store",
+            LaptopSyncError::Sync(SyncError::Refused(r)) => match r.code {
+                RefusalCode::Protocol => "protocol",
+                RefusalCode::Code => "code",
+                RefusalCode::NotEnrolled => "not_enrolled",
+                RefusalCode::Revoked => "revoked",
+                RefusalCode::Expired => "expired",
+                RefusalCode::Digest | RefusalCode::BadBody | RefusalCode::TooLarge => "damaged",
+                RefusalCode::Unavailable => "server",
+            },
+        }
+    }
+}
+
+fn local(e: &StoreError) -> SyncError {
+    SyncError::Local(e.to_string())
+}
+
+/// The store as the link's local end.
+pub struct StoreEnd<'a> {
+    pub store: &'a mut Store,
+    pub server: String,
+}
+
+impl Local for StoreEnd<'_> {
+    fn pending(&mut self, after: i64, limit: usize) -> Result<Vec<Change>, SyncError> {
+        let device = self.store.device_id().map_err(|e| local(&e))?;
+        let queued = self.store.queued_after(after, limit as u32).map_err(|e| local(&e))?;
+        Ok(queued
+            .into_iter()
+            .map(|q| Change {
+                seq: q.device_seq,
+                origin: Origin { device, seq: q.device_seq },
+                recorded_at: q.recorded_at,
+                change: q.change,
+            })
+            .collect())
+    }
+
+    fn acked(&mut self, through: i64, results: &[ChangeResult]) -> Result<(), SyncError> {
+        let rejected =
+            results.iter().filter(|r| matches!(r.outcome, Outcome::Rejected { .. })).count() as i64;
+        let conflicts =
+            results.iter().filter(|r| matches!(r.outcome, Outcome::Conflict { .. })).count() as i64;
+        self.store.sync_acked(through, rejected, conflicts).map_err(|e| local(&e))
+    }
+
+    fn pulled_through(&mut self) -> Result<i64, SyncError> {
+        self.store.pulled_through().map_err(|e| local(&e))
+    }
+
+    fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError> {
+        let page: Vec<Incoming> = reply
+            .changes
+            .iter()
+            .map(|p| Incoming {
+                server_seq: p.server_seq,
+                device: p.origin.device,
+                device_seq: p.origin.seq,
+                change: p.change.clone(),
+            })
+            .collect();
+        let at = self.store.now().map_err(|e| local(&e))?;
+        self.store.apply_pulled_page(&self.server, &page, reply.cursor, at).map_err(|e| local(&e))
+    }
+
+    fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError> {
+        self.store.numbers_left().map_err(|e| local(&e))
+    }
+
+    fn grant(&mut self, leases: &[Lease]) -> Result<(), SyncError> {
+        if leases.is_empty() {
+            return Ok(());
+        }
+        let leases: Vec<(String, i64, i64)> =
+            leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();
+        self.store.grant_leases(&leases).map_err(|e| local(&e))
+    }
+}
+
+/// A runtime for one call from synchronous code (the CLI, or an app command on its own thread).
+pub fn block_on<T>(f: impl Future<Output = T>) -> std::io::Result<T> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(f))
+}
+
+/// What an enrollment gave the laptop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolled {
+    pub role: String,
+    pub numbers: Vec<(String, i64, i64)>,
+}
+
+/// Enrolls this laptop with the block server at `url`, with a one-time `code`. A demo store, or
+/// one enrolled already, is refused before the server is asked.
+pub async fn enroll(
+    store: &mut Store,
+    url: &str,
+    code: &str,
+    name: &str,
+) -> Result<Enrolled, LaptopSyncError> {
+    store.check_enrollable()?;
+    if let Some(e) = store.enrollment()? {
+        return Err(StoreError::AlreadyEnrolled { url: e.url }.into());
+    }
+    let villages: Vec<Village> = store
+        .villages()?
+        .into_iter()
+        .map(|v| Village { id: v.id.0, name_en: v.name_en, name_hi: v.name_hi })
+        .collect();
+    let req = EnrollRequest {
+        protocol: PROTOCOL_VERSION,
+        code: code.trim().to_owned(),
+        device: store.device_id()?,
+        kind: DeviceKind::Laptop,
+        name: name.to_owned(),
+        villages,
+    };
+    let reply = link::enroll(url, &req).await?;
+    let numbers: Vec<(String, i64, i64)> =
+        reply.leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();
+    let role = reply.role.as_str().to_owned();
+    store.save_enrollment(
+        &Enrollment {
+            url: url.trim_end_matches('/').to_owned(),
+            server_id: reply.server,
+            role: role.clone(),
+            secret: reply.secret,
+            enrolled_at: store.now()?.utc,
+        },
+        &numbers,
+    )?;
+    Ok(Enrolled { role, numbers })
+}
+
+/// One sync with the enrolled server; how it ended is recorded for the status panel either way.
+pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyncError> {
+    let Some(e) = store.enrollment()? else {
+        return Err(StoreError::NotEnrolled.into());
+    };
+    let mut link = Link::new(&e.url, store.device_id()?, &e.secret)?;
+    let result = {
+        let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string() };
+        sync_once(&mut end, &mut link, tuning).await
+    };
+    let now = store.now()?.utc;
+    match result {
+        Ok(report) => {
+            store.sync_finished(now, None)?;
+            store.prune_old_acked(now)?;
+            Ok(report)
+        }
+        Err(err) => {
+            let err = LaptopSyncError::from(err);
+            store.sync_finished(now, Some(&format!("{}: {err}", err.code())))?;
+            Err(err)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use samanvaya_domain::{Birth, HouseholdInput, PersonInput, Relation, Sex};
+    use samanvaya_sync_protocol::MAX_BATCH_BYTES;
+
+    #[test]
+    fn the_change_log_is_pushed_in_order_in_bounded_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            Store::open_or_create(dir.path(), "Test", &samanvaya_core::Secret::new("482916")).unwrap().0;
+        let village = samanvaya_domain::Location {
+            id: samanvaya_domain::LocationId(uuid::Uuid::now_v7()),
+            level: samanvaya_domain::LocationLevel::State,
+            parent_id: None,
+            lgd_code: None,
+            name_en: "Bihar".into(),
+            name_hi: "बिहार".into(),
+        };
+        store.add_places(std::slice::from_ref(&village), &[village.id]).unwrap();
+        // Enough households, each with a long address, to need several batches.
+        for i in 0..120 {
+            let input = HouseholdInput {
+                id: None,
+                village_id: village.id,
+                hamlet_id: None,
+                address: format!("{i} {}", "वार्ड नं. ".repeat(15)),
+                phone: String::new(),
+                members: vec![PersonInput {
+                    id: None,
+                    name: "कमला देवी".into(),
+                    relation: Relation::Head,
+                    sex: Sex::Female,
+                    birth: Birth::Age { years: 64 },
+                    left: None,
+                }],
+            };
+            store.save_household(input, store.now().unwrap()).unwrap();
+        }
+        let (mut acked, mut pushed, mut batches) = (0, 0, 0);
+        let mut end = StoreEnd { store: &mut store, server: "block".into() };
+        loop {
+            let changes = end.pending(acked, 256).unwrap();
+            let Some(first) =
+                samanvaya_sync_client::plan::batches(&changes, MAX_BATCH_BYTES).into_iter().next()
+            else {
+                break;
+            };
+            let batch = &changes[first];
+            let size: usize = batch.iter().map(Change::wire_size).sum();
+            assert!(size <= MAX_BATCH_BYTES || batch.len() == 1);
+            assert_eq!(batch[0].seq, acked + 1, "batches follow each other without gaps");
+            assert!(batch.iter().all(|c| c.origin.seq == c.seq), "a laptop's seq is its changes' origin");
+            acked = batch.last().unwrap().seq;
+            pushed += batch.len();
+            batches += 1;
+        }
+        assert!(batches > 1, "the test needs more than one batch");
+        assert_eq!(
+            pushed as i64,
+            store.queued_changes().unwrap(),
+            "every queued change is pushed exactly once"
+        );
+        assert_eq!(pushed, 240, "each new household travels as its record and its one member");
+    }
+}

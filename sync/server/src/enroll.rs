@@ -1,0 +1,342 @@
+//! Enrollment and sessions: one-time codes made by the server's operator, the device's secret
+//! given once at enrollment, short-lived session tokens, revocation, and number leases.
+
+use blake2::{Blake2b, Digest, digest::consts::U32};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_sync_protocol::{
+    DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, SessionReply,
+    SessionRequest,
+};
+use uuid::Uuid;
+
+use crate::error::ServerError;
+use crate::store::Sqlite;
+
+/// How long an enrollment code can be used.
+const CODE_DAYS: i64 = 7;
+
+/// The letters of a code: no 0/O, 1/I/L or 5/S to confuse when read aloud over a phone.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRTUVWXYZ2346789";
+
+/// How many numbers of each kind one lease holds, and how few left make the server grant the next.
+const LEASE_SIZE: [(&str, i64); 2] = [("household", 1_000), ("referral", 2_000)];
+const LEASE_LOW_WATER: i64 = 100;
+
+fn hash(secret: &str) -> String {
+    Blake2b::<U32>::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], ServerError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf)
+        .map_err(|e| ServerError::Invalid(format!("no randomness from the system: {e}")))?;
+    Ok(buf)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Who a session token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub device: Uuid,
+    pub kind: DeviceKind,
+}
+
+fn kind_str(kind: DeviceKind) -> &'static str {
+    match kind {
+        DeviceKind::Laptop => "laptop",
+        DeviceKind::Block => "block",
+    }
+}
+
+fn parse_kind(s: &str) -> DeviceKind {
+    if s == "block" { DeviceKind::Block } else { DeviceKind::Laptop }
+}
+
+impl Sqlite {
+    /// A new one-time code for enrolling a laptop of `label` (a village) or a block server
+    /// (`kind` block, at a district). The code is shown once; only its hash is kept.
+    pub fn new_code(
+        &mut self,
+        kind: DeviceKind,
+        label: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServerError> {
+        if label.trim().is_empty() {
+            return Err(ServerError::Invalid("say which village (or block) the code is for".into()));
+        }
+        let bytes = random_bytes::<12>()?;
+        let letters: String =
+            bytes.iter().map(|b| CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char).collect();
+        let code = format!("{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12]);
+        self.conn.execute(
+            "INSERT INTO enrollment_code (code_hash, kind, label, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash(&normal_code(&code)), kind_str(kind), label.trim(), now, now + Duration::days(CODE_DAYS)],
+        )?;
+        Ok(code)
+    }
+
+    /// Enrolls a device with a code: records it with its villages, grants its first number
+    /// leases, and returns its secret. A used, unknown or expired code is refused.
+    pub fn enroll(&mut self, req: &EnrollRequest, now: DateTime<Utc>) -> Result<EnrollReply, ServerError> {
+        check_protocol(req.protocol)?;
+        let tx = self.conn.transaction()?;
+        let code_hash = hash(&normal_code(&req.code));
+        let found: Option<(String, String, DateTime<Utc>, Option<String>)> = tx
+            .query_row(
+                "SELECT kind, label, expires_at, used_by FROM enrollment_code WHERE code_hash = ?1",
+                [&code_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((kind, label, expires_at, used_by)) = found else {
+            return Err(ServerError::refused(
+                RefusalCode::Code,
+                "this enrollment code is not known to the server; check it letter by letter, or ask the block office for a new one",
+            ));
+        };
+        if used_by.is_some() {
+            return Err(ServerError::refused(
+                RefusalCode::Code,
+                "this enrollment code was used already; each code enrolls one device, so ask the block office for a new one",
+            ));
+        }
+        if expires_at < now {
+            return Err(ServerError::refused(
+                RefusalCode::Code,
+                format!(
+                    "this enrollment code expired on {}; ask the block office for a new one",
+                    expires_at.date_naive()
+                ),
+            ));
+        }
+        if kind != kind_str(req.kind) {
+            return Err(ServerError::refused(
+                RefusalCode::Code,
+                format!("this code is for enrolling a {kind}, not a {}", kind_str(req.kind)),
+            ));
+        }
+        if req.kind == DeviceKind::Laptop {
+            if req.villages.is_empty() {
+                return Err(ServerError::refused(
+                    RefusalCode::BadBody,
+                    "this laptop serves no village yet; set up its village first",
+                ));
+            }
+            let wanted = label.to_lowercase();
+            if !req.villages.iter().any(|v| v.name_en.to_lowercase() == wanted || v.name_hi == label) {
+                let names: Vec<&str> = req.villages.iter().map(|v| v.name_en.as_str()).collect();
+                return Err(ServerError::refused(
+                    RefusalCode::Code,
+                    format!(
+                        "this code is for the village {label}, but this laptop serves {}; ask for a code for its village",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+        let revoked: Option<Option<String>> = tx
+            .query_row("SELECT revoked_at FROM device WHERE id = ?1", [req.device.to_string()], |r| r.get(0))
+            .optional()?;
+        if let Some(Some(_)) = revoked {
+            return Err(ServerError::refused(
+                RefusalCode::Revoked,
+                "this device was revoked by the server's operator and cannot enroll again with the same identity",
+            ));
+        }
+        let secret = hex(&random_bytes::<32>()?);
+        tx.execute(
+            "INSERT INTO device (id, kind, name, secret_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name",
+            params![req.device.to_string(), kind_str(req.kind), req.name, hash(&secret), now],
+        )?;
+        for v in &req.villages {
+            tx.execute(
+                "INSERT OR REPLACE INTO device_village (device_id, village_id, name_en, name_hi) VALUES (?1, ?2, ?3, ?4)",
+                params![req.device.to_string(), v.id.to_string(), v.name_en, v.name_hi],
+            )?;
+        }
+        tx.execute(
+            "UPDATE enrollment_code SET used_by = ?1, used_at = ?2 WHERE code_hash = ?3",
+            params![req.device.to_string(), now, code_hash],
+        )?;
+        let leases = if req.kind == DeviceKind::Laptop {
+            LEASE_SIZE.iter().map(|(k, _)| grant(&tx, req.device, k, now)).collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        tx.commit()?;
+        Ok(EnrollReply { protocol: PROTOCOL_VERSION, server: self.device, role: self.role, secret, leases })
+    }
+
+    /// A new session token for an enrolled device, with new leases for kinds running low.
+    pub fn session(
+        &mut self,
+        req: &SessionRequest,
+        minutes: i64,
+        now: DateTime<Utc>,
+    ) -> Result<SessionReply, ServerError> {
+        check_protocol(req.protocol)?;
+        let tx = self.conn.transaction()?;
+        let found: Option<(String, String, Option<String>, i64)> = tx
+            .query_row(
+                "SELECT kind, secret_hash, revoked_at, acked_through FROM device WHERE id = ?1",
+                [req.device.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((kind, secret_hash, revoked_at, acked_through)) = found else {
+            return Err(not_enrolled());
+        };
+        if secret_hash != hash(&req.secret) {
+            return Err(not_enrolled());
+        }
+        if revoked_at.is_some() {
+            return Err(revoked());
+        }
+        let token = hex(&random_bytes::<32>()?);
+        let expires_at = now + Duration::minutes(minutes);
+        tx.execute(
+            "DELETE FROM session WHERE device_id = ?1 AND expires_at < ?2",
+            params![req.device.to_string(), now],
+        )?;
+        tx.execute(
+            "INSERT INTO session (token_hash, device_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![hash(&token), req.device.to_string(), expires_at],
+        )?;
+        let mut leases = Vec::new();
+        if parse_kind(&kind) == DeviceKind::Laptop {
+            for (k, left) in &req.numbers_left {
+                if LEASE_SIZE.iter().any(|(known, _)| known == k) && *left < LEASE_LOW_WATER {
+                    leases.push(grant(&tx, req.device, k, now)?);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(SessionReply { protocol: PROTOCOL_VERSION, token, expires_at, acked_through, leases })
+    }
+
+    /// The device a session token belongs to; an expired token or a revoked device is refused.
+    pub fn caller(&self, token: &str, now: DateTime<Utc>) -> Result<Caller, ServerError> {
+        let found: Option<(String, DateTime<Utc>, String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT s.device_id, s.expires_at, d.kind, d.revoked_at
+                 FROM session s JOIN device d ON d.id = s.device_id WHERE s.token_hash = ?1",
+                [hash(token)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((device, expires_at, kind, revoked_at)) = found else {
+            return Err(ServerError::refused(
+                RefusalCode::Expired,
+                "the session is not known; start a new one",
+            ));
+        };
+        if revoked_at.is_some() {
+            return Err(revoked());
+        }
+        if expires_at < now {
+            return Err(ServerError::refused(RefusalCode::Expired, "the session expired; start a new one"));
+        }
+        let device = Uuid::parse_str(&device).map_err(|e| ServerError::Invalid(e.to_string()))?;
+        Ok(Caller { device, kind: parse_kind(&kind) })
+    }
+
+    /// Revokes a device: its sessions end now and it can never sync again with this identity.
+    pub fn revoke(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<String, ServerError> {
+        let tx = self.conn.transaction()?;
+        let name: Option<String> = tx
+            .query_row("SELECT name FROM device WHERE id = ?1", [device.to_string()], |r| r.get(0))
+            .optional()?;
+        let Some(name) = name else {
+            return Err(ServerError::Invalid(format!(
+                "no device {device} is enrolled here; `samanvaya-server devices` lists them"
+            )));
+        };
+        tx.execute("UPDATE device SET revoked_at = ?1 WHERE id = ?2", params![now, device.to_string()])?;
+        tx.execute("DELETE FROM session WHERE device_id = ?1", [device.to_string()])?;
+        tx.commit()?;
+        Ok(name)
+    }
+
+    /// Every enrolled device: id, kind, name, villages, acked seq, revoked or not.
+    pub fn devices(&self) -> Result<Vec<DeviceRow>, ServerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.id, d.kind, d.name, coalesce(group_concat(v.name_en, ', '), ''), d.acked_through, d.revoked_at IS NOT NULL
+             FROM device d LEFT JOIN device_village v ON v.device_id = d.id
+             GROUP BY d.id ORDER BY d.enrolled_at",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(DeviceRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    name: r.get(2)?,
+                    villages: r.get(3)?,
+                    acked_through: r.get(4)?,
+                    revoked: r.get(5)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// One enrolled device as `samanvaya-server devices` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub villages: String,
+    pub acked_through: i64,
+    pub revoked: bool,
+}
+
+/// Codes are read aloud and typed by hand: case and dashes do not matter.
+fn normal_code(code: &str) -> String {
+    code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+pub(crate) fn check_protocol(protocol: u32) -> Result<(), ServerError> {
+    if protocol != PROTOCOL_VERSION {
+        return Err(ServerError::refused(
+            RefusalCode::Protocol,
+            format!(
+                "this server speaks sync protocol {PROTOCOL_VERSION} and the app speaks {protocol}; update the app (or the server) so both are the same version"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn not_enrolled() -> ServerError {
+    ServerError::refused(
+        RefusalCode::NotEnrolled,
+        "this device is not enrolled with this server; enroll it again with a new code from the block office",
+    )
+}
+
+fn revoked() -> ServerError {
+    ServerError::refused(
+        RefusalCode::Revoked,
+        "this device was revoked by the block office and can no longer sync; nothing on it is lost, so ask the block office to enroll it again",
+    )
+}
+
+/// Grants `device` the next range of numbers of `kind`.
+fn grant(conn: &Connection, device: Uuid, kind: &str, now: DateTime<Utc>) -> Result<Lease, ServerError> {
+    let size = LEASE_SIZE.iter().find(|(k, _)| *k == kind).map_or(1_000, |(_, n)| *n);
+    let last: i64 =
+        conn.query_row("SELECT coalesce(max(last), 0) FROM lease WHERE kind = ?1", [kind], |r| r.get(0))?;
+    let lease = Lease { kind: kind.to_owned(), first: last + 1, last: last + size };
+    conn.execute(
+        "INSERT INTO lease (kind, first, last, device_id, granted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![kind, lease.first, lease.last, device.to_string(), now],
+    )?;
+    Ok(lease)
+}

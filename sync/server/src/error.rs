@@ -1,0 +1,47 @@
+//! What can go wrong on the server, and how each failure is answered on the wire.
+
+use samanvaya_sync_protocol::{Refusal, RefusalCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A refusal the client can act on; the message says how.
+    #[error("{message}")]
+    Refused { code: RefusalCode, message: String },
+    #[error("the server's database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Migrate(#[from] samanvaya_schema::migrate::MigrateError),
+    #[error("a stored record could not be read: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot use the data folder {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ServerError {
+    pub fn refused(code: RefusalCode, message: impl Into<String>) -> ServerError {
+        ServerError::Refused { code, message: message.into() }
+    }
+
+    /// The refusal sent to the client. A full disk is said plainly: nothing of the request was
+    /// kept, and it is safe to send again later.
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            ServerError::Refused { code, message } => Refusal { code: *code, message: message.clone() },
+            ServerError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DiskFull =>
+            {
+                Refusal {
+                    code: RefusalCode::Unavailable,
+                    message: "the server's disk is full; nothing of this request was kept, and it will be sent again"
+                        .into(),
+                }
+            }
+            other => Refusal {
+                code: RefusalCode::Unavailable,
+                message: format!("the server could not store this request ({other}); it will be sent again"),
+            },
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Storing changes: a pushed batch in one transaction (acknowledged only after its commit), a
+//! change pulled from the district, and a change made on the server itself. Every change is
+//! stored once, on its origin, forever: a retry, a replay or the same change forwarded by
+//! another block is a duplicate and changes nothing.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::Hlc;
+use samanvaya_domain::change::{Change as Typed, ChangeBody};
+use samanvaya_sync_protocol::{
+    ChangeResult, DeviceKind, Origin, Outcome, PROTOCOL_VERSION, Pulled, PushAck, PushBatch, RefusalCode,
+};
+use uuid::Uuid;
+
+use crate::enroll::{Caller, check_protocol};
+use crate::error::ServerError;
+use crate::state::{self, Delivery};
+use crate::store::{self, Sqlite};
+
+/// How far ahead of the server's clock a change's clock may be. A laptop whose clock is set
+/// years ahead would otherwise win every merge; its readings count as made when they arrived.
+const CLOCK_TOLERANCE_MS: i64 = 10 * 60 * 1000;
+
+/// `hlc` no later than the server's clock allows.
+fn capped(hlc: Hlc, now: DateTime<Utc>) -> Hlc {
+    let limit = now.timestamp_millis() + CLOCK_TOLERANCE_MS;
+    if hlc.wall_ms > limit { Hlc { wall_ms: limit, ..hlc } } else { hlc }
+}
+
+fn stored(conn: &Connection, origin: Origin) -> Result<bool, ServerError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM change WHERE origin_device = ?1 AND origin_seq = ?2")?
+        .query_row(params![origin.device.to_string(), origin.seq], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// How a change reached this server: where it was made, who delivered it (a device, the
+/// district, or `self`), how far the deliverer had pulled, and when it was first recorded.
+#[derive(Clone, Copy)]
+struct Arrival<'a> {
+    origin: Origin,
+    via: &'a str,
+    pulled_through: i64,
+    recorded_at: DateTime<Utc>,
+}
+
+/// Stores one new change and applies it to the current state; the caller owns the transaction
+/// and has checked it is new.
+fn store_one(
+    conn: &Connection,
+    device: Uuid,
+    arrival: Arrival<'_>,
+    mut change: Typed,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ServerError> {
+    let Arrival { origin, via, pulled_through, recorded_at } = arrival;
+    change.hlc = capped(change.hlc, now);
+    store::observe(conn, device, change.hlc, now)?;
+    conn.prepare_cached(
+        "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id, change,
+                             recorded_at, received_at, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'applied')",
+    )?
+    .execute(params![
+        origin.device.to_string(),
+        origin.seq,
+        via,
+        change.body.kind(),
+        change.version,
+        serde_json::to_string(&change.hlc)?,
+        change.body.household_id().to_string(),
+        serde_json::to_string(&change)?,
+        recorded_at,
+        now,
+    ])?;
+    let seq = conn.last_insert_rowid();
+    let outcome = if change.is_supported() {
+        state::apply(conn, &change.body, change.hlc, Delivery { seq, sender: via, pulled_through, now })?
+    } else {
+        Outcome::Rejected {
+            reason: format!(
+                "{} version {} is newer than this server; update the server and the change will be read again",
+                change.body.kind(),
+                change.version
+            ),
+        }
+    };
+    let word = match &outcome {
+        Outcome::Applied | Outcome::Duplicate => "applied".to_owned(),
+        Outcome::Conflict { field } => format!("conflict: {field}"),
+        Outcome::Rejected { reason } => format!("rejected: {reason}"),
+    };
+    if word != "applied" {
+        conn.prepare_cached("UPDATE change SET outcome = ?1 WHERE seq = ?2")?.execute(params![word, seq])?;
+    }
+    Ok(outcome)
+}
+
+/// Whether a laptop may push changes about this household: it must be in one of its villages.
+fn in_scope(conn: &Connection, caller: &Caller, body: &ChangeBody) -> Result<Option<String>, ServerError> {
+    if caller.kind == DeviceKind::Block {
+        return Ok(None);
+    }
+    let village = match body {
+        ChangeBody::Household(c) => Some(c.village_id.0.to_string()),
+        other => conn
+            .prepare_cached("SELECT village_id FROM household WHERE id = ?1")?
+            .query_row([other.household_id().to_string()], |r| r.get::<_, String>(0))
+            .optional()?,
+    };
+    let Some(village) = village else { return Ok(None) };
+    let served = conn
+        .prepare_cached("SELECT 1 FROM device_village WHERE device_id = ?1 AND village_id = ?2")?
+        .query_row(params![caller.device.to_string(), village], |_| Ok(()))
+        .optional()?
+        .is_some();
+    Ok((!served).then(|| "the household is in a village this laptop was not enrolled for".to_owned()))
+}
+
+impl Sqlite {
+    /// Stores a pushed batch in one transaction and answers once it is committed.
+    pub fn push(
+        &mut self,
+        caller: &Caller,
+        batch: &PushBatch,
+        now: DateTime<Utc>,
+    ) -> Result<PushAck, ServerError> {
+        check_protocol(batch.protocol)?;
+        let sender = caller.device.to_string();
+        let tx = self.conn.transaction()?;
+        let mut acked: i64 =
+            tx.query_row("SELECT acked_through FROM device WHERE id = ?1", [&sender], |r| r.get(0))?;
+        let mut results = Vec::with_capacity(batch.changes.len());
+        let mut last = 0;
+        for c in &batch.changes {
+            if c.seq <= last {
+                return Err(ServerError::refused(
+                    RefusalCode::BadBody,
+                    format!("the batch is out of order at seq {}; the app must send changes in order", c.seq),
+                ));
+            }
+            last = c.seq;
+            if caller.kind == DeviceKind::Laptop && c.origin.device != caller.device {
+                return Err(ServerError::refused(
+                    RefusalCode::BadBody,
+                    "a laptop may only push its own changes",
+                ));
+            }
+            let outcome = if c.seq <= acked || stored(&tx, c.origin)? {
+                Outcome::Duplicate
+            } else if let Some(reason) = in_scope(&tx, caller, &c.change.body)? {
+                Outcome::Rejected { reason }
+            } else {
+                let arrival = Arrival {
+                    origin: c.origin,
+                    via: &sender,
+                    pulled_through: batch.pulled_through,
+                    recorded_at: c.recorded_at,
+                };
+                store_one(&tx, self.device, arrival, c.change.clone(), now)?
+            };
+            results.push(ChangeResult { seq: c.seq, outcome });
+        }
+        acked = acked.max(last);
+        tx.execute("UPDATE device SET acked_through = ?1 WHERE id = ?2", params![acked, sender])?;
+        tx.commit()?;
+        Ok(PushAck { protocol: PROTOCOL_VERSION, acked_through: acked, results })
+    }
+
+    /// Stores changes pulled from the district (a block's upstream), and moves the cursor in the
+    /// same transaction, so a crash never skips nor repeats any of them.
+    pub fn store_pulled(
+        &mut self,
+        upstream: Uuid,
+        changes: &[Pulled],
+        cursor: i64,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ServerError> {
+        let tx = self.conn.transaction()?;
+        let via = upstream.to_string();
+        let mut new = 0;
+        for p in changes {
+            if p.origin.device == self.device || stored(&tx, p.origin)? {
+                continue;
+            }
+            let arrival =
+                Arrival { origin: p.origin, via: &via, pulled_through: i64::MAX, recorded_at: p.recorded_at };
+            store_one(&tx, self.device, arrival, p.change.clone(), now)?;
+            new += 1;
+        }
+        tx.execute("UPDATE upstream SET pulled_through = max(pulled_through, ?1) WHERE id = 1", [cursor])?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Records a change made on this server (a block officer's step on a referral), with the
+    /// server as its origin; it travels down to the laptop and up to the district like any other.
+    pub fn record_here(&mut self, body: ChangeBody, now: DateTime<Utc>) -> Result<Outcome, ServerError> {
+        let tx = self.conn.transaction()?;
+        let (hlc, seq) = store::tick(&tx, self.device, now)?;
+        let origin = Origin { device: self.device, seq };
+        let arrival = Arrival { origin, via: "self", pulled_through: i64::MAX, recorded_at: now };
+        let outcome = store_one(&tx, self.device, arrival, Typed::new(hlc, body), now)?;
+        if let Outcome::Rejected { reason } = &outcome {
+            return Err(ServerError::Invalid(reason.clone()));
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+}

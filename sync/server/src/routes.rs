@@ -1,0 +1,195 @@
+//! The HTTP routes. Enrollment and sessions are small JSON; pushes and pulls are sealed bodies
+//! (`samanvaya_sync_protocol::body`). Every refusal is JSON with a code and a sentence to act on.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use samanvaya_eligibility::view::{self, HouseholdEligibility};
+use samanvaya_sync_protocol::{
+    DIGEST_HEADER, EnrollRequest, Health, MAX_BODY_BYTES, PROTOCOL_VERSION, PushBatch, Refusal, RefusalCode,
+    Role, SessionRequest, body,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ServerError;
+use crate::store::Sqlite;
+
+/// What the server was started as, and its store.
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub role: Role,
+    pub store: Arc<Mutex<Sqlite>>,
+    /// How long a session token lives.
+    pub session_minutes: i64,
+}
+
+pub fn router(config: ServerConfig) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/eligibility", post(eligibility))
+        .route("/v1/enroll", post(enroll))
+        .route("/v1/session", post(session))
+        .route("/v1/push", post(push))
+        .route("/v1/pull", get(pull))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(config)
+}
+
+/// A refusal as an HTTP answer.
+struct Refused(Refusal);
+
+impl From<ServerError> for Refused {
+    fn from(e: ServerError) -> Refused {
+        Refused(e.refusal())
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let status = match self.0.code {
+            RefusalCode::Protocol => StatusCode::CONFLICT,
+            RefusalCode::Code | RefusalCode::NotEnrolled | RefusalCode::Revoked => StatusCode::FORBIDDEN,
+            RefusalCode::Expired => StatusCode::UNAUTHORIZED,
+            RefusalCode::Digest | RefusalCode::BadBody => StatusCode::BAD_REQUEST,
+            RefusalCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RefusalCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        (status, Json(self.0)).into_response()
+    }
+}
+
+fn refused(code: RefusalCode, message: impl Into<String>) -> Refused {
+    Refused(Refusal { code, message: message.into() })
+}
+
+/// Runs a store call off the async threads: SQLite blocks.
+async fn with_store<T: Send + 'static>(
+    config: &ServerConfig,
+    f: impl FnOnce(&mut Sqlite) -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, Refused> {
+    let store = config.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard =
+            store.lock().map_err(|_| ServerError::Invalid("the store lock was poisoned".into()))?;
+        f(&mut guard)
+    })
+    .await
+    .map_err(|e| refused(RefusalCode::Unavailable, format!("the server failed on this request: {e}")))?
+    .map_err(Refused::from)
+}
+
+/// The session token of a request; which device it belongs to is asked of the store.
+fn token(headers: &HeaderMap) -> Result<String, Refused> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .ok_or_else(|| refused(RefusalCode::Expired, "no session token; start a session first"))
+}
+
+fn sealed<T: Serialize>(value: &T) -> Result<Response, Refused> {
+    let (packed, digest) = body::seal(value)
+        .map_err(|e| refused(RefusalCode::Unavailable, format!("the answer could not be packed: {e}")))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/zstd"), (DIGEST_HEADER.parse().unwrap(), digest.as_str())],
+        packed,
+    )
+        .into_response())
+}
+
+async fn health(State(config): State<ServerConfig>) -> Json<Health> {
+    Json(Health { protocol: PROTOCOL_VERSION, role: config.role })
+}
+
+async fn enroll(
+    State(config): State<ServerConfig>,
+    Json(req): Json<EnrollRequest>,
+) -> Result<Response, Refused> {
+    let reply = with_store(&config, move |s| s.enroll(&req, Utc::now())).await?;
+    Ok(Json(reply).into_response())
+}
+
+async fn session(
+    State(config): State<ServerConfig>,
+    Json(req): Json<SessionRequest>,
+) -> Result<Response, Refused> {
+    let minutes = config.session_minutes;
+    let reply = with_store(&config, move |s| s.session(&req, minutes, Utc::now())).await?;
+    Ok(Json(reply).into_response())
+}
+
+async fn push(
+    State(config): State<ServerConfig>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, Refused> {
+    let token = token(&headers)?;
+    let digest = headers.get(DIGEST_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let batch: PushBatch = body::open(&raw, digest).map_err(|e| match e {
+        body::BodyError::Digest => refused(RefusalCode::Digest, e.to_string()),
+        body::BodyError::TooLarge => refused(RefusalCode::TooLarge, e.to_string()),
+        other => refused(RefusalCode::BadBody, other.to_string()),
+    })?;
+    let ack = with_store(&config, move |s| {
+        let now = Utc::now();
+        let who = s.caller(&token, now)?;
+        s.push(&who, &batch, now)
+    })
+    .await?;
+    sealed(&ack)
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    after: i64,
+}
+
+async fn pull(
+    State(config): State<ServerConfig>,
+    headers: HeaderMap,
+    Query(q): Query<PullQuery>,
+) -> Result<Response, Refused> {
+    let token = token(&headers)?;
+    let reply = with_store(&config, move |s| {
+        let who = s.caller(&token, Utc::now())?;
+        s.pull(&who, q.after)
+    })
+    .await?;
+    sealed(&reply)
+}
+
+/// A request to decide one household: the evaluation day, and the household in the format of
+/// docs/eligibility-facts.md.
+#[derive(Debug, Deserialize)]
+struct EligibilityRequest {
+    as_of: NaiveDate,
+    household: serde_json::Value,
+}
+
+async fn eligibility(
+    Json(req): Json<EligibilityRequest>,
+) -> Result<Json<HouseholdEligibility>, (StatusCode, String)> {
+    let cat =
+        samanvaya_eligibility::embedded().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let facts = cat.read_household(&req.household).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{} wrong fact(s); see docs/eligibility-facts.md:\n{}", list.len(), list.join("\n")),
+        )
+    })?;
+    if facts.members.is_empty() {
+        return Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the household lists no members; add them under \"members\"".into(),
+        ));
+    }
+    Ok(Json(view::household(cat, &facts, req.as_of)))
+}

@@ -1,0 +1,210 @@
+//! The block's link to its district: the block enrolls with a code from the district, then
+//! forwards every change it stored (keeping each change's origin, so the district never counts
+//! one twice) and pulls back what the district decided, with the same client and protocol as a
+//! laptop. Changes that came down from the district are never sent back up.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use samanvaya_sync_client::link::{self, Link};
+use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
+use samanvaya_sync_protocol::{
+    Change, ChangeResult, DeviceKind, EnrollRequest, Lease, Origin, PROTOCOL_VERSION, PullReply,
+};
+use uuid::Uuid;
+
+use crate::error::ServerError;
+use crate::store::Sqlite;
+
+/// The district this block forwards to, as the block keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    pub url: String,
+    pub server: Uuid,
+    pub secret: String,
+}
+
+impl Sqlite {
+    pub fn upstream(&self) -> Result<Option<Upstream>, ServerError> {
+        let row: Option<(String, String, String)> = self
+            .conn
+            .query_row("SELECT url, server_id, secret FROM upstream WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        row.map(|(url, server, secret)| {
+            let server = Uuid::parse_str(&server).map_err(|e| ServerError::Invalid(e.to_string()))?;
+            Ok(Upstream { url, server, secret })
+        })
+        .transpose()
+    }
+
+    fn save_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
+        self.conn.execute(
+            "INSERT INTO upstream (id, url, server_id, secret) VALUES (1, ?1, ?2, ?3)",
+            params![u.url, u.server.to_string(), u.secret],
+        )?;
+        Ok(())
+    }
+
+    fn upstream_finished(&mut self, at: DateTime<Utc>, error: Option<&str>) -> Result<(), ServerError> {
+        match error {
+            None => self
+                .conn
+                .execute("UPDATE upstream SET last_success_at = ?1, last_error = NULL WHERE id = 1", [at])?,
+            Some(e) => self.conn.execute("UPDATE upstream SET last_error = ?1 WHERE id = 1", [e])?,
+        };
+        Ok(())
+    }
+}
+
+/// Enrolls this block with its district, once; later starts find the enrollment stored.
+pub async fn enroll(
+    store: &Arc<Mutex<Sqlite>>,
+    url: &str,
+    code: &str,
+    name: &str,
+) -> Result<(), ServerError> {
+    let device = {
+        let s = lock(store)?;
+        if s.upstream()?.is_some() {
+            return Ok(());
+        }
+        s.device()
+    };
+    let req = EnrollRequest {
+        protocol: PROTOCOL_VERSION,
+        code: code.to_owned(),
+        device,
+        kind: DeviceKind::Block,
+        name: name.to_owned(),
+        villages: vec![],
+    };
+    let reply = link::enroll(url, &req).await.map_err(|e| {
+        ServerError::Invalid(format!("the district at {url} refused to enroll this block: {e}"))
+    })?;
+    lock(store)?.save_upstream(&Upstream {
+        url: url.trim_end_matches('/').to_owned(),
+        server: reply.server,
+        secret: reply.secret,
+    })
+}
+
+fn lock(store: &Arc<Mutex<Sqlite>>) -> Result<std::sync::MutexGuard<'_, Sqlite>, ServerError> {
+    store.lock().map_err(|_| ServerError::Invalid("the store lock was poisoned".into()))
+}
+
+/// The block's store as the link's local end.
+struct BlockEnd {
+    store: Arc<Mutex<Sqlite>>,
+    upstream: Uuid,
+}
+
+impl From<ServerError> for SyncError {
+    fn from(e: ServerError) -> SyncError {
+        SyncError::Local(e.to_string())
+    }
+}
+
+impl BlockEnd {
+    fn with<T>(&self, f: impl FnOnce(&mut Sqlite) -> Result<T, ServerError>) -> Result<T, SyncError> {
+        let mut guard = lock(&self.store)?;
+        Ok(f(&mut guard)?)
+    }
+}
+
+impl Local for BlockEnd {
+    fn pending(&mut self, after: i64, limit: usize) -> Result<Vec<Change>, SyncError> {
+        let upstream = self.upstream.to_string();
+        self.with(|s| {
+            let mut stmt = s.conn.prepare_cached(
+                "SELECT seq, origin_device, origin_seq, recorded_at, change FROM change
+                 WHERE seq > ?1 AND via != ?2 AND outcome NOT LIKE 'rejected%' ORDER BY seq LIMIT ?3",
+            )?;
+            let rows: Vec<(i64, String, i64, DateTime<Utc>, String)> = stmt
+                .query_map(params![after, upstream, limit as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            rows.into_iter()
+                .map(|(seq, device, origin_seq, recorded_at, text)| {
+                    let device = Uuid::parse_str(&device).map_err(|e| ServerError::Invalid(e.to_string()))?;
+                    Ok(Change {
+                        seq,
+                        origin: Origin { device, seq: origin_seq },
+                        recorded_at,
+                        change: serde_json::from_str(&text)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn acked(&mut self, through: i64, _results: &[ChangeResult]) -> Result<(), SyncError> {
+        self.with(|s| {
+            s.conn.execute(
+                "UPDATE upstream SET acked_through = max(acked_through, ?1) WHERE id = 1",
+                [through],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn pulled_through(&mut self) -> Result<i64, SyncError> {
+        self.with(|s| {
+            Ok(s.conn.query_row("SELECT pulled_through FROM upstream WHERE id = 1", [], |r| r.get(0))?)
+        })
+    }
+
+    fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError> {
+        let upstream = self.upstream;
+        self.with(|s| s.store_pulled(upstream, &reply.changes, reply.cursor, Utc::now()))
+    }
+
+    fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError> {
+        // A block hands out no numbers of its own to laptops from a district lease: its ranges
+        // are its own.
+        Ok(Vec::new())
+    }
+
+    fn grant(&mut self, _leases: &[Lease]) -> Result<(), SyncError> {
+        Ok(())
+    }
+}
+
+/// One forward-and-pull with the district.
+pub async fn sync(store: &Arc<Mutex<Sqlite>>, tuning: Tuning) -> Result<Option<Report>, ServerError> {
+    let (u, device) = {
+        let s = lock(store)?;
+        match s.upstream()? {
+            Some(u) => (u, s.device()),
+            None => return Ok(None),
+        }
+    };
+    let mut link = Link::new(&u.url, device, &u.secret).map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let mut end = BlockEnd { store: store.clone(), upstream: u.server };
+    let result = sync_once(&mut end, &mut link, tuning).await;
+    let now = Utc::now();
+    match result {
+        Ok(report) => {
+            lock(store)?.upstream_finished(now, None)?;
+            Ok(Some(report))
+        }
+        Err(e) => {
+            lock(store)?.upstream_finished(now, Some(&e.to_string()))?;
+            Err(ServerError::Invalid(format!("forwarding to the district failed: {e}")))
+        }
+    }
+}
+
+/// Forwards and pulls every `every`, for as long as the server runs.
+pub async fn run(store: Arc<Mutex<Sqlite>>, every: Duration, tuning: Tuning) {
+    loop {
+        if let Err(e) = sync(&store, tuning).await {
+            eprintln!("{e}");
+        }
+        tokio::time::sleep(every).await;
+    }
+}

@@ -1,0 +1,197 @@
+//! The village loop over the real binaries on 127.0.0.1: a district server and a block server
+//! (each one command), a laptop enrolled with a one-time code, a referral made offline that
+//! reaches the district, and its sanction at the district coming back down to the laptop. Every
+//! change reaches the district exactly once, and syncing again changes nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use samanvaya_core::referral::{NewReferral, ReferralQuery};
+use samanvaya_domain::referral::{Need, Stage};
+use samanvaya_domain::{Birth, Relation, Sex};
+use samanvaya_tests::{binary, member, new_household, start_server};
+
+const PIN: &str = "482916";
+
+fn run(bin: &str, args: &[&str], data_dir: Option<&Path>) -> Output {
+    let mut cmd = Command::new(binary(bin));
+    cmd.args(args).env("SAMANVAYA_PIN", PIN).env_remove("SAMANVAYA_SERVER_DIR");
+    match data_dir {
+        Some(d) => cmd.env("SAMANVAYA_DATA_DIR", d),
+        None => cmd.env_remove("SAMANVAYA_DATA_DIR"),
+    };
+    cmd.output().expect("the binary runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn server_cmd(role: &str, dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["--role", role, "--data-dir", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    ok(run("samanvaya-server", &all, None))
+}
+
+/// Waits until `check` holds, for at most 60 seconds.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_referral_made_offline_reaches_the_district_and_its_sanction_comes_back() {
+    let district_dir = tempfile::tempdir().unwrap();
+    let block_dir = tempfile::tempdir().unwrap();
+    let laptop_dir = tempfile::tempdir().unwrap();
+    let d = district_dir.path().to_str().unwrap();
+    let b = block_dir.path().to_str().unwrap();
+
+    let district = start_server(&["--role", "district", "--data-dir", d]);
+    let block_code = server_cmd("district", district_dir.path(), &["enroll-code", "--block", "Bodh Gaya"]);
+    let block = start_server(&[
+        "--role",
+        "block",
+        "--data-dir",
+        b,
+        "--upstream",
+        &district.url,
+        "--upstream-code",
+        block_code.trim(),
+        "--sync-every",
+        "1",
+        "--name",
+        "Bodh Gaya block",
+    ]);
+    let village_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+
+    // The laptop: a real store serving Bakraur, enrolled with the block's code.
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    // A wrong code is refused with a sentence, and nothing is kept.
+    let wrong = run("samanvaya", &["enroll", &block.url, "AAAA-BBBB-CCCC"], Some(laptop_dir.path()));
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("not known to the server"), "{wrong:?}");
+    let enrolled =
+        ok(run("samanvaya", &["enroll", &block.url, village_code.trim()], Some(laptop_dir.path())));
+    assert!(enrolled.contains("referral numbers 1 to"), "{enrolled}");
+    // A code enrolls one device only.
+    let again = run("samanvaya", &["enroll", &block.url, village_code.trim()], Some(laptop_dir.path()));
+    assert!(!again.status.success());
+
+    // Offline: a widow is surveyed and referred for the pension. Its number is the block's.
+    let (household, number) = {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let input = new_household(
+            village,
+            vec![member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 })],
+        );
+        let h = store.save_household(input, store.now().unwrap()).unwrap();
+        assert_eq!(h.number, Some(1), "the household's number comes from the block's lease");
+        let opened = store
+            .open_referral(
+                &NewReferral {
+                    household_id: h.id,
+                    member_id: Some(h.members[0].id),
+                    need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+                    documents: vec![],
+                    notes: String::new(),
+                },
+                store.now().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            opened.summary.number, "R-1",
+            "an enrolled laptop numbers referrals from the block's lease"
+        );
+        (h.id, opened.summary.number)
+    };
+
+    let sent = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(sent.contains("waiting to send: 0"), "{sent}");
+    let laptop_changes = {
+        let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        store.queued_after(0, 10_000).unwrap().len() as i64
+    };
+    assert!(laptop_changes >= 3, "the household, its member and the referral travel");
+
+    // The block forwards to the district by itself; the district holds the referral.
+    eventually("the referral at the district", || {
+        server_cmd("district", district_dir.path(), &["referrals"]).contains(&number)
+    });
+    // The application goes in at the district office, is taken up, and is sanctioned.
+    for step in ["submit", "process", "sanction"] {
+        server_cmd("district", district_dir.path(), &["step", &number, step, "--by", "DSWO Gaya"]);
+    }
+    let listed = server_cmd("district", district_dir.path(), &["referrals"]);
+    assert!(listed.contains("sanctioned"), "{listed}");
+    // A step that does not fit is refused with what is allowed.
+    let refused = run(
+        "samanvaya-server",
+        &["--role", "district", "--data-dir", d, "step", &number, "submit", "--by", "DSWO Gaya"],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("allowed now"), "{refused:?}");
+
+    // The block pulls it down; the laptop's next sync brings it to the screen.
+    eventually("the sanction at the block", || {
+        server_cmd("block", block_dir.path(), &["referrals"]).contains("sanctioned")
+    });
+    let received = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(received.contains("received 3"), "the three steps come down: {received}");
+    {
+        let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let list = store
+            .referrals(
+                &ReferralQuery { household_id: Some(household), open_only: false },
+                store.now().unwrap().today,
+            )
+            .unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].stage, Stage::Sanctioned, "the district's decision is on the laptop");
+        assert_eq!(store.queued_changes().unwrap(), 0, "nothing pulled is queued to travel back");
+    }
+
+    // Syncing again sends and receives nothing.
+    let quiet = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(quiet.contains("sent 0 change(s)") && quiet.contains("received 0"), "{quiet}");
+
+    // Exactly once at the district: every change of the laptop, and the district's own step.
+    let device = {
+        let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        store.device_id().unwrap().to_string()
+    };
+    let district_db = district_dir.path().join("server.sqlite3");
+    eventually("every laptop change at the district", || {
+        count(&district_db, &format!("SELECT count(*) FROM change WHERE origin_device = '{device}'"))
+            == laptop_changes
+    });
+    assert_eq!(
+        count(
+            &district_db,
+            "SELECT count(*) FROM (SELECT origin_device, origin_seq FROM change GROUP BY 1, 2)"
+        ),
+        count(&district_db, "SELECT count(*) FROM change"),
+    );
+    drop(block);
+    drop(district);
+}
