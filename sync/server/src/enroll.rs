@@ -246,7 +246,8 @@ impl Sqlite {
         Ok(Caller { device, kind: parse_kind(&kind) })
     }
 
-    /// Revokes a device: its sessions end now and it can never sync again with this identity.
+    /// Revokes a device: from now on every request of it is refused, and it can never enroll again
+    /// with this identity.
     pub fn revoke(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<String, ServerError> {
         let tx = self.conn.transaction()?;
         let name: Option<String> = tx
@@ -257,8 +258,8 @@ impl Sqlite {
                 "no device {device} is enrolled here; `samanvaya-server devices` lists them"
             )));
         };
+        // Its sessions stay, so that a request with one is told "revoked", not "expired".
         tx.execute("UPDATE device SET revoked_at = ?1 WHERE id = ?2", params![now, device.to_string()])?;
-        tx.execute("DELETE FROM session WHERE device_id = ?1", [device.to_string()])?;
         tx.commit()?;
         Ok(name)
     }

@@ -1,0 +1,313 @@
+//! What a server does with what it receives, story by story, on a real SQLite store in a
+//! temporary folder: retries and replays change nothing, a batch out of order is refused, two
+//! laptops renaming one person without seeing each other put both names up for review, a laptop
+//! whose clock runs years ahead does not win the merge, a laptop cannot write into a village it
+//! was not enrolled for, an expired or revoked device is refused with a sentence, and the same
+//! change forwarded by two blocks is stored once at the district.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use samanvaya_domain::change::{
+    Change as Typed, ChangeBody, HouseholdChange, HouseholdField, MemberChange, MemberField,
+};
+use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
+use samanvaya_server::Sqlite;
+use samanvaya_server::enroll::Caller;
+use samanvaya_sync_protocol::{
+    Change, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch, RefusalCode, Role,
+    SessionRequest, Village,
+};
+use uuid::Uuid;
+
+const VILLAGE: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0004;
+const OTHER_VILLAGE: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0009;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, 5, 0, 0).unwrap()
+}
+
+struct Laptop {
+    caller: Caller,
+    secret: String,
+    seq: i64,
+    pulled_through: i64,
+}
+
+fn enroll(server: &mut Sqlite, name: &str) -> Laptop {
+    let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    let device = Uuid::now_v7();
+    let reply = server
+        .enroll(
+            &EnrollRequest {
+                protocol: PROTOCOL_VERSION,
+                code,
+                device,
+                kind: DeviceKind::Laptop,
+                name: name.into(),
+                villages: vec![Village {
+                    id: Uuid::from_u128(VILLAGE),
+                    name_en: "Bakraur".into(),
+                    name_hi: "बकरौर".into(),
+                }],
+            },
+            t0(),
+        )
+        .unwrap();
+    Laptop {
+        caller: Caller { device, kind: DeviceKind::Laptop },
+        secret: reply.secret,
+        seq: 0,
+        pulled_through: 0,
+    }
+}
+
+impl Laptop {
+    /// The laptop's next change, with its clock `ms_after` milliseconds after t0.
+    fn change(&mut self, body: ChangeBody, ms_after: i64) -> Change {
+        self.seq += 1;
+        let hlc = Hlc { wall_ms: t0().timestamp_millis() + ms_after, counter: 0, node: self.caller.device };
+        Change {
+            seq: self.seq,
+            origin: Origin { device: self.caller.device, seq: self.seq },
+            recorded_at: t0(),
+            change: Typed::new(hlc, body),
+        }
+    }
+
+    fn batch(&self, changes: Vec<Change>) -> PushBatch {
+        PushBatch { protocol: PROTOCOL_VERSION, pulled_through: self.pulled_through, changes }
+    }
+}
+
+fn household(id: HouseholdId, village: u128) -> ChangeBody {
+    ChangeBody::Household(HouseholdChange {
+        id,
+        village_id: LocationId(Uuid::from_u128(village)),
+        created_at: t0(),
+        fields: vec![HouseholdField::Number(Some(7)), HouseholdField::Address("वार्ड 4".into())],
+    })
+}
+
+fn member(h: HouseholdId, p: PersonId, name: &str) -> ChangeBody {
+    ChangeBody::Member(MemberChange {
+        id: p,
+        household_id: h,
+        fields: vec![
+            MemberField::Position(0),
+            MemberField::Name(name.into()),
+            MemberField::Relation(Relation::Head),
+            MemberField::Sex(Sex::Female),
+        ],
+    })
+}
+
+fn rename(h: HouseholdId, p: PersonId, name: &str) -> ChangeBody {
+    ChangeBody::Member(MemberChange { id: p, household_id: h, fields: vec![MemberField::Name(name.into())] })
+}
+
+fn outcomes(ack: &samanvaya_sync_protocol::PushAck) -> Vec<Outcome> {
+    ack.results.iter().map(|r| r.outcome.clone()).collect()
+}
+
+fn name_of(server: &Sqlite, dir: &std::path::Path, p: PersonId) -> String {
+    let _ = server;
+    let conn = rusqlite::Connection::open(dir.join("server.sqlite3")).unwrap();
+    conn.query_row("SELECT name FROM member WHERE id = ?1", [p.0.to_string()], |r| r.get(0)).unwrap()
+}
+
+fn block() -> (tempfile::TempDir, Sqlite) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Sqlite::open(dir.path(), Role::Block, t0()).unwrap();
+    (dir, server)
+}
+
+#[test]
+fn a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused() {
+    let (_dir, mut server) = block();
+    let mut laptop = enroll(&mut server, "Rampur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let changes = vec![laptop.change(household(h, VILLAGE), 0), laptop.change(member(h, p, "कमला देवी"), 1)];
+    let first = server.push(&laptop.caller, &laptop.batch(changes.clone()), t0()).unwrap();
+    assert_eq!(first.acked_through, 2);
+    assert_eq!(outcomes(&first), vec![Outcome::Applied, Outcome::Applied]);
+    // The answer was lost on the way; the laptop sends the same batch again, and later once more
+    // with one new change after it.
+    let again = server.push(&laptop.caller, &laptop.batch(changes.clone()), t0()).unwrap();
+    assert_eq!(outcomes(&again), vec![Outcome::Duplicate, Outcome::Duplicate]);
+    let mut more = changes.clone();
+    more.push(laptop.change(rename(h, p, "कमला"), 2));
+    let third = server.push(&laptop.caller, &laptop.batch(more), t0()).unwrap();
+    assert_eq!(outcomes(&third), vec![Outcome::Duplicate, Outcome::Duplicate, Outcome::Applied]);
+    assert_eq!(third.acked_through, 3);
+    // Out of order: refused whole, nothing stored.
+    let a = laptop.change(rename(h, p, "x"), 3);
+    let b = laptop.change(rename(h, p, "y"), 4);
+    let err = server.push(&laptop.caller, &laptop.batch(vec![b, a]), t0()).unwrap_err();
+    assert_eq!(err.refusal().code, RefusalCode::BadBody);
+    let stored = server.pull(&Caller { device: Uuid::now_v7(), kind: DeviceKind::Block }, 0).unwrap();
+    assert_eq!(stored.changes.len(), 0, "a block device that brought nothing gets nothing");
+}
+
+#[test]
+fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review() {
+    let (dir, mut server) = block();
+    let mut a = enroll(&mut server, "laptop A");
+    let mut b = enroll(&mut server, "laptop B");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let opened = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
+    server.push(&a.caller, &a.batch(opened), t0()).unwrap();
+    // B pulls the household, so it has seen A's writes so far.
+    let feed = server.pull(&b.caller, 0).unwrap();
+    assert_eq!(feed.changes.len(), 2);
+    b.pulled_through = feed.cursor;
+    // Both rename her while offline; A's rename is later by the clock but reaches the block first.
+    let from_a = a.change(rename(h, p, "कमला कुमारी"), 60_000);
+    let from_b = b.change(rename(h, p, "कमली देवी"), 30_000);
+    assert_eq!(
+        outcomes(&server.push(&a.caller, &a.batch(vec![from_a]), t0()).unwrap()),
+        vec![Outcome::Applied]
+    );
+    let ack = server.push(&b.caller, &b.batch(vec![from_b]), t0()).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Conflict { field: "name".into() }]);
+    assert_eq!(name_of(&server, dir.path(), p), "कमला कुमारी", "the later clock stands meanwhile");
+    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).unwrap();
+    let (kept, other): (String, String) =
+        conn.query_row("SELECT kept, other FROM review", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert!(kept.contains("कमला कुमारी") && other.contains("कमली देवी"), "{kept} / {other}");
+    // A rename by B after it has pulled A's is a plain edit, not a conflict.
+    b.pulled_through = server.pull(&b.caller, b.pulled_through).unwrap().cursor;
+    let later = b.change(rename(h, p, "कमला देवी"), 120_000);
+    assert_eq!(
+        outcomes(&server.push(&b.caller, &b.batch(vec![later]), t0()).unwrap()),
+        vec![Outcome::Applied]
+    );
+    assert_eq!(name_of(&server, dir.path(), p), "कमला देवी");
+}
+
+#[test]
+fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge() {
+    let (dir, mut server) = block();
+    let mut fast = enroll(&mut server, "clock set to 2031");
+    let mut right = enroll(&mut server, "clock right");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let five_years_ms = Duration::days(5 * 365).num_milliseconds();
+    let opened = vec![
+        fast.change(household(h, VILLAGE), five_years_ms),
+        fast.change(member(h, p, "सीता"), five_years_ms),
+    ];
+    server.push(&fast.caller, &fast.batch(opened), t0()).unwrap();
+    right.pulled_through = server.pull(&right.caller, 0).unwrap().cursor;
+    // An hour later the other laptop, seeing the record, corrects the name: it stands.
+    let fix = right.change(rename(h, p, "सीता देवी"), 3_600_000);
+    server.push(&right.caller, &right.batch(vec![fix]), t0() + Duration::hours(1)).unwrap();
+    assert_eq!(name_of(&server, dir.path(), p), "सीता देवी");
+}
+
+#[test]
+fn a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for() {
+    let (_dir, mut server) = block();
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let outside = laptop.change(household(h, OTHER_VILLAGE), 0);
+    let ack = server.push(&laptop.caller, &laptop.batch(vec![outside]), t0()).unwrap();
+    assert!(
+        matches!(&outcomes(&ack)[0], Outcome::Rejected { reason } if reason.contains("not enrolled for"))
+    );
+    assert_eq!(ack.acked_through, 1, "a rejected change is still acknowledged: sending it again cannot help");
+}
+
+#[test]
+fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence() {
+    let (_dir, mut server) = block();
+    let laptop = enroll(&mut server, "Bakraur laptop");
+    let req = SessionRequest {
+        protocol: PROTOCOL_VERSION,
+        device: laptop.caller.device,
+        secret: laptop.secret.clone(),
+        numbers_left: vec![("referral".into(), 40)],
+    };
+    let session = server.session(&req, 60, t0()).unwrap();
+    assert_eq!(session.leases.len(), 1, "a laptop low on referral numbers gets a new lease");
+    assert!(session.leases[0].first > 2_000, "leases never overlap");
+    assert_eq!(server.caller(&session.token, t0() + Duration::minutes(59)).unwrap(), laptop.caller);
+    let expired = server.caller(&session.token, t0() + Duration::minutes(61)).unwrap_err();
+    assert_eq!(expired.refusal().code, RefusalCode::Expired);
+    let wrong =
+        server.session(&SessionRequest { secret: "0".repeat(64), ..req.clone() }, 60, t0()).unwrap_err();
+    assert_eq!(wrong.refusal().code, RefusalCode::NotEnrolled);
+    server.revoke(laptop.caller.device, t0()).unwrap();
+    let revoked = server.session(&req, 60, t0()).unwrap_err();
+    assert_eq!(revoked.refusal().code, RefusalCode::Revoked);
+    assert!(revoked.refusal().message.contains("nothing on it is lost"));
+    assert_eq!(server.caller(&session.token, t0()).unwrap_err().refusal().code, RefusalCode::Revoked);
+    // An old app is told to update.
+    let old = server.session(&SessionRequest { protocol: 0, ..req }, 60, t0()).unwrap_err();
+    assert_eq!(old.refusal().code, RefusalCode::Protocol);
+}
+
+#[test]
+fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut district = Sqlite::open(dir.path(), Role::District, t0()).unwrap();
+    let mut blocks = Vec::new();
+    for name in ["Bodh Gaya", "Bodh Gaya after re-assignment"] {
+        let code = district.new_code(DeviceKind::Block, name, t0()).unwrap();
+        let device = Uuid::now_v7();
+        district
+            .enroll(
+                &EnrollRequest {
+                    protocol: PROTOCOL_VERSION,
+                    code,
+                    device,
+                    kind: DeviceKind::Block,
+                    name: name.into(),
+                    villages: vec![],
+                },
+                t0(),
+            )
+            .unwrap();
+        blocks.push(Caller { device, kind: DeviceKind::Block });
+    }
+    let laptop = Uuid::now_v7();
+    let h = HouseholdId(Uuid::now_v7());
+    let made = Change {
+        seq: 0,
+        origin: Origin { device: laptop, seq: 1 },
+        recorded_at: t0(),
+        change: Typed::new(
+            Hlc { wall_ms: t0().timestamp_millis(), counter: 0, node: laptop },
+            household(h, VILLAGE),
+        ),
+    };
+    // Each block numbers what it forwards in its own order.
+    let first = district
+        .push(
+            &blocks[0],
+            &PushBatch {
+                protocol: PROTOCOL_VERSION,
+                pulled_through: 0,
+                changes: vec![Change { seq: 17, ..made.clone() }],
+            },
+            t0(),
+        )
+        .unwrap();
+    let second = district
+        .push(
+            &blocks[1],
+            &PushBatch {
+                protocol: PROTOCOL_VERSION,
+                pulled_through: 0,
+                changes: vec![Change { seq: 4, ..made }],
+            },
+            t0(),
+        )
+        .unwrap();
+    assert_eq!(outcomes(&first), vec![Outcome::Applied]);
+    assert_eq!(outcomes(&second), vec![Outcome::Duplicate]);
+    assert_eq!((first.acked_through, second.acked_through), (17, 4));
+    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM change", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1);
+}
