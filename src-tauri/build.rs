@@ -35,6 +35,9 @@ const COMMANDS: &[&str] = &[
     "referrals_list",
     "referral_todo",
     "referral_funnel",
+    "sync_status",
+    "sync_now",
+    "sync_enroll",
     "referral_slip",
     "save_funnel",
 ];

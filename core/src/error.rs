@@ -128,6 +128,8 @@ pub enum ErrorCode {
     DemoStore,
     AlreadyEnrolled,
     NotEnrolled,
+    /// Sync failed; the detail starts with a code word (`unreachable`, `revoked`...).
+    Sync,
     Storage,
     Export,
     WeakSecret,

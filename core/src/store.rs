@@ -183,6 +183,15 @@ impl Store {
         ring.write(&self.data_dir)
     }
 
+    /// A second connection to the same store, for the same account: sync runs on it for
+    /// minutes over a slow link while the window keeps working on the first. SQLite's WAL lets
+    /// both read at once; their writes take turns.
+    pub fn second_connection(&self) -> Result<Store, StoreError> {
+        let conn = db::open(&self.data_dir.join(paths::DB_FILE_NAME), &self.key)?;
+        crate::audit::begin_session(&conn, &self.who.name)?;
+        Ok(Store { conn, data_dir: self.data_dir.clone(), who: self.who.clone(), key: self.key.copy() })
+    }
+
     fn open_with(data_dir: &Path, key: &DbKey, ring: &Keyring, account: usize) -> Result<Store, StoreError> {
         let path = data_dir.join(paths::DB_FILE_NAME);
         if db::is_plain(&path) {

@@ -29,6 +29,41 @@ fn data_dir() -> Option<PathBuf> {
     default_data_dir()
 }
 
+/// How often the app tries to sync by itself while unlocked and enrolled, unless
+/// `SAMANVAYA_SYNC_SECONDS` says otherwise. A failed try costs one short request.
+const SYNC_EVERY_SECONDS: u64 = 5 * 60;
+
+/// Syncs by itself whenever the block server can be reached: a thread that tries every few
+/// minutes on a second connection to the store, so the window never waits for the network.
+fn background_sync(app: tauri::AppHandle) {
+    use tauri::Manager;
+    let every = std::env::var("SAMANVAYA_SYNC_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SYNC_EVERY_SECONDS)
+        .max(1);
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(every));
+            let state = app.state::<state::AppState>();
+            let Ok(Some(mut second)) = state.with(|s| {
+                if s.is_demo()? || s.enrollment()?.is_none() {
+                    Ok(None)
+                } else {
+                    s.second_connection().map(Some)
+                }
+            }) else {
+                continue;
+            };
+            // The outcome is recorded in the store for the panel; nothing to do with it here.
+            let _ = samanvaya_sync_laptop::block_on(samanvaya_sync_laptop::sync(
+                &mut second,
+                samanvaya_sync_client::Tuning::default(),
+            ));
+        }
+    });
+}
+
 fn main() {
     let state = state::AppState::new(data_dir());
     tauri::Builder::default()
@@ -68,7 +103,14 @@ fn main() {
             commands::referral::referral_funnel,
             commands::referral::referral_slip,
             commands::referral::save_funnel,
+            commands::sync::sync_status,
+            commands::sync::sync_now,
+            commands::sync::sync_enroll,
         ])
+        .setup(|app| {
+            background_sync(app.handle().clone());
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("the Samanvaya window could not start");
 }

@@ -16,6 +16,7 @@ import { WorklistView } from "./views/worklist";
 import { SurveyView, type SurveyFocus } from "./views/survey";
 import { ReferralView, slipScreen } from "./views/referral";
 import { todoScreen } from "./views/todo";
+import { syncScreen } from "./views/sync";
 import { funnelScreen } from "./views/funnel";
 
 export class App {
@@ -208,6 +209,10 @@ export class App {
 
   async showTodo(): Promise<void> {
     await this.showLoaded(ipc.referralTodo, (todo) => todoScreen(this, todo));
+  }
+
+  async showSync(): Promise<void> {
+    await this.showLoaded(ipc.syncStatus, (status) => syncScreen(this, status));
   }
 
   async showFunnel(): Promise<void> {

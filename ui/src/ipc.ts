@@ -2,6 +2,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { ErrorReply } from "./bindings/ErrorReply";
+import type { SyncStatus } from "./bindings/SyncStatus";
 import type { FactAnswer } from "./bindings/FactAnswer";
 import type { Folder } from "./bindings/Folder";
 import type { HouseholdEligibility } from "./bindings/HouseholdEligibility";
@@ -83,6 +84,10 @@ export const ipc = {
   referralGet: (id: string) => call<ReferralDetail>("referral_get", { id }),
   referralsList: (query: ReferralQuery) => call<ReferralSummary[]>("referrals_list", { query }),
   referralTodo: () => call<Todo>("referral_todo"),
+  syncStatus: () => call<SyncStatus>("sync_status"),
+  /** One sync with the block server; resolves to where sync stands after it. */
+  syncNow: () => call<SyncStatus>("sync_now"),
+  syncEnroll: (url: string, code: string) => call<SyncStatus>("sync_enroll", { url, code }),
   referralFunnel: () => call<ReferralFunnel>("referral_funnel"),
   /** The slip's style and body, in `lang`, to draw and print inside the window. */
   referralSlip: (id: string, lang: Language) => call<{ style: string; body: string }>("referral_slip", { id, lang }),

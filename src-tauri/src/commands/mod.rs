@@ -13,4 +13,5 @@ pub mod referral;
 pub mod session;
 pub mod settings;
 pub mod survey;
+pub mod sync;
 pub mod village;

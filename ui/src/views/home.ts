@@ -18,6 +18,7 @@ interface Navigator {
   showVillageSchemes(): Promise<void>;
   showTodo(): Promise<void>;
   showFunnel(): Promise<void>;
+  showSync(): Promise<void>;
   showHome(message?: string): Promise<void>;
 }
 
@@ -101,6 +102,7 @@ export class HomeView {
         h("button", { class: "secondary", "data-test": "village-schemes", onclick: () => void this.nav.showVillageSchemes() }, t("villageSchemes")),
         h("button", { class: "secondary", "data-test": "open-todo", onclick: () => void this.nav.showTodo() }, t("todoOpen")),
         h("button", { class: "secondary", "data-test": "open-funnel", onclick: () => void this.nav.showFunnel() }, t("funnelOpen")),
+        h("button", { class: "secondary", "data-test": "open-sync", onclick: () => void this.nav.showSync() }, t("syncOpen")),
         h("button", { class: "secondary", "data-test": "backup", onclick: (e: Event) => void this.backup(e.currentTarget as HTMLButtonElement) }, t("backupNow")),
         h("button", { class: "primary", "data-test": "add-household", onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
       ),

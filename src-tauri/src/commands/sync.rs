@@ -1,0 +1,56 @@
+//! Commands of the sync panel: where sync stands, "sync now", and enrolling the laptop with a
+//! code from the block office. The network part runs on a second connection to the store, so
+//! the window keeps working while a slow link takes its time.
+
+use samanvaya_core::{ErrorCode, ErrorReply, Store, SyncStatus};
+use samanvaya_sync_client::Tuning;
+use samanvaya_sync_laptop::{LaptopSyncError, block_on};
+use tauri::State;
+
+use crate::state::AppState;
+
+/// A sync failure as the one reply the interface understands: the code word first, which the
+/// panel says in the user's language, then the detail.
+fn reply(e: LaptopSyncError) -> ErrorReply {
+    match e {
+        LaptopSyncError::Store(e) => ErrorReply::from(e),
+        other => ErrorReply {
+            code: ErrorCode::Sync,
+            detail: format!("{}: {other}", other.code()),
+            fields: vec![],
+            count: None,
+        },
+    }
+}
+
+fn run<T>(f: impl Future<Output = Result<T, LaptopSyncError>>) -> Result<T, ErrorReply> {
+    block_on(f)
+        .map_err(|e| ErrorReply {
+            code: ErrorCode::Storage,
+            detail: e.to_string(),
+            fields: vec![],
+            count: None,
+        })?
+        .map_err(reply)
+}
+
+#[tauri::command(async)]
+pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, ErrorReply> {
+    state.with(|s| s.sync_status())
+}
+
+/// One sync now; the status after it either way (a failure is in `last_error`).
+#[tauri::command(async)]
+pub fn sync_now(state: State<'_, AppState>) -> Result<SyncStatus, ErrorReply> {
+    let mut second: Store = state.with(|s| s.second_connection())?;
+    let result = run(samanvaya_sync_laptop::sync(&mut second, Tuning::default()));
+    let status = second.sync_status().map_err(ErrorReply::from)?;
+    result.map(|_| status)
+}
+
+#[tauri::command(async)]
+pub fn sync_enroll(state: State<'_, AppState>, url: String, code: String) -> Result<SyncStatus, ErrorReply> {
+    let mut second: Store = state.with(|s| s.second_connection())?;
+    run(samanvaya_sync_laptop::enroll(&mut second, url.trim(), &code, "village centre laptop"))?;
+    second.sync_status().map_err(ErrorReply::from)
+}

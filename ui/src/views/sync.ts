@@ -1,0 +1,106 @@
+// The sync panel: where this laptop's work stands with the block office (waiting, reached the
+// block, not applied), the last sync and its error in plain words, "sync now", and enrollment
+// with a code when the laptop is not enrolled yet.
+import type { SyncStatus } from "../bindings/SyncStatus";
+import { h, mount } from "../dom";
+import { dateWords, language, t, type MessageKey } from "../i18n";
+import { en } from "../i18n/en";
+import { asErrorReply, ipc } from "../ipc";
+import { errorPanel } from "./errorPanel";
+
+interface Navigator {
+  showHome(message?: string): Promise<void>;
+}
+
+/** The last error's sentence: the stored text starts with a code word the panel translates. */
+function errorWords(stored: string): string {
+  const code = (stored.split(":", 1)[0] ?? "").trim();
+  const key = `syncError_${code}`;
+  return key in en ? t(key as MessageKey) : stored;
+}
+
+function when(iso: string): string {
+  const time = new Date(iso).toLocaleTimeString(language() === "hi" ? "hi-IN" : "en-IN", { hour: "2-digit", minute: "2-digit" });
+  return `${dateWords(iso.slice(0, 10))}, ${time}`;
+}
+
+function line(label: string, value: number, test: string): HTMLElement {
+  return h("div", { class: "sync-line", "data-test": test }, h("span", {}, label), h("strong", {}, String(value)));
+}
+
+export function syncScreen(nav: Navigator, status: SyncStatus): HTMLElement {
+  const box = h("div", { class: "sync" });
+  const draw = (s: SyncStatus, note: HTMLElement | null = null) => mount(box, body(s, note));
+  const body = (s: SyncStatus, note: HTMLElement | null): HTMLElement => {
+    const head = h(
+      "div",
+      { class: "form-head" },
+      h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void nav.showHome() }, "← " + t("back")),
+      h("h1", {}, t("syncTitle")),
+    );
+    if (s.demo) return h("div", {}, head, h("p", { "data-test": "sync-demo" }, t("error_demo_store")));
+    if (!s.enrolled) {
+      const url = h("input", { id: "sync-url", type: "url", "data-test": "sync-url", placeholder: "http://192.168.1.10:8740" }) as HTMLInputElement;
+      const code = h("input", { id: "sync-code", "data-test": "sync-code", autocapitalize: "characters", placeholder: "K7PM-3XQ9-TA4D" }) as HTMLInputElement;
+      const enroll = h("button", { type: "submit", class: "primary", "data-test": "sync-enroll" }, t("syncEnroll")) as HTMLButtonElement;
+      const form = h(
+        "form",
+        {
+          class: "sync-enroll",
+          onsubmit: (e: Event) => {
+            e.preventDefault();
+            enroll.disabled = true;
+            enroll.textContent = t("syncEnrolling");
+            ipc
+              .syncEnroll(url.value, code.value)
+              .then((next) => draw(next, h("p", { class: "notice", role: "status" }, t("syncDone"))))
+              .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+          },
+        },
+        h("p", {}, t("syncNotEnrolled")),
+        h("label", { for: "sync-url" }, t("syncUrl"), url),
+        h("label", { for: "sync-code" }, t("syncCode"), code),
+        enroll,
+      );
+      return h("div", {}, head, note, form);
+    }
+    const now = h("button", { type: "button", class: "primary", "data-test": "sync-now" }, t("syncNow")) as HTMLButtonElement;
+    now.onclick = () => {
+      now.disabled = true;
+      draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-running" }, t("syncRunning")));
+      ipc
+        .syncNow()
+        .then((next) => draw(next, h("p", { class: "notice", role: "status", "data-test": "sync-done" }, t("syncDone"))))
+        .catch(async (err: unknown) => {
+          // A failed sync is recorded in the status; show that, or the reply if even that failed.
+          try {
+            draw(await ipc.syncStatus());
+          } catch {
+            draw(s, errorPanel(asErrorReply(err)));
+          }
+        });
+    };
+    return h(
+      "div",
+      {},
+      head,
+      note,
+      h("p", { class: "muted", "data-test": "sync-server" }, t("syncServer", { url: s.url ?? "" })),
+      h(
+        "div",
+        { class: "sync-lines" },
+        line(t("syncWaiting"), s.waiting, "sync-waiting"),
+        line(t("syncReached"), s.reached_block, "sync-reached"),
+        s.rejected > 0 ? line(t("syncRejected"), s.rejected, "sync-rejected") : null,
+        s.conflicts > 0 ? line(t("syncConflicts"), s.conflicts, "sync-conflicts") : null,
+        s.pulled_refused > 0 ? line(t("syncRefused"), s.pulled_refused, "sync-refused") : null,
+      ),
+      h("p", { "data-test": "sync-last" }, s.last_success_at === null ? t("syncNever") : t("syncLast", { when: when(s.last_success_at) })),
+      s.last_error === null ? null : h("p", { class: "error-text", role: "alert", "data-test": "sync-error" }, errorWords(s.last_error)),
+      h("p", { class: "muted" }, t("syncAuto")),
+      now,
+    );
+  };
+  draw(status);
+  return box;
+}
