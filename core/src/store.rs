@@ -183,6 +183,11 @@ impl Store {
         ring.write(&self.data_dir)
     }
 
+    /// The places from the state down to `id`.
+    pub fn place_path(&self, id: LocationId) -> Result<Vec<Location>, StoreError> {
+        Ok(crate::location::path(&self.conn, id)?)
+    }
+
     /// A second connection to the same store, for the same account: sync runs on it for
     /// minutes over a slow link while the window keeps working on the first. SQLite's WAL lets
     /// both read at once; their writes take turns.

@@ -5,15 +5,15 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use samanvaya_domain::Moment;
 use samanvaya_domain::change::Change;
+use samanvaya_domain::{Location, Moment};
 use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::{centre, change_log, number_lease, pulled};
+use crate::{centre, change_log, location, number_lease, pulled};
 
 /// What the laptop keeps of its enrollment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,12 +86,14 @@ impl Store {
         enrollment(&self.conn)
     }
 
-    /// Keeps a successful enrollment and the number leases that came with it. A demo store, or
-    /// one enrolled already, is refused before anything is written.
+    /// Keeps a successful enrollment, the number leases that came with it, and the village the
+    /// server gave a laptop that served none (the places above it, then the village). A demo store, or one enrolled already, is refused
+    /// before anything is written.
     pub fn save_enrollment(
         &mut self,
         e: &Enrollment,
         leases: &[(String, i64, i64)],
+        village: &[Location],
     ) -> Result<(), StoreError> {
         self.check_enrollable()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -103,6 +105,16 @@ impl Store {
             params![e.url, e.server_id.to_string(), e.role, e.secret, e.enrolled_at],
         )?;
         grant(&tx, &e.server_id.to_string(), leases)?;
+        if let Some(v) = village.last()
+            && centre::villages(&tx)?.is_empty()
+        {
+            for place in village {
+                if location::get(&tx, place.id)?.is_none() {
+                    location::insert(&tx, place)?;
+                }
+            }
+            centre::add_village(&tx, v.id)?;
+        }
         crate::audit::append(&tx, "enroll", &e.url, e.enrolled_at)?;
         tx.commit()?;
         Ok(())

@@ -60,8 +60,10 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
-pub const SERVER_MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "server", sql: include_str!("../migrations/server/0001_server.sql") }];
+pub const SERVER_MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "server", sql: include_str!("../migrations/server/0001_server.sql") },
+    Migration { version: 2, name: "village", sql: include_str!("../migrations/server/0002_village.sql") },
+];
 
 /// What a referral can be for besides a scheme (services and grievances), their offices and the
 /// service levels that set due days; read by `samanvaya-eligibility::referral`.

@@ -192,6 +192,27 @@ fn a_referral_made_offline_reaches_the_district_and_its_sanction_comes_back() {
         ),
         count(&district_db, "SELECT count(*) FROM change"),
     );
+
+    // A second laptop for the same village, new and empty: enrollment gives it the village (the
+    // same record the first laptop serves), and its first sync brings the first laptop's work.
+    let second_dir = tempfile::tempdir().unwrap();
+    drop(samanvaya_tests::open(second_dir.path()).unwrap());
+    let second_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, second_code.trim()], Some(second_dir.path())));
+    let got = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(second_dir.path())));
+    assert!(got.contains(&format!("received {}", laptop_changes + 3)), "{got}");
+    let second = samanvaya_tests::open(second_dir.path()).unwrap();
+    let villages = second.villages().unwrap();
+    assert_eq!(villages.len(), 1);
+    assert_eq!(villages[0].name_hi, "बकरौर", "the village's record is the first laptop's");
+    let theirs = second.household(household).unwrap();
+    assert_eq!(theirs.members[0].name, "कमला देवी");
+    let list = second
+        .referrals(&ReferralQuery { household_id: None, open_only: false }, second.now().unwrap().today)
+        .unwrap();
+    assert_eq!((list[0].number.as_str(), list[0].stage), ("R-1", Stage::Sanctioned));
+    // Its own numbers come from another lease: the two laptops never hand out the same one.
+    assert_ne!(second.numbers_left().unwrap(), vec![]);
     drop(block);
     drop(district);
 }

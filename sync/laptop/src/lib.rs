@@ -3,11 +3,12 @@
 //! status panel shows. The CLI and the app call these; neither speaks HTTP itself.
 
 use samanvaya_core::{Enrollment, Incoming, Store, StoreError};
+use samanvaya_domain::{Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{
-    Change, ChangeResult, DeviceKind, EnrollRequest, Lease, Origin, Outcome, PROTOCOL_VERSION, PullReply,
-    RefusalCode, Village,
+    Change, ChangeResult, DeviceKind, EnrollRequest, Lease, Origin, Outcome, PROTOCOL_VERSION, Place,
+    PullReply, RefusalCode, Village,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -132,11 +133,22 @@ pub async fn enroll(
     if let Some(e) = store.enrollment()? {
         return Err(StoreError::AlreadyEnrolled { url: e.url }.into());
     }
-    let villages: Vec<Village> = store
-        .villages()?
-        .into_iter()
-        .map(|v| Village { id: v.id.0, name_en: v.name_en, name_hi: v.name_hi })
-        .collect();
+    let mut villages = Vec::new();
+    for v in store.villages()? {
+        let above = store
+            .place_path(v.id)?
+            .into_iter()
+            .filter(|p| p.id != v.id)
+            .map(|p| Place {
+                id: p.id.0,
+                level: p.level.as_str().to_owned(),
+                parent: p.parent_id.map(|x| x.0),
+                name_en: p.name_en,
+                name_hi: p.name_hi,
+            })
+            .collect();
+        villages.push(Village { id: v.id.0, name_en: v.name_en, name_hi: v.name_hi, above });
+    }
     let req = EnrollRequest {
         protocol: PROTOCOL_VERSION,
         code: code.trim().to_owned(),
@@ -158,8 +170,37 @@ pub async fn enroll(
             enrolled_at: store.now()?.utc,
         },
         &numbers,
+        &reply.village.map(places).transpose()?.unwrap_or_default(),
     )?;
     Ok(Enrolled { role, numbers })
+}
+
+/// The village a server gave, as the store's places: the chain above it, then the village.
+fn places(v: Village) -> Result<Vec<Location>, StoreError> {
+    let mut out = Vec::with_capacity(v.above.len() + 1);
+    let mut parent = None;
+    for p in v.above {
+        let level = LocationLevel::parse(&p.level)
+            .ok_or_else(|| StoreError::Corrupt(format!("the server sent a place of level {}", p.level)))?;
+        out.push(Location {
+            id: LocationId(p.id),
+            level,
+            parent_id: p.parent.map(LocationId),
+            lgd_code: None,
+            name_en: p.name_en,
+            name_hi: p.name_hi,
+        });
+        parent = Some(LocationId(p.id));
+    }
+    out.push(Location {
+        id: LocationId(v.id),
+        level: LocationLevel::Village,
+        parent_id: parent,
+        lgd_code: None,
+        name_en: v.name_en,
+        name_hi: v.name_hi,
+    });
+    Ok(out)
 }
 
 /// One sync with the enrolled server; how it ended is recorded for the status panel either way.

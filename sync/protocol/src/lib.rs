@@ -141,10 +141,24 @@ pub enum DeviceKind {
     Block,
 }
 
-/// A village the laptop serves, as its store knows it.
+/// A village the laptop serves, as its store knows it, with the places above it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Village {
     pub id: Uuid,
+    pub name_en: String,
+    pub name_hi: String,
+    /// The places above the village, from the state down to its parent.
+    #[serde(default)]
+    pub above: Vec<Place>,
+}
+
+/// A place above a village (state, district, block, gram panchayat).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub id: Uuid,
+    /// `state`, `district`, `block`, `gram_panchayat`, as `samanvaya_domain::LocationLevel` says.
+    pub level: String,
+    pub parent: Option<Uuid>,
     pub name_en: String,
     pub name_hi: String,
 }
@@ -171,6 +185,9 @@ pub struct EnrollReply {
     pub role: Role,
     pub secret: String,
     pub leases: Vec<Lease>,
+    /// The village a laptop that served none was enrolled for: it serves it from now on.
+    #[serde(default)]
+    pub village: Option<Village>,
 }
 
 /// `POST /v1/session`: the device proves it is enrolled and gets a short-lived token. It says

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_sync_protocol::{
     DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, SessionReply,
-    SessionRequest,
+    SessionRequest, Village,
 };
 use uuid::Uuid;
 
@@ -119,13 +119,15 @@ impl Sqlite {
                 format!("this code is for enrolling a {kind}, not a {}", kind_str(req.kind)),
             ));
         }
-        if req.kind == DeviceKind::Laptop {
-            if req.villages.is_empty() {
-                return Err(ServerError::refused(
-                    RefusalCode::BadBody,
-                    "this laptop serves no village yet; set up its village first",
-                ));
-            }
+        let mut villages = req.villages.clone();
+        let mut given = None;
+        if req.kind == DeviceKind::Laptop && villages.is_empty() {
+            // A new laptop: it receives the village of the code, the same record every laptop of
+            // that village shares.
+            let village = village_named(&tx, &label)?;
+            villages.push(village.clone());
+            given = Some(village);
+        } else if req.kind == DeviceKind::Laptop {
             let wanted = label.to_lowercase();
             if !req.villages.iter().any(|v| v.name_en.to_lowercase() == wanted || v.name_hi == label) {
                 let names: Vec<&str> = req.villages.iter().map(|v| v.name_en.as_str()).collect();
@@ -153,7 +155,11 @@ impl Sqlite {
              ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name",
             params![req.device.to_string(), kind_str(req.kind), req.name, hash(&secret), now],
         )?;
-        for v in &req.villages {
+        for v in &villages {
+            tx.execute(
+                "INSERT OR IGNORE INTO village (id, name_en, name_hi, above) VALUES (?1, ?2, ?3, ?4)",
+                params![v.id.to_string(), v.name_en, v.name_hi, serde_json::to_string(&v.above)?],
+            )?;
             tx.execute(
                 "INSERT OR REPLACE INTO device_village (device_id, village_id, name_en, name_hi) VALUES (?1, ?2, ?3, ?4)",
                 params![req.device.to_string(), v.id.to_string(), v.name_en, v.name_hi],
@@ -169,7 +175,14 @@ impl Sqlite {
             Vec::new()
         };
         tx.commit()?;
-        Ok(EnrollReply { protocol: PROTOCOL_VERSION, server: self.device, role: self.role, secret, leases })
+        Ok(EnrollReply {
+            protocol: PROTOCOL_VERSION,
+            server: self.device,
+            role: self.role,
+            secret,
+            leases,
+            village: given,
+        })
     }
 
     /// A new session token for an enrolled device, with new leases for kinds running low.
@@ -327,6 +340,28 @@ fn revoked() -> ServerError {
         RefusalCode::Revoked,
         "this device was revoked by the block office and can no longer sync; nothing on it is lost, so ask the block office to enroll it again",
     )
+}
+
+/// The village known by `name`, as the first laptop set up with it brought it. A village no
+/// laptop brought yet is refused: the block does not know where it lies.
+fn village_named(conn: &Connection, name: &str) -> Result<Village, ServerError> {
+    let found: Option<(String, String, String, String)> = conn
+        .query_row(
+            "SELECT id, name_en, name_hi, above FROM village WHERE name_en = ?1 COLLATE NOCASE OR name_hi = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((id, name_en, name_hi, above)) = found else {
+        return Err(ServerError::refused(
+            RefusalCode::Code,
+            format!(
+                "the block does not know the village {name} yet (its panchayat, block, district and state); enroll first a laptop set up with this village"
+            ),
+        ));
+    };
+    let id = Uuid::parse_str(&id).map_err(|e| ServerError::Invalid(e.to_string()))?;
+    Ok(Village { id, name_en, name_hi, above: serde_json::from_str(&above)? })
 }
 
 /// Grants `device` the next range of numbers of `kind`.

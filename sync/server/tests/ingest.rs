@@ -47,6 +47,7 @@ fn enroll(server: &mut Sqlite, name: &str) -> Laptop {
                     id: Uuid::from_u128(VILLAGE),
                     name_en: "Bakraur".into(),
                     name_hi: "बकरौर".into(),
+                    above: vec![],
                 }],
             },
             t0(),
