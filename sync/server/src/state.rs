@@ -191,16 +191,8 @@ pub fn apply(
             Ok(Outcome::Applied)
         }
         ChangeBody::Fact(c) => {
-            let old: Option<String> = conn
-                .query_row(
-                    "SELECT hlc FROM fact WHERE subject_id = ?1 AND name = ?2",
-                    params![c.subject_id, c.name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(old) = old
-                && serde_json::from_str::<Hlc>(&old)? >= hlc
-            {
+            let sql = "SELECT hlc FROM fact WHERE subject_id = ?1 AND name = ?2";
+            if !newer(conn, sql, &c.subject_id, &c.name, hlc)? {
                 return Ok(Outcome::Applied);
             }
             conn.execute(
@@ -218,16 +210,8 @@ pub fn apply(
             Ok(Outcome::Applied)
         }
         ChangeBody::Receiving(c) => {
-            let old: Option<String> = conn
-                .query_row(
-                    "SELECT hlc FROM receiving WHERE subject_id = ?1 AND scheme = ?2",
-                    params![c.subject_id, c.scheme],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(old) = old
-                && serde_json::from_str::<Hlc>(&old)? >= hlc
-            {
+            let sql = "SELECT hlc FROM receiving WHERE subject_id = ?1 AND scheme = ?2";
+            if !newer(conn, sql, &c.subject_id, &c.scheme, hlc)? {
                 return Ok(Outcome::Applied);
             }
             conn.execute(
@@ -271,6 +255,16 @@ pub fn apply(
             )?;
             refresh_referral(conn, c.referral_id)
         }
+    }
+}
+
+/// Whether `hlc` is later than the stored write that `sql` finds for the two keys (or nothing
+/// is stored yet): an older write arriving late is stored in the change log and changes nothing.
+fn newer(conn: &Connection, sql: &str, a: &str, b: &str, hlc: Hlc) -> Result<bool, ServerError> {
+    let old: Option<String> = conn.prepare_cached(sql)?.query_row(params![a, b], |r| r.get(0)).optional()?;
+    match old {
+        Some(old) => Ok(serde_json::from_str::<Hlc>(&old)? < hlc),
+        None => Ok(true),
     }
 }
 
