@@ -9,6 +9,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use samanvaya_domain::change::{ChangeBody, ReceivingChange, ReferralChange, ReferralEventChange, Source};
 use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::referral::{Action, Case, ChecklistItem, DocumentStatus, Event, Level, Need, replay};
+// The step a screen or the CLI asks for lives in `domain`, shared with the servers.
+pub use samanvaya_domain::referral::Step;
 use samanvaya_domain::{FieldError, Hlc, HouseholdId, Moment, PersonId, ValidationError};
 use samanvaya_eligibility::referral::ReferralKinds;
 use serde::Deserialize;
@@ -39,47 +41,6 @@ pub struct NewReferral {
     pub documents: Vec<DocumentStatus>,
     #[serde(default)]
     pub notes: String,
-}
-
-/// One step taken on a case, as the screen and the CLI ask for it: the store works out the new
-/// due day of an escalation or a reopening from the service level.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
-#[serde(tag = "action", rename_all = "snake_case")]
-#[ts(export)]
-pub enum Step {
-    DocumentsPending,
-    Submit,
-    Process,
-    Sanction,
-    Receive {
-        #[ts(type = "string")]
-        on: NaiveDate,
-        #[ts(type = "number | null")]
-        amount_inr: Option<i64>,
-    },
-    Reject {
-        reason: String,
-    },
-    Withdraw {
-        reason: String,
-    },
-    Escalate {
-        reason: String,
-    },
-    Reopen {
-        reason: String,
-    },
-    Document {
-        index: u32,
-        status: DocumentStatus,
-    },
-    PlanVisit {
-        #[ts(type = "string")]
-        on: NaiveDate,
-    },
-    Note {
-        text: String,
-    },
 }
 
 fn kinds() -> Result<&'static ReferralKinds, StoreError> {
@@ -374,26 +335,7 @@ fn opened_facts(conn: &Connection, id: Uuid) -> Result<Opened, StoreError> {
 fn act(conn: &Connection, id: Uuid, step: &Step, by: &str, at: Moment) -> Result<(), StoreError> {
     let o = opened_facts(conn, id)?;
     let (case, _) = replay(&opened(conn, id)?, events(conn, id)?);
-    let kinds = kinds()?;
-    let action = match step.clone() {
-        Step::DocumentsPending => Action::DocumentsPending,
-        Step::Submit => Action::Submit,
-        Step::Process => Action::Process,
-        Step::Sanction => Action::Sanction,
-        Step::Receive { on, amount_inr } => Action::Receive { on, amount_inr },
-        Step::Reject { reason } => Action::Reject { reason },
-        Step::Withdraw { reason } => Action::Withdraw { reason },
-        Step::Escalate { reason } => {
-            let level = case.level.above().unwrap_or(case.level);
-            Action::Escalate { reason, due_on: kinds.due_on(&o.need, level, at.today) }
-        }
-        Step::Reopen { reason } => {
-            Action::Reopen { reason, due_on: kinds.due_on(&o.need, case.level, at.today) }
-        }
-        Step::Document { index, status } => Action::Document { index, status },
-        Step::PlanVisit { on } => Action::PlanVisit { on },
-        Step::Note { text } => Action::Note { text },
-    };
+    let action = kinds()?.action(step.clone(), &case, &o.need, at.today);
     // Checked before anything is written: a refused step leaves no trace but the error.
     case.apply(&action, at.utc)?;
     let change = ReferralEventChange {

@@ -254,11 +254,18 @@ impl Store {
     pub fn sync_status(&self) -> Result<SyncStatus, StoreError> {
         let demo = self.is_demo()?;
         let e = enrollment(&self.conn)?;
-        let acked: i64 = self
+        type Row = (i64, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
+        let row: Option<Row> = self
             .conn
-            .query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0);
+            .query_row(
+                "SELECT acked_through, rejected, conflicts, last_attempt_at, last_success_at, last_error
+                 FROM sync_link WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?;
+        let (acked, rejected, conflicts, last_attempt_at, last_success_at, last_error) =
+            row.unwrap_or((0, 0, 0, None, None, None));
         let (waiting, reached): (i64, i64) = self.conn.query_row(
             "SELECT count(*) FILTER (WHERE device_seq > ?1), coalesce(max(device_seq) FILTER (WHERE device_seq <= ?1), 0)
              FROM change_log WHERE origin = 'local'",
@@ -266,17 +273,6 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let refused: i64 = self.conn.query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get(0))?;
-        type Row = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
-        let row: Option<Row> = self
-            .conn
-            .query_row(
-                "SELECT rejected, conflicts, last_attempt_at, last_success_at, last_error FROM sync_link WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .optional()?;
-        let (rejected, conflicts, last_attempt_at, last_success_at, last_error) =
-            row.unwrap_or((0, 0, None, None, None));
         Ok(SyncStatus {
             enrolled: e.is_some(),
             demo,

@@ -476,6 +476,48 @@ impl Refused {
     }
 }
 
+/// One step taken on a case, as the screen, the CLI and an office at the block or district ask
+/// for it: an [`Action`] without the due day of an escalation or a reopening, which comes from the
+/// service levels (`samanvaya_eligibility::referral::ReferralKinds::action`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Step {
+    DocumentsPending,
+    Submit,
+    Process,
+    Sanction,
+    Receive {
+        #[ts(type = "string")]
+        on: NaiveDate,
+        #[ts(type = "number | null")]
+        amount_inr: Option<i64>,
+    },
+    Reject {
+        reason: String,
+    },
+    Withdraw {
+        reason: String,
+    },
+    Escalate {
+        reason: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    Document {
+        index: u32,
+        status: DocumentStatus,
+    },
+    PlanVisit {
+        #[ts(type = "string")]
+        on: NaiveDate,
+    },
+    Note {
+        text: String,
+    },
+}
+
 /// One event of a case's history, wherever it was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {

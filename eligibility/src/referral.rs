@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::{Days, NaiveDate};
-use samanvaya_domain::referral::{Level, Need};
+use samanvaya_domain::referral::{Action, Case, Level, Need, Step};
 use samanvaya_rules::Catalogue;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -131,6 +131,31 @@ impl ReferralKinds {
             return Err(UnknownNeed { what: "scheme", code: code.clone() });
         }
         self.kind(need).map(|_| ())
+    }
+
+    /// The action a `step` on `case` (for `need`) is on `today`: an escalation is due by the
+    /// level above's service level, a reopening by the case's own. An escalation from the
+    /// district keeps the district's level here, and `Case::apply` refuses it with its reason.
+    pub fn action(&self, step: Step, case: &Case, need: &Need, today: NaiveDate) -> Action {
+        match step {
+            Step::DocumentsPending => Action::DocumentsPending,
+            Step::Submit => Action::Submit,
+            Step::Process => Action::Process,
+            Step::Sanction => Action::Sanction,
+            Step::Receive { on, amount_inr } => Action::Receive { on, amount_inr },
+            Step::Reject { reason } => Action::Reject { reason },
+            Step::Withdraw { reason } => Action::Withdraw { reason },
+            Step::Escalate { reason } => {
+                let level = case.level.above().unwrap_or(case.level);
+                Action::Escalate { reason, due_on: self.due_on(need, level, today) }
+            }
+            Step::Reopen { reason } => {
+                Action::Reopen { reason, due_on: self.due_on(need, case.level, today) }
+            }
+            Step::Document { index, status } => Action::Document { index, status },
+            Step::PlanVisit { on } => Action::PlanVisit { on },
+            Step::Note { text } => Action::Note { text },
+        }
     }
 
     /// The day a case of `need` reaching `level` on `from` is due.

@@ -33,6 +33,18 @@ pub fn new_household(village: LocationId, members: Vec<PersonInput>) -> Househol
     }
 }
 
+/// A new test store serving the test village, with one household of `members` saved in it; the
+/// folder goes when the returned `TempDir` does.
+pub fn family_of(members: Vec<PersonInput>) -> (tempfile::TempDir, Store, samanvaya_domain::Household) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut store = open(dir.path()).expect("the test store opens");
+    let village = serve_a_village(&mut store).expect("the test village is set up");
+    let h = store
+        .save_household(new_household(village, members), store.now().expect("the clock"))
+        .expect("saved");
+    (dir, store, h)
+}
+
 /// Adds a real (not demo) place chain, Bihar down to one village, to `store` and makes the
 /// centre serve the village; returns the village. Ids are fixed so that runs are repeatable.
 pub fn serve_a_village(store: &mut Store) -> Result<LocationId, StoreError> {

@@ -7,26 +7,12 @@ use samanvaya_domain::{Birth, Hlc, HouseholdInput, PersonId, PersonInput, Relati
 use uuid::Uuid;
 
 fn store_with_one_household() -> (tempfile::TempDir, Store, samanvaya_domain::Household) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = samanvaya_tests::open(dir.path()).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    let input = HouseholdInput {
-        id: None,
-        village_id: village,
-        hamlet_id: None,
-        address: String::new(),
-        phone: String::new(),
-        members: vec![PersonInput {
-            id: None,
-            name: "कमला देवी".into(),
-            relation: Relation::Head,
-            sex: Sex::Female,
-            birth: Birth::Age { years: 64 },
-            left: None,
-        }],
-    };
-    let h = store.save_household(input, store.now().unwrap()).unwrap();
-    (dir, store, h)
+    samanvaya_tests::family_of(vec![samanvaya_tests::member(
+        "कमला देवी",
+        Relation::Head,
+        Sex::Female,
+        Birth::Age { years: 64 },
+    )])
 }
 
 fn kinds(store: &Store) -> Vec<(String, usize)> {

@@ -9,23 +9,15 @@ use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::{
     Birth, Departure, Hlc, Household, HouseholdInput, LeftReason, PersonInput, Relation, Sex,
 };
-use samanvaya_tests::{member, new_household};
+use samanvaya_tests::member;
 use uuid::Uuid;
 
 fn family() -> (tempfile::TempDir, Store, Household) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = samanvaya_tests::open(dir.path()).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    let input = new_household(
-        village,
-        vec![
-            member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
-            member("रामदेव प्रसाद", Relation::Spouse, Sex::Male, Birth::Age { years: 68 }),
-            member("सुमन कुमारी", Relation::Daughter, Sex::Female, Birth::Date { date: d("2001-05-10") }),
-        ],
-    );
-    let h = store.save_household(input, store.now().unwrap()).unwrap();
-    (dir, store, h)
+    samanvaya_tests::family_of(vec![
+        member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
+        member("रामदेव प्रसाद", Relation::Spouse, Sex::Male, Birth::Age { years: 68 }),
+        member("सुमन कुमारी", Relation::Daughter, Sex::Female, Birth::Date { date: d("2001-05-10") }),
+    ])
 }
 
 fn d(s: &str) -> NaiveDate {

@@ -7,26 +7,18 @@ use samanvaya_core::{Store, StoreError};
 use samanvaya_domain::change::ChangeBody;
 use samanvaya_domain::{Birth, Household, Relation, Sex};
 use samanvaya_forms::Answers;
-use samanvaya_tests::{member, new_household};
+use samanvaya_tests::member;
 
 fn family() -> (tempfile::TempDir, Store, Household) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = samanvaya_tests::open(dir.path()).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    let input = new_household(
-        village,
-        vec![
-            member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
-            member(
-                "सुनीता",
-                Relation::DaughterInLaw,
-                Sex::Female,
-                Birth::Date { date: "1996-01-15".parse().unwrap() },
-            ),
-        ],
-    );
-    let h = store.save_household(input, store.now().unwrap()).unwrap();
-    (dir, store, h)
+    samanvaya_tests::family_of(vec![
+        member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
+        member(
+            "सुनीता",
+            Relation::DaughterInLaw,
+            Sex::Female,
+            Birth::Date { date: "1996-01-15".parse().unwrap() },
+        ),
+    ])
 }
 
 fn set(answers: &mut Answers, pairs: &[(&str, &str)]) {

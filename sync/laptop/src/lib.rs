@@ -231,40 +231,20 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use samanvaya_domain::{Birth, HouseholdInput, PersonInput, Relation, Sex};
+    use samanvaya_domain::{Birth, Relation, Sex};
     use samanvaya_sync_protocol::MAX_BATCH_BYTES;
 
     #[test]
     fn the_change_log_is_pushed_in_order_in_bounded_batches() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store =
-            Store::open_or_create(dir.path(), "Test", &samanvaya_core::Secret::new("482916")).unwrap().0;
-        let village = samanvaya_domain::Location {
-            id: samanvaya_domain::LocationId(uuid::Uuid::now_v7()),
-            level: samanvaya_domain::LocationLevel::State,
-            parent_id: None,
-            lgd_code: None,
-            name_en: "Bihar".into(),
-            name_hi: "बिहार".into(),
-        };
-        store.add_places(std::slice::from_ref(&village), &[village.id]).unwrap();
+        let mut store = samanvaya_tests::open(dir.path()).unwrap();
+        let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
         // Enough households, each with a long address, to need several batches.
         for i in 0..120 {
-            let input = HouseholdInput {
-                id: None,
-                village_id: village.id,
-                hamlet_id: None,
-                address: format!("{i} {}", "वार्ड नं. ".repeat(15)),
-                phone: String::new(),
-                members: vec![PersonInput {
-                    id: None,
-                    name: "कमला देवी".into(),
-                    relation: Relation::Head,
-                    sex: Sex::Female,
-                    birth: Birth::Age { years: 64 },
-                    left: None,
-                }],
-            };
+            let head =
+                samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 });
+            let mut input = samanvaya_tests::new_household(village, vec![head]);
+            input.address = format!("{i} {}", "वार्ड नं. ".repeat(15));
             store.save_household(input, store.now().unwrap()).unwrap();
         }
         let (mut acked, mut pushed, mut batches) = (0, 0, 0);

@@ -97,8 +97,13 @@ fn store_one(
     Ok(outcome)
 }
 
-/// Whether a laptop may push changes about this household: it must be in one of its villages.
-fn in_scope(conn: &Connection, caller: &Caller, body: &ChangeBody) -> Result<Option<String>, ServerError> {
+/// Why a laptop may not push a change about this household (it is not in one of its villages),
+/// or `None` when it may.
+fn out_of_scope(
+    conn: &Connection,
+    caller: &Caller,
+    body: &ChangeBody,
+) -> Result<Option<String>, ServerError> {
     if caller.kind == DeviceKind::Block {
         return Ok(None);
     }
@@ -149,7 +154,7 @@ impl Sqlite {
             }
             let outcome = if c.seq <= acked || stored(&tx, c.origin)? {
                 Outcome::Duplicate
-            } else if let Some(reason) = in_scope(&tx, caller, &c.change.body)? {
+            } else if let Some(reason) = out_of_scope(&tx, caller, &c.change.body)? {
                 Outcome::Rejected { reason }
             } else {
                 let arrival = Arrival {

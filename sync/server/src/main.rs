@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
-use samanvaya_server::step::Step;
+use samanvaya_domain::referral::Step;
 use samanvaya_server::{ServerConfig, Sqlite, router, upstream};
 use samanvaya_sync_client::Tuning;
 use samanvaya_sync_protocol::{DeviceKind, Role};

@@ -2,27 +2,14 @@
 //! It is checked against the case's current state with the laptop's own state machine, recorded
 //! as a change made on this server, and travels down to the laptop and up to the district.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use samanvaya_domain::change::{ChangeBody, ReferralEventChange};
-use samanvaya_domain::referral::{Action, Case};
+use samanvaya_domain::referral::{Case, Step};
 use uuid::Uuid;
 
 use crate::error::ServerError;
 use crate::state;
 use crate::store::Sqlite;
-
-/// What a step asks for, before the server fills in due days from the service levels.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    Submit,
-    Process,
-    Sanction,
-    Receive { on: NaiveDate, amount_inr: Option<i64> },
-    Reject { reason: String },
-    Escalate { reason: String },
-    Reopen { reason: String },
-    Note { text: String },
-}
 
 impl Sqlite {
     /// Takes `step` on the referral numbered `number`, as `by`; returns the case after it.
@@ -40,26 +27,7 @@ impl Sqlite {
         };
         let kinds =
             samanvaya_eligibility::referral::embedded().map_err(|e| ServerError::Invalid(e.to_string()))?;
-        let today = now.date_naive();
-        let action = match step {
-            Step::Submit => Action::Submit,
-            Step::Process => Action::Process,
-            Step::Sanction => Action::Sanction,
-            Step::Receive { on, amount_inr } => Action::Receive { on, amount_inr },
-            Step::Reject { reason } => Action::Reject { reason },
-            Step::Note { text } => Action::Note { text },
-            Step::Escalate { reason } => {
-                let level = case.level.above().ok_or_else(|| {
-                    ServerError::Invalid(
-                        "the case is at the district already; there is no level above".into(),
-                    )
-                })?;
-                Action::Escalate { reason, due_on: kinds.due_on(&opened.need, level, today) }
-            }
-            Step::Reopen { reason } => {
-                Action::Reopen { reason, due_on: kinds.due_on(&opened.need, case.level, today) }
-            }
-        };
+        let action = kinds.action(step, &case, &opened.need, now.date_naive());
         let next = case.apply(&action, now).map_err(|refused| ServerError::Invalid(refused.to_string()))?;
         if by.trim().is_empty() {
             return Err(ServerError::Invalid("say who takes the step: --by NAME".into()));

@@ -73,17 +73,19 @@ impl Sqlite {
     }
 }
 
-/// The server's next clock reading for a change made here, and its number for that change.
-pub(crate) fn tick(conn: &Connection, device: Uuid, now: DateTime<Utc>) -> Result<(Hlc, i64), ServerError> {
-    let (clock, seq): (Option<String>, i64) =
-        conn.query_row("SELECT clock, next_seq FROM identity WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    let last = match clock {
+/// The server's last clock reading.
+fn clock(conn: &Connection, device: Uuid) -> Result<Hlc, ServerError> {
+    let text: Option<String> = conn.query_row("SELECT clock FROM identity WHERE id = 1", [], |r| r.get(0))?;
+    Ok(match text {
         Some(t) => serde_json::from_str(&t)?,
         None => Hlc::zero(device),
-    };
-    let hlc = last.tick(now.timestamp_millis());
+    })
+}
+
+/// The server's next clock reading for a change made here, and its number for that change.
+pub(crate) fn tick(conn: &Connection, device: Uuid, now: DateTime<Utc>) -> Result<(Hlc, i64), ServerError> {
+    let seq: i64 = conn.query_row("SELECT next_seq FROM identity WHERE id = 1", [], |r| r.get(0))?;
+    let hlc = clock(conn, device)?.tick(now.timestamp_millis());
     conn.execute(
         "UPDATE identity SET clock = ?1, next_seq = next_seq + 1 WHERE id = 1",
         [serde_json::to_string(&hlc)?],
@@ -99,13 +101,7 @@ pub(crate) fn observe(
     seen: Hlc,
     now: DateTime<Utc>,
 ) -> Result<(), ServerError> {
-    let clock: Option<String> =
-        conn.query_row("SELECT clock FROM identity WHERE id = 1", [], |r| r.get(0))?;
-    let last = match clock {
-        Some(t) => serde_json::from_str(&t)?,
-        None => Hlc::zero(device),
-    };
-    let next = last.observe(seen, now.timestamp_millis());
+    let next = clock(conn, device)?.observe(seen, now.timestamp_millis());
     conn.execute("UPDATE identity SET clock = ?1 WHERE id = 1", [serde_json::to_string(&next)?])?;
     Ok(())
 }

@@ -2,7 +2,8 @@
 import type { DocumentStatus } from "./DocumentStatus";
 
 /**
- * One step taken on a case, as the screen and the CLI ask for it: the store works out the new
- * due day of an escalation or a reopening from the service level.
+ * One step taken on a case, as the screen, the CLI and an office at the block or district ask
+ * for it: an [`Action`] without the due day of an escalation or a reopening, which comes from the
+ * service levels (`samanvaya_eligibility::referral::ReferralKinds::action`).
  */
 export type Step = { "action": "documents_pending" } | { "action": "submit" } | { "action": "process" } | { "action": "sanction" } | { "action": "receive", on: string, amount_inr: number | null, } | { "action": "reject", reason: string, } | { "action": "withdraw", reason: string, } | { "action": "escalate", reason: string, } | { "action": "reopen", reason: string, } | { "action": "document", index: number, status: DocumentStatus, } | { "action": "plan_visit", on: string, } | { "action": "note", text: string, };
