@@ -12,8 +12,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # System packages needed to build and run the desktop app (Tauri 2 on WebKitGTK 4.1).
 # perl builds the OpenSSL that SQLCipher (the encrypted store) is compiled with.
 APP_PACKAGES=(build-essential pkg-config curl ca-certificates perl libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
-# Extra packages for the tests: a virtual display and the WebDriver server of WebKitGTK.
-TEST_PACKAGES=(xvfb webkit2gtk-driver locales)
+# Extra packages for the tests: a virtual display, the WebDriver server of WebKitGTK, and the
+# PostgreSQL server the district store's conformance tests run against.
+TEST_PACKAGES=(xvfb webkit2gtk-driver locales postgresql)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -81,5 +82,48 @@ ensure_window_test_tools() {
   fi
   if [ ! -d "$REPO/tests/window/node_modules" ] || [ "$REPO/tests/window/package-lock.json" -nt "$REPO/tests/window/node_modules/.package-lock.json" ]; then
     (cd "$REPO/tests/window" && npm install --no-fund --no-audit --loglevel=error)
+  fi
+}
+
+# A throwaway PostgreSQL server for the tests: a cluster of its own in the temporary folder,
+# reached only through a Unix socket there, on a port of its own, so it never touches a system
+# cluster or a developer's databases. `stop_postgres` ends it.
+PG_TEST_DIR="${TMPDIR:-/tmp}/samanvaya-pg-$(id -u)"
+PG_TEST_PORT=54329
+
+pg_bin() {
+  # initdb refuses to run as root; the postgresql package made the postgres user for this.
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+ensure_postgres() {
+  local bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -z "$bin" ]; then
+    say "PostgreSQL's server is missing: install the postgresql package"
+    exit 1
+  fi
+  if [ ! -f "$PG_TEST_DIR/data/PG_VERSION" ]; then
+    rm -rf "$PG_TEST_DIR"
+    mkdir -p "$PG_TEST_DIR"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_TEST_DIR"; fi
+    pg_bin "$bin/initdb" -D "$PG_TEST_DIR/data" -U samanvaya -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+      >"$PG_TEST_DIR/initdb.log" 2>&1 || { cat "$PG_TEST_DIR/initdb.log"; exit 1; }
+  fi
+  if ! pg_bin "$bin/pg_ctl" -D "$PG_TEST_DIR/data" status >/dev/null 2>&1; then
+    say "Starting a throwaway PostgreSQL server in $PG_TEST_DIR"
+    # fsync off: the test server's data is thrown away, and waiting for the disk only slows tests.
+    pg_bin "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w \
+      -o "-k $PG_TEST_DIR -p $PG_TEST_PORT -c listen_addresses= -c fsync=off" start >/dev/null
+  fi
+  export SAMANVAYA_TEST_POSTGRES="host=$PG_TEST_DIR port=$PG_TEST_PORT user=samanvaya"
+  export SAMANVAYA_REQUIRE_POSTGRES=1
+}
+
+stop_postgres() {
+  local bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ -n "$bin" ] && [ -f "$PG_TEST_DIR/data/PG_VERSION" ]; then
+    pg_bin "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -m fast stop >/dev/null 2>&1 || true
   fi
 }

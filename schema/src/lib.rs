@@ -65,6 +65,15 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "village", sql: include_str!("../migrations/server/0002_village.sql") },
 ];
 
+/// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
+/// same tables as [`SERVER_MIGRATIONS`] in PostgreSQL's types. A change to the server's tables
+/// adds a migration to both lists.
+pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "server",
+    sql: include_str!("../migrations/server-postgres/0001_server.sql"),
+}];
+
 /// What a referral can be for besides a scheme (services and grievances), their offices and the
 /// service levels that set due days; read by `samanvaya-eligibility::referral`.
 pub const REFERRAL_KINDS: &str = include_str!("../referrals/kinds.toml");

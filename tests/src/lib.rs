@@ -148,3 +148,47 @@ pub fn start_server(args: &[&str]) -> Running {
         line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
     Running { url: format!("http://{addr}"), child }
 }
+
+/// The environment variable naming the test PostgreSQL server, as a libpq connection string
+/// without a database (`host=/tmp/samanvaya-pg port=5439 user=samanvaya`). `scripts/test` starts
+/// that server and sets it.
+pub const POSTGRES_ENV: &str = "SAMANVAYA_TEST_POSTGRES";
+
+/// A database of its own on the test PostgreSQL server, dropped when this is.
+pub struct ScratchPostgres {
+    /// The connection string of the scratch database.
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+/// A fresh database on the test PostgreSQL server. Without a server this is `None`, said on
+/// stderr, so that `cargo test` on a laptop without PostgreSQL still runs the rest; `scripts/test`
+/// sets `SAMANVAYA_REQUIRE_POSTGRES`, and there a missing server fails the test.
+pub fn scratch_postgres() -> Option<ScratchPostgres> {
+    let Ok(server) = std::env::var(POSTGRES_ENV) else {
+        assert!(
+            std::env::var_os("SAMANVAYA_REQUIRE_POSTGRES").is_none(),
+            "{POSTGRES_ENV} is not set: run the tests with scripts/test, which starts a PostgreSQL server"
+        );
+        eprintln!("skipped on PostgreSQL: {POSTGRES_ENV} is not set (scripts/test sets it)");
+        return None;
+    };
+    let name = format!("samanvaya_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = postgres::Client::connect(&format!("{server} dbname=postgres"), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the test PostgreSQL server at {server:?} answers: {e}"));
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("a scratch database is created");
+    Some(ScratchPostgres { url: format!("{server} dbname={name}"), server, name })
+}
+
+impl Drop for ScratchPostgres {
+    fn drop(&mut self) {
+        // The throwaway server goes with the test run anyway; dropping keeps a developer's
+        // long-lived one small.
+        if let Ok(mut admin) =
+            postgres::Client::connect(&format!("{} dbname=postgres", self.server), postgres::NoTls)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}

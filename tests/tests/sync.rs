@@ -1,7 +1,8 @@
 //! The village loop over the real binaries on 127.0.0.1: a district server and a block server
 //! (each one command), a laptop enrolled with a one-time code, a referral made offline that
 //! reaches the district, and its sanction at the district coming back down to the laptop. Every
-//! change reaches the district exactly once, and syncing again changes nothing.
+//! change reaches the district exactly once, and syncing again changes nothing. The story runs
+//! twice: with the district on SQLite, and on a real PostgreSQL server (as a district at scale).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use samanvaya_core::referral::{NewReferral, ReferralQuery};
 use samanvaya_domain::referral::{Need, Stage};
 use samanvaya_domain::{Birth, Relation, Sex};
-use samanvaya_tests::{binary, member, new_household, start_server};
+use samanvaya_tests::{ScratchPostgres, binary, member, new_household, scratch_postgres, start_server};
 
 const PIN: &str = "482916";
 
@@ -49,21 +50,72 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn count(db: &Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+/// The district's store: a folder, and on PostgreSQL a scratch database too.
+struct District {
+    dir: tempfile::TempDir,
+    postgres: Option<ScratchPostgres>,
+}
+
+impl District {
+    /// `None` when the story is for PostgreSQL and no test server is there.
+    fn new(on_postgres: bool) -> Option<District> {
+        let postgres = if on_postgres { Some(scratch_postgres()?) } else { None };
+        Some(District { dir: tempfile::tempdir().unwrap(), postgres })
+    }
+
+    /// The arguments that name this district's store, before any command.
+    fn store_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "--role".into(),
+            "district".into(),
+            "--data-dir".into(),
+            self.dir.path().to_str().unwrap().into(),
+        ];
+        if let Some(pg) = &self.postgres {
+            args.extend(["--database".into(), pg.url.clone()]);
+        }
+        args
+    }
+
+    fn cmd(&self, args: &[&str]) -> Output {
+        let mut all = self.store_args();
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        run("samanvaya-server", &all.iter().map(String::as_str).collect::<Vec<_>>(), None)
+    }
+
+    /// A count read straight from the district's database.
+    fn count(&self, sql: &str) -> i64 {
+        match &self.postgres {
+            Some(pg) => {
+                let mut client = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+                client.query_one(sql, &[]).unwrap().get(0)
+            }
+            None => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("server.sqlite3")).unwrap();
+                conn.query_row(sql, [], |r| r.get(0)).unwrap()
+            }
+        }
+    }
 }
 
 #[test]
 fn a_referral_made_offline_reaches_the_district_and_its_sanction_comes_back() {
-    let district_dir = tempfile::tempdir().unwrap();
+    village_loop(false);
+}
+
+#[test]
+fn the_same_story_with_the_district_on_postgresql() {
+    village_loop(true);
+}
+
+fn village_loop(on_postgres: bool) {
+    let Some(dist) = District::new(on_postgres) else { return };
     let block_dir = tempfile::tempdir().unwrap();
     let laptop_dir = tempfile::tempdir().unwrap();
-    let d = district_dir.path().to_str().unwrap();
     let b = block_dir.path().to_str().unwrap();
 
-    let district = start_server(&["--role", "district", "--data-dir", d]);
-    let block_code = server_cmd("district", district_dir.path(), &["enroll-code", "--block", "Bodh Gaya"]);
+    let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
+    let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
     let block = start_server(&[
         "--role",
         "block",
@@ -134,21 +186,15 @@ fn a_referral_made_offline_reaches_the_district_and_its_sanction_comes_back() {
     assert!(laptop_changes >= 3, "the household, its member and the referral travel");
 
     // The block forwards to the district by itself; the district holds the referral.
-    eventually("the referral at the district", || {
-        server_cmd("district", district_dir.path(), &["referrals"]).contains(&number)
-    });
+    eventually("the referral at the district", || ok(dist.cmd(&["referrals"])).contains(&number));
     // The application goes in at the district office, is taken up, and is sanctioned.
     for step in ["submit", "process", "sanction"] {
-        server_cmd("district", district_dir.path(), &["step", &number, step, "--by", "DSWO Gaya"]);
+        ok(dist.cmd(&["step", &number, step, "--by", "DSWO Gaya"]));
     }
-    let listed = server_cmd("district", district_dir.path(), &["referrals"]);
+    let listed = ok(dist.cmd(&["referrals"]));
     assert!(listed.contains("sanctioned"), "{listed}");
     // A step that does not fit is refused with what is allowed.
-    let refused = run(
-        "samanvaya-server",
-        &["--role", "district", "--data-dir", d, "step", &number, "submit", "--by", "DSWO Gaya"],
-        None,
-    );
+    let refused = dist.cmd(&["step", &number, "submit", "--by", "DSWO Gaya"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("allowed now"), "{refused:?}");
 
@@ -180,17 +226,14 @@ fn a_referral_made_offline_reaches_the_district_and_its_sanction_comes_back() {
         let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
         store.device_id().unwrap().to_string()
     };
-    let district_db = district_dir.path().join("server.sqlite3");
     eventually("every laptop change at the district", || {
-        count(&district_db, &format!("SELECT count(*) FROM change WHERE origin_device = '{device}'"))
-            == laptop_changes
+        dist.count(&format!("SELECT count(*) FROM change WHERE origin_device = '{device}'")) == laptop_changes
     });
     assert_eq!(
-        count(
-            &district_db,
-            "SELECT count(*) FROM (SELECT origin_device, origin_seq FROM change GROUP BY 1, 2)"
+        dist.count(
+            "SELECT count(*) FROM (SELECT origin_device, origin_seq FROM change GROUP BY 1, 2) AS once"
         ),
-        count(&district_db, "SELECT count(*) FROM change"),
+        dist.count("SELECT count(*) FROM change"),
     );
 
     // A second laptop for the same village, new and empty: enrollment gives it the village (the

@@ -3,7 +3,6 @@
 
 use blake2::{Blake2b, Digest, digest::consts::U32};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_sync_protocol::{
     DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, SessionReply,
     SessionRequest, Village,
@@ -11,7 +10,8 @@ use samanvaya_sync_protocol::{
 use uuid::Uuid;
 
 use crate::error::ServerError;
-use crate::store::Sqlite;
+use crate::sql::{Db, Mode, args};
+use crate::store::Store;
 
 /// How long an enrollment code can be used.
 const CODE_DAYS: i64 = 7;
@@ -56,7 +56,7 @@ fn parse_kind(s: &str) -> DeviceKind {
     if s == "block" { DeviceKind::Block } else { DeviceKind::Laptop }
 }
 
-impl Sqlite {
+impl Store {
     /// A new one-time code for enrolling a laptop of `label` (a village) or a block server
     /// (`kind` block, at a district). The code is shown once; only its hash is kept.
     pub fn new_code(
@@ -72,9 +72,9 @@ impl Sqlite {
         let letters: String =
             bytes.iter().map(|b| CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char).collect();
         let code = format!("{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12]);
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO enrollment_code (code_hash, kind, label, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![hash(&normal_code(&code)), kind_str(kind), label.trim(), now, now + Duration::days(CODE_DAYS)],
+            args![hash(&normal_code(&code)), kind_str(kind), label.trim(), now, now + Duration::days(CODE_DAYS)],
         )?;
         Ok(code)
     }
@@ -83,21 +83,20 @@ impl Sqlite {
     /// leases, and returns its secret. A used, unknown or expired code is refused.
     pub fn enroll(&mut self, req: &EnrollRequest, now: DateTime<Utc>) -> Result<EnrollReply, ServerError> {
         check_protocol(req.protocol)?;
-        let tx = self.conn.transaction()?;
+        let mut tx = self.db.transaction(Mode::Write)?;
         let code_hash = hash(&normal_code(&req.code));
-        let found: Option<(String, String, DateTime<Utc>, Option<String>)> = tx
-            .query_row(
-                "SELECT kind, label, expires_at, used_by FROM enrollment_code WHERE code_hash = ?1",
-                [&code_hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let Some((kind, label, expires_at, used_by)) = found else {
+        let found = tx.query_opt(
+            "SELECT kind, label, expires_at, used_by FROM enrollment_code WHERE code_hash = ?1",
+            args![&code_hash],
+        )?;
+        let Some(found) = found else {
             return Err(ServerError::refused(
                 RefusalCode::Code,
                 "this enrollment code is not known to the server; check it letter by letter, or ask the block office for a new one",
             ));
         };
+        let (kind, label, expires_at, used_by) =
+            (found.text(0)?, found.text(1)?, found.time(2)?, found.opt_text(3)?);
         if used_by.is_some() {
             return Err(ServerError::refused(
                 RefusalCode::Code,
@@ -124,7 +123,7 @@ impl Sqlite {
         if req.kind == DeviceKind::Laptop && villages.is_empty() {
             // A new laptop: it receives the village of the code, the same record every laptop of
             // that village shares.
-            let village = village_named(&tx, &label)?;
+            let village = village_named(&mut *tx, &label)?;
             villages.push(village.clone());
             given = Some(village);
         } else if req.kind == DeviceKind::Laptop {
@@ -140,10 +139,8 @@ impl Sqlite {
                 ));
             }
         }
-        let revoked: Option<Option<String>> = tx
-            .query_row("SELECT revoked_at FROM device WHERE id = ?1", [req.device.to_string()], |r| r.get(0))
-            .optional()?;
-        if let Some(Some(_)) = revoked {
+        let revoked = tx.query_opt("SELECT revoked_at FROM device WHERE id = ?1", args![req.device])?;
+        if revoked.map(|r| r.opt_text(0)).transpose()?.flatten().is_some() {
             return Err(ServerError::refused(
                 RefusalCode::Revoked,
                 "this device was revoked by the server's operator and cannot enroll again with the same identity",
@@ -153,24 +150,28 @@ impl Sqlite {
         tx.execute(
             "INSERT INTO device (id, kind, name, secret_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name",
-            params![req.device.to_string(), kind_str(req.kind), req.name, hash(&secret), now],
+            args![req.device, kind_str(req.kind), &req.name, hash(&secret), now],
         )?;
         for v in &villages {
             tx.execute(
-                "INSERT OR IGNORE INTO village (id, name_en, name_hi, above) VALUES (?1, ?2, ?3, ?4)",
-                params![v.id.to_string(), v.name_en, v.name_hi, serde_json::to_string(&v.above)?],
+                "INSERT INTO village (id, name_en, name_hi, above) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                args![v.id, &v.name_en, &v.name_hi, serde_json::to_string(&v.above)?],
             )?;
             tx.execute(
-                "INSERT OR REPLACE INTO device_village (device_id, village_id, name_en, name_hi) VALUES (?1, ?2, ?3, ?4)",
-                params![req.device.to_string(), v.id.to_string(), v.name_en, v.name_hi],
+                "INSERT INTO device_village (device_id, village_id, name_en, name_hi) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device_id, village_id) DO UPDATE SET name_en = excluded.name_en, name_hi = excluded.name_hi",
+                args![req.device, v.id, &v.name_en, &v.name_hi],
             )?;
         }
         tx.execute(
             "UPDATE enrollment_code SET used_by = ?1, used_at = ?2 WHERE code_hash = ?3",
-            params![req.device.to_string(), now, code_hash],
+            args![req.device, now, code_hash],
         )?;
         let leases = if req.kind == DeviceKind::Laptop {
-            LEASE_SIZE.iter().map(|(k, _)| grant(&tx, req.device, k, now)).collect::<Result<Vec<_>, _>>()?
+            LEASE_SIZE
+                .iter()
+                .map(|(k, _)| grant(&mut *tx, req.device, k, now))
+                .collect::<Result<Vec<_>, _>>()?
         } else {
             Vec::new()
         };
@@ -193,17 +194,16 @@ impl Sqlite {
         now: DateTime<Utc>,
     ) -> Result<SessionReply, ServerError> {
         check_protocol(req.protocol)?;
-        let tx = self.conn.transaction()?;
-        let found: Option<(String, String, Option<String>, i64)> = tx
-            .query_row(
-                "SELECT kind, secret_hash, revoked_at, acked_through FROM device WHERE id = ?1",
-                [req.device.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let Some((kind, secret_hash, revoked_at, acked_through)) = found else {
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let found = tx.query_opt(
+            "SELECT kind, secret_hash, revoked_at, acked_through FROM device WHERE id = ?1",
+            args![req.device],
+        )?;
+        let Some(found) = found else {
             return Err(not_enrolled());
         };
+        let (kind, secret_hash, revoked_at, acked_through) =
+            (found.text(0)?, found.text(1)?, found.opt_text(2)?, found.int(3)?);
         if secret_hash != hash(&req.secret) {
             return Err(not_enrolled());
         }
@@ -212,19 +212,16 @@ impl Sqlite {
         }
         let token = hex(&random_bytes::<32>()?);
         let expires_at = now + Duration::minutes(minutes);
-        tx.execute(
-            "DELETE FROM session WHERE device_id = ?1 AND expires_at < ?2",
-            params![req.device.to_string(), now],
-        )?;
+        tx.execute("DELETE FROM session WHERE device_id = ?1 AND expires_at < ?2", args![req.device, now])?;
         tx.execute(
             "INSERT INTO session (token_hash, device_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![hash(&token), req.device.to_string(), expires_at],
+            args![hash(&token), req.device, expires_at],
         )?;
         let mut leases = Vec::new();
         if parse_kind(&kind) == DeviceKind::Laptop {
             for (k, left) in &req.numbers_left {
                 if LEASE_SIZE.iter().any(|(known, _)| known == k) && *left < LEASE_LOW_WATER {
-                    leases.push(grant(&tx, req.device, k, now)?);
+                    leases.push(grant(&mut *tx, req.device, k, now)?);
                 }
             }
         }
@@ -233,70 +230,66 @@ impl Sqlite {
     }
 
     /// The device a session token belongs to; an expired token or a revoked device is refused.
-    pub fn caller(&self, token: &str, now: DateTime<Utc>) -> Result<Caller, ServerError> {
-        let found: Option<(String, DateTime<Utc>, String, Option<String>)> = self
-            .conn
-            .query_row(
-                "SELECT s.device_id, s.expires_at, d.kind, d.revoked_at
-                 FROM session s JOIN device d ON d.id = s.device_id WHERE s.token_hash = ?1",
-                [hash(token)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let Some((device, expires_at, kind, revoked_at)) = found else {
+    pub fn caller(&mut self, token: &str, now: DateTime<Utc>) -> Result<Caller, ServerError> {
+        let found = self.db.query_opt(
+            "SELECT s.device_id, s.expires_at, d.kind, d.revoked_at
+             FROM session s JOIN device d ON d.id = s.device_id WHERE s.token_hash = ?1",
+            args![hash(token)],
+        )?;
+        let Some(found) = found else {
             return Err(ServerError::refused(
                 RefusalCode::Expired,
                 "the session is not known; start a new one",
             ));
         };
+        let (device, expires_at, kind, revoked_at) =
+            (found.uuid(0)?, found.time(1)?, found.text(2)?, found.opt_text(3)?);
         if revoked_at.is_some() {
             return Err(revoked());
         }
         if expires_at < now {
             return Err(ServerError::refused(RefusalCode::Expired, "the session expired; start a new one"));
         }
-        let device = Uuid::parse_str(&device).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Caller { device, kind: parse_kind(&kind) })
     }
 
     /// Revokes a device: from now on every request of it is refused, and it can never enroll again
     /// with this identity.
     pub fn revoke(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<String, ServerError> {
-        let tx = self.conn.transaction()?;
-        let name: Option<String> = tx
-            .query_row("SELECT name FROM device WHERE id = ?1", [device.to_string()], |r| r.get(0))
-            .optional()?;
-        let Some(name) = name else {
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let Some(name) = tx.query_opt("SELECT name FROM device WHERE id = ?1", args![device])? else {
             return Err(ServerError::Invalid(format!(
                 "no device {device} is enrolled here; `samanvaya-server devices` lists them"
             )));
         };
         // Its sessions stay, so that a request with one is told "revoked", not "expired".
-        tx.execute("UPDATE device SET revoked_at = ?1 WHERE id = ?2", params![now, device.to_string()])?;
+        tx.execute("UPDATE device SET revoked_at = ?1 WHERE id = ?2", args![now, device])?;
         tx.commit()?;
-        Ok(name)
+        name.text(0)
     }
 
     /// Every enrolled device: id, kind, name, villages, acked seq, revoked or not.
-    pub fn devices(&self) -> Result<Vec<DeviceRow>, ServerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT d.id, d.kind, d.name, coalesce(group_concat(v.name_en, ', '), ''), d.acked_through, d.revoked_at IS NOT NULL
-             FROM device d LEFT JOIN device_village v ON v.device_id = d.id
-             GROUP BY d.id ORDER BY d.enrolled_at",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
+    pub fn devices(&mut self) -> Result<Vec<DeviceRow>, ServerError> {
+        self.db
+            .query(
+                "SELECT d.id, d.kind, d.name, coalesce(string_agg(v.name_en, ', '), ''), d.acked_through, d.revoked_at
+                 FROM device d LEFT JOIN device_village v ON v.device_id = d.id
+                 GROUP BY d.id, d.kind, d.name, d.acked_through, d.revoked_at, d.enrolled_at
+                 ORDER BY d.enrolled_at",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(DeviceRow {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    name: r.get(2)?,
-                    villages: r.get(3)?,
-                    acked_through: r.get(4)?,
-                    revoked: r.get(5)?,
+                    id: r.text(0)?,
+                    kind: r.text(1)?,
+                    name: r.text(2)?,
+                    villages: r.text(3)?,
+                    acked_through: r.int(4)?,
+                    revoked: r.opt_text(5)?.is_some(),
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 }
 
@@ -344,15 +337,12 @@ fn revoked() -> ServerError {
 
 /// The village known by `name`, as the first laptop set up with it brought it. A village no
 /// laptop brought yet is refused: the block does not know where it lies.
-fn village_named(conn: &Connection, name: &str) -> Result<Village, ServerError> {
-    let found: Option<(String, String, String, String)> = conn
-        .query_row(
-            "SELECT id, name_en, name_hi, above FROM village WHERE name_en = ?1 COLLATE NOCASE OR name_hi = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let Some((id, name_en, name_hi, above)) = found else {
+fn village_named(db: &mut dyn Db, name: &str) -> Result<Village, ServerError> {
+    let found = db.query_opt(
+        "SELECT id, name_en, name_hi, above FROM village WHERE lower(name_en) = lower(?1) OR name_hi = ?1",
+        args![name],
+    )?;
+    let Some(found) = found else {
         return Err(ServerError::refused(
             RefusalCode::Code,
             format!(
@@ -360,19 +350,23 @@ fn village_named(conn: &Connection, name: &str) -> Result<Village, ServerError> 
             ),
         ));
     };
-    let id = Uuid::parse_str(&id).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    Ok(Village { id, name_en, name_hi, above: serde_json::from_str(&above)? })
+    Ok(Village {
+        id: found.uuid(0)?,
+        name_en: found.text(1)?,
+        name_hi: found.text(2)?,
+        above: serde_json::from_str(&found.text(3)?)?,
+    })
 }
 
 /// Grants `device` the next range of numbers of `kind`.
-fn grant(conn: &Connection, device: Uuid, kind: &str, now: DateTime<Utc>) -> Result<Lease, ServerError> {
+fn grant(db: &mut dyn Db, device: Uuid, kind: &str, now: DateTime<Utc>) -> Result<Lease, ServerError> {
     let size = LEASE_SIZE.iter().find(|(k, _)| *k == kind).map_or(1_000, |(_, n)| *n);
-    let last: i64 =
-        conn.query_row("SELECT coalesce(max(last), 0) FROM lease WHERE kind = ?1", [kind], |r| r.get(0))?;
+    let last =
+        db.query_one("SELECT coalesce(max(last), 0) FROM lease WHERE kind = ?1", args![kind])?.int(0)?;
     let lease = Lease { kind: kind.to_owned(), first: last + 1, last: last + size };
-    conn.execute(
+    db.execute(
         "INSERT INTO lease (kind, first, last, device_id, granted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![kind, lease.first, lease.last, device.to_string(), now],
+        args![kind, lease.first, lease.last, device, now],
     )?;
     Ok(lease)
 }

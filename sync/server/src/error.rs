@@ -9,6 +9,8 @@ pub enum ServerError {
     Refused { code: RefusalCode, message: String },
     #[error("the server's database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("the server's PostgreSQL database failed: {0}")]
+    Postgres(#[from] postgres::Error),
     #[error(transparent)]
     Migrate(#[from] samanvaya_schema::migrate::MigrateError),
     #[error("a stored record could not be read: {0}")]
@@ -24,20 +26,28 @@ impl ServerError {
         ServerError::Refused { code, message: message.into() }
     }
 
+    /// Whether the database said its disk is full.
+    fn disk_full(&self) -> bool {
+        match self {
+            ServerError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            ServerError::Postgres(e) => e.code() == Some(&postgres::error::SqlState::DISK_FULL),
+            _ => false,
+        }
+    }
+
     /// The refusal sent to the client. A full disk is said plainly: nothing of the request was
     /// kept, and it is safe to send again later.
     pub fn refusal(&self) -> Refusal {
         match self {
             ServerError::Refused { code, message } => Refusal { code: *code, message: message.clone() },
-            ServerError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::DiskFull =>
-            {
-                Refusal {
-                    code: RefusalCode::Unavailable,
-                    message: "the server's disk is full; nothing of this request was kept, and it will be sent again"
+            full if full.disk_full() => Refusal {
+                code: RefusalCode::Unavailable,
+                message:
+                    "the server's disk is full; nothing of this request was kept, and it will be sent again"
                         .into(),
-                }
-            }
+            },
             other => Refusal {
                 code: RefusalCode::Unavailable,
                 message: format!("the server could not store this request ({other}); it will be sent again"),

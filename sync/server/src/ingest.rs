@@ -4,7 +4,6 @@
 //! another block is a duplicate and changes nothing.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::Hlc;
 use samanvaya_domain::change::{Change as Typed, ChangeBody};
 use samanvaya_sync_protocol::{
@@ -14,8 +13,9 @@ use uuid::Uuid;
 
 use crate::enroll::{Caller, check_protocol};
 use crate::error::ServerError;
+use crate::sql::{Db, Mode, args};
 use crate::state::{self, Delivery};
-use crate::store::{self, Sqlite};
+use crate::store::{self, Store};
 
 /// How far ahead of the server's clock a change's clock may be. A laptop whose clock is set
 /// years ahead would otherwise win every merge; its readings count as made when they arrived.
@@ -27,11 +27,12 @@ fn capped(hlc: Hlc, now: DateTime<Utc>) -> Hlc {
     if hlc.wall_ms > limit { Hlc { wall_ms: limit, ..hlc } } else { hlc }
 }
 
-fn stored(conn: &Connection, origin: Origin) -> Result<bool, ServerError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM change WHERE origin_device = ?1 AND origin_seq = ?2")?
-        .query_row(params![origin.device.to_string(), origin.seq], |_| Ok(()))
-        .optional()?
+fn stored(db: &mut dyn Db, origin: Origin) -> Result<bool, ServerError> {
+    Ok(db
+        .query_opt(
+            "SELECT 1 FROM change WHERE origin_device = ?1 AND origin_seq = ?2",
+            args![origin.device, origin.seq],
+        )?
         .is_some())
 }
 
@@ -48,7 +49,7 @@ struct Arrival<'a> {
 /// Stores one new change and applies it to the current state; the caller owns the transaction
 /// and has checked it is new.
 fn store_one(
-    conn: &Connection,
+    db: &mut dyn Db,
     device: Uuid,
     arrival: Arrival<'_>,
     mut change: Typed,
@@ -56,27 +57,28 @@ fn store_one(
 ) -> Result<Outcome, ServerError> {
     let Arrival { origin, via, pulled_through, recorded_at } = arrival;
     change.hlc = capped(change.hlc, now);
-    store::observe(conn, device, change.hlc, now)?;
-    conn.prepare_cached(
-        "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id, change,
-                             recorded_at, received_at, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'applied')",
-    )?
-    .execute(params![
-        origin.device.to_string(),
-        origin.seq,
-        via,
-        change.body.kind(),
-        change.version,
-        serde_json::to_string(&change.hlc)?,
-        change.body.household_id().to_string(),
-        serde_json::to_string(&change)?,
-        recorded_at,
-        now,
-    ])?;
-    let seq = conn.last_insert_rowid();
+    store::observe(db, device, change.hlc, now)?;
+    let seq = db
+        .query_one(
+            "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id, change,
+                                 recorded_at, received_at, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'applied') RETURNING seq",
+            args![
+                origin.device,
+                origin.seq,
+                via,
+                change.body.kind(),
+                i64::from(change.version),
+                serde_json::to_string(&change.hlc)?,
+                change.body.household_id().to_string(),
+                serde_json::to_string(&change)?,
+                recorded_at,
+                now,
+            ],
+        )?
+        .int(0)?;
     let outcome = if change.is_supported() {
-        state::apply(conn, &change.body, change.hlc, Delivery { seq, sender: via, pulled_through, now })?
+        state::apply(db, &change.body, change.hlc, Delivery { seq, sender: via, pulled_through, now })?
     } else {
         Outcome::Rejected {
             reason: format!(
@@ -92,38 +94,38 @@ fn store_one(
         Outcome::Rejected { reason } => format!("rejected: {reason}"),
     };
     if word != "applied" {
-        conn.prepare_cached("UPDATE change SET outcome = ?1 WHERE seq = ?2")?.execute(params![word, seq])?;
+        db.execute("UPDATE change SET outcome = ?1 WHERE seq = ?2", args![word, seq])?;
     }
     Ok(outcome)
 }
 
 /// Why a laptop may not push a change about this household (it is not in one of its villages),
 /// or `None` when it may.
-fn out_of_scope(
-    conn: &Connection,
-    caller: &Caller,
-    body: &ChangeBody,
-) -> Result<Option<String>, ServerError> {
+fn out_of_scope(db: &mut dyn Db, caller: &Caller, body: &ChangeBody) -> Result<Option<String>, ServerError> {
     if caller.kind == DeviceKind::Block {
         return Ok(None);
     }
     let village = match body {
         ChangeBody::Household(c) => Some(c.village_id.0.to_string()),
-        other => conn
-            .prepare_cached("SELECT village_id FROM household WHERE id = ?1")?
-            .query_row([other.household_id().to_string()], |r| r.get::<_, String>(0))
-            .optional()?,
+        other => db
+            .query_opt(
+                "SELECT village_id FROM household WHERE id = ?1",
+                args![other.household_id().to_string()],
+            )?
+            .map(|r| r.text(0))
+            .transpose()?,
     };
     let Some(village) = village else { return Ok(None) };
-    let served = conn
-        .prepare_cached("SELECT 1 FROM device_village WHERE device_id = ?1 AND village_id = ?2")?
-        .query_row(params![caller.device.to_string(), village], |_| Ok(()))
-        .optional()?
+    let served = db
+        .query_opt(
+            "SELECT 1 FROM device_village WHERE device_id = ?1 AND village_id = ?2",
+            args![caller.device, village],
+        )?
         .is_some();
     Ok((!served).then(|| "the household is in a village this laptop was not enrolled for".to_owned()))
 }
 
-impl Sqlite {
+impl Store {
     /// Stores a pushed batch in one transaction and answers once it is committed.
     pub fn push(
         &mut self,
@@ -133,9 +135,9 @@ impl Sqlite {
     ) -> Result<PushAck, ServerError> {
         check_protocol(batch.protocol)?;
         let sender = caller.device.to_string();
-        let tx = self.conn.transaction()?;
-        let mut acked: i64 =
-            tx.query_row("SELECT acked_through FROM device WHERE id = ?1", [&sender], |r| r.get(0))?;
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let mut acked =
+            tx.query_one("SELECT acked_through FROM device WHERE id = ?1", args![&sender])?.int(0)?;
         let mut results = Vec::with_capacity(batch.changes.len());
         let mut last = 0;
         for c in &batch.changes {
@@ -152,9 +154,9 @@ impl Sqlite {
                     "a laptop may only push its own changes",
                 ));
             }
-            let outcome = if c.seq <= acked || stored(&tx, c.origin)? {
+            let outcome = if c.seq <= acked || stored(&mut *tx, c.origin)? {
                 Outcome::Duplicate
-            } else if let Some(reason) = out_of_scope(&tx, caller, &c.change.body)? {
+            } else if let Some(reason) = out_of_scope(&mut *tx, caller, &c.change.body)? {
                 Outcome::Rejected { reason }
             } else {
                 let arrival = Arrival {
@@ -163,12 +165,12 @@ impl Sqlite {
                     pulled_through: batch.pulled_through,
                     recorded_at: c.recorded_at,
                 };
-                store_one(&tx, self.device, arrival, c.change.clone(), now)?
+                store_one(&mut *tx, self.device, arrival, c.change.clone(), now)?
             };
             results.push(ChangeResult { seq: c.seq, outcome });
         }
         acked = acked.max(last);
-        tx.execute("UPDATE device SET acked_through = ?1 WHERE id = ?2", params![acked, sender])?;
+        tx.execute("UPDATE device SET acked_through = ?1 WHERE id = ?2", args![acked, sender])?;
         tx.commit()?;
         Ok(PushAck { protocol: PROTOCOL_VERSION, acked_through: acked, results })
     }
@@ -182,19 +184,23 @@ impl Sqlite {
         cursor: i64,
         now: DateTime<Utc>,
     ) -> Result<usize, ServerError> {
-        let tx = self.conn.transaction()?;
+        let mut tx = self.db.transaction(Mode::Write)?;
         let via = upstream.to_string();
         let mut new = 0;
         for p in changes {
-            if p.origin.device == self.device || stored(&tx, p.origin)? {
+            if p.origin.device == self.device || stored(&mut *tx, p.origin)? {
                 continue;
             }
             let arrival =
                 Arrival { origin: p.origin, via: &via, pulled_through: i64::MAX, recorded_at: p.recorded_at };
-            store_one(&tx, self.device, arrival, p.change.clone(), now)?;
+            store_one(&mut *tx, self.device, arrival, p.change.clone(), now)?;
             new += 1;
         }
-        tx.execute("UPDATE upstream SET pulled_through = max(pulled_through, ?1) WHERE id = 1", [cursor])?;
+        tx.execute(
+            "UPDATE upstream SET pulled_through = CASE WHEN pulled_through > ?1 THEN pulled_through ELSE ?1 END
+             WHERE id = 1",
+            args![cursor],
+        )?;
         tx.commit()?;
         Ok(new)
     }
@@ -202,11 +208,11 @@ impl Sqlite {
     /// Records a change made on this server (a block officer's step on a referral), with the
     /// server as its origin; it travels down to the laptop and up to the district like any other.
     pub fn record_here(&mut self, body: ChangeBody, now: DateTime<Utc>) -> Result<Outcome, ServerError> {
-        let tx = self.conn.transaction()?;
-        let (hlc, seq) = store::tick(&tx, self.device, now)?;
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let (hlc, seq) = store::tick(&mut *tx, self.device, now)?;
         let origin = Origin { device: self.device, seq };
         let arrival = Arrival { origin, via: "self", pulled_through: i64::MAX, recorded_at: now };
-        let outcome = store_one(&tx, self.device, arrival, Typed::new(hlc, body), now)?;
+        let outcome = store_one(&mut *tx, self.device, arrival, Typed::new(hlc, body), now)?;
         if let Outcome::Rejected { reason } = &outcome {
             return Err(ServerError::Invalid(reason.clone()));
         }

@@ -1,5 +1,6 @@
 //! The block and district server as a library: its store (`store.rs`, with enrollment,
-//! ingest, the derived state and the pull feed), the HTTP routes (`routes.rs`) and the block's
+//! ingest, the derived state and the pull feed, written once against the storage interface of
+//! `sql.rs` that SQLite and PostgreSQL implement), the HTTP routes (`routes.rs`) and the block's
 //! forwarding to its district (`upstream.rs`), so that tests and the binary build the same
 //! thing. It never links the laptop's `core`: what the two share is the wire contract in
 //! `samanvaya-sync-protocol`, the link in `samanvaya-sync-client`, and the engine with its
@@ -9,7 +10,11 @@ pub mod enroll;
 pub mod error;
 pub mod feed;
 pub mod ingest;
+pub mod postgresql;
+pub mod read;
 pub mod routes;
+pub mod sql;
+pub mod sqlite;
 pub mod state;
 pub mod step;
 pub mod store;
@@ -17,4 +22,4 @@ pub mod upstream;
 
 pub use error::ServerError;
 pub use routes::{ServerConfig, router};
-pub use store::Sqlite;
+pub use store::Store;

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use samanvaya_domain::referral::Step;
-use samanvaya_server::{ServerConfig, Sqlite, router, upstream};
+use samanvaya_server::{ServerConfig, Store, router, upstream};
 use samanvaya_sync_client::Tuning;
 use samanvaya_sync_protocol::{DeviceKind, Role};
 
@@ -19,9 +19,13 @@ struct Args {
     /// Which level this server serves.
     #[arg(long, value_enum, global = true)]
     role: Option<RoleArg>,
-    /// The folder that holds the server's database.
+    /// The folder that holds the server's database (SQLite) and its other files.
     #[arg(long, global = true, env = "SAMANVAYA_SERVER_DIR")]
     data_dir: Option<PathBuf>,
+    /// A PostgreSQL database to keep the store in instead of SQLite, for a district or a state:
+    /// postgres://user@host/dbname, or host=… user=… dbname=….
+    #[arg(long, global = true, env = "SAMANVAYA_DATABASE")]
+    database: Option<String>,
     /// Address to listen on; port 0 picks a free port, which is printed.
     #[arg(long, default_value = "127.0.0.1:8740")]
     listen: String,
@@ -99,7 +103,7 @@ enum StepArg {
     Note,
 }
 
-fn open(args: &Args) -> Result<Sqlite> {
+fn open(args: &Args) -> Result<Store> {
     let Some(dir) = &args.data_dir else {
         bail!("say where the server keeps its data: --data-dir DIR (or SAMANVAYA_SERVER_DIR)");
     };
@@ -108,10 +112,15 @@ fn open(args: &Args) -> Result<Sqlite> {
         RoleArg::Block => Role::Block,
         RoleArg::District => Role::District,
     };
-    Ok(Sqlite::open(dir, role, Utc::now())?)
+    match &args.database {
+        Some(url) => Store::postgres(url, role, Utc::now())
+            .context("cannot open the PostgreSQL store; check --database, and that the server is running"),
+        None => Store::sqlite(dir, role, Utc::now())
+            .with_context(|| format!("cannot open the store in {}", dir.display())),
+    }
 }
 
-fn run_command(mut store: Sqlite, command: Command) -> Result<()> {
+fn run_command(mut store: Store, command: Command) -> Result<()> {
     let now = Utc::now();
     match command {
         Command::EnrollCode { village, block } => {
@@ -161,13 +170,24 @@ fn run_command(mut store: Sqlite, command: Command) -> Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let mut args = Args::parse();
-    let store = open(&args)?;
+    // The store is opened before any runtime starts: PostgreSQL's client connects with a
+    // runtime of its own, which may not start inside another.
+    let mut store = open(&args)?;
     if let Some(command) = args.command.take() {
         return run_command(store, command);
     }
+    eprintln!("the store is on {}", store.kind());
+    let enrolled = store.upstream()?.is_some();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?
+        .block_on(serve(args, store, enrolled))
+}
+
+async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
     let role = store.role();
     let store = Arc::new(Mutex::new(store));
     if let Some(url) = &args.upstream {
@@ -177,7 +197,6 @@ async fn main() -> Result<()> {
         match &args.upstream_code {
             Some(code) => upstream::enroll(&store, url, code, &args.name).await?,
             None => {
-                let enrolled = store.lock().map_err(|_| anyhow::anyhow!("store lock"))?.upstream()?.is_some();
                 if !enrolled {
                     bail!(
                         "this block is not enrolled with its district yet: add --upstream-code CODE (from `samanvaya-server --role district enroll-code --block NAME`)"

@@ -18,13 +18,13 @@ use samanvaya_sync_protocol::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::ServerError;
-use crate::store::Sqlite;
+use crate::store::Store;
 
 /// What the server was started as, and its store.
 #[derive(Clone)]
 pub struct ServerConfig {
     pub role: Role,
-    pub store: Arc<Mutex<Sqlite>>,
+    pub store: Arc<Mutex<Store>>,
     /// How long a session token lives.
     pub session_minutes: i64,
 }
@@ -71,7 +71,7 @@ fn refused(code: RefusalCode, message: impl Into<String>) -> Refused {
 /// Runs a store call off the async threads: SQLite blocks.
 async fn with_store<T: Send + 'static>(
     config: &ServerConfig,
-    f: impl FnOnce(&mut Sqlite) -> Result<T, ServerError> + Send + 'static,
+    f: impl FnOnce(&mut Store) -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, Refused> {
     let store = config.store.clone();
     tokio::task::spawn_blocking(move || {

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::error::ServerError;
 use crate::state;
-use crate::store::Sqlite;
+use crate::store::Store;
 
-impl Sqlite {
+impl Store {
     /// Takes `step` on the referral numbered `number`, as `by`; returns the case after it.
     pub fn step(
         &mut self,
@@ -20,7 +20,7 @@ impl Sqlite {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<Case, ServerError> {
-        let Some((opened, case)) = state::referral_case(&self.conn, number)? else {
+        let Some((opened, case)) = state::referral_case(&mut *self.db, number)? else {
             return Err(ServerError::Invalid(format!(
                 "no referral numbered {number} has reached this server; check the number on the slip, or sync the laptop first"
             )));
@@ -46,12 +46,11 @@ impl Sqlite {
     }
 
     /// Every referral this server holds: number, stage, level, due day.
-    pub fn referrals(&self) -> Result<Vec<(String, String, String, String)>, ServerError> {
-        let mut stmt =
-            self.conn.prepare("SELECT number, stage, level, due_on FROM referral ORDER BY number")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+    pub fn referrals(&mut self) -> Result<Vec<(String, String, String, String)>, ServerError> {
+        self.db
+            .query("SELECT number, stage, level, due_on FROM referral ORDER BY number", &[])?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.text(3)?)))
+            .collect()
     }
 }

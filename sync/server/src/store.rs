@@ -1,67 +1,64 @@
-//! The server's SQLite store: opening it, its identity as a device of its own, and its clock.
-//! PostgreSQL at district scale implements the same [`crate::storage::Storage`] interface.
+//! The server's store: its database (SQLite or PostgreSQL, behind [`crate::sql::Db`]), its
+//! identity as a device of its own, and its clock.
 
 use std::path::Path;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::Hlc;
 use samanvaya_sync_protocol::Role;
 use uuid::Uuid;
 
 use crate::error::ServerError;
-
-/// The database file inside the data folder.
-pub const FILE: &str = "server.sqlite3";
+use crate::postgresql::Postgres;
+use crate::sql::{Db, Mode, args};
+use crate::sqlite::Sqlite;
 
 /// The block or district server's store.
-pub struct Sqlite {
-    pub(crate) conn: Connection,
+pub struct Store {
+    pub(crate) db: Box<dyn Db>,
     pub(crate) device: Uuid,
     pub(crate) role: Role,
 }
 
-impl Sqlite {
-    /// Opens the store in `dir`, creating it for `role` on first start. A folder made for the
-    /// other role is refused: a block's store is not a district's.
-    pub fn open(dir: &Path, role: Role, now: DateTime<Utc>) -> Result<Sqlite, ServerError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| ServerError::DataDir { path: dir.display().to_string(), source })?;
-        let mut conn = Connection::open(dir.join(FILE))?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        // A block acks a batch only after its commit is on disk.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        samanvaya_schema::migrate::run(&mut conn, samanvaya_schema::SERVER_MIGRATIONS)?;
-        let found: Option<(String, String)> = conn
-            .query_row("SELECT device_id, role FROM identity WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
+impl Store {
+    /// The SQLite store in `dir`, created on first start.
+    pub fn sqlite(dir: &Path, role: Role, now: DateTime<Utc>) -> Result<Store, ServerError> {
+        Store::open(Box::new(Sqlite::open(dir)?), role, now)
+    }
+
+    /// The PostgreSQL store at `url`, its tables created on first start.
+    pub fn postgres(url: &str, role: Role, now: DateTime<Utc>) -> Result<Store, ServerError> {
+        Store::open(Box::new(Postgres::open(url)?), role, now)
+    }
+
+    /// The store on `db`, made for `role` on first start. A database made for the other role is
+    /// refused: a block's store is not a district's.
+    pub fn open(mut db: Box<dyn Db>, role: Role, now: DateTime<Utc>) -> Result<Store, ServerError> {
+        let mut tx = db.transaction(Mode::Write)?;
+        let found = tx.query_opt("SELECT device_id, role FROM identity WHERE id = 1", &[])?;
         let device = match found {
-            Some((id, stored)) => {
+            Some(row) => {
+                let stored = row.text(1)?;
                 if stored != role.as_str() {
                     return Err(ServerError::Invalid(format!(
-                        "{} holds a {stored} server's data; start it with --role {stored}, or give the {} server its own --data-dir",
-                        dir.display(),
+                        "this {} store holds a {stored} server's data; start it with --role {stored}, or give the {} server a store of its own",
+                        tx.kind(),
                         role.as_str()
                     )));
                 }
-                Uuid::parse_str(&id)
-                    .map_err(|e| ServerError::Invalid(format!("the identity is damaged: {e}")))?
+                row.uuid(0)?
             }
             None => {
                 let id = Uuid::now_v7();
-                conn.execute(
+                tx.execute(
                     "INSERT INTO identity (id, device_id, role, created_at) VALUES (1, ?1, ?2, ?3)",
-                    params![id.to_string(), role.as_str(), now],
+                    args![id, role.as_str(), now],
                 )?;
                 id
             }
         };
-        Ok(Sqlite { conn, device, role })
+        tx.commit()?;
+        Ok(Store { db, device, role })
     }
 
     pub fn device(&self) -> Uuid {
@@ -71,24 +68,29 @@ impl Sqlite {
     pub fn role(&self) -> Role {
         self.role
     }
+
+    /// Which database holds the store.
+    pub fn kind(&self) -> &'static str {
+        self.db.kind()
+    }
 }
 
 /// The server's last clock reading.
-fn clock(conn: &Connection, device: Uuid) -> Result<Hlc, ServerError> {
-    let text: Option<String> = conn.query_row("SELECT clock FROM identity WHERE id = 1", [], |r| r.get(0))?;
-    Ok(match text {
+fn clock(db: &mut dyn Db, device: Uuid) -> Result<Hlc, ServerError> {
+    let row = db.query_one("SELECT clock FROM identity WHERE id = 1", &[])?;
+    Ok(match row.opt_text(0)? {
         Some(t) => serde_json::from_str(&t)?,
         None => Hlc::zero(device),
     })
 }
 
 /// The server's next clock reading for a change made here, and its number for that change.
-pub(crate) fn tick(conn: &Connection, device: Uuid, now: DateTime<Utc>) -> Result<(Hlc, i64), ServerError> {
-    let seq: i64 = conn.query_row("SELECT next_seq FROM identity WHERE id = 1", [], |r| r.get(0))?;
-    let hlc = clock(conn, device)?.tick(now.timestamp_millis());
-    conn.execute(
+pub(crate) fn tick(db: &mut dyn Db, device: Uuid, now: DateTime<Utc>) -> Result<(Hlc, i64), ServerError> {
+    let seq = db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)?;
+    let hlc = clock(db, device)?.tick(now.timestamp_millis());
+    db.execute(
         "UPDATE identity SET clock = ?1, next_seq = next_seq + 1 WHERE id = 1",
-        [serde_json::to_string(&hlc)?],
+        args![serde_json::to_string(&hlc)?],
     )?;
     Ok((hlc, seq))
 }
@@ -96,12 +98,12 @@ pub(crate) fn tick(conn: &Connection, device: Uuid, now: DateTime<Utc>) -> Resul
 /// Moves the server's clock past a reading it received, so that a change made here next is
 /// ordered after it.
 pub(crate) fn observe(
-    conn: &Connection,
+    db: &mut dyn Db,
     device: Uuid,
     seen: Hlc,
     now: DateTime<Utc>,
 ) -> Result<(), ServerError> {
-    let next = clock(conn, device)?.observe(seen, now.timestamp_millis());
-    conn.execute("UPDATE identity SET clock = ?1 WHERE id = 1", [serde_json::to_string(&next)?])?;
+    let next = clock(db, device)?.observe(seen, now.timestamp_millis());
+    db.execute("UPDATE identity SET clock = ?1 WHERE id = 1", args![serde_json::to_string(&next)?])?;
     Ok(())
 }

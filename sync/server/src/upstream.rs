@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{
@@ -16,7 +15,8 @@ use samanvaya_sync_protocol::{
 use uuid::Uuid;
 
 use crate::error::ServerError;
-use crate::store::Sqlite;
+use crate::sql::args;
+use crate::store::Store;
 
 /// The district this block forwards to, as the block keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,49 +26,38 @@ pub struct Upstream {
     pub secret: String,
 }
 
-impl Sqlite {
-    pub fn upstream(&self) -> Result<Option<Upstream>, ServerError> {
-        let row: Option<(String, String, String)> = self
-            .conn
-            .query_row("SELECT url, server_id, secret FROM upstream WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?;
-        row.map(|(url, server, secret)| {
-            let server = Uuid::parse_str(&server).map_err(|e| ServerError::Invalid(e.to_string()))?;
-            Ok(Upstream { url, server, secret })
-        })
-        .transpose()
+impl Store {
+    pub fn upstream(&mut self) -> Result<Option<Upstream>, ServerError> {
+        self.db
+            .query_opt("SELECT url, server_id, secret FROM upstream WHERE id = 1", &[])?
+            .map(|r| Ok(Upstream { url: r.text(0)?, server: r.uuid(1)?, secret: r.text(2)? }))
+            .transpose()
     }
 
     fn save_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO upstream (id, url, server_id, secret) VALUES (1, ?1, ?2, ?3)",
-            params![u.url, u.server.to_string(), u.secret],
+            args![&u.url, u.server, &u.secret],
         )?;
         Ok(())
     }
 
     fn upstream_finished(&mut self, at: DateTime<Utc>, error: Option<&str>) -> Result<(), ServerError> {
         match error {
-            None => self
-                .conn
-                .execute("UPDATE upstream SET last_success_at = ?1, last_error = NULL WHERE id = 1", [at])?,
-            Some(e) => self.conn.execute("UPDATE upstream SET last_error = ?1 WHERE id = 1", [e])?,
+            None => self.db.execute(
+                "UPDATE upstream SET last_success_at = ?1, last_error = NULL WHERE id = 1",
+                args![at],
+            )?,
+            Some(e) => self.db.execute("UPDATE upstream SET last_error = ?1 WHERE id = 1", args![e])?,
         };
         Ok(())
     }
 }
 
 /// Enrolls this block with its district, once; later starts find the enrollment stored.
-pub async fn enroll(
-    store: &Arc<Mutex<Sqlite>>,
-    url: &str,
-    code: &str,
-    name: &str,
-) -> Result<(), ServerError> {
+pub async fn enroll(store: &Arc<Mutex<Store>>, url: &str, code: &str, name: &str) -> Result<(), ServerError> {
     let device = {
-        let s = lock(store)?;
+        let mut s = lock(store)?;
         if s.upstream()?.is_some() {
             return Ok(());
         }
@@ -92,13 +81,13 @@ pub async fn enroll(
     })
 }
 
-fn lock(store: &Arc<Mutex<Sqlite>>) -> Result<std::sync::MutexGuard<'_, Sqlite>, ServerError> {
+fn lock(store: &Arc<Mutex<Store>>) -> Result<std::sync::MutexGuard<'_, Store>, ServerError> {
     store.lock().map_err(|_| ServerError::Invalid("the store lock was poisoned".into()))
 }
 
 /// The block's store as the link's local end.
 struct BlockEnd {
-    store: Arc<Mutex<Sqlite>>,
+    store: Arc<Mutex<Store>>,
     upstream: Uuid,
 }
 
@@ -109,7 +98,7 @@ impl From<ServerError> for SyncError {
 }
 
 impl BlockEnd {
-    fn with<T>(&self, f: impl FnOnce(&mut Sqlite) -> Result<T, ServerError>) -> Result<T, SyncError> {
+    fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, ServerError>) -> Result<T, SyncError> {
         let mut guard = lock(&self.store)?;
         Ok(f(&mut guard)?)
     }
@@ -119,43 +108,37 @@ impl Local for BlockEnd {
     fn pending(&mut self, after: i64, limit: usize) -> Result<Vec<Change>, SyncError> {
         let upstream = self.upstream.to_string();
         self.with(|s| {
-            let mut stmt = s.conn.prepare_cached(
+            s.db.query(
                 "SELECT seq, origin_device, origin_seq, recorded_at, change FROM change
                  WHERE seq > ?1 AND via != ?2 AND outcome NOT LIKE 'rejected%' ORDER BY seq LIMIT ?3",
-            )?;
-            let rows: Vec<(i64, String, i64, DateTime<Utc>, String)> = stmt
-                .query_map(params![after, upstream, limit as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })?
-                .collect::<Result<_, _>>()?;
-            rows.into_iter()
-                .map(|(seq, device, origin_seq, recorded_at, text)| {
-                    let device = Uuid::parse_str(&device).map_err(|e| ServerError::Invalid(e.to_string()))?;
-                    Ok(Change {
-                        seq,
-                        origin: Origin { device, seq: origin_seq },
-                        recorded_at,
-                        change: serde_json::from_str(&text)?,
-                    })
+                args![after, upstream, limit as i64],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Change {
+                    seq: r.int(0)?,
+                    origin: Origin { device: r.uuid(1)?, seq: r.int(2)? },
+                    recorded_at: r.time(3)?,
+                    change: serde_json::from_str(&r.text(4)?)?,
                 })
-                .collect()
+            })
+            .collect()
         })
     }
 
     fn acked(&mut self, through: i64, _results: &[ChangeResult]) -> Result<(), SyncError> {
         self.with(|s| {
-            s.conn.execute(
-                "UPDATE upstream SET acked_through = max(acked_through, ?1) WHERE id = 1",
-                [through],
+            s.db.execute(
+                "UPDATE upstream SET acked_through = CASE WHEN acked_through > ?1 THEN acked_through ELSE ?1 END
+                 WHERE id = 1",
+                args![through],
             )?;
             Ok(())
         })
     }
 
     fn pulled_through(&mut self) -> Result<i64, SyncError> {
-        self.with(|s| {
-            Ok(s.conn.query_row("SELECT pulled_through FROM upstream WHERE id = 1", [], |r| r.get(0))?)
-        })
+        self.with(|s| s.db.query_one("SELECT pulled_through FROM upstream WHERE id = 1", &[])?.int(0))
     }
 
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError> {
@@ -175,9 +158,9 @@ impl Local for BlockEnd {
 }
 
 /// One forward-and-pull with the district.
-pub async fn sync(store: &Arc<Mutex<Sqlite>>, tuning: Tuning) -> Result<Option<Report>, ServerError> {
+pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Report>, ServerError> {
     let (u, device) = {
-        let s = lock(store)?;
+        let mut s = lock(store)?;
         match s.upstream()? {
             Some(u) => (u, s.device()),
             None => return Ok(None),
@@ -200,7 +183,7 @@ pub async fn sync(store: &Arc<Mutex<Sqlite>>, tuning: Tuning) -> Result<Option<R
 }
 
 /// Forwards and pulls every `every`, for as long as the server runs.
-pub async fn run(store: Arc<Mutex<Sqlite>>, every: Duration, tuning: Tuning) {
+pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning) {
     loop {
         if let Err(e) = sync(&store, tuning).await {
             eprintln!("{e}");

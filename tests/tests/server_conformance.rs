@@ -1,5 +1,6 @@
-//! What a server does with what it receives, story by story, on a real SQLite store in a
-//! temporary folder: retries and replays change nothing, a batch out of order is refused, two
+//! The server's conformance suite: what a server does with what it receives, story by story, run
+//! the same on a SQLite store in a temporary folder and on a scratch database of a real
+//! PostgreSQL server (started by `scripts/test`): retries and replays change nothing, a batch out of order is refused, two
 //! laptops renaming one person without seeing each other put both names up for review, a laptop
 //! whose clock runs years ahead does not win the merge, a laptop cannot write into a village it
 //! was not enrolled for, an expired or revoked device is refused with a sentence, and the same
@@ -10,12 +11,13 @@ use samanvaya_domain::change::{
     Change as Typed, ChangeBody, HouseholdChange, HouseholdField, MemberChange, MemberField,
 };
 use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
-use samanvaya_server::Sqlite;
+use samanvaya_server::Store;
 use samanvaya_server::enroll::Caller;
 use samanvaya_sync_protocol::{
     Change, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch, RefusalCode, Role,
     SessionRequest, Village,
 };
+use samanvaya_tests::{ScratchPostgres, scratch_postgres};
 use uuid::Uuid;
 
 const VILLAGE: u128 = 0x0190_0000_0000_7000_8000_0000_0000_0004;
@@ -32,7 +34,7 @@ struct Laptop {
     pulled_through: i64,
 }
 
-fn enroll(server: &mut Sqlite, name: &str) -> Laptop {
+fn enroll(server: &mut Store, name: &str) -> Laptop {
     let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
     let device = Uuid::now_v7();
     let reply = server
@@ -109,21 +111,77 @@ fn outcomes(ack: &samanvaya_sync_protocol::PushAck) -> Vec<Outcome> {
     ack.results.iter().map(|r| r.outcome.clone()).collect()
 }
 
-fn name_of(server: &Sqlite, dir: &std::path::Path, p: PersonId) -> String {
-    let _ = server;
-    let conn = rusqlite::Connection::open(dir.join("server.sqlite3")).unwrap();
-    conn.query_row("SELECT name FROM member WHERE id = ?1", [p.0.to_string()], |r| r.get(0)).unwrap()
+fn name_of(server: &mut Store, p: PersonId) -> String {
+    server.member_name(p.0).unwrap().expect("the member is stored")
 }
 
-fn block() -> (tempfile::TempDir, Sqlite) {
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store for one story. The fields drop in order: the store closes before its database goes.
+struct Opened {
+    store: Store,
+    _dir: tempfile::TempDir,
+    _postgres: Option<ScratchPostgres>,
+}
+
+impl std::ops::Deref for Opened {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl std::ops::DerefMut for Opened {
+    fn deref_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+/// A new, empty store of `role` on `backend`; `None` when PostgreSQL is not there to test on.
+fn open(backend: Backend, role: Role) -> Option<Opened> {
     let dir = tempfile::tempdir().unwrap();
-    let server = Sqlite::open(dir.path(), Role::Block, t0()).unwrap();
-    (dir, server)
+    let (store, postgres) = match backend {
+        Backend::Sqlite => (Store::sqlite(dir.path(), role, t0()).unwrap(), None),
+        Backend::Postgres => {
+            let scratch = scratch_postgres()?;
+            (Store::postgres(&scratch.url, role, t0()).unwrap(), Some(scratch))
+        }
+    };
+    Some(Opened { store, _dir: dir, _postgres: postgres })
 }
 
-#[test]
-fn a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused() {
-    let (_dir, mut server) = block();
+/// Each story runs twice, once on each database: `story::sqlite` and `story::postgresql`.
+macro_rules! on_both {
+    ($($story:ident),* $(,)?) => {$(
+        mod $story {
+            #[test]
+            fn sqlite() {
+                super::$story(super::Backend::Sqlite);
+            }
+            #[test]
+            fn postgresql() {
+                super::$story(super::Backend::Postgres);
+            }
+        }
+    )*};
+}
+
+on_both!(
+    a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused,
+    two_laptops_renaming_one_person_unseen_put_both_names_up_for_review,
+    a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
+    a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
+    expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
+    the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
+    a_store_made_for_one_role_refuses_to_open_as_the_other,
+);
+
+fn a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptop = enroll(&mut server, "Rampur laptop");
     let h = HouseholdId(Uuid::now_v7());
     let p = PersonId(Uuid::now_v7());
@@ -149,9 +207,8 @@ fn a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refus
     assert_eq!(stored.changes.len(), 0, "a block device that brought nothing gets nothing");
 }
 
-#[test]
-fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review() {
-    let (dir, mut server) = block();
+fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
     let mut a = enroll(&mut server, "laptop A");
     let mut b = enroll(&mut server, "laptop B");
     let h = HouseholdId(Uuid::now_v7());
@@ -171,11 +228,12 @@ fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review() {
     );
     let ack = server.push(&b.caller, &b.batch(vec![from_b]), t0()).unwrap();
     assert_eq!(outcomes(&ack), vec![Outcome::Conflict { field: "name".into() }]);
-    assert_eq!(name_of(&server, dir.path(), p), "कमला कुमारी", "the later clock stands meanwhile");
-    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).unwrap();
-    let (kept, other): (String, String) =
-        conn.query_row("SELECT kept, other FROM review", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-    assert!(kept.contains("कमला कुमारी") && other.contains("कमली देवी"), "{kept} / {other}");
+    assert_eq!(name_of(&mut server, p), "कमला कुमारी", "the later clock stands meanwhile");
+    let reviews = server.open_reviews().unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].field, "name");
+    assert_eq!(reviews[0].kept["value"], "कमला कुमारी");
+    assert_eq!(reviews[0].other["value"], "कमली देवी");
     // A rename by B after it has pulled A's is a plain edit, not a conflict.
     b.pulled_through = server.pull(&b.caller, b.pulled_through).unwrap().cursor;
     let later = b.change(rename(h, p, "कमला देवी"), 120_000);
@@ -183,12 +241,11 @@ fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review() {
         outcomes(&server.push(&b.caller, &b.batch(vec![later]), t0()).unwrap()),
         vec![Outcome::Applied]
     );
-    assert_eq!(name_of(&server, dir.path(), p), "कमला देवी");
+    assert_eq!(name_of(&mut server, p), "कमला देवी");
 }
 
-#[test]
-fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge() {
-    let (dir, mut server) = block();
+fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
     let mut fast = enroll(&mut server, "clock set to 2031");
     let mut right = enroll(&mut server, "clock right");
     let h = HouseholdId(Uuid::now_v7());
@@ -203,12 +260,11 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge() {
     // An hour later the other laptop, seeing the record, corrects the name: it stands.
     let fix = right.change(rename(h, p, "सीता देवी"), 3_600_000);
     server.push(&right.caller, &right.batch(vec![fix]), t0() + Duration::hours(1)).unwrap();
-    assert_eq!(name_of(&server, dir.path(), p), "सीता देवी");
+    assert_eq!(name_of(&mut server, p), "सीता देवी");
 }
 
-#[test]
-fn a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for() {
-    let (_dir, mut server) = block();
+fn a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptop = enroll(&mut server, "Bakraur laptop");
     let h = HouseholdId(Uuid::now_v7());
     let outside = laptop.change(household(h, OTHER_VILLAGE), 0);
@@ -219,9 +275,8 @@ fn a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for() {
     assert_eq!(ack.acked_through, 1, "a rejected change is still acknowledged: sending it again cannot help");
 }
 
-#[test]
-fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence() {
-    let (_dir, mut server) = block();
+fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
     let laptop = enroll(&mut server, "Bakraur laptop");
     let req = SessionRequest {
         protocol: PROTOCOL_VERSION,
@@ -248,10 +303,8 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence() {
     assert_eq!(old.refusal().code, RefusalCode::Protocol);
 }
 
-#[test]
-fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut district = Sqlite::open(dir.path(), Role::District, t0()).unwrap();
+fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {
+    let Some(mut district) = open(b, Role::District) else { return };
     let mut blocks = Vec::new();
     for name in ["Bodh Gaya", "Bodh Gaya after re-assignment"] {
         let code = district.new_code(DeviceKind::Block, name, t0()).unwrap();
@@ -308,7 +361,22 @@ fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district() {
     assert_eq!(outcomes(&first), vec![Outcome::Applied]);
     assert_eq!(outcomes(&second), vec![Outcome::Duplicate]);
     assert_eq!((first.acked_through, second.acked_through), (17, 4));
-    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM change", [], |r| r.get(0)).unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(district.changes_stored().unwrap(), 1);
+}
+
+fn a_store_made_for_one_role_refuses_to_open_as_the_other(b: Backend) {
+    let Some(block) = open(b, Role::Block) else { return };
+    let Opened { store, _dir: dir, _postgres: postgres } = block;
+    drop(store);
+    let again = match (&postgres, b) {
+        (Some(scratch), Backend::Postgres) => Store::postgres(&scratch.url, Role::District, t0()),
+        _ => Store::sqlite(dir.path(), Role::District, t0()),
+    };
+    let message = again.err().expect("a block's store does not open as a district's").to_string();
+    assert!(message.contains("holds a block server's data"), "{message}");
+    let reopened = match (&postgres, b) {
+        (Some(scratch), Backend::Postgres) => Store::postgres(&scratch.url, Role::Block, t0()),
+        _ => Store::sqlite(dir.path(), Role::Block, t0()),
+    };
+    assert_eq!(reopened.unwrap().role(), Role::Block, "and it opens again as what it is");
 }

@@ -1,0 +1,279 @@
+//! The storage interface on PostgreSQL, for a district or a state: `--database postgres://…`.
+//!
+//! The synchronous `postgres` client drives a small runtime of its own, which must never run
+//! inside another runtime's task. The server calls its store from tasks, from blocking threads
+//! and from the forwarding thread alike, so the client lives on a thread of its own and each call
+//! is handed to it: the store then behaves like SQLite, a plain blocking call, wherever it is
+//! made from.
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::sync::mpsc;
+
+use bytes::BytesMut;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, NoTls, Statement};
+use samanvaya_schema::Migration;
+use samanvaya_schema::migrate::MigrateError;
+
+use crate::error::ServerError;
+use crate::sql::{Db, Mode, Row, Value};
+
+/// The key of the advisory lock every write transaction takes. Changes are numbered from a
+/// sequence, and the pull feed reads "everything after seq N": if two writers could interleave,
+/// a change numbered 5 could commit after one numbered 6 had been read, and the reader would
+/// never see it. One writer at a time makes the order of numbers the order of commits.
+const WRITE_LOCK: i64 = 0x5341_4d41; // "SAMA"
+
+/// A connection and its prepared statements, owned by the client's thread.
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+type Job = Box<dyn FnOnce(&mut Conn) + Send>;
+
+pub struct Postgres {
+    jobs: mpsc::Sender<Job>,
+}
+
+fn gone() -> ServerError {
+    ServerError::Invalid("the connection to PostgreSQL was lost; restart the server".into())
+}
+
+impl Postgres {
+    /// Connects to `url` (`postgres://user@host/db` or `host=… user=… dbname=…`) and brings the
+    /// schema up to date.
+    pub fn open(url: &str) -> Result<Postgres, ServerError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (ready_tx, ready) = mpsc::sync_channel(1);
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("postgres".into())
+            .spawn(move || {
+                let client = match Client::connect(&url, NoTls) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(ServerError::Postgres(e)));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                let mut conn = Conn { client, statements: HashMap::new() };
+                // The thread ends when the store is dropped and the queue closes.
+                while let Ok(job) = queue.recv() {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|e| ServerError::Invalid(format!("cannot start the PostgreSQL thread: {e}")))?;
+        ready.recv().map_err(|_| gone())??;
+        let mut db = Postgres { jobs };
+        db.migrate(samanvaya_schema::SERVER_POSTGRES_MIGRATIONS)?;
+        Ok(db)
+    }
+
+    fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |c| {
+                let _ = tx.send(f(c));
+            }))
+            .map_err(|_| gone())?;
+        rx.recv().map_err(|_| gone())?
+    }
+
+    fn batch(&mut self, sql: &'static str) -> Result<(), ServerError> {
+        self.call(move |c| Ok(c.client.batch_execute(sql)?))
+    }
+
+    /// The same bookkeeping as the SQLite stores (`samanvaya_schema::migrate`): each applied
+    /// migration's text is recorded, an edited one or a newer database is refused.
+    fn migrate(&mut self, migrations: &'static [Migration]) -> Result<(), ServerError> {
+        self.batch(
+            "CREATE TABLE IF NOT EXISTS schema_migration (
+                 version    INTEGER PRIMARY KEY,
+                 name       TEXT NOT NULL,
+                 sql        TEXT NOT NULL,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )?;
+        self.begin(Mode::Write)?;
+        let result = self.call(move |c| {
+            let applied: Vec<(i32, String)> = c
+                .client
+                .query("SELECT version, sql FROM schema_migration ORDER BY version", &[])?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            if let Some((newest, _)) = applied.last()
+                && *newest as usize > migrations.len()
+            {
+                return Err(
+                    MigrateError::Newer { found: *newest as u32, known: migrations.len() as u32 }.into()
+                );
+            }
+            for (version, sql) in &applied {
+                let embedded = &migrations[*version as usize - 1];
+                if embedded.sql != sql {
+                    return Err(MigrateError::Edited { version: *version as u32, name: embedded.name }.into());
+                }
+            }
+            for m in &migrations[applied.len()..] {
+                c.client.batch_execute(m.sql)?;
+                c.client.execute(
+                    "INSERT INTO schema_migration (version, name, sql) VALUES ($1, $2, $3)",
+                    &[&(m.version as i32), &m.name, &m.sql],
+                )?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => self.commit(),
+            Err(e) => {
+                let _ = self.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// `?1` as PostgreSQL writes it, `$1`; quoted text is left alone.
+fn dollar_params(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if c == '?' && !quoted && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Conn {
+    fn statement(&mut self, sql: &str) -> Result<Statement, ServerError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(&dollar_params(sql))?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) => match *ty {
+                Type::INT8 => v.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                _ => Err(format!("the number {v} cannot be stored as {ty}").into()),
+            },
+            Value::Text(s) => match *ty {
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    s.as_str().to_sql(ty, out)
+                }
+                _ => Err(format!("the text {s:?} cannot be stored as {ty}").into()),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn row(r: &postgres::Row) -> Result<Row, ServerError> {
+    let mut values = Vec::with_capacity(r.len());
+    for (i, column) in r.columns().iter().enumerate() {
+        let v = match *column.type_() {
+            Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+            Type::INT4 => r.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v.into())),
+            Type::INT2 => r.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into())),
+            Type::BOOL => r.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into())),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+                r.try_get::<_, Option<String>>(i)?.map(Value::Text)
+            }
+            ref other => {
+                return Err(ServerError::Invalid(format!(
+                    "column {} is of type {other}, which the server does not read",
+                    column.name()
+                )));
+            }
+        };
+        values.push(v.unwrap_or(Value::Null));
+    }
+    Ok(Row(values))
+}
+
+fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Db for Postgres {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, ServerError> {
+        let (sql, params) = (sql.to_owned(), params.to_vec());
+        self.call(move |c| {
+            let s = c.statement(&sql)?;
+            Ok(c.client.execute(&s, &refs(&params))?)
+        })
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError> {
+        let (sql, params) = (sql.to_owned(), params.to_vec());
+        self.call(move |c| {
+            let s = c.statement(&sql)?;
+            c.client.query(&s, &refs(&params))?.iter().map(row).collect()
+        })
+    }
+
+    fn begin(&mut self, mode: Mode) -> Result<(), ServerError> {
+        match mode {
+            // One snapshot for the whole read: the feed's rows and its newest seq agree.
+            Mode::Read => self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            Mode::Write => self.call(|c| {
+                c.client.batch_execute("BEGIN")?;
+                c.client.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+                Ok(())
+            }),
+        }
+    }
+
+    fn commit(&mut self) -> Result<(), ServerError> {
+        self.batch("COMMIT")
+    }
+
+    fn rollback(&mut self) -> Result<(), ServerError> {
+        self.batch("ROLLBACK")
+    }
+
+    fn kind(&self) -> &'static str {
+        "PostgreSQL"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dollar_params;
+
+    #[test]
+    fn numbered_parameters_become_dollars_outside_quotes() {
+        assert_eq!(
+            dollar_params("SELECT '?1', x FROM t WHERE a = ?1 AND b LIKE 'r?%' AND c = ?12"),
+            "SELECT '?1', x FROM t WHERE a = $1 AND b LIKE 'r?%' AND c = $12"
+        );
+    }
+}

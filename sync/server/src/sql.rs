@@ -1,0 +1,251 @@
+//! The one storage interface the server's logic is written against: statements with numbered
+//! parameters (`?1`), values that are a number, a text or nothing, and rows of them. SQLite
+//! (`sqlite.rs`) and PostgreSQL (`postgresql.rs`) both implement it, so enrollment, ingest, the
+//! derived state and the pull feed exist once and the conformance suite runs the same stories
+//! over both.
+//!
+//! The statements keep to what both databases understand the same way: `ON CONFLICT … DO
+//! NOTHING/UPDATE` instead of SQLite's `INSERT OR …`, `RETURNING` instead of the last row id,
+//! `CASE` instead of SQLite's two-argument `max`. Times are kept as the same sortable UTC text
+//! on both, so every comparison of times means the same thing on both.
+
+use std::ops::{Deref, DerefMut};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::error::ServerError;
+
+/// A value that travels into or out of a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+/// How times are written: UTC, to the microsecond, so that their text sorts as the times do.
+const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f+00:00";
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::Int(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Int(i64::from(v))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Text(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Value {
+        Value::Text(v)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Value {
+        Value::Text(v.clone())
+    }
+}
+
+impl From<Uuid> for Value {
+    fn from(v: Uuid) -> Value {
+        Value::Text(v.to_string())
+    }
+}
+
+impl From<DateTime<Utc>> for Value {
+    fn from(v: DateTime<Utc>) -> Value {
+        Value::Text(v.format(TIME_FORMAT).to_string())
+    }
+}
+
+impl From<NaiveDate> for Value {
+    fn from(v: NaiveDate) -> Value {
+        Value::Text(v.to_string())
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// The parameters of a statement, in order: `args![a, b]`.
+macro_rules! args {
+    ($($v:expr),* $(,)?) => { &[$($crate::sql::Value::from($v)),*] };
+}
+pub(crate) use args;
+
+/// One row of a result, its columns in the order of the `SELECT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row(pub Vec<Value>);
+
+fn column_error(i: usize, wanted: &str, found: &Value) -> ServerError {
+    ServerError::Invalid(format!("column {i} of a stored row is not {wanted}: {found:?}"))
+}
+
+impl Row {
+    fn at(&self, i: usize) -> &Value {
+        self.0.get(i).unwrap_or(&Value::Null)
+    }
+
+    pub fn int(&self, i: usize) -> Result<i64, ServerError> {
+        match self.at(i) {
+            Value::Int(v) => Ok(*v),
+            other => Err(column_error(i, "a number", other)),
+        }
+    }
+
+    pub fn text(&self, i: usize) -> Result<String, ServerError> {
+        match self.at(i) {
+            Value::Text(v) => Ok(v.clone()),
+            other => Err(column_error(i, "a text", other)),
+        }
+    }
+
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, ServerError> {
+        match self.at(i) {
+            Value::Null => Ok(None),
+            _ => self.text(i).map(Some),
+        }
+    }
+
+    pub fn flag(&self, i: usize) -> Result<bool, ServerError> {
+        Ok(self.int(i)? != 0)
+    }
+
+    pub fn uuid(&self, i: usize) -> Result<Uuid, ServerError> {
+        let text = self.text(i)?;
+        Uuid::parse_str(&text)
+            .map_err(|e| ServerError::Invalid(format!("a stored id {text} is damaged: {e}")))
+    }
+
+    pub fn time(&self, i: usize) -> Result<DateTime<Utc>, ServerError> {
+        parse_time(&self.text(i)?)
+    }
+
+    pub fn value(&self, i: usize) -> Value {
+        self.at(i).clone()
+    }
+}
+
+/// A stored time. Stores written before the format was fixed used RFC 3339 with a `T`; both read.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, ServerError> {
+    DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z")
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| ServerError::Invalid(format!("a stored time {text:?} is damaged: {e}")))
+}
+
+/// What a transaction is for. A write transaction takes the write lock at its start, so that two
+/// writers wait for each other instead of failing halfway, and the feed's order is the order of
+/// commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Read,
+    Write,
+}
+
+/// A database the server's logic runs on.
+pub trait Db: Send {
+    /// Runs a statement that returns no rows; returns how many rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, ServerError>;
+    /// Runs a statement and returns all its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError>;
+    /// Starts a transaction.
+    fn begin(&mut self, mode: Mode) -> Result<(), ServerError>;
+    fn commit(&mut self) -> Result<(), ServerError>;
+    fn rollback(&mut self) -> Result<(), ServerError>;
+    /// Which database this is, for messages and the conformance suite.
+    fn kind(&self) -> &'static str;
+}
+
+impl dyn Db + '_ {
+    /// The first row, if any.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, ServerError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// The one row a statement must return.
+    pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, ServerError> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| ServerError::Invalid(format!("a stored row is missing ({})", first_line(sql))))
+    }
+
+    /// Starts a transaction that rolls back unless committed.
+    pub fn transaction(&mut self, mode: Mode) -> Result<Tx<'_>, ServerError> {
+        self.begin(mode)?;
+        Ok(Tx { db: self, done: false })
+    }
+}
+
+fn first_line(sql: &str) -> &str {
+    sql.trim().lines().next().unwrap_or_default()
+}
+
+/// An open transaction: dropped without [`Tx::commit`], it rolls back, so an error halfway
+/// leaves nothing half-written.
+pub struct Tx<'a> {
+    db: &'a mut (dyn Db + 'a),
+    done: bool,
+}
+
+impl Tx<'_> {
+    pub fn commit(mut self) -> Result<(), ServerError> {
+        self.done = true;
+        self.db.commit()
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // A failed rollback leaves the connection to end the transaction when it closes;
+            // there is nothing better to do with the error while unwinding.
+            let _ = self.db.rollback();
+        }
+    }
+}
+
+impl<'a> Deref for Tx<'a> {
+    type Target = dyn Db + 'a;
+    fn deref(&self) -> &Self::Target {
+        self.db
+    }
+}
+
+impl DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.db
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_sort_as_text_the_way_they_sort_as_times() {
+        let a: DateTime<Utc> = "2026-12-01T03:04:05Z".parse().unwrap();
+        let b = a + chrono::Duration::microseconds(1);
+        let c = a + chrono::Duration::seconds(1);
+        let text = |t: DateTime<Utc>| match Value::from(t) {
+            Value::Text(s) => s,
+            other => panic!("{other:?}"),
+        };
+        assert!(text(a) < text(b) && text(b) < text(c));
+        assert_eq!(parse_time(&text(b)).unwrap(), b);
+        assert_eq!(parse_time("2026-12-01T03:04:05Z").unwrap(), a);
+    }
+}

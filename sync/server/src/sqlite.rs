@@ -1,0 +1,100 @@
+//! The storage interface on SQLite: the block's default, one file in the data folder.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
+use crate::error::ServerError;
+use crate::sql::{Db, Mode, Row, Value};
+
+/// The database file inside the data folder.
+pub const FILE: &str = "server.sqlite3";
+
+pub struct Sqlite {
+    conn: Connection,
+}
+
+impl Sqlite {
+    /// Opens (or creates) the store in `dir` and brings its schema up to date.
+    pub fn open(dir: &Path) -> Result<Sqlite, ServerError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| ServerError::DataDir { path: dir.display().to_string(), source })?;
+        let mut conn = Connection::open(dir.join(FILE))?;
+        // The operator's commands (enrollment codes, steps) open the file while the server runs.
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // A block acks a batch only after its commit is on disk.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        samanvaya_schema::migrate::run(&mut conn, samanvaya_schema::SERVER_MIGRATIONS)?;
+        Ok(Sqlite { conn })
+    }
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            Value::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
+            Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+        })
+    }
+}
+
+fn value(v: ValueRef<'_>) -> Result<Value, ServerError> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Text(t) => Value::Text(
+            String::from_utf8(t.to_vec())
+                .map_err(|e| ServerError::Invalid(format!("a stored text is not UTF-8: {e}")))?,
+        ),
+        ValueRef::Real(_) | ValueRef::Blob(_) => {
+            return Err(ServerError::Invalid("a stored value is neither a number nor a text".into()));
+        }
+    })
+}
+
+impl Db for Sqlite {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, ServerError> {
+        let n = self.conn.prepare_cached(sql)?.execute(rusqlite::params_from_iter(params))?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Row((0..width).map(|i| value(r.get_ref(i)?)).collect::<Result<_, ServerError>>()?));
+        }
+        Ok(out)
+    }
+
+    fn begin(&mut self, mode: Mode) -> Result<(), ServerError> {
+        // IMMEDIATE takes the write lock now: a deferred transaction that reads first and
+        // writes later can fail halfway when another connection wrote meanwhile.
+        self.conn.execute_batch(match mode {
+            Mode::Read => "BEGIN DEFERRED",
+            Mode::Write => "BEGIN IMMEDIATE",
+        })?;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), ServerError> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<(), ServerError> {
+        self.conn.execute_batch("ROLLBACK")?;
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "SQLite"
+    }
+}
