@@ -108,6 +108,9 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
     },
+    /// Writes what waits to be sent to a file, for a USB stick to the block office when there is
+    /// no network (the block imports it with `samanvaya-server import FILE`).
+    ExportSync { file: std::path::PathBuf },
     /// Referrals: open one, list, show, take a step, print the slip, the to-do list, the funnel.
     Referrals {
         #[command(subcommand)]
@@ -378,6 +381,7 @@ fn main() -> Result<()> {
         Command::Referrals { command } => emit(&referrals::run(&mut store, command)?)?,
         Command::Enroll { url, code, name } => emit(&sync::run_enroll(&mut store, &url, &code, &name)?)?,
         Command::Sync { status, timeout } => emit(&sync::run_sync(&mut store, status, timeout)?)?,
+        Command::ExportSync { file } => emit(&sync::run_export(&mut store, &file)?)?,
         Command::Eligibility { as_of, format, .. } => {
             let as_of = match as_of {
                 Some(day) => day,

@@ -1,4 +1,4 @@
-//! `samanvaya enroll` and `samanvaya sync`: the laptop's link to its block server from a
+//! `samanvaya enroll`, `samanvaya sync` and `samanvaya export-sync`: the laptop's link to its block server from a
 //! terminal, for set-up, scripts and tests.
 
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use samanvaya_core::{Store, SyncStatus};
 use samanvaya_sync_client::Tuning;
-use samanvaya_sync_laptop::{block_on, enroll, sync};
+use samanvaya_sync_laptop::{block_on, enroll, export_file, sync};
 
 /// Enrolls the laptop and says what it received.
 pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Result<String> {
@@ -70,4 +70,19 @@ pub fn run_sync(store: &mut Store, status_only: bool, timeout_secs: Option<u64>)
     }
     out.push_str(&status_text(&store.sync_status()?));
     Ok(out)
+}
+
+/// Writes the waiting changes to a file for the block office.
+pub fn run_export(store: &mut Store, file: &std::path::Path) -> Result<String> {
+    if store.is_demo()? {
+        bail!("this is a demo store: its households are invented and never leave the laptop");
+    }
+    let done = export_file(store, file)?;
+    Ok(format!(
+        "wrote {} change(s) ({} KB) to {}; at the block office: samanvaya-server import {}\n",
+        done.changes,
+        done.bytes.div_ceil(1024),
+        file.display(),
+        file.display()
+    ))
 }

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+pub mod proxy;
+
 use samanvaya_core::{Secret, Store, StoreError};
 
 /// The PIN every test store is set up with.

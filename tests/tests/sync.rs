@@ -259,3 +259,121 @@ fn village_loop(on_postgres: bool) {
     drop(block);
     drop(district);
 }
+
+#[test]
+fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_changes_nothing() {
+    let block_dir = tempfile::tempdir().unwrap();
+    let laptop_dir = tempfile::tempdir().unwrap();
+    let stick = tempfile::tempdir().unwrap();
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop_dir.path())));
+    // Weeks without a network: two households surveyed.
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        for name in ["सीता देवी", "गीता देवी"] {
+            let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
+            store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+        }
+    }
+    let waiting = samanvaya_tests::open(laptop_dir.path()).unwrap().queued_changes().unwrap();
+    assert!(waiting > 0);
+    let file = stick.path().join("bakraur.samanvaya-sync");
+    let wrote = ok(run("samanvaya", &["export-sync", file.to_str().unwrap()], Some(laptop_dir.path())));
+    assert!(wrote.contains(&format!("wrote {waiting} change(s)")), "{wrote}");
+
+    // At the block office.
+    let f = file.to_str().unwrap();
+    let first = server_cmd("block", block_dir.path(), &["import", f]);
+    assert!(first.contains(&format!("{waiting} new change(s), 0 already here")), "{first}");
+    let second = server_cmd("block", block_dir.path(), &["import", f]);
+    assert!(second.contains(&format!("0 new change(s), {waiting} already here")), "{second}");
+    // A file changed on the way is refused whole, and nothing of it is stored.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x10;
+    let changed = stick.path().join("changed.samanvaya-sync");
+    std::fs::write(&changed, bytes).unwrap();
+    let refused = run(
+        "samanvaya-server",
+        &[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+            "import",
+            changed.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("changed or damaged"), "{refused:?}");
+
+    // When the network comes back, nothing is sent twice: the block already holds it all.
+    let online = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(online.contains("sent 0 change(s)"), "{online}");
+    let block_db = block_dir.path().join("server.sqlite3");
+    let conn = rusqlite::Connection::open(block_db).unwrap();
+    let stored: i64 = conn.query_row("SELECT count(*) FROM change", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, waiting);
+    drop(block);
+}
+
+#[test]
+fn a_link_that_loses_answers_and_damages_pushes_loses_nothing_and_doubles_nothing() {
+    use samanvaya_tests::proxy::{Faults, Proxy};
+    let block_dir = tempfile::tempdir().unwrap();
+    let laptop_dir = tempfile::tempdir().unwrap();
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let link = Proxy::start(block.url.trim_start_matches("http://"));
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    ok(run("samanvaya", &["enroll", &link.url, code.trim()], Some(laptop_dir.path())));
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        for name in ["सीता देवी", "गीता देवी", "रीता देवी"] {
+            let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 52 });
+            store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+        }
+    }
+    let stored = || -> i64 {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT count(*) FROM change", [], |r| r.get(0)).unwrap()
+    };
+    let waiting = samanvaya_tests::open(laptop_dir.path()).unwrap().queued_changes().unwrap();
+    // The block stores a push but its answer never arrives; the laptop sends the batch again on
+    // a fresh connection and is told it is there already.
+    link.set(Faults { lose_push_answers: 1, ..Faults::default() });
+    let out = ok(run("samanvaya", &["sync", "--timeout", "5"], Some(laptop_dir.path())));
+    assert_eq!(link.injected().lost_answers, 1, "the answer was lost: {out}");
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    assert!(!out.contains(", 0 already there"), "the batch sent again was found stored: {out}");
+    assert_eq!(stored(), waiting, "every change stored once");
+    // A push arrives with one bit flipped: refused by its digest, sent again, stored once.
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member("मीना देवी", Relation::Head, Sex::Female, Birth::Age { years: 33 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    }
+    let more = samanvaya_tests::open(laptop_dir.path()).unwrap().queued_changes().unwrap();
+    link.set(Faults { corrupt_pushes: 1, ..Faults::default() });
+    let out = ok(run("samanvaya", &["sync", "--timeout", "5"], Some(laptop_dir.path())));
+    assert_eq!(link.injected().corrupted, 1, "the push was damaged: {out}");
+    assert!(out.contains(&format!("sent {more} change(s)")) && out.contains("waiting to send: 0"), "{out}");
+    assert_eq!(stored(), waiting + more, "every change stored once");
+    // A slow link passes everything too, just later; nothing is left to send.
+    link.set(Faults { delay: Duration::from_millis(30), ..Faults::default() });
+    let again = ok(run("samanvaya", &["sync", "--timeout", "5"], Some(laptop_dir.path())));
+    assert!(again.contains("sent 0 change(s)"), "{again}");
+    drop(block);
+}

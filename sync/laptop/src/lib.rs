@@ -6,6 +6,7 @@ use samanvaya_core::{Enrollment, Incoming, Store, StoreError};
 use samanvaya_domain::{Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
+use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
     Change, ChangeResult, DeviceKind, EnrollRequest, Lease, Origin, Outcome, PROTOCOL_VERSION, Place,
     PullReply, RefusalCode, Village,
@@ -17,6 +18,10 @@ pub enum LaptopSyncError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Sync(#[from] SyncError),
+    #[error(transparent)]
+    Parcel(#[from] ParcelError),
+    #[error("cannot write {path}: {source}; check that the USB stick is in and has room")]
+    File { path: String, source: std::io::Error },
 }
 
 impl LaptopSyncError {
@@ -27,6 +32,7 @@ impl LaptopSyncError {
             LaptopSyncError::Store(StoreError::NotEnrolled) => "not_enrolled",
             LaptopSyncError::Store(StoreError::AlreadyEnrolled { .. }) => "already_enrolled",
             LaptopSyncError::Store(_) => "store",
+            LaptopSyncError::Parcel(_) | LaptopSyncError::File { .. } => "file",
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
@@ -226,6 +232,51 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
             Err(err)
         }
     }
+}
+
+/// What `export_file` wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    pub changes: usize,
+    pub bytes: usize,
+}
+
+/// Writes every change the block has not acknowledged to a sync file at `path`, for a USB stick.
+/// The file replaces any older one only once it is complete on the disk, so a stick pulled out
+/// halfway leaves the older file whole. Nothing is marked sent: the block's next answer (an
+/// import, then an online session) says what it holds, and a change it holds already is never
+/// stored twice.
+pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported, LaptopSyncError> {
+    let Some(e) = store.enrollment()? else {
+        return Err(StoreError::NotEnrolled.into());
+    };
+    let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string() };
+    let mut changes = Vec::new();
+    let mut after = end.store.sync_status()?.reached_block;
+    loop {
+        let page = end.pending(after, 1_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        changes.extend(page);
+    }
+    let parcel = Parcel {
+        protocol: PROTOCOL_VERSION,
+        device: store.device_id()?,
+        made_at: store.now()?.utc,
+        pulled_through: store.pulled_through()?,
+        changes,
+    };
+    let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret))?;
+    let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };
+    let partial = path.with_extension("partial");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&partial).map_err(file_error)?;
+        f.write_all(&bytes).map_err(file_error)?;
+        f.sync_all().map_err(file_error)?;
+    }
+    std::fs::rename(&partial, path).map_err(file_error)?;
+    Ok(Exported { changes: parcel.changes.len(), bytes: bytes.len() })
 }
 
 #[cfg(test)]

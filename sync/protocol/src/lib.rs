@@ -6,6 +6,7 @@
 //! how the district never counts a household twice, whichever block forwarded it.
 
 pub mod body;
+pub mod parcel;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,6 @@
 //! Enrollment and sessions: one-time codes made by the server's operator, the device's secret
 //! given once at enrollment, short-lived session tokens, revocation, and number leases.
 
-use blake2::{Blake2b, Digest, digest::consts::U32};
 use chrono::{DateTime, Duration, Utc};
 use samanvaya_sync_protocol::{
     DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, SessionReply,
@@ -23,8 +22,10 @@ const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRTUVWXYZ2346789";
 const LEASE_SIZE: [(&str, i64); 2] = [("household", 1_000), ("referral", 2_000)];
 const LEASE_LOW_WATER: i64 = 100;
 
+/// What is kept of a secret (a code, a device secret, a session token): its digest as hex. For a
+/// device secret this is also the key of its sync files (`parcel::secret_digest`).
 fn hash(secret: &str) -> String {
-    Blake2b::<U32>::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&samanvaya_sync_protocol::parcel::secret_digest(secret))
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], ServerError> {

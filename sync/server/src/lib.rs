@@ -9,6 +9,7 @@
 pub mod enroll;
 pub mod error;
 pub mod feed;
+pub mod import;
 pub mod ingest;
 pub mod postgresql;
 pub mod read;

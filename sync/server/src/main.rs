@@ -64,6 +64,9 @@ enum Command {
     Revoke { device: uuid::Uuid },
     /// Lists the referrals this server holds.
     Referrals,
+    /// Imports a sync file a laptop wrote with `samanvaya export-sync` (from a USB stick);
+    /// importing the same file again changes nothing.
+    Import { file: PathBuf },
     /// Takes a step on a referral, as the block or district office.
     Step {
         /// The referral's number, as on its slip (R-1042).
@@ -151,6 +154,16 @@ fn run_command(mut store: Store, command: Command) -> Result<()> {
             for (number, stage, level, due) in store.referrals()? {
                 println!("{number}\t{stage}\t{level}\tdue {due}");
             }
+        }
+        Command::Import { file } => {
+            let bytes = std::fs::read(&file).with_context(|| {
+                format!("cannot read {}; check the path and the USB stick", file.display())
+            })?;
+            let done = store.import(&bytes, now)?;
+            println!(
+                "imported from {}: {} new change(s), {} already here, {} not applied, {} for review",
+                done.device_name, done.new, done.already, done.rejected, done.conflicts
+            );
         }
         Command::Step { number, action, reason, on, amount, by } => {
             let step = match action {

@@ -1,0 +1,93 @@
+//! Importing a sync file from a USB stick (`samanvaya-server import FILE`): the changes of a
+//! laptop that had no network at all, checked with the laptop's key and stored through the same
+//! path as a push, so that a file imported twice, or imported and then also pushed online, stores
+//! each change once.
+
+use chrono::{DateTime, Utc};
+use samanvaya_sync_protocol::parcel::{self, ParcelError};
+use samanvaya_sync_protocol::{DeviceKind, Outcome, PushBatch, RefusalCode};
+
+use crate::enroll::Caller;
+use crate::error::ServerError;
+use crate::sql::args;
+use crate::store::Store;
+
+/// How many changes are stored per transaction: a big file is stored in steps, each acknowledged
+/// before the next, so an import cut short resumes where it stopped.
+const STEP: usize = 500;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub device_name: String,
+    /// Changes stored for the first time.
+    pub new: usize,
+    /// Changes that were here already (from an earlier import or an online sync).
+    pub already: usize,
+    /// Changes stored but not applied, or applied with a review to make.
+    pub rejected: usize,
+    pub conflicts: usize,
+}
+
+fn refused(e: &ParcelError) -> ServerError {
+    ServerError::refused(RefusalCode::BadBody, e.to_string())
+}
+
+/// The digest of the device's secret, as kept at enrollment, as a key.
+fn key(hex: &str) -> Result<[u8; 32], ServerError> {
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    bytes
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))
+}
+
+impl Store {
+    /// Imports the bytes of a sync file.
+    pub fn import(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Result<Imported, ServerError> {
+        let device = parcel::device_of(bytes).map_err(|e| refused(&e))?;
+        let Some(row) = self.db.query_opt(
+            "SELECT kind, name, secret_hash, revoked_at FROM device WHERE id = ?1",
+            args![device],
+        )?
+        else {
+            return Err(ServerError::refused(
+                RefusalCode::NotEnrolled,
+                format!(
+                    "the laptop that wrote this file ({device}) is not enrolled with this server; import it at the block it is enrolled with"
+                ),
+            ));
+        };
+        if row.text(0)? != "laptop" {
+            return Err(ServerError::Invalid("this file was not written by a laptop".into()));
+        }
+        if row.opt_text(3)?.is_some() {
+            return Err(ServerError::refused(
+                RefusalCode::Revoked,
+                "the laptop that wrote this file was revoked; its changes are not taken",
+            ));
+        }
+        let parcel = parcel::open(bytes, &key(&row.text(2)?)?).map_err(|e| refused(&e))?;
+        let caller = Caller { device, kind: DeviceKind::Laptop };
+        let mut done = Imported { device_name: row.text(1)?, ..Imported::default() };
+        for step in parcel.changes.chunks(STEP) {
+            let batch = PushBatch {
+                protocol: parcel.protocol,
+                pulled_through: parcel.pulled_through,
+                changes: step.to_vec(),
+            };
+            let ack = self.push(&caller, &batch, now)?;
+            for r in &ack.results {
+                match r.outcome {
+                    Outcome::Applied => done.new += 1,
+                    Outcome::Duplicate => done.already += 1,
+                    Outcome::Rejected { .. } => done.rejected += 1,
+                    Outcome::Conflict { .. } => done.conflicts += 1,
+                }
+            }
+        }
+        Ok(done)
+    }
+}

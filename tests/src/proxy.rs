@@ -1,0 +1,173 @@
+//! A fault-injecting TCP proxy on 127.0.0.1 for the sync stories. It stands between a laptop and
+//! its server and, on command, loses the server's answer to a push after the server received it,
+//! flips a bit of a push on its way up, or holds every chunk back for a while: the ways a 2G link
+//! fails. It counts the faults it really injected, so that a story can check that they happened.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// What the proxy does from now on.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Lose the answers to this many pushes: the server stored the batch, and the connection
+    /// drops before the laptop hears so.
+    pub lose_push_answers: usize,
+    /// Flip one bit in the body of this many pushes on the way up.
+    pub corrupt_pushes: usize,
+    /// Hold every chunk back this long, both ways.
+    pub delay: Duration,
+}
+
+/// Faults actually injected so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Injected {
+    pub lost_answers: usize,
+    pub corrupted: usize,
+}
+
+#[derive(Default)]
+struct State {
+    faults: Faults,
+    injected: Injected,
+}
+
+type Shared = Arc<Mutex<State>>;
+
+/// A running proxy; it stops taking connections when dropped.
+pub struct Proxy {
+    /// `http://127.0.0.1:PORT`, to give the laptop instead of the server's address.
+    pub url: String,
+    state: Shared,
+    stop: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    /// A proxy in front of `target` (`host:port`), passing everything through until told otherwise.
+    pub fn start(target: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port for the proxy");
+        listener.set_nonblocking(true).expect("a non-blocking listener");
+        let url = format!("http://{}", listener.local_addr().expect("the proxy's address"));
+        let state = Shared::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (target, shared, stopping) = (target.to_owned(), state.clone(), stop.clone());
+        thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        let (target, shared) = (target.clone(), shared.clone());
+                        thread::spawn(move || connection(client, &target, &shared));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Proxy { url, state, stop }
+    }
+
+    /// Injects `faults` from now on.
+    pub fn set(&self, faults: Faults) {
+        self.state.lock().expect("the proxy's state").faults = faults;
+    }
+
+    pub fn injected(&self) -> Injected {
+        self.state.lock().expect("the proxy's state").injected
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn connection(client: TcpStream, target: &str, state: &Shared) {
+    let Ok(server) = TcpStream::connect(target) else {
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    };
+    // Set by the upward pump once a push has gone up on this connection: HTTP/1.1 answers in
+    // order, so whatever the server sends after that is the push's answer.
+    let pushed = Arc::new(AtomicBool::new(false));
+    let (client_r, server_w) =
+        (client.try_clone().expect("a second handle"), server.try_clone().expect("a second handle"));
+    let (up_state, up_pushed) = (state.clone(), pushed.clone());
+    let upward = thread::spawn(move || upward(client_r, server_w, &up_state, &up_pushed));
+    downward(server, client, state, &pushed);
+    let _ = upward.join();
+}
+
+fn delay(state: &Shared) -> Duration {
+    state.lock().expect("the proxy's state").faults.delay
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Laptop to server: passes requests up, flipping a bit in a push's body when asked.
+fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &AtomicBool) {
+    let mut buf = [0u8; 4096];
+    let mut all = Vec::new();
+    // Where the search for the next push starts: pushes before it were handled.
+    let mut scan = 0usize;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        thread::sleep(delay(state));
+        let start = all.len();
+        all.extend_from_slice(&buf[..n]);
+        while let Some(m) = find(&all[scan..], b"POST /v1/push").map(|m| scan + m) {
+            let Some(end) = find(&all[m..], b"\r\n\r\n") else { break };
+            let body = m + end + 4;
+            if body >= all.len() {
+                break;
+            }
+            pushed.store(true, Ordering::SeqCst);
+            let mut s = state.lock().expect("the proxy's state");
+            if s.faults.corrupt_pushes > 0 && body >= start {
+                s.faults.corrupt_pushes -= 1;
+                s.injected.corrupted += 1;
+                buf[body - start] ^= 0x01;
+            }
+            scan = body;
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = from.shutdown(Shutdown::Both);
+}
+
+/// Server to laptop: passes answers down, dropping the connection instead of a push's answer when
+/// asked.
+fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &AtomicBool) {
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        thread::sleep(delay(state));
+        if pushed.swap(false, Ordering::SeqCst) {
+            let mut s = state.lock().expect("the proxy's state");
+            if s.faults.lose_push_answers > 0 {
+                s.faults.lose_push_answers -= 1;
+                s.injected.lost_answers += 1;
+                break;
+            }
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = from.shutdown(Shutdown::Both);
+}
