@@ -11,8 +11,6 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
-
 use crate::error::StoreError;
 use crate::keyring::{DbKey, Keyring, Secret};
 use crate::store::Store;
@@ -156,7 +154,7 @@ fn check(file: &Path, key: &DbKey, households: i64) -> Result<(), StoreError> {
     let probe = file.with_extension("check");
     extract_db(file, db_at, &probe)?;
     let result = (|| {
-        let conn = Connection::open(&probe)?;
+        let conn = crate::db::connection(&probe)?;
         conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.sqlcipher_literal().as_str()))?;
         let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         let count: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0))?;

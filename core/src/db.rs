@@ -14,6 +14,22 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The first bytes of every SQLite file that is not encrypted.
 const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
+/// Opens a connection to the file at `path`, SQLite having been set up fully first.
+///
+/// SQLite marks itself initialised before it runs SQLCipher's part of the set-up (its
+/// `SQLITE_EXTRA_INIT`, which registers `sqlcipher_export` and the codec for every connection), and
+/// releases its lock in between: a second thread opening its first connection at that moment gets
+/// one without them. The first open therefore happens once, with every other waiting for it.
+pub(crate) fn connection(path: &Path) -> rusqlite::Result<Connection> {
+    static SET_UP: std::sync::Once = std::sync::Once::new();
+    SET_UP.call_once(|| {
+        // An in-memory connection runs the whole set-up; if it fails, the real open below
+        // reports why.
+        let _ = Connection::open_in_memory();
+    });
+    Connection::open(path)
+}
+
 /// Whether the file at `path` is an SQLite database in the clear (written before encryption).
 pub fn is_plain(path: &Path) -> bool {
     let mut head = [0u8; 16];
@@ -27,7 +43,7 @@ pub fn is_plain(path: &Path) -> bool {
 /// `synchronous=FULL` rather than NORMAL: in WAL mode NORMAL may lose the last transactions on a
 /// power cut, and a village laptop's battery does run out in the middle of a survey.
 pub fn open(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
-    let mut conn = Connection::open(path)?;
+    let mut conn = connection(path)?;
     // The key must be the first statement on the connection; a raw key skips SQLCipher's own KDF.
     conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.sqlcipher_literal().as_str()))?;
     let readable: rusqlite::Result<i64> =
@@ -60,7 +76,7 @@ pub fn encrypt_plain(path: &Path, key: &DbKey) -> Result<(), StoreError> {
     let _ = std::fs::remove_file(&copy);
     let literal = key.sqlcipher_literal();
     let (tables, counts) = {
-        let plain = Connection::open(path)?;
+        let plain = connection(path)?;
         // Everything in the write-ahead log goes into the main file before it is copied.
         plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         let version: i64 = plain.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -77,7 +93,7 @@ pub fn encrypt_plain(path: &Path, key: &DbKey) -> Result<(), StoreError> {
         (tables, counts)
     };
     {
-        let enc = Connection::open(&copy)?;
+        let enc = connection(&copy)?;
         enc.execute_batch(&format!("PRAGMA key = \"{}\";", literal.as_str()))?;
         let check: String =
             enc.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|_| StoreError::WrongKey)?;
