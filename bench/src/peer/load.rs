@@ -25,8 +25,12 @@ struct Rows {
 impl Rows {
     fn open(path: &Path) -> Result<(Rows, Vec<String>)> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let mut rows =
-            Rows { reader: BufReader::with_capacity(1 << 20, file), line: Vec::new(), name: path.display().to_string(), number: 0 };
+        let mut rows = Rows {
+            reader: BufReader::with_capacity(1 << 20, file),
+            line: Vec::new(),
+            name: path.display().to_string(),
+            number: 0,
+        };
         if !rows.advance()? {
             bail!("{} is empty", rows.name);
         }
@@ -58,19 +62,25 @@ impl Rows {
 
 fn key(cell: Option<&&[u8]>, what: &str) -> Result<u64> {
     let cell = cell.with_context(|| format!("a row has no {what}"))?;
-    std::str::from_utf8(cell).ok().and_then(|s| s.parse().ok()).with_context(|| format!("{what} is not a number"))
+    std::str::from_utf8(cell)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("{what} is not a number"))
 }
 
 /// Both files of `dir` into columns of `vocab`'s facts, as `mapping` says.
 pub fn population(vocab: &Vocabulary, mapping: &Mapping, dir: &Path) -> Result<Population> {
     let (mut hh_rows, hh_header) = Rows::open(&dir.join(&mapping.households.file))?;
     let (mut p_rows, p_header) = Rows::open(&dir.join(&mapping.persons.file))?;
-    let column = |header: &[String], name: &str| header.iter().position(|h| h == name).with_context(|| format!("no column {name}"));
+    let column = |header: &[String], name: &str| {
+        header.iter().position(|h| h == name).with_context(|| format!("no column {name}"))
+    };
     let hh_key = column(&hh_header, &mapping.households.key)?;
     let p_household = column(&p_header, &mapping.persons.household)?;
-    let names = |h: &[String]| h.iter().map(String::as_str).collect::<Vec<_>>();
-    let hh_targets = targets(vocab, Scope::Household, &mapping.household, &names(&hh_header), mapping.as_of)?;
-    let p_targets = targets(vocab, Scope::Person, &mapping.person, &names(&p_header), mapping.as_of)?;
+    let hh_names: Vec<&str> = hh_header.iter().map(String::as_str).collect();
+    let p_names: Vec<&str> = p_header.iter().map(String::as_str).collect();
+    let hh_targets = targets(vocab, Scope::Household, &mapping.household, &hh_names, mapping.as_of)?;
+    let p_targets = targets(vocab, Scope::Person, &mapping.person, &p_names, mapping.as_of)?;
 
     let mut pop = Population::build(vocab);
     // A household's values wait until its persons are counted: the builder takes the size first.
@@ -82,7 +92,10 @@ pub fn population(vocab: &Vocabulary, mapping: &Mapping, dir: &Path) -> Result<P
             .iter()
             .map(|t| {
                 let cell = cells.get(t.column).copied().unwrap_or_default();
-                let v = t.reading.read(cell).map_err(|e| anyhow::anyhow!("{} line {}: {e}", rows.name, rows.number))?;
+                let v = t
+                    .reading
+                    .read(cell)
+                    .map_err(|e| anyhow::anyhow!("{} line {}: {e}", rows.name, rows.number))?;
                 Ok((t.slot, v))
             })
             .collect()
@@ -111,7 +124,9 @@ pub fn population(vocab: &Vocabulary, mapping: &Mapping, dir: &Path) -> Result<P
             // The households before this one with no persons, then this one's row.
             loop {
                 if !hh_rows.advance()? {
-                    bail!("person of household {id} after the last household, or not in the households' order");
+                    bail!(
+                        "person of household {id} after the last household, or not in the households' order"
+                    );
                 }
                 let row = hh_rows.cells();
                 let hid = key(row.get(hh_key), &mapping.households.key)?;

@@ -65,13 +65,20 @@ pub struct Target {
 
 impl Mapping {
     pub fn read(path: &std::path::Path) -> Result<Mapping> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("{} is not a valid mapping", path.display()))
     }
 }
 
 /// The targets of `entries` for a CSV whose header is `header`, checked against `vocab`.
-pub fn targets(vocab: &Vocabulary, scope: Scope, entries: &[Entry], header: &[&str], as_of: NaiveDate) -> Result<Vec<Target>> {
+pub fn targets(
+    vocab: &Vocabulary,
+    scope: Scope,
+    entries: &[Entry],
+    header: &[&str],
+    as_of: NaiveDate,
+) -> Result<Vec<Target>> {
     entries
         .iter()
         .map(|e| {
@@ -79,7 +86,8 @@ pub fn targets(vocab: &Vocabulary, scope: Scope, entries: &[Entry], header: &[&s
                 .iter()
                 .position(|h| *h == e.csv)
                 .with_context(|| format!("the CSV has no column {}", e.csv))?;
-            let id = vocab.id(&e.fact).with_context(|| format!("{} is not a fact of the vocabulary", e.fact))?;
+            let id =
+                vocab.id(&e.fact).with_context(|| format!("{} is not a fact of the vocabulary", e.fact))?;
             let def = vocab.get(id);
             if def.scope != scope || def.derived.is_some() {
                 bail!("{} is not a recorded {scope:?} fact", e.fact);
@@ -112,7 +120,9 @@ pub fn targets(vocab: &Vocabulary, scope: Scope, entries: &[Entry], header: &[&s
                     words.rotate_right(e.values.len());
                     Reading::Word(words)
                 }
-                (FactType::Date | FactType::Set(_), _) => bail!("{}: dates and sets are not read from CSV here", e.fact),
+                (FactType::Date | FactType::Set(_), _) => {
+                    bail!("{}: dates and sets are not read from CSV here", e.fact)
+                }
             };
             Ok(Target { column, slot: def.slot, reading })
         })
@@ -143,7 +153,9 @@ impl Reading {
                 b"false" => Ok(Some(0)),
                 _ => Err(format!("expected true or false, got {}", text())),
             },
-            Reading::Whole => whole(cell).map(Some).ok_or_else(|| format!("expected a whole number, got {}", text())),
+            Reading::Whole => {
+                whole(cell).map(Some).ok_or_else(|| format!("expected a whole number, got {}", text()))
+            }
             Reading::Decimal => std::str::from_utf8(cell)
                 .ok()
                 .and_then(|s| s.parse::<f64>().ok())
