@@ -77,7 +77,9 @@ fn main() -> Result<()> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build()?;
         let (best, median, out) = pool.install(|| timed(args.runs, || tally(cat, &pop, args.as_of)));
         tallies = out;
-        println!("evaluation alone (column-wise, three-valued), {t} thread(s): best {best:.2?}, median {median:.2?}");
+        println!(
+            "evaluation alone (column-wise, three-valued), {t} thread(s): best {best:.2?}, median {median:.2?}"
+        );
         println!(
             "  {:.0} million subject × scheme decisions per second; {:.0} million persons × schemes per second",
             pairs / best.as_secs_f64() / 1e6,

@@ -34,6 +34,9 @@ struct Args {
     /// A file holding the JSON line of `bench_openfisca.py --data` on the same folder.
     #[arg(long)]
     openfisca: Option<PathBuf>,
+    /// Also print each matching scheme's counts (eligible, undetermined, not eligible).
+    #[arg(long)]
+    counts: bool,
 }
 
 /// Best and median of `runs` calls of `f`, and the last result.
@@ -180,6 +183,19 @@ fn main() -> Result<()> {
             of.csv_s.min,
             of.load_s.min / secs(lbest)
         );
+    }
+    if args.counts {
+        println!();
+        println!("| scheme | level | eligible | alternative | undetermined | not eligible |");
+        println!("|---|---|---|---|---|---|");
+        for t in tally_schemes(cat, &pop, as_of, &matching) {
+            let s = &cat.schemes[t.scheme];
+            println!(
+                "| {} | {:?} | {} | {} | {} | {} |",
+                s.code, s.unit, t.eligible, t.alternative, t.undetermined, t.not_eligible
+            );
+        }
+        println!();
     }
     let fmt = |p: Option<f64>| p.map_or("not measured".into(), |p| format!("{p:.0} MB"));
     println!(
