@@ -72,7 +72,10 @@ impl Bits {
     pub(crate) fn set_growing(&mut self, i: usize) {
         if i >= self.len {
             self.len = i + 1;
-            self.words.resize(self.len.div_ceil(64), 0);
+            // Rows arrive in order, so the words grow one at a time, every 64 subjects.
+            if i / 64 >= self.words.len() {
+                self.words.resize(i / 64 + 1, 0);
+            }
         }
         self.set(i);
     }

@@ -84,22 +84,32 @@ impl Column {
             }
             Column::Words { known, has } => {
                 known.set_growing(i);
-                let hit = |k: usize| match shape {
-                    Shape::Set(_) => k < 63 && v >> k & 1 == 1,
-                    _ => v == k as i64,
-                };
-                for (k, bits) in has.iter_mut().enumerate() {
-                    if hit(k) {
-                        bits.set_growing(i);
+                match shape {
+                    Shape::Set(_) => {
+                        let mut rest = v as u64;
+                        while rest != 0 {
+                            let k = rest.trailing_zeros() as usize;
+                            if let Some(bits) = has.get_mut(k) {
+                                bits.set_growing(i);
+                            }
+                            rest &= rest - 1;
+                        }
+                    }
+                    _ => {
+                        if let Some(bits) = usize::try_from(v).ok().and_then(|v| has.get_mut(v)) {
+                            bits.set_growing(i);
+                        }
                     }
                 }
             }
             Column::Number { known, values } => {
                 known.set_growing(i);
                 if values.len() <= i {
-                    values.resize(i + 1, 0);
+                    values.resize(i, 0);
+                    values.push(v);
+                } else {
+                    values[i] = v;
                 }
-                values[i] = v;
             }
         }
     }
