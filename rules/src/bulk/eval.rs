@@ -467,7 +467,7 @@ impl<'a> Evaluator<'a> {
         Some(listed.not())
     }
 
-    /// Any/all over each household's members.
+    /// Any/all over each household's members, a household's members read a word at a time.
     fn reduce(&self, per_person: &Tri, agg: Aggregate) -> Tri {
         let block = self.view.block;
         let n = block.households();
@@ -475,12 +475,16 @@ impl<'a> Evaluator<'a> {
         for h in 0..n {
             let (start, end) = (block.person_start[h] as usize, block.person_start[h + 1] as usize);
             let (mut any_t, mut all_t, mut any_f, mut all_f) = (false, true, false, true);
-            for p in start..end {
-                let (pt, pf) = (per_person.t.get(p), per_person.f.get(p));
-                any_t |= pt;
-                all_t &= pt;
-                any_f |= pf;
-                all_f &= pf;
+            let mut at = start;
+            while at < end {
+                let len = (end - at).min(64);
+                let full = if len == 64 { u64::MAX } else { (1u64 << len) - 1 };
+                let (pt, pf) = (span(per_person.t.words(), at, len), span(per_person.f.words(), at, len));
+                any_t |= pt != 0;
+                all_t &= pt == full;
+                any_f |= pf != 0;
+                all_f &= pf == full;
+                at += len;
             }
             let (is_t, is_f) = match agg {
                 Aggregate::Any => (any_t, all_f),
@@ -509,13 +513,13 @@ impl<'a> Evaluator<'a> {
                 let open = self.incomplete(*complete);
                 let (mut lo, mut hi) = (vec![0i64; hh], vec![0i64; hh]);
                 for h in 0..hh {
-                    for p in block.person_start[h] as usize..block.person_start[h + 1] as usize {
-                        if per_person.t.get(p) {
-                            lo[h] += 1;
-                            hi[h] += 1;
-                        } else if !per_person.f.get(p) {
-                            hi[h] += 1;
-                        }
+                    let (mut at, end) = (block.person_start[h] as usize, block.person_start[h + 1] as usize);
+                    while at < end {
+                        let len = (end - at).min(64);
+                        let full = if len == 64 { u64::MAX } else { (1u64 << len) - 1 };
+                        lo[h] += i64::from(span(per_person.t.words(), at, len).count_ones());
+                        hi[h] += i64::from((!span(per_person.f.words(), at, len) & full).count_ones());
+                        at += len;
                     }
                     // Unlisted members could add to the count without bound.
                     if open.as_ref().is_some_and(|o| o.get(h)) {
@@ -541,6 +545,16 @@ impl<'a> Evaluator<'a> {
             }
         }
     }
+}
+
+/// The `len` (at most 64) bits of `words` from bit `at`, in the low bits of one word.
+fn span(words: &[u64], at: usize, len: usize) -> u64 {
+    let (w, o) = (at / 64, at % 64);
+    let mut bits = words[w] >> o;
+    if o != 0 && o + len > 64 {
+        bits |= words[w + 1] << (64 - o);
+    }
+    if len == 64 { bits } else { bits & ((1u64 << len) - 1) }
 }
 
 fn compare_intervals(x: &Intervals, y: &Intervals, op: CmpOp) -> Tri {
