@@ -336,6 +336,17 @@ impl Population {
         self.blocks[b].column(Scope::Household, slot)?.value(self.household_shapes[slot], h)
     }
 
+    /// Adds `other`'s households after this population's, block for block (a population read in
+    /// parts on several threads is joined so; blocks need not be full).
+    pub fn append(&mut self, other: Population) {
+        assert_eq!(
+            (&self.person_shapes, &self.household_shapes),
+            (&other.person_shapes, &other.household_shapes),
+            "populations of one vocabulary"
+        );
+        self.blocks.extend(other.blocks);
+    }
+
     /// Heap bytes held by the columns, for the benchmark's memory account.
     pub fn bytes(&self) -> usize {
         self.blocks.iter().map(Block::bytes).sum()
