@@ -3,7 +3,7 @@
 //! arrive as term codes, translated through tables built once.
 
 use samanvaya_rules::Catalogue;
-use samanvaya_rules::bulk::Population;
+use samanvaya_rules::bulk::{Builder, Population};
 use samanvaya_rules::vocabulary::{FactType, Scope};
 
 use crate::profile::{self, get_varint, unzigzag};
@@ -27,15 +27,16 @@ pub struct PopulationReader<'c> {
     targets: Vec<Option<Target<'c>>>,
     /// For each enum or set fact, each term's index among the fact's values (-1 when not one).
     words: Vec<Vec<i64>>,
-    pop: Population,
-    persons: usize,
+    pop: Builder,
     households: usize,
 }
 
 impl<'c> PopulationReader<'c> {
     /// A reader for `households` households with `persons` persons in all, whose profiles use
-    /// the term table `terms` (index = code; code 0 is unused).
+    /// the term table `terms` (index = code; code 0 is unused). The counts are not needed any
+    /// more (columns grow as facts arrive) and are kept for the callers' sake.
     pub fn new(cat: &'c Catalogue, terms: Vec<String>, households: usize, persons: usize) -> Self {
+        let _ = (households, persons);
         let vocab = &cat.vocab;
         let targets = terms
             .iter()
@@ -61,17 +62,16 @@ impl<'c> PopulationReader<'c> {
                 _ => Vec::new(),
             })
             .collect();
-        let pop = Population::empty(vocab, persons, households);
-        PopulationReader { terms, targets, words, pop, persons, households }
+        let pop = Population::build(vocab);
+        PopulationReader { terms, targets, words, pop, households: 0 }
     }
 
     /// Adds the next household: its member count and its profile.
     pub fn add(&mut self, members: usize, doc: &[u8]) -> Result<(), CutShort> {
         let pop = &mut self.pop;
-        let h = pop.person_start.len();
-        let base = pop.household_of.len();
-        pop.person_start.push(base as u32);
-        pop.household_of.extend(std::iter::repeat_n(h as u32, members));
+        let h = self.households;
+        self.households += 1;
+        pop.household(members);
         let corrupt = || CutShort(h);
         let mut at = 0;
         while at < doc.len() {
@@ -80,7 +80,8 @@ impl<'c> PopulationReader<'c> {
             let name = get_varint(doc, &mut at).ok_or_else(corrupt)? as usize;
             let kind = *doc.get(at).ok_or_else(corrupt)?;
             at += 1;
-            let (scope, row) = if who == 0 { (Scope::Household, h) } else { (Scope::Person, base + who - 1) };
+            let (scope, member) =
+                if who == 0 { (Scope::Household, None) } else { (Scope::Person, Some(who - 1)) };
             let target = self.targets.get(name).and_then(Option::as_ref);
             // Read the payload first, so that an entry the vocabulary does not know is skipped whole.
             let (number, mask) = match kind {
@@ -103,11 +104,7 @@ impl<'c> PopulationReader<'c> {
             };
             if kind == profile::RECEIVING {
                 let code = self.terms.get(number as usize).ok_or_else(corrupt)?;
-                let entry = pop.receiving_entry(code, self.persons, self.households);
-                match scope {
-                    Scope::Person => entry.0.set(row),
-                    Scope::Household => entry.1.set(row),
-                }
+                pop.receiving(code, member);
                 continue;
             }
             let Some(t) = target else { continue };
@@ -123,17 +120,16 @@ impl<'c> PopulationReader<'c> {
                 (profile::FALSE | profile::TRUE, _) => profile::typed(kind, 0, t.ty),
                 _ => profile::typed(kind, unzigzag(number), t.ty),
             };
-            match scope {
-                Scope::Person => pop.person[t.slot].put(row, value),
-                Scope::Household => pop.household[t.slot].put(row, value),
+            match member {
+                Some(m) => pop.member_fact(m, t.slot, value),
+                None => pop.household_fact(t.slot, value),
             }
         }
         Ok(())
     }
 
     /// The population, once every household has been added.
-    pub fn finish(mut self) -> Population {
-        self.pop.person_start.push(self.pop.household_of.len() as u32);
-        self.pop
+    pub fn finish(self) -> Population {
+        self.pop.finish()
     }
 }

@@ -369,13 +369,9 @@ fn population_states(cat: &Catalogue, pop: &Population) -> Option<Vec<String>> {
     let id = cat.vocab.id(samanvaya_rules::catalogue::STATE_FACT)?;
     let def = cat.vocab.get(id);
     let samanvaya_rules::vocabulary::FactType::Enum(values) = &def.ty else { return None };
-    let col = &pop.household[def.slot];
     let mut out: Vec<String> = Vec::new();
     for h in 0..pop.households() {
-        if !col.known.get(h) {
-            return None;
-        }
-        let v = values.get(col.values[h] as usize)?;
+        let v = values.get(usize::try_from(pop.household_value(def.slot, h)?).ok()?)?;
         if !out.contains(v) {
             out.push(v.clone());
         }

@@ -8,7 +8,7 @@ use crate::text::Text;
 use crate::vocabulary::{Derivation, FactId, FactType, Scope, Vocabulary};
 
 /// Where a value lives in the rows the evaluator is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Slot {
     pub fact: FactId,
     pub scope: Scope,
@@ -16,7 +16,8 @@ pub struct Slot {
 }
 
 /// A compiled condition: evaluates to a [`crate::Truth`].
-#[derive(Debug, Clone, PartialEq)]
+// Eq and Hash let the column-wise engine recognise a rule met again in another scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Rule {
     Const(bool),
     Fact(Slot),
@@ -33,7 +34,7 @@ pub enum Rule {
 
 /// A compiled number: known exactly, or known to lie within bounds (a count over members whose
 /// facts are partly unknown), or unknown.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Num {
     Const(i64),
     Fact(Slot),

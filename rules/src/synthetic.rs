@@ -73,24 +73,20 @@ fn sizes(dice: &mut Dice, households: usize, persons: usize) -> Vec<usize> {
 pub fn population(vocab: &Vocabulary, households: usize, persons: usize, seed: u64) -> Population {
     let mut dice = Dice(seed);
     let sizes = sizes(&mut dice, households, persons);
-    let mut pop = Population::empty(vocab, persons, households);
+    let mut pop = Population::build(vocab);
     let facts: Vec<_> = vocab.facts().iter().filter(|d| d.derived.is_none()).collect();
-    let mut p = 0;
-    for (h, size) in sizes.iter().enumerate() {
-        pop.person_start.push(p as u32);
+    for size in sizes {
+        pop.household(size);
         for def in facts.iter().filter(|d| d.scope == Scope::Household) {
-            pop.household[def.slot].put(h, value(&mut dice, &def.name, &def.ty));
+            pop.household_fact(def.slot, value(&mut dice, &def.name, &def.ty));
         }
-        for _ in 0..*size {
-            pop.household_of.push(h as u32);
+        for m in 0..size {
             for def in facts.iter().filter(|d| d.scope == Scope::Person) {
-                pop.person[def.slot].put(p, value(&mut dice, &def.name, &def.ty));
+                pop.member_fact(m, def.slot, value(&mut dice, &def.name, &def.ty));
             }
-            p += 1;
         }
     }
-    pop.person_start.push(p as u32);
-    pop
+    pop.finish()
 }
 
 /// Households in the per-subject format, drawn the same way, of 1 to `max_members` members.

@@ -50,7 +50,7 @@ impl FactType {
 }
 
 /// A fact computed from another at the evaluation date, such as age from the date of birth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Derivation {
     YearsSince(FactId),
     MonthsSince(FactId),
