@@ -14,25 +14,7 @@ fn in_blocks(
     households: &[HouseholdFacts],
     per_block: usize,
 ) -> Population {
-    let mut b = Population::build_in_blocks(&cat.vocab, per_block);
-    for hh in households {
-        b.household(hh.members.len());
-        for (slot, v) in hh.values.iter().enumerate() {
-            b.household_fact(slot, *v);
-        }
-        for code in &hh.receiving {
-            b.receiving(code, None);
-        }
-        for (m, member) in hh.members.iter().enumerate() {
-            for (slot, v) in member.values.iter().enumerate() {
-                b.member_fact(m, slot, *v);
-            }
-            for code in &member.receiving {
-                b.receiving(code, Some(m));
-            }
-        }
-    }
-    b.finish()
+    Population::from_households_in_blocks(&cat.vocab, households, per_block)
 }
 
 #[test]

@@ -286,7 +286,16 @@ impl Population {
 
     /// Columns from households read one by one (the per-subject format).
     pub fn from_households(vocab: &Vocabulary, households: &[HouseholdFacts]) -> Population {
-        let mut b = Population::build(vocab);
+        Population::from_households_in_blocks(vocab, households, HOUSEHOLDS_PER_BLOCK)
+    }
+
+    /// As [`Population::from_households`], in blocks of `households_per_block`.
+    pub fn from_households_in_blocks(
+        vocab: &Vocabulary,
+        households: &[HouseholdFacts],
+        households_per_block: usize,
+    ) -> Population {
+        let mut b = Population::build_in_blocks(vocab, households_per_block);
         for hh in households {
             b.household(hh.members.len());
             for (slot, v) in hh.values.iter().enumerate() {
