@@ -4,11 +4,12 @@
 //! and end-to-end from a SQLite store. Run it in release mode; docs/benchmarks.md has the numbers.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::Parser;
+use samanvaya_bench::timed;
 use samanvaya_core::Store;
 use samanvaya_rules::bulk::tally;
 use samanvaya_rules::{Scope, assess_bounded, explain, synthetic};
@@ -31,18 +32,6 @@ struct Args {
     /// Measure only the engine (for profiling); no store is built or read.
     #[arg(long)]
     skip_store: bool,
-}
-
-fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
-    let mut times = Vec::with_capacity(runs);
-    let mut last = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        last = Some(f());
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[0], times[times.len() / 2], last.expect("at least one run"))
 }
 
 fn main() -> Result<()> {

@@ -3,11 +3,12 @@
 //! Numbers and the command are in docs/benchmarks.md.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::Days;
 use clap::Parser;
+use samanvaya_bench::timed;
 use samanvaya_core::referral::{NewReferral, ReferralQuery, Step};
 use samanvaya_core::{HouseholdQuery, Moment, Store};
 use samanvaya_domain::referral::Need;
@@ -27,18 +28,6 @@ struct Args {
 
 /// Schemes a person may be referred for; each person gets up to this many referrals.
 const SCHEMES: [&str; 6] = ["NSAP_IGNOAPS", "NSAP_IGNWPS", "PMJDY", "PMSBY", "PMJJBY", "APY"];
-
-fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
-    let mut times = Vec::with_capacity(runs);
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let start = Instant::now();
-        last = Some(f());
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[0], times[times.len() / 2], last.expect("at least one run"))
-}
 
 fn fill(store: &mut Store, args: &Args) -> Result<()> {
     if store.household_count()? == 0 {

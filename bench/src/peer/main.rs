@@ -10,10 +10,11 @@ mod memory;
 mod openfisca;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use samanvaya_bench::timed;
 use samanvaya_rules::Catalogue;
 use samanvaya_rules::bulk::{Population, tally_schemes};
 
@@ -37,19 +38,6 @@ struct Args {
     /// Also print each matching scheme's counts (eligible, undetermined, not eligible).
     #[arg(long)]
     counts: bool,
-}
-
-/// Best and median of `runs` calls of `f`, and the last result.
-fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
-    let mut times = Vec::with_capacity(runs);
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let start = Instant::now();
-        last = Some(f());
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (times[0], times[times.len() / 2], last.expect("at least one run"))
 }
 
 /// One row of the table: what was decided, how, and how fast.

@@ -79,6 +79,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect()
+}
+
+/// The key of a device's sync files from the secret's digest as a server keeps it (hex).
+pub fn key_from_hex(digest: &str) -> Option<[u8; 32]> {
+    unhex(digest).and_then(|b| <[u8; 32]>::try_from(b).ok())
+}
+
 /// `parcel` as the bytes of a sync file, authenticated with `key` (see [`secret_digest`]).
 pub fn seal(parcel: &Parcel, key: &[u8; 32]) -> Result<Vec<u8>, ParcelError> {
     let json = serde_json::to_vec(parcel)?;
@@ -115,11 +127,7 @@ fn split(bytes: &[u8]) -> Result<Parts<'_>, ParcelError> {
         .and_then(|d| Uuid::parse_str(d).ok())
         .ok_or(ParcelError::Forged)?;
     let tag = lines.next().and_then(|l| l.strip_prefix("mac ")).ok_or(ParcelError::Forged)?;
-    let tag: Vec<u8> = (0..tag.len())
-        .step_by(2)
-        .map(|i| tag.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect::<Option<_>>()
-        .ok_or(ParcelError::Forged)?;
+    let tag = unhex(tag).ok_or(ParcelError::Forged)?;
     Ok(Parts { device_line: format!("device {device}\n"), device, tag, packed: &bytes[end + 2..] })
 }
 
@@ -172,6 +180,7 @@ mod tests {
     #[test]
     fn a_file_reads_back_with_its_key_and_any_change_to_it_is_refused() {
         let key = secret_digest("the laptop's secret");
+        assert_eq!(key_from_hex(&hex(&key)), Some(key), "the server's stored digest is the key");
         let bytes = seal(&parcel(), &key).unwrap();
         assert_eq!(device_of(&bytes).unwrap(), Uuid::from_u128(7));
         assert_eq!(open(&bytes, &key).unwrap(), parcel());

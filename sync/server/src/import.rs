@@ -33,17 +33,6 @@ fn refused(e: &ParcelError) -> ServerError {
     ServerError::refused(RefusalCode::BadBody, e.to_string())
 }
 
-/// The digest of the device's secret, as kept at enrollment, as a key.
-fn key(hex: &str) -> Result<[u8; 32], ServerError> {
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect();
-    bytes
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))
-}
-
 impl Store {
     /// Imports the bytes of a sync file.
     pub fn import(&mut self, bytes: &[u8], now: DateTime<Utc>) -> Result<Imported, ServerError> {
@@ -69,7 +58,9 @@ impl Store {
                 "the laptop that wrote this file was revoked; its changes are not taken",
             ));
         }
-        let parcel = parcel::open(bytes, &key(&row.text(2)?)?).map_err(|e| refused(&e))?;
+        let key = parcel::key_from_hex(&row.text(2)?)
+            .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))?;
+        let parcel = parcel::open(bytes, &key).map_err(|e| refused(&e))?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let mut done = Imported { device_name: row.text(1)?, ..Imported::default() };
         for step in parcel.changes.chunks(STEP) {

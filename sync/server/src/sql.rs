@@ -140,7 +140,8 @@ impl Row {
     }
 }
 
-/// A stored time. Stores written before the format was fixed used RFC 3339 with a `T`; both read.
+/// A stored time: in the format above (or with fewer fractional digits, as the SQLite stores of
+/// earlier versions wrote it), or RFC 3339 with a `T`.
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, ServerError> {
     DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z")
         .or_else(|_| DateTime::parse_from_rfc3339(text))

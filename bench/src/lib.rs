@@ -1,0 +1,17 @@
+//! What the benchmark binaries share: timing a measurement over several runs.
+
+use std::time::{Duration, Instant};
+
+/// Best and median of `runs` calls of `f` (at least one), and the last call's result. The best
+/// is the figure least disturbed by the rest of the machine; the median shows how steady it was.
+pub fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    let mut times = Vec::with_capacity(runs.max(1));
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        last = Some(f());
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[0], times[times.len() / 2], last.expect("at least one run"))
+}
