@@ -92,7 +92,7 @@ enum Command {
     /// not yet decided with the questions to ask; for the Samiti's meeting and the next visits.
     /// Enrolls this laptop with its block server, with a one-time code from the block office.
     Enroll {
-        /// The block server's address (http://HOST:PORT).
+        /// The block server's address (https://HOST:PORT).
         url: String,
         code: String,
         /// The name the block sees for this laptop.

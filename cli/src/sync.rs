@@ -15,6 +15,12 @@ pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Resul
     for (kind, first, last) in enrolled.numbers {
         out.push_str(&format!("  {kind} numbers {first} to {last}\n"));
     }
+    match enrolled.certificate {
+        Some(pin) => out.push_str(&format!(
+            "the server's certificate is pinned (sha256 {pin}): this laptop syncs with no other\n"
+        )),
+        None => out.push_str("plain HTTP to a server on this computer: no certificate to pin\n"),
+    }
     Ok(out)
 }
 

@@ -22,6 +22,9 @@ pub struct Enrollment {
     pub server_id: Uuid,
     pub role: String,
     pub secret: String,
+    /// The fingerprint of the server's certificate, pinned at enrollment; none for a server on
+    /// this same computer over plain HTTP.
+    pub certificate: Option<String>,
     pub enrolled_at: DateTime<Utc>,
 }
 
@@ -68,15 +71,29 @@ pub struct SyncStatus {
 pub const KEEP_ACKED_DAYS: i64 = 30;
 
 fn enrollment(conn: &Connection) -> Result<Option<Enrollment>, StoreError> {
-    let row: Option<(String, String, String, String, DateTime<Utc>)> = conn
-        .query_row("SELECT url, server_id, role, secret, enrolled_at FROM sync_link WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .optional()?;
-    row.map(|(url, server, role, secret, enrolled_at)| {
+    conn.query_row(
+        "SELECT url, server_id, role, secret, certificate, enrolled_at FROM sync_link WHERE id = 1",
+        [],
+        |r| {
+            let server: String = r.get(1)?;
+            Ok((
+                server,
+                Enrollment {
+                    url: r.get(0)?,
+                    server_id: Uuid::nil(),
+                    role: r.get(2)?,
+                    secret: r.get(3)?,
+                    certificate: r.get(4)?,
+                    enrolled_at: r.get(5)?,
+                },
+            ))
+        },
+    )
+    .optional()?
+    .map(|(server, e)| {
         let server_id =
             Uuid::parse_str(&server).map_err(|_| StoreError::Corrupt(format!("sync server id {server}")))?;
-        Ok(Enrollment { url, server_id, role, secret, enrolled_at })
+        Ok(Enrollment { server_id, ..e })
     })
     .transpose()
 }
@@ -101,8 +118,9 @@ impl Store {
             return Err(StoreError::AlreadyEnrolled { url: old.url });
         }
         tx.execute(
-            "INSERT INTO sync_link (id, url, server_id, role, secret, enrolled_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-            params![e.url, e.server_id.to_string(), e.role, e.secret, e.enrolled_at],
+            "INSERT INTO sync_link (id, url, server_id, role, secret, certificate, enrolled_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+            params![e.url, e.server_id.to_string(), e.role, e.secret, e.certificate, e.enrolled_at],
         )?;
         grant(&tx, &e.server_id.to_string(), leases)?;
         if let Some(v) = village.last()

@@ -57,22 +57,39 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/local/0011_referral_todo_indexes.sql"),
     },
     Migration { version: 12, name: "sync_link", sql: include_str!("../migrations/local/0012_sync_link.sql") },
+    Migration {
+        version: 13,
+        name: "server_certificate",
+        sql: include_str!("../migrations/local/0013_server_certificate.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
 pub const SERVER_MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "server", sql: include_str!("../migrations/server/0001_server.sql") },
     Migration { version: 2, name: "village", sql: include_str!("../migrations/server/0002_village.sql") },
+    Migration {
+        version: 3,
+        name: "certificates",
+        sql: include_str!("../migrations/server/0003_certificates.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
 /// same tables as [`SERVER_MIGRATIONS`] in PostgreSQL's types. A change to the server's tables
 /// adds a migration to both lists.
-pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "server",
-    sql: include_str!("../migrations/server-postgres/0001_server.sql"),
-}];
+pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "server",
+        sql: include_str!("../migrations/server-postgres/0001_server.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "certificates",
+        sql: include_str!("../migrations/server-postgres/0002_certificates.sql"),
+    },
+];
 
 /// What a referral can be for besides a scheme (services and grievances), their offices and the
 /// service levels that set due days; read by `samanvaya-eligibility::referral`.

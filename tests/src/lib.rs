@@ -124,7 +124,10 @@ pub fn binary(name: &str) -> std::path::PathBuf {
 /// A server process that is killed when the test ends, pass or fail.
 pub struct Running {
     pub child: std::process::Child,
+    /// `https://127.0.0.1:PORT` (or `http://` with `--plain-http`).
     pub url: String,
+    /// The fingerprint of the certificate the server presents (none over plain HTTP).
+    pub certificate: Option<String>,
 }
 
 impl Drop for Running {
@@ -134,21 +137,31 @@ impl Drop for Running {
     }
 }
 
-/// Starts `samanvaya-server` with `args` on a free port of 127.0.0.1 and waits for its address.
+/// Starts `samanvaya-server` with `args` (on a free port of 127.0.0.1 unless they say
+/// `--listen`) and waits for its address (and, over HTTPS, its certificate's fingerprint).
 pub fn start_server(args: &[&str]) -> Running {
     use std::io::BufRead;
     let mut child = std::process::Command::new(binary("samanvaya-server"))
         .args(args)
-        .args(["--listen", "127.0.0.1:0"])
+        .args(if args.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("samanvaya-server starts");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut line = String::new();
-    let out = child.stdout.take().expect("piped stdout");
-    std::io::BufReader::new(out).read_line(&mut line).expect("the server prints its address");
-    let addr =
-        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Running { url: format!("http://{addr}"), child }
+    out.read_line(&mut line).expect("the server prints its address");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let certificate = url.starts_with("https://").then(|| {
+        line.clear();
+        out.read_line(&mut line).expect("the server prints its certificate");
+        let fingerprint = line.trim().strip_prefix("certificate sha256 ");
+        fingerprint.unwrap_or_else(|| panic!("unexpected second line {line:?}")).to_owned()
+    });
+    Running { url, certificate, child }
 }
 
 /// The environment variable naming the test PostgreSQL server, as a libpq connection string

@@ -4,7 +4,8 @@
 //! laptops renaming one person without seeing each other put both names up for review, a laptop
 //! whose clock runs years ahead does not win the merge, a laptop cannot write into a village it
 //! was not enrolled for, an expired or revoked device is refused with a sentence, and the same
-//! change forwarded by two blocks is stored once at the district.
+//! change forwarded by two blocks is stored once at the district; an enrollment code enrolls one
+//! device, and never over a connection whose certificate is not the server's.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use samanvaya_domain::change::{
@@ -14,8 +15,8 @@ use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
 use samanvaya_server::Store;
 use samanvaya_server::enroll::Caller;
 use samanvaya_sync_protocol::{
-    Change, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch, RefusalCode, Role,
-    SessionRequest, Village,
+    Applicant, Change, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch, RefusalCode,
+    Role, SessionRequest, Village,
 };
 use samanvaya_tests::{ScratchPostgres, scratch_postgres};
 use uuid::Uuid;
@@ -34,27 +35,30 @@ struct Laptop {
     pulled_through: i64,
 }
 
+/// The fingerprint of the certificate the server in these stories presents.
+fn certificate() -> String {
+    "c3".repeat(32)
+}
+
+fn laptop_of_bakraur(device: Uuid, name: &str) -> Applicant {
+    Applicant {
+        device,
+        kind: DeviceKind::Laptop,
+        name: name.into(),
+        villages: vec![Village {
+            id: Uuid::from_u128(VILLAGE),
+            name_en: "Bakraur".into(),
+            name_hi: "बकरौर".into(),
+            above: vec![],
+        }],
+    }
+}
+
 fn enroll(server: &mut Store, name: &str) -> Laptop {
     let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
     let device = Uuid::now_v7();
-    let reply = server
-        .enroll(
-            &EnrollRequest {
-                protocol: PROTOCOL_VERSION,
-                code,
-                device,
-                kind: DeviceKind::Laptop,
-                name: name.into(),
-                villages: vec![Village {
-                    id: Uuid::from_u128(VILLAGE),
-                    name_en: "Bakraur".into(),
-                    name_hi: "बकरौर".into(),
-                    above: vec![],
-                }],
-            },
-            t0(),
-        )
-        .unwrap();
+    let req = EnrollRequest::new(&code, &certificate(), laptop_of_bakraur(device, name));
+    let reply = server.enroll(&req, &certificate(), t0()).unwrap();
     Laptop {
         caller: Caller { device, kind: DeviceKind::Laptop },
         secret: reply.secret,
@@ -178,6 +182,8 @@ on_both!(
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
+    an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
+    an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
 );
 
 fn a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused(b: Backend) {
@@ -309,19 +315,8 @@ fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Bac
     for name in ["Bodh Gaya", "Bodh Gaya after re-assignment"] {
         let code = district.new_code(DeviceKind::Block, name, t0()).unwrap();
         let device = Uuid::now_v7();
-        district
-            .enroll(
-                &EnrollRequest {
-                    protocol: PROTOCOL_VERSION,
-                    code,
-                    device,
-                    kind: DeviceKind::Block,
-                    name: name.into(),
-                    villages: vec![],
-                },
-                t0(),
-            )
-            .unwrap();
+        let block = Applicant { device, kind: DeviceKind::Block, name: name.into(), villages: vec![] };
+        district.enroll(&EnrollRequest::new(&code, &certificate(), block), &certificate(), t0()).unwrap();
         blocks.push(Caller { device, kind: DeviceKind::Block });
     }
     let laptop = Uuid::now_v7();
@@ -362,6 +357,46 @@ fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Bac
     assert_eq!(outcomes(&second), vec![Outcome::Duplicate]);
     assert_eq!((first.acked_through, second.acked_through), (17, 4));
     assert_eq!(district.changes_stored().unwrap(), 1);
+}
+
+/// Someone between the laptop and the block presents their own certificate: the laptop binds
+/// its code to that certificate, and the request they relay to the block is refused. The code
+/// was not used up, so the laptop can enroll once the link is safe.
+fn an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    let device = Uuid::now_v7();
+    let intercepted =
+        EnrollRequest::new(&code, &"e9".repeat(32), laptop_of_bakraur(device, "Bakraur laptop"));
+    let err = server.enroll(&intercepted, &certificate(), t0()).unwrap_err();
+    assert_eq!(err.refusal().code, RefusalCode::Certificate);
+    assert!(err.refusal().message.contains("intercepting"), "{}", err.refusal().message);
+    assert!(server.devices().unwrap().is_empty(), "nothing was enrolled");
+    let safe = EnrollRequest::new(&code, &certificate(), laptop_of_bakraur(device, "Bakraur laptop"));
+    server.enroll(&safe, &certificate(), t0()).expect("the code still enrolls over the real certificate");
+}
+
+/// A code read aloud is typed in any case, with or without its dashes; it enrolls one device,
+/// a mistyped or used one is refused, and so is one past its seven days.
+fn an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    let typed = code.to_lowercase().replace('-', " ");
+    let first = EnrollRequest::new(&typed, &certificate(), laptop_of_bakraur(Uuid::now_v7(), "first"));
+    server.enroll(&first, &certificate(), t0()).expect("the code as typed enrolls");
+    let second = EnrollRequest::new(&code, &certificate(), laptop_of_bakraur(Uuid::now_v7(), "second"));
+    let used = server.enroll(&second, &certificate(), t0()).unwrap_err();
+    assert!(used.refusal().message.contains("used already"), "{}", used.refusal().message);
+    let mut wrong = code.clone();
+    wrong.replace_range(0..1, if code.starts_with('A') { "B" } else { "A" });
+    let mistyped = EnrollRequest::new(&wrong, &certificate(), laptop_of_bakraur(Uuid::now_v7(), "third"));
+    let unknown = server.enroll(&mistyped, &certificate(), t0()).unwrap_err();
+    assert!(unknown.refusal().message.contains("letter by letter"), "{}", unknown.refusal().message);
+    let late_code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    let late = EnrollRequest::new(&late_code, &certificate(), laptop_of_bakraur(Uuid::now_v7(), "late"));
+    let expired = server.enroll(&late, &certificate(), t0() + Duration::days(8)).unwrap_err();
+    assert!(expired.refusal().message.contains("expired"), "{}", expired.refusal().message);
+    assert_eq!(server.devices().unwrap().len(), 1);
 }
 
 fn a_store_made_for_one_role_refuses_to_open_as_the_other(b: Backend) {

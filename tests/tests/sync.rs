@@ -3,6 +3,8 @@
 //! reaches the district, and its sanction at the district coming back down to the laptop. Every
 //! change reaches the district exactly once, and syncing again changes nothing. The story runs
 //! twice: with the district on SQLite, and on a real PostgreSQL server (as a district at scale).
+//! Every link is HTTPS with the server's certificate pinned at enrollment, and a laptop sends
+//! nothing to a server presenting another.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -324,12 +326,70 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     drop(block);
 }
 
+/// The laptop pins the block's certificate at enrollment. Another server answering at the
+/// block's address (someone in the middle, or a block reinstalled without its backup) is refused
+/// before anything is sent; the real block, back at its address, takes the work as before.
+#[test]
+fn a_laptop_sends_nothing_to_a_server_presenting_another_certificate() {
+    let block_dir = tempfile::tempdir().unwrap();
+    let impostor_dir = tempfile::tempdir().unwrap();
+    let laptop_dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let block_args =
+        ["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--listen", &listen];
+    let block = start_server(&block_args);
+    assert!(block.url.starts_with("https://"), "a server speaks TLS unless told otherwise");
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    // Plain HTTP to another computer would carry the village's data in the clear.
+    let plain = run("samanvaya", &["enroll", "http://192.0.2.7:8740", code.trim()], Some(laptop_dir.path()));
+    assert!(!plain.status.success());
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("https://"), "{plain:?}");
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop_dir.path())));
+    let pinned = samanvaya_tests::open(laptop_dir.path()).unwrap().enrollment().unwrap().unwrap().certificate;
+    assert_eq!(pinned, block.certificate, "the laptop keeps the certificate the block presents");
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member("सीता देवी", Relation::Head, Sex::Female, Birth::Age { years: 41 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    }
+    drop(block);
+
+    let impostor_args =
+        ["--role", "block", "--data-dir", impostor_dir.path().to_str().unwrap(), "--listen", &listen];
+    let impostor = start_server(&impostor_args);
+    assert_ne!(impostor.certificate, pinned);
+    let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path()));
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("another certificate") && said.contains("intercepting"), "{said}");
+    let conn = rusqlite::Connection::open(impostor_dir.path().join("server.sqlite3")).unwrap();
+    let received: i64 = conn.query_row("SELECT count(*) FROM change", [], |r| r.get(0)).unwrap();
+    assert_eq!(received, 0, "nothing reached the impostor");
+    drop(impostor);
+
+    let block = start_server(&block_args);
+    let synced = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(!synced.contains("sent 0 change(s)"), "{synced}");
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let stored: i64 = conn.query_row("SELECT count(*) FROM change", [], |r| r.get(0)).unwrap();
+    assert!(stored > 0);
+    drop(block);
+}
+
 #[test]
 fn a_link_that_loses_answers_and_damages_pushes_loses_nothing_and_doubles_nothing() {
     use samanvaya_tests::proxy::{Faults, Proxy};
     let block_dir = tempfile::tempdir().unwrap();
     let laptop_dir = tempfile::tempdir().unwrap();
-    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    // The proxy reads the HTTP it passes to find pushes, so this block speaks it in the clear.
+    let block =
+        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
     let link = Proxy::start(block.url.trim_start_matches("http://"));
     let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
     {

@@ -1,11 +1,12 @@
 //! The sync link between a device and its server, without any store: `link.rs` speaks the
-//! protocol over HTTP (enroll, session, push, pull, each with an application-level timeout and
-//! a silent session renewal), `plan.rs` holds the pure policy (batches, their size adapting to
+//! protocol over HTTPS (enroll, session, push, pull, each with an application-level timeout and
+//! a silent session renewal), `pin.rs` trusts exactly the certificate pinned at enrollment, `plan.rs` holds the pure policy (batches, their size adapting to
 //! the link, backoff with jitter), and `run.rs` drives one sync over any local end that
 //! implements [`Local`]: the laptop's store (`samanvaya-sync-laptop`) or a block server
 //! forwarding to its district (`samanvaya-server`).
 
 pub mod link;
+pub mod pin;
 pub mod plan;
 pub mod run;
 

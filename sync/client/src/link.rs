@@ -1,14 +1,17 @@
 //! One device's link to its server. Each request is small and has its own timeout: on a link
 //! that stalls, a fresh short request gets through where one long upload would hang for minutes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use samanvaya_sync_protocol::body::{self, BodyError};
 use samanvaya_sync_protocol::{
-    DIGEST_HEADER, EnrollReply, EnrollRequest, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Refusal,
-    RefusalCode, SessionReply, SessionRequest,
+    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, PROTOCOL_VERSION, PullReply, PushAck, PushBatch,
+    Refusal, RefusalCode, SessionReply, SessionRequest, code,
 };
 use serde::Serialize;
+
+use crate::pin::Pin;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -23,6 +26,14 @@ pub enum SyncError {
     Unreachable(String),
     #[error("the server's answer was damaged or unreadable: {0}")]
     Body(#[from] BodyError),
+    /// The server presented another certificate than the one pinned at enrollment.
+    #[error(
+        "the server presented another certificate ({seen}) than the one this device enrolled with: someone may be intercepting the connection, or the server was reinstalled. Nothing was sent; call the server's operator before syncing again"
+    )]
+    Certificate { seen: String },
+    /// The server's address cannot be used as written.
+    #[error("{0}")]
+    Address(String),
     #[error("{0}")]
     Local(String),
 }
@@ -35,7 +46,7 @@ impl SyncError {
             SyncError::Refused(r) => {
                 matches!(r.code, RefusalCode::Digest | RefusalCode::Unavailable | RefusalCode::Expired)
             }
-            SyncError::Local(_) => false,
+            SyncError::Local(_) | SyncError::Certificate { .. } | SyncError::Address(_) => false,
         }
     }
 
@@ -45,17 +56,46 @@ impl SyncError {
     }
 }
 
-/// The HTTP client every link uses: no proxy from the environment, short connect timeout.
-fn client() -> Result<reqwest::Client, SyncError> {
+/// The HTTP client every link uses: TLS through `pin`, no proxy from the environment, short
+/// connect timeout.
+fn client(pin: &Arc<Pin>) -> Result<reqwest::Client, SyncError> {
+    let tls = pin.client_config().map_err(|e| SyncError::Local(format!("TLS could not start: {e}")))?;
     reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
         .no_proxy()
         .connect_timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| SyncError::Local(format!("the HTTP client could not start: {e}")))
 }
 
-fn base(url: &str) -> String {
-    url.trim_end_matches('/').to_owned()
+/// A server's address without its trailing slash, and whether it speaks TLS. Plain HTTP is for
+/// a server on this same computer only (tests, or a proxy beside it): anywhere else it would
+/// carry the village's data readable by anyone on the way.
+pub fn server_url(url: &str) -> Result<(String, bool), SyncError> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
+        SyncError::Address(format!("{url:?} is not a server address ({e}); write it as https://HOST:PORT"))
+    })?;
+    let base = url.trim().trim_end_matches('/').to_owned();
+    match parsed.scheme() {
+        "https" => Ok((base, true)),
+        "http" if is_loopback(&parsed) => Ok((base, false)),
+        "http" => Err(SyncError::Address(format!(
+            "{url} is plain http: the village's data would travel unencrypted; write the address with https://"
+        ))),
+        other => Err(SyncError::Address(format!(
+            "{other}:// is not a server address; write it as https://HOST:PORT"
+        ))),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => {
+            host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    }
 }
 
 async fn refusal(resp: reqwest::Response) -> SyncError {
@@ -66,28 +106,64 @@ async fn refusal(resp: reqwest::Response) -> SyncError {
     }
 }
 
-fn sent_error(e: &reqwest::Error, secs: u64) -> SyncError {
+fn sent_error(e: &reqwest::Error, pin: &Pin, secs: u64) -> SyncError {
+    if pin.mismatched() {
+        return SyncError::Certificate { seen: pin.seen().unwrap_or_default() };
+    }
     if e.is_timeout() { SyncError::Timeout(secs) } else { SyncError::Unreachable(e.to_string()) }
 }
 
-/// Enrolls a device with a one-time code. Plain JSON: it happens once, by hand.
-pub async fn enroll(url: &str, req: &EnrollRequest) -> Result<EnrollReply, SyncError> {
-    let resp = client()?
-        .post(format!("{}/v1/enroll", base(url)))
-        .timeout(Duration::from_secs(60))
-        .json(req)
+/// What enrolling gave: the server's answer, and the fingerprint of its certificate to pin
+/// (none for a plain-HTTP server on this computer).
+pub struct Enrolled {
+    pub reply: EnrollReply,
+    pub pin: Option<String>,
+}
+
+/// Enrolls a device with a one-time code. Over TLS the device first looks at the server's
+/// certificate, then enrolls on a connection pinned to it with the code bound to it, so that
+/// the certificate it keeps is the one the server that knows the code presents.
+pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrolled, SyncError> {
+    const SECS: u64 = 60;
+    let (base, tls) = server_url(url)?;
+    let seen = if tls {
+        let look = Pin::new(None);
+        let resp = client(&look)?
+            .get(format!("{base}/v1/health"))
+            .timeout(Duration::from_secs(SECS))
+            .send()
+            .await
+            .map_err(|e| sent_error(&e, &look, SECS))?;
+        if !resp.status().is_success() {
+            return Err(SyncError::Unreachable(format!(
+                "{base} answered {} where a Samanvaya server answers; check the address",
+                resp.status()
+            )));
+        }
+        look.seen()
+    } else {
+        None
+    };
+    let pin = Pin::new(seen.as_deref());
+    let req = EnrollRequest::new(code, seen.as_deref().unwrap_or(code::PLAIN), applicant);
+    let resp = client(&pin)?
+        .post(format!("{base}/v1/enroll"))
+        .timeout(Duration::from_secs(SECS))
+        .json(&req)
         .send()
         .await
-        .map_err(|e| sent_error(&e, 60))?;
+        .map_err(|e| sent_error(&e, &pin, SECS))?;
     if !resp.status().is_success() {
         return Err(refusal(resp).await);
     }
-    resp.json().await.map_err(|e| SyncError::Unreachable(e.to_string()))
+    let reply = resp.json().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    Ok(Enrolled { reply, pin: seen })
 }
 
 /// An enrolled device's link, with its current session.
 pub struct Link {
     http: reqwest::Client,
+    pin: Arc<Pin>,
     base: String,
     device: Uuid,
     secret: String,
@@ -97,10 +173,19 @@ pub struct Link {
 }
 
 impl Link {
-    pub fn new(url: &str, device: Uuid, secret: &str) -> Result<Link, SyncError> {
+    /// The link to the server at `url`, trusting only the certificate `pin` (from enrollment).
+    pub fn new(url: &str, pin: Option<&str>, device: Uuid, secret: &str) -> Result<Link, SyncError> {
+        let (base, tls) = server_url(url)?;
+        if tls && pin.is_none() {
+            return Err(SyncError::Address(format!(
+                "no certificate of {base} was kept at enrollment; enroll this device again"
+            )));
+        }
+        let pin = Pin::new(pin);
         Ok(Link {
-            http: client()?,
-            base: base(url),
+            http: client(&pin)?,
+            pin,
+            base,
             device,
             secret: secret.to_owned(),
             token: None,
@@ -123,7 +208,7 @@ impl Link {
             .json(&req)
             .send()
             .await
-            .map_err(|e| sent_error(&e, timeout.as_secs()))?;
+            .map_err(|e| sent_error(&e, &self.pin, timeout.as_secs()))?;
         if !resp.status().is_success() {
             return Err(refusal(resp).await);
         }
@@ -157,7 +242,7 @@ impl Link {
                 .timeout(timeout)
                 .send()
                 .await
-                .map_err(|e| sent_error(&e, timeout.as_secs()))?;
+                .map_err(|e| sent_error(&e, &self.pin, timeout.as_secs()))?;
             if resp.status().is_success() {
                 let digest = resp
                     .headers()
@@ -165,7 +250,7 @@ impl Link {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_owned();
-                let bytes = resp.bytes().await.map_err(|e| sent_error(&e, timeout.as_secs()))?;
+                let bytes = resp.bytes().await.map_err(|e| sent_error(&e, &self.pin, timeout.as_secs()))?;
                 return Ok(body::open(&bytes, &digest)?);
             }
             let err = refusal(resp).await;
@@ -186,5 +271,29 @@ impl Link {
     /// The server's next changes for this device after `after`.
     pub async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError> {
         self.sealed::<(), _>(&format!("/v1/pull?after={after}"), None, timeout).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_only_for_a_server_on_this_computer() {
+        assert_eq!(server_url("https://10.0.0.7:8740/").unwrap(), ("https://10.0.0.7:8740".to_owned(), true));
+        for here in ["http://127.0.0.1:8740", "http://localhost:8740", "http://[::1]:8740"] {
+            assert!(!server_url(here).unwrap().1, "{here}");
+        }
+        for refused in
+            ["http://10.0.0.7:8740", "http://block.example:8740", "ftp://10.0.0.7", "10.0.0.7:8740"]
+        {
+            assert!(matches!(server_url(refused), Err(SyncError::Address(_))), "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_tls_link_needs_the_certificate_kept_at_enrollment() {
+        let err = Link::new("https://10.0.0.7:8740", None, Uuid::nil(), "secret").err().expect("refused");
+        assert!(err.to_string().contains("enroll this device again"), "{err}");
     }
 }

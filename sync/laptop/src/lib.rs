@@ -8,8 +8,8 @@ use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
-    Change, ChangeResult, DeviceKind, EnrollRequest, Lease, Origin, Outcome, PROTOCOL_VERSION, Place,
-    PullReply, RefusalCode, Village,
+    Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, Outcome, PROTOCOL_VERSION, Place, PullReply,
+    RefusalCode, Village,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,8 @@ impl LaptopSyncError {
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
+            LaptopSyncError::Sync(SyncError::Certificate { .. }) => "certificate",
+            LaptopSyncError::Sync(SyncError::Address(_)) => "address",
             LaptopSyncError::Sync(SyncError::Refused(r)) => match r.code {
                 RefusalCode::Protocol => "protocol",
                 RefusalCode::Code => "code",
@@ -44,6 +46,7 @@ impl LaptopSyncError {
                 RefusalCode::Expired => "expired",
                 RefusalCode::Digest | RefusalCode::BadBody | RefusalCode::TooLarge => "damaged",
                 RefusalCode::Unavailable => "server",
+                RefusalCode::Certificate => "certificate",
             },
         }
     }
@@ -125,6 +128,8 @@ pub fn block_on<T>(f: impl Future<Output = T>) -> std::io::Result<T> {
 pub struct Enrolled {
     pub role: String,
     pub numbers: Vec<(String, i64, i64)>,
+    /// The fingerprint of the server's certificate, now pinned (none over plain HTTP).
+    pub certificate: Option<String>,
 }
 
 /// Enrolls this laptop with the block server at `url`, with a one-time `code`. A demo store, or
@@ -155,15 +160,9 @@ pub async fn enroll(
             .collect();
         villages.push(Village { id: v.id.0, name_en: v.name_en, name_hi: v.name_hi, above });
     }
-    let req = EnrollRequest {
-        protocol: PROTOCOL_VERSION,
-        code: code.trim().to_owned(),
-        device: store.device_id()?,
-        kind: DeviceKind::Laptop,
-        name: name.to_owned(),
-        villages,
-    };
-    let reply = link::enroll(url, &req).await?;
+    let applicant =
+        Applicant { device: store.device_id()?, kind: DeviceKind::Laptop, name: name.to_owned(), villages };
+    let link::Enrolled { reply, pin } = link::enroll(url, code, applicant).await?;
     let numbers: Vec<(String, i64, i64)> =
         reply.leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();
     let role = reply.role.as_str().to_owned();
@@ -173,12 +172,13 @@ pub async fn enroll(
             server_id: reply.server,
             role: role.clone(),
             secret: reply.secret,
+            certificate: pin.clone(),
             enrolled_at: store.now()?.utc,
         },
         &numbers,
         &reply.village.map(places).transpose()?.unwrap_or_default(),
     )?;
-    Ok(Enrolled { role, numbers })
+    Ok(Enrolled { role, numbers, certificate: pin })
 }
 
 /// The village a server gave, as the store's places: the chain above it, then the village.
@@ -214,7 +214,7 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
-    let mut link = Link::new(&e.url, store.device_id()?, &e.secret)?;
+    let mut link = Link::new(&e.url, e.certificate.as_deref(), store.device_id()?, &e.secret)?;
     let result = {
         let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string() };
         sync_once(&mut end, &mut link, tuning).await

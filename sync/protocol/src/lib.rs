@@ -6,6 +6,7 @@
 //! how the district never counts a household twice, whichever block forwarded it.
 
 pub mod body;
+pub mod code;
 pub mod parcel;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use uuid::Uuid;
 
 /// Bumped on any incompatible change; a server answers a version it does not speak with an error
 /// that tells the facilitator to update the app.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated.
@@ -164,17 +165,42 @@ pub struct Place {
     pub name_hi: String,
 }
 
-/// `POST /v1/enroll`: a one-time code from the server's operator, and who is enrolling.
+/// Who asks to enroll: the device and what it serves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnrollRequest {
-    pub protocol: u32,
-    pub code: String,
+pub struct Applicant {
     pub device: Uuid,
     pub kind: DeviceKind,
     /// A name the server's operator recognises ("Rampur centre laptop").
     pub name: String,
     /// The villages a laptop serves; empty for a block.
     pub villages: Vec<Village>,
+}
+
+/// `POST /v1/enroll`: proof of a one-time code from the server's operator, bound to the
+/// certificate the device saw (`code.rs` says why the code itself never travels), and who is
+/// enrolling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub protocol: u32,
+    /// The code's id ([`code::id_of`]).
+    pub code_id: String,
+    /// The code bound to the server's certificate fingerprint ([`code::binding`]).
+    pub binding: String,
+    #[serde(flatten)]
+    pub applicant: Applicant,
+}
+
+impl EnrollRequest {
+    /// The request for `code`, over a connection to the server whose certificate has
+    /// `fingerprint` ([`code::PLAIN`] without TLS).
+    pub fn new(code: &str, fingerprint: &str, applicant: Applicant) -> EnrollRequest {
+        EnrollRequest {
+            protocol: PROTOCOL_VERSION,
+            code_id: code::id_of(&code::key(code)),
+            binding: code::binding(code, fingerprint),
+            applicant,
+        }
+    }
 }
 
 /// The answer to a successful enrollment. `secret` is shown once and stored on the device; the
@@ -256,6 +282,9 @@ pub enum RefusalCode {
     TooLarge,
     /// The server could not store the batch (a full disk, for example); nothing of it was kept.
     Unavailable,
+    /// An enrollment was bound to another certificate than the server's own: something in the
+    /// middle of the connection.
+    Certificate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

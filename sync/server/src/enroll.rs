@@ -2,9 +2,10 @@
 //! given once at enrollment, short-lived session tokens, revocation, and number leases.
 
 use chrono::{DateTime, Duration, Utc};
+use samanvaya_sync_protocol::parcel::{self, hex};
 use samanvaya_sync_protocol::{
     DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, SessionReply,
-    SessionRequest, Village,
+    SessionRequest, Village, code,
 };
 use uuid::Uuid;
 
@@ -33,10 +34,6 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], ServerError> {
     getrandom::fill(&mut buf)
         .map_err(|e| ServerError::Invalid(format!("no randomness from the system: {e}")))?;
     Ok(buf)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Who a session token belongs to.
@@ -73,22 +70,37 @@ impl Store {
         let letters: String =
             bytes.iter().map(|b| CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char).collect();
         let code = format!("{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12]);
+        let key = code::key(&code);
         self.db.execute(
-            "INSERT INTO enrollment_code (code_hash, kind, label, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            args![hash(&normal_code(&code)), kind_str(kind), label.trim(), now, now + Duration::days(CODE_DAYS)],
+            "INSERT INTO enrollment_code (code_hash, code_id, kind, label, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            args![
+                hex(&key),
+                code::id_of(&key),
+                kind_str(kind),
+                label.trim(),
+                now,
+                now + Duration::days(CODE_DAYS)
+            ],
         )?;
         Ok(code)
     }
 
     /// Enrolls a device with a code: records it with its villages, grants its first number
-    /// leases, and returns its secret. A used, unknown or expired code is refused.
-    pub fn enroll(&mut self, req: &EnrollRequest, now: DateTime<Utc>) -> Result<EnrollReply, ServerError> {
+    /// leases, and returns its secret. A used, unknown or expired code is refused, and so is a
+    /// code bound to a certificate other than this server's `fingerprint` (someone in the
+    /// middle of the connection).
+    pub fn enroll(
+        &mut self,
+        req: &EnrollRequest,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<EnrollReply, ServerError> {
         check_protocol(req.protocol)?;
         let mut tx = self.db.transaction(Mode::Write)?;
-        let code_hash = hash(&normal_code(&req.code));
         let found = tx.query_opt(
-            "SELECT kind, label, expires_at, used_by FROM enrollment_code WHERE code_hash = ?1",
-            args![&code_hash],
+            "SELECT kind, label, expires_at, used_by, code_hash FROM enrollment_code WHERE code_id = ?1",
+            args![&req.code_id],
         )?;
         let Some(found) = found else {
             return Err(ServerError::refused(
@@ -96,8 +108,17 @@ impl Store {
                 "this enrollment code is not known to the server; check it letter by letter, or ask the block office for a new one",
             ));
         };
-        let (kind, label, expires_at, used_by) =
-            (found.text(0)?, found.text(1)?, found.time(2)?, found.opt_text(3)?);
+        let (kind, label, expires_at, used_by, code_hash) =
+            (found.text(0)?, found.text(1)?, found.time(2)?, found.opt_text(3)?, found.text(4)?);
+        let key = parcel::key_from_hex(&code_hash).ok_or_else(|| {
+            ServerError::Invalid(format!("a stored enrollment code is damaged: {code_hash:?}"))
+        })?;
+        if !code::binds(&key, fingerprint, &req.binding) {
+            return Err(ServerError::refused(
+                RefusalCode::Certificate,
+                "the enrollment reached this server through another certificate than its own: something between the device and the server is intercepting the connection. Do not enroll over this network; call the server's operator",
+            ));
+        }
         if used_by.is_some() {
             return Err(ServerError::refused(
                 RefusalCode::Code,
@@ -113,24 +134,29 @@ impl Store {
                 ),
             ));
         }
-        if kind != kind_str(req.kind) {
+        if kind != kind_str(req.applicant.kind) {
             return Err(ServerError::refused(
                 RefusalCode::Code,
-                format!("this code is for enrolling a {kind}, not a {}", kind_str(req.kind)),
+                format!("this code is for enrolling a {kind}, not a {}", kind_str(req.applicant.kind)),
             ));
         }
-        let mut villages = req.villages.clone();
+        let mut villages = req.applicant.villages.clone();
         let mut given = None;
-        if req.kind == DeviceKind::Laptop && villages.is_empty() {
+        if req.applicant.kind == DeviceKind::Laptop && villages.is_empty() {
             // A new laptop: it receives the village of the code, the same record every laptop of
             // that village shares.
             let village = village_named(&mut *tx, &label)?;
             villages.push(village.clone());
             given = Some(village);
-        } else if req.kind == DeviceKind::Laptop {
+        } else if req.applicant.kind == DeviceKind::Laptop {
             let wanted = label.to_lowercase();
-            if !req.villages.iter().any(|v| v.name_en.to_lowercase() == wanted || v.name_hi == label) {
-                let names: Vec<&str> = req.villages.iter().map(|v| v.name_en.as_str()).collect();
+            if !req
+                .applicant
+                .villages
+                .iter()
+                .any(|v| v.name_en.to_lowercase() == wanted || v.name_hi == label)
+            {
+                let names: Vec<&str> = req.applicant.villages.iter().map(|v| v.name_en.as_str()).collect();
                 return Err(ServerError::refused(
                     RefusalCode::Code,
                     format!(
@@ -140,7 +166,8 @@ impl Store {
                 ));
             }
         }
-        let revoked = tx.query_opt("SELECT revoked_at FROM device WHERE id = ?1", args![req.device])?;
+        let revoked =
+            tx.query_opt("SELECT revoked_at FROM device WHERE id = ?1", args![req.applicant.device])?;
         if revoked.map(|r| r.opt_text(0)).transpose()?.flatten().is_some() {
             return Err(ServerError::refused(
                 RefusalCode::Revoked,
@@ -151,7 +178,13 @@ impl Store {
         tx.execute(
             "INSERT INTO device (id, kind, name, secret_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name",
-            args![req.device, kind_str(req.kind), &req.name, hash(&secret), now],
+            args![
+                req.applicant.device,
+                kind_str(req.applicant.kind),
+                &req.applicant.name,
+                hash(&secret),
+                now
+            ],
         )?;
         for v in &villages {
             tx.execute(
@@ -161,17 +194,17 @@ impl Store {
             tx.execute(
                 "INSERT INTO device_village (device_id, village_id, name_en, name_hi) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (device_id, village_id) DO UPDATE SET name_en = excluded.name_en, name_hi = excluded.name_hi",
-                args![req.device, v.id, &v.name_en, &v.name_hi],
+                args![req.applicant.device, v.id, &v.name_en, &v.name_hi],
             )?;
         }
         tx.execute(
             "UPDATE enrollment_code SET used_by = ?1, used_at = ?2 WHERE code_hash = ?3",
-            args![req.device, now, code_hash],
+            args![req.applicant.device, now, code_hash],
         )?;
-        let leases = if req.kind == DeviceKind::Laptop {
+        let leases = if req.applicant.kind == DeviceKind::Laptop {
             LEASE_SIZE
                 .iter()
-                .map(|(k, _)| grant(&mut *tx, req.device, k, now))
+                .map(|(k, _)| grant(&mut *tx, req.applicant.device, k, now))
                 .collect::<Result<Vec<_>, _>>()?
         } else {
             Vec::new()
@@ -303,11 +336,6 @@ pub struct DeviceRow {
     pub villages: String,
     pub acked_through: i64,
     pub revoked: bool,
-}
-
-/// Codes are read aloud and typed by hand: case and dashes do not matter.
-fn normal_code(code: &str) -> String {
-    code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 pub(crate) fn check_protocol(protocol: u32) -> Result<(), ServerError> {

@@ -1,6 +1,7 @@
 //! The block and district server as a library: its store (`store.rs`, with enrollment,
 //! ingest, the derived state and the pull feed, written once against the storage interface of
-//! `sql.rs` that SQLite and PostgreSQL implement), the HTTP routes (`routes.rs`) and the block's
+//! `sql.rs` that SQLite and PostgreSQL implement), the HTTP routes (`routes.rs`), its TLS
+//! certificate and listener (`tls.rs`) and the block's
 //! forwarding to its district (`upstream.rs`), so that tests and the binary build the same
 //! thing. It never links the laptop's `core`: what the two share is the wire contract in
 //! `samanvaya-sync-protocol`, the link in `samanvaya-sync-client`, and the engine with its
@@ -19,6 +20,7 @@ pub mod sqlite;
 pub mod state;
 pub mod step;
 pub mod store;
+pub mod tls;
 pub mod upstream;
 
 pub use error::ServerError;

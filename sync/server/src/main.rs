@@ -9,9 +9,10 @@ use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use samanvaya_domain::referral::Step;
+use samanvaya_server::tls::{Identity, TlsListener};
 use samanvaya_server::{ServerConfig, Store, router, upstream};
 use samanvaya_sync_client::Tuning;
-use samanvaya_sync_protocol::{DeviceKind, Role};
+use samanvaya_sync_protocol::{DeviceKind, Role, code};
 
 #[derive(Parser)]
 #[command(name = "samanvaya-server", version, about = "Samanvaya's block and district server")]
@@ -29,6 +30,10 @@ struct Args {
     /// Address to listen on; port 0 picks a free port, which is printed.
     #[arg(long, default_value = "127.0.0.1:8740")]
     listen: String,
+    /// Serve plain HTTP instead of HTTPS. Devices accept plain HTTP only from a server on their
+    /// own computer: this is for tests and for a TLS proxy in front of the server on one machine.
+    #[arg(long)]
+    plain_http: bool,
     /// A block's district server, to forward to and pull from.
     #[arg(long)]
     upstream: Option<String>,
@@ -201,6 +206,8 @@ fn main() -> Result<()> {
 }
 
 async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
+    // The data folder is known: `open` refused to start without it.
+    let dir = args.data_dir.clone().unwrap_or_default();
     let role = store.role();
     let store = Arc::new(Mutex::new(store));
     if let Some(url) = &args.upstream {
@@ -230,13 +237,32 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}; is another server using it?", args.listen))?;
-    // Tests and operators read the chosen address from this line.
-    println!("listening on {}", listener.local_addr()?);
-    let config = ServerConfig { role, store, session_minutes: args.session_minutes };
-    axum::serve(listener, router(config))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let addr = listener.local_addr()?;
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if args.plain_http {
+        // Tests and operators read the server's address from this first line.
+        println!("listening on http://{addr}");
+        let config = ServerConfig {
+            role,
+            store,
+            session_minutes: args.session_minutes,
+            fingerprint: code::PLAIN.into(),
+        };
+        axum::serve(listener, router(config)).with_graceful_shutdown(stop).await?;
+        return Ok(());
+    }
+    let identity = Identity::load_or_make(&dir)?;
+    println!("listening on https://{addr}");
+    println!("certificate sha256 {}", identity.fingerprint);
+    let config = ServerConfig {
+        role,
+        store,
+        session_minutes: args.session_minutes,
+        fingerprint: identity.fingerprint.as_str().into(),
+    };
+    let listener = TlsListener::new(listener, &identity)?;
+    axum::serve(listener, router(config)).with_graceful_shutdown(stop).await?;
     Ok(())
 }

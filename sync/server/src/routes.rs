@@ -25,6 +25,9 @@ use crate::store::Store;
 pub struct ServerConfig {
     pub role: Role,
     pub store: Arc<Mutex<Store>>,
+    /// The fingerprint of the certificate this server presents (`code::PLAIN` without TLS):
+    /// an enrollment must be bound to it.
+    pub fingerprint: Arc<str>,
     /// How long a session token lives.
     pub session_minutes: i64,
 }
@@ -54,7 +57,10 @@ impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         let status = match self.0.code {
             RefusalCode::Protocol => StatusCode::CONFLICT,
-            RefusalCode::Code | RefusalCode::NotEnrolled | RefusalCode::Revoked => StatusCode::FORBIDDEN,
+            RefusalCode::Code
+            | RefusalCode::NotEnrolled
+            | RefusalCode::Revoked
+            | RefusalCode::Certificate => StatusCode::FORBIDDEN,
             RefusalCode::Expired => StatusCode::UNAUTHORIZED,
             RefusalCode::Digest | RefusalCode::BadBody => StatusCode::BAD_REQUEST,
             RefusalCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -112,7 +118,8 @@ async fn enroll(
     State(config): State<ServerConfig>,
     Json(req): Json<EnrollRequest>,
 ) -> Result<Response, Refused> {
-    let reply = with_store(&config, move |s| s.enroll(&req, Utc::now())).await?;
+    let fingerprint = config.fingerprint.clone();
+    let reply = with_store(&config, move |s| s.enroll(&req, &fingerprint, Utc::now())).await?;
     Ok(Json(reply).into_response())
 }
 

@@ -9,9 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
-use samanvaya_sync_protocol::{
-    Change, ChangeResult, DeviceKind, EnrollRequest, Lease, Origin, PROTOCOL_VERSION, PullReply,
-};
+use samanvaya_sync_protocol::{Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, PullReply};
 use uuid::Uuid;
 
 use crate::error::ServerError;
@@ -24,20 +22,29 @@ pub struct Upstream {
     pub url: String,
     pub server: Uuid,
     pub secret: String,
+    /// The district's certificate, pinned at enrollment (none over plain HTTP on one computer).
+    pub certificate: Option<String>,
 }
 
 impl Store {
     pub fn upstream(&mut self) -> Result<Option<Upstream>, ServerError> {
         self.db
-            .query_opt("SELECT url, server_id, secret FROM upstream WHERE id = 1", &[])?
-            .map(|r| Ok(Upstream { url: r.text(0)?, server: r.uuid(1)?, secret: r.text(2)? }))
+            .query_opt("SELECT url, server_id, secret, certificate FROM upstream WHERE id = 1", &[])?
+            .map(|r| {
+                Ok(Upstream {
+                    url: r.text(0)?,
+                    server: r.uuid(1)?,
+                    secret: r.text(2)?,
+                    certificate: r.opt_text(3)?,
+                })
+            })
             .transpose()
     }
 
     fn save_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
         self.db.execute(
-            "INSERT INTO upstream (id, url, server_id, secret) VALUES (1, ?1, ?2, ?3)",
-            args![&u.url, u.server, &u.secret],
+            "INSERT INTO upstream (id, url, server_id, secret, certificate) VALUES (1, ?1, ?2, ?3, ?4)",
+            args![&u.url, u.server, &u.secret, u.certificate.as_deref()],
         )?;
         Ok(())
     }
@@ -63,21 +70,15 @@ pub async fn enroll(store: &Arc<Mutex<Store>>, url: &str, code: &str, name: &str
         }
         s.device()
     };
-    let req = EnrollRequest {
-        protocol: PROTOCOL_VERSION,
-        code: code.to_owned(),
-        device,
-        kind: DeviceKind::Block,
-        name: name.to_owned(),
-        villages: vec![],
-    };
-    let reply = link::enroll(url, &req).await.map_err(|e| {
+    let applicant = Applicant { device, kind: DeviceKind::Block, name: name.to_owned(), villages: vec![] };
+    let link::Enrolled { reply, pin } = link::enroll(url, code, applicant).await.map_err(|e| {
         ServerError::Invalid(format!("the district at {url} refused to enroll this block: {e}"))
     })?;
     lock(store)?.save_upstream(&Upstream {
         url: url.trim_end_matches('/').to_owned(),
         server: reply.server,
         secret: reply.secret,
+        certificate: pin,
     })
 }
 
@@ -166,7 +167,8 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
             None => return Ok(None),
         }
     };
-    let mut link = Link::new(&u.url, device, &u.secret).map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
+        .map_err(|e| ServerError::Invalid(e.to_string()))?;
     let mut end = BlockEnd { store: store.clone(), upstream: u.server };
     let result = sync_once(&mut end, &mut link, tuning).await;
     let now = Utc::now();

@@ -8,14 +8,16 @@ use std::process::{Child, Command, Stdio};
 
 fn start(dir: &std::path::Path) -> (Child, String) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_samanvaya-server"))
-        .args(["--role", "block", "--listen", "127.0.0.1:0", "--data-dir"])
+        // The test speaks HTTP by hand over a plain socket.
+        .args(["--role", "block", "--listen", "127.0.0.1:0", "--plain-http", "--data-dir"])
         .arg(dir)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
     BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").expect("the server prints its address").to_owned();
+    let addr =
+        line.trim().strip_prefix("listening on http://").expect("the server prints its address").to_owned();
     (server, addr)
 }
 

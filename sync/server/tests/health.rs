@@ -1,4 +1,5 @@
-//! The real `samanvaya-server` binary on 127.0.0.1, asked over plain HTTP what it speaks.
+//! The real `samanvaya-server` binary on 127.0.0.1, asked over plain HTTP (`--plain-http`, so
+//! that the test can speak it by hand) what it speaks.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -9,14 +10,14 @@ fn the_server_reports_its_role_and_protocol() {
     for role in ["block", "district"] {
         let dir = tempfile::tempdir().unwrap();
         let mut server = Command::new(env!("CARGO_BIN_EXE_samanvaya-server"))
-            .args(["--role", role, "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["--role", role, "--listen", "127.0.0.1:0", "--plain-http", "--data-dir"])
             .arg(dir.path())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
         let mut line = String::new();
         BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("listening on ").expect("the server prints its address");
+        let addr = line.trim().strip_prefix("listening on http://").expect("the server prints its address");
 
         let mut conn = TcpStream::connect(addr).unwrap();
         write!(conn, "GET /v1/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
@@ -27,6 +28,7 @@ fn the_server_reports_its_role_and_protocol() {
 
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
         let body = reply.split("\r\n\r\n").nth(1).unwrap();
-        assert_eq!(body, format!(r#"{{"protocol":1,"role":"{role}"}}"#));
+        let protocol = samanvaya_sync_protocol::PROTOCOL_VERSION;
+        assert_eq!(body, format!(r#"{{"protocol":{protocol},"role":"{role}"}}"#));
     }
 }

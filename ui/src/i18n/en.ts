@@ -379,6 +379,8 @@ export const en = {
   syncError_expired: "The session ended; a new one starts at the next sync.",
   syncError_server: "The block server could not store the data just now; it will be sent again at the next sync.",
   syncError_store: "This laptop's data could not be read or written; see the detail below.",
+  syncError_certificate: "The block server presented another certificate than the one this laptop was enrolled with. Someone may be intercepting the connection, or the server was reinstalled. Nothing was sent: call the block office before syncing again.",
+  syncError_address: "The block server's address was not accepted. Write it as the block office gave it, starting with https://.",
   syncError_demo: "This is the demo village: it never leaves the laptop.",
   syncError_already_enrolled: "This laptop is enrolled already.",
   error_already_enrolled: "This laptop is enrolled with a block server already. Details: {detail}",

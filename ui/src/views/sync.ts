@@ -40,7 +40,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus): HTMLElement {
     );
     if (s.demo) return h("div", {}, head, h("p", { "data-test": "sync-demo" }, t("error_demo_store")));
     if (!s.enrolled) {
-      const url = h("input", { id: "sync-url", type: "url", "data-test": "sync-url", placeholder: "http://192.168.1.10:8740" }) as HTMLInputElement;
+      const url = h("input", { id: "sync-url", type: "url", "data-test": "sync-url", placeholder: "https://192.168.1.10:8740" }) as HTMLInputElement;
       const code = h("input", { id: "sync-code", "data-test": "sync-code", autocapitalize: "characters", placeholder: "K7PM-3XQ9-TA4D" }) as HTMLInputElement;
       const enroll = h("button", { type: "submit", class: "primary", "data-test": "sync-enroll" }, t("syncEnroll")) as HTMLButtonElement;
       const form = h(

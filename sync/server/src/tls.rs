@@ -1,0 +1,192 @@
+//! The server's TLS identity and listener. A block is a computer in a block office with no
+//! domain name and no certificate authority, so the server makes its own certificate at first
+//! start and keeps it in its data folder; devices pin it at enrollment
+//! (`samanvaya_sync_client::pin`). Handshakes run beside the accept loop, each with a deadline,
+//! so that one laptop on a stalling 2G link never holds up the others.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use samanvaya_sync_client::pin;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::error::ServerError;
+
+/// How long a device may take over the TLS handshake.
+const HANDSHAKE_SECS: u64 = 30;
+
+/// The certificate and key files, in the server's data folder.
+const CERTIFICATE: &str = "tls/certificate.der";
+const KEY: &str = "tls/key.der";
+
+/// The certificate this server presents, with its key.
+pub struct Identity {
+    /// What devices pin: SHA-256 of the certificate, as hex.
+    pub fingerprint: String,
+    config: Arc<ServerConfig>,
+}
+
+impl Identity {
+    /// The identity kept in `dir`, made there on the first start. Half of one (a certificate
+    /// without its key, or the other way round) is refused rather than replaced: replacing it
+    /// would lock out every enrolled device.
+    pub fn load_or_make(dir: &Path) -> Result<Identity, ServerError> {
+        let (cert_path, key_path) = (dir.join(CERTIFICATE), dir.join(KEY));
+        let (cert, key) = match (cert_path.exists(), key_path.exists()) {
+            (true, true) => (read(&cert_path)?, read(&key_path)?),
+            (false, false) => make(&cert_path, &key_path)?,
+            _ => {
+                return Err(ServerError::Invalid(format!(
+                    "{} holds half of the server's TLS identity (its certificate or its key is missing): restore both files from the server's backup. Removing both makes a new certificate, and every enrolled device must then enroll again",
+                    dir.join("tls").display()
+                )));
+            }
+        };
+        let fingerprint = pin::fingerprint(&cert);
+        let config = ServerConfig::builder_with_provider(pin::provider())
+            .with_safe_default_protocol_versions()
+            .and_then(|b| {
+                b.with_no_client_auth().with_single_cert(
+                    vec![CertificateDer::from(cert)],
+                    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+                )
+            })
+            .map_err(|e| {
+                ServerError::Invalid(format!(
+                    "the TLS certificate or key in {} cannot be used ({e}): restore both from the server's backup",
+                    dir.join("tls").display()
+                ))
+            })?;
+        Ok(Identity { fingerprint, config: Arc::new(config) })
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ServerError> {
+    std::fs::read(path).map_err(|e| ServerError::Invalid(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Makes a self-signed certificate and writes the key (readable by the server's user only),
+/// then the certificate, each completely or not at all.
+fn make(cert_path: &Path, key_path: &Path) -> Result<(Vec<u8>, Vec<u8>), ServerError> {
+    // The names are for people reading the certificate; devices check the pin, not the name.
+    let made =
+        rcgen::generate_simple_self_signed(vec!["samanvaya-server".to_owned(), "localhost".to_owned()])
+            .map_err(|e| ServerError::Invalid(format!("cannot make the server's TLS certificate: {e}")))?;
+    let (cert, key) = (made.cert.der().to_vec(), made.signing_key.serialize_der());
+    write_whole(key_path, &key)?;
+    write_whole(cert_path, &cert)?;
+    Ok((cert, key))
+}
+
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
+    let failed = |e: std::io::Error| ServerError::Invalid(format!("cannot write {}: {e}", path.display()));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(failed)?;
+    }
+    let partial = PathBuf::from(format!("{}.partial", path.display()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&partial).map_err(failed)?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(failed)?;
+    std::fs::rename(&partial, path).map_err(failed)
+}
+
+/// A listener that hands axum connections once their TLS handshake is done.
+pub struct TlsListener {
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    addr: SocketAddr,
+}
+
+impl TlsListener {
+    /// Starts accepting on `tcp`; must be called inside the server's runtime.
+    pub fn new(tcp: TcpListener, identity: &Identity) -> std::io::Result<TlsListener> {
+        let addr = tcp.local_addr()?;
+        let acceptor = TlsAcceptor::from(identity.config.clone());
+        let (send, ready) = mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                let (stream, peer) = match tcp.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, most often: wait for some to free up.
+                        eprintln!("accepting a connection failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let (acceptor, send) = (acceptor.clone(), send.clone());
+                tokio::spawn(async move {
+                    let shake =
+                        tokio::time::timeout(Duration::from_secs(HANDSHAKE_SECS), acceptor.accept(stream));
+                    // A failed or abandoned handshake is the device's problem to retry; the
+                    // server has nothing to keep of it.
+                    if let Ok(Ok(tls)) = shake.await {
+                        let _ = send.send((tls, peer)).await;
+                    }
+                });
+            }
+        });
+        Ok(TlsListener { ready, addr })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(ready) => ready,
+            // The accept loop never ends while the runtime runs; if it has, nothing more comes.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_identity_is_made_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Identity::load_or_make(dir.path()).unwrap();
+        assert_eq!(first.fingerprint.len(), 64);
+        let again = Identity::load_or_make(dir.path()).unwrap();
+        assert_eq!(again.fingerprint, first.fingerprint, "a restart presents the same certificate");
+    }
+
+    #[test]
+    fn half_an_identity_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = Identity::load_or_make(dir.path()).unwrap();
+        std::fs::remove_file(dir.path().join(KEY)).unwrap();
+        let err = Identity::load_or_make(dir.path()).err().expect("a missing key is refused");
+        assert!(err.to_string().contains("restore both files"), "{err}");
+        assert!(!dir.path().join(KEY).exists(), "no new key was made beside the old certificate");
+        assert_eq!(pin::fingerprint(&std::fs::read(dir.path().join(CERTIFICATE)).unwrap()), made.fingerprint);
+    }
+
+    #[test]
+    fn a_damaged_key_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        Identity::load_or_make(dir.path()).unwrap();
+        std::fs::write(dir.path().join(KEY), b"not a key").unwrap();
+        let err = Identity::load_or_make(dir.path()).err().expect("a damaged key is refused");
+        assert!(err.to_string().contains("restore both from the server's backup"), "{err}");
+    }
+}
