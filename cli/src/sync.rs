@@ -32,6 +32,7 @@ fn status_text(s: &SyncStatus) -> String {
     };
     out.push_str(&format!("waiting to send: {}\n", s.waiting));
     out.push_str(&format!("reached the block: {} change(s)\n", s.reached_block));
+    out.push_str(&format!("reached the district: {} change(s)\n", s.reached_district));
     if s.rejected > 0 || s.conflicts > 0 || s.pulled_refused > 0 {
         out.push_str(&format!(
             "not applied at the block: {}; waiting for review there: {}; not applied here: {}\n",

@@ -51,6 +51,9 @@ pub struct SyncStatus {
     /// Changes made here that the block has stored.
     #[ts(type = "number")]
     pub reached_block: i64,
+    /// Changes made here that have reached the district, as the block said at the last sync.
+    #[ts(type = "number")]
+    pub reached_district: i64,
     /// Changes the block stored but could not apply (a reason each, on the server).
     #[ts(type = "number")]
     pub rejected: i64,
@@ -135,6 +138,19 @@ impl Store {
         }
         crate::audit::append(&tx, "enroll", &e.url, e.enrolled_at)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Keeps how far this laptop's changes have reached the district; it never moves back (a
+    /// block restored from an older backup says less than it once did).
+    pub fn set_reached_district(&mut self, through: i64) -> Result<(), StoreError> {
+        if enrollment(&self.conn)?.is_none() {
+            return Err(StoreError::NotEnrolled);
+        }
+        self.conn.execute(
+            "UPDATE sync_link SET reached_district = max(reached_district, ?1) WHERE id = 1",
+            [through],
+        )?;
         Ok(())
     }
 
@@ -272,18 +288,19 @@ impl Store {
     pub fn sync_status(&self) -> Result<SyncStatus, StoreError> {
         let demo = self.is_demo()?;
         let e = enrollment(&self.conn)?;
-        type Row = (i64, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
+        type Row = (i64, i64, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
         let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT acked_through, rejected, conflicts, last_attempt_at, last_success_at, last_error
+                "SELECT acked_through, reached_district, rejected, conflicts, last_attempt_at, last_success_at,
+                        last_error
                  FROM sync_link WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
             )
             .optional()?;
-        let (acked, rejected, conflicts, last_attempt_at, last_success_at, last_error) =
-            row.unwrap_or((0, 0, 0, None, None, None));
+        let (acked, district, rejected, conflicts, last_attempt_at, last_success_at, last_error) =
+            row.unwrap_or((0, 0, 0, 0, None, None, None));
         let (waiting, reached): (i64, i64) = self.conn.query_row(
             "SELECT count(*) FILTER (WHERE device_seq > ?1), coalesce(max(device_seq) FILTER (WHERE device_seq <= ?1), 0)
              FROM change_log WHERE origin = 'local'",
@@ -298,6 +315,8 @@ impl Store {
             role: e.map(|e| e.role),
             waiting,
             reached_block: reached,
+            // The district holds nothing the block does not.
+            reached_district: district.min(reached),
             rejected,
             conflicts,
             pulled_refused: refused,

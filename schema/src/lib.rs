@@ -62,6 +62,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "server_certificate",
         sql: include_str!("../migrations/local/0013_server_certificate.sql"),
     },
+    Migration {
+        version: 14,
+        name: "reached_district",
+        sql: include_str!("../migrations/local/0014_reached_district.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

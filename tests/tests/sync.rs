@@ -222,6 +222,11 @@ fn village_loop(on_postgres: bool) {
     // Syncing again sends and receives nothing.
     let quiet = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
     assert!(quiet.contains("sent 0 change(s)") && quiet.contains("received 0"), "{quiet}");
+    // The block forwarded everything, and said so: the panel shows it all at the district.
+    for level in ["block", "district"] {
+        let line = format!("reached the {level}: {laptop_changes} change(s)");
+        assert!(quiet.contains(&line), "{line} in {quiet}");
+    }
 
     // Exactly once at the district: every change of the laptop, and the district's own step.
     let device = {

@@ -26,6 +26,11 @@ pub trait Local {
     fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError>;
     /// Keeps number ranges the server granted.
     fn grant(&mut self, leases: &[Lease]) -> Result<(), SyncError>;
+    /// Keeps how far this end's changes have reached the district, as the session said. Only a
+    /// laptop shows it; a block knows it first-hand.
+    fn reached_district(&mut self, _through: i64) -> Result<(), SyncError> {
+        Ok(())
+    }
 }
 
 /// Timeouts and retries. The defaults suit 2G; tests make them short.
@@ -115,6 +120,9 @@ pub async fn sync_once<L: Local>(
     let session =
         retrying(tuning, &mut report, &mut pace, async |_| link.session(tuning.request).await).await?;
     local.grant(&session.leases)?;
+    if let Some(through) = session.reached_district {
+        local.reached_district(through)?;
+    }
     let mut acked = session.acked_through;
     local.acked(acked, &[])?;
 

@@ -116,6 +116,10 @@ impl Local for StoreEnd<'_> {
             leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();
         self.store.grant_leases(&leases).map_err(|e| local(&e))
     }
+
+    fn reached_district(&mut self, through: i64) -> Result<(), SyncError> {
+        self.store.set_reached_district(through).map_err(|e| local(&e))
+    }
 }
 
 /// A runtime for one call from synchronous code (the CLI, or an app command on its own thread).

@@ -235,6 +235,11 @@ pub struct SessionReply {
     /// Where the device's pushes resume: everything up to here is stored on the server.
     pub acked_through: i64,
     pub leases: Vec<Lease>,
+    /// How far the device's changes have reached the district (its seq): what a block has
+    /// forwarded and the district stored, or, at the district, what it stored. None from a
+    /// block that forwards to no district.
+    #[serde(default)]
+    pub reached_district: Option<i64>,
 }
 
 /// One change of the server's pull feed: its number on the server (the cursor), where it was

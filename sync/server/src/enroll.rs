@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use samanvaya_sync_protocol::parcel::{self, hex};
 use samanvaya_sync_protocol::{
-    DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, SessionReply,
+    DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, Role, SessionReply,
     SessionRequest, Village, code,
 };
 use uuid::Uuid;
@@ -34,6 +34,22 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], ServerError> {
     getrandom::fill(&mut buf)
         .map_err(|e| ServerError::Invalid(format!("no randomness from the system: {e}")))?;
     Ok(buf)
+}
+
+/// How far a device's changes have reached the district through this block: the last of them
+/// the block forwarded and the district acknowledged. A device's changes are stored in the order
+/// it made them, so every one before that has reached it too (or was rejected at the block, and
+/// never travels).
+fn reached_district(db: &mut dyn Db, device: Uuid) -> Result<Option<i64>, ServerError> {
+    let Some(upstream) = db.query_opt("SELECT acked_through FROM upstream WHERE id = 1", &[])? else {
+        return Ok(None);
+    };
+    let forwarded = upstream.int(0)?;
+    let row = db.query_one(
+        "SELECT coalesce(max(origin_seq), 0) FROM change WHERE origin_device = ?1 AND seq <= ?2",
+        args![device, forwarded],
+    )?;
+    Ok(Some(row.int(0)?))
 }
 
 /// Who a session token belongs to.
@@ -259,8 +275,19 @@ impl Store {
                 }
             }
         }
+        let reached_district = match self.role {
+            Role::District => Some(acked_through),
+            Role::Block => reached_district(&mut *tx, req.device)?,
+        };
         tx.commit()?;
-        Ok(SessionReply { protocol: PROTOCOL_VERSION, token, expires_at, acked_through, leases })
+        Ok(SessionReply {
+            protocol: PROTOCOL_VERSION,
+            token,
+            expires_at,
+            acked_through,
+            leases,
+            reached_district,
+        })
     }
 
     /// The device a session token belongs to; an expired token or a revoked device is refused.

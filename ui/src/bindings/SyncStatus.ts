@@ -13,6 +13,10 @@ waiting: number,
  */
 reached_block: number, 
 /**
+ * Changes made here that have reached the district, as the block said at the last sync.
+ */
+reached_district: number, 
+/**
  * Changes the block stored but could not apply (a reason each, on the server).
  */
 rejected: number, 

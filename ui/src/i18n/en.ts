@@ -362,6 +362,7 @@ export const en = {
   syncServer: "Block server: {url}",
   syncWaiting: "Waiting to send",
   syncReached: "Reached the block",
+  syncReachedDistrict: "Reached the district",
   syncRejected: "Not applied at the block",
   syncConflicts: "Waiting for review at the block",
   syncRefused: "Received but not applied here",

@@ -364,6 +364,7 @@ export const hi: Messages = {
   syncServer: "ब्लॉक सर्वर: {url}",
   syncWaiting: "भेजने के लिए बाकी",
   syncReached: "ब्लॉक तक पहुँचे",
+  syncReachedDistrict: "ज़िले तक पहुँचे",
   syncRejected: "ब्लॉक पर लागू नहीं हुए",
   syncConflicts: "ब्लॉक पर जाँच के लिए रुके",
   syncRefused: "मिले पर यहाँ लागू नहीं हुए",

@@ -91,6 +91,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus): HTMLElement {
         { class: "sync-lines" },
         line(t("syncWaiting"), s.waiting, "sync-waiting"),
         line(t("syncReached"), s.reached_block, "sync-reached"),
+        line(t("syncReachedDistrict"), s.reached_district, "sync-reached-district"),
         s.rejected > 0 ? line(t("syncRejected"), s.rejected, "sync-rejected") : null,
         s.conflicts > 0 ? line(t("syncConflicts"), s.conflicts, "sync-conflicts") : null,
         s.pulled_refused > 0 ? line(t("syncRefused"), s.pulled_refused, "sync-refused") : null,
