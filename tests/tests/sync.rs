@@ -331,6 +331,72 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     drop(block);
 }
 
+/// A new laptop, its store empty, is enrolled for a village the block office registered: it
+/// receives the village with the places above it, and numbers from the block.
+#[test]
+fn a_new_laptop_receives_the_village_the_block_office_registered() {
+    let block_dir = tempfile::tempdir().unwrap();
+    let laptop_dir = tempfile::tempdir().unwrap();
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let places = [
+        "--state",
+        "Bihar|बिहार",
+        "--district",
+        "Gaya|गया",
+        "--block",
+        "Bodh Gaya|बोधगया",
+        "--panchayat",
+        "Bakraur|बकरौर",
+    ];
+    let mut add = vec!["add-village"];
+    add.extend_from_slice(&places);
+    add.extend_from_slice(&["--village", "Bakraur|बकरौर"]);
+    let added = server_cmd("block", block_dir.path(), &add);
+    assert!(added.contains("Bakraur (बकरौर) is registered"), "{added}");
+    // A second village of the panchayat sits under the same panchayat; a name twice is refused.
+    add.pop();
+    add.push("Sujata|सुजाता");
+    server_cmd("block", block_dir.path(), &add);
+    let again = run(
+        "samanvaya-server",
+        &[
+            &["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "add-village"][..],
+            &places,
+            &["--village", "bakraur|बकरौर"],
+        ]
+        .concat(),
+        None,
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already"), "{again:?}");
+    let missing_hindi = run(
+        "samanvaya-server",
+        &[
+            &["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "add-village"][..],
+            &places,
+            &["--village", "Mocharim"],
+        ]
+        .concat(),
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&missing_hindi.stderr).contains("English and Hindi"),
+        "{missing_hindi:?}"
+    );
+
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    let enrolled = ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop_dir.path())));
+    assert!(enrolled.contains("household numbers 1 to"), "{enrolled}");
+    let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+    let villages = store.villages().unwrap();
+    assert_eq!(villages.len(), 1);
+    assert_eq!((villages[0].name_en.as_str(), villages[0].name_hi.as_str()), ("Bakraur", "बकरौर"));
+    let path: Vec<String> =
+        store.place_path(villages[0].id).unwrap().into_iter().map(|p| p.name_hi).collect();
+    assert_eq!(path, ["बिहार", "गया", "बोधगया", "बकरौर", "बकरौर"]);
+    drop(block);
+}
+
 /// The laptop pins the block's certificate at enrollment. Another server answering at the
 /// block's address (someone in the middle, or a block reinstalled without its backup) is refused
 /// before anything is sent; the real block, back at its address, takes the work as before.

@@ -1,7 +1,7 @@
 //! The block and district server as a library: its store (`store.rs`, with enrollment,
 //! ingest, the derived state and the pull feed, written once against the storage interface of
 //! `sql.rs` that SQLite and PostgreSQL implement), the HTTP routes (`routes.rs`), its TLS
-//! certificate and listener (`tls.rs`) and the block's
+//! certificate and listener (`tls.rs`), the villages a block serves (`village.rs`) and the block's
 //! forwarding to its district (`upstream.rs`), so that tests and the binary build the same
 //! thing. It never links the laptop's `core`: what the two share is the wire contract in
 //! `samanvaya-sync-protocol`, the link in `samanvaya-sync-client`, and the engine with its
@@ -22,6 +22,7 @@ pub mod step;
 pub mod store;
 pub mod tls;
 pub mod upstream;
+pub mod village;
 
 pub use error::ServerError;
 pub use routes::{ServerConfig, router};

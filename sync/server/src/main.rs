@@ -10,6 +10,7 @@ use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use samanvaya_domain::referral::Step;
 use samanvaya_server::tls::{Identity, TlsListener};
+use samanvaya_server::village::{Names, NewVillage};
 use samanvaya_server::{ServerConfig, Store, router, upstream};
 use samanvaya_sync_client::Tuning;
 use samanvaya_sync_protocol::{DeviceKind, Role, code};
@@ -62,6 +63,20 @@ enum Command {
         village: Option<String>,
         #[arg(long)]
         block: Option<String>,
+    },
+    /// Registers a village this block serves, with the places above it, so that a new laptop
+    /// enrolled with a code for it receives it. Each place is written "English|हिन्दी".
+    AddVillage {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        district: String,
+        #[arg(long)]
+        block: String,
+        #[arg(long)]
+        panchayat: String,
+        #[arg(long)]
+        village: String,
     },
     /// Lists the enrolled devices.
     Devices,
@@ -141,6 +156,22 @@ fn run_command(mut store: Store, command: Command) -> Result<()> {
             let code = store.new_code(kind, &label, now)?;
             println!("{code}");
             eprintln!("give this code to {label}; it enrolls one device and is valid for 7 days");
+        }
+        Command::AddVillage { state, district, block, panchayat, village } => {
+            let new = NewVillage {
+                above: [
+                    Names::parse(&state)?,
+                    Names::parse(&district)?,
+                    Names::parse(&block)?,
+                    Names::parse(&panchayat)?,
+                ],
+                village: Names::parse(&village)?,
+            };
+            let added = store.add_village(&new)?;
+            println!(
+                "{} ({}) is registered: make a code for its laptop with `enroll-code --village {}`",
+                added.name_en, added.name_hi, added.name_en
+            );
         }
         Command::Devices => {
             for d in store.devices()? {
