@@ -2,8 +2,14 @@
 // plainly that the demo village never leaves the laptop, and offers no enrollment, so invented
 // households can never reach a real block server.
 import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { test } from "node:test";
-import { find, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, appBinary, find, startApp, textOf } from "./session.mjs";
+
 
 test("the sync panel of a demo store says it never syncs and offers no enrollment", async () => {
   const app = await startApp();
@@ -19,5 +25,95 @@ test("the sync panel of a demo store says it never syncs and offers no enrollmen
     await textOf(browser, "[data-test=list-count]");
   } finally {
     await app.close();
+  }
+});
+
+/** A sibling binary of the app's (the CLI, the server), built into the same folder. */
+function sibling(name) {
+  return join(dirname(resolve(appBinary())), name);
+}
+
+/** Starts a block server on a free port and resolves to its address once it prints it. */
+function startBlock(dir) {
+  const server = spawn(sibling("samanvaya-server"), ["--role", "block", "--data-dir", dir, "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: server.stdout });
+  return new Promise((ok, fail) => {
+    lines.once("line", (line) => ok({ server, url: line.replace("listening on ", "").trim() }));
+    server.once("exit", (code) => fail(new Error(`the block server stopped with ${code}`)));
+  });
+}
+
+/** Waits for "sync now" to end and fails with the panel's own words if it did not go through. */
+async function synced(browser) {
+  await browser.wait(
+    async () => (await browser.findElements(By.css("[data-test=sync-done], [data-test=sync-error]"))).length > 0,
+    60_000,
+    "the sync never ended",
+  );
+  const errors = await browser.findElements(By.css("[data-test=sync-error]"));
+  if (errors.length > 0) assert.fail(`the sync failed: ${await errors[0].getText()}`);
+}
+
+function stop(server) {
+  return new Promise((ok) => {
+    if (server.exitCode !== null) return ok();
+    server.once("exit", () => ok());
+    server.kill();
+  });
+}
+
+// An enrolled laptop in the real window: a household saved offline waits in the panel, and "sync
+// now" takes it to a real block server over HTTPS (its certificate pinned at enrollment). The
+// refusal of a server with another certificate is told end to end in tests/tests/sync.rs.
+test("an enrolled laptop sends a household saved offline from the sync panel", async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-sync-window-"));
+  const blockDir = join(scratch, "block");
+  const dataDir = join(scratch, "laptop");
+  const server = (args, dir = blockDir) =>
+    execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", dir, ...args]).toString();
+  server([
+    "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
+    "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
+  ]);
+  const code = server(["enroll-code", "--village", "Bakraur"]).trim();
+  const block = await startBlock(blockDir);
+  // The facilitator's new laptop is enrolled by the block office's code before its first start.
+  execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, "enroll", block.url, code], {
+    env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const app = await startApp({ dataDir });
+  try {
+    const { browser } = app;
+    await (await find(browser, "[data-test=lang-en]")).click();
+    // The village came from the block with no household yet.
+    await textOf(browser, "[data-test=add-household]", (s) => s.includes("Add"));
+    await (await find(browser, "[data-test=add-household]")).click();
+    const name = await find(browser, "[data-test=member-name-0]");
+    await name.sendKeys("ज्योत्स्ना सहनी");
+    await (await find(browser, "[data-test=member-sex-0] option[value=female]")).click();
+    await (await find(browser, "[data-test=member-age-0]")).sendKeys("58");
+    await (await find(browser, "[data-test=save]")).click();
+    assert.match(await textOf(browser, "[data-test=notice]"), /Household 1 saved/, "numbered from the block's lease");
+
+    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));
+    const waiting = Number(await textOf(browser, "[data-test=sync-waiting] strong"));
+    assert.ok(waiting >= 2, `the household and its member wait to be sent (${waiting})`);
+    await (await find(browser, "[data-test=sync-now]")).click();
+    await synced(browser);
+    assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");
+    assert.equal(await textOf(browser, "[data-test=sync-reached] strong"), String(waiting));
+    assert.equal(await textOf(browser, "[data-test=sync-reached-district] strong"), "0", "this block forwards to no district");
+
+    // The panel in Hindi: the same lines, in her language.
+    await (await find(browser, "[data-test=lang-hi]")).click();
+    assert.match(await textOf(browser, "[data-test=sync-reached-district]", (t) => t.includes("ज़िले")), /ज़िले तक पहुँचे/);
+  } finally {
+    await app.close();
+    await stop(block.server);
+    rmSync(scratch, { recursive: true, force: true });
   }
 });

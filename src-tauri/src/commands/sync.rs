@@ -39,18 +39,42 @@ pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, ErrorReply>
     state.with(|s| s.sync_status())
 }
 
-/// One sync now; the status after it either way (a failure is in `last_error`).
-#[tauri::command(async)]
-pub fn sync_now(state: State<'_, AppState>) -> Result<SyncStatus, ErrorReply> {
-    let mut second: Store = state.with(|s| s.second_connection())?;
-    let result = run(samanvaya_sync_laptop::sync(&mut second, Tuning::default()));
-    let status = second.sync_status().map_err(ErrorReply::from)?;
-    result.map(|_| status)
+/// Runs `job`, which starts a runtime of its own for the network, on a blocking thread: commands
+/// run on Tauri's async runtime, inside which another runtime cannot block, and a slow link must
+/// not hold up the window's other commands.
+async fn off_runtime<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, ErrorReply> + Send + 'static,
+) -> Result<T, ErrorReply> {
+    tauri::async_runtime::spawn_blocking(job).await.map_err(|e| ErrorReply {
+        code: ErrorCode::Storage,
+        detail: format!("the sync stopped unexpectedly: {e}"),
+        fields: vec![],
+        count: None,
+    })?
 }
 
-#[tauri::command(async)]
-pub fn sync_enroll(state: State<'_, AppState>, url: String, code: String) -> Result<SyncStatus, ErrorReply> {
+/// One sync now; the status after it either way (a failure is in `last_error`).
+#[tauri::command]
+pub async fn sync_now(state: State<'_, AppState>) -> Result<SyncStatus, ErrorReply> {
     let mut second: Store = state.with(|s| s.second_connection())?;
-    run(samanvaya_sync_laptop::enroll(&mut second, url.trim(), &code, "village centre laptop"))?;
-    second.sync_status().map_err(ErrorReply::from)
+    off_runtime(move || {
+        let result = run(samanvaya_sync_laptop::sync(&mut second, Tuning::default()));
+        let status = second.sync_status().map_err(ErrorReply::from)?;
+        result.map(|_| status)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn sync_enroll(
+    state: State<'_, AppState>,
+    url: String,
+    code: String,
+) -> Result<SyncStatus, ErrorReply> {
+    let mut second: Store = state.with(|s| s.second_connection())?;
+    off_runtime(move || {
+        run(samanvaya_sync_laptop::enroll(&mut second, url.trim(), &code, "village centre laptop"))?;
+        second.sync_status().map_err(ErrorReply::from)
+    })
+    .await
 }
