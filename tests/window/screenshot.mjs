@@ -97,6 +97,15 @@ try {
   await browser.executeScript("document.querySelector('[data-test=open-funnel]').click()");
   await find(browser, "[data-test=funnel]", 15_000);
   await shoot("funnel-hi-1024x600");
+  // The list of cases, all of them, then only the open ones past their day.
+  await (await find(browser, "[data-test=open-list]")).click();
+  await find(browser, "[data-test=list-count]", 15_000);
+  await shoot("referral-list-hi-1024x600");
+  await (await find(browser, "[data-test=list-stage] option[value=documents_pending]")).click();
+  await textOf(browser, "[data-test=list-count]", (s) => s.length > 0);
+  await shoot("referral-list-filtered-hi-1024x600");
+  await (await find(browser, "[data-test=back]")).click();
+  await find(browser, "[data-test=funnel]", 15_000);
   await (await find(browser, "[data-test=back]")).click();
   await (await find(browser, "[data-test=add-household]")).click();
   await find(browser, "form");
