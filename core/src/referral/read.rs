@@ -118,7 +118,7 @@ pub struct Todo {
     pub waiting_count: u32,
 }
 
-/// One scheme's or kind's road from referred to received.
+/// One scheme's or kind's road from eligible to received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct FunnelRow {

@@ -204,7 +204,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::{Data, DataType, Reader, Xlsx};
     use samanvaya_domain::referral::Stage;
 
     use super::*;
