@@ -152,6 +152,9 @@ fn main() -> Result<()> {
     );
     let last = ReferralFilter { offset: 99_900, ..ReferralFilter::default() };
     let (best, median, page) = timed(args.runs, || store.referral_list(&last, day));
-    println!("case list, the page at 99,900 ({} on it): best {best:.1?}, median {median:.1?}", page?.items.len());
+    println!(
+        "case list, the page at 99,900 ({} on it): best {best:.1?}, median {median:.1?}",
+        page?.items.len()
+    );
     Ok(())
 }

@@ -239,11 +239,18 @@ pub fn run(store: &mut Store, command: ReferralsCommand) -> Result<String> {
             Ok(detail_table(&d))
         }
         ReferralsCommand::List { open, stage, level, need, overdue, search, offset, format } => {
-            if stage.is_some() || level.is_some() || need.is_some() || overdue || !search.is_empty() || offset > 0 {
+            if stage.is_some()
+                || level.is_some()
+                || need.is_some()
+                || overdue
+                || !search.is_empty()
+                || offset > 0
+            {
                 if open {
                     bail!("--open lists every open case; with a filter, use --stage or --overdue instead");
                 }
-                let filter = ReferralFilter { stage, level, need_code: need, overdue_only: overdue, search, offset };
+                let filter =
+                    ReferralFilter { stage, level, need_code: need, overdue_only: overdue, search, offset };
                 let page = store.referral_list(&filter, at.today)?;
                 return match format {
                     crate::Format::Json => json(&serde_json::to_value(&page)?),

@@ -26,10 +26,10 @@ mod read;
 mod sheet;
 
 pub use list::{NeedChoice, ReferralFilter, ReferralPage};
-pub use sheet::{SheetFormat, default_name as funnel_file_name};
 pub use read::{
     FunnelRow, ReferralDetail, ReferralFunnel, ReferralQuery, ReferralSummary, StageAge, TimelineEntry, Todo,
 };
+pub use sheet::{SheetFormat, default_name as funnel_file_name};
 
 /// What the facilitator asks for when she refers someone.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]

@@ -34,7 +34,8 @@ fn the_funnel_starts_from_who_is_eligible_and_reads_back_from_the_workbook() {
         .map(|t| (t.scheme.code.clone(), t.eligible + t.alternative))
         .filter(|(_, n)| *n > 0)
         .collect();
-    let mut got: Vec<(String, u32)> = funnel.rows.iter().map(|r| (r.code.clone(), r.eligible.unwrap())).collect();
+    let mut got: Vec<(String, u32)> =
+        funnel.rows.iter().map(|r| (r.code.clone(), r.eligible.unwrap())).collect();
     want.sort();
     got.sort();
     assert!(want.len() > 3, "the demo village has people eligible for several schemes: {want:?}");
@@ -45,7 +46,8 @@ fn the_funnel_starts_from_who_is_eligible_and_reads_back_from_the_workbook() {
     const SCHEME: &str = "NSAP_IGNOAPS";
     let before = funnel.rows.iter().find(|r| r.code == SCHEME).unwrap().eligible.unwrap();
     let list = store.worklist(SCHEME, at.today, |_, _| {}).unwrap();
-    let row = list.rows.iter().find(|r| r.outcome == OutcomeKind::Eligible && r.counted_under.is_none()).unwrap();
+    let row =
+        list.rows.iter().find(|r| r.outcome == OutcomeKind::Eligible && r.counted_under.is_none()).unwrap();
     let case = store
         .open_referral(
             &NewReferral {
@@ -69,7 +71,10 @@ fn the_funnel_starts_from_who_is_eligible_and_reads_back_from_the_workbook() {
     let paid = store.referral_funnel(at.today).unwrap();
     let r = paid.rows.iter().find(|r| r.code == SCHEME).unwrap();
     // She receives it now: the engine no longer counts her among those still to reach.
-    assert_eq!((r.eligible, r.referred, r.submitted, r.sanctioned, r.received), (Some(before - 1), 1, 1, 1, 1));
+    assert_eq!(
+        (r.eligible, r.referred, r.submitted, r.sanctioned, r.received),
+        (Some(before - 1), 1, 1, 1, 1)
+    );
 
     // The workbook, in Hindi, holds the same numbers.
     let out = dir.path().join("exports");
@@ -87,7 +92,8 @@ fn the_funnel_starts_from_who_is_eligible_and_reads_back_from_the_workbook() {
     assert_eq!(names, vec![std::ffi::OsString::from(&name)], "no partial file left beside it");
 
     // The CSV, in English, once, with one byte-order mark.
-    let csv = store.save_referral_funnel(&out, "funnel.csv", SheetFormat::Csv, Language::En, at.today).unwrap();
+    let csv =
+        store.save_referral_funnel(&out, "funnel.csv", SheetFormat::Csv, Language::En, at.today).unwrap();
     let text = std::fs::read_to_string(csv).unwrap();
     assert!(text.starts_with("\u{feff}code,for,eligible (not yet receiving),referred"), "{text}");
     assert!(!text[3..].contains('\u{feff}'));
@@ -124,7 +130,10 @@ fn the_list_filters_cases_and_finds_a_devanagari_name_typed_in_latin() {
         page.items.into_iter().map(|s| s.number).collect::<Vec<_>>()
     };
     let all = ReferralFilter::default();
-    assert_eq!(numbers(all.clone(), at.today), [safety.number.as_str(), certificate.number.as_str(), pension.number.as_str()]);
+    assert_eq!(
+        numbers(all.clone(), at.today),
+        [safety.number.as_str(), certificate.number.as_str(), pension.number.as_str()]
+    );
     let at_block = ReferralFilter { level: Some(Level::Block), ..all.clone() };
     assert_eq!(numbers(at_block, at.today), [pension.number.as_str()]);
     // Escalating moves a case up a level and leaves its stage: both still wait for documents.
@@ -172,7 +181,9 @@ fn a_long_list_comes_a_page_at_a_time_with_the_count_of_all() {
         .service
         .iter()
         .map(|k| Need::Service { kind: k.code.clone() })
-        .chain(kinds.grievance.iter().map(|k| Need::Grievance { kind: k.code.clone(), description: "x".into() }))
+        .chain(
+            kinds.grievance.iter().map(|k| Need::Grievance { kind: k.code.clone(), description: "x".into() }),
+        )
         .collect();
     let mut opened = 0;
     while opened < 130 {
@@ -186,7 +197,11 @@ fn a_long_list_comes_a_page_at_a_time_with_the_count_of_all() {
             };
             let case = store.open_referral(&new, at).unwrap();
             store
-                .act_on_referral(case.summary.id.parse().unwrap(), &Step::Withdraw { reason: "test".into() }, at)
+                .act_on_referral(
+                    case.summary.id.parse().unwrap(),
+                    &Step::Withdraw { reason: "test".into() },
+                    at,
+                )
                 .unwrap();
             opened += 1;
         }

@@ -76,7 +76,11 @@ const FILTER: &str = "WHERE (?1 IS NULL OR r.stage = ?1)
 
 impl Store {
     /// One page of the cases that pass `filter`, with how many pass it in all.
-    pub fn referral_list(&self, filter: &ReferralFilter, today: NaiveDate) -> Result<ReferralPage, StoreError> {
+    pub fn referral_list(
+        &self,
+        filter: &ReferralFilter,
+        today: NaiveDate,
+    ) -> Result<ReferralPage, StoreError> {
         let search = filter.search.trim();
         let key = name_key(search);
         // "12" finds L-12 and R-12; a number typed whole ("l-12") finds that one.
@@ -85,8 +89,17 @@ impl Store {
         let searching = !search.is_empty() && (!key.is_empty() || digits.is_some());
         let (stage, level) = (filter.stage.map(Stage::as_str), filter.level.map(Level::as_str));
         let (limit, offset) = (i64::from(LIST_PAGE), i64::from(filter.offset));
-        let args: [&dyn rusqlite::ToSql; 9] =
-            [&stage, &level, &filter.need_code, &filter.overdue_only, &today, &searching, &search, &digits, &key];
+        let args: [&dyn rusqlite::ToSql; 9] = [
+            &stage,
+            &level,
+            &filter.need_code,
+            &filter.overdue_only,
+            &today,
+            &searching,
+            &search,
+            &digits,
+            &key,
+        ];
         let total: i64 = self
             .conn
             .prepare_cached(&format!(

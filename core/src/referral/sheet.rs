@@ -216,7 +216,9 @@ mod tests {
             rows: vec![
                 FunnelRow {
                     code: "NSAP_IGNWPS".into(),
-                    name: Bilingual { en: "Widow pension".into(), hi: "विधवा पेंशन".into() },
+                    name: Bilingual {
+                        en: "Widow pension".into(), hi: "विधवा पेंशन".into()
+                    },
                     eligible: Some(12),
                     referred: 5,
                     submitted: 4,
@@ -227,7 +229,9 @@ mod tests {
                 },
                 FunnelRow {
                     code: "caste_certificate".into(),
-                    name: Bilingual { en: "Caste certificate, \"SC\"".into(), hi: "जाति प्रमाण पत्र".into() },
+                    name: Bilingual {
+                        en: "Caste certificate, \"SC\"".into(), hi: "जाति प्रमाण पत्र".into()
+                    },
                     eligible: None,
                     referred: 2,
                     submitted: 0,

@@ -4,8 +4,8 @@
 
 use samanvaya_core::ErrorReply;
 use samanvaya_core::referral::{
-    NewReferral, ReferralDetail, ReferralFilter, ReferralFunnel, ReferralPage, ReferralQuery, ReferralSummary,
-    SheetFormat, Step, Todo, funnel_file_name,
+    NewReferral, ReferralDetail, ReferralFilter, ReferralFunnel, ReferralPage, ReferralQuery,
+    ReferralSummary, SheetFormat, Step, Todo, funnel_file_name,
 };
 use samanvaya_eligibility::referral::ReferralKinds;
 use samanvaya_eligibility::review::Lang;

@@ -337,6 +337,7 @@ export const en = {
   funnelEligibleHint: "Eligible: people the screening finds eligible today and not yet receiving it. When the benefit arrives, the person is counted under \"received\" instead. A service or a complaint has no eligibility (—).",
   funnelSaveXlsx: "Save as Excel (XLSX)",
   funnelSaveWhere: "Files are saved in the Downloads folder (else Documents), ready to copy to a USB stick.",
+  funnelNotReferred: "Eligible people, no case yet: {n} schemes",
   funnelSeeCases: "See these cases",
   referralListOpen: "All cases",
   referralListTitle: "Cases of the village",

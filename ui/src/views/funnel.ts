@@ -1,6 +1,7 @@
 // The village's referrals: per scheme or service, how many are eligible, were referred,
 // submitted, sanctioned and received (and rejected), and how long the open cases have waited in
 // each stage. Saved as CSV or XLSX for the block office; each line opens its cases in the list.
+import type { FunnelRow } from "../bindings/FunnelRow";
 import type { ReferralFilter } from "../bindings/ReferralFilter";
 import type { ReferralFunnel } from "../bindings/ReferralFunnel";
 import type { SheetFormat } from "../bindings/SheetFormat";
@@ -32,6 +33,9 @@ export function funnelScreen(nav: Navigator, f: ReferralFunnel): HTMLElement {
     h("span", { class: "bar", style: `width:${of === 0 ? 0 : Math.round((100 * n) / of)}%` });
   const cell = (n: number, of: number) => h("td", { class: "num" }, h("span", {}, String(n)), bar(n, of));
   const said = h("div", { "data-test": "funnel-saved" });
+  const name = (r: FunnelRow) => (language() === "hi" ? r.name.hi : r.name.en);
+  const referred = f.rows.filter((r) => r.referred > 0);
+  const waiting = f.rows.filter((r) => r.referred === 0);
   const saveButton = (format: SheetFormat, label: string) =>
     h(
       "button",
@@ -57,7 +61,7 @@ export function funnelScreen(nav: Navigator, f: ReferralFunnel): HTMLElement {
       h("span", { class: "muted" }, t("funnelSaveWhere")),
     ),
     said,
-    f.rows.length === 0
+    referred.length === 0
       ? h("p", { class: "muted" }, t("funnelNone"))
       : h(
           "table",
@@ -70,20 +74,18 @@ export function funnelScreen(nav: Navigator, f: ReferralFunnel): HTMLElement {
           h(
             "tbody",
             {},
-            ...f.rows.map((r) =>
+            ...referred.map((r) =>
               h(
                 "tr",
                 { "data-test": "funnel-row", "data-code": r.code },
                 h(
                   "td",
                   {},
-                  r.referred === 0
-                    ? language() === "hi" ? r.name.hi : r.name.en
-                    : h(
-                        "button",
-                        { type: "button", class: "name-link", "data-test": "funnel-cases", title: t("funnelSeeCases"), onclick: () => void nav.showReferralList({ need_code: r.code }) },
-                        language() === "hi" ? r.name.hi : r.name.en,
-                      ),
+                  h(
+                    "button",
+                    { type: "button", class: "name-link", "data-test": "funnel-cases", title: t("funnelSeeCases"), onclick: () => void nav.showReferralList({ need_code: r.code }) },
+                    name(r),
+                  ),
                 ),
                 h("td", { class: "num", "data-test": "funnel-eligible" }, r.eligible === null ? "—" : String(r.eligible)),
                 h("td", { class: "num" }, String(r.referred)),
@@ -92,6 +94,26 @@ export function funnelScreen(nav: Navigator, f: ReferralFunnel): HTMLElement {
                 cell(r.received, r.referred),
                 h("td", { class: "num" }, String(r.rejected)),
                 h("td", { class: "num" }, String(r.open)),
+              ),
+            ),
+          ),
+        ),
+    // Schemes with eligible people and no case yet: folded, so the cases stay on the first screen.
+    waiting.length === 0
+      ? null
+      : h(
+          "details",
+          { class: "funnel-waiting", "data-test": "funnel-waiting" },
+          h("summary", {}, t("funnelNotReferred", { n: waiting.length })),
+          h(
+            "table",
+            { class: "funnel-table" },
+            h("thead", {}, h("tr", {}, h("th", {}, t("funnelFor")), h("th", {}, t("funnelEligible")))),
+            h(
+              "tbody",
+              {},
+              ...waiting.map((r) =>
+                h("tr", { "data-test": "funnel-row", "data-code": r.code }, h("td", {}, name(r)), h("td", { class: "num", "data-test": "funnel-eligible" }, String(r.eligible ?? 0))),
               ),
             ),
           ),
