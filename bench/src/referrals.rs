@@ -139,6 +139,15 @@ fn main() -> Result<()> {
     let all = ReferralFilter::default();
     let (best, median, page) = timed(args.runs, || store.referral_list(&all, day));
     println!("case list, first page of {}: best {best:.1?}, median {median:.1?}", page?.total);
+    for (what, filter) in [
+        ("overdue only", ReferralFilter { overdue_only: true, ..ReferralFilter::default() }),
+        ("one scheme", ReferralFilter { need_code: Some("NSAP_IGNOAPS".into()), ..ReferralFilter::default() }),
+        ("stage received", ReferralFilter { stage: Some(Stage::Received), ..ReferralFilter::default() }),
+        ("search \"devi\"", ReferralFilter { search: "devi".into(), ..ReferralFilter::default() }),
+    ] {
+        let (best, median, page) = timed(args.runs, || store.referral_list(&filter, day));
+        println!("case list, {what} ({} match): best {best:.1?}, median {median:.1?}", page?.total);
+    }
     let narrow = ReferralFilter {
         stage: Some(Stage::DocumentsPending),
         overdue_only: true,
