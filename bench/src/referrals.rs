@@ -141,7 +141,10 @@ fn main() -> Result<()> {
     println!("case list, first page of {}: best {best:.1?}, median {median:.1?}", page?.total);
     for (what, filter) in [
         ("overdue only", ReferralFilter { overdue_only: true, ..ReferralFilter::default() }),
-        ("one scheme", ReferralFilter { need_code: Some("NSAP_IGNOAPS".into()), ..ReferralFilter::default() }),
+        (
+            "one scheme",
+            ReferralFilter { need_code: Some("NSAP_IGNOAPS".into()), ..ReferralFilter::default() },
+        ),
         ("stage received", ReferralFilter { stage: Some(Stage::Received), ..ReferralFilter::default() }),
         ("search \"devi\"", ReferralFilter { search: "devi".into(), ..ReferralFilter::default() }),
     ] {

@@ -2,7 +2,7 @@
 import type { Bilingual } from "./Bilingual";
 
 /**
- * One scheme's or kind's road from referred to received.
+ * One scheme's or kind's road from eligible to received.
  */
 export type FunnelRow = { code: string, name: Bilingual, 
 /**

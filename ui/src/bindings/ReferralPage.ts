@@ -7,7 +7,7 @@ import type { ReferralSummary } from "./ReferralSummary";
  */
 export type ReferralPage = { 
 /**
- * The page's cases, newest first.
+ * The page's cases, the newest recorded on this laptop first.
  */
 items: Array<ReferralSummary>, 
 /**
