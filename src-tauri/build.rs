@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "sync_enroll",
     "referral_slip",
     "save_funnel",
+    "referral_page",
 ];
 
 fn main() {

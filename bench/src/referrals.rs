@@ -1,5 +1,6 @@
-//! `referral-bench`: the facilitator's to-do list and the village funnel on a block-sized store
-//! (50,000 demo households, 100,000 referrals in every stage), best and median of several runs.
+//! `referral-bench`: the facilitator's to-do list, the village funnel and the list of cases on a
+//! block-sized store (50,000 demo households, 100,000 referrals in every stage), best and median
+//! of several runs.
 //! Numbers and the command are in docs/benchmarks.md.
 
 use std::path::PathBuf;
@@ -9,9 +10,9 @@ use anyhow::{Context, Result};
 use chrono::Days;
 use clap::Parser;
 use samanvaya_bench::timed;
-use samanvaya_core::referral::{NewReferral, ReferralQuery, Step};
+use samanvaya_core::referral::{NewReferral, ReferralFilter, ReferralQuery, Step};
 use samanvaya_core::{HouseholdQuery, Moment, Store};
-use samanvaya_domain::referral::Need;
+use samanvaya_domain::referral::{Need, Stage};
 
 #[derive(Parser)]
 struct Args {
@@ -123,9 +124,49 @@ fn main() -> Result<()> {
     let (best, median, funnel) = timed(args.runs, || store.referral_funnel(day));
     let funnel = funnel?;
     let referred: u32 = funnel.rows.iter().map(|r| r.referred).sum();
+    let eligible: u32 = funnel.rows.iter().filter_map(|r| r.eligible).sum();
     println!(
-        "village funnel ({referred} referrals, {} rows): best {best:.1?}, median {median:.1?}",
+        "village funnel ({referred} referrals, {eligible} eligible, {} rows): best {best:.1?}, median {median:.1?}",
         funnel.rows.len()
+    );
+    // The eligible column reads every household's profile into columns: that part alone.
+    let (best, median, pop) = timed(args.runs, || store.population());
+    println!(
+        "  of which reading {} households' profiles: best {best:.1?}, median {median:.1?}",
+        pop?.households()
+    );
+    // The list of cases: its first page unfiltered, and filtered as the screen allows.
+    let all = ReferralFilter::default();
+    let (best, median, page) = timed(args.runs, || store.referral_list(&all, day));
+    println!("case list, first page of {}: best {best:.1?}, median {median:.1?}", page?.total);
+    for (what, filter) in [
+        ("overdue only", ReferralFilter { overdue_only: true, ..ReferralFilter::default() }),
+        (
+            "one scheme",
+            ReferralFilter { need_code: Some("NSAP_IGNOAPS".into()), ..ReferralFilter::default() },
+        ),
+        ("stage received", ReferralFilter { stage: Some(Stage::Received), ..ReferralFilter::default() }),
+        ("search \"devi\"", ReferralFilter { search: "devi".into(), ..ReferralFilter::default() }),
+    ] {
+        let (best, median, page) = timed(args.runs, || store.referral_list(&filter, day));
+        println!("case list, {what} ({} match): best {best:.1?}, median {median:.1?}", page?.total);
+    }
+    let narrow = ReferralFilter {
+        stage: Some(Stage::DocumentsPending),
+        overdue_only: true,
+        search: "devi".into(),
+        ..ReferralFilter::default()
+    };
+    let (best, median, page) = timed(args.runs, || store.referral_list(&narrow, day));
+    println!(
+        "case list, documents pending, overdue, \"devi\" ({} match): best {best:.1?}, median {median:.1?}",
+        page?.total
+    );
+    let last = ReferralFilter { offset: 99_900, ..ReferralFilter::default() };
+    let (best, median, page) = timed(args.runs, || store.referral_list(&last, day));
+    println!(
+        "case list, the page at 99,900 ({} on it): best {best:.1?}, median {median:.1?}",
+        page?.items.len()
     );
     Ok(())
 }

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
-use samanvaya_core::referral::{NewReferral, ReferralDetail, ReferralQuery, ReferralSummary, Step};
+use samanvaya_core::referral::{
+    NewReferral, ReferralDetail, ReferralFilter, ReferralQuery, ReferralSummary, SheetFormat, Step,
+};
 use samanvaya_core::{HouseholdQuery, Store};
-use samanvaya_domain::referral::{DocumentStatus, Need};
+use samanvaya_domain::referral::{DocumentStatus, Level, Need, Stage};
 use samanvaya_eligibility::review::Lang;
 
 #[derive(Subcommand)]
@@ -39,6 +41,25 @@ pub enum ReferralsCommand {
         /// Only the cases that still need work.
         #[arg(long)]
         open: bool,
+        /// Only the cases at this stage (identified, documents_pending, submitted,
+        /// under_process, sanctioned, received, rejected, withdrawn).
+        #[arg(long, value_parser = parse_stage)]
+        stage: Option<Stage>,
+        /// Only the cases at this level (village, block, district).
+        #[arg(long, value_parser = parse_level)]
+        level: Option<Level>,
+        /// Only the cases for this scheme code or service or grievance kind.
+        #[arg(long = "for", value_name = "CODE")]
+        need: Option<String>,
+        /// Only open cases past their due day.
+        #[arg(long)]
+        overdue: bool,
+        /// Part of a name (either script) or a referral number.
+        #[arg(long, default_value = "")]
+        search: String,
+        /// With a filter, a page of 100 cases starts after this many.
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
         #[arg(long, value_enum, default_value_t = crate::Format::Table)]
         format: crate::Format,
     },
@@ -84,12 +105,15 @@ pub enum ReferralsCommand {
         #[arg(long, value_enum, default_value_t = crate::Format::Table)]
         format: crate::Format,
     },
-    /// Per scheme: referred, submitted, sanctioned, received; and how long open cases wait.
+    /// Per scheme: eligible, referred, submitted, sanctioned, received; and how long open cases
+    /// wait.
     Funnel {
-        #[arg(long, value_enum, default_value_t = crate::Format::Table)]
-        format: crate::Format,
-        /// Save it as CSV (for a spreadsheet) in this file instead.
-        #[arg(long, value_name = "FILE.csv")]
+        /// table or json on the terminal; csv or xlsx for a spreadsheet (xlsx needs --out).
+        #[arg(long, value_enum, default_value_t = FunnelFormat::Table)]
+        format: FunnelFormat,
+        /// Save it in this file (written whole or not at all); with no --format, .xlsx gives a
+        /// workbook and any other name CSV.
+        #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = crate::SheetLang::Hi)]
         lang: crate::SheetLang,
@@ -112,11 +136,30 @@ pub enum StepArg {
     Note,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FunnelFormat {
+    Table,
+    Json,
+    Csv,
+    Xlsx,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum StatusArg {
     Have,
     Missing,
     Obtained,
+}
+
+fn parse_stage(s: &str) -> Result<Stage, String> {
+    Stage::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+        format!("no stage \"{s}\"; one of {}", all.join(", "))
+    })
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    Level::parse(s).ok_or_else(|| format!("no level \"{s}\"; one of village, block, district"))
 }
 
 fn json(v: &serde_json::Value) -> Result<String> {
@@ -195,7 +238,29 @@ pub fn run(store: &mut Store, command: ReferralsCommand) -> Result<String> {
             )?;
             Ok(detail_table(&d))
         }
-        ReferralsCommand::List { open, format } => {
+        ReferralsCommand::List { open, stage, level, need, overdue, search, offset, format } => {
+            if stage.is_some()
+                || level.is_some()
+                || need.is_some()
+                || overdue
+                || !search.is_empty()
+                || offset > 0
+            {
+                if open {
+                    bail!("--open lists every open case; with a filter, use --stage or --overdue instead");
+                }
+                let filter =
+                    ReferralFilter { stage, level, need_code: need, overdue_only: overdue, search, offset };
+                let page = store.referral_list(&filter, at.today)?;
+                return match format {
+                    crate::Format::Json => json(&serde_json::to_value(&page)?),
+                    crate::Format::Table => {
+                        let first = if page.items.is_empty() { 0 } else { page.offset + 1 };
+                        let last = page.offset as usize + page.items.len();
+                        Ok(table(&page.items) + &format!("{first}-{last} of {}\n", page.total))
+                    }
+                };
+            }
             let list = store.referrals(&ReferralQuery { household_id: None, open_only: open }, at.today)?;
             match format {
                 crate::Format::Json => json(&serde_json::to_value(&list)?),
@@ -273,30 +338,54 @@ pub fn run(store: &mut Store, command: ReferralsCommand) -> Result<String> {
             }
         }
         ReferralsCommand::Funnel { format, out, lang } => {
-            let funnel = store.referral_funnel(at.today)?;
-            if let Some(path) = out {
-                let (dir, name) = crate::worklist::split(&path)?;
-                let saved =
-                    samanvaya_core::save_csv(&dir, &name, &funnel.csv(matches!(lang, crate::SheetLang::Hi)))?;
-                store.audit("export:funnel", &name)?;
-                return Ok(format!("saved {}\n", saved.display()));
-            }
-            match format {
-                crate::Format::Json => json(&serde_json::to_value(&funnel)?),
-                crate::Format::Table => {
-                    let mut out = format!(
-                        "{:<24} {:>8} {:>9} {:>10} {:>8} {:>8} {:>5}\n",
-                        "FOR", "REFERRED", "SUBMITTED", "SANCTIONED", "RECEIVED", "REJECTED", "OPEN"
-                    );
-                    for r in &funnel.rows {
-                        out += &format!(
-                            "{:<24} {:>8} {:>9} {:>10} {:>8} {:>8} {:>5}\n",
-                            r.code, r.referred, r.submitted, r.sanctioned, r.received, r.rejected, r.open
-                        );
-                    }
-                    Ok(out)
+            let language = match lang {
+                crate::SheetLang::Hi => samanvaya_core::Language::Hi,
+                crate::SheetLang::En => samanvaya_core::Language::En,
+            };
+            let sheet = match (format, &out) {
+                (FunnelFormat::Csv, _) => Some(SheetFormat::Csv),
+                (FunnelFormat::Xlsx, _) => Some(SheetFormat::Xlsx),
+                (_, Some(path)) if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) => {
+                    Some(SheetFormat::Xlsx)
                 }
+                (_, Some(_)) => Some(SheetFormat::Csv),
+                (_, None) => None,
+            };
+            match (sheet, out) {
+                (Some(sheet), Some(path)) => {
+                    let (dir, name) = crate::worklist::split(&path)?;
+                    let saved = store.save_referral_funnel(&dir, &name, sheet, language, at.today)?;
+                    return Ok(format!("saved {}\n", saved.display()));
+                }
+                (Some(SheetFormat::Csv), None) => return Ok(store.referral_funnel(at.today)?.csv(language)),
+                (Some(SheetFormat::Xlsx), None) => {
+                    bail!("a workbook is not for the terminal: give --out FILE.xlsx")
+                }
+                (None, _) => {}
             }
+            let funnel = store.referral_funnel(at.today)?;
+            if format == FunnelFormat::Json {
+                return json(&serde_json::to_value(&funnel)?);
+            }
+            let count = |n: Option<u32>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
+            let mut out = format!(
+                "{:<24} {:>8} {:>8} {:>9} {:>10} {:>8} {:>8} {:>5}\n",
+                "FOR", "ELIGIBLE", "REFERRED", "SUBMITTED", "SANCTIONED", "RECEIVED", "REJECTED", "OPEN"
+            );
+            for r in &funnel.rows {
+                out += &format!(
+                    "{:<24} {:>8} {:>8} {:>9} {:>10} {:>8} {:>8} {:>5}\n",
+                    r.code,
+                    count(r.eligible),
+                    r.referred,
+                    r.submitted,
+                    r.sanctioned,
+                    r.received,
+                    r.rejected,
+                    r.open
+                );
+            }
+            Ok(out)
         }
     }
 }

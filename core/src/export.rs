@@ -9,14 +9,22 @@ use crate::error::StoreError;
 /// Writes `text` as `dir/name` with a UTF-8 byte-order mark in front (a spreadsheet then reads
 /// Hindi correctly), through a temporary file renamed into place. Returns the file's path.
 pub fn save_csv(dir: &Path, name: &str, text: &str) -> Result<PathBuf, StoreError> {
+    let mut bytes = Vec::with_capacity(text.len() + 3);
+    bytes.extend_from_slice(samanvaya_eligibility::csv::BOM.as_bytes());
+    bytes.extend_from_slice(text.as_bytes());
+    save(dir, name, &bytes)
+}
+
+/// Writes `bytes` as `dir/name`: first beside it as a hidden `.part` file, synced to the disk,
+/// then renamed over the name, so the name holds the whole file or what it held before.
+pub fn save(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
     let path = dir.join(name);
     let failed = |source| StoreError::Export { path: path.display().to_string(), source };
     std::fs::create_dir_all(dir).map_err(failed)?;
     let tmp = dir.join(format!(".{name}.part"));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(samanvaya_eligibility::csv::BOM.as_bytes())?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)
     };

@@ -21,11 +21,15 @@ use crate::error::StoreError;
 use crate::store::Store;
 use crate::{centre, change_log, fact, household, number_lease, profile};
 
+mod list;
 mod read;
+mod sheet;
 
+pub use list::{NeedChoice, ReferralFilter, ReferralPage};
 pub use read::{
     FunnelRow, ReferralDetail, ReferralFunnel, ReferralQuery, ReferralSummary, StageAge, TimelineEntry, Todo,
 };
+pub use sheet::{SheetFormat, default_name as funnel_file_name};
 
 /// What the facilitator asks for when she refers someone.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]

@@ -103,6 +103,7 @@ fn main() {
             commands::referral::referral_funnel,
             commands::referral::referral_slip,
             commands::referral::save_funnel,
+            commands::referral::referral_page,
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::sync_enroll,

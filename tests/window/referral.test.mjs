@@ -1,9 +1,13 @@
 // The referral story in the real window: from a household to an eligible person, "refer", the
 // documents ticked, the slip drawn in Hindi (its own font, the number and its QR code), the case
 // moved to "benefit received", and the eligibility screen then says "already receiving". The
-// to-do list and the village funnel count it.
+// village funnel counts it beside who is eligible, saves itself as a real XLSX and CSV, and the
+// list of cases finds it through its filters.
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { test } from "node:test";
+import { inflateRawSync } from "node:zlib";
 import { PNG } from "pngjs";
 import { By, find, startApp, textOf } from "./session.mjs";
 
@@ -23,6 +27,40 @@ function ink(base64) {
     }
   }
   return { dark, width: columns.size, pixels: png.width * png.height };
+}
+
+/** The files of a zip archive (an .xlsx), by name, read through its central directory. */
+function unzip(buf) {
+  const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, "a zip archive ends with its directory");
+  const count = buf.readUInt16LE(end + 10);
+  let at = buf.readUInt32LE(end + 16);
+  const files = {};
+  for (let i = 0; i < count; i++) {
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const skip = nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+    const name = buf.toString("utf8", at + 46, at + 46 + nameLen);
+    const local = buf.readUInt32LE(at + 42);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(start, start + size);
+    files[name] = method === 8 ? inflateRawSync(data) : data;
+    at += 46 + skip;
+  }
+  return files;
+}
+
+/** The cells of the first sheet of an .xlsx, row by row, strings looked up, numbers as numbers. */
+function sheetRows(path) {
+  const files = unzip(readFileSync(path));
+  const shared = [...String(files["xl/sharedStrings.xml"] ?? "").matchAll(/<si>.*?<t[^>]*>([^<]*)<\/t>.*?<\/si>/gs)].map((m) => m[1]);
+  const sheet = String(files["xl/worksheets/sheet1.xml"]);
+  return [...sheet.matchAll(/<row[^>]*>(.*?)<\/row>/gs)].map((row) =>
+    [...row[1].matchAll(/<c r="([A-Z]+)\d+"([^>]*)>(?:<v>([^<]*)<\/v>)?<\/c>/g)].map(([, , attrs, v]) =>
+      attrs.includes('t="s"') ? shared[Number(v)] : Number(v),
+    ),
+  );
 }
 
 /** An attribute read in the page, so that a screen drawn again meanwhile cannot make it stale. */
@@ -105,13 +143,61 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     const sel = `[data-test=subject][data-member="${member}"] [data-test=finding][data-scheme="${scheme}"]`;
     await browser.wait(async () => (await attr(browser, sel, "data-outcome")) === "already_receiving", 10_000, "already receiving");
 
-    // The village funnel counts the case through to "received".
+    // The village funnel counts the case through to "received", beside who is eligible.
     await (await find(browser, "[data-test=back]")).click();
     await (await find(browser, "[data-test=open-funnel]")).click();
     const row = await find(browser, `[data-test=funnel-row][data-code="${scheme}"]`);
     const cells = await row.findElements(By.css("td"));
-    assert.equal(await cells[1].getText(), "1");
-    assert.match(await cells[4].getText(), /^1/);
+    const eligible = await cells[1].getText();
+    assert.match(eligible, /^\d+$/, "a scheme's eligible count is a number");
+    assert.equal(await cells[2].getText(), "1");
+    assert.match(await cells[5].getText(), /^1/);
+
+    // Saved as a workbook and as CSV, in Hindi, in the export folder; the notice says where.
+    const saved = async (format) => {
+      await browser.executeScript("document.querySelector('[data-test=funnel-saved]').replaceChildren()");
+      await (await find(browser, `[data-test=funnel-save-${format}]`)).click();
+      const path = await browser.wait(async () => attr(browser, "[data-test=funnel-saved] [data-path]", "data-path"), 10_000, `the ${format} saved`);
+      assert.equal(dirname(path), app.exportDir);
+      assert.ok(existsSync(path), path);
+      return path;
+    };
+    const xlsx = sheetRows(await saved("xlsx"));
+    assert.equal(xlsx[0][2], "पात्र (अभी लाभ नहीं)");
+    const line = xlsx.find((r) => r[0] === scheme);
+    assert.deepEqual(line.slice(2), [Number(eligible), 1, 1, 1, 1, 0, 0]);
+    const csv = readFileSync(await saved("csv"), "utf8");
+    assert.ok(csv.startsWith("\ufeffकोड,किस लिए,पात्र (अभी लाभ नहीं),रेफ़र किए"), csv.slice(0, 80));
+    assert.ok(csv.includes(`,${eligible},1,1,1,1,0,0\n`), csv);
+
+    // The list of cases: this one is there, a filter keeps or drops it, a search finds it by number.
+    await (await find(browser, "[data-test=open-list]")).click();
+    const listed = `[data-test=list-results] [data-test=referral-row][data-number="${number}"]`;
+    await find(browser, listed);
+    const total = async (want) =>
+      browser.wait(async () => (await attr(browser, "[data-test=list-count]", "data-total")) === String(want), 10_000, `${want} listed`);
+    await total(1);
+    await (await find(browser, "[data-test=list-stage] option[value=submitted]")).click();
+    await total(0);
+    await find(browser, "[data-test=list-none]");
+    await (await find(browser, "[data-test=list-stage] option[value=received]")).click();
+    await total(1);
+    await (await find(browser, "[data-test=list-overdue]")).click();
+    await total(0);
+    await (await find(browser, "[data-test=list-clear]")).click();
+    await total(1);
+    await (await find(browser, "[data-test=list-search]")).sendKeys("zzz");
+    await total(0);
+    const box = await find(browser, "[data-test=list-search]");
+    await box.clear();
+    await box.sendKeys(number.toLowerCase());
+    await total(1);
+    // A line opens its case, and "back" returns to the list as it was filtered.
+    await (await find(browser, listed)).click();
+    await stage(browser, "received");
+    await (await find(browser, "[data-test=back]")).click();
+    await find(browser, listed);
+    assert.equal(await (await find(browser, "[data-test=list-search]")).getAttribute("value"), number.toLowerCase());
   } finally {
     await app.close();
   }

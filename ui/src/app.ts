@@ -18,6 +18,8 @@ import { ReferralView, slipScreen } from "./views/referral";
 import { todoScreen } from "./views/todo";
 import { syncScreen } from "./views/sync";
 import { funnelScreen } from "./views/funnel";
+import { fullFilter, ReferralListView } from "./views/referralList";
+import type { ReferralFilter } from "./bindings/ReferralFilter";
 
 export class App {
   private readonly header = h("header", { class: "frame" });
@@ -217,6 +219,15 @@ export class App {
 
   async showFunnel(): Promise<void> {
     await this.showLoaded(ipc.referralFunnel, (funnel) => funnelScreen(this, funnel));
+  }
+
+  /** The village's cases, filtered by `filter` (every case when none is given). */
+  async showReferralList(filter?: Partial<ReferralFilter>): Promise<void> {
+    mount(this.main, h("p", { class: "muted" }, t("loading")));
+    const view = new ReferralListView(this, fullFilter(filter));
+    await view.load();
+    this.redraw = () => mount(this.main, view.render());
+    this.redraw();
   }
 
   /** A screen drawn from one command's answer, or the error it gave. */

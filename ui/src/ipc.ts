@@ -21,7 +21,10 @@ import type { NewReferral } from "./bindings/NewReferral";
 import type { ReferralDetail } from "./bindings/ReferralDetail";
 import type { ReferralFunnel } from "./bindings/ReferralFunnel";
 import type { ReferralKinds } from "./bindings/ReferralKinds";
+import type { ReferralFilter } from "./bindings/ReferralFilter";
+import type { ReferralPage } from "./bindings/ReferralPage";
 import type { ReferralQuery } from "./bindings/ReferralQuery";
+import type { SheetFormat } from "./bindings/SheetFormat";
 import type { ReferralSummary } from "./bindings/ReferralSummary";
 import type { Step } from "./bindings/Step";
 import type { Todo } from "./bindings/Todo";
@@ -91,8 +94,10 @@ export const ipc = {
   referralFunnel: () => call<ReferralFunnel>("referral_funnel"),
   /** The slip's style and body, in `lang`, to draw and print inside the window. */
   referralSlip: (id: string, lang: Language) => call<{ style: string; body: string }>("referral_slip", { id, lang }),
-  /** Saves the village funnel as CSV in the export folder; resolves to the file's path. */
-  saveFunnel: (language: Language) => call<string>("save_funnel", { language }),
+  /** Saves the village funnel as CSV or XLSX in the export folder; resolves to the file's path. */
+  saveFunnel: (format: SheetFormat, language: Language) => call<string>("save_funnel", { format, language }),
+  /** One page of the village's cases that pass `filter`, with how many pass it in all. */
+  referralPage: (filter: ReferralFilter) => call<ReferralPage>("referral_page", { filter }),
   /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
   saveWorklist: (code: string, hamlet: string | null, language: Language) =>
     call<string>("save_worklist", { code, hamlet, language }),

@@ -5,6 +5,8 @@
 
 mod answer;
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rusqlite::TransactionBehavior;
 use samanvaya_domain::HouseholdId;
@@ -69,6 +71,23 @@ impl Store {
         let cat = catalogue()?;
         let pop = profile::population(&self.conn, cat, progress)?;
         Ok(view::village(cat, &pop, as_of))
+    }
+
+    /// How many subjects the engine finds eligible for each scheme on `as_of` and not yet
+    /// receiving it, by scheme code: the first column of the referral funnel. The same profiles
+    /// and column-wise engine as [`Store::village_eligibility`], without the missing facts; a
+    /// subject counted under another scheme of an exclusive group in the village gap is counted
+    /// here too, since a case may be opened for either scheme.
+    pub(crate) fn eligible_by_scheme(&self, as_of: NaiveDate) -> Result<HashMap<String, u32>, StoreError> {
+        let cat = catalogue()?;
+        let pop = profile::population(&self.conn, cat, |_, _| {})?;
+        Ok(samanvaya_rules::bulk::tally(cat, &pop, as_of)
+            .into_iter()
+            .map(|t| {
+                let n = u32::try_from(t.eligible + t.alternative).unwrap_or(u32::MAX);
+                (cat.schemes[t.scheme].code.clone(), n)
+            })
+            .collect())
     }
 
     /// The families behind one scheme's tally: every person or household eligible for the

@@ -118,12 +118,17 @@ pub struct Todo {
     pub waiting_count: u32,
 }
 
-/// One scheme's or kind's road from referred to received.
+/// One scheme's or kind's road from eligible to received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct FunnelRow {
     pub code: String,
     pub name: Bilingual,
+    /// For a scheme: the people (or households, for a household scheme) the engine finds
+    /// eligible on the day and not yet receiving it, counting those it counts under another
+    /// scheme of the same exclusive group in the village gap. `None` for a service or a
+    /// grievance, which no rule decides.
+    pub eligible: Option<u32>,
     pub referred: u32,
     pub submitted: u32,
     pub sanctioned: u32,
@@ -168,7 +173,7 @@ fn summary_select(index: &str) -> String {
     )
 }
 
-fn summaries(
+pub(super) fn summaries(
     conn: &Connection,
     index: &str,
     filter: &str,
@@ -405,10 +410,13 @@ impl Store {
         })
     }
 
-    /// The village's referrals per scheme or kind (referred → submitted → sanctioned →
-    /// received, and rejected) and how long open cases have sat in each stage on `as_of`.
+    /// The village's referrals per scheme or kind (eligible → referred → submitted →
+    /// sanctioned → received, and rejected) and how long open cases have sat in each stage on
+    /// `as_of`. A scheme with eligible people and no referral yet has its row too, after those
+    /// with referrals: it is where the Samiti can start.
     pub fn referral_funnel(&self, as_of: NaiveDate) -> Result<ReferralFunnel, StoreError> {
         let (cat, kinds) = (catalogue()?, kinds()?);
+        let mut eligible = self.eligible_by_scheme(as_of)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT need_code, need_type, count(*), sum(furthest >= 2), sum(furthest >= 4), sum(stage = 'received'),
                     sum(stage = 'rejected'), sum(is_open)
@@ -440,9 +448,14 @@ impl Store {
                 let name = kinds
                     .name(cat, &need)
                     .unwrap_or_else(|_| Bilingual { en: code.clone(), hi: code.clone() });
+                let eligible = match need {
+                    Need::Scheme { .. } => Some(eligible.remove(&code).unwrap_or(0)),
+                    _ => None,
+                };
                 Ok(FunnelRow {
                     code,
                     name,
+                    eligible,
                     referred: n(referred),
                     submitted: n(submitted),
                     sanctioned: n(sanctioned),
@@ -452,6 +465,24 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        // What is left are the schemes nobody has been referred for yet, in catalogue order.
+        let rows = rows
+            .into_iter()
+            .chain(cat.schemes.iter().filter_map(|s| {
+                let n = eligible.remove(&s.code).filter(|n| *n > 0)?;
+                Some(FunnelRow {
+                    code: s.code.clone(),
+                    name: (&s.name).into(),
+                    eligible: Some(n),
+                    referred: 0,
+                    submitted: 0,
+                    sanctioned: 0,
+                    received: 0,
+                    rejected: 0,
+                    open: 0,
+                })
+            }))
+            .collect();
         let mut stmt = self.conn.prepare_cached(
             "SELECT stage, count(*), avg(julianday(?1) - julianday(substr(since, 1, 10))),
                     max(julianday(?1) - julianday(substr(since, 1, 10))),
@@ -525,56 +556,5 @@ impl Store {
         found
             .and_then(|id| id.parse().ok())
             .ok_or_else(|| StoreError::NotFound { what: "referral", id: number_or_id.to_owned() })
-    }
-}
-
-impl ReferralFunnel {
-    /// The funnel as CSV for a spreadsheet (with the mark that makes it read Hindi), one line per
-    /// scheme or kind, then the ageing of open cases.
-    pub fn csv(&self, hindi: bool) -> String {
-        use samanvaya_eligibility::csv::{BOM, line};
-        let pick = |b: &Bilingual| if hindi { b.hi.clone() } else { b.en.clone() };
-        let say = |en: &str, hi: &str| if hindi { hi.to_owned() } else { en.to_owned() };
-        let mut out = BOM.to_owned();
-        out += &line(&[
-            say("code", "कोड"),
-            say("for", "किस लिए"),
-            say("referred", "रेफ़र किए"),
-            say("submitted", "जमा हुए"),
-            say("sanctioned", "स्वीकृत"),
-            say("received", "लाभ मिला"),
-            say("rejected", "अस्वीकृत"),
-            say("open", "खुले"),
-        ]);
-        for r in &self.rows {
-            out += &line(&[
-                r.code.clone(),
-                pick(&r.name),
-                r.referred.to_string(),
-                r.submitted.to_string(),
-                r.sanctioned.to_string(),
-                r.received.to_string(),
-                r.rejected.to_string(),
-                r.open.to_string(),
-            ]);
-        }
-        out += "\n";
-        out += &line(&[
-            say("stage", "चरण"),
-            say("open cases", "खुले मामले"),
-            say("average days", "औसत दिन"),
-            say("longest days", "सबसे ज़्यादा दिन"),
-            say("over 30 days", "30 दिन से ज़्यादा"),
-        ]);
-        for a in &self.ageing {
-            out += &line(&[
-                a.stage.as_str().to_owned(),
-                a.open.to_string(),
-                a.average_days.to_string(),
-                a.longest_days.to_string(),
-                a.over_30_days.to_string(),
-            ]);
-        }
-        out
     }
 }

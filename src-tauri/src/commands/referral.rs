@@ -1,10 +1,11 @@
 //! Commands of the referral screens: open a referral (one, or all the household's eligible at
 //! once), take a step on it, read one with its timeline, the lists, the to-do list, the village
-//! funnel and the printable slip.
+//! funnel and its export, the filtered list of cases and the printable slip.
 
 use samanvaya_core::ErrorReply;
 use samanvaya_core::referral::{
-    NewReferral, ReferralDetail, ReferralFunnel, ReferralQuery, ReferralSummary, Step, Todo,
+    NewReferral, ReferralDetail, ReferralFilter, ReferralFunnel, ReferralPage, ReferralQuery,
+    ReferralSummary, SheetFormat, Step, Todo, funnel_file_name,
 };
 use samanvaya_eligibility::referral::ReferralKinds;
 use samanvaya_eligibility::review::Lang;
@@ -81,22 +82,27 @@ pub fn referral_slip(state: State<'_, AppState>, id: Uuid, lang: String) -> Resu
         .map(|data| ReferralSlip { style: slip::style(), body: slip::body(&data, lang) })
 }
 
-/// Saves the village funnel as CSV in the export folder; returns the file's path.
+/// Saves the village funnel as CSV or XLSX in the export folder (the user's Downloads, else
+/// Documents, where backups go too); returns the file's path.
 #[tauri::command(async)]
 pub fn save_funnel(
     state: State<'_, AppState>,
+    format: SheetFormat,
     language: samanvaya_core::Language,
 ) -> Result<String, ErrorReply> {
     state.with(|s| {
-        let funnel = s.referral_funnel(s.now()?.today)?;
         let dir = samanvaya_core::default_export_dir().ok_or_else(|| samanvaya_core::StoreError::Export {
             path: "(no folder)".into(),
             source: std::io::Error::other("no Downloads or home folder is known for this user"),
         })?;
-        let name = format!("referrals-{}.csv", funnel.as_of);
-        let saved =
-            samanvaya_core::save_csv(&dir, &name, &funnel.csv(language == samanvaya_core::Language::Hi))?;
-        s.audit("export:funnel", &name)?;
-        Ok(saved.display().to_string())
+        let today = s.now()?.today;
+        let name = funnel_file_name(today, format);
+        Ok(s.save_referral_funnel(&dir, &name, format, language, today)?.display().to_string())
     })
+}
+
+/// One page of the village's cases that pass the list screen's filters.
+#[tauri::command(async)]
+pub fn referral_page(state: State<'_, AppState>, filter: ReferralFilter) -> Result<ReferralPage, ErrorReply> {
+    state.with(|s| s.referral_list(&filter, s.now()?.today))
 }

@@ -2,6 +2,13 @@
 import type { Bilingual } from "./Bilingual";
 
 /**
- * One scheme's or kind's road from referred to received.
+ * One scheme's or kind's road from eligible to received.
  */
-export type FunnelRow = { code: string, name: Bilingual, referred: number, submitted: number, sanctioned: number, received: number, rejected: number, open: number, };
+export type FunnelRow = { code: string, name: Bilingual, 
+/**
+ * For a scheme: the people (or households, for a household scheme) the engine finds
+ * eligible on the day and not yet receiving it, counting those it counts under another
+ * scheme of the same exclusive group in the village gap. `None` for a service or a
+ * grievance, which no rule decides.
+ */
+eligible: number | null, referred: number, submitted: number, sanctioned: number, received: number, rejected: number, open: number, };
