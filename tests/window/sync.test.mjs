@@ -3,7 +3,7 @@
 // households can never reach a real block server.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -111,6 +111,20 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     // The panel in Hindi: the same lines, in her language.
     await (await find(browser, "[data-test=lang-hi]")).click();
     assert.match(await textOf(browser, "[data-test=sync-reached-district]", (t) => t.includes("ज़िले")), /ज़िले तक पहुँचे/);
+    // Switching the language keeps the numbers the sync left, not the ones the panel opened with.
+    assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");
+    assert.equal(await textOf(browser, "[data-test=sync-reached] strong"), String(waiting));
+    // The picture for docs/screens, when asked for (scripts take it; CI does not need it).
+    const screens = process.env.SAMANVAYA_SCREENS_DIR;
+    if (screens) {
+      await browser.manage().window().setRect({ width: 1024, height: 600 });
+      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+      // WebKitWebDriver's screenshot never returns on a page no taller than the window (see
+      // screenshot.mjs): one pixel more while it is taken.
+      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
+      writeFileSync(join(screens, "sync-enrolled-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
+      await browser.executeScript("document.body.style.minHeight = ''");
+    }
   } finally {
     await app.close();
     await stop(block.server);

@@ -215,6 +215,9 @@ export class App {
 
   async showSync(): Promise<void> {
     await this.showLoaded(ipc.syncStatus, (status) => syncScreen(this, status));
+    // The panel's numbers change with every sync made on it: a redraw (a language switch) reads
+    // them again rather than drawing the ones the panel opened with.
+    this.redraw = () => void this.showSync();
   }
 
   async showFunnel(): Promise<void> {
