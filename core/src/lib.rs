@@ -27,6 +27,7 @@ mod sql;
 mod store;
 pub mod survey;
 mod sync_link;
+mod tally;
 mod village;
 
 pub use audit::Verdict;

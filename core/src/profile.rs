@@ -62,10 +62,24 @@ pub fn refresh(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
 pub fn population(
     conn: &Connection,
     cat: &Catalogue,
+    progress: impl FnMut(usize, usize),
+) -> Result<Population, StoreError> {
+    population_between(conn, cat, (0, i64::MAX), progress)
+}
+
+/// As [`population`], for the households whose profile row numbers lie in `rows` (both ends
+/// included): one slice of the tally kept in `core/src/tally.rs`.
+pub fn population_between(
+    conn: &Connection,
+    cat: &Catalogue,
+    rows: (i64, i64),
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Population, StoreError> {
-    let (households, persons): (i64, Option<i64>) =
-        conn.query_row("SELECT count(*), sum(members) FROM profile", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (households, persons): (i64, Option<i64>) = conn.query_row(
+        "SELECT count(*), sum(members) FROM profile WHERE rowid BETWEEN ?1 AND ?2",
+        [rows.0, rows.1],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let (households, persons) = (households as usize, persons.unwrap_or(0) as usize);
     let mut terms: Vec<String> = vec![String::new()];
     for row in conn
@@ -79,8 +93,8 @@ pub fn population(
         terms[code as usize] = text;
     }
     let mut reader = PopulationReader::new(cat, terms, households, persons);
-    let mut stmt = conn.prepare("SELECT members, doc FROM profile")?;
-    let mut rows = stmt.query([])?;
+    let mut stmt = conn.prepare_cached("SELECT members, doc FROM profile WHERE rowid BETWEEN ?1 AND ?2")?;
+    let mut rows = stmt.query([rows.0, rows.1])?;
     let mut done = 0;
     while let Some(r) = rows.next()? {
         let members: i64 = r.get(0)?;

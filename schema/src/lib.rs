@@ -67,6 +67,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "reached_district",
         sql: include_str!("../migrations/local/0014_reached_district.sql"),
     },
+    Migration {
+        version: 15,
+        name: "tally_slice",
+        sql: include_str!("../migrations/local/0015_tally_slice.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -77,11 +77,12 @@ impl Store {
     /// receiving it, by scheme code: the first column of the referral funnel. The same profiles
     /// and column-wise engine as [`Store::village_eligibility`], without the missing facts; a
     /// subject counted under another scheme of an exclusive group in the village gap is counted
-    /// here too, since a case may be opened for either scheme.
+    /// here too, since a case may be opened for either scheme. Read from the tally kept per
+    /// slice of households (`core/src/tally.rs`), deciding only the slices changed since the
+    /// last drawing that day.
     pub(crate) fn eligible_by_scheme(&self, as_of: NaiveDate) -> Result<HashMap<String, u32>, StoreError> {
         let cat = catalogue()?;
-        let pop = profile::population(&self.conn, cat, |_, _| {})?;
-        Ok(samanvaya_rules::bulk::tally(cat, &pop, as_of)
+        Ok(crate::tally::whole(&self.conn, cat, samanvaya_eligibility::catalogue_version(), as_of)?
             .into_iter()
             .map(|t| {
                 let n = u32::try_from(t.eligible + t.alternative).unwrap_or(u32::MAX);
