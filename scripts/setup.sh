@@ -14,7 +14,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 APP_PACKAGES=(build-essential pkg-config curl ca-certificates perl libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
 # Extra packages for the tests: a virtual display, the WebDriver server of WebKitGTK, and the
 # PostgreSQL server the district store's conformance tests run against.
-TEST_PACKAGES=(xvfb webkit2gtk-driver locales postgresql)
+TEST_PACKAGES=(xvfb webkit2gtk-driver xdotool locales postgresql)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

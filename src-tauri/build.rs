@@ -41,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "referral_slip",
     "save_funnel",
     "referral_page",
+    "print_page",
 ];
 
 fn main() {

@@ -142,6 +142,8 @@ pub enum ErrorCode {
     NotAllowed,
     AlreadyReferred,
     Refused,
+    /// The system's print window could not be opened.
+    Print,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,

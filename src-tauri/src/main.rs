@@ -104,6 +104,7 @@ fn main() {
             commands::referral::referral_slip,
             commands::referral::save_funnel,
             commands::referral::referral_page,
+            commands::print::print_page,
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::sync_enroll,

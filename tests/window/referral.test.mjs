@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { test } from "node:test";
 import { inflateRawSync } from "node:zlib";
 import { PNG } from "pngjs";
-import { By, find, startApp, textOf } from "./session.mjs";
+import { By, find, printToFile, startApp, textOf } from "./session.mjs";
 
 /** The dark pixels of a PNG screenshot, and how many columns hold any: the ink and its width. */
 function ink(base64) {
@@ -123,7 +123,15 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     const apart = ink(await title.takeScreenshot());
     assert.ok(shaped.dark > 200, `the title has ink: ${JSON.stringify(shaped)}`);
     assert.ok(apart.width > shaped.width, `conjuncts shaped: ${shaped.width} columns shaped, ${apart.width} forced apart`);
-    await (await find(browser, "[data-test=slip-print]")).isDisplayed();
+    // Printed: the button opens the system's print window, which saves the slip as a PDF of
+    // one page, drawn with the Devanagari font the slip carries (no such font is installed on
+    // the test machine, so the PDF can only have it from the slip).
+    await (await find(browser, "[data-test=slip-print]")).click();
+    const pdf = await printToFile(app);
+    assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+    assert.match(pdf.toString("latin1"), /\/Type\s*\/Pages[^>]*\/Count 1\b/, "the slip prints on one page");
+    assert.match(pdf.toString("latin1"), /\/BaseFont\s*\/[A-Z]{6}\+NotoSansDevanagari/, "the slip's own Devanagari font is in the PDF");
+    assert.equal((await browser.findElements(By.css("[data-test=print-error] *"))).length, 0, "no print error shown");
     await (await find(browser, "[data-test=back]")).click();
 
     await (await find(browser, "[data-test=move-submit]")).click();

@@ -1,8 +1,8 @@
 // Starts the real Samanvaya window for a test: a private X display (Xvfb), tauri-driver in front
 // of WebKitWebDriver, and the built app on a temporary data folder. Nothing touches the real
 // user's data: HOME and the XDG folders point into the temporary folder too.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -121,7 +121,9 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
   const driver = spawn(
     "tauri-driver",
     ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
-    { env, stdio: ["ignore", "inherit", "inherit"] },
+    // The app runs in the test's folder: the system print window's "Print to File" writes
+    // output.pdf into the folder the app was started from.
+    { env, cwd: scratch, stdio: ["ignore", "inherit", "inherit"] },
   );
   children.push(driver);
   const close = async (browser) => {
@@ -136,7 +138,7 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
       .withCapabilities({ browserName: "wry", "tauri:options": { application: appBinary() } })
       .build();
     const recoveryCode = login ? await logIn(browser) : null;
-    return { browser, dataDir: data, scratch, exportDir: join(scratch, "exports"), recoveryCode, close: () => close(browser) };
+    return { browser, dataDir: data, scratch, display, exportDir: join(scratch, "exports"), recoveryCode, close: () => close(browser) };
   } catch (e) {
     await close();
     throw e;
@@ -168,3 +170,39 @@ export async function textOf(browser, css, pred = (s) => s.length > 0, ms = 10_0
 }
 
 export { By };
+
+/** Drives the system print window the app opened (GTK's, a native window WebDriver cannot
+ * reach) through the X display with xdotool: chooses "Print to File" and presses "Print", then
+ * resolves to the bytes of the PDF written into the app's folder. The clicks are placed from the
+ * print window's own corner (the printer list's first row, the button at its bottom right), as
+ * GTK lays it out at the size it opens with. */
+export async function printToFile(app, ms = 20_000) {
+  const x = (...args) => execFileSync("xdotool", args, { env: { ...process.env, DISPLAY: app.display } }).toString();
+  const deadline = Date.now() + ms;
+  let id = "";
+  while (!id && Date.now() < deadline) {
+    try {
+      id = x("search", "--name", "^Print$").trim().split("\n")[0];
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  if (!id) throw new Error(`no print window opened within ${ms} ms`);
+  // The printer list fills in once GTK has asked its print back-ends.
+  await new Promise((r) => setTimeout(r, 1500));
+  const geometry = x("getwindowgeometry", "--shell", id);
+  const width = Number(/WIDTH=(\d+)/.exec(geometry)[1]);
+  const height = Number(/HEIGHT=(\d+)/.exec(geometry)[1]);
+  x("mousemove", "--window", id, "82", "86", "click", "1");
+  await new Promise((r) => setTimeout(r, 800));
+  x("mousemove", "--window", id, String(width - 56), String(height - 30), "click", "1");
+  const pdf = join(app.scratch, "output.pdf");
+  while (Date.now() < deadline) {
+    if (existsSync(pdf)) {
+      const bytes = readFileSync(pdf);
+      if (bytes.includes("%%EOF")) return bytes;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the print window wrote no PDF into ${app.scratch} within ${ms} ms`);
+}

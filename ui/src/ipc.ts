@@ -98,6 +98,8 @@ export const ipc = {
   saveFunnel: (format: SheetFormat, language: Language) => call<string>("save_funnel", { format, language }),
   /** One page of the village's cases that pass `filter`, with how many pass it in all. */
   referralPage: (filter: ReferralFilter) => call<ReferralPage>("referral_page", { filter }),
+  /** Opens the system's print window for the page as it is drawn (it also saves a PDF). */
+  printPage: () => call<void>("print_page"),
   /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
   saveWorklist: (code: string, hamlet: string | null, language: Language) =>
     call<string>("save_worklist", { code, hamlet, language }),

@@ -9,6 +9,7 @@
 
 pub mod eligibility;
 pub mod households;
+pub mod print;
 pub mod referral;
 pub mod session;
 pub mod settings;

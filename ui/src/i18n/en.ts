@@ -371,6 +371,7 @@ export const en = {
   refer: "Refer",
   error_already_referred: "This person already has an open referral for this. Open that one instead. Details: {detail}",
   error_refused: "This step does not fit the case now. Details: {detail}",
+  error_print: "The print window could not open. Close the app, open it again and try once more. Details: {detail}",
   syncOpen: "Sync",
   syncTitle: "Sync with the block office",
   syncAuto: "The laptop syncs by itself every few minutes whenever the block server can be reached.",

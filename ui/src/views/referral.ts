@@ -294,6 +294,12 @@ export async function slipScreen(id: string, back: () => void): Promise<HTMLElem
   const body = h("div", { class: "slip-page" });
   // The slip is HTML the shell made from the store's own text, every value escaped there.
   body.innerHTML = `<style>${slip.style}</style>${slip.body}`;
+  const printError = h("div", { class: "no-print", "data-test": "print-error" });
+  const print = () =>
+    ipc.printPage().then(
+      () => printError.replaceChildren(),
+      (e: unknown) => printError.replaceChildren(errorPanel(asErrorReply(e))),
+    );
   return h(
     "div",
     { class: "slip-screen" },
@@ -301,9 +307,10 @@ export async function slipScreen(id: string, back: () => void): Promise<HTMLElem
       "div",
       { class: "form-head no-print" },
       h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => back() }, "← " + t("back")),
-      h("button", { type: "button", class: "primary", "data-test": "slip-print", onclick: () => window.print() }, t("slipPrintNow")),
+      h("button", { type: "button", class: "primary", "data-test": "slip-print", onclick: () => void print() }, t("slipPrintNow")),
       h("span", { class: "muted" }, t("slipPrintHint")),
     ),
+    printError,
     body,
   );
 }

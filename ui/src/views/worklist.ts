@@ -78,7 +78,7 @@ export class WorklistView {
         "div",
         { class: "toolbar no-print" },
         h("label", {}, t("worklistHamlet") + " ", select),
-        h("button", { type: "button", class: "secondary", "data-test": "worklist-print", onclick: () => window.print() }, t("worklistPrint")),
+        h("button", { type: "button", class: "secondary", "data-test": "worklist-print", onclick: () => void this.print() }, t("worklistPrint")),
         h(
           "button",
           { type: "button", class: "secondary", "data-test": "worklist-save", disabled: this.saving, onclick: () => void this.save() },
@@ -149,6 +149,16 @@ export class WorklistView {
         }),
       ),
     );
+  }
+
+  /** Opens the system's print window; a failure is said where a saved file's path would be. */
+  private async print(): Promise<void> {
+    try {
+      await ipc.printPage();
+    } catch (e) {
+      this.saved = { ok: false, text: errorText(asErrorReply(e)) };
+      this.redraw();
+    }
   }
 
   private async save(): Promise<void> {
