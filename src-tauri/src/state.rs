@@ -68,6 +68,7 @@ impl AppState {
         let mut store = Store::unlock(self.dir()?, account, secret)?;
         fill_demo_if_empty(&mut store)?;
         snapshot(&store);
+        keep_tally_ahead(&store);
         *self.slot() = Some(store);
         Ok(())
     }
@@ -98,6 +99,21 @@ fn snapshot(store: &Store) {
     if let Err(e) = taken {
         eprintln!("the daily snapshot was not taken: {e}");
     }
+}
+
+/// Decides the day's tally for the referral funnel on a second connection, beside the window:
+/// the slices it keeps in the store are what the funnel's first drawing then reads. A failure
+/// costs only that drawing's time, so it is reported on the console only.
+fn keep_tally_ahead(store: &Store) {
+    let second = match store.second_connection() {
+        Ok(second) => second,
+        Err(e) => return eprintln!("the day's tally was not kept ahead: {e}"),
+    };
+    std::thread::spawn(move || {
+        if let Err(e) = second.now().and_then(|now| second.keep_tally(now.today)) {
+            eprintln!("the day's tally was not kept ahead: {e}");
+        }
+    });
 }
 
 fn fill_demo_if_empty(store: &mut Store) -> Result<(), StoreError> {
