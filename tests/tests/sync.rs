@@ -4,7 +4,8 @@
 //! change reaches the district exactly once, and syncing again changes nothing. The story runs
 //! twice: with the district on SQLite, and on a real PostgreSQL server (as a district at scale).
 //! Every link is HTTPS with the server's certificate pinned at enrollment, and a laptop sends
-//! nothing to a server presenting another.
+//! nothing to a server presenting another. A laptop or a block killed in the middle of a sync
+//! loses nothing and stores nothing twice once started again.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -506,5 +507,119 @@ fn a_link_that_loses_answers_and_damages_pushes_loses_nothing_and_doubles_nothin
     link.set(Faults { delay: Duration::from_millis(30), ..Faults::default() });
     let again = ok(run("samanvaya", &["sync", "--timeout", "5"], Some(laptop_dir.path())));
     assert!(again.contains("sent 0 change(s)"), "{again}");
+    drop(block);
+}
+
+/// A laptop with `n` households of three people each, enrolled (through `link`) with a fresh
+/// block: enough changes for several pushes. Returns how many changes wait to be sent.
+fn a_laptop_with_households(laptop: &Path, block: &Path, link: &str, n: usize) -> i64 {
+    let code = server_cmd("block", block, &["enroll-code", "--village", "Bakraur"]);
+    {
+        let mut store = samanvaya_tests::open(laptop).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    ok(run("samanvaya", &["enroll", link, code.trim()], Some(laptop)));
+    let mut store = samanvaya_tests::open(laptop).unwrap();
+    let village = store.villages().unwrap()[0].id;
+    for i in 0..n {
+        let family = vec![
+            member(&format!("सुनीता देवी {i}"), Relation::Head, Sex::Female, Birth::Age { years: 40 }),
+            member(&format!("रामू {i}"), Relation::Spouse, Sex::Male, Birth::Age { years: 44 }),
+            member(&format!("पूजा {i}"), Relation::Daughter, Sex::Female, Birth::Age { years: 12 }),
+        ];
+        store.save_household(new_household(village, family), store.now().unwrap()).unwrap();
+    }
+    store.queued_changes().unwrap()
+}
+
+/// How many changes the block has stored, read from its SQLite file.
+fn stored_at(block: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(block.join("server.sqlite3")).unwrap();
+    conn.query_row("SELECT count(*) FROM change", [], |r| r.get(0)).unwrap()
+}
+
+/// Whether the block holds the laptop's changes as one unbroken run of its sequence numbers,
+/// `waiting` long: none lost on the way, none stored twice.
+fn stored_whole(block: &Path, waiting: i64) -> bool {
+    let conn = rusqlite::Connection::open(block.join("server.sqlite3")).unwrap();
+    let (first, last, distinct): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT min(origin_seq), max(origin_seq), count(DISTINCT origin_seq) FROM change",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    distinct == waiting && last - first + 1 == waiting
+}
+
+#[test]
+fn a_laptop_killed_in_the_middle_of_a_sync_sends_the_rest_once_when_started_again() {
+    use samanvaya_tests::proxy::{Faults, Proxy};
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block =
+        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
+    let link = Proxy::start(block.url.trim_start_matches("http://"));
+    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 150);
+    // A slow link, so that the sync is still sending when the laptop dies.
+    link.set(Faults { delay: Duration::from_millis(150), ..Faults::default() });
+    let mut sync = Command::new(binary("samanvaya"))
+        .args(["sync", "--timeout", "10"])
+        .env("SAMANVAYA_PIN", PIN)
+        .env("SAMANVAYA_DATA_DIR", laptop_dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("a first push stored", || stored_at(block_dir.path()) > 0);
+    // The power goes: no chance to finish a batch, write a cursor or close the store.
+    sync.kill().unwrap();
+    sync.wait().unwrap();
+    let before = stored_at(block_dir.path());
+    assert!(before < waiting, "killed before the last push: {before} of {waiting} stored");
+    // Started again on a good link, the laptop sends what is left, and nothing twice.
+    link.set(Faults::default());
+    let out = ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path())));
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    assert_eq!(stored_at(block_dir.path()), waiting, "every change stored: {out}");
+    assert!(stored_whole(block_dir.path(), waiting), "one unbroken run of the laptop's changes");
+    drop(block);
+}
+
+#[test]
+fn a_block_killed_in_the_middle_of_a_sync_loses_nothing_and_stores_nothing_twice() {
+    use samanvaya_tests::proxy::{Faults, Proxy};
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block_args = ["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"];
+    let mut block = start_server(&block_args);
+    let address = block.url.trim_start_matches("http://").to_owned();
+    let link = Proxy::start(&address);
+    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 150);
+    link.set(Faults { delay: Duration::from_millis(150), ..Faults::default() });
+    let mut sync = Command::new(binary("samanvaya"));
+    sync.args(["sync", "--timeout", "3"])
+        .env("SAMANVAYA_PIN", PIN)
+        .env("SAMANVAYA_DATA_DIR", laptop_dir.path());
+    let sync = std::thread::spawn(move || sync.output().unwrap());
+    eventually("a first push stored", || stored_at(block_dir.path()) > 0);
+    // The block's power goes while batches are arriving.
+    block.child.kill().unwrap();
+    block.child.wait().unwrap();
+    let out = sync.join().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let before = stored_at(block_dir.path());
+    assert!(before < waiting, "killed before the last push: {before} of {waiting} stored; {said}");
+    assert!(
+        !out.status.success() && said.contains("the server cannot be reached"),
+        "the laptop says it could not finish: {said}"
+    );
+    // The block comes back on the same address; the laptop sends the rest, once each.
+    let mut again = block_args.to_vec();
+    again.extend(["--listen", address.as_str()]);
+    let block = start_server(&again);
+    link.set(Faults::default());
+    let out = ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path())));
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    assert_eq!(stored_at(block_dir.path()), waiting, "every change stored: {out}");
+    assert!(stored_whole(block_dir.path(), waiting), "one unbroken run of the laptop's changes");
     drop(block);
 }
