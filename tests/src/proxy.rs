@@ -1,7 +1,10 @@
 //! A fault-injecting TCP proxy on 127.0.0.1 for the sync stories. It stands between a laptop and
 //! its server and, on command, loses the server's answer to a push after the server received it,
-//! flips a bit of a push on its way up, or holds every chunk back for a while: the ways a 2G link
-//! fails. It counts the faults it really injected, so that a story can check that they happened.
+//! flips a bit of a push on its way up, holds every chunk back for a while, passes bytes no
+//! faster than a 2G link, stalls a push for good (a TCP connection stuck under packet loss: the
+//! laptop must give up on it and try a fresh one), or cuts a push in the middle of its body: the
+//! ways a 2G link fails. It counts the faults it really injected, so that a story can check that
+//! they happened.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -20,6 +23,13 @@ pub struct Faults {
     pub corrupt_pushes: usize,
     /// Hold every chunk back this long, both ways.
     pub delay: Duration,
+    /// Pass at most this many bytes a second each way (50 kbit/s is 6,250); 0 for no limit.
+    pub bytes_per_second: u32,
+    /// Stall this many pushes: their bytes go nowhere and no answer comes, until the laptop
+    /// closes the connection.
+    pub stall_pushes: usize,
+    /// Cut this many pushes half-way through their body: both sides see the connection drop.
+    pub cut_pushes: usize,
 }
 
 /// Faults actually injected so far.
@@ -27,6 +37,8 @@ pub struct Faults {
 pub struct Injected {
     pub lost_answers: usize,
     pub corrupted: usize,
+    pub stalled: usize,
+    pub cut: usize,
 }
 
 #[derive(Default)]
@@ -105,6 +117,27 @@ fn delay(state: &Shared) -> Duration {
     state.lock().expect("the proxy's state").faults.delay
 }
 
+/// Writes `bytes` no faster than the rate the faults say, in pieces of a few hundred bytes.
+fn send(to: &mut TcpStream, bytes: &[u8], state: &Shared) -> std::io::Result<()> {
+    let rate = state.lock().expect("the proxy's state").faults.bytes_per_second;
+    if rate == 0 {
+        return to.write_all(bytes);
+    }
+    for piece in bytes.chunks(256) {
+        thread::sleep(Duration::from_secs_f64(piece.len() as f64 / f64::from(rate)));
+        to.write_all(piece)?;
+    }
+    Ok(())
+}
+
+/// What the upward pump does with a push it just found.
+enum PushFate {
+    Pass,
+    Stall,
+    /// Forward the bytes up to this index of the buffer, then drop the connection.
+    Cut(usize),
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -115,11 +148,16 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Atomi
     let mut all = Vec::new();
     // Where the search for the next push starts: pushes before it were handled.
     let mut scan = 0usize;
+    let mut fate = PushFate::Pass;
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if matches!(fate, PushFate::Stall) {
+            // The stalled connection swallows what the laptop sends until it gives up.
+            continue;
+        }
         thread::sleep(delay(state));
         let start = all.len();
         all.extend_from_slice(&buf[..n]);
@@ -135,10 +173,27 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Atomi
                 s.faults.corrupt_pushes -= 1;
                 s.injected.corrupted += 1;
                 buf[body - start] ^= 0x01;
+            } else if s.faults.stall_pushes > 0 {
+                s.faults.stall_pushes -= 1;
+                s.injected.stalled += 1;
+                fate = PushFate::Stall;
+            } else if s.faults.cut_pushes > 0 && body >= start {
+                s.faults.cut_pushes -= 1;
+                s.injected.cut += 1;
+                // A few bytes of the body go up, then the link drops.
+                fate = PushFate::Cut((body - start + 8).min(n));
             }
             scan = body;
         }
-        if to.write_all(&buf[..n]).is_err() {
+        match fate {
+            PushFate::Pass => {}
+            PushFate::Stall => continue,
+            PushFate::Cut(upto) => {
+                let _ = send(&mut to, &buf[..upto], state);
+                break;
+            }
+        }
+        if send(&mut to, &buf[..n], state).is_err() {
             break;
         }
     }
@@ -164,7 +219,7 @@ fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Ato
                 break;
             }
         }
-        if to.write_all(&buf[..n]).is_err() {
+        if send(&mut to, &buf[..n], state).is_err() {
             break;
         }
     }

@@ -623,3 +623,25 @@ fn a_block_killed_in_the_middle_of_a_sync_loses_nothing_and_stores_nothing_twice
     assert!(stored_whole(block_dir.path(), waiting), "one unbroken run of the laptop's changes");
     drop(block);
 }
+
+#[test]
+fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
+    use samanvaya_tests::proxy::{Faults, Proxy};
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block =
+        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
+    let link = Proxy::start(block.url.trim_start_matches("http://"));
+    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 40);
+    // 50 kbit/s each way; a push stalls for good (the laptop must give up on it after its
+    // timeout and try a fresh connection), the next is cut a few bytes into its body. With
+    // `--timeout` the laptop tries an exchange three times, so both land on one batch and it
+    // still gets through.
+    link.set(Faults { bytes_per_second: 6_250, stall_pushes: 1, cut_pushes: 1, ..Faults::default() });
+    let out = ok(run("samanvaya", &["sync", "--timeout", "4"], Some(laptop_dir.path())));
+    let injected = link.injected();
+    assert_eq!((injected.stalled, injected.cut), (1, 1), "the faults happened: {out}");
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    assert_eq!(stored_at(block_dir.path()), waiting, "every change stored: {out}");
+    assert!(stored_whole(block_dir.path(), waiting), "one unbroken run of the laptop's changes");
+    drop(block);
+}
