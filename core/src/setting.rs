@@ -49,6 +49,25 @@ pub fn set_language(conn: &Connection, language: Language) -> rusqlite::Result<(
     Ok(())
 }
 
+const VILLAGE_FROM_BLOCK_KEY: &str = "village_from_block";
+
+/// Whether set-up chose to receive the village from the block office instead of starting with
+/// the demo village.
+pub fn village_from_block(conn: &Connection) -> rusqlite::Result<bool> {
+    let value: Option<String> = conn
+        .query_row("SELECT value FROM setting WHERE key = ?1", [VILLAGE_FROM_BLOCK_KEY], |r| r.get(0))
+        .optional()?;
+    Ok(value.as_deref() == Some("yes"))
+}
+
+pub fn choose_village_from_block(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO setting (key, value) VALUES (?1, 'yes') ON CONFLICT (key) DO UPDATE SET value = 'yes'",
+        [VILLAGE_FROM_BLOCK_KEY],
+    )?;
+    Ok(())
+}
+
 /// How far the centre's clocks are ahead of UTC, in seconds: India Standard Time unless the
 /// `utc_offset_seconds` setting says otherwise.
 pub fn utc_offset_seconds(conn: &Connection) -> rusqlite::Result<i32> {

@@ -225,6 +225,21 @@ impl Store {
         Ok(centre::is_demo(&self.conn)?)
     }
 
+    /// Records, on a store set up empty, that its village will come from the block office when
+    /// the laptop enrolls, so that it is never filled with the demo village meanwhile (a demo
+    /// store can never be enrolled). Refused on a demo store.
+    pub fn wait_for_block_village(&mut self) -> Result<(), StoreError> {
+        self.require_write("set up villages or the demo")?;
+        self.check_enrollable()?;
+        Ok(setting::choose_village_from_block(&self.conn)?)
+    }
+
+    /// Whether set-up chose to receive the village from the block office (see
+    /// [`Store::wait_for_block_village`]).
+    pub fn waits_for_block_village(&self) -> Result<bool, StoreError> {
+        Ok(setting::village_from_block(&self.conn)?)
+    }
+
     /// Refuses to enroll a demo store with a block server; the sync issue's enrollment calls
     /// this first, so demo households can never reach a real block.
     pub fn check_enrollable(&self) -> Result<(), StoreError> {

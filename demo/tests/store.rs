@@ -64,6 +64,23 @@ fn the_demo_store_has_nothing_that_would_travel_and_cannot_be_enrolled() {
     let reply = ErrorReply::from(store.check_enrollable().unwrap_err());
     assert_eq!(reply.code, ErrorCode::DemoStore);
     assert!(reply.detail.contains("demo"), "{}", reply.detail);
+    // Nor can it be turned into a store waiting for the block office's village.
+    assert!(matches!(store.wait_for_block_village(), Err(StoreError::DemoStore)));
+    assert!(!store.waits_for_block_village().unwrap());
+}
+
+/// A store set up to receive its village from the block office says so, and keeps saying it
+/// when opened again, so that the app never fills the demo village into it.
+#[test]
+fn a_store_set_up_for_the_block_village_remembers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _code) = Store::create(dir.path(), "Test", &Secret::new("482916")).unwrap();
+    assert!(!store.waits_for_block_village().unwrap());
+    store.wait_for_block_village().unwrap();
+    drop(store);
+    let store = Store::unlock(dir.path(), None, &Secret::new("482916")).unwrap();
+    assert!(store.waits_for_block_village().unwrap());
+    assert!(store.check_enrollable().is_ok());
 }
 
 #[test]

@@ -55,11 +55,16 @@ impl AppState {
         Ok(Store::folder(self.dir()?)?)
     }
 
-    /// Sets the store up for its first account, fills the demo village into an empty one, and
-    /// returns the recovery code to show once.
-    pub fn set_up(&self, name: &str, secret: &Secret) -> Result<String, ErrorReply> {
+    /// Sets the store up for its first account and returns the recovery code to show once. An
+    /// empty store gets the demo village, unless she chose to receive her village from the block
+    /// office: then it stays empty, marked so, until the laptop enrolls.
+    pub fn set_up(&self, name: &str, secret: &Secret, demo: bool) -> Result<String, ErrorReply> {
         let (mut store, code) = Store::create(self.dir()?, name, secret)?;
-        fill_demo_if_empty(&mut store)?;
+        if demo {
+            fill_demo_if_empty(&mut store)?;
+        } else if store.villages()?.is_empty() && store.household_count()? == 0 {
+            store.wait_for_block_village()?;
+        }
         *self.slot() = Some(store);
         Ok(code.expose().to_owned())
     }
@@ -117,7 +122,7 @@ fn keep_tally_ahead(store: &Store) {
 }
 
 fn fill_demo_if_empty(store: &mut Store) -> Result<(), StoreError> {
-    if store.villages()?.is_empty() && store.household_count()? == 0 {
+    if store.villages()?.is_empty() && store.household_count()? == 0 && !store.waits_for_block_village()? {
         samanvaya_demo::fill(store, DEMO_SEED)?;
     }
     Ok(())

@@ -131,3 +131,66 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     rmSync(scratch, { recursive: true, force: true });
   }
 });
+
+// A new laptop for a real village, set up in the window alone: at first start the facilitator
+// chooses her village from the block office instead of the made-up one, and the app starts on the
+// enrollment form (closed and opened again before enrolling, it still does: no demo village is
+// ever filled in, since a demo store can never be enrolled). The code brings the village.
+test("a new laptop set up for the block's village enrolls from its first screen", async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-first-start-"));
+  const blockDir = join(scratch, "block");
+  const dataDir = join(scratch, "laptop");
+  const server = (args) => execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", blockDir, ...args]).toString();
+  server([
+    "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
+    "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
+  ]);
+  const code = server(["enroll-code", "--village", "Bakraur"]).trim();
+  const block = await startBlock(blockDir);
+  const screens = process.env.SAMANVAYA_SCREENS_DIR;
+  const shoot = async (browser, name) => {
+    if (!screens) return;
+    await browser.manage().window().setRect({ width: 1024, height: 600 });
+    await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+    await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
+    writeFileSync(join(screens, `${name}-hi-1024x600.png`), await browser.takeScreenshot(), "base64");
+    await browser.executeScript("document.body.style.minHeight = ''");
+  };
+  let app = await startApp({ dataDir, login: false });
+  try {
+    let { browser } = app;
+    await (await find(browser, "[data-test=setup-name]", 15_000)).sendKeys("सुनीता देवी");
+    await (await find(browser, "[data-test=setup-pin]")).sendKeys(TEST_PIN);
+    await (await find(browser, "[data-test=setup-pin2]")).sendKeys(TEST_PIN);
+    assert.equal(await (await find(browser, "[data-test=setup-start-demo]")).isSelected(), true, "the made-up village is the default");
+    await (await find(browser, "[data-test=setup-start-block]")).click();
+    await shoot(browser, "setup-choice");
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    await (await find(browser, "[data-test=recovery-done]", 30_000)).click();
+    // No village yet: the app opens on the enrollment form, with nowhere else to go.
+    await find(browser, "[data-test=sync-url]", 15_000);
+    assert.match(await textOf(browser, "[data-test=sync-not-enrolled]"), /कोई गाँव नहीं/);
+    assert.equal((await browser.findElements(By.css("[data-test=back]"))).length, 0);
+    await app.close();
+
+    app = await startApp({ dataDir });
+    browser = app.browser;
+    const url = await find(browser, "[data-test=sync-url]", 15_000);
+    assert.equal((await browser.findElements(By.css("[data-test=sync-demo]"))).length, 0, "not a demo store");
+    await shoot(browser, "enroll-first");
+    await url.sendKeys(block.url);
+    await (await find(browser, "[data-test=sync-code]")).sendKeys(code);
+    await (await find(browser, "[data-test=sync-enroll]")).click();
+    // Home, in the village the block office registered, with no household yet.
+    await textOf(browser, "[data-test=place]", (s) => s.includes("बकरौर"), 30_000);
+    assert.match(await textOf(browser, "[data-test=notice]"), /गाँव आ गया/);
+    await find(browser, "[data-test=add-household]");
+    // Enrolled with the block it chose, not a demo store.
+    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));
+  } finally {
+    await app.close();
+    await stop(block.server);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});

@@ -159,6 +159,9 @@ export class App {
     try {
       this.overview = await ipc.villageOverview();
     } catch (e) {
+      // A laptop set up to receive its village from the block office has none until it
+      // enrolls: the enrollment form is where she starts.
+      if (asErrorReply(e).code === "no_village") return this.showSync(true);
       this.redraw = () => mount(this.main, errorPanel(asErrorReply(e)));
       this.redraw();
       return;
@@ -213,11 +216,12 @@ export class App {
     await this.showLoaded(ipc.referralTodo, (todo) => todoScreen(this, todo));
   }
 
-  async showSync(): Promise<void> {
-    await this.showLoaded(ipc.syncStatus, (status) => syncScreen(this, status));
+  /** The sync panel; `firstVillage` when the laptop has no village until it enrolls. */
+  async showSync(firstVillage = false): Promise<void> {
+    await this.showLoaded(ipc.syncStatus, (status) => syncScreen(this, status, firstVillage));
     // The panel's numbers change with every sync made on it: a redraw (a language switch) reads
     // them again rather than drawing the ones the panel opened with.
-    this.redraw = () => void this.showSync();
+    this.redraw = () => void this.showSync(firstVillage);
   }
 
   async showFunnel(): Promise<void> {

@@ -58,7 +58,8 @@ export interface SurveyDraft {
 
 export const ipc = {
   folderState: () => call<Folder>("folder_state"),
-  setUp: (name: string, secret: string) => call<Session>("set_up", { name, secret }),
+  /** `demo`: start with the demo village; else wait, empty, for the block office's village. */
+  setUp: (name: string, secret: string, demo: boolean) => call<Session>("set_up", { name, secret, demo }),
   unlock: (account: string | null, secret: string) => call<Session>("unlock", { account, secret }),
   recover: (account: string | null, code: string, secret: string) =>
     call<Session>("recover", { account, code, secret }),

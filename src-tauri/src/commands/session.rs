@@ -22,8 +22,13 @@ pub struct Session {
 }
 
 #[tauri::command(async)]
-pub fn set_up(state: State<'_, AppState>, name: String, secret: String) -> Result<Session, ErrorReply> {
-    let code = state.set_up(&name, &Secret::new(secret))?;
+pub fn set_up(
+    state: State<'_, AppState>,
+    name: String,
+    secret: String,
+    demo: bool,
+) -> Result<Session, ErrorReply> {
+    let code = state.set_up(&name, &Secret::new(secret), demo)?;
     Ok(Session { idle_lock_seconds: AppState::idle_lock_seconds(), recovery_code: Some(code) })
 }
 

@@ -92,16 +92,41 @@ export class LockScreen {
         const name = field("setup-name", t("lockYourName"));
         const pin = field("setup-pin", t("lockChoosePin"), secretAttrs);
         const pin2 = field("setup-pin2", t("lockPinAgain"), secretAttrs);
+        // A store from before (plain) keeps what it holds; only a new one chooses how to start.
+        const start = (value: "demo" | "block", label: string) =>
+          h(
+            "label",
+            { class: "lock-choice" },
+            h("input", {
+              type: "radio",
+              name: "setup-start",
+              value,
+              "data-test": `setup-start-${value}`,
+              checked: (this.kept["setup-start"] ?? "demo") === value,
+              onchange: () => (this.kept["setup-start"] = value),
+            }),
+            h("span", {}, label),
+          );
+        const choice = this.mode.plain
+          ? null
+          : h(
+              "fieldset",
+              { class: "lock-start" },
+              h("legend", {}, t("lockStartQuestion")),
+              start("block", t("lockStartBlock")),
+              start("demo", t("lockStartDemo")),
+            );
         body = [
           h("p", {}, this.mode.plain ? t("lockSetupPlain") : t("lockSetupHint")),
           name.el,
           pin.el,
           pin2.el,
+          ...(choice ? [choice] : []),
           submit(t("lockSetupSubmit")),
         ];
         run = async () => {
           if (pin.input.value !== pin2.input.value) throw new Error(t("lockPinsDiffer"));
-          return ipc.setUp(name.input.value, pin.input.value);
+          return ipc.setUp(name.input.value, pin.input.value, (this.kept["setup-start"] ?? "demo") === "demo");
         };
         break;
       }

@@ -28,14 +28,18 @@ function line(label: string, value: number, test: string): HTMLElement {
   return h("div", { class: "sync-line", "data-test": test }, h("span", {}, label), h("strong", {}, String(value)));
 }
 
-export function syncScreen(nav: Navigator, status: SyncStatus): HTMLElement {
+/** The panel; with `firstVillage` (a laptop set up to receive its village from the block
+ * office, which has none yet) it is her first screen: no way back, and enrolling goes home. */
+export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = false): HTMLElement {
   const box = h("div", { class: "sync" });
   const draw = (s: SyncStatus, note: HTMLElement | null = null) => mount(box, body(s, note));
   const body = (s: SyncStatus, note: HTMLElement | null): HTMLElement => {
     const head = h(
       "div",
       { class: "form-head" },
-      h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void nav.showHome() }, "← " + t("back")),
+      firstVillage
+        ? null
+        : h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void nav.showHome() }, "← " + t("back")),
       h("h1", {}, t("syncTitle")),
     );
     if (s.demo) return h("div", {}, head, h("p", { "data-test": "sync-demo" }, t("error_demo_store")));
@@ -53,11 +57,13 @@ export function syncScreen(nav: Navigator, status: SyncStatus): HTMLElement {
             enroll.textContent = t("syncEnrolling");
             ipc
               .syncEnroll(url.value, code.value)
-              .then((next) => draw(next, h("p", { class: "notice", role: "status" }, t("syncDone"))))
+              .then((next) =>
+                firstVillage ? nav.showHome(t("syncVillageArrived")) : draw(next, h("p", { class: "notice", role: "status" }, t("syncDone"))),
+              )
               .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
           },
         },
-        h("p", {}, t("syncNotEnrolled")),
+        h("p", { "data-test": "sync-not-enrolled" }, firstVillage ? t("syncFirstVillage") : t("syncNotEnrolled")),
         h("label", { for: "sync-url" }, t("syncUrl"), url),
         h("label", { for: "sync-code" }, t("syncCode"), code),
         enroll,
