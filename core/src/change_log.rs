@@ -89,6 +89,7 @@ pub fn record(conn: &Connection, body: ChangeBody, at: Moment) -> rusqlite::Resu
     if centre::is_demo(conn)? {
         return Ok(hlc);
     }
+    crate::field_clock::note(conn, &body, hlc)?;
     let next: i64 = conn
         .prepare_cached(
             "SELECT coalesce(max(device_seq), 0) + 1 FROM change_log WHERE device_id = ?1 AND origin = 'local'",

@@ -12,6 +12,7 @@ pub mod eligibility;
 mod error;
 mod export;
 mod fact;
+mod field_clock;
 mod household;
 mod import;
 mod keyring;

@@ -2,9 +2,11 @@
 //! the change log as pulled (with the server's sequence number), and never queued again. Applying
 //! the same pulled change twice is harmless: the second time it is recognised and skipped.
 //!
-//! Which of two concurrent edits of one field wins (the merge by hybrid logical clock, with real
-//! conflicts put in a review queue) belongs to the sync issue; here a pulled change is applied as
-//! it comes, which is exact while only one laptop edits a household.
+//! Two edits of one field merge by their clock readings, as on the servers: a pulled write
+//! applies only where it is later than the write the laptop holds (`field_clock.rs`), so a
+//! laptop that edited a field after the pulled edit keeps its own value, and one that edited it
+//! before takes the pulled one; every copy ends with the later write. Conflicting identity
+//! fields are put in the review queue by the server, which sees both.
 
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
@@ -13,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::{change_log, fact, household};
+use crate::{change_log, fact, field_clock, household};
 
 /// Where a pulled change came from: the server and its sequence number for the change, and the
 /// device that made it with that device's own number.
@@ -55,12 +57,23 @@ impl Store {
     }
 }
 
+/// Applies what of a pulled change is later than what the laptop holds, and notes its fields'
+/// clock readings; the caller owns the transaction and records the change.
 pub(crate) fn apply(
     conn: &Connection,
     body: &ChangeBody,
     change_hlc: Hlc,
     at: Moment,
 ) -> Result<(), StoreError> {
+    let Some(newer) = field_clock::newer_part(conn, body, change_hlc)? else {
+        return Ok(());
+    };
+    write(conn, &newer, change_hlc, at)?;
+    field_clock::note(conn, &newer, change_hlc)?;
+    Ok(())
+}
+
+fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> Result<(), StoreError> {
     let hid = body.household_id();
     let stored = household::get(conn, hid)?;
     let missing = || StoreError::NotFound { what: "household", id: hid.to_string() };

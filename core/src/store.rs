@@ -205,6 +205,7 @@ impl Store {
         let mut conn = db::open(&path, key)?;
         crate::audit::begin_session(&conn, &ring.accounts[account].name)?;
         backfill_profiles(&mut conn)?;
+        crate::field_clock::fill_once(&mut conn)?;
         centre::device_id(&conn, Utc::now())?;
         let a = &ring.accounts[account];
         let who = Who { name: a.name.clone(), role: a.role };

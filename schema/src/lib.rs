@@ -72,6 +72,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "tally_slice",
         sql: include_str!("../migrations/local/0015_tally_slice.sql"),
     },
+    Migration {
+        version: 16,
+        name: "field_clock",
+        sql: include_str!("../migrations/local/0016_field_clock.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -160,3 +160,45 @@ fn a_store_upgraded_from_the_outbox_queues_its_households_again_once() {
     let store = samanvaya_tests::open(dir.path()).unwrap();
     assert_eq!(store.queued_changes().unwrap(), 3, "opening again queues nothing more");
 }
+
+/// A pulled write older than the laptop's own write of a field leaves the field alone; a newer
+/// one takes it. Stores from before the field clocks get them from their change log when opened.
+#[test]
+fn a_pulled_field_applies_only_when_later_than_the_laptops_own_write() {
+    let (dir, mut store, h) = store_with_one_household();
+    let p = &h.members[0];
+    let mine = store.queued_after(0, 10).unwrap()[1].change.hlc;
+    let rename = |name: &str| {
+        ChangeBody::Member(MemberChange {
+            id: p.id,
+            household_id: h.id,
+            fields: vec![MemberField::Name(name.into())],
+        })
+    };
+    let other = Uuid::now_v7();
+    let from = |seq| PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
+    let at = store.now().unwrap();
+    // Older than the laptop's write: the name stays as she typed it.
+    let older = Hlc { wall_ms: mine.wall_ms - 1_000, counter: 0, node: other };
+    store.apply_pulled(from(1), &change::Change::new(older, rename("पुराना नाम")), at).unwrap();
+    assert_eq!(store.household(h.id).unwrap().members[0].name, "कमला देवी");
+    // Later: it takes the field.
+    let later = Hlc { wall_ms: mine.wall_ms + 1_000, counter: 0, node: other };
+    store.apply_pulled(from(2), &change::Change::new(later, rename("कमला कुमारी")), at).unwrap();
+    assert_eq!(store.household(h.id).unwrap().members[0].name, "कमला कुमारी");
+
+    // A store from before: no clocks kept. Opened again, they come back from the change log, and
+    // an older write is still refused.
+    store
+        .connection()
+        .execute_batch("DELETE FROM field_clock; UPDATE centre SET field_clocks_filled = 0")
+        .unwrap();
+    drop(store);
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let kept: i64 =
+        store.connection().query_row("SELECT count(*) FROM field_clock", [], |r| r.get(0)).unwrap();
+    assert!(kept >= 10, "the household's 4 fields and the member's 6, from the log: {kept}");
+    let between = Hlc { wall_ms: mine.wall_ms + 500, counter: 0, node: other };
+    store.apply_pulled(from(3), &change::Change::new(between, rename("बीच का नाम")), at).unwrap();
+    assert_eq!(store.household(h.id).unwrap().members[0].name, "कमला कुमारी");
+}

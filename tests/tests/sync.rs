@@ -645,3 +645,90 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
     assert!(stored_whole(block_dir.path(), waiting), "one unbroken run of the laptop's changes");
     drop(block);
 }
+
+/// An edit of a household as the form sends it: its address and its first member's name,
+/// everything else as it is.
+fn edited(h: &samanvaya_domain::Household, address: &str, name: &str) -> samanvaya_domain::HouseholdInput {
+    let today = chrono::Utc::now().date_naive();
+    samanvaya_domain::HouseholdInput {
+        id: Some(h.id),
+        village_id: h.village_id,
+        hamlet_id: h.hamlet_id,
+        address: address.into(),
+        phone: h.phone.clone(),
+        members: h
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, p)| samanvaya_domain::PersonInput {
+                id: Some(p.id),
+                name: if i == 0 { name.into() } else { p.name.clone() },
+                relation: p.relation,
+                sex: p.sex,
+                birth: match p.age_on(today) {
+                    Some(years) if p.birth_date_estimated => Birth::Age { years },
+                    _ => p.birth_date.map_or(Birth::Unknown, |date| Birth::Date { date }),
+                },
+                left: p.left,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn two_laptops_editing_one_household_end_equal_with_their_block() {
+    let (block_dir, a_dir, b_dir) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    // Laptop A serves the village and records a household; laptop B, new and empty, enrolls for
+    // the same village and receives it.
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    let hid = {
+        let mut a = samanvaya_tests::open(a_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut a).unwrap();
+        let village = a.villages().unwrap()[0].id;
+        let head = member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 61 });
+        a.save_household(new_household(village, vec![head]), a.now().unwrap()).unwrap().id
+    };
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(a_dir.path())));
+    ok(run("samanvaya", &["sync", "--timeout", "10"], Some(a_dir.path())));
+    drop(samanvaya_tests::open(b_dir.path()).unwrap());
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(b_dir.path())));
+    ok(run("samanvaya", &["sync", "--timeout", "10"], Some(b_dir.path())));
+
+    // Offline, both edit the household's address and its head's name; B's edit is the later.
+    let edit = |dir: &Path, address: &str, name: &str| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let h = store.household(hid).unwrap();
+        store.save_household(edited(&h, address, name), store.now().unwrap()).unwrap();
+    };
+    edit(a_dir.path(), "वार्ड 3, पुराना पता", "कमला");
+    std::thread::sleep(Duration::from_millis(20));
+    edit(b_dir.path(), "वार्ड 5, नया पता", "कमला देवी राम");
+
+    // A syncs first, then B (which pulls A's older edit), then A (which pulls B's newer one).
+    for dir in [a_dir.path(), b_dir.path(), a_dir.path()] {
+        ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
+    }
+    let seen = |dir: &Path| {
+        let h = samanvaya_tests::open(dir).unwrap().household(hid).unwrap();
+        (h.address, h.members[0].name.clone())
+    };
+    let want = ("वार्ड 5, नया पता".to_owned(), "कमला देवी राम".to_owned());
+    assert_eq!(seen(b_dir.path()), want, "B kept its later edit when A's older one arrived");
+    assert_eq!(seen(a_dir.path()), want, "A took B's later edit");
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let at_block: (String, String) = conn
+        .query_row(
+            "SELECT h.address, m.name FROM household h JOIN member m ON m.household_id = h.id WHERE h.id = ?1",
+            [hid.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(at_block, want, "the block keeps the later edit too");
+    // The two names were written unseen by each other: the block asks a person to confirm.
+    let reviews: i64 = conn.query_row("SELECT count(*) FROM review", [], |r| r.get(0)).unwrap();
+    assert_eq!(reviews, 1, "the name goes to review with both values");
+    drop(block);
+}

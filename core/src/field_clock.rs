@@ -1,0 +1,142 @@
+//! The `field_clock` table: the clock reading of the latest write of each mutable field, made on
+//! this laptop or pulled, so that a pulled write applies only where it is later than what the
+//! laptop holds. This is the laptop's half of the field-by-field merge: the servers keep the later
+//! write of each field (`sync/server/src/state.rs`), and with this every laptop keeps the same
+//! one, so two laptops editing one household end equal with their block, whichever syncs first.
+//!
+//! Readings are kept as text that sorts as the clock does (wall time, then counter, then node,
+//! each at a fixed width), so that SQLite can keep the later of two writes by itself.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::Hlc;
+use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
+
+/// A clock reading as text that sorts like the reading: the wall time is never negative, and a
+/// hyphenated lower-case UUID sorts like its bytes.
+fn key(hlc: Hlc) -> String {
+    format!("{:020}-{:010}-{}", hlc.wall_ms.max(0), hlc.counter, hlc.node)
+}
+
+fn household_field(f: &HouseholdField) -> &'static str {
+    match f {
+        HouseholdField::Number(_) => "number",
+        HouseholdField::HamletId(_) => "hamlet_id",
+        HouseholdField::Address(_) => "address",
+        HouseholdField::Phone(_) => "phone",
+    }
+}
+
+fn member_field(f: &MemberField) -> &'static str {
+    match f {
+        MemberField::Position(_) => "position",
+        MemberField::Name(_) => "name",
+        MemberField::Relation(_) => "relation",
+        MemberField::Sex(_) => "sex",
+        MemberField::BirthDate(_) => "birth_date",
+        MemberField::BirthDateEstimated(_) => "birth_date_estimated",
+        MemberField::Left(_) => "left",
+    }
+}
+
+/// The (record, field) pairs a change writes; empty for the changes that do not merge by field
+/// (a removal, a submission, a referral and its events).
+fn fields(body: &ChangeBody) -> Vec<(String, String)> {
+    match body {
+        ChangeBody::Household(c) => {
+            c.fields.iter().map(|f| (c.id.to_string(), household_field(f).to_owned())).collect()
+        }
+        ChangeBody::Member(c) => {
+            c.fields.iter().map(|f| (c.id.to_string(), member_field(f).to_owned())).collect()
+        }
+        ChangeBody::Fact(c) => vec![(c.subject_id.clone(), format!("fact:{}", c.name))],
+        ChangeBody::Receiving(c) => vec![(c.subject_id.clone(), format!("receiving:{}", c.scheme))],
+        _ => Vec::new(),
+    }
+}
+
+/// Notes that `body` was written at `hlc`, keeping for each field the later reading.
+pub fn note(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<()> {
+    let k = key(hlc);
+    let mut put = conn.prepare_cached(
+        "INSERT INTO field_clock (record, field, hlc) VALUES (?1, ?2, ?3)
+         ON CONFLICT (record, field) DO UPDATE SET hlc = excluded.hlc WHERE excluded.hlc > field_clock.hlc",
+    )?;
+    for (record, field) in fields(body) {
+        put.execute(params![record, field, k])?;
+    }
+    Ok(())
+}
+
+/// Whether a write of `field` of `record` at `hlc` is later than the one the laptop holds.
+fn later(conn: &Connection, record: &str, field: &str, hlc: Hlc) -> rusqlite::Result<bool> {
+    let held: Option<String> = conn
+        .prepare_cached("SELECT hlc FROM field_clock WHERE record = ?1 AND field = ?2")?
+        .query_row(params![record, field], |r| r.get(0))
+        .optional()?;
+    Ok(held.is_none_or(|held| key(hlc) > held))
+}
+
+/// What of a pulled change made at `hlc` is still to apply: the fields the laptop holds an older
+/// write of (or none), or `None` when every field it writes holds a later write here. A change
+/// that does not merge by field is returned whole.
+pub fn newer_part(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<Option<ChangeBody>> {
+    let out = match body {
+        ChangeBody::Household(c) => {
+            let id = c.id.to_string();
+            let mut kept = c.clone();
+            kept.fields.clear();
+            for f in &c.fields {
+                if later(conn, &id, household_field(f), hlc)? {
+                    kept.fields.push(f.clone());
+                }
+            }
+            // The household's record itself (its village) always applies: a change with no
+            // field left still creates a household the laptop has not seen.
+            Some(ChangeBody::Household(kept))
+        }
+        ChangeBody::Member(c) => {
+            let id = c.id.to_string();
+            let mut kept = c.clone();
+            kept.fields.clear();
+            for f in &c.fields {
+                if later(conn, &id, member_field(f), hlc)? {
+                    kept.fields.push(f.clone());
+                }
+            }
+            (!kept.fields.is_empty()).then_some(ChangeBody::Member(kept))
+        }
+        ChangeBody::Fact(c) => {
+            later(conn, &c.subject_id, &format!("fact:{}", c.name), hlc)?.then(|| body.clone())
+        }
+        ChangeBody::Receiving(c) => {
+            later(conn, &c.subject_id, &format!("receiving:{}", c.scheme), hlc)?.then(|| body.clone())
+        }
+        _ => Some(body.clone()),
+    };
+    Ok(out)
+}
+
+/// Fills the table from the change log, once, for a store from before it existed: every change
+/// still in the log, made here or pulled, in the order it was applied.
+pub fn fill_once(conn: &mut Connection) -> rusqlite::Result<()> {
+    let filled: bool = conn
+        .query_row("SELECT field_clocks_filled FROM centre WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(true);
+    if filled {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let changes: Vec<String> = tx
+        .prepare("SELECT change FROM change_log ORDER BY seq")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for text in changes {
+        // A change of a kind this version cannot read is skipped: it was not applied either.
+        if let Ok(change) = serde_json::from_str::<Change>(&text) {
+            note(&tx, &change.body, change.hlc)?;
+        }
+    }
+    tx.execute("UPDATE centre SET field_clocks_filled = 1 WHERE id = 1", [])?;
+    tx.commit()
+}
