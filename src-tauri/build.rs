@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "get_household",
     "check_household",
     "save_household",
+    "withdraw_consent",
     "get_language",
     "set_language",
     "backup_now",

@@ -1,5 +1,6 @@
 //! `samanvaya`: the village store from a terminal, for trainers, support staff and scripts.
 
+mod consent;
 mod eligibility;
 mod facts_file;
 mod form;
@@ -111,6 +112,12 @@ enum Command {
     /// Writes what waits to be sent to a file, for a USB stick to the block office when there is
     /// no network (the block imports it with `samanvaya-server import FILE`).
     ExportSync { file: std::path::PathBuf },
+    /// Consent: record that a household, or one of its members, withdrew it. What was recorded
+    /// of them is erased on this laptop and, through sync, at the block and the district.
+    Consent {
+        #[command(subcommand)]
+        command: ConsentCommand,
+    },
     /// Referrals: open one, list, show, take a step, print the slip, the to-do list, the funnel.
     Referrals {
         #[command(subcommand)]
@@ -166,6 +173,21 @@ enum FormCommand {
         /// The survey's day (YYYY-MM-DD); today when absent.
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsentCommand {
+    /// Erases what was recorded of the household (or of one member) and keeps only a record of
+    /// the withdrawal: the day and who recorded it. Backups already written keep their copy.
+    Withdraw {
+        /// The household's number.
+        #[arg(long, value_name = "N")]
+        household: i64,
+        /// Only this member (her name as the household list shows it); the whole household when
+        /// absent.
+        #[arg(long, value_name = "NAME")]
+        member: Option<String>,
     },
 }
 
@@ -377,6 +399,9 @@ fn main() -> Result<()> {
                 }
                 None => emit(&text)?,
             }
+        }
+        Command::Consent { command: ConsentCommand::Withdraw { household, member } } => {
+            emit(&consent::withdraw(&mut store, household, member.as_deref())?)?;
         }
         Command::Referrals { command } => emit(&referrals::run(&mut store, command)?)?,
         Command::Enroll { url, code, name } => emit(&sync::run_enroll(&mut store, &url, &code, &name)?)?,

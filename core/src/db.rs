@@ -58,6 +58,9 @@ pub fn open(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // What is deleted or overwritten (a person who withdrew consent) is overwritten in the file
+    // rather than left in free pages, where the key would still read it.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
     if fk != 1 {
         return Err(StoreError::Pragma("foreign keys could not be enabled".into()));

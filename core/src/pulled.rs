@@ -42,6 +42,8 @@ impl Store {
         if change_log::was_pulled(&tx, from.server, from.server_seq)? {
             return Ok(false);
         }
+        let erased = crate::consent::on_arrival(&tx, change)?;
+        let change = erased.as_ref().unwrap_or(change);
         apply(&tx, &change.body, change.hlc, at)?;
         change_log::record_pulled(
             &tx,
@@ -153,6 +155,11 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             stored.ok_or_else(missing)?;
             crate::survey::put_submission(conn, c)?;
         }
+        ChangeBody::ConsentWithdrawn(w) => {
+            crate::consent::erase(conn, w, at)?;
+        }
+        // An erased change applies nothing; it is recorded so that its origin is known here.
+        ChangeBody::Redacted(_) => {}
         ChangeBody::Receiving(c) => {
             let h = stored.ok_or_else(missing)?;
             if c.receiving {

@@ -215,19 +215,14 @@ impl Store {
                     version: c.change.version,
                 });
             }
+            // A change about a person or household erased here is kept only as what is left of it.
+            let erased = crate::consent::on_arrival(&tx, &c.change)?;
+            let change = erased.as_ref().unwrap_or(&c.change);
             tx.execute_batch("SAVEPOINT one_change")?;
-            match pulled::apply(&tx, &c.change.body, c.change.hlc, at) {
+            match pulled::apply(&tx, &change.body, change.hlc, at) {
                 Ok(()) => {
                     tx.execute_batch("RELEASE one_change")?;
-                    change_log::record_pulled(
-                        &tx,
-                        server,
-                        c.server_seq,
-                        c.device,
-                        c.device_seq,
-                        &c.change,
-                        at,
-                    )?;
+                    change_log::record_pulled(&tx, server, c.server_seq, c.device, c.device_seq, change, at)?;
                     applied += 1;
                 }
                 Err(e) => {
@@ -238,8 +233,7 @@ impl Store {
                         params![
                             server,
                             c.server_seq,
-                            serde_json::to_string(&c.change)
-                                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                            serde_json::to_string(change).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                             e.to_string(),
                             at.utc
                         ],
@@ -249,6 +243,9 @@ impl Store {
         }
         tx.execute("UPDATE sync_link SET pulled_through = max(pulled_through, ?1) WHERE id = 1", [cursor])?;
         tx.commit()?;
+        if changes.iter().any(|c| c.change.body.kind() == "consent_withdrawn") {
+            crate::consent::forget_old_versions(&self.conn);
+        }
         Ok(applied)
     }
 

@@ -37,6 +37,13 @@ pub enum ChangeBody {
     Submission(SubmissionChange),
     Referral(ReferralChange),
     ReferralEvent(ReferralEventChange),
+    /// A person, or a whole household, withdrew consent: every receiver erases what it holds of
+    /// them, as the `consent` module of this crate says.
+    ConsentWithdrawn(ConsentWithdrawn),
+    /// What is left of a change whose body was erased after its person withdrew consent. It
+    /// keeps its place in its device's numbering (the origin stays the change's identity), and
+    /// applies nothing.
+    Redacted(Redacted),
 }
 
 /// A household was created, or some of its fields changed.
@@ -185,6 +192,25 @@ pub struct ReferralEventChange {
     pub action: Action,
 }
 
+/// Consent withdrawn, for one member (`person_id`) or for the whole household (`None`). It
+/// carries no personal data: ids, the day, and the account that recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentWithdrawn {
+    pub household_id: HouseholdId,
+    pub person_id: Option<PersonId>,
+    pub withdrawn_on: NaiveDate,
+    /// The account (a facilitator or a supervisor) that recorded the withdrawal.
+    pub recorded_by: String,
+}
+
+/// An erased change: its kind before erasure and its household, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redacted {
+    pub household_id: HouseholdId,
+    /// The kind the change had (`member`, `fact`...), so that counts by kind stay explainable.
+    pub was: String,
+}
+
 impl ChangeBody {
     /// The schema version this build writes for the body's kind.
     pub fn current_version(&self) -> u16 {
@@ -197,7 +223,9 @@ impl ChangeBody {
             | ChangeBody::Receiving(_)
             | ChangeBody::Submission(_)
             | ChangeBody::Referral(_)
-            | ChangeBody::ReferralEvent(_) => 1,
+            | ChangeBody::ReferralEvent(_)
+            | ChangeBody::ConsentWithdrawn(_)
+            | ChangeBody::Redacted(_) => 1,
         }
     }
 
@@ -212,6 +240,8 @@ impl ChangeBody {
             ChangeBody::Submission(_) => "submission",
             ChangeBody::Referral(_) => "referral",
             ChangeBody::ReferralEvent(_) => "referral_event",
+            ChangeBody::ConsentWithdrawn(_) => "consent_withdrawn",
+            ChangeBody::Redacted(_) => "redacted",
         }
     }
 
@@ -226,6 +256,8 @@ impl ChangeBody {
             ChangeBody::Submission(c) => c.household_id,
             ChangeBody::Referral(c) => c.household_id,
             ChangeBody::ReferralEvent(c) => c.household_id,
+            ChangeBody::ConsentWithdrawn(c) => c.household_id,
+            ChangeBody::Redacted(c) => c.household_id,
         }
     }
 }

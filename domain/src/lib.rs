@@ -5,6 +5,7 @@
 
 pub mod change;
 pub mod clock;
+pub mod consent;
 pub mod household;
 pub mod ids;
 pub mod location;

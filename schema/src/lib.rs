@@ -77,6 +77,7 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "field_clock",
         sql: include_str!("../migrations/local/0016_field_clock.sql"),
     },
+    Migration { version: 17, name: "consent", sql: include_str!("../migrations/local/0017_consent.sql") },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -88,6 +89,7 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "certificates",
         sql: include_str!("../migrations/server/0003_certificates.sql"),
     },
+    Migration { version: 4, name: "consent", sql: include_str!("../migrations/server/0004_consent.sql") },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -103,6 +105,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "certificates",
         sql: include_str!("../migrations/server-postgres/0002_certificates.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "consent",
+        sql: include_str!("../migrations/server-postgres/0003_consent.sql"),
     },
 ];
 

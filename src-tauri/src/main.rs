@@ -80,6 +80,7 @@ fn main() {
             commands::households::get_household,
             commands::households::check_household,
             commands::households::save_household,
+            commands::households::withdraw_consent,
             commands::settings::get_language,
             commands::settings::set_language,
             commands::settings::backup_now,

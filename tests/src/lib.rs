@@ -106,13 +106,45 @@ pub fn dump(conn: &rusqlite::Connection) -> Vec<String> {
     out
 }
 
+/// Every row of every table as readable text (`table: cell | cell`), texts and blobs decoded
+/// as UTF-8, so that a scan for a name finds it in any column. ([`dump`] shows texts as bytes.)
+pub fn every_row(conn: &rusqlite::Connection) -> Vec<String> {
+    use rusqlite::types::ValueRef;
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                let cells: Vec<String> = (0..n)
+                    .map(|i| match r.get_ref(i).unwrap() {
+                        ValueRef::Null => "NULL".to_owned(),
+                        ValueRef::Integer(v) => v.to_string(),
+                        ValueRef::Real(v) => v.to_string(),
+                        ValueRef::Text(b) | ValueRef::Blob(b) => String::from_utf8_lossy(b).into_owned(),
+                    })
+                    .collect();
+                Ok(format!("{t}: {}", cells.join(" | ")))
+            })
+            .unwrap();
+        out.extend(rows.map(Result::unwrap));
+    }
+    out
+}
+
 /// A binary of the workspace (`samanvaya`, `samanvaya-server`), from the target folder that holds
 /// this test. `cargo test --workspace` builds them: their own crates' tests need them.
 pub fn binary(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the test knows where it runs");
-    // target/debug/deps/sync-1234 -> target/debug/
-    let dir = exe.parent().and_then(Path::parent).expect("the test runs from target/<profile>/deps");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let path = binary_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
         "{} is not built; run `cargo build -p samanvaya-cli -p samanvaya-server` first",
@@ -121,7 +153,37 @@ pub fn binary(name: &str) -> std::path::PathBuf {
     path
 }
 
-/// A server process that is killed when the test ends, pass or fail.
+/// The folder where the stories keep the logs of the real binaries they run (each server's and
+/// each command's standard error, which is where the binaries log): `target/<profile>/test-logs`.
+/// `tests/tests/written_logs.rs` scans every file in it for the demo village's names.
+pub fn log_dir() -> std::path::PathBuf {
+    let dir = binary_dir().join("test-logs");
+    std::fs::create_dir_all(&dir).expect("the log folder can be made");
+    dir
+}
+
+/// A new log file in [`log_dir`] for one run of `what`.
+pub fn log_file(what: &str) -> std::path::PathBuf {
+    log_dir().join(format!("{what}-{}.log", uuid::Uuid::now_v7().simple()))
+}
+
+/// Runs `cmd`, keeps its standard error in a log file of [`log_dir`] (and shows it on this
+/// test's own standard error, so a failing story still says why), and returns its output.
+pub fn run_logged(what: &str, cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd.output().expect("the binary runs");
+    std::fs::write(log_file(what), &out.stderr).expect("the log is written");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn binary_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test knows where it runs");
+    // target/debug/deps/sync-1234 -> target/debug/
+    exe.parent().and_then(Path::parent).expect("the test runs from target/<profile>/deps").to_owned()
+}
+
+/// A server process that is killed when the test ends, pass or fail. Its standard error (the
+/// server's log) goes to a file of [`log_dir`].
 pub struct Running {
     pub child: std::process::Child,
     /// `https://127.0.0.1:PORT` (or `http://` with `--plain-http`).
@@ -145,6 +207,7 @@ pub fn start_server(args: &[&str]) -> Running {
         .args(args)
         .args(if args.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
         .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log_file("samanvaya-server")).expect("the server's log file"))
         .spawn()
         .expect("samanvaya-server starts");
     let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));

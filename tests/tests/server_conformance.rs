@@ -9,7 +9,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use samanvaya_domain::change::{
-    Change as Typed, ChangeBody, HouseholdChange, HouseholdField, MemberChange, MemberField,
+    Change as Typed, ChangeBody, ConsentWithdrawn, FactChange, HouseholdChange, HouseholdField, MemberChange,
+    MemberField, Source, SubmissionChange,
 };
 use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
 use samanvaya_server::Store;
@@ -145,6 +146,48 @@ impl std::ops::DerefMut for Opened {
     }
 }
 
+impl Opened {
+    /// Every row of every table of the store, as readable text (`table: ...`), read straight
+    /// from the database: what a scan for a name must not find.
+    fn rows(&self) -> Vec<String> {
+        match &self._postgres {
+            Some(pg) => {
+                let mut client = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+                let tables: Vec<String> = client
+                    .query(
+                        "SELECT table_name::text FROM information_schema.tables
+                         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                        &[],
+                    )
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect();
+                let mut out = Vec::new();
+                for t in tables {
+                    for r in
+                        client.query(&format!("SELECT row_to_json(x)::text FROM \"{t}\" x"), &[]).unwrap()
+                    {
+                        out.push(format!("{t}: {}", r.get::<_, String>(0)));
+                    }
+                }
+                out
+            }
+            None => samanvaya_tests::every_row(
+                &rusqlite::Connection::open(self._dir.path().join("server.sqlite3")).unwrap(),
+            ),
+        }
+    }
+}
+
+fn mentioning(rows: &[String], text: &str) -> Vec<String> {
+    rows.iter().filter(|r| r.contains(text)).cloned().collect()
+}
+
+fn count(rows: &[String], table: &str) -> usize {
+    rows.iter().filter(|r| r.starts_with(&format!("{table}: "))).count()
+}
+
 /// A new, empty store of `role` on `backend`; `None` when PostgreSQL is not there to test on.
 fn open(backend: Backend, role: Role) -> Option<Opened> {
     let dir = tempfile::tempdir().unwrap();
@@ -184,7 +227,123 @@ on_both!(
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
+    a_withdrawal_erases_the_person_from_every_row_and_a_late_change_does_not_bring_her_back,
+    a_household_withdrawal_erases_the_household_and_keeps_its_tombstone,
 );
+
+fn withdrawal(h: HouseholdId, p: Option<PersonId>) -> ChangeBody {
+    ChangeBody::ConsentWithdrawn(ConsentWithdrawn {
+        household_id: h,
+        person_id: p,
+        withdrawn_on: t0().date_naive(),
+        recorded_by: "Asha".into(),
+    })
+}
+
+fn fact_of(h: HouseholdId, p: PersonId) -> ChangeBody {
+    ChangeBody::Fact(FactChange {
+        household_id: h,
+        subject_id: p.to_string(),
+        name: "person.marital_status".into(),
+        value: Some(serde_json::json!("widowed")),
+        source: Source::Survey,
+    })
+}
+
+fn survey_of(h: HouseholdId, roster: &[(PersonId, &str)]) -> ChangeBody {
+    let members: Vec<serde_json::Value> =
+        roster.iter().map(|(p, name)| serde_json::json!({"_member": p.to_string(), "name": name})).collect();
+    ChangeBody::Submission(SubmissionChange {
+        id: Uuid::now_v7(),
+        household_id: h,
+        form_id: "baseline".into(),
+        form_version: "1".into(),
+        answers: serde_json::json!({"values": {"respondent": roster[0].1}, "repeats": {"members": members}}),
+        consent: Some(true),
+        submitted_by: "Asha".into(),
+        submitted_at: t0(),
+        supersedes: None,
+    })
+}
+
+fn a_withdrawal_erases_the_person_from_every_row_and_a_late_change_does_not_bring_her_back(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut first = enroll(&mut server, "Bakraur laptop");
+    let mut second = enroll(&mut server, "Bakraur second laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let (kamla, sita) = (PersonId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let recorded = vec![
+        first.change(household(h, VILLAGE), 0),
+        first.change(member(h, kamla, "कमला देवी"), 1),
+        first.change(member(h, sita, "सीता कुमारी"), 2),
+        first.change(rename(h, kamla, "कमला देवी यादव"), 3),
+        first.change(fact_of(h, kamla), 4),
+        first.change(survey_of(h, &[(kamla, "कमला देवी यादव"), (sita, "सीता कुमारी")]), 5),
+    ];
+    server.push(&first.caller, &first.batch(recorded.clone()), t0()).unwrap();
+    let before = server.rows();
+    assert!(!mentioning(&before, "कमला").is_empty(), "the scan finds her before the withdrawal");
+
+    let withdrawn = first.change(withdrawal(h, Some(kamla)), 6);
+    let ack = server.push(&first.caller, &first.batch(vec![withdrawn]), t0()).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied]);
+    let after = server.rows();
+    assert_eq!(mentioning(&after, "कमला"), Vec::<String>::new(), "no row of any table holds her name");
+    assert!(!mentioning(&after, "सीता कुमारी").is_empty(), "the rest of the household stays");
+    assert_eq!(count(&after, "change"), count(&before, "change") + 1, "every change keeps its place");
+    assert_eq!(count(&after, "member"), 1);
+    assert_eq!(count(&after, "erased"), 1, "her tombstone");
+    assert!(mentioning(&after, &kamla.to_string()).iter().any(|r| r.starts_with("erased: ")));
+
+    // The origins stay: the first laptop's retry is still a duplicate.
+    let again = server.push(&first.caller, &first.batch(recorded), t0()).unwrap();
+    assert!(outcomes(&again).iter().all(|o| *o == Outcome::Duplicate));
+
+    // The second laptop had not heard: its rename and her fact are erased on arrival.
+    let late = vec![second.change(rename(h, kamla, "कमला"), 10), second.change(fact_of(h, kamla), 11)];
+    let ack = server.push(&second.caller, &second.batch(late), t0()).unwrap();
+    for o in outcomes(&ack) {
+        assert!(
+            matches!(&o, Outcome::Rejected { reason } if reason.contains("consent was withdrawn")),
+            "{o:?}"
+        );
+    }
+    assert_eq!(
+        mentioning(&server.rows(), "कमला"),
+        Vec::<String>::new(),
+        "the late changes brought nothing back"
+    );
+    // What the second laptop pulls carries the withdrawal and nothing of her.
+    let feed = server.pull(&second.caller, 0).unwrap();
+    let text = serde_json::to_string(&feed.changes).unwrap();
+    assert!(text.contains("consent_withdrawn") && !text.contains("कमला"), "{text}");
+}
+
+fn a_household_withdrawal_erases_the_household_and_keeps_its_tombstone(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let changes = vec![
+        laptop.change(household(h, VILLAGE), 0),
+        laptop.change(member(h, p, "रीना देवी"), 1),
+        laptop.change(fact_of(h, p), 2),
+        laptop.change(withdrawal(h, None), 3),
+    ];
+    let ack = server.push(&laptop.caller, &laptop.batch(changes), t0()).unwrap();
+    assert!(outcomes(&ack).iter().all(|o| *o == Outcome::Applied), "{ack:?}");
+    let rows = server.rows();
+    assert_eq!(mentioning(&rows, "रीना"), Vec::<String>::new());
+    assert_eq!(mentioning(&rows, "वार्ड 4"), Vec::<String>::new(), "the address is erased too");
+    assert_eq!(count(&rows, "household"), 1, "the household's row stays as its tombstone");
+    assert_eq!(count(&rows, "member") + count(&rows, "fact"), 0);
+    assert_eq!(count(&rows, "change"), 4);
+    // A late member for it is erased on arrival.
+    let late = laptop.change(member(h, p, "रीना"), 4);
+    let ack = server.push(&laptop.caller, &laptop.batch(vec![late]), t0()).unwrap();
+    assert!(matches!(&outcomes(&ack)[0], Outcome::Rejected { .. }));
+    assert_eq!(mentioning(&server.rows(), "रीना"), Vec::<String>::new());
+}
 
 fn a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };

@@ -25,7 +25,7 @@ fn run(bin: &str, args: &[&str], data_dir: Option<&Path>) -> Output {
         Some(d) => cmd.env("SAMANVAYA_DATA_DIR", d),
         None => cmd.env_remove("SAMANVAYA_DATA_DIR"),
     };
-    cmd.output().expect("the binary runs")
+    samanvaya_tests::run_logged(bin, &mut cmd)
 }
 
 fn ok(out: Output) -> String {
@@ -567,7 +567,7 @@ fn a_laptop_killed_in_the_middle_of_a_sync_sends_the_rest_once_when_started_agai
         .env("SAMANVAYA_PIN", PIN)
         .env("SAMANVAYA_DATA_DIR", laptop_dir.path())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(samanvaya_tests::log_file("samanvaya")).unwrap())
         .spawn()
         .unwrap();
     eventually("a first push stored", || stored_at(block_dir.path()) > 0);
@@ -605,6 +605,7 @@ fn a_block_killed_in_the_middle_of_a_sync_loses_nothing_and_stores_nothing_twice
     block.child.kill().unwrap();
     block.child.wait().unwrap();
     let out = sync.join().unwrap();
+    std::fs::write(samanvaya_tests::log_file("samanvaya"), &out.stderr).unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let before = stored_at(block_dir.path());
     assert!(before < waiting, "killed before the last push: {before} of {waiting} stored; {said}");

@@ -28,6 +28,7 @@ import type { SheetFormat } from "./bindings/SheetFormat";
 import type { ReferralSummary } from "./bindings/ReferralSummary";
 import type { Step } from "./bindings/Step";
 import type { Todo } from "./bindings/Todo";
+import type { Withdrawal } from "./bindings/Withdrawal";
 
 /** The event the window hears when a command was refused because the app is locked. */
 export const LOCKED_EVENT = "samanvaya-locked";
@@ -69,6 +70,10 @@ export const ipc = {
   getHousehold: (id: string) => call<Household>("get_household", { id }),
   saveHousehold: (input: HouseholdInput) => call<Household>("save_household", { input }),
   checkHousehold: (input: HouseholdInput) => call<null>("check_household", { input }),
+  /** A member (`person`), or the whole household when `person` is null, withdrew consent:
+   * what was recorded of them is erased, and the withdrawal waits to be sent to the block. */
+  withdrawConsent: (household: string, person: string | null) =>
+    call<Withdrawal>("withdraw_consent", { household, person }),
   getLanguage: () => call<Language>("get_language"),
   setLanguage: (language: Language) => call<null>("set_language", { language }),
   householdEligibility: (id: string) => call<HouseholdEligibility>("household_eligibility", { id }),

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Bumped on any incompatible change; a server answers a version it does not speak with an error
-/// that tells the facilitator to update the app.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// that tells the facilitator to update the app. Version 3 added the change kinds
+/// `consent_withdrawn` and `redacted`, which a version-2 peer cannot read.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated.

@@ -6,8 +6,9 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use samanvaya_domain::change::{
-    self, ChangeBody, FactChange, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
-    ReceivingChange, ReferralChange, ReferralEventChange, Source, SubmissionChange,
+    self, ChangeBody, ConsentWithdrawn, FactChange, HouseholdChange, HouseholdField, MemberChange,
+    MemberField, MemberRemoved, ReceivingChange, Redacted, ReferralChange, ReferralEventChange, Source,
+    SubmissionChange,
 };
 use samanvaya_domain::referral::{Action, ChecklistItem, DocumentStatus, Level, Need};
 use samanvaya_domain::{Departure, Hlc, HouseholdId, LeftReason, LocationId, PersonId, Relation, Sex};
@@ -150,6 +151,17 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
                 },
             }),
         ),
+        // A member withdrew consent; then what is left of her member change once erased.
+        (
+            "consent_withdrawn",
+            ChangeBody::ConsentWithdrawn(ConsentWithdrawn {
+                household_id: household,
+                person_id: Some(member),
+                withdrawn_on: NaiveDate::from_ymd_opt(2026, 12, 22).unwrap(),
+                recorded_by: "Asha".into(),
+            }),
+        ),
+        ("redacted", ChangeBody::Redacted(Redacted { household_id: household, was: "member".into() })),
     ]
 }
 
@@ -179,7 +191,7 @@ fn every_change_kind_has_a_pinned_wire_form() {
         assert_eq!(back, wire, "{file} does not read back to the same change");
         assert!(back.change.is_supported());
     }
-    assert_eq!(kinds.len(), 8, "every kind of ChangeBody has an example: {kinds:?}");
+    assert_eq!(kinds.len(), 10, "every kind of ChangeBody has an example: {kinds:?}");
 }
 
 /// A member change written by a laptop of the first version (before `left` existed) is still

@@ -56,6 +56,12 @@ fn store_one(
     now: DateTime<Utc>,
 ) -> Result<Outcome, ServerError> {
     let Arrival { origin, via, pulled_through, recorded_at } = arrival;
+    // A change about a person or household erased here is stored only as what is left of it.
+    let mut erased_on_arrival = false;
+    if let Some((kept, redacted)) = crate::consent::on_arrival(db, &change)? {
+        change = kept;
+        erased_on_arrival = redacted;
+    }
     change.hlc = capped(change.hlc, now);
     store::observe(db, device, change.hlc, now)?;
     let seq = db
@@ -77,7 +83,9 @@ fn store_one(
             ],
         )?
         .int(0)?;
-    let outcome = if change.is_supported() {
+    let outcome = if erased_on_arrival {
+        Outcome::Rejected { reason: crate::consent::ERASED_ON_ARRIVAL.to_owned() }
+    } else if change.is_supported() {
         state::apply(db, &change.body, change.hlc, Delivery { seq, sender: via, pulled_through, now })?
     } else {
         Outcome::Rejected {
@@ -172,6 +180,7 @@ impl Store {
         acked = acked.max(last);
         tx.execute("UPDATE device SET acked_through = ?1 WHERE id = ?2", args![acked, sender])?;
         tx.commit()?;
+        self.after_erasure(batch.changes.iter().map(|c| &c.change.body));
         Ok(PushAck { protocol: PROTOCOL_VERSION, acked_through: acked, results })
     }
 
@@ -202,7 +211,17 @@ impl Store {
             args![cursor],
         )?;
         tx.commit()?;
+        self.after_erasure(changes.iter().map(|p| &p.change.body));
         Ok(new)
+    }
+
+    /// Once a withdrawal of consent is committed, the older versions of what it erased go from
+    /// the disk too. The changes are stored either way, so a failure here (a long read holding
+    /// the log) fails nothing: the next withdrawal's checkpoint, or SQLite's own, completes it.
+    fn after_erasure<'a>(&mut self, mut bodies: impl Iterator<Item = &'a ChangeBody>) {
+        if bodies.any(|b| matches!(b, ChangeBody::ConsentWithdrawn(_))) {
+            let _ = self.db.forget_old_versions();
+        }
     }
 
     /// Records a change made on this server (a block officer's step on a referral), with the

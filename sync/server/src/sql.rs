@@ -170,6 +170,12 @@ pub trait Db: Send {
     fn rollback(&mut self) -> Result<(), ServerError>;
     /// Which database this is, for messages and the conformance suite.
     fn kind(&self) -> &'static str;
+    /// After an erasure (a withdrawal of consent): leaves no earlier version of what was erased
+    /// on the disk beyond the database's own rows. Nothing to do unless the database keeps such
+    /// versions in a log of its own; PostgreSQL's old row versions go with its vacuum.
+    fn forget_old_versions(&mut self) -> Result<(), ServerError> {
+        Ok(())
+    }
 }
 
 impl dyn Db + '_ {

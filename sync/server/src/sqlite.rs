@@ -28,6 +28,9 @@ impl Sqlite {
         // A block acks a batch only after its commit is on disk.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // What is deleted or overwritten (a person who withdrew consent) is overwritten with
+        // zeros in the file, not left readable in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         samanvaya_schema::migrate::run(&mut conn, samanvaya_schema::SERVER_MIGRATIONS)?;
         Ok(Sqlite { conn })
     }
@@ -96,5 +99,13 @@ impl Db for Sqlite {
 
     fn kind(&self) -> &'static str {
         "SQLite"
+    }
+
+    fn forget_old_versions(&mut self) -> Result<(), ServerError> {
+        // The write-ahead log holds the pages as they were before the erasure until a checkpoint
+        // copies the new ones into the file (where `secure_delete` zeroed what was freed) and
+        // the log is truncated.
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 }

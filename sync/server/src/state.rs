@@ -48,6 +48,17 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, ServerError> {
 
 /// Applies one stored change to the current state.
 pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> Result<Outcome, ServerError> {
+    match body {
+        // A withdrawal is applied even for a household the server never received (recorded and
+        // withdrawn before any sync): its tombstone erases whatever of it arrives later.
+        ChangeBody::ConsentWithdrawn(w) => {
+            crate::consent::erase(db, w, d.seq)?;
+            return Ok(Outcome::Applied);
+        }
+        // What is left of an erased change applies nothing.
+        ChangeBody::Redacted(_) => return Ok(Outcome::Applied),
+        _ => {}
+    }
     let hid = body.household_id().to_string();
     let known = db.query_opt("SELECT 1 FROM household WHERE id = ?1", args![&hid])?.is_some();
     if !known && !matches!(body, ChangeBody::Household(_)) {
@@ -230,6 +241,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             )?;
             refresh_referral(db, c.referral_id)
         }
+        ChangeBody::ConsentWithdrawn(_) | ChangeBody::Redacted(_) => Ok(Outcome::Applied),
     }
 }
 

@@ -94,6 +94,13 @@ export class HouseholdForm {
               t("eligibility"),
             )
           : document.createTextNode(""),
+        d.id !== null
+          ? h(
+              "button",
+              { type: "button", class: "secondary danger", "data-test": "withdraw-household", onclick: () => void this.withdraw(null) },
+              t("withdrawHousehold"),
+            )
+          : document.createTextNode(""),
       ),
       this.banner ? h("p", { class: "banner-error", role: "alert", "data-test": "form-error" }, this.banner) : document.createTextNode(""),
       h(
@@ -231,7 +238,10 @@ export class HouseholdForm {
       "li",
       { class: m.status === "present" ? "member" : "member member-left", "data-test": `member-${i}` },
       h("div", { class: "member-title" }, h("span", {}, t("memberN", { n: i + 1 })),
-        i > 0 ? h("button", { type: "button", class: "link", "data-test": `remove-member-${i}`, onclick: () => this.removeMember(i) }, t("removeMember")) : null),
+        i > 0 ? h("button", { type: "button", class: "link", "data-test": `remove-member-${i}`, onclick: () => this.removeMember(i) }, t("removeMember")) : null,
+        this.draft.id !== null && m.id !== null
+          ? h("button", { type: "button", class: "link danger", "data-test": `withdraw-member-${i}`, onclick: () => void this.withdraw(m) }, t("withdrawMember"))
+          : null),
       h(
         "div",
         { class: "row" },
@@ -327,6 +337,28 @@ export class HouseholdForm {
     this.draft.members.splice(i, 1);
     this.errors.clear();
     this.render();
+  }
+
+  /** Records that `m` (or, with null, the whole household) withdrew consent, after saying what
+   * will be erased; the library refuses a Samiti viewer, and so does this screen's message. */
+  private async withdraw(m: MemberDraft | null): Promise<void> {
+    const d = this.draft;
+    if (d.id === null || (m !== null && m.id === null)) return;
+    const question =
+      m === null
+        ? t("withdrawHouseholdConfirm", { number: d.number ?? t("noNumber") })
+        : t("withdrawMemberConfirm", { name: m.name });
+    if (!(await confirmInApp(question, "withdrawYes", "withdrawNo"))) return;
+    try {
+      await ipc.withdrawConsent(d.id, m === null ? null : m.id);
+    } catch (e) {
+      const reply = asErrorReply(e);
+      this.banner = reply.code === "not_allowed" ? t("withdrawNotAllowed") : errorText(reply);
+      this.render();
+      return;
+    }
+    this.dirty = false;
+    void this.nav.showHome(t(m === null ? "withdrawnHousehold" : "withdrawnMember"));
   }
 
   private async leave(): Promise<void> {

@@ -1,0 +1,173 @@
+//! Withdrawal of consent at a block or district: a `consent_withdrawn` change erases what the
+//! server derived of the member or household (members, facts, benefits, referrals and their
+//! events, review entries, her survey answers, mentions of her names) and redacts the bodies of
+//! the changes it stored about them. The server keeps every change it accepted forever, for
+//! deduplication: an erased change keeps its origin `(device, seq)` and its number, so a retry
+//! is still a duplicate, and only its body is replaced (`samanvaya_domain::consent`).
+//!
+//! `erased` keeps the tombstones (ids, the day, who recorded it). A change arriving later about
+//! an erased id, from a laptop that had not heard of the withdrawal, is erased on arrival
+//! ([`on_arrival`]) and is not applied, so it cannot bring the data back.
+
+use samanvaya_domain::change::{Change, ChangeBody, ConsentWithdrawn, SubmissionChange};
+use samanvaya_domain::consent::{self, Erasure, Scrubbed};
+use uuid::Uuid;
+
+use crate::error::ServerError;
+use crate::sql::{Db, args};
+
+/// Why a change erased on arrival was not applied, as the pushing laptop is told.
+pub const ERASED_ON_ARRIVAL: &str =
+    "consent was withdrawn for this person or household; the change was erased on arrival and not applied";
+
+/// Erases what this server holds of `w`'s member or household; `seq` is the server's number for
+/// the withdrawal's own change, which is kept. The caller owns the transaction.
+pub fn erase(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), ServerError> {
+    let hid = w.household_id.to_string();
+    let pid = w.person_id.map(|p| p.to_string());
+    let (names, referrals) = match &pid {
+        Some(p) => (
+            db.query("SELECT name FROM member WHERE id = ?1", args![p])?,
+            db.query("SELECT id FROM referral WHERE household_id = ?1 AND subject_id = ?2", args![&hid, p])?,
+        ),
+        None => (
+            db.query("SELECT name FROM member WHERE household_id = ?1", args![&hid])?,
+            db.query("SELECT id FROM referral WHERE household_id = ?1", args![&hid])?,
+        ),
+    };
+    let names: Vec<String> = names.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
+    let referrals: Vec<Uuid> = referrals.iter().map(|r| r.uuid(0)).collect::<Result<_, _>>()?;
+    let stored: Vec<(i64, Change)> = db
+        .query(
+            "SELECT seq, change FROM change WHERE household_id = ?1 AND seq <> ?2 ORDER BY seq",
+            args![&hid, seq],
+        )?
+        .iter()
+        .map(|r| Ok((r.int(0)?, serde_json::from_str(&r.text(1)?)?)))
+        .collect::<Result<_, ServerError>>()?;
+    let erasure = Erasure::new(w, stored.iter().map(|(_, c)| &c.body), &names, &referrals);
+
+    let tombstone = |db: &mut dyn Db, id: String, what: &str| -> Result<(), ServerError> {
+        db.execute(
+            "INSERT INTO erased (id, household_id, what, withdrawn_on, recorded_by, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+            args![id, &hid, what, w.withdrawn_on, &w.recorded_by, seq],
+        )?;
+        Ok(())
+    };
+    match &pid {
+        Some(p) => tombstone(&mut *db, p.clone(), "member")?,
+        None => tombstone(&mut *db, hid.clone(), "household")?,
+    }
+    for r in erasure.referrals() {
+        tombstone(&mut *db, r.to_string(), "referral")?;
+    }
+
+    for (at, change) in &stored {
+        if let Some(body) = erasure.scrub(&change.body).apply(&change.body) {
+            let version = if matches!(body, ChangeBody::Redacted(_)) { 1 } else { change.version };
+            let after = Change { version, hlc: change.hlc, body };
+            db.execute(
+                "UPDATE change SET kind = ?1, version = ?2, change = ?3 WHERE seq = ?4",
+                args![after.body.kind(), i64::from(version), serde_json::to_string(&after)?, *at],
+            )?;
+        }
+    }
+
+    for r in erasure.referrals() {
+        db.execute("DELETE FROM referral_event WHERE referral_id = ?1", args![r])?;
+        db.execute("DELETE FROM referral WHERE id = ?1", args![r])?;
+    }
+    match &pid {
+        None => {
+            for table in ["member", "fact", "receiving", "submission", "review"] {
+                db.execute(&format!("DELETE FROM {table} WHERE household_id = ?1"), args![&hid])?;
+            }
+            // The row stays as the household's tombstone: its village routes the withdrawal to
+            // the village's other laptops, and its home routes it down from the district.
+            db.execute(
+                "UPDATE household SET address = '', phone = '', hamlet_id = NULL WHERE id = ?1",
+                args![&hid],
+            )?;
+        }
+        Some(p) => {
+            db.execute("DELETE FROM member WHERE id = ?1", args![p])?;
+            db.execute("DELETE FROM fact WHERE subject_id = ?1", args![p])?;
+            db.execute("DELETE FROM receiving WHERE subject_id = ?1", args![p])?;
+            db.execute("DELETE FROM review WHERE member_id = ?1", args![p])?;
+            scrub_rows(db, &hid, p, erasure.names())?;
+        }
+    }
+    Ok(())
+}
+
+/// Her survey answers, and mentions of her names in the household's address and referrals.
+fn scrub_rows(db: &mut dyn Db, hid: &str, person: &str, names: &[String]) -> Result<(), ServerError> {
+    for row in db.query("SELECT id, body FROM submission WHERE household_id = ?1", args![hid])? {
+        let mut s: SubmissionChange = serde_json::from_str(&row.text(1)?)?;
+        let answers = consent::scrub_answers(&s.answers, &|m| m == person, names);
+        if answers != s.answers {
+            s.answers = answers;
+            db.execute(
+                "UPDATE submission SET body = ?1 WHERE id = ?2",
+                args![serde_json::to_string(&s)?, row.text(0)?],
+            )?;
+        }
+    }
+    if let Some(row) = db.query_opt("SELECT address FROM household WHERE id = ?1", args![hid])?
+        && let Some(address) = consent::scrub_text(&row.text(0)?, names)
+    {
+        db.execute("UPDATE household SET address = ?1 WHERE id = ?2", args![address, hid])?;
+    }
+    for row in db.query("SELECT id, opened FROM referral WHERE household_id = ?1", args![hid])? {
+        let id = row.text(0)?;
+        if let Some(opened) = scrub_json(&row.text(1)?, names)? {
+            db.execute("UPDATE referral SET opened = ?1 WHERE id = ?2", args![opened, &id])?;
+        }
+        for event in db.query("SELECT id, body FROM referral_event WHERE referral_id = ?1", args![&id])? {
+            if let Some(body) = scrub_json(&event.text(1)?, names)? {
+                db.execute("UPDATE referral_event SET body = ?1 WHERE id = ?2", args![body, event.text(0)?])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// JSON text with every mention of `names` in its strings replaced, or `None` when none.
+fn scrub_json(text: &str, names: &[String]) -> Result<Option<String>, ServerError> {
+    let mut v: serde_json::Value = serde_json::from_str(text)?;
+    Ok(if consent::scrub_strings(&mut v, names) { Some(serde_json::to_string(&v)?) } else { None })
+}
+
+/// A change arriving after an erasure, as the server keeps it: `None` when nothing of it was
+/// erased, else the change with its body erased (`true`: nothing of it may be applied) or with
+/// her survey entry blanked (`false`: the rest applies).
+pub fn on_arrival(db: &mut dyn Db, change: &Change) -> Result<Option<(Change, bool)>, ServerError> {
+    let hid = change.body.household_id().to_string();
+    let ids: Vec<String> = db
+        .query("SELECT id FROM erased WHERE household_id = ?1", args![&hid])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let scrubbed = consent::late(&change.body, &|id| ids.iter().any(|e| e == id));
+    let redacted = scrubbed == Scrubbed::Redact;
+    if let (true, ChangeBody::Referral(r)) = (redacted, &change.body) {
+        // Her referral opened elsewhere: its later events are erased on arrival too.
+        let first = db.query_one(
+            "SELECT withdrawn_on, recorded_by, seq FROM erased WHERE household_id = ?1 ORDER BY seq LIMIT 1",
+            args![&hid],
+        )?;
+        db.execute(
+            "INSERT INTO erased (id, household_id, what, withdrawn_on, recorded_by, seq)
+             VALUES (?1, ?2, 'referral', ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+            args![r.id, &hid, first.text(0)?, first.text(1)?, first.int(2)?],
+        )?;
+    }
+    Ok(scrubbed.apply(&change.body).map(|body| {
+        let version = if redacted { 1 } else { change.version };
+        (Change { version, hlc: change.hlc, body }, redacted)
+    }))
+}
