@@ -95,6 +95,7 @@ try {
   await (await find(browser, "[data-test=back]")).click();
   await find(browser, "[data-test=tally]", 15_000);
   await (await find(browser, "[data-test=back]")).click();
+  await find(browser, "[data-test=open-todo]", 15_000);
   await browser.executeScript("document.querySelector('[data-test=open-todo]').click()");
   await find(browser, "[data-test=todo-overdue]", 15_000);
   await shoot("todo-hi-1024x600");
@@ -111,6 +112,19 @@ try {
   await shoot("referral-list-filtered-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
   await find(browser, "[data-test=funnel]", 15_000);
+  await (await find(browser, "[data-test=back]")).click();
+  // A saved household open for editing (the largest, no. 115), with its withdrawal of consent
+  // buttons, and the question a withdrawal asks first.
+  await (await find(browser, "[data-test=search]")).clear();
+  await (await find(browser, "[data-test=search]")).sendKeys("115");
+  await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "));
+  await browser.executeScript("document.querySelector('[data-test=household-row]').click()");
+  await find(browser, "[data-test=withdraw-household]", 15_000);
+  await shoot("household-edit-hi-1024x600");
+  await browser.executeScript("document.querySelector('[data-test=withdraw-member-1]').click()");
+  await find(browser, "[data-test=confirm-no]", 15_000);
+  await shoot("consent-withdraw-confirm-hi-1024x600");
+  await (await find(browser, "[data-test=confirm-no]")).click();
   await (await find(browser, "[data-test=back]")).click();
   await (await find(browser, "[data-test=add-household]")).click();
   await find(browser, "form");
