@@ -3,7 +3,8 @@
 //! a silent session renewal), `pin.rs` trusts exactly the certificate pinned at enrollment, `plan.rs` holds the pure policy (batches, their size adapting to
 //! the link, backoff with jitter), and `run.rs` drives one sync over any local end that
 //! implements [`Local`]: the laptop's store (`samanvaya-sync-laptop`) or a block server
-//! forwarding to its district (`samanvaya-server`).
+//! forwarding to its district (`samanvaya-server`), with any server end that implements
+//! [`Remote`]: the HTTPS link, or a server in the same process for the simulation.
 
 pub mod link;
 pub mod pin;
@@ -11,4 +12,4 @@ pub mod plan;
 pub mod run;
 
 pub use link::{Link, SyncError};
-pub use run::{Local, Report, Tuning, sync_once};
+pub use run::{Local, Remote, Report, Tuning, sync_once};

@@ -5,7 +5,7 @@
 use samanvaya_core::{Enrollment, Incoming, Store, StoreError};
 use samanvaya_domain::{Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
-use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
+use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, Outcome, PROTOCOL_VERSION, Place, PullReply,
@@ -144,6 +144,17 @@ pub async fn enroll(
     code: &str,
     name: &str,
 ) -> Result<Enrolled, LaptopSyncError> {
+    enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant).await).await
+}
+
+/// As [`enroll`], with the server reached through `ask` (the HTTPS link, or a block in the same
+/// process in the simulation of many laptops), which is given the laptop's application.
+pub async fn enroll_through(
+    store: &mut Store,
+    url: &str,
+    name: &str,
+    ask: impl AsyncFnOnce(Applicant) -> Result<link::Enrolled, SyncError>,
+) -> Result<Enrolled, LaptopSyncError> {
     store.check_enrollable()?;
     if let Some(e) = store.enrollment()? {
         return Err(StoreError::AlreadyEnrolled { url: e.url }.into());
@@ -166,7 +177,7 @@ pub async fn enroll(
     }
     let applicant =
         Applicant { device: store.device_id()?, kind: DeviceKind::Laptop, name: name.to_owned(), villages };
-    let link::Enrolled { reply, pin } = link::enroll(url, code, applicant).await?;
+    let link::Enrolled { reply, pin } = ask(applicant).await?;
     let numbers: Vec<(String, i64, i64)> =
         reply.leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();
     let role = reply.role.as_str().to_owned();
@@ -219,9 +230,21 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
         return Err(StoreError::NotEnrolled.into());
     };
     let mut link = Link::new(&e.url, e.certificate.as_deref(), store.device_id()?, &e.secret)?;
+    sync_through(store, &mut link, tuning).await
+}
+
+/// As [`sync`], with the server reached through `remote`.
+pub async fn sync_through<R: Remote>(
+    store: &mut Store,
+    link: &mut R,
+    tuning: Tuning,
+) -> Result<Report, LaptopSyncError> {
+    let Some(e) = store.enrollment()? else {
+        return Err(StoreError::NotEnrolled.into());
+    };
     let result = {
         let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string() };
-        sync_once(&mut end, &mut link, tuning).await
+        sync_once(&mut end, link, tuning).await
     };
     let now = store.now()?.utc;
     match result {

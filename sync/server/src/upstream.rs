@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use samanvaya_sync_client::link::{self, Link};
-use samanvaya_sync_client::{Local, Report, SyncError, Tuning, sync_once};
+use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, PullReply};
 use uuid::Uuid;
 
@@ -63,6 +63,17 @@ impl Store {
 
 /// Enrolls this block with its district, once; later starts find the enrollment stored.
 pub async fn enroll(store: &Arc<Mutex<Store>>, url: &str, code: &str, name: &str) -> Result<(), ServerError> {
+    enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant).await).await
+}
+
+/// As [`enroll`], with the district reached through `ask` (the HTTPS link, or a district in the
+/// same process in the simulation of many laptops), which is given the block's application.
+pub async fn enroll_through(
+    store: &Arc<Mutex<Store>>,
+    url: &str,
+    name: &str,
+    ask: impl AsyncFnOnce(Applicant) -> Result<link::Enrolled, SyncError>,
+) -> Result<(), ServerError> {
     let device = {
         let mut s = lock(store)?;
         if s.upstream()?.is_some() {
@@ -71,7 +82,7 @@ pub async fn enroll(store: &Arc<Mutex<Store>>, url: &str, code: &str, name: &str
         s.device()
     };
     let applicant = Applicant { device, kind: DeviceKind::Block, name: name.to_owned(), villages: vec![] };
-    let link::Enrolled { reply, pin } = link::enroll(url, code, applicant).await.map_err(|e| {
+    let link::Enrolled { reply, pin } = ask(applicant).await.map_err(|e| {
         ServerError::Invalid(format!("the district at {url} refused to enroll this block: {e}"))
     })?;
     lock(store)?.save_upstream(&Upstream {
@@ -169,8 +180,21 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
     };
     let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
         .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    sync_through(store, &mut link, tuning).await
+}
+
+/// As [`sync`], with the district reached through `remote`; `None` for a block not enrolled
+/// with a district.
+pub async fn sync_through<R: Remote>(
+    store: &Arc<Mutex<Store>>,
+    remote: &mut R,
+    tuning: Tuning,
+) -> Result<Option<Report>, ServerError> {
+    let Some(u) = lock(store)?.upstream()? else {
+        return Ok(None);
+    };
     let mut end = BlockEnd { store: store.clone(), upstream: u.server };
-    let result = sync_once(&mut end, &mut link, tuning).await;
+    let result = sync_once(&mut end, remote, tuning).await;
     let now = Utc::now();
     match result {
         Ok(report) => {

@@ -1,0 +1,613 @@
+//! A deterministic simulation of many laptops, two blocks and a district over a faulty network.
+//!
+//! Six real laptop stores (three per village, each village served by its own block) record and
+//! edit households, answer screening questions about them, and sync with their block whenever
+//! the schedule says; the blocks forward to a real district store. Every exchange passes
+//! through a simulated network that drops requests before they arrive, loses answers after the
+//! server committed, replays an earlier push before the next, and cuts links off for a while.
+//! The schedule and every fault come from one seed, so a failing seed replays the same run.
+//! After quiescence (the network healed, everyone synced a few times) the simulation checks that
+//! the district holds every change every laptop made exactly once, that each block and the
+//! district derived the same state for the block's village, and that every laptop of a village
+//! holds the same households, members and facts as its block.
+//!
+//! The stores, the sync client and the server code are the real ones; only HTTP is left out (the
+//! stories in `sync.rs` cover it), by the client's `Remote` trait. CI runs `SEEDS` below; run
+//! more by hand with `SAMANVAYA_SIM_SEEDS=1-200 cargo test -p samanvaya-tests --test simulation`.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use samanvaya_core::eligibility::FactAnswer;
+use samanvaya_core::{HouseholdQuery, Store};
+use samanvaya_domain::{Birth, HouseholdInput, LocationId, PersonInput, Relation, Sex};
+use samanvaya_server::Store as Server;
+use samanvaya_server::village::{Names, NewVillage};
+use samanvaya_sync_client::link::Enrolled;
+use samanvaya_sync_client::{Remote, SyncError, Tuning};
+use samanvaya_sync_laptop::{block_on, enroll_through, sync_through};
+use samanvaya_sync_protocol::{
+    DeviceKind, EnrollRequest, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Role, SessionReply,
+    SessionRequest,
+};
+use samanvaya_tests::{member, new_household};
+use uuid::Uuid;
+
+/// The seeds CI runs.
+const SEEDS: [u64; 2] = [7, 1_000_003];
+/// Scheduled steps per run.
+const STEPS: usize = 160;
+/// The certificate fingerprint every simulated server presents: enrollment binds the code to it.
+const FINGERPRINT: &str = "simulated";
+
+/// A small deterministic random source (xorshift64*): a seed replays a run exactly.
+struct Dice(u64);
+
+impl Dice {
+    fn new(seed: u64) -> Dice {
+        Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// True `percent` times in a hundred.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// What the network does to each exchange, shared by every link.
+struct Net {
+    dice: Dice,
+    /// Links cut off for now, by name ("laptop-3", "block-1").
+    down: BTreeSet<String>,
+    /// Percent of exchanges dropped before they arrive, of answers lost after the server
+    /// committed, and of pushes preceded by a replay of the link's previous push.
+    drop: u64,
+    lose: u64,
+    replay: u64,
+    /// Faults injected, to show the run tested something.
+    dropped: usize,
+    lost: usize,
+    replayed: usize,
+}
+
+impl Net {
+    fn heal(&mut self) {
+        self.down.clear();
+        (self.drop, self.lose, self.replay) = (0, 0, 0);
+    }
+}
+
+/// A server reached through the simulated network.
+struct Simulated {
+    name: String,
+    net: Rc<RefCell<Net>>,
+    server: Arc<Mutex<Server>>,
+    device: Uuid,
+    secret: String,
+    token: Option<String>,
+    last_push: Option<PushBatch>,
+}
+
+// `map_err` hands the error over by value.
+#[allow(clippy::needless_pass_by_value)]
+fn refused(e: samanvaya_server::ServerError) -> SyncError {
+    // A refusal here is a bug the simulation must show, not a fault to retry.
+    SyncError::Local(format!("the server refused: {e}"))
+}
+
+impl Simulated {
+    fn before(&self) -> Result<(), SyncError> {
+        let mut net = self.net.borrow_mut();
+        if net.down.contains(&self.name) {
+            return Err(SyncError::Unreachable(format!("{} is cut off", self.name)));
+        }
+        let drop = net.drop;
+        if net.dice.chance(drop) {
+            net.dropped += 1;
+            return Err(SyncError::Unreachable("the request was lost on the way".into()));
+        }
+        Ok(())
+    }
+
+    fn after(&self) -> Result<(), SyncError> {
+        let mut net = self.net.borrow_mut();
+        let lose = net.lose;
+        if net.dice.chance(lose) {
+            net.lost += 1;
+            return Err(SyncError::Timeout(30));
+        }
+        Ok(())
+    }
+
+    fn server(&self) -> std::sync::MutexGuard<'_, Server> {
+        self.server.lock().expect("the simulated server")
+    }
+}
+
+impl Remote for Simulated {
+    async fn session(
+        &mut self,
+        numbers_left: Vec<(String, i64)>,
+        _timeout: Duration,
+    ) -> Result<SessionReply, SyncError> {
+        self.before()?;
+        let req = SessionRequest {
+            protocol: PROTOCOL_VERSION,
+            device: self.device,
+            secret: self.secret.clone(),
+            numbers_left,
+        };
+        let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
+        self.token = Some(reply.token.clone());
+        self.after()?;
+        Ok(reply)
+    }
+
+    async fn push(&mut self, batch: &PushBatch, _timeout: Duration) -> Result<PushAck, SyncError> {
+        self.before()?;
+        let token = self.token.clone().unwrap_or_default();
+        let replay = {
+            let mut net = self.net.borrow_mut();
+            let replay = net.replay;
+            let yes = self.last_push.is_some() && net.dice.chance(replay);
+            net.replayed += usize::from(yes);
+            yes
+        };
+        let ack = {
+            let mut server = self.server();
+            let now = Utc::now();
+            let caller = server.caller(&token, now).map_err(refused)?;
+            if replay && let Some(old) = &self.last_push {
+                // An old push arriving late, again: it must change nothing.
+                server.push(&caller, old, now).map_err(refused)?;
+            }
+            server.push(&caller, batch, now).map_err(refused)?
+        };
+        self.last_push = Some(batch.clone());
+        self.after()?;
+        Ok(ack)
+    }
+
+    async fn pull(&mut self, after: i64, _timeout: Duration) -> Result<PullReply, SyncError> {
+        self.before()?;
+        let token = self.token.clone().unwrap_or_default();
+        let reply = {
+            let mut server = self.server();
+            let caller = server.caller(&token, Utc::now()).map_err(refused)?;
+            server.pull(&caller, after).map_err(refused)?
+        };
+        self.after()?;
+        Ok(reply)
+    }
+}
+
+struct Laptop {
+    _dir: tempfile::TempDir,
+    store: Store,
+    block: usize,
+    link: Simulated,
+}
+
+struct Block {
+    dir: tempfile::TempDir,
+    server: Arc<Mutex<Server>>,
+    village: LocationId,
+    link: Simulated,
+}
+
+struct World {
+    net: Rc<RefCell<Net>>,
+    district_dir: tempfile::TempDir,
+    blocks: Vec<Block>,
+    laptops: Vec<Laptop>,
+}
+
+const TUNING: Tuning = Tuning {
+    request: Duration::from_secs(30),
+    retries: 3,
+    first_backoff: Duration::ZERO,
+    max_backoff: Duration::ZERO,
+};
+
+fn sahpur() -> NewVillage {
+    let names = |en: &str, hi: &str| Names { en: en.into(), hi: hi.into() };
+    NewVillage {
+        above: [
+            names("Bihar", "बिहार"),
+            names("Gaya", "गया"),
+            names("Bodh Gaya", "बोधगया"),
+            names("Sahpur", "सहपुर"),
+        ],
+        village: names("Sahpur", "सहपुर"),
+    }
+}
+
+/// Enrolls `store` with `block` in the same process, with a code for `village`.
+fn enroll_laptop(store: &mut Store, block: &Arc<Mutex<Server>>, village: &str) {
+    let code = block.lock().unwrap().new_code(DeviceKind::Laptop, village, Utc::now()).unwrap();
+    block_on(enroll_through(store, "sim://block", "laptop", async |applicant| {
+        let req = EnrollRequest::new(&code, FINGERPRINT, applicant);
+        let reply = block.lock().unwrap().enroll(&req, FINGERPRINT, Utc::now()).map_err(refused)?;
+        Ok(Enrolled { reply, pin: None })
+    }))
+    .unwrap()
+    .unwrap();
+}
+
+impl World {
+    fn new(seed: u64) -> World {
+        let net = Rc::new(RefCell::new(Net {
+            dice: Dice::new(seed),
+            down: BTreeSet::new(),
+            drop: 10,
+            lose: 10,
+            replay: 10,
+            dropped: 0,
+            lost: 0,
+            replayed: 0,
+        }));
+        let district_dir = tempfile::tempdir().unwrap();
+        let district =
+            Arc::new(Mutex::new(Server::sqlite(district_dir.path(), Role::District, Utc::now()).unwrap()));
+        let mut blocks = Vec::new();
+        let mut laptops = Vec::new();
+        for b in 0..2 {
+            let dir = tempfile::tempdir().unwrap();
+            let server = Arc::new(Mutex::new(Server::sqlite(dir.path(), Role::Block, Utc::now()).unwrap()));
+            // The block enrolls with the district.
+            let code = district
+                .lock()
+                .unwrap()
+                .new_code(DeviceKind::Block, &format!("block {b}"), Utc::now())
+                .unwrap();
+            block_on(samanvaya_server::upstream::enroll_through(
+                &server,
+                "sim://district",
+                "block",
+                async |applicant| {
+                    let req = EnrollRequest::new(&code, FINGERPRINT, applicant);
+                    let reply =
+                        district.lock().unwrap().enroll(&req, FINGERPRINT, Utc::now()).map_err(refused)?;
+                    Ok(Enrolled { reply, pin: None })
+                },
+            ))
+            .unwrap()
+            .unwrap();
+            let upstream = server.lock().unwrap().upstream().unwrap().unwrap();
+            let device = server.lock().unwrap().device();
+            // Block 0's village comes with its first laptop; block 1's office registers its own.
+            let village_name = if b == 0 { "Bakraur" } else { "Sahpur" };
+            let mut village = None;
+            for l in 0..3 {
+                let dir = tempfile::tempdir().unwrap();
+                let mut store = samanvaya_tests::open(dir.path()).unwrap();
+                if b == 0 && l == 0 {
+                    samanvaya_tests::serve_a_village(&mut store).unwrap();
+                }
+                if b == 1 && l == 0 {
+                    server.lock().unwrap().add_village(&sahpur()).unwrap();
+                }
+                enroll_laptop(&mut store, &server, village_name);
+                let e = store.enrollment().unwrap().unwrap();
+                let link = Simulated {
+                    name: format!("laptop-{}", laptops.len()),
+                    net: net.clone(),
+                    server: server.clone(),
+                    device: store.device_id().unwrap(),
+                    secret: e.secret,
+                    token: None,
+                    last_push: None,
+                };
+                village = Some(store.villages().unwrap()[0].id);
+                laptops.push(Laptop { _dir: dir, store, block: b, link });
+            }
+            let link = Simulated {
+                name: format!("block-{b}"),
+                net: net.clone(),
+                server: district.clone(),
+                device,
+                secret: upstream.secret,
+                token: None,
+                last_push: None,
+            };
+            blocks.push(Block { dir, server, village: village.unwrap(), link });
+        }
+        drop(district);
+        World { net, district_dir, blocks, laptops }
+    }
+
+    fn dice(&self) -> std::cell::RefMut<'_, Dice> {
+        std::cell::RefMut::map(self.net.borrow_mut(), |n| &mut n.dice)
+    }
+
+    /// One piece of a facilitator's work on laptop `l`.
+    fn work(&mut self, l: usize, step: usize) {
+        let what = self.dice().below(4);
+        let pick = self.dice().next();
+        let laptop = &mut self.laptops[l];
+        let store = &mut laptop.store;
+        let village = store.villages().unwrap()[0].id;
+        let ids: Vec<_> = store
+            .households(&HouseholdQuery {
+                village_id: None,
+                search: String::new(),
+                limit: u32::MAX,
+                offset: 0,
+            })
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        let at = store.now().unwrap();
+        if what == 0 || ids.is_empty() {
+            let members = vec![
+                member(
+                    &format!("सुनीता देवी {l}-{step}"),
+                    Relation::Head,
+                    Sex::Female,
+                    Birth::Age { years: 40 },
+                ),
+                member(&format!("रामू {l}-{step}"), Relation::Son, Sex::Male, Birth::Age { years: 17 }),
+            ];
+            store.save_household(new_household(village, members), at).unwrap();
+            return;
+        }
+        let h = store.household(ids[pick as usize % ids.len()]).unwrap();
+        match what {
+            1 => {
+                // A new address, typed on this laptop at this step.
+                let edit = HouseholdInput {
+                    id: Some(h.id),
+                    village_id: h.village_id,
+                    hamlet_id: h.hamlet_id,
+                    address: format!("वार्ड {l}, कदम {step}"),
+                    phone: h.phone.clone(),
+                    members: h.members.iter().map(as_input).collect(),
+                };
+                store.save_household(edit, at).unwrap();
+            }
+            2 => {
+                // The head's name corrected (an identity field: two laptops doing it unseen is a
+                // conflict for review, and the later write stands meanwhile).
+                let mut members: Vec<PersonInput> = h.members.iter().map(as_input).collect();
+                members[0].name = format!("कमला {l}-{step}");
+                let edit = HouseholdInput {
+                    id: Some(h.id),
+                    village_id: h.village_id,
+                    hamlet_id: h.hamlet_id,
+                    address: h.address.clone(),
+                    phone: h.phone.clone(),
+                    members,
+                };
+                store.save_household(edit, at).unwrap();
+            }
+            _ => {
+                let value = if pick.is_multiple_of(2) { "bpl" } else { "apl" };
+                let answer = FactAnswer {
+                    household_id: h.id,
+                    member_id: None,
+                    fact: "household.bpl_status".into(),
+                    value: serde_json::json!(value),
+                };
+                store.answer(&answer, at).unwrap();
+            }
+        }
+    }
+
+    /// Laptop `l` syncs with its block; a failure (the network) is part of the run.
+    fn sync_laptop(&mut self, l: usize) -> bool {
+        let laptop = &mut self.laptops[l];
+        block_on(sync_through(&mut laptop.store, &mut laptop.link, TUNING)).unwrap().is_ok()
+    }
+
+    fn forward(&mut self, b: usize) -> bool {
+        let block = &mut self.blocks[b];
+        block_on(samanvaya_server::upstream::sync_through(&block.server, &mut block.link, TUNING))
+            .unwrap()
+            .is_ok()
+    }
+
+    fn run(&mut self) {
+        for step in 0..STEPS {
+            let roll = self.dice().below(100);
+            let l = self.dice().below(self.laptops.len());
+            match roll {
+                0..45 => self.work(l, step),
+                45..75 => {
+                    self.sync_laptop(l);
+                }
+                75..88 => {
+                    let b = self.dice().below(self.blocks.len());
+                    self.forward(b);
+                }
+                _ => {
+                    // A link goes down, or comes back.
+                    let name = if self.dice().chance(70) {
+                        format!("laptop-{l}")
+                    } else {
+                        format!("block-{}", self.dice().below(self.blocks.len()))
+                    };
+                    let mut net = self.net.borrow_mut();
+                    if !net.down.remove(&name) {
+                        net.down.insert(name);
+                    }
+                }
+            }
+        }
+        // Quiescence: the network heals and everyone syncs until nothing moves.
+        self.net.borrow_mut().heal();
+        for _ in 0..3 {
+            for l in 0..self.laptops.len() {
+                assert!(self.sync_laptop(l), "laptop {l} syncs on a healed network");
+            }
+            for b in 0..self.blocks.len() {
+                assert!(self.forward(b), "block {b} forwards on a healed network");
+            }
+        }
+    }
+}
+
+fn as_input(p: &samanvaya_domain::Person) -> PersonInput {
+    PersonInput {
+        id: Some(p.id),
+        name: p.name.clone(),
+        relation: p.relation,
+        sex: p.sex,
+        birth: match (p.birth_date, p.birth_date_estimated) {
+            (Some(date), false) => Birth::Date { date },
+            _ => p.age_on(Utc::now().date_naive()).map_or(Birth::Unknown, |years| Birth::Age { years }),
+        },
+        left: p.left,
+    }
+}
+
+/// A village's state as a server derived it: households (number, address, phone), members
+/// (household, name, removed) and facts, by id.
+type State = BTreeMap<String, String>;
+
+fn server_state(file: &Path, village: LocationId) -> State {
+    let conn = rusqlite::Connection::open(file).unwrap();
+    let mut out = State::new();
+    let v = village.to_string();
+    let rows = |sql: &str, out: &mut State| {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let mut rows = stmt.query([&v]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            let key: String = r.get(0).unwrap();
+            let value: String = r.get(1).unwrap();
+            out.insert(key, value);
+        }
+    };
+    rows(
+        "SELECT 'h ' || id, coalesce(number, '') || ' | ' || address || ' | ' || phone FROM household WHERE village_id = ?1",
+        &mut out,
+    );
+    rows(
+        "SELECT 'm ' || m.id, m.household_id || ' | ' || m.name FROM member m JOIN household h ON h.id = m.household_id
+         WHERE h.village_id = ?1 AND m.removed = 0",
+        &mut out,
+    );
+    rows(
+        "SELECT 'f ' || f.subject_id || ' ' || f.name, coalesce(f.value, 'null') FROM fact f
+         JOIN household h ON h.id = f.household_id WHERE h.village_id = ?1",
+        &mut out,
+    );
+    out
+}
+
+fn laptop_state(store: &Store) -> State {
+    let mut out = State::new();
+    let page = store
+        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: u32::MAX, offset: 0 })
+        .unwrap();
+    for summary in page.items {
+        let h = store.household(summary.id).unwrap();
+        let number = h.number.map(|n| n.to_string()).unwrap_or_default();
+        out.insert(format!("h {}", h.id), format!("{number} | {} | {}", h.address, h.phone));
+        for p in &h.members {
+            out.insert(format!("m {}", p.id), format!("{} | {}", h.id, p.name));
+        }
+    }
+    let mut stmt = store.connection().prepare("SELECT subject_id, name, value FROM fact").unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let (subject, name, value): (String, String, String) =
+            (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
+        out.insert(format!("f {subject} {name}"), value);
+    }
+    out
+}
+
+fn check(world: &World, seed: u64) {
+    let district = world.district_dir.path().join("server.sqlite3");
+    let conn = rusqlite::Connection::open(&district).unwrap();
+    // Every change every laptop made, at the district exactly once.
+    for (l, laptop) in world.laptops.iter().enumerate() {
+        let made: i64 = laptop
+            .store
+            .connection()
+            .query_row("SELECT count(*) FROM change_log WHERE origin = 'local'", [], |r| r.get(0))
+            .unwrap();
+        let device = laptop.store.device_id().unwrap().to_string();
+        let (count, distinct, last): (i64, i64, Option<i64>) = conn
+            .query_row(
+                "SELECT count(*), count(DISTINCT origin_seq), max(origin_seq) FROM change WHERE origin_device = ?1",
+                [&device],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (count, distinct, last.unwrap_or(0)),
+            (made, made, made),
+            "seed {seed}: laptop {l}'s changes at the district"
+        );
+    }
+    let rejected: i64 = conn
+        .query_row("SELECT count(*) FROM change WHERE outcome LIKE 'rejected%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rejected, 0, "seed {seed}: no change refused at the district");
+    // Each block and the district derived the same state for the block's village, and every
+    // laptop of the village holds it.
+    for (b, block) in world.blocks.iter().enumerate() {
+        let at_block = server_state(&block.dir.path().join("server.sqlite3"), block.village);
+        assert!(at_block.keys().any(|k| k.starts_with("h ")), "seed {seed}: block {b} has households");
+        assert_eq!(
+            server_state(&district, block.village),
+            at_block,
+            "seed {seed}: block {b} and the district agree"
+        );
+        for (l, laptop) in world.laptops.iter().enumerate().filter(|(_, l)| l.block == b) {
+            assert_eq!(laptop_state(&laptop.store), at_block, "seed {seed}: laptop {l} and block {b} agree");
+        }
+    }
+}
+
+fn seeds() -> Vec<u64> {
+    match std::env::var("SAMANVAYA_SIM_SEEDS") {
+        Ok(text) => match text.split_once('-') {
+            Some((a, b)) => (a.trim().parse().unwrap()..=b.trim().parse().unwrap()).collect(),
+            None => text.split(',').map(|s| s.trim().parse().unwrap()).collect(),
+        },
+        Err(_) => SEEDS.to_vec(),
+    }
+}
+
+#[test]
+fn many_laptops_on_a_faulty_network_end_with_every_change_once_and_one_state() {
+    for seed in seeds() {
+        let mut world = World::new(seed);
+        world.run();
+        let net = world.net.borrow();
+        assert!(net.dropped + net.lost + net.replayed > 10, "seed {seed}: the network did misbehave");
+        eprintln!(
+            "seed {seed}: {} requests dropped, {} answers lost, {} pushes replayed",
+            net.dropped, net.lost, net.replayed
+        );
+        drop(net);
+        check(&world, seed);
+        let conn = rusqlite::Connection::open(world.district_dir.path().join("server.sqlite3")).unwrap();
+        let (changes, households): (i64, i64) = conn
+            .query_row("SELECT (SELECT count(*) FROM change), (SELECT count(*) FROM household)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        eprintln!("seed {seed}: the district holds {changes} changes of {households} households, once each");
+    }
+}
