@@ -559,7 +559,7 @@ fn a_laptop_killed_in_the_middle_of_a_sync_sends_the_rest_once_when_started_agai
     let block =
         start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
     let link = Proxy::start(block.url.trim_start_matches("http://"));
-    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 150);
+    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 400);
     // A slow link, so that the sync is still sending when the laptop dies.
     link.set(Faults { delay: Duration::from_millis(150), ..Faults::default() });
     let mut sync = Command::new(binary("samanvaya"))
@@ -593,7 +593,7 @@ fn a_block_killed_in_the_middle_of_a_sync_loses_nothing_and_stores_nothing_twice
     let mut block = start_server(&block_args);
     let address = block.url.trim_start_matches("http://").to_owned();
     let link = Proxy::start(&address);
-    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 150);
+    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 400);
     link.set(Faults { delay: Duration::from_millis(150), ..Faults::default() });
     let mut sync = Command::new(binary("samanvaya"));
     sync.args(["sync", "--timeout", "3"])

@@ -1,0 +1,230 @@
+//! `sync-bench`: how fast a server stores what is pushed to it, and how many bytes a household
+//! costs on the wire. Numbers and commands are in docs/benchmarks.md ("Sync").
+//!
+//! Ingest: a district store (SQLite in a temporary folder, or PostgreSQL with `--postgres`)
+//! receives, from enrolled block devices, batches cut as the client cuts them (about 16 KB of
+//! changes each) of generated households as laptops record them: the household's record, its
+//! members field by field, and their facts, each change with its origin laptop and clock. It is
+//! timed in the process, through `Store::push` (each batch one transaction, acknowledged after
+//! commit): HTTP and the batch's compression are not in the figure. Wire size: every batch is
+//! sealed as the client seals it (zstd at the protocol's level, with its digest), and compared
+//! with the same changes compressed in one piece at zstd's level 19.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDate, Utc};
+use clap::Parser;
+use samanvaya_domain::change::{
+    Change as Typed, ChangeBody, FactChange, HouseholdChange, HouseholdField, MemberChange, MemberField,
+    Source,
+};
+use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
+use samanvaya_server::Store as Server;
+use samanvaya_server::enroll::Caller;
+use samanvaya_sync_protocol::{
+    Applicant, Change, DeviceKind, EnrollRequest, Origin, PROTOCOL_VERSION, PushBatch, Role, body,
+};
+use uuid::Uuid;
+
+#[derive(Parser)]
+struct Args {
+    /// Households to push (each is 11 changes: its record, 4 members, 6 facts).
+    #[arg(long, default_value_t = 20_000)]
+    households: usize,
+    /// Laptops the households come from, and blocks that forward them.
+    #[arg(long, default_value_t = 200)]
+    laptops: usize,
+    #[arg(long, default_value_t = 4)]
+    blocks: usize,
+    /// The most bytes of changes (before compression) a batch holds; the client's default.
+    #[arg(long, default_value_t = samanvaya_sync_protocol::MAX_BATCH_BYTES)]
+    batch_bytes: usize,
+    /// Leave out the ingest (the wire sizes only).
+    #[arg(long)]
+    wire_only: bool,
+    /// Leave out the wire sizes (compressing a large run at level 19 takes long).
+    #[arg(long)]
+    ingest_only: bool,
+    /// A PostgreSQL server (`host=… user=…`, no database): the district is a new database on it.
+    #[arg(long)]
+    postgres: Option<String>,
+}
+
+const FINGERPRINT: &str = "benchmark";
+
+/// The changes one laptop sends for household `n`: its record, four members, six facts.
+fn household(n: usize, laptop: Uuid, village: LocationId, wall_ms: &mut i64) -> Vec<Typed> {
+    let mut at = || {
+        *wall_ms += 1;
+        Hlc { wall_ms: *wall_ms, counter: 0, node: laptop }
+    };
+    let hid = HouseholdId(Uuid::now_v7());
+    let mut out = vec![Typed::new(
+        at(),
+        ChangeBody::Household(HouseholdChange {
+            id: hid,
+            village_id: village,
+            created_at: Utc::now(),
+            fields: vec![
+                HouseholdField::Number(Some(n as i64 + 1)),
+                HouseholdField::HamletId(None),
+                HouseholdField::Address(format!("वार्ड नं. {}, पूर्वी टोला", n % 12 + 1)),
+                HouseholdField::Phone(String::new()),
+            ],
+        }),
+    )];
+    let people = [
+        ("सुनीता देवी", Relation::Head, Sex::Female, 1976),
+        ("रामेश्वर यादव", Relation::Spouse, Sex::Male, 1972),
+        ("पूजा कुमारी", Relation::Daughter, Sex::Female, 2008),
+        ("अजय कुमार", Relation::Son, Sex::Male, 2012),
+    ];
+    let mut members = Vec::new();
+    for (i, (name, relation, sex, year)) in people.into_iter().enumerate() {
+        let pid = PersonId(Uuid::now_v7());
+        members.push(pid);
+        out.push(Typed::new(
+            at(),
+            ChangeBody::Member(MemberChange {
+                id: pid,
+                household_id: hid,
+                fields: vec![
+                    MemberField::Position(i as u32),
+                    MemberField::Name(format!("{name} {n}")),
+                    MemberField::Relation(relation),
+                    MemberField::Sex(sex),
+                    MemberField::BirthDate(NaiveDate::from_ymd_opt(year, 1 + (n % 12) as u32, 15)),
+                    MemberField::BirthDateEstimated(false),
+                ],
+            }),
+        ));
+    }
+    let facts: [(Option<PersonId>, &str, serde_json::Value); 6] = [
+        (None, "household.bpl_status", serde_json::json!("bpl")),
+        (None, "household.ration_card_type", serde_json::json!("phh")),
+        (Some(members[0]), "person.marital_status", serde_json::json!("married")),
+        (Some(members[0]), "person.caste_category", serde_json::json!("obc")),
+        (Some(members[0]), "person.has_bank_account", serde_json::json!(true)),
+        (Some(members[2]), "person.school_enrolled", serde_json::json!(true)),
+    ];
+    for (subject, name, value) in facts {
+        out.push(Typed::new(
+            at(),
+            ChangeBody::Fact(FactChange {
+                household_id: hid,
+                subject_id: subject.map_or_else(|| hid.to_string(), |p| p.to_string()),
+                name: name.into(),
+                value: Some(value),
+                source: Source::Survey,
+            }),
+        ));
+    }
+    out
+}
+
+/// A district database of its own on the PostgreSQL server `server`.
+fn scratch_database(server: &str) -> Result<String> {
+    let name = format!("sync_bench_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&format!("{server} dbname=postgres"), postgres::NoTls)
+        .with_context(|| format!("cannot reach PostgreSQL at {server}"))?;
+    // One statement each: PostgreSQL creates a database outside any transaction.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+    Ok(format!("{server} dbname={name}"))
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let mut district = match &args.postgres {
+        Some(server) => Server::postgres(&scratch_database(server)?, Role::District, Utc::now())?,
+        None => Server::sqlite(dir.path(), Role::District, Utc::now())?,
+    };
+    let backend = if args.postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+    // The blocks enroll with the district, as a block does on its first start.
+    let mut callers = Vec::new();
+    for b in 0..args.blocks {
+        let code = district.new_code(DeviceKind::Block, &format!("block {b}"), Utc::now())?;
+        let device = Uuid::now_v7();
+        let applicant =
+            Applicant { device, kind: DeviceKind::Block, name: format!("block {b}"), villages: vec![] };
+        district.enroll(&EnrollRequest::new(&code, FINGERPRINT, applicant), FINGERPRINT, Utc::now())?;
+        callers.push(Caller { device, kind: DeviceKind::Block });
+    }
+    // Each block's stream: its laptops' households in the order they were recorded.
+    let laptops: Vec<Uuid> = (0..args.laptops).map(|_| Uuid::now_v7()).collect();
+    let villages: Vec<LocationId> = (0..args.laptops).map(|_| LocationId(Uuid::now_v7())).collect();
+    let mut streams: Vec<Vec<Change>> = vec![Vec::new(); args.blocks];
+    let mut laptop_seq = vec![0i64; args.laptops];
+    let mut wall_ms = Utc::now().timestamp_millis() - 86_400_000;
+    for n in 0..args.households {
+        let l = n % args.laptops;
+        let stream = &mut streams[l % args.blocks];
+        for change in household(n, laptops[l], villages[l], &mut wall_ms) {
+            laptop_seq[l] += 1;
+            stream.push(Change {
+                seq: stream.len() as i64 + 1,
+                origin: Origin { device: laptops[l], seq: laptop_seq[l] },
+                recorded_at: Utc::now(),
+                change,
+            });
+        }
+    }
+    let batches: Vec<(usize, PushBatch)> = streams
+        .iter()
+        .enumerate()
+        .flat_map(|(b, stream)| {
+            samanvaya_sync_client::plan::batches(stream, args.batch_bytes).into_iter().map(move |range| {
+                (
+                    b,
+                    PushBatch {
+                        protocol: PROTOCOL_VERSION,
+                        pulled_through: 0,
+                        changes: stream[range].to_vec(),
+                    },
+                )
+            })
+        })
+        .collect();
+    let changes: usize = streams.iter().map(Vec::len).sum();
+
+    if !args.ingest_only {
+        // Bytes on the wire: every batch sealed as the client seals it, against all of it at once
+        // with zstd's level 19.
+        let sealed: usize =
+            batches.iter().map(|(_, b)| body::seal(b).map(|(bytes, _)| bytes.len())).sum::<Result<_, _>>()?;
+        let all: Vec<&Change> = streams.iter().flatten().collect();
+        let json = serde_json::to_vec(&all)?;
+        let best = zstd::bulk::compress(&json, 19)?.len();
+        println!(
+            "wire: {} households, {changes} changes in {} batches: {sealed} bytes sealed ({:.0} per household), \
+             {best} bytes as one zstd-19 piece ({:.0} per household): {:.2}x; uncompressed JSON {} bytes",
+            args.households,
+            batches.len(),
+            sealed as f64 / args.households as f64,
+            best as f64 / args.households as f64,
+            sealed as f64 / best as f64,
+            json.len()
+        );
+    }
+    if args.wire_only {
+        return Ok(());
+    }
+    // Ingest, the blocks' batches interleaved as they would arrive.
+    let start = Instant::now();
+    let mut order: Vec<usize> = (0..batches.len()).collect();
+    order.sort_by_key(|&i| (batches[i].1.changes[0].seq, batches[i].0));
+    for i in order {
+        let (b, batch) = &batches[i];
+        let ack = district.push(&callers[*b], batch, Utc::now())?;
+        anyhow::ensure!(ack.results.len() == batch.changes.len(), "every change answered");
+    }
+    let took = start.elapsed();
+    println!(
+        "ingest on {backend}: {changes} changes in {:.1?}: {:.0} changes per second",
+        took,
+        changes as f64 / took.as_secs_f64()
+    );
+    Ok(())
+}
