@@ -43,6 +43,7 @@ const COMMANDS: &[&str] = &[
     "save_funnel",
     "referral_page",
     "print_page",
+    "save_register",
 ];
 
 fn main() {

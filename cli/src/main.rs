@@ -109,6 +109,15 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
     },
+    /// Saves the household register (households, members, facts) as a workbook or CSV, in
+    /// Hindi or English, written whole or not at all. It names people: a Samiti viewer may not.
+    Export {
+        /// The file: a name ending in .xlsx gives a workbook, any other CSV.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        #[arg(long, value_enum, default_value_t = SheetLang::Hi)]
+        lang: SheetLang,
+    },
     /// Writes what waits to be sent to a file, for a USB stick to the block office when there is
     /// no network (the block imports it with `samanvaya-server import FILE`).
     ExportSync { file: std::path::PathBuf },
@@ -407,6 +416,20 @@ fn main() -> Result<()> {
         Command::Enroll { url, code, name } => emit(&sync::run_enroll(&mut store, &url, &code, &name)?)?,
         Command::Sync { status, timeout } => emit(&sync::run_sync(&mut store, status, timeout)?)?,
         Command::ExportSync { file } => emit(&sync::run_export(&mut store, &file)?)?,
+        Command::Export { out, lang } => {
+            let format = if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+                samanvaya_core::SheetFormat::Xlsx
+            } else {
+                samanvaya_core::SheetFormat::Csv
+            };
+            let language = match lang {
+                SheetLang::Hi => samanvaya_core::Language::Hi,
+                SheetLang::En => samanvaya_core::Language::En,
+            };
+            let (dir, name) = worklist::split(&out)?;
+            let saved = store.save_register(&dir, &name, format, language, store.now()?.today)?;
+            emit(&format!("saved {}\n", saved.display()))?;
+        }
         Command::Eligibility { as_of, format, .. } => {
             let as_of = match as_of {
                 Some(day) => day,

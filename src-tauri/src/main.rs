@@ -106,6 +106,7 @@ fn main() {
             commands::referral::save_funnel,
             commands::referral::referral_page,
             commands::print::print_page,
+            commands::households::save_register,
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::sync_enroll,

@@ -102,6 +102,8 @@ export const ipc = {
   referralSlip: (id: string, lang: Language) => call<{ style: string; body: string }>("referral_slip", { id, lang }),
   /** Saves the village funnel as CSV or XLSX in the export folder; resolves to the file's path. */
   saveFunnel: (format: SheetFormat, language: Language) => call<string>("save_funnel", { format, language }),
+  /** The household register (households, members, facts) saved in the export folder. */
+  saveRegister: (format: SheetFormat, language: Language) => call<string>("save_register", { format, language }),
   /** One page of the village's cases that pass `filter`, with how many pass it in all. */
   referralPage: (filter: ReferralFilter) => call<ReferralPage>("referral_page", { filter }),
   /** Opens the system's print window for the page as it is drawn (it also saves a PDF). */

@@ -1,65 +1,18 @@
 //! The village funnel as a spreadsheet for the block office or the Samiti's minutes: the same
 //! two tables (the funnel per scheme or kind, then the ageing of open cases) written as CSV or
-//! as an `.xlsx` workbook, with headers in the language the facilitator chose. Both formats are
-//! laid out from one [`Table`] list, so they never disagree on a column.
+//! as an `.xlsx` workbook (`crate::sheet`), with headers in the language the facilitator chose.
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
-use samanvaya_eligibility::csv::line;
 use samanvaya_eligibility::view::Bilingual;
-use serde::Deserialize;
-use ts_rs::TS;
 
 use super::read::ReferralFunnel;
 use crate::error::StoreError;
 use crate::setting::Language;
+pub use crate::sheet::SheetFormat;
+use crate::sheet::{Cell, Table};
 use crate::store::Store;
-
-/// The file format of an exported funnel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum SheetFormat {
-    Csv,
-    Xlsx,
-}
-
-impl SheetFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            SheetFormat::Csv => "csv",
-            SheetFormat::Xlsx => "xlsx",
-        }
-    }
-}
-
-/// One value of a table: counts stay numbers in a workbook, so that a sum or a chart works.
-#[derive(Debug, Clone, PartialEq)]
-enum Cell {
-    Text(String),
-    Number(f64),
-    /// No value: a service or a grievance has no eligibility to count.
-    Empty,
-}
-
-impl Cell {
-    fn csv(&self) -> String {
-        match self {
-            Cell::Text(s) => s.clone(),
-            Cell::Number(n) => n.to_string(),
-            Cell::Empty => String::new(),
-        }
-    }
-}
-
-/// A titled table: a header line and its rows.
-struct Table {
-    title: String,
-    headers: Vec<String>,
-    rows: Vec<Vec<Cell>>,
-}
 
 fn tables(f: &ReferralFunnel, language: Language) -> [Table; 2] {
     let hindi = language == Language::Hi;
@@ -127,45 +80,13 @@ impl ReferralFunnel {
     /// The funnel as CSV text (no byte-order mark: [`crate::save_csv`] puts it in front), one
     /// line per scheme or kind, a blank line, then the ageing of open cases.
     pub fn csv(&self, language: Language) -> String {
-        let mut out = String::new();
-        for (i, t) in tables(self, language).iter().enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            out += &line(&t.headers);
-            for row in &t.rows {
-                out += &line(&row.iter().map(Cell::csv).collect::<Vec<_>>());
-            }
-        }
-        out
+        crate::sheet::csv(&tables(self, language))
     }
 
     /// The funnel as an `.xlsx` workbook: one sheet per table, headers in bold and frozen,
     /// counts as numbers.
-    pub fn xlsx(&self, language: Language) -> Result<Vec<u8>, XlsxError> {
-        let mut book = Workbook::new();
-        let bold = Format::new().set_bold();
-        for t in tables(self, language) {
-            let sheet = book.add_worksheet();
-            sheet.set_name(&t.title)?;
-            for (c, h) in (0u16..).zip(&t.headers) {
-                sheet.write_string_with_format(0, c, h, &bold)?;
-                // Wide enough for the header, and the scheme's name in the second column.
-                let width = if c == 1 && t.headers.len() > 5 { 40 } else { h.chars().count().max(8) + 2 };
-                sheet.set_column_width(c, width as f64)?;
-            }
-            sheet.set_freeze_panes(1, 0)?;
-            for (r, row) in (1u32..).zip(&t.rows) {
-                for (c, cell) in (0u16..).zip(row) {
-                    match cell {
-                        Cell::Text(s) => sheet.write_string(r, c, s)?,
-                        Cell::Number(v) => sheet.write_number(r, c, *v)?,
-                        Cell::Empty => continue,
-                    };
-                }
-            }
-        }
-        book.save_to_buffer()
+    pub fn xlsx(&self, language: Language) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        crate::sheet::xlsx(&tables(self, language))
     }
 }
 

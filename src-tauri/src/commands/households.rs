@@ -39,3 +39,23 @@ pub fn withdraw_consent(
 ) -> Result<Withdrawal, ErrorReply> {
     state.with(|s| s.withdraw_consent(household, person, s.now()?))
 }
+
+/// Saves the household register (households, members, facts) as CSV or XLSX in the export
+/// folder (the user's Downloads, else Documents); returns the file's path. The library refuses
+/// an account that may only read.
+#[tauri::command(async)]
+pub fn save_register(
+    state: State<'_, AppState>,
+    format: samanvaya_core::SheetFormat,
+    language: samanvaya_core::Language,
+) -> Result<String, ErrorReply> {
+    state.with(|s| {
+        let dir = samanvaya_core::default_export_dir().ok_or_else(|| samanvaya_core::StoreError::Export {
+            path: "(no folder)".into(),
+            source: std::io::Error::other("no Downloads or home folder is known for this user"),
+        })?;
+        let today = s.now()?.today;
+        let name = samanvaya_core::register_file_name(today, format);
+        Ok(s.save_register(&dir, &name, format, language, today)?.display().to_string())
+    })
+}

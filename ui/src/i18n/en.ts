@@ -53,6 +53,8 @@ export const en = {
   error_not_allowed: "Your account may not do this. To remove a member who died or moved away, choose it under \"Lives here?\" instead; a supervisor can remove a member entered by mistake.",
   backupNow: "Back up",
   backupRunning: "Backing up…",
+  registerSave: "Save the list (Excel)",
+  registerSaved: "The list of households, members and what is known of them is saved: {path}. It names people: keep it safe and delete it once used.",
   backupSaved: "Backup of {n} households saved and checked: {path}. Copy it to a USB stick; it opens only with your PIN.",
   worklistHamlet: "Hamlet",
   worklistAllHamlets: "All hamlets",

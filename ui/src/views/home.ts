@@ -3,7 +3,7 @@ import type { HouseholdPage } from "../bindings/HouseholdPage";
 import type { HouseholdSummary } from "../bindings/HouseholdSummary";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
-import { localName, t } from "../i18n";
+import { language, localName, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorPanel, errorText } from "./errorPanel";
 
@@ -97,13 +97,14 @@ export class HomeView {
       ),
       h(
         "div",
-        { class: "toolbar" },
+        { class: "toolbar home-actions" },
         h("label", { for: "search", class: "search-label" }, t("searchLabel"), input),
         h("button", { class: "secondary", "data-test": "village-schemes", onclick: () => void this.nav.showVillageSchemes() }, t("villageSchemes")),
         h("button", { class: "secondary", "data-test": "open-todo", onclick: () => void this.nav.showTodo() }, t("todoOpen")),
         h("button", { class: "secondary", "data-test": "open-funnel", onclick: () => void this.nav.showFunnel() }, t("funnelOpen")),
         h("button", { class: "secondary", "data-test": "open-sync", onclick: () => void this.nav.showSync() }, t("syncOpen")),
         h("button", { class: "secondary", "data-test": "backup", onclick: (e: Event) => void this.backup(e.currentTarget as HTMLButtonElement) }, t("backupNow")),
+        h("button", { class: "secondary", "data-test": "save-register", onclick: (e: Event) => void this.saveRegister(e.currentTarget as HTMLButtonElement) }, t("registerSave")),
         h("button", { class: "primary", "data-test": "add-household", onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
       ),
       this.listBox,
@@ -120,6 +121,18 @@ export class HomeView {
     try {
       const done = await ipc.backupNow();
       message = t("backupSaved", { path: done.path, n: done.households });
+    } catch (e) {
+      message = errorText(asErrorReply(e));
+    }
+    await this.nav.showHome(message);
+  }
+
+  /** The household register as an Excel workbook in the export folder, in her language. */
+  private async saveRegister(button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    let message: string;
+    try {
+      message = t("registerSaved", { path: await ipc.saveRegister("xlsx", language()) });
     } catch (e) {
       message = errorText(asErrorReply(e));
     }
