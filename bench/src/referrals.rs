@@ -48,6 +48,8 @@ fn fill(store: &mut Store, args: &Args) -> Result<()> {
         search: String::new(),
         limit: u32::MAX,
         offset: 0,
+        hamlet_id: None,
+        filter: None,
     })?;
     let mut batch = Vec::new();
     let mut made = have;
@@ -113,6 +115,8 @@ fn answerable(store: &Store, day: chrono::NaiveDate) -> Result<FactAnswer> {
         search: String::new(),
         limit: u32::MAX,
         offset: 0,
+        hamlet_id: None,
+        filter: None,
     })?;
     for summary in page.items.iter().skip(page.items.len() / 2) {
         let e = store.household_eligibility(summary.id, day)?;

@@ -8,7 +8,14 @@ use samanvaya_domain::name_key::name_key;
 /// Withdraws consent for household number `number`, or for its member `member` (a name in
 /// either script, as the household's list shows it). Says what was erased, without a name.
 pub fn withdraw(store: &mut Store, number: i64, member: Option<&str>) -> Result<String> {
-    let query = HouseholdQuery { village_id: None, search: number.to_string(), limit: u32::MAX, offset: 0 };
+    let query = HouseholdQuery {
+        village_id: None,
+        search: number.to_string(),
+        limit: u32::MAX,
+        offset: 0,
+        hamlet_id: None,
+        filter: None,
+    };
     let found: Vec<_> =
         store.households(&query)?.items.into_iter().filter(|h| h.number == Some(number)).collect();
     let summary = match found.as_slice() {

@@ -9,6 +9,8 @@ pub fn list(store: &Store, search: &str, limit: Option<u32>) -> Result<Household
         search: search.to_owned(),
         limit: limit.unwrap_or(u32::MAX),
         offset: 0,
+        hamlet_id: None,
+        filter: None,
     };
     Ok(store.households(&query)?)
 }

@@ -209,6 +209,8 @@ pub fn run(store: &mut Store, command: ReferralsCommand) -> Result<String> {
                 search: household.to_string(),
                 limit: 50,
                 offset: 0,
+                hamlet_id: None,
+                filter: None,
             })?;
             let h = page.items.iter().find(|h| h.number == Some(household)).with_context(|| {
                 format!("no household numbered {household}; `samanvaya households list` shows them")

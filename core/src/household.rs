@@ -21,6 +21,66 @@ pub struct HouseholdQuery {
     pub search: String,
     pub limit: u32,
     pub offset: u32,
+    /// Only the households of this hamlet.
+    #[serde(default)]
+    pub hamlet_id: Option<LocationId>,
+    /// Only the households this says, from what is recorded of them.
+    #[serde(default)]
+    pub filter: Option<RegisterFilter>,
+}
+
+/// The register's filters: the households a facilitator looks for first. Each reads the facts
+/// recorded of the members who live there (a survey's, a screening's or a document's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum RegisterFilter {
+    /// A woman recorded as pregnant.
+    Pregnant,
+    /// A woman recorded as widowed.
+    Widow,
+    /// Someone recorded with a disability (or a disability percentage above 0).
+    Disability,
+    /// The household recorded as holding no ration card.
+    NoRationCard,
+    /// No survey finished for the household yet.
+    NotSurveyed,
+    /// The household's last survey finished more than a year ago.
+    SurveyOverAYearOld,
+}
+
+impl RegisterFilter {
+    /// The filter as a condition on `h`, the household; `?7` is the day a year before today.
+    fn sql(self) -> &'static str {
+        match self {
+            RegisterFilter::Pregnant => {
+                "EXISTS (SELECT 1 FROM fact f JOIN person p ON p.id = f.subject_id
+                         WHERE f.household_id = h.id AND p.left_reason IS NULL
+                           AND f.name = 'person.is_pregnant' AND f.value = 'true')"
+            }
+            RegisterFilter::Widow => {
+                "EXISTS (SELECT 1 FROM fact f JOIN person p ON p.id = f.subject_id
+                         WHERE f.household_id = h.id AND p.left_reason IS NULL AND p.sex = 'female'
+                           AND f.name = 'person.marital_status' AND f.value = '\"widowed\"')"
+            }
+            RegisterFilter::Disability => {
+                "EXISTS (SELECT 1 FROM fact f JOIN person p ON p.id = f.subject_id
+                         WHERE f.household_id = h.id AND p.left_reason IS NULL
+                           AND ((f.name = 'person.has_disability' AND f.value = 'true')
+                                OR (f.name = 'person.disability_percent' AND CAST(f.value AS INTEGER) > 0)))"
+            }
+            RegisterFilter::NoRationCard => {
+                "EXISTS (SELECT 1 FROM fact f WHERE f.household_id = h.id AND f.subject_id = h.id
+                           AND f.name = 'household.ration_card_type' AND f.value = '\"none\"')"
+            }
+            RegisterFilter::NotSurveyed => {
+                "NOT EXISTS (SELECT 1 FROM submission s WHERE s.household_id = h.id)"
+            }
+            RegisterFilter::SurveyOverAYearOld => {
+                "(SELECT max(substr(s.submitted_at, 1, 10)) FROM submission s WHERE s.household_id = h.id) < ?7"
+            }
+        }
+    }
 }
 
 /// One page of the household list, with the number of all matches.
@@ -202,21 +262,38 @@ pub fn count(conn: &Connection, village: Option<LocationId>) -> rusqlite::Result
 /// A search matches a household when any member's name contains the query, compared through the
 /// script-independent name key so that Latin and Devanagari spellings find each other, or when
 /// the query is the household's number.
-pub fn list(conn: &Connection, q: &HouseholdQuery) -> rusqlite::Result<HouseholdPage> {
+/// One page of the households that pass `q` on `today` (a survey "over a year old" is counted to
+/// it).
+pub fn list(
+    conn: &Connection,
+    q: &HouseholdQuery,
+    today: chrono::NaiveDate,
+) -> rusqlite::Result<HouseholdPage> {
     let search = q.search.trim();
     let key = name_key(search);
     let number: Option<i64> = search.parse().ok();
     // An empty key (a query of punctuation only) would match everything; treat it as no search.
     let filtering = !search.is_empty() && (!key.is_empty() || number.is_some());
-    let filter = "(?1 IS NULL OR h.village_id = ?1)
+    let filter = format!(
+        "(?1 IS NULL OR h.village_id = ?1)
          AND (?2 = 0
               OR (?3 <> '' AND EXISTS (SELECT 1 FROM person p
                           WHERE p.household_id = h.id AND p.name_key LIKE '%' || ?3 || '%'))
-              OR (?4 IS NOT NULL AND h.number = ?4))";
+              OR (?4 IS NOT NULL AND h.number = ?4))
+         AND (?8 IS NULL OR h.hamlet_id = ?8)
+         AND ({})",
+        q.filter.map_or("1", RegisterFilter::sql)
+    );
     let village = q.village_id.map(|v| v.to_string());
-    let args = params![village, filtering, key, number];
-    let total: u32 =
-        conn.query_row(&format!("SELECT count(*) FROM household h WHERE {filter}"), args, |r| r.get(0))?;
+    let hamlet = q.hamlet_id.map(|v| v.to_string());
+    let year_ago = (today - chrono::Days::new(365)).to_string();
+    // Every statement names the same numbered parameters, so that each filter may use ?7 and ?8.
+    let args = params![village, filtering, key, number, q.limit, q.offset, year_ago, hamlet];
+    let total: u32 = conn.query_row(
+        &format!("SELECT count(*) FROM household h WHERE {filter} AND ?5 IS NOT NULL AND ?6 IS NOT NULL"),
+        args,
+        |r| r.get(0),
+    )?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT h.id, h.number, h.hamlet_id,
                 (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.left_reason IS NULL),
@@ -229,7 +306,7 @@ pub fn list(conn: &Connection, q: &HouseholdQuery) -> rusqlite::Result<Household
          LIMIT ?5 OFFSET ?6"
     ))?;
     let items = stmt
-        .query_map(params![village, filtering, key, number, q.limit, q.offset], |r| {
+        .query_map(args, |r| {
             let names: Option<String> = r.get(5)?;
             let member_names: Vec<String> =
                 names.unwrap_or_default().split('\u{1f}').map(str::to_owned).collect();

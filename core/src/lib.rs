@@ -40,7 +40,7 @@ pub use change_log::Queued;
 pub use consent::Withdrawal;
 pub use error::{ErrorCode, ErrorReply, StoreError};
 pub use export::save_csv;
-pub use household::{HouseholdPage, HouseholdQuery};
+pub use household::{HouseholdPage, HouseholdQuery, RegisterFilter};
 pub use import::ImportedHousehold;
 pub use keyring::{KEYRING_FILE, Role, Secret};
 pub use paths::{DATA_DIR_ENV, DB_FILE_NAME, EXPORT_DIR_ENV, default_data_dir, default_export_dir};

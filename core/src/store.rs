@@ -336,7 +336,7 @@ impl Store {
     }
 
     pub fn households(&self, query: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
-        Ok(household::list(&self.conn, query)?)
+        Ok(household::list(&self.conn, query, self.now()?.today)?)
     }
 
     pub fn household(&self, id: HouseholdId) -> Result<Household, StoreError> {

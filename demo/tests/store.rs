@@ -50,8 +50,14 @@ fn the_demo_store_has_nothing_that_would_travel_and_cannot_be_enrolled() {
     let all: i64 = store.connection().query_row("SELECT count(*) FROM change_log", [], |r| r.get(0)).unwrap();
     assert_eq!(all, 0, "the demo writes no change at all");
     // Work done in the demo store does not travel either.
-    let h =
-        store.households(&HouseholdQuery { village_id: None, search: String::new(), limit: 1, offset: 0 });
+    let h = store.households(&HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 1,
+        offset: 0,
+        hamlet_id: None,
+        filter: None,
+    });
     let hid = h.unwrap().items[0].id;
     let answer = FactAnswer {
         household_id: hid,
@@ -89,7 +95,14 @@ fn an_answer_settles_the_questions_it_was_asked_for() {
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let as_of = now.date_naive();
     let page = store
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 300,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap();
     // The first household whose top question is about a person.
     let (hid, before) = page
@@ -134,7 +147,14 @@ fn a_dont_know_answer_is_kept_and_moves_its_question_down() {
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let as_of = now.date_naive();
     let page = store
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 300,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap();
     let (hid, before) = page
         .items
@@ -172,7 +192,14 @@ fn a_dont_know_answer_is_kept_and_moves_its_question_down() {
 fn a_wrong_answer_is_refused_and_nothing_is_written() {
     let (_dir, mut store) = demo();
     let page = store
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 1, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 1,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap();
     let hid = page.items[0].id;
     let h = store.household(hid).unwrap();
@@ -203,7 +230,14 @@ fn a_wrong_answer_is_refused_and_nothing_is_written() {
 fn a_stated_age_answers_the_date_of_birth_question() {
     let (_dir, mut store) = demo();
     let page = store
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 300,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let (hid, person) = page
@@ -252,7 +286,14 @@ fn the_store_columns_decide_like_the_per_household_path() {
 
     // The profiles follow every change: an answer, and an edit that drops a member.
     let page = store
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 300, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 300,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap();
     let now = store.now().unwrap();
     for s in page.items.iter().take(40) {
@@ -319,7 +360,14 @@ fn a_samiti_viewer_reads_but_changes_nothing() {
     assert_eq!(viewer.who().role, Role::SamitiViewer);
     let now = viewer.now().unwrap();
     let h = viewer
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 1, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 1,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap()
         .items[0]
         .id;
@@ -452,4 +500,71 @@ fn each_tally_opens_onto_the_families_behind_it() {
 
     let unknown = store.worklist("NO_SUCH", as_of, |_, _| {}).unwrap_err();
     assert!(matches!(unknown, StoreError::NotFound { what: "scheme", .. }));
+}
+
+/// The register's filters on the demo village: each lists exactly the households whose living
+/// members' recorded facts say so, checked one household at a time against the fact rows; a
+/// hamlet narrows the list and the filters combine with a search.
+#[test]
+fn the_register_filters_list_exactly_the_households_they_name() {
+    use samanvaya_core::RegisterFilter;
+    let (_dir, store) = demo();
+    let query = |filter: Option<RegisterFilter>, hamlet| HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 1000,
+        offset: 0,
+        hamlet_id: hamlet,
+        filter,
+    };
+    let all = store.households(&query(None, None)).unwrap();
+    assert_eq!(all.total, 300);
+    let has = |hid: &str, sql: &str| -> bool {
+        store.connection().query_row(sql, [hid], |r| r.get::<_, i64>(0)).unwrap() > 0
+    };
+    let living = "SELECT count(*) FROM fact f, person p WHERE p.id = f.subject_id AND p.left_reason IS NULL AND f.household_id = ?1";
+    let cases: [(RegisterFilter, String); 4] = [
+        (RegisterFilter::Pregnant, format!("{living} AND f.name = 'person.is_pregnant' AND f.value = 'true'")),
+        (
+            RegisterFilter::Widow,
+            format!("{living} AND p.sex = 'female' AND f.name = 'person.marital_status' AND f.value = '\"widowed\"'"),
+        ),
+        (
+            RegisterFilter::Disability,
+            format!(
+                "{living} AND ((f.name = 'person.has_disability' AND f.value = 'true') OR (f.name = 'person.disability_percent' AND f.value + 0 > 0))"
+            ),
+        ),
+        (
+            RegisterFilter::NoRationCard,
+            "SELECT count(*) FROM fact WHERE subject_id = ?1 AND name = 'household.ration_card_type' AND value = '\"none\"'".into(),
+        ),
+    ];
+    for (filter, sql) in cases {
+        let listed: std::collections::BTreeSet<String> = store
+            .households(&query(Some(filter), None))
+            .unwrap()
+            .items
+            .iter()
+            .map(|h| h.id.to_string())
+            .collect();
+        let want: std::collections::BTreeSet<String> =
+            all.items.iter().map(|h| h.id.to_string()).filter(|id| has(id, &sql)).collect();
+        assert!(
+            !want.is_empty() && want.len() < 300,
+            "{filter:?}: the demo has some and not all ({})",
+            want.len()
+        );
+        assert_eq!(listed, want, "{filter:?}");
+    }
+    // No survey was finished in the demo village: every household is "not surveyed".
+    assert_eq!(store.households(&query(Some(RegisterFilter::NotSurveyed), None)).unwrap().total, 300);
+    assert_eq!(store.households(&query(Some(RegisterFilter::SurveyOverAYearOld), None)).unwrap().total, 0);
+    // A hamlet narrows the list to its own households; with a filter, to those of both.
+    let hamlet = all.items[0].hamlet_id.expect("demo households have hamlets");
+    let in_hamlet = store.households(&query(None, Some(hamlet))).unwrap();
+    assert!(in_hamlet.total > 0 && in_hamlet.total < 300);
+    assert!(in_hamlet.items.iter().all(|h| h.hamlet_id == Some(hamlet)));
+    let both = store.households(&query(Some(RegisterFilter::Widow), Some(hamlet))).unwrap();
+    assert!(both.items.iter().all(|h| h.hamlet_id == Some(hamlet)));
 }

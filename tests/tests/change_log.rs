@@ -124,8 +124,14 @@ fn a_pulled_change_is_applied_once_and_never_queued_again() {
     assert_eq!(village.persons, 2);
 
     // A local change made next is ordered after what was pulled, although the block's clock ran ahead.
-    let page =
-        store.households(&HouseholdQuery { village_id: None, search: String::new(), limit: 1, offset: 0 });
+    let page = store.households(&HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 1,
+        offset: 0,
+        hamlet_id: None,
+        filter: None,
+    });
     assert_eq!(page.unwrap().total, 1);
     let answer = samanvaya_core::eligibility::FactAnswer {
         household_id: h.id,

@@ -54,8 +54,14 @@ fn edit(h: &Household, today: NaiveDate, i: usize, left: Option<Departure>) -> H
 }
 
 fn counts(store: &Store) -> (u32, u32) {
-    let page =
-        store.households(&HouseholdQuery { village_id: None, search: String::new(), limit: 10, offset: 0 });
+    let page = store.households(&HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 10,
+        offset: 0,
+        hamlet_id: None,
+        filter: None,
+    });
     let row = page.unwrap().items.remove(0);
     (row.member_count, row.women_count)
 }

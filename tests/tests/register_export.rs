@@ -23,7 +23,14 @@ fn the_register_reads_back_with_every_household_member_and_fact() {
     samanvaya_demo::fill(&mut store, 1).unwrap();
     let today = store.now().unwrap().today;
     let all = store
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: u32::MAX, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: u32::MAX,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap();
     let members: usize = all.items.iter().map(|h| store.household(h.id).unwrap().members.len()).sum();
     let facts: i64 = store.connection().query_row("SELECT count(*) FROM fact", [], |r| r.get(0)).unwrap();

@@ -349,6 +349,8 @@ impl World {
                 search: String::new(),
                 limit: u32::MAX,
                 offset: 0,
+                hamlet_id: None,
+                filter: None,
             })
             .unwrap()
             .items
@@ -515,7 +517,14 @@ fn server_state(file: &Path, village: LocationId) -> State {
 fn laptop_state(store: &Store) -> State {
     let mut out = State::new();
     let page = store
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: u32::MAX, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: u32::MAX,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap();
     for summary in page.items {
         let h = store.household(summary.id).unwrap();

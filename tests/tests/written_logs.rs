@@ -34,7 +34,14 @@ fn names_in_logs(dir: &Path, names: &[String]) -> Vec<(String, String)> {
 fn demo_names(dir: &Path) -> Vec<String> {
     let store = samanvaya_tests::open(dir).unwrap();
     let page = store
-        .households(&HouseholdQuery { village_id: None, search: String::new(), limit: u32::MAX, offset: 0 })
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: u32::MAX,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
         .unwrap();
     let mut names: Vec<String> = page.items.iter().flat_map(|h| h.member_names.clone()).collect();
     for v in store.villages().unwrap() {
@@ -98,7 +105,14 @@ fn no_log_written_during_the_suite_names_anyone_of_the_demo_village() {
         let mut store = samanvaya_tests::open(laptop.path()).unwrap();
         let village = store.villages().unwrap()[0].id;
         let page = demo_store
-            .households(&HouseholdQuery { village_id: None, search: String::new(), limit: 20, offset: 0 })
+            .households(&HouseholdQuery {
+                village_id: None,
+                search: String::new(),
+                limit: 20,
+                offset: 0,
+                hamlet_id: None,
+                filter: None,
+            })
             .unwrap();
         for summary in page.items {
             let h = demo_store.household(summary.id).unwrap();
@@ -131,6 +145,8 @@ fn no_log_written_during_the_suite_names_anyone_of_the_demo_village() {
         search: String::new(),
         limit: 1,
         offset: 0,
+        hamlet_id: None,
+        filter: None,
     });
     let first = head.unwrap().items.remove(0);
     let number = first.number.unwrap().to_string();

@@ -48,3 +48,23 @@ test("the household register is saved from the home screen as a workbook in Hind
     await app.close();
   }
 });
+
+test("the register's filters and hamlet choice narrow the list and come back to all", async () => {
+  const app = await startApp();
+  try {
+    const { browser } = app;
+    const count = async (pred) => Number((await textOf(browser, "[data-test=list-count]", (s) => pred(Number(s.match(/\d+/)?.[0] ?? NaN)))).match(/\d+/)[0]);
+    // "300 में से 50 परिवार दिखाए जा रहे हैं": the first number is how many match.
+    assert.equal(await count((n) => n === 300), 300);
+    await (await find(browser, "[data-test=register-filter] option[value=widow]")).click();
+    const widows = await count((n) => n > 0 && n < 300);
+    await (await find(browser, "[data-test=register-hamlet] option:nth-child(2)")).click();
+    const here = await count((n) => n < widows);
+    assert.ok(here < widows, `a hamlet narrows the widows' households (${here} of ${widows})`);
+    await (await find(browser, "[data-test=register-filter] option[value='']")).click();
+    await (await find(browser, "[data-test=register-hamlet] option[value='']")).click();
+    assert.equal(await count((n) => n === 300), 300, "all households again");
+  } finally {
+    await app.close();
+  }
+});

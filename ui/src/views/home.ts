@@ -1,6 +1,7 @@
 // The home screen: the village in numbers, and its households with search.
 import type { HouseholdPage } from "../bindings/HouseholdPage";
 import type { HouseholdSummary } from "../bindings/HouseholdSummary";
+import type { RegisterFilter } from "../bindings/RegisterFilter";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
 import { language, localName, t } from "../i18n";
@@ -22,8 +23,13 @@ interface Navigator {
   showHome(message?: string): Promise<void>;
 }
 
+/** The register's filters, in the order the list offers them. */
+const FILTERS: RegisterFilter[] = ["pregnant", "widow", "disability", "no_ration_card", "not_surveyed", "survey_over_a_year_old"];
+
 export class HomeView {
   private search = "";
+  private filter: RegisterFilter | null = null;
+  private hamlet: string | null = null;
   private page: HouseholdPage = { total: 0, items: [] };
   private timer: number | undefined;
   private listBox = h("div", { class: "list" });
@@ -98,7 +104,47 @@ export class HomeView {
       h(
         "div",
         { class: "toolbar home-actions" },
-        h("label", { for: "search", class: "search-label" }, t("searchLabel"), input),
+        h(
+          "div",
+          { class: "search-row" },
+          h("label", { for: "search", class: "search-label" }, t("searchLabel"), input),
+          h(
+            "label",
+            { class: "search-label narrow" },
+            t("registerShow"),
+            h(
+              "select",
+              {
+                "data-test": "register-filter",
+                onchange: (e: Event) => {
+                  const v = (e.target as HTMLSelectElement).value;
+                  this.filter = v === "" ? null : (v as RegisterFilter);
+                  void this.load(false);
+                },
+              },
+              h("option", { value: "", selected: this.filter === null }, t("registerAll")),
+              ...FILTERS.map((f) => h("option", { value: f, selected: this.filter === f }, t(`registerFilter_${f}`))),
+            ),
+          ),
+          h(
+            "label",
+            { class: "search-label narrow" },
+            t("hamlet"),
+            h(
+              "select",
+              {
+                "data-test": "register-hamlet",
+                onchange: (e: Event) => {
+                  const v = (e.target as HTMLSelectElement).value;
+                  this.hamlet = v === "" ? null : v;
+                  void this.load(false);
+                },
+              },
+              h("option", { value: "", selected: this.hamlet === null }, t("registerAllHamlets")),
+              ...overview.hamlets.map((x) => h("option", { value: x.id, selected: this.hamlet === x.id }, localName(x))),
+            ),
+          ),
+        ),
         h("button", { class: "secondary", "data-test": "village-schemes", onclick: () => void this.nav.showVillageSchemes() }, t("villageSchemes")),
         h("button", { class: "secondary", "data-test": "open-todo", onclick: () => void this.nav.showTodo() }, t("todoOpen")),
         h("button", { class: "secondary", "data-test": "open-funnel", onclick: () => void this.nav.showFunnel() }, t("funnelOpen")),
@@ -140,11 +186,18 @@ export class HomeView {
   }
 
   private async load(more: boolean): Promise<void> {
-    const query = { village_id: null, search: this.search, limit: PAGE, offset: more ? this.page.items.length : 0 };
+    const query = {
+      village_id: null,
+      search: this.search,
+      limit: PAGE,
+      offset: more ? this.page.items.length : 0,
+      hamlet_id: this.hamlet,
+      filter: this.filter,
+    };
     try {
       const page = await ipc.listHouseholds(query);
       // A slower answer to an older query must not overwrite a newer one.
-      if (query.search !== this.search) return;
+      if (query.search !== this.search || query.filter !== this.filter || query.hamlet_id !== this.hamlet) return;
       this.page = more ? { total: page.total, items: [...this.page.items, ...page.items] } : page;
       this.drawList();
     } catch (e) {
