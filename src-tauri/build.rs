@@ -44,6 +44,7 @@ const COMMANDS: &[&str] = &[
     "referral_page",
     "print_page",
     "save_register",
+    "household_duplicates",
 ];
 
 fn main() {

@@ -568,3 +568,66 @@ fn the_register_filters_list_exactly_the_households_they_name() {
     let both = store.households(&query(Some(RegisterFilter::Widow), Some(hamlet))).unwrap();
     assert!(both.items.iter().all(|h| h.hamlet_id == Some(hamlet)));
 }
+
+/// A new household whose member has the name and about the age of someone already recorded in
+/// the village is a probable duplicate, whichever script the name is typed in; ten years apart
+/// it is not, and an edit of a recorded household is never warned about.
+#[test]
+fn a_probable_duplicate_is_found_by_name_in_either_script_and_close_age() {
+    use samanvaya_domain::{Birth, HouseholdInput, PersonInput, Relation, Sex};
+    let (_dir, store) = demo();
+    let today = store.now().unwrap().today;
+    let first = store
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 1,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
+        .unwrap()
+        .items[0]
+        .id;
+    let h = store.household(first).unwrap();
+    let head = &h.members[0];
+    let years = head.age_on(today).expect("the demo head has an age");
+    let typed = |name: &str, years: u32| HouseholdInput {
+        id: None,
+        village_id: h.village_id,
+        hamlet_id: None,
+        address: String::new(),
+        phone: String::new(),
+        members: vec![PersonInput {
+            id: None,
+            name: name.into(),
+            relation: Relation::Head,
+            sex: Sex::Male,
+            birth: Birth::Age { years },
+            left: None,
+        }],
+    };
+    let found = |input: &HouseholdInput| {
+        store
+            .possible_duplicates(input, today)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.household_id == first)
+            .collect::<Vec<_>>()
+    };
+    let same = found(&typed(&head.name, years + 2));
+    assert_eq!(same.len(), 1, "{} at {} is found", head.name, years + 2);
+    assert_eq!(
+        (same[0].name.as_str(), same[0].number, same[0].age),
+        (head.name.as_str(), h.number, Some(years))
+    );
+    assert!(found(&typed(&head.name, years + 10)).is_empty(), "ten years apart is someone else");
+    // The first name alone, or the name in Latin letters, still finds him.
+    let given = head.name.split_whitespace().next().unwrap();
+    assert_eq!(found(&typed(given, years)).len(), 1, "{given} is part of {}", head.name);
+    assert_eq!(found(&typed("Anil Yadav", years)).len(), usize::from(head.name == "अनिल यादव"));
+    // Editing the recorded household warns of nothing.
+    let mut edit = typed(&head.name, years);
+    edit.id = Some(first);
+    assert!(store.possible_duplicates(&edit, today).unwrap().is_empty());
+}

@@ -107,6 +107,7 @@ fn main() {
             commands::referral::referral_page,
             commands::print::print_page,
             commands::households::save_register,
+            commands::households::household_duplicates,
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::sync_enroll,

@@ -68,3 +68,28 @@ test("the register's filters and hamlet choice narrow the list and come back to 
     await app.close();
   }
 });
+
+test("a new household with the name of someone recorded in the village is saved only when she says so", async () => {
+  const app = await startApp();
+  try {
+    const { browser } = app;
+    const head = await textOf(browser, "[data-test=household-row] .head-name");
+    await (await find(browser, "[data-test=add-household]")).click();
+    await (await find(browser, "[data-test=member-name-0]")).sendKeys(head);
+    await (await find(browser, "[data-test=member-sex-0] option[value=male]")).click();
+    await (await find(browser, "[data-test=birth-kind-0] option[value=unknown]")).click();
+    await (await find(browser, "[data-test=save]")).click();
+    // The question names the household where he is recorded; "not yet" keeps the form as typed.
+    const asked = await textOf(browser, "[data-test=confirm-dialog]");
+    assert.ok(asked.includes(head) && asked.includes("परिवार 1"), asked);
+    await (await find(browser, "[data-test=confirm-no]")).click();
+    assert.equal(await browser.executeScript("return document.querySelector('[data-test=member-name-0]').value"), head);
+    // Asked again, "save anyway" saves it.
+    await (await find(browser, "[data-test=save]")).click();
+    await find(browser, "[data-test=confirm-dialog]");
+    await (await find(browser, "[data-test=confirm-yes]")).click();
+    await textOf(browser, "[data-test=notice]", (s) => s.length > 0, 15_000);
+  } finally {
+    await app.close();
+  }
+});

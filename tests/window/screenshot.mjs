@@ -129,6 +129,15 @@ try {
   await (await find(browser, "[data-test=add-household]")).click();
   await find(browser, "form");
   await shoot("form-hi-1024x600");
+  // A member with the name of a head already recorded: the form asks before saving him twice.
+  await (await find(browser, "[data-test=member-name-0]")).sendKeys("अनिल यादव");
+  await (await find(browser, "[data-test=member-sex-0] option[value=male]")).click();
+  await (await find(browser, "[data-test=birth-kind-0] option[value=unknown]")).click();
+  await (await find(browser, "[data-test=save]")).click();
+  await find(browser, "[data-test=confirm-dialog]", 15_000);
+  await shoot("duplicate-warning-hi-1024x600");
+  await (await find(browser, "[data-test=confirm-no]")).click();
+  await (await find(browser, "[data-test=member-name-0]")).clear();
   // Locked after idle time, over the form she was filling in.
   await (await find(browser, "[data-test=member-name-0]")).sendKeys("सुनीता");
   await browser.executeScript("window.dispatchEvent(new Event('samanvaya-locked'))");

@@ -10,6 +10,7 @@ import type { VillageEligibility } from "./bindings/VillageEligibility";
 import type { Household } from "./bindings/Household";
 import type { HouseholdInput } from "./bindings/HouseholdInput";
 import type { HouseholdPage } from "./bindings/HouseholdPage";
+import type { Duplicate } from "./bindings/Duplicate";
 import type { HouseholdQuery } from "./bindings/HouseholdQuery";
 import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
@@ -70,6 +71,8 @@ export const ipc = {
   getHousehold: (id: string) => call<Household>("get_household", { id }),
   saveHousehold: (input: HouseholdInput) => call<Household>("save_household", { input }),
   checkHousehold: (input: HouseholdInput) => call<null>("check_household", { input }),
+  /** Members already recorded in the village who may be the new household's. */
+  householdDuplicates: (input: HouseholdInput) => call<Duplicate[]>("household_duplicates", { input }),
   /** A member (`person`), or the whole household when `person` is null, withdrew consent:
    * what was recorded of them is erased, and the withdrawal waits to be sent to the block. */
   withdrawConsent: (household: string, person: string | null) =>

@@ -59,3 +59,13 @@ pub fn save_register(
         Ok(s.save_register(&dir, &name, format, language, today)?.display().to_string())
     })
 }
+
+/// Members already recorded in the village who may be the new household's: the form warns
+/// before saving a family twice.
+#[tauri::command(async)]
+pub fn household_duplicates(
+    state: State<'_, AppState>,
+    input: HouseholdInput,
+) -> Result<Vec<samanvaya_core::Duplicate>, ErrorReply> {
+    state.with(|s| s.possible_duplicates(&input, s.now()?.today))
+}

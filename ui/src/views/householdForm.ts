@@ -1,4 +1,5 @@
 // The form to add or edit a household and its members.
+import type { Duplicate } from "../bindings/Duplicate";
 import type { Relation } from "../bindings/Relation";
 import type { Sex } from "../bindings/Sex";
 import type { VillageOverview } from "../bindings/VillageOverview";
@@ -387,6 +388,22 @@ export class HouseholdForm {
       this.banner = t("formHasErrors");
       this.render();
       return;
+    }
+    // A new family whose member seems recorded already: say who, and let her choose.
+    if (this.draft.id === null) {
+      let found: Duplicate[] = [];
+      try {
+        found = await ipc.householdDuplicates(prepared.input);
+      } catch {
+        // The warning is a help, not a gate: without it the save goes on.
+      }
+      if (found.length > 0) {
+        const who = found
+          .slice(0, 5)
+          .map((d) => t("duplicateLine", { number: d.number ?? t("noNumber"), name: d.name, age: d.age ?? "?" }))
+          .join("; ");
+        if (!(await confirmInApp(t("duplicateQuestion", { who }), "duplicateSave", "duplicateCheck"))) return;
+      }
     }
     this.saving = true;
     this.render();
