@@ -1,4 +1,5 @@
 // The window's frame (title, language switch) and moving between screens.
+import { mayWrite, setMayWrite } from "./role";
 import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
 import { h, mount } from "./dom";
@@ -52,6 +53,7 @@ export class App {
     const mode: LockMode =
       folder.state === "locked" ? { kind: "unlock", accounts: folder.accounts } : { kind: "setup", plain: folder.state === "plain" };
     this.showLock(mode, async (session) => {
+      setMayWrite(session.may_write);
       try {
         setLanguage(await ipc.getLanguage());
       } catch {
@@ -103,7 +105,13 @@ export class App {
     } catch {
       // Locking the window matters more than knowing the account names.
     }
-    this.showLock({ kind: "unlock", accounts }, (session) => this.watchIdle(session));
+    this.showLock({ kind: "unlock", accounts }, (session) => {
+      // Another account may unlock: the screen behind shows what this one may do.
+      const changed = mayWrite() !== session.may_write;
+      setMayWrite(session.may_write);
+      if (changed) this.redraw();
+      this.watchIdle(session);
+    });
   }
 
   private drawHeader(): void {

@@ -49,6 +49,8 @@ export interface Session {
   idle_lock_seconds: number;
   /** Only right after set-up: shown once, never again. */
   recovery_code: string | null;
+  /** False for an account that may only read (the Samiti's). */
+  may_write: boolean;
 }
 
 /** A household's survey in progress: the answers as typed, and the logic's verdict on them. */

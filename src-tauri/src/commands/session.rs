@@ -19,6 +19,13 @@ pub struct Session {
     idle_lock_seconds: u64,
     /// The recovery code, only right after set-up: shown once, never again.
     recovery_code: Option<String>,
+    /// False for an account that may only read (the Samiti's): the window hides what it could
+    /// not do, and the library refuses it anyway.
+    may_write: bool,
+}
+
+fn may_write(state: &AppState) -> Result<bool, ErrorReply> {
+    state.with(|s| Ok(s.who().role.may_write()))
 }
 
 #[tauri::command(async)]
@@ -29,7 +36,11 @@ pub fn set_up(
     demo: bool,
 ) -> Result<Session, ErrorReply> {
     let code = state.set_up(&name, &Secret::new(secret), demo)?;
-    Ok(Session { idle_lock_seconds: AppState::idle_lock_seconds(), recovery_code: Some(code) })
+    Ok(Session {
+        idle_lock_seconds: AppState::idle_lock_seconds(),
+        recovery_code: Some(code),
+        may_write: may_write(&state)?,
+    })
 }
 
 #[tauri::command(async)]
@@ -39,7 +50,11 @@ pub fn unlock(
     secret: String,
 ) -> Result<Session, ErrorReply> {
     state.unlock(account.as_deref(), &Secret::new(secret))?;
-    Ok(Session { idle_lock_seconds: AppState::idle_lock_seconds(), recovery_code: None })
+    Ok(Session {
+        idle_lock_seconds: AppState::idle_lock_seconds(),
+        recovery_code: None,
+        may_write: may_write(&state)?,
+    })
 }
 
 #[tauri::command(async)]
@@ -50,7 +65,11 @@ pub fn recover(
     secret: String,
 ) -> Result<Session, ErrorReply> {
     state.recover(account.as_deref(), &Secret::new(code), &Secret::new(secret))?;
-    Ok(Session { idle_lock_seconds: AppState::idle_lock_seconds(), recovery_code: None })
+    Ok(Session {
+        idle_lock_seconds: AppState::idle_lock_seconds(),
+        recovery_code: None,
+        may_write: may_write(&state)?,
+    })
 }
 
 #[tauri::command(async)]

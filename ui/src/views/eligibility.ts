@@ -87,7 +87,7 @@ export class EligibilityView {
         h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void this.nav.showHome() }, "← " + t("back")),
         h("h1", {}, t("eligibilityTitle", { number: this.title })),
         h("span", { class: "muted" }, t("eligibilityAsOf", { date: dateWords(this.data.as_of) })),
-        h("button", { type: "button", class: "secondary", "data-test": "open-survey", onclick: () => void this.nav.showSurvey(this.householdId, this.title) }, t("surveyOpen")),
+        h("button", { type: "button", class: "secondary", "data-test": "open-survey", "data-write": true, onclick: () => void this.nav.showSurvey(this.householdId, this.title) }, t("surveyOpen")),
       ),
       this.planBox() ?? document.createTextNode(""),
       this.otherBox ?? document.createTextNode(""),
@@ -284,7 +284,7 @@ export class EligibilityView {
         {
           type: "button",
           class: "primary small",
-          "data-test": "refer",
+          "data-test": "refer", "data-write": true,
           onclick: (e: Event) => {
             stop(e);
             void this.refer(f);
@@ -314,7 +314,7 @@ export class EligibilityView {
         "div",
         { class: "summary-head" },
         h("h2", {}, t("summaryTitle")),
-        h("button", { type: "button", class: "secondary small", "data-test": "refer-all", onclick: () => this.showPlan(schemes) }, t("referAll")),
+        h("button", { type: "button", class: "secondary small", "data-test": "refer-all", "data-write": true, onclick: () => this.showPlan(schemes) }, t("referAll")),
         h("button", { type: "button", class: "secondary small", "data-test": "refer-other", onclick: () => void this.showOther() }, t("referOther")),
       ),
       s.lines.length === 0 ? h("p", { class: "muted" }, t("summaryNone")) : null,

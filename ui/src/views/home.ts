@@ -149,9 +149,9 @@ export class HomeView {
         h("button", { class: "secondary", "data-test": "open-todo", onclick: () => void this.nav.showTodo() }, t("todoOpen")),
         h("button", { class: "secondary", "data-test": "open-funnel", onclick: () => void this.nav.showFunnel() }, t("funnelOpen")),
         h("button", { class: "secondary", "data-test": "open-sync", onclick: () => void this.nav.showSync() }, t("syncOpen")),
-        h("button", { class: "secondary", "data-test": "backup", onclick: (e: Event) => void this.backup(e.currentTarget as HTMLButtonElement) }, t("backupNow")),
-        h("button", { class: "secondary", "data-test": "save-register", onclick: (e: Event) => void this.saveRegister(e.currentTarget as HTMLButtonElement) }, t("registerSave")),
-        h("button", { class: "primary", "data-test": "add-household", onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
+        h("button", { class: "secondary", "data-test": "backup", "data-write": true, onclick: (e: Event) => void this.backup(e.currentTarget as HTMLButtonElement) }, t("backupNow")),
+        h("button", { class: "secondary", "data-test": "save-register", "data-write": true, onclick: (e: Event) => void this.saveRegister(e.currentTarget as HTMLButtonElement) }, t("registerSave")),
+        h("button", { class: "primary", "data-test": "add-household", "data-write": true, onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
       ),
       this.listBox,
     );

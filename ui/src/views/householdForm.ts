@@ -98,7 +98,7 @@ export class HouseholdForm {
         d.id !== null
           ? h(
               "button",
-              { type: "button", class: "secondary danger", "data-test": "withdraw-household", onclick: () => void this.withdraw(null) },
+              { type: "button", class: "secondary danger", "data-test": "withdraw-household", "data-write": true, onclick: () => void this.withdraw(null) },
               t("withdrawHousehold"),
             )
           : document.createTextNode(""),
@@ -149,10 +149,10 @@ export class HouseholdForm {
       h(
         "div",
         { class: "form-actions" },
-        h("button", { type: "button", class: "secondary", "data-test": "add-member", onclick: () => this.addMember() }, "+ " + t("addMember")),
+        h("button", { type: "button", class: "secondary", "data-test": "add-member", "data-write": true, onclick: () => this.addMember() }, "+ " + t("addMember")),
         h("span", { class: "spacer" }),
         h("button", { type: "button", class: "secondary", "data-test": "cancel", onclick: () => this.leave() }, t("cancel")),
-        h("button", { type: "submit", class: "primary", "data-test": "save", disabled: this.saving }, this.saving ? t("saving") : t("save")),
+        h("button", { type: "submit", class: "primary", "data-test": "save", "data-write": true, disabled: this.saving }, this.saving ? t("saving") : t("save")),
       ),
     );
     return this.root;
@@ -239,9 +239,9 @@ export class HouseholdForm {
       "li",
       { class: m.status === "present" ? "member" : "member member-left", "data-test": `member-${i}` },
       h("div", { class: "member-title" }, h("span", {}, t("memberN", { n: i + 1 })),
-        i > 0 ? h("button", { type: "button", class: "link", "data-test": `remove-member-${i}`, onclick: () => this.removeMember(i) }, t("removeMember")) : null,
+        i > 0 ? h("button", { type: "button", class: "link", "data-test": `remove-member-${i}`, "data-write": true, onclick: () => this.removeMember(i) }, t("removeMember")) : null,
         this.draft.id !== null && m.id !== null
-          ? h("button", { type: "button", class: "link danger", "data-test": `withdraw-member-${i}`, onclick: () => void this.withdraw(m) }, t("withdrawMember"))
+          ? h("button", { type: "button", class: "link danger", "data-test": `withdraw-member-${i}`, "data-write": true, onclick: () => void this.withdraw(m) }, t("withdrawMember"))
           : null),
       h(
         "div",

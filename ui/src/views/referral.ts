@@ -10,6 +10,7 @@ import { h, mount } from "../dom";
 import { dateWords, language, t, type MessageKey } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { movesAllowed, NEEDS_REASON, type Move } from "../referral/model";
+import { mayWrite } from "../role";
 import { errorPanel, errorText } from "./errorPanel";
 
 export interface ReferralNavigator {
@@ -115,7 +116,7 @@ export class ReferralView {
           {
             type: "button",
             class: m === "receive" || m === "submit" ? "primary" : "secondary",
-            "data-test": `move-${m}`,
+            "data-test": `move-${m}`, "data-write": true,
             onclick: () => {
               if (NEEDS_REASON.has(m) || m === "receive") {
                 this.asking = m;
@@ -192,7 +193,7 @@ export class ReferralView {
             {
               "data-test": `doc-status-${i}`,
               "aria-label": say(d),
-              disabled: open ? undefined : "disabled",
+              disabled: open && mayWrite() ? undefined : "disabled",
               onchange: (e: Event) => void this.step({ action: "document", index: i, status: (e.target as HTMLSelectElement).value as DocumentStatus }),
             },
             ...statuses.map((st) => h("option", { value: st, selected: st === d.status ? "selected" : undefined }, t(`doc_${st}` as MessageKey))),

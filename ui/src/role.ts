@@ -1,0 +1,17 @@
+// What the account that opened the store may do. A Samiti viewer's account reads only: the
+// screens show her no button she could not use (every control that changes something carries
+// `data-write`, hidden by the `read-only` class on the page), and the library refuses each such
+// command anyway, so hiding is a courtesy, not the defence.
+
+let writes = true;
+
+/** Records what the account that just opened the store may do, and shows or hides the controls. */
+export function setMayWrite(mayWrite: boolean): void {
+  writes = mayWrite;
+  document.body.classList.toggle("read-only", !mayWrite);
+}
+
+/** Whether the open account may change anything. */
+export function mayWrite(): boolean {
+  return writes;
+}
