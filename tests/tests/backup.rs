@@ -1,6 +1,7 @@
 //! Backups: a one-file backup made on one laptop restores on a fresh one with identical data,
 //! row by row, and opens with the same PIN; an interrupted backup leaves the previous one as it
-//! was; a wrong PIN or a folder that already holds a store is refused before anything is written.
+//! was (also when the real `samanvaya backup` is killed at moments across its run); a wrong PIN
+//! or a folder that already holds a store is refused before anything is written.
 
 use samanvaya_core::{Secret, Store, StoreError};
 use samanvaya_tests::{TEST_PIN, dump};
@@ -111,4 +112,66 @@ fn a_snapshot_is_taken_once_a_day_and_the_last_seven_are_kept() {
     )
     .unwrap();
     assert_eq!(dump(restored.connection()), at_last);
+}
+
+/// The real thing: `samanvaya backup` killed (SIGKILL, no chance to clean up) at moments spread
+/// over a backup's run. After each kill the backup file is the previous one, byte for byte, or
+/// a whole new backup that restores; and the next backup goes through and leaves nothing else.
+#[test]
+fn a_backup_killed_at_any_moment_leaves_a_whole_backup() {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+    let laptop = tempfile::tempdir().unwrap();
+    {
+        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+        samanvaya_demo::fill(&mut store, 1).unwrap();
+    }
+    let usb = tempfile::tempdir().unwrap();
+    let file = usb.path().join("sahpur.backup");
+    let backup = || {
+        Command::new(samanvaya_tests::binary("samanvaya"))
+            .args(["--data-dir", laptop.path().to_str().unwrap(), "backup", "--to", file.to_str().unwrap()])
+            .env("SAMANVAYA_PIN", TEST_PIN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // One whole backup, timed: the kills fall across the same span.
+    let start = Instant::now();
+    assert!(backup().wait().unwrap().success());
+    let whole = start.elapsed();
+    let restores = |path: &std::path::Path| {
+        let fresh = tempfile::tempdir().unwrap();
+        Store::restore(path, &fresh.path().join("s"), None, &Secret::new(TEST_PIN))
+            .map(|s| s.household_count().unwrap())
+    };
+    let mut kept = 0;
+    for tenth in 1..=9u32 {
+        let previous = std::fs::read(&file).unwrap();
+        let mut child = backup();
+        std::thread::sleep(whole * tenth / 10);
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = std::fs::read(&file).unwrap();
+        if now == previous {
+            kept += 1;
+        } else {
+            assert_eq!(
+                restores(&file).unwrap(),
+                300,
+                "killed at {tenth}/10 of a run: the new backup is whole"
+            );
+        }
+    }
+    eprintln!("{kept} of 9 kills left the previous backup, the others a finished new one");
+    assert!(kept > 0, "some kill fell before the new backup was in place ({whole:?} a run)");
+    // The next backup goes through and cleans up what the killed ones left.
+    assert!(backup().wait().unwrap().success());
+    let left: Vec<String> = std::fs::read_dir(usb.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["sahpur.backup"]);
+    assert_eq!(restores(&file).unwrap(), 300);
 }
