@@ -341,3 +341,73 @@ fn samanvaya_import_reports_rows_and_fails_until_every_row_is_good() {
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed["total"], 4);
 }
+
+/// The example in the documentation is the mapping of the fixture list, so that it stays true.
+#[test]
+fn the_documented_example_mapping_imports_the_fixture_list() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/import-mapping.toml");
+    let example = ListMapping::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_village(dir.path());
+    let report = store.import_list(&sheet("good.csv"), &example, ListOptions::default(), |_, _| {}).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(stored(&store), good_households());
+}
+
+/// A damaged list or mapping file (flipped, dropped, repeated and inserted bytes, as
+/// `tests/tests/mutations.rs` makes them) is imported, reported or refused: never a panic, and
+/// never a household written half.
+#[test]
+fn damaged_lists_and_mappings_never_panic() {
+    let mut seed = 0x5eed_0017_u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    let mut mutate = |input: &[u8]| {
+        let mut out = input.to_vec();
+        for _ in 0..1 + next(4) {
+            if out.is_empty() {
+                out.push(b',');
+            }
+            let at = next(out.len());
+            match next(5) {
+                0 => out[at] ^= 1 << next(8),
+                1 => drop(out.drain(at..(at + 1 + next(16)).min(out.len()))),
+                2 => {
+                    let piece = out[at..(at + 1 + next(32)).min(out.len())].to_vec();
+                    out.splice(at..at, piece);
+                }
+                3 => out.insert(at, [b'"', b',', b'\n', b'\r', b'=', b'[', 0xff, b'9'][next(8)]),
+                _ => out.truncate(at),
+            }
+        }
+        out
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_village(dir.path());
+    let list = std::fs::read(fixture("good.csv")).unwrap();
+    let map_text = std::fs::read(fixture("mapping.toml")).unwrap();
+    for _ in 0..150 {
+        let damaged = mutate(&list);
+        let Ok(text) = String::from_utf8(damaged) else { continue };
+        let Ok(sheet) = samanvaya_forms::table::read_csv(&text) else { continue };
+        let before = store.household_count().unwrap();
+        if let Ok(report) = store.import_list(&sheet, &mapping(), ListOptions::default(), |_, _| {}) {
+            assert_eq!(store.household_count().unwrap(), before + report.imported as i64);
+        }
+    }
+    for _ in 0..150 {
+        let damaged = mutate(&map_text);
+        let Ok(text) = String::from_utf8(damaged) else { continue };
+        if let Ok(m) = ListMapping::parse(&text) {
+            let _ = store.import_list(&sheet("good.csv"), &m, ListOptions { dry_run: true }, |_, _| {});
+        }
+    }
+    let xlsx = std::fs::read(fixture("good.xlsx")).unwrap();
+    for _ in 0..60 {
+        let _ = samanvaya_forms::table::read_xlsx_table(&mutate(&xlsx));
+    }
+}

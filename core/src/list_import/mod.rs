@@ -83,7 +83,10 @@ impl Store {
             dry_run: options.dry_run,
             ..ListReport::default()
         };
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A dry run only reads, so it does not take the write lock from the window meanwhile.
+        let behavior =
+            if options.dry_run { TransactionBehavior::Deferred } else { TransactionBehavior::Immediate };
+        let tx = self.conn.transaction_with_behavior(behavior)?;
         let mut fresh = Vec::with_capacity(read.households.len());
         for h in read.households {
             let digest = key_digest(&village, &h.key);
