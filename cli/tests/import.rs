@@ -239,6 +239,11 @@ fn a_mapping_that_does_not_fit_the_list_refuses_it_whole() {
     let mut bad = mapping();
     bad.facts[0].fact = "person.caste_categry".into();
     bad.facts[1].fact = "person.sex".into();
+    bad.facts.push(samanvaya_core::list_import::mapping::FactColumn {
+        column: "Age".into(),
+        fact: "person.age_years".into(),
+        values: Default::default(),
+    });
     let err = store.import_list(&sheet("good.csv"), &bad, ListOptions::default(), |_, _| {}).unwrap_err();
     let StoreError::ListRefused { problems } = err else { panic!("{err}") };
     assert_eq!(
@@ -246,6 +251,7 @@ fn a_mapping_that_does_not_fit_the_list_refuses_it_whole() {
         vec![
             "the column 'Category': 'person.caste_categry' is not a fact of the vocabulary (schema/facts/); did you mean 'person.caste_category'?".to_owned(),
             "the column 'Ration card': person.sex is part of the household record: map the column as sex under [columns]".to_owned(),
+            "the column 'Age': person.age_years is worked out from person.date_of_birth and cannot be recorded; map the column as age (in years) or birth_date under [columns]".to_owned(),
         ]
     );
     assert_eq!(store.household_count().unwrap(), 0);

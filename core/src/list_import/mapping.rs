@@ -178,10 +178,13 @@ fn fact_problem(name: &str, vocab: &Vocabulary) -> Result<FactId, String> {
     };
     let def = vocab.get(id);
     if def.derived.is_some() {
-        return Err(format!(
-            "{name} is worked out from {} and cannot be recorded",
-            vocab.get(def.asked_as()).name
-        ));
+        let base = &vocab.get(def.asked_as()).name;
+        let hint = if base == record::DATE_OF_BIRTH {
+            "; map the column as age (in years) or birth_date under [columns]"
+        } else {
+            ""
+        };
+        return Err(format!("{name} is worked out from {base} and cannot be recorded{hint}"));
     }
     Ok(id)
 }
