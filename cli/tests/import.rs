@@ -417,3 +417,30 @@ fn damaged_lists_and_mappings_never_panic() {
         let _ = samanvaya_forms::table::read_xlsx_table(&mutate(&xlsx));
     }
 }
+
+/// A household that withdrew consent after its list was imported stays erased when the same
+/// list is imported again: the store keeps only the digest of its key, which names no one.
+#[test]
+fn a_household_erased_for_consent_is_not_brought_back_by_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_village(dir.path());
+    import(&mut store, "good.csv").unwrap();
+    let first = store
+        .connection()
+        .query_row("SELECT id FROM household WHERE address = 'Ward 4'", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    let at = store.now().unwrap();
+    store.withdraw_consent(first.parse().unwrap(), None, at).unwrap();
+    assert_eq!(store.household_count().unwrap(), 2);
+
+    let report = import(&mut store, "good.csv").unwrap();
+    assert_eq!((report.imported, report.already), (0, 3));
+    assert_eq!(store.household_count().unwrap(), 2);
+    let named: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM setting WHERE key LIKE '%F-001%' OR value LIKE '%F-001%'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(named, 0, "the list's key is kept only as a digest");
+}
