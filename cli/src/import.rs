@@ -34,6 +34,9 @@ pub fn read_mapping(path: &Path) -> Result<ListMapping> {
     ListMapping::parse(&text).with_context(|| format!("{} is refused", path.display()))
 }
 
+/// How many households between two plain progress lines when the bar cannot be shown.
+const PLAIN_PROGRESS_EVERY: usize = 2_000;
+
 /// Imports the list, with a progress bar on stderr for a long one.
 pub fn run(store: &mut Store, list: &Path, mapping: &Path, dry_run: bool) -> Result<ListReport> {
     let mapping = read_mapping(mapping)?;
@@ -43,9 +46,19 @@ pub fn run(store: &mut Store, list: &Path, mapping: &Path, dry_run: bool) -> Res
             .expect("a valid template")
             .progress_chars("=> "),
     );
+    // Outside a terminal (a script, a log) the bar is hidden; a big list then says how far it
+    // got in plain lines, so that a long import is not taken for a hung one.
+    let mut said = 0;
     let report = store.import_list(&sheet, &mapping, ListOptions { dry_run }, |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
+        if bar.is_hidden()
+            && total >= PLAIN_PROGRESS_EVERY
+            && (done >= said + PLAIN_PROGRESS_EVERY || done == total)
+        {
+            said = done;
+            eprintln!("  {done} of {total} households written");
+        }
     })?;
     bar.finish_and_clear();
     Ok(report)

@@ -116,9 +116,7 @@ impl Store {
                 at,
             )?;
             setting::mark_imported(&tx, &digest, &written.id.to_string())?;
-            if done % 256 == 0 || done + 1 == total {
-                progress(done + 1, total);
-            }
+            progress(done + 1, total);
         }
         if options.dry_run {
             return Ok(report);
