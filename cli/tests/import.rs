@@ -201,10 +201,13 @@ fn bad_rows_refuse_their_whole_household_with_the_row_and_what_to_fix() {
         (7, "the household 'B-5' (rows 7, 8) has no head; write the relation head on the row of its head".into()),
         (9, "the household key (column 'Family ID') is empty; write the key of the household this member belongs to".into()),
         (11, "the 'Ration card' is 'AAY' here but 'PHH' on row 10 of the same household; write the same 'Ration card' on both rows, or leave one empty".into()),
+        (13, "'Uttar Tola' is not a hamlet of this village; write one of: Pachhim Tola, Purab Tola".into()),
+        (13, "'Gold' in column 'Ration card' is not a value of household.ration_card_type; write one of aay, phh, state_non_nfsa, none, or map the word under values of this column in the mapping file".into()),
+        (14, "the phone number is not a ten-digit Indian mobile number; correct it or leave it empty".into()),
     ];
     let want: Vec<(usize, &str)> = want.iter().map(|(r, s)| (*r, s.as_str())).collect();
     assert_eq!(problems, want);
-    assert_eq!((report.rows, report.imported, report.members, report.refused), (10, 1, 1, 5));
+    assert_eq!((report.rows, report.imported, report.members, report.refused), (13, 1, 1, 7));
     // Only the good household is stored; nothing of the refused ones.
     let names: Vec<String> = stored(&store).into_iter().flat_map(|h| h.3).collect();
     assert_eq!(names, vec!["Asha Devi head female age"]);
@@ -217,12 +220,15 @@ fn bad_rows_refuse_their_whole_household_with_the_row_and_what_to_fix() {
         .replace("Brahmin", "General")
         .replace("Sanju Kumar,son", "Sanju Kumar,head")
         .replace(",,,,Nobody's row", "B-7,,,,Nobody's row")
-        .replace("Raj Kumar,son,M,,20,,AAY", "Raj Kumar,son,M,,20,,");
+        .replace("Raj Kumar,son,M,,20,,AAY", "Raj Kumar,son,M,,20,,")
+        .replace("Uttar Tola", "Purab Tola")
+        .replace("Gold", "AAY")
+        .replace("12345", "");
     let sheet = samanvaya_forms::table::read_csv(&fixed).unwrap();
     let report = store.import_list(&sheet, &mapping(), ListOptions::default(), |_, _| {}).unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
-    assert_eq!((report.imported, report.already), (6, 1));
-    assert_eq!(store.household_count().unwrap(), 7);
+    assert_eq!((report.imported, report.already), (8, 1));
+    assert_eq!(store.household_count().unwrap(), 9);
 }
 
 #[test]
@@ -329,12 +335,14 @@ fn samanvaya_import_reports_rows_and_fails_until_every_row_is_good() {
     assert!(!bad.status.success(), "a list with bad rows fails the command");
     let out = String::from_utf8_lossy(&bad.stdout);
     assert!(
-        out.contains("imported 1 households (1 members); 0 already imported before, skipped; 5 refused"),
+        out.contains(
+            "13 rows; imported 1 households (1 members); 0 already imported before, skipped; 7 refused"
+        ),
         "{out}"
     );
     assert!(out.contains("  row 7: the household 'B-5' (rows 7, 8) has no head"), "{out}");
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.contains("the list has 6 bad row(s)"), "{err}");
+    assert!(err.contains("the list has 9 bad row(s)"), "{err}");
 
     let missing = run("no-hamlet-column.csv", &[]);
     assert!(!missing.status.success());

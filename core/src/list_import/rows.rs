@@ -112,14 +112,14 @@ impl Reader<'_> {
         let mut problems: Vec<RowProblem> = Vec::new();
         let first = rows[0].number;
         let c = self.columns;
-        let hamlet_name = shared(rows, c.hamlet, "hamlet", &mut problems);
-        let address = shared(rows, c.address, "address", &mut problems);
-        let phone = shared(rows, c.phone, "phone number", &mut problems);
+        let (hamlet_row, hamlet_name) = shared(rows, c.hamlet, "hamlet", &mut problems);
+        let (address_row, address) = shared(rows, c.address, "address", &mut problems);
+        let (phone_row, phone) = shared(rows, c.phone, "phone number", &mut problems);
         let mut household_facts = Vec::new();
         for f in &self.columns.facts {
             if self.vocab.get(f.fact).scope == samanvaya_rules::vocabulary::Scope::Household {
-                let text = shared(rows, Some(f.index), &format!("'{}'", f.column), &mut problems);
-                household_facts.push((f, text));
+                let (at, text) = shared(rows, Some(f.index), &format!("'{}'", f.column), &mut problems);
+                household_facts.push((f, at, text));
             }
         }
         let hamlet_id = if hamlet_name.is_empty() {
@@ -136,7 +136,7 @@ impl Reader<'_> {
                     known.join(", ")
                 };
                 problems.push(RowProblem {
-                    row: first,
+                    row: hamlet_row,
                     reason: format!("'{hamlet_name}' is not a hamlet of this village; write one of: {known}"),
                 });
             }
@@ -177,28 +177,31 @@ impl Reader<'_> {
             }
         }
         let mut facts: Vec<(Who, String, Value)> = Vec::new();
-        for (f, text) in household_facts {
+        for (f, at, text) in household_facts {
             match self.fact_value(f, &text) {
                 Ok(Some(v)) => facts.push((Who::Household, self.vocab.get(f.fact).name.clone(), v)),
                 Ok(None) => {}
-                Err(reason) => problems.push(RowProblem { row: first, reason }),
+                Err(reason) => problems.push(RowProblem { row: at, reason }),
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        // The head goes first, wherever the list wrote her; validation refuses a second head.
+        // No head is said at once with the other problems, unless a row whose relation could
+        // not be read may be the head.
         let heads = members.iter().filter(|(_, m, _)| m.relation == Relation::Head).count();
-        if heads == 0 {
-            let rows: Vec<String> = rows.iter().map(|r| r.number.to_string()).collect();
-            return Err(vec![RowProblem {
+        if heads == 0 && members.len() == rows.len() {
+            let numbers: Vec<String> = rows.iter().map(|r| r.number.to_string()).collect();
+            problems.push(RowProblem {
                 row: first,
                 reason: format!(
                     "the household '{key}' (rows {}) has no head; write the relation head on the row of its head",
-                    rows.join(", ")
+                    numbers.join(", ")
                 ),
-            }]);
+            });
         }
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.row);
+            return Err(problems);
+        }
+        // The head goes first, wherever the list wrote her; validation refuses a second head.
         if let Some(i) = members.iter().position(|(_, m, _)| m.relation == Relation::Head) {
             let head = members.remove(i);
             members.insert(0, head);
@@ -216,13 +219,16 @@ impl Reader<'_> {
             errors
                 .into_iter()
                 .map(|e| {
-                    let row = e
-                        .field
-                        .strip_prefix("members.")
-                        .and_then(|rest| rest.split('.').next())
-                        .and_then(|i| i.parse::<usize>().ok())
-                        .and_then(|i| member_rows.get(i).copied())
-                        .unwrap_or(first);
+                    let row = match e.field.as_str() {
+                        "phone" => phone_row,
+                        "address" => address_row,
+                        field => field
+                            .strip_prefix("members.")
+                            .and_then(|rest| rest.split('.').next())
+                            .and_then(|i| i.parse::<usize>().ok())
+                            .and_then(|i| member_rows.get(i).copied())
+                            .unwrap_or(first),
+                    };
                     RowProblem { row, reason: self.field_reason(&e.field, e.code) }
                 })
                 .collect::<Vec<_>>()
@@ -348,8 +354,13 @@ impl Reader<'_> {
 
 /// The one value of a household column over the household's rows (repeated on every member's
 /// row or written once); two different values are a mistake to show, not to choose between.
-fn shared(rows: &[&Row], index: Option<usize>, what: &str, problems: &mut Vec<RowProblem>) -> String {
-    let Some(index) = index else { return String::new() };
+fn shared(
+    rows: &[&Row],
+    index: Option<usize>,
+    what: &str,
+    problems: &mut Vec<RowProblem>,
+) -> (usize, String) {
+    let Some(index) = index else { return (rows[0].number, String::new()) };
     let mut value: Option<(usize, &str)> = None;
     for row in rows {
         let v = cell(row, index);
@@ -365,7 +376,7 @@ fn shared(rows: &[&Row], index: Option<usize>, what: &str, problems: &mut Vec<Ro
             Some(_) => {}
         }
     }
-    value.map_or(String::new(), |(_, v)| v.to_owned())
+    value.map_or((rows[0].number, String::new()), |(at, v)| (at, v.to_owned()))
 }
 
 /// The mapping file's word for `text`, compared without case and surrounding spaces.
