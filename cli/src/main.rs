@@ -5,6 +5,7 @@ mod eligibility;
 mod facts_file;
 mod form;
 mod households;
+mod import;
 mod referrals;
 mod sync;
 mod unlock;
@@ -71,6 +72,23 @@ enum Command {
     Accounts {
         #[command(subcommand)]
         command: AccountsCommand,
+    },
+    /// Imports households and their members from a CSV or XLSX list, one row per member, read
+    /// through a column-mapping file (docs/import.md). Households with a bad row are refused
+    /// whole and reported by row; the others are written in one transaction; households whose
+    /// key was imported before are skipped, so a corrected list can be imported again.
+    Import {
+        /// The list: a .xlsx workbook (its first sheet) or a CSV file in UTF-8.
+        #[arg(value_name = "LIST")]
+        list: PathBuf,
+        /// The column-mapping file (TOML); docs/examples/import-mapping.toml is one.
+        #[arg(long, value_name = "FILE.toml")]
+        mapping: PathBuf,
+        /// Check the list and report what would be imported, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Writes a one-file encrypted backup of the store (it opens with the same PIN), checks it
     /// after writing, and replaces an older backup of the same name only then.
@@ -342,6 +360,14 @@ fn main() -> Result<()> {
                 summary.persons,
                 data_dir.display()
             ))?;
+        }
+        Command::Import { list, mapping, dry_run, format } => {
+            let report = import::run(&mut store, &list, &mapping, dry_run)?;
+            match format {
+                Format::Json => emit(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+                Format::Table => emit(&import::table(&list, &report))?,
+            }
+            import::check(&report)?;
         }
         Command::Households { command: HouseholdsCommand::List { format, search, limit } } => {
             let page = households::list(&store, &search, limit)?;

@@ -94,6 +94,12 @@ pub enum StoreError {
     Refused(samanvaya_domain::referral::Refused),
     #[error("a {role} account may not {action}")]
     NotAllowed { role: &'static str, action: &'static str },
+    #[error(
+        "this is a demo store: its households are invented and can never be sent to a block server, so a real list would be stranded in it; import the list into a store set up for your village (an empty data folder)"
+    )]
+    DemoImport,
+    #[error("the list cannot be imported; nothing was written:\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    ListRefused { problems: Vec<String> },
 }
 
 // Not `#[from]`: that would make the refusal the error's source too, and every report would
@@ -177,7 +183,8 @@ impl From<StoreError> for ErrorReply {
             StoreError::NewerSchema { .. } | StoreError::NewerChange { .. } => {
                 (ErrorCode::NewerSchema, vec![])
             }
-            StoreError::DemoStore => (ErrorCode::DemoStore, vec![]),
+            StoreError::DemoStore | StoreError::DemoImport => (ErrorCode::DemoStore, vec![]),
+            StoreError::ListRefused { .. } => (ErrorCode::Invalid, vec![]),
             StoreError::AlreadyEnrolled { .. } => (ErrorCode::AlreadyEnrolled, vec![]),
             StoreError::NotEnrolled => (ErrorCode::NotEnrolled, vec![]),
             StoreError::Export { .. } => (ErrorCode::Export, vec![]),

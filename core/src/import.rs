@@ -71,62 +71,60 @@ impl Store {
         let cat = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(batch.len());
-        for ImportedHousehold { mut household, facts, receiving, source } in batch {
-            if household::exists(&tx, household.id)? {
-                return Err(refuse("id", FieldErrorCode::InvalidValue));
-            }
-            if household.number.is_none() {
-                household.number = number_lease::take(&tx, number_lease::HOUSEHOLD)?;
-            }
-            household::put_rows(&tx, &household)?;
-            household::record_changes(&tx, None, &household, at)?;
-            let hid = household.id.to_string();
-            let subject = |who: Who| -> Result<String, StoreError> {
-                match who {
-                    Who::Household => Ok(hid.clone()),
-                    Who::Member(i) => household
-                        .members
-                        .get(i)
-                        .map(|p| p.id.to_string())
-                        .ok_or_else(|| refuse("member", FieldErrorCode::InvalidValue)),
-                }
-            };
-            for (who, name, value) in facts {
-                let id = cat.vocab.id(&name).ok_or_else(|| refuse("fact", FieldErrorCode::UnknownFact))?;
-                samanvaya_rules::facts::parse_value(&cat.vocab.get(id).ty, &value)
-                    .map_err(|_| refuse("value", FieldErrorCode::InvalidValue))?;
-                let subject_id = subject(who)?;
-                fact::set(
-                    &tx,
-                    &hid,
-                    &subject_id,
-                    &name,
-                    &value.to_string(),
-                    source.as_str(),
-                    household.created_at,
-                )?;
-                let change =
-                    FactChange { household_id: household.id, subject_id, name, value: Some(value), source };
-                change_log::record(&tx, ChangeBody::Fact(change), at)?;
-            }
-            for (who, scheme) in receiving {
-                let subject_id = subject(who)?;
-                fact::add_receiving(&tx, &hid, &subject_id, &scheme, source.as_str(), household.created_at)?;
-                let change = ReceivingChange {
-                    household_id: household.id,
-                    subject_id,
-                    scheme,
-                    receiving: true,
-                    source,
-                };
-                change_log::record(&tx, ChangeBody::Receiving(change), at)?;
-            }
-            crate::profile::refresh(&tx, &household)?;
-            out.push(household);
+        for imported in batch {
+            out.push(write(&tx, cat, imported, at)?);
         }
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// Writes one household with its facts, benefits and changes inside the caller's transaction;
+/// the list import (`list_import`) writes through here too.
+pub(crate) fn write(
+    tx: &rusqlite::Transaction<'_>,
+    cat: &samanvaya_rules::Catalogue,
+    imported: ImportedHousehold,
+    at: Moment,
+) -> Result<Household, StoreError> {
+    let ImportedHousehold { mut household, facts, receiving, source } = imported;
+    if household::exists(tx, household.id)? {
+        return Err(refuse("id", FieldErrorCode::InvalidValue));
+    }
+    if household.number.is_none() {
+        household.number = number_lease::take(tx, number_lease::HOUSEHOLD)?;
+    }
+    household::put_rows(tx, &household)?;
+    household::record_changes(tx, None, &household, at)?;
+    let hid = household.id.to_string();
+    let subject = |who: Who| -> Result<String, StoreError> {
+        match who {
+            Who::Household => Ok(hid.clone()),
+            Who::Member(i) => household
+                .members
+                .get(i)
+                .map(|p| p.id.to_string())
+                .ok_or_else(|| refuse("member", FieldErrorCode::InvalidValue)),
+        }
+    };
+    for (who, name, value) in facts {
+        let id = cat.vocab.id(&name).ok_or_else(|| refuse("fact", FieldErrorCode::UnknownFact))?;
+        samanvaya_rules::facts::parse_value(&cat.vocab.get(id).ty, &value)
+            .map_err(|_| refuse("value", FieldErrorCode::InvalidValue))?;
+        let subject_id = subject(who)?;
+        fact::set(tx, &hid, &subject_id, &name, &value.to_string(), source.as_str(), household.created_at)?;
+        let change = FactChange { household_id: household.id, subject_id, name, value: Some(value), source };
+        change_log::record(tx, ChangeBody::Fact(change), at)?;
+    }
+    for (who, scheme) in receiving {
+        let subject_id = subject(who)?;
+        fact::add_receiving(tx, &hid, &subject_id, &scheme, source.as_str(), household.created_at)?;
+        let change =
+            ReceivingChange { household_id: household.id, subject_id, scheme, receiving: true, source };
+        change_log::record(tx, ChangeBody::Receiving(change), at)?;
+    }
+    crate::profile::refresh(tx, &household)?;
+    Ok(household)
 }
 
 fn refuse(field: &str, code: FieldErrorCode) -> StoreError {

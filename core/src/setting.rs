@@ -77,3 +77,22 @@ pub fn utc_offset_seconds(conn: &Connection) -> rusqlite::Result<i32> {
         .optional()?;
     Ok(value.and_then(|v| v.parse().ok()).unwrap_or(samanvaya_domain::clock::IST_OFFSET_SECONDS))
 }
+
+/// The prefix of the settings that remember which list households were imported: the key's
+/// rest is a digest of the village and the list's household key (nothing personal in the clear),
+/// the value the household's id. No foreign key: the row outlives a household erased after a
+/// withdrawal of consent, so importing the same list again cannot bring her back.
+const IMPORTED_PREFIX: &str = "imported_household:";
+
+/// The household imported before under the list key whose digest is `digest`, if any.
+pub fn imported_household(conn: &Connection, digest: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT value FROM setting WHERE key = ?1")?
+        .query_row([format!("{IMPORTED_PREFIX}{digest}")], |r| r.get(0))
+        .optional()
+}
+
+pub fn mark_imported(conn: &Connection, digest: &str, household_id: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO setting (key, value) VALUES (?1, ?2)")?
+        .execute(params![format!("{IMPORTED_PREFIX}{digest}"), household_id])?;
+    Ok(())
+}

@@ -16,6 +16,7 @@ pub mod expr;
 pub mod facts;
 pub mod load;
 pub mod mapping;
+pub mod table;
 pub mod view;
 pub mod workbook;
 

@@ -68,7 +68,7 @@ pub fn column_letters(mut index: usize) -> String {
     String::from_utf8(out).expect("ASCII letters")
 }
 
-fn cell_text(d: &Data) -> String {
+pub(crate) fn cell_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
         Data::String(s) => s.trim().to_owned(),
@@ -106,10 +106,10 @@ fn place(wb: &mut Workbook, sheet: Sheet) {
 }
 
 /// A row's number and its cells, before the header is known.
-type NumberedRow = (usize, Vec<String>);
+pub(crate) type NumberedRow = (usize, Vec<String>);
 
 /// Builds a sheet from raw rows, the first non-empty row being the header.
-fn sheet_from(name: &str, raw: Vec<NumberedRow>) -> Sheet {
+pub(crate) fn sheet_from(name: &str, raw: Vec<NumberedRow>) -> Sheet {
     let mut rows = raw.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()));
     let Some((_, header)) = rows.next() else {
         return Sheet { name: name.to_owned(), ..Sheet::default() };
