@@ -45,6 +45,7 @@ const COMMANDS: &[&str] = &[
     "print_page",
     "save_register",
     "household_duplicates",
+    "sync_export",
 ];
 
 fn main() {

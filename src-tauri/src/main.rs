@@ -111,6 +111,7 @@ fn main() {
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::sync_enroll,
+            commands::sync::sync_export,
         ])
         .setup(|app| {
             background_sync(app.handle().clone());

@@ -3,7 +3,7 @@
 // households can never reach a real block server.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -102,6 +102,12 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));
     const waiting = Number(await textOf(browser, "[data-test=sync-waiting] strong"));
     assert.ok(waiting >= 2, `the household and its member wait to be sent (${waiting})`);
+    // With no network, the same changes go as a file for the USB stick, into the export folder.
+    await (await find(browser, "[data-test=sync-export]")).click();
+    const exported = await textOf(browser, "[data-test=sync-exported]");
+    assert.ok(exported.includes(`${waiting} changes`), exported);
+    const files = readdirSync(app.exportDir).filter((f) => f.endsWith(".samanvaya-sync"));
+    assert.equal(files.length, 1, `one sync file in the export folder: ${files}`);
     await (await find(browser, "[data-test=sync-now]")).click();
     await synced(browser);
     assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");

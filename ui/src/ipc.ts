@@ -101,6 +101,8 @@ export const ipc = {
   syncStatus: () => call<SyncStatus>("sync_status"),
   /** One sync with the block server; resolves to where sync stands after it. */
   syncNow: () => call<SyncStatus>("sync_now"),
+  /** What waits, as a file for a USB stick to the block office, in the export folder. */
+  syncExport: () => call<{ path: string; changes: number }>("sync_export"),
   syncEnroll: (url: string, code: string) => call<SyncStatus>("sync_enroll", { url, code }),
   referralFunnel: () => call<ReferralFunnel>("referral_funnel"),
   /** The slip's style and body, in `lang`, to draw and print inside the window. */

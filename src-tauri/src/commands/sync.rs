@@ -78,3 +78,32 @@ pub async fn sync_enroll(
     })
     .await
 }
+
+/// What "a file for the USB stick" wrote: where, and how many changes it holds.
+#[derive(serde::Serialize)]
+pub struct SyncFile {
+    path: String,
+    changes: usize,
+}
+
+/// Writes what the block has not acknowledged to a sync file in the export folder (the user's
+/// Downloads, else Documents), for a USB stick to the block office when there is no network.
+#[tauri::command(async)]
+pub fn sync_export(state: State<'_, AppState>) -> Result<SyncFile, ErrorReply> {
+    let dir = samanvaya_core::default_export_dir().ok_or_else(|| {
+        ErrorReply::from(samanvaya_core::StoreError::Export {
+            path: "(no folder)".into(),
+            source: std::io::Error::other("no Downloads or home folder is known for this user"),
+        })
+    })?;
+    state.with(|s| Ok(s.now()?.today)).and_then(|today| {
+        // The export folder may not exist yet on a new laptop (Downloads is made on first use).
+        std::fs::create_dir_all(&dir).map_err(|source| {
+            ErrorReply::from(samanvaya_core::StoreError::Export { path: dir.display().to_string(), source })
+        })?;
+        let path = dir.join(format!("samanvaya-sync-{today}.samanvaya-sync"));
+        let mut second: Store = state.with(|s| s.second_connection())?;
+        let done = samanvaya_sync_laptop::export_file(&mut second, &path).map_err(reply)?;
+        Ok(SyncFile { path: path.display().to_string(), changes: done.changes })
+    })
+}

@@ -402,6 +402,8 @@ export const en = {
   lockStartQuestion: "How does this laptop start?",
   lockStartBlock: "With our village, from the block office (it gives a code to join)",
   lockStartDemo: "With a made-up village, to practise on",
+  syncExport: "A file for the USB stick",
+  syncExported: "{n} changes written to {path}. Copy it to a USB stick for the block office; it is imported there, and nothing goes twice.",
   syncFirstVillage: "This laptop has no village yet. The block office registers your village and gives a code to join: type the block server's address and the code, and the village comes from there.",
   syncVillageArrived: "Joined the block office: your village is here. Add its households.",
   syncNotEnrolled: "This laptop is not enrolled yet. Ask the block office for a code, then enter it here with the block server's address.",

@@ -71,6 +71,15 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
       return h("div", {}, head, note, form);
     }
     const now = h("button", { type: "button", class: "primary", "data-test": "sync-now" }, t("syncNow")) as HTMLButtonElement;
+    // No network at all: what waits goes to the block office on a USB stick as a file.
+    const usb = h("button", { type: "button", class: "secondary", "data-test": "sync-export" }, t("syncExport")) as HTMLButtonElement;
+    usb.onclick = () => {
+      usb.disabled = true;
+      ipc
+        .syncExport()
+        .then((f) => draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-exported" }, t("syncExported", { n: f.changes, path: f.path }))))
+        .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+    };
     now.onclick = () => {
       now.disabled = true;
       draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-running" }, t("syncRunning")));
@@ -105,7 +114,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
       h("p", { "data-test": "sync-last" }, s.last_success_at === null ? t("syncNever") : t("syncLast", { when: when(s.last_success_at) })),
       s.last_error === null ? null : h("p", { class: "error-text", role: "alert", "data-test": "sync-error" }, errorWords(s.last_error)),
       h("p", { class: "muted" }, t("syncAuto")),
-      now,
+      h("div", { class: "toolbar" }, now, usb),
     );
   };
   draw(status);
