@@ -552,6 +552,14 @@ fn stored_whole(block: &Path, waiting: i64) -> bool {
     distinct == waiting && last - first + 1 == waiting
 }
 
+/// After a sync that said `out`: nothing waits on the laptop, and the block holds all `waiting`
+/// of its changes as one unbroken run, none lost, none twice.
+fn all_sent(out: &str, block: &Path, waiting: i64) {
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    assert_eq!(stored_at(block), waiting, "every change stored: {out}");
+    assert!(stored_whole(block, waiting), "one unbroken run of the laptop's changes");
+}
+
 #[test]
 fn a_laptop_killed_in_the_middle_of_a_sync_sends_the_rest_once_when_started_again() {
     use samanvaya_tests::proxy::{Faults, Proxy};
@@ -579,9 +587,7 @@ fn a_laptop_killed_in_the_middle_of_a_sync_sends_the_rest_once_when_started_agai
     // Started again on a good link, the laptop sends what is left, and nothing twice.
     link.set(Faults::default());
     let out = ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path())));
-    assert!(out.contains("waiting to send: 0"), "{out}");
-    assert_eq!(stored_at(block_dir.path()), waiting, "every change stored: {out}");
-    assert!(stored_whole(block_dir.path(), waiting), "one unbroken run of the laptop's changes");
+    all_sent(&out, block_dir.path(), waiting);
     drop(block);
 }
 
@@ -619,9 +625,7 @@ fn a_block_killed_in_the_middle_of_a_sync_loses_nothing_and_stores_nothing_twice
     let block = start_server(&again);
     link.set(Faults::default());
     let out = ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path())));
-    assert!(out.contains("waiting to send: 0"), "{out}");
-    assert_eq!(stored_at(block_dir.path()), waiting, "every change stored: {out}");
-    assert!(stored_whole(block_dir.path(), waiting), "one unbroken run of the laptop's changes");
+    all_sent(&out, block_dir.path(), waiting);
     drop(block);
 }
 
@@ -641,9 +645,7 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
     let out = ok(run("samanvaya", &["sync", "--timeout", "4"], Some(laptop_dir.path())));
     let injected = link.injected();
     assert_eq!((injected.stalled, injected.cut), (1, 1), "the faults happened: {out}");
-    assert!(out.contains("waiting to send: 0"), "{out}");
-    assert_eq!(stored_at(block_dir.path()), waiting, "every change stored: {out}");
-    assert!(stored_whole(block_dir.path(), waiting), "one unbroken run of the laptop's changes");
+    all_sent(&out, block_dir.path(), waiting);
     drop(block);
 }
 
