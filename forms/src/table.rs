@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
 
-use crate::workbook::{NumberedRow, ReadError, Sheet, cell_text, sheet_from};
+use crate::workbook::{NumberedRow, ReadError, Sheet, numbered_rows, sheet_from};
 
 /// Reads the first sheet of an `.xlsx` file's bytes; the first non-empty row is the header.
 pub fn read_xlsx_table(bytes: &[u8]) -> Result<Sheet, ReadError> {
@@ -19,21 +19,7 @@ pub fn read_xlsx_table(bytes: &[u8]) -> Result<Sheet, ReadError> {
     let Some(name) = xlsx.sheet_names().first().cloned() else {
         return Err(ReadError("the workbook has no sheet".into()));
     };
-    let range = xlsx
-        .worksheet_range(&name)
-        .map_err(|e| ReadError(format!("the sheet '{name}' cannot be read: {e}")))?;
-    // Row numbers are the spreadsheet's, so they count the empty rows above the used range.
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    let first_col = range.start().map_or(0, |(_, c)| c as usize);
-    let raw = range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            let mut texts: Vec<String> = vec![String::new(); first_col];
-            texts.extend(cells.iter().map(cell_text));
-            (first_row + i + 1, texts)
-        })
-        .collect();
+    let raw = numbered_rows(&mut xlsx, &name)?;
     Ok(sheet_from(&name, raw))
 }
 

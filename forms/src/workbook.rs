@@ -119,6 +119,28 @@ pub(crate) fn sheet_from(name: &str, raw: Vec<NumberedRow>) -> Sheet {
     Sheet { name: name.trim().to_lowercase(), headers, rows }
 }
 
+/// The rows of the sheet `name` as text cells, each with the row number its author sees: the
+/// numbers count the empty rows above the used range, and the cells the empty columns left of it.
+pub(crate) fn numbered_rows(
+    xlsx: &mut Xlsx<Cursor<&[u8]>>,
+    name: &str,
+) -> Result<Vec<NumberedRow>, ReadError> {
+    let range = xlsx
+        .worksheet_range(name)
+        .map_err(|e| ReadError(format!("the sheet '{name}' cannot be read: {e}")))?;
+    let first_row = range.start().map_or(0, |(r, _)| r as usize);
+    let first_col = range.start().map_or(0, |(_, c)| c as usize);
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| {
+            let mut texts: Vec<String> = vec![String::new(); first_col];
+            texts.extend(cells.iter().map(cell_text));
+            (first_row + i + 1, texts)
+        })
+        .collect())
+}
+
 /// Reads the sheets of an `.xlsx` file's bytes.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Workbook, ReadError> {
     let mut xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
@@ -131,21 +153,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Workbook, ReadError> {
         if role(&name).is_none() {
             continue;
         }
-        let range = xlsx
-            .worksheet_range(&name)
-            .map_err(|e| ReadError(format!("the sheet '{name}' cannot be read: {e}")))?;
-        // Row numbers are the spreadsheet's, so they count the empty rows above the used range.
-        let first_row = range.start().map_or(0, |(r, _)| r as usize);
-        let first_col = range.start().map_or(0, |(_, c)| c as usize);
-        let raw = range
-            .rows()
-            .enumerate()
-            .map(|(i, cells)| {
-                let mut texts: Vec<String> = vec![String::new(); first_col];
-                texts.extend(cells.iter().map(cell_text));
-                (first_row + i + 1, texts)
-            })
-            .collect();
+        let raw = numbered_rows(&mut xlsx, &name)?;
         place(&mut wb, sheet_from(&name, raw));
     }
     Ok(wb)
