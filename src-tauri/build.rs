@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "today",
     "scheme_worklist",
     "save_worklist",
+    "vulnerability_list",
+    "save_vulnerability_list",
     "survey_form",
     "survey_start",
     "survey_save",

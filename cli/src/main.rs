@@ -150,6 +150,19 @@ enum Command {
         #[command(subcommand)]
         command: referrals::ReferralsCommand,
     },
+    /// The village's households on the vulnerability profile, most vulnerable first, as CSV
+    /// (category, household, head, hamlet, reasons, what to ask).
+    Vulnerability {
+        #[arg(long, value_enum, default_value_t = SheetLang::Hi)]
+        lang: SheetLang,
+        /// Write the CSV to this file (with the mark spreadsheets need to read Hindi) instead
+        /// of printing it.
+        #[arg(long, value_name = "FILE.csv")]
+        out: Option<PathBuf>,
+        /// The evaluation date (YYYY-MM-DD); today when absent.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<chrono::NaiveDate>,
+    },
     Worklist {
         /// The scheme's code, as `samanvaya catalogue review --format csv` lists them.
         #[arg(long, value_name = "CODE")]
@@ -430,6 +443,23 @@ fn main() -> Result<()> {
                     let (dir, name) = worklist::split(&path)?;
                     let saved = samanvaya_core::save_csv(&dir, &name, &text)?;
                     store.audit("export:worklist", &scheme)?;
+                    eprintln!("saved {}", saved.display());
+                }
+                None => emit(&text)?,
+            }
+        }
+        Command::Vulnerability { lang, out, as_of } => {
+            let as_of = match as_of {
+                Some(day) => day,
+                None => store.now()?.today,
+            };
+            let list = store.vulnerability_list(as_of, |_, _| {})?;
+            let text = samanvaya_eligibility::vulnerability::csv(&list, lang.into());
+            match out {
+                Some(path) => {
+                    let (dir, name) = worklist::split(&path)?;
+                    let saved = samanvaya_core::save_csv(&dir, &name, &text)?;
+                    store.audit("export:vulnerability", &name)?;
                     eprintln!("saved {}", saved.display());
                 }
                 None => emit(&text)?,

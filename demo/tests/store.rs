@@ -631,3 +631,64 @@ fn a_probable_duplicate_is_found_by_name_in_either_script_and_close_age() {
     edit.id = Some(first);
     assert!(store.possible_duplicates(&edit, today).unwrap().is_empty());
 }
+
+/// The vulnerability profile over the demo village: every household is on the list once, the
+/// order is most vulnerable first, the counts add up, each row agrees with the household's own
+/// eligibility page, and an answer that a family has no house puts it among the most vulnerable
+/// with that reason.
+#[test]
+fn the_village_is_listed_most_vulnerable_first_and_an_answer_moves_a_household() {
+    use samanvaya_eligibility::vulnerability::VulnerabilityLevel as L;
+    let (_dir, mut store) = demo();
+    let as_of: NaiveDate = "2026-11-23".parse().unwrap();
+    let list = store.vulnerability_list(as_of, |_, _| {}).unwrap();
+    let households = store.household_count().unwrap() as usize;
+    assert_eq!(list.rows.len(), households);
+    let c = list.counts;
+    assert_eq!((c.most_vulnerable + c.vulnerable + c.other + c.not_known) as usize, households);
+    // The demo village holds every kind, or the screen and this test would prove little.
+    assert!(c.most_vulnerable > 0 && c.vulnerable > 0 && c.not_known > 0, "{c:?}");
+    let rank = |l: L| match l {
+        L::MostVulnerable => 2,
+        L::Vulnerable => 1,
+        L::Other => 0,
+    };
+    for pair in list.rows.windows(2) {
+        let key = |r: &samanvaya_eligibility::vulnerability::VulnerableHousehold| {
+            (rank(r.profile.at_least), rank(r.profile.at_most))
+        };
+        assert!(key(&pair[0]) >= key(&pair[1]), "{} before {}", pair[0].head_name, pair[1].head_name);
+    }
+    for r in &list.rows {
+        let p = &r.profile;
+        assert_eq!(p.level.is_some(), p.at_least == p.at_most, "{}", r.head_name);
+        assert_eq!(p.reasons.is_empty(), p.at_least == L::Other, "{}: reasons name what holds", r.head_name);
+        assert_eq!(p.ask.is_empty(), p.level.is_some(), "{}: an open category says what to ask", r.head_name);
+    }
+    for r in list.rows.iter().step_by(37) {
+        let page = store.household_eligibility(r.household_id.parse().unwrap(), as_of).unwrap();
+        assert_eq!(page.vulnerability, r.profile, "{}", r.head_name);
+    }
+
+    // The last household of the list says it has no house: it moves to the top group.
+    let last = list.rows.last().unwrap().clone();
+    assert_ne!(last.profile.level, Some(L::MostVulnerable));
+    let hid = last.household_id.parse().unwrap();
+    let page = store
+        .answer(
+            &FactAnswer {
+                household_id: hid,
+                member_id: None,
+                fact: "household.house_type".into(),
+                value: json!("homeless"),
+            },
+            Moment::in_india(Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0).unwrap()),
+        )
+        .unwrap();
+    assert_eq!(page.vulnerability.level, Some(L::MostVulnerable));
+    assert_eq!(page.vulnerability.reasons[0].hi, "रहने को घर नहीं");
+    let after = store.vulnerability_list(as_of, |_, _| {}).unwrap();
+    let at = after.rows.iter().position(|r| r.household_id == last.household_id).unwrap();
+    assert!(after.rows[..=at].iter().all(|r| r.profile.level == Some(L::MostVulnerable)));
+    assert_eq!(after.counts.most_vulnerable, list.counts.most_vulnerable + 1);
+}

@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 
 use samanvaya_rules::Catalogue;
+use samanvaya_rules::vulnerability::{self, Vulnerability};
 
 /// The embedded catalogue does not load: a build that ships it is broken, so the message lists
 /// every diagnostic with its file and line for the developer.
@@ -50,4 +51,20 @@ pub fn catalogue_version() -> &'static str {
         let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         format!("builtin-{hex}")
     })
+}
+
+/// The vulnerability profile of `schema/vulnerability/`, checked against the embedded
+/// catalogue's vocabulary once per process.
+pub fn vulnerability() -> Result<&'static Vulnerability, CatalogueError> {
+    static PROFILE: OnceLock<Result<Vulnerability, CatalogueError>> = OnceLock::new();
+    PROFILE
+        .get_or_init(|| {
+            let cat = embedded()?;
+            let (path, text) = samanvaya_schema::VULNERABILITY_FILE;
+            vulnerability::load(&cat.vocab, path, text).map_err(|errors| {
+                CatalogueError(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }

@@ -17,6 +17,7 @@ pub mod referral;
 pub mod review;
 pub mod slip;
 pub mod view;
+pub mod vulnerability;
 pub mod worklist;
 
-pub use catalogue::{CatalogueError, catalogue_version, embedded};
+pub use catalogue::{CatalogueError, catalogue_version, embedded, vulnerability};

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use samanvaya_rules::bounds::Bounded;
 use samanvaya_rules::bulk::{self, Population};
+use samanvaya_rules::vulnerability::Vulnerability;
 use samanvaya_rules::words;
 use samanvaya_rules::{
     Catalogue, FactId, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, assess_bounded, explain,
@@ -199,6 +200,8 @@ pub struct HouseholdEligibility {
     pub schemes: Vec<SchemeInfo>,
     pub findings: Vec<FindingView>,
     pub questions: Vec<QuestionView>,
+    /// The household's vulnerability category and its reasons.
+    pub vulnerability: crate::vulnerability::VulnerabilityView,
 }
 
 /// The question a facilitator asks for `fact` (for a derived fact, the question of the fact it
@@ -237,8 +240,14 @@ pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
     FactInput { kind: kind.into(), options }
 }
 
-/// Decides, explains and ranks everything for one household.
-pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> HouseholdEligibility {
+/// Decides, explains and ranks everything for one household, and places it on the vulnerability
+/// profile.
+pub fn household(
+    cat: &Catalogue,
+    vulnerability: &Vulnerability,
+    facts: &HouseholdFacts,
+    as_of: NaiveDate,
+) -> HouseholdEligibility {
     let bounded = Bounded::new(cat, facts, as_of);
     // A state's own schemes are not shown to a household of another state: they can never apply.
     let states = household_states(cat, std::slice::from_ref(facts));
@@ -345,6 +354,12 @@ pub fn household(cat: &Catalogue, facts: &HouseholdFacts, as_of: NaiveDate) -> H
         schemes: used.into_iter().map(|i| (&cat.schemes[i]).into()).collect(),
         findings: views,
         questions,
+        vulnerability: crate::vulnerability::view(
+            cat,
+            vulnerability,
+            facts,
+            &vulnerability.profile_bounded(cat, &bounded),
+        ),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod text;
 pub mod toml_values;
 pub mod truth;
 pub mod vocabulary;
+pub mod vulnerability;
 pub mod words;
 
 pub use assess::{Check, Finding, Missing, Outcome, Question, ask_next, assess, assess_bounded, explain};

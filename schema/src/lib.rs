@@ -117,6 +117,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
 /// service levels that set due days; read by `samanvaya-eligibility::referral`.
 pub const REFERRAL_KINDS: &str = include_str!("../referrals/kinds.toml");
 
+/// The household vulnerability profile (criteria and category rule), beside the catalogue, as
+/// `(path, text)`.
+pub const VULNERABILITY_FILE: (&str, &str) =
+    ("schema/vulnerability/profile.toml", include_str!("../vulnerability/profile.toml"));
+
 /// The baseline survey shipped with the app, as the XLSForm a district opens in Excel
 /// (`forms/baseline.md` is the same form in pyxform's markdown, for review).
 pub const BASELINE_FORM: (&str, &[u8]) = ("baseline.xlsx", include_bytes!("../forms/baseline.xlsx"));

@@ -89,6 +89,8 @@ fn main() {
             commands::eligibility::village_eligibility,
             commands::eligibility::scheme_worklist,
             commands::eligibility::save_worklist,
+            commands::eligibility::vulnerability_list,
+            commands::eligibility::save_vulnerability_list,
             commands::survey::survey_form,
             commands::survey::survey_start,
             commands::survey::survey_save,

@@ -4,6 +4,7 @@
 //! module reads and writes.
 
 mod answer;
+mod vulnerable;
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use rusqlite::TransactionBehavior;
 use samanvaya_domain::HouseholdId;
 use samanvaya_eligibility::view::{self, HouseholdEligibility, VillageEligibility};
 use samanvaya_eligibility::worklist::{self, Family, Worklist};
+use samanvaya_rules::vulnerability::Vulnerability;
 use samanvaya_rules::{Catalogue, HouseholdFacts};
 
 use crate::error::StoreError;
@@ -23,6 +25,11 @@ pub use answer::FactAnswer;
 /// The embedded catalogue, as the store reports its failure.
 fn catalogue() -> Result<&'static Catalogue, StoreError> {
     samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))
+}
+
+/// The embedded vulnerability profile, as the store reports its failure.
+fn vulnerability() -> Result<&'static Vulnerability, StoreError> {
+    samanvaya_eligibility::vulnerability().map_err(|e| StoreError::Catalogue(e.0))
 }
 
 impl Store {
@@ -40,7 +47,7 @@ impl Store {
         id: HouseholdId,
         as_of: NaiveDate,
     ) -> Result<HouseholdEligibility, StoreError> {
-        let mut out = view::household(catalogue()?, &self.household_facts(id)?, as_of);
+        let mut out = view::household(catalogue()?, vulnerability()?, &self.household_facts(id)?, as_of);
         let hid = id.to_string();
         let asked: Vec<(Option<String>, String)> = crate::fact::asked_unknown(&self.conn, &hid)?
             .into_iter()
@@ -111,10 +118,26 @@ impl Store {
         let cat = catalogue()?;
         let scheme = worklist::scheme_index(cat, code)
             .ok_or_else(|| StoreError::NotFound { what: "scheme", id: code.to_owned() })?;
-        let ids = self.household_ids()?;
-        let mut hamlets: std::collections::HashMap<_, Option<samanvaya_domain::Location>> =
-            std::collections::HashMap::new();
         let mut rows = Vec::new();
+        self.each_household(
+            |family, facts| rows.extend(worklist::rows(cat, scheme, family, facts, as_of)),
+            &mut progress,
+        )?;
+        worklist::sort(&mut rows);
+        Ok(Worklist { as_of, scheme: (&cat.schemes[scheme]).into(), rows })
+    }
+
+    /// Calls `visit` with every household of the store in household-number order, as the
+    /// worklist names it and with its facts, and `progress(done, total)` every fifty households.
+    /// A village is a few hundred households: each is read through the explaining path.
+    pub(crate) fn each_household(
+        &self,
+        mut visit: impl FnMut(&Family, &HouseholdFacts),
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<(), StoreError> {
+        let cat = catalogue()?;
+        let ids = self.household_ids()?;
+        let mut hamlets: HashMap<_, Option<samanvaya_domain::Location>> = HashMap::new();
         for (done, id) in ids.iter().enumerate() {
             let h = self.household(*id)?.present();
             let hamlet = match h.hamlet_id {
@@ -128,13 +151,12 @@ impl Store {
             };
             let entries = profile::entries(&self.conn, &h)?;
             let facts = samanvaya_eligibility::household::facts(cat, &h, &entries);
-            rows.extend(worklist::rows(cat, scheme, &Family::of(&h, hamlet.as_ref()), &facts, as_of));
+            visit(&Family::of(&h, hamlet.as_ref()), &facts);
             if (done + 1) % 50 == 0 || done + 1 == ids.len() {
                 progress(done + 1, ids.len());
             }
         }
-        worklist::sort(&mut rows);
-        Ok(Worklist { as_of, scheme: (&cat.schemes[scheme]).into(), rows })
+        Ok(())
     }
 
     /// Every household's id, in household-number order.

@@ -6,6 +6,7 @@ use samanvaya_core::{ErrorReply, Language, StoreError, default_export_dir, save_
 use samanvaya_domain::HouseholdId;
 use samanvaya_eligibility::review::Lang;
 use samanvaya_eligibility::view::{HouseholdEligibility, VillageEligibility};
+use samanvaya_eligibility::vulnerability::{self, VulnerabilityList};
 use samanvaya_eligibility::worklist::{self, Worklist};
 use serde::Serialize;
 use tauri::{Emitter, State, Window};
@@ -85,6 +86,40 @@ pub fn save_worklist(
         let name = format!("worklist-{}-{}.csv", code.to_lowercase(), list.as_of);
         let saved = save_csv(&dir, &name, &text)?;
         s.audit("export:worklist", &format!("{code} {} rows", list.rows.len()))?;
+        Ok(saved.display().to_string())
+    })
+}
+
+/// The village's households on the vulnerability profile, most vulnerable first.
+#[tauri::command(async)]
+pub fn vulnerability_list(
+    window: Window,
+    state: State<'_, AppState>,
+) -> Result<VulnerabilityList, ErrorReply> {
+    state.with(|s| {
+        s.vulnerability_list(s.now()?.today, |done, total| {
+            let _ = window.emit("village-progress", Progress { done, total });
+        })
+    })
+}
+
+/// Saves the vulnerability list as a CSV file in the chosen language in the export folder, and
+/// returns where it went so the screen can say so.
+#[tauri::command(async)]
+pub fn save_vulnerability_list(state: State<'_, AppState>, language: Language) -> Result<String, ErrorReply> {
+    state.with(|s| {
+        let list = s.vulnerability_list(s.now()?.today, |_, _| {})?;
+        let lang = match language {
+            Language::Hi => Lang::Hi,
+            Language::En => Lang::En,
+        };
+        let dir = default_export_dir().ok_or_else(|| StoreError::Export {
+            path: "(no folder)".into(),
+            source: std::io::Error::other("no Downloads or home folder is known for this user"),
+        })?;
+        let name = format!("vulnerable-households-{}.csv", list.as_of);
+        let saved = save_csv(&dir, &name, &vulnerability::csv(&list, lang))?;
+        s.audit("export:vulnerability", &format!("{} rows", list.rows.len()))?;
         Ok(saved.display().to_string())
     })
 }

@@ -185,6 +185,8 @@ async fn eligibility(
 ) -> Result<Json<HouseholdEligibility>, (StatusCode, String)> {
     let cat =
         samanvaya_eligibility::embedded().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let profile = samanvaya_eligibility::vulnerability()
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let facts = cat.read_household(&req.household).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         (
@@ -198,5 +200,5 @@ async fn eligibility(
             "the household lists no members; add them under \"members\"".into(),
         ));
     }
-    Ok(Json(view::household(cat, &facts, req.as_of)))
+    Ok(Json(view::household(cat, profile, &facts, req.as_of)))
 }

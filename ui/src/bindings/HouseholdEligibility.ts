@@ -3,8 +3,13 @@ import type { FindingView } from "./FindingView";
 import type { MemberRef } from "./MemberRef";
 import type { QuestionView } from "./QuestionView";
 import type { SchemeInfo } from "./SchemeInfo";
+import type { VulnerabilityView } from "./VulnerabilityView";
 
 /**
  * Every scheme decided for a household and its members, with the questions to ask next.
  */
-export type HouseholdEligibility = { as_of: string, members: Array<MemberRef>, schemes: Array<SchemeInfo>, findings: Array<FindingView>, questions: Array<QuestionView>, };
+export type HouseholdEligibility = { as_of: string, members: Array<MemberRef>, schemes: Array<SchemeInfo>, findings: Array<FindingView>, questions: Array<QuestionView>, 
+/**
+ * The household's vulnerability category and its reasons.
+ */
+vulnerability: VulnerabilityView, };
