@@ -454,7 +454,7 @@ fn main() -> Result<()> {
                 None => store.now()?.today,
             };
             let list = store.vulnerability_list(as_of, |_, _| {})?;
-            let text = samanvaya_eligibility::vulnerability::csv(&list, lang.into());
+            let text = samanvaya_eligibility::vulnerability::csv(&list, lang.into(), None);
             match out {
                 Some(path) => {
                     let (dir, name) = worklist::split(&path)?;

@@ -11,7 +11,11 @@ try {
   const { browser } = app;
   mkdirSync(join(outDir, "screens"), { recursive: true });
   for (const [lang, file] of [["hi", "screenshot-hi.png"], ["en", "screenshot-en.png"]]) {
-    await (await find(browser, `[data-test=lang-${lang}]`)).click();
+    // The header redraws once the village has loaded after the login, which can leave a found
+    // button stale: click it by selector inside the page instead.
+    await find(browser, `[data-test=lang-${lang}]`);
+    await textOf(browser, "[data-test=list-count]");
+    await browser.executeScript(`document.querySelector('[data-test=lang-${lang}]').click()`);
     await textOf(browser, "[data-test=list-count]");
     // Let the bundled fonts finish loading so no text is drawn in a fallback face.
     await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
@@ -95,11 +99,17 @@ try {
   await (await find(browser, "[data-test=back]")).click();
   await find(browser, "[data-test=tally]", 15_000);
   await (await find(browser, "[data-test=back]")).click();
+  // The village by vulnerability, the most vulnerable first.
+  await (await find(browser, "[data-test=open-vulnerable]", 15_000)).click();
+  await find(browser, "[data-test=vulnerable-row]", 15_000);
+  await shoot("vulnerable-hi-1024x600");
+  await (await find(browser, "[data-test=back]")).click();
   await find(browser, "[data-test=open-todo]", 15_000);
   await browser.executeScript("document.querySelector('[data-test=open-todo]').click()");
   await find(browser, "[data-test=todo-overdue]", 15_000);
   await shoot("todo-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
+  await find(browser, "[data-test=open-funnel]", 15_000);
   await browser.executeScript("document.querySelector('[data-test=open-funnel]').click()");
   await find(browser, "[data-test=funnel]", 15_000);
   await shoot("funnel-hi-1024x600");

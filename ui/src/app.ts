@@ -13,6 +13,7 @@ import { HomeView } from "./views/home";
 import { EligibilityView } from "./views/eligibility";
 import { HouseholdForm } from "./views/householdForm";
 import { villageSchemes } from "./views/villageSchemes";
+import { VulnerableView } from "./views/vulnerable";
 import { WorklistView } from "./views/worklist";
 import { SurveyView, type SurveyFocus } from "./views/survey";
 import { ReferralView, slipScreen } from "./views/referral";
@@ -275,6 +276,16 @@ export class App {
         return () => view.render();
       },
     );
+  }
+
+  /** The village's households, the most vulnerable first. */
+  async showVulnerable(): Promise<void> {
+    const overview = this.overview;
+    if (overview === null) return;
+    await this.readingVillage(ipc.vulnerabilityList, (list) => {
+      const view = new VulnerableView(this, overview, list, () => this.redraw());
+      return () => view.render();
+    });
   }
 
   /**

@@ -14,6 +14,7 @@ import type { Duplicate } from "./bindings/Duplicate";
 import type { HouseholdQuery } from "./bindings/HouseholdQuery";
 import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
+import type { VulnerabilityList } from "./bindings/VulnerabilityList";
 import type { Worklist } from "./bindings/Worklist";
 import type { SurveyAnswers } from "./bindings/SurveyAnswers";
 import type { SurveyForm } from "./bindings/SurveyForm";
@@ -118,6 +119,11 @@ export const ipc = {
   /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
   saveWorklist: (code: string, hamlet: string | null, language: Language) =>
     call<string>("save_worklist", { code, hamlet, language }),
+  /** The village's households on the vulnerability profile, the most vulnerable first. */
+  vulnerabilityList: () => call<VulnerabilityList>("vulnerability_list"),
+  /** Saves the vulnerability list as CSV in the export folder; resolves to the file's path. */
+  saveVulnerabilityList: (hamlet: string | null, language: Language) =>
+    call<string>("save_vulnerability_list", { hamlet, language }),
   /** The centre's calendar day (YYYY-MM-DD), the day the store decides and ages are counted on. */
   today: () => call<string>("today"),
   /** A checked, encrypted backup in the export folder. */

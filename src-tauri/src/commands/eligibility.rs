@@ -103,10 +103,14 @@ pub fn vulnerability_list(
     })
 }
 
-/// Saves the vulnerability list as a CSV file in the chosen language in the export folder, and
-/// returns where it went so the screen can say so.
+/// Saves the vulnerability list (one hamlet's rows when `hamlet` is given) as a CSV file in the
+/// chosen language in the export folder, and returns where it went so the screen can say so.
 #[tauri::command(async)]
-pub fn save_vulnerability_list(state: State<'_, AppState>, language: Language) -> Result<String, ErrorReply> {
+pub fn save_vulnerability_list(
+    state: State<'_, AppState>,
+    hamlet: Option<String>,
+    language: Language,
+) -> Result<String, ErrorReply> {
     state.with(|s| {
         let list = s.vulnerability_list(s.now()?.today, |_, _| {})?;
         let lang = match language {
@@ -118,7 +122,7 @@ pub fn save_vulnerability_list(state: State<'_, AppState>, language: Language) -
             source: std::io::Error::other("no Downloads or home folder is known for this user"),
         })?;
         let name = format!("vulnerable-households-{}.csv", list.as_of);
-        let saved = save_csv(&dir, &name, &vulnerability::csv(&list, lang))?;
+        let saved = save_csv(&dir, &name, &vulnerability::csv(&list, lang, hamlet.as_deref()))?;
         s.audit("export:vulnerability", &format!("{} rows", list.rows.len()))?;
         Ok(saved.display().to_string())
     })

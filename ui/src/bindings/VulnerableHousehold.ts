@@ -5,4 +5,4 @@ import type { VulnerabilityView } from "./VulnerabilityView";
 /**
  * One household of the village list.
  */
-export type VulnerableHousehold = { household_id: string, number: number | null, head_name: string, hamlet: Bilingual | null, profile: VulnerabilityView, };
+export type VulnerableHousehold = { household_id: string, number: number | null, head_name: string, hamlet_id: string | null, hamlet: Bilingual | null, profile: VulnerabilityView, };

@@ -36,6 +36,7 @@ describe("groupFindings", () => {
       ],
       schemes: [],
       questions: [],
+      vulnerability: { level: "other", at_least: "other", at_most: "other", reasons: [], ask: [] },
       findings: [
         { scheme: "S1", member_id: "b", outcome: "eligible", missing: [], checks: [], group_rule: null, counted_under: null, alternatives: [] },
         { scheme: "S2", member_id: null, outcome: "undetermined", missing: ["household.bpl_status"], checks: [], group_rule: null, counted_under: null, alternatives: [] },

@@ -12,6 +12,7 @@ import type { ReferralKinds } from "../bindings/ReferralKinds";
 import type { ReferralSummary } from "../bindings/ReferralSummary";
 import { isOpen, latestBySubject, referAllPlan, subjectKey } from "../referral/model";
 import { stageWord } from "./referral";
+import { vulnerabilityLine } from "./vulnerable";
 import { h, mount } from "../dom";
 import { answerValue, groupFindings, OUTCOME_ORDER, summarise } from "../eligibility/model";
 import { dateWords, language, t } from "../i18n";
@@ -93,6 +94,7 @@ export class EligibilityView {
       this.otherBox ?? document.createTextNode(""),
       this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : document.createTextNode(""),
       this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),
+      vulnerabilityLine(this.data.vulnerability),
       this.summary(schemes),
       this.askNext(),
       h("h2", { class: "details-title" }, t("detailsTitle")),

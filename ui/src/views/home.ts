@@ -17,6 +17,7 @@ interface Navigator {
   showForm(householdId: string | null): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
   showVillageSchemes(): Promise<void>;
+  showVulnerable(): Promise<void>;
   showTodo(): Promise<void>;
   showFunnel(): Promise<void>;
   showSync(): Promise<void>;
@@ -146,6 +147,7 @@ export class HomeView {
           ),
         ),
         h("button", { class: "secondary", "data-test": "village-schemes", onclick: () => void this.nav.showVillageSchemes() }, t("villageSchemes")),
+        h("button", { class: "secondary", "data-test": "open-vulnerable", onclick: () => void this.nav.showVulnerable() }, t("vulnerableOpen")),
         h("button", { class: "secondary", "data-test": "open-todo", onclick: () => void this.nav.showTodo() }, t("todoOpen")),
         h("button", { class: "secondary", "data-test": "open-funnel", onclick: () => void this.nav.showFunnel() }, t("funnelOpen")),
         h("button", { class: "secondary", "data-test": "open-sync", onclick: () => void this.nav.showSync() }, t("syncOpen")),
