@@ -227,6 +227,33 @@ fn eligibility_of_a_facts_file_needs_no_store() {
         .filter(|f| f["scheme"].as_str().unwrap().starts_with("DL_"))
         .collect();
     assert!(delhi.is_empty(), "{delhi:?}");
+    // The same file places the household on the vulnerability profile: a widow lives there.
+    let reasons: Vec<&str> = json["vulnerability"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["en"].as_str().unwrap())
+        .collect();
+    assert!(reasons.iter().any(|r| r.starts_with("A widow")), "{reasons:?}");
+}
+
+#[test]
+fn the_vulnerability_list_puts_the_most_vulnerable_first_and_is_saved_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&samanvaya(dir.path(), &["demo"]));
+    let out = stdout(&samanvaya(dir.path(), &["vulnerability", "--lang", "en", "--as-of", "2026-11-23"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "category,household_number,head,hamlet,reasons,ask");
+    assert_eq!(lines.len(), 301, "one line per household of the demo village");
+    let categories: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+    let last_most = categories.iter().rposition(|c| *c == "most vulnerable").unwrap();
+    assert!(categories[..=last_most].iter().all(|c| *c == "most vulnerable"), "the most vulnerable first");
+    let file = dir.path().join("vulnerable.csv");
+    let o = samanvaya(dir.path(), &["vulnerability", "--out", file.to_str().unwrap(), "--as-of", "2026-11-23"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.starts_with("\u{feff}श्रेणी,"), "a Hindi CSV with the mark spreadsheets need");
+    assert_eq!(saved.lines().count(), 301);
 }
 
 #[test]
