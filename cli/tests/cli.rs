@@ -249,7 +249,8 @@ fn the_vulnerability_list_puts_the_most_vulnerable_first_and_is_saved_as_csv() {
     let last_most = categories.iter().rposition(|c| *c == "most vulnerable").unwrap();
     assert!(categories[..=last_most].iter().all(|c| *c == "most vulnerable"), "the most vulnerable first");
     let file = dir.path().join("vulnerable.csv");
-    let o = samanvaya(dir.path(), &["vulnerability", "--out", file.to_str().unwrap(), "--as-of", "2026-11-23"]);
+    let o =
+        samanvaya(dir.path(), &["vulnerability", "--out", file.to_str().unwrap(), "--as-of", "2026-11-23"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.starts_with("\u{feff}श्रेणी,"), "a Hindi CSV with the mark spreadsheets need");

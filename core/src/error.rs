@@ -68,6 +68,8 @@ pub enum StoreError {
     LockedOut { seconds: u64 },
     #[error("no account called {name:?} on this laptop; give the name the account was set up with")]
     NoAccount { name: String },
+    #[error("an account needs a name of its own; {name:?} is empty or already used on this laptop")]
+    AccountName { name: String },
     #[error("this laptop has several accounts ({}): say which one (the CLI's --account NAME)", names.join(", "))]
     WhichAccount { names: Vec<String> },
     #[error(
@@ -142,6 +144,8 @@ pub enum ErrorCode {
     WrongSecret,
     LockedOut,
     NoAccount,
+    /// A new account's name is empty or already taken.
+    AccountName,
     NotSetUp,
     AlreadySetUp,
     Locked,
@@ -192,6 +196,7 @@ impl From<StoreError> for ErrorReply {
             StoreError::WrongSecret { .. } => (ErrorCode::WrongSecret, vec![]),
             StoreError::LockedOut { .. } => (ErrorCode::LockedOut, vec![]),
             StoreError::NoAccount { .. } | StoreError::WhichAccount { .. } => (ErrorCode::NoAccount, vec![]),
+            StoreError::AccountName { .. } => (ErrorCode::AccountName, vec![]),
             StoreError::NotSetUp => (ErrorCode::NotSetUp, vec![]),
             StoreError::AlreadySetUp => (ErrorCode::AlreadySetUp, vec![]),
             StoreError::Locked => (ErrorCode::Locked, vec![]),

@@ -322,7 +322,7 @@ impl Keyring {
         secret.check_strength()?;
         let name = name.trim();
         if name.is_empty() || self.find(Some(name)).is_ok() {
-            return Err(StoreError::NoAccount { name: name.to_owned() });
+            return Err(StoreError::AccountName { name: name.to_owned() });
         }
         self.accounts.push(Account {
             id: Uuid::now_v7(),

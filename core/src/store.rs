@@ -141,7 +141,8 @@ impl Store {
         let key = ring.unlock(i, old, Utc::now());
         let result = key.and_then(|key| ring.set_secret(i, &key, new));
         ring.write(&self.data_dir)?;
-        result
+        result?;
+        self.audit("account:pin", &self.who.name)
     }
 
     /// Checks the audit log's chain from its first row.
@@ -168,6 +169,13 @@ impl Store {
         }
     }
 
+    /// Every account of this laptop, by name and role, in the order they were added: what the
+    /// account screen lists. No secret or lock state leaves the keyring.
+    pub fn accounts(&self) -> Result<Vec<Who>, StoreError> {
+        let ring = Keyring::read(&self.data_dir)?.ok_or(StoreError::NotSetUp)?;
+        Ok(ring.accounts.iter().map(|a| Who { name: a.name.clone(), role: a.role }).collect())
+    }
+
     /// Adds an account to this laptop, with its role and its own PIN. Proven by the recovery
     /// code, which the person who set the laptop up keeps: an account cannot grant itself more.
     pub fn add_account(
@@ -180,7 +188,8 @@ impl Store {
         let mut ring = Keyring::read(&self.data_dir)?.ok_or(StoreError::NotSetUp)?;
         let key = ring.recover(code)?;
         ring.add_account(&key, name, role, secret)?;
-        ring.write(&self.data_dir)
+        ring.write(&self.data_dir)?;
+        self.audit("account:add", &format!("{name} ({})", role.as_str()))
     }
 
     /// The places from the state down to `id`.

@@ -136,7 +136,12 @@ try {
   await shoot("consent-withdraw-confirm-hi-1024x600");
   await (await find(browser, "[data-test=confirm-no]")).click();
   await (await find(browser, "[data-test=back]")).click();
-  await (await find(browser, "[data-test=add-household]")).click();
+  // The laptop's accounts: one's own PIN, and adding one.
+  await (await find(browser, "[data-test=open-accounts]", 15_000)).click();
+  await find(browser, "[data-test=account-me]", 15_000);
+  await shoot("accounts-hi-1024x600");
+  await (await find(browser, "[data-test=back]")).click();
+  await (await find(browser, "[data-test=add-household]", 15_000)).click();
   await find(browser, "form");
   await shoot("form-hi-1024x600");
   // A member with the name of a head already recorded: the form asks before saving him twice.

@@ -13,6 +13,7 @@ import { HomeView } from "./views/home";
 import { EligibilityView } from "./views/eligibility";
 import { HouseholdForm } from "./views/householdForm";
 import { villageSchemes } from "./views/villageSchemes";
+import { AccountView } from "./views/account";
 import { VulnerableView } from "./views/vulnerable";
 import { WorklistView } from "./views/worklist";
 import { SurveyView, type SurveyFocus } from "./views/survey";
@@ -276,6 +277,16 @@ export class App {
         return () => view.render();
       },
     );
+  }
+
+  /** The laptop's accounts: one's own PIN, and adding an account. */
+  async showAccounts(message?: string): Promise<void> {
+    // One view for the screen's life: a redraw after a refused PIN keeps what it said.
+    let view: AccountView | null = null;
+    await this.showLoaded(ipc.accounts, (data) => {
+      view ??= new AccountView(this, data, () => this.redraw(), message);
+      return view.render();
+    });
   }
 
   /** The village's households, the most vulnerable first. */

@@ -14,7 +14,9 @@ import type { Duplicate } from "./bindings/Duplicate";
 import type { HouseholdQuery } from "./bindings/HouseholdQuery";
 import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
+import type { Role } from "./bindings/Role";
 import type { VulnerabilityList } from "./bindings/VulnerabilityList";
+import type { Accounts } from "./views/account";
 import type { Worklist } from "./bindings/Worklist";
 import type { SurveyAnswers } from "./bindings/SurveyAnswers";
 import type { SurveyForm } from "./bindings/SurveyForm";
@@ -119,6 +121,13 @@ export const ipc = {
   /** Saves the worklist as CSV in the export folder; resolves to the file's path. */
   saveWorklist: (code: string, hamlet: string | null, language: Language) =>
     call<string>("save_worklist", { code, hamlet, language }),
+  /** Who is working, and every account of the laptop with its role. */
+  accounts: () => call<Accounts>("accounts"),
+  /** Gives the account at work a new PIN after checking the current one. */
+  changePin: (old: string, next: string) => call<void>("change_pin", { old, new: next }),
+  /** Adds an account with its role and PIN, proven by the laptop's recovery code. */
+  addAccount: (code: string, name: string, role: Role, secret: string) =>
+    call<void>("add_account", { code, name, role, secret }),
   /** The village's households on the vulnerability profile, the most vulnerable first. */
   vulnerabilityList: () => call<VulnerabilityList>("vulnerability_list"),
   /** Saves the vulnerability list as CSV in the export folder; resolves to the file's path. */

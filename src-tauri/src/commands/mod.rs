@@ -7,6 +7,7 @@
 // borrows its arguments is the normal shape here, not a missed optimisation.
 #![allow(clippy::needless_pass_by_value)]
 
+pub mod account;
 pub mod eligibility;
 pub mod households;
 pub mod print;

@@ -18,6 +18,7 @@ interface Navigator {
   showEligibility(householdId: string, title: string): Promise<void>;
   showVillageSchemes(): Promise<void>;
   showVulnerable(): Promise<void>;
+  showAccounts(): Promise<void>;
   showTodo(): Promise<void>;
   showFunnel(): Promise<void>;
   showSync(): Promise<void>;
@@ -153,6 +154,7 @@ export class HomeView {
         h("button", { class: "secondary", "data-test": "open-sync", onclick: () => void this.nav.showSync() }, t("syncOpen")),
         h("button", { class: "secondary", "data-test": "backup", "data-write": true, onclick: (e: Event) => void this.backup(e.currentTarget as HTMLButtonElement) }, t("backupNow")),
         h("button", { class: "secondary", "data-test": "save-register", "data-write": true, onclick: (e: Event) => void this.saveRegister(e.currentTarget as HTMLButtonElement) }, t("registerSave")),
+        h("button", { class: "secondary", "data-test": "open-accounts", onclick: () => void this.nav.showAccounts() }, t("accountOpen")),
         h("button", { class: "primary", "data-test": "add-household", "data-write": true, onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
       ),
       this.listBox,
