@@ -43,6 +43,11 @@ struct Args {
     /// about twice the compacted size.
     #[arg(long)]
     vacuum: bool,
+    /// Also time what the name search would take with a larger page cache and as one scan of the
+    /// members' search keys, with and without a covering index (made on this store for the
+    /// measurement and dropped after): figures for choosing a faster search, not the app's.
+    #[arg(long)]
+    search_experiments: bool,
     /// Write the survey form and the draft of the household of a hundred members, as the survey
     /// screen receives them, into this folder (`form.json`, `draft.json`) for `ui/bench/roster.ts`.
     #[arg(long, value_name = "DIR")]
@@ -439,6 +444,10 @@ fn main() -> Result<()> {
         );
     }
 
+    if args.search_experiments {
+        search_experiments(&store, runs, &mut rows)?;
+    }
+
     println!();
     println!("| what | best of {runs} | median |");
     println!("|---|---|---|");
@@ -449,6 +458,48 @@ fn main() -> Result<()> {
         println!();
         sizes(&mut store, persons, args.vacuum)?;
     }
+    Ok(())
+}
+
+/// The name search's cost taken apart, for choosing how to make it faster. Each figure says
+/// what it changed; the store is left as it was.
+fn search_experiments(store: &Store, runs: usize, rows: &mut Vec<Row>) -> Result<()> {
+    let conn = store.connection();
+    let cache: i64 = conn.query_row("SELECT cache_size FROM pragma_cache_size()", [], |r| r.get(0))?;
+    // The register's search with 64 MB of page cache instead of SQLite's default 2 MB: the
+    // members' pages then stay decrypted between two searches.
+    conn.execute_batch("PRAGMA cache_size = -65536")?;
+    for text in ["sunita", RARE_EN] {
+        store.households(&search(text, 50))?;
+        let (best, median, page) = timed(runs, || store.households(&search(text, 50)));
+        row(
+            rows,
+            format!("experiment: search \"{text}\" with a 64 MB page cache ({} match)", page?.total),
+            (best, median),
+        );
+    }
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+    // One scan of the members' search keys, counting the households that match: what a search
+    // written as a single pass over `person` would read, without the per-household lookups.
+    let scan = "SELECT count(DISTINCT household_id) FROM person WHERE name_key LIKE '%' || ?1 || '%'";
+    let once = |text: &str| -> Result<i64> {
+        let key = samanvaya_domain::name_key::name_key(text);
+        Ok(conn.query_row(scan, [key], |r| r.get(0))?)
+    };
+    for text in ["sunita", RARE_EN] {
+        let (best, median, n) = timed(runs, || once(text));
+        row(rows, format!("experiment: one scan of person for \"{text}\" ({} households)", n?), (best, median));
+    }
+    conn.execute_batch("CREATE INDEX bench_person_name_key ON person(name_key, household_id)")?;
+    for text in ["sunita", RARE_EN] {
+        let (best, median, n) = timed(runs, || once(text));
+        row(
+            rows,
+            format!("experiment: the same scan over an index of (name_key, household_id) ({} households)", n?),
+            (best, median),
+        );
+    }
+    conn.execute_batch("DROP INDEX bench_person_name_key")?;
     Ok(())
 }
 
@@ -542,6 +593,31 @@ fn print_size(what: &str, size: &Size, persons: i64) {
     println!();
 }
 
+/// What the values of each column of `table` take, per person: the bytes of its text and blobs
+/// (an integer counted as 8 bytes, its most), before SQLite's row and page overhead.
+fn columns(store: &Store, table: &str, persons: i64) -> Result<()> {
+    let conn = store.connection();
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let names = stmt.query_map([table], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    let sums = names
+        .iter()
+        .map(|c| {
+            format!(
+                "coalesce(sum(CASE typeof(\"{c}\") WHEN 'integer' THEN 8 WHEN 'real' THEN 8 WHEN 'null' THEN 0 \
+                 ELSE length(CAST(\"{c}\" AS BLOB)) END), 0)"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bytes: Vec<i64> = conn.query_row(&format!("SELECT {sums} FROM \"{table}\""), [], |r| {
+        (0..names.len()).map(|i| r.get(i)).collect()
+    })?;
+    let per = |b: i64| b as f64 / persons as f64;
+    let parts: Vec<String> = names.iter().zip(&bytes).map(|(n, b)| format!("{n} {:.0}", per(*b))).collect();
+    println!("{table}, bytes of values per person: {} (in all {:.0})", parts.join(", "), per(bytes.iter().sum()));
+    Ok(())
+}
+
 /// What the change log holds, by kind of change: rows and bytes of the change's JSON.
 fn change_kinds(store: &Store) -> Result<()> {
     let conn = store.connection();
@@ -569,6 +645,10 @@ fn sizes(store: &mut Store, persons: i64, vacuum: bool) -> Result<()> {
     let size = measure(store)?;
     print_size("store as measured", &size, persons);
     change_kinds(store)?;
+    for table in ["change_log", "fact", "field_clock", "audit", "submission"] {
+        columns(store, table, persons)?;
+    }
+    println!();
     eprintln!("  measured in {:.1?}", start.elapsed());
 
     let last: i64 = store.connection().query_row(
