@@ -66,14 +66,7 @@ fn all() -> HouseholdQuery {
 }
 
 fn search(text: &str, limit: u32) -> HouseholdQuery {
-    HouseholdQuery {
-        village_id: None,
-        search: text.into(),
-        limit,
-        offset: 0,
-        hamlet_id: None,
-        filter: None,
-    }
+    HouseholdQuery { village_id: None, search: text.into(), limit, offset: 0, hamlet_id: None, filter: None }
 }
 
 /// A number from `seed` and a question's place, the same on every run, to pick its answer.
@@ -189,8 +182,12 @@ fn fill_survey(store: &mut Store, form: &Form, id: HouseholdId, seed: u64, at: M
 
 /// A household of a hundred members (the survey's roster allows up to a hundred), every one
 /// named with the rare name; registered beside the others.
-fn hundred(village: samanvaya_domain::LocationId, hamlet: Option<samanvaya_domain::LocationId>, at: Moment) -> Household {
-    let members = (0..100)
+fn hundred(
+    village: samanvaya_domain::LocationId,
+    hamlet: Option<samanvaya_domain::LocationId>,
+    at: Moment,
+) -> Household {
+    let members = (0..100u32)
         .map(|i| {
             let (relation, sex) = match i {
                 0 => (Relation::Head, Sex::Male),
@@ -203,7 +200,7 @@ fn hundred(village: samanvaya_domain::LocationId, hamlet: Option<samanvaya_domai
                 name: format!("{RARE_HI} {}", i + 1),
                 relation,
                 sex,
-                birth_date: NaiveDate::from_ymd_opt(1950 + (i % 60) as i32, 1 + (i % 12) as u32, 1 + (i % 28) as u32),
+                birth_date: NaiveDate::from_ymd_opt(1950 + (i % 60) as i32, 1 + i % 12, 1 + i % 28),
                 birth_date_estimated: i % 4 == 0,
                 left: None,
             }
@@ -307,9 +304,10 @@ fn row(rows: &mut Vec<Row>, what: impl Into<String>, (best, median): (Duration, 
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let dir = args.store.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("samanvaya-survey-bench-{}", args.households))
-    });
+    let dir = args
+        .store
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("samanvaya-survey-bench-{}", args.households)));
     let secret = Secret::new(std::env::var("SAMANVAYA_PIN").unwrap_or_else(|_| PIN.into()));
     let (mut store, _) = Store::open_or_create(&dir, "Benchmark", &secret)
         .with_context(|| format!("cannot open {}", dir.display()))?;
@@ -328,8 +326,7 @@ fn main() -> Result<()> {
         .map(|s| s.id)
         .context("the store has no household of a hundred members")?;
     // Households of six present members, each used once by one measurement's run.
-    let sixes: Vec<HouseholdId> =
-        summaries.iter().filter(|s| s.member_count == 6).map(|s| s.id).collect();
+    let sixes: Vec<HouseholdId> = summaries.iter().filter(|s| s.member_count == 6).map(|s| s.id).collect();
     let runs = args.runs.max(1);
     ensure!(sixes.len() >= 4 * runs, "only {} households of six members", sixes.len());
     let spread: Vec<HouseholdId> =
@@ -337,9 +334,14 @@ fn main() -> Result<()> {
     let mut rows = Vec::new();
 
     // Opening a household from the register opens its form: `get_household` (`Store::household`).
-    let (best, median, done) = timed_after(runs, &mut store, |_, r| spread[r], |s, id| s.household(id).map(|_| ()));
+    let (best, median, done) =
+        timed_after(runs, &mut store, |_, r| spread[r], |s, id| s.household(id).map(|_| ()));
     done?;
-    row(&mut rows, "open a household: its record (`get_household`, the register's row clicked)", (best, median));
+    row(
+        &mut rows,
+        "open a household: its record (`get_household`, the register's row clicked)",
+        (best, median),
+    );
     let (best, median, done) = timed_after(
         runs,
         &mut store,
@@ -372,7 +374,11 @@ fn main() -> Result<()> {
         |s, r| -> Result<(HouseholdId, Answers)> {
             let id = sixes[runs + r];
             let mut answers = fill_survey(s, form, id, 1_000 + r as u64, at)?;
-            let income = if answers.values.get("income").map(String::as_str) == Some("45000") { "50000" } else { "45000" };
+            let income = if answers.values.get("income").map(String::as_str) == Some("45000") {
+                "50000"
+            } else {
+                "45000"
+            };
             answers.values.insert("income".into(), income.into());
             Ok((id, answers))
         },
@@ -466,36 +472,67 @@ fn main() -> Result<()> {
 fn search_experiments(store: &Store, runs: usize, rows: &mut Vec<Row>) -> Result<()> {
     let conn = store.connection();
     let cache: i64 = conn.query_row("SELECT cache_size FROM pragma_cache_size()", [], |r| r.get(0))?;
-    // The register's search with 64 MB of page cache instead of SQLite's default 2 MB: the
-    // members' pages then stay decrypted between two searches.
-    conn.execute_batch("PRAGMA cache_size = -65536")?;
+    // The register's search with more page cache than SQLite's default 2 MB: a search reads
+    // every member's page, and each page read from the file is decrypted, unless the cache holds
+    // it from the search before.
+    for mb in [64, 256] {
+        conn.execute_batch(&format!("PRAGMA cache_size = -{}", mb * 1024))?;
+        for text in ["sunita", RARE_EN] {
+            store.households(&search(text, 50))?;
+            let (best, median, page) = timed(runs, || store.households(&search(text, 50)));
+            row(
+                rows,
+                format!("experiment: search \"{text}\" with a {mb} MB page cache ({} match)", page?.total),
+                (best, median),
+            );
+        }
+    }
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+    // The search's first statement (the count) alone, as `household::list` writes it for a
+    // search with no village, hamlet or filter, then with `instr` in place of `LIKE`.
+    let count = |test: &str, key: &str| -> Result<i64> {
+        let sql = format!(
+            "SELECT count(*) FROM household h WHERE EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id AND {test})"
+        );
+        Ok(conn.query_row(&sql, [key], |r| r.get(0))?)
+    };
+    // A pass over the members' search keys alone, counting the households that match.
+    let scan = |from: &str, test: &str, key: &str| -> Result<i64> {
+        let sql = format!("SELECT count(*) FROM (SELECT DISTINCT household_id FROM {from} WHERE {test})");
+        Ok(conn.query_row(&sql, [key], |r| r.get(0))?)
+    };
+    let like = "p.name_key LIKE '%' || ?1 || '%'";
+    let instr = "instr(p.name_key, ?1) > 0";
     for text in ["sunita", RARE_EN] {
-        store.households(&search(text, 50))?;
-        let (best, median, page) = timed(runs, || store.households(&search(text, 50)));
+        let key = samanvaya_domain::name_key::name_key(text);
+        let (best, median, n) = timed(runs, || count(like, &key));
+        row(rows, format!("experiment: \"{text}\", the count statement alone ({})", n?), (best, median));
+        let (best, median, n) = timed(runs, || count(instr, &key));
         row(
             rows,
-            format!("experiment: search \"{text}\" with a 64 MB page cache ({} match)", page?.total),
+            format!("experiment: \"{text}\", the count statement with instr() ({})", n?),
+            (best, median),
+        );
+        let (best, median, n) = timed(runs, || scan("person p", like, &key));
+        row(rows, format!("experiment: \"{text}\", one pass over person with LIKE ({})", n?), (best, median));
+        let (best, median, n) = timed(runs, || scan("person p", instr, &key));
+        row(
+            rows,
+            format!("experiment: \"{text}\", one pass over person with instr() ({})", n?),
             (best, median),
         );
     }
-    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
-    // One scan of the members' search keys, counting the households that match: what a search
-    // written as a single pass over `person` would read, without the per-household lookups.
-    let scan = "SELECT count(DISTINCT household_id) FROM person WHERE name_key LIKE '%' || ?1 || '%'";
-    let once = |text: &str| -> Result<i64> {
-        let key = samanvaya_domain::name_key::name_key(text);
-        Ok(conn.query_row(scan, [key], |r| r.get(0))?)
-    };
-    for text in ["sunita", RARE_EN] {
-        let (best, median, n) = timed(runs, || once(text));
-        row(rows, format!("experiment: one scan of person for \"{text}\" ({} households)", n?), (best, median));
-    }
     conn.execute_batch("CREATE INDEX bench_person_name_key ON person(name_key, household_id)")?;
     for text in ["sunita", RARE_EN] {
-        let (best, median, n) = timed(runs, || once(text));
+        let key = samanvaya_domain::name_key::name_key(text);
+        let from = "person p INDEXED BY bench_person_name_key";
+        let (best, median, n) = timed(runs, || scan(from, instr, &key));
         row(
             rows,
-            format!("experiment: the same scan over an index of (name_key, household_id) ({} households)", n?),
+            format!(
+                "experiment: \"{text}\", one pass with instr() over an index of (name_key, household_id) ({})",
+                n?
+            ),
             (best, median),
         );
     }
@@ -531,12 +568,14 @@ fn measure(store: &Store) -> Result<Size> {
     // Through the pragma functions: SQLCipher answers the `PRAGMA page_size` statement itself,
     // with its own cipher page size as text.
     let pragma = |name: &str| -> Result<i64> {
-        Ok(conn.query_row(&format!("SELECT CAST({name} AS INTEGER) FROM pragma_{name}()"), [], |r| r.get(0))?)
+        Ok(conn
+            .query_row(&format!("SELECT CAST({name} AS INTEGER) FROM pragma_{name}()"), [], |r| r.get(0))?)
     };
     let (page_size, pages, free) = (pragma("page_size")?, pragma("page_count")?, pragma("freelist_count")?);
     // Which table each index belongs to, and each table's rows.
     let mut owner = std::collections::BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT name, tbl_name, type FROM sqlite_master WHERE type IN ('table', 'index')")?;
+    let mut stmt =
+        conn.prepare("SELECT name, tbl_name, type FROM sqlite_master WHERE type IN ('table', 'index')")?;
     let objects = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -614,7 +653,11 @@ fn columns(store: &Store, table: &str, persons: i64) -> Result<()> {
     })?;
     let per = |b: i64| b as f64 / persons as f64;
     let parts: Vec<String> = names.iter().zip(&bytes).map(|(n, b)| format!("{n} {:.0}", per(*b))).collect();
-    println!("{table}, bytes of values per person: {} (in all {:.0})", parts.join(", "), per(bytes.iter().sum()));
+    println!(
+        "{table}, bytes of values per person: {} (in all {:.0})",
+        parts.join(", "),
+        per(bytes.iter().sum())
+    );
     Ok(())
 }
 
