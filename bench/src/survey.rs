@@ -554,6 +554,9 @@ struct Size {
     free: i64,
     /// Each table with the bytes of its own pages and of its indexes' pages, and its rows.
     tables: Vec<(String, i64, i64, i64)>,
+    /// Each index (SQLite's own for a primary key or a UNIQUE constraint included) with its
+    /// table and the bytes of its pages.
+    indexes: Vec<(String, String, i64)>,
 }
 
 fn file_len(path: &Path) -> u64 {
@@ -589,6 +592,7 @@ fn measure(store: &Store) -> Result<Size> {
             tables.entry(name.clone()).or_default().2 = n;
         }
     }
+    let mut indexes = Vec::new();
     let mut stmt = conn.prepare("SELECT name, pgsize FROM dbstat WHERE aggregate = TRUE")?;
     let stats = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     for stat in stats {
@@ -599,12 +603,14 @@ fn measure(store: &Store) -> Result<Size> {
             entry.0 += bytes;
         } else {
             entry.1 += bytes;
+            indexes.push((table, name, bytes));
         }
     }
     let mut tables: Vec<(String, i64, i64, i64)> =
         tables.into_iter().map(|(name, (own, index, rows))| (name, own, index, rows)).collect();
     tables.sort_by_key(|t| -(t.1 + t.2));
-    Ok(Size { file: file_len(&db), wal: file_len(&wal), page_size, pages, free, tables })
+    indexes.sort_by_key(|i| -i.2);
+    Ok(Size { file: file_len(&db), wal: file_len(&wal), page_size, pages, free, tables, indexes })
 }
 
 fn print_size(what: &str, size: &Size, persons: i64) {
@@ -619,9 +625,11 @@ fn print_size(what: &str, size: &Size, persons: i64) {
         (size.free * size.page_size) as f64 / 1e6,
     );
     println!();
-    println!("| table | rows | table MB | its indexes MB | bytes per person (table + indexes) |");
+    println!(
+        "| table (over 0.1% of the pages in use) | rows | table MB | its indexes MB | bytes per person (table + indexes) |"
+    );
     println!("|---|---|---|---|---|");
-    for (name, own, index, rows) in size.tables.iter().filter(|t| t.1 + t.2 > 0) {
+    for (name, own, index, rows) in size.tables.iter().filter(|t| (t.1 + t.2) * 1_000 > live) {
         println!(
             "| {name} | {rows} | {:.1} | {:.1} | {:.0} |",
             *own as f64 / 1e6,
@@ -629,6 +637,14 @@ fn print_size(what: &str, size: &Size, persons: i64) {
             (own + index) as f64 / persons as f64
         );
     }
+    println!();
+    let big: Vec<String> = size
+        .indexes
+        .iter()
+        .filter(|i| i.2 * 100 > live)
+        .map(|i| format!("{} on {} {:.1} MB", i.1, i.0, i.2 as f64 / 1e6))
+        .collect();
+    println!("indexes over 1% of the pages in use: {}", big.join("; "));
     println!();
 }
 
