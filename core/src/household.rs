@@ -277,8 +277,8 @@ pub fn list(
     let filter = format!(
         "(?1 IS NULL OR h.village_id = ?1)
          AND (?2 = 0
-              OR (?3 <> '' AND EXISTS (SELECT 1 FROM person p
-                          WHERE p.household_id = h.id AND p.name_key LIKE '%' || ?3 || '%'))
+              OR (?3 <> '' AND h.id IN (SELECT p.household_id FROM person p
+                                           WHERE instr(p.name_key, ?3) > 0))
               OR (?4 IS NOT NULL AND h.number = ?4))
          AND (?8 IS NULL OR h.hamlet_id = ?8)
          AND ({})",
@@ -289,13 +289,10 @@ pub fn list(
     let year_ago = (today - chrono::Days::new(365)).to_string();
     // Every statement names the same numbered parameters, so that each filter may use ?7 and ?8.
     let args = params![village, filtering, key, number, q.limit, q.offset, year_ago, hamlet];
-    let total: u32 = conn.query_row(
-        &format!("SELECT count(*) FROM household h WHERE {filter} AND ?5 IS NOT NULL AND ?6 IS NOT NULL"),
-        args,
-        |r| r.get(0),
-    )?;
+    // The page and the number of households that pass come from one statement (a window count
+    // over the filtered rows, before LIMIT), so a search reads the name keys once, not twice.
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT h.id, h.number, h.hamlet_id,
+        "SELECT count(*) OVER (), h.id, h.number, h.hamlet_id,
                 (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.left_reason IS NULL),
                 (SELECT count(*) FROM person p
                    WHERE p.household_id = h.id AND p.sex = 'female' AND p.left_reason IS NULL),
@@ -305,21 +302,32 @@ pub fn list(
          ORDER BY h.number IS NULL, h.number, h.created_at DESC
          LIMIT ?5 OFFSET ?6"
     ))?;
+    let mut total: Option<u32> = None;
     let items = stmt
         .query_map(args, |r| {
-            let names: Option<String> = r.get(5)?;
+            total = Some(r.get(0)?);
+            let names: Option<String> = r.get(6)?;
             let member_names: Vec<String> =
                 names.unwrap_or_default().split('\u{1f}').map(str::to_owned).collect();
             Ok(HouseholdSummary {
-                id: sql::id(r, 0)?,
-                number: r.get(1)?,
-                hamlet_id: sql::opt_id(r, 2)?,
+                id: sql::id(r, 1)?,
+                number: r.get(2)?,
+                hamlet_id: sql::opt_id(r, 3)?,
                 head_name: member_names.first().cloned().unwrap_or_default(),
-                member_count: r.get(3)?,
-                women_count: r.get(4)?,
+                member_count: r.get(4)?,
+                women_count: r.get(5)?,
                 member_names,
             })
         })?
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
+    // A page past the end has no row to carry the count: count apart then.
+    let total = match total {
+        Some(n) => n,
+        None => conn.query_row(
+            &format!("SELECT count(*) FROM household h WHERE {filter} AND ?5 IS NOT NULL AND ?6 IS NOT NULL"),
+            args,
+            |r| r.get(0),
+        )?,
+    };
     Ok(HouseholdPage { total, items })
 }

@@ -78,6 +78,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/local/0016_field_clock.sql"),
     },
     Migration { version: 17, name: "consent", sql: include_str!("../migrations/local/0017_consent.sql") },
+    Migration {
+        version: 18,
+        name: "person_name_key",
+        sql: include_str!("../migrations/local/0018_person_name_key.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
