@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use samanvaya_rules::bounds::Bounded;
 use samanvaya_rules::bulk::{self, Population};
-use samanvaya_rules::vulnerability::Vulnerability;
+use samanvaya_rules::vulnerability::{Level as VLevel, Profile, Vulnerability};
 use samanvaya_rules::words;
 use samanvaya_rules::{
     Catalogue, FactId, HouseholdFacts, Outcome, Scope, Text, Truth, ask_next, assess, assess_bounded, explain,
@@ -201,7 +201,7 @@ pub struct HouseholdEligibility {
     pub findings: Vec<FindingView>,
     pub questions: Vec<QuestionView>,
     /// The household's vulnerability category and its reasons.
-    pub vulnerability: crate::vulnerability::VulnerabilityView,
+    pub vulnerability: VulnerabilityView,
 }
 
 /// The question a facilitator asks for `fact` (for a derived fact, the question of the fact it
@@ -354,7 +354,7 @@ pub fn household(
         schemes: used.into_iter().map(|i| (&cat.schemes[i]).into()).collect(),
         findings: views,
         questions,
-        vulnerability: crate::vulnerability::view(
+        vulnerability: vulnerability_view(
             cat,
             vulnerability,
             facts,
@@ -566,4 +566,79 @@ fn village_view(
         tallies,
         most_missing,
     }
+}
+
+/// A household's vulnerability category, in the words of the profile file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum VulnerabilityLevel {
+    MostVulnerable,
+    Vulnerable,
+    Other,
+}
+
+impl From<VLevel> for VulnerabilityLevel {
+    fn from(l: VLevel) -> Self {
+        match l {
+            VLevel::MostVulnerable => VulnerabilityLevel::MostVulnerable,
+            VLevel::Vulnerable => VulnerabilityLevel::Vulnerable,
+            VLevel::Other => VulnerabilityLevel::Other,
+        }
+    }
+}
+
+/// One household's profile as shown: the category when the facts settle it, otherwise the
+/// least and the most it can be, with the questions whose answers would settle it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct VulnerabilityView {
+    /// The category, when known.
+    pub level: Option<VulnerabilityLevel>,
+    pub at_least: VulnerabilityLevel,
+    pub at_most: VulnerabilityLevel,
+    /// The criteria that hold, in the profile file's order.
+    pub reasons: Vec<Bilingual>,
+    /// The questions that would settle a category not yet known, naming the member asked about.
+    pub ask: Vec<Bilingual>,
+}
+
+/// The view of `p`, the profile of the household whose facts are `facts`.
+pub fn vulnerability_view(
+    cat: &Catalogue,
+    v: &Vulnerability,
+    facts: &HouseholdFacts,
+    p: &Profile,
+) -> VulnerabilityView {
+    let mut ask: Vec<Bilingual> = Vec::new();
+    for m in &p.missing {
+        let q = question_of(cat, m.fact);
+        let label = match m.member {
+            Some(i) => {
+                let who = &facts.members[i].name;
+                Bilingual { en: format!("{who}: {}", q.en), hi: format!("{who}: {}", q.hi) }
+            }
+            None => q,
+        };
+        if !ask.contains(&label) {
+            ask.push(label);
+        }
+    }
+    VulnerabilityView {
+        level: p.level().map(Into::into),
+        at_least: p.low.into(),
+        at_most: p.high.into(),
+        reasons: p.met.iter().map(|&i| (&v.criteria[i].text).into()).collect(),
+        ask,
+    }
+}
+
+/// The view of the profile of the household whose facts are `facts`, on `as_of`.
+pub fn vulnerability_of(
+    cat: &Catalogue,
+    v: &Vulnerability,
+    facts: &HouseholdFacts,
+    as_of: NaiveDate,
+) -> VulnerabilityView {
+    vulnerability_view(cat, v, facts, &v.profile(cat, facts, as_of))
 }
