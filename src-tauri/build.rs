@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "accounts",
     "change_pin",
     "add_account",
+    "survey_history",
     "survey_form",
     "survey_start",
     "survey_save",

@@ -274,12 +274,18 @@ pub fn list(
     let number: Option<i64> = search.parse().ok();
     // An empty key (a query of punctuation only) would match everything; treat it as no search.
     let filtering = !search.is_empty() && (!key.is_empty() || number.is_some());
+    // A search starts from the households it matches: the members whose name key contains the
+    // query, read from the index of name keys alone (migration 0018), and the household with
+    // that number. Only those are joined, filtered and sorted, instead of every household.
+    let from = if filtering {
+        "(SELECT p.household_id AS id FROM person p WHERE ?3 <> '' AND instr(p.name_key, ?3) > 0
+          UNION SELECT id FROM household WHERE ?4 IS NOT NULL AND number = ?4) AS hit
+         JOIN household h ON h.id = hit.id"
+    } else {
+        "household h"
+    };
     let filter = format!(
         "(?1 IS NULL OR h.village_id = ?1)
-         AND (?2 = 0
-              OR (?3 <> '' AND h.id IN (SELECT p.household_id FROM person p
-                                           WHERE instr(p.name_key, ?3) > 0))
-              OR (?4 IS NOT NULL AND h.number = ?4))
          AND (?8 IS NULL OR h.hamlet_id = ?8)
          AND ({})",
         q.filter.map_or("1", RegisterFilter::sql)
@@ -287,20 +293,29 @@ pub fn list(
     let village = q.village_id.map(|v| v.to_string());
     let hamlet = q.hamlet_id.map(|v| v.to_string());
     let year_ago = (today - chrono::Days::new(365)).to_string();
-    // Every statement names the same numbered parameters, so that each filter may use ?7 and ?8.
+    // A number is never part of a name: a numeric query looks up the number alone.
+    let key = if number.is_some() { String::new() } else { key };
+    // Every statement names the same numbered parameters (?2 only to keep the count the same),
+    // so that each filter may use ?7 and ?8.
     let args = params![village, filtering, key, number, q.limit, q.offset, year_ago, hamlet];
-    // The page and the number of households that pass come from one statement (a window count
-    // over the filtered rows, before LIMIT), so a search reads the name keys once, not twice.
+    // The page is chosen first, with the number of households that pass counted over the same
+    // rows before LIMIT (a window count); only then are the page's members read, for its 50
+    // rows rather than for every household that passes.
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT count(*) OVER (), h.id, h.number, h.hamlet_id,
-                (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.left_reason IS NULL),
+        "WITH page AS (
+           SELECT h.id, h.number, h.hamlet_id, h.created_at, count(*) OVER () AS total
+           FROM {from}
+           WHERE {filter} AND ?2 IS NOT NULL
+           ORDER BY h.number IS NULL, h.number, h.created_at DESC
+           LIMIT ?5 OFFSET ?6)
+         SELECT page.total, page.id, page.number, page.hamlet_id,
+                (SELECT count(*) FROM person p WHERE p.household_id = page.id AND p.left_reason IS NULL),
                 (SELECT count(*) FROM person p
-                   WHERE p.household_id = h.id AND p.sex = 'female' AND p.left_reason IS NULL),
+                   WHERE p.household_id = page.id AND p.sex = 'female' AND p.left_reason IS NULL),
                 (SELECT group_concat(p.name, char(31) ORDER BY p.position)
-                   FROM person p WHERE p.household_id = h.id AND p.left_reason IS NULL)
-         FROM household h WHERE {filter}
-         ORDER BY h.number IS NULL, h.number, h.created_at DESC
-         LIMIT ?5 OFFSET ?6"
+                   FROM person p WHERE p.household_id = page.id AND p.left_reason IS NULL)
+         FROM page
+         ORDER BY page.number IS NULL, page.number, page.created_at DESC"
     ))?;
     let mut total: Option<u32> = None;
     let items = stmt
@@ -324,7 +339,10 @@ pub fn list(
     let total = match total {
         Some(n) => n,
         None => conn.query_row(
-            &format!("SELECT count(*) FROM household h WHERE {filter} AND ?5 IS NOT NULL AND ?6 IS NOT NULL"),
+            &format!(
+                "SELECT count(*) FROM {from}
+                 WHERE {filter} AND ?2 IS NOT NULL AND ?5 IS NOT NULL AND ?6 IS NOT NULL"
+            ),
             args,
             |r| r.get(0),
         )?,

@@ -692,3 +692,66 @@ fn the_village_is_listed_most_vulnerable_first_and_an_answer_moves_a_household()
     assert!(after.rows[..=at].iter().all(|r| r.profile.level == Some(L::MostVulnerable)));
     assert_eq!(after.counts.most_vulnerable, list.counts.most_vulnerable + 1);
 }
+
+/// The register's search on the demo village, checked against the members' names one by one:
+/// a name in either script finds exactly the households with a member whose name holds it, a
+/// number finds that household alone, the count is right on every page and past the last one,
+/// and a search combines with a hamlet and a filter.
+#[test]
+fn the_register_search_finds_exactly_the_households_named_and_counts_them_on_every_page() {
+    use samanvaya_core::RegisterFilter;
+    use samanvaya_domain::name_key::name_key;
+    let (_dir, store) = demo();
+    let query = |search: &str, limit: u32, offset: u32| HouseholdQuery {
+        village_id: None,
+        search: search.into(),
+        limit,
+        offset,
+        hamlet_id: None,
+        filter: None,
+    };
+    let all = store.households(&query("", 1000, 0)).unwrap();
+    assert_eq!(all.total as usize, all.items.len());
+    for (search, script) in [("देवी", "Devanagari"), ("devi", "Latin"), ("सुनीता", "Devanagari"), ("sunita", "Latin")] {
+        let key = name_key(search);
+        let want: Vec<_> = all
+            .items
+            .iter()
+            .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
+            .map(|h| h.id)
+            .collect();
+        assert!(!want.is_empty(), "the demo village has a {search}");
+        let found = store.households(&query(search, 1000, 0)).unwrap();
+        assert_eq!(found.items.iter().map(|h| h.id).collect::<Vec<_>>(), want, "{search} ({script})");
+        assert_eq!(found.total as usize, want.len());
+        // Paged by ten, every page says the same total, and past the end too.
+        let page = store.households(&query(search, 10, 10)).unwrap();
+        assert_eq!(page.total as usize, want.len());
+        assert_eq!(page.items.iter().map(|h| h.id).collect::<Vec<_>>(), want.iter().skip(10).take(10).copied().collect::<Vec<_>>());
+        let past = store.households(&query(search, 10, 5000)).unwrap();
+        assert_eq!((past.total as usize, past.items.len()), (want.len(), 0));
+    }
+    let one = store.households(&query("115", 50, 0)).unwrap();
+    assert_eq!(one.total, 1);
+    assert_eq!(one.items[0].number, Some(115));
+    // With a hamlet and a filter: the households of both that the search names.
+    let hamlet = all.items.iter().find_map(|h| h.hamlet_id).unwrap();
+    let mut narrowed = query("devi", 1000, 0);
+    narrowed.hamlet_id = Some(hamlet);
+    narrowed.filter = Some(RegisterFilter::Widow);
+    let both = store.households(&narrowed).unwrap();
+    let mut widows = query("", 1000, 0);
+    widows.hamlet_id = Some(hamlet);
+    widows.filter = Some(RegisterFilter::Widow);
+    let widows = store.households(&widows).unwrap();
+    let key = name_key("devi");
+    let want: Vec<_> = widows
+        .items
+        .iter()
+        .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
+        .map(|h| h.id)
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(both.items.iter().map(|h| h.id).collect::<Vec<_>>(), want);
+    assert_eq!(both.total as usize, want.len());
+}

@@ -94,6 +94,7 @@ fn main() {
             commands::account::accounts,
             commands::account::change_pin,
             commands::account::add_account,
+            commands::survey::survey_history,
             commands::survey::survey_form,
             commands::survey::survey_start,
             commands::survey::survey_save,

@@ -142,6 +142,16 @@ test("a survey survives a killed app and, finished, feeds the household's scheme
       before.some((f) => SURVEY_FACTS.includes(f)),
       `before the survey at least one of its facts was asked (asked: ${before.join(", ")})`,
     );
+
+    // Its history shows the finished survey, in use, with the answers in Hindi words.
+    await click(again, "[data-test=open-history]");
+    await find(again, "[data-test=history-entry]", 15_000);
+    assert.equal((await again.findElements(By.css("[data-test=history-entry]"))).length, 1);
+    await find(again, "[data-test=history-current]");
+    const household = await textOf(again, "[data-test=history-household]");
+    assert.match(household, /कच्चा/, "the house type in words");
+    assert.match(household, /84000/, "the income as typed");
+    assert.match(await textOf(again, "[data-test=history-member-0]"), /सदस्य 1/);
   } finally {
     await app.close();
     rmSync(keep, { recursive: true, force: true });

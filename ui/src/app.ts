@@ -14,6 +14,7 @@ import { EligibilityView } from "./views/eligibility";
 import { HouseholdForm } from "./views/householdForm";
 import { villageSchemes } from "./views/villageSchemes";
 import { AccountView } from "./views/account";
+import { surveyHistory } from "./views/surveyHistory";
 import { VulnerableView } from "./views/vulnerable";
 import { WorklistView } from "./views/worklist";
 import { SurveyView, type SurveyFocus } from "./views/survey";
@@ -276,6 +277,14 @@ export class App {
         const view = new WorklistView(this, overview, list, () => this.redraw());
         return () => view.render();
       },
+    );
+  }
+
+  /** A household's finished surveys, newest first, with their answers. */
+  async showSurveyHistory(householdId: string, title: string): Promise<void> {
+    await this.showLoaded(
+      () => Promise.all([ipc.surveyForm(), ipc.surveyHistory(householdId)]),
+      ([form, records]) => surveyHistory(this, householdId, title, form, records),
     );
   }
 

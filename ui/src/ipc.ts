@@ -63,6 +63,20 @@ export interface SurveyDraft {
   state: SurveyState;
 }
 
+/** A finished survey, as the household's history lists it. */
+export interface SurveyRecord {
+  id: string;
+  form_id: string;
+  form_version: string;
+  /** Null for a form that asks no consent. */
+  consent: boolean | null;
+  submitted_by: string;
+  submitted_at: string;
+  /** The submission this one replaced, if it was a later survey of the household. */
+  supersedes: string | null;
+  answers: SurveyAnswers;
+}
+
 export const ipc = {
   folderState: () => call<Folder>("folder_state"),
   /** `demo`: start with the demo village; else wait, empty, for the block office's village. */
@@ -89,6 +103,8 @@ export const ipc = {
   villageEligibility: () => call<VillageEligibility>("village_eligibility"),
   schemeWorklist: (code: string) => call<Worklist>("scheme_worklist", { code }),
   surveyForm: () => call<SurveyForm>("survey_form"),
+  /** The household's finished surveys, newest first. */
+  surveyHistory: (id: string) => call<SurveyRecord[]>("survey_history", { id }),
   surveyStart: (id: string) => call<SurveyDraft>("survey_start", { id }),
   surveySave: (id: string, answers: SurveyAnswers) => call<SurveyDraft>("survey_save", { id, answers }),
   surveyFinish: (id: string) => call<null>("survey_finish", { id }),

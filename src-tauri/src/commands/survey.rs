@@ -1,7 +1,7 @@
 //! Commands of the survey screen: the form to draw, a household's draft opened, saved at every
 //! answer and finished, or thrown away.
 
-use samanvaya_core::survey::{self, Draft};
+use samanvaya_core::survey::{self, Draft, Submission};
 use samanvaya_core::{ErrorReply, StoreError};
 use samanvaya_domain::HouseholdId;
 use samanvaya_forms::Answers;
@@ -50,4 +50,10 @@ pub fn survey_finish(state: State<'_, AppState>, id: HouseholdId) -> Result<(), 
 #[tauri::command(async)]
 pub fn survey_discard(state: State<'_, AppState>, id: HouseholdId) -> Result<(), ErrorReply> {
     state.with(|s: &mut samanvaya_core::Store| -> Result<(), StoreError> { s.discard_survey(id) })
+}
+
+/// The household's finished surveys, newest first, for its survey history.
+#[tauri::command(async)]
+pub fn survey_history(state: State<'_, AppState>, id: HouseholdId) -> Result<Vec<Submission>, ErrorReply> {
+    state.with(|s| s.submissions(id))
 }

@@ -27,6 +27,7 @@ import type { SurveyFocus } from "./survey";
 interface Navigator {
   showHome(message?: string): Promise<void>;
   showSurvey(householdId: string, title: string, focus?: SurveyFocus): Promise<void>;
+  showSurveyHistory(householdId: string, title: string): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
   showReferral(id: string, back: () => void): Promise<void>;
 }
@@ -89,6 +90,7 @@ export class EligibilityView {
         h("h1", {}, t("eligibilityTitle", { number: this.title })),
         h("span", { class: "muted" }, t("eligibilityAsOf", { date: dateWords(this.data.as_of) })),
         h("button", { type: "button", class: "secondary", "data-test": "open-survey", "data-write": true, onclick: () => void this.nav.showSurvey(this.householdId, this.title) }, t("surveyOpen")),
+        h("button", { type: "button", class: "secondary", "data-test": "open-history", onclick: () => void this.nav.showSurveyHistory(this.householdId, this.title) }, t("historyOpen")),
       ),
       this.planBox() ?? document.createTextNode(""),
       this.otherBox ?? document.createTextNode(""),

@@ -40,14 +40,20 @@ function askList(v: VulnerabilityView): HTMLElement | null {
   );
 }
 
-/** The household page's line: the category, why, and what would settle it. */
+/** The household page's line: the category, and folded under it why and what would settle it,
+ * so that the page of a large family stays short on a small screen. */
 export function vulnerabilityLine(v: VulnerabilityView): HTMLElement {
   return h(
-    "div",
+    "details",
     { class: "vulnerability-line", "data-test": "vulnerability" },
-    h("strong", {}, t("vulnerability") + ": "),
-    categoryBadge(v),
-    v.reasons.length > 0 ? h("span", { "data-test": "vulnerability-reasons" }, " — " + v.reasons.map(say).join("; ")) : null,
+    h(
+      "summary",
+      {},
+      h("strong", {}, t("vulnerability") + ": "),
+      categoryBadge(v),
+      v.reasons.length > 0 ? h("span", { class: "muted" }, " " + t("vulnerabilityWhy", { n: v.reasons.length })) : null,
+    ),
+    v.reasons.length > 0 ? h("ul", { "data-test": "vulnerability-reasons" }, ...v.reasons.map((r) => h("li", {}, say(r)))) : null,
     askList(v),
   );
 }
