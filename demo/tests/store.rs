@@ -712,7 +712,9 @@ fn the_register_search_finds_exactly_the_households_named_and_counts_them_on_eve
     };
     let all = store.households(&query("", 1000, 0)).unwrap();
     assert_eq!(all.total as usize, all.items.len());
-    for (search, script) in [("देवी", "Devanagari"), ("devi", "Latin"), ("सुनीता", "Devanagari"), ("sunita", "Latin")] {
+    for (search, script) in
+        [("देवी", "Devanagari"), ("devi", "Latin"), ("सुनीता", "Devanagari"), ("sunita", "Latin")]
+    {
         let key = name_key(search);
         let want: Vec<_> = all
             .items
@@ -727,7 +729,10 @@ fn the_register_search_finds_exactly_the_households_named_and_counts_them_on_eve
         // Paged by ten, every page says the same total, and past the end too.
         let page = store.households(&query(search, 10, 10)).unwrap();
         assert_eq!(page.total as usize, want.len());
-        assert_eq!(page.items.iter().map(|h| h.id).collect::<Vec<_>>(), want.iter().skip(10).take(10).copied().collect::<Vec<_>>());
+        assert_eq!(
+            page.items.iter().map(|h| h.id).collect::<Vec<_>>(),
+            want.iter().skip(10).take(10).copied().collect::<Vec<_>>()
+        );
         let past = store.households(&query(search, 10, 5000)).unwrap();
         assert_eq!((past.total as usize, past.items.len()), (want.len(), 0));
     }
