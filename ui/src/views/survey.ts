@@ -274,8 +274,10 @@ export class SurveyView {
     );
     const section = h("details", { class: "survey-member", "data-test": `member-${i}` }, summary);
     // Opened any other way (the browser's find in page, a script), it builds them when it opens.
+    // The event comes later than the opening: by then the roster may have been drawn again, and
+    // a section no longer on the page must not build its successor.
     section.addEventListener("toggle", () => {
-      if (section.open) this.buildMember(i);
+      if (section.open && this.members[i] === section) this.buildMember(i);
     });
     return section;
   }
