@@ -21,8 +21,15 @@ interface Drawn {
   frame: number;
   /** A verdict applied again to the page in place, as after each saved answer, with its reflow. */
   verdict: number;
+  /** A folded member's section opened with a tap on its summary (its questions built when the
+   * screen builds them lazily), with its reflow. */
+  open: number;
+  /** The elements on the page once drawn, before any member is opened. */
   elements: number;
 }
+
+/** The member whose folded section is opened after each drawing. */
+const OPENED = 50;
 
 const nextFrame = () => new Promise<void>((done) => requestAnimationFrame(() => done()));
 
@@ -48,7 +55,16 @@ async function benchRoster(form: SurveyForm, draft: SurveyDraft, today: string, 
     (view as unknown as { apply(s: SurveyDraft["state"]): void }).apply(draft.state);
     void root.offsetHeight;
     const t4 = performance.now();
-    out.push({ build: t1 - t0, layout: t2 - t1, frame: t3 - t2, verdict: t4 - t3, elements: page.querySelectorAll("*").length });
+    const elements = page.querySelectorAll("*").length;
+    // A member in the middle of the roster, folded until now, opened as a tap would open it.
+    const summary = page.querySelector<HTMLElement>(`[data-test='member-summary-${OPENED}']`);
+    if (!summary) throw new Error(`the page has no member ${OPENED}`);
+    await nextFrame();
+    const t5 = performance.now();
+    summary.click();
+    void root.offsetHeight;
+    const t6 = performance.now();
+    out.push({ build: t1 - t0, layout: t2 - t1, frame: t3 - t2, verdict: t4 - t3, open: t6 - t5, elements });
   }
   return out;
 }

@@ -4,7 +4,9 @@
 // fonts by esbuild into a temporary folder and opened from there. Run from ui/ on the files
 // `survey-bench --write-roster DIR` writes:
 //   node bench/roster-window.mjs DIR [runs]
-// The Tauri shell is not involved: the draft is handed to the page, not sent over IPC.
+// The Tauri shell is not involved: the draft is handed to the page, not sent over IPC. After
+// each drawing the page also opens one folded member's section (the 51st), since the screen
+// builds a member's questions only then.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -68,6 +70,7 @@ try {
   console.log(`  to the next frame (painting): ${summary("frame")}`);
   console.log(`  in all, build to next frame: best ${total[0].toFixed(1)} ms, median ${total[Math.floor(total.length / 2)].toFixed(1)} ms`);
   console.log(`  a verdict applied again, with its reflow: ${summary("verdict")}`);
+  console.log(`  a folded member's section opened with a tap, with its reflow: ${summary("open")}`);
 } finally {
   for (const c of children.reverse()) c.kill();
   rmSync(out, { recursive: true, force: true });

@@ -58,7 +58,7 @@ function draw(): { slots: string[]; groups: { item: SurveyItem; instance: number
 
 /** `SurveyView.apply` without the elements: what shows, which messages, which members to fix. */
 function apply(page: ReturnType<typeof draw>): number {
-  const shown = shownKeys(draft.state);
+  const shown = shownKeys(draft.state.questions);
   let hidden = 0;
   for (const key of page.slots) if (!shown.has(key)) hidden++;
   for (const g of page.groups) if (!groupShown(g.item, g.instance, shown)) hidden++;

@@ -2,7 +2,7 @@
 // answer the form's logic reads (dates day first, digits in either script).
 import type { SurveyAnswers } from "../bindings/SurveyAnswers";
 import type { SurveyItem } from "../bindings/SurveyItem";
-import type { SurveyState } from "../bindings/SurveyState";
+import type { SurveyQuestion } from "../bindings/SurveyQuestion";
 import { parseDate } from "../form/model";
 
 /** One answer's place: a question, and its instance (from 0) inside the roster. */
@@ -71,7 +71,7 @@ export function groupShown(g: SurveyItem, instance: number | null, shown: Set<st
   );
 }
 
-/** The keys of the questions the logic shows. */
-export function shownKeys(state: SurveyState): Set<string> {
-  return new Set(state.questions.filter((q) => q.relevant).map((q) => slotKey({ name: q.name, instance: q.instance })));
+/** The keys of the questions among `questions` that the logic shows. */
+export function shownKeys(questions: SurveyQuestion[]): Set<string> {
+  return new Set(questions.filter((q) => q.relevant).map((q) => slotKey({ name: q.name, instance: q.instance })));
 }

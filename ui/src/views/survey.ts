@@ -2,7 +2,9 @@
 // language. Every answer is saved as the draft at once (a typed one after a short pause), and
 // the logic's verdict comes back with it: which questions show, which answers are missing or
 // refused. The page is built once; a verdict only shows, hides and marks the questions, so a
-// roster of a hundred members stays fluid.
+// roster of a hundred members stays fluid. A roster member's questions are built only when
+// their folded section is first opened (by a tap, or by the page when it must show one of
+// them), so opening a large household's survey builds the household's questions and one member's.
 import { asErrorReply, ipc, type SurveyDraft } from "../ipc";
 import type { SurveyForm } from "../bindings/SurveyForm";
 import type { SurveyItem } from "../bindings/SurveyItem";
@@ -47,12 +49,14 @@ export class SurveyView {
   private readonly status = h("p", { class: "muted", role: "status", "data-test": "survey-status" });
   private readonly rosterBox = h("div", { class: "survey-roster" });
   private readonly roster: SurveyItem | null;
-  /** Each question's box, and its message line, by slot key. */
-  private readonly boxes = new Map<string, { box: HTMLElement; message: HTMLElement }>();
+  /** Each built question's box, its message line and its roster instance, by slot key. */
+  private readonly boxes = new Map<string, { box: HTMLElement; message: HTMLElement; instance: number | null }>();
   /** Each group's box with its item and instance, to hide a group with nothing shown. */
   private groups: { box: HTMLElement; item: SurveyItem; instance: number | null }[] = [];
   /** Each roster member's folding section, by instance. */
   private members: HTMLDetailsElement[] = [];
+  /** The members whose questions are built: those opened at least once since the roster was drawn. */
+  private built = new Set<number>();
   /** The questions touched since the page opened: only their problems are shown until Finish. */
   private readonly touched = new Set<string>();
   private showAll = false;
@@ -146,7 +150,7 @@ export class SurveyView {
     const hint = item.hint ? h("p", { class: "muted survey-hint" }, say(item.hint)) : null;
     const box = h("div", { class: "survey-question", "data-slot": key }, label, hint, item.kind === "note" ? null : this.input(item, slot), message);
     if (item.kind === "note") box.classList.add("survey-note");
-    this.boxes.set(key, { box, message });
+    this.boxes.set(key, { box, message, instance });
     return box;
   }
 
@@ -235,35 +239,63 @@ export class SurveyView {
     }
   }
 
-  /** Draws the roster's members when their number changed. */
+  /** Draws the roster's members when their number changed, each folded under its summary line. */
   private drawRoster(state: SurveyState): void {
     const roster = this.roster;
     if (!roster) return;
     const n = state.instances[roster.name] ?? 0;
     if (n === this.drawnInstances) return;
     // Only the roster's own questions and groups are forgotten; the rest of the page stays.
-    for (const key of [...this.boxes.keys()]) if (key.includes("@")) this.boxes.delete(key);
+    for (const [key, entry] of [...this.boxes]) if (entry.instance !== null) this.boxes.delete(key);
     this.groups = this.groups.filter((g) => g.instance === null);
-    this.members = [];
+    this.built = new Set();
     // Each member folds away under a line with their name, so a family of twelve is a list to
-    // open one by one rather than a page thirty screens long; the first is open to start with.
-    const members = Array.from({ length: n }, (_, i) => {
-      const name = this.memberName(i);
-      const summary = h(
-        "summary",
-        { "data-test": `member-summary-${i}` },
-        h("span", { class: "survey-member-title" }, t("surveyMember", { n: i + 1 }) + (name ? `: ${name}` : "")),
-        h("span", { class: "survey-member-state", "data-test": `member-state-${i}` }),
-      );
-      const section = h("details", { class: "survey-member", "data-test": `member-${i}`, open: i === 0 }, summary, ...this.items(roster.children, i));
-      this.members[i] = section;
-      return section;
-    });
+    // open one by one rather than a page thirty screens long.
+    this.members = Array.from({ length: n }, (_, i) => this.memberSection(i));
     const add = roster.counted
       ? null
       : h("button", { type: "button", class: "secondary", "data-test": "survey-add-member", onclick: () => this.addMember() }, t("surveyAddMember"));
-    mount(this.rosterBox, h("h2", { class: "survey-roster-title" }, say(roster.label)), ...members, ...(add ? [add] : []));
+    mount(this.rosterBox, h("h2", { class: "survey-roster-title" }, say(roster.label)), ...this.members, ...(add ? [add] : []));
     this.drawnInstances = n;
+    // The first member is open to start with; the others' questions wait until they are opened.
+    if (n > 0) this.openMember(0);
+  }
+
+  /** Member `i`'s section with only its summary line: the questions are built when it opens. */
+  private memberSection(i: number): HTMLDetailsElement {
+    const name = this.memberName(i);
+    // A tap (or Enter) on the summary builds the questions before the section unfolds, so it
+    // never shows empty for a frame.
+    const summary = h(
+      "summary",
+      { "data-test": `member-summary-${i}`, onclick: () => this.buildMember(i) },
+      h("span", { class: "survey-member-title" }, t("surveyMember", { n: i + 1 }) + (name ? `: ${name}` : "")),
+      h("span", { class: "survey-member-state", "data-test": `member-state-${i}` }),
+    );
+    const section = h("details", { class: "survey-member", "data-test": `member-${i}` }, summary);
+    // Opened any other way (the browser's find in page, a script), it builds them when it opens.
+    // The event comes later than the opening: by then the roster may have been drawn again, and
+    // a section no longer on the page must not build its successor.
+    section.addEventListener("toggle", () => {
+      if (section.open && this.members[i] === section) this.buildMember(i);
+    });
+    return section;
+  }
+
+  /** Builds member `i`'s questions once, filled with what is typed and marked by the latest verdict. */
+  private buildMember(i: number): void {
+    const section = this.members[i];
+    if (!section || !this.roster || this.built.has(i)) return;
+    this.built.add(i);
+    section.append(...this.items(this.roster.children, i));
+    this.markQuestions(this.draft.state, i);
+  }
+
+  /** Unfolds member `i`'s section, building its questions first if they are not yet. */
+  private openMember(i: number): void {
+    this.buildMember(i);
+    const section = this.members[i];
+    if (section) section.open = true;
   }
 
   /**
@@ -286,23 +318,24 @@ export class SurveyView {
       focus.member === null || roster === null
         ? null
         : (this.draft.answers.repeats[roster] ?? []).findIndex((m) => m["_member"] === focus.member);
-    if (instance !== null && instance >= 0) {
-      const section = this.members[instance];
-      if (section) section.open = true;
-    }
+    if (instance !== null && instance >= 0) this.openMember(instance);
     const key = item ? slotKey({ name: item.name, instance: instance !== null && instance >= 0 ? instance : null }) : null;
     const box = key ? this.boxes.get(key)?.box : undefined;
     const target = box && !box.hidden ? box : this.firstToAnswer();
     if (!target) return;
+    // The first question still to answer may be a folded member's (built, not yet opened).
+    const section = target.closest<HTMLDetailsElement>("details.survey-member");
+    if (section) section.open = true;
     target.classList.add("survey-focus");
     target.scrollIntoView({ block: "center" });
     target.querySelector<HTMLElement>("input, select, textarea")?.focus();
   }
 
-  /** The first shown question with nothing typed yet. */
+  /** The first shown question with nothing typed yet, its member's questions built if need be. */
   private firstToAnswer(): HTMLElement | undefined {
     for (const q of this.draft.state.questions) {
       if (!q.relevant || q.value !== "") continue;
+      if (q.instance !== null) this.buildMember(q.instance);
       const entry = this.boxes.get(slotKey({ name: q.name, instance: q.instance }));
       if (entry && !entry.box.hidden && !entry.box.classList.contains("survey-note")) return entry.box;
     }
@@ -329,10 +362,26 @@ export class SurveyView {
   /** Shows the verdict: hides what is not asked, marks what is missing or refused. */
   private apply(state: SurveyState): void {
     this.drawRoster(state);
-    const shown = shownKeys(state);
-    for (const [key, { box }] of this.boxes) box.hidden = !shown.has(key);
-    for (const g of this.groups) g.box.hidden = !groupShown(g.item, g.instance, shown);
-    for (const q of state.questions) {
+    this.markQuestions(state);
+    this.markMembers(state);
+    if (!this.saving && this.timer === undefined) {
+      const left = state.problems > 0 ? t("surveyToFix", { n: state.problems }) : t("surveyReady");
+      this.status.textContent = this.everSaved ? `${t("surveySaved")} ${left}` : left;
+    }
+  }
+
+  /**
+   * Shows or hides each built question and group, and shows the problems of those touched (of
+   * all, after Finish). `member` narrows it to one member's, just built; a member not built yet
+   * has nothing to mark, and is marked with the verdict of the moment when it is built.
+   */
+  private markQuestions(state: SurveyState, member?: number): void {
+    const ours = (instance: number | null) => member === undefined || instance === member;
+    const questions = member === undefined ? state.questions : state.questions.filter((q) => q.instance === member);
+    const shown = shownKeys(questions);
+    for (const [key, { box, instance }] of this.boxes) if (ours(instance)) box.hidden = !shown.has(key);
+    for (const g of this.groups) if (ours(g.instance)) g.box.hidden = !groupShown(g.item, g.instance, shown);
+    for (const q of questions) {
       const key = slotKey({ name: q.name, instance: q.instance });
       const entry = this.boxes.get(key);
       if (!entry) continue;
@@ -340,19 +389,21 @@ export class SurveyView {
       entry.message.textContent = visible ? say(q.problem) : "";
       entry.box.classList.toggle("has-error", visible);
     }
-    // A folded member says whether anything of theirs is still to fill; Finish opens those.
-    const open = new Set<number>();
-    for (const q of state.questions) if (q.instance !== null && q.relevant && q.problem !== null) open.add(q.instance);
+  }
+
+  /**
+   * Says on each member's summary line whether anything of theirs is still to fill; the verdict
+   * says it whether their questions are built or not. After Finish those members open.
+   */
+  private markMembers(state: SurveyState): void {
+    const toFix = new Set<number>();
+    for (const q of state.questions) if (q.instance !== null && q.relevant && q.problem !== null) toFix.add(q.instance);
     this.members.forEach((section, i) => {
       const badge = section.querySelector<HTMLElement>(".survey-member-state");
-      if (badge) badge.textContent = open.has(i) ? t("surveyMemberToFix") : t("surveyMemberDone");
-      section.classList.toggle("has-error", open.has(i) && this.showAll);
-      if (this.showAll && open.has(i)) section.open = true;
+      if (badge) badge.textContent = toFix.has(i) ? t("surveyMemberToFix") : t("surveyMemberDone");
+      section.classList.toggle("has-error", toFix.has(i) && this.showAll);
+      if (this.showAll && toFix.has(i)) this.openMember(i);
     });
-    if (!this.saving && this.timer === undefined) {
-      const left = state.problems > 0 ? t("surveyToFix", { n: state.problems }) : t("surveyReady");
-      this.status.textContent = this.everSaved ? `${t("surveySaved")} ${left}` : left;
-    }
   }
 
   private answer(slot: Slot, kind: string, typed: string, now: boolean): void {
