@@ -1,6 +1,7 @@
 //! `samanvaya`: the village store from a terminal, for trainers, support staff and scripts.
 
 mod consent;
+mod district_form;
 mod eligibility;
 mod facts_file;
 mod form;
@@ -214,6 +215,15 @@ enum FormCommand {
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Installs a district's version of the survey on this laptop (checked first, refused with
+    /// every problem): new surveys start on it, surveys in progress finish on their own.
+    Install {
+        #[arg(value_name = "FILE.xlsx")]
+        file: PathBuf,
+    },
+    /// The survey forms on this laptop: the built-in one and every installed version, with the
+    /// one new surveys start on.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -330,14 +340,16 @@ fn main() -> Result<()> {
     }
     // Nor do survey forms: they are checked before any village sees them.
     if let Command::Form { command } = &cli.command {
-        return match command {
-            FormCommand::Check { file } => emit(&form::report(&form::load(file.as_deref())?)),
+        match command {
+            FormCommand::Check { file } => return emit(&form::report(&form::load(file.as_deref())?)),
             FormCommand::Facts { answers, form: path, as_of } => {
                 let today = as_of.unwrap_or_else(|| Moment::in_india(chrono::Utc::now()).today);
                 let facts = form::facts(&form::load(path.as_deref())?, answers, today)?;
-                emit(&(serde_json::to_string_pretty(&facts)? + "\n"))
+                return emit(&(serde_json::to_string_pretty(&facts)? + "\n"));
             }
-        };
+            // Installing and listing change or read this laptop's store, opened below.
+            FormCommand::Install { .. } | FormCommand::List => {}
+        }
     }
     // The review sheet needs no store either: it is the catalogue built into this binary.
     if let Command::Catalogue { command: CatalogueCommand::Review { lang, format } } = &cli.command {
@@ -390,6 +402,10 @@ fn main() -> Result<()> {
             }
         }
         Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
+        Command::Form { command: FormCommand::Install { file } } => {
+            emit(&district_form::install(&mut store, &file)?)?
+        }
+        Command::Form { command: FormCommand::List } => emit(&district_form::list(&store.forms()?))?,
         Command::Form { .. } => unreachable!("answered before the store is opened"),
         Command::Restore { .. } => unreachable!("answered before the store is opened"),
         Command::Audit { command: AuditCommand::Verify } => match store.verify_audit()? {

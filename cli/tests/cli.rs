@@ -526,3 +526,35 @@ fn referrals_open_move_and_print_from_the_command_line() {
     let todo = stdout(&samanvaya(dir.path(), &["referrals", "todo"]));
     assert!(todo.contains("missing documents (1)"), "{todo}");
 }
+
+#[test]
+fn a_district_form_is_installed_and_listed_and_a_broken_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout(&samanvaya(dir.path(), &["demo"]));
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/forms/baseline.md")).unwrap();
+    let broken = dir.path().join("broken.md");
+    std::fs::write(
+        &broken,
+        shipped
+            .replace("2026113001", "2026120101")
+            .replace("| record.hamlet |", "| household.no_such_fact |"),
+    )
+    .unwrap();
+    let o = samanvaya(dir.path(), &["form", "install", broken.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("not installed") && said.contains("no_such_fact"), "{said}");
+
+    let district = dir.path().join("district.md");
+    std::fs::write(&district, shipped.replace("2026113001", "2026120101")).unwrap();
+    let out = stdout(&samanvaya(dir.path(), &["form", "install", district.to_str().unwrap()]));
+    assert!(out.starts_with("Installed baseline version 2026120101"), "{out}");
+    let list = stdout(&samanvaya(dir.path(), &["form", "list"]));
+    let lines: Vec<&str> = list.lines().collect();
+    assert!(
+        lines[0].starts_with("  baseline 2026113001") && lines[0].ends_with("(built into the app)"),
+        "{list}"
+    );
+    assert!(lines[1].starts_with("* baseline 2026120101"), "{list}");
+}

@@ -38,6 +38,8 @@ pub enum StoreError {
         "the survey cannot be finished: {count} answer(s) are missing or refused; each is marked on its question"
     )]
     SurveyUnfinished { count: usize },
+    #[error("the survey form was not installed: {0}")]
+    FormRefused(String),
     #[error(
         "this is a demo store: its households are invented and can never be sent to a block server; start with an empty data folder to enroll this laptop"
     )]
@@ -181,7 +183,7 @@ impl From<StoreError> for ErrorReply {
         let (code, fields) = match e {
             StoreError::Invalid(ValidationError(fields)) => (ErrorCode::Invalid, fields),
             StoreError::NotFound { .. } => (ErrorCode::NotFound, vec![]),
-            StoreError::SurveyUnfinished { .. } => (ErrorCode::Invalid, vec![]),
+            StoreError::SurveyUnfinished { .. } | StoreError::FormRefused(_) => (ErrorCode::Invalid, vec![]),
             StoreError::NotEmpty { .. } => (ErrorCode::NotEmpty, vec![]),
             StoreError::NoVillage => (ErrorCode::NoVillage, vec![]),
             StoreError::NewerSchema { .. } | StoreError::NewerChange { .. } => {

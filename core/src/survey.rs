@@ -3,8 +3,9 @@
 //! immutable submission, the household's members and facts it recorded (each fact marked as
 //! learnt from the survey), and their changes for the block.
 //!
-//! The form is the baseline survey built into this version (`schema/forms/`); its logic and
-//! its mapping to facts are `samanvaya-forms`, pure; this module reads and writes.
+//! The form is the baseline survey built into this version (`schema/forms/`), or a district's
+//! version of it installed since (`installed_form.rs`); its logic and its mapping to facts are
+//! `samanvaya-forms`, pure; this module reads and writes.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
@@ -70,10 +71,11 @@ impl Store {
     /// relation, sex and birth), saved at once.
     pub fn start_survey(&mut self, id: HouseholdId, at: Moment) -> Result<Draft, StoreError> {
         self.require_write("survey a household")?;
-        let form = baseline()?;
         if let Some(draft) = self.survey_draft(id, at)? {
             return Ok(draft);
         }
+        // A new survey starts on the newest form a district installed, or the built-in one.
+        let form = self.survey_form()?;
         let h = self.household(id)?;
         let answers = prefill(&self.conn, form, &h, at)?;
         let draft_id = Uuid::now_v7();
@@ -103,7 +105,6 @@ impl Store {
 
     /// The survey of household `id` in progress, if any, worked out on `at`'s day.
     pub fn survey_draft(&self, id: HouseholdId, at: Moment) -> Result<Option<Draft>, StoreError> {
-        let form = baseline()?;
         let row: Option<(String, String, String, String)> = self
             .conn
             .query_row(
@@ -117,6 +118,8 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("survey draft {draft_id}: {e}")))?;
         let draft_id =
             draft_id.parse().map_err(|_| StoreError::Corrupt(format!("survey draft id {draft_id}")))?;
+        // A survey is finished on the form it started on, whatever was installed since.
+        let form = self.form_named(&form_id, &form_version)?;
         let state = evaluate(form, &answers, at.today);
         Ok(Some(Draft { id: draft_id, household_id: id, form_id, form_version, answers, state }))
     }
@@ -131,7 +134,6 @@ impl Store {
         at: Moment,
     ) -> Result<Draft, StoreError> {
         self.require_write("survey a household")?;
-        let form = baseline()?;
         let text = serde_json::to_string(answers).expect("answers serialize");
         // The answers are in hand: the row is updated and only its id and form read back, not
         // the answers parsed again.
@@ -152,6 +154,7 @@ impl Store {
         };
         let draft_id =
             draft_id.parse().map_err(|_| StoreError::Corrupt(format!("survey draft id {draft_id}")))?;
+        let form = self.form_named(&form_id, &form_version)?;
         let state = evaluate(form, answers, at.today);
         Ok(Draft { id: draft_id, household_id: id, form_id, form_version, answers: answers.clone(), state })
     }
@@ -168,12 +171,12 @@ impl Store {
     /// the members and facts it recorded and their changes, and removes the draft.
     pub fn finish_survey(&mut self, id: HouseholdId, at: Moment) -> Result<Submission, StoreError> {
         self.require_write("survey a household")?;
-        let form = baseline()?;
         let catalogue = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
         let draft = self.survey_draft(id, at)?.ok_or_else(|| StoreError::NotFound {
             what: "survey in progress for household",
             id: id.to_string(),
         })?;
+        let form = self.form_named(&draft.form_id, &draft.form_version)?;
         let count = draft.state.problems().count();
         if count > 0 {
             return Err(StoreError::SurveyUnfinished { count });

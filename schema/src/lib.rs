@@ -83,6 +83,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "person_name_key",
         sql: include_str!("../migrations/local/0018_person_name_key.sql"),
     },
+    Migration {
+        version: 19,
+        name: "installed_form",
+        sql: include_str!("../migrations/local/0019_installed_form.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

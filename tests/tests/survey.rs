@@ -187,3 +187,76 @@ fn a_refused_consent_is_kept_and_records_nothing_else() {
     assert_eq!(facts, 0);
     assert_eq!(store.household(h.id).unwrap(), h, "the record is untouched");
 }
+
+/// The shipped survey's markdown twin with `edits` applied: how a district's changed form
+/// arrives in these tests.
+fn district_form(edits: &[(&str, &str)]) -> Vec<u8> {
+    let mut text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/forms/baseline.md"))
+            .expect("the shipped form's markdown");
+    for (from, to) in edits {
+        assert!(text.contains(from), "the shipped form has {from:?}");
+        text = text.replace(from, to);
+    }
+    text.into_bytes()
+}
+
+fn label_of(form: &samanvaya_forms::Form, name: &str) -> Option<String> {
+    fn find(items: &[samanvaya_forms::definition::Item], name: &str) -> Option<String> {
+        items.iter().find_map(|i| {
+            if i.name == name { i.label.as_ref().map(|l| l.en.clone()) } else { find(&i.children, name) }
+        })
+    }
+    find(&form.items, name)
+}
+
+#[test]
+fn a_district_form_is_checked_whole_installed_and_used_by_new_surveys_only() {
+    let (dir, mut store, h) = family();
+    let at = store.now().unwrap();
+    let built_in = samanvaya_core::survey::baseline().unwrap().version.clone();
+    // A survey started before the district's form arrives.
+    let started = store.start_survey(h.id, at).unwrap();
+    assert_eq!(started.form_version, built_in);
+
+    // A form with a fact the vocabulary does not have is refused whole, naming it.
+    let broken =
+        district_form(&[("2026113001", "2026120101"), ("| record.hamlet |", "| household.no_such_fact |")]);
+    let err = store.install_form("district.md", &broken, at).unwrap_err();
+    assert!(matches!(&err, StoreError::FormRefused(m) if m.contains("no_such_fact")), "{err}");
+    // Another survey altogether, and the version already here, are refused too.
+    let other = district_form(&[("| | baseline | 2026113001 |", "| | household_listing | 2026120101 |")]);
+    let err = store.install_form("listing.md", &other, at).unwrap_err();
+    assert!(matches!(&err, StoreError::FormRefused(m) if m.contains("household_listing")), "{err}");
+    let same = district_form(&[("Hamlet (tola)", "Tola or ward")]);
+    let err = store.install_form("district.md", &same, at).unwrap_err();
+    assert!(matches!(&err, StoreError::FormRefused(m) if m.contains("new version")), "{err}");
+    assert_eq!(store.forms().unwrap().len(), 1, "nothing refused was installed");
+
+    let district = district_form(&[("2026113001", "2026120101"), ("Hamlet (tola)", "Tola or ward")]);
+    let info = store.install_form("district.md", &district, at).unwrap();
+    assert_eq!((info.version.as_str(), info.in_use), ("2026120101", true));
+    let forms = store.forms().unwrap();
+    assert_eq!(
+        forms.iter().map(|f| (f.version.as_str(), f.in_use)).collect::<Vec<_>>(),
+        [(built_in.as_str(), false), ("2026120101", true)]
+    );
+    assert_eq!(label_of(store.survey_form().unwrap(), "hamlet").as_deref(), Some("Tola or ward"));
+
+    // The survey in progress finishes on the form it started on, also after a restart.
+    drop(store);
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let resumed = store.start_survey(h.id, at).unwrap();
+    assert_eq!(resumed.form_version, built_in);
+    let mut answers = resumed.answers;
+    set(&mut answers, &[("consent", "no")]);
+    assert_eq!(store.save_survey(h.id, &answers, at).unwrap().form_version, built_in);
+    let first = store.finish_survey(h.id, at).unwrap();
+    assert_eq!(first.form_version, built_in);
+
+    // The next survey starts on the district's form.
+    let next = store.start_survey(h.id, at).unwrap();
+    assert_eq!(next.form_version, "2026120101");
+    let form = store.form_named(&next.form_id, &next.form_version).unwrap();
+    assert_eq!(label_of(form, "hamlet").as_deref(), Some("Tola or ward"));
+}

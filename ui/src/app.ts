@@ -283,7 +283,7 @@ export class App {
   /** A household's finished surveys, newest first, with their answers. */
   async showSurveyHistory(householdId: string, title: string): Promise<void> {
     await this.showLoaded(
-      () => Promise.all([ipc.surveyForm(), ipc.surveyHistory(householdId)]),
+      () => Promise.all([ipc.surveyForm(null), ipc.surveyHistory(householdId)]),
       ([form, records]) => surveyHistory(this, householdId, title, form, records),
     );
   }

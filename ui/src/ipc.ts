@@ -102,7 +102,8 @@ export const ipc = {
   answerFact: (answer: FactAnswer) => call<HouseholdEligibility>("answer_fact", { answer }),
   villageEligibility: () => call<VillageEligibility>("village_eligibility"),
   schemeWorklist: (code: string) => call<Worklist>("scheme_worklist", { code }),
-  surveyForm: () => call<SurveyForm>("survey_form"),
+  /** The form household `id`'s survey is on (its draft's, or the one a new survey starts on). */
+  surveyForm: (id: string | null) => call<SurveyForm>("survey_form", { id }),
   /** The household's finished surveys, newest first. */
   surveyHistory: (id: string) => call<SurveyRecord[]>("survey_history", { id }),
   surveyStart: (id: string) => call<SurveyDraft>("survey_start", { id }),

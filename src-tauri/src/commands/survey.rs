@@ -1,7 +1,7 @@
 //! Commands of the survey screen: the form to draw, a household's draft opened, saved at every
 //! answer and finished, or thrown away.
 
-use samanvaya_core::survey::{self, Draft, Submission};
+use samanvaya_core::survey::{Draft, Submission};
 use samanvaya_core::{ErrorReply, StoreError};
 use samanvaya_domain::HouseholdId;
 use samanvaya_forms::Answers;
@@ -23,9 +23,21 @@ fn shown(d: Draft) -> SurveyDraft {
     SurveyDraft { household_id: d.household_id, state: view::state(&d.state), answers: d.answers }
 }
 
+/// The form household `id`'s survey is on: the one its draft started on, or the one a new
+/// survey would start on (a district's installed version, or the built-in one).
 #[tauri::command(async)]
-pub fn survey_form() -> Result<SurveyForm, ErrorReply> {
-    Ok(view::form(survey::baseline().map_err(ErrorReply::from)?))
+pub fn survey_form(state: State<'_, AppState>, id: Option<HouseholdId>) -> Result<SurveyForm, ErrorReply> {
+    state.with(|s| {
+        let draft = match id {
+            Some(id) => s.survey_draft(id, s.now()?)?,
+            None => None,
+        };
+        let form = match draft {
+            Some(d) => s.form_named(&d.form_id, &d.form_version)?,
+            None => s.survey_form()?,
+        };
+        Ok(view::form(form))
+    })
 }
 
 #[tauri::command(async)]

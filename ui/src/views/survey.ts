@@ -82,7 +82,7 @@ export class SurveyView {
 
   static async open(nav: Navigator, householdId: string, title: string): Promise<SurveyView | HTMLElement> {
     try {
-      const [form, draft, today] = await Promise.all([ipc.surveyForm(), ipc.surveyStart(householdId), ipc.today()]);
+      const [form, draft, today] = await Promise.all([ipc.surveyForm(householdId), ipc.surveyStart(householdId), ipc.today()]);
       return new SurveyView(nav, householdId, title, form, draft, today);
     } catch (e) {
       return errorPanel(asErrorReply(e));
