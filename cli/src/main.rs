@@ -136,6 +136,10 @@ enum Command {
         out: std::path::PathBuf,
         #[arg(long, value_enum, default_value_t = SheetLang::Hi)]
         lang: SheetLang,
+        /// Also the sensitive facts (caste, religion, disability, income, HIV), left out
+        /// otherwise: a supervisor's account only, recorded in the audit log.
+        #[arg(long)]
+        with_sensitive: bool,
     },
     /// Writes what waits to be sent to a file, for a USB stick to the block office when there is
     /// no network (the block imports it with `samanvaya-server import FILE`).
@@ -488,7 +492,7 @@ fn main() -> Result<()> {
         Command::Enroll { url, code, name } => emit(&sync::run_enroll(&mut store, &url, &code, &name)?)?,
         Command::Sync { status, timeout } => emit(&sync::run_sync(&mut store, status, timeout)?)?,
         Command::ExportSync { file } => emit(&sync::run_export(&mut store, &file)?)?,
-        Command::Export { out, lang } => {
+        Command::Export { out, lang, with_sensitive } => {
             let format = if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
                 samanvaya_core::SheetFormat::Xlsx
             } else {
@@ -499,7 +503,8 @@ fn main() -> Result<()> {
                 SheetLang::En => samanvaya_core::Language::En,
             };
             let (dir, name) = worklist::split(&out)?;
-            let saved = store.save_register(&dir, &name, format, language, store.now()?.today)?;
+            let saved =
+                store.save_register(&dir, &name, format, language, store.now()?.today, with_sensitive)?;
             emit(&format!("saved {}\n", saved.display()))?;
         }
         Command::Eligibility { as_of, format, .. } => {

@@ -140,6 +140,12 @@ impl Role {
         self == Role::Supervisor
     }
 
+    /// Takes the sensitive facts of the vocabulary (caste, religion, disability, income, HIV)
+    /// off the laptop in an export: the supervisor answers for it, and each time is audited.
+    pub fn may_export_sensitive(self) -> bool {
+        self == Role::Supervisor
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Facilitator => "facilitator",

@@ -65,8 +65,14 @@ fn fact_value(cat: &Catalogue, fact: &str, json: &str, w: &Words) -> String {
 }
 
 impl Store {
-    /// The register's three tables on `today` (a member's age is counted to it).
-    fn register_tables(&self, language: Language, today: NaiveDate) -> Result<[Table; 3], StoreError> {
+    /// The register's three tables on `today` (a member's age is counted to it), with the
+    /// sensitive facts or without them, and how many sensitive values were left out.
+    fn register_tables(
+        &self,
+        language: Language,
+        today: NaiveDate,
+        sensitive: bool,
+    ) -> Result<([Table; 3], usize), StoreError> {
         let cat = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
         let w = Words(language == Language::Hi);
         let ids: Vec<String> = self
@@ -76,6 +82,7 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let mut hamlets: HashMap<String, String> = HashMap::new();
         let (mut homes, mut people, mut facts) = (Vec::new(), Vec::new(), Vec::new());
+        let mut left_out = 0;
         for id in ids {
             let hid: HouseholdId =
                 id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}")))?;
@@ -104,6 +111,11 @@ impl Store {
             ]);
             people.extend(member_rows(cat, &h, &number, &w, today));
             for f in fact::for_household(&self.conn, &id)? {
+                let def = cat.vocab.id(&f.name).map(|fid| cat.vocab.get(fid));
+                if !sensitive && def.is_some_and(|d| d.sensitive) {
+                    left_out += 1;
+                    continue;
+                }
                 let whose = if f.subject_id == id {
                     w.say("household", "परिवार")
                 } else {
@@ -113,11 +125,8 @@ impl Store {
                         .map(|m| m.name.clone())
                         .unwrap_or_default()
                 };
-                let label = cat
-                    .vocab
-                    .id(&f.name)
-                    .map(|fid| cat.vocab.get(fid))
-                    .map_or_else(|| f.name.clone(), |d| if w.0 { d.hi.clone() } else { d.en.clone() });
+                let label =
+                    def.map_or_else(|| f.name.clone(), |d| if w.0 { d.hi.clone() } else { d.en.clone() });
                 facts.push(vec![
                     number.clone(),
                     Cell::Text(whose),
@@ -128,52 +137,57 @@ impl Store {
                 ]);
             }
         }
-        Ok([
-            Table {
-                title: w.say("Households", "परिवार"),
-                headers: vec![
-                    w.say("number", "परिवार नंबर"),
-                    w.say("hamlet", "टोला"),
-                    w.say("address", "पता"),
-                    w.say("phone", "मोबाइल"),
-                    w.say("members living there", "साथ रहने वाले सदस्य"),
-                    w.say("recorded on", "दर्ज करने की तारीख"),
-                ],
-                rows: homes,
-            },
-            Table {
-                title: w.say("Members", "सदस्य"),
-                headers: vec![
-                    w.say("household number", "परिवार नंबर"),
-                    w.say("member", "सदस्य क्रम"),
-                    w.say("name", "नाम"),
-                    w.say("relation to the head", "मुखिया से रिश्ता"),
-                    w.say("sex", "लिंग"),
-                    w.say("date of birth", "जन्म तिथि"),
-                    w.say("date worked out from a stated age", "बताई उम्र से अनुमानित"),
-                    w.say("age", "उम्र"),
-                    w.say("left the household", "परिवार छोड़ा"),
-                ],
-                rows: people,
-            },
-            Table {
-                title: w.say("Facts", "जानकारियाँ"),
-                headers: vec![
-                    w.say("household number", "परिवार नंबर"),
-                    w.say("whose", "किसकी"),
-                    w.say("fact", "जानकारी"),
-                    w.say("value", "जवाब"),
-                    w.say("fact code", "जानकारी कोड"),
-                    w.say("value code", "जवाब कोड"),
-                ],
-                rows: facts,
-            },
-        ])
+        Ok((
+            [
+                Table {
+                    title: w.say("Households", "परिवार"),
+                    headers: vec![
+                        w.say("number", "परिवार नंबर"),
+                        w.say("hamlet", "टोला"),
+                        w.say("address", "पता"),
+                        w.say("phone", "मोबाइल"),
+                        w.say("members living there", "साथ रहने वाले सदस्य"),
+                        w.say("recorded on", "दर्ज करने की तारीख"),
+                    ],
+                    rows: homes,
+                },
+                Table {
+                    title: w.say("Members", "सदस्य"),
+                    headers: vec![
+                        w.say("household number", "परिवार नंबर"),
+                        w.say("member", "सदस्य क्रम"),
+                        w.say("name", "नाम"),
+                        w.say("relation to the head", "मुखिया से रिश्ता"),
+                        w.say("sex", "लिंग"),
+                        w.say("date of birth", "जन्म तिथि"),
+                        w.say("date worked out from a stated age", "बताई उम्र से अनुमानित"),
+                        w.say("age", "उम्र"),
+                        w.say("left the household", "परिवार छोड़ा"),
+                    ],
+                    rows: people,
+                },
+                Table {
+                    title: w.say("Facts", "जानकारियाँ"),
+                    headers: vec![
+                        w.say("household number", "परिवार नंबर"),
+                        w.say("whose", "किसकी"),
+                        w.say("fact", "जानकारी"),
+                        w.say("value", "जवाब"),
+                        w.say("fact code", "जानकारी कोड"),
+                        w.say("value code", "जवाब कोड"),
+                    ],
+                    rows: facts,
+                },
+            ],
+            left_out,
+        ))
     }
 
     /// Writes the household register as `dir/name` in `format`, whole or not at all, and
     /// records the export in the audit log. It names people and what is known of them, so an
-    /// account that may only read (the Samiti's) cannot take it away.
+    /// account that may only read (the Samiti's) cannot take it away. The vocabulary's sensitive
+    /// facts (caste, religion, disability, income, HIV) are left out unless `sensitive` is asked
+    /// for, which only a supervisor may, and which the audit log records as a reveal.
     pub fn save_register(
         &self,
         dir: &Path,
@@ -181,9 +195,16 @@ impl Store {
         format: SheetFormat,
         language: Language,
         today: NaiveDate,
+        sensitive: bool,
     ) -> Result<PathBuf, StoreError> {
         self.require_write("export the household register")?;
-        let tables = self.register_tables(language, today)?;
+        if sensitive && !self.who().role.may_export_sensitive() {
+            return Err(StoreError::NotAllowed {
+                role: self.who().role.as_str(),
+                action: "export the sensitive facts (caste, religion, disability, income); a supervisor may",
+            });
+        }
+        let (tables, left_out) = self.register_tables(language, today, sensitive)?;
         let saved = match format {
             SheetFormat::Csv => crate::export::save_csv(dir, name, &crate::sheet::csv(&tables))?,
             SheetFormat::Xlsx => {
@@ -194,7 +215,11 @@ impl Store {
                 crate::export::save(dir, name, &bytes)?
             }
         };
-        self.audit("export:register", name)?;
+        if sensitive {
+            self.audit("reveal:register", &format!("{name}, with the sensitive facts"))?;
+        } else {
+            self.audit("export:register", &format!("{name}, {left_out} sensitive value(s) left out"))?;
+        }
         Ok(saved)
     }
 }

@@ -106,6 +106,9 @@ pub struct FactDef {
     /// For a yes/no fact: who it can be true of, as a criterion (`person.sex == female and …`).
     /// Outside it the answer is implied "no" and never asked; the `bounds` module compiles it.
     pub only_if: Option<OnlyIf>,
+    /// Personal data the law and the women it is about want kept close (caste, religion,
+    /// disability, income, HIV): left out of exports unless asked for, and then audited.
+    pub sensitive: bool,
 }
 
 /// The text of a fact's `only_if` and where it was written, compiled once the vocabulary is whole.
@@ -162,6 +165,8 @@ struct RawFact {
     derived: Option<String>,
     #[serde(default)]
     only_if: Option<String>,
+    #[serde(default)]
+    sensitive: bool,
     /// Free text for the reader of the file: where the fact comes from, how to ask it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -285,6 +290,7 @@ impl Vocabulary {
                     values_hi: f.values_hi,
                     derived: None,
                     only_if: f.only_if.map(|text| OnlyIf { text, file: path.to_string(), line }),
+                    sensitive: f.sensitive,
                 });
             }
         }

@@ -56,7 +56,8 @@ pub fn save_register(
         })?;
         let today = s.now()?.today;
         let name = samanvaya_core::register_file_name(today, format);
-        Ok(s.save_register(&dir, &name, format, language, today)?.display().to_string())
+        // The window's export leaves the sensitive facts out; a supervisor takes them with the CLI.
+        Ok(s.save_register(&dir, &name, format, language, today, false)?.display().to_string())
     })
 }
 

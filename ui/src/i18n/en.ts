@@ -68,7 +68,7 @@ export const en = {
   registerFilter_no_ration_card: "With no ration card",
   registerFilter_not_surveyed: "Not yet surveyed",
   registerFilter_survey_over_a_year_old: "Surveyed over a year ago",
-  registerSaved: "The list of households, members and what is known of them is saved: {path}. It names people: keep it safe and delete it once used.",
+  registerSaved: "The list of households, members and what is known of them is saved: {path}. It names people: keep it safe and delete it once used. Caste, religion, disability and income are left out.",
   backupSaved: "Backup of {n} households saved and checked: {path}. Copy it to a USB stick; it opens only with your PIN.",
   worklistHamlet: "Hamlet",
   worklistAllHamlets: "All hamlets",
