@@ -22,5 +22,5 @@ pub fn decide(path: &Path, as_of: NaiveDate) -> Result<HouseholdEligibility> {
     if facts.members.is_empty() {
         bail!("{} lists no members; add them under \"members\"", path.display());
     }
-    Ok(view::household(cat, samanvaya_eligibility::vulnerability()?, &facts, as_of))
+    Ok(view::household(cat, samanvaya_eligibility::vulnerability()?, &facts, as_of, view::Audience::Staff))
 }

@@ -543,3 +543,55 @@ fn prefill(conn: &Connection, form: &Form, h: &Household, at: Moment) -> Result<
     }
     Ok(answers)
 }
+
+/// The names of the questions of `items` (groups and repeats walked through) whose answer
+/// records a fact the vocabulary marks sensitive.
+fn sensitive_questions(
+    items: &[samanvaya_forms::definition::Item],
+    vocab: &samanvaya_rules::Vocabulary,
+) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for item in items {
+        if item.maps_to.as_deref().and_then(|f| vocab.id(f)).is_some_and(|id| vocab.get(id).sensitive) {
+            out.insert(item.name.clone());
+        }
+        out.extend(sensitive_questions(&item.children, vocab));
+    }
+    out
+}
+
+/// `answers` (a submission's, as stored) without the answers in `hidden`, inside the roster too.
+fn without(answers: &mut serde_json::Value, hidden: &HashSet<String>) {
+    let strip = |map: &mut serde_json::Value| {
+        if let Some(m) = map.as_object_mut() {
+            m.retain(|k, _| !hidden.contains(k));
+        }
+    };
+    if let Some(values) = answers.get_mut("values") {
+        strip(values);
+    }
+    if let Some(repeats) = answers.get_mut("repeats").and_then(|r| r.as_object_mut()) {
+        for instances in repeats.values_mut() {
+            if let Some(list) = instances.as_array_mut() {
+                list.iter_mut().for_each(strip);
+            }
+        }
+    }
+}
+
+impl Store {
+    /// The household's finished surveys for its history screen, newest first: to an account
+    /// that may not see the vocabulary's sensitive facts (the Samiti's), without the answers
+    /// that record them.
+    pub fn survey_history(&self, id: HouseholdId) -> Result<Vec<Submission>, StoreError> {
+        let mut subs = self.submissions(id)?;
+        if self.audience() == samanvaya_eligibility::view::Audience::Restricted {
+            let catalogue = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
+            for s in &mut subs {
+                let form = self.form_named(&s.form_id, &s.form_version)?;
+                without(&mut s.answers, &sensitive_questions(&form.items, &catalogue.vocab));
+            }
+        }
+        Ok(subs)
+    }
+}

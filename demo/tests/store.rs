@@ -760,3 +760,59 @@ fn the_register_search_finds_exactly_the_households_named_and_counts_them_on_eve
     assert_eq!(both.items.iter().map(|h| h.id).collect::<Vec<_>>(), want);
     assert_eq!(both.total as usize, want.len());
 }
+
+/// What a Samiti viewer is shown of the vocabulary's sensitive facts: the same decisions and
+/// explanations as a facilitator, with the value of every sensitive fact (caste, disability,
+/// income…) replaced by "छिपा है", and a vulnerability reason that would tell one kept private.
+#[test]
+fn a_samiti_viewer_sees_the_decisions_but_not_the_sensitive_values() {
+    let (dir, store, code) = demo_with_code();
+    store.add_account(&code, "Samiti", Role::SamitiViewer, &Secret::new("519372")).unwrap();
+    let viewer = Store::unlock(dir.path(), Some("samiti"), &Secret::new("519372")).unwrap();
+    let as_of: NaiveDate = "2026-11-23".parse().unwrap();
+    let cat = samanvaya_eligibility::embedded().unwrap();
+    let labels: Vec<String> =
+        cat.vocab.facts().iter().filter(|d| d.sensitive).flat_map(|d| [d.hi.clone(), d.en.clone()]).collect();
+    let all = store
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 60,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
+        .unwrap();
+    let (mut hidden, mut private) = (0, 0);
+    for h in &all.items {
+        let staff = store.household_eligibility(h.id, as_of).unwrap();
+        let seen = viewer.household_eligibility(h.id, as_of).unwrap();
+        assert_eq!(staff.findings.len(), seen.findings.len());
+        for (a, b) in staff.findings.iter().zip(&seen.findings) {
+            assert_eq!((&a.scheme, a.outcome), (&b.scheme, b.outcome), "the same decisions");
+            for (x, y) in a.checks.iter().zip(&b.checks) {
+                for (full, shown, word) in
+                    [(&x.sentence.hi, &y.sentence.hi, "छिपा है"), (&x.sentence.en, &y.sentence.en, "hidden")]
+                {
+                    if full != shown {
+                        hidden += 1;
+                        assert!(shown.contains(word), "{shown}");
+                    }
+                    // Every sensitive label in what the viewer reads is followed by the word.
+                    for label in &labels {
+                        for (at, _) in shown.match_indices(&format!("{label}: ")) {
+                            let rest = &shown[at + label.len() + 2..];
+                            assert!(rest.starts_with(word), "{label} shown in {shown}");
+                        }
+                    }
+                }
+            }
+        }
+        let kept = seen.vulnerability.reasons.iter().filter(|r| r.hi == "एक निजी कारण").count();
+        private += kept;
+        assert_eq!(staff.vulnerability.reasons.len(), seen.vulnerability.reasons.len());
+        assert_eq!(staff.vulnerability.level, seen.vulnerability.level, "the same category");
+    }
+    assert!(hidden > 0, "the demo village's explanations show some caste or income");
+    assert!(private > 0, "some household is vulnerable for a disability");
+}

@@ -240,6 +240,16 @@ pub fn input_of(cat: &Catalogue, fact: samanvaya_rules::FactId) -> FactInput {
     FactInput { kind: kind.into(), options }
 }
 
+/// Who a view is drawn for, which decides what the vocabulary's sensitive facts (caste,
+/// disability, income…) show as in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Staff who work with those facts (facilitator, supervisor), or a tool with no account.
+    Staff,
+    /// An account that may not see them (the Samiti's): their values are hidden.
+    Restricted,
+}
+
 /// Decides, explains and ranks everything for one household, and places it on the vulnerability
 /// profile.
 pub fn household(
@@ -247,6 +257,7 @@ pub fn household(
     vulnerability: &Vulnerability,
     facts: &HouseholdFacts,
     as_of: NaiveDate,
+    audience: Audience,
 ) -> HouseholdEligibility {
     let bounded = Bounded::new(cat, facts, as_of);
     // A state's own schemes are not shown to a household of another state: they can never apply.
@@ -278,7 +289,10 @@ pub fn household(
                 .into_iter()
                 .chain(explain(cat, &bounded, f.scheme, f.member).unwrap_or_default().iter().map(|c| {
                     CheckView {
-                        sentence: Bilingual { en: c.sentence(false), hi: c.sentence(true) },
+                        sentence: Bilingual {
+                            en: c.sentence(false, audience == Audience::Restricted),
+                            hi: c.sentence(true, audience == Audience::Restricted),
+                        },
                         status: match c.status {
                             Truth::True => CheckStatus::Met,
                             Truth::False => CheckStatus::NotMet,
@@ -359,6 +373,7 @@ pub fn household(
             vulnerability,
             facts,
             &vulnerability.profile_bounded(cat, &bounded),
+            audience,
         ),
     }
 }
@@ -609,6 +624,7 @@ pub fn vulnerability_view(
     v: &Vulnerability,
     facts: &HouseholdFacts,
     p: &Profile,
+    audience: Audience,
 ) -> VulnerabilityView {
     let mut ask: Vec<Bilingual> = Vec::new();
     for m in &p.missing {
@@ -628,7 +644,21 @@ pub fn vulnerability_view(
         level: p.level().map(Into::into),
         at_least: p.low.into(),
         at_most: p.high.into(),
-        reasons: p.met.iter().map(|&i| (&v.criteria[i].text).into()).collect(),
+        reasons: p
+            .met
+            .iter()
+            .map(|&i| {
+                let c = &v.criteria[i];
+                // A reason that reads a sensitive fact (a member's disability) would tell it.
+                if c.sensitive && audience == Audience::Restricted {
+                    Bilingual {
+                        en: "A reason kept private".into(), hi: "एक निजी कारण".into()
+                    }
+                } else {
+                    (&c.text).into()
+                }
+            })
+            .collect(),
         ask,
     }
 }
@@ -639,6 +669,7 @@ pub fn vulnerability_of(
     v: &Vulnerability,
     facts: &HouseholdFacts,
     as_of: NaiveDate,
+    audience: Audience,
 ) -> VulnerabilityView {
-    vulnerability_view(cat, v, facts, &v.profile(cat, facts, as_of))
+    vulnerability_view(cat, v, facts, &v.profile(cat, facts, as_of), audience)
 }

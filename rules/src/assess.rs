@@ -151,16 +151,37 @@ pub fn decide(
 pub struct Check {
     pub text: Text,
     pub status: Truth,
-    /// The subject's values of the facts this criterion reads: (label, value) in each language.
-    pub values: Vec<(Text, Text)>,
+    /// The subject's values of the facts this criterion reads.
+    pub values: Vec<CheckValue>,
+}
+
+/// One fact's value as an explanation shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckValue {
+    pub label: Text,
+    pub value: Text,
+    /// A fact the vocabulary marks sensitive (caste, disability, income…): shown only to an
+    /// account that may see it.
+    pub sensitive: bool,
 }
 
 impl Check {
-    /// "Aged 60 or more (Age: 62) — met", in the chosen language.
-    pub fn sentence(&self, hindi: bool) -> String {
+    /// "Aged 60 or more (Age: 62) — met", in the chosen language; with `hide_sensitive`, the
+    /// value of a sensitive fact is replaced by a word saying it is hidden.
+    pub fn sentence(&self, hindi: bool, hide_sensitive: bool) -> String {
         let pick = |t: &Text| if hindi { t.hi.clone() } else { t.en.clone() };
-        let values: Vec<String> =
-            self.values.iter().map(|(l, v)| format!("{}: {}", pick(l), pick(v))).collect();
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .map(|v| {
+                let shown = if v.sensitive && hide_sensitive {
+                    (if hindi { "छिपा है" } else { "hidden" }).to_owned()
+                } else {
+                    pick(&v.value)
+                };
+                format!("{}: {shown}", pick(&v.label))
+            })
+            .collect();
         let status = match (self.status, hindi) {
             (Truth::True, false) => "met",
             (Truth::False, false) => "not met",
@@ -219,7 +240,12 @@ pub fn explain(
                         }
                         None => row[def.slot],
                     };
-                    Some((Text { en: def.en.clone(), hi: def.hi.clone() }, display(&cat.vocab, *f, value)))
+                    Some(CheckValue {
+                        label: Text { en: def.en.clone(), hi: def.hi.clone() },
+                        value: display(&cat.vocab, *f, value),
+                        sensitive: def.sensitive
+                            || def.derived.is_some_and(|d| cat.vocab.get(d.base()).sensitive),
+                    })
                 })
                 .collect();
             Check { text: c.text.clone(), status: subject.truth(&c.rule), values }

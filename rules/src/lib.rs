@@ -27,7 +27,9 @@ pub mod vocabulary;
 pub mod vulnerability;
 pub mod words;
 
-pub use assess::{Check, Finding, Missing, Outcome, Question, ask_next, assess, assess_bounded, explain};
+pub use assess::{
+    Check, CheckValue, Finding, Missing, Outcome, Question, ask_next, assess, assess_bounded, explain,
+};
 pub use catalogue::{Catalogue, Scheme, Text};
 pub use diagnostic::Diagnostic;
 pub use facts::HouseholdFacts;

@@ -91,7 +91,8 @@ fn no_display_sentence_holds_an_iso_date_or_a_round_lakh_in_digits() {
             let bounded = samanvaya_rules::bounds::Bounded::new(&cat, &case.facts, case.as_of);
             for f in assess(&cat, &case.facts, case.as_of) {
                 for c in explain(&cat, &bounded, f.scheme, f.member).unwrap_or_default() {
-                    let sentence = samanvaya_rules::Text { en: c.sentence(false), hi: c.sentence(true) };
+                    let sentence =
+                        samanvaya_rules::Text { en: c.sentence(false, false), hi: c.sentence(true, false) };
                     check(format!("{} case {:?}", s.code, case.name), &sentence);
                 }
             }

@@ -3,7 +3,7 @@
 //! finished in one transaction into an immutable submission, the members and facts it recorded
 //! (marked as learnt from the survey) and their changes; a second survey supersedes the first.
 
-use samanvaya_core::{Store, StoreError};
+use samanvaya_core::{Role, Secret, Store, StoreError};
 use samanvaya_domain::change::ChangeBody;
 use samanvaya_domain::{Birth, Household, Relation, Sex};
 use samanvaya_forms::Answers;
@@ -259,4 +259,55 @@ fn a_district_form_is_checked_whole_installed_and_used_by_new_surveys_only() {
     assert_eq!(next.form_version, "2026120101");
     let form = store.form_named(&next.form_id, &next.form_version).unwrap();
     assert_eq!(label_of(form, "hamlet").as_deref(), Some("Tola or ward"));
+}
+
+#[test]
+fn a_samiti_viewer_reads_the_survey_history_without_the_sensitive_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, code) =
+        Store::create(dir.path(), "Test facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let at = store.now().unwrap();
+    let h = store
+        .save_household(
+            samanvaya_tests::new_household(
+                village,
+                vec![member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 })],
+            ),
+            at,
+        )
+        .unwrap();
+    let mut answers = store.start_survey(h.id, at).unwrap().answers;
+    set(
+        &mut answers,
+        &[
+            ("consent", "yes"),
+            ("hamlet", "पूर्वी टोला"),
+            ("house_type", "kucha"),
+            ("ration", "phh"),
+            ("income", "48000"),
+            ("all_listed", "yes"),
+        ],
+    );
+    set_member(&mut answers, 0, &[("dob_known", "no"), ("marital", "widowed"), ("caste", "sc")]);
+    let left: Vec<String> = store
+        .save_survey(h.id, &answers, at)
+        .unwrap()
+        .state
+        .problems()
+        .map(|q| format!("{:?}", q.slot))
+        .collect();
+    assert!(left.is_empty(), "the test's answers finish the survey: {left:?}");
+    store.finish_survey(h.id, at).unwrap();
+
+    let staff = store.survey_history(h.id).unwrap();
+    assert_eq!(staff[0].answers["repeats"]["members"][0]["caste"], "sc");
+    assert_eq!(staff[0].answers["values"]["income"], "48000");
+    store.add_account(&code, "Samiti", Role::SamitiViewer, &Secret::new("519372")).unwrap();
+    let viewer = Store::unlock(dir.path(), Some("Samiti"), &Secret::new("519372")).unwrap();
+    let seen = viewer.survey_history(h.id).unwrap();
+    assert!(seen[0].answers["repeats"]["members"][0].get("caste").is_none(), "no caste for the Samiti");
+    assert!(seen[0].answers["values"].get("income").is_none(), "no income for the Samiti");
+    assert_eq!(seen[0].answers["values"]["house_type"], "kucha", "the rest is there");
+    assert_eq!(seen[0].answers["repeats"]["members"][0]["marital"], "widowed");
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rusqlite::TransactionBehavior;
 use samanvaya_domain::HouseholdId;
-use samanvaya_eligibility::view::{self, HouseholdEligibility, VillageEligibility};
+use samanvaya_eligibility::view::{self, Audience, HouseholdEligibility, VillageEligibility};
 use samanvaya_eligibility::worklist::{self, Family, Worklist};
 use samanvaya_rules::vulnerability::Vulnerability;
 use samanvaya_rules::{Catalogue, HouseholdFacts};
@@ -47,7 +47,13 @@ impl Store {
         id: HouseholdId,
         as_of: NaiveDate,
     ) -> Result<HouseholdEligibility, StoreError> {
-        let mut out = view::household(catalogue()?, vulnerability()?, &self.household_facts(id)?, as_of);
+        let mut out = view::household(
+            catalogue()?,
+            vulnerability()?,
+            &self.household_facts(id)?,
+            as_of,
+            self.audience(),
+        );
         let hid = id.to_string();
         let asked: Vec<(Option<String>, String)> = crate::fact::asked_unknown(&self.conn, &hid)?
             .into_iter()
@@ -157,6 +163,12 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Who the views this store draws are for: a Samiti viewer is not shown the values of the
+    /// vocabulary's sensitive facts.
+    pub fn audience(&self) -> Audience {
+        if self.who().role.may_write() { Audience::Staff } else { Audience::Restricted }
     }
 
     /// Every household's id, in household-number order.

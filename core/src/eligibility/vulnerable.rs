@@ -17,11 +17,11 @@ impl Store {
         as_of: NaiveDate,
         progress: impl FnMut(usize, usize),
     ) -> Result<VulnerabilityList, StoreError> {
-        let (cat, profile) = (catalogue()?, vulnerability()?);
+        let (cat, profile, audience) = (catalogue()?, vulnerability()?, self.audience());
         let mut rows = Vec::new();
         self.each_household(
             |family, facts| {
-                rows.push(vulnerability::row(family, vulnerability::of(cat, profile, facts, as_of)))
+                rows.push(vulnerability::row(family, vulnerability::of(cat, profile, facts, as_of, audience)))
             },
             progress,
         )?;

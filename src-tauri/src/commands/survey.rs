@@ -67,5 +67,5 @@ pub fn survey_discard(state: State<'_, AppState>, id: HouseholdId) -> Result<(),
 /// The household's finished surveys, newest first, for its survey history.
 #[tauri::command(async)]
 pub fn survey_history(state: State<'_, AppState>, id: HouseholdId) -> Result<Vec<Submission>, ErrorReply> {
-    state.with(|s| s.submissions(id))
+    state.with(|s| s.survey_history(id))
 }

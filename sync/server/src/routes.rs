@@ -200,5 +200,5 @@ async fn eligibility(
             "the household lists no members; add them under \"members\"".into(),
         ));
     }
-    Ok(Json(view::household(cat, profile, &facts, req.as_of)))
+    Ok(Json(view::household(cat, profile, &facts, req.as_of, view::Audience::Staff)))
 }

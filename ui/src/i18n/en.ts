@@ -293,6 +293,7 @@ export const en = {
   historyReplaced: "replaced by the survey of {date}",
   historyOldForm: "form version {version}",
   historyRefused: "The family did not consent: nothing else was recorded.",
+  historyRestricted: "Answers about caste, religion, disability and income are not shown to this account.",
   historyHousehold: "The household",
   historyMember: "Member {n}: {name}",
   surveyOpen: "Baseline survey",

@@ -295,6 +295,7 @@ export const hi: Messages = {
   historyReplaced: "{date} के सर्वे ने इसकी जगह ली",
   historyOldForm: "फ़ॉर्म का संस्करण {version}",
   historyRefused: "परिवार ने सहमति नहीं दी: इसके अलावा कुछ दर्ज नहीं हुआ।",
+  historyRestricted: "जाति, धर्म, दिव्यांगता और आय के जवाब इस खाते को नहीं दिखाए जाते।",
   historyHousehold: "परिवार",
   historyMember: "सदस्य {n}: {name}",
   surveyOpen: "बुनियादी सर्वे",

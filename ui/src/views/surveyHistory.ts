@@ -5,6 +5,7 @@ import type { SurveyForm } from "../bindings/SurveyForm";
 import { h } from "../dom";
 import { dateWords, language, t } from "../i18n";
 import type { SurveyRecord } from "../ipc";
+import { mayWrite } from "../role";
 import { answerSections, indiaDay } from "../survey/history";
 
 interface Navigator {
@@ -24,6 +25,9 @@ export function surveyHistory(nav: Navigator, householdId: string, title: string
       h("h1", {}, t("historyTitle", { number: title })),
     ),
     records.length === 0 ? h("p", { class: "muted", "data-test": "history-none" }, t("historyNone")) : null,
+    // The library leaves the sensitive answers out for a read-only account; say so, or the
+    // survey would look unfinished.
+    mayWrite() ? null : h("p", { class: "muted", "data-test": "history-restricted" }, t("historyRestricted")),
     ...records.map((r, i) => {
       const later = replacedBy.get(r.id);
       const sections = answerSections(form, r.answers, lang);
