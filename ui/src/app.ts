@@ -56,7 +56,7 @@ export class App {
     const mode: LockMode =
       folder.state === "locked" ? { kind: "unlock", accounts: folder.accounts } : { kind: "setup", plain: folder.state === "plain" };
     this.showLock(mode, async (session) => {
-      setMayWrite(session.may_write);
+      setMayWrite(session.may_write, session.may_delete);
       try {
         setLanguage(await ipc.getLanguage());
       } catch {
@@ -111,7 +111,7 @@ export class App {
     this.showLock({ kind: "unlock", accounts }, (session) => {
       // Another account may unlock: the screen behind shows what this one may do.
       const changed = mayWrite() !== session.may_write;
-      setMayWrite(session.may_write);
+      setMayWrite(session.may_write, session.may_delete);
       if (changed) this.redraw();
       this.watchIdle(session);
     });

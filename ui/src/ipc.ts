@@ -54,6 +54,8 @@ export interface Session {
   recovery_code: string | null;
   /** False for an account that may only read (the Samiti's). */
   may_write: boolean;
+  /** True for a supervisor, who may remove a saved member. */
+  may_delete: boolean;
 }
 
 /** A household's survey in progress: the answers as typed, and the logic's verdict on them. */

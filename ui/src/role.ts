@@ -4,11 +4,18 @@
 // command anyway, so hiding is a courtesy, not the defence.
 
 let writes = true;
+let deletes = false;
 
 /** Records what the account that just opened the store may do, and shows or hides the controls. */
-export function setMayWrite(mayWrite: boolean): void {
+export function setMayWrite(mayWrite: boolean, mayDelete = false): void {
   writes = mayWrite;
+  deletes = mayDelete;
   document.body.classList.toggle("read-only", !mayWrite);
+}
+
+/** Whether the open account may delete what was recorded (a supervisor's power). */
+export function mayDelete(): boolean {
+  return deletes;
 }
 
 /** Whether the open account may change anything. */

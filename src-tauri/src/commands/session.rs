@@ -22,10 +22,17 @@ pub struct Session {
     /// False for an account that may only read (the Samiti's): the window hides what it could
     /// not do, and the library refuses it anyway.
     may_write: bool,
+    /// True for a supervisor, who may delete what was recorded (a saved member): the window
+    /// offers "remove" for saved members only to her.
+    may_delete: bool,
 }
 
 fn may_write(state: &AppState) -> Result<bool, ErrorReply> {
     state.with(|s| Ok(s.who().role.may_write()))
+}
+
+fn may_delete(state: &AppState) -> Result<bool, ErrorReply> {
+    state.with(|s| Ok(s.who().role.may_delete()))
 }
 
 #[tauri::command(async)]
@@ -40,6 +47,7 @@ pub fn set_up(
         idle_lock_seconds: AppState::idle_lock_seconds(),
         recovery_code: Some(code),
         may_write: may_write(&state)?,
+        may_delete: may_delete(&state)?,
     })
 }
 
@@ -54,6 +62,7 @@ pub fn unlock(
         idle_lock_seconds: AppState::idle_lock_seconds(),
         recovery_code: None,
         may_write: may_write(&state)?,
+        may_delete: may_delete(&state)?,
     })
 }
 
@@ -69,6 +78,7 @@ pub fn recover(
         idle_lock_seconds: AppState::idle_lock_seconds(),
         recovery_code: None,
         may_write: may_write(&state)?,
+        may_delete: may_delete(&state)?,
     })
 }
 

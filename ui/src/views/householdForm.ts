@@ -18,6 +18,7 @@ import {
 import { localName, t, type MessageKey } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorText } from "./errorPanel";
+import { mayDelete } from "../role";
 
 const RELATIONS: Relation[] = [
   "head", "spouse", "son", "daughter", "son_in_law", "daughter_in_law", "grandson", "granddaughter",
@@ -239,7 +240,12 @@ export class HouseholdForm {
       "li",
       { class: m.status === "present" ? "member" : "member member-left", "data-test": `member-${i}` },
       h("div", { class: "member-title" }, h("span", {}, t("memberN", { n: i + 1 })),
-        i > 0 ? h("button", { type: "button", class: "link", "data-test": `remove-member-${i}`, "data-write": true, onclick: () => this.removeMember(i) }, t("removeMember")) : null,
+        // A member not yet saved can be taken off the form by anyone who writes; removing a saved
+        // one deletes what was recorded of them, a supervisor's decision (the library refuses it
+        // to others): a facilitator marks the member as died or moved away instead.
+        i > 0 && (m.id === null || mayDelete())
+          ? h("button", { type: "button", class: "link", "data-test": `remove-member-${i}`, "data-write": true, onclick: () => this.removeMember(i) }, t("removeMember"))
+          : null,
         this.draft.id !== null && m.id !== null
           ? h("button", { type: "button", class: "link danger", "data-test": `withdraw-member-${i}`, "data-write": true, onclick: () => void this.withdraw(m) }, t("withdrawMember"))
           : null),
