@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "change_pin",
     "add_account",
     "survey_history",
+    "household_profile",
     "survey_form",
     "survey_start",
     "survey_save",

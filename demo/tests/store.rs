@@ -816,3 +816,70 @@ fn a_samiti_viewer_sees_the_decisions_but_not_the_sensitive_values() {
     assert!(hidden > 0, "the demo village's explanations show some caste or income");
     assert!(private > 0, "some household is vulnerable for a disability");
 }
+
+/// The household page's profile on the demo village: every fact recorded of a member who lives
+/// there is listed in words under her name (and an age worked out from her birth), the
+/// household's under the household; a Samiti viewer gets the same list without the sensitive
+/// facts, and is told how many were left out.
+#[test]
+fn the_profile_lists_what_is_recorded_of_each_member_and_hides_the_sensitive_from_the_samiti() {
+    let (dir, store, code) = demo_with_code();
+    store.add_account(&code, "Samiti", Role::SamitiViewer, &Secret::new("519372")).unwrap();
+    let viewer = Store::unlock(dir.path(), Some("samiti"), &Secret::new("519372")).unwrap();
+    let as_of: NaiveDate = "2026-11-23".parse().unwrap();
+    let cat = samanvaya_eligibility::embedded().unwrap();
+    let all = store
+        .households(&HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: 40,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
+        .unwrap();
+    let mut hidden_seen = 0;
+    for summary in &all.items {
+        let h = store.household(summary.id).unwrap().present();
+        let staff = store.household_profile(h.id, as_of).unwrap();
+        assert_eq!(staff.hidden, 0);
+        assert_eq!(staff.members.len(), h.members.len());
+        for (m, p) in h.members.iter().zip(&staff.members) {
+            assert_eq!(p.name, m.name);
+            let listed: Vec<&str> = p.facts.iter().map(|f| f.fact.as_str()).collect();
+            if m.birth_date.is_some() {
+                assert!(listed.contains(&"person.age_years"), "{}: her age", m.name);
+            }
+            let recorded: Vec<String> = store
+                .connection()
+                .prepare("SELECT name FROM fact WHERE subject_id = ?1 AND value <> 'null'")
+                .unwrap()
+                .query_map([m.id.to_string()], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            for name in recorded.iter().filter(|n| cat.vocab.id(n).is_some()) {
+                assert!(listed.contains(&name.as_str()), "{}: {name} is recorded but not listed", m.name);
+            }
+        }
+        let seen = viewer.household_profile(h.id, as_of).unwrap();
+        let sensitive = |f: &samanvaya_eligibility::known::KnownFact| {
+            cat.vocab.id(&f.fact).is_some_and(|id| {
+                let d = cat.vocab.get(id);
+                d.sensitive || d.derived.is_some_and(|b| cat.vocab.get(b.base()).sensitive)
+            })
+        };
+        let staff_sensitive = staff
+            .household
+            .iter()
+            .chain(staff.members.iter().flat_map(|m| &m.facts))
+            .filter(|f| sensitive(f))
+            .count();
+        assert_eq!(seen.hidden as usize, staff_sensitive);
+        assert!(
+            seen.household.iter().chain(seen.members.iter().flat_map(|m| &m.facts)).all(|f| !sensitive(f))
+        );
+        hidden_seen += seen.hidden;
+    }
+    assert!(hidden_seen > 0, "the demo village records some caste or income");
+}

@@ -10,6 +10,7 @@
 pub mod catalogue;
 pub mod csv;
 pub mod household;
+pub mod known;
 pub mod population;
 pub mod profile;
 pub mod record;

@@ -95,6 +95,7 @@ fn main() {
             commands::account::change_pin,
             commands::account::add_account,
             commands::survey::survey_history,
+            commands::eligibility::household_profile,
             commands::survey::survey_form,
             commands::survey::survey_start,
             commands::survey::survey_save,

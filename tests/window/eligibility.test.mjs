@@ -56,6 +56,10 @@ test("answering the first question in place updates the household's decisions", 
     // Once answered, the question is not asked of the same person again (it may be of another).
     const again = await browser.findElements(By.css(`[data-fact="${fact}"][data-member="${member}"]`));
     assert.equal(again.length, 0, `${fact} of ${member} is still asked after it was answered`);
+    // And it is now among what is known of that person (or of the household) on the page.
+    const who = member === "" || member === null ? "household" : member;
+    const known = await browser.findElements(By.css(`[data-test=known][data-member="${who}"] [data-known-fact="${fact}"]`));
+    assert.equal(known.length, 1, `${fact} is listed as known of ${who}`);
 
     const afterAnswer = await outcomes(browser);
     // "पता नहीं" keeps the decisions and moves the question below the others.

@@ -69,6 +69,16 @@ try {
   const members = await browser.executeScript("return document.querySelectorAll('[data-test=subject]').length");
   console.log(`the household opened has ${members} member sections`);
   await shoot("eligibility-12-members-hi-1024x600");
+  // What is known of the household's second member, opened and scrolled to.
+  await browser.executeScript(`
+    const known = document.querySelectorAll('[data-test=known]')[1];
+    known.closest('details.subject').open = true;
+    known.open = true;
+    known.closest('details.subject').scrollIntoView();`);
+  await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+  writeFileSync(join(screens, "household-profile-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
+  console.log("wrote household-profile-hi-1024x600.png");
+  await browser.executeScript("document.querySelectorAll('details.subject').forEach((d) => (d.open = false))");
   // A referral from it: the first person with a scheme to refer for, the case, and its slip.
   await browser.executeScript(
     "const b = document.querySelector('[data-test=refer]'); b.closest('[data-test=subject]').open = true; b.click();",

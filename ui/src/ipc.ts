@@ -14,6 +14,7 @@ import type { Duplicate } from "./bindings/Duplicate";
 import type { HouseholdQuery } from "./bindings/HouseholdQuery";
 import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
+import type { HouseholdProfile } from "./bindings/HouseholdProfile";
 import type { Role } from "./bindings/Role";
 import type { VulnerabilityList } from "./bindings/VulnerabilityList";
 import type { Accounts } from "./views/account";
@@ -106,6 +107,8 @@ export const ipc = {
   schemeWorklist: (code: string) => call<Worklist>("scheme_worklist", { code }),
   /** The form household `id`'s survey is on (its draft's, or the one a new survey starts on). */
   surveyForm: (id: string | null) => call<SurveyForm>("survey_form", { id }),
+  /** What is known of a household and each member, in words. */
+  householdProfile: (id: string) => call<HouseholdProfile>("household_profile", { id }),
   /** The household's finished surveys, newest first. */
   surveyHistory: (id: string) => call<SurveyRecord[]>("survey_history", { id }),
   surveyStart: (id: string) => call<SurveyDraft>("survey_start", { id }),

@@ -63,6 +63,21 @@ impl Store {
         Ok(out)
     }
 
+    /// What is known of household `id` and each member who lives there, in words, ages counted
+    /// to `as_of`; a Samiti viewer is not shown the sensitive facts.
+    pub fn household_profile(
+        &self,
+        id: HouseholdId,
+        as_of: NaiveDate,
+    ) -> Result<samanvaya_eligibility::known::HouseholdProfile, StoreError> {
+        Ok(samanvaya_eligibility::known::household(
+            catalogue()?,
+            &self.household_facts(id)?,
+            as_of,
+            self.audience(),
+        ))
+    }
+
     /// Records a screening answer (with its change) and returns the household's new decisions,
     /// decided on the same day the answer was recorded.
     pub fn answer(&mut self, answer: &FactAnswer, at: Moment) -> Result<HouseholdEligibility, StoreError> {

@@ -4,6 +4,7 @@
 use samanvaya_core::eligibility::FactAnswer;
 use samanvaya_core::{ErrorReply, Language, StoreError, default_export_dir, save_csv};
 use samanvaya_domain::HouseholdId;
+use samanvaya_eligibility::known::HouseholdProfile;
 use samanvaya_eligibility::review::Lang;
 use samanvaya_eligibility::view::{HouseholdEligibility, VillageEligibility};
 use samanvaya_eligibility::vulnerability::{self, VulnerabilityList};
@@ -19,6 +20,15 @@ pub fn household_eligibility(
     id: HouseholdId,
 ) -> Result<HouseholdEligibility, ErrorReply> {
     state.with(|s| s.household_eligibility(id, s.now()?.today))
+}
+
+/// What is known of a household and each member, for the household page's profile.
+#[tauri::command(async)]
+pub fn household_profile(
+    state: State<'_, AppState>,
+    id: HouseholdId,
+) -> Result<HouseholdProfile, ErrorReply> {
+    state.with(|s| s.household_profile(id, s.now()?.today))
 }
 
 #[tauri::command(async)]

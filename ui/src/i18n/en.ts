@@ -285,6 +285,8 @@ export const en = {
   mostMissingHint: "The facts that keep the most decisions open; ask these first on the next round of visits.",
   decisionsWaiting: "decisions waiting: {n}",
   deciding: "Deciding eligibility…",
+  knownTitle: "What is known ({n})",
+  knownReceiving: "Already receives",
   historyOpen: "Past surveys",
   historyTitle: "Surveys of household {number}",
   historyNone: "No survey of this household is finished yet.",

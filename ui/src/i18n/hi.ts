@@ -287,6 +287,8 @@ export const hi: Messages = {
   mostMissingHint: "इन सवालों के जवाब न होने से सबसे ज़्यादा फ़ैसले रुके हैं; अगली बार घर-घर जाएँ तो पहले यही पूछें।",
   decisionsWaiting: "रुके फ़ैसले: {n}",
   deciding: "योजनाओं का फ़ैसला हो रहा है…",
+  knownTitle: "क्या पता है ({n})",
+  knownReceiving: "पहले से मिल रही है",
   historyOpen: "पिछले सर्वे",
   historyTitle: "परिवार {number} के सर्वे",
   historyNone: "इस परिवार का कोई सर्वे अभी पूरा नहीं हुआ है।",

@@ -4,6 +4,7 @@ import { withTerms } from "../glossary/view";
 import type { Bilingual } from "../bindings/Bilingual";
 import type { FindingView } from "../bindings/FindingView";
 import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
+import type { HouseholdProfile } from "../bindings/HouseholdProfile";
 import type { QuestionView } from "../bindings/QuestionView";
 import type { SchemeInfo } from "../bindings/SchemeInfo";
 import type { NewReferral } from "../bindings/NewReferral";
@@ -13,6 +14,7 @@ import type { ReferralSummary } from "../bindings/ReferralSummary";
 import { isOpen, latestBySubject, referAllPlan, subjectKey } from "../referral/model";
 import { stageWord } from "./referral";
 import { vulnerabilityLine } from "./vulnerable";
+import { mayWrite } from "../role";
 import { h, mount } from "../dom";
 import { answerValue, groupFindings, OUTCOME_ORDER, summarise } from "../eligibility/model";
 import { dateWords, language, t } from "../i18n";
@@ -56,6 +58,8 @@ export class EligibilityView {
     private readonly title: string,
     private data: HouseholdEligibility,
     private referrals: ReferralSummary[],
+    /** What is known of the household and each member, in words; read again after an answer. */
+    private profile: HouseholdProfile,
   ) {
     this.latest = latestBySubject(referrals);
   }
@@ -68,14 +72,33 @@ export class EligibilityView {
 
   static async open(nav: Navigator, householdId: string, title: string): Promise<EligibilityView | HTMLElement> {
     try {
-      const [data, referrals] = await Promise.all([
+      const [data, referrals, profile] = await Promise.all([
         ipc.householdEligibility(householdId),
         ipc.referralsList({ household_id: householdId, open_only: false }),
+        ipc.householdProfile(householdId),
       ]);
-      return new EligibilityView(nav, householdId, title, data, referrals);
+      return new EligibilityView(nav, householdId, title, data, referrals, profile);
     } catch (e) {
       return errorPanel(asErrorReply(e));
     }
+  }
+
+  /** What is known of the household (`memberId` null) or of one member, folded: the facts
+   * recorded, in words, and the schemes already received. */
+  private knownFacts(memberId: string | null): HTMLElement | null {
+    const say = (b: { en: string; hi: string }) => (language() === "hi" ? b.hi : b.en);
+    const member = memberId === null ? null : this.profile.members.find((m) => m.id === memberId);
+    const facts = memberId === null ? this.profile.household : (member?.facts ?? []);
+    const receiving = memberId === null ? this.profile.receiving : (member?.receiving ?? []);
+    if (facts.length === 0 && receiving.length === 0) return null;
+    return h(
+      "details",
+      { class: "known", "data-test": "known", "data-member": memberId ?? "household" },
+      h("summary", { class: "muted" }, t("knownTitle", { n: facts.length })),
+      h("dl", {}, ...facts.flatMap((f) => [h("dt", {}, say(f.label)), h("dd", { "data-known-fact": f.fact }, say(f.value))])),
+      receiving.length > 0 ? h("p", {}, h("strong", {}, t("knownReceiving") + ": "), receiving.map(say).join(" · ")) : null,
+      this.profile.hidden > 0 && !mayWrite() ? h("p", { class: "muted" }, t("historyRestricted")) : null,
+    );
   }
 
   render(): HTMLElement {
@@ -119,6 +142,7 @@ export class EligibilityView {
             h("span", { class: "subject-name" }, name),
             h("span", { class: "muted" }, t("subjectCounts", { eligible: count("eligible"), undetermined: count("undetermined") })),
           ),
+          this.knownFacts(g.memberId),
           ...OUTCOME_ORDER.filter((o) => o !== "not_eligible").flatMap((o) =>
             g.byOutcome[o].filter((f) => !isService(f)).map((f) => this.finding(f, schemes.get(f.scheme))),
           ),
@@ -482,6 +506,8 @@ export class EligibilityView {
       this.typed.delete(key);
       this.questionError = null;
       this.notice = this.changes(before, this.data);
+      // The answer is now part of what is known; a failure here leaves the old list shown.
+      this.profile = await ipc.householdProfile(this.householdId).catch(() => this.profile);
       this.problem = "";
     } catch (e) {
       const reply = asErrorReply(e);
