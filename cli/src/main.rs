@@ -158,15 +158,8 @@ enum Command {
     /// The village's households on the vulnerability profile, most vulnerable first, as CSV
     /// (category, household, head, hamlet, reasons, what to ask).
     Vulnerability {
-        #[arg(long, value_enum, default_value_t = SheetLang::Hi)]
-        lang: SheetLang,
-        /// Write the CSV to this file (with the mark spreadsheets need to read Hindi) instead
-        /// of printing it.
-        #[arg(long, value_name = "FILE.csv")]
-        out: Option<PathBuf>,
-        /// The evaluation date (YYYY-MM-DD); today when absent.
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        as_of: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        sheet: VillageSheet,
     },
     Worklist {
         /// The scheme's code, as `samanvaya catalogue review --format csv` lists them.
@@ -175,16 +168,47 @@ enum Command {
         /// Only the families of this hamlet (its English or Hindi name).
         #[arg(long)]
         hamlet: Option<String>,
-        #[arg(long, value_enum, default_value_t = SheetLang::Hi)]
-        lang: SheetLang,
-        /// Write the CSV to this file (with the mark spreadsheets need to read Hindi) instead
-        /// of printing it.
-        #[arg(long, value_name = "FILE.csv")]
-        out: Option<PathBuf>,
-        /// The evaluation date (YYYY-MM-DD); today when absent.
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        as_of: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        sheet: VillageSheet,
     },
+}
+
+/// How a village list is written: its language, where, and on which day it is decided.
+#[derive(clap::Args)]
+struct VillageSheet {
+    #[arg(long, value_enum, default_value_t = SheetLang::Hi)]
+    lang: SheetLang,
+    /// Write the CSV to this file (with the mark spreadsheets need to read Hindi) instead of
+    /// printing it.
+    #[arg(long, value_name = "FILE.csv")]
+    out: Option<PathBuf>,
+    /// The evaluation date (YYYY-MM-DD); today when absent.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<chrono::NaiveDate>,
+}
+
+impl VillageSheet {
+    /// The list's day: the one asked for, or the store's today.
+    fn day(&self, store: &samanvaya_core::Store) -> Result<chrono::NaiveDate> {
+        Ok(match self.as_of {
+            Some(day) => day,
+            None => store.now()?.today,
+        })
+    }
+
+    /// Prints `text`, or saves it as the CSV file asked for and records the export as `action`.
+    fn write(&self, store: &samanvaya_core::Store, action: &str, detail: &str, text: &str) -> Result<()> {
+        match &self.out {
+            Some(path) => {
+                let (dir, name) = worklist::split(path)?;
+                let saved = samanvaya_core::save_csv(&dir, &name, text)?;
+                store.audit(action, detail)?;
+                eprintln!("saved {}", saved.display());
+                Ok(())
+            }
+            None => emit(text),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -452,38 +476,15 @@ fn main() -> Result<()> {
                 info.bytes / 1024
             );
         }
-        Command::Worklist { scheme, hamlet, lang, out, as_of } => {
-            let as_of = match as_of {
-                Some(day) => day,
-                None => store.now()?.today,
-            };
-            let text = worklist::csv(&store, &scheme, hamlet.as_deref(), lang.into(), as_of)?;
-            match out {
-                Some(path) => {
-                    let (dir, name) = worklist::split(&path)?;
-                    let saved = samanvaya_core::save_csv(&dir, &name, &text)?;
-                    store.audit("export:worklist", &scheme)?;
-                    eprintln!("saved {}", saved.display());
-                }
-                None => emit(&text)?,
-            }
+        Command::Worklist { scheme, hamlet, sheet } => {
+            let text =
+                worklist::csv(&store, &scheme, hamlet.as_deref(), sheet.lang.into(), sheet.day(&store)?)?;
+            sheet.write(&store, "export:worklist", &scheme, &text)?;
         }
-        Command::Vulnerability { lang, out, as_of } => {
-            let as_of = match as_of {
-                Some(day) => day,
-                None => store.now()?.today,
-            };
-            let list = store.vulnerability_list(as_of, |_, _| {})?;
-            let text = samanvaya_eligibility::vulnerability::csv(&list, lang.into(), None);
-            match out {
-                Some(path) => {
-                    let (dir, name) = worklist::split(&path)?;
-                    let saved = samanvaya_core::save_csv(&dir, &name, &text)?;
-                    store.audit("export:vulnerability", &name)?;
-                    eprintln!("saved {}", saved.display());
-                }
-                None => emit(&text)?,
-            }
+        Command::Vulnerability { sheet } => {
+            let list = store.vulnerability_list(sheet.day(&store)?, |_, _| {})?;
+            let text = samanvaya_eligibility::vulnerability::csv(&list, sheet.lang.into(), None);
+            sheet.write(&store, "export:vulnerability", &format!("{} rows", list.rows.len()), &text)?;
         }
         Command::Consent { command: ConsentCommand::Withdraw { household, member } } => {
             emit(&consent::withdraw(&mut store, household, member.as_deref())?)?;

@@ -49,7 +49,9 @@ pub use import::ImportedHousehold;
 pub use installed_form::FormInfo;
 pub use keyring::{KEYRING_FILE, Role, Secret};
 pub use list_import::{ListMapping, ListOptions, ListReport, RowProblem};
-pub use paths::{DATA_DIR_ENV, DB_FILE_NAME, EXPORT_DIR_ENV, default_data_dir, default_export_dir};
+pub use paths::{
+    DATA_DIR_ENV, DB_FILE_NAME, EXPORT_DIR_ENV, default_data_dir, default_export_dir, export_dir,
+};
 pub use pulled::PulledFrom;
 pub use register::register_file_name;
 pub use samanvaya_domain::Moment;

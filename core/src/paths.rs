@@ -29,3 +29,11 @@ pub fn default_export_dir() -> Option<PathBuf> {
     }
     dirs::download_dir().or_else(dirs::document_dir).or_else(dirs::home_dir)
 }
+
+/// [`default_export_dir`], or the error a screen shows when this user has no such folder.
+pub fn export_dir() -> Result<PathBuf, crate::StoreError> {
+    default_export_dir().ok_or_else(|| crate::StoreError::Export {
+        path: "(no folder)".into(),
+        source: std::io::Error::other("no Downloads or home folder is known for this user"),
+    })
+}

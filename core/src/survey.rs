@@ -552,7 +552,7 @@ fn sensitive_questions(
 ) -> HashSet<String> {
     let mut out = HashSet::new();
     for item in items {
-        if item.maps_to.as_deref().and_then(|f| vocab.id(f)).is_some_and(|id| vocab.get(id).sensitive) {
+        if item.maps_to.as_deref().and_then(|f| vocab.id(f)).is_some_and(|id| vocab.is_sensitive(id)) {
             out.insert(item.name.clone());
         }
         out.extend(sensitive_questions(&item.children, vocab));

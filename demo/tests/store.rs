@@ -864,10 +864,7 @@ fn the_profile_lists_what_is_recorded_of_each_member_and_hides_the_sensitive_fro
         }
         let seen = viewer.household_profile(h.id, as_of).unwrap();
         let sensitive = |f: &samanvaya_eligibility::known::KnownFact| {
-            cat.vocab.id(&f.fact).is_some_and(|id| {
-                let d = cat.vocab.get(id);
-                d.sensitive || d.derived.is_some_and(|b| cat.vocab.get(b.base()).sensitive)
-            })
+            cat.vocab.id(&f.fact).is_some_and(|id| cat.vocab.is_sensitive(id))
         };
         let staff_sensitive = staff
             .household

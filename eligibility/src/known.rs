@@ -65,8 +65,7 @@ fn known(
             Some(_) => None,
         };
         let Some(value) = value else { continue };
-        let sensitive = def.sensitive || def.derived.is_some_and(|d| cat.vocab.get(d.base()).sensitive);
-        if sensitive && audience == Audience::Restricted {
+        if cat.vocab.is_sensitive(def.id) && audience == Audience::Restricted {
             *hidden += 1;
             continue;
         }

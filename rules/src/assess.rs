@@ -243,8 +243,7 @@ pub fn explain(
                     Some(CheckValue {
                         label: Text { en: def.en.clone(), hi: def.hi.clone() },
                         value: display(&cat.vocab, *f, value),
-                        sensitive: def.sensitive
-                            || def.derived.is_some_and(|d| cat.vocab.get(d.base()).sensitive),
+                        sensitive: cat.vocab.is_sensitive(*f),
                     })
                 })
                 .collect();

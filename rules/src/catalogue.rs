@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::compile::{self, Param, Rule};
 use crate::diagnostic::{Diagnostic, line_of};
-use crate::expr;
 use crate::facts::days_from_date;
 use crate::toml_values::toml_date;
 use crate::vocabulary::{FactId, Scope, Vocabulary};
@@ -332,18 +331,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
             let c = c.get_ref();
             let when_line = line_of(text, c.when.span().start);
             let when = c.when.get_ref();
-            let node = match expr::parse(when) {
-                Ok(n) => n,
-                Err(e) => {
-                    err(
-                        when_line,
-                        format!("in {when:?} at column {}: {}", e.col, e.message),
-                        "see docs/catalogue.md for the criterion language",
-                    );
-                    continue;
-                }
-            };
-            match compile::compile(&node, &cx) {
+            match compile::criterion(when, &cx) {
                 Ok((rule, facts)) => {
                     if c.en.trim().is_empty() || c.hi.trim().is_empty() {
                         err(
@@ -370,7 +358,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
                         line: when_line,
                     });
                 }
-                Err(e) => err(when_line, format!("in {when:?} at column {}: {}", e.col, e.message), &e.hint),
+                Err((message, hint)) => err(when_line, message, &hint),
             }
         }
         versions.push(Version { valid_from, valid_to, source: v.source.clone(), params: ordered, criteria });

@@ -125,6 +125,18 @@ pub struct Context<'a> {
     pub unit: Scope,
 }
 
+/// Parses and compiles one criterion as a file writes it; a problem comes back as the message
+/// and the hint of the diagnostic the caller places at the criterion's line.
+pub fn criterion(when: &str, cx: &Context<'_>) -> Result<(Rule, Vec<FactId>), (String, String)> {
+    let node = crate::expr::parse(when).map_err(|e| {
+        (
+            format!("in {when:?} at column {}: {}", e.col, e.message),
+            "see docs/catalogue.md for the criterion language".to_owned(),
+        )
+    })?;
+    compile(&node, cx).map_err(|e| (format!("in {when:?} at column {}: {}", e.col, e.message), e.hint))
+}
+
 /// Compiles one criterion; also returns the facts it reads, in order of appearance.
 pub fn compile(node: &Node, cx: &Context<'_>) -> Result<(Rule, Vec<FactId>), CompileError> {
     let mut facts = Vec::new();

@@ -322,6 +322,13 @@ impl Vocabulary {
         self.by_name.get(name).copied()
     }
 
+    /// Whether fact `id` is sensitive, or worked out from one that is (an age from a date of
+    /// birth would be, were the date sensitive).
+    pub fn is_sensitive(&self, id: FactId) -> bool {
+        let def = self.get(id);
+        def.sensitive || def.derived.is_some_and(|d| self.get(d.base()).sensitive)
+    }
+
     pub fn get(&self, id: FactId) -> &FactDef {
         &self.facts[id.0 as usize]
     }

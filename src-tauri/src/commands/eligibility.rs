@@ -2,7 +2,7 @@
 //! question, and the village's per-scheme tally.
 
 use samanvaya_core::eligibility::FactAnswer;
-use samanvaya_core::{ErrorReply, Language, StoreError, default_export_dir, save_csv};
+use samanvaya_core::{ErrorReply, Language, export_dir, save_csv};
 use samanvaya_domain::HouseholdId;
 use samanvaya_eligibility::known::HouseholdProfile;
 use samanvaya_eligibility::review::Lang;
@@ -89,10 +89,7 @@ pub fn save_worklist(
             Language::En => Lang::En,
         };
         let text = worklist::csv(&list, lang, hamlet.as_deref());
-        let dir = default_export_dir().ok_or_else(|| StoreError::Export {
-            path: "(no folder)".into(),
-            source: std::io::Error::other("no Downloads or home folder is known for this user"),
-        })?;
+        let dir = export_dir()?;
         let name = format!("worklist-{}-{}.csv", code.to_lowercase(), list.as_of);
         let saved = save_csv(&dir, &name, &text)?;
         s.audit("export:worklist", &format!("{code} {} rows", list.rows.len()))?;
@@ -127,10 +124,7 @@ pub fn save_vulnerability_list(
             Language::Hi => Lang::Hi,
             Language::En => Lang::En,
         };
-        let dir = default_export_dir().ok_or_else(|| StoreError::Export {
-            path: "(no folder)".into(),
-            source: std::io::Error::other("no Downloads or home folder is known for this user"),
-        })?;
+        let dir = export_dir()?;
         let name = format!("vulnerable-households-{}.csv", list.as_of);
         let saved = save_csv(&dir, &name, &vulnerability::csv(&list, lang, hamlet.as_deref()))?;
         s.audit("export:vulnerability", &format!("{} rows", list.rows.len()))?;

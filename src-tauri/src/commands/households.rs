@@ -50,10 +50,7 @@ pub fn save_register(
     language: samanvaya_core::Language,
 ) -> Result<String, ErrorReply> {
     state.with(|s| {
-        let dir = samanvaya_core::default_export_dir().ok_or_else(|| samanvaya_core::StoreError::Export {
-            path: "(no folder)".into(),
-            source: std::io::Error::other("no Downloads or home folder is known for this user"),
-        })?;
+        let dir = samanvaya_core::export_dir()?;
         let today = s.now()?.today;
         let name = samanvaya_core::register_file_name(today, format);
         // The window's export leaves the sensitive facts out; a supervisor takes them with the CLI.

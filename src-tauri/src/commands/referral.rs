@@ -91,10 +91,7 @@ pub fn save_funnel(
     language: samanvaya_core::Language,
 ) -> Result<String, ErrorReply> {
     state.with(|s| {
-        let dir = samanvaya_core::default_export_dir().ok_or_else(|| samanvaya_core::StoreError::Export {
-            path: "(no folder)".into(),
-            source: std::io::Error::other("no Downloads or home folder is known for this user"),
-        })?;
+        let dir = samanvaya_core::export_dir()?;
         let today = s.now()?.today;
         let name = funnel_file_name(today, format);
         Ok(s.save_referral_funnel(&dir, &name, format, language, today)?.display().to_string())

@@ -8,8 +8,8 @@ import type { VulnerabilityList } from "../bindings/VulnerabilityList";
 import type { VulnerabilityView } from "../bindings/VulnerabilityView";
 import { h } from "../dom";
 import { dateWords, language, localName, t } from "../i18n";
-import { asErrorReply, ipc } from "../ipc";
-import { errorText } from "./errorPanel";
+import { ipc } from "../ipc";
+import { HamletToolbar } from "./hamletToolbar";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
@@ -59,36 +59,21 @@ export function vulnerabilityLine(v: VulnerabilityView): HTMLElement {
 }
 
 export class VulnerableView {
-  /** The hamlet shown, or null for the whole village. */
-  private hamlet: string | null = null;
-  /** What the last save said: where the file went, or why it could not be written. */
-  private saved: { ok: boolean; text: string } | null = null;
-  private saving = false;
+  private readonly tools: HamletToolbar;
 
   constructor(
     private readonly nav: Navigator,
     private readonly overview: VillageOverview,
     private readonly list: VulnerabilityList,
-    private readonly redraw: () => void,
-  ) {}
+    redraw: () => void,
+  ) {
+    this.tools = new HamletToolbar("vulnerable", overview, redraw, (hamlet, lang) => ipc.saveVulnerabilityList(hamlet, lang));
+  }
 
   render(): HTMLElement {
-    const rows = this.list.rows.filter((r) => this.hamlet === null || r.hamlet_id === this.hamlet);
+    const hamlet = this.tools.hamlet;
+    const rows = this.list.rows.filter((r) => hamlet === null || r.hamlet_id === hamlet);
     const count = (level: VulnerabilityLevel | null) => rows.filter((r) => r.profile.level === level).length;
-    const select = h(
-      "select",
-      {
-        "data-test": "vulnerable-hamlet",
-        "aria-label": t("worklistHamlet"),
-        onchange: (e: Event) => {
-          const v = (e.target as HTMLSelectElement).value;
-          this.hamlet = v === "" ? null : v;
-          this.redraw();
-        },
-      },
-      h("option", { value: "" }, t("worklistAllHamlets")),
-      ...this.overview.hamlets.map((x) => h("option", { value: x.id, selected: x.id === this.hamlet }, localName(x))),
-    );
     return h(
       "div",
       { class: "vulnerable" },
@@ -110,20 +95,7 @@ export class VulnerableView {
           open: count(null),
         }),
       ),
-      h(
-        "div",
-        { class: "toolbar no-print" },
-        h("label", {}, t("worklistHamlet") + " ", select),
-        h("button", { type: "button", class: "secondary", "data-test": "vulnerable-print", onclick: () => void this.print() }, t("worklistPrint")),
-        h(
-          "button",
-          { type: "button", class: "secondary", "data-test": "vulnerable-save", disabled: this.saving, onclick: () => void this.save() },
-          t("worklistSave"),
-        ),
-      ),
-      this.saved
-        ? h("p", { class: this.saved.ok ? "notice" : "banner-error", "data-test": "vulnerable-saved", role: "status" }, this.saved.text)
-        : null,
+      ...this.tools.render(),
       h(
         "table",
         { class: "households vulnerable-table", "data-test": "vulnerable-table" },
@@ -171,29 +143,5 @@ export class VulnerableView {
         ),
       ),
     );
-  }
-
-  /** Opens the system's print window; a failure is said where a saved file's path would be. */
-  private async print(): Promise<void> {
-    try {
-      await ipc.printPage();
-    } catch (e) {
-      this.saved = { ok: false, text: errorText(asErrorReply(e)) };
-      this.redraw();
-    }
-  }
-
-  private async save(): Promise<void> {
-    this.saving = true;
-    this.redraw();
-    try {
-      const path = await ipc.saveVulnerabilityList(this.hamlet, language());
-      this.saved = { ok: true, text: t("worklistSaved", { path }) };
-    } catch (e) {
-      this.saved = { ok: false, text: errorText(asErrorReply(e)) };
-    } finally {
-      this.saving = false;
-    }
-    this.redraw();
   }
 }

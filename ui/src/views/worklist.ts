@@ -7,8 +7,8 @@ import type { WorklistRow } from "../bindings/WorklistRow";
 import { h } from "../dom";
 import { withTerms } from "../glossary/view";
 import { dateWords, language, localName, t } from "../i18n";
-import { asErrorReply, ipc } from "../ipc";
-import { errorText } from "./errorPanel";
+import { ipc } from "../ipc";
+import { HamletToolbar } from "./hamletToolbar";
 
 interface Navigator {
   showVillageSchemes(): Promise<void>;
@@ -16,41 +16,25 @@ interface Navigator {
 }
 
 export class WorklistView {
-  /** The hamlet shown, or null for the whole village. */
-  private hamlet: string | null = null;
-  /** What the last save said: where the file went, or why it could not be written. */
-  private saved: { ok: boolean; text: string } | null = null;
-  private saving = false;
+  private readonly tools: HamletToolbar;
 
   constructor(
     private readonly nav: Navigator,
     private readonly overview: VillageOverview,
     private readonly list: Worklist,
-    private readonly redraw: () => void,
-  ) {}
+    redraw: () => void,
+  ) {
+    this.tools = new HamletToolbar("worklist", overview, redraw, (hamlet, lang) => ipc.saveWorklist(list.scheme.code, hamlet, lang));
+  }
 
   render(): HTMLElement {
     const say = (b: { en: string; hi: string }) => (language() === "hi" ? b.hi : b.en);
-    const rows = this.list.rows.filter((r) => this.hamlet === null || r.hamlet_id === this.hamlet);
+    const hamlet = this.tools.hamlet;
+    const rows = this.list.rows.filter((r) => hamlet === null || r.hamlet_id === hamlet);
     const eligible = rows.filter((r) => r.outcome === "eligible");
     const undetermined = rows.filter((r) => r.outcome !== "eligible");
     const unit = this.list.scheme.unit === "household" ? t("countHouseholds") : t("countPersons");
-    const hamletName = this.overview.hamlets.find((x) => x.id === this.hamlet);
-    const select = h(
-      "select",
-      {
-        "data-test": "worklist-hamlet",
-        "aria-label": t("worklistHamlet"),
-        onchange: (e: Event) => {
-          const v = (e.target as HTMLSelectElement).value;
-          this.hamlet = v === "" ? null : v;
-          this.saved = null;
-          this.redraw();
-        },
-      },
-      h("option", { value: "" }, t("worklistAllHamlets")),
-      ...this.overview.hamlets.map((x) => h("option", { value: x.id, selected: x.id === this.hamlet }, localName(x))),
-    );
+    const hamletName = this.overview.hamlets.find((x) => x.id === hamlet);
     return h(
       "div",
       { class: "worklist" },
@@ -74,20 +58,7 @@ export class WorklistView {
           unit,
         })}`,
       ),
-      h(
-        "div",
-        { class: "toolbar no-print" },
-        h("label", {}, t("worklistHamlet") + " ", select),
-        h("button", { type: "button", class: "secondary", "data-test": "worklist-print", onclick: () => void this.print() }, t("worklistPrint")),
-        h(
-          "button",
-          { type: "button", class: "secondary", "data-test": "worklist-save", disabled: this.saving, onclick: () => void this.save() },
-          t("worklistSave"),
-        ),
-      ),
-      this.saved
-        ? h("p", { class: this.saved.ok ? "notice" : "banner-error", "data-test": "worklist-saved", role: "status" }, this.saved.text)
-        : null,
+      ...this.tools.render(),
       h("h2", {}, t("worklistEligibleTitle", { n: eligible.length })),
       h("p", { class: "muted" }, t("worklistEligibleHint")),
       this.table(eligible, "worklist-eligible", (r) =>
@@ -149,29 +120,5 @@ export class WorklistView {
         }),
       ),
     );
-  }
-
-  /** Opens the system's print window; a failure is said where a saved file's path would be. */
-  private async print(): Promise<void> {
-    try {
-      await ipc.printPage();
-    } catch (e) {
-      this.saved = { ok: false, text: errorText(asErrorReply(e)) };
-      this.redraw();
-    }
-  }
-
-  private async save(): Promise<void> {
-    this.saving = true;
-    this.redraw();
-    try {
-      const path = await ipc.saveWorklist(this.list.scheme.code, this.hamlet, language());
-      this.saved = { ok: true, text: t("worklistSaved", { path }) };
-    } catch (e) {
-      this.saved = { ok: false, text: errorText(asErrorReply(e)) };
-    } finally {
-      this.saving = false;
-    }
-    this.redraw();
   }
 }
