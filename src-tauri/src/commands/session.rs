@@ -28,6 +28,17 @@ fn may_write(state: &AppState) -> Result<bool, ErrorReply> {
     state.with(|s| Ok(s.who().role.may_write()))
 }
 
+impl Session {
+    /// The session of a store just opened without set-up: no recovery code to show.
+    pub fn opened(state: &AppState) -> Result<Session, ErrorReply> {
+        Ok(Session {
+            idle_lock_seconds: AppState::idle_lock_seconds(),
+            recovery_code: None,
+            may_write: may_write(state)?,
+        })
+    }
+}
+
 #[tauri::command(async)]
 pub fn set_up(
     state: State<'_, AppState>,
@@ -50,11 +61,7 @@ pub fn unlock(
     secret: String,
 ) -> Result<Session, ErrorReply> {
     state.unlock(account.as_deref(), &Secret::new(secret))?;
-    Ok(Session {
-        idle_lock_seconds: AppState::idle_lock_seconds(),
-        recovery_code: None,
-        may_write: may_write(&state)?,
-    })
+    Session::opened(&state)
 }
 
 #[tauri::command(async)]
@@ -65,11 +72,7 @@ pub fn recover(
     secret: String,
 ) -> Result<Session, ErrorReply> {
     state.recover(account.as_deref(), &Secret::new(code), &Secret::new(secret))?;
-    Ok(Session {
-        idle_lock_seconds: AppState::idle_lock_seconds(),
-        recovery_code: None,
-        may_write: may_write(&state)?,
-    })
+    Session::opened(&state)
 }
 
 #[tauri::command(async)]
