@@ -63,13 +63,23 @@ impl Store {
     }
 
     /// Bytes a backup of this store will take, about: what the panel compares with a stick's
-    /// free space before offering it.
+    /// free space before offering it. The copy holds the store's pages in use, wherever they are
+    /// now (the database file or its write-ahead log), and none of its free ones; the exact size
+    /// is checked against the stick again before it is written.
     pub fn backup_size_estimate(&self) -> Result<u64, StoreError> {
-        let db = self.data_dir().join(paths::DB_FILE_NAME);
-        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-        let wal = PathBuf::from(format!("{}-wal", db.display()));
+        // SQLCipher answers `page_size` itself, as text; SQLite answers the others as numbers.
+        let pragma = |name: &str| -> Result<u64, StoreError> {
+            let v: rusqlite::types::Value =
+                self.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?;
+            Ok(match v {
+                rusqlite::types::Value::Integer(n) => u64::try_from(n).unwrap_or(0),
+                rusqlite::types::Value::Text(t) => t.trim().parse().unwrap_or(0),
+                _ => 0,
+            })
+        };
+        let used = pragma("page_count")?.saturating_sub(pragma("freelist_count")?) * pragma("page_size")?;
         let ring = Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp)?.to_bytes()?;
-        Ok(MAGIC.len() as u64 + 8 + ring.len() as u64 + size(&db) + size(&wal))
+        Ok(MAGIC.len() as u64 + 8 + ring.len() as u64 + used)
     }
 
     /// [`Store::backup`], telling `progress` how far it has got. The store is first copied inside
@@ -109,13 +119,11 @@ impl Store {
             return Err(e.into());
         }
         let ring = Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp)?.to_bytes()?;
-        let written = std::fs::metadata(&copy)
-            .map_err(io_error(&copy))
-            .and_then(|m| {
-                let total = MAGIC.len() as u64 + 8 + ring.len() as u64 + m.len();
-                has_room(dir, &part, total)?;
-                write_file(&part, &ring, &copy, total, progress).map_err(io_error(&part))
-            });
+        let written = std::fs::metadata(&copy).map_err(io_error(&copy)).and_then(|m| {
+            let total = MAGIC.len() as u64 + 8 + ring.len() as u64 + m.len();
+            has_room(dir, &part, total)?;
+            write_file(&part, &ring, &copy, total, progress).map_err(io_error(&part))
+        });
         let _ = std::fs::remove_file(&copy);
         if let Err(e) = written {
             let _ = std::fs::remove_file(&part);
@@ -267,10 +275,8 @@ fn forget_cached(_file: &std::fs::File) {}
 /// (the data folder, on the laptop's own disk) to be opened there.
 fn check(file: &Path, key: &DbKey, households: i64, work: &Path) -> Result<(), StoreError> {
     let (_, db_at) = read_header(file)?;
-    let probe = work.join(format!(
-        ".{}.check",
-        file.file_name().and_then(|n| n.to_str()).unwrap_or("backup")
-    ));
+    let probe =
+        work.join(format!(".{}.check", file.file_name().and_then(|n| n.to_str()).unwrap_or("backup")));
     extract_db(file, db_at, &probe)?;
     let result = (|| {
         let conn = crate::db::connection(&probe)?;

@@ -1,6 +1,8 @@
 //! Where a backup can be written: each USB stick mounted now, or the export folder (the user's
 //! Downloads), as the backup panel offers them, and the backup written to the one she chose.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -47,29 +49,31 @@ impl Store {
     }
 
     /// Writes today's backup onto the stick mounted at `drive` (one of `places`' sticks; anything
-    /// else is refused) or, when `drive` is `None`, into the export folder; a backup
-    /// made earlier the same day in the same place is replaced once the new one has been checked.
+    /// else is refused) or, when `drive` is `None`, into the export folder; a backup made earlier
+    /// the same day in the same place is replaced once the new one has been checked.
     pub fn backup_to_place(
         &self,
         places: &Places,
         drive: Option<&str>,
         progress: &mut dyn FnMut(BackupProgress),
     ) -> Result<BackupDone, StoreError> {
-        let (dir, label) = match drive {
+        let (dir, label): (PathBuf, _) = match drive {
             Some(path) => {
                 let found = places
                     .drive(path)
                     .ok_or_else(|| StoreError::NotFound { what: "USB stick", id: path.to_owned() })?;
                 (found.path.into(), Some(found.label))
             }
-            None => (places.downloads.clone().ok_or_else(|| StoreError::Export {
-                path: "(no folder)".into(),
-                source: std::io::Error::other("no Downloads or home folder is known for this user"),
-            })?, None),
+            None => (
+                places.downloads.clone().ok_or_else(|| StoreError::Export {
+                    path: "(no folder)".into(),
+                    source: std::io::Error::other("no Downloads or home folder is known for this user"),
+                })?,
+                None,
+            ),
         };
         let file_name = format!("samanvaya-backup-{}.backup", self.now()?.today);
-        let dest: std::path::PathBuf = std::path::PathBuf::from(dir).join(&file_name);
-        let info = self.backup_with_progress(&dest, progress)?;
+        let info = self.backup_with_progress(&dir.join(&file_name), progress)?;
         Ok(BackupDone {
             path: info.path.display().to_string(),
             file_name,

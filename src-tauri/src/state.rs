@@ -87,9 +87,10 @@ impl AppState {
     /// Restores the backup at `path` into the empty data folder and opens it; only a backup the
     /// app found itself is taken (see `samanvaya_core::found_backup`).
     pub fn restore(&self, path: &str, account: Option<&str>, secret: &Secret) -> Result<(), ErrorReply> {
-        let found = samanvaya_core::found_backup(&samanvaya_core::Places::from_env(), path).ok_or_else(|| {
-            ErrorReply::from(StoreError::NotFound { what: "backup file", id: path.to_owned() })
-        })?;
+        let found =
+            samanvaya_core::found_backup(&samanvaya_core::Places::from_env(), path).ok_or_else(|| {
+                ErrorReply::from(StoreError::NotFound { what: "backup file", id: path.to_owned() })
+            })?;
         let store = Store::restore(std::path::Path::new(&found.path), self.dir()?, account, secret)?;
         *self.slot() = Some(store);
         Ok(())
