@@ -62,10 +62,12 @@ impl Store {
         self.backup_with_progress(dest, &mut |_| {})
     }
 
-    /// Bytes a backup of this store will take, about: what the panel compares with a stick's
-    /// free space before offering it. The copy holds the store's pages in use, wherever they are
-    /// now (the database file or its write-ahead log), and none of its free ones; the exact size
-    /// is checked against the stick again before it is written.
+    /// Bytes a backup of this store will take at most, about: what the panel compares with a
+    /// stick's free space before offering it. It counts the store's pages in use, wherever they
+    /// are now (the database file or its write-ahead log), and none of its free ones; the copy is
+    /// written afresh, its pages fuller, so the backup is often smaller (less than half, in the
+    /// window just after the demo village was filled). The exact size is checked against the
+    /// stick before writing.
     pub fn backup_size_estimate(&self) -> Result<u64, StoreError> {
         // SQLCipher answers `page_size` itself, as text; SQLite answers the others as numbers.
         let pragma = |name: &str| -> Result<u64, StoreError> {

@@ -486,7 +486,7 @@ export const en = {
   backupFree: "{size} free",
   backupToDrive: "Back up to this USB",
   backupNoRoom: "Not enough room: the backup needs {size}. Delete old files from this USB or use another.",
-  backupNeeds: "The backup needs about {size}.",
+  backupNeeds: "The backup needs up to {size}.",
   backupToDownloads: "In the Downloads folder",
   backupDownloadsHint: "Without a USB stick the backup stays on this laptop: copy it to a USB stick later.",
   backupClose: "Close",

@@ -488,7 +488,7 @@ export const hi: Messages = {
   backupFree: "{size} खाली",
   backupToDrive: "इस USB में बैकअप लें",
   backupNoRoom: "जगह कम है: बैकअप को {size} चाहिए। इस USB से पुरानी फ़ाइलें हटाएँ या दूसरी USB लगाएँ।",
-  backupNeeds: "बैकअप को लगभग {size} जगह चाहिए।",
+  backupNeeds: "बैकअप को {size} तक जगह चाहिए।",
   backupToDownloads: "डाउनलोड फ़ोल्डर में",
   backupDownloadsHint: "USB न हो तो बैकअप इसी लैपटॉप पर रहेगा: बाद में इसे USB में कॉपी कर लें।",
   backupClose: "बंद करें",
