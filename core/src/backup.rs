@@ -11,6 +11,9 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+use ts_rs::TS;
+
 use crate::error::StoreError;
 use crate::keyring::{DbKey, Keyring, Secret};
 use crate::store::Store;
@@ -26,6 +29,29 @@ pub struct BackupInfo {
     pub households: i64,
 }
 
+/// How far a backup has got, for a progress bar: writing to a USB stick takes a while, and a
+/// facilitator who sees nothing move pulls the stick out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "step", rename_all = "snake_case")]
+#[ts(export)]
+pub enum BackupProgress {
+    /// A consistent copy of the store is being made on the laptop.
+    Copying,
+    /// The backup is being written to its place: `done` bytes of `total`, each counted once it
+    /// has reached the drive, not the system's memory.
+    Writing {
+        #[ts(type = "number")]
+        done: u64,
+        #[ts(type = "number")]
+        total: u64,
+    },
+    /// What was written is being read back from the drive and checked.
+    Checking,
+}
+
+/// How much is written between two flushes to the drive (and two progress reports).
+const FLUSH_EVERY: u64 = 4 << 20;
+
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Export { path: path.display().to_string(), source }
 }
@@ -33,13 +59,51 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 impl Store {
     /// Writes a backup of this store to `dest`, checks it, and returns what it holds.
     pub fn backup(&self, dest: &Path) -> Result<BackupInfo, StoreError> {
+        self.backup_with_progress(dest, &mut |_| {})
+    }
+
+    /// Bytes a backup of this store will take at most, about: what the panel compares with a
+    /// stick's free space before offering it. It counts the store's pages in use, wherever they
+    /// are now (the database file or its write-ahead log), and none of its free ones; the copy is
+    /// written afresh, its pages fuller, so the backup is often smaller (less than half, in the
+    /// window just after the demo village was filled). The exact size is checked against the
+    /// stick before writing.
+    pub fn backup_size_estimate(&self) -> Result<u64, StoreError> {
+        // SQLCipher answers `page_size` itself, as text; SQLite answers the others as numbers.
+        let pragma = |name: &str| -> Result<u64, StoreError> {
+            let v: rusqlite::types::Value =
+                self.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?;
+            Ok(match v {
+                rusqlite::types::Value::Integer(n) => u64::try_from(n).unwrap_or(0),
+                rusqlite::types::Value::Text(t) => t.trim().parse().unwrap_or(0),
+                _ => 0,
+            })
+        };
+        let used = pragma("page_count")?.saturating_sub(pragma("freelist_count")?) * pragma("page_size")?;
+        let ring = Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp)?.to_bytes()?;
+        Ok(MAGIC.len() as u64 + 8 + ring.len() as u64 + used)
+    }
+
+    /// [`Store::backup`], telling `progress` how far it has got. The store is first copied inside
+    /// the data folder (the laptop's own disk), so that the destination, often a slow stick,
+    /// receives the backup file once and nothing else; a destination without room for it is
+    /// refused before anything is written there.
+    pub fn backup_with_progress(
+        &self,
+        dest: &Path,
+        progress: &mut dyn FnMut(BackupProgress),
+    ) -> Result<BackupInfo, StoreError> {
         self.require_write("make a backup")?;
         let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("backup");
         let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-        let copy = dir.join(format!(".{name}.db.part"));
+        let copy = self.data_dir().join(format!(".{name}.copy.part"));
         let part = dir.join(format!(".{name}.part"));
+        // Versions before this one made their copy beside the backup; a stopped one may have
+        // left it there.
+        let _ = std::fs::remove_file(dir.join(format!(".{name}.db.part")));
         let _ = std::fs::remove_file(&copy);
+        progress(BackupProgress::Copying);
         let literal = self.key.sqlcipher_literal();
         // A consistent copy of the whole store, encrypted with the same key.
         self.conn.execute(
@@ -52,26 +116,26 @@ impl Store {
                 self.conn.execute_batch(&format!("PRAGMA backup.user_version = {version};"))
             });
         self.conn.execute_batch("DETACH DATABASE backup;")?;
-        exported?;
+        if let Err(e) = exported {
+            let _ = std::fs::remove_file(&copy);
+            return Err(e.into());
+        }
         let ring = Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp)?.to_bytes()?;
-        let write = || -> std::io::Result<()> {
-            let mut out = std::fs::File::create(&part)?;
-            out.write_all(MAGIC)?;
-            out.write_all(&(ring.len() as u64).to_be_bytes())?;
-            out.write_all(&ring)?;
-            std::io::copy(&mut std::fs::File::open(&copy)?, &mut out)?;
-            out.sync_all()
-        };
-        let written = write().map_err(io_error(&part));
+        let written = std::fs::metadata(&copy).map_err(io_error(&copy)).and_then(|m| {
+            let total = MAGIC.len() as u64 + 8 + ring.len() as u64 + m.len();
+            has_room(dir, &part, total)?;
+            write_file(&part, &ring, &copy, total, progress).map_err(io_error(&part))
+        });
         let _ = std::fs::remove_file(&copy);
-        written?;
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
+        progress(BackupProgress::Checking);
         let households = self.household_count()?;
-        match check(&part, &self.key, households) {
-            Ok(()) => {}
-            Err(e) => {
-                let _ = std::fs::remove_file(&part);
-                return Err(e);
-            }
+        if let Err(e) = check(&part, &self.key, households, self.data_dir()) {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
         }
         std::fs::rename(&part, dest).map_err(io_error(dest))?;
         if let Ok(d) = std::fs::File::open(dir) {
@@ -116,7 +180,7 @@ impl Store {
 }
 
 /// The keyring of the backup at `file`, and where its database starts.
-fn read_header(file: &Path) -> Result<(Keyring, u64), StoreError> {
+pub(crate) fn read_header(file: &Path) -> Result<(Keyring, u64), StoreError> {
     let not_a_backup = || StoreError::Corrupt(format!("{} is not a Samanvaya backup", file.display()));
     let mut f = std::fs::File::open(file).map_err(io_error(file))?;
     let mut magic = vec![0u8; MAGIC.len()];
@@ -147,11 +211,74 @@ fn extract_db(file: &Path, db_at: u64, to: &Path) -> Result<(), StoreError> {
     copy().map_err(io_error(to))
 }
 
+/// Refuses a backup of `total` bytes into `dir` when the drive has less room than that; a
+/// partial file `part` left by a stopped backup is counted as room, since it is replaced.
+fn has_room(dir: &Path, part: &Path, total: u64) -> Result<(), StoreError> {
+    let Some(free) = crate::removable::free_bytes(dir) else { return Ok(()) };
+    let reclaimed = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+    if free.saturating_add(reclaimed) < total {
+        return Err(StoreError::NoSpace { path: dir.display().to_string(), needed: total, free });
+    }
+    Ok(())
+}
+
+/// Writes the backup file `part`: the header, the keyring `ring` and the database copy `copy`,
+/// `total` bytes in all, flushed to the drive every few megabytes so that the progress reported
+/// is what the drive holds.
+fn write_file(
+    part: &Path,
+    ring: &[u8],
+    copy: &Path,
+    total: u64,
+    progress: &mut dyn FnMut(BackupProgress),
+) -> std::io::Result<()> {
+    let mut out = std::fs::File::create(part)?;
+    out.write_all(MAGIC)?;
+    out.write_all(&(ring.len() as u64).to_be_bytes())?;
+    out.write_all(ring)?;
+    let mut done = MAGIC.len() as u64 + 8 + ring.len() as u64;
+    progress(BackupProgress::Writing { done: 0, total });
+    let mut from = std::fs::File::open(copy)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut since_flush = 0;
+    loop {
+        let n = from.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        out.write_all(&buf[..n])?;
+        done += n as u64;
+        since_flush += n as u64;
+        if since_flush >= FLUSH_EVERY {
+            out.sync_data()?;
+            since_flush = 0;
+            progress(BackupProgress::Writing { done, total });
+        }
+    }
+    out.sync_all()?;
+    forget_cached(&out);
+    progress(BackupProgress::Writing { done: total, total });
+    Ok(())
+}
+
+/// Asks the system to drop the written file from its memory, so that the check reads it back
+/// from the drive itself and a stick that lost what it was given is found out. Only advice: a
+/// system that ignores it leaves the check reading from memory, as before.
+#[cfg(unix)]
+fn forget_cached(file: &std::fs::File) {
+    let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
+}
+
+#[cfg(not(unix))]
+fn forget_cached(_file: &std::fs::File) {}
+
 /// Reads the backup at `file` back: its database opens with `key`, passes SQLite's integrity
-/// check and holds `households` households.
-fn check(file: &Path, key: &DbKey, households: i64) -> Result<(), StoreError> {
+/// check and holds `households` households. The database is taken out into the folder `work`
+/// (the data folder, on the laptop's own disk) to be opened there.
+fn check(file: &Path, key: &DbKey, households: i64, work: &Path) -> Result<(), StoreError> {
     let (_, db_at) = read_header(file)?;
-    let probe = file.with_extension("check");
+    let probe =
+        work.join(format!(".{}.check", file.file_name().and_then(|n| n.to_str()).unwrap_or("backup")));
     extract_db(file, db_at, &probe)?;
     let result = (|| {
         let conn = crate::db::connection(&probe)?;
@@ -202,5 +329,24 @@ impl Store {
             std::fs::remove_file(p).map_err(io_error(p))?;
         }
         Ok(Some(info))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drive_without_room_is_refused_before_anything_is_written() {
+        let usb = tempfile::tempdir().unwrap();
+        let part = usb.path().join(".b.backup.part");
+        let free = crate::removable::free_bytes(usb.path()).unwrap();
+        assert!(has_room(usb.path(), &part, free / 2).is_ok());
+        let refused = has_room(usb.path(), &part, free + (1 << 30));
+        assert!(matches!(refused, Err(StoreError::NoSpace { needed, .. }) if needed == free + (1 << 30)));
+        let reply = crate::ErrorReply::from(refused.unwrap_err());
+        assert_eq!(reply.code, crate::ErrorCode::NoSpace);
+        assert!(reply.count.is_some_and(|mb| mb > 0), "the megabytes needed, for the sentence");
+        assert_eq!(std::fs::read_dir(usb.path()).unwrap().count(), 0);
     }
 }

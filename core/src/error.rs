@@ -60,6 +60,12 @@ pub enum StoreError {
     NewerChange { kind: &'static str, version: u16 },
     #[error("the file {path} could not be written: {source}; choose another folder or free some space")]
     Export { path: String, source: std::io::Error },
+    #[error(
+        "there is not enough room in {path} for the backup: it needs {} MB and {} MB are free; free some space or use another USB stick",
+        megabytes(*needed),
+        free / (1 << 20)
+    )]
+    NoSpace { path: String, needed: u64, free: u64 },
     #[error("{reason}")]
     WeakSecret { reason: &'static str },
     #[error(
@@ -125,6 +131,11 @@ impl From<samanvaya_domain::referral::Refused> for StoreError {
     }
 }
 
+/// `bytes` in whole megabytes, rounded up: a stick with room for "5 MB" must have room for it.
+fn megabytes(bytes: u64) -> u64 {
+    bytes.div_ceil(1 << 20)
+}
+
 /// What kind of failure the interface must explain; it picks the sentence in the user's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -156,6 +167,10 @@ pub enum ErrorCode {
     Refused,
     /// The system's print window could not be opened.
     Print,
+    /// The drive has no room for the backup; `count` is the megabytes it needs.
+    NoSpace,
+    /// A backup is restored only into an empty data folder, and this one holds a store.
+    RestoreNotEmpty,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -178,6 +193,7 @@ impl From<StoreError> for ErrorReply {
             StoreError::WrongSecret { attempts_left } => Some(*attempts_left),
             StoreError::LockedOut { seconds } => Some(u32::try_from(*seconds).unwrap_or(u32::MAX)),
             StoreError::SurveyUnfinished { count } => Some(u32::try_from(*count).unwrap_or(u32::MAX)),
+            StoreError::NoSpace { needed, .. } => Some(u32::try_from(megabytes(*needed)).unwrap_or(u32::MAX)),
             _ => None,
         };
         let (code, fields) = match e {
@@ -194,6 +210,8 @@ impl From<StoreError> for ErrorReply {
             StoreError::AlreadyEnrolled { .. } => (ErrorCode::AlreadyEnrolled, vec![]),
             StoreError::NotEnrolled => (ErrorCode::NotEnrolled, vec![]),
             StoreError::Export { .. } => (ErrorCode::Export, vec![]),
+            StoreError::NoSpace { .. } => (ErrorCode::NoSpace, vec![]),
+            StoreError::RestoreNotEmpty { .. } => (ErrorCode::RestoreNotEmpty, vec![]),
             StoreError::WeakSecret { .. } => (ErrorCode::WeakSecret, vec![]),
             StoreError::WrongSecret { .. } => (ErrorCode::WrongSecret, vec![]),
             StoreError::LockedOut { .. } => (ErrorCode::LockedOut, vec![]),
@@ -213,7 +231,6 @@ impl From<StoreError> for ErrorReply {
             | StoreError::Corrupt(_)
             | StoreError::NotDemo
             | StoreError::WrongKey
-            | StoreError::RestoreNotEmpty { .. }
             | StoreError::Catalogue(_)
             | StoreError::Form(_) => (ErrorCode::Storage, vec![]),
         };

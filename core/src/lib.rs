@@ -1,10 +1,14 @@
 //! The village laptop's local store and the API that the desktop shell and the CLI call.
 //!
-//! The only IO here is SQLite, creating the data folder, and reading the clock in `Store::now`. Nothing in this crate knows of
-//! HTTP, Tauri or async: the shell and the CLI are thin adapters over [`Store`].
+//! The only IO here is SQLite, creating the data folder, writing exported files and backups,
+//! listing the USB sticks mounted for the user, and reading the clock in `Store::now`. Nothing
+//! in this crate knows of HTTP, Tauri or async: the shell and the CLI are thin adapters over
+//! [`Store`].
 
 mod audit;
 mod backup;
+mod backup_found;
+mod backup_place;
 mod centre;
 mod change_log;
 mod consent;
@@ -28,6 +32,7 @@ mod profile;
 mod pulled;
 pub mod referral;
 mod register;
+mod removable;
 mod setting;
 mod sheet;
 mod sql;
@@ -38,7 +43,9 @@ mod tally;
 mod village;
 
 pub use audit::Verdict;
-pub use backup::BackupInfo;
+pub use backup::{BackupInfo, BackupProgress};
+pub use backup_found::{FoundBackup, found_backup, found_backups};
+pub use backup_place::{BackupDone, BackupPlaces};
 pub use change_log::Queued;
 pub use consent::Withdrawal;
 pub use duplicate::Duplicate;
@@ -54,6 +61,7 @@ pub use paths::{
 };
 pub use pulled::PulledFrom;
 pub use register::register_file_name;
+pub use removable::{Drive, MEDIA_ROOT_ENV, Places};
 pub use samanvaya_domain::Moment;
 pub use setting::Language;
 pub use sheet::SheetFormat;

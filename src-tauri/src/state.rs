@@ -84,6 +84,18 @@ impl AppState {
         Ok(())
     }
 
+    /// Restores the backup at `path` into the empty data folder and opens it; only a backup the
+    /// app found itself is taken (see `samanvaya_core::found_backup`).
+    pub fn restore(&self, path: &str, account: Option<&str>, secret: &Secret) -> Result<(), ErrorReply> {
+        let found =
+            samanvaya_core::found_backup(&samanvaya_core::Places::from_env(), path).ok_or_else(|| {
+                ErrorReply::from(StoreError::NotFound { what: "backup file", id: path.to_owned() })
+            })?;
+        let store = Store::restore(std::path::Path::new(&found.path), self.dir()?, account, secret)?;
+        *self.slot() = Some(store);
+        Ok(())
+    }
+
     /// Closes the store; its connection, and the key with it, are dropped.
     pub fn lock(&self) {
         *self.slot() = None;

@@ -175,3 +175,81 @@ fn a_backup_killed_at_any_moment_leaves_a_whole_backup() {
     assert_eq!(left, ["sahpur.backup"]);
     assert_eq!(restores(&file).unwrap(), 300);
 }
+
+/// Issue 20, item 6: the backup panel's USB sticks are the folders under the media root, each
+/// with its free space; a backup written onto one is reported step by step, read back, found
+/// there by a fresh install and restored with its PIN, and nowhere but the offered places.
+#[test]
+fn a_backup_on_a_usb_stick_is_found_and_restored_on_a_fresh_install() {
+    use samanvaya_core::{BackupProgress, Places, found_backup, found_backups};
+    let laptop = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    for stick in ["USB", "KINGSTON"] {
+        std::fs::create_dir(media.path().join(stick)).unwrap();
+    }
+    let places = Places::at(media.path(), Some(downloads.path()));
+
+    let offered = store.backup_places(&places).unwrap();
+    let labels: Vec<&str> = offered.drives.iter().map(|d| d.label.as_str()).collect();
+    assert_eq!(labels, ["KINGSTON", "USB"]);
+    assert!(offered.drives.iter().all(|d| d.free_bytes.is_some_and(|b| b > offered.needed_bytes)));
+    assert!(offered.needed_bytes > 100_000, "the demo village's store takes room: {}", offered.needed_bytes);
+
+    // A folder the panel did not offer is refused, and nothing is written there.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let refused = store.backup_to_place(&places, Some(elsewhere.path().to_str().unwrap()), &mut |_| {});
+    assert!(matches!(refused, Err(StoreError::NotFound { what: "USB stick", .. })), "{refused:?}");
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+
+    let usb = media.path().join("USB");
+    let mut steps = Vec::new();
+    let done = store.backup_to_place(&places, Some(usb.to_str().unwrap()), &mut |p| steps.push(p)).unwrap();
+    assert_eq!(done.drive.as_deref(), Some("USB"));
+    // The panel's estimate is near what was written, rather above: the copy is written afresh,
+    // its pages fuller than the store's.
+    let ratio = offered.needed_bytes as f64 / done.bytes as f64;
+    assert!((0.9..1.25).contains(&ratio), "estimated {} bytes, wrote {}", offered.needed_bytes, done.bytes);
+    assert_eq!(done.households, 300);
+    assert!(done.file_name.starts_with("samanvaya-backup-") && done.file_name.ends_with(".backup"));
+    assert_eq!(std::fs::read_dir(&usb).unwrap().count(), 1, "the stick holds the backup and nothing else");
+    assert_eq!(std::fs::metadata(usb.join(&done.file_name)).unwrap().len(), done.bytes);
+    // Copy, write (from nothing to the whole file), then read back.
+    assert_eq!(steps.first(), Some(&BackupProgress::Copying));
+    assert_eq!(steps.last(), Some(&BackupProgress::Checking));
+    assert!(steps.contains(&BackupProgress::Writing { done: 0, total: done.bytes }));
+    assert!(steps.contains(&BackupProgress::Writing { done: done.bytes, total: done.bytes }));
+    // Nothing of the work copies is left in the data folder either.
+    let hidden: Vec<String> = std::fs::read_dir(laptop.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+
+    // A fresh install finds it on the stick, with the account whose PIN opens it.
+    let found = found_backups(&places);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].drive.as_deref(), Some("USB"));
+    assert_eq!(found[0].accounts, ["Test facilitator"]);
+    assert!(found_backup(&places, &laptop.path().join("samanvaya.sqlite3").display().to_string()).is_none());
+    let file = std::path::PathBuf::from(&found[0].path);
+    let fresh = tempfile::tempdir().unwrap();
+    let target = fresh.path().join("samanvaya");
+    // A wrong PIN writes nothing; the right one restores the village and opens it.
+    assert!(matches!(
+        Store::restore(&file, &target, Some("Test facilitator"), &Secret::new("135790")),
+        Err(StoreError::WrongSecret { .. })
+    ));
+    assert!(!target.exists() || std::fs::read_dir(&target).unwrap().count() == 0);
+    let restored = Store::restore(&file, &target, Some("Test facilitator"), &Secret::new(TEST_PIN)).unwrap();
+    assert_eq!(restored.household_count().unwrap(), 300);
+    drop(restored);
+    // A second restore onto the laptop it just filled is refused, as any non-empty folder.
+    let again = Store::restore(&file, &target, None, &Secret::new(TEST_PIN));
+    assert!(matches!(again, Err(StoreError::RestoreNotEmpty { .. })));
+    let reply = samanvaya_core::ErrorReply::from(again.err().unwrap());
+    assert_eq!(reply.code, samanvaya_core::ErrorCode::RestoreNotEmpty);
+}

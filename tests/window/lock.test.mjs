@@ -79,9 +79,11 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     await (await find(browser, "[data-test=save]")).click();
     assert.match(await textOf(browser, "[data-test=notice]"), /सहेज/);
 
-    // A backup from the home screen, checked, encrypted, in the export folder.
+    // A backup from the home screen's panel, checked, encrypted, in the export folder.
     await (await find(browser, "[data-test=backup]")).click();
-    assert.match(await textOf(browser, "[data-test=notice]", (s) => s.includes("बैकअप")), /301 परिवारों का बैकअप/);
+    await (await find(browser, "[data-test=backup-downloads]")).click();
+    assert.match(await textOf(browser, "[data-test=backup-done]", (s) => s.includes("बैकअप"), 30_000), /301 परिवारों का बैकअप/);
+    await (await find(browser, "[data-test=backup-close]")).click();
     const files = readdirSync(app.exportDir);
     assert.equal(files.length, 1, `${files}`);
     const head = readFileSync(join(app.exportDir, files[0])).subarray(0, 18).toString();

@@ -109,6 +109,8 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
     SAMANVAYA_DATA_DIR: data,
     // Saved lists go to the test's own folder, never to a real Downloads folder.
     SAMANVAYA_EXPORT_DIR: join(scratch, "exports"),
+    // USB sticks are looked for here, never under the real /media (a test gives its own).
+    SAMANVAYA_MEDIA_ROOT: join(scratch, "media"),
     // A US English system, where a locale-dependent date input would read 15/08/1978 month
     // first: what the facilitator types must be stored the same whatever the system's language.
     LANG: "en_US.UTF-8",

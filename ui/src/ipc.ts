@@ -1,7 +1,11 @@
 // Typed calls into the desktop shell. The payload types are generated from Rust (src/bindings).
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import type { BackupDone } from "./bindings/BackupDone";
+import type { BackupPlaces } from "./bindings/BackupPlaces";
+import type { BackupProgress } from "./bindings/BackupProgress";
 import type { ErrorReply } from "./bindings/ErrorReply";
+import type { FoundBackup } from "./bindings/FoundBackup";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import type { FactAnswer } from "./bindings/FactAnswer";
 import type { Folder } from "./bindings/Folder";
@@ -157,9 +161,28 @@ export const ipc = {
     call<string>("save_vulnerability_list", { hamlet, language }),
   /** The centre's calendar day (YYYY-MM-DD), the day the store decides and ages are counted on. */
   today: () => call<string>("today"),
-  /** A checked, encrypted backup in the export folder. */
-  backupNow: () => call<{ path: string; households: number }>("backup_now"),
+  /** The USB sticks mounted now, the Downloads folder, and the room a backup needs. */
+  backupPlaces: () => call<BackupPlaces>("backup_places"),
+  /** A checked, encrypted backup on the stick mounted at `drive`, or in Downloads when null. */
+  backupTo: (drive: string | null) => call<BackupDone>("backup_to", { drive }),
+  /** The backups on the sticks and in Downloads, newest first (asked before any store exists). */
+  backupFiles: () => call<FoundBackup[]>("backup_files"),
+  /** Restores one of `backupFiles` into this new laptop's empty data folder and opens it. */
+  restoreBackup: (path: string, account: string | null, secret: string) =>
+    call<Session>("restore_backup", { path, account, secret }),
 };
+
+/**
+ * Calls `onProgress` while a backup is written; returns the function that stops listening.
+ * Like the village's progress, only a courtesy: the backup's result arrives either way.
+ */
+export async function onBackupProgress(onProgress: (p: BackupProgress) => void): Promise<() => void> {
+  try {
+    return await listen<BackupProgress>("backup-progress", (e) => onProgress(e.payload));
+  } catch {
+    return () => {};
+  }
+}
 
 /** How far a village tally has read the store's households. */
 export interface VillageProgress {

@@ -8,6 +8,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 pub mod account;
+pub mod backup;
 pub mod eligibility;
 pub mod households;
 pub mod print;

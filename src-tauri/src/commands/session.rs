@@ -35,6 +35,18 @@ fn may_delete(state: &AppState) -> Result<bool, ErrorReply> {
     state.with(|s| Ok(s.who().role.may_delete()))
 }
 
+impl Session {
+    /// The session of a store just opened without set-up: no recovery code to show.
+    pub fn opened(state: &AppState) -> Result<Session, ErrorReply> {
+        Ok(Session {
+            idle_lock_seconds: AppState::idle_lock_seconds(),
+            recovery_code: None,
+            may_write: may_write(state)?,
+            may_delete: may_delete(state)?,
+        })
+    }
+}
+
 #[tauri::command(async)]
 pub fn set_up(
     state: State<'_, AppState>,
@@ -58,12 +70,7 @@ pub fn unlock(
     secret: String,
 ) -> Result<Session, ErrorReply> {
     state.unlock(account.as_deref(), &Secret::new(secret))?;
-    Ok(Session {
-        idle_lock_seconds: AppState::idle_lock_seconds(),
-        recovery_code: None,
-        may_write: may_write(&state)?,
-        may_delete: may_delete(&state)?,
-    })
+    Session::opened(&state)
 }
 
 #[tauri::command(async)]
@@ -74,12 +81,7 @@ pub fn recover(
     secret: String,
 ) -> Result<Session, ErrorReply> {
     state.recover(account.as_deref(), &Secret::new(code), &Secret::new(secret))?;
-    Ok(Session {
-        idle_lock_seconds: AppState::idle_lock_seconds(),
-        recovery_code: None,
-        may_write: may_write(&state)?,
-        may_delete: may_delete(&state)?,
-    })
+    Session::opened(&state)
 }
 
 #[tauri::command(async)]

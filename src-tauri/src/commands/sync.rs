@@ -90,12 +90,7 @@ pub struct SyncFile {
 /// Downloads, else Documents), for a USB stick to the block office when there is no network.
 #[tauri::command(async)]
 pub fn sync_export(state: State<'_, AppState>) -> Result<SyncFile, ErrorReply> {
-    let dir = samanvaya_core::default_export_dir().ok_or_else(|| {
-        ErrorReply::from(samanvaya_core::StoreError::Export {
-            path: "(no folder)".into(),
-            source: std::io::Error::other("no Downloads or home folder is known for this user"),
-        })
-    })?;
+    let dir = samanvaya_core::export_dir()?;
     state.with(|s| Ok(s.now()?.today)).and_then(|today| {
         // The export folder may not exist yet on a new laptop (Downloads is made on first use).
         std::fs::create_dir_all(&dir).map_err(|source| {

@@ -6,6 +6,7 @@ import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
 import { language, localName, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
+import { BackupPanel } from "./backupPanel";
 import { errorPanel, errorText } from "./errorPanel";
 
 /** Households fetched per page: enough to fill the screen twice, small enough to stay instant. */
@@ -152,7 +153,7 @@ export class HomeView {
         h("button", { class: "secondary", "data-test": "open-todo", onclick: () => void this.nav.showTodo() }, t("todoOpen")),
         h("button", { class: "secondary", "data-test": "open-funnel", onclick: () => void this.nav.showFunnel() }, t("funnelOpen")),
         h("button", { class: "secondary", "data-test": "open-sync", onclick: () => void this.nav.showSync() }, t("syncOpen")),
-        h("button", { class: "secondary", "data-test": "backup", "data-write": true, onclick: (e: Event) => void this.backup(e.currentTarget as HTMLButtonElement) }, t("backupNow")),
+        h("button", { class: "secondary", "data-test": "backup", "data-write": true, onclick: () => this.backup() }, t("backupNow")),
         h("button", { class: "secondary", "data-test": "save-register", "data-write": true, onclick: (e: Event) => void this.saveRegister(e.currentTarget as HTMLButtonElement) }, t("registerSave")),
         h("button", { class: "secondary", "data-test": "open-accounts", onclick: () => void this.nav.showAccounts() }, t("accountOpen")),
         h("button", { class: "primary", "data-test": "add-household", "data-write": true, onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),
@@ -163,18 +164,11 @@ export class HomeView {
     return view;
   }
 
-  /** A backup into the export folder (Downloads, from which it is copied to a USB stick). */
-  private async backup(button: HTMLButtonElement): Promise<void> {
-    button.disabled = true;
-    button.textContent = t("backupRunning");
-    let message: string;
-    try {
-      const done = await ipc.backupNow();
-      message = t("backupSaved", { path: done.path, n: done.households });
-    } catch (e) {
-      message = errorText(asErrorReply(e));
-    }
-    await this.nav.showHome(message);
+  /** The backup panel: a USB stick or the Downloads folder, with progress, then the result. */
+  private backup(): void {
+    new BackupPanel((done) => {
+      if (done) void this.nav.showHome(t("backupSavedNotice", { n: done.households, file: done.file_name }));
+    }).open();
   }
 
   /** The household register as an Excel workbook in the export folder, in her language. */

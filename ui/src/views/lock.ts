@@ -1,15 +1,20 @@
 // The lock screen: setting up the first account (a name, the PIN twice, then the recovery code
-// shown once), unlocking with the PIN, and recovering a forgotten PIN with the code. It covers
+// shown once) or, on a new laptop in place of an old one, bringing back a backup from a USB
+// stick with the PIN it was made with; unlocking with the PIN, and recovering a forgotten PIN
+// with the code. It covers
 // the whole window; when the app locks itself after idle time, the screen behind it is left as
 // it was, half-typed answers included, and is there again once she unlocks.
+import type { FoundBackup } from "../bindings/FoundBackup";
 import type { Language } from "../bindings/Language";
 import { h } from "../dom";
-import { language, setLanguage, t } from "../i18n";
+import { dateWords, language, setLanguage, t } from "../i18n";
 import { asErrorReply, ipc, type Session } from "../ipc";
+import { sizeWords } from "./backupPanel";
 import { errorText } from "./errorPanel";
 
 export type LockMode =
   | { kind: "setup"; plain: boolean }
+  | { kind: "restore" }
   | { kind: "unlock"; accounts: string[] }
   | { kind: "recover"; accounts: string[] };
 
@@ -22,6 +27,8 @@ export class LockScreen {
   /** What she typed that is not secret (her name, the recovery code), kept across a redraw
    * after an error; PINs are typed again. */
   private kept: Record<string, string> = {};
+  /** The backups found on the USB sticks and in Downloads; null while they are looked for. */
+  private backups: FoundBackup[] | null = null;
 
   constructor(
     private mode: LockMode,
@@ -73,7 +80,7 @@ export class LockScreen {
       return { input, el: h("label", { class: "lock-field" }, h("span", {}, label), input) };
     };
     const secretAttrs = { type: "password", inputmode: "text" };
-    const accounts = this.mode.kind === "setup" ? [] : this.mode.accounts;
+    const accounts = this.mode.kind === "unlock" || this.mode.kind === "recover" ? this.mode.accounts : [];
     const account =
       accounts.length > 1
         ? h(
@@ -93,7 +100,7 @@ export class LockScreen {
         const pin = field("setup-pin", t("lockChoosePin"), secretAttrs);
         const pin2 = field("setup-pin2", t("lockPinAgain"), secretAttrs);
         // A store from before (plain) keeps what it holds; only a new one chooses how to start.
-        const start = (value: "demo" | "block", label: string) =>
+        const start = (value: "demo" | "block" | "restore", label: string) =>
           h(
             "label",
             { class: "lock-choice" },
@@ -103,7 +110,11 @@ export class LockScreen {
               value,
               "data-test": `setup-start-${value}`,
               checked: (this.kept["setup-start"] ?? "demo") === value,
-              onchange: () => (this.kept["setup-start"] = value),
+              onchange: () => {
+                // Bringing back a backup asks for no new name or PIN: its own screen follows.
+                if (value === "restore") return this.startRestore();
+                this.kept["setup-start"] = value;
+              },
             }),
             h("span", {}, label),
           );
@@ -115,6 +126,7 @@ export class LockScreen {
               h("legend", {}, t("lockStartQuestion")),
               start("block", t("lockStartBlock")),
               start("demo", t("lockStartDemo")),
+              start("restore", t("lockStartRestore")),
             );
         body = [
           h("p", {}, this.mode.plain ? t("lockSetupPlain") : t("lockSetupHint")),
@@ -127,6 +139,23 @@ export class LockScreen {
         run = async () => {
           if (pin.input.value !== pin2.input.value) throw new Error(t("lockPinsDiffer"));
           return ipc.setUp(name.input.value, pin.input.value, (this.kept["setup-start"] ?? "demo") === "demo");
+        };
+        break;
+      }
+      case "restore": {
+        const pin = field("restore-pin", t("restorePin"), secretAttrs);
+        const chosen = () => this.backups?.find((b) => b.path === this.kept["restore-file"]) ?? null;
+        body = [h("h2", {}, t("restoreTitle")), h("p", {}, t("restoreHint")), ...this.backupChoice(), pin.el, submit(t("restoreSubmit")), this.backToSetup()];
+        run = async () => {
+          const backup = chosen();
+          if (!backup) throw new Error(t("restoreChoose"));
+          try {
+            return await ipc.restoreBackup(backup.path, this.kept["restore-account"] ?? backup.accounts[0] ?? null, pin.input.value);
+          } catch (e) {
+            // The lock screen's own "attempts left" means nothing here: no account locks.
+            if (asErrorReply(e).code === "wrong_secret") throw new Error(t("restoreWrongPin"));
+            throw e;
+          }
         };
         break;
       }
@@ -198,6 +227,98 @@ export class LockScreen {
       },
       ...body,
       this.error ? h("p", { class: "banner-error", role: "alert", "data-test": "lock-error" }, this.error) : null,
+    );
+  }
+
+  private startRestore(): void {
+    this.mode = { kind: "restore" };
+    this.error = "";
+    void this.findBackups();
+  }
+
+  private async findBackups(): Promise<void> {
+    this.backups = null;
+    this.render();
+    try {
+      this.backups = await ipc.backupFiles();
+    } catch {
+      this.backups = [];
+    }
+    // The newest is what she most likely wants; she can pick another.
+    if (!this.backups.some((b) => b.path === this.kept["restore-file"])) {
+      this.kept["restore-file"] = this.backups[0]?.path ?? "";
+      delete this.kept["restore-account"];
+    }
+    this.render();
+  }
+
+  /** The backups found, newest first, one to pick; the account to type the PIN of when the
+   * backup has several; or the sentence asking her to plug the stick in. */
+  private backupChoice(): HTMLElement[] {
+    const rescan = h("button", { type: "button", class: "secondary", "data-test": "restore-rescan", onclick: () => void this.findBackups() }, t("backupRescan"));
+    if (this.backups === null) return [h("p", { class: "muted", role: "status" }, t("restoreLooking"))];
+    if (this.backups.length === 0) return [h("p", { class: "banner-error", "data-test": "restore-none" }, t("restoreNone")), rescan];
+    const files = this.backups.map((b) =>
+      h(
+        "label",
+        { class: "lock-choice restore-file" },
+        h("input", {
+          type: "radio",
+          name: "restore-file",
+          value: b.path,
+          "data-test": "restore-file",
+          checked: this.kept["restore-file"] === b.path,
+          onchange: () => {
+            this.kept["restore-file"] = b.path;
+            delete this.kept["restore-account"];
+            this.render();
+          },
+        }),
+        h(
+          "span",
+          {},
+          h("strong", {}, b.day ? dateWords(b.day) : t("restoreDayUnknown")),
+          " · ",
+          b.drive === null ? t("backupPlaceDownloads") : t("backupPlaceDrive", { label: b.drive }),
+          " · ",
+          sizeWords(b.bytes),
+          h("br"),
+          h("span", { class: "muted" }, b.file_name, " · ", t("restoreMadeBy", { names: b.accounts.join(", ") })),
+        ),
+      ),
+    );
+    const chosen = this.backups.find((b) => b.path === this.kept["restore-file"]);
+    const account =
+      chosen && chosen.accounts.length > 1
+        ? h(
+            "label",
+            { class: "lock-field" },
+            h("span", {}, t("lockAccount")),
+            h(
+              "select",
+              { "data-test": "restore-account", onchange: (e: Event) => (this.kept["restore-account"] = (e.target as HTMLSelectElement).value) },
+              ...chosen.accounts.map((a) => h("option", { value: a, selected: this.kept["restore-account"] === a }, a)),
+            ),
+          )
+        : null;
+    return [h("fieldset", { class: "lock-start" }, h("legend", {}, t("restoreWhich")), ...files), rescan, ...(account ? [account] : [])];
+  }
+
+  private backToSetup(): HTMLElement {
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "name-link",
+        "data-test": "restore-back",
+        onclick: () => {
+          this.mode = { kind: "setup", plain: false };
+          this.kept["setup-start"] = "demo";
+          this.error = "";
+          this.render();
+        },
+      },
+      "← " + t("restoreBack"),
     );
   }
 
