@@ -793,6 +793,29 @@ impl Loader {
                 }
             }
         }
+        // A label or hint may show an answer, ${name}, as Kobo and ODK forms do ("Is ${m_name}
+        // pregnant?"): the name must be a question the label can see, or the survey would show
+        // the placeholder itself.
+        for item in form.walk() {
+            let from = form.places[&item.name].repeat.as_deref();
+            for (column, text) in [("label", &item.label), ("hint", &item.hint)] {
+                let Some(text) = text else { continue };
+                let mut reasons = Vec::new();
+                for name in text_refs(&text.en).into_iter().chain(text_refs(&text.hi)) {
+                    let e = Expr::Ref(name.to_owned());
+                    check_refs(form, &e, from, &mut reasons);
+                }
+                reasons.dedup();
+                let col = layout.plain.get(column).copied().or_else(|| {
+                    [Lang::En, Lang::Hi]
+                        .into_iter()
+                        .find_map(|l| layout.translated.get(&(column, l)).copied())
+                });
+                for r in reasons {
+                    self.error(sheet, item.row, col, r);
+                }
+            }
+        }
         // Calculations that depend on each other in a circle would never settle.
         let calcs: HashMap<&str, Vec<&str>> = form
             .walk()
@@ -874,6 +897,19 @@ fn circle<'a>(calcs: &HashMap<&'a str, Vec<&'a str>>, path: &mut Vec<&'a str>) -
 }
 
 /// Checks the `${…}` of `e`, read from inside repeat `from` (or outside every repeat).
+/// The names a text refers to as `${name}`, in order.
+fn text_refs(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else { break };
+        out.push(&after[..end]);
+        rest = &after[end + 1..];
+    }
+    out
+}
+
 fn check_refs(form: &Form, e: &Expr, from: Option<&str>, out: &mut Vec<String>) {
     match e {
         Expr::Ref(name) => match form.places.get(name.as_str()) {

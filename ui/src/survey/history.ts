@@ -5,6 +5,7 @@ import type { SurveyAnswers } from "../bindings/SurveyAnswers";
 import type { SurveyForm } from "../bindings/SurveyForm";
 import type { SurveyItem } from "../bindings/SurveyItem";
 import type { SurveyText } from "../bindings/SurveyText";
+import { interpolate } from "./model";
 
 export interface AnswerLine {
   label: string;
@@ -49,7 +50,9 @@ function linesOf(form: SurveyForm, items: SurveyItem[], answers: Record<string, 
     if (SILENT.has(item.kind)) continue;
     const value = answers[item.name];
     if (value === undefined || value === "") continue;
-    out.push({ label: pick(item.label, lang) || item.name, value: answerWords(form, item, value, lang) });
+    // A label that shows an answer ("Is ${m_name} pregnant?") reads the answers beside it.
+    const label = interpolate(pick(item.label, lang) || item.name, (name) => answers[name] ?? "");
+    out.push({ label, value: answerWords(form, item, value, lang) });
   }
   return out;
 }

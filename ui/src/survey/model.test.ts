@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { answerOf, groupShown, latinDigits, setAnswer, slotKey, typedAnswer } from "./model";
+import { answerOf, groupShown, interpolate, latinDigits, setAnswer, showsAnswers, slotKey, typedAnswer } from "./model";
 import type { SurveyAnswers } from "../bindings/SurveyAnswers";
 import type { SurveyItem } from "../bindings/SurveyItem";
 
@@ -44,5 +44,16 @@ describe("answers sit in their slots", () => {
     const g: SurveyItem = { ...q("woman"), kind: "group", children: [q("pregnant"), q("shg")] };
     expect(groupShown(g, 1, new Set(["shg@1"]))).toBe(true);
     expect(groupShown(g, 0, new Set(["shg@1"]))).toBe(false);
+  });
+});
+
+describe("interpolate", () => {
+  it("shows each answer a label names, and … for one not given yet", () => {
+    const answers: Record<string, string> = { m_name: "सलमा", age: "" };
+    const fill = (text: string) => interpolate(text, (name) => answers[name] ?? "");
+    expect(fill("क्या ${m_name} गर्भवती हैं?")).toBe("क्या सलमा गर्भवती हैं?");
+    expect(fill("${m_name}, ${age} years")).toBe("सलमा, … years");
+    expect(showsAnswers("Is ${m_name} pregnant?")).toBe(true);
+    expect(showsAnswers("Is she pregnant? ($ 5)")).toBe(false);
   });
 });

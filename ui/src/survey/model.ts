@@ -75,3 +75,19 @@ export function groupShown(g: SurveyItem, instance: number | null, shown: Set<st
 export function shownKeys(questions: SurveyQuestion[]): Set<string> {
   return new Set(questions.filter((q) => q.relevant).map((q) => slotKey({ name: q.name, instance: q.instance })));
 }
+
+/** Whether a label or hint shows an answer, as `${name}`. */
+export function showsAnswers(text: string): boolean {
+  return /\$\{[^}]+\}/.test(text);
+}
+
+/**
+ * `text` with each `${name}` replaced by what `answer(name)` gives, or "…" while it is not
+ * answered: "Is ${m_name} pregnant?" reads "Is Salma pregnant?" as soon as her name is typed.
+ */
+export function interpolate(text: string, answer: (name: string) => string): string {
+  return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    const value = answer(name);
+    return value === "" ? "…" : value;
+  });
+}

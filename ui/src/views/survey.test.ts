@@ -177,3 +177,46 @@ describe("a roster of a hundred members", () => {
     expect(page.querySelector<HTMLElement>("[data-slot='m_age@9']")!.hidden).toBe(false);
   });
 });
+
+describe("a label that shows an answer", () => {
+  const yn = form.lists.yn!;
+  const templated: SurveyForm = {
+    ...form,
+    items: [
+      item("respondent", "select_one", { list: "yn" }),
+      item("thanks", "note", { label: { en: "Answer given: ${respondent}", hi: "जवाब: ${respondent}" } }),
+      item("members", "repeat", {
+        counted: true,
+        children: [item("m_name", "text"), item("pregnant", "select_one", { list: "yn", label: { en: "Is ${m_name} pregnant?", hi: "क्या ${m_name} गर्भवती हैं?" } })],
+      }),
+    ],
+    lists: { yn },
+  };
+  const twoMembers = (first: string): SurveyDraft => ({
+    household_id: "h1",
+    answers: { values: { respondent: "yes" }, repeats: { members: [{ m_name: first }, { m_name: "" }] } },
+    state: {
+      questions: [question("respondent", null, "yes"), question("m_name", 0, first), question("pregnant", 0, ""), question("m_name", 1, ""), question("pregnant", 1, "")],
+      instances: { members: 2 },
+      problems: 2,
+    },
+  });
+
+  it("reads its own member's answer, a choice in words, and … until it is given, and follows a change", async () => {
+    setLanguage("hi");
+    const view = new SurveyView(nav, "h1", "7", templated, twoMembers("सलमा"), "2026-12-01");
+    const page = view.render();
+    document.body.replaceChildren(page);
+    const label = (key: string) => page.querySelector(`[data-slot='${key}'] .survey-label`)?.textContent;
+    expect(label("thanks")).toBe("जवाब: हाँ");
+    expect(label("pregnant@0")).toBe("क्या सलमा गर्भवती हैं?");
+    page.querySelector<HTMLElement>("[data-test='member-summary-1']")!.click();
+    expect(label("pregnant@1")).toBe("क्या … गर्भवती हैं?");
+    // She corrects the first name; once saved, the label reads the new one.
+    saved = twoMembers("सलमा ख़ातून");
+    const input = page.querySelector<HTMLInputElement>("[data-test='answer-m_name@0']")!;
+    input.value = "सलमा ख़ातून";
+    input.dispatchEvent(new Event("input"));
+    await vi.waitFor(() => expect(label("pregnant@0")).toBe("क्या सलमा ख़ातून गर्भवती हैं?"));
+  });
+});

@@ -16,9 +16,11 @@ import { language, t } from "../i18n";
 import {
   answerOf,
   groupShown,
+  interpolate,
   rosterOf,
   setAnswer,
   shownKeys,
+  showsAnswers,
   slotKey,
   typedAnswer,
   type Slot,
@@ -51,6 +53,12 @@ export class SurveyView {
   private readonly roster: SurveyItem | null;
   /** Each built question's box, its message line and its roster instance, by slot key. */
   private readonly boxes = new Map<string, { box: HTMLElement; message: HTMLElement; instance: number | null }>();
+  /** The labels and hints that show answers (`${name}`), filled in again at every verdict. */
+  private templated: { el: HTMLElement; text: SurveyText; instance: number | null }[] = [];
+  /** The names of the roster's questions: a label inside it reads its own member's answers. */
+  private readonly rosterNames = new Set<string>();
+  /** Every question by name, to show a choice's label rather than its stored name. */
+  private readonly byName = new Map<string, SurveyItem>();
   /** Each group's box with its item and instance, to hide a group with nothing shown. */
   private groups: { box: HTMLElement; item: SurveyItem; instance: number | null }[] = [];
   /** Each roster member's folding section, by instance. */
@@ -78,6 +86,15 @@ export class SurveyView {
   ) {
     this.roster = rosterOf(form.items);
     this.today = new Date(`${today}T12:00:00`);
+    const index = (items: SurveyItem[], inRoster: boolean) => {
+      for (const i of items) {
+        this.byName.set(i.name, i);
+        const inside = inRoster || i === this.roster;
+        if (inside && i !== this.roster) this.rosterNames.add(i.name);
+        index(i.children, inside);
+      }
+    };
+    index(form.items, false);
   }
 
   static async open(nav: Navigator, householdId: string, title: string): Promise<SurveyView | HTMLElement> {
@@ -91,6 +108,7 @@ export class SurveyView {
 
   render(): HTMLElement {
     this.boxes.clear();
+    this.templated = [];
     this.groups = [];
     this.drawnInstances = -1;
     const finish = h("button", { type: "button", class: "primary", "data-test": "survey-finish", onclick: () => void this.finish() }, t("surveyFinish"));
@@ -146,12 +164,35 @@ export class SurveyView {
     const slot: Slot = { name: item.name, instance };
     const key = slotKey(slot);
     const message = h("p", { class: "field-error", role: "alert", "data-test": `problem-${key}` });
-    const label = h("label", { class: "survey-label", for: `q-${key}` }, say(item.label));
-    const hint = item.hint ? h("p", { class: "muted survey-hint" }, say(item.hint)) : null;
+    const label = this.text(h("label", { class: "survey-label", for: `q-${key}` }), item.label, instance);
+    const hint = item.hint ? this.text(h("p", { class: "muted survey-hint" }), item.hint, instance) : null;
     const box = h("div", { class: "survey-question", "data-slot": key }, label, hint, item.kind === "note" ? null : this.input(item, slot), message);
     if (item.kind === "note") box.classList.add("survey-note");
     this.boxes.set(key, { box, message, instance });
     return box;
+  }
+
+  /** Puts `text` into `el`; one that shows answers is kept to be filled in at every verdict. */
+  private text(el: HTMLElement, text: SurveyText | null, instance: number | null): HTMLElement {
+    if (text && (showsAnswers(text.en) || showsAnswers(text.hi))) {
+      this.templated.push({ el, text, instance });
+      el.textContent = this.filled(text, instance);
+    } else {
+      el.textContent = say(text);
+    }
+    return el;
+  }
+
+  /** `text` in the chosen language with the answers it names, in words, as they stand now. */
+  private filled(text: SurveyText, instance: number | null): string {
+    return interpolate(say(text), (name) => {
+      const value = this.current({ name, instance: this.rosterNames.has(name) ? instance : null });
+      const item = this.byName.get(name);
+      if (!item?.list || value === "") return value;
+      const choices = this.form.lists[item.list] ?? [];
+      const word = (v: string) => say(choices.find((c) => c.name === v)?.label ?? null) || v;
+      return item.kind === "select_multiple" ? value.split(/\s+/).filter(Boolean).map(word).join(", ") : word(value);
+    });
   }
 
   private current(slot: Slot): string {
@@ -248,6 +289,7 @@ export class SurveyView {
     // Only the roster's own questions and groups are forgotten; the rest of the page stays.
     for (const [key, entry] of [...this.boxes]) if (entry.instance !== null) this.boxes.delete(key);
     this.groups = this.groups.filter((g) => g.instance === null);
+    this.templated = this.templated.filter((x) => x.instance === null);
     this.built = new Set();
     // Each member folds away under a line with their name, so a family of twelve is a list to
     // open one by one rather than a page thirty screens long.
@@ -362,6 +404,8 @@ export class SurveyView {
   /** Shows the verdict: hides what is not asked, marks what is missing or refused. */
   private apply(state: SurveyState): void {
     this.drawRoster(state);
+    // Labels that show answers follow them.
+    for (const { el, text, instance } of this.templated) el.textContent = this.filled(text, instance);
     this.markQuestions(state);
     this.markMembers(state);
     if (!this.saving && this.timer === undefined) {
