@@ -345,6 +345,14 @@ impl Store {
     }
 
     pub fn households(&self, query: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
+        // Listing the households with a disabled member would tell a Samiti viewer who has one,
+        // a sensitive fact she is not shown anywhere else.
+        if query.filter == Some(crate::RegisterFilter::Disability) && !self.who.role.may_write() {
+            return Err(StoreError::NotAllowed {
+                role: self.who.role.as_str(),
+                action: "list the households with a disability (a sensitive fact)",
+            });
+        }
         Ok(household::list(&self.conn, query, self.now()?.today)?)
     }
 

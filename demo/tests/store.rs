@@ -879,4 +879,26 @@ fn the_profile_lists_what_is_recorded_of_each_member_and_hides_the_sensitive_fro
         hidden_seen += seen.hidden;
     }
     assert!(hidden_seen > 0, "the demo village records some caste or income");
+    // Each showing to staff is a reveal in the audit log; the viewer's, which hide them, are not.
+    let reveals = |s: &Store| -> i64 {
+        s.connection()
+            .query_row("SELECT count(*) FROM audit WHERE action = 'reveal:household'", [], |r| r.get(0))
+            .unwrap()
+    };
+    let staff_reveals = reveals(&store);
+    assert!(staff_reveals > 0 && staff_reveals <= all.items.len() as i64, "{staff_reveals}");
+    viewer.household_profile(all.items[0].id, as_of).unwrap();
+    assert_eq!(reveals(&store), staff_reveals);
+    // Nor may she list who has a disability.
+    let mut disabled = HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 10,
+        offset: 0,
+        hamlet_id: None,
+        filter: None,
+    };
+    disabled.filter = Some(samanvaya_core::RegisterFilter::Disability);
+    assert!(matches!(viewer.households(&disabled), Err(StoreError::NotAllowed { .. })));
+    assert!(store.households(&disabled).is_ok());
 }

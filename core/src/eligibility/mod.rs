@@ -70,12 +70,21 @@ impl Store {
         id: HouseholdId,
         as_of: NaiveDate,
     ) -> Result<samanvaya_eligibility::known::HouseholdProfile, StoreError> {
-        Ok(samanvaya_eligibility::known::household(
-            catalogue()?,
-            &self.household_facts(id)?,
-            as_of,
-            self.audience(),
-        ))
+        let cat = catalogue()?;
+        let profile =
+            samanvaya_eligibility::known::household(cat, &self.household_facts(id)?, as_of, self.audience());
+        // Every showing of a household's sensitive facts to staff is in the audit log (who,
+        // when, which household, how many values), as issue 20 asks of each reveal.
+        let shown = profile
+            .household
+            .iter()
+            .chain(profile.members.iter().flat_map(|m| &m.facts))
+            .filter(|f| cat.vocab.id(&f.fact).is_some_and(|fid| cat.vocab.is_sensitive(fid)))
+            .count();
+        if shown > 0 {
+            self.audit("reveal:household", &format!("{id}, {shown} sensitive value(s)"))?;
+        }
+        Ok(profile)
     }
 
     /// Records a screening answer (with its change) and returns the household's new decisions,

@@ -8,6 +8,7 @@ import { language, localName, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { BackupPanel } from "./backupPanel";
 import { errorPanel, errorText } from "./errorPanel";
+import { mayWrite } from "../role";
 
 /** Households fetched per page: enough to fill the screen twice, small enough to stay instant. */
 const PAGE = 50;
@@ -126,7 +127,9 @@ export class HomeView {
                 },
               },
               h("option", { value: "", selected: this.filter === null }, t("registerAll")),
-              ...FILTERS.map((f) => h("option", { value: f, selected: this.filter === f }, t(`registerFilter_${f}`))),
+              // A Samiti viewer may not list who has a disability (a sensitive fact); the library
+              // refuses it to her anyway.
+              ...FILTERS.filter((f) => f !== "disability" || mayWrite()).map((f) => h("option", { value: f, selected: this.filter === f }, t(`registerFilter_${f}`))),
             ),
           ),
           h(
