@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "change_pin",
     "add_account",
     "survey_history",
+    "survey_form_named",
     "household_profile",
     "survey_form",
     "survey_start",

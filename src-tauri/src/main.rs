@@ -98,6 +98,7 @@ fn main() {
             commands::account::change_pin,
             commands::account::add_account,
             commands::survey::survey_history,
+            commands::survey::survey_form_named,
             commands::eligibility::household_profile,
             commands::survey::survey_form,
             commands::survey::survey_start,

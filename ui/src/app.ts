@@ -13,6 +13,7 @@ import { HomeView } from "./views/home";
 import { EligibilityView } from "./views/eligibility";
 import { HouseholdForm } from "./views/householdForm";
 import { villageSchemes } from "./views/villageSchemes";
+import type { SurveyForm } from "./bindings/SurveyForm";
 import { AccountView } from "./views/account";
 import { surveyHistory } from "./views/surveyHistory";
 import { VulnerableView } from "./views/vulnerable";
@@ -283,8 +284,18 @@ export class App {
   /** A household's finished surveys, newest first, with their answers. */
   async showSurveyHistory(householdId: string, title: string): Promise<void> {
     await this.showLoaded(
-      () => Promise.all([ipc.surveyForm(null), ipc.surveyHistory(householdId)]),
-      ([form, records]) => surveyHistory(this, householdId, title, form, records),
+      async () => {
+        const [current, records] = await Promise.all([ipc.surveyForm(null), ipc.surveyHistory(householdId)]);
+        // Each submission is read with the form it answered: a district's later version may
+        // have renamed or relabelled its questions.
+        const forms = new Map<string, SurveyForm>([[`${current.id}@${current.version}`, current]]);
+        for (const r of records) {
+          const key = `${r.form_id}@${r.form_version}`;
+          if (!forms.has(key)) forms.set(key, await ipc.surveyFormNamed(r.form_id, r.form_version));
+        }
+        return { current, records, forms };
+      },
+      ({ current, records, forms }) => surveyHistory(this, householdId, title, current, records, forms),
     );
   }
 

@@ -113,6 +113,8 @@ export const ipc = {
   surveyForm: (id: string | null) => call<SurveyForm>("survey_form", { id }),
   /** What is known of a household and each member, in words. */
   householdProfile: (id: string) => call<HouseholdProfile>("household_profile", { id }),
+  /** The form a submission names, to read it back with its own labels. */
+  surveyFormNamed: (formId: string, version: string) => call<SurveyForm>("survey_form_named", { formId, version }),
   /** The household's finished surveys, newest first. */
   surveyHistory: (id: string) => call<SurveyRecord[]>("survey_history", { id }),
   surveyStart: (id: string) => call<SurveyDraft>("survey_start", { id }),

@@ -69,3 +69,13 @@ pub fn survey_discard(state: State<'_, AppState>, id: HouseholdId) -> Result<(),
 pub fn survey_history(state: State<'_, AppState>, id: HouseholdId) -> Result<Vec<Submission>, ErrorReply> {
     state.with(|s| s.survey_history(id))
 }
+
+/// The form a submission names (`form_id` at `version`), for reading it back with its own labels.
+#[tauri::command(async)]
+pub fn survey_form_named(
+    state: State<'_, AppState>,
+    form_id: String,
+    version: String,
+) -> Result<SurveyForm, ErrorReply> {
+    state.with(|s| Ok(view::form(s.form_named(&form_id, &version)?)))
+}

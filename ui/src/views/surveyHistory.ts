@@ -12,7 +12,14 @@ interface Navigator {
   showEligibility(householdId: string, title: string): Promise<void>;
 }
 
-export function surveyHistory(nav: Navigator, householdId: string, title: string, form: SurveyForm, records: SurveyRecord[]): HTMLElement {
+export function surveyHistory(
+  nav: Navigator,
+  householdId: string,
+  title: string,
+  form: SurveyForm,
+  records: SurveyRecord[],
+  forms: Map<string, SurveyForm>,
+): HTMLElement {
   const lang = language();
   const replacedBy = new Map(records.filter((r) => r.supersedes !== null).map((r) => [r.supersedes!, r]));
   return h(
@@ -30,7 +37,7 @@ export function surveyHistory(nav: Navigator, householdId: string, title: string
     mayWrite() ? null : h("p", { class: "muted", "data-test": "history-restricted" }, t("historyRestricted")),
     ...records.map((r, i) => {
       const later = replacedBy.get(r.id);
-      const sections = answerSections(form, r.answers, lang);
+      const sections = answerSections(forms.get(`${r.form_id}@${r.form_version}`) ?? form, r.answers, lang);
       return h(
         "details",
         { class: "history-entry", "data-test": "history-entry", open: i === 0 },
