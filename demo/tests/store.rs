@@ -22,6 +22,18 @@ fn demo_with_code() -> (tempfile::TempDir, Store, Secret) {
     (dir, store, code)
 }
 
+/// The register's first `limit` households, with no search, hamlet or filter.
+fn first(limit: u32) -> HouseholdQuery {
+    HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit,
+        offset: 0,
+        hamlet_id: None,
+        filter: None,
+    }
+}
+
 /// How many facts the store holds: what a refused answer must leave alone.
 fn fact_rows(store: &Store) -> i64 {
     store.connection().query_row("SELECT count(*) FROM fact", [], |r| r.get(0)).unwrap()
@@ -50,14 +62,7 @@ fn the_demo_store_has_nothing_that_would_travel_and_cannot_be_enrolled() {
     let all: i64 = store.connection().query_row("SELECT count(*) FROM change_log", [], |r| r.get(0)).unwrap();
     assert_eq!(all, 0, "the demo writes no change at all");
     // Work done in the demo store does not travel either.
-    let h = store.households(&HouseholdQuery {
-        village_id: None,
-        search: String::new(),
-        limit: 1,
-        offset: 0,
-        hamlet_id: None,
-        filter: None,
-    });
+    let h = store.households(&first(1));
     let hid = h.unwrap().items[0].id;
     let answer = FactAnswer {
         household_id: hid,
@@ -94,16 +99,7 @@ fn an_answer_settles_the_questions_it_was_asked_for() {
     let (_dir, mut store) = demo();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let as_of = now.date_naive();
-    let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 300,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let page = store.households(&first(300)).unwrap();
     // The first household whose top question is about a person.
     let (hid, before) = page
         .items
@@ -146,16 +142,7 @@ fn a_dont_know_answer_is_kept_and_moves_its_question_down() {
     let (_dir, mut store) = demo();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let as_of = now.date_naive();
-    let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 300,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let page = store.households(&first(300)).unwrap();
     let (hid, before) = page
         .items
         .iter()
@@ -191,16 +178,7 @@ fn a_dont_know_answer_is_kept_and_moves_its_question_down() {
 #[test]
 fn a_wrong_answer_is_refused_and_nothing_is_written() {
     let (_dir, mut store) = demo();
-    let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 1,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let page = store.households(&first(1)).unwrap();
     let hid = page.items[0].id;
     let h = store.household(hid).unwrap();
     let now = store.now().unwrap();
@@ -229,16 +207,7 @@ fn a_wrong_answer_is_refused_and_nothing_is_written() {
 #[test]
 fn a_stated_age_answers_the_date_of_birth_question() {
     let (_dir, mut store) = demo();
-    let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 300,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let page = store.households(&first(300)).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let (hid, person) = page
         .items
@@ -285,16 +254,7 @@ fn the_store_columns_decide_like_the_per_household_path() {
     assert_paths_agree(&store, "after the demo fill");
 
     // The profiles follow every change: an answer, and an edit that drops a member.
-    let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 300,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let page = store.households(&first(300)).unwrap();
     let now = store.now().unwrap();
     for s in page.items.iter().take(40) {
         store
@@ -359,18 +319,7 @@ fn a_samiti_viewer_reads_but_changes_nothing() {
     let mut viewer = Store::unlock(dir.path(), Some("samiti"), &Secret::new("519372")).unwrap();
     assert_eq!(viewer.who().role, Role::SamitiViewer);
     let now = viewer.now().unwrap();
-    let h = viewer
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 1,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap()
-        .items[0]
-        .id;
+    let h = viewer.households(&first(1)).unwrap().items[0].id;
     assert!(viewer.household_eligibility(h, now.today).is_ok(), "reads");
     assert!(viewer.worklist("NSAP_IGNOAPS", now.today, |_, _| {}).is_ok(), "the Samiti's worklist");
     let before = fact_rows(&viewer);
@@ -577,18 +526,7 @@ fn a_probable_duplicate_is_found_by_name_in_either_script_and_close_age() {
     use samanvaya_domain::{Birth, HouseholdInput, PersonInput, Relation, Sex};
     let (_dir, store) = demo();
     let today = store.now().unwrap().today;
-    let first = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 1,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap()
-        .items[0]
-        .id;
+    let first = store.households(&first(1)).unwrap().items[0].id;
     let h = store.household(first).unwrap();
     let head = &h.members[0];
     let years = head.age_on(today).expect("the demo head has an age");
@@ -773,16 +711,7 @@ fn a_samiti_viewer_sees_the_decisions_but_not_the_sensitive_values() {
     let cat = samanvaya_eligibility::embedded().unwrap();
     let labels: Vec<String> =
         cat.vocab.facts().iter().filter(|d| d.sensitive).flat_map(|d| [d.hi.clone(), d.en.clone()]).collect();
-    let all = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 60,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let all = store.households(&first(60)).unwrap();
     let (mut hidden, mut private) = (0, 0);
     for h in &all.items {
         let staff = store.household_eligibility(h.id, as_of).unwrap();
@@ -828,16 +757,7 @@ fn the_profile_lists_what_is_recorded_of_each_member_and_hides_the_sensitive_fro
     let viewer = Store::unlock(dir.path(), Some("samiti"), &Secret::new("519372")).unwrap();
     let as_of: NaiveDate = "2026-11-23".parse().unwrap();
     let cat = samanvaya_eligibility::embedded().unwrap();
-    let all = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: 40,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let all = store.households(&first(40)).unwrap();
     let mut hidden_seen = 0;
     for summary in &all.items {
         let h = store.household(summary.id).unwrap().present();
@@ -890,14 +810,7 @@ fn the_profile_lists_what_is_recorded_of_each_member_and_hides_the_sensitive_fro
     viewer.household_profile(all.items[0].id, as_of).unwrap();
     assert_eq!(reveals(&store), staff_reveals);
     // Nor may she list who has a disability.
-    let mut disabled = HouseholdQuery {
-        village_id: None,
-        search: String::new(),
-        limit: 10,
-        offset: 0,
-        hamlet_id: None,
-        filter: None,
-    };
+    let mut disabled = first(10);
     disabled.filter = Some(samanvaya_core::RegisterFilter::Disability);
     assert!(matches!(viewer.households(&disabled), Err(StoreError::NotAllowed { .. })));
     assert!(store.households(&disabled).is_ok());
