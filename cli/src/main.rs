@@ -54,7 +54,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// The scheme catalogue built into this version.
+    /// The scheme catalogue: the review sheet of the one built into this version, which rules
+    /// the laptop judges with, and installing the district's rules from a file.
     Catalogue {
         #[command(subcommand)]
         command: CatalogueCommand,
@@ -108,8 +109,6 @@ enum Command {
         #[command(subcommand)]
         command: FormCommand,
     },
-    /// The families behind one scheme's village tally: eligible and not yet receiving, then
-    /// not yet decided with the questions to ask; for the Samiti's meeting and the next visits.
     /// Enrolls this laptop with its block server, with a one-time code from the block office.
     Enroll {
         /// The block server's address (https://HOST:PORT).
@@ -161,6 +160,8 @@ enum Command {
         #[command(flatten)]
         sheet: VillageSheet,
     },
+    /// The families behind one scheme's village tally: eligible and not yet receiving, then
+    /// not yet decided with the questions to ask; for the Samiti's meeting and the next visits.
     Worklist {
         /// The scheme's code, as `samanvaya catalogue review --format csv` lists them.
         #[arg(long, value_name = "CODE")]
@@ -307,6 +308,15 @@ enum CatalogueCommand {
         #[arg(long, value_enum, default_value_t = SheetFormat::Html)]
         format: SheetFormat,
     },
+    /// Which scheme rules this laptop judges with: the built-in ones or the district's.
+    InUse,
+    /// Installs the district's scheme rules from a file (`samanvaya-server publish-catalogue
+    /// --out`) carried on a USB stick; its signature must be the district key the laptop learned
+    /// at a sync.
+    Install {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 impl From<SheetLang> for samanvaya_eligibility::review::Lang {
@@ -428,6 +438,12 @@ fn main() -> Result<()> {
                 Format::Json => emit(&(serde_json::to_string_pretty(&page)? + "\n"))?,
                 Format::Table => emit(&households::table(&page))?,
             }
+        }
+        Command::Catalogue { command: CatalogueCommand::InUse } => {
+            emit(&sync::catalogue_text(&store.catalogue_in_use()?))?
+        }
+        Command::Catalogue { command: CatalogueCommand::Install { file } } => {
+            emit(&sync::run_catalogue_install(&mut store, &file)?)?
         }
         Command::Catalogue { .. } => unreachable!("answered before the store is opened"),
         Command::Form { command: FormCommand::Install { file } } => {

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use samanvaya_core::{Store, SyncStatus};
+use samanvaya_core::{CatalogueInUse, Installed, Store, SyncStatus};
 use samanvaya_sync_client::Tuning;
-use samanvaya_sync_laptop::{block_on, enroll, export_file, sync};
+use samanvaya_sync_laptop::{block_on, enroll, export_file, install_file, sync};
 
 /// Enrolls the laptop and says what it received.
 pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Result<String> {
@@ -45,7 +45,42 @@ fn status_text(s: &SyncStatus) -> String {
     if let Some(e) = &s.last_error {
         out.push_str(&format!("last error: {e}\n"));
     }
+    out.push_str(&catalogue_text(&s.rules));
     out
+}
+
+/// Which scheme rules the laptop judges with, in one line.
+pub fn catalogue_text(c: &CatalogueInUse) -> String {
+    match (&c.label, c.made_at) {
+        (Some(label), Some(made)) => format!(
+            "scheme rules: the district's \"{label}\" of {} ({} schemes, version {})\n",
+            made.format("%Y-%m-%d"),
+            c.schemes,
+            c.version
+        ),
+        _ => format!(
+            "scheme rules: those built into this version ({} schemes, version {})\n",
+            c.schemes, c.version
+        ),
+    }
+}
+
+/// Installs the district's rules from a file on a USB stick.
+pub fn run_catalogue_install(store: &mut Store, file: &std::path::Path) -> Result<String> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        anyhow::anyhow!("cannot read {}: {e}; check the path and the USB stick", file.display())
+    })?;
+    Ok(match install_file(store, &bytes)? {
+        Installed::New { label, schemes } => {
+            format!(
+                "installed the district's scheme rules \"{label}\" ({schemes} schemes): decisions use them from now on\n"
+            )
+        }
+        Installed::Already { label } => format!("\"{label}\" is in use already; nothing changed\n"),
+        Installed::Older { label, in_use } => {
+            format!("\"{label}\" is older than the rules in use (\"{in_use}\"); nothing changed\n")
+        }
+    })
 }
 
 /// One sync (or only the status), with timeouts short enough for a script when asked.
@@ -66,6 +101,9 @@ pub fn run_sync(store: &mut Store, status_only: bool, timeout_secs: Option<u64>)
         "sent {} change(s) in {} batch(es), {} already there; received {}\n",
         report.pushed, report.batches, report.duplicates, report.pulled
     );
+    if let Some(label) = &report.catalogue {
+        out.push_str(&format!("installed the district's scheme rules \"{label}\"\n"));
+    }
     for reason in &report.rejected {
         out.push_str(&format!("  not applied at the block: {reason}\n"));
     }

@@ -32,6 +32,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the scheme catalogue built into this version does not load:\n{0}")]
     Catalogue(String),
+    /// A district's catalogue bundle that this laptop does not install; the sentence says why.
+    #[error("the district's scheme rules were not installed: {0}")]
+    Bundle(String),
     #[error("the survey form built into this version does not load:\n{0}")]
     Form(String),
     #[error(
@@ -223,7 +226,7 @@ impl From<StoreError> for ErrorReply {
             StoreError::NotAllowed { .. } => (ErrorCode::NotAllowed, vec![]),
             StoreError::UnknownNeed(_) => (ErrorCode::Invalid, vec![]),
             StoreError::AlreadyReferred { .. } => (ErrorCode::AlreadyReferred, vec![]),
-            StoreError::Refused(_) => (ErrorCode::Refused, vec![]),
+            StoreError::Refused(_) | StoreError::Bundle(_) => (ErrorCode::Refused, vec![]),
             StoreError::DataDir { .. }
             | StoreError::Sqlite(_)
             | StoreError::Pragma(_)

@@ -68,7 +68,7 @@ impl Store {
         at: Moment,
     ) -> Result<Vec<Household>, StoreError> {
         self.require_write("import households")?;
-        let cat = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
+        let cat = self.rules()?.catalogue;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(batch.len());
         for imported in batch {

@@ -51,8 +51,9 @@ fn kinds() -> Result<&'static ReferralKinds, StoreError> {
     samanvaya_eligibility::referral::embedded().map_err(|e| StoreError::Catalogue(e.to_string()))
 }
 
-fn catalogue() -> Result<&'static samanvaya_rules::Catalogue, StoreError> {
-    samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))
+/// The catalogue in use in the store on `conn` (the district's bundle, or the built-in one).
+fn catalogue(conn: &Connection) -> Result<&'static samanvaya_rules::Catalogue, StoreError> {
+    Ok(crate::catalogue::rules(conn)?.catalogue)
 }
 
 fn json_err(e: serde_json::Error) -> rusqlite::Error {
@@ -133,7 +134,7 @@ fn take_number(conn: &Connection) -> Result<String, StoreError> {
 }
 
 fn open(conn: &Connection, new: &NewReferral, by: &str, at: Moment) -> Result<Uuid, StoreError> {
-    let (cat, kinds) = (catalogue()?, kinds()?);
+    let (cat, kinds) = (catalogue(conn)?, kinds()?);
     kinds.check(cat, &new.need).map_err(|e| StoreError::UnknownNeed(e.to_string()))?;
     if let Need::Grievance { description, .. } = &new.need
         && description.trim().is_empty()
@@ -180,7 +181,7 @@ fn open(conn: &Connection, new: &NewReferral, by: &str, at: Moment) -> Result<Uu
         notes: new.notes.trim().to_owned(),
         created_by: by.to_owned(),
         created_at: at.utc,
-        catalogue: samanvaya_eligibility::catalogue_version().to_owned(),
+        catalogue: crate::catalogue::rules(conn)?.version.to_owned(),
     };
     put(conn, &change)?;
     change_log::record(conn, ChangeBody::Referral(change.clone()), at)?;
@@ -348,7 +349,7 @@ fn act(conn: &Connection, id: Uuid, step: &Step, by: &str, at: Moment) -> Result
         household_id: o.household_id,
         at: at.utc,
         by: by.to_owned(),
-        catalogue: samanvaya_eligibility::catalogue_version().to_owned(),
+        catalogue: crate::catalogue::rules(conn)?.version.to_owned(),
         action: action.clone(),
     };
     let hlc = change_log::record(conn, ChangeBody::ReferralEvent(change.clone()), at)?;

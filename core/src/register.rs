@@ -73,7 +73,7 @@ impl Store {
         today: NaiveDate,
         sensitive: bool,
     ) -> Result<([Table; 3], usize), StoreError> {
-        let cat = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
+        let cat = self.rules()?.catalogue;
         let w = Words(language == Language::Hi);
         let ids: Vec<String> = self
             .conn

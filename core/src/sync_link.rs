@@ -68,6 +68,8 @@ pub struct SyncStatus {
     #[ts(type = "string | null")]
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The scheme rules the laptop judges with: the app's own, or the district's latest bundle.
+    pub rules: crate::catalogue::CatalogueInUse,
 }
 
 /// How long acknowledged changes stay in the change log before they are pruned.
@@ -320,6 +322,7 @@ impl Store {
             last_attempt_at,
             last_success_at,
             last_error,
+            rules: self.catalogue_in_use()?,
         })
     }
 }

@@ -7,6 +7,7 @@
 //! English and Hindi (`view`). It does no IO: the store, the CLI and the server read and write,
 //! and hand the rows over.
 
+pub mod bundle;
 pub mod catalogue;
 pub mod csv;
 pub mod household;

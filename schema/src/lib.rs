@@ -88,6 +88,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "installed_form",
         sql: include_str!("../migrations/local/0019_installed_form.sql"),
     },
+    Migration {
+        version: 20,
+        name: "catalogue_bundle",
+        sql: include_str!("../migrations/local/0020_catalogue_bundle.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -100,6 +105,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/server/0003_certificates.sql"),
     },
     Migration { version: 4, name: "consent", sql: include_str!("../migrations/server/0004_consent.sql") },
+    Migration {
+        version: 5,
+        name: "catalogue_bundle",
+        sql: include_str!("../migrations/server/0005_catalogue_bundle.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -120,6 +130,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "consent",
         sql: include_str!("../migrations/server-postgres/0003_consent.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "catalogue_bundle",
+        sql: include_str!("../migrations/server-postgres/0004_catalogue_bundle.sql"),
     },
 ];
 

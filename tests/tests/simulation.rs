@@ -195,6 +195,18 @@ impl Remote for Simulated {
         self.after()?;
         Ok(reply)
     }
+
+    async fn catalogue_piece(
+        &mut self,
+        digest: &str,
+        offset: u64,
+        _timeout: Duration,
+    ) -> Result<samanvaya_sync_protocol::bundle::CataloguePiece, SyncError> {
+        self.before()?;
+        let piece = self.server().catalogue_piece(digest, offset).map_err(refused)?;
+        self.after()?;
+        Ok(piece)
+    }
 }
 
 struct Laptop {

@@ -735,3 +735,191 @@ fn two_laptops_editing_one_household_end_equal_with_their_block() {
     assert_eq!(reviews, 1, "the name goes to review with both values");
     drop(block);
 }
+
+/// A copy of the app's scheme files under `dir` (schemes/ and groups/, as a district keeps them),
+/// with `edit` applied to the widow pension's file.
+fn district_rules(dir: &Path, edit: impl Fn(&str) -> String) {
+    for (path, text) in samanvaya_schema::SCHEME_FILES.iter().chain(samanvaya_schema::GROUP_FILES) {
+        let rel = path.strip_prefix("schema/").unwrap();
+        let out = dir.join(rel);
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        let text = if rel == "schemes/nsap_ignwps.toml" { edit(text) } else { (*text).to_owned() };
+        std::fs::write(out, text).unwrap();
+    }
+}
+
+/// The widow pension's English name as the laptop's store shows it for `household` now.
+fn widow_pension_name(laptop: &Path, household: samanvaya_domain::HouseholdId) -> String {
+    let store = samanvaya_tests::open(laptop).unwrap();
+    let shown = store.household_eligibility(household, store.now().unwrap().today).unwrap();
+    shown.schemes.iter().find(|s| s.code == "NSAP_IGNWPS").unwrap().name.en.clone()
+}
+
+fn refer(laptop: &Path, household: samanvaya_domain::HouseholdId, code: &str) -> String {
+    let mut store = samanvaya_tests::open(laptop).unwrap();
+    let h = store.household(household).unwrap();
+    store
+        .open_referral(
+            &NewReferral {
+                household_id: h.id,
+                member_id: Some(h.members[0].id),
+                need: Need::Scheme { code: code.into() },
+                documents: vec![],
+                notes: String::new(),
+            },
+            store.now().unwrap(),
+        )
+        .unwrap()
+        .catalogue
+}
+
+#[test]
+fn the_districts_signed_scheme_rules_reach_the_laptop_and_judge_its_next_referral() {
+    let dist = District::new(false).unwrap();
+    let (block_dir, laptop_dir, rules_dir) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
+    let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = start_server(&[
+        "--role",
+        "block",
+        "--data-dir",
+        block_dir.path().to_str().unwrap(),
+        "--upstream",
+        &district.url,
+        "--upstream-code",
+        block_code.trim(),
+        "--sync-every",
+        "1",
+    ]);
+    let village_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    let household = {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+        let input = new_household(
+            village,
+            vec![member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 })],
+        );
+        store.save_household(input, store.now().unwrap()).unwrap().id
+    };
+    ok(run("samanvaya", &["enroll", &block.url, village_code.trim()], Some(laptop_dir.path())));
+    let builtin = widow_pension_name(laptop_dir.path(), household);
+    assert_eq!(builtin, "Indira Gandhi National Widow Pension");
+    let before = refer(laptop_dir.path(), household, "NSAP_IGNOAPS");
+    assert!(before.starts_with("builtin-"), "{before}");
+
+    // A district's rules that do not pass are refused whole, each problem named, nothing kept.
+    let rules = rules_dir.path().join("december");
+    district_rules(&rules, |t| t.replacen("person.age", "person.age_in_moons", 1));
+    let refused = dist.cmd(&["publish-catalogue", rules.to_str().unwrap(), "--label", "Broken"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("schemes/nsap_ignwps.toml") && said.contains("age_in_moons"), "{said}");
+    assert_eq!(dist.count("SELECT count(*) FROM catalogue_bundle"), 0);
+
+    // The district publishes its own name for the widow pension; it travels signed, through the
+    // block, to the laptop's next sync, and the laptop judges with it at once.
+    district_rules(&rules, |t| t.replacen("en = \"Indira Gandhi", "en = \"Gaya district: Indira Gandhi", 1));
+    let published =
+        ok(dist.cmd(&["publish-catalogue", rules.to_str().unwrap(), "--label", "Gaya rules, December 2026"]));
+    assert!(published.contains("published \"Gaya rules, December 2026\""), "{published}");
+    let block_holds = || {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT count(*) FROM catalogue_bundle", [], |r| r.get::<_, i64>(0)).unwrap()
+    };
+    eventually("the district's rules at the block", || block_holds() == 1);
+    let synced = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(
+        synced.contains("installed the district's scheme rules \"Gaya rules, December 2026\""),
+        "{synced}"
+    );
+    assert!(synced.contains("scheme rules: the district's \"Gaya rules, December 2026\""), "{synced}");
+    assert_eq!(
+        widow_pension_name(laptop_dir.path(), household),
+        "Gaya district: Indira Gandhi National Widow Pension"
+    );
+    let after = refer(laptop_dir.path(), household, "NSAP_IGNWPS");
+    assert!(after.starts_with("district-"), "a referral keeps the rules that judged it: {after}");
+    {
+        let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let all = store
+            .referrals(
+                &ReferralQuery { household_id: Some(household), open_only: false },
+                store.now().unwrap().today,
+            )
+            .unwrap();
+        let versions: Vec<String> = all
+            .iter()
+            .map(|r| store.referral(r.id.parse().unwrap(), store.now().unwrap().today).unwrap().catalogue)
+            .collect();
+        assert!(versions.contains(&before) && versions.contains(&after), "{versions:?}");
+    }
+    let quiet = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(!quiet.contains("installed the district's"), "the same rules are not fetched twice: {quiet}");
+
+    // On a USB stick: the district's next rules install from the file; a copy with one changed
+    // byte and a file signed by another district are refused, and the rules in use stay.
+    let stick = rules_dir.path().join("stick");
+    std::fs::create_dir_all(&stick).unwrap();
+    let january = stick.join("gaya-january.samanvaya-catalogue");
+    district_rules(&rules, |t| t.replacen("en = \"Indira Gandhi", "en = \"Gaya, January: Indira Gandhi", 1));
+    ok(dist.cmd(&[
+        "publish-catalogue",
+        rules.to_str().unwrap(),
+        "--label",
+        "Gaya rules, January 2027",
+        "--out",
+        january.to_str().unwrap(),
+    ]));
+    let mut damaged = std::fs::read(&january).unwrap();
+    let last = damaged.len() - 10;
+    damaged[last] ^= 0x01;
+    let damaged_file = stick.join("damaged.samanvaya-catalogue");
+    std::fs::write(&damaged_file, &damaged).unwrap();
+    let out =
+        run("samanvaya", &["catalogue", "install", damaged_file.to_str().unwrap()], Some(laptop_dir.path()));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("signature does not hold"), "{out:?}");
+
+    let other = tempfile::tempdir().unwrap();
+    let forged = stick.join("other-district.samanvaya-catalogue");
+    server_cmd(
+        "district",
+        other.path(),
+        &[
+            "publish-catalogue",
+            rules.to_str().unwrap(),
+            "--label",
+            "Gaya rules",
+            "--out",
+            forged.to_str().unwrap(),
+        ],
+    );
+    let out = run("samanvaya", &["catalogue", "install", forged.to_str().unwrap()], Some(laptop_dir.path()));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another district key"), "{out:?}");
+    assert_eq!(
+        widow_pension_name(laptop_dir.path(), household),
+        "Gaya district: Indira Gandhi National Widow Pension",
+        "refused files change nothing"
+    );
+
+    let installed =
+        ok(run("samanvaya", &["catalogue", "install", january.to_str().unwrap()], Some(laptop_dir.path())));
+    assert!(
+        installed.contains("installed the district's scheme rules \"Gaya rules, January 2027\""),
+        "{installed}"
+    );
+    assert_eq!(
+        widow_pension_name(laptop_dir.path(), household),
+        "Gaya, January: Indira Gandhi National Widow Pension"
+    );
+    let shown = ok(run("samanvaya", &["catalogue", "in-use"], Some(laptop_dir.path())));
+    assert!(shown.contains("Gaya rules, January 2027"), "{shown}");
+    // The block offers the same rules at the next sync (or still December's): nothing changes.
+    let quiet = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(!quiet.contains("installed the district's"), "{quiet}");
+    assert!(quiet.contains("Gaya rules, January 2027"), "{quiet}");
+    drop(block);
+    drop(district);
+}

@@ -13,19 +13,14 @@ use rusqlite::TransactionBehavior;
 use samanvaya_domain::HouseholdId;
 use samanvaya_eligibility::view::{self, Audience, HouseholdEligibility, VillageEligibility};
 use samanvaya_eligibility::worklist::{self, Family, Worklist};
+use samanvaya_rules::HouseholdFacts;
 use samanvaya_rules::vulnerability::Vulnerability;
-use samanvaya_rules::{Catalogue, HouseholdFacts};
 
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::{Moment, location, profile};
 
 pub use answer::FactAnswer;
-
-/// The embedded catalogue, as the store reports its failure.
-fn catalogue() -> Result<&'static Catalogue, StoreError> {
-    samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))
-}
 
 /// The embedded vulnerability profile, as the store reports its failure.
 fn vulnerability() -> Result<&'static Vulnerability, StoreError> {
@@ -38,7 +33,7 @@ impl Store {
         // The members who live there: the engine's rows line up with the profile's entries.
         let h = self.household(id)?.present();
         let entries = profile::entries(&self.conn, &h)?;
-        Ok(samanvaya_eligibility::household::facts(catalogue()?, &h, &entries))
+        Ok(samanvaya_eligibility::household::facts(self.rules()?.catalogue, &h, &entries))
     }
 
     /// Every scheme decided for one household and its members on `as_of`, explained.
@@ -48,7 +43,7 @@ impl Store {
         as_of: NaiveDate,
     ) -> Result<HouseholdEligibility, StoreError> {
         let mut out = view::household(
-            catalogue()?,
+            self.rules()?.catalogue,
             vulnerability()?,
             &self.household_facts(id)?,
             as_of,
@@ -70,7 +65,7 @@ impl Store {
         id: HouseholdId,
         as_of: NaiveDate,
     ) -> Result<samanvaya_eligibility::known::HouseholdProfile, StoreError> {
-        let cat = catalogue()?;
+        let cat = self.rules()?.catalogue;
         let profile =
             samanvaya_eligibility::known::household(cat, &self.household_facts(id)?, as_of, self.audience());
         // Every showing of a household's sensitive facts to staff is in the audit log (who,
@@ -91,7 +86,7 @@ impl Store {
     /// decided on the same day the answer was recorded.
     pub fn answer(&mut self, answer: &FactAnswer, at: Moment) -> Result<HouseholdEligibility, StoreError> {
         self.require_write("record an answer")?;
-        let cat = catalogue()?;
+        let cat = self.rules()?.catalogue;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         answer::record(&tx, cat, answer, at)?;
         tx.commit()?;
@@ -105,7 +100,7 @@ impl Store {
         as_of: NaiveDate,
         progress: impl FnMut(usize, usize),
     ) -> Result<VillageEligibility, StoreError> {
-        let cat = catalogue()?;
+        let cat = self.rules()?.catalogue;
         let pop = profile::population(&self.conn, cat, progress)?;
         Ok(view::village(cat, &pop, as_of))
     }
@@ -118,12 +113,12 @@ impl Store {
     /// slice of households (`core/src/tally.rs`), deciding only the slices changed since the
     /// last drawing that day.
     pub(crate) fn eligible_by_scheme(&self, as_of: NaiveDate) -> Result<HashMap<String, u32>, StoreError> {
-        let cat = catalogue()?;
-        Ok(crate::tally::whole(&self.conn, cat, samanvaya_eligibility::catalogue_version(), as_of)?
+        let rules = self.rules()?;
+        Ok(crate::tally::whole(&self.conn, rules.catalogue, rules.version, as_of)?
             .into_iter()
             .map(|t| {
                 let n = u32::try_from(t.eligible + t.alternative).unwrap_or(u32::MAX);
-                (cat.schemes[t.scheme].code.clone(), n)
+                (rules.catalogue.schemes[t.scheme].code.clone(), n)
             })
             .collect())
     }
@@ -145,7 +140,7 @@ impl Store {
         as_of: NaiveDate,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<Worklist, StoreError> {
-        let cat = catalogue()?;
+        let cat = self.rules()?.catalogue;
         let scheme = worklist::scheme_index(cat, code)
             .ok_or_else(|| StoreError::NotFound { what: "scheme", id: code.to_owned() })?;
         let mut rows = Vec::new();
@@ -165,7 +160,7 @@ impl Store {
         mut visit: impl FnMut(&Family, &HouseholdFacts),
         mut progress: impl FnMut(usize, usize),
     ) -> Result<(), StoreError> {
-        let cat = catalogue()?;
+        let cat = self.rules()?.catalogue;
         let ids = self.household_ids()?;
         let mut hamlets: HashMap<_, Option<samanvaya_domain::Location>> = HashMap::new();
         for (done, id) in ids.iter().enumerate() {
@@ -209,7 +204,7 @@ impl Store {
 
     /// The store's whole population as columns, for the benchmark and the server's tallies.
     pub fn population(&self) -> Result<samanvaya_rules::bulk::Population, StoreError> {
-        profile::population(&self.conn, catalogue()?, |_, _| {})
+        profile::population(&self.conn, self.rules()?.catalogue, |_, _| {})
     }
 
     /// Every household's facts read one by one from the fact rows: the slow reference path that

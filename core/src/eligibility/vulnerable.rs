@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use samanvaya_eligibility::vulnerability::{self, VulnerabilityList};
 
-use super::{catalogue, vulnerability};
+use super::vulnerability;
 use crate::error::StoreError;
 use crate::store::Store;
 
@@ -17,7 +17,7 @@ impl Store {
         as_of: NaiveDate,
         progress: impl FnMut(usize, usize),
     ) -> Result<VulnerabilityList, StoreError> {
-        let (cat, profile, audience) = (catalogue()?, vulnerability()?, self.audience());
+        let (cat, profile, audience) = (self.rules()?.catalogue, vulnerability()?, self.audience());
         let mut rows = Vec::new();
         self.each_household(
             |family, facts| {

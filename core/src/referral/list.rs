@@ -146,7 +146,7 @@ impl Store {
 
     /// The schemes and kinds that have cases, named, schemes first; read from the need index.
     fn needs_with_cases(&self) -> Result<Vec<NeedChoice>, StoreError> {
-        let (cat, kinds) = (catalogue()?, kinds()?);
+        let (cat, kinds) = (catalogue(&self.conn)?, kinds()?);
         let codes: Vec<String> = self
             .conn
             .prepare_cached("SELECT DISTINCT need_code FROM referral")?

@@ -180,7 +180,7 @@ pub(super) fn summaries(
     args: &[&dyn rusqlite::ToSql],
     today: NaiveDate,
 ) -> Result<Vec<ReferralSummary>, StoreError> {
-    let (cat, kinds) = (catalogue()?, kinds()?);
+    let (cat, kinds) = (catalogue(conn)?, kinds()?);
     let mut stmt = conn.prepare_cached(&format!("{} {filter}", summary_select(index)))?;
     let rows = stmt.query_map(args, |r| {
         let household_id: String = r.get(2)?;
@@ -312,7 +312,7 @@ impl Store {
         for (d, status) in documents.iter_mut().zip(&case.documents) {
             d.status = *status;
         }
-        let (cat, kinds) = (catalogue()?, kinds()?);
+        let (cat, kinds) = (catalogue(&self.conn)?, kinds()?);
         let need = &summary.need;
         let unknown =
             |e: samanvaya_eligibility::referral::UnknownNeed| StoreError::UnknownNeed(e.to_string());
@@ -415,7 +415,7 @@ impl Store {
     /// `as_of`. A scheme with eligible people and no referral yet has its row too, after those
     /// with referrals: it is where the Samiti can start.
     pub fn referral_funnel(&self, as_of: NaiveDate) -> Result<ReferralFunnel, StoreError> {
-        let (cat, kinds) = (catalogue()?, kinds()?);
+        let (cat, kinds) = (catalogue(&self.conn)?, kinds()?);
         let mut eligible = self.eligible_by_scheme(as_of)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT need_code, need_type, count(*), sum(furthest >= 2), sum(furthest >= 4), sum(stage = 'received'),

@@ -36,6 +36,9 @@ pub enum SyncError {
     Address(String),
     #[error("{0}")]
     Local(String),
+    /// A district's catalogue bundle that arrived damaged or that this end does not install.
+    #[error("{0}")]
+    Catalogue(String),
 }
 
 impl SyncError {
@@ -46,7 +49,10 @@ impl SyncError {
             SyncError::Refused(r) => {
                 matches!(r.code, RefusalCode::Digest | RefusalCode::Unavailable | RefusalCode::Expired)
             }
-            SyncError::Local(_) | SyncError::Certificate { .. } | SyncError::Address(_) => false,
+            SyncError::Local(_)
+            | SyncError::Catalogue(_)
+            | SyncError::Certificate { .. }
+            | SyncError::Address(_) => false,
         }
     }
 
@@ -271,6 +277,19 @@ impl Link {
     /// The server's next changes for this device after `after`.
     pub async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError> {
         self.sealed::<(), _>(&format!("/v1/pull?after={after}"), None, timeout).await
+    }
+
+    /// One piece of the catalogue bundle `digest` (hex, so safe in a query string).
+    pub async fn catalogue_piece(
+        &mut self,
+        digest: &str,
+        offset: u64,
+        timeout: Duration,
+    ) -> Result<samanvaya_sync_protocol::bundle::CataloguePiece, SyncError> {
+        if !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(SyncError::Local(format!("{digest:?} is not a bundle's digest")));
+        }
+        self.sealed::<(), _>(&format!("/v1/catalogue?digest={digest}&offset={offset}"), None, timeout).await
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
     Change, ChangeResult, Lease, Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, SessionReply,
 };
@@ -30,6 +32,13 @@ pub trait Remote {
     async fn push(&mut self, batch: &PushBatch, timeout: Duration) -> Result<PushAck, SyncError>;
     /// The server's next changes for this device after `after`.
     async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError>;
+    /// The piece of the catalogue bundle `digest` that starts at `offset`.
+    async fn catalogue_piece(
+        &mut self,
+        digest: &str,
+        offset: u64,
+        timeout: Duration,
+    ) -> Result<CataloguePiece, SyncError>;
 }
 
 impl Remote for Link {
@@ -48,6 +57,15 @@ impl Remote for Link {
 
     async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError> {
         Link::pull(self, after, timeout).await
+    }
+
+    async fn catalogue_piece(
+        &mut self,
+        digest: &str,
+        offset: u64,
+        timeout: Duration,
+    ) -> Result<CataloguePiece, SyncError> {
+        Link::catalogue_piece(self, digest, offset, timeout).await
     }
 }
 
@@ -72,6 +90,12 @@ pub trait Local {
     fn reached_district(&mut self, _through: i64) -> Result<(), SyncError> {
         Ok(())
     }
+    /// The digest and making day of the catalogue bundle in use here; none while the rules built
+    /// into the app are.
+    fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError>;
+    /// Installs a fetched bundle after checking its signature against the district key this end
+    /// trusts, and its rules; returns its label when it is now in use.
+    fn install_catalogue(&mut self, file: &[u8]) -> Result<Option<String>, SyncError>;
 }
 
 /// Timeouts and retries. The defaults suit 2G; tests make them short.
@@ -106,6 +130,8 @@ pub struct Report {
     pub pulled_through: i64,
     pub batches: usize,
     pub retries: usize,
+    /// The label of the district's catalogue bundle installed by this sync.
+    pub catalogue: Option<String>,
 }
 
 /// Changes read from the local end per batch planned.
@@ -219,5 +245,56 @@ pub async fn sync_once<L: Local, R: Remote>(
         }
     }
     report.pulled_through = after;
+
+    if let Some(offer) = &session.catalogue {
+        let wanted = match local.catalogue_in_use()? {
+            None => true,
+            Some((digest, made_at)) => digest != offer.digest && offer.made_at > made_at,
+        };
+        if wanted {
+            let file = fetch_bundle(link, offer, tuning, &mut report, &mut pace).await?;
+            report.catalogue = local.install_catalogue(&file)?;
+        }
+    }
     Ok(report)
+}
+
+/// The bundle `offer` names, fetched piece by piece: a dropped connection costs one piece.
+async fn fetch_bundle<R: Remote>(
+    link: &mut R,
+    offer: &CatalogueOffer,
+    tuning: Tuning,
+    report: &mut Report,
+    pace: &mut Pace,
+) -> Result<Vec<u8>, SyncError> {
+    let damaged = || {
+        SyncError::Catalogue(
+            "the district's scheme rules arrived damaged; they are not installed, and the next sync fetches them again"
+                .into(),
+        )
+    };
+    if offer.bytes > bundle::MAX_BUNDLE_BYTES as u64 {
+        return Err(damaged());
+    }
+    let mut file = Vec::with_capacity(offer.bytes as usize);
+    while (file.len() as u64) < offer.bytes {
+        let offset = file.len() as u64;
+        let piece = retrying(tuning, report, pace, async |_| {
+            link.catalogue_piece(&offer.digest, offset, tuning.request).await
+        })
+        .await?;
+        let bytes = bundle::piece_bytes(&piece).ok_or_else(damaged)?;
+        if piece.digest != offer.digest
+            || piece.offset != offset
+            || piece.total != offer.bytes
+            || bytes.is_empty()
+        {
+            return Err(damaged());
+        }
+        file.extend_from_slice(&bytes);
+    }
+    if bundle::digest(&file) != offer.digest {
+        return Err(damaged());
+    }
+    Ok(file)
 }

@@ -2,10 +2,16 @@
 //! enrolling with a block server, and one sync run that records how it went, in words the
 //! status panel shows. The CLI and the app call these; neither speaks HTTP itself.
 
-use samanvaya_core::{Enrollment, Incoming, Store, StoreError};
+mod catalogue;
+
+pub use catalogue::install_file;
+
+use chrono::{DateTime, Utc};
+use samanvaya_core::{Enrollment, Incoming, Installed, Store, StoreError};
 use samanvaya_domain::{Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
+use samanvaya_sync_protocol::bundle::BundleError;
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, Outcome, PROTOCOL_VERSION, Place, PullReply,
@@ -20,6 +26,8 @@ pub enum LaptopSyncError {
     Sync(#[from] SyncError),
     #[error(transparent)]
     Parcel(#[from] ParcelError),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
     #[error("cannot write {path}: {source}; check that the USB stick is in and has room")]
     File { path: String, source: std::io::Error },
 }
@@ -31,6 +39,9 @@ impl LaptopSyncError {
             LaptopSyncError::Store(StoreError::DemoStore) => "demo",
             LaptopSyncError::Store(StoreError::NotEnrolled) => "not_enrolled",
             LaptopSyncError::Store(StoreError::AlreadyEnrolled { .. }) => "already_enrolled",
+            LaptopSyncError::Store(StoreError::Bundle(_))
+            | LaptopSyncError::Bundle(_)
+            | LaptopSyncError::Sync(SyncError::Catalogue(_)) => "catalogue",
             LaptopSyncError::Store(_) => "store",
             LaptopSyncError::Parcel(_) | LaptopSyncError::File { .. } => "file",
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
@@ -119,6 +130,18 @@ impl Local for StoreEnd<'_> {
 
     fn reached_district(&mut self, through: i64) -> Result<(), SyncError> {
         self.store.set_reached_district(through).map_err(|e| local(&e))
+    }
+
+    fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
+        self.store.catalogue_bundle_in_use().map_err(|e| local(&e))
+    }
+
+    fn install_catalogue(&mut self, file: &[u8]) -> Result<Option<String>, SyncError> {
+        match catalogue::install_fetched(self.store, file) {
+            Ok(Installed::New { label, .. }) => Ok(Some(label)),
+            Ok(Installed::Already { .. } | Installed::Older { .. }) => Ok(None),
+            Err(e) => Err(SyncError::Catalogue(e.to_string())),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! how the district never counts a household twice, whichever block forwarded it.
 
 pub mod body;
+pub mod bundle;
 pub mod code;
 pub mod parcel;
 
@@ -245,6 +246,10 @@ pub struct SessionReply {
     /// block that forwards to no district.
     #[serde(default)]
     pub reached_district: Option<i64>,
+    /// The newest catalogue bundle the server holds, signed by the district; none until the
+    /// district has published one.
+    #[serde(default)]
+    pub catalogue: Option<bundle::CatalogueOffer>,
 }
 
 /// One change of the server's pull feed: its number on the server (the cursor), where it was

@@ -80,7 +80,8 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+/// Hexadecimal text as bytes; `None` when it is not hex.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
     (0..text.len())
         .step_by(2)
         .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))

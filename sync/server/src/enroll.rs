@@ -279,6 +279,7 @@ impl Store {
             Role::District => Some(acked_through),
             Role::Block => reached_district(&mut *tx, req.device)?,
         };
+        let catalogue = crate::catalogue::offer(&mut *tx)?;
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -287,6 +288,7 @@ impl Store {
             acked_through,
             leases,
             reached_district,
+            catalogue,
         })
     }
 

@@ -87,6 +87,18 @@ enum Command {
     /// Imports a sync file a laptop wrote with `samanvaya export-sync` (from a USB stick);
     /// importing the same file again changes nothing.
     Import { file: PathBuf },
+    /// Publishes the district's scheme rules: the scheme files under FOLDER/schemes (and exclusive
+    /// groups under FOLDER/groups), checked against this version's fact vocabulary and their
+    /// example cases, signed with the district's key and offered to every block and laptop at
+    /// their next sync. With --out, also writes the signed file for a USB stick.
+    PublishCatalogue {
+        folder: PathBuf,
+        /// A name people will recognise ("Bihar rules, December 2026").
+        #[arg(long)]
+        label: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Takes a step on a referral, as the block or district office.
     Step {
         /// The referral's number, as on its slip (R-1042).
@@ -143,7 +155,7 @@ fn open(args: &Args) -> Result<Store> {
     }
 }
 
-fn run_command(mut store: Store, command: Command) -> Result<()> {
+fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Result<()> {
     let now = Utc::now();
     match command {
         Command::EnrollCode { village, block } => {
@@ -201,6 +213,24 @@ fn run_command(mut store: Store, command: Command) -> Result<()> {
                 done.device_name, done.new, done.already, done.rejected, done.conflicts
             );
         }
+        Command::PublishCatalogue { folder, label, out } => {
+            let key = samanvaya_server::catalogue::signing_key(dir)?;
+            let (kept, file) = store.publish_catalogue(&folder, &label, &key, now)?;
+            if let Some(out) = out {
+                std::fs::write(&out, &file).with_context(|| {
+                    format!("cannot write {}; check the folder and the stick", out.display())
+                })?;
+                println!("wrote {} ({} bytes) for a USB stick", out.display(), file.len());
+            }
+            if kept.new {
+                println!(
+                    "published \"{}\" ({} schemes, {}): blocks and laptops take it at their next sync",
+                    kept.label, kept.schemes, kept.digest
+                );
+            } else {
+                println!("\"{}\" was published already; nothing changed", kept.label);
+            }
+        }
         Command::Step { number, action, reason, on, amount, by } => {
             let step = match action {
                 StepArg::Submit => Step::Submit,
@@ -225,7 +255,9 @@ fn main() -> Result<()> {
     // runtime of its own, which may not start inside another.
     let mut store = open(&args)?;
     if let Some(command) = args.command.take() {
-        return run_command(store, command);
+        // `open` refused to start without the data folder.
+        let dir = args.data_dir.clone().unwrap_or_default();
+        return run_command(store, command, &dir);
     }
     eprintln!("the store is on {}", store.kind());
     let enrolled = store.upstream()?.is_some();

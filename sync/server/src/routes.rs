@@ -40,6 +40,7 @@ pub fn router(config: ServerConfig) -> Router {
         .route("/v1/session", post(session))
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
+        .route("/v1/catalogue", get(catalogue))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(config)
 }
@@ -170,6 +171,27 @@ async fn pull(
     })
     .await?;
     sealed(&reply)
+}
+
+#[derive(Deserialize)]
+struct PieceQuery {
+    digest: String,
+    offset: u64,
+}
+
+/// One piece of a catalogue bundle the session offered.
+async fn catalogue(
+    State(config): State<ServerConfig>,
+    headers: HeaderMap,
+    Query(q): Query<PieceQuery>,
+) -> Result<Response, Refused> {
+    let token = token(&headers)?;
+    let piece = with_store(&config, move |s| {
+        s.caller(&token, Utc::now())?;
+        s.catalogue_piece(&q.digest, q.offset)
+    })
+    .await?;
+    sealed(&piece)
 }
 
 /// A request to decide one household: the evaluation day, and the household in the format of

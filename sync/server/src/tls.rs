@@ -86,7 +86,7 @@ fn make(cert_path: &Path, key_path: &Path) -> Result<(Vec<u8>, Vec<u8>), ServerE
     Ok((cert, key))
 }
 
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
+pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
     let failed = |e: std::io::Error| ServerError::Invalid(format!("cannot write {}: {e}", path.display()));
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(failed)?;

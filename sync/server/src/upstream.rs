@@ -167,6 +167,17 @@ impl Local for BlockEnd {
     fn grant(&mut self, _leases: &[Lease]) -> Result<(), SyncError> {
         Ok(())
     }
+
+    fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
+        self.with(|s| s.catalogue_held())
+    }
+
+    fn install_catalogue(&mut self, file: &[u8]) -> Result<Option<String>, SyncError> {
+        let kept = lock(&self.store)?
+            .keep_catalogue(file, Utc::now())
+            .map_err(|e| SyncError::Catalogue(format!("the district's scheme rules were not kept: {e}")))?;
+        Ok(kept.new.then_some(kept.label))
+    }
 }
 
 /// One forward-and-pull with the district.
