@@ -3,9 +3,10 @@
 // households can never reach a real block server.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { By, TEST_PIN, appBinary, find, startApp, textOf } from "./session.mjs";
@@ -33,15 +34,15 @@ function sibling(name) {
   return join(dirname(resolve(appBinary())), name);
 }
 
-/** Starts a block server on a free port and resolves to its address once it prints it. */
-function startBlock(dir) {
-  const server = spawn(sibling("samanvaya-server"), ["--role", "block", "--data-dir", dir, "--listen", "127.0.0.1:0"], {
+/** Starts a server (a block by default) on a free port and resolves to its address once it prints it. */
+function startBlock(dir, args = ["--role", "block"]) {
+  const server = spawn(sibling("samanvaya-server"), [...args, "--data-dir", dir, "--listen", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: server.stdout });
   return new Promise((ok, fail) => {
     lines.once("line", (line) => ok({ server, url: line.replace("listening on ", "").trim() }));
-    server.once("exit", (code) => fail(new Error(`the block server stopped with ${code}`)));
+    server.once("exit", (code) => fail(new Error(`the server ${args.join(" ")} stopped with ${code}`)));
   });
 }
 
@@ -65,10 +66,25 @@ function stop(server) {
 }
 
 // An enrolled laptop in the real window: a household saved offline waits in the panel, and "sync
-// now" takes it to a real block server over HTTPS (its certificate pinned at enrollment). The
-// refusal of a server with another certificate is told end to end in tests/tests/sync.rs.
+// now" takes it to a real block server over HTTPS (its certificate pinned at enrollment), which
+// forwards to its district; the district's signed scheme rules come back down and the panel says
+// they are in use. The refusal of a server with another certificate, and of rules signed by
+// another district, are told end to end in tests/tests/sync.rs.
 test("an enrolled laptop sends a household saved offline from the sync panel", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-sync-window-"));
+  const districtDir = join(scratch, "district");
+  const district = await startBlock(districtDir, ["--role", "district"]);
+  const districtCode = execFileSync(sibling("samanvaya-server"), [
+    "--role", "district", "--data-dir", districtDir, "enroll-code", "--block", "Bodh Gaya",
+  ]).toString().trim();
+  // The district's rules: the app's own scheme files, published under the district's name.
+  const schema = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
+  const rules = join(scratch, "rules");
+  cpSync(join(schema, "schemes"), join(rules, "schemes"), { recursive: true });
+  cpSync(join(schema, "groups"), join(rules, "groups"), { recursive: true });
+  execFileSync(sibling("samanvaya-server"), [
+    "--role", "district", "--data-dir", districtDir, "publish-catalogue", rules, "--label", "गया ज़िले के नियम",
+  ]);
   const blockDir = join(scratch, "block");
   const dataDir = join(scratch, "laptop");
   const server = (args, dir = blockDir) =>
@@ -78,7 +94,9 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
   ]);
   const code = server(["enroll-code", "--village", "Bakraur"]).trim();
-  const block = await startBlock(blockDir);
+  const block = await startBlock(blockDir, [
+    "--role", "block", "--upstream", district.url, "--upstream-code", districtCode, "--sync-every", "1",
+  ]);
   // The facilitator's new laptop is enrolled by the block office's code before its first start.
   execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, "enroll", block.url, code], {
     env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
@@ -102,6 +120,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));
     const waiting = Number(await textOf(browser, "[data-test=sync-waiting] strong"));
     assert.ok(waiting >= 2, `the household and its member wait to be sent (${waiting})`);
+    assert.match(await textOf(browser, "[data-test=sync-rules]"), /came with this app/, "the built-in rules until a sync brings the district's");
     // With no network, the same changes go as a file for the USB stick, into the export folder.
     await (await find(browser, "[data-test=sync-export]")).click();
     const exported = await textOf(browser, "[data-test=sync-exported]");
@@ -112,11 +131,18 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     await synced(browser);
     assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");
     assert.equal(await textOf(browser, "[data-test=sync-reached] strong"), String(waiting));
-    assert.equal(await textOf(browser, "[data-test=sync-reached-district] strong"), "0", "this block forwards to no district");
+    // The block fetches the district's rules within a second or two of its start; a sync brings them.
+    for (let i = 0; i < 30 && !(await textOf(browser, "[data-test=sync-rules]")).includes("गया ज़िले के नियम"); i++) {
+      await new Promise((ok) => setTimeout(ok, 500));
+      await (await find(browser, "[data-test=sync-now]")).click();
+      await synced(browser);
+    }
+    assert.match(await textOf(browser, "[data-test=sync-rules]"), /the district's “गया ज़िले के नियम” of .* schemes\); decisions use them/);
 
     // The panel in Hindi: the same lines, in her language.
     await (await find(browser, "[data-test=lang-hi]")).click();
     assert.match(await textOf(browser, "[data-test=sync-reached-district]", (t) => t.includes("ज़िले")), /ज़िले तक पहुँचे/);
+    assert.match(await textOf(browser, "[data-test=sync-rules]"), /योजनाओं के नियम: ज़िले के “गया ज़िले के नियम”/);
     // Switching the language keeps the numbers the sync left, not the ones the panel opened with.
     assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");
     assert.equal(await textOf(browser, "[data-test=sync-reached] strong"), String(waiting));
@@ -134,6 +160,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
   } finally {
     await app.close();
     await stop(block.server);
+    await stop(district.server);
     rmSync(scratch, { recursive: true, force: true });
   }
 });

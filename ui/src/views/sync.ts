@@ -19,6 +19,12 @@ function errorWords(stored: string): string {
   return key in en ? t(key as MessageKey) : stored;
 }
 
+/** The sentence after the code word, shown under the translated line where that line says "see the detail below". */
+function errorDetail(stored: string): string | null {
+  const [code, ...rest] = stored.split(":");
+  return code === "store" || code === "catalogue" ? rest.join(":").trim() : null;
+}
+
 function when(iso: string): string {
   const time = new Date(iso).toLocaleTimeString(language() === "hi" ? "hi-IN" : "en-IN", { hour: "2-digit", minute: "2-digit" });
   return `${dateWords(iso.slice(0, 10))}, ${time}`;
@@ -113,6 +119,16 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
       ),
       h("p", { "data-test": "sync-last" }, s.last_success_at === null ? t("syncNever") : t("syncLast", { when: when(s.last_success_at) })),
       s.last_error === null ? null : h("p", { class: "error-text", role: "alert", "data-test": "sync-error" }, errorWords(s.last_error)),
+      s.last_error === null || errorDetail(s.last_error) === null
+        ? null
+        : h("p", { class: "muted", "data-test": "sync-error-detail" }, errorDetail(s.last_error) ?? ""),
+      h(
+        "p",
+        { class: "muted", "data-test": "sync-rules" },
+        s.rules.label === null || s.rules.made_at === null
+          ? t("syncRulesBuiltIn", { n: s.rules.schemes })
+          : t("syncRulesDistrict", { label: s.rules.label, day: dateWords(s.rules.made_at.slice(0, 10)), n: s.rules.schemes }),
+      ),
       h("p", { class: "muted" }, t("syncAuto")),
       h("div", { class: "toolbar" }, now, usb),
     );
