@@ -76,6 +76,24 @@ pub fn serve_a_village(store: &mut Store) -> Result<LocationId, StoreError> {
     Ok(village)
 }
 
+/// Every household of `store`, in the register's order.
+pub fn household_ids(store: &Store) -> Vec<samanvaya_domain::HouseholdId> {
+    store
+        .households(&samanvaya_core::HouseholdQuery {
+            village_id: None,
+            search: String::new(),
+            limit: u32::MAX,
+            offset: 0,
+            hamlet_id: None,
+            filter: None,
+        })
+        .expect("the register lists")
+        .items
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+}
+
 /// Every row of every table, in a fixed order, as text: what an encryption, a backup or a
 /// restore must keep.
 pub fn dump(conn: &rusqlite::Connection) -> Vec<String> {

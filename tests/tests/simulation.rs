@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use samanvaya_core::Store;
 use samanvaya_core::eligibility::FactAnswer;
-use samanvaya_core::{HouseholdQuery, Store};
 use samanvaya_domain::{Birth, HouseholdInput, LocationId, PersonInput, Relation, Sex};
 use samanvaya_server::Store as Server;
 use samanvaya_server::village::{Names, NewVillage};
@@ -355,20 +355,7 @@ impl World {
         let laptop = &mut self.laptops[l];
         let store = &mut laptop.store;
         let village = store.villages().unwrap()[0].id;
-        let ids: Vec<_> = store
-            .households(&HouseholdQuery {
-                village_id: None,
-                search: String::new(),
-                limit: u32::MAX,
-                offset: 0,
-                hamlet_id: None,
-                filter: None,
-            })
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|h| h.id)
-            .collect();
+        let ids = samanvaya_tests::household_ids(store);
         let at = store.now().unwrap();
         if what == 0 || ids.is_empty() {
             let members = vec![
@@ -528,18 +515,8 @@ fn server_state(file: &Path, village: LocationId) -> State {
 
 fn laptop_state(store: &Store) -> State {
     let mut out = State::new();
-    let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: u32::MAX,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
-    for summary in page.items {
-        let h = store.household(summary.id).unwrap();
+    for id in samanvaya_tests::household_ids(store) {
+        let h = store.household(id).unwrap();
         let number = h.number.map(|n| n.to_string()).unwrap_or_default();
         out.insert(format!("h {}", h.id), format!("{number} | {} | {}", h.address, h.phone));
         for p in &h.members {

@@ -923,3 +923,88 @@ fn the_districts_signed_scheme_rules_reach_the_laptop_and_judge_its_next_referra
     drop(block);
     drop(district);
 }
+
+/// A lost laptop (issue 20, item 6): the block office revokes it, and a new laptop enrolled for
+/// the same village receives from the block everything the lost one had sent, identical field
+/// by field, and goes on with numbers of its own.
+#[test]
+fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block() {
+    let (block_dir, lost_dir, new_dir) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    {
+        let mut store = samanvaya_tests::open(lost_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(lost_dir.path())));
+    let device = {
+        let mut store = samanvaya_tests::open(lost_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        for (i, name) in ["कमला देवी", "सुनीता कुमारी", "रीना देवी"].iter().enumerate()
+        {
+            let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 + 10 * i as u32 });
+            let h = store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+            store
+                .answer(
+                    &samanvaya_core::eligibility::FactAnswer {
+                        household_id: h.id,
+                        member_id: None,
+                        fact: "household.has_toilet".into(),
+                        value: serde_json::json!(i % 2 == 0),
+                    },
+                    store.now().unwrap(),
+                )
+                .unwrap();
+        }
+        store.device_id().unwrap().to_string()
+    };
+    let first = samanvaya_tests::household_ids(&samanvaya_tests::open(lost_dir.path()).unwrap())[0];
+    refer(lost_dir.path(), first, "NSAP_IGNOAPS");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(lost_dir.path())));
+
+    // The laptop is lost: the block office revokes it, and it can no longer sync.
+    let revoked = server_cmd("block", block_dir.path(), &["revoke", &device]);
+    assert!(revoked.contains("can no longer sync"), "{revoked}");
+    let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(lost_dir.path()));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("revoked"), "{refused:?}");
+
+    // A new laptop, set up empty and enrolled with a new code, gets the village back.
+    drop(samanvaya_tests::open(new_dir.path()).unwrap());
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(new_dir.path())));
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(new_dir.path())));
+    let (lost, new) =
+        (samanvaya_tests::open(lost_dir.path()).unwrap(), samanvaya_tests::open(new_dir.path()).unwrap());
+    let ids = samanvaya_tests::household_ids(&lost);
+    assert_eq!(ids.len(), 3);
+    assert_eq!(samanvaya_tests::household_ids(&new), ids, "the same households, in the same order");
+    for id in &ids {
+        // `updated_at` is when this laptop's copy last changed (the pull, on the new laptop).
+        let (mut theirs, ours) = (new.household(*id).unwrap(), lost.household(*id).unwrap());
+        theirs.updated_at = ours.updated_at;
+        assert_eq!(theirs, ours, "household {id}");
+        assert_eq!(new.household_facts(*id).unwrap(), lost.household_facts(*id).unwrap(), "facts of {id}");
+    }
+    let cases = |s: &samanvaya_core::Store| {
+        s.referrals(&ReferralQuery { household_id: None, open_only: false }, s.now().unwrap().today)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.number, r.stage, r.household_id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cases(&new), cases(&lost));
+    assert_eq!(cases(&new).len(), 1);
+
+    // The new laptop goes on with numbers of its own: the next household is not one the lost
+    // laptop could have handed out.
+    drop(lost);
+    let mut new = new;
+    let village = new.villages().unwrap()[0].id;
+    let head = member("गीता देवी", Relation::Head, Sex::Female, Birth::Age { years: 35 });
+    let next = new.save_household(new_household(village, vec![head]), new.now().unwrap()).unwrap();
+    let taken: Vec<Option<i64>> = ids.iter().map(|id| new.household(*id).unwrap().number).collect();
+    assert!(!taken.contains(&next.number), "{:?} against {taken:?}", next.number);
+    drop(block);
+}
