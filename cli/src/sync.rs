@@ -71,10 +71,18 @@ pub fn run_catalogue_install(store: &mut Store, file: &std::path::Path) -> Resul
         anyhow::anyhow!("cannot read {}: {e}; check the path and the USB stick", file.display())
     })?;
     Ok(match install_file(store, &bytes)? {
-        Installed::New { label, schemes } => {
-            format!(
+        Installed::New { label, schemes, forms } => {
+            let mut out = format!(
                 "installed the district's scheme rules \"{label}\" ({schemes} schemes): decisions use them from now on\n"
-            )
+            );
+            match forms {
+                0 => {}
+                1 => out.push_str("and a new version of the survey form: new surveys start on it\n"),
+                n => out.push_str(&format!(
+                    "and {n} new versions of the survey form: new surveys start on the newest\n"
+                )),
+            }
+            out
         }
         Installed::Already { label } => format!("\"{label}\" is in use already; nothing changed\n"),
         Installed::Older { label, in_use } => {

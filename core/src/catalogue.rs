@@ -32,6 +32,8 @@ pub struct VerifiedBundle {
     pub file: Vec<u8>,
     pub schemes: Vec<(String, String)>,
     pub groups: Vec<(String, String)>,
+    /// The district's versions of the survey form: file name and bytes.
+    pub forms: Vec<(String, Vec<u8>)>,
 }
 
 /// The rules one decision is made with: the catalogue and the version a referral records.
@@ -60,7 +62,7 @@ pub struct CatalogueInUse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Installed {
     /// The bundle is now in use.
-    New { label: String, schemes: usize },
+    New { label: String, schemes: usize, forms: usize },
     /// The bundle was in use already; nothing changed.
     Already { label: String },
     /// A newer bundle is in use (one brought on a USB stick before the block had it); the older
@@ -188,7 +190,8 @@ impl Store {
         })
     }
 
-    /// Installs a district's bundle and judges with it from now on. Refused, with nothing
+    /// Installs a district's bundle and judges with it from now on; the survey forms it carries
+    /// are installed with it, in the same transaction (new surveys start on the newest). Refused, with nothing
     /// changed: on a laptop not enrolled with a block (the district's key is learned there), a
     /// bundle signed by another key than the one trusted, and rules this app cannot use (every
     /// reason given). An older bundle than the one in use is kept out.
@@ -200,6 +203,12 @@ impl Store {
         self.require_write("install the district's scheme rules")?;
         // Loading checks the files against this app's vocabulary before anything is written.
         let rules = load(&bundle.digest, &bundle.schemes, &bundle.groups)?;
+        let forms = bundle
+            .forms
+            .iter()
+            .map(|(name, bytes)| crate::installed_form::check_from_bundle(name, bytes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let by = self.who().name.clone();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let trusted: Option<Option<String>> =
             tx.query_row("SELECT catalogue_key FROM sync_link WHERE id = 1", [], |r| r.get(0)).optional()?;
@@ -238,8 +247,18 @@ impl Store {
             params![bundle.digest, bundle.label, bundle.made_at, bundle.signer, bundle.file, files, at],
         )?;
         crate::audit::append(&tx, "catalogue:install", &format!("{} ({})", bundle.label, rules.version), at)?;
+        let mut new_forms = 0;
+        for ((name, bytes), form) in bundle.forms.iter().zip(&forms) {
+            if crate::installed_form::keep_from_bundle(&tx, name, bytes, form, at, &by)? {
+                new_forms += 1;
+            }
+        }
         tx.commit()?;
-        Ok(Installed::New { label: bundle.label.clone(), schemes: rules.catalogue.schemes.len() })
+        Ok(Installed::New {
+            label: bundle.label.clone(),
+            schemes: rules.catalogue.schemes.len(),
+            forms: new_forms,
+        })
     }
 }
 

@@ -69,6 +69,49 @@ fn installed(conn: &Connection, id: &str, version: &str) -> Result<Option<&'stat
     Ok(Some(form))
 }
 
+/// Checks a form a district's catalogue bundle carries: it loads, and it is the app's survey.
+pub(crate) fn check_from_bundle(file_name: &str, bytes: &[u8]) -> Result<Form, StoreError> {
+    let form = load(file_name, bytes)?;
+    let built_in = baseline()?;
+    if form.id != built_in.id {
+        return Err(StoreError::FormRefused(format!(
+            "the bundle's form {file_name} is \"{}\", not the app's survey \"{}\"",
+            form.id, built_in.id
+        )));
+    }
+    Ok(form)
+}
+
+/// Keeps a bundle's form unless its version is on the laptop already (the built-in one, or
+/// installed by hand or by an earlier bundle); the caller owns the transaction. Whether it was
+/// new.
+pub(crate) fn keep_from_bundle(
+    conn: &Connection,
+    file_name: &str,
+    bytes: &[u8],
+    form: &Form,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<bool, StoreError> {
+    if form.version == baseline()?.version {
+        return Ok(false);
+    }
+    let added = conn.execute(
+        "INSERT INTO installed_form (form_id, version, file_name, bytes, installed_at, installed_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        params![form.id, form.version, file_name, bytes, at, by],
+    )?;
+    if added > 0 {
+        crate::audit::append(
+            conn,
+            "form:install",
+            &format!("{} {} from the district's bundle", form.id, form.version),
+            at,
+        )?;
+    }
+    Ok(added > 0)
+}
+
 /// The version new surveys start on: the newest installed, if any.
 fn newest(conn: &Connection) -> rusqlite::Result<Option<(String, String)>> {
     conn.query_row(

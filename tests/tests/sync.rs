@@ -863,6 +863,21 @@ fn the_districts_signed_scheme_rules_reach_the_laptop_and_judge_its_next_referra
     std::fs::create_dir_all(&stick).unwrap();
     let january = stick.join("gaya-january.samanvaya-catalogue");
     district_rules(&rules, |t| t.replacen("en = \"Indira Gandhi", "en = \"Gaya, January: Indira Gandhi", 1));
+    // With the rules, the district's version of the survey: one that keeps the app's version is
+    // refused at the district, naming the form.
+    let baseline = include_str!("../../schema/forms/baseline.md");
+    std::fs::create_dir_all(rules.join("forms")).unwrap();
+    std::fs::write(rules.join("forms/gaya.md"), baseline.replace("Hamlet (tola)", "Tola or ward")).unwrap();
+    let refused =
+        dist.cmd(&["publish-catalogue", rules.to_str().unwrap(), "--label", "Gaya rules, January 2027"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("forms/gaya.md: version 2026113001"), "{said}");
+    std::fs::write(
+        rules.join("forms/gaya.md"),
+        baseline.replace("Hamlet (tola)", "Tola or ward").replace("2026113001", "2027010101"),
+    )
+    .unwrap();
     ok(dist.cmd(&[
         "publish-catalogue",
         rules.to_str().unwrap(),
@@ -910,6 +925,9 @@ fn the_districts_signed_scheme_rules_reach_the_laptop_and_judge_its_next_referra
         installed.contains("installed the district's scheme rules \"Gaya rules, January 2027\""),
         "{installed}"
     );
+    assert!(installed.contains("a new version of the survey form"), "{installed}");
+    let forms = ok(run("samanvaya", &["form", "list"], Some(laptop_dir.path())));
+    assert!(forms.lines().any(|l| l.starts_with('*') && l.contains("2027010101")), "{forms}");
     assert_eq!(
         widow_pension_name(laptop_dir.path(), household),
         "Gaya, January: Indira Gandhi National Widow Pension"

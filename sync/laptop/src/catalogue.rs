@@ -12,7 +12,14 @@ use samanvaya_core::Store;
 fn verified(file: &[u8], trusted: Option<&str>) -> Result<VerifiedBundle, BundleError> {
     let signed = bundle::open(file, trusted)?;
     let pairs = |files: Vec<bundle::BundleFile>| files.into_iter().map(|f| (f.path, f.text)).collect();
+    let forms = signed
+        .bundle
+        .forms
+        .iter()
+        .map(|f| f.bytes().map(|b| (f.file_name.clone(), b)).ok_or(BundleError::BadSignature))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(VerifiedBundle {
+        forms,
         digest: signed.digest,
         label: signed.bundle.label,
         made_at: signed.bundle.made_at,

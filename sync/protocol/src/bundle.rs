@@ -13,6 +13,9 @@
 //! <zstd of the bundle's JSON>
 //! ```
 //!
+//! A bundle may also carry the district's versions of the survey form (XLSForm `.xlsx`, or its
+//! markdown twin), so that a changed question reaches every laptop signed the same way.
+//!
 //! The signature covers the first line, the key line and the packed bytes. The fact vocabulary
 //! is not in a bundle: it is the contract between the survey, the store and the engine, built
 //! into the app, and a bundle is checked against the app's own (`samanvaya_eligibility::bundle`).
@@ -56,6 +59,28 @@ pub struct CatalogueBundle {
     pub made_at: DateTime<Utc>,
     pub schemes: Vec<BundleFile>,
     pub groups: Vec<BundleFile>,
+    /// The district's versions of the survey; none in a bundle of rules alone.
+    #[serde(default)]
+    pub forms: Vec<BundleForm>,
+}
+
+/// A survey form in a bundle: its file name (which says `.xlsx` or `.md`) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleForm {
+    pub file_name: String,
+    /// The file's bytes, hex: an `.xlsx` is binary, and the bundle is compressed whole.
+    pub hex: String,
+}
+
+impl BundleForm {
+    pub fn new(file_name: &str, bytes: &[u8]) -> BundleForm {
+        BundleForm { file_name: file_name.to_owned(), hex: hex(bytes) }
+    }
+
+    /// The form file's bytes; `None` when the hex is damaged (which the signature rules out).
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        unhex(&self.hex)
+    }
 }
 
 /// A bundle that was read and whose signature holds.
@@ -210,6 +235,7 @@ mod tests {
             made_at: "2026-12-01T05:00:00Z".parse().unwrap(),
             schemes: vec![BundleFile { path: "schemes/a.toml".into(), text: "code = \"a\"\n".into() }],
             groups: vec![],
+            forms: vec![BundleForm::new("district.xlsx", &[0x50, 0x4b, 0x03, 0x04])],
         }
     }
 
@@ -220,6 +246,7 @@ mod tests {
         let public = public_key(&key).unwrap();
         let signed = open(&bytes, Some(&public)).unwrap();
         assert_eq!(signed.bundle, bundle());
+        assert_eq!(signed.bundle.forms[0].bytes().unwrap(), vec![0x50, 0x4b, 0x03, 0x04]);
         assert_eq!(signed.key, public);
         assert_eq!(signed.digest, digest(&bytes));
         for i in 0..bytes.len() {

@@ -7,7 +7,10 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use samanvaya_sync_protocol::bundle::{self, BundleFile, CatalogueBundle, CatalogueOffer, CataloguePiece};
+use samanvaya_rules::Catalogue;
+use samanvaya_sync_protocol::bundle::{
+    self, BundleFile, BundleForm, CatalogueBundle, CatalogueOffer, CataloguePiece,
+};
 use samanvaya_sync_protocol::parcel::{hex, unhex};
 use samanvaya_sync_protocol::{RefusalCode, Role};
 
@@ -46,6 +49,55 @@ pub fn signing_key(dir: &Path) -> Result<Vec<u8>, ServerError> {
     Ok(key)
 }
 
+/// The district's survey forms under `folder/forms` (`*.xlsx`, or pyxform's `*.md`), in name
+/// order.
+pub fn forms_in(folder: &Path) -> Result<Vec<BundleForm>, ServerError> {
+    let dir = folder.join("forms");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let failed = |e: std::io::Error| ServerError::Invalid(format!("cannot read {}: {e}", dir.display()));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(failed)?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".xlsx") || n.ends_with(".md"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| Ok(BundleForm::new(&name, &std::fs::read(dir.join(&name)).map_err(failed)?)))
+        .collect()
+}
+
+/// Every reason a bundle's survey forms are refused: a form that does not load against the
+/// bundle's rules, another survey than the app's, or a version the app or another form has.
+fn form_problems(forms: &[BundleForm], cat: &Catalogue) -> Vec<String> {
+    let (name, bytes) = samanvaya_schema::BASELINE_FORM;
+    let built_in = match samanvaya_forms::load_file(name, bytes, cat) {
+        Ok(form) => form,
+        Err(e) => return vec![format!("the app's own survey does not load with these rules: {e}")],
+    };
+    let mut problems = Vec::new();
+    let mut versions = vec![built_in.version.clone()];
+    for f in forms {
+        let Some(bytes) = f.bytes() else { continue };
+        match samanvaya_forms::load_file(&f.file_name, &bytes, cat) {
+            Err(e) => problems.push(format!("forms/{}: {e}", f.file_name)),
+            Ok(form) if form.id != built_in.id => problems.push(format!(
+                "forms/{}: the form is \"{}\", not the app's survey \"{}\"; set form_id to {} in its settings sheet",
+                f.file_name, form.id, built_in.id, built_in.id
+            )),
+            Ok(form) if versions.contains(&form.version) => problems.push(format!(
+                "forms/{}: version {} is the app's own or another form's; give the changed form a new version in its settings sheet",
+                f.file_name, form.version
+            )),
+            Ok(form) => versions.push(form.version),
+        }
+    }
+    problems
+}
+
 /// The scheme and group files under `folder` (`schemes/*.toml`, `groups/*.toml`, as in the
 /// app's own `schema/`), in name order.
 pub fn files_in(folder: &Path) -> Result<(Vec<BundleFile>, Vec<BundleFile>), ServerError> {
@@ -73,19 +125,26 @@ pub fn files_in(folder: &Path) -> Result<(Vec<BundleFile>, Vec<BundleFile>), Ser
     Ok((read("schemes")?, read("groups")?))
 }
 
-/// Every reason the rules of a bundle are refused, as one message.
+/// Every reason the rules and forms of a bundle are refused, as one message; the number of
+/// schemes when there is none.
 fn check(b: &CatalogueBundle) -> Result<usize, ServerError> {
     fn pairs(files: &[BundleFile]) -> Vec<(&str, &str)> {
         files.iter().map(|f| (f.path.as_str(), f.text.as_str())).collect()
     }
-    samanvaya_eligibility::bundle::check(&pairs(&b.schemes), &pairs(&b.groups))
-        .map(|cat| cat.schemes.len())
-        .map_err(|problems| {
-            ServerError::Invalid(format!(
-                "the scheme rules are refused and nothing was kept; mend these and try again:\n{}",
-                problems.join("\n")
-            ))
-        })
+    let problems = match samanvaya_eligibility::bundle::check(&pairs(&b.schemes), &pairs(&b.groups)) {
+        Ok(cat) => {
+            let problems = form_problems(&b.forms, &cat);
+            if problems.is_empty() {
+                return Ok(cat.schemes.len());
+            }
+            problems
+        }
+        Err(problems) => problems,
+    };
+    Err(ServerError::Invalid(format!(
+        "the scheme rules are refused and nothing was kept; mend these and try again:\n{}",
+        problems.join("\n")
+    )))
 }
 
 /// The newest bundle `db` holds, as a session offers it.
@@ -128,7 +187,13 @@ impl Store {
             ));
         }
         let (schemes, groups) = files_in(folder)?;
-        let b = CatalogueBundle { label: label.trim().to_owned(), made_at: now, schemes, groups };
+        let b = CatalogueBundle {
+            label: label.trim().to_owned(),
+            made_at: now,
+            schemes,
+            groups,
+            forms: forms_in(folder)?,
+        };
         check(&b)?;
         let file = bundle::seal(&b, key).map_err(|e| invalid(&e))?;
         let kept = self.keep_catalogue(&file, now)?;

@@ -88,9 +88,10 @@ enum Command {
     /// importing the same file again changes nothing.
     Import { file: PathBuf },
     /// Publishes the district's scheme rules: the scheme files under FOLDER/schemes (and exclusive
-    /// groups under FOLDER/groups), checked against this version's fact vocabulary and their
-    /// example cases, signed with the district's key and offered to every block and laptop at
-    /// their next sync. With --out, also writes the signed file for a USB stick.
+    /// groups under FOLDER/groups, and the district's versions of the survey under FOLDER/forms),
+    /// checked against this version's fact vocabulary, their example cases and the survey's
+    /// logic, signed with the district's key and offered to every block and laptop at their next
+    /// sync. With --out, also writes the signed file for a USB stick.
     PublishCatalogue {
         folder: PathBuf,
         /// A name people will recognise ("Bihar rules, December 2026").
