@@ -3,9 +3,9 @@
 //! they record. Who is the account that unlocked the store, kept for the connection's lifetime
 //! in a temporary table so that every writer finds it without passing it around.
 
-use blake2::{Blake2s256, Digest};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::audit::{AuditEntry, link as hash};
 
 /// Remembers, for this connection only, who unlocked the store.
 pub fn begin_session(conn: &Connection, who: &str) -> rusqlite::Result<()> {
@@ -14,17 +14,6 @@ pub fn begin_session(conn: &Connection, who: &str) -> rusqlite::Result<()> {
     )?;
     conn.execute("INSERT INTO temp.audit_session (who) VALUES (?1)", [who])?;
     Ok(())
-}
-
-fn hash(prev: &[u8], seq: i64, at: &str, who: &str, action: &str, detail: &str) -> Vec<u8> {
-    let mut h = Blake2s256::new();
-    h.update(prev);
-    // Lengths before each field, so that moving text from one field to the next changes the hash.
-    for field in [seq.to_string().as_str(), at, who, action, detail] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field.as_bytes());
-    }
-    h.finalize().to_vec()
 }
 
 /// Appends one row: `action` (e.g. `change:household`, `backup`, `export:worklist`) and its
@@ -47,6 +36,24 @@ pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) 
     )?
     .execute(params![seq, at, who, action, detail, h])?;
     Ok(())
+}
+
+/// Up to `limit` entries after `after`, in order: what travels to the block with the sync.
+pub fn after(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<Vec<AuditEntry>> {
+    conn.prepare_cached(
+        "SELECT seq, at, who, action, detail, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?
+    .query_map(params![after, limit as i64], |r| {
+        Ok(AuditEntry {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            who: r.get(2)?,
+            action: r.get(3)?,
+            detail: r.get(4)?,
+            hash: r.get(5)?,
+        })
+    })?
+    .collect()
 }
 
 /// What checking the chain found.

@@ -150,6 +150,15 @@ impl Store {
         Ok(crate::audit::verify(&self.conn)?)
     }
 
+    /// The audit log's entries after `after`, at most `limit`: what the sync sends to the block.
+    pub fn audit_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, StoreError> {
+        Ok(crate::audit::after(&self.conn, after, limit)?)
+    }
+
     /// Records in the audit log something done outside the change log (an export).
     pub fn audit(&self, action: &str, detail: &str) -> Result<(), StoreError> {
         Ok(crate::audit::append(&self.conn, action, detail, Utc::now())?)

@@ -110,6 +110,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "catalogue_bundle",
         sql: include_str!("../migrations/server/0005_catalogue_bundle.sql"),
     },
+    Migration {
+        version: 6,
+        name: "device_audit",
+        sql: include_str!("../migrations/server/0006_device_audit.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -135,6 +140,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "catalogue_bundle",
         sql: include_str!("../migrations/server-postgres/0004_catalogue_bundle.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "device_audit",
+        sql: include_str!("../migrations/server-postgres/0005_device_audit.sql"),
     },
 ];
 

@@ -229,6 +229,7 @@ on_both!(
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
     a_withdrawal_erases_the_person_from_every_row_and_a_late_change_does_not_bring_her_back,
     a_household_withdrawal_erases_the_household_and_keeps_its_tombstone,
+    a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole,
 );
 
 fn withdrawal(h: HouseholdId, p: Option<PersonId>) -> ChangeBody {
@@ -573,4 +574,67 @@ fn a_store_made_for_one_role_refuses_to_open_as_the_other(b: Backend) {
         _ => Store::sqlite(dir.path(), Role::Block, t0()),
     };
     assert_eq!(reopened.unwrap().role(), Role::Block, "and it opens again as what it is");
+}
+
+/// A laptop's audit log of `n` entries, chained as the laptop chains it.
+fn audit_log(n: i64) -> Vec<samanvaya_sync_protocol::AuditEntry> {
+    let mut prev = Vec::new();
+    (1..=n)
+        .map(|seq| {
+            let (at, who, action, detail) = (
+                format!("2026-12-01T05:00:{seq:02}+00:00"),
+                "Asha",
+                "change:household",
+                format!("household {seq}"),
+            );
+            let hash = samanvaya_domain::audit::link(&prev, seq, &at, who, action, &detail);
+            prev.clone_from(&hash);
+            samanvaya_sync_protocol::AuditEntry {
+                seq,
+                at,
+                who: who.into(),
+                action: action.into(),
+                detail,
+                hash,
+            }
+        })
+        .collect()
+}
+
+fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b: Backend) {
+    use samanvaya_sync_protocol::AuditBatch;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let laptop = enroll(&mut server, "Bakraur laptop");
+    let log = audit_log(8);
+    let batch = |entries: &[samanvaya_sync_protocol::AuditEntry]| AuditBatch {
+        protocol: PROTOCOL_VERSION,
+        entries: entries.to_vec(),
+    };
+    assert_eq!(server.push_audit(&laptop.caller, &batch(&log[..5]), t0()).unwrap().through, 5);
+    // Sent again after a lost answer, with the next entries: the held ones are skipped.
+    assert_eq!(server.push_audit(&laptop.caller, &batch(&log[3..6]), t0()).unwrap().through, 6);
+    // An entry edited on the laptop after it was written: the batch is refused whole.
+    let mut edited = log[6..].to_vec();
+    edited[1].detail = "household 99".into();
+    let refused = server.push_audit(&laptop.caller, &batch(&edited), t0()).unwrap_err();
+    assert_eq!(refused.refusal().code, RefusalCode::AuditBroken);
+    assert!(refused.refusal().message.contains("entry 8"), "{}", refused.refusal().message);
+    // A gap (entry 7 missing) is refused too, and nothing of either batch was kept.
+    let gap = server.push_audit(&laptop.caller, &batch(&log[7..]), t0()).unwrap_err();
+    assert_eq!(gap.refusal().code, RefusalCode::AuditBroken);
+    assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log[..6].to_vec());
+    let session = SessionRequest {
+        protocol: PROTOCOL_VERSION,
+        device: laptop.caller.device,
+        secret: laptop.secret.clone(),
+        numbers_left: vec![],
+    };
+    assert_eq!(
+        server.session(&session, 60, t0()).unwrap().audit_through,
+        6,
+        "a session says where to resume"
+    );
+    assert_eq!(server.push_audit(&laptop.caller, &batch(&log[6..]), t0()).unwrap().through, 8);
+    let logs = server.audit_logs().unwrap();
+    assert_eq!(logs.iter().find(|l| l.device == laptop.caller.device).unwrap().entries, 8);
 }

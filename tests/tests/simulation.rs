@@ -196,6 +196,22 @@ impl Remote for Simulated {
         Ok(reply)
     }
 
+    async fn push_audit(
+        &mut self,
+        batch: &samanvaya_sync_protocol::AuditBatch,
+        _timeout: Duration,
+    ) -> Result<samanvaya_sync_protocol::AuditAck, SyncError> {
+        self.before()?;
+        let token = self.token.clone().unwrap_or_default();
+        let ack = {
+            let mut server = self.server();
+            let caller = server.caller(&token, Utc::now()).map_err(refused)?;
+            server.push_audit(&caller, batch, Utc::now()).map_err(refused)?
+        };
+        self.after()?;
+        Ok(ack)
+    }
+
     async fn catalogue_piece(
         &mut self,
         digest: &str,

@@ -222,6 +222,17 @@ fn village_loop(on_postgres: bool) {
 
     // Syncing again sends and receives nothing.
     let quiet = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    // The laptop's audit log travelled with the sync: the block holds every entry written before
+    // that last sync finished, chained as on the laptop.
+    let device = samanvaya_tests::open(laptop_dir.path()).unwrap().device_id().unwrap().to_string();
+    let held = server_cmd("block", block_dir.path(), &["audit", "--device", &device]);
+    let laptop_log = samanvaya_tests::open(laptop_dir.path()).unwrap().audit_after(0, 100_000).unwrap();
+    assert!(held.lines().count() >= 5, "{held}");
+    for (line, entry) in held.lines().zip(&laptop_log) {
+        assert!(line.starts_with(&format!("{}\t{}\t", entry.seq, entry.at)), "{line} against {entry:?}");
+        assert!(line.ends_with(&format!("\t{}\t{}", entry.action, entry.detail)), "{line} against {entry:?}");
+    }
+    assert!(!held.contains("कमला"), "the log names records by id, never a person: {held}");
     assert!(quiet.contains("sent 0 change(s)") && quiet.contains("received 0"), "{quiet}");
     // The block forwarded everything, and said so: the panel shows it all at the district.
     for level in ["block", "district"] {

@@ -279,6 +279,14 @@ impl Link {
         self.sealed::<(), _>(&format!("/v1/pull?after={after}"), None, timeout).await
     }
 
+    pub async fn push_audit(
+        &mut self,
+        batch: &samanvaya_sync_protocol::AuditBatch,
+        timeout: Duration,
+    ) -> Result<samanvaya_sync_protocol::AuditAck, SyncError> {
+        self.sealed("/v1/audit", Some(batch), timeout).await
+    }
+
     /// One piece of the catalogue bundle `digest` (hex, so safe in a query string).
     pub async fn catalogue_piece(
         &mut self,

@@ -8,7 +8,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
-    Change, ChangeResult, Lease, Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, SessionReply,
+    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, Change, ChangeResult, Lease, Outcome, PROTOCOL_VERSION,
+    PullReply, PushAck, PushBatch, SessionReply,
 };
 
 use crate::link::{Link, SyncError};
@@ -32,6 +33,8 @@ pub trait Remote {
     async fn push(&mut self, batch: &PushBatch, timeout: Duration) -> Result<PushAck, SyncError>;
     /// The server's next changes for this device after `after`.
     async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError>;
+    /// Sends audit log entries; the answer says how far the server holds the log.
+    async fn push_audit(&mut self, batch: &AuditBatch, timeout: Duration) -> Result<AuditAck, SyncError>;
     /// The piece of the catalogue bundle `digest` that starts at `offset`.
     async fn catalogue_piece(
         &mut self,
@@ -67,6 +70,10 @@ impl Remote for Link {
     ) -> Result<CataloguePiece, SyncError> {
         Link::catalogue_piece(self, digest, offset, timeout).await
     }
+
+    async fn push_audit(&mut self, batch: &AuditBatch, timeout: Duration) -> Result<AuditAck, SyncError> {
+        Link::push_audit(self, batch, timeout).await
+    }
 }
 
 /// The device's side of a sync: where changes wait and where pulled ones are applied.
@@ -96,6 +103,9 @@ pub trait Local {
     /// Installs a fetched bundle after checking its signature against the district key this end
     /// trusts, and its rules; returns its label when it is now in use.
     fn install_catalogue(&mut self, file: &[u8]) -> Result<Option<String>, SyncError>;
+    /// Up to `limit` entries of this end's audit log after `after`; a block sends none (its
+    /// district does not keep blocks' logs).
+    fn audit_after(&mut self, after: i64, limit: usize) -> Result<Vec<AuditEntry>, SyncError>;
 }
 
 /// Timeouts and retries. The defaults suit 2G; tests make them short.
@@ -132,6 +142,8 @@ pub struct Report {
     pub retries: usize,
     /// The label of the district's catalogue bundle installed by this sync.
     pub catalogue: Option<String>,
+    /// How far the server holds this end's audit log after the sync.
+    pub audit_through: i64,
 }
 
 /// Changes read from the local end per batch planned.
@@ -256,6 +268,25 @@ pub async fn sync_once<L: Local, R: Remote>(
             report.catalogue = local.install_catalogue(&file)?;
         }
     }
+
+    // Last, the audit log: it records this sync's own work too (what was pulled, the rules).
+    let mut through = session.audit_through;
+    loop {
+        let entries = local.audit_after(through, AUDIT_BATCH)?;
+        let Some(last) = entries.last().map(|e| e.seq) else { break };
+        let batch = AuditBatch { protocol: PROTOCOL_VERSION, entries };
+        let ack =
+            retrying(tuning, &mut report, &mut pace, async |_| link.push_audit(&batch, tuning.request).await)
+                .await?;
+        if ack.through < last {
+            return Err(SyncError::Local(format!(
+                "the server holds the audit log up to {} after a batch ending at {last}; sync stopped to avoid a loop",
+                ack.through
+            )));
+        }
+        through = ack.through;
+    }
+    report.audit_through = through;
     Ok(report)
 }
 

@@ -58,6 +58,7 @@ impl LaptopSyncError {
                 RefusalCode::Digest | RefusalCode::BadBody | RefusalCode::TooLarge => "damaged",
                 RefusalCode::Unavailable => "server",
                 RefusalCode::Certificate => "certificate",
+                RefusalCode::AuditBroken => "audit",
             },
         }
     }
@@ -134,6 +135,14 @@ impl Local for StoreEnd<'_> {
 
     fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
         self.store.catalogue_bundle_in_use().map_err(|e| local(&e))
+    }
+
+    fn audit_after(
+        &mut self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, SyncError> {
+        self.store.audit_after(after, limit).map_err(|e| local(&e))
     }
 
     fn install_catalogue(&mut self, file: &[u8]) -> Result<Option<String>, SyncError> {

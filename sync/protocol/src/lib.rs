@@ -133,6 +133,26 @@ pub struct PushAck {
     pub results: Vec<ChangeResult>,
 }
 
+/// A device's audit log entries after those the server holds (`SessionReply::audit_through`),
+/// in order: the log travels to the block so that what was done on a lost or tampered laptop is
+/// still known there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditBatch {
+    pub protocol: u32,
+    pub entries: Vec<AuditEntry>,
+}
+
+pub use samanvaya_domain::audit::AuditEntry;
+
+/// The server's answer once the entries are stored: it holds the device's log through here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAck {
+    pub through: i64,
+}
+
+/// The most audit entries sent in one request.
+pub const AUDIT_BATCH: usize = 500;
+
 /// A range of numbers a device may give out on its own ("household" or "referral").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
@@ -250,6 +270,9 @@ pub struct SessionReply {
     /// district has published one.
     #[serde(default)]
     pub catalogue: Option<bundle::CatalogueOffer>,
+    /// How far the server holds the device's audit log (its last entry's seq).
+    #[serde(default)]
+    pub audit_through: i64,
 }
 
 /// One change of the server's pull feed: its number on the server (the cursor), where it was
@@ -300,6 +323,9 @@ pub enum RefusalCode {
     /// An enrollment was bound to another certificate than the server's own: something in the
     /// middle of the connection.
     Certificate,
+    /// The device's audit log does not follow on from what the server holds: it was changed
+    /// after it was written.
+    AuditBroken,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

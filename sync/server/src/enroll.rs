@@ -280,6 +280,7 @@ impl Store {
             Role::Block => reached_district(&mut *tx, req.device)?,
         };
         let catalogue = crate::catalogue::offer(&mut *tx)?;
+        let (audit_through, _) = crate::audit::last(&mut *tx, req.device)?;
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -289,6 +290,7 @@ impl Store {
             leases,
             reached_district,
             catalogue,
+            audit_through,
         })
     }
 

@@ -7,6 +7,7 @@
 //! `samanvaya-sync-protocol`, the link in `samanvaya-sync-client`, and the engine with its
 //! catalogue and views in `samanvaya-eligibility`.
 
+pub mod audit;
 pub mod catalogue;
 pub mod consent;
 pub mod enroll;

@@ -82,6 +82,12 @@ enum Command {
     Devices,
     /// Revokes a device: it can no longer sync.
     Revoke { device: uuid::Uuid },
+    /// The devices' audit logs this server holds (each checked link by link when it arrived):
+    /// how many entries of each device, or with --device, that device's entries in order.
+    Audit {
+        #[arg(long)]
+        device: Option<uuid::Uuid>,
+    },
     /// Lists the referrals this server holds.
     Referrals,
     /// Imports a sync file a laptop wrote with `samanvaya export-sync` (from a USB stick);
@@ -198,6 +204,22 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
         Command::Revoke { device } => {
             let name = store.revoke(device, now)?;
             println!("revoked {device} ({name}); it can no longer sync");
+        }
+        Command::Audit { device: None } => {
+            for log in store.audit_logs()? {
+                println!(
+                    "{}\t{}\t{} entries\tlast {}",
+                    log.device,
+                    log.name,
+                    log.entries,
+                    log.last_at.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        Command::Audit { device: Some(device) } => {
+            for e in store.audit_log(device)? {
+                println!("{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.who, e.action, e.detail);
+            }
         }
         Command::Referrals => {
             for (number, stage, level, due) in store.referrals()? {

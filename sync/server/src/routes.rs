@@ -41,6 +41,7 @@ pub fn router(config: ServerConfig) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/pull", get(pull))
         .route("/v1/catalogue", get(catalogue))
+        .route("/v1/audit", post(audit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(config)
 }
@@ -61,7 +62,8 @@ impl IntoResponse for Refused {
             RefusalCode::Code
             | RefusalCode::NotEnrolled
             | RefusalCode::Revoked
-            | RefusalCode::Certificate => StatusCode::FORBIDDEN,
+            | RefusalCode::Certificate
+            | RefusalCode::AuditBroken => StatusCode::FORBIDDEN,
             RefusalCode::Expired => StatusCode::UNAUTHORIZED,
             RefusalCode::Digest | RefusalCode::BadBody => StatusCode::BAD_REQUEST,
             RefusalCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -171,6 +173,27 @@ async fn pull(
     })
     .await?;
     sealed(&reply)
+}
+
+async fn audit(
+    State(config): State<ServerConfig>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, Refused> {
+    let token = token(&headers)?;
+    let digest = headers.get(DIGEST_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let batch: samanvaya_sync_protocol::AuditBatch = body::open(&raw, digest).map_err(|e| match e {
+        body::BodyError::Digest => refused(RefusalCode::Digest, e.to_string()),
+        body::BodyError::TooLarge => refused(RefusalCode::TooLarge, e.to_string()),
+        other => refused(RefusalCode::BadBody, other.to_string()),
+    })?;
+    let ack = with_store(&config, move |s| {
+        let now = Utc::now();
+        let who = s.caller(&token, now)?;
+        s.push_audit(&who, &batch, now)
+    })
+    .await?;
+    sealed(&ack)
 }
 
 #[derive(Deserialize)]

@@ -168,6 +168,14 @@ impl Local for BlockEnd {
         Ok(())
     }
 
+    fn audit_after(
+        &mut self,
+        _after: i64,
+        _limit: usize,
+    ) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, SyncError> {
+        Ok(Vec::new())
+    }
+
     fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
         self.with(|s| s.catalogue_held())
     }

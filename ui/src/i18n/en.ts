@@ -479,6 +479,7 @@ export const en = {
   syncRulesBuiltIn: "Scheme rules: those that came with this app ({n} schemes).",
   syncRulesDistrict: "Scheme rules: the district's “{label}” of {day} ({n} schemes); decisions use them.",
   syncError_catalogue: "The district's new scheme rules were not installed; decisions still use the rules in use until now. See the detail below, and tell the block office.",
+  syncError_audit: "The block refused this laptop's audit log: an entry was changed after it was written. Your village work was sent; call the block office, and a supervisor can check the log with “samanvaya audit verify”.",
   syncError_already_enrolled: "This laptop is enrolled already.",
   error_already_enrolled: "This laptop is enrolled with a block server already. Details: {detail}",
   error_not_enrolled: "This laptop is not enrolled with a block server yet. Ask the block office for a code.",

@@ -1,0 +1,101 @@
+//! The audit log's chain: each entry's hash covers the hash of the entry before it and its own
+//! fields, so an entry edited, inserted or removed afterwards breaks the chain at that point.
+//! The laptop writes the chain; the block checks it when the log travels there with the sync,
+//! with this same function, so that both ends agree on what "intact" means.
+
+use blake2::{Blake2s256, Digest};
+use serde::{Deserialize, Serialize};
+
+/// One entry of a device's audit log as it travels: who did what, when, and the chain's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    /// The moment as the device wrote it (RFC 3339), hashed as text.
+    pub at: String,
+    /// The account that did it.
+    pub who: String,
+    /// What was done (`change:household`, `backup`, `reveal:household` …).
+    pub action: String,
+    /// Ids and codes only, never a person's name.
+    pub detail: String,
+    /// Hex on the wire: 64 characters rather than a list of 32 numbers.
+    #[serde(with = "hex_bytes")]
+    pub hash: Vec<u8>,
+}
+
+/// Bytes as lowercase hexadecimal in JSON.
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        (0..text.len())
+            .step_by(2)
+            .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(|| D::Error::custom("an audit hash is not hex"))
+    }
+}
+
+/// The hash of an entry whose predecessor's hash is `prev` (empty for the first).
+pub fn link(prev: &[u8], seq: i64, at: &str, who: &str, action: &str, detail: &str) -> Vec<u8> {
+    let mut h = Blake2s256::new();
+    h.update(prev);
+    // Lengths before each field, so that moving text from one field to the next changes the hash.
+    for field in [seq.to_string().as_str(), at, who, action, detail] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    h.finalize().to_vec()
+}
+
+impl AuditEntry {
+    /// Whether this entry follows from the entry numbered `seq - 1` whose hash is `prev`.
+    pub fn follows(&self, prev_seq: i64, prev: &[u8]) -> bool {
+        self.seq == prev_seq + 1
+            && link(prev, self.seq, &self.at, &self.who, &self.action, &self.detail) == self.hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(prev: &[u8], seq: i64, detail: &str) -> AuditEntry {
+        let (at, who, action) = ("2026-12-01T05:00:00+00:00", "Sunita", "change:household");
+        AuditEntry {
+            seq,
+            at: at.into(),
+            who: who.into(),
+            action: action.into(),
+            detail: detail.into(),
+            hash: link(prev, seq, at, who, action, detail),
+        }
+    }
+
+    #[test]
+    fn an_entry_follows_only_its_own_predecessor_unchanged() {
+        let first = entry(&[], 1, "household 1");
+        let second = entry(&first.hash, 2, "household 2");
+        assert!(first.follows(0, &[]));
+        assert!(second.follows(1, &first.hash));
+        assert!(!second.follows(0, &[]), "a gap is not followed");
+        let edited = AuditEntry { detail: "household 3".into(), ..second.clone() };
+        assert!(!edited.follows(1, &first.hash), "an edited entry does not follow");
+        let shifted = AuditEntry { who: "Sunitac".into(), action: "hange:household".into(), ..second };
+        assert!(!shifted.follows(1, &first.hash), "text moved between fields changes the hash");
+        let wire = serde_json::to_string(&first).unwrap();
+        assert!(
+            wire.contains(&format!(
+                "\"hash\":\"{}\"",
+                first.hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            )),
+            "{wire}"
+        );
+        assert_eq!(serde_json::from_str::<AuditEntry>(&wire).unwrap(), first);
+    }
+}

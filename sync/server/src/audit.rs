@@ -1,0 +1,123 @@
+//! The devices' audit logs, as they arrive with the sync: each entry is checked to follow from
+//! the one before it (the chain of `samanvaya_domain::audit`) before it is stored, so the block
+//! holds every laptop's log as the laptop wrote it, and a log edited on the laptop is refused at
+//! the first entry that does not follow, with nothing of the batch kept.
+
+use chrono::{DateTime, Utc};
+use samanvaya_domain::audit::AuditEntry;
+use samanvaya_sync_protocol::parcel::{hex, unhex};
+use samanvaya_sync_protocol::{AuditAck, AuditBatch, RefusalCode};
+use uuid::Uuid;
+
+use crate::enroll::Caller;
+use crate::error::ServerError;
+use crate::sql::{Db, Mode, args};
+use crate::store::Store;
+
+/// The last entry the server holds of `device`'s log: its seq and hash (0 and empty for none).
+pub(crate) fn last(db: &mut dyn Db, device: Uuid) -> Result<(i64, Vec<u8>), ServerError> {
+    let row = db.query_opt(
+        "SELECT seq, hash FROM device_audit WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
+        args![device],
+    )?;
+    match row {
+        None => Ok((0, Vec::new())),
+        Some(r) => {
+            let hash = unhex(&r.text(1)?).ok_or_else(|| {
+                ServerError::Invalid(format!("the stored audit log of {device} is damaged"))
+            })?;
+            Ok((r.int(0)?, hash))
+        }
+    }
+}
+
+/// What a device's stored log looks like, for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceLog {
+    pub device: Uuid,
+    pub name: String,
+    pub entries: i64,
+    pub last_at: Option<String>,
+}
+
+impl Store {
+    /// Stores the entries of a device's audit log that follow those already held. Entries held
+    /// already are skipped (a batch sent again after a lost answer); an entry that does not
+    /// follow from the one before refuses the whole batch.
+    pub fn push_audit(
+        &mut self,
+        caller: &Caller,
+        batch: &AuditBatch,
+        now: DateTime<Utc>,
+    ) -> Result<AuditAck, ServerError> {
+        crate::enroll::check_protocol(batch.protocol)?;
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let (held, mut prev) = last(&mut *tx, caller.device)?;
+        let mut seq = held;
+        for e in batch.entries.iter().filter(|e| e.seq > held) {
+            if !e.follows(seq, &prev) {
+                return Err(broken(e));
+            }
+            tx.execute(
+                "INSERT INTO device_audit (device_id, seq, at, who, action, detail, hash, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                args![caller.device, e.seq, &e.at, &e.who, &e.action, &e.detail, hex(&e.hash), now],
+            )?;
+            (seq, prev) = (e.seq, e.hash.clone());
+        }
+        tx.commit()?;
+        Ok(AuditAck { through: seq })
+    }
+
+    /// Every device with the audit entries held of it.
+    pub fn audit_logs(&mut self) -> Result<Vec<DeviceLog>, ServerError> {
+        self.db
+            .query(
+                "SELECT d.id, d.name, count(a.seq), max(a.at) FROM device d
+                 LEFT JOIN device_audit a ON a.device_id = d.id
+                 GROUP BY d.id, d.name, d.enrolled_at ORDER BY d.enrolled_at",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(DeviceLog {
+                    device: r.uuid(0)?,
+                    name: r.text(1)?,
+                    entries: r.int(2)?,
+                    last_at: r.opt_text(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One device's stored log, in order.
+    pub fn audit_log(&mut self, device: Uuid) -> Result<Vec<AuditEntry>, ServerError> {
+        self.db
+            .query(
+                "SELECT seq, at, who, action, detail, hash FROM device_audit WHERE device_id = ?1 ORDER BY seq",
+                args![device],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    seq: r.int(0)?,
+                    at: r.text(1)?,
+                    who: r.text(2)?,
+                    action: r.text(3)?,
+                    detail: r.text(4)?,
+                    hash: unhex(&r.text(5)?).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn broken(e: &AuditEntry) -> ServerError {
+    ServerError::refused(
+        RefusalCode::AuditBroken,
+        format!(
+            "the laptop's audit log does not follow on at entry {}: it was changed after it was written. Nothing of this log was kept; run `samanvaya audit verify` on the laptop and call the block office",
+            e.seq
+        ),
+    )
+}
