@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 /// Bumped on any incompatible change; a server answers a version it does not speak with an error
 /// that tells the facilitator to update the app. Version 3 added the change kinds
-/// `consent_withdrawn` and `redacted`, which a version-2 peer cannot read.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// `consent_withdrawn` and `redacted`, which a version-2 peer cannot read; version 4 the audit
+/// log's endpoint and its refusal, and the catalogue bundles a session offers.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated,
