@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "backup_places",
     "backup_to",
     "backup_files",
+    "import_files_found",
+    "import_list",
     "restore_backup",
     "household_eligibility",
     "answer_fact",

@@ -6,32 +6,17 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use samanvaya_core::{ListMapping, ListOptions, ListReport, Store};
 use samanvaya_forms::workbook::Sheet;
 
-/// Reads the list: `.xlsx` by its first sheet, anything else as CSV text in UTF-8.
 pub fn read_list(path: &Path) -> Result<Sheet> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let is_xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
-    let sheet = if is_xlsx {
-        samanvaya_forms::table::read_xlsx_table(&bytes)
-    } else {
-        let text = String::from_utf8(bytes).map_err(|_| {
-            anyhow::anyhow!(
-                "{} is not UTF-8 text; save it from the spreadsheet as \"CSV UTF-8\", or as .xlsx",
-                path.display()
-            )
-        })?;
-        samanvaya_forms::table::read_csv(&text)
-    };
-    sheet.with_context(|| format!("{} cannot be read", path.display()))
+    Ok(samanvaya_core::list_import::read_list(path)?)
 }
 
 pub fn read_mapping(path: &Path) -> Result<ListMapping> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    ListMapping::parse(&text).with_context(|| format!("{} is refused", path.display()))
+    Ok(samanvaya_core::list_import::read_mapping(path)?)
 }
 
 /// How many households between two plain progress lines when the bar cannot be shown.

@@ -207,6 +207,20 @@ fn bad_rows_refuse_their_whole_household_with_the_row_and_what_to_fix() {
     ];
     let want: Vec<(usize, &str)> = want.iter().map(|(r, s)| (*r, s.as_str())).collect();
     assert_eq!(problems, want);
+    // The import screen says each reason in Hindi too, with the same values quoted.
+    let hindi: Vec<(usize, &str)> = report.problems.iter().map(|p| (p.row, p.reason_hi.as_str())).collect();
+    assert!(
+        hindi.contains(&(13, "'Uttar Tola' इस गाँव का टोला नहीं है; इनमें से एक लिखें: पश्चिम टोला, पूरब टोला")),
+        "{hindi:?}"
+    );
+    assert!(
+        hindi.contains(&(14, "फ़ोन नंबर दस अंकों का भारतीय मोबाइल नंबर नहीं है; ठीक करें या खाली छोड़ें")),
+        "{hindi:?}"
+    );
+    assert!(hindi.contains(&(11, "यहाँ 'Ration card' 'AAY' है, पर इसी परिवार की पंक्ति 10 में 'PHH'; दोनों पंक्तियों में एक ही 'Ration card' लिखें, या एक खाली छोड़ें")), "{hindi:?}");
+    for (row, hi) in &hindi {
+        assert!(hi.chars().any(|c| ('\u{0900}'..='\u{097F}').contains(&c)), "row {row}: {hi}");
+    }
     assert_eq!((report.rows, report.imported, report.members, report.refused), (13, 1, 1, 7));
     // Only the good household is stored; nothing of the refused ones.
     let names: Vec<String> = stored(&store).into_iter().flat_map(|h| h.3).collect();

@@ -174,6 +174,9 @@ pub enum ErrorCode {
     NoSpace,
     /// A backup is restored only into an empty data folder, and this one holds a store.
     RestoreNotEmpty,
+    /// A household list cannot be imported (its mapping does not fit it, or it cannot be read);
+    /// the detail says why.
+    ListRefused,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -209,7 +212,7 @@ impl From<StoreError> for ErrorReply {
                 (ErrorCode::NewerSchema, vec![])
             }
             StoreError::DemoStore | StoreError::DemoImport => (ErrorCode::DemoStore, vec![]),
-            StoreError::ListRefused { .. } => (ErrorCode::Invalid, vec![]),
+            StoreError::ListRefused { .. } => (ErrorCode::ListRefused, vec![]),
             StoreError::AlreadyEnrolled { .. } => (ErrorCode::AlreadyEnrolled, vec![]),
             StoreError::NotEnrolled => (ErrorCode::NotEnrolled, vec![]),
             StoreError::Export { .. } => (ErrorCode::Export, vec![]),

@@ -86,6 +86,8 @@ fn main() {
             commands::backup::backup_places,
             commands::backup::backup_to,
             commands::backup::backup_files,
+            commands::import::import_files_found,
+            commands::import::import_list,
             commands::backup::restore_backup,
             commands::eligibility::household_eligibility,
             commands::eligibility::answer_fact,

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:f
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Builder, By, until } from "selenium-webdriver";
 
@@ -172,6 +173,32 @@ export async function textOf(browser, css, pred = (s) => s.length > 0, ms = 10_0
 }
 
 export { By };
+
+/** A sibling binary of the app's (the CLI, the server), built into the same folder. */
+export function sibling(name) {
+  return join(dirname(resolve(appBinary())), name);
+}
+
+/** Starts a server (a block by default) on a free port and resolves to its address once it prints it. */
+export function startServer(dir, args = ["--role", "block"]) {
+  const server = spawn(sibling("samanvaya-server"), [...args, "--data-dir", dir, "--listen", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: server.stdout });
+  return new Promise((ok, fail) => {
+    lines.once("line", (line) => ok({ server, url: line.replace("listening on ", "").trim() }));
+    server.once("exit", (code) => fail(new Error(`the server ${args.join(" ")} stopped with ${code}`)));
+  });
+}
+
+/** Stops a server started by `startServer` and waits until it is gone. */
+export function stopServer(server) {
+  return new Promise((ok) => {
+    if (server.exitCode !== null) return ok();
+    server.once("exit", () => ok());
+    server.kill();
+  });
+}
 
 /** Drives the system print window the app opened (GTK's, a native window WebDriver cannot
  * reach) through the X display with xdotool: chooses "Print to File" and presses "Print", then

@@ -2,14 +2,13 @@
 // plainly that the demo village never leaves the laptop, and offers no enrollment, so invented
 // households can never reach a real block server.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
 import { test } from "node:test";
-import { By, TEST_PIN, appBinary, find, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, find, sibling, startApp, startServer, stopServer, textOf } from "./session.mjs";
 
 
 test("the sync panel of a demo store says it never syncs and offers no enrollment", async () => {
@@ -29,23 +28,6 @@ test("the sync panel of a demo store says it never syncs and offers no enrollmen
   }
 });
 
-/** A sibling binary of the app's (the CLI, the server), built into the same folder. */
-function sibling(name) {
-  return join(dirname(resolve(appBinary())), name);
-}
-
-/** Starts a server (a block by default) on a free port and resolves to its address once it prints it. */
-function startBlock(dir, args = ["--role", "block"]) {
-  const server = spawn(sibling("samanvaya-server"), [...args, "--data-dir", dir, "--listen", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: server.stdout });
-  return new Promise((ok, fail) => {
-    lines.once("line", (line) => ok({ server, url: line.replace("listening on ", "").trim() }));
-    server.once("exit", (code) => fail(new Error(`the server ${args.join(" ")} stopped with ${code}`)));
-  });
-}
-
 /** Waits for "sync now" to end and fails with the panel's own words if it did not go through. */
 async function synced(browser) {
   await browser.wait(
@@ -57,14 +39,6 @@ async function synced(browser) {
   if (errors.length > 0) assert.fail(`the sync failed: ${await errors[0].getText()}`);
 }
 
-function stop(server) {
-  return new Promise((ok) => {
-    if (server.exitCode !== null) return ok();
-    server.once("exit", () => ok());
-    server.kill();
-  });
-}
-
 // An enrolled laptop in the real window: a household saved offline waits in the panel, and "sync
 // now" takes it to a real block server over HTTPS (its certificate pinned at enrollment), which
 // forwards to its district; the district's signed scheme rules come back down and the panel says
@@ -73,7 +47,7 @@ function stop(server) {
 test("an enrolled laptop sends a household saved offline from the sync panel", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-sync-window-"));
   const districtDir = join(scratch, "district");
-  const district = await startBlock(districtDir, ["--role", "district"]);
+  const district = await startServer(districtDir, ["--role", "district"]);
   const districtCode = execFileSync(sibling("samanvaya-server"), [
     "--role", "district", "--data-dir", districtDir, "enroll-code", "--block", "Bodh Gaya",
   ]).toString().trim();
@@ -94,7 +68,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
   ]);
   const code = server(["enroll-code", "--village", "Bakraur"]).trim();
-  const block = await startBlock(blockDir, [
+  const block = await startServer(blockDir, [
     "--role", "block", "--upstream", district.url, "--upstream-code", districtCode, "--sync-every", "1",
   ]);
   // The facilitator's new laptop is enrolled by the block office's code before its first start.
@@ -159,8 +133,8 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     }
   } finally {
     await app.close();
-    await stop(block.server);
-    await stop(district.server);
+    await stopServer(block.server);
+    await stopServer(district.server);
     rmSync(scratch, { recursive: true, force: true });
   }
 });
@@ -179,7 +153,7 @@ test("a new laptop set up for the block's village enrolls from its first screen"
     "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
   ]);
   const code = server(["enroll-code", "--village", "Bakraur"]).trim();
-  const block = await startBlock(blockDir);
+  const block = await startServer(blockDir);
   const screens = process.env.SAMANVAYA_SCREENS_DIR;
   const shoot = async (browser, name) => {
     if (!screens) return;
@@ -223,7 +197,7 @@ test("a new laptop set up for the block's village enrolls from its first screen"
     assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));
   } finally {
     await app.close();
-    await stop(block.server);
+    await stopServer(block.server);
     rmSync(scratch, { recursive: true, force: true });
   }
 });

@@ -16,6 +16,7 @@ import { villageSchemes } from "./views/villageSchemes";
 import type { SurveyForm } from "./bindings/SurveyForm";
 import { AccountView } from "./views/account";
 import { surveyHistory } from "./views/surveyHistory";
+import { ImportView } from "./views/importList";
 import { VulnerableView } from "./views/vulnerable";
 import { WorklistView } from "./views/worklist";
 import { SurveyView, type SurveyFocus } from "./views/survey";
@@ -307,6 +308,13 @@ export class App {
       view ??= new AccountView(this, data, () => this.redraw(), message);
       return view.render();
     });
+  }
+
+  /** Importing households from a list on a USB stick or in Downloads. */
+  async showImport(): Promise<void> {
+    const view = new ImportView(this, () => this.redraw());
+    this.redraw = () => mount(this.main, view.render());
+    await view.look();
   }
 
   /** The village's households, the most vulnerable first. */

@@ -34,6 +34,8 @@ import type { ReferralFilter } from "./bindings/ReferralFilter";
 import type { ReferralPage } from "./bindings/ReferralPage";
 import type { ReferralQuery } from "./bindings/ReferralQuery";
 import type { SheetFormat } from "./bindings/SheetFormat";
+import type { ImportFiles } from "./bindings/ImportFiles";
+import type { ListReport } from "./bindings/ListReport";
 import type { ReferralSummary } from "./bindings/ReferralSummary";
 import type { Step } from "./bindings/Step";
 import type { Todo } from "./bindings/Todo";
@@ -169,6 +171,11 @@ export const ipc = {
   backupTo: (drive: string | null) => call<BackupDone>("backup_to", { drive }),
   /** The backups on the sticks and in Downloads, newest first (asked before any store exists). */
   backupFiles: () => call<FoundBackup[]>("backup_files"),
+  /** The household lists and mapping files at the top of the USB sticks and in Downloads. */
+  importFilesFound: () => call<ImportFiles>("import_files_found"),
+  /** Checks (`dryRun`) or imports one of those lists with one of those mapping files. */
+  importList: (list: string, mapping: string, dryRun: boolean) =>
+    call<ListReport>("import_list", { list, mapping, dryRun }),
   /** Restores one of `backupFiles` into this new laptop's empty data folder and opens it. */
   restoreBackup: (path: string, account: string | null, secret: string) =>
     call<Session>("restore_backup", { path, account, secret }),
@@ -181,6 +188,18 @@ export const ipc = {
 export async function onBackupProgress(onProgress: (p: BackupProgress) => void): Promise<() => void> {
   try {
     return await listen<BackupProgress>("backup-progress", (e) => onProgress(e.payload));
+  } catch {
+    return () => {};
+  }
+}
+
+/**
+ * Calls `onProgress(done, total)` while an import writes its households; returns the function
+ * that stops listening. A courtesy like the others: the report arrives either way.
+ */
+export async function onImportProgress(onProgress: (done: number, total: number) => void): Promise<() => void> {
+  try {
+    return await listen<[number, number]>("import-progress", (e) => onProgress(e.payload[0], e.payload[1]));
   } catch {
     return () => {};
   }

@@ -10,6 +10,7 @@
 //! skipped, so that importing a corrected list again adds only the households that were refused
 //! the first time.
 
+pub mod file;
 pub mod mapping;
 pub mod rows;
 
@@ -26,20 +27,27 @@ use crate::import::{ImportedHousehold, write};
 use crate::store::Store;
 use crate::{audit, centre, location, setting};
 
+pub use file::{ImportFile, ImportFiles, import_files, read_list, read_mapping};
 pub use mapping::{ListMapping, MappingError};
 pub use rows::RowProblem;
 
 /// What an import did (or, for a dry run, would do).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ListReport {
     /// The list's rows that hold anything, one per member.
+    #[ts(type = "number")]
     pub rows: usize,
     /// Households written (for a dry run: that would be written).
+    #[ts(type = "number")]
     pub imported: usize,
+    #[ts(type = "number")]
     pub members: usize,
     /// Households whose list key was imported into this village before: skipped.
+    #[ts(type = "number")]
     pub already: usize,
     /// Households refused because one of their rows is bad; nothing of them is written.
+    #[ts(type = "number")]
     pub refused: usize,
     /// Every bad row, by row number, with what to fix.
     pub problems: Vec<RowProblem>,

@@ -17,11 +17,22 @@ use serde_json::Value;
 
 use super::mapping::{ListMapping, Resolved, ResolvedFact};
 
-/// One bad row (or, for a problem of the whole household, its first row) and what to fix.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// One bad row (or, for a problem of the whole household, its first row) and what to fix, in
+/// English (the CLI's report) and in Hindi (the import screen's, in the facilitator's language).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct RowProblem {
+    #[ts(type = "number")]
     pub row: usize,
     pub reason: String,
+    pub reason_hi: String,
+}
+
+/// A reason in English and in Hindi.
+type Said = (String, String);
+
+fn problem(row: usize, (reason, reason_hi): Said) -> RowProblem {
+    RowProblem { row, reason, reason_hi }
 }
 
 /// A household read from the list and checked, ready to be written.
@@ -60,13 +71,16 @@ pub fn read(
     for row in sheet.rows.iter().filter(|r| !r.is_empty()) {
         let key = cell(row, columns.household);
         if key.is_empty() {
-            out.problems.push(RowProblem {
-                row: row.number,
-                reason: format!(
-                    "the household key (column '{}') is empty; write the key of the household this member belongs to",
-                    mapping.columns.household
+            let column = &mapping.columns.household;
+            out.problems.push(problem(
+                row.number,
+                (
+                    format!(
+                        "the household key (column '{column}') is empty; write the key of the household this member belongs to"
+                    ),
+                    format!("परिवार की कुंजी (कॉलम '{column}') खाली है; यह सदस्य जिस परिवार का है, उसकी कुंजी लिखें"),
                 ),
-            });
+            ));
             continue;
         }
         groups
@@ -112,13 +126,14 @@ impl Reader<'_> {
         let mut problems: Vec<RowProblem> = Vec::new();
         let first = rows[0].number;
         let c = self.columns;
-        let (hamlet_row, hamlet_name) = shared(rows, c.hamlet, "hamlet", &mut problems);
-        let (address_row, address) = shared(rows, c.address, "address", &mut problems);
-        let (phone_row, phone) = shared(rows, c.phone, "phone number", &mut problems);
+        let (hamlet_row, hamlet_name) = shared(rows, c.hamlet, ("hamlet", "टोला"), &mut problems);
+        let (address_row, address) = shared(rows, c.address, ("address", "पता"), &mut problems);
+        let (phone_row, phone) = shared(rows, c.phone, ("phone number", "फ़ोन नंबर"), &mut problems);
         let mut household_facts = Vec::new();
         for f in &self.columns.facts {
             if self.vocab.get(f.fact).scope == samanvaya_rules::vocabulary::Scope::Household {
-                let (at, text) = shared(rows, Some(f.index), &format!("'{}'", f.column), &mut problems);
+                let what = format!("'{}'", f.column);
+                let (at, text) = shared(rows, Some(f.index), (&what, &what), &mut problems);
                 household_facts.push((f, at, text));
             }
         }
@@ -130,15 +145,22 @@ impl Reader<'_> {
                 self.hamlets.iter().find(|h| h.name_en.to_lowercase() == wanted || h.name_hi == hamlet_name);
             if found.is_none() {
                 let known: Vec<&str> = self.hamlets.iter().map(|h| h.name_en.as_str()).collect();
-                let known = if known.is_empty() {
-                    "(the village has no hamlets: leave it empty)".to_owned()
+                let (known, known_hi) = if known.is_empty() {
+                    (
+                        "(the village has no hamlets: leave it empty)".to_owned(),
+                        "(इस गाँव में कोई टोला नहीं है: खाली छोड़ें)".to_owned(),
+                    )
                 } else {
-                    known.join(", ")
+                    let hi: Vec<&str> = self.hamlets.iter().map(|h| h.name_hi.as_str()).collect();
+                    (known.join(", "), hi.join(", "))
                 };
-                problems.push(RowProblem {
-                    row: hamlet_row,
-                    reason: format!("'{hamlet_name}' is not a hamlet of this village; write one of: {known}"),
-                });
+                problems.push(problem(
+                    hamlet_row,
+                    (
+                        format!("'{hamlet_name}' is not a hamlet of this village; write one of: {known}"),
+                        format!("'{hamlet_name}' इस गाँव का टोला नहीं है; इनमें से एक लिखें: {known_hi}"),
+                    ),
+                ));
             }
             found.map(|h| h.id)
         };
@@ -160,7 +182,7 @@ impl Reader<'_> {
                     }
                 }
             }
-            problems.extend(fact_problems.into_iter().map(|reason| RowProblem { row: n, reason }));
+            problems.extend(fact_problems.into_iter().map(|said| problem(n, said)));
             match (relation, sex, birth) {
                 (Ok(relation), Ok(sex), Ok(birth)) => {
                     let name = cell(row, c.name).to_owned();
@@ -172,7 +194,7 @@ impl Reader<'_> {
                 }
                 (relation, sex, birth) => {
                     let reasons = [relation.err(), sex.err(), birth.err()].into_iter().flatten();
-                    problems.extend(reasons.map(|reason| RowProblem { row: n, reason }));
+                    problems.extend(reasons.map(|said| problem(n, said)));
                 }
             }
         }
@@ -181,7 +203,7 @@ impl Reader<'_> {
             match self.fact_value(f, &text) {
                 Ok(Some(v)) => facts.push((Who::Household, self.vocab.get(f.fact).name.clone(), v)),
                 Ok(None) => {}
-                Err(reason) => problems.push(RowProblem { row: at, reason }),
+                Err(said) => problems.push(problem(at, said)),
             }
         }
         // No head is said at once with the other problems, unless a row whose relation could
@@ -189,13 +211,18 @@ impl Reader<'_> {
         let heads = members.iter().filter(|(_, m, _)| m.relation == Relation::Head).count();
         if heads == 0 && members.len() == rows.len() {
             let numbers: Vec<String> = rows.iter().map(|r| r.number.to_string()).collect();
-            problems.push(RowProblem {
-                row: first,
-                reason: format!(
-                    "the household '{key}' (rows {}) has no head; write the relation head on the row of its head",
-                    numbers.join(", ")
+            let numbers = numbers.join(", ");
+            problems.push(problem(
+                first,
+                (
+                    format!(
+                        "the household '{key}' (rows {numbers}) has no head; write the relation head on the row of its head"
+                    ),
+                    format!(
+                        "परिवार '{key}' (पंक्तियाँ {numbers}) में कोई मुखिया नहीं है; मुखिया की पंक्ति में संबंध head लिखें"
+                    ),
                 ),
-            });
+            ));
         }
         if !problems.is_empty() {
             problems.sort_by_key(|p| p.row);
@@ -229,7 +256,7 @@ impl Reader<'_> {
                             .and_then(|i| member_rows.get(i).copied())
                             .unwrap_or(first),
                     };
-                    RowProblem { row, reason: self.field_reason(&e.field, e.code) }
+                    problem(row, self.field_reason(&e.field, e.code))
                 })
                 .collect::<Vec<_>>()
         })?;
@@ -239,41 +266,61 @@ impl Reader<'_> {
         Ok(ListHousehold { key: key.to_owned(), rows: member_rows, input, facts })
     }
 
-    fn relation(&self, text: &str) -> Result<Relation, String> {
+    fn relation(&self, text: &str) -> Result<Relation, Said> {
         let ours = mapped(&self.mapping.relation, text).unwrap_or(text);
         Relation::parse(&ours.to_lowercase().replace([' ', '-'], "_")).ok_or_else(|| {
+            let column = &self.mapping.columns.relation;
             if text.is_empty() {
-                format!("the relation (column '{}') is empty; write the member's relation to the head", self.mapping.columns.relation)
+                (
+                    format!("the relation (column '{column}') is empty; write the member's relation to the head"),
+                    format!("संबंध (कॉलम '{column}') खाली है; मुखिया से सदस्य का संबंध लिखें"),
+                )
             } else {
-                format!(
-                    "'{text}' is not a relation the app knows; write one of {}, or map the word under [relation] in the mapping file",
-                    Relation::ALL.map(|r| r.as_str()).join(", ")
+                let all = Relation::ALL.map(|r| r.as_str()).join(", ");
+                (
+                    format!(
+                        "'{text}' is not a relation the app knows; write one of {all}, or map the word under [relation] in the mapping file"
+                    ),
+                    format!(
+                        "'{text}' ऐसा संबंध नहीं जिसे ऐप जानता है; इनमें से एक लिखें: {all}, या मैपिंग फ़ाइल में [relation] के नीचे इस शब्द का अर्थ लिखें"
+                    ),
                 )
             }
         })
     }
 
-    fn sex(&self, text: &str) -> Result<Sex, String> {
+    fn sex(&self, text: &str) -> Result<Sex, Said> {
         let ours = mapped(&self.mapping.sex, text).unwrap_or(text);
         Sex::parse(&ours.to_lowercase()).ok_or_else(|| {
-            format!(
-                "'{text}' is not a sex the app knows (column '{}'); write female, male or other, or map the word under [sex] in the mapping file",
-                self.mapping.columns.sex
+            let column = &self.mapping.columns.sex;
+            (
+                format!(
+                    "'{text}' is not a sex the app knows (column '{column}'); write female, male or other, or map the word under [sex] in the mapping file"
+                ),
+                format!(
+                    "'{text}' (कॉलम '{column}') ऐसा लिंग नहीं जिसे ऐप जानता है; female, male या other लिखें, या मैपिंग फ़ाइल में [sex] के नीचे इस शब्द का अर्थ लिखें"
+                ),
             )
         })
     }
 
-    fn birth(&self, row: &Row) -> Result<Birth, String> {
+    fn birth(&self, row: &Row) -> Result<Birth, Said> {
         let date = self.columns.birth_date.map_or("", |i| cell(row, i));
         let age = self.columns.age.map_or("", |i| cell(row, i));
         if !date.is_empty() {
             return parse_date(date).map(|date| Birth::Date { date }).ok_or_else(|| {
-                format!("'{date}' is not a date; write the date of birth as YYYY-MM-DD or DD-MM-YYYY (for example 1984-03-15 or 15-03-1984)")
+                (
+                    format!("'{date}' is not a date; write the date of birth as YYYY-MM-DD or DD-MM-YYYY (for example 1984-03-15 or 15-03-1984)"),
+                    format!("'{date}' तारीख नहीं है; जन्म की तारीख YYYY-MM-DD या DD-MM-YYYY में लिखें (जैसे 1984-03-15 या 15-03-1984)"),
+                )
             });
         }
         if !age.is_empty() {
             return age.parse::<u32>().map(|years| Birth::Age { years }).map_err(|_| {
-                format!("'{age}' is not an age; write the age in whole years (for example 42)")
+                (
+                    format!("'{age}' is not an age; write the age in whole years (for example 42)"),
+                    format!("'{age}' उम्र नहीं है; उम्र पूरे वर्षों में लिखें (जैसे 42)"),
+                )
             });
         }
         Ok(Birth::Unknown)
@@ -281,7 +328,7 @@ impl Reader<'_> {
 
     /// The JSON value of one fact cell, checked against the vocabulary; `None` for an empty
     /// cell, which leaves the fact unknown (never false or zero).
-    fn fact_value(&self, f: &ResolvedFact, text: &str) -> Result<Option<Value>, String> {
+    fn fact_value(&self, f: &ResolvedFact, text: &str) -> Result<Option<Value>, Said> {
         if text.is_empty() {
             return Ok(None);
         }
@@ -309,45 +356,69 @@ impl Reader<'_> {
         };
         let value = value.filter(|v| samanvaya_rules::facts::parse_value(&def.ty, v).is_ok());
         value.map(Some).ok_or_else(|| {
-            let expected = match &def.ty {
-                FactType::Bool => "yes or no".to_owned(),
-                FactType::Int | FactType::Money => "a whole number".to_owned(),
-                FactType::Decimal => "a number".to_owned(),
-                FactType::Date => "a date (YYYY-MM-DD or DD-MM-YYYY)".to_owned(),
-                FactType::Enum(v) => format!("one of {}", v.join(", ")),
-                FactType::Set(v) => format!("some of {} separated by ;", v.join(", ")),
+            let (expected, expected_hi) = match &def.ty {
+                FactType::Bool => ("yes or no".to_owned(), "हाँ या नहीं (yes या no)".to_owned()),
+                FactType::Int | FactType::Money => ("a whole number".to_owned(), "एक पूरी संख्या".to_owned()),
+                FactType::Decimal => ("a number".to_owned(), "एक संख्या".to_owned()),
+                FactType::Date => (
+                    "a date (YYYY-MM-DD or DD-MM-YYYY)".to_owned(),
+                    "एक तारीख (YYYY-MM-DD या DD-MM-YYYY)".to_owned(),
+                ),
+                FactType::Enum(v) => (format!("one of {}", v.join(", ")), format!("इनमें से एक: {}", v.join(", "))),
+                FactType::Set(v) => (
+                    format!("some of {} separated by ;", v.join(", ")),
+                    format!("इनमें से कुछ, ; से अलग करके: {}", v.join(", ")),
+                ),
             };
-            format!(
-                "'{text}' in column '{}' is not a value of {}; write {expected}, or map the word under values of this column in the mapping file",
-                f.column, def.name
+            (
+                format!(
+                    "'{text}' in column '{}' is not a value of {}; write {expected}, or map the word under values of this column in the mapping file",
+                    f.column, def.name
+                ),
+                format!(
+                    "कॉलम '{}' में '{text}' {} का मान नहीं है; {expected_hi} लिखें, या मैपिंग फ़ाइल में इस कॉलम के values के नीचे इस शब्द का अर्थ लिखें",
+                    f.column, def.name
+                ),
             )
         })
     }
 
-    fn field_reason(&self, field: &str, code: FieldErrorCode) -> String {
+    fn field_reason(&self, field: &str, code: FieldErrorCode) -> Said {
         let c = &self.mapping.columns;
+        let said = |en: &str, hi: &str| (en.to_owned(), hi.to_owned());
         match code {
-            FieldErrorCode::Required => {
-                format!("the name (column '{}') is empty; write the member's name", c.name)
+            FieldErrorCode::Required => (
+                format!("the name (column '{}') is empty; write the member's name", c.name),
+                format!("नाम (कॉलम '{}') खाली है; सदस्य का नाम लिखें", c.name),
+            ),
+            FieldErrorCode::TooLong if field == "address" => said(
+                "the address is longer than 300 characters; shorten it",
+                "पता 300 अक्षरों से लंबा है; छोटा करें",
+            ),
+            FieldErrorCode::TooLong => {
+                said("the name is longer than 100 characters; shorten it", "नाम 100 अक्षरों से लंबा है; छोटा करें")
             }
-            FieldErrorCode::TooLong if field == "address" => {
-                "the address is longer than 300 characters; shorten it".to_owned()
+            FieldErrorCode::TooManyMembers => said(
+                "the household has more than 40 members; check that its rows share the right household key",
+                "परिवार में 40 से ज़्यादा सदस्य हैं; जाँचें कि इसकी पंक्तियों में परिवार की सही कुंजी लिखी है",
+            ),
+            FieldErrorCode::OnlyOneHead => said(
+                "a second head in one household; give this member their relation to the head",
+                "एक परिवार में दूसरा मुखिया; इस सदस्य का मुखिया से संबंध लिखें",
+            ),
+            FieldErrorCode::BirthInFuture => {
+                said("the date of birth is after today; correct it", "जन्म की तारीख आज के बाद की है; ठीक करें")
             }
-            FieldErrorCode::TooLong => "the name is longer than 100 characters; shorten it".to_owned(),
-            FieldErrorCode::TooManyMembers => {
-                "the household has more than 40 members; check that its rows share the right household key"
-                    .to_owned()
+            FieldErrorCode::AgeTooHigh => {
+                said("the age is above 120 years; correct it", "उम्र 120 वर्ष से ज़्यादा है; ठीक करें")
             }
-            FieldErrorCode::OnlyOneHead => {
-                "a second head in one household; give this member their relation to the head".to_owned()
+            FieldErrorCode::InvalidPhone => said(
+                "the phone number is not a ten-digit Indian mobile number; correct it or leave it empty",
+                "फ़ोन नंबर दस अंकों का भारतीय मोबाइल नंबर नहीं है; ठीक करें या खाली छोड़ें",
+            ),
+            other => {
+                (format!("{field} is refused ({other:?})"), format!("{field} स्वीकार नहीं हुआ ({other:?})"))
             }
-            FieldErrorCode::BirthInFuture => "the date of birth is after today; correct it".to_owned(),
-            FieldErrorCode::AgeTooHigh => "the age is above 120 years; correct it".to_owned(),
-            FieldErrorCode::InvalidPhone => {
-                "the phone number is not a ten-digit Indian mobile number; correct it or leave it empty"
-                    .to_owned()
-            }
-            other => format!("{field} is refused ({other:?})"),
         }
     }
 }
@@ -357,7 +428,7 @@ impl Reader<'_> {
 fn shared(
     rows: &[&Row],
     index: Option<usize>,
-    what: &str,
+    (what, what_hi): (&str, &str),
     problems: &mut Vec<RowProblem>,
 ) -> (usize, String) {
     let Some(index) = index else { return (rows[0].number, String::new()) };
@@ -367,12 +438,17 @@ fn shared(
         match value {
             _ if v.is_empty() => {}
             None => value = Some((row.number, v)),
-            Some((at, seen)) if seen != v => problems.push(RowProblem {
-                row: row.number,
-                reason: format!(
-                    "the {what} is '{v}' here but '{seen}' on row {at} of the same household; write the same {what} on both rows, or leave one empty"
+            Some((at, seen)) if seen != v => problems.push(problem(
+                row.number,
+                (
+                    format!(
+                        "the {what} is '{v}' here but '{seen}' on row {at} of the same household; write the same {what} on both rows, or leave one empty"
+                    ),
+                    format!(
+                        "यहाँ {what_hi} '{v}' है, पर इसी परिवार की पंक्ति {at} में '{seen}'; दोनों पंक्तियों में एक ही {what_hi} लिखें, या एक खाली छोड़ें"
+                    ),
                 ),
-            }),
+            )),
             Some(_) => {}
         }
     }

@@ -11,6 +11,7 @@ pub mod account;
 pub mod backup;
 pub mod eligibility;
 pub mod households;
+pub mod import;
 pub mod print;
 pub mod referral;
 pub mod session;

@@ -21,6 +21,7 @@ interface Navigator {
   showVillageSchemes(): Promise<void>;
   showVulnerable(): Promise<void>;
   showAccounts(): Promise<void>;
+  showImport(): Promise<void>;
   showTodo(): Promise<void>;
   showFunnel(): Promise<void>;
   showSync(): Promise<void>;
@@ -157,6 +158,7 @@ export class HomeView {
         h("button", { class: "secondary", "data-test": "open-funnel", onclick: () => void this.nav.showFunnel() }, t("funnelOpen")),
         h("button", { class: "secondary", "data-test": "open-sync", onclick: () => void this.nav.showSync() }, t("syncOpen")),
         h("button", { class: "secondary", "data-test": "backup", "data-write": true, onclick: () => this.backup() }, t("backupNow")),
+        h("button", { class: "secondary", "data-test": "open-import", "data-write": true, onclick: () => void this.nav.showImport() }, t("importOpen")),
         h("button", { class: "secondary", "data-test": "save-register", "data-write": true, onclick: (e: Event) => void this.saveRegister(e.currentTarget as HTMLButtonElement) }, t("registerSave")),
         h("button", { class: "secondary", "data-test": "open-accounts", onclick: () => void this.nav.showAccounts() }, t("accountOpen")),
         h("button", { class: "primary", "data-test": "add-household", "data-write": true, onclick: () => void this.nav.showForm(null) }, "+ " + t("addHousehold")),

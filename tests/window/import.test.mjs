@@ -1,0 +1,104 @@
+// The import screen in the real window: a laptop enrolled for a real village (a demo store
+// refuses imports) finds a household list and its mapping file on a USB stick, checks the list
+// (nothing written, every refused row said in Hindi with its number), imports it with the
+// households counted, and the register then lists them; importing again adds nothing.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { TEST_PIN, find, sibling, startApp, startServer, stopServer, textOf } from "./session.mjs";
+
+// Three families, one of them with a member whose age is not a number.
+const LIST = `Family,Name,Relation,Sex,Age,Ration card
+K-1,सावित्री देवी,Self,F,52,PHH
+K-1,मोहन राम,Husband,M,55,
+K-2,गीता कुमारी,Self,F,31,AAY
+K-3,लक्ष्मी देवी,Self,F,bees,
+`;
+const MAPPING = `[columns]
+household = "Family"
+name = "Name"
+relation = "Relation"
+sex = "Sex"
+age = "Age"
+
+[relation]
+Self = "head"
+Husband = "spouse"
+
+[sex]
+F = "female"
+M = "male"
+
+[[fact]]
+column = "Ration card"
+fact = "household.ration_card_type"
+`;
+
+test("a household list on a USB stick is checked, then imported, in Hindi", async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-import-window-"));
+  const blockDir = join(scratch, "block");
+  const dataDir = join(scratch, "laptop");
+  const media = join(scratch, "media");
+  const stick = join(media, "GAON");
+  mkdirSync(stick, { recursive: true });
+  writeFileSync(join(stick, "anganwadi.csv"), LIST);
+  writeFileSync(join(stick, "anganwadi.toml"), MAPPING);
+  const server = (args) => execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", blockDir, ...args]).toString();
+  server([
+    "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
+    "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
+  ]);
+  const code = server(["enroll-code", "--village", "Bakraur"]).trim();
+  const block = await startServer(blockDir);
+  execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, "enroll", block.url, code], {
+    env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const app = await startApp({ dataDir, env: { SAMANVAYA_MEDIA_ROOT: media } });
+  try {
+    const { browser } = app;
+    await (await find(browser, "[data-test=lang-hi]")).click();
+    await (await find(browser, "[data-test=open-import]")).click();
+    // The only list and the only mapping on the stick are chosen already.
+    await textOf(browser, "[data-test=import-lists] [data-file='anganwadi.csv']", (t) => t.includes("GAON"));
+    const chosen = await browser.executeScript("return [...document.querySelectorAll('[data-test=import-files] input, .import-files input')].filter((i) => i.checked).length");
+    assert.equal(chosen, 2, "the list and the mapping are chosen");
+
+    await (await find(browser, "[data-test=import-check]")).click();
+    const checked = await textOf(browser, "[data-test=import-report][data-dry=true]");
+    assert.match(checked, /सूची की पंक्तियाँ \(हर सदस्य की एक\): 4/);
+    assert.match(checked, /जोड़ने लायक परिवार: 2 \(3 सदस्य\)/);
+    assert.match(checked, /नहीं जोड़े गए परिवार: 1/);
+    assert.match(await textOf(browser, "[data-test=import-problems] tr[data-row='5']"), /'bees' उम्र नहीं है; उम्र पूरे वर्षों में लिखें/);
+    assert.match(checked, /अभी कुछ नहीं लिखा गया/);
+
+    await (await find(browser, "[data-test=import-run]")).click();
+    const done = await textOf(browser, "[data-test=import-report][data-dry=false]");
+    assert.match(done, /जोड़े गए परिवार: 2 \(3 सदस्य\)/);
+    // The picture for docs/screens, when asked for.
+    const screens = process.env.SAMANVAYA_SCREENS_DIR;
+    if (screens) {
+      await browser.manage().window().setRect({ width: 1024, height: 600 });
+      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
+      writeFileSync(join(screens, "import-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
+      await browser.executeScript("document.body.style.minHeight = ''");
+    }
+    // The same list again: the two families are there already, nothing is added twice.
+    await (await find(browser, "[data-test=import-check]")).click();
+    assert.match(await textOf(browser, "[data-test=import-report][data-dry=true]"), /पहले से जुड़े परिवार, जो वैसे ही छोड़े गए: 2/);
+
+    await (await find(browser, "[data-test=back]")).click();
+    assert.match(await textOf(browser, "[data-test=list-count]"), /2/);
+    const names = await browser.executeScript("return document.body.innerText");
+    assert.ok(names.includes("सावित्री देवी") && names.includes("गीता कुमारी"), "the register lists the imported families");
+    assert.ok(!names.includes("लक्ष्मी देवी"), "the refused family is not imported");
+  } finally {
+    await app.close();
+    await stopServer(block.server);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
