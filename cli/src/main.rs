@@ -143,6 +143,10 @@ enum Command {
     /// Writes what waits to be sent to a file, for a USB stick to the block office when there is
     /// no network (the block imports it with `samanvaya-server import FILE`).
     ExportSync { file: std::path::PathBuf },
+    /// Applies the block's answer brought on a USB stick (`samanvaya-server export-feed`, or
+    /// `import --answer`): referral decisions and the village's changes from elsewhere. Applying
+    /// the same file again changes nothing.
+    ImportFeed { file: std::path::PathBuf },
     /// Consent: record that a household, or one of its members, withdrew it. What was recorded
     /// of them is erased on this laptop and, through sync, at the block and the district.
     Consent {
@@ -509,6 +513,7 @@ fn main() -> Result<()> {
         Command::Enroll { url, code, name } => emit(&sync::run_enroll(&mut store, &url, &code, &name)?)?,
         Command::Sync { status, timeout } => emit(&sync::run_sync(&mut store, status, timeout)?)?,
         Command::ExportSync { file } => emit(&sync::run_export(&mut store, &file)?)?,
+        Command::ImportFeed { file } => emit(&sync::run_import_feed(&mut store, &file)?)?,
         Command::Export { out, lang, with_sensitive } => {
             let format = if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
                 samanvaya_core::SheetFormat::Xlsx

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use samanvaya_core::{CatalogueInUse, Installed, Store, SyncStatus};
 use samanvaya_sync_client::Tuning;
-use samanvaya_sync_laptop::{block_on, enroll, export_file, install_file, sync};
+use samanvaya_sync_laptop::{block_on, enroll, export_file, import_feed, install_file, sync};
 
 /// Enrolls the laptop and says what it received.
 pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Result<String> {
@@ -137,5 +137,19 @@ pub fn run_export(store: &mut Store, file: &std::path::Path) -> Result<String> {
         done.bytes.div_ceil(1024),
         file.display(),
         file.display()
+    ))
+}
+
+/// Applies the block's answer from a USB stick.
+pub fn run_import_feed(store: &mut Store, file: &std::path::Path) -> Result<String> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        anyhow::anyhow!("cannot read {}: {e}; check the path and the USB stick", file.display())
+    })?;
+    let done = import_feed(store, &bytes)?;
+    Ok(format!(
+        "the block's answer: {} change(s), {} new here, {} here already\n",
+        done.changes,
+        done.applied,
+        done.changes - done.applied
     ))
 }

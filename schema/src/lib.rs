@@ -115,6 +115,7 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "device_audit",
         sql: include_str!("../migrations/server/0006_device_audit.sql"),
     },
+    Migration { version: 7, name: "usb_feed", sql: include_str!("../migrations/server/0007_usb_feed.sql") },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -145,6 +146,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "device_audit",
         sql: include_str!("../migrations/server-postgres/0005_device_audit.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "usb_feed",
+        sql: include_str!("../migrations/server-postgres/0006_usb_feed.sql"),
     },
 ];
 

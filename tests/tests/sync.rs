@@ -1037,3 +1037,97 @@ fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block()
     assert!(!taken.contains(&next.number), "{:?} against {taken:?}", next.number);
     drop(block);
 }
+
+/// The way down with no network (issue 19, item 8): the block office answers a laptop's USB stick
+/// with what the laptop has not seen (a referral step taken at the block), the laptop applies it
+/// once, and the next answer carries nothing it already has.
+#[test]
+fn with_no_network_the_blocks_decisions_come_back_on_the_stick_once() {
+    let (block_dir, laptop_dir, stick) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop_dir.path())));
+    // The network goes: a widow is registered and referred for the pension, offline.
+    let (household, device) = {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member("सीता देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 });
+        let h = store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+        (h.id, store.device_id().unwrap().to_string())
+    };
+    refer(laptop_dir.path(), household, "NSAP_IGNWPS");
+    let up = stick.path().join("bakraur.samanvaya-sync");
+    ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(laptop_dir.path())));
+    server_cmd("block", block_dir.path(), &["import", up.to_str().unwrap()]);
+    // At the block office the application is submitted; the answer goes on the same stick.
+    let number = ok(run("samanvaya", &["referrals", "list"], Some(laptop_dir.path())));
+    let number =
+        number.split_whitespace().find(|w| w.starts_with("R-")).expect("a referral number").to_owned();
+    server_cmd("block", block_dir.path(), &["step", &number, "submit", "--by", "BDO Bodh Gaya"]);
+    let down = stick.path().join("bakraur-answer.samanvaya-feed");
+    let wrote =
+        server_cmd("block", block_dir.path(), &["export-feed", "--device", &device, down.to_str().unwrap()]);
+    assert!(wrote.contains("wrote 1 change(s)"), "the step alone, not the laptop's own work: {wrote}");
+
+    // A copy with one changed byte is refused, and nothing changes.
+    let mut bytes = std::fs::read(&down).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x10;
+    let changed = stick.path().join("changed.samanvaya-feed");
+    std::fs::write(&changed, bytes).unwrap();
+    let refused = run("samanvaya", &["import-feed", changed.to_str().unwrap()], Some(laptop_dir.path()));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("changed or damaged"), "{refused:?}");
+
+    let waiting = samanvaya_tests::open(laptop_dir.path()).unwrap().sync_status().unwrap().waiting;
+    assert!(waiting >= 3, "the household, its member and the referral wait: no network said otherwise");
+    let applied = ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(laptop_dir.path())));
+    assert!(applied.contains("1 change(s), 1 new here"), "{applied}");
+    let stage = |dir: &Path| {
+        let store = samanvaya_tests::open(dir).unwrap();
+        let list = store
+            .referrals(
+                &ReferralQuery { household_id: Some(household), open_only: false },
+                store.now().unwrap().today,
+            )
+            .unwrap();
+        list[0].stage
+    };
+    assert_eq!(stage(laptop_dir.path()), Stage::Submitted, "the block's decision is on the laptop");
+    let again = ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(laptop_dir.path())));
+    assert!(again.contains("0 new here"), "{again}");
+    let status = samanvaya_tests::open(laptop_dir.path()).unwrap().sync_status().unwrap();
+    assert_eq!(
+        status.waiting, 0,
+        "the answer says the block holds the laptop's work, and nothing applied is queued"
+    );
+    assert_eq!(status.reached_block, waiting);
+
+    // A file written for another laptop is refused.
+    let other_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    let other_dir = tempfile::tempdir().unwrap();
+    drop(samanvaya_tests::open(other_dir.path()).unwrap());
+    ok(run("samanvaya", &["enroll", &block.url, other_code.trim()], Some(other_dir.path())));
+    let refused = run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(other_dir.path()));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("another laptop"), "{refused:?}");
+
+    // The next round: the laptop's file carries nothing the block holds, and says how far it
+    // has pulled, so the answer is empty too.
+    let up2 = stick.path().join("bakraur-2.samanvaya-sync");
+    let wrote = ok(run("samanvaya", &["export-sync", up2.to_str().unwrap()], Some(laptop_dir.path())));
+    assert!(wrote.contains("wrote 0 change(s)"), "{wrote}");
+    let down2 = stick.path().join("bakraur-answer-2.samanvaya-feed");
+    let answered = server_cmd(
+        "block",
+        block_dir.path(),
+        &["import", up2.to_str().unwrap(), "--answer", down2.to_str().unwrap()],
+    );
+    assert!(answered.contains("wrote 0 change(s)"), "{answered}");
+    drop(block);
+}

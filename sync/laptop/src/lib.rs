@@ -12,10 +12,11 @@ use samanvaya_domain::{Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::bundle::BundleError;
+use samanvaya_sync_protocol::feed_file::{self, FeedFileError};
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, Outcome, PROTOCOL_VERSION, Place, PullReply,
-    RefusalCode, Village,
+    Pulled, RefusalCode, Village,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,8 @@ pub enum LaptopSyncError {
     Parcel(#[from] ParcelError),
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    #[error(transparent)]
+    FeedFile(#[from] FeedFileError),
     #[error("cannot write {path}: {source}; check that the USB stick is in and has room")]
     File { path: String, source: std::io::Error },
 }
@@ -43,7 +46,9 @@ impl LaptopSyncError {
             | LaptopSyncError::Bundle(_)
             | LaptopSyncError::Sync(SyncError::Catalogue(_)) => "catalogue",
             LaptopSyncError::Store(_) => "store",
-            LaptopSyncError::Parcel(_) | LaptopSyncError::File { .. } => "file",
+            LaptopSyncError::Parcel(_) | LaptopSyncError::FeedFile(_) | LaptopSyncError::File { .. } => {
+                "file"
+            }
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
@@ -62,6 +67,19 @@ impl LaptopSyncError {
             },
         }
     }
+}
+
+/// A server's feed, as the store applies it.
+fn incoming(changes: &[Pulled]) -> Vec<Incoming> {
+    changes
+        .iter()
+        .map(|p| Incoming {
+            server_seq: p.server_seq,
+            device: p.origin.device,
+            device_seq: p.origin.seq,
+            change: p.change.clone(),
+        })
+        .collect()
 }
 
 fn local(e: &StoreError) -> SyncError {
@@ -102,16 +120,7 @@ impl Local for StoreEnd<'_> {
     }
 
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError> {
-        let page: Vec<Incoming> = reply
-            .changes
-            .iter()
-            .map(|p| Incoming {
-                server_seq: p.server_seq,
-                device: p.origin.device,
-                device_seq: p.origin.seq,
-                change: p.change.clone(),
-            })
-            .collect();
+        let page = incoming(&reply.changes);
         let at = self.store.now().map_err(|e| local(&e))?;
         self.store.apply_pulled_page(&self.server, &page, reply.cursor, at).map_err(|e| local(&e))
     }
@@ -291,6 +300,36 @@ pub async fn sync_through<R: Remote>(
             Err(err)
         }
     }
+}
+
+/// What applying the block's answer from a USB stick did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedImported {
+    /// Changes the file carried.
+    pub changes: usize,
+    /// Changes applied here for the first time (the others were here already).
+    pub applied: usize,
+}
+
+/// Applies the block's answer brought on a USB stick (`samanvaya-server export-feed`): checked
+/// with this laptop's key, written for this laptop by its own block, then applied as a pulled
+/// page with the cursor moved in the same transaction; a file applied twice changes nothing.
+/// The file also says how much of this laptop's own work the block holds, so that the next
+/// sync file carries only the rest.
+pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, LaptopSyncError> {
+    let Some(e) = store.enrollment()? else {
+        return Err(StoreError::NotEnrolled.into());
+    };
+    let file = feed_file::open(bytes, store.device_id()?, &parcel::secret_digest(&e.secret))?;
+    if file.server != e.server_id {
+        return Err(FeedFileError::Forged.into());
+    }
+    let page = incoming(&file.changes);
+    let at = store.now()?;
+    let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, at)?;
+    // What the block holds of this laptop's work need not go on the next stick.
+    store.sync_acked(file.acked_through, 0, 0)?;
+    Ok(FeedImported { changes: page.len(), applied })
 }
 
 /// What `export_file` wrote.

@@ -8,6 +8,7 @@
 pub mod body;
 pub mod bundle;
 pub mod code;
+pub mod feed_file;
 pub mod parcel;
 
 use chrono::{DateTime, Utc};

@@ -60,7 +60,7 @@ pub enum ParcelError {
     Json(#[from] serde_json::Error),
 }
 
-type Mac256 = Blake2bMac<U32>;
+pub(crate) type Mac256 = Blake2bMac<U32>;
 
 /// The digest of a device secret: what a server keeps of the secret, and the key that
 /// authenticates the device's sync files.
@@ -68,7 +68,7 @@ pub fn secret_digest(secret: &str) -> [u8; 32] {
     Blake2b::<U32>::digest(secret.as_bytes()).into()
 }
 
-fn code(key: &[u8; 32], device_line: &str, packed: &[u8]) -> Mac256 {
+pub(crate) fn code(key: &[u8; 32], device_line: &str, packed: &[u8]) -> Mac256 {
     let mut mac = <Mac256 as KeyInit>::new_from_slice(key).expect("a 32-byte key suits BLAKE2b");
     mac.update(device_line.as_bytes());
     mac.update(packed);

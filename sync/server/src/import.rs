@@ -19,6 +19,8 @@ const STEP: usize = 500;
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Imported {
+    /// The laptop that wrote the file.
+    pub device: Option<uuid::Uuid>,
     pub device_name: String,
     /// Changes stored for the first time.
     pub new: usize,
@@ -79,6 +81,13 @@ impl Store {
                 }
             }
         }
+        // The answer written back on the stick starts where the laptop stood when it wrote this.
+        self.db.execute(
+            "UPDATE device SET usb_pulled_through = CASE WHEN usb_pulled_through > ?1 THEN usb_pulled_through ELSE ?1 END
+             WHERE id = ?2",
+            args![parcel.pulled_through, device],
+        )?;
+        done.device = Some(device);
         Ok(done)
     }
 }

@@ -13,6 +13,7 @@ pub mod consent;
 pub mod enroll;
 pub mod error;
 pub mod feed;
+pub mod feed_file;
 pub mod import;
 pub mod ingest;
 pub mod postgresql;

@@ -91,8 +91,20 @@ enum Command {
     /// Lists the referrals this server holds.
     Referrals,
     /// Imports a sync file a laptop wrote with `samanvaya export-sync` (from a USB stick);
-    /// importing the same file again changes nothing.
-    Import { file: PathBuf },
+    /// importing the same file again changes nothing. With --answer, also writes the block's
+    /// answer for that laptop (what it has not seen yet) to that file, for the same stick.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        answer: Option<PathBuf>,
+    },
+    /// Writes the block's answer for a laptop with no network to a file for a USB stick: the
+    /// decisions and the village's changes it has not seen (`samanvaya import-feed FILE` on it).
+    ExportFeed {
+        #[arg(long)]
+        device: uuid::Uuid,
+        file: PathBuf,
+    },
     /// Publishes the district's scheme rules: the scheme files under FOLDER/schemes (and exclusive
     /// groups under FOLDER/groups, and the district's versions of the survey under FOLDER/forms),
     /// checked against this version's fact vocabulary, their example cases and the survey's
@@ -226,7 +238,7 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 println!("{number}\t{stage}\t{level}\tdue {due}");
             }
         }
-        Command::Import { file } => {
+        Command::Import { file, answer } => {
             let bytes = std::fs::read(&file).with_context(|| {
                 format!("cannot read {}; check the path and the USB stick", file.display())
             })?;
@@ -235,7 +247,11 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 "imported from {}: {} new change(s), {} already here, {} not applied, {} for review",
                 done.device_name, done.new, done.already, done.rejected, done.conflicts
             );
+            if let (Some(answer), Some(device)) = (answer, done.device) {
+                write_feed(&mut store, device, &answer)?;
+            }
         }
+        Command::ExportFeed { device, file } => write_feed(&mut store, device, &file)?,
         Command::PublishCatalogue { folder, label, out } => {
             let key = samanvaya_server::catalogue::signing_key(dir)?;
             let (kept, file) = store.publish_catalogue(&folder, &label, &key, now)?;
@@ -269,6 +285,23 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             println!("{number}: {} at the {}, due {}", case.stage.as_str(), case.level.as_str(), case.due_on);
         }
     }
+    Ok(())
+}
+
+/// Writes the block's answer for `device` to `file`, whole or not at all.
+fn write_feed(store: &mut Store, device: uuid::Uuid, file: &std::path::Path) -> Result<()> {
+    let written = store.export_feed(device, Utc::now())?;
+    let partial = file.with_extension("partial");
+    std::fs::write(&partial, &written.bytes).and_then(|()| std::fs::rename(&partial, file)).with_context(
+        || format!("cannot write {}; check the USB stick and its free space", file.display()),
+    )?;
+    println!(
+        "wrote {} change(s) for {} to {}; on the laptop: samanvaya import-feed {}",
+        written.changes,
+        written.device_name,
+        file.display(),
+        file.display()
+    );
     Ok(())
 }
 

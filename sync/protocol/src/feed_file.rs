@@ -1,0 +1,171 @@
+//! A feed file: what the block decided for one laptop (referral steps taken at the block or the
+//! district, changes made by the village's other laptops), written to a USB stick for a village
+//! with no network at all, the way down that a sync file (`parcel.rs`) is the way up. The laptop
+//! applies it through the same path as a pull, with the cursor moved in the same transaction, so
+//! a file applied twice, or applied and then also pulled online, changes nothing the second time.
+//!
+//! It is authenticated with the same key as the laptop's own sync files (the digest of its device
+//! secret, which the block keeps): only its block can write it, only for that laptop, and any
+//! changed byte is refused.
+
+use blake2::digest::Mac;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Pulled;
+use crate::parcel::{code, hex, unhex};
+
+/// The first line of every feed file.
+pub const MAGIC: &str = "SAMANVAYA-FEED 1";
+
+const MAX_FILE_BYTES: usize = 64 << 20;
+const MAX_JSON_BYTES: usize = 512 << 20;
+const LEVEL: i32 = 19;
+
+/// What a feed file carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedFile {
+    pub protocol: u32,
+    /// The block that wrote it.
+    pub server: Uuid,
+    /// The laptop it is for.
+    pub device: Uuid,
+    pub made_at: DateTime<Utc>,
+    pub changes: Vec<Pulled>,
+    /// Where the laptop's pull cursor stands once it has applied the file.
+    pub cursor: i64,
+    /// The laptop's own changes the block holds, through this seq: a laptop that only ever
+    /// syncs by stick learns from it what it need not send again.
+    #[serde(default)]
+    pub acked_through: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeedFileError {
+    #[error(
+        "this is not a Samanvaya file from the block (it does not start with {MAGIC:?}); choose the file `samanvaya-server export-feed` wrote"
+    )]
+    NotAFile,
+    #[error("the file was written for another laptop; take the file made for this one")]
+    OtherLaptop,
+    #[error(
+        "the file was changed or damaged after the block wrote it, or another server wrote it; ask the block office to write it again"
+    )]
+    Forged,
+    #[error("the file is larger than {} MB; ask the block office for a newer one", MAX_FILE_BYTES >> 20)]
+    TooLarge,
+    #[error("the file's changes could not be unpacked: {0}")]
+    Compression(#[from] std::io::Error),
+    #[error("the file's changes could not be read: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn head_line(file: &FeedFile) -> String {
+    format!("server {}\ndevice {}\n", file.server, file.device)
+}
+
+/// `file` as bytes, authenticated with `key` (the laptop's secret digest, as the block keeps it).
+pub fn seal(file: &FeedFile, key: &[u8; 32]) -> Result<Vec<u8>, FeedFileError> {
+    let packed = zstd::bulk::compress(&serde_json::to_vec(file)?, LEVEL)?;
+    let head = head_line(file);
+    let tag = code(key, &head, &packed).finalize().into_bytes();
+    let mut out = format!("{MAGIC}\n{head}mac {}\n\n", hex(&tag)).into_bytes();
+    out.extend_from_slice(&packed);
+    Ok(out)
+}
+
+/// Reads a feed file for the laptop `device`, refusing it unless `key` authenticates every byte.
+pub fn open(bytes: &[u8], device: Uuid, key: &[u8; 32]) -> Result<FeedFile, FeedFileError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(FeedFileError::TooLarge);
+    }
+    let end = bytes.windows(2).position(|w| w == b"\n\n").ok_or(FeedFileError::NotAFile)?;
+    let head = std::str::from_utf8(&bytes[..end]).map_err(|_| FeedFileError::NotAFile)?;
+    let mut lines = head.lines();
+    if lines.next() != Some(MAGIC) {
+        return Err(FeedFileError::NotAFile);
+    }
+    let server = lines.next().and_then(|l| l.strip_prefix("server ")).ok_or(FeedFileError::Forged)?;
+    let for_device = lines
+        .next()
+        .and_then(|l| l.strip_prefix("device "))
+        .and_then(|d| Uuid::parse_str(d).ok())
+        .ok_or(FeedFileError::Forged)?;
+    if for_device != device {
+        return Err(FeedFileError::OtherLaptop);
+    }
+    let tag =
+        lines.next().and_then(|l| l.strip_prefix("mac ")).and_then(unhex).ok_or(FeedFileError::Forged)?;
+    let packed = &bytes[end + 2..];
+    code(key, &format!("server {server}\ndevice {for_device}\n"), packed)
+        .verify_slice(&tag)
+        .map_err(|_| FeedFileError::Forged)?;
+    let file: FeedFile = serde_json::from_slice(&zstd::bulk::decompress(packed, MAX_JSON_BYTES)?)?;
+    if file.device != device || file.server.to_string() != server {
+        return Err(FeedFileError::Forged);
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parcel::secret_digest;
+    use crate::{Origin, PROTOCOL_VERSION};
+    use samanvaya_domain::Hlc;
+    use samanvaya_domain::change::{Change as Typed, ChangeBody, MemberRemoved};
+    use samanvaya_domain::{HouseholdId, PersonId};
+
+    fn file() -> FeedFile {
+        let (server, device, other) = (Uuid::from_u128(1), Uuid::from_u128(7), Uuid::from_u128(8));
+        let at: DateTime<Utc> = "2026-12-01T05:00:00Z".parse().unwrap();
+        let changes = (1..=3)
+            .map(|seq| Pulled {
+                server_seq: seq + 10,
+                origin: Origin { device: other, seq },
+                recorded_at: at,
+                change: Typed::new(
+                    Hlc { wall_ms: at.timestamp_millis() + seq, counter: 0, node: other },
+                    ChangeBody::MemberRemoved(MemberRemoved {
+                        id: PersonId(Uuid::from_u128(seq as u128)),
+                        household_id: HouseholdId(Uuid::from_u128(9)),
+                    }),
+                ),
+            })
+            .collect();
+        FeedFile {
+            protocol: PROTOCOL_VERSION,
+            server,
+            device,
+            made_at: at,
+            changes,
+            cursor: 13,
+            acked_through: 4,
+        }
+    }
+
+    #[test]
+    fn a_feed_file_opens_for_its_laptop_only_and_any_change_is_refused() {
+        let key = secret_digest("the laptop's secret");
+        let bytes = seal(&file(), &key).unwrap();
+        assert_eq!(open(&bytes, Uuid::from_u128(7), &key).unwrap(), file());
+        assert!(matches!(open(&bytes, Uuid::from_u128(8), &key), Err(FeedFileError::OtherLaptop)));
+        assert!(matches!(
+            open(&bytes, Uuid::from_u128(7), &secret_digest("another laptop's secret")),
+            Err(FeedFileError::Forged)
+        ));
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            assert!(
+                open(&bad, Uuid::from_u128(7), &key).is_err(),
+                "a flipped bit at byte {i} went unnoticed"
+            );
+        }
+        assert!(matches!(
+            open(b"SAMANVAYA-SYNC 1\n\n", Uuid::from_u128(7), &key),
+            Err(FeedFileError::NotAFile)
+        ));
+    }
+}

@@ -1,0 +1,72 @@
+//! The block's answer on a USB stick (`samanvaya-server export-feed`): for a laptop with no
+//! network, what its pull feed holds after the point its last sync file said it had reached,
+//! packed and authenticated for that laptop alone (`samanvaya_sync_protocol::feed_file`).
+
+use chrono::{DateTime, Utc};
+use samanvaya_sync_protocol::feed_file::{self, FeedFile};
+use samanvaya_sync_protocol::{DeviceKind, PROTOCOL_VERSION, RefusalCode, parcel};
+use uuid::Uuid;
+
+use crate::enroll::Caller;
+use crate::error::ServerError;
+use crate::sql::args;
+use crate::store::Store;
+
+/// What a feed file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub device_name: String,
+    pub changes: usize,
+    pub bytes: Vec<u8>,
+}
+
+impl Store {
+    /// The feed file for the laptop `device`: every change of its pull feed after the point its
+    /// last sync file reported (all of them for a laptop that never sent one).
+    pub fn export_feed(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<Written, ServerError> {
+        let Some(row) = self.db.query_opt(
+            "SELECT kind, name, secret_hash, revoked_at, usb_pulled_through, acked_through FROM device WHERE id = ?1",
+            args![device],
+        )?
+        else {
+            return Err(ServerError::refused(
+                RefusalCode::NotEnrolled,
+                format!("no laptop {device} is enrolled here; `samanvaya-server devices` lists them"),
+            ));
+        };
+        if row.text(0)? != "laptop" {
+            return Err(ServerError::Invalid(format!(
+                "{device} is a block, not a laptop: it syncs over the network"
+            )));
+        }
+        if row.opt_text(3)?.is_some() {
+            return Err(ServerError::refused(
+                RefusalCode::Revoked,
+                "this laptop was revoked; nothing is written for it",
+            ));
+        }
+        let key = parcel::key_from_hex(&row.text(2)?)
+            .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))?;
+        let caller = Caller { device, kind: DeviceKind::Laptop };
+        let (mut after, mut changes) = (row.int(4)?, Vec::new());
+        loop {
+            let reply = self.pull(&caller, after)?;
+            changes.extend(reply.changes);
+            after = reply.cursor.max(after);
+            if !reply.more {
+                break;
+            }
+        }
+        let file = FeedFile {
+            protocol: PROTOCOL_VERSION,
+            server: self.device(),
+            device,
+            made_at: now,
+            changes,
+            cursor: after,
+            acked_through: row.int(5)?,
+        };
+        let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
+        Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })
+    }
+}
