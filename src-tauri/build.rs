@@ -21,6 +21,8 @@ const COMMANDS: &[&str] = &[
     "backup_files",
     "import_files_found",
     "import_list",
+    "sync_feed_files",
+    "sync_import_feed",
     "restore_backup",
     "household_eligibility",
     "answer_fact",

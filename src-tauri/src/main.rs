@@ -88,6 +88,8 @@ fn main() {
             commands::backup::backup_files,
             commands::import::import_files_found,
             commands::import::import_list,
+            commands::sync::sync_feed_files,
+            commands::sync::sync_import_feed,
             commands::backup::restore_backup,
             commands::eligibility::household_eligibility,
             commands::eligibility::answer_fact,

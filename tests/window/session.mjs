@@ -141,7 +141,16 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
       .withCapabilities({ browserName: "wry", "tauri:options": { application: appBinary() } })
       .build();
     const recoveryCode = login ? await logIn(browser) : null;
-    return { browser, dataDir: data, scratch, display, exportDir: join(scratch, "exports"), recoveryCode, close: () => close(browser) };
+    return {
+      browser,
+      dataDir: data,
+      scratch,
+      display,
+      exportDir: join(scratch, "exports"),
+      mediaRoot: env.SAMANVAYA_MEDIA_ROOT,
+      recoveryCode,
+      close: () => close(browser),
+    };
   } catch (e) {
     await close();
     throw e;

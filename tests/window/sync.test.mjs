@@ -3,7 +3,7 @@
 // households can never reach a real block server.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,13 +113,41 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     }
     assert.match(await textOf(browser, "[data-test=sync-rules]"), /the district's “गया ज़िले के नियम” of .* schemes\); decisions use them/);
 
+    // The network goes. She refers the woman (here through the CLI, on the same store), the
+    // referral goes up on a stick, the block office submits it and writes its answer onto the
+    // stick, and the panel applies it: the step is on the laptop.
+    const cli = (args) =>
+      execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, ...args], {
+        env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
+        stdio: ["ignore", "pipe", "pipe"],
+      }).toString();
+    cli(["referrals", "open", "--household", "1", "--member", "ज्योत्स्ना सहनी", "--scheme", "NSAP_IGNOAPS"]);
+    const number = cli(["referrals", "list"]).split(/\s+/).find((w) => /^R-\d+$/.test(w));
+    assert.ok(number, "the referral has the block's number");
+    const stick = join(app.mediaRoot, "GAON");
+    mkdirSync(stick, { recursive: true });
+    cli(["export-sync", join(stick, "bakraur.samanvaya-sync")]);
+    server(["import", join(stick, "bakraur.samanvaya-sync")]);
+    server(["step", number, "submit", "--by", "BDO Bodh Gaya"]);
+    const device = server(["devices"]).split("\n").find((l) => l.includes("\tlaptop\t"))?.split("\t")[0];
+    server(["export-feed", "--device", device, join(stick, "bakraur.samanvaya-feed")]);
+    await (await find(browser, "[data-test=sync-feed]")).click();
+    await (await find(browser, "[data-test=sync-feed-files] [data-file='bakraur.samanvaya-feed']")).click();
+    assert.match(await textOf(browser, "[data-test=sync-feed-done]"), /new here: 1\./);
+    assert.match(cli(["referrals", "list"]), /submitted/, "the block's step is on the laptop");
+    // The same file again changes nothing.
+    await (await find(browser, "[data-test=sync-feed]")).click();
+    await (await find(browser, "[data-test=sync-feed-files] [data-file='bakraur.samanvaya-feed']")).click();
+    assert.match(await textOf(browser, "[data-test=sync-feed-done]"), /new here: 0\./);
+
     // The panel in Hindi: the same lines, in her language.
     await (await find(browser, "[data-test=lang-hi]")).click();
     assert.match(await textOf(browser, "[data-test=sync-reached-district]", (t) => t.includes("ज़िले")), /ज़िले तक पहुँचे/);
     assert.match(await textOf(browser, "[data-test=sync-rules]"), /योजनाओं के नियम: ज़िले के “गया ज़िले के नियम”/);
-    // Switching the language keeps the numbers the sync left, not the ones the panel opened with.
+    // Switching the language keeps the numbers the last action left, not the ones the panel
+    // opened with: the referral reached the block on the stick, and the answer said so.
     assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");
-    assert.equal(await textOf(browser, "[data-test=sync-reached] strong"), String(waiting));
+    assert.equal(await textOf(browser, "[data-test=sync-reached] strong"), String(waiting + 1));
     // The picture for docs/screens, when asked for (scripts take it; CI does not need it).
     const screens = process.env.SAMANVAYA_SCREENS_DIR;
     if (screens) {

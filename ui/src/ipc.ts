@@ -34,6 +34,7 @@ import type { ReferralFilter } from "./bindings/ReferralFilter";
 import type { ReferralPage } from "./bindings/ReferralPage";
 import type { ReferralQuery } from "./bindings/ReferralQuery";
 import type { SheetFormat } from "./bindings/SheetFormat";
+import type { FoundFile } from "./bindings/FoundFile";
 import type { ImportFiles } from "./bindings/ImportFiles";
 import type { ListReport } from "./bindings/ListReport";
 import type { ReferralSummary } from "./bindings/ReferralSummary";
@@ -136,6 +137,10 @@ export const ipc = {
   syncNow: () => call<SyncStatus>("sync_now"),
   /** What waits, as a file for a USB stick to the block office, in the export folder. */
   syncExport: () => call<{ path: string; changes: number }>("sync_export"),
+  /** The block's answers (`*.samanvaya-feed`) found on the USB sticks and in Downloads. */
+  syncFeedFiles: () => call<FoundFile[]>("sync_feed_files"),
+  /** Applies one of them; the status after it and how many of its changes were new here. */
+  syncImportFeed: (path: string) => call<[SyncStatus, number]>("sync_import_feed", { path }),
   syncEnroll: (url: string, code: string) => call<SyncStatus>("sync_enroll", { url, code }),
   referralFunnel: () => call<ReferralFunnel>("referral_funnel"),
   /** The slip's style and body, in `lang`, to draw and print inside the window. */

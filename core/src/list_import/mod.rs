@@ -27,7 +27,7 @@ use crate::import::{ImportedHousehold, write};
 use crate::store::Store;
 use crate::{audit, centre, location, setting};
 
-pub use file::{ImportFile, ImportFiles, import_files, read_list, read_mapping};
+pub use file::{ImportFiles, import_files, read_list, read_mapping};
 pub use mapping::{ListMapping, MappingError};
 pub use rows::RowProblem;
 

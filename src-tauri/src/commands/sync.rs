@@ -2,7 +2,9 @@
 //! code from the block office. The network part runs on a second connection to the store, so
 //! the window keeps working while a slow link takes its time.
 
-use samanvaya_core::{ErrorCode, ErrorReply, Store, SyncStatus};
+use samanvaya_core::{
+    ErrorCode, ErrorReply, FoundFile, Places, Store, StoreError, SyncStatus, found_file, found_files,
+};
 use samanvaya_sync_client::Tuning;
 use samanvaya_sync_laptop::{LaptopSyncError, block_on};
 use tauri::State;
@@ -63,6 +65,34 @@ pub async fn sync_now(state: State<'_, AppState>) -> Result<SyncStatus, ErrorRep
         result.map(|_| status)
     })
     .await
+}
+
+/// The block's answers (`*.samanvaya-feed`) on the USB sticks and in Downloads.
+#[tauri::command(async)]
+pub fn sync_feed_files() -> Vec<FoundFile> {
+    found_files(&Places::from_env(), is_feed)
+}
+
+fn is_feed(name: &str) -> bool {
+    name.ends_with(".samanvaya-feed")
+}
+
+/// Applies the block's answer at `path`, one of [`sync_feed_files`]; the status after it and how
+/// many of its changes were new here.
+#[tauri::command(async)]
+pub fn sync_import_feed(state: State<'_, AppState>, path: String) -> Result<(SyncStatus, usize), ErrorReply> {
+    if found_file(&Places::from_env(), &path, is_feed).is_none() {
+        return Err(StoreError::NotFound { what: "file on the USB stick", id: path }.into());
+    }
+    let bytes = std::fs::read(&path).map_err(|e| ErrorReply {
+        code: ErrorCode::Storage,
+        detail: format!("cannot read {path}: {e}"),
+        fields: vec![],
+        count: None,
+    })?;
+    let mut second: Store = state.with(|s| s.second_connection())?;
+    let done = samanvaya_sync_laptop::import_feed(&mut second, &bytes).map_err(reply)?;
+    Ok((second.sync_status()?, done.applied))
 }
 
 #[tauri::command]

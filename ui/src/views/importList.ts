@@ -2,7 +2,7 @@
 // USB stick or Downloads, with its column-mapping file (docs/import.md): choose the two files,
 // check the list first (nothing written), then import it with progress shown; every refused row
 // is listed with its number and what to fix, in the facilitator's language.
-import type { ImportFile } from "../bindings/ImportFile";
+import type { FoundFile } from "../bindings/FoundFile";
 import type { ImportFiles } from "../bindings/ImportFiles";
 import type { ListReport } from "../bindings/ListReport";
 import { h } from "../dom";
@@ -36,7 +36,7 @@ export class ImportView {
     try {
       this.files = await ipc.importFilesFound();
       // A file chosen before stays chosen while it is still there; a single one is chosen for her.
-      const keep = (chosen: string | null, found: ImportFile[]) =>
+      const keep = (chosen: string | null, found: FoundFile[]) =>
         found.some((f) => f.path === chosen) ? chosen : found.length === 1 ? (found[0]?.path ?? null) : null;
       this.list = keep(this.list, this.files.lists);
       this.mapping = keep(this.mapping, this.files.mappings);
@@ -68,7 +68,7 @@ export class ImportView {
   }
 
   private choices(files: ImportFiles): HTMLElement {
-    const group = (test: string, title: string, empty: string, found: ImportFile[], chosen: string | null, choose: (p: string) => void) =>
+    const group = (test: string, title: string, empty: string, found: FoundFile[], chosen: string | null, choose: (p: string) => void) =>
       h(
         "fieldset",
         { class: "card", "data-test": test },

@@ -86,6 +86,41 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         .then((f) => draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-exported" }, t("syncExported", { n: f.changes, path: f.path }))))
         .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
     };
+    // The block's answer on the same stick: the decisions made there, for a village with no network.
+    const answer = h("button", { type: "button", class: "secondary", "data-test": "sync-feed" }, t("syncFeed")) as HTMLButtonElement;
+    answer.onclick = () => {
+      answer.disabled = true;
+      ipc
+        .syncFeedFiles()
+        .then((files) =>
+          draw(
+            s,
+            files.length === 0
+              ? h("p", { class: "notice", role: "status", "data-test": "sync-feed-none" }, t("syncFeedNone"))
+              : h(
+                  "div",
+                  { class: "toolbar", "data-test": "sync-feed-files" },
+                  ...files.map((f) =>
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "secondary",
+                        "data-file": f.file_name,
+                        onclick: () =>
+                          ipc
+                            .syncImportFeed(f.path)
+                            .then(([next, n]) => draw(next, h("p", { class: "notice", role: "status", "data-test": "sync-feed-done" }, t("syncFeedDone", { n }))))
+                            .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err)))),
+                      },
+                      t("syncFeedApply", { file: f.file_name, place: f.drive ?? t("importDownloads") }),
+                    ),
+                  ),
+                ),
+          ),
+        )
+        .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+    };
     now.onclick = () => {
       now.disabled = true;
       draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-running" }, t("syncRunning")));
@@ -130,7 +165,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
           : t("syncRulesDistrict", { label: s.rules.label, day: dateWords(s.rules.made_at.slice(0, 10)), n: s.rules.schemes }),
       ),
       h("p", { class: "muted" }, t("syncAuto")),
-      h("div", { class: "toolbar" }, now, usb),
+      h("div", { class: "toolbar" }, now, usb, answer),
     );
   };
   draw(status);
