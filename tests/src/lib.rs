@@ -76,8 +76,8 @@ pub fn serve_a_village(store: &mut Store) -> Result<LocationId, StoreError> {
     Ok(village)
 }
 
-/// Every household of `store`, in the register's order.
-pub fn household_ids(store: &Store) -> Vec<samanvaya_domain::HouseholdId> {
+/// The whole register of `store`: every household in the register's order, on one page.
+pub fn register(store: &Store) -> samanvaya_core::HouseholdPage {
     store
         .households(&samanvaya_core::HouseholdQuery {
             village_id: None,
@@ -88,10 +88,11 @@ pub fn household_ids(store: &Store) -> Vec<samanvaya_domain::HouseholdId> {
             filter: None,
         })
         .expect("the register lists")
-        .items
-        .into_iter()
-        .map(|h| h.id)
-        .collect()
+}
+
+/// Every household of `store`, in the register's order.
+pub fn household_ids(store: &Store) -> Vec<samanvaya_domain::HouseholdId> {
+    register(store).items.into_iter().map(|h| h.id).collect()
 }
 
 /// Every row of every table, in a fixed order, as text: what an encryption, a backup or a

@@ -4,7 +4,7 @@
 //! viewer may not take it away.
 
 use calamine::{Data, Reader, Xlsx};
-use samanvaya_core::{HouseholdQuery, Language, Role, Secret, SheetFormat, Store, StoreError};
+use samanvaya_core::{Language, Role, Secret, SheetFormat, Store, StoreError};
 
 fn text(d: &Data) -> String {
     match d {
@@ -22,16 +22,7 @@ fn the_register_reads_back_with_every_household_member_and_fact() {
     let (mut store, code) = Store::create(dir.path(), "Test", &Secret::new("482916")).unwrap();
     samanvaya_demo::fill(&mut store, 1).unwrap();
     let today = store.now().unwrap().today;
-    let all = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: u32::MAX,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let all = samanvaya_tests::register(&store);
     let members: usize = all.items.iter().map(|h| store.household(h.id).unwrap().members.len()).sum();
     let facts: i64 = store.connection().query_row("SELECT count(*) FROM fact", [], |r| r.get(0)).unwrap();
     let first = store.household(all.items[0].id).unwrap();

@@ -279,11 +279,10 @@ fn village_loop(on_postgres: bool) {
     drop(district);
 }
 
-#[test]
-fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_changes_nothing() {
-    let block_dir = tempfile::tempdir().unwrap();
-    let laptop_dir = tempfile::tempdir().unwrap();
-    let stick = tempfile::tempdir().unwrap();
+/// A block server on 127.0.0.1 in a folder of its own, and a laptop serving Bakraur enrolled
+/// with it (the block's folder, the running block, the laptop's folder).
+fn block_and_laptop() -> (tempfile::TempDir, samanvaya_tests::Running, tempfile::TempDir) {
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
     let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
     {
@@ -291,6 +290,13 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
         samanvaya_tests::serve_a_village(&mut store).unwrap();
     }
     ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop_dir.path())));
+    (block_dir, block, laptop_dir)
+}
+
+#[test]
+fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_changes_nothing() {
+    let (block_dir, block, laptop_dir) = block_and_laptop();
+    let stick = tempfile::tempdir().unwrap();
     // Weeks without a network: two households surveyed.
     {
         let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
@@ -958,15 +964,8 @@ fn the_districts_signed_scheme_rules_reach_the_laptop_and_judge_its_next_referra
 /// by field, and goes on with numbers of its own.
 #[test]
 fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block() {
-    let (block_dir, lost_dir, new_dir) =
-        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    {
-        let mut store = samanvaya_tests::open(lost_dir.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
-    }
-    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(lost_dir.path())));
+    let (block_dir, block, lost_dir) = block_and_laptop();
+    let new_dir = tempfile::tempdir().unwrap();
     let device = {
         let mut store = samanvaya_tests::open(lost_dir.path()).unwrap();
         let village = store.villages().unwrap()[0].id;
@@ -1043,15 +1042,8 @@ fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block()
 /// once, and the next answer carries nothing it already has.
 #[test]
 fn with_no_network_the_blocks_decisions_come_back_on_the_stick_once() {
-    let (block_dir, laptop_dir, stick) =
-        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    {
-        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
-    }
-    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop_dir.path())));
+    let (block_dir, block, laptop_dir) = block_and_laptop();
+    let stick = tempfile::tempdir().unwrap();
     // The network goes: a widow is registered and referred for the pension, offline.
     let (household, device) = {
         let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();

@@ -33,16 +33,7 @@ fn names_in_logs(dir: &Path, names: &[String]) -> Vec<(String, String)> {
 /// The demo village's names: every member's full name and the village's, in both scripts.
 fn demo_names(dir: &Path) -> Vec<String> {
     let store = samanvaya_tests::open(dir).unwrap();
-    let page = store
-        .households(&HouseholdQuery {
-            village_id: None,
-            search: String::new(),
-            limit: u32::MAX,
-            offset: 0,
-            hamlet_id: None,
-            filter: None,
-        })
-        .unwrap();
+    let page = samanvaya_tests::register(&store);
     let mut names: Vec<String> = page.items.iter().flat_map(|h| h.member_names.clone()).collect();
     for v in store.villages().unwrap() {
         names.extend([v.name_en, v.name_hi]);

@@ -3,12 +3,11 @@
 // (nothing written, every refused row said in Hindi with its number), imports it with the
 // households counted, and the register then lists them; importing again adds nothing.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TEST_PIN, find, sibling, startApp, startServer, stopServer, textOf } from "./session.mjs";
+import { enrolledLaptop, find, startApp, stopServer, textOf } from "./session.mjs";
 
 // Three families, one of them with a member whose age is not a number.
 const LIST = `Family,Name,Relation,Sex,Age,Ration card
@@ -39,24 +38,12 @@ fact = "household.ration_card_type"
 
 test("a household list on a USB stick is checked, then imported, in Hindi", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-import-window-"));
-  const blockDir = join(scratch, "block");
-  const dataDir = join(scratch, "laptop");
   const media = join(scratch, "media");
   const stick = join(media, "GAON");
   mkdirSync(stick, { recursive: true });
   writeFileSync(join(stick, "anganwadi.csv"), LIST);
   writeFileSync(join(stick, "anganwadi.toml"), MAPPING);
-  const server = (args) => execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", blockDir, ...args]).toString();
-  server([
-    "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
-    "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
-  ]);
-  const code = server(["enroll-code", "--village", "Bakraur"]).trim();
-  const block = await startServer(blockDir);
-  execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, "enroll", block.url, code], {
-    env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const { dataDir, block } = await enrolledLaptop(scratch);
   const app = await startApp({ dataDir, env: { SAMANVAYA_MEDIA_ROOT: media } });
   try {
     const { browser } = app;

@@ -200,6 +200,28 @@ export function startServer(dir, args = ["--role", "block"]) {
   });
 }
 
+/**
+ * A block server in `scratch/block` that registered Bakraur, running (with `blockArgs` after its
+ * role, such as its district), and a laptop data folder `scratch/laptop` enrolled with it by the
+ * block office's code before the app's first start. `server(args)` runs an operator's command.
+ */
+export async function enrolledLaptop(scratch, blockArgs = []) {
+  const blockDir = join(scratch, "block");
+  const dataDir = join(scratch, "laptop");
+  const server = (args) => execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", blockDir, ...args]).toString();
+  server([
+    "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
+    "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
+  ]);
+  const code = server(["enroll-code", "--village", "Bakraur"]).trim();
+  const block = await startServer(blockDir, ["--role", "block", ...blockArgs]);
+  execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, "enroll", block.url, code], {
+    env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return { blockDir, dataDir, block, server };
+}
+
 /** Stops a server started by `startServer` and waits until it is gone. */
 export function stopServer(server) {
   return new Promise((ok) => {

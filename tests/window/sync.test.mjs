@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { By, TEST_PIN, find, sibling, startApp, startServer, stopServer, textOf } from "./session.mjs";
+import { By, TEST_PIN, enrolledLaptop, find, sibling, startApp, startServer, stopServer, textOf } from "./session.mjs";
 
 
 test("the sync panel of a demo store says it never syncs and offers no enrollment", async () => {
@@ -48,36 +48,29 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-sync-window-"));
   const districtDir = join(scratch, "district");
   const district = await startServer(districtDir, ["--role", "district"]);
-  const districtCode = execFileSync(sibling("samanvaya-server"), [
-    "--role", "district", "--data-dir", districtDir, "enroll-code", "--block", "Bodh Gaya",
-  ]).toString().trim();
-  // The district's rules: the app's own scheme files, published under the district's name.
-  const schema = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
-  const rules = join(scratch, "rules");
-  cpSync(join(schema, "schemes"), join(rules, "schemes"), { recursive: true });
-  cpSync(join(schema, "groups"), join(rules, "groups"), { recursive: true });
-  execFileSync(sibling("samanvaya-server"), [
-    "--role", "district", "--data-dir", districtDir, "publish-catalogue", rules, "--label", "गया ज़िले के नियम",
-  ]);
-  const blockDir = join(scratch, "block");
-  const dataDir = join(scratch, "laptop");
-  const server = (args, dir = blockDir) =>
-    execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", dir, ...args]).toString();
-  server([
-    "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
-    "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
-  ]);
-  const code = server(["enroll-code", "--village", "Bakraur"]).trim();
-  const block = await startServer(blockDir, [
-    "--role", "block", "--upstream", district.url, "--upstream-code", districtCode, "--sync-every", "1",
-  ]);
-  // The facilitator's new laptop is enrolled by the block office's code before its first start.
-  execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, "enroll", block.url, code], {
-    env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const app = await startApp({ dataDir });
+  // Whatever fails from here on, the servers are stopped: a server left running would keep the
+  // test process waiting until its time-out.
+  let block = null;
+  let app = null;
   try {
+    const districtCode = execFileSync(sibling("samanvaya-server"), [
+      "--role", "district", "--data-dir", districtDir, "enroll-code", "--block", "Bodh Gaya",
+    ]).toString().trim();
+    // The district's rules: the app's own scheme files, published under the district's name.
+    const schema = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
+    const rules = join(scratch, "rules");
+    cpSync(join(schema, "schemes"), join(rules, "schemes"), { recursive: true });
+    cpSync(join(schema, "groups"), join(rules, "groups"), { recursive: true });
+    execFileSync(sibling("samanvaya-server"), [
+      "--role", "district", "--data-dir", districtDir, "publish-catalogue", rules, "--label", "गया ज़िले के नियम",
+    ]);
+    // The facilitator's new laptop is enrolled by the block office's code before its first start.
+    const enrolled = await enrolledLaptop(scratch, [
+      "--upstream", district.url, "--upstream-code", districtCode, "--sync-every", "1",
+    ]);
+    const { dataDir, server } = enrolled;
+    block = enrolled.block;
+    app = await startApp({ dataDir });
     const { browser } = app;
     await (await find(browser, "[data-test=lang-en]")).click();
     // The village came from the block with no household yet.
@@ -160,8 +153,8 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
       await browser.executeScript("document.body.style.minHeight = ''");
     }
   } finally {
-    await app.close();
-    await stopServer(block.server);
+    if (app !== null) await app.close();
+    if (block !== null) await stopServer(block.server);
     await stopServer(district.server);
     rmSync(scratch, { recursive: true, force: true });
   }

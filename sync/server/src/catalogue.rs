@@ -53,21 +53,33 @@ pub fn signing_key(dir: &Path) -> Result<Vec<u8>, ServerError> {
 /// order.
 pub fn forms_in(folder: &Path) -> Result<Vec<BundleForm>, ServerError> {
     let dir = folder.join("forms");
+    names_in(&dir, |n| n.ends_with(".xlsx") || n.ends_with(".md"))?
+        .into_iter()
+        .map(|name| {
+            let bytes = std::fs::read(dir.join(&name)).map_err(|e| unreadable(&dir, &e))?;
+            Ok(BundleForm::new(&name, &bytes))
+        })
+        .collect()
+}
+
+fn unreadable(dir: &Path, e: &std::io::Error) -> ServerError {
+    ServerError::Invalid(format!("cannot read {}: {e}", dir.display()))
+}
+
+/// The names of the files in `dir` that `wanted` accepts, in order; none when there is no such
+/// folder (a bundle without groups or forms).
+fn names_in(dir: &Path, wanted: impl Fn(&str) -> bool) -> Result<Vec<String>, ServerError> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let failed = |e: std::io::Error| ServerError::Invalid(format!("cannot read {}: {e}", dir.display()));
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(failed)?
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| unreadable(dir, &e))?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".xlsx") || n.ends_with(".md"))
+        .filter(|n| wanted(n))
         .collect();
     names.sort();
-    names
-        .into_iter()
-        .map(|name| Ok(BundleForm::new(&name, &std::fs::read(dir.join(&name)).map_err(failed)?)))
-        .collect()
+    Ok(names)
 }
 
 /// Every reason a bundle's survey forms are refused: a form that does not load against the
@@ -103,21 +115,10 @@ fn form_problems(forms: &[BundleForm], cat: &Catalogue) -> Vec<String> {
 pub fn files_in(folder: &Path) -> Result<(Vec<BundleFile>, Vec<BundleFile>), ServerError> {
     let read = |sub: &str| -> Result<Vec<BundleFile>, ServerError> {
         let dir = folder.join(sub);
-        if !dir.is_dir() {
-            return Ok(Vec::new());
-        }
-        let failed = |e: std::io::Error| ServerError::Invalid(format!("cannot read {}: {e}", dir.display()));
-        let mut names: Vec<String> = std::fs::read_dir(&dir)
-            .map_err(failed)?
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".toml"))
-            .collect();
-        names.sort();
-        names
+        names_in(&dir, |n| n.ends_with(".toml"))?
             .into_iter()
             .map(|name| {
-                let text = std::fs::read_to_string(dir.join(&name)).map_err(failed)?;
+                let text = std::fs::read_to_string(dir.join(&name)).map_err(|e| unreadable(&dir, &e))?;
                 Ok(BundleFile { path: format!("{sub}/{name}"), text })
             })
             .collect()

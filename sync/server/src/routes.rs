@@ -103,6 +103,16 @@ fn token(headers: &HeaderMap) -> Result<String, Refused> {
         .ok_or_else(|| refused(RefusalCode::Expired, "no session token; start a session first"))
 }
 
+/// A sealed request body, checked against its digest and read.
+fn opened<T: serde::de::DeserializeOwned>(headers: &HeaderMap, raw: &[u8]) -> Result<T, Refused> {
+    let digest = headers.get(DIGEST_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    body::open(raw, digest).map_err(|e| match e {
+        body::BodyError::Digest => refused(RefusalCode::Digest, e.to_string()),
+        body::BodyError::TooLarge => refused(RefusalCode::TooLarge, e.to_string()),
+        other => refused(RefusalCode::BadBody, other.to_string()),
+    })
+}
+
 fn sealed<T: Serialize>(value: &T) -> Result<Response, Refused> {
     let (packed, digest) = body::seal(value)
         .map_err(|e| refused(RefusalCode::Unavailable, format!("the answer could not be packed: {e}")))?;
@@ -141,12 +151,7 @@ async fn push(
     raw: Bytes,
 ) -> Result<Response, Refused> {
     let token = token(&headers)?;
-    let digest = headers.get(DIGEST_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let batch: PushBatch = body::open(&raw, digest).map_err(|e| match e {
-        body::BodyError::Digest => refused(RefusalCode::Digest, e.to_string()),
-        body::BodyError::TooLarge => refused(RefusalCode::TooLarge, e.to_string()),
-        other => refused(RefusalCode::BadBody, other.to_string()),
-    })?;
+    let batch: PushBatch = opened(&headers, &raw)?;
     let ack = with_store(&config, move |s| {
         let now = Utc::now();
         let who = s.caller(&token, now)?;
@@ -181,12 +186,7 @@ async fn audit(
     raw: Bytes,
 ) -> Result<Response, Refused> {
     let token = token(&headers)?;
-    let digest = headers.get(DIGEST_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let batch: samanvaya_sync_protocol::AuditBatch = body::open(&raw, digest).map_err(|e| match e {
-        body::BodyError::Digest => refused(RefusalCode::Digest, e.to_string()),
-        body::BodyError::TooLarge => refused(RefusalCode::TooLarge, e.to_string()),
-        other => refused(RefusalCode::BadBody, other.to_string()),
-    })?;
+    let batch: samanvaya_sync_protocol::AuditBatch = opened(&headers, &raw)?;
     let ack = with_store(&config, move |s| {
         let now = Utc::now();
         let who = s.caller(&token, now)?;
