@@ -7,12 +7,15 @@
 //! `samanvaya-sync-protocol`, the link in `samanvaya-sync-client`, and the engine with its
 //! catalogue and views in `samanvaya-eligibility`.
 
+pub mod batch;
 pub mod consent;
 pub mod enroll;
 pub mod error;
 pub mod feed;
 pub mod import;
 pub mod ingest;
+pub mod many;
+pub mod merge;
 pub mod postgresql;
 pub mod read;
 pub mod routes;
