@@ -1,14 +1,15 @@
 //! `sync-bench`: how fast a server stores what is pushed to it, and how many bytes a household
-//! costs on the wire. Numbers and commands are in docs/benchmarks.md ("Sync").
+//! costs on the wire. Numbers and commands are in docs/benchmarks.md ("Sync") and docs/scale.md.
 //!
 //! Ingest: a district store (SQLite in a temporary folder, or PostgreSQL with `--postgres`)
-//! receives, from enrolled block devices, batches cut as the client cuts them (about 16 KB of
-//! changes each) of generated households as laptops record them: the household's record, its
-//! members field by field, and their facts, each change with its origin laptop and clock. It is
-//! timed in the process, through `Store::push` (each batch one transaction, acknowledged after
-//! commit): HTTP and the batch's compression are not in the figure. Wire size: every batch is
-//! sealed as the client seals it (zstd at the protocol's level, with its digest), and compared
-//! with the same changes compressed in one piece at zstd's level 19.
+//! receives, from enrolled block devices, batches cut as the client cuts them (at most
+//! `MAX_BATCH_BYTES` of changes each) of generated households as laptops record them: the
+//! household's record, its members field by field, and their facts, each change with its origin
+//! laptop and clock. Each block's batches are made as they are sent, one block after the other,
+//! and only the pushes are timed, in the process, through `Store::push` (each batch one
+//! transaction, acknowledged after commit): HTTP, TLS and the batch's compression are not in the
+//! figure. Wire size: every batch is sealed as the client seals it (zstd at the protocol's level,
+//! with its digest), and compared with the same changes compressed in one piece at zstd's level 19.
 
 use std::time::{Duration, Instant};
 
@@ -226,15 +227,34 @@ fn household(n: usize, laptop: Uuid, village: LocationId, wall_ms: &mut i64) -> 
     out
 }
 
+/// The name of this run's district database on a PostgreSQL server.
+fn scratch_name() -> String {
+    format!("sync_bench_{}", std::process::id())
+}
+
+fn admin(server: &str) -> Result<postgres::Client> {
+    postgres::Client::connect(&format!("{server} dbname=postgres"), postgres::NoTls)
+        .with_context(|| format!("cannot reach PostgreSQL at {server}"))
+}
+
 /// A district database of its own on the PostgreSQL server `server`.
 fn scratch_database(server: &str) -> Result<String> {
-    let name = format!("sync_bench_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&format!("{server} dbname=postgres"), postgres::NoTls)
-        .with_context(|| format!("cannot reach PostgreSQL at {server}"))?;
+    let name = scratch_name();
+    let mut admin = admin(server)?;
     // One statement each: PostgreSQL creates a database outside any transaction.
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
     admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
     Ok(format!("{server} dbname={name}"))
+}
+
+/// Says how large the run's database grew, then drops it: a state-sized run leaves gigabytes.
+fn drop_scratch_database(server: &str) -> Result<()> {
+    let name = scratch_name();
+    let mut admin = admin(server)?;
+    let size: String = admin.query_one("SELECT pg_size_pretty(pg_database_size($1))", &[&name])?.get(0);
+    println!("the district database held {size}; dropped");
+    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))?;
+    Ok(())
 }
 
 fn main() -> Result<()> {
@@ -334,5 +354,9 @@ fn main() -> Result<()> {
         pushing,
         changes as f64 / pushing.as_secs_f64()
     );
+    if let Some(server) = &args.postgres {
+        drop(district);
+        drop_scratch_database(server)?;
+    }
     Ok(())
 }

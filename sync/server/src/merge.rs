@@ -144,7 +144,7 @@ fn load_records(
 ) -> Result<HashMap<String, Record>, ServerError> {
     let list: Vec<String> = columns.iter().map(|c| format!("t.{c}")).collect();
     let sql = format!(
-        "SELECT t.id, t.clocks, {} FROM (VALUES {{rows}}) AS v JOIN {table} t ON t.id = v.column1",
+        "SELECT t.id, t.clocks, {} FROM (VALUES {{rows}}) AS v CROSS JOIN {table} t WHERE t.id = v.column1",
         list.join(", ")
     );
     many::run(db, &sql, "(?)", ids, Fill::Repeat)?.iter().map(|r| record(r, columns)).collect()
@@ -158,7 +158,7 @@ fn load_clocks(
 ) -> Result<HashMap<(String, String), Hlc>, ServerError> {
     let sql = format!(
         "SELECT t.subject_id, t.{second}, t.hlc FROM (VALUES {{rows}}) AS v
-         JOIN {table} t ON t.subject_id = v.column1 AND t.{second} = v.column2"
+         CROSS JOIN {table} t WHERE t.subject_id = v.column1 AND t.{second} = v.column2"
     );
     many::run(db, &sql, "(?, ?)", keys, Fill::Repeat)?
         .iter()
@@ -177,7 +177,7 @@ impl Rows {
         let hid_keys = keys(hids.iter().map(|h| vec![h.as_str()]));
         let households = load_records(db, "household", &HOUSEHOLD_COLUMNS, &hid_keys)?;
         let mut erased: HashMap<String, Vec<String>> = HashMap::new();
-        let sql = "SELECT e.household_id, e.id FROM (VALUES {rows}) AS v JOIN erased e ON e.household_id = v.column1";
+        let sql = "SELECT e.household_id, e.id FROM (VALUES {rows}) AS v CROSS JOIN erased e WHERE e.household_id = v.column1";
         for r in many::run(db, sql, "(?)", &hid_keys, Fill::Repeat)? {
             let ids = erased.entry(r.text(0)?).or_default();
             let id = r.text(1)?;
@@ -402,66 +402,69 @@ impl Rows {
     }
 
     /// Writes what the run changed: households before their members, then facts, benefits
-    /// received, submissions and the review queue, one statement per table (or a few, see
-    /// `many.rs`).
+    /// received, submissions and the review queue, one statement per table (per 256 rows). The
+    /// numbers are cast in the rows so that PostgreSQL reads the parameters as numbers.
     pub fn write(mut self, db: &mut dyn Db) -> Result<(), ServerError> {
         let households = take_rows(&mut self.households, &self.touched_households, &HOUSEHOLD_COLUMNS)?;
         many::run(
             db,
             "INSERT INTO household (id, clocks, village_id, home, created_at, number, hamlet_id, address, phone)
-             VALUES {rows}
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
              ON CONFLICT (id) DO UPDATE SET number = excluded.number, hamlet_id = excluded.hamlet_id,
                  address = excluded.address, phone = excluded.phone, clocks = excluded.clocks",
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, ?, ?)",
             &households,
-            Fill::Cut,
+            Fill::Nothing,
         )?;
         let members = take_rows(&mut self.members, &self.touched_members, &MEMBER_COLUMNS)?;
         many::run(
             db,
             "INSERT INTO member (id, clocks, household_id, position, name, relation, sex, birth_date,
                                  birth_date_estimated, left_household)
-             VALUES {rows}
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
              ON CONFLICT (id) DO UPDATE SET position = excluded.position, name = excluded.name,
                  relation = excluded.relation, sex = excluded.sex, birth_date = excluded.birth_date,
                  birth_date_estimated = excluded.birth_date_estimated,
                  left_household = excluded.left_household, clocks = excluded.clocks",
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?, CAST(? AS BIGINT), ?)",
             &members,
-            Fill::Cut,
+            Fill::Nothing,
         )?;
         many::run(
             db,
-            "INSERT INTO fact (household_id, subject_id, name, value, source, hlc) VALUES {rows}
+            "INSERT INTO fact (household_id, subject_id, name, value, source, hlc)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
              ON CONFLICT (subject_id, name) DO UPDATE SET household_id = excluded.household_id,
                  value = excluded.value, source = excluded.source, hlc = excluded.hlc",
             "(?, ?, ?, ?, ?, ?)",
             &self.fact_rows.into_rows(),
-            Fill::Cut,
+            Fill::Nothing,
         )?;
         many::run(
             db,
-            "INSERT INTO receiving (household_id, subject_id, scheme, receiving, hlc) VALUES {rows}
+            "INSERT INTO receiving (household_id, subject_id, scheme, receiving, hlc)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
              ON CONFLICT (subject_id, scheme) DO UPDATE SET household_id = excluded.household_id,
                  receiving = excluded.receiving, hlc = excluded.hlc",
-            "(?, ?, ?, ?, ?)",
+            "(?, ?, ?, CAST(? AS BIGINT), ?)",
             &self.receiving_rows.into_rows(),
-            Fill::Cut,
+            Fill::Nothing,
         )?;
         many::run(
             db,
             "INSERT INTO submission (id, household_id, form_id, form_version, submitted_at, body)
-             VALUES {rows} ON CONFLICT DO NOTHING",
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL ON CONFLICT DO NOTHING",
             "(?, ?, ?, ?, ?, ?)",
             &self.submissions.into_rows(),
-            Fill::Cut,
+            Fill::Nothing,
         )?;
         many::run(
             db,
-            "INSERT INTO review (household_id, member_id, field, kept, other, created_at) VALUES {rows}",
+            "INSERT INTO review (household_id, member_id, field, kept, other, created_at)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL",
             "(?, ?, ?, ?, ?, ?)",
             &self.reviews,
-            Fill::Cut,
+            Fill::Nothing,
         )?;
         Ok(())
     }
