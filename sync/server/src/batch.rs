@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::ServerError;
 use crate::ingest::{Arrival, capped, outcome_word, store_one, unsupported};
-use crate::many::{self, Fill};
+use crate::many::{self, Kind};
 use crate::merge::{Rows, merged_here};
 use crate::sql::{Db, Value, args};
 use crate::state::Delivery;
@@ -68,7 +68,7 @@ pub fn store_all(
         .filter(|i| !i.known)
         .map(|i| vec![i.origin.device.into(), i.origin.seq.into()])
         .collect();
-    let mut stored: HashSet<Origin> = many::run(db, STORED, STORED_ROW, &asked, Fill::Repeat)?
+    let mut stored: HashSet<Origin> = many::run(db, STORED, STORED_ROW, &asked, Kind::Lookup)?
         .iter()
         .map(|r| Ok(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
         .collect::<Result<_, ServerError>>()?;
@@ -216,7 +216,7 @@ fn store_run(
          RETURNING origin_device, origin_seq, seq",
         "(?, CAST(? AS BIGINT), ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?, ?, 'applied')",
         &change_rows,
-        Fill::Nothing,
+        Kind::Write,
     )?
     .iter()
     .map(|r| Ok(((r.text(0)?, r.int(1)?), r.int(2)?)))

@@ -22,15 +22,17 @@ use crate::sql::{Db, Row, Value};
 /// limits on parameters (32,766 for SQLite, 65,535 for PostgreSQL).
 const MOST: usize = 256;
 
-/// What a list shorter than a power of two is padded with.
+/// What a statement over many rows is for, which says how a list shorter than a power of two is
+/// padded and how the statement is planned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fill {
-    /// Its last row again: for a lookup, where a key asked twice finds the same rows (the caller
-    /// keys what it reads, so a repeat changes nothing).
-    Repeat,
-    /// Rows of nothing: for a write `INSERT … SELECT * FROM (VALUES {rows}) AS v WHERE
-    /// v.column1 IS NOT NULL`, which leaves them out (a row must not be written twice).
-    Nothing,
+pub enum Kind {
+    /// A lookup, padded with its last key (a key asked twice finds the same rows, and the caller
+    /// keys what it reads), and planned at each call for the tables' size then
+    /// ([`Db::lookup`]).
+    Lookup,
+    /// A write `INSERT … SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL`, padded
+    /// with rows of nothing, which its `WHERE` leaves out (a row must not be written twice).
+    Write,
 }
 
 /// Runs `template` over all `rows`, its `{rows}` replaced by a piece of them, each row written
@@ -41,7 +43,7 @@ pub fn run(
     template: &str,
     shape: &str,
     rows: &[Vec<Value>],
-    fill: Fill,
+    kind: Kind,
 ) -> Result<Vec<Row>, ServerError> {
     let width = shape.matches('?').count();
     let mut out = Vec::new();
@@ -54,10 +56,10 @@ pub fn run(
         let mut params = Vec::with_capacity(size * width);
         let mut list = Vec::with_capacity(size);
         for i in 0..size {
-            let row = match (piece.get(i), fill) {
+            let row = match (piece.get(i), kind) {
                 (Some(row), _) => row,
-                (None, Fill::Repeat) => &piece[take - 1],
-                (None, Fill::Nothing) => &nothing,
+                (None, Kind::Lookup) => &piece[take - 1],
+                (None, Kind::Write) => &nothing,
             };
             if row.len() != width {
                 return Err(ServerError::Invalid(format!(
@@ -69,7 +71,11 @@ pub fn run(
             list.push(numbered(shape, params.len()));
             params.extend(row.iter().cloned());
         }
-        out.extend(db.query(&template.replace("{rows}", &list.join(", ")), &params)?);
+        let sql = template.replace("{rows}", &list.join(", "));
+        out.extend(match kind {
+            Kind::Lookup => db.lookup(&sql, &params)?,
+            Kind::Write => db.query(&sql, &params)?,
+        });
         start += take;
     }
     Ok(out)
@@ -131,7 +137,7 @@ mod tests {
             "INSERT INTO t (a, b) SELECT * FROM (VALUES {rows}) AS v",
             "(?, ?)",
             &rows(13),
-            Fill::Nothing,
+            Kind::Write,
         )
         .unwrap();
         assert_eq!(db.0.len(), 1);
@@ -139,7 +145,7 @@ mod tests {
         assert!(db.0[0].0.ends_with("(?29, ?30), (?31, ?32)) AS v"));
 
         let mut db = Seen::default();
-        run(&mut db, "SELECT {rows}", "(?, ?)", &rows(300), Fill::Repeat).unwrap();
+        run(&mut db, "SELECT {rows}", "(?, ?)", &rows(300), Kind::Lookup).unwrap();
         let sizes: Vec<usize> = db.0.iter().map(|(_, n)| n / 2).collect();
         assert_eq!(sizes, [256, 64]);
     }

@@ -15,7 +15,7 @@ use samanvaya_sync_protocol::Outcome;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ServerError;
-use crate::many::{self, Fill};
+use crate::many::{self, Kind};
 use crate::sql::{Db, Row, Value, args};
 use crate::state::Delivery;
 
@@ -147,7 +147,7 @@ fn load_records(
         "SELECT t.id, t.clocks, {} FROM (VALUES {{rows}}) AS v CROSS JOIN {table} t WHERE t.id = v.column1",
         list.join(", ")
     );
-    many::run(db, &sql, "(?)", ids, Fill::Repeat)?.iter().map(|r| record(r, columns)).collect()
+    many::run(db, &sql, "(?)", ids, Kind::Lookup)?.iter().map(|r| record(r, columns)).collect()
 }
 
 fn load_clocks(
@@ -160,7 +160,7 @@ fn load_clocks(
         "SELECT t.subject_id, t.{second}, t.hlc FROM (VALUES {{rows}}) AS v
          CROSS JOIN {table} t WHERE t.subject_id = v.column1 AND t.{second} = v.column2"
     );
-    many::run(db, &sql, "(?, ?)", keys, Fill::Repeat)?
+    many::run(db, &sql, "(?, ?)", keys, Kind::Lookup)?
         .iter()
         .map(|r| Ok(((r.text(0)?, r.text(1)?), serde_json::from_str(&r.text(2)?)?)))
         .collect()
@@ -178,7 +178,7 @@ impl Rows {
         let households = load_records(db, "household", &HOUSEHOLD_COLUMNS, &hid_keys)?;
         let mut erased: HashMap<String, Vec<String>> = HashMap::new();
         let sql = "SELECT e.household_id, e.id FROM (VALUES {rows}) AS v CROSS JOIN erased e WHERE e.household_id = v.column1";
-        for r in many::run(db, sql, "(?)", &hid_keys, Fill::Repeat)? {
+        for r in many::run(db, sql, "(?)", &hid_keys, Kind::Lookup)? {
             let ids = erased.entry(r.text(0)?).or_default();
             let id = r.text(1)?;
             if !ids.contains(&id) {
@@ -414,7 +414,7 @@ impl Rows {
                  address = excluded.address, phone = excluded.phone, clocks = excluded.clocks",
             "(?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, ?, ?)",
             &households,
-            Fill::Nothing,
+            Kind::Write,
         )?;
         let members = take_rows(&mut self.members, &self.touched_members, &MEMBER_COLUMNS)?;
         many::run(
@@ -428,7 +428,7 @@ impl Rows {
                  left_household = excluded.left_household, clocks = excluded.clocks",
             "(?, ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?, CAST(? AS BIGINT), ?)",
             &members,
-            Fill::Nothing,
+            Kind::Write,
         )?;
         many::run(
             db,
@@ -438,7 +438,7 @@ impl Rows {
                  value = excluded.value, source = excluded.source, hlc = excluded.hlc",
             "(?, ?, ?, ?, ?, ?)",
             &self.fact_rows.into_rows(),
-            Fill::Nothing,
+            Kind::Write,
         )?;
         many::run(
             db,
@@ -448,7 +448,7 @@ impl Rows {
                  receiving = excluded.receiving, hlc = excluded.hlc",
             "(?, ?, ?, CAST(? AS BIGINT), ?)",
             &self.receiving_rows.into_rows(),
-            Fill::Nothing,
+            Kind::Write,
         )?;
         many::run(
             db,
@@ -456,7 +456,7 @@ impl Rows {
              SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL ON CONFLICT DO NOTHING",
             "(?, ?, ?, ?, ?, ?)",
             &self.submissions.into_rows(),
-            Fill::Nothing,
+            Kind::Write,
         )?;
         many::run(
             db,
@@ -464,7 +464,7 @@ impl Rows {
              SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL",
             "(?, ?, ?, ?, ?, ?)",
             &self.reviews,
-            Fill::Nothing,
+            Kind::Write,
         )?;
         Ok(())
     }

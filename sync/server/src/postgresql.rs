@@ -51,22 +51,13 @@ impl Postgres {
         std::thread::Builder::new()
             .name("postgres".into())
             .spawn(move || {
-                let mut client = match Client::connect(&url, NoTls) {
+                let client = match Client::connect(&url, NoTls) {
                     Ok(c) => c,
                     Err(e) => {
                         let _ = ready_tx.send(Err(ServerError::Postgres(e)));
                         return;
                     }
                 };
-                // A prepared statement's plan is made again for each call's values and the
-                // tables' size then. Otherwise PostgreSQL keeps a generic plan from the first
-                // calls, when a new district's tables were empty: a lookup of a batch's 256
-                // origins kept scanning the whole change table (12 ms instead of 0.5 ms) until
-                // the next ANALYZE, which autovacuum runs only once a minute at the soonest.
-                if let Err(e) = client.batch_execute("SET plan_cache_mode = force_custom_plan") {
-                    let _ = ready_tx.send(Err(ServerError::Postgres(e)));
-                    return;
-                }
                 let _ = ready_tx.send(Ok(()));
                 let mut conn = Conn { client, statements: HashMap::new() };
                 // The thread ends when the store is dropped and the queue closes.
@@ -246,6 +237,25 @@ impl Db for Postgres {
         self.call(move |c| {
             let s = c.statement(&sql)?;
             c.client.query(&s, &refs(&params))?.iter().map(row).collect()
+        })
+    }
+
+    /// Sent as an unnamed statement with its parameters' types, in one round trip: PostgreSQL
+    /// plans it for these values and the tables' size now. A prepared statement would keep a
+    /// generic plan made in its first calls; in a new district, whose tables were empty then, a
+    /// lookup of a batch's 256 origins kept scanning the whole change table (12 ms instead of
+    /// 0.5 ms) until autovacuum's next ANALYZE, a minute later at the soonest.
+    fn lookup(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError> {
+        let (sql, params) = (dollar_params(sql), params.to_vec());
+        self.call(move |c| {
+            let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
+                .iter()
+                .map(|p| {
+                    let ty = if matches!(p, Value::Int(_)) { Type::INT8 } else { Type::TEXT };
+                    (p as &(dyn ToSql + Sync), ty)
+                })
+                .collect();
+            c.client.query_typed(&sql, &typed)?.iter().map(row).collect()
         })
     }
 
