@@ -3,7 +3,7 @@
 //! is asked once for the whole list. Consecutive households, members, facts, benefits and
 //! submissions form a run, stored and merged set-wise (one `INSERT` of their change rows, the
 //! merge in memory in `merge.rs`); a change of another kind is applied on its own by
-//! `ingest::store_one`, once the run before it is written, so it sees everything that came
+//! `single::store_one`, once the run before it is written, so it sees everything that came
 //! before it exactly as when each change was applied alone.
 
 use std::collections::{HashMap, HashSet};
@@ -14,9 +14,9 @@ use samanvaya_sync_protocol::{Origin, Outcome};
 use uuid::Uuid;
 
 use crate::error::ServerError;
-use crate::ingest::{Arrival, capped, outcome_word, store_one, unsupported};
 use crate::many::{self, Kind};
 use crate::merge::{Rows, merged_here};
+use crate::single::{Arrival, capped, outcome_word, store_one, unsupported};
 use crate::sql::{Db, Value, args};
 use crate::state::Delivery;
 use crate::store;

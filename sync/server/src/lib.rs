@@ -19,6 +19,7 @@ pub mod merge;
 pub mod postgresql;
 pub mod read;
 pub mod routes;
+pub mod single;
 pub mod sql;
 pub mod sqlite;
 pub mod state;
