@@ -142,7 +142,12 @@ fn store_run(
     outcomes: &mut [Option<Outcome>],
     now: DateTime<Utc>,
 ) -> Result<(), ServerError> {
-    if run.is_empty() {
+    // A block forwarding again what it forwarded before (its answer was lost) sends a run the
+    // server holds already: nothing to read or write for it.
+    if run.iter().all(|&i| stored.contains(&items[i].origin)) {
+        for &i in run {
+            outcomes[i] = Some(Outcome::Duplicate);
+        }
         return Ok(());
     }
     let mut rows = Rows::load(db, run.iter().map(|&i| &items[i].change.body))?;
@@ -190,6 +195,9 @@ fn store_run(
         kept.push((i, change, erased));
     }
 
+    if kept.is_empty() {
+        return Ok(());
+    }
     let change_rows = kept
         .iter()
         .map(|(i, change, _)| {
