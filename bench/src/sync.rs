@@ -1,16 +1,17 @@
 //! `sync-bench`: how fast a server stores what is pushed to it, and how many bytes a household
-//! costs on the wire. Numbers and commands are in docs/benchmarks.md ("Sync").
+//! costs on the wire. Numbers and commands are in docs/benchmarks.md ("Sync") and docs/scale.md.
 //!
 //! Ingest: a district store (SQLite in a temporary folder, or PostgreSQL with `--postgres`)
-//! receives, from enrolled block devices, batches cut as the client cuts them (about 16 KB of
-//! changes each) of generated households as laptops record them: the household's record, its
-//! members field by field, and their facts, each change with its origin laptop and clock. It is
-//! timed in the process, through `Store::push` (each batch one transaction, acknowledged after
-//! commit): HTTP and the batch's compression are not in the figure. Wire size: every batch is
-//! sealed as the client seals it (zstd at the protocol's level, with its digest), and compared
-//! with the same changes compressed in one piece at zstd's level 19.
+//! receives, from enrolled block devices, batches cut as the client cuts them (at most
+//! `MAX_BATCH_BYTES` of changes each) of generated households as laptops record them: the
+//! household's record, its members field by field, and their facts, each change with its origin
+//! laptop and clock. Each block's batches are made as they are sent, one block after the other,
+//! and only the pushes are timed, in the process, through `Store::push` (each batch one
+//! transaction, acknowledged after commit): HTTP, TLS and the batch's compression are not in the
+//! figure. Wire size: every batch is sealed as the client seals it (zstd at the protocol's level,
+//! with its digest), and compared with the same changes compressed in one piece at zstd's level 19.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
@@ -52,6 +53,109 @@ struct Args {
 }
 
 const FINGERPRINT: &str = "benchmark";
+
+/// What the generated laptops have made so far: their ids, villages, and numbers for changes.
+struct Made {
+    laptops: Vec<Uuid>,
+    villages: Vec<LocationId>,
+    laptop_seq: Vec<i64>,
+    wall_ms: i64,
+}
+
+impl Made {
+    /// Household `n` as its laptop (`n` modulo the laptops) sends it in a block's stream whose
+    /// next seq is `next`.
+    fn household(&mut self, n: usize, next: i64) -> Vec<Change> {
+        let l = n % self.laptops.len();
+        let typed = household(n, self.laptops[l], self.villages[l], &mut self.wall_ms);
+        typed
+            .into_iter()
+            .enumerate()
+            .map(|(i, change)| {
+                self.laptop_seq[l] += 1;
+                Change {
+                    seq: next + i as i64,
+                    origin: Origin { device: self.laptops[l], seq: self.laptop_seq[l] },
+                    recorded_at: Utc::now(),
+                    change,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A block's stream of batches, made as they are asked for: the households of its laptops
+/// (laptop `l` forwards through block `l` modulo the blocks) in the order they were recorded,
+/// cut as the client cuts them. The last, possibly short, batch of what is made is held back
+/// until more is made, so the batches are the ones the whole stream would be cut into.
+struct BlockStream {
+    /// The block's laptops.
+    laptops: Vec<usize>,
+    /// The next round of households (household `round * laptops + l` for each laptop `l`).
+    round: usize,
+    households: usize,
+    all_laptops: usize,
+    held: Vec<Change>,
+    ready: std::collections::VecDeque<PushBatch>,
+    next_seq: i64,
+}
+
+/// How many households a block makes at a time.
+const MAKE_AT_ONCE: usize = 100;
+
+impl BlockStream {
+    fn new(b: usize, args: &Args) -> BlockStream {
+        BlockStream {
+            laptops: (b..args.laptops).step_by(args.blocks).collect(),
+            round: 0,
+            households: args.households,
+            all_laptops: args.laptops,
+            held: Vec::new(),
+            ready: Default::default(),
+            next_seq: 1,
+        }
+    }
+
+    fn next(&mut self, made: &mut Made, batch_bytes: usize) -> Option<PushBatch> {
+        while self.ready.is_empty() {
+            let mut fresh = 0;
+            let mut done = false;
+            while fresh < MAKE_AT_ONCE && !done {
+                for &l in &self.laptops {
+                    let n = self.round * self.all_laptops + l;
+                    if n >= self.households {
+                        done = true;
+                        break;
+                    }
+                    let changes = made.household(n, self.next_seq);
+                    self.next_seq += changes.len() as i64;
+                    self.held.extend(changes);
+                    fresh += 1;
+                }
+                self.round += 1;
+            }
+            if self.held.is_empty() {
+                return None;
+            }
+            let mut ranges = samanvaya_sync_client::plan::batches(&self.held, batch_bytes);
+            if !done {
+                // The last batch may grow with what is made next.
+                ranges.pop();
+            }
+            let Some(end) = ranges.last().map(|r| r.end) else { continue };
+            let rest = self.held.split_off(end);
+            let cut = std::mem::replace(&mut self.held, rest);
+            for r in ranges {
+                self.ready.push_back(PushBatch {
+                    protocol: PROTOCOL_VERSION,
+                    pulled_through: 0,
+                    changes: cut[r].to_vec(),
+                });
+            }
+        }
+        self.ready.pop_front()
+    }
+}
 
 /// The changes one laptop sends for household `n`: its record, four members, six facts.
 fn household(n: usize, laptop: Uuid, village: LocationId, wall_ms: &mut i64) -> Vec<Typed> {
@@ -123,15 +227,34 @@ fn household(n: usize, laptop: Uuid, village: LocationId, wall_ms: &mut i64) -> 
     out
 }
 
+/// The name of this run's district database on a PostgreSQL server.
+fn scratch_name() -> String {
+    format!("sync_bench_{}", std::process::id())
+}
+
+fn admin(server: &str) -> Result<postgres::Client> {
+    postgres::Client::connect(&format!("{server} dbname=postgres"), postgres::NoTls)
+        .with_context(|| format!("cannot reach PostgreSQL at {server}"))
+}
+
 /// A district database of its own on the PostgreSQL server `server`.
 fn scratch_database(server: &str) -> Result<String> {
-    let name = format!("sync_bench_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&format!("{server} dbname=postgres"), postgres::NoTls)
-        .with_context(|| format!("cannot reach PostgreSQL at {server}"))?;
+    let name = scratch_name();
+    let mut admin = admin(server)?;
     // One statement each: PostgreSQL creates a database outside any transaction.
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
     admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
     Ok(format!("{server} dbname={name}"))
+}
+
+/// Says how large the run's database grew, then drops it: a state-sized run leaves gigabytes.
+fn drop_scratch_database(server: &str) -> Result<()> {
+    let name = scratch_name();
+    let mut admin = admin(server)?;
+    let size: String = admin.query_one("SELECT pg_size_pretty(pg_database_size($1))", &[&name])?.get(0);
+    println!("the district database held {size}; dropped");
+    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))?;
+    Ok(())
 }
 
 fn main() -> Result<()> {
@@ -152,79 +275,88 @@ fn main() -> Result<()> {
         district.enroll(&EnrollRequest::new(&code, FINGERPRINT, applicant), FINGERPRINT, Utc::now())?;
         callers.push(Caller { device, kind: DeviceKind::Block });
     }
-    // Each block's stream: its laptops' households in the order they were recorded.
     let laptops: Vec<Uuid> = (0..args.laptops).map(|_| Uuid::now_v7()).collect();
     let villages: Vec<LocationId> = (0..args.laptops).map(|_| LocationId(Uuid::now_v7())).collect();
-    let mut streams: Vec<Vec<Change>> = vec![Vec::new(); args.blocks];
-    let mut laptop_seq = vec![0i64; args.laptops];
-    let mut wall_ms = Utc::now().timestamp_millis() - 86_400_000;
-    for n in 0..args.households {
-        let l = n % args.laptops;
-        let stream = &mut streams[l % args.blocks];
-        for change in household(n, laptops[l], villages[l], &mut wall_ms) {
-            laptop_seq[l] += 1;
-            stream.push(Change {
-                seq: stream.len() as i64 + 1,
-                origin: Origin { device: laptops[l], seq: laptop_seq[l] },
-                recorded_at: Utc::now(),
-                change,
-            });
-        }
-    }
-    let batches: Vec<(usize, PushBatch)> = streams
-        .iter()
-        .enumerate()
-        .flat_map(|(b, stream)| {
-            samanvaya_sync_client::plan::batches(stream, args.batch_bytes).into_iter().map(move |range| {
-                (
-                    b,
-                    PushBatch {
-                        protocol: PROTOCOL_VERSION,
-                        pulled_through: 0,
-                        changes: stream[range].to_vec(),
-                    },
-                )
-            })
-        })
-        .collect();
-    let changes: usize = streams.iter().map(Vec::len).sum();
+    let mut made = Made {
+        laptops,
+        villages,
+        laptop_seq: vec![0; args.laptops],
+        wall_ms: Utc::now().timestamp_millis() - 86_400_000,
+    };
 
     if !args.ingest_only {
         // Bytes on the wire: every batch sealed as the client seals it, against all of it at once
-        // with zstd's level 19.
-        let sealed: usize =
-            batches.iter().map(|(_, b)| body::seal(b).map(|(bytes, _)| bytes.len())).sum::<Result<_, _>>()?;
+        // with zstd's level 19. This keeps every change in memory: for small runs only.
+        let mut streams: Vec<Vec<Change>> = vec![Vec::new(); args.blocks];
+        for n in 0..args.households {
+            let b = (n % args.laptops) % args.blocks;
+            let next = streams[b].len() as i64 + 1;
+            streams[b].extend(made.household(n, next));
+        }
+        let sealed = streams
+            .iter()
+            .flat_map(|stream| {
+                samanvaya_sync_client::plan::batches(stream, args.batch_bytes).into_iter().map(|range| {
+                    body::seal(&PushBatch {
+                        protocol: PROTOCOL_VERSION,
+                        pulled_through: 0,
+                        changes: stream[range].to_vec(),
+                    })
+                    .map(|(bytes, _)| bytes.len())
+                })
+            })
+            .collect::<Result<Vec<usize>, _>>()?;
         let all: Vec<&Change> = streams.iter().flatten().collect();
         let json = serde_json::to_vec(&all)?;
         let best = zstd::bulk::compress(&json, 19)?.len();
+        let total: usize = sealed.iter().sum();
         println!(
-            "wire: {} households, {changes} changes in {} batches: {sealed} bytes sealed ({:.0} per household), \
+            "wire: {} households, {} changes in {} batches: {total} bytes sealed ({:.0} per household), \
              {best} bytes as one zstd-19 piece ({:.0} per household): {:.2}x; uncompressed JSON {} bytes",
             args.households,
-            batches.len(),
-            sealed as f64 / args.households as f64,
+            all.len(),
+            sealed.len(),
+            total as f64 / args.households as f64,
             best as f64 / args.households as f64,
-            sealed as f64 / best as f64,
+            total as f64 / best as f64,
             json.len()
         );
     }
     if args.wire_only {
         return Ok(());
     }
-    // Ingest, the blocks' batches interleaved as they would arrive.
-    let start = Instant::now();
-    let mut order: Vec<usize> = (0..batches.len()).collect();
-    order.sort_by_key(|&i| (batches[i].1.changes[0].seq, batches[i].0));
-    for i in order {
-        let (b, batch) = &batches[i];
-        let ack = district.push(&callers[*b], batch, Utc::now())?;
-        anyhow::ensure!(ack.results.len() == batch.changes.len(), "every change answered");
+    // Ingest: the blocks' batches interleaved as they would arrive, one from each block in turn.
+    // Each block's batches are made as they are sent (a run of 3 million changes would not fit in
+    // memory at once), and only the pushes are timed.
+    let mut blocks: Vec<BlockStream> = (0..args.blocks).map(|b| BlockStream::new(b, &args)).collect();
+    let mut pushing = Duration::ZERO;
+    let (mut changes, mut pushes) = (0usize, 0usize);
+    loop {
+        let mut sent = false;
+        for (b, block) in blocks.iter_mut().enumerate() {
+            let Some(batch) = block.next(&mut made, args.batch_bytes) else { continue };
+            sent = true;
+            let start = Instant::now();
+            let ack = district.push(&callers[b], &batch, Utc::now())?;
+            pushing += start.elapsed();
+            anyhow::ensure!(ack.results.len() == batch.changes.len(), "every change answered");
+            changes += batch.changes.len();
+            pushes += 1;
+        }
+        if !sent {
+            break;
+        }
     }
-    let took = start.elapsed();
     println!(
-        "ingest on {backend}: {changes} changes in {:.1?}: {:.0} changes per second",
-        took,
-        changes as f64 / took.as_secs_f64()
+        "ingest on {backend}: {changes} changes from {} laptops in {pushes} pushes of {} blocks, {:.1?} pushing: {:.0} changes per second",
+        args.laptops,
+        args.blocks,
+        pushing,
+        changes as f64 / pushing.as_secs_f64()
     );
+    if let Some(server) = &args.postgres {
+        drop(district);
+        drop_scratch_database(server)?;
+    }
     Ok(())
 }

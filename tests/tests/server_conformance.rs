@@ -5,7 +5,8 @@
 //! whose clock runs years ahead does not win the merge, a laptop cannot write into a village it
 //! was not enrolled for, an expired or revoked device is refused with a sentence, and the same
 //! change forwarded by two blocks is stored once at the district; an enrollment code enrolls one
-//! device, and never over a connection whose certificate is not the server's.
+//! device, and never over a connection whose certificate is not the server's; a batch stored at
+//! once (merged set-wise) ends exactly as its changes pushed one at a time.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use samanvaya_domain::change::{
@@ -56,8 +57,12 @@ fn laptop_of_bakraur(device: Uuid, name: &str) -> Applicant {
 }
 
 fn enroll(server: &mut Store, name: &str) -> Laptop {
+    enroll_as(server, name, Uuid::now_v7())
+}
+
+/// A laptop enrolled with the device id `device`, so that two stores can receive one laptop.
+fn enroll_as(server: &mut Store, name: &str, device: Uuid) -> Laptop {
     let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
-    let device = Uuid::now_v7();
     let req = EnrollRequest::new(&code, &certificate(), laptop_of_bakraur(device, name));
     let reply = server.enroll(&req, &certificate(), t0()).unwrap();
     Laptop {
@@ -230,6 +235,7 @@ on_both!(
     a_withdrawal_erases_the_person_from_every_row_and_a_late_change_does_not_bring_her_back,
     a_household_withdrawal_erases_the_household_and_keeps_its_tombstone,
     a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole,
+    a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
 );
 
 fn withdrawal(h: HouseholdId, p: Option<PersonId>) -> ChangeBody {
@@ -637,4 +643,79 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
     assert_eq!(server.push_audit(&laptop.caller, &batch(&log[6..]), t0()).unwrap().through, 8);
     let logs = server.audit_logs().unwrap();
     assert_eq!(logs.iter().find(|l| l.device == laptop.caller.device).unwrap().entries, 8);
+}
+
+/// The tables a push writes, row by row, as text: two stores that received the same changes the
+/// same way hold the same rows in them.
+fn stored_rows(server: &Opened) -> Vec<String> {
+    let tables = ["change", "household", "member", "fact", "receiving", "submission", "review", "erased"];
+    let mut rows: Vec<String> = server
+        .rows()
+        .into_iter()
+        .filter(|r| tables.iter().any(|t| r.starts_with(&format!("{t}: "))))
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one(b: Backend) {
+    let (Some(mut at_once), Some(mut one_by_one)) = (open(b, Role::Block), open(b, Role::Block)) else {
+        return;
+    };
+    let (device_a, device_b) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut a = enroll_as(&mut at_once, "laptop A", device_a);
+    let mut other_b = enroll_as(&mut at_once, "laptop B", device_b);
+    enroll_as(&mut one_by_one, "laptop A", device_a);
+    enroll_as(&mut one_by_one, "laptop B", device_b);
+    // Laptop B records a household first; A has not pulled it.
+    let (h0, p0) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let recorded = vec![other_b.change(household(h0, VILLAGE), 0), other_b.change(member(h0, p0, "गीता"), 1)];
+    let from_b = other_b.batch(recorded);
+    for server in [&mut at_once, &mut one_by_one] {
+        server.push(&other_b.caller, &from_b, t0()).unwrap();
+    }
+    let (h1, h2, h9) =
+        (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
+    let (p1, p2) = (PersonId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let older_fact = ChangeBody::Fact(FactChange {
+        household_id: h1,
+        subject_id: p1.to_string(),
+        name: "person.marital_status".into(),
+        value: Some(serde_json::json!("married")),
+        source: Source::Survey,
+    });
+    let changes = vec![
+        a.change(household(h1, VILLAGE), 10),
+        a.change(member(h1, p1, "कमला"), 11),
+        a.change(member(h1, p2, "रीता"), 12),
+        a.change(fact_of(h1, p1), 50),
+        // Arrives later with an older clock: stored, changes nothing.
+        a.change(older_fact, 20),
+        a.change(rename(h1, p1, "older name"), 5),
+        // A member of a household the server does not know: stored, not applied.
+        a.change(member(h9, PersonId(Uuid::now_v7()), "x"), 13),
+        // A household in a village the laptop does not serve, and a member of it.
+        a.change(household(h2, OTHER_VILLAGE), 14),
+        a.change(member(h2, PersonId(Uuid::now_v7()), "y"), 15),
+        // B's member renamed without having seen B's record: to review.
+        a.change(rename(h0, p0, "गीता देवी"), 16),
+        a.change(survey_of(h1, &[(p1, "कमला"), (p2, "रीता")]), 17),
+        // A withdrawal between the runs, then a late fact about her, erased on arrival.
+        a.change(withdrawal(h1, Some(p2)), 18),
+        a.change(fact_of(h1, p2), 19),
+        a.change(rename(h1, p1, "कमला देवी"), 60),
+    ];
+    let ack = at_once.push(&a.caller, &a.batch(changes.clone()), t0()).unwrap();
+    let mut one_at_a_time = Vec::new();
+    for c in &changes {
+        let ack = one_by_one.push(&a.caller, &a.batch(vec![c.clone()]), t0()).unwrap();
+        one_at_a_time.extend(outcomes(&ack));
+    }
+    assert_eq!(outcomes(&ack), one_at_a_time);
+    let said = outcomes(&ack);
+    assert!(said.contains(&Outcome::Conflict { field: "name".into() }), "{said:?}");
+    assert!(said.iter().filter(|o| matches!(o, Outcome::Rejected { .. })).count() >= 3, "{said:?}");
+    assert_eq!(stored_rows(&at_once), stored_rows(&one_by_one));
+    assert_eq!(name_of(&mut at_once, p1), "कमला देवी");
+    assert_eq!(at_once.open_reviews().unwrap().len(), 1);
 }

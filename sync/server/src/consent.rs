@@ -149,11 +149,7 @@ pub fn on_arrival(db: &mut dyn Db, change: &Change) -> Result<Option<(Change, bo
         .iter()
         .map(|r| r.text(0))
         .collect::<Result<_, _>>()?;
-    if ids.is_empty() {
-        return Ok(None);
-    }
-    let scrubbed = consent::late(&change.body, &|id| ids.iter().any(|e| e == id));
-    let redacted = scrubbed == Scrubbed::Redact;
+    let Some((kept, redacted)) = arriving(&ids, change) else { return Ok(None) };
     if let (true, ChangeBody::Referral(r)) = (redacted, &change.body) {
         // Her referral opened elsewhere: its later events are erased on arrival too.
         let first = db.query_one(
@@ -166,8 +162,19 @@ pub fn on_arrival(db: &mut dyn Db, change: &Change) -> Result<Option<(Change, bo
             args![r.id, &hid, first.text(0)?, first.text(1)?, first.int(2)?],
         )?;
     }
-    Ok(scrubbed.apply(&change.body).map(|body| {
+    Ok(Some((kept, redacted)))
+}
+
+/// [`on_arrival`] for a change whose household's erased ids (`erased`) are already read: the
+/// changes merged set-wise (`merge.rs`) read them for a whole run at once.
+pub fn arriving(erased: &[String], change: &Change) -> Option<(Change, bool)> {
+    if erased.is_empty() {
+        return None;
+    }
+    let scrubbed = consent::late(&change.body, &|id| erased.iter().any(|e| e == id));
+    let redacted = scrubbed == Scrubbed::Redact;
+    scrubbed.apply(&change.body).map(|body| {
         let version = if redacted { 1 } else { change.version };
         (Change { version, hlc: change.hlc, body }, redacted)
-    }))
+    })
 }

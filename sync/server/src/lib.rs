@@ -8,6 +8,7 @@
 //! catalogue and views in `samanvaya-eligibility`.
 
 pub mod audit;
+pub mod batch;
 pub mod catalogue;
 pub mod consent;
 pub mod enroll;
@@ -16,9 +17,12 @@ pub mod feed;
 pub mod feed_file;
 pub mod import;
 pub mod ingest;
+pub mod many;
+pub mod merge;
 pub mod postgresql;
 pub mod read;
 pub mod routes;
+pub mod single;
 pub mod sql;
 pub mod sqlite;
 pub mod state;

@@ -164,6 +164,13 @@ pub trait Db: Send {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, ServerError>;
     /// Runs a statement and returns all its rows.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError>;
+    /// Runs a lookup whose best plan depends on how large its tables are now (a batch's keys
+    /// against a table that grows): planned at each call, not once for all calls. Where the
+    /// database plans a statement when it is prepared and keeps that plan, as SQLite does, it is
+    /// [`Db::query`].
+    fn lookup(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError> {
+        self.query(sql, params)
+    }
     /// Starts a transaction.
     fn begin(&mut self, mode: Mode) -> Result<(), ServerError>;
     fn commit(&mut self) -> Result<(), ServerError>;

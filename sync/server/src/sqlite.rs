@@ -24,6 +24,9 @@ impl Sqlite {
         let mut conn = Connection::open(dir.join(FILE))?;
         // The operator's commands (enrollment codes, steps) open the file while the server runs.
         conn.busy_timeout(Duration::from_secs(10))?;
+        // A batch's statements over many rows take one of nine shapes per table (`many.rs`):
+        // room to keep them all prepared, beside the server's single-row statements.
+        conn.set_prepared_statement_cache_capacity(256);
         let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         // A block acks a batch only after its commit is on disk.
         conn.pragma_update(None, "synchronous", "FULL")?;

@@ -76,7 +76,7 @@ impl Store {
 }
 
 /// The server's last clock reading.
-fn clock(db: &mut dyn Db, device: Uuid) -> Result<Hlc, ServerError> {
+pub(crate) fn clock(db: &mut dyn Db, device: Uuid) -> Result<Hlc, ServerError> {
     let row = db.query_one("SELECT clock FROM identity WHERE id = 1", &[])?;
     Ok(match row.opt_text(0)? {
         Some(t) => serde_json::from_str(&t)?,

@@ -1,0 +1,298 @@
+//! Storing a list of arriving changes (a pushed batch, a page pulled from the district, a step
+//! taken here) in the caller's transaction, with each change's outcome. Which were stored before
+//! is asked once for the whole list. Consecutive households, members, facts, benefits and
+//! submissions form a run, stored and merged set-wise (one `INSERT` of their change rows, the
+//! merge in memory in `merge.rs`); a change of another kind is applied on its own by
+//! `single::store_one`, once the run before it is written, so it sees everything that came
+//! before it exactly as when each change was applied alone.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use samanvaya_domain::change::{Change as Typed, ChangeBody};
+use samanvaya_sync_protocol::{Origin, Outcome};
+use uuid::Uuid;
+
+use crate::error::ServerError;
+use crate::many::{self, Kind};
+use crate::merge::{Rows, merged_here};
+use crate::single::{Arrival, capped, outcome_word, store_one, unsupported};
+use crate::sql::{Db, Value, args};
+use crate::state::Delivery;
+use crate::store;
+
+/// Which of a list of origins are stored here (`many.rs` says why `CROSS JOIN`). The number is
+/// cast so that PostgreSQL reads a `VALUES` list of parameters as numbers, not text.
+const STORED: &str = "SELECT c.origin_device, c.origin_seq FROM (VALUES {rows}) AS v
+     CROSS JOIN change c WHERE c.origin_device = v.column1 AND c.origin_seq = v.column2";
+const STORED_ROW: &str = "(?, CAST(? AS BIGINT))";
+
+/// One arriving change: where it was made, when it was first recorded, and whether the caller
+/// already knows it is stored here (at or below the device's acknowledged seq, or made here).
+pub struct Incoming<'a> {
+    pub origin: Origin,
+    pub recorded_at: DateTime<Utc>,
+    pub change: &'a Typed,
+    pub known: bool,
+}
+
+/// Who delivers the changes: the device or server (`self` for a step taken here), how far it
+/// had pulled, and for a laptop the villages it serves (a change about a household elsewhere
+/// is refused and not stored); `None` for a block or the district, which may send any.
+pub struct Sender<'a> {
+    pub via: &'a str,
+    pub pulled_through: i64,
+    pub served: Option<HashSet<String>>,
+}
+
+impl Sender<'_> {
+    /// Why this sender may not send a change about a household in `village`, or `None`.
+    fn refusal(&self, village: Option<String>) -> Option<String> {
+        let (served, village) = (self.served.as_ref()?, village?);
+        (!served.contains(&village))
+            .then(|| "the household is in a village this laptop was not enrolled for".to_owned())
+    }
+}
+
+/// Stores `items` in order and returns each one's outcome: `Duplicate` for a change stored
+/// before (or earlier in the list). The caller owns the transaction.
+pub fn store_all(
+    db: &mut dyn Db,
+    server: Uuid,
+    sender: &Sender<'_>,
+    items: &[Incoming<'_>],
+    now: DateTime<Utc>,
+) -> Result<Vec<Outcome>, ServerError> {
+    let asked: Vec<Vec<Value>> = items
+        .iter()
+        .filter(|i| !i.known)
+        .map(|i| vec![i.origin.device.into(), i.origin.seq.into()])
+        .collect();
+    let mut stored: HashSet<Origin> = many::run(db, STORED, STORED_ROW, &asked, Kind::Lookup)?
+        .iter()
+        .map(|r| Ok(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
+        .collect::<Result<_, ServerError>>()?;
+
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
+    let mut run = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        if item.known {
+            outcomes[i] = Some(Outcome::Duplicate);
+        } else if merged_here(&item.change.body) {
+            run.push(i);
+        } else {
+            store_run(db, server, sender, items, &run, &mut stored, &mut outcomes, now)?;
+            run.clear();
+            outcomes[i] = Some(store_single(db, server, sender, &items[i], &mut stored, now)?);
+        }
+    }
+    store_run(db, server, sender, items, &run, &mut stored, &mut outcomes, now)?;
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.ok_or_else(|| ServerError::Invalid("a change of the batch was left without an outcome".into()))
+        })
+        .collect()
+}
+
+/// A change of a kind applied on its own (a withdrawal, a referral, a step, a member removed).
+fn store_single(
+    db: &mut dyn Db,
+    server: Uuid,
+    sender: &Sender<'_>,
+    item: &Incoming<'_>,
+    stored: &mut HashSet<Origin>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ServerError> {
+    if stored.contains(&item.origin) {
+        return Ok(Outcome::Duplicate);
+    }
+    if sender.served.is_some() {
+        let hid = item.change.body.household_id().to_string();
+        let village = db
+            .query_opt("SELECT village_id FROM household WHERE id = ?1", args![hid])?
+            .map(|r| r.text(0))
+            .transpose()?;
+        if let Some(reason) = sender.refusal(village) {
+            return Ok(Outcome::Rejected { reason });
+        }
+    }
+    stored.insert(item.origin);
+    let arrival = Arrival {
+        origin: item.origin,
+        via: sender.via,
+        pulled_through: sender.pulled_through,
+        recorded_at: item.recorded_at,
+    };
+    store_one(db, server, arrival, item.change.clone(), now)
+}
+
+/// Stores a run of changes merged set-wise (`run` indexes `items`): decides which are stored
+/// (not seen before, in the sender's villages) and what is kept of each (a change about an
+/// erased person is kept as what is left of it), inserts their change rows in one statement to
+/// number them, merges them in order, and writes the rows and the server's clock.
+#[allow(clippy::too_many_arguments)]
+fn store_run(
+    db: &mut dyn Db,
+    server: Uuid,
+    sender: &Sender<'_>,
+    items: &[Incoming<'_>],
+    run: &[usize],
+    stored: &mut HashSet<Origin>,
+    outcomes: &mut [Option<Outcome>],
+    now: DateTime<Utc>,
+) -> Result<(), ServerError> {
+    // A block forwarding again what it forwarded before (its answer was lost) sends a run the
+    // server holds already: nothing to read or write for it.
+    if run.iter().all(|&i| stored.contains(&items[i].origin)) {
+        for &i in run {
+            outcomes[i] = Some(Outcome::Duplicate);
+        }
+        return Ok(());
+    }
+    let mut rows = Rows::load(db, run.iter().map(|&i| &items[i].change.body))?;
+    let mut clock = store::clock(db, server)?;
+    // The villages of households made by earlier changes of the run, for the scope of later ones.
+    let mut made: HashMap<String, String> = HashMap::new();
+    let mut kept = Vec::new();
+    for &i in run {
+        let item = &items[i];
+        if stored.contains(&item.origin) {
+            outcomes[i] = Some(Outcome::Duplicate);
+            continue;
+        }
+        let body = &item.change.body;
+        let hid = body.household_id().to_string();
+        let village = match body {
+            ChangeBody::Household(c) => Some(c.village_id.0.to_string()),
+            _ => rows.village(&hid).or_else(|| made.get(&hid).cloned()),
+        };
+        if let Some(reason) = sender.refusal(village) {
+            outcomes[i] = Some(Outcome::Rejected { reason });
+            continue;
+        }
+        let (mut change, erased) = match crate::consent::arriving(rows.erased(&hid), item.change) {
+            Some((change, redacted)) => (change, redacted),
+            None => (item.change.clone(), false),
+        };
+        change.hlc = capped(change.hlc, now);
+        clock = clock.observe(change.hlc, now.timestamp_millis());
+        if let ChangeBody::Household(c) = &change.body
+            && !erased
+            && change.is_supported()
+            && rows.village(&hid).is_none()
+        {
+            made.entry(hid.clone()).or_insert_with(|| c.village_id.0.to_string());
+        }
+        if !erased && change.is_supported() && !merged_here(&change.body) {
+            return Err(ServerError::Invalid(format!(
+                "a {} change kept of a {} cannot be merged in a run",
+                change.body.kind(),
+                body.kind()
+            )));
+        }
+        stored.insert(item.origin);
+        kept.push((i, change, erased));
+    }
+
+    if kept.is_empty() {
+        return Ok(());
+    }
+    let change_rows = kept
+        .iter()
+        .map(|(i, change, _)| {
+            let item = &items[*i];
+            Ok(vec![
+                item.origin.device.into(),
+                item.origin.seq.into(),
+                sender.via.into(),
+                change.body.kind().into(),
+                i64::from(change.version).into(),
+                serde_json::to_string(&change.hlc)?.into(),
+                change.body.household_id().to_string().into(),
+                serde_json::to_string(&change)?.into(),
+                item.recorded_at.into(),
+                now.into(),
+            ])
+        })
+        .collect::<Result<Vec<Vec<Value>>, ServerError>>()?;
+    let numbers: HashMap<(String, i64), i64> = many::run(
+        db,
+        "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id, change,
+                             recorded_at, received_at, outcome)
+         SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
+         RETURNING origin_device, origin_seq, seq",
+        "(?, CAST(? AS BIGINT), ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?, ?, 'applied')",
+        &change_rows,
+        Kind::Write,
+    )?
+    .iter()
+    .map(|r| Ok(((r.text(0)?, r.int(1)?), r.int(2)?)))
+    .collect::<Result<_, ServerError>>()?;
+
+    for (i, change, erased) in &kept {
+        let origin = items[*i].origin;
+        let seq = *numbers.get(&(origin.device.to_string(), origin.seq)).ok_or_else(|| {
+            ServerError::Invalid(format!("the change {}/{} was not numbered", origin.device, origin.seq))
+        })?;
+        let outcome = if *erased {
+            Outcome::Rejected { reason: crate::consent::ERASED_ON_ARRIVAL.to_owned() }
+        } else if change.is_supported() {
+            let d = Delivery { seq, sender: sender.via, pulled_through: sender.pulled_through, now };
+            rows.apply(&change.body, change.hlc, d)?
+        } else {
+            unsupported(change)
+        };
+        let word = outcome_word(&outcome);
+        if word != "applied" {
+            db.execute("UPDATE change SET outcome = ?1 WHERE seq = ?2", args![word, seq])?;
+        }
+        outcomes[*i] = Some(outcome);
+    }
+    rows.write(db)?;
+    db.execute("UPDATE identity SET clock = ?1 WHERE id = 1", args![serde_json::to_string(&clock)?])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite, asked for 256 origins among 20,000 stored changes with a plain `JOIN`, scanned
+    /// the whole table; the lookup must go through the index of origins.
+    #[test]
+    fn many_origins_are_looked_up_in_the_index_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = crate::sqlite::Sqlite::open(dir.path()).unwrap();
+        db.execute(
+            "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id, change,
+                                 recorded_at, received_at, outcome)
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+             SELECT 'laptop ' || (i % 200), i, 'block', 'fact', 1, '', '', '', '', '', 'applied' FROM n",
+            &[],
+        )
+        .unwrap();
+        let rows: Vec<String> = (0..256).map(|_| STORED_ROW.to_owned()).collect();
+        let mut n = 0;
+        let numbered: String = rows
+            .join(", ")
+            .chars()
+            .flat_map(|c| {
+                if c == '?' {
+                    n += 1;
+                    format!("?{n}").chars().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect();
+        let params: Vec<Value> =
+            (0..256).flat_map(|i| [Value::Text(format!("laptop {i}")), Value::Int(i)]).collect();
+        let plan = db
+            .query(&format!("EXPLAIN QUERY PLAN {}", STORED.replace("{rows}", &numbered)), &params)
+            .unwrap();
+        let plan: Vec<String> = plan.iter().map(|r| r.text(3).unwrap()).collect();
+        assert!(plan.iter().any(|step| step.starts_with("SEARCH c USING COVERING INDEX")), "{plan:?}");
+        assert!(!plan.iter().any(|step| step.starts_with("SCAN c")), "{plan:?}");
+    }
+}

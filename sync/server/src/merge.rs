@@ -1,0 +1,488 @@
+//! The field-by-field merge of households, members, facts, benefits received and survey
+//! submissions, done in memory over the rows a run of changes touches. [`Rows::load`] reads them
+//! with one statement per table, [`Rows::apply`] merges each change in the order it came, by
+//! the rules `state.rs` states (the write with the later clock reading wins; an identity field
+//! written on two devices that had not seen each other's write goes to review), and
+//! [`Rows::write`] writes what changed with one statement per table. On PostgreSQL each
+//! statement is a round trip, so a batch costs a few of them instead of several per change.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::Hash;
+
+use samanvaya_domain::Hlc;
+use samanvaya_domain::change::{ChangeBody, HouseholdField, MemberField};
+use samanvaya_sync_protocol::Outcome;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ServerError;
+use crate::many::{self, Kind};
+use crate::sql::{Db, Row, Value, args};
+use crate::state::Delivery;
+
+/// The last write of one field: its clock reading, and the server's number for the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Written {
+    hlc: Hlc,
+    seq: i64,
+}
+
+type Clocks = BTreeMap<String, Written>;
+
+const IDENTITY_FIELDS: [&str; 4] = ["name", "relation", "sex", "birth_date"];
+
+/// A household's columns after its id and clocks, as the upsert writes them.
+const HOUSEHOLD_COLUMNS: [&str; 7] =
+    ["village_id", "home", "created_at", "number", "hamlet_id", "address", "phone"];
+
+/// A member's columns after its id and clocks (`removed` is set by its own change, elsewhere).
+const MEMBER_COLUMNS: [&str; 8] = [
+    "household_id",
+    "position",
+    "name",
+    "relation",
+    "sex",
+    "birth_date",
+    "birth_date_estimated",
+    "left_household",
+];
+
+/// Whether a change of this kind is merged here. The others (a withdrawal of consent, a
+/// member removed, referrals and their steps) are rarer and read more of the store; `state.rs`
+/// applies them one at a time, after what came before them is written.
+pub fn merged_here(body: &ChangeBody) -> bool {
+    matches!(
+        body,
+        ChangeBody::Household(_)
+            | ChangeBody::Member(_)
+            | ChangeBody::Fact(_)
+            | ChangeBody::Receiving(_)
+            | ChangeBody::Submission(_)
+    )
+}
+
+/// A household or member row: its columns by name, and the clock of each field's last write.
+#[derive(Debug, Clone)]
+struct Record {
+    columns: HashMap<&'static str, Value>,
+    clocks: Clocks,
+}
+
+/// Rows to write, each once, in the order they were first touched.
+struct Pending<K> {
+    order: Vec<K>,
+    rows: HashMap<K, Vec<Value>>,
+}
+
+impl<K: Hash + Eq + Clone> Pending<K> {
+    fn new() -> Self {
+        Pending { order: Vec::new(), rows: HashMap::new() }
+    }
+
+    fn put(&mut self, key: K, row: Vec<Value>) {
+        if self.rows.insert(key.clone(), row).is_none() {
+            self.order.push(key);
+        }
+    }
+
+    fn into_rows(mut self) -> Vec<Vec<Value>> {
+        self.order.iter().filter_map(|k| self.rows.remove(k)).collect()
+    }
+}
+
+/// The rows a run of changes touches, and what the run wrote to them.
+pub struct Rows {
+    households: HashMap<String, Record>,
+    members: HashMap<String, Record>,
+    /// The clock of the stored fact (and benefit received) of each subject and name.
+    facts: HashMap<(String, String), Hlc>,
+    receiving: HashMap<(String, String), Hlc>,
+    /// The erased ids (consent withdrawn) of each household.
+    erased: HashMap<String, Vec<String>>,
+    touched_households: Vec<String>,
+    touched_members: Vec<String>,
+    touched: HashSet<String>,
+    fact_rows: Pending<(String, String)>,
+    receiving_rows: Pending<(String, String)>,
+    submissions: Pending<String>,
+    reviews: Vec<Vec<Value>>,
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, ServerError> {
+    Ok(serde_json::to_string(v)?)
+}
+
+/// A value as its snake_case word (a relation, a sex), the way it travels.
+fn word<T: Serialize>(v: &T) -> Result<String, ServerError> {
+    Ok(serde_json::to_value(v)?.as_str().unwrap_or_default().to_owned())
+}
+
+fn sql_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Int(i) => serde_json::json!(i),
+        Value::Text(t) => serde_json::json!(t),
+    }
+}
+
+/// Keys for a lookup: one row of values each, each key once.
+fn keys<'a>(keys: impl Iterator<Item = Vec<&'a str>>) -> Vec<Vec<Value>> {
+    let mut seen = HashSet::new();
+    keys.filter(|k| seen.insert(k.clone())).map(|k| k.into_iter().map(Value::from).collect()).collect()
+}
+
+/// A household or member row read with its id, clocks and `columns`, in that order.
+fn record(row: &Row, columns: &[&'static str]) -> Result<(String, Record), ServerError> {
+    let values = columns.iter().enumerate().map(|(i, c)| (*c, row.value(i + 2))).collect();
+    Ok((row.text(0)?, Record { columns: values, clocks: serde_json::from_str(&row.text(1)?)? }))
+}
+
+fn load_records(
+    db: &mut dyn Db,
+    table: &str,
+    columns: &[&'static str],
+    ids: &[Vec<Value>],
+) -> Result<HashMap<String, Record>, ServerError> {
+    let list: Vec<String> = columns.iter().map(|c| format!("t.{c}")).collect();
+    let sql = format!(
+        "SELECT t.id, t.clocks, {} FROM (VALUES {{rows}}) AS v CROSS JOIN {table} t WHERE t.id = v.column1",
+        list.join(", ")
+    );
+    many::run(db, &sql, "(?)", ids, Kind::Lookup)?.iter().map(|r| record(r, columns)).collect()
+}
+
+fn load_clocks(
+    db: &mut dyn Db,
+    table: &str,
+    second: &str,
+    keys: &[Vec<Value>],
+) -> Result<HashMap<(String, String), Hlc>, ServerError> {
+    let sql = format!(
+        "SELECT t.subject_id, t.{second}, t.hlc FROM (VALUES {{rows}}) AS v
+         CROSS JOIN {table} t WHERE t.subject_id = v.column1 AND t.{second} = v.column2"
+    );
+    many::run(db, &sql, "(?, ?)", keys, Kind::Lookup)?
+        .iter()
+        .map(|r| Ok(((r.text(0)?, r.text(1)?), serde_json::from_str(&r.text(2)?)?)))
+        .collect()
+}
+
+impl Rows {
+    /// Reads the rows the changes `bodies` touch: their households (with the ids erased in
+    /// them), members, facts and benefits received.
+    pub fn load<'a>(
+        db: &mut dyn Db,
+        bodies: impl Iterator<Item = &'a ChangeBody> + Clone,
+    ) -> Result<Rows, ServerError> {
+        let hids: Vec<String> = bodies.clone().map(|b| b.household_id().to_string()).collect();
+        let hid_keys = keys(hids.iter().map(|h| vec![h.as_str()]));
+        let households = load_records(db, "household", &HOUSEHOLD_COLUMNS, &hid_keys)?;
+        let mut erased: HashMap<String, Vec<String>> = HashMap::new();
+        let sql = "SELECT e.household_id, e.id FROM (VALUES {rows}) AS v CROSS JOIN erased e WHERE e.household_id = v.column1";
+        for r in many::run(db, sql, "(?)", &hid_keys, Kind::Lookup)? {
+            let ids = erased.entry(r.text(0)?).or_default();
+            let id = r.text(1)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let mids: Vec<String> = bodies
+            .clone()
+            .filter_map(|b| match b {
+                ChangeBody::Member(c) => Some(c.id.0.to_string()),
+                _ => None,
+            })
+            .collect();
+        let members = if mids.is_empty() {
+            HashMap::new()
+        } else {
+            load_records(db, "member", &MEMBER_COLUMNS, &keys(mids.iter().map(|m| vec![m.as_str()])))?
+        };
+        let fact_keys = keys(bodies.clone().filter_map(|b| match b {
+            ChangeBody::Fact(c) => Some(vec![c.subject_id.as_str(), c.name.as_str()]),
+            _ => None,
+        }));
+        let facts =
+            if fact_keys.is_empty() { HashMap::new() } else { load_clocks(db, "fact", "name", &fact_keys)? };
+        let receiving_keys = keys(bodies.filter_map(|b| match b {
+            ChangeBody::Receiving(c) => Some(vec![c.subject_id.as_str(), c.scheme.as_str()]),
+            _ => None,
+        }));
+        let receiving = if receiving_keys.is_empty() {
+            HashMap::new()
+        } else {
+            load_clocks(db, "receiving", "scheme", &receiving_keys)?
+        };
+        Ok(Rows {
+            households,
+            members,
+            facts,
+            receiving,
+            erased,
+            touched_households: Vec::new(),
+            touched_members: Vec::new(),
+            touched: HashSet::new(),
+            fact_rows: Pending::new(),
+            receiving_rows: Pending::new(),
+            submissions: Pending::new(),
+            reviews: Vec::new(),
+        })
+    }
+
+    /// The ids erased in household `hid` (its own, its members', its referrals').
+    pub fn erased(&self, hid: &str) -> &[String] {
+        self.erased.get(hid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The village of household `hid`, if it is stored or was made by an earlier change.
+    pub fn village(&self, hid: &str) -> Option<String> {
+        match self.households.get(hid)?.columns.get("village_id") {
+            Some(Value::Text(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn touch(&mut self, table: &str, id: &str) {
+        if self.touched.insert(format!("{table}:{id}")) {
+            match table {
+                "household" => self.touched_households.push(id.to_owned()),
+                _ => self.touched_members.push(id.to_owned()),
+            }
+        }
+    }
+
+    /// Merges one stored change (of a kind [`merged_here`]) into the rows.
+    pub fn apply(&mut self, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> Result<Outcome, ServerError> {
+        let hid = body.household_id().to_string();
+        let known = self.households.contains_key(&hid);
+        if !known && !matches!(body, ChangeBody::Household(_)) {
+            return Ok(Outcome::Rejected {
+                reason: format!(
+                    "household {hid} is not known here; its record must travel before its {}",
+                    body.kind()
+                ),
+            });
+        }
+        let w = Written { hlc, seq: d.seq };
+        match body {
+            ChangeBody::Household(c) => {
+                if !known {
+                    let columns = HashMap::from([
+                        ("village_id", Value::from(c.village_id.0)),
+                        ("home", d.sender.into()),
+                        ("created_at", c.created_at.into()),
+                        ("number", Value::Null),
+                        ("hamlet_id", Value::Null),
+                        ("address", "".into()),
+                        ("phone", "".into()),
+                    ]);
+                    self.households.insert(hid.clone(), Record { columns, clocks: Clocks::new() });
+                }
+                self.touch("household", &hid);
+                let row = self.households.get_mut(&hid).expect("the household was just made or read");
+                for f in &c.fields {
+                    let (name, value): (&'static str, Value) = match f {
+                        HouseholdField::Number(n) => ("number", n.map(i64::from).into()),
+                        HouseholdField::HamletId(h) => ("hamlet_id", h.map(|h| h.0).into()),
+                        HouseholdField::Address(a) => ("address", a.into()),
+                        HouseholdField::Phone(p) => ("phone", p.into()),
+                    };
+                    if row.clocks.get(name).is_some_and(|old| old.hlc >= hlc) {
+                        continue;
+                    }
+                    row.columns.insert(name, value);
+                    row.clocks.insert(name.to_owned(), w);
+                }
+                Ok(Outcome::Applied)
+            }
+            ChangeBody::Member(c) => {
+                let mid = c.id.0.to_string();
+                self.members.entry(mid.clone()).or_insert_with(|| Record {
+                    columns: HashMap::from([
+                        ("household_id", Value::from(hid.as_str())),
+                        ("position", Value::Int(0)),
+                        ("name", "".into()),
+                        ("relation", Value::Null),
+                        ("sex", Value::Null),
+                        ("birth_date", Value::Null),
+                        ("birth_date_estimated", Value::Int(0)),
+                        ("left_household", Value::Null),
+                    ]),
+                    clocks: Clocks::new(),
+                });
+                self.touch("member", &mid);
+                let row = self.members.get_mut(&mid).expect("the member was just made or read");
+                // The identity fields as they stood before this change, for the review queue.
+                let current: BTreeMap<&str, serde_json::Value> = IDENTITY_FIELDS
+                    .iter()
+                    .map(|f| (*f, row.columns.get(f).map_or(serde_json::Value::Null, sql_json)))
+                    .collect();
+                let mut outcome = Outcome::Applied;
+                for f in &c.fields {
+                    let (name, value): (&'static str, Value) = match f {
+                        MemberField::Position(p) => ("position", i64::from(*p).into()),
+                        MemberField::Name(n) => ("name", n.into()),
+                        MemberField::Relation(r) => ("relation", word(r)?.into()),
+                        MemberField::Sex(s) => ("sex", word(s)?.into()),
+                        MemberField::BirthDate(b) => ("birth_date", (*b).into()),
+                        MemberField::BirthDateEstimated(e) => ("birth_date_estimated", (*e).into()),
+                        MemberField::Left(l) => {
+                            ("left_household", l.as_ref().map(to_json).transpose()?.into())
+                        }
+                    };
+                    let old = row.clocks.get(name).copied();
+                    if let Some(old) = old
+                        && IDENTITY_FIELDS.contains(&name)
+                        && old.hlc.node != hlc.node
+                        && old.seq > d.pulled_through
+                    {
+                        let incoming = sql_json(&value);
+                        let standing = current.get(name).cloned().unwrap_or(serde_json::Value::Null);
+                        if incoming != standing {
+                            let (kept, other) = if old.hlc >= hlc {
+                                ((standing, old.hlc.node), (incoming, hlc.node))
+                            } else {
+                                ((incoming, hlc.node), (standing, old.hlc.node))
+                            };
+                            self.reviews.push(vec![
+                                hid.as_str().into(),
+                                mid.as_str().into(),
+                                name.into(),
+                                to_json(&serde_json::json!({"value": kept.0, "device": kept.1}))?.into(),
+                                to_json(&serde_json::json!({"value": other.0, "device": other.1}))?.into(),
+                                d.now.into(),
+                            ]);
+                            outcome = Outcome::Conflict { field: name.to_owned() };
+                        }
+                    }
+                    if old.is_some_and(|old| old.hlc >= hlc) {
+                        continue;
+                    }
+                    row.columns.insert(name, value);
+                    row.clocks.insert(name.to_owned(), w);
+                }
+                Ok(outcome)
+            }
+            ChangeBody::Fact(c) => {
+                let key = (c.subject_id.clone(), c.name.clone());
+                // An older write arriving late is stored in the change log and changes nothing.
+                if self.facts.get(&key).is_some_and(|old| *old >= hlc) {
+                    return Ok(Outcome::Applied);
+                }
+                self.facts.insert(key.clone(), hlc);
+                let value = c.value.as_ref().map(ToString::to_string);
+                let row = args![&hid, &c.subject_id, &c.name, value, c.source.as_str(), to_json(&hlc)?];
+                self.fact_rows.put(key, row.to_vec());
+                Ok(Outcome::Applied)
+            }
+            ChangeBody::Receiving(c) => {
+                let key = (c.subject_id.clone(), c.scheme.clone());
+                if self.receiving.get(&key).is_some_and(|old| *old >= hlc) {
+                    return Ok(Outcome::Applied);
+                }
+                self.receiving.insert(key.clone(), hlc);
+                let row = args![&hid, &c.subject_id, &c.scheme, c.receiving, to_json(&hlc)?];
+                self.receiving_rows.put(key, row.to_vec());
+                Ok(Outcome::Applied)
+            }
+            ChangeBody::Submission(c) => {
+                // Submissions never change: two surveys of one household are two submissions,
+                // and the first stored under an id stays.
+                let id = c.id.to_string();
+                if !self.submissions.rows.contains_key(&id) {
+                    let row = args![&id, &hid, &c.form_id, &c.form_version, c.submitted_at, to_json(c)?];
+                    self.submissions.put(id, row.to_vec());
+                }
+                Ok(Outcome::Applied)
+            }
+            other => Err(ServerError::Invalid(format!(
+                "a {} change is applied one at a time (state.rs), not merged in a run",
+                other.kind()
+            ))),
+        }
+    }
+
+    /// Writes what the run changed: households before their members, then facts, benefits
+    /// received, submissions and the review queue, one statement per table (per 256 rows). The
+    /// numbers are cast in the rows so that PostgreSQL reads the parameters as numbers.
+    pub fn write(mut self, db: &mut dyn Db) -> Result<(), ServerError> {
+        let households = take_rows(&mut self.households, &self.touched_households, &HOUSEHOLD_COLUMNS)?;
+        many::run(
+            db,
+            "INSERT INTO household (id, clocks, village_id, home, created_at, number, hamlet_id, address, phone)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
+             ON CONFLICT (id) DO UPDATE SET number = excluded.number, hamlet_id = excluded.hamlet_id,
+                 address = excluded.address, phone = excluded.phone, clocks = excluded.clocks",
+            "(?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, ?, ?)",
+            &households,
+            Kind::Write,
+        )?;
+        let members = take_rows(&mut self.members, &self.touched_members, &MEMBER_COLUMNS)?;
+        many::run(
+            db,
+            "INSERT INTO member (id, clocks, household_id, position, name, relation, sex, birth_date,
+                                 birth_date_estimated, left_household)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
+             ON CONFLICT (id) DO UPDATE SET position = excluded.position, name = excluded.name,
+                 relation = excluded.relation, sex = excluded.sex, birth_date = excluded.birth_date,
+                 birth_date_estimated = excluded.birth_date_estimated,
+                 left_household = excluded.left_household, clocks = excluded.clocks",
+            "(?, ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?, CAST(? AS BIGINT), ?)",
+            &members,
+            Kind::Write,
+        )?;
+        many::run(
+            db,
+            "INSERT INTO fact (household_id, subject_id, name, value, source, hlc)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
+             ON CONFLICT (subject_id, name) DO UPDATE SET household_id = excluded.household_id,
+                 value = excluded.value, source = excluded.source, hlc = excluded.hlc",
+            "(?, ?, ?, ?, ?, ?)",
+            &self.fact_rows.into_rows(),
+            Kind::Write,
+        )?;
+        many::run(
+            db,
+            "INSERT INTO receiving (household_id, subject_id, scheme, receiving, hlc)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
+             ON CONFLICT (subject_id, scheme) DO UPDATE SET household_id = excluded.household_id,
+                 receiving = excluded.receiving, hlc = excluded.hlc",
+            "(?, ?, ?, CAST(? AS BIGINT), ?)",
+            &self.receiving_rows.into_rows(),
+            Kind::Write,
+        )?;
+        many::run(
+            db,
+            "INSERT INTO submission (id, household_id, form_id, form_version, submitted_at, body)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL ON CONFLICT DO NOTHING",
+            "(?, ?, ?, ?, ?, ?)",
+            &self.submissions.into_rows(),
+            Kind::Write,
+        )?;
+        many::run(
+            db,
+            "INSERT INTO review (household_id, member_id, field, kept, other, created_at)
+             SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL",
+            "(?, ?, ?, ?, ?, ?)",
+            &self.reviews,
+            Kind::Write,
+        )?;
+        Ok(())
+    }
+}
+
+/// The touched rows of a table, each as id, clocks and `columns`.
+fn take_rows(
+    records: &mut HashMap<String, Record>,
+    touched: &[String],
+    columns: &[&'static str],
+) -> Result<Vec<Vec<Value>>, ServerError> {
+    touched
+        .iter()
+        .filter_map(|id| records.remove(id).map(|r| (id, r)))
+        .map(|(id, mut r)| {
+            let mut row = vec![Value::from(id.as_str()), to_json(&r.clocks)?.into()];
+            row.extend(columns.iter().map(|c| r.columns.remove(c).unwrap_or(Value::Null)));
+            Ok(row)
+        })
+        .collect()
+}

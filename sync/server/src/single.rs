@@ -1,0 +1,106 @@
+//! One arriving change stored and applied on its own: the kinds that are not merged set-wise (a
+//! withdrawal of consent, a member removed, referrals and their steps), and what every kind
+//! shares with the set-wise path in `batch.rs`: the cap on a clock running ahead, and how an
+//! outcome is written.
+
+use chrono::{DateTime, Utc};
+use samanvaya_domain::Hlc;
+use samanvaya_domain::change::Change as Typed;
+use samanvaya_sync_protocol::{Origin, Outcome};
+use uuid::Uuid;
+
+use crate::error::ServerError;
+use crate::sql::{Db, args};
+use crate::state::{self, Delivery};
+use crate::store;
+
+/// How far ahead of the server's clock a change's clock may be. A laptop whose clock is set
+/// years ahead would otherwise win every merge; its readings count as made when they arrived.
+const CLOCK_TOLERANCE_MS: i64 = 10 * 60 * 1000;
+
+/// `hlc` no later than the server's clock allows.
+pub(crate) fn capped(hlc: Hlc, now: DateTime<Utc>) -> Hlc {
+    let limit = now.timestamp_millis() + CLOCK_TOLERANCE_MS;
+    if hlc.wall_ms > limit { Hlc { wall_ms: limit, ..hlc } } else { hlc }
+}
+
+/// How a change reached this server: where it was made, who delivered it (a device, the
+/// district, or `self`), how far the deliverer had pulled, and when it was first recorded.
+#[derive(Clone, Copy)]
+pub(crate) struct Arrival<'a> {
+    pub origin: Origin,
+    pub via: &'a str,
+    pub pulled_through: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Stores one new change and applies it to the current state; the caller owns the transaction
+/// and has checked it is new. The kinds merged set-wise go through `batch.rs` instead.
+pub(crate) fn store_one(
+    db: &mut dyn Db,
+    device: Uuid,
+    arrival: Arrival<'_>,
+    mut change: Typed,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ServerError> {
+    let Arrival { origin, via, pulled_through, recorded_at } = arrival;
+    // A change about a person or household erased here is stored only as what is left of it.
+    let mut erased_on_arrival = false;
+    if let Some((kept, redacted)) = crate::consent::on_arrival(db, &change)? {
+        change = kept;
+        erased_on_arrival = redacted;
+    }
+    change.hlc = capped(change.hlc, now);
+    store::observe(db, device, change.hlc, now)?;
+    let seq = db
+        .query_one(
+            "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id, change,
+                                 recorded_at, received_at, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'applied') RETURNING seq",
+            args![
+                origin.device,
+                origin.seq,
+                via,
+                change.body.kind(),
+                i64::from(change.version),
+                serde_json::to_string(&change.hlc)?,
+                change.body.household_id().to_string(),
+                serde_json::to_string(&change)?,
+                recorded_at,
+                now,
+            ],
+        )?
+        .int(0)?;
+    let outcome = if erased_on_arrival {
+        Outcome::Rejected { reason: crate::consent::ERASED_ON_ARRIVAL.to_owned() }
+    } else if change.is_supported() {
+        state::apply(db, &change.body, change.hlc, Delivery { seq, sender: via, pulled_through, now })?
+    } else {
+        unsupported(&change)
+    };
+    let word = outcome_word(&outcome);
+    if word != "applied" {
+        db.execute("UPDATE change SET outcome = ?1 WHERE seq = ?2", args![word, seq])?;
+    }
+    Ok(outcome)
+}
+
+/// The outcome of a change of a kind or version newer than this server: stored, not applied.
+pub(crate) fn unsupported(change: &Typed) -> Outcome {
+    Outcome::Rejected {
+        reason: format!(
+            "{} version {} is newer than this server; update the server and the change will be read again",
+            change.body.kind(),
+            change.version
+        ),
+    }
+}
+
+/// How an outcome is kept in the change's row.
+pub(crate) fn outcome_word(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Applied | Outcome::Duplicate => "applied".to_owned(),
+        Outcome::Conflict { field } => format!("conflict: {field}"),
+        Outcome::Rejected { reason } => format!("rejected: {reason}"),
+    }
+}
