@@ -1,6 +1,10 @@
-//! What the benchmark binaries share: timing a measurement over several runs.
+//! What the benchmark binaries share: timing a measurement over several runs, filling the survey
+//! (`fill`) and recording a facilitator's day into a laptop store (`day`).
 
 use std::time::{Duration, Instant};
+
+pub mod day;
+pub mod fill;
 
 /// Best and median of `runs` calls of `f` (at least one), and the last call's result. The best
 /// is the figure least disturbed by the rest of the machine; the median shows how steady it was.

@@ -10,6 +10,11 @@
 //! transaction, acknowledged after commit): HTTP, TLS and the batch's compression are not in the
 //! figure. Wire size: every batch is sealed as the client seals it (zstd at the protocol's level,
 //! with its digest), and compared with the same changes compressed in one piece at zstd's level 19.
+//!
+//! `--day N`: the wire size of a facilitator's day instead, recorded into a real laptop store
+//! through `Store` (`day.rs`: N families registered and surveyed, referrals opened with their
+//! steps), read back from its change log as `samanvaya sync` reads it, and measured part by
+//! part (registrations, surveys, referrals) and whole.
 
 use std::time::{Duration, Instant};
 
@@ -50,6 +55,13 @@ struct Args {
     /// A PostgreSQL server (`host=… user=…`, no database): the district is a new database on it.
     #[arg(long)]
     postgres: Option<String>,
+    /// Measure the wire size of a day's work recorded in a real laptop store instead: this many
+    /// families registered and surveyed (and `--referrals` referrals); nothing else is run.
+    #[arg(long)]
+    day: Option<usize>,
+    /// The referrals of `--day`.
+    #[arg(long, default_value_t = 20)]
+    referrals: usize,
 }
 
 const FINGERPRINT: &str = "benchmark";
@@ -157,6 +169,8 @@ impl BlockStream {
     }
 }
 
+mod day_wire;
+
 /// The changes one laptop sends for household `n`: its record, four members, six facts.
 fn household(n: usize, laptop: Uuid, village: LocationId, wall_ms: &mut i64) -> Vec<Typed> {
     let mut at = || {
@@ -259,6 +273,9 @@ fn drop_scratch_database(server: &str) -> Result<()> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(families) = args.day {
+        return day_wire::run(families, args.referrals, args.batch_bytes);
+    }
     let dir = tempfile::tempdir()?;
     let mut district = match &args.postgres {
         Some(server) => Server::postgres(&scratch_database(server)?, Role::District, Utc::now())?,

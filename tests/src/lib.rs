@@ -4,6 +4,7 @@
 use std::path::Path;
 
 pub mod proxy;
+pub mod small_disk;
 
 use samanvaya_core::{Secret, Store, StoreError};
 
@@ -209,6 +210,8 @@ pub struct Running {
     pub url: String,
     /// The fingerprint of the certificate the server presents (none over plain HTTP).
     pub certificate: Option<String>,
+    /// The server's log (its standard error).
+    pub log: std::path::PathBuf,
 }
 
 impl Drop for Running {
@@ -221,12 +224,19 @@ impl Drop for Running {
 /// Starts `samanvaya-server` with `args` (on a free port of 127.0.0.1 unless they say
 /// `--listen`) and waits for its address (and, over HTTPS, its certificate's fingerprint).
 pub fn start_server(args: &[&str]) -> Running {
+    let mut cmd = std::process::Command::new(binary("samanvaya-server"));
+    cmd.args(args).args(if args.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] });
+    spawn_server(cmd)
+}
+
+/// Starts `cmd`, which runs `samanvaya-server` in the end (through `unshare`, say), and waits for
+/// its address as [`start_server`] does.
+pub fn spawn_server(mut cmd: std::process::Command) -> Running {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(binary("samanvaya-server"))
-        .args(args)
-        .args(if args.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
+    let log = log_file("samanvaya-server");
+    let mut child = cmd
         .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(log_file("samanvaya-server")).expect("the server's log file"))
+        .stderr(std::fs::File::create(&log).expect("the server's log file"))
         .spawn()
         .expect("samanvaya-server starts");
     let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
@@ -243,7 +253,7 @@ pub fn start_server(args: &[&str]) -> Running {
         let fingerprint = line.trim().strip_prefix("certificate sha256 ");
         fingerprint.unwrap_or_else(|| panic!("unexpected second line {line:?}")).to_owned()
     });
-    Running { url, certificate, child }
+    Running { url, certificate, child, log }
 }
 
 /// The environment variable naming the test PostgreSQL server, as a libpq connection string

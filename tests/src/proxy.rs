@@ -5,6 +5,12 @@
 //! laptop must give up on it and try a fresh one), or cuts a push in the middle of its body: the
 //! ways a 2G link fails. It counts the faults it really injected, so that a story can check that
 //! they happened.
+//!
+//! It can also lose a share of all requests at random (`loss_percent`, from a seed so that a run
+//! can be repeated): this machine's kernel has no `netem` to drop real packets, so packet loss is
+//! modelled at the level a proxy sees, the request: a lost request is stalled (what a TCP
+//! connection does when its packets keep being lost: nothing moves until the laptop gives up),
+//! cut a few bytes into its body, or its answer is lost after the server acted on it.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -30,6 +36,11 @@ pub struct Faults {
     pub stall_pushes: usize,
     /// Cut this many pushes half-way through their body: both sides see the connection drop.
     pub cut_pushes: usize,
+    /// Lose this share (in percent) of every request (session, push, pull), each lost one
+    /// stalled, cut or its answer lost, as the dice say.
+    pub loss_percent: u32,
+    /// The dice's seed for `loss_percent`.
+    pub seed: u64,
 }
 
 /// Faults actually injected so far.
@@ -39,12 +50,27 @@ pub struct Injected {
     pub corrupted: usize,
     pub stalled: usize,
     pub cut: usize,
+    /// Requests of any kind that reached the proxy.
+    pub requests: usize,
 }
 
 #[derive(Default)]
 struct State {
     faults: Faults,
     injected: Injected,
+    /// The dice of `loss_percent` (splitmix64).
+    dice: u64,
+}
+
+impl State {
+    /// The next number of the dice.
+    fn roll(&mut self) -> u64 {
+        self.dice = self.dice.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.dice;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -83,7 +109,9 @@ impl Proxy {
 
     /// Injects `faults` from now on.
     pub fn set(&self, faults: Faults) {
-        self.state.lock().expect("the proxy's state").faults = faults;
+        let mut s = self.state.lock().expect("the proxy's state");
+        s.dice = faults.seed;
+        s.faults = faults;
     }
 
     pub fn injected(&self) -> Injected {
@@ -105,11 +133,13 @@ fn connection(client: TcpStream, target: &str, state: &Shared) {
     // Set by the upward pump once a push has gone up on this connection: HTTP/1.1 answers in
     // order, so whatever the server sends after that is the push's answer.
     let pushed = Arc::new(AtomicBool::new(false));
+    // Set by the upward pump when the dice lose the answer of the request it just passed up.
+    let lose = Arc::new(AtomicBool::new(false));
     let (client_r, server_w) =
         (client.try_clone().expect("a second handle"), server.try_clone().expect("a second handle"));
-    let (up_state, up_pushed) = (state.clone(), pushed.clone());
-    let upward = thread::spawn(move || upward(client_r, server_w, &up_state, &up_pushed));
-    downward(server, client, state, &pushed);
+    let (up_state, up_pushed, up_lose) = (state.clone(), pushed.clone(), lose.clone());
+    let upward = thread::spawn(move || upward(client_r, server_w, &up_state, &up_pushed, &up_lose));
+    downward(server, client, state, &pushed, &lose);
     let _ = upward.join();
 }
 
@@ -142,8 +172,21 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Where the next request of the protocol starts in `hay`, and whether it is a POST (it has a
+/// body).
+fn next_request(hay: &[u8]) -> Option<(usize, bool)> {
+    let post = find(hay, b"POST /v1/");
+    let get = find(hay, b"GET /v1/");
+    match (post, get) {
+        (Some(p), Some(g)) if g < p => Some((g, false)),
+        (Some(p), _) => Some((p, true)),
+        (None, Some(g)) => Some((g, false)),
+        (None, None) => None,
+    }
+}
+
 /// Laptop to server: passes requests up, flipping a bit in a push's body when asked.
-fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &AtomicBool) {
+fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &AtomicBool, lose: &AtomicBool) {
     let mut buf = [0u8; 4096];
     let mut all = Vec::new();
     // Where the search for the next push starts: pushes before it were handled.
@@ -161,14 +204,37 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Atomi
         thread::sleep(delay(state));
         let start = all.len();
         all.extend_from_slice(&buf[..n]);
-        while let Some(m) = find(&all[scan..], b"POST /v1/push").map(|m| scan + m) {
+        while let Some((m, post)) = next_request(&all[scan..]).map(|(m, post)| (scan + m, post)) {
             let Some(end) = find(&all[m..], b"\r\n\r\n") else { break };
             let body = m + end + 4;
-            if body >= all.len() {
+            // A POST's fate is decided once the first byte of its body is here.
+            if post && body >= all.len() {
                 break;
             }
-            pushed.store(true, Ordering::SeqCst);
             let mut s = state.lock().expect("the proxy's state");
+            s.injected.requests += 1;
+            scan = body;
+            if s.faults.loss_percent > 0 && s.roll() % 100 < u64::from(s.faults.loss_percent) {
+                match s.roll() % 3 {
+                    0 => {
+                        s.injected.stalled += 1;
+                        fate = PushFate::Stall;
+                    }
+                    1 if post && body >= start => {
+                        s.injected.cut += 1;
+                        fate = PushFate::Cut((body - start + 8).min(n));
+                    }
+                    _ => {
+                        s.injected.lost_answers += 1;
+                        lose.store(true, Ordering::SeqCst);
+                    }
+                }
+                continue;
+            }
+            if !all[m..].starts_with(b"POST /v1/push") {
+                continue;
+            }
+            pushed.store(true, Ordering::SeqCst);
             if s.faults.corrupt_pushes > 0 && body >= start {
                 s.faults.corrupt_pushes -= 1;
                 s.injected.corrupted += 1;
@@ -183,7 +249,6 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Atomi
                 // A few bytes of the body go up, then the link drops.
                 fate = PushFate::Cut((body - start + 8).min(n));
             }
-            scan = body;
         }
         match fate {
             PushFate::Pass => {}
@@ -203,7 +268,7 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Atomi
 
 /// Server to laptop: passes answers down, dropping the connection instead of a push's answer when
 /// asked.
-fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &AtomicBool) {
+fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &AtomicBool, lose: &AtomicBool) {
     let mut buf = [0u8; 4096];
     loop {
         let n = match from.read(&mut buf) {
@@ -211,6 +276,10 @@ fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Ato
             Ok(n) => n,
         };
         thread::sleep(delay(state));
+        // The dice lost this answer: the server acted on the request, the laptop never hears.
+        if lose.swap(false, Ordering::SeqCst) {
+            break;
+        }
         if pushed.swap(false, Ordering::SeqCst) {
             let mut s = state.lock().expect("the proxy's state");
             if s.faults.lose_push_answers > 0 {

@@ -531,6 +531,11 @@ fn a_link_that_loses_answers_and_damages_pushes_loses_nothing_and_doubles_nothin
 /// block: enough changes for several pushes. Returns how many changes wait to be sent.
 fn a_laptop_with_households(laptop: &Path, block: &Path, link: &str, n: usize) -> i64 {
     let code = server_cmd("block", block, &["enroll-code", "--village", "Bakraur"]);
+    a_laptop_enrolled_with_households(laptop, &code, link, n)
+}
+
+/// As [`a_laptop_with_households`], with the block's enrollment `code` made already.
+fn a_laptop_enrolled_with_households(laptop: &Path, code: &str, link: &str, n: usize) -> i64 {
     {
         let mut store = samanvaya_tests::open(laptop).unwrap();
         samanvaya_tests::serve_a_village(&mut store).unwrap();
@@ -1122,4 +1127,65 @@ fn with_no_network_the_blocks_decisions_come_back_on_the_stick_once() {
     );
     assert!(answered.contains("wrote 0 change(s)"), "{answered}");
     drop(block);
+}
+
+/// What `samanvaya sync --status` says after `key` ("waiting to send", "reached the block").
+fn status_number(laptop: &Path, key: &str) -> i64 {
+    let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop)));
+    let line = status.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or_else(|| {
+        panic!("no {key:?} in {status}");
+    });
+    line.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_full_disk_at_the_block_keeps_the_work_on_the_laptop_until_space_is_freed_then_sends_it_once() {
+    use samanvaya_tests::small_disk::{self, SmallDisk};
+    assert!(
+        small_disk::available(),
+        "this story runs the block on a small disk of its own, in a user and mount namespace \
+         (`unshare --user --map-root-user --mount`); this machine does not allow one"
+    );
+    let laptop_dir = tempfile::tempdir().unwrap();
+    // The block's data folder is a disk of 16 MB of its own.
+    let disk = SmallDisk::start(16 << 20, &["--role", "block", "--plain-http"]);
+    let code = ok(disk.operator("block", &["enroll-code", "--village", "Bakraur"]));
+    let waiting = a_laptop_enrolled_with_households(laptop_dir.path(), &code, &disk.server.url, 400);
+    // Old files take the disk up to 1 MB: room for a push or two of the nine (600 KB to 3 MB
+    // all leave the disk full in the middle of the sync).
+    disk.fill(1 << 20);
+
+    let out = run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path()));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "the sync cannot finish on a full disk: {said}");
+    assert!(
+        said.contains("the server's disk is full") && said.contains("nothing of this request was kept"),
+        "{said}"
+    );
+    // The laptop says it in its panel's words (the app translates the code, in Hindi or English).
+    let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop_dir.path())));
+    assert!(status.contains("last error: server_disk_full: "), "{status}");
+    // Nothing half-written: the block's store is whole, it holds an unbroken run of the laptop's
+    // changes from the first, and exactly what it acknowledged; the rest waits on the laptop.
+    let copy = disk.snapshot();
+    let stored = stored_at(copy.path());
+    assert!(stored > 0 && stored < waiting, "the disk filled in the middle: {stored} of {waiting} stored");
+    assert!(stored_whole(copy.path(), stored), "one unbroken run, nothing half-written");
+    let conn = rusqlite::Connection::open(copy.path().join(small_disk::SQLITE_FILE)).unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    drop(conn);
+    assert_eq!(status_number(laptop_dir.path(), "reached the block"), stored, "acknowledged = stored");
+    assert_eq!(status_number(laptop_dir.path(), "waiting to send"), waiting - stored);
+    // The operator reads what to do in the block's log, once for each refused push: the laptop
+    // took the full disk for a passing failure and tried again twice (as `--timeout` allows).
+    let log = std::fs::read_to_string(&disk.server.log).unwrap();
+    assert_eq!(log.matches("Free space on that disk").count(), 3, "{log}");
+
+    // The block office deletes the old files; the same server, not restarted, takes the rest.
+    disk.free();
+    let out = ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path())));
+    let copy = disk.snapshot();
+    all_sent(&out, copy.path(), waiting);
+    assert!(out.contains(&format!("sent {} change(s)", waiting - stored)), "each change sent once: {out}");
 }

@@ -47,7 +47,15 @@ impl SyncError {
         match self {
             SyncError::Timeout(_) | SyncError::Unreachable(_) | SyncError::Body(_) => true,
             SyncError::Refused(r) => {
-                matches!(r.code, RefusalCode::Digest | RefusalCode::Unavailable | RefusalCode::Expired)
+                // A full disk at the server is freed by its operator, not by this device: the
+                // changes wait here and go at a later sync.
+                matches!(
+                    r.code,
+                    RefusalCode::Digest
+                        | RefusalCode::Unavailable
+                        | RefusalCode::DiskFull
+                        | RefusalCode::Expired
+                )
             }
             SyncError::Local(_)
             | SyncError::Catalogue(_)

@@ -62,6 +62,7 @@ impl LaptopSyncError {
                 RefusalCode::Expired => "expired",
                 RefusalCode::Digest | RefusalCode::BadBody | RefusalCode::TooLarge => "damaged",
                 RefusalCode::Unavailable => "server",
+                RefusalCode::DiskFull => "server_disk_full",
                 RefusalCode::Certificate => "certificate",
                 RefusalCode::AuditBroken => "audit",
             },

@@ -320,8 +320,12 @@ pub enum RefusalCode {
     BadBody,
     /// The body is bigger than the server accepts.
     TooLarge,
-    /// The server could not store the batch (a full disk, for example); nothing of it was kept.
+    /// The server could not store the batch; nothing of it was kept.
     Unavailable,
+    /// The server's disk is full: nothing of the request was kept, and the device keeps its
+    /// changes until the server's operator frees space. A device that does not know this code
+    /// still sees HTTP 507 and tries again later.
+    DiskFull,
     /// An enrollment was bound to another certificate than the server's own: something in the
     /// middle of the connection.
     Certificate,

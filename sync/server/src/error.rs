@@ -26,8 +26,9 @@ impl ServerError {
         ServerError::Refused { code, message: message.into() }
     }
 
-    /// Whether the database said its disk is full.
-    fn disk_full(&self) -> bool {
+    /// Whether the database said its disk is full: SQLite's `SQLITE_FULL` (a write found no
+    /// room), PostgreSQL's `disk_full`.
+    pub fn disk_full(&self) -> bool {
         match self {
             ServerError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
                 e.code == rusqlite::ErrorCode::DiskFull
@@ -37,17 +38,13 @@ impl ServerError {
         }
     }
 
-    /// The refusal sent to the client. A full disk is said plainly: nothing of the request was
-    /// kept, and it is safe to send again later.
+    /// The refusal sent to the client. A full disk is said plainly, to the device (nothing of
+    /// the request was kept; it keeps its changes and sends them once there is room) and, through
+    /// the sentence the server logs, to the operator who must free the space.
     pub fn refusal(&self) -> Refusal {
         match self {
             ServerError::Refused { code, message } => Refusal { code: *code, message: message.clone() },
-            full if full.disk_full() => Refusal {
-                code: RefusalCode::Unavailable,
-                message:
-                    "the server's disk is full; nothing of this request was kept, and it will be sent again"
-                        .into(),
-            },
+            full if full.disk_full() => Refusal { code: RefusalCode::DiskFull, message: DISK_FULL.into() },
             other => Refusal {
                 code: RefusalCode::Unavailable,
                 message: format!("the server could not store this request ({other}); it will be sent again"),
@@ -55,3 +52,14 @@ impl ServerError {
         }
     }
 }
+
+/// What a device is told when the server's disk is full.
+pub const DISK_FULL: &str = "the server's disk is full: nothing of this request was kept, and the \
+     changes wait on this device; they are sent again at a later sync, once the server's office \
+     has freed space on its disk";
+
+/// What the operator reads in the server's log when a request found the disk full.
+pub const DISK_FULL_OPERATOR: &str = "the disk holding the server's data folder is full: a device's \
+     request was refused and nothing of it was kept. Free space on that disk (old backups, logs, \
+     other files; `df -h` shows how much is left); the server needs no restart, and devices send \
+     their changes again at their next sync";

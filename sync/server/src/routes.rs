@@ -51,6 +51,10 @@ struct Refused(Refusal);
 
 impl From<ServerError> for Refused {
     fn from(e: ServerError) -> Refused {
+        // Only the operator can free the disk: say so where the operator looks, every time.
+        if e.disk_full() {
+            eprintln!("{}: {e}", crate::error::DISK_FULL_OPERATOR);
+        }
         Refused(e.refusal())
     }
 }
@@ -68,6 +72,7 @@ impl IntoResponse for Refused {
             RefusalCode::Digest | RefusalCode::BadBody => StatusCode::BAD_REQUEST,
             RefusalCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RefusalCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            RefusalCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
         };
         (status, Json(self.0)).into_response()
     }

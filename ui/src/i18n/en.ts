@@ -501,6 +501,7 @@ export const en = {
   syncError_damaged: "Data was damaged on the way; it will be sent again at the next sync.",
   syncError_expired: "The session ended; a new one starts at the next sync.",
   syncError_server: "The block server could not store the data just now; it will be sent again at the next sync.",
+  syncError_server_disk_full: "The block server's disk is full, so it could not keep this laptop's work. Nothing is lost: the work waits on this laptop. Tell the block office to free space on the server's disk; the work goes at the next sync after that.",
   syncError_store: "This laptop's data could not be read or written; see the detail below.",
   syncError_certificate: "The block server presented another certificate than the one this laptop was enrolled with. Someone may be intercepting the connection, or the server was reinstalled. Nothing was sent: call the block office before syncing again.",
   syncError_address: "The block server's address was not accepted. Write it as the block office gave it, starting with https://.",

@@ -1,0 +1,104 @@
+//! `sync-bench --day`: the bytes a facilitator's day costs on the wire, part by part. The day is
+//! recorded into a real laptop store (`samanvaya_bench::day`) and read back from its change log
+//! as the laptop's sync reads it; each part is cut into batches and sealed exactly as the client
+//! does, and compared with the same changes compressed in one piece at zstd's level 19.
+
+use std::ops::Range;
+
+use anyhow::Result;
+use samanvaya_bench::day::{self, Families, PIN};
+use samanvaya_core::{Enrollment, Secret, Store};
+use samanvaya_sync_protocol::{Change, Origin, PROTOCOL_VERSION, PushBatch, body};
+
+/// One part's figures.
+struct Part {
+    changes: usize,
+    json: usize,
+    batches: usize,
+    sealed: usize,
+    best: usize,
+}
+
+/// `changes` sealed as the client seals them (cut at `batch_bytes` of JSON), and as one zstd-19
+/// piece.
+fn measure(changes: &[Change], batch_bytes: usize) -> Result<Part> {
+    let cuts = samanvaya_sync_client::plan::batches(changes, batch_bytes);
+    let mut sealed = 0;
+    for range in &cuts {
+        let batch = PushBatch {
+            protocol: PROTOCOL_VERSION,
+            pulled_through: 0,
+            changes: changes[range.clone()].to_vec(),
+        };
+        sealed += body::seal(&batch)?.0.len();
+    }
+    let json = serde_json::to_vec(changes)?;
+    let best = zstd::bulk::compress(&json, 19)?.len();
+    Ok(Part { changes: changes.len(), json: json.len(), batches: cuts.len(), sealed, best })
+}
+
+fn slice(all: &[Change], seqs: &Range<i64>) -> Vec<Change> {
+    all.iter().filter(|c| seqs.contains(&c.seq)).cloned().collect()
+}
+
+pub fn run(families: usize, referrals: usize, batch_bytes: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (mut store, _) = Store::create(dir.path(), "Benchmark", &Secret::new(PIN))?;
+    let village = Families::generate(families)?;
+    // Enrolled with a block that is never reached, so that households and referrals take their
+    // numbers from the block's leases ("R-…"), as on an enrolled laptop.
+    let at = store.now()?;
+    store.save_enrollment(
+        &Enrollment {
+            url: "https://block.invalid".into(),
+            server_id: uuid::Uuid::now_v7(),
+            role: "laptop".into(),
+            secret: "benchmark".into(),
+            certificate: None,
+            enrolled_at: at.utc,
+        },
+        &[("household".into(), 1, 100_000), ("referral".into(), 1, 100_000)],
+        &village.places(),
+    )?;
+    store.add_places(&village.overview.hamlets, &[])?;
+    let day = day::record(&mut store, &village, referrals)?;
+    let device = store.device_id()?;
+    let all: Vec<Change> = store
+        .queued_after(0, u32::MAX)?
+        .into_iter()
+        .map(|q| Change {
+            seq: q.device_seq,
+            origin: Origin { device, seq: q.device_seq },
+            recorded_at: q.recorded_at,
+            change: q.change,
+        })
+        .collect();
+    println!(
+        "a day: {} families registered and surveyed, {} referrals; batches of {batch_bytes} bytes of JSON",
+        day.households, day.referrals
+    );
+    println!("| part | changes | JSON | batches | sealed (per item) | zstd-19 at once (per item) | ratio |");
+    println!("|---|---|---|---|---|---|---|");
+    let parts = [
+        ("registrations (per household)", slice(&all, &day.registered), day.households),
+        ("surveys (per survey)", slice(&all, &day.surveyed), day.households),
+        ("referrals and their steps (per referral)", slice(&all, &day.referred), day.referrals),
+        ("the whole day, as pushed (per survey)", all.clone(), day.households),
+    ];
+    for (what, changes, items) in parts {
+        let p = measure(&changes, batch_bytes)?;
+        let per = |bytes: usize| bytes as f64 / items.max(1) as f64;
+        println!(
+            "| {what} | {} | {} | {} | {} ({:.0}) | {} ({:.0}) | {:.2}× |",
+            p.changes,
+            p.json,
+            p.batches,
+            p.sealed,
+            per(p.sealed),
+            p.best,
+            per(p.best),
+            p.sealed as f64 / p.best as f64
+        );
+    }
+    Ok(())
+}
