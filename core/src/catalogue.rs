@@ -133,9 +133,21 @@ pub(crate) fn rules(conn: &Connection) -> Result<Rules, StoreError> {
             if let Some(rules) = loaded().lock().map_err(|_| poisoned())?.get(&digest) {
                 return Ok(*rules);
             }
-            let files: StoredFiles = serde_json::from_str(&files)
-                .map_err(|e| StoreError::Corrupt(format!("catalogue bundle {digest}: {e}")))?;
-            load(&digest, &files.schemes, &files.groups)
+            // A bundle that no longer loads (a later release of the app renamed a fact its rules
+            // read) must not leave the laptop without decisions: the rules built into this
+            // release are used, once per process, until the district sends a bundle for it, and
+            // the sync panel then names the built-in rules as the ones in use.
+            let stored = serde_json::from_str::<StoredFiles>(&files)
+                .map_err(|e| StoreError::Corrupt(format!("catalogue bundle {digest}: {e}")))
+                .and_then(|files| load(&digest, &files.schemes, &files.groups));
+            match stored {
+                Ok(rules) => Ok(rules),
+                Err(_) => {
+                    let rules = builtin()?;
+                    loaded().lock().map_err(|_| poisoned())?.insert(digest, rules);
+                    Ok(rules)
+                }
+            }
         }
     }
 }
@@ -177,6 +189,8 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
+        // A bundle set aside because it no longer loads is not the rules in use.
+        let bundle = bundle.filter(|_| rules.version != samanvaya_eligibility::catalogue_version());
         let (label, made_at, installed_at) = match bundle {
             Some((l, m, i)) => (Some(l), Some(m), Some(i)),
             None => (None, None, None),
@@ -263,3 +277,32 @@ impl Store {
 }
 
 const NOT_ENROLLED: &str = "this laptop is not enrolled with a block yet: the district's key for its scheme rules is learned at the first sync after enrollment. Enroll the laptop, sync once, then install the file";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyring::Secret;
+
+    #[test]
+    fn a_stored_bundle_that_no_longer_loads_leaves_the_built_in_rules_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::create(dir.path(), "Asha", &Secret::new("482916")).unwrap();
+        // As a later release would find it: a bundle whose rules read a fact it no longer has.
+        let files = serde_json::json!({
+            "schemes": [["schemes/x.toml", "code = \"X\"\nunit = \"person\"\n[[version]]\nvalid_from = 2020-01-01\n  [[version.criterion]]\n  when = \"person.renamed_fact\"\n"]],
+            "groups": []
+        });
+        store
+            .conn
+            .execute(
+                "INSERT INTO catalogue_bundle (digest, label, made_at, signer, file, files, installed_at, in_use)
+                 VALUES ('0badbundle', 'Gaya rules', ?1, 'key', x'00', ?2, ?1, 1)",
+                params![Utc::now(), files.to_string()],
+            )
+            .unwrap();
+        let rules = store.rules().unwrap();
+        assert_eq!(rules.version, samanvaya_eligibility::catalogue_version());
+        let shown = store.catalogue_in_use().unwrap();
+        assert_eq!((shown.label, shown.version.starts_with("builtin-")), (None, true));
+    }
+}
