@@ -297,7 +297,7 @@ mod tests {
             .execute(
                 "INSERT INTO catalogue_bundle (digest, label, made_at, signer, file, files, installed_at, in_use)
                  VALUES ('0badbundle', 'Gaya rules', ?1, 'key', x'00', ?2, ?1, 1)",
-                params![Utc::now(), files.to_string()],
+                params!["2026-12-01T05:00:00Z".parse::<DateTime<Utc>>().unwrap(), files.to_string()],
             )
             .unwrap();
         let rules = store.rules().unwrap();
