@@ -809,6 +809,25 @@ fn the_profile_lists_what_is_recorded_of_each_member_and_hides_the_sensitive_fro
     assert!(staff_reveals > 0 && staff_reveals <= all.items.len() as i64, "{staff_reveals}");
     viewer.household_profile(all.items[0].id, as_of).unwrap();
     assert_eq!(reveals(&store), staff_reveals);
+    // The eligibility page's explanations too: a household whose explanations show a recorded
+    // caste or income to staff is logged once per showing, with how many values; the viewer's
+    // page, which hides them, is not.
+    let page_reveals = |s: &Store| -> i64 {
+        s.connection()
+            .query_row("SELECT count(*) FROM audit WHERE action = 'reveal:eligibility'", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = page_reveals(&store);
+    let mut shown_by_staff = 0;
+    for summary in &all.items {
+        let page = store.household_eligibility(summary.id, as_of).unwrap();
+        if page.sensitive_shown > 0 {
+            shown_by_staff += 1;
+        }
+        assert_eq!(viewer.household_eligibility(summary.id, as_of).unwrap().sensitive_shown, 0);
+    }
+    assert!(shown_by_staff > 0, "some explanation shows a recorded caste or income");
+    assert_eq!(page_reveals(&store) - before, shown_by_staff, "one reveal per page shown to staff");
     // Nor may she list who has a disability.
     let mut disabled = first(10);
     disabled.filter = Some(samanvaya_core::RegisterFilter::Disability);

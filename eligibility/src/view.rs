@@ -202,6 +202,11 @@ pub struct HouseholdEligibility {
     pub questions: Vec<QuestionView>,
     /// The household's vulnerability category and its reasons.
     pub vulnerability: VulnerabilityView,
+    /// How many recorded values of sensitive facts the explanations show (none to a restricted
+    /// audience): the store logs each showing to staff as a reveal. Not sent to the window.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub sensitive_shown: u32,
 }
 
 /// The question a facilitator asks for `fact` (for a derived fact, the question of the fact it
@@ -268,6 +273,8 @@ pub fn household(
         .collect();
     let member_id = |m: Option<usize>| m.map(|i| facts.members[i].id.clone());
     let code = |i: usize| cat.schemes[i].code.clone();
+    // Counted while the explanations are written, for the store's audit log.
+    let sensitive_shown = std::cell::Cell::new(0u32);
     let mut views: Vec<FindingView> = findings
         .iter()
         .map(|f| FindingView {
@@ -288,6 +295,10 @@ pub fn household(
             checks: group_check(cat, f)
                 .into_iter()
                 .chain(explain(cat, &bounded, f.scheme, f.member).unwrap_or_default().iter().map(|c| {
+                    if audience == Audience::Staff {
+                        let shown = c.values.iter().filter(|v| v.sensitive && v.known).count();
+                        sensitive_shown.set(sensitive_shown.get() + shown as u32);
+                    }
                     CheckView {
                         sentence: Bilingual {
                             en: c.sentence(false, audience == Audience::Restricted),
@@ -363,6 +374,7 @@ pub fn household(
     used.sort_unstable();
     used.dedup();
     HouseholdEligibility {
+        sensitive_shown: sensitive_shown.get(),
         as_of,
         members: facts.members.iter().map(|m| MemberRef { id: m.id.clone(), name: m.name.clone() }).collect(),
         schemes: used.into_iter().map(|i| (&cat.schemes[i]).into()).collect(),

@@ -163,6 +163,8 @@ pub struct CheckValue {
     /// A fact the vocabulary marks sensitive (caste, disability, income…): shown only to an
     /// account that may see it.
     pub sensitive: bool,
+    /// Whether the value is recorded: a "not known" tells nothing about the person.
+    pub known: bool,
 }
 
 impl Check {
@@ -244,6 +246,7 @@ pub fn explain(
                         label: Text { en: def.en.clone(), hi: def.hi.clone() },
                         value: display(&cat.vocab, *f, value),
                         sensitive: cat.vocab.is_sensitive(*f),
+                        known: value.is_some(),
                     })
                 })
                 .collect();

@@ -55,6 +55,11 @@ impl Store {
             .map(|(subject, name)| (if subject == hid { None } else { Some(subject) }, name))
             .collect();
         view::put_asked_last(&mut out.questions, &asked);
+        // Each showing of sensitive values in the explanations to staff is in the audit log, as
+        // the profile's is (a Samiti viewer's view hides them and is not a reveal).
+        if out.sensitive_shown > 0 {
+            self.audit("reveal:eligibility", &format!("{id}, {} sensitive value(s)", out.sensitive_shown))?;
+        }
         Ok(out)
     }
 
