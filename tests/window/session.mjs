@@ -202,12 +202,11 @@ export function startServer(dir, args = ["--role", "block"]) {
 
 /**
  * A block server in `scratch/block` that registered Bakraur, running (with `blockArgs` after its
- * role, such as its district), and a laptop data folder `scratch/laptop` enrolled with it by the
- * block office's code before the app's first start. `server(args)` runs an operator's command.
+ * role, such as its district), and a one-time code for a laptop of the village.
+ * `server(args)` runs an operator's command.
  */
-export async function enrolledLaptop(scratch, blockArgs = []) {
+export async function villageBlock(scratch, blockArgs = []) {
   const blockDir = join(scratch, "block");
-  const dataDir = join(scratch, "laptop");
   const server = (args) => execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", blockDir, ...args]).toString();
   server([
     "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
@@ -215,6 +214,16 @@ export async function enrolledLaptop(scratch, blockArgs = []) {
   ]);
   const code = server(["enroll-code", "--village", "Bakraur"]).trim();
   const block = await startServer(blockDir, ["--role", "block", ...blockArgs]);
+  return { blockDir, block, server, code };
+}
+
+/**
+ * `villageBlock`, and a laptop data folder `scratch/laptop` enrolled with it by the block
+ * office's code before the app's first start.
+ */
+export async function enrolledLaptop(scratch, blockArgs = []) {
+  const { blockDir, block, server, code } = await villageBlock(scratch, blockArgs);
+  const dataDir = join(scratch, "laptop");
   execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, "enroll", block.url, code], {
     env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
     stdio: ["ignore", "pipe", "pipe"],

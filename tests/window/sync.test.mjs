@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { By, TEST_PIN, enrolledLaptop, find, sibling, startApp, startServer, stopServer, textOf } from "./session.mjs";
+import { By, TEST_PIN, enrolledLaptop, find, sibling, startApp, startServer, stopServer, textOf, villageBlock } from "./session.mjs";
 
 
 test("the sync panel of a demo store says it never syncs and offers no enrollment", async () => {
@@ -166,15 +166,8 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
 // ever filled in, since a demo store can never be enrolled). The code brings the village.
 test("a new laptop set up for the block's village enrolls from its first screen", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-first-start-"));
-  const blockDir = join(scratch, "block");
   const dataDir = join(scratch, "laptop");
-  const server = (args) => execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", blockDir, ...args]).toString();
-  server([
-    "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
-    "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
-  ]);
-  const code = server(["enroll-code", "--village", "Bakraur"]).trim();
-  const block = await startServer(blockDir);
+  const { block, code } = await villageBlock(scratch);
   const screens = process.env.SAMANVAYA_SCREENS_DIR;
   const shoot = async (browser, name) => {
     if (!screens) return;
