@@ -126,3 +126,37 @@ fn a_damaged_backup_is_refused_without_panicking() {
             samanvaya_core::Store::restore(&damaged, &target, None, &samanvaya_core::Secret::new("135790"));
     });
 }
+
+/// The XLSForm loader (issue 17) meets a damaged or hostile form file: the baseline survey as
+/// pyxform's markdown tables (the same form as the `.xlsx`, in text, so that mutations reach the
+/// types, the columns and the expressions), and the `.xlsx` itself (a zip of XML). A form that
+/// still loads is then worked out on no answers and laid out for the screen, as the survey does
+/// when it opens, so its expressions are evaluated too.
+#[test]
+fn the_form_loader_refuses_damaged_forms_without_panicking() {
+    let cat = samanvaya_eligibility::embedded().unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let work_out = |form: &samanvaya_forms::Form| {
+        let _ = samanvaya_forms::evaluate(form, &samanvaya_forms::Answers::default(), today);
+        let _ = samanvaya_forms::view::form(form);
+    };
+    let markdown =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/forms/baseline.md")).unwrap();
+    survive("baseline.md", &markdown, 300, |bytes| {
+        if let Ok(form) = samanvaya_forms::load_file("baseline.md", bytes, cat) {
+            work_out(&form);
+        }
+    });
+    survive("baseline.xlsx", samanvaya_schema::BASELINE_FORM.1, 150, |bytes| {
+        if let Ok(form) = samanvaya_forms::load_file("baseline.xlsx", bytes, cat) {
+            work_out(&form);
+        }
+    });
+    // The forms as shipped load, so the runs above start from forms that reach past the reader.
+    for (name, bytes) in
+        [("baseline.md", markdown.as_slice()), ("baseline.xlsx", samanvaya_schema::BASELINE_FORM.1)]
+    {
+        let form = samanvaya_forms::load_file(name, bytes, cat).unwrap_or_else(|e| panic!("{name}: {e}"));
+        work_out(&form);
+    }
+}
