@@ -175,7 +175,10 @@ impl Store {
         }
         std::fs::rename(&part, &db_path).map_err(io_error(&db_path))?;
         ring.write(data_dir)?;
-        Store::unlock(data_dir, name, secret)
+        let store = Store::unlock(data_dir, name, secret)?;
+        // The block may hold more of this device than the backup did: see `restored`.
+        crate::restored::mark(&store.conn)?;
+        Ok(store)
     }
 }
 

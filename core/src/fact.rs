@@ -8,8 +8,15 @@ use samanvaya_domain::Household;
 use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange, Source};
 use samanvaya_eligibility::record::{RecordedFact, RecordedReceiving};
 
+/// The subjects of household `?1`: the household itself and every member recorded in it, whose
+/// facts are then read through the table's primary key (local migration 0023 dropped the index of
+/// facts by household). Facts come out by subject and name.
+const OF_HOUSEHOLD: &str =
+    "WITH subject(id) AS (SELECT ?1 UNION ALL SELECT id FROM person WHERE household_id = ?1)
+     SELECT f.subject_id, f.name, f.value, f.source FROM subject s JOIN fact f ON f.subject_id = s.id";
+
 pub fn for_household(conn: &Connection, household: &str) -> rusqlite::Result<Vec<RecordedFact>> {
-    let mut stmt = conn.prepare_cached("SELECT subject_id, name, value FROM fact WHERE household_id = ?1")?;
+    let mut stmt = conn.prepare_cached(&format!("{OF_HOUSEHOLD} ORDER BY f.subject_id, f.name"))?;
     stmt.query_map([household], |r| {
         Ok(RecordedFact { subject_id: r.get(0)?, name: r.get(1)?, value: r.get(2)? })
     })?
@@ -38,7 +45,7 @@ pub fn set(
 /// The facts of a household that were asked and not known, as (subject id, fact name).
 pub fn asked_unknown(conn: &Connection, household: &str) -> rusqlite::Result<Vec<(String, String)>> {
     let mut stmt =
-        conn.prepare_cached("SELECT subject_id, name FROM fact WHERE household_id = ?1 AND value = 'null'")?;
+        conn.prepare_cached(&format!("{OF_HOUSEHOLD} WHERE f.value = 'null' ORDER BY f.subject_id, f.name"))?;
     stmt.query_map([household], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
 }
 
@@ -80,8 +87,7 @@ pub fn add_receiving(
 pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<ChangeBody>> {
     let hid = h.id.to_string();
     let mut out = Vec::new();
-    let mut facts =
-        conn.prepare("SELECT subject_id, name, value, source FROM fact WHERE household_id = ?1")?;
+    let mut facts = conn.prepare(&format!("{OF_HOUSEHOLD} ORDER BY f.subject_id, f.name"))?;
     let rows = facts.query_map([&hid], |r| {
         let (value, source): (String, String) = (r.get(2)?, r.get(3)?);
         Ok(ChangeBody::Fact(FactChange {

@@ -54,23 +54,23 @@ impl RegisterFilter {
     fn sql(self) -> &'static str {
         match self {
             RegisterFilter::Pregnant => {
-                "EXISTS (SELECT 1 FROM fact f JOIN person p ON p.id = f.subject_id
-                         WHERE f.household_id = h.id AND p.left_reason IS NULL
+                "EXISTS (SELECT 1 FROM person p JOIN fact f ON f.subject_id = p.id
+                         WHERE p.household_id = h.id AND p.left_reason IS NULL
                            AND f.name = 'person.is_pregnant' AND f.value = 'true')"
             }
             RegisterFilter::Widow => {
-                "EXISTS (SELECT 1 FROM fact f JOIN person p ON p.id = f.subject_id
-                         WHERE f.household_id = h.id AND p.left_reason IS NULL AND p.sex = 'female'
+                "EXISTS (SELECT 1 FROM person p JOIN fact f ON f.subject_id = p.id
+                         WHERE p.household_id = h.id AND p.left_reason IS NULL AND p.sex = 'female'
                            AND f.name = 'person.marital_status' AND f.value = '\"widowed\"')"
             }
             RegisterFilter::Disability => {
-                "EXISTS (SELECT 1 FROM fact f JOIN person p ON p.id = f.subject_id
-                         WHERE f.household_id = h.id AND p.left_reason IS NULL
+                "EXISTS (SELECT 1 FROM person p JOIN fact f ON f.subject_id = p.id
+                         WHERE p.household_id = h.id AND p.left_reason IS NULL
                            AND ((f.name = 'person.has_disability' AND f.value = 'true')
                                 OR (f.name = 'person.disability_percent' AND CAST(f.value AS INTEGER) > 0)))"
             }
             RegisterFilter::NoRationCard => {
-                "EXISTS (SELECT 1 FROM fact f WHERE f.household_id = h.id AND f.subject_id = h.id
+                "EXISTS (SELECT 1 FROM fact f WHERE f.subject_id = h.id
                            AND f.name = 'household.ration_card_type' AND f.value = '\"none\"')"
             }
             RegisterFilter::NotSurveyed => {
@@ -257,7 +257,40 @@ pub fn count(conn: &Connection, village: Option<LocationId>) -> rusqlite::Result
     )
 }
 
-/// Households matching `q`, ordered by household number (unnumbered last, newest first).
+/// The columns of a register row, read from a household `h`: its id, number and hamlet, how many
+/// members live there, how many of them are women, and their names in household order.
+const SUMMARY_COLUMNS: &str = "h.id, h.number, h.hamlet_id,
+    (SELECT count(*) FROM person p WHERE p.household_id = h.id AND p.left_reason IS NULL),
+    (SELECT count(*) FROM person p
+       WHERE p.household_id = h.id AND p.sex = 'female' AND p.left_reason IS NULL),
+    (SELECT group_concat(p.name, char(31) ORDER BY p.position)
+       FROM person p WHERE p.household_id = h.id AND p.left_reason IS NULL)";
+
+/// A register row from [`SUMMARY_COLUMNS`], read from column `at` on.
+fn summary(r: &rusqlite::Row, at: usize) -> rusqlite::Result<HouseholdSummary> {
+    let names: Option<String> = r.get(at + 5)?;
+    let member_names: Vec<String> = names.unwrap_or_default().split('\u{1f}').map(str::to_owned).collect();
+    Ok(HouseholdSummary {
+        id: sql::id(r, at)?,
+        number: r.get(at + 1)?,
+        hamlet_id: sql::opt_id(r, at + 2)?,
+        head_name: member_names.first().cloned().unwrap_or_default(),
+        member_count: r.get(at + 3)?,
+        women_count: r.get(at + 4)?,
+        member_names,
+    })
+}
+
+/// The register rows of the households `ids`, in that order (the name search's page, chosen in
+/// memory by `name_search`).
+pub(crate) fn summaries(conn: &Connection, ids: &[&str]) -> rusqlite::Result<Vec<HouseholdSummary>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {SUMMARY_COLUMNS} FROM household h WHERE h.id = ?1"))?;
+    ids.iter().map(|id| stmt.query_row([id], |r| summary(r, 0))).collect()
+}
+
+/// Households matching `q`, ordered by household number (unnumbered last, newest first, then by
+/// id, so that `name_search` keeps the very same order).
 ///
 /// A search matches a household when any member's name contains the query, compared through the
 /// script-independent name key so that Latin and Devanagari spellings find each other, or when
@@ -303,33 +336,17 @@ pub fn list(
            SELECT h.id, h.number, h.hamlet_id, h.created_at, count(*) OVER () AS total
            FROM household h
            WHERE {filter}
-           ORDER BY h.number IS NULL, h.number, h.created_at DESC
+           ORDER BY h.number IS NULL, h.number, h.created_at DESC, h.id
            LIMIT ?5 OFFSET ?6)
-         SELECT page.total, page.id, page.number, page.hamlet_id,
-                (SELECT count(*) FROM person p WHERE p.household_id = page.id AND p.left_reason IS NULL),
-                (SELECT count(*) FROM person p
-                   WHERE p.household_id = page.id AND p.sex = 'female' AND p.left_reason IS NULL),
-                (SELECT group_concat(p.name, char(31) ORDER BY p.position)
-                   FROM person p WHERE p.household_id = page.id AND p.left_reason IS NULL)
-         FROM page
-         ORDER BY page.number IS NULL, page.number, page.created_at DESC"
+         SELECT h.total, {SUMMARY_COLUMNS}
+         FROM page h
+         ORDER BY h.number IS NULL, h.number, h.created_at DESC, h.id"
     ))?;
     let mut total: Option<u32> = None;
     let items = stmt
         .query_map(args, |r| {
             total = Some(r.get(0)?);
-            let names: Option<String> = r.get(6)?;
-            let member_names: Vec<String> =
-                names.unwrap_or_default().split('\u{1f}').map(str::to_owned).collect();
-            Ok(HouseholdSummary {
-                id: sql::id(r, 1)?,
-                number: r.get(2)?,
-                hamlet_id: sql::opt_id(r, 3)?,
-                head_name: member_names.first().cloned().unwrap_or_default(),
-                member_count: r.get(4)?,
-                women_count: r.get(5)?,
-                member_names,
-            })
+            summary(r, 1)
         })?
         .collect::<Result<Vec<_>, _>>()?;
     // A page past the end has no row to carry the count: count apart then.

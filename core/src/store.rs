@@ -1,11 +1,13 @@
 //! [`Store`]: the API over the local database that the desktop shell and the CLI call.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::household::FieldErrorCode;
+use samanvaya_domain::name_key::name_key;
 use samanvaya_domain::{
     FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel, Moment, Person,
     PersonId, ValidationError,
@@ -18,6 +20,7 @@ use ts_rs::TS;
 use crate::error::StoreError;
 use crate::household::{HouseholdPage, HouseholdQuery};
 use crate::keyring::{self, DbKey, Keyring, Role, Secret};
+use crate::name_search::{self, NameIndex};
 use crate::setting::Language;
 use crate::village::VillageOverview;
 use crate::{centre, change_log, db, household, location, number_lease, paths, setting, village};
@@ -31,6 +34,9 @@ pub struct Store {
     who: Who,
     /// The database key, kept while the store is open so that backups are encrypted with it.
     pub(crate) key: DbKey,
+    /// The register's name keys, read once and kept while the register does not change, so that
+    /// a search as the user types scans memory rather than the store (`name_search`).
+    names: RefCell<Option<NameIndex>>,
 }
 
 /// The account a store was unlocked by: what it may do is checked against this.
@@ -156,6 +162,11 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, StoreError> {
+        // A store restored from a backup older than the block's copy of its log keeps its own
+        // (`restored`).
+        if crate::restored::audit_outrun(&self.conn, after)? {
+            return Ok(Vec::new());
+        }
         Ok(crate::audit::after(&self.conn, after, limit)?)
     }
 
@@ -212,7 +223,13 @@ impl Store {
     pub fn second_connection(&self) -> Result<Store, StoreError> {
         let conn = db::open(&self.data_dir.join(paths::DB_FILE_NAME), &self.key)?;
         crate::audit::begin_session(&conn, &self.who.name)?;
-        Ok(Store { conn, data_dir: self.data_dir.clone(), who: self.who.clone(), key: self.key.copy() })
+        Ok(Store {
+            conn,
+            data_dir: self.data_dir.clone(),
+            who: self.who.clone(),
+            key: self.key.copy(),
+            names: RefCell::default(),
+        })
     }
 
     fn open_with(data_dir: &Path, key: &DbKey, ring: &Keyring, account: usize) -> Result<Store, StoreError> {
@@ -227,7 +244,8 @@ impl Store {
         centre::device_id(&conn, Utc::now())?;
         let a = &ring.accounts[account];
         let who = Who { name: a.name.clone(), role: a.role };
-        let mut store = Store { conn, data_dir: data_dir.to_owned(), who, key: key.copy() };
+        let mut store =
+            Store { conn, data_dir: data_dir.to_owned(), who, key: key.copy(), names: RefCell::default() };
         store.requeue_after_upgrade()?;
         Ok(store)
     }
@@ -361,6 +379,10 @@ impl Store {
                 role: self.who.role.as_str(),
                 action: "list the households with a disability (a sensitive fact)",
             });
+        }
+        let key = name_key(query.search.trim());
+        if let Some(page) = name_search::page(&self.conn, &mut self.names.borrow_mut(), query, &key)? {
+            return Ok(page);
         }
         Ok(household::list(&self.conn, query, self.now()?.today)?)
     }

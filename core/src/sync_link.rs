@@ -175,13 +175,31 @@ impl Store {
 
     /// Records that the server holds every change of this laptop through `through`, with how
     /// many of the last batch it could not apply or put up for review.
+    ///
+    /// On a store restored from a backup the block has outrun, the changes made since the
+    /// restore are first numbered after `through` (`restored`), so they are still sent.
     pub fn sync_acked(&mut self, through: i64, rejected: i64, conflicts: i64) -> Result<(), StoreError> {
-        self.conn.execute(
+        let at = self.now()?.utc;
+        let tx = self.conn.transaction()?;
+        crate::restored::settle(&tx, through, at)?;
+        tx.execute(
             "UPDATE sync_link SET acked_through = max(acked_through, ?1), rejected = rejected + ?2,
                                   conflicts = conflicts + ?3 WHERE id = 1",
             params![through, rejected, conflicts],
         )?;
+        tx.commit()?;
         Ok(())
+    }
+
+    /// After which number to ask the server's feed for this laptop's own changes: set while a
+    /// store restored from an older backup has not read back what it sent after the backup.
+    pub fn own_pull_after(&self) -> Result<Option<i64>, StoreError> {
+        Ok(crate::restored::own_pull_after(&self.conn)?)
+    }
+
+    /// The server's feed was read to its end with this laptop's own changes in it.
+    pub fn own_pulled(&mut self) -> Result<(), StoreError> {
+        Ok(crate::restored::own_pulled(&self.conn)?)
     }
 
     /// Where this laptop stands in its server's pull feed.
@@ -206,9 +224,11 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let me = centre::device_id(&self.conn, at.utc)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A restored store takes back what this device sent after its backup (`restored`).
+        let own_wanted = crate::restored::own_pull_after(&tx)?.is_some();
         let mut applied = 0;
         for c in changes {
-            if c.device == me || change_log::has_origin(&tx, c.device, c.device_seq)? {
+            if (c.device == me && !own_wanted) || change_log::has_origin(&tx, c.device, c.device_seq)? {
                 continue;
             }
             if !c.change.is_supported() {

@@ -699,6 +699,161 @@ fn the_register_search_finds_exactly_the_households_named_and_counts_them_on_eve
     assert_eq!(both.total as usize, want.len());
 }
 
+/// A member of a new household, as the household form sends one.
+fn new_member(name: &str) -> samanvaya_domain::PersonInput {
+    samanvaya_domain::PersonInput {
+        id: None,
+        name: name.into(),
+        relation: samanvaya_domain::Relation::Head,
+        sex: samanvaya_domain::Sex::Female,
+        birth: samanvaya_domain::Birth::Age { years: 38 },
+        left: None,
+    }
+}
+
+/// A new household of `village` with the one member `head`.
+fn household_of(
+    village: samanvaya_domain::LocationId,
+    head: samanvaya_domain::PersonInput,
+) -> samanvaya_domain::HouseholdInput {
+    samanvaya_domain::HouseholdInput {
+        id: None,
+        village_id: village,
+        hamlet_id: None,
+        address: String::new(),
+        phone: String::new(),
+        members: vec![head],
+    }
+}
+
+/// The register's name search answers from a copy of the name keys kept in memory
+/// (`core/src/name_search.rs`); this checks the copy follows every write that changes what a
+/// search finds, made on the same connection or on another (as sync writes beside the window),
+/// and that a search within a hamlet lists exactly the hamlet's households it names.
+#[test]
+fn the_register_search_follows_every_write_from_any_connection() {
+    use samanvaya_domain::name_key::name_key;
+    let (_dir, mut store) = demo();
+    let search = |store: &Store, text: &str| {
+        let mut q = first(1000);
+        q.search = text.into();
+        let page = store.households(&q).unwrap();
+        assert_eq!(page.total as usize, page.items.len(), "{text}");
+        page.items.iter().map(|h| h.id).collect::<Vec<_>>()
+    };
+    // Searched once so that the copy is read before the writes below.
+    assert!(search(&store, "ज़ेबुन्निसा").is_empty());
+    let all = store.households(&first(1000)).unwrap();
+    let target = store.household(all.items[7].id).unwrap();
+    let old_head = target.members[0].name.clone();
+    let renamed = |h: &samanvaya_domain::Household, to: &str| samanvaya_domain::HouseholdInput {
+        id: Some(h.id),
+        village_id: h.village_id,
+        hamlet_id: h.hamlet_id,
+        address: h.address.clone(),
+        phone: h.phone.clone(),
+        members: h
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, p)| samanvaya_domain::PersonInput {
+                id: Some(p.id),
+                name: if i == 0 { to.into() } else { p.name.clone() },
+                relation: p.relation,
+                sex: p.sex,
+                birth: p
+                    .birth_date
+                    .map_or(samanvaya_domain::Birth::Unknown, |date| samanvaya_domain::Birth::Date { date }),
+                left: p.left,
+            })
+            .collect(),
+    };
+    let now = store.now().unwrap();
+    store.save_household(renamed(&target, "ज़ेबुन्निसा"), now).unwrap();
+    assert_eq!(search(&store, "ज़ेबुन्निसा"), vec![target.id]);
+    assert_eq!(search(&store, "zebunnisa"), vec![target.id], "Latin finds the new Devanagari name");
+    let old_key = name_key(&old_head);
+    let still_old = |h: &samanvaya_core::HouseholdPage| {
+        h.items
+            .iter()
+            .any(|s| s.id == target.id && s.member_names.iter().any(|n| name_key(n).contains(&old_key)))
+    };
+    let mut q = first(1000);
+    q.search = old_head.clone();
+    assert!(!still_old(&store.households(&q).unwrap()), "the old name no longer finds it");
+
+    // A write through a second connection to the same store is seen by the first's next search.
+    let mut other = store.second_connection().unwrap();
+    let moved = store.household(target.id).unwrap();
+    other.save_household(renamed(&moved, "Qamrunnisa"), now).unwrap();
+    assert_eq!(search(&store, "क़मरुन्निसा"), vec![target.id]);
+    assert!(search(&store, "ज़ेबुन्निसा").is_empty());
+
+    // A new household takes its place in the register's order, and every search still lists
+    // exactly what the register (read by SQL, with no search) says, in its order.
+    let village = store.villages().unwrap()[0].id;
+    let head = new_member("सुनीता देवी बाला");
+    let added = store.save_household(household_of(village, head), now).unwrap();
+    let agrees = |store: &Store, what: &str| {
+        let register = store.households(&first(1000)).unwrap();
+        for text in ["devi", "सुनीता", "बाला", "qamrunnisa"] {
+            let key = name_key(text);
+            let want: Vec<_> = register
+                .items
+                .iter()
+                .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
+                .map(|h| h.id)
+                .collect();
+            assert_eq!(search(store, text), want, "{text} {what}");
+        }
+    };
+    assert!(search(&store, "बाला").contains(&added.id));
+    agrees(&store, "after a household was added");
+    // When the log of touched households has dropped a touch the copy has not seen, the copy is
+    // read again whole: a rename, then 25,000 touches of no household after it (as many writes
+    // would leave), which push the rename's touch out of the log.
+    other.save_household(renamed(&store.household(target.id).unwrap(), "ज़ेबुन्निसा"), now).unwrap();
+    other
+        .connection()
+        .execute_batch(
+            "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 25000)
+             INSERT INTO register_touch (household_id) SELECT 'none' FROM k",
+        )
+        .unwrap();
+    let target_touches: i64 = store
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM register_touch WHERE household_id = ?1",
+            [target.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(target_touches, 0, "the rename's touch was dropped from the log");
+    assert_eq!(search(&store, "ज़ेबुन्निसा"), vec![target.id]);
+    agrees(&store, "after the log was cut short");
+
+    // Within one hamlet, with no other filter: the hamlet's households whose members' names hold
+    // the key, in the register's order.
+    let hamlet = all.items.iter().find_map(|h| h.hamlet_id).unwrap();
+    let mut of_hamlet = first(1000);
+    of_hamlet.hamlet_id = Some(hamlet);
+    let of_hamlet = store.households(&of_hamlet).unwrap();
+    let key = name_key("devi");
+    let want: Vec<_> = of_hamlet
+        .items
+        .iter()
+        .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
+        .map(|h| h.id)
+        .collect();
+    assert!(!want.is_empty());
+    let mut q = first(1000);
+    q.search = "devi".into();
+    q.hamlet_id = Some(hamlet);
+    let found = store.households(&q).unwrap();
+    assert_eq!(found.items.iter().map(|h| h.id).collect::<Vec<_>>(), want);
+    assert_eq!(found.total as usize, want.len());
+}
+
 /// What a Samiti viewer is shown of the vocabulary's sensitive facts: the same decisions and
 /// explanations as a facilitator, with the value of every sensitive fact (caste, disability,
 /// income…) replaced by "छिपा है", and a vulnerability reason that would tell one kept private.

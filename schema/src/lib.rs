@@ -93,6 +93,21 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "catalogue_bundle",
         sql: include_str!("../migrations/local/0020_catalogue_bundle.sql"),
     },
+    Migration {
+        version: 21,
+        name: "register_touch",
+        sql: include_str!("../migrations/local/0021_register_touch.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "restored_through",
+        sql: include_str!("../migrations/local/0022_restored_through.sql"),
+    },
+    Migration {
+        version: 23,
+        name: "fact_by_subject",
+        sql: include_str!("../migrations/local/0023_fact_by_subject.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

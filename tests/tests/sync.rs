@@ -1042,6 +1042,80 @@ fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block()
     drop(block);
 }
 
+/// A laptop restored from a backup its block has outrun: after the backup the old laptop went on
+/// working and synced, then broke. What the facilitator does on the restored laptop takes, in its
+/// own numbering, the numbers the block already holds for the work done after the backup; it is
+/// numbered after them at the next sync (`core/src/restored.rs`) and reaches the block, once,
+/// instead of being taken there for duplicates and dropped; and the old laptop's work sent after
+/// the backup comes back to the restored one.
+#[test]
+fn work_done_after_restoring_an_older_backup_reaches_the_block() {
+    let (block_dir, block, old_dir) = block_and_laptop();
+    let restored_dir = tempfile::tempdir().unwrap();
+    let stick = tempfile::tempdir().unwrap();
+    let add = |dir: &Path, name: &str| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    };
+    add(old_dir.path(), "कमला देवी");
+    let backup = stick.path().join("laptop.backup");
+    samanvaya_tests::open(old_dir.path()).unwrap().backup(&backup).unwrap();
+    add(old_dir.path(), "सुनीता कुमारी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
+    let households = |block: &Path| -> i64 {
+        let conn = rusqlite::Connection::open(block.join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(households(block_dir.path()), 2);
+    let held = stored_at(block_dir.path());
+
+    // The old laptop breaks; the backup is restored on a new one, where work goes on.
+    drop(
+        samanvaya_core::Store::restore(&backup, restored_dir.path(), None, &samanvaya_core::Secret::new(PIN))
+            .unwrap(),
+    );
+    add(restored_dir.path(), "रीना देवी");
+    let made = samanvaya_tests::open(restored_dir.path()).unwrap().queued_changes().unwrap();
+    let out = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    assert_eq!(
+        households(block_dir.path()),
+        3,
+        "the household made after the restore reached the block: {out}"
+    );
+    // Everything the block holds of the device is one unbroken run: the restored laptop's work
+    // came after what the old one had sent, none of it dropped as a duplicate, none twice.
+    assert!(made > 0);
+    assert!(stored_whole(block_dir.path(), stored_at(block_dir.path())));
+    assert!(stored_at(block_dir.path()) > held);
+    // And what the old laptop sent after the backup came back to the restored one, which now
+    // holds every household, the old laptop's as it left them.
+    let (old, restored) =
+        (samanvaya_tests::open(old_dir.path()).unwrap(), samanvaya_tests::open(restored_dir.path()).unwrap());
+    let old_ids = samanvaya_tests::household_ids(&old);
+    let restored_ids = samanvaya_tests::household_ids(&restored);
+    assert_eq!(restored_ids.len(), 3, "{out}");
+    for id in &old_ids {
+        assert!(restored_ids.contains(id), "{id} came back");
+        let (mut theirs, ours) = (restored.household(*id).unwrap(), old.household(*id).unwrap());
+        theirs.updated_at = ours.updated_at;
+        assert_eq!(theirs, ours, "household {id}");
+    }
+    drop((old, restored));
+    // A second sync sends nothing more, and takes nothing twice.
+    let again = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
+    assert!(again.contains("waiting to send: 0"), "{again}");
+    assert_eq!(households(block_dir.path()), 3);
+    assert_eq!(samanvaya_tests::household_ids(&samanvaya_tests::open(restored_dir.path()).unwrap()).len(), 3);
+    // The block keeps the old laptop's audit log, which went on past the backup; the restored
+    // laptop's own log, which branches from the backup, stays whole on the laptop.
+    let verified = ok(run("samanvaya", &["audit", "verify"], Some(restored_dir.path())));
+    assert!(!verified.is_empty());
+    drop(block);
+}
+
 /// The way down with no network (issue 19, item 8): the block office answers a laptop's USB stick
 /// with what the laptop has not seen (a referral step taken at the block), the laptop applies it
 /// once, and the next answer carries nothing it already has.

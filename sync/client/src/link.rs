@@ -287,6 +287,16 @@ impl Link {
         self.sealed::<(), _>(&format!("/v1/pull?after={after}"), None, timeout).await
     }
 
+    /// The feed with this device's own changes after `own_after` too (`Remote::pull_own_after`).
+    pub async fn pull_own_after(
+        &mut self,
+        after: i64,
+        own_after: i64,
+        timeout: Duration,
+    ) -> Result<PullReply, SyncError> {
+        self.sealed::<(), _>(&format!("/v1/pull?after={after}&own_after={own_after}"), None, timeout).await
+    }
+
     pub async fn push_audit(
         &mut self,
         batch: &samanvaya_sync_protocol::AuditBatch,

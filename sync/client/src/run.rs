@@ -33,6 +33,17 @@ pub trait Remote {
     async fn push(&mut self, batch: &PushBatch, timeout: Duration) -> Result<PushAck, SyncError>;
     /// The server's next changes for this device after `after`.
     async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError>;
+    /// As [`Remote::pull`], with this device's own changes numbered after `own_after` too (a
+    /// laptop restored from an older backup asks back what it sent after the backup).
+    async fn pull_own_after(
+        &mut self,
+        after: i64,
+        own_after: i64,
+        timeout: Duration,
+    ) -> Result<PullReply, SyncError> {
+        let _ = own_after;
+        self.pull(after, timeout).await
+    }
     /// Sends audit log entries; the answer says how far the server holds the log.
     async fn push_audit(&mut self, batch: &AuditBatch, timeout: Duration) -> Result<AuditAck, SyncError>;
     /// The piece of the catalogue bundle `digest` that starts at `offset`.
@@ -62,6 +73,15 @@ impl Remote for Link {
         Link::pull(self, after, timeout).await
     }
 
+    async fn pull_own_after(
+        &mut self,
+        after: i64,
+        own_after: i64,
+        timeout: Duration,
+    ) -> Result<PullReply, SyncError> {
+        Link::pull_own_after(self, after, own_after, timeout).await
+    }
+
     async fn catalogue_piece(
         &mut self,
         digest: &str,
@@ -85,6 +105,15 @@ pub trait Local {
     fn acked(&mut self, through: i64, results: &[ChangeResult]) -> Result<(), SyncError>;
     /// How far the server's pull feed has been applied here.
     fn pulled_through(&mut self) -> Result<i64, SyncError>;
+    /// After which number the feed is asked for this end's own changes too: a laptop restored
+    /// from a backup older than what the server holds of it. None otherwise.
+    fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
+        Ok(None)
+    }
+    /// The feed was read to its end with this end's own changes in it.
+    fn own_pulled(&mut self) -> Result<(), SyncError> {
+        Ok(())
+    }
     /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
     /// how many were new.
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
@@ -246,15 +275,21 @@ pub async fn sync_once<L: Local, R: Remote>(
     report.acked_through = acked;
 
     let mut after = local.pulled_through()?;
+    let own_after = local.own_after()?;
     loop {
-        let reply =
-            retrying(tuning, &mut report, &mut pace, async |_| link.pull(after, tuning.request).await)
-                .await?;
+        let reply = retrying(tuning, &mut report, &mut pace, async |_| match own_after {
+            Some(own) => link.pull_own_after(after, own, tuning.request).await,
+            None => link.pull(after, tuning.request).await,
+        })
+        .await?;
         report.pulled += local.apply_pulled(&reply)?;
         after = reply.cursor.max(after);
         if !reply.more {
             break;
         }
+    }
+    if own_after.is_some() {
+        local.own_pulled()?;
     }
     report.pulled_through = after;
 

@@ -120,6 +120,14 @@ impl Local for StoreEnd<'_> {
         self.store.pulled_through().map_err(|e| local(&e))
     }
 
+    fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
+        self.store.own_pull_after().map_err(|e| local(&e))
+    }
+
+    fn own_pulled(&mut self) -> Result<(), SyncError> {
+        self.store.own_pulled().map_err(|e| local(&e))
+    }
+
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError> {
         let page = incoming(&reply.changes);
         let at = self.store.now().map_err(|e| local(&e))?;

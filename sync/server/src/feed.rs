@@ -1,7 +1,8 @@
 //! The pull feed: what a device gets back from its server. A laptop gets every change of its
 //! villages made elsewhere (another laptop, the block, the district); a block gets every change
 //! the district holds for the households it brought, made anywhere but on the block. A device's
-//! own changes never come back to it, and a rejected change goes nowhere.
+//! own changes never come back to it (save for a laptop restored from an older backup, which asks
+//! for what it did after the backup), and a rejected change goes nowhere.
 
 use samanvaya_sync_protocol::{DeviceKind, Origin, PROTOCOL_VERSION, PullReply, Pulled};
 
@@ -17,13 +18,26 @@ const REPLY_BYTES: usize = 48 * 1024;
 
 impl Store {
     pub fn pull(&mut self, caller: &Caller, after: i64) -> Result<PullReply, ServerError> {
+        self.pull_own_after(caller, after, None)
+    }
+
+    /// The feed as [`Store::pull`], with a laptop's own changes numbered after `own_after` as well:
+    /// a laptop restored from a backup asks for what it did after the backup was made and sent
+    /// here before it broke (`core/src/restored.rs` on the laptop).
+    pub fn pull_own_after(
+        &mut self,
+        caller: &Caller,
+        after: i64,
+        own_after: Option<i64>,
+    ) -> Result<PullReply, ServerError> {
         let me = caller.device.to_string();
         let sql = match caller.kind {
             DeviceKind::Laptop => {
                 "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change FROM change c
                  JOIN household h ON h.id = c.household_id
                  JOIN device_village v ON v.village_id = h.village_id AND v.device_id = ?1
-                 WHERE c.seq > ?2 AND c.origin_device != ?1 AND c.outcome NOT LIKE 'rejected%'
+                 WHERE c.seq > ?2 AND (c.origin_device != ?1 OR c.origin_seq > ?4)
+                   AND c.outcome NOT LIKE 'rejected%'
                  ORDER BY c.seq LIMIT ?3"
             }
             DeviceKind::Block => {
@@ -36,7 +50,11 @@ impl Store {
         // One read transaction: the newest seq below is read from the same snapshot as the rows,
         // so a change committed meanwhile by another connection is never skipped.
         let mut tx = self.db.transaction(Mode::Read)?;
-        let rows = tx.query(sql, args![me, after, ROWS])?;
+        let own_after = own_after.unwrap_or(i64::MAX);
+        let rows = match caller.kind {
+            DeviceKind::Laptop => tx.query(sql, args![me, after, ROWS, own_after])?,
+            DeviceKind::Block => tx.query(sql, args![me, after, ROWS])?,
+        };
         let full = rows.len() as i64 == ROWS;
         let mut changes = Vec::new();
         let mut bytes = 0;

@@ -169,6 +169,9 @@ async fn push(
 #[derive(Deserialize)]
 struct PullQuery {
     after: i64,
+    /// A laptop restored from an older backup asks for its own changes after this number too.
+    #[serde(default)]
+    own_after: Option<i64>,
 }
 
 async fn pull(
@@ -179,7 +182,7 @@ async fn pull(
     let token = token(&headers)?;
     let reply = with_store(&config, move |s| {
         let who = s.caller(&token, Utc::now())?;
-        s.pull(&who, q.after)
+        s.pull_own_after(&who, q.after, q.own_after)
     })
     .await?;
     sealed(&reply)

@@ -1,0 +1,118 @@
+//! A store restored from a backup on an enrolled laptop, catching up with what its block holds.
+//!
+//! The laptop may have gone on working and syncing after the backup was made, then broken. Its
+//! block then holds changes of this device that the restored store never had, numbered after the
+//! backup's last one; the changes made after the restore take those same numbers, and the block
+//! would take them for duplicates of what it holds and drop them. So the restore writes down the
+//! last number the backup gave (`sync_link.restored_through`, local migration 0022), and the first
+//! word from the block (a session, or an answer brought on a USB stick) settles it: whatever was
+//! made after the restore is numbered again after what the block holds, in the same transaction
+//! as the acknowledgement, so it is sent and stored like any other change. Numbers stay one
+//! unbroken run per device, as the block expects. The work the old laptop sent after the backup
+//! is then asked back from the block's feed, which otherwise never sends a device its own
+//! changes (`own_pull_after`).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Writes down, on an enrolled store just restored, the last number its device had given, and
+/// gives up what is left of the household and referral numbers its block had leased to it: the old
+/// laptop may have handed them out after the backup, and two households of one village must never
+/// share a number. Until the next sync brings fresh leases, a new household has no number and a
+/// referral a local one, as on a laptop whose leases ran out.
+pub fn mark(conn: &Connection) -> rusqlite::Result<()> {
+    let enrolled =
+        conn.query_row("SELECT count(*) FROM sync_link WHERE id = 1", [], |r| r.get::<_, i64>(0))? > 0;
+    if !enrolled {
+        return Ok(());
+    }
+    conn.execute("UPDATE number_lease SET next = last + 1 WHERE granted_by NOT IN ('local', 'demo')", [])?;
+    conn.execute(
+        "UPDATE sync_link SET
+             restored_through = (SELECT coalesce(max(c.device_seq), 0) FROM change_log c, centre
+                                  WHERE c.origin = 'local' AND c.device_id = centre.device_id),
+             audit_restored_through = (SELECT coalesce(max(seq), 0) FROM audit)
+         WHERE id = 1",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Settles a restore once the block says it holds this device's changes `through` that number:
+/// the changes made after the restore are numbered after it when the block holds more than the
+/// backup had. Returns how many were numbered again. The caller owns the transaction.
+pub fn settle(conn: &Connection, through: i64, at: DateTime<Utc>) -> rusqlite::Result<usize> {
+    let restored: Option<i64> = conn
+        .query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let Some(restored) = restored else { return Ok(0) };
+    let mut moved = 0;
+    if through > restored {
+        let shift = through - restored;
+        let device: String = conn.query_row("SELECT device_id FROM centre WHERE id = 1", [], |r| r.get(0))?;
+        // Two steps, through negative numbers, so that no row ever takes a number another still
+        // holds (the log keeps each device's numbers unique).
+        moved = conn.execute(
+            "UPDATE change_log SET device_seq = -(device_seq + ?1)
+             WHERE origin = 'local' AND device_id = ?2 AND device_seq > ?3",
+            params![shift, device, restored],
+        )?;
+        conn.execute(
+            "UPDATE change_log SET device_seq = -device_seq
+             WHERE origin = 'local' AND device_id = ?1 AND device_seq < 0",
+            [&device],
+        )?;
+        crate::audit::append(
+            conn,
+            "renumber:restored",
+            &format!("{moved} changes made after the restore moved from {} to {}", restored + 1, through + 1),
+            at,
+        )?;
+    }
+    // The block holds work of this device the backup did not have: the feed is asked for it
+    // (`own_pull_after`) until read to its end.
+    conn.execute(
+        "UPDATE sync_link SET restored_through = NULL,
+                              own_pull_after = CASE WHEN ?1 > ?2 THEN ?2 END
+         WHERE id = 1",
+        params![through, restored],
+    )?;
+    Ok(moved)
+}
+
+/// After which number the block's feed is asked for this device's own changes: set while a
+/// restored store has not yet read back what the device sent after its backup.
+pub fn own_pull_after(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT own_pull_after FROM sync_link WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// The feed was read to its end with the device's own changes in it: nothing more to ask for.
+pub fn own_pulled(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute("UPDATE sync_link SET own_pull_after = NULL WHERE id = 1", [])?;
+    Ok(())
+}
+
+/// Whether the block holds more of this device's audit log (`block_holds` entries) than the
+/// backup this store was restored from: the old laptop went on logging after the backup. The
+/// restored store's own entries then no longer follow the block's copy (each hash covers the
+/// entry before and its number, so they cannot be numbered again), and they stay on the laptop,
+/// where `samanvaya audit verify` still checks them. Once the block holds no more than the backup
+/// had, the log travels again as on any laptop.
+pub fn audit_outrun(conn: &Connection, block_holds: i64) -> rusqlite::Result<bool> {
+    let restored: Option<i64> = conn
+        .query_row("SELECT audit_restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    match restored {
+        Some(backup_had) if block_holds > backup_had => Ok(true),
+        Some(_) => {
+            conn.execute("UPDATE sync_link SET audit_restored_through = NULL WHERE id = 1", [])?;
+            Ok(false)
+        }
+        None => Ok(false),
+    }
+}
