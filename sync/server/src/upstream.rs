@@ -183,12 +183,18 @@ impl Local for BlockEnd {
         // them would only be refused.
         let upstream = self.upstream.to_string();
         self.with(|s| {
+            // One lookup per laptop in the logs' and the changes' indexes, rather than a pass
+            // over every entry held: this runs at every sync.
             s.db.query(
-                "SELECT a.device_id, max(a.seq) FROM device_audit a
-                 WHERE EXISTS (SELECT 1 FROM change c, upstream u
-                               WHERE u.id = 1 AND c.origin_device = a.device_id AND c.seq <= u.acked_through
-                                 AND c.via != ?1 AND c.outcome NOT LIKE 'rejected%')
-                 GROUP BY a.device_id ORDER BY a.device_id",
+                "SELECT held.id, held.through FROM (
+                     SELECT d.id, (SELECT max(a.seq) FROM device_audit a WHERE a.device_id = d.id) AS through
+                     FROM device d
+                     WHERE d.kind = 'laptop' AND EXISTS (
+                         SELECT 1 FROM change c, upstream u
+                         WHERE u.id = 1 AND c.origin_device = d.id AND c.seq <= u.acked_through
+                           AND c.via != ?1 AND c.outcome NOT LIKE 'rejected%')
+                 ) AS held
+                 WHERE held.through IS NOT NULL ORDER BY held.id",
                 args![upstream],
             )?
             .iter()
