@@ -86,47 +86,57 @@ mod tests {
     use std::collections::BTreeMap;
     use std::time::Duration;
 
-    use chrono::{DateTime, Utc};
+    use chrono::{DateTime, TimeZone, Utc};
+    use samanvaya_domain::change::{Change as Typed, ChangeBody, HouseholdChange};
+    use samanvaya_domain::{Hlc, HouseholdId, LocationId};
     use samanvaya_sync_protocol::bundle::CataloguePiece;
     use samanvaya_sync_protocol::{
-        AuditAck, AuditEntry, Change, ChangeResult, Lease, PullReply, PushAck, PushBatch, Refusal,
-        RefusalCode, SessionReply,
+        AuditAck, AuditEntry, Change, ChangeResult, Lease, Origin, Outcome, PullReply, PushAck, PushBatch,
+        Refusal, RefusalCode, SessionReply,
     };
 
     use super::*;
 
-    /// A block holding its laptops' logs (only their seqs matter here).
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 5, 0, 0).unwrap()
+    }
+
+    /// A block holding changes to forward and its laptops' logs (only their seqs matter here).
+    #[derive(Default)]
     struct Block {
+        waiting: Vec<Change>,
+        acked: i64,
         logs: BTreeMap<Uuid, i64>,
     }
 
     impl Local for Block {
-        fn pending(&mut self, _: i64, _: usize) -> Result<Vec<Change>, SyncError> {
-            unreachable!("only the logs are forwarded here")
+        fn pending(&mut self, after: i64, _: usize) -> Result<Vec<Change>, SyncError> {
+            Ok(self.waiting.iter().filter(|c| c.seq > after).cloned().collect())
         }
-        fn acked(&mut self, _: i64, _: &[ChangeResult]) -> Result<(), SyncError> {
-            unreachable!()
+        fn acked(&mut self, through: i64, _: &[ChangeResult]) -> Result<(), SyncError> {
+            self.acked = self.acked.max(through);
+            Ok(())
         }
         fn pulled_through(&mut self) -> Result<i64, SyncError> {
-            unreachable!()
+            Ok(0)
         }
         fn apply_pulled(&mut self, _: &PullReply) -> Result<usize, SyncError> {
-            unreachable!()
+            Ok(0)
         }
         fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError> {
-            unreachable!()
+            Ok(Vec::new())
         }
         fn grant(&mut self, _: &[Lease]) -> Result<(), SyncError> {
-            unreachable!()
+            Ok(())
         }
         fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
-            unreachable!()
+            Ok(None)
         }
         fn install_catalogue(&mut self, _: &[u8]) -> Result<Option<String>, SyncError> {
-            unreachable!()
+            unreachable!("the district offers no rules here")
         }
         fn audit_after(&mut self, _: i64, _: usize) -> Result<Vec<AuditEntry>, SyncError> {
-            unreachable!()
+            Ok(Vec::new())
         }
         fn forwarded_logs(&mut self) -> Result<Vec<AuditHeld>, SyncError> {
             Ok(self.logs.iter().map(|(&device, &through)| AuditHeld { device, through }).collect())
@@ -152,9 +162,11 @@ mod tests {
         }
     }
 
-    /// A district that refuses one log, or a link that is down, and notes every batch it gets.
+    /// A district that holds some logs, refuses one, or is out of reach for audit logs, and
+    /// notes every log batch it gets.
     #[derive(Default)]
     struct District {
+        held: Vec<AuditHeld>,
         refuses: Option<Uuid>,
         down: bool,
         got: Vec<(Uuid, Vec<i64>)>,
@@ -162,13 +174,37 @@ mod tests {
 
     impl Remote for District {
         async fn session(&mut self, _: Vec<(String, i64)>, _: Duration) -> Result<SessionReply, SyncError> {
-            unreachable!()
+            Ok(SessionReply {
+                protocol: PROTOCOL_VERSION,
+                token: "token".into(),
+                expires_at: t0(),
+                acked_through: 0,
+                leases: vec![],
+                reached_district: None,
+                catalogue: None,
+                audit_through: 0,
+                audit_forwarded: self.held.clone(),
+            })
         }
-        async fn push(&mut self, _: &PushBatch, _: Duration) -> Result<PushAck, SyncError> {
-            unreachable!()
+        async fn push(&mut self, batch: &PushBatch, _: Duration) -> Result<PushAck, SyncError> {
+            Ok(PushAck {
+                protocol: PROTOCOL_VERSION,
+                acked_through: batch.changes.last().map_or(0, |c| c.seq),
+                results: batch
+                    .changes
+                    .iter()
+                    .map(|c| ChangeResult { seq: c.seq, outcome: Outcome::Applied })
+                    .collect(),
+            })
         }
-        async fn pull(&mut self, _: i64, _: Duration) -> Result<PullReply, SyncError> {
-            unreachable!()
+        async fn pull(&mut self, after: i64, _: Duration) -> Result<PullReply, SyncError> {
+            Ok(PullReply {
+                protocol: PROTOCOL_VERSION,
+                server: Uuid::nil(),
+                changes: vec![],
+                cursor: after,
+                more: false,
+            })
         }
         async fn catalogue_piece(
             &mut self,
@@ -176,7 +212,7 @@ mod tests {
             _: u64,
             _: Duration,
         ) -> Result<CataloguePiece, SyncError> {
-            unreachable!()
+            unreachable!("the district offers no rules here")
         }
         async fn push_audit(&mut self, batch: &AuditBatch, _: Duration) -> Result<AuditAck, SyncError> {
             let device = batch.device.expect("a forwarded batch names its laptop");
@@ -192,21 +228,38 @@ mod tests {
         }
     }
 
-    fn forwarded(block: &mut Block, district: &mut District, held: &[AuditHeld]) -> Report {
+    /// One sync of `block` with `district`, without waiting between retries.
+    fn synced(block: &mut Block, district: &mut District) -> Result<Report, SyncError> {
         let tuning = Tuning { retries: 0, ..Tuning::default() };
-        let (mut report, mut pace) = (Report::default(), Pace::default());
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(forward(block, district, held, tuning, &mut report, &mut pace));
-        report
+        rt.block_on(crate::run::sync_once(block, district, tuning))
+    }
+
+    /// A laptop's change as its block forwards it, the block's `seq`-th.
+    fn forwarded_change(seq: i64) -> Change {
+        let laptop = Uuid::from_u128(99);
+        let body = ChangeBody::Household(HouseholdChange {
+            id: HouseholdId(Uuid::from_u128(1000 + seq as u128)),
+            village_id: LocationId(Uuid::from_u128(7)),
+            created_at: t0(),
+            fields: vec![],
+        });
+        let hlc = Hlc { wall_ms: t0().timestamp_millis(), counter: 0, node: laptop };
+        Change {
+            seq,
+            origin: Origin { device: laptop, seq },
+            recorded_at: t0(),
+            change: Typed::new(hlc, body),
+        }
     }
 
     #[test]
     fn each_log_resumes_where_the_district_holds_it_and_a_refused_log_stops_no_other() {
         let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
-        let mut block = Block { logs: BTreeMap::from([(a, 4), (b, 3), (c, 2)]) };
-        let mut district = District { refuses: Some(b), ..District::default() };
-        let held = [AuditHeld { device: a, through: 2 }, AuditHeld { device: c, through: 2 }];
-        let report = forwarded(&mut block, &mut district, &held);
+        let mut block = Block { logs: BTreeMap::from([(a, 4), (b, 3), (c, 2)]), ..Block::default() };
+        let held = vec![AuditHeld { device: a, through: 2 }, AuditHeld { device: c, through: 2 }];
+        let mut district = District { held, refuses: Some(b), ..District::default() };
+        let report = synced(&mut block, &mut district).expect("a refused log fails nothing of the sync");
         assert_eq!(district.got, vec![(a, vec![3, 4]), (b, vec![1, 2, 3])], "c is held whole already");
         assert_eq!(report.audit_forwarded, vec![(a, 2)]);
         assert_eq!(report.audit_failures.len(), 1);
@@ -214,11 +267,13 @@ mod tests {
     }
 
     #[test]
-    fn a_link_that_is_down_leaves_every_log_for_the_next_sync() {
+    fn a_district_out_of_reach_for_the_logs_leaves_them_all_for_the_next_sync_and_the_changes_go() {
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        let mut block = Block { logs: BTreeMap::from([(a, 2), (b, 2)]) };
+        let waiting = vec![forwarded_change(1), forwarded_change(2)];
+        let mut block = Block { waiting, logs: BTreeMap::from([(a, 2), (b, 2)]), ..Block::default() };
         let mut district = District { down: true, ..District::default() };
-        let report = forwarded(&mut block, &mut district, &[]);
+        let report = synced(&mut block, &mut district).expect("the logs' failure fails nothing else");
+        assert_eq!((report.pushed, block.acked), (2, 2), "the changes were forwarded");
         assert_eq!(district.got.len(), 1, "the second log is not tried on a link that failed");
         assert_eq!((report.audit_forwarded, report.audit_failures.len()), (vec![], 1));
     }

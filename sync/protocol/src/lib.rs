@@ -22,7 +22,7 @@ use uuid::Uuid;
 /// block's forwarding of its laptops' audit logs (`AuditBatch::device`,
 /// `SessionReply::audit_forwarded` and the refusal `audit_foreign`). A version-4 district would
 /// read a forwarded batch without its `device` and keep the laptop's entries as the block's own
-/// log, so a block and its district are updated together, as a laptop and its block are.
+/// log; versions must match exactly, so laptops, blocks and the district are updated together.
 pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
