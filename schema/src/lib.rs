@@ -131,6 +131,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/server/0006_device_audit.sql"),
     },
     Migration { version: 7, name: "usb_feed", sql: include_str!("../migrations/server/0007_usb_feed.sql") },
+    Migration {
+        version: 8,
+        name: "forwarded_audit",
+        sql: include_str!("../migrations/server/0008_forwarded_audit.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -166,6 +171,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 6,
         name: "usb_feed",
         sql: include_str!("../migrations/server-postgres/0006_usb_feed.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "forwarded_audit",
+        sql: include_str!("../migrations/server-postgres/0007_forwarded_audit.sql"),
     },
 ];
 

@@ -4,7 +4,9 @@
 //! laptops renaming one person without seeing each other put both names up for review, a laptop
 //! whose clock runs years ahead does not win the merge, a laptop cannot write into a village it
 //! was not enrolled for, an expired or revoked device is refused with a sentence, and the same
-//! change forwarded by two blocks is stored once at the district; an enrollment code enrolls one
+//! change forwarded by two blocks is stored once at the district, as is a laptop's audit log its
+//! block forwards (under the laptop's id, checked link by link, and no other block may add to
+//! it); an enrollment code enrolls one
 //! device, and never over a connection whose certificate is not the server's; a batch stored at
 //! once (merged set-wise) ends exactly as its changes pushed one at a time.
 
@@ -235,6 +237,7 @@ on_both!(
     a_withdrawal_erases_the_person_from_every_row_and_a_late_change_does_not_bring_her_back,
     a_household_withdrawal_erases_the_household_and_keeps_its_tombstone,
     a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole,
+    a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_block_may_add_to_it,
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
 );
 
@@ -614,6 +617,7 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
     let log = audit_log(8);
     let batch = |entries: &[samanvaya_sync_protocol::AuditEntry]| AuditBatch {
         protocol: PROTOCOL_VERSION,
+        device: None,
         entries: entries.to_vec(),
     };
     assert_eq!(server.push_audit(&laptop.caller, &batch(&log[..5]), t0()).unwrap().through, 5);
@@ -643,6 +647,110 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
     assert_eq!(server.push_audit(&laptop.caller, &batch(&log[6..]), t0()).unwrap().through, 8);
     let logs = server.audit_logs().unwrap();
     assert_eq!(logs.iter().find(|l| l.device == laptop.caller.device).unwrap().entries, 8);
+}
+
+/// A block enrolled with `district`: the caller its sessions give, and its secret.
+fn enroll_block(district: &mut Store, name: &str) -> (Caller, String) {
+    let code = district.new_code(DeviceKind::Block, name, t0()).unwrap();
+    let device = Uuid::now_v7();
+    let block = Applicant { device, kind: DeviceKind::Block, name: name.into(), villages: vec![] };
+    let reply =
+        district.enroll(&EnrollRequest::new(&code, &certificate(), block), &certificate(), t0()).unwrap();
+    (Caller { device, kind: DeviceKind::Block }, reply.secret)
+}
+
+/// A laptop's first change, as `block` forwards it to its district.
+fn forward_a_change_of(district: &mut Store, block: &Caller, laptop: Uuid) {
+    let made = Change {
+        seq: 1,
+        origin: Origin { device: laptop, seq: 1 },
+        recorded_at: t0(),
+        change: Typed::new(
+            Hlc { wall_ms: t0().timestamp_millis(), counter: 0, node: laptop },
+            household(HouseholdId(Uuid::now_v7()), VILLAGE),
+        ),
+    };
+    let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes: vec![made] };
+    district.push(block, &batch, t0()).unwrap();
+}
+
+fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_block_may_add_to_it(b: Backend) {
+    use samanvaya_sync_protocol::{AuditBatch, AuditEntry, AuditHeld};
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (bodh_gaya, bodh_gaya_secret) = enroll_block(&mut district, "Bodh Gaya");
+    let (other_block, other_secret) = enroll_block(&mut district, "Manpur");
+    let (laptop, quiet_laptop) = (Uuid::now_v7(), Uuid::now_v7());
+    let log = audit_log(8);
+    let of = |device: Uuid, entries: &[AuditEntry]| AuditBatch {
+        protocol: PROTOCOL_VERSION,
+        device: Some(device),
+        entries: entries.to_vec(),
+    };
+    let code = |e: samanvaya_server::ServerError| e.refusal().code;
+
+    // A laptop's log follows its changes: before any of them reached the district through this
+    // block, its log is not taken from it.
+    let early = district.push_audit(&bodh_gaya, &of(laptop, &log[..5]), t0()).unwrap_err();
+    assert_eq!(code(early), RefusalCode::AuditForeign);
+    forward_a_change_of(&mut district, &bodh_gaya, laptop);
+    forward_a_change_of(&mut district, &other_block, quiet_laptop);
+    // A block that sends the log of a laptop whose changes came through another block is refused.
+    let stolen = district.push_audit(&bodh_gaya, &of(quiet_laptop, &log[..5]), t0()).unwrap_err();
+    assert_eq!(code(stolen), RefusalCode::AuditForeign);
+
+    assert_eq!(district.push_audit(&bodh_gaya, &of(laptop, &log[..5]), t0()).unwrap().through, 5);
+    assert_eq!(
+        district.audit_log(laptop).unwrap(),
+        log[..5].to_vec(),
+        "kept under the laptop's id, not the block's"
+    );
+    assert_eq!(district.audit_log(bodh_gaya.device).unwrap(), vec![], "the block's own log is untouched");
+    // Another block may not add to it, even entries that follow on.
+    let other = district.push_audit(&other_block, &of(laptop, &log[5..]), t0()).unwrap_err();
+    assert_eq!(code(other), RefusalCode::AuditForeign);
+    // Sent again after a lost answer, with the next entry: the held ones are skipped.
+    assert_eq!(district.push_audit(&bodh_gaya, &of(laptop, &log[3..6]), t0()).unwrap().through, 6);
+    // Checked link by link as at the block: an edited entry or a gap refuses the batch whole.
+    let mut edited = log[6..].to_vec();
+    edited[1].detail = "household 99".into();
+    let refused = district.push_audit(&bodh_gaya, &of(laptop, &edited), t0()).unwrap_err();
+    assert_eq!(code(refused), RefusalCode::AuditBroken);
+    let gap = district.push_audit(&bodh_gaya, &of(laptop, &log[7..]), t0()).unwrap_err();
+    assert_eq!(code(gap), RefusalCode::AuditBroken);
+    assert_eq!(district.audit_log(laptop).unwrap(), log[..6].to_vec());
+
+    // Each block's session says how far the district holds the logs it forwards, and only those.
+    let session = |district: &mut Store, block: &Caller, secret: &str| {
+        let req = SessionRequest {
+            protocol: PROTOCOL_VERSION,
+            device: block.device,
+            secret: secret.into(),
+            numbers_left: vec![],
+        };
+        district.session(&req, 60, t0()).unwrap().audit_forwarded
+    };
+    assert_eq!(
+        session(&mut district, &bodh_gaya, &bodh_gaya_secret),
+        vec![AuditHeld { device: laptop, through: 6 }]
+    );
+    assert_eq!(session(&mut district, &other_block, &other_secret), vec![]);
+
+    // A laptop enrolled with the district itself sends only its own log, and no block sends it.
+    let own = enroll(&mut district, "district office laptop");
+    let forged = district.push_audit(&own.caller, &of(laptop, &log[6..]), t0()).unwrap_err();
+    assert_eq!(code(forged), RefusalCode::AuditForeign);
+    let over = district.push_audit(&bodh_gaya, &of(own.caller.device, &log[..1]), t0()).unwrap_err();
+    assert_eq!(code(over), RefusalCode::AuditForeign);
+    // A version-4 block, which cannot say whose log it sends, is told to update.
+    let old = AuditBatch { protocol: 4, ..of(laptop, &log[6..]) };
+    assert_eq!(code(district.push_audit(&bodh_gaya, &old, t0()).unwrap_err()), RefusalCode::Protocol);
+
+    assert_eq!(district.push_audit(&bodh_gaya, &of(laptop, &log[6..]), t0()).unwrap().through, 8);
+    assert_eq!(district.audit_log(laptop).unwrap(), log, "the whole log, entry by entry");
+    let listed = district.audit_logs().unwrap();
+    let held = listed.iter().find(|l| l.device == laptop).expect("the operator's list shows it");
+    assert_eq!((held.entries, held.forwarded_by.as_deref()), (8, Some("Bodh Gaya")));
+    assert!(listed.iter().all(|l| l.device != quiet_laptop), "nothing was kept of a refused log");
 }
 
 /// The tables a push writes, row by row, as text: two stores that received the same changes the

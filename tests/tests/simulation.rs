@@ -9,7 +9,8 @@
 //! After quiescence (the network healed, everyone synced a few times) the simulation checks that
 //! the district holds every change every laptop made exactly once, that each block and the
 //! district derived the same state for the block's village, and that every laptop of a village
-//! holds the same households, members and facts as its block.
+//! holds the same households, members and facts as its block, and that the district holds every
+//! laptop's audit log, forwarded by its block, exactly as the laptop wrote it.
 //!
 //! The stores, the sync client and the server code are the real ones; only HTTP is left out (the
 //! stories in `sync.rs` cover it), by the client's `Remote` trait. CI runs `SEEDS` below; run
@@ -572,6 +573,20 @@ fn check(world: &World, seed: u64) {
             (made, made, made),
             "seed {seed}: laptop {l}'s changes at the district"
         );
+    }
+    // Every laptop's audit log, forwarded by its block, at the district whole: entry by entry,
+    // chained as on the laptop, each once.
+    for (l, laptop) in world.laptops.iter().enumerate() {
+        let hex = |h: &[u8]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let written: Vec<(i64, String)> =
+            laptop.store.audit_after(0, 1_000_000).unwrap().iter().map(|e| (e.seq, hex(&e.hash))).collect();
+        let device = laptop.store.device_id().unwrap().to_string();
+        let mut stmt =
+            conn.prepare("SELECT seq, hash FROM device_audit WHERE device_id = ?1 ORDER BY seq").unwrap();
+        let held: Vec<(i64, String)> =
+            stmt.query_map([&device], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        assert!(!written.is_empty(), "seed {seed}: laptop {l} wrote an audit log");
+        assert_eq!(held, written, "seed {seed}: laptop {l}'s audit log at the district");
     }
     let rejected: i64 = conn
         .query_row("SELECT count(*) FROM change WHERE outcome LIKE 'rejected%'", [], |r| r.get(0))

@@ -5,7 +5,8 @@
 //! twice: with the district on SQLite, and on a real PostgreSQL server (as a district at scale).
 //! Every link is HTTPS with the server's certificate pinned at enrollment, and a laptop sends
 //! nothing to a server presenting another. A laptop or a block killed in the middle of a sync
-//! loses nothing and stores nothing twice once started again.
+//! loses nothing and stores nothing twice once started again. The laptop's audit log goes up
+//! through its block to the district whole, each entry once.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -275,6 +276,128 @@ fn village_loop(on_postgres: bool) {
     assert_eq!((list[0].number.as_str(), list[0].stage), ("R-1", Stage::Sanctioned));
     // Its own numbers come from another lease: the two laptops never hand out the same one.
     assert_ne!(second.numbers_left().unwrap(), vec![]);
+    drop(block);
+    drop(district);
+}
+
+#[test]
+fn a_laptops_audit_log_reaches_the_district_through_its_block_whole_and_each_entry_once() {
+    audit_log_to_the_district(false);
+}
+
+#[test]
+fn the_same_audit_log_story_with_the_district_on_postgresql() {
+    audit_log_to_the_district(true);
+}
+
+/// A household of one named woman saved on the laptop in `dir`.
+fn survey_one(dir: &Path, name: &str) {
+    let mut store = samanvaya_tests::open(dir).unwrap();
+    let village = store.villages().unwrap()[0].id;
+    let input =
+        new_household(village, vec![member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 })]);
+    store.save_household(input, store.now().unwrap()).unwrap();
+}
+
+/// How many audit entries of `device` the block's log says it forwarded to the district.
+fn forwarded_in_log(block: &samanvaya_tests::Running, device: &str) -> Vec<usize> {
+    let suffix = format!(" audit log entries of laptop {device} to the district");
+    std::fs::read_to_string(&block.log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("forwarded ")?.strip_suffix(&suffix)?.parse().ok())
+        .collect()
+}
+
+fn audit_log_to_the_district(on_postgres: bool) {
+    let Some(dist) = District::new(on_postgres) else { return };
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
+    let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let b = block_dir.path().to_str().unwrap();
+    let block = start_server(&[
+        "--role",
+        "block",
+        "--data-dir",
+        b,
+        "--upstream",
+        &district.url,
+        "--upstream-code",
+        block_code.trim(),
+        "--sync-every",
+        "1",
+        "--name",
+        "Bodh Gaya block",
+    ]);
+    let village_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    ok(run("samanvaya", &["enroll", &block.url, village_code.trim()], Some(laptop_dir.path())));
+    let device = samanvaya_tests::open(laptop_dir.path()).unwrap().device_id().unwrap().to_string();
+
+    // The district's copy of the laptop's log equals the laptop's whole log, entry by entry
+    // (the hashes too, read from its database), and names no one.
+    let the_same_at_the_district = |names: &[&str]| -> usize {
+        let log = samanvaya_tests::open(laptop_dir.path()).unwrap().audit_after(0, 100_000).unwrap();
+        eventually("the laptop's whole audit log at the district", || {
+            ok(dist.cmd(&["audit", "--device", &device])).lines().count() == log.len()
+        });
+        let held = ok(dist.cmd(&["audit", "--device", &device]));
+        for (line, e) in held.lines().zip(&log) {
+            assert_eq!(line, format!("{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.who, e.action, e.detail));
+        }
+        let hashes: Vec<String> = log
+            .iter()
+            .map(|e| {
+                format!("({}, '{}')", e.seq, e.hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+            })
+            .collect();
+        let same = format!(
+            "SELECT count(*) FROM device_audit WHERE device_id = '{device}' AND (seq, hash) IN (VALUES {})",
+            hashes.join(", ")
+        );
+        assert_eq!(dist.count(&same), log.len() as i64, "every entry's hash is the laptop's");
+        for name in names {
+            assert!(!held.contains(name), "the log names records by id, never a person: {held}");
+        }
+        log.len()
+    };
+
+    survey_one(laptop_dir.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    let first = the_same_at_the_district(&["कमला"]);
+    assert!(first >= 3, "the enrollment and the household's changes are in the log");
+    let listed = ok(dist.cmd(&["audit"]));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&format!("{device}\ta laptop of Bodh Gaya block\t{first} entries"))),
+        "the district lists the laptop's log under its block: {listed}"
+    );
+    eventually("the block's word that it forwarded them", || {
+        forwarded_in_log(&block, &device).iter().sum::<usize>() == first
+    });
+    let rounds = forwarded_in_log(&block, &device).len();
+
+    // More work and a second sync: only the new entries go up, and each of them once.
+    survey_one(laptop_dir.path(), "सीता कुमारी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    let second = the_same_at_the_district(&["कमला", "सीता"]);
+    assert!(second > first, "the second household's changes are in the log");
+    eventually("the block's word that it forwarded the new ones", || {
+        forwarded_in_log(&block, &device)[rounds..].iter().sum::<usize>() == second - first
+    });
+    assert_eq!(
+        forwarded_in_log(&block, &device).iter().sum::<usize>(),
+        second,
+        "no entry was forwarded twice"
+    );
+    assert_eq!(
+        dist.count(&format!("SELECT count(*) FROM device_audit WHERE device_id = '{device}'")),
+        second as i64
+    );
     drop(block);
     drop(district);
 }

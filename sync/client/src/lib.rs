@@ -4,8 +4,10 @@
 //! the link, backoff with jitter), and `run.rs` drives one sync over any local end that
 //! implements [`Local`]: the laptop's store (`samanvaya-sync-laptop`) or a block server
 //! forwarding to its district (`samanvaya-server`), with any server end that implements
-//! [`Remote`]: the HTTPS link, or a server in the same process for the simulation.
+//! [`Remote`]: the HTTPS link, or a server in the same process for the simulation. At the end
+//! of a block's sync, `forward_audit.rs` forwards its laptops' audit logs to the district.
 
+mod forward_audit;
 pub mod link;
 pub mod pin;
 pub mod plan;

@@ -8,9 +8,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
-    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, Change, ChangeResult, Lease, Outcome, PROTOCOL_VERSION,
-    PullReply, PushAck, PushBatch, SessionReply,
+    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditHeld, Change, ChangeResult, Lease, Outcome,
+    PROTOCOL_VERSION, PullReply, PushAck, PushBatch, SessionReply,
 };
+use uuid::Uuid;
 
 use crate::link::{Link, SyncError};
 use crate::plan::{self, Pace};
@@ -135,6 +136,20 @@ pub trait Local {
     /// Up to `limit` entries of this end's audit log after `after`; a block sends none (its
     /// district does not keep blocks' logs).
     fn audit_after(&mut self, after: i64, limit: usize) -> Result<Vec<AuditEntry>, SyncError>;
+    /// The other devices' audit logs this end forwards (a block's laptops), each with the seq of
+    /// its last entry held here; a laptop forwards none.
+    fn forwarded_logs(&mut self) -> Result<Vec<AuditHeld>, SyncError> {
+        Ok(Vec::new())
+    }
+    /// Up to `limit` entries of `device`'s log, as this end holds it, after `after`.
+    fn forwarded_after(
+        &mut self,
+        _device: Uuid,
+        _after: i64,
+        _limit: usize,
+    ) -> Result<Vec<AuditEntry>, SyncError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Timeouts and retries. The defaults suit 2G; tests make them short.
@@ -173,6 +188,12 @@ pub struct Report {
     pub catalogue: Option<String>,
     /// How far the server holds this end's audit log after the sync.
     pub audit_through: i64,
+    /// The entries of other devices' logs this end forwarded in this sync, per device (a
+    /// block's laptops, in the order forwarded).
+    pub audit_forwarded: Vec<(Uuid, usize)>,
+    /// What went wrong forwarding those logs. It fails nothing else of the sync; the next sync
+    /// resumes each log from where the server holds it.
+    pub audit_failures: Vec<String>,
 }
 
 /// Changes read from the local end per batch planned.
@@ -186,7 +207,7 @@ fn jitter() -> u32 {
 }
 
 /// Runs `op` until it succeeds, fails for good, or the retries run out.
-async fn retrying<T>(
+pub(crate) async fn retrying<T>(
     tuning: Tuning,
     report: &mut Report,
     pace: &mut Pace,
@@ -309,7 +330,7 @@ pub async fn sync_once<L: Local, R: Remote>(
     loop {
         let entries = local.audit_after(through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
-        let batch = AuditBatch { protocol: PROTOCOL_VERSION, entries };
+        let batch = AuditBatch { protocol: PROTOCOL_VERSION, device: None, entries };
         let ack =
             retrying(tuning, &mut report, &mut pace, async |_| link.push_audit(&batch, tuning.request).await)
                 .await?;
@@ -322,6 +343,10 @@ pub async fn sync_once<L: Local, R: Remote>(
         through = ack.through;
     }
     report.audit_through = through;
+
+    // A block then forwards its laptops' logs, each from where the server holds it.
+    crate::forward_audit::forward(local, link, &session.audit_forwarded, tuning, &mut report, &mut pace)
+        .await;
     Ok(report)
 }
 

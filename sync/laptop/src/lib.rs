@@ -64,7 +64,7 @@ impl LaptopSyncError {
                 RefusalCode::Unavailable => "server",
                 RefusalCode::DiskFull => "server_disk_full",
                 RefusalCode::Certificate => "certificate",
-                RefusalCode::AuditBroken => "audit",
+                RefusalCode::AuditBroken | RefusalCode::AuditForeign => "audit",
             },
         }
     }

@@ -18,8 +18,12 @@ use uuid::Uuid;
 /// Bumped on any incompatible change; a server answers a version it does not speak with an error
 /// that tells the facilitator to update the app. Version 3 added the change kinds
 /// `consent_withdrawn` and `redacted`, which a version-2 peer cannot read; version 4 the audit
-/// log's endpoint and its refusal, and the catalogue bundles a session offers.
-pub const PROTOCOL_VERSION: u32 = 4;
+/// log's endpoint and its refusal, and the catalogue bundles a session offers; version 5 a
+/// block's forwarding of its laptops' audit logs (`AuditBatch::device`,
+/// `SessionReply::audit_forwarded` and the refusal `audit_foreign`). A version-4 district would
+/// read a forwarded batch without its `device` and keep the laptop's entries as the block's own
+/// log; versions must match exactly, so laptops, blocks and the district are updated together.
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated,
@@ -141,7 +145,20 @@ pub struct PushAck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditBatch {
     pub protocol: u32,
+    /// Whose log this is when a block forwards one of its laptops' logs to its district (the
+    /// laptop's device id, so that the district keeps it under that laptop as the block does);
+    /// none for the sender's own log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<Uuid>,
     pub entries: Vec<AuditEntry>,
+}
+
+/// How far a server holds the log of one device whose log a block forwards to it (its last
+/// entry's seq): where the block's forwarding of that log resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHeld {
+    pub device: Uuid,
+    pub through: i64,
 }
 
 pub use samanvaya_domain::audit::AuditEntry;
@@ -275,6 +292,10 @@ pub struct SessionReply {
     /// How far the server holds the device's audit log (its last entry's seq).
     #[serde(default)]
     pub audit_through: i64,
+    /// At the district, for a block: how far it holds each laptop's log that this block
+    /// forwards (empty for a laptop, and for a block that has forwarded none yet).
+    #[serde(default)]
+    pub audit_forwarded: Vec<AuditHeld>,
 }
 
 /// One change of the server's pull feed: its number on the server (the cursor), where it was
@@ -332,6 +353,9 @@ pub enum RefusalCode {
     /// The device's audit log does not follow on from what the server holds: it was changed
     /// after it was written.
     AuditBroken,
+    /// The audit log is another device's than the sender may send: a laptop sends only its own,
+    /// and a block only the logs of laptops whose changes reach the district through it.
+    AuditForeign,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

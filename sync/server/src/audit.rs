@@ -1,7 +1,9 @@
 //! The devices' audit logs, as they arrive with the sync: each entry is checked to follow from
 //! the one before it (the chain of `samanvaya_domain::audit`) before it is stored, so the block
 //! holds every laptop's log as the laptop wrote it, and a log edited on the laptop is refused at
-//! the first entry that does not follow, with nothing of the batch kept.
+//! the first entry that does not follow, with nothing of the batch kept. A district keeps the
+//! logs its blocks forward the same way, under each laptop's own id (`forwarded_audit.rs` says
+//! which block may add to which log).
 
 use chrono::{DateTime, Utc};
 use samanvaya_domain::audit::AuditEntry;
@@ -31,19 +33,51 @@ pub(crate) fn last(db: &mut dyn Db, device: Uuid) -> Result<(i64, Vec<u8>), Serv
     }
 }
 
+/// Up to `limit` entries of `device`'s stored log after `after`, in order.
+pub(crate) fn entries_after(
+    db: &mut dyn Db,
+    device: Uuid,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, ServerError> {
+    db.query(
+        "SELECT seq, at, who, action, detail, hash FROM device_audit
+         WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        args![device, after, limit as i64],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(AuditEntry {
+            seq: r.int(0)?,
+            at: r.text(1)?,
+            who: r.text(2)?,
+            action: r.text(3)?,
+            detail: r.text(4)?,
+            hash: unhex(&r.text(5)?).ok_or_else(|| {
+                ServerError::Invalid(format!("the stored audit log of {device} is damaged"))
+            })?,
+        })
+    })
+    .collect()
+}
+
 /// What a device's stored log looks like, for the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceLog {
     pub device: Uuid,
+    /// The device's name as enrolled here; empty for a laptop whose log a block forwarded.
     pub name: String,
     pub entries: i64,
     pub last_at: Option<String>,
+    /// At a district, the name of the block that forwarded this laptop's log.
+    pub forwarded_by: Option<String>,
 }
 
 impl Store {
-    /// Stores the entries of a device's audit log that follow those already held. Entries held
-    /// already are skipped (a batch sent again after a lost answer); an entry that does not
-    /// follow from the one before refuses the whole batch.
+    /// Stores the entries of a device's audit log that follow those already held: the caller's
+    /// own, or the laptop's a block forwards (`batch.device`). Entries held already are skipped
+    /// (a batch sent again after a lost answer); an entry that does not follow from the one
+    /// before refuses the whole batch.
     pub fn push_audit(
         &mut self,
         caller: &Caller,
@@ -52,7 +86,8 @@ impl Store {
     ) -> Result<AuditAck, ServerError> {
         crate::enroll::check_protocol(batch.protocol)?;
         let mut tx = self.db.transaction(Mode::Write)?;
-        let (held, mut prev) = last(&mut *tx, caller.device)?;
+        let device = crate::forwarded_audit::whose_log(&mut *tx, self.device, caller, batch.device, now)?;
+        let (held, mut prev) = last(&mut *tx, device)?;
         let mut seq = held;
         for e in batch.entries.iter().filter(|e| e.seq > held) {
             if !e.follows(seq, &prev) {
@@ -61,7 +96,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO device_audit (device_id, seq, at, who, action, detail, hash, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                args![caller.device, e.seq, &e.at, &e.who, &e.action, &e.detail, hex(&e.hash), now],
+                args![device, e.seq, &e.at, &e.who, &e.action, &e.detail, hex(&e.hash), now],
             )?;
             (seq, prev) = (e.seq, e.hash.clone());
         }
@@ -69,46 +104,41 @@ impl Store {
         Ok(AuditAck { through: seq })
     }
 
-    /// Every device with the audit entries held of it.
+    /// Every device with the audit entries held of it: the devices enrolled here, then (at a
+    /// district) the laptops whose logs the blocks forwarded, each with the block's name.
     pub fn audit_logs(&mut self) -> Result<Vec<DeviceLog>, ServerError> {
-        self.db
-            .query(
-                "SELECT d.id, d.name, count(a.seq), max(a.at) FROM device d
-                 LEFT JOIN device_audit a ON a.device_id = d.id
-                 GROUP BY d.id, d.name, d.enrolled_at ORDER BY d.enrolled_at",
-                &[],
-            )?
+        let enrolled = self.db.query(
+            "SELECT d.id, d.name, count(a.seq), max(a.at), CAST(NULL AS TEXT) FROM device d
+             LEFT JOIN device_audit a ON a.device_id = d.id
+             GROUP BY d.id, d.name, d.enrolled_at ORDER BY d.enrolled_at",
+            &[],
+        )?;
+        let forwarded = self.db.query(
+            "SELECT f.device_id, CAST('' AS TEXT), count(a.seq), max(a.at), b.name FROM forwarded_audit f
+             JOIN device b ON b.id = f.via
+             LEFT JOIN device_audit a ON a.device_id = f.device_id
+             GROUP BY f.device_id, b.name, f.first_at ORDER BY f.first_at",
+            &[],
+        )?;
+        enrolled
             .iter()
+            .chain(&forwarded)
             .map(|r| {
                 Ok(DeviceLog {
                     device: r.uuid(0)?,
                     name: r.text(1)?,
                     entries: r.int(2)?,
                     last_at: r.opt_text(3)?,
+                    forwarded_by: r.opt_text(4)?,
                 })
             })
             .collect()
     }
 
-    /// One device's stored log, in order.
+    /// One device's stored log, in order: a laptop's own at its block, or the one its block
+    /// forwarded at the district.
     pub fn audit_log(&mut self, device: Uuid) -> Result<Vec<AuditEntry>, ServerError> {
-        self.db
-            .query(
-                "SELECT seq, at, who, action, detail, hash FROM device_audit WHERE device_id = ?1 ORDER BY seq",
-                args![device],
-            )?
-            .iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    seq: r.int(0)?,
-                    at: r.text(1)?,
-                    who: r.text(2)?,
-                    action: r.text(3)?,
-                    detail: r.text(4)?,
-                    hash: unhex(&r.text(5)?).unwrap_or_default(),
-                })
-            })
-            .collect()
+        entries_after(&mut *self.db, device, 0, usize::MAX >> 1)
     }
 }
 

@@ -281,6 +281,10 @@ impl Store {
         };
         let catalogue = crate::catalogue::offer(&mut *tx)?;
         let (audit_through, _) = crate::audit::last(&mut *tx, req.device)?;
+        let audit_forwarded = match parse_kind(&kind) {
+            DeviceKind::Block => crate::forwarded_audit::held_for(&mut *tx, req.device)?,
+            DeviceKind::Laptop => Vec::new(),
+        };
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -291,6 +295,7 @@ impl Store {
             reached_district,
             catalogue,
             audit_through,
+            audit_forwarded,
         })
     }
 

@@ -15,6 +15,7 @@ pub mod enroll;
 pub mod error;
 pub mod feed;
 pub mod feed_file;
+pub mod forwarded_audit;
 pub mod import;
 pub mod ingest;
 pub mod many;

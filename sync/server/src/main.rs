@@ -83,7 +83,8 @@ enum Command {
     /// Revokes a device: it can no longer sync.
     Revoke { device: uuid::Uuid },
     /// The devices' audit logs this server holds (each checked link by link when it arrived):
-    /// how many entries of each device, or with --device, that device's entries in order.
+    /// how many entries of each device, or with --device, that device's entries in order. A
+    /// district holds the logs its blocks forwarded, under each laptop's device id.
     Audit {
         #[arg(long)]
         device: Option<uuid::Uuid>,
@@ -219,10 +220,15 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
         }
         Command::Audit { device: None } => {
             for log in store.audit_logs()? {
+                // A district knows a forwarded laptop by the block that brought its log.
+                let name = match &log.forwarded_by {
+                    Some(block) => format!("a laptop of {block}"),
+                    None => log.name.clone(),
+                };
                 println!(
                     "{}\t{}\t{} entries\tlast {}",
                     log.device,
-                    log.name,
+                    name,
                     log.entries,
                     log.last_at.as_deref().unwrap_or("-")
                 );

@@ -67,7 +67,8 @@ impl IntoResponse for Refused {
             | RefusalCode::NotEnrolled
             | RefusalCode::Revoked
             | RefusalCode::Certificate
-            | RefusalCode::AuditBroken => StatusCode::FORBIDDEN,
+            | RefusalCode::AuditBroken
+            | RefusalCode::AuditForeign => StatusCode::FORBIDDEN,
             RefusalCode::Expired => StatusCode::UNAUTHORIZED,
             RefusalCode::Digest | RefusalCode::BadBody => StatusCode::BAD_REQUEST,
             RefusalCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

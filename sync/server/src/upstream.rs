@@ -1,7 +1,10 @@
 //! The block's link to its district: the block enrolls with a code from the district, then
 //! forwards every change it stored (keeping each change's origin, so the district never counts
 //! one twice) and pulls back what the district decided, with the same client and protocol as a
-//! laptop. Changes that came down from the district are never sent back up.
+//! laptop. Changes that came down from the district are never sent back up. Last in each
+//! sync, the block forwards its laptops' audit logs, each under its laptop's id, once that
+//! laptop's changes have reached the district (which accepts a laptop's log only from the block
+//! its changes came through); a failure there is logged and tried again at the next sync.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,7 +12,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
-use samanvaya_sync_protocol::{Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, PullReply};
+use samanvaya_sync_protocol::{
+    Applicant, AuditEntry, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, PullReply,
+};
 use uuid::Uuid;
 
 use crate::error::ServerError;
@@ -168,12 +173,43 @@ impl Local for BlockEnd {
         Ok(())
     }
 
-    fn audit_after(
-        &mut self,
-        _after: i64,
-        _limit: usize,
-    ) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, SyncError> {
+    fn audit_after(&mut self, _after: i64, _limit: usize) -> Result<Vec<AuditEntry>, SyncError> {
         Ok(Vec::new())
+    }
+
+    fn forwarded_logs(&mut self) -> Result<Vec<AuditHeld>, SyncError> {
+        // Only the logs of laptops with a change the district has acknowledged: the district
+        // takes a laptop's log from the block its changes came through, so a log sent before
+        // them would only be refused.
+        let upstream = self.upstream.to_string();
+        self.with(|s| {
+            // One lookup per laptop in the logs' and the changes' indexes, rather than a pass
+            // over every entry held: this runs at every sync.
+            s.db.query(
+                "SELECT held.id, held.through FROM (
+                     SELECT d.id, (SELECT max(a.seq) FROM device_audit a WHERE a.device_id = d.id) AS through
+                     FROM device d
+                     WHERE d.kind = 'laptop' AND EXISTS (
+                         SELECT 1 FROM change c, upstream u
+                         WHERE u.id = 1 AND c.origin_device = d.id AND c.seq <= u.acked_through
+                           AND c.via != ?1 AND c.outcome NOT LIKE 'rejected%')
+                 ) AS held
+                 WHERE held.through IS NOT NULL ORDER BY held.id",
+                args![upstream],
+            )?
+            .iter()
+            .map(|r| Ok(AuditHeld { device: r.uuid(0)?, through: r.int(1)? }))
+            .collect()
+        })
+    }
+
+    fn forwarded_after(
+        &mut self,
+        device: Uuid,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, SyncError> {
+        self.with(|s| crate::audit::entries_after(&mut *s.db, device, after, limit))
     }
 
     fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
@@ -218,12 +254,26 @@ pub async fn sync_through<R: Remote>(
     match result {
         Ok(report) => {
             lock(store)?.upstream_finished(now, None)?;
+            log_audit_forwarding(&report);
             Ok(Some(report))
         }
         Err(e) => {
             lock(store)?.upstream_finished(now, Some(&e.to_string()))?;
             Err(ServerError::Invalid(format!("forwarding to the district failed: {e}")))
         }
+    }
+}
+
+/// Says in the server's log what of the laptops' audit logs went to the district, and what did
+/// not (it goes at the next sync).
+fn log_audit_forwarding(report: &Report) {
+    for (device, entries) in &report.audit_forwarded {
+        eprintln!("forwarded {entries} audit log entries of laptop {device} to the district");
+    }
+    for failure in &report.audit_failures {
+        eprintln!(
+            "forwarding the laptops' audit logs to the district: {failure}; tried again at the next sync"
+        );
     }
 }
 

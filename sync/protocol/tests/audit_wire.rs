@@ -1,0 +1,42 @@
+//! The audit log's batches on the wire since protocol version 5: a laptop's own log travels as it
+//! did in version 4 (no `device`), a block's forwarded log names its laptop, and a session answer
+//! that says nothing of forwarded logs (a laptop's) reads as none held.
+
+use samanvaya_sync_protocol::{AuditBatch, AuditEntry, AuditHeld, PROTOCOL_VERSION, SessionReply};
+use uuid::Uuid;
+
+fn entry() -> AuditEntry {
+    AuditEntry {
+        seq: 1,
+        at: "2026-12-01T05:00:00+00:00".into(),
+        who: "Asha".into(),
+        action: "enroll".into(),
+        detail: "https://10.0.0.7:8740".into(),
+        hash: vec![0xab, 0x01],
+    }
+}
+
+#[test]
+fn a_laptops_own_log_names_no_device_and_a_forwarded_one_names_its_laptop() {
+    let own = AuditBatch { protocol: PROTOCOL_VERSION, device: None, entries: vec![entry()] };
+    let text = serde_json::to_string(&own).unwrap();
+    assert_eq!(
+        text,
+        r#"{"protocol":5,"entries":[{"seq":1,"at":"2026-12-01T05:00:00+00:00","who":"Asha","action":"enroll","detail":"https://10.0.0.7:8740","hash":"ab01"}]}"#
+    );
+    assert_eq!(serde_json::from_str::<AuditBatch>(&text).unwrap(), own);
+
+    let laptop = Uuid::from_u128(0x0193_5f2a_7c00_7000_8000_0000_0000_0001);
+    let forwarded = AuditBatch { device: Some(laptop), ..own };
+    let text = serde_json::to_string(&forwarded).unwrap();
+    assert!(text.contains(r#""device":"01935f2a-7c00-7000-8000-000000000001""#), "{text}");
+    assert_eq!(serde_json::from_str::<AuditBatch>(&text).unwrap(), forwarded);
+}
+
+#[test]
+fn a_session_answer_without_forwarded_logs_holds_none() {
+    let text = r#"{"protocol":5,"token":"t","expires_at":"2026-12-01T06:00:00Z","acked_through":3,"leases":[],"audit_through":2}"#;
+    let reply: SessionReply = serde_json::from_str(text).unwrap();
+    assert_eq!(reply.audit_forwarded, Vec::<AuditHeld>::new());
+    assert_eq!(reply.audit_through, 2);
+}
