@@ -1239,6 +1239,52 @@ fn work_done_after_restoring_an_older_backup_reaches_the_block() {
     drop(block);
 }
 
+/// A member withdraws consent after the last backup was made; the laptop sends the withdrawal,
+/// then breaks, and the backup, which still holds her, is restored on a new laptop. Its first
+/// sync takes back the device's own withdrawal from the block (`own_after`) and erases her there
+/// too: the restored copy keeps nothing of her but the tombstone.
+#[test]
+fn a_withdrawal_made_after_the_backup_erases_her_from_the_restored_laptop_at_its_first_sync() {
+    const KAMLA: &str = "कमला देवी";
+    let (_block_dir, block, old_dir) = block_and_laptop();
+    let restored_dir = tempfile::tempdir().unwrap();
+    let stick = tempfile::tempdir().unwrap();
+    let backup = stick.path().join("laptop.backup");
+    let (household, kamla) = {
+        let mut store = samanvaya_tests::open(old_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let family = vec![
+            member("सुनीता देवी", Relation::Head, Sex::Female, Birth::Age { years: 45 }),
+            member(KAMLA, Relation::Daughter, Sex::Female, Birth::Age { years: 19 }),
+        ];
+        let h = store.save_household(new_household(village, family), store.now().unwrap()).unwrap();
+        store.backup(&backup).unwrap();
+        let kamla = h.members.iter().find(|m| m.name == KAMLA).unwrap().id;
+        store.withdraw_consent(h.id, Some(kamla), store.now().unwrap()).unwrap();
+        (h.id, kamla)
+    };
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
+
+    drop(
+        samanvaya_core::Store::restore(&backup, restored_dir.path(), None, &samanvaya_core::Secret::new(PIN))
+            .unwrap(),
+    );
+    let mentions = |dir: &Path| {
+        let store = samanvaya_tests::open(dir).unwrap();
+        samanvaya_tests::every_row(store.connection()).into_iter().filter(|r| r.contains(KAMLA)).count()
+    };
+    assert!(mentions(restored_dir.path()) > 0, "the backup holds her, as it was made before");
+    let out = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
+    let restored = samanvaya_tests::open(restored_dir.path()).unwrap();
+    let h = restored.household(household).unwrap();
+    assert!(h.members.iter().all(|m| m.id != kamla), "her record is gone: {out}");
+    assert_eq!(h.members.len(), 1);
+    assert_eq!(restored.withdrawals().unwrap(), (0, 1), "her tombstone");
+    drop(restored);
+    assert_eq!(mentions(restored_dir.path()), 0, "no row of the restored store names her");
+    drop(block);
+}
+
 /// The way down with no network (issue 19, item 8): the block office answers a laptop's USB stick
 /// with what the laptop has not seen (a referral step taken at the block), the laptop applies it
 /// once, and the next answer carries nothing it already has.
