@@ -7,10 +7,14 @@ use std::io::Cursor;
 
 use calamine::{Reader, Xlsx};
 
-use crate::workbook::{NumberedRow, ReadError, Sheet, numbered_rows, sheet_from};
+use crate::workbook::{NumberedRow, ReadError, Sheet, guarded, numbered_rows, sheet_from};
 
 /// Reads the first sheet of an `.xlsx` file's bytes; the first non-empty row is the header.
 pub fn read_xlsx_table(bytes: &[u8]) -> Result<Sheet, ReadError> {
+    guarded(|| first_sheet(bytes))
+}
+
+fn first_sheet(bytes: &[u8]) -> Result<Sheet, ReadError> {
     let mut xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         ReadError(format!(
             "this is not a readable .xlsx spreadsheet ({e}); save it from Excel or LibreOffice as .xlsx, or as CSV"

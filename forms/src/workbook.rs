@@ -143,6 +143,23 @@ pub(crate) fn numbered_rows(
 
 /// Reads the sheets of an `.xlsx` file's bytes.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Workbook, ReadError> {
+    guarded(|| read_sheets(bytes))
+}
+
+/// Reads a spreadsheet from outside the program with calamine, turning a panic inside it into a
+/// refusal of the file. calamine 0.38 panics on some damaged sheets (an overflow reading a cell
+/// reference, found by `scripts/fuzz` and kept in `fuzz/regressions/form_xlsx/`): a damaged file
+/// on a USB stick must be refused with a sentence, not take the window or the CLI down.
+pub(crate) fn guarded<T>(read: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(ReadError(
+            "this spreadsheet is damaged and cannot be read; open it in Excel or LibreOffice and save it again as .xlsx"
+                .into(),
+        ))
+    })
+}
+
+fn read_sheets(bytes: &[u8]) -> Result<Workbook, ReadError> {
     let mut xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
         ReadError(format!(
             "this is not a readable .xlsx spreadsheet ({e}); save it from Excel or LibreOffice as .xlsx"

@@ -160,3 +160,53 @@ fn the_form_loader_refuses_damaged_forms_without_panicking() {
         work_out(&form);
     }
 }
+
+/// Every input `scripts/fuzz` once crashed on, kept under `fuzz/regressions/TARGET/` after its
+/// cause was fixed, read again by what the target calls: each must be refused or accepted.
+#[test]
+fn what_the_fuzzer_once_crashed_on_is_refused_without_panicking() {
+    let cat = samanvaya_eligibility::embedded().unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/regressions");
+    let mut replayed = 0;
+    for target in ["catalogue", "facts", "form_md", "form_xlsx", "wire"] {
+        let Ok(files) = std::fs::read_dir(format!("{root}/{target}")) else { continue };
+        for file in files {
+            let path = file.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let name = path.display().to_string();
+            let outcome = catch_unwind(AssertUnwindSafe(|| match target {
+                "form_md" => drop(samanvaya_forms::load_file("form.md", &bytes, cat)),
+                "form_xlsx" => {
+                    assert!(samanvaya_forms::load_file("form.xlsx", &bytes, cat).is_err(), "{name} loads");
+                    assert!(
+                        samanvaya_forms::table::read_xlsx_table(&bytes).is_err(),
+                        "{name} reads as a list"
+                    );
+                }
+                "facts" => {
+                    if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                        let _ = samanvaya_rules::HouseholdFacts::from_json(&cat.vocab, &doc);
+                    }
+                }
+                "wire" => drop(serde_json::from_slice::<samanvaya_sync_protocol::PushBatch>(&bytes)),
+                _ => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    let mut files: Vec<(&str, &str)> = samanvaya_schema::SCHEME_FILES
+                        .iter()
+                        .filter(|(p, _)| !p.ends_with("pm_kisan.toml"))
+                        .copied()
+                        .collect();
+                    files.push(("schemes/pm_kisan.toml", &text));
+                    let _ = samanvaya_rules::load(
+                        samanvaya_schema::FACT_FILES,
+                        &files,
+                        samanvaya_schema::GROUP_FILES,
+                    );
+                }
+            }));
+            assert!(outcome.is_ok(), "{name} panicked");
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= 1, "the kept regression inputs were found under {root}");
+}

@@ -1,0 +1,21 @@
+//! An XLSForm `.xlsx` of any content (a zip of XML sheets): read, loaded whole or refused, and a
+//! form that loads worked out on no answers, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(
+    // libfuzzer-sys's panic hook aborts at once; the default hook, which prints and unwinds, lets
+    // a panic the code under test catches itself (a damaged spreadsheet) stay caught, while one
+    // that escapes still ends the run as a crash.
+    init: {
+        let _ = std::panic::take_hook();
+    },
+    |data: &[u8]| {
+    let Ok(cat) = samanvaya_eligibility::embedded() else { return };
+    if let Ok(form) = samanvaya_forms::load_file("form.xlsx", data, cat) {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a real day");
+        let _ = samanvaya_forms::evaluate(&form, &samanvaya_forms::Answers::default(), today);
+    }
+}
+);
