@@ -22,6 +22,18 @@ fn demo_with_code() -> (tempfile::TempDir, Store, Secret) {
     (dir, store, code)
 }
 
+/// The households of `page`, in its order, with a member whose name holds `text` in either
+/// script: what a search for `text` must list, worked out from the names alone.
+fn named(page: &samanvaya_core::HouseholdPage, text: &str) -> Vec<samanvaya_domain::HouseholdId> {
+    use samanvaya_domain::name_key::name_key;
+    let key = name_key(text);
+    page.items
+        .iter()
+        .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
+        .map(|h| h.id)
+        .collect()
+}
+
 /// The register's first `limit` households, with no search, hamlet or filter.
 fn first(limit: u32) -> HouseholdQuery {
     HouseholdQuery {
@@ -638,7 +650,6 @@ fn the_village_is_listed_most_vulnerable_first_and_an_answer_moves_a_household()
 #[test]
 fn the_register_search_finds_exactly_the_households_named_and_counts_them_on_every_page() {
     use samanvaya_core::RegisterFilter;
-    use samanvaya_domain::name_key::name_key;
     let (_dir, store) = demo();
     let query = |search: &str, limit: u32, offset: u32| HouseholdQuery {
         village_id: None,
@@ -653,13 +664,7 @@ fn the_register_search_finds_exactly_the_households_named_and_counts_them_on_eve
     for (search, script) in
         [("देवी", "Devanagari"), ("devi", "Latin"), ("सुनीता", "Devanagari"), ("sunita", "Latin")]
     {
-        let key = name_key(search);
-        let want: Vec<_> = all
-            .items
-            .iter()
-            .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
-            .map(|h| h.id)
-            .collect();
+        let want = named(&all, search);
         assert!(!want.is_empty(), "the demo village has a {search}");
         let found = store.households(&query(search, 1000, 0)).unwrap();
         assert_eq!(found.items.iter().map(|h| h.id).collect::<Vec<_>>(), want, "{search} ({script})");
@@ -687,13 +692,7 @@ fn the_register_search_finds_exactly_the_households_named_and_counts_them_on_eve
     widows.hamlet_id = Some(hamlet);
     widows.filter = Some(RegisterFilter::Widow);
     let widows = store.households(&widows).unwrap();
-    let key = name_key("devi");
-    let want: Vec<_> = widows
-        .items
-        .iter()
-        .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
-        .map(|h| h.id)
-        .collect();
+    let want = named(&widows, "devi");
     assert!(!want.is_empty());
     assert_eq!(both.items.iter().map(|h| h.id).collect::<Vec<_>>(), want);
     assert_eq!(both.total as usize, want.len());
@@ -797,13 +796,7 @@ fn the_register_search_follows_every_write_from_any_connection() {
     let agrees = |store: &Store, what: &str| {
         let register = store.households(&first(1000)).unwrap();
         for text in ["devi", "सुनीता", "बाला", "qamrunnisa"] {
-            let key = name_key(text);
-            let want: Vec<_> = register
-                .items
-                .iter()
-                .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
-                .map(|h| h.id)
-                .collect();
+            let want = named(&register, text);
             assert_eq!(search(store, text), want, "{text} {what}");
         }
     };
@@ -838,13 +831,7 @@ fn the_register_search_follows_every_write_from_any_connection() {
     let mut of_hamlet = first(1000);
     of_hamlet.hamlet_id = Some(hamlet);
     let of_hamlet = store.households(&of_hamlet).unwrap();
-    let key = name_key("devi");
-    let want: Vec<_> = of_hamlet
-        .items
-        .iter()
-        .filter(|h| h.member_names.iter().any(|n| name_key(n).contains(&key)))
-        .map(|h| h.id)
-        .collect();
+    let want = named(&of_hamlet, "devi");
     assert!(!want.is_empty());
     let mut q = first(1000);
     q.search = "devi".into();

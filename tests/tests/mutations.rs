@@ -64,16 +64,23 @@ fn survive(name: &str, input: &[u8], runs: usize, f: impl Fn(&[u8])) {
     assert!(panics.is_empty(), "{} input(s) made it panic:\n{}", panics.len(), panics.join("\n"));
 }
 
+/// Loads the app's catalogue with `bytes` as the PM-KISAN scheme file, as the fuzz target
+/// `catalogue` does.
+fn load_with_pm_kisan(bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let mut files: Vec<(&str, &str)> = samanvaya_schema::SCHEME_FILES
+        .iter()
+        .filter(|(p, _)| !p.ends_with("pm_kisan.toml"))
+        .copied()
+        .collect();
+    files.push(("schemes/pm_kisan.toml", &text));
+    let _ = samanvaya_rules::load(samanvaya_schema::FACT_FILES, &files, samanvaya_schema::GROUP_FILES);
+}
+
 #[test]
 fn the_catalogue_loader_refuses_damaged_files_without_panicking() {
     let scheme = samanvaya_schema::SCHEME_FILES.iter().find(|(p, _)| p.ends_with("pm_kisan.toml")).unwrap();
-    survive("scheme file", scheme.1.as_bytes(), 200, |bytes| {
-        let text = String::from_utf8_lossy(bytes);
-        let mut files: Vec<(&str, &str)> =
-            samanvaya_schema::SCHEME_FILES.iter().filter(|(p, _)| p != &scheme.0).copied().collect();
-        files.push((scheme.0, &text));
-        let _ = samanvaya_rules::load(samanvaya_schema::FACT_FILES, &files, samanvaya_schema::GROUP_FILES);
-    });
+    survive("scheme file", scheme.1.as_bytes(), 200, load_with_pm_kisan);
     let facts = samanvaya_schema::FACT_FILES[0];
     survive("fact file", facts.1.as_bytes(), 100, |bytes| {
         let text = String::from_utf8_lossy(bytes);
@@ -189,20 +196,7 @@ fn what_the_fuzzer_once_crashed_on_is_refused_without_panicking() {
                     }
                 }
                 "wire" => drop(serde_json::from_slice::<samanvaya_sync_protocol::PushBatch>(&bytes)),
-                _ => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    let mut files: Vec<(&str, &str)> = samanvaya_schema::SCHEME_FILES
-                        .iter()
-                        .filter(|(p, _)| !p.ends_with("pm_kisan.toml"))
-                        .copied()
-                        .collect();
-                    files.push(("schemes/pm_kisan.toml", &text));
-                    let _ = samanvaya_rules::load(
-                        samanvaya_schema::FACT_FILES,
-                        &files,
-                        samanvaya_schema::GROUP_FILES,
-                    );
-                }
+                _ => load_with_pm_kisan(&bytes),
             }));
             assert!(outcome.is_ok(), "{name} panicked");
             replayed += 1;
