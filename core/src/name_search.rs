@@ -8,6 +8,9 @@
 //! change what a search finds adds the household it touched to `register_touch` (local migration
 //! 0021, by triggers, from any connection); before each search the copy reads again the
 //! households touched since it last looked, or everything when it is older than the touches kept.
+//! The copy is shared by every connection of one store (the window's and those beside it), and
+//! the app reads it at unlock on a connection beside the window, so that even the first search
+//! finds it ready.
 //!
 //! Only a plain name search takes this path; a number, or a search combined with one of the
 //! register's fact filters, goes to the SQL statement in `household::list`, which stays the
@@ -73,15 +76,19 @@ pub fn page(
     if key.is_empty() || q.filter.is_some() || q.search.trim().parse::<i64>().is_ok() {
         return Ok(None);
     }
-    let index = match index {
+    let (total, ids) = ready(conn, index)?.matches(q, key);
+    Ok(Some(HouseholdPage { total, items: household::summaries(conn, &ids)? }))
+}
+
+/// The copy, read whole the first time and caught up with the register's writes after.
+pub fn ready<'a>(conn: &Connection, index: &'a mut Option<NameIndex>) -> rusqlite::Result<&'a NameIndex> {
+    Ok(match index {
         Some(index) => {
             index.catch_up(conn)?;
             index
         }
         None => index.insert(NameIndex::read(conn)?),
-    };
-    let (total, ids) = index.matches(q, key);
-    Ok(Some(HouseholdPage { total, items: household::summaries(conn, &ids)? }))
+    })
 }
 
 /// The oldest and the newest touch kept, 0 for none.

@@ -1,8 +1,8 @@
 //! [`Store`]: the API over the local database that the desktop shell and the CLI call.
 
-use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior};
@@ -34,9 +34,10 @@ pub struct Store {
     who: Who,
     /// The database key, kept while the store is open so that backups are encrypted with it.
     pub(crate) key: DbKey,
-    /// The register's name keys, read once and kept while the register does not change, so that
-    /// a search as the user types scans memory rather than the store (`name_search`).
-    names: RefCell<Option<NameIndex>>,
+    /// The register's name keys, read once and caught up with the register's writes, so that a
+    /// search as the user types scans memory rather than the store (`name_search`); shared with
+    /// the second connections made from this one.
+    names: Arc<Mutex<Option<NameIndex>>>,
 }
 
 /// The account a store was unlocked by: what it may do is checked against this.
@@ -228,7 +229,7 @@ impl Store {
             data_dir: self.data_dir.clone(),
             who: self.who.clone(),
             key: self.key.copy(),
-            names: RefCell::default(),
+            names: Arc::clone(&self.names),
         })
     }
 
@@ -245,7 +246,7 @@ impl Store {
         let a = &ring.accounts[account];
         let who = Who { name: a.name.clone(), role: a.role };
         let mut store =
-            Store { conn, data_dir: data_dir.to_owned(), who, key: key.copy(), names: RefCell::default() };
+            Store { conn, data_dir: data_dir.to_owned(), who, key: key.copy(), names: Arc::default() };
         store.requeue_after_upgrade()?;
         Ok(store)
     }
@@ -381,10 +382,25 @@ impl Store {
             });
         }
         let key = name_key(query.search.trim());
-        if let Some(page) = name_search::page(&self.conn, &mut self.names.borrow_mut(), query, &key)? {
+        if let Some(page) = name_search::page(&self.conn, &mut self.names(), query, &key)? {
             return Ok(page);
         }
         Ok(household::list(&self.conn, query, self.now()?.today)?)
+    }
+
+    /// Reads the register's copy of the name keys now, or catches it up, so that the next name
+    /// search finds it ready: the app calls it at unlock on a second connection, beside the
+    /// window (the copy is shared), since reading it takes about 0.1 s on a block-sized store.
+    pub fn read_register_names(&self) -> Result<(), StoreError> {
+        name_search::ready(&self.conn, &mut self.names())?;
+        Ok(())
+    }
+
+    /// The shared copy of the name keys. A connection that panicked while holding it left it
+    /// unread, or caught up in part with its mark not moved, which the next catch-up mends; so it
+    /// is used on.
+    fn names(&self) -> MutexGuard<'_, Option<NameIndex>> {
+        self.names.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn household(&self, id: HouseholdId) -> Result<Household, StoreError> {

@@ -73,7 +73,7 @@ impl AppState {
         let mut store = Store::unlock(self.dir()?, account, secret)?;
         fill_demo_if_empty(&mut store)?;
         snapshot(&store);
-        keep_tally_ahead(&store);
+        read_ahead(&store);
         *self.slot() = Some(store);
         Ok(())
     }
@@ -118,15 +118,19 @@ fn snapshot(store: &Store) {
     }
 }
 
-/// Decides the day's tally for the referral funnel on a second connection, beside the window:
-/// the slices it keeps in the store are what the funnel's first drawing then reads. A failure
-/// costs only that drawing's time, so it is reported on the console only.
-fn keep_tally_ahead(store: &Store) {
+/// On a second connection, beside the window: reads the register's copy of the name keys, which
+/// the window's connection shares, so that the first name search finds it ready; then decides the
+/// day's tally for the referral funnel, whose slices the funnel's first drawing reads. A failure
+/// costs only that first search's or drawing's time, so it is reported on the console only.
+fn read_ahead(store: &Store) {
     let second = match store.second_connection() {
         Ok(second) => second,
-        Err(e) => return eprintln!("the day's tally was not kept ahead: {e}"),
+        Err(e) => return eprintln!("the register and the day's tally were not read ahead: {e}"),
     };
     std::thread::spawn(move || {
+        if let Err(e) = second.read_register_names() {
+            eprintln!("the register's names were not read ahead: {e}");
+        }
         if let Err(e) = second.now().and_then(|now| second.keep_tally(now.today)) {
             eprintln!("the day's tally was not kept ahead: {e}");
         }
