@@ -751,6 +751,23 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
     let held = listed.iter().find(|l| l.device == laptop).expect("the operator's list shows it");
     assert_eq!((held.entries, held.forwarded_by.as_deref()), (8, Some("Bodh Gaya")));
     assert!(listed.iter().all(|l| l.device != quiet_laptop), "nothing was kept of a refused log");
+
+    // The block office is reinstalled as a new device: its logs are refused from it until the
+    // district's operator hands them over; then they come from it alone.
+    let (reinstalled, _) = enroll_block(&mut district, "Bodh Gaya (reinstalled)");
+    let refused = district.push_audit(&reinstalled, &of(laptop, &log), t0()).unwrap_err();
+    assert_eq!(code(refused), RefusalCode::AuditForeign);
+    assert_eq!(district.hand_over_audit(laptop, reinstalled.device).unwrap(), "Bodh Gaya (reinstalled)");
+    let mut more = audit_log(9);
+    assert_eq!(more[..8], log[..], "the same log, one entry longer");
+    let next = more.split_off(8);
+    assert_eq!(district.push_audit(&reinstalled, &of(laptop, &next), t0()).unwrap().through, 9);
+    let old = district.push_audit(&bodh_gaya, &of(laptop, &next), t0()).unwrap_err();
+    assert_eq!(code(old), RefusalCode::AuditForeign);
+    // Handed over only to a block enrolled here, and only a log some block forwards.
+    assert!(district.hand_over_audit(laptop, own.caller.device).is_err(), "a laptop is not a block");
+    assert!(district.hand_over_audit(quiet_laptop, reinstalled.device).is_err(), "no block forwards it");
+    assert_eq!(district.audit_log(laptop).unwrap().len(), 9);
 }
 
 /// The tables a push writes, row by row, as text: two stores that received the same changes the

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::enroll::Caller;
 use crate::error::ServerError;
-use crate::sql::{Db, args};
+use crate::sql::{Db, Mode, args};
+use crate::store::Store;
 
 /// Whose log a batch from `caller` adds to: the caller's own when it names no device, or the
 /// laptop a block forwards, once this block may add to that laptop's log. The first batch a
@@ -90,6 +91,37 @@ pub(crate) fn held_for(db: &mut dyn Db, block: Uuid) -> Result<Vec<AuditHeld>, S
     .iter()
     .map(|r| Ok(AuditHeld { device: r.uuid(0)?, through: r.int(1)? }))
     .collect()
+}
+
+impl Store {
+    /// Hands the audit log of `laptop`, claimed by the block that forwarded it first, over to the
+    /// block `to`: the district operator's word when a block office is reinstalled with a new
+    /// device (its logs would otherwise be refused from it for ever), or when a village moves to
+    /// another block. The entries held stay; `to` forwards the rest from where they end. Returns
+    /// the new block's name.
+    pub fn hand_over_audit(&mut self, laptop: Uuid, to: Uuid) -> Result<String, ServerError> {
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let Some(block) = tx.query_opt(
+            "SELECT name FROM device WHERE id = ?1 AND kind = 'block' AND revoked_at IS NULL",
+            args![to],
+        )?
+        else {
+            return Err(ServerError::Invalid(format!(
+                "{to} is not a block enrolled here, or it was revoked; `samanvaya-server devices` lists them"
+            )));
+        };
+        let moved = tx.execute(
+            "UPDATE forwarded_audit SET via = ?1 WHERE device_id = ?2",
+            args![to.to_string(), laptop],
+        )?;
+        if moved == 0 {
+            return Err(ServerError::Invalid(format!(
+                "no block forwards the audit log of laptop {laptop} yet: the first block through which its changes come takes it; `samanvaya-server audit` lists the logs held"
+            )));
+        }
+        tx.commit()?;
+        block.text(0)
+    }
 }
 
 fn foreign(message: String) -> ServerError {

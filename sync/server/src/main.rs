@@ -89,6 +89,15 @@ enum Command {
         #[arg(long)]
         device: Option<uuid::Uuid>,
     },
+    /// At a district: the audit log of a village laptop, which one block forwards, is forwarded
+    /// from now on by the block TO (a block office reinstalled as a new device, or a village
+    /// moved to another block).
+    HandOverAudit {
+        #[arg(long)]
+        laptop: uuid::Uuid,
+        #[arg(long)]
+        to: uuid::Uuid,
+    },
     /// Lists the referrals this server holds.
     Referrals,
     /// Imports a sync file a laptop wrote with `samanvaya export-sync` (from a USB stick);
@@ -238,6 +247,10 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             for e in store.audit_log(device)? {
                 println!("{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.who, e.action, e.detail);
             }
+        }
+        Command::HandOverAudit { laptop, to } => {
+            let block = store.hand_over_audit(laptop, to)?;
+            println!("the audit log of laptop {laptop} now comes through block {to} ({block})");
         }
         Command::Referrals => {
             for (number, stage, level, due) in store.referrals()? {
