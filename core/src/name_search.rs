@@ -35,8 +35,7 @@ pub struct NameIndex {
     seen: i64,
     /// Households in the register's order: by number, unnumbered last, the newest first.
     households: Vec<Entry>,
-    /// The villages and hamlets of the households, each kept once; entries hold positions here.
-    places: Vec<String>,
+    /// The villages and hamlets of the households, each numbered once; entries hold the numbers.
     place_of: HashMap<String, u32>,
 }
 
@@ -142,11 +141,8 @@ impl NameIndex {
     }
 
     fn place(&mut self, name: String) -> u32 {
-        let places = &mut self.places;
-        *self.place_of.entry(name).or_insert_with_key(|name| {
-            places.push(name.clone());
-            (places.len() - 1) as u32
-        })
+        let next = self.place_of.len() as u32;
+        *self.place_of.entry(name).or_insert(next)
     }
 
     /// Reads again the households touched since this copy last looked: each is taken out, and put

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use samanvaya_core::referral::NewReferral;
 use samanvaya_domain::referral::Need;
 use samanvaya_domain::{Birth, Relation, Sex};
-use samanvaya_tests::{binary, every_row, member, new_household, run_logged, start_server};
+use samanvaya_tests::{binary, every_row, member, new_household, run_logged, start_block, start_server};
 
 const PIN: &str = "482916";
 /// Her given name: nobody else in the story has it, so finding it anywhere finds her.
@@ -91,18 +91,7 @@ fn a_withdrawn_member_is_erased_on_the_laptop_and_the_block_and_a_late_change_do
         &["--role", "district", "--data-dir", d, "enroll-code", "--block", "Bodh Gaya"],
         None,
     ));
-    let block = start_server(&[
-        "--role",
-        "block",
-        "--data-dir",
-        b,
-        "--upstream",
-        &district.url,
-        "--upstream-code",
-        block_code.trim(),
-        "--sync-every",
-        "1",
-    ]);
+    let block = start_block(block_dir.path(), &district.url, &block_code);
     let code = |n: &str| {
         ok(run(
             "samanvaya-server",
@@ -203,25 +192,7 @@ fn a_withdrawn_member_is_erased_on_the_laptop_and_the_block_and_a_late_change_do
     {
         let mut store = samanvaya_tests::open(second.path()).unwrap();
         let h = store.household(household).unwrap();
-        let mut input = samanvaya_domain::HouseholdInput {
-            id: Some(h.id),
-            village_id: h.village_id,
-            hamlet_id: h.hamlet_id,
-            address: h.address.clone(),
-            phone: h.phone.clone(),
-            members: h
-                .members
-                .iter()
-                .map(|p| samanvaya_domain::PersonInput {
-                    id: Some(p.id),
-                    name: p.name.clone(),
-                    relation: p.relation,
-                    sex: p.sex,
-                    birth: p.birth_date.map_or(Birth::Unknown, |d| Birth::Date { date: d }),
-                    left: p.left,
-                })
-                .collect(),
-        };
+        let mut input = samanvaya_tests::as_input(&h, store.now().unwrap().today);
         input.members[0].name = "कमला देवी (अम्मा)".into();
         store.save_household(input, store.now().unwrap()).unwrap();
     }

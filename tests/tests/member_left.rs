@@ -6,9 +6,7 @@ use chrono::NaiveDate;
 use samanvaya_core::{HouseholdQuery, PulledFrom, Store, StoreError};
 use samanvaya_domain::change::{self, ChangeBody, MemberChange, MemberField};
 use samanvaya_domain::household::FieldErrorCode;
-use samanvaya_domain::{
-    Birth, Departure, Hlc, Household, HouseholdInput, LeftReason, PersonInput, Relation, Sex,
-};
+use samanvaya_domain::{Birth, Departure, Hlc, Household, HouseholdInput, LeftReason, Relation, Sex};
 use samanvaya_tests::member;
 use uuid::Uuid;
 
@@ -27,30 +25,9 @@ fn d(s: &str) -> NaiveDate {
 /// The form's input for `h` as stored (an estimated birth shown as the age on `today`, as the
 /// form shows it), with `left` set on member `i`.
 fn edit(h: &Household, today: NaiveDate, i: usize, left: Option<Departure>) -> HouseholdInput {
-    HouseholdInput {
-        id: Some(h.id),
-        village_id: h.village_id,
-        hamlet_id: h.hamlet_id,
-        address: h.address.clone(),
-        phone: h.phone.clone(),
-        members: h
-            .members
-            .iter()
-            .enumerate()
-            .map(|(j, p)| PersonInput {
-                id: Some(p.id),
-                name: p.name.clone(),
-                relation: p.relation,
-                sex: p.sex,
-                birth: match p.birth_date {
-                    Some(date) if !p.birth_date_estimated => Birth::Date { date },
-                    Some(_) => Birth::Age { years: p.age_on(today).unwrap() },
-                    None => Birth::Unknown,
-                },
-                left: if j == i { left } else { p.left },
-            })
-            .collect(),
-    }
+    let mut input = samanvaya_tests::as_input(h, today);
+    input.members[i].left = left;
+    input
 }
 
 fn counts(store: &Store) -> (u32, u32) {

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use samanvaya_core::referral::{NewReferral, ReferralQuery};
 use samanvaya_domain::referral::{Need, Stage};
 use samanvaya_domain::{Birth, Relation, Sex};
-use samanvaya_tests::{ScratchPostgres, binary, member, new_household, scratch_postgres, start_server};
+use samanvaya_tests::{
+    ScratchPostgres, binary, member, new_household, scratch_postgres, start_block, start_server,
+};
 
 const PIN: &str = "482916";
 
@@ -116,24 +118,10 @@ fn village_loop(on_postgres: bool) {
     let Some(dist) = District::new(on_postgres) else { return };
     let block_dir = tempfile::tempdir().unwrap();
     let laptop_dir = tempfile::tempdir().unwrap();
-    let b = block_dir.path().to_str().unwrap();
 
     let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
     let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
-    let block = start_server(&[
-        "--role",
-        "block",
-        "--data-dir",
-        b,
-        "--upstream",
-        &district.url,
-        "--upstream-code",
-        block_code.trim(),
-        "--sync-every",
-        "1",
-        "--name",
-        "Bodh Gaya block",
-    ]);
+    let block = start_block(block_dir.path(), &district.url, &block_code);
     let village_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
 
     // The laptop: a real store serving Bakraur, enrolled with the block's code.
@@ -314,21 +302,7 @@ fn audit_log_to_the_district(on_postgres: bool) {
     let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
     let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
-    let b = block_dir.path().to_str().unwrap();
-    let block = start_server(&[
-        "--role",
-        "block",
-        "--data-dir",
-        b,
-        "--upstream",
-        &district.url,
-        "--upstream-code",
-        block_code.trim(),
-        "--sync-every",
-        "1",
-        "--name",
-        "Bodh Gaya block",
-    ]);
+    let block = start_block(block_dir.path(), &district.url, &block_code);
     let village_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
     {
         let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
@@ -797,30 +771,10 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
 /// An edit of a household as the form sends it: its address and its first member's name,
 /// everything else as it is.
 fn edited(h: &samanvaya_domain::Household, address: &str, name: &str) -> samanvaya_domain::HouseholdInput {
-    let today = chrono::Utc::now().date_naive();
-    samanvaya_domain::HouseholdInput {
-        id: Some(h.id),
-        village_id: h.village_id,
-        hamlet_id: h.hamlet_id,
-        address: address.into(),
-        phone: h.phone.clone(),
-        members: h
-            .members
-            .iter()
-            .enumerate()
-            .map(|(i, p)| samanvaya_domain::PersonInput {
-                id: Some(p.id),
-                name: if i == 0 { name.into() } else { p.name.clone() },
-                relation: p.relation,
-                sex: p.sex,
-                birth: match p.age_on(today) {
-                    Some(years) if p.birth_date_estimated => Birth::Age { years },
-                    _ => p.birth_date.map_or(Birth::Unknown, |date| Birth::Date { date }),
-                },
-                left: p.left,
-            })
-            .collect(),
-    }
+    let mut input = samanvaya_tests::as_input(h, chrono::Utc::now().date_naive());
+    input.address = address.into();
+    input.members[0].name = name.into();
+    input
 }
 
 #[test]
@@ -925,18 +879,7 @@ fn the_districts_signed_scheme_rules_reach_the_laptop_and_judge_its_next_referra
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
     let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
-    let block = start_server(&[
-        "--role",
-        "block",
-        "--data-dir",
-        block_dir.path().to_str().unwrap(),
-        "--upstream",
-        &district.url,
-        "--upstream-code",
-        block_code.trim(),
-        "--sync-every",
-        "1",
-    ]);
+    let block = start_block(block_dir.path(), &district.url, &block_code);
     let village_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
     let household = {
         let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
