@@ -61,6 +61,13 @@ try {
   await (await find(browser, "[data-test=back]")).click();
   await textOf(browser, "[data-test=list-count]");
   await shoot("home-hi-1024x600");
+  // The register searched by a name typed in Devanagari (answered from the copy of the name keys
+  // read at unlock), then cleared.
+  const before = await textOf(browser, "[data-test=list-count]");
+  await (await find(browser, "[data-test=search]")).sendKeys("सुनीता");
+  await textOf(browser, "[data-test=list-count]", (s) => s !== before);
+  await shoot("register-search-hi-1024x600");
+  await (await find(browser, "[data-test=search]")).clear();
   // The demo's largest household (12 members, number 115 with the default seed).
   await (await find(browser, "[data-test=search]")).sendKeys("115");
   await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "));
