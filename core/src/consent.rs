@@ -160,7 +160,7 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
             .collect(),
     };
     for record in records {
-        conn.execute("DELETE FROM field_clock WHERE record = ?1", [record])?;
+        crate::field_clock::forget(conn, &record)?;
     }
 
     match (stored, w.person_id) {

@@ -4,17 +4,53 @@
 //! write of each field (`sync/server/src/state.rs`), and with this every laptop keeps the same
 //! one, so two laptops editing one household end equal with their block, whichever syncs first.
 //!
-//! Readings are kept as text that sorts as the clock does (wall time, then counter, then node,
-//! each at a fixed width), so that SQLite can keep the later of two writes by itself.
+//! A reading is kept compactly (local migration 0024): its wall time and counter as integers,
+//! its device as a number of `clock_node`, the record as its id's 16 bytes and the field as a
+//! number of `clock_field`. Readings still compare as `Hlc` does, the device's id breaking ties.
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::Hlc;
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
+use uuid::Uuid;
 
-/// A clock reading as text that sorts like the reading: the wall time is never negative, and a
-/// hyphenated lower-case UUID sorts like its bytes.
-fn key(hlc: Hlc) -> String {
-    format!("{:020}-{:010}-{}", hlc.wall_ms.max(0), hlc.counter, hlc.node)
+/// A record as the table keys it: the 16 bytes of an id in the form the app writes (hyphenated,
+/// lower case), or the text of anything else, exactly as migration 0024 decides.
+fn record_key(record: &str) -> Value {
+    match Uuid::try_parse(record) {
+        Ok(id) if id.hyphenated().to_string() == record => Value::Blob(id.as_bytes().to_vec()),
+        _ => Value::Text(record.to_owned()),
+    }
+}
+
+/// The number `clock_node` keeps for the device `node`, added when new.
+fn node_number(conn: &Connection, node: Uuid) -> rusqlite::Result<i64> {
+    conn.prepare_cached("INSERT INTO clock_node (node) VALUES (?1) ON CONFLICT (node) DO NOTHING")?
+        .execute([node.as_bytes().as_slice()])?;
+    conn.prepare_cached("SELECT id FROM clock_node WHERE node = ?1")?
+        .query_row([node.as_bytes().as_slice()], |r| r.get(0))
+}
+
+/// The number `clock_field` keeps for `field`, added when new.
+fn field_number(conn: &Connection, field: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached("INSERT INTO clock_field (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")?
+        .execute([field])?;
+    conn.prepare_cached("SELECT id FROM clock_field WHERE name = ?1")?.query_row([field], |r| r.get(0))
+}
+
+/// The reading held for `field` of `record`, if any.
+fn held(conn: &Connection, record: &Value, field: &str) -> rusqlite::Result<Option<Hlc>> {
+    conn.prepare_cached(
+        "SELECT f.wall, f.counter, n.node FROM field_clock f
+         JOIN clock_field c ON c.id = f.field
+         JOIN clock_node n ON n.id = f.node
+         WHERE f.record = ?1 AND c.name = ?2",
+    )?
+    .query_row(params![record, field], |r| {
+        let node: Vec<u8> = r.get(2)?;
+        Ok(Hlc { wall_ms: r.get(0)?, counter: r.get(1)?, node: Uuid::from_slice(&node).unwrap_or_default() })
+    })
+    .optional()
 }
 
 fn household_field(f: &HouseholdField) -> &'static str {
@@ -56,24 +92,34 @@ fn fields(body: &ChangeBody) -> Vec<(String, String)> {
 
 /// Notes that `body` was written at `hlc`, keeping for each field the later reading.
 pub fn note(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<()> {
-    let k = key(hlc);
-    let mut put = conn.prepare_cached(
-        "INSERT INTO field_clock (record, field, hlc) VALUES (?1, ?2, ?3)
-         ON CONFLICT (record, field) DO UPDATE SET hlc = excluded.hlc WHERE excluded.hlc > field_clock.hlc",
-    )?;
-    for (record, field) in fields(body) {
-        put.execute(params![record, field, k])?;
+    let fields = fields(body);
+    if fields.is_empty() {
+        return Ok(());
     }
+    let node = node_number(conn, hlc.node)?;
+    let mut put = conn.prepare_cached(
+        "INSERT INTO field_clock (record, field, wall, counter, node) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (record, field) DO UPDATE
+         SET wall = excluded.wall, counter = excluded.counter, node = excluded.node",
+    )?;
+    for (record, field) in fields {
+        let record = record_key(&record);
+        if held(conn, &record, &field)?.is_none_or(|held| hlc > held) {
+            put.execute(params![record, field_number(conn, &field)?, hlc.wall_ms, hlc.counter, node])?;
+        }
+    }
+    Ok(())
+}
+
+/// Forgets every reading of `record` (a person or household erased at her withdrawal).
+pub fn forget(conn: &Connection, record: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM field_clock WHERE record = ?1")?.execute([record_key(record)])?;
     Ok(())
 }
 
 /// Whether a write of `field` of `record` at `hlc` is later than the one the laptop holds.
 fn later(conn: &Connection, record: &str, field: &str, hlc: Hlc) -> rusqlite::Result<bool> {
-    let held: Option<String> = conn
-        .prepare_cached("SELECT hlc FROM field_clock WHERE record = ?1 AND field = ?2")?
-        .query_row(params![record, field], |r| r.get(0))
-        .optional()?;
-    Ok(held.is_none_or(|held| key(hlc) > held))
+    Ok(held(conn, &record_key(record), field)?.is_none_or(|held| hlc > held))
 }
 
 /// What of a pulled change made at `hlc` is still to apply: the fields the laptop holds an older

@@ -108,6 +108,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "fact_by_subject",
         sql: include_str!("../migrations/local/0023_fact_by_subject.sql"),
     },
+    Migration {
+        version: 24,
+        name: "compact_field_clock",
+        sql: include_str!("../migrations/local/0024_compact_field_clock.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -94,4 +94,67 @@ mod tests {
         assert_eq!(tables, 0);
         run(&mut conn, &[V1, V2]).unwrap();
     }
+
+    /// Migration 0024 turns each text reading into integers and numbers with nothing lost: the
+    /// wall time, the counter, the device, the record (16 bytes for an id the app writes, its
+    /// text otherwise) and the field.
+    #[test]
+    fn the_field_clocks_keep_every_reading_when_made_compact() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = &crate::LOCAL_MIGRATIONS[..23];
+        assert_eq!(before.last().unwrap().version, 23);
+        run(&mut conn, before).unwrap();
+        let node_a = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        let node_b = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c";
+        let person = "0190ffff-0000-7000-8000-000000000001";
+        let rows = [
+            (person, "name", format!("{:020}-{:010}-{node_a}", 1_764_000_000_123i64, 0)),
+            (person, "fact:pregnant", format!("{:020}-{:010}-{node_b}", 1_764_000_000_456i64, 7)),
+            // Not an id the app writes (upper case): kept as its text.
+            (
+                "0190FFFF-0000-7000-8000-000000000001",
+                "name",
+                format!("{:020}-{:010}-{node_a}", 5i64, 4_000_000_000u32),
+            ),
+            ("household-note", "address", format!("{:020}-{:010}-{node_b}", 0i64, 0)),
+        ];
+        for (record, field, hlc) in &rows {
+            conn.execute(
+                "INSERT INTO field_clock (record, field, hlc) VALUES (?1, ?2, ?3)",
+                params![record, field, hlc],
+            )
+            .unwrap();
+        }
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        let mut read = conn
+            .prepare(
+                "SELECT typeof(f.record), CASE typeof(f.record) WHEN 'blob' THEN lower(hex(f.record)) ELSE f.record END,
+                        c.name, f.wall, f.counter, lower(hex(n.node))
+                 FROM field_clock f JOIN clock_field c ON c.id = f.field JOIN clock_node n ON n.id = f.node
+                 ORDER BY c.name, f.wall",
+            )
+            .unwrap();
+        let got: Vec<(String, String, String, i64, i64, String)> = read
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let hex = |id: &str| id.replace('-', "");
+        let want = vec![
+            ("text".to_owned(), "household-note".to_owned(), "address".to_owned(), 0, 0, hex(node_b)),
+            ("blob".to_owned(), hex(person), "fact:pregnant".to_owned(), 1_764_000_000_456, 7, hex(node_b)),
+            (
+                "text".to_owned(),
+                "0190FFFF-0000-7000-8000-000000000001".to_owned(),
+                "name".to_owned(),
+                5,
+                4_000_000_000,
+                hex(node_a),
+            ),
+            ("blob".to_owned(), hex(person), "name".to_owned(), 1_764_000_000_123, 0, hex(node_a)),
+        ];
+        assert_eq!(got, want);
+        let nodes: i64 = conn.query_row("SELECT count(*) FROM clock_node", [], |r| r.get(0)).unwrap();
+        assert_eq!(nodes, 2, "each device numbered once");
+    }
 }

@@ -208,3 +208,36 @@ fn a_pulled_field_applies_only_when_later_than_the_laptops_own_write() {
     store.apply_pulled(from(3), &change::Change::new(between, rename("बीच का नाम")), at).unwrap();
     assert_eq!(store.household(h.id).unwrap().members[0].name, "कमला कुमारी");
 }
+
+/// Two writes of one field at the same wall time and counter are ordered by their devices' ids,
+/// as on every server, so the laptop keeps the same one whatever order they arrive in.
+#[test]
+fn a_tie_of_clock_readings_goes_to_the_greater_device_id() {
+    let (_dir, mut store, h) = store_with_one_household();
+    let p = &h.members[0];
+    let mine = store.queued_after(0, 10).unwrap()[1].change.hlc;
+    let rename = |name: &str| {
+        ChangeBody::Member(MemberChange {
+            id: p.id,
+            household_id: h.id,
+            fields: vec![MemberField::Name(name.into())],
+        })
+    };
+    let at = store.now().unwrap();
+    let from = |seq, device| PulledFrom { server: "block", server_seq: seq, device, device_seq: seq };
+    let tie = |node| Hlc { wall_ms: mine.wall_ms, counter: mine.counter, node };
+    // The nil id sorts before the laptop's own: its write loses the tie.
+    store
+        .apply_pulled(from(1, Uuid::nil()), &change::Change::new(tie(Uuid::nil()), rename("पहला")), at)
+        .unwrap();
+    assert_eq!(store.household(h.id).unwrap().members[0].name, "कमला देवी");
+    // The greatest id sorts after it: its write wins, and the nil one cannot take it back.
+    store
+        .apply_pulled(from(2, Uuid::max()), &change::Change::new(tie(Uuid::max()), rename("दूसरा")), at)
+        .unwrap();
+    assert_eq!(store.household(h.id).unwrap().members[0].name, "दूसरा");
+    store
+        .apply_pulled(from(3, Uuid::nil()), &change::Change::new(tie(Uuid::nil()), rename("तीसरा")), at)
+        .unwrap();
+    assert_eq!(store.household(h.id).unwrap().members[0].name, "दूसरा");
+}
