@@ -18,8 +18,11 @@ pub struct AuditEntry {
     pub action: String,
     /// Ids and codes only, never a person's name.
     pub detail: String,
-    /// Hex on the wire: 64 characters rather than a list of 32 numbers.
-    #[serde(with = "hex_bytes")]
+    /// Hex on the wire: 64 characters rather than a list of 32 numbers. Empty (and left out of
+    /// the JSON) for an entry of a batch whose hash the receiver computes from the entry before
+    /// (`AuditBatch::of` in the sync protocol): a hash is the one part of an entry that does
+    /// not compress, so sending each would double the log's bytes on a 2G link.
+    #[serde(with = "hex_bytes", default, skip_serializing_if = "Vec::is_empty")]
     pub hash: Vec<u8>,
 }
 
@@ -54,10 +57,12 @@ pub fn link(prev: &[u8], seq: i64, at: &str, who: &str, action: &str, detail: &s
 }
 
 impl AuditEntry {
-    /// Whether this entry follows from the entry numbered `seq - 1` whose hash is `prev`.
-    pub fn follows(&self, prev_seq: i64, prev: &[u8]) -> bool {
-        self.seq == prev_seq + 1
-            && link(prev, self.seq, &self.at, &self.who, &self.action, &self.detail) == self.hash
+    /// This entry's hash when it follows from the entry numbered `prev_seq` whose hash is
+    /// `prev`: its number is the next one, and the hash it carries, if any, is the one its
+    /// fields give. None when it does not follow.
+    pub fn chained(&self, prev_seq: i64, prev: &[u8]) -> Option<Vec<u8>> {
+        let hash = link(prev, self.seq, &self.at, &self.who, &self.action, &self.detail);
+        (self.seq == prev_seq + 1 && (self.hash.is_empty() || self.hash == hash)).then_some(hash)
     }
 }
 
@@ -81,13 +86,19 @@ mod tests {
     fn an_entry_follows_only_its_own_predecessor_unchanged() {
         let first = entry(&[], 1, "household 1");
         let second = entry(&first.hash, 2, "household 2");
-        assert!(first.follows(0, &[]));
-        assert!(second.follows(1, &first.hash));
-        assert!(!second.follows(0, &[]), "a gap is not followed");
+        assert_eq!(first.chained(0, &[]), Some(first.hash.clone()));
+        assert_eq!(second.chained(1, &first.hash), Some(second.hash.clone()));
+        assert_eq!(second.chained(0, &[]), None, "a gap is not followed");
         let edited = AuditEntry { detail: "household 3".into(), ..second.clone() };
-        assert!(!edited.follows(1, &first.hash), "an edited entry does not follow");
-        let shifted = AuditEntry { who: "Sunitac".into(), action: "hange:household".into(), ..second };
-        assert!(!shifted.follows(1, &first.hash), "text moved between fields changes the hash");
+        assert_eq!(edited.chained(1, &first.hash), None, "an edited entry does not follow");
+        let shifted =
+            AuditEntry { who: "Sunitac".into(), action: "hange:household".into(), ..second.clone() };
+        assert_eq!(shifted.chained(1, &first.hash), None, "text moved between fields changes the hash");
+        // Without its hash an entry follows by its number, and its hash is computed; an edit
+        // then shows only in the hashes after it.
+        let bare = AuditEntry { hash: Vec::new(), ..second.clone() };
+        assert_eq!(bare.chained(1, &first.hash), Some(second.hash.clone()));
+        assert_eq!(bare.chained(2, &first.hash), None);
         let wire = serde_json::to_string(&first).unwrap();
         assert!(
             wire.contains(&format!(
@@ -97,5 +108,8 @@ mod tests {
             "{wire}"
         );
         assert_eq!(serde_json::from_str::<AuditEntry>(&wire).unwrap(), first);
+        let wire = serde_json::to_string(&bare).unwrap();
+        assert!(!wire.contains("hash"), "{wire}");
+        assert_eq!(serde_json::from_str::<AuditEntry>(&wire).unwrap(), bare);
     }
 }

@@ -644,7 +644,22 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
         6,
         "a session says where to resume"
     );
-    assert_eq!(server.push_audit(&laptop.caller, &batch(&log[6..]), t0()).unwrap().through, 8);
+    // As a sync sends them, without the hashes but the last: an edit shows only at the last
+    // hash, so the refusal names the entries since the last hash that matched.
+    let mut edited = log[6..].to_vec();
+    edited[0].detail = "household 99".into();
+    let refused = server.push_audit(&laptop.caller, &AuditBatch::of(None, edited), t0()).unwrap_err();
+    assert_eq!(refused.refusal().code, RefusalCode::AuditBroken);
+    assert!(refused.refusal().message.contains("between entries 7 and 8"), "{}", refused.refusal().message);
+    // A batch whose last entry carries no hash vouches for nothing: refused.
+    let mut unvouched = AuditBatch::of(None, log[6..].to_vec());
+    unvouched.entries[1].hash.clear();
+    let refused = server.push_audit(&laptop.caller, &unvouched, t0()).unwrap_err();
+    assert_eq!(refused.refusal().code, RefusalCode::AuditBroken);
+    let thinned = AuditBatch::of(None, log[6..].to_vec());
+    assert!(thinned.entries[0].hash.is_empty() && !thinned.entries[1].hash.is_empty());
+    assert_eq!(server.push_audit(&laptop.caller, &thinned, t0()).unwrap().through, 8);
+    assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log, "each hash computed and kept");
     let logs = server.audit_logs().unwrap();
     assert_eq!(logs.iter().find(|l| l.device == laptop.caller.device).unwrap().entries, 8);
 }

@@ -5,12 +5,12 @@
 //! lost, and the district skips what it holds. A failure here is reported, never returned: the
 //! changes of this sync are forwarded already, and the next sync tries the logs again.
 
-use samanvaya_sync_protocol::{AUDIT_BATCH, AuditBatch, AuditHeld, PROTOCOL_VERSION};
+use samanvaya_sync_protocol::{AUDIT_BATCH, AuditBatch, AuditHeld};
 use uuid::Uuid;
 
 use crate::link::SyncError;
 use crate::plan::Pace;
-use crate::run::{Local, Remote, Report, Tuning, retrying};
+use crate::run::{Local, Remote, Report, Tuning, payload, retrying};
 
 /// Forwards every log `local` holds further than `held` (the server's word), recording what was
 /// sent and what failed in `report`.
@@ -63,9 +63,12 @@ async fn forward_one<L: Local, R: Remote>(
     while through < log.through {
         let entries = local.forwarded_after(log.device, through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
-        let batch = AuditBatch { protocol: PROTOCOL_VERSION, device: Some(log.device), entries };
-        let ack =
-            retrying(tuning, report, pace, async |_| link.push_audit(&batch, tuning.request).await).await?;
+        let batch = AuditBatch::of(Some(log.device), entries);
+        let ack = retrying(tuning, report, pace, async |pace| {
+            let bytes = payload(&batch);
+            link.push_audit(&batch, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
+        })
+        .await?;
         *sent += batch.entries.len();
         if ack.through < last {
             return Err(stalled(log.device, ack.through, last));
@@ -91,8 +94,8 @@ mod tests {
     use samanvaya_domain::{Hlc, HouseholdId, LocationId};
     use samanvaya_sync_protocol::bundle::CataloguePiece;
     use samanvaya_sync_protocol::{
-        AuditAck, AuditEntry, Change, ChangeResult, Lease, Origin, Outcome, PullReply, PushAck, PushBatch,
-        Refusal, RefusalCode, SessionReply,
+        AuditAck, AuditEntry, Change, ChangeResult, Lease, Origin, Outcome, PROTOCOL_VERSION, PullReply,
+        PushAck, PushBatch, Refusal, RefusalCode, SessionReply,
     };
 
     use super::*;

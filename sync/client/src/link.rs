@@ -64,9 +64,11 @@ impl SyncError {
         }
     }
 
-    /// Whether the link timed out (the batch size shrinks for the next try).
+    /// Whether the request went unanswered for its whole timeout (the batch shrinks and the
+    /// wait grows for the next try). A connection cut or refused is not: it says nothing about
+    /// the size the link can carry.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, SyncError::Timeout(_) | SyncError::Unreachable(_))
+        matches!(self, SyncError::Timeout(_))
     }
 }
 

@@ -6,27 +6,85 @@ use std::time::Duration;
 
 use samanvaya_sync_protocol::{Change, MAX_BATCH_BYTES, MIN_BATCH_BYTES};
 
-/// The batch size for the next push: halved when a push times out (a weak link gets smaller
-/// requests that can finish), grown by half again after a success, between the protocol's
-/// bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How big the next push is and how long the next request may take, learnt from the link.
+///
+/// The batch is halved when a request times out (a weak link gets smaller requests that can
+/// finish) and grown by half again after a pushed batch is acknowledged, between the protocol's
+/// bounds. A connection cut or refused says nothing about the size the link can carry, so it
+/// leaves the batch alone.
+///
+/// The timeout starts at the tuning's and then follows what the link has shown: on 2G a request
+/// that stalls (its connection stuck under loss) never answers, and waiting the whole 30 seconds
+/// for a push that takes two made the day's push five times too slow. An exchange is modelled as
+/// a round trip plus a time per kilobyte of payload (the JSON before compression, which is what
+/// the sync knows before sealing; pushes, pulls and audit logs compress alike). The round trip is
+/// the quickest exchange seen; the time per kilobyte rises at once with a slow exchange and comes
+/// down slowly, so one quick exchange does not make the next wait too short. A request may take
+/// three times what the model expects, never under `FLOOR`; each timeout in a row doubles that,
+/// up to the tuning's timeout, so a link slower than it looked still gets through.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pace {
     pub batch_bytes: usize,
+    quickest: Option<Duration>,
+    seconds_per_kb: Option<f64>,
+    timeouts: u32,
 }
+
+/// The shortest wait a request is given once the link's pace is known.
+pub const FLOOR: Duration = Duration::from_secs(4);
+
+/// Below this payload an exchange's time is mostly the round trip, so it says little per byte.
+const RATE_SAMPLE_BYTES: usize = 4 * 1024;
 
 impl Default for Pace {
     fn default() -> Pace {
-        Pace { batch_bytes: MAX_BATCH_BYTES }
+        Pace { batch_bytes: MAX_BATCH_BYTES, quickest: None, seconds_per_kb: None, timeouts: 0 }
     }
 }
 
 impl Pace {
+    /// A request timed out: a smaller batch, and a longer wait for the next request.
     pub fn after_timeout(self) -> Pace {
-        Pace { batch_bytes: (self.batch_bytes / 2).max(MIN_BATCH_BYTES) }
+        Pace {
+            batch_bytes: (self.batch_bytes / 2).max(MIN_BATCH_BYTES),
+            timeouts: self.timeouts.saturating_add(1),
+            ..self
+        }
     }
 
+    /// A pushed batch was acknowledged: a larger one next.
     pub fn after_success(self) -> Pace {
-        Pace { batch_bytes: (self.batch_bytes + self.batch_bytes / 2).min(MAX_BATCH_BYTES) }
+        Pace { batch_bytes: (self.batch_bytes + self.batch_bytes / 2).min(MAX_BATCH_BYTES), ..self }
+    }
+
+    /// An exchange of `payload` bytes was answered after `took`.
+    pub fn observed(self, payload: usize, took: Duration) -> Pace {
+        let quickest = self.quickest.map_or(took, |q| q.min(took));
+        let mut seconds_per_kb = self.seconds_per_kb;
+        if payload >= RATE_SAMPLE_BYTES {
+            let beyond = took.saturating_sub(quickest).as_secs_f64();
+            let sample = beyond / (payload as f64 / 1024.0);
+            seconds_per_kb = Some(match seconds_per_kb {
+                Some(held) if held > sample => 0.75 * held + 0.25 * sample,
+                _ => sample,
+            });
+        }
+        Pace { quickest: Some(quickest), seconds_per_kb, timeouts: 0, ..self }
+    }
+
+    /// How long a request of `payload` bytes may take, at most `cap`.
+    pub fn timeout(&self, payload: usize, cap: Duration) -> Duration {
+        let Some(quickest) = self.quickest else { return cap };
+        let per_byte = match self.seconds_per_kb {
+            Some(s) => s,
+            // The round trip is known but not yet the rate: a small request can rely on the
+            // first, a large one waits as long as it may.
+            None if payload < RATE_SAMPLE_BYTES => 0.0,
+            None => return cap,
+        };
+        let expected = quickest.as_secs_f64() + per_byte * payload as f64 / 1024.0;
+        let stretch = f64::from(1u32 << self.timeouts.min(16));
+        Duration::from_secs_f64((3.0 * expected).max(FLOOR.as_secs_f64()) * stretch).min(cap)
     }
 }
 
@@ -100,6 +158,40 @@ mod tests {
         }
         assert!(sizes.windows(2).all(|w| w[0] <= w[1]), "{sizes:?}");
         assert_eq!(pace.batch_bytes, MAX_BATCH_BYTES);
+    }
+
+    #[test]
+    fn the_timeout_follows_the_link_and_stretches_after_each_timeout() {
+        let cap = Duration::from_secs(30);
+        let secs = Duration::from_secs_f64;
+        let pace = Pace::default();
+        assert_eq!(pace.timeout(100, cap), cap, "nothing seen yet");
+        // A session of 300 bytes in 0.8 s: small requests now wait the floor, a large one the cap.
+        let pace = pace.observed(300, secs(0.8));
+        assert_eq!(pace.timeout(300, cap), FLOOR);
+        assert_eq!(pace.timeout(64 * 1024, cap), cap);
+        // A push of 64 KB in 2.4 s: 0.025 s a kilobyte beyond the round trip.
+        let pace = pace.observed(64 * 1024, secs(2.4));
+        let want = 3.0 * (0.8 + 0.025 * 64.0);
+        assert!((pace.timeout(64 * 1024, cap).as_secs_f64() - want).abs() < 1e-6);
+        assert!(pace.timeout(128 * 1024, cap) > pace.timeout(64 * 1024, cap));
+        // A quicker exchange lowers the rate only by a quarter of the way.
+        let quick = pace.observed(64 * 1024, secs(0.8 + 0.005 * 64.0));
+        let rate = 0.75 * 0.025 + 0.25 * 0.005;
+        let want = 3.0 * (0.8 + rate * 64.0);
+        assert!((quick.timeout(64 * 1024, cap).as_secs_f64() - want).abs() < 1e-6);
+        // A slower one raises it at once.
+        let slow = pace.observed(64 * 1024, secs(0.8 + 0.1 * 64.0));
+        assert!((slow.timeout(64 * 1024, cap).as_secs_f64() - 3.0 * (0.8 + 6.4)).abs() < 1e-6);
+        // Each timeout doubles the wait, up to the cap; an answer ends the stretch.
+        let t = pace.timeout(64 * 1024, cap);
+        let once = pace.after_timeout();
+        assert!((once.timeout(64 * 1024, cap).as_secs_f64() - 2.0 * t.as_secs_f64()).abs() < 1e-6);
+        assert_eq!(once.after_timeout().after_timeout().timeout(64 * 1024, cap), cap);
+        assert_eq!(once.observed(300, secs(0.9)).timeout(64 * 1024, cap), t);
+        // The tuning's timeout is never exceeded, even on a slow link.
+        let crawl = Pace::default().observed(300, secs(20.0));
+        assert_eq!(crawl.timeout(300, cap), cap);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! until the server has nothing more. Transient failures are retried with backoff and jitter;
 //! a refusal that needs a person stops the run with the server's sentence.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
@@ -155,6 +155,8 @@ pub trait Local {
 /// Timeouts and retries. The defaults suit 2G; tests make them short.
 #[derive(Debug, Clone, Copy)]
 pub struct Tuning {
+    /// The longest a request waits for its answer. Once the link has shown its pace a request
+    /// waits less, as long as that pace says it needs (`Pace::timeout`).
     pub request: Duration,
     pub retries: u32,
     pub first_backoff: Duration,
@@ -206,17 +208,23 @@ fn jitter() -> u32 {
     u32::from_le_bytes(b)
 }
 
-/// Runs `op` until it succeeds, fails for good, or the retries run out.
+/// Runs `op` until it succeeds, fails for good, or the retries run out. `op` is given the pace
+/// and answers with its result and the payload it carried (its JSON bytes, up and down), so that
+/// the time it took teaches the pace the link's round trip and rate.
 pub(crate) async fn retrying<T>(
     tuning: Tuning,
     report: &mut Report,
     pace: &mut Pace,
-    mut op: impl AsyncFnMut(Pace) -> Result<T, SyncError>,
+    mut op: impl AsyncFnMut(Pace) -> Result<(T, usize), SyncError>,
 ) -> Result<T, SyncError> {
     let mut attempt = 0;
     loop {
+        let started = Instant::now();
         match op(*pace).await {
-            Ok(v) => return Ok(v),
+            Ok((v, payload)) => {
+                *pace = pace.observed(payload, started.elapsed());
+                return Ok(v);
+            }
             Err(e) if e.is_transient() && attempt < tuning.retries => {
                 if e.is_timeout() {
                     *pace = pace.after_timeout();
@@ -236,6 +244,15 @@ pub(crate) async fn retrying<T>(
     }
 }
 
+/// The payload of a pull's answer, before it comes: the most the server puts in one. Taking
+/// the most keeps a full answer within its wait.
+const PULL_PAYLOAD: usize = 48 * 1024;
+
+/// The payload of `value` as the pace counts it: its JSON bytes.
+pub(crate) fn payload<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    serde_json::to_vec(value).map_or(0, |v| v.len())
+}
+
 /// One sync of `local` over `link`.
 pub async fn sync_once<L: Local, R: Remote>(
     local: &mut L,
@@ -246,8 +263,8 @@ pub async fn sync_once<L: Local, R: Remote>(
     let mut pace = Pace::default();
     let numbers_left = local.numbers_left()?;
     // A fresh session each run: it renews the token and picks up leases.
-    let session = retrying(tuning, &mut report, &mut pace, async |_| {
-        link.session(numbers_left.clone(), tuning.request).await
+    let session = retrying(tuning, &mut report, &mut pace, async |pace| {
+        link.session(numbers_left.clone(), pace.timeout(0, tuning.request)).await.map(|s| (s, 0))
     })
     .await?;
     local.grant(&session.leases)?;
@@ -267,7 +284,9 @@ pub async fn sync_once<L: Local, R: Remote>(
             let range = plan::batches(&changes, pace.batch_bytes).into_iter().next().unwrap_or(0..0);
             let batch =
                 PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: changes[range].to_vec() };
-            link.push(&batch, tuning.request).await.map(|ack| (ack, batch.changes.len()))
+            let bytes = payload(&batch);
+            let ack = link.push(&batch, pace.timeout(bytes, tuning.request)).await?;
+            Ok(((ack, batch.changes.len()), bytes))
         })
         .await?;
         let last = changes[sent - 1].seq;
@@ -298,9 +317,14 @@ pub async fn sync_once<L: Local, R: Remote>(
     let mut after = local.pulled_through()?;
     let own_after = local.own_after()?;
     loop {
-        let reply = retrying(tuning, &mut report, &mut pace, async |_| match own_after {
-            Some(own) => link.pull_own_after(after, own, tuning.request).await,
-            None => link.pull(after, tuning.request).await,
+        let reply = retrying(tuning, &mut report, &mut pace, async |pace| {
+            let timeout = pace.timeout(PULL_PAYLOAD, tuning.request);
+            let reply = match own_after {
+                Some(own) => link.pull_own_after(after, own, timeout).await?,
+                None => link.pull(after, timeout).await?,
+            };
+            let bytes = payload(&reply.changes);
+            Ok((reply, bytes))
         })
         .await?;
         report.pulled += local.apply_pulled(&reply)?;
@@ -330,10 +354,12 @@ pub async fn sync_once<L: Local, R: Remote>(
     loop {
         let entries = local.audit_after(through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
-        let batch = AuditBatch { protocol: PROTOCOL_VERSION, device: None, entries };
-        let ack =
-            retrying(tuning, &mut report, &mut pace, async |_| link.push_audit(&batch, tuning.request).await)
-                .await?;
+        let batch = AuditBatch::of(None, entries);
+        let ack = retrying(tuning, &mut report, &mut pace, async |pace| {
+            let bytes = payload(&batch);
+            link.push_audit(&batch, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
+        })
+        .await?;
         if ack.through < last {
             return Err(SyncError::Local(format!(
                 "the server holds the audit log up to {} after a batch ending at {last}; sync stopped to avoid a loop",
@@ -370,8 +396,11 @@ async fn fetch_bundle<R: Remote>(
     let mut file = Vec::with_capacity(offer.bytes as usize);
     while (file.len() as u64) < offer.bytes {
         let offset = file.len() as u64;
+        // A piece is already compressed, so its bytes take far longer a kilobyte than a push's
+        // JSON: it waits the tuning's timeout and teaches the pace nothing (its payload counted
+        // as none, the round trip it took as no quicker than the ones seen).
         let piece = retrying(tuning, report, pace, async |_| {
-            link.catalogue_piece(&offer.digest, offset, tuning.request).await
+            link.catalogue_piece(&offer.digest, offset, tuning.request).await.map(|p| (p, 0))
         })
         .await?;
         let bytes = bundle::piece_bytes(&piece).ok_or_else(damaged)?;

@@ -22,8 +22,10 @@ use uuid::Uuid;
 /// block's forwarding of its laptops' audit logs (`AuditBatch::device`,
 /// `SessionReply::audit_forwarded` and the refusal `audit_foreign`). A version-4 district would
 /// read a forwarded batch without its `device` and keep the laptop's entries as the block's own
-/// log; versions must match exactly, so laptops, blocks and the district are updated together.
-pub const PROTOCOL_VERSION: u32 = 5;
+/// log; version 6 an audit batch's entries without their hashes but the last's (`AuditBatch::of`),
+/// which a version-5 server would refuse as broken. Versions must match exactly, so laptops,
+/// blocks and the district are updated together.
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated,
@@ -150,7 +152,21 @@ pub struct AuditBatch {
     /// none for the sender's own log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Uuid>,
+    /// Every entry but the last travels without its hash: the receiver computes each from the
+    /// one before, and the last entry's hash, which covers all of them, must be the sender's.
     pub entries: Vec<AuditEntry>,
+}
+
+impl AuditBatch {
+    /// The batch of `entries` (in order, with their hashes) of `device`'s log, or the sender's
+    /// own when none, each hash left out but the last's.
+    pub fn of(device: Option<Uuid>, mut entries: Vec<AuditEntry>) -> AuditBatch {
+        let last = entries.len().saturating_sub(1);
+        for e in &mut entries[..last] {
+            e.hash.clear();
+        }
+        AuditBatch { protocol: PROTOCOL_VERSION, device, entries }
+    }
 }
 
 /// How far a server holds the log of one device whose log a block forwards to it (its last

@@ -1,8 +1,9 @@
 //! The audit log's batches on the wire since protocol version 5: a laptop's own log travels as it
 //! did in version 4 (no `device`), a block's forwarded log names its laptop, and a session answer
-//! that says nothing of forwarded logs (a laptop's) reads as none held.
+//! that says nothing of forwarded logs (a laptop's) reads as none held. Since version 6 a batch
+//! carries only its last entry's hash.
 
-use samanvaya_sync_protocol::{AuditBatch, AuditEntry, AuditHeld, PROTOCOL_VERSION, SessionReply};
+use samanvaya_sync_protocol::{AuditBatch, AuditEntry, AuditHeld, SessionReply};
 use uuid::Uuid;
 
 fn entry() -> AuditEntry {
@@ -18,11 +19,11 @@ fn entry() -> AuditEntry {
 
 #[test]
 fn a_laptops_own_log_names_no_device_and_a_forwarded_one_names_its_laptop() {
-    let own = AuditBatch { protocol: PROTOCOL_VERSION, device: None, entries: vec![entry()] };
+    let own = AuditBatch::of(None, vec![entry()]);
     let text = serde_json::to_string(&own).unwrap();
     assert_eq!(
         text,
-        r#"{"protocol":5,"entries":[{"seq":1,"at":"2026-12-01T05:00:00+00:00","who":"Asha","action":"enroll","detail":"https://10.0.0.7:8740","hash":"ab01"}]}"#
+        r#"{"protocol":6,"entries":[{"seq":1,"at":"2026-12-01T05:00:00+00:00","who":"Asha","action":"enroll","detail":"https://10.0.0.7:8740","hash":"ab01"}]}"#
     );
     assert_eq!(serde_json::from_str::<AuditBatch>(&text).unwrap(), own);
 
@@ -31,6 +32,17 @@ fn a_laptops_own_log_names_no_device_and_a_forwarded_one_names_its_laptop() {
     let text = serde_json::to_string(&forwarded).unwrap();
     assert!(text.contains(r#""device":"01935f2a-7c00-7000-8000-000000000001""#), "{text}");
     assert_eq!(serde_json::from_str::<AuditBatch>(&text).unwrap(), forwarded);
+}
+
+#[test]
+fn a_batch_carries_only_its_last_hash() {
+    let second = AuditEntry { seq: 2, hash: vec![0xcd, 0x02], ..entry() };
+    let batch = AuditBatch::of(None, vec![entry(), second]);
+    let text = serde_json::to_string(&batch).unwrap();
+    assert_eq!(text.matches("\"hash\"").count(), 1, "{text}");
+    assert!(text.ends_with(r#""hash":"cd02"}]}"#), "{text}");
+    assert_eq!(serde_json::from_str::<AuditBatch>(&text).unwrap(), batch);
+    assert_eq!(AuditBatch::of(None, vec![]).entries, vec![]);
 }
 
 #[test]

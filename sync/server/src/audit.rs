@@ -89,16 +89,27 @@ impl Store {
         let device = crate::forwarded_audit::whose_log(&mut *tx, self.device, caller, batch.device, now)?;
         let (held, mut prev) = last(&mut *tx, device)?;
         let mut seq = held;
-        for e in batch.entries.iter().filter(|e| e.seq > held) {
-            if !e.follows(seq, &prev) {
-                return Err(broken(e));
+        let new: Vec<&AuditEntry> = batch.entries.iter().filter(|e| e.seq > held).collect();
+        // Entries travel without their hashes but the last (`AuditBatch::of`): each is computed
+        // here, and a hash the sender sent, the last one's at least, must be the one computed.
+        // An edit shows at the first carried hash after it, so the refusal names the entries
+        // since the last hash that matched.
+        let mut unchecked_from = None;
+        for (i, e) in new.iter().enumerate() {
+            let from = *unchecked_from.get_or_insert(e.seq);
+            let hash = e.chained(seq, &prev).ok_or_else(|| broken(from, e.seq))?;
+            if i + 1 == new.len() && e.hash.is_empty() {
+                return Err(broken(from, e.seq));
+            }
+            if !e.hash.is_empty() {
+                unchecked_from = None;
             }
             tx.execute(
                 "INSERT INTO device_audit (device_id, seq, at, who, action, detail, hash, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                args![device, e.seq, &e.at, &e.who, &e.action, &e.detail, hex(&e.hash), now],
+                args![device, e.seq, &e.at, &e.who, &e.action, &e.detail, hex(&hash), now],
             )?;
-            (seq, prev) = (e.seq, e.hash.clone());
+            (seq, prev) = (e.seq, hash);
         }
         tx.commit()?;
         Ok(AuditAck { through: seq })
@@ -142,12 +153,14 @@ impl Store {
     }
 }
 
-fn broken(e: &AuditEntry) -> ServerError {
+/// The refusal of a batch whose log does not follow on somewhere in the entries `from` to `to`.
+fn broken(from: i64, to: i64) -> ServerError {
+    let place =
+        if from == to { format!("at entry {to}") } else { format!("between entries {from} and {to}") };
     ServerError::refused(
         RefusalCode::AuditBroken,
         format!(
-            "the laptop's audit log does not follow on at entry {}: it was changed after it was written. Nothing of this log was kept; run `samanvaya audit verify` on the laptop and call the block office",
-            e.seq
+            "the laptop's audit log does not follow on {place}: it was changed after it was written. Nothing of this log was kept; run `samanvaya audit verify` on the laptop and call the block office"
         ),
     )
 }
