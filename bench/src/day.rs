@@ -35,9 +35,15 @@ pub struct Families {
 impl Families {
     /// `n` families of the demo generator's village, the same on every run.
     pub fn generate(n: usize) -> Result<Families> {
+        Families::generate_from(1, n)
+    }
+
+    /// `n` families the demo generator makes from `seed`: others than [`Families::generate`]'s
+    /// for any seed but 1.
+    pub fn generate_from(seed: u64, n: usize) -> Result<Families> {
         let dir = tempfile::tempdir()?;
         let (mut demo, _) = Store::create(dir.path(), "demo", &Secret::new(PIN))?;
-        samanvaya_demo::fill_households(&mut demo, 1, n, |_| {})?;
+        samanvaya_demo::fill_households(&mut demo, seed, n, |_| {})?;
         let overview = demo.village_overview()?;
         let all = HouseholdQuery {
             village_id: None,

@@ -2,13 +2,21 @@
 //! recorded into a real laptop store (`samanvaya_bench::day`) and read back from its change log
 //! as the laptop's sync reads it; each part is cut into batches and sealed exactly as the client
 //! does, and compared with the same changes compressed in one piece at zstd's level 19.
+//!
+//! `sync-bench --train-dictionary FILE` makes the protocol's zstd dictionary
+//! (`sync/protocol/dictionary/`) the same way from another day: other families (the demo
+//! generator's seed 2, where the measured day has seed 1), each change and each audit entry one
+//! sample, so that the dictionary holds what every day repeats (the field names, fact names and
+//! codes) and none of the measured day's ids.
 
 use std::ops::Range;
+use std::path::Path;
 
 use anyhow::Result;
 use samanvaya_bench::day::{self, Families, PIN};
 use samanvaya_core::{Enrollment, Secret, Store};
-use samanvaya_sync_protocol::{Change, Origin, PROTOCOL_VERSION, PushBatch, body};
+use samanvaya_domain::audit::AuditEntry;
+use samanvaya_sync_protocol::{AUDIT_BATCH, AuditBatch, Change, Origin, PROTOCOL_VERSION, PushBatch, body};
 
 /// One part's figures.
 struct Part {
@@ -41,12 +49,21 @@ fn slice(all: &[Change], seqs: &Range<i64>) -> Vec<Change> {
     all.iter().filter(|c| seqs.contains(&c.seq)).cloned().collect()
 }
 
-pub fn run(families: usize, referrals: usize, batch_bytes: usize) -> Result<()> {
+/// What a recorded day left to send: its changes as the sync reads them, and its audit log.
+struct Day {
+    recorded: day::Recorded,
+    changes: Vec<Change>,
+    audit: Vec<AuditEntry>,
+    _dir: tempfile::TempDir,
+}
+
+/// A day of `families` of the demo generator's `seed`, and `referrals`, recorded into a laptop
+/// store enrolled with a block that is never reached, so that households and referrals take
+/// their numbers from the block's leases ("R-…"), as on an enrolled laptop.
+fn record(seed: u64, families: usize, referrals: usize) -> Result<Day> {
     let dir = tempfile::tempdir()?;
     let (mut store, _) = Store::create(dir.path(), "Benchmark", &Secret::new(PIN))?;
-    let village = Families::generate(families)?;
-    // Enrolled with a block that is never reached, so that households and referrals take their
-    // numbers from the block's leases ("R-…"), as on an enrolled laptop.
+    let village = Families::generate_from(seed, families)?;
     let at = store.now()?;
     store.save_enrollment(
         &Enrollment {
@@ -61,9 +78,9 @@ pub fn run(families: usize, referrals: usize, batch_bytes: usize) -> Result<()> 
         &village.places(),
     )?;
     store.add_places(&village.overview.hamlets, &[])?;
-    let day = day::record(&mut store, &village, referrals)?;
+    let recorded = day::record(&mut store, &village, referrals)?;
     let device = store.device_id()?;
-    let all: Vec<Change> = store
+    let changes = store
         .queued_after(0, u32::MAX)?
         .into_iter()
         .map(|q| Change {
@@ -73,6 +90,39 @@ pub fn run(families: usize, referrals: usize, batch_bytes: usize) -> Result<()> 
             change: q.change,
         })
         .collect();
+    let audit = store.audit_after(0, usize::MAX)?;
+    Ok(Day { recorded, changes, audit, _dir: dir })
+}
+
+/// Trains the protocol's dictionary on a day of other families and writes it to `out`.
+pub fn train(out: &Path, families: usize, referrals: usize) -> Result<()> {
+    let day = record(2, families, referrals)?;
+    let mut samples: Vec<Vec<u8>> = Vec::new();
+    for c in &day.changes {
+        samples.push(serde_json::to_vec(c)?);
+    }
+    for e in AuditBatch::of(None, day.audit).entries {
+        samples.push(serde_json::to_vec(&e)?);
+    }
+    let dictionary = zstd::dict::from_samples(&samples, DICTIONARY_BYTES)?;
+    std::fs::write(out, &dictionary)?;
+    println!(
+        "{} bytes of dictionary from {} samples ({} changes and the audit entries of {} families and {} referrals, seed 2) written to {}",
+        dictionary.len(),
+        samples.len(),
+        day.changes.len(),
+        day.recorded.households,
+        day.recorded.referrals,
+        out.display()
+    );
+    Ok(())
+}
+
+/// The dictionary's size: zstd's default, enough for the vocabulary's names and a change's shape.
+const DICTIONARY_BYTES: usize = 110 * 1024;
+
+pub fn run(families: usize, referrals: usize, batch_bytes: usize) -> Result<()> {
+    let Day { recorded: day, changes: all, audit, _dir } = record(1, families, referrals)?;
     println!(
         "a day: {} families registered and surveyed, {} referrals; batches of {batch_bytes} bytes of JSON",
         day.households, day.referrals
@@ -100,5 +150,24 @@ pub fn run(families: usize, referrals: usize, batch_bytes: usize) -> Result<()> 
             p.sealed as f64 / p.best as f64
         );
     }
+    // The audit log goes after the changes, in batches of `AUDIT_BATCH` entries, each carrying
+    // only its last hash; compared with every entry, hashes and all, at once.
+    let mut sealed = 0;
+    let cuts: Vec<&[AuditEntry]> = audit.chunks(AUDIT_BATCH).collect();
+    for entries in &cuts {
+        sealed += body::seal(&AuditBatch::of(None, entries.to_vec()))?.0.len();
+    }
+    let json = serde_json::to_vec(&audit)?;
+    let best = zstd::bulk::compress(&json, 19)?.len();
+    let per = |bytes: usize| bytes as f64 / day.households.max(1) as f64;
+    println!(
+        "| the audit log (per survey) | {} entries | {} | {} | {sealed} ({:.0}) | {best} ({:.0}) | {:.2}× |",
+        audit.len(),
+        json.len(),
+        cuts.len(),
+        per(sealed),
+        per(best),
+        sealed as f64 / best as f64
+    );
     Ok(())
 }

@@ -59,6 +59,10 @@ struct Args {
     /// families registered and surveyed (and `--referrals` referrals); nothing else is run.
     #[arg(long)]
     day: Option<usize>,
+    /// Train the protocol's zstd dictionary on a day of other families (`--day` of them, 50
+    /// by default) and write it here; nothing else is run.
+    #[arg(long)]
+    train_dictionary: Option<std::path::PathBuf>,
     /// The referrals of `--day`.
     #[arg(long, default_value_t = 20)]
     referrals: usize,
@@ -273,6 +277,9 @@ fn drop_scratch_database(server: &str) -> Result<()> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(out) = &args.train_dictionary {
+        return day_wire::train(out, args.day.unwrap_or(50), args.referrals);
+    }
     if let Some(families) = args.day {
         return day_wire::run(families, args.referrals, args.batch_bytes);
     }

@@ -150,9 +150,10 @@ mod tests {
             pace = pace.after_timeout();
         }
         assert_eq!(pace.batch_bytes, MIN_BATCH_BYTES);
-        // From the smallest to the largest batch in twelve successes (2 KB times 1.5 to the 12th).
+        // From the smallest to the largest batch in thirteen successes (2 KB times 1.5 to the
+        // 13th is over 384 KB).
         let mut sizes = vec![];
-        for _ in 0..12 {
+        for _ in 0..13 {
             pace = pace.after_success();
             sizes.push(pace.batch_bytes);
         }

@@ -198,8 +198,9 @@ pub struct Report {
     pub audit_failures: Vec<String>,
 }
 
-/// Changes read from the local end per batch planned.
-const READ_AHEAD: usize = 256;
+/// Changes read from the local end per batch planned: more than the largest batch holds (a
+/// change is at least about 300 bytes of JSON).
+const READ_AHEAD: usize = 2048;
 
 fn jitter() -> u32 {
     let mut b = [0u8; 4];

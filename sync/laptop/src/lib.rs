@@ -398,17 +398,17 @@ mod tests {
         let mut store = samanvaya_tests::open(dir.path()).unwrap();
         let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
         // Enough households, each with a long address, to need several batches.
-        for i in 0..120 {
+        for i in 0..500 {
             let head =
                 samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 });
             let mut input = samanvaya_tests::new_household(village, vec![head]);
-            input.address = format!("{i} {}", "वार्ड नं. ".repeat(15));
+            input.address = format!("{i} {}", "वार्ड नं. ".repeat(29));
             store.save_household(input, store.now().unwrap()).unwrap();
         }
         let (mut acked, mut pushed, mut batches) = (0, 0, 0);
         let mut end = StoreEnd { store: &mut store, server: "block".into() };
         loop {
-            let changes = end.pending(acked, 256).unwrap();
+            let changes = end.pending(acked, 4096).unwrap();
             let Some(first) =
                 samanvaya_sync_client::plan::batches(&changes, MAX_BATCH_BYTES).into_iter().next()
             else {
@@ -429,6 +429,6 @@ mod tests {
             store.queued_changes().unwrap(),
             "every queued change is pushed exactly once"
         );
-        assert_eq!(pushed, 240, "each new household travels as its record and its one member");
+        assert_eq!(pushed, 1000, "each new household travels as its record and its one member");
     }
 }

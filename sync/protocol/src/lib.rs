@@ -29,11 +29,12 @@ pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated,
-/// and large enough to compress well. 128 KB of changes (about 25 surveyed households) seal to
-/// about 4.4 KB, under a second at 50 kbit/s, within 1.23 times the bytes of a whole day's work
-/// compressed at once at zstd's level 19; at 16 KB batches that was 2.3 times (`sync-bench`,
-/// docs/benchmarks.md). A weak link shrinks it (`plan::Pace`).
-pub const MAX_BATCH_BYTES: usize = 128 * 1024;
+/// and large enough that the day goes in few requests, each of which costs a round trip and may
+/// be lost. 384 KB of changes (about 75 surveyed households) seal to about 16 KB with the
+/// protocol's dictionary (`body`), under three seconds at 50 kbit/s, within 1.18 times the bytes
+/// of a whole day's work compressed at once at zstd's level 19 (`sync-bench --day`,
+/// docs/benchmarks.md). A weak link shrinks it (`plan::Pace`): a batch that times out is halved.
+pub const MAX_BATCH_BYTES: usize = 384 * 1024;
 
 /// The smallest batch the client shrinks to on a bad link; one change always travels.
 pub const MIN_BATCH_BYTES: usize = 2 * 1024;
@@ -185,8 +186,9 @@ pub struct AuditAck {
     pub through: i64,
 }
 
-/// The most audit entries sent in one request.
-pub const AUDIT_BATCH: usize = 500;
+/// The most audit entries sent in one request: about 440 KB of JSON, which seals to about 7 KB
+/// since only the last entry carries its hash (`AuditBatch::of`).
+pub const AUDIT_BATCH: usize = 2000;
 
 /// A range of numbers a device may give out on its own ("household" or "referral").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
