@@ -2,8 +2,13 @@
 //! row edited or removed afterwards is found. Rows are written in the same transaction as what
 //! they record. Who is the account that unlocked the store, kept for the connection's lifetime
 //! in a temporary table so that every writer finds it without passing it around.
+//!
+//! Rows are kept compactly (local migration 0025): the account and the action as numbers of
+//! `audit_name`, the detail as an id's 16 bytes, the moment as nanoseconds. Every row reads back
+//! as the text its hash covers (`row`), so the chain is checked and sent as it was written.
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::{FromSqlError, Type, Value};
 use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::audit::{AuditEntry, link as hash};
 
@@ -14,6 +19,52 @@ pub fn begin_session(conn: &Connection, who: &str) -> rusqlite::Result<()> {
     )?;
     conn.execute("INSERT INTO temp.audit_session (who) VALUES (?1)", [who])?;
     Ok(())
+}
+
+/// The number `audit_name` keeps for an account or an action, added when new.
+fn name_number(conn: &Connection, text: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached("INSERT INTO audit_name (text) VALUES (?1) ON CONFLICT (text) DO NOTHING")?
+        .execute([text])?;
+    conn.prepare_cached("SELECT id FROM audit_name WHERE text = ?1")?.query_row([text], |r| r.get(0))
+}
+
+/// A moment as the log keeps it: its nanoseconds, which give back exactly the text hashed.
+fn moment_key(at: DateTime<Utc>, text: &str) -> Value {
+    match at.timestamp_nanos_opt() {
+        Some(n) if moment_text(Value::Integer(n)).ok().as_deref() == Some(text) => Value::Integer(n),
+        _ => Value::Text(text.to_owned()),
+    }
+}
+
+/// The text of a moment kept by [`moment_key`] or by migration 0025.
+fn moment_text(value: Value) -> Result<String, FromSqlError> {
+    match value {
+        Value::Integer(n) => Ok(DateTime::<Utc>::from_timestamp_nanos(n).to_rfc3339()),
+        Value::Text(text) => Ok(text),
+        _ => Err(FromSqlError::InvalidType),
+    }
+}
+
+/// The columns that read a row back as its text. A name removed from `audit_name` reads as
+/// empty, so that the row's hash no longer matches and `verify` finds it, rather than the row
+/// dropping out of the chain unseen.
+const ROW: &str =
+    "SELECT a.seq, a.at, coalesce(w.text, ''), coalesce(x.text, ''), a.detail, a.hash FROM audit a
+     LEFT JOIN audit_name w ON w.id = a.who LEFT JOIN audit_name x ON x.id = a.action";
+
+/// One row as its text.
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let kept = |i: usize, read: fn(Value) -> Result<String, FromSqlError>| -> rusqlite::Result<String> {
+        read(r.get(i)?).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Blob, Box::new(e)))
+    };
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: kept(1, moment_text)?,
+        who: r.get(2)?,
+        action: r.get(3)?,
+        detail: kept(4, crate::stored_id::text)?,
+        hash: r.get(5)?,
+    })
 }
 
 /// Appends one row: `action` (e.g. `change:household`, `backup`, `export:worklist`) and its
@@ -29,31 +80,27 @@ pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) 
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev) = last.map_or((1, Vec::new()), |(s, h)| (s + 1, h));
-    let at = at.to_rfc3339();
-    let h = hash(&prev, seq, &at, &who, action, detail);
+    let text = at.to_rfc3339();
+    let h = hash(&prev, seq, &text, &who, action, detail);
     conn.prepare_cached(
         "INSERT INTO audit (seq, at, who, action, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![seq, at, who, action, detail, h])?;
+    .execute(params![
+        seq,
+        moment_key(at, &text),
+        name_number(conn, &who)?,
+        name_number(conn, action)?,
+        crate::stored_id::key(detail),
+        h
+    ])?;
     Ok(())
 }
 
 /// Up to `limit` entries after `after`, in order: what travels to the block with the sync.
 pub fn after(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<Vec<AuditEntry>> {
-    conn.prepare_cached(
-        "SELECT seq, at, who, action, detail, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?
-    .query_map(params![after, limit as i64], |r| {
-        Ok(AuditEntry {
-            seq: r.get(0)?,
-            at: r.get(1)?,
-            who: r.get(2)?,
-            action: r.get(3)?,
-            detail: r.get(4)?,
-            hash: r.get(5)?,
-        })
-    })?
-    .collect()
+    conn.prepare_cached(&format!("{ROW} WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2"))?
+        .query_map(params![after, limit as i64], row)?
+        .collect()
 }
 
 /// What checking the chain found.
@@ -68,18 +115,42 @@ pub enum Verdict {
 
 /// Walks the chain from the first row.
 pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
-    let mut stmt = conn.prepare("SELECT seq, at, who, action, detail, hash FROM audit ORDER BY seq")?;
+    let mut stmt = conn.prepare(&format!("{ROW} ORDER BY a.seq"))?;
     let mut rows = stmt.query([])?;
     let (mut prev, mut expected, mut count) = (Vec::new(), 1i64, 0i64);
     while let Some(r) = rows.next()? {
-        let (seq, at, who, action, detail, stored): (i64, String, String, String, String, Vec<u8>) =
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
-        if seq != expected || hash(&prev, seq, &at, &who, &action, &detail) != stored {
-            return Ok(Verdict::BrokenAt(seq));
+        let e = row(r)?;
+        if e.seq != expected || hash(&prev, e.seq, &e.at, &e.who, &e.action, &e.detail) != e.hash {
+            return Ok(Verdict::BrokenAt(e.seq));
         }
-        prev = stored;
+        prev = e.hash;
         expected += 1;
         count += 1;
     }
     Ok(Verdict::Intact(count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 0025 turns these texts into these numbers (`schema/src/migrate.rs` checks that
+    /// half); here the numbers give back the same texts, as chrono writes each moment.
+    #[test]
+    fn a_moment_kept_as_nanoseconds_reads_back_as_the_text_hashed() {
+        for (text, nanos) in [
+            ("2026-12-01T05:00:00+00:00", 1_796_101_200_000_000_000i64),
+            ("2026-12-01T05:00:00.120+00:00", 1_796_101_200_120_000_000),
+            ("2026-12-01T05:00:00.123456+00:00", 1_796_101_200_123_456_000),
+            ("2026-12-01T05:00:00.123456789+00:00", 1_796_101_200_123_456_789),
+        ] {
+            assert_eq!(moment_text(Value::Integer(nanos)).unwrap(), text);
+            let at = DateTime::<Utc>::from_timestamp_nanos(nanos);
+            assert_eq!(at.to_rfc3339(), text);
+            assert_eq!(moment_key(at, text), Value::Integer(nanos));
+        }
+        // A text the app would not write of its moment keeps its text.
+        let at = DateTime::<Utc>::from_timestamp_nanos(1_796_101_200_000_000_000);
+        assert_eq!(moment_key(at, "2026-12-01T05:00:00Z"), Value::Text("2026-12-01T05:00:00Z".into()));
+    }
 }

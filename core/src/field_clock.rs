@@ -14,15 +14,6 @@ use samanvaya_domain::Hlc;
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
 use uuid::Uuid;
 
-/// A record as the table keys it: the 16 bytes of an id in the form the app writes (hyphenated,
-/// lower case), or the text of anything else, exactly as migration 0024 decides.
-fn record_key(record: &str) -> Value {
-    match Uuid::try_parse(record) {
-        Ok(id) if id.hyphenated().to_string() == record => Value::Blob(id.as_bytes().to_vec()),
-        _ => Value::Text(record.to_owned()),
-    }
-}
-
 /// The number `clock_node` keeps for the device `node`, added when new.
 fn node_number(conn: &Connection, node: Uuid) -> rusqlite::Result<i64> {
     conn.prepare_cached("INSERT INTO clock_node (node) VALUES (?1) ON CONFLICT (node) DO NOTHING")?
@@ -103,7 +94,7 @@ pub fn note(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<
          SET wall = excluded.wall, counter = excluded.counter, node = excluded.node",
     )?;
     for (record, field) in fields {
-        let record = record_key(&record);
+        let record = crate::stored_id::key(&record);
         if held(conn, &record, &field)?.is_none_or(|held| hlc > held) {
             put.execute(params![record, field_number(conn, &field)?, hlc.wall_ms, hlc.counter, node])?;
         }
@@ -113,13 +104,14 @@ pub fn note(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<
 
 /// Forgets every reading of `record` (a person or household erased at her withdrawal).
 pub fn forget(conn: &Connection, record: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM field_clock WHERE record = ?1")?.execute([record_key(record)])?;
+    conn.prepare_cached("DELETE FROM field_clock WHERE record = ?1")?
+        .execute([crate::stored_id::key(record)])?;
     Ok(())
 }
 
 /// Whether a write of `field` of `record` at `hlc` is later than the one the laptop holds.
 fn later(conn: &Connection, record: &str, field: &str, hlc: Hlc) -> rusqlite::Result<bool> {
-    Ok(held(conn, &record_key(record), field)?.is_none_or(|held| hlc > held))
+    Ok(held(conn, &crate::stored_id::key(record), field)?.is_none_or(|held| hlc > held))
 }
 
 /// What of a pulled change made at `hlc` is still to apply: the fields the laptop holds an older

@@ -41,6 +41,7 @@ mod setting;
 mod sheet;
 mod sql;
 mod store;
+mod stored_id;
 pub mod survey;
 mod sync_link;
 mod tally;

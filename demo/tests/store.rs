@@ -944,7 +944,7 @@ fn the_profile_lists_what_is_recorded_of_each_member_and_hides_the_sensitive_fro
     // Each showing to staff is a reveal in the audit log; the viewer's, which hide them, are not.
     let reveals = |s: &Store| -> i64 {
         s.connection()
-            .query_row("SELECT count(*) FROM audit WHERE action = 'reveal:household'", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM audit a JOIN audit_name x ON x.id = a.action WHERE x.text = 'reveal:household'", [], |r| r.get(0))
             .unwrap()
     };
     let staff_reveals = reveals(&store);
@@ -956,7 +956,7 @@ fn the_profile_lists_what_is_recorded_of_each_member_and_hides_the_sensitive_fro
     // page, which hides them, is not.
     let page_reveals = |s: &Store| -> i64 {
         s.connection()
-            .query_row("SELECT count(*) FROM audit WHERE action = 'reveal:eligibility'", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM audit a JOIN audit_name x ON x.id = a.action WHERE x.text = 'reveal:eligibility'", [], |r| r.get(0))
             .unwrap()
     };
     let before = page_reveals(&store);

@@ -113,6 +113,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "compact_field_clock",
         sql: include_str!("../migrations/local/0024_compact_field_clock.sql"),
     },
+    Migration {
+        version: 25,
+        name: "compact_audit",
+        sql: include_str!("../migrations/local/0025_compact_audit.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

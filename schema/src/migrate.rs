@@ -157,4 +157,68 @@ mod tests {
         let nodes: i64 = conn.query_row("SELECT count(*) FROM clock_node", [], |r| r.get(0)).unwrap();
         assert_eq!(nodes, 2, "each device numbered once");
     }
+
+    /// Migration 0025 keeps each audit row's text recoverable: a moment the app wrote becomes
+    /// its nanoseconds (`core/src/audit.rs` turns these same numbers back into these texts), any
+    /// other text stays; accounts and actions become numbers; an id becomes its 16 bytes.
+    #[test]
+    fn the_audit_log_keeps_every_text_when_made_compact() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn, &crate::LOCAL_MIGRATIONS[..24]).unwrap();
+        let household = "0190ffff-0000-7000-8000-000000000001";
+        let rows = [
+            ("2026-12-01T05:00:00+00:00", "Asha", "change:household", household),
+            ("2026-12-01T05:00:00.120+00:00", "Asha", "change:fact", household),
+            ("2026-12-01T05:00:00.123456+00:00", "(system)", "backup", "usb"),
+            ("2026-12-01T05:00:00.123456789+00:00", "Asha", "change:fact", household),
+            ("2026-12-01T05:00:00Z", "Asha", "export:worklist", "0190FFFF-0000-7000-8000-000000000001"),
+            ("2026-12-01T05:00:00.1200+00:00", "Asha", "export:worklist", ""),
+        ];
+        for (i, (at, who, action, detail)) in rows.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO audit (seq, at, who, action, detail, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![i as i64 + 1, at, who, action, detail, vec![i as u8; 32]],
+            )
+            .unwrap();
+        }
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        let got: Vec<(String, String, String, String, String, Vec<u8>)> = conn
+            .prepare(
+                "SELECT typeof(a.at) || ':' || a.at, w.text, x.text,
+                        typeof(a.detail) || ':' || CASE typeof(a.detail) WHEN 'blob' THEN lower(hex(a.detail)) ELSE a.detail END,
+                        a.seq, a.hash
+                 FROM audit a JOIN audit_name w ON w.id = a.who JOIN audit_name x ON x.id = a.action ORDER BY a.seq",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)?.to_string(), r.get(5)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let blob = format!("blob:{}", household.replace('-', ""));
+        let want = [
+            ("integer:1796101200000000000", "Asha", "change:household", blob.as_str()),
+            ("integer:1796101200120000000", "Asha", "change:fact", blob.as_str()),
+            ("integer:1796101200123456000", "(system)", "backup", "text:usb"),
+            ("integer:1796101200123456789", "Asha", "change:fact", blob.as_str()),
+            (
+                "text:2026-12-01T05:00:00Z",
+                "Asha",
+                "export:worklist",
+                "text:0190FFFF-0000-7000-8000-000000000001",
+            ),
+            ("text:2026-12-01T05:00:00.1200+00:00", "Asha", "export:worklist", "text:"),
+        ];
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert_eq!((g.0.as_str(), g.1.as_str(), g.2.as_str(), g.3.as_str()), w, "row {}", i + 1);
+            assert_eq!(g.5, vec![i as u8; 32], "the hash is kept");
+        }
+        let names: i64 = conn.query_row("SELECT count(*) FROM audit_name", [], |r| r.get(0)).unwrap();
+        assert_eq!(names, 6, "two accounts and four actions, each once");
+        assert!(
+            conn.execute("UPDATE audit SET detail = 'x' WHERE seq = 1", []).is_err(),
+            "still append-only"
+        );
+        assert!(conn.execute("DELETE FROM audit WHERE seq = 1", []).is_err(), "still append-only");
+    }
 }

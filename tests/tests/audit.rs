@@ -25,29 +25,23 @@ fn the_log_records_who_did_what_and_finds_an_edited_entry() {
     };
     // Each household: its record and its member; then the backup.
     assert_eq!(n, 7);
-    let conn = store.connection();
-    let (who, action): (String, String) = conn
-        .query_row("SELECT who, action FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    assert_eq!((who.as_str(), action.as_str()), ("Test facilitator", "backup"));
-    let details: Vec<String> = conn
-        .prepare("SELECT detail FROM audit")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    // Read back as the sync sends it: each row as the text its hash covers.
+    let entries = store.audit_after(0, usize::MAX).unwrap();
+    let last = entries.last().unwrap();
+    assert_eq!((last.who.as_str(), last.action.as_str()), ("Test facilitator", "backup"));
+    let details: Vec<String> = entries.iter().map(|e| e.detail.clone()).collect();
     assert!(
         details.iter().all(|d| !d.contains("देवी") && !d.contains("कुमारी")),
         "no names in the log: {details:?}"
     );
 
     // The app cannot edit it; someone who removes the guard and edits entry 3 is found there.
+    let conn = store.connection();
     assert!(conn.execute("UPDATE audit SET detail = 'x' WHERE seq = 3", []).is_err(), "append-only");
     conn.execute_batch(
-        "DROP TRIGGER audit_append_only_update; UPDATE audit SET who = 'someone else' WHERE seq = 3;",
+        "DROP TRIGGER audit_append_only_update;
+         INSERT INTO audit_name (text) VALUES ('someone else');
+         UPDATE audit SET who = (SELECT id FROM audit_name WHERE text = 'someone else') WHERE seq = 3;",
     )
     .unwrap();
     assert_eq!(store.verify_audit().unwrap(), Verdict::BrokenAt(3));

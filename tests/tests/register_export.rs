@@ -90,7 +90,7 @@ fn the_register_reads_back_with_every_household_member_and_fact() {
     // Both exports are in the audit log.
     let audited: i64 = store
         .connection()
-        .query_row("SELECT count(*) FROM audit WHERE action = 'export:register'", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM audit a JOIN audit_name x ON x.id = a.action WHERE x.text = 'export:register'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(audited, 2);
     // A facilitator may not take the sensitive facts away; a supervisor may, and it is audited.
@@ -107,7 +107,7 @@ fn the_register_reads_back_with_every_household_member_and_fact() {
     assert!(all.contains("person.caste_category"), "the supervisor's export holds the castes");
     let revealed: i64 = supervisor
         .connection()
-        .query_row("SELECT count(*) FROM audit WHERE action = 'reveal:register'", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM audit a JOIN audit_name x ON x.id = a.action WHERE x.text = 'reveal:register'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(revealed, 1);
     drop(supervisor);

@@ -13,10 +13,10 @@
 use std::sync::OnceLock;
 
 use blake2::{Blake2b, Digest, digest::consts::U32};
-use zstd::bulk::{Compressor, Decompressor};
-use zstd::dict::{DecoderDictionary, EncoderDictionary};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use zstd::bulk::{Compressor, Decompressor};
+use zstd::dict::{DecoderDictionary, EncoderDictionary};
 
 use crate::MAX_BODY_BYTES;
 
