@@ -23,9 +23,17 @@ pub fn begin_session(conn: &Connection, who: &str) -> rusqlite::Result<()> {
 
 /// The number `audit_name` keeps for an account or an action, added when new.
 fn name_number(conn: &Connection, text: &str) -> rusqlite::Result<i64> {
-    conn.prepare_cached("INSERT INTO audit_name (text) VALUES (?1) ON CONFLICT (text) DO NOTHING")?
-        .execute([text])?;
-    conn.prepare_cached("SELECT id FROM audit_name WHERE text = ?1")?.query_row([text], |r| r.get(0))
+    let held = conn
+        .prepare_cached("SELECT id FROM audit_name WHERE text = ?1")?
+        .query_row([text], |r| r.get(0))
+        .optional()?;
+    match held {
+        Some(id) => Ok(id),
+        None => {
+            conn.prepare_cached("INSERT INTO audit_name (text) VALUES (?1)")?.execute([text])?;
+            Ok(conn.last_insert_rowid())
+        }
+    }
 }
 
 /// A moment as the log keeps it: its nanoseconds, which give back exactly the text hashed.

@@ -14,28 +14,27 @@ use samanvaya_domain::Hlc;
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
 use uuid::Uuid;
 
-/// The number `clock_node` keeps for the device `node`, added when new.
-fn node_number(conn: &Connection, node: Uuid) -> rusqlite::Result<i64> {
-    conn.prepare_cached("INSERT INTO clock_node (node) VALUES (?1) ON CONFLICT (node) DO NOTHING")?
-        .execute([node.as_bytes().as_slice()])?;
-    conn.prepare_cached("SELECT id FROM clock_node WHERE node = ?1")?
-        .query_row([node.as_bytes().as_slice()], |r| r.get(0))
+/// The number `table` (`clock_node` or `clock_field`) keeps for `key` in its `column`, added
+/// when new. Looked up first, since nearly every write finds it there.
+fn number(conn: &Connection, table: &str, column: &str, key: &dyn rusqlite::ToSql) -> rusqlite::Result<i64> {
+    let held = conn
+        .prepare_cached(&format!("SELECT id FROM {table} WHERE {column} = ?1"))?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
+    match held {
+        Some(id) => Ok(id),
+        None => {
+            conn.prepare_cached(&format!("INSERT INTO {table} ({column}) VALUES (?1)"))?.execute([key])?;
+            Ok(conn.last_insert_rowid())
+        }
+    }
 }
 
-/// The number `clock_field` keeps for `field`, added when new.
-fn field_number(conn: &Connection, field: &str) -> rusqlite::Result<i64> {
-    conn.prepare_cached("INSERT INTO clock_field (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")?
-        .execute([field])?;
-    conn.prepare_cached("SELECT id FROM clock_field WHERE name = ?1")?.query_row([field], |r| r.get(0))
-}
-
-/// The reading held for `field` of `record`, if any.
-fn held(conn: &Connection, record: &Value, field: &str) -> rusqlite::Result<Option<Hlc>> {
+/// The reading held for the field numbered `field` of `record`, if any.
+fn held(conn: &Connection, record: &Value, field: i64) -> rusqlite::Result<Option<Hlc>> {
     conn.prepare_cached(
-        "SELECT f.wall, f.counter, n.node FROM field_clock f
-         JOIN clock_field c ON c.id = f.field
-         JOIN clock_node n ON n.id = f.node
-         WHERE f.record = ?1 AND c.name = ?2",
+        "SELECT f.wall, f.counter, n.node FROM field_clock f JOIN clock_node n ON n.id = f.node
+         WHERE f.record = ?1 AND f.field = ?2",
     )?
     .query_row(params![record, field], |r| {
         let node: Vec<u8> = r.get(2)?;
@@ -87,7 +86,7 @@ pub fn note(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<
     if fields.is_empty() {
         return Ok(());
     }
-    let node = node_number(conn, hlc.node)?;
+    let node = number(conn, "clock_node", "node", &hlc.node.as_bytes().as_slice())?;
     let mut put = conn.prepare_cached(
         "INSERT INTO field_clock (record, field, wall, counter, node) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (record, field) DO UPDATE
@@ -95,8 +94,9 @@ pub fn note(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<
     )?;
     for (record, field) in fields {
         let record = crate::stored_id::key(&record);
-        if held(conn, &record, &field)?.is_none_or(|held| hlc > held) {
-            put.execute(params![record, field_number(conn, &field)?, hlc.wall_ms, hlc.counter, node])?;
+        let field = number(conn, "clock_field", "name", &field)?;
+        if held(conn, &record, field)?.is_none_or(|held| hlc > held) {
+            put.execute(params![record, field, hlc.wall_ms, hlc.counter, node])?;
         }
     }
     Ok(())
@@ -111,6 +111,14 @@ pub fn forget(conn: &Connection, record: &str) -> rusqlite::Result<()> {
 
 /// Whether a write of `field` of `record` at `hlc` is later than the one the laptop holds.
 fn later(conn: &Connection, record: &str, field: &str, hlc: Hlc) -> rusqlite::Result<bool> {
+    let Some(field) = conn
+        .prepare_cached("SELECT id FROM clock_field WHERE name = ?1")?
+        .query_row([field], |r| r.get(0))
+        .optional()?
+    else {
+        // A field never written here holds no reading.
+        return Ok(true);
+    };
     Ok(held(conn, &crate::stored_id::key(record), field)?.is_none_or(|held| hlc > held))
 }
 
