@@ -466,3 +466,27 @@ fn a_household_erased_for_consent_is_not_brought_back_by_the_list() {
         .unwrap();
     assert_eq!(named, 0, "the list's key is kept only as a digest");
 }
+
+/// A list file that cannot be read is refused as the list's fault, naming it, not the mapping
+/// file's: the screen then asks for the list to be saved again (`error_list_unreadable`).
+#[test]
+fn a_damaged_list_is_refused_as_unreadable_and_names_the_file() {
+    use samanvaya_core::list_import::read_list;
+    let dir = tempfile::tempdir().unwrap();
+    // An Excel file cut short on the way, as a stick pulled out too early leaves it.
+    let good = std::fs::read(fixture("good.xlsx")).unwrap();
+    let cut = dir.path().join("families.xlsx");
+    std::fs::write(&cut, &good[..good.len() / 2]).unwrap();
+    // A CSV saved in the spreadsheet's old encoding rather than UTF-8.
+    let latin = dir.path().join("families.csv");
+    std::fs::write(&latin, b"name,age\nSun\xeeta,34\n").unwrap();
+    let missing = dir.path().join("gone.csv");
+    for (path, says) in [(&cut, "cannot be read"), (&latin, "is not UTF-8 text"), (&missing, "cannot read")] {
+        let err = read_list(path).unwrap_err();
+        let StoreError::ListUnreadable { problem } = &err else { panic!("{path:?}: {err}") };
+        assert!(problem.contains(&path.display().to_string()) && problem.contains(says), "{problem}");
+        let code = samanvaya_core::ErrorReply::from(err).code;
+        assert_eq!(code, samanvaya_core::ErrorCode::ListUnreadable);
+    }
+    assert!(read_list(&fixture("good.xlsx")).is_ok());
+}

@@ -113,6 +113,8 @@ pub enum StoreError {
     DemoImport,
     #[error("the list cannot be imported; nothing was written:\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     ListRefused { problems: Vec<String> },
+    #[error("the list cannot be read; nothing was written: {problem}")]
+    ListUnreadable { problem: String },
 }
 
 // Not `#[from]`: that would make the refusal the error's source too, and every report would
@@ -174,9 +176,12 @@ pub enum ErrorCode {
     NoSpace,
     /// A backup is restored only into an empty data folder, and this one holds a store.
     RestoreNotEmpty,
-    /// A household list cannot be imported (its mapping does not fit it, or it cannot be read);
-    /// the detail says why.
+    /// A household list cannot be imported with its mapping file (the mapping does not fit the
+    /// list, or the mapping file itself is refused); the detail says why.
     ListRefused,
+    /// The list file itself cannot be read (damaged, not a spreadsheet, not UTF-8 text); the
+    /// detail says why. Its mapping file is not at fault.
+    ListUnreadable,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -213,6 +218,7 @@ impl From<StoreError> for ErrorReply {
             }
             StoreError::DemoStore | StoreError::DemoImport => (ErrorCode::DemoStore, vec![]),
             StoreError::ListRefused { .. } => (ErrorCode::ListRefused, vec![]),
+            StoreError::ListUnreadable { .. } => (ErrorCode::ListUnreadable, vec![]),
             StoreError::AlreadyEnrolled { .. } => (ErrorCode::AlreadyEnrolled, vec![]),
             StoreError::NotEnrolled => (ErrorCode::NotEnrolled, vec![]),
             StoreError::Export { .. } => (ErrorCode::Export, vec![]),

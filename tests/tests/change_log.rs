@@ -167,20 +167,22 @@ fn a_store_upgraded_from_the_outbox_queues_its_households_again_once() {
     assert_eq!(store.queued_changes().unwrap(), 3, "opening again queues nothing more");
 }
 
+/// The change that renames the household's first member.
+fn rename_head(h: &samanvaya_domain::Household, name: &str) -> ChangeBody {
+    ChangeBody::Member(MemberChange {
+        id: h.members[0].id,
+        household_id: h.id,
+        fields: vec![MemberField::Name(name.into())],
+    })
+}
+
 /// A pulled write older than the laptop's own write of a field leaves the field alone; a newer
 /// one takes it. Stores from before the field clocks get them from their change log when opened.
 #[test]
 fn a_pulled_field_applies_only_when_later_than_the_laptops_own_write() {
     let (dir, mut store, h) = store_with_one_household();
-    let p = &h.members[0];
     let mine = store.queued_after(0, 10).unwrap()[1].change.hlc;
-    let rename = |name: &str| {
-        ChangeBody::Member(MemberChange {
-            id: p.id,
-            household_id: h.id,
-            fields: vec![MemberField::Name(name.into())],
-        })
-    };
+    let rename = |name: &str| rename_head(&h, name);
     let other = Uuid::now_v7();
     let from = |seq| PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
     let at = store.now().unwrap();
@@ -214,15 +216,8 @@ fn a_pulled_field_applies_only_when_later_than_the_laptops_own_write() {
 #[test]
 fn a_tie_of_clock_readings_goes_to_the_greater_device_id() {
     let (_dir, mut store, h) = store_with_one_household();
-    let p = &h.members[0];
     let mine = store.queued_after(0, 10).unwrap()[1].change.hlc;
-    let rename = |name: &str| {
-        ChangeBody::Member(MemberChange {
-            id: p.id,
-            household_id: h.id,
-            fields: vec![MemberField::Name(name.into())],
-        })
-    };
+    let rename = |name: &str| rename_head(&h, name);
     let at = store.now().unwrap();
     let from = |seq, device| PulledFrom { server: "block", server_seq: seq, device, device_seq: seq };
     let tie = |node| Hlc { wall_ms: mine.wall_ms, counter: mine.counter, node };

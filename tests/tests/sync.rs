@@ -372,6 +372,58 @@ fn audit_log_to_the_district(on_postgres: bool) {
         dist.count(&format!("SELECT count(*) FROM device_audit WHERE device_id = '{device}'")),
         second as i64
     );
+
+    // The block office is reinstalled as a new device: the district's operator hands the
+    // laptop's log over to it with the command, and the district lists it under the new block.
+    let block_ids = |listed: &str| -> Vec<String> {
+        listed
+            .lines()
+            .filter(|l| l.contains("\tblock\t"))
+            .filter_map(|l| l.split('\t').next())
+            .map(str::to_owned)
+            .collect()
+    };
+    let before = block_ids(&ok(dist.cmd(&["devices"])));
+    let new_block_dir = tempfile::tempdir().unwrap();
+    let new_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let new_block = start_block(new_block_dir.path(), &district.url, &new_code);
+    let after = block_ids(&ok(dist.cmd(&["devices"])));
+    let new_id =
+        after.into_iter().find(|id| !before.contains(id)).expect("the new block is enrolled at the district");
+    let handed = ok(dist.cmd(&["hand-over-audit", "--laptop", &device, "--to", &new_id]));
+    assert!(
+        handed.contains(&format!("the audit log of laptop {device} now comes through block {new_id}")),
+        "{handed}"
+    );
+    let via = |block: &str| {
+        dist.count(&format!(
+            "SELECT count(*) FROM forwarded_audit WHERE device_id = '{device}' AND via = '{block}'"
+        ))
+    };
+    assert_eq!(via(&new_id), 1, "the new block forwards the log from now on");
+    assert_eq!(
+        dist.count(&format!("SELECT count(*) FROM device_audit WHERE device_id = '{device}'")),
+        second as i64,
+        "every entry held stays"
+    );
+    // A mistaken id is refused with what to do, and changes nothing.
+    let wrong = dist.cmd(&["hand-over-audit", "--laptop", &device, "--to", &device]);
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("is not a block enrolled here"), "{wrong:?}");
+    // The old block's next forwarding of that log is refused: its log says so, and the district
+    // holds no more of it than before.
+    survey_one(laptop_dir.path(), "गीता देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    eventually("the old block told that the log is no longer its to forward", || {
+        std::fs::read_to_string(&block.log).unwrap().contains(&format!(
+            "the audit log of laptop {device} reaches this district through block {new_id}, not this one"
+        ))
+    });
+    assert_eq!(
+        dist.count(&format!("SELECT count(*) FROM device_audit WHERE device_id = '{device}'")),
+        second as i64
+    );
+    drop(new_block);
     drop(block);
     drop(district);
 }

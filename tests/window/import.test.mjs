@@ -1,11 +1,13 @@
 // The import screen in the real window: a laptop enrolled for a real village (a demo store
 // refuses imports) finds a household list and its mapping file on a USB stick, checks the list
 // (nothing written, every refused row said in Hindi with its number), imports it with the
-// households counted, and the register then lists them; importing again adds nothing.
+// households counted, and the register then lists them; importing again adds nothing. A list
+// damaged on the way is refused as the list's fault, not the mapping file's.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { enrolledLaptop, find, startApp, stopServer, textOf } from "./session.mjs";
 
@@ -77,6 +79,24 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     // The same list again: the two families are there already, nothing is added twice.
     await (await find(browser, "[data-test=import-check]")).click();
     assert.match(await textOf(browser, "[data-test=import-report][data-dry=true]"), /पहले से जुड़े परिवार, जो वैसे ही छोड़े गए: 2/);
+
+    // An Excel list cut short on the way (a stick pulled out too early): the screen says the
+    // list cannot be read and asks for it to be saved again, not that the mapping is wrong.
+    const good = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../cli/tests/fixtures/import/good.xlsx"));
+    writeFileSync(join(stick, "kharab.xlsx"), good.subarray(0, good.length / 2));
+    await (await find(browser, "[data-test=import-look]")).click();
+    await (await find(browser, "[data-test=import-lists] [data-file='kharab.xlsx'] input")).click();
+    await (await find(browser, "[data-test=import-check]")).click();
+    const refused = await textOf(browser, "[data-test=error]");
+    assert.match(refused, /यह सूची फ़ाइल पढ़ी नहीं जा सकी/);
+    assert.doesNotMatch(refused, /मैपिंग फ़ाइल से नहीं जोड़ी/);
+    if (screens) {
+      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
+      await browser.executeScript("document.querySelector('[data-test=error]').scrollIntoView({ block: 'center' })");
+      writeFileSync(join(screens, "import-damaged-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
+      await browser.executeScript("document.body.style.minHeight = ''");
+    }
 
     await (await find(browser, "[data-test=back]")).click();
     assert.match(await textOf(browser, "[data-test=list-count]"), /2/);

@@ -16,22 +16,28 @@ fn refused(problem: String) -> StoreError {
     StoreError::ListRefused { problems: vec![problem] }
 }
 
+/// The list itself cannot be read: a refusal that names the list, not its mapping file.
+fn unreadable(problem: String) -> StoreError {
+    StoreError::ListUnreadable { problem }
+}
+
 /// Reads the list: `.xlsx` by its first sheet, anything else as CSV text in UTF-8.
 pub fn read_list(path: &Path) -> Result<Sheet, StoreError> {
-    let bytes = std::fs::read(path).map_err(|e| refused(format!("cannot read {}: {e}", path.display())))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| unreadable(format!("cannot read {}: {e}", path.display())))?;
     let is_xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
     let sheet = if is_xlsx {
         samanvaya_forms::table::read_xlsx_table(&bytes)
     } else {
         let text = String::from_utf8(bytes).map_err(|_| {
-            refused(format!(
+            unreadable(format!(
                 "{} is not UTF-8 text; save it from the spreadsheet as \"CSV UTF-8\", or as .xlsx",
                 path.display()
             ))
         })?;
         samanvaya_forms::table::read_csv(&text)
     };
-    sheet.map_err(|e| refused(format!("{} cannot be read: {e}", path.display())))
+    sheet.map_err(|e| unreadable(format!("{} cannot be read: {e}", path.display())))
 }
 
 /// Reads the column-mapping file (docs/import.md).

@@ -462,6 +462,7 @@ export const en = {
   importNothing: "Nothing was written, and there is nothing new to import.",
   importToRegister: "Back to the register",
   error_list_refused: "This list cannot be imported with this mapping file; nothing was written. Details: {detail}",
+  error_list_unreadable: "This list file cannot be read: it may be damaged, or not saved as CSV UTF-8 or as Excel (.xlsx). Save it again from the spreadsheet and copy it once more; nothing was written. Details: {detail}",
   syncOpen: "Sync",
   syncTitle: "Sync with the block office",
   syncAuto: "The laptop syncs by itself every few minutes whenever the block server can be reached.",
