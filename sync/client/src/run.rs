@@ -210,8 +210,8 @@ fn jitter() -> u32 {
 }
 
 /// Runs `op` until it succeeds, fails for good, or the retries run out. `op` is given the pace
-/// and answers with its result and the payload it carried (its JSON bytes, up and down), so that
-/// the time it took teaches the pace the link's round trip and rate.
+/// and answers with its result and the payload it carried (the JSON it sent, or for a pull the
+/// JSON it received), so that the time it took teaches the pace the link's round trip and rate.
 pub(crate) async fn retrying<T>(
     tuning: Tuning,
     report: &mut Report,
