@@ -36,12 +36,11 @@ fn name_number(conn: &Connection, text: &str) -> rusqlite::Result<i64> {
     }
 }
 
-/// A moment as the log keeps it: its nanoseconds, which give back exactly the text hashed.
-fn moment_key(at: DateTime<Utc>, text: &str) -> Value {
-    match at.timestamp_nanos_opt() {
-        Some(n) if moment_text(Value::Integer(n)).ok().as_deref() == Some(text) => Value::Integer(n),
-        _ => Value::Text(text.to_owned()),
-    }
+/// A moment as the log keeps it: its nanoseconds, from which chrono gives back exactly the text
+/// hashed (`to_rfc3339` is a function of the moment alone); its text only past the year 2262,
+/// beyond what nanoseconds count.
+fn moment_key(at: DateTime<Utc>) -> Value {
+    at.timestamp_nanos_opt().map_or_else(|| Value::Text(at.to_rfc3339()), Value::Integer)
 }
 
 /// The text of a moment kept by [`moment_key`] or by migration 0025.
@@ -95,7 +94,7 @@ pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) 
     )?
     .execute(params![
         seq,
-        moment_key(at, &text),
+        moment_key(at),
         name_number(conn, &who)?,
         name_number(conn, action)?,
         crate::stored_id::key(detail),
@@ -155,10 +154,11 @@ mod tests {
             assert_eq!(moment_text(Value::Integer(nanos)).unwrap(), text);
             let at = DateTime::<Utc>::from_timestamp_nanos(nanos);
             assert_eq!(at.to_rfc3339(), text);
-            assert_eq!(moment_key(at, text), Value::Integer(nanos));
+            assert_eq!(moment_key(at), Value::Integer(nanos));
         }
-        // A text the app would not write of its moment keeps its text.
-        let at = DateTime::<Utc>::from_timestamp_nanos(1_796_101_200_000_000_000);
-        assert_eq!(moment_key(at, "2026-12-01T05:00:00Z"), Value::Text("2026-12-01T05:00:00Z".into()));
+        // Past what nanoseconds count, the text itself, read back as it is.
+        let far = DateTime::parse_from_rfc3339("2300-01-01T00:00:00.5+00:00").unwrap().to_utc();
+        assert_eq!(moment_key(far), Value::Text("2300-01-01T00:00:00.500+00:00".into()));
+        assert_eq!(moment_text(moment_key(far)).unwrap(), far.to_rfc3339());
     }
 }

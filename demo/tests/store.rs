@@ -283,26 +283,8 @@ fn the_store_columns_decide_like_the_per_household_path() {
     }
     let big = page.items.iter().find(|s| s.member_count >= 3).unwrap();
     let h = store.household(big.id).unwrap();
-    let input = samanvaya_domain::HouseholdInput {
-        id: Some(h.id),
-        village_id: h.village_id,
-        hamlet_id: h.hamlet_id,
-        address: h.address.clone(),
-        phone: h.phone.clone(),
-        members: h.members[..h.members.len() - 1]
-            .iter()
-            .map(|p| samanvaya_domain::PersonInput {
-                id: Some(p.id),
-                name: p.name.clone(),
-                relation: p.relation,
-                sex: p.sex,
-                birth: p
-                    .birth_date
-                    .map_or(samanvaya_domain::Birth::Unknown, |date| samanvaya_domain::Birth::Date { date }),
-                left: p.left,
-            })
-            .collect(),
-    };
+    let mut input = h.as_input(now.today);
+    input.members.pop();
     // Removing a saved member is a supervisor's decision: the facilitator is refused, and nothing
     // changes; a supervisor's account on the same laptop may.
     let refused = store.save_household(input.clone(), now).unwrap_err();
@@ -745,27 +727,11 @@ fn the_register_search_follows_every_write_from_any_connection() {
     let all = store.households(&first(1000)).unwrap();
     let target = store.household(all.items[7].id).unwrap();
     let old_head = target.members[0].name.clone();
-    let renamed = |h: &samanvaya_domain::Household, to: &str| samanvaya_domain::HouseholdInput {
-        id: Some(h.id),
-        village_id: h.village_id,
-        hamlet_id: h.hamlet_id,
-        address: h.address.clone(),
-        phone: h.phone.clone(),
-        members: h
-            .members
-            .iter()
-            .enumerate()
-            .map(|(i, p)| samanvaya_domain::PersonInput {
-                id: Some(p.id),
-                name: if i == 0 { to.into() } else { p.name.clone() },
-                relation: p.relation,
-                sex: p.sex,
-                birth: p
-                    .birth_date
-                    .map_or(samanvaya_domain::Birth::Unknown, |date| samanvaya_domain::Birth::Date { date }),
-                left: p.left,
-            })
-            .collect(),
+    let today = store.now().unwrap().today;
+    let renamed = |h: &samanvaya_domain::Household, to: &str| {
+        let mut input = h.as_input(today);
+        input.members[0].name = to.into();
+        input
     };
     let now = store.now().unwrap();
     store.save_household(renamed(&target, "ज़ेबुन्निसा"), now).unwrap();

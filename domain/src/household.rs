@@ -118,6 +118,20 @@ fn summary(errors: &[FieldError]) -> String {
     errors.iter().map(|e| format!("{} {:?}", e.field, e.code)).collect::<Vec<_>>().join(", ")
 }
 
+impl Household {
+    /// The household as the form shows it for editing, each member as [`Person::as_input`] does.
+    pub fn as_input(&self, today: NaiveDate) -> HouseholdInput {
+        HouseholdInput {
+            id: Some(self.id),
+            village_id: self.village_id,
+            hamlet_id: self.hamlet_id,
+            address: self.address.clone(),
+            phone: self.phone.clone(),
+            members: self.members.iter().map(|p| p.as_input(today)).collect(),
+        }
+    }
+}
+
 impl HouseholdInput {
     /// Trims the text fields, then checks the whole input against what the form allows on `today`.
     pub fn validate(mut self, today: NaiveDate) -> Result<Self, ValidationError> {

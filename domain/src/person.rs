@@ -215,6 +215,23 @@ impl Person {
     pub fn age_on(&self, on: NaiveDate) -> Option<u32> {
         self.birth_date.and_then(|b| age_on(b, on))
     }
+
+    /// The member as the form shows it for editing: a birth date known as a date, an estimated
+    /// one as the age on `today`, as it was entered.
+    pub fn as_input(&self, today: NaiveDate) -> PersonInput {
+        PersonInput {
+            id: Some(self.id),
+            name: self.name.clone(),
+            relation: self.relation,
+            sex: self.sex,
+            birth: match (self.birth_date, self.age_on(today)) {
+                (Some(_), Some(years)) if self.birth_date_estimated => Birth::Age { years },
+                (Some(date), _) => Birth::Date { date },
+                (None, _) => Birth::Unknown,
+            },
+            left: self.left,
+        }
+    }
 }
 
 /// A member as the form sends it; `id` is absent for a member added in this edit.

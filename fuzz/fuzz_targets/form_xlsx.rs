@@ -5,12 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(
-    // libfuzzer-sys's panic hook aborts at once; the default hook, which prints and unwinds, lets
-    // a panic the code under test catches itself (a damaged spreadsheet) stay caught, while one
-    // that escapes still ends the run as a crash.
-    init: {
-        let _ = std::panic::take_hook();
-    },
+    init: samanvaya_fuzz::keep_caught_panics(),
     |data: &[u8]| {
     let Ok(cat) = samanvaya_eligibility::embedded() else { return };
     if let Ok(form) = samanvaya_forms::load_file("form.xlsx", data, cat) {

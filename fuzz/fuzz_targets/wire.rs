@@ -7,12 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use samanvaya_sync_protocol::{Change, PushBatch, body};
 
 fuzz_target!(
-    // libfuzzer-sys's panic hook aborts at once; the default hook, which prints and unwinds, lets
-    // a panic the code under test catches itself (a damaged spreadsheet) stay caught, while one
-    // that escapes still ends the run as a crash.
-    init: {
-        let _ = std::panic::take_hook();
-    },
+    init: samanvaya_fuzz::keep_caught_panics(),
     |data: &[u8]| {
     if let Ok(batch) = serde_json::from_slice::<PushBatch>(data) {
         for c in &batch.changes {

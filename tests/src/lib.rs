@@ -229,34 +229,6 @@ pub fn start_server(args: &[&str]) -> Running {
     spawn_server(cmd)
 }
 
-/// The household form's input for `h` as stored, ready to edit: each member's birth as the form
-/// shows it, an estimated one as the age on `today`.
-pub fn as_input(h: &samanvaya_domain::Household, today: chrono::NaiveDate) -> HouseholdInput {
-    HouseholdInput {
-        id: Some(h.id),
-        village_id: h.village_id,
-        hamlet_id: h.hamlet_id,
-        address: h.address.clone(),
-        phone: h.phone.clone(),
-        members: h
-            .members
-            .iter()
-            .map(|p| PersonInput {
-                id: Some(p.id),
-                name: p.name.clone(),
-                relation: p.relation,
-                sex: p.sex,
-                birth: match (p.birth_date, p.age_on(today)) {
-                    (Some(_), Some(years)) if p.birth_date_estimated => Birth::Age { years },
-                    (Some(date), _) => Birth::Date { date },
-                    (None, _) => Birth::Unknown,
-                },
-                left: p.left,
-            })
-            .collect(),
-    }
-}
-
 /// Starts a block server in `dir`, named "Bodh Gaya block", that forwards to the district at
 /// `district` with the enrollment `code` the district made, syncing with it every second.
 pub fn start_block(dir: &Path, district: &str, code: &str) -> Running {

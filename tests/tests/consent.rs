@@ -192,7 +192,7 @@ fn a_withdrawn_member_is_erased_on_the_laptop_and_the_block_and_a_late_change_do
     {
         let mut store = samanvaya_tests::open(second.path()).unwrap();
         let h = store.household(household).unwrap();
-        let mut input = samanvaya_tests::as_input(&h, store.now().unwrap().today);
+        let mut input = h.as_input(store.now().unwrap().today);
         input.members[0].name = "कमला देवी (अम्मा)".into();
         store.save_household(input, store.now().unwrap()).unwrap();
     }

@@ -25,7 +25,7 @@ fn d(s: &str) -> NaiveDate {
 /// The form's input for `h` as stored (an estimated birth shown as the age on `today`, as the
 /// form shows it), with `left` set on member `i`.
 fn edit(h: &Household, today: NaiveDate, i: usize, left: Option<Departure>) -> HouseholdInput {
-    let mut input = samanvaya_tests::as_input(h, today);
+    let mut input = h.as_input(today);
     input.members[i].left = left;
     input
 }

@@ -3,8 +3,9 @@
 //! real input is mutated a few hundred ways, deterministically (flipped, dropped, repeated and
 //! inserted bytes); every mutation must be refused or accepted, never panic.
 //!
-//! This stands in for coverage-guided fuzzing (`cargo fuzz` needs a nightly toolchain, which
-//! this project's machines do not have); it runs in every `cargo test`.
+//! It runs in every `cargo test`, beside the coverage-guided fuzzing of `scripts/fuzz` (libFuzzer
+//! on the stable toolchain, in `fuzz/`), and replays the inputs that fuzzing found
+//! (`fuzz/regressions/`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -397,14 +397,15 @@ impl World {
                     hamlet_id: h.hamlet_id,
                     address: format!("वार्ड {l}, कदम {step}"),
                     phone: h.phone.clone(),
-                    members: h.members.iter().map(as_input).collect(),
+                    members: h.members.iter().map(|p| p.as_input(Utc::now().date_naive())).collect(),
                 };
                 store.save_household(edit, at).unwrap();
             }
             2 => {
                 // The head's name corrected (an identity field: two laptops doing it unseen is a
                 // conflict for review, and the later write stands meanwhile).
-                let mut members: Vec<PersonInput> = h.members.iter().map(as_input).collect();
+                let mut members: Vec<PersonInput> =
+                    h.members.iter().map(|p| p.as_input(Utc::now().date_naive())).collect();
                 members[0].name = format!("कमला {l}-{step}");
                 let edit = HouseholdInput {
                     id: Some(h.id),
@@ -479,20 +480,6 @@ impl World {
                 assert!(self.forward(b), "block {b} forwards on a healed network");
             }
         }
-    }
-}
-
-fn as_input(p: &samanvaya_domain::Person) -> PersonInput {
-    PersonInput {
-        id: Some(p.id),
-        name: p.name.clone(),
-        relation: p.relation,
-        sex: p.sex,
-        birth: match (p.birth_date, p.birth_date_estimated) {
-            (Some(date), false) => Birth::Date { date },
-            _ => p.age_on(Utc::now().date_naive()).map_or(Birth::Unknown, |years| Birth::Age { years }),
-        },
-        left: p.left,
     }
 }
 

@@ -823,7 +823,7 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
 /// An edit of a household as the form sends it: its address and its first member's name,
 /// everything else as it is.
 fn edited(h: &samanvaya_domain::Household, address: &str, name: &str) -> samanvaya_domain::HouseholdInput {
-    let mut input = samanvaya_tests::as_input(h, chrono::Utc::now().date_naive());
+    let mut input = h.as_input(chrono::Utc::now().date_naive());
     input.address = address.into();
     input.members[0].name = name.into();
     input
