@@ -310,13 +310,26 @@ impl Store {
     /// removes all but the newest [`SNAPSHOTS_KEPT`]. A snapshot guards against a damaged
     /// database file, not against a lost laptop: that needs a backup on a USB stick.
     pub fn snapshot_if_due(&self, today: chrono::NaiveDate) -> Result<Option<BackupInfo>, StoreError> {
-        let dir = self.data_dir().join(SNAPSHOT_DIR);
-        let file = dir.join(format!("snapshot-{today}.backup"));
+        let file = self.data_dir().join(SNAPSHOT_DIR).join(format!("snapshot-{today}.backup"));
         if file.exists() || !self.who().role.may_write() {
             return Ok(None);
         }
         let info = self.backup(&file)?;
-        let mut old: Vec<PathBuf> = std::fs::read_dir(&dir)
+        let old = self.snapshots()?;
+        let excess = old.len().saturating_sub(SNAPSHOTS_KEPT);
+        for p in &old[..excess] {
+            std::fs::remove_file(p).map_err(io_error(p))?;
+        }
+        Ok(Some(info))
+    }
+
+    /// The snapshots in the data folder, oldest first (their names sort by date).
+    fn snapshots(&self) -> Result<Vec<PathBuf>, StoreError> {
+        let dir = self.data_dir().join(SNAPSHOT_DIR);
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(io_error(&dir))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
@@ -325,13 +338,30 @@ impl Store {
                     .is_some_and(|n| n.starts_with("snapshot-") && n.ends_with(".backup"))
             })
             .collect();
-        // The names sort by date, oldest first.
-        old.sort();
-        let excess = old.len().saturating_sub(SNAPSHOTS_KEPT);
-        for p in &old[..excess] {
-            std::fs::remove_file(p).map_err(io_error(p))?;
+        found.sort();
+        Ok(found)
+    }
+
+    /// After a withdrawal of consent is committed, the snapshots taken before it still hold what
+    /// was erased: each is replaced by one taken now, after the erasure, and the older ones are
+    /// removed even when the new one cannot be written (a full disk), because her data must go;
+    /// the next day's snapshot then starts the rotation again. A store without snapshots gets
+    /// none. A backup on a USB stick is out of reach: restored, it erases her again at its next
+    /// sync, when the withdrawal comes back from the block (docs/security.md).
+    pub(crate) fn replace_snapshots(&self, today: chrono::NaiveDate) -> Result<(), StoreError> {
+        let old = self.snapshots()?;
+        if old.is_empty() {
+            return Ok(());
         }
-        Ok(Some(info))
+        let file = self.data_dir().join(SNAPSHOT_DIR).join(format!("snapshot-{today}.backup"));
+        let written = self.backup(&file);
+        for p in old.iter().filter(|p| written.is_err() || **p != file) {
+            match std::fs::remove_file(p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(p)(e)),
+                _ => {}
+            }
+        }
+        written.map(|_| ())
     }
 }
 

@@ -73,6 +73,9 @@ impl Store {
         change_log::record(&tx, ChangeBody::ConsentWithdrawn(w), at)?;
         tx.commit()?;
         forget_old_versions(&self.conn);
+        // The withdrawal stands once committed; a snapshot that cannot be written now is taken
+        // by the next day's turn, and the old ones are gone either way.
+        let _ = self.replace_snapshots(at.today);
         Ok(Withdrawal { household_id: household, person_id: person, changes_scrubbed })
     }
 

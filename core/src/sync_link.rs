@@ -267,6 +267,8 @@ impl Store {
         tx.commit()?;
         if changes.iter().any(|c| c.change.body.kind() == "consent_withdrawn") {
             crate::consent::forget_old_versions(&self.conn);
+            // As for a withdrawal recorded here (`Store::withdraw_consent`).
+            let _ = self.replace_snapshots(at.today);
         }
         Ok(applied)
     }

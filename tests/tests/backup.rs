@@ -114,6 +114,77 @@ fn a_snapshot_is_taken_once_a_day_and_the_last_seven_are_kept() {
     assert_eq!(dump(restored.connection()), at_last);
 }
 
+/// The first page of the register, each household read whole.
+fn first_households(store: &Store) -> Vec<samanvaya_domain::Household> {
+    let query = samanvaya_core::HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 20,
+        offset: 0,
+        hamlet_id: None,
+        filter: None,
+    };
+    store.households(&query).unwrap().items.iter().map(|s| store.household(s.id).unwrap()).collect()
+}
+
+/// A withdrawal of consent reaches the snapshots: those taken before it held her, so they are
+/// replaced by one taken after the erasure, which restores without her and with everyone else.
+#[test]
+fn a_withdrawal_replaces_the_snapshots_that_held_her() {
+    let laptop = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
+    for d in 1..=3 {
+        store.snapshot_if_due(chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()).unwrap();
+    }
+    let households = store.household_count().unwrap();
+    let h = first_households(&store)
+        .into_iter()
+        .find(|h| h.members.len() > 2)
+        .expect("a demo household of three or more");
+    let her = h.members[1].clone();
+    let at = store.now().unwrap();
+    store.withdraw_consent(h.id, Some(her.id), at).unwrap();
+
+    let snapshots = laptop.path().join("snapshots");
+    let kept: Vec<String> = std::fs::read_dir(&snapshots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(kept, [format!("snapshot-{}.backup", at.today)], "only the one taken after the erasure");
+    let fresh = tempfile::tempdir().unwrap();
+    let restored =
+        Store::restore(&snapshots.join(&kept[0]), fresh.path(), None, &Secret::new(TEST_PIN)).unwrap();
+    assert_eq!(restored.household_count().unwrap(), households);
+    let conn = restored.connection();
+    let tombstones: i64 = conn
+        .query_row("SELECT count(*) FROM erased WHERE id = ?1", [her.id.to_string()], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tombstones, 1, "her tombstone stays");
+    let named: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM person WHERE name = ?1 AND id = ?2",
+            [&her.name, &her.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(named, 0, "her row is gone");
+    let logged: i64 = conn
+        .query_row("SELECT count(*) FROM change_log WHERE instr(change, ?1) > 0", [&her.name], |r| r.get(0))
+        .unwrap();
+    assert_eq!(logged, 0, "her name is in no change of the log");
+    assert_eq!(restored.household(h.id).unwrap().members.len(), h.members.len() - 1);
+    drop(restored);
+
+    // A store that never took a snapshot is not given one by a withdrawal.
+    let other = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(other.path()).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
+    let h = first_households(&store).remove(0);
+    store.withdraw_consent(h.id, None, store.now().unwrap()).unwrap();
+    assert!(!other.path().join("snapshots").exists());
+}
+
 /// The real thing: `samanvaya backup` killed (SIGKILL, no chance to clean up) at moments spread
 /// over a backup's run. After each kill the backup file is the previous one, byte for byte, or
 /// a whole new backup that restores; and the next backup goes through and leaves nothing else.
