@@ -43,6 +43,10 @@ struct Args {
     /// The first run's seed for the lost requests; run k uses seed + k.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Print every request of each sync (`samanvaya sync --verbose`): where a slow run's time
+    /// went.
+    #[arg(long)]
+    verbose: bool,
 }
 
 /// A binary of the workspace, beside this one in the target folder.
@@ -147,11 +151,19 @@ fn run(args: &Args, families: &Families, k: usize) -> Result<f64> {
     if let Some(t) = &timeout {
         sync.extend(["--timeout", t.as_str()]);
     }
+    if args.verbose {
+        sync.push("--verbose");
+    }
     let start = Instant::now();
     let mut attempts = 0;
     loop {
         attempts += 1;
         let (ok, said) = samanvaya(laptop_dir.path(), &sync)?;
+        if args.verbose {
+            for line in said.lines().filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit())) {
+                eprintln!("  {line}");
+            }
+        }
         if ok && said.contains("waiting to send: 0") {
             break;
         }

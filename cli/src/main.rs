@@ -126,6 +126,9 @@ enum Command {
         /// Give up on a request after this many seconds (default: patient, for 2G).
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u64>,
+        /// Also list every request: what it carried, how long it took, why it failed.
+        #[arg(long)]
+        verbose: bool,
     },
     /// Saves the household register (households, members, facts) as a workbook or CSV, in
     /// Hindi or English, written whole or not at all. It names people: a Samiti viewer may not.
@@ -511,7 +514,9 @@ fn main() -> Result<()> {
         }
         Command::Referrals { command } => emit(&referrals::run(&mut store, command)?)?,
         Command::Enroll { url, code, name } => emit(&sync::run_enroll(&mut store, &url, &code, &name)?)?,
-        Command::Sync { status, timeout } => emit(&sync::run_sync(&mut store, status, timeout)?)?,
+        Command::Sync { status, timeout, verbose } => {
+            emit(&sync::run_sync(&mut store, status, timeout, verbose)?)?
+        }
         Command::ExportSync { file } => emit(&sync::run_export(&mut store, &file)?)?,
         Command::ImportFeed { file } => emit(&sync::run_import_feed(&mut store, &file)?)?,
         Command::Export { out, lang, with_sensitive } => {

@@ -813,10 +813,18 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
     // `--timeout` the laptop tries an exchange three times, so both land on one batch and it
     // still gets through.
     link.set(Faults { bytes_per_second: 6_250, stall_pushes: 1, cut_pushes: 1, ..Faults::default() });
-    let out = ok(run("samanvaya", &["sync", "--timeout", "4"], Some(laptop_dir.path())));
+    let out = ok(run("samanvaya", &["sync", "--timeout", "4", "--verbose"], Some(laptop_dir.path())));
     let injected = link.injected();
     assert_eq!((injected.stalled, injected.cut), (1, 1), "the faults happened: {out}");
     all_sent(&out, block_dir.path(), waiting);
+    // `--verbose` lists every request in order: the session, the stalled push given up after
+    // its 4 seconds, the cut one, then pushes answered with what they carried.
+    let trace: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with(char::is_numeric)).collect();
+    assert!(trace[0].contains(". session: answered in "), "{out}");
+    assert!(trace[1].contains(". push: failed after 4.") && trace[1].contains("within 4 seconds"), "{out}");
+    assert!(trace[2].contains(". push: failed after") && trace[2].contains("cannot be reached"), "{out}");
+    assert!(trace[3].contains(". push ") && trace[3].contains(" KB: answered in "), "{out}");
+    assert!(trace.iter().any(|l| l.contains(". pull")), "{out}");
     drop(block);
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::link::SyncError;
 use crate::plan::Pace;
-use crate::run::{Local, Remote, Report, Tuning, payload, retrying};
+use crate::run::{Local, Remote, Report, Tuning, retrying, wire};
 
 /// Forwards every log `local` holds further than `held` (the server's word), recording what was
 /// sent and what failed in `report`.
@@ -64,8 +64,8 @@ async fn forward_one<L: Local, R: Remote>(
         let entries = local.forwarded_after(log.device, through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
         let batch = AuditBatch::of(Some(log.device), entries);
-        let ack = retrying(tuning, report, pace, async |pace| {
-            let bytes = payload(&batch);
+        let ack = retrying("forwarded audit", tuning, report, pace, async |pace| {
+            let bytes = wire(&batch);
             link.push_audit(&batch, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
         })
         .await?;

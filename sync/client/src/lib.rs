@@ -14,4 +14,4 @@ pub mod plan;
 pub mod run;
 
 pub use link::{Link, SyncError};
-pub use run::{Local, Remote, Report, Tuning, sync_once};
+pub use run::{Exchange, Local, Remote, Report, Tuning, sync_once};

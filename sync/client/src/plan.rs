@@ -13,15 +13,19 @@ use samanvaya_sync_protocol::{Change, MAX_BATCH_BYTES, MIN_BATCH_BYTES};
 /// bounds. A connection cut or refused says nothing about the size the link can carry, so it
 /// leaves the batch alone.
 ///
-/// The timeout starts at the tuning's and then follows what the link has shown: on 2G a request
-/// that stalls (its connection stuck under loss) never answers, and waiting the whole 30 seconds
-/// for a push that takes two made the day's push five times too slow. An exchange is modelled as
-/// a round trip plus a time per kilobyte of payload (the JSON before compression, which is what
-/// the sync knows before sealing; pushes, pulls and audit logs compress alike). The round trip is
-/// the quickest exchange seen; the time per kilobyte rises at once with a slow exchange and comes
+/// The timeout follows what the link has shown: on 2G a request that stalls (its connection
+/// stuck under loss) never answers, and waiting the whole 30 seconds for a push that takes two
+/// made the day's push five times too slow. An exchange is modelled as a round trip plus a time
+/// per kilobyte on the wire (the sealed body sent, or for a pull the sealed answer): what the link
+/// carries. The JSON before compression said too little: an audit batch compresses about three
+/// times better than a push of the same JSON, and waiting for it as for a push made each of its
+/// stalls cost 15 to 30 seconds (`samanvaya sync --verbose` showed it). The round trip is the
+/// quickest exchange seen; the time per kilobyte rises at once with a slow exchange and comes
 /// down slowly, so one quick exchange does not make the next wait too short. A request may take
 /// three times what the model expects, never under `FLOOR`; each timeout in a row doubles that,
-/// up to the tuning's timeout, so a link slower than it looked still gets through.
+/// up to the tuning's timeout, so a link slower than it looked still gets through. Before the
+/// link has answered anything, a small request (a session) waits `FIRST_SMALL` and a large one
+/// the tuning's timeout.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pace {
     pub batch_bytes: usize,
@@ -33,8 +37,15 @@ pub struct Pace {
 /// The shortest wait a request is given once the link's pace is known.
 pub const FLOOR: Duration = Duration::from_secs(4);
 
-/// Below this payload an exchange's time is mostly the round trip, so it says little per byte.
-const RATE_SAMPLE_BYTES: usize = 4 * 1024;
+/// The first wait of a small request, before the link has answered anything: a connection, the
+/// TLS handshake and a few hundred bytes each way are a few round trips, under 5 seconds on a
+/// poor 2G link. Waiting the tuning's 30 seconds made a first session that stalled cost a sixth
+/// of a day's push.
+pub const FIRST_SMALL: Duration = Duration::from_secs(10);
+
+/// Below this many bytes on the wire an exchange's time is mostly the round trip, so it says
+/// little per byte.
+const RATE_SAMPLE_BYTES: usize = 2 * 1024;
 
 impl Default for Pace {
     fn default() -> Pace {
@@ -57,7 +68,7 @@ impl Pace {
         Pace { batch_bytes: (self.batch_bytes + self.batch_bytes / 2).min(MAX_BATCH_BYTES), ..self }
     }
 
-    /// An exchange of `payload` bytes was answered after `took`.
+    /// An exchange of `payload` bytes on the wire was answered after `took`.
     pub fn observed(self, payload: usize, took: Duration) -> Pace {
         let quickest = self.quickest.map_or(took, |q| q.min(took));
         let mut seconds_per_kb = self.seconds_per_kb;
@@ -72,9 +83,12 @@ impl Pace {
         Pace { quickest: Some(quickest), seconds_per_kb, timeouts: 0, ..self }
     }
 
-    /// How long a request of `payload` bytes may take, at most `cap`.
+    /// How long a request of `payload` bytes on the wire may take, at most `cap`.
     pub fn timeout(&self, payload: usize, cap: Duration) -> Duration {
-        let Some(quickest) = self.quickest else { return cap };
+        let stretch = f64::from(1u32 << self.timeouts.min(16));
+        let Some(quickest) = self.quickest else {
+            return if payload < RATE_SAMPLE_BYTES { FIRST_SMALL.mul_f64(stretch).min(cap) } else { cap };
+        };
         let per_byte = match self.seconds_per_kb {
             Some(s) => s,
             // The round trip is known but not yet the rate: a small request can rely on the
@@ -83,7 +97,6 @@ impl Pace {
             None => return cap,
         };
         let expected = quickest.as_secs_f64() + per_byte * payload as f64 / 1024.0;
-        let stretch = f64::from(1u32 << self.timeouts.min(16));
         Duration::from_secs_f64((3.0 * expected).max(FLOOR.as_secs_f64()) * stretch).min(cap)
     }
 }
@@ -166,7 +179,13 @@ mod tests {
         let cap = Duration::from_secs(30);
         let secs = Duration::from_secs_f64;
         let pace = Pace::default();
-        assert_eq!(pace.timeout(100, cap), cap, "nothing seen yet");
+        // Nothing seen yet: a small request waits a while, doubled by each timeout up to the
+        // cap; a large one the cap.
+        assert_eq!(pace.timeout(100, cap), FIRST_SMALL);
+        assert_eq!(pace.after_timeout().timeout(100, cap), 2 * FIRST_SMALL);
+        assert_eq!(pace.after_timeout().after_timeout().timeout(100, cap), cap);
+        assert_eq!(pace.timeout(100, secs(4.0)), secs(4.0), "never over the tuning's timeout");
+        assert_eq!(pace.timeout(16 * 1024, cap), cap);
         // A session of 300 bytes in 0.8 s: small requests now wait the floor, a large one the cap.
         let pace = pace.observed(300, secs(0.8));
         assert_eq!(pace.timeout(300, cap), FLOOR);

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use samanvaya_sync_protocol::body;
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
     AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditHeld, Change, ChangeResult, Lease, Outcome,
@@ -196,6 +197,21 @@ pub struct Report {
     /// What went wrong forwarding those logs. It fails nothing else of the sync; the next sync
     /// resumes each log from where the server holds it.
     pub audit_failures: Vec<String>,
+    /// Every request made, in order, as the link answered it: where a slow sync spent its time
+    /// (`samanvaya sync --verbose`, and the push benchmark's trace).
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One request of a sync and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// What was asked: `session`, `push`, `pull`, `audit`, `catalogue`.
+    pub what: &'static str,
+    /// The bytes it carried on the wire (sent, or for a pull received) when it was answered.
+    pub payload: Option<usize>,
+    pub took: Duration,
+    /// Why it failed, or `None` when it was answered.
+    pub failure: Option<String>,
 }
 
 /// Changes read from the local end per batch planned: more than the largest batch holds (a
@@ -210,9 +226,10 @@ fn jitter() -> u32 {
 }
 
 /// Runs `op` until it succeeds, fails for good, or the retries run out. `op` is given the pace
-/// and answers with its result and the payload it carried (the JSON it sent, or for a pull the
-/// JSON it received), so that the time it took teaches the pace the link's round trip and rate.
+/// and answers with its result and the bytes it carried on the wire (its sealed body, or for a
+/// pull the answer's), so that the time it took teaches the pace the link's round trip and rate.
 pub(crate) async fn retrying<T>(
+    what: &'static str,
     tuning: Tuning,
     report: &mut Report,
     pace: &mut Pace,
@@ -221,9 +238,17 @@ pub(crate) async fn retrying<T>(
     let mut attempt = 0;
     loop {
         let started = Instant::now();
-        match op(*pace).await {
+        let result = op(*pace).await;
+        let took = started.elapsed();
+        report.exchanges.push(Exchange {
+            what,
+            payload: result.as_ref().ok().map(|(_, p)| *p),
+            took,
+            failure: result.as_ref().err().map(ToString::to_string),
+        });
+        match result {
             Ok((v, payload)) => {
-                *pace = pace.observed(payload, started.elapsed());
+                *pace = pace.observed(payload, took);
                 return Ok(v);
             }
             Err(e) if e.is_transient() && attempt < tuning.retries => {
@@ -245,13 +270,15 @@ pub(crate) async fn retrying<T>(
     }
 }
 
-/// The payload of a pull's answer, before it comes: the most the server puts in one. Taking
-/// the most keeps a full answer within its wait.
-const PULL_PAYLOAD: usize = 48 * 1024;
+/// The bytes of a pull's answer on the wire, before it comes: the most the server puts in one
+/// (48 KB of JSON) compressed three times, where changes compress about twenty times. Taking
+/// about the most keeps a full answer within its wait.
+const PULL_WIRE: usize = 16 * 1024;
 
-/// The payload of `value` as the pace counts it: its JSON bytes.
-pub(crate) fn payload<T: serde::Serialize + ?Sized>(value: &T) -> usize {
-    serde_json::to_vec(value).map_or(0, |v| v.len())
+/// The bytes `value` takes on the wire, as the pace counts them: its sealed body. Sealing it
+/// here as well as in the link costs a few milliseconds against seconds on the wire.
+pub(crate) fn wire<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    body::seal(&value).map_or(0, |(packed, _)| packed.len())
 }
 
 /// One sync of `local` over `link`.
@@ -264,7 +291,7 @@ pub async fn sync_once<L: Local, R: Remote>(
     let mut pace = Pace::default();
     let numbers_left = local.numbers_left()?;
     // A fresh session each run: it renews the token and picks up leases.
-    let session = retrying(tuning, &mut report, &mut pace, async |pace| {
+    let session = retrying("session", tuning, &mut report, &mut pace, async |pace| {
         link.session(numbers_left.clone(), pace.timeout(0, tuning.request)).await.map(|s| (s, 0))
     })
     .await?;
@@ -281,11 +308,11 @@ pub async fn sync_once<L: Local, R: Remote>(
             break;
         }
         let pulled_through = local.pulled_through()?;
-        let (ack, sent) = retrying(tuning, &mut report, &mut pace, async |pace| {
+        let (ack, sent) = retrying("push", tuning, &mut report, &mut pace, async |pace| {
             let range = plan::batches(&changes, pace.batch_bytes).into_iter().next().unwrap_or(0..0);
             let batch =
                 PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: changes[range].to_vec() };
-            let bytes = payload(&batch);
+            let bytes = wire(&batch);
             let ack = link.push(&batch, pace.timeout(bytes, tuning.request)).await?;
             Ok(((ack, batch.changes.len()), bytes))
         })
@@ -318,13 +345,13 @@ pub async fn sync_once<L: Local, R: Remote>(
     let mut after = local.pulled_through()?;
     let own_after = local.own_after()?;
     loop {
-        let reply = retrying(tuning, &mut report, &mut pace, async |pace| {
-            let timeout = pace.timeout(PULL_PAYLOAD, tuning.request);
+        let reply = retrying("pull", tuning, &mut report, &mut pace, async |pace| {
+            let timeout = pace.timeout(PULL_WIRE, tuning.request);
             let reply = match own_after {
                 Some(own) => link.pull_own_after(after, own, timeout).await?,
                 None => link.pull(after, timeout).await?,
             };
-            let bytes = payload(&reply.changes);
+            let bytes = wire(&reply.changes);
             Ok((reply, bytes))
         })
         .await?;
@@ -356,8 +383,8 @@ pub async fn sync_once<L: Local, R: Remote>(
         let entries = local.audit_after(through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
         let batch = AuditBatch::of(None, entries);
-        let ack = retrying(tuning, &mut report, &mut pace, async |pace| {
-            let bytes = payload(&batch);
+        let ack = retrying("audit", tuning, &mut report, &mut pace, async |pace| {
+            let bytes = wire(&batch);
             link.push_audit(&batch, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
         })
         .await?;
@@ -397,11 +424,12 @@ async fn fetch_bundle<R: Remote>(
     let mut file = Vec::with_capacity(offer.bytes as usize);
     while (file.len() as u64) < offer.bytes {
         let offset = file.len() as u64;
-        // A piece is already compressed, so its bytes take far longer a kilobyte than a push's
-        // JSON: it waits the tuning's timeout and teaches the pace nothing (its payload counted
-        // as none, the round trip it took as no quicker than the ones seen).
-        let piece = retrying(tuning, report, pace, async |_| {
-            link.catalogue_piece(&offer.digest, offset, tuning.request).await.map(|p| (p, 0))
+        // A piece is compressed already and takes about its own size on the wire.
+        let piece = retrying("catalogue", tuning, report, pace, async |pace| {
+            let timeout = pace.timeout(bundle::PIECE_BYTES, tuning.request);
+            let piece = link.catalogue_piece(&offer.digest, offset, timeout).await?;
+            let bytes = wire(&piece);
+            Ok((piece, bytes))
         })
         .await?;
         let bytes = bundle::piece_bytes(&piece).ok_or_else(damaged)?;
