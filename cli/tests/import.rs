@@ -108,7 +108,11 @@ fn stored(store: &Store) -> Vec<Stored> {
                 })
                 .collect();
             let mut facts: Vec<String> = conn
-                .prepare("SELECT subject_id, name, value, source FROM fact WHERE household_id = ?1 ORDER BY name, subject_id")
+                .prepare(
+                    "SELECT subject_id, name, value, source FROM fact
+                     WHERE subject_id = ?1 OR subject_id IN (SELECT id FROM person WHERE household_id = ?1)
+                     ORDER BY name, subject_id",
+                )
                 .unwrap()
                 .query_map([hid], |r| {
                     let subject: String = r.get(0)?;
@@ -117,7 +121,12 @@ fn stored(store: &Store) -> Vec<Stored> {
                     } else {
                         h.members.iter().position(|p| p.id.to_string() == subject).unwrap().to_string()
                     };
-                    Ok(format!("{who} {} {} {}", r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+                    Ok(format!(
+                        "{who} {} {} {}",
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?
+                    ))
                 })
                 .unwrap()
                 .collect::<Result<_, _>>()

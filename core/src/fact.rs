@@ -23,9 +23,9 @@ pub fn for_household(conn: &Connection, household: &str) -> rusqlite::Result<Vec
     .collect()
 }
 
+/// Records fact `name` of `subject` (a member's or the household's id).
 pub fn set(
     conn: &Connection,
-    household: &str,
     subject: &str,
     name: &str,
     value_json: &str,
@@ -33,12 +33,12 @@ pub fn set(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO fact (subject_id, household_id, name, value, source, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO fact (subject_id, name, value, source, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (subject_id, name) DO UPDATE SET
              value = excluded.value, source = excluded.source, recorded_at = excluded.recorded_at",
     )?
-    .execute(params![subject, household, name, value_json, source, now])?;
+    .execute(params![subject, name, value_json, source, now.timestamp_millis()])?;
     Ok(())
 }
 

@@ -118,6 +118,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "compact_audit",
         sql: include_str!("../migrations/local/0025_compact_audit.sql"),
     },
+    Migration {
+        version: 26,
+        name: "compact_fact",
+        sql: include_str!("../migrations/local/0026_compact_fact.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -221,4 +221,71 @@ mod tests {
         );
         assert!(conn.execute("DELETE FROM audit WHERE seq = 1", []).is_err(), "still append-only");
     }
+
+    /// Migration 0026 keeps every fact with its subject, value, source and time (as the
+    /// milliseconds of the text rusqlite wrote), and a fact still goes with its household or
+    /// member, now through triggers instead of the household column's foreign key.
+    #[test]
+    fn the_facts_keep_every_value_when_made_compact() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn, &crate::LOCAL_MIGRATIONS[..25]).unwrap();
+        // The rows it needs only: no village row for the household to refer to.
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        let (household, person) =
+            ("0190ffff-0000-7000-8000-00000000000a", "0190ffff-0000-7000-8000-00000000000b");
+        conn.execute(
+            "INSERT INTO household (id, village_id, created_at, updated_at) VALUES (?1, 'v', 'x', 'x')",
+            [household],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
+             VALUES (?1, ?2, 0, 'x', 'x', 'head', 'female')",
+            [person, household],
+        )
+        .unwrap();
+        let rows = [
+            (
+                household,
+                "household.ration_card_type",
+                "\"bpl\"",
+                "survey",
+                "2026-11-30 10:15:00.123456789+00:00",
+            ),
+            (person, "person.is_pregnant", "true", "screening", "2026-12-01 00:00:00+00:00"),
+            (person, "person.age_at_marriage", "null", "document", "not a time"),
+        ];
+        for (subject, name, value, source, at) in rows {
+            conn.execute(
+                "INSERT INTO fact (subject_id, household_id, name, value, source, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![subject, household, name, value, source, at],
+            )
+            .unwrap();
+        }
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        let read = |conn: &Connection| -> Vec<(String, String, String, String, i64)> {
+            conn.prepare("SELECT subject_id, name, value, source, recorded_at FROM fact ORDER BY name")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let fact = |s: &str, n: &str, v: &str, src: &str, ms: i64| {
+            (s.to_owned(), n.to_owned(), v.to_owned(), src.to_owned(), ms)
+        };
+        assert_eq!(
+            read(&conn),
+            vec![
+                fact(household, "household.ration_card_type", "\"bpl\"", "survey", 1_796_033_700_123),
+                fact(person, "person.age_at_marriage", "null", "document", 0),
+                fact(person, "person.is_pregnant", "true", "screening", 1_796_083_200_000),
+            ]
+        );
+        conn.execute("DELETE FROM person WHERE id = ?1", [person]).unwrap();
+        assert_eq!(read(&conn).len(), 1, "the member's facts go with her row");
+        conn.execute("DELETE FROM household WHERE id = ?1", [household]).unwrap();
+        assert!(read(&conn).is_empty(), "the household's with its row");
+    }
 }
