@@ -25,7 +25,8 @@ use samanvaya_sync_protocol::{Change, MAX_BATCH_BYTES, MIN_BATCH_BYTES};
 /// three times what the model expects, never under `FLOOR`; each timeout in a row doubles that,
 /// up to the tuning's timeout, so a link slower than it looked still gets through. Before the
 /// link has answered anything, a small request (a session) waits `FIRST_SMALL` and a large one
-/// the tuning's timeout.
+/// the tuning's timeout; once the round trip is known and before a large exchange has shown the
+/// rate, a large one is expected at `FIRST_SECONDS_PER_KB`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pace {
     pub batch_bytes: usize,
@@ -42,6 +43,13 @@ pub const FLOOR: Duration = Duration::from_secs(4);
 /// poor 2G link. Waiting the tuning's 30 seconds made a first session that stalled cost a sixth
 /// of a day's push.
 pub const FIRST_SMALL: Duration = Duration::from_secs(10);
+
+/// The time per kilobyte on the wire a large request is expected to take before one has shown
+/// the link's: 32 kbit/s, a poor 2G upload. With the margin of three, a first push of 16 KB
+/// still gets through at about 11 kbit/s; on a slower link it times out once and goes again
+/// half as large with twice the wait. Waiting the tuning's 30 seconds instead, a first push that
+/// stalled cost 30 seconds in three of eight measured days (docs/benchmarks.md).
+const FIRST_SECONDS_PER_KB: f64 = 0.25;
 
 /// Below this many bytes on the wire an exchange's time is mostly the round trip, so it says
 /// little per byte.
@@ -92,9 +100,9 @@ impl Pace {
         let per_byte = match self.seconds_per_kb {
             Some(s) => s,
             // The round trip is known but not yet the rate: a small request can rely on the
-            // first, a large one waits as long as it may.
+            // first, a large one is expected at a poor 2G link's rate.
             None if payload < RATE_SAMPLE_BYTES => 0.0,
-            None => return cap,
+            None => FIRST_SECONDS_PER_KB,
         };
         let expected = quickest.as_secs_f64() + per_byte * payload as f64 / 1024.0;
         Duration::from_secs_f64((3.0 * expected).max(FLOOR.as_secs_f64()) * stretch).min(cap)
@@ -186,9 +194,11 @@ mod tests {
         assert_eq!(pace.after_timeout().after_timeout().timeout(100, cap), cap);
         assert_eq!(pace.timeout(100, secs(4.0)), secs(4.0), "never over the tuning's timeout");
         assert_eq!(pace.timeout(16 * 1024, cap), cap);
-        // A session of 300 bytes in 0.8 s: small requests now wait the floor, a large one the cap.
+        // A session of 300 bytes in 0.8 s: small requests now wait the floor, a large one what
+        // a poor 2G link would take, within the cap.
         let pace = pace.observed(300, secs(0.8));
         assert_eq!(pace.timeout(300, cap), FLOOR);
+        assert!((pace.timeout(16 * 1024, cap).as_secs_f64() - 3.0 * (0.8 + 0.25 * 16.0)).abs() < 1e-6);
         assert_eq!(pace.timeout(64 * 1024, cap), cap);
         // A push of 64 KB in 2.4 s: 0.025 s a kilobyte beyond the round trip.
         let pace = pace.observed(64 * 1024, secs(2.4));
