@@ -114,19 +114,6 @@ fn a_snapshot_is_taken_once_a_day_and_the_last_seven_are_kept() {
     assert_eq!(dump(restored.connection()), at_last);
 }
 
-/// The first page of the register, each household read whole.
-fn first_households(store: &Store) -> Vec<samanvaya_domain::Household> {
-    let query = samanvaya_core::HouseholdQuery {
-        village_id: None,
-        search: String::new(),
-        limit: 20,
-        offset: 0,
-        hamlet_id: None,
-        filter: None,
-    };
-    store.households(&query).unwrap().items.iter().map(|s| store.household(s.id).unwrap()).collect()
-}
-
 /// A withdrawal of consent reaches the snapshots: those taken before it held her, so they are
 /// replaced by one taken after the erasure, which restores without her and with everyone else.
 #[test]
@@ -138,8 +125,9 @@ fn a_withdrawal_replaces_the_snapshots_that_held_her() {
         store.snapshot_if_due(chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()).unwrap();
     }
     let households = store.household_count().unwrap();
-    let h = first_households(&store)
+    let h = samanvaya_tests::household_ids(&store)
         .into_iter()
+        .map(|id| store.household(id).unwrap())
         .find(|h| h.members.len() > 2)
         .expect("a demo household of three or more");
     let her = h.members[1].clone();
@@ -180,7 +168,7 @@ fn a_withdrawal_replaces_the_snapshots_that_held_her() {
     let other = tempfile::tempdir().unwrap();
     let mut store = samanvaya_tests::open(other.path()).unwrap();
     samanvaya_demo::fill(&mut store, 1).unwrap();
-    let h = first_households(&store).remove(0);
+    let h = store.household(samanvaya_tests::household_ids(&store)[0]).unwrap();
     store.withdraw_consent(h.id, None, store.now().unwrap()).unwrap();
     assert!(!other.path().join("snapshots").exists());
 }
