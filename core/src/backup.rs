@@ -343,25 +343,30 @@ impl Store {
     }
 
     /// After a withdrawal of consent is committed, the snapshots taken before it still hold what
-    /// was erased: each is replaced by one taken now, after the erasure, and the older ones are
-    /// removed even when the new one cannot be written (a full disk), because her data must go;
-    /// the next day's snapshot then starts the rotation again. A store without snapshots gets
-    /// none. A backup on a USB stick is out of reach: restored, it erases her again at its next
-    /// sync, when the withdrawal comes back from the block (docs/security.md).
+    /// was erased: they are removed, every one that can be even when one cannot, because her data
+    /// must go, and then one is taken now, after the erasure. When that one cannot be written (a
+    /// full disk) the store is left without a snapshot until the next day's. A store without
+    /// snapshots gets none. A backup on a USB stick is out of reach: restored, it erases her again
+    /// at its next sync, when the withdrawal comes back from the block (docs/security.md).
     pub(crate) fn replace_snapshots(&self, today: chrono::NaiveDate) -> Result<(), StoreError> {
         let old = self.snapshots()?;
         if old.is_empty() {
             return Ok(());
         }
-        let file = self.data_dir().join(SNAPSHOT_DIR).join(format!("snapshot-{today}.backup"));
-        let written = self.backup(&file);
-        for p in old.iter().filter(|p| written.is_err() || **p != file) {
-            match std::fs::remove_file(p) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(p)(e)),
-                _ => {}
+        let mut failed = None;
+        for p in &old {
+            if let Err(e) = std::fs::remove_file(p)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                failed.get_or_insert(io_error(p)(e));
             }
         }
-        written.map(|_| ())
+        let file = self.data_dir().join(SNAPSHOT_DIR).join(format!("snapshot-{today}.backup"));
+        let written = self.backup(&file);
+        match failed {
+            Some(e) => Err(e),
+            None => written.map(|_| ()),
+        }
     }
 }
 

@@ -73,8 +73,9 @@ impl Store {
         change_log::record(&tx, ChangeBody::ConsentWithdrawn(w), at)?;
         tx.commit()?;
         forget_old_versions(&self.conn);
-        // The withdrawal stands once committed; a snapshot that cannot be written now is taken
-        // by the next day's turn, and the old ones are gone either way.
+        // The withdrawal stands once committed, whatever happens to the snapshots: the old ones
+        // are removed as far as the disk allows, and a new one that cannot be written now is
+        // taken by the next day's turn.
         let _ = self.replace_snapshots(at.today);
         Ok(Withdrawal { household_id: household, person_id: person, changes_scrubbed })
     }
@@ -169,7 +170,15 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
     match (stored, w.person_id) {
         (None, _) => {}
         (Some(_), None) => {
-            // Everything of the household goes with its row (the foreign keys cascade).
+            // Everything of the household goes with its row: the foreign keys cascade, and the
+            // triggers of local migration 0026 take the facts of the household and its members.
+            // A fact pulled about a member removed before it arrived has neither for subject:
+            // the household's change log names it.
+            for c in &logged {
+                if let ChangeBody::Fact(f) = &c.1.body {
+                    crate::fact::forget_subject(conn, &f.subject_id)?;
+                }
+            }
             conn.execute("DELETE FROM household WHERE id = ?1", [&hid])?;
         }
         (Some(mut h), Some(person)) => {
@@ -486,5 +495,37 @@ mod tests {
             .query_row("SELECT kind FROM change_log WHERE origin = 'pulled'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(kind, "redacted");
+    }
+
+    /// A fact pulled about a member removed before it arrived has no member row to go with: the
+    /// household's withdrawal still erases it, found through the household's change log.
+    #[test]
+    fn a_household_withdrawal_erases_a_fact_about_a_member_no_longer_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _, village) = store(dir.path());
+        let h = family(&mut store, village);
+        let gone = uuid::Uuid::now_v7().to_string();
+        let other = uuid::Uuid::now_v7();
+        let fact = Change::new(
+            samanvaya_domain::Hlc { wall_ms: 1, counter: 0, node: other },
+            ChangeBody::Fact(samanvaya_domain::change::FactChange {
+                household_id: h.id,
+                subject_id: gone.clone(),
+                name: "person.is_pregnant".into(),
+                value: Some(serde_json::json!(true)),
+                source: samanvaya_domain::change::Source::Survey,
+            }),
+        );
+        let from = PulledFrom { server: "block", server_seq: 7, device: other, device_seq: 3 };
+        assert!(store.apply_pulled(from, &fact, store.now().unwrap()).unwrap());
+        let held = |store: &Store| -> i64 {
+            store
+                .connection()
+                .query_row("SELECT count(*) FROM fact WHERE subject_id = ?1", [&gone], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(held(&store), 1, "kept as it came, about no recorded member");
+        store.withdraw_consent(h.id, None, store.now().unwrap()).unwrap();
+        assert_eq!(held(&store), 0);
     }
 }

@@ -123,6 +123,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "compact_fact",
         sql: include_str!("../migrations/local/0026_compact_fact.sql"),
     },
+    Migration {
+        version: 27,
+        name: "orphan_facts",
+        sql: include_str!("../migrations/local/0027_orphan_facts.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -223,14 +223,19 @@ mod tests {
     }
 
     /// Migration 0026 keeps every fact with its subject, value, source and time (as the
-    /// milliseconds of the text rusqlite wrote), and a fact still goes with its household or
-    /// member, now through triggers instead of the household column's foreign key.
+    /// milliseconds of the text rusqlite wrote), and a fact still goes with its household and its
+    /// members, now through triggers instead of the household column's foreign key; 0027 removes
+    /// a fact whose subject is neither a household nor a member.
     #[test]
     fn the_facts_keep_every_value_when_made_compact() {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn, &crate::LOCAL_MIGRATIONS[..25]).unwrap();
-        // The rows it needs only: no village row for the household to refer to.
-        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('s', 'state', NULL, 'S', 'S');
+             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('v', 'village', 's', 'V', 'V');",
+        )
+        .unwrap();
         let (household, person) =
             ("0190ffff-0000-7000-8000-00000000000a", "0190ffff-0000-7000-8000-00000000000b");
         conn.execute(
@@ -254,6 +259,14 @@ mod tests {
             ),
             (person, "person.is_pregnant", "true", "screening", "2026-12-01 00:00:00+00:00"),
             (person, "person.age_at_marriage", "null", "document", "not a time"),
+            // About a member no longer recorded: read by nothing, and not kept.
+            (
+                "0190ffff-0000-7000-8000-00000000000c",
+                "person.is_pregnant",
+                "true",
+                "survey",
+                "2026-12-01 00:00:00+00:00",
+            ),
         ];
         for (subject, name, value, source, at) in rows {
             conn.execute(
@@ -283,9 +296,9 @@ mod tests {
                 fact(person, "person.is_pregnant", "true", "screening", 1_796_083_200_000),
             ]
         );
-        conn.execute("DELETE FROM person WHERE id = ?1", [person]).unwrap();
-        assert_eq!(read(&conn).len(), 1, "the member's facts go with her row");
+        // The household's row goes, its member's with it (the foreign key cascades), and both
+        // rows' facts with them.
         conn.execute("DELETE FROM household WHERE id = ?1", [household]).unwrap();
-        assert!(read(&conn).is_empty(), "the household's with its row");
+        assert!(read(&conn).is_empty(), "the household's facts and its member's go with their rows");
     }
 }

@@ -195,8 +195,17 @@ fn a_withdrawn_member_is_erased_on_the_laptop_and_the_block_and_a_late_change_do
         let mut input = h.as_input(store.now().unwrap().today);
         input.members[0].name = "कमला देवी (अम्मा)".into();
         store.save_household(input, store.now().unwrap()).unwrap();
+        // Its snapshot of an earlier day holds her.
+        store.snapshot_if_due(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()).unwrap();
     }
     let late = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(second.path())));
+    // The withdrawal pulled replaced that snapshot with one taken after the erasure.
+    let today = samanvaya_tests::open(second.path()).unwrap().now().unwrap().today;
+    let snapshots: Vec<String> = std::fs::read_dir(second.path().join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(snapshots, [format!("snapshot-{today}.backup")], "{late}");
     assert!(late.contains("not applied at the block: consent was withdrawn"), "{late}");
     for (place, rows) in
         [("the block", block_rows(block_dir.path())), ("the second laptop", laptop_rows(second.path()))]

@@ -205,10 +205,11 @@ pub struct Report {
 /// One request of a sync and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {
-    /// What was asked: `session`, `push`, `pull`, `audit`, `catalogue`.
+    /// What was asked: `session`, `push`, `pull`, `audit`, `catalogue`, `forwarded audit`.
     pub what: &'static str,
     /// The bytes it carried on the wire (sent, or for a pull received) when it was answered.
     pub payload: Option<usize>,
+    /// From the request's start to its answer or its failure.
     pub took: Duration,
     /// Why it failed, or `None` when it was answered.
     pub failure: Option<String>,
@@ -270,9 +271,9 @@ pub(crate) async fn retrying<T>(
     }
 }
 
-/// The bytes of a pull's answer on the wire, before it comes: the most the server puts in one
-/// (48 KB of JSON) compressed three times, where changes compress about twenty times. Taking
-/// about the most keeps a full answer within its wait.
+/// The bytes of a pull's answer on the wire, before it comes: about the most the server puts in
+/// one (it stops once past 48 KB of JSON), assumed to compress only three times where changes
+/// usually compress about twenty. Taking about the most keeps a full answer within its wait.
 const PULL_WIRE: usize = 16 * 1024;
 
 /// The bytes `value` takes on the wire, as the pace counts them: its sealed body. Sealing it
