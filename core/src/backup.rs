@@ -310,6 +310,7 @@ impl Store {
     /// removes all but the newest [`SNAPSHOTS_KEPT`]. A snapshot guards against a damaged
     /// database file, not against a lost laptop: that needs a backup on a USB stick.
     pub fn snapshot_if_due(&self, today: chrono::NaiveDate) -> Result<Option<BackupInfo>, StoreError> {
+        self.forget_snapshots_before_withdrawals()?;
         let file = self.data_dir().join(SNAPSHOT_DIR).join(format!("snapshot-{today}.backup"));
         if file.exists() || !self.who().role.may_write() {
             return Ok(None);
@@ -340,6 +341,22 @@ impl Store {
             .collect();
         found.sort();
         Ok(found)
+    }
+
+    /// Removes the snapshots written before the newest withdrawal of consent this store holds: a
+    /// laptop that stopped between a withdrawal's commit and [`Store::replace_snapshots`] still
+    /// had them. A snapshot's time is its file's; a withdrawal's, its tombstone's.
+    fn forget_snapshots_before_withdrawals(&self) -> Result<(), StoreError> {
+        let newest: Option<chrono::DateTime<chrono::Utc>> =
+            self.conn.query_row("SELECT max(recorded_at) FROM erased", [], |r| r.get(0))?;
+        let Some(newest) = newest else { return Ok(()) };
+        for p in self.snapshots()? {
+            let written = std::fs::metadata(&p).and_then(|m| m.modified()).map_err(io_error(&p))?;
+            if chrono::DateTime::<chrono::Utc>::from(written) < newest {
+                std::fs::remove_file(&p).map_err(io_error(&p))?;
+            }
+        }
+        Ok(())
     }
 
     /// After a withdrawal of consent is committed, the snapshots taken before it still hold what

@@ -164,6 +164,16 @@ fn a_withdrawal_replaces_the_snapshots_that_held_her() {
     assert_eq!(restored.household(h.id).unwrap().members.len(), h.members.len() - 1);
     drop(restored);
 
+    // Had the laptop stopped before removing the old snapshots, the next turn of the daily
+    // snapshot removes any written before the withdrawal.
+    let before = snapshots.join("snapshot-2026-11-02.backup");
+    std::fs::copy(snapshots.join(&kept[0]), &before).unwrap();
+    let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_764_000_000);
+    std::fs::File::options().write(true).open(&before).unwrap().set_modified(long_ago).unwrap();
+    assert!(store.snapshot_if_due(at.today).unwrap().is_none(), "today's was taken after the withdrawal");
+    assert!(!before.exists(), "the one written before the withdrawal is gone");
+    assert!(snapshots.join(&kept[0]).exists());
+
     // A store that never took a snapshot is not given one by a withdrawal.
     let other = tempfile::tempdir().unwrap();
     let mut store = samanvaya_tests::open(other.path()).unwrap();
