@@ -311,17 +311,20 @@ impl Store {
     /// database file, not against a lost laptop: that needs a backup on a USB stick.
     pub fn snapshot_if_due(&self, today: chrono::NaiveDate) -> Result<Option<BackupInfo>, StoreError> {
         self.forget_snapshots_before_withdrawals()?;
-        let file = self.data_dir().join(SNAPSHOT_DIR).join(format!("snapshot-{today}.backup"));
+        let file = self.snapshot_file(today);
         if file.exists() || !self.who().role.may_write() {
             return Ok(None);
         }
         let info = self.backup(&file)?;
         let old = self.snapshots()?;
         let excess = old.len().saturating_sub(SNAPSHOTS_KEPT);
-        for p in &old[..excess] {
-            std::fs::remove_file(p).map_err(io_error(p))?;
-        }
+        remove_all(&old[..excess])?;
         Ok(Some(info))
+    }
+
+    /// The file of the snapshot of `day`.
+    fn snapshot_file(&self, day: chrono::NaiveDate) -> PathBuf {
+        self.data_dir().join(SNAPSHOT_DIR).join(format!("snapshot-{day}.backup"))
     }
 
     /// The snapshots in the data folder, oldest first (their names sort by date).
@@ -350,13 +353,14 @@ impl Store {
         let newest: Option<chrono::DateTime<chrono::Utc>> =
             self.conn.query_row("SELECT max(recorded_at) FROM erased", [], |r| r.get(0))?;
         let Some(newest) = newest else { return Ok(()) };
+        let mut before = Vec::new();
         for p in self.snapshots()? {
             let written = std::fs::metadata(&p).and_then(|m| m.modified()).map_err(io_error(&p))?;
             if chrono::DateTime::<chrono::Utc>::from(written) < newest {
-                std::fs::remove_file(&p).map_err(io_error(&p))?;
+                before.push(p);
             }
         }
-        Ok(())
+        remove_all(&before)
     }
 
     /// After a withdrawal of consent is committed, the snapshots taken before it still hold what
@@ -370,21 +374,24 @@ impl Store {
         if old.is_empty() {
             return Ok(());
         }
-        let mut failed = None;
-        for p in &old {
-            if let Err(e) = std::fs::remove_file(p)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                failed.get_or_insert(io_error(p)(e));
-            }
-        }
-        let file = self.data_dir().join(SNAPSHOT_DIR).join(format!("snapshot-{today}.backup"));
-        let written = self.backup(&file);
-        match failed {
-            Some(e) => Err(e),
-            None => written.map(|_| ()),
+        let removed = remove_all(&old);
+        let written = self.backup(&self.snapshot_file(today));
+        removed.and(written.map(|_| ()))
+    }
+}
+
+/// Removes every one of `paths` that can be, one that cannot (or is gone already) not stopping
+/// the rest; says the first failure.
+fn remove_all(paths: &[PathBuf]) -> Result<(), StoreError> {
+    let mut failed = None;
+    for p in paths {
+        if let Err(e) = std::fs::remove_file(p)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            failed.get_or_insert(io_error(p)(e));
         }
     }
+    failed.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

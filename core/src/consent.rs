@@ -174,10 +174,15 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
             // triggers of local migration 0026 take the facts of the household and its members.
             // A fact pulled about a member removed before it arrived has neither for subject:
             // the household's change log names it.
-            for c in &logged {
-                if let ChangeBody::Fact(f) = &c.1.body {
-                    crate::fact::forget_subject(conn, &f.subject_id)?;
-                }
+            let subjects: std::collections::BTreeSet<&str> = logged
+                .iter()
+                .filter_map(|(_, c)| match &c.body {
+                    ChangeBody::Fact(f) => Some(f.subject_id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for subject in subjects {
+                crate::fact::forget_subject(conn, subject)?;
             }
             conn.execute("DELETE FROM household WHERE id = ?1", [&hid])?;
         }
