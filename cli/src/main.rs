@@ -461,9 +461,14 @@ fn main() -> Result<()> {
         Command::Restore { .. } => unreachable!("answered before the store is opened"),
         Command::Audit { command: AuditCommand::Verify } => match store.verify_audit()? {
             samanvaya_core::Verdict::Intact(n) => println!("The audit log is intact: {n} entries."),
-            samanvaya_core::Verdict::BrokenAt(seq) => {
+            samanvaya_core::Verdict::Broken { from, to } if to <= from + 1 => {
                 anyhow::bail!(
-                    "the audit log is broken at entry {seq}: it or the entry before it was changed or removed"
+                    "the audit log is broken at entry {to}: it or the entry before it was changed or removed"
+                )
+            }
+            samanvaya_core::Verdict::Broken { from, to } => {
+                anyhow::bail!(
+                    "the audit log is broken between entries {from} and {to}: one of them was changed, added or removed"
                 )
             }
         },

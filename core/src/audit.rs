@@ -6,6 +6,8 @@
 //! Rows are kept compactly (local migration 0025): the account and the action as numbers of
 //! `audit_name`, the detail as an id's 16 bytes, the moment as nanoseconds. Every row reads back
 //! as the text its hash covers (`row`), so the chain is checked and sent as it was written.
+//! Only every 64th row keeps its hash, and the newest one's is kept apart (`audit_head`, local
+//! migration 0028): the others are computed again from the rows whenever they are needed.
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::{FromSqlError, Type, Value};
@@ -23,17 +25,7 @@ pub fn begin_session(conn: &Connection, who: &str) -> rusqlite::Result<()> {
 
 /// The number `audit_name` keeps for an account or an action, added when new.
 fn name_number(conn: &Connection, text: &str) -> rusqlite::Result<i64> {
-    let held = conn
-        .prepare_cached("SELECT id FROM audit_name WHERE text = ?1")?
-        .query_row([text], |r| r.get(0))
-        .optional()?;
-    match held {
-        Some(id) => Ok(id),
-        None => {
-            conn.prepare_cached("INSERT INTO audit_name (text) VALUES (?1)")?.execute([text])?;
-            Ok(conn.last_insert_rowid())
-        }
-    }
+    crate::numbered::number(conn, "audit_name", "text", &text)
 }
 
 /// A moment as the log keeps it: its nanoseconds, from which chrono gives back exactly the text
@@ -52,6 +44,10 @@ fn moment_text(value: Value) -> Result<String, FromSqlError> {
     }
 }
 
+/// Every how many entries the log keeps its hash (local migration 0028); the hashes in between
+/// are computed again from the rows, from the checkpoint before them.
+pub const CHECKPOINT: i64 = 64;
+
 /// The columns that read a row back as its text. A name removed from `audit_name` reads as
 /// empty, so that the row's hash no longer matches and `verify` finds it, rather than the row
 /// dropping out of the chain unseen.
@@ -59,7 +55,7 @@ const ROW: &str =
     "SELECT a.seq, a.at, coalesce(w.text, ''), coalesce(x.text, ''), a.detail, a.hash FROM audit a
      LEFT JOIN audit_name w ON w.id = a.who LEFT JOIN audit_name x ON x.id = a.action";
 
-/// One row as its text.
+/// One row as its text, with its hash if the row keeps one (a checkpoint), or empty.
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     let kept = |i: usize, read: fn(Value) -> Result<String, FromSqlError>| -> rusqlite::Result<String> {
         read(r.get(i)?).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Blob, Box::new(e)))
@@ -70,8 +66,34 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         who: r.get(2)?,
         action: r.get(3)?,
         detail: kept(4, crate::stored_id::text)?,
-        hash: r.get(5)?,
+        hash: r.get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
     })
+}
+
+/// The newest entry's number and hash, as the log's head keeps them.
+fn head(conn: &Connection) -> rusqlite::Result<Option<(i64, Vec<u8>)>> {
+    conn.prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+/// The hash of entry `through` (empty for 0), computed from the nearest entry at or before it
+/// that keeps its hash.
+fn hash_through(conn: &Connection, through: i64) -> rusqlite::Result<Vec<u8>> {
+    let base: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT seq, hash FROM audit WHERE seq <= ?1 AND hash IS NOT NULL ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([through], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (from, mut prev) = base.unwrap_or((0, Vec::new()));
+    let mut stmt = conn.prepare_cached(&format!("{ROW} WHERE a.seq > ?1 AND a.seq <= ?2 ORDER BY a.seq"))?;
+    let mut rows = stmt.query(params![from, through])?;
+    while let Some(r) = rows.next()? {
+        let e = row(r)?;
+        prev = hash(&prev, e.seq, &e.at, &e.who, &e.action, &e.detail);
+    }
+    Ok(prev)
 }
 
 /// Appends one row: `action` (e.g. `change:household`, `backup`, `export:worklist`) and its
@@ -82,11 +104,15 @@ pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) 
         .optional()
         .unwrap_or(None)
         .unwrap_or_else(|| "(system)".to_owned());
-    let last: Option<(i64, Vec<u8>)> = conn
-        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (seq, prev) = last.map_or((1, Vec::new()), |(s, h)| (s + 1, h));
+    let last: i64 =
+        conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM audit")?.query_row([], |r| r.get(0))?;
+    // The head names the newest entry unless the log was tampered with; then the chain goes on
+    // from the rows as they are, and `verify` reports the break.
+    let prev = match head(conn)? {
+        Some((seq, hash)) if seq == last => hash,
+        _ => hash_through(conn, last)?,
+    };
+    let seq = last + 1;
     let text = at.to_rfc3339();
     let h = hash(&prev, seq, &text, &who, action, detail);
     conn.prepare_cached(
@@ -98,16 +124,42 @@ pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) 
         name_number(conn, &who)?,
         name_number(conn, action)?,
         crate::stored_id::key(detail),
-        h
+        (seq % CHECKPOINT == 0).then_some(&h)
     ])?;
+    conn.prepare_cached(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )?
+    .execute(params![seq, h])?;
     Ok(())
 }
 
-/// Up to `limit` entries after `after`, in order: what travels to the block with the sync.
+/// Up to `limit` entries after `after`, in order, each with its hash: what travels to the block
+/// with the sync. A list cut short by `limit` ends at the last checkpoint in it, so that the hash
+/// the sync sends with it (only the last one's) is one the log kept rather than one computed
+/// from rows that may have been edited; the block then finds an edit in the batch that holds it.
 pub fn after(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<Vec<AuditEntry>> {
-    conn.prepare_cached(&format!("{ROW} WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2"))?
+    let mut prev = hash_through(conn, after)?;
+    let head = head(conn)?;
+    let mut entries: Vec<AuditEntry> = conn
+        .prepare_cached(&format!("{ROW} WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2"))?
         .query_map(params![after, limit as i64], row)?
-        .collect()
+        .collect::<rusqlite::Result<_>>()?;
+    for e in &mut entries {
+        if e.hash.is_empty() {
+            e.hash = match &head {
+                Some((seq, hash)) if *seq == e.seq => hash.clone(),
+                _ => hash(&prev, e.seq, &e.at, &e.who, &e.action, &e.detail),
+            };
+        }
+        prev.clone_from(&e.hash);
+    }
+    if entries.len() == limit
+        && let Some(cut) = entries.iter().rposition(|e| e.seq % CHECKPOINT == 0)
+    {
+        entries.truncate(cut + 1);
+    }
+    Ok(entries)
 }
 
 /// What checking the chain found.
@@ -115,26 +167,43 @@ pub fn after(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<Ve
 pub enum Verdict {
     /// Every row follows from the one before: this many rows.
     Intact(i64),
-    /// The first row that does not follow from the one before it (edited, inserted, or the row
-    /// before it removed).
-    BrokenAt(i64),
+    /// An entry numbered from `from` to `to` was edited or inserted, or one before it removed.
+    /// Where the numbers have a gap the two are next to each other; an edit is found between the
+    /// checkpoints (or the head) around it, at most `CHECKPOINT` entries apart.
+    Broken { from: i64, to: i64 },
 }
 
-/// Walks the chain from the first row.
+/// Walks the chain from the first row to the head.
 pub fn verify(conn: &Connection) -> rusqlite::Result<Verdict> {
     let mut stmt = conn.prepare(&format!("{ROW} ORDER BY a.seq"))?;
     let mut rows = stmt.query([])?;
-    let (mut prev, mut expected, mut count) = (Vec::new(), 1i64, 0i64);
+    // `sure` is the last entry whose hash the log kept and the rows gave again.
+    let (mut prev, mut last, mut sure) = (Vec::new(), 0i64, 0i64);
     while let Some(r) = rows.next()? {
         let e = row(r)?;
-        if e.seq != expected || hash(&prev, e.seq, &e.at, &e.who, &e.action, &e.detail) != e.hash {
-            return Ok(Verdict::BrokenAt(e.seq));
+        if e.seq != last + 1 {
+            return Ok(Verdict::Broken { from: last + 1, to: e.seq });
         }
-        prev = e.hash;
-        expected += 1;
-        count += 1;
+        let h = hash(&prev, e.seq, &e.at, &e.who, &e.action, &e.detail);
+        let checkpoint = e.seq % CHECKPOINT == 0;
+        if (checkpoint || !e.hash.is_empty()) && e.hash != h {
+            return Ok(Verdict::Broken { from: sure + 1, to: e.seq });
+        }
+        if checkpoint {
+            sure = e.seq;
+        }
+        prev = h;
+        last = e.seq;
     }
-    Ok(Verdict::Intact(count))
+    Ok(match head(conn)? {
+        None if last == 0 => Verdict::Intact(0),
+        Some((seq, hash)) if seq == last && hash == prev => Verdict::Intact(last),
+        // The newest entries were removed.
+        Some((seq, _)) if seq > last => Verdict::Broken { from: last + 1, to: seq },
+        // Entries added past the head, or the head itself changed or removed.
+        Some((seq, _)) if seq < last => Verdict::Broken { from: seq.max(sure) + 1, to: last },
+        _ => Verdict::Broken { from: sure + 1, to: last },
+    })
 }
 
 #[cfg(test)]

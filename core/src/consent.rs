@@ -171,7 +171,8 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
         (None, _) => {}
         (Some(_), None) => {
             // Everything of the household goes with its row: the foreign keys cascade, and the
-            // triggers of local migration 0026 take the facts of the household and its members.
+            // triggers of local migration 0026 (0030 keeps them) take the facts of the household
+            // and its members.
             // A fact pulled about a member removed before it arrived has neither for subject:
             // the household's change log names it.
             let subjects: std::collections::BTreeSet<&str> = logged
@@ -206,15 +207,21 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
 
 /// Her survey answers and every mention of her names in the household's referrals.
 fn scrub_rows(conn: &Connection, hid: &str, person: &str, names: &[String]) -> rusqlite::Result<()> {
-    let rows: Vec<(String, String)> = conn
-        .prepare("SELECT id, answers FROM submission WHERE household_id = ?1")?
-        .query_map([hid], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let rows: Vec<(String, String, Option<Vec<u8>>)> = conn
+        .prepare("SELECT id, answers, packed FROM submission WHERE household_id = ?1")?
+        .query_map([hid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    for (id, text) in rows {
-        let Ok(answers) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+    for (id, text, packed) in rows {
+        // A damaged row is left as it is: it cannot be read to find her in it.
+        let Some(answers) = crate::packed_answers::read(&text, packed.as_deref()) else { continue };
         let after = consent::scrub_answers(&answers, &|m| m == person, names);
         if after != answers {
-            conn.execute("UPDATE submission SET answers = ?1 WHERE id = ?2", params![after.to_string(), id])?;
+            let packed = crate::packed_answers::pack(&after)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            conn.execute(
+                "UPDATE submission SET answers = '', packed = ?1 WHERE id = ?2",
+                params![packed, id],
+            )?;
         }
     }
     let rows: Vec<(String, String, String)> = conn

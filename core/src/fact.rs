@@ -8,15 +8,26 @@ use samanvaya_domain::Household;
 use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange, Source};
 use samanvaya_eligibility::record::{RecordedFact, RecordedReceiving};
 
+/// The rows of `fact_row` whose subject is the id (as text) in `column`: its 16 bytes, or its
+/// text where it is not an id in the app's form (local migration 0030 keeps such a one as text).
+fn of_subject(column: &str) -> String {
+    format!("f.subject IN (unhex(replace({column}, '-', '')), {column})")
+}
+
 /// The subjects of household `?1`: the household itself and every member recorded in it, whose
 /// facts are then read through the table's primary key (local migration 0023 dropped the index of
 /// facts by household). Facts come out by subject and name.
-const OF_HOUSEHOLD: &str =
-    "WITH subject(id) AS (SELECT ?1 UNION ALL SELECT id FROM person WHERE household_id = ?1)
-     SELECT f.subject_id, f.name, f.value, f.source FROM subject s JOIN fact f ON f.subject_id = s.id";
+fn of_household() -> String {
+    format!(
+        "WITH subject(id) AS (SELECT ?1 UNION ALL SELECT id FROM person WHERE household_id = ?1)
+         SELECT s.id, n.name, f.value, f.source FROM subject s JOIN fact_row f ON {}
+         JOIN fact_name n ON n.id = f.name",
+        of_subject("s.id")
+    )
+}
 
 pub fn for_household(conn: &Connection, household: &str) -> rusqlite::Result<Vec<RecordedFact>> {
-    let mut stmt = conn.prepare_cached(&format!("{OF_HOUSEHOLD} ORDER BY f.subject_id, f.name"))?;
+    let mut stmt = conn.prepare_cached(&format!("{} ORDER BY s.id, n.name", of_household()))?;
     stmt.query_map([household], |r| {
         Ok(RecordedFact { subject_id: r.get(0)?, name: r.get(1)?, value: r.get(2)? })
     })?
@@ -32,26 +43,33 @@ pub fn set(
     source: &str,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
+    let name = crate::numbered::number(conn, "fact_name", "name", &name)?;
     conn.prepare_cached(
-        "INSERT INTO fact (subject_id, name, value, source, recorded_at)
+        "INSERT INTO fact_row (subject, name, value, source, recorded_at)
          VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (subject_id, name) DO UPDATE SET
+         ON CONFLICT (subject, name) DO UPDATE SET
              value = excluded.value, source = excluded.source, recorded_at = excluded.recorded_at",
     )?
-    .execute(params![subject, name, value_json, source, now.timestamp_millis()])?;
+    .execute(params![
+        crate::stored_id::key(subject),
+        name,
+        value_json,
+        source,
+        now.timestamp_millis()
+    ])?;
     Ok(())
 }
 
 /// The facts of a household that were asked and not known, as (subject id, fact name).
 pub fn asked_unknown(conn: &Connection, household: &str) -> rusqlite::Result<Vec<(String, String)>> {
     let mut stmt =
-        conn.prepare_cached(&format!("{OF_HOUSEHOLD} WHERE f.value = 'null' ORDER BY f.subject_id, f.name"))?;
+        conn.prepare_cached(&format!("{} WHERE f.value = 'null' ORDER BY s.id, n.name", of_household()))?;
     stmt.query_map([household], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
 }
 
 /// Forgets everything recorded about a person who is no longer a member.
 pub fn forget_subject(conn: &Connection, subject: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM fact WHERE subject_id = ?1", [subject])?;
+    conn.execute("DELETE FROM fact_row WHERE subject = ?1", [crate::stored_id::key(subject)])?;
     conn.execute("DELETE FROM receiving WHERE subject_id = ?1", [subject])?;
     Ok(())
 }
@@ -87,7 +105,7 @@ pub fn add_receiving(
 pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<ChangeBody>> {
     let hid = h.id.to_string();
     let mut out = Vec::new();
-    let mut facts = conn.prepare(&format!("{OF_HOUSEHOLD} ORDER BY f.subject_id, f.name"))?;
+    let mut facts = conn.prepare(&format!("{} ORDER BY s.id, n.name", of_household()))?;
     let rows = facts.query_map([&hid], |r| {
         let (value, source): (String, String) = (r.get(2)?, r.get(3)?);
         Ok(ChangeBody::Fact(FactChange {

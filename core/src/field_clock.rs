@@ -10,25 +10,11 @@
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::numbered::number;
 use samanvaya_domain::Hlc;
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
 use uuid::Uuid;
-
-/// The number `table` (`clock_node` or `clock_field`) keeps for `key` in its `column`, added
-/// when new. Looked up first, since nearly every write finds it there.
-fn number(conn: &Connection, table: &str, column: &str, key: &dyn rusqlite::ToSql) -> rusqlite::Result<i64> {
-    let held = conn
-        .prepare_cached(&format!("SELECT id FROM {table} WHERE {column} = ?1"))?
-        .query_row([key], |r| r.get(0))
-        .optional()?;
-    match held {
-        Some(id) => Ok(id),
-        None => {
-            conn.prepare_cached(&format!("INSERT INTO {table} ({column}) VALUES (?1)"))?.execute([key])?;
-            Ok(conn.last_insert_rowid())
-        }
-    }
-}
 
 /// The reading held for the field numbered `field` of `record`, if any.
 fn held(conn: &Connection, record: &Value, field: i64) -> rusqlite::Result<Option<Hlc>> {

@@ -54,24 +54,28 @@ impl RegisterFilter {
     fn sql(self) -> &'static str {
         match self {
             RegisterFilter::Pregnant => {
-                "EXISTS (SELECT 1 FROM person p JOIN fact f ON f.subject_id = p.id
+                "EXISTS (SELECT 1 FROM person p JOIN fact_row f ON f.subject IN (unhex(replace(p.id, '-', '')), p.id)
                          WHERE p.household_id = h.id AND p.left_reason IS NULL
-                           AND f.name = 'person.is_pregnant' AND f.value = 'true')"
+                           AND f.name = (SELECT id FROM fact_name WHERE name = 'person.is_pregnant')
+                           AND f.value = 'true')"
             }
             RegisterFilter::Widow => {
-                "EXISTS (SELECT 1 FROM person p JOIN fact f ON f.subject_id = p.id
+                "EXISTS (SELECT 1 FROM person p JOIN fact_row f ON f.subject IN (unhex(replace(p.id, '-', '')), p.id)
                          WHERE p.household_id = h.id AND p.left_reason IS NULL AND p.sex = 'female'
-                           AND f.name = 'person.marital_status' AND f.value = '\"widowed\"')"
+                           AND f.name = (SELECT id FROM fact_name WHERE name = 'person.marital_status')
+                           AND f.value = '\"widowed\"')"
             }
             RegisterFilter::Disability => {
-                "EXISTS (SELECT 1 FROM person p JOIN fact f ON f.subject_id = p.id
+                "EXISTS (SELECT 1 FROM person p JOIN fact_row f ON f.subject IN (unhex(replace(p.id, '-', '')), p.id)
+                         JOIN fact_name n ON n.id = f.name
                          WHERE p.household_id = h.id AND p.left_reason IS NULL
-                           AND ((f.name = 'person.has_disability' AND f.value = 'true')
-                                OR (f.name = 'person.disability_percent' AND CAST(f.value AS INTEGER) > 0)))"
+                           AND ((n.name = 'person.has_disability' AND f.value = 'true')
+                                OR (n.name = 'person.disability_percent' AND CAST(f.value AS INTEGER) > 0)))"
             }
             RegisterFilter::NoRationCard => {
-                "EXISTS (SELECT 1 FROM fact f WHERE f.subject_id = h.id
-                           AND f.name = 'household.ration_card_type' AND f.value = '\"none\"')"
+                "EXISTS (SELECT 1 FROM fact_row f WHERE f.subject IN (unhex(replace(h.id, '-', '')), h.id)
+                           AND f.name = (SELECT id FROM fact_name WHERE name = 'household.ration_card_type')
+                           AND f.value = '\"none\"')"
             }
             RegisterFilter::NotSurveyed => {
                 "NOT EXISTS (SELECT 1 FROM submission s WHERE s.household_id = h.id)"

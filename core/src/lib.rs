@@ -29,6 +29,8 @@ pub mod list_import;
 mod location;
 mod name_search;
 mod number_lease;
+mod numbered;
+mod packed_answers;
 mod paths;
 mod person;
 mod profile;

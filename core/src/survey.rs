@@ -228,7 +228,7 @@ impl Store {
     /// The household's finished surveys, newest first.
     pub fn submissions(&self, id: HouseholdId) -> Result<Vec<Submission>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, form_id, form_version, consent, submitted_by, submitted_at, supersedes, answers
+            "SELECT id, form_id, form_version, consent, submitted_by, submitted_at, supersedes, answers, packed
              FROM submission WHERE household_id = ?1 ORDER BY submitted_at DESC, id DESC",
         )?;
         let rows = stmt.query_map([id.to_string()], |r| {
@@ -241,11 +241,22 @@ impl Store {
                 r.get::<_, chrono::DateTime<chrono::Utc>>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, Option<Vec<u8>>>(8)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (sid, form_id, form_version, consent, submitted_by, submitted_at, supersedes, answers) = row?;
+            let (
+                sid,
+                form_id,
+                form_version,
+                consent,
+                submitted_by,
+                submitted_at,
+                supersedes,
+                answers,
+                packed,
+            ) = row?;
             let corrupt = |what: &str| StoreError::Corrupt(format!("submission {sid}: {what}"));
             out.push(Submission {
                 id: sid.parse().map_err(|_| corrupt("id"))?,
@@ -255,24 +266,28 @@ impl Store {
                 submitted_by,
                 submitted_at,
                 supersedes: supersedes.map(|s| s.parse()).transpose().map_err(|_| corrupt("supersedes"))?,
-                answers: serde_json::from_str(&answers).map_err(|_| corrupt("answers"))?,
+                answers: crate::packed_answers::read(&answers, packed.as_deref())
+                    .ok_or_else(|| corrupt("answers"))?,
             });
         }
         Ok(out)
     }
 }
 
-/// Writes a submission row; one that is already there (a change pulled twice) is left as is.
-pub fn put_submission(conn: &Connection, s: &SubmissionChange) -> rusqlite::Result<()> {
+/// Writes a submission row, its answers packed; one that is already there (a change pulled
+/// twice) is left as is.
+pub fn put_submission(conn: &Connection, s: &SubmissionChange) -> Result<(), StoreError> {
+    let packed = crate::packed_answers::pack(&s.answers)
+        .map_err(|e| StoreError::Corrupt(format!("submission {}: answers not packed: {e}", s.id)))?;
     conn.execute(
-        "INSERT INTO submission (id, household_id, form_id, form_version, answers, consent, submitted_by, submitted_at, supersedes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO submission (id, household_id, form_id, form_version, answers, packed, consent, submitted_by, submitted_at, supersedes)
+         VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
         params![
             s.id.to_string(),
             s.household_id.to_string(),
             s.form_id,
             s.form_version,
-            s.answers.to_string(),
+            packed,
             s.consent,
             s.submitted_by,
             s.submitted_at,

@@ -128,6 +128,17 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "orphan_facts",
         sql: include_str!("../migrations/local/0027_orphan_facts.sql"),
     },
+    Migration {
+        version: 28,
+        name: "audit_checkpoints",
+        sql: include_str!("../migrations/local/0028_audit_checkpoints.sql"),
+    },
+    Migration {
+        version: 29,
+        name: "submission_packed",
+        sql: include_str!("../migrations/local/0029_submission_packed.sql"),
+    },
+    Migration { version: 30, name: "fact_keys", sql: include_str!("../migrations/local/0030_fact_keys.sql") },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

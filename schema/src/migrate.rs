@@ -160,7 +160,8 @@ mod tests {
 
     /// Migration 0025 keeps each audit row's text recoverable: a moment the app wrote becomes
     /// its nanoseconds (`core/src/audit.rs` turns these same numbers back into these texts), any
-    /// other text stays; accounts and actions become numbers; an id becomes its 16 bytes.
+    /// other text stays; accounts and actions become numbers; an id becomes its 16 bytes. Then
+    /// 0028 keeps the hashes of checkpoints and of the newest entry only.
     #[test]
     fn the_audit_log_keeps_every_text_when_made_compact() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -182,7 +183,9 @@ mod tests {
             .unwrap();
         }
         run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
-        let got: Vec<(String, String, String, String, String, Vec<u8>)> = conn
+        // Each row as (moment, account, action, detail, seq, hash), typed as kept.
+        type Row = (String, String, String, String, String, Option<Vec<u8>>);
+        let got: Vec<Row> = conn
             .prepare(
                 "SELECT typeof(a.at) || ':' || a.at, w.text, x.text,
                         typeof(a.detail) || ':' || CASE typeof(a.detail) WHEN 'blob' THEN lower(hex(a.detail)) ELSE a.detail END,
@@ -211,8 +214,12 @@ mod tests {
         assert_eq!(got.len(), want.len());
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
             assert_eq!((g.0.as_str(), g.1.as_str(), g.2.as_str(), g.3.as_str()), w, "row {}", i + 1);
-            assert_eq!(g.5, vec![i as u8; 32], "the hash is kept");
+            // Migration 0028 keeps a hash only every 64th entry, and the newest one's apart.
+            assert_eq!(g.5, None, "row {}: no checkpoint yet", i + 1);
         }
+        let head: (i64, Vec<u8>) =
+            conn.query_row("SELECT seq, hash FROM audit_head", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!(head, (6, vec![5u8; 32]), "the newest entry's hash is kept as the head");
         let names: i64 = conn.query_row("SELECT count(*) FROM audit_name", [], |r| r.get(0)).unwrap();
         assert_eq!(names, 6, "two accounts and four actions, each once");
         assert!(
@@ -222,10 +229,47 @@ mod tests {
         assert!(conn.execute("DELETE FROM audit WHERE seq = 1", []).is_err(), "still append-only");
     }
 
+    /// Migration 0028 keeps the hash of every 64th entry as it was, and the newest entry's as
+    /// the head; the rows themselves are unchanged.
+    #[test]
+    fn the_audit_log_keeps_its_checkpoints_and_head() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn, &crate::LOCAL_MIGRATIONS[..27]).unwrap();
+        conn.execute("INSERT INTO audit_name (id, text) VALUES (1, 'Asha'), (2, 'backup')", []).unwrap();
+        for seq in 1..=130i64 {
+            conn.execute(
+                "INSERT INTO audit (seq, at, who, action, detail, hash) VALUES (?1, ?1, 1, 2, 'usb', ?2)",
+                params![seq, vec![seq as u8; 32]],
+            )
+            .unwrap();
+        }
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        let kept: Vec<(i64, Vec<u8>)> = conn
+            .prepare("SELECT seq, hash FROM audit WHERE hash IS NOT NULL ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kept, [(64, vec![64u8; 32]), (128, vec![128u8; 32])]);
+        let rows: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM audit WHERE at = seq AND who = 1 AND action = 2 AND detail = 'usb'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 130, "every row as it was");
+        let head: (i64, Vec<u8>) =
+            conn.query_row("SELECT seq, hash FROM audit_head", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!(head, (130, vec![130u8; 32]));
+        assert!(conn.execute("DELETE FROM audit WHERE seq = 1", []).is_err(), "still append-only");
+    }
+
     /// Migration 0026 keeps every fact with its subject, value, source and time (as the
     /// milliseconds of the text rusqlite wrote), and a fact still goes with its household and its
     /// members, now through triggers instead of the household column's foreign key; 0027 removes
-    /// a fact whose subject is neither a household nor a member.
+    /// a fact whose subject is neither a household nor a member; 0030 keys them compactly.
     #[test]
     fn the_facts_keep_every_value_when_made_compact() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -296,6 +340,16 @@ mod tests {
                 fact(person, "person.is_pregnant", "true", "screening", 1_796_083_200_000),
             ]
         );
+        // Migration 0030 keys them by the subject's 16 bytes and the name's number; the view
+        // `fact` read above gives them back as text.
+        let keys: Vec<(String, i64, i64)> = conn
+            .prepare("SELECT typeof(subject), length(subject), typeof(name) = 'integer' FROM fact_row")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(keys, vec![("blob".to_owned(), 16, 1); 3]);
         // The household's row goes, its member's with it (the foreign key cascades), and both
         // rows' facts with them.
         conn.execute("DELETE FROM household WHERE id = ?1", [household]).unwrap();

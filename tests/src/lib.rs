@@ -127,7 +127,8 @@ pub fn dump(conn: &rusqlite::Connection) -> Vec<String> {
 }
 
 /// Every row of every table as readable text (`table: cell | cell`), texts and blobs decoded
-/// as UTF-8, so that a scan for a name finds it in any column. ([`dump`] shows texts as bytes.)
+/// as UTF-8 (a blob that is a zstd frame, such as a submission's packed answers, unpacked
+/// first), so that a scan for a name finds it in any column. ([`dump`] shows texts as bytes.)
 pub fn every_row(conn: &rusqlite::Connection) -> Vec<String> {
     use rusqlite::types::ValueRef;
     let tables: Vec<String> = conn
@@ -150,7 +151,11 @@ pub fn every_row(conn: &rusqlite::Connection) -> Vec<String> {
                         ValueRef::Null => "NULL".to_owned(),
                         ValueRef::Integer(v) => v.to_string(),
                         ValueRef::Real(v) => v.to_string(),
-                        ValueRef::Text(b) | ValueRef::Blob(b) => String::from_utf8_lossy(b).into_owned(),
+                        ValueRef::Text(b) => String::from_utf8_lossy(b).into_owned(),
+                        ValueRef::Blob(b) => match zstd::decode_all(b) {
+                            Ok(unpacked) => String::from_utf8_lossy(&unpacked).into_owned(),
+                            Err(_) => String::from_utf8_lossy(b).into_owned(),
+                        },
                     })
                     .collect();
                 Ok(format!("{t}: {}", cells.join(" | ")))

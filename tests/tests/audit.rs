@@ -1,6 +1,6 @@
 //! The audit log: every change made on the laptop, every backup and export is recorded with who
-//! did it, chained by hashes; an entry edited or removed afterwards is found at its place; the
-//! log names records by id, never a person.
+//! did it, chained by hashes; an entry edited afterwards is found between the checkpoints around
+//! it, one removed at its place; the log names records by id, never a person.
 
 use samanvaya_core::Verdict;
 use samanvaya_domain::{Birth, Relation, Sex};
@@ -35,7 +35,8 @@ fn the_log_records_who_did_what_and_finds_an_edited_entry() {
         "no names in the log: {details:?}"
     );
 
-    // The app cannot edit it; someone who removes the guard and edits entry 3 is found there.
+    // The app cannot edit it; someone who removes the guard and edits entry 3 is found before
+    // the head, which keeps the hash of entry 7 (no checkpoint yet: they come every 64).
     let conn = store.connection();
     assert!(conn.execute("UPDATE audit SET detail = 'x' WHERE seq = 3", []).is_err(), "append-only");
     conn.execute_batch(
@@ -44,7 +45,81 @@ fn the_log_records_who_did_what_and_finds_an_edited_entry() {
          UPDATE audit SET who = (SELECT id FROM audit_name WHERE text = 'someone else') WHERE seq = 3;",
     )
     .unwrap();
-    assert_eq!(store.verify_audit().unwrap(), Verdict::BrokenAt(3));
+    assert_eq!(store.verify_audit().unwrap(), Verdict::Broken { from: 1, to: 7 });
+}
+
+/// A long log keeps a hash every 64 entries: an edit is found between the checkpoints around
+/// it; the newest entries removed are found against the head; what the sync sends carries the
+/// chain's hashes as a full walk gives them, and a batch cut short ends at a checkpoint.
+#[test]
+fn a_long_log_is_checked_between_checkpoints_and_sent_with_its_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = samanvaya_tests::open(dir.path()).unwrap();
+    for i in 0..150 {
+        store.audit("export:worklist", &format!("list {i}")).unwrap();
+    }
+    assert_eq!(store.verify_audit().unwrap(), Verdict::Intact(150));
+    let kept: Vec<i64> = store
+        .connection()
+        .prepare("SELECT seq FROM audit WHERE hash IS NOT NULL ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kept, [64, 128], "a hash every 64 entries");
+
+    // Every entry's hash, as the chain gives it from the first.
+    let all = store.audit_after(0, usize::MAX).unwrap();
+    assert_eq!(all.len(), 150);
+    let mut prev = Vec::new();
+    for e in &all {
+        assert_eq!(e.chained(e.seq - 1, &prev), Some(e.hash.clone()), "entry {}", e.seq);
+        prev.clone_from(&e.hash);
+    }
+    // From the middle of a stretch without hashes, the same hashes.
+    let later = store.audit_after(100, usize::MAX).unwrap();
+    assert_eq!(later, all[100..]);
+    // A batch cut short ends at the checkpoint in it.
+    let cut = store.audit_after(10, 100).unwrap();
+    assert_eq!((cut.first().unwrap().seq, cut.last().unwrap().seq), (11, 64));
+    assert_eq!(cut[..], all[10..64]);
+
+    let conn = store.connection();
+    conn.execute_batch(
+        "DROP TRIGGER audit_append_only_update;
+         UPDATE audit SET detail = 'list 7000' WHERE seq = 70;",
+    )
+    .unwrap();
+    assert_eq!(store.verify_audit().unwrap(), Verdict::Broken { from: 65, to: 128 });
+    // Sent from entry 64, the batch ends at the next checkpoint: its hash, kept, is not the one
+    // the edited rows give, so the block refuses it.
+    let sent = store.audit_after(64, 80).unwrap();
+    let last = sent.last().unwrap();
+    assert_eq!(last.seq, 128);
+    let mut prev = all[63].hash.clone();
+    for e in &sent[..sent.len() - 1] {
+        prev = e.chained(e.seq - 1, &prev).unwrap();
+    }
+    assert_eq!(last.chained(127, &prev), None, "the block finds the edit in this batch");
+}
+
+#[test]
+fn the_newest_entries_removed_are_found_against_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = samanvaya_tests::open(dir.path()).unwrap();
+    for i in 0..70 {
+        store.audit("export:worklist", &format!("list {i}")).unwrap();
+    }
+    store
+        .connection()
+        .execute_batch("DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq > 66;")
+        .unwrap();
+    assert_eq!(store.verify_audit().unwrap(), Verdict::Broken { from: 67, to: 70 });
+    // The head cannot be moved back or removed by the app either.
+    let conn = store.connection();
+    assert!(conn.execute("UPDATE audit_head SET seq = 66", []).is_err());
+    assert!(conn.execute("DELETE FROM audit_head", []).is_err());
 }
 
 #[test]
@@ -60,5 +135,5 @@ fn a_removed_entry_breaks_the_chain_after_it() {
         .connection()
         .execute_batch("DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq = 2;")
         .unwrap();
-    assert_eq!(store.verify_audit().unwrap(), Verdict::BrokenAt(3));
+    assert_eq!(store.verify_audit().unwrap(), Verdict::Broken { from: 2, to: 3 });
 }
