@@ -7,6 +7,7 @@
 //! A reading is kept compactly (local migration 0024): its wall time and counter as integers,
 //! its device as a number of `clock_node`, the record as its id's 16 bytes and the field as a
 //! number of `clock_field`. Readings still compare as `Hlc` does, the device's id breaking ties.
+//! A fact's reading is kept in the fact's own row (local migration 0031).
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -66,8 +67,82 @@ fn fields(body: &ChangeBody) -> Vec<(String, String)> {
     }
 }
 
-/// Notes that `body` was written at `hlc`, keeping for each field the later reading.
+/// A fact's row, if the laptop holds one, with its reading (local migration 0031 keeps a fact's
+/// reading in its row): `None` when there is no row, `Some(None)` for a row never stamped (a
+/// demo's, or one from before the field clocks).
+fn fact_row_reading(conn: &Connection, subject: &Value, name: &str) -> rusqlite::Result<Option<Option<Hlc>>> {
+    conn.prepare_cached(
+        "SELECT f.wall, f.counter, n.node FROM fact_row f LEFT JOIN clock_node n ON n.id = f.node
+         WHERE f.subject = ?1 AND f.name = (SELECT id FROM fact_name WHERE name = ?2)",
+    )?
+    .query_row(params![subject, name], |r| {
+        let (wall, counter, node): (Option<i64>, Option<u32>, Option<Vec<u8>>) =
+            (r.get(0)?, r.get(1)?, r.get(2)?);
+        Ok(wall.map(|wall_ms| Hlc {
+            wall_ms,
+            counter: counter.unwrap_or(0),
+            node: node.and_then(|n| Uuid::from_slice(&n).ok()).unwrap_or_default(),
+        }))
+    })
+    .optional()
+}
+
+/// The reading of fact `name` of `subject`: its row's, or else the one `field_clock` keeps
+/// (of a member removed after it was recorded, or from before migration 0031).
+fn fact_reading(conn: &Connection, subject: &Value, name: &str) -> rusqlite::Result<Option<Hlc>> {
+    if let Some(Some(hlc)) = fact_row_reading(conn, subject, name)? {
+        return Ok(Some(hlc));
+    }
+    let field = conn
+        .prepare_cached("SELECT id FROM clock_field WHERE name = ?1")?
+        .query_row([format!("fact:{name}")], |r| r.get(0))
+        .optional()?;
+    match field {
+        Some(field) => held(conn, subject, field),
+        None => Ok(None),
+    }
+}
+
+/// Keeps the readings of `subject`'s facts in `field_clock` before her fact rows go (a member
+/// removed from her household): an older write of one of them pulled later then does not bring
+/// it back. An erasure forgets them instead (`forget`).
+pub fn keep_fact_readings(conn: &Connection, subject: &str) -> rusqlite::Result<()> {
+    let subject = crate::stored_id::key(subject);
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO clock_field (name)
+         SELECT 'fact:' || n.name FROM fact_row f JOIN fact_name n ON n.id = f.name
+         WHERE f.subject = ?1 AND f.wall IS NOT NULL",
+    )?
+    .execute([&subject])?;
+    conn.prepare_cached(
+        "INSERT INTO field_clock (record, field, wall, counter, node)
+         SELECT f.subject, c.id, f.wall, f.counter, f.node
+         FROM fact_row f JOIN fact_name n ON n.id = f.name JOIN clock_field c ON c.name = 'fact:' || n.name
+         WHERE f.subject = ?1 AND f.wall IS NOT NULL
+         ON CONFLICT (record, field) DO UPDATE
+         SET wall = excluded.wall, counter = excluded.counter, node = excluded.node",
+    )?
+    .execute([&subject])?;
+    Ok(())
+}
+
+/// Notes that `body` was written at `hlc`, keeping for each field the later reading. A fact's
+/// reading goes into its row when the laptop holds one (the caller writes the fact first).
 pub fn note(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<()> {
+    if let ChangeBody::Fact(c) = body {
+        let subject = crate::stored_id::key(&c.subject_id);
+        if let Some(held) = fact_row_reading(conn, &subject, &c.name)? {
+            if held.is_none_or(|held| hlc > held) {
+                let node = number(conn, "clock_node", "node", &hlc.node.as_bytes().as_slice())?;
+                conn.prepare_cached(
+                    "UPDATE fact_row SET wall = ?3, counter = ?4, node = ?5
+                     WHERE subject = ?1 AND name = (SELECT id FROM fact_name WHERE name = ?2)",
+                )?
+                .execute(params![subject, c.name, hlc.wall_ms, hlc.counter, node])?;
+            }
+            return Ok(());
+        }
+    }
     let fields = fields(body);
     if fields.is_empty() {
         return Ok(());
@@ -137,9 +212,9 @@ pub fn newer_part(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::R
             }
             (!kept.fields.is_empty()).then_some(ChangeBody::Member(kept))
         }
-        ChangeBody::Fact(c) => {
-            later(conn, &c.subject_id, &format!("fact:{}", c.name), hlc)?.then(|| body.clone())
-        }
+        ChangeBody::Fact(c) => fact_reading(conn, &crate::stored_id::key(&c.subject_id), &c.name)?
+            .is_none_or(|held| hlc > held)
+            .then(|| body.clone()),
         ChangeBody::Receiving(c) => {
             later(conn, &c.subject_id, &format!("receiving:{}", c.scheme), hlc)?.then(|| body.clone())
         }

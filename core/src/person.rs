@@ -47,6 +47,7 @@ pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]
     let mut existing = conn.prepare_cached("SELECT id FROM person WHERE household_id = ?1")?;
     let stored: Vec<String> = existing.query_map([&hid], |r| r.get(0))?.collect::<Result<_, _>>()?;
     for id in stored.iter().filter(|id| !keep.contains(id)) {
+        crate::field_clock::keep_fact_readings(conn, id)?;
         crate::fact::forget_subject(conn, id)?;
         conn.execute("DELETE FROM person WHERE id = ?1", [id])?;
     }

@@ -139,6 +139,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/local/0029_submission_packed.sql"),
     },
     Migration { version: 30, name: "fact_keys", sql: include_str!("../migrations/local/0030_fact_keys.sql") },
+    Migration {
+        version: 31,
+        name: "fact_clock",
+        sql: include_str!("../migrations/local/0031_fact_clock.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

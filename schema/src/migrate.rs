@@ -266,6 +266,56 @@ mod tests {
         assert!(conn.execute("DELETE FROM audit WHERE seq = 1", []).is_err(), "still append-only");
     }
 
+    /// Migration 0031 moves each fact's clock reading from `field_clock` into the fact's row; a
+    /// reading of a fact the store holds no row of, and every other field's, stay where they were.
+    #[test]
+    fn the_facts_take_their_clock_readings_into_their_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn, &crate::LOCAL_MIGRATIONS[..30]).unwrap();
+        let (kamla, gone) = (vec![0xaau8; 16], vec![0xbbu8; 16]);
+        conn.execute_batch(
+            "INSERT INTO clock_node (id, node) VALUES (1, x'0190ffff000070008000000000000001');
+             INSERT INTO clock_field (id, name) VALUES (1, 'fact:person.is_pregnant'), (2, 'name'), (3, 'fact:person.age');
+             INSERT INTO fact_name (id, name) VALUES (1, 'person.is_pregnant'), (2, 'person.age');",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO fact_row (subject, name, value, source, recorded_at) VALUES (?1, 1, 'true', 'survey', 5), (?1, 2, '30', 'survey', 5)",
+            [&kamla],
+        )
+        .unwrap();
+        for (record, field, wall) in [(&kamla, 1, 100), (&kamla, 2, 200), (&kamla, 3, 300), (&gone, 1, 400)] {
+            conn.execute(
+                "INSERT INTO field_clock (record, field, wall, counter, node) VALUES (?1, ?2, ?3, 7, 1)",
+                params![record, field, wall],
+            )
+            .unwrap();
+        }
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        // (name, wall, counter, node) of each fact row.
+        type Reading = (i64, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<Reading> = conn
+            .prepare("SELECT name, wall, counter, node FROM fact_row ORDER BY name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [(1, Some(100), Some(7), Some(1)), (2, Some(300), Some(7), Some(1))]);
+        let left: Vec<(Vec<u8>, i64, i64)> = conn
+            .prepare("SELECT record, field, wall FROM field_clock ORDER BY wall")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            left,
+            [(kamla.clone(), 2, 200), (gone.clone(), 1, 400)],
+            "the name's and the rowless fact's"
+        );
+    }
+
     /// Migration 0026 keeps every fact with its subject, value, source and time (as the
     /// milliseconds of the text rusqlite wrote), and a fact still goes with its household and its
     /// members, now through triggers instead of the household column's foreign key; 0027 removes

@@ -236,3 +236,113 @@ fn a_tie_of_clock_readings_goes_to_the_greater_device_id() {
         .unwrap();
     assert_eq!(store.household(h.id).unwrap().members[0].name, "दूसरा");
 }
+
+/// A fact's clock reading is kept in its own row (local migration 0031): a pulled write of the
+/// fact older than the laptop's answer leaves it, a later one takes it. A member removed from her
+/// household keeps her facts' readings, so an older write of one pulled after that does not
+/// bring the fact back.
+#[test]
+fn a_pulled_fact_applies_only_when_later_and_a_removed_members_facts_stay_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, code) =
+        Store::create(dir.path(), "Test facilitator", &samanvaya_core::Secret::new("482916")).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let family = vec![
+        samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
+        samanvaya_tests::member("सुनीता कुमारी", Relation::Daughter, Sex::Female, Birth::Age { years: 24 }),
+    ];
+    let h =
+        store.save_household(samanvaya_tests::new_household(village, family), store.now().unwrap()).unwrap();
+    let daughter = h.members[1].id;
+    let at = store.now().unwrap();
+    let answer = |member: Option<samanvaya_domain::PersonId>, fact: &str, value: serde_json::Value| {
+        samanvaya_core::eligibility::FactAnswer {
+            household_id: h.id,
+            member_id: member,
+            fact: fact.into(),
+            value,
+        }
+    };
+    store.answer(&answer(None, "household.bpl_status", serde_json::json!("bpl")), at).unwrap();
+    store.answer(&answer(Some(daughter), "person.is_pregnant", serde_json::json!(true)), at).unwrap();
+    let queued = store.queued_after(0, 100).unwrap();
+    let mine = queued.last().unwrap().change.hlc;
+    let in_rows: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM fact_row WHERE wall IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(in_rows, 2, "both readings in the facts' rows");
+    let in_clocks: i64 = store
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM field_clock c JOIN clock_field f ON f.id = c.field WHERE f.name LIKE 'fact:%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(in_clocks, 0, "none in field_clock");
+
+    let other = Uuid::now_v7();
+    let from = |seq| PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
+    let fact = |subject: String, name: &str, value: serde_json::Value, wall_ms: i64| {
+        change::Change::new(
+            Hlc { wall_ms, counter: 0, node: other },
+            ChangeBody::Fact(samanvaya_domain::change::FactChange {
+                household_id: h.id,
+                subject_id: subject,
+                name: name.into(),
+                value: Some(value),
+                source: samanvaya_domain::change::Source::Survey,
+            }),
+        )
+    };
+    let value_of = |store: &Store, subject: String, name: &str| -> Option<String> {
+        store
+            .connection()
+            .query_row(
+                "SELECT value FROM fact WHERE subject_id = ?1 AND name = ?2",
+                [subject, name.into()],
+                |r| r.get(0),
+            )
+            .ok()
+    };
+    let hid = h.id.to_string();
+    let older = fact(hid.clone(), "household.bpl_status", serde_json::json!("apl"), mine.wall_ms - 1_000);
+    store.apply_pulled(from(1), &older, at).unwrap();
+    assert_eq!(value_of(&store, hid.clone(), "household.bpl_status").as_deref(), Some("\"bpl\""));
+    let later = fact(hid.clone(), "household.bpl_status", serde_json::json!("apl"), mine.wall_ms + 1_000);
+    store.apply_pulled(from(2), &later, at).unwrap();
+    assert_eq!(value_of(&store, hid.clone(), "household.bpl_status").as_deref(), Some("\"apl\""));
+    let between = fact(hid.clone(), "household.bpl_status", serde_json::json!("bpl"), mine.wall_ms + 500);
+    store.apply_pulled(from(3), &between, at).unwrap();
+    assert_eq!(value_of(&store, hid.clone(), "household.bpl_status").as_deref(), Some("\"apl\""));
+
+    // The daughter was entered by mistake and the supervisor removes her: her fact goes, its
+    // reading stays.
+    let supervisor = samanvaya_core::Secret::new("739152");
+    store.add_account(&code, "Supervisor", samanvaya_core::Role::Supervisor, &supervisor).unwrap();
+    drop(store);
+    let mut store = Store::unlock(dir.path(), Some("Supervisor"), &supervisor).unwrap();
+    let h = store.household(h.id).unwrap();
+    let input = samanvaya_domain::HouseholdInput {
+        id: Some(h.id),
+        village_id: h.village_id,
+        hamlet_id: h.hamlet_id,
+        address: h.address.clone(),
+        phone: h.phone.clone(),
+        members: vec![samanvaya_domain::PersonInput {
+            id: Some(h.members[0].id),
+            name: h.members[0].name.clone(),
+            relation: Relation::Head,
+            sex: Sex::Female,
+            birth: Birth::Age { years: 64 },
+            left: None,
+        }],
+    };
+    store.save_household(input, store.now().unwrap()).unwrap();
+    assert_eq!(value_of(&store, daughter.to_string(), "person.is_pregnant"), None);
+    let stale =
+        fact(daughter.to_string(), "person.is_pregnant", serde_json::json!(true), mine.wall_ms - 1_000);
+    store.apply_pulled(from(4), &stale, at).unwrap();
+    assert_eq!(value_of(&store, daughter.to_string(), "person.is_pregnant"), None, "not brought back");
+}
