@@ -7,7 +7,9 @@
 //! `audit_name`, the detail as an id's 16 bytes, the moment as nanoseconds. Every row reads back
 //! as the text its hash covers (`row`), so the chain is checked and sent as it was written.
 //! Only every 64th row keeps its hash, and the newest one's is kept apart (`audit_head`, local
-//! migration 0028): the others are computed again from the rows whenever they are needed.
+//! migration 0028): the others are computed again from the rows whenever they are needed. A row
+//! that would repeat the newest one (one command's changes of one kind to one household) is
+//! written once.
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::{FromSqlError, Type, Value};
@@ -97,15 +99,28 @@ fn hash_through(conn: &Connection, through: i64) -> rusqlite::Result<Vec<u8>> {
 }
 
 /// Appends one row: `action` (e.g. `change:household`, `backup`, `export:worklist`) and its
-/// `detail` (ids and codes only).
+/// `detail` (ids and codes only). A row the same as the newest one in every part but its number
+/// (the same moment, account, action and detail) is not written again: the newest row already
+/// says it. One command's changes of one kind to one household are thus one row (a survey
+/// finished writes some eighty facts; the change log keeps each of them, and each travels).
 pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) -> rusqlite::Result<()> {
     let who: String = conn
         .query_row("SELECT who FROM temp.audit_session", [], |r| r.get(0))
         .optional()
         .unwrap_or(None)
         .unwrap_or_else(|| "(system)".to_owned());
-    let last: i64 =
-        conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM audit")?.query_row([], |r| r.get(0))?;
+    let (moment, who_number, action_number, detail_key) =
+        (moment_key(at), name_number(conn, &who)?, name_number(conn, action)?, crate::stored_id::key(detail));
+    let newest: Option<(i64, Value, i64, i64, Value)> = conn
+        .prepare_cached("SELECT seq, at, who, action, detail FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .optional()?;
+    if let Some((_, ref a, w, x, ref d)) = newest
+        && (a, w, x, d) == (&moment, who_number, action_number, &detail_key)
+    {
+        return Ok(());
+    }
+    let last = newest.map_or(0, |n| n.0);
     // The head names the newest entry unless the log was tampered with; then the chain goes on
     // from the rows as they are, and `verify` reports the break.
     let prev = match head(conn)? {
@@ -120,10 +135,10 @@ pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) 
     )?
     .execute(params![
         seq,
-        moment_key(at),
-        name_number(conn, &who)?,
-        name_number(conn, action)?,
-        crate::stored_id::key(detail),
+        moment,
+        who_number,
+        action_number,
+        detail_key,
         (seq % CHECKPOINT == 0).then_some(&h)
     ])?;
     conn.prepare_cached(

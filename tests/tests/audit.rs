@@ -137,3 +137,39 @@ fn a_removed_entry_breaks_the_chain_after_it() {
         .unwrap();
     assert_eq!(store.verify_audit().unwrap(), Verdict::Broken { from: 2, to: 3 });
 }
+
+/// One command's changes of one kind to one household are one entry: the change log keeps each
+/// change, and the entry says who changed what kind of thing in which household, and when.
+#[test]
+fn one_commands_changes_of_a_kind_to_a_household_are_one_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let family = |head: &str| {
+        samanvaya_tests::new_household(
+            village,
+            vec![
+                samanvaya_tests::member(head, Relation::Head, Sex::Female, Birth::Age { years: 50 }),
+                samanvaya_tests::member("रीता", Relation::Daughter, Sex::Female, Birth::Age { years: 20 }),
+                samanvaya_tests::member("मोहन", Relation::Son, Sex::Male, Birth::Age { years: 18 }),
+                samanvaya_tests::member("सीता", Relation::Daughter, Sex::Female, Birth::Age { years: 16 }),
+            ],
+        )
+    };
+    let first = store.save_household(family("कमला देवी"), store.now().unwrap()).unwrap();
+    let second = store.save_household(family("सुनीता देवी"), store.now().unwrap()).unwrap();
+    assert_eq!(store.queued_changes().unwrap(), 10, "each household's record and four members");
+    let entries: Vec<(String, String)> =
+        store.audit_after(0, usize::MAX).unwrap().into_iter().map(|e| (e.action, e.detail)).collect();
+    let (a, b) = (first.id.to_string(), second.id.to_string());
+    assert_eq!(
+        entries,
+        [
+            ("change:household".to_owned(), a.clone()),
+            ("change:member".to_owned(), a),
+            ("change:household".to_owned(), b.clone()),
+            ("change:member".to_owned(), b),
+        ]
+    );
+    assert_eq!(store.verify_audit().unwrap(), Verdict::Intact(4));
+}
