@@ -8,10 +8,11 @@ use samanvaya_domain::Household;
 use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange, Source};
 use samanvaya_eligibility::record::{RecordedFact, RecordedReceiving};
 
-/// The rows of `fact_row` whose subject is the id (as text) in `column`: its 16 bytes, or its
-/// text where it is not an id in the app's form (local migration 0030 keeps such a one as text).
-fn of_subject(column: &str) -> String {
-    format!("f.subject IN (unhex(replace({column}, '-', '')), {column})")
+/// The rows of `table` (`fact_row` or `receiving_row`, by its alias) whose subject is the id (as
+/// text) in `column`: its 16 bytes, or its text where it is not an id in the app's form (local
+/// migrations 0030 and 0032 keep such a one as text).
+fn of_subject(table: &str, column: &str) -> String {
+    format!("{table}.subject IN (unhex(replace({column}, '-', '')), {column})")
 }
 
 /// The subjects of household `?1`: the household itself and every member recorded in it, whose
@@ -22,7 +23,7 @@ fn of_household() -> String {
         "WITH subject(id) AS (SELECT ?1 UNION ALL SELECT id FROM person WHERE household_id = ?1)
          SELECT s.id, n.name, f.value, f.source FROM subject s JOIN fact_row f ON {}
          JOIN fact_name n ON n.id = f.name",
-        of_subject("s.id")
+        of_subject("f", "s.id")
     )
 }
 
@@ -70,33 +71,43 @@ pub fn asked_unknown(conn: &Connection, household: &str) -> rusqlite::Result<Vec
 /// Forgets everything recorded about a person who is no longer a member.
 pub fn forget_subject(conn: &Connection, subject: &str) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM fact_row WHERE subject = ?1", [crate::stored_id::key(subject)])?;
-    conn.execute("DELETE FROM receiving WHERE subject_id = ?1", [subject])?;
+    conn.execute("DELETE FROM receiving_row WHERE subject = ?1", [crate::stored_id::key(subject)])?;
     Ok(())
+}
+
+/// The benefits the household `?1` and its members receive, as (subject id, scheme, source),
+/// read through its subjects as the facts are (local migration 0032).
+fn receiving_of_household() -> String {
+    format!(
+        "WITH subject(id) AS (SELECT ?1 UNION ALL SELECT id FROM person WHERE household_id = ?1)
+         SELECT s.id, r.scheme_code, r.source FROM subject s JOIN receiving_row r ON {}
+         ORDER BY s.id, r.scheme_code",
+        of_subject("r", "s.id")
+    )
 }
 
 pub fn receiving_for_household(
     conn: &Connection,
     household: &str,
 ) -> rusqlite::Result<Vec<RecordedReceiving>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT subject_id, scheme_code FROM receiving WHERE household_id = ?1")?;
+    let mut stmt = conn.prepare_cached(&receiving_of_household())?;
     stmt.query_map([household], |r| Ok(RecordedReceiving { subject_id: r.get(0)?, scheme: r.get(1)? }))?
         .collect()
 }
 
+/// Records that `subject` (a member's id) receives `scheme`; kept as it was if already known.
 pub fn add_receiving(
     conn: &Connection,
-    household: &str,
     subject: &str,
     scheme: &str,
     source: &str,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO receiving (subject_id, household_id, scheme_code, source, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR IGNORE INTO receiving_row (subject, scheme_code, source, recorded_at)
+         VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![subject, household, scheme, source, now])?;
+    .execute(params![crate::stored_id::key(subject), scheme, source, now.timestamp_millis()])?;
     Ok(())
 }
 
@@ -119,8 +130,7 @@ pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<Change
     for row in rows {
         out.push(row?);
     }
-    let mut receiving =
-        conn.prepare("SELECT subject_id, scheme_code, source FROM receiving WHERE household_id = ?1")?;
+    let mut receiving = conn.prepare(&receiving_of_household())?;
     let rows = receiving.query_map([&hid], |r| {
         let source: String = r.get(2)?;
         Ok(ChangeBody::Receiving(ReceivingChange {
@@ -147,6 +157,9 @@ fn source_of(text: &str) -> Source {
 }
 
 pub fn remove_receiving(conn: &Connection, subject: &str, scheme: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM receiving WHERE subject_id = ?1 AND scheme_code = ?2", [subject, scheme])?;
+    conn.execute(
+        "DELETE FROM receiving_row WHERE subject = ?1 AND scheme_code = ?2",
+        params![crate::stored_id::key(subject), scheme],
+    )?;
     Ok(())
 }

@@ -118,7 +118,7 @@ pub(crate) fn write(
     }
     for (who, scheme) in receiving {
         let subject_id = subject(who)?;
-        fact::add_receiving(tx, &hid, &subject_id, &scheme, source.as_str(), household.created_at)?;
+        fact::add_receiving(tx, &subject_id, &scheme, source.as_str(), household.created_at)?;
         let change =
             ReceivingChange { household_id: household.id, subject_id, scheme, receiving: true, source };
         change_log::record(tx, ChangeBody::Receiving(change), at)?;

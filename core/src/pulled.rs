@@ -163,14 +163,7 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
         ChangeBody::Receiving(c) => {
             let h = stored.ok_or_else(missing)?;
             if c.receiving {
-                fact::add_receiving(
-                    conn,
-                    &hid.to_string(),
-                    &c.subject_id,
-                    &c.scheme,
-                    c.source.as_str(),
-                    at.utc,
-                )?;
+                fact::add_receiving(conn, &c.subject_id, &c.scheme, c.source.as_str(), at.utc)?;
             } else {
                 fact::remove_receiving(conn, &c.subject_id, &c.scheme)?;
             }

@@ -372,7 +372,7 @@ fn record_receiving(conn: &Connection, o: &Opened, code: &str, at: Moment) -> Re
     }
     // The facilitator records a benefit as received once she has seen it (the passbook, the
     // card): a document, as the source says.
-    fact::add_receiving(conn, &hid, &o.subject_id, code, Source::Document.as_str(), at.utc)?;
+    fact::add_receiving(conn, &o.subject_id, code, Source::Document.as_str(), at.utc)?;
     let change = ReceivingChange {
         household_id: o.household_id,
         subject_id: o.subject_id.clone(),

@@ -476,7 +476,7 @@ fn record(
         if already.contains(&(subject.to_owned(), scheme.to_owned())) {
             return Ok(());
         }
-        fact::add_receiving(conn, &hid, subject, scheme, Source::Survey.as_str(), at.utc)?;
+        fact::add_receiving(conn, subject, scheme, Source::Survey.as_str(), at.utc)?;
         let change = ReceivingChange {
             household_id: h.id,
             subject_id: subject.to_owned(),

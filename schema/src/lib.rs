@@ -144,6 +144,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "fact_clock",
         sql: include_str!("../migrations/local/0031_fact_clock.sql"),
     },
+    Migration {
+        version: 32,
+        name: "receiving_keys",
+        sql: include_str!("../migrations/local/0032_receiving_keys.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -316,6 +316,69 @@ mod tests {
         );
     }
 
+    /// Migration 0032 keeps each benefit received by a member with its scheme, source and time
+    /// (as milliseconds), keyed by the member's 16 bytes; one about no recorded member goes; a
+    /// member's benefits still go with her row, and a household's members' with the household.
+    #[test]
+    fn the_benefits_received_keep_every_row_when_keyed_compactly() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn, &crate::LOCAL_MIGRATIONS[..31]).unwrap();
+        let (household, person, gone) = (
+            "0190ffff-0000-7000-8000-00000000000a",
+            "0190ffff-0000-7000-8000-00000000000b",
+            "0190ffff-0000-7000-8000-00000000000c",
+        );
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('s', 'state', NULL, 'S', 'S');
+             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('v', 'village', 's', 'V', 'V');",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO household (id, village_id, created_at, updated_at) VALUES (?1, 'v', 'x', 'x')",
+            [household],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
+             VALUES (?1, ?2, 0, 'x', 'x', 'head', 'female')",
+            [person, household],
+        )
+        .unwrap();
+        for (subject, scheme) in [(person, "pm_ujjwala"), (person, "nsap_widow"), (gone, "pm_ujjwala")] {
+            conn.execute(
+                "INSERT INTO receiving (subject_id, household_id, scheme_code, source, recorded_at)
+                 VALUES (?1, ?2, ?3, 'survey', '2026-12-01 00:00:00+00:00')",
+                [subject, household, scheme],
+            )
+            .unwrap();
+        }
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        let read = |conn: &Connection| -> Vec<(String, String, String, i64)> {
+            conn.prepare(
+                "SELECT subject_id, scheme_code, source, recorded_at FROM receiving ORDER BY scheme_code",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+        let row =
+            |scheme: &str| (person.to_owned(), scheme.to_owned(), "survey".to_owned(), 1_796_083_200_000);
+        assert_eq!(read(&conn), [row("nsap_widow"), row("pm_ujjwala")]);
+        let keys: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM receiving_row WHERE typeof(subject) = 'blob' AND length(subject) = 16",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(keys, 2);
+        conn.execute("DELETE FROM household WHERE id = ?1", [household]).unwrap();
+        assert!(read(&conn).is_empty(), "the member's benefits go with her household");
+    }
+
     /// Migration 0026 keeps every fact with its subject, value, source and time (as the
     /// milliseconds of the text rusqlite wrote), and a fact still goes with its household and its
     /// members, now through triggers instead of the household column's foreign key; 0027 removes
