@@ -41,7 +41,7 @@ pub fn set(
     subject: &str,
     name: &str,
     value_json: &str,
-    source: &str,
+    source: Source,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     let name = crate::numbered::number(conn, "fact_name", "name", &name)?;
@@ -55,7 +55,7 @@ pub fn set(
         crate::stored_id::key(subject),
         name,
         value_json,
-        source,
+        source_code(source),
         now.timestamp_millis()
     ])?;
     Ok(())
@@ -118,13 +118,13 @@ pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<Change
     let mut out = Vec::new();
     let mut facts = conn.prepare(&format!("{} ORDER BY s.id, n.name", of_household()))?;
     let rows = facts.query_map([&hid], |r| {
-        let (value, source): (String, String) = (r.get(2)?, r.get(3)?);
+        let (value, source): (String, i64) = (r.get(2)?, r.get(3)?);
         Ok(ChangeBody::Fact(FactChange {
             household_id: h.id,
             subject_id: r.get(0)?,
             name: r.get(1)?,
             value: serde_json::from_str(&value).ok(),
-            source: source_of(&source),
+            source: source_of_code(source),
         }))
     })?;
     for row in rows {
@@ -145,6 +145,26 @@ pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<Change
         out.push(row?);
     }
     Ok(out)
+}
+
+/// A fact's source as `fact_row` keeps it (local migration 0033): 0 and 1, the commonest, take
+/// no byte of the row.
+fn source_code(source: Source) -> i64 {
+    match source {
+        Source::Screening => 0,
+        Source::Survey => 1,
+        Source::Document => 2,
+        Source::Demo => 3,
+    }
+}
+
+fn source_of_code(code: i64) -> Source {
+    match code {
+        1 => Source::Survey,
+        2 => Source::Document,
+        3 => Source::Demo,
+        _ => Source::Screening,
+    }
 }
 
 fn source_of(text: &str) -> Source {

@@ -112,7 +112,7 @@ pub(crate) fn write(
         samanvaya_rules::facts::parse_value(&cat.vocab.get(id).ty, &value)
             .map_err(|_| refuse("value", FieldErrorCode::InvalidValue))?;
         let subject_id = subject(who)?;
-        fact::set(tx, &subject_id, &name, &value.to_string(), source.as_str(), household.created_at)?;
+        fact::set(tx, &subject_id, &name, &value.to_string(), source, household.created_at)?;
         let change = FactChange { household_id: household.id, subject_id, name, value: Some(value), source };
         change_log::record(tx, ChangeBody::Fact(change), at)?;
     }

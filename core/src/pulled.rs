@@ -140,7 +140,7 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             let h = stored.ok_or_else(missing)?;
             // "Not known" is kept as asked-and-unknown, as on the laptop that answered it.
             let value = c.value.as_ref().map_or_else(|| "null".to_owned(), ToString::to_string);
-            fact::set(conn, &c.subject_id, &c.name, &value, c.source.as_str(), at.utc)?;
+            fact::set(conn, &c.subject_id, &c.name, &value, c.source, at.utc)?;
             crate::profile::refresh(conn, &h)?;
         }
         ChangeBody::Referral(c) => {

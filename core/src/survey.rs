@@ -456,7 +456,7 @@ fn record(
         |subject: &str, short: &str, value: &serde_json::Value, prefix: &str| -> Result<(), StoreError> {
             let name = format!("{prefix}.{short}");
             let stored = if value.is_null() { "null".to_owned() } else { value.to_string() };
-            fact::set(conn, subject, &name, &stored, Source::Survey.as_str(), at.utc)?;
+            fact::set(conn, subject, &name, &stored, Source::Survey, at.utc)?;
             let change = FactChange {
                 household_id: h.id,
                 subject_id: subject.to_owned(),

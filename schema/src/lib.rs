@@ -149,6 +149,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "receiving_keys",
         sql: include_str!("../migrations/local/0032_receiving_keys.sql"),
     },
+    Migration {
+        version: 33,
+        name: "fact_source_code",
+        sql: include_str!("../migrations/local/0033_fact_source_code.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

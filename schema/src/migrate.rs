@@ -463,6 +463,15 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(keys, vec![("blob".to_owned(), 16, 1); 3]);
+        // Migration 0033 keeps the source as a number; the view gives the word back (above).
+        let sources: Vec<i64> = conn
+            .prepare("SELECT source FROM fact_row ORDER BY source")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(sources, [0, 1, 2], "screening, survey, document");
         // The household's row goes, its member's with it (the foreign key cascades), and both
         // rows' facts with them.
         conn.execute("DELETE FROM household WHERE id = ?1", [household]).unwrap();

@@ -94,7 +94,7 @@ pub fn record(conn: &Connection, cat: &Catalogue, answer: &FactAnswer, at: Momen
     let source = Source::Screening;
     // A "not known" is kept as a row whose value is JSON null, with when it was asked.
     let stored = if parsed.is_some() { answer.value.to_string() } else { "null".to_owned() };
-    fact::set(conn, &subject, &def.name, &stored, source.as_str(), at.utc)?;
+    fact::set(conn, &subject, &def.name, &stored, source, at.utc)?;
     let value = parsed.map(|_| answer.value.clone());
     let change =
         FactChange { household_id: h.id, subject_id: subject, name: def.name.clone(), value, source };
