@@ -664,7 +664,7 @@ fn sizes(store: &mut Store, persons: i64, vacuum: bool) -> Result<()> {
     let size = measure(store)?;
     print_size("store as measured", &size, persons);
     change_kinds(store)?;
-    for table in ["change_log", "fact_row", "field_clock", "audit", "submission"] {
+    for table in ["change_log", "fact_row", "field_clock", "audit", "submission", "receiving_row"] {
         columns(store, table, persons)?;
     }
     println!();

@@ -8,8 +8,8 @@
 //! as the text its hash covers (`row`), so the chain is checked and sent as it was written.
 //! Only every 64th row keeps its hash, and the newest one's is kept apart (`audit_head`, local
 //! migration 0028): the others are computed again from the rows whenever they are needed. A row
-//! that would repeat the newest one (one command's changes of one kind to one household) is
-//! written once.
+//! that would repeat the one just before it (one command's changes of one kind to one household,
+//! made one after another) is written once.
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::{FromSqlError, Type, Value};
@@ -46,8 +46,9 @@ fn moment_text(value: Value) -> Result<String, FromSqlError> {
     }
 }
 
-/// Every how many entries the log keeps its hash (local migration 0028); the hashes in between
-/// are computed again from the rows, from the checkpoint before them.
+/// Every how many entries the log keeps its hash (local migration 0028, whose CHECK on `audit`
+/// holds the same number); the hashes in between are computed again from the rows, from the
+/// checkpoint before them.
 pub const CHECKPOINT: i64 = 64;
 
 /// The columns that read a row back as its text. A name removed from `audit_name` reads as
@@ -99,10 +100,11 @@ fn hash_through(conn: &Connection, through: i64) -> rusqlite::Result<Vec<u8>> {
 }
 
 /// Appends one row: `action` (e.g. `change:household`, `backup`, `export:worklist`) and its
-/// `detail` (ids and codes only). A row the same as the newest one in every part but its number
-/// (the same moment, account, action and detail) is not written again: the newest row already
-/// says it. One command's changes of one kind to one household are thus one row (a survey
-/// finished writes some eighty facts; the change log keeps each of them, and each travels).
+/// `detail` (ids and codes only). A row the same as the one just before it in every part but its
+/// number (the same moment, account, action and detail) is not written again: that row already
+/// says it. One command's changes of one kind to one household made one after another are thus
+/// one row (a survey finished writes a member's facts in a run); the change log keeps each change
+/// and each travels, but once it is pruned the log no longer says how many there were.
 pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) -> rusqlite::Result<()> {
     let who: String = conn
         .query_row("SELECT who FROM temp.audit_session", [], |r| r.get(0))
@@ -121,13 +123,15 @@ pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) 
         return Ok(());
     }
     let last = newest.map_or(0, |n| n.0);
-    // The head names the newest entry unless the log was tampered with; then the chain goes on
-    // from the rows as they are, and `verify` reports the break.
-    let prev = match head(conn)? {
-        Some((seq, hash)) if seq == last => hash,
-        _ => hash_through(conn, last)?,
+    // The chain goes on from the head alone, never from the rows: a row added past the head, or
+    // rows edited after a head was removed, would otherwise be chained in as if genuine. When the
+    // rows and the head disagree (rows added, the newest removed, the head removed) the new row
+    // follows the head's number and hash, or an empty hash without a head, so that `verify` keeps
+    // reporting the break and the app keeps working.
+    let (seq, prev) = match head(conn)? {
+        Some((seq, hash)) => (seq.max(last) + 1, hash),
+        None => (last + 1, Vec::new()),
     };
-    let seq = last + 1;
     let text = at.to_rfc3339();
     let h = hash(&prev, seq, &text, &who, action, detail);
     conn.prepare_cached(
@@ -150,21 +154,25 @@ pub fn append(conn: &Connection, action: &str, detail: &str, at: DateTime<Utc>) 
 }
 
 /// Up to `limit` entries after `after`, in order, each with its hash: what travels to the block
-/// with the sync. A list cut short by `limit` ends at the last checkpoint in it, so that the hash
+/// with the sync. A list cut short by `limit` (of at least `CHECKPOINT` entries, as the sync's
+/// batches are) ends at the last checkpoint in it, so that the hash
 /// the sync sends with it (only the last one's) is one the log kept rather than one computed
 /// from rows that may have been edited; the block then finds an edit in the batch that holds it.
 pub fn after(conn: &Connection, after: i64, limit: usize) -> rusqlite::Result<Vec<AuditEntry>> {
+    // Nothing past the head is sent: the app writes no row there (`append`), so such a row was
+    // added by hand and would reach the block with a hash computed from itself.
+    let Some(head) = head(conn)? else { return Ok(Vec::new()) };
     let mut prev = hash_through(conn, after)?;
-    let head = head(conn)?;
     let mut entries: Vec<AuditEntry> = conn
-        .prepare_cached(&format!("{ROW} WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2"))?
-        .query_map(params![after, limit as i64], row)?
+        .prepare_cached(&format!("{ROW} WHERE a.seq > ?1 AND a.seq <= ?2 ORDER BY a.seq LIMIT ?3"))?
+        .query_map(params![after, head.0, limit as i64], row)?
         .collect::<rusqlite::Result<_>>()?;
     for e in &mut entries {
         if e.hash.is_empty() {
-            e.hash = match &head {
-                Some((seq, hash)) if *seq == e.seq => hash.clone(),
-                _ => hash(&prev, e.seq, &e.at, &e.who, &e.action, &e.detail),
+            e.hash = if head.0 == e.seq {
+                head.1.clone()
+            } else {
+                hash(&prev, e.seq, &e.at, &e.who, &e.action, &e.detail)
             };
         }
         prev.clone_from(&e.hash);

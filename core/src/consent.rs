@@ -155,12 +155,25 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
         }
     }
     forget_refused(conn, &hid, pid.as_deref(), erasure.names())?;
+    // Everyone the household's change log names: its members, and the subjects of its facts and
+    // benefits. A member removed earlier keeps the clock readings of her facts, and a change pulled
+    // about her after she was removed leaves a row, with no member row to find either by.
+    let named: std::collections::BTreeSet<String> = logged
+        .iter()
+        .filter_map(|(_, c)| match &c.body {
+            ChangeBody::Member(m) => Some(m.id.to_string()),
+            ChangeBody::Fact(f) => Some(f.subject_id.clone()),
+            ChangeBody::Receiving(r) => Some(r.subject_id.clone()),
+            _ => None,
+        })
+        .collect();
     // The clock readings of the merge name no one, but say which facts were asked of her: they go
     // with her (`field_clock.rs`).
     let records: Vec<String> = match &pid {
         Some(p) => vec![p.clone()],
         None => std::iter::once(hid.clone())
             .chain(stored.iter().flat_map(|h| &h.members).map(|m| m.id.to_string()))
+            .chain(named.iter().cloned())
             .collect(),
     };
     for record in records {
@@ -171,18 +184,10 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
         (None, _) => {}
         (Some(_), None) => {
             // Everything of the household goes with its row: the foreign keys cascade, and the
-            // triggers of local migration 0026 (0030 keeps them) take the facts of the household
-            // and its members.
-            // A fact pulled about a member removed before it arrived has neither for subject:
-            // the household's change log names it.
-            let subjects: std::collections::BTreeSet<&str> = logged
-                .iter()
-                .filter_map(|(_, c)| match &c.body {
-                    ChangeBody::Fact(f) => Some(f.subject_id.as_str()),
-                    _ => None,
-                })
-                .collect();
-            for subject in subjects {
+            // triggers of local migrations 0030, 0032 and 0033 take the facts and benefits of the
+            // household and its members. A fact or a benefit pulled about a member removed
+            // before it arrived has neither for subject: the household's change log names it.
+            for subject in &named {
                 crate::fact::forget_subject(conn, subject)?;
             }
             conn.execute("DELETE FROM household WHERE id = ?1", [&hid])?;
@@ -509,8 +514,9 @@ mod tests {
         assert_eq!(kind, "redacted");
     }
 
-    /// A fact pulled about a member removed before it arrived has no member row to go with: the
-    /// household's withdrawal still erases it, found through the household's change log.
+    /// A fact and a benefit pulled about a member removed before they arrived have no member row
+    /// to go with: the household's withdrawal still erases them and their clock readings, found
+    /// through the household's change log.
     #[test]
     fn a_household_withdrawal_erases_a_fact_about_a_member_no_longer_recorded() {
         let dir = tempfile::tempdir().unwrap();
@@ -530,14 +536,30 @@ mod tests {
         );
         let from = PulledFrom { server: "block", server_seq: 7, device: other, device_seq: 3 };
         assert!(store.apply_pulled(from, &fact, store.now().unwrap()).unwrap());
-        let held = |store: &Store| -> i64 {
-            store
-                .connection()
-                .query_row("SELECT count(*) FROM fact WHERE subject_id = ?1", [&gone], |r| r.get(0))
-                .unwrap()
+        let benefit = Change::new(
+            samanvaya_domain::Hlc { wall_ms: 2, counter: 0, node: other },
+            ChangeBody::Receiving(samanvaya_domain::change::ReceivingChange {
+                household_id: h.id,
+                subject_id: gone.clone(),
+                scheme: "nsap_widow".into(),
+                receiving: true,
+                source: samanvaya_domain::change::Source::Survey,
+            }),
+        );
+        let from = PulledFrom { server: "block", server_seq: 8, device: other, device_seq: 4 };
+        assert!(store.apply_pulled(from, &benefit, store.now().unwrap()).unwrap());
+        // Her fact, her benefit and the clock reading of the benefit (the fact's is in its row).
+        let held = |store: &Store| -> [i64; 3] {
+            let count =
+                |sql: &str| -> i64 { store.connection().query_row(sql, [&gone], |r| r.get(0)).unwrap() };
+            [
+                count("SELECT count(*) FROM fact WHERE subject_id = ?1"),
+                count("SELECT count(*) FROM receiving WHERE subject_id = ?1"),
+                count("SELECT count(*) FROM field_clock WHERE record = unhex(replace(?1, '-', ''))"),
+            ]
         };
-        assert_eq!(held(&store), 1, "kept as it came, about no recorded member");
+        assert_eq!(held(&store), [1, 1, 1], "kept as they came, about no recorded member");
         store.withdraw_consent(h.id, None, store.now().unwrap()).unwrap();
-        assert_eq!(held(&store), 0);
+        assert_eq!(held(&store), [0, 0, 0]);
     }
 }

@@ -1,6 +1,7 @@
-//! An id as the compact tables keep it (`field_clock`, `audit`): its 16 bytes when its text is
-//! an id in the form the app writes (hyphenated, lower case), or else its text, exactly as local
-//! migrations 0024 and 0025 decide, so that a row reads back as the text it was written from.
+//! An id as the compact tables keep it (`field_clock`, `audit`, `fact_row`, `receiving_row`): its
+//! 16 bytes when its text is an id in the form the app writes (hyphenated, lower case), or else
+//! its text, exactly as local migrations 0024, 0025, 0030 and 0032 decide, so that a row reads
+//! back as the text it was written from.
 
 use rusqlite::types::Value;
 use uuid::Uuid;

@@ -116,6 +116,9 @@ fn the_newest_entries_removed_are_found_against_the_head() {
         .execute_batch("DROP TRIGGER audit_append_only_delete; DELETE FROM audit WHERE seq > 66;")
         .unwrap();
     assert_eq!(store.verify_audit().unwrap(), Verdict::Broken { from: 67, to: 70 });
+    // The app goes on writing after the head, and the gap stays reported.
+    store.audit("export:worklist", "list 70").unwrap();
+    assert_eq!(store.verify_audit().unwrap(), Verdict::Broken { from: 67, to: 71 });
     // The head cannot be moved back or removed by the app either.
     let conn = store.connection();
     assert!(conn.execute("UPDATE audit_head SET seq = 66", []).is_err());
@@ -172,4 +175,33 @@ fn one_commands_changes_of_a_kind_to_a_household_are_one_entry() {
         ]
     );
     assert_eq!(store.verify_audit().unwrap(), Verdict::Intact(4));
+}
+
+/// A row added by hand past the head (possible without touching a trigger, since only every
+/// 64th row keeps a hash) is not chained in by the app's next entry, nor sent as if genuine.
+#[test]
+fn a_row_added_by_hand_is_not_chained_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = samanvaya_tests::open(dir.path()).unwrap();
+    for i in 0..5 {
+        store.audit("export:worklist", &format!("list {i}")).unwrap();
+    }
+    let genuine = store.audit_after(0, usize::MAX).unwrap();
+    store
+        .connection()
+        .execute(
+            "INSERT INTO audit (seq, at, who, action, detail)
+             SELECT 6, at, who, action, 'list 99' FROM audit WHERE seq = 5",
+            [],
+        )
+        .unwrap();
+    assert_eq!(store.audit_after(0, usize::MAX).unwrap(), genuine, "nothing past the head is sent");
+    assert_eq!(store.verify_audit().unwrap(), Verdict::Broken { from: 6, to: 6 });
+    // The app's next entry follows the head, not the added row.
+    store.audit("export:worklist", "list 5").unwrap();
+    assert!(matches!(store.verify_audit().unwrap(), Verdict::Broken { .. }));
+    let sent = store.audit_after(5, usize::MAX).unwrap();
+    assert_eq!(sent.iter().map(|e| e.seq).collect::<Vec<_>>(), [6, 7]);
+    let added = sent[0].chained(5, &genuine[4].hash).expect("the added row has no hash of its own to fail");
+    assert_eq!(sent[1].chained(6, &added), None, "the block refuses the batch that holds it");
 }
