@@ -229,6 +229,28 @@ mod tests {
         assert!(conn.execute("DELETE FROM audit WHERE seq = 1", []).is_err(), "still append-only");
     }
 
+    /// A household of one member in a village of its own, with foreign keys on, as the tests of
+    /// the facts' and benefits' migrations need them.
+    fn household_with_member(conn: &Connection, household: &str, person: &str) {
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('s', 'state', NULL, 'S', 'S');
+             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('v', 'village', 's', 'V', 'V');",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO household (id, village_id, created_at, updated_at) VALUES (?1, 'v', 'x', 'x')",
+            [household],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
+             VALUES (?1, ?2, 0, 'x', 'x', 'head', 'female')",
+            [person, household],
+        )
+        .unwrap();
+    }
+
     /// Migration 0028 keeps the hash of every 64th entry as it was, and the newest entry's as
     /// the head; the rows themselves are unchanged.
     #[test]
@@ -328,23 +350,7 @@ mod tests {
             "0190ffff-0000-7000-8000-00000000000b",
             "0190ffff-0000-7000-8000-00000000000c",
         );
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON;
-             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('s', 'state', NULL, 'S', 'S');
-             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('v', 'village', 's', 'V', 'V');",
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO household (id, village_id, created_at, updated_at) VALUES (?1, 'v', 'x', 'x')",
-            [household],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
-             VALUES (?1, ?2, 0, 'x', 'x', 'head', 'female')",
-            [person, household],
-        )
-        .unwrap();
+        household_with_member(&conn, household, person);
         for (subject, scheme) in [(person, "pm_ujjwala"), (person, "nsap_widow"), (gone, "pm_ujjwala")] {
             conn.execute(
                 "INSERT INTO receiving (subject_id, household_id, scheme_code, source, recorded_at)
@@ -387,25 +393,9 @@ mod tests {
     fn the_facts_keep_every_value_when_made_compact() {
         let mut conn = Connection::open_in_memory().unwrap();
         run(&mut conn, &crate::LOCAL_MIGRATIONS[..25]).unwrap();
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON;
-             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('s', 'state', NULL, 'S', 'S');
-             INSERT INTO location (id, level, parent_id, name_en, name_hi) VALUES ('v', 'village', 's', 'V', 'V');",
-        )
-        .unwrap();
         let (household, person) =
             ("0190ffff-0000-7000-8000-00000000000a", "0190ffff-0000-7000-8000-00000000000b");
-        conn.execute(
-            "INSERT INTO household (id, village_id, created_at, updated_at) VALUES (?1, 'v', 'x', 'x')",
-            [household],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
-             VALUES (?1, ?2, 0, 'x', 'x', 'head', 'female')",
-            [person, household],
-        )
-        .unwrap();
+        household_with_member(&conn, household, person);
         let rows = [
             (
                 household,
