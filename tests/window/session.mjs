@@ -136,6 +136,10 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
   };
   try {
     await waitForPort(port, 15_000);
+    // tauri-driver answers before the WebKitWebDriver it starts is listening, and passes a
+    // session asked for in between on to a closed port ("socket hang up"); the first start
+    // after a build, with WebKit's libraries not yet read from disk, is slow enough for that.
+    await waitForPort(nativePort, 15_000);
     const browser = await new Builder()
       .usingServer(`http://127.0.0.1:${port}/`)
       .withCapabilities({ browserName: "wry", "tauri:options": { application: appBinary() } })
