@@ -11,7 +11,7 @@ use samanvaya_eligibility::record::{RecordedFact, RecordedReceiving};
 /// The rows of `table` (`fact_row` or `receiving_row`, by its alias) whose subject is the id (as
 /// text) in `column`: its 16 bytes, or its text where it is not an id in the app's form (local
 /// migrations 0030 and 0032 keep such a one as text).
-fn of_subject(table: &str, column: &str) -> String {
+pub(crate) fn of_subject(table: &str, column: &str) -> String {
     format!("{table}.subject IN (unhex(replace({column}, '-', '')), {column})")
 }
 

@@ -93,14 +93,7 @@ fn fact_reading(conn: &Connection, subject: &Value, name: &str) -> rusqlite::Res
     if let Some(Some(hlc)) = fact_row_reading(conn, subject, name)? {
         return Ok(Some(hlc));
     }
-    let field = conn
-        .prepare_cached("SELECT id FROM clock_field WHERE name = ?1")?
-        .query_row([format!("fact:{name}")], |r| r.get(0))
-        .optional()?;
-    match field {
-        Some(field) => held(conn, subject, field),
-        None => Ok(None),
-    }
+    reading(conn, subject, &format!("fact:{name}"))
 }
 
 /// Keeps the readings of `subject`'s facts in `field_clock` before her fact rows go (a member
@@ -170,17 +163,22 @@ pub fn forget(conn: &Connection, record: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Whether a write of `field` of `record` at `hlc` is later than the one the laptop holds.
-fn later(conn: &Connection, record: &str, field: &str, hlc: Hlc) -> rusqlite::Result<bool> {
+/// The reading `field_clock` holds for the field named `field` of `record`, if any.
+fn reading(conn: &Connection, record: &Value, field: &str) -> rusqlite::Result<Option<Hlc>> {
     let Some(field) = conn
         .prepare_cached("SELECT id FROM clock_field WHERE name = ?1")?
         .query_row([field], |r| r.get(0))
         .optional()?
     else {
         // A field never written here holds no reading.
-        return Ok(true);
+        return Ok(None);
     };
-    Ok(held(conn, &crate::stored_id::key(record), field)?.is_none_or(|held| hlc > held))
+    held(conn, record, field)
+}
+
+/// Whether a write of `field` of `record` at `hlc` is later than the one the laptop holds.
+fn later(conn: &Connection, record: &str, field: &str, hlc: Hlc) -> rusqlite::Result<bool> {
+    Ok(reading(conn, &crate::stored_id::key(record), field)?.is_none_or(|held| hlc > held))
 }
 
 /// What of a pulled change made at `hlc` is still to apply: the fields the laptop holds an older

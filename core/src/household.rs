@@ -51,40 +51,53 @@ pub enum RegisterFilter {
 
 impl RegisterFilter {
     /// The filter as a condition on `h`, the household; `?7` is the day a year before today.
-    fn sql(self) -> &'static str {
+    fn sql(self) -> String {
         match self {
             RegisterFilter::Pregnant => {
-                "EXISTS (SELECT 1 FROM person p JOIN fact_row f ON f.subject IN (unhex(replace(p.id, '-', '')), p.id)
-                         WHERE p.household_id = h.id AND p.left_reason IS NULL
-                           AND f.name = (SELECT id FROM fact_name WHERE name = 'person.is_pregnant')
-                           AND f.value = 'true')"
+                member_fact("", &format!("{} AND f.value = 'true'", named("person.is_pregnant")))
             }
-            RegisterFilter::Widow => {
-                "EXISTS (SELECT 1 FROM person p JOIN fact_row f ON f.subject IN (unhex(replace(p.id, '-', '')), p.id)
-                         WHERE p.household_id = h.id AND p.left_reason IS NULL AND p.sex = 'female'
-                           AND f.name = (SELECT id FROM fact_name WHERE name = 'person.marital_status')
-                           AND f.value = '\"widowed\"')"
-            }
-            RegisterFilter::Disability => {
-                "EXISTS (SELECT 1 FROM person p JOIN fact_row f ON f.subject IN (unhex(replace(p.id, '-', '')), p.id)
-                         JOIN fact_name n ON n.id = f.name
-                         WHERE p.household_id = h.id AND p.left_reason IS NULL
-                           AND ((n.name = 'person.has_disability' AND f.value = 'true')
-                                OR (n.name = 'person.disability_percent' AND CAST(f.value AS INTEGER) > 0)))"
-            }
-            RegisterFilter::NoRationCard => {
-                "EXISTS (SELECT 1 FROM fact_row f WHERE f.subject IN (unhex(replace(h.id, '-', '')), h.id)
-                           AND f.name = (SELECT id FROM fact_name WHERE name = 'household.ration_card_type')
-                           AND f.value = '\"none\"')"
-            }
+            RegisterFilter::Widow => member_fact(
+                "AND p.sex = 'female'",
+                &format!("{} AND f.value = '\"widowed\"'", named("person.marital_status")),
+            ),
+            RegisterFilter::Disability => member_fact(
+                "",
+                &format!(
+                    "(({} AND f.value = 'true') OR ({} AND CAST(f.value AS INTEGER) > 0))",
+                    named("person.has_disability"),
+                    named("person.disability_percent")
+                ),
+            ),
+            RegisterFilter::NoRationCard => format!(
+                "EXISTS (SELECT 1 FROM fact_row f WHERE {} AND {} AND f.value = '\"none\"')",
+                crate::fact::of_subject("f", "h.id"),
+                named("household.ration_card_type")
+            ),
             RegisterFilter::NotSurveyed => {
-                "NOT EXISTS (SELECT 1 FROM submission s WHERE s.household_id = h.id)"
+                "NOT EXISTS (SELECT 1 FROM submission s WHERE s.household_id = h.id)".to_owned()
             }
             RegisterFilter::SurveyOverAYearOld => {
                 "(SELECT max(substr(s.submitted_at, 1, 10)) FROM submission s WHERE s.household_id = h.id) < ?7"
+                    .to_owned()
             }
         }
     }
+}
+
+/// Some member of `h` still living there (and matching `member`, more conditions on `p`) has a
+/// fact `f` that meets `fact`.
+fn member_fact(member: &str, fact: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM person p JOIN fact_row f ON {}
+                 WHERE p.household_id = h.id AND p.left_reason IS NULL {member} AND {fact})",
+        crate::fact::of_subject("f", "p.id")
+    )
+}
+
+/// The fact `f` is the one named `name`: its number looked up once, so that each member's fact is
+/// found through the table's key (subject, name).
+fn named(name: &str) -> String {
+    format!("f.name = (SELECT id FROM fact_name WHERE name = '{name}')")
 }
 
 /// One page of the household list, with the number of all matches.
@@ -323,7 +336,7 @@ pub fn list(
               OR (?4 IS NOT NULL AND h.number = ?4))
          AND (?8 IS NULL OR h.hamlet_id = ?8)
          AND ({})",
-        q.filter.map_or("1", RegisterFilter::sql)
+        q.filter.map_or_else(|| "1".to_owned(), RegisterFilter::sql)
     );
     let village = q.village_id.map(|v| v.to_string());
     let hamlet = q.hamlet_id.map(|v| v.to_string());
