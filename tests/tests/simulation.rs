@@ -13,12 +13,14 @@
 //! laptop's audit log, forwarded by its block, exactly as the laptop wrote it.
 //!
 //! The stores, the sync client and the server code are the real ones; only HTTP is left out (the
-//! stories in `sync.rs` cover it), by the client's `Remote` trait. CI runs `SEEDS` below; run
-//! more by hand with `SAMANVAYA_SIM_SEEDS=1-200 cargo test -p samanvaya-tests --test simulation`.
+//! stories in `sync.rs` cover it), by the client's `Remote` trait. The district runs once on
+//! SQLite and once on PostgreSQL (the test server `scripts/test` starts), as a district at
+//! scale does; the blocks stay on SQLite. CI runs `SEEDS` below; run more by hand with
+//! `SAMANVAYA_SIM_SEEDS=1-200 cargo test -p samanvaya-tests --test simulation`.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,7 +38,7 @@ use samanvaya_sync_protocol::{
     DeviceKind, EnrollRequest, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Role, SessionReply,
     SessionRequest,
 };
-use samanvaya_tests::{member, new_household};
+use samanvaya_tests::{ScratchPostgres, member, new_household, scratch_postgres};
 use uuid::Uuid;
 
 /// The seeds CI runs.
@@ -242,7 +244,7 @@ struct Block {
 
 struct World {
     net: Rc<RefCell<Net>>,
-    district_dir: tempfile::TempDir,
+    district: District,
     blocks: Vec<Block>,
     laptops: Vec<Laptop>,
 }
@@ -280,7 +282,7 @@ fn enroll_laptop(store: &mut Store, block: &Arc<Mutex<Server>>, village: &str) {
 }
 
 impl World {
-    fn new(seed: u64) -> World {
+    fn new(seed: u64, postgres: Option<ScratchPostgres>) -> World {
         let net = Rc::new(RefCell::new(Net {
             dice: Dice::new(seed),
             down: BTreeSet::new(),
@@ -291,9 +293,16 @@ impl World {
             lost: 0,
             replayed: 0,
         }));
-        let district_dir = tempfile::tempdir().unwrap();
-        let district =
-            Arc::new(Mutex::new(Server::sqlite(district_dir.path(), Role::District, Utc::now()).unwrap()));
+        let (store, where_) = match postgres {
+            Some(db) => {
+                (Server::postgres(&db.url, Role::District, Utc::now()).unwrap(), District::Postgres(db))
+            }
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                (Server::sqlite(dir.path(), Role::District, Utc::now()).unwrap(), District::Sqlite(dir))
+            }
+        };
+        let district = Arc::new(Mutex::new(store));
         let mut blocks = Vec::new();
         let mut laptops = Vec::new();
         for b in 0..2 {
@@ -358,7 +367,7 @@ impl World {
             blocks.push(Block { dir, server, village: village.unwrap(), link });
         }
         drop(district);
-        World { net, district_dir, blocks, laptops }
+        World { net, district: where_, blocks, laptops }
     }
 
     fn dice(&self) -> std::cell::RefMut<'_, Dice> {
@@ -483,37 +492,88 @@ impl World {
     }
 }
 
+/// Where the district keeps its store.
+enum District {
+    Sqlite(tempfile::TempDir),
+    Postgres(ScratchPostgres),
+}
+
+impl District {
+    fn held(&self) -> Held {
+        match self {
+            District::Sqlite(dir) => Held::Sqlite(dir.path().join("server.sqlite3")),
+            District::Postgres(db) => Held::Postgres(db.url.clone()),
+        }
+    }
+}
+
+/// A server's store, read by the checks in SQL that both databases take alike: every column
+/// cast to text, and `$1` for the one parameter (SQLite takes it as a parameter named so).
+enum Held {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Held {
+    fn of_block(block: &Block) -> Held {
+        Held::Sqlite(block.dir.path().join("server.sqlite3"))
+    }
+
+    /// Every row of `sql`, its columns as text (`None` for NULL), with `param` bound to `$1`
+    /// where the statement has it.
+    fn rows(&self, sql: &str, param: &str) -> Vec<Vec<Option<String>>> {
+        match self {
+            Held::Sqlite(file) => {
+                let conn = rusqlite::Connection::open(file).unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                let columns = stmt.column_count();
+                let params: Vec<&str> = if stmt.parameter_count() == 1 { vec![param] } else { vec![] };
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(params), |r| {
+                        (0..columns).map(|i| r.get::<_, Option<String>>(i)).collect::<Result<Vec<_>, _>>()
+                    })
+                    .unwrap();
+                rows.map(Result::unwrap).collect()
+            }
+            Held::Postgres(url) => {
+                let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                let rows = if sql.contains("$1") {
+                    client.query(sql, &[&param]).unwrap()
+                } else {
+                    client.query(sql, &[]).unwrap()
+                };
+                rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect()
+            }
+        }
+    }
+
+    /// The numbers in the one row of `sql`, whose columns are counts cast to text.
+    fn counts(&self, sql: &str, param: &str) -> Vec<i64> {
+        let rows = self.rows(sql, param);
+        let row = rows.first().expect("a row of counts");
+        row.iter().map(|v| v.as_deref().map_or(0, |n| n.parse().unwrap())).collect()
+    }
+}
+
 /// A village's state as a server derived it: households (number, address, phone), members
 /// (household, name, removed) and facts, by id.
 type State = BTreeMap<String, String>;
 
-fn server_state(file: &Path, village: LocationId) -> State {
-    let conn = rusqlite::Connection::open(file).unwrap();
-    let mut out = State::new();
+fn server_state(held: &Held, village: LocationId) -> State {
     let v = village.to_string();
-    let rows = |sql: &str, out: &mut State| {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let mut rows = stmt.query([&v]).unwrap();
-        while let Some(r) = rows.next().unwrap() {
-            let key: String = r.get(0).unwrap();
-            let value: String = r.get(1).unwrap();
-            out.insert(key, value);
-        }
-    };
-    rows(
-        "SELECT 'h ' || id, coalesce(number, '') || ' | ' || address || ' | ' || phone FROM household WHERE village_id = ?1",
-        &mut out,
-    );
-    rows(
+    let mut out = State::new();
+    for sql in [
+        "SELECT 'h ' || id, coalesce(CAST(number AS TEXT), '') || ' | ' || address || ' | ' || phone
+         FROM household WHERE village_id = $1",
         "SELECT 'm ' || m.id, m.household_id || ' | ' || m.name FROM member m JOIN household h ON h.id = m.household_id
-         WHERE h.village_id = ?1 AND m.removed = 0",
-        &mut out,
-    );
-    rows(
+         WHERE h.village_id = $1 AND m.removed = 0",
         "SELECT 'f ' || f.subject_id || ' ' || f.name, coalesce(f.value, 'null') FROM fact f
-         JOIN household h ON h.id = f.household_id WHERE h.village_id = ?1",
-        &mut out,
-    );
+         JOIN household h ON h.id = f.household_id WHERE h.village_id = $1",
+    ] {
+        for row in held.rows(sql, &v) {
+            out.insert(row[0].clone().unwrap(), row[1].clone().unwrap());
+        }
+    }
     out
 }
 
@@ -538,8 +598,7 @@ fn laptop_state(store: &Store) -> State {
 }
 
 fn check(world: &World, seed: u64) {
-    let district = world.district_dir.path().join("server.sqlite3");
-    let conn = rusqlite::Connection::open(&district).unwrap();
+    let district = world.district.held();
     // Every change every laptop made, at the district exactly once.
     for (l, laptop) in world.laptops.iter().enumerate() {
         let made: i64 = laptop
@@ -548,41 +607,40 @@ fn check(world: &World, seed: u64) {
             .query_row("SELECT count(*) FROM change_log WHERE origin = 'local'", [], |r| r.get(0))
             .unwrap();
         let device = laptop.store.device_id().unwrap().to_string();
-        let (count, distinct, last): (i64, i64, Option<i64>) = conn
-            .query_row(
-                "SELECT count(*), count(DISTINCT origin_seq), max(origin_seq) FROM change WHERE origin_device = ?1",
-                [&device],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .unwrap();
-        assert_eq!(
-            (count, distinct, last.unwrap_or(0)),
-            (made, made, made),
-            "seed {seed}: laptop {l}'s changes at the district"
+        let held = district.counts(
+            "SELECT CAST(count(*) AS TEXT), CAST(count(DISTINCT origin_seq) AS TEXT), CAST(max(origin_seq) AS TEXT)
+             FROM change WHERE origin_device = $1",
+            &device,
         );
+        assert_eq!(held, [made, made, made], "seed {seed}: laptop {l}'s changes at the district");
     }
     // Every laptop's audit log, forwarded by its block, at the district whole: entry by entry,
     // chained as on the laptop, each once.
     for (l, laptop) in world.laptops.iter().enumerate() {
         let hex = |h: &[u8]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        let written: Vec<(i64, String)> =
-            laptop.store.audit_after(0, 1_000_000).unwrap().iter().map(|e| (e.seq, hex(&e.hash))).collect();
+        let written: Vec<(String, String)> = laptop
+            .store
+            .audit_after(0, 1_000_000)
+            .unwrap()
+            .iter()
+            .map(|e| (e.seq.to_string(), hex(&e.hash)))
+            .collect();
         let device = laptop.store.device_id().unwrap().to_string();
-        let mut stmt =
-            conn.prepare("SELECT seq, hash FROM device_audit WHERE device_id = ?1 ORDER BY seq").unwrap();
-        let held: Vec<(i64, String)> =
-            stmt.query_map([&device], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        let held: Vec<(String, String)> = district
+            .rows("SELECT CAST(seq AS TEXT), hash FROM device_audit WHERE device_id = $1 ORDER BY device_audit.seq", &device)
+            .into_iter()
+            .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+            .collect();
         assert!(!written.is_empty(), "seed {seed}: laptop {l} wrote an audit log");
         assert_eq!(held, written, "seed {seed}: laptop {l}'s audit log at the district");
     }
-    let rejected: i64 = conn
-        .query_row("SELECT count(*) FROM change WHERE outcome LIKE 'rejected%'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(rejected, 0, "seed {seed}: no change refused at the district");
+    let rejected =
+        district.counts("SELECT CAST(count(*) AS TEXT) FROM change WHERE outcome LIKE 'rejected%'", "");
+    assert_eq!(rejected, [0], "seed {seed}: no change refused at the district");
     // Each block and the district derived the same state for the block's village, and every
     // laptop of the village holds it.
     for (b, block) in world.blocks.iter().enumerate() {
-        let at_block = server_state(&block.dir.path().join("server.sqlite3"), block.village);
+        let at_block = server_state(&Held::of_block(block), block.village);
         assert!(at_block.keys().any(|k| k.starts_with("h ")), "seed {seed}: block {b} has households");
         assert_eq!(
             server_state(&district, block.village),
@@ -605,25 +663,37 @@ fn seeds() -> Vec<u64> {
     }
 }
 
+/// Runs `seed` with the district on PostgreSQL when `postgres` is given, on SQLite otherwise.
+fn simulate(seed: u64, postgres: Option<ScratchPostgres>) {
+    let on = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+    let mut world = World::new(seed, postgres);
+    world.run();
+    let net = world.net.borrow();
+    assert!(net.dropped + net.lost + net.replayed > 10, "seed {seed}: the network did misbehave");
+    eprintln!(
+        "seed {seed} (district on {on}): {} requests dropped, {} answers lost, {} pushes replayed",
+        net.dropped, net.lost, net.replayed
+    );
+    drop(net);
+    check(&world, seed);
+    let held = world.district.held().counts(
+        "SELECT CAST((SELECT count(*) FROM change) AS TEXT), CAST((SELECT count(*) FROM household) AS TEXT)",
+        "",
+    );
+    eprintln!("seed {seed}: the district holds {} changes of {} households, once each", held[0], held[1]);
+}
+
 #[test]
 fn many_laptops_on_a_faulty_network_end_with_every_change_once_and_one_state() {
     for seed in seeds() {
-        let mut world = World::new(seed);
-        world.run();
-        let net = world.net.borrow();
-        assert!(net.dropped + net.lost + net.replayed > 10, "seed {seed}: the network did misbehave");
-        eprintln!(
-            "seed {seed}: {} requests dropped, {} answers lost, {} pushes replayed",
-            net.dropped, net.lost, net.replayed
-        );
-        drop(net);
-        check(&world, seed);
-        let conn = rusqlite::Connection::open(world.district_dir.path().join("server.sqlite3")).unwrap();
-        let (changes, households): (i64, i64) = conn
-            .query_row("SELECT (SELECT count(*) FROM change), (SELECT count(*) FROM household)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .unwrap();
-        eprintln!("seed {seed}: the district holds {changes} changes of {households} households, once each");
+        simulate(seed, None);
+    }
+}
+
+#[test]
+fn the_same_with_the_district_on_postgresql() {
+    for seed in seeds() {
+        let Some(db) = scratch_postgres() else { return };
+        simulate(seed, Some(db));
     }
 }
