@@ -32,8 +32,9 @@ use samanvaya_domain::{Birth, HouseholdInput, LocationId, PersonInput, Relation,
 use samanvaya_server::Store as Server;
 use samanvaya_server::village::{Names, NewVillage};
 use samanvaya_sync_client::link::Enrolled;
-use samanvaya_sync_client::{Remote, SyncError, Tuning};
+use samanvaya_sync_client::{Received, Remote, SyncError, Tuning};
 use samanvaya_sync_laptop::{block_on, enroll_through, sync_through};
+use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::{
     DeviceKind, EnrollRequest, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Role, SessionReply,
     SessionRequest,
@@ -162,7 +163,12 @@ impl Remote for Simulated {
         Ok(reply)
     }
 
-    async fn push(&mut self, batch: &PushBatch, _timeout: Duration) -> Result<PushAck, SyncError> {
+    async fn push(
+        &mut self,
+        batch: &Sealed<'_, PushBatch>,
+        _timeout: Duration,
+    ) -> Result<PushAck, SyncError> {
+        let batch = batch.value;
         self.before()?;
         let token = self.token.clone().unwrap_or_default();
         let replay = {
@@ -187,7 +193,7 @@ impl Remote for Simulated {
         Ok(ack)
     }
 
-    async fn pull(&mut self, after: i64, _timeout: Duration) -> Result<PullReply, SyncError> {
+    async fn pull(&mut self, after: i64, _timeout: Duration) -> Result<Received<PullReply>, SyncError> {
         self.before()?;
         let token = self.token.clone().unwrap_or_default();
         let reply = {
@@ -196,14 +202,15 @@ impl Remote for Simulated {
             server.pull(&caller, after).map_err(refused)?
         };
         self.after()?;
-        Ok(reply)
+        Ok(Received::sealed_as_on_the_wire(reply))
     }
 
     async fn push_audit(
         &mut self,
-        batch: &samanvaya_sync_protocol::AuditBatch,
+        batch: &Sealed<'_, samanvaya_sync_protocol::AuditBatch>,
         _timeout: Duration,
     ) -> Result<samanvaya_sync_protocol::AuditAck, SyncError> {
+        let batch = batch.value;
         self.before()?;
         let token = self.token.clone().unwrap_or_default();
         let ack = {
@@ -220,11 +227,11 @@ impl Remote for Simulated {
         digest: &str,
         offset: u64,
         _timeout: Duration,
-    ) -> Result<samanvaya_sync_protocol::bundle::CataloguePiece, SyncError> {
+    ) -> Result<Received<samanvaya_sync_protocol::bundle::CataloguePiece>, SyncError> {
         self.before()?;
         let piece = self.server().catalogue_piece(digest, offset).map_err(refused)?;
         self.after()?;
-        Ok(piece)
+        Ok(Received::sealed_as_on_the_wire(piece))
     }
 }
 

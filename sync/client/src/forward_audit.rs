@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::link::SyncError;
 use crate::plan::Pace;
-use crate::run::{Local, Remote, Report, Tuning, retrying, wire};
+use crate::run::{Local, Remote, Report, Tuning, retrying, sealed};
 
 /// Forwards every log `local` holds further than `held` (the server's word), recording what was
 /// sent and what failed in `report`.
@@ -64,9 +64,10 @@ async fn forward_one<L: Local, R: Remote>(
         let entries = local.forwarded_after(log.device, through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
         let batch = AuditBatch::of(Some(log.device), entries);
+        let body = sealed(&batch)?;
+        let bytes = body.packed.len();
         let ack = retrying("forwarded audit", tuning, report, pace, async |pace| {
-            let bytes = wire(&batch);
-            link.push_audit(&batch, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
+            link.push_audit(&body, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
         })
         .await?;
         *sent += batch.entries.len();
@@ -92,6 +93,7 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
     use samanvaya_domain::change::{Change as Typed, ChangeBody, HouseholdChange};
     use samanvaya_domain::{Hlc, HouseholdId, LocationId};
+    use samanvaya_sync_protocol::body::Sealed;
     use samanvaya_sync_protocol::bundle::CataloguePiece;
     use samanvaya_sync_protocol::{
         AuditAck, AuditEntry, Change, ChangeResult, Lease, Origin, Outcome, PROTOCOL_VERSION, PullReply,
@@ -99,6 +101,7 @@ mod tests {
     };
 
     use super::*;
+    use crate::link::Received;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 1, 5, 0, 0).unwrap()
@@ -189,7 +192,8 @@ mod tests {
                 audit_forwarded: self.held.clone(),
             })
         }
-        async fn push(&mut self, batch: &PushBatch, _: Duration) -> Result<PushAck, SyncError> {
+        async fn push(&mut self, batch: &Sealed<'_, PushBatch>, _: Duration) -> Result<PushAck, SyncError> {
+            let batch = batch.value;
             Ok(PushAck {
                 protocol: PROTOCOL_VERSION,
                 acked_through: batch.changes.last().map_or(0, |c| c.seq),
@@ -200,24 +204,29 @@ mod tests {
                     .collect(),
             })
         }
-        async fn pull(&mut self, after: i64, _: Duration) -> Result<PullReply, SyncError> {
-            Ok(PullReply {
+        async fn pull(&mut self, after: i64, _: Duration) -> Result<Received<PullReply>, SyncError> {
+            Ok(Received::sealed_as_on_the_wire(PullReply {
                 protocol: PROTOCOL_VERSION,
                 server: Uuid::nil(),
                 changes: vec![],
                 cursor: after,
                 more: false,
-            })
+            }))
         }
         async fn catalogue_piece(
             &mut self,
             _: &str,
             _: u64,
             _: Duration,
-        ) -> Result<CataloguePiece, SyncError> {
+        ) -> Result<Received<CataloguePiece>, SyncError> {
             unreachable!("the district offers no rules here")
         }
-        async fn push_audit(&mut self, batch: &AuditBatch, _: Duration) -> Result<AuditAck, SyncError> {
+        async fn push_audit(
+            &mut self,
+            batch: &Sealed<'_, AuditBatch>,
+            _: Duration,
+        ) -> Result<AuditAck, SyncError> {
+            let batch = batch.value;
             let device = batch.device.expect("a forwarded batch names its laptop");
             self.got.push((device, batch.entries.iter().map(|e| e.seq).collect()));
             if self.down {

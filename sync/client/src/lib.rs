@@ -13,5 +13,5 @@ pub mod pin;
 pub mod plan;
 pub mod run;
 
-pub use link::{Link, SyncError};
+pub use link::{Link, Received, SyncError};
 pub use run::{Exchange, Local, Remote, Report, Tuning, sync_once};

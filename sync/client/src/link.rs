@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use samanvaya_sync_protocol::body::{self, BodyError};
+use samanvaya_sync_protocol::body::{self, BodyError, Sealed};
 use samanvaya_sync_protocol::{
     Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, PROTOCOL_VERSION, PullReply, PushAck, PushBatch,
     Refusal, RefusalCode, SessionReply, SessionRequest, code,
@@ -177,6 +177,23 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrol
 }
 
 /// An enrolled device's link, with its current session.
+/// An answer read off the link, with the bytes it took on the wire: the sync's pace learns the
+/// link's speed from them.
+#[derive(Debug)]
+pub struct Received<T> {
+    pub value: T,
+    pub wire_bytes: usize,
+}
+
+impl<T: Serialize> Received<T> {
+    /// `value` as if it had come sealed, for a server in the same process (the simulation),
+    /// which has no wire to count.
+    pub fn sealed_as_on_the_wire(value: T) -> Received<T> {
+        let wire_bytes = body::seal(&value).map_or(0, |(packed, _)| packed.len());
+        Received { value, wire_bytes }
+    }
+}
+
 pub struct Link {
     http: reqwest::Client,
     pin: Arc<Pin>,
@@ -233,12 +250,14 @@ impl Link {
         Ok(reply)
     }
 
-    async fn sealed<T: Serialize, R: DeserializeOwned>(
+    /// Sends `payload` (sealed already) to `path`, or asks it with no body, and reads the sealed
+    /// answer with the bytes it took on the wire.
+    async fn sealed<T, R: DeserializeOwned>(
         &mut self,
         path: &str,
-        payload: Option<&T>,
+        payload: Option<&Sealed<'_, T>>,
         timeout: Duration,
-    ) -> Result<R, SyncError> {
+    ) -> Result<Received<R>, SyncError> {
         // One silent renewal: an expired token is the normal end of a session, not an error.
         for attempt in 0..2 {
             if self.token.is_none() {
@@ -247,10 +266,7 @@ impl Link {
             let token = self.token.clone().unwrap_or_default();
             let url = format!("{}{path}", self.base);
             let req = match payload {
-                Some(p) => {
-                    let (packed, digest) = body::seal(p)?;
-                    self.http.post(url).header(DIGEST_HEADER, digest).body(packed)
-                }
+                Some(p) => self.http.post(url).header(DIGEST_HEADER, &p.digest).body(p.packed.clone()),
                 None => self.http.get(url),
             };
             let resp = req
@@ -267,7 +283,7 @@ impl Link {
                     .unwrap_or_default()
                     .to_owned();
                 let bytes = resp.bytes().await.map_err(|e| sent_error(&e, &self.pin, timeout.as_secs()))?;
-                return Ok(body::open(&bytes, &digest)?);
+                return Ok(Received { value: body::open(&bytes, &digest)?, wire_bytes: bytes.len() });
             }
             let err = refusal(resp).await;
             if attempt == 0 && matches!(&err, SyncError::Refused(r) if r.code == RefusalCode::Expired) {
@@ -280,12 +296,16 @@ impl Link {
     }
 
     /// Pushes one batch; the answer comes only after the server committed it.
-    pub async fn push(&mut self, batch: &PushBatch, timeout: Duration) -> Result<PushAck, SyncError> {
-        self.sealed("/v1/push", Some(batch), timeout).await
+    pub async fn push(
+        &mut self,
+        batch: &Sealed<'_, PushBatch>,
+        timeout: Duration,
+    ) -> Result<PushAck, SyncError> {
+        Ok(self.sealed("/v1/push", Some(batch), timeout).await?.value)
     }
 
     /// The server's next changes for this device after `after`.
-    pub async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError> {
+    pub async fn pull(&mut self, after: i64, timeout: Duration) -> Result<Received<PullReply>, SyncError> {
         self.sealed::<(), _>(&format!("/v1/pull?after={after}"), None, timeout).await
     }
 
@@ -295,16 +315,16 @@ impl Link {
         after: i64,
         own_after: i64,
         timeout: Duration,
-    ) -> Result<PullReply, SyncError> {
+    ) -> Result<Received<PullReply>, SyncError> {
         self.sealed::<(), _>(&format!("/v1/pull?after={after}&own_after={own_after}"), None, timeout).await
     }
 
     pub async fn push_audit(
         &mut self,
-        batch: &samanvaya_sync_protocol::AuditBatch,
+        batch: &Sealed<'_, samanvaya_sync_protocol::AuditBatch>,
         timeout: Duration,
     ) -> Result<samanvaya_sync_protocol::AuditAck, SyncError> {
-        self.sealed("/v1/audit", Some(batch), timeout).await
+        Ok(self.sealed("/v1/audit", Some(batch), timeout).await?.value)
     }
 
     /// One piece of the catalogue bundle `digest` (hex, so safe in a query string).
@@ -313,7 +333,7 @@ impl Link {
         digest: &str,
         offset: u64,
         timeout: Duration,
-    ) -> Result<samanvaya_sync_protocol::bundle::CataloguePiece, SyncError> {
+    ) -> Result<Received<samanvaya_sync_protocol::bundle::CataloguePiece>, SyncError> {
         if !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(SyncError::Local(format!("{digest:?} is not a bundle's digest")));
         }

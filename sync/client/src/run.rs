@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use samanvaya_sync_protocol::body;
+use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
     AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditHeld, Change, ChangeResult, Lease, Outcome,
@@ -14,7 +14,7 @@ use samanvaya_sync_protocol::{
 };
 use uuid::Uuid;
 
-use crate::link::{Link, SyncError};
+use crate::link::{Link, Received, SyncError};
 use crate::plan::{self, Pace};
 
 /// The server's side of a sync as the device sees it: the HTTPS [`Link`], or a server in the same
@@ -31,10 +31,11 @@ pub trait Remote {
         numbers_left: Vec<(String, i64)>,
         timeout: Duration,
     ) -> Result<SessionReply, SyncError>;
-    /// Pushes one batch; the answer comes only after the server committed it.
-    async fn push(&mut self, batch: &PushBatch, timeout: Duration) -> Result<PushAck, SyncError>;
-    /// The server's next changes for this device after `after`.
-    async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError>;
+    /// Pushes one batch, sealed once by the caller; the answer comes only after the server
+    /// committed it.
+    async fn push(&mut self, batch: &Sealed<'_, PushBatch>, timeout: Duration) -> Result<PushAck, SyncError>;
+    /// The server's next changes for this device after `after`, with the bytes they took.
+    async fn pull(&mut self, after: i64, timeout: Duration) -> Result<Received<PullReply>, SyncError>;
     /// As [`Remote::pull`], with this device's own changes numbered after `own_after` too (a
     /// laptop restored from an older backup asks back what it sent after the backup).
     async fn pull_own_after(
@@ -42,19 +43,24 @@ pub trait Remote {
         after: i64,
         own_after: i64,
         timeout: Duration,
-    ) -> Result<PullReply, SyncError> {
+    ) -> Result<Received<PullReply>, SyncError> {
         let _ = own_after;
         self.pull(after, timeout).await
     }
-    /// Sends audit log entries; the answer says how far the server holds the log.
-    async fn push_audit(&mut self, batch: &AuditBatch, timeout: Duration) -> Result<AuditAck, SyncError>;
-    /// The piece of the catalogue bundle `digest` that starts at `offset`.
+    /// Sends audit log entries, sealed once by the caller; the answer says how far the server
+    /// holds the log.
+    async fn push_audit(
+        &mut self,
+        batch: &Sealed<'_, AuditBatch>,
+        timeout: Duration,
+    ) -> Result<AuditAck, SyncError>;
+    /// The piece of the catalogue bundle `digest` that starts at `offset`, with its bytes.
     async fn catalogue_piece(
         &mut self,
         digest: &str,
         offset: u64,
         timeout: Duration,
-    ) -> Result<CataloguePiece, SyncError>;
+    ) -> Result<Received<CataloguePiece>, SyncError>;
 }
 
 impl Remote for Link {
@@ -67,11 +73,11 @@ impl Remote for Link {
         Link::session(self, timeout).await
     }
 
-    async fn push(&mut self, batch: &PushBatch, timeout: Duration) -> Result<PushAck, SyncError> {
+    async fn push(&mut self, batch: &Sealed<'_, PushBatch>, timeout: Duration) -> Result<PushAck, SyncError> {
         Link::push(self, batch, timeout).await
     }
 
-    async fn pull(&mut self, after: i64, timeout: Duration) -> Result<PullReply, SyncError> {
+    async fn pull(&mut self, after: i64, timeout: Duration) -> Result<Received<PullReply>, SyncError> {
         Link::pull(self, after, timeout).await
     }
 
@@ -80,7 +86,7 @@ impl Remote for Link {
         after: i64,
         own_after: i64,
         timeout: Duration,
-    ) -> Result<PullReply, SyncError> {
+    ) -> Result<Received<PullReply>, SyncError> {
         Link::pull_own_after(self, after, own_after, timeout).await
     }
 
@@ -89,11 +95,15 @@ impl Remote for Link {
         digest: &str,
         offset: u64,
         timeout: Duration,
-    ) -> Result<CataloguePiece, SyncError> {
+    ) -> Result<Received<CataloguePiece>, SyncError> {
         Link::catalogue_piece(self, digest, offset, timeout).await
     }
 
-    async fn push_audit(&mut self, batch: &AuditBatch, timeout: Duration) -> Result<AuditAck, SyncError> {
+    async fn push_audit(
+        &mut self,
+        batch: &Sealed<'_, AuditBatch>,
+        timeout: Duration,
+    ) -> Result<AuditAck, SyncError> {
         Link::push_audit(self, batch, timeout).await
     }
 }
@@ -276,10 +286,9 @@ pub(crate) async fn retrying<T>(
 /// usually compress about twenty. Taking about the most keeps a full answer within its wait.
 const PULL_WIRE: usize = 16 * 1024;
 
-/// The bytes `value` takes on the wire, as the pace counts them: its sealed body. Sealing it
-/// here as well as in the link costs a few milliseconds against seconds on the wire.
-pub(crate) fn wire<T: serde::Serialize + ?Sized>(value: &T) -> usize {
-    body::seal(&value).map_or(0, |(packed, _)| packed.len())
+/// `value` sealed for the wire: a request is sealed once, and its bytes set its wait.
+pub(crate) fn sealed<T: serde::Serialize>(value: &T) -> Result<Sealed<'_, T>, SyncError> {
+    Sealed::new(value).map_err(|e| SyncError::Local(format!("a batch could not be packed: {e}")))
 }
 
 /// One sync of `local` over `link`.
@@ -313,8 +322,9 @@ pub async fn sync_once<L: Local, R: Remote>(
             let range = plan::batches(&changes, pace.batch_bytes).into_iter().next().unwrap_or(0..0);
             let batch =
                 PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: changes[range].to_vec() };
-            let bytes = wire(&batch);
-            let ack = link.push(&batch, pace.timeout(bytes, tuning.request)).await?;
+            let body = sealed(&batch)?;
+            let bytes = body.packed.len();
+            let ack = link.push(&body, pace.timeout(bytes, tuning.request)).await?;
             Ok(((ack, batch.changes.len()), bytes))
         })
         .await?;
@@ -352,8 +362,7 @@ pub async fn sync_once<L: Local, R: Remote>(
                 Some(own) => link.pull_own_after(after, own, timeout).await?,
                 None => link.pull(after, timeout).await?,
             };
-            let bytes = wire(&reply.changes);
-            Ok((reply, bytes))
+            Ok((reply.value, reply.wire_bytes))
         })
         .await?;
         report.pulled += local.apply_pulled(&reply)?;
@@ -384,9 +393,10 @@ pub async fn sync_once<L: Local, R: Remote>(
         let entries = local.audit_after(through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
         let batch = AuditBatch::of(None, entries);
+        let body = sealed(&batch)?;
+        let bytes = body.packed.len();
         let ack = retrying("audit", tuning, &mut report, &mut pace, async |pace| {
-            let bytes = wire(&batch);
-            link.push_audit(&batch, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
+            link.push_audit(&body, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
         })
         .await?;
         if ack.through < last {
@@ -429,8 +439,7 @@ async fn fetch_bundle<R: Remote>(
         let piece = retrying("catalogue", tuning, report, pace, async |pace| {
             let timeout = pace.timeout(bundle::PIECE_BYTES, tuning.request);
             let piece = link.catalogue_piece(&offer.digest, offset, timeout).await?;
-            let bytes = wire(&piece);
-            Ok((piece, bytes))
+            Ok((piece.value, piece.wire_bytes))
         })
         .await?;
         let bytes = bundle::piece_bytes(&piece).ok_or_else(damaged)?;
