@@ -155,6 +155,18 @@ impl Store {
         name: Option<&str>,
         secret: &Secret,
     ) -> Result<Store, StoreError> {
+        Store::restore_reporting(file, data_dir, name, secret, &mut |_| {})
+    }
+
+    /// As [`Store::restore`], telling `progress` how the upgrade of a backup made by an older
+    /// version goes.
+    pub fn restore_reporting(
+        file: &Path,
+        data_dir: &Path,
+        name: Option<&str>,
+        secret: &Secret,
+        progress: &mut dyn FnMut(crate::OpenProgress),
+    ) -> Result<Store, StoreError> {
         if !matches!(Store::folder(data_dir)?, crate::store::Folder::New) {
             return Err(StoreError::RestoreNotEmpty { path: data_dir.display().to_string() });
         }
@@ -167,7 +179,7 @@ impl Store {
         let db_path = data_dir.join(paths::DB_FILE_NAME);
         let part = data_dir.join(format!("{}.restoring", paths::DB_FILE_NAME));
         extract_db(file, db_at, &part)?;
-        drop(db::open(&part, &key).inspect_err(|_| {
+        drop(db::open_reporting(&part, &key, progress).inspect_err(|_| {
             let _ = std::fs::remove_file(&part);
         })?);
         for ext in ["-wal", "-shm"] {

@@ -4,6 +4,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
+use serde::Serialize;
+use ts_rs::TS;
 
 use crate::error::StoreError;
 use crate::keyring::DbKey;
@@ -37,12 +39,35 @@ pub fn is_plain(path: &Path) -> bool {
         && &head == PLAIN_HEADER
 }
 
+/// How far opening the store has got, when opening takes more than a moment: the first unlock
+/// after the app was updated brings the store to the new version's layout (a few seconds for a
+/// village of thousands of households), and a store from before encryption is encrypted once.
+/// A facilitator who sees nothing move for that long thinks the app has hung and closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "step", rename_all = "snake_case")]
+#[ts(export)]
+pub enum OpenProgress {
+    /// The store from before encryption is being copied into an encrypted one.
+    Encrypting,
+    /// The store is being brought to this version: `done` steps of `total`.
+    Upgrading { done: u32, total: u32 },
+}
+
 /// Opens (creating if needed) the database at `path`, encrypted with `key`, and brings its
 /// schema up to date. A key that does not open the file is refused before anything is written.
 ///
 /// `synchronous=FULL` rather than NORMAL: in WAL mode NORMAL may lose the last transactions on a
 /// power cut, and a village laptop's battery does run out in the middle of a survey.
 pub fn open(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
+    open_reporting(path, key, &mut |_| {})
+}
+
+/// As [`open`], telling `progress` how an upgrade of the store's layout goes.
+pub fn open_reporting(
+    path: &Path,
+    key: &DbKey,
+    progress: &mut dyn FnMut(OpenProgress),
+) -> Result<Connection, StoreError> {
     let mut conn = connection(path)?;
     // The key must be the first statement on the connection; a raw key skips SQLCipher's own KDF.
     conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.sqlcipher_literal().as_str()))?;
@@ -65,7 +90,11 @@ pub fn open(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
     if fk != 1 {
         return Err(StoreError::Pragma("foreign keys could not be enabled".into()));
     }
-    samanvaya_schema::migrate::run(&mut conn, samanvaya_schema::LOCAL_MIGRATIONS)?;
+    samanvaya_schema::migrate::run_reporting(
+        &mut conn,
+        samanvaya_schema::LOCAL_MIGRATIONS,
+        &mut |done, total| progress(OpenProgress::Upgrading { done, total }),
+    )?;
     Ok(conn)
 }
 

@@ -56,6 +56,7 @@ pub use backup_place::{BackupDone, BackupPlaces};
 pub use catalogue::{CatalogueInUse, Installed, Rules, VerifiedBundle};
 pub use change_log::Queued;
 pub use consent::Withdrawal;
+pub use db::OpenProgress;
 pub use duplicate::Duplicate;
 pub use error::{ErrorCode, ErrorReply, StoreError};
 pub use export::save_csv;

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::db::OpenProgress;
 use crate::error::StoreError;
 use crate::household::{HouseholdPage, HouseholdQuery};
 use crate::keyring::{self, DbKey, Keyring, Role, Secret};
@@ -76,6 +77,17 @@ impl Store {
     /// encrypted in place. Returns the store and the recovery code, which is shown once and
     /// never stored in the clear.
     pub fn create(data_dir: &Path, name: &str, secret: &Secret) -> Result<(Store, Secret), StoreError> {
+        Store::create_reporting(data_dir, name, secret, &mut |_| {})
+    }
+
+    /// As [`Store::create`], telling `progress` how the encryption of a store from before, and
+    /// its upgrade, go.
+    pub fn create_reporting(
+        data_dir: &Path,
+        name: &str,
+        secret: &Secret,
+        progress: &mut dyn FnMut(OpenProgress),
+    ) -> Result<(Store, Secret), StoreError> {
         secret.check_strength()?;
         if name.trim().is_empty() {
             return Err(StoreError::NoAccount { name: String::new() });
@@ -91,7 +103,7 @@ impl Store {
         // The keyring first: should the laptop stop during the encryption below, the next unlock
         // finds the key and the plain file, and finishes the job.
         ring.write(data_dir)?;
-        let store = Store::open_with(data_dir, &key, &ring, 0)?;
+        let store = Store::open_with(data_dir, &key, &ring, 0, progress)?;
         Ok((store, code))
     }
 
@@ -99,11 +111,22 @@ impl Store {
     /// `None`). A wrong secret counts against the account: after three, each try must wait, and
     /// after six the account is locked for a quarter of an hour.
     pub fn unlock(data_dir: &Path, name: Option<&str>, secret: &Secret) -> Result<Store, StoreError> {
+        Store::unlock_reporting(data_dir, name, secret, &mut |_| {})
+    }
+
+    /// As [`Store::unlock`], telling `progress` how the store's upgrade goes, the first time an
+    /// updated app opens it.
+    pub fn unlock_reporting(
+        data_dir: &Path,
+        name: Option<&str>,
+        secret: &Secret,
+        progress: &mut dyn FnMut(OpenProgress),
+    ) -> Result<Store, StoreError> {
         let mut ring = Keyring::read(data_dir)?.ok_or(StoreError::NotSetUp)?;
         let i = ring.find(name)?;
         let key = ring.unlock(i, secret, Utc::now());
         ring.write(data_dir)?;
-        Store::open_with(data_dir, &key?, &ring, i)
+        Store::open_with(data_dir, &key?, &ring, i, progress)
     }
 
     /// For scripts and tests: unlocks the store in `data_dir` with `secret`, or sets it up with
@@ -130,13 +153,24 @@ impl Store {
         code: &Secret,
         secret: &Secret,
     ) -> Result<Store, StoreError> {
+        Store::recover_reporting(data_dir, name, code, secret, &mut |_| {})
+    }
+
+    /// As [`Store::recover`], telling `progress` how the store's upgrade goes.
+    pub fn recover_reporting(
+        data_dir: &Path,
+        name: Option<&str>,
+        code: &Secret,
+        secret: &Secret,
+        progress: &mut dyn FnMut(OpenProgress),
+    ) -> Result<Store, StoreError> {
         secret.check_strength()?;
         let mut ring = Keyring::read(data_dir)?.ok_or(StoreError::NotSetUp)?;
         let i = ring.find(name)?;
         let key = ring.recover(code)?;
         ring.set_secret(i, &key, secret)?;
         ring.write(data_dir)?;
-        Store::open_with(data_dir, &key, &ring, i)
+        Store::open_with(data_dir, &key, &ring, i, progress)
     }
 
     /// Gives this store's account a new PIN or passphrase after checking the old one. The key is
@@ -233,12 +267,19 @@ impl Store {
         })
     }
 
-    fn open_with(data_dir: &Path, key: &DbKey, ring: &Keyring, account: usize) -> Result<Store, StoreError> {
+    fn open_with(
+        data_dir: &Path,
+        key: &DbKey,
+        ring: &Keyring,
+        account: usize,
+        progress: &mut dyn FnMut(OpenProgress),
+    ) -> Result<Store, StoreError> {
         let path = data_dir.join(paths::DB_FILE_NAME);
         if db::is_plain(&path) {
+            progress(OpenProgress::Encrypting);
             db::encrypt_plain(&path, key)?;
         }
-        let mut conn = db::open(&path, key)?;
+        let mut conn = db::open_reporting(&path, key, progress)?;
         crate::audit::begin_session(&conn, &ring.accounts[account].name)?;
         backfill_profiles(&mut conn)?;
         crate::field_clock::fill_once(&mut conn)?;

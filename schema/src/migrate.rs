@@ -22,6 +22,18 @@ pub enum MigrateError {
 /// the record, someone edited a shipped migration and the store refuses to open rather than
 /// guess. A database from a newer app version is refused too, so an old app never damages it.
 pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<(), MigrateError> {
+    run_reporting(conn, migrations, &mut |_, _| {})
+}
+
+/// As [`run`], calling `upgrading(done, total)` before each migration and once at the end when a
+/// database that holds data from an earlier version is brought up to date: that may take
+/// seconds on a big store, and the person waiting should see it move. A new, empty database is
+/// set up without reports.
+pub fn run_reporting(
+    conn: &mut Connection,
+    migrations: &[Migration],
+    upgrading: &mut dyn FnMut(u32, u32),
+) -> Result<(), MigrateError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migration (
              version    INTEGER PRIMARY KEY,
@@ -45,7 +57,13 @@ pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<(), Migrat
             return Err(MigrateError::Edited { version: *version, name: embedded.name });
         }
     }
-    for m in &migrations[applied.len()..] {
+    let pending = &migrations[applied.len()..];
+    let report = !applied.is_empty() && !pending.is_empty();
+    let total = pending.len() as u32;
+    for (done, m) in pending.iter().enumerate() {
+        if report {
+            upgrading(done as u32, total);
+        }
         let tx = conn.transaction()?;
         tx.execute_batch(m.sql)?;
         tx.execute(
@@ -54,6 +72,9 @@ pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<(), Migrat
         )?;
         tx.pragma_update(None, "user_version", m.version)?;
         tx.commit()?;
+    }
+    if report {
+        upgrading(total, total);
     }
     Ok(())
 }
@@ -73,6 +94,20 @@ mod tests {
         run(&mut conn, &[V1, V2]).unwrap();
         let v: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, 2);
+    }
+
+    #[test]
+    fn an_upgrade_reports_each_step_and_a_new_database_none() {
+        const V3: Migration = Migration { version: 3, name: "three", sql: "CREATE TABLE c (z INTEGER);" };
+        let mut conn = Connection::open_in_memory().unwrap();
+        let mut seen = Vec::new();
+        run_reporting(&mut conn, &[V1], &mut |done, total| seen.push((done, total))).unwrap();
+        assert_eq!(seen, [], "a new database is set up, not upgraded");
+        run_reporting(&mut conn, &[V1, V2, V3], &mut |done, total| seen.push((done, total))).unwrap();
+        assert_eq!(seen, [(0, 2), (1, 2), (2, 2)]);
+        seen.clear();
+        run_reporting(&mut conn, &[V1, V2, V3], &mut |done, total| seen.push((done, total))).unwrap();
+        assert_eq!(seen, [], "nothing to do, nothing said");
     }
 
     #[test]

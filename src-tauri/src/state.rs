@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use samanvaya_core::{ErrorCode, ErrorReply, Folder, Secret, Store, StoreError};
+use samanvaya_core::{ErrorCode, ErrorReply, Folder, OpenProgress, Secret, Store, StoreError};
 
 /// The seed of the demo village that fills an empty store on first start.
 const DEMO_SEED: u64 = 1;
@@ -58,8 +58,14 @@ impl AppState {
     /// Sets the store up for its first account and returns the recovery code to show once. An
     /// empty store gets the demo village, unless she chose to receive her village from the block
     /// office: then it stays empty, marked so, until the laptop enrolls.
-    pub fn set_up(&self, name: &str, secret: &Secret, demo: bool) -> Result<String, ErrorReply> {
-        let (mut store, code) = Store::create(self.dir()?, name, secret)?;
+    pub fn set_up(
+        &self,
+        name: &str,
+        secret: &Secret,
+        demo: bool,
+        progress: &mut dyn FnMut(OpenProgress),
+    ) -> Result<String, ErrorReply> {
+        let (mut store, code) = Store::create_reporting(self.dir()?, name, secret, progress)?;
         if demo {
             fill_demo_if_empty(&mut store)?;
         } else if store.villages()?.is_empty() && store.household_count()? == 0 {
@@ -69,8 +75,13 @@ impl AppState {
         Ok(code.expose().to_owned())
     }
 
-    pub fn unlock(&self, account: Option<&str>, secret: &Secret) -> Result<(), ErrorReply> {
-        let mut store = Store::unlock(self.dir()?, account, secret)?;
+    pub fn unlock(
+        &self,
+        account: Option<&str>,
+        secret: &Secret,
+        progress: &mut dyn FnMut(OpenProgress),
+    ) -> Result<(), ErrorReply> {
+        let mut store = Store::unlock_reporting(self.dir()?, account, secret, progress)?;
         fill_demo_if_empty(&mut store)?;
         snapshot(&store);
         read_ahead(&store);
@@ -78,20 +89,38 @@ impl AppState {
         Ok(())
     }
 
-    pub fn recover(&self, account: Option<&str>, code: &Secret, secret: &Secret) -> Result<(), ErrorReply> {
-        let store = Store::recover(self.dir()?, account, code, secret)?;
+    pub fn recover(
+        &self,
+        account: Option<&str>,
+        code: &Secret,
+        secret: &Secret,
+        progress: &mut dyn FnMut(OpenProgress),
+    ) -> Result<(), ErrorReply> {
+        let store = Store::recover_reporting(self.dir()?, account, code, secret, progress)?;
         *self.slot() = Some(store);
         Ok(())
     }
 
     /// Restores the backup at `path` into the empty data folder and opens it; only a backup the
     /// app found itself is taken (see `samanvaya_core::found_backup`).
-    pub fn restore(&self, path: &str, account: Option<&str>, secret: &Secret) -> Result<(), ErrorReply> {
+    pub fn restore(
+        &self,
+        path: &str,
+        account: Option<&str>,
+        secret: &Secret,
+        progress: &mut dyn FnMut(OpenProgress),
+    ) -> Result<(), ErrorReply> {
         let found =
             samanvaya_core::found_backup(&samanvaya_core::Places::from_env(), path).ok_or_else(|| {
                 ErrorReply::from(StoreError::NotFound { what: "backup file", id: path.to_owned() })
             })?;
-        let store = Store::restore(std::path::Path::new(&found.path), self.dir()?, account, secret)?;
+        let store = Store::restore_reporting(
+            std::path::Path::new(&found.path),
+            self.dir()?,
+            account,
+            secret,
+            progress,
+        )?;
         *self.slot() = Some(store);
         Ok(())
     }

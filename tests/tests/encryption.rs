@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use rusqlite::Connection;
-use samanvaya_core::{DB_FILE_NAME, Folder, KEYRING_FILE, Secret, Store, StoreError};
+use samanvaya_core::{DB_FILE_NAME, Folder, KEYRING_FILE, OpenProgress, Secret, Store, StoreError};
 
 /// Words of the demo village that must never be readable in the files: its name in both
 /// scripts and common parts of its members' names.
@@ -113,4 +113,42 @@ fn a_pin_change_rewraps_the_key_and_a_forgotten_pin_is_recovered_with_the_code()
         Err(StoreError::WrongSecret { .. })
     ));
     assert!(matches!(Store::create(dir.path(), "x", &Secret::new("864213")), Err(StoreError::AlreadySetUp)));
+}
+
+#[test]
+fn the_first_opening_after_an_update_reports_each_step_and_an_ordinary_unlock_none() {
+    // A store an older version left in the clear, five migrations behind this one: set-up
+    // encrypts it, then brings it up to date, and says so at each step for the window's bar.
+    let old = tempfile::tempdir().unwrap();
+    let all = samanvaya_schema::LOCAL_MIGRATIONS;
+    let behind = 5;
+    {
+        let mut plain = Connection::open(old.path().join(DB_FILE_NAME)).unwrap();
+        samanvaya_schema::migrate::run(&mut plain, &all[..all.len() - behind]).unwrap();
+    }
+    let mut seen = Vec::new();
+    let (store, _code) = Store::create_reporting(
+        old.path(),
+        "सुनीता",
+        &Secret::new(samanvaya_tests::TEST_PIN),
+        &mut |p| seen.push(p),
+    )
+    .unwrap();
+    let total = behind as u32;
+    let mut expected = vec![OpenProgress::Encrypting];
+    expected.extend((0..=total).map(|done| OpenProgress::Upgrading { done, total }));
+    assert_eq!(seen, expected);
+    let version: i64 = store.connection().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, all.len() as i64, "the store is at this version's layout");
+    drop(store);
+
+    // Opened again, it has nothing to bring up to date and says nothing.
+    seen.clear();
+    let store =
+        Store::unlock_reporting(old.path(), None, &Secret::new(samanvaya_tests::TEST_PIN), &mut |p| {
+            seen.push(p)
+        })
+        .unwrap();
+    assert_eq!(seen, []);
+    drop(store);
 }

@@ -4,6 +4,7 @@ import { listen } from "@tauri-apps/api/event";
 import type { BackupDone } from "./bindings/BackupDone";
 import type { BackupPlaces } from "./bindings/BackupPlaces";
 import type { BackupProgress } from "./bindings/BackupProgress";
+import type { OpenProgress } from "./bindings/OpenProgress";
 import type { ErrorReply } from "./bindings/ErrorReply";
 import type { FoundBackup } from "./bindings/FoundBackup";
 import type { SyncStatus } from "./bindings/SyncStatus";
@@ -185,6 +186,18 @@ export const ipc = {
   restoreBackup: (path: string, account: string | null, secret: string) =>
     call<Session>("restore_backup", { path, account, secret }),
 };
+
+/**
+ * Calls `onProgress` while the store opens slowly (its one-time upgrade after the app was
+ * updated, or its encryption); returns the function that stops listening.
+ */
+export async function onOpenProgress(onProgress: (p: OpenProgress) => void): Promise<() => void> {
+  try {
+    return await listen<OpenProgress>("open-progress", (e) => onProgress(e.payload));
+  } catch {
+    return () => {};
+  }
+}
 
 /**
  * Calls `onProgress` while a backup is written; returns the function that stops listening.

@@ -40,11 +40,17 @@ pub fn backup_files() -> Vec<FoundBackup> {
 /// folder with the PIN of `account`, and opens it.
 #[tauri::command(async)]
 pub fn restore_backup(
+    window: Window,
     state: State<'_, AppState>,
     path: String,
     account: Option<String>,
     secret: String,
 ) -> Result<Session, ErrorReply> {
-    state.restore(&path, account.as_deref(), &Secret::new(secret))?;
+    state.restore(
+        &path,
+        account.as_deref(),
+        &Secret::new(secret),
+        &mut super::session::reporting(&window),
+    )?;
     Session::opened(&state)
 }

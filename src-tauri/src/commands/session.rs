@@ -1,9 +1,9 @@
 //! Commands of the lock screen: what the data folder holds, setting up the first account,
 //! unlocking with a PIN, recovering with the recovery code, and locking.
 
-use samanvaya_core::{ErrorReply, Folder, Secret};
+use samanvaya_core::{ErrorReply, Folder, OpenProgress, Secret};
 use serde::Serialize;
-use tauri::State;
+use tauri::{Emitter, State, Window};
 
 use crate::state::AppState;
 
@@ -47,14 +47,23 @@ impl Session {
     }
 }
 
+/// What the window is told while a store opens slowly (see [`OpenProgress`]), as
+/// `open-progress` events. A lost event only leaves the line behind; the store opens either way.
+pub fn reporting(window: &Window) -> impl FnMut(OpenProgress) + '_ {
+    move |p| {
+        let _ = window.emit("open-progress", p);
+    }
+}
+
 #[tauri::command(async)]
 pub fn set_up(
+    window: Window,
     state: State<'_, AppState>,
     name: String,
     secret: String,
     demo: bool,
 ) -> Result<Session, ErrorReply> {
-    let code = state.set_up(&name, &Secret::new(secret), demo)?;
+    let code = state.set_up(&name, &Secret::new(secret), demo, &mut reporting(&window))?;
     Ok(Session {
         idle_lock_seconds: AppState::idle_lock_seconds(),
         recovery_code: Some(code),
@@ -65,22 +74,24 @@ pub fn set_up(
 
 #[tauri::command(async)]
 pub fn unlock(
+    window: Window,
     state: State<'_, AppState>,
     account: Option<String>,
     secret: String,
 ) -> Result<Session, ErrorReply> {
-    state.unlock(account.as_deref(), &Secret::new(secret))?;
+    state.unlock(account.as_deref(), &Secret::new(secret), &mut reporting(&window))?;
     Session::opened(&state)
 }
 
 #[tauri::command(async)]
 pub fn recover(
+    window: Window,
     state: State<'_, AppState>,
     account: Option<String>,
     code: String,
     secret: String,
 ) -> Result<Session, ErrorReply> {
-    state.recover(account.as_deref(), &Secret::new(code), &Secret::new(secret))?;
+    state.recover(account.as_deref(), &Secret::new(code), &Secret::new(secret), &mut reporting(&window))?;
     Session::opened(&state)
 }
 

@@ -6,9 +6,10 @@
 // it was, half-typed answers included, and is there again once she unlocks.
 import type { FoundBackup } from "../bindings/FoundBackup";
 import type { Language } from "../bindings/Language";
+import type { OpenProgress } from "../bindings/OpenProgress";
 import { h } from "../dom";
 import { dateWords, language, setLanguage, t } from "../i18n";
-import { asErrorReply, ipc, type Session } from "../ipc";
+import { asErrorReply, ipc, onOpenProgress, type Session } from "../ipc";
 import { sizeWords } from "./backupPanel";
 import { errorText } from "./errorPanel";
 
@@ -29,6 +30,9 @@ export class LockScreen {
   private kept: Record<string, string> = {};
   /** The backups found on the USB sticks and in Downloads; null while they are looked for. */
   private backups: FoundBackup[] | null = null;
+  /** What opening the store is doing, when it takes a while (the first unlock after an update):
+   * changed in place, so that the form is not drawn again under her eyes. */
+  private readonly progress = h("div", { class: "lock-progress", role: "status", "data-test": "lock-progress" });
 
   constructor(
     private mode: LockMode,
@@ -91,7 +95,7 @@ export class LockScreen {
         : null;
     const chosenAccount = () => (account ? account.value : null);
     const submit = (label: string) =>
-      h("button", { type: "submit", class: "primary", "data-test": "lock-submit", disabled: this.busy }, this.busy ? t("saving") : label);
+      h("button", { type: "submit", class: "primary", "data-test": "lock-submit", disabled: this.busy }, this.busy ? t(this.mode.kind === "setup" ? "saving" : "lockOpening") : label);
     let body: HTMLElement[];
     let run: () => Promise<Session>;
     switch (this.mode.kind) {
@@ -226,6 +230,7 @@ export class LockScreen {
         },
       },
       ...body,
+      this.busy ? this.progress : null,
       this.error ? h("p", { class: "banner-error", role: "alert", "data-test": "lock-error" }, this.error) : null,
     );
   }
@@ -341,7 +346,9 @@ export class LockScreen {
     if (this.busy) return;
     this.busy = true;
     this.error = "";
+    this.progress.replaceChildren();
     this.render();
+    const stop = await onOpenProgress((p) => this.showProgress(p));
     try {
       const session = await run();
       this.busy = false;
@@ -355,6 +362,19 @@ export class LockScreen {
       this.busy = false;
       this.error = e instanceof Error ? e.message : errorText(asErrorReply(e));
       this.render();
+    } finally {
+      stop();
+    }
+  }
+
+  private showProgress(p: OpenProgress): void {
+    if (p.step === "encrypting") {
+      this.progress.replaceChildren(h("p", {}, t("lockEncrypting")), h("progress", {}));
+    } else {
+      this.progress.replaceChildren(
+        h("p", {}, t("lockUpgrading", { done: p.done, total: p.total })),
+        h("progress", { max: String(p.total), value: String(p.done) }),
+      );
     }
   }
 }
