@@ -161,13 +161,20 @@ pub fn run_export(store: &mut Store, file: &std::path::Path) -> Result<String> {
         bail!("this is a demo store: its households are invented and never leave the laptop");
     }
     let done = export_file(store, file)?;
-    Ok(format!(
+    let mut out = format!(
         "wrote {} change(s) ({} KB) to {}; at the block office: samanvaya-server import {}\n",
         done.changes,
         done.bytes.div_ceil(1024),
         file.display(),
         file.display()
-    ))
+    );
+    if done.held_back > 0 {
+        out.push_str(&format!(
+            "{} change(s) made since this laptop was restored from a backup wait for the block's answer to this file (samanvaya import-feed); they go on the next one\n",
+            done.held_back
+        ));
+    }
+    Ok(out)
 }
 
 /// Applies the block's answer from a USB stick.

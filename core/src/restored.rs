@@ -38,6 +38,30 @@ pub fn mark(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// After which of the device's numbers the block's answer on a USB stick should carry its own
+/// changes: as [`own_pull_after`] once settled, and on a restored store that has not yet heard
+/// from its block, the last number the backup gave (the block's answer settles the restore and
+/// brings the old laptop's work in one trip, where a network sync takes a session and a pull).
+pub fn own_after_by_stick(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT coalesce(own_pull_after, restored_through) FROM sync_link WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// Whether this store was restored from a backup and has not yet heard from its block how many
+/// of the device's changes the block holds: until it does, the changes made since the restore
+/// have numbers the old laptop may have given to other changes.
+pub fn unsettled(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten()
+        .is_some())
+}
+
 /// Settles a restore once the block says it holds this device's changes `through` that number:
 /// the changes made after the restore are numbered after it when the block holds more than the
 /// backup had. Returns how many were numbered again. The caller owns the transaction.

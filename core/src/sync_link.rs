@@ -197,6 +197,18 @@ impl Store {
         Ok(crate::restored::own_pull_after(&self.conn)?)
     }
 
+    /// After which of this laptop's numbers the block's answer on a stick should carry its own
+    /// changes (see `restored::own_after_by_stick`).
+    pub fn own_after_by_stick(&self) -> Result<Option<i64>, StoreError> {
+        Ok(crate::restored::own_after_by_stick(&self.conn)?)
+    }
+
+    /// Whether this store was restored from a backup and waits for its block's first word (see
+    /// `restored`): its changes since the restore are not numbered for sending until then.
+    pub fn restore_unsettled(&self) -> Result<bool, StoreError> {
+        Ok(crate::restored::unsettled(&self.conn)?)
+    }
+
     /// The server's feed was read to its end with this laptop's own changes in it.
     pub fn own_pulled(&mut self) -> Result<(), StoreError> {
         Ok(crate::restored::own_pulled(&self.conn)?)

@@ -182,6 +182,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "forwarded_audit",
         sql: include_str!("../migrations/server/0008_forwarded_audit.sql"),
     },
+    Migration {
+        version: 9,
+        name: "usb_own_after",
+        sql: include_str!("../migrations/server/0009_usb_own_after.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -222,6 +227,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 7,
         name: "forwarded_audit",
         sql: include_str!("../migrations/server-postgres/0007_forwarded_audit.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "usb_own_after",
+        sql: include_str!("../migrations/server-postgres/0008_usb_own_after.sql"),
     },
 ];
 

@@ -168,7 +168,7 @@ impl Remote for Simulated {
         batch: &Sealed<'_, PushBatch>,
         _timeout: Duration,
     ) -> Result<PushAck, SyncError> {
-        let batch = batch.value;
+        let batch = batch.value();
         self.before()?;
         let token = self.token.clone().unwrap_or_default();
         let replay = {
@@ -210,7 +210,7 @@ impl Remote for Simulated {
         batch: &Sealed<'_, samanvaya_sync_protocol::AuditBatch>,
         _timeout: Duration,
     ) -> Result<samanvaya_sync_protocol::AuditAck, SyncError> {
-        let batch = batch.value;
+        let batch = batch.value();
         self.before()?;
         let token = self.token.clone().unwrap_or_default();
         let ack = {
@@ -251,9 +251,11 @@ struct Block {
 
 struct World {
     net: Rc<RefCell<Net>>,
-    district: District,
     blocks: Vec<Block>,
     laptops: Vec<Laptop>,
+    /// Last, so that it is dropped after the links that hold its server: a scratch PostgreSQL
+    /// database is dropped with it, and its connection should be closed by then.
+    district: District,
 }
 
 const TUNING: Tuning = Tuning {

@@ -1375,6 +1375,96 @@ fn with_no_network_the_blocks_decisions_come_back_on_the_stick_once() {
     drop(block);
 }
 
+/// A laptop restored from an older backup where there is no network at all (issue 19, item 8):
+/// the old laptop had synced work made after the backup, and pulled another laptop's, before it
+/// broke. The restored laptop's first file to the block holds back what was made since the
+/// restore (its numbers are the old laptop's), and the block's answer brings back everything the
+/// backup lacked, the old laptop's own work included, and settles the restore; the second file
+/// then carries the new work, and the device's changes at the block are one unbroken run.
+#[test]
+fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and_sends_its_own() {
+    let (block_dir, block, old_dir) = block_and_laptop();
+    let (restored_dir, other_dir, stick) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let add = |dir: &Path, name: &str| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap().id
+    };
+    let sync = |dir: &Path| ok(run("samanvaya", &["sync", "--timeout", "20"], Some(dir)));
+    add(old_dir.path(), "कमला देवी");
+    sync(old_dir.path());
+    let backup = stick.path().join("laptop.backup");
+    samanvaya_tests::open(old_dir.path()).unwrap().backup(&backup).unwrap();
+    // After the backup: the old laptop's own work, and another laptop's that it pulls.
+    let later = add(old_dir.path(), "सुनीता कुमारी");
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    drop(samanvaya_tests::open(other_dir.path()).unwrap());
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(other_dir.path())));
+    let others = add(other_dir.path(), "गीता देवी");
+    sync(other_dir.path());
+    sync(old_dir.path());
+    let device = samanvaya_tests::open(old_dir.path()).unwrap().device_id().unwrap().to_string();
+
+    // The old laptop breaks; the backup is restored on a new one, where work goes on offline.
+    drop(
+        samanvaya_core::Store::restore(&backup, restored_dir.path(), None, &samanvaya_core::Secret::new(PIN))
+            .unwrap(),
+    );
+    let new = add(restored_dir.path(), "रीना देवी");
+    let round = |n: usize| {
+        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
+        let wrote = ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(restored_dir.path())));
+        server_cmd(
+            "block",
+            block_dir.path(),
+            &["import", up.to_str().unwrap(), "--answer", down.to_str().unwrap()],
+        );
+        ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(restored_dir.path())));
+        wrote
+    };
+    let first = round(1);
+    assert!(first.contains("wrote 0 change(s)"), "the new work waits for the block's answer: {first}");
+    assert!(first.contains("restored from a backup"), "and the laptop says why: {first}");
+    let ids = |dir: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(dir).unwrap());
+    let held = ids(restored_dir.path());
+    for (id, what) in [
+        (later, "the old laptop's work after the backup"),
+        (others, "the other laptop's work it had pulled"),
+        (new, "the new work"),
+    ] {
+        assert!(held.contains(&id), "{what} is on the restored laptop");
+    }
+    let (old, restored) =
+        (samanvaya_tests::open(old_dir.path()).unwrap(), samanvaya_tests::open(restored_dir.path()).unwrap());
+    let (mut theirs, ours) = (restored.household(later).unwrap(), old.household(later).unwrap());
+    theirs.updated_at = ours.updated_at;
+    assert_eq!(theirs, ours, "the old laptop's household as it left it");
+    assert_eq!(restored.own_pull_after().unwrap(), None, "nothing more of its own to ask for");
+    drop((old, restored));
+
+    let second = round(2);
+    assert!(!second.contains("wrote 0 change(s)"), "now the new work goes: {second}");
+    let third = round(3);
+    assert!(third.contains("wrote 0 change(s)"), "and once only: {third}");
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let households: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap();
+    assert_eq!(households, 4, "the block holds every household once");
+    let (first_seq, last_seq, distinct, rows): (i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT min(origin_seq), max(origin_seq), count(DISTINCT origin_seq), count(*) FROM change
+             WHERE origin_device = ?1",
+            [&device],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!((distinct, rows), (last_seq - first_seq + 1, last_seq - first_seq + 1), "one unbroken run");
+    let status = samanvaya_tests::open(restored_dir.path()).unwrap().sync_status().unwrap();
+    assert_eq!(status.waiting, 0);
+    drop(block);
+}
+
 /// What `samanvaya sync --status` says after `key` ("waiting to send", "reached the block").
 fn status_number(laptop: &Path, key: &str) -> i64 {
     let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop)));

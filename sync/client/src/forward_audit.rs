@@ -65,7 +65,7 @@ async fn forward_one<L: Local, R: Remote>(
         let Some(last) = entries.last().map(|e| e.seq) else { break };
         let batch = AuditBatch::of(Some(log.device), entries);
         let body = sealed(&batch)?;
-        let bytes = body.packed.len();
+        let bytes = body.packed().len();
         let ack = retrying("forwarded audit", tuning, report, pace, async |pace| {
             link.push_audit(&body, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
         })
@@ -193,7 +193,7 @@ mod tests {
             })
         }
         async fn push(&mut self, batch: &Sealed<'_, PushBatch>, _: Duration) -> Result<PushAck, SyncError> {
-            let batch = batch.value;
+            let batch = batch.value();
             Ok(PushAck {
                 protocol: PROTOCOL_VERSION,
                 acked_through: batch.changes.last().map_or(0, |c| c.seq),
@@ -226,7 +226,7 @@ mod tests {
             batch: &Sealed<'_, AuditBatch>,
             _: Duration,
         ) -> Result<AuditAck, SyncError> {
-            let batch = batch.value;
+            let batch = batch.value();
             let device = batch.device.expect("a forwarded batch names its laptop");
             self.got.push((device, batch.entries.iter().map(|e| e.seq).collect()));
             if self.down {

@@ -176,7 +176,6 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrol
     Ok(Enrolled { reply, pin: seen })
 }
 
-/// An enrolled device's link, with its current session.
 /// An answer read off the link, with the bytes it took on the wire: the sync's pace learns the
 /// link's speed from them.
 #[derive(Debug)]
@@ -194,6 +193,7 @@ impl<T: Serialize> Received<T> {
     }
 }
 
+/// An enrolled device's link, with its current session.
 pub struct Link {
     http: reqwest::Client,
     pin: Arc<Pin>,
@@ -266,7 +266,7 @@ impl Link {
             let token = self.token.clone().unwrap_or_default();
             let url = format!("{}{path}", self.base);
             let req = match payload {
-                Some(p) => self.http.post(url).header(DIGEST_HEADER, &p.digest).body(p.packed.clone()),
+                Some(p) => self.http.post(url).header(DIGEST_HEADER, p.digest()).body(p.packed().to_vec()),
                 None => self.http.get(url),
             };
             let resp = req

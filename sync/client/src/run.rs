@@ -323,7 +323,7 @@ pub async fn sync_once<L: Local, R: Remote>(
             let batch =
                 PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: changes[range].to_vec() };
             let body = sealed(&batch)?;
-            let bytes = body.packed.len();
+            let bytes = body.packed().len();
             let ack = link.push(&body, pace.timeout(bytes, tuning.request)).await?;
             Ok(((ack, batch.changes.len()), bytes))
         })
@@ -394,7 +394,7 @@ pub async fn sync_once<L: Local, R: Remote>(
         let Some(last) = entries.last().map(|e| e.seq) else { break };
         let batch = AuditBatch::of(None, entries);
         let body = sealed(&batch)?;
-        let bytes = body.packed.len();
+        let bytes = body.packed().len();
         let ack = retrying("audit", tuning, &mut report, &mut pace, async |pace| {
             link.push_audit(&body, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
         })

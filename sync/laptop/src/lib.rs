@@ -333,11 +333,18 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     if file.server != e.server_id {
         return Err(FeedFileError::Forged.into());
     }
+    // What the block holds of this laptop's work need not go on the next stick; on a laptop
+    // restored from a backup this first settles the restore, as a session does before a pull.
+    store.sync_acked(file.acked_through, 0, 0)?;
     let page = incoming(&file.changes);
     let at = store.now()?;
     let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, at)?;
-    // What the block holds of this laptop's work need not go on the next stick.
-    store.sync_acked(file.acked_through, 0, 0)?;
+    // A restored laptop asked for its own changes after some number, and they came.
+    if let (Some(carried), Some(wanted)) = (file.own_after, store.own_pull_after()?)
+        && carried <= wanted
+    {
+        store.own_pulled()?;
+    }
     Ok(FeedImported { changes: page.len(), applied })
 }
 
@@ -346,6 +353,9 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
 pub struct Exported {
     pub changes: usize,
     pub bytes: usize,
+    /// Changes kept for the next file: made on a laptop restored from a backup, before its
+    /// block's first answer said how many of the device's changes it holds.
+    pub held_back: usize,
 }
 
 /// Writes every change the block has not acknowledged to a sync file at `path`, for a USB stick.
@@ -366,12 +376,18 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         after = last.seq;
         changes.extend(page);
     }
+    // A restored laptop's changes since the restore carry numbers the old laptop may have given
+    // to changes the block holds, which would take them for duplicates (or keep some of a
+    // household and drop the rest). Online, the session's answer renumbers them before the push;
+    // by stick, the block's answer to this file does, and they go on the next one.
+    let held_back = if store.restore_unsettled()? { std::mem::take(&mut changes).len() } else { 0 };
     let parcel = Parcel {
         protocol: PROTOCOL_VERSION,
         device: store.device_id()?,
         made_at: store.now()?.utc,
         pulled_through: store.pulled_through()?,
         changes,
+        own_after: store.own_after_by_stick()?,
     };
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret))?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };
@@ -383,7 +399,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         f.sync_all().map_err(file_error)?;
     }
     std::fs::rename(&partial, path).map_err(file_error)?;
-    Ok(Exported { changes: parcel.changes.len(), bytes: bytes.len() })
+    Ok(Exported { changes: parcel.changes.len(), bytes: bytes.len(), held_back })
 }
 
 #[cfg(test)]

@@ -67,17 +67,35 @@ pub fn seal<T: Serialize>(value: &T) -> Result<(Vec<u8>, String), BodyError> {
 /// bytes, a server in the same process (the simulation) takes the value, and the sync's pace
 /// counts the bytes to set the request's wait. Packing a batch of 384 KB of JSON at the
 /// protocol's level takes an old laptop some milliseconds, so it is done once a request.
+/// Its parts are read-only, so the bytes sent are always those of the value.
 #[derive(Debug)]
 pub struct Sealed<'a, T> {
-    pub value: &'a T,
-    pub packed: Vec<u8>,
-    pub digest: String,
+    value: &'a T,
+    packed: Vec<u8>,
+    digest: String,
 }
 
 impl<'a, T: Serialize> Sealed<'a, T> {
     pub fn new(value: &'a T) -> Result<Sealed<'a, T>, BodyError> {
         let (packed, digest) = seal(value)?;
         Ok(Sealed { value, packed, digest })
+    }
+}
+
+impl<'a, T> Sealed<'a, T> {
+    /// What was sealed.
+    pub fn value(&self) -> &'a T {
+        self.value
+    }
+
+    /// The compressed body, as sent.
+    pub fn packed(&self) -> &[u8] {
+        &self.packed
+    }
+
+    /// The digest of [`Sealed::packed`], sent in its header.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 }
 

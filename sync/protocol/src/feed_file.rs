@@ -39,6 +39,10 @@ pub struct FeedFile {
     /// syncs by stick learns from it what it need not send again.
     #[serde(default)]
     pub acked_through: i64,
+    /// The laptop's own changes after this number are in `changes` too: the `own_after` of its
+    /// last sync file, said back so that a restored laptop knows it has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_after: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +146,7 @@ mod tests {
             changes,
             cursor: 13,
             acked_through: 4,
+            own_after: None,
         }
     }
 

@@ -40,6 +40,11 @@ pub struct Parcel {
     pub pulled_through: i64,
     /// The laptop's changes the block had not acknowledged, in order.
     pub changes: Vec<Change>,
+    /// For a laptop restored from an older backup: after which of its own numbers the block
+    /// should hand back what the device sent before (the old laptop's work after the backup),
+    /// as an online pull's `own_after` does. Absent otherwise, and in files from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_after: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +181,14 @@ mod tests {
                 ),
             })
             .collect();
-        Parcel { protocol: PROTOCOL_VERSION, device, made_at: at, pulled_through: 4, changes }
+        Parcel {
+            protocol: PROTOCOL_VERSION,
+            device,
+            made_at: at,
+            pulled_through: 4,
+            changes,
+            own_after: None,
+        }
     }
 
     #[test]

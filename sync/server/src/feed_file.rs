@@ -25,7 +25,8 @@ impl Store {
     /// last sync file reported (all of them for a laptop that never sent one).
     pub fn export_feed(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<Written, ServerError> {
         let Some(row) = self.db.query_opt(
-            "SELECT kind, name, secret_hash, revoked_at, usb_pulled_through, acked_through FROM device WHERE id = ?1",
+            "SELECT kind, name, secret_hash, revoked_at, usb_pulled_through, acked_through, usb_own_after
+             FROM device WHERE id = ?1",
             args![device],
         )?
         else {
@@ -49,8 +50,9 @@ impl Store {
             .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let (mut after, mut changes) = (row.int(4)?, Vec::new());
+        let own_after = row.opt_int(6)?;
         loop {
-            let reply = self.pull(&caller, after)?;
+            let reply = self.pull_own_after(&caller, after, own_after)?;
             changes.extend(reply.changes);
             after = reply.cursor.max(after);
             if !reply.more {
@@ -65,6 +67,7 @@ impl Store {
             changes,
             cursor: after,
             acked_through: row.int(5)?,
+            own_after,
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })

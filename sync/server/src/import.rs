@@ -81,12 +81,21 @@ impl Store {
                 }
             }
         }
-        // The answer written back on the stick starts where the laptop stood when it wrote this.
-        self.db.execute(
-            "UPDATE device SET usb_pulled_through = CASE WHEN usb_pulled_through > ?1 THEN usb_pulled_through ELSE ?1 END
-             WHERE id = ?2",
-            args![parcel.pulled_through, device],
-        )?;
+        // The answer written back on the stick starts where the laptop stood when it wrote this:
+        // never further back for an older file brought late, but for a laptop restored from a
+        // backup exactly where the backup stood, with its own changes after `own_after`.
+        match parcel.own_after {
+            None => self.db.execute(
+                "UPDATE device SET usb_pulled_through = CASE WHEN usb_pulled_through > ?1 THEN usb_pulled_through ELSE ?1 END,
+                                   usb_own_after = NULL
+                 WHERE id = ?2",
+                args![parcel.pulled_through, device],
+            )?,
+            Some(own_after) => self.db.execute(
+                "UPDATE device SET usb_pulled_through = ?1, usb_own_after = ?2 WHERE id = ?3",
+                args![parcel.pulled_through, own_after, device],
+            )?,
+        };
         done.device = Some(device);
         Ok(done)
     }

@@ -114,6 +114,13 @@ impl Row {
         }
     }
 
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, ServerError> {
+        match self.at(i) {
+            Value::Null => Ok(None),
+            _ => self.int(i).map(Some),
+        }
+    }
+
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, ServerError> {
         match self.at(i) {
             Value::Null => Ok(None),

@@ -83,7 +83,16 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
       usb.disabled = true;
       ipc
         .syncExport()
-        .then((f) => draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-exported" }, t("syncExported", { n: f.changes, path: f.path }))))
+        .then((f) =>
+          draw(
+            s,
+            h(
+              "p",
+              { class: "notice", role: "status", "data-test": "sync-exported" },
+              t("syncExported", { n: f.changes, path: f.path }) + (f.held_back > 0 ? " " + t("syncHeldBack", { n: f.held_back }) : ""),
+            ),
+          ),
+        )
         .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
     };
     // The block's answer on the same stick: the decisions made there, for a village with no network.
