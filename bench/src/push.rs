@@ -47,6 +47,11 @@ struct Args {
     /// went.
     #[arg(long)]
     verbose: bool,
+    /// HTTPS between the laptop and the block, with the certificate the laptop pinned at
+    /// enrollment, as in the field: what TLS costs on the link. The proxy then deals its losses
+    /// by TLS record, not by reading the requests.
+    #[arg(long)]
+    https: bool,
 }
 
 /// A binary of the workspace, beside this one in the target folder.
@@ -74,19 +79,20 @@ impl Drop for Block {
     }
 }
 
-fn start_block(dir: &Path, log: &Path) -> Result<Block> {
-    let mut child = Command::new(binary("samanvaya-server")?)
-        .args(["--role", "block", "--data-dir"])
-        .arg(dir)
-        .args(["--plain-http", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log)?)
-        .spawn()?;
+/// Starts a block on `dir`, serving plain HTTP, or HTTPS with the certificate it makes at first
+/// start.
+fn start_block(dir: &Path, log: &Path, https: bool) -> Result<Block> {
+    let mut command = Command::new(binary("samanvaya-server")?);
+    command.args(["--role", "block", "--data-dir"]).arg(dir).args(["--listen", "127.0.0.1:0"]);
+    if !https {
+        command.arg("--plain-http");
+    }
+    let mut child = command.stdout(Stdio::piped()).stderr(std::fs::File::create(log)?).spawn()?;
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().context("the server's output")?).read_line(&mut line)?;
     let address = line
         .trim()
-        .strip_prefix("listening on http://")
+        .strip_prefix(if https { "listening on https://" } else { "listening on http://" })
         .with_context(|| format!("the server said {line:?}"))?
         .to_owned();
     Ok(Block { child, address })
@@ -117,8 +123,10 @@ fn stored(block: &Path) -> Result<(i64, i64)> {
 /// One run; returns the seconds from the first `samanvaya sync` to the last.
 fn run(args: &Args, families: &Families, k: usize) -> Result<f64> {
     let (block_dir, laptop_dir, logs) = (tempfile::tempdir()?, tempfile::tempdir()?, tempfile::tempdir()?);
-    let block = start_block(block_dir.path(), &logs.path().join("block.log"))?;
+    let block = start_block(block_dir.path(), &logs.path().join("block.log"), args.https)?;
     let link = Proxy::start(&block.address);
+    // The proxy passes bytes through: over HTTPS the laptop speaks TLS to the block through it.
+    let url = if args.https { link.url.replacen("http://", "https://", 1) } else { link.url.clone() };
     let village = &families.overview.village.name_en;
     let code = Command::new(binary("samanvaya-server")?)
         .args(["--role", "block", "--data-dir"])
@@ -131,7 +139,7 @@ fn run(args: &Args, families: &Families, k: usize) -> Result<f64> {
         let (mut store, _) = Store::create(laptop_dir.path(), "Facilitator", &Secret::new(PIN))?;
         families.serve(&mut store)?;
     }
-    let (ok, said) = samanvaya(laptop_dir.path(), &["enroll", &link.url, code.trim()])?;
+    let (ok, said) = samanvaya(laptop_dir.path(), &["enroll", &url, code.trim()])?;
     ensure!(ok, "enrollment failed: {said}");
     let waiting = {
         let (mut store, _) = Store::open_or_create(laptop_dir.path(), "Facilitator", &Secret::new(PIN))?;
@@ -176,12 +184,16 @@ fn run(args: &Args, families: &Families, k: usize) -> Result<f64> {
         }
     }
     let took = start.elapsed().as_secs_f64();
+    let f = link.injected();
+    ensure!(
+        args.loss == 0 || f.requests > 0,
+        "the proxy found no request to lose: its losses did not happen"
+    );
     let (count, distinct) = stored(block_dir.path())?;
     ensure!(
         count == waiting && distinct == waiting,
         "the block holds {count} ({distinct} distinct) of {waiting}"
     );
-    let f = link.injected();
     println!(
         "run {k}: {waiting} changes in {took:.1} s, {attempts} sync command(s); requests {}, stalled {}, cut {}, answers lost {}",
         f.requests, f.stalled, f.cut, f.lost_answers
@@ -193,9 +205,10 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let families = Families::generate(args.families)?;
     println!(
-        "a day of {} families surveyed and {} referrals, through {} B/s each way, {} ms per chunk, {}% of requests lost; sync {}",
+        "a day of {} families surveyed and {} referrals, over {}, through {} B/s each way, {} ms per chunk, {}% of requests lost; sync {}",
         args.families,
         args.referrals,
+        if args.https { "HTTPS (the certificate pinned at enrollment)" } else { "plain HTTP" },
         args.rate,
         args.delay_ms,
         args.loss,

@@ -11,6 +11,11 @@
 //! modelled at the level a proxy sees, the request: a lost request is stalled (what a TCP
 //! connection does when its packets keep being lost: nothing moves until the laptop gives up),
 //! cut a few bytes into its body, or its answer is lost after the server acted on it.
+//!
+//! Over HTTPS the proxy cannot read the requests, but TLS frames its records in the clear: a
+//! request is then the first application-data record the laptop sends after the server last
+//! spoke (HTTP/1.1 answers each request before the next), and its loss is dealt the same way.
+//! Only `loss_percent` works on HTTPS; the faults aimed at pushes need to read them.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -135,11 +140,15 @@ fn connection(client: TcpStream, target: &str, state: &Shared) {
     let pushed = Arc::new(AtomicBool::new(false));
     // Set by the upward pump when the dice lose the answer of the request it just passed up.
     let lose = Arc::new(AtomicBool::new(false));
+    // Set by the downward pump whenever the server sends: over TLS the laptop's next record
+    // after that begins a new request.
+    let answered = Arc::new(AtomicBool::new(false));
     let (client_r, server_w) =
         (client.try_clone().expect("a second handle"), server.try_clone().expect("a second handle"));
-    let (up_state, up_pushed, up_lose) = (state.clone(), pushed.clone(), lose.clone());
-    let upward = thread::spawn(move || upward(client_r, server_w, &up_state, &up_pushed, &up_lose));
-    downward(server, client, state, &pushed, &lose);
+    let pumps = Pumps { pushed: pushed.clone(), lose: lose.clone(), answered: answered.clone() };
+    let up_state = state.clone();
+    let upward = thread::spawn(move || upward(client_r, server_w, &up_state, &pumps));
+    downward(server, client, state, &Pumps { pushed, lose, answered });
     let _ = upward.join();
 }
 
@@ -185,13 +194,62 @@ fn next_request(hay: &[u8]) -> Option<(usize, bool)> {
     }
 }
 
+/// What the two pumps of a connection tell each other.
+struct Pumps {
+    pushed: Arc<AtomicBool>,
+    lose: Arc<AtomicBool>,
+    answered: Arc<AtomicBool>,
+}
+
+/// The TLS record type of application data.
+const TLS_APPLICATION_DATA: u8 = 0x17;
+/// The TLS record type of a handshake message, the first byte of a TLS connection.
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// Whether the dice lose a request just found, and how (`Pass` for an answer lost, which the
+/// downward pump sees to): its body (or its record's) starts at
+/// byte `body` of what came up, this read's `n` bytes at `start`; only a request with a body
+/// here can be cut.
+fn deal_loss(
+    s: &mut State,
+    body: usize,
+    start: usize,
+    n: usize,
+    can_cut: bool,
+    lose: &AtomicBool,
+) -> Option<PushFate> {
+    if s.faults.loss_percent == 0 || s.roll() % 100 >= u64::from(s.faults.loss_percent) {
+        return None;
+    }
+    Some(match s.roll() % 3 {
+        0 => {
+            s.injected.stalled += 1;
+            PushFate::Stall
+        }
+        1 if can_cut && body >= start => {
+            s.injected.cut += 1;
+            PushFate::Cut((body - start + 8).min(n))
+        }
+        _ => {
+            s.injected.lost_answers += 1;
+            lose.store(true, Ordering::SeqCst);
+            PushFate::Pass
+        }
+    })
+}
+
 /// Laptop to server: passes requests up, flipping a bit in a push's body when asked.
-fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &AtomicBool, lose: &AtomicBool) {
+fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps) {
+    let (pushed, lose) = (&*pumps.pushed, &*pumps.lose);
     let mut buf = [0u8; 4096];
     let mut all = Vec::new();
     // Where the search for the next push starts: pushes before it were handled.
     let mut scan = 0usize;
     let mut fate = PushFate::Pass;
+    // Over TLS: where the next record starts, and whether application data has gone up yet.
+    let mut tls = None;
+    let mut record = 0usize;
+    let mut sent_data = false;
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
@@ -204,6 +262,30 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Atomi
         thread::sleep(delay(state));
         let start = all.len();
         all.extend_from_slice(&buf[..n]);
+        if *tls.get_or_insert(all[0] == TLS_HANDSHAKE) {
+            while all.len() >= record + 5 {
+                let (kind, at) = (all[record], record);
+                record += 5 + usize::from(u16::from_be_bytes([all[record + 3], all[record + 4]]));
+                if kind != TLS_APPLICATION_DATA {
+                    continue;
+                }
+                // The swap also clears what the handshake's answers left, at the first request.
+                let fresh = pumps.answered.swap(false, Ordering::SeqCst) || !sent_data;
+                sent_data = true;
+                if !fresh {
+                    continue;
+                }
+                let mut s = state.lock().expect("the proxy's state");
+                s.injected.requests += 1;
+                if let Some(dealt) = deal_loss(&mut s, at + 5, start, n, true, lose)
+                    && !matches!(dealt, PushFate::Pass)
+                {
+                    fate = dealt;
+                }
+            }
+            // Nothing of a TLS connection reads as a request: the search below is skipped.
+            scan = all.len();
+        }
         while let Some((m, post)) = next_request(&all[scan..]).map(|(m, post)| (scan + m, post)) {
             let Some(end) = find(&all[m..], b"\r\n\r\n") else { break };
             let body = m + end + 4;
@@ -214,20 +296,10 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Atomi
             let mut s = state.lock().expect("the proxy's state");
             s.injected.requests += 1;
             scan = body;
-            if s.faults.loss_percent > 0 && s.roll() % 100 < u64::from(s.faults.loss_percent) {
-                match s.roll() % 3 {
-                    0 => {
-                        s.injected.stalled += 1;
-                        fate = PushFate::Stall;
-                    }
-                    1 if post && body >= start => {
-                        s.injected.cut += 1;
-                        fate = PushFate::Cut((body - start + 8).min(n));
-                    }
-                    _ => {
-                        s.injected.lost_answers += 1;
-                        lose.store(true, Ordering::SeqCst);
-                    }
+            if let Some(dealt) = deal_loss(&mut s, body, start, n, post, lose) {
+                // A lost answer leaves what an earlier request of this read was dealt.
+                if !matches!(dealt, PushFate::Pass) {
+                    fate = dealt;
                 }
                 continue;
             }
@@ -268,7 +340,8 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Atomi
 
 /// Server to laptop: passes answers down, dropping the connection instead of a push's answer when
 /// asked.
-fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &AtomicBool, lose: &AtomicBool) {
+fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps) {
+    let (pushed, lose) = (&*pumps.pushed, &*pumps.lose);
     let mut buf = [0u8; 4096];
     loop {
         let n = match from.read(&mut buf) {
@@ -288,6 +361,7 @@ fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pushed: &Ato
                 break;
             }
         }
+        pumps.answered.store(true, Ordering::SeqCst);
         if send(&mut to, &buf[..n], state).is_err() {
             break;
         }

@@ -620,6 +620,36 @@ fn a_laptop_sends_nothing_to_a_server_presenting_another_certificate() {
     drop(block);
 }
 
+/// HTTPS, as in the field, through a link that loses half of the requests: the proxy cannot
+/// read them, so it loses them by TLS record (stalled, cut, or their answer lost); the laptop
+/// retries until everything is at the block, once.
+#[test]
+fn over_https_a_link_that_loses_requests_loses_nothing_and_doubles_nothing() {
+    use samanvaya_tests::proxy::{Faults, Proxy};
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let link = Proxy::start(block.url.trim_start_matches("https://"));
+    let url = link.url.replacen("http://", "https://", 1);
+    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &url, 60);
+    link.set(Faults { loss_percent: 50, seed: 4, ..Faults::default() });
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let out = run("samanvaya", &["sync", "--timeout", "2"], Some(laptop_dir.path()));
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() && said.contains("waiting to send: 0") {
+            break;
+        }
+        assert!(runs < 20, "the day did not get through in 20 syncs: {said}");
+    }
+    let f = link.injected();
+    eprintln!("{runs} sync(s) through {f:?}");
+    assert!(f.requests > 5, "the proxy found the requests in the TLS records: {f:?}");
+    assert!(f.stalled + f.cut + f.lost_answers > 0, "and lost some: {f:?}");
+    assert!(stored_whole(block_dir.path(), waiting), "every change at the block once");
+    drop(block);
+}
+
 #[test]
 fn a_link_that_loses_answers_and_damages_pushes_loses_nothing_and_doubles_nothing() {
     use samanvaya_tests::proxy::{Faults, Proxy};
