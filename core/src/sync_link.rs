@@ -108,6 +108,50 @@ impl Store {
         enrollment(&self.conn)
     }
 
+    /// The certificate the server announced it will switch to, accepted beside the pinned one.
+    pub fn next_certificate(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT next_certificate FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    /// Keeps the certificate (its fingerprint) the server announced at a session, to accept it
+    /// from the next sync on. Only a laptop that pinned a certificate keeps one.
+    pub fn offer_next_certificate(&mut self, next: &str) -> Result<(), StoreError> {
+        let at = self.now()?.utc;
+        let tx = self.conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE sync_link SET next_certificate = ?1
+             WHERE id = 1 AND certificate IS NOT NULL AND certificate != ?1
+               AND next_certificate IS NOT ?1",
+            [next],
+        )?;
+        if changed > 0 {
+            crate::audit::append(&tx, "certificate:announced", next, at)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The server presented certificate `seen`: once it is the announced one, it becomes the
+    /// pinned certificate and the one before is no longer accepted.
+    pub fn certificate_presented(&mut self, seen: &str) -> Result<(), StoreError> {
+        let at = self.now()?.utc;
+        let tx = self.conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE sync_link SET certificate = next_certificate, next_certificate = NULL
+             WHERE id = 1 AND next_certificate = ?1",
+            [seen],
+        )?;
+        if changed > 0 {
+            crate::audit::append(&tx, "certificate:pinned", seen, at)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Keeps a successful enrollment, the number leases that came with it, and the village the
     /// server gave a laptop that served none (the places above it, then the village). A demo store, or one enrolled already, is refused
     /// before anything is written.

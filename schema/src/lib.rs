@@ -154,6 +154,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "fact_source_code",
         sql: include_str!("../migrations/local/0033_fact_source_code.sql"),
     },
+    Migration {
+        version: 34,
+        name: "next_certificate",
+        sql: include_str!("../migrations/local/0034_next_certificate.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -186,6 +191,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 9,
         name: "usb_own_after",
         sql: include_str!("../migrations/server/0009_usb_own_after.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "next_certificate",
+        sql: include_str!("../migrations/server/0010_next_certificate.sql"),
     },
 ];
 
@@ -232,6 +242,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 8,
         name: "usb_own_after",
         sql: include_str!("../migrations/server-postgres/0008_usb_own_after.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "next_certificate",
+        sql: include_str!("../migrations/server-postgres/0009_next_certificate.sql"),
     },
 ];
 

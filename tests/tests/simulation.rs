@@ -156,6 +156,7 @@ impl Remote for Simulated {
             device: self.device,
             secret: self.secret.clone(),
             numbers_left,
+            next_certificate: None,
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());

@@ -1495,6 +1495,67 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     drop(block);
 }
 
+/// Replacing the block's certificate on purpose (issue 19): the operator makes a new one, every
+/// laptop that syncs learns it and accepts it beside the one it pinned at enrollment, the switch
+/// waits for the laptops that have not (or is forced), and after the restart a laptop that knew
+/// it syncs on and pins it, while one that never heard of it is refused with the plain sentence.
+#[test]
+fn a_block_replaces_its_certificate_and_its_laptops_follow_without_enrolling_again() {
+    let (block_dir, block, laptop_dir) = block_and_laptop();
+    let dir = block_dir.path().to_str().unwrap().to_owned();
+    let late_dir = tempfile::tempdir().unwrap();
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    drop(samanvaya_tests::open(late_dir.path()).unwrap());
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(late_dir.path())));
+    let old = block.certificate.clone().expect("the block serves HTTPS");
+    let pins = |laptop: &Path| -> (Option<String>, Option<String>) {
+        let store = samanvaya_tests::open(laptop).unwrap();
+        store
+            .connection()
+            .query_row("SELECT certificate, next_certificate FROM sync_link", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap()
+    };
+    let switch = |force: bool| {
+        let mut args = vec!["--role", "block", "--data-dir", dir.as_str(), "use-new-certificate"];
+        if force {
+            args.push("--force");
+        }
+        run("samanvaya-server", &args, None)
+    };
+
+    let made = server_cmd("block", block_dir.path(), &["new-certificate"]);
+    let new = made.trim().strip_prefix("certificate sha256 ").expect("the new fingerprint").to_owned();
+    assert_ne!(new, old);
+    let refused = switch(false);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("2 device(s)"), "{refused:?}");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert_eq!(pins(laptop_dir.path()), (Some(old.clone()), Some(new.clone())), "it accepts both now");
+    // It says so at its next session (the app syncs every five minutes).
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    let refused = switch(false);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("1 device(s)"),
+        "only the late one: {refused:?}"
+    );
+    // The operator switches all the same (the late laptop will enroll again) and restarts.
+    let switched = switch(true);
+    assert!(switched.status.success(), "{switched:?}");
+    let address = block.url.trim_start_matches("https://").to_owned();
+    drop(block);
+    let block = start_server(&["--role", "block", "--data-dir", &dir, "--listen", &address]);
+    assert_eq!(block.certificate.as_deref(), Some(new.as_str()), "the block presents the new certificate");
+
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert_eq!(pins(laptop_dir.path()), (Some(new.clone()), None), "it pinned the new one, and only it");
+    let late = run("samanvaya", &["sync", "--timeout", "20"], Some(late_dir.path()));
+    assert!(!late.status.success());
+    assert!(String::from_utf8_lossy(&late.stderr).contains("another certificate"), "{late:?}");
+    drop(block);
+}
+
 /// What `samanvaya sync --status` says after `key` ("waiting to send", "reached the block").
 fn status_number(laptop: &Path, key: &str) -> i64 {
     let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop)));

@@ -190,6 +190,7 @@ mod tests {
                 catalogue: None,
                 audit_through: 0,
                 audit_forwarded: self.held.clone(),
+                next_certificate: None,
             })
         }
         async fn push(&mut self, batch: &Sealed<'_, PushBatch>, _: Duration) -> Result<PushAck, SyncError> {

@@ -226,6 +226,22 @@ impl Link {
         })
     }
 
+    /// The same link, also trusting `next`, the certificate the server announced it will switch
+    /// to (kept from an earlier session), and saying so at each session.
+    pub fn with_next_certificate(mut self, next: Option<&str>) -> Result<Link, SyncError> {
+        if next.is_some() {
+            self.pin = Pin::with_next(self.pin.pinned(), next);
+            self.http = client(&self.pin)?;
+        }
+        Ok(self)
+    }
+
+    /// The fingerprint of the certificate the server presented on this link, if it was asked
+    /// over TLS: once it is the announced next one, the device pins that instead.
+    pub fn presented(&self) -> Option<String> {
+        self.pin.seen()
+    }
+
     /// Starts a session: a new token, where pushes resume, and any new number leases.
     pub async fn session(&mut self, timeout: Duration) -> Result<SessionReply, SyncError> {
         let req = SessionRequest {
@@ -233,6 +249,7 @@ impl Link {
             device: self.device,
             secret: self.secret.clone(),
             numbers_left: self.numbers_left.clone(),
+            next_certificate: self.pin.next().map(str::to_owned),
         };
         let resp = self
             .http

@@ -23,18 +23,40 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// A verifier that accepts exactly the pinned certificate, or, with no pin yet (enrollment),
-/// any certificate, remembering what it saw either way.
+/// A verifier that accepts exactly the pinned certificate (or the server's announced next one),
+/// or, with no pin yet (enrollment), any certificate, remembering what it saw either way.
 #[derive(Debug)]
 pub struct Pin {
     pinned: Option<String>,
+    /// The certificate the server said it will present next (`SessionReply::next_certificate`).
+    next: Option<String>,
     seen: Mutex<Option<String>>,
     provider: Arc<CryptoProvider>,
 }
 
 impl Pin {
     pub fn new(pinned: Option<&str>) -> Arc<Pin> {
-        Arc::new(Pin { pinned: pinned.map(str::to_owned), seen: Mutex::new(None), provider: provider() })
+        Pin::with_next(pinned, None)
+    }
+
+    /// A pin that also accepts `next`, the certificate the server announced it will switch to.
+    pub fn with_next(pinned: Option<&str>, next: Option<&str>) -> Arc<Pin> {
+        Arc::new(Pin {
+            pinned: pinned.map(str::to_owned),
+            next: next.map(str::to_owned),
+            seen: Mutex::new(None),
+            provider: provider(),
+        })
+    }
+
+    /// The certificate pinned at enrollment.
+    pub fn pinned(&self) -> Option<&str> {
+        self.pinned.as_deref()
+    }
+
+    /// The announced next certificate this pin accepts.
+    pub fn next(&self) -> Option<&str> {
+        self.next.as_deref()
     }
 
     /// The fingerprint of the last certificate a server presented.
@@ -42,9 +64,9 @@ impl Pin {
         self.seen.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// Whether the last certificate seen was not the pinned one.
+    /// Whether the last certificate seen was neither the pinned one nor the announced next.
     pub fn mismatched(&self) -> bool {
-        matches!((&self.pinned, self.seen()), (Some(p), Some(s)) if *p != s)
+        matches!((&self.pinned, self.seen()), (Some(p), Some(s)) if *p != s && self.next.as_ref() != Some(&s))
     }
 
     /// A TLS client configuration that trusts through this pin.
@@ -69,9 +91,11 @@ impl ServerCertVerifier for Pin {
         let seen = fingerprint(end_entity.as_ref());
         *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(seen.clone());
         match &self.pinned {
-            Some(pinned) if *pinned != seen => Err(rustls::Error::General(format!(
-                "the server presented certificate {seen}, not the pinned {pinned}"
-            ))),
+            Some(pinned) if *pinned != seen && self.next.as_ref() != Some(&seen) => {
+                Err(rustls::Error::General(format!(
+                    "the server presented certificate {seen}, not the pinned {pinned}"
+                )))
+            }
             _ => Ok(ServerCertVerified::assertion()),
         }
     }

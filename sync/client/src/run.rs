@@ -126,6 +126,12 @@ pub trait Local {
     fn own_pulled(&mut self) -> Result<(), SyncError> {
         Ok(())
     }
+    /// The server announced the certificate it will switch to: this end keeps it and accepts it
+    /// from the next sync on (ends without a pinned certificate ignore it).
+    fn certificate_offered(&mut self, next: &str) -> Result<(), SyncError> {
+        let _ = next;
+        Ok(())
+    }
     /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
     /// how many were new.
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
@@ -306,6 +312,9 @@ pub async fn sync_once<L: Local, R: Remote>(
     })
     .await?;
     local.grant(&session.leases)?;
+    if let Some(next) = &session.next_certificate {
+        local.certificate_offered(next)?;
+    }
     if let Some(through) = session.reached_district {
         local.reached_district(through)?;
     }

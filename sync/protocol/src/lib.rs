@@ -288,6 +288,10 @@ pub struct SessionRequest {
     pub device: Uuid,
     pub secret: String,
     pub numbers_left: Vec<(String, i64)>,
+    /// The server's new certificate (its fingerprint) that this device was told of and accepts
+    /// already: the server's operator switches to it once every device knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_certificate: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +318,11 @@ pub struct SessionReply {
     /// forwards (empty for a laptop, and for a block that has forwarded none yet).
     #[serde(default)]
     pub audit_forwarded: Vec<AuditHeld>,
+    /// The fingerprint of the certificate the server will present once its operator switches
+    /// to it (`samanvaya-server new-certificate`): the device accepts it from now on beside the
+    /// pinned one, and pins it the first time the server presents it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_certificate: Option<String>,
 }
 
 /// One change of the server's pull feed: its number on the server (the cursor), where it was

@@ -280,6 +280,13 @@ impl Store {
             Role::Block => reached_district(&mut *tx, req.device)?,
         };
         let catalogue = crate::catalogue::offer(&mut *tx)?;
+        // The certificate the operator made to switch to, and whether this device knows it.
+        let next_certificate =
+            tx.query_one("SELECT next_certificate FROM identity WHERE id = 1", &[])?.opt_text(0)?;
+        tx.execute(
+            "UPDATE device SET knows_certificate = ?1 WHERE id = ?2",
+            args![req.next_certificate.clone(), req.device],
+        )?;
         let (audit_through, _) = crate::audit::last(&mut *tx, req.device)?;
         let audit_forwarded = match parse_kind(&kind) {
             DeviceKind::Block => crate::forwarded_audit::held_for(&mut *tx, req.device)?,
@@ -296,6 +303,7 @@ impl Store {
             catalogue,
             audit_through,
             audit_forwarded,
+            next_certificate,
         })
     }
 

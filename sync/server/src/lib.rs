@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod batch;
 pub mod catalogue;
+pub mod certificate;
 pub mod consent;
 pub mod enroll;
 pub mod error;

@@ -108,6 +108,16 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         answer: Option<PathBuf>,
     },
+    /// Makes the certificate this server will switch to and announces it to every device at its
+    /// next sync; run `use-new-certificate` once all of them accept it.
+    NewCertificate,
+    /// Switches to the certificate `new-certificate` made, from the server's next start. Refused
+    /// while an enrolled device does not yet accept it (it would have to enroll again), unless
+    /// --force.
+    UseNewCertificate {
+        #[arg(long)]
+        force: bool,
+    },
     /// Writes the block's answer for a laptop with no network to a file for a USB stick: the
     /// decisions and the village's changes it has not seen (`samanvaya import-feed FILE` on it).
     ExportFeed {
@@ -222,6 +232,31 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                     d.id, d.kind, d.name, d.villages, d.acked_through
                 );
             }
+        }
+        Command::NewCertificate => {
+            let next = samanvaya_server::tls::make_next(dir)?;
+            store.announce_certificate(Some(&next))?;
+            println!("certificate sha256 {next}");
+            eprintln!(
+                "devices accept this certificate from their next sync; once `samanvaya-server use-new-certificate` finds none left without it, it switches to it"
+            );
+        }
+        Command::UseNewCertificate { force } => {
+            let Some(next) = samanvaya_server::tls::next_fingerprint(dir)? else {
+                bail!("no new certificate was made: run `samanvaya-server new-certificate` first");
+            };
+            let missing = store.devices_without(&next)?;
+            if !missing.is_empty() && !force {
+                bail!(
+                    "{} device(s) do not accept the new certificate yet, and would have to enroll again: {}. Wait until they have synced, or revoke them, or give --force",
+                    missing.len(),
+                    missing.join(", ")
+                );
+            }
+            samanvaya_server::tls::use_next(dir)?;
+            store.announce_certificate(None)?;
+            println!("certificate sha256 {next}");
+            eprintln!("the server presents this certificate from its next start: restart it now");
         }
         Command::Revoke { device } => {
             let name = store.revoke(device, now)?;

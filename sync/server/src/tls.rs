@@ -26,6 +26,55 @@ const HANDSHAKE_SECS: u64 = 30;
 /// The certificate and key files, in the server's data folder.
 const CERTIFICATE: &str = "tls/certificate.der";
 const KEY: &str = "tls/key.der";
+/// The certificate made to switch to (`samanvaya-server new-certificate`), and its key.
+const NEXT_CERTIFICATE: &str = "tls/next-certificate.der";
+const NEXT_KEY: &str = "tls/next-key.der";
+/// The certificate and key used before the last switch, kept to go back to by hand.
+const PREVIOUS_CERTIFICATE: &str = "tls/previous-certificate.der";
+const PREVIOUS_KEY: &str = "tls/previous-key.der";
+
+/// Makes the certificate this server will switch to, beside the one it presents, or gives back
+/// the one made before; returns its fingerprint. Devices learn it at their sessions and accept it
+/// from then on; the server presents it after [`use_next`] and a restart.
+pub fn make_next(dir: &Path) -> Result<String, ServerError> {
+    let (cert_path, key_path) = (dir.join(NEXT_CERTIFICATE), dir.join(NEXT_KEY));
+    let cert = if cert_path.exists() && key_path.exists() {
+        read(&cert_path)?
+    } else {
+        make(&cert_path, &key_path)?.0
+    };
+    Ok(pin::fingerprint(&cert))
+}
+
+/// The fingerprint of the certificate made to switch to, if there is one.
+pub fn next_fingerprint(dir: &Path) -> Result<Option<String>, ServerError> {
+    let (cert_path, key_path) = (dir.join(NEXT_CERTIFICATE), dir.join(NEXT_KEY));
+    if !(cert_path.exists() && key_path.exists()) {
+        return Ok(None);
+    }
+    Ok(Some(pin::fingerprint(&read(&cert_path)?)))
+}
+
+/// Makes the certificate made by [`make_next`] the one the server presents from its next start,
+/// keeping the one before as `tls/previous-*`. The key moves first, each file by one rename: a
+/// stop between them leaves half an identity, which the next start refuses with what to do.
+pub fn use_next(dir: &Path) -> Result<String, ServerError> {
+    let fingerprint = next_fingerprint(dir)?.ok_or_else(|| {
+        ServerError::Invalid(
+            "no new certificate was made: run `samanvaya-server new-certificate` first".into(),
+        )
+    })?;
+    let moved = |from: &str, to: &str| {
+        std::fs::rename(dir.join(from), dir.join(to)).map_err(|e| {
+            ServerError::Invalid(format!("cannot move {from} to {to} in {}: {e}", dir.display()))
+        })
+    };
+    moved(KEY, PREVIOUS_KEY)?;
+    moved(CERTIFICATE, PREVIOUS_CERTIFICATE)?;
+    moved(NEXT_KEY, KEY)?;
+    moved(NEXT_CERTIFICATE, CERTIFICATE)?;
+    Ok(fingerprint)
+}
 
 /// The certificate this server presents, with its key.
 pub struct Identity {

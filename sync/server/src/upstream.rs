@@ -46,6 +46,36 @@ impl Store {
             .transpose()
     }
 
+    /// Keeps the certificate the district announced it will switch to, accepted from the next
+    /// forwarding on beside the pinned one (as a laptop does: `certificate.rs`).
+    pub fn offer_upstream_certificate(&mut self, next: &str) -> Result<(), ServerError> {
+        self.db.execute(
+            "UPDATE upstream SET next_certificate = ?1 WHERE id = 1 AND certificate IS NOT NULL",
+            args![next],
+        )?;
+        Ok(())
+    }
+
+    /// The district's announced certificate, if any.
+    pub fn upstream_next_certificate(&mut self) -> Result<Option<String>, ServerError> {
+        Ok(self
+            .db
+            .query_opt("SELECT next_certificate FROM upstream WHERE id = 1", &[])?
+            .map(|r| r.opt_text(0))
+            .transpose()?
+            .flatten())
+    }
+
+    /// The district presented certificate `seen`: once it is the announced one, it is pinned.
+    pub fn upstream_certificate_presented(&mut self, seen: &str) -> Result<(), ServerError> {
+        self.db.execute(
+            "UPDATE upstream SET certificate = next_certificate, next_certificate = NULL
+             WHERE id = 1 AND next_certificate = ?1",
+            args![seen],
+        )?;
+        Ok(())
+    }
+
     fn save_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
         self.db.execute(
             "INSERT INTO upstream (id, url, server_id, secret, certificate) VALUES (1, ?1, ?2, ?3, ?4)",
@@ -173,6 +203,12 @@ impl Local for BlockEnd {
         Ok(())
     }
 
+    fn certificate_offered(&mut self, next: &str) -> Result<(), SyncError> {
+        lock(&self.store)
+            .and_then(|mut s| s.offer_upstream_certificate(next))
+            .map_err(|e| SyncError::Local(e.to_string()))
+    }
+
     fn audit_after(&mut self, _after: i64, _limit: usize) -> Result<Vec<AuditEntry>, SyncError> {
         Ok(Vec::new())
     }
@@ -233,9 +269,16 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
             None => return Ok(None),
         }
     };
+    let next = lock(store)?.upstream_next_certificate()?;
     let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
+        .and_then(|l| l.with_next_certificate(next.as_deref()))
         .map_err(|e| ServerError::Invalid(e.to_string()))?;
-    sync_through(store, &mut link, tuning).await
+    let result = sync_through(store, &mut link, tuning).await;
+    // The district now presents the certificate it announced: pin it, whatever became of the sync.
+    if let Some(seen) = link.presented() {
+        lock(store)?.upstream_certificate_presented(&seen)?;
+    }
+    result
 }
 
 /// As [`sync`], with the district reached through `remote`; `None` for a block not enrolled
