@@ -117,36 +117,38 @@ impl Store {
             .flatten())
     }
 
-    /// Keeps the certificate (its fingerprint) the server announced at a session, to accept it
-    /// from the next sync on. Only a laptop that pinned a certificate keeps one.
-    pub fn offer_next_certificate(&mut self, next: &str) -> Result<(), StoreError> {
+    /// After a session that succeeded over a handshake with certificate `presented`, in which the
+    /// server announced `next` (or none): pins `presented` if it is the announced certificate
+    /// kept before (the server has switched, and the old one is no longer accepted), then keeps
+    /// `next`, or forgets the kept one when none is announced any more. In this order and in one
+    /// transaction, so that a newer announcement never replaces one the server already presents.
+    /// Only a laptop that pinned a certificate keeps one; each change is audited.
+    pub fn certificate_state(
+        &mut self,
+        presented: Option<&str>,
+        next: Option<&str>,
+    ) -> Result<(), StoreError> {
         let at = self.now()?.utc;
         let tx = self.conn.transaction()?;
-        let changed = tx.execute(
+        if let Some(seen) = presented {
+            let pinned = tx.execute(
+                "UPDATE sync_link SET certificate = next_certificate, next_certificate = NULL
+                 WHERE id = 1 AND next_certificate = ?1",
+                [seen],
+            )?;
+            if pinned > 0 {
+                crate::audit::append(&tx, "certificate:pinned", seen, at)?;
+            }
+        }
+        let kept = tx.execute(
             "UPDATE sync_link SET next_certificate = ?1
-             WHERE id = 1 AND certificate IS NOT NULL AND certificate != ?1
+             WHERE id = 1 AND certificate IS NOT NULL AND certificate IS NOT ?1
                AND next_certificate IS NOT ?1",
             [next],
         )?;
-        if changed > 0 {
-            crate::audit::append(&tx, "certificate:announced", next, at)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// The server presented certificate `seen`: once it is the announced one, it becomes the
-    /// pinned certificate and the one before is no longer accepted.
-    pub fn certificate_presented(&mut self, seen: &str) -> Result<(), StoreError> {
-        let at = self.now()?.utc;
-        let tx = self.conn.transaction()?;
-        let changed = tx.execute(
-            "UPDATE sync_link SET certificate = next_certificate, next_certificate = NULL
-             WHERE id = 1 AND next_certificate = ?1",
-            [seen],
-        )?;
-        if changed > 0 {
-            crate::audit::append(&tx, "certificate:pinned", seen, at)?;
+        if kept > 0 {
+            let what = next.map_or_else(|| "withdrawn".to_owned(), str::to_owned);
+            crate::audit::append(&tx, "certificate:announced", &what, at)?;
         }
         tx.commit()?;
         Ok(())

@@ -15,7 +15,9 @@
 //! Over HTTPS the proxy cannot read the requests, but TLS frames its records in the clear: a
 //! request is then the first application-data record the laptop sends after the server last
 //! spoke (HTTP/1.1 answers each request before the next), and its loss is dealt the same way.
-//! Only `loss_percent` works on HTTPS; the faults aimed at pushes need to read them.
+//! The delay and the rate work on HTTPS as on HTTP, and so does `loss_percent`; the faults aimed
+//! at pushes (lost answers, damaged, stalled and cut pushes) need to read them, and do nothing
+//! over HTTPS.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -206,10 +208,10 @@ const TLS_APPLICATION_DATA: u8 = 0x17;
 /// The TLS record type of a handshake message, the first byte of a TLS connection.
 const TLS_HANDSHAKE: u8 = 0x16;
 
-/// Whether the dice lose a request just found, and how (`Pass` for an answer lost, which the
-/// downward pump sees to): its body (or its record's) starts at
-/// byte `body` of what came up, this read's `n` bytes at `start`; only a request with a body
-/// here can be cut.
+/// Whether the dice lose a request just found, and how. `Pass` means its answer is lost, which
+/// the downward pump sees to. The request's body (or its record's) starts at byte `body` of what
+/// came up so far, and this read's `n` bytes start at `start`: only a request whose body starts
+/// in this read can be cut.
 fn deal_loss(
     s: &mut State,
     body: usize,
@@ -246,10 +248,12 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps)
     // Where the search for the next push starts: pushes before it were handled.
     let mut scan = 0usize;
     let mut fate = PushFate::Pass;
-    // Over TLS: where the next record starts, and whether application data has gone up yet.
+    // Over TLS: where the next record starts, whether the laptop's encrypted `Finished` (its
+    // first record typed as application data in TLS 1.3) has gone up, and whether a request has.
     let mut tls = None;
     let mut record = 0usize;
-    let mut sent_data = false;
+    let mut finished = false;
+    let mut requested = false;
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
@@ -269,9 +273,17 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps)
                 if kind != TLS_APPLICATION_DATA {
                     continue;
                 }
-                // The swap also clears what the handshake's answers left, at the first request.
-                let fresh = pumps.answered.swap(false, Ordering::SeqCst) || !sent_data;
-                sent_data = true;
+                // The laptop's `Finished` ends the handshake; it is no request. The swap clears
+                // what the server's handshake left.
+                let answered = pumps.answered.swap(false, Ordering::SeqCst);
+                if !finished {
+                    finished = true;
+                    continue;
+                }
+                // A session ticket the server sends after the handshake counts as an answer, so
+                // one request's later records can count as a second: loss per request is a model.
+                let fresh = answered || !requested;
+                requested = true;
                 if !fresh {
                     continue;
                 }

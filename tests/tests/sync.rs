@@ -1543,6 +1543,10 @@ fn a_block_replaces_its_certificate_and_its_laptops_follow_without_enrolling_aga
     // The operator switches all the same (the late laptop will enroll again) and restarts.
     let switched = switch(true);
     assert!(switched.status.success(), "{switched:?}");
+    // Another certificate cannot be made before the restart: devices would keep it in place of
+    // the one the server is about to present.
+    let early = run("samanvaya-server", &["--role", "block", "--data-dir", &dir, "new-certificate"], None);
+    assert!(String::from_utf8_lossy(&early.stderr).contains("restart it first"), "{early:?}");
     let address = block.url.trim_start_matches("https://").to_owned();
     drop(block);
     let block = start_server(&["--role", "block", "--data-dir", &dir, "--listen", &address]);

@@ -54,6 +54,10 @@ pub trait Remote {
         batch: &Sealed<'_, AuditBatch>,
         timeout: Duration,
     ) -> Result<AuditAck, SyncError>;
+    /// The fingerprint of the certificate the server presented, over TLS.
+    fn presented(&self) -> Option<String> {
+        None
+    }
     /// The piece of the catalogue bundle `digest` that starts at `offset`, with its bytes.
     async fn catalogue_piece(
         &mut self,
@@ -106,6 +110,10 @@ impl Remote for Link {
     ) -> Result<AuditAck, SyncError> {
         Link::push_audit(self, batch, timeout).await
     }
+
+    fn presented(&self) -> Option<String> {
+        Link::presented(self)
+    }
 }
 
 /// The device's side of a sync: where changes wait and where pulled ones are applied.
@@ -126,10 +134,13 @@ pub trait Local {
     fn own_pulled(&mut self) -> Result<(), SyncError> {
         Ok(())
     }
-    /// The server announced the certificate it will switch to: this end keeps it and accepts it
-    /// from the next sync on (ends without a pinned certificate ignore it).
-    fn certificate_offered(&mut self, next: &str) -> Result<(), SyncError> {
-        let _ = next;
+    /// After a session that succeeded: the server presented the certificate `presented` (none
+    /// without TLS) and announced `next`, the one it will switch to, or none. In one step this
+    /// end first pins `presented` if it is the next certificate it kept from an earlier session
+    /// (the server has switched), then keeps `next` to accept from now on, or forgets the one it
+    /// kept when none is announced any more. Ends without a pinned certificate keep nothing.
+    fn certificate_state(&mut self, presented: Option<&str>, next: Option<&str>) -> Result<(), SyncError> {
+        let _ = (presented, next);
         Ok(())
     }
     /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
@@ -312,9 +323,9 @@ pub async fn sync_once<L: Local, R: Remote>(
     })
     .await?;
     local.grant(&session.leases)?;
-    if let Some(next) = &session.next_certificate {
-        local.certificate_offered(next)?;
-    }
+    // Only now is the certificate the server presented known to be its own: the session's
+    // answer came over that handshake, signed with its key.
+    local.certificate_state(link.presented().as_deref(), session.next_certificate.as_deref())?;
     if let Some(through) = session.reached_district {
         local.reached_district(through)?;
     }

@@ -124,8 +124,8 @@ impl Local for StoreEnd<'_> {
         self.store.own_pull_after().map_err(|e| local(&e))
     }
 
-    fn certificate_offered(&mut self, next: &str) -> Result<(), SyncError> {
-        self.store.offer_next_certificate(next).map_err(|e| local(&e))
+    fn certificate_state(&mut self, presented: Option<&str>, next: Option<&str>) -> Result<(), SyncError> {
+        self.store.certificate_state(presented, next).map_err(|e| local(&e))
     }
 
     fn own_pulled(&mut self) -> Result<(), SyncError> {
@@ -285,12 +285,7 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     };
     let mut link = Link::new(&e.url, e.certificate.as_deref(), store.device_id()?, &e.secret)?
         .with_next_certificate(store.next_certificate()?.as_deref())?;
-    let result = sync_through(store, &mut link, tuning).await;
-    // The server now presents the certificate it announced: pin it, whatever became of the sync.
-    if let Some(seen) = link.presented() {
-        store.certificate_presented(&seen)?;
-    }
-    result
+    sync_through(store, &mut link, tuning).await
 }
 
 /// As [`sync`], with the server reached through `remote`.

@@ -12,24 +12,51 @@ use crate::store::Store;
 
 impl Store {
     /// Announces the certificate `next` (its fingerprint) at every session from now on, or, with
-    /// `None`, no longer announces one (it is the server's certificate now).
+    /// `None`, no longer announces one.
     pub fn announce_certificate(&mut self, next: Option<&str>) -> Result<(), ServerError> {
         self.db.execute("UPDATE identity SET next_certificate = ?1 WHERE id = 1", args![next])?;
         Ok(())
     }
 
+    /// The certificate announced, if any.
+    pub fn announced_certificate(&mut self) -> Result<Option<String>, ServerError> {
+        self.db.query_one("SELECT next_certificate FROM identity WHERE id = 1", &[])?.opt_text(0)
+    }
+
+    /// The server started presenting certificate `presented`: if it is the announced one, the
+    /// switch is done and it is announced no more (devices then forget what they kept only
+    /// after they pinned it, in the same step).
+    pub fn certificate_in_use(&mut self, presented: &str) -> Result<(), ServerError> {
+        self.db.execute(
+            "UPDATE identity SET next_certificate = NULL WHERE id = 1 AND next_certificate = ?1",
+            args![presented],
+        )?;
+        Ok(())
+    }
+
     /// The enrolled devices, not revoked, that have not said they accept the certificate `next`
     /// (as "name (id)"): switching to it now would lock them out until they enroll again. A
-    /// device says so at the session after the one that told it.
+    /// device says so at the session after the one that told it. One that says it accepts
+    /// another certificate, never announced here, is marked so: someone holding this server's
+    /// key may have announced their own to it.
     pub fn devices_without(&mut self, next: &str) -> Result<Vec<String>, ServerError> {
         self.db
             .query(
-                "SELECT name, id FROM device WHERE revoked_at IS NULL AND (knows_certificate IS NULL OR knows_certificate != ?1)
+                "SELECT name, id, knows_certificate FROM device
+                 WHERE revoked_at IS NULL AND (knows_certificate IS NULL OR knows_certificate != ?1)
                  ORDER BY enrolled_at",
                 args![next],
             )?
             .iter()
-            .map(|r| Ok(format!("{} ({})", r.text(0)?, r.text(1)?)))
+            .map(|r| {
+                let strange = match r.opt_text(2)? {
+                    Some(other) => {
+                        format!(", which accepts certificate {other} that this server never announced")
+                    }
+                    None => String::new(),
+                };
+                Ok(format!("{} ({}{strange})", r.text(0)?, r.text(1)?))
+            })
             .collect()
     }
 }

@@ -234,6 +234,15 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             }
         }
         Command::NewCertificate => {
+            // After `use-new-certificate` the announced certificate is in place but not yet
+            // presented: a second one made now would replace it in the devices' keeping.
+            if let Some(announced) = store.announced_certificate()?
+                && samanvaya_server::tls::next_fingerprint(dir)?.as_deref() != Some(announced.as_str())
+            {
+                bail!(
+                    "the server switches to certificate {announced} at its next start: restart it first, then make another"
+                );
+            }
             let next = samanvaya_server::tls::make_next(dir)?;
             store.announce_certificate(Some(&next))?;
             println!("certificate sha256 {next}");
@@ -253,8 +262,8 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                     missing.join(", ")
                 );
             }
+            // It stays announced until the server presents it, after the restart.
             samanvaya_server::tls::use_next(dir)?;
-            store.announce_certificate(None)?;
             println!("certificate sha256 {next}");
             eprintln!("the server presents this certificate from its next start: restart it now");
         }
@@ -427,6 +436,11 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         return Ok(());
     }
     let identity = Identity::load_or_make(&dir)?;
+    // A switch to the announced certificate takes effect here: it is no longer announced.
+    store
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the store's lock was poisoned"))?
+        .certificate_in_use(&identity.fingerprint)?;
     println!("listening on https://{addr}");
     println!("certificate sha256 {}", identity.fingerprint);
     let config = ServerConfig {

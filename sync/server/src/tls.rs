@@ -56,8 +56,9 @@ pub fn next_fingerprint(dir: &Path) -> Result<Option<String>, ServerError> {
 }
 
 /// Makes the certificate made by [`make_next`] the one the server presents from its next start,
-/// keeping the one before as `tls/previous-*`. The key moves first, each file by one rename: a
-/// stop between them leaves half an identity, which the next start refuses with what to do.
+/// keeping a copy of the one before as `tls/previous-*`. Each new file replaces the old one by a
+/// single rename, the key first: a stop between the two leaves a key and a certificate that do
+/// not match, which the next start refuses with what to do, never a folder without either.
 pub fn use_next(dir: &Path) -> Result<String, ServerError> {
     let fingerprint = next_fingerprint(dir)?.ok_or_else(|| {
         ServerError::Invalid(
@@ -69,8 +70,8 @@ pub fn use_next(dir: &Path) -> Result<String, ServerError> {
             ServerError::Invalid(format!("cannot move {from} to {to} in {}: {e}", dir.display()))
         })
     };
-    moved(KEY, PREVIOUS_KEY)?;
-    moved(CERTIFICATE, PREVIOUS_CERTIFICATE)?;
+    write_whole(&dir.join(PREVIOUS_KEY), &read(&dir.join(KEY))?)?;
+    write_whole(&dir.join(PREVIOUS_CERTIFICATE), &read(&dir.join(CERTIFICATE))?)?;
     moved(NEXT_KEY, KEY)?;
     moved(NEXT_CERTIFICATE, CERTIFICATE)?;
     Ok(fingerprint)
@@ -91,6 +92,18 @@ impl Identity {
         let (cert_path, key_path) = (dir.join(CERTIFICATE), dir.join(KEY));
         let (cert, key) = match (cert_path.exists(), key_path.exists()) {
             (true, true) => (read(&cert_path)?, read(&key_path)?),
+            // A folder that held a certificate once (a switch left its copies) is never given a
+            // new one silently: every device would be locked out.
+            (false, false)
+                if [NEXT_CERTIFICATE, NEXT_KEY, PREVIOUS_CERTIFICATE, PREVIOUS_KEY]
+                    .iter()
+                    .any(|f| dir.join(f).exists()) =>
+            {
+                return Err(ServerError::Invalid(format!(
+                    "{} holds no certificate but the copies a certificate switch leaves: move previous-certificate.der and previous-key.der back to certificate.der and key.der (or restore the folder from the server's backup)",
+                    dir.join("tls").display()
+                )));
+            }
             (false, false) => make(&cert_path, &key_path)?,
             _ => {
                 return Err(ServerError::Invalid(format!(
@@ -110,7 +123,7 @@ impl Identity {
             })
             .map_err(|e| {
                 ServerError::Invalid(format!(
-                    "the TLS certificate or key in {} cannot be used ({e}): restore both from the server's backup",
+                    "the TLS certificate or key in {} cannot be used ({e}): restore both from the server's backup (after a stopped certificate switch, previous-certificate.der and previous-key.der are the pair from before)",
                     dir.join("tls").display()
                 ))
             })?;
@@ -217,6 +230,36 @@ mod tests {
         assert_eq!(first.fingerprint.len(), 64);
         let again = Identity::load_or_make(dir.path()).unwrap();
         assert_eq!(again.fingerprint, first.fingerprint, "a restart presents the same certificate");
+    }
+
+    #[test]
+    fn a_switch_presents_the_next_certificate_and_a_stop_in_it_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Identity::load_or_make(dir.path()).unwrap();
+        let next = make_next(dir.path()).unwrap();
+        assert_ne!(next, first.fingerprint);
+        assert_eq!(make_next(dir.path()).unwrap(), next, "made once, then given back");
+        assert_eq!(use_next(dir.path()).unwrap(), next);
+        assert_eq!(
+            Identity::load_or_make(dir.path()).unwrap().fingerprint,
+            next,
+            "presented from the next start"
+        );
+        assert_eq!(next_fingerprint(dir.path()).unwrap(), None);
+        let previous = std::fs::read(dir.path().join(PREVIOUS_CERTIFICATE)).unwrap();
+        assert_eq!(pin::fingerprint(&previous), first.fingerprint, "the one before is kept");
+
+        // A stop between the two renames of a later switch: a new key beside the old certificate.
+        make_next(dir.path()).unwrap();
+        std::fs::rename(dir.path().join(NEXT_KEY), dir.path().join(KEY)).unwrap();
+        let err = Identity::load_or_make(dir.path()).err().expect("a key of another certificate is refused");
+        assert!(err.to_string().contains("previous-certificate.der"), "{err}");
+        // And a folder left with only the copies is never given a new certificate silently.
+        std::fs::remove_file(dir.path().join(KEY)).unwrap();
+        std::fs::remove_file(dir.path().join(CERTIFICATE)).unwrap();
+        let err = Identity::load_or_make(dir.path()).err().expect("refused");
+        assert!(err.to_string().contains("move previous-certificate.der"), "{err}");
+        assert!(!dir.path().join(CERTIFICATE).exists());
     }
 
     #[test]

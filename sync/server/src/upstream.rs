@@ -46,14 +46,32 @@ impl Store {
             .transpose()
     }
 
-    /// Keeps the certificate the district announced it will switch to, accepted from the next
-    /// forwarding on beside the pinned one (as a laptop does: `certificate.rs`).
-    pub fn offer_upstream_certificate(&mut self, next: &str) -> Result<(), ServerError> {
-        self.db.execute(
-            "UPDATE upstream SET next_certificate = ?1 WHERE id = 1 AND certificate IS NOT NULL",
+    /// After a session with the district that succeeded over a handshake with certificate
+    /// `presented`, in which it announced `next` (or none): as a laptop does
+    /// (`samanvaya_core::Store::certificate_state`), pins `presented` if it is the announced
+    /// certificate kept before, then keeps `next` or forgets the kept one, in one transaction.
+    pub fn upstream_certificate_state(
+        &mut self,
+        presented: Option<&str>,
+        next: Option<&str>,
+    ) -> Result<(), ServerError> {
+        let mut tx = self.db.transaction(crate::sql::Mode::Write)?;
+        if let Some(seen) = presented {
+            let pinned = tx.execute(
+                "UPDATE upstream SET certificate = next_certificate, next_certificate = NULL
+                 WHERE id = 1 AND next_certificate = ?1",
+                args![seen],
+            )?;
+            if pinned > 0 {
+                eprintln!("the district presents its new certificate {seen}: pinned in place of the old one");
+            }
+        }
+        tx.execute(
+            "UPDATE upstream SET next_certificate = ?1
+             WHERE id = 1 AND certificate IS NOT NULL AND certificate != coalesce(?1, '')",
             args![next],
         )?;
-        Ok(())
+        tx.commit()
     }
 
     /// The district's announced certificate, if any.
@@ -64,16 +82,6 @@ impl Store {
             .map(|r| r.opt_text(0))
             .transpose()?
             .flatten())
-    }
-
-    /// The district presented certificate `seen`: once it is the announced one, it is pinned.
-    pub fn upstream_certificate_presented(&mut self, seen: &str) -> Result<(), ServerError> {
-        self.db.execute(
-            "UPDATE upstream SET certificate = next_certificate, next_certificate = NULL
-             WHERE id = 1 AND next_certificate = ?1",
-            args![seen],
-        )?;
-        Ok(())
     }
 
     fn save_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
@@ -203,9 +211,9 @@ impl Local for BlockEnd {
         Ok(())
     }
 
-    fn certificate_offered(&mut self, next: &str) -> Result<(), SyncError> {
+    fn certificate_state(&mut self, presented: Option<&str>, next: Option<&str>) -> Result<(), SyncError> {
         lock(&self.store)
-            .and_then(|mut s| s.offer_upstream_certificate(next))
+            .and_then(|mut s| s.upstream_certificate_state(presented, next))
             .map_err(|e| SyncError::Local(e.to_string()))
     }
 
@@ -273,12 +281,7 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
     let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
         .and_then(|l| l.with_next_certificate(next.as_deref()))
         .map_err(|e| ServerError::Invalid(e.to_string()))?;
-    let result = sync_through(store, &mut link, tuning).await;
-    // The district now presents the certificate it announced: pin it, whatever became of the sync.
-    if let Some(seen) = link.presented() {
-        lock(store)?.upstream_certificate_presented(&seen)?;
-    }
-    result
+    sync_through(store, &mut link, tuning).await
 }
 
 /// As [`sync`], with the district reached through `remote`; `None` for a block not enrolled
