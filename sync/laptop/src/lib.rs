@@ -372,20 +372,23 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
-    let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string() };
+    let status = store.sync_status()?;
     let mut changes = Vec::new();
-    let mut after = end.store.sync_status()?.reached_block;
-    loop {
-        let page = end.pending(after, 1_000)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        changes.extend(page);
-    }
     // A restored laptop's changes since the restore carry numbers the old laptop may have given
     // to changes the block holds, which would take them for duplicates (or keep some of a
     // household and drop the rest). Online, the session's answer renumbers them before the push;
     // by stick, the block's answer to this file does, and they go on the next one.
-    let held_back = if store.restore_unsettled()? { std::mem::take(&mut changes).len() } else { 0 };
+    let held_back = if store.restore_unsettled()? { status.waiting.max(0) as usize } else { 0 };
+    if held_back == 0 {
+        let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string() };
+        let mut after = status.reached_block;
+        loop {
+            let page = end.pending(after, 1_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            changes.extend(page);
+        }
+    }
     let parcel = Parcel {
         protocol: PROTOCOL_VERSION,
         device: store.device_id()?,
