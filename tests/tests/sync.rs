@@ -1508,15 +1508,6 @@ fn a_block_replaces_its_certificate_and_its_laptops_follow_without_enrolling_aga
     drop(samanvaya_tests::open(late_dir.path()).unwrap());
     ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(late_dir.path())));
     let old = block.certificate.clone().expect("the block serves HTTPS");
-    let pins = |laptop: &Path| -> (Option<String>, Option<String>) {
-        let store = samanvaya_tests::open(laptop).unwrap();
-        store
-            .connection()
-            .query_row("SELECT certificate, next_certificate FROM sync_link", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .unwrap()
-    };
     let switch = |force: bool| {
         let mut args = vec!["--role", "block", "--data-dir", dir.as_str(), "use-new-certificate"];
         if force {
@@ -1557,6 +1548,72 @@ fn a_block_replaces_its_certificate_and_its_laptops_follow_without_enrolling_aga
     let late = run("samanvaya", &["sync", "--timeout", "20"], Some(late_dir.path()));
     assert!(!late.status.success());
     assert!(String::from_utf8_lossy(&late.stderr).contains("another certificate"), "{late:?}");
+    drop(block);
+}
+
+/// The certificate a laptop pins and the one it keeps to accept next.
+fn pins(laptop: &Path) -> (Option<String>, Option<String>) {
+    let store = samanvaya_tests::open(laptop).unwrap();
+    store
+        .connection()
+        .query_row("SELECT certificate, next_certificate FROM sync_link", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+}
+
+#[test]
+fn a_block_withdraws_a_new_certificate_before_and_after_the_switch_and_its_laptops_forget_it() {
+    let (block_dir, block, laptop_dir) = block_and_laptop();
+    let dir = block_dir.path().to_str().unwrap().to_owned();
+    let old = block.certificate.clone().expect("the block serves HTTPS");
+    let sync = || ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    let fingerprint =
+        |out: String| out.trim().strip_prefix("certificate sha256 ").expect("a fingerprint").to_owned();
+    let withdraw =
+        || run("samanvaya-server", &["--role", "block", "--data-dir", &dir, "withdraw-certificate"], None);
+
+    let refused = withdraw();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing to withdraw"), "{refused:?}");
+
+    // Made, learned by the laptop, then withdrawn: the laptop forgets it at its next sync.
+    let first = fingerprint(server_cmd("block", block_dir.path(), &["new-certificate"]));
+    sync();
+    sync();
+    assert_eq!(pins(laptop_dir.path()), (Some(old.clone()), Some(first.clone())));
+    let out = ok(withdraw());
+    assert!(out.contains(&first), "{out}");
+    assert!(!block_dir.path().join("tls/next-key.der").exists(), "the withdrawn key is removed");
+    let early =
+        run("samanvaya-server", &["--role", "block", "--data-dir", &dir, "use-new-certificate"], None);
+    assert!(String::from_utf8_lossy(&early.stderr).contains("no new certificate was made"), "{early:?}");
+    sync();
+    assert_eq!(pins(laptop_dir.path()), (Some(old.clone()), None), "the laptop forgot it");
+    {
+        let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let audited = store.audit_after(0, 100_000).unwrap();
+        let said = audited.iter().filter(|e| e.action == "certificate:announced").map(|e| e.detail.as_str());
+        assert_eq!(
+            said.collect::<Vec<_>>(),
+            [first.as_str(), "withdrawn"],
+            "the laptop's audit log says both"
+        );
+    }
+
+    // Made again (a new one), accepted, switched to, then withdrawn before the restart: the
+    // block presents the certificate from before, and the laptop goes on with it.
+    let second = fingerprint(server_cmd("block", block_dir.path(), &["new-certificate"]));
+    assert_ne!(second, first, "a certificate made after a withdrawal is another one");
+    sync();
+    sync();
+    ok(run("samanvaya-server", &["--role", "block", "--data-dir", &dir, "use-new-certificate"], None));
+    let out = withdraw();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("back in place"), "{out:?}");
+    let address = block.url.trim_start_matches("https://").to_owned();
+    drop(block);
+    let block = start_server(&["--role", "block", "--data-dir", &dir, "--listen", &address]);
+    assert_eq!(block.certificate.as_deref(), Some(old.as_str()), "the certificate from before is presented");
+    sync();
+    assert_eq!(pins(laptop_dir.path()), (Some(old.clone()), None));
     drop(block);
 }
 

@@ -7,7 +7,7 @@
 //! the first time the server presents it.
 
 use crate::error::ServerError;
-use crate::sql::args;
+use crate::sql::{Mode, args};
 use crate::store::Store;
 
 impl Store {
@@ -16,6 +16,22 @@ impl Store {
     pub fn announce_certificate(&mut self, next: Option<&str>) -> Result<(), ServerError> {
         self.db.execute("UPDATE identity SET next_certificate = ?1 WHERE id = 1", args![next])?;
         Ok(())
+    }
+
+    /// No longer announces the certificate `withdrawn`, and forgets which devices said they
+    /// accept it, so that a later announcement counts them afresh and none is marked for
+    /// accepting a certificate never announced. Devices forget it at their next session.
+    pub fn withdraw_certificate(&mut self, withdrawn: &str) -> Result<(), ServerError> {
+        let mut tx = self.db.transaction(Mode::Write)?;
+        tx.execute(
+            "UPDATE identity SET next_certificate = NULL WHERE id = 1 AND next_certificate = ?1",
+            args![withdrawn],
+        )?;
+        tx.execute(
+            "UPDATE device SET knows_certificate = NULL WHERE knows_certificate = ?1",
+            args![withdrawn],
+        )?;
+        tx.commit()
     }
 
     /// The certificate announced, if any.

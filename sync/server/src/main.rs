@@ -118,6 +118,10 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Takes back the certificate `new-certificate` made (and `use-new-certificate` put in
+    /// place, before the restart that would present it): it is announced no more, its key is
+    /// removed, and devices forget it at their next sync.
+    WithdrawCertificate,
     /// Writes the block's answer for a laptop with no network to a file for a USB stick: the
     /// decisions and the village's changes it has not seen (`samanvaya import-feed FILE` on it).
     ExportFeed {
@@ -266,6 +270,31 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             samanvaya_server::tls::use_next(dir)?;
             println!("certificate sha256 {next}");
             eprintln!("the server presents this certificate from its next start: restart it now");
+        }
+        Command::WithdrawCertificate => {
+            let Some(announced) = store.announced_certificate()? else {
+                bail!("no new certificate is announced: there is nothing to withdraw");
+            };
+            // Before the switch, the announcement goes first: a stop after it leaves files that
+            // `new-certificate` announces again or a withdrawal removes. After it, the files go
+            // first: the announcement must stay while the folder holds the new certificate, or
+            // a restart would present it to devices told to forget it.
+            let withdrawn =
+                if samanvaya_server::tls::next_fingerprint(dir)?.as_deref() == Some(announced.as_str()) {
+                    store.withdraw_certificate(&announced)?;
+                    samanvaya_server::tls::withdraw(dir, &announced)?
+                } else {
+                    let withdrawn = samanvaya_server::tls::withdraw(dir, &announced)?;
+                    store.withdraw_certificate(&announced)?;
+                    withdrawn
+                };
+            println!("withdrew certificate sha256 {announced}");
+            match withdrawn {
+                samanvaya_server::tls::Withdrawn::Switched => eprintln!(
+                    "the certificate from before the switch is back in place; devices forget the withdrawn one at their next sync"
+                ),
+                _ => eprintln!("devices forget it at their next sync"),
+            }
         }
         Command::Revoke { device } => {
             let name = store.revoke(device, now)?;

@@ -77,6 +77,55 @@ pub fn use_next(dir: &Path) -> Result<String, ServerError> {
     Ok(fingerprint)
 }
 
+/// What [`withdraw`] took back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Withdrawn {
+    /// The certificate made to switch to, not yet put in place: its files are removed.
+    Made,
+    /// The certificate put in place by [`use_next`] before the server presented it: the one
+    /// before is back in place, and the new one is removed.
+    Switched,
+    /// The folder holds no such certificate (a withdrawal stopped after its files went).
+    Nothing,
+}
+
+/// Takes back the certificate `announced` (its fingerprint), made by [`make_next`] and perhaps
+/// already put in place by [`use_next`], as long as the server has not presented it: its key
+/// is removed, never kept, since a withdrawal is most often for a key that should not have
+/// been made. After [`use_next`] the pair from before comes back one rename per file, the key
+/// first, so a stop in the middle leaves a pair the next start refuses with what to do.
+pub fn withdraw(dir: &Path, announced: &str) -> Result<Withdrawn, ServerError> {
+    let removed = |file: &str| {
+        std::fs::remove_file(dir.join(file)).or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(ServerError::Invalid(format!("cannot remove {file} in {}: {e}", dir.display()))),
+        })
+    };
+    if next_fingerprint(dir)?.as_deref() == Some(announced) {
+        removed(NEXT_KEY)?;
+        removed(NEXT_CERTIFICATE)?;
+        return Ok(Withdrawn::Made);
+    }
+    let current = dir.join(CERTIFICATE);
+    if current.exists() && pin::fingerprint(&read(&current)?) == announced {
+        if !(dir.join(PREVIOUS_CERTIFICATE).exists() && dir.join(PREVIOUS_KEY).exists()) {
+            return Err(ServerError::Invalid(format!(
+                "certificate {announced} is in place in {} but the pair from before it (previous-certificate.der, previous-key.der) is not: restore them from the server's backup to go back, or start the server to finish the switch",
+                dir.join("tls").display()
+            )));
+        }
+        let moved = |from: &str, to: &str| {
+            std::fs::rename(dir.join(from), dir.join(to)).map_err(|e| {
+                ServerError::Invalid(format!("cannot move {from} to {to} in {}: {e}", dir.display()))
+            })
+        };
+        moved(PREVIOUS_KEY, KEY)?;
+        moved(PREVIOUS_CERTIFICATE, CERTIFICATE)?;
+        return Ok(Withdrawn::Switched);
+    }
+    Ok(Withdrawn::Nothing)
+}
+
 /// The certificate this server presents, with its key.
 pub struct Identity {
     /// What devices pin: SHA-256 of the certificate, as hex.
@@ -260,6 +309,34 @@ mod tests {
         let err = Identity::load_or_make(dir.path()).err().expect("refused");
         assert!(err.to_string().contains("move previous-certificate.der"), "{err}");
         assert!(!dir.path().join(CERTIFICATE).exists());
+    }
+
+    #[test]
+    fn a_withdrawn_certificate_is_removed_and_after_a_switch_the_one_before_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Identity::load_or_make(dir.path()).unwrap().fingerprint;
+        let made = make_next(dir.path()).unwrap();
+        assert_eq!(withdraw(dir.path(), &made).unwrap(), Withdrawn::Made);
+        assert_eq!(next_fingerprint(dir.path()).unwrap(), None, "its key is gone");
+        assert_eq!(Identity::load_or_make(dir.path()).unwrap().fingerprint, first);
+
+        let again = make_next(dir.path()).unwrap();
+        assert_ne!(again, made, "a certificate made after a withdrawal is a new one");
+        use_next(dir.path()).unwrap();
+        assert_eq!(withdraw(dir.path(), &again).unwrap(), Withdrawn::Switched);
+        assert_eq!(
+            Identity::load_or_make(dir.path()).unwrap().fingerprint,
+            first,
+            "the certificate from before the switch is presented again"
+        );
+        assert!(!dir.path().join(PREVIOUS_KEY).exists());
+        assert_eq!(
+            withdraw(dir.path(), &again).unwrap(),
+            Withdrawn::Nothing,
+            "a second withdrawal finds nothing"
+        );
+        let err = withdraw(dir.path(), &first).unwrap_err().to_string();
+        assert!(err.contains("previous-certificate.der"), "no pair to go back to: {err}");
     }
 
     #[test]
