@@ -215,3 +215,67 @@ test("a new laptop set up for the block's village enrolls from its first screen"
     rmSync(scratch, { recursive: true, force: true });
   }
 });
+
+// A laptop restored from an older backup, in a village with no network: its first sync file
+// holds back what was done since the restore (those numbers were the old laptop's), and the
+// panel says so in her language, with how many changes wait for the next file. The round trip
+// by stick itself is told end to end in tests/tests/sync.rs.
+test("a restored laptop's first sync file holds back its new work and the panel says why", async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-restored-window-"));
+  const enrolled = await enrolledLaptop(scratch);
+  let block = enrolled.block;
+  let app = null;
+  try {
+    const cli = (dataDir, args) =>
+      execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, ...args], {
+        env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
+        stdio: ["ignore", "pipe", "pipe"],
+      }).toString();
+    // Households come from a list, the quickest way to do a day's work without the window.
+    const mapping = join(scratch, "mapping.toml");
+    writeFileSync(mapping, '[columns]\nhousehold = "Family ID"\nname = "Name"\nrelation = "Relation"\nsex = "Gender"\n');
+    const add = (dataDir, key, name) => {
+      const list = join(scratch, `${key}.csv`);
+      writeFileSync(list, `Family ID,Name,Relation,Gender\n${key},${name},head,female\n`);
+      cli(dataDir, ["import", list, "--mapping", mapping]);
+    };
+    const old = enrolled.dataDir;
+    add(old, "A1", "कमला देवी");
+    cli(old, ["sync", "--timeout", "20"]);
+    const backup = join(scratch, "laptop.backup");
+    cli(old, ["backup", "--to", backup]);
+    // The old laptop works on and syncs, then is lost; its backup is restored on a new one.
+    add(old, "A2", "सुनीता कुमारी");
+    cli(old, ["sync", "--timeout", "20"]);
+    const restored = join(scratch, "restored");
+    cli(restored, ["restore", backup]);
+    add(restored, "A3", "रीना देवी");
+    // The block is out of reach from here on: the village has no network.
+    await stopServer(block.server);
+    block = null;
+
+    app = await startApp({ dataDir: restored });
+    const { browser } = app;
+    await (await find(browser, "[data-test=lang-hi]")).click();
+    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await (await find(browser, "[data-test=sync-export]")).click();
+    const said = await textOf(browser, "[data-test=sync-exported]");
+    assert.match(said, /^0 बदलाव /, `nothing of the new work goes on this file: ${said}`);
+    const held = /बैकअप से वापस लाने के बाद किए गए (\d+) बदलाव अगली फ़ाइल में जाएँगे/.exec(said);
+    assert.ok(held && Number(held[1]) >= 2, `the panel says how many wait for the next file: ${said}`);
+    const files = readdirSync(app.exportDir).filter((f) => f.endsWith(".samanvaya-sync"));
+    assert.equal(files.length, 1, `the file for the stick is written all the same: ${files}`);
+    const screens = process.env.SAMANVAYA_SCREENS_DIR;
+    if (screens) {
+      await browser.manage().window().setRect({ width: 1024, height: 600 });
+      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
+      writeFileSync(join(screens, "sync-restored-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
+      await browser.executeScript("document.body.style.minHeight = ''");
+    }
+  } finally {
+    if (app !== null) await app.close();
+    if (block !== null) await stopServer(block.server);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
