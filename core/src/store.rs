@@ -216,7 +216,7 @@ impl Store {
     }
 
     /// Refuses village work to an account that may only read (the Samiti's meeting mode).
-    pub(crate) fn require_write(&self, action: &'static str) -> Result<(), StoreError> {
+    pub fn require_write(&self, action: &'static str) -> Result<(), StoreError> {
         if self.who.role.may_write() {
             Ok(())
         } else {
@@ -322,6 +322,7 @@ impl Store {
     /// Refuses to enroll a demo store with a block server; the sync issue's enrollment calls
     /// this first, so demo households can never reach a real block.
     pub fn check_enrollable(&self) -> Result<(), StoreError> {
+        self.require_write("enroll this laptop with a block")?;
         if self.is_demo()? {
             return Err(StoreError::DemoStore);
         }

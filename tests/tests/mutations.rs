@@ -110,6 +110,31 @@ fn the_facts_reader_and_the_wire_decoder_refuse_damaged_input_without_panicking(
             }
         });
     }
+    // A sync file from a USB stick, made of the same changes: every mutation is refused (the
+    // cipher authenticates the header too), none panics.
+    use samanvaya_sync_protocol::parcel;
+    let changes = ["household", "member", "fact"]
+        .iter()
+        .map(|kind| {
+            let path = format!("{}/../sync/protocol/tests/golden/{kind}.json", env!("CARGO_MANIFEST_DIR"));
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+        })
+        .collect::<Vec<samanvaya_sync_protocol::Change>>();
+    let key = parcel::secret_digest("the laptop's secret");
+    let file = parcel::Parcel {
+        protocol: samanvaya_sync_protocol::PROTOCOL_VERSION,
+        device: changes[0].origin.device,
+        made_at: changes[0].recorded_at,
+        pulled_through: 0,
+        changes,
+        own_after: None,
+    };
+    let sealed = parcel::seal(&file, &key).unwrap();
+    assert_eq!(parcel::open(&sealed, &key).unwrap(), file);
+    survive("sync file", &sealed, 300, |bytes| {
+        let _ = parcel::device_of(bytes);
+        assert!(bytes == sealed.as_slice() || parcel::open(bytes, &key).is_err(), "a changed file opened");
+    });
 }
 
 #[test]

@@ -460,6 +460,13 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     let file = stick.path().join("bakraur.samanvaya-sync");
     let wrote = ok(run("samanvaya", &["export-sync", file.to_str().unwrap()], Some(laptop_dir.path())));
     assert!(wrote.contains(&format!("wrote {waiting} change(s)")), "{wrote}");
+    // A stick passes through many hands: nothing of the village can be read from the file.
+    let bytes = std::fs::read(&file).unwrap();
+    for name in ["सीता देवी", "गीता देवी"] {
+        assert!(!bytes.windows(name.len()).any(|w| w == name.as_bytes()), "{name} is readable in the file");
+    }
+    let body = &bytes[bytes.windows(2).position(|w| w == b"\n\n").unwrap() + 2..];
+    assert!(zstd::bulk::decompress(body, 64 << 20).is_err(), "the file unpacks without the laptop's key");
 
     // At the block office.
     let f = file.to_str().unwrap();
@@ -495,6 +502,61 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     let conn = rusqlite::Connection::open(block_db).unwrap();
     let stored: i64 = conn.query_row("SELECT count(*) FROM change", [], |r| r.get(0)).unwrap();
     assert_eq!(stored, waiting);
+    drop(block);
+}
+
+/// A Samiti viewer's account reads the village at a meeting; it does not carry the village off
+/// the laptop on a stick, apply the block's files or enroll the laptop. The facilitator's file is
+/// written in the audit log as an export.
+#[test]
+fn a_samiti_viewer_writes_no_sync_file_and_the_facilitators_is_audited() {
+    let (block_dir, block, _) = block_and_laptop();
+    let (laptop_dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (store, code) = samanvaya_core::Store::open_or_create(
+        laptop_dir.path(),
+        "सुनीता देवी",
+        &samanvaya_core::Secret::new(PIN),
+    )
+    .unwrap();
+    let code = code.expect("a new store's recovery code");
+    let viewer_pin = samanvaya_core::Secret::new("519372");
+    store.add_account(&code, "Samiti", samanvaya_core::Role::SamitiViewer, &viewer_pin).unwrap();
+    let mut store = store;
+    samanvaya_tests::serve_a_village(&mut store).unwrap();
+    drop(store);
+    let viewer = samanvaya_core::Store::unlock(laptop_dir.path(), Some("samiti"), &viewer_pin).unwrap();
+    let refused = viewer.check_enrollable().unwrap_err();
+    assert!(matches!(refused, samanvaya_core::StoreError::NotAllowed { .. }), "{refused}");
+    drop(viewer);
+    let url = block.url.clone();
+    let code_for = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run(
+        "samanvaya",
+        &["--account", "सुनीता देवी", "enroll", &url, code_for.trim()],
+        Some(laptop_dir.path()),
+    ));
+
+    let mut viewer = samanvaya_core::Store::unlock(laptop_dir.path(), Some("samiti"), &viewer_pin).unwrap();
+    let file = stick.path().join("bakraur.samanvaya-sync");
+    let refused = samanvaya_sync_laptop::export_file(&mut viewer, &file).unwrap_err();
+    assert!(refused.to_string().contains("samiti"), "{refused}");
+    assert!(!file.exists(), "no file written");
+    let refused = samanvaya_sync_laptop::import_feed(&mut viewer, b"anything").unwrap_err();
+    assert!(refused.to_string().contains("samiti"), "{refused}");
+    drop(viewer);
+
+    let mut facilitator = samanvaya_core::Store::unlock(
+        laptop_dir.path(),
+        Some("सुनीता देवी"),
+        &samanvaya_core::Secret::new(PIN),
+    )
+    .unwrap();
+    let wrote = samanvaya_sync_laptop::export_file(&mut facilitator, &file).unwrap();
+    assert!(file.exists());
+    let log = facilitator.audit_after(0, 100_000).unwrap();
+    let exports: Vec<_> = log.iter().filter(|e| e.action == "export:sync").collect();
+    assert_eq!(exports.len(), 1, "one export in the audit log");
+    assert_eq!(exports[0].detail, format!("{} changes", wrote.changes));
     drop(block);
 }
 

@@ -331,6 +331,7 @@ pub struct FeedImported {
 /// The file also says how much of this laptop's own work the block holds, so that the next
 /// sync file carries only the rest.
 pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, LaptopSyncError> {
+    store.require_write("apply the block's answer from a USB stick")?;
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
@@ -369,6 +370,9 @@ pub struct Exported {
 /// import, then an online session) says what it holds, and a change it holds already is never
 /// stored twice.
 pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported, LaptopSyncError> {
+    // The file carries the village's records off the laptop: an export, refused to the
+    // Samiti's read-only accounts and written in the audit log, like a saved list.
+    store.require_write("write the village's changes to a file for the USB stick")?;
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
@@ -407,6 +411,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         f.sync_all().map_err(file_error)?;
     }
     std::fs::rename(&partial, path).map_err(file_error)?;
+    store.audit("export:sync", &format!("{} changes", parcel.changes.len()))?;
     Ok(Exported { changes: parcel.changes.len(), bytes: bytes.len(), held_back })
 }
 

@@ -4,20 +4,22 @@
 //! applies it through the same path as a pull, with the cursor moved in the same transaction, so
 //! a file applied twice, or applied and then also pulled online, changes nothing the second time.
 //!
-//! It is authenticated with the same key as the laptop's own sync files (the digest of its device
-//! secret, which the block keeps): only its block can write it, only for that laptop, and any
-//! changed byte is refused.
+//! It is encrypted and authenticated with the same key as the laptop's own sync files (derived
+//! from the digest of its device secret, which the block keeps; `envelope.rs`): only its block
+//! can write it, only that laptop can read it, and any changed byte is refused.
 
-use blake2::digest::Mac;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Pulled;
-use crate::parcel::{code, hex, unhex};
+use crate::envelope;
 
-/// The first line of every feed file.
-pub const MAGIC: &str = "SAMANVAYA-FEED 1";
+/// The first line of every feed file: the format's name and version. Version 1 carried the
+/// changes in the clear (authenticated only); it is refused, with what to do.
+pub const MAGIC: &str = "SAMANVAYA-FEED 2";
+const NAME: &str = "SAMANVAYA-FEED";
+const VERSION: u32 = 2;
 
 const MAX_FILE_BYTES: usize = 64 << 20;
 const MAX_JSON_BYTES: usize = 512 << 20;
@@ -57,6 +59,11 @@ pub enum FeedFileError {
         "the file was changed or damaged after the block wrote it, or another server wrote it; ask the block office to write it again"
     )]
     Forged,
+    #[error(
+        "this file was written by {} version of the block's server (its format is {found}, this app reads {VERSION}); the laptop and the block's server must be updated to the same version, then the block office writes the file again",
+        if *found < VERSION { "an older" } else { "a newer" }
+    )]
+    Version { found: u32 },
     #[error("the file is larger than {} MB; ask the block office for a newer one", MAX_FILE_BYTES >> 20)]
     TooLarge,
     #[error("the file's changes could not be unpacked: {0}")]
@@ -65,47 +72,41 @@ pub enum FeedFileError {
     Json(#[from] serde_json::Error),
 }
 
-fn head_line(file: &FeedFile) -> String {
-    format!("server {}\ndevice {}\n", file.server, file.device)
-}
-
-/// `file` as bytes, authenticated with `key` (the laptop's secret digest, as the block keeps it).
+/// `file` as bytes, encrypted and authenticated with `key` (the laptop's secret digest, as the
+/// block keeps it).
 pub fn seal(file: &FeedFile, key: &[u8; 32]) -> Result<Vec<u8>, FeedFileError> {
     let packed = zstd::bulk::compress(&serde_json::to_vec(file)?, LEVEL)?;
-    let head = head_line(file);
-    let tag = code(key, &head, &packed).finalize().into_bytes();
-    let mut out = format!("{MAGIC}\n{head}mac {}\n\n", hex(&tag)).into_bytes();
-    out.extend_from_slice(&packed);
+    let nonce = envelope::nonce_line();
+    let head = format!("{MAGIC}\nserver {}\ndevice {}\n{nonce}", file.server, file.device);
+    let nonce = envelope::nonce_of(Some(&nonce)).expect("the line just written");
+    let mut out = format!("{head}\n\n").into_bytes();
+    out.extend(envelope::lock(key, &head, nonce, packed));
     Ok(out)
 }
 
-/// Reads a feed file for the laptop `device`, refusing it unless `key` authenticates every byte.
+/// Reads a feed file for the laptop `device`, refusing it unless `key` opens it and
+/// authenticates every byte.
 pub fn open(bytes: &[u8], device: Uuid, key: &[u8; 32]) -> Result<FeedFile, FeedFileError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(FeedFileError::TooLarge);
     }
-    let end = bytes.windows(2).position(|w| w == b"\n\n").ok_or(FeedFileError::NotAFile)?;
-    let head = std::str::from_utf8(&bytes[..end]).map_err(|_| FeedFileError::NotAFile)?;
-    let mut lines = head.lines();
-    if lines.next() != Some(MAGIC) {
-        return Err(FeedFileError::NotAFile);
-    }
-    let server = lines.next().and_then(|l| l.strip_prefix("server ")).ok_or(FeedFileError::Forged)?;
-    let for_device = lines
-        .next()
+    let split = envelope::split(bytes, NAME, VERSION).map_err(|e| match e {
+        envelope::SplitError::NotAFile => FeedFileError::NotAFile,
+        envelope::SplitError::Version(found) => FeedFileError::Version { found },
+    })?;
+    let server = split.lines.first().and_then(|l| l.strip_prefix("server ")).ok_or(FeedFileError::Forged)?;
+    let for_device = split
+        .lines
+        .get(1)
         .and_then(|l| l.strip_prefix("device "))
         .and_then(|d| Uuid::parse_str(d).ok())
         .ok_or(FeedFileError::Forged)?;
     if for_device != device {
         return Err(FeedFileError::OtherLaptop);
     }
-    let tag =
-        lines.next().and_then(|l| l.strip_prefix("mac ")).and_then(unhex).ok_or(FeedFileError::Forged)?;
-    let packed = &bytes[end + 2..];
-    code(key, &format!("server {server}\ndevice {for_device}\n"), packed)
-        .verify_slice(&tag)
-        .map_err(|_| FeedFileError::Forged)?;
-    let file: FeedFile = serde_json::from_slice(&zstd::bulk::decompress(packed, MAX_JSON_BYTES)?)?;
+    let nonce = envelope::nonce_of(split.lines.get(2).copied()).ok_or(FeedFileError::Forged)?;
+    let packed = envelope::unlock(key, split.head, nonce, split.body).ok_or(FeedFileError::Forged)?;
+    let file: FeedFile = serde_json::from_slice(&zstd::bulk::decompress(&packed, MAX_JSON_BYTES)?)?;
     if file.device != device || file.server.to_string() != server {
         return Err(FeedFileError::Forged);
     }
@@ -169,8 +170,12 @@ mod tests {
             );
         }
         assert!(matches!(
-            open(b"SAMANVAYA-SYNC 1\n\n", Uuid::from_u128(7), &key),
+            open(b"SAMANVAYA-SYNC 2\n\n", Uuid::from_u128(7), &key),
             Err(FeedFileError::NotAFile)
         ));
+        assert!(!bytes.windows(14).any(|w| w == b"member_removed"), "the changes cannot be read");
+        let old = b"SAMANVAYA-FEED 1\nserver x\ndevice y\nmac 00\n\nxx";
+        let err = open(old, Uuid::from_u128(7), &key).unwrap_err();
+        assert!(matches!(err, FeedFileError::Version { found: 1 }), "{err}");
     }
 }

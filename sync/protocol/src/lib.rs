@@ -8,6 +8,7 @@
 pub mod body;
 pub mod bundle;
 pub mod code;
+mod envelope;
 pub mod feed_file;
 pub mod parcel;
 

@@ -3,23 +3,27 @@
 //! push, so importing a file twice, or a file and then the same changes online, stores each
 //! change once.
 //!
-//! The file is authenticated with the laptop's device secret: its header names the device, and a
-//! keyed BLAKE2b code over the header and the compressed changes proves that the laptop holding
-//! that secret wrote it and that no byte changed since. The key is the digest of the secret,
-//! which is also what the block keeps of it, so the block can check a file without ever having
-//! stored the secret itself.
+//! The file is encrypted and authenticated with a key derived from the laptop's device secret
+//! (`envelope.rs`): its header names the device, in the clear, so that the block can find the
+//! key; the rest is readable only by the laptop and its block, and only the laptop holding that
+//! secret can have written it. The key comes from the digest of the secret, which is also what
+//! the block keeps of it, so the block can open a file without ever having stored the secret
+//! itself.
 
 use blake2::digest::consts::U32;
-use blake2::digest::{KeyInit, Mac};
-use blake2::{Blake2b, Blake2bMac, Digest};
+use blake2::{Blake2b, Digest};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Change;
+use crate::envelope;
 
-/// The first line of every sync file.
-pub const MAGIC: &str = "SAMANVAYA-SYNC 1";
+/// The first line of every sync file: the format's name and version. Version 1 carried the
+/// changes in the clear (authenticated only); it is refused, with what to do.
+pub const MAGIC: &str = "SAMANVAYA-SYNC 2";
+const NAME: &str = "SAMANVAYA-SYNC";
+const VERSION: u32 = 2;
 
 /// The largest file the block reads, and the most its changes may take once decompressed: a
 /// month of a busy village's work is a few megabytes.
@@ -57,6 +61,11 @@ pub enum ParcelError {
         "the file was changed or damaged after the laptop wrote it, or another laptop wrote it; write it again on the laptop with `samanvaya export-sync`"
     )]
     Forged,
+    #[error(
+        "this sync file was written by {} version of Samanvaya (its format is {found}, this one reads {VERSION}); update the laptop and the block's server to the same version and write the file again on the laptop",
+        if *found < VERSION { "an older" } else { "a newer" }
+    )]
+    Version { found: u32 },
     #[error("the file is larger than {} MB; write the laptop's changes in a new file and check the stick", MAX_FILE_BYTES >> 20)]
     TooLarge,
     #[error("the file's changes could not be unpacked: {0}")]
@@ -65,19 +74,10 @@ pub enum ParcelError {
     Json(#[from] serde_json::Error),
 }
 
-pub(crate) type Mac256 = Blake2bMac<U32>;
-
 /// The digest of a device secret: what a server keeps of the secret, and the key that
 /// authenticates the device's sync files.
 pub fn secret_digest(secret: &str) -> [u8; 32] {
     Blake2b::<U32>::digest(secret.as_bytes()).into()
-}
-
-pub(crate) fn code(key: &[u8; 32], device_line: &str, packed: &[u8]) -> Mac256 {
-    let mut mac = <Mac256 as KeyInit>::new_from_slice(key).expect("a 32-byte key suits BLAKE2b");
-    mac.update(device_line.as_bytes());
-    mac.update(packed);
-    mac
 }
 
 /// Bytes as lowercase hexadecimal, as digests and codes are kept and sent.
@@ -98,57 +98,54 @@ pub fn key_from_hex(digest: &str) -> Option<[u8; 32]> {
     unhex(digest).and_then(|b| <[u8; 32]>::try_from(b).ok())
 }
 
-/// `parcel` as the bytes of a sync file, authenticated with `key` (see [`secret_digest`]).
+/// `parcel` as the bytes of a sync file, encrypted and authenticated with `key` (see
+/// [`secret_digest`]).
 pub fn seal(parcel: &Parcel, key: &[u8; 32]) -> Result<Vec<u8>, ParcelError> {
-    let json = serde_json::to_vec(parcel)?;
-    let packed = zstd::bulk::compress(&json, LEVEL)?;
-    let device_line = format!("device {}\n", parcel.device);
-    let tag = code(key, &device_line, &packed).finalize().into_bytes();
-    let mut out = format!("{MAGIC}\n{device_line}mac {}\n\n", hex(&tag)).into_bytes();
-    out.extend_from_slice(&packed);
+    let packed = zstd::bulk::compress(&serde_json::to_vec(parcel)?, LEVEL)?;
+    let nonce = envelope::nonce_line();
+    let head = format!("{MAGIC}\ndevice {}\n{nonce}", parcel.device);
+    let nonce = envelope::nonce_of(Some(&nonce)).expect("the line just written");
+    let mut out = format!("{head}\n\n").into_bytes();
+    out.extend(envelope::lock(key, &head, nonce, packed));
     Ok(out)
 }
 
 /// A sync file taken apart, not yet checked.
 struct Parts<'a> {
-    device_line: String,
     device: Uuid,
-    tag: Vec<u8>,
-    packed: &'a [u8],
+    split: envelope::Split<'a>,
 }
 
-/// The header of a sync file and its packed changes.
+/// The header of a sync file and its encrypted changes.
 fn split(bytes: &[u8]) -> Result<Parts<'_>, ParcelError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ParcelError::TooLarge);
     }
-    let end = bytes.windows(2).position(|w| w == b"\n\n").ok_or(ParcelError::NotAFile)?;
-    let head = std::str::from_utf8(&bytes[..end]).map_err(|_| ParcelError::NotAFile)?;
-    let mut lines = head.lines();
-    if lines.next() != Some(MAGIC) {
-        return Err(ParcelError::NotAFile);
-    }
-    let device = lines
-        .next()
+    let split = envelope::split(bytes, NAME, VERSION).map_err(|e| match e {
+        envelope::SplitError::NotAFile => ParcelError::NotAFile,
+        envelope::SplitError::Version(found) => ParcelError::Version { found },
+    })?;
+    let device = split
+        .lines
+        .first()
         .and_then(|l| l.strip_prefix("device "))
         .and_then(|d| Uuid::parse_str(d).ok())
         .ok_or(ParcelError::Forged)?;
-    let tag = lines.next().and_then(|l| l.strip_prefix("mac ")).ok_or(ParcelError::Forged)?;
-    let tag = unhex(tag).ok_or(ParcelError::Forged)?;
-    Ok(Parts { device_line: format!("device {device}\n"), device, tag, packed: &bytes[end + 2..] })
+    Ok(Parts { device, split })
 }
 
 /// The device a sync file says it is from, read before anything is checked, so that the block can
-/// find the key to check it with.
+/// find the key to open it with.
 pub fn device_of(bytes: &[u8]) -> Result<Uuid, ParcelError> {
     Ok(split(bytes)?.device)
 }
 
-/// Reads a sync file, refusing it unless `key` authenticates every byte of it.
+/// Reads a sync file, refusing it unless `key` opens it and authenticates every byte of it.
 pub fn open(bytes: &[u8], key: &[u8; 32]) -> Result<Parcel, ParcelError> {
-    let Parts { device_line, device, tag, packed } = split(bytes)?;
-    code(key, &device_line, packed).verify_slice(&tag).map_err(|_| ParcelError::Forged)?;
-    let json = zstd::bulk::decompress(packed, MAX_JSON_BYTES)?;
+    let Parts { device, split } = split(bytes)?;
+    let nonce = envelope::nonce_of(split.lines.get(1).copied()).ok_or(ParcelError::Forged)?;
+    let packed = envelope::unlock(key, split.head, nonce, split.body).ok_or(ParcelError::Forged)?;
+    let json = zstd::bulk::decompress(&packed, MAX_JSON_BYTES)?;
     let parcel: Parcel = serde_json::from_slice(&json)?;
     if parcel.device != device {
         return Err(ParcelError::Forged);
@@ -206,5 +203,34 @@ mod tests {
         }
         assert!(open(&bytes[..bytes.len() - 1], &key).is_err(), "a cut file is refused");
         assert!(matches!(open(b"name,age\nKamla,64\n\n", &key), Err(ParcelError::NotAFile)));
+    }
+
+    #[test]
+    fn nothing_of_the_changes_can_be_read_from_the_file_and_two_files_differ() {
+        let key = secret_digest("the laptop's secret");
+        let (bytes, again) = (seal(&parcel(), &key).unwrap(), seal(&parcel(), &key).unwrap());
+        let found = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        // Packed but not encrypted, the body would unpack with zstd alone, as version 1's did.
+        let body = &bytes[bytes.windows(2).position(|w| w == b"\n\n").unwrap() + 2..];
+        assert!(zstd::bulk::decompress(body, MAX_JSON_BYTES).is_err(), "the body unpacks without the key");
+        assert!(!found(b"member_removed"), "the kind of a change is readable");
+        assert!(!found(Uuid::from_u128(9).to_string().as_bytes()), "a household's id is readable");
+        assert!(
+            found(Uuid::from_u128(7).to_string().as_bytes()),
+            "the device stays readable, to find its key"
+        );
+        assert_ne!(bytes, again, "each file has its own nonce");
+        assert_eq!(open(&again, &key).unwrap(), parcel());
+    }
+
+    #[test]
+    fn a_file_of_another_version_is_refused_with_what_to_do() {
+        let key = secret_digest("the laptop's secret");
+        let old = b"SAMANVAYA-SYNC 1\ndevice 00000000-0000-0000-0000-000000000007\nmac 00\n\nxx";
+        let err = open(old, &key).unwrap_err();
+        assert!(matches!(err, ParcelError::Version { found: 1 }), "{err}");
+        assert!(err.to_string().contains("an older version"), "{err}");
+        let newer = b"SAMANVAYA-SYNC 3\ndevice 00000000-0000-0000-0000-000000000007\n\nxx";
+        assert!(open(newer, &key).unwrap_err().to_string().contains("a newer version"));
     }
 }
