@@ -346,6 +346,22 @@ impl Store {
         Ok(())
     }
 
+    /// The block holds this laptop's audit log through entry `through`, as a session or the
+    /// block's answer on a stick said; never moves back (an older answer brought late).
+    pub fn audit_held(&mut self, through: i64) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1", [through])?;
+        Ok(())
+    }
+
+    /// How far the block holds this laptop's audit log, as it last said (0 before it said).
+    pub fn audit_held_through(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT audit_held FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
     /// Deletes local changes the server acknowledged before `before`. The newest local change
     /// always stays: it carries the device's last sequence number, so numbering goes on after it.
     pub fn prune_acked(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {

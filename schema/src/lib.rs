@@ -159,6 +159,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "next_certificate",
         sql: include_str!("../migrations/local/0034_next_certificate.sql"),
     },
+    Migration {
+        version: 35,
+        name: "audit_held",
+        sql: include_str!("../migrations/local/0035_audit_held.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

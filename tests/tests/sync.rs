@@ -505,6 +505,71 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     drop(block);
 }
 
+/// A village with no network at all sends its audit log on the stick with its changes: the block
+/// checks it link by link and keeps each entry once, its answer says how far it holds the log, and
+/// the next file carries only what came after.
+#[test]
+fn a_village_with_no_network_sends_its_audit_log_on_the_stick_each_entry_once() {
+    let (block_dir, block, laptop_dir) = block_and_laptop();
+    let stick = tempfile::tempdir().unwrap();
+    let add = |name: &str| {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    };
+    let laptop_log = || {
+        let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        store.audit_after(0, 100_000).unwrap().iter().map(|e| (e.seq, e.action.clone())).collect::<Vec<_>>()
+    };
+    let device = samanvaya_tests::open(laptop_dir.path()).unwrap().device_id().unwrap().to_string();
+    let block_log = || {
+        server_cmd("block", block_dir.path(), &["audit", "--device", &device])
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                (f[0].parse::<i64>().unwrap(), f[3].to_owned())
+            })
+            .collect::<Vec<_>>()
+    };
+    let round = |n: usize| -> String {
+        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
+        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(laptop_dir.path())));
+        let imported = server_cmd(
+            "block",
+            block_dir.path(),
+            &["import", up.to_str().unwrap(), "--answer", down.to_str().unwrap()],
+        );
+        ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(laptop_dir.path())));
+        imported
+    };
+
+    add("सीता देवी");
+    let before = laptop_log();
+    assert!(before.len() > 2, "the laptop logged its work: {before:?}");
+    let first = round(1);
+    // The file was written after the entries above and logged as an export: that entry comes next time.
+    assert!(first.contains(&format!("held here through entry {}", before.last().unwrap().0)), "{first}");
+    assert_eq!(block_log(), before, "the block holds the log as the laptop wrote it");
+    // The answer said so: the next file starts after it.
+    let known = samanvaya_tests::open(laptop_dir.path()).unwrap().audit_held_through().unwrap();
+    assert_eq!(known, before.last().unwrap().0);
+
+    add("गीता देवी");
+    let second = round(2);
+    let after = laptop_log();
+    let held = block_log();
+    assert!(held.len() > before.len(), "the second file carried the later entries: {second}");
+    assert_eq!(held, after[..held.len()], "the block's copy is the laptop's log, each entry once");
+    assert!(second.contains(&format!("held here through entry {}", held.last().unwrap().0)), "{second}");
+    // When the network comes, the online sync sends only the rest, and the logs agree.
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    let (now_laptop, now_block) = (laptop_log(), block_log());
+    assert_eq!(now_block, now_laptop[..now_block.len()]);
+    assert!(now_block.len() + 2 >= now_laptop.len(), "all but the sync's own last entries are there");
+    drop(block);
+}
+
 /// A Samiti viewer's account reads the village at a meeting; it does not carry the village off
 /// the laptop on a stick, apply the block's files or enroll the laptop. The facilitator's file is
 /// written in the audit log as an export.

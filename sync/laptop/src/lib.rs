@@ -304,6 +304,7 @@ pub async fn sync_through<R: Remote>(
     let now = store.now()?.utc;
     match result {
         Ok(report) => {
+            store.audit_held(report.audit_through)?;
             store.sync_finished(now, None)?;
             store.prune_old_acked(now)?;
             Ok(report)
@@ -342,6 +343,7 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     // What the block holds of this laptop's work need not go on the next stick; on a laptop
     // restored from a backup this first settles the restore, as a session does before a pull.
     store.sync_acked(file.acked_through, 0, 0)?;
+    store.audit_held(file.audit_through)?;
     let page = incoming(&file.changes);
     let at = store.now()?;
     let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, at)?;
@@ -352,6 +354,16 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
         store.own_pulled()?;
     }
     Ok(FeedImported { changes: page.len(), applied })
+}
+
+/// The most audit entries one sync file carries (about 2 MB of JSON, far less packed): a month
+/// of a busy laptop's log. More waits for the next file.
+const AUDIT_PER_FILE: usize = 10_000;
+
+/// The audit log after what the block last said it holds, as a sync file carries it.
+fn audit_for_stick(store: &Store) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, LaptopSyncError> {
+    let entries = store.audit_after(store.audit_held_through()?, AUDIT_PER_FILE)?;
+    Ok(samanvaya_sync_protocol::AuditBatch::of(None, entries).entries)
 }
 
 /// What `export_file` wrote.
@@ -400,6 +412,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         pulled_through: store.pulled_through()?,
         changes,
         own_after: store.own_after_by_stick()?,
+        audit: audit_for_stick(store)?,
     };
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret))?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };

@@ -45,6 +45,10 @@ pub struct FeedFile {
     /// last sync file, said back so that a restored laptop knows it has them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_after: Option<i64>,
+    /// How far the block holds the laptop's audit log (its last entry's seq): the next sync
+    /// file carries the entries after it.
+    #[serde(default)]
+    pub audit_through: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +152,7 @@ mod tests {
             cursor: 13,
             acked_through: 4,
             own_after: None,
+            audit_through: 0,
         }
     }
 

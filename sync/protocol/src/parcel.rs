@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::Change;
 use crate::envelope;
+use crate::{AuditEntry, Change};
 
 /// The first line of every sync file: the format's name and version. Version 1 carried the
 /// changes in the clear (authenticated only); it is refused, with what to do.
@@ -49,6 +49,10 @@ pub struct Parcel {
     /// as an online pull's `own_after` does. Absent otherwise, and in files from before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_after: Option<i64>,
+    /// The laptop's audit log after what the block last said it holds, each entry without its
+    /// hash but the last (`AuditBatch::of`): the block checks it link by link as it does online.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<AuditEntry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +189,7 @@ mod tests {
             pulled_through: 4,
             changes,
             own_after: None,
+            audit: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::parcel::{self, ParcelError};
-use samanvaya_sync_protocol::{DeviceKind, Outcome, PushBatch, RefusalCode};
+use samanvaya_sync_protocol::{AuditBatch, DeviceKind, Outcome, PushBatch, RefusalCode};
 
 use crate::enroll::Caller;
 use crate::error::ServerError;
@@ -29,6 +29,12 @@ pub struct Imported {
     /// Changes stored but not applied, or applied with a review to make.
     pub rejected: usize,
     pub conflicts: usize,
+    /// How far this server holds the laptop's audit log after the file's entries; `None` when
+    /// the file carried none.
+    pub audit_through: Option<i64>,
+    /// Why the file's audit entries were refused (a log changed on the laptop): the changes are
+    /// kept all the same, as a push's are when its audit batch is refused online.
+    pub audit_refused: Option<String>,
 }
 
 fn refused(e: &ParcelError) -> ServerError {
@@ -79,6 +85,17 @@ impl Store {
                     Outcome::Rejected { .. } => done.rejected += 1,
                     Outcome::Conflict { .. } => done.conflicts += 1,
                 }
+            }
+        }
+        // The audit log last, as online: it records the work above.
+        if !parcel.audit.is_empty() {
+            let batch = AuditBatch { protocol: parcel.protocol, device: None, entries: parcel.audit.clone() };
+            match self.push_audit(&caller, &batch, now) {
+                Ok(ack) => done.audit_through = Some(ack.through),
+                Err(ServerError::Refused { code: RefusalCode::AuditBroken, message }) => {
+                    done.audit_refused = Some(message)
+                }
+                Err(e) => return Err(e),
             }
         }
         // The answer written back on the stick starts where the laptop stood when it wrote this:

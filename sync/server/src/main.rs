@@ -339,6 +339,12 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 "imported from {}: {} new change(s), {} already here, {} not applied, {} for review",
                 done.device_name, done.new, done.already, done.rejected, done.conflicts
             );
+            if let Some(through) = done.audit_through {
+                println!("its audit log is held here through entry {through}");
+            }
+            if let Some(why) = &done.audit_refused {
+                eprintln!("its audit log was not kept: {why}");
+            }
             if let (Some(answer), Some(device)) = (answer, done.device) {
                 write_feed(&mut store, device, &answer)?;
             }
