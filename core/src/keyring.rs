@@ -183,6 +183,11 @@ pub struct Keyring {
     version: u32,
     pub accounts: Vec<Account>,
     recovery: Slot,
+    /// The key wrapped once more under a second recovery code that only the laptop's block
+    /// keeps (sent at a sync), for a facilitator who has forgotten her PIN and lost the code
+    /// shown at set-up: the block office reads it to her. None until the block keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    block_recovery: Option<Slot>,
     /// The language last chosen, so that the lock screen speaks it before the store is open.
     #[serde(default)]
     pub language: Option<crate::setting::Language>,
@@ -236,6 +241,7 @@ impl Keyring {
                 locked_until: None,
             }],
             recovery: wrap(key, &normalise_code(code))?,
+            block_recovery: None,
             language: None,
         })
     }
@@ -355,11 +361,24 @@ impl Keyring {
         unwrap(&self.accounts[i].slot, secret)
     }
 
-    /// The database key from the recovery code; a wrong code counts against no account but is
-    /// as slow to try as a PIN.
+    /// The database key from the recovery code shown at set-up, or from the one the block keeps;
+    /// a wrong code counts against no account but is as slow to try as a PIN.
     pub fn recover(&self, code: &Secret) -> Result<DbKey, StoreError> {
-        unwrap(&self.recovery, &normalise_code(code))
+        let code = normalise_code(code);
+        unwrap(&self.recovery, &code)
+            .or_else(|| self.block_recovery.as_ref().and_then(|slot| unwrap(slot, &code)))
             .ok_or(StoreError::WrongSecret { attempts_left: u32::MAX })
+    }
+
+    /// Whether the block keeps a recovery code for this keyring.
+    pub fn has_block_recovery(&self) -> bool {
+        self.block_recovery.is_some()
+    }
+
+    /// Wraps `key` under `code`, the recovery code the block now keeps, in place of any before.
+    pub fn set_block_recovery(&mut self, key: &DbKey, code: &Secret) -> Result<(), StoreError> {
+        self.block_recovery = Some(wrap(key, &normalise_code(code))?);
+        Ok(())
     }
 
     /// Wraps `key` under account `i`'s new secret and clears its failed attempts.
@@ -447,6 +466,23 @@ mod tests {
         ] {
             assert_eq!(Secret::new(s).check_strength().is_ok(), ok, "{s}");
         }
+    }
+
+    #[test]
+    fn the_blocks_recovery_code_opens_the_key_beside_the_one_from_set_up() {
+        let key = DbKey::random();
+        let (code, blocks) = (new_recovery_code(), new_recovery_code());
+        let mut ring =
+            Keyring::new(&key, "Sunita", Role::Facilitator, &Secret::new("482916"), &code).unwrap();
+        assert!(!ring.has_block_recovery());
+        assert!(ring.recover(&blocks).is_err(), "not before the block keeps it");
+        ring.set_block_recovery(&key, &blocks).unwrap();
+        let ring = Keyring::from_bytes(&ring.to_bytes().unwrap()).unwrap();
+        assert!(ring.has_block_recovery());
+        let read_out = Secret::new(blocks.0.to_lowercase().replace('-', " "));
+        assert_eq!(&ring.recover(&read_out).unwrap().0[..], &key.0[..], "as read out over the phone");
+        assert_eq!(&ring.recover(&code).unwrap().0[..], &key.0[..], "the set-up code still works");
+        assert!(ring.recover(&new_recovery_code()).is_err());
     }
 
     #[test]

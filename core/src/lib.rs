@@ -64,7 +64,7 @@ pub use found_file::{FoundFile, found_file, found_files};
 pub use household::{HouseholdPage, HouseholdQuery, RegisterFilter};
 pub use import::ImportedHousehold;
 pub use installed_form::FormInfo;
-pub use keyring::{KEYRING_FILE, Role, Secret};
+pub use keyring::{KEYRING_FILE, Role, Secret, new_recovery_code};
 pub use list_import::{ListMapping, ListOptions, ListReport, RowProblem};
 pub use paths::{
     DATA_DIR_ENV, DB_FILE_NAME, EXPORT_DIR_ENV, default_data_dir, default_export_dir, export_dir,

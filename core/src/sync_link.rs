@@ -346,6 +346,32 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the block should be sent a recovery code for this laptop: it is enrolled and its
+    /// keyring has none the block keeps.
+    pub fn block_recovery_due(&self) -> Result<bool, StoreError> {
+        if enrollment(&self.conn)?.is_none() {
+            return Ok(false);
+        }
+        let ring = crate::keyring::Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp)?;
+        Ok(!ring.has_block_recovery())
+    }
+
+    /// The block said it keeps `code`: the store's key is wrapped under it too, so that the
+    /// block office can read it to a facilitator who forgot her PIN and lost her own code.
+    /// Audited; the code itself is never written anywhere on the laptop.
+    pub fn keep_block_recovery(&mut self, code: &crate::keyring::Secret) -> Result<(), StoreError> {
+        let mut ring = crate::keyring::Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp)?;
+        ring.set_block_recovery(&self.key, code)?;
+        ring.write(self.data_dir())?;
+        crate::audit::append(
+            &self.conn,
+            "recovery:block",
+            "the block keeps a recovery code",
+            self.now()?.utc,
+        )?;
+        Ok(())
+    }
+
     /// The block holds this laptop's audit log through entry `through`, as a session or the
     /// block's answer on a stick said; never moves back (an older answer brought late).
     pub fn audit_held(&mut self, through: i64) -> Result<(), StoreError> {

@@ -202,6 +202,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "next_certificate",
         sql: include_str!("../migrations/server/0010_next_certificate.sql"),
     },
+    Migration {
+        version: 11,
+        name: "recovery_code",
+        sql: include_str!("../migrations/server/0011_recovery_code.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -252,6 +257,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 9,
         name: "next_certificate",
         sql: include_str!("../migrations/server-postgres/0009_next_certificate.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "recovery_code",
+        sql: include_str!("../migrations/server-postgres/0010_recovery_code.sql"),
     },
 ];
 

@@ -459,6 +459,7 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
         secret: laptop.secret.clone(),
         numbers_left: vec![("referral".into(), 40)],
         next_certificate: None,
+        recovery_code: None,
     };
     let session = server.session(&req, 60, t0()).unwrap();
     assert_eq!(session.leases.len(), 1, "a laptop low on referral numbers gets a new lease");
@@ -640,6 +641,7 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
         secret: laptop.secret.clone(),
         numbers_left: vec![],
         next_certificate: None,
+        recovery_code: None,
     };
     assert_eq!(
         server.session(&session, 60, t0()).unwrap().audit_through,
@@ -744,6 +746,7 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
             secret: secret.into(),
             numbers_left: vec![],
             next_certificate: None,
+            recovery_code: None,
         };
         district.session(&req, 60, t0()).unwrap().audit_forwarded
     };

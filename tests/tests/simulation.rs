@@ -157,6 +157,7 @@ impl Remote for Simulated {
             secret: self.secret.clone(),
             numbers_left,
             next_certificate: None,
+            recovery_code: None,
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());

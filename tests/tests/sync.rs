@@ -570,6 +570,50 @@ fn a_village_with_no_network_sends_its_audit_log_on_the_stick_each_entry_once() 
     drop(block);
 }
 
+/// A facilitator who forgot her PIN and lost the code shown at set-up calls the block office:
+/// the laptop gave its block a second recovery code at its first sync, and the operator reads it
+/// out. Once kept, it is not sent again; a revoked laptop's code is not given out.
+#[test]
+fn the_block_reads_out_a_recovery_code_that_opens_the_laptop_when_the_pin_is_forgotten() {
+    let (block_dir, block, laptop_dir) = block_and_laptop();
+    let device = samanvaya_tests::open(laptop_dir.path()).unwrap().device_id().unwrap().to_string();
+    let read_out = |device: &str| {
+        let dir = block_dir.path().to_str().unwrap();
+        run(
+            "samanvaya-server",
+            &["--role", "block", "--data-dir", dir, "recovery-code", "--device", device],
+            None,
+        )
+    };
+    let early = read_out(&device);
+    assert!(String::from_utf8_lossy(&early.stderr).contains("has not sent a recovery code yet"), "{early:?}");
+
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    let code = ok(read_out(&device)).trim().to_owned();
+    assert_eq!(code.chars().filter(char::is_ascii_alphanumeric).count(), 20, "{code}");
+    let keyring = std::fs::read_to_string(laptop_dir.path().join(samanvaya_core::KEYRING_FILE)).unwrap();
+    assert!(!keyring.contains(&code), "the code itself is never kept on the laptop");
+    // A second sync sends none: the block keeps the first.
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    assert_eq!(ok(read_out(&device)).trim(), code);
+
+    // Read out over the phone, typed in lower case with spaces: a new PIN, and the data is there.
+    let typed = samanvaya_core::Secret::new(code.to_lowercase().replace('-', " "));
+    let new_pin = samanvaya_core::Secret::new("613824");
+    let store = samanvaya_core::Store::recover(laptop_dir.path(), None, &typed, &new_pin).unwrap();
+    assert_eq!(store.villages().unwrap().len(), 1);
+    drop(store);
+    assert!(samanvaya_core::Store::unlock(laptop_dir.path(), None, &new_pin).is_ok(), "the new PIN opens it");
+    let wrong = samanvaya_core::Secret::new("ABCD EFGH JKMN PQRS TUVW");
+    assert!(samanvaya_core::Store::recover(laptop_dir.path(), None, &wrong, &new_pin).is_err());
+
+    // A lost laptop is revoked: its code is not read out to whoever holds it.
+    server_cmd("block", block_dir.path(), &["revoke", &device]);
+    let refused = read_out(&device);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("was revoked"), "{refused:?}");
+    drop(block);
+}
+
 /// A Samiti viewer's account reads the village at a meeting; it does not carry the village off
 /// the laptop on a stick, apply the block's files or enroll the laptop. The facilitator's file is
 /// written in the audit log as an export.

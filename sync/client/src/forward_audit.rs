@@ -191,6 +191,7 @@ mod tests {
                 audit_through: 0,
                 audit_forwarded: self.held.clone(),
                 next_certificate: None,
+                recovery_code_kept: false,
             })
         }
         async fn push(&mut self, batch: &Sealed<'_, PushBatch>, _: Duration) -> Result<PushAck, SyncError> {

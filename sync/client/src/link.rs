@@ -203,6 +203,8 @@ pub struct Link {
     token: Option<String>,
     /// How many numbers of each kind the device has left, said when a session starts.
     pub numbers_left: Vec<(String, i64)>,
+    /// A recovery code for the block to keep, sent with the session (`with_recovery_code`).
+    recovery_code: Option<String>,
 }
 
 impl Link {
@@ -223,7 +225,15 @@ impl Link {
             secret: secret.to_owned(),
             token: None,
             numbers_left: Vec::new(),
+            recovery_code: None,
         })
+    }
+
+    /// The same link, giving the block `code` to keep at the session (a laptop's second
+    /// recovery code; the session's answer says whether it keeps it).
+    pub fn with_recovery_code(mut self, code: Option<String>) -> Link {
+        self.recovery_code = code;
+        self
     }
 
     /// The same link, also trusting `next`, the certificate the server announced it will switch
@@ -250,6 +260,7 @@ impl Link {
             secret: self.secret.clone(),
             numbers_left: self.numbers_left.clone(),
             next_certificate: self.pin.next().map(str::to_owned),
+            recovery_code: self.recovery_code.clone(),
         };
         let resp = self
             .http

@@ -143,6 +143,11 @@ pub trait Local {
         let _ = (presented, next);
         Ok(())
     }
+    /// The server keeps the recovery code the link offered at this session: the end wraps its
+    /// key under it now, so that what it writes of this goes up with this sync's audit log.
+    fn recovery_code_kept(&mut self) -> Result<(), SyncError> {
+        Ok(())
+    }
     /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
     /// how many were new.
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
@@ -224,6 +229,8 @@ pub struct Report {
     /// What went wrong forwarding those logs. It fails nothing else of the sync; the next sync
     /// resumes each log from where the server holds it.
     pub audit_failures: Vec<String>,
+    /// The server keeps the recovery code the link gave it (`Link::with_recovery_code`).
+    pub recovery_code_kept: bool,
     /// Every request made, in order, as the link answered it: where a slow sync spent its time
     /// (`samanvaya sync --verbose`, and the push benchmark's trace).
     pub exchanges: Vec<Exchange>,
@@ -323,6 +330,10 @@ pub async fn sync_once<L: Local, R: Remote>(
     })
     .await?;
     local.grant(&session.leases)?;
+    report.recovery_code_kept = session.recovery_code_kept;
+    if session.recovery_code_kept {
+        local.recovery_code_kept()?;
+    }
     // Only now is the certificate the server presented known to be its own: the session's
     // answer came over that handshake, signed with its key.
     local.certificate_state(link.presented().as_deref(), session.next_certificate.as_deref())?;

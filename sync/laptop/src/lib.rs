@@ -91,6 +91,8 @@ fn local(e: &StoreError) -> SyncError {
 pub struct StoreEnd<'a> {
     pub store: &'a mut Store,
     pub server: String,
+    /// The recovery code the link offers the block at this sync, if any.
+    pub recovery_code: Option<samanvaya_core::Secret>,
 }
 
 impl Local for StoreEnd<'_> {
@@ -126,6 +128,13 @@ impl Local for StoreEnd<'_> {
 
     fn certificate_state(&mut self, presented: Option<&str>, next: Option<&str>) -> Result<(), SyncError> {
         self.store.certificate_state(presented, next).map_err(|e| local(&e))
+    }
+
+    fn recovery_code_kept(&mut self) -> Result<(), SyncError> {
+        match self.recovery_code.take() {
+            Some(code) => self.store.keep_block_recovery(&code).map_err(|e| local(&e)),
+            None => Ok(()),
+        }
     }
 
     fn own_pulled(&mut self) -> Result<(), SyncError> {
@@ -283,9 +292,13 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
+    // Until the block keeps a recovery code for this laptop, each session offers a fresh one;
+    // the store's key is wrapped under it only once the block said it keeps it.
+    let code = store.block_recovery_due()?.then(samanvaya_core::new_recovery_code);
     let mut link = Link::new(&e.url, e.certificate.as_deref(), store.device_id()?, &e.secret)?
-        .with_next_certificate(store.next_certificate()?.as_deref())?;
-    sync_through(store, &mut link, tuning).await
+        .with_next_certificate(store.next_certificate()?.as_deref())?
+        .with_recovery_code(code.as_ref().map(|c| c.expose().to_owned()));
+    offering(store, &mut link, tuning, code).await
 }
 
 /// As [`sync`], with the server reached through `remote`.
@@ -294,11 +307,21 @@ pub async fn sync_through<R: Remote>(
     link: &mut R,
     tuning: Tuning,
 ) -> Result<Report, LaptopSyncError> {
+    offering(store, link, tuning, None).await
+}
+
+/// One sync through `link`, which offers the block `recovery_code` (if any) at its session.
+async fn offering<R: Remote>(
+    store: &mut Store,
+    link: &mut R,
+    tuning: Tuning,
+    recovery_code: Option<samanvaya_core::Secret>,
+) -> Result<Report, LaptopSyncError> {
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
     let result = {
-        let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string() };
+        let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string(), recovery_code };
         sync_once(&mut end, link, tuning).await
     };
     let now = store.now()?.utc;
@@ -396,7 +419,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     // by stick, the block's answer to this file does, and they go on the next one.
     let held_back = if store.restore_unsettled()? { status.waiting.max(0) as usize } else { 0 };
     if held_back == 0 {
-        let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string() };
+        let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string(), recovery_code: None };
         let mut after = status.reached_block;
         loop {
             let page = end.pending(after, 1_000)?;
@@ -448,7 +471,7 @@ mod tests {
             store.save_household(input, store.now().unwrap()).unwrap();
         }
         let (mut acked, mut pushed, mut batches) = (0, 0, 0);
-        let mut end = StoreEnd { store: &mut store, server: "block".into() };
+        let mut end = StoreEnd { store: &mut store, server: "block".into(), recovery_code: None };
         loop {
             let changes = end.pending(acked, 4096).unwrap();
             let Some(first) =

@@ -293,6 +293,11 @@ pub struct SessionRequest {
     /// already: the server's operator switches to it once every device knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_certificate: Option<String>,
+    /// A laptop's second recovery code, for the block to keep and read out to a facilitator who
+    /// forgot her PIN and lost the code shown at set-up; sent at each session until the block
+    /// says it keeps one (`SessionReply::recovery_code_kept`), then never again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,6 +329,10 @@ pub struct SessionReply {
     /// pinned one, and pins it the first time the server presents it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_certificate: Option<String>,
+    /// The server keeps the recovery code the laptop sent in this session's request (a server
+    /// from before says nothing, and the laptop sends one again next time).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovery_code_kept: bool,
 }
 
 /// One change of the server's pull feed: its number on the server (the cursor), where it was

@@ -287,6 +287,23 @@ impl Store {
             "UPDATE device SET knows_certificate = ?1 WHERE id = ?2",
             args![req.next_certificate.clone(), req.device],
         )?;
+        // A laptop's second recovery code, kept to be read out on the day it is needed.
+        let recovery_code_kept = match (&req.recovery_code, parse_kind(&kind)) {
+            (Some(code), DeviceKind::Laptop) => {
+                let typed: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
+                if typed.len() != 20 {
+                    return Err(ServerError::Invalid(
+                        "the laptop's recovery code is not 20 characters".into(),
+                    ));
+                }
+                tx.execute(
+                    "UPDATE device SET recovery_code = ?1 WHERE id = ?2",
+                    args![code.clone(), req.device],
+                )?;
+                true
+            }
+            _ => false,
+        };
         let (audit_through, _) = crate::audit::last(&mut *tx, req.device)?;
         let audit_forwarded = match parse_kind(&kind) {
             DeviceKind::Block => crate::forwarded_audit::held_for(&mut *tx, req.device)?,
@@ -304,6 +321,33 @@ impl Store {
             audit_through,
             audit_forwarded,
             next_certificate,
+            recovery_code_kept,
+        })
+    }
+
+    /// The recovery code laptop `device` sent, to read out to its facilitator: refused for a
+    /// revoked laptop (a lost one's store must stay shut) and before the laptop has sent one.
+    pub fn recovery_code(&mut self, device: Uuid) -> Result<String, ServerError> {
+        let row = self
+            .db
+            .query_opt("SELECT kind, revoked_at, recovery_code FROM device WHERE id = ?1", args![device])?
+            .ok_or_else(|| {
+                ServerError::Invalid(format!(
+                    "no device {device} is enrolled here; `samanvaya-server devices` lists them"
+                ))
+            })?;
+        if row.text(0)? != "laptop" {
+            return Err(ServerError::Invalid(format!("{device} is a block, not a laptop")));
+        }
+        if row.opt_text(1)?.is_some() {
+            return Err(ServerError::Invalid(format!(
+                "{device} was revoked: a lost laptop's store is not opened. Set up a new laptop and enroll it for the village"
+            )));
+        }
+        row.opt_text(2)?.ok_or_else(|| {
+            ServerError::Invalid(format!(
+                "{device} has not sent a recovery code yet: it sends one at its next sync with this block (the code shown when the laptop was set up opens it too)"
+            ))
         })
     }
 

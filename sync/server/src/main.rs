@@ -118,6 +118,12 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Prints the recovery code a laptop sent, to read out to its facilitator when she has
+    /// forgotten her PIN and lost the code shown at set-up; check who is asking first.
+    RecoveryCode {
+        #[arg(long)]
+        device: uuid::Uuid,
+    },
     /// Takes back the certificate `new-certificate` made (and `use-new-certificate` put in
     /// place, before the restart that would present it): it is announced no more, its key is
     /// removed, and devices forget it at their next sync.
@@ -270,6 +276,12 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             samanvaya_server::tls::use_next(dir)?;
             println!("certificate sha256 {next}");
             eprintln!("the server presents this certificate from its next start: restart it now");
+        }
+        Command::RecoveryCode { device } => {
+            println!("{}", store.recovery_code(device)?);
+            eprintln!(
+                "read it out only to the laptop's facilitator; she types it under \"PIN भूल गईं?\" and chooses a new PIN"
+            );
         }
         Command::WithdrawCertificate => {
             let Some(announced) = store.announced_certificate()? else {

@@ -37,7 +37,7 @@ export const en = {
   lockUnlockSubmit: "Unlock",
   lockForgot: "Forgot the PIN?",
   lockRecoveryCode: "Recovery code",
-  lockRecoverHint: "Type the recovery code you wrote down at set-up, and choose a new PIN.",
+  lockRecoverHint: "Type the recovery code you wrote down at set-up (if it is lost, ask the block office for this laptop's code over the phone, once the laptop has synced with it), and choose a new PIN.",
   lockRecoverSubmit: "Set the new PIN and continue",
   lockBackToPin: "Back to the PIN",
   lockCodeTitle: "Write down this recovery code",

@@ -39,7 +39,7 @@ export const hi: Messages = {
   lockUnlockSubmit: "खोलें",
   lockForgot: "PIN भूल गईं?",
   lockRecoveryCode: "रिकवरी कोड",
-  lockRecoverHint: "शुरू में लिखा हुआ रिकवरी कोड लिखें, और नया PIN चुनें।",
+  lockRecoverHint: "शुरू में लिखा हुआ रिकवरी कोड लिखें (वह न मिले तो ब्लॉक कार्यालय से फ़ोन पर कोड पूछें, अगर यह लैपटॉप उससे कभी सिंक हुआ है), और नया PIN चुनें।",
   lockRecoverSubmit: "नया PIN रखें और आगे बढ़ें",
   lockBackToPin: "PIN पर वापस",
   lockCodeTitle: "यह रिकवरी कोड लिख लें",
