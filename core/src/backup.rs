@@ -179,8 +179,22 @@ impl Store {
         let db_path = data_dir.join(paths::DB_FILE_NAME);
         let part = data_dir.join(format!("{}.restoring", paths::DB_FILE_NAME));
         extract_db(file, db_at, &part)?;
+        let leave = || {
+            for ext in ["", "-wal", "-shm"] {
+                let _ =
+                    std::fs::remove_file(data_dir.join(format!("{}.restoring{ext}", paths::DB_FILE_NAME)));
+            }
+        };
+        // Every page's code is checked before anything is kept: opening reads only the first
+        // pages, and a page changed anywhere else would show only the day it is read.
+        if let Err(e) = whole(&part, &key) {
+            leave();
+            let _ = std::fs::remove_dir(data_dir);
+            return Err(e);
+        }
         drop(db::open_reporting(&part, &key, progress).inspect_err(|_| {
-            let _ = std::fs::remove_file(&part);
+            leave();
+            let _ = std::fs::remove_dir(data_dir);
         })?);
         for ext in ["-wal", "-shm"] {
             let _ = std::fs::remove_file(data_dir.join(format!("{}.restoring{ext}", paths::DB_FILE_NAME)));
@@ -192,6 +206,27 @@ impl Store {
         crate::restored::mark(&store.conn)?;
         Ok(store)
     }
+}
+
+/// Whether every page of the database at `path` carries its right code under `key`
+/// (SQLCipher's `cipher_integrity_check` reads them all), and SQLite finds it whole.
+fn whole(path: &Path, key: &DbKey) -> Result<(), StoreError> {
+    let changed = || {
+        StoreError::Corrupt(format!(
+            "the backup's data was changed or damaged after it was written ({}): restore another backup, or copy this one again from where it was made",
+            path.display()
+        ))
+    };
+    let conn = crate::db::connection(path)?;
+    conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.sqlcipher_literal().as_str()))?;
+    let mut stmt = conn.prepare("PRAGMA cipher_integrity_check").map_err(|_| changed())?;
+    let failures = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|_| changed())?.count();
+    drop(stmt);
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|_| changed())?;
+    if failures > 0 || ok != "ok" {
+        return Err(changed());
+    }
+    Ok(())
 }
 
 /// The keyring of the backup at `file`, and where its database starts.

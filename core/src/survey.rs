@@ -575,37 +575,52 @@ fn sensitive_questions(
     out
 }
 
-/// `answers` (a submission's, as stored) without the answers in `hidden`, inside the roster too.
-fn without(answers: &mut serde_json::Value, hidden: &HashSet<String>) {
-    let strip = |map: &mut serde_json::Value| {
+/// How many of `answers`' answers (a submission's, as stored, inside the roster too) are to the
+/// questions in `hidden`; with `remove`, they are taken out.
+fn hidden_answers(answers: &mut serde_json::Value, hidden: &HashSet<String>, remove: bool) -> usize {
+    let mut found = 0;
+    let mut visit = |map: &mut serde_json::Value| {
         if let Some(m) = map.as_object_mut() {
-            m.retain(|k, _| !hidden.contains(k));
+            found += m.keys().filter(|k| hidden.contains(*k)).count();
+            if remove {
+                m.retain(|k, _| !hidden.contains(k));
+            }
         }
     };
     if let Some(values) = answers.get_mut("values") {
-        strip(values);
+        visit(values);
     }
     if let Some(repeats) = answers.get_mut("repeats").and_then(|r| r.as_object_mut()) {
         for instances in repeats.values_mut() {
             if let Some(list) = instances.as_array_mut() {
-                list.iter_mut().for_each(strip);
+                list.iter_mut().for_each(&mut visit);
             }
         }
     }
+    found
 }
 
 impl Store {
     /// The household's finished surveys for its history screen, newest first: to an account
     /// that may not see the vocabulary's sensitive facts (the Samiti's), without the answers
     /// that record them.
+    /// Staff see every answer, and each showing of sensitive ones is in the audit log
+    /// (`reveal:survey`, with how many), as for a household's facts.
     pub fn survey_history(&self, id: HouseholdId) -> Result<Vec<Submission>, StoreError> {
         let mut subs = self.submissions(id)?;
-        if self.audience() == samanvaya_eligibility::view::Audience::Restricted {
-            let catalogue = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
-            for s in &mut subs {
-                let form = self.form_named(&s.form_id, &s.form_version)?;
-                without(&mut s.answers, &sensitive_questions(&form.items, &catalogue.vocab));
-            }
+        let restricted = self.audience() == samanvaya_eligibility::view::Audience::Restricted;
+        let catalogue = samanvaya_eligibility::embedded().map_err(|e| StoreError::Catalogue(e.0))?;
+        let mut shown = 0;
+        for s in &mut subs {
+            let form = self.form_named(&s.form_id, &s.form_version)?;
+            shown += hidden_answers(
+                &mut s.answers,
+                &sensitive_questions(&form.items, &catalogue.vocab),
+                restricted,
+            );
+        }
+        if !restricted && shown > 0 {
+            self.audit("reveal:survey", &format!("{id}, {shown} sensitive answer(s)"))?;
         }
         Ok(subs)
     }

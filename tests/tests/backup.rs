@@ -45,6 +45,51 @@ fn a_backup_restores_on_a_fresh_install_with_every_row() {
     ));
 }
 
+/// A backup changed after it was written (on a stick passed around, or by someone who wants
+/// the village's records to say something else) is refused at restore even with the right PIN,
+/// wherever the change is, and nothing of it is written into the new laptop's folder.
+#[test]
+fn a_backup_changed_after_it_was_written_is_refused_with_the_right_pin() {
+    let laptop = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+    samanvaya_demo::fill(&mut store, 1).unwrap();
+    let usb = tempfile::tempdir().unwrap();
+    let file = usb.path().join("sahpur.backup");
+    store.backup(&file).unwrap();
+    drop(store);
+    let bytes = std::fs::read(&file).unwrap();
+    // The database starts after the header and the keyring; change one byte at several places
+    // in it, the last page included, each in a copy of its own.
+    // (The header: "SAMANVAYA-BACKUP 1\n", the keyring's length as 8 bytes big-endian, the keyring.)
+    let magic = b"SAMANVAYA-BACKUP 1\n".len();
+    let ring = u64::from_be_bytes(bytes[magic..magic + 8].try_into().unwrap()) as usize;
+    let db_at = magic + 8 + ring;
+    let fresh = tempfile::tempdir().unwrap();
+    let size = bytes.len() - db_at;
+    for at in [db_at + 20, db_at + 5_000, db_at + size / 2, db_at + size - 100] {
+        let mut changed = bytes.clone();
+        changed[at] ^= 0x01;
+        let copy = usb.path().join(format!("changed-{at}.backup"));
+        std::fs::write(&copy, &changed).unwrap();
+        let target = fresh.path().join(format!("samanvaya-{at}"));
+        let err = Store::restore(&copy, &target, None, &Secret::new(TEST_PIN))
+            .err()
+            .expect("a changed backup is refused");
+        assert!(
+            matches!(err, StoreError::Corrupt(_) | StoreError::WrongKey),
+            "byte {at} of {}: {err}",
+            bytes.len()
+        );
+        let left: Vec<_> = std::fs::read_dir(&target)
+            .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "byte {at}: nothing of the changed backup is kept: {left:?}");
+    }
+    // The backup as written still restores.
+    let target = tempfile::tempdir().unwrap();
+    assert!(Store::restore(&file, &target.path().join("samanvaya"), None, &Secret::new(TEST_PIN)).is_ok());
+}
+
 #[test]
 fn an_interrupted_backup_leaves_the_previous_one_intact() {
     let laptop = tempfile::tempdir().unwrap();

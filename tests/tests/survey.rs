@@ -300,9 +300,16 @@ fn a_samiti_viewer_reads_the_survey_history_without_the_sensitive_answers() {
     assert!(left.is_empty(), "the test's answers finish the survey: {left:?}");
     store.finish_survey(h.id, at).unwrap();
 
+    let reveals = |store: &Store| {
+        let log = store.audit_after(0, 100_000).unwrap();
+        log.into_iter().filter(|e| e.action == "reveal:survey").map(|e| e.detail).collect::<Vec<_>>()
+    };
+    assert!(reveals(&store).is_empty());
     let staff = store.survey_history(h.id).unwrap();
     assert_eq!(staff[0].answers["repeats"]["members"][0]["caste"], "sc");
     assert_eq!(staff[0].answers["values"]["income"], "48000");
+    // Showing them to staff is a reveal, in the audit log with how many (caste and income).
+    assert_eq!(reveals(&store), [format!("{}, 2 sensitive answer(s)", h.id)]);
     store.add_account(&code, "Samiti", Role::SamitiViewer, &Secret::new("519372")).unwrap();
     let viewer = Store::unlock(dir.path(), Some("Samiti"), &Secret::new("519372")).unwrap();
     let seen = viewer.survey_history(h.id).unwrap();
@@ -310,4 +317,5 @@ fn a_samiti_viewer_reads_the_survey_history_without_the_sensitive_answers() {
     assert!(seen[0].answers["values"].get("income").is_none(), "no income for the Samiti");
     assert_eq!(seen[0].answers["values"]["house_type"], "kucha", "the rest is there");
     assert_eq!(seen[0].answers["repeats"]["members"][0]["marital"], "widowed");
+    assert_eq!(reveals(&viewer).len(), 1, "nothing sensitive was shown to the Samiti, so no reveal");
 }

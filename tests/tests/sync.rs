@@ -623,7 +623,7 @@ fn a_samiti_viewer_writes_no_sync_file_and_the_facilitators_is_audited() {
     let (laptop_dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (store, code) = samanvaya_core::Store::open_or_create(
         laptop_dir.path(),
-        "सुनीता देवी",
+        "Test facilitator",
         &samanvaya_core::Secret::new(PIN),
     )
     .unwrap();
@@ -641,7 +641,7 @@ fn a_samiti_viewer_writes_no_sync_file_and_the_facilitators_is_audited() {
     let code_for = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
     ok(run(
         "samanvaya",
-        &["--account", "सुनीता देवी", "enroll", &url, code_for.trim()],
+        &["--account", "Test facilitator", "enroll", &url, code_for.trim()],
         Some(laptop_dir.path()),
     ));
 
@@ -656,7 +656,7 @@ fn a_samiti_viewer_writes_no_sync_file_and_the_facilitators_is_audited() {
 
     let mut facilitator = samanvaya_core::Store::unlock(
         laptop_dir.path(),
-        Some("सुनीता देवी"),
+        Some("Test facilitator"),
         &samanvaya_core::Secret::new(PIN),
     )
     .unwrap();

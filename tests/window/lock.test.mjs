@@ -3,7 +3,8 @@
 // left alone and unlocks back to the same screen with a half-typed entry intact; a wrong PIN is
 // refused; a forgotten PIN is replaced with the recovery code.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { By, find, startApp, TEST_PIN, textOf } from "./session.mjs";
@@ -90,5 +91,47 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     assert.equal(head, "SAMANVAYA-BACKUP 1");
   } finally {
     await app.close();
+  }
+});
+
+// The same first start in English, for a facilitator who reads it better than Hindi: every
+// word of set-up and of the recovery code's page is English, the choice is kept for the next
+// start's lock screen, and the home screen she lands on speaks it too.
+test("set-up walks her through in English when she chooses it", async () => {
+  // Her data folder outside the app's scratch folder, which each close removes.
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-english-"));
+  const dataDir = join(scratch, "data");
+  let app = await startApp({ dataDir, login: false });
+  const devanagari = /[\u0900-\u097F]/;
+  try {
+    let { browser } = app;
+    await (await find(browser, "[data-test=lock-lang-en]", 15_000)).click();
+    const card = async () => textOf(browser, "[data-test=lock-screen]");
+    const setup = await card();
+    assert.match(setup, /Welcome/);
+    // Only the other language's button is written in its own script.
+    assert.ok(!devanagari.test(setup.replace("हिंदी", "")), `set-up in English: ${setup}`);
+    await typeInto(browser, "[data-test=setup-name]", "Sunita Devi");
+    await typeInto(browser, "[data-test=setup-pin]", TEST_PIN);
+    await typeInto(browser, "[data-test=setup-pin2]", TEST_PIN);
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    await find(browser, "[data-test=recovery-code]", 30_000);
+    const codePage = await card();
+    assert.match(codePage, /Write down this recovery code/);
+    assert.ok(!devanagari.test(codePage.replace("हिंदी", "")), `the code's page in English: ${codePage}`);
+    await (await find(browser, "[data-test=recovery-done]")).click();
+    const home = await textOf(browser, "[data-test=list-count]", (s) => s.length > 0, 30_000);
+    assert.ok(!devanagari.test(home), `home in English: ${home}`);
+    await app.close();
+
+    // The next start's lock screen speaks English before anyone has typed a PIN.
+    app = await startApp({ dataDir, login: false });
+    browser = app.browser;
+    await find(browser, "[data-test=unlock-pin]", 15_000);
+    const lock = await textOf(browser, "[data-test=lock-screen]");
+    assert.ok(!devanagari.test(lock.replace("हिंदी", "")), `the lock screen in English: ${lock}`);
+  } finally {
+    await app.close();
+    rmSync(scratch, { recursive: true, force: true });
   }
 });

@@ -37,6 +37,8 @@ export class App {
 
   /** The lock screen while one is shown. */
   private lockScreen: LockScreen | null = null;
+  /** Whether she chose a language on the lock screen now showing. */
+  private languageChosen = false;
   private idleSeconds = 0;
   private lastActive = Date.now();
   private idleTimer: number | undefined;
@@ -57,10 +59,14 @@ export class App {
     this.drawHeader();
     const mode: LockMode =
       folder.state === "locked" ? { kind: "unlock", accounts: folder.accounts } : { kind: "setup", plain: folder.state === "plain" };
+    this.languageChosen = false;
     this.showLock(mode, async (session) => {
       setMayWrite(session.may_write, session.may_delete);
       try {
-        setLanguage(await ipc.getLanguage());
+        // A language chosen on the lock screen (at set-up, before the store existed to keep
+        // it) is hers from now on; otherwise the store's is.
+        if (this.languageChosen || mode.kind === "setup") await ipc.setLanguage(language());
+        else setLanguage(await ipc.getLanguage());
       } catch {
         // The language stays as chosen on the lock screen.
       }
@@ -80,6 +86,7 @@ export class App {
         void opened(session);
       },
       () => {
+        this.languageChosen = true;
         this.drawHeader();
         this.redraw();
         void ipc.setLanguage(language()).catch(() => undefined);
@@ -110,7 +117,10 @@ export class App {
     } catch {
       // Locking the window matters more than knowing the account names.
     }
+    this.languageChosen = false;
     this.showLock({ kind: "unlock", accounts }, (session) => {
+      // A language chosen on the lock screen could not be kept while the store was locked.
+      if (this.languageChosen) void ipc.setLanguage(language()).catch(() => undefined);
       // Another account may unlock: the screen behind shows what this one may do.
       const changed = mayWrite() !== session.may_write;
       setMayWrite(session.may_write, session.may_delete);

@@ -104,9 +104,13 @@ pub fn vulnerability_list(
     state: State<'_, AppState>,
 ) -> Result<VulnerabilityList, ErrorReply> {
     state.with(|s| {
-        s.vulnerability_list(s.now()?.today, |done, total| {
+        let list = s.vulnerability_list(s.now()?.today, |done, total| {
             let _ = window.emit("village-progress", Progress { done, total });
-        })
+        })?;
+        // Who looked at the village's most vulnerable households, and when: a reveal of what
+        // placed them there, as each showing of a household's sensitive facts is.
+        s.audit("reveal:vulnerability", &format!("{} households", list.rows.len()))?;
+        Ok(list)
     })
 }
 

@@ -78,7 +78,13 @@ pub struct ReferralSlip {
 pub fn referral_slip(state: State<'_, AppState>, id: Uuid, lang: String) -> Result<ReferralSlip, ErrorReply> {
     let lang = if lang == "en" { Lang::En } else { Lang::Hi };
     state
-        .with(|s| s.referral_slip(id, s.now()?.today))
+        .with(|s| {
+            let data = s.referral_slip(id, s.now()?.today)?;
+            // The slip is made to be printed and handed over: an export, as `samanvaya
+            // referrals slip` records it.
+            s.audit("export:slip", &data.number)?;
+            Ok(data)
+        })
         .map(|data| ReferralSlip { style: slip::style(), body: slip::body(&data, lang) })
 }
 
