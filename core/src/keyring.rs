@@ -363,11 +363,20 @@ impl Keyring {
 
     /// The database key from the recovery code shown at set-up, or from the one the block keeps;
     /// a wrong code counts against no account but is as slow to try as a PIN.
-    pub fn recover(&self, code: &Secret) -> Result<DbKey, StoreError> {
+    /// The block's code is used once: read out over the phone, it is no longer secret, so it is
+    /// dropped from the keyring (the caller writes it) and the next sync gives the block a new one.
+    pub fn recover(&mut self, code: &Secret) -> Result<DbKey, StoreError> {
         let code = normalise_code(code);
-        unwrap(&self.recovery, &code)
-            .or_else(|| self.block_recovery.as_ref().and_then(|slot| unwrap(slot, &code)))
-            .ok_or(StoreError::WrongSecret { attempts_left: u32::MAX })
+        if let Some(key) = unwrap(&self.recovery, &code) {
+            return Ok(key);
+        }
+        match self.block_recovery.as_ref().and_then(|slot| unwrap(slot, &code)) {
+            Some(key) => {
+                self.block_recovery = None;
+                Ok(key)
+            }
+            None => Err(StoreError::WrongSecret { attempts_left: u32::MAX }),
+        }
     }
 
     /// Whether the block keeps a recovery code for this keyring.
@@ -379,6 +388,13 @@ impl Keyring {
     pub fn set_block_recovery(&mut self, key: &DbKey, code: &Secret) -> Result<(), StoreError> {
         self.block_recovery = Some(wrap(key, &normalise_code(code))?);
         Ok(())
+    }
+
+    /// Puts in the block recovery slot made beforehand by [`Keyring::set_block_recovery`] on
+    /// another copy: the slow key derivation then happens before the keyring is read again, so
+    /// the read, change and write that follow leave almost no time for another writer.
+    pub fn take_block_recovery(&mut self, from: Keyring) {
+        self.block_recovery = from.block_recovery;
     }
 
     /// Wraps `key` under account `i`'s new secret and clears its failed attempts.
@@ -477,12 +493,15 @@ mod tests {
         assert!(!ring.has_block_recovery());
         assert!(ring.recover(&blocks).is_err(), "not before the block keeps it");
         ring.set_block_recovery(&key, &blocks).unwrap();
-        let ring = Keyring::from_bytes(&ring.to_bytes().unwrap()).unwrap();
+        let mut ring = Keyring::from_bytes(&ring.to_bytes().unwrap()).unwrap();
         assert!(ring.has_block_recovery());
+        assert_eq!(&ring.recover(&code).unwrap().0[..], &key.0[..], "the set-up code works");
+        assert!(ring.has_block_recovery(), "and leaves the block's in place");
+        assert!(ring.recover(&new_recovery_code()).is_err());
         let read_out = Secret::new(blocks.0.to_lowercase().replace('-', " "));
         assert_eq!(&ring.recover(&read_out).unwrap().0[..], &key.0[..], "as read out over the phone");
-        assert_eq!(&ring.recover(&code).unwrap().0[..], &key.0[..], "the set-up code still works");
-        assert!(ring.recover(&new_recovery_code()).is_err());
+        assert!(!ring.has_block_recovery(), "once read out, it is used up");
+        assert!(ring.recover(&read_out).is_err());
     }
 
     #[test]

@@ -120,6 +120,18 @@ pub fn own_pulled(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Whether this store was restored from a backup and its block has not yet said how much of
+/// the device's audit log it holds (or said it holds more than the backup had).
+pub fn audit_unsettled(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row("SELECT audit_restored_through FROM sync_link WHERE id = 1", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .optional()?
+        .flatten()
+        .is_some())
+}
+
 /// Whether the block holds more of this device's audit log (`block_holds` entries) than the
 /// backup this store was restored from: the old laptop went on logging after the backup. The
 /// restored store's own entries then no longer follow the block's copy (each hash covers the

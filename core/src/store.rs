@@ -167,10 +167,18 @@ impl Store {
         secret.check_strength()?;
         let mut ring = Keyring::read(data_dir)?.ok_or(StoreError::NotSetUp)?;
         let i = ring.find(name)?;
+        let block_had = ring.has_block_recovery();
         let key = ring.recover(code)?;
         ring.set_secret(i, &key, secret)?;
         ring.write(data_dir)?;
-        Store::open_with(data_dir, &key, &ring, i, progress)
+        let store = Store::open_with(data_dir, &key, &ring, i, progress)?;
+        if block_had && !ring.has_block_recovery() {
+            store.audit(
+                "recovery:block-used",
+                "the block's recovery code set a new PIN; the next sync gives it another",
+            )?;
+        }
+        Ok(store)
     }
 
     /// Gives this store's account a new PIN or passphrase after checking the old one. The key is
@@ -415,13 +423,21 @@ impl Store {
     }
 
     pub fn households(&self, query: &HouseholdQuery) -> Result<HouseholdPage, StoreError> {
-        // Listing the households with a disabled member would tell a Samiti viewer who has one,
-        // a sensitive fact she is not shown anywhere else.
-        if query.filter == Some(crate::RegisterFilter::Disability) && !self.who.role.may_write() {
-            return Err(StoreError::NotAllowed {
-                role: self.who.role.as_str(),
-                action: "list the households with a disability (a sensitive fact)",
-            });
+        // Listing the households with a disabled member, or a pregnant one, would tell a Samiti
+        // viewer who has one: sensitive facts she is not shown anywhere else.
+        let sensitive = match query.filter {
+            Some(crate::RegisterFilter::Disability) => {
+                Some("list the households with a disability (a sensitive fact)")
+            }
+            Some(crate::RegisterFilter::Pregnant) => {
+                Some("list the households with a pregnant woman (a sensitive fact)")
+            }
+            _ => None,
+        };
+        if let Some(action) = sensitive
+            && !self.who.role.may_write()
+        {
+            return Err(StoreError::NotAllowed { role: self.who.role.as_str(), action });
         }
         let key = name_key(query.search.trim());
         if let Some(page) = name_search::page(&self.conn, &mut self.names(), query, &key)? {

@@ -360,8 +360,12 @@ impl Store {
     /// block office can read it to a facilitator who forgot her PIN and lost her own code.
     /// Audited; the code itself is never written anywhere on the laptop.
     pub fn keep_block_recovery(&mut self, code: &crate::keyring::Secret) -> Result<(), StoreError> {
-        let mut ring = crate::keyring::Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp)?;
-        ring.set_block_recovery(&self.key, code)?;
+        let read = || crate::keyring::Keyring::read(self.data_dir())?.ok_or(StoreError::NotSetUp);
+        let mut made = read()?;
+        made.set_block_recovery(&self.key, code)?;
+        // Read again after the slow derivation: a PIN changed meanwhile is kept.
+        let mut ring = read()?;
+        ring.take_block_recovery(made);
         ring.write(self.data_dir())?;
         crate::audit::append(
             &self.conn,
@@ -373,10 +377,30 @@ impl Store {
     }
 
     /// The block holds this laptop's audit log through entry `through`, as a session or the
-    /// block's answer on a stick said; never moves back (an older answer brought late).
+    /// block's answer on a stick said.
     pub fn audit_held(&mut self, through: i64) -> Result<(), StoreError> {
-        self.conn.execute("UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1", [through])?;
+        // The block's latest word, even when it is less than before (a block restored from its
+        // backup): entries it holds already are skipped there, and a file started past its
+        // head would be refused for ever.
+        self.conn.execute("UPDATE sync_link SET audit_held = ?1 WHERE id = 1", [through])?;
+        // On a store restored from a backup, the block's word settles whether the log can
+        // travel again (it holds no more than the backup had) or stays here (`restored`).
+        crate::restored::audit_outrun(&self.conn, through)?;
         Ok(())
+    }
+
+    /// The audit log's entries a sync file carries: those after where the block last said it
+    /// holds the log, at most `limit`. None on a store restored from a backup until the block
+    /// has said how much of the log it holds: the old laptop may have sent entries after the
+    /// backup, which the restored store's would not follow.
+    pub fn audit_for_stick(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, StoreError> {
+        if crate::restored::audit_unsettled(&self.conn)? {
+            return Ok(Vec::new());
+        }
+        Ok(crate::audit::after(&self.conn, self.audit_held_through()?, limit)?)
     }
 
     /// How far the block holds this laptop's audit log, as it last said (0 before it said).

@@ -123,6 +123,7 @@ test("set-up walks her through in English when she chooses it", async () => {
     const home = await textOf(browser, "[data-test=list-count]", (s) => s.length > 0, 30_000);
     assert.ok(!devanagari.test(home), `home in English: ${home}`);
     await app.close();
+    app = null;
 
     // The next start's lock screen speaks English before anyone has typed a PIN.
     app = await startApp({ dataDir, login: false });
@@ -131,7 +132,7 @@ test("set-up walks her through in English when she chooses it", async () => {
     const lock = await textOf(browser, "[data-test=lock-screen]");
     assert.ok(!devanagari.test(lock.replace("हिंदी", "")), `the lock screen in English: ${lock}`);
   } finally {
-    await app.close();
+    if (app !== null) await app.close();
     rmSync(scratch, { recursive: true, force: true });
   }
 });

@@ -385,7 +385,7 @@ const AUDIT_PER_FILE: usize = 10_000;
 
 /// The audit log after what the block last said it holds, as a sync file carries it.
 fn audit_for_stick(store: &Store) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, LaptopSyncError> {
-    let entries = store.audit_after(store.audit_held_through()?, AUDIT_PER_FILE)?;
+    let entries = store.audit_for_stick(AUDIT_PER_FILE)?;
     Ok(samanvaya_sync_protocol::AuditBatch::of(None, entries).entries)
 }
 
@@ -446,8 +446,10 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         f.write_all(&bytes).map_err(file_error)?;
         f.sync_all().map_err(file_error)?;
     }
-    std::fs::rename(&partial, path).map_err(file_error)?;
+    // Recorded before the file takes its name: an entry for an export that then failed is the
+    // safe side of a file on the stick that the log does not know of.
     store.audit("export:sync", &format!("{} changes", parcel.changes.len()))?;
+    std::fs::rename(&partial, path).map_err(file_error)?;
     Ok(Exported { changes: parcel.changes.len(), bytes: bytes.len(), held_back })
 }
 

@@ -283,23 +283,25 @@ impl Store {
         // The certificate the operator made to switch to, and whether this device knows it.
         let next_certificate =
             tx.query_one("SELECT next_certificate FROM identity WHERE id = 1", &[])?.opt_text(0)?;
-        tx.execute(
-            "UPDATE device SET knows_certificate = ?1 WHERE id = ?2",
-            args![req.next_certificate.clone(), req.device],
-        )?;
+        // What a device says it accepts counts only while a certificate is announced: after a
+        // withdrawal it still names the withdrawn one at its next session, which must not read
+        // as a certificate this server never announced.
+        let knows = next_certificate.as_ref().and(req.next_certificate.clone());
+        tx.execute("UPDATE device SET knows_certificate = ?1 WHERE id = ?2", args![knows, req.device])?;
         // A laptop's second recovery code, kept to be read out on the day it is needed.
         let recovery_code_kept = match (&req.recovery_code, parse_kind(&kind)) {
             (Some(code), DeviceKind::Laptop) => {
-                let typed: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
-                if typed.len() != 20 {
+                // Kept as the operator will read it out, in groups of four, and nothing else:
+                // no character of the request reaches the operator's terminal as sent.
+                let typed: Vec<char> = code.chars().filter(|c| *c != '-' && *c != ' ').collect();
+                if typed.len() != 20 || !typed.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
                     return Err(ServerError::Invalid(
-                        "the laptop's recovery code is not 20 characters".into(),
+                        "the laptop's recovery code is not 20 letters and digits".into(),
                     ));
                 }
-                tx.execute(
-                    "UPDATE device SET recovery_code = ?1 WHERE id = ?2",
-                    args![code.clone(), req.device],
-                )?;
+                let grouped =
+                    typed.chunks(4).map(|g| g.iter().collect::<String>()).collect::<Vec<_>>().join("-");
+                tx.execute("UPDATE device SET recovery_code = ?1 WHERE id = ?2", args![grouped, req.device])?;
                 true
             }
             _ => false,
@@ -385,7 +387,11 @@ impl Store {
             )));
         };
         // Its sessions stay, so that a request with one is told "revoked", not "expired".
-        tx.execute("UPDATE device SET revoked_at = ?1 WHERE id = ?2", args![now, device])?;
+        // A lost laptop's recovery code would open its store for whoever holds it: it goes.
+        tx.execute(
+            "UPDATE device SET revoked_at = ?1, recovery_code = NULL WHERE id = ?2",
+            args![now, device],
+        )?;
         tx.commit()?;
         name.text(0)
     }

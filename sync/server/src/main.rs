@@ -287,19 +287,13 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             let Some(announced) = store.announced_certificate()? else {
                 bail!("no new certificate is announced: there is nothing to withdraw");
             };
-            // Before the switch, the announcement goes first: a stop after it leaves files that
-            // `new-certificate` announces again or a withdrawal removes. After it, the files go
-            // first: the announcement must stay while the folder holds the new certificate, or
-            // a restart would present it to devices told to forget it.
-            let withdrawn =
-                if samanvaya_server::tls::next_fingerprint(dir)?.as_deref() == Some(announced.as_str()) {
-                    store.withdraw_certificate(&announced)?;
-                    samanvaya_server::tls::withdraw(dir, &announced)?
-                } else {
-                    let withdrawn = samanvaya_server::tls::withdraw(dir, &announced)?;
-                    store.withdraw_certificate(&announced)?;
-                    withdrawn
-                };
+            // The files go first, then the announcement: a stop between them leaves an
+            // announcement of a certificate the folder no longer holds, which running this
+            // again clears (the files are gone, so `withdraw` finds nothing to do). The other
+            // order could leave the withdrawn key to be announced again by `new-certificate`,
+            // or presented by a restart to devices told to forget it.
+            let withdrawn = samanvaya_server::tls::withdraw(dir, &announced)?;
+            store.withdraw_certificate(&announced)?;
             println!("withdrew certificate sha256 {announced}");
             match withdrawn {
                 samanvaya_server::tls::Withdrawn::Switched => eprintln!(

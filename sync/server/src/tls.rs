@@ -108,6 +108,20 @@ pub fn withdraw(dir: &Path, announced: &str) -> Result<Withdrawn, ServerError> {
     }
     let current = dir.join(CERTIFICATE);
     if current.exists() && pin::fingerprint(&read(&current)?) == announced {
+        // A withdrawal stopped between its two renames: the key from before is back in place,
+        // its certificate not yet.
+        if dir.join(PREVIOUS_CERTIFICATE).exists()
+            && !dir.join(PREVIOUS_KEY).exists()
+            && dir.join(KEY).exists()
+        {
+            std::fs::rename(dir.join(PREVIOUS_CERTIFICATE), &current).map_err(|e| {
+                ServerError::Invalid(format!(
+                    "cannot move {PREVIOUS_CERTIFICATE} to {CERTIFICATE} in {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            return Ok(Withdrawn::Switched);
+        }
         if !(dir.join(PREVIOUS_CERTIFICATE).exists() && dir.join(PREVIOUS_KEY).exists()) {
             return Err(ServerError::Invalid(format!(
                 "certificate {announced} is in place in {} but the pair from before it (previous-certificate.der, previous-key.der) is not: restore them from the server's backup to go back, or start the server to finish the switch",
@@ -337,6 +351,14 @@ mod tests {
         );
         let err = withdraw(dir.path(), &first).unwrap_err().to_string();
         assert!(err.contains("previous-certificate.der"), "no pair to go back to: {err}");
+
+        // A withdrawal stopped between its two renames is finished by running it again.
+        let third = make_next(dir.path()).unwrap();
+        use_next(dir.path()).unwrap();
+        std::fs::rename(dir.path().join(PREVIOUS_KEY), dir.path().join(KEY)).unwrap();
+        assert!(Identity::load_or_make(dir.path()).is_err(), "a key beside another certificate is refused");
+        assert_eq!(withdraw(dir.path(), &third).unwrap(), Withdrawn::Switched);
+        assert_eq!(Identity::load_or_make(dir.path()).unwrap().fingerprint, first);
     }
 
     #[test]

@@ -130,7 +130,7 @@ export class HomeView {
               h("option", { value: "", selected: this.filter === null }, t("registerAll")),
               // A Samiti viewer may not list who has a disability (a sensitive fact); the library
               // refuses it to her anyway.
-              ...FILTERS.filter((f) => f !== "disability" || mayWrite()).map((f) => h("option", { value: f, selected: this.filter === f }, t(`registerFilter_${f}`))),
+              ...FILTERS.filter((f) => (f !== "disability" && f !== "pregnant") || mayWrite()).map((f) => h("option", { value: f, selected: this.filter === f }, t(`registerFilter_${f}`))),
             ),
           ),
           h(
