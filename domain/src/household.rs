@@ -99,6 +99,8 @@ pub enum FieldErrorCode {
     LeftBeforeBirth,
     /// The head marked as died or moved away: another member must become the head first.
     HeadLeft,
+    /// A whole Aadhaar number written in a free-text field: the app never keeps one.
+    AadhaarNumber,
 }
 
 /// One refused field; `field` is a path such as `members.1.name`.
@@ -146,6 +148,9 @@ impl HouseholdInput {
         if self.address.chars().count() > MAX_ADDRESS_CHARS {
             refuse("address".into(), FieldErrorCode::TooLong);
         }
+        if crate::aadhaar::holds_aadhaar(&self.address) {
+            refuse("address".into(), FieldErrorCode::AadhaarNumber);
+        }
         if self.members.is_empty() {
             refuse("members".into(), FieldErrorCode::NoMembers);
         }
@@ -158,6 +163,8 @@ impl HouseholdInput {
                 refuse(format!("members.{i}.name"), FieldErrorCode::Required);
             } else if member.name.chars().count() > MAX_NAME_CHARS {
                 refuse(format!("members.{i}.name"), FieldErrorCode::TooLong);
+            } else if crate::aadhaar::holds_aadhaar(&member.name) {
+                refuse(format!("members.{i}.name"), FieldErrorCode::AadhaarNumber);
             }
             let is_head = member.relation == Relation::Head;
             if i == 0 && !is_head {
@@ -258,6 +265,16 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_whole_aadhaar_number_in_the_address_is_refused() {
+        let mut typed = input(vec![member("सुनीता देवी", Relation::Head, Birth::Unknown)]);
+        typed.address = "वार्ड 4, आधार २३४५६७८९०१२४".into();
+        assert_eq!(
+            codes(typed.validate("2026-11-23".parse().unwrap())),
+            vec![("address".into(), FieldErrorCode::AadhaarNumber)]
+        );
+    }
+
     fn codes(result: Result<HouseholdInput, ValidationError>) -> Vec<(String, FieldErrorCode)> {
         match result {
             Ok(_) => vec![],
@@ -296,6 +313,10 @@ mod tests {
             (
                 vec![member(&"क".repeat(MAX_NAME_CHARS + 1), Relation::Head, Birth::Unknown)],
                 vec![("members.0.name", FieldErrorCode::TooLong)],
+            ),
+            (
+                vec![member("सुनीता देवी 2345 6789 0124", Relation::Head, Birth::Unknown)],
+                vec![("members.0.name", FieldErrorCode::AadhaarNumber)],
             ),
         ];
         for (members, want) in cases {

@@ -3,6 +3,7 @@
 //! Everything here is pure: no IO, no clock, no randomness. Functions that depend on the date take
 //! it as a parameter, and new ids are made by the caller, so every rule here is testable as data.
 
+pub mod aadhaar;
 pub mod audit;
 pub mod change;
 pub mod clock;

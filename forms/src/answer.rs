@@ -41,6 +41,8 @@ pub enum Invalid {
     NotDate,
     NotChoice(String),
     NotPoint,
+    /// A whole Aadhaar number in a text answer: the app never keeps one.
+    AadhaarNumber,
 }
 
 impl Invalid {
@@ -61,6 +63,10 @@ impl Invalid {
             Invalid::NotPoint => t(
                 "Write the place as latitude and longitude, such as 25.61 85.14.",
                 "जगह अक्षांश और देशांतर में लिखें, जैसे 25.61 85.14।",
+            ),
+            Invalid::AadhaarNumber => t(
+                "This looks like a whole Aadhaar number. The app never keeps one: remove it.",
+                "यह पूरा आधार नंबर लगता है। ऐप आधार नंबर कभी नहीं रखता: इसे हटा दें।",
             ),
         }
     }
@@ -86,6 +92,8 @@ pub fn check_value(form: &Form, item: &Item, text: &str) -> Result<(), Invalid> 
                 _ => Err(Invalid::NotPoint),
             }
         }
+        // A free text is where a whole Aadhaar number would slip in (`samanvaya_domain::aadhaar`).
+        Kind::Text if samanvaya_domain::aadhaar::holds_aadhaar(text) => Err(Invalid::AadhaarNumber),
         _ => Ok(()),
     }
 }

@@ -416,6 +416,10 @@ impl Reader<'_> {
                 "the phone number is not a ten-digit Indian mobile number; correct it or leave it empty",
                 "फ़ोन नंबर दस अंकों का भारतीय मोबाइल नंबर नहीं है; ठीक करें या खाली छोड़ें",
             ),
+            FieldErrorCode::AadhaarNumber => said(
+                "a whole Aadhaar number is written here, and the app never keeps one; remove it from the list",
+                "यहाँ पूरा आधार नंबर लिखा है, और ऐप आधार नंबर कभी नहीं रखता; इसे सूची से हटा दें",
+            ),
             other => {
                 (format!("{field} is refused ({other:?})"), format!("{field} स्वीकार नहीं हुआ ({other:?})"))
             }

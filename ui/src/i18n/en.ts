@@ -111,6 +111,7 @@ export const en = {
   subjectCounts: "{eligible} eligible · {undetermined} not decided yet",
   phoneOptional: "Mobile number (if any)",
   field_invalid_phone: "Write a 10-digit mobile number, for example 98765 43210, or leave it empty.",
+  field_aadhaar_number: "This looks like a whole Aadhaar number. The app never keeps one: remove it (the survey asks only whether the person has Aadhaar).",
   loading: "Loading…",
   saving: "Saving…",
 

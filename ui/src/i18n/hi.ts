@@ -113,6 +113,7 @@ export const hi: Messages = {
   subjectCounts: "{eligible} पात्र · {undetermined} अभी तय नहीं",
   phoneOptional: "मोबाइल नंबर (अगर हो)",
   field_invalid_phone: "10 अंकों का मोबाइल नंबर लिखें, जैसे 98765 43210, या खाली छोड़ दें।",
+  field_aadhaar_number: "यह पूरा आधार नंबर लगता है। ऐप आधार नंबर कभी नहीं रखता: इसे हटा दें (सर्वे सिर्फ़ यह पूछता है कि व्यक्ति के पास आधार है या नहीं)।",
   loading: "खुल रहा है…",
   saving: "सहेजा जा रहा है…",
 
