@@ -1,7 +1,8 @@
 // The laptop's lock in the real window: the first start walks her through set-up (a weak PIN and
 // two different PINs are refused, the recovery code is shown once); the app locks itself when
-// left alone and unlocks back to the same screen with a half-typed entry intact; a wrong PIN is
-// refused; a forgotten PIN is replaced with the recovery code.
+// left alone and unlocks back to the same screen with a half-typed entry intact (a household's
+// name, then a survey's answer); a wrong PIN is refused; a forgotten PIN is replaced with the
+// recovery code.
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -89,6 +90,24 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     assert.equal(files.length, 1, `${files}`);
     const head = readFileSync(join(app.exportDir, files[0])).subarray(0, 18).toString();
     assert.equal(head, "SAMANVAYA-BACKUP 1");
+
+    // A survey answer half-typed when the laptop locks itself is there after the unlock too.
+    const click = (css) => browser.executeScript("document.querySelector(arguments[0]).click()", css);
+    await typeInto(browser, "[data-test=search]", "आधा लिखा नाम");
+    await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "), 15_000);
+    await find(browser, "[data-test=open-eligibility]");
+    await click("[data-test=open-eligibility]");
+    await find(browser, "[data-test=open-survey]", 20_000);
+    await click("[data-test=open-survey]");
+    await find(browser, "[data-test=survey-finish]", 20_000);
+    await click("[data-test=answer-consent-yes]");
+    await typeInto(browser, "[data-test=answer-income]", "84");
+    await lockShown(browser);
+    await typeInto(browser, "[data-test=unlock-pin]", "975310");
+    await (await find(browser, "[data-test=lock-submit]")).click();
+    await unlocked(browser);
+    assert.equal(await (await find(browser, "[data-test=answer-income]")).getAttribute("value"), "84", "the half-typed answer survived the lock");
+    assert.equal(await (await find(browser, "[data-test=answer-consent-yes]")).isSelected(), true);
   } finally {
     await app.close();
   }
