@@ -281,6 +281,14 @@ enum ConsentCommand {
 enum AuditCommand {
     /// Checks every entry against the one before; reports the first broken link (exit code 1).
     Verify,
+    /// Lists the entries (number, time, who, what, which record), oldest first: all, or those
+    /// whose action starts with --action (`export:`, `reveal:`, `recovery:` …), the newest --last.
+    List {
+        #[arg(long, default_value = "")]
+        action: String,
+        #[arg(long)]
+        last: Option<usize>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -459,6 +467,16 @@ fn main() -> Result<()> {
         Command::Form { command: FormCommand::List } => emit(&district_form::list(&store.forms()?))?,
         Command::Form { .. } => unreachable!("answered before the store is opened"),
         Command::Restore { .. } => unreachable!("answered before the store is opened"),
+        Command::Audit { command: AuditCommand::List { action, last } } => {
+            let entries = store.read_audit()?;
+            let mut chosen: Vec<_> = entries.iter().filter(|e| e.action.starts_with(&action)).collect();
+            if let Some(n) = last {
+                chosen = chosen.split_off(chosen.len().saturating_sub(n));
+            }
+            for e in chosen {
+                println!("{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.who, e.action, e.detail);
+            }
+        }
         Command::Audit { command: AuditCommand::Verify } => match store.verify_audit()? {
             samanvaya_core::Verdict::Intact(n) => println!("The audit log is intact: {n} entries."),
             samanvaya_core::Verdict::Broken { from, to } if to <= from + 1 => {

@@ -194,6 +194,13 @@ impl Store {
         self.audit("account:pin", &self.who.name)
     }
 
+    /// The whole audit log, oldest first, for a facilitator or a supervisor to read (what was
+    /// done on this laptop, by whom, to which record): not for the Samiti's read-only accounts.
+    pub fn read_audit(&self) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, StoreError> {
+        self.require_write("read the laptop's audit log")?;
+        Ok(crate::audit::after(&self.conn, 0, usize::MAX >> 1)?)
+    }
+
     /// Checks the audit log's chain from its first row.
     pub fn verify_audit(&self) -> Result<crate::audit::Verdict, StoreError> {
         Ok(crate::audit::verify(&self.conn)?)
