@@ -2,7 +2,7 @@
 // of WebKitWebDriver, and the built app on a temporary data folder. Nothing touches the real
 // user's data: HOME and the XDG folders point into the temporary folder too.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -121,13 +121,20 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
     LIBGL_ALWAYS_SOFTWARE: "1",
     ...extraEnv,
   };
+  // The app's standard error (where it logs), with the driver's, goes to a file beside the
+  // stories' logs, which `tests/tests/written_logs.rs` scans for the demo village's names once
+  // the window tests have run (scripts/test).
+  const logs = join(dirname(appBinary()), "test-logs");
+  mkdirSync(logs, { recursive: true });
+  const log = openSync(join(logs, `app-${Date.now()}-${process.pid}-${port}.log`), "a");
   const driver = spawn(
     "tauri-driver",
     ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
     // The app runs in the test's folder: the system print window's "Print to File" writes
     // output.pdf into the folder the app was started from.
-    { env, cwd: scratch, stdio: ["ignore", "inherit", "inherit"] },
+    { env, cwd: scratch, stdio: ["ignore", "inherit", log] },
   );
+  closeSync(log);
   children.push(driver);
   const close = async (browser) => {
     if (browser) await browser.quit().catch(() => undefined);
