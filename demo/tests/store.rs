@@ -337,7 +337,10 @@ fn a_samiti_viewer_reads_but_changes_nothing() {
     };
     assert!(matches!(viewer.save_household(edit, now), Err(StoreError::NotAllowed { .. })));
     assert!(matches!(viewer.backup(&dir.path().join("b.backup")), Err(StoreError::NotAllowed { .. })));
-    assert!(matches!(viewer.read_audit(), Err(StoreError::NotAllowed { .. })), "the laptop's audit log is staff's");
+    assert!(
+        matches!(viewer.read_audit(), Err(StoreError::NotAllowed { .. })),
+        "the laptop's audit log is staff's"
+    );
     assert_eq!(fact_rows(&viewer), before, "nothing was written");
 }
 

@@ -1748,6 +1748,50 @@ fn a_block_replaces_its_certificate_and_its_laptops_follow_without_enrolling_aga
     drop(block);
 }
 
+/// A district renews its certificate the same way, and its block follows without enrolling
+/// again: the block keeps the announced certificate, says so at its next session, the switch
+/// then finds no device without it, and after the district's restart the block pins it alone.
+#[test]
+fn a_district_replaces_its_certificate_and_its_block_follows_without_enrolling_again() {
+    let Some(dist) = District::new(false) else { return };
+    let block_dir = tempfile::tempdir().unwrap();
+    let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
+    let old = district.certificate.clone().expect("the district serves HTTPS");
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = start_block(block_dir.path(), &district.url, &code);
+    let upstream = || -> (Option<String>, Option<String>) {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT certificate, next_certificate FROM upstream WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap_or((None, None))
+    };
+    eventually("the block enrolled with its district", || upstream().0.as_deref() == Some(old.as_str()));
+
+    let made = ok(dist.cmd(&["new-certificate"]));
+    let new = made.trim().strip_prefix("certificate sha256 ").expect("the new fingerprint").to_owned();
+    eventually("the block keeps the announced certificate", || upstream().1.as_deref() == Some(new.as_str()));
+    // The block says so at its next session (every second here); the switch waits for it.
+    eventually("the district's switch finds every device ready", || {
+        dist.cmd(&["use-new-certificate"]).status.success()
+    });
+    let address = district.url.trim_start_matches("https://").to_owned();
+    drop(district);
+    let mut args = dist.store_args();
+    args.extend(["--listen".to_owned(), address]);
+    let district = start_server(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        district.certificate.as_deref(),
+        Some(new.as_str()),
+        "the district presents the new certificate"
+    );
+    eventually("the block pinned the new certificate, and only it", || {
+        upstream() == (Some(new.clone()), None)
+    });
+    drop(block);
+    drop(district);
+}
+
 /// The certificate a laptop pins and the one it keeps to accept next.
 fn pins(laptop: &Path) -> (Option<String>, Option<String>) {
     let store = samanvaya_tests::open(laptop).unwrap();
