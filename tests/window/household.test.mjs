@@ -77,6 +77,26 @@ test("add a household with two members, find it by name in either script, keep i
     await type(browser, "[data-test=member-date-3]", "15-8-78");
     // An empty date field looks empty: no date of today in grey.
     assert.equal(await (await find(browser, "[data-test=member-date-3]")).getAttribute("type"), "text");
+    // A whole Aadhaar number in the address is refused where it was typed, saying why; the app
+    // never keeps one.
+    await type(browser, "[data-test=address]", "Ward 4, Aadhaar 2345 6789 0124");
+    await (await find(browser, "[data-test=save]")).click();
+    assert.match(await textOf(browser, "[data-test='error-address']"), /whole Aadhaar number/);
+    // In Hindi the same, the form's error line too (it is worded when drawn, not when made).
+    await (await find(browser, "[data-test=lang-hi]")).click();
+    await textOf(browser, "[data-test='error-address']", (s) => s.includes("आधार"));
+    assert.match(await textOf(browser, "[data-test=form-error]"), /[\u0900-\u097F]/, "the error line in Hindi");
+    const screens = process.env.SAMANVAYA_SCREENS_DIR;
+    if (screens) {
+      const before = await browser.manage().window().getRect();
+      await browser.manage().window().setRect({ width: 1024, height: 600 });
+      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+      await browser.executeScript("document.querySelector(\"[data-test='error-address']\").scrollIntoView({ block: 'center' })");
+      writeFileSync(join(screens, "aadhaar-refused-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
+      await browser.manage().window().setRect(before);
+    }
+    await (await find(browser, "[data-test=lang-en]")).click();
+    await type(browser, "[data-test=address]", "Ward 4");
     await shot(browser, "form-filled");
     await (await find(browser, "[data-test=save]")).click();
 

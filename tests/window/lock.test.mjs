@@ -4,7 +4,7 @@
 // name, then a survey's answer); a wrong PIN is refused; a forgotten PIN is replaced with the
 // recovery code.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -70,6 +70,17 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     // Locked again; she has forgotten the PIN and uses the recovery code instead.
     await lockShown(browser);
     await (await find(browser, "[data-test=lock-forgot]")).click();
+    // The picture of the recovery form for docs/screens, when asked for (CI does not need it).
+    const screens = process.env.SAMANVAYA_SCREENS_DIR;
+    if (screens) {
+      const before = await browser.manage().window().getRect();
+      await browser.manage().window().setRect({ width: 1024, height: 600 });
+      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
+      writeFileSync(join(screens, "recover-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
+      await browser.executeScript("document.body.style.minHeight = ''");
+      await browser.manage().window().setRect(before);
+    }
     await typeInto(browser, "[data-test=recover-code]", code.toLowerCase());
     await typeInto(browser, "[data-test=recover-pin]", "975310");
     await typeInto(browser, "[data-test=recover-pin2]", "975310");

@@ -41,7 +41,8 @@ interface Navigator {
 
 export class HouseholdForm {
   private errors: FormErrors = new Map();
-  private banner = "";
+  /** The form's error line, worded when drawn: a change of language rewords it. */
+  private banner: (() => string) | null = null;
   private dirty = false;
   private saving = false;
   private readonly root = h("form", { class: "household-form", novalidate: true });
@@ -104,7 +105,7 @@ export class HouseholdForm {
             )
           : document.createTextNode(""),
       ),
-      this.banner ? h("p", { class: "banner-error", role: "alert", "data-test": "form-error" }, this.banner) : document.createTextNode(""),
+      this.banner ? h("p", { class: "banner-error", role: "alert", "data-test": "form-error" }, this.banner()) : document.createTextNode(""),
       h(
         "div",
         { class: "row" },
@@ -360,7 +361,7 @@ export class HouseholdForm {
       await ipc.withdrawConsent(d.id, m === null ? null : m.id);
     } catch (e) {
       const reply = asErrorReply(e);
-      this.banner = reply.code === "not_allowed" ? t("withdrawNotAllowed") : errorText(reply);
+      this.banner = () => (reply.code === "not_allowed" ? t("withdrawNotAllowed") : errorText(reply));
       this.render();
       return;
     }
@@ -391,7 +392,7 @@ export class HouseholdForm {
         for (const f of asErrorReply(e).fields) if (!errors.has(f.field)) errors.set(f.field, f.code);
       }
       this.errors = errors;
-      this.banner = t("formHasErrors");
+      this.banner = () => t("formHasErrors");
       this.render();
       return;
     }
@@ -421,7 +422,7 @@ export class HouseholdForm {
     } catch (e) {
       const reply = asErrorReply(e);
       this.errors = new Map(reply.fields.map((f) => [f.field, f.code]));
-      this.banner = reply.code === "invalid" ? t("formHasErrors") : errorText(reply);
+      this.banner = () => (reply.code === "invalid" ? t("formHasErrors") : errorText(reply));
       this.saving = false;
       this.render();
     }
