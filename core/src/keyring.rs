@@ -379,6 +379,14 @@ impl Keyring {
         }
     }
 
+    /// The database key from the recovery code shown at set-up only: what proves that a new
+    /// account may be added. The block's code, once read out over the phone, must not let
+    /// whoever heard it add a supervisor.
+    pub fn setup_code(&self, code: &Secret) -> Result<DbKey, StoreError> {
+        unwrap(&self.recovery, &normalise_code(code))
+            .ok_or(StoreError::WrongSecret { attempts_left: u32::MAX })
+    }
+
     /// Whether the block keeps a recovery code for this keyring.
     pub fn has_block_recovery(&self) -> bool {
         self.block_recovery.is_some()
@@ -502,6 +510,9 @@ mod tests {
         assert_eq!(&ring.recover(&read_out).unwrap().0[..], &key.0[..], "as read out over the phone");
         assert!(!ring.has_block_recovery(), "once read out, it is used up");
         assert!(ring.recover(&read_out).is_err());
+        ring.set_block_recovery(&key, &blocks).unwrap();
+        assert!(ring.setup_code(&blocks).is_err(), "the block's code adds no account");
+        assert_eq!(&ring.setup_code(&code).unwrap().0[..], &key.0[..]);
     }
 
     #[test]

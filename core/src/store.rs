@@ -256,7 +256,7 @@ impl Store {
         secret: &Secret,
     ) -> Result<(), StoreError> {
         let mut ring = Keyring::read(&self.data_dir)?.ok_or(StoreError::NotSetUp)?;
-        let key = ring.recover(code)?;
+        let key = ring.setup_code(code)?;
         ring.add_account(&key, name, role, secret)?;
         ring.write(&self.data_dir)?;
         self.audit("account:add", &format!("{name} ({})", role.as_str()))

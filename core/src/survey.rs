@@ -134,7 +134,17 @@ impl Store {
         at: Moment,
     ) -> Result<Draft, StoreError> {
         self.require_write("survey a household")?;
-        let text = serde_json::to_string(answers).expect("answers serialize");
+        // An answer holding a whole Aadhaar number is never stored, not even in a draft: the
+        // form shows it refused (`samanvaya_forms::answer::check_value`) while she corrects it.
+        let mut kept = answers.clone();
+        let holds = |v: &String| samanvaya_domain::aadhaar::holds_aadhaar(v);
+        kept.values.retain(|_, v| !holds(v));
+        for instances in kept.repeats.values_mut() {
+            for instance in instances.iter_mut() {
+                instance.retain(|_, v| !holds(v));
+            }
+        }
+        let text = serde_json::to_string(&kept).expect("answers serialize");
         // The answers are in hand: the row is updated and only its id and form read back, not
         // the answers parsed again.
         let row: Option<(String, String, String)> = self

@@ -376,16 +376,25 @@ impl Store {
         Ok(())
     }
 
-    /// The block holds this laptop's audit log through entry `through`, as a session or the
-    /// block's answer on a stick said.
+    /// The block holds this laptop's audit log through entry `through`, as a session said.
     pub fn audit_held(&mut self, through: i64) -> Result<(), StoreError> {
         // The block's latest word, even when it is less than before (a block restored from its
-        // backup): entries it holds already are skipped there, and a file started past its
-        // head would be refused for ever.
+        // backup): entries it holds already are skipped there.
         self.conn.execute("UPDATE sync_link SET audit_held = ?1 WHERE id = 1", [through])?;
-        // On a store restored from a backup, the block's word settles whether the log can
-        // travel again (it holds no more than the backup had) or stays here (`restored`).
-        crate::restored::audit_outrun(&self.conn, through)?;
+        self.settle_audit()
+    }
+
+    /// As [`Store::audit_held`], from the block's answer on a stick, which may be an old one
+    /// brought again: it never moves the mark back.
+    pub fn audit_held_by_stick(&mut self, through: i64) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1", [through])?;
+        self.settle_audit()
+    }
+
+    /// On a store restored from a backup, the block's word settles whether the log can travel
+    /// again (it holds no more than the backup had) or stays here (`restored`).
+    fn settle_audit(&mut self) -> Result<(), StoreError> {
+        crate::restored::audit_outrun(&self.conn, self.audit_held_through()?)?;
         Ok(())
     }
 

@@ -1,16 +1,17 @@
 //! Aadhaar numbers are never stored: the app keeps at most whether a person has one
 //! (`person.has_aadhaar`). A full number typed into a free-text field (an address, a name, a
 //! survey's note) would sit in the store, the backups and the sync files of the block and the
-//! district, where a leaked number can be misused; so every free text is checked for one and
-//! refused with what to write instead. A number is recognised as UIDAI issues them: twelve
+//! district, where a leaked number can be misused; so the free texts of a household (its members'
+//! names, its address, from the form or an imported list) and a survey's text answers are checked
+//! for one and refused with what to write instead. A referral's notes are not checked yet. A number is recognised as UIDAI issues them: twelve
 //! digits (in groups of four or not, ASCII or Devanagari), the first not 0 or 1, the last a
 //! Verhoeff check digit, which a phone number, a date or a household number almost never
 //! passes by chance.
 
 /// Whether `text` holds something that reads as a whole Aadhaar number.
 pub fn holds_aadhaar(text: &str) -> bool {
-    // Runs of digit groups, the groups parted by one space or hyphen ("Ward 2 2345 6789 0124" is
-    // one run of four groups).
+    // Runs of digit groups, the groups parted by separators ("Ward 2 2345 6789 0124" is one run
+    // of four groups).
     let mut runs: Vec<Vec<Vec<u8>>> = vec![vec![]];
     let mut group: Vec<u8> = Vec::new();
     let mut chars = text.chars().peekable();
@@ -23,9 +24,17 @@ pub fn holds_aadhaar(text: &str) -> bool {
         if !group.is_empty() {
             run.push(std::mem::take(&mut group));
         }
-        let joins =
-            (c == ' ' || c == '-') && !run.is_empty() && chars.peek().is_some_and(|n| digit(*n).is_some());
-        if !joins && !run.is_empty() {
+        // Spaces, hyphens, dashes or dots between groups, one or several, keep them together.
+        let separator = |c: char| c.is_whitespace() || matches!(c, '-' | '–' | '—' | '.');
+        if separator(c) && !run.is_empty() {
+            while chars.peek().is_some_and(|n| separator(*n)) {
+                chars.next();
+            }
+            if chars.peek().is_some_and(|n| digit(*n).is_some()) {
+                continue;
+            }
+        }
+        if !run.is_empty() {
             runs.push(Vec::new());
         }
     }
@@ -98,6 +107,9 @@ mod tests {
             "आधार २३४५ ६७८९ ०१२४ है",
             "Ward 4, near the school, 234567890124",
             "Ward 2 2345-6789-0124",
+            "2345  6789 0124",
+            "2345 – 6789 – 0124",
+            "2345.6789.0124",
         ] {
             assert!(holds_aadhaar(text), "{text}");
         }
@@ -111,7 +123,6 @@ mod tests {
             "98765 43210",           // a mobile number
             "2345678901245",         // thirteen digits
             "23456789012",           // eleven
-            "2345  6789 0124",       // two spaces: two numbers
             "234 5678 90124",        // not as the card groups it
             "Household 115, Ward 4", // short numbers
             "",

@@ -207,6 +207,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "recovery_code",
         sql: include_str!("../migrations/server/0011_recovery_code.sql"),
     },
+    Migration {
+        version: 12,
+        name: "withdrawn_certificates",
+        sql: include_str!("../migrations/server/0012_withdrawn_certificates.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -262,6 +267,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 10,
         name: "recovery_code",
         sql: include_str!("../migrations/server-postgres/0010_recovery_code.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "withdrawn_certificates",
+        sql: include_str!("../migrations/server-postgres/0011_withdrawn_certificates.sql"),
     },
 ];
 

@@ -319,3 +319,41 @@ fn a_samiti_viewer_reads_the_survey_history_without_the_sensitive_answers() {
     assert_eq!(seen[0].answers["repeats"]["members"][0]["marital"], "widowed");
     assert_eq!(reveals(&viewer).len(), 1, "nothing sensitive was shown to the Samiti, so no reveal");
 }
+
+/// A whole Aadhaar number typed into a survey's text answer is refused at that question and
+/// never stored, not even in the draft saved at every answer; the rest of the draft is.
+#[test]
+fn an_answer_holding_a_whole_aadhaar_number_is_refused_and_never_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _) =
+        Store::create(dir.path(), "Test facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let at = store.now().unwrap();
+    let h = store
+        .save_household(
+            samanvaya_tests::new_household(
+                village,
+                vec![member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 })],
+            ),
+            at,
+        )
+        .unwrap();
+    let mut answers = store.start_survey(h.id, at).unwrap().answers;
+    set(
+        &mut answers,
+        &[("consent", "yes"), ("hamlet", "पूर्वी टोला, आधार 2345 6789 0124"), ("house_type", "kucha")],
+    );
+    let draft = store.save_survey(h.id, &answers, at).unwrap();
+    let refused: Vec<String> = draft.state.problems().map(|q| q.slot.name.clone()).collect();
+    assert!(refused.contains(&"hamlet".to_owned()), "the answer is refused at its question: {refused:?}");
+    let kept = store.survey_draft(h.id, at).unwrap().expect("the draft");
+    assert_eq!(kept.answers.values.get("hamlet"), None, "the number is not in the stored draft");
+    assert_eq!(kept.answers.values.get("house_type").map(String::as_str), Some("kucha"), "the rest is");
+    let stored: String = store
+        .connection()
+        .query_row("SELECT answers FROM survey_draft WHERE household_id = ?1", [h.id.to_string()], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(!stored.contains("6789"), "{stored}");
+}

@@ -1617,6 +1617,13 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     sync(other_dir.path());
     sync(old_dir.path());
     let device = samanvaya_tests::open(old_dir.path()).unwrap().device_id().unwrap().to_string();
+    // An answer the block wrote for the old laptop, left on the stick.
+    let old_answer = stick.path().join("old-answer");
+    server_cmd(
+        "block",
+        block_dir.path(),
+        &["export-feed", "--device", &device, old_answer.to_str().unwrap()],
+    );
 
     // The old laptop breaks; the backup is restored on a new one, where work goes on offline.
     drop(
@@ -1624,6 +1631,16 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
             .unwrap(),
     );
     let new = add(restored_dir.path(), "रीना देवी");
+    // On the restored laptop it is refused, nothing applied: only the answer to the restored
+    // laptop's own file says where the block stands now (applied first, the old one would move
+    // the pull cursor past the old laptop's work that the real answer brings back).
+    let refused = run("samanvaya", &["import-feed", old_answer.to_str().unwrap()], Some(restored_dir.path()));
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("before this laptop was restored"),
+        "{refused:?}"
+    );
+    assert!(samanvaya_tests::open(restored_dir.path()).unwrap().restore_unsettled().unwrap());
     let round = |n: usize| {
         let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
         let wrote = ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(restored_dir.path())));

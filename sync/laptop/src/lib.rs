@@ -33,6 +33,10 @@ pub enum LaptopSyncError {
     FeedFile(#[from] FeedFileError),
     #[error("cannot write {path}: {source}; check that the USB stick is in and has room")]
     File { path: String, source: std::io::Error },
+    #[error(
+        "this answer from the block was written before this laptop was restored from its backup, so it was not applied; write this laptop's sync file, take it to the block office, and apply the answer the block writes to it"
+    )]
+    AnswerBeforeRestore,
 }
 
 impl LaptopSyncError {
@@ -46,9 +50,10 @@ impl LaptopSyncError {
             | LaptopSyncError::Bundle(_)
             | LaptopSyncError::Sync(SyncError::Catalogue(_)) => "catalogue",
             LaptopSyncError::Store(_) => "store",
-            LaptopSyncError::Parcel(_) | LaptopSyncError::FeedFile(_) | LaptopSyncError::File { .. } => {
-                "file"
-            }
+            LaptopSyncError::Parcel(_)
+            | LaptopSyncError::FeedFile(_)
+            | LaptopSyncError::File { .. }
+            | LaptopSyncError::AnswerBeforeRestore => "file",
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
@@ -365,8 +370,15 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     }
     // What the block holds of this laptop's work need not go on the next stick; on a laptop
     // restored from a backup this first settles the restore, as a session does before a pull.
+    // An answer written before this laptop was restored (an old file left on the stick) is not
+    // the answer to its own file, which says back its `own_after`: applying it would move the
+    // pull cursor past the old laptop's work that the real answer brings back, and settle the
+    // restore on an old word. It is refused, nothing applied.
+    if store.restore_unsettled()? && file.own_after.is_none() {
+        return Err(LaptopSyncError::AnswerBeforeRestore);
+    }
     store.sync_acked(file.acked_through, 0, 0)?;
-    store.audit_held(file.audit_through)?;
+    store.audit_held_by_stick(file.audit_through)?;
     let page = incoming(&file.changes);
     let at = store.now()?;
     let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, at)?;

@@ -24,7 +24,9 @@ impl Store {
     pub fn withdraw_certificate(&mut self, withdrawn: &str) -> Result<(), ServerError> {
         let mut tx = self.db.transaction(Mode::Write)?;
         tx.execute(
-            "UPDATE identity SET next_certificate = NULL WHERE id = 1 AND next_certificate = ?1",
+            "UPDATE identity SET next_certificate = NULL,
+                                 withdrawn_certificates = withdrawn_certificates || ?1 || ' '
+             WHERE id = 1 AND next_certificate = ?1",
             args![withdrawn],
         )?;
         tx.execute(

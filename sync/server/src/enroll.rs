@@ -281,12 +281,13 @@ impl Store {
         };
         let catalogue = crate::catalogue::offer(&mut *tx)?;
         // The certificate the operator made to switch to, and whether this device knows it.
-        let next_certificate =
-            tx.query_one("SELECT next_certificate FROM identity WHERE id = 1", &[])?.opt_text(0)?;
-        // What a device says it accepts counts only while a certificate is announced: after a
-        // withdrawal it still names the withdrawn one at its next session, which must not read
-        // as a certificate this server never announced.
-        let knows = next_certificate.as_ref().and(req.next_certificate.clone());
+        let identity =
+            tx.query_one("SELECT next_certificate, withdrawn_certificates FROM identity WHERE id = 1", &[])?;
+        let next_certificate = identity.opt_text(0)?;
+        // A device that has not heard of a withdrawal still names the withdrawn certificate at
+        // its next session: that must not read as one this server never announced.
+        let withdrawn = identity.text(1)?;
+        let knows = req.next_certificate.clone().filter(|fp| !withdrawn.split_whitespace().any(|w| w == fp));
         tx.execute("UPDATE device SET knows_certificate = ?1 WHERE id = ?2", args![knows, req.device])?;
         // A laptop's second recovery code, kept to be read out on the day it is needed.
         let recovery_code_kept = match (&req.recovery_code, parse_kind(&kind)) {

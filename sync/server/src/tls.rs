@@ -106,6 +106,22 @@ pub fn withdraw(dir: &Path, announced: &str) -> Result<Withdrawn, ServerError> {
         removed(NEXT_CERTIFICATE)?;
         return Ok(Withdrawn::Made);
     }
+    // A switch stopped between its two renames: the new key is in place, the certificate is
+    // still the old one (the new one still waits as next-certificate.der), and the copies of
+    // the old pair are beside them. The old key goes back; the new pair goes.
+    let next_cert = dir.join(NEXT_CERTIFICATE);
+    if next_cert.exists()
+        && !dir.join(NEXT_KEY).exists()
+        && pin::fingerprint(&read(&next_cert)?) == announced
+        && dir.join(PREVIOUS_KEY).exists()
+    {
+        std::fs::rename(dir.join(PREVIOUS_KEY), dir.join(KEY)).map_err(|e| {
+            ServerError::Invalid(format!("cannot move {PREVIOUS_KEY} to {KEY} in {}: {e}", dir.display()))
+        })?;
+        removed(NEXT_CERTIFICATE)?;
+        removed(PREVIOUS_CERTIFICATE)?;
+        return Ok(Withdrawn::Made);
+    }
     let current = dir.join(CERTIFICATE);
     if current.exists() && pin::fingerprint(&read(&current)?) == announced {
         // A withdrawal stopped between its two renames: the key from before is back in place,
@@ -359,6 +375,19 @@ mod tests {
         assert!(Identity::load_or_make(dir.path()).is_err(), "a key beside another certificate is refused");
         assert_eq!(withdraw(dir.path(), &third).unwrap(), Withdrawn::Switched);
         assert_eq!(Identity::load_or_make(dir.path()).unwrap().fingerprint, first);
+
+        // And a switch stopped between its own renames (the new key in place, the certificate
+        // not yet) is taken back too, the old key back beside the old certificate.
+        let fourth = make_next(dir.path()).unwrap();
+        write_whole(&dir.path().join(PREVIOUS_KEY), &read(&dir.path().join(KEY)).unwrap()).unwrap();
+        write_whole(&dir.path().join(PREVIOUS_CERTIFICATE), &read(&dir.path().join(CERTIFICATE)).unwrap())
+            .unwrap();
+        std::fs::rename(dir.path().join(NEXT_KEY), dir.path().join(KEY)).unwrap();
+        assert!(Identity::load_or_make(dir.path()).is_err(), "the stopped switch is refused at start");
+        assert_eq!(withdraw(dir.path(), &fourth).unwrap(), Withdrawn::Made);
+        assert_eq!(Identity::load_or_make(dir.path()).unwrap().fingerprint, first);
+        assert_eq!(next_fingerprint(dir.path()).unwrap(), None);
+        assert!(!dir.path().join(NEXT_CERTIFICATE).exists());
     }
 
     #[test]

@@ -128,8 +128,8 @@ export class HomeView {
                 },
               },
               h("option", { value: "", selected: this.filter === null }, t("registerAll")),
-              // A Samiti viewer may not list who has a disability (a sensitive fact); the library
-              // refuses it to her anyway.
+              // A Samiti viewer may not list who has a disability or who is pregnant (sensitive
+              // facts); the library refuses it to her anyway.
               ...FILTERS.filter((f) => (f !== "disability" && f !== "pregnant") || mayWrite()).map((f) => h("option", { value: f, selected: this.filter === f }, t(`registerFilter_${f}`))),
             ),
           ),
