@@ -45,17 +45,23 @@ fn a_backup_restores_on_a_fresh_install_with_every_row() {
     ));
 }
 
-/// A backup changed after it was written (on a stick passed around, or by someone who wants
-/// the village's records to say something else) is refused at restore even with the right PIN,
-/// wherever the change is, and nothing of it is written into the new laptop's folder.
-#[test]
-fn a_backup_changed_after_it_was_written_is_refused_with_the_right_pin() {
+/// A laptop holding the demo village, and its backup on a "stick" (a folder of its own).
+fn demo_backup() -> (tempfile::TempDir, Store, tempfile::TempDir, std::path::PathBuf) {
     let laptop = tempfile::tempdir().unwrap();
     let mut store = samanvaya_tests::open(laptop.path()).unwrap();
     samanvaya_demo::fill(&mut store, 1).unwrap();
     let usb = tempfile::tempdir().unwrap();
     let file = usb.path().join("sahpur.backup");
     store.backup(&file).unwrap();
+    (laptop, store, usb, file)
+}
+
+/// A backup changed after it was written (on a stick passed around, or by someone who wants
+/// the village's records to say something else) is refused at restore even with the right PIN,
+/// wherever the change is, and nothing of it is written into the new laptop's folder.
+#[test]
+fn a_backup_changed_after_it_was_written_is_refused_with_the_right_pin() {
+    let (_laptop, store, usb, file) = demo_backup();
     drop(store);
     let bytes = std::fs::read(&file).unwrap();
     // The database starts after the header and the keyring; change one byte at several places
@@ -92,12 +98,7 @@ fn a_backup_changed_after_it_was_written_is_refused_with_the_right_pin() {
 
 #[test]
 fn an_interrupted_backup_leaves_the_previous_one_intact() {
-    let laptop = tempfile::tempdir().unwrap();
-    let mut store = samanvaya_tests::open(laptop.path()).unwrap();
-    samanvaya_demo::fill(&mut store, 1).unwrap();
-    let usb = tempfile::tempdir().unwrap();
-    let file = usb.path().join("sahpur.backup");
-    store.backup(&file).unwrap();
+    let (_laptop, store, usb, file) = demo_backup();
     let previous = std::fs::read(&file).unwrap();
     // A backup stopped half-way (the stick pulled out, the laptop killed) leaves only its own
     // partial files, which the next backup replaces; the previous backup is untouched.

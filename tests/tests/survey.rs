@@ -261,22 +261,24 @@ fn a_district_form_is_checked_whole_installed_and_used_by_new_surveys_only() {
     assert_eq!(label_of(form, "hamlet").as_deref(), Some("Tola or ward"));
 }
 
-#[test]
-fn a_samiti_viewer_reads_the_survey_history_without_the_sensitive_answers() {
+/// A new store with one household, a widow of 64 living alone, and the store's recovery code.
+fn kamla() -> (tempfile::TempDir, Store, Secret, Household) {
     let dir = tempfile::tempdir().unwrap();
     let (mut store, code) =
         Store::create(dir.path(), "Test facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
     let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let household = samanvaya_tests::new_household(
+        village,
+        vec![member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 })],
+    );
+    let h = store.save_household(household, store.now().unwrap()).unwrap();
+    (dir, store, code, h)
+}
+
+#[test]
+fn a_samiti_viewer_reads_the_survey_history_without_the_sensitive_answers() {
+    let (dir, mut store, code, h) = kamla();
     let at = store.now().unwrap();
-    let h = store
-        .save_household(
-            samanvaya_tests::new_household(
-                village,
-                vec![member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 })],
-            ),
-            at,
-        )
-        .unwrap();
     let mut answers = store.start_survey(h.id, at).unwrap().answers;
     set(
         &mut answers,
@@ -324,20 +326,8 @@ fn a_samiti_viewer_reads_the_survey_history_without_the_sensitive_answers() {
 /// never stored, not even in the draft saved at every answer; the rest of the draft is.
 #[test]
 fn an_answer_holding_a_whole_aadhaar_number_is_refused_and_never_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut store, _) =
-        Store::create(dir.path(), "Test facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let (_dir, mut store, _, h) = kamla();
     let at = store.now().unwrap();
-    let h = store
-        .save_household(
-            samanvaya_tests::new_household(
-                village,
-                vec![member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 })],
-            ),
-            at,
-        )
-        .unwrap();
     let mut answers = store.start_survey(h.id, at).unwrap().answers;
     set(
         &mut answers,
