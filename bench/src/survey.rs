@@ -103,6 +103,7 @@ fn hundred(
         members,
         created_at: at.utc,
         updated_at: at.utc,
+        consent: None,
     }
 }
 

@@ -1,13 +1,26 @@
-//! `samanvaya consent withdraw`: records that a household, or one of its members, withdrew
-//! consent, which erases what was recorded of them and queues the withdrawal for the block.
+//! `samanvaya consent record` and `samanvaya consent withdraw`: a family's consent given (by a
+//! grown-up member, before its first screening answer), or withdrawn by a household or one of
+//! its members, which erases what was recorded of them and queues the withdrawal for the block.
 
 use anyhow::{Result, bail};
 use samanvaya_core::{HouseholdQuery, Store};
 use samanvaya_domain::name_key::name_key;
+use samanvaya_domain::{Household, PersonId};
 
-/// Withdraws consent for household number `number`, or for its member `member` (a name in
-/// either script, as the household's list shows it). Says what was erased, without a name.
-pub fn withdraw(store: &mut Store, number: i64, member: Option<&str>) -> Result<String> {
+/// Records that the member named `member` of household number `number` agreed, for the
+/// family, to what is recorded of it. Says so without a name.
+pub fn record(store: &mut Store, number: i64, member: &str) -> Result<String> {
+    let household = numbered(store, number)?;
+    let (i, person) = named(&household, number, member)?;
+    store.record_consent(household.id, person, store.now()?)?;
+    Ok(format!(
+        "Consent recorded for household {number}, given by member {}; its questions can be asked now.\n",
+        i + 1
+    ))
+}
+
+/// The household numbered `number` on this laptop.
+fn numbered(store: &Store, number: i64) -> Result<Household> {
     let query = HouseholdQuery {
         village_id: None,
         search: number.to_string(),
@@ -23,29 +36,32 @@ pub fn withdraw(store: &mut Store, number: i64, member: Option<&str>) -> Result<
         [] => bail!("no household number {number} on this laptop; `samanvaya households list` shows them"),
         _ => bail!("several villages have a household number {number}; this laptop cannot tell which"),
     };
-    let household = store.household(summary.id)?;
+    Ok(store.household(summary.id)?)
+}
+
+/// The member of `household` (number `number`) called `name` in either script, with her place.
+fn named(household: &Household, number: i64, name: &str) -> Result<(usize, PersonId)> {
+    let key = name_key(name);
+    let matching: Vec<_> = household
+        .members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.name.trim() == name.trim() || (!key.is_empty() && name_key(&m.name) == key))
+        .collect();
+    match matching.as_slice() {
+        [(i, m)] => Ok((*i, m.id)),
+        [] => bail!("household {number} has no member of that name; give the name as the list shows it"),
+        _ => bail!("household {number} has several members of that name; the app can tell them apart"),
+    }
+}
+
+/// Withdraws consent for household number `number`, or for its member `member` (a name in
+/// either script, as the household's list shows it). Says what was erased, without a name.
+pub fn withdraw(store: &mut Store, number: i64, member: Option<&str>) -> Result<String> {
+    let household = numbered(store, number)?;
     let person = match member {
         None => None,
-        Some(name) => {
-            let key = name_key(name);
-            let matching: Vec<_> = household
-                .members
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| {
-                    m.name.trim() == name.trim() || (!key.is_empty() && name_key(&m.name) == key)
-                })
-                .collect();
-            match matching.as_slice() {
-                [(_, m)] => Some(m.id),
-                [] => {
-                    bail!("household {number} has no member of that name; give the name as the list shows it")
-                }
-                _ => {
-                    bail!("household {number} has several members of that name; the app can tell them apart")
-                }
-            }
-        }
+        Some(name) => Some(named(&household, number, name)?.1),
     };
     let position = person.and_then(|p| household.members.iter().position(|m| m.id == p));
     let done = store.withdraw_consent(household.id, person, store.now()?)?;

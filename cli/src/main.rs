@@ -264,6 +264,17 @@ enum FormCommand {
 
 #[derive(Subcommand)]
 enum ConsentCommand {
+    /// Records that a grown-up member of the household agreed, for the family, to what is
+    /// recorded of it: asked at the first visit of a household taken from a list, before its
+    /// first screening answer.
+    Record {
+        /// The household's number.
+        #[arg(long, value_name = "N")]
+        household: i64,
+        /// The member who agreed (her name as the household list shows it).
+        #[arg(long, value_name = "NAME")]
+        member: String,
+    },
     /// Erases what was recorded of the household (or of one member) and keeps only a record of
     /// the withdrawal: the day and who recorded it. Backups already written keep their copy.
     Withdraw {
@@ -531,6 +542,9 @@ fn main() -> Result<()> {
             let list = store.vulnerability_list(sheet.day(&store)?, |_, _| {})?;
             let text = samanvaya_eligibility::vulnerability::csv(&list, sheet.lang.into(), None);
             sheet.write(&store, "export:vulnerability", &format!("{} rows", list.rows.len()), &text)?;
+        }
+        Command::Consent { command: ConsentCommand::Record { household, member } } => {
+            emit(&consent::record(&mut store, household, &member)?)?;
         }
         Command::Consent { command: ConsentCommand::Withdraw { household, member } } => {
             emit(&consent::withdraw(&mut store, household, member.as_deref())?)?;

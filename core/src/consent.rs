@@ -1,3 +1,7 @@
+//! A family's consent on the laptop, given and withdrawn. Given, it is recorded with the
+//! household (`Store::record_consent`, or the household form's save); nothing is recorded of a
+//! household without it, and no screening answer is taken for one without it.
+//!
 //! Withdrawal of consent on the laptop: a member, or a whole household, withdrew consent, and
 //! what was recorded of them is erased from the store, keeping only a tombstone in `erased`
 //! (ids, the day, who recorded it; nothing personal).
@@ -17,7 +21,8 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use samanvaya_domain::change::{Change, ChangeBody, ConsentWithdrawn};
 use samanvaya_domain::consent::{self, Erasure, Scrubbed};
-use samanvaya_domain::{HouseholdId, Moment, PersonId};
+use samanvaya_domain::household::{CONSENT_MIN_AGE, FieldErrorCode};
+use samanvaya_domain::{Consent, FieldError, Household, HouseholdId, Moment, PersonId, ValidationError};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -78,6 +83,38 @@ impl Store {
         // taken by the next day's turn.
         let _ = self.replace_snapshots(at.today);
         Ok(Withdrawal { household_id: household, person_id: person, changes_scrubbed })
+    }
+
+    /// Records that member `respondent` of household `household` agreed, for the family, to
+    /// what is recorded of it, asked by this account now: for a household taken from a list,
+    /// before its first screening answer. A consent on record is replaced by the new one.
+    pub fn record_consent(
+        &mut self,
+        household: HouseholdId,
+        respondent: PersonId,
+        at: Moment,
+    ) -> Result<Household, StoreError> {
+        self.require_write("record a family's consent")?;
+        let taken_by = self.who().name.clone();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = household::get(&tx, household)?
+            .ok_or_else(|| StoreError::NotFound { what: "household", id: household.to_string() })?;
+        let member = before.members.iter().find(|m| m.id == respondent).ok_or_else(|| {
+            StoreError::NotFound { what: "member of this household", id: respondent.to_string() }
+        })?;
+        // An unknown age is taken on the facilitator's word, as the form does.
+        if member.left.is_some() || member.age_on(at.today).is_some_and(|a| a < CONSENT_MIN_AGE) {
+            return Err(StoreError::Invalid(ValidationError(vec![FieldError {
+                field: "consent".into(),
+                code: FieldErrorCode::ConsentRespondent,
+            }])));
+        }
+        let mut after = before.clone();
+        after.consent = Some(Consent { respondent: Some(respondent), taken_by, taken_at: at.utc });
+        after.updated_at = at.utc;
+        household::write(&tx, Some(&before), &after, at)?;
+        tx.commit()?;
+        Ok(after)
     }
 
     /// How many households and members of this store withdrew consent: their tombstones.
@@ -375,6 +412,7 @@ mod tests {
             id: None,
             village_id: village,
             hamlet_id: None,
+            consent: Some(samanvaya_domain::ConsentInput { respondent: 0 }),
             address: "कमला देवी का घर".into(),
             phone: String::new(),
             members: vec![

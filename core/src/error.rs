@@ -99,6 +99,10 @@ pub enum StoreError {
         "{path} already holds a store; restore a backup only into an empty data folder (a new laptop, or a new folder)"
     )]
     RestoreNotEmpty { path: String },
+    #[error(
+        "the family's consent is not on record: ask them first, then record who agreed (the household's page, or `samanvaya consent record`)"
+    )]
+    NoConsent,
     #[error("{0}")]
     UnknownNeed(String),
     #[error("this person already has an open referral for it ({number}); open that one instead")]
@@ -168,6 +172,8 @@ pub enum ErrorCode {
     AlreadySetUp,
     Locked,
     NotAllowed,
+    /// The family's consent is not on record, so nothing more is recorded of it yet.
+    NoConsent,
     AlreadyReferred,
     Refused,
     /// The system's print window could not be opened.
@@ -233,6 +239,7 @@ impl From<StoreError> for ErrorReply {
             StoreError::AlreadySetUp => (ErrorCode::AlreadySetUp, vec![]),
             StoreError::Locked => (ErrorCode::Locked, vec![]),
             StoreError::NotAllowed { .. } => (ErrorCode::NotAllowed, vec![]),
+            StoreError::NoConsent => (ErrorCode::NoConsent, vec![]),
             StoreError::UnknownNeed(_) => (ErrorCode::Invalid, vec![]),
             StoreError::AlreadyReferred { .. } => (ErrorCode::AlreadyReferred, vec![]),
             StoreError::Refused(_) | StoreError::Bundle(_) => (ErrorCode::Refused, vec![]),

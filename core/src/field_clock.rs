@@ -36,6 +36,7 @@ fn household_field(f: &HouseholdField) -> &'static str {
         HouseholdField::HamletId(_) => "hamlet_id",
         HouseholdField::Address(_) => "address",
         HouseholdField::Phone(_) => "phone",
+        HouseholdField::Consent(_) => "consent",
     }
 }
 

@@ -3,10 +3,10 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::change::{
-    ChangeBody, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
+    ChangeBody, ConsentGiven, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
 };
 use samanvaya_domain::name_key::name_key;
-use samanvaya_domain::{Household, HouseholdId, HouseholdSummary, LocationId, Moment, Person};
+use samanvaya_domain::{Consent, Household, HouseholdId, HouseholdSummary, LocationId, Moment, Person};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -111,10 +111,15 @@ pub struct HouseholdPage {
 pub fn get(conn: &Connection, id: HouseholdId) -> rusqlite::Result<Option<Household>> {
     let row = conn
         .query_row(
-            "SELECT number, village_id, hamlet_id, address, created_at, updated_at, phone
+            "SELECT number, village_id, hamlet_id, address, created_at, updated_at, phone,
+                    consent_respondent, consent_taken_by, consent_taken_at
              FROM household WHERE id = ?1",
             [id.to_string()],
             |r| {
+                let taken: Option<(String, _)> = match (r.get(8)?, r.get(9)?) {
+                    (Some(by), Some(at)) => Some((by, at)),
+                    _ => None,
+                };
                 Ok(Household {
                     id,
                     number: r.get(0)?,
@@ -125,6 +130,12 @@ pub fn get(conn: &Connection, id: HouseholdId) -> rusqlite::Result<Option<Househ
                     members: Vec::new(),
                     created_at: r.get(4)?,
                     updated_at: r.get(5)?,
+                    consent: match taken {
+                        Some((taken_by, taken_at)) => {
+                            Some(Consent { respondent: sql::opt_id(r, 7)?, taken_by, taken_at })
+                        }
+                        None => None,
+                    },
                 })
             },
         )
@@ -172,12 +183,14 @@ pub fn put(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
 /// household is written.
 pub fn put_rows(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO household (id, village_id, hamlet_id, number, address, created_at, updated_at, phone)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO household (id, village_id, hamlet_id, number, address, created_at, updated_at, phone,
+                                consent_respondent, consent_taken_by, consent_taken_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (id) DO UPDATE SET
              village_id = excluded.village_id, hamlet_id = excluded.hamlet_id,
              number = excluded.number, address = excluded.address, updated_at = excluded.updated_at,
-             phone = excluded.phone",
+             phone = excluded.phone, consent_respondent = excluded.consent_respondent,
+             consent_taken_by = excluded.consent_taken_by, consent_taken_at = excluded.consent_taken_at",
         params![
             h.id.to_string(),
             h.village_id.to_string(),
@@ -187,6 +200,9 @@ pub fn put_rows(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
             h.created_at,
             h.updated_at,
             h.phone,
+            h.consent.as_ref().and_then(|c| c.respondent).map(|p| p.to_string()),
+            h.consent.as_ref().map(|c| &c.taken_by),
+            h.consent.as_ref().map(|c| c.taken_at),
         ],
     )?;
     person::replace_all(conn, h.id, &h.members)
@@ -216,6 +232,16 @@ pub fn changes(before: Option<&Household>, after: &Household) -> Vec<ChangeBody>
     }
     if before.is_none_or(|b| b.phone != after.phone) {
         fields.push(HouseholdField::Phone(after.phone.clone()));
+    }
+    // Consent is only ever given or given again here; a withdrawal travels as its own change.
+    if let Some(c) = &after.consent
+        && before.is_none_or(|b| b.consent.as_ref() != Some(c))
+    {
+        fields.push(HouseholdField::Consent(ConsentGiven {
+            respondent: c.respondent,
+            taken_by: c.taken_by.clone(),
+            taken_at: c.taken_at,
+        }));
     }
     if !fields.is_empty() || before.is_some_and(|b| b.village_id != after.village_id) {
         out.push(ChangeBody::Household(HouseholdChange {

@@ -10,7 +10,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
-use samanvaya_domain::{Hlc, Household, Moment, Person};
+use samanvaya_domain::{Consent, Hlc, Household, Moment, Person};
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -91,6 +91,7 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 members: Vec::new(),
                 created_at: c.created_at,
                 updated_at: at.utc,
+                consent: None,
             });
             h.village_id = c.village_id;
             for f in &c.fields {
@@ -99,6 +100,13 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                     HouseholdField::HamletId(x) => h.hamlet_id = *x,
                     HouseholdField::Address(a) => h.address.clone_from(a),
                     HouseholdField::Phone(p) => h.phone.clone_from(p),
+                    HouseholdField::Consent(c) => {
+                        h.consent = Some(Consent {
+                            respondent: c.respondent,
+                            taken_by: c.taken_by.clone(),
+                            taken_at: c.taken_at,
+                        })
+                    }
                 }
             }
             h.updated_at = at.utc;

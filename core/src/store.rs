@@ -9,8 +9,8 @@ use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::name_key::name_key;
 use samanvaya_domain::{
-    FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel, Moment, Person,
-    PersonId, ValidationError,
+    Consent, FieldError, Household, HouseholdId, HouseholdInput, Location, LocationId, LocationLevel, Moment,
+    Person, PersonId, ValidationError,
 };
 use uuid::Uuid;
 
@@ -477,7 +477,20 @@ impl Store {
     /// asks this while its own checks have refused a field, so that she sees all of them in one
     /// round rather than the next ones only after correcting the first.
     pub fn check_household(&self, input: HouseholdInput, at: Moment) -> Result<(), StoreError> {
-        let input = input.validate(at.today)?;
+        let stored = match input.id {
+            Some(id) => household::get(&self.conn, id)?,
+            None => None,
+        };
+        let consent = check_consent(&input, stored.as_ref()).err();
+        let input = match (input.validate(at.today), consent) {
+            (Err(ValidationError(mut errors)), Some(StoreError::Invalid(ValidationError(missing)))) => {
+                errors.extend(missing);
+                return Err(StoreError::Invalid(ValidationError(errors)));
+            }
+            (Err(e), _) => return Err(e.into()),
+            (Ok(_), Some(e)) => return Err(e),
+            (Ok(input), None) => input,
+        };
         check_place(&self.conn, input.village_id, input.hamlet_id)
     }
 
@@ -497,6 +510,7 @@ impl Store {
             ),
             None => None,
         };
+        check_consent(&input, existing.as_ref())?;
         let (id, number, created_at) = match &existing {
             Some(h) => (h.id, h.number, h.created_at),
             None => (HouseholdId(Uuid::now_v7()), number_lease::take(&tx, number_lease::HOUSEHOLD)?, now),
@@ -534,6 +548,16 @@ impl Store {
                 action: "remove a saved member",
             });
         }
+        // The consent taken at this visit, from the member the form names; else the one on
+        // record (`check_consent` refused an input with neither).
+        let consent = match input.consent {
+            Some(c) => Some(Consent {
+                respondent: members.get(c.respondent as usize).map(|p| p.id),
+                taken_by: self.who.name.clone(),
+                taken_at: now,
+            }),
+            None => existing.as_ref().and_then(|h| h.consent.clone()),
+        };
         let household = Household {
             id,
             number,
@@ -544,6 +568,7 @@ impl Store {
             members,
             created_at,
             updated_at: now,
+            consent,
         };
         household::write(&tx, existing.as_ref(), &household, at)?;
         tx.commit()?;
@@ -576,6 +601,19 @@ fn age_of(p: &Person, today: chrono::NaiveDate) -> samanvaya_domain::Birth {
         Some(years) => samanvaya_domain::Birth::Age { years },
         None => samanvaya_domain::Birth::Unknown,
     }
+}
+
+/// A household's details are recorded only with the family's consent: taken at this visit
+/// (`input.consent`), or on record from an earlier one. A household taken from a list has none
+/// until its first visit, so its first edit in the form asks for it too.
+fn check_consent(input: &HouseholdInput, stored: Option<&Household>) -> Result<(), StoreError> {
+    if input.consent.is_none() && stored.is_none_or(|h| h.consent.is_none()) {
+        return Err(StoreError::Invalid(ValidationError(vec![FieldError {
+            field: "consent".into(),
+            code: FieldErrorCode::ConsentRequired,
+        }])));
+    }
+    Ok(())
 }
 
 /// The village must be one this centre serves, and the hamlet one of that village's hamlets.

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange, Source, SubmissionChange};
-use samanvaya_domain::{Household, HouseholdId, Moment, Person, PersonId, Relation, Sex};
+use samanvaya_domain::{Consent, Household, HouseholdId, Moment, Person, PersonId, Relation, Sex};
 use samanvaya_eligibility::record::{relation_value, sex_value};
 use samanvaya_forms::answer::{Answers, State};
 use samanvaya_forms::definition::{RecordField, Target};
@@ -217,7 +217,7 @@ impl Store {
         };
         if recorded.consent != Some(false) {
             let members = member_ids(form, &draft);
-            record(&tx, &before, &recorded, &members, at)?;
+            record(&tx, &before, &recorded, &members, &submission.submitted_by, at)?;
         }
         put_submission(&tx, &submission)?;
         change_log::record(&tx, ChangeBody::Submission(submission.clone()), at)?;
@@ -399,9 +399,15 @@ fn record(
     before: &Household,
     recorded: &SurveyFacts,
     members: &[Option<PersonId>],
+    taken_by: &str,
     at: Moment,
 ) -> Result<(), StoreError> {
     let mut h = before.clone();
+    // The survey's own consent question puts the family's consent on record when none was
+    // (a household taken from a list, surveyed at its first visit); it names no respondent.
+    if recorded.consent == Some(true) && h.consent.is_none() {
+        h.consent = Some(Consent { respondent: None, taken_by: taken_by.to_owned(), taken_at: at.utc });
+    }
     if let Some(phone) = &recorded.phone {
         h.phone.clone_from(phone);
     }

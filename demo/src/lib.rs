@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Months, NaiveDate, TimeZone, Utc};
 use samanvaya_core::{ImportedHousehold, Moment, Store, StoreError};
 use samanvaya_domain::change::Source;
 use samanvaya_domain::{
-    Household, HouseholdId, Location, LocationId, LocationLevel, Person, PersonId, Relation, Sex,
+    Consent, Household, HouseholdId, Location, LocationId, LocationLevel, Person, PersonId, Relation, Sex,
 };
 use samanvaya_eligibility::record::Who;
 use uuid::Uuid;
@@ -95,6 +95,7 @@ pub fn fill_households(
 
     let mut persons = 0;
     let mut batch = Vec::with_capacity(BATCH);
+    let taken_by = store.who().name.clone();
     for i in 0..households {
         // Surveys happen in daylight: about 12 households a day, spaced through the day.
         let at = start + Duration::days(i as i64 / 12) + Duration::minutes(35 * (i as i64 % 12));
@@ -112,6 +113,13 @@ pub fn fill_households(
                 hamlet_id: Some(hamlets[dice.range(0, hamlets.len() as u32 - 1) as usize]),
                 address: format!("वार्ड नं. {}", dice.range(1, 12)),
                 phone: String::new(),
+                // The demo family agreed at the visit, through its head, as a real one would
+                // before its first question.
+                consent: Some(Consent {
+                    respondent: members.first().map(|p| p.id),
+                    taken_by: taken_by.clone(),
+                    taken_at: at,
+                }),
                 members,
                 created_at: at,
                 updated_at: at,

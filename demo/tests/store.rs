@@ -331,6 +331,7 @@ fn a_samiti_viewer_reads_but_changes_nothing() {
         id: Some(h),
         village_id: stored.village_id,
         hamlet_id: stored.hamlet_id,
+        consent: None,
         address: "changed".into(),
         phone: String::new(),
         members: vec![],
@@ -533,6 +534,7 @@ fn a_probable_duplicate_is_found_by_name_in_either_script_and_close_age() {
         id: None,
         village_id: h.village_id,
         hamlet_id: None,
+        consent: Some(samanvaya_domain::ConsentInput { respondent: 0 }),
         address: String::new(),
         phone: String::new(),
         members: vec![PersonInput {
@@ -706,6 +708,7 @@ fn household_of(
         id: None,
         village_id: village,
         hamlet_id: None,
+        consent: Some(samanvaya_domain::ConsentInput { respondent: 0 }),
         address: String::new(),
         phone: String::new(),
         members: vec![head],

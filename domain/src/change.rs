@@ -65,6 +65,18 @@ pub enum HouseholdField {
     Address(String),
     /// A mobile number's ten digits, or empty.
     Phone(String),
+    /// The family agreed to what is recorded of them (version 2 of the household kind).
+    Consent(ConsentGiven),
+}
+
+/// Who in the family agreed that its details be recorded, the account that asked, and when.
+/// It names the respondent by id only, so that it holds nothing personal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentGiven {
+    /// The member who agreed; `None` when a survey's consent question recorded it.
+    pub respondent: Option<PersonId>,
+    pub taken_by: String,
+    pub taken_at: DateTime<Utc>,
 }
 
 /// A member was added, or some of their fields changed.
@@ -217,8 +229,9 @@ impl ChangeBody {
         match self {
             // Version 2 added the `left` field; a version-1 laptop must refuse it, not drop it.
             ChangeBody::Member(_) => 2,
-            ChangeBody::Household(_)
-            | ChangeBody::MemberRemoved(_)
+            // Version 2 added the `consent` field, for the same reason.
+            ChangeBody::Household(_) => 2,
+            ChangeBody::MemberRemoved(_)
             | ChangeBody::Fact(_)
             | ChangeBody::Receiving(_)
             | ChangeBody::Submission(_)

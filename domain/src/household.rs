@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::ids::{HouseholdId, LocationId};
+use crate::ids::{HouseholdId, LocationId, PersonId};
 use crate::person::{Birth, MAX_AGE_YEARS, Person, PersonInput, Relation};
 
 /// The longest name the form accepts, in characters.
@@ -30,7 +30,31 @@ pub struct Household {
     pub members: Vec<Person>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The family's consent to what is recorded of it; `None` for a household taken from a
+    /// list and never visited yet, whose facts cannot be asked until it is recorded.
+    pub consent: Option<Consent>,
 }
+
+/// The family's consent, as stored: who agreed, the account that asked, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Consent {
+    /// The member who agreed; `None` when a survey's consent question recorded it.
+    pub respondent: Option<PersonId>,
+    pub taken_by: String,
+    pub taken_at: DateTime<Utc>,
+}
+
+/// The consent the form records with a household: the member who agreed, by their place in
+/// the form's list (members have no id before their first save).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConsentInput {
+    pub respondent: u32,
+}
+
+/// The youngest age at which a member may agree for the family.
+pub const CONSENT_MIN_AGE: u32 = 18;
 
 impl Household {
     /// The household as it lives today: without the members who died or moved away. Eligibility,
@@ -70,6 +94,10 @@ pub struct HouseholdInput {
     #[serde(default)]
     pub phone: String,
     pub members: Vec<PersonInput>,
+    /// The family's consent, taken at this visit; absent when it is on record already (a
+    /// household's first save, and the first edit of one taken from a list, need it).
+    #[serde(default)]
+    pub consent: Option<ConsentInput>,
 }
 
 /// Why a field was refused; the interface turns the code into a sentence in the user's language.
@@ -101,6 +129,10 @@ pub enum FieldErrorCode {
     HeadLeft,
     /// A whole Aadhaar number written in a free-text field: the app never keeps one.
     AadhaarNumber,
+    /// Nothing of the family is recorded before someone in it agrees.
+    ConsentRequired,
+    /// The member named as agreeing is not in the list, no longer lives there, or is under 18.
+    ConsentRespondent,
 }
 
 /// One refused field; `field` is a path such as `members.1.name`.
@@ -130,6 +162,7 @@ impl Household {
             address: self.address.clone(),
             phone: self.phone.clone(),
             members: self.members.iter().map(|p| p.as_input(today)).collect(),
+            consent: None,
         }
     }
 }
@@ -194,6 +227,21 @@ impl HouseholdInput {
                 }
             }
         }
+        // With no member at all, "no members" says it; who agreed is asked once there are some.
+        if let Some(consent) = self.consent.filter(|_| !self.members.is_empty()) {
+            let agrees = self.members.get(consent.respondent as usize).is_some_and(|m| {
+                let age = match m.birth {
+                    Birth::Date { date } => crate::person::age_on(date, today),
+                    Birth::Age { years } => Some(years),
+                    Birth::Unknown => None,
+                };
+                // An unknown age is taken on the facilitator's word: she sees the person.
+                m.left.is_none() && age.is_none_or(|a| a >= CONSENT_MIN_AGE)
+            });
+            if !agrees {
+                refuse("consent".into(), FieldErrorCode::ConsentRespondent);
+            }
+        }
         if errors.is_empty() { Ok(self) } else { Err(ValidationError(errors)) }
     }
 }
@@ -240,6 +288,33 @@ mod tests {
             address: "  वार्ड 4  ".into(),
             phone: String::new(),
             members,
+            consent: Some(ConsentInput { respondent: 0 }),
+        }
+    }
+
+    #[test]
+    fn consent_is_given_by_a_grown_up_member_who_lives_there() {
+        let today: NaiveDate = "2026-11-23".parse().unwrap();
+        let away = Some(crate::person::Departure {
+            reason: crate::person::LeftReason::MovedAway,
+            on: "2026-01-01".parse().unwrap(),
+        });
+        let family = || {
+            vec![
+                member("सुनीता देवी", Relation::Head, Birth::Unknown),
+                member("रवि", Relation::Son, Birth::Age { years: 17 }),
+                member("गीता", Relation::Daughter, Birth::Age { years: 18 }),
+                PersonInput { left: away, ..member("मोहन", Relation::Son, Birth::Age { years: 30 }) },
+            ]
+        };
+        // (the respondent's place in the list, whether she may agree for the family)
+        let cases = [(0, true), (1, false), (2, true), (3, false), (4, false)];
+        for (respondent, agrees) in cases {
+            let mut typed = input(family());
+            typed.consent = Some(ConsentInput { respondent });
+            let want =
+                if agrees { vec![] } else { vec![("consent".to_owned(), FieldErrorCode::ConsentRespondent)] };
+            assert_eq!(codes(typed.validate(today)), want, "respondent {respondent}");
         }
     }
 

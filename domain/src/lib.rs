@@ -16,7 +16,9 @@ pub mod person;
 pub mod referral;
 
 pub use clock::{Hlc, Moment};
-pub use household::{FieldError, Household, HouseholdInput, HouseholdSummary, ValidationError};
+pub use household::{
+    Consent, ConsentInput, FieldError, Household, HouseholdInput, HouseholdSummary, ValidationError,
+};
 pub use ids::{HouseholdId, LocationId, PersonId};
 pub use location::{Location, LocationLevel};
 pub use person::{Birth, Departure, LeftReason, Person, PersonInput, Relation, Sex};

@@ -164,6 +164,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "audit_held",
         sql: include_str!("../migrations/local/0035_audit_held.sql"),
     },
+    Migration {
+        version: 36,
+        name: "household_consent",
+        sql: include_str!("../migrations/local/0036_household_consent.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -211,6 +216,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 12,
         name: "withdrawn_certificates",
         sql: include_str!("../migrations/server/0012_withdrawn_certificates.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "household_consent",
+        sql: include_str!("../migrations/server/0013_household_consent.sql"),
     },
 ];
 
@@ -272,6 +282,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 11,
         name: "withdrawn_certificates",
         sql: include_str!("../migrations/server-postgres/0011_withdrawn_certificates.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "household_consent",
+        sql: include_str!("../migrations/server-postgres/0012_household_consent.sql"),
     },
 ];
 

@@ -30,6 +30,7 @@ pub fn new_household(village: LocationId, members: Vec<PersonInput>) -> Househol
         id: None,
         village_id: village,
         hamlet_id: None,
+        consent: Some(samanvaya_domain::ConsentInput { respondent: 0 }),
         address: String::new(),
         phone: String::new(),
         members,

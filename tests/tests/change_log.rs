@@ -34,13 +34,14 @@ fn kinds(store: &Store) -> Vec<(String, usize)> {
 #[test]
 fn an_edit_travels_as_the_fields_it_changed() {
     let (_dir, mut store, h) = store_with_one_household();
-    // A new household: its record (4 fields) and its member (6 fields).
-    assert_eq!(kinds(&store), [("household".into(), 4), ("member".into(), 6)]);
+    // A new household: its record (4 fields and the family's consent) and its member (6 fields).
+    assert_eq!(kinds(&store), [("household".into(), 5), ("member".into(), 6)]);
     let p = &h.members[0];
     let edit = HouseholdInput {
         id: Some(h.id),
         village_id: h.village_id,
         hamlet_id: None,
+        consent: None,
         address: String::new(),
         phone: String::new(),
         members: vec![PersonInput {
@@ -328,6 +329,7 @@ fn a_pulled_fact_applies_only_when_later_and_a_removed_members_facts_stay_gone()
         id: Some(h.id),
         village_id: h.village_id,
         hamlet_id: h.hamlet_id,
+        consent: None,
         address: h.address.clone(),
         phone: h.phone.clone(),
         members: vec![samanvaya_domain::PersonInput {

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use samanvaya_core::referral::NewReferral;
 use samanvaya_domain::referral::Need;
 use samanvaya_domain::{Birth, Relation, Sex};
-use samanvaya_tests::{binary, every_row, member, new_household, run_logged, start_block, start_server};
+use samanvaya_tests::{
+    Running, binary, every_row, member, new_household, run_logged, start_block, start_server,
+};
 
 const PIN: &str = "482916";
 /// Her given name: nobody else in the story has it, so finding it anywhere finds her.
@@ -78,34 +80,59 @@ fn count(rows: &[String], table: &str) -> usize {
     rows.iter().filter(|r| r.starts_with(&format!("{table}: "))).count()
 }
 
-#[test]
-fn a_withdrawn_member_is_erased_on_the_laptop_and_the_block_and_a_late_change_does_not_bring_her_back() {
-    let district_dir = tempfile::tempdir().unwrap();
-    let block_dir = tempfile::tempdir().unwrap();
-    let laptop = tempfile::tempdir().unwrap();
-    let second = tempfile::tempdir().unwrap();
-    let (d, b) = (district_dir.path().to_str().unwrap(), block_dir.path().to_str().unwrap());
-    let district = start_server(&["--role", "district", "--data-dir", d]);
-    let block_code = ok(run(
-        "samanvaya-server",
-        &["--role", "district", "--data-dir", d, "enroll-code", "--block", "Bodh Gaya"],
-        None,
-    ));
-    let block = start_block(block_dir.path(), &district.url, &block_code);
-    let code = |n: &str| {
+/// A district and a block enrolled with it, each a real server on 127.0.0.1 in its own folder.
+/// (The servers are declared first so that they stop before their folders are removed.)
+struct Network {
+    block: Running,
+    /// Kept only to be running: the block forwards to it, and the tests read its folder.
+    _district: Running,
+    block_dir: tempfile::TempDir,
+    district_dir: tempfile::TempDir,
+}
+
+impl Network {
+    fn start() -> Network {
+        let district_dir = tempfile::tempdir().unwrap();
+        let block_dir = tempfile::tempdir().unwrap();
+        let d = district_dir.path().to_str().unwrap();
+        let district = start_server(&["--role", "district", "--data-dir", d]);
+        let block_code = ok(run(
+            "samanvaya-server",
+            &["--role", "district", "--data-dir", d, "enroll-code", "--block", "Bodh Gaya"],
+            None,
+        ));
+        let block = start_block(block_dir.path(), &district.url, &block_code);
+        Network { block, _district: district, block_dir, district_dir }
+    }
+
+    /// A one-time enrollment code for a laptop of `village`.
+    fn code(&self, village: &str) -> String {
+        let b = self.block_dir.path().to_str().unwrap();
         ok(run(
             "samanvaya-server",
-            &["--role", "block", "--data-dir", b, "enroll-code", "--village", n],
+            &["--role", "block", "--data-dir", b, "enroll-code", "--village", village],
             None,
         ))
-    };
-
-    // The first laptop serves Bakraur and is enrolled with the block.
-    {
-        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
+        .trim()
+        .to_owned()
     }
-    ok(run("samanvaya", &["enroll", &block.url, code("Bakraur").trim()], Some(laptop.path())));
+
+    /// An empty laptop serving Bakraur, enrolled with the block.
+    fn laptop(&self) -> tempfile::TempDir {
+        let laptop = tempfile::tempdir().unwrap();
+        samanvaya_tests::serve_a_village(&mut samanvaya_tests::open(laptop.path()).unwrap()).unwrap();
+        ok(run("samanvaya", &["enroll", &self.block.url, &self.code("Bakraur")], Some(laptop.path())));
+        laptop
+    }
+}
+
+#[test]
+fn a_withdrawn_member_is_erased_on_the_laptop_and_the_block_and_a_late_change_does_not_bring_her_back() {
+    let net = Network::start();
+    let (district_dir, block_dir, block) = (&net.district_dir, &net.block_dir, &net.block);
+    let code = |n: &str| net.code(n);
+    let laptop = net.laptop();
+    let second = tempfile::tempdir().unwrap();
 
     // Kamla, head of the household, and her daughter-in-law Sita; each is referred, and Sita's
     // referral mentions Kamla by name.
@@ -215,6 +242,119 @@ fn a_withdrawn_member_is_erased_on_the_laptop_and_the_block_and_a_late_change_do
     }
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     assert_eq!(mentioning(&laptop_rows(laptop.path()), KAMLA), Vec::<&String>::new());
-    drop(block);
-    drop(district);
+}
+
+/// The id of the one household on a laptop.
+fn only_household(store: &samanvaya_core::Store) -> samanvaya_domain::HouseholdId {
+    let all = samanvaya_core::HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 10,
+        offset: 0,
+        hamlet_id: None,
+        filter: None,
+    };
+    let page = store.households(&all).unwrap();
+    assert_eq!(page.total, 1);
+    page.items[0].id
+}
+
+/// A household from a government list (`samanvaya import`) was never asked anything: its first
+/// screening answer, and its first edit, are refused until a grown-up member's consent is
+/// recorded (`samanvaya consent record`, who took it and when); then the consent travels with
+/// the household to the block, the district and the village's second laptop.
+#[test]
+fn a_family_from_a_list_is_asked_before_its_first_question_and_its_consent_travels() {
+    let net = Network::start();
+    let laptop = net.laptop();
+    let list = laptop.path().join("list.csv");
+    std::fs::write(
+        &list,
+        "Family ID,Tola,Address,Mobile,Name,Relation,Gender,Date of birth,Age,Category,Ration card\n\
+         L-1,,Ward 9,,झुनिया देवी,Self,F,,52,sc,PHH\n\
+         L-1,,,,बबली कुमारी,daughter,F,,15,,\n",
+    )
+    .unwrap();
+    let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/tests/fixtures/import/mapping.toml");
+    ok(run(
+        "samanvaya",
+        &["import", list.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()],
+        Some(laptop.path()),
+    ));
+
+    let (household, mother, daughter, changes) = {
+        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+        let id = only_household(&store);
+        let h = store.household(id).unwrap();
+        assert_eq!(h.consent, None, "a list is not a visit");
+        let changes = store.queued_changes().unwrap();
+        let now = store.now().unwrap();
+        let widowed = samanvaya_core::eligibility::FactAnswer {
+            household_id: id,
+            member_id: Some(h.members[0].id),
+            fact: "person.marital_status".into(),
+            value: serde_json::json!("widowed"),
+        };
+        assert!(matches!(store.answer(&widowed, now), Err(samanvaya_core::StoreError::NoConsent)));
+        let mut edit = h.as_input(now.today);
+        edit.address = "Ward 9, near the school".into();
+        let refused = store.save_household(edit.clone(), now).unwrap_err();
+        assert!(refused.to_string().contains("consent ConsentRequired"), "{refused}");
+        // The fifteen-year-old daughter cannot agree for the family.
+        let minor = store.record_consent(id, h.members[1].id, now).unwrap_err();
+        assert!(minor.to_string().contains("consent ConsentRespondent"), "{minor}");
+        assert_eq!(store.queued_changes().unwrap(), changes, "nothing refused was written");
+        assert_eq!(store.household(id).unwrap(), h);
+        (h.number.unwrap(), h.members[0].id, h.members[1].id, changes)
+    };
+
+    let said = ok(run(
+        "samanvaya",
+        &["consent", "record", "--household", &household.to_string(), "--member", "झुनिया देवी"],
+        Some(laptop.path()),
+    ));
+    assert!(said.contains("given by member 1") && !said.contains("झुनिया"), "{said}");
+    let id = {
+        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+        let id = only_household(&store);
+        let consent = store.household(id).unwrap().consent.expect("consent on record");
+        assert_eq!((consent.respondent, consent.taken_by.as_str()), (Some(mother), "Test facilitator"));
+        assert_eq!(store.queued_changes().unwrap(), changes + 1, "the consent travels as a change");
+        let now = store.now().unwrap();
+        let widowed = samanvaya_core::eligibility::FactAnswer {
+            household_id: id,
+            member_id: Some(mother),
+            fact: "person.marital_status".into(),
+            value: serde_json::json!("widowed"),
+        };
+        store.answer(&widowed, now).unwrap();
+        let mut edit = store.household(id).unwrap().as_input(now.today);
+        edit.address = "Ward 9, near the school".into();
+        store.save_household(edit, now).unwrap();
+        assert_eq!(store.household(id).unwrap().consent, Some(consent), "an edit keeps the consent");
+        id
+    };
+    assert_ne!(mother, daughter);
+
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    let consent_at = |dir: &Path| -> Option<serde_json::Value> {
+        let db = rusqlite::Connection::open(dir.join("server.sqlite3")).unwrap();
+        let text: Option<String> = db
+            .query_row("SELECT consent FROM household WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .unwrap_or(None);
+        text.map(|t| serde_json::from_str(&t).unwrap())
+    };
+    let at_block = consent_at(net.block_dir.path()).expect("the block holds the family's consent");
+    assert_eq!(at_block["respondent"], mother.to_string());
+    assert_eq!(at_block["taken_by"], "Test facilitator");
+    eventually("the consent at the district", || {
+        consent_at(net.district_dir.path()).as_ref() == Some(&at_block)
+    });
+
+    // A second laptop of the village takes the household with its consent, and may ask.
+    let second = net.laptop();
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(second.path())));
+    let store = samanvaya_tests::open(second.path()).unwrap();
+    let consent = store.household(id).unwrap().consent.expect("the consent came down");
+    assert_eq!(consent.respondent, Some(mother));
 }

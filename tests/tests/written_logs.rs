@@ -123,6 +123,7 @@ fn no_log_written_during_the_suite_names_anyone_of_the_demo_village() {
                 id: None,
                 village_id: village,
                 hamlet_id: None,
+                consent: Some(samanvaya_domain::ConsentInput { respondent: 0 }),
                 address: h.address.clone(),
                 phone: String::new(),
                 members,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, find, startApp, textOf } from "./session.mjs";
+import { By, click, find, startApp, textOf } from "./session.mjs";
 
 const out = join(import.meta.dirname, "out");
 
@@ -35,7 +35,7 @@ test("add a household with two members, find it by name in either script, keep i
     assert.match(await textOf(browser, "[data-test=add-household]"), /नया परिवार जोड़ें/);
 
     // The language switch changes every label at once.
-    await (await find(browser, "[data-test=lang-en]")).click();
+    await click(browser, "[data-test=lang-en]");
     assert.match(await textOf(browser, "[data-test=add-household]", (s) => s.includes("Add")), /Add household/);
 
     await (await find(browser, "[data-test=add-household]")).click();
@@ -45,6 +45,8 @@ test("add a household with two members, find it by name in either script, keep i
     // Every problem in one round: the form's own (no age) and the store's (no name) together.
     await find(browser, "[data-test='error-members.0.birth']");
     await find(browser, "[data-test='error-members.0.name']");
+    // Nothing of a family is saved before someone in it agrees.
+    assert.match(await textOf(browser, "[data-test='error-consent']"), /Ask the family first/);
 
     await type(browser, "[data-test=member-name-0]", "ज्योत्स्ना सहनी");
     // Correcting a field takes its error away at once.
@@ -83,7 +85,7 @@ test("add a household with two members, find it by name in either script, keep i
     await (await find(browser, "[data-test=save]")).click();
     assert.match(await textOf(browser, "[data-test='error-address']"), /whole Aadhaar number/);
     // In Hindi the same, the form's error line too (it is worded when drawn, not when made).
-    await (await find(browser, "[data-test=lang-hi]")).click();
+    await click(browser, "[data-test=lang-hi]");
     await textOf(browser, "[data-test='error-address']", (s) => s.includes("आधार"));
     assert.match(await textOf(browser, "[data-test=form-error]"), /[\u0900-\u097F]/, "the error line in Hindi");
     const screens = process.env.SAMANVAYA_SCREENS_DIR;
@@ -95,8 +97,12 @@ test("add a household with two members, find it by name in either script, keep i
       writeFileSync(join(screens, "aadhaar-refused-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
       await browser.manage().window().setRect(before);
     }
-    await (await find(browser, "[data-test=lang-en]")).click();
+    await click(browser, "[data-test=lang-en]");
     await type(browser, "[data-test=address]", "Ward 4");
+    // Pinki (19) agreed for the family; the statement was read to them.
+    await choose(browser, "[data-test=consent-who]", "1");
+    await (await find(browser, "[data-test=consent-agreed]")).click();
+    assert.equal((await browser.findElements(By.css("[data-test='error-consent']"))).length, 0, "ticking takes the error away");
     await shot(browser, "form-filled");
     await (await find(browser, "[data-test=save]")).click();
 
@@ -134,6 +140,9 @@ test("add a household with two members, find it by name in either script, keep i
     // WebKitWebDriver does not click table rows themselves, only their cells.
     await (await find(browser, "[data-test=household-row] .head-name")).click();
     assert.equal(await (await find(browser, "[data-test=member-name-1]")).getAttribute("value"), "Pinki Sahni");
+    // The consent is on record, with who gave it and who asked; it is not asked again.
+    assert.match(await textOf(browser, "[data-test=consent-on-record]"), /Consent given by Pinki Sahni on .* asked by /);
+    assert.equal((await browser.findElements(By.css("[data-test=consent-agreed]"))).length, 0);
     assert.equal(await (await find(browser, "[data-test=member-age-0]")).getAttribute("value"), "58");
     // The mobile number is kept as its ten digits.
     assert.equal(await (await find(browser, "[data-test=phone]")).getAttribute("value"), "9876543210");
@@ -152,7 +161,7 @@ test("add a household with two members, find it by name in either script, keep i
     await (await find(browser, "[data-test=household-row] .head-name")).click();
     assert.equal(await (await find(browser, "[data-test=member-left-on-3]")).getAttribute("value"), "01/06/2026");
     assert.equal(await (await find(browser, "[data-test=member-name-3]")).getAttribute("value"), "Suresh Sahni");
-    await (await find(browser, "[data-test=lang-hi]")).click();
+    await click(browser, "[data-test=lang-hi]");
     assert.match(await textOf(browser, "[data-test=save]"), /परिवार सहेजें/);
   } finally {
     await app.close();

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { enrolledLaptop, find, startApp, stopServer, textOf } from "./session.mjs";
+import { click, enrolledLaptop, find, startApp, stopServer, textOf } from "./session.mjs";
 
 // Three families, one of them with a member whose age is not a number.
 const LIST = `Family,Name,Relation,Sex,Age,Ration card
@@ -49,7 +49,7 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
   const app = await startApp({ dataDir, env: { SAMANVAYA_MEDIA_ROOT: media } });
   try {
     const { browser } = app;
-    await (await find(browser, "[data-test=lang-hi]")).click();
+    await click(browser, "[data-test=lang-hi]");
     await (await find(browser, "[data-test=open-import]")).click();
     // The only list and the only mapping on the stick are chosen already.
     await textOf(browser, "[data-test=import-lists] [data-file='anganwadi.csv']", (t) => t.includes("GAON"));
@@ -103,6 +103,27 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     const names = await browser.executeScript("return document.body.innerText");
     assert.ok(names.includes("सावित्री देवी") && names.includes("गीता कुमारी"), "the register lists the imported families");
     assert.ok(!names.includes("लक्ष्मी देवी"), "the refused family is not imported");
+
+    // A list is not a visit: the family's consent is asked before its first question. Its form
+    // asks for it, and its eligibility page shows the consent in place of the questions.
+    await browser.executeScript(
+      "[...document.querySelectorAll('[data-test=household-row] .head-name')].find((e) => e.textContent.includes('सावित्री')).click()",
+    );
+    await find(browser, "[data-test=consent-box] [data-test=consent-agreed]");
+    await click(browser, "[data-test=form-eligibility]");
+    assert.match(await textOf(browser, "[data-test=consent-missing]"), /सहमति दर्ज नहीं है/);
+    assert.equal((await browser.findElements({ css: "[data-test=ask-next]" })).length, 0, "no question before consent");
+    const who = await browser.executeScript("return [...document.querySelectorAll('[data-test=consent-who] option')].map((o) => o.textContent)");
+    assert.deepEqual(who, ["सावित्री देवी", "मोहन राम"], "the grown-ups who live there");
+    if (screens) {
+      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+      await browser.executeScript("document.querySelector('[data-test=consent-box]').scrollIntoView({ block: 'start' })");
+      writeFileSync(join(screens, "consent-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
+    }
+    await click(browser, "[data-test=consent-record]");
+    assert.match(await textOf(browser, "[data-test=notice]"), /सहमति दर्ज हो गई/);
+    await find(browser, "[data-test=ask-next]");
+    assert.equal((await browser.findElements({ css: "[data-test=consent-box]" })).length, 0);
   } finally {
     await app.close();
     await stopServer(block.server);

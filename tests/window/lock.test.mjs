@@ -89,6 +89,7 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     // The work goes on where it was: finish the entry and save it.
     await typeInto(browser, "[data-test=member-name-0]", "आधा लिखा नाम");
     await typeInto(browser, "[data-test=member-age-0]", "40");
+    await (await find(browser, "[data-test=consent-agreed]")).click();
     await (await find(browser, "[data-test=save]")).click();
     assert.match(await textOf(browser, "[data-test=notice]"), /सहेज/);
 

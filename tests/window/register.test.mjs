@@ -78,6 +78,7 @@ test("a new household with the name of someone recorded in the village is saved 
     await (await find(browser, "[data-test=member-name-0]")).sendKeys(head);
     await (await find(browser, "[data-test=member-sex-0] option[value=male]")).click();
     await (await find(browser, "[data-test=birth-kind-0] option[value=unknown]")).click();
+    await (await find(browser, "[data-test=consent-agreed]")).click();
     await (await find(browser, "[data-test=save]")).click();
     // The question names the household where he is recorded; "not yet" keeps the form as typed.
     const asked = await textOf(browser, "[data-test=confirm-dialog]");

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { By } from "selenium-webdriver";
-import { appBinary, find, startApp } from "./session.mjs";
+import { appBinary, click, find, startApp } from "./session.mjs";
 import { TEST_PIN } from "./session.mjs";
 
 /** The `samanvaya` CLI beside the app binary in the same cargo target folder. */
@@ -29,7 +29,7 @@ test("the window answers a click while a large village is being tallied", { time
   try {
     const { browser } = app;
     await (await find(browser, "[data-test=village-schemes]")).click();
-    await (await find(browser, "[data-test=lang-en]")).click();
+    await click(browser, "[data-test=lang-en]");
     // Read both facts in one step of the page, so they describe the same moment.
     const [lang, tallying] = await browser.wait(async () => {
       const state = await browser.executeScript(

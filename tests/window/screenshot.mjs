@@ -2,7 +2,7 @@
 // Usage: node tests/window/screenshot.mjs OUTPUT_DIR   (scripts/screenshot does the set-up)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { By, find, startApp, textOf } from "./session.mjs";
+import { By, click, find, startApp, textOf } from "./session.mjs";
 
 const outDir = resolve(process.argv[2] ?? "docs");
 mkdirSync(outDir, { recursive: true });
@@ -23,7 +23,7 @@ try {
     console.log(`wrote ${join(outDir, file)}`);
   }
   // The eligibility screen of the first household, in Hindi, with one scheme opened.
-  await (await find(browser, "[data-test=lang-hi]")).click();
+  await click(browser, "[data-test=lang-hi]");
   // The switch redraws the list at once: wait for the Hindi page before taking its buttons.
   await textOf(browser, "[data-test=add-household]", (s) => s.includes("नया परिवार"));
   await browser.executeScript("document.querySelector('[data-test=open-eligibility]').click()");
@@ -165,6 +165,7 @@ try {
   await (await find(browser, "[data-test=member-name-0]")).sendKeys("अनिल यादव");
   await (await find(browser, "[data-test=member-sex-0] option[value=male]")).click();
   await (await find(browser, "[data-test=birth-kind-0] option[value=unknown]")).click();
+  await (await find(browser, "[data-test=consent-agreed]")).click();
   await (await find(browser, "[data-test=save]")).click();
   await find(browser, "[data-test=confirm-dialog]", 15_000);
   await shoot("duplicate-warning-hi-1024x600");

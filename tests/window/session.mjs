@@ -173,6 +173,22 @@ export async function find(browser, css, ms = 10_000) {
   return browser.wait(until.elementLocated(By.css(css)), ms, `no element matches ${css}`);
 }
 
+/** Clicks the first element matching `css`, scrolled into view. A screen drawn again between
+ * finding the element and clicking it (a search's answer arriving, a page's second drawing once
+ * its data is in) leaves a stale element that takes no click: it is found again and clicked. */
+export async function click(browser, css) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const el = await find(browser, css);
+      await browser.executeScript("arguments[0].scrollIntoView({block: 'center'})", el);
+      await el.click();
+      return;
+    } catch (e) {
+      if (e.name !== "StaleElementReferenceError" || attempt >= 5) throw e;
+    }
+  }
+}
+
 /** Waits until the text of `css` satisfies `pred`, and returns that text. */
 export async function textOf(browser, css, pred = (s) => s.length > 0, ms = 10_000) {
   let last = "";

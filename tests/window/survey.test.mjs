@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, find, startApp, textOf } from "./session.mjs";
+import { By, click, find, startApp, textOf } from "./session.mjs";
 
 /** The facts the survey answers for the household, which "ask next" must stop asking. */
 const SURVEY_FACTS = [
@@ -46,12 +46,6 @@ function killApp(dataDir) {
     }
   }
   return false;
-}
-
-async function click(browser, css) {
-  const el = await find(browser, css);
-  await browser.executeScript("arguments[0].scrollIntoView({block: 'center'})", el);
-  await el.click();
 }
 
 async function saved(browser) {
@@ -94,6 +88,8 @@ async function addFamilyOfSix(browser) {
     await click(browser, `[data-test=member-sex-${i}] option[value="${sex}"]`);
     await typeInto(browser, `[data-test=member-age-${i}]`, age);
   }
+  // The family agreed, through its head, before anything was asked.
+  await click(browser, "[data-test=consent-agreed]");
   await click(browser, "[data-test=save]");
   // A name like one already recorded in the village is asked about first: she saves anyway.
   await browser.wait(async () => (await browser.findElements(By.css("[data-test=notice], [data-test=confirm-dialog], [data-test=form-error]"))).length > 0, 20_000, "the form answered");

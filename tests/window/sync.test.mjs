@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { By, TEST_PIN, enrolledLaptop, find, sibling, startApp, startServer, stopServer, textOf, villageBlock } from "./session.mjs";
+import { By, TEST_PIN, click, enrolledLaptop, find, sibling, startApp, startServer, stopServer, textOf, villageBlock } from "./session.mjs";
 
 
 test("the sync panel of a demo store says it never syncs and offers no enrollment", async () => {
@@ -72,7 +72,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     block = enrolled.block;
     app = await startApp({ dataDir });
     const { browser } = app;
-    await (await find(browser, "[data-test=lang-en]")).click();
+    await click(browser, "[data-test=lang-en]");
     // The village came from the block with no household yet.
     await textOf(browser, "[data-test=add-household]", (s) => s.includes("Add"));
     await (await find(browser, "[data-test=add-household]")).click();
@@ -80,6 +80,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     await name.sendKeys("ज्योत्स्ना सहनी");
     await (await find(browser, "[data-test=member-sex-0] option[value=female]")).click();
     await (await find(browser, "[data-test=member-age-0]")).sendKeys("58");
+    await (await find(browser, "[data-test=consent-agreed]")).click();
     await (await find(browser, "[data-test=save]")).click();
     assert.match(await textOf(browser, "[data-test=notice]"), /Household 1 saved/, "numbered from the block's lease");
 
@@ -134,7 +135,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     assert.match(await textOf(browser, "[data-test=sync-feed-done]"), /new here: 0\./);
 
     // The panel in Hindi: the same lines, in her language.
-    await (await find(browser, "[data-test=lang-hi]")).click();
+    await click(browser, "[data-test=lang-hi]");
     assert.match(await textOf(browser, "[data-test=sync-reached-district]", (t) => t.includes("ज़िले")), /ज़िले तक पहुँचे/);
     assert.match(await textOf(browser, "[data-test=sync-rules]"), /योजनाओं के नियम: ज़िले के “गया ज़िले के नियम”/);
     // Switching the language keeps the numbers the last action left, not the ones the panel
@@ -256,7 +257,7 @@ test("a restored laptop's first sync file holds back its new work and the panel 
 
     app = await startApp({ dataDir: restored });
     const { browser } = app;
-    await (await find(browser, "[data-test=lang-hi]")).click();
+    await click(browser, "[data-test=lang-hi]");
     await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
     // The panel is drawn again when its first try at the block (out of reach) ends: the button
     // is clicked by the page itself, again until the file's sentence is there.

@@ -107,6 +107,9 @@ export const ipc = {
    * what was recorded of them is erased, and the withdrawal waits to be sent to the block. */
   withdrawConsent: (household: string, person: string | null) =>
     call<Withdrawal>("withdraw_consent", { household, person }),
+  /** Member `respondent` agreed, for the family, to what is recorded of it. */
+  recordConsent: (household: string, respondent: string) =>
+    call<Household>("record_consent", { household, respondent }),
   getLanguage: () => call<Language>("get_language"),
   setLanguage: (language: Language) => call<null>("set_language", { language }),
   householdEligibility: (id: string) => call<HouseholdEligibility>("household_eligibility", { id }),

@@ -93,6 +93,13 @@ impl Store {
         self.require_write("record an answer")?;
         let cat = self.rules()?.catalogue;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A screening question is a personal question: asked only of a family whose consent
+        // is on record (a household taken from a list has none until its first visit).
+        let h = crate::household::get(&tx, answer.household_id)?
+            .ok_or_else(|| StoreError::NotFound { what: "household", id: answer.household_id.to_string() })?;
+        if h.consent.is_none() {
+            return Err(StoreError::NoConsent);
+        }
         answer::record(&tx, cat, answer, at)?;
         tx.commit()?;
         self.household_eligibility(answer.household_id, at.today)

@@ -214,5 +214,7 @@ fn household_of(
         members,
         created_at: now,
         updated_at: now,
+        // A list is not a visit: the family is asked at the first one.
+        consent: None,
     }
 }

@@ -240,6 +240,7 @@ impl Reader<'_> {
             address,
             phone,
             members: members.iter().map(|(_, m, _)| m.clone()).collect(),
+            consent: None,
         };
         let member_rows: Vec<usize> = members.iter().map(|(n, _, _)| *n).collect();
         let input = input.validate(self.today).map_err(|ValidationError(errors)| {

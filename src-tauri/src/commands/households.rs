@@ -29,6 +29,17 @@ pub fn save_household(state: State<'_, AppState>, input: HouseholdInput) -> Resu
     state.with(|s| s.save_household(input, s.now()?))
 }
 
+/// Member `respondent` agreed, for the family, to what is recorded of it (a household taken
+/// from a list, at its first visit); the household comes back with its consent on record.
+#[tauri::command(async)]
+pub fn record_consent(
+    state: State<'_, AppState>,
+    household: HouseholdId,
+    respondent: PersonId,
+) -> Result<Household, ErrorReply> {
+    state.with(|s| s.record_consent(household, respondent, s.now()?))
+}
+
 /// A member (`person`), or the whole household when `None`, withdrew consent: what was recorded
 /// of them is erased, and the withdrawal waits to be sent.
 #[tauri::command(async)]

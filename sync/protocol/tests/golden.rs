@@ -6,9 +6,9 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use samanvaya_domain::change::{
-    self, ChangeBody, ConsentWithdrawn, FactChange, HouseholdChange, HouseholdField, MemberChange,
-    MemberField, MemberRemoved, ReceivingChange, Redacted, ReferralChange, ReferralEventChange, Source,
-    SubmissionChange,
+    self, ChangeBody, ConsentGiven, ConsentWithdrawn, FactChange, HouseholdChange, HouseholdField,
+    MemberChange, MemberField, MemberRemoved, ReceivingChange, Redacted, ReferralChange, ReferralEventChange,
+    Source, SubmissionChange,
 };
 use samanvaya_domain::referral::{Action, ChecklistItem, DocumentStatus, Level, Need};
 use samanvaya_domain::{Departure, Hlc, HouseholdId, LeftReason, LocationId, PersonId, Relation, Sex};
@@ -162,6 +162,20 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
             }),
         ),
         ("redacted", ChangeBody::Redacted(Redacted { household_id: household, was: "member".into() })),
+        // Version 2 of the household kind: the family's consent, given at a visit.
+        (
+            "household_consent",
+            ChangeBody::Household(HouseholdChange {
+                id: household,
+                village_id: LocationId(id(3)),
+                created_at: Utc.with_ymd_and_hms(2026, 11, 23, 4, 30, 0).unwrap(),
+                fields: vec![HouseholdField::Consent(ConsentGiven {
+                    respondent: Some(member),
+                    taken_by: "Asha".into(),
+                    taken_at: Utc.with_ymd_and_hms(2026, 11, 23, 4, 25, 0).unwrap(),
+                })],
+            }),
+        ),
     ]
 }
 
@@ -199,6 +213,16 @@ fn every_change_kind_has_a_pinned_wire_form() {
 #[test]
 fn a_version_1_member_change_is_still_supported() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/member.json");
+    let text = std::fs::read_to_string(path).unwrap().replace("\"version\": 2", "\"version\": 1");
+    let change: Change = serde_json::from_str(&text).unwrap();
+    assert_eq!(change.change.version, 1);
+    assert!(change.change.is_supported());
+}
+
+/// A household change written before consent travelled (version 1) is still read and applied.
+#[test]
+fn a_version_1_household_change_is_still_supported() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/household.json");
     let text = std::fs::read_to_string(path).unwrap().replace("\"version\": 2", "\"version\": 1");
     let change: Change = serde_json::from_str(&text).unwrap();
     assert_eq!(change.change.version, 1);

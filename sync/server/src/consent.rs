@@ -86,7 +86,7 @@ pub fn erase(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), Serv
             // The row stays as the household's tombstone: its village routes the withdrawal to
             // the village's other laptops, and its home routes it down from the district.
             db.execute(
-                "UPDATE household SET address = '', phone = '', hamlet_id = NULL WHERE id = ?1",
+                "UPDATE household SET address = '', phone = '', hamlet_id = NULL, consent = NULL WHERE id = ?1",
                 args![&hid],
             )?;
         }

@@ -31,8 +31,8 @@ type Clocks = BTreeMap<String, Written>;
 const IDENTITY_FIELDS: [&str; 4] = ["name", "relation", "sex", "birth_date"];
 
 /// A household's columns after its id and clocks, as the upsert writes them.
-const HOUSEHOLD_COLUMNS: [&str; 7] =
-    ["village_id", "home", "created_at", "number", "hamlet_id", "address", "phone"];
+const HOUSEHOLD_COLUMNS: [&str; 8] =
+    ["village_id", "home", "created_at", "number", "hamlet_id", "address", "phone", "consent"];
 
 /// A member's columns after its id and clocks (`removed` is set by its own change, elsewhere).
 const MEMBER_COLUMNS: [&str; 8] = [
@@ -274,6 +274,7 @@ impl Rows {
                         ("hamlet_id", Value::Null),
                         ("address", "".into()),
                         ("phone", "".into()),
+                        ("consent", Value::Null),
                     ]);
                     self.households.insert(hid.clone(), Record { columns, clocks: Clocks::new() });
                 }
@@ -285,6 +286,7 @@ impl Rows {
                         HouseholdField::HamletId(h) => ("hamlet_id", h.map(|h| h.0).into()),
                         HouseholdField::Address(a) => ("address", a.into()),
                         HouseholdField::Phone(p) => ("phone", p.into()),
+                        HouseholdField::Consent(c) => ("consent", to_json(c)?.into()),
                     };
                     if row.clocks.get(name).is_some_and(|old| old.hlc >= hlc) {
                         continue;
@@ -408,11 +410,13 @@ impl Rows {
         let households = take_rows(&mut self.households, &self.touched_households, &HOUSEHOLD_COLUMNS)?;
         many::run(
             db,
-            "INSERT INTO household (id, clocks, village_id, home, created_at, number, hamlet_id, address, phone)
+            "INSERT INTO household (id, clocks, village_id, home, created_at, number, hamlet_id, address, phone,
+                                   consent)
              SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
              ON CONFLICT (id) DO UPDATE SET number = excluded.number, hamlet_id = excluded.hamlet_id,
-                 address = excluded.address, phone = excluded.phone, clocks = excluded.clocks",
-            "(?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, ?, ?)",
+                 address = excluded.address, phone = excluded.phone, clocks = excluded.clocks,
+                 consent = excluded.consent",
+            "(?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?)",
             &households,
             Kind::Write,
         )?;

@@ -33,6 +33,7 @@ fn main() -> Result<()> {
             id: None,
             village_id: village,
             hamlet_id: None,
+            consent: Some(samanvaya_domain::ConsentInput { respondent: 0 }),
             address: String::new(),
             phone: String::new(),
             members,

@@ -3,4 +3,4 @@
 /**
  * Why a field was refused; the interface turns the code into a sentence in the user's language.
  */
-export type FieldErrorCode = "required" | "too_long" | "no_members" | "too_many_members" | "head_must_be_first" | "only_one_head" | "birth_in_future" | "age_too_high" | "unknown_village" | "unknown_hamlet" | "unknown_fact" | "invalid_value" | "invalid_phone" | "left_in_future" | "left_before_birth" | "head_left" | "aadhaar_number";
+export type FieldErrorCode = "required" | "too_long" | "no_members" | "too_many_members" | "head_must_be_first" | "only_one_head" | "birth_in_future" | "age_too_high" | "unknown_village" | "unknown_hamlet" | "unknown_fact" | "invalid_value" | "invalid_phone" | "left_in_future" | "left_before_birth" | "head_left" | "aadhaar_number" | "consent_required" | "consent_respondent";

@@ -57,6 +57,7 @@ describe("toInput", () => {
     d.members[0]!.name = "सुनीता देवी";
     d.members[0]!.age = "४५";
     d.hamletId = "h1";
+    d.consentAgreed = true;
     expect(toInput(d, TODAY)).toEqual({
       input: {
         id: null,
@@ -65,12 +66,25 @@ describe("toInput", () => {
         address: "",
         phone: "",
         members: [{ id: null, name: "सुनीता देवी", relation: "head", sex: "female", birth: { kind: "age", years: 45 }, left: null }],
+        consent: { respondent: 0 },
       },
     });
   });
 
+  it("asks for the family's consent before a new household is saved, and not again once on record", () => {
+    const d = emptyDraft("v1");
+    d.members[0]!.name = "सुनीता देवी";
+    d.members[0]!.age = "45";
+    expect([...readDraft(d, TODAY).errors]).toEqual([["consent", "consent_required"]]);
+    d.consent = { respondent: null, taken_by: "kamla", taken_at: "2026-01-01T00:00:00Z" };
+    const { input, errors } = readDraft(d, TODAY);
+    expect(errors.size).toBe(0);
+    expect(input.consent).toBeNull();
+  });
+
   it("refuses a missing or unreadable age before calling the store", () => {
     const d = emptyDraft("v1");
+    d.consentAgreed = true;
     d.members.push({ ...d.members[0]!, relation: "daughter", age: "ten" });
     d.members.push({ ...d.members[0]!, relation: "son", birthKind: "date", date: "31/02/1990" });
     const result = toInput(d, TODAY);
@@ -93,6 +107,7 @@ describe("draftFromHousehold", () => {
       phone: "",
       created_at: "2026-01-01T00:00:00Z",
       updated_at: "2026-01-01T00:00:00Z",
+      consent: null,
       members: [
         { id: "a", name: "A", relation: "head", sex: "male", birth_date: "1960-06-01", birth_date_estimated: true, left: null },
         { id: "b", name: "B", relation: "spouse", sex: "female", birth_date: "1965-02-03", birth_date_estimated: false, left: null },
@@ -114,6 +129,7 @@ describe("a member who died or moved away", () => {
     const d = emptyDraft("v");
     d.members[0]!.name = "A";
     d.members[0]!.age = "60";
+    d.consentAgreed = true;
     d.members.push({ ...emptyMember("spouse"), name: "B", age: "58", status, leftOn });
     return d;
   };

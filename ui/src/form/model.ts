@@ -1,5 +1,6 @@
 // The household form's state, and its conversion to and from what the store sends and takes.
 // Pure functions, so they are unit-tested without a window.
+import type { Consent } from "../bindings/Consent";
 import type { FieldErrorCode } from "../bindings/FieldErrorCode";
 import type { Household } from "../bindings/Household";
 import type { HouseholdInput } from "../bindings/HouseholdInput";
@@ -36,6 +37,12 @@ export interface HouseholdDraft {
   /** The mobile number as typed; the store keeps its ten digits. */
   phone: string;
   members: MemberDraft[];
+  /** The family's consent on record; null for a new household or one taken from a list. */
+  consent: Consent | null;
+  /** Whether she has ticked that the family agreed at this visit. */
+  consentAgreed: boolean;
+  /** Who agreed: a member's place in the list. */
+  consentRespondent: number;
 }
 
 /** A field refused before it reaches the store; codes beyond the store's are the form's own. */
@@ -47,7 +54,18 @@ export function emptyMember(relation: Relation): MemberDraft {
 }
 
 export function emptyDraft(villageId: string): HouseholdDraft {
-  return { id: null, number: null, villageId, hamletId: "", address: "", phone: "", members: [emptyMember("head")] };
+  return {
+    id: null,
+    number: null,
+    villageId,
+    hamletId: "",
+    address: "",
+    phone: "",
+    members: [emptyMember("head")],
+    consent: null,
+    consentAgreed: false,
+    consentRespondent: 0,
+  };
 }
 
 /** Completed years from an ISO birth date to `today`. */
@@ -83,6 +101,9 @@ export function draftFromHousehold(h: Household, today: Date): HouseholdDraft {
         leftOn: p.left ? isoToDayFirst(p.left.on) : "",
       };
     }),
+    consent: h.consent,
+    consentAgreed: false,
+    consentRespondent: 0,
   };
 }
 
@@ -172,6 +193,8 @@ export function readDraft(d: HouseholdDraft, today: Date): { input: HouseholdInp
     }
     return { id: m.id, name: m.name, relation: m.relation, sex: m.sex, birth, left };
   });
+  // Nothing of a family is saved before someone in it agrees; the store refuses it too.
+  if (d.consent === null && !d.consentAgreed) errors.set("consent", "consent_required");
   return {
     input: {
       id: d.id,
@@ -180,6 +203,7 @@ export function readDraft(d: HouseholdDraft, today: Date): { input: HouseholdInp
       address: d.address,
       phone: d.phone,
       members,
+      consent: d.consentAgreed ? { respondent: d.consentRespondent } : null,
     },
     errors,
   };

@@ -3,6 +3,7 @@
 import { withTerms } from "../glossary/view";
 import type { Bilingual } from "../bindings/Bilingual";
 import type { FindingView } from "../bindings/FindingView";
+import type { Household } from "../bindings/Household";
 import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
 import type { HouseholdProfile } from "../bindings/HouseholdProfile";
 import type { QuestionView } from "../bindings/QuestionView";
@@ -17,6 +18,7 @@ import { vulnerabilityLine } from "./vulnerable";
 import { mayWrite } from "../role";
 import { h, mount } from "../dom";
 import { answerValue, groupFindings, OUTCOME_ORDER, summarise } from "../eligibility/model";
+import { ageOn } from "../form/model";
 import { dateWords, language, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorPanel, errorText } from "./errorPanel";
@@ -60,6 +62,8 @@ export class EligibilityView {
     private referrals: ReferralSummary[],
     /** What is known of the household and each member, in words; read again after an answer. */
     private profile: HouseholdProfile,
+    /** The household itself, for its consent on record and the members who may give it. */
+    private household: Household,
   ) {
     this.latest = latestBySubject(referrals);
   }
@@ -72,12 +76,13 @@ export class EligibilityView {
 
   static async open(nav: Navigator, householdId: string, title: string): Promise<EligibilityView | HTMLElement> {
     try {
-      const [data, referrals, profile] = await Promise.all([
+      const [data, referrals, profile, household] = await Promise.all([
         ipc.householdEligibility(householdId),
         ipc.referralsList({ household_id: householdId, open_only: false }),
         ipc.householdProfile(householdId),
+        ipc.getHousehold(householdId),
       ]);
-      return new EligibilityView(nav, householdId, title, data, referrals, profile);
+      return new EligibilityView(nav, householdId, title, data, referrals, profile, household);
     } catch (e) {
       return errorPanel(asErrorReply(e));
     }
@@ -121,7 +126,7 @@ export class EligibilityView {
       this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),
       vulnerabilityLine(this.data.vulnerability),
       this.summary(schemes),
-      this.askNext(),
+      this.household.consent === null && mayWrite() ? this.askConsent() : this.askNext(),
       h("h2", { class: "details-title" }, t("detailsTitle")),
       ...groups.map((g) => {
         const name = g.name ?? t("forHousehold");
@@ -379,6 +384,41 @@ export class EligibilityView {
         ? h("p", { class: "muted" }, t("askNextNone"))
         : h("p", { class: "muted" }, t("askNextHint")),
       ...questions.map((q, i) => this.question(q, i)),
+    );
+  }
+
+  /** In place of the questions, for a family whose consent is not on record (a household
+   * taken from a list): the statement to read out, who agreed, and the button that records it.
+   * Only grown-up members who live there are offered; an unknown age is left to her eye. */
+  private askConsent(): HTMLElement {
+    const today = new Date(`${this.data.as_of}T12:00:00`);
+    const adults = this.household.members.filter(
+      (m) => m.left === null && (m.birth_date === null || ageOn(m.birth_date, today) >= 18),
+    );
+    const who = h(
+      "select",
+      { id: "consent-who", "data-test": "consent-who" },
+      ...adults.map((m) => h("option", { value: m.id }, m.name)),
+    );
+    const record = async () => {
+      try {
+        this.household = await ipc.recordConsent(this.householdId, who.value);
+        this.notice = t("consentRecorded");
+        this.problem = "";
+      } catch (e) {
+        this.problem = errorText(asErrorReply(e));
+      }
+      this.render();
+    };
+    return h(
+      "section",
+      { class: "ask-next consent", "data-test": "consent-box" },
+      h("h2", {}, t("consentTitle")),
+      h("p", { "data-test": "consent-missing" }, t("consentMissing")),
+      h("p", { class: "consent-statement" }, t("consentStatement")),
+      h("label", { for: "consent-who" }, t("consentWho")),
+      who,
+      h("button", { type: "button", class: "primary", "data-test": "consent-record", "data-write": true, onclick: () => void record() }, t("consentRecord")),
     );
   }
 

@@ -15,7 +15,7 @@ import {
   toInput,
   readDraft,
 } from "../form/model";
-import { localName, t, type MessageKey } from "../i18n";
+import { dateWords, localName, t, type MessageKey } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorText } from "./errorPanel";
 import { mayDelete } from "../role";
@@ -106,6 +106,7 @@ export class HouseholdForm {
           : document.createTextNode(""),
       ),
       this.banner ? h("p", { class: "banner-error", role: "alert", "data-test": "form-error" }, this.banner()) : document.createTextNode(""),
+      this.consentBox(),
       h(
         "div",
         { class: "row" },
@@ -314,6 +315,61 @@ export class HouseholdForm {
     );
   }
 
+  /** The family's consent: the line on record, or (a new household, or one taken from a list)
+   * the statement to read out, who agreed, and the tick that they did. It comes first because
+   * it is asked first, before any question. */
+  private consentBox(): HTMLElement {
+    const d = this.draft;
+    if (d.consent !== null) {
+      const who = d.members.find((m) => m.id !== null && m.id === d.consent!.respondent)?.name ?? t("consentInSurvey");
+      return h(
+        "p",
+        { class: "muted consent-line", "data-test": "consent-on-record" },
+        t("consentOnRecord", { who, date: dateWords(d.consent.taken_at.slice(0, 10)), by: d.consent.taken_by }),
+      );
+    }
+    const options = () =>
+      d.members.map((m, i) =>
+        h("option", { value: String(i), selected: d.consentRespondent === i }, `${i + 1}. ${m.name.trim() || t("memberN", { n: i + 1 })}`),
+      );
+    const who = h(
+      "select",
+      {
+        id: "consent-who",
+        "data-test": "consent-who",
+        // The names are typed after the box is drawn: the list is read again when it is opened.
+        onfocus: (e: Event) => mount(e.target as HTMLSelectElement, ...options()),
+        onchange: (e: Event) => (d.consentRespondent = Number((e.target as HTMLSelectElement).value)),
+      },
+      ...options(),
+    );
+    return this.field(
+      "consent",
+      t("consentTitle"),
+      h(
+        "div",
+        { class: "consent", "data-test": "consent-box" },
+        h("p", { class: "consent-statement" }, t("consentStatement")),
+        h("label", { for: "consent-who" }, t("consentWho")),
+        who,
+        h(
+          "label",
+          { class: "check" },
+          h("input", {
+            type: "checkbox",
+            id: "consent-agreed",
+            "data-test": "consent-agreed",
+            "data-write": true,
+            checked: d.consentAgreed,
+            onchange: (e: Event) => (d.consentAgreed = (e.target as HTMLInputElement).checked),
+          }),
+          " " + t("consentAgreed"),
+        ),
+      ),
+      "consent-agreed",
+    );
+  }
+
   private field(path: string, label: string, control: HTMLElement, controlId?: string): HTMLElement {
     const error = this.errors.get(path);
     if (error) control.setAttribute("aria-invalid", "true");
@@ -343,6 +399,9 @@ export class HouseholdForm {
   private removeMember(i: number): void {
     this.dirty = true;
     this.draft.members.splice(i, 1);
+    // Who agreed stays the same person: later members move up one place.
+    const r = this.draft.consentRespondent;
+    this.draft.consentRespondent = r === i ? 0 : r > i ? r - 1 : r;
     this.errors.clear();
     this.render();
   }
