@@ -145,6 +145,13 @@ fn open(conn: &Connection, new: &NewReferral, by: &str, at: Moment) -> Result<Uu
             code: FieldErrorCode::Required,
         }])));
     }
+    // The notes and a complaint's account travel to the block and the district and are
+    // printed on the slip: an Aadhaar number in them would be kept whole everywhere.
+    let description = match &new.need {
+        Need::Grievance { description, .. } => description.as_str(),
+        _ => "",
+    };
+    refuse_aadhaar(&[("notes", &new.notes), ("need.description", description)])?;
     let h = household::get(conn, new.household_id)?
         .ok_or_else(|| StoreError::NotFound { what: "household", id: new.household_id.to_string() })?;
     let subject = match new.member_id {
@@ -343,6 +350,7 @@ fn act(conn: &Connection, id: Uuid, step: &Step, by: &str, at: Moment) -> Result
     let action = kinds()?.action(step.clone(), &case, &o.need, at.today);
     // Checked before anything is written: a refused step leaves no trace but the error.
     case.apply(&action, at.utc)?;
+    refuse_aadhaar(&[("reason", action.text().unwrap_or_default())])?;
     let change = ReferralEventChange {
         id: Uuid::now_v7(),
         referral_id: id,
@@ -358,6 +366,17 @@ fn act(conn: &Connection, id: Uuid, step: &Step, by: &str, at: Moment) -> Result
         record_receiving(conn, &o, code, at)?;
     }
     Ok(())
+}
+
+/// Refuses free text holding a whole Aadhaar number, each such field named, as the household
+/// form does: the app never keeps one.
+fn refuse_aadhaar(texts: &[(&str, &str)]) -> Result<(), StoreError> {
+    let errors: Vec<FieldError> = texts
+        .iter()
+        .filter(|(_, text)| samanvaya_domain::aadhaar::holds_aadhaar(text))
+        .map(|(field, _)| FieldError { field: (*field).into(), code: FieldErrorCode::AadhaarNumber })
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(StoreError::Invalid(ValidationError(errors))) }
 }
 
 /// A benefit received through a referral: the person is recorded as receiving the scheme, so

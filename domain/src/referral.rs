@@ -225,6 +225,18 @@ pub enum Action {
 }
 
 impl Action {
+    /// The free text the action carries (a reason, a note), which the case's history shows.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Action::Reject { reason }
+            | Action::Withdraw { reason }
+            | Action::Escalate { reason, .. }
+            | Action::Reopen { reason, .. } => Some(reason),
+            Action::Note { text } => Some(text),
+            _ => None,
+        }
+    }
+
     /// The action's name, as on the wire.
     pub fn name(&self) -> &'static str {
         match self {

@@ -222,6 +222,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "household_consent",
         sql: include_str!("../migrations/server/0013_household_consent.sql"),
     },
+    Migration {
+        version: 14,
+        name: "recovery_code_read",
+        sql: include_str!("../migrations/server/0014_recovery_code_read.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -288,6 +293,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         name: "household_consent",
         sql: include_str!("../migrations/server-postgres/0012_household_consent.sql"),
     },
+    Migration {
+        version: 13,
+        name: "recovery_code_read",
+        sql: include_str!("../migrations/server-postgres/0013_recovery_code_read.sql"),
+    },
 ];
 
 /// What a referral can be for besides a scheme (services and grievances), their offices and the
@@ -317,5 +327,53 @@ mod tests {
             assert_eq!(m.version as usize, i + 1, "migration {} is out of sequence", m.name);
             assert!(!m.sql.trim().is_empty(), "migration {} is empty", m.name);
         }
+    }
+
+    /// A household surveyed with its consent before consent was kept with the household has it
+    /// after the upgrade: the earliest consenting survey's account and time. A household whose
+    /// survey was refused, or never surveyed, has none.
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn the_upgrade_puts_a_surveys_consent_on_record() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let before = LOCAL_MIGRATIONS.iter().position(|m| m.name == "household_consent").unwrap();
+        migrate::run(&mut conn, &LOCAL_MIGRATIONS[..before]).unwrap();
+        // The households' village is not the point here.
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        for h in ["h1", "h2", "h3"] {
+            conn.execute(
+                "INSERT INTO household (id, village_id, created_at, updated_at) VALUES (?1, 'v', 't', 't')",
+                [h],
+            )
+            .unwrap();
+        }
+        // (household, consent, by, at), in no particular order.
+        let surveys = [
+            ("h1", Some(1), "later", "2026-03-01T10:00:00Z"),
+            ("h1", Some(1), "first", "2026-01-01T10:00:00Z"),
+            ("h1", Some(0), "refused", "2025-12-01T10:00:00Z"),
+            ("h2", Some(0), "refused", "2026-01-01T10:00:00Z"),
+            ("h2", None, "no question", "2026-02-01T10:00:00Z"),
+        ];
+        for (i, (h, consent, by, at)) in surveys.into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO submission (id, household_id, form_id, form_version, answers, consent, submitted_by, submitted_at)
+                 VALUES (?1, ?2, 'f', '1', '{}', ?3, ?4, ?5)",
+                rusqlite::params![format!("s{i}"), h, consent, by, at],
+            )
+            .unwrap();
+        }
+        migrate::run(&mut conn, LOCAL_MIGRATIONS).unwrap();
+        let on_record = |h: &str| -> (Option<String>, Option<String>, Option<String>) {
+            conn.query_row(
+                "SELECT consent_respondent, consent_taken_by, consent_taken_at FROM household WHERE id = ?1",
+                [h],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(on_record("h1"), (None, Some("first".into()), Some("2026-01-01T10:00:00Z".into())));
+        assert_eq!(on_record("h2"), (None, None, None));
+        assert_eq!(on_record("h3"), (None, None, None));
     }
 }

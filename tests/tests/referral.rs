@@ -258,3 +258,52 @@ fn a_samiti_viewer_cannot_refer_and_a_service_referral_needs_a_known_kind() {
     // Reading is allowed: the Samiti reviews cases at its meetings.
     assert_eq!(viewer.referrals(&ReferralQuery::default(), at.today).unwrap().len(), 2);
 }
+
+/// A whole Aadhaar number typed into a referral's notes, a complaint's account, or a step's
+/// reason or note is refused with the field named (the notes travel to the block and are printed
+/// on the slip); nothing is written, and the same text without it is taken.
+#[test]
+fn a_whole_aadhaar_number_in_a_referrals_text_is_refused_and_nothing_is_written() {
+    let (_dir, mut store, h) = family();
+    let at = store.now().unwrap();
+    let fields = |e: StoreError| match e {
+        StoreError::Invalid(v) => v.0.into_iter().map(|f| (f.field, f.code)).collect::<Vec<_>>(),
+        other => panic!("not refused as invalid: {other}"),
+    };
+    let aadhaar = samanvaya_domain::household::FieldErrorCode::AadhaarNumber;
+    let before = kinds_queued(&store);
+    let with_number = NewReferral {
+        notes: "आधार २३४५ ६७८९ ०१२४, husband died".into(),
+        ..widow_pension_for(&h)
+    };
+    assert_eq!(fields(store.open_referral(&with_number, at).unwrap_err()), [("notes".to_owned(), aadhaar)]);
+    let complaint = NewReferral {
+        member_id: None,
+        need: Need::Grievance {
+            kind: "ration_not_given".into(),
+            description: "card 234567890124 refused".into(),
+        },
+        ..widow_pension_for(&h)
+    };
+    assert_eq!(
+        fields(store.open_referral(&complaint, at).unwrap_err()),
+        [("need.description".to_owned(), aadhaar)]
+    );
+    assert_eq!(kinds_queued(&store), before, "nothing refused was written");
+
+    let case = store.open_referral(&widow_pension_for(&h), at).unwrap();
+    let id: Uuid = case.summary.id.parse().unwrap();
+    let written = kinds_queued(&store);
+    for step in [
+        Step::Note { text: "her Aadhaar is 2345 6789 0124".into() },
+        Step::Withdraw { reason: "2345-6789-0124 not linked".into() },
+    ] {
+        assert_eq!(
+            fields(store.act_on_referral(id, &step, at).unwrap_err()),
+            [("reason".to_owned(), aadhaar)]
+        );
+    }
+    assert_eq!(kinds_queued(&store), written, "no refused step was written");
+    // Four digits, as the card's last four are kept, are not a whole number.
+    store.act_on_referral(id, &Step::Note { text: "Aadhaar ending 0124 to be linked".into() }, at).unwrap();
+}

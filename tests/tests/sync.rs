@@ -621,6 +621,20 @@ fn the_block_reads_out_a_recovery_code_that_opens_the_laptop_when_the_pin_is_for
     server_cmd("block", block_dir.path(), &["revoke", &device]);
     let refused = read_out(&device);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("was revoked"), "{refused:?}");
+    // The block office's record: each reading-out of the code, when and by which account; the
+    // refused ones gave nothing out and are not there.
+    let dir = block_dir.path().to_str().unwrap();
+    let history = ok(run(
+        "samanvaya-server",
+        &["--role", "block", "--data-dir", dir, "recovery-code", "--device", &device, "--history"],
+        None,
+    ));
+    let reads: Vec<&str> = history.lines().collect();
+    assert_eq!(reads.len(), 3, "{history}");
+    assert!(
+        reads.iter().all(|r| r.contains("\tread by ") && !r.contains(&code) && !r.contains(&next)),
+        "{history}"
+    );
     drop(block);
 }
 

@@ -330,7 +330,15 @@ impl Store {
 
     /// The recovery code laptop `device` sent, to read out to its facilitator: refused for a
     /// revoked laptop (a lost one's store must stay shut) and before the laptop has sent one.
-    pub fn recovery_code(&mut self, device: Uuid) -> Result<String, ServerError> {
+    /// The recovery code laptop `device` left with this block, read out by the system account
+    /// `read_by` at `now`; each reading is recorded first (`recovery_code_reads`), since the code
+    /// opens the laptop's store.
+    pub fn recovery_code(
+        &mut self,
+        device: Uuid,
+        read_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServerError> {
         let row = self
             .db
             .query_opt("SELECT kind, revoked_at, recovery_code FROM device WHERE id = ?1", args![device])?
@@ -347,11 +355,28 @@ impl Store {
                 "{device} was revoked: a lost laptop's store is not opened. Set up a new laptop and enroll it for the village"
             )));
         }
-        row.opt_text(2)?.ok_or_else(|| {
+        let code = row.opt_text(2)?.ok_or_else(|| {
             ServerError::Invalid(format!(
                 "{device} has not sent a recovery code yet: it sends one at its next sync with this block (the code shown when the laptop was set up opens it too)"
             ))
-        })
+        })?;
+        self.db.execute(
+            "INSERT INTO recovery_code_read (device_id, read_at, read_by) VALUES (?1, ?2, ?3)",
+            args![device, now.to_rfc3339(), read_by],
+        )?;
+        Ok(code)
+    }
+
+    /// Every reading-out of `device`'s recovery code, oldest first: when, and by which account.
+    pub fn recovery_code_reads(&mut self, device: Uuid) -> Result<Vec<(String, String)>, ServerError> {
+        self.db
+            .query(
+                "SELECT read_at, read_by FROM recovery_code_read WHERE device_id = ?1 ORDER BY read_at",
+                args![device],
+            )?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .collect()
     }
 
     /// The device a session token belongs to; an expired token or a revoked device is refused.

@@ -119,10 +119,14 @@ enum Command {
         force: bool,
     },
     /// Prints the recovery code a laptop sent, to read out to its facilitator when she has
-    /// forgotten her PIN and lost the code shown at set-up; check who is asking first.
+    /// forgotten her PIN and lost the code shown at set-up; check who is asking first. Each
+    /// reading is recorded (when, and the system account that ran it); --history lists them
+    /// instead of printing the code.
     RecoveryCode {
         #[arg(long)]
         device: uuid::Uuid,
+        #[arg(long)]
+        history: bool,
     },
     /// Takes back the certificate `new-certificate` made (and `use-new-certificate` put in
     /// place, before the restart that would present it): it is announced no more, its key is
@@ -277,8 +281,18 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             println!("certificate sha256 {next}");
             eprintln!("the server presents this certificate from its next start: restart it now");
         }
-        Command::RecoveryCode { device } => {
-            println!("{}", store.recovery_code(device)?);
+        Command::RecoveryCode { device, history: true } => {
+            for (at, by) in store.recovery_code_reads(device)? {
+                println!("{at}\tread by {by}");
+            }
+        }
+        Command::RecoveryCode { device, history: false } => {
+            // The system account that runs the command: the block office's own record of who
+            // read the code out (the server has no accounts of its own).
+            let by = std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| "unknown".into());
+            println!("{}", store.recovery_code(device, &by, Utc::now())?);
             eprintln!(
                 "read it out only to the laptop's facilitator; she types it under \"PIN भूल गईं?\" and chooses a new PIN"
             );

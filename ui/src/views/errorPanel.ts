@@ -4,6 +4,9 @@ import { h } from "../dom";
 import { t } from "../i18n";
 
 export function errorText(e: ErrorReply): string {
+  // A refused field the screen does not mark itself is said in words, not as "some fields".
+  const field = e.code === "invalid" ? e.fields[0] : undefined;
+  if (field) return t(`field_${field.code}`);
   return t(`error_${e.code}`, { detail: e.detail, count: e.count ?? "" });
 }
 
