@@ -350,9 +350,12 @@ export class HouseholdForm {
         "div",
         { class: "consent", "data-test": "consent-box" },
         h("p", { class: "consent-statement" }, t("consentStatement")),
-        h("label", { for: "consent-who" }, t("consentWho")),
-        who,
         h(
+          "div",
+          { class: "consent-answer" },
+          h("label", { for: "consent-who" }, t("consentWho")),
+          who,
+          h(
           "label",
           { class: "check" },
           h("input", {
@@ -364,6 +367,7 @@ export class HouseholdForm {
             onchange: (e: Event) => (d.consentAgreed = (e.target as HTMLInputElement).checked),
           }),
           " " + t("consentAgreed"),
+          ),
         ),
       ),
       "consent-agreed",
