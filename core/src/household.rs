@@ -47,6 +47,9 @@ pub enum RegisterFilter {
     NotSurveyed,
     /// The household's last survey finished more than a year ago.
     SurveyOverAYearOld,
+    /// The family's consent is not on record (a household from a list, never visited yet):
+    /// the first visits to make.
+    NoConsent,
 }
 
 impl RegisterFilter {
@@ -76,6 +79,7 @@ impl RegisterFilter {
             RegisterFilter::NotSurveyed => {
                 "NOT EXISTS (SELECT 1 FROM submission s WHERE s.household_id = h.id)".to_owned()
             }
+            RegisterFilter::NoConsent => "h.consent_taken_at IS NULL".to_owned(),
             RegisterFilter::SurveyOverAYearOld => {
                 "(SELECT max(substr(s.submitted_at, 1, 10)) FROM submission s WHERE s.household_id = h.id) < ?7"
                     .to_owned()

@@ -509,6 +509,8 @@ fn the_register_filters_list_exactly_the_households_they_name() {
     // No survey was finished in the demo village: every household is "not surveyed".
     assert_eq!(store.households(&query(Some(RegisterFilter::NotSurveyed), None)).unwrap().total, 300);
     assert_eq!(store.households(&query(Some(RegisterFilter::SurveyOverAYearOld), None)).unwrap().total, 0);
+    // Every demo family agreed at its visit; a family from a list has not yet.
+    assert_eq!(store.households(&query(Some(RegisterFilter::NoConsent), None)).unwrap().total, 0);
     // A hamlet narrows the list to its own households; with a filter, to those of both.
     let hamlet = all.items[0].hamlet_id.expect("demo households have hamlets");
     let in_hamlet = store.households(&query(None, Some(hamlet))).unwrap();

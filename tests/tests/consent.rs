@@ -259,6 +259,19 @@ fn only_household(store: &samanvaya_core::Store) -> samanvaya_domain::HouseholdI
     page.items[0].id
 }
 
+/// How many households of the laptop the register lists as waiting for the family's consent.
+fn awaiting_consent(store: &samanvaya_core::Store) -> u32 {
+    let query = samanvaya_core::HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 10,
+        offset: 0,
+        hamlet_id: None,
+        filter: Some(samanvaya_core::RegisterFilter::NoConsent),
+    };
+    store.households(&query).unwrap().total
+}
+
 /// A household from a government list (`samanvaya import`) was never asked anything: its first
 /// screening answer, and its first edit, are refused until a grown-up member's consent is
 /// recorded (`samanvaya consent record`, who took it and when); then the consent travels with
@@ -287,6 +300,7 @@ fn a_family_from_a_list_is_asked_before_its_first_question_and_its_consent_trave
         let id = only_household(&store);
         let h = store.household(id).unwrap();
         assert_eq!(h.consent, None, "a list is not a visit");
+        assert_eq!(awaiting_consent(&store), 1, "the register lists it as a first visit to make");
         let changes = store.queued_changes().unwrap();
         let now = store.now().unwrap();
         let widowed = samanvaya_core::eligibility::FactAnswer {
@@ -320,6 +334,7 @@ fn a_family_from_a_list_is_asked_before_its_first_question_and_its_consent_trave
         let consent = store.household(id).unwrap().consent.expect("consent on record");
         assert_eq!((consent.respondent, consent.taken_by.as_str()), (Some(mother), "Test facilitator"));
         assert_eq!(store.queued_changes().unwrap(), changes + 1, "the consent travels as a change");
+        assert_eq!(awaiting_consent(&store), 0);
         let now = store.now().unwrap();
         let widowed = samanvaya_core::eligibility::FactAnswer {
             household_id: id,

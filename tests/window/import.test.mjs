@@ -104,8 +104,15 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     assert.ok(names.includes("सावित्री देवी") && names.includes("गीता कुमारी"), "the register lists the imported families");
     assert.ok(!names.includes("लक्ष्मी देवी"), "the refused family is not imported");
 
-    // A list is not a visit: the family's consent is asked before its first question. Its form
-    // asks for it, and its eligibility page shows the consent in place of the questions.
+    // A list is not a visit: the family's consent is asked before its first question. The
+    // register's filter finds the families still to be asked; a family's form asks for it, and
+    // its eligibility page shows the consent in place of the questions.
+    await (await find(browser, "[data-test=register-filter] option[value=no_consent]")).click();
+    await browser.wait(
+      async () => (await browser.executeScript("return document.querySelectorAll('[data-test=household-row]').length")) === 2,
+      10_000,
+      "both imported families listed as waiting for consent",
+    );
     await browser.executeScript(
       "[...document.querySelectorAll('[data-test=household-row] .head-name')].find((e) => e.textContent.includes('सावित्री')).click()",
     );

@@ -4,4 +4,4 @@
  * The register's filters: the households a facilitator looks for first. Each reads the facts
  * recorded of the members who live there (a survey's, a screening's or a document's).
  */
-export type RegisterFilter = "pregnant" | "widow" | "disability" | "no_ration_card" | "not_surveyed" | "survey_over_a_year_old";
+export type RegisterFilter = "pregnant" | "widow" | "disability" | "no_ration_card" | "not_surveyed" | "survey_over_a_year_old" | "no_consent";

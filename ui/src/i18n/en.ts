@@ -68,6 +68,7 @@ export const en = {
   registerFilter_widow: "With a widow",
   registerFilter_disability: "With a person with a disability",
   registerFilter_no_ration_card: "With no ration card",
+  registerFilter_no_consent: "Consent not yet recorded (from a list)",
   registerFilter_not_surveyed: "Not yet surveyed",
   registerFilter_survey_over_a_year_old: "Surveyed over a year ago",
   registerSaved: "The list of households, members and what is known of them is saved: {path}. It names people: keep it safe and delete it once used. Caste, religion, disability and income are left out.",

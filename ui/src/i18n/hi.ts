@@ -70,6 +70,7 @@ export const hi: Messages = {
   registerFilter_widow: "जिनमें कोई विधवा है",
   registerFilter_disability: "जिनमें कोई दिव्यांग है",
   registerFilter_no_ration_card: "जिनके पास राशन कार्ड नहीं",
+  registerFilter_no_consent: "जिनकी सहमति अभी दर्ज नहीं (सूची से आए)",
   registerFilter_not_surveyed: "जिनका सर्वे अभी नहीं हुआ",
   registerFilter_survey_over_a_year_old: "जिनका सर्वे एक साल से पुराना है",
   registerSaved: "परिवारों, सदस्यों और उनकी जानकारियों की सूची सहेज ली गई: {path}। इसमें लोगों के नाम हैं: संभालकर रखें और काम के बाद मिटा दें। जाति, धर्म, दिव्यांगता और आय की जानकारी इसमें नहीं है।",

@@ -29,7 +29,7 @@ interface Navigator {
 }
 
 /** The register's filters, in the order the list offers them. */
-const FILTERS: RegisterFilter[] = ["pregnant", "widow", "disability", "no_ration_card", "not_surveyed", "survey_over_a_year_old"];
+const FILTERS: RegisterFilter[] = ["pregnant", "widow", "disability", "no_ration_card", "not_surveyed", "survey_over_a_year_old", "no_consent"];
 
 export class HomeView {
   private search = "";
