@@ -3,7 +3,7 @@
 //! its members, which erases what was recorded of them and queues the withdrawal for the block.
 
 use anyhow::{Result, bail};
-use samanvaya_core::{HouseholdQuery, Store};
+use samanvaya_core::{HouseholdQuery, Store, StoreError};
 use samanvaya_domain::name_key::name_key;
 use samanvaya_domain::{Household, PersonId};
 
@@ -12,7 +12,13 @@ use samanvaya_domain::{Household, PersonId};
 pub fn record(store: &mut Store, number: i64, member: &str) -> Result<String> {
     let household = numbered(store, number)?;
     let (i, person) = named(&household, number, member)?;
-    store.record_consent(household.id, person, store.now()?)?;
+    match store.record_consent(household.id, person, store.now()?) {
+        Err(StoreError::Invalid(_)) => bail!(
+            "member {} of household {number} cannot agree for the family: choose a grown-up (18 or older) who lives there",
+            i + 1
+        ),
+        other => other?,
+    };
     Ok(format!(
         "Consent recorded for household {number}, given by member {}; its questions can be asked now.\n",
         i + 1

@@ -1,6 +1,8 @@
 //! A family's consent on the laptop, given and withdrawn. Given, it is recorded with the
-//! household (`Store::record_consent`, or the household form's save); nothing is recorded of a
-//! household without it, and no screening answer is taken for one without it.
+//! household (`Store::record_consent`, the household form's save, or a survey that asked it).
+//! A household is saved by the form only with it; a household taken from a list has none until
+//! its first visit, and no screening answer, referral or survey without a consent question is
+//! taken for it before then.
 //!
 //! Withdrawal of consent on the laptop: a member, or a whole household, withdrew consent, and
 //! what was recorded of them is erased from the store, keeping only a tombstone in `erased`

@@ -160,8 +160,19 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             crate::referral::put_event(conn, c, change_hlc)?;
         }
         ChangeBody::Submission(c) => {
-            stored.ok_or_else(missing)?;
+            let mut h = stored.ok_or_else(missing)?;
             crate::survey::put_submission(conn, c)?;
+            // A survey that asked the family's consent puts it on record where none is, as the
+            // survey does on the laptop that took it (and the servers do): a survey finished
+            // before consent travelled with the household still counts here.
+            if c.consent == Some(true) && h.consent.is_none() {
+                h.consent = Some(Consent {
+                    respondent: None,
+                    taken_by: c.submitted_by.clone(),
+                    taken_at: c.submitted_at,
+                });
+                household::put(conn, &h)?;
+            }
         }
         ChangeBody::ConsentWithdrawn(w) => {
             crate::consent::erase(conn, w, at)?;

@@ -154,6 +154,11 @@ fn open(conn: &Connection, new: &NewReferral, by: &str, at: Moment) -> Result<Uu
     refuse_aadhaar(&[("notes", &new.notes), ("need.description", description)])?;
     let h = household::get(conn, new.household_id)?
         .ok_or_else(|| StoreError::NotFound { what: "household", id: new.household_id.to_string() })?;
+    // A referral carries what the family said to the block and the district: not before the
+    // family agreed.
+    if h.consent.is_none() {
+        return Err(StoreError::NoConsent);
+    }
     let subject = match new.member_id {
         Some(m) if h.members.iter().any(|p| p.id == m) => m.to_string(),
         Some(m) => return Err(StoreError::NotFound { what: "member of this household", id: m.to_string() }),
@@ -350,7 +355,8 @@ fn act(conn: &Connection, id: Uuid, step: &Step, by: &str, at: Moment) -> Result
     let action = kinds()?.action(step.clone(), &case, &o.need, at.today);
     // Checked before anything is written: a refused step leaves no trace but the error.
     case.apply(&action, at.utc)?;
-    refuse_aadhaar(&[("reason", action.text().unwrap_or_default())])?;
+    let field = if matches!(action, Action::Note { .. }) { "text" } else { "reason" };
+    refuse_aadhaar(&[(field, action.text().unwrap_or_default())])?;
     let change = ReferralEventChange {
         id: Uuid::now_v7(),
         referral_id: id,

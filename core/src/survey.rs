@@ -197,6 +197,11 @@ impl Store {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = household::get(&tx, id)?
             .ok_or_else(|| StoreError::NotFound { what: "household", id: id.to_string() })?;
+        // A form that asks no consent (as a district may install) records nothing of a family
+        // whose consent is not on record yet.
+        if recorded.consent.is_none() && before.consent.is_none() {
+            return Err(StoreError::NoConsent);
+        }
         let supersedes: Option<String> = tx
             .query_row(
                 "SELECT id FROM submission WHERE household_id = ?1 ORDER BY submitted_at DESC, id DESC LIMIT 1",

@@ -229,7 +229,8 @@ impl ChangeBody {
         match self {
             // Version 2 added the `left` field; a version-1 laptop must refuse it, not drop it.
             ChangeBody::Member(_) => 2,
-            // Version 2 added the `consent` field, for the same reason.
+            // Version 2 added the `consent` field (with protocol version 7, since a version-6
+            // peer cannot read the field at all).
             ChangeBody::Household(_) => 2,
             ChangeBody::MemberRemoved(_)
             | ChangeBody::Fact(_)

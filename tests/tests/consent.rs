@@ -295,7 +295,7 @@ fn a_family_from_a_list_is_asked_before_its_first_question_and_its_consent_trave
         Some(laptop.path()),
     ));
 
-    let (household, mother, daughter, changes) = {
+    let (household, mother, changes) = {
         let mut store = samanvaya_tests::open(laptop.path()).unwrap();
         let id = only_household(&store);
         let h = store.household(id).unwrap();
@@ -310,6 +310,15 @@ fn a_family_from_a_list_is_asked_before_its_first_question_and_its_consent_trave
             value: serde_json::json!("widowed"),
         };
         assert!(matches!(store.answer(&widowed, now), Err(samanvaya_core::StoreError::NoConsent)));
+        // Nor is she referred: a referral carries what the family said to the block.
+        let referral = NewReferral {
+            household_id: id,
+            member_id: Some(h.members[0].id),
+            need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+            documents: vec![],
+            notes: String::new(),
+        };
+        assert!(matches!(store.open_referral(&referral, now), Err(samanvaya_core::StoreError::NoConsent)));
         let mut edit = h.as_input(now.today);
         edit.address = "Ward 9, near the school".into();
         let refused = store.save_household(edit.clone(), now).unwrap_err();
@@ -319,9 +328,17 @@ fn a_family_from_a_list_is_asked_before_its_first_question_and_its_consent_trave
         assert!(minor.to_string().contains("consent ConsentRespondent"), "{minor}");
         assert_eq!(store.queued_changes().unwrap(), changes, "nothing refused was written");
         assert_eq!(store.household(id).unwrap(), h);
-        (h.number.unwrap(), h.members[0].id, h.members[1].id, changes)
+        (h.number.unwrap(), h.members[0].id, changes)
     };
 
+    let minor = run(
+        "samanvaya",
+        &["consent", "record", "--household", &household.to_string(), "--member", "बबली कुमारी"],
+        Some(laptop.path()),
+    );
+    assert!(!minor.status.success());
+    assert!(String::from_utf8_lossy(&minor.stderr).contains("member 2 of household"), "{minor:?}");
+    assert!(String::from_utf8_lossy(&minor.stderr).contains("cannot agree for the family"), "{minor:?}");
     let said = ok(run(
         "samanvaya",
         &["consent", "record", "--household", &household.to_string(), "--member", "झुनिया देवी"],
@@ -349,7 +366,6 @@ fn a_family_from_a_list_is_asked_before_its_first_question_and_its_consent_trave
         assert_eq!(store.household(id).unwrap().consent, Some(consent), "an edit keeps the consent");
         id
     };
-    assert_ne!(mother, daughter);
 
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     let consent_at = |dir: &Path| -> Option<serde_json::Value> {

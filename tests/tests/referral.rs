@@ -294,14 +294,11 @@ fn a_whole_aadhaar_number_in_a_referrals_text_is_refused_and_nothing_is_written(
     let case = store.open_referral(&widow_pension_for(&h), at).unwrap();
     let id: Uuid = case.summary.id.parse().unwrap();
     let written = kinds_queued(&store);
-    for step in [
-        Step::Note { text: "her Aadhaar is 2345 6789 0124".into() },
-        Step::Withdraw { reason: "2345-6789-0124 not linked".into() },
+    for (step, field) in [
+        (Step::Note { text: "her Aadhaar is 2345 6789 0124".into() }, "text"),
+        (Step::Withdraw { reason: "2345-6789-0124 not linked".into() }, "reason"),
     ] {
-        assert_eq!(
-            fields(store.act_on_referral(id, &step, at).unwrap_err()),
-            [("reason".to_owned(), aadhaar)]
-        );
+        assert_eq!(fields(store.act_on_referral(id, &step, at).unwrap_err()), [(field.to_owned(), aadhaar)]);
     }
     assert_eq!(kinds_queued(&store), written, "no refused step was written");
     // Four digits, as the card's last four are kept, are not a whole number.

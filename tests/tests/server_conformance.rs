@@ -12,8 +12,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use samanvaya_domain::change::{
-    Change as Typed, ChangeBody, ConsentWithdrawn, FactChange, HouseholdChange, HouseholdField, MemberChange,
-    MemberField, Source, SubmissionChange,
+    Change as Typed, ChangeBody, ConsentGiven, ConsentWithdrawn, FactChange, HouseholdChange, HouseholdField,
+    MemberChange, MemberField, Source, SubmissionChange,
 };
 use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
 use samanvaya_server::Store;
@@ -239,6 +239,7 @@ on_both!(
     a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole,
     a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_block_may_add_to_it,
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
+    a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it,
 );
 
 fn withdrawal(h: HouseholdId, p: Option<PersonId>) -> ChangeBody {
@@ -864,4 +865,42 @@ fn a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one(b: Backend) {
     assert_eq!(stored_rows(&at_once), stored_rows(&one_by_one));
     assert_eq!(name_of(&mut at_once, p1), "कमला देवी");
     assert_eq!(at_once.open_reviews().unwrap().len(), 1);
+}
+
+/// A survey that asked the family's consent (one finished before consent travelled with the
+/// household) puts it on record at the server where none is; a consent given at a visit, the
+/// household's own field, replaces it, and a later survey does not take it back.
+fn a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let kamla = PersonId(Uuid::now_v7());
+    let consent_row = |server: &Opened| -> String {
+        let rows = server.rows();
+        let row = rows.iter().find(|r| r.starts_with("household: ")).expect("the household is stored");
+        row.clone()
+    };
+    let first = vec![
+        laptop.change(household(h, VILLAGE), 0),
+        laptop.change(member(h, kamla, "कमला देवी"), 1),
+        laptop.change(survey_of(h, &[(kamla, "कमला देवी")]), 2),
+    ];
+    server.push(&laptop.caller, &laptop.batch(first), t0()).unwrap();
+    let row = consent_row(&server);
+    assert!(row.contains("Asha") && row.contains("taken_at"), "the survey's consent: {row}");
+
+    let given = ChangeBody::Household(HouseholdChange {
+        id: h,
+        village_id: LocationId(Uuid::from_u128(VILLAGE)),
+        created_at: t0(),
+        fields: vec![HouseholdField::Consent(ConsentGiven {
+            respondent: Some(kamla),
+            taken_by: "Rekha".into(),
+            taken_at: t0(),
+        })],
+    });
+    let later = vec![laptop.change(given, 3), laptop.change(survey_of(h, &[(kamla, "कमला देवी")]), 4)];
+    server.push(&laptop.caller, &laptop.batch(later), t0()).unwrap();
+    let row = consent_row(&server);
+    assert!(row.contains("Rekha") && row.contains(&kamla.to_string()) && !row.contains("Asha"), "{row}");
 }

@@ -118,7 +118,7 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     );
     await find(browser, "[data-test=consent-box] [data-test=consent-agreed]");
     await click(browser, "[data-test=form-eligibility]");
-    assert.match(await textOf(browser, "[data-test=consent-missing]"), /सहमति दर्ज नहीं है/);
+    assert.match(await textOf(browser, "[data-test=consent-missing]"), /सहमति अभी दर्ज नहीं है/);
     assert.equal((await browser.findElements({ css: "[data-test=ask-next]" })).length, 0, "no question before consent");
     const who = await browser.executeScript("return [...document.querySelectorAll('[data-test=consent-who] option')].map((o) => o.textContent)");
     assert.deepEqual(who, ["सावित्री देवी", "मोहन राम"], "the grown-ups who live there");

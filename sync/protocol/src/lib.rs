@@ -24,9 +24,11 @@ use uuid::Uuid;
 /// `SessionReply::audit_forwarded` and the refusal `audit_foreign`). A version-4 district would
 /// read a forwarded batch without its `device` and keep the laptop's entries as the block's own
 /// log; version 6 an audit batch's entries without their hashes but the last's (`AuditBatch::of`),
-/// which a version-5 server would refuse as broken. Versions must match exactly, so laptops,
-/// blocks and the district are updated together.
-pub const PROTOCOL_VERSION: u32 = 6;
+/// which a version-5 server would refuse as broken; version 7 the household's `consent` field
+/// (version 2 of the household kind), which a version-6 peer fails to read at all rather than
+/// refusing that one change. Versions must match exactly, so laptops, blocks and the district
+/// are updated together.
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated,

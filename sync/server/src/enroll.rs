@@ -328,11 +328,10 @@ impl Store {
         })
     }
 
-    /// The recovery code laptop `device` sent, to read out to its facilitator: refused for a
-    /// revoked laptop (a lost one's store must stay shut) and before the laptop has sent one.
-    /// The recovery code laptop `device` left with this block, read out by the system account
-    /// `read_by` at `now`; each reading is recorded first (`recovery_code_reads`), since the code
-    /// opens the laptop's store.
+    /// The recovery code laptop `device` sent, to read out to its facilitator by `read_by` (the
+    /// account running the command, as its environment names it) at `now`: refused for a revoked
+    /// laptop (a lost one's store must stay shut) and before the laptop has sent one. Each
+    /// reading is recorded (`recovery_code_reads`), since the code opens the laptop's store.
     pub fn recovery_code(
         &mut self,
         device: Uuid,

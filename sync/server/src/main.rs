@@ -287,8 +287,9 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             }
         }
         Command::RecoveryCode { device, history: false } => {
-            // The system account that runs the command: the block office's own record of who
-            // read the code out (the server has no accounts of its own).
+            // The account that runs the command, as its environment names it ($USER, else
+            // $LOGNAME): the block office's own record of who read the code out (the server has
+            // no accounts of its own; whoever can set the variable can also run the command).
             let by = std::env::var("USER")
                 .or_else(|_| std::env::var("LOGNAME"))
                 .unwrap_or_else(|_| "unknown".into());

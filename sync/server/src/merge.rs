@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 
 use samanvaya_domain::Hlc;
-use samanvaya_domain::change::{ChangeBody, HouseholdField, MemberField};
+use samanvaya_domain::change::{ChangeBody, ConsentGiven, HouseholdField, MemberField};
 use samanvaya_sync_protocol::Outcome;
 use serde::{Deserialize, Serialize};
 
@@ -393,6 +393,19 @@ impl Rows {
                 if !self.submissions.rows.contains_key(&id) {
                     let row = args![&id, &hid, &c.form_id, &c.form_version, c.submitted_at, to_json(c)?];
                     self.submissions.put(id, row.to_vec());
+                }
+                // A survey that asked the family's consent puts it on record where none is, as
+                // on the laptops; with no clock of its own, a consent given at a visit (the
+                // household's `consent` field) replaces it whenever it arrives.
+                let row = self.households.get_mut(&hid).expect("a known household is loaded");
+                if c.consent == Some(true) && matches!(row.columns.get("consent"), None | Some(Value::Null)) {
+                    let given = ConsentGiven {
+                        respondent: None,
+                        taken_by: c.submitted_by.clone(),
+                        taken_at: c.submitted_at,
+                    };
+                    row.columns.insert("consent", to_json(&given)?.into());
+                    self.touch("household", &hid);
                 }
                 Ok(Outcome::Applied)
             }

@@ -415,10 +415,14 @@ export class EligibilityView {
       { class: "ask-next consent", "data-test": "consent-box" },
       h("h2", {}, t("consentTitle")),
       h("p", { "data-test": "consent-missing" }, t("consentMissing")),
-      h("p", { class: "consent-statement" }, t("consentStatement")),
-      h("label", { for: "consent-who" }, t("consentWho")),
-      who,
-      h("button", { type: "button", class: "primary", "data-test": "consent-record", "data-write": true, onclick: () => void record() }, t("consentRecord")),
+      ...(adults.length === 0
+        ? [h("p", { class: "banner-error", "data-test": "consent-no-adult" }, t("consentNoAdult"))]
+        : [
+            h("p", { class: "consent-statement" }, t("consentStatement")),
+            h("label", { for: "consent-who" }, t("consentWho")),
+            who,
+            h("button", { type: "button", class: "primary", "data-test": "consent-record", "data-write": true, onclick: () => void record() }, t("consentRecord")),
+          ]),
     );
   }
 

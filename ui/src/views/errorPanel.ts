@@ -4,7 +4,8 @@ import { h } from "../dom";
 import { t } from "../i18n";
 
 export function errorText(e: ErrorReply): string {
-  // A refused field the screen does not mark itself is said in words, not as "some fields".
+  // A refused field is said in words, not as "some fields" (the first, when several are: the
+  // screens that show this line send one at a time).
   const field = e.code === "invalid" ? e.fields[0] : undefined;
   if (field) return t(`field_${field.code}`);
   return t(`error_${e.code}`, { detail: e.detail, count: e.count ?? "" });

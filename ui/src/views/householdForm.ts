@@ -321,7 +321,10 @@ export class HouseholdForm {
   private consentBox(): HTMLElement {
     const d = this.draft;
     if (d.consent !== null) {
-      const who = d.members.find((m) => m.id !== null && m.id === d.consent!.respondent)?.name ?? t("consentInSurvey");
+      const respondent = d.consent.respondent;
+      // No respondent: a survey's consent question took it; one no longer listed withdrew.
+      const who =
+        respondent === null ? t("consentInSurvey") : (d.members.find((m) => m.id === respondent)?.name ?? t("consentByFormer"));
       return h(
         "p",
         { class: "muted consent-line", "data-test": "consent-on-record" },
@@ -403,8 +406,10 @@ export class HouseholdForm {
   private removeMember(i: number): void {
     this.dirty = true;
     this.draft.members.splice(i, 1);
-    // Who agreed stays the same person: later members move up one place.
+    // Who agreed stays the same person: later members move up one place. Removing the one
+    // chosen takes the tick away too, so that nobody else is recorded as having agreed.
     const r = this.draft.consentRespondent;
+    if (r === i) this.draft.consentAgreed = false;
     this.draft.consentRespondent = r === i ? 0 : r > i ? r - 1 : r;
     this.errors.clear();
     this.render();
