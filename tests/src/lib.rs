@@ -24,7 +24,20 @@ pub fn member(name: &str, relation: Relation, sex: Sex, birth: Birth) -> PersonI
     PersonInput { id: None, name: name.into(), relation, sex, birth, left: None }
 }
 
-/// A new household of `village` with `members`, as the form sends it.
+/// The first page (up to 100) of every household of the laptop, or of those `filter` keeps.
+pub fn households_where(filter: Option<samanvaya_core::RegisterFilter>) -> samanvaya_core::HouseholdQuery {
+    samanvaya_core::HouseholdQuery {
+        village_id: None,
+        search: String::new(),
+        limit: 100,
+        offset: 0,
+        hamlet_id: None,
+        filter,
+    }
+}
+
+/// A new household of `village` with `members`, as the form sends it (the family agreed
+/// through its head).
 pub fn new_household(village: LocationId, members: Vec<PersonInput>) -> HouseholdInput {
     HouseholdInput {
         id: None,

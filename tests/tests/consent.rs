@@ -246,29 +246,14 @@ fn a_withdrawn_member_is_erased_on_the_laptop_and_the_block_and_a_late_change_do
 
 /// The id of the one household on a laptop.
 fn only_household(store: &samanvaya_core::Store) -> samanvaya_domain::HouseholdId {
-    let all = samanvaya_core::HouseholdQuery {
-        village_id: None,
-        search: String::new(),
-        limit: 10,
-        offset: 0,
-        hamlet_id: None,
-        filter: None,
-    };
-    let page = store.households(&all).unwrap();
+    let page = store.households(&samanvaya_tests::households_where(None)).unwrap();
     assert_eq!(page.total, 1);
     page.items[0].id
 }
 
 /// How many households of the laptop the register lists as waiting for the family's consent.
 fn awaiting_consent(store: &samanvaya_core::Store) -> u32 {
-    let query = samanvaya_core::HouseholdQuery {
-        village_id: None,
-        search: String::new(),
-        limit: 10,
-        offset: 0,
-        hamlet_id: None,
-        filter: Some(samanvaya_core::RegisterFilter::NoConsent),
-    };
+    let query = samanvaya_tests::households_where(Some(samanvaya_core::RegisterFilter::NoConsent));
     store.households(&query).unwrap().total
 }
 

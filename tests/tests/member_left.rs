@@ -3,7 +3,7 @@
 //! form must refuse (the head, a day to come, a day before birth).
 
 use chrono::NaiveDate;
-use samanvaya_core::{HouseholdQuery, PulledFrom, Store, StoreError};
+use samanvaya_core::{PulledFrom, Store, StoreError};
 use samanvaya_domain::change::{self, ChangeBody, MemberChange, MemberField};
 use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::{Birth, Departure, Hlc, Household, HouseholdInput, LeftReason, Relation, Sex};
@@ -31,14 +31,7 @@ fn edit(h: &Household, today: NaiveDate, i: usize, left: Option<Departure>) -> H
 }
 
 fn counts(store: &Store) -> (u32, u32) {
-    let page = store.households(&HouseholdQuery {
-        village_id: None,
-        search: String::new(),
-        limit: 10,
-        offset: 0,
-        hamlet_id: None,
-        filter: None,
-    });
+    let page = store.households(&samanvaya_tests::households_where(None));
     let row = page.unwrap().items.remove(0);
     (row.member_count, row.women_count)
 }
