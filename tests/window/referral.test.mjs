@@ -4,13 +4,12 @@
 // village funnel counts it beside who is eligible, saves itself as a real XLSX and CSV, and the
 // list of cases finds it through its filters.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { test } from "node:test";
 import { inflateRawSync } from "node:zlib";
 import { PNG } from "pngjs";
-import { By, TEST_PIN, find, printToFile, sibling, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, find, printToFile, runSibling, startApp, textOf } from "./session.mjs";
 
 /** The dark pixels of a PNG screenshot, and how many columns hold any: the ink and its width. */
 function ink(base64) {
@@ -107,9 +106,7 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     await (await find(browser, "[data-test=print-slip]")).click();
     const number = await textOf(browser, "[data-test=slip-number]");
     // A slip made for printing is an export, in the laptop's audit log with its number.
-    const exported = execFileSync(sibling("samanvaya"), ["--data-dir", app.dataDir, "audit", "list", "--action", "export:slip"], {
-      env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
-    }).toString();
+    const exported = runSibling("samanvaya", ["--data-dir", app.dataDir, "audit", "list", "--action", "export:slip"], { SAMANVAYA_PIN: TEST_PIN });
     assert.ok(exported.trim().endsWith(`export:slip\t${number}`), exported);
     assert.match(number, /^[DLR]-\d+$/);
     assert.match(await textOf(browser, "[data-test=slip] h1"), /रेफ़रल पर्ची/);

@@ -4,27 +4,17 @@
 // on the window's own thread, the click waited for the tally to finish.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
+import { join } from "node:path";
 import { By } from "selenium-webdriver";
-import { appBinary, click, find, startApp } from "./session.mjs";
-import { TEST_PIN } from "./session.mjs";
-
-/** The `samanvaya` CLI beside the app binary in the same cargo target folder. */
-function cliBinary() {
-  return join(dirname(resolve(appBinary())), "samanvaya");
-}
+import { TEST_PIN, click, find, runSibling, startApp } from "./session.mjs";
 
 test("the window answers a click while a large village is being tallied", { timeout: 300_000 }, async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-large-"));
   const dataDir = join(scratch, "data");
   // The CLI sets the store up with the PIN the window then unlocks it with.
-  execFileSync(cliBinary(), ["--data-dir", dataDir, "demo", "--households", "20000"], {
-    stdio: "ignore",
-    env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
-  });
+  runSibling("samanvaya", ["--data-dir", dataDir, "demo", "--households", "20000"], { SAMANVAYA_PIN: TEST_PIN });
   const app = await startApp({ dataDir });
   try {
     const { browser } = app;

@@ -215,6 +215,24 @@ export function sibling(name) {
   return join(dirname(resolve(appBinary())), name);
 }
 
+/** Runs the sibling binary `name` (the CLI, the server) with `args` and returns its standard
+ * output. Its standard error (where the binaries log) goes to a file beside the app's logs, which
+ * the log scan reads after the window tests (scripts/test), as it reads the app's; on a failure
+ * the error says what the binary wrote there. */
+export function runSibling(name, args, env = {}) {
+  const logs = join(dirname(appBinary()), "test-logs");
+  mkdirSync(logs, { recursive: true });
+  const file = join(logs, `${name}-${Date.now()}-${process.pid}.log`);
+  const log = openSync(file, "a");
+  try {
+    return execFileSync(sibling(name), args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", log] }).toString();
+  } catch (e) {
+    throw new Error(`${name} ${args.join(" ")} failed (exit ${e.status}): ${readFileSync(file, "utf8")}`);
+  } finally {
+    closeSync(log);
+  }
+}
+
 /** Starts a server (a block by default) on a free port and resolves to its address once it prints it. */
 export function startServer(dir, args = ["--role", "block"]) {
   const server = spawn(sibling("samanvaya-server"), [...args, "--data-dir", dir, "--listen", "127.0.0.1:0"], {
@@ -234,7 +252,7 @@ export function startServer(dir, args = ["--role", "block"]) {
  */
 export async function villageBlock(scratch, blockArgs = []) {
   const blockDir = join(scratch, "block");
-  const server = (args) => execFileSync(sibling("samanvaya-server"), ["--role", "block", "--data-dir", blockDir, ...args]).toString();
+  const server = (args) => runSibling("samanvaya-server", ["--role", "block", "--data-dir", blockDir, ...args]);
   server([
     "add-village", "--state", "Bihar|बिहार", "--district", "Gaya|गया", "--block", "Bodh Gaya|बोधगया",
     "--panchayat", "Bakraur|बकरौर", "--village", "Bakraur|बकरौर",
@@ -251,10 +269,7 @@ export async function villageBlock(scratch, blockArgs = []) {
 export async function enrolledLaptop(scratch, blockArgs = []) {
   const { blockDir, block, server, code } = await villageBlock(scratch, blockArgs);
   const dataDir = join(scratch, "laptop");
-  execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, "enroll", block.url, code], {
-    env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  runSibling("samanvaya", ["--data-dir", dataDir, "enroll", block.url, code], { SAMANVAYA_PIN: TEST_PIN });
   return { blockDir, dataDir, block, server };
 }
 

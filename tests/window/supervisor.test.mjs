@@ -3,12 +3,11 @@
 // facilitator may still take off a member she has just added, and marks a saved one as died or
 // moved away instead (the library refuses the removal to her anyway, which tests/tests checks).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
-import { By, TEST_PIN, appBinary, find, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, find, runSibling, startApp, textOf } from "./session.mjs";
 
 const SUPERVISOR_PIN = "739152";
 
@@ -39,9 +38,10 @@ test("only a supervisor is offered to remove a saved member", async () => {
     const code = app.recoveryCode;
     await app.close();
 
-    execFileSync(join(dirname(resolve(appBinary())), "samanvaya"), ["--data-dir", dataDir, "accounts", "add", "--name", "Rekha", "--role", "supervisor"], {
-      env: { ...process.env, SAMANVAYA_PIN: TEST_PIN, SAMANVAYA_RECOVERY_CODE: code, SAMANVAYA_NEW_PIN: SUPERVISOR_PIN },
-      stdio: ["ignore", "pipe", "pipe"],
+    runSibling("samanvaya", ["--data-dir", dataDir, "accounts", "add", "--name", "Rekha", "--role", "supervisor"], {
+      SAMANVAYA_PIN: TEST_PIN,
+      SAMANVAYA_RECOVERY_CODE: code,
+      SAMANVAYA_NEW_PIN: SUPERVISOR_PIN,
     });
     app = await startApp({ dataDir, login: false });
     const { browser } = app;

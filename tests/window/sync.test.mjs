@@ -2,13 +2,12 @@
 // plainly that the demo village never leaves the laptop, and offers no enrollment, so invented
 // households can never reach a real block server.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { By, TEST_PIN, click, enrolledLaptop, find, sibling, startApp, startServer, stopServer, textOf, villageBlock } from "./session.mjs";
+import { By, TEST_PIN, click, enrolledLaptop, find, runSibling, startApp, startServer, stopServer, textOf, villageBlock } from "./session.mjs";
 
 
 test("the sync panel of a demo store says it never syncs and offers no enrollment", async () => {
@@ -53,15 +52,15 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
   let block = null;
   let app = null;
   try {
-    const districtCode = execFileSync(sibling("samanvaya-server"), [
+    const districtCode = runSibling("samanvaya-server", [
       "--role", "district", "--data-dir", districtDir, "enroll-code", "--block", "Bodh Gaya",
-    ]).toString().trim();
+    ]).trim();
     // The district's rules: the app's own scheme files, published under the district's name.
     const schema = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
     const rules = join(scratch, "rules");
     cpSync(join(schema, "schemes"), join(rules, "schemes"), { recursive: true });
     cpSync(join(schema, "groups"), join(rules, "groups"), { recursive: true });
-    execFileSync(sibling("samanvaya-server"), [
+    runSibling("samanvaya-server", [
       "--role", "district", "--data-dir", districtDir, "publish-catalogue", rules, "--label", "गया ज़िले के नियम",
     ]);
     // The facilitator's new laptop is enrolled by the block office's code before its first start.
@@ -111,10 +110,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     // referral goes up on a stick, the block office submits it and writes its answer onto the
     // stick, and the panel applies it: the step is on the laptop.
     const cli = (args) =>
-      execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, ...args], {
-        env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
-        stdio: ["ignore", "pipe", "pipe"],
-      }).toString();
+      runSibling("samanvaya", ["--data-dir", dataDir, ...args], { SAMANVAYA_PIN: TEST_PIN });
     cli(["referrals", "open", "--household", "1", "--member", "ज्योत्स्ना सहनी", "--scheme", "NSAP_IGNOAPS"]);
     const number = cli(["referrals", "list"]).split(/\s+/).find((w) => /^R-\d+$/.test(w));
     assert.ok(number, "the referral has the block's number");
@@ -228,10 +224,7 @@ test("a restored laptop's first sync file holds back its new work and the panel 
   let app = null;
   try {
     const cli = (dataDir, args) =>
-      execFileSync(sibling("samanvaya"), ["--data-dir", dataDir, ...args], {
-        env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
-        stdio: ["ignore", "pipe", "pipe"],
-      }).toString();
+      runSibling("samanvaya", ["--data-dir", dataDir, ...args], { SAMANVAYA_PIN: TEST_PIN });
     // Households come from a list, the quickest way to do a day's work without the window.
     const mapping = join(scratch, "mapping.toml");
     writeFileSync(mapping, '[columns]\nhousehold = "Family ID"\nname = "Name"\nrelation = "Relation"\nsex = "Gender"\n');

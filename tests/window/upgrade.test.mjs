@@ -2,18 +2,17 @@
 // clear, several migrations behind, is locked with her PIN at set-up and brought up to date,
 // and the lock screen says what is happening, step by step, instead of sitting still.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { find, sibling, startApp, TEST_PIN, textOf } from "./session.mjs";
+import { TEST_PIN, find, runSibling, startApp, textOf } from "./session.mjs";
 
 test("set-up of an old store shows its encryption and each step of its upgrade", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-old-"));
   const data = join(scratch, "data");
   // Enough facts that the upgrade takes a moment a person would notice (about two seconds here).
-  execFileSync(sibling("old-store"), [data, "--at", "28", "--facts", "200000"], { stdio: "inherit" });
+  runSibling("old-store", [data, "--at", "28", "--facts", "200000"]);
   const app = await startApp({ dataDir: data, login: false });
   try {
     const { browser } = app;

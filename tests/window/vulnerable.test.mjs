@@ -2,11 +2,10 @@
 // vulnerable come first with their reasons, a hamlet narrows it, the CSV is saved in Hindi, and
 // a household opened from the list shows the same category on its own page.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TEST_PIN, find, sibling, startApp, textOf } from "./session.mjs";
+import { TEST_PIN, find, runSibling, startApp, textOf } from "./session.mjs";
 
 test("the most vulnerable households come first, and each page says why", async () => {
   const app = await startApp();
@@ -16,9 +15,7 @@ test("the most vulnerable households come first, and each page says why", async 
     await (await find(browser, "[data-test=open-vulnerable]")).click();
     await find(browser, "[data-test=vulnerable-row]", 20_000);
     // Who looked at the village's most vulnerable households is in the laptop's audit log.
-    const seen = execFileSync(sibling("samanvaya"), ["--data-dir", app.dataDir, "audit", "list", "--action", "reveal:vulnerability"], {
-      env: { ...process.env, SAMANVAYA_PIN: TEST_PIN },
-    }).toString();
+    const seen = runSibling("samanvaya", ["--data-dir", app.dataDir, "audit", "list", "--action", "reveal:vulnerability"], { SAMANVAYA_PIN: TEST_PIN });
     assert.match(seen, /\treveal:vulnerability\t\d+ households\n/, seen);
     const levels = await browser.executeScript(
       "return [...document.querySelectorAll('[data-test=vulnerable-row]')].map((r) => r.dataset.level)",
