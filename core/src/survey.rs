@@ -77,6 +77,11 @@ impl Store {
         // A new survey starts on the newest form a district installed, or the built-in one.
         let form = self.survey_form()?;
         let h = self.household(id)?;
+        // A form that asks no consent starts only for a family whose consent is on record, so
+        // that no answer is kept even in a draft before it (finishing checks it again).
+        if form.consent.is_none() && h.consent.is_none() {
+            return Err(StoreError::NoConsent);
+        }
         let answers = prefill(&self.conn, form, &h, at)?;
         let draft_id = Uuid::now_v7();
         self.conn.execute(

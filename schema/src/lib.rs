@@ -227,6 +227,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "recovery_code_read",
         sql: include_str!("../migrations/server/0014_recovery_code_read.sql"),
     },
+    Migration {
+        version: 15,
+        name: "survey_consent",
+        sql: include_str!("../migrations/server/0015_survey_consent.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -297,6 +302,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 13,
         name: "recovery_code_read",
         sql: include_str!("../migrations/server-postgres/0013_recovery_code_read.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "survey_consent",
+        sql: include_str!("../migrations/server-postgres/0014_survey_consent.sql"),
     },
 ];
 
@@ -375,5 +385,52 @@ mod tests {
         assert_eq!(on_record("h1"), (None, Some("first".into()), Some("2026-01-01T10:00:00Z".into())));
         assert_eq!(on_record("h2"), (None, None, None));
         assert_eq!(on_record("h3"), (None, None, None));
+    }
+
+    /// The same at a server: its households surveyed with consent before the upgrade have it.
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn the_servers_upgrade_puts_a_surveys_consent_on_record() {
+        use rusqlite::OptionalExtension;
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let before = SERVER_MIGRATIONS.iter().position(|m| m.name == "survey_consent").unwrap();
+        migrate::run(&mut conn, &SERVER_MIGRATIONS[..before]).unwrap();
+        for h in ["h1", "h2"] {
+            conn.execute(
+                "INSERT INTO household (id, village_id, home, created_at) VALUES (?1, 'v', 'd', 't')",
+                [h],
+            )
+            .unwrap();
+        }
+        let surveys = [
+            ("h1", true, "later", "2026-03-01T10:00:00Z"),
+            ("h1", true, "first", "2026-01-01T10:00:00Z"),
+            ("h1", false, "refused", "2025-12-01T10:00:00Z"),
+            ("h2", false, "refused", "2026-01-01T10:00:00Z"),
+        ];
+        for (i, (h, consent, by, at)) in surveys.into_iter().enumerate() {
+            let body = format!(r#"{{"consent":{consent},"submitted_by":"{by}","submitted_at":"{at}"}}"#);
+            conn.execute(
+                "INSERT INTO submission (id, household_id, form_id, form_version, submitted_at, body)
+                 VALUES (?1, ?2, 'f', '1', ?3, ?4)",
+                rusqlite::params![format!("s{i}"), h, at, body],
+            )
+            .unwrap();
+        }
+        migrate::run(&mut conn, SERVER_MIGRATIONS).unwrap();
+        // (the respondent's JSON type, who asked, when), or nothing at all.
+        let consent = |h: &str| -> Option<(String, String, String)> {
+            conn.query_row(
+                "SELECT json_type(consent, '$.respondent'), json_extract(consent, '$.taken_by'),
+                        json_extract(consent, '$.taken_at')
+                 FROM household WHERE id = ?1 AND consent IS NOT NULL",
+                [h],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .unwrap()
+        };
+        assert_eq!(consent("h1"), Some(("null".into(), "first".into(), "2026-01-01T10:00:00Z".into())));
+        assert_eq!(consent("h2"), None);
     }
 }

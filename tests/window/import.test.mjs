@@ -131,6 +131,16 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     assert.match(await textOf(browser, "[data-test=notice]"), /सहमति दर्ज हो गई/);
     await find(browser, "[data-test=ask-next]");
     assert.equal((await browser.findElements({ css: "[data-test=consent-box]" })).length, 0);
+    // Back on the register, the filter lists only the family still to be asked.
+    await click(browser, "[data-test=back]");
+    await (await find(browser, "[data-test=register-filter] option[value=no_consent]")).click();
+    await browser.wait(
+      async () =>
+        (await browser.executeScript("return [...document.querySelectorAll('[data-test=household-row] .head-name')].map((e) => e.textContent).join('|')")) ===
+        "गीता कुमारी",
+      10_000,
+      "only the family not yet asked",
+    );
   } finally {
     await app.close();
     await stopServer(block.server);

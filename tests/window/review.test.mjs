@@ -3,13 +3,13 @@
 // its own embedded Devanagari font, the least verified schemes first.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Builder, By } from "selenium-webdriver";
-import { appBinary } from "./session.mjs";
+import { appBinary, runSibling } from "./session.mjs";
 
 const MINIBROWSER = ["x86_64-linux-gnu", "aarch64-linux-gnu"]
   .map((arch) => `/usr/lib/${arch}/webkit2gtk-4.1/MiniBrowser`)
@@ -30,9 +30,8 @@ test("the review sheet reads in Hindi in a browser, least verified schemes first
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-review-"));
   const children = [];
   try {
-    const cli = join(dirname(resolve(appBinary())), "samanvaya");
     const sheet = join(scratch, "review-hi.html");
-    writeFileSync(sheet, execFileSync(cli, ["catalogue", "review", "--lang", "hi", "--format", "html"]));
+    writeFileSync(sheet, runSibling("samanvaya", ["catalogue", "review", "--lang", "hi", "--format", "html"]));
     const x = spawn("Xvfb", ["-displayfd", "1", "-screen", "0", "1024x600x24", "-nolisten", "tcp"], {
       stdio: ["ignore", "pipe", "inherit"],
     });

@@ -220,24 +220,33 @@ export function sibling(name) {
  * the log scan reads after the window tests (scripts/test), as it reads the app's; on a failure
  * the error says what the binary wrote there. */
 export function runSibling(name, args, env = {}) {
-  const logs = join(dirname(appBinary()), "test-logs");
-  mkdirSync(logs, { recursive: true });
-  const file = join(logs, `${name}-${Date.now()}-${process.pid}.log`);
+  const file = logFile(name);
   const log = openSync(file, "a");
   try {
     return execFileSync(sibling(name), args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", log] }).toString();
   } catch (e) {
-    throw new Error(`${name} ${args.join(" ")} failed (exit ${e.status}): ${readFileSync(file, "utf8")}`);
+    const out = e.stdout ? e.stdout.toString() : "";
+    throw new Error(`${name} ${args.join(" ")} failed (${e.message}); it wrote: ${out}${readFileSync(file, "utf8")}`);
   } finally {
     closeSync(log);
   }
 }
 
+/** A new file in the log folder the log scan reads (`target/<profile>/test-logs`), for `name`. */
+function logFile(name) {
+  const logs = join(dirname(appBinary()), "test-logs");
+  mkdirSync(logs, { recursive: true });
+  return join(logs, `${name}-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.log`);
+}
+
 /** Starts a server (a block by default) on a free port and resolves to its address once it prints it. */
 export function startServer(dir, args = ["--role", "block"]) {
+  // Its standard error (where it logs) goes beside the app's logs, which the log scan reads.
+  const log = openSync(logFile("samanvaya-server"), "a");
   const server = spawn(sibling("samanvaya-server"), [...args, "--data-dir", dir, "--listen", "127.0.0.1:0"], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", log],
   });
+  closeSync(log);
   const lines = createInterface({ input: server.stdout });
   return new Promise((ok, fail) => {
     lines.once("line", (line) => ok({ server, url: line.replace("listening on ", "").trim() }));

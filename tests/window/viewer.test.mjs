@@ -2,12 +2,11 @@
 // village and reads it, and the screens show none of the controls that would change something
 // (the library refuses them anyway, which tests/tests and demo/tests check).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
-import { By, TEST_PIN, appBinary, find, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, find, runSibling, startApp, textOf } from "./session.mjs";
 
 const VIEWER_PIN = "519372";
 
@@ -29,9 +28,10 @@ test("a Samiti viewer reads the village and is shown nothing she could change", 
     assert.equal(await shown(app.browser, "[data-test=add-household]"), true);
     const code = app.recoveryCode;
     await app.close();
-    execFileSync(join(dirname(resolve(appBinary())), "samanvaya"), ["--data-dir", dataDir, "accounts", "add", "--name", "Samiti", "--role", "samiti-viewer"], {
-      env: { ...process.env, SAMANVAYA_PIN: TEST_PIN, SAMANVAYA_RECOVERY_CODE: code, SAMANVAYA_NEW_PIN: VIEWER_PIN },
-      stdio: ["ignore", "pipe", "pipe"],
+    runSibling("samanvaya", ["--data-dir", dataDir, "accounts", "add", "--name", "Samiti", "--role", "samiti-viewer"], {
+      SAMANVAYA_PIN: TEST_PIN,
+      SAMANVAYA_RECOVERY_CODE: code,
+      SAMANVAYA_NEW_PIN: VIEWER_PIN,
     });
 
     app = await startApp({ dataDir, login: false });

@@ -121,7 +121,7 @@ export const en = {
   consentOnRecord: "Consent given by {who} on {date}, asked by {by}.",
   consentInSurvey: "the survey's respondent",
   consentMissing: "This family's consent is not on record yet (a household from a list, or saved before the app asked for consent). Ask them before any question, then record who agreed.",
-  consentNoAdult: "No grown-up (18 or older) is recorded as living here. Correct the members in the household form first: only a grown-up can agree for the family.",
+  consentNoAdult: "No grown-up (18 or older) is recorded as living here: only a grown-up can agree for the family. In the household form, correct the members and record who agreed there.",
   consentByFormer: "a member no longer listed",
   consentRecord: "Record consent",
   consentRecorded: "Consent recorded. You can ask the questions now.",
