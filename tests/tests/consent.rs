@@ -374,3 +374,128 @@ fn a_family_from_a_list_is_asked_before_its_first_question_and_its_consent_trave
     let consent = store.household(id).unwrap().consent.expect("the consent came down");
     assert_eq!(consent.respondent, Some(mother));
 }
+
+/// A store serving the test village with two families imported from a list in the process, as
+/// `samanvaya import` does: neither was asked for its consent.
+fn two_listed_families() -> (tempfile::TempDir, samanvaya_core::Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let list = samanvaya_forms::table::read_csv(
+        "Family ID,Tola,Address,Mobile,Name,Relation,Gender,Date of birth,Age,Category,Ration card\n\
+         L-1,,Ward 9,,झुनिया देवी,Self,F,,52,sc,PHH\n\
+         L-2,,Ward 3,,बसंती देवी,Self,F,,47,obc,AAY\n",
+    )
+    .unwrap();
+    let mapping = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/tests/fixtures/import/mapping.toml"),
+    )
+    .unwrap();
+    let mapping = samanvaya_core::ListMapping::parse(&mapping).unwrap();
+    let report =
+        store.import_list(&list, &mapping, samanvaya_core::ListOptions::default(), |_, _| {}).unwrap();
+    assert_eq!(report.imported, 2);
+    assert_eq!(awaiting_consent(&store), 2);
+    (dir, store)
+}
+
+fn household_at(store: &samanvaya_core::Store, address: &str) -> samanvaya_domain::Household {
+    let id: String = store
+        .connection()
+        .query_row("SELECT id FROM household WHERE address = ?1", [address], |r| r.get(0))
+        .unwrap();
+    store.household(id.parse().unwrap()).unwrap()
+}
+
+/// A district may install a survey form that asks no consent question, as long as it records
+/// no fact (the form's check refuses any fact without one before it). Its answers are still
+/// the family's words, kept in the submission: for a family with no consent on record such a
+/// form starts no survey (no draft is kept, so not one answer is written); once a grown-up
+/// member's consent is recorded, the survey starts on that form.
+#[test]
+fn a_district_form_without_a_consent_question_starts_no_survey_until_consent_is_on_record() {
+    let (_dir, mut store) = two_listed_families();
+    let form = "| survey |\n\
+        | | type | name | label::English (en) | label::Hindi (hi) |\n\
+        | | text | remarks | Anything the family wants the centre to know | परिवार केंद्र को जो बताना चाहे |\n\
+        \n\
+        | settings |\n\
+        | | form_id | version | form_title::English (en) | form_title::Hindi (hi) | default_language |\n\
+        | | baseline | 2026120201 | The family's remarks | परिवार की बातें | English (en) |\n";
+    let at = store.now().unwrap();
+    store.install_form("remarks.md", form.as_bytes(), at).unwrap();
+    assert!(store.survey_form().unwrap().consent.is_none(), "the installed form asks no consent");
+
+    let h = household_at(&store, "Ward 9");
+    let err = store.start_survey(h.id, at).unwrap_err();
+    assert!(matches!(err, samanvaya_core::StoreError::NoConsent), "{err}");
+    let drafts: i64 =
+        store.connection().query_row("SELECT count(*) FROM survey_draft", [], |r| r.get(0)).unwrap();
+    assert_eq!(drafts, 0, "no draft was kept for a family that has not agreed");
+    assert!(store.survey_draft(h.id, at).unwrap().is_none());
+
+    store.record_consent(h.id, h.members[0].id, at).unwrap();
+    let draft = store.start_survey(h.id, at).unwrap();
+    assert_eq!(draft.form_version, "2026120201", "the survey starts on the district's form");
+    // The other family is still refused: a consent is one family's.
+    let other = household_at(&store, "Ward 3");
+    assert!(matches!(store.start_survey(other.id, at), Err(samanvaya_core::StoreError::NoConsent)));
+}
+
+/// A survey pulled from the block that asked the family's consent, and was answered yes, puts
+/// that consent on record on this laptop as on the one that took it (named by the account that
+/// asked, the member not being known to a survey); a survey whose answer was no puts nothing
+/// on record.
+#[test]
+fn a_pulled_survey_that_asked_consent_puts_it_on_record_and_a_refusal_does_not() {
+    let (_dir, mut store) = two_listed_families();
+    let agreed = household_at(&store, "Ward 9");
+    let refused = household_at(&store, "Ward 3");
+    let submitted_at: chrono::DateTime<chrono::Utc> = "2026-11-20T05:30:00Z".parse().unwrap();
+    let survey =
+        |household: &samanvaya_domain::Household, consent: bool| samanvaya_domain::change::SubmissionChange {
+            id: uuid::Uuid::now_v7(),
+            household_id: household.id,
+            form_id: "baseline".into(),
+            form_version: "2026113001".into(),
+            answers: serde_json::json!({ "values": { "consent": if consent { "yes" } else { "no" } } }),
+            consent: Some(consent),
+            submitted_by: "Rekha (the other laptop)".into(),
+            submitted_at,
+            supersedes: None,
+        };
+    let other_laptop = uuid::Uuid::now_v7();
+    let hlc =
+        samanvaya_domain::Hlc { wall_ms: submitted_at.timestamp_millis(), counter: 0, node: other_laptop };
+    for (i, (h, consent)) in [(&agreed, true), (&refused, false)].into_iter().enumerate() {
+        let change = samanvaya_domain::change::Change::new(
+            hlc,
+            samanvaya_domain::change::ChangeBody::Submission(survey(h, consent)),
+        );
+        let from = samanvaya_core::PulledFrom {
+            server: "block:bodh-gaya",
+            server_seq: 10 + i as i64,
+            device: other_laptop,
+            device_seq: 1 + i as i64,
+        };
+        let now = store.now().unwrap();
+        assert!(store.apply_pulled(from, &change, now).unwrap());
+    }
+
+    let on_record = store.household(agreed.id).unwrap().consent.expect("the survey's consent is on record");
+    assert_eq!(on_record.respondent, None, "a survey does not say which member answered");
+    assert_eq!(on_record.taken_by, "Rekha (the other laptop)");
+    assert_eq!(on_record.taken_at, submitted_at);
+    assert_eq!(store.household(refused.id).unwrap().consent, None, "a refusal puts nothing on record");
+    assert_eq!(awaiting_consent(&store), 1);
+    // Her answers may now be taken on this laptop, the other family's still not.
+    let now = store.now().unwrap();
+    let answer = |h: &samanvaya_domain::Household| samanvaya_core::eligibility::FactAnswer {
+        household_id: h.id,
+        member_id: Some(h.members[0].id),
+        fact: "person.marital_status".into(),
+        value: serde_json::json!("widowed"),
+    };
+    store.answer(&answer(&agreed), now).unwrap();
+    assert!(matches!(store.answer(&answer(&refused), now), Err(samanvaya_core::StoreError::NoConsent)));
+}
