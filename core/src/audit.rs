@@ -82,7 +82,7 @@ fn head(conn: &Connection) -> rusqlite::Result<Option<(i64, Vec<u8>)>> {
 
 /// The hash of entry `through` (empty for 0), computed from the nearest entry at or before it
 /// that keeps its hash.
-fn hash_through(conn: &Connection, through: i64) -> rusqlite::Result<Vec<u8>> {
+pub(crate) fn hash_through(conn: &Connection, through: i64) -> rusqlite::Result<Vec<u8>> {
     let base: Option<(i64, Vec<u8>)> = conn
         .prepare_cached(
             "SELECT seq, hash FROM audit WHERE seq <= ?1 AND hash IS NOT NULL ORDER BY seq DESC LIMIT 1",

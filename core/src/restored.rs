@@ -13,7 +13,10 @@
 //! changes (`own_pull_after`).
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::audit::AuditFork;
+use uuid::Uuid;
 
 /// Writes down, on an enrolled store just restored, the last number its device had given, and
 /// gives up what is left of the household and referral numbers its block had leased to it: the old
@@ -132,23 +135,60 @@ pub fn audit_unsettled(conn: &Connection) -> rusqlite::Result<bool> {
         .is_some())
 }
 
-/// Whether the block holds more of this device's audit log (`block_holds` entries) than the
-/// backup this store was restored from: the old laptop went on logging after the backup. The
-/// restored store's own entries then no longer follow the block's copy (each hash covers the
-/// entry before and its number, so they cannot be numbered again), and they stay on the laptop,
-/// where `samanvaya audit verify` still checks them. Once the block holds no more than the backup
-/// had, the log travels again as on any laptop.
-pub fn audit_outrun(conn: &Connection, block_holds: i64) -> rusqlite::Result<bool> {
+/// The branch of the device's audit log this store writes on, none while it writes the log
+/// itself (local migration 0037).
+pub fn audit_fork(conn: &Connection) -> rusqlite::Result<Option<AuditFork>> {
+    let text: Option<String> = conn
+        .query_row("SELECT audit_fork FROM sync_link WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, Type::Text, Box::new(e)))
+    })
+    .transpose()
+}
+
+/// Settles, on a store restored from a backup, where its audit log goes on, once the block says
+/// how far it holds the log this store writes on (`holds`: the device's own log, or the branch
+/// the backup was writing on). When the block holds no more than the backup had, the log simply
+/// travels on. When it holds more (the old laptop went on logging after the backup), this
+/// store's entries after the backup's last no longer follow the block's copy, since each hash
+/// covers the entry before and its number: they become a branch of that log, with an id of its
+/// own, growing from the backup's last entry (`AuditFork`), which the block keeps beside the old
+/// laptop's entries. The block then holds nothing of the branch yet. Returns the branch this
+/// store writes on, new or not; the caller owns the transaction.
+pub fn settle_audit(
+    conn: &Connection,
+    holds: impl Fn(Option<&AuditFork>) -> i64,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<Option<AuditFork>> {
+    let current = audit_fork(conn)?;
     let restored: Option<i64> = conn
         .query_row("SELECT audit_restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
         .optional()?
         .flatten();
-    match restored {
-        Some(backup_had) if block_holds > backup_had => Ok(true),
-        Some(_) => {
-            conn.execute("UPDATE sync_link SET audit_restored_through = NULL WHERE id = 1", [])?;
-            Ok(false)
-        }
-        None => Ok(false),
+    let Some(backup_had) = restored else { return Ok(current) };
+    if holds(current.as_ref()) <= backup_had {
+        conn.execute("UPDATE sync_link SET audit_restored_through = NULL WHERE id = 1", [])?;
+        return Ok(current);
     }
+    let fork = AuditFork {
+        id: Uuid::now_v7(),
+        parent: current.map(|f| f.id),
+        from_seq: backup_had,
+        from_hash: crate::audit::hash_through(conn, backup_had)?.iter().map(|b| format!("{b:02x}")).collect(),
+    };
+    let text = serde_json::to_string(&fork).expect("a fork is plain data");
+    conn.execute(
+        "UPDATE sync_link SET audit_fork = ?1, audit_restored_through = NULL, audit_held = ?2 WHERE id = 1",
+        params![text, backup_had],
+    )?;
+    crate::audit::append(
+        conn,
+        "audit:branch",
+        &format!("the log goes on as branch {} after entry {backup_had}, which the backup had last", fork.id),
+        at,
+    )?;
+    Ok(Some(fork))
 }

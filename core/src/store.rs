@@ -212,9 +212,9 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, StoreError> {
-        // A store restored from a backup older than the block's copy of its log keeps its own
-        // (`restored`).
-        if crate::restored::audit_outrun(&self.conn, after)? {
+        // A store restored from a backup sends nothing before the block has said how much of
+        // the log it holds, which settles where the log goes on (`restored::settle_audit`).
+        if crate::restored::audit_unsettled(&self.conn)? {
             return Ok(Vec::new());
         }
         Ok(crate::audit::after(&self.conn, after, limit)?)

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use samanvaya_domain::audit::AuditFork;
 use samanvaya_domain::change::Change;
 use samanvaya_domain::{Location, Moment};
 use serde::Serialize;
@@ -376,26 +377,54 @@ impl Store {
         Ok(())
     }
 
-    /// The block holds this laptop's audit log through entry `through`, as a session said.
+    /// The block holds this laptop's audit log (the branch it writes on, if any) through entry
+    /// `through`, as the sync's last audit answer said.
     pub fn audit_held(&mut self, through: i64) -> Result<(), StoreError> {
         // The block's latest word, even when it is less than before (a block restored from its
         // backup): entries it holds already are skipped there.
         self.conn.execute("UPDATE sync_link SET audit_held = ?1 WHERE id = 1", [through])?;
-        self.settle_audit()
-    }
-
-    /// As [`Store::audit_held`], from the block's answer on a stick, which may be an old one
-    /// brought again: it never moves the mark back.
-    pub fn audit_held_by_stick(&mut self, through: i64) -> Result<(), StoreError> {
-        self.conn.execute("UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1", [through])?;
-        self.settle_audit()
-    }
-
-    /// On a store restored from a backup, the block's word settles whether the log can travel
-    /// again (it holds no more than the backup had) or stays here (`restored`).
-    fn settle_audit(&mut self) -> Result<(), StoreError> {
-        crate::restored::audit_outrun(&self.conn, self.audit_held_through()?)?;
         Ok(())
+    }
+
+    /// Where the audit log this store writes goes on, once a session said how far the block
+    /// holds the device's own log (`main`) and each branch of it (`branches`, by id): how far
+    /// the block holds the log this store writes, and the branch it is, if any. On a store
+    /// restored from a backup this first settles whether the log travels on or branches
+    /// (`restored::settle_audit`).
+    pub fn audit_to_send(
+        &mut self,
+        main: i64,
+        branches: &[(Uuid, i64)],
+    ) -> Result<(i64, Option<AuditFork>), StoreError> {
+        let at = self.now()?.utc;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
+        let fork = crate::restored::settle_audit(&tx, holds, at)?;
+        let held = holds(fork.as_ref());
+        tx.execute("UPDATE sync_link SET audit_held = ?1 WHERE id = 1", [held])?;
+        tx.commit()?;
+        Ok((held, fork))
+    }
+
+    /// As [`Store::audit_to_send`], from the block's answer on a stick, which may be an old one
+    /// brought again: it never moves the mark back.
+    pub fn audit_held_by_stick(&mut self, main: i64, branches: &[(Uuid, i64)]) -> Result<(), StoreError> {
+        let at = self.now()?.utc;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
+        let fork = crate::restored::settle_audit(&tx, holds, at)?;
+        tx.execute(
+            "UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1",
+            [holds(fork.as_ref())],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The branch of the device's audit log this store writes on (`AuditFork`), none while it
+    /// writes the log itself: a sync file's entries travel on it.
+    pub fn audit_fork(&self) -> Result<Option<AuditFork>, StoreError> {
+        Ok(crate::restored::audit_fork(&self.conn)?)
     }
 
     /// The audit log's entries a sync file carries: those after where the block last said it
@@ -490,4 +519,13 @@ fn grant(conn: &Connection, by: &str, leases: &[(String, i64, i64)]) -> Result<(
         number_lease::grant(conn, kind, *first, *last, by)?;
     }
     Ok(())
+}
+
+/// How far the block holds the log `fork` names (the device's own when none), from a session's
+/// or an answer's figures: a branch it does not list holds nothing past where it grew from.
+fn held_of(main: i64, branches: &[(Uuid, i64)], fork: Option<&AuditFork>) -> i64 {
+    match fork {
+        None => main,
+        Some(f) => branches.iter().find(|(id, _)| *id == f.id).map_or(f.from_seq, |(_, through)| *through),
+    }
 }

@@ -26,6 +26,25 @@ pub struct AuditEntry {
     pub hash: Vec<u8>,
 }
 
+/// Where a branch of a device's audit log leaves the log it grew from. A laptop restored from
+/// a backup goes on from the backup's last entry, while its block may hold entries the old
+/// laptop wrote after that backup: the restored laptop's entries cannot follow those (each hash
+/// covers the entry before it), so they travel as a branch of their own. The server keeps a
+/// branch under its `id`, checks that the log it grew from holds entry `from_seq` with hash
+/// `from_hash`, and checks the branch's entries from there as any log's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFork {
+    /// The branch's own id: the server keeps its entries under it.
+    pub id: uuid::Uuid,
+    /// The branch it grew from (a laptop restored twice), or none for the device's own log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<uuid::Uuid>,
+    /// The last entry the branch shares with the log it grew from: the backup's last.
+    pub from_seq: i64,
+    /// That entry's hash, in hex (empty when the backup had no entry).
+    pub from_hash: String,
+}
+
 /// Bytes as lowercase hexadecimal in JSON.
 mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};

@@ -169,6 +169,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "household_consent",
         sql: include_str!("../migrations/local/0036_household_consent.sql"),
     },
+    Migration {
+        version: 37,
+        name: "audit_fork",
+        sql: include_str!("../migrations/local/0037_audit_fork.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -231,6 +236,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 15,
         name: "survey_consent",
         sql: include_str!("../migrations/server/0015_survey_consent.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "audit_branch",
+        sql: include_str!("../migrations/server/0016_audit_branch.sql"),
     },
 ];
 
@@ -307,6 +317,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 14,
         name: "survey_consent",
         sql: include_str!("../migrations/server-postgres/0014_survey_consent.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "audit_branch",
+        sql: include_str!("../migrations/server-postgres/0015_audit_branch.sql"),
     },
 ];
 

@@ -238,6 +238,7 @@ on_both!(
     a_household_withdrawal_erases_the_household_and_keeps_its_tombstone,
     a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole,
     a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_block_may_add_to_it,
+    a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forwarded_as_one,
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
     a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it,
 );
@@ -622,6 +623,7 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
         protocol: PROTOCOL_VERSION,
         device: None,
         entries: entries.to_vec(),
+        branch: None,
     };
     assert_eq!(server.push_audit(&laptop.caller, &batch(&log[..5]), t0()).unwrap().through, 5);
     // Sent again after a lost answer, with the next entries: the held ones are skipped.
@@ -705,6 +707,7 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
         protocol: PROTOCOL_VERSION,
         device: Some(device),
         entries: entries.to_vec(),
+        branch: None,
     };
     let code = |e: samanvaya_server::ServerError| e.refusal().code;
 
@@ -790,6 +793,180 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
     assert!(district.hand_over_audit(laptop, own.caller.device).is_err(), "a laptop is not a block");
     assert!(district.hand_over_audit(quiet_laptop, reinstalled.device).is_err(), "no block forwards it");
     assert_eq!(district.audit_log(laptop).unwrap().len(), 9);
+}
+
+/// `n` entries that follow `from` (the last entry a backup had), as a laptop restored from it
+/// writes them: other work than the old laptop's after the same entry.
+fn audit_after_restore(
+    from: &samanvaya_sync_protocol::AuditEntry,
+    n: i64,
+) -> Vec<samanvaya_sync_protocol::AuditEntry> {
+    let mut prev = from.hash.clone();
+    (from.seq + 1..=from.seq + n)
+        .map(|seq| {
+            let (at, who, action, detail) = (
+                format!("2026-12-02T06:00:{seq:02}+00:00"),
+                "Asha",
+                "change:household",
+                format!("restored {seq}"),
+            );
+            let hash = samanvaya_domain::audit::link(&prev, seq, &at, who, action, &detail);
+            prev.clone_from(&hash);
+            samanvaya_sync_protocol::AuditEntry {
+                seq,
+                at,
+                who: who.into(),
+                action: action.into(),
+                detail,
+                hash,
+            }
+        })
+        .collect()
+}
+
+fn fork_at(
+    from: &samanvaya_sync_protocol::AuditEntry,
+    parent: Option<Uuid>,
+) -> samanvaya_sync_protocol::AuditFork {
+    samanvaya_sync_protocol::AuditFork {
+        id: Uuid::now_v7(),
+        parent,
+        from_seq: from.seq,
+        from_hash: samanvaya_sync_protocol::parcel::hex(&from.hash),
+    }
+}
+
+/// A laptop restored from a backup of five audit entries, after the old laptop had sent eight:
+/// the restored laptop's entries 6 and 7 are other entries than the old laptop's 6 and 7, and
+/// arrive as a branch growing from entry 5. The block keeps them beside the old laptop's,
+/// checked from entry 5's hash as held; a branch from a changed backup, from entries not held,
+/// or of another laptop is refused with nothing kept; a laptop restored a second time branches
+/// from the branch. The district keeps the branch its block forwards the same way.
+fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forwarded_as_one(b: Backend) {
+    use samanvaya_sync_protocol::{AuditBatch, AuditHeld};
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let laptop = enroll(&mut server, "Bakraur laptop");
+    let other = enroll(&mut server, "Manpur laptop");
+    let code = |e: samanvaya_server::ServerError| e.refusal().code;
+    let log = audit_log(8);
+    assert_eq!(
+        server.push_audit(&laptop.caller, &AuditBatch::of(None, log.clone()), t0()).unwrap().through,
+        8
+    );
+
+    let restored = audit_after_restore(&log[4], 2);
+    let fork = fork_at(&log[4], None);
+    let on = |entries: &[samanvaya_sync_protocol::AuditEntry], fork: &samanvaya_sync_protocol::AuditFork| {
+        AuditBatch::of(None, entries.to_vec()).on(Some(fork.clone()))
+    };
+    // Sent as the device's own log, the restored entries would be taken for the old laptop's
+    // entries 6 and 7, held already, and none of them kept: why they travel as a branch.
+    let plain = server.push_audit(&laptop.caller, &AuditBatch::of(None, restored.clone()), t0()).unwrap();
+    assert_eq!(plain.through, 8);
+    assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log);
+    // As a branch they are kept, and the old laptop's entries stay as they were.
+    assert_eq!(server.push_audit(&laptop.caller, &on(&restored[..1], &fork), t0()).unwrap().through, 6);
+    assert_eq!(server.push_audit(&laptop.caller, &on(&restored, &fork), t0()).unwrap().through, 7, "resumed");
+    assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log);
+    assert_eq!(server.audit_log(fork.id).unwrap(), restored);
+    let session = |server: &mut Store, who: &Laptop| {
+        let req = SessionRequest {
+            protocol: PROTOCOL_VERSION,
+            device: who.caller.device,
+            secret: who.secret.clone(),
+            numbers_left: vec![],
+            next_certificate: None,
+            recovery_code: None,
+        };
+        server.session(&req, 60, t0()).unwrap()
+    };
+    let reply = session(&mut server, &laptop);
+    assert_eq!(reply.audit_through, 8, "the device's own log as the old laptop left it");
+    assert_eq!(reply.audit_branches, vec![AuditHeld { device: fork.id, through: 7 }]);
+    assert_eq!(session(&mut server, &other).audit_branches, vec![], "another laptop has none");
+
+    // A backup changed before it was restored: entry 5's hash is not the one held. Refused,
+    // and no branch recorded.
+    let mut changed = log[4].clone();
+    changed.detail = "household 55".into();
+    changed.hash = samanvaya_domain::audit::link(
+        &log[3].hash,
+        5,
+        &changed.at,
+        &changed.who,
+        &changed.action,
+        &changed.detail,
+    );
+    let forged = fork_at(&changed, None);
+    let refused =
+        server.push_audit(&laptop.caller, &on(&audit_after_restore(&changed, 1), &forged), t0()).unwrap_err();
+    assert!(refused.refusal().message.contains("another hash"), "{}", refused.refusal().message);
+    assert_eq!(code(refused), RefusalCode::AuditBroken);
+    // A branch from an entry the block does not hold, or the same branch claiming another
+    // starting point, is refused too.
+    let beyond = samanvaya_sync_protocol::AuditFork { from_seq: 20, ..fork_at(&log[7], None) };
+    assert_eq!(
+        code(server.push_audit(&laptop.caller, &on(&restored, &beyond), t0()).unwrap_err()),
+        RefusalCode::AuditBroken
+    );
+    let moved = samanvaya_sync_protocol::AuditFork { from_seq: 4, ..fork.clone() };
+    assert_eq!(
+        code(server.push_audit(&laptop.caller, &on(&restored, &moved), t0()).unwrap_err()),
+        RefusalCode::AuditBroken
+    );
+    // Another laptop may not write into this laptop's branch.
+    let foreign =
+        server.push_audit(&other.caller, &on(&audit_after_restore(&log[7], 1), &fork), t0()).unwrap_err();
+    assert_eq!(code(foreign), RefusalCode::AuditForeign);
+    assert_eq!(session(&mut server, &laptop).audit_branches.len(), 1, "nothing refused was recorded");
+
+    // Restored a second time, from a backup made on the branch after its entry 6.
+    let again = audit_after_restore(&restored[0], 3);
+    let second = fork_at(&restored[0], Some(fork.id));
+    assert_eq!(server.push_audit(&laptop.caller, &on(&again, &second), t0()).unwrap().through, 9);
+    // And from a backup made before the first restore: the branch's parent leads back to the log.
+    let early = audit_after_restore(&log[2], 1);
+    let third = fork_at(&log[2], Some(fork.id));
+    assert_eq!(server.push_audit(&laptop.caller, &on(&early, &third), t0()).unwrap().through, 4);
+    let listed = server.audit_logs().unwrap();
+    let at = listed.iter().position(|l| l.device == laptop.caller.device).unwrap();
+    assert_eq!(listed[at + 1].device, fork.id, "each branch follows its laptop's log");
+    assert_eq!((listed[at + 1].branch_of, listed[at + 1].entries), (Some((laptop.caller.device, 5)), 2));
+    assert_eq!(listed.iter().filter(|l| l.branch_of.is_some()).count(), 3);
+
+    // The district keeps a branch its block forwards under the laptop's id, from that block only.
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (bodh_gaya, bodh_gaya_secret) = enroll_block(&mut district, "Bodh Gaya");
+    let (manpur, _) = enroll_block(&mut district, "Manpur");
+    forward_a_change_of(&mut district, &bodh_gaya, laptop.caller.device);
+    let forwarded = |entries: &[samanvaya_sync_protocol::AuditEntry],
+                     fork: &samanvaya_sync_protocol::AuditFork| {
+        AuditBatch::of(Some(laptop.caller.device), entries.to_vec()).on(Some(fork.clone()))
+    };
+    // Before the entry it grows from is held there, a branch is refused; the next sync sends
+    // the log first.
+    let early = district.push_audit(&bodh_gaya, &forwarded(&restored, &fork), t0()).unwrap_err();
+    assert!(early.refusal().message.contains("not held here that far"), "{}", early.refusal().message);
+    let whole = AuditBatch::of(Some(laptop.caller.device), log.clone());
+    assert_eq!(district.push_audit(&bodh_gaya, &whole, t0()).unwrap().through, 8);
+    let stolen = district.push_audit(&manpur, &forwarded(&restored, &fork), t0()).unwrap_err();
+    assert_eq!(code(stolen), RefusalCode::AuditForeign);
+    assert_eq!(district.push_audit(&bodh_gaya, &forwarded(&restored, &fork), t0()).unwrap().through, 7);
+    assert_eq!(district.audit_log(fork.id).unwrap(), restored);
+    let req = SessionRequest {
+        protocol: PROTOCOL_VERSION,
+        device: bodh_gaya.device,
+        secret: bodh_gaya_secret,
+        numbers_left: vec![],
+        next_certificate: None,
+        recovery_code: None,
+    };
+    let mut expected = vec![
+        AuditHeld { device: laptop.caller.device, through: 8 },
+        AuditHeld { device: fork.id, through: 7 },
+    ];
+    expected.sort_by_key(|h| h.device);
+    assert_eq!(district.session(&req, 60, t0()).unwrap().audit_forwarded, expected);
 }
 
 /// The tables a push writes, row by row, as text: two stores that received the same changes the

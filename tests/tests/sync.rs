@@ -1460,10 +1460,45 @@ fn work_done_after_restoring_an_older_backup_reaches_the_block() {
     assert!(again.contains("waiting to send: 0"), "{again}");
     assert_eq!(households(block_dir.path()), 3);
     assert_eq!(samanvaya_tests::household_ids(&samanvaya_tests::open(restored_dir.path()).unwrap()).len(), 3);
-    // The block keeps the old laptop's audit log, which went on past the backup; the restored
-    // laptop's own log, which branches from the backup, stays whole on the laptop.
+    // The block keeps the old laptop's audit log, which went on past the backup, and beside it
+    // the restored laptop's, which grows from the backup's last entry as a branch of its own.
     let verified = ok(run("samanvaya", &["audit", "verify"], Some(restored_dir.path())));
     assert!(!verified.is_empty());
+    let (old, restored) =
+        (samanvaya_tests::open(old_dir.path()).unwrap(), samanvaya_tests::open(restored_dir.path()).unwrap());
+    let device = restored.device_id().unwrap().to_string();
+    let fork = restored.audit_fork().unwrap().expect("the restored laptop writes on a branch of the log");
+    let listed = server_cmd("block", block_dir.path(), &["audit"]);
+    let branch_line = listed.lines().find(|l| l.contains("restored:")).unwrap_or_else(|| panic!("{listed}"));
+    assert!(branch_line.starts_with(&format!("{}\t", fork.id)), "{branch_line}");
+    assert!(
+        branch_line.contains(&format!("the log of {device} after its entry {}", fork.from_seq)),
+        "{branch_line}"
+    );
+    let matches = |held: &str, log: &[samanvaya_domain::audit::AuditEntry]| {
+        assert_eq!(held.lines().count(), log.len(), "{held}");
+        for (line, entry) in held.lines().zip(log) {
+            assert!(line.starts_with(&format!("{}\t{}\t", entry.seq, entry.at)), "{line} against {entry:?}");
+            assert!(
+                line.ends_with(&format!("\t{}\t{}", entry.action, entry.detail)),
+                "{line} against {entry:?}"
+            );
+        }
+    };
+    let since_restore: Vec<_> =
+        restored.audit_after(0, 100_000).unwrap().into_iter().filter(|e| e.seq > fork.from_seq).collect();
+    assert!(since_restore.iter().any(|e| e.action == "audit:branch"), "{since_restore:?}");
+    matches(
+        &server_cmd("block", block_dir.path(), &["audit", "--device", &fork.id.to_string()]),
+        &since_restore,
+    );
+    // The old laptop's log at the block is as the old laptop wrote it, up to its last sync.
+    let main = server_cmd("block", block_dir.path(), &["audit", "--device", &device]);
+    let old_log = old.audit_after(0, 100_000).unwrap();
+    assert!(main.lines().count() as i64 > fork.from_seq, "the old laptop's entries after the backup stay");
+    matches(&main, &old_log[..main.lines().count()]);
+    assert_eq!(restored.audit_held_through().unwrap(), since_restore.last().unwrap().seq, "sent whole");
+    drop((old, restored));
     drop(block);
 }
 
@@ -1673,11 +1708,13 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
             ],
             None,
         );
-        // The old laptop sent audit entries after the backup: the restored laptop's own, which
-        // do not follow them, stay on it rather than being sent and refused.
+        // The old laptop sent audit entries after the backup, which the restored laptop's own
+        // do not follow: they are never sent as the device's log and refused; the first file
+        // carries none, and the next ones carry them as a branch of the log.
         let said = String::from_utf8_lossy(&imported.stderr);
-        assert!(!said.contains("audit log was not kept"), "round {n}: {said}");
-        assert!(!String::from_utf8_lossy(&imported.stdout).contains("audit log is held"), "round {n}");
+        assert!(!said.contains("was not kept"), "round {n}: {said}");
+        let kept = String::from_utf8_lossy(&imported.stdout).contains("audit log is held");
+        assert_eq!(kept, n > 1, "round {n}: {imported:?}");
         ok(imported);
         ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(restored_dir.path())));
         wrote
@@ -1720,6 +1757,27 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     assert_eq!((distinct, rows), (last_seq - first_seq + 1, last_seq - first_seq + 1), "one unbroken run");
     let status = samanvaya_tests::open(restored_dir.path()).unwrap().sync_status().unwrap();
     assert_eq!(status.waiting, 0);
+    // The restored laptop's log went on the sticks as a branch, each entry once, beside the old
+    // laptop's log, which the block keeps as the old laptop sent it.
+    let restored = samanvaya_tests::open(restored_dir.path()).unwrap();
+    let fork = restored.audit_fork().unwrap().expect("the restored laptop writes on a branch");
+    let branch: Vec<(i64, String)> = conn
+        .prepare("SELECT seq, action FROM device_audit WHERE device_id = ?1 ORDER BY seq")
+        .unwrap()
+        .query_map([fork.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let since_restore: Vec<(i64, String)> = restored
+        .audit_after(fork.from_seq, 100_000)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.seq, e.action))
+        .collect();
+    assert!(branch.len() > 1 && branch.len() <= since_restore.len(), "{branch:?}");
+    assert_eq!(branch[..], since_restore[..branch.len()], "the branch as the laptop wrote it");
+    assert_eq!(restored.audit_held_through().unwrap(), branch.last().unwrap().0);
+    drop(restored);
     drop(block);
 }
 

@@ -59,11 +59,16 @@ async fn forward_one<L: Local, R: Remote>(
     report: &mut Report,
     pace: &mut Pace,
 ) -> Result<(), SyncError> {
+    // A branch of a laptop's log travels under the laptop's id, naming the branch.
+    let (laptop, branch) = match local.forwarded_fork(log.device)? {
+        Some((laptop, fork)) => (laptop, Some(fork)),
+        None => (log.device, None),
+    };
     let mut through = from;
     while through < log.through {
         let entries = local.forwarded_after(log.device, through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
-        let batch = AuditBatch::of(Some(log.device), entries);
+        let batch = AuditBatch::of(Some(laptop), entries).on(branch.clone());
         let body = sealed(&batch)?;
         let bytes = body.packed().len();
         let ack = retrying("forwarded audit", tuning, report, pace, async |pace| {
@@ -190,6 +195,7 @@ mod tests {
                 catalogue: None,
                 audit_through: 0,
                 audit_forwarded: self.held.clone(),
+                audit_branches: Vec::new(),
                 next_certificate: None,
                 recovery_code_kept: false,
             })

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
-    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditHeld, Change, ChangeResult, Lease, Outcome,
-    PROTOCOL_VERSION, PullReply, PushAck, PushBatch, SessionReply,
+    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, Lease,
+    Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, SessionReply,
 };
 use uuid::Uuid;
 
@@ -166,6 +166,12 @@ pub trait Local {
     /// Installs a fetched bundle after checking its signature against the district key this end
     /// trusts, and its rules; returns its label when it is now in use.
     fn install_catalogue(&mut self, file: &[u8]) -> Result<Option<String>, SyncError>;
+    /// Where this end's audit log goes on after the session's word (`SessionReply::audit_through`
+    /// and `audit_branches`): how far the server holds the log this end writes, and the branch
+    /// it is (a laptop restored from a backup), if any.
+    fn audit_to_send(&mut self, session: &SessionReply) -> Result<(i64, Option<AuditFork>), SyncError> {
+        Ok((session.audit_through, None))
+    }
     /// Up to `limit` entries of this end's audit log after `after`; a block sends none (its
     /// district does not keep blocks' logs).
     fn audit_after(&mut self, after: i64, limit: usize) -> Result<Vec<AuditEntry>, SyncError>;
@@ -173,6 +179,11 @@ pub trait Local {
     /// its last entry held here; a laptop forwards none.
     fn forwarded_logs(&mut self) -> Result<Vec<AuditHeld>, SyncError> {
         Ok(Vec::new())
+    }
+    /// For a log this end forwards that is a branch of a laptop's log (`AuditFork`), whose log
+    /// it is and where it grew from; none for a laptop's log itself.
+    fn forwarded_fork(&mut self, _log: Uuid) -> Result<Option<(Uuid, AuditFork)>, SyncError> {
+        Ok(None)
     }
     /// Up to `limit` entries of `device`'s log, as this end holds it, after `after`.
     fn forwarded_after(
@@ -419,11 +430,11 @@ pub async fn sync_once<L: Local, R: Remote>(
     }
 
     // Last, the audit log: it records this sync's own work too (what was pulled, the rules).
-    let mut through = session.audit_through;
+    let (mut through, branch) = local.audit_to_send(&session)?;
     loop {
         let entries = local.audit_after(through, AUDIT_BATCH)?;
         let Some(last) = entries.last().map(|e| e.seq) else { break };
-        let batch = AuditBatch::of(None, entries);
+        let batch = AuditBatch::of(None, entries).on(branch.clone());
         let body = sealed(&batch)?;
         let bytes = body.packed().len();
         let ack = retrying("audit", tuning, &mut report, &mut pace, async |pace| {

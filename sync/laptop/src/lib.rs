@@ -18,6 +18,7 @@ use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, Outcome, PROTOCOL_VERSION, Place, PullReply,
     Pulled, RefusalCode, Village,
 };
+use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaptopSyncError {
@@ -171,6 +172,15 @@ impl Local for StoreEnd<'_> {
 
     fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
         self.store.catalogue_bundle_in_use().map_err(|e| local(&e))
+    }
+
+    fn audit_to_send(
+        &mut self,
+        session: &samanvaya_sync_protocol::SessionReply,
+    ) -> Result<(i64, Option<samanvaya_domain::audit::AuditFork>), SyncError> {
+        let branches: Vec<(Uuid, i64)> =
+            session.audit_branches.iter().map(|h| (h.device, h.through)).collect();
+        self.store.audit_to_send(session.audit_through, &branches).map_err(|e| local(&e))
     }
 
     fn audit_after(
@@ -378,7 +388,8 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
         return Err(LaptopSyncError::AnswerBeforeRestore);
     }
     store.sync_acked(file.acked_through, 0, 0)?;
-    store.audit_held_by_stick(file.audit_through)?;
+    let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
+    store.audit_held_by_stick(file.audit_through, &branches)?;
     let page = incoming(&file.changes);
     let at = store.now()?;
     let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, at)?;
@@ -448,6 +459,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         changes,
         own_after: store.own_after_by_stick()?,
         audit: audit_for_stick(store)?,
+        audit_fork: store.audit_fork()?,
     };
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret))?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };

@@ -49,6 +49,10 @@ pub struct FeedFile {
     /// file carries the entries after it.
     #[serde(default)]
     pub audit_through: i64,
+    /// How far the block holds each branch of the laptop's audit log, by the branch's id (as
+    /// `SessionReply::audit_branches`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_branches: Vec<crate::AuditHeld>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +157,7 @@ mod tests {
             acked_through: 4,
             own_after: None,
             audit_through: 0,
+            audit_branches: Vec::new(),
         }
     }
 

@@ -26,9 +26,11 @@ use uuid::Uuid;
 /// log; version 6 an audit batch's entries without their hashes but the last's (`AuditBatch::of`),
 /// which a version-5 server would refuse as broken; version 7 the household's `consent` field
 /// (version 2 of the household kind), which a version-6 peer fails to read at all rather than
-/// refusing that one change. Versions must match exactly, so laptops, blocks and the district
+/// refusing that one change; version 8 the branches of an audit log (`AuditBatch::branch`,
+/// `SessionReply::audit_branches`), which a version-7 server would take for the device's own
+/// log and refuse as broken. Versions must match exactly, so laptops, blocks and the district
 /// are updated together.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated,
@@ -159,6 +161,9 @@ pub struct AuditBatch {
     /// Every entry but the last travels without its hash: the receiver computes each from the
     /// one before, and the last entry's hash, which covers all of them, must be the sender's.
     pub entries: Vec<AuditEntry>,
+    /// The branch of the log these entries belong to; none for the device's log itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<AuditFork>,
 }
 
 impl AuditBatch {
@@ -169,7 +174,12 @@ impl AuditBatch {
         for e in &mut entries[..last] {
             e.hash.clear();
         }
-        AuditBatch { protocol: PROTOCOL_VERSION, device, entries }
+        AuditBatch { protocol: PROTOCOL_VERSION, device, entries, branch: None }
+    }
+
+    /// The same entries as entries of `branch` (none: the device's log itself).
+    pub fn on(self, branch: Option<AuditFork>) -> AuditBatch {
+        AuditBatch { branch, ..self }
     }
 }
 
@@ -181,7 +191,7 @@ pub struct AuditHeld {
     pub through: i64,
 }
 
-pub use samanvaya_domain::audit::AuditEntry;
+pub use samanvaya_domain::audit::{AuditEntry, AuditFork};
 
 /// The server's answer once the entries are stored: it holds the device's log through here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -323,9 +333,14 @@ pub struct SessionReply {
     #[serde(default)]
     pub audit_through: i64,
     /// At the district, for a block: how far it holds each laptop's log that this block
-    /// forwards (empty for a laptop, and for a block that has forwarded none yet).
+    /// forwards, and each branch of them, by the branch's id (empty for a laptop, and for a
+    /// block that has forwarded none yet).
     #[serde(default)]
     pub audit_forwarded: Vec<AuditHeld>,
+    /// How far the server holds each branch of the device's audit log, by the branch's id
+    /// (`AuditFork`); a branch it does not list holds nothing beyond where it grew from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_branches: Vec<AuditHeld>,
     /// The fingerprint of the certificate the server will present once its operator switches
     /// to it (`samanvaya-server new-certificate`): the device accepts it from now on beside the
     /// pinned one, and pins it the first time the server presents it.

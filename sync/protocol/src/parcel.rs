@@ -53,6 +53,10 @@ pub struct Parcel {
     /// hash but the last (`AuditBatch::of`): the block checks it link by link as it does online.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<AuditEntry>,
+    /// The branch of the log those entries belong to (`AuditBatch::branch`): a laptop restored
+    /// from a backup its block had outrun. None for the device's log itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_fork: Option<crate::AuditFork>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +194,7 @@ mod tests {
             changes,
             own_after: None,
             audit: Vec::new(),
+            audit_fork: None,
         }
     }
 

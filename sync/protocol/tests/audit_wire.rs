@@ -3,7 +3,7 @@
 //! that says nothing of forwarded logs (a laptop's) reads as none held. Since version 6 a batch
 //! carries only its last entry's hash.
 
-use samanvaya_sync_protocol::{AuditBatch, AuditEntry, AuditHeld, SessionReply};
+use samanvaya_sync_protocol::{AuditBatch, AuditEntry, AuditFork, AuditHeld, SessionReply};
 use uuid::Uuid;
 
 fn entry() -> AuditEntry {
@@ -23,7 +23,7 @@ fn a_laptops_own_log_names_no_device_and_a_forwarded_one_names_its_laptop() {
     let text = serde_json::to_string(&own).unwrap();
     assert_eq!(
         text,
-        r#"{"protocol":7,"entries":[{"seq":1,"at":"2026-12-01T05:00:00+00:00","who":"Asha","action":"enroll","detail":"https://10.0.0.7:8740","hash":"ab01"}]}"#
+        r#"{"protocol":8,"entries":[{"seq":1,"at":"2026-12-01T05:00:00+00:00","who":"Asha","action":"enroll","detail":"https://10.0.0.7:8740","hash":"ab01"}]}"#
     );
     assert_eq!(serde_json::from_str::<AuditBatch>(&text).unwrap(), own);
 
@@ -50,5 +50,29 @@ fn a_session_answer_without_forwarded_logs_holds_none() {
     let text = r#"{"protocol":5,"token":"t","expires_at":"2026-12-01T06:00:00Z","acked_through":3,"leases":[],"audit_through":2}"#;
     let reply: SessionReply = serde_json::from_str(text).unwrap();
     assert_eq!(reply.audit_forwarded, Vec::<AuditHeld>::new());
+    assert_eq!(reply.audit_branches, Vec::<AuditHeld>::new());
     assert_eq!(reply.audit_through, 2);
+}
+
+/// A restored laptop's entries travel as a branch: the batch names it, with where it grew from;
+/// a batch of the device's log itself says nothing of branches.
+#[test]
+fn a_branch_of_the_log_names_itself_and_where_it_grew_from() {
+    let fork = AuditFork {
+        id: Uuid::from_u128(0x0193_5f2a_7c00_7000_8000_0000_0000_0002),
+        parent: None,
+        from_seq: 5,
+        from_hash: "ab01".into(),
+    };
+    let batch = AuditBatch::of(None, vec![AuditEntry { seq: 6, ..entry() }]).on(Some(fork.clone()));
+    let text = serde_json::to_string(&batch).unwrap();
+    assert!(
+        text.ends_with(
+            r#""branch":{"id":"01935f2a-7c00-7000-8000-000000000002","from_seq":5,"from_hash":"ab01"}}"#
+        ),
+        "{text}"
+    );
+    assert_eq!(serde_json::from_str::<AuditBatch>(&text).unwrap(), batch);
+    let own = serde_json::to_string(&AuditBatch::of(None, vec![entry()])).unwrap();
+    assert!(!own.contains("branch"), "{own}");
 }

@@ -16,14 +16,23 @@ use crate::error::ServerError;
 use crate::sql::{Db, Mode, args};
 use crate::store::Store;
 
-/// The last entry the server holds of `device`'s log: its seq and hash (0 and empty for none).
+/// The last entry the server holds of `device`'s log, or of a branch by its id: its seq and
+/// hash (0 and empty for none; where a branch grew from, for a branch with none of its own).
 pub(crate) fn last(db: &mut dyn Db, device: Uuid) -> Result<(i64, Vec<u8>), ServerError> {
     let row = db.query_opt(
         "SELECT seq, hash FROM device_audit WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
         args![device],
     )?;
     match row {
-        None => Ok((0, Vec::new())),
+        None => match crate::audit_branch::get(db, device)? {
+            None => Ok((0, Vec::new())),
+            Some(b) => {
+                let hash = unhex(&b.fork.from_hash).ok_or_else(|| {
+                    ServerError::Invalid(format!("the stored audit log branch {device} is damaged"))
+                })?;
+                Ok((b.fork.from_seq, hash))
+            }
+        },
         Some(r) => {
             let hash = unhex(&r.text(1)?).ok_or_else(|| {
                 ServerError::Invalid(format!("the stored audit log of {device} is damaged"))
@@ -71,13 +80,17 @@ pub struct DeviceLog {
     pub last_at: Option<String>,
     /// At a district, the name of the block that forwarded this laptop's log.
     pub forwarded_by: Option<String>,
+    /// For a branch of a log (a laptop restored from a backup), the device whose log it is and
+    /// the last entry it shares with the log it grew from.
+    pub branch_of: Option<(Uuid, i64)>,
 }
 
 impl Store {
     /// Stores the entries of a device's audit log that follow those already held: the caller's
-    /// own, or the laptop's a block forwards (`batch.device`). Entries held already are skipped
-    /// (a batch sent again after a lost answer); an entry that does not follow from the one
-    /// before refuses the whole batch.
+    /// own, or the laptop's a block forwards (`batch.device`), on the log itself or on a branch
+    /// of it (`batch.branch`, `audit_branch.rs`). Entries held already are skipped (a batch sent
+    /// again after a lost answer); an entry that does not follow from the one before refuses the
+    /// whole batch.
     pub fn push_audit(
         &mut self,
         caller: &Caller,
@@ -86,7 +99,11 @@ impl Store {
     ) -> Result<AuditAck, ServerError> {
         crate::enroll::check_protocol(batch.protocol)?;
         let mut tx = self.db.transaction(Mode::Write)?;
-        let device = crate::forwarded_audit::whose_log(&mut *tx, self.device, caller, batch.device, now)?;
+        let owner = crate::forwarded_audit::whose_log(&mut *tx, self.device, caller, batch.device, now)?;
+        let device = match &batch.branch {
+            None => owner,
+            Some(fork) => crate::audit_branch::take(&mut *tx, owner, fork, now)?,
+        };
         let (held, mut prev) = last(&mut *tx, device)?;
         let mut seq = held;
         let new: Vec<&AuditEntry> = batch.entries.iter().filter(|e| e.seq > held).collect();
@@ -131,7 +148,7 @@ impl Store {
              GROUP BY f.device_id, b.name, f.first_at ORDER BY f.first_at",
             &[],
         )?;
-        enrolled
+        let mut logs: Vec<DeviceLog> = enrolled
             .iter()
             .chain(&forwarded)
             .map(|r| {
@@ -141,9 +158,31 @@ impl Store {
                     entries: r.int(2)?,
                     last_at: r.opt_text(3)?,
                     forwarded_by: r.opt_text(4)?,
+                    branch_of: None,
                 })
             })
-            .collect()
+            .collect::<Result<_, ServerError>>()?;
+        // Each branch after the log of its device, named as that log is.
+        let branches = self.db.query(
+            "SELECT b.id, b.device_id, b.from_seq, count(a.seq), max(a.at) FROM audit_branch b
+             LEFT JOIN device_audit a ON a.device_id = b.id
+             GROUP BY b.id, b.device_id, b.from_seq ORDER BY b.id",
+            &[],
+        )?;
+        for r in branches.iter().rev() {
+            let (id, device) = (r.uuid(0)?, r.uuid(1)?);
+            let Some(at) = logs.iter().position(|l| l.device == device) else { continue };
+            let log = DeviceLog {
+                device: id,
+                name: logs[at].name.clone(),
+                entries: r.int(3)?,
+                last_at: r.opt_text(4)?,
+                forwarded_by: logs[at].forwarded_by.clone(),
+                branch_of: Some((device, r.int(2)?)),
+            };
+            logs.insert(at + 1, log);
+        }
+        Ok(logs)
     }
 
     /// One device's stored log, in order: a laptop's own at its block, or the one its block

@@ -312,6 +312,7 @@ impl Store {
             DeviceKind::Block => crate::forwarded_audit::held_for(&mut *tx, req.device)?,
             DeviceKind::Laptop => Vec::new(),
         };
+        let audit_branches = crate::audit_branch::held_of(&mut *tx, req.device)?;
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -323,6 +324,7 @@ impl Store {
             catalogue,
             audit_through,
             audit_forwarded,
+            audit_branches,
             next_certificate,
             recovery_code_kept,
         })

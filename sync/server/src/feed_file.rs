@@ -69,6 +69,7 @@ impl Store {
             acked_through: row.int(5)?,
             own_after,
             audit_through: crate::audit::last(&mut *self.db, device)?.0,
+            audit_branches: crate::audit_branch::held_of(&mut *self.db, device)?,
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })

@@ -79,18 +79,21 @@ pub(crate) fn whose_log(
     Ok(device)
 }
 
-/// How far this server holds each laptop's log that `block` forwards, for the block's session.
+/// How far this server holds each laptop's log that `block` forwards, and each branch of one
+/// (by the branch's id), for the block's session.
 pub(crate) fn held_for(db: &mut dyn Db, block: Uuid) -> Result<Vec<AuditHeld>, ServerError> {
     // One lookup per laptop in the log's index, rather than counting through every entry held:
     // every session of the block asks this.
-    db.query(
+    let logs = db.query(
         "SELECT f.device_id, coalesce((SELECT max(a.seq) FROM device_audit a WHERE a.device_id = f.device_id), 0)
-         FROM forwarded_audit f WHERE f.via = ?1 ORDER BY f.device_id",
+         FROM forwarded_audit f WHERE f.via = ?1
+         UNION ALL
+         SELECT b.id, coalesce((SELECT max(a.seq) FROM device_audit a WHERE a.device_id = b.id), b.from_seq)
+         FROM audit_branch b JOIN forwarded_audit f ON f.device_id = b.device_id WHERE f.via = ?1
+         ORDER BY 1",
         args![block],
-    )?
-    .iter()
-    .map(|r| Ok(AuditHeld { device: r.uuid(0)?, through: r.int(1)? }))
-    .collect()
+    )?;
+    logs.iter().map(|r| Ok(AuditHeld { device: r.uuid(0)?, through: r.int(1)? })).collect()
 }
 
 impl Store {

@@ -89,7 +89,12 @@ impl Store {
         }
         // The audit log last, as online: it records the work above.
         if !parcel.audit.is_empty() {
-            let batch = AuditBatch { protocol: parcel.protocol, device: None, entries: parcel.audit.clone() };
+            let batch = AuditBatch {
+                protocol: parcel.protocol,
+                device: None,
+                entries: parcel.audit.clone(),
+                branch: parcel.audit_fork.clone(),
+            };
             match self.push_audit(&caller, &batch, now) {
                 Ok(ack) => done.audit_through = Some(ack.through),
                 Err(ServerError::Refused { code: RefusalCode::AuditBroken, message }) => {

@@ -8,6 +8,7 @@
 //! catalogue and views in `samanvaya-eligibility`.
 
 pub mod audit;
+pub mod audit_branch;
 pub mod batch;
 pub mod catalogue;
 pub mod certificate;

@@ -324,10 +324,15 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
         Command::Audit { device: None } => {
             for log in store.audit_logs()? {
                 // A district knows a forwarded laptop by the block that brought its log.
-                let name = match &log.forwarded_by {
+                let mut name = match &log.forwarded_by {
                     Some(block) => format!("a laptop of {block}"),
                     None => log.name.clone(),
                 };
+                // A branch is the log of a laptop restored from a backup, from the backup's
+                // last entry on.
+                if let Some((device, from)) = log.branch_of {
+                    name = format!("{name}, restored: the log of {device} after its entry {from}");
+                }
                 println!(
                     "{}\t{}\t{} entries\tlast {}",
                     log.device,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{
-    Applicant, AuditEntry, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, PullReply,
+    Applicant, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, PullReply,
 };
 use uuid::Uuid;
 
@@ -224,27 +224,39 @@ impl Local for BlockEnd {
     fn forwarded_logs(&mut self) -> Result<Vec<AuditHeld>, SyncError> {
         // Only the logs of laptops with a change the district has acknowledged: the district
         // takes a laptop's log from the block its changes came through, so a log sent before
-        // them would only be refused.
+        // them would only be refused. A laptop's branches (`audit_branch.rs`) come after all the
+        // logs, so that the entry a branch grows from has been sent before it.
         let upstream = self.upstream.to_string();
         self.with(|s| {
             // One lookup per laptop in the logs' and the changes' indexes, rather than a pass
             // over every entry held: this runs at every sync.
             s.db.query(
                 "SELECT held.id, held.through FROM (
-                     SELECT d.id, (SELECT max(a.seq) FROM device_audit a WHERE a.device_id = d.id) AS through
+                     SELECT d.id, 0 AS branch, (SELECT max(a.seq) FROM device_audit a WHERE a.device_id = d.id) AS through
                      FROM device d
                      WHERE d.kind = 'laptop' AND EXISTS (
                          SELECT 1 FROM change c, upstream u
                          WHERE u.id = 1 AND c.origin_device = d.id AND c.seq <= u.acked_through
                            AND c.via != ?1 AND c.outcome NOT LIKE 'rejected%')
+                     UNION ALL
+                     SELECT b.id, 1 AS branch, (SELECT max(a.seq) FROM device_audit a WHERE a.device_id = b.id) AS through
+                     FROM audit_branch b JOIN device d ON d.id = b.device_id
+                     WHERE d.kind = 'laptop' AND EXISTS (
+                         SELECT 1 FROM change c, upstream u
+                         WHERE u.id = 1 AND c.origin_device = d.id AND c.seq <= u.acked_through
+                           AND c.via != ?1 AND c.outcome NOT LIKE 'rejected%')
                  ) AS held
-                 WHERE held.through IS NOT NULL ORDER BY held.id",
+                 WHERE held.through IS NOT NULL ORDER BY held.branch, held.id",
                 args![upstream],
             )?
             .iter()
             .map(|r| Ok(AuditHeld { device: r.uuid(0)?, through: r.int(1)? }))
             .collect()
         })
+    }
+
+    fn forwarded_fork(&mut self, log: Uuid) -> Result<Option<(Uuid, AuditFork)>, SyncError> {
+        self.with(|s| Ok(crate::audit_branch::get(&mut *s.db, log)?.map(|b| (b.device, b.fork))))
     }
 
     fn forwarded_after(
