@@ -428,6 +428,70 @@ fn audit_log_to_the_district(on_postgres: bool) {
     drop(district);
 }
 
+/// A laptop restored from a backup its block had outrun (the old laptop logged and synced after
+/// the backup): the restored laptop's log since the backup goes up as a branch of the log, and
+/// the block forwards it to the district under the laptop, entry by entry, beside the old
+/// laptop's log, which the district keeps as the old laptop wrote it.
+#[test]
+fn a_restored_laptops_audit_branch_reaches_the_district_through_its_block() {
+    let Some(dist) = District::new(false) else { return };
+    let (block_dir, old_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (restored_dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
+    let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = start_block(block_dir.path(), &district.url, &block_code);
+    let village_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    samanvaya_tests::serve_a_village(&mut samanvaya_tests::open(old_dir.path()).unwrap()).unwrap();
+    ok(run("samanvaya", &["enroll", &block.url, village_code.trim()], Some(old_dir.path())));
+    survey_one(old_dir.path(), "कमला देवी");
+    let backup = stick.path().join("laptop.backup");
+    samanvaya_tests::open(old_dir.path()).unwrap().backup(&backup).unwrap();
+    survey_one(old_dir.path(), "सुनीता कुमारी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
+
+    drop(
+        samanvaya_core::Store::restore(&backup, restored_dir.path(), None, &samanvaya_core::Secret::new(PIN))
+            .unwrap(),
+    );
+    survey_one(restored_dir.path(), "रीना देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
+    let (device, fork, since_restore, old_log) = {
+        let restored = samanvaya_tests::open(restored_dir.path()).unwrap();
+        let fork = restored.audit_fork().unwrap().expect("the restored laptop writes on a branch");
+        let since = restored.audit_after(fork.from_seq, 100_000).unwrap();
+        let old_log = samanvaya_tests::open(old_dir.path()).unwrap().audit_after(0, 100_000).unwrap();
+        (restored.device_id().unwrap().to_string(), fork, since, old_log)
+    };
+    let branch = fork.id.to_string();
+    eventually("the restored laptop's branch at the district", || {
+        ok(dist.cmd(&["audit", "--device", &branch])).lines().count() == since_restore.len()
+    });
+    let line = |e: &samanvaya_domain::audit::AuditEntry| {
+        format!("{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.who, e.action, e.detail)
+    };
+    let held = ok(dist.cmd(&["audit", "--device", &branch]));
+    assert_eq!(
+        held.lines().map(str::to_owned).collect::<Vec<_>>(),
+        since_restore.iter().map(line).collect::<Vec<_>>()
+    );
+    let main = ok(dist.cmd(&["audit", "--device", &device]));
+    assert!(
+        main.lines().count() as i64 > fork.from_seq,
+        "the old laptop's entries after the backup stay: {main}"
+    );
+    for (l, e) in main.lines().zip(&old_log) {
+        assert_eq!(l, line(e), "the old laptop's log as it wrote it");
+    }
+    let listed = ok(dist.cmd(&["audit"]));
+    let named = format!(
+        "{branch}\ta laptop of Bodh Gaya block, restored: the log of {device} after its entry {}",
+        fork.from_seq
+    );
+    assert!(listed.lines().any(|l| l.starts_with(&named)), "{named} in {listed}");
+    drop(block);
+    drop(district);
+}
+
 /// A block server on 127.0.0.1 in a folder of its own, and a laptop serving Bakraur enrolled
 /// with it (the block's folder, the running block, the laptop's folder).
 fn block_and_laptop() -> (tempfile::TempDir, samanvaya_tests::Running, tempfile::TempDir) {

@@ -101,8 +101,8 @@ mod tests {
     use samanvaya_sync_protocol::body::Sealed;
     use samanvaya_sync_protocol::bundle::CataloguePiece;
     use samanvaya_sync_protocol::{
-        AuditAck, AuditEntry, Change, ChangeResult, Lease, Origin, Outcome, PROTOCOL_VERSION, PullReply,
-        PushAck, PushBatch, Refusal, RefusalCode, SessionReply,
+        AuditAck, AuditEntry, AuditFork, Change, ChangeResult, Lease, Origin, Outcome, PROTOCOL_VERSION,
+        PullReply, PushAck, PushBatch, Refusal, RefusalCode, SessionReply,
     };
 
     use super::*;
@@ -118,6 +118,9 @@ mod tests {
         waiting: Vec<Change>,
         acked: i64,
         logs: BTreeMap<Uuid, i64>,
+        /// The logs that are branches of a laptop's log (by the branch's id): the laptop's id
+        /// and where the branch grew from.
+        forks: BTreeMap<Uuid, (Uuid, AuditFork)>,
     }
 
     impl Local for Block {
@@ -152,6 +155,9 @@ mod tests {
         fn forwarded_logs(&mut self) -> Result<Vec<AuditHeld>, SyncError> {
             Ok(self.logs.iter().map(|(&device, &through)| AuditHeld { device, through }).collect())
         }
+        fn forwarded_fork(&mut self, log: Uuid) -> Result<Option<(Uuid, AuditFork)>, SyncError> {
+            Ok(self.forks.get(&log).cloned())
+        }
         fn forwarded_after(
             &mut self,
             device: Uuid,
@@ -159,6 +165,8 @@ mod tests {
             limit: usize,
         ) -> Result<Vec<AuditEntry>, SyncError> {
             let last = self.logs[&device];
+            // A branch holds only its entries after the one it grew from.
+            let after = after.max(self.forks.get(&device).map_or(0, |(_, f)| f.from_seq));
             Ok((after + 1..=last)
                 .take(limit)
                 .map(|seq| AuditEntry {
@@ -181,6 +189,8 @@ mod tests {
         refuses: Option<Uuid>,
         down: bool,
         got: Vec<(Uuid, Vec<i64>)>,
+        /// The branch each batch in `got` named.
+        branches: Vec<Option<Uuid>>,
     }
 
     impl Remote for District {
@@ -237,6 +247,7 @@ mod tests {
             let batch = batch.value();
             let device = batch.device.expect("a forwarded batch names its laptop");
             self.got.push((device, batch.entries.iter().map(|e| e.seq).collect()));
+            self.branches.push(batch.branch.as_ref().map(|f| f.id));
             if self.down {
                 return Err(SyncError::Unreachable("the district is down".into()));
             }
@@ -284,6 +295,26 @@ mod tests {
         assert_eq!(report.audit_forwarded, vec![(a, 2)]);
         assert_eq!(report.audit_failures.len(), 1);
         assert!(report.audit_failures[0].contains(&b.to_string()), "{:?}", report.audit_failures);
+    }
+
+    /// A branch of a laptop's log (a laptop restored from a backup) goes after the logs, under
+    /// the laptop's id and naming the branch, from where it grew when the district holds none
+    /// of it yet.
+    #[test]
+    fn a_branch_goes_under_its_laptops_id_after_the_logs() {
+        let (a, branch) = (Uuid::from_u128(1), Uuid::from_u128(9));
+        let fork = AuditFork { id: branch, parent: None, from_seq: 5, from_hash: "ab01".into() };
+        let mut block = Block {
+            logs: BTreeMap::from([(a, 8), (branch, 7)]),
+            forks: BTreeMap::from([(branch, (a, fork))]),
+            ..Block::default()
+        };
+        let mut district =
+            District { held: vec![AuditHeld { device: a, through: 6 }], ..District::default() };
+        let report = synced(&mut block, &mut district).unwrap();
+        assert_eq!(district.got, vec![(a, vec![7, 8]), (a, vec![6, 7])]);
+        assert_eq!(district.branches, vec![None, Some(branch)]);
+        assert_eq!(report.audit_forwarded, vec![(a, 2), (branch, 2)]);
     }
 
     #[test]
