@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, click, find, startApp, textOf } from "./session.mjs";
+import { By, click, find, startApp, textOf, screen } from "./session.mjs";
 
 const out = join(import.meta.dirname, "out");
 
@@ -88,15 +88,7 @@ test("add a household with two members, find it by name in either script, keep i
     await click(browser, "[data-test=lang-hi]");
     await textOf(browser, "[data-test='error-address']", (s) => s.includes("आधार"));
     assert.match(await textOf(browser, "[data-test=form-error]"), /[\u0900-\u097F]/, "the error line in Hindi");
-    const screens = process.env.SAMANVAYA_SCREENS_DIR;
-    if (screens) {
-      const before = await browser.manage().window().getRect();
-      await browser.manage().window().setRect({ width: 1024, height: 600 });
-      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-      await browser.executeScript("document.querySelector(\"[data-test='error-address']\").scrollIntoView({ block: 'center' })");
-      writeFileSync(join(screens, "aadhaar-refused-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
-      await browser.manage().window().setRect(before);
-    }
+    await screen(browser, "aadhaar-refused-hi-1024x600.png", { scrollTo: "[data-test='error-address']" });
     await click(browser, "[data-test=lang-en]");
     await type(browser, "[data-test=address]", "Ward 4");
     // Pinki (19) agreed for the family; the statement was read to them.

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { click, enrolledLaptop, find, startApp, stopServer, textOf } from "./session.mjs";
+import { click, enrolledLaptop, find, startApp, stopServer, textOf, screen } from "./session.mjs";
 
 // Three families, one of them with a member whose age is not a number.
 const LIST = `Family,Name,Relation,Sex,Age,Ration card
@@ -68,14 +68,7 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     const done = await textOf(browser, "[data-test=import-report][data-dry=false]");
     assert.match(done, /जोड़े गए परिवार: 2 \(3 सदस्य\)/);
     // The picture for docs/screens, when asked for.
-    const screens = process.env.SAMANVAYA_SCREENS_DIR;
-    if (screens) {
-      await browser.manage().window().setRect({ width: 1024, height: 600 });
-      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
-      writeFileSync(join(screens, "import-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
-      await browser.executeScript("document.body.style.minHeight = ''");
-    }
+    await screen(browser, "import-hi-1024x600.png");
     // The same list again: the two families are there already, nothing is added twice.
     await (await find(browser, "[data-test=import-check]")).click();
     assert.match(await textOf(browser, "[data-test=import-report][data-dry=true]"), /पहले से जुड़े परिवार, जो वैसे ही छोड़े गए: 2/);
@@ -90,13 +83,7 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     const refused = await textOf(browser, "[data-test=error]");
     assert.match(refused, /यह सूची फ़ाइल पढ़ी नहीं जा सकी/);
     assert.doesNotMatch(refused, /मैपिंग फ़ाइल से नहीं जोड़ी/);
-    if (screens) {
-      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
-      await browser.executeScript("document.querySelector('[data-test=error]').scrollIntoView({ block: 'center' })");
-      writeFileSync(join(screens, "import-damaged-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
-      await browser.executeScript("document.body.style.minHeight = ''");
-    }
+    await screen(browser, "import-damaged-hi-1024x600.png", { scrollTo: "[data-test=error]" });
 
     await (await find(browser, "[data-test=back]")).click();
     assert.match(await textOf(browser, "[data-test=list-count]"), /2/);
@@ -122,11 +109,7 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     assert.equal((await browser.findElements({ css: "[data-test=ask-next]" })).length, 0, "no question before consent");
     const who = await browser.executeScript("return [...document.querySelectorAll('[data-test=consent-who] option')].map((o) => o.textContent)");
     assert.deepEqual(who, ["सावित्री देवी", "मोहन राम"], "the grown-ups who live there");
-    if (screens) {
-      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-      await browser.executeScript("document.querySelector('[data-test=consent-box]').scrollIntoView({ block: 'start' })");
-      writeFileSync(join(screens, "consent-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
-    }
+    await screen(browser, "consent-hi-1024x600.png", { scrollTo: "[data-test=consent-box]", block: "start" });
     await click(browser, "[data-test=consent-record]");
     assert.match(await textOf(browser, "[data-test=notice]"), /सहमति दर्ज हो गई/);
     await find(browser, "[data-test=ask-next]");

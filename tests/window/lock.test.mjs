@@ -4,11 +4,11 @@
 // name, then a survey's answer); a wrong PIN is refused; a forgotten PIN is replaced with the
 // recovery code.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, find, startApp, TEST_PIN, textOf } from "./session.mjs";
+import { By, find, startApp, TEST_PIN, textOf, screen } from "./session.mjs";
 
 async function typeInto(browser, css, text) {
   const el = await find(browser, css);
@@ -71,16 +71,7 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     await lockShown(browser);
     await (await find(browser, "[data-test=lock-forgot]")).click();
     // The picture of the recovery form for docs/screens, when asked for (CI does not need it).
-    const screens = process.env.SAMANVAYA_SCREENS_DIR;
-    if (screens) {
-      const before = await browser.manage().window().getRect();
-      await browser.manage().window().setRect({ width: 1024, height: 600 });
-      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
-      writeFileSync(join(screens, "recover-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
-      await browser.executeScript("document.body.style.minHeight = ''");
-      await browser.manage().window().setRect(before);
-    }
+    await screen(browser, "recover-hi-1024x600.png");
     await typeInto(browser, "[data-test=recover-code]", code.toLowerCase());
     await typeInto(browser, "[data-test=recover-pin]", "975310");
     await typeInto(browser, "[data-test=recover-pin2]", "975310");

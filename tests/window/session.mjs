@@ -2,7 +2,7 @@
 // of WebKitWebDriver, and the built app on a temporary data folder. Nothing touches the real
 // user's data: HOME and the XDG folders point into the temporary folder too.
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -209,6 +209,29 @@ export async function textOf(browser, css, pred = (s) => s.length > 0, ms = 10_0
 }
 
 export { By };
+
+/**
+ * Saves the window as `file` in the folder SAMANVAYA_SCREENS_DIR names, when it names one (the
+ * scripts that take docs/screens set it; CI does not, and then nothing is done). The picture is
+ * of the window at 1024x600, its fonts loaded, the element `scrollTo` (a CSS selector) brought
+ * into view first, at `block` ("center" or "start"); the window's size is put back after. The
+ * page is one pixel taller than the window while it is taken: WebKitWebDriver's screenshot never
+ * returns on a page no taller than the window (found on the funnel with nothing referred yet).
+ */
+export async function screen(browser, file, { scrollTo, block = "center" } = {}) {
+  const dir = process.env.SAMANVAYA_SCREENS_DIR;
+  if (!dir) return;
+  const before = await browser.manage().window().getRect();
+  await browser.manage().window().setRect({ width: 1024, height: 600 });
+  await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+  if (scrollTo) {
+    await browser.executeScript("arguments[0].scrollIntoView({ block: arguments[1] })", await find(browser, scrollTo), block);
+  }
+  await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
+  writeFileSync(join(dir, file), await browser.takeScreenshot(), "base64");
+  await browser.executeScript("document.body.style.minHeight = ''");
+  await browser.manage().window().setRect({ width: before.width, height: before.height });
+}
 
 /** A sibling binary of the app's (the CLI, the server), built into the same folder. */
 export function sibling(name) {

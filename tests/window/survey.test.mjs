@@ -3,11 +3,11 @@
 // would; reopened, every saved answer is there; she finishes it, a missing answer is marked on
 // its question first, and the household's schemes then use what the survey recorded.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, click, find, startApp, textOf } from "./session.mjs";
+import { By, click, find, startApp, textOf, screen } from "./session.mjs";
 
 /** The facts the survey answers for the household, which "ask next" must stop asking. */
 const SURVEY_FACTS = [
@@ -212,11 +212,7 @@ test("a new family of six is surveyed in Hindi, survives a killed app, and, fini
     assert.match(household, /कच्चा/, "the house type in words");
     assert.match(household, /84000/, "the income as typed");
     assert.match(await textOf(again, "[data-test=history-member-0]"), /सदस्य 1/);
-    if (process.env.SAMANVAYA_SCREENS_DIR) {
-      await again.manage().window().setRect({ width: 1024, height: 600 });
-      await again.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-      writeFileSync(join(process.env.SAMANVAYA_SCREENS_DIR, "survey-history-hi-1024x600.png"), await again.takeScreenshot(), "base64");
-    }
+    await screen(again, "survey-history-hi-1024x600.png");
   } finally {
     await app.close();
     rmSync(keep, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { By, TEST_PIN, click, enrolledLaptop, find, runSibling, startApp, startServer, stopServer, textOf, villageBlock } from "./session.mjs";
+import { By, TEST_PIN, click, enrolledLaptop, find, runSibling, startApp, startServer, stopServer, textOf, villageBlock, screen } from "./session.mjs";
 
 
 test("the sync panel of a demo store says it never syncs and offers no enrollment", async () => {
@@ -139,16 +139,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");
     assert.equal(await textOf(browser, "[data-test=sync-reached] strong"), String(waiting + 1));
     // The picture for docs/screens, when asked for (scripts take it; CI does not need it).
-    const screens = process.env.SAMANVAYA_SCREENS_DIR;
-    if (screens) {
-      await browser.manage().window().setRect({ width: 1024, height: 600 });
-      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-      // WebKitWebDriver's screenshot never returns on a page no taller than the window (see
-      // screenshot.mjs): one pixel more while it is taken.
-      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
-      writeFileSync(join(screens, "sync-enrolled-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
-      await browser.executeScript("document.body.style.minHeight = ''");
-    }
+    await screen(browser, "sync-enrolled-hi-1024x600.png");
   } finally {
     if (app !== null) await app.close();
     if (block !== null) await stopServer(block.server);
@@ -165,15 +156,7 @@ test("a new laptop set up for the block's village enrolls from its first screen"
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-first-start-"));
   const dataDir = join(scratch, "laptop");
   const { block, code } = await villageBlock(scratch);
-  const screens = process.env.SAMANVAYA_SCREENS_DIR;
-  const shoot = async (browser, name) => {
-    if (!screens) return;
-    await browser.manage().window().setRect({ width: 1024, height: 600 });
-    await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-    await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
-    writeFileSync(join(screens, `${name}-hi-1024x600.png`), await browser.takeScreenshot(), "base64");
-    await browser.executeScript("document.body.style.minHeight = ''");
-  };
+  const shoot = (browser, name) => screen(browser, `${name}-hi-1024x600.png`);
   let app = await startApp({ dataDir, login: false });
   try {
     let { browser } = app;
@@ -266,14 +249,7 @@ test("a restored laptop's first sync file holds back its new work and the panel 
     assert.ok(held && Number(held[1]) >= 2, `the panel says how many wait for the next file: ${said}`);
     const files = readdirSync(app.exportDir).filter((f) => f.endsWith(".samanvaya-sync"));
     assert.equal(files.length, 1, `the file for the stick is written all the same: ${files}`);
-    const screens = process.env.SAMANVAYA_SCREENS_DIR;
-    if (screens) {
-      await browser.manage().window().setRect({ width: 1024, height: 600 });
-      await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-      await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
-      writeFileSync(join(screens, "sync-restored-hi-1024x600.png"), await browser.takeScreenshot(), "base64");
-      await browser.executeScript("document.body.style.minHeight = ''");
-    }
+    await screen(browser, "sync-restored-hi-1024x600.png");
   } finally {
     if (app !== null) await app.close();
     if (block !== null) await stopServer(block.server);
