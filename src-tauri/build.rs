@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "check_household",
     "save_household",
     "withdraw_consent",
+    "merge_member",
     "record_consent",
     "get_language",
     "set_language",

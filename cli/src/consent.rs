@@ -26,7 +26,7 @@ pub fn record(store: &mut Store, number: i64, member: &str) -> Result<String> {
 }
 
 /// The household numbered `number` on this laptop.
-fn numbered(store: &Store, number: i64) -> Result<Household> {
+pub(crate) fn numbered(store: &Store, number: i64) -> Result<Household> {
     let query = HouseholdQuery {
         village_id: None,
         search: number.to_string(),

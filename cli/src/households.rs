@@ -1,6 +1,7 @@
-//! `samanvaya households …`: listing the store's households as JSON or a table.
+//! `samanvaya households …`: listing the store's households as JSON or a table, and making two
+//! records of one member one.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use samanvaya_core::{HouseholdPage, HouseholdQuery, Store};
 
 pub fn list(store: &Store, search: &str, limit: Option<u32>) -> Result<HouseholdPage> {
@@ -13,6 +14,27 @@ pub fn list(store: &Store, search: &str, limit: Option<u32>) -> Result<Household
         filter: None,
     };
     Ok(store.households(&query)?)
+}
+
+/// Makes the members at places `keep` and `remove` (from 1) of household number `number` one
+/// record, the first kept. Says what the kept record took, without a name.
+pub fn merge_members(store: &mut Store, number: i64, keep: usize, remove: usize) -> Result<String> {
+    let household = crate::consent::numbered(store, number)?;
+    let place = |p: usize| match household.members.get(p.wrapping_sub(1)) {
+        Some(m) => Ok(m.id),
+        None => bail!(
+            "household {number} has {} members; give each member's place from 1 to {}",
+            household.members.len(),
+            household.members.len()
+        ),
+    };
+    let (kept, gone) = (place(keep)?, place(remove)?);
+    let done = store.merge_member(household.id, kept, gone, store.now()?)?;
+    let now = done.household.members.iter().position(|m| m.id == kept).map_or(keep, |i| i + 1);
+    Ok(format!(
+        "Members {keep} and {remove} of household {number} are one record now, member {now}: it took {} fact(s) and {} scheme(s) received from the other. The change goes to the block with the next sync.\n",
+        done.facts, done.benefits
+    ))
 }
 
 /// A plain table that reads well in a terminal and pastes into a spreadsheet (tab-separated).

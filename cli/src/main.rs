@@ -379,6 +379,21 @@ enum HouseholdsCommand {
         #[arg(long)]
         limit: Option<u32>,
     },
+    /// Makes two records of one person in a household one (a supervisor's correction): the
+    /// record kept takes the facts, schemes received and date of birth it lacks from the other,
+    /// which is removed. Members are given by their place in the household, as the app and
+    /// `households list --format json` show them (1 for the first).
+    MergeMembers {
+        /// The household's number.
+        #[arg(long, value_name = "N")]
+        household: i64,
+        /// The member whose record is kept.
+        #[arg(long, value_name = "PLACE")]
+        keep: usize,
+        /// The member recorded a second time, whose record goes.
+        #[arg(long, value_name = "PLACE")]
+        remove: usize,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -464,6 +479,9 @@ fn main() -> Result<()> {
                 Format::Json => emit(&(serde_json::to_string_pretty(&page)? + "\n"))?,
                 Format::Table => emit(&households::table(&page))?,
             }
+        }
+        Command::Households { command: HouseholdsCommand::MergeMembers { household, keep, remove } } => {
+            emit(&households::merge_members(&mut store, household, keep, remove)?)?
         }
         Command::Catalogue { command: CatalogueCommand::InUse } => {
             emit(&sync::catalogue_text(&store.catalogue_in_use()?))?

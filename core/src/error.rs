@@ -119,6 +119,8 @@ pub enum StoreError {
     ListRefused { problems: Vec<String> },
     #[error("the list cannot be read; nothing was written: {problem}")]
     ListUnreadable { problem: String },
+    #[error("the two records were not made one; nothing was changed: {0}")]
+    MergeRefused(MergeRefusal),
 }
 
 // Not `#[from]`: that would make the refusal the error's source too, and every report would
@@ -188,6 +190,10 @@ pub enum ErrorCode {
     /// The list file itself cannot be read (damaged, not a spreadsheet, not UTF-8 text); the
     /// detail says why. Its mapping file is not at fault.
     ListUnreadable,
+    /// Two records of a member were not made one: the record to remove has referrals.
+    MergeReferrals,
+    /// Two records of a member were not made one: the household's survey is in progress.
+    SurveyInProgress,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -241,6 +247,11 @@ impl From<StoreError> for ErrorReply {
             StoreError::NotAllowed { .. } => (ErrorCode::NotAllowed, vec![]),
             StoreError::NoConsent => (ErrorCode::NoConsent, vec![]),
             StoreError::UnknownNeed(_) => (ErrorCode::Invalid, vec![]),
+            StoreError::MergeRefused(why) => match why {
+                MergeRefusal::Referrals(_) => (ErrorCode::MergeReferrals, vec![]),
+                MergeRefusal::SurveyInProgress => (ErrorCode::SurveyInProgress, vec![]),
+                MergeRefusal::SameRecord => (ErrorCode::Invalid, vec![]),
+            },
             StoreError::AlreadyReferred { .. } => (ErrorCode::AlreadyReferred, vec![]),
             StoreError::Refused(_) | StoreError::Bundle(_) => (ErrorCode::Refused, vec![]),
             StoreError::DataDir { .. }
@@ -255,4 +266,20 @@ impl From<StoreError> for ErrorReply {
         };
         ErrorReply { code, detail, fields, count }
     }
+}
+
+/// Why two records of a member were not made one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeRefusal {
+    #[error("the two records are one and the same: choose the other record of this person")]
+    SameRecord,
+    #[error(
+        "the record to remove has referrals ({}), which would lose their person: close them, or open them again for the record kept, then merge",
+        .0.join(", ")
+    )]
+    Referrals(Vec<String>),
+    #[error(
+        "a survey of this household is in progress, and its roster holds both records: finish it first, then merge"
+    )]
+    SurveyInProgress,
 }

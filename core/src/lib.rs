@@ -27,6 +27,7 @@ mod installed_form;
 mod keyring;
 pub mod list_import;
 mod location;
+mod member_merge;
 mod name_search;
 mod number_lease;
 mod numbered;
@@ -58,7 +59,7 @@ pub use change_log::Queued;
 pub use consent::Withdrawal;
 pub use db::OpenProgress;
 pub use duplicate::Duplicate;
-pub use error::{ErrorCode, ErrorReply, StoreError};
+pub use error::{ErrorCode, ErrorReply, MergeRefusal, StoreError};
 pub use export::save_csv;
 pub use found_file::{FoundFile, found_file, found_files};
 pub use household::{HouseholdPage, HouseholdQuery, RegisterFilter};
@@ -66,6 +67,7 @@ pub use import::ImportedHousehold;
 pub use installed_form::FormInfo;
 pub use keyring::{KEYRING_FILE, Role, Secret, new_recovery_code};
 pub use list_import::{ListMapping, ListOptions, ListReport, RowProblem};
+pub use member_merge::MemberMerged;
 pub use paths::{
     DATA_DIR_ENV, DB_FILE_NAME, EXPORT_DIR_ENV, default_data_dir, default_export_dir, export_dir,
 };

@@ -81,6 +81,7 @@ fn main() {
             commands::households::check_household,
             commands::households::save_household,
             commands::households::withdraw_consent,
+            commands::households::merge_member,
             commands::households::record_consent,
             commands::settings::get_language,
             commands::settings::set_language,

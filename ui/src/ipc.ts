@@ -38,6 +38,7 @@ import type { SheetFormat } from "./bindings/SheetFormat";
 import type { FoundFile } from "./bindings/FoundFile";
 import type { ImportFiles } from "./bindings/ImportFiles";
 import type { ListReport } from "./bindings/ListReport";
+import type { MemberMerged } from "./bindings/MemberMerged";
 import type { ReferralSummary } from "./bindings/ReferralSummary";
 import type { Step } from "./bindings/Step";
 import type { Todo } from "./bindings/Todo";
@@ -107,6 +108,9 @@ export const ipc = {
    * what was recorded of them is erased, and the withdrawal waits to be sent to the block. */
   withdrawConsent: (household: string, person: string | null) =>
     call<Withdrawal>("withdraw_consent", { household, person }),
+  /** `duplicate` is a second record of the member `keep`: a supervisor makes them one. */
+  mergeMember: (household: string, keep: string, duplicate: string) =>
+    call<MemberMerged>("merge_member", { household, keep, duplicate }),
   /** Member `respondent` agreed, for the family, to what is recorded of it. */
   recordConsent: (household: string, respondent: string) =>
     call<Household>("record_consent", { household, respondent }),

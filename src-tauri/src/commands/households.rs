@@ -51,6 +51,18 @@ pub fn withdraw_consent(
     state.with(|s| s.withdraw_consent(household, person, s.now()?))
 }
 
+/// `duplicate` is a second record of the member `keep` of `household`: a supervisor makes them
+/// one (the library refuses anyone else), the kept record taking what it lacks from the other.
+#[tauri::command(async)]
+pub fn merge_member(
+    state: State<'_, AppState>,
+    household: HouseholdId,
+    keep: PersonId,
+    duplicate: PersonId,
+) -> Result<samanvaya_core::MemberMerged, ErrorReply> {
+    state.with(|s| s.merge_member(household, keep, duplicate, s.now()?))
+}
+
 /// Saves the household register (households, members, facts) as CSV or XLSX in the export
 /// folder (the user's Downloads, else Documents); returns the file's path. The library refuses
 /// an account that may only read.

@@ -4,7 +4,7 @@ import type { Relation } from "../bindings/Relation";
 import type { Sex } from "../bindings/Sex";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
-import { confirmInApp } from "./confirm";
+import { chooseInApp, confirmInApp } from "./confirm";
 import {
   type BirthKind,
   emptyMember,
@@ -250,6 +250,11 @@ export class HouseholdForm {
           : null,
         this.draft.id !== null && m.id !== null
           ? h("button", { type: "button", class: "link danger", "data-test": `withdraw-member-${i}`, "data-write": true, onclick: () => void this.withdraw(m) }, t("withdrawMember"))
+          : null,
+        // One person recorded twice: a supervisor makes the two records one (the library refuses
+        // it to others), so it is offered only to a supervisor, on a saved member.
+        this.draft.id !== null && m.id !== null && mayDelete() && this.draft.members.filter((o) => o.id !== null).length > 1
+          ? h("button", { type: "button", class: "link", "data-test": `merge-member-${i}`, "data-write": true, onclick: () => void this.merge(m) }, t("mergeMember"))
           : null),
       h(
         "div",
@@ -435,6 +440,43 @@ export class HouseholdForm {
     }
     this.dirty = false;
     void this.nav.showHome(t(m === null ? "withdrawnHousehold" : "withdrawnMember"));
+  }
+
+  /** `m` is a second record of another saved member: she chooses which, confirms, and the two
+   * become one, the other kept. */
+  private async merge(m: MemberDraft): Promise<void> {
+    const d = this.draft;
+    if (d.id === null || m.id === null) return;
+    if (this.dirty) {
+      this.banner = () => t("mergeSaveFirst");
+      this.render();
+      return;
+    }
+    const others = d.members.filter((o) => o.id !== null && o.id !== m.id);
+    const keep = await chooseInApp(
+      t("mergeWhich", { name: m.name }),
+      others.map((o) => ({ value: o.id as string, label: o.name })),
+      "mergeYes",
+      "mergeNo",
+    );
+    const kept = others.find((o) => o.id === keep);
+    if (!kept) return;
+    if (!(await confirmInApp(t("mergeConfirm", { gone: m.name, kept: kept.name }), "mergeYes", "mergeNo"))) return;
+    try {
+      const done = await ipc.mergeMember(d.id, kept.id as string, m.id);
+      const saved = done.household;
+      const number = saved.number ?? t("noNumber");
+      await this.nav.showSaved(
+        saved.id,
+        saved.number,
+        `${number} — ${saved.members[0]?.name ?? ""}`,
+        t("merged", { facts: done.facts, benefits: done.benefits }),
+      );
+    } catch (e) {
+      const reply = asErrorReply(e);
+      this.banner = () => errorText(reply);
+      this.render();
+    }
   }
 
   private async leave(): Promise<void> {

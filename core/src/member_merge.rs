@@ -1,0 +1,166 @@
+//! Two records of one person in a household made one: a supervisor's correction of the roster.
+//! The same woman is entered twice more often than anything else goes wrong in a register: once
+//! from a government list and again at the survey, or under two spellings of her name by two
+//! facilitators. The record kept takes from the other what it does not know yet (each fact,
+//! each scheme she receives, a date of birth where it has none, the family's consent if she gave
+//! it), and the other record is removed, as a supervisor removes a member.
+//!
+//! Everything travels as the changes it is made of (the kept record's facts and benefits, the
+//! member removed), so the block, the district and the village's other laptops end with the same
+//! one record without a change kind of their own. What would not travel that way is refused: a
+//! referral of the record removed (its person would be gone at the block; close it, or open it
+//! again for the record kept), and a survey in progress, whose roster still holds both records.
+
+use std::collections::HashSet;
+
+use rusqlite::{OptionalExtension, TransactionBehavior};
+use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange};
+use samanvaya_domain::{Household, HouseholdId, Moment, PersonId, Relation};
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::error::{MergeRefusal, StoreError};
+use crate::store::Store;
+use crate::{change_log, fact, household};
+
+/// What a merge of two records of a member did.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct MemberMerged {
+    /// The household as it is now, with the one record.
+    pub household: Household,
+    /// Facts the kept record took from the other (it did not know them, or knew them only as
+    /// "not known").
+    pub facts: u32,
+    /// Schemes received that the kept record took from the other.
+    pub benefits: u32,
+}
+
+impl Store {
+    /// Makes `duplicate`, a second record of the member `keep` of `household`, one with it: the
+    /// kept record takes what it does not know from the other, which is then removed. Only a
+    /// supervisor may, since it deletes a record.
+    pub fn merge_member(
+        &mut self,
+        household: HouseholdId,
+        keep: PersonId,
+        duplicate: PersonId,
+        at: Moment,
+    ) -> Result<MemberMerged, StoreError> {
+        if !self.who().role.may_delete() {
+            return Err(StoreError::NotAllowed {
+                role: self.who().role.as_str(),
+                action: "merge two records of a person",
+            });
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = household::get(&tx, household)?
+            .ok_or_else(|| StoreError::NotFound { what: "household", id: household.to_string() })?;
+        let member =
+            |id: PersonId| {
+                before.members.iter().find(|p| p.id == id).cloned().ok_or_else(|| StoreError::NotFound {
+                    what: "member of this household",
+                    id: id.to_string(),
+                })
+            };
+        let (kept, other) = (member(keep)?, member(duplicate)?);
+        if keep == duplicate {
+            return Err(StoreError::MergeRefused(MergeRefusal::SameRecord));
+        }
+        let referrals: Vec<String> = tx
+            .prepare("SELECT number FROM referral WHERE subject_id = ?1 ORDER BY number")?
+            .query_map([duplicate.to_string()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if !referrals.is_empty() {
+            return Err(StoreError::MergeRefused(MergeRefusal::Referrals(referrals)));
+        }
+        let surveying = tx
+            .query_row("SELECT 1 FROM survey_draft WHERE household_id = ?1", [household.to_string()], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some();
+        if surveying {
+            return Err(StoreError::MergeRefused(MergeRefusal::SurveyInProgress));
+        }
+
+        // What the kept record knows already: a fact with a value (not "not known"), and each
+        // scheme received.
+        let recorded = fact::snapshot(&tx, &before)?;
+        let (keep_id, other_id) = (keep.to_string(), duplicate.to_string());
+        let known: HashSet<(&str, &str)> = recorded
+            .iter()
+            .filter_map(|b| match b {
+                ChangeBody::Fact(f) if f.subject_id == keep_id && !unknown(f) => {
+                    Some(("fact", f.name.as_str()))
+                }
+                ChangeBody::Receiving(r) if r.subject_id == keep_id => Some(("receiving", r.scheme.as_str())),
+                _ => None,
+            })
+            .collect();
+        let (mut facts, mut benefits) = (0, 0);
+        for body in &recorded {
+            match body {
+                ChangeBody::Fact(f)
+                    if f.subject_id == other_id && !known.contains(&("fact", f.name.as_str())) =>
+                {
+                    // A "not known" of the other record does not replace the kept record's own.
+                    if unknown(f)
+                        && recorded.iter().any(|b| matches!(b, ChangeBody::Fact(k) if k.subject_id == keep_id && k.name == f.name))
+                    {
+                        continue;
+                    }
+                    let value = f.value.as_ref().map_or_else(|| "null".to_owned(), ToString::to_string);
+                    fact::set(&tx, &keep_id, &f.name, &value, f.source, at.utc)?;
+                    let change = FactChange { subject_id: keep_id.clone(), ..f.clone() };
+                    change_log::record(&tx, ChangeBody::Fact(change), at)?;
+                    facts += 1;
+                }
+                ChangeBody::Receiving(r)
+                    if r.subject_id == other_id && !known.contains(&("receiving", r.scheme.as_str())) =>
+                {
+                    fact::add_receiving(&tx, &keep_id, &r.scheme, r.source.as_str(), at.utc)?;
+                    let change = ReceivingChange { subject_id: keep_id.clone(), ..r.clone() };
+                    change_log::record(&tx, ChangeBody::Receiving(change), at)?;
+                    benefits += 1;
+                }
+                _ => {}
+            }
+        }
+
+        let mut after = before.clone();
+        if let Some(p) = after.members.iter_mut().find(|p| p.id == keep) {
+            // A date of birth where the kept record has none, or has only one worked out from a
+            // stated age while the other has the date itself.
+            let better = match (kept.birth_date, other.birth_date) {
+                (None, Some(_)) => true,
+                (Some(_), Some(_)) => kept.birth_date_estimated && !other.birth_date_estimated,
+                _ => false,
+            };
+            if better {
+                p.birth_date = other.birth_date;
+                p.birth_date_estimated = other.birth_date_estimated;
+            }
+            // One person: if the record removed was the head's, the record kept is the head's.
+            if other.relation == Relation::Head {
+                p.relation = Relation::Head;
+            }
+        }
+        // The family's consent given through the record removed was given by the person kept.
+        if let Some(c) = after.consent.as_mut()
+            && c.respondent == Some(duplicate)
+        {
+            c.respondent = Some(keep);
+        }
+        after.members.retain(|p| p.id != duplicate);
+        after.updated_at = at.utc;
+        household::write(&tx, Some(&before), &after, at)?;
+        tx.commit()?;
+        Ok(MemberMerged { household: after, facts, benefits })
+    }
+}
+
+/// Whether a recorded fact was asked and not known (kept as JSON `null`).
+fn unknown(f: &FactChange) -> bool {
+    f.value.as_ref().is_none_or(serde_json::Value::is_null)
+}
