@@ -591,15 +591,23 @@ fn a_store_made_for_one_role_refuses_to_open_as_the_other(b: Backend) {
 
 /// A laptop's audit log of `n` entries, chained as the laptop chains it.
 fn audit_log(n: i64) -> Vec<samanvaya_sync_protocol::AuditEntry> {
-    let mut prev = Vec::new();
-    (1..=n)
+    chained(0, &[], n, "2026-12-01T05:00", "household")
+}
+
+/// `n` entries chained on from entry `prev_seq` whose hash is `prev`, written at minute `minute`
+/// (each entry's second its number), each detail `what` and its number.
+fn chained(
+    prev_seq: i64,
+    prev: &[u8],
+    n: i64,
+    minute: &str,
+    what: &str,
+) -> Vec<samanvaya_sync_protocol::AuditEntry> {
+    let mut prev = prev.to_vec();
+    (prev_seq + 1..=prev_seq + n)
         .map(|seq| {
-            let (at, who, action, detail) = (
-                format!("2026-12-01T05:00:{seq:02}+00:00"),
-                "Asha",
-                "change:household",
-                format!("household {seq}"),
-            );
+            let (at, who, action, detail) =
+                (format!("{minute}:{seq:02}+00:00"), "Asha", "change:household", format!("{what} {seq}"));
             let hash = samanvaya_domain::audit::link(&prev, seq, &at, who, action, &detail);
             prev.clone_from(&hash);
             samanvaya_sync_protocol::AuditEntry {
@@ -801,27 +809,7 @@ fn audit_after_restore(
     from: &samanvaya_sync_protocol::AuditEntry,
     n: i64,
 ) -> Vec<samanvaya_sync_protocol::AuditEntry> {
-    let mut prev = from.hash.clone();
-    (from.seq + 1..=from.seq + n)
-        .map(|seq| {
-            let (at, who, action, detail) = (
-                format!("2026-12-02T06:00:{seq:02}+00:00"),
-                "Asha",
-                "change:household",
-                format!("restored {seq}"),
-            );
-            let hash = samanvaya_domain::audit::link(&prev, seq, &at, who, action, &detail);
-            prev.clone_from(&hash);
-            samanvaya_sync_protocol::AuditEntry {
-                seq,
-                at,
-                who: who.into(),
-                action: action.into(),
-                detail,
-                hash,
-            }
-        })
-        .collect()
+    chained(from.seq, &from.hash, n, "2026-12-02T06:00", "restored")
 }
 
 fn fork_at(

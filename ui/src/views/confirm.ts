@@ -6,6 +6,43 @@ import { t } from "../i18n";
 import type { MessageKey } from "../i18n";
 
 /**
+ * Shows a dialog of `content` with the buttons `no` (focused first, so that Enter never does the
+ * irreversible thing by accident) and `yes`; resolves `answer()` when she presses `yes`, null
+ * for `no` or Escape. `test` names the dialog and its buttons for the window tests.
+ */
+function ask<T>(content: HTMLElement[], yes: MessageKey, no: MessageKey, answer: () => T, test: string, focus?: HTMLElement): Promise<T | null> {
+  return new Promise((resolve) => {
+    const close = (value: T | null) => {
+      overlay.remove();
+      document.removeEventListener("keydown", onKey);
+      resolve(value);
+    };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") close(null);
+    };
+    const stay = h("button", { type: "button", class: "primary", "data-test": `${test}-no`, onclick: () => close(null) }, t(no));
+    const overlay = h(
+      "div",
+      { class: "overlay" },
+      h(
+        "div",
+        { class: "dialog", role: "alertdialog", "aria-modal": "true", "data-test": `${test}-dialog` },
+        ...content,
+        h(
+          "div",
+          { class: "actions" },
+          stay,
+          h("button", { type: "button", class: "secondary", "data-test": `${test}-yes`, onclick: () => close(answer()) }, t(yes)),
+        ),
+      ),
+    );
+    document.addEventListener("keydown", onKey);
+    document.body.append(overlay);
+    (focus ?? stay).focus();
+  });
+}
+
+/**
  * Asks `question` with a list of `choices` (value and label); resolves the value chosen when she
  * presses `yes`, null for `no` or Escape.
  */
@@ -20,67 +57,10 @@ export function chooseInApp(
     { "data-test": "choose-which", "aria-label": question },
     ...choices.map((c) => h("option", { value: c.value }, c.label)),
   ) as HTMLSelectElement;
-  return new Promise((resolve) => {
-    const close = (answer: string | null) => {
-      overlay.remove();
-      document.removeEventListener("keydown", onKey);
-      resolve(answer);
-    };
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") close(null);
-    };
-    const stay = h("button", { type: "button", class: "primary", "data-test": "choose-no", onclick: () => close(null) }, t(no));
-    const overlay = h(
-      "div",
-      { class: "overlay" },
-      h(
-        "div",
-        { class: "dialog", role: "dialog", "aria-modal": "true", "data-test": "choose-dialog" },
-        h("p", {}, question),
-        select,
-        h(
-          "div",
-          { class: "actions" },
-          stay,
-          h("button", { type: "button", class: "secondary", "data-test": "choose-yes", onclick: () => close(select.value) }, t(yes)),
-        ),
-      ),
-    );
-    document.addEventListener("keydown", onKey);
-    document.body.append(overlay);
-    select.focus();
-  });
+  return ask([h("p", {}, question), select], yes, no, () => select.value, "choose", select);
 }
 
 /** Asks `question`; resolves true when she chooses `yes`, false for `no` or Escape. */
-export function confirmInApp(question: string, yes: MessageKey, no: MessageKey): Promise<boolean> {
-  return new Promise((resolve) => {
-    const close = (answer: boolean) => {
-      overlay.remove();
-      document.removeEventListener("keydown", onKey);
-      resolve(answer);
-    };
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") close(false);
-    };
-    const stay = h("button", { type: "button", class: "primary", "data-test": "confirm-no", onclick: () => close(false) }, t(no));
-    const overlay = h(
-      "div",
-      { class: "overlay" },
-      h(
-        "div",
-        { class: "dialog", role: "alertdialog", "aria-modal": "true", "data-test": "confirm-dialog" },
-        h("p", {}, question),
-        h(
-          "div",
-          { class: "actions" },
-          stay,
-          h("button", { type: "button", class: "secondary", "data-test": "confirm-yes", onclick: () => close(true) }, t(yes)),
-        ),
-      ),
-    );
-    document.addEventListener("keydown", onKey);
-    document.body.append(overlay);
-    stay.focus();
-  });
+export async function confirmInApp(question: string, yes: MessageKey, no: MessageKey): Promise<boolean> {
+  return (await ask([h("p", {}, question)], yes, no, () => true, "confirm")) === true;
 }
