@@ -242,6 +242,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "audit_branch",
         sql: include_str!("../migrations/server/0016_audit_branch.sql"),
     },
+    Migration {
+        version: 17,
+        name: "review_decided",
+        sql: include_str!("../migrations/server/0017_review_decided.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -322,6 +327,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 15,
         name: "audit_branch",
         sql: include_str!("../migrations/server-postgres/0015_audit_branch.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "review_decided",
+        sql: include_str!("../migrations/server-postgres/0016_review_decided.sql"),
     },
 ];
 

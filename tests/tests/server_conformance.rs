@@ -227,6 +227,7 @@ macro_rules! on_both {
 on_both!(
     a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused,
     two_laptops_renaming_one_person_unseen_put_both_names_up_for_review,
+    a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_travels,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
@@ -419,6 +420,68 @@ fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review(b: Backen
         vec![Outcome::Applied]
     );
     assert_eq!(name_of(&mut server, p), "कमला देवी");
+}
+
+/// The operator decides the review: the name that lost by the clock is the right one. It is put
+/// in place with a change made on the server, which the laptops pull (so both end with it); the
+/// review leaves the queue, with who decided and which value, and cannot be decided twice. A
+/// review decided for the value standing changes nothing but the queue.
+fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_travels(b: Backend) {
+    use samanvaya_server::review::Choice;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut a = enroll(&mut server, "laptop A");
+    let mut b = enroll(&mut server, "laptop B");
+    let h = HouseholdId(Uuid::now_v7());
+    let (p, q) = (PersonId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let opened = vec![
+        a.change(household(h, VILLAGE), 0),
+        a.change(member(h, p, "कमला देवी"), 1),
+        a.change(member(h, q, "रामू"), 2),
+    ];
+    server.push(&a.caller, &a.batch(opened), t0()).unwrap();
+    b.pulled_through = server.pull(&b.caller, 0).unwrap().cursor;
+    let renames_a =
+        vec![a.change(rename(h, p, "कमला कुमारी"), 60_000), a.change(rename(h, q, "रामू मांझी"), 60_001)];
+    let renames_b = vec![b.change(rename(h, p, "कमली देवी"), 30_000), b.change(rename(h, q, "रामु"), 30_001)];
+    server.push(&a.caller, &a.batch(renames_a), t0()).unwrap();
+    server.push(&b.caller, &b.batch(renames_b), t0()).unwrap();
+    let reviews = server.open_reviews().unwrap();
+    assert_eq!(reviews.len(), 2);
+    let (for_p, for_q) = (reviews[0].id, reviews[1].id);
+    assert_eq!(reviews[0].member_id, p.to_string());
+
+    let feed_before = server.pull(&a.caller, 0).unwrap().cursor;
+    let err = server.decide_review(for_p, Choice::Other, " ", t0()).unwrap_err();
+    assert!(err.to_string().contains("say who decides"), "{err}");
+    server.decide_review(for_p, Choice::Other, "BDO office", t0()).unwrap();
+    assert_eq!(name_of(&mut server, p), "कमली देवी", "the other name is in place");
+    server.decide_review(for_q, Choice::Kept, "BDO office", t0()).unwrap();
+    assert_eq!(name_of(&mut server, q), "रामू मांझी", "the name standing stays");
+    assert_eq!(server.open_reviews().unwrap(), vec![], "both decided");
+    let again = server.decide_review(for_p, Choice::Kept, "BDO office", t0()).unwrap_err();
+    assert!(again.to_string().contains("decided already"), "{again}");
+    let missing = server.decide_review(9_999, Choice::Kept, "BDO office", t0()).unwrap_err();
+    assert!(missing.to_string().contains("no review 9999"), "{missing}");
+
+    // The decision travels as one change made here, to each laptop of the village.
+    for laptop in [&a, &b] {
+        let feed = server.pull(&laptop.caller, feed_before).unwrap();
+        let names: Vec<&ChangeBody> = feed.changes.iter().map(|c| &c.change.body).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(
+            matches!(names[0], ChangeBody::Member(m) if m.id == p && m.fields == [MemberField::Name("कमली देवी".into())]),
+            "{names:?}"
+        );
+    }
+    let decided = mentioning(&server.rows(), "BDO office");
+    assert_eq!(decided.len(), 2, "who decided, kept with each review: {decided:?}");
+    assert!(decided.iter().all(|r| r.starts_with("review: ")), "{decided:?}");
+    // Which value was chosen, as each backend prints the row (SQLite's columns, PostgreSQL's JSON).
+    let chose = |r: &&String, what: &str| {
+        r.ends_with(&format!("| {what}")) || r.contains(&format!("\"chosen\":\"{what}\""))
+    };
+    assert_eq!(decided.iter().filter(|r| chose(r, "other")).count(), 1, "{decided:?}");
+    assert_eq!(decided.iter().filter(|r| chose(r, "kept")).count(), 1, "{decided:?}");
 }
 
 fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {

@@ -1181,6 +1181,39 @@ fn two_laptops_editing_one_household_end_equal_with_their_block() {
     // The two names were written unseen by each other: the block asks a person to confirm.
     let reviews: i64 = conn.query_row("SELECT count(*) FROM review", [], |r| r.get(0)).unwrap();
     assert_eq!(reviews, 1, "the name goes to review with both values");
+    // The block's operator lists it and decides for the older name: it reaches both laptops.
+    let listed = server_cmd("block", block_dir.path(), &["reviews"]);
+    let line = listed.lines().next().unwrap_or_else(|| panic!("one review listed: {listed}"));
+    assert!(line.contains("\tname\tstanding: \"कमला देवी राम\"\tother: \"कमला\""), "{line}");
+    let id = line.split('\t').next().unwrap();
+    let decided =
+        server_cmd("block", block_dir.path(), &["review", id, "--choose", "other", "--by", "BDO office"]);
+    assert!(
+        decided.contains(&format!("review {id} decided by BDO office: the other value is in place")),
+        "{decided}"
+    );
+    assert_eq!(server_cmd("block", block_dir.path(), &["reviews"]), "", "the queue is empty");
+    let again = run(
+        "samanvaya-server",
+        &[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+            "review",
+            id,
+            "--choose",
+            "kept",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("decided already"), "{again:?}");
+    for dir in [a_dir.path(), b_dir.path()] {
+        ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
+    }
+    let decided = ("वार्ड 5, नया पता".to_owned(), "कमला".to_owned());
+    assert_eq!(seen(a_dir.path()), decided, "the block's decision reached A");
+    assert_eq!(seen(b_dir.path()), decided, "and B");
     drop(block);
 }
 

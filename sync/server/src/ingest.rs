@@ -129,22 +129,29 @@ impl Store {
     /// server as its origin; it travels down to the laptop and up to the district like any other.
     pub fn record_here(&mut self, body: ChangeBody, now: DateTime<Utc>) -> Result<Outcome, ServerError> {
         let mut tx = self.db.transaction(Mode::Write)?;
-        let (hlc, seq) = store::tick(&mut *tx, self.device, now)?;
-        let change = Typed::new(hlc, body);
-        let item = Incoming {
-            origin: Origin { device: self.device, seq },
-            recorded_at: now,
-            change: &change,
-            known: false,
-        };
-        let from = Sender { via: "self", pulled_through: i64::MAX, served: None };
-        let outcome = batch::store_all(&mut *tx, self.device, &from, &[item], now)?
-            .pop()
-            .ok_or_else(|| ServerError::Invalid("the change made here was left without an outcome".into()))?;
-        if let Outcome::Rejected { reason } = &outcome {
-            return Err(ServerError::Invalid(reason.clone()));
-        }
+        let outcome = record_in(&mut *tx, self.device, body, now)?;
         tx.commit()?;
         Ok(outcome)
     }
+}
+
+/// Records a change made on server `device` in the caller's transaction, so that it and what the
+/// caller writes beside it (a review's decision) are stored together or not at all.
+pub(crate) fn record_in(
+    db: &mut dyn crate::sql::Db,
+    device: Uuid,
+    body: ChangeBody,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ServerError> {
+    let (hlc, seq) = store::tick(db, device, now)?;
+    let change = Typed::new(hlc, body);
+    let item = Incoming { origin: Origin { device, seq }, recorded_at: now, change: &change, known: false };
+    let from = Sender { via: "self", pulled_through: i64::MAX, served: None };
+    let outcome = batch::store_all(db, device, &from, &[item], now)?
+        .pop()
+        .ok_or_else(|| ServerError::Invalid("the change made here was left without an outcome".into()))?;
+    if let Outcome::Rejected { reason } = &outcome {
+        return Err(ServerError::Invalid(reason.clone()));
+    }
+    Ok(outcome)
 }

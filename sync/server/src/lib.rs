@@ -24,6 +24,7 @@ pub mod many;
 pub mod merge;
 pub mod postgresql;
 pub mod read;
+pub mod review;
 pub mod routes;
 pub mod single;
 pub mod sql;

@@ -100,6 +100,20 @@ enum Command {
     },
     /// Lists the referrals this server holds.
     Referrals,
+    /// Lists the reviews no one has decided: a member's name, relation, sex or date of birth
+    /// written differently on two devices that had not seen each other's write. The later write
+    /// by the clock stands meanwhile.
+    Reviews,
+    /// Decides review ID: keep the value standing, or put the other in place (a change made
+    /// here, which reaches the village's laptops and the district with the next syncs).
+    Review {
+        id: i64,
+        #[arg(long, value_enum)]
+        choose: ReviewChoice,
+        /// Who decides; the system account that runs the command when absent.
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Imports a sync file a laptop wrote with `samanvaya export-sync` (from a USB stick);
     /// importing the same file again changes nothing. With --answer, also writes the block's
     /// answer for that laptop (what it has not seen yet) to that file, for the same stick.
@@ -351,6 +365,34 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             let block = store.hand_over_audit(laptop, to)?;
             println!("the audit log of laptop {laptop} now comes through block {to} ({block})");
         }
+        Command::Reviews => {
+            for r in store.open_reviews()? {
+                let name = store.member_name(r.member_id.parse()?)?.unwrap_or_default();
+                let number = r.number.map_or_else(|| "-".to_owned(), |n| n.to_string());
+                println!(
+                    "{}\thousehold {number}\t{name}\t{}\tstanding: {}\tother: {}",
+                    r.id, r.field, r.kept["value"], r.other["value"]
+                );
+            }
+        }
+        Command::Review { id, choose, by } => {
+            // As for the recovery code: the account that runs the command, unless named.
+            let by = by.or_else(|| std::env::var("USER").ok()).or_else(|| std::env::var("LOGNAME").ok());
+            let by = by.unwrap_or_else(|| "unknown".into());
+            let choice = match choose {
+                ReviewChoice::Kept => samanvaya_server::review::Choice::Kept,
+                ReviewChoice::Other => samanvaya_server::review::Choice::Other,
+            };
+            store.decide_review(id, choice, &by, now)?;
+            println!(
+                "review {id} decided by {by}: {}",
+                match choice {
+                    samanvaya_server::review::Choice::Kept => "the value standing stays",
+                    samanvaya_server::review::Choice::Other =>
+                        "the other value is in place, and goes to the laptops and the district with the next syncs",
+                }
+            );
+        }
         Command::Referrals => {
             for (number, stage, level, due) in store.referrals()? {
                 println!("{number}\t{stage}\t{level}\tdue {due}");
@@ -427,6 +469,15 @@ fn write_feed(store: &mut Store, device: uuid::Uuid, file: &std::path::Path) -> 
         file.display()
     );
     Ok(())
+}
+
+/// Which value of a review is right.
+#[derive(Clone, Copy, ValueEnum)]
+enum ReviewChoice {
+    /// The value standing now.
+    Kept,
+    /// The value that lost by the clock.
+    Other,
 }
 
 fn main() -> Result<()> {

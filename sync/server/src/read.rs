@@ -12,6 +12,10 @@ use crate::store::Store;
 /// standing now and the one that lost by clock, each with the device that wrote it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Review {
+    /// The number `samanvaya-server review ID` decides it by.
+    pub id: i64,
+    /// The household's number, as the village knows it.
+    pub number: Option<i64>,
     pub household_id: String,
     pub member_id: String,
     pub field: String,
@@ -24,13 +28,16 @@ impl Store {
     pub fn open_reviews(&mut self) -> Result<Vec<Review>, ServerError> {
         self.db
             .query(
-                "SELECT household_id, member_id, field, kept, other FROM review
-                 WHERE resolved_at IS NULL ORDER BY id",
+                "SELECT r.household_id, r.member_id, r.field, r.kept, r.other, r.id, h.number FROM review r
+                 LEFT JOIN household h ON h.id = r.household_id
+                 WHERE r.resolved_at IS NULL ORDER BY r.id",
                 &[],
             )?
             .iter()
             .map(|r| {
                 Ok(Review {
+                    id: r.int(5)?,
+                    number: r.opt_int(6)?,
                     household_id: r.text(0)?,
                     member_id: r.text(1)?,
                     field: r.text(2)?,
