@@ -194,6 +194,9 @@ pub enum ErrorCode {
     MergeReferrals,
     /// Two records of a member were not made one: the household's survey is in progress.
     SurveyInProgress,
+    /// Two records of a member were not made one: the head's record would go, and the record
+    /// kept says the person left the household.
+    MergeHeadLeft,
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
@@ -251,6 +254,7 @@ impl From<StoreError> for ErrorReply {
                 MergeRefusal::Referrals(_) => (ErrorCode::MergeReferrals, vec![]),
                 MergeRefusal::SurveyInProgress => (ErrorCode::SurveyInProgress, vec![]),
                 MergeRefusal::SameRecord => (ErrorCode::Invalid, vec![]),
+                MergeRefusal::HeadLeft => (ErrorCode::MergeHeadLeft, vec![]),
             },
             StoreError::AlreadyReferred { .. } => (ErrorCode::AlreadyReferred, vec![]),
             StoreError::Refused(_) | StoreError::Bundle(_) => (ErrorCode::Refused, vec![]),
@@ -274,10 +278,14 @@ pub enum MergeRefusal {
     #[error("the two records are one and the same: choose the other record of this person")]
     SameRecord,
     #[error(
-        "the record to remove has referrals ({}), which would lose their person: close them, or open them again for the record kept, then merge",
+        "the record that would go has referrals ({}), which would lose their person: choose it as the record kept instead (two records that both have referrals cannot be made one)",
         .0.join(", ")
     )]
     Referrals(Vec<String>),
+    #[error(
+        "the record that would go is the head's, and the record kept says the person left the household: correct one of them first (does she live there?), then merge"
+    )]
+    HeadLeft,
     #[error(
         "a survey of this household is in progress, and its roster holds both records: finish it first, then merge"
     )]

@@ -8,8 +8,9 @@
 //! Everything travels as the changes it is made of (the kept record's facts and benefits, the
 //! member removed), so the block, the district and the village's other laptops end with the same
 //! one record without a change kind of their own. What would not travel that way is refused: a
-//! referral of the record removed (its person would be gone at the block; close it, or open it
-//! again for the record kept), and a survey in progress, whose roster still holds both records.
+//! referral of the record removed (its person would be gone at the block; the record with the
+//! referrals is the one to keep), and a survey in progress, whose roster still holds both
+//! records.
 
 use std::collections::HashSet;
 
@@ -83,6 +84,10 @@ impl Store {
         if surveying {
             return Err(StoreError::MergeRefused(MergeRefusal::SurveyInProgress));
         }
+        // The head's record going, the kept record becomes the head's: not of someone who left.
+        if other.relation == Relation::Head && kept.left.is_some() {
+            return Err(StoreError::MergeRefused(MergeRefusal::HeadLeft));
+        }
 
         // What the kept record knows already: a fact with a value (not "not known"), and each
         // scheme received.
@@ -141,10 +146,14 @@ impl Store {
                 p.birth_date = other.birth_date;
                 p.birth_date_estimated = other.birth_date_estimated;
             }
-            // One person: if the record removed was the head's, the record kept is the head's.
-            if other.relation == Relation::Head {
-                p.relation = Relation::Head;
-            }
+        }
+        // One person: if the record that goes was the head's, the record kept is the head's, and
+        // takes the head's place, first in the household.
+        if other.relation == Relation::Head && kept.relation != Relation::Head {
+            let place = after.members.iter().position(|p| p.id == keep).expect("the kept record is a member");
+            let mut head = after.members.remove(place);
+            head.relation = Relation::Head;
+            after.members.insert(0, head);
         }
         // The family's consent given through the record removed was given by the person kept.
         if let Some(c) = after.consent.as_mut()
@@ -155,6 +164,13 @@ impl Store {
         after.members.retain(|p| p.id != duplicate);
         after.updated_at = at.utc;
         household::write(&tx, Some(&before), &after, at)?;
+        // The log says it was a merge, not a removal alone (ids only, as every entry).
+        crate::audit::append(
+            &tx,
+            "merge:member",
+            &format!("member {duplicate} made one with member {keep} of household {household}"),
+            at.utc,
+        )?;
         tx.commit()?;
         Ok(MemberMerged { household: after, facts, benefits })
     }

@@ -149,6 +149,36 @@ pub fn audit_fork(conn: &Connection) -> rusqlite::Result<Option<AuditFork>> {
     .transpose()
 }
 
+/// Gives up a branch of the device's own log that the block no longer needs: it holds none of
+/// the branch (`listed` says whether it lists it) and holds the device's log (`main` entries) no
+/// further than where the branch grew from. That happens to a block restored from an older
+/// backup of its own. This store's entries then follow the block's copy again, since the two
+/// share every entry up to `main`, and the log travels as the device's own, instead of a branch
+/// the block would refuse for growing from an entry it does not hold. A branch of a branch is
+/// kept: the store does not know its parent's own start. Returns whether it was given up.
+pub fn drop_needless_fork(
+    conn: &Connection,
+    main: i64,
+    listed: impl Fn(Uuid) -> bool,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    let Some(fork) = audit_fork(conn)? else { return Ok(false) };
+    if fork.parent.is_some() || listed(fork.id) || main > fork.from_seq {
+        return Ok(false);
+    }
+    conn.execute("UPDATE sync_link SET audit_fork = NULL, audit_held = ?1 WHERE id = 1", [main])?;
+    crate::audit::append(
+        conn,
+        "audit:branch",
+        &format!(
+            "branch {} given up: the block holds the log only to entry {main}, which it follows",
+            fork.id
+        ),
+        at,
+    )?;
+    Ok(true)
+}
+
 /// Settles, on a store restored from a backup, where its audit log goes on, once the block says
 /// how far it holds the log this store writes on (`holds`: the device's own log, or the branch
 /// the backup was writing on). When the block holds no more than the backup had, the log simply

@@ -398,6 +398,8 @@ impl Store {
     ) -> Result<(i64, Option<AuditFork>), StoreError> {
         let at = self.now()?.utc;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let listed = |id: Uuid| branches.iter().any(|(b, _)| *b == id);
+        crate::restored::drop_needless_fork(&tx, main, listed, at)?;
         let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
         let fork = crate::restored::settle_audit(&tx, holds, at)?;
         let held = holds(fork.as_ref());
@@ -411,6 +413,8 @@ impl Store {
     pub fn audit_held_by_stick(&mut self, main: i64, branches: &[(Uuid, i64)]) -> Result<(), StoreError> {
         let at = self.now()?.utc;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // An answer may be an old one brought again, so it never gives up a branch
+        // (`restored::drop_needless_fork`): only a session, which is the block's word now, does.
         let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
         let fork = crate::restored::settle_audit(&tx, holds, at)?;
         tx.execute(

@@ -205,3 +205,68 @@ fn a_row_added_by_hand_is_not_chained_in() {
     let added = sent[0].chained(5, &genuine[4].hash).expect("the added row has no hash of its own to fail");
     assert_eq!(sent[1].chained(6, &added), None, "the block refuses the batch that holds it");
 }
+
+/// A laptop restored from a backup decides where its audit log goes on from the block's word
+/// (a session's figures): it branches when the block holds more of the device's log than the
+/// backup had, keeps the branch while the block lists it or holds the log past the branch's
+/// start, and gives the branch up when the block holds the log no further than that start (the
+/// block itself restored from an older backup), so the log travels as the device's own again
+/// instead of a branch the block would refuse.
+#[test]
+fn a_restored_laptop_branches_its_log_only_while_the_block_needs_it() {
+    let (dir, restored_dir, stick) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let enrollment = samanvaya_core::Enrollment {
+        url: "https://127.0.0.1:1".into(),
+        server_id: uuid::Uuid::now_v7(),
+        role: "block".into(),
+        secret: "the laptop's secret".into(),
+        certificate: None,
+        enrolled_at: store.now().unwrap().utc,
+    };
+    store.save_enrollment(&enrollment, &[], &[]).unwrap();
+    let add = |store: &mut samanvaya_core::Store, name: &str| {
+        let head = samanvaya_tests::member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
+        store
+            .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
+            .unwrap();
+    };
+    add(&mut store, "पहली");
+    let backup = stick.path().join("laptop.backup");
+    store.backup(&backup).unwrap();
+    let backup_had = store.audit_after(0, 100_000).unwrap().last().unwrap().seq - 1;
+    add(&mut store, "दूसरी");
+    let old_laptop_sent = store.audit_after(0, 100_000).unwrap().last().unwrap().seq;
+    drop(store);
+
+    samanvaya_core::Store::restore(
+        &backup,
+        restored_dir.path(),
+        None,
+        &samanvaya_core::Secret::new(samanvaya_tests::TEST_PIN),
+    )
+    .unwrap();
+    let mut restored = samanvaya_tests::open(restored_dir.path()).unwrap();
+    assert_eq!(restored.audit_after(0, 100_000).unwrap(), vec![], "nothing goes before the block has spoken");
+    // The block holds what the old laptop sent after the backup: a branch from the backup's last.
+    let (held, fork) = restored.audit_to_send(old_laptop_sent, &[]).unwrap();
+    let fork = fork.expect("a branch");
+    assert!(fork.from_seq >= backup_had && fork.from_seq < old_laptop_sent, "{fork:?}");
+    assert_eq!((held, fork.parent), (fork.from_seq, None));
+    let entries = restored.audit_after(held, 100_000).unwrap();
+    assert!(entries.iter().any(|e| e.action == "audit:branch"), "the branch is logged: {entries:?}");
+    // Listed by the block, or with the log held past its start, the branch stays.
+    let (held, same) = restored.audit_to_send(old_laptop_sent, &[(fork.id, fork.from_seq + 1)]).unwrap();
+    assert_eq!((held, same.as_ref()), (fork.from_seq + 1, Some(&fork)));
+    assert_eq!(restored.audit_to_send(old_laptop_sent, &[]).unwrap().1.as_ref(), Some(&fork));
+    // The block restored from a backup older than the branch's start: the branch is given up and
+    // the log goes on as the device's own, from where the block holds it.
+    let (held, none) = restored.audit_to_send(fork.from_seq - 1, &[]).unwrap();
+    assert_eq!((held, none), (fork.from_seq - 1, None));
+    assert_eq!(restored.audit_fork().unwrap(), None);
+    let log = restored.audit_after(held, 100_000).unwrap();
+    assert_eq!(log.first().unwrap().seq, held + 1, "the log travels on from the block's last entry");
+    assert_eq!(log.last().unwrap().action, "audit:branch", "and says the branch was given up");
+}

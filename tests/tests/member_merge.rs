@@ -216,6 +216,50 @@ fn a_record_with_referrals_or_a_household_being_surveyed_is_not_merged() {
     assert_eq!(store.household(h.id).unwrap(), h);
 }
 
+/// When the record that goes is the head's, the record kept becomes the head's and takes the
+/// head's place, first in the household, so the household passes its own checks at its next
+/// save; a kept record that says she left the household is refused instead.
+#[test]
+fn when_the_heads_record_goes_the_kept_record_becomes_the_head_first_in_the_household() {
+    let (dir, store, h) = twice_recorded();
+    let (head, second) = (h.members[0].id, h.members[1].id);
+    drop(store);
+    let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap();
+    let at = store.now().unwrap();
+    let merged = store.merge_member(h.id, second, head, at).unwrap();
+    let now = merged.household;
+    assert_eq!(
+        now.members.iter().map(|p| (p.name.as_str(), p.relation)).collect::<Vec<_>>(),
+        [("बसन्ती देवी", Relation::Head), ("गुड़िया कुमारी", Relation::Daughter)]
+    );
+    assert_eq!(now.members[0].id, second);
+    let kept = facts_of(&store, second);
+    assert!(
+        kept.contains(&("person.marital_status".into(), "\"widowed\"".into())),
+        "her own answers stay: {kept:?}"
+    );
+    assert!(kept.contains(&("person.caste_category".into(), "\"obc\"".into())), "{kept:?}");
+    // The next save of the household (a new address) passes the household's checks.
+    let mut input = now.as_input(at.today);
+    input.address = "वार्ड 9".into();
+    store.save_household(input, at).unwrap();
+
+    // A record that says she left cannot become the head's.
+    let (dir, mut store, h) = twice_recorded();
+    let at = store.now().unwrap();
+    let mut input = h.as_input(at.today);
+    input.members[1].left = Some(samanvaya_domain::Departure {
+        reason: samanvaya_domain::LeftReason::MovedAway,
+        on: "2026-06-01".parse().unwrap(),
+    });
+    let h = store.save_household(input, at).unwrap();
+    drop(store);
+    let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap();
+    let refused = store.merge_member(h.id, h.members[1].id, h.members[0].id, at).unwrap_err();
+    assert!(matches!(refused, StoreError::MergeRefused(MergeRefusal::HeadLeft)), "{refused}");
+    assert_eq!(store.household(h.id).unwrap(), h, "nothing changed");
+}
+
 /// The merge over the real binaries: the twice-recorded household reaches a real block on
 /// 127.0.0.1, a supervisor merges the two records on the laptop, and after the next sync the
 /// block holds one record of her, with the facts the kept record took, and the other record

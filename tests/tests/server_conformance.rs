@@ -13,7 +13,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use samanvaya_domain::change::{
     Change as Typed, ChangeBody, ConsentGiven, ConsentWithdrawn, FactChange, HouseholdChange, HouseholdField,
-    MemberChange, MemberField, Source, SubmissionChange,
+    MemberChange, MemberField, MemberRemoved, Source, SubmissionChange,
 };
 use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
 use samanvaya_server::Store;
@@ -473,15 +473,44 @@ fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_trave
             "{names:?}"
         );
     }
+    // Not for the other value: a review whose value changed since (a correction made after
+    // both laptops had seen both names), nor one whose member was removed since.
+    let (r, gone) = (PersonId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    a.pulled_through = server.pull(&a.caller, a.pulled_through).unwrap().cursor;
+    b.pulled_through = server.pull(&b.caller, b.pulled_through).unwrap().cursor;
+    let added = vec![a.change(member(h, r, "सुनीता"), 200_000), a.change(member(h, gone, "गीता"), 200_001)];
+    server.push(&a.caller, &a.batch(added), t0()).unwrap();
+    b.pulled_through = server.pull(&b.caller, b.pulled_through).unwrap().cursor;
+    let by_a =
+        vec![a.change(rename(h, r, "सुनीता देवी"), 260_000), a.change(rename(h, gone, "गीता देवी"), 260_001)];
+    server.push(&a.caller, &a.batch(by_a), t0()).unwrap();
+    let by_b = vec![b.change(rename(h, r, "सुनिता"), 230_000), b.change(rename(h, gone, "गिता"), 230_001)];
+    server.push(&b.caller, &b.batch(by_b), t0()).unwrap();
+    let open_now = server.open_reviews().unwrap();
+    assert_eq!(open_now.len(), 2);
+    a.pulled_through = server.pull(&a.caller, a.pulled_through).unwrap().cursor;
+    let corrected = a.change(rename(h, r, "सुनीता कुमारी"), 300_000);
+    let removed = a.change(ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h }), 300_001);
+    server.push(&a.caller, &a.batch(vec![corrected, removed]), t0()).unwrap();
+    let stale = server.decide_review(open_now[0].id, Choice::Other, "BDO office", t0()).unwrap_err();
+    assert!(stale.to_string().contains("has changed since"), "{stale}");
+    assert_eq!(name_of(&mut server, r), "सुनीता कुमारी", "the correction stands");
+    let of_removed = server.decide_review(open_now[1].id, Choice::Other, "BDO office", t0()).unwrap_err();
+    assert!(of_removed.to_string().contains("removed since"), "{of_removed}");
+    for review in &open_now {
+        server.decide_review(review.id, Choice::Kept, "BDO office", t0()).unwrap();
+    }
+    assert_eq!(server.open_reviews().unwrap(), vec![]);
+
     let decided = mentioning(&server.rows(), "BDO office");
-    assert_eq!(decided.len(), 2, "who decided, kept with each review: {decided:?}");
+    assert_eq!(decided.len(), 4, "who decided, kept with each review: {decided:?}");
     assert!(decided.iter().all(|r| r.starts_with("review: ")), "{decided:?}");
     // Which value was chosen, as each backend prints the row (SQLite's columns, PostgreSQL's JSON).
     let chose = |r: &&String, what: &str| {
         r.ends_with(&format!("| {what}")) || r.contains(&format!("\"chosen\":\"{what}\""))
     };
     assert_eq!(decided.iter().filter(|r| chose(r, "other")).count(), 1, "{decided:?}");
-    assert_eq!(decided.iter().filter(|r| chose(r, "kept")).count(), 1, "{decided:?}");
+    assert_eq!(decided.iter().filter(|r| chose(r, "kept")).count(), 3, "{decided:?}");
 }
 
 fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
@@ -965,6 +994,24 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
         code(server.push_audit(&laptop.caller, &on(&restored, &moved), t0()).unwrap_err()),
         RefusalCode::AuditBroken
     );
+    // A new branch may not take the id of another log: the block's own, another laptop's (which
+    // has no entries yet, so a forged start would have become its log's), or any held already.
+    let block_device = server.pull(&laptop.caller, 0).unwrap().server;
+    for taken in [block_device, other.caller.device, laptop.caller.device] {
+        let forged = samanvaya_sync_protocol::AuditFork { id: taken, ..fork_at(&log[4], None) };
+        let refused = server.push_audit(&laptop.caller, &on(&restored, &forged), t0()).unwrap_err();
+        assert!(matches!(code(refused), RefusalCode::AuditForeign | RefusalCode::AuditBroken), "{taken}");
+    }
+    assert_eq!(server.audit_log(other.caller.device).unwrap(), vec![], "nothing written into another log");
+    // Nor does a device enroll under a branch's id.
+    let enroll_code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    let req = EnrollRequest::new(
+        &enroll_code,
+        &certificate(),
+        laptop_of_bakraur(fork.id, "a laptop named like the branch"),
+    );
+    let refused = server.enroll(&req, &certificate(), t0()).unwrap_err();
+    assert!(refused.to_string().contains("id is taken here"), "{refused}");
     // Another laptop may not write into this laptop's branch.
     let foreign =
         server.push_audit(&other.caller, &on(&audit_after_restore(&log[7], 1), &fork), t0()).unwrap_err();

@@ -222,15 +222,19 @@ export async function screen(browser, file, { scrollTo, block = "center" } = {})
   const dir = process.env.SAMANVAYA_SCREENS_DIR;
   if (!dir) return;
   const before = await browser.manage().window().getRect();
-  await browser.manage().window().setRect({ width: 1024, height: 600 });
-  await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
-  if (scrollTo) {
-    await browser.executeScript("arguments[0].scrollIntoView({ block: arguments[1] })", await find(browser, scrollTo), block);
+  try {
+    await browser.manage().window().setRect({ width: 1024, height: 600 });
+    await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
+    if (scrollTo) {
+      await browser.executeScript("arguments[0].scrollIntoView({ block: arguments[1] })", await find(browser, scrollTo), block);
+    }
+    await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
+    writeFileSync(join(dir, file), await browser.takeScreenshot(), "base64");
+  } finally {
+    // The rest of the test runs on the page and the window as they were.
+    await browser.executeScript("document.body.style.minHeight = ''");
+    await browser.manage().window().setRect({ width: before.width, height: before.height });
   }
-  await browser.executeScript("document.body.style.minHeight = 'calc(100vh + 1px)'");
-  writeFileSync(join(dir, file), await browser.takeScreenshot(), "base64");
-  await browser.executeScript("document.body.style.minHeight = ''");
-  await browser.manage().window().setRect({ width: before.width, height: before.height });
 }
 
 /** A sibling binary of the app's (the CLI, the server), built into the same folder. */

@@ -77,7 +77,7 @@ test("only a supervisor is offered to remove a saved member", async () => {
     await (await find(browser, `[data-test=merge-member-${members}]`)).click();
     const which = await find(browser, "[data-test=choose-which]");
     assert.equal(await which.getAttribute("value"), await browser.executeScript("return document.querySelector('[data-test=choose-which] option').value"));
-    assert.equal(await textOf(browser, "[data-test=choose-which] option"), head, "the head is the first record offered");
+    assert.equal(await textOf(browser, "[data-test=choose-which] option"), `सदस्य 1 — ${head}`, "the head is the first record offered, with its place");
     assert.match(await textOf(browser, "[data-test=choose-dialog] p"), /दो बार दर्ज/);
     await screen(browser, "merge-hi-1024x600.png");
     await (await find(browser, "[data-test=choose-yes]")).click();

@@ -27,8 +27,8 @@ use uuid::Uuid;
 /// which a version-5 server would refuse as broken; version 7 the household's `consent` field
 /// (version 2 of the household kind), which a version-6 peer fails to read at all rather than
 /// refusing that one change; version 8 the branches of an audit log (`AuditBatch::branch`,
-/// `SessionReply::audit_branches`), which a version-7 server would take for the device's own
-/// log and refuse as broken. Versions must match exactly, so laptops, blocks and the district
+/// `SessionReply::audit_branches`), whose entries a version-7 server would take for entries of
+/// the device's own log that it holds already, and keep none of. Versions must match exactly, so laptops, blocks and the district
 /// are updated together.
 pub const PROTOCOL_VERSION: u32 = 8;
 

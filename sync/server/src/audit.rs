@@ -102,7 +102,7 @@ impl Store {
         let owner = crate::forwarded_audit::whose_log(&mut *tx, self.device, caller, batch.device, now)?;
         let device = match &batch.branch {
             None => owner,
-            Some(fork) => crate::audit_branch::take(&mut *tx, owner, fork, now)?,
+            Some(fork) => crate::audit_branch::take(&mut *tx, self.device, owner, fork, now)?,
         };
         let (held, mut prev) = last(&mut *tx, device)?;
         let mut seq = held;

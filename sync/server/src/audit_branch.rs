@@ -71,15 +71,20 @@ fn hash_of(db: &mut dyn Db, log: Uuid, seq: i64) -> Result<Option<Vec<u8>>, Serv
 
 /// The log a batch of `owner`'s entries on `fork` adds to: the branch's id, once the branch is
 /// known to be `owner`'s and to grow from an entry this server holds with the same hash. A new
-/// branch is recorded in the caller's transaction, so a refused batch records nothing.
+/// branch is recorded in the caller's transaction, so a refused batch records nothing. `here` is
+/// this server's own device id.
 pub(crate) fn take(
     db: &mut dyn Db,
+    here: Uuid,
     owner: Uuid,
     fork: &AuditFork,
     now: DateTime<Utc>,
 ) -> Result<Uuid, ServerError> {
-    if fork.id == owner || fork.parent == Some(fork.id) || fork.from_seq < 0 {
+    if fork.id == owner || fork.parent == Some(fork.id) {
         return Err(broken(fork, "it names itself as the log it grew from"));
+    }
+    if fork.from_seq < 0 {
+        return Err(broken(fork, "it grows from an entry before the first"));
     }
     if let Some(kept) = get(db, fork.id)? {
         if kept.device != owner {
@@ -92,6 +97,19 @@ pub(crate) fn take(
             return Err(broken(fork, "it grew from another entry when it first arrived"));
         }
         return Ok(fork.id);
+    }
+    // A new branch's id must name no other log: not this server, a device enrolled here, a
+    // laptop whose log a block forwards, nor any log held already. Else a laptop could write
+    // entries into another device's log under the name of a branch.
+    let named = fork.id == here
+        || db.query_opt("SELECT 1 FROM device WHERE id = ?1", args![fork.id])?.is_some()
+        || db.query_opt("SELECT 1 FROM forwarded_audit WHERE device_id = ?1", args![fork.id])?.is_some()
+        || db.query_opt("SELECT 1 FROM device_audit WHERE device_id = ?1 LIMIT 1", args![fork.id])?.is_some();
+    if named {
+        return Err(ServerError::refused(
+            RefusalCode::AuditForeign,
+            format!("the audit log branch {} names another device's log", fork.id),
+        ));
     }
     let grew_from = match fork.parent {
         None => owner,

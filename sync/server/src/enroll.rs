@@ -190,6 +190,14 @@ impl Store {
                 "this device was revoked by the server's operator and cannot enroll again with the same identity",
             ));
         }
+        // A device's id names its audit log here; one already naming a branch of another
+        // device's log (`audit_branch.rs`) would mix the two.
+        if tx.query_opt("SELECT 1 FROM audit_branch WHERE id = ?1", args![req.applicant.device])?.is_some() {
+            return Err(ServerError::refused(
+                RefusalCode::BadBody,
+                "this device's id is taken here; start the laptop's set-up again so that it makes a new one",
+            ));
+        }
         let secret = hex(&random_bytes::<32>()?);
         tx.execute(
             "INSERT INTO device (id, kind, name, secret_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)

@@ -97,9 +97,13 @@ impl Store {
             };
             match self.push_audit(&caller, &batch, now) {
                 Ok(ack) => done.audit_through = Some(ack.through),
-                Err(ServerError::Refused { code: RefusalCode::AuditBroken, message }) => {
-                    done.audit_refused = Some(message)
-                }
+                // A refused log (changed on the laptop, or naming a log not its own) fails
+                // nothing of the changes above, committed already: the answer is written all
+                // the same, and says why.
+                Err(ServerError::Refused {
+                    code: RefusalCode::AuditBroken | RefusalCode::AuditForeign,
+                    message,
+                }) => done.audit_refused = Some(message),
                 Err(e) => return Err(e),
             }
         }

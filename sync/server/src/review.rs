@@ -48,7 +48,7 @@ impl Store {
         }
         let mut tx = self.db.transaction(Mode::Write)?;
         let Some(row) = tx.query_opt(
-            "SELECT household_id, member_id, field, other, resolved_at FROM review WHERE id = ?1",
+            "SELECT household_id, member_id, field, other, resolved_at, kept FROM review WHERE id = ?1",
             args![id],
         )?
         else {
@@ -62,6 +62,31 @@ impl Store {
         if choice == Choice::Other {
             let (household, member, field) = (row.text(0)?, row.text(1)?, row.text(2)?);
             let other: serde_json::Value = serde_json::from_str(&row.text(3)?)?;
+            let kept: serde_json::Value = serde_json::from_str(&row.text(5)?)?;
+            // The other value goes in place only over the value the review was made about: a
+            // member removed since (a second record of her made one with the first) is not
+            // brought back by it, nor a correction written since overwritten.
+            let column = match field.as_str() {
+                "name" | "relation" | "sex" | "birth_date" => field.as_str(),
+                _ => return Err(damaged(id)),
+            };
+            let now_row =
+                tx.query_opt(&format!("SELECT removed, {column} FROM member WHERE id = ?1"), args![&member])?;
+            let standing = match now_row {
+                Some(r) if r.int(0)? == 0 => {
+                    r.opt_text(1)?.map_or(serde_json::Value::Null, serde_json::Value::from)
+                }
+                _ => {
+                    return Err(ServerError::Invalid(format!(
+                        "review {id} is about a member removed since; decide it with --choose kept to close it"
+                    )));
+                }
+            };
+            if standing != kept["value"] {
+                return Err(ServerError::Invalid(format!(
+                    "the {field} of review {id} has changed since it was queued (it is {standing} now); decide it with --choose kept, or correct it on a laptop"
+                )));
+            }
             let value = serde_json::from_value::<MemberField>(
                 serde_json::json!({ "field": field, "value": other["value"] }),
             )

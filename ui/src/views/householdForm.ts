@@ -453,9 +453,10 @@ export class HouseholdForm {
       return;
     }
     const others = d.members.filter((o) => o.id !== null && o.id !== m.id);
+    // Two records of one person have near the same name: each is offered with its place too.
     const keep = await chooseInApp(
       t("mergeWhich", { name: m.name }),
-      others.map((o) => ({ value: o.id as string, label: o.name })),
+      others.map((o) => ({ value: o.id as string, label: `${t("memberN", { n: d.members.indexOf(o) + 1 })} — ${o.name}` })),
       "mergeYes",
       "mergeNo",
     );
