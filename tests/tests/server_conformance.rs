@@ -984,6 +984,17 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
     assert_eq!(code(refused), RefusalCode::AuditBroken);
     // A branch from an entry the block does not hold, or the same branch claiming another
     // starting point, is refused too.
+    // A branch from the last entry held goes around nothing: the laptop's entries would follow
+    // the log as they are (a log edited on a laptop must not pass as a branch to escape the
+    // refusal).
+    let needless = server
+        .push_audit(&laptop.caller, &on(&audit_after_restore(&log[7], 1), &fork_at(&log[7], None)), t0())
+        .unwrap_err();
+    assert!(
+        needless.refusal().message.contains("holds nothing after that entry"),
+        "{}",
+        needless.refusal().message
+    );
     let beyond = samanvaya_sync_protocol::AuditFork { from_seq: 20, ..fork_at(&log[7], None) };
     assert_eq!(
         code(server.push_audit(&laptop.caller, &on(&restored, &beyond), t0()).unwrap_err()),
