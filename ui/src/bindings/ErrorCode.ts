@@ -3,4 +3,4 @@
 /**
  * What kind of failure the interface must explain; it picks the sentence in the user's language.
  */
-export type ErrorCode = "invalid" | "not_found" | "not_empty" | "no_village" | "newer_schema" | "demo_store" | "already_enrolled" | "not_enrolled" | "sync" | "storage" | "export" | "weak_secret" | "wrong_secret" | "locked_out" | "no_account" | "account_name" | "not_set_up" | "already_set_up" | "locked" | "not_allowed" | "no_consent" | "already_referred" | "refused" | "print" | "no_space" | "restore_not_empty" | "list_refused" | "list_unreadable" | "merge_referrals" | "survey_in_progress";
+export type ErrorCode = "invalid" | "not_found" | "not_empty" | "no_village" | "newer_schema" | "demo_store" | "already_enrolled" | "not_enrolled" | "sync" | "storage" | "export" | "weak_secret" | "wrong_secret" | "locked_out" | "no_account" | "account_name" | "not_set_up" | "already_set_up" | "locked" | "not_allowed" | "no_consent" | "already_referred" | "refused" | "print" | "no_space" | "restore_not_empty" | "list_refused" | "list_unreadable" | "merge_referrals" | "survey_in_progress" | "merge_head_left";
