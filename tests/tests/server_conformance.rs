@@ -228,6 +228,7 @@ on_both!(
     a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused,
     two_laptops_renaming_one_person_unseen_put_both_names_up_for_review,
     a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_travels,
+    a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
@@ -463,13 +464,19 @@ fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_trave
     let missing = server.decide_review(9_999, Choice::Kept, "BDO office", t0()).unwrap_err();
     assert!(missing.to_string().contains("no review 9999"), "{missing}");
 
-    // The decision travels as one change made here, to each laptop of the village.
+    // Each decision travels as a change made here, to each laptop of the village: the other
+    // name put in place, the name kept written again (so that a server that queued the same
+    // conflict closes it too).
     for laptop in [&a, &b] {
         let feed = server.pull(&laptop.caller, feed_before).unwrap();
         let names: Vec<&ChangeBody> = feed.changes.iter().map(|c| &c.change.body).collect();
-        assert_eq!(names.len(), 1, "{names:?}");
+        assert_eq!(names.len(), 2, "{names:?}");
         assert!(
             matches!(names[0], ChangeBody::Member(m) if m.id == p && m.fields == [MemberField::Name("कमली देवी".into())]),
+            "{names:?}"
+        );
+        assert!(
+            matches!(names[1], ChangeBody::Member(m) if m.id == q && m.fields == [MemberField::Name("रामू मांझी".into())]),
             "{names:?}"
         );
     }
@@ -511,6 +518,48 @@ fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_trave
     };
     assert_eq!(decided.iter().filter(|r| chose(r, "other")).count(), 1, "{decided:?}");
     assert_eq!(decided.iter().filter(|r| chose(r, "kept")).count(), 3, "{decided:?}");
+}
+
+/// The district queues the same conflict as the block when the block forwards both renames.
+/// The block's operator decides it; the decision arrives at the district as a change the block
+/// made, which closes the district's review too, as decided by that block.
+fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives(b: Backend) {
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
+    let (la, lb) = (Uuid::now_v7(), Uuid::now_v7());
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let mut seq = 0;
+    let mut forwarded = |device: Uuid, device_seq: i64, ms: i64, body: ChangeBody| {
+        seq += 1;
+        Change {
+            seq,
+            origin: Origin { device, seq: device_seq },
+            recorded_at: t0(),
+            change: Typed::new(Hlc { wall_ms: t0().timestamp_millis() + ms, counter: 0, node: device }, body),
+        }
+    };
+    let changes = vec![
+        forwarded(la, 1, 0, household(h, VILLAGE)),
+        forwarded(la, 2, 1, member(h, p, "कमला देवी")),
+        forwarded(la, 3, 60_000, rename(h, p, "कमला कुमारी")),
+        forwarded(lb, 1, 30_000, rename(h, p, "कमली देवी")),
+    ];
+    let decision = forwarded(block.device, 1, 120_000, rename(h, p, "कमली देवी"));
+    district
+        .push(&block, &PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes }, t0())
+        .unwrap();
+    assert_eq!(district.open_reviews().unwrap().len(), 1, "the district queued the conflict too");
+    // The block has pulled from its district since (as its sync does), so its decision is not a
+    // conflict of its own.
+    let pulled_through = district.pull(&block, 0).unwrap().cursor;
+    let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: vec![decision] };
+    district.push(&block, &batch, t0()).unwrap();
+    assert_eq!(name_of(&mut district, p), "कमली देवी");
+    assert_eq!(district.open_reviews().unwrap(), vec![], "decided with the block's decision");
+    let decided = mentioning(&district.rows(), "block Bodh Gaya");
+    assert_eq!(decided.len(), 1, "{decided:?}");
+    assert!(decided[0].starts_with("review: "), "{decided:?}");
 }
 
 fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {

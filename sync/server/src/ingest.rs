@@ -68,6 +68,18 @@ impl Store {
             })
             .collect();
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
+        // A block's own change to a member is its operator's decision of a review there: the
+        // same conflict queued here is decided with it.
+        if caller.kind == DeviceKind::Block {
+            for (c, outcome) in batch.changes.iter().zip(&outcomes) {
+                if let (ChangeBody::Member(m), true) = (
+                    &c.change.body,
+                    c.origin.device == caller.device && !matches!(outcome, Outcome::Duplicate),
+                ) {
+                    crate::review::settled_by_block(&mut *tx, &sender, m, now)?;
+                }
+            }
+        }
         let results = batch
             .changes
             .iter()

@@ -34,8 +34,9 @@ impl Choice {
 }
 
 impl Store {
-    /// Decides review `id` as `by`: `Other` puts the other value in place with a change made
-    /// here. Refused, with nothing written, for a review that is not here or was decided already.
+    /// Decides review `id` as `by`: the value chosen is written as a change made here (`Kept`
+    /// only while it still stands). Refused, with nothing written, for a review that is not
+    /// here or was decided already, and `Other` over a member removed or a value changed since.
     pub fn decide_review(
         &mut self,
         id: i64,
@@ -59,40 +60,52 @@ impl Store {
         if let Some(at) = row.opt_text(4)? {
             return Err(ServerError::Invalid(format!("review {id} was decided already, at {at}")));
         }
-        if choice == Choice::Other {
-            let (household, member, field) = (row.text(0)?, row.text(1)?, row.text(2)?);
-            let other: serde_json::Value = serde_json::from_str(&row.text(3)?)?;
-            let kept: serde_json::Value = serde_json::from_str(&row.text(5)?)?;
-            // The other value goes in place only over the value the review was made about: a
-            // member removed since (a second record of her made one with the first) is not
-            // brought back by it, nor a correction written since overwritten.
-            let column = match field.as_str() {
-                "name" | "relation" | "sex" | "birth_date" => field.as_str(),
-                _ => return Err(damaged(id)),
-            };
-            let now_row =
-                tx.query_opt(&format!("SELECT removed, {column} FROM member WHERE id = ?1"), args![&member])?;
-            let standing = match now_row {
-                Some(r) if r.int(0)? == 0 => {
-                    r.opt_text(1)?.map_or(serde_json::Value::Null, serde_json::Value::from)
-                }
-                _ => {
-                    return Err(ServerError::Invalid(format!(
-                        "review {id} is about a member removed since; decide it with --choose kept to close it"
-                    )));
-                }
-            };
-            if standing != kept["value"] {
+        let (household, member, field) = (row.text(0)?, row.text(1)?, row.text(2)?);
+        let other: serde_json::Value = serde_json::from_str(&row.text(3)?)?;
+        let kept: serde_json::Value = serde_json::from_str(&row.text(5)?)?;
+        let column = match field.as_str() {
+            "name" | "relation" | "sex" | "birth_date" => field.as_str(),
+            _ => return Err(damaged(id)),
+        };
+        // The value standing now, none for a member removed since (a second record of her made
+        // one with the first).
+        let standing = match tx
+            .query_opt(&format!("SELECT removed, {column} FROM member WHERE id = ?1"), args![&member])?
+        {
+            Some(r) if r.int(0)? == 0 => {
+                Some(r.opt_text(1)?.map_or(serde_json::Value::Null, serde_json::Value::from))
+            }
+            _ => None,
+        };
+        // The value decided travels as a change made here, so that every laptop ends with it and
+        // a server that queued the same conflict (the district) closes it when it arrives
+        // (`settled_by_block`). The other value goes in place only over the value the review
+        // was made about: a member removed since is not brought back by it, nor a correction
+        // written since overwritten. Keeping the value standing writes it again only while it
+        // still stands; otherwise the review is simply closed.
+        let decided = match (choice, &standing) {
+            (Choice::Other, None) => {
                 return Err(ServerError::Invalid(format!(
-                    "the {field} of review {id} has changed since it was queued (it is {standing} now); decide it with --choose kept, or correct it on a laptop"
+                    "review {id} is about a member removed since; decide it with --choose kept to close it"
                 )));
             }
-            let value = serde_json::from_value::<MemberField>(
-                serde_json::json!({ "field": field, "value": other["value"] }),
-            )
-            .map_err(|e| {
-                ServerError::Invalid(format!("review {id} holds a value this server cannot write: {e}"))
-            })?;
+            (Choice::Other, Some(now_value)) if *now_value != kept["value"] => {
+                return Err(ServerError::Invalid(format!(
+                    "the {field} of review {id} has changed since it was queued (it is {now_value} now); decide it with --choose kept, or correct it on a laptop"
+                )));
+            }
+            (Choice::Other, Some(_)) => Some(&other["value"]),
+            (Choice::Kept, Some(now_value)) if *now_value == kept["value"] => Some(&kept["value"]),
+            (Choice::Kept, _) => None,
+        };
+        if let Some(value) = decided {
+            let value =
+                serde_json::from_value::<MemberField>(serde_json::json!({ "field": field, "value": value }))
+                    .map_err(|e| {
+                        ServerError::Invalid(format!(
+                            "review {id} holds a value this server cannot write: {e}"
+                        ))
+                    })?;
             let change = MemberChange {
                 id: PersonId(member.parse().map_err(|_| damaged(id))?),
                 household_id: HouseholdId(household.parse().map_err(|_| damaged(id))?),
@@ -107,6 +120,37 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Closes the open reviews of the fields a block's own change to a member sets: the block's
+/// operator decided them there (`samanvaya-server review`), and its decision arrives here as a
+/// change the block made. The district's copy of the same conflict is then not left for a second
+/// person to decide again. Recorded as decided by the block, in the caller's transaction.
+pub(crate) fn settled_by_block(
+    db: &mut dyn crate::sql::Db,
+    block: &str,
+    change: &MemberChange,
+    now: DateTime<Utc>,
+) -> Result<(), ServerError> {
+    let who = match db.query_opt("SELECT name FROM device WHERE id = ?1", args![block])? {
+        Some(r) => format!("block {}", r.text(0)?),
+        None => format!("block {block}"),
+    };
+    for field in &change.fields {
+        let name = match field {
+            MemberField::Name(_) => "name",
+            MemberField::Relation(_) => "relation",
+            MemberField::Sex(_) => "sex",
+            MemberField::BirthDate(_) => "birth_date",
+            _ => continue,
+        };
+        db.execute(
+            "UPDATE review SET resolved_at = ?1, resolved_by = ?2, chosen = 'block'
+             WHERE member_id = ?3 AND field = ?4 AND resolved_at IS NULL",
+            args![now, &who, change.id.0, name],
+        )?;
+    }
+    Ok(())
 }
 
 fn damaged(id: i64) -> ServerError {
