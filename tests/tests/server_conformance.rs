@@ -229,6 +229,7 @@ on_both!(
     two_laptops_renaming_one_person_unseen_put_both_names_up_for_review,
     a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_travels,
     a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives,
+    a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
@@ -560,6 +561,39 @@ fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrive
     let decided = mentioning(&district.rows(), "block Bodh Gaya");
     assert_eq!(decided.len(), 1, "{decided:?}");
     assert!(decided[0].starts_with("review: "), "{decided:?}");
+}
+
+/// The other way: the district's operator decided the conflict first; the decision comes down
+/// to the block as a change the district made, and closes the block's copy.
+fn a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut a = enroll(&mut server, "laptop A");
+    let mut b = enroll(&mut server, "laptop B");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let opened = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
+    server.push(&a.caller, &a.batch(opened), t0()).unwrap();
+    b.pulled_through = server.pull(&b.caller, 0).unwrap().cursor;
+    let from_a = a.change(rename(h, p, "कमला कुमारी"), 60_000);
+    let from_b = b.change(rename(h, p, "कमली देवी"), 30_000);
+    server.push(&a.caller, &a.batch(vec![from_a]), t0()).unwrap();
+    server.push(&b.caller, &b.batch(vec![from_b]), t0()).unwrap();
+    assert_eq!(server.open_reviews().unwrap().len(), 1);
+    let district = Uuid::now_v7();
+    let decision = samanvaya_sync_protocol::Pulled {
+        server_seq: 1,
+        origin: Origin { device: district, seq: 1 },
+        recorded_at: t0(),
+        change: Typed::new(
+            Hlc { wall_ms: t0().timestamp_millis() + 120_000, counter: 0, node: district },
+            rename(h, p, "कमली देवी"),
+        ),
+    };
+    assert_eq!(server.store_pulled(district, &[decision], 1, t0()).unwrap(), 1);
+    assert_eq!(name_of(&mut server, p), "कमली देवी");
+    assert_eq!(server.open_reviews().unwrap(), vec![], "decided with the district's decision");
+    let decided = mentioning(&server.rows(), &format!("district {district}"));
+    assert_eq!(decided.len(), 1, "{decided:?}");
 }
 
 fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {

@@ -76,7 +76,7 @@ impl Store {
                     &c.change.body,
                     c.origin.device == caller.device && !matches!(outcome, Outcome::Duplicate),
                 ) {
-                    crate::review::settled_by_block(&mut *tx, &sender, m, now)?;
+                    crate::review::settled_by_server(&mut *tx, &sender, "block", m, now)?;
                 }
             }
         }
@@ -114,10 +114,17 @@ impl Store {
                 known: p.origin.device == self.device,
             })
             .collect();
-        let new = batch::store_all(&mut *tx, self.device, &from, &items, now)?
-            .iter()
-            .filter(|o| !matches!(o, Outcome::Duplicate))
-            .count();
+        let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
+        // The district's own change to a member is its operator's decision of a review there:
+        // the same conflict queued at this block is decided with it.
+        for (p, outcome) in changes.iter().zip(&outcomes) {
+            if let (ChangeBody::Member(m), true) =
+                (&p.change.body, p.origin.device == upstream && !matches!(outcome, Outcome::Duplicate))
+            {
+                crate::review::settled_by_server(&mut *tx, &via, "district", m, now)?;
+            }
+        }
+        let new = outcomes.iter().filter(|o| !matches!(o, Outcome::Duplicate)).count();
         tx.execute(
             "UPDATE upstream SET pulled_through = CASE WHEN pulled_through > ?1 THEN pulled_through ELSE ?1 END
              WHERE id = 1",

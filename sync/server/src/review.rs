@@ -122,22 +122,25 @@ impl Store {
     }
 }
 
-/// Closes the open reviews of the fields a block's own change to a member sets: the block's
-/// operator decided them there (`samanvaya-server review`), and its decision arrives here as a
-/// change the block made. The district's copy of the same conflict is then not left for a second
-/// person to decide again. Recorded as decided by the block, in the caller's transaction.
-pub(crate) fn settled_by_block(
+/// Closes the open reviews of the fields that another server's own change to a member sets: a
+/// block's, arriving at its district, or the district's, pulled by a block. That server's
+/// operator decided them there (`samanvaya-server review`), and the decision arrives here as a
+/// change it made, so the same conflict queued here is not left for a second person to decide
+/// again. Recorded as decided by that server (`role` and its name), in the caller's transaction.
+pub(crate) fn settled_by_server(
     db: &mut dyn crate::sql::Db,
-    block: &str,
+    server: &str,
+    role: &str,
     change: &MemberChange,
     now: DateTime<Utc>,
 ) -> Result<(), ServerError> {
-    let who = match db.query_opt("SELECT name FROM device WHERE id = ?1", args![block])? {
-        Some(r) => format!("block {}", r.text(0)?),
-        None => format!("block {block}"),
-    };
+    let name = db
+        .query_opt("SELECT name FROM device WHERE id = ?1", args![server])?
+        .map(|r| r.text(0))
+        .transpose()?;
+    let who = format!("{role} {}", name.unwrap_or_else(|| server.to_owned()));
     for field in &change.fields {
-        let name = match field {
+        let column = match field {
             MemberField::Name(_) => "name",
             MemberField::Relation(_) => "relation",
             MemberField::Sex(_) => "sex",
@@ -145,9 +148,9 @@ pub(crate) fn settled_by_block(
             _ => continue,
         };
         db.execute(
-            "UPDATE review SET resolved_at = ?1, resolved_by = ?2, chosen = 'block'
-             WHERE member_id = ?3 AND field = ?4 AND resolved_at IS NULL",
-            args![now, &who, change.id.0, name],
+            "UPDATE review SET resolved_at = ?1, resolved_by = ?2, chosen = ?3
+             WHERE member_id = ?4 AND field = ?5 AND resolved_at IS NULL",
+            args![now, &who, role, change.id.0, column],
         )?;
     }
     Ok(())
