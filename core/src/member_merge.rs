@@ -12,7 +12,7 @@
 //! referrals is the one to keep), and a survey in progress, whose roster still holds both
 //! records.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{OptionalExtension, TransactionBehavior};
 use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange};
@@ -89,32 +89,32 @@ impl Store {
             return Err(StoreError::MergeRefused(MergeRefusal::HeadLeft));
         }
 
-        // What the kept record knows already: a fact with a value (not "not known"), and each
-        // scheme received.
+        // What the kept record holds already: each fact (whether its value is known, or it was
+        // asked and not known), and each scheme received.
         let recorded = fact::snapshot(&tx, &before)?;
         let (keep_id, other_id) = (keep.to_string(), duplicate.to_string());
-        let known: HashSet<(&str, &str)> = recorded
-            .iter()
-            .filter_map(|b| match b {
-                ChangeBody::Fact(f) if f.subject_id == keep_id && !unknown(f) => {
-                    Some(("fact", f.name.as_str()))
+        let mut kept_facts: HashMap<&str, bool> = HashMap::new();
+        let mut kept_schemes: HashSet<&str> = HashSet::new();
+        for body in &recorded {
+            match body {
+                ChangeBody::Fact(f) if f.subject_id == keep_id => {
+                    kept_facts.insert(f.name.as_str(), !unknown(f));
                 }
-                ChangeBody::Receiving(r) if r.subject_id == keep_id => Some(("receiving", r.scheme.as_str())),
-                _ => None,
-            })
-            .collect();
+                ChangeBody::Receiving(r) if r.subject_id == keep_id => {
+                    kept_schemes.insert(r.scheme.as_str());
+                }
+                _ => {}
+            }
+        }
         let (mut facts, mut benefits) = (0, 0);
         for body in &recorded {
             match body {
+                // A fact the kept record lacks, or knows only as "not known" while the other
+                // record knows it; the kept record's own answers stay.
                 ChangeBody::Fact(f)
-                    if f.subject_id == other_id && !known.contains(&("fact", f.name.as_str())) =>
+                    if f.subject_id == other_id
+                        && kept_facts.get(f.name.as_str()).is_none_or(|known| !known && !unknown(f)) =>
                 {
-                    // A "not known" of the other record does not replace the kept record's own.
-                    if unknown(f)
-                        && recorded.iter().any(|b| matches!(b, ChangeBody::Fact(k) if k.subject_id == keep_id && k.name == f.name))
-                    {
-                        continue;
-                    }
                     let value = f.value.as_ref().map_or_else(|| "null".to_owned(), ToString::to_string);
                     fact::set(&tx, &keep_id, &f.name, &value, f.source, at.utc)?;
                     let change = FactChange { subject_id: keep_id.clone(), ..f.clone() };
@@ -122,7 +122,7 @@ impl Store {
                     facts += 1;
                 }
                 ChangeBody::Receiving(r)
-                    if r.subject_id == other_id && !known.contains(&("receiving", r.scheme.as_str())) =>
+                    if r.subject_id == other_id && !kept_schemes.contains(r.scheme.as_str()) =>
                 {
                     fact::add_receiving(&tx, &keep_id, &r.scheme, r.source.as_str(), at.utc)?;
                     let change = ReceivingChange { subject_id: keep_id.clone(), ..r.clone() };

@@ -387,10 +387,12 @@ fn a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refus
     assert_eq!(stored.changes.len(), 0, "a block device that brought nothing gets nothing");
 }
 
-fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review(b: Backend) {
-    let Some(mut server) = open(b, Role::Block) else { return };
-    let mut a = enroll(&mut server, "laptop A");
-    let mut b = enroll(&mut server, "laptop B");
+/// Two laptops of a block's village, a household recorded by the first and pulled by the
+/// second, and its member renamed on both while neither has seen the other's rename: the
+/// laptops, the household, the member, and the outcomes of the first's push and the second's.
+fn renamed_unseen(server: &mut Store) -> (Laptop, Laptop, HouseholdId, PersonId, Vec<Outcome>, Vec<Outcome>) {
+    let mut a = enroll(server, "laptop A");
+    let mut b = enroll(server, "laptop B");
     let h = HouseholdId(Uuid::now_v7());
     let p = PersonId(Uuid::now_v7());
     let opened = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
@@ -402,12 +404,16 @@ fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review(b: Backen
     // Both rename her while offline; A's rename is later by the clock but reaches the block first.
     let from_a = a.change(rename(h, p, "कमला कुमारी"), 60_000);
     let from_b = b.change(rename(h, p, "कमली देवी"), 30_000);
-    assert_eq!(
-        outcomes(&server.push(&a.caller, &a.batch(vec![from_a]), t0()).unwrap()),
-        vec![Outcome::Applied]
-    );
-    let ack = server.push(&b.caller, &b.batch(vec![from_b]), t0()).unwrap();
-    assert_eq!(outcomes(&ack), vec![Outcome::Conflict { field: "name".into() }]);
+    let by_a = outcomes(&server.push(&a.caller, &a.batch(vec![from_a]), t0()).unwrap());
+    let by_b = outcomes(&server.push(&b.caller, &b.batch(vec![from_b]), t0()).unwrap());
+    (a, b, h, p, by_a, by_b)
+}
+
+fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let (_a, mut b, h, p, by_a, by_b) = renamed_unseen(&mut server);
+    assert_eq!(by_a, vec![Outcome::Applied]);
+    assert_eq!(by_b, vec![Outcome::Conflict { field: "name".into() }]);
     assert_eq!(name_of(&mut server, p), "कमला कुमारी", "the later clock stands meanwhile");
     let reviews = server.open_reviews().unwrap();
     assert_eq!(reviews.len(), 1);
@@ -427,7 +433,8 @@ fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review(b: Backen
 /// The operator decides the review: the name that lost by the clock is the right one. It is put
 /// in place with a change made on the server, which the laptops pull (so both end with it); the
 /// review leaves the queue, with who decided and which value, and cannot be decided twice. A
-/// review decided for the value standing changes nothing but the queue.
+/// review decided for the value standing writes that value again while it stands, so that the
+/// decision travels too.
 fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_travels(b: Backend) {
     use samanvaya_server::review::Choice;
     let Some(mut server) = open(b, Role::Block) else { return };
@@ -567,17 +574,7 @@ fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrive
 /// to the block as a change the district made, and closes the block's copy.
 fn a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
-    let mut a = enroll(&mut server, "laptop A");
-    let mut b = enroll(&mut server, "laptop B");
-    let h = HouseholdId(Uuid::now_v7());
-    let p = PersonId(Uuid::now_v7());
-    let opened = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
-    server.push(&a.caller, &a.batch(opened), t0()).unwrap();
-    b.pulled_through = server.pull(&b.caller, 0).unwrap().cursor;
-    let from_a = a.change(rename(h, p, "कमला कुमारी"), 60_000);
-    let from_b = b.change(rename(h, p, "कमली देवी"), 30_000);
-    server.push(&a.caller, &a.batch(vec![from_a]), t0()).unwrap();
-    server.push(&b.caller, &b.batch(vec![from_b]), t0()).unwrap();
+    let (_, _, h, p, _, _) = renamed_unseen(&mut server);
     assert_eq!(server.open_reviews().unwrap().len(), 1);
     let district = Uuid::now_v7();
     let decision = samanvaya_sync_protocol::Pulled {
