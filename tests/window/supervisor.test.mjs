@@ -82,6 +82,8 @@ test("only a supervisor is offered to remove a saved member", async () => {
     await screen(browser, "merge-hi-1024x600.png");
     await (await find(browser, "[data-test=choose-yes]")).click();
     assert.match(await textOf(browser, "[data-test=confirm-dialog] p"), /एक ही व्यक्ति/);
+    // The second record's other spelling of the name is listed as not kept, before it is lost.
+    assert.match(await textOf(browser, "[data-test=confirm-details]"), new RegExp(`पूरा नाम: ${head} \\(दोबारा\\)`));
     await screen(browser, "merge-confirm-hi-1024x600.png");
     await (await find(browser, "[data-test=confirm-yes]")).click();
     assert.match(await textOf(browser, "[data-test=notice]", (s) => s.includes("रिकॉर्ड"), 15_000), /अब एक रिकॉर्ड है/);

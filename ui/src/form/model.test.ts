@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Household } from "../bindings/Household";
-import { ageOn, draftFromHousehold, emptyDraft, emptyMember, parseAge, parseDate, readDraft, toInput } from "./model";
+import { ageOn, draftFromHousehold, emptyDraft, emptyMember, mergeLeavesOut, parseAge, parseDate, readDraft, toInput } from "./model";
+import type { MemberDraft } from "./model";
 
 const TODAY = new Date(2026, 10, 30);
 
@@ -145,5 +146,32 @@ describe("a member who died or moved away", () => {
     expect(readDraft(draft("moved_away", ""), today).errors.get("members.1.left")).toBe("required");
     expect(readDraft(draft("died", "31/31/2025"), today).errors.get("members.1.left")).toBe("date_not_valid");
     expect(readDraft(draft("present", "garbage"), today).errors.size).toBe(0);
+  });
+});
+
+describe("mergeLeavesOut", () => {
+  const sunita: MemberDraft = {
+    ...emptyMember("spouse"),
+    id: "p1",
+    name: "Sunita Devi",
+    birthKind: "date",
+    date: "15/08/1978",
+  };
+  it.each<[string, Partial<MemberDraft>, Partial<MemberDraft>, ReturnType<typeof mergeLeavesOut>]>([
+    ["the same record twice loses nothing", {}, {}, []],
+    ["spaces around a name are no difference", { name: " Sunita Devi " }, {}, []],
+    ["another spelling of the name is lost", { name: "Sunita Kumari" }, {}, [{ field: "name", value: "Sunita Kumari" }]],
+    ["another sex is lost", { sex: "male" }, {}, [{ field: "sex", value: "male" }]],
+    ["another relation is lost", { relation: "daughter" }, {}, [{ field: "relation", value: "daughter" }]],
+    ["the head's relation passes to the kept record", { relation: "head" }, {}, []],
+    ["another date of birth is lost", { date: "16/08/1978" }, {}, [{ field: "birthDate", value: "16/08/1978" }]],
+    ["an age is lost beside a date", { birthKind: "age", date: "", age: "47" }, {}, [{ field: "ageYears", value: "47" }]],
+    ["a date replaces an age: nothing lost", { date: "16/08/1978" }, { birthKind: "age", date: "", age: "47" }, []],
+    ["a date fills no birth at all: nothing lost", {}, { birthKind: "unknown", date: "" }, []],
+    ["the same age: nothing lost", { birthKind: "age", date: "", age: "47" }, { birthKind: "age", date: "", age: "47" }, []],
+    ["a departure is not taken", { status: "moved_away", leftOn: "01/02/2025" }, {}, [{ field: "memberStatus", value: "moved_away", on: "01/02/2025" }]],
+    ["both departed: nothing lost of it", { status: "died", leftOn: "01/02/2025" }, { status: "died", leftOn: "01/02/2025" }, []],
+  ])("%s", (_, gone, kept, expected) => {
+    expect(mergeLeavesOut({ ...sunita, id: "p2", ...gone }, { ...sunita, ...kept })).toEqual(expected);
   });
 });

@@ -208,3 +208,39 @@ export function readDraft(d: HouseholdDraft, today: Date): { input: HouseholdInp
     errors,
   };
 }
+
+/** A field of a record that a merge leaves out, with what that record said. */
+export type MergeLeftOut =
+  | { field: "name"; value: string }
+  | { field: "sex"; value: Sex }
+  | { field: "relation"; value: Relation }
+  | { field: "birthDate"; value: string }
+  | { field: "ageYears"; value: string }
+  | { field: "memberStatus"; value: LeftReason; on: string };
+
+/**
+ * What the record `gone` says that the merge into `kept` does not keep, by the store's rules
+ * (`core/src/member_merge.rs`): the kept record's name, sex and relation stay; it takes the other's
+ * date of birth only where it has none, or has only an age while the other has the date; the head's
+ * relation passes to it; a departure of the other record is not taken. The confirmation lists these,
+ * so that a supervisor who merged the wrong two records, or the right two the wrong way round, sees
+ * what would be lost before it is.
+ */
+export function mergeLeavesOut(gone: MemberDraft, kept: MemberDraft): MergeLeftOut[] {
+  const out: MergeLeftOut[] = [];
+  if (gone.name.trim() !== kept.name.trim()) out.push({ field: "name", value: gone.name.trim() });
+  if (gone.sex !== kept.sex) out.push({ field: "sex", value: gone.sex });
+  if (gone.relation !== kept.relation && gone.relation !== "head") out.push({ field: "relation", value: gone.relation });
+  const taken = kept.birthKind === "unknown" || (kept.birthKind === "age" && gone.birthKind === "date");
+  if (!taken) {
+    if (gone.birthKind === "date" && !(kept.birthKind === "date" && kept.date === gone.date)) {
+      out.push({ field: "birthDate", value: gone.date });
+    } else if (gone.birthKind === "age" && !(kept.birthKind === "age" && kept.age === gone.age)) {
+      out.push({ field: "ageYears", value: gone.age });
+    }
+  }
+  if (gone.status !== "present" && kept.status === "present") {
+    out.push({ field: "memberStatus", value: gone.status, on: gone.leftOn });
+  }
+  return out;
+}

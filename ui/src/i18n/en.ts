@@ -132,6 +132,7 @@ export const en = {
   mergeMember: "Same person as…",
   mergeWhich: "{name} is recorded twice in this household. Which other record is the same person? That record is kept; this one goes.",
   mergeConfirm: "{gone} and {kept} are one person. The record of {gone} goes; the record of {kept} keeps everything it has and takes from the other what it does not know yet: answers, schemes received, the date of birth. Sync first if you can, so that what other laptops recorded of either record is here too. This cannot be undone.",
+  mergeLeftOut: "What the record of {gone} says otherwise is not kept:",
   mergeYes: "Make one record",
   mergeNo: "Keep both",
   mergeSaveFirst: "Save or undo the changes on this form first; then make the two records one.",

@@ -60,7 +60,22 @@ export function chooseInApp(
   return ask([h("p", {}, question), select], yes, no, () => select.value, "choose", select);
 }
 
-/** Asks `question`; resolves true when she chooses `yes`, false for `no` or Escape. */
-export async function confirmInApp(question: string, yes: MessageKey, no: MessageKey): Promise<boolean> {
-  return (await ask([h("p", {}, question)], yes, no, () => true, "confirm")) === true;
+/**
+ * Asks `question`; resolves true when she chooses `yes`, false for `no` or Escape. `details`, when
+ * given, follow the question as a list, under their own heading.
+ */
+export async function confirmInApp(
+  question: string,
+  yes: MessageKey,
+  no: MessageKey,
+  details?: { heading: string; items: string[] },
+): Promise<boolean> {
+  const content: HTMLElement[] = [h("p", {}, question)];
+  if (details && details.items.length > 0) {
+    content.push(
+      h("p", { class: "details-heading" }, details.heading),
+      h("ul", { class: "details", "data-test": "confirm-details" }, ...details.items.map((i) => h("li", {}, i))),
+    );
+  }
+  return (await ask(content, yes, no, () => true, "confirm")) === true;
 }

@@ -12,6 +12,8 @@ import {
   type HouseholdDraft,
   type MemberDraft,
   type MemberStatus,
+  type MergeLeftOut,
+  mergeLeavesOut,
   toInput,
   readDraft,
 } from "../form/model";
@@ -32,6 +34,20 @@ const BIRTH_KINDS: [BirthKind, MessageKey][] = [
   ["age", "birthAge"],
   ["unknown", "birthUnknown"],
 ];
+
+/** A value a merge leaves out, in the screen's language. */
+function leftOutValue(l: MergeLeftOut): string {
+  switch (l.field) {
+    case "sex":
+      return t(`sex_${l.value}`);
+    case "relation":
+      return t(`relation_${l.value}`);
+    case "memberStatus":
+      return `${t(`status_${l.value}`)}, ${l.on}`;
+    default:
+      return l.value;
+  }
+}
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
@@ -462,7 +478,10 @@ export class HouseholdForm {
     );
     const kept = others.find((o) => o.id === keep);
     if (!kept) return;
-    if (!(await confirmInApp(t("mergeConfirm", { gone: m.name, kept: kept.name }), "mergeYes", "mergeNo"))) return;
+    const leftOut = mergeLeavesOut(m, kept).map((l) => `${t(l.field)}: ${leftOutValue(l)}`);
+    const question = t("mergeConfirm", { gone: m.name, kept: kept.name });
+    const details = { heading: t("mergeLeftOut", { gone: m.name }), items: leftOut };
+    if (!(await confirmInApp(question, "mergeYes", "mergeNo", details))) return;
     try {
       const done = await ipc.mergeMember(d.id, kept.id as string, m.id);
       const saved = done.household;
