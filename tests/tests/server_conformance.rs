@@ -231,6 +231,7 @@ on_both!(
     a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives,
     a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
+    a_late_change_to_a_removed_member_does_not_bring_her_back,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
@@ -603,13 +604,82 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
     let opened = vec![
         fast.change(household(h, VILLAGE), five_years_ms),
         fast.change(member(h, p, "सीता"), five_years_ms),
+        // Corrected a minute later on the same laptop and sent in the same push: both readings
+        // are past the cap, and the correction must still come after what it corrects.
+        fast.change(rename(h, p, "सीता कुमारी"), five_years_ms + 60_000),
     ];
     server.push(&fast.caller, &fast.batch(opened), t0()).unwrap();
+    assert_eq!(name_of(&mut server, p), "सीता कुमारी", "the fast laptop's correction in the same push stands");
+    // Corrected again and pushed at once, under the same cap: it comes after the first.
+    let again = fast.change(rename(h, p, "सीता कुमारी देवी"), five_years_ms + 120_000);
+    server.push(&fast.caller, &fast.batch(vec![again]), t0()).unwrap();
+    assert_eq!(name_of(&mut server, p), "सीता कुमारी देवी", "and so does the next, pushed apart");
     right.pulled_through = server.pull(&right.caller, 0).unwrap().cursor;
     // An hour later the other laptop, seeing the record, corrects the name: it stands.
     let fix = right.change(rename(h, p, "सीता देवी"), 3_600_000);
     server.push(&right.caller, &right.batch(vec![fix]), t0() + Duration::hours(1)).unwrap();
     assert_eq!(name_of(&mut server, p), "सीता देवी");
+}
+
+/// A supervisor's laptop removes a second record of a woman (a merge, or a removal); another
+/// laptop, not having seen it, renames that record and records a fact of her. Applied, those
+/// changes would write a member the feed has removed, and every laptop pulling them would bring
+/// her back (with no sex, relation or date of birth). They are kept as received and not applied,
+/// and no feed carries them.
+fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut supervisor = enroll(&mut server, "supervisor's laptop");
+    let mut other = enroll(&mut server, "facilitator's laptop");
+    let third = enroll(&mut server, "third laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let (p, twice) = (PersonId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let made = vec![
+        supervisor.change(household(h, VILLAGE), 0),
+        supervisor.change(member(h, p, "सीता देवी"), 1),
+        supervisor.change(member(h, twice, "सीता"), 2),
+    ];
+    server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+    other.pulled_through = server.pull(&other.caller, 0).unwrap().cursor;
+    let gone =
+        supervisor.change(ChangeBody::MemberRemoved(MemberRemoved { id: twice, household_id: h }), 60_000);
+    server.push(&supervisor.caller, &supervisor.batch(vec![gone]), t0()).unwrap();
+    // Later by the clock, but made without seeing the removal.
+    let late =
+        vec![other.change(rename(h, twice, "सीता कुमारी"), 120_000), other.change(fact_of(h, twice), 120_001)];
+    let ack = server.push(&other.caller, &other.batch(late), t0()).unwrap();
+    for outcome in outcomes(&ack) {
+        assert!(
+            matches!(&outcome, Outcome::Rejected { reason } if reason.contains("was removed")),
+            "{outcome:?}"
+        );
+    }
+    // The same when the removal and a change after it come in one push (the run is split there).
+    let q = PersonId(Uuid::now_v7());
+    let added = supervisor.change(member(h, q, "गीता"), 130_000);
+    server.push(&supervisor.caller, &supervisor.batch(vec![added]), t0()).unwrap();
+    let both = vec![
+        supervisor.change(ChangeBody::MemberRemoved(MemberRemoved { id: q, household_id: h }), 140_000),
+        supervisor.change(rename(h, q, "गीता देवी"), 140_001),
+    ];
+    let ack = server.push(&supervisor.caller, &supervisor.batch(both), t0()).unwrap();
+    assert!(matches!(&outcomes(&ack)[1], Outcome::Rejected { reason } if reason.contains("was removed")));
+    // A laptop pulling the village from the start ends with the removals last of each record.
+    let feed = server.pull(&third.caller, 0).unwrap();
+    for id in [twice, q] {
+        let last = feed
+            .changes
+            .iter()
+            .filter(|c| match &c.change.body {
+                ChangeBody::Member(m) => m.id == id,
+                ChangeBody::MemberRemoved(m) => m.id == id,
+                ChangeBody::Fact(f) => f.subject_id == id.to_string(),
+                _ => false,
+            })
+            .last()
+            .map(|c| c.change.body.kind());
+        assert_eq!(last, Some("member_removed"), "nothing of {id} comes after her removal");
+    }
+    assert_eq!(name_of(&mut server, p), "सीता देवी", "the record kept is untouched");
 }
 
 fn a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for(b: Backend) {

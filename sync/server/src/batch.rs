@@ -175,7 +175,7 @@ fn store_run(
             Some((change, redacted)) => (change, redacted),
             None => (item.change.clone(), false),
         };
-        change.hlc = capped(change.hlc, now);
+        change.hlc = capped(change.hlc, now, clock);
         clock = clock.observe(change.hlc, now.timestamp_millis());
         if let ChangeBody::Household(c) = &change.body
             && !erased

@@ -98,6 +98,8 @@ pub struct Rows {
     receiving: HashMap<(String, String), Hlc>,
     /// The erased ids (consent withdrawn) of each household.
     erased: HashMap<String, Vec<String>>,
+    /// The members the run's changes name (as the member or a fact's subject) that were removed.
+    removed: HashSet<String>,
     touched_households: Vec<String>,
     touched_members: Vec<String>,
     touched: HashSet<String>,
@@ -150,6 +152,28 @@ fn load_records(
     many::run(db, &sql, "(?)", ids, Kind::Lookup)?.iter().map(|r| record(r, columns)).collect()
 }
 
+/// The members with these ids, and which of them were removed. A removed member's row stays,
+/// with her clocks, so that a change made before her removal was seen is known for what it is.
+fn load_members(
+    db: &mut dyn Db,
+    ids: &[Vec<Value>],
+) -> Result<(HashMap<String, Record>, HashSet<String>), ServerError> {
+    let list: Vec<String> = MEMBER_COLUMNS.iter().map(|c| format!("t.{c}")).collect();
+    let sql = format!(
+        "SELECT t.id, t.clocks, {}, t.removed FROM (VALUES {{rows}}) AS v CROSS JOIN member t WHERE t.id = v.column1",
+        list.join(", ")
+    );
+    let (mut members, mut removed) = (HashMap::new(), HashSet::new());
+    for row in many::run(db, &sql, "(?)", ids, Kind::Lookup)? {
+        let (id, record) = record(&row, &MEMBER_COLUMNS)?;
+        if row.int(MEMBER_COLUMNS.len() + 2)? != 0 {
+            removed.insert(id.clone());
+        }
+        members.insert(id, record);
+    }
+    Ok((members, removed))
+}
+
 fn load_clocks(
     db: &mut dyn Db,
     table: &str,
@@ -185,17 +209,25 @@ impl Rows {
                 ids.push(id);
             }
         }
+        // A fact's or a benefit's subject is a member or the household; looked up among the
+        // members all the same, to know whether it is a member removed.
         let mids: Vec<String> = bodies
             .clone()
             .filter_map(|b| match b {
                 ChangeBody::Member(c) => Some(c.id.0.to_string()),
+                ChangeBody::Fact(c) if c.subject_id != c.household_id.to_string() => {
+                    Some(c.subject_id.clone())
+                }
+                ChangeBody::Receiving(c) if c.subject_id != c.household_id.to_string() => {
+                    Some(c.subject_id.clone())
+                }
                 _ => None,
             })
             .collect();
-        let members = if mids.is_empty() {
-            HashMap::new()
+        let (members, removed) = if mids.is_empty() {
+            (HashMap::new(), HashSet::new())
         } else {
-            load_records(db, "member", &MEMBER_COLUMNS, &keys(mids.iter().map(|m| vec![m.as_str()])))?
+            load_members(db, &keys(mids.iter().map(|m| vec![m.as_str()])))?
         };
         let fact_keys = keys(bodies.clone().filter_map(|b| match b {
             ChangeBody::Fact(c) => Some(vec![c.subject_id.as_str(), c.name.as_str()]),
@@ -218,6 +250,7 @@ impl Rows {
             facts,
             receiving,
             erased,
+            removed,
             touched_households: Vec::new(),
             touched_members: Vec::new(),
             touched: HashSet::new(),
@@ -258,6 +291,23 @@ impl Rows {
             return Ok(Outcome::Rejected {
                 reason: format!(
                     "household {hid} is not known here; its record must travel before its {}",
+                    body.kind()
+                ),
+            });
+        }
+        // A change to a member removed (by a supervisor's merge or removal) that was made before
+        // its device saw the removal: applied, it would write a member the feed has removed, and
+        // every laptop that pulls it would bring her back. It is kept as received.
+        let subject = match body {
+            ChangeBody::Member(c) => Some(c.id.0.to_string()),
+            ChangeBody::Fact(c) => Some(c.subject_id.clone()),
+            ChangeBody::Receiving(c) => Some(c.subject_id.clone()),
+            _ => None,
+        };
+        if let Some(id) = subject.filter(|id| self.removed.contains(id)) {
+            return Ok(Outcome::Rejected {
+                reason: format!(
+                    "member {id} was removed from household {hid} before this {} arrived; it is kept as received and not applied",
                     body.kind()
                 ),
             });

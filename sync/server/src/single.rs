@@ -18,10 +18,19 @@ use crate::store;
 /// years ahead would otherwise win every merge; its readings count as made when they arrived.
 const CLOCK_TOLERANCE_MS: i64 = 10 * 60 * 1000;
 
-/// `hlc` no later than the server's clock allows.
-pub(crate) fn capped(hlc: Hlc, now: DateTime<Utc>) -> Hlc {
+/// `hlc` no later than the server's clock allows. A reading past the limit is put at the limit,
+/// after `clock` (the server's clock, which has seen every reading capped before it): a fast
+/// laptop's correction must stay later than what it corrects. Putting both at the limit alone made
+/// them equal, and the merge, which keeps the first of two equal readings, dropped the correction.
+pub(crate) fn capped(hlc: Hlc, now: DateTime<Utc>, clock: Hlc) -> Hlc {
     let limit = now.timestamp_millis() + CLOCK_TOLERANCE_MS;
-    if hlc.wall_ms > limit { Hlc { wall_ms: limit, ..hlc } } else { hlc }
+    if hlc.wall_ms <= limit {
+        hlc
+    } else if clock.wall_ms >= limit {
+        Hlc { wall_ms: clock.wall_ms, counter: clock.counter + 1, node: hlc.node }
+    } else {
+        Hlc { wall_ms: limit, counter: 0, node: hlc.node }
+    }
 }
 
 /// How a change reached this server: where it was made, who delivered it (a device, the
@@ -50,7 +59,7 @@ pub(crate) fn store_one(
         change = kept;
         erased_on_arrival = redacted;
     }
-    change.hlc = capped(change.hlc, now);
+    change.hlc = capped(change.hlc, now, store::clock(db, device)?);
     store::observe(db, device, change.hlc, now)?;
     let seq = db
         .query_one(
