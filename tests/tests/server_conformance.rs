@@ -669,13 +669,12 @@ fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
         let last = feed
             .changes
             .iter()
-            .filter(|c| match &c.change.body {
+            .rfind(|c| match &c.change.body {
                 ChangeBody::Member(m) => m.id == id,
                 ChangeBody::MemberRemoved(m) => m.id == id,
                 ChangeBody::Fact(f) => f.subject_id == id.to_string(),
                 _ => false,
             })
-            .last()
             .map(|c| c.change.body.kind());
         assert_eq!(last, Some("member_removed"), "nothing of {id} comes after her removal");
     }
