@@ -157,6 +157,44 @@ pub fn note(conn: &Connection, body: &ChangeBody, hlc: Hlc) -> rusqlite::Result<
     Ok(())
 }
 
+/// Puts `kept` in place of `sent` wherever a field of `body` holds `sent`: the server capped the
+/// reading of this laptop's change (its clock ran ahead), and a field keeping the reading sent
+/// would win here against later writes that every server takes. A field written again since
+/// holds another reading and is left alone.
+pub fn restamp(conn: &Connection, body: &ChangeBody, sent: Hlc, kept: Hlc) -> rusqlite::Result<()> {
+    let node = number(conn, "clock_node", "node", &kept.node.as_bytes().as_slice())?;
+    if let ChangeBody::Fact(c) = body {
+        let subject = crate::stored_id::key(&c.subject_id);
+        if let Some(held) = fact_row_reading(conn, &subject, &c.name)? {
+            if held == Some(sent) {
+                conn.prepare_cached(
+                    "UPDATE fact_row SET wall = ?3, counter = ?4, node = ?5
+                     WHERE subject = ?1 AND name = (SELECT id FROM fact_name WHERE name = ?2)",
+                )?
+                .execute(params![subject, c.name, kept.wall_ms, kept.counter, node])?;
+            }
+            return Ok(());
+        }
+    }
+    for (record, field) in fields(body) {
+        let record = crate::stored_id::key(&record);
+        let Some(field) = conn
+            .prepare_cached("SELECT id FROM clock_field WHERE name = ?1")?
+            .query_row([&field], |r| r.get::<_, i64>(0))
+            .optional()?
+        else {
+            continue;
+        };
+        if held(conn, &record, field)? == Some(sent) {
+            conn.prepare_cached(
+                "UPDATE field_clock SET wall = ?3, counter = ?4, node = ?5 WHERE record = ?1 AND field = ?2",
+            )?
+            .execute(params![record, field, kept.wall_ms, kept.counter, node])?;
+        }
+    }
+    Ok(())
+}
+
 /// Forgets every reading of `record` (a person or household erased at her withdrawal).
 pub fn forget(conn: &Connection, record: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM field_clock WHERE record = ?1")?

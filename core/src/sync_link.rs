@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use samanvaya_domain::audit::AuditFork;
 use samanvaya_domain::change::Change;
-use samanvaya_domain::{Location, Moment};
+use samanvaya_domain::{Hlc, Location, Moment};
 use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
@@ -225,9 +225,31 @@ impl Store {
     ///
     /// On a store restored from a backup the block has outrun, the changes made since the
     /// restore are first numbered after `through` (`restored`), so they are still sent.
-    pub fn sync_acked(&mut self, through: i64, rejected: i64, conflicts: i64) -> Result<(), StoreError> {
+    ///
+    /// `capped` names this laptop's changes (by number) whose clock reading the server capped,
+    /// with the reading it keeps: the laptop's fields take it too (`field_clock::restamp`).
+    pub fn sync_acked(
+        &mut self,
+        through: i64,
+        rejected: i64,
+        conflicts: i64,
+        capped: &[(i64, Hlc)],
+    ) -> Result<(), StoreError> {
         let at = self.now()?.utc;
+        let device = crate::centre::device_id(&self.conn, at)?;
         let tx = self.conn.transaction()?;
+        for (seq, kept) in capped {
+            let sent: Option<String> = tx
+                .query_row(
+                    "SELECT change FROM change_log WHERE origin = 'local' AND device_id = ?1 AND device_seq = ?2",
+                    params![device.to_string(), seq],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(change) = sent.and_then(|c| serde_json::from_str::<Change>(&c).ok()) {
+                crate::field_clock::restamp(&tx, &change.body, change.hlc, *kept)?;
+            }
+        }
         crate::restored::settle(&tx, through, at)?;
         tx.execute(
             "UPDATE sync_link SET acked_through = max(acked_through, ?1), rejected = rejected + ?2,

@@ -1126,6 +1126,58 @@ fn edited(h: &samanvaya_domain::Household, address: &str, name: &str) -> samanva
     input
 }
 
+/// A laptop whose clock runs a day ahead edits an address. The block caps its reading (a clock
+/// set ahead must not win every merge), and tells the laptop which reading it kept: the laptop
+/// keeps the same, so a later edit from another laptop, which the block takes, wins on the fast
+/// laptop too. Keeping its own reading, the fast laptop held on to its address for a day against
+/// every later edit, while the block and the village's other laptops showed the later one.
+#[test]
+fn a_laptop_whose_clock_runs_a_day_ahead_takes_a_later_edit_the_block_took() {
+    let (block_dir, a_dir, b_dir) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    let hid = {
+        let mut a = samanvaya_tests::open(a_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut a).unwrap();
+        let village = a.villages().unwrap()[0].id;
+        let head = member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 61 });
+        a.save_household(new_household(village, vec![head]), a.now().unwrap()).unwrap().id
+    };
+    let sync = |dir: &Path| ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(a_dir.path())));
+    sync(a_dir.path());
+    drop(samanvaya_tests::open(b_dir.path()).unwrap());
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(b_dir.path())));
+    sync(b_dir.path());
+
+    let edit = |dir: &Path, address: &str, ahead: chrono::Duration| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let h = store.household(hid).unwrap();
+        let at = samanvaya_domain::Moment::in_india(chrono::Utc::now() + ahead);
+        store.save_household(edited(&h, address, &h.members[0].name), at).unwrap();
+    };
+    // A's clock is a day ahead: the block keeps its edit as made ten minutes from now.
+    edit(a_dir.path(), "वार्ड 3", chrono::Duration::days(1));
+    sync(a_dir.path());
+    // B, which has pulled A's edit, corrects the address with a clock twenty minutes ahead (past
+    // the same cap, so the block puts it after A's).
+    sync(b_dir.path());
+    edit(b_dir.path(), "वार्ड 5", chrono::Duration::minutes(20));
+    sync(b_dir.path());
+    sync(a_dir.path());
+    let address = |dir: &Path| samanvaya_tests::open(dir).unwrap().household(hid).unwrap().address;
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let at_block: String = conn
+        .query_row("SELECT address FROM household WHERE id = ?1", [hid.to_string()], |r| r.get(0))
+        .unwrap();
+    assert_eq!(at_block, "वार्ड 5", "the block took B's correction");
+    assert_eq!(address(b_dir.path()), "वार्ड 5");
+    assert_eq!(address(a_dir.path()), "वार्ड 5", "the fast laptop took it too");
+    drop(block);
+}
+
 #[test]
 fn two_laptops_editing_one_household_end_equal_with_their_block() {
     let (block_dir, a_dir, b_dir) =

@@ -218,7 +218,7 @@ mod tests {
                 results: batch
                     .changes
                     .iter()
-                    .map(|c| ChangeResult { seq: c.seq, outcome: Outcome::Applied })
+                    .map(|c| ChangeResult { seq: c.seq, outcome: Outcome::Applied, capped: None })
                     .collect(),
             })
         }

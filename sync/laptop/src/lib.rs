@@ -8,7 +8,7 @@ pub use catalogue::install_file;
 
 use chrono::{DateTime, Utc};
 use samanvaya_core::{Enrollment, Incoming, Installed, Store, StoreError};
-use samanvaya_domain::{Location, LocationId, LocationLevel};
+use samanvaya_domain::{Hlc, Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::bundle::BundleError;
@@ -121,7 +121,9 @@ impl Local for StoreEnd<'_> {
             results.iter().filter(|r| matches!(r.outcome, Outcome::Rejected { .. })).count() as i64;
         let conflicts =
             results.iter().filter(|r| matches!(r.outcome, Outcome::Conflict { .. })).count() as i64;
-        self.store.sync_acked(through, rejected, conflicts).map_err(|e| local(&e))
+        let capped: Vec<(i64, Hlc)> =
+            results.iter().filter_map(|r| r.capped.map(|kept| (r.seq, kept))).collect();
+        self.store.sync_acked(through, rejected, conflicts, &capped).map_err(|e| local(&e))
     }
 
     fn pulled_through(&mut self) -> Result<i64, SyncError> {
@@ -387,7 +389,7 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     if store.restore_unsettled()? && file.own_after.is_none() {
         return Err(LaptopSyncError::AnswerBeforeRestore);
     }
-    store.sync_acked(file.acked_through, 0, 0)?;
+    store.sync_acked(file.acked_through, 0, 0, &[])?;
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
     store.audit_held_by_stick(file.audit_through, &branches)?;
     let page = incoming(&file.changes);

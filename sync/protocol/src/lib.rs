@@ -136,6 +136,12 @@ pub struct ChangeResult {
     pub seq: i64,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// The clock reading the server keeps for the change, where it is not the one sent: the
+    /// sender's clock ran past the server's, and the reading was capped. The laptop keeps the
+    /// same reading for what it wrote, or it would keep its own write against later ones that
+    /// every server takes. Absent from older servers, and ignored by older laptops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capped: Option<samanvaya_domain::Hlc>,
 }
 
 /// The server's answer once the batch is durably committed.

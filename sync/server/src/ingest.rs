@@ -80,12 +80,11 @@ impl Store {
                 }
             }
         }
-        let results = batch
-            .changes
-            .iter()
-            .zip(outcomes)
-            .map(|(c, outcome)| ChangeResult { seq: c.seq, outcome })
-            .collect();
+        let mut results = Vec::with_capacity(outcomes.len());
+        for (c, outcome) in batch.changes.iter().zip(outcomes) {
+            let capped = crate::single::kept_reading(&mut *tx, c.origin, c.change.hlc, now)?;
+            results.push(ChangeResult { seq: c.seq, outcome, capped });
+        }
         acked = acked.max(last);
         tx.execute("UPDATE device SET acked_through = ?1 WHERE id = ?2", args![acked, sender])?;
         tx.commit()?;

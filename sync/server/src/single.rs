@@ -33,6 +33,29 @@ pub(crate) fn capped(hlc: Hlc, now: DateTime<Utc>, clock: Hlc) -> Hlc {
     }
 }
 
+/// The reading kept here for the change from `origin` sent with `sent`, where it is not `sent`
+/// (it was capped, now or when the change first arrived). Only a reading ahead of the server's
+/// clock can have been capped, so the store is read for those alone.
+pub(crate) fn kept_reading(
+    db: &mut dyn Db,
+    origin: Origin,
+    sent: Hlc,
+    now: DateTime<Utc>,
+) -> Result<Option<Hlc>, ServerError> {
+    if sent.wall_ms <= now.timestamp_millis() {
+        return Ok(None);
+    }
+    let Some(row) = db.query_opt(
+        "SELECT hlc FROM change WHERE origin_device = ?1 AND origin_seq = ?2",
+        args![origin.device, origin.seq],
+    )?
+    else {
+        return Ok(None);
+    };
+    let kept: Hlc = serde_json::from_str(&row.text(0)?)?;
+    Ok((kept != sent).then_some(kept))
+}
+
 /// How a change reached this server: where it was made, who delivered it (a device, the
 /// district, or `self`), how far the deliverer had pulled, and when it was first recorded.
 #[derive(Clone, Copy)]
