@@ -19,6 +19,7 @@ use samanvaya_forms::definition::{RecordField, Target};
 use samanvaya_forms::facts::SurveyFacts;
 use samanvaya_forms::{Form, evaluate};
 use serde::Serialize;
+use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -65,7 +66,33 @@ pub struct Submission {
     pub answers: serde_json::Value,
 }
 
+/// What the screen tells the facilitator when a survey is finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SurveyFinished {
+    /// The family said no at the survey's consent question: none of its answers were kept.
+    pub refused: bool,
+    /// The family's consent is on record all the same (given before this survey), and so is
+    /// what was recorded of them then: a refusal of one survey takes back neither. Only a
+    /// withdrawal erases it, so the screen says where to record one.
+    pub consent_on_record: bool,
+}
+
 impl Store {
+    /// Finishes household `id`'s survey as [`Store::finish_survey`] does, and says whether the
+    /// family refused it and whether their consent stays on record.
+    pub fn finish_survey_on_screen(
+        &mut self,
+        id: HouseholdId,
+        at: Moment,
+    ) -> Result<SurveyFinished, StoreError> {
+        let submission = self.finish_survey(id, at)?;
+        Ok(SurveyFinished {
+            refused: submission.consent == Some(false),
+            consent_on_record: self.household(id)?.consent.is_some(),
+        })
+    }
+
     /// Opens the survey of household `id`: the draft in progress if there is one, else a new
     /// draft with the household's record filled in (each member in the roster, with name,
     /// relation, sex and birth), saved at once.

@@ -3,6 +3,7 @@
 //! finished in one transaction into an immutable submission, the members and facts it recorded
 //! (marked as learnt from the survey) and their changes; a second survey supersedes the first.
 
+use samanvaya_core::survey::SurveyFinished;
 use samanvaya_core::{Role, Secret, Store, StoreError};
 use samanvaya_domain::change::ChangeBody;
 use samanvaya_domain::{Birth, Household, Relation, Sex};
@@ -186,6 +187,22 @@ fn a_refused_consent_is_kept_and_records_nothing_else() {
     let facts: i64 = store.connection().query_row("SELECT count(*) FROM fact", [], |r| r.get(0)).unwrap();
     assert_eq!(facts, 0);
     assert_eq!(store.household(h.id).unwrap(), h, "the record is untouched");
+}
+
+/// A family whose consent is on record says no at a later survey: none of that survey's answers
+/// are kept, and the screen is told that their consent and what was recorded before stay (a
+/// refusal of one survey is not a withdrawal), so that it can say where to record one.
+#[test]
+fn a_later_surveys_refusal_leaves_the_consent_on_record_and_the_screen_says_so() {
+    let (_dir, mut store, h) = family();
+    assert!(h.consent.is_some(), "the family agreed when it was recorded");
+    let at = store.now().unwrap();
+    let mut answers = store.start_survey(h.id, at).unwrap().answers;
+    set(&mut answers, &[("consent", "no"), ("house_type", "kucha")]);
+    store.save_survey(h.id, &answers, at).unwrap();
+    let done = store.finish_survey_on_screen(h.id, at).unwrap();
+    assert_eq!(done, SurveyFinished { refused: true, consent_on_record: true });
+    assert_eq!(store.household(h.id).unwrap(), h, "the consent on record stays, and the record");
 }
 
 /// The shipped survey's markdown twin with `edits` applied: how a district's changed form

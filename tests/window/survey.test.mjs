@@ -261,3 +261,23 @@ test("an 'ask next' question opens the survey at the question that records it", 
     await app.close();
   }
 });
+
+test("a family that says no at a later survey is told that its consent on record stays", async () => {
+  const app = await startApp();
+  try {
+    const { browser } = app;
+    // The demo's first family agreed when it was recorded; at this survey it says no.
+    await openSurvey(browser);
+    await click(browser, "[data-test=answer-consent-no]");
+    await saved(browser);
+    await click(browser, "[data-test=survey-finish]");
+    // Home, not the schemes page (which would show an earlier survey's findings as this one's),
+    // with what was kept and where a withdrawal is recorded.
+    const notice = await textOf(browser, "[data-test=notice]", (s) => s.includes("मना किया"), 20_000);
+    assert.match(notice, /कोई उत्तर नहीं रखा गया/);
+    assert.match(notice, /“सहमति वापस”/);
+    await screen(browser, "survey-refused-hi-1024x600.png");
+  } finally {
+    await app.close();
+  }
+});

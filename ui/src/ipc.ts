@@ -1,6 +1,7 @@
 // Typed calls into the desktop shell. The payload types are generated from Rust (src/bindings).
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import type { SurveyFinished } from "./bindings/SurveyFinished";
 import type { BackupDone } from "./bindings/BackupDone";
 import type { BackupPlaces } from "./bindings/BackupPlaces";
 import type { BackupProgress } from "./bindings/BackupProgress";
@@ -130,7 +131,7 @@ export const ipc = {
   surveyHistory: (id: string) => call<SurveyRecord[]>("survey_history", { id }),
   surveyStart: (id: string) => call<SurveyDraft>("survey_start", { id }),
   surveySave: (id: string, answers: SurveyAnswers) => call<SurveyDraft>("survey_save", { id, answers }),
-  surveyFinish: (id: string) => call<null>("survey_finish", { id }),
+  surveyFinish: (id: string) => call<SurveyFinished>("survey_finish", { id }),
   surveyDiscard: (id: string) => call<null>("survey_discard", { id }),
   referralKinds: () => call<ReferralKinds>("referral_kinds"),
   referralOpen: (referral: NewReferral) => call<ReferralDetail>("referral_open", { referral }),

@@ -1,7 +1,7 @@
 //! Commands of the survey screen: the form to draw, a household's draft opened, saved at every
 //! answer and finished, or thrown away.
 
-use samanvaya_core::survey::{Draft, Submission};
+use samanvaya_core::survey::{Draft, Submission, SurveyFinished};
 use samanvaya_core::{ErrorReply, StoreError};
 use samanvaya_domain::HouseholdId;
 use samanvaya_forms::Answers;
@@ -55,8 +55,8 @@ pub fn survey_save(
 }
 
 #[tauri::command(async)]
-pub fn survey_finish(state: State<'_, AppState>, id: HouseholdId) -> Result<(), ErrorReply> {
-    state.with(|s| s.finish_survey(id, s.now()?).map(|_| ()))
+pub fn survey_finish(state: State<'_, AppState>, id: HouseholdId) -> Result<SurveyFinished, ErrorReply> {
+    state.with(|s| s.finish_survey_on_screen(id, s.now()?))
 }
 
 #[tauri::command(async)]

@@ -330,6 +330,8 @@ export const en = {
   surveyTitle: "Survey of household {number}",
   surveyLoading: "Opening the survey…",
   surveySaving: "Saving…",
+  surveyRefused: "The family said no: nothing of this survey was kept.",
+  surveyRefusedKept: "The family said no to this survey: none of its answers were kept. What they agreed to before, and what was recorded then, stays on record. If they want that erased too, open the household and record “Consent withdrawn”.",
   surveySaved: "Every answer is saved.",
   surveySaveFailed: "The last answer is not saved yet: {detail}",
   surveyToFix: "{n} answers still to fill or fix.",

@@ -17,7 +17,7 @@ let saved: SurveyDraft;
 vi.mock("../ipc", () => ({
   ipc: {
     surveySave: async () => structuredClone(saved),
-    surveyFinish: async () => undefined,
+    surveyFinish: async () => ({ refused: false, consent_on_record: true }),
   },
   asErrorReply: (e: unknown) => ({ detail: String(e) }),
 }));

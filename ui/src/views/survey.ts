@@ -511,8 +511,11 @@ export class SurveyView {
       return;
     }
     try {
-      await ipc.surveyFinish(this.householdId);
-      await this.nav.showEligibility(this.householdId, this.title);
+      const done = await ipc.surveyFinish(this.householdId);
+      // A refusal keeps none of the answers; the eligibility page would show the family's
+      // schemes from an earlier survey as if this one had found them.
+      if (done.refused) await this.nav.showHome(t(done.consent_on_record ? "surveyRefusedKept" : "surveyRefused"));
+      else await this.nav.showEligibility(this.householdId, this.title);
     } catch (e) {
       this.status.textContent = t("surveyFinishRefused", { n: asErrorReply(e).count ?? 0 });
     }
