@@ -86,11 +86,12 @@ impl Store {
         id: HouseholdId,
         at: Moment,
     ) -> Result<SurveyFinished, StoreError> {
+        // Read before: a refusal leaves the consent on record as it was, and once the survey is
+        // finished nothing may fail that would make the screen say it was not.
+        let consent_on_record = self.household(id)?.consent.is_some();
         let submission = self.finish_survey(id, at)?;
-        Ok(SurveyFinished {
-            refused: submission.consent == Some(false),
-            consent_on_record: self.household(id)?.consent.is_some(),
-        })
+        let refused = submission.consent == Some(false);
+        Ok(SurveyFinished { refused, consent_on_record: consent_on_record || !refused })
     }
 
     /// Opens the survey of household `id`: the draft in progress if there is one, else a new

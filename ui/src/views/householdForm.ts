@@ -43,7 +43,7 @@ function leftOutValue(l: MergeLeftOut): string {
     case "relation":
       return t(`relation_${l.value}`);
     case "memberStatus":
-      return `${t(`status_${l.value}`)}, ${l.on}`;
+      return l.on.trim() === "" ? t(`status_${l.value}`) : `${t(`status_${l.value}`)}, ${l.on}`;
     default:
       return l.value;
   }
