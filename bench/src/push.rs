@@ -33,7 +33,7 @@ struct Args {
     /// The share of requests lost, in percent.
     #[arg(long, default_value_t = 30)]
     loss: u32,
-    /// Held back on every chunk each way, in milliseconds (2G's latency).
+    /// Each way's latency in milliseconds (2G's), which every byte in flight spends at once.
     #[arg(long, default_value_t = 300)]
     delay_ms: u64,
     /// `samanvaya sync --timeout`: each request's timeout in seconds (and two retries instead of
@@ -70,6 +70,10 @@ fn binary(name: &str) -> Result<PathBuf> {
 struct Block {
     child: Child,
     address: String,
+    /// The server's standard output, held open while it runs: over HTTPS it prints its
+    /// certificate after its address, and a pipe closed before that line killed it (a run's
+    /// enrollment then found no server, once in eight runs).
+    _output: std::io::BufReader<std::process::ChildStdout>,
 }
 
 impl Drop for Block {
@@ -89,13 +93,14 @@ fn start_block(dir: &Path, log: &Path, https: bool) -> Result<Block> {
     }
     let mut child = command.stdout(Stdio::piped()).stderr(std::fs::File::create(log)?).spawn()?;
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().context("the server's output")?).read_line(&mut line)?;
+    let mut output = std::io::BufReader::new(child.stdout.take().context("the server's output")?);
+    output.read_line(&mut line)?;
     let address = line
         .trim()
         .strip_prefix(if https { "listening on https://" } else { "listening on http://" })
         .with_context(|| format!("the server said {line:?}"))?
         .to_owned();
-    Ok(Block { child, address })
+    Ok(Block { child, address, _output: output })
 }
 
 /// Runs `samanvaya` on the laptop's store; its output, and whether it succeeded.
@@ -205,7 +210,7 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let families = Families::generate(args.families)?;
     println!(
-        "a day of {} families surveyed and {} referrals, over {}, through {} B/s each way, {} ms per chunk, {}% of requests lost; sync {}",
+        "a day of {} families surveyed and {} referrals, over {}, through {} B/s each way, {} ms latency, {}% of requests lost; sync {}",
         args.families,
         args.referrals,
         if args.https { "HTTPS (the certificate pinned at enrollment)" } else { "plain HTTP" },

@@ -260,6 +260,15 @@ impl Store {
         Ok(())
     }
 
+    /// How far this laptop knows the server holds its changes (what the last answer said).
+    pub fn acked_through(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
     /// After which number to ask the server's feed for this laptop's own changes: set while a
     /// store restored from an older backup has not read back what it sent after the backup.
     pub fn own_pull_after(&self) -> Result<Option<i64>, StoreError> {

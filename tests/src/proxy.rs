@@ -22,9 +22,9 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 /// What the proxy does from now on.
 #[derive(Debug, Clone, Default)]
@@ -34,12 +34,14 @@ pub struct Faults {
     pub lose_push_answers: usize,
     /// Flip one bit in the body of this many pushes on the way up.
     pub corrupt_pushes: usize,
-    /// Hold every chunk back this long, both ways.
+    /// Hold every byte back this long, both ways: the link's latency, which bytes in flight
+    /// spend together.
     pub delay: Duration,
     /// Pass at most this many bytes a second each way (50 kbit/s is 6,250); 0 for no limit.
     pub bytes_per_second: u32,
     /// Stall this many pushes: their bytes go nowhere and no answer comes, until the laptop
-    /// closes the connection.
+    /// closes the connection. With answers to lose as well, the stalls come after them: the
+    /// pushes after a lost answer stall, and the laptop gives up not knowing it arrived.
     pub stall_pushes: usize,
     /// Cut this many pushes half-way through their body: both sides see the connection drop.
     pub cut_pushes: usize,
@@ -158,6 +160,66 @@ fn delay(state: &Shared) -> Duration {
     state.lock().expect("the proxy's state").faults.delay
 }
 
+/// One direction of the link. What a pump passes on leaves `delay` after it was read, and no
+/// faster than the rate: the delay is the link's latency, which every byte in flight spends at
+/// the same time, and the rate its bandwidth, which they share in turn. The first proxy slept the
+/// delay before each read it passed on, one after the other, so 300 ms came on top of every 4 KB
+/// (a 50 kbit/s link carried about 35) and every separate write of a TLS handshake paid it
+/// again: a session over HTTPS took 2.0 s where two round trips are 1.2.
+struct Line {
+    pieces: mpsc::Sender<Piece>,
+    writer: JoinHandle<()>,
+}
+
+/// Bytes on their way: when they are due at the other side, and a flag to raise once they are
+/// there (a request whose answer the dice lose: the answer is lost only after the server has
+/// the request, or the server would never act on it).
+struct Piece {
+    due: Instant,
+    bytes: Vec<u8>,
+    then: Option<Arc<AtomicBool>>,
+}
+
+impl Line {
+    /// The line to `to`, which it closes once everything passed on has arrived.
+    fn open(mut to: TcpStream, state: &Shared) -> Line {
+        let (pieces, queue) = mpsc::channel::<Piece>();
+        let state = state.clone();
+        let writer = thread::spawn(move || {
+            for Piece { due, bytes, then } in queue {
+                thread::sleep(due.saturating_duration_since(Instant::now()));
+                if send(&mut to, &bytes, &state).is_err() {
+                    break;
+                }
+                if let Some(flag) = then {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            }
+            let _ = to.shutdown(Shutdown::Both);
+        });
+        Line { pieces, writer }
+    }
+
+    /// Sends `bytes`, read at `read_at`, on their way, raising `then` once they have arrived; an
+    /// error once the other side is gone.
+    fn pass(
+        &self,
+        read_at: Instant,
+        bytes: &[u8],
+        state: &Shared,
+        then: Option<Arc<AtomicBool>>,
+    ) -> Result<(), ()> {
+        let piece = Piece { due: read_at + delay(state), bytes: bytes.to_vec(), then };
+        self.pieces.send(piece).map_err(drop)
+    }
+
+    /// Waits until everything passed on has arrived (or the other side went away), and closes.
+    fn close(self) {
+        drop(self.pieces);
+        let _ = self.writer.join();
+    }
+}
+
 /// Writes `bytes` no faster than the rate the faults say, in pieces of a few hundred bytes.
 fn send(to: &mut TcpStream, bytes: &[u8], state: &Shared) -> std::io::Result<()> {
     let rate = state.lock().expect("the proxy's state").faults.bytes_per_second;
@@ -208,8 +270,8 @@ const TLS_APPLICATION_DATA: u8 = 0x17;
 /// The TLS record type of a handshake message, the first byte of a TLS connection.
 const TLS_HANDSHAKE: u8 = 0x16;
 
-/// Whether the dice lose a request just found, and how. `Pass` means its answer is lost, which
-/// the downward pump sees to. The request's body (or its record's) starts at byte `body` of what
+/// Whether the dice lose a request just found, and how. `Pass` means its answer is lost (`lose`
+/// is set), which the downward pump sees to once the request has reached the server. The request's body (or its record's) starts at byte `body` of what
 /// came up so far, and this read's `n` bytes start at `start`: only a request whose body starts
 /// in this read can be cut.
 fn deal_loss(
@@ -218,7 +280,7 @@ fn deal_loss(
     start: usize,
     n: usize,
     can_cut: bool,
-    lose: &AtomicBool,
+    lose: &mut bool,
 ) -> Option<PushFate> {
     if s.faults.loss_percent == 0 || s.roll() % 100 >= u64::from(s.faults.loss_percent) {
         return None;
@@ -234,15 +296,16 @@ fn deal_loss(
         }
         _ => {
             s.injected.lost_answers += 1;
-            lose.store(true, Ordering::SeqCst);
+            *lose = true;
             PushFate::Pass
         }
     })
 }
 
 /// Laptop to server: passes requests up, flipping a bit in a push's body when asked.
-fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps) {
-    let (pushed, lose) = (&*pumps.pushed, &*pumps.lose);
+fn upward(mut from: TcpStream, to: TcpStream, state: &Shared, pumps: &Pumps) {
+    let pushed = &*pumps.pushed;
+    let line = Line::open(to, state);
     let mut buf = [0u8; 4096];
     let mut all = Vec::new();
     // Where the search for the next push starts: pushes before it were handled.
@@ -263,7 +326,9 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps)
             // The stalled connection swallows what the laptop sends until it gives up.
             continue;
         }
-        thread::sleep(delay(state));
+        let read_at = Instant::now();
+        // Whether the dice lost the answer of a request in this read.
+        let mut lose = false;
         let start = all.len();
         all.extend_from_slice(&buf[..n]);
         if *tls.get_or_insert(all[0] == TLS_HANDSHAKE) {
@@ -289,7 +354,7 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps)
                 }
                 let mut s = state.lock().expect("the proxy's state");
                 s.injected.requests += 1;
-                if let Some(dealt) = deal_loss(&mut s, at + 5, start, n, true, lose)
+                if let Some(dealt) = deal_loss(&mut s, at + 5, start, n, true, &mut lose)
                     && !matches!(dealt, PushFate::Pass)
                 {
                     fate = dealt;
@@ -308,7 +373,7 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps)
             let mut s = state.lock().expect("the proxy's state");
             s.injected.requests += 1;
             scan = body;
-            if let Some(dealt) = deal_loss(&mut s, body, start, n, post, lose) {
+            if let Some(dealt) = deal_loss(&mut s, body, start, n, post, &mut lose) {
                 // A lost answer leaves what an earlier request of this read was dealt.
                 if !matches!(dealt, PushFate::Pass) {
                     fate = dealt;
@@ -323,7 +388,7 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps)
                 s.faults.corrupt_pushes -= 1;
                 s.injected.corrupted += 1;
                 buf[body - start] ^= 0x01;
-            } else if s.faults.stall_pushes > 0 {
+            } else if s.faults.stall_pushes > 0 && s.faults.lose_push_answers == 0 {
                 s.faults.stall_pushes -= 1;
                 s.injected.stalled += 1;
                 fate = PushFate::Stall;
@@ -338,29 +403,30 @@ fn upward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps)
             PushFate::Pass => {}
             PushFate::Stall => continue,
             PushFate::Cut(upto) => {
-                let _ = send(&mut to, &buf[..upto], state);
+                let _ = line.pass(read_at, &buf[..upto], state, None);
                 break;
             }
         }
-        if send(&mut to, &buf[..n], state).is_err() {
+        if line.pass(read_at, &buf[..n], state, lose.then(|| pumps.lose.clone())).is_err() {
             break;
         }
     }
-    let _ = to.shutdown(Shutdown::Both);
+    line.close();
     let _ = from.shutdown(Shutdown::Both);
 }
 
 /// Server to laptop: passes answers down, dropping the connection instead of a push's answer when
 /// asked.
-fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pumps) {
+fn downward(mut from: TcpStream, to: TcpStream, state: &Shared, pumps: &Pumps) {
     let (pushed, lose) = (&*pumps.pushed, &*pumps.lose);
+    let line = Line::open(to, state);
     let mut buf = [0u8; 4096];
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        thread::sleep(delay(state));
+        let read_at = Instant::now();
         // The dice lost this answer: the server acted on the request, the laptop never hears.
         if lose.swap(false, Ordering::SeqCst) {
             break;
@@ -374,10 +440,10 @@ fn downward(mut from: TcpStream, mut to: TcpStream, state: &Shared, pumps: &Pump
             }
         }
         pumps.answered.store(true, Ordering::SeqCst);
-        if send(&mut to, &buf[..n], state).is_err() {
+        if line.pass(read_at, &buf[..n], state, None).is_err() {
             break;
         }
     }
-    let _ = to.shutdown(Shutdown::Both);
+    line.close();
     let _ = from.shutdown(Shutdown::Both);
 }

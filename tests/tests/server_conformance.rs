@@ -614,11 +614,39 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
     let again = fast.change(rename(h, p, "सीता कुमारी देवी"), five_years_ms + 120_000);
     server.push(&fast.caller, &fast.batch(vec![again]), t0()).unwrap();
     assert_eq!(name_of(&mut server, p), "सीता कुमारी देवी", "and so does the next, pushed apart");
+    // A laptop whose push answers were lost learns the readings kept at its next session: every
+    // change of the fast laptop was capped, in order; none after what it says it knows.
+    let req = SessionRequest {
+        protocol: PROTOCOL_VERSION,
+        device: fast.caller.device,
+        secret: fast.secret.clone(),
+        numbers_left: vec![],
+        next_certificate: None,
+        recovery_code: None,
+        acked_here: Some(0),
+    };
+    let session = server.session(&req, 60, t0()).unwrap();
+    assert_eq!(session.capped.iter().map(|k| k.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert!(session.capped.windows(2).all(|w| w[0].hlc < w[1].hlc), "{:?}", session.capped);
+    let known = SessionRequest { acked_here: Some(session.acked_through), ..req.clone() };
+    assert_eq!(server.session(&known, 60, t0()).unwrap().capped, vec![]);
+    assert_eq!(server.session(&SessionRequest { acked_here: None, ..req }, 60, t0()).unwrap().capped, vec![]);
     right.pulled_through = server.pull(&right.caller, 0).unwrap().cursor;
     // An hour later the other laptop, seeing the record, corrects the name: it stands.
     let fix = right.change(rename(h, p, "सीता देवी"), 3_600_000);
     server.push(&right.caller, &right.batch(vec![fix]), t0() + Duration::hours(1)).unwrap();
     assert_eq!(name_of(&mut server, p), "सीता देवी");
+    let req = SessionRequest {
+        protocol: PROTOCOL_VERSION,
+        device: right.caller.device,
+        secret: right.secret.clone(),
+        numbers_left: vec![],
+        next_certificate: None,
+        recovery_code: None,
+        acked_here: Some(0),
+    };
+    let session = server.session(&req, 60, t0() + Duration::hours(1)).unwrap();
+    assert_eq!(session.capped, vec![], "a laptop with its clock right had nothing capped");
 }
 
 /// A supervisor's laptop removes a second record of a woman (a merge, or a removal); another
@@ -703,6 +731,7 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
         numbers_left: vec![("referral".into(), 40)],
         next_certificate: None,
         recovery_code: None,
+        acked_here: None,
     };
     let session = server.session(&req, 60, t0()).unwrap();
     assert_eq!(session.leases.len(), 1, "a laptop low on referral numbers gets a new lease");
@@ -894,6 +923,7 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
         numbers_left: vec![],
         next_certificate: None,
         recovery_code: None,
+        acked_here: None,
     };
     assert_eq!(
         server.session(&session, 60, t0()).unwrap().audit_through,
@@ -1000,6 +1030,7 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
             numbers_left: vec![],
             next_certificate: None,
             recovery_code: None,
+            acked_here: None,
         };
         district.session(&req, 60, t0()).unwrap().audit_forwarded
     };
@@ -1106,6 +1137,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
             numbers_left: vec![],
             next_certificate: None,
             recovery_code: None,
+            acked_here: None,
         };
         server.session(&req, 60, t0()).unwrap()
     };
@@ -1218,6 +1250,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
         numbers_left: vec![],
         next_certificate: None,
         recovery_code: None,
+        acked_here: None,
     };
     let mut expected = vec![
         AuditHeld { device: laptop.caller.device, through: 8 },

@@ -158,6 +158,7 @@ impl Remote for Simulated {
             numbers_left,
             next_certificate: None,
             recovery_code: None,
+            acked_here: None,
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());

@@ -1028,8 +1028,9 @@ fn a_laptop_killed_in_the_middle_of_a_sync_sends_the_rest_once_when_started_agai
         start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
     let link = Proxy::start(block.url.trim_start_matches("http://"));
     let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 400);
-    // A slow link, so that the sync is still sending when the laptop dies.
-    link.set(Faults { delay: Duration::from_millis(150), ..Faults::default() });
+    // A slow link, so that the sync is still sending when the laptop dies: the delay is the
+    // link's latency, which pushes in a row do not add up, so it is the rate that keeps it slow.
+    link.set(Faults { delay: Duration::from_millis(150), bytes_per_second: 16_000, ..Faults::default() });
     let mut sync = Command::new(binary("samanvaya"))
         .args(["sync", "--timeout", "10"])
         .env("SAMANVAYA_PIN", PIN)
@@ -1060,7 +1061,8 @@ fn a_block_killed_in_the_middle_of_a_sync_loses_nothing_and_stores_nothing_twice
     let address = block.url.trim_start_matches("http://").to_owned();
     let link = Proxy::start(&address);
     let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 400);
-    link.set(Faults { delay: Duration::from_millis(150), ..Faults::default() });
+    // A slow link (the rate keeps it so), so that batches are still arriving when the block dies.
+    link.set(Faults { delay: Duration::from_millis(150), bytes_per_second: 16_000, ..Faults::default() });
     let mut sync = Command::new(binary("samanvaya"));
     sync.args(["sync", "--timeout", "3"])
         .env("SAMANVAYA_PIN", PIN)
@@ -1133,9 +1135,24 @@ fn edited(h: &samanvaya_domain::Household, address: &str, name: &str) -> samanva
 /// every later edit, while the block and the village's other laptops showed the later one.
 #[test]
 fn a_laptop_whose_clock_runs_a_day_ahead_takes_a_later_edit_the_block_took() {
+    fast_laptop_story(false);
+}
+
+/// The same when the answer to the fast laptop's push is lost and that sync gives up: its next
+/// session says which readings were kept.
+#[test]
+fn a_fast_laptop_whose_push_answer_was_lost_learns_the_kept_reading_at_its_next_session() {
+    fast_laptop_story(true);
+}
+
+fn fast_laptop_story(answer_lost: bool) {
+    use samanvaya_tests::proxy::{Faults, Proxy};
     let (block_dir, a_dir, b_dir) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    // Plain HTTP, so that the proxy can find the push whose answer it loses.
+    let block =
+        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
+    let link = Proxy::start(block.url.trim_start_matches("http://"));
     let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
     let hid = {
         let mut a = samanvaya_tests::open(a_dir.path()).unwrap();
@@ -1145,11 +1162,11 @@ fn a_laptop_whose_clock_runs_a_day_ahead_takes_a_later_edit_the_block_took() {
         a.save_household(new_household(village, vec![head]), a.now().unwrap()).unwrap().id
     };
     let sync = |dir: &Path| ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
-    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(a_dir.path())));
+    ok(run("samanvaya", &["enroll", &link.url, code.trim()], Some(a_dir.path())));
     sync(a_dir.path());
     drop(samanvaya_tests::open(b_dir.path()).unwrap());
     let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(b_dir.path())));
+    ok(run("samanvaya", &["enroll", &link.url, code.trim()], Some(b_dir.path())));
     sync(b_dir.path());
 
     let edit = |dir: &Path, address: &str, ahead: chrono::Duration| {
@@ -1160,6 +1177,17 @@ fn a_laptop_whose_clock_runs_a_day_ahead_takes_a_later_edit_the_block_took() {
     };
     // A's clock is a day ahead: the block keeps its edit as made ten minutes from now.
     edit(a_dir.path(), "वार्ड 3", chrono::Duration::days(1));
+    if answer_lost {
+        // The block stores the push, its answer is lost, and every push after it stalls: the
+        // sync gives up, not knowing the push arrived.
+        link.set(Faults { lose_push_answers: 1, stall_pushes: 50, ..Faults::default() });
+        let gave_up = run("samanvaya", &["sync", "--timeout", "2"], Some(a_dir.path()));
+        assert!(!gave_up.status.success(), "{gave_up:?}");
+        assert_eq!(link.injected().lost_answers, 1);
+        link.set(Faults::default());
+        let store = samanvaya_tests::open(a_dir.path()).unwrap();
+        assert!(store.sync_status().unwrap().waiting > 0, "the laptop does not know its push arrived");
+    }
     sync(a_dir.path());
     // B, which has pulled A's edit, corrects the address with a clock twenty minutes ahead (past
     // the same cap, so the block puts it after A's).

@@ -208,6 +208,7 @@ mod tests {
                 audit_branches: Vec::new(),
                 next_certificate: None,
                 recovery_code_kept: false,
+                capped: Vec::new(),
             })
         }
         async fn push(&mut self, batch: &Sealed<'_, PushBatch>, _: Duration) -> Result<PushAck, SyncError> {

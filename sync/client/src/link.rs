@@ -205,6 +205,8 @@ pub struct Link {
     pub numbers_left: Vec<(String, i64)>,
     /// A recovery code for the block to keep, sent with the session (`with_recovery_code`).
     recovery_code: Option<String>,
+    /// How far the laptop knows its changes are held, sent with the session (`with_acked_here`).
+    acked_here: Option<i64>,
 }
 
 impl Link {
@@ -226,6 +228,7 @@ impl Link {
             token: None,
             numbers_left: Vec::new(),
             recovery_code: None,
+            acked_here: None,
         })
     }
 
@@ -233,6 +236,13 @@ impl Link {
     /// recovery code; the session's answer says whether it keeps it).
     pub fn with_recovery_code(mut self, code: Option<String>) -> Link {
         self.recovery_code = code;
+        self
+    }
+
+    /// The same link, saying at each session how far the laptop knows its changes are held,
+    /// so that the session says back the readings capped since (`SessionReply::capped`).
+    pub fn with_acked_here(mut self, acked: i64) -> Link {
+        self.acked_here = Some(acked);
         self
     }
 
@@ -261,6 +271,7 @@ impl Link {
             numbers_left: self.numbers_left.clone(),
             next_certificate: self.pin.next().map(str::to_owned),
             recovery_code: self.recovery_code.clone(),
+            acked_here: self.acked_here,
         };
         let resp = self
             .http

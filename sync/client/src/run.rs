@@ -352,7 +352,13 @@ pub async fn sync_once<L: Local, R: Remote>(
         local.reached_district(through)?;
     }
     let mut acked = session.acked_through;
-    local.acked(acked, &[])?;
+    // The readings capped of changes whose push answers were lost: said back by the session.
+    let kept: Vec<ChangeResult> = session
+        .capped
+        .iter()
+        .map(|k| ChangeResult { seq: k.seq, outcome: Outcome::Duplicate, capped: Some(k.hlc) })
+        .collect();
+    local.acked(acked, &kept)?;
 
     loop {
         let changes = local.pending(acked, READ_AHEAD)?;

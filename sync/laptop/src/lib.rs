@@ -314,7 +314,8 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     let code = store.block_recovery_due()?.then(samanvaya_core::new_recovery_code);
     let mut link = Link::new(&e.url, e.certificate.as_deref(), store.device_id()?, &e.secret)?
         .with_next_certificate(store.next_certificate()?.as_deref())?
-        .with_recovery_code(code.as_ref().map(|c| c.expose().to_owned()));
+        .with_recovery_code(code.as_ref().map(|c| c.expose().to_owned()))
+        .with_acked_here(store.acked_through()?);
     offering(store, &mut link, tuning, code).await
 }
 

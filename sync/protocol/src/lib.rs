@@ -144,6 +144,13 @@ pub struct ChangeResult {
     pub capped: Option<samanvaya_domain::Hlc>,
 }
 
+/// A clock reading a server keeps for a laptop's change `seq`, in place of the one sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    pub seq: i64,
+    pub hlc: samanvaya_domain::Hlc,
+}
+
 /// The server's answer once the batch is durably committed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushAck {
@@ -316,6 +323,12 @@ pub struct SessionRequest {
     /// says it keeps one (`SessionReply::recovery_code_kept`), then never again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_code: Option<String>,
+    /// How far this laptop knows its changes are held (its own acknowledged number, which lags
+    /// the server's when a push's answer was lost): the server says back the readings it capped
+    /// after it (`SessionReply::capped`). Absent from older laptops and devices that keep no
+    /// readings of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_here: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,6 +360,11 @@ pub struct SessionReply {
     /// (`AuditFork`); a branch it does not list holds nothing beyond where it grew from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit_branches: Vec<AuditHeld>,
+    /// The laptop's changes after its `acked_here` whose clock reading this server capped, with
+    /// the reading it keeps: what the lost answers of its pushes would have said
+    /// (`ChangeResult::capped`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capped: Vec<Kept>,
     /// The fingerprint of the certificate the server will present once its operator switches
     /// to it (`samanvaya-server new-certificate`): the device accepts it from now on beside the
     /// pinned one, and pins it the first time the server presents it.

@@ -321,6 +321,12 @@ impl Store {
             DeviceKind::Laptop => Vec::new(),
         };
         let audit_branches = crate::audit_branch::held_of(&mut *tx, req.device)?;
+        let capped = match (req.acked_here, parse_kind(&kind)) {
+            (Some(after), DeviceKind::Laptop) => {
+                crate::single::capped_between(&mut *tx, req.device, after, acked_through)?
+            }
+            _ => Vec::new(),
+        };
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -335,6 +341,7 @@ impl Store {
             audit_branches,
             next_certificate,
             recovery_code_kept,
+            capped,
         })
     }
 

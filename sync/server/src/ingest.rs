@@ -82,7 +82,14 @@ impl Store {
         }
         let mut results = Vec::with_capacity(outcomes.len());
         for (c, outcome) in batch.changes.iter().zip(outcomes) {
-            let capped = crate::single::kept_reading(&mut *tx, c.origin, c.change.hlc, now)?;
+            // A block keeps its own readings (it forwards changes it capped already), so only a
+            // laptop is told.
+            let capped = if caller.kind == DeviceKind::Laptop {
+                let again = matches!(outcome, Outcome::Duplicate);
+                crate::single::kept_reading(&mut *tx, c.origin, c.change.hlc, again, now)?
+            } else {
+                None
+            };
             results.push(ChangeResult { seq: c.seq, outcome, capped });
         }
         acked = acked.max(last);

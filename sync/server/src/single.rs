@@ -33,16 +33,22 @@ pub(crate) fn capped(hlc: Hlc, now: DateTime<Utc>, clock: Hlc) -> Hlc {
     }
 }
 
-/// The reading kept here for the change from `origin` sent with `sent`, where it is not `sent`
-/// (it was capped, now or when the change first arrived). Only a reading ahead of the server's
-/// clock can have been capped, so the store is read for those alone.
+/// The reading kept here for the change from `origin` sent with `sent`, where it is not `sent`:
+/// it was capped now, or, for a change stored before (a push sent again after its answer was
+/// lost), when it first arrived. The store is read only for a reading past the cap, or one ahead
+/// of the server's clock that was stored before: a laptop a few minutes fast costs no lookup for
+/// each of its changes.
 pub(crate) fn kept_reading(
     db: &mut dyn Db,
     origin: Origin,
     sent: Hlc,
+    stored_before: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Hlc>, ServerError> {
-    if sent.wall_ms <= now.timestamp_millis() {
+    let now_ms = now.timestamp_millis();
+    let past_cap = sent.wall_ms > now_ms + CLOCK_TOLERANCE_MS;
+    let may_differ = past_cap || (stored_before && sent.wall_ms > now_ms);
+    if !may_differ {
         return Ok(None);
     }
     let Some(row) = db.query_opt(
@@ -54,6 +60,40 @@ pub(crate) fn kept_reading(
     };
     let kept: Hlc = serde_json::from_str(&row.text(0)?)?;
     Ok((kept != sent).then_some(kept))
+}
+
+/// The most readings a session says back: a laptop that lost many answers in a row learns the
+/// rest at its next session, as its acknowledged number moves on.
+const KEPT_PER_SESSION: i64 = 2_000;
+
+/// The readings capped of the changes `after` (exclusive) to `through` of laptop `device`. A
+/// reading was capped when it stands at least the tolerance past when it arrived: the cap puts
+/// it there or after, and a reading within the tolerance stays below it.
+pub(crate) fn capped_between(
+    db: &mut dyn Db,
+    device: Uuid,
+    after: i64,
+    through: i64,
+) -> Result<Vec<samanvaya_sync_protocol::Kept>, ServerError> {
+    if through <= after {
+        return Ok(Vec::new());
+    }
+    let rows = db.query(
+        "SELECT origin_seq, hlc, received_at FROM change
+         WHERE origin_device = ?1 AND origin_seq > ?2 AND origin_seq <= ?3 ORDER BY origin_seq LIMIT ?4",
+        args![device, after, through, KEPT_PER_SESSION],
+    )?;
+    let mut kept = Vec::new();
+    for row in rows {
+        let hlc: Hlc = serde_json::from_str(&row.text(1)?)?;
+        let received = DateTime::parse_from_str(&row.text(2)?, "%Y-%m-%d %H:%M:%S%.f%:z").map_err(|e| {
+            ServerError::Invalid(format!("a stored change's arrival time cannot be read: {e}"))
+        })?;
+        if hlc.wall_ms >= received.timestamp_millis() + CLOCK_TOLERANCE_MS {
+            kept.push(samanvaya_sync_protocol::Kept { seq: row.int(0)?, hlc });
+        }
+    }
+    Ok(kept)
 }
 
 /// How a change reached this server: where it was made, who delivered it (a device, the
