@@ -247,6 +247,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "review_decided",
         sql: include_str!("../migrations/server/0017_review_decided.sql"),
     },
+    Migration {
+        version: 18,
+        name: "usb_acked_here",
+        sql: include_str!("../migrations/server/0018_usb_acked_here.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -332,6 +337,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 16,
         name: "review_decided",
         sql: include_str!("../migrations/server-postgres/0016_review_decided.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "usb_acked_here",
+        sql: include_str!("../migrations/server-postgres/0017_usb_acked_here.sql"),
     },
 ];
 

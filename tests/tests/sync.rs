@@ -1135,17 +1135,31 @@ fn edited(h: &samanvaya_domain::Household, address: &str, name: &str) -> samanva
 /// every later edit, while the block and the village's other laptops showed the later one.
 #[test]
 fn a_laptop_whose_clock_runs_a_day_ahead_takes_a_later_edit_the_block_took() {
-    fast_laptop_story(false);
+    fast_laptop_story(FastSync::Online);
 }
 
 /// The same when the answer to the fast laptop's push is lost and that sync gives up: its next
 /// session says which readings were kept.
 #[test]
 fn a_fast_laptop_whose_push_answer_was_lost_learns_the_kept_reading_at_its_next_session() {
-    fast_laptop_story(true);
+    fast_laptop_story(FastSync::AnswerLost);
 }
 
-fn fast_laptop_story(answer_lost: bool) {
+/// The same for a fast laptop that syncs by USB stick: the block's answer on the stick says
+/// which readings were kept.
+#[test]
+fn a_fast_laptop_synced_by_stick_learns_the_kept_reading_from_the_blocks_answer() {
+    fast_laptop_story(FastSync::Stick);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum FastSync {
+    Online,
+    AnswerLost,
+    Stick,
+}
+
+fn fast_laptop_story(how: FastSync) {
     use samanvaya_tests::proxy::{Faults, Proxy};
     let (block_dir, a_dir, b_dir) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -1177,7 +1191,18 @@ fn fast_laptop_story(answer_lost: bool) {
     };
     // A's clock is a day ahead: the block keeps its edit as made ten minutes from now.
     edit(a_dir.path(), "वार्ड 3", chrono::Duration::days(1));
-    if answer_lost {
+    let stick = tempfile::tempdir().unwrap();
+    let by_stick = |n: usize| {
+        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
+        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(a_dir.path())));
+        server_cmd(
+            "block",
+            block_dir.path(),
+            &["import", up.to_str().unwrap(), "--answer", down.to_str().unwrap()],
+        );
+        ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(a_dir.path())));
+    };
+    if how == FastSync::AnswerLost {
         // The block stores the push, its answer is lost, and every push after it stalls: the
         // sync gives up, not knowing the push arrived.
         link.set(Faults { lose_push_answers: 1, stall_pushes: 50, ..Faults::default() });
@@ -1188,13 +1213,21 @@ fn fast_laptop_story(answer_lost: bool) {
         let store = samanvaya_tests::open(a_dir.path()).unwrap();
         assert!(store.sync_status().unwrap().waiting > 0, "the laptop does not know its push arrived");
     }
-    sync(a_dir.path());
+    if how == FastSync::Stick {
+        by_stick(1);
+    } else {
+        sync(a_dir.path());
+    }
     // B, which has pulled A's edit, corrects the address with a clock twenty minutes ahead (past
     // the same cap, so the block puts it after A's).
     sync(b_dir.path());
     edit(b_dir.path(), "वार्ड 5", chrono::Duration::minutes(20));
     sync(b_dir.path());
-    sync(a_dir.path());
+    if how == FastSync::Stick {
+        by_stick(2);
+    } else {
+        sync(a_dir.path());
+    }
     let address = |dir: &Path| samanvaya_tests::open(dir).unwrap().household(hid).unwrap().address;
     let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
     let at_block: String = conn

@@ -390,7 +390,8 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     if store.restore_unsettled()? && file.own_after.is_none() {
         return Err(LaptopSyncError::AnswerBeforeRestore);
     }
-    store.sync_acked(file.acked_through, 0, 0, &[])?;
+    let kept: Vec<(i64, Hlc)> = file.capped.iter().map(|k| (k.seq, k.hlc)).collect();
+    store.sync_acked(file.acked_through, 0, 0, &kept)?;
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
     store.audit_held_by_stick(file.audit_through, &branches)?;
     let page = incoming(&file.changes);
@@ -463,6 +464,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         own_after: store.own_after_by_stick()?,
         audit: audit_for_stick(store)?,
         audit_fork: store.audit_fork()?,
+        acked_here: Some(store.acked_through()?),
     };
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret))?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };

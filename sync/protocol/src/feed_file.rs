@@ -53,6 +53,10 @@ pub struct FeedFile {
     /// `SessionReply::audit_branches`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit_branches: Vec<crate::AuditHeld>,
+    /// The laptop's changes after the `acked_here` of its last sync file whose clock reading the
+    /// block capped, with the reading it keeps (as `SessionReply::capped`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capped: Vec<crate::Kept>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +162,7 @@ mod tests {
             own_after: None,
             audit_through: 0,
             audit_branches: Vec::new(),
+            capped: Vec::new(),
         }
     }
 

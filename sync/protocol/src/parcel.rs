@@ -57,6 +57,10 @@ pub struct Parcel {
     /// from a backup its block had outrun. None for the device's log itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_fork: Option<crate::AuditFork>,
+    /// How far the laptop knows its changes are held (as a session's `acked_here`): the block's
+    /// answer lists the clock readings it capped after it. Absent in files from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_here: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +197,7 @@ mod tests {
             pulled_through: 4,
             changes,
             own_after: None,
+            acked_here: None,
             audit: Vec::new(),
             audit_fork: None,
         }

@@ -25,7 +25,8 @@ impl Store {
     /// last sync file reported (all of them for a laptop that never sent one).
     pub fn export_feed(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<Written, ServerError> {
         let Some(row) = self.db.query_opt(
-            "SELECT kind, name, secret_hash, revoked_at, usb_pulled_through, acked_through, usb_own_after
+            "SELECT kind, name, secret_hash, revoked_at, usb_pulled_through, acked_through, usb_own_after,
+                    usb_acked_here
              FROM device WHERE id = ?1",
             args![device],
         )?
@@ -70,6 +71,10 @@ impl Store {
             own_after,
             audit_through: crate::audit::last(&mut *self.db, device)?.0,
             audit_branches: crate::audit_branch::held_of(&mut *self.db, device)?,
+            capped: match row.opt_int(7)? {
+                Some(after) => crate::single::capped_between(&mut *self.db, device, after, row.int(5)?)?,
+                None => Vec::new(),
+            },
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })

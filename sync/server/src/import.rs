@@ -122,6 +122,12 @@ impl Store {
                 args![parcel.pulled_through, own_after, device],
             )?,
         };
+        // How far the laptop knew its work held, for the answer's capped readings. A file from
+        // an older laptop says nothing, and the answer then lists none.
+        self.db.execute(
+            "UPDATE device SET usb_acked_here = ?1 WHERE id = ?2",
+            args![parcel.acked_here, device],
+        )?;
         done.device = Some(device);
         Ok(done)
     }

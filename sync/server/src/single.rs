@@ -62,9 +62,11 @@ pub(crate) fn kept_reading(
     Ok((kept != sent).then_some(kept))
 }
 
-/// The most readings a session says back: a laptop that lost many answers in a row learns the
-/// rest at its next session, as its acknowledged number moves on.
-const KEPT_PER_SESSION: i64 = 2_000;
+/// The most changes looked at for capped readings at once, the newest: a stick's day of work is
+/// a few thousand; a laptop restored from an old backup, far behind, learns of its newest
+/// changes only (the older ones would cost a long scan at each session, and are the likeliest
+/// to have been written over since).
+const KEPT_SCAN: i64 = 50_000;
 
 /// The readings capped of the changes `after` (exclusive) to `through` of laptop `device`. A
 /// reading was capped when it stands at least the tolerance past when it arrived: the cap puts
@@ -80,11 +82,11 @@ pub(crate) fn capped_between(
     }
     let rows = db.query(
         "SELECT origin_seq, hlc, received_at FROM change
-         WHERE origin_device = ?1 AND origin_seq > ?2 AND origin_seq <= ?3 ORDER BY origin_seq LIMIT ?4",
-        args![device, after, through, KEPT_PER_SESSION],
+         WHERE origin_device = ?1 AND origin_seq > ?2 AND origin_seq <= ?3 ORDER BY origin_seq DESC LIMIT ?4",
+        args![device, after, through, KEPT_SCAN],
     )?;
     let mut kept = Vec::new();
-    for row in rows {
+    for row in rows.into_iter().rev() {
         let hlc: Hlc = serde_json::from_str(&row.text(1)?)?;
         let received = DateTime::parse_from_str(&row.text(2)?, "%Y-%m-%d %H:%M:%S%.f%:z").map_err(|e| {
             ServerError::Invalid(format!("a stored change's arrival time cannot be read: {e}"))
