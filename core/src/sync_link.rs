@@ -238,6 +238,10 @@ impl Store {
         let at = self.now()?.utc;
         let device = crate::centre::device_id(&self.conn, at)?;
         let tx = self.conn.transaction()?;
+        // A restored laptop's changes since the restore are renumbered first: the numbers the
+        // server names are then the backup's own changes, never the new ones that had taken the
+        // old laptop's numbers.
+        crate::restored::settle(&tx, through, at)?;
         for (seq, kept) in capped {
             let sent: Option<String> = tx
                 .query_row(
@@ -246,11 +250,24 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            if let Some(change) = sent.and_then(|c| serde_json::from_str::<Change>(&c).ok()) {
-                crate::field_clock::restamp(&tx, &change.body, change.hlc, *kept)?;
+            let Some(mut change) = sent.and_then(|c| serde_json::from_str::<Change>(&c).ok()) else {
+                continue;
+            };
+            if change.hlc == *kept {
+                continue;
             }
+            crate::field_clock::restamp(&tx, &change.body, change.hlc, *kept)?;
+            // The change as the server keeps it: sent again (to a block restored from a backup
+            // that lacks it), it carries the reading the laptop's fields now hold.
+            change.hlc = *kept;
+            let text = |e: serde_json::Error| StoreError::Corrupt(format!("a change cannot be written: {e}"));
+            let (hlc, change) =
+                (serde_json::to_string(kept).map_err(text)?, serde_json::to_string(&change).map_err(text)?);
+            tx.execute(
+                "UPDATE change_log SET hlc = ?3, change = ?4 WHERE origin = 'local' AND device_id = ?1 AND device_seq = ?2",
+                params![device.to_string(), seq, hlc, change],
+            )?;
         }
-        crate::restored::settle(&tx, through, at)?;
         tx.execute(
             "UPDATE sync_link SET acked_through = max(acked_through, ?1), rejected = rejected + ?2,
                                   conflicts = conflicts + ?3 WHERE id = 1",

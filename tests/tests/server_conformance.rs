@@ -608,8 +608,11 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
         // are past the cap, and the correction must still come after what it corrects.
         fast.change(rename(h, p, "सीता कुमारी"), five_years_ms + 60_000),
     ];
-    server.push(&fast.caller, &fast.batch(opened), t0()).unwrap();
+    let first_push = fast.batch(opened);
+    let ack = server.push(&fast.caller, &first_push, t0()).unwrap();
     assert_eq!(name_of(&mut server, p), "सीता कुमारी", "the fast laptop's correction in the same push stands");
+    let kept: Vec<Hlc> = ack.results.iter().map(|r| r.capped.expect("each reading was capped")).collect();
+    assert!(kept.windows(2).all(|w| w[0] < w[1]), "the readings kept keep their order: {kept:?}");
     // Corrected again and pushed at once, under the same cap: it comes after the first.
     let again = fast.change(rename(h, p, "सीता कुमारी देवी"), five_years_ms + 120_000);
     server.push(&fast.caller, &fast.batch(vec![again]), t0()).unwrap();
@@ -631,6 +634,20 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
     let known = SessionRequest { acked_here: Some(session.acked_through), ..req.clone() };
     assert_eq!(server.session(&known, 60, t0()).unwrap().capped, vec![]);
     assert_eq!(server.session(&SessionRequest { acked_here: None, ..req }, 60, t0()).unwrap().capped, vec![]);
+    assert_eq!(
+        session.capped[..3].iter().map(|k| k.hlc).collect::<Vec<_>>(),
+        kept,
+        "as the push's answer said"
+    );
+    // The first push sent again after its answer was lost, halved (the batch shrinks after a
+    // timeout): the answer moves the laptop past changes it did not carry, and names their
+    // readings too.
+    let halved = PushBatch { changes: first_push.changes[..2].to_vec(), ..first_push };
+    let ack = server.push(&fast.caller, &halved, t0()).unwrap();
+    assert_eq!(ack.acked_through, 4);
+    let named: Vec<(i64, Hlc)> = ack.results.iter().filter_map(|r| r.capped.map(|k| (r.seq, k))).collect();
+    let listed: Vec<(i64, Hlc)> = session.capped.iter().map(|k| (k.seq, k.hlc)).collect();
+    assert_eq!(named, listed, "each reading kept, the changes sent again and the rest");
     right.pulled_through = server.pull(&right.caller, 0).unwrap().cursor;
     // An hour later the other laptop, seeing the record, corrects the name: it stands.
     let fix = right.change(rename(h, p, "सीता देवी"), 3_600_000);

@@ -1218,6 +1218,27 @@ fn fast_laptop_story(how: FastSync) {
     } else {
         sync(a_dir.path());
     }
+    // The laptop's log keeps the edit as the block keeps it, so that sent again (to a block
+    // restored from a backup without it) it carries the same reading.
+    let on_laptop: String = samanvaya_tests::open(a_dir.path())
+        .unwrap()
+        .connection()
+        .query_row(
+            "SELECT hlc FROM change_log WHERE origin = 'local' ORDER BY device_seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let device = samanvaya_tests::open(a_dir.path()).unwrap().device_id().unwrap().to_string();
+    let at_block: String = rusqlite::Connection::open(block_dir.path().join("server.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT hlc FROM change WHERE origin_device = ?1 ORDER BY origin_seq DESC LIMIT 1",
+            [&device],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(on_laptop, at_block, "the edit's reading, on the laptop and at the block");
     // B, which has pulled A's edit, corrects the address with a clock twenty minutes ahead (past
     // the same cap, so the block puts it after A's).
     sync(b_dir.path());

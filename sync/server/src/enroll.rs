@@ -10,6 +10,7 @@ use samanvaya_sync_protocol::{
 use uuid::Uuid;
 
 use crate::error::ServerError;
+use crate::single::KeptScan;
 use crate::sql::{Db, Mode, args};
 use crate::store::Store;
 
@@ -323,7 +324,7 @@ impl Store {
         let audit_branches = crate::audit_branch::held_of(&mut *tx, req.device)?;
         let capped = match (req.acked_here, parse_kind(&kind)) {
             (Some(after), DeviceKind::Laptop) => {
-                crate::single::capped_between(&mut *tx, req.device, after, acked_through)?
+                crate::single::capped_between(&mut *tx, req.device, after, acked_through, KeptScan::ONLINE)?
             }
             _ => Vec::new(),
         };

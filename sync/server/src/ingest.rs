@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::batch::{self, Incoming, Sender};
 use crate::enroll::{Caller, check_protocol};
 use crate::error::ServerError;
+use crate::single::KeptScan;
 use crate::sql::{Mode, args};
 use crate::store::{self, Store};
 
@@ -91,6 +92,17 @@ impl Store {
                 None
             };
             results.push(ChangeResult { seq: c.seq, outcome, capped });
+        }
+        // A push sent again after its answer was lost, smaller (the batch halves after a
+        // timeout): the answer moves the laptop past changes this push did not carry, so it says
+        // their kept readings too.
+        if caller.kind == DeviceKind::Laptop && acked > last {
+            let rest = crate::single::capped_between(&mut *tx, caller.device, last, acked, KeptScan::ONLINE)?;
+            results.extend(rest.into_iter().map(|k| ChangeResult {
+                seq: k.seq,
+                outcome: Outcome::Duplicate,
+                capped: Some(k.hlc),
+            }));
         }
         acked = acked.max(last);
         tx.execute("UPDATE device SET acked_through = ?1 WHERE id = ?2", args![acked, sender])?;

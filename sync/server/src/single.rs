@@ -62,11 +62,25 @@ pub(crate) fn kept_reading(
     Ok((kept != sent).then_some(kept))
 }
 
-/// The most changes looked at for capped readings at once, the newest: a stick's day of work is
-/// a few thousand; a laptop restored from an old backup, far behind, learns of its newest
-/// changes only (the older ones would cost a long scan at each session, and are the likeliest
-/// to have been written over since).
-const KEPT_SCAN: i64 = 50_000;
+/// How much of a laptop's changes is looked at for capped readings, and how many are listed.
+#[derive(Clone, Copy)]
+pub(crate) struct KeptScan {
+    /// The most changes looked at, the newest of the range.
+    pub rows: i64,
+    /// The most readings listed, the newest.
+    pub listed: usize,
+}
+
+impl KeptScan {
+    /// For a session's answer or a push's, which travel as plain JSON on 2G under a short
+    /// timeout: 200 readings are about 19 KB. A laptop further behind (a fast clock and an old
+    /// backup restored) learns of its newest changes only; the older ones are the likeliest to
+    /// have been written over since, and a scan of them would cost the write lock each session.
+    pub const ONLINE: KeptScan = KeptScan { rows: 5_000, listed: 200 };
+    /// For the block's answer on a USB stick, a file of any size: a stick's day of work is a few
+    /// thousand changes.
+    pub const STICK: KeptScan = KeptScan { rows: 50_000, listed: usize::MAX };
+}
 
 /// The readings capped of the changes `after` (exclusive) to `through` of laptop `device`. A
 /// reading was capped when it stands at least the tolerance past when it arrived: the cap puts
@@ -76,6 +90,7 @@ pub(crate) fn capped_between(
     device: Uuid,
     after: i64,
     through: i64,
+    scan: KeptScan,
 ) -> Result<Vec<samanvaya_sync_protocol::Kept>, ServerError> {
     if through <= after {
         return Ok(Vec::new());
@@ -83,18 +98,19 @@ pub(crate) fn capped_between(
     let rows = db.query(
         "SELECT origin_seq, hlc, received_at FROM change
          WHERE origin_device = ?1 AND origin_seq > ?2 AND origin_seq <= ?3 ORDER BY origin_seq DESC LIMIT ?4",
-        args![device, after, through, KEPT_SCAN],
+        args![device, after, through, scan.rows],
     )?;
     let mut kept = Vec::new();
-    for row in rows.into_iter().rev() {
+    for row in rows {
         let hlc: Hlc = serde_json::from_str(&row.text(1)?)?;
-        let received = DateTime::parse_from_str(&row.text(2)?, "%Y-%m-%d %H:%M:%S%.f%:z").map_err(|e| {
-            ServerError::Invalid(format!("a stored change's arrival time cannot be read: {e}"))
-        })?;
-        if hlc.wall_ms >= received.timestamp_millis() + CLOCK_TOLERANCE_MS {
+        if hlc.wall_ms >= row.time(2)?.timestamp_millis() + CLOCK_TOLERANCE_MS {
             kept.push(samanvaya_sync_protocol::Kept { seq: row.int(0)?, hlc });
+            if kept.len() >= scan.listed {
+                break;
+            }
         }
     }
+    kept.reverse();
     Ok(kept)
 }
 
