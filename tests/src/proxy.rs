@@ -271,9 +271,9 @@ const TLS_APPLICATION_DATA: u8 = 0x17;
 const TLS_HANDSHAKE: u8 = 0x16;
 
 /// Whether the dice lose a request just found, and how. `Pass` means its answer is lost (`lose`
-/// is set), which the downward pump sees to once the request has reached the server. The request's body (or its record's) starts at byte `body` of what
-/// came up so far, and this read's `n` bytes start at `start`: only a request whose body starts
-/// in this read can be cut.
+/// is set), which the downward pump sees to once the request has reached the server. The
+/// request's body (or its record's) starts at byte `body` of what came up so far, and this
+/// read's `n` bytes start at `start`: only a request whose body starts in this read can be cut.
 fn deal_loss(
     s: &mut State,
     body: usize,

@@ -13,10 +13,11 @@ use samanvaya_domain::change::{Change as Typed, ChangeBody};
 use samanvaya_sync_protocol::{Origin, Outcome};
 use uuid::Uuid;
 
+use crate::clock_cap::capped;
 use crate::error::ServerError;
 use crate::many::{self, Kind};
 use crate::merge::{Rows, merged_here};
-use crate::single::{Arrival, capped, outcome_word, store_one, unsupported};
+use crate::single::{Arrival, outcome_word, store_one, unsupported};
 use crate::sql::{Db, Value, args};
 use crate::state::Delivery;
 use crate::store;

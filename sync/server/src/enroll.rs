@@ -9,8 +9,8 @@ use samanvaya_sync_protocol::{
 };
 use uuid::Uuid;
 
+use crate::clock_cap::KeptScan;
 use crate::error::ServerError;
-use crate::single::KeptScan;
 use crate::sql::{Db, Mode, args};
 use crate::store::Store;
 
@@ -323,9 +323,13 @@ impl Store {
         };
         let audit_branches = crate::audit_branch::held_of(&mut *tx, req.device)?;
         let capped = match (req.acked_here, parse_kind(&kind)) {
-            (Some(after), DeviceKind::Laptop) => {
-                crate::single::capped_between(&mut *tx, req.device, after, acked_through, KeptScan::ONLINE)?
-            }
+            (Some(after), DeviceKind::Laptop) => crate::clock_cap::capped_between(
+                &mut *tx,
+                req.device,
+                after,
+                acked_through,
+                KeptScan::ONLINE,
+            )?,
             _ => Vec::new(),
         };
         tx.commit()?;

@@ -72,12 +72,12 @@ impl Store {
             audit_through: crate::audit::last(&mut *self.db, device)?.0,
             audit_branches: crate::audit_branch::held_of(&mut *self.db, device)?,
             capped: match row.opt_int(7)? {
-                Some(after) => crate::single::capped_between(
+                Some(after) => crate::clock_cap::capped_between(
                     &mut *self.db,
                     device,
                     after,
                     row.int(5)?,
-                    crate::single::KeptScan::STICK,
+                    crate::clock_cap::KeptScan::STICK,
                 )?,
                 None => Vec::new(),
             },

@@ -11,9 +11,9 @@ use samanvaya_sync_protocol::{
 use uuid::Uuid;
 
 use crate::batch::{self, Incoming, Sender};
+use crate::clock_cap::KeptScan;
 use crate::enroll::{Caller, check_protocol};
 use crate::error::ServerError;
-use crate::single::KeptScan;
 use crate::sql::{Mode, args};
 use crate::store::{self, Store};
 
@@ -87,7 +87,7 @@ impl Store {
             // laptop is told.
             let capped = if caller.kind == DeviceKind::Laptop {
                 let again = matches!(outcome, Outcome::Duplicate);
-                crate::single::kept_reading(&mut *tx, c.origin, c.change.hlc, again, now)?
+                crate::clock_cap::kept_reading(&mut *tx, c.origin, c.change.hlc, again, now)?
             } else {
                 None
             };
@@ -97,7 +97,8 @@ impl Store {
         // timeout): the answer moves the laptop past changes this push did not carry, so it says
         // their kept readings too.
         if caller.kind == DeviceKind::Laptop && acked > last {
-            let rest = crate::single::capped_between(&mut *tx, caller.device, last, acked, KeptScan::ONLINE)?;
+            let rest =
+                crate::clock_cap::capped_between(&mut *tx, caller.device, last, acked, KeptScan::ONLINE)?;
             results.extend(rest.into_iter().map(|k| ChangeResult {
                 seq: k.seq,
                 outcome: Outcome::Duplicate,

@@ -12,6 +12,7 @@ pub mod audit_branch;
 pub mod batch;
 pub mod catalogue;
 pub mod certificate;
+pub mod clock_cap;
 pub mod consent;
 pub mod enroll;
 pub mod error;
