@@ -1128,6 +1128,30 @@ fn edited(h: &samanvaya_domain::Household, address: &str, name: &str) -> samanva
     input
 }
 
+/// Laptop A serves the village and records a household; laptop B, new and empty, enrolls for the
+/// same village with the block at `url` and receives it.
+fn two_laptops_with_one_household(
+    block: &Path,
+    url: &str,
+    a: &Path,
+    b: &Path,
+) -> samanvaya_domain::HouseholdId {
+    let hid = {
+        let mut a = samanvaya_tests::open(a).unwrap();
+        samanvaya_tests::serve_a_village(&mut a).unwrap();
+        let village = a.villages().unwrap()[0].id;
+        let head = member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 61 });
+        a.save_household(new_household(village, vec![head]), a.now().unwrap()).unwrap().id
+    };
+    drop(samanvaya_tests::open(b).unwrap());
+    for laptop in [a, b] {
+        let code = server_cmd("block", block, &["enroll-code", "--village", "Bakraur"]);
+        ok(run("samanvaya", &["enroll", url, code.trim()], Some(laptop)));
+        ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop)));
+    }
+    hid
+}
+
 /// A laptop whose clock runs a day ahead edits an address. The block caps its reading (a clock
 /// set ahead must not win every merge), and tells the laptop which reading it kept: the laptop
 /// keeps the same, so a later edit from another laptop, which the block takes, wins on the fast
@@ -1167,21 +1191,8 @@ fn fast_laptop_story(how: FastSync) {
     let block =
         start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
     let link = Proxy::start(block.url.trim_start_matches("http://"));
-    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    let hid = {
-        let mut a = samanvaya_tests::open(a_dir.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut a).unwrap();
-        let village = a.villages().unwrap()[0].id;
-        let head = member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 61 });
-        a.save_household(new_household(village, vec![head]), a.now().unwrap()).unwrap().id
-    };
+    let hid = two_laptops_with_one_household(block_dir.path(), &link.url, a_dir.path(), b_dir.path());
     let sync = |dir: &Path| ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
-    ok(run("samanvaya", &["enroll", &link.url, code.trim()], Some(a_dir.path())));
-    sync(a_dir.path());
-    drop(samanvaya_tests::open(b_dir.path()).unwrap());
-    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    ok(run("samanvaya", &["enroll", &link.url, code.trim()], Some(b_dir.path())));
-    sync(b_dir.path());
 
     let edit = |dir: &Path, address: &str, ahead: chrono::Duration| {
         let mut store = samanvaya_tests::open(dir).unwrap();
@@ -1265,22 +1276,7 @@ fn two_laptops_editing_one_household_end_equal_with_their_block() {
     let (block_dir, a_dir, b_dir) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    // Laptop A serves the village and records a household; laptop B, new and empty, enrolls for
-    // the same village and receives it.
-    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    let hid = {
-        let mut a = samanvaya_tests::open(a_dir.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut a).unwrap();
-        let village = a.villages().unwrap()[0].id;
-        let head = member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 61 });
-        a.save_household(new_household(village, vec![head]), a.now().unwrap()).unwrap().id
-    };
-    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(a_dir.path())));
-    ok(run("samanvaya", &["sync", "--timeout", "10"], Some(a_dir.path())));
-    drop(samanvaya_tests::open(b_dir.path()).unwrap());
-    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(b_dir.path())));
-    ok(run("samanvaya", &["sync", "--timeout", "10"], Some(b_dir.path())));
+    let hid = two_laptops_with_one_household(block_dir.path(), &block.url, a_dir.path(), b_dir.path());
 
     // Offline, both edit the household's address and its head's name; B's edit is the later.
     let edit = |dir: &Path, address: &str, name: &str| {
