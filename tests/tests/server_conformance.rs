@@ -88,6 +88,19 @@ impl Laptop {
         }
     }
 
+    /// A session request saying the laptop knows its changes held through `acked_here`.
+    fn session_knowing(&self, acked_here: i64) -> SessionRequest {
+        SessionRequest {
+            protocol: PROTOCOL_VERSION,
+            device: self.caller.device,
+            secret: self.secret.clone(),
+            numbers_left: vec![],
+            next_certificate: None,
+            recovery_code: None,
+            acked_here: Some(acked_here),
+        }
+    }
+
     fn batch(&self, changes: Vec<Change>) -> PushBatch {
         PushBatch { protocol: PROTOCOL_VERSION, pulled_through: self.pulled_through, changes }
     }
@@ -619,15 +632,7 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
     assert_eq!(name_of(&mut server, p), "सीता कुमारी देवी", "and so does the next, pushed apart");
     // A laptop whose push answers were lost learns the readings kept at its next session: every
     // change of the fast laptop was capped, in order; none after what it says it knows.
-    let req = SessionRequest {
-        protocol: PROTOCOL_VERSION,
-        device: fast.caller.device,
-        secret: fast.secret.clone(),
-        numbers_left: vec![],
-        next_certificate: None,
-        recovery_code: None,
-        acked_here: Some(0),
-    };
+    let req = fast.session_knowing(0);
     let session = server.session(&req, 60, t0()).unwrap();
     assert_eq!(session.capped.iter().map(|k| k.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
     assert!(session.capped.windows(2).all(|w| w[0].hlc < w[1].hlc), "{:?}", session.capped);
@@ -653,15 +658,7 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
     let fix = right.change(rename(h, p, "सीता देवी"), 3_600_000);
     server.push(&right.caller, &right.batch(vec![fix]), t0() + Duration::hours(1)).unwrap();
     assert_eq!(name_of(&mut server, p), "सीता देवी");
-    let req = SessionRequest {
-        protocol: PROTOCOL_VERSION,
-        device: right.caller.device,
-        secret: right.secret.clone(),
-        numbers_left: vec![],
-        next_certificate: None,
-        recovery_code: None,
-        acked_here: Some(0),
-    };
+    let req = right.session_knowing(0);
     let session = server.session(&req, 60, t0() + Duration::hours(1)).unwrap();
     assert_eq!(session.capped, vec![], "a laptop with its clock right had nothing capped");
 }
