@@ -1,12 +1,16 @@
 //! The `household` table: reading, listing and searching households, and writing one household
 //! with its members and its changes.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::change::{
     ChangeBody, ConsentGiven, HouseholdChange, HouseholdField, MemberChange, MemberField, MemberRemoved,
 };
 use samanvaya_domain::name_key::name_key;
-use samanvaya_domain::{Consent, Household, HouseholdId, HouseholdSummary, LocationId, Moment, Person};
+use samanvaya_domain::{
+    Consent, Household, HouseholdId, HouseholdSummary, LocationId, Moment, Person, PersonId,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -160,7 +164,8 @@ pub fn write(
     at: Moment,
 ) -> rusqlite::Result<()> {
     record_changes(conn, before, h, at)?;
-    put(conn, h)
+    put(conn, h)?;
+    person::share_order(conn, h.id)
 }
 
 /// Records the changes from `before` to `h`; the caller writes the rows in the same transaction.
@@ -170,7 +175,8 @@ pub fn record_changes(
     h: &Household,
     at: Moment,
 ) -> rusqlite::Result<()> {
-    for body in changes(before, h) {
+    let shared = person::shared_positions(conn, h.id)?;
+    for body in changes(before, h, &shared) {
         change_log::record(conn, body, at)?;
     }
     Ok(())
@@ -222,7 +228,11 @@ pub fn exists(conn: &Connection, id: HouseholdId) -> rusqlite::Result<bool> {
 
 /// The changes that turn `before` into `after`: only the fields that differ, every field of what
 /// is new, and the members that left.
-pub fn changes(before: Option<&Household>, after: &Household) -> Vec<ChangeBody> {
+pub fn changes(
+    before: Option<&Household>,
+    after: &Household,
+    shared: &HashMap<PersonId, i64>,
+) -> Vec<ChangeBody> {
     let mut out = Vec::new();
     let mut fields = Vec::new();
     if before.is_none_or(|b| b.number != after.number) {
@@ -255,13 +265,15 @@ pub fn changes(before: Option<&Household>, after: &Household) -> Vec<ChangeBody>
             fields,
         }));
     }
-    let old: Vec<(usize, &Person)> =
-        before.map(|b| b.members.iter().enumerate().collect()).unwrap_or_default();
+    let old: &[Person] = before.map_or(&[], |b| &b.members);
     for (i, p) in after.members.iter().enumerate() {
-        let prev = old.iter().find(|(_, o)| o.id == p.id);
+        let prev = old.iter().find(|o| o.id == p.id);
         let mut fields = Vec::new();
-        let differs = |f: &dyn Fn(&Person) -> bool| prev.is_none_or(|(_, o)| f(o));
-        if prev.is_none_or(|(j, _)| *j != i) {
+        let differs = |f: &dyn Fn(&Person) -> bool| prev.is_none_or(f);
+        // A position goes wherever the shared one is not the member's place here: a member
+        // added or moved, and after two laptops' members took one place, every member after it,
+        // so that the servers and the other laptops order the household as this one does.
+        if prev.is_none() || shared.get(&p.id) != Some(&(i as i64)) {
             fields.push(MemberField::Position(i as u32));
         }
         if differs(&|o| o.name != p.name) {
@@ -281,14 +293,14 @@ pub fn changes(before: Option<&Household>, after: &Household) -> Vec<ChangeBody>
         }
         // A member who lives in the household sends no `left` field when first added, so that a
         // new member's change still reads the same as before the field existed.
-        if prev.map_or(p.left.is_some(), |(_, o)| o.left != p.left) {
+        if prev.map_or(p.left.is_some(), |o| o.left != p.left) {
             fields.push(MemberField::Left(p.left));
         }
         if !fields.is_empty() {
             out.push(ChangeBody::Member(MemberChange { id: p.id, household_id: after.id, fields }));
         }
     }
-    for (_, o) in &old {
+    for o in old {
         if !after.members.iter().any(|p| p.id == o.id) {
             out.push(ChangeBody::MemberRemoved(MemberRemoved { id: o.id, household_id: after.id }));
         }

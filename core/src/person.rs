@@ -1,8 +1,10 @@
 //! The `person` table: the members of each household, in household order.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, params};
 use samanvaya_domain::name_key::name_key;
-use samanvaya_domain::{Departure, HouseholdId, LeftReason, Person, Relation, Sex};
+use samanvaya_domain::{Departure, HouseholdId, LeftReason, Person, PersonId, Relation, Sex};
 
 use crate::sql;
 
@@ -40,7 +42,8 @@ pub fn for_household(conn: &Connection, household: HouseholdId) -> rusqlite::Res
 /// Makes the stored members of `household` exactly `members`, in that order.
 ///
 /// Members are updated in place rather than deleted and re-inserted, because later records
-/// (referrals, survey answers) will point at a person's id.
+/// (referrals, survey answers) will point at a person's id. A member's shared position is kept
+/// as it was; a new member's is her place here, until the caller says otherwise.
 pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]) -> rusqlite::Result<()> {
     let hid = household.to_string();
     let keep: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
@@ -55,8 +58,8 @@ pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]
     conn.execute("UPDATE person SET position = -1 - position WHERE household_id = ?1", [&hid])?;
     let mut upsert = conn.prepare_cached(
         "INSERT INTO person (id, household_id, position, name, name_key, relation, sex,
-                             birth_date, birth_date_estimated, left_reason, left_on)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                             birth_date, birth_date_estimated, left_reason, left_on, shared_position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?3)
          ON CONFLICT (id) DO UPDATE SET
              position = excluded.position, name = excluded.name, name_key = excluded.name_key,
              relation = excluded.relation, sex = excluded.sex, birth_date = excluded.birth_date,
@@ -83,5 +86,35 @@ pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]
             return Err(rusqlite::Error::StatementChangedRows(0));
         }
     }
+    Ok(())
+}
+
+/// The shared position of each member of `household` that has one (see local migration 0038).
+pub fn shared_positions(
+    conn: &Connection,
+    household: HouseholdId,
+) -> rusqlite::Result<HashMap<PersonId, i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, shared_position FROM person WHERE household_id = ?1 AND shared_position IS NOT NULL",
+    )?;
+    stmt.query_map([household.to_string()], |r| Ok((sql::id(r, 0)?, r.get(1)?)))?.collect()
+}
+
+/// Makes each member's shared position her place in the household: after a change made here,
+/// which sent a position for every member whose shared position was not her place.
+pub fn share_order(conn: &Connection, household: HouseholdId) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE person SET shared_position = position WHERE household_id = ?1",
+        [household.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Keeps a member's position as a server sent it.
+pub fn set_shared_position(conn: &Connection, member: PersonId, position: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE person SET shared_position = ?2 WHERE id = ?1",
+        params![member.to_string(), position],
+    )?;
     Ok(())
 }

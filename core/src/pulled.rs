@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::{change_log, fact, field_clock, household};
+use crate::{change_log, fact, field_clock, household, person};
 
 /// Where a pulled change came from: the server and its sequence number for the change, and the
 /// device that made it with that device's own number.
@@ -116,10 +116,12 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             let mut h = stored.ok_or_else(missing)?;
             let at_index = h.members.iter().position(|p| p.id == c.id);
             let mut p = at_index.map(|i| h.members.remove(i)).unwrap_or_else(|| Person::unnamed(c.id));
-            let mut position = at_index.unwrap_or(h.members.len());
+            let mut shared = person::shared_positions(conn, hid)?;
+            // A member new here without a position has the servers' default, the first place.
+            let mut position = if at_index.is_none() { Some(0) } else { None };
             for f in &c.fields {
                 match f {
-                    MemberField::Position(i) => position = *i as usize,
+                    MemberField::Position(i) => position = Some(i64::from(*i)),
                     MemberField::Name(n) => p.name.clone_from(n),
                     MemberField::Relation(r) => p.relation = *r,
                     MemberField::Sex(s) => p.sex = *s,
@@ -134,9 +136,20 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                     c.id
                 )));
             }
-            h.members.insert(position.min(h.members.len()), p);
+            if let Some(i) = position {
+                shared.insert(p.id, i);
+            }
+            h.members.push(p);
+            // Every store orders a household by the members' shared positions and, between equal
+            // ones, by id: two members that two laptops each put in one place offline then stand
+            // in the same order on both, as at the servers. Inserting at the position instead
+            // put the member pulled before the laptop's own on each laptop: opposite orders.
+            h.members.sort_by_key(|m| (shared.get(&m.id).copied().unwrap_or(i64::MAX), m.id));
             h.updated_at = at.utc;
             household::put(conn, &h)?;
+            if let Some(i) = position {
+                person::set_shared_position(conn, c.id, i)?;
+            }
         }
         ChangeBody::MemberRemoved(c) => {
             let mut h = stored.ok_or_else(missing)?;

@@ -372,7 +372,7 @@ impl Store {
                 let id: HouseholdId =
                     id.parse().map_err(|_| StoreError::Corrupt(format!("household id {id}")))?;
                 if let Some(h) = household::get(&tx, id)? {
-                    for body in household::changes(None, &h) {
+                    for body in household::changes(None, &h, &Default::default()) {
                         change_log::record(&tx, body, at)?;
                     }
                     for body in crate::fact::snapshot(&tx, &h)? {

@@ -174,6 +174,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "audit_fork",
         sql: include_str!("../migrations/local/0037_audit_fork.sql"),
     },
+    Migration {
+        version: 38,
+        name: "shared_position",
+        sql: include_str!("../migrations/local/0038_shared_position.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

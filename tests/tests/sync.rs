@@ -1271,6 +1271,73 @@ fn fast_laptop_story(how: FastSync) {
     drop(block);
 }
 
+/// Two laptops each add a member to one household offline, both in the place after the head.
+/// Every store orders a household by the members' shared positions and then by id, so both
+/// laptops end with the block's order. Before, each laptop put the member it pulled in that
+/// place, ahead of its own: the two laptops showed the family in opposite orders until someone
+/// saved it again.
+#[test]
+fn two_laptops_adding_a_member_offline_end_with_one_order() {
+    let (block_dir, a_dir, b_dir) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let hid = two_laptops_with_one_household(block_dir.path(), &block.url, a_dir.path(), b_dir.path());
+    let add = |dir: &Path, name: &str, relation: Relation| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let mut input = store.household(hid).unwrap().as_input(chrono::Utc::now().date_naive());
+        input.members.push(member(name, relation, Sex::Female, Birth::Age { years: 19 }));
+        store.save_household(input, store.now().unwrap()).unwrap();
+    };
+    let on_laptop = |dir: &Path| -> Vec<String> {
+        samanvaya_tests::open(dir)
+            .unwrap()
+            .household(hid)
+            .unwrap()
+            .members
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    };
+    let at_block = || -> Vec<String> {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT name FROM member WHERE household_id = ?1 AND removed = 0 ORDER BY position, id")
+            .unwrap();
+        stmt.query_map([hid.to_string()], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    add(b_dir.path(), "गीता कुमारी", Relation::DaughterInLaw);
+    add(a_dir.path(), "सीता कुमारी", Relation::Daughter);
+    for dir in [a_dir.path(), b_dir.path(), a_dir.path()] {
+        ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
+    }
+    let order = at_block();
+    assert_eq!(order.len(), 3, "{order:?}");
+    assert_eq!(order[0], "कमला देवी", "{order:?}");
+    assert_eq!(on_laptop(a_dir.path()), order, "A orders the family as the block does");
+    assert_eq!(on_laptop(b_dir.path()), order, "B orders the family as the block does");
+
+    // A later edit on A numbers the family one after the other; the servers and B take it.
+    let mut a = samanvaya_tests::open(a_dir.path()).unwrap();
+    let h = a.household(hid).unwrap();
+    a.save_household(edited(&h, "वार्ड 2", "कमला देवी"), a.now().unwrap()).unwrap();
+    drop(a);
+    for dir in [a_dir.path(), b_dir.path()] {
+        ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
+    }
+    assert_eq!(at_block(), order);
+    assert_eq!(on_laptop(b_dir.path()), order);
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let positions: Vec<i64> = conn
+        .prepare("SELECT position FROM member WHERE household_id = ?1 ORDER BY position, id")
+        .unwrap()
+        .query_map([hid.to_string()], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(positions, [0, 1, 2], "A's edit sent the place of the member after the two");
+    drop(block);
+}
+
 #[test]
 fn two_laptops_editing_one_household_end_equal_with_their_block() {
     let (block_dir, a_dir, b_dir) =
