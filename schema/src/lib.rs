@@ -179,6 +179,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "shared_position",
         sql: include_str!("../migrations/local/0038_shared_position.sql"),
     },
+    Migration {
+        version: 39,
+        name: "strict_installed_form",
+        sql: include_str!("../migrations/local/0039_strict_installed_form.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -256,6 +261,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 18,
         name: "usb_acked_here",
         sql: include_str!("../migrations/server/0018_usb_acked_here.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "strict_tables",
+        sql: include_str!("../migrations/server/0019_strict_tables.sql"),
     },
 ];
 
@@ -376,6 +386,28 @@ mod tests {
         for (i, m) in LOCAL_MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version as usize, i + 1, "migration {} is out of sequence", m.name);
             assert!(!m.sql.trim().is_empty(), "migration {} is empty", m.name);
+        }
+    }
+
+    /// Every table of the laptop's store and of a server's SQLite store is STRICT, so that a
+    /// value of the wrong type is refused when written, not kept to surprise a later reader.
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn every_table_is_strict() {
+        for migrations in [LOCAL_MIGRATIONS, SERVER_MIGRATIONS] {
+            let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+            migrate::run(&mut conn, migrations).unwrap();
+            let loose: Vec<String> = conn
+                .prepare(
+                    "SELECT name FROM pragma_table_list
+                     WHERE schema = 'main' AND type = 'table' AND strict = 0 AND name NOT LIKE 'sqlite_%'",
+                )
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(loose.is_empty(), "tables made without STRICT: {loose:?}");
         }
     }
 
