@@ -1796,6 +1796,72 @@ fn work_done_after_restoring_an_older_backup_reaches_the_block() {
     drop(block);
 }
 
+/// The same when the old laptop's clock ran a day ahead after the backup: the block capped its
+/// readings, and the restored laptop's first session lists them by the old laptop's numbers,
+/// which the restored laptop's new work had taken. The new work is numbered after them first,
+/// so none of it takes a reading kept for the old laptop's work: every change of the device at
+/// the block has a reading of its own, and the restored laptop's log holds the readings the
+/// block holds.
+#[test]
+fn a_restored_laptop_takes_no_reading_kept_for_the_old_laptops_work() {
+    let (block_dir, block, old_dir) = block_and_laptop();
+    let restored_dir = tempfile::tempdir().unwrap();
+    let stick = tempfile::tempdir().unwrap();
+    let add = |dir: &Path, name: &str, ahead: chrono::Duration| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
+        let at = samanvaya_domain::Moment::in_india(chrono::Utc::now() + ahead);
+        store.save_household(new_household(village, vec![head]), at).unwrap();
+    };
+    add(old_dir.path(), "कमला देवी", chrono::Duration::zero());
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
+    let backup = stick.path().join("laptop.backup");
+    samanvaya_tests::open(old_dir.path()).unwrap().backup(&backup).unwrap();
+    add(old_dir.path(), "सुनीता कुमारी", chrono::Duration::days(1));
+    add(old_dir.path(), "मीना देवी", chrono::Duration::days(1));
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
+
+    drop(
+        samanvaya_core::Store::restore(&backup, restored_dir.path(), None, &samanvaya_core::Secret::new(PIN))
+            .unwrap(),
+    );
+    add(restored_dir.path(), "रीना देवी", chrono::Duration::zero());
+    add(restored_dir.path(), "गीता देवी", chrono::Duration::zero());
+    let out = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
+    assert!(out.contains("waiting to send: 0"), "{out}");
+
+    let device = samanvaya_tests::open(restored_dir.path()).unwrap().device_id().unwrap().to_string();
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let at_block: Vec<(i64, String)> = conn
+        .prepare("SELECT origin_seq, hlc FROM change WHERE origin_device = ?1 ORDER BY origin_seq")
+        .unwrap()
+        .query_map([&device], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let readings: std::collections::HashSet<&String> = at_block.iter().map(|(_, h)| h).collect();
+    assert_eq!(readings.len(), at_block.len(), "two changes of the device share a reading: {at_block:?}");
+    // The old laptop's work was capped (a day ahead), and the restored laptop's log keeps each
+    // of its own changes with the reading the block keeps.
+    let restored = samanvaya_tests::open(restored_dir.path()).unwrap();
+    let own: Vec<(i64, String)> = restored
+        .connection()
+        .prepare("SELECT device_seq, hlc FROM change_log WHERE origin = 'local' ORDER BY device_seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(own.len() >= 4, "{own:?}");
+    for (seq, hlc) in &own {
+        let held = at_block.iter().find(|(s, _)| s == seq).unwrap_or_else(|| panic!("{seq} at the block"));
+        assert_eq!(&held.1, hlc, "change {seq}: the laptop's reading and the block's");
+    }
+    drop(restored);
+    drop(block);
+}
+
 /// A member withdraws consent after the last backup was made; the laptop sends the withdrawal,
 /// then breaks, and the backup, which still holds her, is restored on a new laptop. Its first
 /// sync takes back the device's own withdrawal from the block (`own_after`) and erases her there
