@@ -195,6 +195,16 @@ pub fn restamp(conn: &Connection, body: &ChangeBody, sent: Hlc, kept: Hlc) -> ru
     Ok(())
 }
 
+/// Whether any field of `record` was written here: a member the laptop holds no row of but a
+/// reading of was removed here (a removal keeps her readings; only an erasure forgets them).
+pub fn holds_record(conn: &Connection, record: &str) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM field_clock WHERE record = ?1 LIMIT 1")?
+        .query_row([crate::stored_id::key(record)], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Forgets every reading of `record` (a person or household erased at her withdrawal).
 pub fn forget(conn: &Connection, record: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM field_clock WHERE record = ?1")?

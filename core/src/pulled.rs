@@ -8,9 +8,11 @@
 //! before takes the pulled one; every copy ends with the later write. Conflicting identity
 //! fields are put in the review queue by the server, which sees both.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
-use samanvaya_domain::{Consent, Hlc, Household, Moment, Person};
+use samanvaya_domain::{Consent, Hlc, Household, Moment, Person, PersonId};
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -115,10 +117,29 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
         ChangeBody::Member(c) => {
             let mut h = stored.ok_or_else(missing)?;
             let at_index = h.members.iter().position(|p| p.id == c.id);
-            let mut p = at_index.map(|i| h.members.remove(i)).unwrap_or_else(|| Person::unnamed(c.id));
-            let mut shared = person::shared_positions(conn, hid)?;
+            if at_index.is_none() && field_clock::holds_record(conn, &c.id.to_string())? {
+                // She was removed here (a record of her made one with another, or taken out)
+                // after the pulled change was made elsewhere: the removal stands, as at every
+                // server, which refuses such a change once it holds the removal. Applied, the
+                // change brought her back here alone, for good.
+                return Ok(());
+            }
+            // Each member's place: her shared position, or, with none yet (kept from before
+            // local migration 0038, until the household's next edit here), her place here.
+            let shared = person::shared_positions(conn, hid)?;
+            let mut place: HashMap<PersonId, i64> = h
+                .members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.id, shared.get(&m.id).copied().unwrap_or(i as i64)))
+                .collect();
             // A member new here without a position has the servers' default, the first place.
-            let mut position = if at_index.is_none() { Some(0) } else { None };
+            let mut position = at_index.is_none().then_some(0);
+            let at_index = at_index.unwrap_or_else(|| {
+                h.members.push(Person::unnamed(c.id));
+                h.members.len() - 1
+            });
+            let p = &mut h.members[at_index];
             for f in &c.fields {
                 match f {
                     MemberField::Position(i) => position = Some(i64::from(*i)),
@@ -137,14 +158,13 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 )));
             }
             if let Some(i) = position {
-                shared.insert(p.id, i);
+                place.insert(c.id, i);
             }
-            h.members.push(p);
             // Every store orders a household by the members' shared positions and, between equal
             // ones, by id: two members that two laptops each put in one place offline then stand
             // in the same order on both, as at the servers. Inserting at the position instead
             // put the member pulled before the laptop's own on each laptop: opposite orders.
-            h.members.sort_by_key(|m| (shared.get(&m.id).copied().unwrap_or(i64::MAX), m.id));
+            h.members.sort_by_key(|m| (place[&m.id], m.id));
             h.updated_at = at.utc;
             household::put(conn, &h)?;
             if let Some(i) = position {

@@ -348,3 +348,119 @@ fn a_pulled_fact_applies_only_when_later_and_a_removed_members_facts_stay_gone()
     store.apply_pulled(from(4), &stale, at).unwrap();
     assert_eq!(value_of(&store, daughter.to_string(), "person.is_pregnant"), None, "not brought back");
 }
+
+/// The change that adds a daughter named `name` in the place after the head, as a laptop that
+/// added her offline sends it.
+fn new_daughter(h: &samanvaya_domain::Household, id: PersonId, name: &str) -> ChangeBody {
+    ChangeBody::Member(MemberChange {
+        id,
+        household_id: h.id,
+        fields: vec![
+            MemberField::Position(1),
+            MemberField::Name(name.into()),
+            MemberField::Relation(Relation::Daughter),
+            MemberField::Sex(Sex::Female),
+            MemberField::BirthDate(None),
+            MemberField::BirthDateEstimated(false),
+        ],
+    })
+}
+
+/// Two members pulled into one place stand in the order of their ids, whichever arrives first:
+/// the order every server keeps.
+#[test]
+fn members_pulled_into_one_place_stand_in_the_order_of_their_ids() {
+    let (first, second) = (PersonId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let mut orders = Vec::new();
+    for arrival in [[first, second], [second, first]] {
+        let (_dir, mut store, h) = store_with_one_household();
+        let other = Uuid::now_v7();
+        for (i, id) in arrival.into_iter().enumerate() {
+            let seq = i as i64 + 1;
+            let from = PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
+            let hlc =
+                Hlc { wall_ms: chrono::Utc::now().timestamp_millis(), counter: seq as u32, node: other };
+            let name = if id == first { "सीता" } else { "गीता" };
+            store
+                .apply_pulled(
+                    from,
+                    &change::Change::new(hlc, new_daughter(&h, id, name)),
+                    store.now().unwrap(),
+                )
+                .unwrap();
+        }
+        let ids: Vec<PersonId> = store.household(h.id).unwrap().members.iter().map(|p| p.id).collect();
+        assert_eq!(ids[0], h.members[0].id, "the head stays first");
+        orders.push(ids[1..].to_vec());
+    }
+    assert_eq!(orders[0], orders[1], "one order, whichever arrived first");
+    assert_eq!(orders[0], [first, second]);
+}
+
+/// A store from before shared positions (local migration 0038 leaves them empty) sends the place
+/// of every member at the household's next edit, then none at the edit after.
+#[test]
+fn the_first_edit_after_the_upgrade_sends_every_members_place() {
+    let (_dir, mut store, h) = samanvaya_tests::family_of(vec![
+        samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
+        samanvaya_tests::member("सीता", Relation::Daughter, Sex::Female, Birth::Age { years: 20 }),
+    ]);
+    store.connection().execute("UPDATE person SET shared_position = NULL", []).unwrap();
+    let places = |store: &mut Store, address: &str| -> Vec<u32> {
+        let sent = store.queued_changes().unwrap();
+        let mut input = store.household(h.id).unwrap().as_input(chrono::Utc::now().date_naive());
+        input.address = address.into();
+        store.save_household(input, store.now().unwrap()).unwrap();
+        store
+            .queued_after(sent, 10)
+            .unwrap()
+            .into_iter()
+            .flat_map(|q| match q.change.body {
+                ChangeBody::Member(c) => c.fields,
+                _ => Vec::new(),
+            })
+            .filter_map(|f| match f {
+                MemberField::Position(i) => Some(i),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(places(&mut store, "वार्ड 2"), [0, 1]);
+    assert_eq!(places(&mut store, "वार्ड 3"), [] as [u32; 0]);
+}
+
+/// A member removed here is not brought back by a change to her made elsewhere before the
+/// removal and pulled after it: the removal stands, as at every server.
+#[test]
+fn a_member_removed_here_stays_removed_when_an_older_rename_of_her_is_pulled() {
+    use samanvaya_core::{Role, Secret};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, code) =
+        Store::create(dir.path(), "facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
+    store.add_account(&code, "Rekha", Role::Supervisor, &Secret::new("739152")).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let two = vec![
+        samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
+        samanvaya_tests::member("सीता", Relation::Daughter, Sex::Female, Birth::Age { years: 20 }),
+    ];
+    let h = store.save_household(samanvaya_tests::new_household(village, two), store.now().unwrap()).unwrap();
+    drop(store);
+    // Only a supervisor removes a saved member.
+    let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new("739152")).unwrap();
+    let sita = h.members[1].id;
+    let mut input = h.as_input(chrono::Utc::now().date_naive());
+    input.members.truncate(1);
+    store.save_household(input, store.now().unwrap()).unwrap();
+    let other = Uuid::now_v7();
+    let from = PulledFrom { server: "block", server_seq: 1, device: other, device_seq: 1 };
+    let later = Hlc { wall_ms: chrono::Utc::now().timestamp_millis() + 60_000, counter: 0, node: other };
+    let rename = ChangeBody::Member(MemberChange {
+        id: sita,
+        household_id: h.id,
+        fields: vec![MemberField::Name("सीता कुमारी".into())],
+    });
+    store.apply_pulled(from, &change::Change::new(later, rename), store.now().unwrap()).unwrap();
+    let members = store.household(h.id).unwrap().members;
+    assert_eq!(members.len(), 1, "{members:?}");
+    assert_eq!(members[0].name, "कमला देवी");
+}
