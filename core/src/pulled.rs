@@ -125,7 +125,7 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 return Ok(());
             }
             // Each member's place: her shared position, or, with none yet (kept from before
-            // local migration 0038, until the household's next edit here), her place here.
+            // local migration 0040, until the household's next edit here), her place here.
             let shared = person::shared_positions(conn, hid)?;
             let mut place: HashMap<PersonId, i64> = h
                 .members

@@ -184,6 +184,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "strict_installed_form",
         sql: include_str!("../migrations/local/0039_strict_installed_form.sql"),
     },
+    Migration {
+        version: 40,
+        name: "shared_position_unknown",
+        sql: include_str!("../migrations/local/0040_shared_position_unknown.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

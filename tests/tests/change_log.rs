@@ -397,7 +397,7 @@ fn members_pulled_into_one_place_stand_in_the_order_of_their_ids() {
     assert_eq!(orders[0], [first, second]);
 }
 
-/// A store from before shared positions (local migration 0038 leaves them empty) sends the place
+/// A store from before shared positions (local migration 0040 leaves them unknown) sends the place
 /// of every member at the household's next edit, then none at the edit after.
 #[test]
 fn the_first_edit_after_the_upgrade_sends_every_members_place() {

@@ -4,9 +4,5 @@
 -- and, between equal values, by the member's id, so that the village's laptops and the servers
 -- show the same order. `position` stays the laptop's own numbering (0 for the first member, one
 -- after the other), which every read orders by; it always follows this order.
---
--- It starts empty: a laptop's numbering before the upgrade need not be what the servers hold
--- (two members pulled into one place were numbered one after the other, in either order). The
--- first edit of a household after the upgrade sends the place of each of its members, and a
--- member without a shared position is sorted by her own numbering meanwhile.
 ALTER TABLE person ADD COLUMN shared_position INTEGER;
+UPDATE person SET shared_position = position;
