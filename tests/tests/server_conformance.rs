@@ -85,6 +85,7 @@ impl Laptop {
             origin: Origin { device: self.caller.device, seq: self.seq },
             recorded_at: t0(),
             change: Typed::new(hlc, body),
+            reviewed_at_sender: None,
         }
     }
 
@@ -242,6 +243,7 @@ on_both!(
     two_laptops_renaming_one_person_unseen_put_both_names_up_for_review,
     a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_travels,
     a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives,
+    edits_a_block_merged_one_after_the_other_queue_no_review_at_the_district,
     a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     a_late_change_to_a_removed_member_does_not_bring_her_back,
@@ -545,29 +547,47 @@ fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_trave
 /// The district queues the same conflict as the block when the block forwards both renames.
 /// The block's operator decides it; the decision arrives at the district as a change the block
 /// made, which closes the district's review too, as decided by that block.
+/// A change as a block forwards it: numbered in the block's order, with whether the block queued
+/// it for review there (`None`: a block from before the field).
+struct Forwarded {
+    seq: i64,
+}
+
+impl Forwarded {
+    fn change(
+        &mut self,
+        device: Uuid,
+        device_seq: i64,
+        ms: i64,
+        body: ChangeBody,
+        reviewed: Option<bool>,
+    ) -> Change {
+        self.seq += 1;
+        Change {
+            seq: self.seq,
+            origin: Origin { device, seq: device_seq },
+            recorded_at: t0(),
+            change: Typed::new(Hlc { wall_ms: t0().timestamp_millis() + ms, counter: 0, node: device }, body),
+            reviewed_at_sender: reviewed,
+        }
+    }
+}
+
 fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives(b: Backend) {
     let Some(mut district) = open(b, Role::District) else { return };
     let (block, _) = enroll_block(&mut district, "Bodh Gaya");
     let (la, lb) = (Uuid::now_v7(), Uuid::now_v7());
     let h = HouseholdId(Uuid::now_v7());
     let p = PersonId(Uuid::now_v7());
-    let mut seq = 0;
-    let mut forwarded = |device: Uuid, device_seq: i64, ms: i64, body: ChangeBody| {
-        seq += 1;
-        Change {
-            seq,
-            origin: Origin { device, seq: device_seq },
-            recorded_at: t0(),
-            change: Typed::new(Hlc { wall_ms: t0().timestamp_millis() + ms, counter: 0, node: device }, body),
-        }
-    };
+    let mut fw = Forwarded { seq: 0 };
+    // The block queued B's rename for review: A's, made unseen by B, stood there.
     let changes = vec![
-        forwarded(la, 1, 0, household(h, VILLAGE)),
-        forwarded(la, 2, 1, member(h, p, "कमला देवी")),
-        forwarded(la, 3, 60_000, rename(h, p, "कमला कुमारी")),
-        forwarded(lb, 1, 30_000, rename(h, p, "कमली देवी")),
+        fw.change(la, 1, 0, household(h, VILLAGE), Some(false)),
+        fw.change(la, 2, 1, member(h, p, "कमला देवी"), Some(false)),
+        fw.change(la, 3, 60_000, rename(h, p, "कमला कुमारी"), Some(false)),
+        fw.change(lb, 1, 30_000, rename(h, p, "कमली देवी"), Some(true)),
     ];
-    let decision = forwarded(block.device, 1, 120_000, rename(h, p, "कमली देवी"));
+    let decision = fw.change(block.device, 1, 120_000, rename(h, p, "कमली देवी"), Some(false));
     district
         .push(&block, &PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes }, t0())
         .unwrap();
@@ -582,6 +602,38 @@ fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrive
     let decided = mentioning(&district.rows(), "block Bodh Gaya");
     assert_eq!(decided.len(), 1, "{decided:?}");
     assert!(decided[0].starts_with("review: "), "{decided:?}");
+}
+
+/// Laptop B renamed a woman after pulling A's rename of her from their block, which merged the
+/// two one after the other and queued no review. The block forwards both in one push, before it
+/// pulls from the district again, so to the district B's rename looks made unseen of A's. The
+/// district takes the block's word for what the block judged: no review. Before, the district
+/// queued one the block never had. A block from before the field, which says nothing, is judged
+/// as before: the district queues the review.
+fn edits_a_block_merged_one_after_the_other_queue_no_review_at_the_district(b: Backend) {
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
+    let (old_block, _) = enroll_block(&mut district, "Mohanpur");
+    for (caller, said, reviews) in [(&block, Some(false), 0), (&old_block, None, 1)] {
+        let (la, lb) = (Uuid::now_v7(), Uuid::now_v7());
+        let h = HouseholdId(Uuid::now_v7());
+        let p = PersonId(Uuid::now_v7());
+        let mut fw = Forwarded { seq: 0 };
+        let changes = vec![
+            fw.change(la, 1, 0, household(h, VILLAGE), said),
+            fw.change(la, 2, 1, member(h, p, "कमला देवी"), said),
+            fw.change(la, 3, 30_000, rename(h, p, "कमला कुमारी"), said),
+            fw.change(lb, 1, 60_000, rename(h, p, "कमली देवी"), said),
+        ];
+        let before = district.open_reviews().unwrap().len();
+        let ack = district
+            .push(caller, &PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes }, t0())
+            .unwrap();
+        assert_eq!(name_of(&mut district, p), "कमली देवी", "B's later rename stands");
+        assert_eq!(district.open_reviews().unwrap().len() - before, reviews, "block said {said:?}");
+        let conflicts = ack.results.iter().filter(|r| matches!(r.outcome, Outcome::Conflict { .. })).count();
+        assert_eq!(conflicts, reviews, "{:?}", ack.results);
+    }
 }
 
 /// The other way: the district's operator decided the conflict first; the decision comes down
@@ -786,6 +838,7 @@ fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Bac
             Hlc { wall_ms: t0().timestamp_millis(), counter: 0, node: laptop },
             household(h, VILLAGE),
         ),
+        reviewed_at_sender: None,
     };
     // Each block numbers what it forwards in its own order.
     let first = district
@@ -984,6 +1037,7 @@ fn forward_a_change_of(district: &mut Store, block: &Caller, laptop: Uuid) {
             Hlc { wall_ms: t0().timestamp_millis(), counter: 0, node: laptop },
             household(HouseholdId(Uuid::now_v7()), VILLAGE),
         ),
+        reviewed_at_sender: None,
     };
     let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes: vec![made] };
     district.push(block, &batch, t0()).unwrap();

@@ -112,6 +112,7 @@ impl Local for StoreEnd<'_> {
                 origin: Origin { device, seq: q.device_seq },
                 recorded_at: q.recorded_at,
                 change: q.change,
+                reviewed_at_sender: None,
             })
             .collect())
     }

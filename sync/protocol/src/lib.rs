@@ -92,6 +92,13 @@ pub struct Change {
     pub origin: Origin,
     pub recorded_at: DateTime<Utc>,
     pub change: samanvaya_domain::change::Change,
+    /// Set by a server forwarding a change it merged: whether it queued the change for review
+    /// there (an identity field written unseen by another device). A write the same server
+    /// delivered before, which it judged this one against, is then not a conflict at the
+    /// receiver unless it says so. `None` from a laptop, and from a server older than the field,
+    /// which the receiver judges as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_at_sender: Option<bool>,
 }
 
 impl Change {

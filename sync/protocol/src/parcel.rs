@@ -188,6 +188,7 @@ mod tests {
                         household_id: HouseholdId(Uuid::from_u128(9)),
                     }),
                 ),
+                reviewed_at_sender: None,
             })
             .collect();
         Parcel {

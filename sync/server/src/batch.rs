@@ -35,6 +35,8 @@ pub struct Incoming<'a> {
     pub recorded_at: DateTime<Utc>,
     pub change: &'a Typed,
     pub known: bool,
+    /// What the server that forwards it says of it (`Change::reviewed_at_sender`).
+    pub reviewed_at_sender: Option<bool>,
 }
 
 /// Who delivers the changes: the device or server (`self` for a step taken here), how far it
@@ -239,8 +241,16 @@ fn store_run(
         let outcome = if *erased {
             Outcome::Rejected { reason: crate::consent::ERASED_ON_ARRIVAL.to_owned() }
         } else if change.is_supported() {
-            let d = Delivery { seq, sender: sender.via, pulled_through: sender.pulled_through, now };
-            rows.apply(&change.body, change.hlc, d)?
+            // A server's word is taken for what it judged; a laptop judges nothing it delivers.
+            let judged_clean = sender.served.is_none() && items[*i].reviewed_at_sender == Some(false);
+            let d = Delivery {
+                seq,
+                sender: sender.via,
+                pulled_through: sender.pulled_through,
+                now,
+                judged_clean,
+            };
+            rows.apply(db, &change.body, change.hlc, d)?
         } else {
             unsupported(change)
         };

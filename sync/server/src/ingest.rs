@@ -66,6 +66,7 @@ impl Store {
                 recorded_at: c.recorded_at,
                 change: &c.change,
                 known: c.seq <= acked,
+                reviewed_at_sender: c.reviewed_at_sender,
             })
             .collect();
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
@@ -131,6 +132,7 @@ impl Store {
                 recorded_at: p.recorded_at,
                 change: &p.change,
                 known: p.origin.device == self.device,
+                reviewed_at_sender: None,
             })
             .collect();
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
@@ -183,7 +185,13 @@ pub(crate) fn record_in(
 ) -> Result<Outcome, ServerError> {
     let (hlc, seq) = store::tick(db, device, now)?;
     let change = Typed::new(hlc, body);
-    let item = Incoming { origin: Origin { device, seq }, recorded_at: now, change: &change, known: false };
+    let item = Incoming {
+        origin: Origin { device, seq },
+        recorded_at: now,
+        change: &change,
+        known: false,
+        reviewed_at_sender: None,
+    };
     let from = Sender { via: "self", pulled_through: i64::MAX, served: None };
     let outcome = batch::store_all(db, device, &from, &[item], now)?
         .pop()

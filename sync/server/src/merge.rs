@@ -152,6 +152,19 @@ fn load_records(
     many::run(db, &sql, "(?)", ids, Kind::Lookup)?.iter().map(|r| record(r, columns)).collect()
 }
 
+/// Whether the write stored as change `seq` was delivered by `sender`. Asked only for an
+/// identity field written unseen by another device, which a server sending the change says it
+/// judged clean: the forwarding block that delivered both writes saw the first when it merged
+/// the second, so the two are not concurrent, however they look to the district.
+fn delivered_by(db: &mut dyn Db, seq: i64, sender: &str) -> Result<bool, ServerError> {
+    Ok(db
+        .query_opt("SELECT via FROM change WHERE seq = ?1", args![seq])?
+        .map(|r| r.text(0))
+        .transpose()?
+        .as_deref()
+        == Some(sender))
+}
+
 /// The members with these ids, and which of them were removed. A removed member's row stays,
 /// with her clocks, so that a change made before her removal was seen is known for what it is.
 fn load_members(
@@ -284,7 +297,13 @@ impl Rows {
     }
 
     /// Merges one stored change (of a kind [`merged_here`]) into the rows.
-    pub fn apply(&mut self, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> Result<Outcome, ServerError> {
+    pub fn apply(
+        &mut self,
+        db: &mut dyn Db,
+        body: &ChangeBody,
+        hlc: Hlc,
+        d: Delivery<'_>,
+    ) -> Result<Outcome, ServerError> {
         let hid = body.household_id().to_string();
         let known = self.households.contains_key(&hid);
         if !known && !matches!(body, ChangeBody::Household(_)) {
@@ -386,6 +405,7 @@ impl Rows {
                         && IDENTITY_FIELDS.contains(&name)
                         && old.hlc.node != hlc.node
                         && old.seq > d.pulled_through
+                        && !(d.judged_clean && delivered_by(db, old.seq, d.sender)?)
                     {
                         let incoming = sql_json(&value);
                         let standing = current.get(name).cloned().unwrap_or(serde_json::Value::Null);

@@ -62,7 +62,12 @@ pub(crate) fn store_one(
     let outcome = if erased_on_arrival {
         Outcome::Rejected { reason: crate::consent::ERASED_ON_ARRIVAL.to_owned() }
     } else if change.is_supported() {
-        state::apply(db, &change.body, change.hlc, Delivery { seq, sender: via, pulled_through, now })?
+        state::apply(
+            db,
+            &change.body,
+            change.hlc,
+            Delivery { seq, sender: via, pulled_through, now, judged_clean: false },
+        )?
     } else {
         unsupported(&change)
     };

@@ -27,6 +27,9 @@ pub struct Delivery<'a> {
     pub sender: &'a str,
     pub pulled_through: i64,
     pub now: DateTime<Utc>,
+    /// The sender is a server that merged the change itself and queued no review of it: a write
+    /// it delivered before was seen when the change was judged there.
+    pub judged_clean: bool,
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, ServerError> {
