@@ -163,7 +163,22 @@ pub fn write(
     h: &Household,
     at: Moment,
 ) -> rusqlite::Result<()> {
-    record_changes(conn, before, h, at)?;
+    write_merging(conn, before, h, at, None)
+}
+
+/// A record removed because it was made one with another: (the record removed, the record kept).
+pub type Merged = (PersonId, PersonId);
+
+/// As [`write`], where the member removed in `merged` was made one with the member kept: her
+/// removal travels saying so (`MemberRemoved::merged_into`).
+pub fn write_merging(
+    conn: &Connection,
+    before: Option<&Household>,
+    h: &Household,
+    at: Moment,
+    merged: Option<Merged>,
+) -> rusqlite::Result<()> {
+    record_merging(conn, before, h, at, merged)?;
     put(conn, h)?;
     person::share_order(conn, h.id)
 }
@@ -175,8 +190,23 @@ pub fn record_changes(
     h: &Household,
     at: Moment,
 ) -> rusqlite::Result<()> {
+    record_merging(conn, before, h, at, None)
+}
+
+fn record_merging(
+    conn: &Connection,
+    before: Option<&Household>,
+    h: &Household,
+    at: Moment,
+    merged: Option<Merged>,
+) -> rusqlite::Result<()> {
     let shared = person::shared_positions(conn, h.id)?;
-    for body in changes(before, h, &shared) {
+    for mut body in changes(before, h, &shared) {
+        if let (ChangeBody::MemberRemoved(r), Some((gone, kept))) = (&mut body, merged)
+            && r.id == gone
+        {
+            r.merged_into = Some(kept);
+        }
         change_log::record(conn, body, at)?;
     }
     Ok(())
@@ -302,7 +332,11 @@ pub fn changes(
     }
     for o in old {
         if !after.members.iter().any(|p| p.id == o.id) {
-            out.push(ChangeBody::MemberRemoved(MemberRemoved { id: o.id, household_id: after.id }));
+            out.push(ChangeBody::MemberRemoved(MemberRemoved {
+                id: o.id,
+                household_id: after.id,
+                merged_into: None,
+            }));
         }
     }
     out

@@ -28,6 +28,7 @@ mod keyring;
 pub mod list_import;
 mod location;
 mod member_merge;
+mod merged_person;
 mod name_search;
 mod number_lease;
 mod numbered;

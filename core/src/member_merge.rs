@@ -163,7 +163,10 @@ impl Store {
         }
         after.members.retain(|p| p.id != duplicate);
         after.updated_at = at.utc;
-        household::write(&tx, Some(&before), &after, at)?;
+        household::write_merging(&tx, Some(&before), &after, at, Some((duplicate, keep)))?;
+        // A referral of the record removed, opened on a laptop that has not seen the merge, goes
+        // to the record kept when it arrives here.
+        crate::merged_person::note(&tx, duplicate, keep)?;
         // The log says it was a merge, not a removal alone (ids only, as every entry).
         crate::audit::append(
             &tx,

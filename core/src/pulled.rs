@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use rusqlite::{Connection, TransactionBehavior};
-use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField};
+use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField, ReferralChange};
 use samanvaya_domain::{Consent, Hlc, Household, Moment, Person, PersonId};
 use uuid::Uuid;
 
@@ -173,6 +173,9 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
         }
         ChangeBody::MemberRemoved(c) => {
             let mut h = stored.ok_or_else(missing)?;
+            if let Some(kept) = c.merged_into {
+                crate::merged_person::note(conn, c.id, kept)?;
+            }
             h.members.retain(|p| p.id != c.id);
             h.updated_at = at.utc;
             household::put(conn, &h)?;
@@ -186,7 +189,11 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
         }
         ChangeBody::Referral(c) => {
             stored.ok_or_else(missing)?;
-            crate::referral::put(conn, c)?;
+            match crate::merged_person::kept(conn, &c.subject_id)? {
+                // Opened elsewhere of a record made one with another before it arrived here.
+                Some(kept) => crate::referral::put(conn, &ReferralChange { subject_id: kept, ..c.clone() })?,
+                None => crate::referral::put(conn, c)?,
+            }
         }
         ChangeBody::ReferralEvent(c) => {
             stored.ok_or_else(missing)?;

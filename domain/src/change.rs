@@ -106,6 +106,11 @@ pub enum MemberField {
 pub struct MemberRemoved {
     pub id: PersonId,
     pub household_id: HouseholdId,
+    /// The member kept when this record was made one with hers (two records of one person, a
+    /// supervisor's merge): a referral of this record opened on another laptop before it saw the
+    /// merge goes to her at every store. `None` for a removal; older changes have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<PersonId>,
 }
 
 /// How a fact or a benefit was learnt.

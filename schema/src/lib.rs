@@ -189,6 +189,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "shared_position_unknown",
         sql: include_str!("../migrations/local/0040_shared_position_unknown.sql"),
     },
+    Migration {
+        version: 41,
+        name: "merged_person",
+        sql: include_str!("../migrations/local/0041_merged_person.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -271,6 +276,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 19,
         name: "strict_tables",
         sql: include_str!("../migrations/server/0019_strict_tables.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "member_merged_into",
+        sql: include_str!("../migrations/server/0020_member_merged_into.sql"),
     },
 ];
 
@@ -362,6 +372,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 17,
         name: "usb_acked_here",
         sql: include_str!("../migrations/server-postgres/0017_usb_acked_here.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "member_merged_into",
+        sql: include_str!("../migrations/server-postgres/0018_member_merged_into.sql"),
     },
 ];
 

@@ -397,3 +397,98 @@ fn the_merge_reaches_the_block_and_the_villages_other_laptop_as_one_record() {
 fn facts_of_here(dir: &std::path::Path, who: PersonId) -> Vec<(String, String)> {
     facts_of(&Store::unlock(dir, Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap(), who)
 }
+
+/// The village's second laptop opens a referral of the woman's second record before it sees the
+/// supervisor make her two records one. The block moves the referral to the record kept when it
+/// arrives; the second laptop moves its own when the merge comes down; the supervisor's laptop
+/// puts it there when it pulls it. Every copy then shows the case under the woman kept, where
+/// it showed under the head's name, the removed record being gone.
+#[test]
+fn a_referral_opened_elsewhere_of_the_record_merged_away_goes_to_the_record_kept() {
+    use samanvaya_core::referral::ReferralQuery;
+    use std::process::Command;
+    let (dir, store) = laptop_with_a_supervisor();
+    drop(store);
+    let block_dir = tempfile::tempdir().unwrap();
+    let block =
+        samanvaya_tests::start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let second = tempfile::tempdir().unwrap();
+    {
+        let mut store = samanvaya_tests::open(second.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    // The supervisor's laptop has two accounts, so its commands name the facilitator's.
+    let laptop = |data: &std::path::Path, args: &[&str]| {
+        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya"));
+        cmd.args(args).env("SAMANVAYA_PIN", samanvaya_tests::TEST_PIN).env("SAMANVAYA_DATA_DIR", data);
+        if data == dir.path() {
+            cmd.env("SAMANVAYA_ACCOUNT", "facilitator");
+        }
+        let out = samanvaya_tests::run_logged("samanvaya", &mut cmd);
+        assert!(out.status.success(), "{out:?}");
+    };
+    let enroll = |data: &std::path::Path| {
+        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya-server"));
+        cmd.args(["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]).args([
+            "enroll-code",
+            "--village",
+            "Bakraur",
+        ]);
+        let out = samanvaya_tests::run_logged("samanvaya-server", &mut cmd);
+        assert!(out.status.success(), "{out:?}");
+        laptop(data, &["enroll", &block.url, String::from_utf8(out.stdout).unwrap().trim()]);
+    };
+    enroll(dir.path());
+    let h = {
+        let mut store =
+            Store::unlock(dir.path(), Some("facilitator"), &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
+        record_twice(&mut store)
+    };
+    laptop(dir.path(), &["sync", "--timeout", "20"]);
+    enroll(second.path());
+    laptop(second.path(), &["sync", "--timeout", "20"]);
+    let (kept, other) = (h.members[0].id, h.members[1].id);
+
+    // Offline, each laptop: the second opens a referral of the second record; the supervisor
+    // makes the two records one.
+    {
+        let mut store = samanvaya_tests::open(second.path()).unwrap();
+        let referral = NewReferral {
+            household_id: h.id,
+            member_id: Some(other),
+            need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+            documents: vec![],
+            notes: String::new(),
+        };
+        store.open_referral(&referral, store.now().unwrap()).unwrap();
+    }
+    {
+        let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap();
+        store.merge_member(h.id, kept, other, store.now().unwrap()).unwrap();
+    }
+    laptop(dir.path(), &["sync", "--timeout", "20"]);
+    laptop(second.path(), &["sync", "--timeout", "20"]);
+    laptop(dir.path(), &["sync", "--timeout", "20"]);
+
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let at_block: String = conn.query_row("SELECT subject_id FROM referral", [], |r| r.get(0)).unwrap();
+    assert_eq!(at_block, kept.to_string(), "the block moved it to the record kept");
+    let shown = |store: &Store| {
+        let list = store
+            .referrals(
+                &ReferralQuery { household_id: Some(h.id), open_only: false },
+                store.now().unwrap().today,
+            )
+            .unwrap();
+        assert_eq!(list.len(), 1, "{list:?}");
+        (list[0].member_id.clone(), list[0].person.clone())
+    };
+    let want = (Some(kept.to_string()), h.members[0].name.clone());
+    assert_eq!(shown(&samanvaya_tests::open(second.path()).unwrap()), want, "on the laptop that opened it");
+    assert_eq!(
+        shown(&Store::unlock(dir.path(), Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap()),
+        want,
+        "on the supervisor's"
+    );
+    drop(block);
+}

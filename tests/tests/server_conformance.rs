@@ -247,6 +247,7 @@ on_both!(
     a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     a_late_change_to_a_removed_member_does_not_bring_her_back,
+    a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
@@ -521,7 +522,10 @@ fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_trave
     assert_eq!(open_now.len(), 2);
     a.pulled_through = server.pull(&a.caller, a.pulled_through).unwrap().cursor;
     let corrected = a.change(rename(h, r, "सुनीता कुमारी"), 300_000);
-    let removed = a.change(ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h }), 300_001);
+    let removed = a.change(
+        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: None }),
+        300_001,
+    );
     server.push(&a.caller, &a.batch(vec![corrected, removed]), t0()).unwrap();
     let stale = server.decide_review(open_now[0].id, Choice::Other, "BDO office", t0()).unwrap_err();
     assert!(stale.to_string().contains("has changed since"), "{stale}");
@@ -720,6 +724,76 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
 /// changes would write a member the feed has removed, and every laptop pulling them would bring
 /// her back (with no sex, relation or date of birth). They are kept as received and not applied,
 /// and no feed carries them.
+/// A facilitator opened a referral of a woman's second record before she saw the supervisor make
+/// the two records one. Whichever reaches the server first, the referral ends on the record
+/// kept, and a referral of a record kept before it was itself made one with a third goes on to
+/// the third. Before, the case stayed on the removed record and showed under the head's name.
+fn a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) {
+    use samanvaya_domain::change::ReferralChange;
+    use samanvaya_domain::referral::{Level, Need};
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut supervisor = enroll(&mut server, "supervisor's laptop");
+    let mut other = enroll(&mut server, "facilitator's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let [kept, first, second] = [(); 3].map(|()| PersonId(Uuid::now_v7()));
+    let made = vec![
+        supervisor.change(household(h, VILLAGE), 0),
+        supervisor.change(member(h, kept, "सीता देवी"), 1),
+        supervisor.change(member(h, first, "सीता"), 2),
+        supervisor.change(member(h, second, "सीता कुमारी"), 3),
+    ];
+    server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+    let referral = |n: u32, of: PersonId| ReferralChange {
+        id: Uuid::now_v7(),
+        number: format!("R-{n}"),
+        household_id: h,
+        subject_id: of.to_string(),
+        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+        level: Level::Village,
+        office: "Block office".into(),
+        documents: vec![],
+        due_on: t0().date_naive(),
+        notes: String::new(),
+        created_by: "facilitator".into(),
+        created_at: t0(),
+        catalogue: "test".into(),
+    };
+    let merged = |gone: PersonId, into: PersonId| {
+        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: Some(into) })
+    };
+    // The merge first, then the referral opened without seeing it.
+    let (r1, r2) = (referral(1, first), referral(2, second));
+    let change = supervisor.change(merged(first, second), 60_000);
+    server.push(&supervisor.caller, &supervisor.batch(vec![change]), t0()).unwrap();
+    let opened = vec![other.change(ChangeBody::Referral(r1.clone()), 30_000)];
+    assert_eq!(
+        outcomes(&server.push(&other.caller, &other.batch(opened), t0()).unwrap()),
+        [Outcome::Applied]
+    );
+    let on = |server: &Opened, r: &ReferralChange, who: PersonId| {
+        let row = mentioning(&server.rows(), &r.id.to_string())
+            .into_iter()
+            .find(|row| row.starts_with("referral: "))
+            .expect("the referral is stored");
+        row.contains(&who.to_string())
+    };
+    assert!(on(&server, &r1, second), "on the record it was made one with");
+    // The referral first (of the record that will be kept next), then the merge of that record
+    // into the first record kept: both referrals end there.
+    let opened = vec![other.change(ChangeBody::Referral(r2.clone()), 90_000)];
+    server.push(&other.caller, &other.batch(opened), t0()).unwrap();
+    assert!(on(&server, &r2, second));
+    let change = supervisor.change(merged(second, kept), 120_000);
+    server.push(&supervisor.caller, &supervisor.batch(vec![change]), t0()).unwrap();
+    assert!(on(&server, &r2, kept), "moved when the merge arrived");
+    assert!(on(&server, &r1, kept), "and the one moved before goes on");
+    // A referral of the first record arriving now goes straight to the record kept at last.
+    let r3 = referral(3, first);
+    let change = other.change(ChangeBody::Referral(r3.clone()), 130_000);
+    server.push(&other.caller, &other.batch(vec![change]), t0()).unwrap();
+    assert!(on(&server, &r3, kept));
+}
+
 fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut supervisor = enroll(&mut server, "supervisor's laptop");
@@ -734,8 +808,10 @@ fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
     ];
     server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
     other.pulled_through = server.pull(&other.caller, 0).unwrap().cursor;
-    let gone =
-        supervisor.change(ChangeBody::MemberRemoved(MemberRemoved { id: twice, household_id: h }), 60_000);
+    let gone = supervisor.change(
+        ChangeBody::MemberRemoved(MemberRemoved { id: twice, household_id: h, merged_into: None }),
+        60_000,
+    );
     server.push(&supervisor.caller, &supervisor.batch(vec![gone]), t0()).unwrap();
     // Later by the clock, but made without seeing the removal.
     let late =
@@ -752,7 +828,10 @@ fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
     let added = supervisor.change(member(h, q, "गीता"), 130_000);
     server.push(&supervisor.caller, &supervisor.batch(vec![added]), t0()).unwrap();
     let both = vec![
-        supervisor.change(ChangeBody::MemberRemoved(MemberRemoved { id: q, household_id: h }), 140_000),
+        supervisor.change(
+            ChangeBody::MemberRemoved(MemberRemoved { id: q, household_id: h, merged_into: None }),
+            140_000,
+        ),
         supervisor.change(rename(h, q, "गीता देवी"), 140_001),
     ];
     let ack = server.push(&supervisor.caller, &supervisor.batch(both), t0()).unwrap();

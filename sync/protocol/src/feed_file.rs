@@ -147,6 +147,7 @@ mod tests {
                     ChangeBody::MemberRemoved(MemberRemoved {
                         id: PersonId(Uuid::from_u128(seq as u128)),
                         household_id: HouseholdId(Uuid::from_u128(9)),
+                        merged_into: None,
                     }),
                 ),
             })

@@ -51,7 +51,14 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
                 ],
             }),
         ),
-        ("member_removed", ChangeBody::MemberRemoved(MemberRemoved { id: member, household_id: household })),
+        (
+            "member_removed",
+            ChangeBody::MemberRemoved(MemberRemoved {
+                id: member,
+                household_id: household,
+                merged_into: None,
+            }),
+        ),
         (
             "fact",
             ChangeBody::Fact(FactChange {

@@ -62,13 +62,26 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
     }
     match body {
         ChangeBody::MemberRemoved(c) => {
-            db.execute("UPDATE member SET removed = 1 WHERE id = ?1", args![c.id.0])?;
+            let kept = c.merged_into.map(|k| k.0.to_string());
+            db.execute(
+                "UPDATE member SET removed = 1, merged_into = ?2 WHERE id = ?1",
+                args![c.id.0, kept.clone()],
+            )?;
+            if let Some(kept) = kept {
+                // A record made one with this one before goes to the record kept too, and so do
+                // the referrals of this one (opened on a laptop that had not seen the merge).
+                let gone = c.id.0.to_string();
+                db.execute("UPDATE member SET merged_into = ?2 WHERE merged_into = ?1", args![&gone, &kept])?;
+                db.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", args![&gone, &kept])?;
+            }
             Ok(Outcome::Applied)
         }
         ChangeBody::Referral(c) => {
             db.execute(
                 "INSERT INTO referral (id, number, household_id, subject_id, need, level, stage, due_on, opened)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'identified', ?7, ?8) ON CONFLICT DO NOTHING",
+                 VALUES (?1, ?2, ?3, COALESCE((SELECT merged_into FROM member WHERE id = ?4), ?4), ?5, ?6,
+                         'identified', ?7, ?8)
+                 ON CONFLICT DO NOTHING",
                 args![
                     c.id,
                     &c.number,

@@ -1,0 +1,32 @@
+//! The records made one with another, and their referrals moved to the record kept.
+//!
+//! A supervisor makes two records of one woman one (`member_merge.rs`); the merge refuses a
+//! record that has referrals here. Another laptop, which had not seen the merge, may still open a
+//! referral of the record that goes. Its referral arrives before the merge at some stores and
+//! after it at others: each store moves it to the record kept when both have arrived, so every
+//! store ends with the referral on the woman who is still in the household. Left on the removed
+//! record, the case showed under the head's name.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::PersonId;
+
+/// Notes that `gone` was made one with `kept`, and moves every referral of `gone` to `kept`.
+pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Result<()> {
+    let (gone, kept) = (gone.to_string(), kept.to_string());
+    conn.execute(
+        "INSERT INTO merged_person (id, kept_id) VALUES (?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET kept_id = excluded.kept_id",
+        params![gone, kept],
+    )?;
+    // A record made one with `gone` before now goes to `kept` too.
+    conn.execute("UPDATE merged_person SET kept_id = ?2 WHERE kept_id = ?1", params![gone, kept])?;
+    conn.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", params![gone, kept])?;
+    Ok(())
+}
+
+/// The record `subject` was made one with, if it was.
+pub fn kept(conn: &Connection, subject: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT kept_id FROM merged_person WHERE id = ?1")?
+        .query_row([subject], |r| r.get(0))
+        .optional()
+}
