@@ -88,7 +88,7 @@ fn record(seed: u64, families: usize, referrals: usize) -> Result<Day> {
             origin: Origin { device, seq: q.device_seq },
             recorded_at: q.recorded_at,
             change: q.change,
-            reviewed_at_sender: None,
+            seen_at_sender: Default::default(),
         })
         .collect();
     let audit = store.audit_after(0, usize::MAX)?;

@@ -94,7 +94,7 @@ impl Made {
                     origin: Origin { device: self.laptops[l], seq: self.laptop_seq[l] },
                     recorded_at: Utc::now(),
                     change,
-                    reviewed_at_sender: None,
+                    seen_at_sender: Default::default(),
                 }
             })
             .collect()

@@ -282,6 +282,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "member_merged_into",
         sql: include_str!("../migrations/server/0020_member_merged_into.sql"),
     },
+    Migration {
+        version: 21,
+        name: "change_seen",
+        sql: include_str!("../migrations/server/0021_change_seen.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -377,6 +382,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 18,
         name: "member_merged_into",
         sql: include_str!("../migrations/server-postgres/0018_member_merged_into.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "change_seen",
+        sql: include_str!("../migrations/server-postgres/0019_change_seen.sql"),
     },
 ];
 

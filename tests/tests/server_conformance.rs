@@ -85,7 +85,7 @@ impl Laptop {
             origin: Origin { device: self.caller.device, seq: self.seq },
             recorded_at: t0(),
             change: Typed::new(hlc, body),
-            reviewed_at_sender: None,
+            seen_at_sender: Default::default(),
         }
     }
 
@@ -244,6 +244,7 @@ on_both!(
     a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_travels,
     a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives,
     edits_a_block_merged_one_after_the_other_queue_no_review_at_the_district,
+    a_block_keeps_what_the_maker_of_a_change_had_seen,
     a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     a_late_change_to_a_removed_member_does_not_bring_her_back,
@@ -548,11 +549,8 @@ fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_trave
     assert_eq!(decided.iter().filter(|r| chose(r, "kept")).count(), 3, "{decided:?}");
 }
 
-/// The district queues the same conflict as the block when the block forwards both renames.
-/// The block's operator decides it; the decision arrives at the district as a change the block
-/// made, which closes the district's review too, as decided by that block.
-/// A change as a block forwards it: numbered in the block's order, with whether the block queued
-/// it for review there (`None`: a block from before the field).
+/// A change as a block forwards it: numbered in the block's order, with what the block says its
+/// maker had seen (`seen`: the identity fields' readings; empty from a block that says nothing).
 struct Forwarded {
     seq: i64,
 }
@@ -564,19 +562,27 @@ impl Forwarded {
         device_seq: i64,
         ms: i64,
         body: ChangeBody,
-        reviewed: Option<bool>,
+        seen: &[(&str, Hlc)],
     ) -> Change {
         self.seq += 1;
         Change {
             seq: self.seq,
             origin: Origin { device, seq: device_seq },
             recorded_at: t0(),
-            change: Typed::new(Hlc { wall_ms: t0().timestamp_millis() + ms, counter: 0, node: device }, body),
-            reviewed_at_sender: reviewed,
+            change: Typed::new(at(device, ms), body),
+            seen_at_sender: seen.iter().map(|(f, h)| ((*f).to_owned(), *h)).collect(),
         }
     }
 }
 
+/// The reading `ms` after the tests' moment on `device`.
+fn at(device: Uuid, ms: i64) -> Hlc {
+    Hlc { wall_ms: t0().timestamp_millis() + ms, counter: 0, node: device }
+}
+
+/// The district queues the same conflict as the block when the block forwards both renames.
+/// The block's operator decides it; the decision arrives at the district as a change the block
+/// made, which closes the district's review too, as decided by that block.
 fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives(b: Backend) {
     let Some(mut district) = open(b, Role::District) else { return };
     let (block, _) = enroll_block(&mut district, "Bodh Gaya");
@@ -584,14 +590,15 @@ fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrive
     let h = HouseholdId(Uuid::now_v7());
     let p = PersonId(Uuid::now_v7());
     let mut fw = Forwarded { seq: 0 };
-    // The block queued B's rename for review: A's, made unseen by B, stood there.
+    // B renamed her unseen of A's rename: the block queued it, and says B had seen nothing.
     let changes = vec![
-        fw.change(la, 1, 0, household(h, VILLAGE), Some(false)),
-        fw.change(la, 2, 1, member(h, p, "कमला देवी"), Some(false)),
-        fw.change(la, 3, 60_000, rename(h, p, "कमला कुमारी"), Some(false)),
-        fw.change(lb, 1, 30_000, rename(h, p, "कमली देवी"), Some(true)),
+        fw.change(la, 1, 0, household(h, VILLAGE), &[]),
+        fw.change(la, 2, 1, member(h, p, "कमला देवी"), &[]),
+        fw.change(la, 3, 60_000, rename(h, p, "कमला कुमारी"), &[]),
+        fw.change(lb, 1, 30_000, rename(h, p, "कमली देवी"), &[]),
     ];
-    let decision = fw.change(block.device, 1, 120_000, rename(h, p, "कमली देवी"), Some(false));
+    // The block's operator decided with both names before her.
+    let decision = fw.change(block.device, 1, 120_000, rename(h, p, "कमली देवी"), &[("name", at(la, 60_000))]);
     district
         .push(&block, &PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes }, t0())
         .unwrap();
@@ -608,36 +615,83 @@ fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrive
     assert!(decided[0].starts_with("review: "), "{decided:?}");
 }
 
-/// Laptop B renamed a woman after pulling A's rename of her from their block, which merged the
-/// two one after the other and queued no review. The block forwards both in one push, before it
-/// pulls from the district again, so to the district B's rename looks made unseen of A's. The
-/// district takes the block's word for what the block judged: no review. Before, the district
-/// queued one the block never had. A block from before the field, which says nothing, is judged
-/// as before: the district queues the review.
+/// Laptop B renamed a woman after pulling A's rename of her from their block. The block forwards
+/// both in one push, before it pulls from the district again, so to the district B's rename
+/// looks made unseen of A's. The block says B had seen A's rename (its reading): the district,
+/// holding that same write, queues no review. Before, it queued one the block never had. It
+/// still queues one when the block says nothing (a block from before the field), when the write
+/// the block names is not the one standing (a block restored from a backup older than A's
+/// rename merged B's against an older name), and when a laptop says it.
 fn edits_a_block_merged_one_after_the_other_queue_no_review_at_the_district(b: Backend) {
     let Some(mut district) = open(b, Role::District) else { return };
     let (block, _) = enroll_block(&mut district, "Bodh Gaya");
-    let (old_block, _) = enroll_block(&mut district, "Mohanpur");
-    for (caller, said, reviews) in [(&block, Some(false), 0), (&old_block, None, 1)] {
+    let mut fw = Forwarded { seq: 0 };
+    for (said, reviews) in [("A's rename", 0), ("nothing", 1), ("an older write", 1)] {
         let (la, lb) = (Uuid::now_v7(), Uuid::now_v7());
         let h = HouseholdId(Uuid::now_v7());
         let p = PersonId(Uuid::now_v7());
-        let mut fw = Forwarded { seq: 0 };
+        let seen = match said {
+            "A's rename" => vec![("name", at(la, 30_000))],
+            "nothing" => vec![],
+            _ => vec![("name", at(la, 1))],
+        };
         let changes = vec![
-            fw.change(la, 1, 0, household(h, VILLAGE), said),
-            fw.change(la, 2, 1, member(h, p, "कमला देवी"), said),
-            fw.change(la, 3, 30_000, rename(h, p, "कमला कुमारी"), said),
-            fw.change(lb, 1, 60_000, rename(h, p, "कमली देवी"), said),
+            fw.change(la, 1, 0, household(h, VILLAGE), &[]),
+            fw.change(la, 2, 1, member(h, p, "कमला देवी"), &[]),
+            fw.change(la, 3, 30_000, rename(h, p, "कमला कुमारी"), &[]),
+            fw.change(lb, 1, 60_000, rename(h, p, "कमली देवी"), &seen),
         ];
         let before = district.open_reviews().unwrap().len();
         let ack = district
-            .push(caller, &PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes }, t0())
+            .push(&block, &PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes }, t0())
             .unwrap();
         assert_eq!(name_of(&mut district, p), "कमली देवी", "B's later rename stands");
-        assert_eq!(district.open_reviews().unwrap().len() - before, reviews, "block said {said:?}");
+        assert_eq!(district.open_reviews().unwrap().len() - before, reviews, "the block said {said}");
         let conflicts = ack.results.iter().filter(|r| matches!(r.outcome, Outcome::Conflict { .. })).count();
         assert_eq!(conflicts, reviews, "{:?}", ack.results);
     }
+    // A laptop's word is not taken.
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut a = enroll(&mut server, "A's laptop");
+    let mut lb = enroll(&mut server, "B's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let made = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
+    server.push(&a.caller, &a.batch(made), t0()).unwrap();
+    lb.pulled_through = server.pull(&lb.caller, 0).unwrap().cursor;
+    let renamed = a.change(rename(h, p, "कमला कुमारी"), 30_000);
+    let standing = renamed.change.hlc;
+    server.push(&a.caller, &a.batch(vec![renamed]), t0()).unwrap();
+    let mut claimed = lb.change(rename(h, p, "कमली देवी"), 60_000);
+    claimed.seen_at_sender.insert("name".into(), standing);
+    server.push(&lb.caller, &lb.batch(vec![claimed]), t0()).unwrap();
+    assert_eq!(server.open_reviews().unwrap().len(), 1, "a laptop saying it had seen the write is reviewed");
+}
+
+/// A block keeps, with a change written over another device's identity field its maker had
+/// pulled, that write's reading: what it forwards to its district.
+fn a_block_keeps_what_the_maker_of_a_change_had_seen(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut a = enroll(&mut server, "A's laptop");
+    let mut lb = enroll(&mut server, "B's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let mut made = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
+    made.push(a.change(rename(h, p, "कमला कुमारी"), 30_000));
+    let standing = made[2].change.hlc;
+    server.push(&a.caller, &a.batch(made), t0()).unwrap();
+    lb.pulled_through = server.pull(&lb.caller, 0).unwrap().cursor;
+    let after = lb.change(rename(h, p, "कमली देवी"), 60_000);
+    server.push(&lb.caller, &lb.batch(vec![after]), t0()).unwrap();
+    assert_eq!(server.open_reviews().unwrap(), vec![]);
+    let rows = server.rows();
+    let kept: Vec<&String> =
+        rows.iter().filter(|r| r.starts_with("change: ") && r.contains("कमली देवी")).collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].contains(&standing.wall_ms.to_string()), "A's rename's reading is kept: {}", kept[0]);
+    let others: Vec<&String> =
+        rows.iter().filter(|r| r.starts_with("change: ") && r.contains("कमला कुमारी")).collect();
+    assert!(!others[0].contains("\"name\":{"), "nothing kept with A's own: {}", others[0]);
 }
 
 /// The other way: the district's operator decided the conflict first; the decision comes down
@@ -917,7 +971,7 @@ fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Bac
             Hlc { wall_ms: t0().timestamp_millis(), counter: 0, node: laptop },
             household(h, VILLAGE),
         ),
-        reviewed_at_sender: None,
+        seen_at_sender: Default::default(),
     };
     // Each block numbers what it forwards in its own order.
     let first = district
@@ -1116,7 +1170,7 @@ fn forward_a_change_of(district: &mut Store, block: &Caller, laptop: Uuid) {
             Hlc { wall_ms: t0().timestamp_millis(), counter: 0, node: laptop },
             household(HouseholdId(Uuid::now_v7()), VILLAGE),
         ),
-        reviewed_at_sender: None,
+        seen_at_sender: Default::default(),
     };
     let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes: vec![made] };
     district.push(block, &batch, t0()).unwrap();

@@ -282,7 +282,7 @@ mod tests {
             origin: Origin { device: laptop, seq },
             recorded_at: t0(),
             change: Typed::new(hlc, body),
-            reviewed_at_sender: None,
+            seen_at_sender: Default::default(),
         }
     }
 

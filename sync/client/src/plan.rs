@@ -161,7 +161,7 @@ mod tests {
             origin: samanvaya_sync_protocol::Origin { device: Uuid::nil(), seq },
             recorded_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             change: change::Change::new(Hlc::zero(Uuid::nil()), body),
-            reviewed_at_sender: None,
+            seen_at_sender: Default::default(),
         }
     }
 

@@ -112,7 +112,7 @@ impl Local for StoreEnd<'_> {
                 origin: Origin { device, seq: q.device_seq },
                 recorded_at: q.recorded_at,
                 change: q.change,
-                reviewed_at_sender: None,
+                seen_at_sender: Default::default(),
             })
             .collect())
     }

@@ -12,7 +12,10 @@ mod envelope;
 pub mod feed_file;
 pub mod parcel;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
+use samanvaya_domain::Hlc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -92,13 +95,14 @@ pub struct Change {
     pub origin: Origin,
     pub recorded_at: DateTime<Utc>,
     pub change: samanvaya_domain::change::Change,
-    /// Set by a server forwarding a change it merged: whether it queued the change for review
-    /// there (an identity field written unseen by another device). A write the same server
-    /// delivered before, which it judged this one against, is then not a conflict at the
-    /// receiver unless it says so. `None` from a laptop, and from a server older than the field,
-    /// which the receiver judges as before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reviewed_at_sender: Option<bool>,
+    /// Set by a server forwarding a change it merged: for each identity field (name, relation,
+    /// sex, birth date) the change writes over another device's write that the change's maker
+    /// had seen, the reading of that write. The receiver holding that same write does not put the
+    /// change up for review against it, though the sender had not pulled it from the receiver (a
+    /// block forwarding two laptops' edits made one after the other, in one push). Empty from a
+    /// laptop, whose word is not taken, and from a server older than the field.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seen_at_sender: BTreeMap<String, Hlc>,
 }
 
 impl Change {

@@ -189,7 +189,7 @@ mod tests {
                         merged_into: None,
                     }),
                 ),
-                reviewed_at_sender: None,
+                seen_at_sender: Default::default(),
             })
             .collect();
         Parcel {

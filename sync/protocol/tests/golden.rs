@@ -199,7 +199,7 @@ fn every_change_kind_has_a_pinned_wire_form() {
             origin: Origin { device: id(9), seq: 41 + n as i64 },
             recorded_at: Utc.with_ymd_and_hms(2026, 11, 23, 4, 30, 0).unwrap(),
             change: change::Change::new(hlc, body),
-            reviewed_at_sender: None,
+            seen_at_sender: Default::default(),
         };
         let text = serde_json::to_string_pretty(&wire).unwrap() + "\n";
         let path = dir.join(format!("{file}.json"));

@@ -6,9 +6,10 @@
 //! `single::store_one`, once the run before it is written, so it sees everything that came
 //! before it exactly as when each change was applied alone.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use samanvaya_domain::Hlc;
 use samanvaya_domain::change::{Change as Typed, ChangeBody};
 use samanvaya_sync_protocol::{Origin, Outcome};
 use uuid::Uuid;
@@ -35,8 +36,8 @@ pub struct Incoming<'a> {
     pub recorded_at: DateTime<Utc>,
     pub change: &'a Typed,
     pub known: bool,
-    /// What the server that forwards it says of it (`Change::reviewed_at_sender`).
-    pub reviewed_at_sender: Option<bool>,
+    /// What the server that forwards it says its maker had seen (`Change::seen_at_sender`).
+    pub seen_at_sender: Option<&'a BTreeMap<String, Hlc>>,
 }
 
 /// Who delivers the changes: the device or server (`self` for a step taken here), how far it
@@ -241,16 +242,14 @@ fn store_run(
         let outcome = if *erased {
             Outcome::Rejected { reason: crate::consent::ERASED_ON_ARRIVAL.to_owned() }
         } else if change.is_supported() {
-            // A server's word is taken for what it judged; a laptop judges nothing it delivers.
-            let judged_clean = sender.served.is_none() && items[*i].reviewed_at_sender == Some(false);
-            let d = Delivery {
-                seq,
-                sender: sender.via,
-                pulled_through: sender.pulled_through,
-                now,
-                judged_clean,
-            };
-            rows.apply(db, &change.body, change.hlc, d)?
+            // A server's word is taken for what it merged; a laptop's is not.
+            let seen = if sender.served.is_none() { items[*i].seen_at_sender } else { None };
+            let d = Delivery { seq, sender: sender.via, pulled_through: sender.pulled_through, now, seen };
+            let outcome = rows.apply(&change.body, change.hlc, d)?;
+            if let Some(seen) = rows.take_seen() {
+                db.execute("UPDATE change SET seen = ?1 WHERE seq = ?2", args![seen, seq])?;
+            }
+            outcome
         } else {
             unsupported(change)
         };

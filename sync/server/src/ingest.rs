@@ -66,7 +66,7 @@ impl Store {
                 recorded_at: c.recorded_at,
                 change: &c.change,
                 known: c.seq <= acked,
-                reviewed_at_sender: c.reviewed_at_sender,
+                seen_at_sender: Some(&c.seen_at_sender),
             })
             .collect();
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
@@ -132,7 +132,7 @@ impl Store {
                 recorded_at: p.recorded_at,
                 change: &p.change,
                 known: p.origin.device == self.device,
-                reviewed_at_sender: None,
+                seen_at_sender: None,
             })
             .collect();
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
@@ -190,7 +190,7 @@ pub(crate) fn record_in(
         recorded_at: now,
         change: &change,
         known: false,
-        reviewed_at_sender: None,
+        seen_at_sender: None,
     };
     let from = Sender { via: "self", pulled_through: i64::MAX, served: None };
     let outcome = batch::store_all(db, device, &from, &[item], now)?

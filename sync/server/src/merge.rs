@@ -107,6 +107,8 @@ pub struct Rows {
     receiving_rows: Pending<(String, String)>,
     submissions: Pending<String>,
     reviews: Vec<Vec<Value>>,
+    /// What the maker of the change merged last had seen, as JSON, for its change row.
+    seen: Option<String>,
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, ServerError> {
@@ -150,19 +152,6 @@ fn load_records(
         list.join(", ")
     );
     many::run(db, &sql, "(?)", ids, Kind::Lookup)?.iter().map(|r| record(r, columns)).collect()
-}
-
-/// Whether the write stored as change `seq` was delivered by `sender`. Asked only for an
-/// identity field written unseen by another device, which a server sending the change says it
-/// judged clean: the forwarding block that delivered both writes saw the first when it merged
-/// the second, so the two are not concurrent, however they look to the district.
-fn delivered_by(db: &mut dyn Db, seq: i64, sender: &str) -> Result<bool, ServerError> {
-    Ok(db
-        .query_opt("SELECT via FROM change WHERE seq = ?1", args![seq])?
-        .map(|r| r.text(0))
-        .transpose()?
-        .as_deref()
-        == Some(sender))
 }
 
 /// The members with these ids, and which of them were removed. A removed member's row stays,
@@ -271,6 +260,7 @@ impl Rows {
             receiving_rows: Pending::new(),
             submissions: Pending::new(),
             reviews: Vec::new(),
+            seen: None,
         })
     }
 
@@ -296,14 +286,14 @@ impl Rows {
         }
     }
 
+    /// The identity fields' writes the maker of the change merged last had seen (by field, as
+    /// JSON), where there were any: its change row keeps them.
+    pub fn take_seen(&mut self) -> Option<String> {
+        self.seen.take()
+    }
+
     /// Merges one stored change (of a kind [`merged_here`]) into the rows.
-    pub fn apply(
-        &mut self,
-        db: &mut dyn Db,
-        body: &ChangeBody,
-        hlc: Hlc,
-        d: Delivery<'_>,
-    ) -> Result<Outcome, ServerError> {
+    pub fn apply(&mut self, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> Result<Outcome, ServerError> {
         let hid = body.household_id().to_string();
         let known = self.households.contains_key(&hid);
         if !known && !matches!(body, ChangeBody::Household(_)) {
@@ -388,6 +378,7 @@ impl Rows {
                     .map(|f| (*f, row.columns.get(f).map_or(serde_json::Value::Null, sql_json)))
                     .collect();
                 let mut outcome = Outcome::Applied;
+                let mut seen = BTreeMap::new();
                 for f in &c.fields {
                     let (name, value): (&'static str, Value) = match f {
                         MemberField::Position(p) => ("position", i64::from(*p).into()),
@@ -401,11 +392,22 @@ impl Rows {
                         }
                     };
                     let old = row.clocks.get(name).copied();
+                    // Whether the change's maker had the write standing here: pulled from here,
+                    // or, says the server forwarding it, merged against that same write there.
+                    let had = |old: &Written| {
+                        old.seq <= d.pulled_through || d.seen.is_some_and(|s| s.get(name) == Some(&old.hlc))
+                    };
                     if let Some(old) = old
                         && IDENTITY_FIELDS.contains(&name)
                         && old.hlc.node != hlc.node
-                        && old.seq > d.pulled_through
-                        && !(d.judged_clean && delivered_by(db, old.seq, d.sender)?)
+                        && had(&old)
+                    {
+                        seen.insert(name.to_owned(), old.hlc);
+                    }
+                    if let Some(old) = old
+                        && IDENTITY_FIELDS.contains(&name)
+                        && old.hlc.node != hlc.node
+                        && !had(&old)
                     {
                         let incoming = sql_json(&value);
                         let standing = current.get(name).cloned().unwrap_or(serde_json::Value::Null);
@@ -431,6 +433,11 @@ impl Rows {
                     }
                     row.columns.insert(name, value);
                     row.clocks.insert(name.to_owned(), w);
+                }
+                // Kept with the change, so that forwarded it tells the district what its maker
+                // had seen (`Change::seen_at_sender`).
+                if !seen.is_empty() {
+                    self.seen = Some(to_json(&seen)?);
                 }
                 Ok(outcome)
             }

@@ -66,7 +66,7 @@ pub(crate) fn store_one(
             db,
             &change.body,
             change.hlc,
-            Delivery { seq, sender: via, pulled_through, now, judged_clean: false },
+            Delivery { seq, sender: via, pulled_through, now, seen: None },
         )?
     } else {
         unsupported(&change)

@@ -8,6 +8,8 @@
 //! member removed, and referrals, replayed from their events with the laptop's own state machine
 //! (`samanvaya_domain::referral::replay`).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use samanvaya_domain::Hlc;
 use samanvaya_domain::change::{ChangeBody, ReferralChange, ReferralEventChange};
@@ -27,9 +29,9 @@ pub struct Delivery<'a> {
     pub sender: &'a str,
     pub pulled_through: i64,
     pub now: DateTime<Utc>,
-    /// The sender is a server that merged the change itself and queued no review of it: a write
-    /// it delivered before was seen when the change was judged there.
-    pub judged_clean: bool,
+    /// For a change a server forwards: the identity fields' writes its maker had seen, by field
+    /// (`Change::seen_at_sender`); `None` from a laptop.
+    pub seen: Option<&'a BTreeMap<String, Hlc>>,
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, ServerError> {

@@ -164,8 +164,7 @@ impl Local for BlockEnd {
         let upstream = self.upstream.to_string();
         self.with(|s| {
             s.db.query(
-                "SELECT seq, origin_device, origin_seq, recorded_at, change,
-                        CAST(CASE WHEN outcome LIKE 'conflict%' THEN 1 ELSE 0 END AS BIGINT) FROM change
+                "SELECT seq, origin_device, origin_seq, recorded_at, change, seen FROM change
                  WHERE seq > ?1 AND via != ?2 AND outcome NOT LIKE 'rejected%' ORDER BY seq LIMIT ?3",
                 args![after, upstream, limit as i64],
             )?
@@ -176,9 +175,13 @@ impl Local for BlockEnd {
                     origin: Origin { device: r.uuid(1)?, seq: r.int(2)? },
                     recorded_at: r.time(3)?,
                     change: serde_json::from_str(&r.text(4)?)?,
-                    // Whether this block queued it for review: the district judges the writes
-                    // the block delivered before by it (`merge.rs`).
-                    reviewed_at_sender: Some(r.flag(5)?),
+                    // The writes its maker had seen, as this block merged it: the district
+                    // does not put it up for review against those (`merge.rs`).
+                    seen_at_sender: r
+                        .opt_text(5)?
+                        .map(|t| serde_json::from_str(&t))
+                        .transpose()?
+                        .unwrap_or_default(),
                 })
             })
             .collect()
