@@ -2361,6 +2361,89 @@ fn status_number(laptop: &Path, key: &str) -> i64 {
     line.split_whitespace().next().unwrap().parse().unwrap()
 }
 
+/// Copies the folder `from` into `to`, subfolders too: a server's data folder as a backup.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A block restored from a backup numbers its new changes again from where the backup stood:
+/// numbers its district already holds, for the work the block forwarded before the restore. The
+/// district took them for that work sent again and stored nothing, and the block, told the
+/// district held its changes that far, never sent them: laptop B's household, the first thing
+/// the restored block stored, never reached the district. The block now counts as forwarded only
+/// what the district acknowledged of what it sent, and the district takes a block's change by
+/// its origin, whatever its number.
+#[test]
+fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
+    let Some(dist) = District::new(false) else { return };
+    let (block_dir, backup) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = start_block(block_dir.path(), &district.url, &code);
+    // Started again at the same address, which the laptops keep from their enrollment.
+    let listen = block.url.trim_start_matches("https://").to_owned();
+    let again = || {
+        start_server(&[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+            "--listen",
+            &listen,
+            "--upstream",
+            &district.url,
+            "--sync-every",
+            "1",
+        ])
+    };
+    for laptop in [a_dir.path(), b_dir.path()] {
+        let mut store = samanvaya_tests::open(laptop).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+        drop(store);
+        let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+        ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop)));
+    }
+    // The block's backup, with both laptops enrolled and nothing surveyed yet.
+    drop(block);
+    copy_folder(block_dir.path(), backup.path());
+    let block = again();
+    let add = |dir: &Path, name: &str| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    };
+    add(a_dir.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(a_dir.path())));
+    eventually("A's household at the district", || dist.count("SELECT count(*) FROM household") == 1);
+
+    // The block's folder is lost and restored from the backup.
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path()).unwrap();
+    copy_folder(backup.path(), block_dir.path());
+    let block = again();
+    add(b_dir.path(), "सुनीता देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(b_dir.path())));
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(a_dir.path())));
+    eventually("B's household at the district", || dist.count("SELECT count(*) FROM household") == 2);
+    // Each change once: A's household, sent again by A to the restored block, is not doubled.
+    let stored = dist.count("SELECT count(*) FROM change");
+    let distinct =
+        dist.count("SELECT count(*) FROM (SELECT DISTINCT origin_device, origin_seq FROM change) o");
+    assert_eq!(stored, distinct);
+    drop(block);
+}
+
 #[test]
 fn a_full_disk_at_the_block_keeps_the_work_on_the_laptop_until_space_is_freed_then_sends_it_once() {
     use samanvaya_tests::small_disk::{self, SmallDisk};

@@ -144,6 +144,8 @@ fn lock(store: &Arc<Mutex<Store>>) -> Result<std::sync::MutexGuard<'_, Store>, S
 struct BlockEnd {
     store: Arc<Mutex<Store>>,
     upstream: Uuid,
+    /// The first and last number of the changes last handed out to send.
+    handed: Option<(i64, i64)>,
 }
 
 impl From<ServerError> for SyncError {
@@ -160,13 +162,19 @@ impl BlockEnd {
 }
 
 impl Local for BlockEnd {
-    fn pending(&mut self, after: i64, limit: usize) -> Result<Vec<Change>, SyncError> {
+    fn pending(&mut self, _after: i64, limit: usize) -> Result<Vec<Change>, SyncError> {
+        // After what this block knows the district acknowledged of what it sent, not after what
+        // the district says it holds of the block: restored from a backup, the block numbers its
+        // new changes again from where the backup stood, below what the district holds, and
+        // would never send them.
         let upstream = self.upstream.to_string();
-        self.with(|s| {
+        let changes: Vec<Change> = self.with(|s| {
             s.db.query(
                 "SELECT seq, origin_device, origin_seq, recorded_at, change, seen FROM change
-                 WHERE seq > ?1 AND via != ?2 AND outcome NOT LIKE 'rejected%' ORDER BY seq LIMIT ?3",
-                args![after, upstream, limit as i64],
+                 WHERE seq > (SELECT acked_through FROM upstream WHERE id = 1) AND via != ?1
+                   AND outcome NOT LIKE 'rejected%'
+                 ORDER BY seq LIMIT ?2",
+                args![upstream, limit as i64],
             )?
             .iter()
             .map(|r| {
@@ -185,15 +193,26 @@ impl Local for BlockEnd {
                 })
             })
             .collect()
-        })
+        })?;
+        self.handed = changes.first().zip(changes.last()).map(|(a, b)| (a.seq, b.seq));
+        Ok(changes)
     }
 
-    fn acked(&mut self, through: i64, _results: &[ChangeResult]) -> Result<(), SyncError> {
+    fn acked(&mut self, _through: i64, results: &[ChangeResult]) -> Result<(), SyncError> {
+        // Only as far as the district answered for what this sync sent. What it says it holds
+        // of the block may be work numbered before a restore from a backup, and a session's
+        // answer may name such numbers among its capped readings.
+        let Some((first, last)) = self.handed else {
+            return Ok(());
+        };
+        let Some(sent) = results.iter().map(|r| r.seq).filter(|s| (first..=last).contains(s)).max() else {
+            return Ok(());
+        };
         self.with(|s| {
             s.db.execute(
                 "UPDATE upstream SET acked_through = CASE WHEN acked_through > ?1 THEN acked_through ELSE ?1 END
                  WHERE id = 1",
-                args![through],
+                args![sent],
             )?;
             Ok(())
         })
@@ -313,7 +332,7 @@ pub async fn sync_through<R: Remote>(
     let Some(u) = lock(store)?.upstream()? else {
         return Ok(None);
     };
-    let mut end = BlockEnd { store: store.clone(), upstream: u.server };
+    let mut end = BlockEnd { store: store.clone(), upstream: u.server, handed: None };
     let result = sync_once(&mut end, remote, tuning).await;
     let now = Utc::now();
     match result {
