@@ -277,6 +277,20 @@ impl Store {
         Ok(())
     }
 
+    /// Called with what the block says, at a session, that it holds of this laptop's work: when
+    /// that is less than it acknowledged before, the block was restored from a backup. Its feed
+    /// is numbered again from where the backup stood, below where this laptop had read it, so
+    /// the feed is read again from its start (a change applied before is skipped), and what the
+    /// block lost is sent again. Whether it was. Not for an answer on a USB stick, which may be
+    /// an old one.
+    pub fn block_restored(&mut self, through: i64) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE sync_link SET acked_through = ?1, pulled_through = 0 WHERE id = 1 AND acked_through > ?1",
+            [through],
+        )?;
+        Ok(changed > 0)
+    }
+
     /// How far this laptop knows the server holds its changes (what the last answer said).
     pub fn acked_through(&self) -> Result<i64, StoreError> {
         Ok(self

@@ -2441,6 +2441,10 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
     let distinct =
         dist.count("SELECT count(*) FROM (SELECT DISTINCT origin_device, origin_seq FROM change) o");
     assert_eq!(stored, distinct);
+    // And A, whose place in the block's feed was past where the backup stood, gets B's household.
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(a_dir.path())));
+    let on_a = samanvaya_tests::household_ids(&samanvaya_tests::open(a_dir.path()).unwrap());
+    assert_eq!(on_a.len(), 2, "A holds B's household too");
     drop(block);
 }
 

@@ -124,6 +124,10 @@ impl Local for StoreEnd<'_> {
             results.iter().filter(|r| matches!(r.outcome, Outcome::Conflict { .. })).count() as i64;
         let capped: Vec<(i64, Hlc)> =
             results.iter().filter_map(|r| r.capped.map(|kept| (r.seq, kept))).collect();
+        // Less held than the block acknowledged before: it was restored from a backup, and its
+        // feed is read again from the start (the stick's answer, possibly an old one, never
+        // asks this).
+        self.store.block_restored(through).map_err(|e| local(&e))?;
         self.store.sync_acked(through, rejected, conflicts, &capped).map_err(|e| local(&e))
     }
 
