@@ -12,7 +12,14 @@ use samanvaya_domain::PersonId;
 
 /// Notes that `gone` was made one with `kept`, and moves every referral of `gone` to `kept`.
 pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Result<()> {
-    let (gone, kept) = (gone.to_string(), kept.to_string());
+    let gone = gone.to_string();
+    // The record kept, as it stands now: two merges made at once on two laptops (the first
+    // record into the second, the second into a third) arrive in either order, and each record
+    // merged away points at the one record left.
+    let kept = {
+        let kept = kept.to_string();
+        self::kept(conn, &kept)?.unwrap_or(kept)
+    };
     conn.execute(
         "INSERT INTO merged_person (id, kept_id) VALUES (?1, ?2)
          ON CONFLICT (id) DO UPDATE SET kept_id = excluded.kept_id",

@@ -464,3 +464,66 @@ fn a_member_removed_here_stays_removed_when_an_older_rename_of_her_is_pulled() {
     assert_eq!(members.len(), 1, "{members:?}");
     assert_eq!(members[0].name, "कमला देवी");
 }
+
+/// Two merges made at once on two laptops arrive here in the order that makes a chain (the
+/// second record into the third first, then the first into the second), and a plain removal of
+/// a record merged away arrives after its merge: a referral of either record pulled later is on
+/// the one record left.
+#[test]
+fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order() {
+    use samanvaya_core::referral::ReferralQuery;
+    use samanvaya_domain::change::{MemberRemoved, ReferralChange};
+    use samanvaya_domain::referral::{Level, Need};
+    let (_dir, mut store, h) = samanvaya_tests::family_of(
+        ["कमला देवी", "रीता", "रीता देवी", "रीता कुमारी", "रीता दे."]
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let relation = if i == 0 { Relation::Head } else { Relation::Daughter };
+                samanvaya_tests::member(name, relation, Sex::Female, Birth::Age { years: 30 })
+            })
+            .collect(),
+    );
+    let [x, y, z, u] = [1, 2, 3, 4].map(|i| h.members[i].id);
+    let other = Uuid::now_v7();
+    let mut seq = 0;
+    let mut pull = |store: &mut Store, body: ChangeBody| {
+        seq += 1;
+        let from = PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
+        let hlc = Hlc { wall_ms: chrono::Utc::now().timestamp_millis(), counter: seq as u32, node: other };
+        store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
+    };
+    let removed = |gone: PersonId, into: Option<PersonId>| {
+        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: into })
+    };
+    pull(&mut store, removed(y, Some(z)));
+    pull(&mut store, removed(x, Some(y)));
+    pull(&mut store, removed(u, Some(z)));
+    pull(&mut store, removed(u, None));
+    for (n, of) in [(1, x), (2, u)] {
+        let referral = ReferralChange {
+            id: Uuid::now_v7(),
+            number: format!("R-{n}"),
+            household_id: h.id,
+            subject_id: of.to_string(),
+            need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+            level: Level::Village,
+            office: "Block office".into(),
+            documents: vec![],
+            due_on: chrono::Utc::now().date_naive(),
+            notes: String::new(),
+            created_by: "facilitator".into(),
+            created_at: chrono::Utc::now(),
+            catalogue: "test".into(),
+        };
+        pull(&mut store, ChangeBody::Referral(referral));
+    }
+    let today = store.now().unwrap().today;
+    let on: Vec<Option<String>> = store
+        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, today)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.member_id)
+        .collect();
+    assert_eq!(on, [Some(z.to_string()), Some(z.to_string())]);
+}

@@ -773,11 +773,6 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
     assert_eq!(session.capped, vec![], "a laptop with its clock right had nothing capped");
 }
 
-/// A supervisor's laptop removes a second record of a woman (a merge, or a removal); another
-/// laptop, not having seen it, renames that record and records a fact of her. Applied, those
-/// changes would write a member the feed has removed, and every laptop pulling them would bring
-/// her back (with no sex, relation or date of birth). They are kept as received and not applied,
-/// and no feed carries them.
 /// A facilitator opened a referral of a woman's second record before she saw the supervisor make
 /// the two records one. Whichever reaches the server first, the referral ends on the record
 /// kept, and a referral of a record kept before it was itself made one with a third goes on to
@@ -846,8 +841,41 @@ fn a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backe
     let change = other.change(ChangeBody::Referral(r3.clone()), 130_000);
     server.push(&other.caller, &other.batch(vec![change]), t0()).unwrap();
     assert!(on(&server, &r3, kept));
+
+    // Two merges made at once on two laptops, the second arriving first: x into y, y into z. A
+    // referral of x ends on z. So does one of u, merged into z and then removed plainly by a
+    // laptop that had not seen the merge.
+    let [x, y, z, u] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
+    let made: Vec<Change> = [(x, "रीता"), (y, "रीता देवी"), (z, "रीता कुमारी"), (u, "रीता दे.")]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (p, name))| supervisor.change(member(h, p, name), 150_000 + i as i64))
+        .collect();
+    server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+    for (gone, into, ms) in [(y, z, 160_000), (x, y, 160_001), (u, z, 160_002)] {
+        let change = supervisor.change(merged(gone, into), ms);
+        server.push(&supervisor.caller, &supervisor.batch(vec![change]), t0()).unwrap();
+    }
+    let plain = other.change(
+        ChangeBody::MemberRemoved(MemberRemoved { id: u, household_id: h, merged_into: None }),
+        170_000,
+    );
+    server.push(&other.caller, &other.batch(vec![plain]), t0()).unwrap();
+    let (r4, r5) = (referral(4, x), referral(5, u));
+    let opened = vec![
+        other.change(ChangeBody::Referral(r4.clone()), 170_001),
+        other.change(ChangeBody::Referral(r5.clone()), 170_002),
+    ];
+    server.push(&other.caller, &other.batch(opened), t0()).unwrap();
+    assert!(on(&server, &r4, z), "the chain followed to its end");
+    assert!(on(&server, &r5, z), "the merge stands after a plain removal");
 }
 
+/// A supervisor's laptop removes a second record of a woman (a merge, or a removal); another
+/// laptop, not having seen it, renames that record and records a fact of her. Applied, those
+/// changes would write a member the feed has removed, and every laptop pulling them would bring
+/// her back (with no sex, relation or date of birth). They are kept as received and not applied,
+/// and no feed carries them.
 fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut supervisor = enroll(&mut server, "supervisor's laptop");

@@ -1361,6 +1361,11 @@ fn renames_made_one_after_the_other_reach_the_district_without_a_review() {
     };
     let start = |args: Vec<String>| start_server(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let block = start(block_args(Some(code.trim())));
+    // Its first forwarding, at its start, done before the laptops come.
+    eventually("the block's first forwarding", || {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT last_success_at IS NOT NULL FROM upstream", [], |r| r.get(0)).unwrap_or(false)
+    });
     let hid = two_laptops_with_one_household(block_dir.path(), &block.url, a_dir.path(), b_dir.path());
     let rename = |dir: &Path, name: &str| {
         let mut store = samanvaya_tests::open(dir).unwrap();

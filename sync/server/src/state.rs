@@ -64,9 +64,26 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
     }
     match body {
         ChangeBody::MemberRemoved(c) => {
-            let kept = c.merged_into.map(|k| k.0.to_string());
+            // The record kept, as it stands now: two merges made at once on two laptops (the
+            // first record into the second, the second into a third) arrive in either order,
+            // and each record merged away points at the one record left.
+            let kept = match c.merged_into {
+                Some(k) => {
+                    let k = k.0.to_string();
+                    let further = db
+                        .query_opt(
+                            "SELECT merged_into FROM member WHERE id = ?1 AND merged_into IS NOT NULL",
+                            args![&k],
+                        )?
+                        .map(|r| r.text(0))
+                        .transpose()?;
+                    Some(further.unwrap_or(k))
+                }
+                None => None,
+            };
+            // A plain removal arriving after the merge keeps what the merge said.
             db.execute(
-                "UPDATE member SET removed = 1, merged_into = ?2 WHERE id = ?1",
+                "UPDATE member SET removed = 1, merged_into = COALESCE(?2, merged_into) WHERE id = ?1",
                 args![c.id.0, kept.clone()],
             )?;
             if let Some(kept) = kept {

@@ -206,7 +206,11 @@ impl Local for BlockEnd {
             return Ok(());
         };
         let Some(sent) = results.iter().map(|r| r.seq).filter(|s| (first..=last).contains(s)).max() else {
-            return Ok(());
+            // The district answers for every change sent; without it the block would send the
+            // same changes again and again.
+            return Err(SyncError::Local(
+                "the district acknowledged a push without an answer for any change sent; forwarding stopped to avoid a loop".into(),
+            ));
         };
         self.with(|s| {
             s.db.execute(
