@@ -2422,25 +2422,50 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
     drop(block);
     copy_folder(block_dir.path(), backup.path());
     let block = again();
-    let add = |dir: &Path, name: &str| {
+    // A household with a referral for the widow's pension; its number.
+    let add = |dir: &Path, name: &str| -> String {
         let mut store = samanvaya_tests::open(dir).unwrap();
         let village = store.villages().unwrap()[0].id;
         let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
-        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+        let h = store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+        let referral = NewReferral {
+            household_id: h.id,
+            member_id: Some(h.members[0].id),
+            need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+            documents: vec![],
+            notes: String::new(),
+        };
+        store.open_referral(&referral, store.now().unwrap()).unwrap().summary.number
     };
-    add(a_dir.path(), "कमला देवी");
+    // The block office takes a case up: a change the block makes itself.
+    let submitted_at_district = |number: &str| {
+        let listed = String::from_utf8_lossy(&dist.cmd(&["referrals"]).stdout).into_owned();
+        listed.lines().any(|l| l.starts_with(&format!("{number}\t")) && l.contains("submitted"))
+    };
+    let forwarded_at = || -> Option<String> {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT last_success_at FROM upstream", [], |r| r.get(0)).unwrap_or(None)
+    };
+    let of_a = add(a_dir.path(), "कमला देवी");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(a_dir.path())));
+    server_cmd("block", block_dir.path(), &["step", &of_a, "submit", "--by", "BDO Bodh Gaya"]);
     eventually("A's household at the district", || dist.count("SELECT count(*) FROM household") == 1);
+    eventually("A's case taken up, at the district", || submitted_at_district(&of_a));
 
     // The block's folder is lost and restored from the backup.
     drop(block);
     std::fs::remove_dir_all(block_dir.path()).unwrap();
     copy_folder(backup.path(), block_dir.path());
+    let before = forwarded_at();
     let block = again();
-    add(b_dir.path(), "सुनीता देवी");
+    eventually("the restored block's first forwarding", || forwarded_at() != before);
+    let of_b = add(b_dir.path(), "सुनीता देवी");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(b_dir.path())));
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(a_dir.path())));
     eventually("B's household at the district", || dist.count("SELECT count(*) FROM household") == 2);
+    // The restored block numbers its own next change after the one the district holds.
+    server_cmd("block", block_dir.path(), &["step", &of_b, "submit", "--by", "BDO Bodh Gaya"]);
+    eventually("B's case taken up, at the district", || submitted_at_district(&of_b));
     // Each change once: A's household, sent again by A to the restored block, is not doubled.
     let stored = dist.count("SELECT count(*) FROM change");
     let distinct =

@@ -209,6 +209,7 @@ mod tests {
                 next_certificate: None,
                 recovery_code_kept: false,
                 capped: Vec::new(),
+                own_through: None,
             })
         }
         async fn push(&mut self, batch: &Sealed<'_, PushBatch>, _: Duration) -> Result<PushAck, SyncError> {

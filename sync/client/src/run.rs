@@ -148,6 +148,11 @@ pub trait Local {
     fn recovery_code_kept(&mut self) -> Result<(), SyncError> {
         Ok(())
     }
+    /// The server holds this end's own changes (made by a block itself) numbered up to
+    /// `through`: the end numbers its next ones after it.
+    fn own_held_through(&mut self, _through: i64) -> Result<(), SyncError> {
+        Ok(())
+    }
     /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
     /// how many were new.
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
@@ -350,6 +355,9 @@ pub async fn sync_once<L: Local, R: Remote>(
     local.certificate_state(link.presented().as_deref(), session.next_certificate.as_deref())?;
     if let Some(through) = session.reached_district {
         local.reached_district(through)?;
+    }
+    if let Some(through) = session.own_through {
+        local.own_held_through(through)?;
     }
     let mut acked = session.acked_through;
     // The readings capped of changes whose push answers were lost: said back by the session.

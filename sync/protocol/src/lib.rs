@@ -376,6 +376,12 @@ pub struct SessionReply {
     /// (`ChangeResult::capped`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capped: Vec<Kept>,
+    /// To a block: the highest number among the changes it made itself (an officer's step, a
+    /// review decided) that this server holds. A block restored from a backup numbers its own
+    /// changes after it; numbered again from where the backup stood, they were taken here for
+    /// changes held. `None` to a laptop, and from a server older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_through: Option<i64>,
     /// The fingerprint of the certificate the server will present once its operator switches
     /// to it (`samanvaya-server new-certificate`): the device accepts it from now on beside the
     /// pinned one, and pins it the first time the server presents it.

@@ -332,6 +332,14 @@ impl Store {
             )?,
             _ => Vec::new(),
         };
+        let own_through = match parse_kind(&kind) {
+            DeviceKind::Block => tx
+                .query_opt("SELECT max(origin_seq) FROM change WHERE origin_device = ?1", args![req.device])?
+                .map(|r| r.opt_int(0))
+                .transpose()?
+                .flatten(),
+            DeviceKind::Laptop => None,
+        };
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -347,6 +355,7 @@ impl Store {
             next_certificate,
             recovery_code_kept,
             capped,
+            own_through,
         })
     }
 

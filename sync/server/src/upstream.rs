@@ -226,6 +226,18 @@ impl Local for BlockEnd {
         self.with(|s| s.db.query_one("SELECT pulled_through FROM upstream WHERE id = 1", &[])?.int(0))
     }
 
+    fn own_held_through(&mut self, through: i64) -> Result<(), SyncError> {
+        // Restored from a backup, this block would number its own next changes again from where
+        // the backup stood, and the district would take them for the ones it holds.
+        self.with(|s| {
+            s.db.execute(
+                "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq <= ?1",
+                args![through + 1],
+            )?;
+            Ok(())
+        })
+    }
+
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError> {
         let upstream = self.upstream;
         self.with(|s| s.store_pulled(upstream, &reply.changes, reply.cursor, Utc::now()))
