@@ -246,7 +246,39 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
             scrub_rows(conn, &hid, &person.to_string(), erasure.names())?;
         }
     }
+    // Her other records, made one with hers by a supervisor: what they hold (another spelling
+    // of her name, the changes that made them, a referral opened of them elsewhere) is hers.
+    if let Some(person) = w.person_id {
+        for other in crate::merged_person::merged_into(conn, person)? {
+            scrubbed += erase(conn, &ConsentWithdrawn { person_id: Some(other), ..w.clone() }, at)?;
+        }
+    }
     Ok(scrubbed)
+}
+
+/// After record `gone` of household `household` was made one with record `kept` here: when her
+/// consent was withdrawn before (the merge arriving after the withdrawal), `gone` is erased as
+/// hers, as the withdrawal would have erased it had the merge come first.
+pub(crate) fn erase_merged_after(
+    conn: &Connection,
+    household: HouseholdId,
+    gone: PersonId,
+    kept: &str,
+    at: Moment,
+) -> rusqlite::Result<()> {
+    let withdrawn: Option<(chrono::NaiveDate, String)> = conn
+        .query_row(
+            "SELECT withdrawn_on, recorded_by FROM erased WHERE id = ?1 AND what = 'member'",
+            [kept],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((withdrawn_on, recorded_by)) = withdrawn {
+        let w =
+            ConsentWithdrawn { household_id: household, person_id: Some(gone), withdrawn_on, recorded_by };
+        erase(conn, &w, at)?;
+    }
+    Ok(())
 }
 
 /// Her survey answers and every mention of her names in the household's referrals.

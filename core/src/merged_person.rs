@@ -31,6 +31,13 @@ pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Resu
     Ok(())
 }
 
+/// The records made one with `kept`.
+pub fn merged_into(conn: &Connection, kept: PersonId) -> rusqlite::Result<Vec<PersonId>> {
+    conn.prepare_cached("SELECT id FROM merged_person WHERE kept_id = ?1 ORDER BY id")?
+        .query_map([kept.to_string()], |r| crate::sql::id(r, 0))?
+        .collect()
+}
+
 /// The record `subject` was made one with, if it was.
 pub fn kept(conn: &Connection, subject: &str) -> rusqlite::Result<Option<String>> {
     conn.prepare_cached("SELECT kept_id FROM merged_person WHERE id = ?1")?

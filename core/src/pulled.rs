@@ -173,12 +173,14 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
         }
         ChangeBody::MemberRemoved(c) => {
             let mut h = stored.ok_or_else(missing)?;
-            if let Some(kept) = c.merged_into {
-                crate::merged_person::note(conn, c.id, kept)?;
-            }
             h.members.retain(|p| p.id != c.id);
             h.updated_at = at.utc;
             household::put(conn, &h)?;
+            if let Some(kept) = c.merged_into {
+                crate::merged_person::note(conn, c.id, kept)?;
+                let kept = crate::merged_person::kept(conn, &c.id.to_string())?.unwrap_or(kept.to_string());
+                crate::consent::erase_merged_after(conn, c.household_id, c.id, &kept, at)?;
+            }
         }
         ChangeBody::Fact(c) => {
             let h = stored.ok_or_else(missing)?;

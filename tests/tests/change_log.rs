@@ -527,3 +527,71 @@ fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order()
         .collect();
     assert_eq!(on, [Some(z.to_string()), Some(z.to_string())]);
 }
+
+/// The same pulled from the block: her second record made one with hers, then her consent
+/// withdrawn, then a referral of the second record opened elsewhere, then a third record's merge
+/// made before the withdrawal was seen. Nothing of the three records, their names or the
+/// referral is left in the laptop's store.
+#[test]
+fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
+    use samanvaya_domain::change::{ConsentWithdrawn, MemberRemoved, ReferralChange};
+    use samanvaya_domain::referral::{Level, Need};
+    let names = ["रामवती देवी", "कमला देवी", "कमली", "कमलवती"];
+    let (_dir, mut store, h) = samanvaya_tests::family_of(
+        names
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let relation = if i == 0 { Relation::Head } else { Relation::Daughter };
+                samanvaya_tests::member(name, relation, Sex::Female, Birth::Age { years: 30 })
+            })
+            .collect(),
+    );
+    let [kept, second, third] = [1, 2, 3].map(|i| h.members[i].id);
+    let other = Uuid::now_v7();
+    let mut seq = 0;
+    let mut pull = |store: &mut Store, body: ChangeBody| {
+        seq += 1;
+        let from = PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
+        let hlc = Hlc { wall_ms: chrono::Utc::now().timestamp_millis(), counter: seq as u32, node: other };
+        store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
+    };
+    let merged = |gone: PersonId| {
+        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: Some(kept) })
+    };
+    pull(&mut store, merged(second));
+    pull(
+        &mut store,
+        ChangeBody::ConsentWithdrawn(ConsentWithdrawn {
+            household_id: h.id,
+            person_id: Some(kept),
+            withdrawn_on: chrono::Utc::now().date_naive(),
+            recorded_by: "Asha".into(),
+        }),
+    );
+    let late = ReferralChange {
+        id: Uuid::now_v7(),
+        number: "R-9".into(),
+        household_id: h.id,
+        subject_id: second.to_string(),
+        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+        level: Level::Village,
+        office: "Block office".into(),
+        documents: vec![],
+        due_on: chrono::Utc::now().date_naive(),
+        notes: "कमली की पेंशन".into(),
+        created_by: "facilitator".into(),
+        created_at: chrono::Utc::now(),
+        catalogue: "test".into(),
+    };
+    pull(&mut store, ChangeBody::Referral(late.clone()));
+    pull(&mut store, merged(third));
+    let rows = samanvaya_tests::every_row(store.connection());
+    for name in &names[1..] {
+        let found: Vec<&String> = rows.iter().filter(|r| r.contains(name)).collect();
+        assert!(found.is_empty(), "{name}: {found:?}");
+    }
+    assert!(!rows.iter().any(|r| r.contains(&late.id.to_string()) && r.starts_with("referral")), "{rows:?}");
+    let members: Vec<String> = store.household(h.id).unwrap().members.into_iter().map(|p| p.name).collect();
+    assert_eq!(members, [names[0]]);
+}

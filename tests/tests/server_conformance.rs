@@ -249,6 +249,7 @@ on_both!(
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     a_late_change_to_a_removed_member_does_not_bring_her_back,
     a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept,
+    a_withdrawal_erases_her_records_made_one_with_hers,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
@@ -869,6 +870,69 @@ fn a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backe
     server.push(&other.caller, &other.batch(opened), t0()).unwrap();
     assert!(on(&server, &r4, z), "the chain followed to its end");
     assert!(on(&server, &r5, z), "the merge stands after a plain removal");
+}
+
+/// A woman's second record was made one with hers; then her consent is withdrawn. The second
+/// record's name and the changes that made it go with hers, and a referral of it opened
+/// elsewhere before the merge was seen is erased on arrival. A third record merged into hers
+/// only after the withdrawal arrived goes too. Before, her other spelling stayed at every server
+/// in the removed record, and the late referral was moved onto her erased record.
+fn a_withdrawal_erases_her_records_made_one_with_hers(b: Backend) {
+    use samanvaya_domain::change::ReferralChange;
+    use samanvaya_domain::referral::{Level, Need};
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut supervisor = enroll(&mut server, "supervisor's laptop");
+    let mut other = enroll(&mut server, "facilitator's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let [head, kept, second, third] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
+    let made = vec![
+        supervisor.change(household(h, VILLAGE), 0),
+        supervisor.change(member(h, head, "रामवती देवी"), 1),
+        supervisor.change(member(h, kept, "कमला देवी"), 2),
+        supervisor.change(member(h, second, "कमली"), 3),
+        supervisor.change(member(h, third, "कमलवती"), 4),
+    ];
+    server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+    let merged = |gone: PersonId| {
+        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: Some(kept) })
+    };
+    let steps =
+        vec![supervisor.change(merged(second), 10_000), supervisor.change(withdrawal(h, Some(kept)), 20_000)];
+    server.push(&supervisor.caller, &supervisor.batch(steps), t0()).unwrap();
+    let late = ReferralChange {
+        id: Uuid::now_v7(),
+        number: "R-9".into(),
+        household_id: h,
+        subject_id: second.to_string(),
+        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+        level: Level::Village,
+        office: "Block office".into(),
+        documents: vec![],
+        due_on: t0().date_naive(),
+        notes: "कमली की पेंशन".into(),
+        created_by: "facilitator".into(),
+        created_at: t0(),
+        catalogue: "test".into(),
+    };
+    let opened = other.change(ChangeBody::Referral(late.clone()), 5_000);
+    let ack = server.push(&other.caller, &other.batch(vec![opened]), t0()).unwrap();
+    assert!(
+        matches!(&outcomes(&ack)[0], Outcome::Rejected { reason } if reason.contains("erased on arrival")),
+        "{:?}",
+        outcomes(&ack)
+    );
+    // The third record's merge, made before the withdrawal was seen, arrives after it.
+    let change = other.change(merged(third), 30_000);
+    server.push(&other.caller, &other.batch(vec![change]), t0()).unwrap();
+    let rows = server.rows();
+    for name in ["कमला देवी", "कमली", "कमलवती"] {
+        assert_eq!(mentioning(&rows, name), Vec::<String>::new(), "{name} is gone");
+    }
+    assert_eq!(
+        mentioning(&rows, &late.id.to_string()).iter().filter(|r| r.starts_with("referral: ")).count(),
+        0
+    );
+    assert_eq!(mentioning(&rows, "रामवती देवी").len(), 2, "the head stays: her row and her change");
 }
 
 /// A supervisor's laptop removes a second record of a woman (a merge, or a removal); another

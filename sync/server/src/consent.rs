@@ -11,6 +11,7 @@
 
 use samanvaya_domain::change::{Change, ChangeBody, ConsentWithdrawn, SubmissionChange};
 use samanvaya_domain::consent::{self, Erasure, Scrubbed};
+use samanvaya_domain::{HouseholdId, PersonId};
 use uuid::Uuid;
 
 use crate::error::ServerError;
@@ -98,7 +99,47 @@ pub fn erase(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), Serv
             scrub_rows(db, &hid, p, erasure.names())?;
         }
     }
+    // Her other records, made one with hers by a supervisor: what they hold (another spelling
+    // of her name, the changes that made them, a referral opened of them elsewhere) is hers.
+    if let Some(p) = &pid {
+        let others: Vec<Uuid> = db
+            .query("SELECT id FROM member WHERE merged_into = ?1 ORDER BY id", args![p])?
+            .iter()
+            .map(|r| r.uuid(0))
+            .collect::<Result<_, _>>()?;
+        for other in others {
+            erase(db, &ConsentWithdrawn { person_id: Some(PersonId(other)), ..w.clone() }, seq)?;
+        }
+    }
     Ok(())
+}
+
+/// After record `gone` of household `household` was made one with record `kept` here: when her
+/// consent was withdrawn before (the merge arriving after the withdrawal), `gone` is erased as
+/// hers, as the withdrawal would have erased it had the merge come first.
+pub fn erase_merged_after(
+    db: &mut dyn Db,
+    household: HouseholdId,
+    gone: PersonId,
+    kept: &str,
+) -> Result<(), ServerError> {
+    let Some(row) = db.query_opt(
+        "SELECT withdrawn_on, recorded_by, seq FROM erased WHERE id = ?1 AND what = 'member'",
+        args![kept],
+    )?
+    else {
+        return Ok(());
+    };
+    let withdrawn_on = row.text(0)?.parse().map_err(|e| {
+        ServerError::Invalid(format!("a stored withdrawal's day {:?} is damaged: {e}", row.text(0)))
+    })?;
+    let w = ConsentWithdrawn {
+        household_id: household,
+        person_id: Some(gone),
+        withdrawn_on,
+        recorded_by: row.text(1)?,
+    };
+    erase(db, &w, row.int(2)?)
 }
 
 /// Her survey answers, and mentions of her names in the household's address and referrals.

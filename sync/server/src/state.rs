@@ -92,6 +92,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 let gone = c.id.0.to_string();
                 db.execute("UPDATE member SET merged_into = ?2 WHERE merged_into = ?1", args![&gone, &kept])?;
                 db.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", args![&gone, &kept])?;
+                crate::consent::erase_merged_after(db, c.household_id, c.id, &kept)?;
             }
             Ok(Outcome::Applied)
         }
