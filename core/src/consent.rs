@@ -249,7 +249,7 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
     // Her other records, made one with hers by a supervisor: what they hold (another spelling
     // of her name, the changes that made them, a referral opened of them elsewhere) is hers.
     if let Some(person) = w.person_id {
-        for other in crate::merged_person::merged_into(conn, person)? {
+        for other in crate::merged_person::merged_into(conn, person)?.into_iter().filter(|o| *o != person) {
             scrubbed += erase(conn, &ConsentWithdrawn { person_id: Some(other), ..w.clone() }, at)?;
         }
     }

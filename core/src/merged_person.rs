@@ -20,6 +20,11 @@ pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Resu
         let kept = kept.to_string();
         self::kept(conn, &kept)?.unwrap_or(kept)
     };
+    // Two supervisors who each made one record into the other: the second merge names a record
+    // already made one with the first, and no record points at itself.
+    if kept == gone {
+        return Ok(());
+    }
     conn.execute(
         "INSERT INTO merged_person (id, kept_id) VALUES (?1, ?2)
          ON CONFLICT (id) DO UPDATE SET kept_id = excluded.kept_id",

@@ -130,7 +130,10 @@ impl Erasure {
         let me = person.to_string();
         match body {
             ChangeBody::Member(c) if c.id == person => Scrubbed::Redact,
-            ChangeBody::MemberRemoved(c) if c.id == person => Scrubbed::Redact,
+            // A removal holds ids only, and must still travel: erased, the merge of her other
+            // record into hers would never reach the stores behind this one, which would keep
+            // that record, her other spelling with it.
+            ChangeBody::MemberRemoved(_) => Scrubbed::Keep,
             ChangeBody::Fact(c) if c.subject_id == me => Scrubbed::Redact,
             ChangeBody::Receiving(c) if c.subject_id == me => Scrubbed::Redact,
             ChangeBody::Referral(c) if c.subject_id == me || self.referrals.contains(&c.id) => {
@@ -198,7 +201,8 @@ pub fn late(body: &ChangeBody, erased: &dyn Fn(&str) -> bool) -> Scrubbed {
     }
     let about_erased = match body {
         ChangeBody::Member(c) => erased(&c.id.to_string()),
-        ChangeBody::MemberRemoved(c) => erased(&c.id.to_string()),
+        // Ids only; a merge arriving after her withdrawal erases the record it removes.
+        ChangeBody::MemberRemoved(_) => false,
         ChangeBody::Fact(c) => erased(&c.subject_id),
         ChangeBody::Receiving(c) => erased(&c.subject_id),
         ChangeBody::Referral(c) => erased(&c.subject_id) || erased(&c.id.to_string()),

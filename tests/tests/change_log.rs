@@ -594,4 +594,43 @@ fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
     assert!(!rows.iter().any(|r| r.contains(&late.id.to_string()) && r.starts_with("referral")), "{rows:?}");
     let members: Vec<String> = store.household(h.id).unwrap().members.into_iter().map(|p| p.name).collect();
     assert_eq!(members, [names[0]]);
+    // The merges (ids only) are kept as they came, for the record of what was applied.
+    assert_eq!(rows.iter().filter(|r| r.starts_with("change_log") && r.contains("merged_into")).count(), 2);
+}
+
+/// A supervisor makes a second record of a woman one with hers, then records her withdrawal,
+/// before syncing: the merge still goes to the block, so that it removes the second record.
+#[test]
+fn a_merge_then_a_withdrawal_before_syncing_both_travel() {
+    use samanvaya_core::{Role, Secret};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, code) =
+        Store::create(dir.path(), "facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
+    store.add_account(&code, "Rekha", Role::Supervisor, &Secret::new("739152")).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let members = vec![
+        samanvaya_tests::member("रामवती देवी", Relation::Head, Sex::Female, Birth::Age { years: 60 }),
+        samanvaya_tests::member("कमला देवी", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
+        samanvaya_tests::member("कमली", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
+    ];
+    let h =
+        store.save_household(samanvaya_tests::new_household(village, members), store.now().unwrap()).unwrap();
+    drop(store);
+    let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new("739152")).unwrap();
+    let (kept, second) = (h.members[1].id, h.members[2].id);
+    store.merge_member(h.id, kept, second, store.now().unwrap()).unwrap();
+    store.withdraw_consent(h.id, Some(kept), store.now().unwrap()).unwrap();
+    let queued: Vec<ChangeBody> =
+        store.queued_after(0, 100).unwrap().into_iter().map(|q| q.change.body).collect();
+    assert!(
+        queued.iter().any(
+            |b| matches!(b, ChangeBody::MemberRemoved(r) if r.id == second && r.merged_into == Some(kept))
+        ),
+        "{queued:?}"
+    );
+    assert!(queued.iter().any(|b| matches!(b, ChangeBody::ConsentWithdrawn(_))));
+    let rows = samanvaya_tests::every_row(store.connection());
+    for name in ["कमला देवी", "कमली"] {
+        assert!(!rows.iter().any(|r| r.contains(name)), "{name} is gone");
+    }
 }

@@ -933,6 +933,20 @@ fn a_withdrawal_erases_her_records_made_one_with_hers(b: Backend) {
         0
     );
     assert_eq!(mentioning(&rows, "रामवती देवी").len(), 2, "the head stays: her row and her change");
+    // The merges themselves (ids only) still travel, so that every store behind this one
+    // removes the records too.
+    let reader = third_laptop(&mut server);
+    let pulled = server.pull(&reader.caller, 0).unwrap();
+    for gone in [second, third] {
+        let travels = pulled.changes.iter().any(|p| {
+            matches!(&p.change.body, ChangeBody::MemberRemoved(r) if r.id == gone && r.merged_into == Some(kept))
+        });
+        assert!(travels, "the merge of {gone} is in the feed");
+    }
+}
+
+fn third_laptop(server: &mut Opened) -> Laptop {
+    enroll(server, "a third laptop of the village")
 }
 
 /// A supervisor's laptop removes a second record of a woman (a merge, or a removal); another

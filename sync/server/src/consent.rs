@@ -103,7 +103,7 @@ pub fn erase(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), Serv
     // of her name, the changes that made them, a referral opened of them elsewhere) is hers.
     if let Some(p) = &pid {
         let others: Vec<Uuid> = db
-            .query("SELECT id FROM member WHERE merged_into = ?1 ORDER BY id", args![p])?
+            .query("SELECT id FROM member WHERE merged_into = ?1 AND id <> ?1 ORDER BY id", args![p])?
             .iter()
             .map(|r| r.uuid(0))
             .collect::<Result<_, _>>()?;

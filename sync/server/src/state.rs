@@ -81,6 +81,8 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 }
                 None => None,
             };
+            // Two supervisors who each made one record into the other: no record points at itself.
+            let kept = kept.filter(|k| *k != c.id.0.to_string());
             // A plain removal arriving after the merge keeps what the merge said.
             db.execute(
                 "UPDATE member SET removed = 1, merged_into = COALESCE(?2, merged_into) WHERE id = ?1",
