@@ -433,12 +433,7 @@ fn the_first_edit_after_the_upgrade_sends_every_members_place() {
 /// removal and pulled after it: the removal stands, as at every server.
 #[test]
 fn a_member_removed_here_stays_removed_when_an_older_rename_of_her_is_pulled() {
-    use samanvaya_core::{Role, Secret};
-    let dir = tempfile::tempdir().unwrap();
-    let (mut store, code) =
-        Store::create(dir.path(), "facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
-    store.add_account(&code, "Rekha", Role::Supervisor, &Secret::new("739152")).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let (dir, mut store, village) = with_a_supervisor();
     let two = vec![
         samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 }),
         samanvaya_tests::member("सीता", Relation::Daughter, Sex::Female, Birth::Age { years: 20 }),
@@ -446,7 +441,7 @@ fn a_member_removed_here_stays_removed_when_an_older_rename_of_her_is_pulled() {
     let h = store.save_household(samanvaya_tests::new_household(village, two), store.now().unwrap()).unwrap();
     drop(store);
     // Only a supervisor removes a saved member.
-    let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new("739152")).unwrap();
+    let mut store = as_supervisor(dir.path());
     let sita = h.members[1].id;
     let mut input = h.as_input(chrono::Utc::now().date_naive());
     input.members.truncate(1);
@@ -472,27 +467,11 @@ fn a_member_removed_here_stays_removed_when_an_older_rename_of_her_is_pulled() {
 #[test]
 fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order() {
     use samanvaya_core::referral::ReferralQuery;
-    use samanvaya_domain::change::{MemberRemoved, ReferralChange};
-    use samanvaya_domain::referral::{Level, Need};
-    let (_dir, mut store, h) = samanvaya_tests::family_of(
-        ["कमला देवी", "रीता", "रीता देवी", "रीता कुमारी", "रीता दे."]
-            .into_iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let relation = if i == 0 { Relation::Head } else { Relation::Daughter };
-                samanvaya_tests::member(name, relation, Sex::Female, Birth::Age { years: 30 })
-            })
-            .collect(),
-    );
+    use samanvaya_domain::change::MemberRemoved;
+    let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीता कुमारी", "रीता दे."]);
     let [x, y, z, u] = [1, 2, 3, 4].map(|i| h.members[i].id);
-    let other = Uuid::now_v7();
-    let mut seq = 0;
-    let mut pull = |store: &mut Store, body: ChangeBody| {
-        seq += 1;
-        let from = PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
-        let hlc = Hlc { wall_ms: chrono::Utc::now().timestamp_millis(), counter: seq as u32, node: other };
-        store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
-    };
+    let mut feed = Feed::new();
+    let mut pull = |store: &mut Store, body: ChangeBody| feed.pull(store, body);
     let removed = |gone: PersonId, into: Option<PersonId>| {
         ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: into })
     };
@@ -501,22 +480,7 @@ fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order()
     pull(&mut store, removed(u, Some(z)));
     pull(&mut store, removed(u, None));
     for (n, of) in [(1, x), (2, u)] {
-        let referral = ReferralChange {
-            id: Uuid::now_v7(),
-            number: format!("R-{n}"),
-            household_id: h.id,
-            subject_id: of.to_string(),
-            need: Need::Scheme { code: "NSAP_IGNWPS".into() },
-            level: Level::Village,
-            office: "Block office".into(),
-            documents: vec![],
-            due_on: chrono::Utc::now().date_naive(),
-            notes: String::new(),
-            created_by: "facilitator".into(),
-            created_at: chrono::Utc::now(),
-            catalogue: "test".into(),
-        };
-        pull(&mut store, ChangeBody::Referral(referral));
+        pull(&mut store, ChangeBody::Referral(pension_of(&h, n, of, "")));
     }
     let today = store.now().unwrap().today;
     let on: Vec<Option<String>> = store
@@ -534,28 +498,12 @@ fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order()
 /// referral is left in the laptop's store.
 #[test]
 fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
-    use samanvaya_domain::change::{ConsentWithdrawn, MemberRemoved, ReferralChange};
-    use samanvaya_domain::referral::{Level, Need};
+    use samanvaya_domain::change::{ConsentWithdrawn, MemberRemoved};
     let names = ["रामवती देवी", "कमला देवी", "कमली", "कमलवती"];
-    let (_dir, mut store, h) = samanvaya_tests::family_of(
-        names
-            .into_iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let relation = if i == 0 { Relation::Head } else { Relation::Daughter };
-                samanvaya_tests::member(name, relation, Sex::Female, Birth::Age { years: 30 })
-            })
-            .collect(),
-    );
+    let (_dir, mut store, h) = family_named(&names);
     let [kept, second, third] = [1, 2, 3].map(|i| h.members[i].id);
-    let other = Uuid::now_v7();
-    let mut seq = 0;
-    let mut pull = |store: &mut Store, body: ChangeBody| {
-        seq += 1;
-        let from = PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
-        let hlc = Hlc { wall_ms: chrono::Utc::now().timestamp_millis(), counter: seq as u32, node: other };
-        store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
-    };
+    let mut feed = Feed::new();
+    let mut pull = |store: &mut Store, body: ChangeBody| feed.pull(store, body);
     let merged = |gone: PersonId| {
         ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: Some(kept) })
     };
@@ -569,21 +517,7 @@ fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
             recorded_by: "Asha".into(),
         }),
     );
-    let late = ReferralChange {
-        id: Uuid::now_v7(),
-        number: "R-9".into(),
-        household_id: h.id,
-        subject_id: second.to_string(),
-        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
-        level: Level::Village,
-        office: "Block office".into(),
-        documents: vec![],
-        due_on: chrono::Utc::now().date_naive(),
-        notes: "कमली की पेंशन".into(),
-        created_by: "facilitator".into(),
-        created_at: chrono::Utc::now(),
-        catalogue: "test".into(),
-    };
+    let late = pension_of(&h, 9, second, "कमली की पेंशन");
     pull(&mut store, ChangeBody::Referral(late.clone()));
     pull(&mut store, merged(third));
     let rows = samanvaya_tests::every_row(store.connection());
@@ -602,12 +536,7 @@ fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
 /// before syncing: the merge still goes to the block, so that it removes the second record.
 #[test]
 fn a_merge_then_a_withdrawal_before_syncing_both_travel() {
-    use samanvaya_core::{Role, Secret};
-    let dir = tempfile::tempdir().unwrap();
-    let (mut store, code) =
-        Store::create(dir.path(), "facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
-    store.add_account(&code, "Rekha", Role::Supervisor, &Secret::new("739152")).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let (dir, mut store, village) = with_a_supervisor();
     let members = vec![
         samanvaya_tests::member("रामवती देवी", Relation::Head, Sex::Female, Birth::Age { years: 60 }),
         samanvaya_tests::member("कमला देवी", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
@@ -616,7 +545,7 @@ fn a_merge_then_a_withdrawal_before_syncing_both_travel() {
     let h =
         store.save_household(samanvaya_tests::new_household(village, members), store.now().unwrap()).unwrap();
     drop(store);
-    let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new("739152")).unwrap();
+    let mut store = as_supervisor(dir.path());
     let (kept, second) = (h.members[1].id, h.members[2].id);
     store.merge_member(h.id, kept, second, store.now().unwrap()).unwrap();
     store.withdraw_consent(h.id, Some(kept), store.now().unwrap()).unwrap();
@@ -632,5 +561,86 @@ fn a_merge_then_a_withdrawal_before_syncing_both_travel() {
     let rows = samanvaya_tests::every_row(store.connection());
     for name in ["कमला देवी", "कमली"] {
         assert!(!rows.iter().any(|r| r.contains(name)), "{name} is gone");
+    }
+}
+
+/// A new store serving the test village, with its facilitator and a supervisor ("Rekha"); its
+/// folder and the village.
+fn with_a_supervisor() -> (tempfile::TempDir, Store, samanvaya_domain::LocationId) {
+    use samanvaya_core::{Role, Secret};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, code) =
+        Store::create(dir.path(), "facilitator", &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
+    store.add_account(&code, "Rekha", Role::Supervisor, &Secret::new(SUPERVISOR_PIN)).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    (dir, store, village)
+}
+
+const SUPERVISOR_PIN: &str = "739152";
+
+fn as_supervisor(dir: &std::path::Path) -> Store {
+    Store::unlock(dir, Some("Rekha"), &samanvaya_core::Secret::new(SUPERVISOR_PIN)).unwrap()
+}
+
+/// A household of women named `names`, the first its head, the others her daughters.
+fn family_named(names: &[&str]) -> (tempfile::TempDir, Store, samanvaya_domain::Household) {
+    samanvaya_tests::family_of(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let relation = if i == 0 { Relation::Head } else { Relation::Daughter };
+                samanvaya_tests::member(name, relation, Sex::Female, Birth::Age { years: 30 })
+            })
+            .collect(),
+    )
+}
+
+/// Changes of another laptop, pulled from the block one after the other.
+struct Feed {
+    device: Uuid,
+    seq: i64,
+}
+
+impl Feed {
+    fn new() -> Feed {
+        Feed { device: Uuid::now_v7(), seq: 0 }
+    }
+
+    fn pull(&mut self, store: &mut Store, body: ChangeBody) {
+        self.seq += 1;
+        let from =
+            PulledFrom { server: "block", server_seq: self.seq, device: self.device, device_seq: self.seq };
+        let hlc = Hlc {
+            wall_ms: chrono::Utc::now().timestamp_millis(),
+            counter: self.seq as u32,
+            node: self.device,
+        };
+        store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
+    }
+}
+
+/// A referral for the widow's pension numbered `R-n`, of member `of` of `h`, opened elsewhere.
+fn pension_of(
+    h: &samanvaya_domain::Household,
+    n: u32,
+    of: PersonId,
+    notes: &str,
+) -> samanvaya_domain::change::ReferralChange {
+    use samanvaya_domain::referral::{Level, Need};
+    samanvaya_domain::change::ReferralChange {
+        id: Uuid::now_v7(),
+        number: format!("R-{n}"),
+        household_id: h.id,
+        subject_id: of.to_string(),
+        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+        level: Level::Village,
+        office: "Block office".into(),
+        documents: vec![],
+        due_on: chrono::Utc::now().date_naive(),
+        notes: notes.into(),
+        created_by: "facilitator".into(),
+        created_at: chrono::Utc::now(),
+        catalogue: "test".into(),
     }
 }

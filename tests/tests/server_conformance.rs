@@ -274,6 +274,26 @@ fn withdrawal(h: HouseholdId, p: Option<PersonId>) -> ChangeBody {
     })
 }
 
+/// A referral for the widow's pension numbered `R-n`, of member `of` of household `h`.
+fn pension_of(h: HouseholdId, n: u32, of: PersonId, notes: &str) -> samanvaya_domain::change::ReferralChange {
+    use samanvaya_domain::referral::{Level, Need};
+    samanvaya_domain::change::ReferralChange {
+        id: Uuid::now_v7(),
+        number: format!("R-{n}"),
+        household_id: h,
+        subject_id: of.to_string(),
+        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+        level: Level::Village,
+        office: "Block office".into(),
+        documents: vec![],
+        due_on: t0().date_naive(),
+        notes: notes.into(),
+        created_by: "facilitator".into(),
+        created_at: t0(),
+        catalogue: "test".into(),
+    }
+}
+
 fn fact_of(h: HouseholdId, p: PersonId) -> ChangeBody {
     ChangeBody::Fact(FactChange {
         household_id: h,
@@ -780,7 +800,6 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
 /// the third. Before, the case stayed on the removed record and showed under the head's name.
 fn a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) {
     use samanvaya_domain::change::ReferralChange;
-    use samanvaya_domain::referral::{Level, Need};
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut supervisor = enroll(&mut server, "supervisor's laptop");
     let mut other = enroll(&mut server, "facilitator's laptop");
@@ -793,21 +812,7 @@ fn a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backe
         supervisor.change(member(h, second, "सीता कुमारी"), 3),
     ];
     server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
-    let referral = |n: u32, of: PersonId| ReferralChange {
-        id: Uuid::now_v7(),
-        number: format!("R-{n}"),
-        household_id: h,
-        subject_id: of.to_string(),
-        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
-        level: Level::Village,
-        office: "Block office".into(),
-        documents: vec![],
-        due_on: t0().date_naive(),
-        notes: String::new(),
-        created_by: "facilitator".into(),
-        created_at: t0(),
-        catalogue: "test".into(),
-    };
+    let referral = |n: u32, of: PersonId| pension_of(h, n, of, "");
     let merged = |gone: PersonId, into: PersonId| {
         ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: Some(into) })
     };
@@ -878,8 +883,6 @@ fn a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backe
 /// only after the withdrawal arrived goes too. Before, her other spelling stayed at every server
 /// in the removed record, and the late referral was moved onto her erased record.
 fn a_withdrawal_erases_her_records_made_one_with_hers(b: Backend) {
-    use samanvaya_domain::change::ReferralChange;
-    use samanvaya_domain::referral::{Level, Need};
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut supervisor = enroll(&mut server, "supervisor's laptop");
     let mut other = enroll(&mut server, "facilitator's laptop");
@@ -899,21 +902,7 @@ fn a_withdrawal_erases_her_records_made_one_with_hers(b: Backend) {
     let steps =
         vec![supervisor.change(merged(second), 10_000), supervisor.change(withdrawal(h, Some(kept)), 20_000)];
     server.push(&supervisor.caller, &supervisor.batch(steps), t0()).unwrap();
-    let late = ReferralChange {
-        id: Uuid::now_v7(),
-        number: "R-9".into(),
-        household_id: h,
-        subject_id: second.to_string(),
-        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
-        level: Level::Village,
-        office: "Block office".into(),
-        documents: vec![],
-        due_on: t0().date_naive(),
-        notes: "कमली की पेंशन".into(),
-        created_by: "facilitator".into(),
-        created_at: t0(),
-        catalogue: "test".into(),
-    };
+    let late = pension_of(h, 9, second, "कमली की पेंशन");
     let opened = other.change(ChangeBody::Referral(late.clone()), 5_000);
     let ack = server.push(&other.caller, &other.batch(vec![opened]), t0()).unwrap();
     assert!(
