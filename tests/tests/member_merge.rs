@@ -272,13 +272,7 @@ fn the_merge_reaches_the_block_and_the_villages_other_laptop_as_one_record() {
     let block_dir = tempfile::tempdir().unwrap();
     let block =
         samanvaya_tests::start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let server = |args: &[&str]| {
-        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya-server"));
-        cmd.args(["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]).args(args);
-        let out = samanvaya_tests::run_logged("samanvaya-server", &mut cmd);
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let server = |args: &[&str]| block_command(block_dir.path(), args);
     let as_account = |account: &str, pin: &str, data: &std::path::Path, args: &[&str]| {
         let mut cmd = Command::new(samanvaya_tests::binary("samanvaya"));
         cmd.args(args)
@@ -428,15 +422,8 @@ fn a_referral_opened_elsewhere_of_the_record_merged_away_goes_to_the_record_kept
         assert!(out.status.success(), "{out:?}");
     };
     let enroll = |data: &std::path::Path| {
-        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya-server"));
-        cmd.args(["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]).args([
-            "enroll-code",
-            "--village",
-            "Bakraur",
-        ]);
-        let out = samanvaya_tests::run_logged("samanvaya-server", &mut cmd);
-        assert!(out.status.success(), "{out:?}");
-        laptop(data, &["enroll", &block.url, String::from_utf8(out.stdout).unwrap().trim()]);
+        let code = block_command(block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+        laptop(data, &["enroll", &block.url, code.trim()]);
     };
     enroll(dir.path());
     let h = {
@@ -491,4 +478,14 @@ fn a_referral_opened_elsewhere_of_the_record_merged_away_goes_to_the_record_kept
         "on the supervisor's"
     );
     drop(block);
+}
+
+/// The output of `samanvaya-server` run as the block whose folder is `dir`, with `args`; it must
+/// succeed.
+fn block_command(dir: &std::path::Path, args: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(samanvaya_tests::binary("samanvaya-server"));
+    cmd.args(["--role", "block", "--data-dir", dir.to_str().unwrap()]).args(args);
+    let out = samanvaya_tests::run_logged("samanvaya-server", &mut cmd);
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
 }
