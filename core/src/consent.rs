@@ -140,6 +140,20 @@ pub(crate) fn forget_old_versions(conn: &Connection) {
 /// the tombstones; the caller owns the transaction and records the withdrawal's change. Returns
 /// how many changes of the change log were erased or rewritten.
 pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite::Result<u32> {
+    // A withdrawal recorded on a laptop that had not seen her record made one with another
+    // names the record that went: it is hers all the same, and so is the record kept, which is
+    // erased with every record made one with it.
+    if let Some(p) = w.person_id
+        && let Some(kept) = crate::merged_person::kept(conn, &p.to_string())?
+        && let Ok(kept) = kept.parse()
+    {
+        return erase_record(conn, &ConsentWithdrawn { person_id: Some(PersonId(kept)), ..w.clone() }, at);
+    }
+    erase_record(conn, w, at)
+}
+
+/// [`erase`] of the record `w` names and of the records made one with it.
+fn erase_record(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite::Result<u32> {
     let hid = w.household_id.to_string();
     let pid = w.person_id.map(|p| p.to_string());
     let stored = household::get(conn, w.household_id)?;
@@ -250,15 +264,16 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
     // of her name, the changes that made them, a referral opened of them elsewhere) is hers.
     if let Some(person) = w.person_id {
         for other in crate::merged_person::merged_into(conn, person)?.into_iter().filter(|o| *o != person) {
-            scrubbed += erase(conn, &ConsentWithdrawn { person_id: Some(other), ..w.clone() }, at)?;
+            scrubbed += erase_record(conn, &ConsentWithdrawn { person_id: Some(other), ..w.clone() }, at)?;
         }
     }
     Ok(scrubbed)
 }
 
 /// After record `gone` of household `household` was made one with record `kept` here: when her
-/// consent was withdrawn before (the merge arriving after the withdrawal), `gone` is erased as
-/// hers, as the withdrawal would have erased it had the merge come first.
+/// consent was withdrawn before (the merge arriving after the withdrawal), through either
+/// record, both are erased as hers, as the withdrawal would have erased them had the merge come
+/// first.
 pub(crate) fn erase_merged_after(
     conn: &Connection,
     household: HouseholdId,
@@ -268,15 +283,22 @@ pub(crate) fn erase_merged_after(
 ) -> rusqlite::Result<()> {
     let withdrawn: Option<(chrono::NaiveDate, String)> = conn
         .query_row(
-            "SELECT withdrawn_on, recorded_by FROM erased WHERE id = ?1 AND what = 'member'",
-            [kept],
+            "SELECT withdrawn_on, recorded_by FROM erased WHERE id IN (?1, ?2) AND what = 'member'
+             ORDER BY recorded_at LIMIT 1",
+            params![kept, gone.to_string()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    if let Some((withdrawn_on, recorded_by)) = withdrawn {
-        let w =
-            ConsentWithdrawn { household_id: household, person_id: Some(gone), withdrawn_on, recorded_by };
-        erase(conn, &w, at)?;
+    if let (Some((withdrawn_on, recorded_by)), Ok(kept)) = (withdrawn, kept.parse()) {
+        // The record kept and every record made one with it, `gone` among them (its merge is
+        // noted before this is called).
+        let w = ConsentWithdrawn {
+            household_id: household,
+            person_id: Some(PersonId(kept)),
+            withdrawn_on,
+            recorded_by,
+        };
+        erase_record(conn, &w, at)?;
     }
     Ok(())
 }

@@ -225,6 +225,36 @@ fn reading(conn: &Connection, record: &Value, field: &str) -> rusqlite::Result<O
     held(conn, record, field)
 }
 
+/// The reading of the fact or benefit a change writes, as this laptop holds it: `None` for
+/// another kind of change, or a fact never stamped (a demo's).
+pub fn reading_of(conn: &Connection, body: &ChangeBody) -> rusqlite::Result<Option<Hlc>> {
+    match body {
+        ChangeBody::Fact(c) => fact_reading(conn, &crate::stored_id::key(&c.subject_id), &c.name),
+        ChangeBody::Receiving(c) => {
+            reading(conn, &crate::stored_id::key(&c.subject_id), &format!("receiving:{}", c.scheme))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The schemes `subject` was written as receiving or not, with their readings: the laptop keeps
+/// no row of a benefit stopped, only its reading.
+pub fn receiving_readings(conn: &Connection, subject: &str) -> rusqlite::Result<Vec<(String, Hlc)>> {
+    conn.prepare_cached(
+        "SELECT substr(c.name, 11), f.wall, f.counter, n.node FROM field_clock f
+         JOIN clock_field c ON c.id = f.field JOIN clock_node n ON n.id = f.node
+         WHERE f.record = ?1 AND c.name LIKE 'receiving:%'",
+    )?
+    .query_map([crate::stored_id::key(subject)], |r| {
+        let node: Vec<u8> = r.get(3)?;
+        Ok((
+            r.get(0)?,
+            Hlc { wall_ms: r.get(1)?, counter: r.get(2)?, node: Uuid::from_slice(&node).unwrap_or_default() },
+        ))
+    })?
+    .collect()
+}
+
 /// Whether a write of `field` of `record` at `hlc` is later than the one the laptop holds.
 fn later(conn: &Connection, record: &str, field: &str, hlc: Hlc) -> rusqlite::Result<bool> {
     Ok(reading(conn, &crate::stored_id::key(record), field)?.is_none_or(|held| hlc > held))

@@ -93,12 +93,12 @@ impl Store {
         // asked and not known), and each scheme received.
         let recorded = fact::snapshot(&tx, &before)?;
         let (keep_id, other_id) = (keep.to_string(), duplicate.to_string());
-        let mut kept_facts: HashMap<&str, bool> = HashMap::new();
+        let mut kept_facts: HashMap<&str, &FactChange> = HashMap::new();
         let mut kept_schemes: HashSet<&str> = HashSet::new();
         for body in &recorded {
             match body {
                 ChangeBody::Fact(f) if f.subject_id == keep_id => {
-                    kept_facts.insert(f.name.as_str(), !unknown(f));
+                    kept_facts.insert(f.name.as_str(), f);
                 }
                 ChangeBody::Receiving(r) if r.subject_id == keep_id => {
                     kept_schemes.insert(r.scheme.as_str());
@@ -113,7 +113,7 @@ impl Store {
                 // record knows it; the kept record's own answers stay.
                 ChangeBody::Fact(f)
                     if f.subject_id == other_id
-                        && kept_facts.get(f.name.as_str()).is_none_or(|known| !known && !unknown(f)) =>
+                        && kept_facts.get(f.name.as_str()).is_none_or(|k| unknown(k) && !unknown(f)) =>
                 {
                     let value = f.value.as_ref().map_or_else(|| "null".to_owned(), ToString::to_string);
                     fact::set(&tx, &keep_id, &f.name, &value, f.source, at.utc)?;
@@ -129,9 +129,42 @@ impl Store {
                     change_log::record(&tx, ChangeBody::Receiving(change), at)?;
                     benefits += 1;
                 }
+                // The kept record's own answer stays where the other record answered otherwise.
+                // It is written again with the merge's clock: every other store merges the
+                // other record's facts into the kept record's when the merge arrives, the later
+                // clock winning (`pulled::take_facts`), and the other's answer may be
+                // the later one.
+                ChangeBody::Fact(f) if f.subject_id == other_id => {
+                    if let Some(k) = kept_facts.get(f.name.as_str())
+                        && k.value != f.value
+                    {
+                        change_log::record(&tx, ChangeBody::Fact((*k).clone()), at)?;
+                    }
+                }
                 _ => {}
             }
         }
+        // So with a scheme the kept record receives that the other record was written as no
+        // longer receiving (the laptop keeps only that write's reading).
+        for (scheme, _) in crate::field_clock::receiving_readings(&tx, &other_id)? {
+            let stopped = !recorded.iter().any(
+                |b| matches!(b, ChangeBody::Receiving(r) if r.subject_id == other_id && r.scheme == scheme),
+            );
+            if stopped && kept_schemes.contains(scheme.as_str()) {
+                let again = recorded.iter().find_map(|b| match b {
+                    ChangeBody::Receiving(r) if r.subject_id == keep_id && r.scheme == scheme => {
+                        Some(r.clone())
+                    }
+                    _ => None,
+                });
+                if let Some(r) = again {
+                    change_log::record(&tx, ChangeBody::Receiving(r), at)?;
+                }
+            }
+        }
+        // What is left of the other record's facts is merged into the kept record's as every
+        // other store merges it, so that this laptop holds the same readings as they do.
+        crate::pulled::take_facts(&tx, &before, duplicate, &keep_id, at)?;
 
         let mut after = before.clone();
         if let Some(p) = after.members.iter_mut().find(|p| p.id == keep) {

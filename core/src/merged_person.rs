@@ -11,7 +11,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::PersonId;
 
 /// Notes that `gone` was made one with `kept`, and moves every referral of `gone` to `kept`.
-pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Result<()> {
+/// Returns the record kept as it stands now, or `None` when the merge names `gone` itself.
+pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Result<Option<String>> {
     let gone = gone.to_string();
     // The record kept, as it stands now: two merges made at once on two laptops (the first
     // record into the second, the second into a third) arrive in either order, and each record
@@ -23,7 +24,7 @@ pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Resu
     // Two supervisors who each made one record into the other: the second merge names a record
     // already made one with the first, and no record points at itself.
     if kept == gone {
-        return Ok(());
+        return Ok(None);
     }
     conn.execute(
         "INSERT INTO merged_person (id, kept_id) VALUES (?1, ?2)
@@ -33,7 +34,7 @@ pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Resu
     // A record made one with `gone` before now goes to `kept` too.
     conn.execute("UPDATE merged_person SET kept_id = ?2 WHERE kept_id = ?1", params![gone, kept])?;
     conn.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", params![gone, kept])?;
-    Ok(())
+    Ok(Some(kept))
 }
 
 /// The records made one with `kept`.

@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 
 use rusqlite::{Connection, TransactionBehavior};
-use samanvaya_domain::change::{Change, ChangeBody, HouseholdField, MemberField, ReferralChange};
+use samanvaya_domain::change::{
+    Change, ChangeBody, FactChange, HouseholdField, MemberField, ReceivingChange, ReferralChange,
+};
 use samanvaya_domain::{Consent, Hlc, Household, Moment, Person, PersonId};
 use uuid::Uuid;
 
@@ -69,6 +71,16 @@ pub(crate) fn apply(
     change_hlc: Hlc,
     at: Moment,
 ) -> Result<(), StoreError> {
+    // A fact or a benefit of a record made one with another, recorded elsewhere without seeing
+    // the merge, is the record kept's, as at every server (`sync/server/src/merge.rs`).
+    let moved = match body {
+        ChangeBody::Fact(c) => crate::merged_person::kept(conn, &c.subject_id)?
+            .map(|kept| ChangeBody::Fact(FactChange { subject_id: kept, ..c.clone() })),
+        ChangeBody::Receiving(c) => crate::merged_person::kept(conn, &c.subject_id)?
+            .map(|kept| ChangeBody::Receiving(ReceivingChange { subject_id: kept, ..c.clone() })),
+        _ => None,
+    };
+    let body = moved.as_ref().unwrap_or(body);
     let Some(newer) = field_clock::newer_part(conn, body, change_hlc)? else {
         return Ok(());
     };
@@ -173,12 +185,22 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
         }
         ChangeBody::MemberRemoved(c) => {
             let mut h = stored.ok_or_else(missing)?;
+            // The record kept, as it stands now (`merged_person::note`), takes her facts before
+            // her row and facts go.
+            let kept = match c.merged_into {
+                Some(kept) => crate::merged_person::note(conn, c.id, kept)?,
+                None => None,
+            };
+            if let Some(kept) = &kept
+                && h.members.iter().any(|p| p.id == c.id)
+            {
+                take_facts(conn, &h, c.id, kept, at)?;
+                h = household::get(conn, hid)?.ok_or_else(missing)?;
+            }
             h.members.retain(|p| p.id != c.id);
             h.updated_at = at.utc;
             household::put(conn, &h)?;
-            if let Some(kept) = c.merged_into {
-                crate::merged_person::note(conn, c.id, kept)?;
-                let kept = crate::merged_person::kept(conn, &c.id.to_string())?.unwrap_or(kept.to_string());
+            if let Some(kept) = kept {
                 crate::consent::erase_merged_after(conn, c.household_id, c.id, &kept, at)?;
             }
         }
@@ -230,6 +252,56 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             }
             crate::profile::refresh(conn, &h)?;
         }
+    }
+    Ok(())
+}
+
+/// Merges the facts and benefits of `gone`, a member of `household` made one with `kept`, into
+/// `kept`'s, the later clock winning, before `gone`'s row and facts go: as every server does
+/// when the merge arrives (`sync/server/src/state.rs`), so that a fact recorded elsewhere
+/// without seeing the merge ends on the record kept at every store, whichever came first. The
+/// laptop that made the merge wrote again, with its merge's clock, each answer of the record
+/// kept that the other record answered otherwise, so an older answer of the record that went
+/// does not win. A fact never stamped (a demo's) has no clock to compare and stays behind.
+pub(crate) fn take_facts(
+    conn: &Connection,
+    household: &Household,
+    gone: PersonId,
+    kept: &str,
+    at: Moment,
+) -> Result<(), StoreError> {
+    let gone = gone.to_string();
+    let mut bodies: Vec<ChangeBody> = crate::fact::snapshot(conn, household)?
+        .into_iter()
+        .filter(|b| match b {
+            ChangeBody::Fact(f) => f.subject_id == gone,
+            ChangeBody::Receiving(r) => r.subject_id == gone,
+            _ => false,
+        })
+        .collect();
+    // A benefit stopped leaves no row, only its reading.
+    for (scheme, _) in field_clock::receiving_readings(conn, &gone)? {
+        let stopped = !bodies.iter().any(|b| matches!(b, ChangeBody::Receiving(r) if r.scheme == scheme));
+        if stopped {
+            bodies.push(ChangeBody::Receiving(ReceivingChange {
+                household_id: household.id,
+                subject_id: gone.clone(),
+                scheme,
+                receiving: false,
+                source: samanvaya_domain::change::Source::Survey,
+            }));
+        }
+    }
+    for body in bodies {
+        let Some(hlc) = field_clock::reading_of(conn, &body)? else { continue };
+        let body = match body {
+            ChangeBody::Fact(f) => ChangeBody::Fact(FactChange { subject_id: kept.to_owned(), ..f }),
+            ChangeBody::Receiving(r) => {
+                ChangeBody::Receiving(ReceivingChange { subject_id: kept.to_owned(), ..r })
+            }
+            other => other,
+        };
+        apply(conn, &body, hlc, at)?;
     }
     Ok(())
 }

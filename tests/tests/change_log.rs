@@ -532,6 +532,50 @@ fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
     assert_eq!(rows.iter().filter(|r| r.starts_with("change_log") && r.contains("merged_into")).count(), 2);
 }
 
+/// A laptop that had not seen a woman's second record made one with hers recorded her
+/// withdrawal against the second record; this laptop pulls the merge and the withdrawal, in
+/// either order. The withdrawal is hers: both records go, her record kept with its name and
+/// facts included. Before, her record kept stayed, whole.
+#[test]
+fn a_pulled_withdrawal_naming_a_record_merged_away_erases_the_record_kept() {
+    use samanvaya_domain::change::{ConsentWithdrawn, MemberRemoved};
+    for merge_first in [true, false] {
+        let names = ["रामवती देवी", "कमला देवी", "कमली"];
+        let (_dir, mut store, h) = family_named(&names);
+        let [kept, second] = [1, 2].map(|i| h.members[i].id);
+        let mut feed = Feed::new();
+        let merge = ChangeBody::MemberRemoved(MemberRemoved {
+            id: second,
+            household_id: h.id,
+            merged_into: Some(kept),
+        });
+        let withdrawal = ChangeBody::ConsentWithdrawn(ConsentWithdrawn {
+            household_id: h.id,
+            person_id: Some(second),
+            withdrawn_on: chrono::Utc::now().date_naive(),
+            recorded_by: "Asha".into(),
+        });
+        let mut pulls = [merge, withdrawal];
+        if !merge_first {
+            pulls.reverse();
+        }
+        for body in pulls {
+            feed.pull(&mut store, body);
+        }
+        let order = if merge_first { "the merge first" } else { "the withdrawal first" };
+        let rows = samanvaya_tests::every_row(store.connection());
+        for name in &names[1..] {
+            let found: Vec<&String> = rows.iter().filter(|r| r.contains(name)).collect();
+            assert!(found.is_empty(), "{order}: {name}: {found:?}");
+        }
+        let members: Vec<String> =
+            store.household(h.id).unwrap().members.into_iter().map(|p| p.name).collect();
+        assert_eq!(members, [names[0]], "{order}");
+        let (_, erased_members) = store.withdrawals().unwrap();
+        assert_eq!(erased_members, 2, "{order}: a tombstone for each record");
+    }
+}
+
 /// A supervisor makes a second record of a woman one with hers, then records her withdrawal,
 /// before syncing: the merge still goes to the block, so that it removes the second record.
 #[test]

@@ -167,7 +167,11 @@ fn a_supervisor_makes_two_records_of_one_woman_one_and_the_kept_record_learns_wh
         .map(|q| q.change.body)
         .collect();
     let kinds: Vec<&str> = bodies.iter().map(ChangeBody::kind).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "fact").count(), 3, "{kinds:?}");
+    // The three taken, and her own caste written again with the merge's clock: the other
+    // record's answer, the later one, must not win where the merge arrives.
+    assert_eq!(kinds.iter().filter(|k| **k == "fact").count(), 4, "{kinds:?}");
+    assert!(bodies.iter().any(|b| matches!(b, ChangeBody::Fact(f)
+        if f.name == "person.caste_category" && f.value == Some(serde_json::json!("sc")))));
     assert_eq!(kinds.iter().filter(|k| **k == "receiving").count(), 1, "{kinds:?}");
     assert!(bodies.iter().any(|b| matches!(b, ChangeBody::MemberRemoved(r) if r.id == other)), "{kinds:?}");
     assert!(
@@ -477,6 +481,93 @@ fn a_referral_opened_elsewhere_of_the_record_merged_away_goes_to_the_record_kept
         want,
         "on the supervisor's"
     );
+    drop(block);
+}
+
+/// The village's second laptop records answers about the woman's second record before it sees
+/// the supervisor make her two records one: a new one (her living children) and another caste
+/// than either record's. The block merges them into the record kept, the second laptop moves
+/// them there when the merge comes down, the supervisor's laptop when it pulls them: the three
+/// end with the same facts of her, the new answer among them, and the caste the supervisor's
+/// merge kept (written again with its later clock). Before, the block refused the late answers
+/// and the second laptop kept them on the record it then removed: the answers were lost.
+#[test]
+fn answers_recorded_elsewhere_about_the_record_merged_away_reach_the_record_kept_everywhere() {
+    use std::process::Command;
+    let (dir, store) = laptop_with_a_supervisor();
+    drop(store);
+    let block_dir = tempfile::tempdir().unwrap();
+    let block =
+        samanvaya_tests::start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let second = tempfile::tempdir().unwrap();
+    {
+        let mut store = samanvaya_tests::open(second.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    let laptop = |data: &std::path::Path, args: &[&str]| {
+        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya"));
+        cmd.args(args).env("SAMANVAYA_PIN", samanvaya_tests::TEST_PIN).env("SAMANVAYA_DATA_DIR", data);
+        if data == dir.path() {
+            cmd.env("SAMANVAYA_ACCOUNT", "facilitator");
+        }
+        let out = samanvaya_tests::run_logged("samanvaya", &mut cmd);
+        assert!(out.status.success(), "{out:?}");
+    };
+    for data in [dir.path(), second.path()] {
+        let code = block_command(block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+        laptop(data, &["enroll", &block.url, code.trim()]);
+    }
+    let h = {
+        let mut store =
+            Store::unlock(dir.path(), Some("facilitator"), &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
+        record_twice(&mut store)
+    };
+    laptop(dir.path(), &["sync", "--timeout", "20"]);
+    laptop(second.path(), &["sync", "--timeout", "20"]);
+    let (kept, other) = (h.members[0].id, h.members[1].id);
+
+    // Offline, each laptop: the second answers of the second record; the supervisor, later,
+    // makes the two records one.
+    {
+        let mut store = samanvaya_tests::open(second.path()).unwrap();
+        let now = store.now().unwrap();
+        for (fact, value) in [
+            ("person.living_children_count", serde_json::json!(3)),
+            ("person.caste_category", serde_json::json!("st")),
+        ] {
+            store
+                .answer(
+                    &FactAnswer { household_id: h.id, member_id: Some(other), fact: fact.into(), value },
+                    now,
+                )
+                .unwrap();
+        }
+    }
+    {
+        let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap();
+        store.merge_member(h.id, kept, other, store.now().unwrap()).unwrap();
+    }
+    laptop(dir.path(), &["sync", "--timeout", "20"]);
+    laptop(second.path(), &["sync", "--timeout", "20"]);
+    laptop(dir.path(), &["sync", "--timeout", "20"]);
+
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let at_block = |who: PersonId| -> Vec<(String, String)> {
+        conn.prepare("SELECT name, coalesce(value, 'null') FROM fact WHERE subject_id = ?1 ORDER BY name")
+            .unwrap()
+            .query_map([who.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let here = facts_of_here(dir.path(), kept);
+    assert!(here.contains(&("person.living_children_count".into(), "3".into())), "{here:?}");
+    assert!(here.contains(&("person.caste_category".into(), "\"sc\"".into())), "{here:?}");
+    assert_eq!(at_block(kept), here, "the block holds what the supervisor's laptop holds");
+    let there = samanvaya_tests::open(second.path()).unwrap();
+    assert_eq!(facts_of(&there, kept), here, "and so does the laptop that answered");
+    assert!(facts_of(&there, other).is_empty(), "nothing is left on the record that went");
+    assert!(at_block(other).is_empty());
     drop(block);
 }
 

@@ -201,6 +201,32 @@ impl Opened {
     }
 }
 
+impl Opened {
+    /// The facts (`name=value`, the value as JSON) and benefits (`receiving:scheme=0|1`) the
+    /// store holds of `subject`.
+    fn facts_of(&self, subject: PersonId) -> std::collections::BTreeSet<String> {
+        const SQL: &str = "SELECT name || '=' || coalesce(value, 'null') FROM fact WHERE subject_id = ?1
+             UNION ALL SELECT 'receiving:' || scheme || '=' || receiving FROM receiving WHERE subject_id = ?1";
+        let subject = subject.to_string();
+        match &self._postgres {
+            Some(pg) => {
+                let mut client = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+                client
+                    .query(&SQL.replace("?1", "$1"), &[&subject])
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect()
+            }
+            None => {
+                let conn = rusqlite::Connection::open(self._dir.path().join("server.sqlite3")).unwrap();
+                let mut stmt = conn.prepare(SQL).unwrap();
+                stmt.query_map([&subject], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+            }
+        }
+    }
+}
+
 fn mentioning(rows: &[String], text: &str) -> Vec<String> {
     rows.iter().filter(|r| r.contains(text)).cloned().collect()
 }
@@ -250,6 +276,8 @@ on_both!(
     a_late_change_to_a_removed_member_does_not_bring_her_back,
     a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_withdrawal_erases_her_records_made_one_with_hers,
+    a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept,
+    a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
@@ -931,6 +959,133 @@ fn a_withdrawal_erases_her_records_made_one_with_hers(b: Backend) {
             matches!(&p.change.body, ChangeBody::MemberRemoved(r) if r.id == gone && r.merged_into == Some(kept))
         });
         assert!(travels, "the merge of {gone} is in the feed");
+    }
+}
+
+fn fact_named(h: HouseholdId, p: PersonId, name: &str, value: serde_json::Value) -> ChangeBody {
+    ChangeBody::Fact(FactChange {
+        household_id: h,
+        subject_id: p.to_string(),
+        name: name.into(),
+        value: Some(value),
+        source: Source::Survey,
+    })
+}
+
+fn merged(h: HouseholdId, gone: PersonId, into: PersonId) -> ChangeBody {
+    ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: Some(into) })
+}
+
+/// A woman's second record was made one with hers on the supervisor's laptop; another laptop,
+/// not having seen the merge, surveyed the family and recorded facts and a benefit of the second
+/// record. Whichever arrives first, the record kept ends with the same facts: the late ones
+/// merged into hers (the later clock winning), her own answer where the merge wrote it again,
+/// and nothing left on the record that went. Before, a late fact was refused when the merge came
+/// first, and stayed on the removed record when it came after.
+fn a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) {
+    use samanvaya_domain::change::ReceivingChange;
+    use serde_json::json;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut supervisor = enroll(&mut server, "supervisor's laptop");
+    let mut other = enroll(&mut server, "facilitator's laptop");
+    for merge_first in [true, false] {
+        let h = HouseholdId(Uuid::now_v7());
+        let (kept, gone) = (PersonId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+        let disability = |p: PersonId, v: bool| fact_named(h, p, "person.disability", json!(v));
+        let made = vec![
+            supervisor.change(household(h, VILLAGE), 0),
+            supervisor.change(member(h, kept, "सीता देवी"), 1),
+            supervisor.change(member(h, gone, "सीता"), 2),
+            supervisor.change(disability(kept, false), 3),
+            // The other record's answer is the later one.
+            supervisor.change(disability(gone, true), 4),
+            supervisor.change(fact_named(h, gone, "person.income", json!(5000)), 5),
+        ];
+        server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+        // The merge as the supervisor's laptop records it: her own answer written again, the
+        // income she lacked taken, the second record removed.
+        let merge = vec![
+            supervisor.change(disability(kept, false), 60_000),
+            supervisor.change(fact_named(h, kept, "person.income", json!(5000)), 60_001),
+            supervisor.change(merged(h, gone, kept), 60_002),
+        ];
+        // The other laptop's survey, made before it saw the merge.
+        let receiving = ChangeBody::Receiving(ReceivingChange {
+            household_id: h,
+            subject_id: gone.to_string(),
+            scheme: "NSAP_IGNWPS".into(),
+            receiving: true,
+            source: Source::Survey,
+        });
+        let late = vec![
+            other.change(fact_named(h, gone, "person.caste", json!("sc")), 30_000),
+            other.change(receiving, 30_001),
+            other.change(disability(gone, true), 30_002),
+        ];
+        let mut pushes = [(&mut supervisor, merge), (&mut other, late)];
+        if !merge_first {
+            pushes.reverse();
+        }
+        for (laptop, changes) in pushes {
+            let ack = server.push(&laptop.caller, &laptop.batch(changes), t0()).unwrap();
+            assert!(outcomes(&ack).iter().all(|o| *o == Outcome::Applied), "{:?}", outcomes(&ack));
+        }
+        let order = if merge_first { "the merge first" } else { "the survey first" };
+        assert_eq!(
+            server.facts_of(kept),
+            [
+                "person.caste=\"sc\"",
+                "person.disability=false",
+                "person.income=5000",
+                "receiving:NSAP_IGNWPS=1",
+            ]
+            .map(String::from)
+            .into(),
+            "{order}"
+        );
+        assert!(server.facts_of(gone).is_empty(), "{order}: nothing stays on the record that went");
+    }
+}
+
+/// A laptop that had not seen a woman's second record made one with hers records her withdrawal
+/// of consent against the second record. The withdrawal is hers: her record kept goes too,
+/// whether the withdrawal arrives after the merge or before it. Before, only the second record
+/// was erased, and her record kept, with her name and facts, stayed everywhere.
+fn a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut supervisor = enroll(&mut server, "supervisor's laptop");
+    let mut other = enroll(&mut server, "facilitator's laptop");
+    for (merge_first, [head, kept, gone]) in
+        [(true, ["रामवती देवी", "कमला देवी", "कमली"]), (false, ["शांति देवी", "विमला देवी", "विमली"])]
+    {
+        let h = HouseholdId(Uuid::now_v7());
+        let ids = [(); 3].map(|()| PersonId(Uuid::now_v7()));
+        let mut made = vec![supervisor.change(household(h, VILLAGE), 0)];
+        for (i, (p, name)) in ids.iter().zip([head, kept, gone]).enumerate() {
+            made.push(supervisor.change(member(h, *p, name), 1 + i as i64));
+        }
+        made.push(supervisor.change(fact_of(h, ids[1]), 5));
+        server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+        let merge = vec![supervisor.change(merged(h, ids[2], ids[1]), 60_000)];
+        let withdrawn = vec![other.change(withdrawal(h, Some(ids[2])), 30_000)];
+        let mut pushes = [(&mut supervisor, merge), (&mut other, withdrawn)];
+        if !merge_first {
+            pushes.reverse();
+        }
+        for (laptop, changes) in pushes {
+            server.push(&laptop.caller, &laptop.batch(changes), t0()).unwrap();
+        }
+        let order = if merge_first { "the merge first" } else { "the withdrawal first" };
+        let rows = server.rows();
+        for name in [kept, gone] {
+            assert_eq!(mentioning(&rows, name), Vec::<String>::new(), "{order}: {name} is gone");
+        }
+        assert!(server.facts_of(ids[1]).is_empty(), "{order}: her facts go");
+        let tombstones = |p: PersonId| {
+            mentioning(&rows, &p.to_string()).iter().filter(|r| r.starts_with("erased: ")).count()
+        };
+        assert_eq!((tombstones(ids[1]), tombstones(ids[2])), (1, 1), "{order}: both records' tombstones");
+        assert_eq!(mentioning(&rows, head).len(), 2, "{order}: the head stays: her row and her change");
     }
 }
 

@@ -24,6 +24,25 @@ pub const ERASED_ON_ARRIVAL: &str =
 /// Erases what this server holds of `w`'s member or household; `seq` is the server's number for
 /// the withdrawal's own change, which is kept. The caller owns the transaction.
 pub fn erase(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), ServerError> {
+    // A withdrawal recorded on a laptop that had not seen her record made one with another
+    // names the record that went: it is hers all the same, and so is the record kept, which is
+    // erased with every record made one with it.
+    if let Some(p) = w.person_id
+        && let Some(kept) = db
+            .query_opt(
+                "SELECT merged_into FROM member WHERE id = ?1 AND merged_into IS NOT NULL AND merged_into <> ?1",
+                args![p.to_string()],
+            )?
+            .map(|r| r.uuid(0))
+            .transpose()?
+    {
+        return erase_record(db, &ConsentWithdrawn { person_id: Some(PersonId(kept)), ..w.clone() }, seq);
+    }
+    erase_record(db, w, seq)
+}
+
+/// [`erase`] of the record `w` names and of the records made one with it.
+fn erase_record(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), ServerError> {
     let hid = w.household_id.to_string();
     let pid = w.person_id.map(|p| p.to_string());
     let (names, referrals) = match &pid {
@@ -108,15 +127,16 @@ pub fn erase(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), Serv
             .map(|r| r.uuid(0))
             .collect::<Result<_, _>>()?;
         for other in others {
-            erase(db, &ConsentWithdrawn { person_id: Some(PersonId(other)), ..w.clone() }, seq)?;
+            erase_record(db, &ConsentWithdrawn { person_id: Some(PersonId(other)), ..w.clone() }, seq)?;
         }
     }
     Ok(())
 }
 
 /// After record `gone` of household `household` was made one with record `kept` here: when her
-/// consent was withdrawn before (the merge arriving after the withdrawal), `gone` is erased as
-/// hers, as the withdrawal would have erased it had the merge come first.
+/// consent was withdrawn before (the merge arriving after the withdrawal), through either
+/// record, both are erased as hers, as the withdrawal would have erased them had the merge come
+/// first.
 pub fn erase_merged_after(
     db: &mut dyn Db,
     household: HouseholdId,
@@ -124,8 +144,9 @@ pub fn erase_merged_after(
     kept: &str,
 ) -> Result<(), ServerError> {
     let Some(row) = db.query_opt(
-        "SELECT withdrawn_on, recorded_by, seq FROM erased WHERE id = ?1 AND what = 'member'",
-        args![kept],
+        "SELECT withdrawn_on, recorded_by, seq FROM erased WHERE id IN (?1, ?2) AND what = 'member'
+         ORDER BY seq LIMIT 1",
+        args![kept, gone.to_string()],
     )?
     else {
         return Ok(());
@@ -133,13 +154,18 @@ pub fn erase_merged_after(
     let withdrawn_on = row.text(0)?.parse().map_err(|e| {
         ServerError::Invalid(format!("a stored withdrawal's day {:?} is damaged: {e}", row.text(0)))
     })?;
+    let kept = kept
+        .parse()
+        .map_err(|e| ServerError::Invalid(format!("a stored member id {kept:?} is damaged: {e}")))?;
     let w = ConsentWithdrawn {
         household_id: household,
-        person_id: Some(gone),
+        person_id: Some(PersonId(kept)),
         withdrawn_on,
         recorded_by: row.text(1)?,
     };
-    erase(db, &w, row.int(2)?)
+    // The record kept and every record made one with it, `gone` among them (its merge is
+    // noted before this is called).
+    erase_record(db, &w, row.int(2)?)
 }
 
 /// Her survey answers, and mentions of her names in the household's address and referrals.

@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 
 use samanvaya_domain::Hlc;
-use samanvaya_domain::change::{ChangeBody, ConsentGiven, HouseholdField, MemberField};
+use samanvaya_domain::change::{
+    ChangeBody, ConsentGiven, FactChange, HouseholdField, MemberField, ReceivingChange,
+};
 use samanvaya_sync_protocol::Outcome;
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +102,8 @@ pub struct Rows {
     erased: HashMap<String, Vec<String>>,
     /// The members the run's changes name (as the member or a fact's subject) that were removed.
     removed: HashSet<String>,
+    /// Of those, the records made one with another, by the record kept (itself not removed).
+    moved: HashMap<String, String>,
     touched_households: Vec<String>,
     touched_members: Vec<String>,
     touched: HashSet<String>,
@@ -128,6 +132,11 @@ fn sql_json(v: &Value) -> serde_json::Value {
     }
 }
 
+/// The record whose facts are `subject`'s: the record kept, for one made one with another.
+fn kept_of<'m>(moved: &'m HashMap<String, String>, subject: &'m str) -> &'m str {
+    moved.get(subject).map_or(subject, String::as_str)
+}
+
 /// Keys for a lookup: one row of values each, each key once.
 fn keys<'a>(keys: impl Iterator<Item = Vec<&'a str>>) -> Vec<Vec<Value>> {
     let mut seen = HashSet::new();
@@ -154,26 +163,36 @@ fn load_records(
     many::run(db, &sql, "(?)", ids, Kind::Lookup)?.iter().map(|r| record(r, columns)).collect()
 }
 
-/// The members with these ids, and which of them were removed. A removed member's row stays,
+/// The members with these ids read into `members`, with those removed added to `removed` and
+/// those made one with another to `moved` (by the record kept). A removed member's row stays,
 /// with her clocks, so that a change made before her removal was seen is known for what it is.
 fn load_members(
     db: &mut dyn Db,
     ids: &[Vec<Value>],
-) -> Result<(HashMap<String, Record>, HashSet<String>), ServerError> {
+    members: &mut HashMap<String, Record>,
+    removed: &mut HashSet<String>,
+    moved: &mut HashMap<String, String>,
+) -> Result<(), ServerError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let list: Vec<String> = MEMBER_COLUMNS.iter().map(|c| format!("t.{c}")).collect();
     let sql = format!(
-        "SELECT t.id, t.clocks, {}, t.removed FROM (VALUES {{rows}}) AS v CROSS JOIN member t WHERE t.id = v.column1",
+        "SELECT t.id, t.clocks, {}, t.removed, t.merged_into FROM (VALUES {{rows}}) AS v
+         CROSS JOIN member t WHERE t.id = v.column1",
         list.join(", ")
     );
-    let (mut members, mut removed) = (HashMap::new(), HashSet::new());
     for row in many::run(db, &sql, "(?)", ids, Kind::Lookup)? {
         let (id, record) = record(&row, &MEMBER_COLUMNS)?;
         if row.int(MEMBER_COLUMNS.len() + 2)? != 0 {
             removed.insert(id.clone());
+            if let Some(kept) = row.opt_text(MEMBER_COLUMNS.len() + 3)? {
+                moved.insert(id.clone(), kept);
+            }
         }
         members.insert(id, record);
     }
-    Ok((members, removed))
+    Ok(())
 }
 
 fn load_clocks(
@@ -226,19 +245,34 @@ impl Rows {
                 _ => None,
             })
             .collect();
-        let (members, removed) = if mids.is_empty() {
-            (HashMap::new(), HashSet::new())
-        } else {
-            load_members(db, &keys(mids.iter().map(|m| vec![m.as_str()])))?
-        };
+        let (mut members, mut removed, mut moved) = (HashMap::new(), HashSet::new(), HashMap::new());
+        load_members(
+            db,
+            &keys(mids.iter().map(|m| vec![m.as_str()])),
+            &mut members,
+            &mut removed,
+            &mut moved,
+        )?;
+        // The records kept of those made one with another: a fact of the record that went is
+        // merged into theirs, unless the record kept was removed since.
+        let kept: Vec<String> = moved.values().filter(|k| !members.contains_key(*k)).cloned().collect();
+        load_members(
+            db,
+            &keys(kept.iter().map(|k| vec![k.as_str()])),
+            &mut members,
+            &mut removed,
+            &mut moved,
+        )?;
+        moved.retain(|_, kept| !removed.contains(kept));
+        let subject = |s| kept_of(&moved, s);
         let fact_keys = keys(bodies.clone().filter_map(|b| match b {
-            ChangeBody::Fact(c) => Some(vec![c.subject_id.as_str(), c.name.as_str()]),
+            ChangeBody::Fact(c) => Some(vec![subject(&c.subject_id), c.name.as_str()]),
             _ => None,
         }));
         let facts =
             if fact_keys.is_empty() { HashMap::new() } else { load_clocks(db, "fact", "name", &fact_keys)? };
         let receiving_keys = keys(bodies.filter_map(|b| match b {
-            ChangeBody::Receiving(c) => Some(vec![c.subject_id.as_str(), c.scheme.as_str()]),
+            ChangeBody::Receiving(c) => Some(vec![subject(&c.subject_id), c.scheme.as_str()]),
             _ => None,
         }));
         let receiving = if receiving_keys.is_empty() {
@@ -253,6 +287,7 @@ impl Rows {
             receiving,
             erased,
             removed,
+            moved,
             touched_households: Vec::new(),
             touched_members: Vec::new(),
             touched: HashSet::new(),
@@ -314,6 +349,24 @@ impl Rows {
             _ => None,
         };
         if let Some(id) = subject.filter(|id| self.removed.contains(id)) {
+            // A fact or a benefit of a record made one with another, recorded on a laptop that had
+            // not seen the merge (a survey there, say), is the woman's all the same: it is merged
+            // into the record kept, the later clock winning, as the merge's arrival merged the
+            // facts the record already had (`state.rs`).
+            if let Some(kept) = self.moved.get(&id).cloned() {
+                let body = match body {
+                    ChangeBody::Fact(c) => {
+                        Some(ChangeBody::Fact(FactChange { subject_id: kept, ..c.clone() }))
+                    }
+                    ChangeBody::Receiving(c) => {
+                        Some(ChangeBody::Receiving(ReceivingChange { subject_id: kept, ..c.clone() }))
+                    }
+                    _ => None,
+                };
+                if let Some(body) = body {
+                    return self.apply(&body, hlc, d);
+                }
+            }
             return Ok(Outcome::Rejected {
                 reason: format!(
                     "member {id} was removed from household {hid} before this {} arrived; it is kept as received and not applied",

@@ -95,6 +95,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 db.execute("UPDATE member SET merged_into = ?2 WHERE merged_into = ?1", args![&gone, &kept])?;
                 db.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", args![&gone, &kept])?;
                 crate::consent::erase_merged_after(db, c.household_id, c.id, &kept)?;
+                take_facts(db, &gone, &kept)?;
             }
             Ok(Outcome::Applied)
         }
@@ -132,6 +133,51 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             other.kind()
         ))),
     }
+}
+
+/// Merges the facts and benefits of `gone`, made one with `kept`, into `kept`'s, the later clock
+/// winning, and drops `gone`'s: whatever order a merge and a fact recorded elsewhere without
+/// seeing it arrive in, the record kept ends with the same facts (a fact arriving after the
+/// merge is merged the same way, `merge.rs`). The laptop that made the merge wrote again, with
+/// its merge's clock, each answer of the record kept that the other record answered otherwise,
+/// so an older answer of the record that went does not win here.
+fn take_facts(db: &mut dyn Db, gone: &str, kept: &str) -> Result<(), ServerError> {
+    let later = |db: &mut dyn Db, sql: &str, key: &str, hlc: &str| -> Result<bool, ServerError> {
+        let incoming: Hlc = serde_json::from_str(hlc)?;
+        Ok(match db.query_opt(sql, args![kept, key])? {
+            Some(row) => serde_json::from_str::<Hlc>(&row.text(0)?)? < incoming,
+            None => true,
+        })
+    };
+    for row in db.query("SELECT name, hlc FROM fact WHERE subject_id = ?1", args![gone])? {
+        let (name, hlc) = (row.text(0)?, row.text(1)?);
+        if later(&mut *db, "SELECT hlc FROM fact WHERE subject_id = ?1 AND name = ?2", &name, &hlc)? {
+            db.execute(
+                "INSERT INTO fact (household_id, subject_id, name, value, source, hlc)
+                 SELECT household_id, CAST(?2 AS TEXT), name, value, source, hlc FROM fact WHERE subject_id = ?1 AND name = ?3
+                 ON CONFLICT (subject_id, name) DO UPDATE SET value = excluded.value,
+                     source = excluded.source, hlc = excluded.hlc",
+                args![gone, kept, &name],
+            )?;
+        }
+    }
+    for row in db.query("SELECT scheme, hlc FROM receiving WHERE subject_id = ?1", args![gone])? {
+        let (scheme, hlc) = (row.text(0)?, row.text(1)?);
+        if later(&mut *db, "SELECT hlc FROM receiving WHERE subject_id = ?1 AND scheme = ?2", &scheme, &hlc)?
+        {
+            db.execute(
+                "INSERT INTO receiving (household_id, subject_id, scheme, receiving, hlc)
+                 SELECT household_id, CAST(?2 AS TEXT), scheme, receiving, hlc FROM receiving
+                 WHERE subject_id = ?1 AND scheme = ?3
+                 ON CONFLICT (subject_id, scheme) DO UPDATE SET receiving = excluded.receiving,
+                     hlc = excluded.hlc",
+                args![gone, kept, &scheme],
+            )?;
+        }
+    }
+    db.execute("DELETE FROM fact WHERE subject_id = ?1", args![gone])?;
+    db.execute("DELETE FROM receiving WHERE subject_id = ?1", args![gone])?;
+    Ok(())
 }
 
 /// A referral's opening and its events replayed, by id; `None` while only events have arrived.
