@@ -284,11 +284,48 @@ impl Store {
     /// block lost is sent again. Whether it was. Not for an answer on a USB stick, which may be
     /// an old one.
     pub fn block_restored(&mut self, through: i64) -> Result<bool, StoreError> {
-        let changed = self.conn.execute(
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
             "UPDATE sync_link SET acked_through = ?1, pulled_through = 0 WHERE id = 1 AND acked_through > ?1",
             [through],
         )?;
+        if changed > 0 {
+            forget_feed_numbers(&tx)?;
+        }
+        tx.commit()?;
         Ok(changed > 0)
+    }
+
+    /// Keeps the block's feed epoch a pull named (`PullReply::feed_epoch`). A new one means the
+    /// block was restored from a backup and numbered its feed again from where the backup
+    /// stood, below where this laptop had read it: the feed is read again from its start (a
+    /// change applied before is skipped). Whether it is to be: not for the first epoch a laptop
+    /// that has read nothing yet hears of.
+    pub fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, StoreError> {
+        let Some(epoch) = epoch else { return Ok(false) };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some((kept, read)) = tx
+            .query_row("SELECT feed_epoch, pulled_through FROM sync_link WHERE id = 1", [], |r| {
+                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+            })
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        if kept.as_deref() == Some(epoch) {
+            return Ok(false);
+        }
+        let again = read > 0;
+        tx.execute(
+            "UPDATE sync_link SET feed_epoch = ?1, pulled_through = CASE WHEN ?2 THEN 0 ELSE pulled_through END
+             WHERE id = 1",
+            params![epoch, again],
+        )?;
+        if again {
+            forget_feed_numbers(&tx)?;
+        }
+        tx.commit()?;
+        Ok(again)
     }
 
     /// How far this laptop knows the server holds its changes (what the last answer said).
@@ -594,4 +631,17 @@ fn held_of(main: i64, branches: &[(Uuid, i64)], fork: Option<&AuditFork>) -> i64
         None => main,
         Some(f) => branches.iter().find(|(id, _)| *id == f.id).map_or(f.from_seq, |(_, through)| *through),
     }
+}
+
+/// Forgets the block's numbers of the changes pulled before it was restored from a backup: it
+/// numbers its feed again from where the backup stood, and a change read again under a number
+/// an older one had here was refused as that one's duplicate. Each keeps a number of its own
+/// below zero (minus its place in the change log), which no server gives; what the pulled
+/// changes were is still known by their origin, which is how a change read again is skipped.
+fn forget_feed_numbers(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute("UPDATE change_log SET server_seq = -seq WHERE origin = 'pulled' AND server_seq > 0", [])?;
+    // Those kept aside (they could not be applied) are read again where the block still holds
+    // them; kept under a number below zero, they stay counted until then.
+    conn.execute("UPDATE OR IGNORE pulled_refused SET server_seq = -server_seq WHERE server_seq > 0", [])?;
+    Ok(())
 }

@@ -194,6 +194,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "merged_person",
         sql: include_str!("../migrations/local/0041_merged_person.sql"),
     },
+    Migration {
+        version: 42,
+        name: "feed_epoch",
+        sql: include_str!("../migrations/local/0042_feed_epoch.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -286,6 +291,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 21,
         name: "change_seen",
         sql: include_str!("../migrations/server/0021_change_seen.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "feed_epoch",
+        sql: include_str!("../migrations/server/0022_feed_epoch.sql"),
     },
 ];
 
@@ -387,6 +397,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 19,
         name: "change_seen",
         sql: include_str!("../migrations/server-postgres/0019_change_seen.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "feed_epoch",
+        sql: include_str!("../migrations/server-postgres/0020_feed_epoch.sql"),
     },
 ];
 

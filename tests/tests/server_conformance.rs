@@ -202,6 +202,14 @@ impl Opened {
 }
 
 impl Opened {
+    /// The same store opened again, as a server started again on it (a new run of its process).
+    fn restart(&mut self, role: Role) {
+        self.store = match &self._postgres {
+            Some(pg) => Store::postgres(&pg.url, role, t0()).unwrap(),
+            None => Store::sqlite(self._dir.path(), role, t0()).unwrap(),
+        };
+    }
+
     /// The facts (`name=value`, the value as JSON) and benefits (`receiving:scheme=0|1`) the
     /// store holds of `subject`.
     fn facts_of(&self, subject: PersonId) -> std::collections::BTreeSet<String> {
@@ -277,6 +285,7 @@ on_both!(
     a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_withdrawal_erases_her_records_made_one_with_hers,
     a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept,
+    a_server_found_restored_names_a_new_feed_epoch_once_per_run,
     a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
@@ -1087,6 +1096,46 @@ fn a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept(b: 
         assert_eq!((tombstones(ids[1]), tombstones(ids[2])), (1, 1), "{order}: both records' tombstones");
         assert_eq!(mentioning(&rows, head).len(), 2, "{order}: the head stays: her row and her change");
     }
+}
+
+/// A server restored from a backup numbers its feed again from where the backup stood; it
+/// finds out when a laptop says it holds more of it than it does (a session acknowledging more
+/// of the laptop's work, a pull after its newest change) and names a new feed epoch, sent with
+/// every pull, so that its laptops read the feed again. One restore is one epoch however many
+/// laptops find it: a restore happens while the server is stopped, so once per run.
+fn a_server_found_restored_names_a_new_feed_epoch_once_per_run(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut writer = enroll(&mut server, "writer's laptop");
+    let reader = enroll(&mut server, "reader's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let made = vec![writer.change(household(h, VILLAGE), 0), writer.change(fact_of(h, PersonId(h.0)), 1)];
+    server.push(&writer.caller, &writer.batch(made), t0()).unwrap();
+    let read = server.pull(&reader.caller, 0).unwrap();
+    assert_eq!((read.changes.len(), read.feed_epoch.as_deref()), (2, None), "no restore found yet");
+    let epoch = |server: &mut Opened| server.pull(&reader.caller, 0).unwrap().feed_epoch;
+
+    // Started again, not restored: a reader at the newest change and a writer saying what it was
+    // told are no news.
+    server.restart(Role::Block);
+    assert_eq!(server.pull(&reader.caller, read.cursor).unwrap().feed_epoch, None);
+    server.session(&writer.session_knowing(2), 60, t0()).unwrap();
+    assert_eq!(epoch(&mut server), None);
+
+    // A reader after the newest change finds the restore.
+    server.restart(Role::Block);
+    let found = server.pull(&reader.caller, read.cursor + 5).unwrap().feed_epoch;
+    assert!(found.is_some(), "a pull after the newest change names an epoch");
+    // So does a writer the server acknowledged more of, in the same run: the same epoch.
+    server.session(&writer.session_knowing(9), 60, t0()).unwrap();
+    assert_eq!(epoch(&mut server), found, "one epoch for one restore");
+    assert_eq!(server.pull(&reader.caller, read.cursor + 5).unwrap().feed_epoch, found);
+
+    // Restored again (a new run): a writer's session names a new one.
+    server.restart(Role::Block);
+    assert_eq!(epoch(&mut server), found, "kept across a start");
+    server.session(&writer.session_knowing(9), 60, t0()).unwrap();
+    let again = epoch(&mut server);
+    assert!(again.is_some() && again != found, "{again:?} after {found:?}");
 }
 
 fn third_laptop(server: &mut Opened) -> Laptop {

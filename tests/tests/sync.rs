@@ -2478,6 +2478,80 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
     drop(block);
 }
 
+/// A laptop that only reads the block's feed, after the block is restored from a backup older
+/// than where it had read: the restored block numbers a new laptop's household where the lost
+/// ones stood, below the reader's place. The reader's next pull, after the newest change the
+/// block holds, tells the block it was restored; the block names a new feed epoch, and the
+/// reader reads the feed again from its start in the same sync. Before, it never got that
+/// household, having sent nothing that would have shown the block less of its work.
+#[test]
+fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_nothing() {
+    let (block_dir, backup) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
+    let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let url = block.url.clone();
+    let listen = url.trim_start_matches("https://").to_owned();
+    let again = || {
+        start_server(&[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+            "--listen",
+            &listen,
+        ])
+    };
+    let enroll = |laptop: &Path| {
+        let mut store = samanvaya_tests::open(laptop).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+        drop(store);
+        let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+        ok(run("samanvaya", &["enroll", &url, code.trim()], Some(laptop)));
+    };
+    let add = |laptop: &Path, name: &str| {
+        let mut store = samanvaya_tests::open(laptop).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    };
+    let sync = |laptop: &Path| ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop)));
+    let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
+    enroll(writer);
+    enroll(reader);
+    drop(block);
+    copy_folder(block_dir.path(), backup.path());
+    let block = again();
+    add(writer, "कमला देवी");
+    add(writer, "विमला देवी");
+    sync(writer);
+    sync(reader);
+    assert_eq!(households(reader).len(), 2);
+
+    // The block's folder is lost and restored from the backup, which holds neither household.
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path()).unwrap();
+    copy_folder(backup.path(), block_dir.path());
+    let block = again();
+    enroll(newcomer);
+    add(newcomer, "सुनीता देवी");
+    sync(newcomer);
+    sync(reader);
+    let mine = households(newcomer);
+    assert!(households(reader).contains(&mine[0]), "the reader holds the newcomer's household");
+    // The writer sends again what the block lost; the reader holds each household once.
+    sync(writer);
+    sync(reader);
+    let mut held = households(reader);
+    held.sort();
+    held.dedup();
+    assert_eq!((households(reader).len(), held.len()), (3, 3));
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let at_block: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap();
+    assert_eq!(at_block, 3);
+    drop(block);
+}
+
 #[test]
 fn a_full_disk_at_the_block_keeps_the_work_on_the_laptop_until_space_is_freed_then_sends_it_once() {
     use samanvaya_tests::small_disk::{self, SmallDisk};

@@ -134,6 +134,9 @@ mod tests {
         fn pulled_through(&mut self) -> Result<i64, SyncError> {
             Ok(0)
         }
+        fn feed_epoch(&mut self, _: Option<&str>) -> Result<bool, SyncError> {
+            Ok(false)
+        }
         fn apply_pulled(&mut self, _: &PullReply) -> Result<usize, SyncError> {
             Ok(0)
         }
@@ -231,6 +234,7 @@ mod tests {
                 changes: vec![],
                 cursor: after,
                 more: false,
+                feed_epoch: None,
             }))
         }
         async fn catalogue_piece(

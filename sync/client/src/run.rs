@@ -153,6 +153,11 @@ pub trait Local {
     fn own_held_through(&mut self, _through: i64) -> Result<(), SyncError> {
         Ok(())
     }
+    /// The server's feed epoch, as a pull said (`PullReply::feed_epoch`): a new one means the
+    /// server was restored from a backup and numbered its feed again from where the backup
+    /// stood. The end keeps it and, when it read the feed under another one (or none), puts its
+    /// cursor back to the start; returns whether it did.
+    fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, SyncError>;
     /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
     /// how many were new.
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
@@ -421,6 +426,12 @@ pub async fn sync_once<L: Local, R: Remote>(
             Ok((reply.value, reply.wire_bytes))
         })
         .await?;
+        // Restored from a backup, the server numbered its feed again below where this end had
+        // read it: read from the start (a change applied before is skipped).
+        if local.feed_epoch(reply.feed_epoch.as_deref())? {
+            after = 0;
+            continue;
+        }
         report.pulled += local.apply_pulled(&reply)?;
         after = reply.cursor.max(after);
         if !reply.more {

@@ -135,6 +135,10 @@ impl Local for StoreEnd<'_> {
         self.store.pulled_through().map_err(|e| local(&e))
     }
 
+    fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, SyncError> {
+        self.store.feed_epoch(epoch).map_err(|e| local(&e))
+    }
+
     fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
         self.store.own_pull_after().map_err(|e| local(&e))
     }

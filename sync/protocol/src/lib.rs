@@ -414,6 +414,11 @@ pub struct PullReply {
     pub cursor: i64,
     /// Whether more changes wait after `cursor`.
     pub more: bool,
+    /// The feed's epoch: a new one each time the server found it was restored from a backup,
+    /// its feed numbered again from where the backup stood. A device that sees a new one reads
+    /// the feed again from its start. None until a restore is found, and from an older server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_epoch: Option<String>,
 }
 
 /// Why a server refused a request; every refusal carries a sentence a person can act on.

@@ -269,6 +269,11 @@ impl Store {
         if revoked_at.is_some() {
             return Err(revoked());
         }
+        // The device had our word for more of its changes than we hold: this server was
+        // restored from a backup, and its feed is numbered again from there.
+        if req.acked_here.is_some_and(|held_there| held_there > acked_through) {
+            crate::feed_epoch::restored(&mut *tx, self.run)?;
+        }
         let token = hex(&random_bytes::<32>()?);
         let expires_at = now + Duration::minutes(minutes);
         tx.execute("DELETE FROM session WHERE device_id = ?1 AND expires_at < ?2", args![req.device, now])?;

@@ -73,14 +73,24 @@ impl Store {
                 change: serde_json::from_str(&text)?,
             });
         }
+        let mut restored = false;
         let (cursor, more) = if full || cut {
             (changes.last().map_or(after, |c| c.server_seq), true)
         } else {
             // Everything after `after` was scanned: the device can skip to the newest change.
             let newest = tx.query_one("SELECT coalesce(max(seq), 0) FROM change", &[])?.int(0)?;
+            // A device that read further than the newest change here read a feed this server
+            // no longer holds: it was restored from a backup.
+            restored = after > newest;
             (newest.max(after), false)
         };
         tx.commit()?;
-        Ok(PullReply { protocol: PROTOCOL_VERSION, server: self.device, changes, cursor, more })
+        if restored {
+            let mut tx = self.db.transaction(Mode::Write)?;
+            crate::feed_epoch::restored(&mut *tx, self.run)?;
+            tx.commit()?;
+        }
+        let feed_epoch = crate::feed_epoch::current(&mut *self.db)?;
+        Ok(PullReply { protocol: PROTOCOL_VERSION, server: self.device, changes, cursor, more, feed_epoch })
     }
 }

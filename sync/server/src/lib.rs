@@ -17,6 +17,7 @@ pub mod consent;
 pub mod enroll;
 pub mod error;
 pub mod feed;
+pub mod feed_epoch;
 pub mod feed_file;
 pub mod forwarded_audit;
 pub mod import;

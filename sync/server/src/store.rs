@@ -18,6 +18,8 @@ pub struct Store {
     pub(crate) db: Box<dyn Db>,
     pub(crate) device: Uuid,
     pub(crate) role: Role,
+    /// This run of the server process: a feed epoch is made once per run (`feed_epoch.rs`).
+    pub(crate) run: Uuid,
 }
 
 impl Store {
@@ -58,7 +60,7 @@ impl Store {
             }
         };
         tx.commit()?;
-        Ok(Store { db, device, role })
+        Ok(Store { db, device, role, run: Uuid::now_v7() })
     }
 
     pub fn device(&self) -> Uuid {

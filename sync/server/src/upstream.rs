@@ -226,14 +226,40 @@ impl Local for BlockEnd {
         self.with(|s| s.db.query_one("SELECT pulled_through FROM upstream WHERE id = 1", &[])?.int(0))
     }
 
+    fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, SyncError> {
+        // A district restored from a backup numbers its feed again, as a block does
+        // (`feed_epoch.rs`): this block reads it again from the start.
+        let Some(epoch) = epoch else { return Ok(false) };
+        self.with(|s| {
+            let row = s.db.query_one("SELECT feed_epoch, pulled_through FROM upstream WHERE id = 1", &[])?;
+            let (kept, read) = (row.opt_text(0)?, row.int(1)?);
+            if kept.as_deref() == Some(epoch) {
+                return Ok(false);
+            }
+            // A block that has read nothing yet keeps the epoch and reads on.
+            let again = read > 0;
+            let sql = if again {
+                "UPDATE upstream SET feed_epoch = ?1, pulled_through = 0 WHERE id = 1"
+            } else {
+                "UPDATE upstream SET feed_epoch = ?1 WHERE id = 1"
+            };
+            s.db.execute(sql, args![epoch])?;
+            Ok(again)
+        })
+    }
+
     fn own_held_through(&mut self, through: i64) -> Result<(), SyncError> {
         // Restored from a backup, this block would number its own next changes again from where
         // the backup stood, and the district would take them for the ones it holds.
         self.with(|s| {
-            s.db.execute(
+            let behind = s.db.execute(
                 "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq <= ?1",
                 args![through + 1],
             )?;
+            // Behind its district, the block was restored: its laptops read its feed again.
+            if behind > 0 {
+                crate::feed_epoch::restored(&mut *s.db, s.run)?;
+            }
             Ok(())
         })
     }

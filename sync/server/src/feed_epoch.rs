@@ -1,0 +1,34 @@
+//! The feed's epoch: how a server restored from a backup tells its devices to read its feed
+//! again. Restored, the server numbers its changes again from where the backup stood, below
+//! where its devices had read the feed; a device asking after its old cursor would skip what
+//! is numbered in between. The server cannot tell from its store that it was restored (the
+//! store is a copy), only from a device that says it holds more: a laptop whose pushes it
+//! acknowledged further than it holds (a session), a laptop reading after the newest change it
+//! holds (a pull), or its district holding more of its own changes than it has made (its
+//! upstream session). It then makes a new epoch, sent with every pull; a device that sees a new
+//! one reads the feed again from its start.
+//!
+//! A restore happens while the server is stopped, so the epoch is made once per run of the
+//! server process (`Store::run`): every device that finds the same restore finds it in the same
+//! run, and the devices read the feed again once.
+
+use uuid::Uuid;
+
+use crate::error::ServerError;
+use crate::sql::{Db, args};
+
+/// Notes that this server was found restored from a backup during run `run`: a new epoch,
+/// unless one was made in this run already.
+pub fn restored(db: &mut dyn Db, run: Uuid) -> Result<(), ServerError> {
+    db.execute(
+        "UPDATE identity SET feed_epoch = ?1, feed_epoch_run = ?2
+         WHERE id = 1 AND (feed_epoch_run IS NULL OR feed_epoch_run <> ?2)",
+        args![Uuid::now_v7(), run],
+    )?;
+    Ok(())
+}
+
+/// The feed's epoch, if a restore was ever found.
+pub fn current(db: &mut dyn Db) -> Result<Option<String>, ServerError> {
+    db.query_one("SELECT feed_epoch FROM identity WHERE id = 1", &[])?.opt_text(0)
+}
