@@ -571,6 +571,79 @@ fn answers_recorded_elsewhere_about_the_record_merged_away_reach_the_record_kept
     drop(block);
 }
 
+/// Two supervisors, each on a laptop of the village and neither having seen the other's work,
+/// make the woman's two records one, each keeping the other record. The block brings the record
+/// the first merge kept back as a new record with the facts of both, and both laptops and the
+/// block end with the household as one: the head's record once, with the same facts. Before,
+/// each laptop removed both records and so did the block: she was gone everywhere.
+#[test]
+fn two_supervisors_merging_her_records_each_into_the_other_leave_her_one_record_everywhere() {
+    use std::process::Command;
+    let (first, store) = laptop_with_a_supervisor();
+    drop(store);
+    let (second, store) = laptop_with_a_supervisor();
+    drop(store);
+    let block_dir = tempfile::tempdir().unwrap();
+    let block =
+        samanvaya_tests::start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let laptop = |data: &std::path::Path, args: &[&str]| {
+        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya"));
+        cmd.args(args)
+            .env("SAMANVAYA_PIN", samanvaya_tests::TEST_PIN)
+            .env("SAMANVAYA_DATA_DIR", data)
+            .env("SAMANVAYA_ACCOUNT", "facilitator");
+        let out = samanvaya_tests::run_logged("samanvaya", &mut cmd);
+        assert!(out.status.success(), "{out:?}");
+    };
+    for data in [first.path(), second.path()] {
+        let code = block_command(block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+        laptop(data, &["enroll", &block.url, code.trim()]);
+    }
+    let h = {
+        let mut store =
+            Store::unlock(first.path(), Some("facilitator"), &Secret::new(samanvaya_tests::TEST_PIN))
+                .unwrap();
+        record_twice(&mut store)
+    };
+    let sync = |data: &std::path::Path| laptop(data, &["sync", "--timeout", "20"]);
+    sync(first.path());
+    sync(second.path());
+    let (kept, other) = (h.members[0].id, h.members[1].id);
+    let supervisor =
+        |dir: &std::path::Path| Store::unlock(dir, Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap();
+    for (dir, keep, remove) in [(first.path(), kept, other), (second.path(), other, kept)] {
+        let mut store = supervisor(dir);
+        let at = store.now().unwrap();
+        store.merge_member(h.id, keep, remove, at).unwrap();
+    }
+    sync(first.path());
+    sync(second.path());
+    sync(first.path());
+
+    let roster = |dir: &std::path::Path| -> Vec<(PersonId, String)> {
+        supervisor(dir).household(h.id).unwrap().members.into_iter().map(|p| (p.id, p.name)).collect()
+    };
+    let on_first = roster(first.path());
+    assert_eq!(on_first.len(), 2, "her record and her daughter's: {on_first:?}");
+    assert_eq!(on_first, roster(second.path()), "both laptops show the same household");
+    let her = on_first.iter().find(|(_, name)| name == "बसंती देवी").expect("her record").0;
+    assert!(her != kept && her != other, "a new record, made by the block");
+    let facts = facts_of_here(first.path(), her);
+    assert!(facts.contains(&("person.marital_status".into(), "\"widowed\"".into())), "{facts:?}");
+    assert_eq!(facts_of(&supervisor(second.path()), her), facts);
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let at_block: Vec<String> = conn
+        .prepare("SELECT id FROM member WHERE household_id = ?1 AND removed = 0 ORDER BY position, id")
+        .unwrap()
+        .query_map([h.id.to_string()], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(at_block.len(), 2);
+    assert!(at_block.contains(&her.to_string()));
+    drop(block);
+}
+
 /// The output of `samanvaya-server` run as the block whose folder is `dir`, with `args`; it must
 /// succeed.
 fn block_command(dir: &std::path::Path, args: &[&str]) -> String {

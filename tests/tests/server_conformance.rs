@@ -213,23 +213,26 @@ impl Opened {
     /// The facts (`name=value`, the value as JSON) and benefits (`receiving:scheme=0|1`) the
     /// store holds of `subject`.
     fn facts_of(&self, subject: PersonId) -> std::collections::BTreeSet<String> {
-        const SQL: &str = "SELECT name || '=' || coalesce(value, 'null') FROM fact WHERE subject_id = ?1
-             UNION ALL SELECT 'receiving:' || scheme || '=' || receiving FROM receiving WHERE subject_id = ?1";
-        let subject = subject.to_string();
+        self.texts(
+            "SELECT name || '=' || coalesce(value, 'null') FROM fact WHERE subject_id = ?1
+             UNION ALL SELECT 'receiving:' || scheme || '=' || receiving FROM receiving WHERE subject_id = ?1",
+            &subject.to_string(),
+        )
+        .into_iter()
+        .collect()
+    }
+
+    /// The one text column `sql` reads with `?1` bound to `param`, straight from the database.
+    fn texts(&self, sql: &str, param: &str) -> Vec<String> {
         match &self._postgres {
             Some(pg) => {
                 let mut client = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
-                client
-                    .query(&SQL.replace("?1", "$1"), &[&subject])
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.get(0))
-                    .collect()
+                client.query(&sql.replace("?1", "$1"), &[&param]).unwrap().iter().map(|r| r.get(0)).collect()
             }
             None => {
                 let conn = rusqlite::Connection::open(self._dir.path().join("server.sqlite3")).unwrap();
-                let mut stmt = conn.prepare(SQL).unwrap();
-                stmt.query_map([&subject], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+                let mut stmt = conn.prepare(sql).unwrap();
+                stmt.query_map([param], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
             }
         }
     }
@@ -286,6 +289,7 @@ on_both!(
     a_withdrawal_erases_her_records_made_one_with_hers,
     a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_server_found_restored_names_a_new_feed_epoch_once_per_run,
+    two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_record,
     a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
@@ -1136,6 +1140,89 @@ fn a_server_found_restored_names_a_new_feed_epoch_once_per_run(b: Backend) {
     server.session(&writer.session_knowing(9), 60, t0()).unwrap();
     let again = epoch(&mut server);
     assert!(again.is_some() && again != found, "{again:?} after {found:?}");
+}
+
+/// Two supervisors on two laptops, neither having seen the other's work, each make a woman's two
+/// records one, each keeping the other record. Both removals apply everywhere; the block that
+/// receives the second from its laptop brings the record the first merge kept back as a new
+/// record (with its name, and the facts of both), and makes both records one with it, with
+/// changes that travel to every store. Her referral follows. A district receiving the same two
+/// merges forwarded by the block makes no record of its own: the block's follow. Before, she was
+/// gone from her household at every store.
+fn two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_record(b: Backend) {
+    use serde_json::json;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut first = enroll(&mut server, "first supervisor's laptop");
+    let mut second = enroll(&mut server, "second supervisor's laptop");
+    let mut other = third_laptop(&mut server);
+    let h = HouseholdId(Uuid::now_v7());
+    let [head, x, y] = [(); 3].map(|()| PersonId(Uuid::now_v7()));
+    let made = vec![
+        first.change(household(h, VILLAGE), 0),
+        first.change(member(h, head, "रामवती देवी"), 1),
+        first.change(member(h, x, "सीता"), 2),
+        first.change(member(h, y, "सीता देवी"), 3),
+        first.change(fact_named(h, x, "person.caste_category", json!("sc")), 4),
+        first.change(fact_named(h, y, "person.has_bank_account", json!(true)), 5),
+    ];
+    server.push(&first.caller, &first.batch(made), t0()).unwrap();
+    let case = pension_of(h, 1, x, "");
+    let opened = vec![other.change(ChangeBody::Referral(case.clone()), 6)];
+    server.push(&other.caller, &other.batch(opened), t0()).unwrap();
+    // Each merge as its laptop records it: the other record's fact taken, the other removed.
+    let one = vec![
+        first.change(fact_named(h, y, "person.caste_category", json!("sc")), 60_000),
+        first.change(merged(h, x, y), 60_001),
+    ];
+    let two = vec![
+        second.change(fact_named(h, x, "person.has_bank_account", json!(true)), 61_000),
+        second.change(merged(h, y, x), 61_001),
+    ];
+    for (laptop, changes) in [(&mut first, one), (&mut second, two)] {
+        let ack = server.push(&laptop.caller, &laptop.batch(changes), t0()).unwrap();
+        assert!(outcomes(&ack).iter().all(|o| *o == Outcome::Applied), "{:?}", outcomes(&ack));
+    }
+    let present = server.texts(
+        "SELECT id FROM member WHERE household_id = ?1 AND removed = 0 ORDER BY position, id",
+        &h.to_string(),
+    );
+    assert_eq!(present.len(), 2, "the head and one record of her: {present:?}");
+    let her = PersonId(present.iter().find(|p| **p != head.to_string()).unwrap().parse().unwrap());
+    assert!(her != x && her != y, "a new record");
+    assert_eq!(name_of(&mut server, her), "सीता देवी", "the record the first merge kept");
+    assert_eq!(
+        server.facts_of(her),
+        ["person.caste_category=\"sc\"", "person.has_bank_account=true"].map(String::from).into()
+    );
+    let on = server.texts("SELECT subject_id FROM referral WHERE id = ?1", &case.id.to_string());
+    assert_eq!(on, [her.to_string()], "her referral follows");
+    // What the block made travels to the village's laptops: the new record, then both records
+    // made one with it.
+    let feed = server.pull(&other.caller, 0).unwrap();
+    let into_her = |gone: PersonId| {
+        feed.changes.iter().any(|p| {
+            matches!(&p.change.body, ChangeBody::MemberRemoved(r) if r.id == gone && r.merged_into == Some(her))
+        })
+    };
+    assert!(into_her(x) && into_her(y), "both records made one with the new record, in the feed");
+
+    // A district receiving the two merges forwarded by a block leaves them to the block.
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
+    let mut fwd = Forwarded { seq: 0 };
+    let (a, c) = (Uuid::now_v7(), Uuid::now_v7());
+    let changes = vec![
+        fwd.change(a, 1, 0, household(h, VILLAGE), &[]),
+        fwd.change(a, 2, 1, member(h, x, "सीता"), &[]),
+        fwd.change(a, 3, 2, member(h, y, "सीता देवी"), &[]),
+        fwd.change(a, 4, 60_001, merged(h, x, y), &[]),
+        fwd.change(c, 1, 61_001, merged(h, y, x), &[]),
+    ];
+    let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+    district.push(&block, &batch, t0()).unwrap();
+    let present =
+        district.texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0", &h.to_string());
+    assert_eq!(present, Vec::<String>::new(), "no record made at the district");
 }
 
 fn third_laptop(server: &mut Opened) -> Laptop {

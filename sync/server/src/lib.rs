@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod certificate;
 pub mod clock_cap;
 pub mod consent;
+pub mod crossing_merge;
 pub mod enroll;
 pub mod error;
 pub mod feed;

@@ -82,6 +82,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 None => None,
             };
             // Two supervisors who each made one record into the other: no record points at itself.
+            let crossing = kept.as_ref().is_some_and(|k| *k == c.id.0.to_string());
             let kept = kept.filter(|k| *k != c.id.0.to_string());
             // A plain removal arriving after the merge keeps what the merge said.
             db.execute(
@@ -96,6 +97,11 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 db.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", args![&gone, &kept])?;
                 crate::consent::erase_merged_after(db, c.household_id, c.id, &kept)?;
                 take_facts(db, &gone, &kept)?;
+            }
+            // Both records are removed now: the record the first merge kept comes back as a new
+            // one, settled where the laptop delivered the second merge (`crossing_merge.rs`).
+            if crossing && crate::crossing_merge::from_laptop(db, d.sender)? {
+                crate::crossing_merge::settle(db, c.household_id, c.id, d.now)?;
             }
             Ok(Outcome::Applied)
         }
