@@ -328,6 +328,17 @@ impl Store {
         Ok(again)
     }
 
+    /// The highest number among the changes the enrolled server made itself (an officer's step,
+    /// a review decided) that this laptop holds, if any: said at each session, so that a server
+    /// restored from a backup numbers its own next changes after it (`SessionRequest::server_own_through`).
+    pub fn server_own_through(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT max(c.device_seq) FROM change_log c JOIN sync_link s ON s.id = 1 AND c.device_id = s.server_id",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// How far this laptop knows the server holds its changes (what the last answer said).
     pub fn acked_through(&self) -> Result<i64, StoreError> {
         Ok(self

@@ -99,6 +99,7 @@ impl Laptop {
             next_certificate: None,
             recovery_code: None,
             acked_here: Some(acked_here),
+            server_own_through: None,
         }
     }
 
@@ -1317,6 +1318,7 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
         next_certificate: None,
         recovery_code: None,
         acked_here: None,
+        server_own_through: None,
     };
     let session = server.session(&req, 60, t0()).unwrap();
     assert_eq!(session.leases.len(), 1, "a laptop low on referral numbers gets a new lease");
@@ -1510,6 +1512,7 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
         next_certificate: None,
         recovery_code: None,
         acked_here: None,
+        server_own_through: None,
     };
     assert_eq!(
         server.session(&session, 60, t0()).unwrap().audit_through,
@@ -1618,6 +1621,7 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
             next_certificate: None,
             recovery_code: None,
             acked_here: None,
+            server_own_through: None,
         };
         district.session(&req, 60, t0()).unwrap().audit_forwarded
     };
@@ -1725,6 +1729,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
             next_certificate: None,
             recovery_code: None,
             acked_here: None,
+            server_own_through: None,
         };
         server.session(&req, 60, t0()).unwrap()
     };
@@ -1838,6 +1843,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
         next_certificate: None,
         recovery_code: None,
         acked_here: None,
+        server_own_through: None,
     };
     let mut expected = vec![
         AuditHeld { device: laptop.caller.device, through: 8 },

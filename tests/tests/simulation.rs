@@ -159,6 +159,7 @@ impl Remote for Simulated {
             next_certificate: None,
             recovery_code: None,
             acked_here: None,
+            server_own_through: None,
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());

@@ -2483,7 +2483,10 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
 /// ones stood, below the reader's place. The reader's next pull, after the newest change the
 /// block holds, tells the block it was restored; the block names a new feed epoch, and the
 /// reader reads the feed again from its start in the same sync. Before, it never got that
-/// household, having sent nothing that would have shown the block less of its work.
+/// household, having sent nothing that would have shown the block less of its work. So with the
+/// block's own changes (a case taken up): the reader's session says the highest of them it
+/// holds, and the restored block numbers its next one after it, where it numbered it again from
+/// the backup and the reader took it for the one it held.
 #[test]
 fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_nothing() {
     let (block_dir, backup) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -2509,11 +2512,30 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
         let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
         ok(run("samanvaya", &["enroll", &url, code.trim()], Some(laptop)));
     };
-    let add = |laptop: &Path, name: &str| {
+    // A household, with a referral for the widow's pension; the referral's number.
+    let add = |laptop: &Path, name: &str| -> String {
         let mut store = samanvaya_tests::open(laptop).unwrap();
         let village = store.villages().unwrap()[0].id;
         let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
-        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+        let h = store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+        let referral = NewReferral {
+            household_id: h.id,
+            member_id: Some(h.members[0].id),
+            need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+            documents: vec![],
+            notes: String::new(),
+        };
+        store.open_referral(&referral, store.now().unwrap()).unwrap().summary.number
+    };
+    let take_up = |number: &str| {
+        server_cmd("block", block_dir.path(), &["step", number, "submit", "--by", "BDO Bodh Gaya"]);
+    };
+    let stage_on = |laptop: &Path, number: &str| -> String {
+        let store = samanvaya_tests::open(laptop).unwrap();
+        let query = samanvaya_core::referral::ReferralQuery { household_id: None, open_only: false };
+        let list = store.referrals(&query, store.now().unwrap().today).unwrap();
+        let found = list.iter().find(|r| r.number == number).expect("the referral is held");
+        format!("{:?}", found.stage)
     };
     let sync = |laptop: &Path| ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop)));
     let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
@@ -2522,11 +2544,13 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     drop(block);
     copy_folder(block_dir.path(), backup.path());
     let block = again();
-    add(writer, "कमला देवी");
+    let of_writer = add(writer, "कमला देवी");
     add(writer, "विमला देवी");
     sync(writer);
+    take_up(&of_writer);
     sync(reader);
     assert_eq!(households(reader).len(), 2);
+    assert_eq!(stage_on(reader, &of_writer), "Submitted");
 
     // The block's folder is lost and restored from the backup, which holds neither household.
     drop(block);
@@ -2534,11 +2558,15 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     copy_folder(backup.path(), block_dir.path());
     let block = again();
     enroll(newcomer);
-    add(newcomer, "सुनीता देवी");
+    let of_newcomer = add(newcomer, "सुनीता देवी");
     sync(newcomer);
     sync(reader);
     let mine = households(newcomer);
     assert!(households(reader).contains(&mine[0]), "the reader holds the newcomer's household");
+    // The restored block takes the newcomer's case up: the reader gets that step too.
+    take_up(&of_newcomer);
+    sync(reader);
+    assert_eq!(stage_on(reader, &of_newcomer), "Submitted");
     // The writer sends again what the block lost; the reader holds each household once.
     sync(writer);
     sync(reader);

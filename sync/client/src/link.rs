@@ -207,6 +207,8 @@ pub struct Link {
     recovery_code: Option<String>,
     /// How far the laptop knows its changes are held, sent with the session (`with_acked_here`).
     acked_here: Option<i64>,
+    /// The highest of the server's own changes the laptop holds (`with_server_own_through`).
+    server_own_through: Option<i64>,
 }
 
 impl Link {
@@ -229,6 +231,7 @@ impl Link {
             numbers_left: Vec::new(),
             recovery_code: None,
             acked_here: None,
+            server_own_through: None,
         })
     }
 
@@ -236,6 +239,13 @@ impl Link {
     /// recovery code; the session's answer says whether it keeps it).
     pub fn with_recovery_code(mut self, code: Option<String>) -> Link {
         self.recovery_code = code;
+        self
+    }
+
+    /// The same link, saying at each session the highest number among the server's own changes
+    /// the laptop holds, so that a server restored from a backup numbers its next ones after it.
+    pub fn with_server_own_through(mut self, through: Option<i64>) -> Link {
+        self.server_own_through = through;
         self
     }
 
@@ -272,6 +282,7 @@ impl Link {
             next_certificate: self.pin.next().map(str::to_owned),
             recovery_code: self.recovery_code.clone(),
             acked_here: self.acked_here,
+            server_own_through: self.server_own_through,
         };
         let resp = self
             .http

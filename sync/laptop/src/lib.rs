@@ -324,7 +324,8 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     let mut link = Link::new(&e.url, e.certificate.as_deref(), store.device_id()?, &e.secret)?
         .with_next_certificate(store.next_certificate()?.as_deref())?
         .with_recovery_code(code.as_ref().map(|c| c.expose().to_owned()))
-        .with_acked_here(store.acked_through()?);
+        .with_acked_here(store.acked_through()?)
+        .with_server_own_through(store.server_own_through()?);
     offering(store, &mut link, tuning, code).await
 }
 

@@ -340,6 +340,12 @@ pub struct SessionRequest {
     /// readings of their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acked_here: Option<i64>,
+    /// The highest number among the changes the server made itself (an officer's step, a
+    /// review decided) that this laptop holds. A server restored from a backup numbers its own
+    /// next changes after it: numbered again from where the backup stood, they were taken here
+    /// for changes held, and skipped. Absent when the laptop holds none, and from older laptops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_own_through: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

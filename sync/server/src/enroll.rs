@@ -274,6 +274,17 @@ impl Store {
         if req.acked_here.is_some_and(|held_there| held_there > acked_through) {
             crate::feed_epoch::restored(&mut *tx, self.run)?;
         }
+        // The device holds changes this server made itself numbered up to there: restored, the
+        // server numbers its own next ones after them, or the device would take them for those.
+        if let Some(through) = req.server_own_through {
+            let behind = tx.execute(
+                "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq <= ?1",
+                args![through + 1],
+            )?;
+            if behind > 0 {
+                crate::feed_epoch::restored(&mut *tx, self.run)?;
+            }
+        }
         let token = hex(&random_bytes::<32>()?);
         let expires_at = now + Duration::minutes(minutes);
         tx.execute("DELETE FROM session WHERE device_id = ?1 AND expires_at < ?2", args![req.device, now])?;
