@@ -396,6 +396,86 @@ fn facts_of_here(dir: &std::path::Path, who: PersonId) -> Vec<(String, String)> 
     facts_of(&Store::unlock(dir, Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap(), who)
 }
 
+/// Runs the CLI on laptop `data` with the tests' PIN, as `account` where the laptop has two; it
+/// must succeed.
+fn run_laptop(data: &std::path::Path, account: Option<&str>, args: &[&str]) {
+    let mut cmd = std::process::Command::new(samanvaya_tests::binary("samanvaya"));
+    cmd.args(args).env("SAMANVAYA_PIN", samanvaya_tests::TEST_PIN).env("SAMANVAYA_DATA_DIR", data);
+    if let Some(account) = account {
+        cmd.env("SAMANVAYA_ACCOUNT", account);
+    }
+    let out = samanvaya_tests::run_logged("samanvaya", &mut cmd);
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// A real block and two laptops of its village: the supervisor's (`first`, with the
+/// facilitator's and Rekha's accounts) and `second` (a facilitator's, or with a supervisor too),
+/// both enrolled, with the household recorded twice on the first and synced to both.
+struct Village {
+    block_dir: tempfile::TempDir,
+    /// The block's process, stopped when the village is dropped.
+    _block: samanvaya_tests::Running,
+    first: tempfile::TempDir,
+    second: tempfile::TempDir,
+    second_supervised: bool,
+    h: Household,
+}
+
+impl Village {
+    fn new(second_supervised: bool) -> Village {
+        let (first, store) = laptop_with_a_supervisor();
+        drop(store);
+        let second = if second_supervised {
+            laptop_with_a_supervisor().0
+        } else {
+            let second = tempfile::tempdir().unwrap();
+            let mut store = samanvaya_tests::open(second.path()).unwrap();
+            samanvaya_tests::serve_a_village(&mut store).unwrap();
+            second
+        };
+        let block_dir = tempfile::tempdir().unwrap();
+        let block = samanvaya_tests::start_server(&[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+        ]);
+        let account =
+            |data: &std::path::Path| (data == first.path() || second_supervised).then_some("facilitator");
+        for laptop in [first.path(), second.path()] {
+            let code = block_command(block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+            run_laptop(laptop, account(laptop), &["enroll", &block.url, code.trim()]);
+        }
+        let h = {
+            let mut store =
+                Store::unlock(first.path(), Some("facilitator"), &Secret::new(samanvaya_tests::TEST_PIN))
+                    .unwrap();
+            record_twice(&mut store)
+        };
+        for laptop in [first.path(), second.path()] {
+            run_laptop(laptop, account(laptop), &["sync", "--timeout", "20"]);
+        }
+        Village { block_dir, _block: block, first, second, second_supervised, h }
+    }
+
+    /// Runs the CLI on laptop `data` as its facilitator; it must succeed. A laptop with two
+    /// accounts is told which.
+    fn sync(&self, data: &std::path::Path) {
+        let account = (data == self.first.path() || self.second_supervised).then_some("facilitator");
+        run_laptop(data, account, &["sync", "--timeout", "20"]);
+    }
+
+    /// The store of laptop `dir`, opened by its supervisor.
+    fn supervisor(dir: &std::path::Path) -> Store {
+        Store::unlock(dir, Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap()
+    }
+
+    /// The block's store, read directly.
+    fn block_store(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.block_dir.path().join("server.sqlite3")).unwrap()
+    }
+}
+
 /// The village's second laptop opens a referral of the woman's second record before it sees the
 /// supervisor make her two records one. The block moves the referral to the record kept when it
 /// arrives; the second laptop moves its own when the merge comes down; the supervisor's laptop
@@ -404,40 +484,8 @@ fn facts_of_here(dir: &std::path::Path, who: PersonId) -> Vec<(String, String)> 
 #[test]
 fn a_referral_opened_elsewhere_of_the_record_merged_away_goes_to_the_record_kept() {
     use samanvaya_core::referral::ReferralQuery;
-    use std::process::Command;
-    let (dir, store) = laptop_with_a_supervisor();
-    drop(store);
-    let block_dir = tempfile::tempdir().unwrap();
-    let block =
-        samanvaya_tests::start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let second = tempfile::tempdir().unwrap();
-    {
-        let mut store = samanvaya_tests::open(second.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
-    }
-    // The supervisor's laptop has two accounts, so its commands name the facilitator's.
-    let laptop = |data: &std::path::Path, args: &[&str]| {
-        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya"));
-        cmd.args(args).env("SAMANVAYA_PIN", samanvaya_tests::TEST_PIN).env("SAMANVAYA_DATA_DIR", data);
-        if data == dir.path() {
-            cmd.env("SAMANVAYA_ACCOUNT", "facilitator");
-        }
-        let out = samanvaya_tests::run_logged("samanvaya", &mut cmd);
-        assert!(out.status.success(), "{out:?}");
-    };
-    let enroll = |data: &std::path::Path| {
-        let code = block_command(block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-        laptop(data, &["enroll", &block.url, code.trim()]);
-    };
-    enroll(dir.path());
-    let h = {
-        let mut store =
-            Store::unlock(dir.path(), Some("facilitator"), &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
-        record_twice(&mut store)
-    };
-    laptop(dir.path(), &["sync", "--timeout", "20"]);
-    enroll(second.path());
-    laptop(second.path(), &["sync", "--timeout", "20"]);
+    let v = Village::new(false);
+    let (dir, second, h) = (&v.first, &v.second, &v.h);
     let (kept, other) = (h.members[0].id, h.members[1].id);
 
     // Offline, each laptop: the second opens a referral of the second record; the supervisor
@@ -454,14 +502,14 @@ fn a_referral_opened_elsewhere_of_the_record_merged_away_goes_to_the_record_kept
         store.open_referral(&referral, store.now().unwrap()).unwrap();
     }
     {
-        let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap();
+        let mut store = Village::supervisor(dir.path());
         store.merge_member(h.id, kept, other, store.now().unwrap()).unwrap();
     }
-    laptop(dir.path(), &["sync", "--timeout", "20"]);
-    laptop(second.path(), &["sync", "--timeout", "20"]);
-    laptop(dir.path(), &["sync", "--timeout", "20"]);
+    v.sync(dir.path());
+    v.sync(second.path());
+    v.sync(dir.path());
 
-    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let conn = v.block_store();
     let at_block: String = conn.query_row("SELECT subject_id FROM referral", [], |r| r.get(0)).unwrap();
     assert_eq!(at_block, kept.to_string(), "the block moved it to the record kept");
     let shown = |store: &Store| {
@@ -481,7 +529,6 @@ fn a_referral_opened_elsewhere_of_the_record_merged_away_goes_to_the_record_kept
         want,
         "on the supervisor's"
     );
-    drop(block);
 }
 
 /// The village's second laptop records answers about the woman's second record before it sees
@@ -493,37 +540,8 @@ fn a_referral_opened_elsewhere_of_the_record_merged_away_goes_to_the_record_kept
 /// and the second laptop kept them on the record it then removed: the answers were lost.
 #[test]
 fn answers_recorded_elsewhere_about_the_record_merged_away_reach_the_record_kept_everywhere() {
-    use std::process::Command;
-    let (dir, store) = laptop_with_a_supervisor();
-    drop(store);
-    let block_dir = tempfile::tempdir().unwrap();
-    let block =
-        samanvaya_tests::start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let second = tempfile::tempdir().unwrap();
-    {
-        let mut store = samanvaya_tests::open(second.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
-    }
-    let laptop = |data: &std::path::Path, args: &[&str]| {
-        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya"));
-        cmd.args(args).env("SAMANVAYA_PIN", samanvaya_tests::TEST_PIN).env("SAMANVAYA_DATA_DIR", data);
-        if data == dir.path() {
-            cmd.env("SAMANVAYA_ACCOUNT", "facilitator");
-        }
-        let out = samanvaya_tests::run_logged("samanvaya", &mut cmd);
-        assert!(out.status.success(), "{out:?}");
-    };
-    for data in [dir.path(), second.path()] {
-        let code = block_command(block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-        laptop(data, &["enroll", &block.url, code.trim()]);
-    }
-    let h = {
-        let mut store =
-            Store::unlock(dir.path(), Some("facilitator"), &Secret::new(samanvaya_tests::TEST_PIN)).unwrap();
-        record_twice(&mut store)
-    };
-    laptop(dir.path(), &["sync", "--timeout", "20"]);
-    laptop(second.path(), &["sync", "--timeout", "20"]);
+    let v = Village::new(false);
+    let (dir, second, h) = (&v.first, &v.second, &v.h);
     let (kept, other) = (h.members[0].id, h.members[1].id);
 
     // Offline, each laptop: the second answers of the second record; the supervisor, later,
@@ -547,11 +565,11 @@ fn answers_recorded_elsewhere_about_the_record_merged_away_reach_the_record_kept
         let mut store = Store::unlock(dir.path(), Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap();
         store.merge_member(h.id, kept, other, store.now().unwrap()).unwrap();
     }
-    laptop(dir.path(), &["sync", "--timeout", "20"]);
-    laptop(second.path(), &["sync", "--timeout", "20"]);
-    laptop(dir.path(), &["sync", "--timeout", "20"]);
+    v.sync(dir.path());
+    v.sync(second.path());
+    v.sync(dir.path());
 
-    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let conn = v.block_store();
     let at_block = |who: PersonId| -> Vec<(String, String)> {
         conn.prepare("SELECT name, coalesce(value, 'null') FROM fact WHERE subject_id = ?1 ORDER BY name")
             .unwrap()
@@ -568,7 +586,6 @@ fn answers_recorded_elsewhere_about_the_record_merged_away_reach_the_record_kept
     assert_eq!(facts_of(&there, kept), here, "and so does the laptop that answered");
     assert!(facts_of(&there, other).is_empty(), "nothing is left on the record that went");
     assert!(at_block(other).is_empty());
-    drop(block);
 }
 
 /// Two supervisors, each on a laptop of the village and neither having seen the other's work,
@@ -578,41 +595,12 @@ fn answers_recorded_elsewhere_about_the_record_merged_away_reach_the_record_kept
 /// each laptop removed both records and so did the block: she was gone everywhere.
 #[test]
 fn two_supervisors_merging_her_records_each_into_the_other_leave_her_one_record_everywhere() {
-    use std::process::Command;
-    let (first, store) = laptop_with_a_supervisor();
-    drop(store);
-    let (second, store) = laptop_with_a_supervisor();
-    drop(store);
-    let block_dir = tempfile::tempdir().unwrap();
-    let block =
-        samanvaya_tests::start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let laptop = |data: &std::path::Path, args: &[&str]| {
-        let mut cmd = Command::new(samanvaya_tests::binary("samanvaya"));
-        cmd.args(args)
-            .env("SAMANVAYA_PIN", samanvaya_tests::TEST_PIN)
-            .env("SAMANVAYA_DATA_DIR", data)
-            .env("SAMANVAYA_ACCOUNT", "facilitator");
-        let out = samanvaya_tests::run_logged("samanvaya", &mut cmd);
-        assert!(out.status.success(), "{out:?}");
-    };
-    for data in [first.path(), second.path()] {
-        let code = block_command(block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-        laptop(data, &["enroll", &block.url, code.trim()]);
-    }
-    let h = {
-        let mut store =
-            Store::unlock(first.path(), Some("facilitator"), &Secret::new(samanvaya_tests::TEST_PIN))
-                .unwrap();
-        record_twice(&mut store)
-    };
-    let sync = |data: &std::path::Path| laptop(data, &["sync", "--timeout", "20"]);
-    sync(first.path());
-    sync(second.path());
+    let v = Village::new(true);
+    let (first, second, h) = (&v.first, &v.second, &v.h);
     let (kept, other) = (h.members[0].id, h.members[1].id);
-    let supervisor =
-        |dir: &std::path::Path| Store::unlock(dir, Some("Rekha"), &Secret::new(SUPERVISOR_PIN)).unwrap();
+    let sync = |data: &std::path::Path| v.sync(data);
     for (dir, keep, remove) in [(first.path(), kept, other), (second.path(), other, kept)] {
-        let mut store = supervisor(dir);
+        let mut store = Village::supervisor(dir);
         let at = store.now().unwrap();
         store.merge_member(h.id, keep, remove, at).unwrap();
     }
@@ -621,7 +609,13 @@ fn two_supervisors_merging_her_records_each_into_the_other_leave_her_one_record_
     sync(first.path());
 
     let roster = |dir: &std::path::Path| -> Vec<(PersonId, String)> {
-        supervisor(dir).household(h.id).unwrap().members.into_iter().map(|p| (p.id, p.name)).collect()
+        Village::supervisor(dir)
+            .household(h.id)
+            .unwrap()
+            .members
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect()
     };
     let on_first = roster(first.path());
     assert_eq!(on_first.len(), 2, "her record and her daughter's: {on_first:?}");
@@ -630,8 +624,8 @@ fn two_supervisors_merging_her_records_each_into_the_other_leave_her_one_record_
     assert!(her != kept && her != other, "a new record, made by the block");
     let facts = facts_of_here(first.path(), her);
     assert!(facts.contains(&("person.marital_status".into(), "\"widowed\"".into())), "{facts:?}");
-    assert_eq!(facts_of(&supervisor(second.path()), her), facts);
-    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    assert_eq!(facts_of(&Village::supervisor(second.path()), her), facts);
+    let conn = v.block_store();
     let at_block: Vec<String> = conn
         .prepare("SELECT id FROM member WHERE household_id = ?1 AND removed = 0 ORDER BY position, id")
         .unwrap()
@@ -641,7 +635,6 @@ fn two_supervisors_merging_her_records_each_into_the_other_leave_her_one_record_
         .unwrap();
     assert_eq!(at_block.len(), 2);
     assert!(at_block.contains(&her.to_string()));
-    drop(block);
 }
 
 /// The output of `samanvaya-server` run as the block whose folder is `dir`, with `args`; it must

@@ -2367,6 +2367,23 @@ fn status_number(laptop: &Path, key: &str) -> i64 {
 }
 
 /// Copies the folder `from` into `to`, subfolders too: a server's data folder as a backup.
+/// A household of one woman named `name` on laptop `dir`, with a referral for the widow's
+/// pension; the referral's number.
+fn household_with_a_referral(dir: &Path, name: &str) -> String {
+    let mut store = samanvaya_tests::open(dir).unwrap();
+    let village = store.villages().unwrap()[0].id;
+    let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
+    let h = store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    let referral = NewReferral {
+        household_id: h.id,
+        member_id: Some(h.members[0].id),
+        need: Need::Scheme { code: "NSAP_IGNWPS".into() },
+        documents: vec![],
+        notes: String::new(),
+    };
+    store.open_referral(&referral, store.now().unwrap()).unwrap().summary.number
+}
+
 fn copy_folder(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -2422,21 +2439,7 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
     drop(block);
     copy_folder(block_dir.path(), backup.path());
     let block = again();
-    // A household with a referral for the widow's pension; its number.
-    let add = |dir: &Path, name: &str| -> String {
-        let mut store = samanvaya_tests::open(dir).unwrap();
-        let village = store.villages().unwrap()[0].id;
-        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
-        let h = store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
-        let referral = NewReferral {
-            household_id: h.id,
-            member_id: Some(h.members[0].id),
-            need: Need::Scheme { code: "NSAP_IGNWPS".into() },
-            documents: vec![],
-            notes: String::new(),
-        };
-        store.open_referral(&referral, store.now().unwrap()).unwrap().summary.number
-    };
+    let add = household_with_a_referral;
     // The block office takes a case up: a change the block makes itself.
     let submitted_at_district = |number: &str| {
         let listed = String::from_utf8_lossy(&dist.cmd(&["referrals"]).stdout).into_owned();
@@ -2512,21 +2515,7 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
         let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
         ok(run("samanvaya", &["enroll", &url, code.trim()], Some(laptop)));
     };
-    // A household, with a referral for the widow's pension; the referral's number.
-    let add = |laptop: &Path, name: &str| -> String {
-        let mut store = samanvaya_tests::open(laptop).unwrap();
-        let village = store.villages().unwrap()[0].id;
-        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
-        let h = store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
-        let referral = NewReferral {
-            household_id: h.id,
-            member_id: Some(h.members[0].id),
-            need: Need::Scheme { code: "NSAP_IGNWPS".into() },
-            documents: vec![],
-            notes: String::new(),
-        };
-        store.open_referral(&referral, store.now().unwrap()).unwrap().summary.number
-    };
+    let add = household_with_a_referral;
     let take_up = |number: &str| {
         server_cmd("block", block_dir.path(), &["step", number, "submit", "--by", "BDO Bodh Gaya"]);
     };
