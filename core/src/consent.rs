@@ -231,6 +231,8 @@ fn erase_record(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite
     };
     for record in records {
         crate::field_clock::forget(conn, &record)?;
+        // What was set aside of a member removed here (`removed_member.rs`) is hers too.
+        crate::removed_member::forget(conn, &record)?;
     }
 
     match (stored, w.person_id) {

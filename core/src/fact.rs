@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use samanvaya_domain::Household;
 use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange, Source};
+use samanvaya_domain::{Household, HouseholdId};
 use samanvaya_eligibility::record::{RecordedFact, RecordedReceiving};
 
 /// The rows of `table` (`fact_row` or `receiving_row`, by its alias) whose subject is the id (as
@@ -114,13 +114,18 @@ pub fn add_receiving(
 /// Everything recorded of `h` beyond its record, as changes with the source each was learnt
 /// from: what a store upgraded from the outbox queues again.
 pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<ChangeBody>> {
-    let hid = h.id.to_string();
+    snapshot_of(conn, h.id)
+}
+
+/// As [`snapshot`], by the household's id.
+pub fn snapshot_of(conn: &Connection, household: HouseholdId) -> rusqlite::Result<Vec<ChangeBody>> {
+    let hid = household.to_string();
     let mut out = Vec::new();
     let mut facts = conn.prepare(&format!("{} ORDER BY s.id, n.name", of_household()))?;
     let rows = facts.query_map([&hid], |r| {
         let (value, source): (String, i64) = (r.get(2)?, r.get(3)?);
         Ok(ChangeBody::Fact(FactChange {
-            household_id: h.id,
+            household_id: household,
             subject_id: r.get(0)?,
             name: r.get(1)?,
             value: serde_json::from_str(&value).ok(),
@@ -134,7 +139,7 @@ pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<Change
     let rows = receiving.query_map([&hid], |r| {
         let source: String = r.get(2)?;
         Ok(ChangeBody::Receiving(ReceivingChange {
-            household_id: h.id,
+            household_id: household,
             subject_id: r.get(0)?,
             scheme: r.get(1)?,
             receiving: true,

@@ -40,6 +40,7 @@ mod pulled;
 pub mod referral;
 mod register;
 mod removable;
+mod removed_member;
 mod restored;
 mod setting;
 mod sheet;

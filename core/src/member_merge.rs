@@ -132,8 +132,8 @@ impl Store {
                 // The kept record's own answer stays where the other record answered otherwise.
                 // It is written again with the merge's clock: every other store merges the
                 // other record's facts into the kept record's when the merge arrives, the later
-                // clock winning (`pulled::take_facts`), and the other's answer may be
-                // the later one.
+                // clock winning (`pulled::take_facts` on a laptop, `state.rs` at a server), and the
+                // other's answer may be the later one.
                 ChangeBody::Fact(f) if f.subject_id == other_id => {
                     if let Some(k) = kept_facts.get(f.name.as_str())
                         && k.value != f.value
@@ -200,6 +200,8 @@ impl Store {
         // A referral of the record removed, opened on a laptop that has not seen the merge, goes
         // to the record kept when it arrives here.
         crate::merged_person::note(&tx, duplicate, keep)?;
+        // The kept record took her facts above: nothing of her is set aside for a later merge.
+        crate::removed_member::forget(&tx, &duplicate.to_string())?;
         // The log says it was a merge, not a removal alone (ids only, as every entry).
         crate::audit::append(
             &tx,

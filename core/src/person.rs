@@ -49,7 +49,10 @@ pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]
     let keep: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
     let mut existing = conn.prepare_cached("SELECT id FROM person WHERE household_id = ?1")?;
     let stored: Vec<String> = existing.query_map([&hid], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    // A member removed leaves her readings and, set aside, her answers: a merge made elsewhere
+    // may still name her (`removed_member.rs`).
     for id in stored.iter().filter(|id| !keep.contains(id)) {
+        crate::removed_member::set_aside(conn, household, id)?;
         crate::field_clock::keep_fact_readings(conn, id)?;
         crate::fact::forget_subject(conn, id)?;
         conn.execute("DELETE FROM person WHERE id = ?1", [id])?;
@@ -90,6 +93,11 @@ pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]
 }
 
 /// The shared position of each member of `household` that has one (see local migration 0038).
+/// Whether `id` is the record of a member of some household here.
+pub fn is_member(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM person WHERE id = ?1")?.exists([id])
+}
+
 pub fn shared_positions(
     conn: &Connection,
     household: HouseholdId,

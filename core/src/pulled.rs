@@ -72,14 +72,27 @@ pub(crate) fn apply(
     at: Moment,
 ) -> Result<(), StoreError> {
     // A fact or a benefit of a record made one with another, recorded elsewhere without seeing
-    // the merge, is the record kept's, as at every server (`sync/server/src/merge.rs`).
-    let moved = match body {
-        ChangeBody::Fact(c) => crate::merged_person::kept(conn, &c.subject_id)?
-            .map(|kept| ChangeBody::Fact(FactChange { subject_id: kept, ..c.clone() })),
-        ChangeBody::Receiving(c) => crate::merged_person::kept(conn, &c.subject_id)?
-            .map(|kept| ChangeBody::Receiving(ReceivingChange { subject_id: kept, ..c.clone() })),
+    // the merge, is the record kept's, as at every server (`sync/server/src/merge.rs`), which
+    // refuses it once the record kept was removed too.
+    let subject = match body {
+        ChangeBody::Fact(c) => Some(&c.subject_id),
+        ChangeBody::Receiving(c) => Some(&c.subject_id),
         _ => None,
     };
+    let kept = match subject {
+        Some(subject) => crate::merged_person::kept(conn, subject)?,
+        None => None,
+    };
+    if let Some(kept) = &kept
+        && !person::is_member(conn, kept)?
+    {
+        return Ok(());
+    }
+    let moved = kept.map(|kept| match body {
+        ChangeBody::Fact(c) => ChangeBody::Fact(FactChange { subject_id: kept, ..c.clone() }),
+        ChangeBody::Receiving(c) => ChangeBody::Receiving(ReceivingChange { subject_id: kept, ..c.clone() }),
+        other => other.clone(),
+    });
     let body = moved.as_ref().unwrap_or(body);
     let Some(newer) = field_clock::newer_part(conn, body, change_hlc)? else {
         return Ok(());
@@ -191,8 +204,12 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 Some(kept) => crate::merged_person::note(conn, c.id, kept)?,
                 None => None,
             };
+            // Her facts go to the record kept whether she is still a member here or was removed
+            // here before the merge arrived (set aside, `removed_member.rs`), as at every
+            // server; not to a record kept that was removed here too, which a server refuses
+            // facts of.
             if let Some(kept) = &kept
-                && h.members.iter().any(|p| p.id == c.id)
+                && person::is_member(conn, kept)?
             {
                 take_facts(conn, &h, c.id, kept, at)?;
                 h = household::get(conn, hid)?.ok_or_else(missing)?;
@@ -201,11 +218,17 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             h.updated_at = at.utc;
             household::put(conn, &h)?;
             if let Some(kept) = kept {
+                // Taken by the record kept, or not to be taken by any.
+                crate::removed_member::forget(conn, &c.id.to_string())?;
                 crate::consent::erase_merged_after(conn, c.household_id, c.id, &kept, at)?;
             }
         }
         ChangeBody::Fact(c) => {
             let h = stored.ok_or_else(missing)?;
+            // Of a member removed here: what a merge made elsewhere may take to her record kept.
+            if crate::removed_member::put(conn, body)? {
+                return Ok(());
+            }
             // "Not known" is kept as asked-and-unknown, as on the laptop that answered it.
             let value = c.value.as_ref().map_or_else(|| "null".to_owned(), ToString::to_string);
             fact::set(conn, &c.subject_id, &c.name, &value, c.source, at.utc)?;
@@ -245,6 +268,9 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
         ChangeBody::Redacted(_) => {}
         ChangeBody::Receiving(c) => {
             let h = stored.ok_or_else(missing)?;
+            if crate::removed_member::put(conn, body)? {
+                return Ok(());
+            }
             if c.receiving {
                 fact::add_receiving(conn, &c.subject_id, &c.scheme, c.source.as_str(), at.utc)?;
             } else {
@@ -256,8 +282,9 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
     Ok(())
 }
 
-/// Merges the facts and benefits of `gone`, a member of `household` made one with `kept`, into
-/// `kept`'s, the later clock winning, before `gone`'s row and facts go: as every server does
+/// Merges the facts and benefits of `gone`, a member of `household` (or one removed from it
+/// here, whose facts were set aside) made one with `kept`, into `kept`'s, the later clock
+/// winning, before `gone`'s row and facts go: as every server does
 /// when the merge arrives (`sync/server/src/state.rs`), so that a fact recorded elsewhere
 /// without seeing the merge ends on the record kept at every store, whichever came first. The
 /// laptop that made the merge wrote again, with its merge's clock, each answer of the record
@@ -270,15 +297,21 @@ pub(crate) fn take_facts(
     kept: &str,
     at: Moment,
 ) -> Result<(), StoreError> {
+    let gone_id = gone;
     let gone = gone.to_string();
-    let mut bodies: Vec<ChangeBody> = crate::fact::snapshot(conn, household)?
-        .into_iter()
-        .filter(|b| match b {
-            ChangeBody::Fact(f) => f.subject_id == gone,
-            ChangeBody::Receiving(r) => r.subject_id == gone,
-            _ => false,
-        })
-        .collect();
+    let mut bodies: Vec<ChangeBody> = if household.members.iter().any(|p| p.id == gone_id) {
+        crate::fact::snapshot(conn, household)?
+            .into_iter()
+            .filter(|b| match b {
+                ChangeBody::Fact(f) => f.subject_id == gone,
+                ChangeBody::Receiving(r) => r.subject_id == gone,
+                _ => false,
+            })
+            .collect()
+    } else {
+        // Removed here before the merge arrived: what was set aside of her.
+        crate::removed_member::facts(conn, &gone)?.unwrap_or_default()
+    };
     // A benefit stopped leaves no row, only its reading.
     for (scheme, _) in field_clock::receiving_readings(conn, &gone)? {
         let stopped = !bodies.iter().any(|b| matches!(b, ChangeBody::Receiving(r) if r.scheme == scheme));

@@ -199,6 +199,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "feed_epoch",
         sql: include_str!("../migrations/local/0042_feed_epoch.sql"),
     },
+    Migration {
+        version: 43,
+        name: "removed_member",
+        sql: include_str!("../migrations/local/0043_removed_member.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

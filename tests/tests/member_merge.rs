@@ -588,6 +588,64 @@ fn answers_recorded_elsewhere_about_the_record_merged_away_reach_the_record_kept
     assert!(at_block(other).is_empty());
 }
 
+/// A supervisor on the village's second laptop answers a new question of the woman's second
+/// record and then removes that record, while the supervisor on the first laptop, not having
+/// seen either, makes it one with her first record. The block applies the removal first and,
+/// when the merge arrives, merges the second record's answers into the record kept; the second
+/// laptop, which had removed the record, does the same when the merge comes down. Before, that
+/// laptop had forgotten the removed record's answers, and its record of her lacked the one the
+/// block and the first laptop held.
+#[test]
+fn answers_of_a_record_removed_on_one_laptop_and_merged_on_another_reach_the_record_kept_everywhere() {
+    let v = Village::new(true);
+    let (first, second, h) = (&v.first, &v.second, &v.h);
+    let (kept, other, daughter) = (h.members[0].id, h.members[1].id, h.members[2].id);
+    {
+        let mut store = Village::supervisor(second.path());
+        let now = store.now().unwrap();
+        let answer = FactAnswer {
+            household_id: h.id,
+            member_id: Some(other),
+            fact: "person.living_children_count".into(),
+            value: serde_json::json!(3),
+        };
+        store.answer(&answer, now).unwrap();
+        let mut input = samanvaya_tests::new_household(
+            h.village_id,
+            vec![
+                member("बसंती देवी", Relation::Head, Sex::Female, Birth::Age { years: 47 }),
+                member("गुड़िया कुमारी", Relation::Daughter, Sex::Female, Birth::Age { years: 12 }),
+            ],
+        );
+        input.id = Some(h.id);
+        input.consent = None;
+        input.members[0].id = Some(kept);
+        input.members[1].id = Some(daughter);
+        let saved = store.save_household(input, now).unwrap();
+        assert_eq!(saved.members.len(), 2, "the second record removed");
+    }
+    {
+        let mut store = Village::supervisor(first.path());
+        store.merge_member(h.id, kept, other, store.now().unwrap()).unwrap();
+    }
+    v.sync(second.path());
+    v.sync(first.path());
+    v.sync(second.path());
+
+    let conn = v.block_store();
+    let at_block: Vec<(String, String)> = conn
+        .prepare("SELECT name, coalesce(value, 'null') FROM fact WHERE subject_id = ?1 ORDER BY name")
+        .unwrap()
+        .query_map([kept.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let on_first = facts_of_here(first.path(), kept);
+    assert!(on_first.contains(&("person.living_children_count".into(), "3".into())), "{on_first:?}");
+    assert_eq!(at_block, on_first, "the block holds what the first laptop holds");
+    assert_eq!(facts_of(&Village::supervisor(second.path()), kept), on_first, "and so does the second");
+}
+
 /// Two supervisors, each on a laptop of the village and neither having seen the other's work,
 /// make the woman's two records one, each keeping the other record. The block brings the record
 /// the first merge kept back as a new record with the facts of both, and both laptops and the

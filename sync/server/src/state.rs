@@ -144,7 +144,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
 /// Merges the facts and benefits of `gone`, made one with `kept`, into `kept`'s, the later clock
 /// winning, and drops `gone`'s: whatever order a merge and a fact recorded elsewhere without
 /// seeing it arrive in, the record kept ends with the same facts (a fact arriving after the
-/// merge is merged the same way, `merge.rs`). The laptop that made the merge wrote again, with
+/// merge is merged the same way, `merge.rs`, unless the record kept was removed since). The laptop that made the merge wrote again, with
 /// its merge's clock, each answer of the record kept that the other record answered otherwise,
 /// so an older answer of the record that went does not win here.
 fn take_facts(db: &mut dyn Db, gone: &str, kept: &str) -> Result<(), ServerError> {

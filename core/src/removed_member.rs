@@ -1,0 +1,87 @@
+//! The facts of members removed from their household, set aside for a merge that names them
+//! later.
+//!
+//! Two supervisors may act on one woman's second record without seeing each other's work: one
+//! removes it, the other makes it one with her first record. Every server keeps a removed
+//! member's rows and, when the merge arrives, merges them into the record kept, the later clock
+//! winning (`sync/server/src/state.rs`). A laptop that had applied the removal first had
+//! forgotten her answers, so its record kept lacked one the block and the district held. It
+//! sets them aside instead (local migration 0043), where nothing reads them but a merge
+//! (`pulled::take_facts`), and they go with her household or her withdrawal.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use samanvaya_domain::HouseholdId;
+use samanvaya_domain::change::ChangeBody;
+
+/// Sets aside the facts and benefits of `subject`, a member of `household` about to be removed.
+pub fn set_aside(conn: &Connection, household: HouseholdId, subject: &str) -> rusqlite::Result<()> {
+    let facts: Vec<ChangeBody> = crate::fact::snapshot_of(conn, household)?
+        .into_iter()
+        .filter(|b| subject_of(b) == Some(subject))
+        .collect();
+    if facts.is_empty() {
+        return Ok(());
+    }
+    conn.execute(
+        "INSERT INTO removed_member (id, household_id, facts) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET facts = excluded.facts",
+        params![subject, household.to_string(), to_json(&facts)?],
+    )?;
+    Ok(())
+}
+
+/// What was set aside of `subject`, if she was removed here with anything recorded of her.
+pub fn facts(conn: &Connection, subject: &str) -> rusqlite::Result<Option<Vec<ChangeBody>>> {
+    let Some(text) = conn
+        .prepare_cached("SELECT facts FROM removed_member WHERE id = ?1")?
+        .query_row([subject], |r| r.get::<_, String>(0))
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// Writes a fact or a benefit pulled about a member removed here into what was set aside of
+/// her, as a server writes it into her kept rows; `false` when nothing of its subject is set
+/// aside. The caller has checked that it is later than what the laptop holds.
+pub fn put(conn: &Connection, body: &ChangeBody) -> rusqlite::Result<bool> {
+    let Some(subject) = subject_of(body) else { return Ok(false) };
+    let Some(mut facts) = facts(conn, subject)? else { return Ok(false) };
+    facts.retain(|held| !same_field(held, body));
+    // A benefit stopped keeps no row, as everywhere on the laptop: only its reading.
+    if !matches!(body, ChangeBody::Receiving(r) if !r.receiving) {
+        facts.push(body.clone());
+    }
+    conn.execute("UPDATE removed_member SET facts = ?2 WHERE id = ?1", params![subject, to_json(&facts)?])?;
+    Ok(true)
+}
+
+/// Forgets what was set aside of `subject` (taken by a merge, or erased at her withdrawal).
+pub fn forget(conn: &Connection, subject: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM removed_member WHERE id = ?1")?.execute([subject])?;
+    Ok(())
+}
+
+fn subject_of(body: &ChangeBody) -> Option<&str> {
+    match body {
+        ChangeBody::Fact(f) => Some(&f.subject_id),
+        ChangeBody::Receiving(r) => Some(&r.subject_id),
+        _ => None,
+    }
+}
+
+/// Whether two changes write the same fact, or the same benefit, of one subject.
+fn same_field(a: &ChangeBody, b: &ChangeBody) -> bool {
+    match (a, b) {
+        (ChangeBody::Fact(a), ChangeBody::Fact(b)) => a.name == b.name,
+        (ChangeBody::Receiving(a), ChangeBody::Receiving(b)) => a.scheme == b.scheme,
+        _ => false,
+    }
+}
+
+fn to_json(facts: &[ChangeBody]) -> rusqlite::Result<String> {
+    serde_json::to_string(facts).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
