@@ -259,6 +259,8 @@ fn erase_record(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite
                 h.address = address;
             }
             household::put(conn, &h)?;
+            // Her removal just set aside an empty record of her: nothing of her stays.
+            crate::removed_member::forget(conn, &person.to_string())?;
             scrub_rows(conn, &hid, &person.to_string(), erasure.names())?;
         }
     }

@@ -206,10 +206,10 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             };
             // Her facts go to the record kept whether she is still a member here or was removed
             // here before the merge arrived (set aside, `removed_member.rs`), as at every
-            // server; not to a record kept that was removed here too, which a server refuses
-            // facts of.
+            // server; to a record kept that was removed here too, they go where its own were
+            // set aside, as a server keeps them on its removed rows for a later merge of it.
             if let Some(kept) = &kept
-                && person::is_member(conn, kept)?
+                && (person::is_member(conn, kept)? || crate::removed_member::facts(conn, kept)?.is_some())
             {
                 take_facts(conn, &h, c.id, kept, at)?;
                 h = household::get(conn, hid)?.ok_or_else(missing)?;

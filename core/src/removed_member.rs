@@ -13,15 +13,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::HouseholdId;
 use samanvaya_domain::change::ChangeBody;
 
-/// Sets aside the facts and benefits of `subject`, a member of `household` about to be removed.
+/// Sets aside the facts and benefits of `subject`, a member of `household` about to be removed:
+/// none, too, so that an answer about her pulled later is set aside with her.
 pub fn set_aside(conn: &Connection, household: HouseholdId, subject: &str) -> rusqlite::Result<()> {
     let facts: Vec<ChangeBody> = crate::fact::snapshot_of(conn, household)?
         .into_iter()
         .filter(|b| subject_of(b) == Some(subject))
         .collect();
-    if facts.is_empty() {
-        return Ok(());
-    }
     conn.execute(
         "INSERT INTO removed_member (id, household_id, facts) VALUES (?1, ?2, ?3)
          ON CONFLICT (id) DO UPDATE SET facts = excluded.facts",
@@ -30,7 +28,7 @@ pub fn set_aside(conn: &Connection, household: HouseholdId, subject: &str) -> ru
     Ok(())
 }
 
-/// What was set aside of `subject`, if she was removed here with anything recorded of her.
+/// What was set aside of `subject`, if she was removed here.
 pub fn facts(conn: &Connection, subject: &str) -> rusqlite::Result<Option<Vec<ChangeBody>>> {
     let Some(text) = conn
         .prepare_cached("SELECT facts FROM removed_member WHERE id = ?1")?

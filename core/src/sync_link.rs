@@ -418,16 +418,18 @@ impl Store {
                 }
                 Err(e) => {
                     tx.execute_batch("ROLLBACK TO one_change; RELEASE one_change")?;
+                    let text =
+                        serde_json::to_string(change).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    // Kept aside before a restored block's feed was read again (under a number
+                    // below zero, `forget_feed_numbers`): one change, counted once.
+                    tx.execute(
+                        "DELETE FROM pulled_refused WHERE server = ?1 AND server_seq < 0 AND change = ?2",
+                        params![server, text],
+                    )?;
                     tx.execute(
                         "INSERT OR REPLACE INTO pulled_refused (server, server_seq, change, reason, at)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![
-                            server,
-                            c.server_seq,
-                            serde_json::to_string(change).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                            e.to_string(),
-                            at.utc
-                        ],
+                        params![server, c.server_seq, text, e.to_string(), at.utc],
                     )?;
                 }
             }
@@ -652,7 +654,9 @@ fn held_of(main: i64, branches: &[(Uuid, i64)], fork: Option<&AuditFork>) -> i64
 fn forget_feed_numbers(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute("UPDATE change_log SET server_seq = -seq WHERE origin = 'pulled' AND server_seq > 0", [])?;
     // Those kept aside (they could not be applied) are read again where the block still holds
-    // them; kept under a number below zero, they stay counted until then.
+    // them; kept under a number below zero, each is counted once, and goes when it is kept
+    // aside again under its new number. One applied on the new reading, or no longer held by the
+    // block, stays counted (not mended: rare, and only a count).
     conn.execute("UPDATE OR IGNORE pulled_refused SET server_seq = -server_seq WHERE server_seq > 0", [])?;
     Ok(())
 }

@@ -610,6 +610,66 @@ fn a_merge_then_a_withdrawal_before_syncing_both_travel() {
 
 /// A new store serving the test village, with its facilitator and a supervisor ("Rekha"); its
 /// folder and the village.
+/// A member removed with nothing recorded of her; an answer about her, made elsewhere before
+/// the block had the removal, pulled after it; then a merge of her into her sister's record,
+/// made elsewhere. The answer ends on the record kept, as at the block, which held it on her
+/// removed record when the merge arrived. Before, nothing of her was set aside, the answer was
+/// written where nothing reads it, and the merge left it there. The same with the record kept
+/// removed here too: what is set aside of her then holds the answer, for a later merge of her.
+#[test]
+fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
+    use samanvaya_domain::change::MemberRemoved;
+    for kept_removed_too in [false, true] {
+        let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
+        let (gone, kept, last) = (h.members[1].id, h.members[2].id, h.members[3].id);
+        let removed = |id: PersonId, into: Option<PersonId>| {
+            ChangeBody::MemberRemoved(MemberRemoved { id, household_id: h.id, merged_into: into })
+        };
+        let mut feed = Feed::new();
+        feed.pull(&mut store, removed(gone, None));
+        if kept_removed_too {
+            feed.pull(&mut store, removed(kept, None));
+        }
+        feed.pull(
+            &mut store,
+            ChangeBody::Fact(FactChange {
+                household_id: h.id,
+                subject_id: gone.to_string(),
+                name: "person.living_children_count".into(),
+                value: Some(serde_json::json!(3)),
+                source: Source::Survey,
+            }),
+        );
+        feed.pull(&mut store, removed(gone, Some(kept)));
+        let holder = if kept_removed_too {
+            // The record kept, removed, made one with the last member in turn.
+            feed.pull(&mut store, removed(kept, Some(last)));
+            last
+        } else {
+            kept
+        };
+        let facts: Vec<(String, String)> = store
+            .connection()
+            .prepare(
+                "SELECT n.name, f.value FROM fact_row f JOIN fact_name n ON n.id = f.name
+                 WHERE f.subject IN (unhex(replace(?1, '-', '')), ?1) ORDER BY n.name",
+            )
+            .unwrap()
+            .query_map([holder.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            facts,
+            [("person.living_children_count".to_owned(), "3".to_owned())],
+            "{kept_removed_too}"
+        );
+        let set_aside: i64 =
+            store.connection().query_row("SELECT count(*) FROM removed_member", [], |r| r.get(0)).unwrap();
+        assert_eq!(set_aside, 0, "nothing is left set aside once merged");
+    }
+}
+
 fn with_a_supervisor() -> (tempfile::TempDir, Store, samanvaya_domain::LocationId) {
     use samanvaya_core::{Role, Secret};
     let dir = tempfile::tempdir().unwrap();

@@ -276,9 +276,12 @@ impl Store {
         }
         // The device holds changes this server made itself numbered up to there: restored, the
         // server numbers its own next ones after them, or the device would take them for those.
+        // Not restored, the server's next number is already past them: a device holding its
+        // newest own change is no news (with `<=` every start of a block looked restored to
+        // the first laptop holding it, and every laptop read the whole feed again).
         if let Some(through) = req.server_own_through {
             let behind = tx.execute(
-                "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq <= ?1",
+                "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
                 args![through + 1],
             )?;
             if behind > 0 {

@@ -30,6 +30,18 @@ impl Store {
         after: i64,
         own_after: Option<i64>,
     ) -> Result<PullReply, ServerError> {
+        self.feed(caller, after, own_after, true)
+    }
+
+    /// The feed as [`Store::pull_own_after`]; a device that read past its newest change shows
+    /// the server was restored only where `find_restore` says so.
+    pub(crate) fn feed(
+        &mut self,
+        caller: &Caller,
+        after: i64,
+        own_after: Option<i64>,
+        find_restore: bool,
+    ) -> Result<PullReply, ServerError> {
         let me = caller.device.to_string();
         let sql = match caller.kind {
             DeviceKind::Laptop => {
@@ -81,7 +93,7 @@ impl Store {
             let newest = tx.query_one("SELECT coalesce(max(seq), 0) FROM change", &[])?.int(0)?;
             // A device that read further than the newest change here read a feed this server
             // no longer holds: it was restored from a backup.
-            restored = after > newest;
+            restored = find_restore && after > newest;
             (newest.max(after), false)
         };
         tx.commit()?;

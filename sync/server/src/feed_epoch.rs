@@ -9,8 +9,10 @@
 //! one reads the feed again from its start.
 //!
 //! A restore happens while the server is stopped, so the epoch is made once per run of the
-//! server process (`Store::run`): every device that finds the same restore finds it in the same
-//! run, and the devices read the feed again once.
+//! server process (`Store::run`): the devices that find one restore during one run make one
+//! epoch, and read the feed again once. A device that first shows it in a later run (the block
+//! started again before it came) makes another, and the devices read the feed again once more;
+//! a command writing a stick's answer file finds none (`feed.rs`).
 
 use uuid::Uuid;
 

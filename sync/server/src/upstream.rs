@@ -251,15 +251,21 @@ impl Local for BlockEnd {
     fn own_held_through(&mut self, through: i64) -> Result<(), SyncError> {
         // Restored from a backup, this block would number its own next changes again from where
         // the backup stood, and the district would take them for the ones it holds.
+        // Its next number already past them, it is no news (as at a laptop's session,
+        // `enroll.rs`). The new number and the epoch are one write: stopped between them, the
+        // block would number past them and never name the epoch.
         self.with(|s| {
-            let behind = s.db.execute(
-                "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq <= ?1",
+            let run = s.run;
+            let mut tx = s.db.transaction(crate::sql::Mode::Write)?;
+            let behind = tx.execute(
+                "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
                 args![through + 1],
             )?;
             // Behind its district, the block was restored: its laptops read its feed again.
             if behind > 0 {
-                crate::feed_epoch::restored(&mut *s.db, s.run)?;
+                crate::feed_epoch::restored(&mut *tx, run)?;
             }
+            tx.commit()?;
             Ok(())
         })
     }
