@@ -2481,6 +2481,70 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
     drop(block);
 }
 
+/// A district restored from a backup numbers the changes it makes itself (a step taken there,
+/// a review decided) again from where the backup stood. Its block holds one numbered so
+/// already, and took the restored district's next one for it: skipped, it never reached the
+/// block or the village. Now the block's session with the district says the highest of the
+/// district's own changes it holds, and the restored district numbers its next one after it.
+#[test]
+fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block_holds() {
+    let Some(dist) = District::new(false) else { return };
+    let (block_dir, backup, laptop) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let district_args = |listen: Option<&str>| -> Vec<String> {
+        let mut args = dist.store_args();
+        if let Some(listen) = listen {
+            args.extend(["--listen".to_owned(), listen.to_owned()]);
+        }
+        args
+    };
+    let start_district = |listen: Option<&str>| {
+        start_server(&district_args(listen).iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let district = start_district(None);
+    let listen = district.url.trim_start_matches("https://").to_owned();
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let _block = start_block(block_dir.path(), &district.url, &code);
+    {
+        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &_block.url, code.trim()], Some(laptop.path())));
+    let number = household_with_a_referral(laptop.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    eventually("the case at the district", || dist.count("SELECT count(*) FROM referral") == 1);
+
+    // The district's backup, with the case and none of its own steps.
+    drop(district);
+    copy_folder(dist.dir.path(), backup.path());
+    let district = start_district(Some(&listen));
+    let of_district_at_block = || -> i64 {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row(
+            "SELECT count(*) FROM change WHERE origin_device = (SELECT server_id FROM upstream)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let note = |text: &str| ok(dist.cmd(&["step", &number, "note", "--reason", text, "--by", "DM office"]));
+    note("papers asked of the bank");
+    eventually("the district's first step at the block", || of_district_at_block() == 1);
+
+    // The district's folder is lost and restored from the backup; the block's next session
+    // with it says what of its own changes the block holds.
+    drop(district);
+    std::fs::remove_dir_all(dist.dir.path()).unwrap();
+    copy_folder(backup.path(), dist.dir.path());
+    let sessions = || dist.count("SELECT count(*) FROM session");
+    let before = sessions();
+    let _district = start_district(Some(&listen));
+    eventually("the block's session with the restored district", || sessions() > before);
+    note("the bank has the papers");
+    eventually("the restored district's step at the block", || of_district_at_block() == 2);
+}
+
 /// A laptop that only reads the block's feed, after the block is restored from a backup older
 /// than where it had read: the restored block numbers a new laptop's household where the lost
 /// ones stood, below the reader's place. The reader's next pull, after the newest change the

@@ -12,6 +12,8 @@ pub mod link;
 pub mod pin;
 pub mod plan;
 pub mod run;
+#[cfg(test)]
+mod test_ends;
 
 pub use link::{Link, Received, SyncError};
 pub use run::{Exchange, Local, Remote, Report, Tuning, sync_once};

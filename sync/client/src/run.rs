@@ -364,6 +364,9 @@ pub async fn sync_once<L: Local, R: Remote>(
     if let Some(through) = session.own_through {
         local.own_held_through(through)?;
     }
+    // Restored from a backup, the server numbered its feed again: read from the start, and say
+    // so in the pushes below, which would otherwise claim to have read what it numbered again.
+    local.feed_epoch(session.feed_epoch.as_deref())?;
     let mut acked = session.acked_through;
     // The readings capped of changes whose push answers were lost: said back by the session.
     let kept: Vec<ChangeResult> = session
@@ -523,4 +526,28 @@ async fn fetch_bundle<R: Remote>(
         return Err(damaged());
     }
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_ends::{Block, District, forwarded_change, synced};
+
+    /// A server restored from a backup names a new feed epoch in its session's answer: the end
+    /// reads the feed again from its start before it pushes, and its push says so. Before, the
+    /// push said the end had read the feed as far as before the restore, and the server took a
+    /// change it numbered again after the restore for one the end had seen: two devices writing
+    /// one name unseen of each other queued no review.
+    #[test]
+    fn a_new_feed_epoch_named_at_the_session_is_read_before_the_push() {
+        let mut block = Block {
+            waiting: vec![forwarded_change(1)],
+            pulled: 500,
+            epoch: Some("first".into()),
+            ..Block::default()
+        };
+        let mut district = District { epoch: Some("second".into()), ..District::default() };
+        synced(&mut block, &mut district).unwrap();
+        assert_eq!(district.pushed_after, vec![0], "the push says the feed is read again from its start");
+        assert_eq!(block.epoch.as_deref(), Some("second"));
+    }
 }

@@ -397,6 +397,12 @@ pub struct SessionReply {
     /// from before says nothing, and the laptop sends one again next time).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub recovery_code_kept: bool,
+    /// The feed's epoch, as the pull answers name it (`PullReply::feed_epoch`): a device that
+    /// sees a new one reads the feed again from its start before it pushes, so that its push
+    /// does not say it read changes the restored server numbered again. `None` until a restore
+    /// is found, and from a server older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_epoch: Option<String>,
 }
 
 /// One change of the server's pull feed: its number on the server (the cursor), where it was

@@ -359,6 +359,7 @@ impl Store {
                 .flatten(),
             DeviceKind::Laptop => None,
         };
+        let feed_epoch = crate::feed_epoch::current(&mut *tx)?;
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -375,6 +376,7 @@ impl Store {
             recovery_code_kept,
             capped,
             own_through,
+            feed_epoch,
         })
     }
 

@@ -46,6 +46,17 @@ impl Store {
             .transpose()
     }
 
+    /// The highest number among the changes the district made itself (a review decided, a step
+    /// taken there) that this block holds, if any: said at each session, as a laptop says it of
+    /// its block's, so that a district restored from a backup numbers its own next changes after
+    /// it. Numbered again from the backup, the block took them for those it held and skipped
+    /// them: a sanction decided at the restored district never reached the village.
+    pub fn upstream_own_through(&mut self, district: Uuid) -> Result<Option<i64>, ServerError> {
+        self.db
+            .query_one("SELECT max(origin_seq) FROM change WHERE origin_device = ?1", args![district])?
+            .opt_int(0)
+    }
+
     /// After a session with the district that succeeded over a handshake with certificate
     /// `presented`, in which it announced `next` (or none): as a laptop does
     /// (`samanvaya_core::Store::certificate_state`), pins `presented` if it is the announced
@@ -364,9 +375,11 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
         }
     };
     let next = lock(store)?.upstream_next_certificate()?;
+    let own = lock(store)?.upstream_own_through(u.server)?;
     let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
         .and_then(|l| l.with_next_certificate(next.as_deref()))
-        .map_err(|e| ServerError::Invalid(e.to_string()))?;
+        .map_err(|e| ServerError::Invalid(e.to_string()))?
+        .with_server_own_through(own);
     sync_through(store, &mut link, tuning).await
 }
 
