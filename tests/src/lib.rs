@@ -105,6 +105,21 @@ pub fn register(store: &Store) -> samanvaya_core::HouseholdPage {
         .expect("the register lists")
 }
 
+/// The facts recorded of `who`, as (name, value as JSON), by name.
+pub fn facts_of(store: &Store, who: samanvaya_domain::PersonId) -> Vec<(String, String)> {
+    store
+        .connection()
+        .prepare(
+            "SELECT n.name, f.value FROM fact_row f JOIN fact_name n ON n.id = f.name
+             WHERE f.subject IN (unhex(replace(?1, '-', '')), ?1) ORDER BY n.name",
+        )
+        .unwrap()
+        .query_map([who.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 /// Every household of `store`, in the register's order.
 pub fn household_ids(store: &Store) -> Vec<samanvaya_domain::HouseholdId> {
     register(store).items.into_iter().map(|h| h.id).collect()

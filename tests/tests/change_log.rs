@@ -648,19 +648,8 @@ fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
         } else {
             kept
         };
-        let facts: Vec<(String, String)> = store
-            .connection()
-            .prepare(
-                "SELECT n.name, f.value FROM fact_row f JOIN fact_name n ON n.id = f.name
-                 WHERE f.subject IN (unhex(replace(?1, '-', '')), ?1) ORDER BY n.name",
-            )
-            .unwrap()
-            .query_map([holder.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
         assert_eq!(
-            facts,
+            samanvaya_tests::facts_of(&store, holder),
             [("person.living_children_count".to_owned(), "3".to_owned())],
             "{kept_removed_too}"
         );

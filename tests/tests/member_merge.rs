@@ -12,7 +12,7 @@ use samanvaya_core::{MergeRefusal, PulledFrom, Role, Secret, Store, StoreError};
 use samanvaya_domain::change::{ChangeBody, ReceivingChange, Source};
 use samanvaya_domain::referral::Need;
 use samanvaya_domain::{Birth, Hlc, Household, PersonId, Relation, Sex};
-use samanvaya_tests::member;
+use samanvaya_tests::{facts_of, member};
 
 const SUPERVISOR_PIN: &str = "739152";
 
@@ -84,21 +84,6 @@ fn twice_recorded() -> (tempfile::TempDir, Store, Household) {
     let (dir, mut store) = laptop_with_a_supervisor();
     let h = record_twice(&mut store);
     (dir, store, h)
-}
-
-/// The facts recorded of `who`, as (name, value as JSON), by name.
-fn facts_of(store: &Store, who: PersonId) -> Vec<(String, String)> {
-    store
-        .connection()
-        .prepare(
-            "SELECT n.name, f.value FROM fact_row f JOIN fact_name n ON n.id = f.name
-             WHERE f.subject IN (unhex(replace(?1, '-', '')), ?1) ORDER BY n.name",
-        )
-        .unwrap()
-        .query_map([who.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
 }
 
 /// The schemes `who` is recorded as receiving.
