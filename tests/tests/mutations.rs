@@ -131,6 +131,7 @@ fn the_facts_reader_and_the_wire_decoder_refuse_damaged_input_without_panicking(
         audit: Vec::new(),
         audit_fork: None,
         acked_here: None,
+        feed_epoch: None,
     };
     let sealed = parcel::seal(&file, &key).unwrap();
     assert_eq!(parcel::open(&sealed, &key).unwrap(), file);

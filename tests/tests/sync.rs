@@ -2481,6 +2481,85 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
     drop(block);
 }
 
+/// The same for a laptop that reads the block's feed only by USB stick. The restored block
+/// numbers a new laptop's household below where the stick's laptop had read; the laptop's next
+/// sync file says it read past the block's newest change, and, under the block's own epoch (it
+/// has none yet), that shows the restore: the block begins a new epoch, writes its answer from
+/// the feed's start and names the epoch in it, and the laptop forgets the block's old numbers
+/// before it applies it. Before, the answer started after where the laptop had read and
+/// carried nothing, and the laptop never got that household. The next round, under the new
+/// epoch, starts where the last one ended.
+#[test]
+fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses_nothing() {
+    let (block_dir, backup, stick) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
+    let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
+    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
+    let url = block.url.clone();
+    let listen = url.trim_start_matches("https://").to_owned();
+    let again = || {
+        start_server(&[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+            "--listen",
+            &listen,
+        ])
+    };
+    let enroll = |laptop: &Path| {
+        let mut store = samanvaya_tests::open(laptop).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+        drop(store);
+        let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+        ok(run("samanvaya", &["enroll", &url, code.trim()], Some(laptop)));
+    };
+    let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
+    // One round by stick for the reader; what the block said it wrote.
+    let round = |n: usize| -> String {
+        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
+        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(reader)));
+        let said = server_cmd(
+            "block",
+            block_dir.path(),
+            &["import", up.to_str().unwrap(), "--answer", down.to_str().unwrap()],
+        );
+        ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(reader)));
+        said
+    };
+    enroll(writer);
+    enroll(reader);
+    drop(block);
+    copy_folder(block_dir.path(), backup.path());
+    let block = again();
+    household_with_a_referral(writer, "कमला देवी");
+    household_with_a_referral(writer, "विमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(writer)));
+    round(1);
+    assert_eq!(households(reader).len(), 2);
+
+    // The block's folder is lost and restored from the backup, which holds neither household.
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path()).unwrap();
+    copy_folder(backup.path(), block_dir.path());
+    let _block = again();
+    enroll(newcomer);
+    // A household alone, with fewer changes than the two the reader read: the restored block's
+    // feed ends below where the reader stands.
+    {
+        let mut store = samanvaya_tests::open(newcomer).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member("सुनीता देवी", Relation::Head, Sex::Female, Birth::Age { years: 35 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    }
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(newcomer)));
+    round(2);
+    let mine = households(newcomer);
+    assert!(households(reader).contains(&mine[0]), "the reader holds the newcomer's household");
+    assert!(round(3).contains("wrote 0 change(s)"), "the next answer starts where the last ended");
+}
+
 /// A district restored from a backup numbers the changes it makes itself (a step taken there,
 /// a review decided) again from where the backup stood. Its block holds one numbered so
 /// already, and took the restored district's next one for it: skipped, it never reached the

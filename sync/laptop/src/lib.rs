@@ -404,6 +404,9 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     store.sync_acked(file.acked_through, 0, 0, &kept)?;
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
     store.audit_held_by_stick(file.audit_through, &branches)?;
+    // A block restored from a backup numbered its feed again, and wrote this file from the
+    // feed's start: its old numbers are forgotten here before the file's are kept.
+    store.feed_epoch_by_stick(file.feed_epoch.as_deref())?;
     let page = incoming(&file.changes);
     let at = store.now()?;
     let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, at)?;
@@ -475,6 +478,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         audit: audit_for_stick(store)?,
         audit_fork: store.audit_fork()?,
         acked_here: Some(store.acked_through()?),
+        feed_epoch: store.feed_epoch_held()?,
     };
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret))?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };

@@ -57,6 +57,11 @@ pub struct FeedFile {
     /// block capped, with the reading it keeps (as `SessionReply::capped`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capped: Vec<crate::Kept>,
+    /// The epoch of the block's feed (`PullReply::feed_epoch`): a laptop that read under an
+    /// older one forgets the block's old numbers before it applies the file, which then starts
+    /// from the feed's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_epoch: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -164,6 +169,7 @@ mod tests {
             audit_through: 0,
             audit_branches: Vec::new(),
             capped: Vec::new(),
+            feed_epoch: None,
         }
     }
 

@@ -61,6 +61,12 @@ pub struct Parcel {
     /// answer lists the clock readings it capped after it. Absent in files from before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acked_here: Option<i64>,
+    /// The epoch of the block's feed the laptop read under (`PullReply::feed_epoch`): under
+    /// another than the block's, the laptop reads the feed again from its start, and a laptop
+    /// under the block's own that read past its newest change shows the block was restored.
+    /// Absent before the block ever named one, and in files from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_epoch: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +203,7 @@ mod tests {
             device,
             made_at: at,
             pulled_through: 4,
+            feed_epoch: None,
             changes,
             own_after: None,
             acked_here: None,

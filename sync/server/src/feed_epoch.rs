@@ -34,3 +34,28 @@ pub fn restored(db: &mut dyn Db, run: Uuid) -> Result<(), ServerError> {
 pub fn current(db: &mut dyn Db) -> Result<Option<String>, ServerError> {
     db.query_one("SELECT feed_epoch FROM identity WHERE id = 1", &[])?.opt_text(0)
 }
+
+/// Whether a laptop's sync file brought by USB stick, written by a laptop that had read this
+/// server's feed through `pulled_through` under `read_under`, asks for the feed again from its
+/// start: read under another epoch than the current one, or under the current one (or before
+/// any) past the newest change here, which shows this server was restored from a backup and
+/// begins a new epoch. The command importing it is a run of its own, so the laptop's epoch, not
+/// the run, keeps one restore to one epoch here: a laptop under an older epoch begins none.
+pub fn stick_reads_again(
+    db: &mut dyn Db,
+    read_under: Option<&str>,
+    pulled_through: i64,
+) -> Result<bool, ServerError> {
+    let held = current(db)?;
+    if held.is_some() && held.as_deref() != read_under {
+        return Ok(true);
+    }
+    let newest = db.query_one("SELECT coalesce(max(seq), 0) FROM change", &[])?.int(0)?;
+    if pulled_through <= newest {
+        return Ok(false);
+    }
+    let mut tx = db.transaction(crate::sql::Mode::Write)?;
+    restored(&mut *tx, Uuid::now_v7())?;
+    tx.commit()?;
+    Ok(true)
+}

@@ -85,6 +85,7 @@ impl Store {
                 )?,
                 None => Vec::new(),
             },
+            feed_epoch: crate::feed_epoch::current(&mut *self.db)?,
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })

@@ -71,12 +71,17 @@ impl Store {
         let parcel = parcel::open(bytes, &key).map_err(|e| refused(&e))?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let mut done = Imported { device_name: row.text(1)?, ..Imported::default() };
+        // Before the changes are stored, which add to the feed: a laptop that read this
+        // server's feed before it was restored from a backup reads it again from its start, and
+        // its changes say they were made having read none of it.
+        let from_start = crate::feed_epoch::stick_reads_again(
+            &mut *self.db,
+            parcel.feed_epoch.as_deref(),
+            parcel.pulled_through,
+        )?;
+        let pulled_through = if from_start { 0 } else { parcel.pulled_through };
         for step in parcel.changes.chunks(STEP) {
-            let batch = PushBatch {
-                protocol: parcel.protocol,
-                pulled_through: parcel.pulled_through,
-                changes: step.to_vec(),
-            };
+            let batch = PushBatch { protocol: parcel.protocol, pulled_through, changes: step.to_vec() };
             let ack = self.push(&caller, &batch, now)?;
             for r in &ack.results {
                 match r.outcome {
@@ -110,16 +115,17 @@ impl Store {
         // The answer written back on the stick starts where the laptop stood when it wrote this:
         // never further back for an older file brought late, but for a laptop restored from a
         // backup exactly where the backup stood, with its own changes after `own_after`.
-        match parcel.own_after {
-            None => self.db.execute(
+        match (from_start, parcel.own_after) {
+            (false, None) => self.db.execute(
                 "UPDATE device SET usb_pulled_through = CASE WHEN usb_pulled_through > ?1 THEN usb_pulled_through ELSE ?1 END,
                                    usb_own_after = NULL
                  WHERE id = ?2",
                 args![parcel.pulled_through, device],
             )?,
-            Some(own_after) => self.db.execute(
+            // Read again from the start (a restored server's feed), or as the backup stood.
+            (_, own_after) => self.db.execute(
                 "UPDATE device SET usb_pulled_through = ?1, usb_own_after = ?2 WHERE id = ?3",
-                args![parcel.pulled_through, own_after, device],
+                args![pulled_through, own_after, device],
             )?,
         };
         // How far the laptop knew its work held, for the answer's capped readings. A file from
