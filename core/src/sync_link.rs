@@ -296,22 +296,6 @@ impl Store {
         Ok(changed > 0)
     }
 
-    /// Keeps the block's feed epoch a pull named (`PullReply::feed_epoch`). A new one means the
-    /// block was restored from a backup and numbered its feed again from where the backup
-    /// stood, below where this laptop had read it: the feed is read again from its start (a
-    /// change applied before is skipped). Whether it is to be: not for the first epoch a laptop
-    /// that has read nothing yet hears of.
-    pub fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, StoreError> {
-        self.take_feed_epoch(epoch, false)
-    }
-
-    /// As [`Store::feed_epoch`], for the epoch an answer file from a USB stick names: only a
-    /// later one than the laptop keeps (epochs are made in time order), since an old answer
-    /// left on the stick may be applied after a newer one.
-    pub fn feed_epoch_by_stick(&mut self, epoch: Option<&str>) -> Result<bool, StoreError> {
-        self.take_feed_epoch(epoch, true)
-    }
-
     /// The block's feed epoch this laptop has read under, if the block ever named one.
     pub fn feed_epoch_held(&self) -> Result<Option<String>, StoreError> {
         Ok(self
@@ -321,7 +305,12 @@ impl Store {
             .flatten())
     }
 
-    fn take_feed_epoch(&mut self, epoch: Option<&str>, only_later: bool) -> Result<bool, StoreError> {
+    /// Keeps the block's feed epoch a pull named (`PullReply::feed_epoch`). A new one means the
+    /// block was restored from a backup and numbered its feed again from where the backup
+    /// stood, below where this laptop had read it: the feed is read again from its start (a
+    /// change applied before is skipped). Whether it is to be: not for the first epoch a laptop
+    /// that has read nothing yet hears of.
+    pub fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, StoreError> {
         let Some(epoch) = epoch else { return Ok(false) };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let Some((kept, read)) = tx
@@ -332,7 +321,7 @@ impl Store {
         else {
             return Ok(false);
         };
-        if kept.as_deref() == Some(epoch) || (only_later && kept.as_deref().is_some_and(|k| k > epoch)) {
+        if kept.as_deref() == Some(epoch) {
             return Ok(false);
         }
         let again = read > 0;

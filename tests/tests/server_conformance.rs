@@ -291,6 +291,7 @@ on_both!(
     a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_server_found_restored_names_a_new_feed_epoch_once_per_run,
     two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_record,
+    one_record_made_one_with_two_others_makes_the_three_one,
     a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
@@ -1190,8 +1191,10 @@ fn two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_reco
         second.change(fact_named(h, x, "person.has_bank_account", json!(true)), 61_000),
         second.change(merged(h, y, x), 61_001),
     ];
-    for (laptop, changes) in [(&mut first, one), (&mut second, two)] {
-        let ack = server.push(&laptop.caller, &laptop.batch(changes), t0()).unwrap();
+    // The second reaches the block an hour later, whose clock then reads past every answer
+    // the two laptops recorded before they synced.
+    for (laptop, changes, at) in [(&mut first, one, t0()), (&mut second, two, t0() + Duration::hours(1))] {
+        let ack = server.push(&laptop.caller, &laptop.batch(changes), at).unwrap();
         assert!(outcomes(&ack).iter().all(|o| *o == Outcome::Applied), "{:?}", outcomes(&ack));
     }
     let present = server.texts(
@@ -1208,6 +1211,13 @@ fn two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_reco
     );
     let on = server.texts("SELECT subject_id FROM referral WHERE id = ?1", &case.id.to_string());
     assert_eq!(on, [her.to_string()], "her referral follows");
+    // An answer the second supervisor recorded after the merge, before syncing, and sent after
+    // the settlement: later than the answer copied to the new record, it wins there, as it
+    // would have without the crossing. The copy keeps the clock of the answer it copies; with
+    // the block's clock it won, and the later answer was lost.
+    let late = vec![second.change(fact_named(h, x, "person.caste_category", json!("st")), 61_500)];
+    server.push(&second.caller, &second.batch(late), t0() + Duration::hours(1)).unwrap();
+    assert!(server.facts_of(her).contains("person.caste_category=\"st\""), "{:?}", server.facts_of(her));
     // What the block made travels to the village's laptops: the new record, then both records
     // made one with it.
     let feed = server.pull(&other.caller, 0).unwrap();
@@ -1235,6 +1245,79 @@ fn two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_reco
     let present =
         district.texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0", &h.to_string());
     assert_eq!(present, Vec::<String>::new(), "no record made at the district");
+}
+
+/// Two supervisors, neither having seen the other's work, each make the woman's record X one
+/// with another of her records: one keeps Y, the other Z. She is all three: the block that
+/// receives the second merge from its laptop makes Z one with Y, so that X, Z and their facts
+/// and referrals end on Y at every store, whichever merge comes first. Before, X pointed at
+/// whichever merge arrived last at each store, Z stayed beside Y as a second record of her,
+/// and her facts went with the first merge. A district receiving both forwarded leaves it to
+/// the block.
+fn one_record_made_one_with_two_others_makes_the_three_one(b: Backend) {
+    use serde_json::json;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut first = enroll(&mut server, "first supervisor's laptop");
+    let mut second = enroll(&mut server, "second supervisor's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let [head, x, y, z] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
+    let made = vec![
+        first.change(household(h, VILLAGE), 0),
+        first.change(member(h, head, "रामवती देवी"), 1),
+        first.change(member(h, x, "सीता"), 2),
+        first.change(member(h, y, "सीता देवी"), 3),
+        first.change(member(h, z, "सीता कुमारी"), 4),
+        first.change(fact_named(h, z, "person.has_bank_account", json!(true)), 5),
+    ];
+    server.push(&first.caller, &first.batch(made), t0()).unwrap();
+    let case = pension_of(h, 1, z, "");
+    let opened = vec![second.change(ChangeBody::Referral(case.clone()), 6)];
+    server.push(&second.caller, &second.batch(opened), t0()).unwrap();
+    for (laptop, kept) in [(&mut first, y), (&mut second, z)] {
+        let merge = vec![laptop.change(merged(h, x, kept), 60_000)];
+        let ack = server.push(&laptop.caller, &laptop.batch(merge), t0()).unwrap();
+        assert!(outcomes(&ack).iter().all(|o| *o == Outcome::Applied), "{:?}", outcomes(&ack));
+    }
+    let present = server.texts(
+        "SELECT id FROM member WHERE household_id = ?1 AND removed = 0 ORDER BY position, id",
+        &h.to_string(),
+    );
+    let mut want = vec![head.to_string(), y.to_string()];
+    want.sort();
+    let mut present = present;
+    present.sort();
+    assert_eq!(present, want, "the head and one record of her");
+    for gone in [x, z] {
+        let into = server.texts("SELECT merged_into FROM member WHERE id = ?1", &gone.to_string());
+        assert_eq!(into, [y.to_string()], "{gone} made one with the first merge's record");
+    }
+    assert_eq!(server.facts_of(y), ["person.has_bank_account=true"].map(String::from).into());
+    let on = server.texts("SELECT subject_id FROM referral WHERE id = ?1", &case.id.to_string());
+    assert_eq!(on, [y.to_string()], "her referral follows");
+    let feed = server.pull(&first.caller, 0).unwrap();
+    let joined = feed.changes.iter().any(
+        |p| matches!(&p.change.body, ChangeBody::MemberRemoved(r) if r.id == z && r.merged_into == Some(y)),
+    );
+    assert!(joined, "the block's join travels to the village's laptops");
+
+    // A district receiving the two merges forwarded by a block leaves them to the block.
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
+    let mut fwd = Forwarded { seq: 0 };
+    let (a, c) = (Uuid::now_v7(), Uuid::now_v7());
+    let changes = vec![
+        fwd.change(a, 1, 0, household(h, VILLAGE), &[]),
+        fwd.change(a, 2, 1, member(h, x, "सीता"), &[]),
+        fwd.change(a, 3, 2, member(h, y, "सीता देवी"), &[]),
+        fwd.change(a, 4, 3, member(h, z, "सीता कुमारी"), &[]),
+        fwd.change(a, 5, 60_000, merged(h, x, y), &[]),
+        fwd.change(c, 1, 60_000, merged(h, x, z), &[]),
+    ];
+    let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+    district.push(&block, &batch, t0()).unwrap();
+    let present =
+        district.texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0", &h.to_string());
+    assert_eq!(present.len(), 2, "no join made at the district: {present:?}");
 }
 
 fn third_laptop(server: &mut Opened) -> Laptop {

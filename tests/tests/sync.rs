@@ -2487,8 +2487,9 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
 /// has none yet), that shows the restore: the block begins a new epoch, writes its answer from
 /// the feed's start and names the epoch in it, and the laptop forgets the block's old numbers
 /// before it applies it. Before, the answer started after where the laptop had read and
-/// carried nothing, and the laptop never got that household. The next round, under the new
-/// epoch, starts where the last one ended.
+/// carried nothing, and the laptop never got that household. An answer from before the
+/// restore, applied late, is refused; the next round, under the new epoch, starts where the
+/// last one ended.
 #[test]
 fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses_nothing() {
     let (block_dir, backup, stick) =
@@ -2557,6 +2558,11 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
     round(2);
     let mine = households(newcomer);
     assert!(households(reader).contains(&mine[0]), "the reader holds the newcomer's household");
+    // The first answer, left on the stick and applied again now, is in the old numbers: refused.
+    let late =
+        run("samanvaya", &["import-feed", stick.path().join("down-1").to_str().unwrap()], Some(reader));
+    let said = String::from_utf8_lossy(&late.stderr);
+    assert!(!late.status.success() && said.contains("before the block's server was restored"), "{said}");
     assert!(round(3).contains("wrote 0 change(s)"), "the next answer starts where the last ended");
 }
 

@@ -38,6 +38,10 @@ pub enum LaptopSyncError {
         "this answer from the block was written before this laptop was restored from its backup, so it was not applied; write this laptop's sync file, take it to the block office, and apply the answer the block writes to it"
     )]
     AnswerBeforeRestore,
+    #[error(
+        "this answer from the block was written before the block's server was restored from a backup, so it was not applied; write this laptop's sync file, take it to the block office, and apply the answer the block writes to it"
+    )]
+    AnswerBeforeBlockRestore,
 }
 
 impl LaptopSyncError {
@@ -54,7 +58,8 @@ impl LaptopSyncError {
             LaptopSyncError::Parcel(_)
             | LaptopSyncError::FeedFile(_)
             | LaptopSyncError::File { .. }
-            | LaptopSyncError::AnswerBeforeRestore => "file",
+            | LaptopSyncError::AnswerBeforeRestore
+            | LaptopSyncError::AnswerBeforeBlockRestore => "file",
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
@@ -400,13 +405,24 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     if store.restore_unsettled()? && file.own_after.is_none() {
         return Err(LaptopSyncError::AnswerBeforeRestore);
     }
+    // Under another epoch of the block's feed than the one this laptop read under: a file that
+    // reads the whole feed again (the block's answer to this laptop's file after it found its
+    // restore) begins the new epoch here; any other was written in the old numbers (an old
+    // answer left on the stick, applied late) and would move the cursor by them. It is
+    // refused, nothing applied.
+    let new_epoch = file.feed_epoch != store.feed_epoch_held()?;
+    if new_epoch && (file.feed_epoch.is_none() || file.starts_after != Some(0)) {
+        return Err(LaptopSyncError::AnswerBeforeBlockRestore);
+    }
     let kept: Vec<(i64, Hlc)> = file.capped.iter().map(|k| (k.seq, k.hlc)).collect();
     store.sync_acked(file.acked_through, 0, 0, &kept)?;
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
     store.audit_held_by_stick(file.audit_through, &branches)?;
     // A block restored from a backup numbered its feed again, and wrote this file from the
     // feed's start: its old numbers are forgotten here before the file's are kept.
-    store.feed_epoch_by_stick(file.feed_epoch.as_deref())?;
+    if new_epoch {
+        store.feed_epoch(file.feed_epoch.as_deref())?;
+    }
     let page = incoming(&file.changes);
     let at = store.now()?;
     let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, at)?;

@@ -62,6 +62,11 @@ pub struct FeedFile {
     /// from the feed's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_epoch: Option<String>,
+    /// Where in the feed the file starts (the cursor its changes were read after): a laptop
+    /// takes a new epoch only from a file that starts at the feed's start, the whole feed read
+    /// again. An older file, written before the restore in the old numbers, is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_after: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -170,6 +175,7 @@ mod tests {
             audit_branches: Vec::new(),
             capped: Vec::new(),
             feed_epoch: None,
+            starts_after: None,
         }
     }
 

@@ -11,11 +11,17 @@
 //! the district end with the same one record, and her referrals follow it (`merged_into`). A
 //! server that receives the second merge forwarded by a block leaves it to the block, whose
 //! changes follow it; a new record would otherwise be made at both.
+//!
+//! So with one record made one with two different records by two supervisors (X into Y on one
+//! laptop, X into Z on another): she is all three. The server that receives the second merge
+//! from its laptop makes the record it kept one with the record the first kept (`join`), with
+//! a removal every store applies; without it, which record X pointed at depended on the order
+//! the merges arrived in at each store, and her facts and referrals went with the first.
 
 use samanvaya_domain::change::{
     ChangeBody, FactChange, MemberChange, MemberField, MemberRemoved, ReceivingChange, Source,
 };
-use samanvaya_domain::{HouseholdId, PersonId};
+use samanvaya_domain::{Hlc, HouseholdId, PersonId};
 use uuid::Uuid;
 
 use crate::error::ServerError;
@@ -66,30 +72,38 @@ pub fn settle(
 
     let new = PersonId(Uuid::now_v7());
     let subject = new.0.to_string();
-    let mut made = vec![ChangeBody::Member(MemberChange { id: new, household_id: household, fields })];
-    for f in
-        db.query("SELECT name, value, source FROM fact WHERE subject_id = ?1 ORDER BY name", args![&kept])?
-    {
-        made.push(ChangeBody::Fact(FactChange {
+    // Each change with the clock reading it is made at: a copied answer keeps the reading of
+    // the answer it copies, so that an answer recorded elsewhere before this settlement but
+    // arriving after it (moved to the new record) wins where it is the later, as it would have
+    // over the answer copied. With this server's reading, the copy won over every one of them.
+    let mut made: Vec<(ChangeBody, Option<Hlc>)> =
+        vec![(ChangeBody::Member(MemberChange { id: new, household_id: household, fields }), None)];
+    for f in db.query(
+        "SELECT name, value, source, hlc FROM fact WHERE subject_id = ?1 ORDER BY name",
+        args![&kept],
+    )? {
+        let body = ChangeBody::Fact(FactChange {
             household_id: household,
             subject_id: subject.clone(),
             name: f.text(0)?,
             value: f.opt_text(1)?.map(|v| serde_json::from_str(&v)).transpose()?,
             source: serde_json::from_value(serde_json::Value::String(f.text(2)?))?,
-        }));
+        });
+        made.push((body, Some(serde_json::from_str(&f.text(3)?)?)));
     }
     for r in db.query(
-        "SELECT scheme, receiving FROM receiving WHERE subject_id = ?1 ORDER BY scheme",
+        "SELECT scheme, receiving, hlc FROM receiving WHERE subject_id = ?1 ORDER BY scheme",
         args![&kept],
     )? {
-        made.push(ChangeBody::Receiving(ReceivingChange {
+        let body = ChangeBody::Receiving(ReceivingChange {
             household_id: household,
             subject_id: subject.clone(),
             scheme: r.text(0)?,
             receiving: r.int(1)? != 0,
             // The server keeps no source with a benefit; it was learnt of her by a survey.
             source: Source::Survey,
-        }));
+        });
+        made.push((body, Some(serde_json::from_str(&r.text(2)?)?)));
     }
     // The record itself and every record made one with it go to the new record: the removals
     // move their referrals there at every store.
@@ -100,14 +114,40 @@ pub fn settle(
         .collect::<Result<_, _>>()?;
     merged.insert(0, first_kept.0);
     for gone in merged {
-        made.push(ChangeBody::MemberRemoved(MemberRemoved {
+        let body = ChangeBody::MemberRemoved(MemberRemoved {
             id: PersonId(gone),
             household_id: household,
             merged_into: Some(new),
-        }));
+        });
+        made.push((body, None));
     }
-    for body in made {
-        crate::ingest::record_in(db, device, body, now)?;
+    for (body, reading) in made {
+        crate::ingest::record_in_at(db, device, body, reading, now)?;
     }
+    Ok(())
+}
+
+/// Makes `second`, the record a second merge of one record kept, one with `first`, the record
+/// the first merge of it kept, in `household`. The caller owns the transaction and has applied
+/// the second merge.
+pub fn join(
+    db: &mut dyn Db,
+    household: HouseholdId,
+    second: &str,
+    first: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ServerError> {
+    let device = db.query_one("SELECT device_id FROM identity WHERE id = 1", &[])?.uuid(0)?;
+    let parse = |id: &str| {
+        id.parse::<Uuid>()
+            .map(PersonId)
+            .map_err(|e| ServerError::Invalid(format!("a stored member id {id:?} is damaged: {e}")))
+    };
+    let body = ChangeBody::MemberRemoved(MemberRemoved {
+        id: parse(second)?,
+        household_id: household,
+        merged_into: Some(parse(first)?),
+    });
+    crate::ingest::record_in(db, device, body, now)?;
     Ok(())
 }

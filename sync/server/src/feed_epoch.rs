@@ -40,7 +40,9 @@ pub fn current(db: &mut dyn Db) -> Result<Option<String>, ServerError> {
 /// start: read under another epoch than the current one, or under the current one (or before
 /// any) past the newest change here, which shows this server was restored from a backup and
 /// begins a new epoch. The command importing it is a run of its own, so the laptop's epoch, not
-/// the run, keeps one restore to one epoch here: a laptop under an older epoch begins none.
+/// the run, keeps one restore to one epoch among stick files: a laptop under an older epoch
+/// begins none. The running server may still make another for the same restore when an online
+/// device shows it afterwards, in its own run: the devices then read the feed once more.
 pub fn stick_reads_again(
     db: &mut dyn Db,
     read_under: Option<&str>,

@@ -51,12 +51,13 @@ impl Store {
             .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let (mut after, mut changes) = (row.int(4)?, Vec::new());
+        let starts_after = after;
         let own_after = row.opt_int(6)?;
         loop {
-            // Not here: the answer file carries no epoch, and each `export-feed` is a run of its
-            // own, so finding the restore here named a new epoch at every export while the
-            // stick's laptop still stood past the newest change, each sending every online
-            // laptop to read the whole feed again.
+            // Not here: each `export-feed` is a run of its own, so finding the restore here named
+            // a new epoch at every export while the stick's laptop still stood past the newest
+            // change, each sending every online laptop to read the whole feed again. The
+            // import of the laptop's sync file finds it, by the epoch the laptop read under.
             let reply = self.feed(&caller, after, own_after, false)?;
             changes.extend(reply.changes);
             after = reply.cursor.max(after);
@@ -86,6 +87,7 @@ impl Store {
                 None => Vec::new(),
             },
             feed_epoch: crate::feed_epoch::current(&mut *self.db)?,
+            starts_after: Some(starts_after),
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })

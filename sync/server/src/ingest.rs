@@ -4,6 +4,7 @@
 //! another block is a duplicate and changes nothing.
 
 use chrono::{DateTime, Utc};
+use samanvaya_domain::Hlc;
 use samanvaya_domain::change::{Change as Typed, ChangeBody};
 use samanvaya_sync_protocol::{
     ChangeResult, DeviceKind, Origin, Outcome, PROTOCOL_VERSION, Pulled, PushAck, PushBatch, RefusalCode,
@@ -185,8 +186,21 @@ pub(crate) fn record_in(
     body: ChangeBody,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ServerError> {
+    record_in_at(db, device, body, None, now)
+}
+
+/// As [`record_in`], the change carrying `reading` as its clock reading where one is given (a
+/// copy of a change made earlier, merged by the reading of what it copies), this server's
+/// next one otherwise.
+pub(crate) fn record_in_at(
+    db: &mut dyn crate::sql::Db,
+    device: Uuid,
+    body: ChangeBody,
+    reading: Option<Hlc>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ServerError> {
     let (hlc, seq) = store::tick(db, device, now)?;
-    let change = Typed::new(hlc, body);
+    let change = Typed::new(reading.unwrap_or(hlc), body);
     let item = Incoming {
         origin: Origin { device, seq },
         recorded_at: now,

@@ -64,6 +64,14 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
     }
     match body {
         ChangeBody::MemberRemoved(c) => {
+            // The record this one was made one with already, if a merge made elsewhere did.
+            let before = db
+                .query_opt(
+                    "SELECT merged_into FROM member WHERE id = ?1 AND merged_into IS NOT NULL",
+                    args![c.id.0],
+                )?
+                .map(|r| r.text(0))
+                .transpose()?;
             // The record kept, as it stands now: two merges made at once on two laptops (the
             // first record into the second, the second into a third) arrive in either order,
             // and each record merged away points at the one record left.
@@ -84,6 +92,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             // Two supervisors who each made one record into the other: no record points at itself.
             let crossing = kept.as_ref().is_some_and(|k| *k == c.id.0.to_string());
             let kept = kept.filter(|k| *k != c.id.0.to_string());
+            let kept_now = kept.clone();
             // A plain removal arriving after the merge keeps what the merge said.
             db.execute(
                 "UPDATE member SET removed = 1, merged_into = COALESCE(?2, merged_into) WHERE id = ?1",
@@ -102,6 +111,15 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             // one, settled where the laptop delivered the second merge (`crossing_merge.rs`).
             if crossing && crate::crossing_merge::from_laptop(db, d.sender)? {
                 crate::crossing_merge::settle(db, c.household_id, c.id, d.now)?;
+            }
+            // Made one with two different records by two supervisors: she is all three. Where
+            // the laptop delivered the second merge, the record it kept is made one with the
+            // record the first kept (`crossing_merge::join`).
+            if let (Some(first), Some(second)) = (before, kept_now)
+                && first != second
+                && crate::crossing_merge::from_laptop(db, d.sender)?
+            {
+                crate::crossing_merge::join(db, c.household_id, &second, &first, d.now)?;
             }
             Ok(Outcome::Applied)
         }
