@@ -1300,6 +1300,34 @@ fn one_record_made_one_with_two_others_makes_the_three_one(b: Backend) {
     );
     assert!(joined, "the block's join travels to the village's laptops");
 
+    // The same, where the second supervisor had also taken the first merge's record out of the
+    // household before merging: the join goes the other way, onto the record that stands.
+    let h2 = HouseholdId(Uuid::now_v7());
+    let [p, q, r] = [(); 3].map(|()| PersonId(Uuid::now_v7()));
+    let made = vec![
+        first.change(household(h2, VILLAGE), 70_000),
+        first.change(member(h2, p, "गीता"), 70_001),
+        first.change(member(h2, q, "गीता देवी"), 70_002),
+        first.change(member(h2, r, "गीता कुमारी"), 70_003),
+        first.change(merged(h2, p, q), 70_004),
+    ];
+    server.push(&first.caller, &first.batch(made), t0()).unwrap();
+    let removed_then_merged = vec![
+        second.change(
+            ChangeBody::MemberRemoved(MemberRemoved { id: q, household_id: h2, merged_into: None }),
+            71_000,
+        ),
+        second.change(merged(h2, p, r), 71_001),
+    ];
+    server.push(&second.caller, &second.batch(removed_then_merged), t0()).unwrap();
+    let present =
+        server.texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0", &h2.to_string());
+    assert_eq!(present, [r.to_string()], "her record that stands");
+    for gone in [p, q] {
+        let into = server.texts("SELECT merged_into FROM member WHERE id = ?1", &gone.to_string());
+        assert_eq!(into, [r.to_string()], "{gone} made one with the record that stands");
+    }
+
     // A district receiving the two merges forwarded by a block leaves them to the block.
     let Some(mut district) = open(b, Role::District) else { return };
     let (block, _) = enroll_block(&mut district, "Bodh Gaya");

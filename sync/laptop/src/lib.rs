@@ -407,11 +407,12 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     }
     // Under another epoch of the block's feed than the one this laptop read under: a file that
     // reads the whole feed again (the block's answer to this laptop's file after it found its
-    // restore) begins the new epoch here; any other was written in the old numbers (an old
-    // answer left on the stick, applied late) and would move the cursor by them. It is
-    // refused, nothing applied.
+    // restore) begins the new epoch here; one that starts further on, or names no epoch, was
+    // written in other numbers (an old answer left on the stick, applied late) and would move
+    // the cursor by them. It is refused, nothing applied. A file from a block older than
+    // `starts_after` is taken as before.
     let new_epoch = file.feed_epoch != store.feed_epoch_held()?;
-    if new_epoch && (file.feed_epoch.is_none() || file.starts_after != Some(0)) {
+    if new_epoch && (file.feed_epoch.is_none() || file.starts_after.is_some_and(|at| at != 0)) {
         return Err(LaptopSyncError::AnswerBeforeBlockRestore);
     }
     let kept: Vec<(i64, Hlc)> = file.capped.iter().map(|k| (k.seq, k.hlc)).collect();

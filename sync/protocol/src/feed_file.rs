@@ -64,7 +64,8 @@ pub struct FeedFile {
     pub feed_epoch: Option<String>,
     /// Where in the feed the file starts (the cursor its changes were read after): a laptop
     /// takes a new epoch only from a file that starts at the feed's start, the whole feed read
-    /// again. An older file, written before the restore in the old numbers, is refused.
+    /// again; one that starts further on under another epoch is refused. None from a block
+    /// older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_after: Option<i64>,
 }

@@ -128,8 +128,8 @@ pub fn settle(
 }
 
 /// Makes `second`, the record a second merge of one record kept, one with `first`, the record
-/// the first merge of it kept, in `household`. The caller owns the transaction and has applied
-/// the second merge.
+/// the first merge of it kept, in `household` (the caller may give them the other way round).
+/// The caller owns the transaction and has applied the second merge.
 pub fn join(
     db: &mut dyn Db,
     household: HouseholdId,

@@ -38,8 +38,8 @@ pub fn current(db: &mut dyn Db) -> Result<Option<String>, ServerError> {
 /// Whether a laptop's sync file brought by USB stick, written by a laptop that had read this
 /// server's feed through `pulled_through` under `read_under`, asks for the feed again from its
 /// start: read under another epoch than the current one, or under the current one (or before
-/// any) past the newest change here, which shows this server was restored from a backup and
-/// begins a new epoch. The command importing it is a run of its own, so the laptop's epoch, not
+/// any) past the newest change here, or under one when this server holds none, which shows
+/// this server was restored from a backup and begins a new epoch. The command importing it is a run of its own, so the laptop's epoch, not
 /// the run, keeps one restore to one epoch among stick files: a laptop under an older epoch
 /// begins none. The running server may still make another for the same restore when an online
 /// device shows it afterwards, in its own run: the devices then read the feed once more.
@@ -53,7 +53,11 @@ pub fn stick_reads_again(
         return Ok(true);
     }
     let newest = db.query_one("SELECT coalesce(max(seq), 0) FROM change", &[])?.int(0)?;
-    if pulled_through <= newest {
+    // A laptop that read under an epoch this server does not hold at all read a feed it has
+    // lost: restored from a backup older than its first epoch. Answered with no epoch, the
+    // laptop would refuse every answer (`import_feed`).
+    let lost_epoch = held.is_none() && read_under.is_some();
+    if pulled_through <= newest && !lost_epoch {
         return Ok(false);
     }
     let mut tx = db.transaction(crate::sql::Mode::Write)?;

@@ -114,12 +114,22 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             }
             // Made one with two different records by two supervisors: she is all three. Where
             // the laptop delivered the second merge, the record it kept is made one with the
-            // record the first kept (`crossing_merge::join`).
+            // record the first kept (`crossing_merge::join`); the other way round when the
+            // first's was removed since and the second's stands, so that she and her facts and
+            // referrals end on a record her household shows.
             if let (Some(first), Some(second)) = (before, kept_now)
                 && first != second
                 && crate::crossing_merge::from_laptop(db, d.sender)?
             {
-                crate::crossing_merge::join(db, c.household_id, &second, &first, d.now)?;
+                let removed = |db: &mut dyn Db, id: &str| -> Result<bool, ServerError> {
+                    Ok(db.query_one("SELECT removed FROM member WHERE id = ?1", args![id])?.int(0)? != 0)
+                };
+                let (gone, kept) = if removed(db, &first)? && !removed(db, &second)? {
+                    (first, second)
+                } else {
+                    (second, first)
+                };
+                crate::crossing_merge::join(db, c.household_id, &gone, &kept, d.now)?;
             }
             Ok(Outcome::Applied)
         }
