@@ -1229,21 +1229,10 @@ fn two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_reco
     assert!(into_her(x) && into_her(y), "both records made one with the new record, in the feed");
 
     // A district receiving the two merges forwarded by a block leaves them to the block.
-    let Some(mut district) = open(b, Role::District) else { return };
-    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
-    let mut fwd = Forwarded { seq: 0 };
-    let (a, c) = (Uuid::now_v7(), Uuid::now_v7());
-    let changes = vec![
-        fwd.change(a, 1, 0, household(h, VILLAGE), &[]),
-        fwd.change(a, 2, 1, member(h, x, "सीता"), &[]),
-        fwd.change(a, 3, 2, member(h, y, "सीता देवी"), &[]),
-        fwd.change(a, 4, 60_001, merged(h, x, y), &[]),
-        fwd.change(c, 1, 61_001, merged(h, y, x), &[]),
-    ];
-    let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
-    district.push(&block, &batch, t0()).unwrap();
-    let present =
-        district.texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0", &h.to_string());
+    let members = [(x, "सीता"), (y, "सीता देवी")];
+    let Some(present) = forwarded_to_a_district(b, h, &members, [(x, y, 60_001), (y, x, 61_001)]) else {
+        return;
+    };
     assert_eq!(present, Vec::<String>::new(), "no record made at the district");
 }
 
@@ -1329,23 +1318,38 @@ fn one_record_made_one_with_two_others_makes_the_three_one(b: Backend) {
     }
 
     // A district receiving the two merges forwarded by a block leaves them to the block.
-    let Some(mut district) = open(b, Role::District) else { return };
+    let members = [(x, "सीता"), (y, "सीता देवी"), (z, "सीता कुमारी")];
+    let Some(present) = forwarded_to_a_district(b, h, &members, [(x, y, 60_000), (x, z, 60_000)]) else {
+        return;
+    };
+    assert_eq!(present.len(), 2, "no join made at the district: {present:?}");
+}
+
+/// Forwards to a new district, as a block would, the household `h` with `members` written by
+/// one laptop and two merges (`gone` made one with `kept` at the clock `ms`), the first by that
+/// laptop and the second by another. A district leaves the joining of crossing merges to the
+/// block that received them; what it makes of them is the household's records that stand,
+/// returned (none when the backend is not available).
+fn forwarded_to_a_district(
+    b: Backend,
+    h: HouseholdId,
+    members: &[(PersonId, &str)],
+    merges: [(PersonId, PersonId, i64); 2],
+) -> Option<Vec<String>> {
+    let mut district = open(b, Role::District)?;
     let (block, _) = enroll_block(&mut district, "Bodh Gaya");
     let mut fwd = Forwarded { seq: 0 };
     let (a, c) = (Uuid::now_v7(), Uuid::now_v7());
-    let changes = vec![
-        fwd.change(a, 1, 0, household(h, VILLAGE), &[]),
-        fwd.change(a, 2, 1, member(h, x, "सीता"), &[]),
-        fwd.change(a, 3, 2, member(h, y, "सीता देवी"), &[]),
-        fwd.change(a, 4, 3, member(h, z, "सीता कुमारी"), &[]),
-        fwd.change(a, 5, 60_000, merged(h, x, y), &[]),
-        fwd.change(c, 1, 60_000, merged(h, x, z), &[]),
-    ];
+    let mut changes = vec![fwd.change(a, 1, 0, household(h, VILLAGE), &[])];
+    for (i, (id, name)) in (1..).zip(members) {
+        changes.push(fwd.change(a, i + 1, i, member(h, *id, name), &[]));
+    }
+    let [(gone, kept, ms), (other_gone, other_kept, other_ms)] = merges;
+    changes.push(fwd.change(a, members.len() as i64 + 2, ms, merged(h, gone, kept), &[]));
+    changes.push(fwd.change(c, 1, other_ms, merged(h, other_gone, other_kept), &[]));
     let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
     district.push(&block, &batch, t0()).unwrap();
-    let present =
-        district.texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0", &h.to_string());
-    assert_eq!(present.len(), 2, "no join made at the district: {present:?}");
+    Some(district.texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0", &h.to_string()))
 }
 
 fn third_laptop(server: &mut Opened) -> Laptop {

@@ -104,6 +104,36 @@ impl District {
     }
 }
 
+/// A block server on a folder the test keeps, so that the test can stop it, put back an older
+/// copy of the folder (a restore from a backup) and start it again where the village's
+/// laptops know it: on the same address, with the same certificate they pinned.
+struct RestorableBlock<'a> {
+    dir: &'a Path,
+    url: String,
+}
+
+impl<'a> RestorableBlock<'a> {
+    fn start(dir: &'a Path) -> (RestorableBlock<'a>, samanvaya_tests::Running) {
+        let block = start_server(&["--role", "block", "--data-dir", dir.to_str().unwrap()]);
+        (RestorableBlock { dir, url: block.url.clone() }, block)
+    }
+
+    /// The block started again on its folder as it now is.
+    fn again(&self) -> samanvaya_tests::Running {
+        let listen = self.url.trim_start_matches("https://");
+        start_server(&["--role", "block", "--data-dir", self.dir.to_str().unwrap(), "--listen", listen])
+    }
+
+    /// A new laptop of the village Bakraur, enrolled with the block.
+    fn enroll(&self, laptop: &Path) {
+        let mut store = samanvaya_tests::open(laptop).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+        drop(store);
+        let code = server_cmd("block", self.dir, &["enroll-code", "--village", "Bakraur"]);
+        ok(run("samanvaya", &["enroll", &self.url, code.trim()], Some(laptop)));
+    }
+}
+
 #[test]
 fn a_referral_made_offline_reaches_the_district_and_its_sanction_comes_back() {
     village_loop(false);
@@ -2496,26 +2526,9 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
     let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
-    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let url = block.url.clone();
-    let listen = url.trim_start_matches("https://").to_owned();
-    let again = || {
-        start_server(&[
-            "--role",
-            "block",
-            "--data-dir",
-            block_dir.path().to_str().unwrap(),
-            "--listen",
-            &listen,
-        ])
-    };
-    let enroll = |laptop: &Path| {
-        let mut store = samanvaya_tests::open(laptop).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
-        drop(store);
-        let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-        ok(run("samanvaya", &["enroll", &url, code.trim()], Some(laptop)));
-    };
+    let (restorable, block) = RestorableBlock::start(block_dir.path());
+    let again = || restorable.again();
+    let enroll = |laptop: &Path| restorable.enroll(laptop);
     let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
     // One round by stick for the reader; what the block said it wrote.
     let round = |n: usize| -> String {
@@ -2644,26 +2657,9 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     let (block_dir, backup) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
     let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
-    let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let url = block.url.clone();
-    let listen = url.trim_start_matches("https://").to_owned();
-    let again = || {
-        start_server(&[
-            "--role",
-            "block",
-            "--data-dir",
-            block_dir.path().to_str().unwrap(),
-            "--listen",
-            &listen,
-        ])
-    };
-    let enroll = |laptop: &Path| {
-        let mut store = samanvaya_tests::open(laptop).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
-        drop(store);
-        let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-        ok(run("samanvaya", &["enroll", &url, code.trim()], Some(laptop)));
-    };
+    let (restorable, block) = RestorableBlock::start(block_dir.path());
+    let again = || restorable.again();
+    let enroll = |laptop: &Path| restorable.enroll(laptop);
     let add = household_with_a_referral;
     let take_up = |number: &str| {
         server_cmd("block", block_dir.path(), &["step", number, "submit", "--by", "BDO Bodh Gaya"]);
