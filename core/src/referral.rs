@@ -397,7 +397,6 @@ fn record_receiving(conn: &Connection, o: &Opened, code: &str, at: Moment) -> Re
     }
     // The facilitator records a benefit as received once she has seen it (the passbook, the
     // card): a document, as the source says.
-    fact::add_receiving(conn, &o.subject_id, code, Source::Document.as_str(), at.utc)?;
     let change = ReceivingChange {
         household_id: o.household_id,
         subject_id: o.subject_id.clone(),
@@ -405,7 +404,15 @@ fn record_receiving(conn: &Connection, o: &Opened, code: &str, at: Moment) -> Re
         receiving: true,
         source: Source::Document,
     };
-    change_log::record(conn, ChangeBody::Receiving(change), at)?;
+    let body = ChangeBody::Receiving(change);
+    // Her record removed by a supervisor on another laptop, pulled here since her case was
+    // opened: the benefit is set aside with what else was recorded of her, as a benefit pulled
+    // for her would be (a merge of her record takes it there), not kept for a person no
+    // household shows.
+    if !crate::removed_member::put(conn, &body)? {
+        fact::add_receiving(conn, &o.subject_id, code, Source::Document.as_str(), at.utc)?;
+    }
+    change_log::record(conn, body, at)?;
     if let Some(h) = household::get(conn, o.household_id)? {
         profile::refresh(conn, &h)?;
     }

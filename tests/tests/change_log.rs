@@ -659,6 +659,47 @@ fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
     }
 }
 
+/// A woman's pension reaches her after a supervisor on another laptop removed her record (he
+/// had not seen her case), and the facilitator records it here: the benefit is set aside with
+/// what else was recorded of her, as one pulled for her would be, and a merge of her record
+/// made elsewhere takes it to the record kept. Before, it was written for a person no household
+/// shows, where the merge did not look, and the record kept never showed the pension.
+#[test]
+fn a_benefit_recorded_after_her_removal_goes_with_her_to_the_record_kept() {
+    use samanvaya_core::referral::Step;
+    use samanvaya_domain::change::MemberRemoved;
+    let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
+    let (gone, kept) = (h.members[1].id, h.members[2].id);
+    let removed = |into: Option<PersonId>| {
+        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: into })
+    };
+    let mut feed = Feed::new();
+    let case = pension_of(&h, 1, gone, "");
+    feed.pull(&mut store, ChangeBody::Referral(case.clone()));
+    feed.pull(&mut store, removed(None));
+    let today = store.now().unwrap().utc.date_naive();
+    for step in
+        [Step::Submit, Step::Process, Step::Sanction, Step::Receive { on: today, amount_inr: Some(1_000) }]
+    {
+        store.act_on_referral(case.id, &step, store.now().unwrap()).unwrap();
+    }
+    let receiving = |store: &Store, who: PersonId| -> Vec<String> {
+        let mut stmt =
+            store.connection().prepare("SELECT scheme_code FROM receiving WHERE subject_id = ?1").unwrap();
+        stmt.query_map([who.to_string()], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(receiving(&store, gone), Vec::<String>::new(), "nothing kept for a person no household shows");
+    let queued = store.queued_after(0, 10_000).unwrap();
+    assert!(
+        queued
+            .iter()
+            .any(|q| matches!(&q.change.body, ChangeBody::Receiving(r) if r.subject_id == gone.to_string())),
+        "the benefit travels as recorded"
+    );
+    feed.pull(&mut store, removed(Some(kept)));
+    assert_eq!(receiving(&store, kept), ["NSAP_IGNWPS"], "the record kept receives her pension");
+}
+
 fn with_a_supervisor() -> (tempfile::TempDir, Store, samanvaya_domain::LocationId) {
     use samanvaya_core::{Role, Secret};
     let dir = tempfile::tempdir().unwrap();
