@@ -5,7 +5,8 @@
 //! their members, mark members who left, refer members to a scheme and move their cases on,
 //! make two records of one person one (the supervisors, who may both merge the same records
 //! unseen), and record withdrawals of consent, and sync with their block whenever the schedule
-//! says; the block offices move cases on too, and the blocks forward to a real district store. Every exchange passes
+//! says; the block offices move cases on too and decide reviews, and the blocks forward to a
+//! real district store. Every exchange passes
 //! through a simulated network that drops requests before they arrive, loses answers after the
 //! server committed, replays an earlier push before the next, and cuts links off for a while.
 //! The schedule and every fault come from one seed, so a failing seed replays the same run.
@@ -39,6 +40,7 @@ use samanvaya_domain::{
     Birth, Departure, HouseholdInput, LeftReason, LocationId, PersonInput, Relation, Sex,
 };
 use samanvaya_server::Store as Server;
+use samanvaya_server::review::Choice;
 use samanvaya_server::village::{Names, NewVillage};
 use samanvaya_sync_client::link::Enrolled;
 use samanvaya_sync_client::{Received, Remote, SyncError, Tuning};
@@ -504,11 +506,13 @@ impl World {
                 let Some(members) = as_inputs(&h) else { return };
                 store.save_household(edit(&h, format!("वार्ड {l}, कदम {step}"), members), at).unwrap();
             }
-            2 => {
-                // The head's name corrected (an identity field: two laptops doing it unseen is a
-                // conflict for review, and the later write stands meanwhile).
+            2 | 13 => {
+                // A name corrected, the head's or (as often) the first others' (an identity
+                // field: two laptops doing it unseen is a conflict for review, and the later
+                // write stands meanwhile).
                 let Some(mut members) = as_inputs(&h) else { return };
-                members[0].name = format!("कमला {l}-{step}");
+                let i = if what == 2 { 0 } else { other as usize % members.len().min(2) };
+                members[i].name = format!("कमला {l}-{step}");
                 store.save_household(edit(&h, h.address.clone(), members), at).unwrap();
             }
             3 => {
@@ -629,9 +633,26 @@ impl World {
         }
     }
 
-    /// The block office takes a step on one of the referrals block `b` holds: the decision
-    /// travels down to the village's laptops and up to the district.
+    /// The block office takes a step on one of the referrals block `b` holds, or decides a
+    /// review: the decision travels down to the village's laptops and up to the district.
     fn decide(&mut self, b: usize) {
+        // Now and then the office decides a review instead: two laptops corrected one name
+        // unseen, and the value that lost by the clock may be the right one. A review whose
+        // member was removed or whose value changed since is refused, with nothing written.
+        let open: Vec<i64> = Held::of_block(&self.blocks[b])
+            .rows("SELECT CAST(id AS TEXT) FROM review WHERE resolved_at IS NULL ORDER BY id", "")
+            .into_iter()
+            .map(|r| r[0].as_deref().unwrap().parse().unwrap())
+            .collect();
+        if !open.is_empty() && self.dice().chance(60) {
+            let id = open[self.dice().below(open.len())];
+            let choice = if self.dice().chance(50) { Choice::Other } else { Choice::Kept };
+            let server = &self.blocks[b].server;
+            if server.lock().unwrap().decide_review(id, choice, "BDO", Utc::now()).is_ok() {
+                *self.done.entry("reviews decided").or_default() += 1;
+            }
+            return;
+        }
         let cases: Vec<(String, String)> = Held::of_block(&self.blocks[b])
             .rows("SELECT number, stage FROM referral ORDER BY number", "")
             .into_iter()
