@@ -55,11 +55,13 @@ impl LaptopSyncError {
             | LaptopSyncError::Bundle(_)
             | LaptopSyncError::Sync(SyncError::Catalogue(_)) => "catalogue",
             LaptopSyncError::Store(_) => "store",
-            LaptopSyncError::Parcel(_)
-            | LaptopSyncError::FeedFile(_)
-            | LaptopSyncError::File { .. }
-            | LaptopSyncError::AnswerBeforeRestore
-            | LaptopSyncError::AnswerBeforeBlockRestore => "file",
+            LaptopSyncError::Parcel(_) | LaptopSyncError::FeedFile(_) | LaptopSyncError::File { .. } => {
+                "file"
+            }
+            // What to do next differs from a file that cannot be read, and the facilitator
+            // must read it in her language: each has a sentence of its own on the screen.
+            LaptopSyncError::AnswerBeforeRestore => "answer_before_restore",
+            LaptopSyncError::AnswerBeforeBlockRestore => "answer_before_block_restore",
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",

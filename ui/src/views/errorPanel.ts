@@ -1,13 +1,27 @@
 // How a failure is shown: what happened in the user's language, the detail for support below.
 import type { ErrorReply } from "../bindings/ErrorReply";
 import { h } from "../dom";
-import { t } from "../i18n";
+import { t, type MessageKey } from "../i18n";
+import { en } from "../i18n/en";
+
+/** The sentence for a sync failure stored or sent as "code: detail", when its code has one. */
+export function syncErrorWords(stored: string): string | null {
+  const code = (stored.split(":", 1)[0] ?? "").trim();
+  const key = `syncError_${code}`;
+  return key in en ? t(key as MessageKey) : null;
+}
 
 export function errorText(e: ErrorReply): string {
   // A refused field is said in words, not as "some fields" (the first, when several are: the
   // screens that show this line send one at a time).
   const field = e.code === "invalid" ? e.fields[0] : undefined;
   if (field) return t(`field_${field.code}`);
+  // A sync failure's detail starts with a code word the sync panel says in the user's language
+  // (the sentence after it is the library's, in English): say it the same way here.
+  if (e.code === "sync") {
+    const words = syncErrorWords(e.detail);
+    if (words) return words;
+  }
   return t(`error_${e.code}`, { detail: e.detail, count: e.count ?? "" });
 }
 

@@ -3,10 +3,9 @@
 // with a code when the laptop is not enrolled yet.
 import type { SyncStatus } from "../bindings/SyncStatus";
 import { h, mount } from "../dom";
-import { dateWords, language, t, type MessageKey } from "../i18n";
-import { en } from "../i18n/en";
+import { dateWords, language, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
-import { errorPanel } from "./errorPanel";
+import { errorPanel, syncErrorWords } from "./errorPanel";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
@@ -14,15 +13,13 @@ interface Navigator {
 
 /** The last error's sentence: the stored text starts with a code word the panel translates. */
 function errorWords(stored: string): string {
-  const code = (stored.split(":", 1)[0] ?? "").trim();
-  const key = `syncError_${code}`;
-  return key in en ? t(key as MessageKey) : stored;
+  return syncErrorWords(stored) ?? stored;
 }
 
 /** The sentence after the code word, shown under the translated line where that line says "see the detail below". */
 function errorDetail(stored: string): string | null {
   const [code, ...rest] = stored.split(":");
-  return code === "store" || code === "catalogue" ? rest.join(":").trim() : null;
+  return code === "store" || code === "catalogue" || code === "file" ? rest.join(":").trim() : null;
 }
 
 function when(iso: string): string {

@@ -1,0 +1,23 @@
+// What a failure says: a sync failure whose detail starts with a code word the sync panel knows
+// is said in the user's language (the words after the code are the library's, in English), so
+// a facilitator who reads Hindi is told what to do next in Hindi.
+import { describe, expect, it } from "vitest";
+import { catalogues } from "../i18n";
+import { errorText } from "./errorPanel";
+
+const reply = (detail: string) => ({ code: "sync" as const, detail, fields: [], count: null });
+
+describe("errorText", () => {
+  it("says a restored block's old answer in the language chosen, with what to do", () => {
+    const said = errorText(reply("answer_before_block_restore: this answer from the block was written before …"));
+    expect(said).toBe(catalogues.hi.syncError_answer_before_block_restore);
+    expect(said).toContain("सिंक फ़ाइल");
+    expect(errorText(reply("answer_before_restore: …"))).toBe(catalogues.hi.syncError_answer_before_restore);
+  });
+
+  it("keeps the general sentence, with the detail, for a code it has no sentence for", () => {
+    expect(errorText(reply("something new: the detail"))).toBe(
+      catalogues.hi.error_sync.replace("{detail}", "something new: the detail"),
+    );
+  });
+});
