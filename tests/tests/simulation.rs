@@ -272,6 +272,9 @@ struct Laptop {
     store: Store,
     block: usize,
     link: Simulated,
+    /// The block's last answer carried back by USB stick, which a facilitator may apply again
+    /// later (left on the stick).
+    last_answer: Option<Vec<u8>>,
 }
 
 struct Block {
@@ -410,7 +413,7 @@ impl World {
                     last_push: None,
                 };
                 village = Some(store.villages().unwrap()[0].id);
-                laptops.push(Laptop { _dir: dir, store, block: b, link });
+                laptops.push(Laptop { _dir: dir, store, block: b, link, last_answer: None });
             }
             let link = Simulated {
                 name: format!("block-{b}"),
@@ -669,6 +672,44 @@ impl World {
         }
     }
 
+    /// Laptop `l` carries its changes to the block on a USB stick and the block's answer back:
+    /// the file may be lost on the way, the answer may not come back, and an old answer left on
+    /// the stick may be applied again later.
+    fn stick_round(&mut self, l: usize) {
+        let (lost, unanswered, again) = {
+            let mut dice = self.dice();
+            (dice.chance(10), dice.chance(10), dice.chance(15))
+        };
+        let laptop = &mut self.laptops[l];
+        if again && let Some(old) = &laptop.last_answer {
+            // An answer applied before changes nothing; an older one than the laptop's place
+            // adds nothing either.
+            samanvaya_sync_laptop::import_feed(&mut laptop.store, old).unwrap();
+            *self.done.entry("old answers applied again").or_default() += 1;
+            return;
+        }
+        let file = laptop._dir.path().join("stick.samanvaya-sync");
+        samanvaya_sync_laptop::export_file(&mut laptop.store, &file).unwrap();
+        let bytes = std::fs::read(&file).unwrap();
+        if lost {
+            *self.done.entry("stick files lost").or_default() += 1;
+            return;
+        }
+        let answer = {
+            let mut block = self.blocks[laptop.block].server.lock().unwrap();
+            let imported = block.import(&bytes, Utc::now()).unwrap();
+            let device = imported.device.expect("a laptop's file names its laptop");
+            block.export_feed(device, Utc::now()).unwrap().bytes
+        };
+        *self.done.entry("stick rounds").or_default() += 1;
+        if unanswered {
+            *self.done.entry("stick answers not brought back").or_default() += 1;
+            return;
+        }
+        samanvaya_sync_laptop::import_feed(&mut laptop.store, &answer).unwrap();
+        laptop.last_answer = Some(answer);
+    }
+
     /// Laptop `l` syncs with its block; a failure (the network) is part of the run.
     fn sync_laptop(&mut self, l: usize) -> bool {
         let laptop = &mut self.laptops[l];
@@ -688,6 +729,9 @@ impl World {
             let l = self.dice().below(self.laptops.len());
             match roll {
                 0..45 => self.work(l, step),
+                // The third laptop of each village is often out of reach: half its rounds go
+                // by USB stick.
+                45..75 if l % LAPTOPS_PER_BLOCK == 2 && self.dice().chance(50) => self.stick_round(l),
                 45..75 => {
                     self.sync_laptop(l);
                 }
@@ -1023,7 +1067,15 @@ fn simulate(seed: u64, postgres: Option<ScratchPostgres>) {
     let mut world = World::new(seed, postgres);
     world.run();
     let net = world.net.borrow();
-    assert!(net.dropped + net.lost + net.replayed > 10, "seed {seed}: the network did misbehave");
+    let stick_faults: usize =
+        ["stick files lost", "stick answers not brought back", "old answers applied again"]
+            .iter()
+            .map(|k| world.done.get(k).copied().unwrap_or(0))
+            .sum();
+    assert!(
+        net.dropped + net.lost + net.replayed + stick_faults > 10,
+        "seed {seed}: the network (or the USB stick) did misbehave"
+    );
     eprintln!(
         "seed {seed} (district on {on}): {} requests dropped, {} answers lost, {} pushes replayed; done: {:?}",
         net.dropped, net.lost, net.replayed, world.done
