@@ -225,6 +225,13 @@ fn reading(conn: &Connection, record: &Value, field: &str) -> rusqlite::Result<O
     held(conn, record, field)
 }
 
+/// The reading of the latest write of `member`'s departure (a death, a move, or a return),
+/// kept after her removal too; `None` for a member recorded as living in the household and
+/// never written otherwise, since a member added so sends no departure.
+pub fn departure_reading(conn: &Connection, member: &str) -> rusqlite::Result<Option<Hlc>> {
+    reading(conn, &crate::stored_id::key(member), member_field(&MemberField::Left(None)))
+}
+
 /// The reading of the fact or benefit a change writes, as this laptop holds it: `None` for
 /// another kind of change, or a fact never stamped (a demo's).
 pub fn reading_of(conn: &Connection, body: &ChangeBody) -> rusqlite::Result<Option<Hlc>> {

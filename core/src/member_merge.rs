@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{OptionalExtension, TransactionBehavior};
-use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange};
+use samanvaya_domain::change::{ChangeBody, FactChange, MemberChange, MemberField, ReceivingChange};
 use samanvaya_domain::{Household, HouseholdId, Moment, PersonId, Relation};
 use serde::Serialize;
 use ts_rs::TS;
@@ -161,6 +161,17 @@ impl Store {
                     change_log::record(&tx, ChangeBody::Receiving(r), at)?;
                 }
             }
+        }
+        // So with her departure: the kept record's stays where the other record's was written
+        // otherwise (every store takes the other's when the merge arrives, where it is the
+        // later write).
+        if other.left != kept.left && crate::field_clock::departure_reading(&tx, &other_id)?.is_some() {
+            let departure = MemberChange {
+                id: keep,
+                household_id: household,
+                fields: vec![MemberField::Left(kept.left)],
+            };
+            change_log::record(&tx, ChangeBody::Member(departure), at)?;
         }
         // What is left of the other record's facts is merged into the kept record's as every
         // other store merges it, so that this laptop holds the same readings as they do.

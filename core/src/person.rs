@@ -51,8 +51,12 @@ pub fn replace_all(conn: &Connection, household: HouseholdId, members: &[Person]
     let stored: Vec<String> = existing.query_map([&hid], |r| r.get(0))?.collect::<Result<_, _>>()?;
     // A member removed leaves her readings and, set aside, her answers: a merge made elsewhere
     // may still name her (`removed_member.rs`).
-    for id in stored.iter().filter(|id| !keep.contains(id)) {
-        crate::removed_member::set_aside(conn, household, id)?;
+    let gone: Vec<&String> = stored.iter().filter(|id| !keep.contains(id)).collect();
+    let before = if gone.is_empty() { Vec::new() } else { for_household(conn, household)? };
+    for id in gone {
+        if let Some(p) = before.iter().find(|p| p.id.to_string() == *id) {
+            crate::removed_member::set_aside(conn, household, p.id, p.left)?;
+        }
         crate::field_clock::keep_fact_readings(conn, id)?;
         crate::fact::forget_subject(conn, id)?;
         conn.execute("DELETE FROM person WHERE id = ?1", [id])?;

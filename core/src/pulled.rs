@@ -12,7 +12,8 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, TransactionBehavior};
 use samanvaya_domain::change::{
-    Change, ChangeBody, FactChange, HouseholdField, MemberField, ReceivingChange, ReferralChange,
+    Change, ChangeBody, FactChange, HouseholdField, MemberChange, MemberField, ReceivingChange,
+    ReferralChange,
 };
 use samanvaya_domain::{Consent, Hlc, Household, Moment, Person, PersonId};
 use uuid::Uuid;
@@ -74,13 +75,15 @@ pub(crate) fn apply(
     // A fact or a benefit of a record made one with another, recorded elsewhere without seeing
     // the merge, is the record kept's, as at every server (`sync/server/src/merge.rs`), which
     // refuses it once the record kept was removed too.
+    // So does her departure (a death, a move): of a member's fields, only it.
     let subject = match body {
-        ChangeBody::Fact(c) => Some(&c.subject_id),
-        ChangeBody::Receiving(c) => Some(&c.subject_id),
+        ChangeBody::Fact(c) => Some(c.subject_id.clone()),
+        ChangeBody::Receiving(c) => Some(c.subject_id.clone()),
+        ChangeBody::Member(c) => Some(c.id.to_string()),
         _ => None,
     };
     let kept = match subject {
-        Some(subject) => crate::merged_person::kept(conn, subject)?,
+        Some(subject) => crate::merged_person::kept(conn, &subject)?,
         None => None,
     };
     if let Some(kept) = &kept
@@ -88,11 +91,27 @@ pub(crate) fn apply(
     {
         return Ok(());
     }
-    let moved = kept.map(|kept| match body {
-        ChangeBody::Fact(c) => ChangeBody::Fact(FactChange { subject_id: kept, ..c.clone() }),
-        ChangeBody::Receiving(c) => ChangeBody::Receiving(ReceivingChange { subject_id: kept, ..c.clone() }),
-        other => other.clone(),
-    });
+    let moved = match kept {
+        Some(kept) => match body {
+            ChangeBody::Fact(c) => Some(ChangeBody::Fact(FactChange { subject_id: kept, ..c.clone() })),
+            ChangeBody::Receiving(c) => {
+                Some(ChangeBody::Receiving(ReceivingChange { subject_id: kept, ..c.clone() }))
+            }
+            ChangeBody::Member(c) => {
+                let kept = kept.parse::<PersonId>().map_err(|e| {
+                    StoreError::Corrupt(format!("a merged record's kept id {kept:?} is damaged: {e}"))
+                })?;
+                match c.departure_for(kept) {
+                    Some(departure) => Some(ChangeBody::Member(departure)),
+                    // Nothing of it goes to the record kept; the record it names was removed
+                    // here, which stands.
+                    None => return Ok(()),
+                }
+            }
+            _ => None,
+        },
+        None => None,
+    };
     let body = moved.as_ref().unwrap_or(body);
     let Some(newer) = field_clock::newer_part(conn, body, change_hlc)? else {
         return Ok(());
@@ -146,7 +165,9 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 // She was removed here (a record of her made one with another, or taken out)
                 // after the pulled change was made elsewhere: the removal stands, as at every
                 // server, which refuses such a change once it holds the removal. Applied, the
-                // change brought her back here alone, for good.
+                // change brought her back here alone, for good. Her departure in it is set aside
+                // with her answers, for a merge of her record that arrives later.
+                crate::removed_member::put(conn, body)?;
                 return Ok(());
             }
             // Each member's place: her shared position, or, with none yet (kept from before
@@ -324,6 +345,30 @@ pub(crate) fn take_facts(
                 source: samanvaya_domain::change::Source::Survey,
             }));
         }
+    }
+    // Her departure (a death, a move, or a return), where one was written of her: the record
+    // kept takes it where it is the later write, as every server does (`state.rs`). A member
+    // added as living in the household writes none, so nothing of hers is taken then.
+    let departure = match household.members.iter().find(|p| p.id == gone_id) {
+        Some(p) => Some(p.left),
+        None => bodies.iter().find_map(|b| match b {
+            ChangeBody::Member(m) => m.fields.iter().find_map(|f| match f {
+                MemberField::Left(l) => Some(*l),
+                _ => None,
+            }),
+            _ => None,
+        }),
+    };
+    if let (Some(left), Some(hlc)) = (departure, field_clock::departure_reading(conn, &gone)?) {
+        let kept = kept.parse::<PersonId>().map_err(|e| {
+            StoreError::Corrupt(format!("a merged record's kept id {kept:?} is damaged: {e}"))
+        })?;
+        let body = ChangeBody::Member(MemberChange {
+            id: kept,
+            household_id: household.id,
+            fields: vec![MemberField::Left(left)],
+        });
+        apply(conn, &body, hlc, at)?;
     }
     for body in bodies {
         let Some(hlc) = field_clock::reading_of(conn, &body)? else { continue };

@@ -10,20 +10,36 @@
 //! (`pulled::take_facts`), and they go with her household or her withdrawal.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use samanvaya_domain::HouseholdId;
-use samanvaya_domain::change::ChangeBody;
+use samanvaya_domain::change::{ChangeBody, MemberChange, MemberField};
+use samanvaya_domain::{Departure, HouseholdId, PersonId};
 
 /// Sets aside the facts and benefits of `subject`, a member of `household` about to be removed:
-/// none, too, so that an answer about her pulled later is set aside with her.
-pub fn set_aside(conn: &Connection, household: HouseholdId, subject: &str) -> rusqlite::Result<()> {
-    let facts: Vec<ChangeBody> = crate::fact::snapshot_of(conn, household)?
+/// none, too, so that an answer about her pulled later is set aside with her. `left` is her
+/// departure as recorded here.
+pub fn set_aside(
+    conn: &Connection,
+    household: HouseholdId,
+    subject: PersonId,
+    left: Option<Departure>,
+) -> rusqlite::Result<()> {
+    let id = subject.to_string();
+    let mut facts: Vec<ChangeBody> = crate::fact::snapshot_of(conn, household)?
         .into_iter()
-        .filter(|b| subject_of(b) == Some(subject))
+        .filter(|b| subject_of(b).as_deref() == Some(id.as_str()))
         .collect();
+    // Her departure, where one was written of her (a member added as living in the household
+    // writes none): a merge takes it to the record kept where it is the later write.
+    if crate::field_clock::departure_reading(conn, &id)?.is_some() {
+        facts.push(ChangeBody::Member(MemberChange {
+            id: subject,
+            household_id: household,
+            fields: vec![MemberField::Left(left)],
+        }));
+    }
     conn.execute(
         "INSERT INTO removed_member (id, household_id, facts) VALUES (?1, ?2, ?3)
          ON CONFLICT (id) DO UPDATE SET facts = excluded.facts",
-        params![subject, household.to_string(), to_json(&facts)?],
+        params![id, household.to_string(), to_json(&facts)?],
     )?;
     Ok(())
 }
@@ -46,8 +62,17 @@ pub fn facts(conn: &Connection, subject: &str) -> rusqlite::Result<Option<Vec<Ch
 /// her, as a server writes it into her kept rows; `false` when nothing of its subject is set
 /// aside. The caller has checked that it is later than what the laptop holds.
 pub fn put(conn: &Connection, body: &ChangeBody) -> rusqlite::Result<bool> {
+    // Of a change to her record, only her departure is set aside: a merge takes nothing else.
+    let departure = match body {
+        ChangeBody::Member(c) => match c.departure_for(c.id) {
+            Some(d) => Some(ChangeBody::Member(d)),
+            None => return Ok(false),
+        },
+        _ => None,
+    };
+    let body = departure.as_ref().unwrap_or(body);
     let Some(subject) = subject_of(body) else { return Ok(false) };
-    let Some(mut facts) = facts(conn, subject)? else { return Ok(false) };
+    let Some(mut facts) = facts(conn, &subject)? else { return Ok(false) };
     facts.retain(|held| !same_field(held, body));
     // A benefit stopped keeps no row, as everywhere on the laptop: only its reading.
     if !matches!(body, ChangeBody::Receiving(r) if !r.receiving) {
@@ -63,10 +88,11 @@ pub fn forget(conn: &Connection, subject: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn subject_of(body: &ChangeBody) -> Option<&str> {
+fn subject_of(body: &ChangeBody) -> Option<String> {
     match body {
-        ChangeBody::Fact(f) => Some(&f.subject_id),
-        ChangeBody::Receiving(r) => Some(&r.subject_id),
+        ChangeBody::Fact(f) => Some(f.subject_id.clone()),
+        ChangeBody::Receiving(r) => Some(r.subject_id.clone()),
+        ChangeBody::Member(m) => Some(m.id.to_string()),
         _ => None,
     }
 }
@@ -76,6 +102,8 @@ fn same_field(a: &ChangeBody, b: &ChangeBody) -> bool {
     match (a, b) {
         (ChangeBody::Fact(a), ChangeBody::Fact(b)) => a.name == b.name,
         (ChangeBody::Receiving(a), ChangeBody::Receiving(b)) => a.scheme == b.scheme,
+        // Only her departure is set aside of her record's fields.
+        (ChangeBody::Member(_), ChangeBody::Member(_)) => true,
         _ => false,
     }
 }

@@ -87,6 +87,18 @@ pub struct MemberChange {
     pub fields: Vec<MemberField>,
 }
 
+impl MemberChange {
+    /// What of this change, made to a record that was made one with `kept` without its maker
+    /// seeing the merge, goes to the record kept: her departure (a death, a move) or return.
+    /// Her other fields stay with the record that went, since the merge chose the kept record's
+    /// identity. `None` when the change writes no departure.
+    pub fn departure_for(&self, kept: PersonId) -> Option<MemberChange> {
+        let fields: Vec<MemberField> =
+            self.fields.iter().filter(|f| matches!(f, MemberField::Left(_))).cloned().collect();
+        (!fields.is_empty()).then_some(MemberChange { id: kept, household_id: self.household_id, fields })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "field", content = "value", rename_all = "snake_case")]
 pub enum MemberField {

@@ -700,6 +700,52 @@ fn a_benefit_recorded_after_her_removal_goes_with_her_to_the_record_kept() {
     assert_eq!(receiving(&store, kept), ["NSAP_IGNWPS"], "the record kept receives her pension");
 }
 
+/// A death recorded elsewhere of a woman's second record, made before its laptop saw a
+/// supervisor make her two records one, reaches the record kept here: whether the merge is
+/// pulled before it or after it, and when a plain removal of the second record was pulled here
+/// first (her departure is then set aside with her answers). The servers do the same
+/// (`server_conformance`). Before, it was dropped as a change to a record removed, or stayed on
+/// the record that went: she was shown living.
+#[test]
+fn a_death_pulled_of_a_record_made_one_with_another_reaches_the_record_kept() {
+    use samanvaya_domain::change::{MemberChange, MemberField, MemberRemoved};
+    use samanvaya_domain::{Departure, LeftReason};
+    let died =
+        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    for (order, removed_first) in
+        [("merge, death", false), ("death, merge", false), ("removal, death, merge", true)]
+    {
+        let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
+        let (gone, kept) = (h.members[1].id, h.members[2].id);
+        let removed = |into: Option<PersonId>| {
+            ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: into })
+        };
+        let death = ChangeBody::Member(MemberChange {
+            id: gone,
+            household_id: h.id,
+            fields: vec![MemberField::Name("रीता कुमारी".into()), MemberField::Left(Some(died))],
+        });
+        let mut feed = Feed::new();
+        if removed_first {
+            feed.pull(&mut store, removed(None));
+        }
+        if order.starts_with("merge") {
+            feed.pull(&mut store, removed(Some(kept)));
+            feed.pull(&mut store, death);
+        } else {
+            feed.pull(&mut store, death);
+            feed.pull(&mut store, removed(Some(kept)));
+        }
+        let now = store.household(h.id).unwrap();
+        let names: Vec<(&str, Option<Departure>)> =
+            now.members.iter().map(|p| (p.name.as_str(), p.left)).collect();
+        assert_eq!(names, [("कमला देवी", None), ("रीता देवी", Some(died))], "{order}");
+        let set_aside: i64 =
+            store.connection().query_row("SELECT count(*) FROM removed_member", [], |r| r.get(0)).unwrap();
+        assert_eq!(set_aside, 0, "{order}: nothing is left set aside once merged");
+    }
+}
+
 fn with_a_supervisor() -> (tempfile::TempDir, Store, samanvaya_domain::LocationId) {
     use samanvaya_core::{Role, Secret};
     let dir = tempfile::tempdir().unwrap();

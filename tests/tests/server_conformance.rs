@@ -289,6 +289,7 @@ on_both!(
     a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_withdrawal_erases_her_records_made_one_with_hers,
     a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept,
+    a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_server_found_restored_names_a_new_feed_epoch_once_per_run,
     two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_record,
     one_record_made_one_with_two_others_makes_the_three_one,
@@ -1059,6 +1060,75 @@ fn a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) 
             "{order}"
         );
         assert!(server.facts_of(gone).is_empty(), "{order}: nothing stays on the record that went");
+    }
+}
+
+/// A laptop that had not seen a woman's second record made one with hers records her death on
+/// the second record, and corrects its name. Her death is hers: the record kept shows it,
+/// whichever of the merge and the death arrives first, while the name the merge kept stays.
+/// A departure the supervisor's laptop wrote again with its merge's clock (the other record had
+/// been written as moved away, which the supervisor saw) stays against the other record's older
+/// one. Before, the death was refused once the merge was held, and stayed on the removed record
+/// when it came first: she was shown living everywhere.
+fn a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) {
+    use samanvaya_domain::{Departure, LeftReason};
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut supervisor = enroll(&mut server, "supervisor's laptop");
+    let mut other = enroll(&mut server, "facilitator's laptop");
+    let left = |h: HouseholdId, p: PersonId, l: Option<Departure>| {
+        ChangeBody::Member(MemberChange { id: p, household_id: h, fields: vec![MemberField::Left(l)] })
+    };
+    let died =
+        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let moved =
+        Departure { reason: LeftReason::MovedAway, on: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() };
+    for merge_first in [true, false] {
+        let order = if merge_first { "the merge first" } else { "the death first" };
+        let (h, second) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
+        let [kept, gone, kept2, gone2] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
+        let made = vec![
+            supervisor.change(household(h, VILLAGE), 0),
+            supervisor.change(member(h, kept, "सीता देवी"), 1),
+            supervisor.change(member(h, gone, "सीता"), 2),
+            supervisor.change(household(second, VILLAGE), 3),
+            supervisor.change(member(second, kept2, "गीता देवी"), 4),
+            supervisor.change(member(second, gone2, "गीता"), 5),
+            // Written as moved away, which the supervisor's laptop holds at its merge.
+            supervisor.change(left(second, gone2, Some(moved)), 6),
+        ];
+        server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+        let merge = vec![
+            supervisor.change(merged(h, gone, kept), 60_000),
+            // The kept record's departure (none) written again, the other's having differed.
+            supervisor.change(left(second, kept2, None), 60_001),
+            supervisor.change(merged(second, gone2, kept2), 60_002),
+        ];
+        let mut renamed = member(h, gone, "सीता कुमारी");
+        if let ChangeBody::Member(m) = &mut renamed {
+            m.fields.retain(|f| matches!(f, MemberField::Name(_)));
+            m.fields.push(MemberField::Left(Some(died)));
+        }
+        let late = vec![other.change(renamed, 30_000)];
+        let mut pushes = [(&mut supervisor, merge), (&mut other, late)];
+        if !merge_first {
+            pushes.reverse();
+        }
+        for (laptop, changes) in pushes {
+            let ack = server.push(&laptop.caller, &laptop.batch(changes), t0()).unwrap();
+            // The other laptop's new name, made unseen of the supervisor's, is put up for review
+            // when it arrives before the merge.
+            let taken = |o: &Outcome| matches!(o, Outcome::Applied | Outcome::Conflict { .. });
+            assert!(outcomes(&ack).iter().all(taken), "{order}: {:?}", outcomes(&ack));
+        }
+        let row = |p: PersonId| {
+            server.texts(
+                "SELECT name || ' ' || coalesce(left_household, 'living') FROM member WHERE id = ?1",
+                &p.to_string(),
+            )
+        };
+        let shown = serde_json::to_string(&died).unwrap();
+        assert_eq!(row(kept), [format!("सीता देवी {shown}")], "{order}");
+        assert_eq!(row(kept2), ["गीता देवी living"], "{order}: the departure the merge wrote again stays");
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 
 use samanvaya_domain::Hlc;
+use samanvaya_domain::PersonId;
 use samanvaya_domain::change::{
     ChangeBody, ConsentGiven, FactChange, HouseholdField, MemberField, ReceivingChange,
 };
@@ -360,6 +361,12 @@ impl Rows {
                     }
                     ChangeBody::Receiving(c) => {
                         Some(ChangeBody::Receiving(ReceivingChange { subject_id: kept, ..c.clone() }))
+                    }
+                    // So is her departure (a death, a move) recorded there: of the member's
+                    // fields only it goes to the record kept, whose identity the merge chose
+                    // (`state.rs` takes it the same way when the merge arrives after it).
+                    ChangeBody::Member(c) => {
+                        kept.parse::<PersonId>().ok().and_then(|k| c.departure_for(k)).map(ChangeBody::Member)
                     }
                     _ => None,
                 };

@@ -19,7 +19,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::ServerError;
-use crate::sql::{Db, args};
+use crate::sql::{Db, Value, args};
 
 /// Who delivered a change and what they had seen: a write already on the server that is newer
 /// than `pulled_through`, from another device, was not seen by the sender.
@@ -106,6 +106,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 db.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", args![&gone, &kept])?;
                 crate::consent::erase_merged_after(db, c.household_id, c.id, &kept)?;
                 take_facts(db, &gone, &kept)?;
+                take_departure(db, &gone, &kept)?;
             }
             // Both records are removed now: the record the first merge kept comes back as a new
             // one, settled where the laptop delivered the second merge (`crossing_merge.rs`).
@@ -168,6 +169,44 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
         ))),
     }
 }
+
+/// Gives `kept`, the record `gone` was made one with, `gone`'s departure (a death, a move, or a
+/// return) where it is the later write: a departure recorded elsewhere without seeing the merge
+/// ends on the record kept at every store, whichever arrives first (one arriving after the merge
+/// is moved to the record kept by `merge.rs`). A member added as living in the household writes
+/// no departure, so only a departure or a return recorded of her is taken. The laptop that made
+/// the merge wrote the kept record's departure again with its merge's clock where the other
+/// record's differed, so the other's older one does not win here.
+fn take_departure(db: &mut dyn Db, gone: &str, kept: &str) -> Result<(), ServerError> {
+    let read = |db: &mut dyn Db, id: &str| -> Result<Option<(Value, FieldClocks)>, ServerError> {
+        match db.query_opt("SELECT left_household, clocks FROM member WHERE id = ?1", args![id])? {
+            Some(row) => Ok(Some((row.value(0), serde_json::from_str(&row.text(1)?)?))),
+            None => Ok(None),
+        }
+    };
+    let (Some((left, gone_clocks)), Some((_, mut kept_clocks))) = (read(db, gone)?, read(db, kept)?) else {
+        return Ok(());
+    };
+    let reading = |clocks: &FieldClocks| -> Result<Option<Hlc>, ServerError> {
+        clocks.get(DEPARTURE).map(|w| Ok(serde_json::from_value(w["hlc"].clone())?)).transpose()
+    };
+    let Some(theirs) = reading(&gone_clocks)? else { return Ok(()) };
+    if reading(&kept_clocks)?.is_some_and(|ours| ours >= theirs) {
+        return Ok(());
+    }
+    kept_clocks.insert(DEPARTURE.to_owned(), gone_clocks[DEPARTURE].clone());
+    db.execute(
+        "UPDATE member SET left_household = ?2, clocks = ?3 WHERE id = ?1",
+        &[Value::from(kept), left, Value::from(serde_json::to_string(&kept_clocks)?)],
+    )?;
+    Ok(())
+}
+
+/// The name a member's departure is kept under among her fields' clocks (`merge.rs`).
+const DEPARTURE: &str = "left_household";
+
+/// A member's fields' clocks as stored, read as JSON: each field's last write.
+type FieldClocks = serde_json::Map<String, serde_json::Value>;
 
 /// Merges the facts and benefits of `gone`, made one with `kept`, into `kept`'s, the later clock
 /// winning, and drops `gone`'s: whatever order a merge and a fact recorded elsewhere without
