@@ -14,9 +14,15 @@
 //! write with rows of nothing, which its `WHERE v.column1 IS NOT NULL` leaves out: one statement
 //! for a batch instead of one per power of two in its count, which cost a round trip and a plan
 //! each.
+//!
+//! PostgreSQL takes the rows as one array per column instead (`unnest`, [`Db::takes_columns`]):
+//! the statement's text is then the same for any number of rows, so every row of a batch goes in
+//! one statement without padding, with a parameter per column where the `VALUES` list had one
+//! per value. That made its ingest about a tenth faster (docs/benchmarks.md); SQLite, which has
+//! no arrays, keeps the `VALUES` list.
 
 use crate::error::ServerError;
-use crate::sql::{Db, Row, Value};
+use crate::sql::{Column, Db, Row, Value};
 
 /// The most rows one statement carries: 256 rows of 11 values stay far below both databases'
 /// limits on parameters (32,766 for SQLite, 65,535 for PostgreSQL).
@@ -46,6 +52,9 @@ pub fn run(
     kind: Kind,
 ) -> Result<Vec<Row>, ServerError> {
     let width = shape.matches('?').count();
+    if db.takes_columns() && template.contains(VALUES) {
+        return run_columns(db, template, shape, width, rows, kind);
+    }
     let mut out = Vec::new();
     let mut start = 0;
     while start < rows.len() {
@@ -79,6 +88,102 @@ pub fn run(
         start += take;
     }
     Ok(out)
+}
+
+/// Where a template takes its rows.
+const VALUES: &str = "(VALUES {rows})";
+
+/// [`run`] for a database that takes each column of the rows as one array: the rows become
+/// `(SELECT … FROM unnest(?1::text[], ?2::bigint[], …))`, whose columns are named as a `VALUES`
+/// list's, so that the same template reads them. The statement's text is the same for any
+/// number of rows, so one statement carries them all, without padding, and PostgreSQL reads a
+/// parameter per column instead of one per value: 2,816 for 256 rows of eleven.
+fn run_columns(
+    db: &mut dyn Db,
+    template: &str,
+    shape: &str,
+    width: usize,
+    rows: &[Vec<Value>],
+    kind: Kind,
+) -> Result<Vec<Row>, ServerError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Some(row) = rows.iter().find(|r| r.len() != width) {
+        return Err(ServerError::Invalid(format!(
+            "a row of {} values for a statement of {width}: {}",
+            row.len(),
+            template.lines().next().unwrap_or_default()
+        )));
+    }
+    let (mut select, mut arrays, mut names, mut columns) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut n = 0;
+    for (i, part) in elements(shape).into_iter().enumerate() {
+        if !part.contains('?') {
+            // A constant of every row, such as an outcome.
+            select.push(format!("{part} AS column{}", i + 1));
+            continue;
+        }
+        n += 1;
+        // A number is cast in the shape (`CAST(? AS BIGINT)`); anything else is text.
+        let number = part.contains("AS BIGINT");
+        arrays.push(format!("?{n}::{}[]", if number { "bigint" } else { "text" }));
+        names.push(format!("c{n}"));
+        select.push(format!("{} AS column{}", part.replacen('?', &format!("u.c{n}"), 1), i + 1));
+        columns.push(column(rows, n - 1, number)?);
+    }
+    let list = format!(
+        "(SELECT {} FROM unnest({}) AS u({}))",
+        select.join(", "),
+        arrays.join(", "),
+        names.join(", ")
+    );
+    db.query_columns(&template.replace(VALUES, &list), columns, kind == Kind::Lookup)
+}
+
+/// The `i`th value of every row, as numbers or as texts.
+fn column(rows: &[Vec<Value>], i: usize, number: bool) -> Result<Column, ServerError> {
+    let wrong = |v: &Value| {
+        ServerError::Invalid(format!(
+            "value {i} of a row is {v:?}, not a {}",
+            if number { "number" } else { "text" }
+        ))
+    };
+    if number {
+        let values = rows.iter().map(|r| match &r[i] {
+            Value::Int(v) => Ok(Some(*v)),
+            Value::Null => Ok(None),
+            other => Err(wrong(other)),
+        });
+        Ok(Column::Ints(values.collect::<Result<_, _>>()?))
+    } else {
+        let values = rows.iter().map(|r| match &r[i] {
+            Value::Text(v) => Ok(Some(v.clone())),
+            Value::Null => Ok(None),
+            other => Err(wrong(other)),
+        });
+        Ok(Column::Texts(values.collect::<Result<_, _>>()?))
+    }
+}
+
+/// The parts of a row's shape, `(?, CAST(? AS BIGINT), 'applied')`, split at its own commas.
+fn elements(shape: &str) -> Vec<&str> {
+    let inner = shape.trim().strip_prefix('(').and_then(|s| s.strip_suffix(')')).unwrap_or(shape);
+    let (mut out, mut depth, mut start, mut quoted) = (Vec::new(), 0, 0, false);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(inner[start..].trim());
+    out
 }
 
 /// `shape` with its `?` numbered from `before + 1`.
@@ -123,6 +228,95 @@ mod tests {
         fn kind(&self) -> &'static str {
             "seen"
         }
+    }
+
+    /// A database that takes columns, and records the statements it was given with them.
+    #[derive(Default)]
+    struct Arrays(Vec<(String, Vec<Column>)>);
+
+    impl Db for Arrays {
+        fn execute(&mut self, _: &str, _: &[Value]) -> Result<u64, ServerError> {
+            Ok(0)
+        }
+        fn query(&mut self, sql: &str, _: &[Value]) -> Result<Vec<Row>, ServerError> {
+            panic!("a list of rows went as a VALUES list: {sql}")
+        }
+        fn takes_columns(&self) -> bool {
+            true
+        }
+        fn query_columns(
+            &mut self,
+            sql: &str,
+            columns: Vec<Column>,
+            _: bool,
+        ) -> Result<Vec<Row>, ServerError> {
+            self.0.push((sql.to_owned(), columns));
+            Ok(Vec::new())
+        }
+        fn begin(&mut self, _: crate::sql::Mode) -> Result<(), ServerError> {
+            Ok(())
+        }
+        fn commit(&mut self) -> Result<(), ServerError> {
+            Ok(())
+        }
+        fn rollback(&mut self) -> Result<(), ServerError> {
+            Ok(())
+        }
+        fn kind(&self) -> &'static str {
+            "arrays"
+        }
+    }
+
+    #[test]
+    fn a_database_taking_columns_gets_every_row_in_one_statement_of_an_array_per_column() {
+        let mut db = Arrays::default();
+        let rows: Vec<Vec<Value>> = (0..300)
+            .map(|i| {
+                vec![
+                    Value::Text(format!("d{i}")),
+                    Value::Int(i),
+                    if i % 2 == 0 { Value::Null } else { "x".into() },
+                ]
+            })
+            .collect();
+        run(
+            &mut db,
+            "INSERT INTO t (a, b, c, outcome) SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL",
+            "(?, CAST(? AS BIGINT), ?, 'applied')",
+            &rows,
+            Kind::Write,
+        )
+        .unwrap();
+        assert_eq!(db.0.len(), 1, "one statement for 300 rows");
+        let (sql, columns) = &db.0[0];
+        assert_eq!(
+            sql,
+            "INSERT INTO t (a, b, c, outcome) SELECT * FROM (SELECT u.c1 AS column1, CAST(u.c2 AS BIGINT) AS column2, \
+             u.c3 AS column3, 'applied' AS column4 FROM unnest(?1::text[], ?2::bigint[], ?3::text[]) AS u(c1, c2, c3)) \
+             AS v WHERE v.column1 IS NOT NULL"
+        );
+        match &columns[..] {
+            [Column::Texts(a), Column::Ints(b), Column::Texts(c)] => {
+                assert_eq!((a.len(), b.len(), c.len()), (300, 300, 300));
+                assert_eq!(
+                    (a[7].as_deref(), b[7], c[6].as_deref(), c[7].as_deref()),
+                    (Some("d7"), Some(7), None, Some("x"))
+                );
+            }
+            other => panic!("columns {other:?}"),
+        }
+        // A number where the shape wants a text is refused, not sent as something else.
+        let wrong = vec![vec![Value::Int(1), Value::Int(2), Value::Null]];
+        assert!(
+            run(
+                &mut db,
+                "SELECT * FROM (VALUES {rows}) AS v",
+                "(?, CAST(? AS BIGINT), ?)",
+                &wrong,
+                Kind::Lookup
+            )
+            .is_err()
+        );
     }
 
     fn rows(n: i64) -> Vec<Vec<Value>> {

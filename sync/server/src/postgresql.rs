@@ -17,7 +17,7 @@ use samanvaya_schema::Migration;
 use samanvaya_schema::migrate::MigrateError;
 
 use crate::error::ServerError;
-use crate::sql::{Db, Mode, Row, Value};
+use crate::sql::{Column, Db, Mode, Row, Value};
 
 /// The key of the advisory lock every write transaction takes. Changes are numbered from a
 /// sequence, and the pull feed reads "everything after seq N": if two writers could interleave,
@@ -196,6 +196,21 @@ impl ToSql for Value {
     to_sql_checked!();
 }
 
+impl ToSql for Column {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        match self {
+            Column::Texts(v) => v.to_sql(ty, out),
+            Column::Ints(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::TEXT_ARRAY | Type::INT8_ARRAY)
+    }
+
+    to_sql_checked!();
+}
+
 fn row(r: &postgres::Row) -> Result<Row, ServerError> {
     let mut values = Vec::with_capacity(r.len());
     for (i, column) in r.columns().iter().enumerate() {
@@ -256,6 +271,40 @@ impl Db for Postgres {
                 })
                 .collect();
             c.client.query_typed(&sql, &typed)?.iter().map(row).collect()
+        })
+    }
+
+    fn takes_columns(&self) -> bool {
+        true
+    }
+
+    /// A write is prepared once, as any statement; a lookup goes as [`Db::lookup`] does, planned
+    /// for the values it carries.
+    fn query_columns(
+        &mut self,
+        sql: &str,
+        columns: Vec<Column>,
+        plan_each: bool,
+    ) -> Result<Vec<Row>, ServerError> {
+        let sql = dollar_params(sql);
+        self.call(move |c| {
+            if plan_each {
+                let typed: Vec<(&(dyn ToSql + Sync), Type)> = columns
+                    .iter()
+                    .map(|col| {
+                        let ty = match col {
+                            Column::Ints(_) => Type::INT8_ARRAY,
+                            Column::Texts(_) => Type::TEXT_ARRAY,
+                        };
+                        (col as &(dyn ToSql + Sync), ty)
+                    })
+                    .collect();
+                return c.client.query_typed(&sql, &typed)?.iter().map(row).collect();
+            }
+            let s = c.statement(&sql)?;
+            let params: Vec<&(dyn ToSql + Sync)> =
+                columns.iter().map(|col| col as &(dyn ToSql + Sync)).collect();
+            c.client.query(&s, &params)?.iter().map(row).collect()
         })
     }
 

@@ -24,6 +24,14 @@ pub enum Value {
     Text(String),
 }
 
+/// The values of one column of many rows, for a database that takes them as an array
+/// ([`Db::query_columns`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    Texts(Vec<Option<String>>),
+    Ints(Vec<Option<i64>>),
+}
+
 /// How times are written: UTC, to the microsecond, so that their text sorts as the times do.
 const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f+00:00";
 
@@ -177,6 +185,21 @@ pub trait Db: Send {
     /// [`Db::query`].
     fn lookup(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError> {
         self.query(sql, params)
+    }
+    /// Whether the database takes a statement's many rows as one array per column
+    /// ([`Db::query_columns`]); SQLite has no arrays and takes them as a `VALUES` list.
+    fn takes_columns(&self) -> bool {
+        false
+    }
+    /// Runs `sql`, whose parameters are whole columns of values (`?1::text[]`, `?2::bigint[]`),
+    /// planned at each call when `plan_each` (a lookup, as [`Db::lookup`]).
+    fn query_columns(
+        &mut self,
+        _sql: &str,
+        _columns: Vec<Column>,
+        _plan_each: bool,
+    ) -> Result<Vec<Row>, ServerError> {
+        Err(ServerError::Invalid(format!("{} takes no columns of values as parameters", self.kind())))
     }
     /// Starts a transaction.
     fn begin(&mut self, mode: Mode) -> Result<(), ServerError>;
