@@ -1288,6 +1288,25 @@ fn two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_reco
     let late = vec![second.change(fact_named(h, x, "person.caste_category", json!("st")), 61_500)];
     server.push(&second.caller, &second.batch(late), t0() + Duration::hours(1)).unwrap();
     assert!(server.facts_of(her).contains("person.caste_category=\"st\""), "{:?}", server.facts_of(her));
+    // So does her death, recorded of the first merge's record by a laptop that saw neither merge,
+    // before the settlement, and sent after it: she was living when copied, and the copy's
+    // departure (none) is not written at the block's reading. Before, the new record's creation
+    // carried it at that reading, and the death was lost.
+    let died = samanvaya_domain::Departure {
+        reason: samanvaya_domain::LeftReason::Died,
+        on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+    };
+    let death = ChangeBody::Member(MemberChange {
+        id: y,
+        household_id: h,
+        fields: vec![MemberField::Left(Some(died))],
+    });
+    let late = vec![other.change(death, 61_200)];
+    let ack = server.push(&other.caller, &other.batch(late), t0() + Duration::hours(1)).unwrap();
+    assert_eq!(outcomes(&ack), [Outcome::Applied]);
+    let shown =
+        server.texts("SELECT coalesce(left_household, 'living') FROM member WHERE id = ?1", &her.to_string());
+    assert_eq!(shown, [serde_json::to_string(&died).unwrap()], "her death reaches the new record");
     // What the block made travels to the village's laptops: the new record, then both records
     // made one with it.
     let feed = server.pull(&other.caller, 0).unwrap();

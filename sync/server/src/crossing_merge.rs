@@ -45,7 +45,7 @@ pub fn settle(
     let device = db.query_one("SELECT device_id FROM identity WHERE id = 1", &[])?.uuid(0)?;
     let kept = first_kept.0.to_string();
     let Some(row) = db.query_opt(
-        "SELECT position, name, relation, sex, birth_date, birth_date_estimated, left_household
+        "SELECT position, name, relation, sex, birth_date, birth_date_estimated, left_household, clocks
          FROM member WHERE id = ?1",
         args![&kept],
     )?
@@ -68,7 +68,10 @@ pub fn settle(
         })?;
     fields.push(MemberField::BirthDate(birth));
     fields.push(MemberField::BirthDateEstimated(row.int(5)? != 0));
-    fields.push(MemberField::Left(row.opt_text(6)?.map(|t| serde_json::from_str(&t)).transpose()?));
+    let left: Option<serde_json::Value> = row.opt_text(6)?.map(|t| serde_json::from_str(&t)).transpose()?;
+    let clocks: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row.text(7)?)?;
+    let left_reading: Option<Hlc> =
+        clocks.get(crate::state::DEPARTURE).map(|w| serde_json::from_value(w["hlc"].clone())).transpose()?;
 
     let new = PersonId(Uuid::now_v7());
     let subject = new.0.to_string();
@@ -78,6 +81,18 @@ pub fn settle(
     // over the answer copied. With this server's reading, the copy won over every one of them.
     let mut made: Vec<(ChangeBody, Option<Hlc>)> =
         vec![(ChangeBody::Member(MemberChange { id: new, household_id: household, fields }), None)];
+    // Her departure is copied the same way, as its own change at the reading it was written
+    // with: inside the creation it carried this server's reading, and a death recorded of her
+    // before this settlement but arriving after it lost to the copy of her as living. A record
+    // never marked as gone sends none, as a member added living does.
+    if let Some(reading) = left_reading {
+        let left = left.map(serde_json::from_value).transpose()?;
+        let fields = vec![MemberField::Left(left)];
+        made.push((
+            ChangeBody::Member(MemberChange { id: new, household_id: household, fields }),
+            Some(reading),
+        ));
+    }
     for f in db.query(
         "SELECT name, value, source, hlc FROM fact WHERE subject_id = ?1 ORDER BY name",
         args![&kept],

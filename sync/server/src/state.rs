@@ -203,7 +203,7 @@ fn take_departure(db: &mut dyn Db, gone: &str, kept: &str) -> Result<(), ServerE
 }
 
 /// The name a member's departure is kept under among her fields' clocks (`merge.rs`).
-const DEPARTURE: &str = "left_household";
+pub(crate) const DEPARTURE: &str = "left_household";
 
 /// A member's fields' clocks as stored, read as JSON: each field's last write.
 type FieldClocks = serde_json::Map<String, serde_json::Value>;
