@@ -166,8 +166,9 @@ pub fn write(
     write_merging(conn, before, h, at, None)
 }
 
-/// A record removed because it was made one with another: (the record removed, the record kept).
-pub type Merged = (PersonId, PersonId);
+/// A record removed because it was made one with another: (the record removed, the record kept,
+/// the reading of the removed record's departure as this laptop held it, `MemberRemoved::departure_seen`).
+pub type Merged = (PersonId, PersonId, Option<samanvaya_domain::Hlc>);
 
 /// As [`write`], where the member removed in `merged` was made one with the member kept: her
 /// removal travels saying so (`MemberRemoved::merged_into`).
@@ -202,10 +203,11 @@ fn record_merging(
 ) -> rusqlite::Result<()> {
     let shared = person::shared_positions(conn, h.id)?;
     for mut body in changes(before, h, &shared) {
-        if let (ChangeBody::MemberRemoved(r), Some((gone, kept))) = (&mut body, merged)
+        if let (ChangeBody::MemberRemoved(r), Some((gone, kept, seen))) = (&mut body, merged)
             && r.id == gone
         {
             r.merged_into = Some(kept);
+            r.departure_seen = seen;
         }
         change_log::record(conn, body, at)?;
     }
@@ -336,6 +338,7 @@ pub fn changes(
                 id: o.id,
                 household_id: after.id,
                 merged_into: None,
+                departure_seen: None,
             }));
         }
     }

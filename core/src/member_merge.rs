@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{OptionalExtension, TransactionBehavior};
-use samanvaya_domain::change::{ChangeBody, FactChange, MemberChange, MemberField, ReceivingChange};
+use samanvaya_domain::change::{ChangeBody, FactChange, ReceivingChange};
 use samanvaya_domain::{Household, HouseholdId, Moment, PersonId, Relation};
 use serde::Serialize;
 use ts_rs::TS;
@@ -162,20 +162,14 @@ impl Store {
                 }
             }
         }
-        // So with her departure: the kept record's stays where the other record's was written
-        // otherwise (every store takes the other's when the merge arrives, where it is the
-        // later write).
-        if other.left != kept.left && crate::field_clock::departure_reading(&tx, &other_id)?.is_some() {
-            let departure = MemberChange {
-                id: keep,
-                household_id: household,
-                fields: vec![MemberField::Left(kept.left)],
-            };
-            change_log::record(&tx, ChangeBody::Member(departure), at)?;
-        }
+        // Her departure is not written again: the merge says which of the other record's this
+        // laptop saw (`MemberRemoved::departure_seen`), and every store takes only a later one
+        // into the record kept. Written again with the merge's clock, the kept record's
+        // departure undid a death of hers recorded elsewhere before the merge.
+        let departure_seen = crate::field_clock::departure_reading(&tx, &other_id)?;
         // What is left of the other record's facts is merged into the kept record's as every
         // other store merges it, so that this laptop holds the same readings as they do.
-        crate::pulled::take_facts(&tx, &before, duplicate, &keep_id, at)?;
+        crate::pulled::take_facts(&tx, &before, duplicate, &keep_id, departure_seen, at)?;
 
         let mut after = before.clone();
         if let Some(p) = after.members.iter_mut().find(|p| p.id == keep) {
@@ -207,10 +201,10 @@ impl Store {
         }
         after.members.retain(|p| p.id != duplicate);
         after.updated_at = at.utc;
-        household::write_merging(&tx, Some(&before), &after, at, Some((duplicate, keep)))?;
+        household::write_merging(&tx, Some(&before), &after, at, Some((duplicate, keep, departure_seen)))?;
         // A referral of the record removed, opened on a laptop that has not seen the merge, goes
         // to the record kept when it arrives here.
-        crate::merged_person::note(&tx, duplicate, keep)?;
+        crate::merged_person::note(&tx, duplicate, keep, departure_seen)?;
         // The kept record took her facts above: nothing of her is set aside for a later merge.
         crate::removed_member::forget(&tx, &duplicate.to_string())?;
         // The log says it was a merge, not a removal alone (ids only, as every entry).

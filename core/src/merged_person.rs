@@ -8,11 +8,17 @@
 //! record, the case showed under the head's name.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use samanvaya_domain::PersonId;
+use samanvaya_domain::{Hlc, PersonId};
 
-/// Notes that `gone` was made one with `kept`, and moves every referral of `gone` to `kept`.
-/// Returns the record kept as it stands now, or `None` when the merge names `gone` itself.
-pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Result<Option<String>> {
+/// Notes that `gone` was made one with `kept` (with the reading of `gone`'s departure the merge
+/// says its maker saw), and moves every referral of `gone` to `kept`. Returns the record kept as
+/// it stands now, or `None` when the merge names `gone` itself.
+pub fn note(
+    conn: &Connection,
+    gone: PersonId,
+    kept: PersonId,
+    departure_seen: Option<Hlc>,
+) -> rusqlite::Result<Option<String>> {
     let gone = gone.to_string();
     // The record kept, as it stands now: two merges made at once on two laptops (the first
     // record into the second, the second into a third) arrive in either order, and each record
@@ -26,10 +32,12 @@ pub fn note(conn: &Connection, gone: PersonId, kept: PersonId) -> rusqlite::Resu
     if kept == gone {
         return Ok(None);
     }
+    let seen = departure_seen.map(|h| serde_json::to_string(&h)).transpose().map_err(json_error)?;
     conn.execute(
-        "INSERT INTO merged_person (id, kept_id) VALUES (?1, ?2)
-         ON CONFLICT (id) DO UPDATE SET kept_id = excluded.kept_id",
-        params![gone, kept],
+        "INSERT INTO merged_person (id, kept_id, departure_seen) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET kept_id = excluded.kept_id,
+             departure_seen = COALESCE(excluded.departure_seen, merged_person.departure_seen)",
+        params![gone, kept, seen],
     )?;
     // A record made one with `gone` before now goes to `kept` too.
     conn.execute("UPDATE merged_person SET kept_id = ?2 WHERE kept_id = ?1", params![gone, kept])?;
@@ -49,4 +57,18 @@ pub fn kept(conn: &Connection, subject: &str) -> rusqlite::Result<Option<String>
     conn.prepare_cached("SELECT kept_id FROM merged_person WHERE id = ?1")?
         .query_row([subject], |r| r.get(0))
         .optional()
+}
+
+/// The reading of `subject`'s departure the merge of it said its maker saw: a departure of it
+/// written no later than this is not the record kept's (`MemberRemoved::departure_seen`).
+pub fn departure_seen(conn: &Connection, subject: &str) -> rusqlite::Result<Option<Hlc>> {
+    let text: Option<Option<String>> = conn
+        .prepare_cached("SELECT departure_seen FROM merged_person WHERE id = ?1")?
+        .query_row([subject], |r| r.get(0))
+        .optional()?;
+    text.flatten().map(|t| serde_json::from_str(&t)).transpose().map_err(json_error)
+}
+
+fn json_error(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }

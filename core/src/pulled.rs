@@ -73,8 +73,7 @@ pub(crate) fn apply(
     at: Moment,
 ) -> Result<(), StoreError> {
     // A fact or a benefit of a record made one with another, recorded elsewhere without seeing
-    // the merge, is the record kept's, as at every server (`sync/server/src/merge.rs`), which
-    // refuses it once the record kept was removed too.
+    // the merge, is the record kept's, as at every server (`sync/server/src/merge.rs`).
     // So does her departure (a death, a move): of a member's fields, only it.
     let subject = match body {
         ChangeBody::Fact(c) => Some(c.subject_id.clone()),
@@ -86,8 +85,12 @@ pub(crate) fn apply(
         Some(subject) => crate::merged_person::kept(conn, &subject)?,
         None => None,
     };
+    // A record kept that was removed here since takes it where her answers were set aside
+    // (`write` sets it aside with them), as a server writes it on her removed rows; with none
+    // set aside (removed before local migration 0043), nothing here would take it.
     if let Some(kept) = &kept
         && !person::is_member(conn, kept)?
+        && crate::removed_member::facts(conn, kept)?.is_none()
     {
         return Ok(());
     }
@@ -101,6 +104,12 @@ pub(crate) fn apply(
                 let kept = kept.parse::<PersonId>().map_err(|e| {
                     StoreError::Corrupt(format!("a merged record's kept id {kept:?} is damaged: {e}"))
                 })?;
+                // A departure the supervisor saw when making the merge is not the record
+                // kept's: her own stands against it (`MemberRemoved::departure_seen`).
+                let seen = crate::merged_person::departure_seen(conn, &c.id.to_string())?;
+                if seen.is_some_and(|s| change_hlc <= s) {
+                    return Ok(());
+                }
                 match c.departure_for(kept) {
                     Some(departure) => Some(ChangeBody::Member(departure)),
                     // Nothing of it goes to the record kept; the record it names was removed
@@ -222,7 +231,7 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             // The record kept, as it stands now (`merged_person::note`), takes her facts before
             // her row and facts go.
             let kept = match c.merged_into {
-                Some(kept) => crate::merged_person::note(conn, c.id, kept)?,
+                Some(kept) => crate::merged_person::note(conn, c.id, kept, c.departure_seen)?,
                 None => None,
             };
             // Her facts go to the record kept whether she is still a member here or was removed
@@ -232,7 +241,7 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             if let Some(kept) = &kept
                 && (person::is_member(conn, kept)? || crate::removed_member::facts(conn, kept)?.is_some())
             {
-                take_facts(conn, &h, c.id, kept, at)?;
+                take_facts(conn, &h, c.id, kept, c.departure_seen, at)?;
                 h = household::get(conn, hid)?.ok_or_else(missing)?;
             }
             h.members.retain(|p| p.id != c.id);
@@ -310,12 +319,15 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
 /// without seeing the merge ends on the record kept at every store, whichever came first. The
 /// laptop that made the merge wrote again, with its merge's clock, each answer of the record
 /// kept that the other record answered otherwise, so an older answer of the record that went
-/// does not win. A fact never stamped (a demo's) has no clock to compare and stays behind.
+/// does not win; of her departure, the merge says which reading its maker saw
+/// (`departure_seen`), and only a later one is taken. A fact never stamped (a demo's) has no
+/// clock to compare and stays behind.
 pub(crate) fn take_facts(
     conn: &Connection,
     household: &Household,
     gone: PersonId,
     kept: &str,
+    departure_seen: Option<Hlc>,
     at: Moment,
 ) -> Result<(), StoreError> {
     let gone_id = gone;
@@ -359,7 +371,10 @@ pub(crate) fn take_facts(
             _ => None,
         }),
     };
-    if let (Some(left), Some(hlc)) = (departure, field_clock::departure_reading(conn, &gone)?) {
+    // One the merge's maker saw is not taken: the record kept's own stands against it.
+    let unseen = |hlc: &Hlc| departure_seen.is_none_or(|s| *hlc > s);
+    if let (Some(left), Some(hlc)) = (departure, field_clock::departure_reading(conn, &gone)?.filter(unseen))
+    {
         let kept = kept.parse::<PersonId>().map_err(|e| {
             StoreError::Corrupt(format!("a merged record's kept id {kept:?} is damaged: {e}"))
         })?;

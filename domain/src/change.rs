@@ -123,6 +123,15 @@ pub struct MemberRemoved {
     /// merge goes to her at every store. `None` for a removal; older changes have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<PersonId>,
+    /// Of a merge: the reading of this record's departure (a death, a move, a return) as the
+    /// supervisor's laptop held it when making the merge, `None` where none was written of her.
+    /// The record kept takes this record's departure only where it was written later than that,
+    /// by someone who had not seen the merge; what the supervisor saw, the record kept's own
+    /// departure stands against. Before, the merging laptop wrote the kept record's departure
+    /// again with the merge's clock, which undid a death of the kept record recorded elsewhere
+    /// before the merge. Older changes have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure_seen: Option<Hlc>,
 }
 
 /// How a fact or a benefit was learnt.

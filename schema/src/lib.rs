@@ -204,6 +204,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "removed_member",
         sql: include_str!("../migrations/local/0043_removed_member.sql"),
     },
+    Migration {
+        version: 44,
+        name: "merged_departure_seen",
+        sql: include_str!("../migrations/local/0044_merged_departure_seen.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -473,7 +473,12 @@ fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order()
     let mut feed = Feed::new();
     let mut pull = |store: &mut Store, body: ChangeBody| feed.pull(store, body);
     let removed = |gone: PersonId, into: Option<PersonId>| {
-        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: into })
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id: gone,
+            household_id: h.id,
+            merged_into: into,
+            departure_seen: None,
+        })
     };
     pull(&mut store, removed(y, Some(z)));
     pull(&mut store, removed(x, Some(y)));
@@ -505,7 +510,12 @@ fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
     let mut feed = Feed::new();
     let mut pull = |store: &mut Store, body: ChangeBody| feed.pull(store, body);
     let merged = |gone: PersonId| {
-        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: Some(kept) })
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id: gone,
+            household_id: h.id,
+            merged_into: Some(kept),
+            departure_seen: None,
+        })
     };
     pull(&mut store, merged(second));
     pull(
@@ -548,6 +558,7 @@ fn a_pulled_withdrawal_naming_a_record_merged_away_erases_the_record_kept() {
             id: second,
             household_id: h.id,
             merged_into: Some(kept),
+            departure_seen: None,
         });
         let withdrawal = ChangeBody::ConsentWithdrawn(ConsentWithdrawn {
             household_id: h.id,
@@ -623,7 +634,12 @@ fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
         let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
         let (gone, kept, last) = (h.members[1].id, h.members[2].id, h.members[3].id);
         let removed = |id: PersonId, into: Option<PersonId>| {
-            ChangeBody::MemberRemoved(MemberRemoved { id, household_id: h.id, merged_into: into })
+            ChangeBody::MemberRemoved(MemberRemoved {
+                id,
+                household_id: h.id,
+                merged_into: into,
+                departure_seen: None,
+            })
         };
         let mut feed = Feed::new();
         feed.pull(&mut store, removed(gone, None));
@@ -659,6 +675,60 @@ fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
     }
 }
 
+/// A woman's second record is made one with hers elsewhere, and her record kept is then taken
+/// out of the household outright. An answer and her death, recorded of the second record on a
+/// laptop that had seen neither, are pulled after both: they are set aside with the record
+/// kept's answers, as every server writes them on its removed rows, and a later merge of that
+/// record takes them to the record it keeps. Before, the laptop dropped them, while the servers
+/// (now) and the laptop that recorded them kept them.
+#[test]
+fn an_answer_pulled_of_a_record_merged_into_one_removed_since_waits_for_its_next_merge() {
+    use samanvaya_domain::change::MemberRemoved;
+    use samanvaya_domain::{Departure, LeftReason};
+    let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
+    let (gone, kept, last) = (h.members[1].id, h.members[2].id, h.members[3].id);
+    let removed = |id: PersonId, into: Option<PersonId>| {
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id,
+            household_id: h.id,
+            merged_into: into,
+            departure_seen: None,
+        })
+    };
+    let died =
+        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let mut feed = Feed::new();
+    feed.pull(&mut store, removed(gone, Some(kept)));
+    feed.pull(&mut store, removed(kept, None));
+    feed.pull(
+        &mut store,
+        ChangeBody::Fact(FactChange {
+            household_id: h.id,
+            subject_id: gone.to_string(),
+            name: "person.living_children_count".into(),
+            value: Some(serde_json::json!(3)),
+            source: Source::Survey,
+        }),
+    );
+    feed.pull(
+        &mut store,
+        ChangeBody::Member(MemberChange {
+            id: gone,
+            household_id: h.id,
+            fields: vec![MemberField::Left(Some(died))],
+        }),
+    );
+    let names: Vec<String> = store.household(h.id).unwrap().members.into_iter().map(|p| p.name).collect();
+    assert_eq!(names, ["कमला देवी", "रीना"], "nothing brought back");
+    feed.pull(&mut store, removed(kept, Some(last)));
+    assert_eq!(
+        samanvaya_tests::facts_of(&store, last),
+        [("person.living_children_count".to_owned(), "3".to_owned())]
+    );
+    let now = store.household(h.id).unwrap();
+    assert_eq!(now.members.iter().find(|p| p.id == last).unwrap().left, Some(died));
+}
+
 /// A woman's pension reaches her after a supervisor on another laptop removed her record (he
 /// had not seen her case), and the facilitator records it here: the benefit is set aside with
 /// what else was recorded of her, as one pulled for her would be, and a merge of her record
@@ -671,7 +741,12 @@ fn a_benefit_recorded_after_her_removal_goes_with_her_to_the_record_kept() {
     let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
     let (gone, kept) = (h.members[1].id, h.members[2].id);
     let removed = |into: Option<PersonId>| {
-        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: into })
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id: gone,
+            household_id: h.id,
+            merged_into: into,
+            departure_seen: None,
+        })
     };
     let mut feed = Feed::new();
     let case = pension_of(&h, 1, gone, "");
@@ -718,7 +793,12 @@ fn a_death_pulled_of_a_record_made_one_with_another_reaches_the_record_kept() {
         let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
         let (gone, kept) = (h.members[1].id, h.members[2].id);
         let removed = |into: Option<PersonId>| {
-            ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h.id, merged_into: into })
+            ChangeBody::MemberRemoved(MemberRemoved {
+                id: gone,
+                household_id: h.id,
+                merged_into: into,
+                departure_seen: None,
+            })
         };
         let death = ChangeBody::Member(MemberChange {
             id: gone,
@@ -743,6 +823,122 @@ fn a_death_pulled_of_a_record_made_one_with_another_reaches_the_record_kept() {
         let set_aside: i64 =
             store.connection().query_row("SELECT count(*) FROM removed_member", [], |r| r.get(0)).unwrap();
         assert_eq!(set_aside, 0, "{order}: nothing is left set aside once merged");
+    }
+}
+
+/// A supervisor makes a woman's second record, written as moved away, one with hers, on a
+/// laptop that had not seen her death recorded elsewhere shortly before. The merge says which
+/// departure of the second record it saw, and writes nothing of the record kept's: her death,
+/// pulled after, stands. Before, the merging laptop wrote the kept record's departure (living)
+/// again with the merge's clock, and her death, the earlier write, was lost at every store.
+#[test]
+fn a_merge_leaves_a_death_of_the_record_kept_recorded_elsewhere_before_it() {
+    use samanvaya_domain::{Departure, LeftReason};
+    let (dir, mut store, village) = with_a_supervisor();
+    let members = vec![
+        samanvaya_tests::member("रामवती देवी", Relation::Head, Sex::Female, Birth::Age { years: 60 }),
+        samanvaya_tests::member("कमला देवी", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
+        samanvaya_tests::member("कमली", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
+    ];
+    let h =
+        store.save_household(samanvaya_tests::new_household(village, members), store.now().unwrap()).unwrap();
+    let moved =
+        Departure { reason: LeftReason::MovedAway, on: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() };
+    let now = store.now().unwrap();
+    let mut input = h.as_input(now.today);
+    input.members[2].left = Some(moved);
+    let h = store.save_household(input, now).unwrap();
+    drop(store);
+    let mut store = as_supervisor(dir.path());
+    let (kept, second) = (h.members[1].id, h.members[2].id);
+    let before = store.queued_after(0, 100).unwrap().last().unwrap().device_seq;
+    store.merge_member(h.id, kept, second, store.now().unwrap()).unwrap();
+    let queued = store.queued_after(0, 100).unwrap();
+    let seen = queued.iter().rev().find_map(|q| match &q.change.body {
+        ChangeBody::Member(m) if m.id == second && m.fields.contains(&MemberField::Left(Some(moved))) => {
+            Some(q.change.hlc)
+        }
+        _ => None,
+    });
+    let merge = queued.iter().find_map(|q| match &q.change.body {
+        ChangeBody::MemberRemoved(r) if r.id == second => Some((r.clone(), q.change.hlc)),
+        _ => None,
+    });
+    let (merge, merged_at) = merge.expect("the merge is queued");
+    assert_eq!((merge.merged_into, merge.departure_seen), (Some(kept), seen), "the departure it saw");
+    assert!(seen.is_some());
+    let rewritten = queued
+        .iter()
+        .filter(|q| q.device_seq > before)
+        .any(|q| matches!(&q.change.body, ChangeBody::Member(m) if m.id == kept));
+    assert!(!rewritten, "nothing of the record kept is written again");
+
+    // Her death, recorded elsewhere a moment before the merge, pulled after it.
+    let died =
+        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let death = ChangeBody::Member(MemberChange {
+        id: kept,
+        household_id: h.id,
+        fields: vec![MemberField::Left(Some(died))],
+    });
+    let device = Uuid::now_v7();
+    let hlc = Hlc { wall_ms: merged_at.wall_ms - 1, counter: 0, node: device };
+    let from = PulledFrom { server: "block", server_seq: 1, device, device_seq: 1 };
+    store.apply_pulled(from, &change::Change::new(hlc, death), store.now().unwrap()).unwrap();
+    let left = store.household(h.id).unwrap().members.iter().find(|p| p.id == kept).unwrap().left;
+    assert_eq!(left, Some(died));
+}
+
+/// A merge pulled from a supervisor's laptop, which saw the second record's move: the record
+/// kept does not take that move, whether it arrives before the merge or after it, but it takes
+/// a later departure of the second record, written by someone who had not seen the merge.
+#[test]
+fn a_pulled_merge_takes_only_a_departure_its_maker_had_not_seen() {
+    use samanvaya_domain::change::MemberRemoved;
+    use samanvaya_domain::{Departure, LeftReason};
+    let moved =
+        Departure { reason: LeftReason::MovedAway, on: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() };
+    let died =
+        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    for move_first in [true, false] {
+        let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
+        let (gone, kept) = (h.members[1].id, h.members[2].id);
+        let device = Uuid::now_v7();
+        let wall = chrono::Utc::now().timestamp_millis();
+        let mut seq = 0;
+        let mut pull = |store: &mut Store, body: ChangeBody, ms: i64| {
+            seq += 1;
+            let from = PulledFrom { server: "block", server_seq: seq, device, device_seq: seq };
+            let hlc = Hlc { wall_ms: wall + ms, counter: 0, node: device };
+            store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
+        };
+        let left = |l: Departure| {
+            ChangeBody::Member(MemberChange {
+                id: gone,
+                household_id: h.id,
+                fields: vec![MemberField::Left(Some(l))],
+            })
+        };
+        let seen = Hlc { wall_ms: wall + 10, counter: 0, node: device };
+        let merge = ChangeBody::MemberRemoved(MemberRemoved {
+            id: gone,
+            household_id: h.id,
+            merged_into: Some(kept),
+            departure_seen: Some(seen),
+        });
+        if move_first {
+            pull(&mut store, left(moved), 10);
+            pull(&mut store, merge, 20);
+        } else {
+            pull(&mut store, merge, 20);
+            pull(&mut store, left(moved), 10);
+        }
+        let state = |store: &Store| {
+            store.household(h.id).unwrap().members.iter().find(|p| p.id == kept).unwrap().left
+        };
+        assert_eq!(state(&store), None, "move first: {move_first}: the move the merge saw is not taken");
+        pull(&mut store, left(died), 30);
+        assert_eq!(state(&store), Some(died), "move first: {move_first}: a later death is");
     }
 }
 

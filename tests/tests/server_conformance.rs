@@ -290,6 +290,7 @@ on_both!(
     a_withdrawal_erases_her_records_made_one_with_hers,
     a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept,
+    a_late_answer_of_a_record_made_one_with_another_since_removed_waits_for_its_next_merge,
     a_server_found_restored_names_a_new_feed_epoch_once_per_run,
     two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_record,
     one_record_made_one_with_two_others_makes_the_three_one,
@@ -589,7 +590,12 @@ fn a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_trave
     a.pulled_through = server.pull(&a.caller, a.pulled_through).unwrap().cursor;
     let corrected = a.change(rename(h, r, "सुनीता कुमारी"), 300_000);
     let removed = a.change(
-        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: None }),
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id: gone,
+            household_id: h,
+            merged_into: None,
+            departure_seen: None,
+        }),
         300_001,
     );
     server.push(&a.caller, &a.batch(vec![corrected, removed]), t0()).unwrap();
@@ -858,7 +864,12 @@ fn a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backe
     server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
     let referral = |n: u32, of: PersonId| pension_of(h, n, of, "");
     let merged = |gone: PersonId, into: PersonId| {
-        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: Some(into) })
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id: gone,
+            household_id: h,
+            merged_into: Some(into),
+            departure_seen: None,
+        })
     };
     // The merge first, then the referral opened without seeing it.
     let (r1, r2) = (referral(1, first), referral(2, second));
@@ -907,7 +918,12 @@ fn a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backe
         server.push(&supervisor.caller, &supervisor.batch(vec![change]), t0()).unwrap();
     }
     let plain = other.change(
-        ChangeBody::MemberRemoved(MemberRemoved { id: u, household_id: h, merged_into: None }),
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id: u,
+            household_id: h,
+            merged_into: None,
+            departure_seen: None,
+        }),
         170_000,
     );
     server.push(&other.caller, &other.batch(vec![plain]), t0()).unwrap();
@@ -941,7 +957,12 @@ fn a_withdrawal_erases_her_records_made_one_with_hers(b: Backend) {
     ];
     server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
     let merged = |gone: PersonId| {
-        ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: Some(kept) })
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id: gone,
+            household_id: h,
+            merged_into: Some(kept),
+            departure_seen: None,
+        })
     };
     let steps =
         vec![supervisor.change(merged(second), 10_000), supervisor.change(withdrawal(h, Some(kept)), 20_000)];
@@ -989,7 +1010,12 @@ fn fact_named(h: HouseholdId, p: PersonId, name: &str, value: serde_json::Value)
 }
 
 fn merged(h: HouseholdId, gone: PersonId, into: PersonId) -> ChangeBody {
-    ChangeBody::MemberRemoved(MemberRemoved { id: gone, household_id: h, merged_into: Some(into) })
+    ChangeBody::MemberRemoved(MemberRemoved {
+        id: gone,
+        household_id: h,
+        merged_into: Some(into),
+        departure_seen: None,
+    })
 }
 
 /// A woman's second record was made one with hers on the supervisor's laptop; another laptop,
@@ -1066,9 +1092,8 @@ fn a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) 
 /// A laptop that had not seen a woman's second record made one with hers records her death on
 /// the second record, and corrects its name. Her death is hers: the record kept shows it,
 /// whichever of the merge and the death arrives first, while the name the merge kept stays.
-/// A departure the supervisor's laptop wrote again with its merge's clock (the other record had
-/// been written as moved away, which the supervisor saw) stays against the other record's older
-/// one. Before, the death was refused once the merge was held, and stayed on the removed record
+/// A departure of the other record the supervisor saw when merging (written as moved away), which
+/// the merge names, is not taken: the kept record's own stands against it. Before, the death was refused once the merge was held, and stayed on the removed record
 /// when it came first: she was shown living everywhere.
 fn a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) {
     use samanvaya_domain::{Departure, LeftReason};
@@ -1096,12 +1121,16 @@ fn a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Back
             // Written as moved away, which the supervisor's laptop holds at its merge.
             supervisor.change(left(second, gone2, Some(moved)), 6),
         ];
+        let seen = made.last().unwrap().change.hlc;
         server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+        let mut merge2 = merged(second, gone2, kept2);
+        if let ChangeBody::MemberRemoved(r) = &mut merge2 {
+            r.departure_seen = Some(seen);
+        }
         let merge = vec![
             supervisor.change(merged(h, gone, kept), 60_000),
-            // The kept record's departure (none) written again, the other's having differed.
-            supervisor.change(left(second, kept2, None), 60_001),
-            supervisor.change(merged(second, gone2, kept2), 60_002),
+            // The move it saw, said with the merge: the kept record's own departure stands.
+            supervisor.change(merge2, 60_002),
         ];
         let mut renamed = member(h, gone, "सीता कुमारी");
         if let ChangeBody::Member(m) = &mut renamed {
@@ -1120,16 +1149,86 @@ fn a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Back
             let taken = |o: &Outcome| matches!(o, Outcome::Applied | Outcome::Conflict { .. });
             assert!(outcomes(&ack).iter().all(taken), "{order}: {:?}", outcomes(&ack));
         }
-        let row = |p: PersonId| {
+        let row = |server: &Opened, p: PersonId| {
             server.texts(
                 "SELECT name || ' ' || coalesce(left_household, 'living') FROM member WHERE id = ?1",
                 &p.to_string(),
             )
         };
         let shown = serde_json::to_string(&died).unwrap();
-        assert_eq!(row(kept), [format!("सीता देवी {shown}")], "{order}");
-        assert_eq!(row(kept2), ["गीता देवी living"], "{order}: the departure the merge wrote again stays");
+        assert_eq!(row(&server, kept), [format!("सीता देवी {shown}")], "{order}");
+        assert_eq!(row(&server, kept2), ["गीता देवी living"], "{order}: the move the merge saw is not taken");
+        // A move of the other record written elsewhere before the one the merge saw, arriving
+        // after the merge: it lost to that one on the other record, and is not taken either.
+        let older = vec![other.change(left(second, gone2, Some(moved)), 3)];
+        server.push(&other.caller, &other.batch(older), t0()).unwrap();
+        assert_eq!(
+            row(&server, kept2),
+            ["गीता देवी living"],
+            "{order}: nor an older one arriving after the merge"
+        );
     }
+}
+
+/// A supervisor makes a woman's second record one with hers, and her record kept is later
+/// taken out of the household outright. A laptop that had seen neither sends an answer and her
+/// death, recorded of the second record. Both are written on the record kept's removed rows,
+/// where nothing shows them, and a merge of that record made elsewhere later takes them to the
+/// record it keeps, as the laptops set them aside. Before, the servers refused both, while the
+/// laptop that recorded them kept them on its own set-aside of the record kept.
+fn a_late_answer_of_a_record_made_one_with_another_since_removed_waits_for_its_next_merge(b: Backend) {
+    use samanvaya_domain::{Departure, LeftReason};
+    use serde_json::json;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut supervisor = enroll(&mut server, "supervisor's laptop");
+    let mut other = enroll(&mut server, "facilitator's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let [head, x, y, z] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
+    let made = vec![
+        supervisor.change(household(h, VILLAGE), 0),
+        supervisor.change(member(h, head, "रामवती देवी"), 1),
+        supervisor.change(member(h, x, "सीता"), 2),
+        supervisor.change(member(h, y, "सीता देवी"), 3),
+        supervisor.change(member(h, z, "सीता कुमारी"), 4),
+    ];
+    server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
+    let removed_y = ChangeBody::MemberRemoved(MemberRemoved {
+        id: y,
+        household_id: h,
+        merged_into: None,
+        departure_seen: None,
+    });
+    let merge_and_removal =
+        vec![supervisor.change(merged(h, x, y), 60_000), supervisor.change(removed_y, 60_001)];
+    server.push(&supervisor.caller, &supervisor.batch(merge_and_removal), t0()).unwrap();
+    let died =
+        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let late = vec![
+        other.change(fact_named(h, x, "person.caste_category", json!("sc")), 30_000),
+        other.change(
+            ChangeBody::Member(MemberChange {
+                id: x,
+                household_id: h,
+                fields: vec![MemberField::Left(Some(died))],
+            }),
+            30_001,
+        ),
+    ];
+    let ack = server.push(&other.caller, &other.batch(late), t0()).unwrap();
+    assert_eq!(outcomes(&ack), [Outcome::Applied, Outcome::Applied]);
+    assert_eq!(server.facts_of(y), ["person.caste_category=\"sc\""].map(String::from).into());
+    let present = server
+        .texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0 ORDER BY id", &h.to_string());
+    let mut want = vec![head.to_string(), z.to_string()];
+    want.sort();
+    assert_eq!(present, want, "nothing brought back");
+    // A merge of the record kept, made elsewhere: the answer and her death reach the record it keeps.
+    let merge = vec![other.change(merged(h, y, z), 62_000)];
+    server.push(&other.caller, &other.batch(merge), t0()).unwrap();
+    assert_eq!(server.facts_of(z), ["person.caste_category=\"sc\""].map(String::from).into());
+    let left =
+        server.texts("SELECT coalesce(left_household, 'living') FROM member WHERE id = ?1", &z.to_string());
+    assert_eq!(left, [serde_json::to_string(&died).unwrap()]);
 }
 
 /// A laptop that had not seen a woman's second record made one with hers records her withdrawal
@@ -1392,7 +1491,12 @@ fn one_record_made_one_with_two_others_makes_the_three_one(b: Backend) {
     server.push(&first.caller, &first.batch(made), t0()).unwrap();
     let removed_then_merged = vec![
         second.change(
-            ChangeBody::MemberRemoved(MemberRemoved { id: q, household_id: h2, merged_into: None }),
+            ChangeBody::MemberRemoved(MemberRemoved {
+                id: q,
+                household_id: h2,
+                merged_into: None,
+                departure_seen: None,
+            }),
             71_000,
         ),
         second.change(merged(h2, p, r), 71_001),
@@ -1468,7 +1572,12 @@ fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
     server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
     other.pulled_through = server.pull(&other.caller, 0).unwrap().cursor;
     let gone = supervisor.change(
-        ChangeBody::MemberRemoved(MemberRemoved { id: twice, household_id: h, merged_into: None }),
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id: twice,
+            household_id: h,
+            merged_into: None,
+            departure_seen: None,
+        }),
         60_000,
     );
     server.push(&supervisor.caller, &supervisor.batch(vec![gone]), t0()).unwrap();
@@ -1493,7 +1602,12 @@ fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
     server.push(&supervisor.caller, &supervisor.batch(vec![added]), t0()).unwrap();
     let both = vec![
         supervisor.change(
-            ChangeBody::MemberRemoved(MemberRemoved { id: q, household_id: h, merged_into: None }),
+            ChangeBody::MemberRemoved(MemberRemoved {
+                id: q,
+                household_id: h,
+                merged_into: None,
+                departure_seen: None,
+            }),
             140_000,
         ),
         supervisor.change(rename(h, q, "गीता देवी"), 140_001),

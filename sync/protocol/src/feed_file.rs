@@ -159,6 +159,7 @@ mod tests {
                         id: PersonId(Uuid::from_u128(seq as u128)),
                         household_id: HouseholdId(Uuid::from_u128(9)),
                         merged_into: None,
+                        departure_seen: None,
                     }),
                 ),
             })

@@ -57,6 +57,7 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
                 id: member,
                 household_id: household,
                 merged_into: None,
+                departure_seen: None,
             }),
         ),
         (

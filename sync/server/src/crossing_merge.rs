@@ -133,6 +133,7 @@ pub fn settle(
             id: PersonId(gone),
             household_id: household,
             merged_into: Some(new),
+            departure_seen: None,
         });
         made.push((body, None));
     }
@@ -162,6 +163,7 @@ pub fn join(
         id: parse(second)?,
         household_id: household,
         merged_into: Some(parse(first)?),
+        departure_seen: None,
     });
     crate::ingest::record_in(db, device, body, now)?;
     Ok(())

@@ -24,8 +24,9 @@
 use crate::error::ServerError;
 use crate::sql::{Column, Db, Row, Value};
 
-/// The most rows one statement carries: 256 rows of 11 values stay far below both databases'
-/// limits on parameters (32,766 for SQLite, 65,535 for PostgreSQL).
+/// The most rows one `VALUES` statement carries (SQLite's; PostgreSQL takes any number as
+/// arrays, [`run_columns`]): 256 rows of 11 values stay far below SQLite's limit of 32,766
+/// parameters.
 const MOST: usize = 256;
 
 /// What a statement over many rows is for, which says how a list shorter than a power of two is

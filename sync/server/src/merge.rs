@@ -103,7 +103,8 @@ pub struct Rows {
     erased: HashMap<String, Vec<String>>,
     /// The members the run's changes name (as the member or a fact's subject) that were removed.
     removed: HashSet<String>,
-    /// Of those, the records made one with another, by the record kept (itself not removed).
+    /// Of those, the records made one with another, by the record kept (standing, or removed
+    /// outright since: what goes to her then is written on her removed rows).
     moved: HashMap<String, String>,
     /// Of those, every record made one with another, whether or not the record kept stands.
     merged_away: HashSet<String>,
@@ -257,7 +258,8 @@ impl Rows {
             &mut moved,
         )?;
         // The records kept of those made one with another: a fact of the record that went is
-        // merged into theirs, unless the record kept was removed since.
+        // merged into theirs, onto her removed rows where the record kept was removed outright
+        // since, for a later merge of it as any answer about a member removed (`apply`).
         let kept: Vec<String> = moved.values().filter(|k| !members.contains_key(*k)).cloned().collect();
         load_members(
             db,
@@ -266,8 +268,10 @@ impl Rows {
             &mut removed,
             &mut moved,
         )?;
-        let merged_away = moved.keys().cloned().collect();
-        moved.retain(|_, kept| !removed.contains(kept));
+        let merged_away: HashSet<String> = moved.keys().cloned().collect();
+        // A record kept that was itself made one with a third is not pointed at: each merge
+        // points the records made one with it at the third (`state.rs`).
+        moved.retain(|_, kept| !merged_away.contains(kept));
         let subject = |s| kept_of(&moved, s);
         let fact_keys = keys(bodies.clone().filter_map(|b| match b {
             ChangeBody::Fact(c) => Some(vec![subject(&c.subject_id), c.name.as_str()]),
@@ -358,7 +362,10 @@ impl Rows {
             // A fact or a benefit of a record made one with another, recorded on a laptop that had
             // not seen the merge (a survey there, say), is the woman's all the same: it is merged
             // into the record kept, the later clock winning, as the merge's arrival merged the
-            // facts the record already had (`state.rs`).
+            // facts the record already had (`state.rs`); onto her removed rows where the record
+            // kept was removed outright since (below), for a later merge of it, as the laptops
+            // set it aside. Refused, the laptop that recorded it kept it on the record kept's
+            // set-aside answers, and a later merge of that record took it there only.
             if let Some(kept) = self.moved.get(&id).cloned() {
                 let body = match body {
                     ChangeBody::Fact(c) => {
@@ -370,8 +377,19 @@ impl Rows {
                     // So is her departure (a death, a move) recorded there: of the member's
                     // fields only it goes to the record kept, whose identity the merge chose
                     // (`state.rs` takes it the same way when the merge arrives after it).
+                    // One the merge's maker saw is not the record kept's: her own stands
+                    // against it (`MemberRemoved::departure_seen`); it is kept as received.
                     ChangeBody::Member(c) => {
-                        kept.parse::<PersonId>().ok().and_then(|k| c.departure_for(k)).map(ChangeBody::Member)
+                        let seen =
+                            self.members.get(&id).and_then(|r| r.clocks.get(crate::state::DEPARTURE_SEEN));
+                        if seen.is_some_and(|s| hlc <= s.hlc) {
+                            None
+                        } else {
+                            kept.parse::<PersonId>()
+                                .ok()
+                                .and_then(|k| c.departure_for(k))
+                                .map(ChangeBody::Member)
+                        }
                     }
                     _ => None,
                 };
@@ -587,8 +605,9 @@ impl Rows {
     }
 
     /// Writes what the run changed: households before their members, then facts, benefits
-    /// received, submissions and the review queue, one statement per table (per 256 rows). The
-    /// numbers are cast in the rows so that PostgreSQL reads the parameters as numbers.
+    /// received, submissions and the review queue, one statement per table (on SQLite, per 256
+    /// rows; PostgreSQL takes them all as arrays, `many.rs`). The numbers are cast in the rows
+    /// so that PostgreSQL reads the parameters as numbers.
     pub fn write(mut self, db: &mut dyn Db) -> Result<(), ServerError> {
         let households = take_rows(&mut self.households, &self.touched_households, &HOUSEHOLD_COLUMNS)?;
         many::run(

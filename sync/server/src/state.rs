@@ -106,7 +106,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 db.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", args![&gone, &kept])?;
                 crate::consent::erase_merged_after(db, c.household_id, c.id, &kept)?;
                 take_facts(db, &gone, &kept)?;
-                take_departure(db, &gone, &kept)?;
+                take_departure(db, &gone, &kept, c.departure_seen, d.seq)?;
             }
             // Both records are removed now: the record the first merge kept comes back as a new
             // one, settled where the laptop delivered the second merge (`crossing_merge.rs`).
@@ -174,24 +174,38 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
 /// return) where it is the later write: a departure recorded elsewhere without seeing the merge
 /// ends on the record kept at every store, whichever arrives first (one arriving after the merge
 /// is moved to the record kept by `merge.rs`). A member added as living in the household writes
-/// no departure, so only a departure or a return recorded of her is taken. The laptop that made
-/// the merge wrote the kept record's departure again with its merge's clock where the other
-/// record's differed, so the other's older one does not win here.
-fn take_departure(db: &mut dyn Db, gone: &str, kept: &str) -> Result<(), ServerError> {
+/// no departure, so only a departure or a return recorded of her is taken. A departure the
+/// merge's maker saw (`seen`, `MemberRemoved::departure_seen`) is not taken: the record kept's
+/// own stands against it. `seen` is kept among `gone`'s clocks for a departure arriving later.
+fn take_departure(
+    db: &mut dyn Db,
+    gone: &str,
+    kept: &str,
+    seen: Option<Hlc>,
+    seq: i64,
+) -> Result<(), ServerError> {
     let read = |db: &mut dyn Db, id: &str| -> Result<Option<(Value, FieldClocks)>, ServerError> {
         match db.query_opt("SELECT left_household, clocks FROM member WHERE id = ?1", args![id])? {
             Some(row) => Ok(Some((row.value(0), serde_json::from_str(&row.text(1)?)?))),
             None => Ok(None),
         }
     };
-    let (Some((left, gone_clocks)), Some((_, mut kept_clocks))) = (read(db, gone)?, read(db, kept)?) else {
+    let (Some((left, mut gone_clocks)), Some((_, mut kept_clocks))) = (read(db, gone)?, read(db, kept)?)
+    else {
         return Ok(());
     };
+    if let Some(seen) = seen {
+        gone_clocks.insert(DEPARTURE_SEEN.to_owned(), serde_json::json!({ "hlc": seen, "seq": seq }));
+        db.execute(
+            "UPDATE member SET clocks = ?2 WHERE id = ?1",
+            &[Value::from(gone), Value::from(serde_json::to_string(&gone_clocks)?)],
+        )?;
+    }
     let reading = |clocks: &FieldClocks| -> Result<Option<Hlc>, ServerError> {
         clocks.get(DEPARTURE).map(|w| Ok(serde_json::from_value(w["hlc"].clone())?)).transpose()
     };
     let Some(theirs) = reading(&gone_clocks)? else { return Ok(()) };
-    if reading(&kept_clocks)?.is_some_and(|ours| ours >= theirs) {
+    if seen.is_some_and(|s| theirs <= s) || reading(&kept_clocks)?.is_some_and(|ours| ours >= theirs) {
         return Ok(());
     }
     kept_clocks.insert(DEPARTURE.to_owned(), gone_clocks[DEPARTURE].clone());
@@ -204,6 +218,10 @@ fn take_departure(db: &mut dyn Db, gone: &str, kept: &str) -> Result<(), ServerE
 
 /// The name a member's departure is kept under among her fields' clocks (`merge.rs`).
 pub(crate) const DEPARTURE: &str = "left_household";
+
+/// The name the reading of a merged record's departure its merge's maker saw is kept under among
+/// the record's clocks (`MemberRemoved::departure_seen`); no field is named so.
+pub(crate) const DEPARTURE_SEEN: &str = "departure_seen";
 
 /// A member's fields' clocks as stored, read as JSON: each field's last write.
 type FieldClocks = serde_json::Map<String, serde_json::Value>;
