@@ -24,6 +24,18 @@ pub fn member(name: &str, relation: Relation, sex: Sex, birth: Birth) -> PersonI
     PersonInput { id: None, name: name.into(), relation, sex, birth, left: None }
 }
 
+/// A death on a fixed day, as the stories about departures record it.
+pub fn died() -> samanvaya_domain::Departure {
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).expect("a real day");
+    samanvaya_domain::Departure { reason: samanvaya_domain::LeftReason::Died, on }
+}
+
+/// A move away on a fixed day, earlier than [`died`]'s.
+pub fn moved_away() -> samanvaya_domain::Departure {
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("a real day");
+    samanvaya_domain::Departure { reason: samanvaya_domain::LeftReason::MovedAway, on }
+}
+
 /// The first page (up to 100) of every household of the laptop, or of those `filter` keeps.
 pub fn households_where(filter: Option<samanvaya_core::RegisterFilter>) -> samanvaya_core::HouseholdQuery {
     samanvaya_core::HouseholdQuery {

@@ -591,14 +591,7 @@ fn a_pulled_withdrawal_naming_a_record_merged_away_erases_the_record_kept() {
 /// before syncing: the merge still goes to the block, so that it removes the second record.
 #[test]
 fn a_merge_then_a_withdrawal_before_syncing_both_travel() {
-    let (dir, mut store, village) = with_a_supervisor();
-    let members = vec![
-        samanvaya_tests::member("रामवती देवी", Relation::Head, Sex::Female, Birth::Age { years: 60 }),
-        samanvaya_tests::member("कमला देवी", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
-        samanvaya_tests::member("कमली", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
-    ];
-    let h =
-        store.save_household(samanvaya_tests::new_household(village, members), store.now().unwrap()).unwrap();
+    let (dir, store, h) = a_mother_and_two_records_of_her_daughter();
     drop(store);
     let mut store = as_supervisor(dir.path());
     let (kept, second) = (h.members[1].id, h.members[2].id);
@@ -646,16 +639,7 @@ fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
         if kept_removed_too {
             feed.pull(&mut store, removed(kept, None));
         }
-        feed.pull(
-            &mut store,
-            ChangeBody::Fact(FactChange {
-                household_id: h.id,
-                subject_id: gone.to_string(),
-                name: "person.living_children_count".into(),
-                value: Some(serde_json::json!(3)),
-                source: Source::Survey,
-            }),
-        );
+        feed.pull(&mut store, three_children(h.id, gone));
         feed.pull(&mut store, removed(gone, Some(kept)));
         let holder = if kept_removed_too {
             // The record kept, removed, made one with the last member in turn.
@@ -684,7 +668,6 @@ fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
 #[test]
 fn an_answer_pulled_of_a_record_merged_into_one_removed_since_waits_for_its_next_merge() {
     use samanvaya_domain::change::MemberRemoved;
-    use samanvaya_domain::{Departure, LeftReason};
     let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
     let (gone, kept, last) = (h.members[1].id, h.members[2].id, h.members[3].id);
     let removed = |id: PersonId, into: Option<PersonId>| {
@@ -695,21 +678,11 @@ fn an_answer_pulled_of_a_record_merged_into_one_removed_since_waits_for_its_next
             departure_seen: None,
         })
     };
-    let died =
-        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let died = samanvaya_tests::died();
     let mut feed = Feed::new();
     feed.pull(&mut store, removed(gone, Some(kept)));
     feed.pull(&mut store, removed(kept, None));
-    feed.pull(
-        &mut store,
-        ChangeBody::Fact(FactChange {
-            household_id: h.id,
-            subject_id: gone.to_string(),
-            name: "person.living_children_count".into(),
-            value: Some(serde_json::json!(3)),
-            source: Source::Survey,
-        }),
-    );
+    feed.pull(&mut store, three_children(h.id, gone));
     feed.pull(
         &mut store,
         ChangeBody::Member(MemberChange {
@@ -783,10 +756,9 @@ fn a_benefit_recorded_after_her_removal_goes_with_her_to_the_record_kept() {
 /// the record that went: she was shown living.
 #[test]
 fn a_death_pulled_of_a_record_made_one_with_another_reaches_the_record_kept() {
+    use samanvaya_domain::Departure;
     use samanvaya_domain::change::{MemberChange, MemberField, MemberRemoved};
-    use samanvaya_domain::{Departure, LeftReason};
-    let died =
-        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let died = samanvaya_tests::died();
     for (order, removed_first) in
         [("merge, death", false), ("death, merge", false), ("removal, death, merge", true)]
     {
@@ -833,17 +805,8 @@ fn a_death_pulled_of_a_record_made_one_with_another_reaches_the_record_kept() {
 /// again with the merge's clock, and her death, the earlier write, was lost at every store.
 #[test]
 fn a_merge_leaves_a_death_of_the_record_kept_recorded_elsewhere_before_it() {
-    use samanvaya_domain::{Departure, LeftReason};
-    let (dir, mut store, village) = with_a_supervisor();
-    let members = vec![
-        samanvaya_tests::member("रामवती देवी", Relation::Head, Sex::Female, Birth::Age { years: 60 }),
-        samanvaya_tests::member("कमला देवी", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
-        samanvaya_tests::member("कमली", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
-    ];
-    let h =
-        store.save_household(samanvaya_tests::new_household(village, members), store.now().unwrap()).unwrap();
-    let moved =
-        Departure { reason: LeftReason::MovedAway, on: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() };
+    let (dir, mut store, h) = a_mother_and_two_records_of_her_daughter();
+    let moved = samanvaya_tests::moved_away();
     let now = store.now().unwrap();
     let mut input = h.as_input(now.today);
     input.members[2].left = Some(moved);
@@ -874,8 +837,7 @@ fn a_merge_leaves_a_death_of_the_record_kept_recorded_elsewhere_before_it() {
     assert!(!rewritten, "nothing of the record kept is written again");
 
     // Her death, recorded elsewhere a moment before the merge, pulled after it.
-    let died =
-        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let died = samanvaya_tests::died();
     let death = ChangeBody::Member(MemberChange {
         id: kept,
         household_id: h.id,
@@ -894,12 +856,10 @@ fn a_merge_leaves_a_death_of_the_record_kept_recorded_elsewhere_before_it() {
 /// a later departure of the second record, written by someone who had not seen the merge.
 #[test]
 fn a_pulled_merge_takes_only_a_departure_its_maker_had_not_seen() {
+    use samanvaya_domain::Departure;
     use samanvaya_domain::change::MemberRemoved;
-    use samanvaya_domain::{Departure, LeftReason};
-    let moved =
-        Departure { reason: LeftReason::MovedAway, on: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() };
-    let died =
-        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let moved = samanvaya_tests::moved_away();
+    let died = samanvaya_tests::died();
     for move_first in [true, false] {
         let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
         let (gone, kept) = (h.members[1].id, h.members[2].id);
@@ -942,6 +902,20 @@ fn a_pulled_merge_takes_only_a_departure_its_maker_had_not_seen() {
     }
 }
 
+/// A store with a supervisor ([`with_a_supervisor`]) holding one household: a mother and two
+/// records of one daughter, "कमला देवी" and "कमली"; the store is signed in as the facilitator.
+fn a_mother_and_two_records_of_her_daughter() -> (tempfile::TempDir, Store, samanvaya_domain::Household) {
+    let (dir, mut store, village) = with_a_supervisor();
+    let members = vec![
+        samanvaya_tests::member("रामवती देवी", Relation::Head, Sex::Female, Birth::Age { years: 60 }),
+        samanvaya_tests::member("कमला देवी", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
+        samanvaya_tests::member("कमली", Relation::Daughter, Sex::Female, Birth::Age { years: 30 }),
+    ];
+    let h =
+        store.save_household(samanvaya_tests::new_household(village, members), store.now().unwrap()).unwrap();
+    (dir, store, h)
+}
+
 fn with_a_supervisor() -> (tempfile::TempDir, Store, samanvaya_domain::LocationId) {
     use samanvaya_core::{Role, Secret};
     let dir = tempfile::tempdir().unwrap();
@@ -970,6 +944,17 @@ fn family_named(names: &[&str]) -> (tempfile::TempDir, Store, samanvaya_domain::
             })
             .collect(),
     )
+}
+
+/// An answer recorded elsewhere: member `of` of household `h` has three living children.
+fn three_children(h: samanvaya_domain::HouseholdId, of: PersonId) -> ChangeBody {
+    ChangeBody::Fact(FactChange {
+        household_id: h,
+        subject_id: of.to_string(),
+        name: "person.living_children_count".into(),
+        value: Some(serde_json::json!(3)),
+        source: Source::Survey,
+    })
 }
 
 /// Changes of another laptop, pulled from the block one after the other.

@@ -1096,17 +1096,15 @@ fn a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) 
 /// the merge names, is not taken: the kept record's own stands against it. Before, the death was refused once the merge was held, and stayed on the removed record
 /// when it came first: she was shown living everywhere.
 fn a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Backend) {
-    use samanvaya_domain::{Departure, LeftReason};
+    use samanvaya_domain::Departure;
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut supervisor = enroll(&mut server, "supervisor's laptop");
     let mut other = enroll(&mut server, "facilitator's laptop");
     let left = |h: HouseholdId, p: PersonId, l: Option<Departure>| {
         ChangeBody::Member(MemberChange { id: p, household_id: h, fields: vec![MemberField::Left(l)] })
     };
-    let died =
-        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
-    let moved =
-        Departure { reason: LeftReason::MovedAway, on: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() };
+    let died = samanvaya_tests::died();
+    let moved = samanvaya_tests::moved_away();
     for merge_first in [true, false] {
         let order = if merge_first { "the merge first" } else { "the death first" };
         let (h, second) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
@@ -1177,7 +1175,6 @@ fn a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Back
 /// record it keeps, as the laptops set them aside. Before, the servers refused both, while the
 /// laptop that recorded them kept them on its own set-aside of the record kept.
 fn a_late_answer_of_a_record_made_one_with_another_since_removed_waits_for_its_next_merge(b: Backend) {
-    use samanvaya_domain::{Departure, LeftReason};
     use serde_json::json;
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut supervisor = enroll(&mut server, "supervisor's laptop");
@@ -1201,8 +1198,7 @@ fn a_late_answer_of_a_record_made_one_with_another_since_removed_waits_for_its_n
     let merge_and_removal =
         vec![supervisor.change(merged(h, x, y), 60_000), supervisor.change(removed_y, 60_001)];
     server.push(&supervisor.caller, &supervisor.batch(merge_and_removal), t0()).unwrap();
-    let died =
-        Departure { reason: LeftReason::Died, on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap() };
+    let died = samanvaya_tests::died();
     let late = vec![
         other.change(fact_named(h, x, "person.caste_category", json!("sc")), 30_000),
         other.change(
@@ -1391,10 +1387,7 @@ fn two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_reco
     // before the settlement, and sent after it: she was living when copied, and the copy's
     // departure (none) is not written at the block's reading. Before, the new record's creation
     // carried it at that reading, and the death was lost.
-    let died = samanvaya_domain::Departure {
-        reason: samanvaya_domain::LeftReason::Died,
-        on: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
-    };
+    let died = samanvaya_tests::died();
     let death = ChangeBody::Member(MemberChange {
         id: y,
         household_id: h,
