@@ -113,6 +113,12 @@ pub fn run_sync(
     let mut out = String::new();
     if verbose {
         out.push_str(&exchanges_text(&report.exchanges));
+        if report.sent_again > 0 {
+            out.push_str(&format!(
+                "     {} of them sent a second time on a fresh connection, not answered in half their wait\n",
+                report.sent_again
+            ));
+        }
     }
     out.push_str(&format!(
         "sent {} change(s) in {} batch(es), {} already there; received {}\n",

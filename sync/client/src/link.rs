@@ -114,6 +114,45 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
+/// Runs the request `start` makes, and when it has not answered within `again_after`, the same
+/// request again beside it: the first answer wins, and an error waits for the other's answer
+/// (the later of two errors is said).
+///
+/// On 2G under loss a request's connection can stall: no byte moves, and only the timeout ends
+/// it, after three times the time the exchange should take (`plan::Pace`), then a retry, and a
+/// timeout doubles the next wait and halves the next batch. A fresh connection usually gets
+/// through where the stalled one hangs, as short requests do; sent at half the timeout, the
+/// second request cut the day's slowest runs, whose time went to stalls in a row
+/// (docs/benchmarks.md, "Hedged requests"). A request that is merely slow gets a second beside
+/// it too, which costs bytes on a link that is busy already; half the timeout is one and a
+/// half times what the exchange should take, so that is rare.
+/// Says too whether the second request was sent.
+pub(crate) async fn hedged<F, Fut, T>(start: F, again_after: Duration) -> (Result<T, SyncError>, bool)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SyncError>>,
+{
+    let first = start();
+    tokio::pin!(first);
+    tokio::select! {
+        answer = &mut first => return (answer, false),
+        () = tokio::time::sleep(again_after) => {}
+    }
+    let second = start();
+    tokio::pin!(second);
+    let answer = tokio::select! {
+        answer = &mut first => match answer {
+            Ok(v) => Ok(v),
+            Err(_) => second.await,
+        },
+        answer = &mut second => match answer {
+            Ok(v) => Ok(v),
+            Err(_) => first.await,
+        },
+    };
+    (answer, true)
+}
+
 async fn refusal(resp: reqwest::Response) -> SyncError {
     let status = resp.status();
     match resp.json::<Refusal>().await {
@@ -209,6 +248,8 @@ pub struct Link {
     acked_here: Option<i64>,
     /// The highest of the server's own changes the laptop holds (`with_server_own_through`).
     server_own_through: Option<i64>,
+    /// The requests sent a second time beside one not answered in half its wait ([`hedged`]).
+    sent_again: u32,
 }
 
 impl Link {
@@ -232,7 +273,14 @@ impl Link {
             recovery_code: None,
             acked_here: None,
             server_own_through: None,
+            sent_again: 0,
         })
+    }
+
+    /// How many requests this link has sent a second time beside one not answered in half its
+    /// wait, since it was made.
+    pub fn sent_again(&self) -> u32 {
+        self.sent_again
     }
 
     /// The same link, giving the block `code` to keep at the session (a laptop's second
@@ -301,7 +349,9 @@ impl Link {
     }
 
     /// Sends `payload` (sealed already) to `path`, or asks it with no body, and reads the sealed
-    /// answer with the bytes it took on the wire.
+    /// answer with the bytes it took on the wire. Every request sent this way can be sent twice
+    /// (the server dedupes a push and an audit batch, and a pull or a piece reads the same), so
+    /// one not answered in half its time is sent again beside it ([`hedged`]).
     async fn sealed<T, R: DeserializeOwned>(
         &mut self,
         path: &str,
@@ -314,35 +364,45 @@ impl Link {
                 self.session(timeout).await?;
             }
             let token = self.token.clone().unwrap_or_default();
-            let url = format!("{}{path}", self.base);
-            let req = match payload {
-                Some(p) => self.http.post(url).header(DIGEST_HEADER, p.digest()).body(p.packed().to_vec()),
-                None => self.http.get(url),
-            };
-            let resp = req
-                .bearer_auth(token)
-                .timeout(timeout)
-                .send()
-                .await
-                .map_err(|e| sent_error(&e, &self.pin, timeout.as_secs()))?;
-            if resp.status().is_success() {
-                let digest = resp
-                    .headers()
-                    .get(DIGEST_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                let bytes = resp.bytes().await.map_err(|e| sent_error(&e, &self.pin, timeout.as_secs()))?;
-                return Ok(Received { value: body::open(&bytes, &digest)?, wire_bytes: bytes.len() });
+            let this = &*self;
+            let (answer, again) = hedged(|| this.once(path, payload, &token, timeout), timeout / 2).await;
+            self.sent_again += u32::from(again);
+            match answer {
+                Err(SyncError::Refused(r)) if attempt == 0 && r.code == RefusalCode::Expired => {
+                    self.token = None;
+                }
+                answer => return answer,
             }
-            let err = refusal(resp).await;
-            if attempt == 0 && matches!(&err, SyncError::Refused(r) if r.code == RefusalCode::Expired) {
-                self.token = None;
-                continue;
-            }
-            return Err(err);
         }
         Err(SyncError::Unreachable("the session could not be renewed".into()))
+    }
+
+    /// One request of [`Link::sealed`], on a connection of its own when another is busy.
+    async fn once<T, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        payload: Option<&Sealed<'_, T>>,
+        token: &str,
+        timeout: Duration,
+    ) -> Result<Received<R>, SyncError> {
+        let url = format!("{}{path}", self.base);
+        let req = match payload {
+            Some(p) => self.http.post(url).header(DIGEST_HEADER, p.digest()).body(p.packed().to_vec()),
+            None => self.http.get(url),
+        };
+        let resp = req
+            .bearer_auth(token)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| sent_error(&e, &self.pin, timeout.as_secs()))?;
+        if !resp.status().is_success() {
+            return Err(refusal(resp).await);
+        }
+        let digest =
+            resp.headers().get(DIGEST_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let bytes = resp.bytes().await.map_err(|e| sent_error(&e, &self.pin, timeout.as_secs()))?;
+        Ok(Received { value: body::open(&bytes, &digest)?, wire_bytes: bytes.len() })
     }
 
     /// Pushes one batch; the answer comes only after the server committed it.
@@ -394,6 +454,52 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A request that never answers (a stalled connection), or answers `answer` after `after`;
+    /// `sent` counts the requests made.
+    async fn request(sent: &AtomicU32, plan: &[Option<(u64, Result<u32, ()>)>]) -> Result<u32, SyncError> {
+        let n = sent.fetch_add(1, Ordering::SeqCst) as usize;
+        match plan[n] {
+            None => std::future::pending().await,
+            Some((after, answer)) => {
+                tokio::time::sleep(Duration::from_millis(after)).await;
+                answer.map_err(|()| SyncError::Unreachable(format!("request {n} was cut")))
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_not_answered_in_time_goes_again_beside_it_and_the_first_answer_wins() {
+        let again = Duration::from_millis(50);
+        let run = |plan: Vec<Option<(u64, Result<u32, ()>)>>| async move {
+            let sent = AtomicU32::new(0);
+            let (answer, twice) = hedged(|| request(&sent, &plan), again).await;
+            let sent = sent.load(Ordering::SeqCst);
+            assert_eq!(twice, sent == 2);
+            (answer.map_err(|e| e.to_string()), sent)
+        };
+        // Answered in time: sent once.
+        assert_eq!(run(vec![Some((0, Ok(1)))]).await, (Ok(1), 1));
+        // Refused in time: the refusal, sent once.
+        assert_eq!(
+            run(vec![Some((0, Err(())))]).await,
+            (Err("the server cannot be reached: request 0 was cut".into()), 1)
+        );
+        // Stalled: the second request's answer.
+        assert_eq!(run(vec![None, Some((0, Ok(2)))]).await, (Ok(2), 2));
+        // Slow but answering first: its answer, the second left.
+        assert_eq!(run(vec![Some((80, Ok(1))), None]).await, (Ok(1), 2));
+        // The first cut after the second was sent: the second's answer is waited for.
+        assert_eq!(run(vec![Some((80, Err(()))), Some((100, Ok(2)))]).await, (Ok(2), 2));
+        // The second cut: the first's answer is waited for.
+        assert_eq!(run(vec![Some((100, Ok(1))), Some((0, Err(())))]).await, (Ok(1), 2));
+        // Both cut: the later error.
+        assert_eq!(
+            run(vec![Some((60, Err(()))), Some((0, Err(())))]).await,
+            (Err("the server cannot be reached: request 0 was cut".into()), 2)
+        );
+    }
 
     #[test]
     fn plain_http_is_only_for_a_server_on_this_computer() {

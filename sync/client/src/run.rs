@@ -58,6 +58,11 @@ pub trait Remote {
     fn presented(&self) -> Option<String> {
         None
     }
+    /// How many requests were sent a second time beside one not answered in half its wait, so
+    /// far (`link::hedged`).
+    fn sent_again(&self) -> u32 {
+        0
+    }
     /// The piece of the catalogue bundle `digest` that starts at `offset`, with its bytes.
     async fn catalogue_piece(
         &mut self,
@@ -113,6 +118,10 @@ impl Remote for Link {
 
     fn presented(&self) -> Option<String> {
         Link::presented(self)
+    }
+
+    fn sent_again(&self) -> u32 {
+        Link::sent_again(self)
     }
 }
 
@@ -255,6 +264,9 @@ pub struct Report {
     /// Every request made, in order, as the link answered it: where a slow sync spent its time
     /// (`samanvaya sync --verbose`, and the push benchmark's trace).
     pub exchanges: Vec<Exchange>,
+    /// Of those, how many were sent a second time beside themselves, not answered in half
+    /// their wait (`link::hedged`).
+    pub sent_again: u32,
 }
 
 /// One request of a sync and what became of it.
@@ -344,6 +356,7 @@ pub async fn sync_once<L: Local, R: Remote>(
 ) -> Result<Report, SyncError> {
     let mut report = Report::default();
     let mut pace = Pace::default();
+    let sent_again = link.sent_again();
     let numbers_left = local.numbers_left()?;
     // A fresh session each run: it renews the token and picks up leases.
     let session = retrying("session", tuning, &mut report, &mut pace, async |pace| {
@@ -482,6 +495,7 @@ pub async fn sync_once<L: Local, R: Remote>(
     // A block then forwards its laptops' logs, each from where the server holds it.
     crate::forward_audit::forward(local, link, &session.audit_forwarded, tuning, &mut report, &mut pace)
         .await;
+    report.sent_again = link.sent_again() - sent_again;
     Ok(report)
 }
 
