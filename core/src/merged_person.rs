@@ -23,23 +23,43 @@ pub fn note(
     // The record kept, as it stands now: two merges made at once on two laptops (the first
     // record into the second, the second into a third) arrive in either order, and each record
     // merged away points at the one record left.
-    let kept = {
-        let kept = kept.to_string();
-        self::kept(conn, &kept)?.unwrap_or(kept)
-    };
+    let named = kept.to_string();
+    let kept = self::kept(conn, &named)?.unwrap_or_else(|| named.clone());
     // Two supervisors who each made one record into the other: the second merge names a record
     // already made one with the first, and no record points at itself.
     if kept == gone {
         return Ok(None);
     }
-    let seen = departure_seen.map(|h| serde_json::to_string(&h)).transpose().map_err(json_error)?;
+    // What the merges naming `gone` saw of its departure, the latest (a reading only grows,
+    // whatever order they arrive in); where the record named was made one with another
+    // already, what that merge saw of it too, as a departure of `gone` reaches the record kept
+    // through it (as at every server, `sync/server/src/state.rs`).
+    let mut seen = departure_seen.max(self::departure_seen(conn, &gone)?);
+    if named != kept {
+        seen = seen.max(self::departure_seen(conn, &named)?);
+    }
     conn.execute(
         "INSERT INTO merged_person (id, kept_id, departure_seen) VALUES (?1, ?2, ?3)
-         ON CONFLICT (id) DO UPDATE SET kept_id = excluded.kept_id,
-             departure_seen = COALESCE(excluded.departure_seen, merged_person.departure_seen)",
-        params![gone, kept, seen],
+         ON CONFLICT (id) DO UPDATE SET kept_id = excluded.kept_id, departure_seen = excluded.departure_seen",
+        params![gone, kept, seen.map(|h| serde_json::to_string(&h)).transpose().map_err(json_error)?],
     )?;
-    // A record made one with `gone` before now goes to `kept` too.
+    // A record made one with `gone` before now goes to `kept` too, and a departure of it
+    // reaches `kept` through `gone` past what this merge saw.
+    if let Some(seen) = seen {
+        let before: Vec<String> = conn
+            .prepare_cached("SELECT id FROM merged_person WHERE kept_id = ?1")?
+            .query_map([&gone], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in before {
+            if self::departure_seen(conn, &id)?.is_none_or(|held| held < seen) {
+                let text = serde_json::to_string(&seen).map_err(json_error)?;
+                conn.execute(
+                    "UPDATE merged_person SET departure_seen = ?2 WHERE id = ?1",
+                    params![id, text],
+                )?;
+            }
+        }
+    }
     conn.execute("UPDATE merged_person SET kept_id = ?2 WHERE kept_id = ?1", params![gone, kept])?;
     conn.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", params![gone, kept])?;
     Ok(Some(kept))

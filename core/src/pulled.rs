@@ -241,7 +241,9 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             if let Some(kept) = &kept
                 && (person::is_member(conn, kept)? || crate::removed_member::facts(conn, kept)?.is_some())
             {
-                take_facts(conn, &h, c.id, kept, c.departure_seen, at)?;
+                // What the merges naming her saw of her departure, as `note` kept it.
+                let seen = crate::merged_person::departure_seen(conn, &c.id.to_string())?;
+                take_facts(conn, &h, c.id, kept, seen, at)?;
                 h = household::get(conn, hid)?.ok_or_else(missing)?;
             }
             h.members.retain(|p| p.id != c.id);

@@ -258,8 +258,10 @@ impl ChangeBody {
             // Version 2 added the `consent` field (with protocol version 7, since a version-6
             // peer cannot read the field at all).
             ChangeBody::Household(_) => 2,
-            ChangeBody::MemberRemoved(_)
-            | ChangeBody::Fact(_)
+            // Version 2 added `departure_seen`: a version-1 store would drop it and take the
+            // removed record's departure that the merge's maker saw into the record kept.
+            ChangeBody::MemberRemoved(_) => 2,
+            ChangeBody::Fact(_)
             | ChangeBody::Receiving(_)
             | ChangeBody::Submission(_)
             | ChangeBody::Referral(_)

@@ -702,6 +702,59 @@ fn an_answer_pulled_of_a_record_merged_into_one_removed_since_waits_for_its_next
     assert_eq!(now.members.iter().find(|p| p.id == last).unwrap().left, Some(died));
 }
 
+/// Three records of a woman pulled with two merges and a death, in three orders: X made one with
+/// Y by a supervisor who saw nothing of X's departure, Y made one with Z by one who saw Y's
+/// move, and X's death recorded elsewhere before that move. Z stays living in every order, as
+/// at every server (`server_conformance`): the death reaches Z through Y, whose move the second
+/// merge saw past it. Before, Z showed the death in two orders of three.
+#[test]
+fn a_departure_seen_by_a_merge_stays_seen_through_a_chain_of_merges_pulled() {
+    use samanvaya_domain::change::MemberRemoved;
+    for order in ["X-Y, death, Y-Z", "X-Y, Y-Z, death", "Y-Z, death, X-Y"] {
+        let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
+        let (x, y, z) = (h.members[1].id, h.members[2].id, h.members[3].id);
+        let device = Uuid::now_v7();
+        let wall = chrono::Utc::now().timestamp_millis();
+        let mut seq = 0;
+        let mut pull = |store: &mut Store, body: ChangeBody, ms: i64| {
+            seq += 1;
+            let from = PulledFrom { server: "block", server_seq: seq, device, device_seq: seq };
+            let hlc = Hlc { wall_ms: wall + ms, counter: 0, node: device };
+            store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
+            hlc
+        };
+        let left = |p: PersonId, l: samanvaya_domain::Departure| {
+            ChangeBody::Member(MemberChange {
+                id: p,
+                household_id: h.id,
+                fields: vec![MemberField::Left(Some(l))],
+            })
+        };
+        let merge = |gone: PersonId, kept: PersonId, seen: Option<Hlc>| {
+            ChangeBody::MemberRemoved(MemberRemoved {
+                id: gone,
+                household_id: h.id,
+                merged_into: Some(kept),
+                departure_seen: seen,
+            })
+        };
+        let moved_at = pull(&mut store, left(y, samanvaya_tests::moved_away()), 200);
+        let mut steps = vec![
+            ("X-Y", merge(x, y, None), 1_000),
+            ("death", left(x, samanvaya_tests::died()), 100),
+            ("Y-Z", merge(y, z, Some(moved_at)), 1_100),
+        ];
+        steps.sort_by_key(|(name, ..)| order.split(", ").position(|s| s == *name).unwrap());
+        for (_, body, ms) in steps {
+            pull(&mut store, body, ms);
+        }
+        let now = store.household(h.id).unwrap();
+        let names: Vec<&str> = now.members.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["कमला देवी", "रीना"], "{order}");
+        assert_eq!(now.members[1].left, None, "{order}");
+    }
+}
+
 /// A woman's pension reaches her after a supervisor on another laptop removed her record (he
 /// had not seen her case), and the facilitator records it here: the benefit is set aside with
 /// what else was recorded of her, as one pulled for her would be, and a merge of her record

@@ -291,6 +291,7 @@ on_both!(
     a_fact_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_late_answer_of_a_record_made_one_with_another_since_removed_waits_for_its_next_merge,
+    a_departure_seen_by_a_merge_stays_seen_through_a_chain_and_a_crossing,
     a_server_found_restored_names_a_new_feed_epoch_once_per_run,
     two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_record,
     one_record_made_one_with_two_others_makes_the_three_one,
@@ -1166,6 +1167,80 @@ fn a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept(b: Back
             "{order}: nor an older one arriving after the merge"
         );
     }
+}
+
+/// Three records of a woman, X, Y and Z. Y was written as moved away, which the second
+/// supervisor saw when making Y one with Z; the first made X one with Y; a laptop that saw
+/// neither recorded X's death, earlier than Y's move. Whatever order the two merges and the
+/// death arrive in, Z stays as the second supervisor chose (living): the death reaches Z
+/// through Y, whose move the merge saw past it. Before, Z showed the death in two orders of
+/// three. And two supervisors who each made X one with Y and Y one with X, where X was written
+/// as moved away and the first saw it: the record the block brings back is living, as Y was.
+/// Before, the block gave it X's move, which no laptop showed.
+fn a_departure_seen_by_a_merge_stays_seen_through_a_chain_and_a_crossing(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut first = enroll(&mut server, "first supervisor's laptop");
+    let mut second = enroll(&mut server, "second supervisor's laptop");
+    let mut other = enroll(&mut server, "facilitator's laptop");
+    let left = |h: HouseholdId, p: PersonId, l: samanvaya_domain::Departure| {
+        ChangeBody::Member(MemberChange { id: p, household_id: h, fields: vec![MemberField::Left(Some(l))] })
+    };
+    let seen_merge = |h: HouseholdId, gone: PersonId, kept: PersonId, seen: Hlc| {
+        let mut m = merged(h, gone, kept);
+        if let ChangeBody::MemberRemoved(r) = &mut m {
+            r.departure_seen = Some(seen);
+        }
+        m
+    };
+    for order in ["X-Y, death, Y-Z", "X-Y, Y-Z, death", "Y-Z, death, X-Y"] {
+        let h = HouseholdId(Uuid::now_v7());
+        let [head, x, y, z] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
+        let made = vec![
+            first.change(household(h, VILLAGE), 0),
+            first.change(member(h, head, "रामवती देवी"), 1),
+            first.change(member(h, x, "सीता"), 2),
+            first.change(member(h, y, "सीता देवी"), 3),
+            first.change(member(h, z, "सीता कुमारी"), 4),
+            first.change(left(h, y, samanvaya_tests::moved_away()), 200),
+        ];
+        let moved_at = made.last().unwrap().change.hlc;
+        server.push(&first.caller, &first.batch(made), t0()).unwrap();
+        let mut steps = vec![
+            ("X-Y", &mut first, merged(h, x, y), 60_000),
+            ("death", &mut other, left(h, x, samanvaya_tests::died()), 100),
+            ("Y-Z", &mut second, seen_merge(h, y, z, moved_at), 61_000),
+        ];
+        let rank = |name: &str| order.split(", ").position(|s| s == name).unwrap();
+        steps.sort_by_key(|(name, ..)| rank(name));
+        for (_, laptop, body, ms) in steps {
+            let change = vec![laptop.change(body, ms)];
+            server.push(&laptop.caller, &laptop.batch(change), t0()).unwrap();
+        }
+        let shown = server
+            .texts("SELECT coalesce(left_household, 'living') FROM member WHERE id = ?1", &z.to_string());
+        assert_eq!(shown, ["living"], "{order}");
+    }
+
+    // The crossing.
+    let h = HouseholdId(Uuid::now_v7());
+    let [x, y] = [(); 2].map(|()| PersonId(Uuid::now_v7()));
+    let made = vec![
+        first.change(household(h, VILLAGE), 300_000),
+        first.change(member(h, x, "गीता"), 300_001),
+        first.change(member(h, y, "गीता देवी"), 300_002),
+        first.change(left(h, x, samanvaya_tests::moved_away()), 300_003),
+    ];
+    let moved_at = made.last().unwrap().change.hlc;
+    server.push(&first.caller, &first.batch(made), t0()).unwrap();
+    let one = vec![first.change(seen_merge(h, x, y, moved_at), 360_000)];
+    server.push(&first.caller, &first.batch(one), t0()).unwrap();
+    let two = vec![second.change(merged(h, y, x), 361_000)];
+    server.push(&second.caller, &second.batch(two), t0() + Duration::hours(1)).unwrap();
+    let standing = server.texts(
+        "SELECT name || ' ' || coalesce(left_household, 'living') FROM member WHERE household_id = ?1 AND removed = 0",
+        &h.to_string(),
+    );
+    assert_eq!(standing, ["गीता देवी living"], "the record brought back is Y as the first merge kept it");
 }
 
 /// A supervisor makes a woman's second record one with hers, and her record kept is later

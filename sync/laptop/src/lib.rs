@@ -55,9 +55,10 @@ impl LaptopSyncError {
             | LaptopSyncError::Bundle(_)
             | LaptopSyncError::Sync(SyncError::Catalogue(_)) => "catalogue",
             LaptopSyncError::Store(_) => "store",
-            LaptopSyncError::Parcel(_) | LaptopSyncError::FeedFile(_) | LaptopSyncError::File { .. } => {
-                "file"
-            }
+            LaptopSyncError::Parcel(_) | LaptopSyncError::FeedFile(_) => "file",
+            // Only writing the laptop's sync file raises it: the stick and its room are what to
+            // look at, not whether a file is the block's answer.
+            LaptopSyncError::File { .. } => "file_write",
             // What to do next differs from a file that cannot be read, and the facilitator
             // must read it in her language: each has a sentence of its own on the screen.
             LaptopSyncError::AnswerBeforeRestore => "answer_before_restore",

@@ -184,6 +184,15 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
                 })],
             }),
         ),
+        (
+            "member_merged",
+            ChangeBody::MemberRemoved(MemberRemoved {
+                id: member,
+                household_id: household,
+                merged_into: Some(samanvaya_domain::PersonId(id(4))),
+                departure_seen: Some(Hlc { wall_ms: 1_795_404_000_000, counter: 1, node: id(8) }),
+            }),
+        ),
     ]
 }
 

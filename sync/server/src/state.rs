@@ -102,11 +102,33 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 // A record made one with this one before goes to the record kept too, and so do
                 // the referrals of this one (opened on a laptop that had not seen the merge).
                 let gone = c.id.0.to_string();
+                // The departure of this record its maker saw, with what was seen of it before
+                // (a reading only grows, whatever order the merges naming it arrive in), and,
+                // where the record named was made one with another already, what that merge
+                // saw of the record named: a departure of this one reaches the record kept
+                // through it, as it would have had the merges arrived the other way round.
+                let mut seen = c.departure_seen.max(departure_seen_of(db, &gone)?);
+                let named = c.merged_into.map(|k| k.0.to_string());
+                if let Some(named) = named.filter(|n| *n != kept) {
+                    seen = seen.max(departure_seen_of(db, &named)?);
+                }
+                // So with the records made one with this one before: a departure of theirs
+                // reaches the record kept through this one, past what this merge saw of it.
+                if let Some(seen) = seen {
+                    let before: Vec<String> = db
+                        .query("SELECT id FROM member WHERE merged_into = ?1", args![&gone])?
+                        .iter()
+                        .map(|r| r.text(0))
+                        .collect::<Result<_, _>>()?;
+                    for id in before {
+                        raise_departure_seen(db, &id, seen, d.seq)?;
+                    }
+                }
                 db.execute("UPDATE member SET merged_into = ?2 WHERE merged_into = ?1", args![&gone, &kept])?;
                 db.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", args![&gone, &kept])?;
                 crate::consent::erase_merged_after(db, c.household_id, c.id, &kept)?;
                 take_facts(db, &gone, &kept)?;
-                take_departure(db, &gone, &kept, c.departure_seen, d.seq)?;
+                take_departure(db, &gone, &kept, seen, d.seq)?;
             }
             // Both records are removed now: the record the first merge kept comes back as a new
             // one, settled where the laptop delivered the second merge (`crossing_merge.rs`).
@@ -190,16 +212,11 @@ fn take_departure(
             None => Ok(None),
         }
     };
-    let (Some((left, mut gone_clocks)), Some((_, mut kept_clocks))) = (read(db, gone)?, read(db, kept)?)
-    else {
+    let (Some((left, gone_clocks)), Some((_, mut kept_clocks))) = (read(db, gone)?, read(db, kept)?) else {
         return Ok(());
     };
     if let Some(seen) = seen {
-        gone_clocks.insert(DEPARTURE_SEEN.to_owned(), serde_json::json!({ "hlc": seen, "seq": seq }));
-        db.execute(
-            "UPDATE member SET clocks = ?2 WHERE id = ?1",
-            &[Value::from(gone), Value::from(serde_json::to_string(&gone_clocks)?)],
-        )?;
+        raise_departure_seen(db, gone, seen, seq)?;
     }
     let reading = |clocks: &FieldClocks| -> Result<Option<Hlc>, ServerError> {
         clocks.get(DEPARTURE).map(|w| Ok(serde_json::from_value(w["hlc"].clone())?)).transpose()
@@ -212,6 +229,33 @@ fn take_departure(
     db.execute(
         "UPDATE member SET left_household = ?2, clocks = ?3 WHERE id = ?1",
         &[Value::from(kept), left, Value::from(serde_json::to_string(&kept_clocks)?)],
+    )?;
+    Ok(())
+}
+
+/// The reading of `id`'s departure that the merges naming it saw, the latest of them.
+fn departure_seen_of(db: &mut dyn Db, id: &str) -> Result<Option<Hlc>, ServerError> {
+    let Some(row) = db.query_opt("SELECT clocks FROM member WHERE id = ?1", args![id])? else {
+        return Ok(None);
+    };
+    let clocks: FieldClocks = serde_json::from_str(&row.text(0)?)?;
+    clocks.get(DEPARTURE_SEEN).map(|w| Ok(serde_json::from_value(w["hlc"].clone())?)).transpose()
+}
+
+/// Keeps `seen` as the reading of `id`'s departure seen by a merge, where it is later than the
+/// one kept: two merges of one record arriving in either order leave the later.
+fn raise_departure_seen(db: &mut dyn Db, id: &str, seen: Hlc, seq: i64) -> Result<(), ServerError> {
+    if departure_seen_of(db, id)?.is_some_and(|held| held >= seen) {
+        return Ok(());
+    }
+    let Some(row) = db.query_opt("SELECT clocks FROM member WHERE id = ?1", args![id])? else {
+        return Ok(());
+    };
+    let mut clocks: FieldClocks = serde_json::from_str(&row.text(0)?)?;
+    clocks.insert(DEPARTURE_SEEN.to_owned(), serde_json::json!({ "hlc": seen, "seq": seq }));
+    db.execute(
+        "UPDATE member SET clocks = ?2 WHERE id = ?1",
+        &[Value::from(id), Value::from(serde_json::to_string(&clocks)?)],
     )?;
     Ok(())
 }

@@ -546,6 +546,7 @@ export const en = {
   syncError_audit: "The block refused this laptop's audit log: an entry was changed after it was written. Your village work was sent; call the block office, and a supervisor can check the log with “samanvaya audit verify”.",
   syncError_already_enrolled: "This laptop is enrolled already.",
   syncError_file: "The file could not be used. Check that the USB stick is in and has room, and that the file is the block's answer to this laptop; see the detail below. Nothing is lost.",
+  syncError_file_write: "The sync file could not be written. Check that the USB stick is in, not locked, and has room, then write it again; see the detail below. Nothing is lost: the changes wait on this laptop.",
   syncError_answer_before_restore: "This answer from the block was written before this laptop was restored from its backup, so it was not applied. Nothing is lost: write this laptop's sync file, take it to the block office, and apply the answer the block writes to it.",
   syncError_answer_before_block_restore: "This answer from the block was written before the block's server was restored from a backup, so it was not applied. Nothing is lost: write this laptop's sync file, take it to the block office, and apply the answer the block writes to it.",
   error_already_enrolled: "This laptop is enrolled with a block server already. Details: {detail}",

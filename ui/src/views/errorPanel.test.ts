@@ -15,6 +15,13 @@ describe("errorText", () => {
     expect(errorText(reply("answer_before_restore: …"))).toBe(catalogues.hi.syncError_answer_before_restore);
   });
 
+  it("says a sync file that could not be written as a stick to look at, not as a wrong answer file", () => {
+    const said = errorText(reply("file_write: cannot write /media/usb/laptop.samanvaya-sync: No space left on device"));
+    expect(said).toBe(catalogues.hi.syncError_file_write);
+    expect(said).not.toBe(catalogues.hi.syncError_file);
+    expect(catalogues.en.syncError_file_write).toContain("could not be written");
+  });
+
   it("keeps the general sentence, with the detail, for a code it has no sentence for", () => {
     expect(errorText(reply("something new: the detail"))).toBe(
       catalogues.hi.error_sync.replace("{detail}", "something new: the detail"),

@@ -19,7 +19,7 @@ function errorWords(stored: string): string {
 /** The sentence after the code word, shown under the translated line where that line says "see the detail below". */
 function errorDetail(stored: string): string | null {
   const [code, ...rest] = stored.split(":");
-  return code === "store" || code === "catalogue" || code === "file" ? rest.join(":").trim() : null;
+  return ["store", "catalogue", "file", "file_write"].includes(code ?? "") ? rest.join(":").trim() : null;
 }
 
 function when(iso: string): string {
