@@ -1144,7 +1144,17 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
     assert!(trace[0].contains(". session: answered in "), "{out}");
     assert!(trace[1].contains(". push: failed after 4.") && trace[1].contains("within 4 seconds"), "{out}");
     assert!(trace[2].contains(". push ") && trace[2].contains(" KB: answered in "), "{out}");
-    assert!(out.contains("1 of them sent a second time on a fresh connection"), "{out}");
+    // At least the stalled push went twice (another slow request on this link may have too).
+    let twice: u32 = out
+        .lines()
+        .find_map(|l| {
+            l.trim().strip_suffix(
+                " of them sent a second time on a fresh connection, not answered in half their wait",
+            )
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(twice >= 1, "{out}");
     assert!(trace.iter().any(|l| l.contains(". pull")), "{out}");
     drop(block);
 }

@@ -115,8 +115,9 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 }
 
 /// Runs the request `start` makes, and when it has not answered within `again_after`, the same
-/// request again beside it: the first answer wins, and an error waits for the other's answer
-/// (the later of two errors is said).
+/// request again beside it, given what is left of the wait: the first answer wins (a refusal
+/// too), and a request that got no answer waits for the other's (the later of two failures is
+/// said).
 ///
 /// On 2G under loss a request's connection can stall: no byte moves, and only the timeout ends
 /// it, after three times the time the exchange should take (`plan::Pace`), then a retry, and a
@@ -127,28 +128,28 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 /// it too, which costs bytes on a link that is busy already; half the timeout is one and a
 /// half times what the exchange should take, so that is rare.
 /// Says too whether the second request was sent.
-pub(crate) async fn hedged<F, Fut, T>(start: F, again_after: Duration) -> (Result<T, SyncError>, bool)
+pub(crate) async fn hedged<F, Fut, T>(start: F, timeout: Duration) -> (Result<T, SyncError>, bool)
 where
-    F: Fn() -> Fut,
+    F: Fn(Duration) -> Fut,
     Fut: std::future::Future<Output = Result<T, SyncError>>,
 {
-    let first = start();
+    let again_after = timeout / 2;
+    let first = start(timeout);
     tokio::pin!(first);
     tokio::select! {
         answer = &mut first => return (answer, false),
         () = tokio::time::sleep(again_after) => {}
     }
-    let second = start();
+    let second = start(timeout - again_after);
     tokio::pin!(second);
+    // A refusal is the server's answer, as final as a success (an expired token renewed, a full
+    // disk or a revoked device said); only a request that got no answer waits for the other's.
+    let answered = |a: &Result<T, SyncError>| {
+        !matches!(a, Err(SyncError::Timeout(_) | SyncError::Unreachable(_) | SyncError::Body(_)))
+    };
     let answer = tokio::select! {
-        answer = &mut first => match answer {
-            Ok(v) => Ok(v),
-            Err(_) => second.await,
-        },
-        answer = &mut second => match answer {
-            Ok(v) => Ok(v),
-            Err(_) => first.await,
-        },
+        answer = &mut first => if answered(&answer) { answer } else { second.await },
+        answer = &mut second => if answered(&answer) { answer } else { first.await },
     };
     (answer, true)
 }
@@ -365,7 +366,7 @@ impl Link {
             }
             let token = self.token.clone().unwrap_or_default();
             let this = &*self;
-            let (answer, again) = hedged(|| this.once(path, payload, &token, timeout), timeout / 2).await;
+            let (answer, again) = hedged(|wait| this.once(path, payload, &token, wait), timeout).await;
             self.sent_again += u32::from(again);
             match answer {
                 Err(SyncError::Refused(r)) if attempt == 0 && r.code == RefusalCode::Expired => {
@@ -456,49 +457,60 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    /// A request that never answers (a stalled connection), or answers `answer` after `after`;
+    /// What a request of the test gets: an answer, its connection cut, or the server's refusal.
+    #[derive(Clone, Copy)]
+    enum Got {
+        Answer(u32),
+        Cut,
+        Refused,
+    }
+
+    /// A request that never answers (a stalled connection), or gets `got` after `after` ms;
     /// `sent` counts the requests made.
-    async fn request(sent: &AtomicU32, plan: &[Option<(u64, Result<u32, ()>)>]) -> Result<u32, SyncError> {
+    async fn request(sent: &AtomicU32, plan: &[Option<(u64, Got)>]) -> Result<u32, SyncError> {
         let n = sent.fetch_add(1, Ordering::SeqCst) as usize;
-        match plan[n] {
-            None => std::future::pending().await,
-            Some((after, answer)) => {
-                tokio::time::sleep(Duration::from_millis(after)).await;
-                answer.map_err(|()| SyncError::Unreachable(format!("request {n} was cut")))
-            }
+        let Some((after, got)) = plan[n] else { return std::future::pending().await };
+        tokio::time::sleep(Duration::from_millis(after)).await;
+        match got {
+            Got::Answer(v) => Ok(v),
+            Got::Cut => Err(SyncError::Unreachable(format!("request {n} was cut"))),
+            Got::Refused => Err(SyncError::Refused(Refusal {
+                code: RefusalCode::Expired,
+                message: format!("request {n}: the session expired"),
+            })),
         }
     }
 
     #[tokio::test]
     async fn a_request_not_answered_in_time_goes_again_beside_it_and_the_first_answer_wins() {
-        let again = Duration::from_millis(50);
-        let run = |plan: Vec<Option<(u64, Result<u32, ()>)>>| async move {
+        use Got::{Answer, Cut, Refused};
+        let timeout = Duration::from_millis(100);
+        let run = |plan: Vec<Option<(u64, Got)>>| async move {
             let sent = AtomicU32::new(0);
-            let (answer, twice) = hedged(|| request(&sent, &plan), again).await;
+            let (answer, twice) = hedged(|_| request(&sent, &plan), timeout).await;
             let sent = sent.load(Ordering::SeqCst);
             assert_eq!(twice, sent == 2);
             (answer.map_err(|e| e.to_string()), sent)
         };
+        let cut = |n: u32| Err(format!("the server cannot be reached: request {n} was cut"));
         // Answered in time: sent once.
-        assert_eq!(run(vec![Some((0, Ok(1)))]).await, (Ok(1), 1));
-        // Refused in time: the refusal, sent once.
-        assert_eq!(
-            run(vec![Some((0, Err(())))]).await,
-            (Err("the server cannot be reached: request 0 was cut".into()), 1)
-        );
+        assert_eq!(run(vec![Some((0, Answer(1)))]).await, (Ok(1), 1));
+        // Cut in time: the failure, sent once.
+        assert_eq!(run(vec![Some((0, Cut))]).await, (cut(0), 1));
         // Stalled: the second request's answer.
-        assert_eq!(run(vec![None, Some((0, Ok(2)))]).await, (Ok(2), 2));
+        assert_eq!(run(vec![None, Some((0, Answer(2)))]).await, (Ok(2), 2));
         // Slow but answering first: its answer, the second left.
-        assert_eq!(run(vec![Some((80, Ok(1))), None]).await, (Ok(1), 2));
+        assert_eq!(run(vec![Some((80, Answer(1))), None]).await, (Ok(1), 2));
         // The first cut after the second was sent: the second's answer is waited for.
-        assert_eq!(run(vec![Some((80, Err(()))), Some((100, Ok(2)))]).await, (Ok(2), 2));
+        assert_eq!(run(vec![Some((80, Cut)), Some((20, Answer(2)))]).await, (Ok(2), 2));
         // The second cut: the first's answer is waited for.
-        assert_eq!(run(vec![Some((100, Ok(1))), Some((0, Err(())))]).await, (Ok(1), 2));
-        // Both cut: the later error.
-        assert_eq!(
-            run(vec![Some((60, Err(()))), Some((0, Err(())))]).await,
-            (Err("the server cannot be reached: request 0 was cut".into()), 2)
-        );
+        assert_eq!(run(vec![Some((90, Answer(1))), Some((0, Cut))]).await, (Ok(1), 2));
+        // Both cut: the later failure.
+        assert_eq!(run(vec![Some((60, Cut)), Some((0, Cut))]).await, (cut(0), 2));
+        // The first slow, the second refused: the refusal is the server's answer, said at once
+        // (an expired session is then renewed), not hidden behind the first.
+        let (answer, sent) = run(vec![Some((1_000, Answer(1))), Some((0, Refused))]).await;
+        assert_eq!((answer, sent), (Err("request 1: the session expired".to_owned()), 2));
     }
 
     #[test]
