@@ -76,6 +76,20 @@ fn enroll_as(server: &mut Store, name: &str, device: Uuid) -> Laptop {
 }
 
 impl Laptop {
+    /// A new household of the test village with its head, "रामवती देवी", and three records of
+    /// one woman named `names`, as the laptop records them at t0 and the four milliseconds
+    /// after: the household, [the head, the three records], and the changes, to push.
+    fn head_and_three_records(&mut self, names: [&str; 3]) -> (HouseholdId, [PersonId; 4], Vec<Change>) {
+        let h = HouseholdId(Uuid::now_v7());
+        let people = [(); 4].map(|()| PersonId(Uuid::now_v7()));
+        let mut made =
+            vec![self.change(household(h, VILLAGE), 0), self.change(member(h, people[0], "रामवती देवी"), 1)];
+        for (i, (p, name)) in people[1..].iter().zip(names).enumerate() {
+            made.push(self.change(member(h, *p, name), 2 + i as i64));
+        }
+        (h, people, made)
+    }
+
     /// The laptop's next change, with its clock `ms_after` milliseconds after t0.
     fn change(&mut self, body: ChangeBody, ms_after: i64) -> Change {
         self.seq += 1;
@@ -947,15 +961,8 @@ fn a_withdrawal_erases_her_records_made_one_with_hers(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut supervisor = enroll(&mut server, "supervisor's laptop");
     let mut other = enroll(&mut server, "facilitator's laptop");
-    let h = HouseholdId(Uuid::now_v7());
-    let [head, kept, second, third] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
-    let made = vec![
-        supervisor.change(household(h, VILLAGE), 0),
-        supervisor.change(member(h, head, "रामवती देवी"), 1),
-        supervisor.change(member(h, kept, "कमला देवी"), 2),
-        supervisor.change(member(h, second, "कमली"), 3),
-        supervisor.change(member(h, third, "कमलवती"), 4),
-    ];
+    let (h, [_, kept, second, third], made) =
+        supervisor.head_and_three_records(["कमला देवी", "कमली", "कमलवती"]);
     server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
     let merged = |gone: PersonId| {
         ChangeBody::MemberRemoved(MemberRemoved {
@@ -1193,16 +1200,8 @@ fn a_departure_seen_by_a_merge_stays_seen_through_a_chain_and_a_crossing(b: Back
         m
     };
     for order in ["X-Y, death, Y-Z", "X-Y, Y-Z, death", "Y-Z, death, X-Y"] {
-        let h = HouseholdId(Uuid::now_v7());
-        let [head, x, y, z] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
-        let made = vec![
-            first.change(household(h, VILLAGE), 0),
-            first.change(member(h, head, "रामवती देवी"), 1),
-            first.change(member(h, x, "सीता"), 2),
-            first.change(member(h, y, "सीता देवी"), 3),
-            first.change(member(h, z, "सीता कुमारी"), 4),
-            first.change(left(h, y, samanvaya_tests::moved_away()), 200),
-        ];
+        let (h, [_, x, y, z], mut made) = first.head_and_three_records(["सीता", "सीता देवी", "सीता कुमारी"]);
+        made.push(first.change(left(h, y, samanvaya_tests::moved_away()), 200));
         let moved_at = made.last().unwrap().change.hlc;
         server.push(&first.caller, &first.batch(made), t0()).unwrap();
         let mut steps = vec![
@@ -1254,15 +1253,7 @@ fn a_late_answer_of_a_record_made_one_with_another_since_removed_waits_for_its_n
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut supervisor = enroll(&mut server, "supervisor's laptop");
     let mut other = enroll(&mut server, "facilitator's laptop");
-    let h = HouseholdId(Uuid::now_v7());
-    let [head, x, y, z] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
-    let made = vec![
-        supervisor.change(household(h, VILLAGE), 0),
-        supervisor.change(member(h, head, "रामवती देवी"), 1),
-        supervisor.change(member(h, x, "सीता"), 2),
-        supervisor.change(member(h, y, "सीता देवी"), 3),
-        supervisor.change(member(h, z, "सीता कुमारी"), 4),
-    ];
+    let (h, [head, x, y, z], made) = supervisor.head_and_three_records(["सीता", "सीता देवी", "सीता कुमारी"]);
     server.push(&supervisor.caller, &supervisor.batch(made), t0()).unwrap();
     let removed_y = ChangeBody::MemberRemoved(MemberRemoved {
         id: y,
@@ -1504,16 +1495,8 @@ fn one_record_made_one_with_two_others_makes_the_three_one(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut first = enroll(&mut server, "first supervisor's laptop");
     let mut second = enroll(&mut server, "second supervisor's laptop");
-    let h = HouseholdId(Uuid::now_v7());
-    let [head, x, y, z] = [(); 4].map(|()| PersonId(Uuid::now_v7()));
-    let made = vec![
-        first.change(household(h, VILLAGE), 0),
-        first.change(member(h, head, "रामवती देवी"), 1),
-        first.change(member(h, x, "सीता"), 2),
-        first.change(member(h, y, "सीता देवी"), 3),
-        first.change(member(h, z, "सीता कुमारी"), 4),
-        first.change(fact_named(h, z, "person.has_bank_account", json!(true)), 5),
-    ];
+    let (h, [head, x, y, z], mut made) = first.head_and_three_records(["सीता", "सीता देवी", "सीता कुमारी"]);
+    made.push(first.change(fact_named(h, z, "person.has_bank_account", json!(true)), 5));
     server.push(&first.caller, &first.batch(made), t0()).unwrap();
     let case = pension_of(h, 1, z, "");
     let opened = vec![second.change(ChangeBody::Referral(case.clone()), 6)];
