@@ -71,7 +71,8 @@ async fn forward_one<L: Local, R: Remote>(
         let batch = AuditBatch::of(Some(laptop), entries).on(branch.clone());
         let body = sealed(&batch)?;
         let bytes = body.packed().len();
-        let ack = retrying("forwarded audit", tuning, report, pace, async |pace| {
+        let late = link.late_answer();
+        let ack = retrying("forwarded audit", tuning, report, pace, late.as_deref(), async |pace| {
             link.push_audit(&body, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
         })
         .await?;

@@ -2,6 +2,7 @@
 //! that stalls, a fresh short request gets through where one long upload would hang for minutes.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use samanvaya_sync_protocol::body::{self, BodyError, Sealed};
@@ -127,8 +128,9 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 /// (docs/benchmarks.md, "Hedged requests"). A request that is merely slow gets a second beside
 /// it too, which costs bytes on a link that is busy already; half the timeout is one and a
 /// half times what the exchange should take, so that is rare.
-/// Says too whether the second request was sent.
-pub(crate) async fn hedged<F, Fut, T>(start: F, timeout: Duration) -> (Result<T, SyncError>, bool)
+/// Says too whether the second request was sent, and how long after the first the sending
+/// that gave the answer began (zero for the first).
+pub(crate) async fn hedged<F, Fut, T>(start: F, timeout: Duration) -> (Result<T, SyncError>, bool, Duration)
 where
     F: Fn(Duration) -> Fut,
     Fut: std::future::Future<Output = Result<T, SyncError>>,
@@ -137,7 +139,7 @@ where
     let first = start(timeout);
     tokio::pin!(first);
     tokio::select! {
-        answer = &mut first => return (answer, false),
+        answer = &mut first => return (answer, false, Duration::ZERO),
         () = tokio::time::sleep(again_after) => {}
     }
     let second = start(timeout - again_after);
@@ -147,11 +149,15 @@ where
     let answered = |a: &Result<T, SyncError>| {
         !matches!(a, Err(SyncError::Timeout(_) | SyncError::Unreachable(_) | SyncError::Body(_)))
     };
-    let answer = tokio::select! {
-        answer = &mut first => if answered(&answer) { answer } else { second.await },
-        answer = &mut second => if answered(&answer) { answer } else { first.await },
+    let (answer, late) = tokio::select! {
+        answer = &mut first => {
+            if answered(&answer) { (answer, Duration::ZERO) } else { (second.await, again_after) }
+        }
+        answer = &mut second => {
+            if answered(&answer) { (answer, again_after) } else { (first.await, Duration::ZERO) }
+        }
     };
-    (answer, true)
+    (answer, true, late)
 }
 
 async fn refusal(resp: reqwest::Response) -> SyncError {
@@ -251,6 +257,9 @@ pub struct Link {
     server_own_through: Option<i64>,
     /// The requests sent a second time beside one not answered in half its wait ([`hedged`]).
     sent_again: u32,
+    /// How long after the first sending the sending that answered the last request began, in
+    /// nanoseconds: zero unless the second answered ([`Link::late_answer`]).
+    late: Arc<AtomicU64>,
 }
 
 impl Link {
@@ -275,6 +284,7 @@ impl Link {
             acked_here: None,
             server_own_through: None,
             sent_again: 0,
+            late: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -282,6 +292,15 @@ impl Link {
     /// wait, since it was made.
     pub fn sent_again(&self) -> u32 {
         self.sent_again
+    }
+
+    /// Where the link says how long after the first sending the sending that answered its last
+    /// request began (zero unless the second answered), read and cleared by the sync's pace, so
+    /// that the link's round trip and rate are learnt from the sending that answered: timed
+    /// from the first, an answer to the second made the link look half a wait slower than it
+    /// was, and every later wait longer.
+    pub fn late_answer(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.late)
     }
 
     /// The same link, giving the block `code` to keep at the session (a laptop's second
@@ -366,8 +385,9 @@ impl Link {
             }
             let token = self.token.clone().unwrap_or_default();
             let this = &*self;
-            let (answer, again) = hedged(|wait| this.once(path, payload, &token, wait), timeout).await;
+            let (answer, again, late) = hedged(|wait| this.once(path, payload, &token, wait), timeout).await;
             self.sent_again += u32::from(again);
+            self.late.store(u64::try_from(late.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
             match answer {
                 Err(SyncError::Refused(r)) if attempt == 0 && r.code == RefusalCode::Expired => {
                     self.token = None;
@@ -487,30 +507,31 @@ mod tests {
         let timeout = Duration::from_millis(100);
         let run = |plan: Vec<Option<(u64, Got)>>| async move {
             let sent = AtomicU32::new(0);
-            let (answer, twice) = hedged(|_| request(&sent, &plan), timeout).await;
+            let (answer, twice, late) = hedged(|_| request(&sent, &plan), timeout).await;
             let sent = sent.load(Ordering::SeqCst);
             assert_eq!(twice, sent == 2);
-            (answer.map_err(|e| e.to_string()), sent)
+            assert!(late == Duration::ZERO || late == timeout / 2);
+            (answer.map_err(|e| e.to_string()), sent, late.as_millis())
         };
         let cut = |n: u32| Err(format!("the server cannot be reached: request {n} was cut"));
         // Answered in time: sent once.
-        assert_eq!(run(vec![Some((0, Answer(1)))]).await, (Ok(1), 1));
+        assert_eq!(run(vec![Some((0, Answer(1)))]).await, (Ok(1), 1, 0));
         // Cut in time: the failure, sent once.
-        assert_eq!(run(vec![Some((0, Cut))]).await, (cut(0), 1));
-        // Stalled: the second request's answer.
-        assert_eq!(run(vec![None, Some((0, Answer(2)))]).await, (Ok(2), 2));
+        assert_eq!(run(vec![Some((0, Cut))]).await, (cut(0), 1, 0));
+        // Stalled: the second request's answer, which began half the wait after the first.
+        assert_eq!(run(vec![None, Some((0, Answer(2)))]).await, (Ok(2), 2, 50));
         // Slow but answering first: its answer, the second left.
-        assert_eq!(run(vec![Some((80, Answer(1))), None]).await, (Ok(1), 2));
+        assert_eq!(run(vec![Some((80, Answer(1))), None]).await, (Ok(1), 2, 0));
         // The first cut after the second was sent: the second's answer is waited for.
-        assert_eq!(run(vec![Some((80, Cut)), Some((20, Answer(2)))]).await, (Ok(2), 2));
+        assert_eq!(run(vec![Some((80, Cut)), Some((20, Answer(2)))]).await, (Ok(2), 2, 50));
         // The second cut: the first's answer is waited for.
-        assert_eq!(run(vec![Some((90, Answer(1))), Some((0, Cut))]).await, (Ok(1), 2));
+        assert_eq!(run(vec![Some((90, Answer(1))), Some((0, Cut))]).await, (Ok(1), 2, 0));
         // Both cut: the later failure.
-        assert_eq!(run(vec![Some((60, Cut)), Some((0, Cut))]).await, (cut(0), 2));
+        assert_eq!(run(vec![Some((60, Cut)), Some((0, Cut))]).await, (cut(0), 2, 0));
         // The first slow, the second refused: the refusal is the server's answer, said at once
         // (an expired session is then renewed), not hidden behind the first.
-        let (answer, sent) = run(vec![Some((1_000, Answer(1))), Some((0, Refused))]).await;
-        assert_eq!((answer, sent), (Err("request 1: the session expired".to_owned()), 2));
+        let refused = run(vec![Some((1_000, Answer(1))), Some((0, Refused))]).await;
+        assert_eq!(refused, (Err("request 1: the session expired".to_owned()), 2, 50));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! until the server has nothing more. Transient failures are retried with backoff and jitter;
 //! a refusal that needs a person stops the run with the server's sentence.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -63,6 +65,11 @@ pub trait Remote {
     fn sent_again(&self) -> u32 {
         0
     }
+    /// Where the link says how long after a request's first sending the sending that answered
+    /// began (`Link::late_answer`); `None` for an end that sends each request once.
+    fn late_answer(&self) -> Option<Arc<AtomicU64>> {
+        None
+    }
     /// The piece of the catalogue bundle `digest` that starts at `offset`, with its bytes.
     async fn catalogue_piece(
         &mut self,
@@ -122,6 +129,10 @@ impl Remote for Link {
 
     fn sent_again(&self) -> u32 {
         Link::sent_again(self)
+    }
+
+    fn late_answer(&self) -> Option<Arc<AtomicU64>> {
+        Some(Link::late_answer(self))
     }
 }
 
@@ -301,6 +312,7 @@ pub(crate) async fn retrying<T>(
     tuning: Tuning,
     report: &mut Report,
     pace: &mut Pace,
+    late: Option<&AtomicU64>,
     mut op: impl AsyncFnMut(Pace) -> Result<(T, usize), SyncError>,
 ) -> Result<T, SyncError> {
     let mut attempt = 0;
@@ -308,6 +320,8 @@ pub(crate) async fn retrying<T>(
         let started = Instant::now();
         let result = op(*pace).await;
         let took = started.elapsed();
+        // The link's pace is learnt from the sending that answered (`Remote::late_answer`).
+        let late = late.map_or(Duration::ZERO, |l| Duration::from_nanos(l.swap(0, AtomicOrdering::Relaxed)));
         report.exchanges.push(Exchange {
             what,
             payload: result.as_ref().ok().map(|(_, p)| *p),
@@ -316,7 +330,7 @@ pub(crate) async fn retrying<T>(
         });
         match result {
             Ok((v, payload)) => {
-                *pace = pace.observed(payload, took);
+                *pace = pace.observed(payload, took.saturating_sub(late));
                 return Ok(v);
             }
             Err(e) if e.is_transient() && attempt < tuning.retries => {
@@ -357,9 +371,10 @@ pub async fn sync_once<L: Local, R: Remote>(
     let mut report = Report::default();
     let mut pace = Pace::default();
     let sent_again = link.sent_again();
+    let late = link.late_answer();
     let numbers_left = local.numbers_left()?;
     // A fresh session each run: it renews the token and picks up leases.
-    let session = retrying("session", tuning, &mut report, &mut pace, async |pace| {
+    let session = retrying("session", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
         link.session(numbers_left.clone(), pace.timeout(0, tuning.request)).await.map(|s| (s, 0))
     })
     .await?;
@@ -395,7 +410,7 @@ pub async fn sync_once<L: Local, R: Remote>(
             break;
         }
         let pulled_through = local.pulled_through()?;
-        let (ack, sent) = retrying("push", tuning, &mut report, &mut pace, async |pace| {
+        let (ack, sent) = retrying("push", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
             let range = plan::batches(&changes, pace.batch_bytes).into_iter().next().unwrap_or(0..0);
             let batch =
                 PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: changes[range].to_vec() };
@@ -433,7 +448,7 @@ pub async fn sync_once<L: Local, R: Remote>(
     let mut after = local.pulled_through()?;
     let own_after = local.own_after()?;
     loop {
-        let reply = retrying("pull", tuning, &mut report, &mut pace, async |pace| {
+        let reply = retrying("pull", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
             let timeout = pace.timeout(PULL_WIRE, tuning.request);
             let reply = match own_after {
                 Some(own) => link.pull_own_after(after, own, timeout).await?,
@@ -478,7 +493,7 @@ pub async fn sync_once<L: Local, R: Remote>(
         let batch = AuditBatch::of(None, entries).on(branch.clone());
         let body = sealed(&batch)?;
         let bytes = body.packed().len();
-        let ack = retrying("audit", tuning, &mut report, &mut pace, async |pace| {
+        let ack = retrying("audit", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
             link.push_audit(&body, pace.timeout(bytes, tuning.request)).await.map(|ack| (ack, bytes))
         })
         .await?;
@@ -520,7 +535,8 @@ async fn fetch_bundle<R: Remote>(
     while (file.len() as u64) < offer.bytes {
         let offset = file.len() as u64;
         // A piece is compressed already and takes about its own size on the wire.
-        let piece = retrying("catalogue", tuning, report, pace, async |pace| {
+        let late = link.late_answer();
+        let piece = retrying("catalogue", tuning, report, pace, late.as_deref(), async |pace| {
             let timeout = pace.timeout(bundle::PIECE_BYTES, tuning.request);
             let piece = link.catalogue_piece(&offer.digest, offset, timeout).await?;
             Ok((piece.value, piece.wire_bytes))
