@@ -293,6 +293,7 @@ macro_rules! on_both {
 on_both!(
     a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refused,
     two_laptops_renaming_one_person_unseen_put_both_names_up_for_review,
+    a_push_sent_again_is_told_what_was_decided_for_each_change_the_first_time,
     a_review_decided_for_the_other_name_puts_it_in_place_with_a_change_that_travels,
     a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrives,
     edits_a_block_merged_one_after_the_other_queue_no_review_at_the_district,
@@ -527,6 +528,35 @@ fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review(b: Backen
         vec![Outcome::Applied]
     );
     assert_eq!(name_of(&mut server, p), "कमला देवी");
+}
+
+/// B's answer is lost (or beaten by its own second sending): the push sent again, whole or
+/// halved, is told of the rename put up for review, not "duplicate", and queues nothing more.
+fn a_push_sent_again_is_told_what_was_decided_for_each_change_the_first_time(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut a = enroll(&mut server, "laptop A");
+    let mut b = enroll(&mut server, "laptop B");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let opened = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
+    server.push(&a.caller, &a.batch(opened), t0()).unwrap();
+    b.pulled_through = server.pull(&b.caller, 0).unwrap().cursor;
+    let from_a = a.change(rename(h, p, "कमला कुमारी"), 60_000);
+    server.push(&a.caller, &a.batch(vec![from_a]), t0()).unwrap();
+    let pushed = vec![b.change(fact_of(h, p), 20_000), b.change(rename(h, p, "कमली देवी"), 30_000)];
+    let conflict = Outcome::Conflict { field: "name".into() };
+    let first = server.push(&b.caller, &b.batch(pushed.clone()), t0()).unwrap();
+    assert_eq!(outcomes(&first), vec![Outcome::Applied, conflict.clone()]);
+    let whole = server.push(&b.caller, &b.batch(pushed.clone()), t0()).unwrap();
+    assert_eq!(outcomes(&whole), vec![Outcome::Duplicate, conflict.clone()]);
+    // Halved after a timeout: the answer goes past the change it did not carry, and says it.
+    let halved = server.push(&b.caller, &b.batch(pushed[..1].to_vec()), t0()).unwrap();
+    assert_eq!(halved.acked_through, 2);
+    assert_eq!(
+        halved.results.iter().map(|r| (r.seq, r.outcome.clone())).collect::<Vec<_>>(),
+        vec![(1, Outcome::Duplicate), (2, conflict)]
+    );
+    assert_eq!(server.open_reviews().unwrap().len(), 1, "one review, however often it is told");
 }
 
 /// The operator decides the review: the name that lost by the clock is the right one. It is put

@@ -28,6 +28,10 @@ pub enum LaptopSyncError {
     Sync(#[from] SyncError),
     #[error(transparent)]
     Parcel(#[from] ParcelError),
+    /// The laptop's own changes could not be packed into its sync file: nothing about the stick
+    /// or a file from the block is wrong, so it is not said as a file's failure.
+    #[error("this laptop's changes could not be packed into the sync file: {0}")]
+    Seal(#[source] ParcelError),
     #[error(transparent)]
     Bundle(#[from] BundleError),
     #[error(transparent)]
@@ -54,7 +58,7 @@ impl LaptopSyncError {
             LaptopSyncError::Store(StoreError::Bundle(_))
             | LaptopSyncError::Bundle(_)
             | LaptopSyncError::Sync(SyncError::Catalogue(_)) => "catalogue",
-            LaptopSyncError::Store(_) => "store",
+            LaptopSyncError::Store(_) | LaptopSyncError::Seal(_) => "store",
             LaptopSyncError::Parcel(_) | LaptopSyncError::FeedFile(_) => "file",
             // Only writing the laptop's sync file raises it: the stick and its room are what to
             // look at, not whether a file is the block's answer.
@@ -500,7 +504,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         acked_here: Some(store.acked_through()?),
         feed_epoch: store.feed_epoch_held()?,
     };
-    let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret))?;
+    let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret)).map_err(LaptopSyncError::Seal)?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };
     let partial = path.with_extension("partial");
     {

@@ -26,6 +26,18 @@ impl Store {
         batch: &PushBatch,
         now: DateTime<Utc>,
     ) -> Result<PushAck, ServerError> {
+        self.push_answered(caller, batch, now, Answered::ToTheDevice)
+    }
+
+    /// As [`Store::push`]; `answered` says whether the answer reaches the device (online) or
+    /// only counts for the operator (a sync file imported, whose answer carries no outcomes).
+    pub(crate) fn push_answered(
+        &mut self,
+        caller: &Caller,
+        batch: &PushBatch,
+        now: DateTime<Utc>,
+        answered: Answered,
+    ) -> Result<PushAck, ServerError> {
         check_protocol(batch.protocol)?;
         let sender = caller.device.to_string();
         let mut tx = self.db.transaction(Mode::Write)?;
@@ -108,6 +120,9 @@ impl Store {
                 outcome: Outcome::Duplicate,
                 capped: Some(k.hlc),
             }));
+        }
+        if caller.kind == DeviceKind::Laptop && answered == Answered::ToTheDevice {
+            decided_before(&mut *tx, caller.device, &mut results, last, acked)?;
         }
         acked = acked.max(last);
         tx.execute("UPDATE device SET acked_through = ?1 WHERE id = ?2", args![acked, sender])?;
@@ -216,4 +231,52 @@ pub(crate) fn record_in_at(
         return Err(ServerError::Invalid(reason.clone()));
     }
     Ok(outcome)
+}
+
+/// Who reads a push's answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answered {
+    /// The device that sent it, which learns from it what became of each change.
+    ToTheDevice,
+    /// The block's operator, importing a sync file: a change held already is counted as such.
+    ByTheOperator,
+}
+
+/// Answers a laptop's change it sent before with what was decided for it then, where that was
+/// not plainly applied: a push whose answer was lost (or beaten by its own second sending, which
+/// the laptop takes when the first stalls) is the laptop's only word of a change refused or put
+/// up for review, and "duplicate" would hide it. That holds too for the changes after `last`
+/// through `acked` that a smaller push sent again no longer carries, which the answer moves
+/// the laptop past. The changes are the laptop's own, numbered in one run, so one range of the
+/// origin index holds them all.
+fn decided_before(
+    db: &mut dyn crate::sql::Db,
+    device: Uuid,
+    results: &mut Vec<ChangeResult>,
+    last: i64,
+    acked: i64,
+) -> Result<(), ServerError> {
+    let again = results.iter().filter(|r| matches!(r.outcome, Outcome::Duplicate)).map(|r| r.seq);
+    let (low, high) = (again.clone().min().unwrap_or(last + 1), again.max().unwrap_or(0).max(acked));
+    if high < low {
+        return Ok(());
+    }
+    let rows = db.query(
+        "SELECT origin_seq, outcome FROM change
+         WHERE origin_device = ?1 AND origin_seq >= ?2 AND origin_seq <= ?3 AND outcome <> 'applied'",
+        args![device, low, high],
+    )?;
+    for row in rows {
+        let (seq, Some(outcome)) = (row.int(0)?, crate::single::outcome_of_word(&row.text(1)?)) else {
+            continue;
+        };
+        match results.iter_mut().find(|r| r.seq == seq) {
+            Some(r) if matches!(r.outcome, Outcome::Duplicate) => r.outcome = outcome,
+            Some(_) => {}
+            None if seq > last => results.push(ChangeResult { seq, outcome, capped: None }),
+            None => {}
+        }
+    }
+    results.sort_by_key(|r| r.seq);
+    Ok(())
 }

@@ -97,3 +97,12 @@ pub(crate) fn outcome_word(outcome: &Outcome) -> String {
         Outcome::Rejected { reason } => format!("rejected: {reason}"),
     }
 }
+
+/// The outcome kept in a change's row as [`outcome_word`] wrote it; `None` for one applied.
+pub(crate) fn outcome_of_word(word: &str) -> Option<Outcome> {
+    match word.split_once(": ") {
+        Some(("conflict", field)) => Some(Outcome::Conflict { field: field.to_owned() }),
+        Some(("rejected", reason)) => Some(Outcome::Rejected { reason: reason.to_owned() }),
+        _ => None,
+    }
+}
