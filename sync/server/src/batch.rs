@@ -202,6 +202,7 @@ fn store_run(
     if kept.is_empty() {
         return Ok(());
     }
+    let received: Value = now.into();
     let change_rows = kept
         .iter()
         .map(|(i, change, _)| {
@@ -216,19 +217,18 @@ fn store_run(
                 change.body.household_id().to_string().into(),
                 serde_json::to_string(&change)?.into(),
                 item.recorded_at.into(),
-                now.into(),
+                received.clone(),
             ])
         })
         .collect::<Result<Vec<Vec<Value>>, ServerError>>()?;
-    let numbers: HashMap<(String, i64), i64> = many::run(
+    let numbers: HashMap<(String, i64), i64> = many::write(
         db,
         "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id, change,
                              recorded_at, received_at, outcome)
          SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
          RETURNING origin_device, origin_seq, seq",
         "(?, CAST(? AS BIGINT), ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?, ?, 'applied')",
-        &change_rows,
-        Kind::Write,
+        change_rows,
     )?
     .iter()
     .map(|r| Ok(((r.text(0)?, r.int(1)?), r.int(2)?)))

@@ -54,7 +54,7 @@ pub fn run(
 ) -> Result<Vec<Row>, ServerError> {
     let width = shape.matches('?').count();
     if db.takes_columns() && template.contains(VALUES) {
-        return run_columns(db, template, shape, width, rows, kind);
+        return run_columns(db, template, shape, width, rows.to_vec(), kind);
     }
     let mut out = Vec::new();
     let mut start = 0;
@@ -91,6 +91,21 @@ pub fn run(
     Ok(out)
 }
 
+/// [`run`] for a write ([`Kind::Write`]) whose rows the caller has no more use for: a database
+/// that takes columns gets the rows' values moved into its arrays, not copied (a pushed batch's
+/// change rows carry each change's whole text).
+pub fn write(
+    db: &mut dyn Db,
+    template: &str,
+    shape: &str,
+    rows: Vec<Vec<Value>>,
+) -> Result<Vec<Row>, ServerError> {
+    if db.takes_columns() && template.contains(VALUES) {
+        return run_columns(db, template, shape, shape.matches('?').count(), rows, Kind::Write);
+    }
+    run(db, template, shape, &rows, Kind::Write)
+}
+
 /// Where a template takes its rows.
 const VALUES: &str = "(VALUES {rows})";
 
@@ -104,7 +119,7 @@ fn run_columns(
     template: &str,
     shape: &str,
     width: usize,
-    rows: &[Vec<Value>],
+    rows: Vec<Vec<Value>>,
     kind: Kind,
 ) -> Result<Vec<Row>, ServerError> {
     if rows.is_empty() {
@@ -117,7 +132,7 @@ fn run_columns(
             template.lines().next().unwrap_or_default()
         )));
     }
-    let (mut select, mut arrays, mut names, mut columns) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut select, mut arrays, mut names, mut numbers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut n = 0;
     for (i, part) in elements(shape).into_iter().enumerate() {
         if !part.contains('?') {
@@ -131,8 +146,9 @@ fn run_columns(
         arrays.push(format!("?{n}::{}[]", if number { "bigint" } else { "text" }));
         names.push(format!("c{n}"));
         select.push(format!("{} AS column{}", part.replacen('?', &format!("u.c{n}"), 1), i + 1));
-        columns.push(column(rows, n - 1, number)?);
+        numbers.push(number);
     }
+    let columns = columns(rows, &numbers)?;
     let list = format!(
         "(SELECT {} FROM unnest({}) AS u({}))",
         select.join(", "),
@@ -142,29 +158,37 @@ fn run_columns(
     db.query_columns(&template.replace(VALUES, &list), columns, kind == Kind::Lookup)
 }
 
-/// The `i`th value of every row, as numbers or as texts.
-fn column(rows: &[Vec<Value>], i: usize, number: bool) -> Result<Column, ServerError> {
-    let wrong = |v: &Value| {
-        ServerError::Invalid(format!(
-            "value {i} of a row is {v:?}, not a {}",
-            if number { "number" } else { "text" }
-        ))
-    };
-    if number {
-        let values = rows.iter().map(|r| match &r[i] {
-            Value::Int(v) => Ok(Some(*v)),
-            Value::Null => Ok(None),
-            other => Err(wrong(other)),
-        });
-        Ok(Column::Ints(values.collect::<Result<_, _>>()?))
-    } else {
-        let values = rows.iter().map(|r| match &r[i] {
-            Value::Text(v) => Ok(Some(v.clone())),
-            Value::Null => Ok(None),
-            other => Err(wrong(other)),
-        });
-        Ok(Column::Texts(values.collect::<Result<_, _>>()?))
+/// The rows' values moved into one array per column, `numbers` saying which are numbers and
+/// which texts.
+fn columns(rows: Vec<Vec<Value>>, numbers: &[bool]) -> Result<Vec<Column>, ServerError> {
+    let count = rows.len();
+    let mut columns: Vec<Column> = numbers
+        .iter()
+        .map(|&number| {
+            if number {
+                Column::Ints(Vec::with_capacity(count))
+            } else {
+                Column::Texts(Vec::with_capacity(count))
+            }
+        })
+        .collect();
+    for row in rows {
+        for (i, (value, column)) in row.into_iter().zip(columns.iter_mut()).enumerate() {
+            match (column, value) {
+                (Column::Ints(values), Value::Int(v)) => values.push(Some(v)),
+                (Column::Texts(values), Value::Text(v)) => values.push(Some(v)),
+                (Column::Ints(values), Value::Null) => values.push(None),
+                (Column::Texts(values), Value::Null) => values.push(None),
+                (column, other) => {
+                    return Err(ServerError::Invalid(format!(
+                        "value {i} of a row is {other:?}, not a {}",
+                        if matches!(column, Column::Ints(_)) { "number" } else { "text" }
+                    )));
+                }
+            }
+        }
     }
+    Ok(columns)
 }
 
 /// The parts of a row's shape, `(?, CAST(? AS BIGINT), 'applied')`, split at its own commas.

@@ -610,7 +610,7 @@ impl Rows {
     /// so that PostgreSQL reads the parameters as numbers.
     pub fn write(mut self, db: &mut dyn Db) -> Result<(), ServerError> {
         let households = take_rows(&mut self.households, &self.touched_households, &HOUSEHOLD_COLUMNS)?;
-        many::run(
+        many::write(
             db,
             "INSERT INTO household (id, clocks, village_id, home, created_at, number, hamlet_id, address, phone,
                                    consent)
@@ -619,11 +619,10 @@ impl Rows {
                  address = excluded.address, phone = excluded.phone, clocks = excluded.clocks,
                  consent = excluded.consent",
             "(?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?)",
-            &households,
-            Kind::Write,
+            households,
         )?;
         let members = take_rows(&mut self.members, &self.touched_members, &MEMBER_COLUMNS)?;
-        many::run(
+        many::write(
             db,
             "INSERT INTO member (id, clocks, household_id, position, name, relation, sex, birth_date,
                                  birth_date_estimated, left_household)
@@ -633,44 +632,39 @@ impl Rows {
                  birth_date_estimated = excluded.birth_date_estimated,
                  left_household = excluded.left_household, clocks = excluded.clocks",
             "(?, ?, ?, CAST(? AS BIGINT), ?, ?, ?, ?, CAST(? AS BIGINT), ?)",
-            &members,
-            Kind::Write,
+            members,
         )?;
-        many::run(
+        many::write(
             db,
             "INSERT INTO fact (household_id, subject_id, name, value, source, hlc)
              SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
              ON CONFLICT (subject_id, name) DO UPDATE SET household_id = excluded.household_id,
                  value = excluded.value, source = excluded.source, hlc = excluded.hlc",
             "(?, ?, ?, ?, ?, ?)",
-            &self.fact_rows.into_rows(),
-            Kind::Write,
+            self.fact_rows.into_rows(),
         )?;
-        many::run(
+        many::write(
             db,
             "INSERT INTO receiving (household_id, subject_id, scheme, receiving, hlc)
              SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL
              ON CONFLICT (subject_id, scheme) DO UPDATE SET household_id = excluded.household_id,
                  receiving = excluded.receiving, hlc = excluded.hlc",
             "(?, ?, ?, CAST(? AS BIGINT), ?)",
-            &self.receiving_rows.into_rows(),
-            Kind::Write,
+            self.receiving_rows.into_rows(),
         )?;
-        many::run(
+        many::write(
             db,
             "INSERT INTO submission (id, household_id, form_id, form_version, submitted_at, body)
              SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL ON CONFLICT DO NOTHING",
             "(?, ?, ?, ?, ?, ?)",
-            &self.submissions.into_rows(),
-            Kind::Write,
+            self.submissions.into_rows(),
         )?;
-        many::run(
+        many::write(
             db,
             "INSERT INTO review (household_id, member_id, field, kept, other, created_at)
              SELECT * FROM (VALUES {rows}) AS v WHERE v.column1 IS NOT NULL",
             "(?, ?, ?, ?, ?, ?)",
-            &self.reviews,
-            Kind::Write,
+            self.reviews,
         )?;
         Ok(())
     }

@@ -32,9 +32,6 @@ pub enum Column {
     Ints(Vec<Option<i64>>),
 }
 
-/// How times are written: UTC, to the microsecond, so that their text sorts as the times do.
-const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f+00:00";
-
 impl From<i64> for Value {
     fn from(v: i64) -> Value {
         Value::Int(v)
@@ -72,8 +69,24 @@ impl From<Uuid> for Value {
 }
 
 impl From<DateTime<Utc>> for Value {
+    /// Times are written in UTC to the microsecond, `2026-12-01 03:04:05.000001+00:00`, so that
+    /// their text sorts as the times do. Field by field, not with chrono's `format`, which reads
+    /// the format's text again at every call: that took a tenth of a push's own time on
+    /// PostgreSQL (two times a change).
     fn from(v: DateTime<Utc>) -> Value {
-        Value::Text(v.format(TIME_FORMAT).to_string())
+        use chrono::{Datelike, Timelike};
+        let (d, t) = (v.date_naive(), v.time());
+        // A leap second is kept past the 59th, as chrono writes it.
+        let (second, nanos) = (t.second() + t.nanosecond() / 1_000_000_000, t.nanosecond() % 1_000_000_000);
+        Value::Text(format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{second:02}.{:06}+00:00",
+            d.year(),
+            d.month(),
+            d.day(),
+            t.hour(),
+            t.minute(),
+            nanos / 1_000
+        ))
     }
 }
 
@@ -289,6 +302,14 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert!(text(a) < text(b) && text(b) < text(c));
+        // Written as chrono writes the format, to the microsecond, a leap second too.
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_123))
+            .map(|t| t.and_utc())
+            .unwrap();
+        for t in [a, b, c, leap, "0999-01-02T00:00:00.000999999Z".parse().unwrap()] {
+            assert_eq!(text(t), t.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string());
+        }
         assert_eq!(parse_time(&text(b)).unwrap(), b);
         assert_eq!(parse_time("2026-12-01T03:04:05Z").unwrap(), a);
     }
