@@ -235,9 +235,29 @@ test("a restored laptop's first sync file holds back its new work and the panel 
     const { browser } = app;
     await click(browser, "[data-test=lang-hi]");
     await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    // First the file cannot be written (its place is taken by a folder, as a stick that went
+    // read-only or full refuses it): the panel says so in her language, with what to do, and
+    // nothing of the work is lost. The folder is made for the dates around today, whichever
+    // the laptop's clock calls today.
+    await find(browser, "[data-test=sync-export]");
+    const blocked = [-1, 0, 1].map((d) =>
+      join(app.exportDir, `samanvaya-sync-${new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10)}.partial`),
+    );
+    for (const dir of blocked) mkdirSync(dir, { recursive: true });
+    await browser.wait(async () => {
+      await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
+      await new Promise((ok) => setTimeout(ok, 300));
+      return (await browser.findElements(By.css("[data-test=error]"))).length > 0;
+    }, 30_000, "the failed write was never said");
+    assert.match(
+      await textOf(browser, "[data-test=error] p"),
+      /^सिंक फ़ाइल लिखी नहीं जा सकी। देखें कि USB स्टिक लगी है, लॉक नहीं है और उसमें जगह है/,
+      "the sentence for a sync file that cannot be written, not the one for a file from the block",
+    );
+    await screen(browser, "sync-file-write-hi-1024x600.png");
+    for (const dir of blocked) rmSync(dir, { recursive: true, force: true });
     // The panel is drawn again when its first try at the block (out of reach) ends: the button
     // is clicked by the page itself, again until the file's sentence is there.
-    await find(browser, "[data-test=sync-export]");
     await browser.wait(async () => {
       await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
       await new Promise((ok) => setTimeout(ok, 300));
