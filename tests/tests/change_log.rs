@@ -3,7 +3,7 @@
 
 use samanvaya_core::{HouseholdQuery, PulledFrom, Store};
 use samanvaya_domain::change::{self, ChangeBody, FactChange, MemberChange, MemberField, Source};
-use samanvaya_domain::{Birth, Hlc, HouseholdInput, PersonId, PersonInput, Relation, Sex};
+use samanvaya_domain::{Birth, Hlc, HouseholdId, HouseholdInput, PersonId, PersonInput, Relation, Sex};
 use uuid::Uuid;
 
 fn store_with_one_household() -> (tempfile::TempDir, Store, samanvaya_domain::Household) {
@@ -349,6 +349,17 @@ fn a_pulled_fact_applies_only_when_later_and_a_removed_members_facts_stay_gone()
     assert_eq!(value_of(&store, daughter.to_string(), "person.is_pregnant"), None, "not brought back");
 }
 
+/// A supervisor's removal of record `id` of household `household`, made one with `into` where
+/// it names one, having seen departure `seen` of her.
+fn removal(household: HouseholdId, id: PersonId, into: Option<PersonId>, seen: Option<Hlc>) -> ChangeBody {
+    ChangeBody::MemberRemoved(samanvaya_domain::change::MemberRemoved {
+        id,
+        household_id: household,
+        merged_into: into,
+        departure_seen: seen,
+    })
+}
+
 /// The change that adds a daughter named `name` in the place after the head, as a laptop that
 /// added her offline sends it.
 fn new_daughter(h: &samanvaya_domain::Household, id: PersonId, name: &str) -> ChangeBody {
@@ -467,19 +478,11 @@ fn a_member_removed_here_stays_removed_when_an_older_rename_of_her_is_pulled() {
 #[test]
 fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order() {
     use samanvaya_core::referral::ReferralQuery;
-    use samanvaya_domain::change::MemberRemoved;
     let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीता कुमारी", "रीता दे."]);
     let [x, y, z, u] = [1, 2, 3, 4].map(|i| h.members[i].id);
     let mut feed = Feed::new();
     let mut pull = |store: &mut Store, body: ChangeBody| feed.pull(store, body);
-    let removed = |gone: PersonId, into: Option<PersonId>| {
-        ChangeBody::MemberRemoved(MemberRemoved {
-            id: gone,
-            household_id: h.id,
-            merged_into: into,
-            departure_seen: None,
-        })
-    };
+    let removed = |gone: PersonId, into: Option<PersonId>| removal(h.id, gone, into, None);
     pull(&mut store, removed(y, Some(z)));
     pull(&mut store, removed(x, Some(y)));
     pull(&mut store, removed(u, Some(z)));
@@ -503,20 +506,13 @@ fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order()
 /// referral is left in the laptop's store.
 #[test]
 fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
-    use samanvaya_domain::change::{ConsentWithdrawn, MemberRemoved};
+    use samanvaya_domain::change::ConsentWithdrawn;
     let names = ["रामवती देवी", "कमला देवी", "कमली", "कमलवती"];
     let (_dir, mut store, h) = family_named(&names);
     let [kept, second, third] = [1, 2, 3].map(|i| h.members[i].id);
     let mut feed = Feed::new();
     let mut pull = |store: &mut Store, body: ChangeBody| feed.pull(store, body);
-    let merged = |gone: PersonId| {
-        ChangeBody::MemberRemoved(MemberRemoved {
-            id: gone,
-            household_id: h.id,
-            merged_into: Some(kept),
-            departure_seen: None,
-        })
-    };
+    let merged = |gone: PersonId| removal(h.id, gone, Some(kept), None);
     pull(&mut store, merged(second));
     pull(
         &mut store,
@@ -548,18 +544,13 @@ fn a_pulled_withdrawal_erases_her_records_made_one_with_hers() {
 /// facts included. Before, her record kept stayed, whole.
 #[test]
 fn a_pulled_withdrawal_naming_a_record_merged_away_erases_the_record_kept() {
-    use samanvaya_domain::change::{ConsentWithdrawn, MemberRemoved};
+    use samanvaya_domain::change::ConsentWithdrawn;
     for merge_first in [true, false] {
         let names = ["रामवती देवी", "कमला देवी", "कमली"];
         let (_dir, mut store, h) = family_named(&names);
         let [kept, second] = [1, 2].map(|i| h.members[i].id);
         let mut feed = Feed::new();
-        let merge = ChangeBody::MemberRemoved(MemberRemoved {
-            id: second,
-            household_id: h.id,
-            merged_into: Some(kept),
-            departure_seen: None,
-        });
+        let merge = removal(h.id, second, Some(kept), None);
         let withdrawal = ChangeBody::ConsentWithdrawn(ConsentWithdrawn {
             household_id: h.id,
             person_id: Some(second),
@@ -622,18 +613,10 @@ fn a_merge_then_a_withdrawal_before_syncing_both_travel() {
 /// removed here too: what is set aside of her then holds the answer, for a later merge of her.
 #[test]
 fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
-    use samanvaya_domain::change::MemberRemoved;
     for kept_removed_too in [false, true] {
         let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
         let (gone, kept, last) = (h.members[1].id, h.members[2].id, h.members[3].id);
-        let removed = |id: PersonId, into: Option<PersonId>| {
-            ChangeBody::MemberRemoved(MemberRemoved {
-                id,
-                household_id: h.id,
-                merged_into: into,
-                departure_seen: None,
-            })
-        };
+        let removed = |id: PersonId, into: Option<PersonId>| removal(h.id, id, into, None);
         let mut feed = Feed::new();
         feed.pull(&mut store, removed(gone, None));
         if kept_removed_too {
@@ -667,17 +650,9 @@ fn an_answer_pulled_after_her_removal_goes_with_her_to_the_record_kept() {
 /// (now) and the laptop that recorded them kept them.
 #[test]
 fn an_answer_pulled_of_a_record_merged_into_one_removed_since_waits_for_its_next_merge() {
-    use samanvaya_domain::change::MemberRemoved;
     let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
     let (gone, kept, last) = (h.members[1].id, h.members[2].id, h.members[3].id);
-    let removed = |id: PersonId, into: Option<PersonId>| {
-        ChangeBody::MemberRemoved(MemberRemoved {
-            id,
-            household_id: h.id,
-            merged_into: into,
-            departure_seen: None,
-        })
-    };
+    let removed = |id: PersonId, into: Option<PersonId>| removal(h.id, id, into, None);
     let died = samanvaya_tests::died();
     let mut feed = Feed::new();
     feed.pull(&mut store, removed(gone, Some(kept)));
@@ -709,7 +684,6 @@ fn an_answer_pulled_of_a_record_merged_into_one_removed_since_waits_for_its_next
 /// merge saw past it. Before, Z showed the death in two orders of three.
 #[test]
 fn a_departure_seen_by_a_merge_stays_seen_through_a_chain_of_merges_pulled() {
-    use samanvaya_domain::change::MemberRemoved;
     for order in ["X-Y, death, Y-Z", "X-Y, Y-Z, death", "Y-Z, death, X-Y"] {
         let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
         let (x, y, z) = (h.members[1].id, h.members[2].id, h.members[3].id);
@@ -730,14 +704,7 @@ fn a_departure_seen_by_a_merge_stays_seen_through_a_chain_of_merges_pulled() {
                 fields: vec![MemberField::Left(Some(l))],
             })
         };
-        let merge = |gone: PersonId, kept: PersonId, seen: Option<Hlc>| {
-            ChangeBody::MemberRemoved(MemberRemoved {
-                id: gone,
-                household_id: h.id,
-                merged_into: Some(kept),
-                departure_seen: seen,
-            })
-        };
+        let merge = |gone: PersonId, kept: PersonId, seen: Option<Hlc>| removal(h.id, gone, Some(kept), seen);
         let moved_at = pull(&mut store, left(y, samanvaya_tests::moved_away()), 200);
         let mut steps = vec![
             ("X-Y", merge(x, y, None), 1_000),
@@ -763,17 +730,9 @@ fn a_departure_seen_by_a_merge_stays_seen_through_a_chain_of_merges_pulled() {
 #[test]
 fn a_benefit_recorded_after_her_removal_goes_with_her_to_the_record_kept() {
     use samanvaya_core::referral::Step;
-    use samanvaya_domain::change::MemberRemoved;
     let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
     let (gone, kept) = (h.members[1].id, h.members[2].id);
-    let removed = |into: Option<PersonId>| {
-        ChangeBody::MemberRemoved(MemberRemoved {
-            id: gone,
-            household_id: h.id,
-            merged_into: into,
-            departure_seen: None,
-        })
-    };
+    let removed = |into: Option<PersonId>| removal(h.id, gone, into, None);
     let mut feed = Feed::new();
     let case = pension_of(&h, 1, gone, "");
     feed.pull(&mut store, ChangeBody::Referral(case.clone()));
@@ -810,21 +769,14 @@ fn a_benefit_recorded_after_her_removal_goes_with_her_to_the_record_kept() {
 #[test]
 fn a_death_pulled_of_a_record_made_one_with_another_reaches_the_record_kept() {
     use samanvaya_domain::Departure;
-    use samanvaya_domain::change::{MemberChange, MemberField, MemberRemoved};
+    use samanvaya_domain::change::{MemberChange, MemberField};
     let died = samanvaya_tests::died();
     for (order, removed_first) in
         [("merge, death", false), ("death, merge", false), ("removal, death, merge", true)]
     {
         let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
         let (gone, kept) = (h.members[1].id, h.members[2].id);
-        let removed = |into: Option<PersonId>| {
-            ChangeBody::MemberRemoved(MemberRemoved {
-                id: gone,
-                household_id: h.id,
-                merged_into: into,
-                departure_seen: None,
-            })
-        };
+        let removed = |into: Option<PersonId>| removal(h.id, gone, into, None);
         let death = ChangeBody::Member(MemberChange {
             id: gone,
             household_id: h.id,
@@ -910,7 +862,6 @@ fn a_merge_leaves_a_death_of_the_record_kept_recorded_elsewhere_before_it() {
 #[test]
 fn a_pulled_merge_takes_only_a_departure_its_maker_had_not_seen() {
     use samanvaya_domain::Departure;
-    use samanvaya_domain::change::MemberRemoved;
     let moved = samanvaya_tests::moved_away();
     let died = samanvaya_tests::died();
     for move_first in [true, false] {
@@ -933,12 +884,7 @@ fn a_pulled_merge_takes_only_a_departure_its_maker_had_not_seen() {
             })
         };
         let seen = Hlc { wall_ms: wall + 10, counter: 0, node: device };
-        let merge = ChangeBody::MemberRemoved(MemberRemoved {
-            id: gone,
-            household_id: h.id,
-            merged_into: Some(kept),
-            departure_seen: Some(seen),
-        });
+        let merge = removal(h.id, gone, Some(kept), Some(seen));
         if move_first {
             pull(&mut store, left(moved), 10);
             pull(&mut store, merge, 20);
