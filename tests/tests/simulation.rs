@@ -991,6 +991,34 @@ fn check(world: &World, seed: u64) {
             );
             !refused
         });
+        // A change refused as late was made before its laptop applied the member's removal:
+        // a laptop that knew of it could not have made it (its store refuses), so a refusal
+        // of a change made after is a fault, whatever it says. Where a withdrawal of consent
+        // took the household's log off the laptop, there is nothing left to compare.
+        for (seq, outcome) in outcomes(&at_block, sql).iter().filter(|(_, o)| late(o)) {
+            let member = outcome
+                .strip_prefix("rejected: member ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .unwrap_or_else(|| panic!("seed {seed}: a late refusal names no member: {outcome}"));
+            let (made, removed): (Option<i64>, Option<i64>) = laptop
+                .store
+                .connection()
+                .query_row(
+                    "SELECT (SELECT seq FROM change_log WHERE origin = 'local' AND device_id = ?1 AND device_seq = ?2),
+                            (SELECT min(seq) FROM change_log
+                             WHERE kind = 'member_removed' AND json_extract(change, '$.body.id') = ?3)",
+                    rusqlite::params![device, seq, member],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            if let (Some(made), Some(removed)) = (made, removed) {
+                assert!(
+                    made < removed,
+                    "seed {seed}: laptop {l}'s change {seq} about member {member} was refused as late, \
+                     but the laptop had applied her removal (its change {removed}) before making it (its change {made})"
+                );
+            }
+        }
         let at_district = outcomes(&district, sql);
         assert_eq!(
             at_district.keys().collect::<Vec<_>>(),

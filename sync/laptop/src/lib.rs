@@ -31,7 +31,7 @@ pub enum LaptopSyncError {
     /// The laptop's own changes could not be packed into its sync file: nothing about the stick
     /// or a file from the block is wrong, so it is not said as a file's failure.
     #[error("this laptop's changes could not be packed into the sync file: {0}")]
-    Seal(#[source] ParcelError),
+    Seal(ParcelError),
     #[error(transparent)]
     Bundle(#[from] BundleError),
     #[error(transparent)]

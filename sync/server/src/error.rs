@@ -9,7 +9,7 @@ pub enum ServerError {
     Refused { code: RefusalCode, message: String },
     #[error("the server's database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("the server's PostgreSQL database failed: {0}")]
+    #[error("the server's PostgreSQL database failed: {}", postgres_words(.0))]
     Postgres(#[from] postgres::Error),
     #[error(transparent)]
     Migrate(#[from] samanvaya_schema::migrate::MigrateError),
@@ -63,3 +63,14 @@ pub const DISK_FULL_OPERATOR: &str = "the disk holding the server's data folder 
      request was refused and nothing of it was kept. Free space on that disk (old backups, logs, \
      other files; `df -h` shows how much is left); the server needs no restart, and devices send \
      their changes again at their next sync";
+
+/// What PostgreSQL said: the client's own words for an error from the server are only "db
+/// error", and the operator needs the server's ("duplicate key value violates…", "could not
+/// extend file…: No space left on device").
+fn postgres_words(e: &postgres::Error) -> String {
+    match (e.as_db_error(), std::error::Error::source(e)) {
+        (Some(db), _) => db.to_string(),
+        (None, Some(source)) => format!("{e}: {source}"),
+        (None, None) => e.to_string(),
+    }
+}

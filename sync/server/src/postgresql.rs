@@ -100,7 +100,12 @@ impl Postgres {
                  applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
              )",
         )?;
-        self.begin(Mode::Write)?;
+        // Under the write lock, as any write, but with the planner's own choice of joins: a
+        // migration may rewrite whole tables, where hashing is right.
+        let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})");
+        self.call(move |c| Ok(c.client.batch_execute(&begin)?)).inspect_err(|_| {
+            let _ = self.batch("ROLLBACK");
+        })?;
         let result = self.call(move |c| {
             let applied: Vec<(i32, String)> = c
                 .client
@@ -324,7 +329,12 @@ impl Db for Postgres {
                     "BEGIN; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
                      SELECT pg_advisory_xact_lock({WRITE_LOCK})"
                 );
-                self.call(move |c| Ok(c.client.batch_execute(&sql)?))
+                // No transaction is handed out when a statement after `BEGIN` failed (a lock
+                // wait cancelled), so nothing else would end it: every later `BEGIN` on the
+                // connection would fail.
+                self.call(move |c| Ok(c.client.batch_execute(&sql)?)).inspect_err(|_| {
+                    let _ = self.batch("ROLLBACK");
+                })
             }
         }
     }
