@@ -14,7 +14,7 @@
 //! store's files taken while the server is idle.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::{Running, binary, run_logged, spawn_server};
@@ -72,20 +72,7 @@ impl SmallDisk {
     /// Fills the disk with a file until the kernel says it is full, then gives back `leave`
     /// bytes of it.
     pub fn fill(&self, leave: u64) {
-        let path = self.data.join(FILLER);
-        let mut file = std::fs::File::create(&path).expect("the filler file");
-        let chunk = vec![0u8; 64 * 1024];
-        let mut written = 0u64;
-        loop {
-            match file.write(&chunk) {
-                Ok(0) => break,
-                Ok(n) => written += n as u64,
-                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC: the disk is full
-                Err(e) => panic!("filling the small disk failed otherwise: {e}"),
-            }
-        }
-        file.set_len(written.saturating_sub(leave)).expect("room given back");
-        file.sync_all().expect("the filler is on the disk");
+        fill(&self.data, leave);
     }
 
     /// Runs an operator's command (`enroll-code`…) of the server's store as `role`, inside the
@@ -116,5 +103,138 @@ impl SmallDisk {
     /// Frees the disk: the operator deletes the old files.
     pub fn free(&self) {
         std::fs::remove_file(self.data.join(FILLER)).expect("the filler is deleted");
+    }
+}
+
+/// Fills the disk that holds `dir` with a file until the kernel says it is full, then gives back
+/// `leave` bytes of it.
+fn fill(dir: &Path, leave: u64) {
+    let mut file = std::fs::File::create(dir.join(FILLER)).expect("the filler file");
+    let chunk = vec![0u8; 64 * 1024];
+    let mut written = 0u64;
+    loop {
+        match file.write(&chunk) {
+            Ok(0) => break,
+            Ok(n) => written += n as u64,
+            Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC: the disk is full
+            Err(e) => panic!("filling the small disk failed otherwise: {e}"),
+        }
+    }
+    file.set_len(written.saturating_sub(leave)).expect("room given back");
+    file.sync_all().expect("the filler is on the disk");
+}
+
+/// A PostgreSQL server whose data folder is a tmpfs of its own, for a server on PostgreSQL
+/// whose disk fills. PostgreSQL refuses to run as root, and in the namespace that mounts the
+/// tmpfs its maker is root; so PostgreSQL runs in a second user namespace inside the first, as
+/// an ordinary user there (uid 1000), to whom the tmpfs and the socket's folder belong, as they
+/// belong outside to whoever runs the tests. It listens on a Unix socket only.
+pub struct SmallPostgres {
+    child: std::process::Child,
+    /// The connection string of its `postgres` database, for `--database`.
+    pub url: String,
+    /// The tmpfs as this process reaches it, through the server's root.
+    data: PathBuf,
+    _mount_point: tempfile::TempDir,
+    _socket: tempfile::TempDir,
+}
+
+/// Mounts the tmpfs (`$1` bytes on `$2`), then, in the second namespace, makes a cluster on it
+/// and becomes its server (binaries in `$3`, socket in `$4`). `fsync` is off as on the test
+/// server: the tmpfs is memory, and the disk's room is what the story is about.
+const SMALL_POSTGRES: &str = r#"mount -t tmpfs -o "size=$1" samanvaya-small-disk "$2" &&
+exec unshare --user --map-user=1000 --map-group=1000 -- sh -c '
+    "$1/initdb" -D "$2/data" -U samanvaya -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$3/initdb.log" 2>&1 &&
+    exec "$1/postgres" -D "$2/data" -k "$3" -c listen_addresses= -c fsync=off' sh "$3" "$2" "$4""#;
+
+impl SmallPostgres {
+    /// Starts PostgreSQL on a tmpfs of `bytes` bytes. `None` where PostgreSQL is not installed
+    /// and `SAMANVAYA_REQUIRE_POSTGRES` is not set (as [`crate::scratch_postgres`]).
+    pub fn start(bytes: u64) -> Option<SmallPostgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|d| d.path().join("bin"))
+            .filter(|b| b.join("postgres").exists())
+            .max_by_key(|b| {
+                let version =
+                    b.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str()?.parse::<u32>().ok());
+                version.unwrap_or(0)
+            });
+        let Some(bin) = bin else {
+            assert!(
+                std::env::var_os("SAMANVAYA_REQUIRE_POSTGRES").is_none(),
+                "PostgreSQL's server is not installed: run the tests with scripts/test, which installs it"
+            );
+            eprintln!("skipped: PostgreSQL's server is not installed");
+            return None;
+        };
+        let mount_point = tempfile::tempdir().expect("a folder to mount the small disk on");
+        let socket = tempfile::tempdir().expect("a folder for the socket");
+        let mount = mount_point.path().to_str().expect("a UTF-8 temporary path").to_owned();
+        let socket_dir = socket.path().to_str().expect("a UTF-8 temporary path").to_owned();
+        let log = std::fs::File::create(socket.path().join("postgres.log")).expect("the server's log");
+        let child = Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "--", "sh", "-c", SMALL_POSTGRES, "sh"])
+            .arg(bytes.to_string())
+            .arg(&mount)
+            .arg(&bin)
+            .arg(&socket_dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("unshare runs");
+        let url = format!("host={socket_dir} port=5432 user=samanvaya dbname=postgres");
+        let started = std::time::Instant::now();
+        while postgres::Client::connect(&url, postgres::NoTls).is_err() {
+            let said = || {
+                let read = |f: &str| std::fs::read_to_string(socket.path().join(f)).unwrap_or_default();
+                format!("{}{}", read("initdb.log"), read("postgres.log"))
+            };
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "PostgreSQL on the small disk did not start: {}",
+                said()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let data = PathBuf::from(format!("/proc/{}/root{mount}", child.id()));
+        assert!(data.join("data/PG_VERSION").exists(), "the cluster is on the small disk");
+        Some(SmallPostgres { child, url, data, _mount_point: mount_point, _socket: socket })
+    }
+
+    /// Fills the disk until `leave` bytes are left. First PostgreSQL starts a new segment of its
+    /// write-ahead log and keeps the next ones made, as it does after a checkpoint, so that
+    /// what a push writes to the log has room, and the tables' files are what the full disk
+    /// refuses (PostgreSQL stops when it cannot write its log, and says "could not extend
+    /// file" when a table cannot grow: the second is the full disk a server answers).
+    pub fn fill(&self, leave: u64) {
+        let mut db = postgres::Client::connect(&self.url, postgres::NoTls).expect("the small disk's server");
+        db.batch_execute(
+            "CHECKPOINT; SELECT pg_switch_wal(); CREATE TABLE wal_probe (); DROP TABLE wal_probe; CHECKPOINT",
+        )
+        .expect("a fresh segment of the log");
+        fill(&self.data, leave);
+    }
+
+    /// Frees the disk: the operator deletes the old files.
+    pub fn free(&self) {
+        std::fs::remove_file(self.data.join(FILLER)).expect("the filler is deleted");
+    }
+}
+
+impl Drop for SmallPostgres {
+    fn drop(&mut self) {
+        // A fast shutdown (SIGINT); the tmpfs goes with the namespace's last process.
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -2776,3 +2776,67 @@ fn a_full_disk_at_the_block_keeps_the_work_on_the_laptop_until_space_is_freed_th
     all_sent(&out, copy.path(), waiting);
     assert!(out.contains(&format!("sent {} change(s)", waiting - stored)), "each change sent once: {out}");
 }
+
+/// The same on PostgreSQL, as a district or a state keeps its store: the server's database on a
+/// disk of its own that really fills (`small_disk::SmallPostgres`, a tmpfs in a user and mount
+/// namespace). PostgreSQL refuses a table that cannot grow with "could not extend file" (its
+/// `disk_full`), and the server answers it as SQLite's full disk: 507, nothing of the push
+/// kept, the laptop keeps the rest; once room is made, the same server takes it, each change
+/// once.
+#[test]
+fn a_full_disk_under_postgresql_keeps_the_work_on_the_laptop_until_space_is_freed_then_sends_it_once() {
+    use samanvaya_tests::small_disk::{self, SmallPostgres};
+    assert!(
+        small_disk::available(),
+        "this story runs PostgreSQL on a small disk of its own, in a user and mount namespace"
+    );
+    let Some(pg) = SmallPostgres::start(160 << 20) else { return };
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dir = block_dir.path().to_str().unwrap();
+    let block = start_server(&["--role", "block", "--data-dir", dir, "--plain-http", "--database", &pg.url]);
+    let code = server_cmd(
+        "block",
+        block_dir.path(),
+        &["--database", &pg.url, "enroll-code", "--village", "Bakraur"],
+    );
+    let waiting = a_laptop_enrolled_with_households(laptop_dir.path(), &code, &block.url, 400);
+    let stored = || -> (i64, i64, i64) {
+        let mut db = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+        let row = db
+            .query_one(
+                "SELECT count(*), count(DISTINCT origin_seq), coalesce(max(origin_seq), 0) FROM change
+                 WHERE origin_device <> (SELECT device_id FROM identity WHERE id = 1)",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1), row.get(2))
+    };
+    // Room for the first push of the three, not for all of them.
+    pg.fill(3 << 19);
+
+    let out = run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path()));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "the sync cannot finish on a full disk: {said}");
+    assert!(
+        said.contains("the server's disk is full") && said.contains("nothing of this request was kept"),
+        "{said}"
+    );
+    let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop_dir.path())));
+    assert!(status.contains("last error: server_disk_full: "), "{status}");
+    // Nothing half-written: an unbroken run of the laptop's changes from the first, exactly what
+    // the block acknowledged; the rest waits on the laptop.
+    let (count, distinct, last) = stored();
+    assert!(count > 0 && count < waiting, "the disk filled in the middle: {count} of {waiting} stored");
+    assert_eq!((distinct, last), (count, count), "one unbroken run, nothing half-written");
+    assert_eq!(status_number(laptop_dir.path(), "reached the block"), count, "acknowledged = stored");
+    assert_eq!(status_number(laptop_dir.path(), "waiting to send"), waiting - count);
+    let log = std::fs::read_to_string(&block.log).unwrap();
+    assert!(log.contains("Free space on that disk"), "the operator is told what to do: {log}");
+    assert!(log.contains("could not extend file"), "in PostgreSQL's own words: {log}");
+
+    pg.free();
+    let out = ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path())));
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    assert_eq!(stored(), (waiting, waiting, waiting), "every change stored, each once: {out}");
+    assert!(out.contains(&format!("sent {} change(s)", waiting - count)), "each change sent once: {out}");
+}
