@@ -127,8 +127,10 @@ fn fill(dir: &Path, leave: u64) {
 /// A PostgreSQL server whose data folder is a tmpfs of its own, for a server on PostgreSQL
 /// whose disk fills. PostgreSQL refuses to run as root, and in the namespace that mounts the
 /// tmpfs its maker is root; so PostgreSQL runs in a second user namespace inside the first, as
-/// an ordinary user there (uid 1000), to whom the tmpfs and the socket's folder belong, as they
-/// belong outside to whoever runs the tests. It listens on a Unix socket only.
+/// an ordinary user there (the `postgres` user the package made, whom `initdb` must find in
+/// the system's list of users), to whom the tmpfs and the socket's folder belong, as they
+/// belong outside to whoever runs the tests. It listens on a Unix socket only, and vacuums
+/// nothing by itself, so that what fills the disk is the story's pushes alone.
 pub struct SmallPostgres {
     child: std::process::Child,
     /// The connection string of its `postgres` database, for `--database`.
@@ -136,20 +138,23 @@ pub struct SmallPostgres {
     /// The tmpfs as this process reaches it, through the server's root.
     data: PathBuf,
     _mount_point: tempfile::TempDir,
-    _socket: tempfile::TempDir,
+    /// The socket's folder, which holds the logs of `initdb` and the server too.
+    socket: tempfile::TempDir,
 }
 
 /// Mounts the tmpfs (`$1` bytes on `$2`), then, in the second namespace, makes a cluster on it
 /// and becomes its server (binaries in `$3`, socket in `$4`). `fsync` is off as on the test
 /// server: the tmpfs is memory, and the disk's room is what the story is about.
 const SMALL_POSTGRES: &str = r#"mount -t tmpfs -o "size=$1" samanvaya-small-disk "$2" &&
-exec unshare --user --map-user=1000 --map-group=1000 -- sh -c '
+user=$(id -u postgres) && group=$(id -g postgres) &&
+exec unshare --user --map-user="$user" --map-group="$group" -- sh -c '
     "$1/initdb" -D "$2/data" -U samanvaya -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$3/initdb.log" 2>&1 &&
-    exec "$1/postgres" -D "$2/data" -k "$3" -c listen_addresses= -c fsync=off' sh "$3" "$2" "$4""#;
+    exec "$1/postgres" -D "$2/data" -k "$3" -c listen_addresses= -c fsync=off -c autovacuum=off' sh "$3" "$2" "$4""#;
 
 impl SmallPostgres {
-    /// Starts PostgreSQL on a tmpfs of `bytes` bytes. `None` where PostgreSQL is not installed
-    /// and `SAMANVAYA_REQUIRE_POSTGRES` is not set (as [`crate::scratch_postgres`]).
+    /// Starts PostgreSQL on a tmpfs of `bytes` bytes. `None` where PostgreSQL's server is not
+    /// installed under `/usr/lib/postgresql` (Debian's place, where `scripts/setup.sh` finds it
+    /// too), unless `SAMANVAYA_REQUIRE_POSTGRES` is set, as `scripts/test` does: then it fails.
     pub fn start(bytes: u64) -> Option<SmallPostgres> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .into_iter()
@@ -186,22 +191,29 @@ impl SmallPostgres {
             .spawn()
             .expect("unshare runs");
         let url = format!("host={socket_dir} port=5432 user=samanvaya dbname=postgres");
+        // Held from here, so that a failure below stops the server (`Drop`).
+        let data = PathBuf::from(format!("/proc/{}/root{mount}", child.id()));
+        let mut pg = SmallPostgres { child, url, data, _mount_point: mount_point, socket };
         let started = std::time::Instant::now();
-        while postgres::Client::connect(&url, postgres::NoTls).is_err() {
-            let said = || {
-                let read = |f: &str| std::fs::read_to_string(socket.path().join(f)).unwrap_or_default();
-                format!("{}{}", read("initdb.log"), read("postgres.log"))
-            };
+        while postgres::Client::connect(&pg.url, postgres::NoTls).is_err() {
+            if let Ok(Some(status)) = pg.child.try_wait() {
+                panic!("PostgreSQL on the small disk ended ({status}): {}", pg.log());
+            }
             assert!(
                 started.elapsed().as_secs() < 60,
                 "PostgreSQL on the small disk did not start: {}",
-                said()
+                pg.log()
             );
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        let data = PathBuf::from(format!("/proc/{}/root{mount}", child.id()));
-        assert!(data.join("data/PG_VERSION").exists(), "the cluster is on the small disk");
-        Some(SmallPostgres { child, url, data, _mount_point: mount_point, _socket: socket })
+        assert!(pg.data.join("data/PG_VERSION").exists(), "the cluster is on the small disk");
+        Some(pg)
+    }
+
+    /// What `initdb` and the server wrote, for a failure's message.
+    pub fn log(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.socket.path().join(f)).unwrap_or_default();
+        format!("{}{}", read("initdb.log"), read("postgres.log"))
     }
 
     /// Fills the disk until `leave` bytes are left. First PostgreSQL starts a new segment of its

@@ -955,6 +955,9 @@ fn late(outcome: &str) -> bool {
 
 fn check(world: &World, seed: u64) {
     let district = world.district.held();
+    // Late refusals found, and those compared with their laptop's log: a seed that had some and
+    // compared none would mean the comparison reads nothing (a renamed kind or path).
+    let (mut late_refusals, mut late_compared) = (0, 0);
     // Every change every laptop made, at its block exactly once; and at the district exactly
     // once, but for those the block refused. A healthy run refuses two kinds, made on a laptop
     // that had not heard of what reached the block first: a change about a person who withdrew
@@ -996,6 +999,7 @@ fn check(world: &World, seed: u64) {
         // of a change made after is a fault, whatever it says. Where a withdrawal of consent
         // took the household's log off the laptop, there is nothing left to compare.
         for (seq, outcome) in outcomes(&at_block, sql).iter().filter(|(_, o)| late(o)) {
+            late_refusals += 1;
             let member = outcome
                 .strip_prefix("rejected: member ")
                 .and_then(|rest| rest.split_whitespace().next())
@@ -1012,6 +1016,7 @@ fn check(world: &World, seed: u64) {
                 )
                 .unwrap();
             if let (Some(made), Some(removed)) = (made, removed) {
+                late_compared += 1;
                 assert!(
                     made < removed,
                     "seed {seed}: laptop {l}'s change {seq} about member {member} was refused as late, \
@@ -1049,6 +1054,10 @@ fn check(world: &World, seed: u64) {
         assert!(!written.is_empty(), "seed {seed}: laptop {l} wrote an audit log");
         assert_eq!(held, written, "seed {seed}: laptop {l}'s audit log at the district");
     }
+    assert!(
+        late_refusals == 0 || late_compared > 0,
+        "seed {seed}: {late_refusals} changes refused as late, none found in their laptops' logs to compare"
+    );
     let rejected = district.counts(
         "SELECT CAST(count(*) AS TEXT) FROM change WHERE outcome LIKE 'rejected%' AND outcome NOT LIKE $1",
         &format!("%{}", samanvaya_server::consent::ERASED_ON_ARRIVAL),

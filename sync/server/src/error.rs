@@ -66,11 +66,23 @@ pub const DISK_FULL_OPERATOR: &str = "the disk holding the server's data folder 
 
 /// What PostgreSQL said: the client's own words for an error from the server are only "db
 /// error", and the operator needs the server's ("duplicate key value violates…", "could not
-/// extend file…: No space left on device").
+/// extend file…: No space left on device"). Its message, code and the table and constraint it
+/// names, never its detail: a failed row's detail quotes the row (an address, a name), and this
+/// text reaches the server's log and, in a refusal, the device.
 fn postgres_words(e: &postgres::Error) -> String {
-    match (e.as_db_error(), std::error::Error::source(e)) {
-        (Some(db), _) => db.to_string(),
-        (None, Some(source)) => format!("{e}: {source}"),
-        (None, None) => e.to_string(),
+    if e.is_closed() {
+        return "the connection to PostgreSQL was lost; restart the server once PostgreSQL runs again".into();
     }
+    let Some(db) = e.as_db_error() else {
+        return match std::error::Error::source(e) {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        };
+    };
+    let mut said = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    if let Some(table) = db.table() {
+        said.push_str(&format!(" (table {table}"));
+        said.push_str(&db.constraint().map(|c| format!(", constraint {c})")).unwrap_or(")".into()));
+    }
+    said
 }
