@@ -19,8 +19,8 @@ use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
 use samanvaya_server::Store;
 use samanvaya_server::enroll::Caller;
 use samanvaya_sync_protocol::{
-    Applicant, Change, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch, RefusalCode,
-    Role, SessionRequest, Village,
+    Applicant, Change, ChangeResult, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch,
+    RefusalCode, Role, SessionRequest, Village,
 };
 use samanvaya_tests::{ScratchPostgres, scratch_postgres};
 use uuid::Uuid;
@@ -557,6 +557,15 @@ fn a_push_sent_again_is_told_what_was_decided_for_each_change_the_first_time(b: 
         vec![(1, Outcome::Duplicate), (2, conflict)]
     );
     assert_eq!(server.open_reviews().unwrap().len(), 1, "one review, however often it is told");
+    // The sync gave up with the answer lost; the next one's session moves the laptop past both
+    // changes, and says what became of the one put up for review (nothing of the applied one).
+    let session = server.session(&b.session_knowing(0), 60, t0()).unwrap();
+    assert_eq!(session.acked_through, 2);
+    assert_eq!(
+        session.decided,
+        vec![ChangeResult { seq: 2, outcome: Outcome::Conflict { field: "name".into() }, capped: None }]
+    );
+    assert!(server.session(&b.session_knowing(2), 60, t0()).unwrap().decided.is_empty(), "told once");
 }
 
 /// The operator decides the review: the name that lost by the clock is the right one. It is put

@@ -396,12 +396,25 @@ pub async fn sync_once<L: Local, R: Remote>(
     // so in the pushes below, which would otherwise claim to have read what it numbered again.
     local.feed_epoch(session.feed_epoch.as_deref())?;
     let mut acked = session.acked_through;
-    // The readings capped of changes whose push answers were lost: said back by the session.
-    let kept: Vec<ChangeResult> = session
+    // The readings capped of changes whose push answers were lost, and what was decided for
+    // those put up for review or refused: said back by the session.
+    let mut kept: Vec<ChangeResult> = session
         .capped
         .iter()
         .map(|k| ChangeResult { seq: k.seq, outcome: Outcome::Duplicate, capped: Some(k.hlc) })
         .collect();
+    for d in &session.decided {
+        match &d.outcome {
+            Outcome::Conflict { .. } => report.conflicts += 1,
+            Outcome::Rejected { reason } => report.rejected.push(reason.clone()),
+            Outcome::Applied | Outcome::Duplicate => {}
+        }
+        match kept.iter_mut().find(|k| k.seq == d.seq) {
+            Some(k) => k.outcome = d.outcome.clone(),
+            None => kept.push(ChangeResult { seq: d.seq, outcome: d.outcome.clone(), capped: None }),
+        }
+    }
+    kept.sort_by_key(|k| k.seq);
     local.acked(acked, &kept)?;
 
     loop {
@@ -579,5 +592,37 @@ mod tests {
         synced(&mut block, &mut district).unwrap();
         assert_eq!(district.pushed_after, vec![0], "the push says the feed is read again from its start");
         assert_eq!(block.epoch.as_deref(), Some("second"));
+    }
+
+    /// A sync that gave up after a push's answer was lost: the next session moves the end past
+    /// what the server holds, and says what became of the changes put up for review or
+    /// refused, with the readings it capped. The end is told each once, merged by number, and
+    /// the sync's report counts them.
+    #[test]
+    fn what_a_lost_answer_would_have_said_comes_with_the_next_session() {
+        use samanvaya_domain::Hlc;
+        use samanvaya_sync_protocol::{ChangeResult, Kept, Outcome};
+        let conflict = Outcome::Conflict { field: "name".into() };
+        let refused = Outcome::Rejected { reason: "member was removed".into() };
+        let reading = Hlc { wall_ms: 5, counter: 0, node: uuid::Uuid::nil() };
+        let mut block = Block::default();
+        let mut district = District {
+            decided: vec![
+                ChangeResult { seq: 2, outcome: conflict.clone(), capped: None },
+                ChangeResult { seq: 3, outcome: refused.clone(), capped: None },
+            ],
+            capped: vec![Kept { seq: 2, hlc: reading }, Kept { seq: 4, hlc: reading }],
+            ..District::default()
+        };
+        let report = synced(&mut block, &mut district).unwrap();
+        assert_eq!(
+            block.told,
+            vec![
+                ChangeResult { seq: 2, outcome: conflict, capped: Some(reading) },
+                ChangeResult { seq: 3, outcome: refused, capped: None },
+                ChangeResult { seq: 4, outcome: Outcome::Duplicate, capped: Some(reading) },
+            ]
+        );
+        assert_eq!((report.conflicts, report.rejected), (1, vec!["member was removed".to_owned()]));
     }
 }

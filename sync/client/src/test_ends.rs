@@ -10,8 +10,8 @@ use samanvaya_domain::{Hlc, HouseholdId, LocationId};
 use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::bundle::CataloguePiece;
 use samanvaya_sync_protocol::{
-    AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, Lease, Origin, Outcome,
-    PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Refusal, RefusalCode, SessionReply,
+    AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, Kept, Lease, Origin,
+    Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Refusal, RefusalCode, SessionReply,
 };
 use uuid::Uuid;
 
@@ -34,14 +34,17 @@ pub(crate) struct Block {
     /// Where it has read the district's feed, and under which epoch.
     pub(crate) pulled: i64,
     pub(crate) epoch: Option<String>,
+    /// Every outcome it was told with an acknowledgement.
+    pub(crate) told: Vec<ChangeResult>,
 }
 
 impl Local for Block {
     fn pending(&mut self, after: i64, _: usize) -> Result<Vec<Change>, SyncError> {
         Ok(self.waiting.iter().filter(|c| c.seq > after).cloned().collect())
     }
-    fn acked(&mut self, through: i64, _: &[ChangeResult]) -> Result<(), SyncError> {
+    fn acked(&mut self, through: i64, results: &[ChangeResult]) -> Result<(), SyncError> {
         self.acked = self.acked.max(through);
+        self.told.extend_from_slice(results);
         Ok(())
     }
     fn pulled_through(&mut self) -> Result<i64, SyncError> {
@@ -118,6 +121,10 @@ pub(crate) struct District {
     /// The feed epoch it names, and where each push it got said the block had read its feed.
     pub(crate) epoch: Option<String>,
     pub(crate) pushed_after: Vec<i64>,
+    /// What its session says of changes held but not plainly applied, and the readings it
+    /// capped.
+    pub(crate) decided: Vec<ChangeResult>,
+    pub(crate) capped: Vec<Kept>,
 }
 
 impl Remote for District {
@@ -135,7 +142,8 @@ impl Remote for District {
             audit_branches: Vec::new(),
             next_certificate: None,
             recovery_code_kept: false,
-            capped: Vec::new(),
+            capped: self.capped.clone(),
+            decided: self.decided.clone(),
             own_through: None,
             feed_epoch: self.epoch.clone(),
         })

@@ -382,6 +382,12 @@ pub struct SessionReply {
     /// (`ChangeResult::capped`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capped: Vec<Kept>,
+    /// What became of the laptop's changes after its `acked_here` where they were not plainly
+    /// applied (put up for review, or refused), of its newest 5,000: what the lost answers of
+    /// its pushes would have said, for its panel to count them once. Absent from older
+    /// servers, and ignored by older laptops.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decided: Vec<ChangeResult>,
     /// To a block: the highest number among the changes it made itself (an officer's step, a
     /// review decided) that this server holds. A block restored from a backup numbers its own
     /// changes after it; numbered again from where the backup stood, they were taken here for

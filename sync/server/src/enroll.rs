@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use samanvaya_sync_protocol::parcel::{self, hex};
 use samanvaya_sync_protocol::{
-    DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, Role, SessionReply,
-    SessionRequest, Village, code,
+    ChangeResult, DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, Role,
+    SessionReply, SessionRequest, Village, code,
 };
 use uuid::Uuid;
 
@@ -351,6 +351,17 @@ impl Store {
             )?,
             _ => Vec::new(),
         };
+        // What the lost answers would have said of changes put up for review or refused, for
+        // the laptop's panel to count them once.
+        let decided = match (req.acked_here, parse_kind(&kind)) {
+            (Some(after), DeviceKind::Laptop) => {
+                crate::ingest::decided_between(&mut *tx, req.device, after + 1, acked_through)?
+                    .into_iter()
+                    .map(|(seq, outcome)| ChangeResult { seq, outcome, capped: None })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         let own_through = match parse_kind(&kind) {
             DeviceKind::Block => tx
                 .query_opt("SELECT max(origin_seq) FROM change WHERE origin_device = ?1", args![req.device])?
@@ -375,6 +386,7 @@ impl Store {
             next_certificate,
             recovery_code_kept,
             capped,
+            decided,
             own_through,
             feed_epoch,
         })

@@ -258,22 +258,7 @@ fn decided_before(
 ) -> Result<(), ServerError> {
     let again = results.iter().filter(|r| matches!(r.outcome, Outcome::Duplicate)).map(|r| r.seq);
     let (low, high) = (again.clone().min().unwrap_or(last + 1), again.max().unwrap_or(0).max(acked));
-    // An old push arriving long after (replayed by the network) would scan the laptop's whole
-    // history under the write lock; the newest changes are the ones whose answer can have been
-    // lost, as with the capped readings (`KeptScan::ONLINE`).
-    let low = low.max(high - crate::clock_cap::KeptScan::ONLINE.rows + 1);
-    if high < low {
-        return Ok(());
-    }
-    let rows = db.query(
-        "SELECT origin_seq, outcome FROM change
-         WHERE origin_device = ?1 AND origin_seq >= ?2 AND origin_seq <= ?3 AND outcome <> 'applied'",
-        args![device, low, high],
-    )?;
-    for row in rows {
-        let (seq, Some(outcome)) = (row.int(0)?, crate::single::outcome_of_word(&row.text(1)?)) else {
-            continue;
-        };
+    for (seq, outcome) in decided_between(db, device, low, high)? {
         match results.iter_mut().find(|r| r.seq == seq) {
             Some(r) if matches!(r.outcome, Outcome::Duplicate) => r.outcome = outcome,
             Some(_) => {}
@@ -283,4 +268,34 @@ fn decided_before(
     }
     results.sort_by_key(|r| r.seq);
     Ok(())
+}
+
+/// What was decided for laptop `device`'s changes `low` to `high` where it was not plainly
+/// applied, in order. An old push arriving long after (replayed by the network) would scan the
+/// laptop's whole history under the write lock; the newest changes are the ones whose answer
+/// can have been lost, as with the capped readings (`KeptScan::ONLINE`), so only the newest
+/// 5,000 of the range are read.
+pub(crate) fn decided_between(
+    db: &mut dyn crate::sql::Db,
+    device: Uuid,
+    low: i64,
+    high: i64,
+) -> Result<Vec<(i64, Outcome)>, ServerError> {
+    let low = low.max(high - crate::clock_cap::KeptScan::ONLINE.rows + 1);
+    if high < low {
+        return Ok(Vec::new());
+    }
+    let rows = db.query(
+        "SELECT origin_seq, outcome FROM change
+         WHERE origin_device = ?1 AND origin_seq >= ?2 AND origin_seq <= ?3 AND outcome <> 'applied'
+         ORDER BY origin_seq",
+        args![device, low, high],
+    )?;
+    let mut decided = Vec::new();
+    for row in rows {
+        if let Some(outcome) = crate::single::outcome_of_word(&row.text(1)?) {
+            decided.push((row.int(0)?, outcome));
+        }
+    }
+    Ok(decided)
 }
