@@ -487,20 +487,29 @@ fn a_retried_or_replayed_batch_changes_nothing_and_a_batch_out_of_order_is_refus
     assert_eq!(stored.changes.len(), 0, "a block device that brought nothing gets nothing");
 }
 
-/// Two laptops of a block's village, a household recorded by the first and pulled by the
-/// second, and its member renamed on both while neither has seen the other's rename: the
-/// laptops, the household, the member, and the outcomes of the first's push and the second's.
-fn renamed_unseen(server: &mut Store) -> (Laptop, Laptop, HouseholdId, PersonId, Vec<Outcome>, Vec<Outcome>) {
-    let mut a = enroll(server, "laptop A");
-    let mut b = enroll(server, "laptop B");
+/// Two laptops of a block's village (named `names`), a household with one member recorded by
+/// the first and pulled by the second, so that the second has seen the first's writes so far.
+fn pulled_by_a_second_laptop(
+    server: &mut Store,
+    names: [&str; 2],
+) -> (Laptop, Laptop, HouseholdId, PersonId) {
+    let mut a = enroll(server, names[0]);
+    let mut b = enroll(server, names[1]);
     let h = HouseholdId(Uuid::now_v7());
     let p = PersonId(Uuid::now_v7());
     let opened = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
     server.push(&a.caller, &a.batch(opened), t0()).unwrap();
-    // B pulls the household, so it has seen A's writes so far.
     let feed = server.pull(&b.caller, 0).unwrap();
     assert_eq!(feed.changes.len(), 2);
     b.pulled_through = feed.cursor;
+    (a, b, h, p)
+}
+
+/// Two laptops of a block's village, a household recorded by the first and pulled by the
+/// second, and its member renamed on both while neither has seen the other's rename: the
+/// laptops, the household, the member, and the outcomes of the first's push and the second's.
+fn renamed_unseen(server: &mut Store) -> (Laptop, Laptop, HouseholdId, PersonId, Vec<Outcome>, Vec<Outcome>) {
+    let (mut a, mut b, h, p) = pulled_by_a_second_laptop(server, ["laptop A", "laptop B"]);
     // Both rename her while offline; A's rename is later by the clock but reaches the block first.
     let from_a = a.change(rename(h, p, "कमला कुमारी"), 60_000);
     let from_b = b.change(rename(h, p, "कमली देवी"), 30_000);
@@ -534,13 +543,7 @@ fn two_laptops_renaming_one_person_unseen_put_both_names_up_for_review(b: Backen
 /// halved, is told of the rename put up for review, not "duplicate", and queues nothing more.
 fn a_push_sent_again_is_told_what_was_decided_for_each_change_the_first_time(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
-    let mut a = enroll(&mut server, "laptop A");
-    let mut b = enroll(&mut server, "laptop B");
-    let h = HouseholdId(Uuid::now_v7());
-    let p = PersonId(Uuid::now_v7());
-    let opened = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
-    server.push(&a.caller, &a.batch(opened), t0()).unwrap();
-    b.pulled_through = server.pull(&b.caller, 0).unwrap().cursor;
+    let (mut a, mut b, h, p) = pulled_by_a_second_laptop(&mut server, ["laptop A", "laptop B"]);
     let from_a = a.change(rename(h, p, "कमला कुमारी"), 60_000);
     server.push(&a.caller, &a.batch(vec![from_a]), t0()).unwrap();
     let pushed = vec![b.change(fact_of(h, p), 20_000), b.change(rename(h, p, "कमली देवी"), 30_000)];
@@ -777,13 +780,7 @@ fn edits_a_block_merged_one_after_the_other_queue_no_review_at_the_district(b: B
     }
     // A laptop's word is not taken.
     let Some(mut server) = open(b, Role::Block) else { return };
-    let mut a = enroll(&mut server, "A's laptop");
-    let mut lb = enroll(&mut server, "B's laptop");
-    let h = HouseholdId(Uuid::now_v7());
-    let p = PersonId(Uuid::now_v7());
-    let made = vec![a.change(household(h, VILLAGE), 0), a.change(member(h, p, "कमला देवी"), 1)];
-    server.push(&a.caller, &a.batch(made), t0()).unwrap();
-    lb.pulled_through = server.pull(&lb.caller, 0).unwrap().cursor;
+    let (mut a, mut lb, h, p) = pulled_by_a_second_laptop(&mut server, ["A's laptop", "B's laptop"]);
     let renamed = a.change(rename(h, p, "कमला कुमारी"), 30_000);
     let standing = renamed.change.hlc;
     server.push(&a.caller, &a.batch(vec![renamed]), t0()).unwrap();

@@ -2724,6 +2724,21 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     drop(block);
 }
 
+/// Syncs `laptop` with a server whose disk is full: the sync stops, says the server's sentence,
+/// and the laptop keeps the error in its panel's words (the app translates the code, in Hindi
+/// or English).
+fn a_sync_stopped_by_a_full_disk(laptop: &Path) {
+    let out = run("samanvaya", &["sync", "--timeout", "10"], Some(laptop));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "the sync cannot finish on a full disk: {said}");
+    assert!(
+        said.contains("the server's disk is full") && said.contains("nothing of this request was kept"),
+        "{said}"
+    );
+    let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop)));
+    assert!(status.contains("last error: server_disk_full: "), "{status}");
+}
+
 #[test]
 fn a_full_disk_at_the_block_keeps_the_work_on_the_laptop_until_space_is_freed_then_sends_it_once() {
     use samanvaya_tests::small_disk::{self, SmallDisk};
@@ -2742,16 +2757,7 @@ fn a_full_disk_at_the_block_keeps_the_work_on_the_laptop_until_space_is_freed_th
     // the sync; 4 MB holds everything).
     disk.fill(2 << 20);
 
-    let out = run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path()));
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!out.status.success(), "the sync cannot finish on a full disk: {said}");
-    assert!(
-        said.contains("the server's disk is full") && said.contains("nothing of this request was kept"),
-        "{said}"
-    );
-    // The laptop says it in its panel's words (the app translates the code, in Hindi or English).
-    let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop_dir.path())));
-    assert!(status.contains("last error: server_disk_full: "), "{status}");
+    a_sync_stopped_by_a_full_disk(laptop_dir.path());
     // Nothing half-written: the block's store is whole, it holds an unbroken run of the laptop's
     // changes from the first, and exactly what it acknowledged; the rest waits on the laptop.
     let copy = disk.snapshot();
@@ -2815,15 +2821,7 @@ fn a_full_disk_under_postgresql_keeps_the_work_on_the_laptop_until_space_is_free
     // same here; 1 MB stored nothing, 3.5 MB everything).
     pg.fill(1 << 21);
 
-    let out = run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path()));
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!out.status.success(), "the sync cannot finish on a full disk: {said}");
-    assert!(
-        said.contains("the server's disk is full") && said.contains("nothing of this request was kept"),
-        "{said}"
-    );
-    let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop_dir.path())));
-    assert!(status.contains("last error: server_disk_full: "), "{status}");
+    a_sync_stopped_by_a_full_disk(laptop_dir.path());
     // Nothing half-written: an unbroken run of the laptop's changes from the first, exactly what
     // the block acknowledged; the rest waits on the laptop.
     let (count, distinct, last) = stored();
