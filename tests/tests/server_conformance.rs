@@ -2388,3 +2388,32 @@ fn a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_vis
     let row = consent_row(&server);
     assert!(row.contains("Rekha") && row.contains(&kamla.to_string()) && !row.contains("Asha"), "{row}");
 }
+
+/// PostgreSQL closed the server's connection (restarted for an upgrade, or stopped by a disk
+/// too full for its log): the next transaction finds it closed before anything of it ran, and
+/// connects again, so the district goes on without being restarted. (A transaction already
+/// under way when the connection goes fails, nothing of it kept, and its device sends it again.)
+#[test]
+fn a_server_connects_again_when_postgresql_closed_its_connection() {
+    let Some(scratch) = scratch_postgres() else { return };
+    let mut server = Store::postgres(&scratch.url, Role::Block, t0()).unwrap();
+    let mut laptop = enroll(&mut server, "Rampur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let first = laptop.change(household(h, VILLAGE), 0);
+    server.push(&laptop.caller, &laptop.batch(vec![first]), t0()).unwrap();
+    let mut admin = postgres::Client::connect(&scratch.url, postgres::NoTls).unwrap();
+    let ended: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(ended, 1, "the server's one connection was closed");
+    let p = PersonId(Uuid::now_v7());
+    let next = laptop.change(member(h, p, "कमला देवी"), 1);
+    let ack = server.push(&laptop.caller, &laptop.batch(vec![next]), t0()).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied]);
+    assert_eq!(name_of(&mut server, p), "कमला देवी");
+}

@@ -71,7 +71,9 @@ pub const DISK_FULL_OPERATOR: &str = "the disk holding the server's data folder 
 /// text reaches the server's log and, in a refusal, the device.
 fn postgres_words(e: &postgres::Error) -> String {
     if e.is_closed() {
-        return "the connection to PostgreSQL was lost; restart the server once PostgreSQL runs again".into();
+        return "the connection to PostgreSQL was lost; the server connects again at the next request, once \
+                PostgreSQL runs again"
+            .into();
     }
     let Some(db) = e.as_db_error() else {
         return match std::error::Error::source(e) {

@@ -25,16 +25,44 @@ use crate::sql::{Column, Db, Mode, Row, Value};
 /// never see it. One writer at a time makes the order of numbers the order of commits.
 const WRITE_LOCK: i64 = 0x5341_4d41; // "SAMA"
 
-/// A connection and its prepared statements, owned by the client's thread.
+/// A connection and its prepared statements, owned by the client's thread, with where it
+/// connects to, to connect again.
 struct Conn {
     client: Client,
     statements: HashMap<String, Statement>,
+    url: String,
+}
+
+impl Conn {
+    /// Runs `sql` (a transaction's opening statements), first connecting again if PostgreSQL
+    /// closed the connection: restarted for an upgrade, or stopped by a disk too full for its
+    /// log and started again. Only a transaction's start may do so, since nothing of it has run
+    /// yet; a statement in the middle of one fails with the connection, and so does its request,
+    /// which the device sends again.
+    fn open_transaction(&mut self, sql: &str) -> Result<(), ServerError> {
+        if !self.client.is_closed() {
+            match self.client.batch_execute(sql) {
+                Err(e) if ended(&e) => {}
+                done => return Ok(done?),
+            }
+        }
+        self.client = Client::connect(&self.url, NoTls)?;
+        self.statements.clear();
+        Ok(self.client.batch_execute(sql)?)
+    }
 }
 
 type Job = Box<dyn FnOnce(&mut Conn) + Send>;
 
 pub struct Postgres {
     jobs: mpsc::Sender<Job>,
+}
+
+/// Whether `e` says the connection is over: closed, or ended by PostgreSQL with a fatal error
+/// (it was stopped or restarted, or its administrator ended the session).
+fn ended(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error().and_then(|d| d.parsed_severity()) == Some(postgres::error::Severity::Fatal)
 }
 
 fn gone() -> ServerError {
@@ -59,7 +87,7 @@ impl Postgres {
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                let mut conn = Conn { client, statements: HashMap::new() };
+                let mut conn = Conn { client, statements: HashMap::new(), url };
                 // The thread ends when the store is dropped and the queue closes.
                 while let Ok(job) = queue.recv() {
                     job(&mut conn);
@@ -103,7 +131,7 @@ impl Postgres {
         // Under the write lock, as any write, but with the planner's own choice of joins: a
         // migration may rewrite whole tables, where hashing is right.
         let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})");
-        self.call(move |c| Ok(c.client.batch_execute(&begin)?)).inspect_err(|_| {
+        self.call(move |c| c.open_transaction(&begin)).inspect_err(|_| {
             let _ = self.batch("ROLLBACK");
         })?;
         let result = self.call(move |c| {
@@ -316,7 +344,9 @@ impl Db for Postgres {
     fn begin(&mut self, mode: Mode) -> Result<(), ServerError> {
         match mode {
             // One snapshot for the whole read: the feed's rows and its newest seq agree.
-            Mode::Read => self.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            Mode::Read => {
+                self.call(|c| c.open_transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            }
             // A write's lookups are a batch's keys against tables that grow from nothing:
             // while a table holds some thousands of rows, the planner prices hashing all of it
             // below probing its index for each of a few hundred keys, and was wrong by about
@@ -332,7 +362,7 @@ impl Db for Postgres {
                 // No transaction is handed out when a statement after `BEGIN` failed (a lock
                 // wait cancelled), so nothing else would end it: every later `BEGIN` on the
                 // connection would fail.
-                self.call(move |c| Ok(c.client.batch_execute(&sql)?)).inspect_err(|_| {
+                self.call(move |c| c.open_transaction(&sql)).inspect_err(|_| {
                     let _ = self.batch("ROLLBACK");
                 })
             }
