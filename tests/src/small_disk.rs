@@ -238,6 +238,10 @@ impl SmallPostgres {
 
 impl Drop for SmallPostgres {
     fn drop(&mut self) {
+        // Ended already (it failed to start): its number may be another process's by now.
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
         // A fast shutdown (SIGINT); the tmpfs goes with the namespace's last process.
         let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
         for _ in 0..100 {

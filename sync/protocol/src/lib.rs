@@ -383,9 +383,9 @@ pub struct SessionReply {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capped: Vec<Kept>,
     /// What became of the laptop's changes after its `acked_here` where they were not plainly
-    /// applied (put up for review, or refused), of its newest 5,000: what the lost answers of
-    /// its pushes would have said, for its panel to count them once. Absent from older
-    /// servers, and ignored by older laptops.
+    /// applied (put up for review, or refused), the newest 200 of its newest 5,000: what the
+    /// lost answers of its pushes would have said, for its panel to count them once. Absent
+    /// from older servers, and ignored by older laptops.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decided: Vec<ChangeResult>,
     /// To a block: the highest number among the changes it made itself (an officer's step, a

@@ -355,9 +355,18 @@ impl Store {
         // the laptop's panel to count them once.
         let decided = match (req.acked_here, parse_kind(&kind)) {
             (Some(after), DeviceKind::Laptop) => {
-                crate::ingest::decided_between(&mut *tx, req.device, after + 1, acked_through)?
-                    .into_iter()
-                    .map(|(seq, outcome)| ChangeResult { seq, outcome, capped: None })
+                let decided = crate::ingest::decided_between(
+                    &mut *tx,
+                    req.device,
+                    after.saturating_add(1),
+                    acked_through,
+                )?;
+                // The newest, as many as the readings capped: the session's answer must stay
+                // small on 2G, and a reason is a sentence.
+                let from = decided.len().saturating_sub(KeptScan::ONLINE.listed);
+                decided[from..]
+                    .iter()
+                    .map(|(seq, outcome)| ChangeResult { seq: *seq, outcome: outcome.clone(), capped: None })
                     .collect()
             }
             _ => Vec::new(),

@@ -70,7 +70,7 @@ pub const DISK_FULL_OPERATOR: &str = "the disk holding the server's data folder 
 /// names, never its detail: a failed row's detail quotes the row (an address, a name), and this
 /// text reaches the server's log and, in a refusal, the device.
 fn postgres_words(e: &postgres::Error) -> String {
-    if e.is_closed() {
+    if connection_ended(e) {
         return "the connection to PostgreSQL was lost; the server connects again at the next request, once \
                 PostgreSQL runs again"
             .into();
@@ -87,4 +87,17 @@ fn postgres_words(e: &postgres::Error) -> String {
         said.push_str(&db.constraint().map(|c| format!(", constraint {c})")).unwrap_or(")".into()));
     }
     said
+}
+
+/// Whether `e` says the connection to PostgreSQL is over: closed, broken under it, or ended by
+/// PostgreSQL with a fatal error or a panic (it was stopped or restarted, or its administrator
+/// ended the session). The severity is read as PostgreSQL sends it untranslated.
+pub(crate) fn connection_ended(e: &postgres::Error) -> bool {
+    use postgres::error::Severity;
+    e.is_closed()
+        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+        || matches!(
+            e.as_db_error().and_then(|d| d.parsed_severity()),
+            Some(Severity::Fatal | Severity::Panic)
+        )
 }

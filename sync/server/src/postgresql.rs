@@ -42,7 +42,7 @@ impl Conn {
     fn open_transaction(&mut self, sql: &str) -> Result<(), ServerError> {
         if !self.client.is_closed() {
             match self.client.batch_execute(sql) {
-                Err(e) if ended(&e) => {}
+                Err(e) if crate::error::connection_ended(&e) => {}
                 done => return Ok(done?),
             }
         }
@@ -56,13 +56,6 @@ type Job = Box<dyn FnOnce(&mut Conn) + Send>;
 
 pub struct Postgres {
     jobs: mpsc::Sender<Job>,
-}
-
-/// Whether `e` says the connection is over: closed, or ended by PostgreSQL with a fatal error
-/// (it was stopped or restarted, or its administrator ended the session).
-fn ended(e: &postgres::Error) -> bool {
-    e.is_closed()
-        || e.as_db_error().and_then(|d| d.parsed_severity()) == Some(postgres::error::Severity::Fatal)
 }
 
 fn gone() -> ServerError {
