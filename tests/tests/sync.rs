@@ -1159,6 +1159,47 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
     drop(block);
 }
 
+/// Two laptops rename the head of one household unseen of each other: B's rename reaches the
+/// block first, and A's goes up for review. The answer to A's push is lost and that sync gives
+/// up; A's next sync is told at its session what became of the rename, and its panel counts
+/// the review once, however often it syncs after.
+#[test]
+fn a_review_whose_answer_was_lost_is_counted_once_at_the_next_sync() {
+    use samanvaya_tests::proxy::{Faults, Proxy};
+    let (block_dir, a_dir, b_dir) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Plain HTTP, so that the proxy can find the push whose answer it loses.
+    let block =
+        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
+    let link = Proxy::start(block.url.trim_start_matches("http://"));
+    let hid = two_laptops_with_one_household(block_dir.path(), &link.url, a_dir.path(), b_dir.path());
+    let rename = |dir: &Path, name: &str| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let h = store.household(hid).unwrap();
+        let address = h.address.clone();
+        store.save_household(edited(&h, &address, name), store.now().unwrap()).unwrap();
+    };
+    rename(a_dir.path(), "कमला");
+    rename(b_dir.path(), "कमला देवी राम");
+    ok(run("samanvaya", &["sync", "--timeout", "10"], Some(b_dir.path())));
+    let conflicts = |dir: &Path| samanvaya_tests::open(dir).unwrap().sync_status().unwrap().conflicts;
+
+    link.set(Faults { lose_push_answers: 1, stall_pushes: 50, ..Faults::default() });
+    let gave_up = run("samanvaya", &["sync", "--timeout", "2"], Some(a_dir.path()));
+    assert!(!gave_up.status.success(), "{gave_up:?}");
+    assert_eq!(link.injected().lost_answers, 1);
+    link.set(Faults::default());
+    assert_eq!(conflicts(a_dir.path()), 0, "the lost answer told nothing");
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let reviews: i64 = conn.query_row("SELECT count(*) FROM review", [], |r| r.get(0)).unwrap();
+    assert_eq!(reviews, 1, "the block put the name up for review");
+
+    for _ in 0..2 {
+        ok(run("samanvaya", &["sync", "--timeout", "10"], Some(a_dir.path())));
+        assert_eq!(conflicts(a_dir.path()), 1, "told at the session after, once");
+    }
+}
+
 /// An edit of a household as the form sends it: its address and its first member's name,
 /// everything else as it is.
 fn edited(h: &samanvaya_domain::Household, address: &str, name: &str) -> samanvaya_domain::HouseholdInput {
