@@ -678,7 +678,7 @@ fn sizes(store: &mut Store, persons: i64, vacuum: bool) -> Result<()> {
     )?;
     // What the sync does when the block acknowledges a push, then its pruning of changes
     // acknowledged more than 30 days before (`prune_old_acked`, called after every sync).
-    store.sync_acked(last, 0, 0, &[])?;
+    store.sync_acked(last, &samanvaya_core::Told::default(), &[])?;
     let later = store.now()?.utc + chrono::Duration::days(samanvaya_core::KEEP_ACKED_DAYS + 1);
     let start = Instant::now();
     let removed = store.prune_old_acked(later)?;

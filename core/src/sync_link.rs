@@ -38,6 +38,14 @@ pub struct Incoming {
     pub change: Change,
 }
 
+/// This laptop's changes (by number) that a server's answer says it refused or put up for
+/// review, for the status panel's counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Told {
+    pub refused: Vec<i64>,
+    pub for_review: Vec<i64>,
+}
+
 /// Where sync stands, for the status panel and `samanvaya sync --status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
@@ -220,24 +228,25 @@ impl Store {
             .collect()
     }
 
-    /// Records that the server holds every change of this laptop through `through`, with how
-    /// many of the last batch it could not apply or put up for review.
+    /// Records that the server holds every change of this laptop through `through`, and counts
+    /// those of its changes it `told` were refused or put up for review.
     ///
     /// On a store restored from a backup the block has outrun, the changes made since the
     /// restore are first numbered after `through` (`restored`), so they are still sent.
     ///
     /// `capped` names this laptop's changes (by number) whose clock reading the server capped,
     /// with the reading it keeps: the laptop's fields take it too (`field_clock::restamp`).
-    pub fn sync_acked(
-        &mut self,
-        through: i64,
-        rejected: i64,
-        conflicts: i64,
-        capped: &[(i64, Hlc)],
-    ) -> Result<(), StoreError> {
+    pub fn sync_acked(&mut self, through: i64, told: &Told, capped: &[(i64, Hlc)]) -> Result<(), StoreError> {
         let at = self.now()?.utc;
         let device = crate::centre::device_id(&self.conn, at)?;
         let tx = self.conn.transaction()?;
+        // Only what this laptop had not yet heard acknowledged is counted: an answer heard
+        // twice (an old one on the stick applied again, two syncs at once, a session after a
+        // push's answer that did arrive) says again what was counted the first time.
+        let heard: i64 =
+            tx.query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?;
+        let new = |seqs: &[i64]| seqs.iter().filter(|s| **s > heard).count() as i64;
+        let (rejected, conflicts) = (new(&told.refused), new(&told.for_review));
         // A restored laptop's changes since the restore are renumbered first: the numbers the
         // server names are then the backup's own changes, never the new ones that had taken the
         // old laptop's numbers.

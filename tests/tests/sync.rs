@@ -1165,6 +1165,17 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
 /// the review once, however often it syncs after.
 #[test]
 fn a_review_whose_answer_was_lost_is_counted_once_at_the_next_sync() {
+    review_answer_lost(false);
+}
+
+/// The same when A goes on by USB stick: the block's answer on the stick says it, and the same
+/// answer applied again counts nothing more.
+#[test]
+fn a_review_whose_answer_was_lost_is_counted_once_from_the_blocks_answer_on_the_stick() {
+    review_answer_lost(true);
+}
+
+fn review_answer_lost(by_stick: bool) {
     use samanvaya_tests::proxy::{Faults, Proxy};
     let (block_dir, a_dir, b_dir) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -1194,6 +1205,18 @@ fn a_review_whose_answer_was_lost_is_counted_once_at_the_next_sync() {
     let reviews: i64 = conn.query_row("SELECT count(*) FROM review", [], |r| r.get(0)).unwrap();
     assert_eq!(reviews, 1, "the block put the name up for review");
 
+    if by_stick {
+        let stick = tempfile::tempdir().unwrap();
+        let (up, down) = (stick.path().join("up"), stick.path().join("down"));
+        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(a_dir.path())));
+        let answer = ["import", up.to_str().unwrap(), "--answer", down.to_str().unwrap()];
+        server_cmd("block", block_dir.path(), &answer);
+        for _ in 0..2 {
+            ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(a_dir.path())));
+            assert_eq!(conflicts(a_dir.path()), 1, "told by the block's answer, once");
+        }
+        return;
+    }
     for _ in 0..2 {
         ok(run("samanvaya", &["sync", "--timeout", "10"], Some(a_dir.path())));
         assert_eq!(conflicts(a_dir.path()), 1, "told at the session after, once");

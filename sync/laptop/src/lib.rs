@@ -7,7 +7,7 @@ mod catalogue;
 pub use catalogue::install_file;
 
 use chrono::{DateTime, Utc};
-use samanvaya_core::{Enrollment, Incoming, Installed, Store, StoreError};
+use samanvaya_core::{Enrollment, Incoming, Installed, Store, StoreError, Told};
 use samanvaya_domain::{Hlc, Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
@@ -113,6 +113,22 @@ pub struct StoreEnd<'a> {
     pub recovery_code: Option<samanvaya_core::Secret>,
 }
 
+/// The changes an answer says were refused or put up for review.
+fn told(results: &[ChangeResult]) -> Told {
+    let numbers = |refused: bool| {
+        results
+            .iter()
+            .filter(|r| match r.outcome {
+                Outcome::Rejected { .. } => refused,
+                Outcome::Conflict { .. } => !refused,
+                Outcome::Applied | Outcome::Duplicate => false,
+            })
+            .map(|r| r.seq)
+            .collect()
+    };
+    Told { refused: numbers(true), for_review: numbers(false) }
+}
+
 impl Local for StoreEnd<'_> {
     fn pending(&mut self, after: i64, limit: usize) -> Result<Vec<Change>, SyncError> {
         let device = self.store.device_id().map_err(|e| local(&e))?;
@@ -130,17 +146,13 @@ impl Local for StoreEnd<'_> {
     }
 
     fn acked(&mut self, through: i64, results: &[ChangeResult]) -> Result<(), SyncError> {
-        let rejected =
-            results.iter().filter(|r| matches!(r.outcome, Outcome::Rejected { .. })).count() as i64;
-        let conflicts =
-            results.iter().filter(|r| matches!(r.outcome, Outcome::Conflict { .. })).count() as i64;
         let capped: Vec<(i64, Hlc)> =
             results.iter().filter_map(|r| r.capped.map(|kept| (r.seq, kept))).collect();
         // Less held than the block acknowledged before: it was restored from a backup, and its
         // feed is read again from the start (the stick's answer, possibly an old one, never
         // asks this).
         self.store.block_restored(through).map_err(|e| local(&e))?;
-        self.store.sync_acked(through, rejected, conflicts, &capped).map_err(|e| local(&e))
+        self.store.sync_acked(through, &told(results), &capped).map_err(|e| local(&e))
     }
 
     fn pulled_through(&mut self) -> Result<i64, SyncError> {
@@ -423,7 +435,7 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
         return Err(LaptopSyncError::AnswerBeforeBlockRestore);
     }
     let kept: Vec<(i64, Hlc)> = file.capped.iter().map(|k| (k.seq, k.hlc)).collect();
-    store.sync_acked(file.acked_through, 0, 0, &kept)?;
+    store.sync_acked(file.acked_through, &told(&file.decided), &kept)?;
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
     store.audit_held_by_stick(file.audit_through, &branches)?;
     // A block restored from a backup numbered its feed again, and wrote this file from the

@@ -57,6 +57,12 @@ pub struct FeedFile {
     /// block capped, with the reading it keeps (as `SessionReply::capped`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capped: Vec<crate::Kept>,
+    /// What became of the laptop's changes after the same `acked_here` where they were not
+    /// plainly applied (as `SessionReply::decided`, without its limit: a file has room). A
+    /// laptop counts only those past what it had heard acknowledged, so an old answer applied
+    /// again counts nothing. Absent in files from before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decided: Vec<crate::ChangeResult>,
     /// The epoch of the block's feed (`PullReply::feed_epoch`): a laptop that read under an
     /// older one forgets the block's old numbers before it applies the file, which then starts
     /// from the feed's start.
@@ -176,6 +182,11 @@ mod tests {
             audit_through: 0,
             audit_branches: Vec::new(),
             capped: Vec::new(),
+            decided: vec![crate::ChangeResult {
+                seq: 3,
+                outcome: crate::Outcome::Conflict { field: "name".into() },
+                capped: None,
+            }],
             feed_epoch: None,
             starts_after: None,
         }

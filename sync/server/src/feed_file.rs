@@ -86,6 +86,18 @@ impl Store {
                 )?,
                 None => Vec::new(),
             },
+            decided: match row.opt_int(7)? {
+                Some(after) => crate::ingest::decided_between(
+                    &mut *self.db,
+                    device,
+                    after.saturating_add(1),
+                    row.int(5)?,
+                )?
+                .into_iter()
+                .map(|(seq, outcome)| samanvaya_sync_protocol::ChangeResult { seq, outcome, capped: None })
+                .collect(),
+                None => Vec::new(),
+            },
             feed_epoch: crate::feed_epoch::current(&mut *self.db)?,
             starts_after: Some(starts_after),
         };
