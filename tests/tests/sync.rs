@@ -1159,6 +1159,27 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
     drop(block);
 }
 
+/// A block over plain HTTP (so that the proxy can find the push whose answer it loses), reached
+/// through a fault-injecting proxy by two laptops holding one household.
+struct Behind {
+    block_dir: tempfile::TempDir,
+    a_dir: tempfile::TempDir,
+    b_dir: tempfile::TempDir,
+    block: samanvaya_tests::Running,
+    link: samanvaya_tests::proxy::Proxy,
+    hid: samanvaya_domain::HouseholdId,
+}
+
+fn two_laptops_behind_a_proxy() -> Behind {
+    let (block_dir, a_dir, b_dir) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block =
+        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
+    let link = samanvaya_tests::proxy::Proxy::start(block.url.trim_start_matches("http://"));
+    let hid = two_laptops_with_one_household(block_dir.path(), &link.url, a_dir.path(), b_dir.path());
+    Behind { block_dir, a_dir, b_dir, block, link, hid }
+}
+
 /// Two laptops rename the head of one household unseen of each other: B's rename reaches the
 /// block first, and A's goes up for review. The answer to A's push is lost and that sync gives
 /// up; A's next sync is told at its session what became of the rename, and its panel counts
@@ -1176,14 +1197,8 @@ fn a_review_whose_answer_was_lost_is_counted_once_from_the_blocks_answer_on_the_
 }
 
 fn review_answer_lost(by_stick: bool) {
-    use samanvaya_tests::proxy::{Faults, Proxy};
-    let (block_dir, a_dir, b_dir) =
-        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    // Plain HTTP, so that the proxy can find the push whose answer it loses.
-    let block =
-        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
-    let link = Proxy::start(block.url.trim_start_matches("http://"));
-    let hid = two_laptops_with_one_household(block_dir.path(), &link.url, a_dir.path(), b_dir.path());
+    use samanvaya_tests::proxy::Faults;
+    let Behind { block_dir, a_dir, b_dir, block: _block, link, hid } = two_laptops_behind_a_proxy();
     let rename = |dir: &Path, name: &str| {
         let mut store = samanvaya_tests::open(dir).unwrap();
         let h = store.household(hid).unwrap();
@@ -1288,14 +1303,8 @@ enum FastSync {
 }
 
 fn fast_laptop_story(how: FastSync) {
-    use samanvaya_tests::proxy::{Faults, Proxy};
-    let (block_dir, a_dir, b_dir) =
-        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    // Plain HTTP, so that the proxy can find the push whose answer it loses.
-    let block =
-        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
-    let link = Proxy::start(block.url.trim_start_matches("http://"));
-    let hid = two_laptops_with_one_household(block_dir.path(), &link.url, a_dir.path(), b_dir.path());
+    use samanvaya_tests::proxy::Faults;
+    let Behind { block_dir, a_dir, b_dir, block, link, hid } = two_laptops_behind_a_proxy();
     let sync = |dir: &Path| ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
 
     let edit = |dir: &Path, address: &str, ahead: chrono::Duration| {
