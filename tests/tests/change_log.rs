@@ -360,6 +360,15 @@ fn removal(household: HouseholdId, id: PersonId, into: Option<PersonId>, seen: O
     })
 }
 
+/// Member `id` of household `household` leaving it (`left`), as a laptop records it.
+fn departure(household: HouseholdId, id: PersonId, left: samanvaya_domain::Departure) -> ChangeBody {
+    ChangeBody::Member(MemberChange {
+        id,
+        household_id: household,
+        fields: vec![MemberField::Left(Some(left))],
+    })
+}
+
 /// The change that adds a daughter named `name` in the place after the head, as a laptop that
 /// added her offline sends it.
 fn new_daughter(h: &samanvaya_domain::Household, id: PersonId, name: &str) -> ChangeBody {
@@ -658,14 +667,7 @@ fn an_answer_pulled_of_a_record_merged_into_one_removed_since_waits_for_its_next
     feed.pull(&mut store, removed(gone, Some(kept)));
     feed.pull(&mut store, removed(kept, None));
     feed.pull(&mut store, three_children(h.id, gone));
-    feed.pull(
-        &mut store,
-        ChangeBody::Member(MemberChange {
-            id: gone,
-            household_id: h.id,
-            fields: vec![MemberField::Left(Some(died))],
-        }),
-    );
+    feed.pull(&mut store, departure(h.id, gone, died));
     let names: Vec<String> = store.household(h.id).unwrap().members.into_iter().map(|p| p.name).collect();
     assert_eq!(names, ["कमला देवी", "रीना"], "nothing brought back");
     feed.pull(&mut store, removed(kept, Some(last)));
@@ -687,33 +689,17 @@ fn a_departure_seen_by_a_merge_stays_seen_through_a_chain_of_merges_pulled() {
     for order in ["X-Y, death, Y-Z", "X-Y, Y-Z, death", "Y-Z, death, X-Y"] {
         let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीना"]);
         let (x, y, z) = (h.members[1].id, h.members[2].id, h.members[3].id);
-        let device = Uuid::now_v7();
-        let wall = chrono::Utc::now().timestamp_millis();
-        let mut seq = 0;
-        let mut pull = |store: &mut Store, body: ChangeBody, ms: i64| {
-            seq += 1;
-            let from = PulledFrom { server: "block", server_seq: seq, device, device_seq: seq };
-            let hlc = Hlc { wall_ms: wall + ms, counter: 0, node: device };
-            store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
-            hlc
-        };
-        let left = |p: PersonId, l: samanvaya_domain::Departure| {
-            ChangeBody::Member(MemberChange {
-                id: p,
-                household_id: h.id,
-                fields: vec![MemberField::Left(Some(l))],
-            })
-        };
+        let mut feed = Feed::new();
         let merge = |gone: PersonId, kept: PersonId, seen: Option<Hlc>| removal(h.id, gone, Some(kept), seen);
-        let moved_at = pull(&mut store, left(y, samanvaya_tests::moved_away()), 200);
+        let moved_at = feed.pull_at(&mut store, departure(h.id, y, samanvaya_tests::moved_away()), 200);
         let mut steps = vec![
             ("X-Y", merge(x, y, None), 1_000),
-            ("death", left(x, samanvaya_tests::died()), 100),
+            ("death", departure(h.id, x, samanvaya_tests::died()), 100),
             ("Y-Z", merge(y, z, Some(moved_at)), 1_100),
         ];
         steps.sort_by_key(|(name, ..)| order.split(", ").position(|s| s == *name).unwrap());
         for (_, body, ms) in steps {
-            pull(&mut store, body, ms);
+            feed.pull_at(&mut store, body, ms);
         }
         let now = store.household(h.id).unwrap();
         let names: Vec<&str> = now.members.iter().map(|p| p.name.as_str()).collect();
@@ -843,11 +829,7 @@ fn a_merge_leaves_a_death_of_the_record_kept_recorded_elsewhere_before_it() {
 
     // Her death, recorded elsewhere a moment before the merge, pulled after it.
     let died = samanvaya_tests::died();
-    let death = ChangeBody::Member(MemberChange {
-        id: kept,
-        household_id: h.id,
-        fields: vec![MemberField::Left(Some(died))],
-    });
+    let death = departure(h.id, kept, died);
     let device = Uuid::now_v7();
     let hlc = Hlc { wall_ms: merged_at.wall_ms - 1, counter: 0, node: device };
     let from = PulledFrom { server: "block", server_seq: 1, device, device_seq: 1 };
@@ -861,42 +843,25 @@ fn a_merge_leaves_a_death_of_the_record_kept_recorded_elsewhere_before_it() {
 /// a later departure of the second record, written by someone who had not seen the merge.
 #[test]
 fn a_pulled_merge_takes_only_a_departure_its_maker_had_not_seen() {
-    use samanvaya_domain::Departure;
     let moved = samanvaya_tests::moved_away();
     let died = samanvaya_tests::died();
     for move_first in [true, false] {
         let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी"]);
         let (gone, kept) = (h.members[1].id, h.members[2].id);
-        let device = Uuid::now_v7();
-        let wall = chrono::Utc::now().timestamp_millis();
-        let mut seq = 0;
-        let mut pull = |store: &mut Store, body: ChangeBody, ms: i64| {
-            seq += 1;
-            let from = PulledFrom { server: "block", server_seq: seq, device, device_seq: seq };
-            let hlc = Hlc { wall_ms: wall + ms, counter: 0, node: device };
-            store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
-        };
-        let left = |l: Departure| {
-            ChangeBody::Member(MemberChange {
-                id: gone,
-                household_id: h.id,
-                fields: vec![MemberField::Left(Some(l))],
-            })
-        };
-        let seen = Hlc { wall_ms: wall + 10, counter: 0, node: device };
-        let merge = removal(h.id, gone, Some(kept), Some(seen));
+        let mut feed = Feed::new();
+        let merge = removal(h.id, gone, Some(kept), Some(feed.reading(10)));
         if move_first {
-            pull(&mut store, left(moved), 10);
-            pull(&mut store, merge, 20);
+            feed.pull_at(&mut store, departure(h.id, gone, moved), 10);
+            feed.pull_at(&mut store, merge, 20);
         } else {
-            pull(&mut store, merge, 20);
-            pull(&mut store, left(moved), 10);
+            feed.pull_at(&mut store, merge, 20);
+            feed.pull_at(&mut store, departure(h.id, gone, moved), 10);
         }
         let state = |store: &Store| {
             store.household(h.id).unwrap().members.iter().find(|p| p.id == kept).unwrap().left
         };
         assert_eq!(state(&store), None, "move first: {move_first}: the move the merge saw is not taken");
-        pull(&mut store, left(died), 30);
+        feed.pull_at(&mut store, departure(h.id, gone, died), 30);
         assert_eq!(state(&store), Some(died), "move first: {move_first}: a later death is");
     }
 }
@@ -960,11 +925,29 @@ fn three_children(h: samanvaya_domain::HouseholdId, of: PersonId) -> ChangeBody 
 struct Feed {
     device: Uuid,
     seq: i64,
+    /// When the feed began: [`Feed::pull_at`] places its readings after it.
+    wall: i64,
 }
 
 impl Feed {
     fn new() -> Feed {
-        Feed { device: Uuid::now_v7(), seq: 0 }
+        Feed { device: Uuid::now_v7(), seq: 0, wall: chrono::Utc::now().timestamp_millis() }
+    }
+
+    /// A reading of the feed's device `ms` after the feed began.
+    fn reading(&self, ms: i64) -> Hlc {
+        Hlc { wall_ms: self.wall + ms, counter: 0, node: self.device }
+    }
+
+    /// Pulls `body` written at [`Feed::reading`] `ms`, for stories where the order of the
+    /// clocks is not the order of arrival; returns the reading.
+    fn pull_at(&mut self, store: &mut Store, body: ChangeBody, ms: i64) -> Hlc {
+        self.seq += 1;
+        let from =
+            PulledFrom { server: "block", server_seq: self.seq, device: self.device, device_seq: self.seq };
+        let hlc = self.reading(ms);
+        store.apply_pulled(from, &change::Change::new(hlc, body), store.now().unwrap()).unwrap();
+        hlc
     }
 
     fn pull(&mut self, store: &mut Store, body: ChangeBody) {

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use samanvaya_sync_protocol::parcel::{self, hex};
 use samanvaya_sync_protocol::{
-    ChangeResult, DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, Role,
-    SessionReply, SessionRequest, Village, code,
+    DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, Role, SessionReply,
+    SessionRequest, Village, code,
 };
 use uuid::Uuid;
 
@@ -355,7 +355,7 @@ impl Store {
         // the laptop's panel to count them once.
         let decided = match (req.acked_here, parse_kind(&kind)) {
             (Some(after), DeviceKind::Laptop) => {
-                let decided = crate::ingest::decided_between(
+                let mut decided = crate::ingest::decided_between(
                     &mut *tx,
                     req.device,
                     after.saturating_add(1),
@@ -364,10 +364,7 @@ impl Store {
                 // The newest, as many as the readings capped: the session's answer must stay
                 // small on 2G, and a reason is a sentence.
                 let from = decided.len().saturating_sub(KeptScan::ONLINE.listed);
-                decided[from..]
-                    .iter()
-                    .map(|(seq, outcome)| ChangeResult { seq: *seq, outcome: outcome.clone(), capped: None })
-                    .collect()
+                decided.split_off(from)
             }
             _ => Vec::new(),
         };

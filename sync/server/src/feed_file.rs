@@ -92,10 +92,7 @@ impl Store {
                     device,
                     after.saturating_add(1),
                     row.int(5)?,
-                )?
-                .into_iter()
-                .map(|(seq, outcome)| samanvaya_sync_protocol::ChangeResult { seq, outcome, capped: None })
-                .collect(),
+                )?,
                 None => Vec::new(),
             },
             feed_epoch: crate::feed_epoch::current(&mut *self.db)?,

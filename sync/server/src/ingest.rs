@@ -258,11 +258,11 @@ fn decided_before(
 ) -> Result<(), ServerError> {
     let again = results.iter().filter(|r| matches!(r.outcome, Outcome::Duplicate)).map(|r| r.seq);
     let (low, high) = (again.clone().min().unwrap_or(last + 1), again.max().unwrap_or(0).max(acked));
-    for (seq, outcome) in decided_between(db, device, low, high)? {
-        match results.iter_mut().find(|r| r.seq == seq) {
-            Some(r) if matches!(r.outcome, Outcome::Duplicate) => r.outcome = outcome,
+    for decided in decided_between(db, device, low, high)? {
+        match results.iter_mut().find(|r| r.seq == decided.seq) {
+            Some(r) if matches!(r.outcome, Outcome::Duplicate) => r.outcome = decided.outcome,
             Some(_) => {}
-            None if seq > last => results.push(ChangeResult { seq, outcome, capped: None }),
+            None if decided.seq > last => results.push(decided),
             None => {}
         }
     }
@@ -271,7 +271,7 @@ fn decided_before(
 }
 
 /// What was decided for laptop `device`'s changes `low` to `high` where it was not plainly
-/// applied, in order. An old push arriving long after (replayed by the network) would scan the
+/// applied, in order, as a push's answer says it. An old push arriving long after (replayed by the network) would scan the
 /// laptop's whole history under the write lock; the newest changes are the ones whose answer
 /// can have been lost, as with the capped readings (`KeptScan::ONLINE`), so only the newest
 /// 5,000 of the range are read.
@@ -280,7 +280,7 @@ pub(crate) fn decided_between(
     device: Uuid,
     low: i64,
     high: i64,
-) -> Result<Vec<(i64, Outcome)>, ServerError> {
+) -> Result<Vec<ChangeResult>, ServerError> {
     let low = low.max(high - crate::clock_cap::KeptScan::ONLINE.rows + 1);
     if high < low {
         return Ok(Vec::new());
@@ -294,7 +294,7 @@ pub(crate) fn decided_between(
     let mut decided = Vec::new();
     for row in rows {
         if let Some(outcome) = crate::single::outcome_of_word(&row.text(1)?) {
-            decided.push((row.int(0)?, outcome));
+            decided.push(ChangeResult { seq: row.int(0)?, outcome, capped: None });
         }
     }
     Ok(decided)
