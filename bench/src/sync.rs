@@ -271,7 +271,21 @@ fn drop_scratch_database(server: &str) -> Result<()> {
     let name = scratch_name();
     let mut admin = admin(server)?;
     let size: String = admin.query_one("SELECT pg_size_pretty(pg_database_size($1))", &[&name])?.get(0);
-    println!("the district database held {size}; dropped");
+    // Where the bytes went, for the tables that hold most of them: what PostgreSQL writes per
+    // change is what its ingest costs past the server's own work.
+    let mut district = postgres::Client::connect(&format!("{server} dbname={name}"), postgres::NoTls)?;
+    let tables: Vec<String> = district
+        .query(
+            "SELECT relname || ' ' || pg_size_pretty(pg_total_relation_size(oid))
+             FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace
+             ORDER BY pg_total_relation_size(oid) DESC LIMIT 5",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    drop(district);
+    println!("the district database held {size} ({}); dropped", tables.join(", "));
     admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))?;
     Ok(())
 }

@@ -237,6 +237,25 @@ impl Opened {
         .collect()
     }
 
+    /// Runs `sql` with `?1`, `?2`, … bound to the texts `params`, straight on the database.
+    fn execute(&self, sql: &str, params: &[&str]) {
+        match &self._postgres {
+            Some(pg) => {
+                let mut client = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+                let sql = (1..=params.len())
+                    .rev()
+                    .fold(sql.to_owned(), |s, i| s.replace(&format!("?{i}"), &format!("${i}")));
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
+                client.execute(&sql, &params).unwrap();
+            }
+            None => {
+                let conn = rusqlite::Connection::open(self._dir.path().join("server.sqlite3")).unwrap();
+                conn.execute(sql, rusqlite::params_from_iter(params)).unwrap();
+            }
+        }
+    }
+
     /// The one text column `sql` reads with `?1` bound to `param`, straight from the database.
     fn texts(&self, sql: &str, param: &str) -> Vec<String> {
         match &self._postgres {
@@ -324,7 +343,104 @@ on_both!(
     a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forwarded_as_one,
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
     a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it,
+    rows_written_in_the_older_forms_are_read_as_they_were_written,
 );
+
+/// A store written before its rows took their shorter forms kept each change whole (its reading
+/// in it a second time), every clock reading as an object naming its fields, and a member's and
+/// a household's clocks as an object of each field's write. An upgraded server reads rows left
+/// in those forms as they were written: the feed hands the same changes out, the merge weighs
+/// a late write against the clocks kept, and a withdrawal erases her from them.
+fn rows_written_in_the_older_forms_are_read_as_they_were_written(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut a = enroll(&mut server, "laptop A");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let sent = vec![
+        a.change(household(h, VILLAGE), 0),
+        a.change(member(h, p, "कमला देवी"), 1),
+        a.change(fact_named(h, p, "person.marital_status", serde_json::json!("widowed")), 2),
+    ];
+    server.push(&a.caller, &a.batch(sent.clone()), t0()).unwrap();
+
+    // Each row put back into the form it had before.
+    let device = a.caller.device.to_string();
+    let reading = |c: &Change| serde_json::to_string(&c.change.hlc).unwrap();
+    let number = |kind: &str| -> i64 {
+        server.texts("SELECT CAST(seq AS TEXT) FROM change WHERE kind = ?1", kind)[0].parse().unwrap()
+    };
+    let clocks = |c: &Change, seq: i64, fields: &[&str]| -> String {
+        let written = serde_json::json!({ "hlc": c.change.hlc, "seq": seq });
+        serde_json::Value::Object(fields.iter().map(|f| ((*f).to_owned(), written.clone())).collect())
+            .to_string()
+    };
+    for c in &sent {
+        let whole = serde_json::to_string(&c.change).unwrap();
+        server.execute(
+            "UPDATE change SET change = ?1, hlc = ?2 WHERE origin_device = ?3 AND kind = ?4",
+            &[&whole, &reading(c), &device, c.change.body.kind()],
+        );
+    }
+    let household_clocks = clocks(&sent[0], number("household"), &["address", "number"]);
+    server.execute("UPDATE household SET clocks = ?1 WHERE id = ?2", &[&household_clocks, &h.to_string()]);
+    let member_clocks = clocks(&sent[1], number("member"), &["name", "position", "relation", "sex"]);
+    server.execute("UPDATE member SET clocks = ?1 WHERE id = ?2", &[&member_clocks, &p.to_string()]);
+    server.execute("UPDATE fact SET hlc = ?1 WHERE subject_id = ?2", &[&reading(&sent[2]), &p.to_string()]);
+    assert_eq!(server.texts("SELECT clocks FROM member WHERE id = ?1", &p.to_string()), vec![member_clocks]);
+    assert!(
+        server
+            .texts("SELECT change FROM change WHERE origin_device = ?1", &device)
+            .iter()
+            .all(|t| t.starts_with("{\"version\":"))
+    );
+
+    // The feed hands out the changes as they were sent.
+    let mut b_laptop = enroll(&mut server, "laptop B");
+    let feed = server.pull(&b_laptop.caller, 0).unwrap();
+    let pulled: Vec<&Typed> = feed.changes.iter().map(|c| &c.change).collect();
+    assert_eq!(pulled, sent.iter().map(|c| &c.change).collect::<Vec<_>>());
+    b_laptop.pulled_through = feed.cursor;
+
+    // Writes older than the ones kept change nothing: the old clocks were read, not taken as
+    // none. Newer ones win.
+    let older = vec![
+        b_laptop.change(rename(h, p, "कमला"), -60_000),
+        b_laptop.change(fact_named(h, p, "person.marital_status", serde_json::json!("married")), -60_000),
+        b_laptop.change(
+            ChangeBody::Household(HouseholdChange {
+                id: h,
+                village_id: LocationId(Uuid::from_u128(VILLAGE)),
+                created_at: t0(),
+                fields: vec![HouseholdField::Address("वार्ड 9".into())],
+            }),
+            -60_000,
+        ),
+    ];
+    let ack = server.push(&b_laptop.caller, &b_laptop.batch(older), t0()).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied; 3], "older writes are kept in the log, and lose");
+    assert_eq!(name_of(&mut server, p), "कमला देवी");
+    assert!(server.facts_of(p).contains("person.marital_status=\"widowed\""), "{:?}", server.facts_of(p));
+    assert_eq!(server.texts("SELECT address FROM household WHERE id = ?1", &h.to_string()), vec!["वार्ड 4"]);
+    let newer = vec![
+        b_laptop.change(rename(h, p, "कमला कुमारी"), 60_000),
+        b_laptop.change(fact_named(h, p, "person.marital_status", serde_json::json!("married")), 60_000),
+    ];
+    server.push(&b_laptop.caller, &b_laptop.batch(newer), t0()).unwrap();
+    assert_eq!(name_of(&mut server, p), "कमला कुमारी");
+    assert!(server.facts_of(p).contains("person.marital_status=\"married\""), "{:?}", server.facts_of(p));
+
+    // A withdrawal erases her from the changes kept whole as from the others.
+    let withdrawn = a.change(withdrawal(h, Some(p)), 120_000);
+    assert_eq!(
+        outcomes(&server.push(&a.caller, &a.batch(vec![withdrawn]), t0()).unwrap()),
+        vec![Outcome::Applied]
+    );
+    assert_eq!(
+        mentioning(&server.rows(), "कमला"),
+        Vec::<String>::new(),
+        "no row of any table holds her name"
+    );
+}
 
 fn withdrawal(h: HouseholdId, p: Option<PersonId>) -> ChangeBody {
     ChangeBody::ConsentWithdrawn(ConsentWithdrawn {

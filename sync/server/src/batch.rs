@@ -213,9 +213,9 @@ fn store_run(
                 sender.via.into(),
                 change.body.kind().into(),
                 i64::from(change.version).into(),
-                serde_json::to_string(&change.hlc)?.into(),
+                crate::stored_change::hlc_text(&change.hlc)?.into(),
                 change.body.household_id().to_string().into(),
-                serde_json::to_string(&change)?.into(),
+                crate::stored_change::body_text(change)?.into(),
                 item.recorded_at.into(),
                 received.clone(),
             ])

@@ -59,11 +59,11 @@ fn erase_record(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), S
     let referrals: Vec<Uuid> = referrals.iter().map(|r| r.uuid(0)).collect::<Result<_, _>>()?;
     let stored: Vec<(i64, Change)> = db
         .query(
-            "SELECT seq, change FROM change WHERE household_id = ?1 AND seq <> ?2 ORDER BY seq",
+            "SELECT seq, version, hlc, kind, change FROM change WHERE household_id = ?1 AND seq <> ?2 ORDER BY seq",
             args![&hid, seq],
         )?
         .iter()
-        .map(|r| Ok((r.int(0)?, serde_json::from_str(&r.text(1)?)?)))
+        .map(|r| Ok((r.int(0)?, crate::stored_change::read(r.int(1)?, &r.text(2)?, &r.text(3)?, &r.text(4)?)?)))
         .collect::<Result<_, ServerError>>()?;
     let erasure = Erasure::new(w, stored.iter().map(|(_, c)| &c.body), &names, &referrals);
 
@@ -89,7 +89,7 @@ fn erase_record(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), S
             let after = Change { version, hlc: change.hlc, body };
             db.execute(
                 "UPDATE change SET kind = ?1, version = ?2, change = ?3 WHERE seq = ?4",
-                args![after.body.kind(), i64::from(version), serde_json::to_string(&after)?, *at],
+                args![after.body.kind(), i64::from(version), crate::stored_change::body_text(&after)?, *at],
             )?;
         }
     }

@@ -69,9 +69,8 @@ pub fn settle(
     fields.push(MemberField::BirthDate(birth));
     fields.push(MemberField::BirthDateEstimated(row.int(5)? != 0));
     let left: Option<serde_json::Value> = row.opt_text(6)?.map(|t| serde_json::from_str(&t)).transpose()?;
-    let clocks: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&row.text(7)?)?;
-    let left_reading: Option<Hlc> =
-        clocks.get(crate::state::DEPARTURE).map(|w| serde_json::from_value(w["hlc"].clone())).transpose()?;
+    let clocks = crate::field_clocks::FieldClocks::from_text(&row.text(7)?)?;
+    let left_reading: Option<Hlc> = clocks.get(crate::state::DEPARTURE).map(|w| w.hlc);
 
     let new = PersonId(Uuid::now_v7());
     let subject = new.0.to_string();

@@ -45,7 +45,8 @@ impl Store {
         let me = caller.device.to_string();
         let sql = match caller.kind {
             DeviceKind::Laptop => {
-                "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change FROM change c
+                "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change, c.version, c.hlc, c.kind
+                 FROM change c
                  JOIN household h ON h.id = c.household_id
                  JOIN device_village v ON v.village_id = h.village_id AND v.device_id = ?1
                  WHERE c.seq > ?2 AND (c.origin_device != ?1 OR c.origin_seq > ?4)
@@ -53,7 +54,8 @@ impl Store {
                  ORDER BY c.seq LIMIT ?3"
             }
             DeviceKind::Block => {
-                "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change FROM change c
+                "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change, c.version, c.hlc, c.kind
+                 FROM change c
                  JOIN household h ON h.id = c.household_id AND h.home = ?1
                  WHERE c.seq > ?2 AND c.via != ?1 AND c.outcome NOT LIKE 'rejected%'
                  ORDER BY c.seq LIMIT ?3"
@@ -82,7 +84,7 @@ impl Store {
                 server_seq: row.int(0)?,
                 origin: Origin { device: row.uuid(1)?, seq: row.int(2)? },
                 recorded_at: row.time(3)?,
-                change: serde_json::from_str(&text)?,
+                change: crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &text)?,
             });
         }
         let mut restored = false;

@@ -15,21 +15,14 @@ use samanvaya_domain::change::{
     ChangeBody, ConsentGiven, FactChange, HouseholdField, MemberField, ReceivingChange,
 };
 use samanvaya_sync_protocol::Outcome;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::ServerError;
+use crate::field_clocks::{FieldClocks, Written};
 use crate::many::{self, Kind};
 use crate::sql::{Db, Row, Value, args};
 use crate::state::Delivery;
-
-/// The last write of one field: its clock reading, and the server's number for the change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct Written {
-    hlc: Hlc,
-    seq: i64,
-}
-
-type Clocks = BTreeMap<String, Written>;
+use crate::stored_change::hlc_text;
 
 const IDENTITY_FIELDS: [&str; 4] = ["name", "relation", "sex", "birth_date"];
 
@@ -67,7 +60,7 @@ pub fn merged_here(body: &ChangeBody) -> bool {
 #[derive(Debug, Clone)]
 struct Record {
     columns: HashMap<&'static str, Value>,
-    clocks: Clocks,
+    clocks: FieldClocks,
 }
 
 /// Rows to write, each once, in the order they were first touched.
@@ -150,7 +143,7 @@ fn keys<'a>(keys: impl Iterator<Item = Vec<&'a str>>) -> Vec<Vec<Value>> {
 /// A household or member row read with its id, clocks and `columns`, in that order.
 fn record(row: &Row, columns: &[&'static str]) -> Result<(String, Record), ServerError> {
     let values = columns.iter().enumerate().map(|(i, c)| (*c, row.value(i + 2))).collect();
-    Ok((row.text(0)?, Record { columns: values, clocks: serde_json::from_str(&row.text(1)?)? }))
+    Ok((row.text(0)?, Record { columns: values, clocks: FieldClocks::from_text(&row.text(1)?)? }))
 }
 
 fn load_records(
@@ -446,7 +439,7 @@ impl Rows {
                         ("phone", "".into()),
                         ("consent", Value::Null),
                     ]);
-                    self.households.insert(hid.clone(), Record { columns, clocks: Clocks::new() });
+                    self.households.insert(hid.clone(), Record { columns, clocks: FieldClocks::new() });
                 }
                 self.touch("household", &hid);
                 let row = self.households.get_mut(&hid).expect("the household was just made or read");
@@ -479,7 +472,7 @@ impl Rows {
                         ("birth_date_estimated", Value::Int(0)),
                         ("left_household", Value::Null),
                     ]),
-                    clocks: Clocks::new(),
+                    clocks: FieldClocks::new(),
                 });
                 self.touch("member", &mid);
                 let row = self.members.get_mut(&mid).expect("the member was just made or read");
@@ -560,7 +553,7 @@ impl Rows {
                 }
                 self.facts.insert(key.clone(), hlc);
                 let value = c.value.as_ref().map(ToString::to_string);
-                let row = args![&hid, &c.subject_id, &c.name, value, c.source.as_str(), to_json(&hlc)?];
+                let row = args![&hid, &c.subject_id, &c.name, value, c.source.as_str(), hlc_text(&hlc)?];
                 self.fact_rows.put(key, row.to_vec());
                 Ok(Outcome::Applied)
             }
@@ -570,7 +563,7 @@ impl Rows {
                     return Ok(Outcome::Applied);
                 }
                 self.receiving.insert(key.clone(), hlc);
-                let row = args![&hid, &c.subject_id, &c.scheme, c.receiving, to_json(&hlc)?];
+                let row = args![&hid, &c.subject_id, &c.scheme, c.receiving, hlc_text(&hlc)?];
                 self.receiving_rows.put(key, row.to_vec());
                 Ok(Outcome::Applied)
             }
@@ -680,7 +673,7 @@ fn take_rows(
         .iter()
         .filter_map(|id| records.remove(id).map(|r| (id, r)))
         .map(|(id, mut r)| {
-            let mut row = vec![Value::from(id.as_str()), to_json(&r.clocks)?.into()];
+            let mut row = vec![Value::from(id.as_str()), r.clocks.to_text()?.into()];
             row.extend(columns.iter().map(|c| r.columns.remove(c).unwrap_or(Value::Null)));
             Ok(row)
         })

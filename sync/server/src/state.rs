@@ -19,6 +19,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::ServerError;
+use crate::field_clocks::{FieldClocks, Written};
 use crate::sql::{Db, Value, args};
 
 /// Who delivered a change and what they had seen: a write already on the server that is newer
@@ -180,7 +181,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             db.execute(
                 "INSERT INTO referral_event (id, referral_id, hlc, device, body) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT DO NOTHING",
-                args![c.id, c.referral_id, to_json(&hlc)?, hlc.node, to_json(c)?],
+                args![c.id, c.referral_id, crate::stored_change::hlc_text(&hlc)?, hlc.node, to_json(c)?],
             )?;
             refresh_referral(db, c.referral_id)
         }
@@ -208,7 +209,7 @@ fn take_departure(
 ) -> Result<(), ServerError> {
     let read = |db: &mut dyn Db, id: &str| -> Result<Option<(Value, FieldClocks)>, ServerError> {
         match db.query_opt("SELECT left_household, clocks FROM member WHERE id = ?1", args![id])? {
-            Some(row) => Ok(Some((row.value(0), serde_json::from_str(&row.text(1)?)?))),
+            Some(row) => Ok(Some((row.value(0), FieldClocks::from_text(&row.text(1)?)?))),
             None => Ok(None),
         }
     };
@@ -218,17 +219,16 @@ fn take_departure(
     if let Some(seen) = seen {
         raise_departure_seen(db, gone, seen, seq)?;
     }
-    let reading = |clocks: &FieldClocks| -> Result<Option<Hlc>, ServerError> {
-        clocks.get(DEPARTURE).map(|w| Ok(serde_json::from_value(w["hlc"].clone())?)).transpose()
-    };
-    let Some(theirs) = reading(&gone_clocks)? else { return Ok(()) };
-    if seen.is_some_and(|s| theirs <= s) || reading(&kept_clocks)?.is_some_and(|ours| ours >= theirs) {
+    let Some(&theirs) = gone_clocks.get(DEPARTURE) else { return Ok(()) };
+    if seen.is_some_and(|s| theirs.hlc <= s)
+        || kept_clocks.get(DEPARTURE).is_some_and(|ours| ours.hlc >= theirs.hlc)
+    {
         return Ok(());
     }
-    kept_clocks.insert(DEPARTURE.to_owned(), gone_clocks[DEPARTURE].clone());
+    kept_clocks.insert(DEPARTURE.to_owned(), theirs);
     db.execute(
         "UPDATE member SET left_household = ?2, clocks = ?3 WHERE id = ?1",
-        &[Value::from(kept), left, Value::from(serde_json::to_string(&kept_clocks)?)],
+        &[Value::from(kept), left, Value::from(kept_clocks.to_text()?)],
     )?;
     Ok(())
 }
@@ -238,8 +238,7 @@ fn departure_seen_of(db: &mut dyn Db, id: &str) -> Result<Option<Hlc>, ServerErr
     let Some(row) = db.query_opt("SELECT clocks FROM member WHERE id = ?1", args![id])? else {
         return Ok(None);
     };
-    let clocks: FieldClocks = serde_json::from_str(&row.text(0)?)?;
-    clocks.get(DEPARTURE_SEEN).map(|w| Ok(serde_json::from_value(w["hlc"].clone())?)).transpose()
+    Ok(FieldClocks::from_text(&row.text(0)?)?.get(DEPARTURE_SEEN).map(|w| w.hlc))
 }
 
 /// Keeps `seen` as the reading of `id`'s departure seen by a merge, where it is later than the
@@ -251,11 +250,11 @@ fn raise_departure_seen(db: &mut dyn Db, id: &str, seen: Hlc, seq: i64) -> Resul
     let Some(row) = db.query_opt("SELECT clocks FROM member WHERE id = ?1", args![id])? else {
         return Ok(());
     };
-    let mut clocks: FieldClocks = serde_json::from_str(&row.text(0)?)?;
-    clocks.insert(DEPARTURE_SEEN.to_owned(), serde_json::json!({ "hlc": seen, "seq": seq }));
+    let mut clocks = FieldClocks::from_text(&row.text(0)?)?;
+    clocks.insert(DEPARTURE_SEEN.to_owned(), Written { hlc: seen, seq });
     db.execute(
         "UPDATE member SET clocks = ?2 WHERE id = ?1",
-        &[Value::from(id), Value::from(serde_json::to_string(&clocks)?)],
+        &[Value::from(id), Value::from(clocks.to_text()?)],
     )?;
     Ok(())
 }
@@ -266,9 +265,6 @@ pub(crate) const DEPARTURE: &str = "left_household";
 /// The name the reading of a merged record's departure its merge's maker saw is kept under among
 /// the record's clocks (`MemberRemoved::departure_seen`); no field is named so.
 pub(crate) const DEPARTURE_SEEN: &str = "departure_seen";
-
-/// A member's fields' clocks as stored, read as JSON: each field's last write.
-type FieldClocks = serde_json::Map<String, serde_json::Value>;
 
 /// Merges the facts and benefits of `gone`, made one with `kept`, into `kept`'s, the later clock
 /// winning, and drops `gone`'s: whatever order a merge and a fact recorded elsewhere without

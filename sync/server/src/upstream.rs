@@ -181,7 +181,7 @@ impl Local for BlockEnd {
         let upstream = self.upstream.to_string();
         let changes: Vec<Change> = self.with(|s| {
             s.db.query(
-                "SELECT seq, origin_device, origin_seq, recorded_at, change, seen FROM change
+                "SELECT seq, origin_device, origin_seq, recorded_at, change, seen, version, hlc, kind FROM change
                  WHERE seq > (SELECT acked_through FROM upstream WHERE id = 1) AND via != ?1
                    AND outcome NOT LIKE 'rejected%'
                  ORDER BY seq LIMIT ?2",
@@ -193,7 +193,7 @@ impl Local for BlockEnd {
                     seq: r.int(0)?,
                     origin: Origin { device: r.uuid(1)?, seq: r.int(2)? },
                     recorded_at: r.time(3)?,
-                    change: serde_json::from_str(&r.text(4)?)?,
+                    change: crate::stored_change::read(r.int(6)?, &r.text(7)?, &r.text(8)?, &r.text(4)?)?,
                     // The writes its maker had seen, as this block merged it: the district
                     // does not put it up for review against those (`merge.rs`).
                     seen_at_sender: r
