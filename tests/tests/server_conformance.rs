@@ -1834,16 +1834,43 @@ fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
     assert_eq!(name_of(&mut server, p), "सीता देवी", "the record kept is untouched");
 }
 
+/// A laptop's changes about a household of a village it was not enrolled for (merged set-wise,
+/// and a referral, applied alone) are refused; nothing of what they say is kept, but their
+/// origins are: sent again after a lost answer, whole or from a laptop that had heard nothing,
+/// each is told the refusal again, not "duplicate".
 fn a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptop = enroll(&mut server, "Bakraur laptop");
     let h = HouseholdId(Uuid::now_v7());
-    let outside = laptop.change(household(h, OTHER_VILLAGE), 0);
-    let ack = server.push(&laptop.caller, &laptop.batch(vec![outside]), t0()).unwrap();
-    assert!(
-        matches!(&outcomes(&ack)[0], Outcome::Rejected { reason } if reason.contains("not enrolled for"))
-    );
-    assert_eq!(ack.acked_through, 1, "a rejected change is still acknowledged: sending it again cannot help");
+    let p = PersonId(Uuid::now_v7());
+    let outside = vec![
+        laptop.change(household(h, OTHER_VILLAGE), 0),
+        laptop.change(member(h, p, "बाहर की महिला"), 1),
+        laptop.change(ChangeBody::Referral(pension_of(h, 9, p, "बाहर का मामला")), 2),
+    ];
+    let refused = |ack: &samanvaya_sync_protocol::PushAck| {
+        ack.results.iter().all(
+            |r| matches!(&r.outcome, Outcome::Rejected { reason } if reason.contains("not enrolled for")),
+        )
+    };
+    let ack = server.push(&laptop.caller, &laptop.batch(outside.clone()), t0()).unwrap();
+    assert!(refused(&ack), "{:?}", ack.results);
+    assert_eq!(ack.acked_through, 3, "a rejected change is still acknowledged: sending it again cannot help");
+    let rows = server.rows();
+    assert_eq!(mentioning(&rows, "बाहर"), Vec::<String>::new(), "nothing of what they say is kept");
+    assert_eq!(count(&rows, "household"), 0);
+    assert_eq!(count(&rows, "change"), 3, "their origins are: {rows:#?}");
+
+    // The answer was lost: sent again whole, each is told the refusal again.
+    let again = server.push(&laptop.caller, &laptop.batch(outside.clone()), t0()).unwrap();
+    assert_eq!(again.results.len(), 3);
+    assert!(refused(&again), "{:?}", again.results);
+    // A laptop restored from a backup from before the first push sends them as new: the same.
+    let restored = server.push(&laptop.caller, &laptop.batch(outside[1..].to_vec()), t0()).unwrap();
+    assert!(refused(&restored), "{:?}", restored.results);
+    assert_eq!(count(&server.rows(), "change"), 3, "stored once");
+    let reader = enroll(&mut server, "Bakraur second laptop");
+    assert_eq!(server.pull(&reader.caller, 0).unwrap().changes.len(), 0, "nothing of them is handed out");
 }
 
 fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) {

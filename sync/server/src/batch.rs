@@ -18,7 +18,7 @@ use crate::clock_cap::capped;
 use crate::error::ServerError;
 use crate::many::{self, Kind};
 use crate::merge::{Rows, merged_here};
-use crate::single::{Arrival, outcome_word, store_one, unsupported};
+use crate::single::{Arrival, outcome_word, remains, store_one, unsupported};
 use crate::sql::{Db, Value, args};
 use crate::state::Delivery;
 use crate::store;
@@ -49,19 +49,44 @@ pub struct Incoming<'a> {
 
 /// Who delivers the changes: the device or server (`self` for a step taken here), how far it
 /// had pulled, and for a laptop the villages it serves (a change about a household elsewhere
-/// is refused and not stored); `None` for a block or the district, which may send any.
+/// is refused, and kept only as what is left of it); `None` for a block or the district, which
+/// may send any.
 pub struct Sender<'a> {
     pub via: &'a str,
     pub pulled_through: i64,
     pub served: Option<HashSet<String>>,
 }
 
+/// Why a laptop's change about a household of a village it does not serve is refused.
+const OUTSIDE: &str = "the household is in a village this laptop was not enrolled for";
+
 impl Sender<'_> {
-    /// Why this sender may not send a change about a household in `village`, or `None`.
-    fn refusal(&self, village: Option<String>) -> Option<String> {
-        let (served, village) = (self.served.as_ref()?, village?);
-        (!served.contains(&village))
-            .then(|| "the household is in a village this laptop was not enrolled for".to_owned())
+    /// Why this sender may not send a change about household `hid`, in `village` as held here
+    /// or made earlier in the list (`None`: neither), or `None`. A household not held here
+    /// because its own record was refused (earlier in the run, `refused`, or in a push before)
+    /// takes its members, facts and referrals with it: kept whole as changes about a household
+    /// not known here, they would keep a family of a village the laptop was never given.
+    fn refusal(
+        &self,
+        db: &mut dyn Db,
+        hid: &str,
+        village: Option<String>,
+        refused: &HashSet<String>,
+    ) -> Result<Option<String>, ServerError> {
+        let Some(served) = self.served.as_ref() else { return Ok(None) };
+        let outside = match village {
+            Some(village) => !served.contains(&village),
+            None => {
+                refused.contains(hid)
+                    || db
+                        .query_opt(
+                            "SELECT 1 FROM change WHERE household_id = ?1 AND outcome = ?2 LIMIT 1",
+                            args![hid, format!("rejected: {OUTSIDE}")],
+                        )?
+                        .is_some()
+            }
+        };
+        Ok(outside.then(|| OUTSIDE.to_owned()))
     }
 }
 
@@ -136,15 +161,14 @@ fn store_single(
     if stored.contains(&item.origin) {
         return Ok(Outcome::Duplicate);
     }
+    let mut refusal = None;
     if sender.served.is_some() {
         let hid = item.change.body.household_id().to_string();
         let village = db
-            .query_opt("SELECT village_id FROM household WHERE id = ?1", args![hid])?
+            .query_opt("SELECT village_id FROM household WHERE id = ?1", args![&hid])?
             .map(|r| r.text(0))
             .transpose()?;
-        if let Some(reason) = sender.refusal(village) {
-            return Ok(Outcome::Rejected { reason });
-        }
+        refusal = sender.refusal(db, &hid, village, &HashSet::new())?;
     }
     stored.insert(item.origin);
     let arrival = Arrival {
@@ -153,7 +177,7 @@ fn store_single(
         pulled_through: sender.pulled_through,
         recorded_at: item.recorded_at,
     };
-    store_one(db, server, arrival, item.change.clone(), now)
+    store_one(db, server, arrival, item.change.clone(), refusal, now)
 }
 
 /// Stores a run of changes merged set-wise (`run` indexes `items`): decides which are stored
@@ -183,6 +207,8 @@ fn store_run(
     let mut clock = store::clock(db, server)?;
     // The villages of households made by earlier changes of the run, for the scope of later ones.
     let mut made: HashMap<String, String> = HashMap::new();
+    // The households whose own record the run refused, for the scope of later changes.
+    let mut refused: HashSet<String> = HashSet::new();
     let mut kept = Vec::new();
     for &i in run {
         let item = &items[i];
@@ -196,24 +222,33 @@ fn store_run(
             ChangeBody::Household(c) => Some(c.village_id.0.to_string()),
             _ => rows.village(&hid).or_else(|| made.get(&hid).cloned()),
         };
-        if let Some(reason) = sender.refusal(village) {
-            outcomes[i] = Some(Outcome::Rejected { reason });
-            continue;
-        }
-        let (mut change, erased) = match crate::consent::arriving(rows.erased(&hid), item.change) {
-            Some((change, redacted)) => (change, redacted),
-            None => (item.change.clone(), false),
+        // Refused, it is kept as what is left of it (`single::remains`); erased on arrival, as
+        // what is left of it after the erasure. Neither is applied.
+        let (mut change, not_applied) = match sender.refusal(db, &hid, village, &refused)? {
+            Some(reason) => {
+                if matches!(body, ChangeBody::Household(_)) {
+                    refused.insert(hid.clone());
+                }
+                (remains(item.change), Some(reason))
+            }
+            None => match crate::consent::arriving(rows.erased(&hid), item.change) {
+                Some((change, redacted)) => {
+                    (change, redacted.then(|| crate::consent::ERASED_ON_ARRIVAL.to_owned()))
+                }
+                None => (item.change.clone(), None),
+            },
         };
+        let applied = not_applied.is_none();
         change.hlc = capped(change.hlc, now, clock);
         clock = clock.observe(change.hlc, now.timestamp_millis());
         if let ChangeBody::Household(c) = &change.body
-            && !erased
+            && applied
             && change.is_supported()
             && rows.village(&hid).is_none()
         {
             made.entry(hid.clone()).or_insert_with(|| c.village_id.0.to_string());
         }
-        if !erased && change.is_supported() && !merged_here(&change.body) {
+        if applied && change.is_supported() && !merged_here(&change.body) {
             return Err(ServerError::Invalid(format!(
                 "a {} change kept of a {} cannot be merged in a run",
                 change.body.kind(),
@@ -221,7 +256,7 @@ fn store_run(
             )));
         }
         stored.insert(item.origin);
-        kept.push((i, change, erased));
+        kept.push((i, change, not_applied));
     }
 
     if kept.is_empty() {
@@ -259,16 +294,16 @@ fn store_run(
     .map(|r| Ok(((r.text(0)?, r.int(1)?), r.int(2)?)))
     .collect::<Result<_, ServerError>>()?;
 
-    for (i, change, erased) in &kept {
-        let origin = items[*i].origin;
+    for (i, change, not_applied) in kept {
+        let origin = items[i].origin;
         let seq = *numbers.get(&(origin.device.to_string(), origin.seq)).ok_or_else(|| {
             ServerError::Invalid(format!("the change {}/{} was not numbered", origin.device, origin.seq))
         })?;
-        let outcome = if *erased {
-            Outcome::Rejected { reason: crate::consent::ERASED_ON_ARRIVAL.to_owned() }
+        let outcome = if let Some(reason) = not_applied {
+            Outcome::Rejected { reason }
         } else if change.is_supported() {
             // A server's word is taken for what it merged; a laptop's is not.
-            let seen = if sender.served.is_none() { items[*i].seen_at_sender } else { None };
+            let seen = if sender.served.is_none() { items[i].seen_at_sender } else { None };
             let d = Delivery { seq, sender: sender.via, pulled_through: sender.pulled_through, now, seen };
             let outcome = rows.apply(&change.body, change.hlc, d)?;
             if let Some(seen) = rows.take_seen() {
@@ -276,13 +311,13 @@ fn store_run(
             }
             outcome
         } else {
-            unsupported(change)
+            unsupported(&change)
         };
         let word = outcome_word(&outcome);
         if word != "applied" {
             db.execute("UPDATE change SET outcome = ?1 WHERE seq = ?2", args![word, seq])?;
         }
-        outcomes[*i] = Some(outcome);
+        outcomes[i] = Some(outcome);
     }
     rows.write(db)?;
     db.execute("UPDATE identity SET clock = ?1 WHERE id = 1", args![serde_json::to_string(&clock)?])?;

@@ -3,7 +3,7 @@
 //! shares with the set-wise path in `batch.rs`: how an outcome is written.
 
 use chrono::{DateTime, Utc};
-use samanvaya_domain::change::Change as Typed;
+use samanvaya_domain::change::{Change as Typed, ChangeBody, Redacted};
 use samanvaya_sync_protocol::{Origin, Outcome};
 use uuid::Uuid;
 
@@ -23,20 +23,25 @@ pub(crate) struct Arrival<'a> {
 }
 
 /// Stores one new change and applies it to the current state; the caller owns the transaction
-/// and has checked it is new. The kinds merged set-wise go through `batch.rs` instead.
+/// and has checked it is new. The kinds merged set-wise go through `batch.rs` instead. A change
+/// its sender may not send (`refusal`, why) is stored as what is left of it, not applied.
 pub(crate) fn store_one(
     db: &mut dyn Db,
     device: Uuid,
     arrival: Arrival<'_>,
     mut change: Typed,
+    refusal: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ServerError> {
     let Arrival { origin, via, pulled_through, recorded_at } = arrival;
     // A change about a person or household erased here is stored only as what is left of it.
-    let mut erased_on_arrival = false;
-    if let Some((kept, redacted)) = crate::consent::on_arrival(db, &change)? {
+    let mut not_applied = None;
+    if let Some(reason) = refusal {
+        change = remains(&change);
+        not_applied = Some(reason);
+    } else if let Some((kept, redacted)) = crate::consent::on_arrival(db, &change)? {
         change = kept;
-        erased_on_arrival = redacted;
+        not_applied = redacted.then(|| crate::consent::ERASED_ON_ARRIVAL.to_owned());
     }
     change.hlc = crate::clock_cap::capped(change.hlc, now, store::clock(db, device)?);
     store::observe(db, device, change.hlc, now)?;
@@ -59,8 +64,8 @@ pub(crate) fn store_one(
             ],
         )?
         .int(0)?;
-    let outcome = if erased_on_arrival {
-        Outcome::Rejected { reason: crate::consent::ERASED_ON_ARRIVAL.to_owned() }
+    let outcome = if let Some(reason) = not_applied {
+        Outcome::Rejected { reason }
     } else if change.is_supported() {
         state::apply(
             db,
@@ -76,6 +81,19 @@ pub(crate) fn store_one(
         db.execute("UPDATE change SET outcome = ?1 WHERE seq = ?2", args![word, seq])?;
     }
     Ok(outcome)
+}
+
+/// What is kept of a change refused before it is applied (its household is in a village its
+/// laptop does not serve): its household and kind under its origin, as of a change erased on
+/// arrival, and nothing of what it says. Its origin is then held here, so a push sent again is
+/// told the refusal (`ingest::decided_before`) instead of "duplicate", and nothing is kept
+/// about a family of a village the laptop was never given.
+pub(crate) fn remains(change: &Typed) -> Typed {
+    let body = ChangeBody::Redacted(Redacted {
+        household_id: change.body.household_id(),
+        was: change.body.kind().to_owned(),
+    });
+    Typed { version: body.current_version(), hlc: change.hlc, body }
 }
 
 /// The outcome of a change of a kind or version newer than this server: stored, not applied.
