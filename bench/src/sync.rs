@@ -273,19 +273,19 @@ fn drop_scratch_database(server: &str) -> Result<()> {
     let size: String = admin.query_one("SELECT pg_size_pretty(pg_database_size($1))", &[&name])?.get(0);
     // Where the bytes went, for the tables that hold most of them: what PostgreSQL writes per
     // change is what its ingest costs past the server's own work.
-    let mut district = postgres::Client::connect(&format!("{server} dbname={name}"), postgres::NoTls)?;
-    let tables: Vec<String> = district
-        .query(
+    // A failure to read them still drops the database, which may hold gigabytes.
+    let tables = || -> Result<Vec<String>> {
+        let mut district = postgres::Client::connect(&format!("{server} dbname={name}"), postgres::NoTls)?;
+        let rows = district.query(
             "SELECT relname || ' ' || pg_size_pretty(pg_total_relation_size(oid))
              FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace
              ORDER BY pg_total_relation_size(oid) DESC LIMIT 5",
             &[],
-        )?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    drop(district);
-    println!("the district database held {size} ({}); dropped", tables.join(", "));
+        )?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    };
+    let tables = tables().map_or_else(|e| format!("tables not read: {e}"), |t| t.join(", "));
+    println!("the district database held {size} ({tables}); dropped");
     admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))?;
     Ok(())
 }

@@ -307,6 +307,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "feed_epoch",
         sql: include_str!("../migrations/server/0022_feed_epoch.sql"),
     },
+    Migration {
+        version: 23,
+        name: "shorter_rows",
+        sql: include_str!("../migrations/server/0023_shorter_rows.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -412,6 +417,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 20,
         name: "feed_epoch",
         sql: include_str!("../migrations/server-postgres/0020_feed_epoch.sql"),
+    },
+    Migration {
+        version: 21,
+        name: "shorter_rows",
+        sql: include_str!("../migrations/server-postgres/0021_shorter_rows.sql"),
     },
 ];
 

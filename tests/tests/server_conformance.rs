@@ -64,8 +64,20 @@ fn enroll(server: &mut Store, name: &str) -> Laptop {
 
 /// A laptop enrolled with the device id `device`, so that two stores can receive one laptop.
 fn enroll_as(server: &mut Store, name: &str, device: Uuid) -> Laptop {
-    let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
-    let req = EnrollRequest::new(&code, &certificate(), laptop_of_bakraur(device, name));
+    enroll_applicant(server, laptop_of_bakraur(device, name))
+}
+
+/// A laptop of the other village.
+fn enroll_elsewhere(server: &mut Store, name: &str) -> Laptop {
+    let mut applicant = laptop_of_bakraur(Uuid::now_v7(), name);
+    applicant.villages[0].id = Uuid::from_u128(OTHER_VILLAGE);
+    enroll_applicant(server, applicant)
+}
+
+fn enroll_applicant(server: &mut Store, applicant: Applicant) -> Laptop {
+    let device = applicant.device;
+    let code = server.new_code(DeviceKind::Laptop, &applicant.villages[0].name_en, t0()).unwrap();
+    let req = EnrollRequest::new(&code, &certificate(), applicant);
     let reply = server.enroll(&req, &certificate(), t0()).unwrap();
     Laptop {
         caller: Caller { device, kind: DeviceKind::Laptop },
@@ -1836,8 +1848,9 @@ fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
 
 /// A laptop's changes about a household of a village it was not enrolled for (merged set-wise,
 /// and a referral, applied alone) are refused; nothing of what they say is kept, but their
-/// origins are: sent again after a lost answer, whole or from a laptop that had heard nothing,
-/// each is told the refusal again, not "duplicate".
+/// origins are: sent again after a lost answer, whole or halved, each is told the refusal
+/// again, not "duplicate". Nor may it edit a household held in another village by naming its
+/// own village in the household's record.
 fn a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptop = enroll(&mut server, "Bakraur laptop");
@@ -1865,12 +1878,34 @@ fn a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for(b: Backend) {
     let again = server.push(&laptop.caller, &laptop.batch(outside.clone()), t0()).unwrap();
     assert_eq!(again.results.len(), 3);
     assert!(refused(&again), "{:?}", again.results);
-    // A laptop restored from a backup from before the first push sends them as new: the same.
+    // Sent again halved (a batch shrinks after a timeout): the same.
     let restored = server.push(&laptop.caller, &laptop.batch(outside[1..].to_vec()), t0()).unwrap();
     assert!(refused(&restored), "{:?}", restored.results);
     assert_eq!(count(&server.rows(), "change"), 3, "stored once");
     let reader = enroll(&mut server, "Bakraur second laptop");
     assert_eq!(server.pull(&reader.caller, 0).unwrap().changes.len(), 0, "nothing of them is handed out");
+
+    // A household of the other village, recorded by its own laptop; the first laptop names its
+    // own village in a record of that household to change its address.
+    let mut theirs = enroll_elsewhere(&mut server, "Other village laptop");
+    let held = HouseholdId(Uuid::now_v7());
+    let recorded = theirs.change(household(held, OTHER_VILLAGE), 0);
+    server.push(&theirs.caller, &theirs.batch(vec![recorded]), t0()).unwrap();
+    let claimed = laptop.change(
+        ChangeBody::Household(HouseholdChange {
+            id: held,
+            village_id: LocationId(Uuid::from_u128(VILLAGE)),
+            created_at: t0(),
+            fields: vec![HouseholdField::Address("बाहर का पता".into())],
+        }),
+        10,
+    );
+    let ack = server.push(&laptop.caller, &laptop.batch(vec![claimed]), t0()).unwrap();
+    assert!(refused(&ack), "{:?}", ack.results);
+    assert_eq!(
+        server.texts("SELECT address FROM household WHERE id = ?1", &held.to_string()),
+        vec!["वार्ड 4"]
+    );
 }
 
 fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) {

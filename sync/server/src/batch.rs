@@ -62,10 +62,12 @@ const OUTSIDE: &str = "the household is in a village this laptop was not enrolle
 
 impl Sender<'_> {
     /// Why this sender may not send a change about household `hid`, in `village` as held here
-    /// or made earlier in the list (`None`: neither), or `None`. A household not held here
-    /// because its own record was refused (earlier in the run, `refused`, or in a push before)
-    /// takes its members, facts and referrals with it: kept whole as changes about a household
-    /// not known here, they would keep a family of a village the laptop was never given.
+    /// or made earlier in the list (`None`: neither), or `None`. A household not held here of
+    /// which a change was refused so (its record, earlier in the run, `refused`, or any change
+    /// of it in a push before) takes its members, facts and referrals with it: kept whole as
+    /// changes about a household not known here, they would keep a family of a village the
+    /// laptop was never given. Were the village given to the laptop later, its changes about
+    /// that household would still be refused: its record, refused, was never stored here.
     fn refusal(
         &self,
         db: &mut dyn Db,
@@ -181,8 +183,8 @@ fn store_single(
 }
 
 /// Stores a run of changes merged set-wise (`run` indexes `items`): decides which are stored
-/// (not seen before, in the sender's villages) and what is kept of each (a change about an
-/// erased person is kept as what is left of it), inserts their change rows in one statement to
+/// (those not seen before) and what is kept of each (a change about an erased person, or
+/// about a household outside the sender's villages, is kept as what is left of it), inserts their change rows in one statement to
 /// number them, merges them in order, and writes the rows and the server's clock.
 #[allow(clippy::too_many_arguments)]
 fn store_run(
@@ -218,8 +220,10 @@ fn store_run(
         }
         let body = &item.change.body;
         let hid = body.household_id().to_string();
+        // The village held here decides, not the one a household's record names: a laptop
+        // naming its own village for a household held in another may not edit it.
         let village = match body {
-            ChangeBody::Household(c) => Some(c.village_id.0.to_string()),
+            ChangeBody::Household(c) => rows.village(&hid).or_else(|| Some(c.village_id.0.to_string())),
             _ => rows.village(&hid).or_else(|| made.get(&hid).cloned()),
         };
         // Refused, it is kept as what is left of it (`single::remains`); erased on arrival, as

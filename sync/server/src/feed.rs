@@ -78,13 +78,15 @@ impl Store {
                 cut = true;
                 break;
             }
-            let text = row.text(4)?;
-            bytes += text.len();
+            let (text, hlc, kind) = (row.text(4)?, row.text(6)?, row.text(7)?);
+            // The change as it travels: its body, and its reading, kind and version around it,
+            // which the row keeps in columns of their own.
+            bytes += text.len() + hlc.len() + kind.len() + 40;
             changes.push(Pulled {
                 server_seq: row.int(0)?,
                 origin: Origin { device: row.uuid(1)?, seq: row.int(2)? },
                 recorded_at: row.time(3)?,
-                change: crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &text)?,
+                change: crate::stored_change::read(row.int(5)?, &hlc, &kind, &text)?,
             });
         }
         let mut restored = false;

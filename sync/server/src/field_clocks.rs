@@ -5,7 +5,7 @@
 //! 100 bytes a field, most of a member's row of 1,090 bytes, written again at every change of
 //! the row. Most fields of a row are written by one change (the one that made the record), so
 //! the column is now written as groups: one array per distinct write, its wall time, counter,
-//! device and change number once, then the fields it wrote. A member made in one change keeps
+//! device and change number once, then the fields it is the last write of. A member made in one change keeps
 //! one group of about 150 bytes. Rows written before keep the object, which is read as before:
 //! rewriting every row of a district to the new form would cost more than reading both.
 

@@ -84,7 +84,7 @@ pub(crate) fn store_one(
 }
 
 /// What is kept of a change refused before it is applied (its household is in a village its
-/// laptop does not serve): its household and kind under its origin, as of a change erased on
+/// laptop does not serve): its household and kind under its origin, like a change erased on
 /// arrival, and nothing of what it says. Its origin is then held here, so a push sent again is
 /// told the refusal (`ingest::decided_before`) instead of "duplicate", and nothing is kept
 /// about a family of a village the laptop was never given.
