@@ -126,6 +126,7 @@ impl Laptop {
             recovery_code: None,
             acked_here: Some(acked_here),
             server_own_through: None,
+            feed_epoch_read: None,
         }
     }
 
@@ -1548,6 +1549,26 @@ fn a_server_found_restored_names_a_new_feed_epoch_once_per_run(b: Backend) {
     server.session(&writer.session_knowing(9), 60, t0()).unwrap();
     let again = epoch(&mut server);
     assert!(again.is_some() && again != found, "{again:?} after {found:?}");
+
+    // Started again: a device that says it read under an older epoch, or under none, shows the
+    // restore that epoch was made for, and reads the feed again under the current one: no new
+    // epoch (one was made at each run such a device first came to, and every device read the
+    // whole feed again). A device under the current epoch shows a new restore.
+    server.restart(Role::Block);
+    let under = |epoch: Option<&str>| SessionRequest {
+        feed_epoch_read: Some(epoch.unwrap_or_default().to_owned()),
+        ..writer.session_knowing(9)
+    };
+    server.session(&under(None), 60, t0()).unwrap();
+    server.session(&under(found.as_deref()), 60, t0()).unwrap();
+    for older in [Some(""), found.as_deref()] {
+        let pulled = server.pull_under(&reader.caller, read.cursor + 5, None, older).unwrap();
+        assert_eq!(pulled.feed_epoch, again, "read under {older:?}");
+    }
+    assert_eq!(epoch(&mut server), again, "no new epoch for a restore found already");
+    server.session(&under(again.as_deref()), 60, t0()).unwrap();
+    let third = epoch(&mut server);
+    assert!(third.is_some() && third != again, "{third:?} after {again:?}");
 }
 
 /// Two supervisors on two laptops, neither having seen the other's work, each make a woman's two
@@ -1920,6 +1941,7 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
         recovery_code: None,
         acked_here: None,
         server_own_through: None,
+        feed_epoch_read: None,
     };
     let session = server.session(&req, 60, t0()).unwrap();
     assert_eq!(session.leases.len(), 1, "a laptop low on referral numbers gets a new lease");
@@ -2114,6 +2136,7 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
         recovery_code: None,
         acked_here: None,
         server_own_through: None,
+        feed_epoch_read: None,
     };
     assert_eq!(
         server.session(&session, 60, t0()).unwrap().audit_through,
@@ -2223,6 +2246,7 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
             recovery_code: None,
             acked_here: None,
             server_own_through: None,
+            feed_epoch_read: None,
         };
         district.session(&req, 60, t0()).unwrap().audit_forwarded
     };
@@ -2331,6 +2355,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
             recovery_code: None,
             acked_here: None,
             server_own_through: None,
+            feed_epoch_read: None,
         };
         server.session(&req, 60, t0()).unwrap()
     };
@@ -2445,6 +2470,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
         recovery_code: None,
         acked_here: None,
         server_own_through: None,
+        feed_epoch_read: None,
     };
     let mut expected = vec![
         AuditHeld { device: laptop.caller.device, through: 8 },

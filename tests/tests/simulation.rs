@@ -189,6 +189,7 @@ impl Remote for Simulated {
             recovery_code: None,
             acked_here: None,
             server_own_through: None,
+            feed_epoch_read: None,
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());

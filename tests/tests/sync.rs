@@ -2790,8 +2790,21 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     take_up(&of_newcomer);
     sync(reader);
     assert_eq!(stage_on(reader, &of_newcomer), "Submitted");
+    // The block is started again before the writer comes back. The writer read the feed under
+    // no epoch and says so: what it shows is the restore found already, so the block makes no
+    // new epoch, and the reader does not read the whole feed again (a new one was made at each
+    // start such a laptop first came to).
+    let epoch_at_block = || -> Option<String> {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT feed_epoch FROM identity WHERE id = 1", [], |r| r.get(0)).unwrap()
+    };
+    let found = epoch_at_block();
+    assert!(found.is_some(), "the reader showed the restore");
+    drop(block);
+    let block = again();
     // The writer sends again what the block lost; the reader holds each household once.
     sync(writer);
+    assert_eq!(epoch_at_block(), found, "no new epoch for the restore found already");
     sync(reader);
     let mut held = households(reader);
     held.sort();

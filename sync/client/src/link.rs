@@ -255,6 +255,8 @@ pub struct Link {
     acked_here: Option<i64>,
     /// The highest of the server's own changes the laptop holds (`with_server_own_through`).
     server_own_through: Option<i64>,
+    /// The feed epoch the device read under (`with_feed_epoch_read`).
+    feed_epoch_read: Option<String>,
     /// The requests sent a second time beside one not answered in half its wait ([`hedged`]).
     sent_again: u32,
     /// How long after the first sending the sending that answered the last request began, in
@@ -283,6 +285,7 @@ impl Link {
             recovery_code: None,
             acked_here: None,
             server_own_through: None,
+            feed_epoch_read: None,
             sent_again: 0,
             late: Arc::new(AtomicU64::new(0)),
         })
@@ -307,6 +310,15 @@ impl Link {
     /// recovery code; the session's answer says whether it keeps it).
     pub fn with_recovery_code(mut self, code: Option<String>) -> Link {
         self.recovery_code = code;
+        self
+    }
+
+    /// The same link, saying at each session and pull the feed epoch the device read the feed
+    /// under when the sync began (empty for none), so that a server restored from a backup
+    /// makes no new epoch for a restore it found already. A sync that learns a new epoch reads
+    /// the feed from its start, which shows nothing, so the epoch it began under is enough.
+    pub fn with_feed_epoch_read(mut self, epoch: Option<String>) -> Link {
+        self.feed_epoch_read = epoch;
         self
     }
 
@@ -351,6 +363,7 @@ impl Link {
             recovery_code: self.recovery_code.clone(),
             acked_here: self.acked_here,
             server_own_through: self.server_own_through,
+            feed_epoch_read: self.feed_epoch_read.clone(),
         };
         let resp = self
             .http
@@ -437,7 +450,17 @@ impl Link {
 
     /// The server's next changes for this device after `after`.
     pub async fn pull(&mut self, after: i64, timeout: Duration) -> Result<Received<PullReply>, SyncError> {
-        self.sealed::<(), _>(&format!("/v1/pull?after={after}"), None, timeout).await
+        let epoch = self.epoch_param();
+        self.sealed::<(), _>(&format!("/v1/pull?after={after}{epoch}"), None, timeout).await
+    }
+
+    /// `&epoch=…` for a pull's query, where the device says one. An epoch is a server's id
+    /// (letters, digits and hyphens); anything else from a server is not said back.
+    fn epoch_param(&self) -> String {
+        match &self.feed_epoch_read {
+            Some(e) if e.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => format!("&epoch={e}"),
+            _ => String::new(),
+        }
     }
 
     /// The feed with this device's own changes after `own_after` too (`Remote::pull_own_after`).
@@ -447,7 +470,9 @@ impl Link {
         own_after: i64,
         timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
-        self.sealed::<(), _>(&format!("/v1/pull?after={after}&own_after={own_after}"), None, timeout).await
+        let epoch = self.epoch_param();
+        self.sealed::<(), _>(&format!("/v1/pull?after={after}&own_after={own_after}{epoch}"), None, timeout)
+            .await
     }
 
     pub async fn push_audit(

@@ -349,7 +349,8 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
         .with_next_certificate(store.next_certificate()?.as_deref())?
         .with_recovery_code(code.as_ref().map(|c| c.expose().to_owned()))
         .with_acked_here(store.acked_through()?)
-        .with_server_own_through(store.server_own_through()?);
+        .with_server_own_through(store.server_own_through()?)
+        .with_feed_epoch_read(Some(store.feed_epoch_held()?.unwrap_or_default()));
     offering(store, &mut link, tuning, code).await
 }
 

@@ -346,6 +346,14 @@ pub struct SessionRequest {
     /// for changes held, and skipped. Absent when the laptop holds none, and from older laptops.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_own_through: Option<i64>,
+    /// The feed epoch this device read the server's feed under (`PullReply::feed_epoch`),
+    /// empty when it read under none. A device under another epoch than the server's current
+    /// one reads the feed again from its start anyway, so what it says that shows a restore is
+    /// that restore, already known: the server makes no new epoch for it, where one was made at
+    /// each run of the server such a device first came to (the other devices read the whole
+    /// feed again each time). Absent from older devices; the pull says it as `&epoch=`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_epoch_read: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

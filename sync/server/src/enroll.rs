@@ -271,7 +271,9 @@ impl Store {
         }
         // The device had our word for more of its changes than we hold: this server was
         // restored from a backup, and its feed is numbered again from there.
-        if req.acked_here.is_some_and(|held_there| held_there > acked_through) {
+        // A device under an older epoch shows the restore that epoch was made for.
+        let news = crate::feed_epoch::unexplained(&mut *tx, req.feed_epoch_read.as_deref())?;
+        if news && req.acked_here.is_some_and(|held_there| held_there > acked_through) {
             crate::feed_epoch::restored(&mut *tx, self.run)?;
         }
         // The device holds changes this server made itself numbered up to there: restored, the
@@ -284,7 +286,7 @@ impl Store {
                 "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
                 args![through + 1],
             )?;
-            if behind > 0 {
+            if behind > 0 && news {
                 crate::feed_epoch::restored(&mut *tx, self.run)?;
             }
         }

@@ -30,17 +30,31 @@ impl Store {
         after: i64,
         own_after: Option<i64>,
     ) -> Result<PullReply, ServerError> {
-        self.feed(caller, after, own_after, true)
+        self.feed(caller, after, own_after, true, None)
+    }
+
+    /// The feed as [`Store::pull_own_after`], for a device that says the epoch it read the feed
+    /// under (`read_under`, empty for none; `SessionRequest::feed_epoch_read`).
+    pub fn pull_under(
+        &mut self,
+        caller: &Caller,
+        after: i64,
+        own_after: Option<i64>,
+        read_under: Option<&str>,
+    ) -> Result<PullReply, ServerError> {
+        self.feed(caller, after, own_after, true, read_under)
     }
 
     /// The feed as [`Store::pull_own_after`]; a device that read past its newest change shows
-    /// the server was restored only where `find_restore` says so.
+    /// the server was restored only where `find_restore` says so, and names a new epoch only
+    /// where that is news (`feed_epoch::unexplained`).
     pub(crate) fn feed(
         &mut self,
         caller: &Caller,
         after: i64,
         own_after: Option<i64>,
         find_restore: bool,
+        read_under: Option<&str>,
     ) -> Result<PullReply, ServerError> {
         let me = caller.device.to_string();
         let sql = match caller.kind {
@@ -97,7 +111,8 @@ impl Store {
             let newest = tx.query_one("SELECT coalesce(max(seq), 0) FROM change", &[])?.int(0)?;
             // A device that read further than the newest change here read a feed this server
             // no longer holds: it was restored from a backup.
-            restored = find_restore && after > newest;
+            restored =
+                find_restore && after > newest && crate::feed_epoch::unexplained(&mut *tx, read_under)?;
             (newest.max(after), false)
         };
         tx.commit()?;

@@ -11,8 +11,10 @@
 //! A restore happens while the server is stopped, so the epoch is made once per run of the
 //! server process (`Store::run`): the devices that find one restore during one run make one
 //! epoch, and read the feed again once. A device that first shows it in a later run (the block
-//! started again before it came) makes another, and the devices read the feed again once more;
-//! a command writing a stick's answer file finds none (`feed.rs`).
+//! started again before it came) says the epoch it read under (`unexplained`): under an older
+//! one than the current, what it shows is the restore the current one was made for, and no new
+//! epoch is made; only a device too old to say makes another, and the devices read the feed
+//! again once more. A command writing a stick's answer file finds none (`feed.rs`).
 
 use uuid::Uuid;
 
@@ -28,6 +30,16 @@ pub fn restored(db: &mut dyn Db, run: Uuid) -> Result<(), ServerError> {
         args![Uuid::now_v7(), run],
     )?;
     Ok(())
+}
+
+/// Whether what a device that read the feed under `read_under` (empty: under none; `None`: a
+/// device too old to say) shows of a restore is news. A device under another epoch than the
+/// current one reads the feed again from its start when it sees the current one, and what it
+/// held past this server's store is the restore that epoch was made for; only a device under
+/// the current epoch (or a server with none, and a device under none) shows a new restore.
+pub fn unexplained(db: &mut dyn Db, read_under: Option<&str>) -> Result<bool, ServerError> {
+    let Some(read) = read_under else { return Ok(true) };
+    Ok(current(db)?.as_deref().unwrap_or("") == read)
 }
 
 /// The feed's epoch, if a restore was ever found.

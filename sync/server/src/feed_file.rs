@@ -58,7 +58,7 @@ impl Store {
             // a new epoch at every export while the stick's laptop still stood past the newest
             // change, each sending every online laptop to read the whole feed again. The
             // import of the laptop's sync file finds it, by the epoch the laptop read under.
-            let reply = self.feed(&caller, after, own_after, false)?;
+            let reply = self.feed(&caller, after, own_after, false, None)?;
             changes.extend(reply.changes);
             after = reply.cursor.max(after);
             if !reply.more {

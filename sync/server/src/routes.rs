@@ -173,6 +173,9 @@ struct PullQuery {
     /// A laptop restored from an older backup asks for its own changes after this number too.
     #[serde(default)]
     own_after: Option<i64>,
+    /// The feed epoch the device read under, empty for none (`SessionRequest::feed_epoch_read`).
+    #[serde(default)]
+    epoch: Option<String>,
 }
 
 async fn pull(
@@ -183,7 +186,7 @@ async fn pull(
     let token = token(&headers)?;
     let reply = with_store(&config, move |s| {
         let who = s.caller(&token, Utc::now())?;
-        s.pull_own_after(&who, q.after, q.own_after)
+        s.pull_under(&who, q.after, q.own_after, q.epoch.as_deref())
     })
     .await?;
     sealed(&reply)

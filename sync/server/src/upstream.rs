@@ -57,6 +57,17 @@ impl Store {
             .opt_int(0)
     }
 
+    /// The district's feed epoch this block read its feed under, empty for none: said at each
+    /// session and pull, so that a district restored from a backup makes no new epoch for a
+    /// restore it found already (`SessionRequest::feed_epoch_read`).
+    pub fn upstream_feed_epoch(&mut self) -> Result<String, ServerError> {
+        Ok(self
+            .db
+            .query_one("SELECT feed_epoch FROM upstream WHERE id = 1", &[])?
+            .opt_text(0)?
+            .unwrap_or_default())
+    }
+
     /// After a session with the district that succeeded over a handshake with certificate
     /// `presented`, in which it announced `next` (or none): as a laptop does
     /// (`samanvaya_core::Store::certificate_state`), pins `presented` if it is the announced
@@ -376,10 +387,12 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
     };
     let next = lock(store)?.upstream_next_certificate()?;
     let own = lock(store)?.upstream_own_through(u.server)?;
+    let epoch = lock(store)?.upstream_feed_epoch()?;
     let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
         .and_then(|l| l.with_next_certificate(next.as_deref()))
         .map_err(|e| ServerError::Invalid(e.to_string()))?
-        .with_server_own_through(own);
+        .with_server_own_through(own)
+        .with_feed_epoch_read(Some(epoch));
     sync_through(store, &mut link, tuning).await
 }
 
