@@ -312,6 +312,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "shorter_rows",
         sql: include_str!("../migrations/server/0023_shorter_rows.sql"),
     },
+    Migration {
+        version: 24,
+        name: "feed_epoch_made",
+        sql: include_str!("../migrations/server/0024_feed_epoch_made.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -422,6 +427,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 21,
         name: "shorter_rows",
         sql: include_str!("../migrations/server-postgres/0021_shorter_rows.sql"),
+    },
+    Migration {
+        version: 22,
+        name: "feed_epoch_made",
+        sql: include_str!("../migrations/server-postgres/0022_feed_epoch_made.sql"),
     },
 ];
 

@@ -1569,6 +1569,18 @@ fn a_server_found_restored_names_a_new_feed_epoch_once_per_run(b: Backend) {
     server.session(&under(again.as_deref()), 60, t0()).unwrap();
     let third = epoch(&mut server);
     assert!(third.is_some() && third != again, "{third:?} after {again:?}");
+
+    // Restored again, from a backup older than any epoch: a device under one this store never
+    // made read a feed numbered after the backup, wherever its cursor stands, and is told a new
+    // epoch (told none, it would keep its cursor in the feed numbered again).
+    server.execute(
+        "UPDATE identity SET feed_epoch = NULL, feed_epoch_run = NULL WHERE feed_epoch <> ?1",
+        &[""],
+    );
+    server.execute("DELETE FROM feed_epoch_made WHERE epoch <> ?1", &[""]);
+    server.restart(Role::Block);
+    let pulled = server.pull_under(&reader.caller, 1, None, third.as_deref()).unwrap();
+    assert!(pulled.feed_epoch.is_some() && pulled.feed_epoch != third, "{:?}", pulled.feed_epoch);
 }
 
 /// Two supervisors on two laptops, neither having seen the other's work, each make a woman's two

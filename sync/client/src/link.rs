@@ -314,12 +314,20 @@ impl Link {
     }
 
     /// The same link, saying at each session and pull the feed epoch the device read the feed
-    /// under when the sync began (empty for none), so that a server restored from a backup
-    /// makes no new epoch for a restore it found already. A sync that learns a new epoch reads
-    /// the feed from its start, which shows nothing, so the epoch it began under is enough.
+    /// under (empty for none), so that a server restored from a backup makes no new epoch for a
+    /// restore it found already; an epoch learnt during the sync replaces it
+    /// ([`Link::read_under`]).
     pub fn with_feed_epoch_read(mut self, epoch: Option<String>) -> Link {
         self.feed_epoch_read = epoch;
         self
+    }
+
+    /// The device reads the feed under `epoch` from now on (`Remote::read_under`); a link that
+    /// says no epoch (built without [`Link::with_feed_epoch_read`]) goes on saying none.
+    pub fn read_under(&mut self, epoch: &str) {
+        if self.feed_epoch_read.is_some() {
+            self.feed_epoch_read = Some(epoch.to_owned());
+        }
     }
 
     /// The same link, saying at each session the highest number among the server's own changes
@@ -501,6 +509,23 @@ impl Link {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// The epoch a pull says is the one the device reads under now: an epoch learnt during the
+    /// sync replaces the one it began under, an epoch that is not a server's id is not said,
+    /// and a link that says none goes on saying none.
+    #[test]
+    fn a_pull_says_the_epoch_learnt_during_the_sync() {
+        let link = || Link::new("http://127.0.0.1:9", None, Uuid::nil(), "secret").unwrap();
+        let mut saying = link().with_feed_epoch_read(Some(String::new()));
+        assert_eq!(saying.epoch_param(), "&epoch=");
+        saying.read_under("01a240a3-f899-71f8-90d4-876aba1226cc");
+        assert_eq!(saying.epoch_param(), "&epoch=01a240a3-f899-71f8-90d4-876aba1226cc");
+        saying.read_under("x&after=0");
+        assert_eq!(saying.epoch_param(), "");
+        let mut silent = link();
+        silent.read_under("01a240a3-f899-71f8-90d4-876aba1226cc");
+        assert_eq!(silent.epoch_param(), "");
+    }
 
     /// What a request of the test gets: an answer, its connection cut, or the server's refusal.
     #[derive(Clone, Copy)]

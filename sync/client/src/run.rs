@@ -56,6 +56,13 @@ pub trait Remote {
         batch: &Sealed<'_, AuditBatch>,
         timeout: Duration,
     ) -> Result<AuditAck, SyncError>;
+    /// The device reads the feed under `epoch` from now on, learnt in this sync: said at the
+    /// pulls and sessions that follow (`SessionRequest::feed_epoch_read`), so that a server
+    /// restored again during the sync is not taken for the restore found already. An end that
+    /// says no epoch ignores it.
+    fn read_under(&mut self, epoch: &str) {
+        let _ = epoch;
+    }
     /// The fingerprint of the certificate the server presented, over TLS.
     fn presented(&self) -> Option<String> {
         None
@@ -95,6 +102,10 @@ impl Remote for Link {
 
     async fn pull(&mut self, after: i64, timeout: Duration) -> Result<Received<PullReply>, SyncError> {
         Link::pull(self, after, timeout).await
+    }
+
+    fn read_under(&mut self, epoch: &str) {
+        Link::read_under(self, epoch);
     }
 
     async fn pull_own_after(
@@ -395,6 +406,9 @@ pub async fn sync_once<L: Local, R: Remote>(
     // Restored from a backup, the server numbered its feed again: read from the start, and say
     // so in the pushes below, which would otherwise claim to have read what it numbered again.
     local.feed_epoch(session.feed_epoch.as_deref())?;
+    if let Some(epoch) = session.feed_epoch.as_deref() {
+        link.read_under(epoch);
+    }
     let mut acked = session.acked_through;
     // The readings capped of changes whose push answers were lost, and what was decided for
     // those put up for review or refused: said back by the session.
@@ -473,6 +487,9 @@ pub async fn sync_once<L: Local, R: Remote>(
         // Restored from a backup, the server numbered its feed again below where this end had
         // read it: read from the start (a change applied before is skipped).
         if local.feed_epoch(reply.feed_epoch.as_deref())? {
+            if let Some(epoch) = reply.feed_epoch.as_deref() {
+                link.read_under(epoch);
+            }
             after = 0;
             continue;
         }

@@ -347,11 +347,12 @@ pub struct SessionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_own_through: Option<i64>,
     /// The feed epoch this device read the server's feed under (`PullReply::feed_epoch`),
-    /// empty when it read under none. A device under another epoch than the server's current
+    /// empty when it read under none. A device under an epoch the server made before its current
     /// one reads the feed again from its start anyway, so what it says that shows a restore is
     /// that restore, already known: the server makes no new epoch for it, where one was made at
     /// each run of the server such a device first came to (the other devices read the whole
-    /// feed again each time). Absent from older devices; the pull says it as `&epoch=`.
+    /// feed again each time). One under an epoch the server's store never made shows a new
+    /// restore. Absent from older devices; the pull says it as `&epoch=`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_epoch_read: Option<String>,
 }

@@ -271,9 +271,14 @@ impl Store {
         }
         // The device had our word for more of its changes than we hold: this server was
         // restored from a backup, and its feed is numbered again from there.
-        // A device under an older epoch shows the restore that epoch was made for.
-        let news = crate::feed_epoch::unexplained(&mut *tx, req.feed_epoch_read.as_deref())?;
-        if news && req.acked_here.is_some_and(|held_there| held_there > acked_through) {
+        // A device under an older epoch shows the restore the current one was made for; one
+        // under an epoch this store never made shows a new restore whatever it holds.
+        use crate::feed_epoch::ReadUnder;
+        let under = crate::feed_epoch::read_under(&mut *tx, req.feed_epoch_read.as_deref())?;
+        let news = under == ReadUnder::Current;
+        if under == ReadUnder::Lost
+            || (news && req.acked_here.is_some_and(|held_there| held_there > acked_through))
+        {
             crate::feed_epoch::restored(&mut *tx, self.run)?;
         }
         // The device holds changes this server made itself numbered up to there: restored, the

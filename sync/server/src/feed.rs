@@ -47,7 +47,7 @@ impl Store {
 
     /// The feed as [`Store::pull_own_after`]; a device that read past its newest change shows
     /// the server was restored only where `find_restore` says so, and names a new epoch only
-    /// where that is news (`feed_epoch::unexplained`).
+    /// where that is news (`feed_epoch::read_under`).
     pub(crate) fn feed(
         &mut self,
         caller: &Caller,
@@ -111,8 +111,13 @@ impl Store {
             let newest = tx.query_one("SELECT coalesce(max(seq), 0) FROM change", &[])?.int(0)?;
             // A device that read further than the newest change here read a feed this server
             // no longer holds: it was restored from a backup.
-            restored =
-                find_restore && after > newest && crate::feed_epoch::unexplained(&mut *tx, read_under)?;
+            use crate::feed_epoch::ReadUnder;
+            restored = find_restore
+                && match crate::feed_epoch::read_under(&mut *tx, read_under)? {
+                    ReadUnder::Current => after > newest,
+                    ReadUnder::Older => false,
+                    ReadUnder::Lost => true,
+                };
             (newest.max(after), false)
         };
         tx.commit()?;

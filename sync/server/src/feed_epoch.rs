@@ -11,10 +11,11 @@
 //! A restore happens while the server is stopped, so the epoch is made once per run of the
 //! server process (`Store::run`): the devices that find one restore during one run make one
 //! epoch, and read the feed again once. A device that first shows it in a later run (the block
-//! started again before it came) says the epoch it read under (`unexplained`): under an older
+//! started again before it came) says the epoch it read under (`read_under`): under an older
 //! one than the current, what it shows is the restore the current one was made for, and no new
-//! epoch is made; only a device too old to say makes another, and the devices read the feed
-//! again once more. A command writing a stick's answer file finds none (`feed.rs`).
+//! epoch is made; under one this store never made (a second restore, from a backup older than
+//! that epoch), a new one is. Only a device too old to say makes another for a restore found
+//! already, and the devices read the feed again once more. A command writing a stick's answer file finds none (`feed.rs`).
 
 use uuid::Uuid;
 
@@ -24,22 +25,43 @@ use crate::sql::{Db, args};
 /// Notes that this server was found restored from a backup during run `run`: a new epoch,
 /// unless one was made in this run already.
 pub fn restored(db: &mut dyn Db, run: Uuid) -> Result<(), ServerError> {
-    db.execute(
+    let epoch = Uuid::now_v7();
+    let made = db.execute(
         "UPDATE identity SET feed_epoch = ?1, feed_epoch_run = ?2
          WHERE id = 1 AND (feed_epoch_run IS NULL OR feed_epoch_run <> ?2)",
-        args![Uuid::now_v7(), run],
+        args![epoch, run],
     )?;
+    if made > 0 {
+        db.execute("INSERT INTO feed_epoch_made (epoch) VALUES (?1)", args![epoch])?;
+    }
     Ok(())
 }
 
-/// Whether what a device that read the feed under `read_under` (empty: under none; `None`: a
-/// device too old to say) shows of a restore is news. A device under another epoch than the
-/// current one reads the feed again from its start when it sees the current one, and what it
-/// held past this server's store is the restore that epoch was made for; only a device under
-/// the current epoch (or a server with none, and a device under none) shows a new restore.
-pub fn unexplained(db: &mut dyn Db, read_under: Option<&str>) -> Result<bool, ServerError> {
-    let Some(read) = read_under else { return Ok(true) };
-    Ok(current(db)?.as_deref().unwrap_or("") == read)
+/// Where the epoch a device says it read the feed under stands at this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadUnder {
+    /// The current epoch (none, while there is none), or a device too old to say: what it holds
+    /// past this server's store shows a new restore.
+    Current,
+    /// One this server made before the current one (or none, once there is one): the device
+    /// reads the feed again when it sees the current one, and what it holds past this server's
+    /// store is the restore the current one was made for, which is no news.
+    Older,
+    /// One this store never made: the device read a feed made after the backup this server
+    /// was restored from, which is a restore however far it read (the reply must name a new
+    /// epoch, or the device would keep its cursor in a feed numbered again).
+    Lost,
+}
+
+/// Where `read` (empty: under none; `None`: a device too old to say) stands at this server.
+pub fn read_under(db: &mut dyn Db, read: Option<&str>) -> Result<ReadUnder, ServerError> {
+    let Some(read) = read else { return Ok(ReadUnder::Current) };
+    if current(db)?.as_deref().unwrap_or("") == read {
+        return Ok(ReadUnder::Current);
+    }
+    let made_here = read.is_empty()
+        || db.query_opt("SELECT 1 FROM feed_epoch_made WHERE epoch = ?1", args![read])?.is_some();
+    Ok(if made_here { ReadUnder::Older } else { ReadUnder::Lost })
 }
 
 /// The feed's epoch, if a restore was ever found.
