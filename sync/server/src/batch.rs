@@ -83,7 +83,7 @@ impl Sender<'_> {
                     || db
                         .query_opt(
                             "SELECT 1 FROM change WHERE household_id = ?1 AND outcome = ?2 LIMIT 1",
-                            args![hid, format!("rejected: {OUTSIDE}")],
+                            args![hid, outcome_word(&Outcome::Rejected { reason: OUTSIDE.to_owned() })],
                         )?
                         .is_some()
             }
@@ -184,8 +184,9 @@ fn store_single(
 
 /// Stores a run of changes merged set-wise (`run` indexes `items`): decides which are stored
 /// (those not seen before) and what is kept of each (a change about an erased person, or
-/// about a household outside the sender's villages, is kept as what is left of it), inserts their change rows in one statement to
-/// number them, merges them in order, and writes the rows and the server's clock.
+/// about a household outside the sender's villages, is kept as what is left of it), inserts
+/// their change rows in one statement to number them, merges them in order, and writes the
+/// rows and the server's clock.
 #[allow(clippy::too_many_arguments)]
 fn store_run(
     db: &mut dyn Db,

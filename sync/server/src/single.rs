@@ -3,7 +3,7 @@
 //! shares with the set-wise path in `batch.rs`: how an outcome is written.
 
 use chrono::{DateTime, Utc};
-use samanvaya_domain::change::{Change as Typed, ChangeBody, Redacted};
+use samanvaya_domain::change::Change as Typed;
 use samanvaya_sync_protocol::{Origin, Outcome};
 use uuid::Uuid;
 
@@ -89,10 +89,7 @@ pub(crate) fn store_one(
 /// told the refusal (`ingest::decided_before`) instead of "duplicate", and nothing is kept
 /// about a family of a village the laptop was never given.
 pub(crate) fn remains(change: &Typed) -> Typed {
-    let body = ChangeBody::Redacted(Redacted {
-        household_id: change.body.household_id(),
-        was: change.body.kind().to_owned(),
-    });
+    let body = samanvaya_domain::consent::redacted(&change.body);
     Typed { version: body.current_version(), hlc: change.hlc, body }
 }
 

@@ -244,13 +244,13 @@ fn departure_seen_of(db: &mut dyn Db, id: &str) -> Result<Option<Hlc>, ServerErr
 /// Keeps `seen` as the reading of `id`'s departure seen by a merge, where it is later than the
 /// one kept: two merges of one record arriving in either order leave the later.
 fn raise_departure_seen(db: &mut dyn Db, id: &str, seen: Hlc, seq: i64) -> Result<(), ServerError> {
-    if departure_seen_of(db, id)?.is_some_and(|held| held >= seen) {
-        return Ok(());
-    }
     let Some(row) = db.query_opt("SELECT clocks FROM member WHERE id = ?1", args![id])? else {
         return Ok(());
     };
     let mut clocks = FieldClocks::from_text(&row.text(0)?)?;
+    if clocks.get(DEPARTURE_SEEN).is_some_and(|held| held.hlc >= seen) {
+        return Ok(());
+    }
     clocks.insert(DEPARTURE_SEEN.to_owned(), Written { hlc: seen, seq });
     db.execute(
         "UPDATE member SET clocks = ?2 WHERE id = ?1",
