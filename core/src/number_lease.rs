@@ -50,3 +50,12 @@ pub fn left_from_server(conn: &Connection, kind: &str) -> rusqlite::Result<i64> 
         |r| r.get(0),
     )
 }
+
+/// The last number of the newest lease of `kind` that `granted_by` granted, 0 when none.
+pub fn newest_last(conn: &Connection, kind: &str, granted_by: &str) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT coalesce(max(last), 0) FROM number_lease WHERE kind = ?1 AND granted_by = ?2",
+        [kind, granted_by],
+        |r| r.get(0),
+    )
+}

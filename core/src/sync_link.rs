@@ -228,6 +228,18 @@ impl Store {
             .collect()
     }
 
+    /// For each kind of number, the last number of the newest lease the server this laptop is
+    /// enrolled with granted it (0 for none): said at each session, so that a lease granted at a
+    /// session whose answer was lost is granted again, not another after it.
+    pub fn leases_through(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let Some(e) = enrollment(&self.conn)? else { return Err(StoreError::NotEnrolled) };
+        let by = e.server_id.to_string();
+        [number_lease::HOUSEHOLD, number_lease::REFERRAL]
+            .into_iter()
+            .map(|k| Ok((k.to_owned(), number_lease::newest_last(&self.conn, k, &by)?)))
+            .collect()
+    }
+
     /// Records that the server holds every change of this laptop through `through`, and counts
     /// those of its changes it `told` were refused or put up for review.
     ///

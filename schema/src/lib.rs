@@ -317,6 +317,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "feed_epoch_made",
         sql: include_str!("../migrations/server/0024_feed_epoch_made.sql"),
     },
+    Migration {
+        version: 25,
+        name: "lease_by_device",
+        sql: include_str!("../migrations/server/0025_lease_by_device.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -432,6 +437,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 22,
         name: "feed_epoch_made",
         sql: include_str!("../migrations/server-postgres/0022_feed_epoch_made.sql"),
+    },
+    Migration {
+        version: 23,
+        name: "lease_by_device",
+        sql: include_str!("../migrations/server-postgres/0023_lease_by_device.sql"),
     },
 ];
 

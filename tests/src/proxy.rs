@@ -45,6 +45,8 @@ pub struct Faults {
     pub stall_pushes: usize,
     /// Cut this many pushes half-way through their body: both sides see the connection drop.
     pub cut_pushes: usize,
+    /// Stall this many sessions, as `stall_pushes` does pushes: the first request of a sync.
+    pub stall_sessions: usize,
     /// Lose this share (in percent) of every request (session, push, pull), each lost one
     /// stalled, cut or its answer lost, as the dice say.
     pub loss_percent: u32,
@@ -378,6 +380,12 @@ fn upward(mut from: TcpStream, to: TcpStream, state: &Shared, pumps: &Pumps) {
                 if !matches!(dealt, PushFate::Pass) {
                     fate = dealt;
                 }
+                continue;
+            }
+            if all[m..].starts_with(b"POST /v1/session") && s.faults.stall_sessions > 0 {
+                s.faults.stall_sessions -= 1;
+                s.injected.stalled += 1;
+                fate = PushFate::Stall;
                 continue;
             }
             if !all[m..].starts_with(b"POST /v1/push") {

@@ -122,6 +122,7 @@ impl Laptop {
             device: self.caller.device,
             secret: self.secret.clone(),
             numbers_left: vec![],
+            leases_through: vec![],
             next_certificate: None,
             recovery_code: None,
             acked_here: Some(acked_here),
@@ -345,6 +346,7 @@ on_both!(
     a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
+    a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
@@ -1949,6 +1951,7 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
         device: laptop.caller.device,
         secret: laptop.secret.clone(),
         numbers_left: vec![("referral".into(), 40)],
+        leases_through: vec![],
         next_certificate: None,
         recovery_code: None,
         acked_here: None,
@@ -1972,6 +1975,43 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
     // An old app is told to update.
     let old = server.session(&SessionRequest { protocol: 0, ..req }, 60, t0()).unwrap_err();
     assert_eq!(old.refusal().code, RefusalCode::Protocol);
+}
+
+/// A session's answer lost on the link (or a session sent twice, `Link::session`, answered by
+/// the other copy) left the lease it granted unheard of: the laptop says the newest it holds,
+/// and the next session grants that one again, not a range after it.
+fn a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let laptop = enroll(&mut server, "Bakraur laptop");
+    let enrolled = server.texts(
+        "SELECT CAST(max(last) AS TEXT) FROM lease WHERE kind = 'referral' AND device_id = ?1",
+        &laptop.caller.device.to_string(),
+    );
+    let enrolled: i64 = enrolled[0].parse().unwrap();
+    let low = |referrals_through: i64| SessionRequest {
+        numbers_left: vec![("household".into(), 900), ("referral".into(), 40)],
+        leases_through: vec![("household".into(), 1_000), ("referral".into(), referrals_through)],
+        ..laptop.session_knowing(0)
+    };
+    let first = server.session(&low(enrolled), 60, t0()).unwrap();
+    assert_eq!(first.leases.len(), 1, "only the kind running low gets a lease");
+    assert!(first.leases[0].first > enrolled);
+    // The answer was lost: the laptop still holds only what it was given at enrollment.
+    let again = server.session(&low(enrolled), 60, t0()).unwrap();
+    assert_eq!(again.leases, first.leases, "the unheard lease is granted again, not another");
+    // Heard, and used up until the laptop runs low again: the next lease follows it.
+    let next = server.session(&low(first.leases[0].last), 60, t0()).unwrap();
+    assert_eq!(next.leases.len(), 1);
+    assert_eq!(next.leases[0].first, first.leases[0].last + 1);
+    // A laptop too old to say what it holds gets a new range each time, as before.
+    let old = SessionRequest { leases_through: vec![], ..low(first.leases[0].last) };
+    let older = server.session(&old, 60, t0()).unwrap();
+    assert_eq!(older.leases[0].first, next.leases[0].last + 1);
+    let counted = server.texts(
+        "SELECT CAST(count(*) AS TEXT) FROM lease WHERE kind = 'referral' AND device_id = ?1",
+        &laptop.caller.device.to_string(),
+    );
+    assert_eq!(counted, vec!["4"], "the enrollment's, the first (once), the next and the older app's");
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {
@@ -2144,6 +2184,7 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
         device: laptop.caller.device,
         secret: laptop.secret.clone(),
         numbers_left: vec![],
+        leases_through: vec![],
         next_certificate: None,
         recovery_code: None,
         acked_here: None,
@@ -2254,6 +2295,7 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
             device: block.device,
             secret: secret.into(),
             numbers_left: vec![],
+            leases_through: vec![],
             next_certificate: None,
             recovery_code: None,
             acked_here: None,
@@ -2363,6 +2405,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
             device: who.caller.device,
             secret: who.secret.clone(),
             numbers_left: vec![],
+            leases_through: vec![],
             next_certificate: None,
             recovery_code: None,
             acked_here: None,
@@ -2478,6 +2521,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
         device: bodh_gaya.device,
         secret: bodh_gaya_secret,
         numbers_left: vec![],
+        leases_through: vec![],
         next_certificate: None,
         recovery_code: None,
         acked_here: None,

@@ -44,7 +44,7 @@ use samanvaya_server::Store as Server;
 use samanvaya_server::review::Choice;
 use samanvaya_server::village::{Names, NewVillage};
 use samanvaya_sync_client::link::Enrolled;
-use samanvaya_sync_client::{Received, Remote, SyncError, Tuning};
+use samanvaya_sync_client::{Numbers, Received, Remote, SyncError, Tuning};
 use samanvaya_sync_laptop::{block_on, enroll_through, sync_through};
 use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::{
@@ -174,17 +174,14 @@ impl Simulated {
 }
 
 impl Remote for Simulated {
-    async fn session(
-        &mut self,
-        numbers_left: Vec<(String, i64)>,
-        _timeout: Duration,
-    ) -> Result<SessionReply, SyncError> {
+    async fn session(&mut self, numbers: Numbers, _timeout: Duration) -> Result<SessionReply, SyncError> {
         self.before()?;
         let req = SessionRequest {
             protocol: PROTOCOL_VERSION,
             device: self.device,
             secret: self.secret.clone(),
-            numbers_left,
+            numbers_left: numbers.left,
+            leases_through: numbers.through,
             next_certificate: None,
             recovery_code: None,
             acked_here: None,

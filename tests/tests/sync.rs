@@ -294,6 +294,18 @@ fn village_loop(on_postgres: bool) {
     assert_eq!((list[0].number.as_str(), list[0].stage), ("R-1", Stage::Sanctioned));
     // Its own numbers come from another lease: the two laptops never hand out the same one.
     assert_ne!(second.numbers_left().unwrap(), vec![]);
+    // It says at each session the last number of the newest lease it holds of each kind, the
+    // block's newest (granted to it, enrolled last), so a lease whose answer was lost is granted
+    // again instead of another.
+    let newest: Vec<(String, i64)> = rusqlite::Connection::open(block_dir.path().join("server.sqlite3"))
+        .unwrap()
+        .prepare("SELECT kind, max(last) FROM lease GROUP BY kind ORDER BY kind")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(second.leases_through().unwrap(), newest);
     drop(block);
     drop(district);
 }
@@ -1156,6 +1168,30 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
         .unwrap_or(0);
     assert!(twice >= 1, "{out}");
     assert!(trace.iter().any(|l| l.contains(". pull")), "{out}");
+    drop(block);
+}
+
+/// The first request of a sync is its session, and on 2G its connection can stall as a push's
+/// does: sent again beside it on a fresh connection after half its wait, the session is answered
+/// then, not after the whole wait and a retry.
+#[test]
+fn a_session_that_stalls_goes_again_beside_it() {
+    use samanvaya_tests::proxy::{Faults, Proxy};
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let block =
+        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
+    let link = Proxy::start(block.url.trim_start_matches("http://"));
+    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 3);
+    link.set(Faults { stall_sessions: 1, ..Faults::default() });
+    let out = ok(run("samanvaya", &["sync", "--timeout", "6", "--verbose"], Some(laptop_dir.path())));
+    assert_eq!(link.injected().stalled, 1, "the session stalled: {out}");
+    all_sent(&out, block_dir.path(), waiting);
+    // Answered by the second sending, three seconds (half the wait) after the first: not a
+    // failure after six and a retry.
+    let trace: Vec<&str> = out.lines().filter(|l| l.trim_start().starts_with(char::is_numeric)).collect();
+    assert!(trace[0].contains(". session: answered in 3."), "{out}");
+    assert!(trace[1].contains(". push "), "{out}");
+    assert!(out.contains(" 1 of them sent a second time on a fresh connection"), "{out}");
     drop(block);
 }
 

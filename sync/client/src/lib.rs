@@ -16,4 +16,4 @@ pub mod run;
 mod test_ends;
 
 pub use link::{Link, Received, SyncError};
-pub use run::{Exchange, Local, Remote, Report, Tuning, sync_once};
+pub use run::{Exchange, Local, Numbers, Remote, Report, Tuning, sync_once};

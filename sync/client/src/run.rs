@@ -22,17 +22,22 @@ use crate::plan::{self, Pace};
 /// The server's side of a sync as the device sees it: the HTTPS [`Link`], or a server in the same
 /// process in the simulation of many laptops (`tests/tests/simulation.rs`), which decides what a
 /// faulty network does to each exchange.
+/// The numbers a device holds of each kind, said at each session: how many are left
+/// (`SessionRequest::numbers_left`), and the last of the newest lease from the server
+/// (`SessionRequest::leases_through`). A block holds none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Numbers {
+    pub left: Vec<(String, i64)>,
+    pub through: Vec<(String, i64)>,
+}
+
 // Every implementation is called through a concrete type, so the futures' `Send` is known where
 // it matters (the block's forwarding task); the lint's concern does not arise.
 #[allow(async_fn_in_trait)]
 pub trait Remote {
-    /// Starts a session (a new token, where pushes resume, new number leases), saying how many
-    /// numbers of each kind the device has left.
-    async fn session(
-        &mut self,
-        numbers_left: Vec<(String, i64)>,
-        timeout: Duration,
-    ) -> Result<SessionReply, SyncError>;
+    /// Starts a session (a new token, where pushes resume, new number leases), saying the
+    /// numbers the device holds.
+    async fn session(&mut self, numbers: Numbers, timeout: Duration) -> Result<SessionReply, SyncError>;
     /// Pushes one batch, sealed once by the caller; the answer comes only after the server
     /// committed it.
     async fn push(&mut self, batch: &Sealed<'_, PushBatch>, timeout: Duration) -> Result<PushAck, SyncError>;
@@ -87,12 +92,8 @@ pub trait Remote {
 }
 
 impl Remote for Link {
-    async fn session(
-        &mut self,
-        numbers_left: Vec<(String, i64)>,
-        timeout: Duration,
-    ) -> Result<SessionReply, SyncError> {
-        self.numbers_left = numbers_left;
+    async fn session(&mut self, numbers: Numbers, timeout: Duration) -> Result<SessionReply, SyncError> {
+        self.numbers = numbers;
         Link::session(self, timeout).await
     }
 
@@ -192,8 +193,8 @@ pub trait Local {
     /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
     /// how many were new.
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
-    /// How many numbers of each kind are left, so the server can grant more in time.
-    fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError>;
+    /// The numbers this end holds, so the server can grant more in time.
+    fn numbers(&mut self) -> Result<Numbers, SyncError>;
     /// Keeps number ranges the server granted.
     fn grant(&mut self, leases: &[Lease]) -> Result<(), SyncError>;
     /// Keeps how far this end's changes have reached the district, as the session said. Only a
@@ -383,10 +384,10 @@ pub async fn sync_once<L: Local, R: Remote>(
     let mut pace = Pace::default();
     let sent_again = link.sent_again();
     let late = link.late_answer();
-    let numbers_left = local.numbers_left()?;
+    let numbers = local.numbers()?;
     // A fresh session each run: it renews the token and picks up leases.
     let session = retrying("session", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
-        link.session(numbers_left.clone(), pace.timeout(0, tuning.request)).await.map(|s| (s, 0))
+        link.session(numbers.clone(), pace.timeout(0, tuning.request)).await.map(|s| (s, 0))
     })
     .await?;
     local.grant(&session.leases)?;

@@ -16,7 +16,7 @@ use samanvaya_sync_protocol::{
 use uuid::Uuid;
 
 use crate::link::Received;
-use crate::{Local, Remote, Report, SyncError, Tuning};
+use crate::{Local, Numbers, Remote, Report, SyncError, Tuning};
 
 pub(crate) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 5, 0, 0).unwrap()
@@ -64,8 +64,8 @@ impl Local for Block {
     fn apply_pulled(&mut self, _: &PullReply) -> Result<usize, SyncError> {
         Ok(0)
     }
-    fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError> {
-        Ok(Vec::new())
+    fn numbers(&mut self) -> Result<Numbers, SyncError> {
+        Ok(Numbers::default())
     }
     fn grant(&mut self, _: &[Lease]) -> Result<(), SyncError> {
         Ok(())
@@ -128,7 +128,7 @@ pub(crate) struct District {
 }
 
 impl Remote for District {
-    async fn session(&mut self, _: Vec<(String, i64)>, _: Duration) -> Result<SessionReply, SyncError> {
+    async fn session(&mut self, _: Numbers, _: Duration) -> Result<SessionReply, SyncError> {
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
             token: "token".into(),

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use samanvaya_core::{Enrollment, Incoming, Installed, Store, StoreError, Told};
 use samanvaya_domain::{Hlc, Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
-use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
+use samanvaya_sync_client::{Local, Numbers, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::bundle::BundleError;
 use samanvaya_sync_protocol::feed_file::{self, FeedFileError};
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
@@ -188,8 +188,10 @@ impl Local for StoreEnd<'_> {
         self.store.apply_pulled_page(&self.server, &page, reply.cursor, at).map_err(|e| local(&e))
     }
 
-    fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError> {
-        self.store.numbers_left().map_err(|e| local(&e))
+    fn numbers(&mut self) -> Result<Numbers, SyncError> {
+        let left = self.store.numbers_left().map_err(|e| local(&e))?;
+        let through = self.store.leases_through().map_err(|e| local(&e))?;
+        Ok(Numbers { left, through })
     }
 
     fn grant(&mut self, leases: &[Lease]) -> Result<(), SyncError> {

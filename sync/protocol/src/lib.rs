@@ -355,6 +355,14 @@ pub struct SessionRequest {
     /// restore. Absent from older devices; the pull says it as `&epoch=`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_epoch_read: Option<String>,
+    /// For each kind of number, the last number of the newest lease from this server the laptop
+    /// holds (0 when it holds none). A lease granted after it never reached the laptop (the
+    /// session's answer was lost, or a session sent twice on a stalling link was answered by
+    /// the other copy): the server grants that lease again instead of a new one, so no range of
+    /// numbers is wasted and a session may be sent twice. Absent from older laptops, which get
+    /// a new lease each time as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leases_through: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use samanvaya_sync_client::link::{self, Link};
-use samanvaya_sync_client::{Local, Remote, Report, SyncError, Tuning, sync_once};
+use samanvaya_sync_client::{Local, Numbers, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{
     Applicant, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, PullReply,
 };
@@ -297,10 +297,10 @@ impl Local for BlockEnd {
         self.with(|s| s.store_pulled(upstream, &reply.changes, reply.cursor, Utc::now()))
     }
 
-    fn numbers_left(&mut self) -> Result<Vec<(String, i64)>, SyncError> {
+    fn numbers(&mut self) -> Result<Numbers, SyncError> {
         // A block hands out no numbers of its own to laptops from a district lease: its ranges
         // are its own.
-        Ok(Vec::new())
+        Ok(Numbers::default())
     }
 
     fn grant(&mut self, _leases: &[Lease]) -> Result<(), SyncError> {
