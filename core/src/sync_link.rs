@@ -307,7 +307,9 @@ impl Store {
     pub fn block_restored(&mut self, through: i64) -> Result<bool, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let changed = tx.execute(
-            "UPDATE sync_link SET acked_through = ?1, pulled_through = 0 WHERE id = 1 AND acked_through > ?1",
+            "UPDATE sync_link SET acked_through = ?1, pulled_through = 0, pulled_origin_device = NULL,
+                pulled_origin_seq = NULL
+             WHERE id = 1 AND acked_through > ?1",
             [through],
         )?;
         if changed > 0 {
@@ -347,7 +349,9 @@ impl Store {
         }
         let again = read > 0;
         tx.execute(
-            "UPDATE sync_link SET feed_epoch = ?1, pulled_through = CASE WHEN ?2 THEN 0 ELSE pulled_through END
+            "UPDATE sync_link SET feed_epoch = ?1, pulled_through = CASE WHEN ?2 THEN 0 ELSE pulled_through END,
+                pulled_origin_device = CASE WHEN ?2 THEN NULL ELSE pulled_origin_device END,
+                pulled_origin_seq = CASE WHEN ?2 THEN NULL ELSE pulled_origin_seq END
              WHERE id = 1",
             params![epoch, again],
         )?;
@@ -410,15 +414,38 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Applies one page of the server's pull feed and moves the cursor to `cursor` in the same
-    /// transaction: a stop at any point leaves both as they were or both done. A change this
-    /// laptop made, or one applied already (through any server), is skipped; one that cannot be
-    /// applied here is kept aside with its reason instead of blocking the rest.
+    /// The origin (device, number) of the server's change the pull cursor stands on, as the
+    /// server said it with the cursor; none at the feed's start or where it did not say.
+    pub fn pulled_origin(&self) -> Result<Option<(Uuid, i64)>, StoreError> {
+        let found: Option<(Option<String>, Option<i64>)> = self
+            .conn
+            .query_row(
+                "SELECT pulled_origin_device, pulled_origin_seq FROM sync_link WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match found {
+            Some((Some(device), Some(seq))) => {
+                let device = Uuid::parse_str(&device)
+                    .map_err(|e| StoreError::Corrupt(format!("the pull cursor's origin {device}: {e}")))?;
+                Ok(Some((device, seq)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Applies one page of the server's pull feed and moves the cursor to `cursor`, whose change
+    /// at the server has the origin `cursor_origin`, in the same transaction: a stop at any
+    /// point leaves both as they were or both done. A change this laptop made, or one applied
+    /// already (through any server), is skipped; one that cannot be applied here is kept aside
+    /// with its reason instead of blocking the rest.
     pub fn apply_pulled_page(
         &mut self,
         server: &str,
         changes: &[Incoming],
         cursor: i64,
+        cursor_origin: Option<(Uuid, i64)>,
         at: Moment,
     ) -> Result<usize, StoreError> {
         let me = centre::device_id(&self.conn, at.utc)?;
@@ -464,7 +491,16 @@ impl Store {
                 }
             }
         }
-        tx.execute("UPDATE sync_link SET pulled_through = max(pulled_through, ?1) WHERE id = 1", [cursor])?;
+        // The origin moves with the cursor, and only forward, as the cursor does.
+        let (device, seq) = cursor_origin.map(|(d, s)| (d.to_string(), s)).unzip();
+        tx.execute(
+            "UPDATE sync_link SET
+                pulled_origin_device = CASE WHEN ?1 >= pulled_through THEN ?2 ELSE pulled_origin_device END,
+                pulled_origin_seq = CASE WHEN ?1 >= pulled_through THEN ?3 ELSE pulled_origin_seq END,
+                pulled_through = max(pulled_through, ?1)
+             WHERE id = 1",
+            params![cursor, device, seq],
+        )?;
         tx.commit()?;
         if changes.iter().any(|c| c.change.body.kind() == "consent_withdrawn") {
             crate::consent::forget_old_versions(&self.conn);

@@ -209,6 +209,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "merged_departure_seen",
         sql: include_str!("../migrations/local/0044_merged_departure_seen.sql"),
     },
+    Migration {
+        version: 45,
+        name: "pulled_origin",
+        sql: include_str!("../migrations/local/0045_pulled_origin.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -321,6 +326,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 25,
         name: "lease_by_device",
         sql: include_str!("../migrations/server/0025_lease_by_device.sql"),
+    },
+    Migration {
+        version: 26,
+        name: "upstream_pull",
+        sql: include_str!("../migrations/server/0026_upstream_pull.sql"),
     },
 ];
 
@@ -442,6 +452,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 23,
         name: "lease_by_device",
         sql: include_str!("../migrations/server-postgres/0023_lease_by_device.sql"),
+    },
+    Migration {
+        version: 24,
+        name: "upstream_pull",
+        sql: include_str!("../migrations/server-postgres/0024_upstream_pull.sql"),
     },
 ];
 

@@ -18,6 +18,7 @@ use samanvaya_domain::change::{
 use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
 use samanvaya_server::Store;
 use samanvaya_server::enroll::Caller;
+use samanvaya_server::feed::Asked;
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch,
     RefusalCode, Role, SessionRequest, Village,
@@ -341,6 +342,7 @@ on_both!(
     a_late_answer_of_a_record_made_one_with_another_since_removed_waits_for_its_next_merge,
     a_departure_seen_by_a_merge_stays_seen_through_a_chain_and_a_crossing,
     a_server_found_restored_names_a_new_feed_epoch_once_per_run,
+    a_reader_whose_place_holds_another_change_after_a_restore_is_told_a_new_epoch,
     two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_record,
     one_record_made_one_with_two_others_makes_the_three_one,
     a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept,
@@ -963,7 +965,7 @@ fn a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_
             rename(h, p, "कमली देवी"),
         ),
     };
-    assert_eq!(server.store_pulled(district, &[decision], 1, t0()).unwrap(), 1);
+    assert_eq!(server.store_pulled(district, &[decision], 1, None, t0()).unwrap(), 1);
     assert_eq!(name_of(&mut server, p), "कमली देवी");
     assert_eq!(server.open_reviews().unwrap(), vec![], "decided with the district's decision");
     let decided = mentioning(&server.rows(), &format!("district {district}"));
@@ -1564,7 +1566,8 @@ fn a_server_found_restored_names_a_new_feed_epoch_once_per_run(b: Backend) {
     server.session(&under(None), 60, t0()).unwrap();
     server.session(&under(found.as_deref()), 60, t0()).unwrap();
     for older in [Some(""), found.as_deref()] {
-        let pulled = server.pull_under(&reader.caller, read.cursor + 5, None, older).unwrap();
+        let asked = Asked { after: read.cursor + 5, read_under: older, ..Asked::default() };
+        let pulled = server.pull_under(&reader.caller, asked).unwrap();
         assert_eq!(pulled.feed_epoch, again, "read under {older:?}");
     }
     assert_eq!(epoch(&mut server), again, "no new epoch for a restore found already");
@@ -1581,8 +1584,50 @@ fn a_server_found_restored_names_a_new_feed_epoch_once_per_run(b: Backend) {
     );
     server.execute("DELETE FROM feed_epoch_made WHERE epoch <> ?1", &[""]);
     server.restart(Role::Block);
-    let pulled = server.pull_under(&reader.caller, 1, None, third.as_deref()).unwrap();
+    let pulled = server
+        .pull_under(&reader.caller, Asked { after: 1, read_under: third.as_deref(), ..Asked::default() })
+        .unwrap();
     assert!(pulled.feed_epoch.is_some() && pulled.feed_epoch != third, "{:?}", pulled.feed_epoch);
+}
+
+/// A server restored from a backup, whose feed has grown past a reader's cursor since (other
+/// laptops pushed), holds another change where the reader's cursor stands: the reader says back
+/// the origin the server said of its place, and is told a new epoch. Its cursor alone, no
+/// longer past the newest change, showed nothing, and it skipped what was numbered in between.
+fn a_reader_whose_place_holds_another_change_after_a_restore_is_told_a_new_epoch(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut writer = enroll(&mut server, "writer's laptop");
+    let reader = enroll(&mut server, "reader's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let made = vec![writer.change(household(h, VILLAGE), 0), writer.change(fact_of(h, PersonId(h.0)), 1)];
+    server.push(&writer.caller, &writer.batch(made), t0()).unwrap();
+    let read = server.pull(&reader.caller, 0).unwrap();
+    assert_eq!(read.changes.len(), 2);
+    assert_eq!(read.cursor_origin, Some(Origin { device: writer.caller.device, seq: 2 }));
+    let at = |after: i64, at: Option<Origin>| Asked { after, at, read_under: Some(""), ..Asked::default() };
+
+    // Started again, not restored: the same change stands there, no news.
+    server.restart(Role::Block);
+    let same = server.pull_under(&reader.caller, at(read.cursor, read.cursor_origin)).unwrap();
+    assert_eq!((same.feed_epoch, same.cursor, same.cursor_origin), (None, read.cursor, read.cursor_origin));
+
+    // Restored, and another change numbered where the reader's cursor stands (written over the
+    // row here, as the backup's feed numbered on would have it).
+    server.restart(Role::Block);
+    server.execute(
+        "UPDATE change SET origin_seq = origin_seq + 100 WHERE CAST(seq AS TEXT) = ?1",
+        &[&read.cursor.to_string()],
+    );
+    // A device that does not say its place shows nothing, as before.
+    let silent = server.pull_under(&reader.caller, at(read.cursor, None)).unwrap();
+    assert_eq!(silent.feed_epoch, None);
+    let told = server.pull_under(&reader.caller, at(read.cursor, read.cursor_origin)).unwrap();
+    assert!(told.feed_epoch.is_some(), "the reader's place holds another change: a new epoch");
+    // Read again from the start under it, the reader's new place is the change there now.
+    let under = Asked { read_under: told.feed_epoch.as_deref(), ..at(0, None) };
+    let again = server.pull_under(&reader.caller, under).unwrap();
+    assert_eq!(again.feed_epoch, told.feed_epoch);
+    assert_eq!(again.cursor_origin, Some(Origin { device: writer.caller.device, seq: 102 }));
 }
 
 /// Two supervisors on two laptops, neither having seen the other's work, each make a woman's two

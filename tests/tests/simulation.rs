@@ -41,6 +41,7 @@ use samanvaya_domain::{
     Birth, Departure, HouseholdInput, LeftReason, LocationId, PersonInput, Relation, Sex,
 };
 use samanvaya_server::Store as Server;
+use samanvaya_server::feed::Asked;
 use samanvaya_server::review::Choice;
 use samanvaya_server::village::{Names, NewVillage};
 use samanvaya_sync_client::link::Enrolled;
@@ -48,7 +49,7 @@ use samanvaya_sync_client::{Numbers, Received, Remote, SyncError, Tuning};
 use samanvaya_sync_laptop::{block_on, enroll_through, sync_through};
 use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::{
-    DeviceKind, EnrollRequest, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Role, SessionReply,
+    DeviceKind, EnrollRequest, Origin, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Role, SessionReply,
     SessionRequest,
 };
 use samanvaya_tests::{ScratchPostgres, member, new_household, scratch_postgres};
@@ -224,13 +225,18 @@ impl Remote for Simulated {
         Ok(ack)
     }
 
-    async fn pull(&mut self, after: i64, _timeout: Duration) -> Result<Received<PullReply>, SyncError> {
+    async fn pull(
+        &mut self,
+        after: i64,
+        at: Option<Origin>,
+        _timeout: Duration,
+    ) -> Result<Received<PullReply>, SyncError> {
         self.before()?;
         let token = self.token.clone().unwrap_or_default();
         let reply = {
             let mut server = self.server();
             let caller = server.caller(&token, Utc::now()).map_err(refused)?;
-            server.pull(&caller, after).map_err(refused)?
+            server.pull_under(&caller, Asked { after, at, ..Asked::default() }).map_err(refused)?
         };
         self.after()?;
         Ok(Received::sealed_as_on_the_wire(reply))

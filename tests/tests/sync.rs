@@ -2633,6 +2633,19 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(a_dir.path())));
     let on_a = samanvaya_tests::household_ids(&samanvaya_tests::open(a_dir.path()).unwrap());
     assert_eq!(on_a.len(), 2, "A holds B's household too");
+    // The block's own step on A's case, taken after the backup, is held at the district only:
+    // the restored block asks it back, and its office sees A's case taken up again, as A does.
+    let submitted_at_block = |number: &str| {
+        let listed = server_cmd("block", block_dir.path(), &["referrals"]);
+        listed.lines().any(|l| l.starts_with(&format!("{number}\t")) && l.contains("submitted"))
+    };
+    eventually("A's case taken up, at the restored block", || submitted_at_block(&of_a));
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(a_dir.path())));
+    let store = samanvaya_tests::open(a_dir.path()).unwrap();
+    let query = samanvaya_core::referral::ReferralQuery { household_id: None, open_only: false };
+    let list = store.referrals(&query, store.now().unwrap().today).unwrap();
+    let case = list.iter().find(|r| r.number == of_a).expect("A's case");
+    assert_eq!(format!("{:?}", case.stage), "Submitted");
     drop(block);
 }
 
@@ -2849,6 +2862,49 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
     let at_block: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap();
     assert_eq!(at_block, 3);
+    drop(block);
+}
+
+/// A block restored from a backup, whose feed another laptop has pushed past a reader's cursor
+/// before the reader comes back: the reader's cursor is no longer past the newest change, so it
+/// alone shows nothing, and the reader skipped what the block had numbered between the backup
+/// and its cursor. The block's answer said which change the cursor stands on, the reader says it
+/// back, the block holds another there, and the reader reads the feed again.
+#[test]
+fn a_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
+    let (block_dir, backup) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
+    let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
+    let (restorable, block) = RestorableBlock::start(block_dir.path());
+    let sync = |laptop: &Path| ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop)));
+    let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
+    restorable.enroll(writer);
+    restorable.enroll(reader);
+    drop(block);
+    copy_folder(block_dir.path(), backup.path());
+    let block = restorable.again();
+    household_with_a_referral(writer, "कमला देवी");
+    sync(writer);
+    sync(reader);
+    assert_eq!(households(reader).len(), 1);
+
+    // Restored from the backup, which holds not the writer's household; a newcomer's work is
+    // numbered past where the reader had read before the reader comes back.
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path()).unwrap();
+    copy_folder(backup.path(), block_dir.path());
+    let block = restorable.again();
+    restorable.enroll(newcomer);
+    for name in ["सुनीता देवी", "गीता देवी", "रीता देवी"]
+    {
+        household_with_a_referral(newcomer, name);
+    }
+    sync(newcomer);
+    sync(reader);
+    let held = households(reader);
+    for theirs in households(newcomer) {
+        assert!(held.contains(&theirs), "the reader holds each of the newcomer's households");
+    }
     drop(block);
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use samanvaya_sync_protocol::body::{self, BodyError, Sealed};
 use samanvaya_sync_protocol::{
-    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, PROTOCOL_VERSION, PullReply, PushAck, PushBatch,
-    Refusal, RefusalCode, SessionReply, SessionRequest, code,
+    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, Origin, PROTOCOL_VERSION, PullReply, PushAck,
+    PushBatch, Refusal, RefusalCode, SessionReply, SessionRequest, code,
 };
 use serde::Serialize;
 
@@ -159,6 +159,11 @@ where
         }
     };
     (answer, true, late)
+}
+
+/// `&at_device=…&at_seq=…` for a pull's query: the origin of the change the cursor stands on.
+fn at_param(at: Option<Origin>) -> String {
+    at.map_or_else(String::new, |o| format!("&at_device={}&at_seq={}", o.device, o.seq))
 }
 
 async fn refusal(resp: reqwest::Response) -> SyncError {
@@ -473,10 +478,16 @@ impl Link {
         Ok(self.sealed("/v1/push", Some(batch), timeout).await?.value)
     }
 
-    /// The server's next changes for this device after `after`.
-    pub async fn pull(&mut self, after: i64, timeout: Duration) -> Result<Received<PullReply>, SyncError> {
-        let epoch = self.epoch_param();
-        self.sealed::<(), _>(&format!("/v1/pull?after={after}{epoch}"), None, timeout).await
+    /// The server's next changes for this device after `after`, whose change there has the
+    /// origin `at` as the server said (`PullReply::cursor_origin`).
+    pub async fn pull(
+        &mut self,
+        after: i64,
+        at: Option<Origin>,
+        timeout: Duration,
+    ) -> Result<Received<PullReply>, SyncError> {
+        let said = format!("{}{}", self.epoch_param(), at_param(at));
+        self.sealed::<(), _>(&format!("/v1/pull?after={after}{said}"), None, timeout).await
     }
 
     /// `&epoch=…` for a pull's query, where the device says one. An epoch is a server's id
@@ -493,10 +504,11 @@ impl Link {
         &mut self,
         after: i64,
         own_after: i64,
+        at: Option<Origin>,
         timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
-        let epoch = self.epoch_param();
-        self.sealed::<(), _>(&format!("/v1/pull?after={after}&own_after={own_after}{epoch}"), None, timeout)
+        let said = format!("{}{}", self.epoch_param(), at_param(at));
+        self.sealed::<(), _>(&format!("/v1/pull?after={after}&own_after={own_after}{said}"), None, timeout)
             .await
     }
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
-    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, Lease,
+    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, Lease, Origin,
     Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, SessionReply,
 };
 use uuid::Uuid;
@@ -41,18 +41,26 @@ pub trait Remote {
     /// Pushes one batch, sealed once by the caller; the answer comes only after the server
     /// committed it.
     async fn push(&mut self, batch: &Sealed<'_, PushBatch>, timeout: Duration) -> Result<PushAck, SyncError>;
-    /// The server's next changes for this device after `after`, with the bytes they took.
-    async fn pull(&mut self, after: i64, timeout: Duration) -> Result<Received<PullReply>, SyncError>;
+    /// The server's next changes for this device after `after`, with the bytes they took; `at`
+    /// is the origin of the change numbered `after` there, as the server said
+    /// (`PullReply::cursor_origin`).
+    async fn pull(
+        &mut self,
+        after: i64,
+        at: Option<Origin>,
+        timeout: Duration,
+    ) -> Result<Received<PullReply>, SyncError>;
     /// As [`Remote::pull`], with this device's own changes numbered after `own_after` too (a
     /// laptop restored from an older backup asks back what it sent after the backup).
     async fn pull_own_after(
         &mut self,
         after: i64,
         own_after: i64,
+        at: Option<Origin>,
         timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
         let _ = own_after;
-        self.pull(after, timeout).await
+        self.pull(after, at, timeout).await
     }
     /// Sends audit log entries, sealed once by the caller; the answer says how far the server
     /// holds the log.
@@ -101,8 +109,13 @@ impl Remote for Link {
         Link::push(self, batch, timeout).await
     }
 
-    async fn pull(&mut self, after: i64, timeout: Duration) -> Result<Received<PullReply>, SyncError> {
-        Link::pull(self, after, timeout).await
+    async fn pull(
+        &mut self,
+        after: i64,
+        at: Option<Origin>,
+        timeout: Duration,
+    ) -> Result<Received<PullReply>, SyncError> {
+        Link::pull(self, after, at, timeout).await
     }
 
     fn read_under(&mut self, epoch: &str) {
@@ -113,9 +126,10 @@ impl Remote for Link {
         &mut self,
         after: i64,
         own_after: i64,
+        at: Option<Origin>,
         timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
-        Link::pull_own_after(self, after, own_after, timeout).await
+        Link::pull_own_after(self, after, own_after, at, timeout).await
     }
 
     async fn catalogue_piece(
@@ -157,6 +171,9 @@ pub trait Local {
     fn acked(&mut self, through: i64, results: &[ChangeResult]) -> Result<(), SyncError>;
     /// How far the server's pull feed has been applied here.
     fn pulled_through(&mut self) -> Result<i64, SyncError>;
+    /// The origin of the server's change the cursor stands on, as the server said with it
+    /// (`PullReply::cursor_origin`, kept by `apply_pulled`); none at the start of the feed.
+    fn pulled_origin(&mut self) -> Result<Option<Origin>, SyncError>;
     /// After which number the feed is asked for this end's own changes too: a laptop restored
     /// from a backup older than what the server holds of it. None otherwise.
     fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
@@ -190,8 +207,8 @@ pub trait Local {
     /// stood. The end keeps it and, when it read the feed under another one (or none), puts its
     /// cursor back to the start; returns whether it did.
     fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, SyncError>;
-    /// Applies pulled changes and moves the cursor to `reply.cursor` in one transaction; returns
-    /// how many were new.
+    /// Applies pulled changes and moves the cursor to `reply.cursor`, with its origin
+    /// `reply.cursor_origin`, in one transaction; returns how many were new.
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
     /// The numbers this end holds, so the server can grant more in time.
     fn numbers(&mut self) -> Result<Numbers, SyncError>;
@@ -474,13 +491,14 @@ pub async fn sync_once<L: Local, R: Remote>(
     report.acked_through = acked;
 
     let mut after = local.pulled_through()?;
+    let mut at = local.pulled_origin()?;
     let own_after = local.own_after()?;
     loop {
         let reply = retrying("pull", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
             let timeout = pace.timeout(PULL_WIRE, tuning.request);
             let reply = match own_after {
-                Some(own) => link.pull_own_after(after, own, timeout).await?,
-                None => link.pull(after, timeout).await?,
+                Some(own) => link.pull_own_after(after, own, at, timeout).await?,
+                None => link.pull(after, at, timeout).await?,
             };
             Ok((reply.value, reply.wire_bytes))
         })
@@ -492,9 +510,13 @@ pub async fn sync_once<L: Local, R: Remote>(
                 link.read_under(epoch);
             }
             after = 0;
+            at = None;
             continue;
         }
         report.pulled += local.apply_pulled(&reply)?;
+        if reply.cursor >= after {
+            at = reply.cursor_origin;
+        }
         after = reply.cursor.max(after);
         if !reply.more {
             break;

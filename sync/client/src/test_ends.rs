@@ -50,6 +50,9 @@ impl Local for Block {
     fn pulled_through(&mut self) -> Result<i64, SyncError> {
         Ok(self.pulled)
     }
+    fn pulled_origin(&mut self) -> Result<Option<Origin>, SyncError> {
+        Ok(None)
+    }
     fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, SyncError> {
         // As the laptop's store does (`samanvaya_core::Store::feed_epoch`).
         let Some(epoch) = epoch else { return Ok(false) };
@@ -161,7 +164,12 @@ impl Remote for District {
                 .collect(),
         })
     }
-    async fn pull(&mut self, after: i64, _: Duration) -> Result<Received<PullReply>, SyncError> {
+    async fn pull(
+        &mut self,
+        after: i64,
+        _: Option<Origin>,
+        _: Duration,
+    ) -> Result<Received<PullReply>, SyncError> {
         Ok(Received::sealed_as_on_the_wire(PullReply {
             protocol: PROTOCOL_VERSION,
             server: Uuid::nil(),
@@ -169,6 +177,7 @@ impl Remote for District {
             cursor: after,
             more: false,
             feed_epoch: self.epoch.clone(),
+            cursor_origin: None,
         }))
     }
     async fn catalogue_piece(

@@ -159,6 +159,11 @@ impl Local for StoreEnd<'_> {
         self.store.pulled_through().map_err(|e| local(&e))
     }
 
+    fn pulled_origin(&mut self) -> Result<Option<Origin>, SyncError> {
+        let at = self.store.pulled_origin().map_err(|e| local(&e))?;
+        Ok(at.map(|(device, seq)| Origin { device, seq }))
+    }
+
     fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, SyncError> {
         self.store.feed_epoch(epoch).map_err(|e| local(&e))
     }
@@ -185,7 +190,8 @@ impl Local for StoreEnd<'_> {
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError> {
         let page = incoming(&reply.changes);
         let at = self.store.now().map_err(|e| local(&e))?;
-        self.store.apply_pulled_page(&self.server, &page, reply.cursor, at).map_err(|e| local(&e))
+        let origin = reply.cursor_origin.map(|o| (o.device, o.seq));
+        self.store.apply_pulled_page(&self.server, &page, reply.cursor, origin, at).map_err(|e| local(&e))
     }
 
     fn numbers(&mut self) -> Result<Numbers, SyncError> {
@@ -448,7 +454,8 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     }
     let page = incoming(&file.changes);
     let at = store.now()?;
-    let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, at)?;
+    let origin = file.cursor_origin.map(|o| (o.device, o.seq));
+    let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, origin, at)?;
     // A restored laptop asked for its own changes after some number, and they came.
     if let (Some(carried), Some(wanted)) = (file.own_after, store.own_pull_after()?)
         && carried <= wanted

@@ -37,6 +37,10 @@ pub struct FeedFile {
     pub changes: Vec<Pulled>,
     /// Where the laptop's pull cursor stands once it has applied the file.
     pub cursor: i64,
+    /// The origin of the block's change numbered `cursor` (as `PullReply::cursor_origin`).
+    /// Absent in files from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_origin: Option<crate::Origin>,
     /// The laptop's own changes the block holds, through this seq: a laptop that only ever
     /// syncs by stick learns from it what it need not send again.
     #[serde(default)]
@@ -177,6 +181,7 @@ mod tests {
             made_at: at,
             changes,
             cursor: 13,
+            cursor_origin: Some(crate::Origin { device: server, seq: 2 }),
             acked_through: 4,
             own_after: None,
             audit_through: 0,

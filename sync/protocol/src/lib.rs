@@ -454,6 +454,13 @@ pub struct PullReply {
     /// the feed again from its start. None until a restore is found, and from an older server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_epoch: Option<String>,
+    /// The origin of the server's change numbered `cursor` (none at 0). The device says it back
+    /// at its next pull (`&at_device=…&at_seq=…`): a server restored from a backup that has
+    /// numbered other changes past the device's cursor since holds another change there, which
+    /// shows the restore where the cursor alone cannot (it is no longer past the newest
+    /// change). Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_origin: Option<Origin>,
 }
 
 /// Why a server refused a request; every refusal carries a sentence a person can act on.

@@ -287,12 +287,18 @@ impl Store {
         // newest own change is no news (with `<=` every start of a block looked restored to
         // the first laptop holding it, and every laptop read the whole feed again).
         if let Some(through) = req.server_own_through {
+            let holds = crate::upstream::own_held(&mut *tx)?;
             let behind = tx.execute(
                 "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
                 args![through + 1],
             )?;
-            if behind > 0 && news {
-                crate::feed_epoch::restored(&mut *tx, self.run)?;
+            if behind > 0 {
+                // Found here before the district's session finds it, the block's own changes
+                // made after the backup are still asked back from the district.
+                crate::upstream::own_lost_after(&mut *tx, holds)?;
+                if news {
+                    crate::feed_epoch::restored(&mut *tx, self.run)?;
+                }
             }
         }
         let token = hex(&random_bytes::<32>()?);

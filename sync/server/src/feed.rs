@@ -2,7 +2,8 @@
 //! villages made elsewhere (another laptop, the block, the district); a block gets every change
 //! the district holds for the households it brought, made anywhere but on the block. A device's
 //! own changes never come back to it (save for a laptop restored from an older backup, which asks
-//! for what it did after the backup), and a rejected change goes nowhere.
+//! for what it did after the backup, and a block so restored, which asks for what it forwarded),
+//! and a rejected change goes nowhere.
 
 use samanvaya_sync_protocol::{DeviceKind, Origin, PROTOCOL_VERSION, PullReply, Pulled};
 
@@ -15,6 +16,18 @@ use crate::store::Store;
 /// through a weak link, and the cursor makes each one progress.
 const ROWS: i64 = 500;
 const REPLY_BYTES: usize = 48 * 1024;
+
+/// What a device asks of the feed: the changes after `after`, its own after `own_after` too (a
+/// laptop restored from an older backup), said under the epoch it read the feed under
+/// (`read_under`, empty for none; `SessionRequest::feed_epoch_read`), with the origin of the
+/// change its cursor stands on as this server said it (`at`, `PullReply::cursor_origin`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Asked<'a> {
+    pub after: i64,
+    pub own_after: Option<i64>,
+    pub read_under: Option<&'a str>,
+    pub at: Option<Origin>,
+}
 
 impl Store {
     pub fn pull(&mut self, caller: &Caller, after: i64) -> Result<PullReply, ServerError> {
@@ -30,32 +43,26 @@ impl Store {
         after: i64,
         own_after: Option<i64>,
     ) -> Result<PullReply, ServerError> {
-        self.feed(caller, after, own_after, true, None)
+        self.feed(caller, Asked { after, own_after, ..Asked::default() }, true)
     }
 
     /// The feed as [`Store::pull_own_after`], for a device that says the epoch it read the feed
-    /// under (`read_under`, empty for none; `SessionRequest::feed_epoch_read`).
-    pub fn pull_under(
-        &mut self,
-        caller: &Caller,
-        after: i64,
-        own_after: Option<i64>,
-        read_under: Option<&str>,
-    ) -> Result<PullReply, ServerError> {
-        self.feed(caller, after, own_after, true, read_under)
+    /// under and where its cursor stands ([`Asked`]).
+    pub fn pull_under(&mut self, caller: &Caller, asked: Asked<'_>) -> Result<PullReply, ServerError> {
+        self.feed(caller, asked, true)
     }
 
-    /// The feed as [`Store::pull_own_after`]; a device that read past its newest change shows
-    /// the server was restored only where `find_restore` says so, and names a new epoch only
-    /// where that is news (`feed_epoch::read_under`).
+    /// The feed as [`Store::pull_own_after`]; a device that read past its newest change, or
+    /// whose cursor stands on another change here than the one this server said, shows the
+    /// server was restored only where `find_restore` says so, and names a new epoch only where
+    /// that is news (`feed_epoch::read_under`).
     pub(crate) fn feed(
         &mut self,
         caller: &Caller,
-        after: i64,
-        own_after: Option<i64>,
+        asked: Asked<'_>,
         find_restore: bool,
-        read_under: Option<&str>,
     ) -> Result<PullReply, ServerError> {
+        let Asked { after, own_after, read_under, at } = asked;
         let me = caller.device.to_string();
         let sql = match caller.kind {
             DeviceKind::Laptop => {
@@ -67,21 +74,37 @@ impl Store {
                    AND c.outcome NOT LIKE 'rejected%'
                  ORDER BY c.seq LIMIT ?3"
             }
-            DeviceKind::Block => {
+            DeviceKind::Block if own_after.is_none() => {
                 "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change, c.version, c.hlc, c.kind
                  FROM change c
                  JOIN household h ON h.id = c.household_id AND h.home = ?1
                  WHERE c.seq > ?2 AND c.via != ?1 AND c.outcome NOT LIKE 'rejected%'
                  ORDER BY c.seq LIMIT ?3"
             }
+            // A block restored from a backup reads back what it forwarded too: its own steps
+            // taken after the backup, which nothing else brings back (`upstream::own_lost_after`),
+            // and the laptops' work they are about, before them, in the order the district
+            // stored them. What it still holds is known by its origin and skipped.
+            DeviceKind::Block => {
+                "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change, c.version, c.hlc, c.kind
+                 FROM change c
+                 JOIN household h ON h.id = c.household_id AND h.home = ?1
+                 WHERE c.seq > ?2 AND c.outcome NOT LIKE 'rejected%'
+                 ORDER BY c.seq LIMIT ?3"
+            }
         };
         // One read transaction: the newest seq below is read from the same snapshot as the rows,
         // so a change committed meanwhile by another connection is never skipped.
         let mut tx = self.db.transaction(Mode::Read)?;
-        let own_after = own_after.unwrap_or(i64::MAX);
         let rows = match caller.kind {
-            DeviceKind::Laptop => tx.query(sql, args![me, after, ROWS, own_after])?,
+            DeviceKind::Laptop => tx.query(sql, args![me, after, ROWS, own_after.unwrap_or(i64::MAX)])?,
             DeviceKind::Block => tx.query(sql, args![me, after, ROWS])?,
+        };
+        // The change numbered `after` here is not the one the device read there: this server
+        // was restored and numbered other changes past where the backup stood.
+        let moved = match at {
+            Some(at) if after > 0 => origin_at(&mut *tx, after)? != Some(at),
+            _ => false,
         };
         let full = rows.len() as i64 == ROWS;
         let mut changes = Vec::new();
@@ -103,22 +126,26 @@ impl Store {
                 change: crate::stored_change::read(row.int(5)?, &hlc, &kind, &text)?,
             });
         }
-        let mut restored = false;
-        let (cursor, more) = if full || cut {
-            (changes.last().map_or(after, |c| c.server_seq), true)
+        let (cursor, more, past_newest) = if full || cut {
+            (changes.last().map_or(after, |c| c.server_seq), true, false)
         } else {
             // Everything after `after` was scanned: the device can skip to the newest change.
             let newest = tx.query_one("SELECT coalesce(max(seq), 0) FROM change", &[])?.int(0)?;
             // A device that read further than the newest change here read a feed this server
             // no longer holds: it was restored from a backup.
-            use crate::feed_epoch::ReadUnder;
-            restored = find_restore
-                && match crate::feed_epoch::read_under(&mut *tx, read_under)? {
-                    ReadUnder::Current => after > newest,
-                    ReadUnder::Older => false,
-                    ReadUnder::Lost => true,
-                };
-            (newest.max(after), false)
+            (newest.max(after), false, after > newest)
+        };
+        use crate::feed_epoch::ReadUnder;
+        let restored = find_restore
+            && match crate::feed_epoch::read_under(&mut *tx, read_under)? {
+                ReadUnder::Current => past_newest || moved,
+                ReadUnder::Older => false,
+                ReadUnder::Lost => true,
+            };
+        let cursor_origin = match changes.last() {
+            Some(last) if last.server_seq == cursor => Some(last.origin),
+            _ if cursor > 0 => origin_at(&mut *tx, cursor)?,
+            _ => None,
         };
         tx.commit()?;
         if restored {
@@ -127,6 +154,21 @@ impl Store {
             tx.commit()?;
         }
         let feed_epoch = crate::feed_epoch::current(&mut *self.db)?;
-        Ok(PullReply { protocol: PROTOCOL_VERSION, server: self.device, changes, cursor, more, feed_epoch })
+        Ok(PullReply {
+            protocol: PROTOCOL_VERSION,
+            server: self.device,
+            changes,
+            cursor,
+            more,
+            feed_epoch,
+            cursor_origin,
+        })
     }
+}
+
+/// The origin of the change numbered `seq` here, if there is one.
+fn origin_at(db: &mut dyn crate::sql::Db, seq: i64) -> Result<Option<Origin>, ServerError> {
+    db.query_opt("SELECT origin_device, origin_seq FROM change WHERE seq = ?1", args![seq])?
+        .map(|r| Ok(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
+        .transpose()
 }

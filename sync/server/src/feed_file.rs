@@ -50,7 +50,7 @@ impl Store {
         let key = parcel::key_from_hex(&row.text(2)?)
             .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
-        let (mut after, mut changes) = (row.int(4)?, Vec::new());
+        let (mut after, mut changes, mut cursor_origin) = (row.int(4)?, Vec::new(), None);
         let starts_after = after;
         let own_after = row.opt_int(6)?;
         loop {
@@ -58,8 +58,12 @@ impl Store {
             // a new epoch at every export while the stick's laptop still stood past the newest
             // change, each sending every online laptop to read the whole feed again. The
             // import of the laptop's sync file finds it, by the epoch the laptop read under.
-            let reply = self.feed(&caller, after, own_after, false, None)?;
+            let reply =
+                self.feed(&caller, crate::feed::Asked { after, own_after, ..Default::default() }, false)?;
             changes.extend(reply.changes);
+            if reply.cursor >= after {
+                cursor_origin = reply.cursor_origin;
+            }
             after = reply.cursor.max(after);
             if !reply.more {
                 break;
@@ -72,6 +76,7 @@ impl Store {
             made_at: now,
             changes,
             cursor: after,
+            cursor_origin,
             acked_through: row.int(5)?,
             own_after,
             audit_through: crate::audit::last(&mut *self.db, device)?.0,

@@ -138,18 +138,26 @@ impl Store {
         upstream: Uuid,
         changes: &[Pulled],
         cursor: i64,
+        cursor_origin: Option<Origin>,
         now: DateTime<Utc>,
     ) -> Result<usize, ServerError> {
         let mut tx = self.db.transaction(Mode::Write)?;
         let via = upstream.to_string();
         let from = Sender { via: &via, pulled_through: i64::MAX, served: None };
+        // The block's own changes come back only to a block restored from a backup, which asked
+        // for those it made after it (`upstream::own_lost_after`): looked up by origin, the ones
+        // it lost are stored again.
+        let asked_own = match tx.query_opt("SELECT own_pull_after FROM upstream WHERE id = 1", &[])? {
+            Some(row) => row.opt_int(0)?,
+            None => None,
+        };
         let items: Vec<Incoming<'_>> = changes
             .iter()
             .map(|p| Incoming {
                 origin: p.origin,
                 recorded_at: p.recorded_at,
                 change: &p.change,
-                known: p.origin.device == self.device,
+                known: p.origin.device == self.device && asked_own.is_none_or(|after| p.origin.seq <= after),
                 seen_at_sender: None,
             })
             .collect();
@@ -164,10 +172,15 @@ impl Store {
             }
         }
         let new = outcomes.iter().filter(|o| !matches!(o, Outcome::Duplicate)).count();
+        // The origin moves with the cursor, and only forward, as the cursor does.
+        let (device, seq) = cursor_origin.map(|o| (o.device, o.seq)).unzip();
         tx.execute(
-            "UPDATE upstream SET pulled_through = CASE WHEN pulled_through > ?1 THEN pulled_through ELSE ?1 END
+            "UPDATE upstream SET
+                pulled_origin_device = CASE WHEN ?1 >= pulled_through THEN ?2 ELSE pulled_origin_device END,
+                pulled_origin_seq = CASE WHEN ?1 >= pulled_through THEN ?3 ELSE pulled_origin_seq END,
+                pulled_through = CASE WHEN pulled_through > ?1 THEN pulled_through ELSE ?1 END
              WHERE id = 1",
-            args![cursor],
+            args![cursor, device, seq],
         )?;
         tx.commit()?;
         self.after_erasure(changes.iter().map(|p| &p.change.body));

@@ -12,12 +12,13 @@ use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use samanvaya_eligibility::view::{self, HouseholdEligibility};
 use samanvaya_sync_protocol::{
-    DIGEST_HEADER, EnrollRequest, Health, MAX_BODY_BYTES, PROTOCOL_VERSION, PushBatch, Refusal, RefusalCode,
-    Role, SessionRequest, body,
+    DIGEST_HEADER, EnrollRequest, Health, MAX_BODY_BYTES, Origin, PROTOCOL_VERSION, PushBatch, Refusal,
+    RefusalCode, Role, SessionRequest, body,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::ServerError;
+use crate::feed::Asked;
 use crate::store::Store;
 
 /// What the server was started as, and its store.
@@ -176,6 +177,12 @@ struct PullQuery {
     /// The feed epoch the device read under, empty for none (`SessionRequest::feed_epoch_read`).
     #[serde(default)]
     epoch: Option<String>,
+    /// The origin of the change the device's cursor stands on, as the last pull said
+    /// (`PullReply::cursor_origin`).
+    #[serde(default)]
+    at_device: Option<uuid::Uuid>,
+    #[serde(default)]
+    at_seq: Option<i64>,
 }
 
 async fn pull(
@@ -186,7 +193,9 @@ async fn pull(
     let token = token(&headers)?;
     let reply = with_store(&config, move |s| {
         let who = s.caller(&token, Utc::now())?;
-        s.pull_under(&who, q.after, q.own_after, q.epoch.as_deref())
+        let at = q.at_device.zip(q.at_seq).map(|(device, seq)| Origin { device, seq });
+        let asked = Asked { after: q.after, own_after: q.own_after, read_under: q.epoch.as_deref(), at };
+        s.pull_under(&who, asked)
     })
     .await?;
     sealed(&reply)

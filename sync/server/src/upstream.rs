@@ -18,7 +18,7 @@ use samanvaya_sync_protocol::{
 use uuid::Uuid;
 
 use crate::error::ServerError;
-use crate::sql::args;
+use crate::sql::{Db, args};
 use crate::store::Store;
 
 /// The district this block forwards to, as the block keeps it.
@@ -162,6 +162,25 @@ fn lock(store: &Arc<Mutex<Store>>) -> Result<std::sync::MutexGuard<'_, Store>, S
     store.lock().map_err(|_| ServerError::Invalid("the store lock was poisoned".into()))
 }
 
+/// The last number this server gave a change of its own, as its store holds it.
+pub(crate) fn own_held(db: &mut dyn Db) -> Result<i64, ServerError> {
+    Ok(db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)? - 1)
+}
+
+/// This block was found restored from a backup in which it had made its own changes through
+/// `held`: what it forwarded to the district is asked back at its pulls until the feed is read
+/// to its end (`feed.rs`). The district's feed never sends a block what came through it
+/// otherwise, and an officer's step taken after the backup was lost to the block for good
+/// (the laptops send their own work again; the block's own changes have no one else). Nothing
+/// for a server with no district.
+pub(crate) fn own_lost_after(db: &mut dyn Db, held: i64) -> Result<(), ServerError> {
+    db.execute(
+        "UPDATE upstream SET own_pull_after = ?1 WHERE id = 1 AND (own_pull_after IS NULL OR own_pull_after > ?1)",
+        args![held],
+    )?;
+    Ok(())
+}
+
 /// The block's store as the link's local end.
 struct BlockEnd {
     store: Arc<Mutex<Store>>,
@@ -248,6 +267,30 @@ impl Local for BlockEnd {
         self.with(|s| s.db.query_one("SELECT pulled_through FROM upstream WHERE id = 1", &[])?.int(0))
     }
 
+    fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
+        self.with(|s| s.db.query_one("SELECT own_pull_after FROM upstream WHERE id = 1", &[])?.opt_int(0))
+    }
+
+    fn own_pulled(&mut self) -> Result<(), SyncError> {
+        self.with(|s| {
+            s.db.execute("UPDATE upstream SET own_pull_after = NULL WHERE id = 1", &[])?;
+            Ok(())
+        })
+    }
+
+    fn pulled_origin(&mut self) -> Result<Option<Origin>, SyncError> {
+        self.with(|s| {
+            let row = s.db.query_one(
+                "SELECT pulled_origin_device, pulled_origin_seq FROM upstream WHERE id = 1",
+                &[],
+            )?;
+            match (row.opt_text(0)?, row.opt_int(1)?) {
+                (Some(_), Some(seq)) => Ok(Some(Origin { device: row.uuid(0)?, seq })),
+                _ => Ok(None),
+            }
+        })
+    }
+
     fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, SyncError> {
         // A district restored from a backup numbers its feed again, as a block does
         // (`feed_epoch.rs`): this block reads it again from the start.
@@ -261,7 +304,9 @@ impl Local for BlockEnd {
             // A block that has read nothing yet keeps the epoch and reads on.
             let again = read > 0;
             let sql = if again {
-                "UPDATE upstream SET feed_epoch = ?1, pulled_through = 0 WHERE id = 1"
+                "UPDATE upstream SET feed_epoch = ?1, pulled_through = 0, pulled_origin_device = NULL,
+                    pulled_origin_seq = NULL
+                 WHERE id = 1"
             } else {
                 "UPDATE upstream SET feed_epoch = ?1 WHERE id = 1"
             };
@@ -279,13 +324,16 @@ impl Local for BlockEnd {
         self.with(|s| {
             let run = s.run;
             let mut tx = s.db.transaction(crate::sql::Mode::Write)?;
+            let holds = own_held(&mut *tx)?;
             let behind = tx.execute(
                 "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
                 args![through + 1],
             )?;
-            // Behind its district, the block was restored: its laptops read its feed again.
+            // Behind its district, the block was restored: its laptops read its feed again, and
+            // it asks the district back for what it made after the backup.
             if behind > 0 {
                 crate::feed_epoch::restored(&mut *tx, run)?;
+                own_lost_after(&mut *tx, holds)?;
             }
             tx.commit()?;
             Ok(())
@@ -294,7 +342,7 @@ impl Local for BlockEnd {
 
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError> {
         let upstream = self.upstream;
-        self.with(|s| s.store_pulled(upstream, &reply.changes, reply.cursor, Utc::now()))
+        self.with(|s| s.store_pulled(upstream, &reply.changes, reply.cursor, reply.cursor_origin, Utc::now()))
     }
 
     fn numbers(&mut self) -> Result<Numbers, SyncError> {
