@@ -343,6 +343,7 @@ on_both!(
     a_departure_seen_by_a_merge_stays_seen_through_a_chain_and_a_crossing,
     a_server_found_restored_names_a_new_feed_epoch_once_per_run,
     a_reader_whose_place_holds_another_change_after_a_restore_is_told_a_new_epoch,
+    a_step_taken_on_a_restored_server_before_any_device_shows_the_restore_has_a_number_of_its_own,
     two_supervisors_making_two_records_one_each_into_the_other_leave_her_one_record,
     one_record_made_one_with_two_others_makes_the_three_one,
     a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept,
@@ -1628,6 +1629,45 @@ fn a_reader_whose_place_holds_another_change_after_a_restore_is_told_a_new_epoch
     let again = server.pull_under(&reader.caller, under).unwrap();
     assert_eq!(again.feed_epoch, told.feed_epoch);
     assert_eq!(again.cursor_origin, Some(Origin { device: writer.caller.device, seq: 102 }));
+}
+
+/// A server restored from a backup numbers its own changes again from where the backup stood,
+/// and a step its officer takes before any device's word shows it the restore (the district
+/// unreachable, no laptop come yet) had the number of one it made before: its district and its
+/// laptops, which hold that one, took the step for it and skipped it. Numbered from the time,
+/// the step has a number of its own.
+fn a_step_taken_on_a_restored_server_before_any_device_shows_the_restore_has_a_number_of_its_own(b: Backend) {
+    use samanvaya_domain::referral::Step;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut writer = enroll(&mut server, "writer's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let made = vec![
+        writer.change(household(h, VILLAGE), 0),
+        writer.change(fact_of(h, PersonId(h.0)), 1),
+        writer.change(ChangeBody::Referral(pension_of(h, 1, PersonId(Uuid::now_v7()), "")), 2),
+    ];
+    server.push(&writer.caller, &writer.batch(made), t0()).unwrap();
+    let next =
+        || -> String { "SELECT CAST(next_seq AS TEXT) FROM identity WHERE CAST(id AS TEXT) = ?1".into() };
+    let in_backup = server.texts(&next(), "1");
+    server.step("R-1", Step::Submit, "Block officer", t0()).unwrap();
+    // Restored from the backup taken before the step, and started again.
+    server.execute(&format!("UPDATE identity SET next_seq = {} WHERE id = 1", in_backup[0]), &[]);
+    server.restart(Role::Block);
+    server.step("R-1", Step::Process, "Block officer", t0() + Duration::minutes(5)).unwrap();
+    let numbers: Vec<i64> = server
+        .texts(
+            "SELECT CAST(origin_seq AS TEXT) FROM change WHERE origin_device = ?1 ORDER BY seq",
+            &server.device().to_string(),
+        )
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), 2, "both steps are stored: {numbers:?}");
+    assert!(
+        numbers[1] > numbers[0],
+        "the step after the restore is numbered past the one before: {numbers:?}"
+    );
 }
 
 /// Two supervisors on two laptops, neither having seen the other's work, each make a woman's two

@@ -87,15 +87,28 @@ pub(crate) fn clock(db: &mut dyn Db, device: Uuid) -> Result<Hlc, ServerError> {
 }
 
 /// The server's next clock reading for a change made here, and its number for that change.
+///
+/// The number is never below the time in thousandths of a millisecond (`TIME_NUMBERED`): a
+/// server restored from a backup numbers its changes again from where the backup stood, and one
+/// it made before the restore, which its district and laptops hold, had that number. They took
+/// the new change for it and skipped it (a step an officer took before any device's word
+/// showed the restore). With the time as the floor, a change made after the restore is
+/// numbered past every one made before it, as long as the server's clock moves forward; where
+/// it does not, the stored number still counts up, as before.
 pub(crate) fn tick(db: &mut dyn Db, device: Uuid, now: DateTime<Utc>) -> Result<(Hlc, i64), ServerError> {
-    let seq = db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)?;
+    let stored = db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)?;
+    let seq = stored.max(now.timestamp_millis().saturating_mul(TIME_NUMBERED));
     let hlc = clock(db, device)?.tick(now.timestamp_millis());
     db.execute(
-        "UPDATE identity SET clock = ?1, next_seq = next_seq + 1 WHERE id = 1",
-        args![serde_json::to_string(&hlc)?],
+        "UPDATE identity SET clock = ?1, next_seq = ?2 WHERE id = 1",
+        args![serde_json::to_string(&hlc)?, seq + 1],
     )?;
     Ok((hlc, seq))
 }
+
+/// How many numbers of its own changes a server has in each millisecond before its numbers run
+/// ahead of its clock (they then count up from there, still never twice).
+const TIME_NUMBERED: i64 = 1_000;
 
 /// Moves the server's clock past a reading it received, so that a change made here next is
 /// ordered after it.
