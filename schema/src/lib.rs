@@ -332,6 +332,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "upstream_pull",
         sql: include_str!("../migrations/server/0026_upstream_pull.sql"),
     },
+    Migration {
+        version: 27,
+        name: "lease_acked_at_grant",
+        sql: include_str!("../migrations/server/0027_lease_acked_at_grant.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -457,6 +462,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 24,
         name: "upstream_pull",
         sql: include_str!("../migrations/server-postgres/0024_upstream_pull.sql"),
+    },
+    Migration {
+        version: 25,
+        name: "lease_acked_at_grant",
+        sql: include_str!("../migrations/server-postgres/0025_lease_acked_at_grant.sql"),
     },
 ];
 

@@ -132,6 +132,7 @@ fn the_facts_reader_and_the_wire_decoder_refuse_damaged_input_without_panicking(
         audit_fork: None,
         acked_here: None,
         feed_epoch: None,
+        pulled_origin: None,
     };
     let sealed = parcel::seal(&file, &key).unwrap();
     assert_eq!(parcel::open(&sealed, &key).unwrap(), file);

@@ -1650,24 +1650,41 @@ fn a_step_taken_on_a_restored_server_before_any_device_shows_the_restore_has_a_n
     let next =
         || -> String { "SELECT CAST(next_seq AS TEXT) FROM identity WHERE CAST(id AS TEXT) = ?1".into() };
     let in_backup = server.texts(&next(), "1");
+    let own = |server: &Opened| -> Vec<i64> {
+        let me = server.device().to_string();
+        let sql = "SELECT CAST(origin_seq AS TEXT) FROM change WHERE origin_device = ?1 ORDER BY seq";
+        server.texts(sql, &me).iter().map(|n| n.parse().unwrap()).collect()
+    };
     server.step("R-1", Step::Submit, "Block officer", t0()).unwrap();
-    // Restored from the backup taken before the step, and started again.
+    let before = own(&server)[0];
+    // Restored from the backup taken before the step (the step's row is put out of the way
+    // here, as the backup never held it), and started again.
     server.execute(&format!("UPDATE identity SET next_seq = {} WHERE id = 1", in_backup[0]), &[]);
+    server.execute(
+        &format!(
+            "UPDATE change SET origin_seq = -origin_seq WHERE origin_seq = {before} AND origin_device = ?1"
+        ),
+        &[&server.device().to_string()],
+    );
     server.restart(Role::Block);
     server.step("R-1", Step::Process, "Block officer", t0() + Duration::minutes(5)).unwrap();
-    let numbers: Vec<i64> = server
-        .texts(
-            "SELECT CAST(origin_seq AS TEXT) FROM change WHERE origin_device = ?1 ORDER BY seq",
-            &server.device().to_string(),
-        )
-        .iter()
-        .map(|n| n.parse().unwrap())
-        .collect();
-    assert_eq!(numbers.len(), 2, "both steps are stored: {numbers:?}");
-    assert!(
-        numbers[1] > numbers[0],
-        "the step after the restore is numbered past the one before: {numbers:?}"
-    );
+    let after = own(&server);
+    assert!(after.iter().all(|n| *n > before || *n == -before), "numbered past the step before: {after:?}");
+    // The writer, which read the first step, says so at its session: the block holds no step
+    // of that number, which shows the restore though its next number is past it now.
+    assert_eq!(server.pull(&writer.caller, 0).unwrap().feed_epoch, None);
+    let knowing = SessionRequest { server_own_through: Some(before), ..writer.session_knowing(3) };
+    let told = server.session(&knowing, 60, t0()).unwrap();
+    assert!(told.feed_epoch.is_some(), "the restore is found by the step missing here");
+    // Shown its own newest step, a server not restored finds nothing.
+    server.restart(Role::Block);
+    let newest = *after.iter().max().unwrap();
+    let again = SessionRequest {
+        server_own_through: Some(newest),
+        feed_epoch_read: told.feed_epoch.clone(),
+        ..writer.session_knowing(3)
+    };
+    assert_eq!(server.session(&again, 60, t0()).unwrap().feed_epoch, told.feed_epoch);
 }
 
 /// Two supervisors on two laptops, neither having seen the other's work, each make a woman's two
@@ -2067,16 +2084,17 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
 /// and the next session grants that one again, not a range after it.
 fn a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
-    let laptop = enroll(&mut server, "Bakraur laptop");
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
     let enrolled = server.texts(
         "SELECT CAST(max(last) AS TEXT) FROM lease WHERE kind = 'referral' AND device_id = ?1",
         &laptop.caller.device.to_string(),
     );
     let enrolled: i64 = enrolled[0].parse().unwrap();
+    let base = laptop.session_knowing(0);
     let low = |referrals_through: i64| SessionRequest {
         numbers_left: vec![("household".into(), 900), ("referral".into(), 40)],
         leases_through: vec![("household".into(), 1_000), ("referral".into(), referrals_through)],
-        ..laptop.session_knowing(0)
+        ..base.clone()
     };
     let first = server.session(&low(enrolled), 60, t0()).unwrap();
     assert_eq!(first.leases.len(), 1, "only the kind running low gets a lease");
@@ -2092,11 +2110,23 @@ fn a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted(b: Back
     let old = SessionRequest { leases_through: vec![], ..low(first.leases[0].last) };
     let older = server.session(&old, 60, t0()).unwrap();
     assert_eq!(older.leases[0].first, next.leases[0].last + 1);
+    // The laptop numbers families from its newest lease and sends them; then it breaks, and
+    // one restored from a backup older than that lease says it holds only the one before. The
+    // old laptop had the newest and used it: a new range, never the same one again.
+    let h = HouseholdId(Uuid::now_v7());
+    let sent = laptop.change(household(h, VILLAGE), 0);
+    server.push(&laptop.caller, &laptop.batch(vec![sent]), t0()).unwrap();
+    let restored = server.session(&low(next.leases[0].last), 60, t0()).unwrap();
+    assert_eq!(restored.leases[0].first, older.leases[0].last + 1, "a new range for the restored laptop");
     let counted = server.texts(
         "SELECT CAST(count(*) AS TEXT) FROM lease WHERE kind = 'referral' AND device_id = ?1",
         &laptop.caller.device.to_string(),
     );
-    assert_eq!(counted, vec!["4"], "the enrollment's, the first (once), the next and the older app's");
+    assert_eq!(
+        counted,
+        vec!["5"],
+        "the enrollment's, the first (once), the next, the older app's, the restored's"
+    );
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

@@ -19,9 +19,6 @@ use uuid::Uuid;
 use crate::link::{Link, Received, SyncError};
 use crate::plan::{self, Pace};
 
-/// The server's side of a sync as the device sees it: the HTTPS [`Link`], or a server in the same
-/// process in the simulation of many laptops (`tests/tests/simulation.rs`), which decides what a
-/// faulty network does to each exchange.
 /// The numbers a device holds of each kind, said at each session: how many are left
 /// (`SessionRequest::numbers_left`), and the last of the newest lease from the server
 /// (`SessionRequest::leases_through`). A block holds none.
@@ -31,6 +28,9 @@ pub struct Numbers {
     pub through: Vec<(String, i64)>,
 }
 
+/// The server's side of a sync as the device sees it: the HTTPS [`Link`], or a server in the same
+/// process in the simulation of many laptops (`tests/tests/simulation.rs`), which decides what a
+/// faulty network does to each exchange.
 // Every implementation is called through a concrete type, so the futures' `Send` is known where
 // it matters (the block's forwarding task); the lint's concern does not arise.
 #[allow(async_fn_in_trait)]

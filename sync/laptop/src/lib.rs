@@ -525,6 +525,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         audit_fork: store.audit_fork()?,
         acked_here: Some(store.acked_through()?),
         feed_epoch: store.feed_epoch_held()?,
+        pulled_origin: store.pulled_origin()?.map(|(device, seq)| Origin { device, seq }),
     };
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret)).map_err(LaptopSyncError::Seal)?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };

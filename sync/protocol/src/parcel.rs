@@ -67,6 +67,12 @@ pub struct Parcel {
     /// Absent before the block ever named one, and in files from before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_epoch: Option<String>,
+    /// The origin of the block's change numbered `pulled_through`, as the block said it
+    /// (`PullReply::cursor_origin`, `FeedFile::cursor_origin`): a block restored from a backup
+    /// that has numbered other changes past it since holds another there. Absent in files from
+    /// before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulled_origin: Option<crate::Origin>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,6 +211,7 @@ mod tests {
             made_at: at,
             pulled_through: 4,
             feed_epoch: None,
+            pulled_origin: Some(crate::Origin { device, seq: 4 }),
             changes,
             own_after: None,
             acked_here: None,

@@ -229,7 +229,7 @@ impl Store {
         let leases = if req.applicant.kind == DeviceKind::Laptop {
             LEASE_SIZE
                 .iter()
-                .map(|(k, _)| grant(&mut *tx, req.applicant.device, k, now))
+                .map(|(k, _)| grant(&mut *tx, req.applicant.device, k, 0, now))
                 .collect::<Result<Vec<_>, _>>()?
         } else {
             Vec::new()
@@ -281,25 +281,13 @@ impl Store {
         {
             crate::feed_epoch::restored(&mut *tx, self.run)?;
         }
-        // The device holds changes this server made itself numbered up to there: restored, the
-        // server numbers its own next ones after them, or the device would take them for those.
-        // Not restored, the server's next number is already past them: a device holding its
-        // newest own change is no news (with `<=` every start of a block looked restored to
-        // the first laptop holding it, and every laptop read the whole feed again).
-        if let Some(through) = req.server_own_through {
-            let holds = crate::upstream::own_held(&mut *tx)?;
-            let behind = tx.execute(
-                "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
-                args![through + 1],
-            )?;
-            if behind > 0 {
-                // Found here before the district's session finds it, the block's own changes
-                // made after the backup are still asked back from the district.
-                crate::upstream::own_lost_after(&mut *tx, holds)?;
-                if news {
-                    crate::feed_epoch::restored(&mut *tx, self.run)?;
-                }
-            }
+        // The device holds changes this server made itself numbered up to there: a server
+        // that does not hold the newest of them was restored (`upstream::own_shown_held`).
+        if let Some(through) = req.server_own_through
+            && crate::upstream::own_shown_held(&mut *tx, self.device, through)?
+            && news
+        {
+            crate::feed_epoch::restored(&mut *tx, self.run)?;
         }
         let token = hex(&random_bytes::<32>()?);
         let expires_at = now + Duration::minutes(minutes);
@@ -314,12 +302,12 @@ impl Store {
                 if LEASE_SIZE.iter().any(|(known, _)| known == k) && *left < LEASE_LOW_WATER {
                     let held = req.leases_through.iter().find(|(held, _)| held == k).map(|(_, t)| *t);
                     let lease = match held {
-                        Some(through) => not_received(&mut *tx, req.device, k, through)?,
+                        Some(through) => not_received(&mut *tx, req.device, k, through, acked_through)?,
                         None => None,
                     };
                     leases.push(match lease {
                         Some(lease) => lease,
-                        None => grant(&mut *tx, req.device, k, now)?,
+                        None => grant(&mut *tx, req.device, k, acked_through, now)?,
                     });
                 }
             }
@@ -601,30 +589,45 @@ fn village_named(db: &mut dyn Db, name: &str) -> Result<Village, ServerError> {
 /// granted at a session whose answer never reached it, to be granted again as it was. Only the
 /// newest: an older one was followed by a session that granted again, so a laptop that says it
 /// holds neither lost the answers of both, and one range wasted is the price of the older
-/// protocol, not of this one, which never grants twice in a row unheard.
+/// protocol, not of this one, which never grants twice in a row unheard. Only while the device
+/// has sent nothing since it was granted (`acked_through` as then): a laptop restored from a
+/// backup older than the lease says it holds an older one too, but the old laptop had the
+/// lease, numbered families from it and sent them, and the same range again would give two
+/// families one number (the restored laptop gives up the leases of its backup and takes a new
+/// one, `core/src/restored.rs`).
 fn not_received(
     db: &mut dyn Db,
     device: Uuid,
     kind: &str,
     through: i64,
+    acked_through: i64,
 ) -> Result<Option<Lease>, ServerError> {
     let found = db.query_opt(
-        "SELECT first, last FROM lease WHERE device_id = ?1 AND kind = ?2 AND last > ?3
+        "SELECT first, last FROM lease
+         WHERE device_id = ?1 AND kind = ?2 AND last > ?3 AND acked_at_grant = ?4
          ORDER BY last DESC LIMIT 1",
-        args![device, kind, through],
+        args![device, kind, through, acked_through],
     )?;
     found.map(|r| Ok(Lease { kind: kind.to_owned(), first: r.int(0)?, last: r.int(1)? })).transpose()
 }
 
-/// Grants `device` the next range of numbers of `kind`.
-fn grant(db: &mut dyn Db, device: Uuid, kind: &str, now: DateTime<Utc>) -> Result<Lease, ServerError> {
+/// Grants `device` the next range of numbers of `kind`, when the server holds its work through
+/// `acked_through`.
+fn grant(
+    db: &mut dyn Db,
+    device: Uuid,
+    kind: &str,
+    acked_through: i64,
+    now: DateTime<Utc>,
+) -> Result<Lease, ServerError> {
     let size = LEASE_SIZE.iter().find(|(k, _)| *k == kind).map_or(1_000, |(_, n)| *n);
     let last =
         db.query_one("SELECT coalesce(max(last), 0) FROM lease WHERE kind = ?1", args![kind])?.int(0)?;
     let lease = Lease { kind: kind.to_owned(), first: last + 1, last: last + size };
     db.execute(
-        "INSERT INTO lease (kind, first, last, device_id, granted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        args![kind, lease.first, lease.last, device, now],
+        "INSERT INTO lease (kind, first, last, device_id, granted_at, acked_at_grant)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        args![kind, lease.first, lease.last, device, now, acked_through],
     )?;
     Ok(lease)
 }

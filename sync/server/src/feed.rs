@@ -82,7 +82,7 @@ impl Store {
                  ORDER BY c.seq LIMIT ?3"
             }
             // A block restored from a backup reads back what it forwarded too: its own steps
-            // taken after the backup, which nothing else brings back (`upstream::own_lost_after`),
+            // taken after the backup, which nothing else brings back (`upstream::own_shown_held`),
             // and the laptops' work they are about, before them, in the order the district
             // stored them. What it still holds is known by its origin and skipped.
             DeviceKind::Block => {
@@ -167,7 +167,7 @@ impl Store {
 }
 
 /// The origin of the change numbered `seq` here, if there is one.
-fn origin_at(db: &mut dyn crate::sql::Db, seq: i64) -> Result<Option<Origin>, ServerError> {
+pub(crate) fn origin_at(db: &mut dyn crate::sql::Db, seq: i64) -> Result<Option<Origin>, ServerError> {
     db.query_opt("SELECT origin_device, origin_seq FROM change WHERE seq = ?1", args![seq])?
         .map(|r| Ok(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
         .transpose()

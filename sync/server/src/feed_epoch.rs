@@ -72,8 +72,9 @@ pub fn current(db: &mut dyn Db) -> Result<Option<String>, ServerError> {
 /// Whether a laptop's sync file brought by USB stick, written by a laptop that had read this
 /// server's feed through `pulled_through` under `read_under`, asks for the feed again from its
 /// start: read under another epoch than the current one, or under the current one (or before
-/// any) past the newest change here, or under one when this server holds none, which shows
-/// this server was restored from a backup and begins a new epoch. The command importing it is a run of its own, so the laptop's epoch, not
+/// any) past the newest change here or to a change here of another origin than the one it read
+/// there (`pulled_origin`), or under one when this server holds none, which shows this server
+/// was restored from a backup and begins a new epoch. The command importing it is a run of its own, so the laptop's epoch, not
 /// the run, keeps one restore to one epoch among stick files: a laptop under an older epoch
 /// begins none. The running server may still make another for the same restore when an online
 /// device shows it afterwards, in its own run: the devices then read the feed once more.
@@ -81,6 +82,7 @@ pub fn stick_reads_again(
     db: &mut dyn Db,
     read_under: Option<&str>,
     pulled_through: i64,
+    pulled_origin: Option<samanvaya_sync_protocol::Origin>,
 ) -> Result<bool, ServerError> {
     let held = current(db)?;
     if held.is_some() && held.as_deref() != read_under {
@@ -91,7 +93,13 @@ pub fn stick_reads_again(
     // lost: restored from a backup older than its first epoch. Answered with no epoch, the
     // laptop would refuse every answer (`import_feed`).
     let lost_epoch = held.is_none() && read_under.is_some();
-    if pulled_through <= newest && !lost_epoch {
+    // Where the laptop's cursor stands, another change than the one it read there: numbered
+    // past it since the restore (as online, `feed.rs`).
+    let moved = match pulled_origin {
+        Some(at) if pulled_through > 0 => crate::feed::origin_at(db, pulled_through)? != Some(at),
+        _ => false,
+    };
+    if pulled_through <= newest && !lost_epoch && !moved {
         return Ok(false);
     }
     let mut tx = db.transaction(crate::sql::Mode::Write)?;

@@ -78,6 +78,7 @@ impl Store {
             &mut *self.db,
             parcel.feed_epoch.as_deref(),
             parcel.pulled_through,
+            parcel.pulled_origin,
         )?;
         let pulled_through = if from_start { 0 } else { parcel.pulled_through };
         for step in parcel.changes.chunks(STEP) {

@@ -145,8 +145,9 @@ impl Store {
         let via = upstream.to_string();
         let from = Sender { via: &via, pulled_through: i64::MAX, served: None };
         // The block's own changes come back only to a block restored from a backup, which asked
-        // for those it made after it (`upstream::own_lost_after`): looked up by origin, the ones
-        // it lost are stored again.
+        // back what it forwarded (`upstream::own_shown_held`): looked up by origin, the ones it
+        // lost are stored again. Their numbers say nothing of which: numbered from the time, a
+        // step taken after the restore is numbered past them.
         let asked_own = match tx.query_opt("SELECT own_pull_after FROM upstream WHERE id = 1", &[])? {
             Some(row) => row.opt_int(0)?,
             None => None,
@@ -157,7 +158,7 @@ impl Store {
                 origin: p.origin,
                 recorded_at: p.recorded_at,
                 change: &p.change,
-                known: p.origin.device == self.device && asked_own.is_none_or(|after| p.origin.seq <= after),
+                known: p.origin.device == self.device && asked_own.is_none(),
                 seen_at_sender: None,
             })
             .collect();

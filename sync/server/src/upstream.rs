@@ -162,23 +162,42 @@ fn lock(store: &Arc<Mutex<Store>>) -> Result<std::sync::MutexGuard<'_, Store>, S
     store.lock().map_err(|_| ServerError::Invalid("the store lock was poisoned".into()))
 }
 
-/// The last number this server gave a change of its own, as its store holds it.
-pub(crate) fn own_held(db: &mut dyn Db) -> Result<i64, ServerError> {
-    Ok(db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)? - 1)
-}
-
-/// This block was found restored from a backup in which it had made its own changes through
-/// `held`: what it forwarded to the district is asked back at its pulls until the feed is read
-/// to its end (`feed.rs`). The district's feed never sends a block what came through it
-/// otherwise, and an officer's step taken after the backup was lost to the block for good
-/// (the laptops send their own work again; the block's own changes have no one else). Nothing
-/// for a server with no district.
-pub(crate) fn own_lost_after(db: &mut dyn Db, held: i64) -> Result<(), ServerError> {
+/// A device (a laptop, or the district) holds this server's own changes numbered up to
+/// `through`: whether that shows the server was restored from a backup, in which case the server
+/// numbers its next ones after them and, for a block, asks back what it forwarded.
+///
+/// Restored, a server lacks the newest of its own changes that others hold. It is known by that
+/// change missing here, not by the server's next number: numbered from the time
+/// (`store::tick`), a step taken after the restore and before any device's word puts the next
+/// number past the lost ones. A device holding the newest change of this server is no news (with
+/// `<=` on the number every start of a block looked restored to the first laptop holding it,
+/// and every laptop read the whole feed again).
+///
+/// What the block forwarded is read back at its pulls until the district's feed is read to its
+/// end (`feed.rs`): the district's feed sends a block nothing that came through it otherwise,
+/// and an officer's step taken after the backup was lost to the block for good (the laptops send
+/// their own work again; the block's own changes have no one else). The column keeps how many
+/// of its own changes the block had numbered when found restored; nothing for a server with no
+/// district.
+pub(crate) fn own_shown_held(db: &mut dyn Db, me: Uuid, through: i64) -> Result<bool, ServerError> {
+    let held = db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)? - 1;
+    let behind =
+        db.execute("UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1", args![through + 1])?;
+    let lost = through > 0
+        && db
+            .query_opt(
+                "SELECT 1 FROM change WHERE origin_device = ?1 AND origin_seq = ?2",
+                args![me, through],
+            )?
+            .is_none();
+    if behind == 0 && !lost {
+        return Ok(false);
+    }
     db.execute(
         "UPDATE upstream SET own_pull_after = ?1 WHERE id = 1 AND (own_pull_after IS NULL OR own_pull_after > ?1)",
         args![held],
     )?;
-    Ok(())
+    Ok(true)
 }
 
 /// The block's store as the link's local end.
@@ -187,6 +206,9 @@ struct BlockEnd {
     upstream: Uuid,
     /// The first and last number of the changes last handed out to send.
     handed: Option<(i64, i64)>,
+    /// The word to read back what the block forwarded, as this sync's pull read it
+    /// (`upstream.own_pull_after`).
+    own_read: Option<i64>,
 }
 
 impl From<ServerError> for SyncError {
@@ -268,12 +290,21 @@ impl Local for BlockEnd {
     }
 
     fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
-        self.with(|s| s.db.query_one("SELECT own_pull_after FROM upstream WHERE id = 1", &[])?.opt_int(0))
+        let read = self
+            .with(|s| s.db.query_one("SELECT own_pull_after FROM upstream WHERE id = 1", &[])?.opt_int(0))?;
+        self.own_read = read;
+        Ok(read)
     }
 
     fn own_pulled(&mut self) -> Result<(), SyncError> {
+        // Only the word this pull read: a laptop's session may have found the restore again
+        // meanwhile, and its word stands for the next pull.
+        let Some(read) = self.own_read.take() else { return Ok(()) };
         self.with(|s| {
-            s.db.execute("UPDATE upstream SET own_pull_after = NULL WHERE id = 1", &[])?;
+            s.db.execute(
+                "UPDATE upstream SET own_pull_after = NULL WHERE id = 1 AND own_pull_after = ?1",
+                args![read],
+            )?;
             Ok(())
         })
     }
@@ -322,18 +353,11 @@ impl Local for BlockEnd {
         // `enroll.rs`). The new number and the epoch are one write: stopped between them, the
         // block would number past them and never name the epoch.
         self.with(|s| {
-            let run = s.run;
+            let (run, me) = (s.run, s.device);
             let mut tx = s.db.transaction(crate::sql::Mode::Write)?;
-            let holds = own_held(&mut *tx)?;
-            let behind = tx.execute(
-                "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
-                args![through + 1],
-            )?;
-            // Behind its district, the block was restored: its laptops read its feed again, and
-            // it asks the district back for what it made after the backup.
-            if behind > 0 {
+            // Behind its district, the block was restored: its laptops read its feed again.
+            if own_shown_held(&mut *tx, me, through)? {
                 crate::feed_epoch::restored(&mut *tx, run)?;
-                own_lost_after(&mut *tx, holds)?;
             }
             tx.commit()?;
             Ok(())
@@ -454,7 +478,7 @@ pub async fn sync_through<R: Remote>(
     let Some(u) = lock(store)?.upstream()? else {
         return Ok(None);
     };
-    let mut end = BlockEnd { store: store.clone(), upstream: u.server, handed: None };
+    let mut end = BlockEnd { store: store.clone(), upstream: u.server, handed: None, own_read: None };
     let result = sync_once(&mut end, remote, tuning).await;
     let now = Utc::now();
     match result {
