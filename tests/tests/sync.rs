@@ -2717,53 +2717,6 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
     assert!(round(3).contains("wrote 0 change(s)"), "the next answer starts where the last ended");
 }
 
-/// The same by stick, with the restored block's feed grown past where the reader read before
-/// its next round: its cursor is no longer past the newest change, so only the change its cursor
-/// stands on, which its sync file names (`Parcel::pulled_origin`), shows the restore; the block
-/// writes its answer from the feed's start. Before, the answer started at the reader's cursor,
-/// and the reader never got what the block had numbered below it.
-#[test]
-fn a_stick_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
-    let (block_dir, backup, stick) =
-        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
-    let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
-    let (restorable, block) = RestorableBlock::start(block_dir.path());
-    let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
-    let round = |n: usize| {
-        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
-        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(reader)));
-        let (up, down) = (up.to_str().unwrap(), down.to_str().unwrap());
-        server_cmd("block", block_dir.path(), &["import", up, "--answer", down]);
-        ok(run("samanvaya", &["import-feed", down], Some(reader)));
-    };
-    restorable.enroll(writer);
-    restorable.enroll(reader);
-    drop(block);
-    copy_folder(block_dir.path(), backup.path());
-    let block = restorable.again();
-    household_with_a_referral(writer, "कमला देवी");
-    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(writer)));
-    round(1);
-    assert_eq!(households(reader).len(), 1);
-
-    drop(block);
-    std::fs::remove_dir_all(block_dir.path()).unwrap();
-    copy_folder(backup.path(), block_dir.path());
-    let _block = restorable.again();
-    restorable.enroll(newcomer);
-    for name in ["सुनीता देवी", "गीता देवी", "रीता देवी"]
-    {
-        household_with_a_referral(newcomer, name);
-    }
-    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(newcomer)));
-    round(2);
-    let held = households(reader);
-    for theirs in households(newcomer) {
-        assert!(held.contains(&theirs), "the reader holds each of the newcomer's households");
-    }
-}
-
 /// A district restored from a backup numbers the changes it makes itself (a step taken there,
 /// a review decided) again from where the backup stood. Its block holds one numbered so
 /// already, and took the restored district's next one for it: skipped, it never reached the
@@ -2919,11 +2872,38 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
 /// back, the block holds another there, and the reader reads the feed again.
 #[test]
 fn a_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
+    reader_past_whose_place_a_restored_block_numbered(|reader, _, _| {
+        ok(run("samanvaya", &["sync", "--timeout", "20"], Some(reader)));
+    });
+}
+
+/// The same by stick: only the change its cursor stands on, which its sync file names
+/// (`Parcel::pulled_origin`), shows the restore, and the block writes its answer from the feed's
+/// start. Before, the answer started at the reader's cursor, and the reader never got what the
+/// block had numbered below it.
+#[test]
+fn a_stick_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
+    let stick = tempfile::tempdir().unwrap();
+    reader_past_whose_place_a_restored_block_numbered(|reader, block, round| {
+        let (up, down) =
+            (stick.path().join(format!("up-{round}")), stick.path().join(format!("down-{round}")));
+        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(reader)));
+        let (up, down) = (up.to_str().unwrap(), down.to_str().unwrap());
+        server_cmd("block", block, &["import", up, "--answer", down]);
+        ok(run("samanvaya", &["import-feed", down], Some(reader)));
+    });
+}
+
+/// The two stories above: a writer's household read by the reader; the block restored from a
+/// backup that holds not that household, and a newcomer's three households (more changes than
+/// the reader read) numbered there before the reader comes back. `read` brings the reader the
+/// block's feed (the reader's folder, the block's, the round), and the reader must then hold
+/// each of the newcomer's households.
+fn reader_past_whose_place_a_restored_block_numbered(read: impl Fn(&Path, &Path, usize)) {
     let (block_dir, backup) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
     let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
     let (restorable, block) = RestorableBlock::start(block_dir.path());
-    let sync = |laptop: &Path| ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop)));
     let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
     restorable.enroll(writer);
     restorable.enroll(reader);
@@ -2931,12 +2911,10 @@ fn a_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
     copy_folder(block_dir.path(), backup.path());
     let block = restorable.again();
     household_with_a_referral(writer, "कमला देवी");
-    sync(writer);
-    sync(reader);
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(writer)));
+    read(reader, block_dir.path(), 1);
     assert_eq!(households(reader).len(), 1);
 
-    // Restored from the backup, which holds not the writer's household; a newcomer's work is
-    // numbered past where the reader had read before the reader comes back.
     drop(block);
     std::fs::remove_dir_all(block_dir.path()).unwrap();
     copy_folder(backup.path(), block_dir.path());
@@ -2946,8 +2924,8 @@ fn a_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
     {
         household_with_a_referral(newcomer, name);
     }
-    sync(newcomer);
-    sync(reader);
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(newcomer)));
+    read(reader, block_dir.path(), 2);
     let held = households(reader);
     for theirs in households(newcomer) {
         assert!(held.contains(&theirs), "the reader holds each of the newcomer's households");
