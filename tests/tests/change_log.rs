@@ -987,3 +987,40 @@ fn pension_of(
         catalogue: "test".into(),
     }
 }
+
+/// The block's word on which of its changes the laptop's pull cursor stands on
+/// (`PullReply::cursor_origin`, said back at the next pull to find a restored block) moves with
+/// the cursor and only forward, as the cursor does, and goes with it when the block's feed is
+/// read again from its start.
+#[test]
+fn the_pull_cursors_origin_moves_with_the_cursor_and_goes_with_it() {
+    let (_dir, mut store, _) = store_with_one_household();
+    let server = Uuid::now_v7();
+    let enrollment = samanvaya_core::Enrollment {
+        url: "https://127.0.0.1:1".into(),
+        server_id: server,
+        role: "block".into(),
+        secret: "the laptop's secret".into(),
+        certificate: None,
+        enrolled_at: store.now().unwrap().utc,
+    };
+    store.save_enrollment(&enrollment, &[], &[]).unwrap();
+    let (a, b) = ((Uuid::now_v7(), 7), (Uuid::now_v7(), 3));
+    let at = store.now().unwrap();
+    let server = server.to_string();
+    let place = |store: &Store| (store.pulled_through().unwrap(), store.pulled_origin().unwrap());
+    assert_eq!(place(&store), (0, None));
+    store.apply_pulled_page(&server, &[], 7, Some(a), at).unwrap();
+    assert_eq!(place(&store), (7, Some(a)));
+    // An older page's answer applied late: neither goes back.
+    store.apply_pulled_page(&server, &[], 5, Some(b), at).unwrap();
+    assert_eq!(place(&store), (7, Some(a)));
+    // Further on from a block that says no origin: no older word stays with the new place.
+    store.apply_pulled_page(&server, &[], 9, None, at).unwrap();
+    assert_eq!(place(&store), (9, None));
+    store.apply_pulled_page(&server, &[], 9, Some(b), at).unwrap();
+    assert_eq!(place(&store), (9, Some(b)));
+    // The block names a new epoch: the feed is read again from its start, the word with it.
+    assert!(store.feed_epoch(Some("01a24109-758a-737f-ab3f-92f111b4e7c9")).unwrap());
+    assert_eq!(place(&store), (0, None));
+}
