@@ -350,6 +350,7 @@ on_both!(
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
+    a_laptops_batch_past_a_gap_in_what_the_server_holds_is_not_kept,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
@@ -2127,6 +2128,35 @@ fn a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted(b: Back
         vec!["5"],
         "the enrollment's, the first (once), the next, the older app's, the restored's"
     );
+}
+
+/// A laptop's changes reach a server in one unbroken run. A batch starting past the next one the
+/// server holds (a file by stick written after answers a server restored from a backup no longer
+/// holds) is not kept, and the answer says how far the server holds the laptop's work: the
+/// laptop sends everything after it again, and a change about a household whose record was in
+/// the gap is not refused for good as about one unknown.
+fn a_laptops_batch_past_a_gap_in_what_the_server_holds_is_not_kept(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let (h, g) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
+    let first = laptop.change(household(h, VILLAGE), 0);
+    let lost = vec![laptop.change(household(g, VILLAGE), 1)];
+    let after = vec![laptop.change(fact_of(g, PersonId(g.0)), 2)];
+    assert_eq!(server.push(&laptop.caller, &laptop.batch(vec![first]), t0()).unwrap().acked_through, 1);
+    let past = server.push(&laptop.caller, &laptop.batch(after.clone()), t0()).unwrap();
+    assert_eq!((past.acked_through, past.results.len()), (1, 0), "nothing past the gap is taken");
+    let held = |server: &Opened| {
+        server.texts(
+            "SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1",
+            &laptop.caller.device.to_string(),
+        )
+    };
+    assert_eq!(held(&server), vec!["1"]);
+    // Sent again from the gap, everything is taken and applied.
+    let again = server.push(&laptop.caller, &laptop.batch([lost, after].concat()), t0()).unwrap();
+    assert_eq!(again.acked_through, 3);
+    assert!(again.results.iter().all(|r| r.outcome == Outcome::Applied), "{:?}", again.results);
+    assert_eq!(held(&server), vec!["3"]);
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

@@ -2894,6 +2894,56 @@ fn a_stick_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
     });
 }
 
+/// A laptop that syncs only by stick, whose work the block lost to a restore from a backup: its
+/// next file starts after what the block had told it it held, past what the restored block
+/// holds. The block keeps nothing of a file that would leave a gap and answers how far it holds
+/// the laptop's work; the laptop, seeing the answer to what it knows now say less, sends the
+/// rest again. Before, the block took the file past the gap, and the laptop's household in the
+/// gap never reached it (its members' changes after it were refused as about a household not
+/// known there, for good).
+#[test]
+fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
+    let (block_dir, backup, stick, laptop) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let laptop = laptop.path();
+    let (restorable, block) = RestorableBlock::start(block_dir.path());
+    let round = |n: usize| -> String {
+        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
+        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(laptop)));
+        let (up, down) = (up.to_str().unwrap(), down.to_str().unwrap());
+        let said = server_cmd("block", block_dir.path(), &["import", up, "--answer", down]);
+        ok(run("samanvaya", &["import-feed", down], Some(laptop)));
+        said
+    };
+    let at_block = || -> i64 {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap()
+    };
+    restorable.enroll(laptop);
+    drop(block);
+    copy_folder(block_dir.path(), backup.path());
+    let block = restorable.again();
+    household_with_a_referral(laptop, "कमला देवी");
+    round(1);
+    assert_eq!(at_block(), 1);
+
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path()).unwrap();
+    copy_folder(backup.path(), block_dir.path());
+    let _block = restorable.again();
+    household_with_a_referral(laptop, "विमला देवी");
+    let said = round(2);
+    assert!(said.contains("0 new change(s)"), "nothing past the gap is kept: {said}");
+    assert_eq!(at_block(), 0);
+    round(3);
+    assert_eq!(at_block(), 2, "the household the block lost, sent again, and the new one");
+    assert_eq!(status_number(laptop, "waiting to send"), 0);
+}
+
 /// The two stories above: a writer's household read by the reader; the block restored from a
 /// backup that holds not that household, and a newcomer's three households (more changes than
 /// the reader read) numbered there before the reader comes back. `read` brings the reader the

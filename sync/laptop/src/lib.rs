@@ -444,6 +444,12 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
         return Err(LaptopSyncError::AnswerBeforeBlockRestore);
     }
     let kept: Vec<(i64, Hlc)> = file.capped.iter().map(|k| (k.seq, k.hlc)).collect();
+    // The answer to a file written knowing what this laptop still knows, saying the block holds
+    // less: the block was restored from a backup, and what it lost is sent again (as at a
+    // session). An older answer, or one from a block older than the field, never says so.
+    if file.answers_acked_here == Some(store.acked_through()?) {
+        store.block_restored(file.acked_through)?;
+    }
     store.sync_acked(file.acked_through, &told(&file.decided), &kept)?;
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
     store.audit_held_by_stick(file.audit_through, &branches)?;

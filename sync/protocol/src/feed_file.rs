@@ -41,6 +41,13 @@ pub struct FeedFile {
     /// Absent in files from before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor_origin: Option<crate::Origin>,
+    /// How far the laptop's sync file this answers said its changes were held
+    /// (`Parcel::acked_here`). A laptop that still knows its changes held that far, told by
+    /// this answer that the block holds fewer (`acked_through`), is told by the block as it
+    /// stands now, not by an old answer left on the stick: the block was restored from a backup,
+    /// and the laptop sends the rest again. Absent in files from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers_acked_here: Option<i64>,
     /// The laptop's own changes the block holds, through this seq: a laptop that only ever
     /// syncs by stick learns from it what it need not send again.
     #[serde(default)]
@@ -182,6 +189,7 @@ mod tests {
             changes,
             cursor: 13,
             cursor_origin: Some(crate::Origin { device: server, seq: 2 }),
+            answers_acked_here: Some(4),
             acked_through: 4,
             own_after: None,
             audit_through: 0,

@@ -77,6 +77,7 @@ impl Store {
             changes,
             cursor: after,
             cursor_origin,
+            answers_acked_here: row.opt_int(7)?,
             acked_through: row.int(5)?,
             own_after,
             audit_through: crate::audit::last(&mut *self.db, device)?.0,
