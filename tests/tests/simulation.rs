@@ -9,6 +9,13 @@
 //! real district store. Every exchange passes
 //! through a simulated network that drops requests before they arrive, loses answers after the
 //! server committed, replays an earlier push before the next, and cuts links off for a while.
+//! With `SAMANVAYA_SIM_RESTORE=1`, in about half the runs one block's folder is lost and put
+//! back from a backup made a while before: the block starts again behind what its laptops and
+//! its district hold of it. Not in CI yet: seeds 11 and 38 of 1 to 40 fail on what
+//! docs/sync.md lists as not built after a block's restore (a change of one laptop about a
+//! household another laptop has not sent again yet is refused; the work sent again arrives in
+//! another order, and the block refuses as late a change the district applied), and seed 55 on
+//! a block's step held by a laptop alone.
 //! The schedule and every fault come from one seed, so a failing seed replays the same run.
 //! After quiescence (the network healed, everyone synced a few times) the simulation checks that
 //! each block holds every change its laptops made exactly once and the district every one of
@@ -693,8 +700,11 @@ impl World {
         let laptop = &mut self.laptops[l];
         if again && let Some(old) = &laptop.last_answer {
             // An answer applied before changes nothing; an older one than the laptop's place
-            // adds nothing either.
-            samanvaya_sync_laptop::import_feed(&mut laptop.store, old).unwrap();
+            // adds nothing either, and one from before its block was restored is refused.
+            match samanvaya_sync_laptop::import_feed(&mut laptop.store, old) {
+                Ok(_) | Err(samanvaya_sync_laptop::LaptopSyncError::AnswerBeforeBlockRestore) => {}
+                Err(e) => panic!("an old answer applied again: {e}"),
+            }
             *self.done.entry("old answers applied again").or_default() += 1;
             return;
         }
@@ -733,8 +743,51 @@ impl World {
             .is_ok()
     }
 
+    /// Block `b`'s store copied aside as it stands: its backup.
+    fn back_up(&mut self, b: usize) -> tempfile::TempDir {
+        let copy = tempfile::tempdir().unwrap();
+        let conn = rusqlite::Connection::open(self.blocks[b].dir.path().join("server.sqlite3")).unwrap();
+        conn.execute("VACUUM INTO ?1", [copy.path().join("server.sqlite3").to_str().unwrap()]).unwrap();
+        *self.done.entry("block backups").or_default() += 1;
+        copy
+    }
+
+    /// Block `b`'s folder is lost and its backup put in its place: the block starts again on it,
+    /// behind what its laptops and its district hold of it.
+    fn restore(&mut self, b: usize, backup: tempfile::TempDir) {
+        let block = &mut self.blocks[b];
+        let restored = Server::sqlite(backup.path(), Role::Block, Utc::now()).unwrap();
+        *block.server.lock().unwrap() = restored;
+        block.dir = backup;
+        *self.done.entry("blocks restored from a backup").or_default() += 1;
+    }
+
     fn run(&mut self) {
+        // In about half the runs one block is restored from a backup made a while before, where
+        // asked for (the module's comment says why not in CI).
+        let restore = {
+            let mut dice = self.dice();
+            let asked = std::env::var_os("SAMANVAYA_SIM_RESTORE").is_some_and(|v| v == "1");
+            (asked && dice.chance(50)).then(|| {
+                (
+                    dice.below(self.blocks.len()),
+                    STEPS / 4 + dice.below(STEPS / 4),
+                    STEPS / 2 + dice.below(STEPS / 4),
+                )
+            })
+        };
+        let mut backup = None;
         for step in 0..STEPS {
+            if let Some((b, backup_at, restore_at)) = restore {
+                if step == backup_at {
+                    backup = Some(self.back_up(b));
+                }
+                if step == restore_at
+                    && let Some(copy) = backup.take()
+                {
+                    self.restore(b, copy);
+                }
+            }
             let roll = self.dice().below(100);
             let l = self.dice().below(self.laptops.len());
             match roll {
