@@ -350,7 +350,7 @@ on_both!(
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
-    a_laptops_batch_past_a_gap_in_what_the_server_holds_is_not_kept,
+    a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
@@ -2130,33 +2130,54 @@ fn a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted(b: Back
     );
 }
 
-/// A laptop's changes reach a server in one unbroken run. A batch starting past the next one the
-/// server holds (a file by stick written after answers a server restored from a backup no longer
-/// holds) is not kept, and the answer says how far the server holds the laptop's work: the
-/// laptop sends everything after it again, and a change about a household whose record was in
-/// the gap is not refused for good as about one unknown.
-fn a_laptops_batch_past_a_gap_in_what_the_server_holds_is_not_kept(b: Backend) {
+/// A laptop's file by stick that starts past the next change the server holds of its work,
+/// while the laptop believed it held more (the server restored from a backup since its answers
+/// said so), is not kept: the laptop is told to send everything after what is held again, and a
+/// change about a household whose record was in the gap is not refused for good as about one
+/// unknown. A file whose laptop knew (it no longer has the changes in the gap, pruned) is taken
+/// as before, and so is a push online, where the session says first how far the work is held.
+fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
+    use samanvaya_sync_protocol::parcel::{self, Parcel};
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptop = enroll(&mut server, "Bakraur laptop");
     let (h, g) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
     let first = laptop.change(household(h, VILLAGE), 0);
     let lost = vec![laptop.change(household(g, VILLAGE), 1)];
     let after = vec![laptop.change(fact_of(g, PersonId(g.0)), 2)];
+    let pruned = [laptop.change(fact_of(h, PersonId(h.0)), 3), laptop.change(fact_of(h, PersonId(h.0)), 4)];
     assert_eq!(server.push(&laptop.caller, &laptop.batch(vec![first]), t0()).unwrap().acked_through, 1);
-    let past = server.push(&laptop.caller, &laptop.batch(after.clone()), t0()).unwrap();
-    assert_eq!((past.acked_through, past.results.len()), (1, 0), "nothing past the gap is taken");
-    let held = |server: &Opened| {
-        server.texts(
-            "SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1",
-            &laptop.caller.device.to_string(),
-        )
+    let file = |changes: Vec<Change>, acked_here: i64| {
+        let made = Parcel {
+            protocol: PROTOCOL_VERSION,
+            device: laptop.caller.device,
+            made_at: t0(),
+            pulled_through: 0,
+            changes,
+            own_after: None,
+            audit: Vec::new(),
+            audit_fork: None,
+            acked_here: Some(acked_here),
+            feed_epoch: None,
+            pulled_origin: None,
+        };
+        parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
     };
+    let held = |server: &Opened| {
+        let device = laptop.caller.device.to_string();
+        server.texts("SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1", &device)
+    };
+    // The laptop was told its second change was held, by the block before its restore.
+    let past = server.import(&file(after.clone(), 2), t0()).unwrap();
+    assert_eq!((past.new, past.not_kept), (0, 1), "nothing past the gap is kept");
     assert_eq!(held(&server), vec!["1"]);
-    // Sent again from the gap, everything is taken and applied.
-    let again = server.push(&laptop.caller, &laptop.batch([lost, after].concat()), t0()).unwrap();
-    assert_eq!(again.acked_through, 3);
-    assert!(again.results.iter().all(|r| r.outcome == Outcome::Applied), "{:?}", again.results);
+    // Told by the answer, it sends everything after what is held again: all taken, applied.
+    let again = server.import(&file([lost, after.clone()].concat(), 1), t0()).unwrap();
+    assert_eq!((again.new, again.rejected, again.not_kept), (2, 0, 0));
     assert_eq!(held(&server), vec!["3"]);
+    // A laptop that knew how far the server held its work and starts past it anyway no longer
+    // has the gap: its file is taken, as a push online is.
+    let known = server.import(&file(pruned[1..].to_vec(), 3), t0()).unwrap();
+    assert_eq!((known.new, known.not_kept), (1, 0));
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

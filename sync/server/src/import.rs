@@ -35,6 +35,24 @@ pub struct Imported {
     /// Why the file's audit entries were refused (a log changed on the laptop): the changes are
     /// kept all the same, as a push's are when its audit batch is refused online.
     pub audit_refused: Option<String>,
+    /// Changes not kept, the file starting past what this server holds of the laptop's work
+    /// (`gap_unknown_to`): the laptop sends them again with what is missing, in its next file.
+    pub not_kept: usize,
+}
+
+/// Whether a laptop's file starts past the next change this server holds of its work while the
+/// laptop believed it held more (`Parcel::acked_here` above `held`): this server was restored
+/// from a backup after its answers said so. Nothing of the file is kept; the answer says how
+/// far this server holds the laptop's work and what the file said
+/// (`FeedFile::answers_acked_here`), and the laptop sends everything after it again. Before, the
+/// file was taken past the gap, the changes in the gap never came again, and a change after
+/// it about a household whose record was in the gap was refused for good. A laptop that knew
+/// (its file says no more than is held) and still starts past it no longer has the changes
+/// (a laptop prunes what was held a month), and its file is taken as before; so is a file from
+/// a laptop too old to say. Online a session says first how far the block holds the work.
+fn gap_unknown_to(parcel: &parcel::Parcel, held: i64) -> bool {
+    parcel.acked_here.is_some_and(|said| said > held)
+        && parcel.changes.first().is_some_and(|c| c.seq > held + 1)
 }
 
 fn refused(e: &ParcelError) -> ServerError {
@@ -81,7 +99,15 @@ impl Store {
             parcel.pulled_origin,
         )?;
         let pulled_through = if from_start { 0 } else { parcel.pulled_through };
-        for step in parcel.changes.chunks(STEP) {
+        let held =
+            self.db.query_one("SELECT acked_through FROM device WHERE id = ?1", args![device])?.int(0)?;
+        let kept: &[samanvaya_sync_protocol::Change] = if gap_unknown_to(&parcel, held) {
+            done.not_kept = parcel.changes.len();
+            &[]
+        } else {
+            &parcel.changes
+        };
+        for step in kept.chunks(STEP) {
             let batch = PushBatch { protocol: parcel.protocol, pulled_through, changes: step.to_vec() };
             let ack = self.push_answered(&caller, &batch, now, crate::ingest::Answered::ByTheOperator)?;
             for r in &ack.results {

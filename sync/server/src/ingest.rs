@@ -70,17 +70,6 @@ impl Store {
                     .collect::<Result<_, _>>()?,
             )
         };
-        // A laptop's changes reach a server in one unbroken run from its first. A batch that
-        // starts past the next one this server holds (a file by stick, written after answers
-        // that this server, restored from a backup since, gave and no longer holds) would leave
-        // a gap: nothing of it is kept, and the answer says how far this server holds the
-        // laptop's work, so that the laptop sends everything after it again (at its next
-        // session, or told so by the stick's answer, `FeedFile::answers_acked_here`). Before,
-        // the gap was acknowledged with the rest and never sent again, and a change after it
-        // about a household whose record was in the gap was refused for good.
-        if caller.kind == DeviceKind::Laptop && batch.changes.first().is_some_and(|c| c.seq > acked + 1) {
-            return Ok(PushAck { protocol: PROTOCOL_VERSION, acked_through: acked, results: Vec::new() });
-        }
         let from = Sender { via: &sender, pulled_through: batch.pulled_through, served };
         let items: Vec<Incoming<'_>> = batch
             .changes

@@ -413,6 +413,12 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             if let Some(why) = &done.audit_refused {
                 eprintln!("its audit log was not kept: {why}");
             }
+            if done.not_kept > 0 {
+                println!(
+                    "{} change(s) not kept: the file starts past the laptop's work this server holds (restored from a backup?); the answer tells the laptop to send them again with what is missing",
+                    done.not_kept
+                );
+            }
             if let (Some(answer), Some(device)) = (answer, done.device) {
                 write_feed(&mut store, device, &answer)?;
             }
