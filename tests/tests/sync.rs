@@ -1062,14 +1062,30 @@ fn all_sent(out: &str, block: &Path, waiting: i64) {
     assert!(stored_whole(block, waiting), "one unbroken run of the laptop's changes");
 }
 
-#[test]
-fn a_laptop_killed_in_the_middle_of_a_sync_sends_the_rest_once_when_started_again() {
-    use samanvaya_tests::proxy::{Faults, Proxy};
+/// A block over plain HTTP (the proxy reads the HTTP it passes to find pushes and sessions),
+/// and a laptop enrolled with it through a fault-injecting proxy, with `households` waiting to
+/// be sent.
+struct Proxied {
+    block_dir: tempfile::TempDir,
+    laptop_dir: tempfile::TempDir,
+    block: samanvaya_tests::Running,
+    link: samanvaya_tests::proxy::Proxy,
+    waiting: i64,
+}
+
+fn a_laptop_behind_a_proxy(households: usize) -> Proxied {
     let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let block =
         start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
-    let link = Proxy::start(block.url.trim_start_matches("http://"));
-    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 400);
+    let link = samanvaya_tests::proxy::Proxy::start(block.url.trim_start_matches("http://"));
+    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, households);
+    Proxied { block_dir, laptop_dir, block, link, waiting }
+}
+
+#[test]
+fn a_laptop_killed_in_the_middle_of_a_sync_sends_the_rest_once_when_started_again() {
+    use samanvaya_tests::proxy::Faults;
+    let Proxied { block_dir, laptop_dir, block, link, waiting } = a_laptop_behind_a_proxy(400);
     // A slow link, so that the sync is still sending when the laptop dies: the delay is the
     // link's latency, which pushes in a row do not add up, so it is the rate that keeps it slow.
     link.set(Faults { delay: Duration::from_millis(150), bytes_per_second: 16_000, ..Faults::default() });
@@ -1135,12 +1151,8 @@ fn a_block_killed_in_the_middle_of_a_sync_loses_nothing_and_stores_nothing_twice
 
 #[test]
 fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
-    use samanvaya_tests::proxy::{Faults, Proxy};
-    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let block =
-        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
-    let link = Proxy::start(block.url.trim_start_matches("http://"));
-    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 40);
+    use samanvaya_tests::proxy::Faults;
+    let Proxied { block_dir, laptop_dir, block, link, waiting } = a_laptop_behind_a_proxy(40);
     // 50 kbit/s each way; a push stalls for good, and the next is cut a few bytes into its
     // body: that is the same push sent again on a fresh connection after half its wait. The
     // laptop gives up on the pair at the timeout, and sends the batch again.
@@ -1176,12 +1188,8 @@ fn a_2g_link_that_stalls_and_cuts_pushes_still_delivers_everything_once() {
 /// then, not after the whole wait and a retry.
 #[test]
 fn a_session_that_stalls_goes_again_beside_it() {
-    use samanvaya_tests::proxy::{Faults, Proxy};
-    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let block =
-        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
-    let link = Proxy::start(block.url.trim_start_matches("http://"));
-    let waiting = a_laptop_with_households(laptop_dir.path(), block_dir.path(), &link.url, 3);
+    use samanvaya_tests::proxy::Faults;
+    let Proxied { block_dir, laptop_dir, block, link, waiting } = a_laptop_behind_a_proxy(3);
     link.set(Faults { stall_sessions: 1, ..Faults::default() });
     let out = ok(run("samanvaya", &["sync", "--timeout", "6", "--verbose"], Some(laptop_dir.path())));
     assert_eq!(link.injected().stalled, 1, "the session stalled: {out}");

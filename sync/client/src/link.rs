@@ -388,11 +388,17 @@ impl Link {
         };
         let this = &*self;
         let (answer, again, late) = hedged(|wait| this.session_once(&req, wait), timeout).await;
-        self.sent_again += u32::from(again);
-        self.late.store(u64::try_from(late.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.hedged_as(again, late);
         let reply = answer?;
         self.token = Some(reply.token.clone());
         Ok(reply)
+    }
+
+    /// Notes how a request went ([`hedged`]): whether it was sent a second time, and how long
+    /// after the first sending the one that answered began.
+    fn hedged_as(&mut self, again: bool, late: Duration) {
+        self.sent_again += u32::from(again);
+        self.late.store(u64::try_from(late.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// One request of [`Link::session`].
@@ -429,8 +435,7 @@ impl Link {
             let token = self.token.clone().unwrap_or_default();
             let this = &*self;
             let (answer, again, late) = hedged(|wait| this.once(path, payload, &token, wait), timeout).await;
-            self.sent_again += u32::from(again);
-            self.late.store(u64::try_from(late.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+            self.hedged_as(again, late);
             match answer {
                 Err(SyncError::Refused(r)) if attempt == 0 && r.code == RefusalCode::Expired => {
                     self.token = None;
