@@ -337,6 +337,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "lease_acked_at_grant",
         sql: include_str!("../migrations/server/0027_lease_acked_at_grant.sql"),
     },
+    Migration {
+        version: 28,
+        name: "waiting_change",
+        sql: include_str!("../migrations/server/0028_waiting_change.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -467,6 +472,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 25,
         name: "lease_acked_at_grant",
         sql: include_str!("../migrations/server-postgres/0025_lease_acked_at_grant.sql"),
+    },
+    Migration {
+        version: 26,
+        name: "waiting_change",
+        sql: include_str!("../migrations/server-postgres/0026_waiting_change.sql"),
     },
 ];
 

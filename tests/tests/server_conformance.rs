@@ -351,6 +351,7 @@ on_both!(
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
+    a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
@@ -2178,6 +2179,60 @@ fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
     // has the gap: its file is taken, as a push online is.
     let known = server.import(&file(pruned[1..].to_vec(), 3), t0()).unwrap();
     assert_eq!((known.new, known.not_kept), (1, 0));
+}
+
+/// A block restored from a backup lost a household laptop A made; laptop B, which had read it,
+/// sends a change about it before A sends the household again. The change waits for the
+/// household (B is told it was taken: nothing B could do would change it), reaches no reader
+/// while it waits, and once the household arrives is applied and handed out after it, to a
+/// reader whose place was the waiting change's number too. A laptop of another village that
+/// sends a change about a household it was never given gets nothing applied by waiting.
+fn a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let (mut a, mut b_laptop, reader) =
+        (enroll(&mut server, "laptop A"), enroll(&mut server, "laptop B"), enroll(&mut server, "reader"));
+    let mut elsewhere = enroll_elsewhere(&mut server, "laptop of Sherghati");
+    let (h, head) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let outcome = |server: &Opened, device: Uuid| {
+        server.texts(
+            "SELECT outcome FROM change WHERE origin_device = ?1 ORDER BY origin_seq",
+            &device.to_string(),
+        )
+    };
+    let sent = vec![b_laptop.change(fact_of(h, head), 5)];
+    let answer = server.push(&b_laptop.caller, &b_laptop.batch(sent), t0());
+    assert_eq!(answer.unwrap().results[0].outcome, Outcome::Applied, "taken, to wait");
+    let sent = vec![elsewhere.change(fact_of(h, head), 6)];
+    let stranger = server.push(&elsewhere.caller, &elsewhere.batch(sent), t0());
+    assert_eq!(stranger.unwrap().results[0].outcome, Outcome::Applied);
+    let waits = outcome(&server, b_laptop.caller.device);
+    assert!(waits[0].starts_with("waiting: household "), "{waits:?}");
+    let facts = |server: &Opened| {
+        server.texts("SELECT CAST(count(*) AS TEXT) FROM fact WHERE subject_id = ?1", &head.to_string())
+    };
+    assert_eq!(facts(&server), vec!["0"]);
+    let read = server.pull(&reader.caller, 0).unwrap();
+    assert!(read.changes.is_empty(), "nothing of a household not held is handed out");
+    assert!(read.cursor > 0 && read.cursor_origin.is_some(), "the reader's place is the waiting change");
+
+    // A sends the household again: B's change is applied, and numbered after it.
+    let sent = vec![a.change(household(h, VILLAGE), 0)];
+    server.push(&a.caller, &a.batch(sent), t0()).unwrap();
+    assert_eq!(outcome(&server, b_laptop.caller.device), vec!["applied"]);
+    assert_eq!(facts(&server), vec!["1"]);
+    let asked =
+        Asked { after: read.cursor, at: read.cursor_origin, read_under: Some(""), ..Asked::default() };
+    let next = server.pull_under(&reader.caller, asked).unwrap();
+    let origins: Vec<Uuid> = next.changes.iter().map(|c| c.origin.device).collect();
+    assert_eq!(
+        origins,
+        vec![a.caller.device, b_laptop.caller.device],
+        "the household, then what waited for it"
+    );
+    assert_eq!(next.feed_epoch, None, "a change moved on is no restore");
+    // The other village's laptop's change is refused now that the household's village is known.
+    let refused = outcome(&server, elsewhere.caller.device);
+    assert!(refused[0].starts_with("rejected: the household is in a village"), "{refused:?}");
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

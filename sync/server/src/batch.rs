@@ -143,12 +143,14 @@ pub fn store_all(
         }
     }
     store_run(db, server, sender, items, &run, &mut stored, &mut outcomes, now)?;
-    outcomes
+    let outcomes = outcomes
         .into_iter()
         .map(|o| {
             o.ok_or_else(|| ServerError::Invalid("a change of the batch was left without an outcome".into()))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::waiting::release(db, server, &crate::waiting::arrived(items, &outcomes), now)?;
+    Ok(outcomes)
 }
 
 /// A change of a kind applied on its own (a withdrawal, a referral, a step, a member removed).
@@ -318,7 +320,7 @@ fn store_run(
         } else {
             unsupported(&change)
         };
-        let word = outcome_word(&outcome);
+        let (outcome, word) = crate::waiting::held(db, seq, origin, &change.body, outcome)?;
         if word != "applied" {
             db.execute("UPDATE change SET outcome = ?1 WHERE seq = ?2", args![word, seq])?;
         }

@@ -167,8 +167,15 @@ impl Store {
 }
 
 /// The origin of the change numbered `seq` here, if there is one.
+/// A change that waited for its household under that number and was applied under another
+/// (`waiting.rs`) is still found there: a reader's place may be its old number.
 pub(crate) fn origin_at(db: &mut dyn crate::sql::Db, seq: i64) -> Result<Option<Origin>, ServerError> {
-    db.query_opt("SELECT origin_device, origin_seq FROM change WHERE seq = ?1", args![seq])?
-        .map(|r| Ok(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
-        .transpose()
+    match db
+        .query_opt("SELECT origin_device, origin_seq FROM change WHERE seq = ?1", args![seq])?
+        .map(|r| Ok::<_, ServerError>(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
+        .transpose()?
+    {
+        Some(origin) => Ok(Some(origin)),
+        None => crate::waiting::origin_was(db, seq),
+    }
 }

@@ -40,6 +40,7 @@ pub mod stored_change;
 pub mod tls;
 pub mod upstream;
 pub mod village;
+pub mod waiting;
 
 pub use error::ServerError;
 pub use routes::{ServerConfig, router};

@@ -334,12 +334,9 @@ impl Rows {
         let hid = body.household_id().to_string();
         let known = self.households.contains_key(&hid);
         if !known && !matches!(body, ChangeBody::Household(_)) {
-            return Ok(Outcome::Rejected {
-                reason: format!(
-                    "household {hid} is not known here; its record must travel before its {}",
-                    body.kind()
-                ),
-            });
+            // It waits for its household's record (`waiting.rs`): a block restored from a backup
+            // gets the record again from the laptop that made it, after another's change about it.
+            return Ok(crate::waiting::not_known(&hid, body.kind()));
         }
         // A change to a member removed (by a supervisor's merge or removal) that was made before
         // its device saw the removal: applied, it would write a member the feed has removed, and

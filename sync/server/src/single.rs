@@ -76,7 +76,7 @@ pub(crate) fn store_one(
     } else {
         unsupported(&change)
     };
-    let word = outcome_word(&outcome);
+    let (outcome, word) = crate::waiting::held(db, seq, origin, &change.body, outcome)?;
     if word != "applied" {
         db.execute("UPDATE change SET outcome = ?1 WHERE seq = ?2", args![word, seq])?;
     }

@@ -56,12 +56,9 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
     let hid = body.household_id().to_string();
     let known = db.query_opt("SELECT 1 FROM household WHERE id = ?1", args![&hid])?.is_some();
     if !known {
-        return Ok(Outcome::Rejected {
-            reason: format!(
-                "household {hid} is not known here; its record must travel before its {}",
-                body.kind()
-            ),
-        });
+        // It waits for its household's record (`waiting.rs`): a block restored from a backup
+        // gets the record again from the laptop that made it, after another's change about it.
+        return Ok(crate::waiting::not_known(&hid, body.kind()));
     }
     match body {
         ChangeBody::MemberRemoved(c) => {

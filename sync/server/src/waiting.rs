@@ -1,0 +1,160 @@
+//! Changes about a household not known here yet, kept until its record arrives.
+//!
+//! In the normal course a laptop changes only households it read from its block's feed, so
+//! the block holds each of them. A block restored from a backup does not: a household one
+//! laptop made after the backup is lost to it until that laptop sends its work again, and
+//! another laptop's change about it (a fact, a member, a referral) may arrive first. Refused,
+//! that change was lost for good (the laptop that made it was told so and never sent it again).
+//! Now it is stored as received, with the outcome `waiting: …`, and listed in `waiting_change`;
+//! the sender is told it was taken, since nothing it could do would change what becomes of it.
+//! When the household's record arrives (or its withdrawal of consent, which erases what waits),
+//! each change that waited for it is stored again under a new number, so that every reader of
+//! the feed and the district get it after the household, and applied as any arriving change.
+//! Until then it is in no feed (the feed reads only changes about households held here), but it
+//! is forwarded as it arrived: a district that holds the household (a block's restore lost it
+//! and not the district) applies it at once, and takes its second sending as a duplicate.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use samanvaya_domain::change::ChangeBody;
+use samanvaya_sync_protocol::{Origin, Outcome};
+use uuid::Uuid;
+
+use crate::batch::{Incoming, Sender};
+use crate::error::ServerError;
+use crate::single::outcome_word;
+use crate::sql::{Db, args};
+
+/// The first word of a waiting change's outcome, as its row keeps it.
+const WORD: &str = "waiting";
+
+/// The outcome `state.rs` and `merge.rs` give a change about household `hid`, not known here,
+/// of kind `kind`; [`held`] turns it into a wait.
+pub(crate) fn not_known(hid: &str, kind: &str) -> Outcome {
+    Outcome::Rejected { reason: reason(hid, kind) }
+}
+
+fn reason(hid: &str, kind: &str) -> String {
+    format!("household {hid} is not known here yet; the {kind} is applied when its record arrives")
+}
+
+/// What the store keeps and the sender is told for the change numbered `seq`, given what
+/// applying it gave: a change about a household not known here is listed to wait for it, and
+/// its sender told it was taken. Returns the outcome for the sender and the word for the row.
+pub(crate) fn held(
+    db: &mut dyn Db,
+    seq: i64,
+    origin: Origin,
+    body: &ChangeBody,
+    outcome: Outcome,
+) -> Result<(Outcome, String), ServerError> {
+    let hid = body.household_id().to_string();
+    match outcome {
+        Outcome::Rejected { reason: why } if why == reason(&hid, body.kind()) => {
+            db.execute(
+                "INSERT INTO waiting_change (seq, household_id, origin_device, origin_seq) VALUES (?1, ?2, ?3, ?4)",
+                args![seq, &hid, origin.device, origin.seq],
+            )?;
+            Ok((Outcome::Applied, format!("{WORD}: {why}")))
+        }
+        outcome => {
+            let word = outcome_word(&outcome);
+            Ok((outcome, word))
+        }
+    }
+}
+
+/// The households whose record, or whose withdrawal of consent, the changes just stored
+/// brought here: what waits for them can now be applied.
+pub(crate) fn arrived<'a>(items: &[Incoming<'a>], outcomes: &[Outcome]) -> BTreeSet<String> {
+    items
+        .iter()
+        .zip(outcomes)
+        .filter(|(item, outcome)| {
+            matches!(item.change.body, ChangeBody::Household(_) | ChangeBody::ConsentWithdrawn(_))
+                && !matches!(outcome, Outcome::Duplicate | Outcome::Rejected { .. })
+        })
+        .map(|(item, _)| item.change.body.household_id().to_string())
+        .collect()
+}
+
+/// Stores again, each under a new number, and applies every change that waited for one of
+/// `households`, in the order they arrived; the caller owns the transaction. Each is applied
+/// as its sender's: a laptop's still only about the villages it serves (its household's village
+/// was not known when it arrived).
+pub(crate) fn release(
+    db: &mut dyn Db,
+    server: Uuid,
+    households: &BTreeSet<String>,
+    now: DateTime<Utc>,
+) -> Result<usize, ServerError> {
+    // Asked first of the whole list, which is empty but after a restore: a cheap read for every
+    // batch that brings a household.
+    if households.is_empty()
+        || db.query_opt("SELECT 1 FROM waiting_change WHERE applied_as IS NULL LIMIT 1", &[])?.is_none()
+    {
+        return Ok(0);
+    }
+    let mut released = 0;
+    for hid in households {
+        let rows = db.query(
+            "SELECT c.seq, c.origin_device, c.origin_seq, c.via, c.recorded_at, c.version, c.hlc, c.kind, c.change
+             FROM waiting_change w JOIN change c ON c.seq = w.seq
+             WHERE w.household_id = ?1 AND w.applied_as IS NULL ORDER BY w.seq",
+            args![hid],
+        )?;
+        for row in rows {
+            let seq = row.int(0)?;
+            let origin = Origin { device: row.uuid(1)?, seq: row.int(2)? };
+            let via = row.text(3)?;
+            let change =
+                crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &row.text(8)?)?;
+            let served = served_by(db, &via)?;
+            db.execute("DELETE FROM change WHERE seq = ?1", args![seq])?;
+            let item = Incoming {
+                origin,
+                recorded_at: row.time(4)?,
+                change: &change,
+                known: false,
+                seen_at_sender: None,
+            };
+            // What its maker had read of the feed is not known any more: it had read the
+            // household, as every change about it made since, so its writes merge by their clocks.
+            let sender = Sender { via: &via, pulled_through: i64::MAX, served };
+            crate::batch::store_all(db, server, &sender, std::slice::from_ref(&item), now)?;
+            db.execute(
+                "UPDATE waiting_change SET applied_as = (SELECT seq FROM change WHERE origin_device = ?1 AND origin_seq = ?2)
+                 WHERE seq = ?3",
+                args![origin.device, origin.seq, seq],
+            )?;
+            released += 1;
+        }
+    }
+    Ok(released)
+}
+
+/// The villages device `via` serves, where it is a laptop enrolled here; `None` for a server.
+fn served_by(db: &mut dyn Db, via: &str) -> Result<Option<std::collections::HashSet<String>>, ServerError> {
+    let laptop =
+        db.query_opt("SELECT 1 FROM device WHERE id = ?1 AND kind = 'laptop'", args![via])?.is_some();
+    if !laptop {
+        return Ok(None);
+    }
+    Ok(Some(
+        db.query("SELECT village_id FROM device_village WHERE device_id = ?1", args![via])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+/// The origin of the change that waited under number `seq` and was applied under another.
+pub(crate) fn origin_was(db: &mut dyn Db, seq: i64) -> Result<Option<Origin>, ServerError> {
+    db.query_opt(
+        "SELECT origin_device, origin_seq FROM waiting_change WHERE seq = ?1 AND applied_as IS NOT NULL",
+        args![seq],
+    )?
+    .map(|r| Ok(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
+    .transpose()
+}
