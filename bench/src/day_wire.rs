@@ -34,6 +34,7 @@ fn measure(changes: &[Change], batch_bytes: usize) -> Result<Part> {
     let mut sealed = 0;
     for range in &cuts {
         let batch = PushBatch {
+            after: None,
             protocol: PROTOCOL_VERSION,
             pulled_through: 0,
             changes: changes[range.clone()].to_vec(),

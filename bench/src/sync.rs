@@ -164,6 +164,7 @@ impl BlockStream {
             let cut = std::mem::replace(&mut self.held, rest);
             for r in ranges {
                 self.ready.push_back(PushBatch {
+                    after: None,
                     protocol: PROTOCOL_VERSION,
                     pulled_through: 0,
                     changes: cut[r].to_vec(),
@@ -337,6 +338,7 @@ fn main() -> Result<()> {
             .flat_map(|stream| {
                 samanvaya_sync_client::plan::batches(stream, args.batch_bytes).into_iter().map(|range| {
                     body::seal(&PushBatch {
+                        after: None,
                         protocol: PROTOCOL_VERSION,
                         pulled_through: 0,
                         changes: stream[range].to_vec(),

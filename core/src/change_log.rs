@@ -141,6 +141,13 @@ pub fn record_pulled(
     insert(conn, "pulled", device, device_seq, Some((server, server_seq)), change, at.utc)
 }
 
+/// Keeps the seal the server put on a change it made itself and this laptop pulled (`seal`).
+pub fn keep_seal(conn: &Connection, device: Uuid, device_seq: i64, seal: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE change_log SET seal = ?3 WHERE device_id = ?1 AND device_seq = ?2")?
+        .execute(params![device.to_string(), device_seq, seal])?;
+    Ok(())
+}
+
 /// Up to `limit` changes made on this laptop after `after_seq`, oldest first: what sync pushes.
 pub fn queued_after(conn: &Connection, after_seq: i64, limit: u32) -> rusqlite::Result<Vec<Queued>> {
     let mut stmt = conn.prepare_cached(

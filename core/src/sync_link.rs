@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use samanvaya_domain::audit::AuditFork;
-use samanvaya_domain::change::Change;
+use samanvaya_domain::change::{Change, ChangeBody};
 use samanvaya_domain::{Hlc, Location, Moment};
 use serde::Serialize;
 use ts_rs::TS;
@@ -36,6 +36,71 @@ pub struct Incoming {
     pub device: Uuid,
     pub device_seq: i64,
     pub change: Change,
+    /// The server's seal on a change it made itself (`PullReply`'s `Pulled::seal`), kept to
+    /// give the change back to it restored from a backup.
+    pub seal: Option<String>,
+}
+
+/// Applies the steps on referral `referral` kept aside from `server`'s feed because the referral
+/// was not held here when they came, now that it has arrived; returns how many. In the normal
+/// course a block's feed hands out a referral before its steps, but a block restored from a
+/// backup takes back its officers' steps from a laptop (`sync/server/src/given_back.rs`) before
+/// the laptop that opened the referral sends it again, and its feed then hands them out first.
+fn apply_set_aside_steps(
+    conn: &Connection,
+    server: &str,
+    referral: Uuid,
+    at: Moment,
+) -> Result<usize, StoreError> {
+    let set_aside: Vec<(i64, String, String, i64, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT server_seq, change, device_id, device_seq, seal FROM pulled_refused
+             WHERE server = ?1 AND device_id IS NOT NULL AND json_extract(change, '$.kind') = 'referral_event'
+               AND json_extract(change, '$.body.referral_id') = ?2
+             ORDER BY server_seq",
+        )?
+        .query_map(params![server, referral.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut applied = 0;
+    for (server_seq, text, device, device_seq, seal) in set_aside {
+        let change: Change = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let device: Uuid =
+            device.parse().map_err(|e| StoreError::Corrupt(format!("a kept-aside change's origin: {e}")))?;
+        if !change_log::has_origin(conn, device, device_seq)? {
+            // A step that still cannot be applied stays aside, as it was.
+            conn.execute_batch("SAVEPOINT set_aside_step")?;
+            if pulled::apply(conn, &change.body, change.hlc, at).is_err() {
+                conn.execute_batch("ROLLBACK TO set_aside_step; RELEASE set_aside_step")?;
+                continue;
+            }
+            conn.execute_batch("RELEASE set_aside_step")?;
+        }
+        conn.execute(
+            "DELETE FROM pulled_refused WHERE server = ?1 AND server_seq = ?2",
+            params![server, server_seq],
+        )?;
+        if change_log::has_origin(conn, device, device_seq)? {
+            continue;
+        }
+        change_log::record_pulled(conn, server, server_seq, device, device_seq, &change, at)?;
+        if let Some(seal) = &seal {
+            change_log::keep_seal(conn, device, device_seq, seal)?;
+        }
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// A change the server made itself, held here with its seal, as it goes back to the server
+/// restored from a backup that lost it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealedChange {
+    pub device_seq: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub change: Change,
+    pub seal: String,
 }
 
 /// This laptop's changes (by number) that a server's answer says it refused or put up for
@@ -373,6 +438,33 @@ impl Store {
         )?)
     }
 
+    /// The changes the enrolled server made itself that this laptop holds with their seals,
+    /// numbered after `after`, oldest first: what it gives back to the server restored from a
+    /// backup that asked them back.
+    pub fn sealed_of_server(&self, after: i64) -> Result<Vec<SealedChange>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT c.device_seq, c.recorded_at, c.change, c.seal FROM change_log c
+             JOIN sync_link s ON s.id = 1 AND c.device_id = s.server_id
+             WHERE c.device_seq > ?1 AND c.seal IS NOT NULL ORDER BY c.device_seq",
+        )?;
+        let rows = stmt.query_map([after], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, DateTime<Utc>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (device_seq, recorded_at, text, seal) = row?;
+            let change = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("a pulled change: {e}")))?;
+            out.push(SealedChange { device_seq, recorded_at, change, seal });
+        }
+        Ok(out)
+    }
+
     /// How far this laptop knows the server holds its changes (what the last answer said).
     pub fn acked_through(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -471,7 +563,13 @@ impl Store {
                 Ok(()) => {
                     tx.execute_batch("RELEASE one_change")?;
                     change_log::record_pulled(&tx, server, c.server_seq, c.device, c.device_seq, change, at)?;
+                    if let Some(seal) = &c.seal {
+                        change_log::keep_seal(&tx, c.device, c.device_seq, seal)?;
+                    }
                     applied += 1;
+                    if let ChangeBody::Referral(r) = &change.body {
+                        applied += apply_set_aside_steps(&tx, server, r.id, at)?;
+                    }
                 }
                 Err(e) => {
                     tx.execute_batch("ROLLBACK TO one_change; RELEASE one_change")?;
@@ -484,9 +582,19 @@ impl Store {
                         params![server, text],
                     )?;
                     tx.execute(
-                        "INSERT OR REPLACE INTO pulled_refused (server, server_seq, change, reason, at)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![server, c.server_seq, text, e.to_string(), at.utc],
+                        "INSERT OR REPLACE INTO pulled_refused (server, server_seq, change, reason, at,
+                                                                device_id, device_seq, seal)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![
+                            server,
+                            c.server_seq,
+                            text,
+                            e.to_string(),
+                            at.utc,
+                            c.device.to_string(),
+                            c.device_seq,
+                            c.seal
+                        ],
                     )?;
                 }
             }

@@ -214,6 +214,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "pulled_origin",
         sql: include_str!("../migrations/local/0045_pulled_origin.sql"),
     },
+    Migration {
+        version: 46,
+        name: "pulled_seal",
+        sql: include_str!("../migrations/local/0046_pulled_seal.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -342,6 +347,7 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "waiting_change",
         sql: include_str!("../migrations/server/0028_waiting_change.sql"),
     },
+    Migration { version: 29, name: "seal_key", sql: include_str!("../migrations/server/0029_seal_key.sql") },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -477,6 +483,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 26,
         name: "waiting_change",
         sql: include_str!("../migrations/server-postgres/0026_waiting_change.sql"),
+    },
+    Migration {
+        version: 27,
+        name: "seal_key",
+        sql: include_str!("../migrations/server-postgres/0027_seal_key.sql"),
     },
 ];
 

@@ -1024,3 +1024,73 @@ fn the_pull_cursors_origin_moves_with_the_cursor_and_goes_with_it() {
     assert!(store.feed_epoch(Some("01a24109-758a-737f-ab3f-92f111b4e7c9")).unwrap());
     assert_eq!(place(&store), (0, None));
 }
+
+/// A step the block took, pulled before the referral it is about (a block restored from a
+/// backup took the step back from a laptop before the referral's laptop sent it again, and its
+/// feed handed the step out first), is kept aside, with its origin and seal, and applied when
+/// the referral arrives; the laptop then holds it with its seal, to give back to the block
+/// another time. Before, it stayed aside for good and the laptop never showed the step.
+#[test]
+fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
+    use samanvaya_core::Incoming;
+    use samanvaya_core::referral::ReferralQuery;
+    use samanvaya_domain::referral::Action;
+    let (_dir, mut store, h) = store_with_one_household();
+    let block = Uuid::now_v7();
+    let enrollment = samanvaya_core::Enrollment {
+        url: "https://127.0.0.1:1".into(),
+        server_id: block,
+        role: "block".into(),
+        secret: "the laptop's secret".into(),
+        certificate: None,
+        enrolled_at: store.now().unwrap().utc,
+    };
+    store.save_enrollment(&enrollment, &[], &[]).unwrap();
+    let referral = pension_of(&h, 1, h.members[0].id, "");
+    let at = store.now().unwrap();
+    let hlc =
+        |device: Uuid, ms: i64| Hlc { wall_ms: at.utc.timestamp_millis() + ms, counter: 0, node: device };
+    let step = change::Change::new(
+        hlc(block, 10),
+        ChangeBody::ReferralEvent(change::ReferralEventChange {
+            id: Uuid::now_v7(),
+            referral_id: referral.id,
+            household_id: h.id,
+            at: at.utc,
+            by: "BDO office".into(),
+            catalogue: "test".into(),
+            action: Action::Submit,
+        }),
+    );
+    let server = block.to_string();
+    let first =
+        Incoming { server_seq: 1, device: block, device_seq: 900, change: step, seal: Some("5ea1".into()) };
+    store.apply_pulled_page(&server, &[first], 1, None, at).unwrap();
+    let aside = |store: &Store| -> i64 {
+        store.connection().query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(aside(&store), 1, "a step of a referral not held here is kept aside");
+    let writer = Uuid::now_v7();
+    let opened = Incoming {
+        server_seq: 2,
+        device: writer,
+        device_seq: 1,
+        change: change::Change::new(hlc(writer, 0), ChangeBody::Referral(referral.clone())),
+        seal: None,
+    };
+    assert_eq!(
+        store.apply_pulled_page(&server, &[opened], 2, None, at).unwrap(),
+        2,
+        "the referral and its step"
+    );
+    assert_eq!(aside(&store), 0);
+    let stages: Vec<String> = store
+        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, at.today)
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{:?}", r.stage))
+        .collect();
+    assert_eq!(stages, ["Submitted"]);
+    let sealed = store.sealed_of_server(0).unwrap();
+    assert_eq!(sealed.iter().map(|s| (s.device_seq, s.seal.as_str())).collect::<Vec<_>>(), [(900, "5ea1")]);
+}

@@ -133,7 +133,7 @@ impl Laptop {
     }
 
     fn batch(&self, changes: Vec<Change>) -> PushBatch {
-        PushBatch { protocol: PROTOCOL_VERSION, pulled_through: self.pulled_through, changes }
+        PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: self.pulled_through, changes }
     }
 }
 
@@ -352,6 +352,8 @@ on_both!(
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
+    a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
+    a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
@@ -864,13 +866,18 @@ fn a_review_the_block_decided_is_closed_at_the_district_when_the_decision_arrive
     // The block's operator decided with both names before her.
     let decision = fw.change(block.device, 1, 120_000, rename(h, p, "कमली देवी"), &[("name", at(la, 60_000))]);
     district
-        .push(&block, &PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes }, t0())
+        .push(
+            &block,
+            &PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes },
+            t0(),
+        )
         .unwrap();
     assert_eq!(district.open_reviews().unwrap().len(), 1, "the district queued the conflict too");
     // The block has pulled from its district since (as its sync does), so its decision is not a
     // conflict of its own.
     let pulled_through = district.pull(&block, 0).unwrap().cursor;
-    let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: vec![decision] };
+    let batch =
+        PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through, changes: vec![decision] };
     district.push(&block, &batch, t0()).unwrap();
     assert_eq!(name_of(&mut district, p), "कमली देवी");
     assert_eq!(district.open_reviews().unwrap(), vec![], "decided with the block's decision");
@@ -907,7 +914,11 @@ fn edits_a_block_merged_one_after_the_other_queue_no_review_at_the_district(b: B
         ];
         let before = district.open_reviews().unwrap().len();
         let ack = district
-            .push(&block, &PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes }, t0())
+            .push(
+                &block,
+                &PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes },
+                t0(),
+            )
             .unwrap();
         assert_eq!(name_of(&mut district, p), "कमली देवी", "B's later rename stands");
         assert_eq!(district.open_reviews().unwrap().len() - before, reviews, "the block said {said}");
@@ -967,6 +978,7 @@ fn a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_
             Hlc { wall_ms: t0().timestamp_millis() + 120_000, counter: 0, node: district },
             rename(h, p, "कमली देवी"),
         ),
+        seal: None,
     };
     assert_eq!(server.store_pulled(district, &[decision], 1, None, t0()).unwrap(), 1);
     assert_eq!(name_of(&mut server, p), "कमली देवी");
@@ -1894,7 +1906,7 @@ fn forwarded_to_a_district(
     let [(gone, kept, ms), (other_gone, other_kept, other_ms)] = merges;
     changes.push(fwd.change(a, members.len() as i64 + 2, ms, merged(h, gone, kept), &[]));
     changes.push(fwd.change(c, 1, other_ms, merged(h, other_gone, other_kept), &[]));
-    let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+    let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
     district.push(&block, &batch, t0()).unwrap();
     Some(district.texts("SELECT id FROM member WHERE household_id = ?1 AND removed = 0", &h.to_string()))
 }
@@ -2235,6 +2247,126 @@ fn a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reache
     assert!(refused[0].starts_with("rejected: the household is in a village"), "{refused:?}");
 }
 
+/// A block restored from a backup lost a step its officer took after the backup, which a laptop
+/// had read and the district never got: the laptop holds it alone. The laptop says at its
+/// session the newest of the block's own changes it holds; the block asks back those after the
+/// newest it holds below it, and takes back only what its own seal shows it made: not a step
+/// changed on the way, nor a change of another's under its seal.
+fn a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took(b: Backend) {
+    use samanvaya_domain::referral::Step;
+    use samanvaya_sync_protocol::{GiveBack, GivenBack};
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut writer = enroll(&mut server, "writer's laptop");
+    let reader = enroll(&mut server, "reader's laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let made = vec![
+        writer.change(household(h, VILLAGE), 0),
+        writer.change(fact_of(h, PersonId(h.0)), 1),
+        writer.change(ChangeBody::Referral(pension_of(h, 1, PersonId(Uuid::now_v7()), "")), 2),
+    ];
+    server.push(&writer.caller, &writer.batch(made), t0()).unwrap();
+    server.step("R-1", Step::Submit, "Block officer", t0()).unwrap();
+    let me = server.device();
+    let read = server.pull(&reader.caller, 0).unwrap();
+    let (own, others): (Vec<_>, Vec<_>) = read.changes.iter().partition(|c| c.origin.device == me);
+    assert_eq!(own.len(), 1, "the step");
+    assert!(own[0].seal.is_some(), "a change the block made is sealed");
+    assert!(others.iter().all(|c| c.seal.is_none()), "another's is not");
+    let step = own[0].clone();
+    // Restored from a backup taken before the step: its row and its event are gone.
+    server.execute("DELETE FROM change WHERE origin_device = ?1", &[&me.to_string()]);
+    server.execute("DELETE FROM referral_event", &[]);
+    let events =
+        |server: &Opened| server.texts("SELECT CAST(count(*) AS TEXT) FROM referral_event WHERE ?1 = ?1", "");
+    let knowing = SessionRequest { server_own_through: Some(step.origin.seq), ..reader.session_knowing(0) };
+    assert_eq!(server.session(&knowing, 60, t0()).unwrap().own_wanted_after, Some(0), "asked back");
+
+    let genuine = GivenBack {
+        origin: step.origin,
+        recorded_at: step.recorded_at,
+        change: step.change.clone(),
+        seal: step.seal.clone().unwrap(),
+    };
+    let give = |server: &mut Opened, given: GivenBack| {
+        server
+            .take_back(&reader.caller, &GiveBack { protocol: PROTOCOL_VERSION, changes: vec![given] }, t0())
+            .unwrap()
+    };
+    let mut changed = genuine.clone();
+    changed.change.hlc.wall_ms += 60_000;
+    let ack = give(&mut server, changed);
+    assert_eq!((ack.taken, ack.refused), (0, 1), "a step changed on the way is refused");
+    let theirs = GivenBack { origin: others[0].origin, change: others[0].change.clone(), ..genuine.clone() };
+    assert_eq!(give(&mut server, theirs).refused, 1, "so is another's change under the block's seal");
+    let borrowed = GivenBack { origin: Origin { device: me, seq: step.origin.seq + 1 }, ..genuine.clone() };
+    assert_eq!(give(&mut server, borrowed).refused, 1, "and the seal under another number");
+    assert_eq!(events(&server), vec!["0"]);
+
+    let ack = give(&mut server, genuine.clone());
+    assert_eq!((ack.taken, ack.held, ack.refused), (1, 0, 0));
+    assert_eq!(events(&server), vec!["1"], "the step is back, applied");
+    let status = server.texts("SELECT stage FROM referral WHERE number = ?1", "R-1");
+    assert_eq!(status, vec!["submitted"]);
+    assert_eq!(give(&mut server, genuine).held, 1, "given twice, held once");
+    assert_eq!(server.session(&knowing, 60, t0()).unwrap().own_wanted_after, None, "nothing more to ask");
+    // The block numbers its next step past the one taken back.
+    server.step("R-1", Step::Process, "Block officer", t0() + Duration::minutes(5)).unwrap();
+    let numbers = server.texts(
+        "SELECT CAST(origin_seq AS TEXT) FROM change WHERE origin_device = ?1 ORDER BY seq",
+        &me.to_string(),
+    );
+    assert!(numbers[1].parse::<i64>().unwrap() > step.origin.seq, "{numbers:?}");
+}
+
+/// A push sent before the block was restored from a backup and delivered after it (the network
+/// replayed it, or it was in flight) starts past what the restored block holds of the laptop's
+/// work. Taken, it moved the laptop past the changes in between, which the block then took for
+/// held and never got. Nothing of it is kept; the answer says how far the work is held, and the
+/// laptop's push from there is taken whole. A laptop that pushes after what the block said it
+/// holds and still starts past it (it pruned what the block had held a month) is taken as before.
+fn a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let made: Vec<Change> = (0..4)
+        .map(|i| {
+            if i == 0 {
+                laptop.change(household(h, VILLAGE), 0)
+            } else {
+                laptop.change(fact_of(h, PersonId(h.0)), i)
+            }
+        })
+        .collect();
+    server
+        .push(&laptop.caller, &PushBatch { after: Some(0), ..laptop.batch(made[..1].to_vec()) }, t0())
+        .unwrap();
+    // The block, restored, holds the first change; the laptop had pushed the second and third
+    // before, and the push of the fourth, sent then, arrives now.
+    let stale = PushBatch { after: Some(3), ..laptop.batch(made[3..].to_vec()) };
+    let ack = server.push(&laptop.caller, &stale, t0()).unwrap();
+    assert_eq!((ack.acked_through, ack.results.len()), (1, 0), "nothing kept");
+    let held = |server: &Opened| {
+        server.texts(
+            "SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1",
+            &laptop.caller.device.to_string(),
+        )
+    };
+    assert_eq!(held(&server), vec!["1"]);
+    let again =
+        server.push(&laptop.caller, &PushBatch { after: Some(1), ..laptop.batch(made[1..].to_vec()) }, t0());
+    assert_eq!(again.unwrap().acked_through, 4);
+    assert_eq!(held(&server), vec!["4"]);
+    // A laptop that knows what is held and starts past it anyway no longer has the gap.
+    let mut pruned = enroll(&mut server, "laptop that pruned");
+    let g = HouseholdId(Uuid::now_v7());
+    let first = pruned.change(household(g, VILLAGE), 0);
+    let _gone = pruned.change(fact_of(g, PersonId(g.0)), 1);
+    let last = pruned.change(fact_of(g, PersonId(g.0)), 2);
+    server.push(&pruned.caller, &PushBatch { after: Some(0), ..pruned.batch(vec![first]) }, t0()).unwrap();
+    let past = server.push(&pruned.caller, &PushBatch { after: Some(1), ..pruned.batch(vec![last]) }, t0());
+    assert_eq!(past.unwrap().acked_through, 3);
+}
+
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {
     let Some(mut district) = open(b, Role::District) else { return };
     let mut blocks = Vec::new();
@@ -2262,6 +2394,7 @@ fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Bac
         .push(
             &blocks[0],
             &PushBatch {
+                after: None,
                 protocol: PROTOCOL_VERSION,
                 pulled_through: 0,
                 changes: vec![Change { seq: 17, ..made.clone() }],
@@ -2273,6 +2406,7 @@ fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Bac
         .push(
             &blocks[1],
             &PushBatch {
+                after: None,
                 protocol: PROTOCOL_VERSION,
                 pulled_through: 0,
                 changes: vec![Change { seq: 4, ..made }],
@@ -2459,7 +2593,7 @@ fn forward_a_change_of(district: &mut Store, block: &Caller, laptop: Uuid) {
         ),
         seen_at_sender: Default::default(),
     };
-    let batch = PushBatch { protocol: PROTOCOL_VERSION, pulled_through: 0, changes: vec![made] };
+    let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes: vec![made] };
     district.push(block, &batch, t0()).unwrap();
 }
 

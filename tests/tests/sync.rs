@@ -3110,3 +3110,46 @@ fn a_full_disk_under_postgresql_keeps_the_work_on_the_laptop_until_space_is_free
     assert_eq!(stored(), (waiting, waiting, waiting), "every change stored, each once: {out}");
     assert!(out.contains(&format!("sent {} change(s)", waiting - count)), "each change sent once: {out}");
 }
+
+/// A block office takes a case up after the block's last backup; a laptop reads the step; the
+/// block's folder is lost before it forwarded anything, and restored from the backup. The
+/// laptop holds the step alone. At its next sync it says so, the block asks the step back,
+/// the laptop gives it back with the seal the block's feed gave it, and the block's office
+/// sees the case taken up again. Before, the step was lost to the block and the district for
+/// good. The laptop's household and referral, which the backup lacked too, reach the block in
+/// the same sync, after the step it gave back, which waits for them.
+#[test]
+fn a_step_the_restored_block_lost_is_given_back_by_the_laptop_that_read_it() {
+    let (dir, laptop) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (block, running) = RestorableBlock::start(dir.path());
+    block.enroll(laptop.path());
+    drop(running);
+    let backup = tempfile::tempdir().unwrap();
+    copy_folder(dir.path(), backup.path());
+    let running = block.again();
+    let number = household_with_a_referral(laptop.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    server_cmd("block", dir.path(), &["step", &number, "submit", "--by", "BDO Bodh Gaya"]);
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    let submitted_at_block = || {
+        let listed = server_cmd("block", dir.path(), &["referrals"]);
+        listed.lines().any(|l| l.starts_with(&format!("{number}\t")) && l.contains("submitted"))
+    };
+    assert!(submitted_at_block());
+
+    drop(running);
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    copy_folder(backup.path(), dir.path());
+    let running = block.again();
+    assert!(!submitted_at_block(), "the restored block lost the step");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    assert!(submitted_at_block(), "the step given back, after the case it is about");
+    // Given back once: the next sync asks nothing.
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    let conn = rusqlite::Connection::open(dir.path().join("server.sqlite3")).unwrap();
+    let steps: i64 = conn
+        .query_row("SELECT count(*) FROM change WHERE kind = 'referral_event'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(steps, 1);
+    drop(running);
+}

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use samanvaya_sync_protocol::body::{self, BodyError, Sealed};
 use samanvaya_sync_protocol::{
-    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, Origin, PROTOCOL_VERSION, PullReply, PushAck,
-    PushBatch, Refusal, RefusalCode, SessionReply, SessionRequest, code,
+    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, GiveBack, GiveBackAck, Origin, PROTOCOL_VERSION,
+    PullReply, PushAck, PushBatch, Refusal, RefusalCode, SessionReply, SessionRequest, code,
 };
 use serde::Serialize;
 
@@ -481,6 +481,15 @@ impl Link {
         timeout: Duration,
     ) -> Result<PushAck, SyncError> {
         Ok(self.sealed("/v1/push", Some(batch), timeout).await?.value)
+    }
+
+    /// Gives back the server's own changes this device holds, which the server asked back.
+    pub async fn give_back(
+        &mut self,
+        given: &Sealed<'_, GiveBack>,
+        timeout: Duration,
+    ) -> Result<GiveBackAck, SyncError> {
+        Ok(self.sealed("/v1/give-back", Some(given), timeout).await?.value)
     }
 
     /// The server's next changes for this device after `after`, whose change there has the

@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
-    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, Lease, Origin,
-    Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, SessionReply,
+    AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, GiveBack,
+    GiveBackAck, GivenBack, Lease, Origin, Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch,
+    SessionReply,
 };
 use uuid::Uuid;
 
@@ -41,6 +42,13 @@ pub trait Remote {
     /// Pushes one batch, sealed once by the caller; the answer comes only after the server
     /// committed it.
     async fn push(&mut self, batch: &Sealed<'_, PushBatch>, timeout: Duration) -> Result<PushAck, SyncError>;
+    /// Gives back the server's own changes this device holds, which the server, restored from a
+    /// backup, asked back (`SessionReply::own_wanted_after`).
+    async fn give_back(
+        &mut self,
+        given: &Sealed<'_, GiveBack>,
+        timeout: Duration,
+    ) -> Result<GiveBackAck, SyncError>;
     /// The server's next changes for this device after `after`, with the bytes they took; `at`
     /// is the origin of the change numbered `after` there, as the server said
     /// (`PullReply::cursor_origin`).
@@ -107,6 +115,14 @@ impl Remote for Link {
 
     async fn push(&mut self, batch: &Sealed<'_, PushBatch>, timeout: Duration) -> Result<PushAck, SyncError> {
         Link::push(self, batch, timeout).await
+    }
+
+    async fn give_back(
+        &mut self,
+        given: &Sealed<'_, GiveBack>,
+        timeout: Duration,
+    ) -> Result<GiveBackAck, SyncError> {
+        Link::give_back(self, given, timeout).await
     }
 
     async fn pull(
@@ -196,6 +212,12 @@ pub trait Local {
     /// key under it now, so that what it writes of this goes up with this sync's audit log.
     fn recovery_code_kept(&mut self) -> Result<(), SyncError> {
         Ok(())
+    }
+    /// The server's own changes this end holds numbered after `after`, with their seals, for
+    /// the server restored from a backup that asked them back; a block holds none to give.
+    fn held_of_server(&mut self, after: i64) -> Result<Vec<GivenBack>, SyncError> {
+        let _ = after;
+        Ok(Vec::new())
     }
     /// The server holds this end's own changes (made by a block itself) numbered up to
     /// `through`: the end numbers its next ones after it.
@@ -307,6 +329,8 @@ pub struct Report {
     /// Of those, how many were sent a second time beside themselves, not answered in half
     /// their wait (`link::hedged`).
     pub sent_again: u32,
+    /// The server's own changes this end gave back to it, restored from a backup, and it took.
+    pub given_back: usize,
 }
 
 /// One request of a sync and what became of it.
@@ -427,6 +451,11 @@ pub async fn sync_once<L: Local, R: Remote>(
     if let Some(epoch) = session.feed_epoch.as_deref() {
         link.read_under(epoch);
     }
+    // Restored from a backup, the server lost steps of its own that this end read: given back
+    // before anything else, so that the laptop's work after them finds them there.
+    if let Some(after) = session.own_wanted_after {
+        give_back(local, link, tuning, &mut report, &mut pace, late.as_deref(), after).await?;
+    }
     let mut acked = session.acked_through;
     // The readings capped of changes whose push answers were lost, and what was decided for
     // those put up for review or refused: said back by the session.
@@ -457,8 +486,12 @@ pub async fn sync_once<L: Local, R: Remote>(
         let pulled_through = local.pulled_through()?;
         let (ack, sent) = retrying("push", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
             let range = plan::batches(&changes, pace.batch_bytes).into_iter().next().unwrap_or(0..0);
-            let batch =
-                PushBatch { protocol: PROTOCOL_VERSION, pulled_through, changes: changes[range].to_vec() };
+            let batch = PushBatch {
+                protocol: PROTOCOL_VERSION,
+                after: Some(acked),
+                pulled_through,
+                changes: changes[range].to_vec(),
+            };
             let body = sealed(&batch)?;
             let bytes = body.packed().len();
             let ack = link.push(&body, pace.timeout(bytes, tuning.request)).await?;
@@ -466,6 +499,13 @@ pub async fn sync_once<L: Local, R: Remote>(
         })
         .await?;
         let last = changes[sent - 1].seq;
+        // The server holds less than this push followed: it was restored from a backup since
+        // the session, and kept nothing of the push. Sent again from what it holds.
+        if ack.acked_through < acked && ack.results.is_empty() {
+            local.acked(ack.acked_through, &[])?;
+            acked = ack.acked_through;
+            continue;
+        }
         if ack.acked_through < last {
             return Err(SyncError::Local(format!(
                 "the server acknowledged up to {} after a batch ending at {last}; sync stopped to avoid a loop",
@@ -568,6 +608,36 @@ pub async fn sync_once<L: Local, R: Remote>(
 }
 
 /// The bundle `offer` names, fetched piece by piece: a dropped connection costs one piece.
+/// How many of the server's own changes go back in one request: a step is a few hundred bytes,
+/// so one request stays a few kilobytes on the wire once packed.
+const GIVEN_BACK_BATCH: usize = 64;
+
+/// Gives back the server's own changes this end holds numbered after `after`, which the
+/// server asked back (`SessionReply::own_wanted_after`), a batch at a time.
+#[allow(clippy::too_many_arguments)]
+async fn give_back<L: Local, R: Remote>(
+    local: &mut L,
+    link: &mut R,
+    tuning: Tuning,
+    report: &mut Report,
+    pace: &mut Pace,
+    late: Option<&AtomicU64>,
+    after: i64,
+) -> Result<(), SyncError> {
+    let held = local.held_of_server(after)?;
+    for part in held.chunks(GIVEN_BACK_BATCH) {
+        let given = GiveBack { protocol: PROTOCOL_VERSION, changes: part.to_vec() };
+        let ack = retrying("give back", tuning, report, pace, late, async |pace| {
+            let body = sealed(&given)?;
+            let bytes = body.packed().len();
+            Ok((link.give_back(&body, pace.timeout(bytes, tuning.request)).await?, bytes))
+        })
+        .await?;
+        report.given_back += ack.taken;
+    }
+    Ok(())
+}
+
 async fn fetch_bundle<R: Remote>(
     link: &mut R,
     offer: &CatalogueOffer,

@@ -148,8 +148,16 @@ impl Remote for District {
             capped: self.capped.clone(),
             decided: self.decided.clone(),
             own_through: None,
+            own_wanted_after: None,
             feed_epoch: self.epoch.clone(),
         })
+    }
+    async fn give_back(
+        &mut self,
+        _: &Sealed<'_, samanvaya_sync_protocol::GiveBack>,
+        _: Duration,
+    ) -> Result<samanvaya_sync_protocol::GiveBackAck, SyncError> {
+        Err(SyncError::Local("a district asks nothing back of its block".into()))
     }
     async fn push(&mut self, batch: &Sealed<'_, PushBatch>, _: Duration) -> Result<PushAck, SyncError> {
         let batch = batch.value();

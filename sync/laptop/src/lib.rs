@@ -15,8 +15,8 @@ use samanvaya_sync_protocol::bundle::BundleError;
 use samanvaya_sync_protocol::feed_file::{self, FeedFileError};
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
-    Applicant, Change, ChangeResult, DeviceKind, Lease, Origin, Outcome, PROTOCOL_VERSION, Place, PullReply,
-    Pulled, RefusalCode, Village,
+    Applicant, Change, ChangeResult, DeviceKind, GivenBack, Lease, Origin, Outcome, PROTOCOL_VERSION, Place,
+    PullReply, Pulled, RefusalCode, Village,
 };
 use uuid::Uuid;
 
@@ -97,6 +97,7 @@ fn incoming(changes: &[Pulled]) -> Vec<Incoming> {
             device: p.origin.device,
             device_seq: p.origin.seq,
             change: p.change.clone(),
+            seal: p.seal.clone(),
         })
         .collect()
 }
@@ -157,6 +158,21 @@ impl Local for StoreEnd<'_> {
 
     fn pulled_through(&mut self) -> Result<i64, SyncError> {
         self.store.pulled_through().map_err(|e| local(&e))
+    }
+
+    fn held_of_server(&mut self, after: i64) -> Result<Vec<GivenBack>, SyncError> {
+        let server: Uuid =
+            self.server.parse().map_err(|e| SyncError::Local(format!("the server's id: {e}")))?;
+        let held = self.store.sealed_of_server(after).map_err(|e| local(&e))?;
+        Ok(held
+            .into_iter()
+            .map(|s| GivenBack {
+                origin: Origin { device: server, seq: s.device_seq },
+                recorded_at: s.recorded_at,
+                change: s.change,
+                seal: s.seal,
+            })
+            .collect())
     }
 
     fn pulled_origin(&mut self) -> Result<Option<Origin>, SyncError> {

@@ -179,6 +179,7 @@ mod tests {
                         departure_seen: None,
                     }),
                 ),
+                seal: None,
             })
             .collect();
         FeedFile {

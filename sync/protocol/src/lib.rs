@@ -117,6 +117,13 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushBatch {
     pub protocol: u32,
+    /// The sender's number its push follows: how far it was told the server holds its work (by
+    /// the session, or the last push's answer). A server that holds less, restored from a
+    /// backup since, keeps nothing of a push that starts past what it holds: it is a push
+    /// sent before the restore and delivered after it (a replay), and taken, it would hide the
+    /// changes in between for good. `None` from older apps, and from a block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
     /// How far the sender has applied this server's pull feed: a change of the server newer than
     /// this, to a field the batch also changes, is one the sender had not seen (a conflict).
     pub pulled_through: i64,
@@ -411,6 +418,12 @@ pub struct SessionReply {
     /// changes held. `None` to a laptop, and from a server older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_through: Option<i64>,
+    /// To a laptop that said it holds a change this server made (`server_own_through`) that
+    /// this server lacks: it was restored from a backup, and asks back its own changes the
+    /// laptop holds numbered after this one ([`GiveBack`]). Absent otherwise, and from older
+    /// servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_wanted_after: Option<i64>,
     /// The fingerprint of the certificate the server will present once its operator switches
     /// to it (`samanvaya-server new-certificate`): the device accepts it from now on beside the
     /// pinned one, and pins it the first time the server presents it.
@@ -436,6 +449,39 @@ pub struct Pulled {
     pub origin: Origin,
     pub recorded_at: DateTime<Utc>,
     pub change: samanvaya_domain::change::Change,
+    /// For a change the serving server made itself (an officer's step): its seal, a keyed
+    /// digest only that server can make. The laptop keeps it, and gives the change back to a
+    /// server restored from a backup that lost it ([`GiveBack`]); the server takes back only
+    /// what its own seal shows it made. Absent from older servers and for other changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
+}
+
+/// `POST /v1/give-back`: the server's own changes a laptop holds, which the server, restored
+/// from a backup, asked back (`SessionReply::own_wanted_after`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GiveBack {
+    pub protocol: u32,
+    pub changes: Vec<GivenBack>,
+}
+
+/// One of the server's own changes given back, as the laptop read it, with its seal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GivenBack {
+    pub origin: Origin,
+    pub recorded_at: DateTime<Utc>,
+    pub change: samanvaya_domain::change::Change,
+    pub seal: String,
+}
+
+/// The answer to a [`GiveBack`]: how many changes the server took back (held again), how many
+/// it held already, and how many it refused (a seal that is not its own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GiveBackAck {
+    pub protocol: u32,
+    pub taken: usize,
+    pub held: usize,
+    pub refused: usize,
 }
 
 /// `GET /v1/pull?after=N`: the next changes for the device, oldest first.

@@ -377,6 +377,14 @@ impl Store {
             }
             _ => Vec::new(),
         };
+        // A laptop that holds this server's own change it lacks is asked to give back those
+        // after the newest held here (`given_back.rs`).
+        let own_wanted_after = match (parse_kind(&kind), req.server_own_through) {
+            (DeviceKind::Laptop, Some(through)) => {
+                crate::given_back::wanted_after(&mut *tx, self.device, through)?
+            }
+            _ => None,
+        };
         let own_through = match parse_kind(&kind) {
             DeviceKind::Block => tx
                 .query_opt("SELECT max(origin_seq) FROM change WHERE origin_device = ?1", args![req.device])?
@@ -403,6 +411,7 @@ impl Store {
             capped,
             decided,
             own_through,
+            own_wanted_after,
             feed_epoch,
         })
     }

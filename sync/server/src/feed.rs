@@ -107,6 +107,9 @@ impl Store {
             _ => false,
         };
         let full = rows.len() as i64 == ROWS;
+        // The seal of each change made here, which a laptop gives back to this server restored
+        // from a backup that lost it (`given_back.rs`); the key is read once, where needed.
+        let mut key = None;
         let mut changes = Vec::new();
         let mut bytes = 0;
         let mut cut = false;
@@ -119,12 +122,19 @@ impl Store {
             // The change as it travels: its body, and its reading, kind and version around it,
             // which the row keeps in columns of their own.
             bytes += text.len() + hlc.len() + kind.len() + 40;
-            changes.push(Pulled {
-                server_seq: row.int(0)?,
-                origin: Origin { device: row.uuid(1)?, seq: row.int(2)? },
-                recorded_at: row.time(3)?,
-                change: crate::stored_change::read(row.int(5)?, &hlc, &kind, &text)?,
-            });
+            let origin = Origin { device: row.uuid(1)?, seq: row.int(2)? };
+            let change = crate::stored_change::read(row.int(5)?, &hlc, &kind, &text)?;
+            let seal = if origin.device == self.device {
+                if key.is_none() {
+                    key = Some(crate::seal::key(&mut *tx)?);
+                }
+                let sealed = key.as_ref().map(|k| crate::seal::seal(k, origin, &change)).transpose()?;
+                bytes += sealed.as_ref().map_or(0, |s| s.len() + 10);
+                sealed
+            } else {
+                None
+            };
+            changes.push(Pulled { server_seq: row.int(0)?, origin, recorded_at: row.time(3)?, change, seal });
         }
         let (cursor, more, past_newest) = if full || cut {
             (changes.last().map_or(after, |c| c.server_seq), true, false)

@@ -108,7 +108,8 @@ impl Store {
             &parcel.changes
         };
         for step in kept.chunks(STEP) {
-            let batch = PushBatch { protocol: parcel.protocol, pulled_through, changes: step.to_vec() };
+            let batch =
+                PushBatch { after: None, protocol: parcel.protocol, pulled_through, changes: step.to_vec() };
             let ack = self.push_answered(&caller, &batch, now, crate::ingest::Answered::ByTheOperator)?;
             for r in &ack.results {
                 match r.outcome {

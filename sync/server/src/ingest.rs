@@ -59,6 +59,17 @@ impl Store {
                 ));
             }
         }
+        // A push that starts past what is held here of the laptop's work, though the laptop
+        // pushed after more: sent before this server was restored from a backup and delivered
+        // after it (a replay, or a push in flight at the restore). Taken, it would move the
+        // laptop past the changes in between, which it would then never send again. Nothing
+        // is kept; the answer says how far the work is held, and the laptop sends from there.
+        if caller.kind == DeviceKind::Laptop
+            && batch.after.is_some_and(|after| after > acked)
+            && batch.changes.first().is_some_and(|c| c.seq > acked + 1)
+        {
+            return Ok(PushAck { protocol: PROTOCOL_VERSION, acked_through: acked, results: Vec::new() });
+        }
         // A laptop may push only about the households of its villages; a block forwards any.
         let served = if caller.kind == DeviceKind::Block {
             None

@@ -40,6 +40,7 @@ pub fn router(config: ServerConfig) -> Router {
         .route("/v1/enroll", post(enroll))
         .route("/v1/session", post(session))
         .route("/v1/push", post(push))
+        .route("/v1/give-back", post(give_back))
         .route("/v1/pull", get(pull))
         .route("/v1/catalogue", get(catalogue))
         .route("/v1/audit", post(audit))
@@ -163,6 +164,24 @@ async fn push(
         let now = Utc::now();
         let who = s.caller(&token, now)?;
         s.push(&who, &batch, now)
+    })
+    .await?;
+    sealed(&ack)
+}
+
+/// A laptop gives back this server's own changes it holds, which the server, restored from a
+/// backup, asked back (`given_back.rs`).
+async fn give_back(
+    State(config): State<ServerConfig>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, Refused> {
+    let token = token(&headers)?;
+    let given: samanvaya_sync_protocol::GiveBack = opened(&headers, &raw)?;
+    let ack = with_store(&config, move |s| {
+        let now = Utc::now();
+        let who = s.caller(&token, now)?;
+        s.take_back(&who, &given, now)
     })
     .await?;
     sealed(&ack)

@@ -59,6 +59,7 @@ impl Store {
                 id
             }
         };
+        crate::seal::ensure_key(&mut *tx)?;
         tx.commit()?;
         Ok(Store { db, device, role, run: Uuid::now_v7() })
     }
