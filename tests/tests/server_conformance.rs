@@ -116,6 +116,18 @@ impl Laptop {
         }
     }
 
+    /// Pushes a household of the test village, a fact of it and the referral `R-1` of a
+    /// member: a case a block office can take up.
+    fn opens_r1(&mut self, server: &mut Store) {
+        let h = HouseholdId(Uuid::now_v7());
+        let made = vec![
+            self.change(household(h, VILLAGE), 0),
+            self.change(fact_of(h, PersonId(h.0)), 1),
+            self.change(ChangeBody::Referral(pension_of(h, 1, PersonId(Uuid::now_v7()), "")), 2),
+        ];
+        server.push(&self.caller, &self.batch(made), t0()).unwrap();
+    }
+
     /// A session request saying the laptop knows its changes held through `acked_here`.
     fn session_knowing(&self, acked_here: i64) -> SessionRequest {
         SessionRequest {
@@ -1654,13 +1666,7 @@ fn a_step_taken_on_a_restored_server_before_any_device_shows_the_restore_has_a_n
     use samanvaya_domain::referral::Step;
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut writer = enroll(&mut server, "writer's laptop");
-    let h = HouseholdId(Uuid::now_v7());
-    let made = vec![
-        writer.change(household(h, VILLAGE), 0),
-        writer.change(fact_of(h, PersonId(h.0)), 1),
-        writer.change(ChangeBody::Referral(pension_of(h, 1, PersonId(Uuid::now_v7()), "")), 2),
-    ];
-    server.push(&writer.caller, &writer.batch(made), t0()).unwrap();
+    writer.opens_r1(&mut server);
     let next =
         || -> String { "SELECT CAST(next_seq AS TEXT) FROM identity WHERE CAST(id AS TEXT) = ?1".into() };
     let in_backup = server.texts(&next(), "1");
@@ -2258,13 +2264,7 @@ fn a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_i
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut writer = enroll(&mut server, "writer's laptop");
     let reader = enroll(&mut server, "reader's laptop");
-    let h = HouseholdId(Uuid::now_v7());
-    let made = vec![
-        writer.change(household(h, VILLAGE), 0),
-        writer.change(fact_of(h, PersonId(h.0)), 1),
-        writer.change(ChangeBody::Referral(pension_of(h, 1, PersonId(Uuid::now_v7()), "")), 2),
-    ];
-    server.push(&writer.caller, &writer.batch(made), t0()).unwrap();
+    writer.opens_r1(&mut server);
     server.step("R-1", Step::Submit, "Block officer", t0()).unwrap();
     let me = server.device();
     let read = server.pull(&reader.caller, 0).unwrap();
