@@ -440,8 +440,12 @@ impl Store {
 
     /// The changes the enrolled server made itself that this laptop holds with their seals,
     /// numbered after `after`, oldest first: what it gives back to the server restored from a
-    /// backup that asked them back.
+    /// backup that asked them back. Nothing where it gave back all it held after `after` before
+    /// and holds no newer change of the server's since ([`Store::gave_back`]).
     pub fn sealed_of_server(&self, after: i64) -> Result<Vec<SealedChange>, StoreError> {
+        if self.given_back_mark(after)?.is_none() {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.conn.prepare(
             "SELECT c.device_seq, c.recorded_at, c.change, c.seal FROM change_log c
              JOIN sync_link s ON s.id = 1 AND c.device_id = s.server_id
@@ -463,6 +467,28 @@ impl Store {
             out.push(SealedChange { device_seq, recorded_at, change, seal });
         }
         Ok(out)
+    }
+
+    /// Notes that the server took back what this laptop held of its own changes after `after`:
+    /// asked the same again (a step whose seal no longer fits, erased here since, is refused
+    /// every time), the laptop does not send it all again at every sync.
+    pub fn gave_back(&mut self, after: i64) -> Result<(), StoreError> {
+        if let Some(mark) = self.given_back_mark(after)? {
+            self.conn.execute("UPDATE sync_link SET given_back = ?1 WHERE id = 1", [mark])?;
+        }
+        Ok(())
+    }
+
+    /// The mark of giving back after `after` what this laptop holds now; `None` where it was
+    /// given back already.
+    fn given_back_mark(&self, after: i64) -> Result<Option<String>, StoreError> {
+        let mark = format!("{}:{after}", self.server_own_through()?.unwrap_or(0));
+        let last: Option<String> = self
+            .conn
+            .query_row("SELECT given_back FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .flatten();
+        Ok((last.as_deref() != Some(mark.as_str())).then_some(mark))
     }
 
     /// How far this laptop knows the server holds its changes (what the last answer said).

@@ -219,6 +219,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "pulled_seal",
         sql: include_str!("../migrations/local/0046_pulled_seal.sql"),
     },
+    Migration {
+        version: 47,
+        name: "given_back",
+        sql: include_str!("../migrations/local/0047_given_back.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -1075,6 +1075,11 @@ fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
     assert_eq!(stages, ["Submitted"]);
     let sealed = store.sealed_of_server(0).unwrap();
     assert_eq!(sealed.iter().map(|s| (s.device_seq, s.seal.as_str())).collect::<Vec<_>>(), [(900, "5ea1")]);
+    // Given back, and asked the same again (the block refused a step whose seal no longer
+    // fits): nothing is sent again, but for another ask.
+    store.gave_back(0).unwrap();
+    assert!(store.sealed_of_server(0).unwrap().is_empty());
+    assert_eq!(store.sealed_of_server(1).unwrap().len(), 1);
 }
 
 /// Enrolls `store` with a block of a new id (no block answers there), and returns the id.

@@ -219,6 +219,11 @@ pub trait Local {
         let _ = after;
         Ok(Vec::new())
     }
+    /// The server answered for every change given back after `after`.
+    fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
+        let _ = after;
+        Ok(())
+    }
     /// The server holds this end's own changes (made by a block itself) numbered up to
     /// `through`: the end numbers its next ones after it.
     fn own_held_through(&mut self, _through: i64) -> Result<(), SyncError> {
@@ -635,7 +640,7 @@ async fn give_back<L: Local, R: Remote>(
         .await?;
         report.given_back += ack.taken;
     }
-    Ok(())
+    local.gave_back(after)
 }
 
 async fn fetch_bundle<R: Remote>(

@@ -175,6 +175,10 @@ impl Local for StoreEnd<'_> {
             .collect())
     }
 
+    fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
+        self.store.gave_back(after).map_err(|e| local(&e))
+    }
+
     fn pulled_origin(&mut self) -> Result<Option<Origin>, SyncError> {
         let at = self.store.pulled_origin().map_err(|e| local(&e))?;
         Ok(at.map(|(device, seq)| Origin { device, seq }))
