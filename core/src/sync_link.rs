@@ -57,7 +57,7 @@ fn apply_set_aside_steps(
             "SELECT server_seq, change, device_id, device_seq, seal FROM pulled_refused
              WHERE server = ?1 AND device_id IS NOT NULL AND json_extract(change, '$.kind') = 'referral_event'
                AND json_extract(change, '$.body.referral_id') = ?2
-             ORDER BY server_seq",
+             ORDER BY server_seq > 0, abs(server_seq)",
         )?
         .query_map(params![server, referral.to_string()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -98,7 +98,6 @@ fn apply_set_aside_steps(
 #[derive(Debug, Clone, PartialEq)]
 pub struct SealedChange {
     pub device_seq: i64,
-    pub recorded_at: DateTime<Utc>,
     pub change: Change,
     pub seal: String,
 }
@@ -447,24 +446,19 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut stmt = self.conn.prepare(
-            "SELECT c.device_seq, c.recorded_at, c.change, c.seal FROM change_log c
+            "SELECT c.device_seq, c.change, c.seal FROM change_log c
              JOIN sync_link s ON s.id = 1 AND c.device_id = s.server_id
              WHERE c.device_seq > ?1 AND c.seal IS NOT NULL ORDER BY c.device_seq",
         )?;
         let rows = stmt.query_map([after], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, DateTime<Utc>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (device_seq, recorded_at, text, seal) = row?;
+            let (device_seq, text, seal) = row?;
             let change = serde_json::from_str(&text)
                 .map_err(|e| StoreError::Corrupt(format!("a pulled change: {e}")))?;
-            out.push(SealedChange { device_seq, recorded_at, change, seal });
+            out.push(SealedChange { device_seq, change, seal });
         }
         Ok(out)
     }

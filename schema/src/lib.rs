@@ -353,6 +353,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/server/0028_waiting_change.sql"),
     },
     Migration { version: 29, name: "seal_key", sql: include_str!("../migrations/server/0029_seal_key.sql") },
+    Migration {
+        version: 30,
+        name: "own_lost_after",
+        sql: include_str!("../migrations/server/0030_own_lost_after.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -493,6 +498,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 27,
         name: "seal_key",
         sql: include_str!("../migrations/server-postgres/0027_seal_key.sql"),
+    },
+    Migration {
+        version: 28,
+        name: "own_lost_after",
+        sql: include_str!("../migrations/server-postgres/0028_own_lost_after.sql"),
     },
 ];
 

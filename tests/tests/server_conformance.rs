@@ -365,6 +365,7 @@ on_both!(
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
+    a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
     a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
@@ -2281,12 +2282,8 @@ fn a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_i
     let knowing = SessionRequest { server_own_through: Some(step.origin.seq), ..reader.session_knowing(0) };
     assert_eq!(server.session(&knowing, 60, t0()).unwrap().own_wanted_after, Some(0), "asked back");
 
-    let genuine = GivenBack {
-        origin: step.origin,
-        recorded_at: step.recorded_at,
-        change: step.change.clone(),
-        seal: step.seal.clone().unwrap(),
-    };
+    let genuine =
+        GivenBack { origin: step.origin, change: step.change.clone(), seal: step.seal.clone().unwrap() };
     let give = |server: &mut Opened, given: GivenBack| {
         server
             .take_back(&reader.caller, &GiveBack { protocol: PROTOCOL_VERSION, changes: vec![given] }, t0())
@@ -2316,6 +2313,64 @@ fn a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_i
         &me.to_string(),
     );
     assert!(numbers[1].parse::<i64>().unwrap() > step.origin.seq, "{numbers:?}");
+}
+
+/// Laptops read only their villages' steps, so each holds its own share of the block's. One
+/// gave back the lost steps it held; the other's newest step is still missing, and the step it
+/// holds below that, lost too, is older than the first laptop's: the block asks it back after
+/// what the backup held, not after the newest it holds below, which would leave that step with
+/// the laptop for good.
+fn a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held(b: Backend) {
+    use samanvaya_domain::referral::Step;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut writer = enroll(&mut server, "writer's laptop");
+    let reader = enroll(&mut server, "reader's laptop");
+    writer.opens_r1(&mut server);
+    let h = HouseholdId(Uuid::now_v7());
+    let second = vec![
+        writer.change(household(h, VILLAGE), 3),
+        writer.change(ChangeBody::Referral(pension_of(h, 2, PersonId(Uuid::now_v7()), "")), 4),
+    ];
+    server.push(&writer.caller, &writer.batch(second), t0()).unwrap();
+    let me = server.device().to_string();
+    let next = "SELECT CAST(next_seq AS TEXT) FROM identity WHERE CAST(id AS TEXT) = ?1";
+    let minute = |m: i64| t0() + Duration::minutes(m);
+    server.step("R-1", Step::Submit, "Block officer", minute(1)).unwrap();
+    let in_backup = server.texts(next, "1");
+    let own = |server: &Opened| -> Vec<i64> {
+        let sql = "SELECT CAST(origin_seq AS TEXT) FROM change WHERE origin_device = ?1 ORDER BY origin_seq";
+        server.texts(sql, &me).iter().map(|n| n.parse().unwrap()).collect()
+    };
+    server.step("R-2", Step::Submit, "Block officer", minute(2)).unwrap();
+    server.step("R-1", Step::Process, "Block officer", minute(3)).unwrap();
+    server.step("R-2", Step::Process, "Block officer", minute(4)).unwrap();
+    server.step("R-1", Step::Sanction, "Block officer", minute(5)).unwrap();
+    let steps = own(&server);
+    assert_eq!(steps.len(), 5);
+    // Restored from the backup that held the first step.
+    server.execute(&format!("UPDATE identity SET next_seq = {} WHERE id = 1", in_backup[0]), &[]);
+    server.execute(
+        &format!("DELETE FROM change WHERE origin_device = ?1 AND origin_seq > {}", steps[0]),
+        &[&me],
+    );
+    server.restart(Role::Block);
+    let newest =
+        |through: i64| SessionRequest { server_own_through: Some(through), ..reader.session_knowing(0) };
+    // The laptop holding the third and fifth steps is asked back after the first.
+    assert_eq!(server.session(&newest(steps[4]), 60, t0()).unwrap().own_wanted_after, Some(steps[0]));
+    // It gave them back (stood in for here by putting them back as they were).
+    for seq in [steps[2], steps[4]] {
+        server.execute(
+            &format!(
+                "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id, change, recorded_at, received_at, outcome)
+                 VALUES (?1, {seq}, 'self', 'referral_event', 1, '[0,0,\"x\"]', 'h', '{{}}', '', '', 'applied')"
+            ),
+            &[&me],
+        );
+    }
+    // The laptop holding the second and fourth: its newest is missing, and so is the second,
+    // below the third the first laptop gave back.
+    assert_eq!(server.session(&newest(steps[3]), 60, t0()).unwrap().own_wanted_after, Some(steps[0]));
 }
 
 /// A push sent before the block was restored from a backup and delivered after it (the network

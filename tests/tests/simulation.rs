@@ -343,6 +343,8 @@ struct Block {
 
 struct World {
     restore: Restore,
+    /// The block restored from a backup in this run, if one was.
+    restored: Option<usize>,
     net: Rc<RefCell<Net>>,
     /// How many of each piece of work were done (refusals not counted), to show what a run
     /// tested.
@@ -487,7 +489,7 @@ impl World {
             blocks.push(Block { dir, server, village: village.unwrap(), link });
         }
         drop(district);
-        World { restore, net, done: BTreeMap::new(), district: where_, blocks, laptops }
+        World { restore, restored: None, net, done: BTreeMap::new(), district: where_, blocks, laptops }
     }
 
     fn dice(&self) -> std::cell::RefMut<'_, Dice> {
@@ -809,6 +811,7 @@ impl World {
         *block.server.lock().unwrap() = restored;
         block.dir = backup;
         *self.done.entry("blocks restored from a backup").or_default() += 1;
+        self.restored = Some(b);
     }
 
     fn run(&mut self) {
@@ -1136,7 +1139,7 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
         // the first time: a change the district applied before a supervisor's removal of her
         // record, or before a withdrawal of consent, may reach the restored block after it, and
         // is refused there as late or erased on arrival. Both end with her removed or erased.
-        let restored = world.done.contains_key("blocks restored from a backup");
+        let restored = world.restored == Some(laptop.block);
         let at_block = outcomes(&at_block, sql);
         let forwarded_before = |seq: &i64| {
             restored

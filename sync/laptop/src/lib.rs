@@ -168,7 +168,6 @@ impl Local for StoreEnd<'_> {
             .into_iter()
             .map(|s| GivenBack {
                 origin: Origin { device: server, seq: s.device_seq },
-                recorded_at: s.recorded_at,
                 change: s.change,
                 seal: s.seal,
             })

@@ -119,9 +119,10 @@ pub struct PushBatch {
     pub protocol: u32,
     /// The sender's number its push follows: how far it was told the server holds its work (by
     /// the session, or the last push's answer). A server that holds less, restored from a
-    /// backup since, keeps nothing of a push that starts past what it holds: it is a push
-    /// sent before the restore and delivered after it (a replay), and taken, it would hide the
-    /// changes in between for good. `None` from older apps, and from a block.
+    /// backup since, keeps nothing of a laptop's push that starts past what it holds: it is a
+    /// push sent before the restore and delivered after it (a replay), and taken, it would hide
+    /// the changes in between for good. `None` from older apps and from a sync file's import;
+    /// a block's is not looked at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<i64>,
     /// How far the sender has applied this server's pull feed: a change of the server newer than
@@ -469,7 +470,6 @@ pub struct GiveBack {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GivenBack {
     pub origin: Origin,
-    pub recorded_at: DateTime<Utc>,
     pub change: samanvaya_domain::change::Change,
     pub seal: String,
 }

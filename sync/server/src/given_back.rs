@@ -41,9 +41,11 @@ impl Store {
         let mut items = Vec::new();
         for g in &given.changes {
             if g.origin.device == self.device && crate::seal::verifies(&key, g.origin, &g.change, &g.seal)? {
+                // The time is the sealed reading's: what the laptop says is not the block's word.
+                let recorded_at = DateTime::from_timestamp_millis(g.change.hlc.wall_ms).unwrap_or(now);
                 items.push(Incoming {
                     origin: g.origin,
-                    recorded_at: g.recorded_at,
+                    recorded_at,
                     change: &g.change,
                     known: false,
                     seen_at_sender: None,
@@ -66,9 +68,12 @@ impl Store {
     }
 }
 
-/// What is asked back of a laptop that holds this server's own change numbered `through`: the
-/// ones numbered after the newest held here below it, where `through` itself is not held here
-/// (`None` where it is: nothing was lost that the laptop could give).
+/// What is asked back of a laptop that holds this server's own change numbered `through`, where
+/// `through` itself is not held here (`None` where it is: nothing was lost that the laptop could
+/// give): the ones numbered after the newest held here below it, or after the newest held when
+/// the restore was found, the lower. Each laptop reads only its villages' steps: after another
+/// laptop gave back the lost steps it held, the newest held below this laptop's newest may be
+/// past an older lost step only this laptop holds.
 pub(crate) fn wanted_after(db: &mut dyn Db, me: Uuid, through: i64) -> Result<Option<i64>, ServerError> {
     if through <= 0
         || db
@@ -86,5 +91,7 @@ pub(crate) fn wanted_after(db: &mut dyn Db, me: Uuid, through: i64) -> Result<Op
             args![me, through],
         )?
         .opt_int(0)?;
-    Ok(Some(below.unwrap_or(0)))
+    let lost_after = db.query_one("SELECT own_lost_after FROM identity WHERE id = 1", &[])?.opt_int(0)?;
+    let below = below.unwrap_or(0);
+    Ok(Some(lost_after.map_or(below, |lost| lost.min(below))))
 }

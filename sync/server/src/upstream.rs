@@ -193,6 +193,11 @@ pub(crate) fn own_shown_held(db: &mut dyn Db, me: Uuid, through: i64) -> Result<
     if behind == 0 && !lost {
         return Ok(false);
     }
+    // What it held of its own then is what laptops are asked back after (`given_back.rs`).
+    db.execute(
+        "UPDATE identity SET own_lost_after = ?1 WHERE id = 1 AND (own_lost_after IS NULL OR own_lost_after > ?1)",
+        args![held],
+    )?;
     db.execute(
         "UPDATE upstream SET own_pull_after = ?1 WHERE id = 1 AND (own_pull_after IS NULL OR own_pull_after > ?1)",
         args![held],
@@ -235,7 +240,7 @@ impl Local for BlockEnd {
             s.db.query(
                 "SELECT seq, origin_device, origin_seq, recorded_at, change, seen, version, hlc, kind FROM change
                  WHERE seq > (SELECT acked_through FROM upstream WHERE id = 1) AND via != ?1
-                   AND outcome NOT LIKE 'rejected%'
+                   AND outcome NOT LIKE 'rejected%' AND outcome NOT LIKE 'waiting%'
                  ORDER BY seq LIMIT ?2",
                 args![upstream, limit as i64],
             )?

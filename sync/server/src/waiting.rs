@@ -10,9 +10,11 @@
 //! When the household's record arrives (or its withdrawal of consent, which erases what waits),
 //! each change that waited for it is stored again under a new number, so that every reader of
 //! the feed and the district get it after the household, and applied as any arriving change.
-//! Until then it is in no feed (the feed reads only changes about households held here), but it
-//! is forwarded as it arrived: a district that holds the household (a block's restore lost it
-//! and not the district) applies it at once, and takes its second sending as a duplicate.
+//! Until then it is in no feed (the feed reads only changes about households held here) and is
+//! not forwarded: a laptop's change about a household of a village it was never given waits
+//! too (its village is not known here), and forwarded, the district, which takes a block's
+//! word for its villages, would apply it. Stored again, it is checked as its sender's and
+//! forwarded under its new number.
 
 use std::collections::BTreeSet;
 
@@ -97,39 +99,43 @@ pub(crate) fn release(
         return Ok(0);
     }
     let mut released = 0;
+    let mut rows = Vec::new();
     for hid in households {
-        let rows = db.query(
+        rows.extend(db.query(
             "SELECT c.seq, c.origin_device, c.origin_seq, c.via, c.recorded_at, c.version, c.hlc, c.kind, c.change
              FROM waiting_change w JOIN change c ON c.seq = w.seq
-             WHERE w.household_id = ?1 AND w.applied_as IS NULL ORDER BY w.seq",
+             WHERE w.household_id = ?1 AND w.applied_as IS NULL",
             args![hid],
-        )?;
-        for row in rows {
-            let seq = row.int(0)?;
-            let origin = Origin { device: row.uuid(1)?, seq: row.int(2)? };
-            let via = row.text(3)?;
-            let change =
-                crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &row.text(8)?)?;
-            let served = served_by(db, &via)?;
-            db.execute("DELETE FROM change WHERE seq = ?1", args![seq])?;
-            let item = Incoming {
-                origin,
-                recorded_at: row.time(4)?,
-                change: &change,
-                known: false,
-                seen_at_sender: None,
-            };
-            // What its maker had read of the feed is not known any more: it had read the
-            // household, as every change about it made since, so its writes merge by their clocks.
-            let sender = Sender { via: &via, pulled_through: i64::MAX, served };
-            crate::batch::store_all(db, server, &sender, std::slice::from_ref(&item), now)?;
-            db.execute(
+        )?);
+    }
+    // In the order they arrived, across households (a merge may name two).
+    let mut numbered =
+        rows.into_iter().map(|r| Ok((r.int(0)?, r))).collect::<Result<Vec<_>, ServerError>>()?;
+    numbered.sort_by_key(|(seq, _)| *seq);
+    for (_, row) in numbered {
+        let seq = row.int(0)?;
+        let origin = Origin { device: row.uuid(1)?, seq: row.int(2)? };
+        let via = row.text(3)?;
+        let change = crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &row.text(8)?)?;
+        let served = served_by(db, &via)?;
+        db.execute("DELETE FROM change WHERE seq = ?1", args![seq])?;
+        let item = Incoming {
+            origin,
+            recorded_at: row.time(4)?,
+            change: &change,
+            known: false,
+            seen_at_sender: None,
+        };
+        // What its maker had read of the feed is not known any more: it had read the
+        // household, as every change about it made since, so its writes merge by their clocks.
+        let sender = Sender { via: &via, pulled_through: i64::MAX, served };
+        crate::batch::store_all(db, server, &sender, std::slice::from_ref(&item), now)?;
+        db.execute(
                 "UPDATE waiting_change SET applied_as = (SELECT seq FROM change WHERE origin_device = ?1 AND origin_seq = ?2)
                  WHERE seq = ?3",
                 args![origin.device, origin.seq, seq],
             )?;
-            released += 1;
-        }
+        released += 1;
     }
     Ok(released)
 }
