@@ -16,7 +16,8 @@ APP_PACKAGES=(build-essential pkg-config curl ca-certificates perl libwebkit2gtk
 # PostgreSQL server the district store's conformance tests run against.
 TEST_PACKAGES=(xvfb webkit2gtk-driver xdotool locales postgresql)
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step says how long the run has taken so far, so a slow cold run shows where its time went.
+say() { printf '\033[1m==> %s\033[0m (at %dm%02ds)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"

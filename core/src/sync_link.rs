@@ -473,6 +473,23 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps what the block's last answer by USB stick asked back of its own changes
+    /// (`FeedFile::own_wanted_after`): the next sync file gives back those after it. An answer
+    /// that asks nothing clears it.
+    pub fn stick_asked_back(&mut self, after: Option<i64>) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE sync_link SET stick_own_wanted_after = ?1 WHERE id = 1", [after])?;
+        Ok(())
+    }
+
+    /// After which number the block's last answer by stick asked back its own changes, if it did.
+    pub fn stick_wanted_back(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT stick_own_wanted_after FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
     /// The mark of giving back after `after` what this laptop holds now; `None` where it was
     /// given back already.
     fn given_back_mark(&self, after: i64) -> Result<Option<String>, StoreError> {

@@ -224,6 +224,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "given_back",
         sql: include_str!("../migrations/local/0047_given_back.sql"),
     },
+    Migration {
+        version: 48,
+        name: "stick_own_wanted_after",
+        sql: include_str!("../migrations/local/0048_stick_own_wanted_after.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -357,6 +362,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 30,
         name: "own_lost_after",
         sql: include_str!("../migrations/server/0030_own_lost_after.sql"),
+    },
+    Migration {
+        version: 31,
+        name: "usb_server_own_through",
+        sql: include_str!("../migrations/server/0031_usb_server_own_through.sql"),
     },
 ];
 
@@ -503,6 +513,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 28,
         name: "own_lost_after",
         sql: include_str!("../migrations/server-postgres/0028_own_lost_after.sql"),
+    },
+    Migration {
+        version: 29,
+        name: "usb_server_own_through",
+        sql: include_str!("../migrations/server-postgres/0029_usb_server_own_through.sql"),
     },
 ];
 

@@ -133,6 +133,8 @@ fn the_facts_reader_and_the_wire_decoder_refuse_damaged_input_without_panicking(
         acked_here: None,
         feed_epoch: None,
         pulled_origin: None,
+        server_own_through: None,
+        given_back: Vec::new(),
     };
     let sealed = parcel::seal(&file, &key).unwrap();
     assert_eq!(parcel::open(&sealed, &key).unwrap(), file);

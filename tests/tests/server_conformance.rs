@@ -366,6 +366,7 @@ on_both!(
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
     a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
+    a_review_decided_after_the_backup_closes_again_when_its_decision_is_given_back,
     a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
@@ -2179,6 +2180,8 @@ fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
             acked_here: Some(acked_here),
             feed_epoch: None,
             pulled_origin: None,
+            server_own_through: None,
+            given_back: Vec::new(),
         };
         parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
     };
@@ -2371,6 +2374,53 @@ fn a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held(
     // The laptop holding the second and fourth: its newest is missing, and so is the second,
     // below the third the first laptop gave back.
     assert_eq!(server.session(&newest(steps[3]), 60, t0()).unwrap().own_wanted_after, Some(steps[0]));
+}
+
+/// The block's operator decided a review after the backup the block was later restored from:
+/// the restored queue holds it open again, with the name the clock chose in place. The decision
+/// comes back as the block's own change, given back by the laptop that read it; the other name
+/// is in place again, and the review closes with it, as decided before the restore, so nobody
+/// decides it a second time.
+fn a_review_decided_after_the_backup_closes_again_when_its_decision_is_given_back(b: Backend) {
+    use samanvaya_server::review::Choice;
+    use samanvaya_sync_protocol::{GiveBack, GivenBack};
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let (a, _b, _h, p, _, _) = renamed_unseen(&mut server);
+    let review = server.open_reviews().unwrap()[0].id;
+    let clocks_in_backup = server.texts("SELECT clocks FROM member WHERE id = ?1", &p.to_string());
+    let cursor = server.pull(&a.caller, 0).unwrap().cursor;
+    server.decide_review(review, Choice::Other, "BDO office", t0()).unwrap();
+    let me = server.device();
+    let read = server.pull(&a.caller, cursor).unwrap();
+    let decision =
+        read.changes.iter().find(|c| c.origin.device == me).expect("the decision, read by A").clone();
+
+    // Restored from the backup: the decision's change is gone, the review open, the name the
+    // clock chose in place with its readings.
+    server.execute("DELETE FROM change WHERE origin_device = ?1", &[&me.to_string()]);
+    server.execute("UPDATE review SET resolved_at = NULL, resolved_by = NULL, chosen = NULL", &[]);
+    server.execute(
+        "UPDATE member SET name = ?1, clocks = ?2 WHERE id = ?3",
+        &["कमला कुमारी", &clocks_in_backup[0], &p.to_string()],
+    );
+    assert_eq!(server.open_reviews().unwrap().len(), 1);
+    let knowing = SessionRequest { server_own_through: Some(decision.origin.seq), ..a.session_knowing(0) };
+    assert_eq!(server.session(&knowing, 60, t0()).unwrap().own_wanted_after, Some(0), "asked back");
+
+    let given =
+        GivenBack { origin: decision.origin, change: decision.change.clone(), seal: decision.seal.unwrap() };
+    let ack = server
+        .take_back(&a.caller, &GiveBack { protocol: PROTOCOL_VERSION, changes: vec![given] }, t0())
+        .unwrap();
+    assert_eq!((ack.taken, ack.refused), (1, 0));
+    assert_eq!(name_of(&mut server, p), "कमली देवी", "the other name is in place again");
+    assert_eq!(server.open_reviews().unwrap(), vec![], "decided with the decision given back");
+    let decided = mentioning(&server.rows(), "before this server's restore");
+    assert_eq!(decided.len(), 1, "{decided:?}");
+    assert!(
+        decided[0].ends_with("| other") || decided[0].contains("\"chosen\":\"other\""),
+        "the value the decision put in place: {decided:?}"
+    );
 }
 
 /// A push sent before the block was restored from a backup and delivered after it (the network

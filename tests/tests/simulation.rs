@@ -768,6 +768,10 @@ impl World {
         let answer = {
             let mut block = self.blocks[laptop.block].server.lock().unwrap();
             let imported = block.import(&bytes, Utc::now()).unwrap();
+            if imported.taken_back > 0 {
+                *self.done.entry("block's own changes given back by stick").or_default() +=
+                    imported.taken_back;
+            }
             let device = imported.device.expect("a laptop's file names its laptop");
             block.export_feed(device, Utc::now()).unwrap().bytes
         };

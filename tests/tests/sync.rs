@@ -3153,3 +3153,61 @@ fn a_step_the_restored_block_lost_is_given_back_by_the_laptop_that_read_it() {
     assert_eq!(steps, 1);
     drop(running);
 }
+
+/// The same by USB stick: a laptop that never meets the network read a step the block took
+/// after its backup. Its next file says the newest of the block's own changes it holds; the
+/// restored block, lacking it, asks back in its answer everything after what its backup held,
+/// and the laptop's file after that gives the step back with the block's seal. Before, a
+/// laptop syncing by stick alone kept such a step for good.
+#[test]
+fn a_step_the_restored_block_lost_is_given_back_on_the_stick_by_the_laptop_that_read_it() {
+    let (block_dir, backup, stick, laptop) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let laptop = laptop.path();
+    let (restorable, block) = RestorableBlock::start(block_dir.path());
+    let round = |n: usize| -> String {
+        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
+        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(laptop)));
+        let (up, down) = (up.to_str().unwrap(), down.to_str().unwrap());
+        let said = server_cmd("block", block_dir.path(), &["import", up, "--answer", down]);
+        ok(run("samanvaya", &["import-feed", down], Some(laptop)));
+        said
+    };
+    restorable.enroll(laptop);
+    drop(block);
+    copy_folder(block_dir.path(), backup.path());
+    let block = restorable.again();
+    let number = household_with_a_referral(laptop, "कमला देवी");
+    round(1);
+    server_cmd("block", block_dir.path(), &["step", &number, "submit", "--by", "BDO Bodh Gaya"]);
+    round(2);
+    let submitted_at_block = || {
+        let listed = server_cmd("block", block_dir.path(), &["referrals"]);
+        listed.lines().any(|l| l.starts_with(&format!("{number}\t")) && l.contains("submitted"))
+    };
+    assert!(submitted_at_block());
+
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path()).unwrap();
+    copy_folder(backup.path(), block_dir.path());
+    let _block = restorable.again();
+    assert!(!submitted_at_block(), "the restored block lost the step");
+    // The first file finds the restore: its answer asks the laptop's work again and the step.
+    let said = round(3);
+    assert!(!said.contains("taken back"), "nothing given back before it is asked: {said}");
+    let said = round(4);
+    assert!(said.contains("1 change(s) this server made and lost"), "{said}");
+    assert!(submitted_at_block(), "the step given back, with the case it is about");
+    // Given back once: the answer asks nothing more, and the next file carries nothing back.
+    let said = round(5);
+    assert!(!said.contains("taken back"), "{said}");
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let steps: i64 = conn
+        .query_row("SELECT count(*) FROM change WHERE kind = 'referral_event'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(steps, 1);
+}

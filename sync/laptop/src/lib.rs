@@ -163,15 +163,7 @@ impl Local for StoreEnd<'_> {
     fn held_of_server(&mut self, after: i64) -> Result<Vec<GivenBack>, SyncError> {
         let server: Uuid =
             self.server.parse().map_err(|e| SyncError::Local(format!("the server's id: {e}")))?;
-        let held = self.store.sealed_of_server(after).map_err(|e| local(&e))?;
-        Ok(held
-            .into_iter()
-            .map(|s| GivenBack {
-                origin: Origin { device: server, seq: s.device_seq },
-                change: s.change,
-                seal: s.seal,
-            })
-            .collect())
+        given_back(self.store, server, after).map_err(|e| local(&e))
     }
 
     fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
@@ -420,6 +412,20 @@ async fn offering<R: Remote>(
     }
 }
 
+/// The changes `server` made itself that this laptop holds after `after`, with their seals, as
+/// they are given back to it restored from a backup (online, or in the next sync file).
+fn given_back(store: &Store, server: Uuid, after: i64) -> Result<Vec<GivenBack>, StoreError> {
+    let held = store.sealed_of_server(after)?;
+    Ok(held
+        .into_iter()
+        .map(|s| GivenBack {
+            origin: Origin { device: server, seq: s.device_seq },
+            change: s.change,
+            seal: s.seal,
+        })
+        .collect())
+}
+
 /// What applying the block's answer from a USB stick did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedImported {
@@ -481,6 +487,9 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     let at = store.now()?;
     let origin = file.cursor_origin.map(|o| (o.device, o.seq));
     let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, origin, at)?;
+    // The block, restored from a backup, asks back its own changes this laptop holds: the next
+    // sync file gives them back (an online sync of any laptop that read them does too).
+    store.stick_asked_back(file.own_wanted_after)?;
     // A restored laptop asked for its own changes after some number, and they came.
     if let (Some(carried), Some(wanted)) = (file.own_after, store.own_pull_after()?)
         && carried <= wanted
@@ -539,6 +548,10 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
             changes.extend(page);
         }
     }
+    let given_back = match store.stick_wanted_back()? {
+        Some(after) => given_back(store, e.server_id, after)?,
+        None => Vec::new(),
+    };
     let parcel = Parcel {
         protocol: PROTOCOL_VERSION,
         device: store.device_id()?,
@@ -551,6 +564,8 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         acked_here: Some(store.acked_through()?),
         feed_epoch: store.feed_epoch_held()?,
         pulled_origin: store.pulled_origin()?.map(|(device, seq)| Origin { device, seq }),
+        server_own_through: store.server_own_through()?,
+        given_back,
     };
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret)).map_err(LaptopSyncError::Seal)?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };

@@ -85,6 +85,11 @@ pub struct FeedFile {
     /// older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_after: Option<i64>,
+    /// To a laptop whose last sync file said it holds a change the block made that the block
+    /// lacks (restored from a backup): the block's own changes after this number, which the
+    /// laptop's next file gives back (as `SessionReply::own_wanted_after`). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_wanted_after: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +208,7 @@ mod tests {
             }],
             feed_epoch: None,
             starts_after: None,
+            own_wanted_after: None,
         }
     }
 

@@ -73,6 +73,15 @@ pub struct Parcel {
     /// before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pulled_origin: Option<crate::Origin>,
+    /// The newest of the block's own changes the laptop holds (as a session's
+    /// `server_own_through`): a block restored from a backup that lacks it asks the rest back in
+    /// its answer (`FeedFile::own_wanted_after`). Absent in files from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_own_through: Option<i64>,
+    /// The block's own changes it asked back in its last answer, with the seals its feed gave
+    /// them (as online `POST /v1/give-back`). Absent in files from before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub given_back: Vec<crate::GivenBack>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +226,8 @@ mod tests {
             acked_here: None,
             audit: Vec::new(),
             audit_fork: None,
+            server_own_through: None,
+            given_back: Vec::new(),
         }
     }
 

@@ -26,7 +26,7 @@ impl Store {
     pub fn export_feed(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<Written, ServerError> {
         let Some(row) = self.db.query_opt(
             "SELECT kind, name, secret_hash, revoked_at, usb_pulled_through, acked_through, usb_own_after,
-                    usb_acked_here
+                    usb_acked_here, usb_server_own_through
              FROM device WHERE id = ?1",
             args![device],
         )?
@@ -103,6 +103,10 @@ impl Store {
             },
             feed_epoch: crate::feed_epoch::current(&mut *self.db)?,
             starts_after: Some(starts_after),
+            own_wanted_after: match row.opt_int(8)? {
+                Some(through) => crate::given_back::wanted_after(&mut *self.db, self.device, through)?,
+                None => None,
+            },
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })

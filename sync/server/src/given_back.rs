@@ -11,6 +11,7 @@
 //! forwards it to the district as its own.
 
 use chrono::{DateTime, Utc};
+use samanvaya_domain::change::ChangeBody;
 use samanvaya_sync_protocol::{DeviceKind, GiveBack, GiveBackAck, Outcome, PROTOCOL_VERSION, RefusalCode};
 use uuid::Uuid;
 
@@ -56,6 +57,13 @@ impl Store {
         let from = Sender { via: "self", pulled_through: i64::MAX, served: None };
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
         let held = outcomes.iter().filter(|o| matches!(o, Outcome::Duplicate)).count();
+        // A change of a member made here is a review decided here, which the backup holds open.
+        for (item, outcome) in items.iter().zip(&outcomes) {
+            if let (ChangeBody::Member(m), false) = (&item.change.body, matches!(outcome, Outcome::Duplicate))
+            {
+                crate::review::settled_before_restore(&mut *tx, m, now)?;
+            }
+        }
         // The next change made here is numbered past what was taken back.
         if let Some(newest) = items.iter().map(|i| i.origin.seq).max() {
             tx.execute(

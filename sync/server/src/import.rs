@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::parcel::{self, ParcelError};
-use samanvaya_sync_protocol::{AuditBatch, DeviceKind, Outcome, PushBatch, RefusalCode};
+use samanvaya_sync_protocol::{AuditBatch, DeviceKind, GiveBack, Outcome, PushBatch, RefusalCode};
 
 use crate::enroll::Caller;
 use crate::error::ServerError;
@@ -38,6 +38,10 @@ pub struct Imported {
     /// Changes not kept, the file starting past what this server holds of the laptop's work
     /// (`gap_unknown_to`): the laptop sends them again with what is missing, in its next file.
     pub not_kept: usize,
+    /// This server's own changes the file gave back (a block restored from a backup had asked
+    /// them back in its last answer): taken back, and refused (a seal not its own).
+    pub taken_back: usize,
+    pub refused_back: usize,
 }
 
 /// Whether a laptop's file starts past the next change this server holds of its work while the
@@ -120,6 +124,14 @@ impl Store {
                 }
             }
         }
+        // This server's own changes it asked back in its last answer, after the laptop's work
+        // (a step given back before the case it is about would wait for it), as online.
+        if !parcel.given_back.is_empty() {
+            let given = GiveBack { protocol: parcel.protocol, changes: parcel.given_back.clone() };
+            let ack = self.take_back(&caller, &given, now)?;
+            done.taken_back = ack.taken;
+            done.refused_back = ack.refused;
+        }
         // The audit log last, as online: it records the work above.
         if !parcel.audit.is_empty() {
             let batch = AuditBatch {
@@ -157,11 +169,16 @@ impl Store {
             )?,
         };
         // How far the laptop knew its work held, for the answer's capped readings. A file from
-        // an older laptop says nothing, and the answer then lists none.
+        // an older laptop says nothing, and the answer then lists none. The newest of this
+        // server's own changes it holds: one this server lacks shows a restore, and the answer
+        // asks back what the laptop holds after what the backup held (`given_back.rs`).
         self.db.execute(
-            "UPDATE device SET usb_acked_here = ?1 WHERE id = ?2",
-            args![parcel.acked_here, device],
+            "UPDATE device SET usb_acked_here = ?1, usb_server_own_through = ?2 WHERE id = ?3",
+            args![parcel.acked_here, parcel.server_own_through, device],
         )?;
+        if let Some(through) = parcel.server_own_through {
+            crate::upstream::own_shown_held(&mut *self.db, self.device, through)?;
+        }
         done.device = Some(device);
         Ok(done)
     }

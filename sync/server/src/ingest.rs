@@ -182,6 +182,12 @@ impl Store {
             {
                 crate::review::settled_by_server(&mut *tx, &via, "district", m, now)?;
             }
+            // Its own, read back after a restore: a review decided here after the backup.
+            if let (ChangeBody::Member(m), true) =
+                (&p.change.body, p.origin.device == self.device && !matches!(outcome, Outcome::Duplicate))
+            {
+                crate::review::settled_before_restore(&mut *tx, m, now)?;
+            }
         }
         let new = outcomes.iter().filter(|o| !matches!(o, Outcome::Duplicate)).count();
         // The origin moves with the cursor, and only forward, as the cursor does.

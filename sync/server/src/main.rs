@@ -419,6 +419,12 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                     done.not_kept
                 );
             }
+            if done.taken_back + done.refused_back > 0 {
+                println!(
+                    "{} change(s) this server made and lost to a restore from a backup taken back, {} refused (not sealed here)",
+                    done.taken_back, done.refused_back
+                );
+            }
             if let (Some(answer), Some(device)) = (answer, done.device) {
                 write_feed(&mut store, device, &answer)?;
             }

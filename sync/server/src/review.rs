@@ -140,13 +140,7 @@ pub(crate) fn settled_by_server(
         .transpose()?;
     let who = format!("{role} {}", name.unwrap_or_else(|| server.to_owned()));
     for field in &change.fields {
-        let column = match field {
-            MemberField::Name(_) => "name",
-            MemberField::Relation(_) => "relation",
-            MemberField::Sex(_) => "sex",
-            MemberField::BirthDate(_) => "birth_date",
-            _ => continue,
-        };
+        let Some(column) = identity_column(field) else { continue };
         db.execute(
             "UPDATE review SET resolved_at = ?1, resolved_by = ?2, chosen = ?3
              WHERE member_id = ?4 AND field = ?5 AND resolved_at IS NULL",
@@ -154,6 +148,54 @@ pub(crate) fn settled_by_server(
         )?;
     }
     Ok(())
+}
+
+/// Closes the open reviews that a change this server made decided, stored here again after a
+/// restore from a backup (given back by a laptop that read it, or read back from the district):
+/// the operator decided them after the backup was taken, so the restored queue holds them open
+/// again, and nobody should decide a second time what the value in place already says. Recorded
+/// as decided before the restore, with the value the change put in place; a review whose two
+/// values are neither that value is not what the change decided, and stays open.
+pub(crate) fn settled_before_restore(
+    db: &mut dyn crate::sql::Db,
+    change: &MemberChange,
+    now: DateTime<Utc>,
+) -> Result<(), ServerError> {
+    for field in &change.fields {
+        let Some(column) = identity_column(field) else { continue };
+        let value = serde_json::to_value(field)?["value"].clone();
+        let open = db.query(
+            "SELECT id, kept, other FROM review WHERE member_id = ?1 AND field = ?2 AND resolved_at IS NULL",
+            args![change.id.0, column],
+        )?;
+        for row in open {
+            let kept: serde_json::Value = serde_json::from_str(&row.text(1)?)?;
+            let other: serde_json::Value = serde_json::from_str(&row.text(2)?)?;
+            let chosen = if kept["value"] == value {
+                Choice::Kept
+            } else if other["value"] == value {
+                Choice::Other
+            } else {
+                continue;
+            };
+            db.execute(
+                "UPDATE review SET resolved_at = ?1, resolved_by = ?2, chosen = ?3 WHERE id = ?4",
+                args![now, "before this server's restore from a backup", chosen.as_str(), row.int(0)?],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The member column of an identity field, the fields a review is about; `None` for the others.
+fn identity_column(field: &MemberField) -> Option<&'static str> {
+    match field {
+        MemberField::Name(_) => Some("name"),
+        MemberField::Relation(_) => Some("relation"),
+        MemberField::Sex(_) => Some("sex"),
+        MemberField::BirthDate(_) => Some("birth_date"),
+        _ => None,
+    }
 }
 
 fn damaged(id: i64) -> ServerError {
