@@ -124,6 +124,21 @@ impl<'a> RestorableBlock<'a> {
         start_server(&["--role", "block", "--data-dir", self.dir.to_str().unwrap(), "--listen", listen])
     }
 
+    /// Stops the block, copies its folder to `backup` as it stands, and starts it again.
+    fn back_up(&self, running: samanvaya_tests::Running, backup: &Path) -> samanvaya_tests::Running {
+        drop(running);
+        copy_folder(self.dir, backup);
+        self.again()
+    }
+
+    /// Stops the block, puts back the copy `backup` in place of its folder, and starts it again.
+    fn restore(&self, running: samanvaya_tests::Running, backup: &Path) -> samanvaya_tests::Running {
+        drop(running);
+        std::fs::remove_dir_all(self.dir).unwrap();
+        copy_folder(backup, self.dir);
+        self.again()
+    }
+
     /// A new laptop of the village Bakraur, enrolled with the block.
     fn enroll(&self, laptop: &Path) {
         let mut store = samanvaya_tests::open(laptop).unwrap();
@@ -2893,13 +2908,33 @@ fn a_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
 fn a_stick_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
     let stick = tempfile::tempdir().unwrap();
     reader_past_whose_place_a_restored_block_numbered(|reader, block, round| {
-        let (up, down) =
-            (stick.path().join(format!("up-{round}")), stick.path().join(format!("down-{round}")));
-        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(reader)));
-        let (up, down) = (up.to_str().unwrap(), down.to_str().unwrap());
-        server_cmd("block", block, &["import", up, "--answer", down]);
-        ok(run("samanvaya", &["import-feed", down], Some(reader)));
+        stick_round(reader, block, stick.path(), round);
     });
+}
+
+/// A laptop that syncs with its block by USB stick alone, enrolled, and a backup of the block
+/// taken just after: `story` gets the block, its running server, the backup's folder, the
+/// laptop's folder and the stick's `n`th round (what the block's import said).
+fn a_stick_laptop_and_a_backup_of_its_block(
+    story: impl FnOnce(&RestorableBlock, samanvaya_tests::Running, &Path, &Path, &dyn Fn(usize) -> String),
+) {
+    let [block_dir, backup, stick, laptop] = [(); 4].map(|()| tempfile::tempdir().unwrap());
+    let (restorable, block) = RestorableBlock::start(block_dir.path());
+    restorable.enroll(laptop.path());
+    let block = restorable.back_up(block, backup.path());
+    let round = |n: usize| stick_round(laptop.path(), block_dir.path(), stick.path(), n);
+    story(&restorable, block, backup.path(), laptop.path(), &round);
+}
+
+/// One round by USB stick, the `n`th: the laptop writes its file, the block imports it and
+/// writes its answer, the laptop applies the answer. What the block's import said.
+fn stick_round(laptop: &Path, block: &Path, stick: &Path, n: usize) -> String {
+    let (up, down) = (stick.join(format!("up-{n}")), stick.join(format!("down-{n}")));
+    ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(laptop)));
+    let (up, down) = (up.to_str().unwrap(), down.to_str().unwrap());
+    let said = server_cmd("block", block, &["import", up, "--answer", down]);
+    ok(run("samanvaya", &["import-feed", down], Some(laptop)));
+    said
 }
 
 /// A laptop that syncs only by stick, whose work the block lost to a restore from a backup: its
@@ -2911,45 +2946,24 @@ fn a_stick_reader_whose_place_a_restored_block_numbered_past_misses_nothing() {
 /// known there, for good).
 #[test]
 fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
-    let (block_dir, backup, stick, laptop) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
-    let laptop = laptop.path();
-    let (restorable, block) = RestorableBlock::start(block_dir.path());
-    let round = |n: usize| -> String {
-        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
-        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(laptop)));
-        let (up, down) = (up.to_str().unwrap(), down.to_str().unwrap());
-        let said = server_cmd("block", block_dir.path(), &["import", up, "--answer", down]);
-        ok(run("samanvaya", &["import-feed", down], Some(laptop)));
-        said
-    };
-    let at_block = || -> i64 {
-        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
-        conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap()
-    };
-    restorable.enroll(laptop);
-    drop(block);
-    copy_folder(block_dir.path(), backup.path());
-    let block = restorable.again();
-    household_with_a_referral(laptop, "कमला देवी");
-    round(1);
-    assert_eq!(at_block(), 1);
+    a_stick_laptop_and_a_backup_of_its_block(|restorable, block, backup, laptop, round| {
+        let at_block = || -> i64 {
+            let conn = rusqlite::Connection::open(restorable.dir.join("server.sqlite3")).unwrap();
+            conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap()
+        };
+        household_with_a_referral(laptop, "कमला देवी");
+        round(1);
+        assert_eq!(at_block(), 1);
 
-    drop(block);
-    std::fs::remove_dir_all(block_dir.path()).unwrap();
-    copy_folder(backup.path(), block_dir.path());
-    let _block = restorable.again();
-    household_with_a_referral(laptop, "विमला देवी");
-    let said = round(2);
-    assert!(said.contains("0 new change(s)"), "nothing past the gap is kept: {said}");
-    assert_eq!(at_block(), 0);
-    round(3);
-    assert_eq!(at_block(), 2, "the household the block lost, sent again, and the new one");
-    assert_eq!(status_number(laptop, "waiting to send"), 0);
+        let _block = restorable.restore(block, backup);
+        household_with_a_referral(laptop, "विमला देवी");
+        let said = round(2);
+        assert!(said.contains("0 new change(s)"), "nothing past the gap is kept: {said}");
+        assert_eq!(at_block(), 0);
+        round(3);
+        assert_eq!(at_block(), 2, "the household the block lost, sent again, and the new one");
+        assert_eq!(status_number(laptop, "waiting to send"), 0);
+    });
 }
 
 /// The two stories above: a writer's household read by the reader; the block restored from a
@@ -3161,53 +3175,32 @@ fn a_step_the_restored_block_lost_is_given_back_by_the_laptop_that_read_it() {
 /// laptop syncing by stick alone kept such a step for good.
 #[test]
 fn a_step_the_restored_block_lost_is_given_back_on_the_stick_by_the_laptop_that_read_it() {
-    let (block_dir, backup, stick, laptop) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
-    let laptop = laptop.path();
-    let (restorable, block) = RestorableBlock::start(block_dir.path());
-    let round = |n: usize| -> String {
-        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
-        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(laptop)));
-        let (up, down) = (up.to_str().unwrap(), down.to_str().unwrap());
-        let said = server_cmd("block", block_dir.path(), &["import", up, "--answer", down]);
-        ok(run("samanvaya", &["import-feed", down], Some(laptop)));
-        said
-    };
-    restorable.enroll(laptop);
-    drop(block);
-    copy_folder(block_dir.path(), backup.path());
-    let block = restorable.again();
-    let number = household_with_a_referral(laptop, "कमला देवी");
-    round(1);
-    server_cmd("block", block_dir.path(), &["step", &number, "submit", "--by", "BDO Bodh Gaya"]);
-    round(2);
-    let submitted_at_block = || {
-        let listed = server_cmd("block", block_dir.path(), &["referrals"]);
-        listed.lines().any(|l| l.starts_with(&format!("{number}\t")) && l.contains("submitted"))
-    };
-    assert!(submitted_at_block());
+    a_stick_laptop_and_a_backup_of_its_block(|restorable, block, backup, laptop, round| {
+        let number = household_with_a_referral(laptop, "कमला देवी");
+        round(1);
+        server_cmd("block", restorable.dir, &["step", &number, "submit", "--by", "BDO Bodh Gaya"]);
+        round(2);
+        let submitted_at_block = || {
+            let listed = server_cmd("block", restorable.dir, &["referrals"]);
+            listed.lines().any(|l| l.starts_with(&format!("{number}\t")) && l.contains("submitted"))
+        };
+        assert!(submitted_at_block());
 
-    drop(block);
-    std::fs::remove_dir_all(block_dir.path()).unwrap();
-    copy_folder(backup.path(), block_dir.path());
-    let _block = restorable.again();
-    assert!(!submitted_at_block(), "the restored block lost the step");
-    // The first file finds the restore: its answer asks the laptop's work again and the step.
-    let said = round(3);
-    assert!(!said.contains("taken back"), "nothing given back before it is asked: {said}");
-    let said = round(4);
-    assert!(said.contains("1 change(s) this server made and lost"), "{said}");
-    assert!(submitted_at_block(), "the step given back, with the case it is about");
-    // Given back once: the answer asks nothing more, and the next file carries nothing back.
-    let said = round(5);
-    assert!(!said.contains("taken back"), "{said}");
-    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
-    let steps: i64 = conn
-        .query_row("SELECT count(*) FROM change WHERE kind = 'referral_event'", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(steps, 1);
+        let _block = restorable.restore(block, backup);
+        assert!(!submitted_at_block(), "the restored block lost the step");
+        // The first file finds the restore: its answer asks the laptop's work again and the step.
+        let said = round(3);
+        assert!(!said.contains("taken back"), "nothing given back before it is asked: {said}");
+        let said = round(4);
+        assert!(said.contains("1 change(s) this server made and lost"), "{said}");
+        assert!(submitted_at_block(), "the step given back, with the case it is about");
+        // Given back once: the answer asks nothing more, and the next file carries nothing back.
+        let said = round(5);
+        assert!(!said.contains("taken back"), "{said}");
+        let conn = rusqlite::Connection::open(restorable.dir.join("server.sqlite3")).unwrap();
+        let steps: i64 = conn
+            .query_row("SELECT count(*) FROM change WHERE kind = 'referral_event'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(steps, 1);
+    });
 }
