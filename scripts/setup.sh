@@ -10,8 +10,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # System packages needed to build and run the desktop app (Tauri 2 on WebKitGTK 4.1).
-# perl builds the OpenSSL that SQLCipher (the encrypted store) is compiled with.
-APP_PACKAGES=(build-essential pkg-config curl ca-certificates perl libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
+# libssl-dev is the OpenSSL that SQLCipher (the encrypted store) is compiled and linked with.
+APP_PACKAGES=(build-essential pkg-config curl ca-certificates libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
 # Extra packages for the tests: a virtual display, the WebDriver server of WebKitGTK, and the
 # PostgreSQL server the district store's conformance tests run against.
 TEST_PACKAGES=(xvfb webkit2gtk-driver xdotool locales postgresql)
