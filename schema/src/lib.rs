@@ -368,6 +368,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "usb_server_own_through",
         sql: include_str!("../migrations/server/0031_usb_server_own_through.sql"),
     },
+    Migration {
+        version: 32,
+        name: "usb_given_back_through",
+        sql: include_str!("../migrations/server/0032_usb_given_back_through.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -518,6 +523,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 29,
         name: "usb_server_own_through",
         sql: include_str!("../migrations/server-postgres/0029_usb_server_own_through.sql"),
+    },
+    Migration {
+        version: 30,
+        name: "usb_given_back_through",
+        sql: include_str!("../migrations/server-postgres/0030_usb_given_back_through.sql"),
     },
 ];
 

@@ -3195,6 +3195,8 @@ fn a_step_the_restored_block_lost_is_given_back_on_the_stick_by_the_laptop_that_
         assert!(said.contains("1 change(s) this server made and lost"), "{said}");
         assert!(submitted_at_block(), "the step given back, with the case it is about");
         // Given back once: the answer asks nothing more, and the next file carries nothing back.
+        let asked = samanvaya_tests::open(laptop).unwrap().stick_wanted_back().unwrap();
+        assert_eq!(asked, None, "the answer to the file that gave the step back asks nothing more");
         let said = round(5);
         assert!(!said.contains("taken back"), "{said}");
         let conn = rusqlite::Connection::open(restorable.dir.join("server.sqlite3")).unwrap();
@@ -3202,5 +3204,44 @@ fn a_step_the_restored_block_lost_is_given_back_on_the_stick_by_the_laptop_that_
             .query_row("SELECT count(*) FROM change WHERE kind = 'referral_event'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(steps, 1);
+    });
+}
+
+/// A step the restored block cannot take back is refused once and not asked for again: here its
+/// seal was changed on the laptop, as a block restored from a backup older than its seal key
+/// would find every seal made before. The laptop's file gives it back once; the answers after
+/// ask nothing, and the files after carry nothing back. Before, every answer asked it again and
+/// every file carried it, for good.
+#[test]
+fn a_step_the_restored_block_refuses_is_not_asked_back_again_on_the_stick() {
+    a_stick_laptop_and_a_backup_of_its_block(|restorable, block, backup, laptop, round| {
+        let number = household_with_a_referral(laptop, "कमला देवी");
+        round(1);
+        server_cmd("block", restorable.dir, &["step", &number, "submit", "--by", "BDO Bodh Gaya"]);
+        round(2);
+        let _block = restorable.restore(block, backup);
+        let store = samanvaya_tests::open(laptop).unwrap();
+        let changed = store
+            .connection()
+            .execute(
+                "UPDATE change_log SET seal = CASE WHEN substr(seal, 1, 2) = '00' THEN 'ff' ELSE '00' END || substr(seal, 3)
+                 WHERE seal IS NOT NULL",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1, "the block's one step read by the laptop, with its seal");
+        drop(store);
+        round(3);
+        let said = round(4);
+        assert!(
+            said.contains(
+                "0 change(s) this server made and lost to a restore from a backup taken back, 1 refused"
+            ),
+            "{said}"
+        );
+        for n in 5..=6 {
+            let said = round(n);
+            assert!(!said.contains("made and lost"), "asked back once, given back once: {said}");
+        }
     });
 }

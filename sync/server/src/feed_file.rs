@@ -26,7 +26,7 @@ impl Store {
     pub fn export_feed(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<Written, ServerError> {
         let Some(row) = self.db.query_opt(
             "SELECT kind, name, secret_hash, revoked_at, usb_pulled_through, acked_through, usb_own_after,
-                    usb_acked_here, usb_server_own_through
+                    usb_acked_here, usb_server_own_through, usb_given_back_through
              FROM device WHERE id = ?1",
             args![device],
         )?
@@ -103,9 +103,13 @@ impl Store {
             },
             feed_epoch: crate::feed_epoch::current(&mut *self.db)?,
             starts_after: Some(starts_after),
-            own_wanted_after: match row.opt_int(8)? {
-                Some(through) => crate::given_back::wanted_after(&mut *self.db, self.device, through)?,
-                None => None,
+            // Not asked again of a laptop whose last file gave back all it held: what this
+            // server did not take then (a seal not its own) it would not take now.
+            own_wanted_after: match (row.opt_int(8)?, row.opt_int(9)?) {
+                (Some(through), gave) if gave != Some(through) => {
+                    crate::given_back::wanted_after(&mut *self.db, self.device, through)?
+                }
+                _ => None,
             },
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;

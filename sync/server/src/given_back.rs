@@ -61,7 +61,7 @@ impl Store {
         for (item, outcome) in items.iter().zip(&outcomes) {
             if let (ChangeBody::Member(m), false) = (&item.change.body, matches!(outcome, Outcome::Duplicate))
             {
-                crate::review::settled_before_restore(&mut *tx, m, now)?;
+                crate::review::settled_before_restore(&mut *tx, m, item.recorded_at)?;
             }
         }
         // The next change made here is numbered past what was taken back.

@@ -9,7 +9,7 @@ use samanvaya_sync_protocol::{AuditBatch, DeviceKind, GiveBack, Outcome, PushBat
 
 use crate::enroll::Caller;
 use crate::error::ServerError;
-use crate::sql::args;
+use crate::sql::{Mode, args};
 use crate::store::Store;
 
 /// How many changes are stored per transaction: a big file is stored in steps, each acknowledged
@@ -93,6 +93,21 @@ impl Store {
         let parcel = parcel::open(bytes, &key).map_err(|e| refused(&e))?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let mut done = Imported { device_name: row.text(1)?, ..Imported::default() };
+        // First, as a session does: the newest of this server's own changes the laptop holds,
+        // which shows a restore from a backup before anything of the file is stored (a step
+        // given back, numbered past what the backup held, would hide it), and what the server
+        // held then, written whole in one transaction (`upstream::own_shown_held`). With how far
+        // the laptop knew its work held, for the answer's capped readings (a file from an older
+        // laptop says nothing, and the answer then lists none).
+        let mut tx = self.db.transaction(Mode::Write)?;
+        tx.execute(
+            "UPDATE device SET usb_acked_here = ?1, usb_server_own_through = ?2 WHERE id = ?3",
+            args![parcel.acked_here, parcel.server_own_through, device],
+        )?;
+        if let Some(through) = parcel.server_own_through {
+            crate::upstream::own_shown_held(&mut *tx, self.device, through)?;
+        }
+        tx.commit()?;
         // Before the changes are stored, which add to the feed: a laptop that read this
         // server's feed before it was restored from a backup reads it again from its start, and
         // its changes say they were made having read none of it.
@@ -124,13 +139,19 @@ impl Store {
                 }
             }
         }
-        // This server's own changes it asked back in its last answer, after the laptop's work
-        // (a step given back before the case it is about would wait for it), as online.
+        // This server's own changes it asked back in its last answer, after the laptop's work:
+        // a step of a case the laptop's work carries waits for it otherwise (`waiting.rs`).
+        // The laptop gave back all it held after what was asked, so what was not taken is not
+        // asked again while it holds no newer change of this server's (`export_feed`).
         if !parcel.given_back.is_empty() {
             let given = GiveBack { protocol: parcel.protocol, changes: parcel.given_back.clone() };
             let ack = self.take_back(&caller, &given, now)?;
             done.taken_back = ack.taken;
             done.refused_back = ack.refused;
+            self.db.execute(
+                "UPDATE device SET usb_given_back_through = ?1 WHERE id = ?2",
+                args![parcel.server_own_through, device],
+            )?;
         }
         // The audit log last, as online: it records the work above.
         if !parcel.audit.is_empty() {
@@ -168,17 +189,6 @@ impl Store {
                 args![pulled_through, own_after, device],
             )?,
         };
-        // How far the laptop knew its work held, for the answer's capped readings. A file from
-        // an older laptop says nothing, and the answer then lists none. The newest of this
-        // server's own changes it holds: one this server lacks shows a restore, and the answer
-        // asks back what the laptop holds after what the backup held (`given_back.rs`).
-        self.db.execute(
-            "UPDATE device SET usb_acked_here = ?1, usb_server_own_through = ?2 WHERE id = ?3",
-            args![parcel.acked_here, parcel.server_own_through, device],
-        )?;
-        if let Some(through) = parcel.server_own_through {
-            crate::upstream::own_shown_held(&mut *self.db, self.device, through)?;
-        }
         done.device = Some(device);
         Ok(done)
     }

@@ -186,7 +186,8 @@ impl Store {
             if let (ChangeBody::Member(m), true) =
                 (&p.change.body, p.origin.device == self.device && !matches!(outcome, Outcome::Duplicate))
             {
-                crate::review::settled_before_restore(&mut *tx, m, now)?;
+                let decided_at = DateTime::from_timestamp_millis(p.change.hlc.wall_ms).unwrap_or(now);
+                crate::review::settled_before_restore(&mut *tx, m, decided_at)?;
             }
         }
         let new = outcomes.iter().filter(|o| !matches!(o, Outcome::Duplicate)).count();

@@ -154,18 +154,23 @@ pub(crate) fn settled_by_server(
 /// restore from a backup (given back by a laptop that read it, or read back from the district):
 /// the operator decided them after the backup was taken, so the restored queue holds them open
 /// again, and nobody should decide a second time what the value in place already says. Recorded
-/// as decided before the restore, with the value the change put in place; a review whose two
-/// values are neither that value is not what the change decided, and stays open.
+/// as decided before the restore, at the change's own time (`decided_at`, its clock reading; or
+/// when the review was queued, for one queued again since the restore by the laptops' changes
+/// sent again), with the value the change chose. A review whose two values are neither that
+/// value is not what the change decided, and stays open. A decision that wrote no change (the
+/// value kept had not changed since) cannot be given back, and its review stays open to be
+/// decided again.
 pub(crate) fn settled_before_restore(
     db: &mut dyn crate::sql::Db,
     change: &MemberChange,
-    now: DateTime<Utc>,
+    decided_at: DateTime<Utc>,
 ) -> Result<(), ServerError> {
     for field in &change.fields {
         let Some(column) = identity_column(field) else { continue };
         let value = serde_json::to_value(field)?["value"].clone();
         let open = db.query(
-            "SELECT id, kept, other FROM review WHERE member_id = ?1 AND field = ?2 AND resolved_at IS NULL",
+            "SELECT id, kept, other FROM review
+             WHERE member_id = ?1 AND field = ?2 AND resolved_at IS NULL",
             args![change.id.0, column],
         )?;
         for row in open {
@@ -179,8 +184,10 @@ pub(crate) fn settled_before_restore(
                 continue;
             };
             db.execute(
-                "UPDATE review SET resolved_at = ?1, resolved_by = ?2, chosen = ?3 WHERE id = ?4",
-                args![now, "before this server's restore from a backup", chosen.as_str(), row.int(0)?],
+                "UPDATE review SET resolved_at = CASE WHEN created_at > ?1 THEN created_at ELSE ?1 END,
+                                   resolved_by = ?2, chosen = ?3
+                 WHERE id = ?4",
+                args![decided_at, "before this server's restore from a backup", chosen.as_str(), row.int(0)?],
             )?;
         }
     }
