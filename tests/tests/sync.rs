@@ -2688,26 +2688,13 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
     let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
     let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
     let (restorable, block) = RestorableBlock::start(block_dir.path());
-    let again = || restorable.again();
     let enroll = |laptop: &Path| restorable.enroll(laptop);
     let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
     // One round by stick for the reader; what the block said it wrote.
-    let round = |n: usize| -> String {
-        let (up, down) = (stick.path().join(format!("up-{n}")), stick.path().join(format!("down-{n}")));
-        ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(reader)));
-        let said = server_cmd(
-            "block",
-            block_dir.path(),
-            &["import", up.to_str().unwrap(), "--answer", down.to_str().unwrap()],
-        );
-        ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(reader)));
-        said
-    };
+    let round = |n: usize| stick_round(reader, block_dir.path(), stick.path(), n);
     enroll(writer);
     enroll(reader);
-    drop(block);
-    copy_folder(block_dir.path(), backup.path());
-    let block = again();
+    let block = restorable.back_up(block, backup.path());
     household_with_a_referral(writer, "कमला देवी");
     household_with_a_referral(writer, "विमला देवी");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(writer)));
@@ -2715,10 +2702,7 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
     assert_eq!(households(reader).len(), 2);
 
     // The block's folder is lost and restored from the backup, which holds neither household.
-    drop(block);
-    std::fs::remove_dir_all(block_dir.path()).unwrap();
-    copy_folder(backup.path(), block_dir.path());
-    let _block = again();
+    let _block = restorable.restore(block, backup.path());
     enroll(newcomer);
     // A household alone, with fewer changes than the two the reader read: the restored block's
     // feed ends below where the reader stands.
@@ -2819,7 +2803,6 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
     let [writer, reader, newcomer] = [0, 1, 2].map(|i| laptops[i].path());
     let (restorable, block) = RestorableBlock::start(block_dir.path());
-    let again = || restorable.again();
     let enroll = |laptop: &Path| restorable.enroll(laptop);
     let add = household_with_a_referral;
     let take_up = |number: &str| {
@@ -2836,9 +2819,7 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
     enroll(writer);
     enroll(reader);
-    drop(block);
-    copy_folder(block_dir.path(), backup.path());
-    let block = again();
+    let block = restorable.back_up(block, backup.path());
     let of_writer = add(writer, "कमला देवी");
     add(writer, "विमला देवी");
     sync(writer);
@@ -2848,10 +2829,7 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     assert_eq!(stage_on(reader, &of_writer), "Submitted");
 
     // The block's folder is lost and restored from the backup, which holds neither household.
-    drop(block);
-    std::fs::remove_dir_all(block_dir.path()).unwrap();
-    copy_folder(backup.path(), block_dir.path());
-    let block = again();
+    let block = restorable.restore(block, backup.path());
     enroll(newcomer);
     let of_newcomer = add(newcomer, "सुनीता देवी");
     sync(newcomer);
@@ -2873,7 +2851,7 @@ fn a_laptop_that_only_read_a_restored_blocks_feed_reads_it_again_and_misses_noth
     let found = epoch_at_block();
     assert!(found.is_some(), "the reader showed the restore");
     drop(block);
-    let block = again();
+    let block = restorable.again();
     // The writer sends again what the block lost; the reader holds each household once.
     sync(writer);
     assert_eq!(epoch_at_block(), found, "no new epoch for the restore found already");
@@ -2979,18 +2957,13 @@ fn reader_past_whose_place_a_restored_block_numbered(read: impl Fn(&Path, &Path,
     let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
     restorable.enroll(writer);
     restorable.enroll(reader);
-    drop(block);
-    copy_folder(block_dir.path(), backup.path());
-    let block = restorable.again();
+    let block = restorable.back_up(block, backup.path());
     household_with_a_referral(writer, "कमला देवी");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(writer)));
     read(reader, block_dir.path(), 1);
     assert_eq!(households(reader).len(), 1);
 
-    drop(block);
-    std::fs::remove_dir_all(block_dir.path()).unwrap();
-    copy_folder(backup.path(), block_dir.path());
-    let block = restorable.again();
+    let block = restorable.restore(block, backup.path());
     restorable.enroll(newcomer);
     for name in ["सुनीता देवी", "गीता देवी", "रीता देवी"]
     {
@@ -3137,10 +3110,8 @@ fn a_step_the_restored_block_lost_is_given_back_by_the_laptop_that_read_it() {
     let (dir, laptop) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (block, running) = RestorableBlock::start(dir.path());
     block.enroll(laptop.path());
-    drop(running);
     let backup = tempfile::tempdir().unwrap();
-    copy_folder(dir.path(), backup.path());
-    let running = block.again();
+    let running = block.back_up(running, backup.path());
     let number = household_with_a_referral(laptop.path(), "कमला देवी");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     server_cmd("block", dir.path(), &["step", &number, "submit", "--by", "BDO Bodh Gaya"]);
@@ -3151,10 +3122,7 @@ fn a_step_the_restored_block_lost_is_given_back_by_the_laptop_that_read_it() {
     };
     assert!(submitted_at_block());
 
-    drop(running);
-    std::fs::remove_dir_all(dir.path()).unwrap();
-    copy_folder(backup.path(), dir.path());
-    let running = block.again();
+    let running = block.restore(running, backup.path());
     assert!(!submitted_at_block(), "the restored block lost the step");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     assert!(submitted_at_block(), "the step given back, after the case it is about");

@@ -474,8 +474,10 @@ pub struct GivenBack {
     pub seal: String,
 }
 
-/// The answer to a [`GiveBack`]: how many changes the server took back (held again), how many
-/// it held already, and how many it refused (a seal that is not its own).
+/// The answer to a [`GiveBack`]: how many changes the server took back (held again, as every
+/// arriving change is held: one not applied to the current state, such as a step about a person
+/// erased since, is held all the same with its reason), how many it held already, and how many
+/// it refused (a seal that is not its own).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GiveBackAck {
     pub protocol: u32,
