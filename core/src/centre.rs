@@ -9,8 +9,10 @@ use crate::{location, sql};
 
 /// This laptop's device id, created the first time the store is opened.
 pub fn device_id(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Uuid> {
-    let existing: Option<String> =
-        conn.query_row("SELECT device_id FROM centre WHERE id = 1", [], |r| r.get(0)).optional()?;
+    let existing: Option<String> = conn
+        .prepare_cached("SELECT device_id FROM centre WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
     if let Some(text) = existing {
         return text.parse().map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))

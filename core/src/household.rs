@@ -224,7 +224,7 @@ pub fn put(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
 /// Writes `h` and its members only; the caller rewrites the profile once everything of the
 /// household is written.
 pub fn put_rows(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO household (id, village_id, hamlet_id, number, address, created_at, updated_at, phone,
                                 consent_respondent, consent_taken_by, consent_taken_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -233,20 +233,20 @@ pub fn put_rows(conn: &Connection, h: &Household) -> rusqlite::Result<()> {
              number = excluded.number, address = excluded.address, updated_at = excluded.updated_at,
              phone = excluded.phone, consent_respondent = excluded.consent_respondent,
              consent_taken_by = excluded.consent_taken_by, consent_taken_at = excluded.consent_taken_at",
-        params![
-            h.id.to_string(),
-            h.village_id.to_string(),
-            h.hamlet_id.map(|x| x.to_string()),
-            h.number,
-            h.address,
-            h.created_at,
-            h.updated_at,
-            h.phone,
-            h.consent.as_ref().and_then(|c| c.respondent).map(|p| p.to_string()),
-            h.consent.as_ref().map(|c| &c.taken_by),
-            h.consent.as_ref().map(|c| c.taken_at),
-        ],
-    )?;
+    )?
+    .execute(params![
+        h.id.to_string(),
+        h.village_id.to_string(),
+        h.hamlet_id.map(|x| x.to_string()),
+        h.number,
+        h.address,
+        h.created_at,
+        h.updated_at,
+        h.phone,
+        h.consent.as_ref().and_then(|c| c.respondent).map(|p| p.to_string()),
+        h.consent.as_ref().map(|c| &c.taken_by),
+        h.consent.as_ref().map(|c| c.taken_at),
+    ])?;
     person::replace_all(conn, h.id, &h.members)
 }
 
