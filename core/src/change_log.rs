@@ -37,6 +37,11 @@ fn clock(conn: &Connection, device: Uuid) -> rusqlite::Result<Hlc> {
         .query_row([], |r| r.get(0))
         .optional()?
         .flatten();
+    clock_from(text, device)
+}
+
+/// The clock as the centre row keeps it: none before the store's first change.
+fn clock_from(text: Option<String>, device: Uuid) -> rusqlite::Result<Hlc> {
     match text {
         Some(t) => serde_json::from_str(&t).map_err(from_sql_err),
         None => Ok(Hlc::zero(device)),
@@ -56,11 +61,7 @@ fn centre_now(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<(Uuid, 
             let device: Uuid = id.parse().map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
             })?;
-            let hlc = match text {
-                Some(t) => serde_json::from_str(&t).map_err(from_sql_err)?,
-                None => Hlc::zero(device),
-            };
-            Ok((device, hlc, demo))
+            Ok((device, clock_from(text, device)?, demo))
         }
         // The store's first change: the device's id is made now.
         None => {
