@@ -131,6 +131,11 @@ fn fill(dir: &Path, leave: u64) {
 /// the system's list of users), to whom the tmpfs and the socket's folder belong, as they
 /// belong outside to whoever runs the tests. It listens on a Unix socket only, and vacuums
 /// nothing by itself, so that what fills the disk is the story's pushes alone.
+///
+/// Its write-ahead log may be on a second, smaller tmpfs ([`SmallPostgres::with_small_log`]).
+/// PostgreSQL stops when it cannot write its log, as an administrator finds it; a shell that
+/// holds the namespaces (and so the tmpfs) then waits for the story to start it again
+/// ([`SmallPostgres::start_again`]), as the administrator does once space is freed.
 pub struct SmallPostgres {
     child: std::process::Child,
     /// The connection string of its `postgres` database, for `--database`.
@@ -138,24 +143,47 @@ pub struct SmallPostgres {
     /// The tmpfs as this process reaches it, through the server's root.
     data: PathBuf,
     _mount_point: tempfile::TempDir,
-    /// The socket's folder, which holds the logs of `initdb` and the server too.
+    /// The socket's folder, which holds the logs of `initdb` and the server too, and the files
+    /// by which the story tells the holding shell to start PostgreSQL again or to end.
     socket: tempfile::TempDir,
 }
 
-/// Mounts the tmpfs (`$1` bytes on `$2`), then, in the second namespace, makes a cluster on it
-/// and becomes its server (binaries in `$3`, socket in `$4`). `fsync` is off as on the test
-/// server: the tmpfs is memory, and the disk's room is what the story is about.
+/// Mounts the tmpfs (`$1` bytes on `$2`) and, when `$5` is not 0, a second of `$5` bytes for the
+/// write-ahead log inside it, then, in the second namespace, makes a cluster and runs its server
+/// (binaries in `$3`, socket in `$4`) until the story leaves a `stop` file in the socket's
+/// folder; after PostgreSQL stopped by itself it starts again when the story leaves a `start`
+/// file there. The log's segments are of 1 MB (16 by default), so that a few megabytes of log
+/// hold several and a push needs a new one soon. `fsync` is off as on the test server: the
+/// tmpfs is memory, and the disk's room is what the story is about. The temporary folders'
+/// paths have no spaces, so the log's options go unquoted.
 const SMALL_POSTGRES: &str = r#"mount -t tmpfs -o "size=$1" samanvaya-small-disk "$2" &&
+log= && if [ "$5" != 0 ]; then
+    mkdir "$2/log" && mount -t tmpfs -o "size=$5" samanvaya-small-log "$2/log" &&
+    log="--waldir=$2/log/pg_wal --wal-segsize=1"
+fi &&
 user=$(id -u postgres) && group=$(id -g postgres) &&
 exec unshare --user --map-user="$user" --map-group="$group" -- sh -c '
-    "$1/initdb" -D "$2/data" -U samanvaya -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$3/initdb.log" 2>&1 &&
-    exec "$1/postgres" -D "$2/data" -k "$3" -c listen_addresses= -c fsync=off -c autovacuum=off' sh "$3" "$2" "$4""#;
+    "$1/initdb" -D "$2/data" $4 -U samanvaya -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$3/initdb.log" 2>&1 &&
+    while :; do
+        "$1/postgres" -D "$2/data" -k "$3" -c listen_addresses= -c fsync=off -c autovacuum=off
+        until [ -e "$3/start" ]; do [ -e "$3/stop" ] && exit 0; sleep 0.1; done
+        rm "$3/start"
+    done' sh "$3" "$2" "$4" "$log""#;
 
 impl SmallPostgres {
     /// Starts PostgreSQL on a tmpfs of `bytes` bytes. `None` where PostgreSQL's server is not
     /// installed under `/usr/lib/postgresql` (Debian's place, where `scripts/setup.sh` finds it
     /// too), unless `SAMANVAYA_REQUIRE_POSTGRES` is set, as `scripts/test` does: then it fails.
     pub fn start(bytes: u64) -> Option<SmallPostgres> {
+        SmallPostgres::launch(bytes, 0)
+    }
+
+    /// The same, with the write-ahead log on a tmpfs of its own of `log_bytes` bytes.
+    pub fn with_small_log(bytes: u64, log_bytes: u64) -> Option<SmallPostgres> {
+        SmallPostgres::launch(bytes, log_bytes)
+    }
+
+    fn launch(bytes: u64, log_bytes: u64) -> Option<SmallPostgres> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .into_iter()
             .flatten()
@@ -186,6 +214,7 @@ impl SmallPostgres {
             .arg(&mount)
             .arg(&bin)
             .arg(&socket_dir)
+            .arg(log_bytes.to_string())
             .stdout(std::process::Stdio::null())
             .stderr(log)
             .spawn()
@@ -194,20 +223,48 @@ impl SmallPostgres {
         // Held from here, so that a failure below stops the server (`Drop`).
         let data = PathBuf::from(format!("/proc/{}/root{mount}", child.id()));
         let mut pg = SmallPostgres { child, url, data, _mount_point: mount_point, socket };
+        pg.wait_until_it_answers();
+        assert!(pg.data.join("data/PG_VERSION").exists(), "the cluster is on the small disk");
+        if log_bytes > 0 {
+            assert!(pg.data.join("log/pg_wal").is_dir(), "the log is on a small disk of its own");
+        }
+        Some(pg)
+    }
+
+    fn wait_until_it_answers(&mut self) {
         let started = std::time::Instant::now();
-        while postgres::Client::connect(&pg.url, postgres::NoTls).is_err() {
-            if let Ok(Some(status)) = pg.child.try_wait() {
-                panic!("PostgreSQL on the small disk ended ({status}): {}", pg.log());
+        while postgres::Client::connect(&self.url, postgres::NoTls).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("PostgreSQL on the small disk ended ({status}): {}", self.log());
             }
             assert!(
                 started.elapsed().as_secs() < 60,
                 "PostgreSQL on the small disk did not start: {}",
-                pg.log()
+                self.log()
             );
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
-        assert!(pg.data.join("data/PG_VERSION").exists(), "the cluster is on the small disk");
-        Some(pg)
+    }
+
+    /// Whether PostgreSQL runs: its postmaster's lock file names a live process. PostgreSQL
+    /// removes the file when it stops, by itself too.
+    pub fn running(&self) -> bool {
+        self.postmaster().is_some()
+    }
+
+    fn postmaster(&self) -> Option<u32> {
+        let lock = std::fs::read_to_string(self.data.join("data/postmaster.pid")).ok()?;
+        let pid: u32 = lock.lines().next()?.trim().parse().ok()?;
+        let command = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        String::from_utf8_lossy(&command).contains("postgres").then_some(pid)
+    }
+
+    /// Starts PostgreSQL again after it stopped by itself, as its administrator does, and waits
+    /// until it answers (its recovery from the log done).
+    pub fn start_again(&mut self) {
+        assert!(!self.running(), "PostgreSQL still runs: {}", self.log());
+        std::fs::write(self.socket.path().join("start"), b"").expect("the start file");
+        self.wait_until_it_answers();
     }
 
     /// What `initdb` and the server wrote, for a failure's message.
@@ -234,6 +291,36 @@ impl SmallPostgres {
     pub fn free(&self) {
         std::fs::remove_file(self.data.join(FILLER)).expect("the filler is deleted");
     }
+
+    /// Fills the write-ahead log's own disk ([`SmallPostgres::with_small_log`]) until `leave`
+    /// bytes are left. First PostgreSQL moves on to the newest segment of its log it has made
+    /// (`initdb`'s checkpoints leave some made ahead), so that what a push writes past `leave`
+    /// needs a segment the disk has no room for.
+    pub fn fill_log(&self, leave: u64) {
+        let mut db = postgres::Client::connect(&self.url, postgres::NoTls).expect("the small disk's server");
+        for _ in 0..100 {
+            let at_newest: bool = db
+                .query_one(
+                    "SELECT pg_walfile_name(pg_current_wal_lsn()) =
+                            (SELECT max(name) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$')",
+                    &[],
+                )
+                .expect("the log's segments")
+                .get(0);
+            if at_newest {
+                return fill(&self.data.join("log"), leave);
+            }
+            // A switch needs something written since the last one.
+            db.batch_execute("CREATE TABLE wal_probe (); DROP TABLE wal_probe; SELECT pg_switch_wal()")
+                .expect("the next segment of the log");
+        }
+        panic!("PostgreSQL's log kept making segments ahead: {}", self.log());
+    }
+
+    /// Frees the write-ahead log's disk.
+    pub fn free_log(&self) {
+        std::fs::remove_file(self.data.join("log").join(FILLER)).expect("the filler is deleted");
+    }
 }
 
 impl Drop for SmallPostgres {
@@ -242,13 +329,20 @@ impl Drop for SmallPostgres {
         if matches!(self.child.try_wait(), Ok(Some(_))) {
             return;
         }
-        // A fast shutdown (SIGINT); the tmpfs goes with the namespace's last process.
-        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        // The holding shell ends once PostgreSQL has stopped; PostgreSQL is asked for a fast
+        // shutdown (SIGINT). The tmpfs goes with the namespace's last process.
+        let _ = std::fs::write(self.socket.path().join("stop"), b"");
+        if let Some(pid) = self.postmaster() {
+            let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status();
+        }
         for _ in 0..100 {
             if matches!(self.child.try_wait(), Ok(Some(_))) {
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        if let Some(pid) = self.postmaster() {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         }
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -3098,6 +3098,85 @@ fn a_full_disk_under_postgresql_keeps_the_work_on_the_laptop_until_space_is_free
     assert!(out.contains(&format!("sent {} change(s)", waiting - count)), "each change sent once: {out}");
 }
 
+/// PostgreSQL's own write-ahead log on a disk that fills (`SmallPostgres::with_small_log`): a
+/// push that needs a new segment of the log makes PostgreSQL stop (a PANIC: it cannot go on
+/// without its log), and it cannot start again by itself, since its recovery writes to the log
+/// too. The server answers the push that met it as a full disk, nothing of it kept, and says in
+/// its log that PostgreSQL stopped and must be started once space is freed; while PostgreSQL is
+/// down the laptop is told to try later, and keeps its work. Once the administrator has freed
+/// space and started PostgreSQL, the same server, not restarted, takes the rest, each change
+/// once, what was committed before the stop kept.
+#[test]
+fn a_disk_too_full_for_postgresqls_log_stops_it_and_the_work_waits_on_the_laptop_until_it_runs_again() {
+    use samanvaya_tests::small_disk::{self, SmallPostgres};
+    assert!(
+        small_disk::available(),
+        "this story runs PostgreSQL on small disks of its own, in a user and mount namespace"
+    );
+    let Some(mut pg) = SmallPostgres::with_small_log(160 << 20, 32 << 20) else { return };
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dir = block_dir.path().to_str().unwrap();
+    let block = start_server(&["--role", "block", "--data-dir", dir, "--plain-http", "--database", &pg.url]);
+    let code = server_cmd(
+        "block",
+        block_dir.path(),
+        &["--database", &pg.url, "enroll-code", "--village", "Bakraur"],
+    );
+    let waiting = a_laptop_enrolled_with_households(laptop_dir.path(), &code, &block.url, 400);
+    let stored = |pg: &SmallPostgres| -> (i64, i64, i64) {
+        let mut db = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+        let row = db
+            .query_one(
+                "SELECT count(*), count(DISTINCT origin_seq), coalesce(max(origin_seq), 0) FROM change
+                 WHERE origin_device <> (SELECT device_id FROM identity WHERE id = 1)",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1), row.get(2))
+    };
+    // Room for a megabyte of log: the first pushes of the sync, not all of them.
+    pg.fill_log(1 << 20);
+    // The push that needed a new segment of the log was answered as a full disk; PostgreSQL
+    // stopped under it, and the laptop's tries after it were told the database is not running.
+    let out = run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path()));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "the sync cannot finish: {said}");
+    assert!(said.contains("the server's database is not running just now"), "{said}");
+    assert!(!pg.running(), "PostgreSQL stopped, its log full: {}", pg.log());
+    assert!(pg.log().contains("PANIC:  could not write to file \"pg_wal/"), "{}", pg.log());
+    // The server's log says to start PostgreSQL again; why it stopped, in PostgreSQL's words,
+    // when the push's own process of PostgreSQL met the full disk (its log writer, working
+    // beside it, sometimes meets it first, and then PostgreSQL's log alone says why).
+    let log = std::fs::read_to_string(&block.log).unwrap();
+    assert!(log.contains("PostgreSQL does not answer") && log.contains("start PostgreSQL"), "{log}");
+    if log.contains("PANIC 53100") {
+        assert!(
+            log.contains("PostgreSQL stopped: the disk holding its write-ahead log")
+                && log.contains("PANIC 53100: could not write to file \"pg_wal/"),
+            "the operator is told what happened, in PostgreSQL's words too: {log}"
+        );
+    }
+
+    // While PostgreSQL is down the laptop is told to try later; nothing of its work goes.
+    let acked = status_number(laptop_dir.path(), "reached the block");
+    let out = run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path()));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "no sync without PostgreSQL: {said}");
+    assert_eq!(status_number(laptop_dir.path(), "reached the block"), acked, "{said}");
+    assert_eq!(status_number(laptop_dir.path(), "waiting to send"), waiting - acked);
+
+    // The administrator frees space and starts PostgreSQL: it recovers what was committed.
+    pg.free_log();
+    pg.start_again();
+    let (count, distinct, last) = stored(&pg);
+    assert!(count >= acked && count < waiting, "{count} stored, {acked} acknowledged of {waiting}");
+    assert_eq!((distinct, last), (count, count), "one unbroken run, nothing half-written");
+
+    let out = ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path())));
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    assert_eq!(stored(&pg), (waiting, waiting, waiting), "every change stored, each once: {out}");
+}
+
 /// A block office takes a case up after the block's last backup; a laptop reads the step; the
 /// block's folder is lost before it forwarded anything, and restored from the backup. The
 /// laptop holds the step alone. At its next sync it says so, the block asks the step back,

@@ -38,6 +38,26 @@ impl ServerError {
         }
     }
 
+    /// What the operator must read in the server's log, where only the operator can act: a full
+    /// disk to free, PostgreSQL to start again.
+    pub fn for_the_operator(&self) -> Option<&'static str> {
+        match self {
+            ServerError::Postgres(e) if self.disk_full() => Some(
+                if e.as_db_error().and_then(|d| d.parsed_severity()) == Some(postgres::error::Severity::Panic)
+                {
+                    LOG_FULL_OPERATOR
+                } else {
+                    DISK_FULL_OPERATOR
+                },
+            ),
+            full if full.disk_full() => Some(DISK_FULL_OPERATOR),
+            ServerError::Postgres(e) if e.as_db_error().is_none() && connection_ended(e) => {
+                Some(POSTGRES_DOWN_OPERATOR)
+            }
+            _ => None,
+        }
+    }
+
     /// The refusal sent to the client. A full disk is said plainly, to the device (nothing of
     /// the request was kept; it keeps its changes and sends them once there is room) and, through
     /// the sentence the server logs, to the operator who must free the space.
@@ -45,6 +65,9 @@ impl ServerError {
         match self {
             ServerError::Refused { code, message } => Refusal { code: *code, message: message.clone() },
             full if full.disk_full() => Refusal { code: RefusalCode::DiskFull, message: DISK_FULL.into() },
+            ServerError::Postgres(e) if e.as_db_error().is_none() && connection_ended(e) => {
+                Refusal { code: RefusalCode::Unavailable, message: DATABASE_DOWN.into() }
+            }
             other => Refusal {
                 code: RefusalCode::Unavailable,
                 message: format!("the server could not store this request ({other}); it will be sent again"),
@@ -58,11 +81,31 @@ pub const DISK_FULL: &str = "the server's disk is full: nothing of this request 
      changes wait on this device; they are sent again at a later sync, once the server's office \
      has freed space on its disk";
 
+/// What a device is told while the server's PostgreSQL cannot be reached (stopped, or starting
+/// again after a crash).
+pub const DATABASE_DOWN: &str = "the server's database is not running just now: nothing of this \
+     request was kept, and the changes wait on this device; they are sent again at a later sync";
+
 /// What the operator reads in the server's log when a request found the disk full.
 pub const DISK_FULL_OPERATOR: &str = "the disk holding the server's data folder is full: a device's \
      request was refused and nothing of it was kept. Free space on that disk (old backups, logs, \
      other files; `df -h` shows how much is left); the server needs no restart, and devices send \
      their changes again at their next sync";
+
+/// What the operator reads when PostgreSQL stopped because the disk of its write-ahead log is
+/// full: it cannot start again by itself, since its recovery writes to the log too.
+pub const LOG_FULL_OPERATOR: &str = "PostgreSQL stopped: the disk holding its write-ahead log (the \
+     pg_wal folder of its data directory) is full, and a device's request was refused with nothing \
+     of it kept. Free space on that disk (`df -h` shows how much is left; never delete files of \
+     pg_wal itself), then start PostgreSQL again (for example `systemctl start postgresql`); this \
+     server needs no restart, it connects again by itself, and devices send their changes again at \
+     their next sync";
+
+/// What the operator reads while PostgreSQL cannot be reached.
+pub const POSTGRES_DOWN_OPERATOR: &str = "PostgreSQL does not answer, so every device's request is \
+     refused and its changes wait on the device: start PostgreSQL (for example `systemctl start \
+     postgresql`), or read its log for why it stopped; this server needs no restart and connects \
+     again by itself";
 
 /// What PostgreSQL said: the client's own words for an error from the server are only "db
 /// error", and the operator needs the server's ("duplicate key value violates…", "could not
@@ -70,12 +113,14 @@ pub const DISK_FULL_OPERATOR: &str = "the disk holding the server's data folder 
 /// names, never its detail: a failed row's detail quotes the row (an address, a name), and this
 /// text reaches the server's log and, in a refusal, the device.
 fn postgres_words(e: &postgres::Error) -> String {
-    if connection_ended(e) {
-        return "the connection to PostgreSQL was lost; the server connects again at the next request, once \
-                PostgreSQL runs again"
-            .into();
-    }
+    // PostgreSQL's own words come first when it sent some, a PANIC too: "could not write to file
+    // pg_wal/…: No space left on device" is what the operator must read.
     let Some(db) = e.as_db_error() else {
+        if connection_ended(e) {
+            return "the connection to PostgreSQL was lost; the server connects again at the next request, \
+                    once PostgreSQL runs again"
+                .into();
+        }
         return match std::error::Error::source(e) {
             Some(source) => format!("{e}: {source}"),
             None => e.to_string(),

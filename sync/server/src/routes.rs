@@ -53,9 +53,10 @@ struct Refused(Refusal);
 
 impl From<ServerError> for Refused {
     fn from(e: ServerError) -> Refused {
-        // Only the operator can free the disk: say so where the operator looks, every time.
-        if e.disk_full() {
-            eprintln!("{}: {e}", crate::error::DISK_FULL_OPERATOR);
+        // Only the operator can free the disk or start PostgreSQL: say so where the operator
+        // looks, every time.
+        if let Some(words) = e.for_the_operator() {
+            eprintln!("{words}: {e}");
         }
         Refused(e.refusal())
     }
