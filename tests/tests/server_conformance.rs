@@ -3122,18 +3122,27 @@ fn a_server_connects_again_when_postgresql_closed_its_connection() {
     let first = laptop.change(household(h, VILLAGE), 0);
     server.push(&laptop.caller, &laptop.batch(vec![first]), t0()).unwrap();
     let mut admin = postgres::Client::connect(&scratch.url, postgres::NoTls).unwrap();
-    let ended: i64 = admin
-        .query_one(
-            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(ended, 1, "the server's one connection was closed");
+    let mut close_the_servers_connection = || {
+        let ended: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(ended, 1, "the server's one connection was closed");
+        // The server's client learns it at its next read of the socket.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    close_the_servers_connection();
     let p = PersonId(Uuid::now_v7());
     let next = laptop.change(member(h, p, "कमला देवी"), 1);
     let ack = server.push(&laptop.caller, &laptop.batch(vec![next]), t0()).unwrap();
     assert_eq!(outcomes(&ack), vec![Outcome::Applied]);
     assert_eq!(name_of(&mut server, p), "कमला देवी");
+    // A statement outside any transaction (as a session token's check, which every request
+    // starts with) connects again too.
+    close_the_servers_connection();
+    assert_eq!(server.changes_stored().unwrap(), 2);
 }

@@ -31,6 +31,9 @@ struct Conn {
     client: Client,
     statements: HashMap<String, Statement>,
     url: String,
+    /// Whether a transaction was opened and not yet ended: statements in it must never run on
+    /// another connection.
+    in_transaction: bool,
 }
 
 impl Conn {
@@ -43,13 +46,69 @@ impl Conn {
         if !self.client.is_closed() {
             match self.client.batch_execute(sql) {
                 Err(e) if crate::error::connection_ended(&e) => {}
-                done => return Ok(done?),
+                done => {
+                    self.in_transaction = done.is_ok();
+                    return Ok(done?);
+                }
             }
         }
+        self.connect_again()?;
+        self.client.batch_execute(sql)?;
+        self.in_transaction = true;
+        Ok(())
+    }
+
+    /// Runs the statement `sql` (`statement` sends it). Outside a transaction it stands alone
+    /// (a session token's check, which every request starts with), and when PostgreSQL closed the
+    /// connection it runs on a new one: at once when the client knows the connection closed, and,
+    /// for a read, once more when it fails with PostgreSQL's word that it ended the session
+    /// (stopped, or restarted after a crash; the word waits unread until the next statement).
+    /// Before, such a statement failed until a transaction opened another connection, so a
+    /// device's requests were refused until one did. A write that failed so is not sent again,
+    /// since whether it committed is unknown; the next statement finds the connection closed.
+    fn run<T>(
+        &mut self,
+        sql: &str,
+        statement: impl Fn(&mut Conn) -> Result<T, ServerError>,
+    ) -> Result<T, ServerError> {
+        if self.in_transaction {
+            return statement(self);
+        }
+        if self.client.is_closed() {
+            self.connect_again()?;
+        }
+        match statement(self) {
+            Err(ServerError::Postgres(e)) if ended_by_postgresql(&e) && reads_only(sql) => {
+                self.connect_again()?;
+                statement(self)
+            }
+            done => done,
+        }
+    }
+
+    fn connect_again(&mut self) -> Result<(), ServerError> {
         self.client = Client::connect(&self.url, NoTls)?;
         self.statements.clear();
+        Ok(())
+    }
+
+    /// Ends the transaction (`COMMIT` or `ROLLBACK`): it is over whatever PostgreSQL answers.
+    fn end_transaction(&mut self, sql: &str) -> Result<(), ServerError> {
+        self.in_transaction = false;
         Ok(self.client.batch_execute(sql)?)
     }
+}
+
+/// Whether PostgreSQL ended the session: its administrator, a shutdown, or a crash of another
+/// of its processes.
+fn ended_by_postgresql(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.code().is_some_and(|c| *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN)
+}
+
+/// Whether `sql` only reads: a query, which commits nothing outside a transaction.
+fn reads_only(sql: &str) -> bool {
+    sql.trim_start().get(..7).is_some_and(|w| w.eq_ignore_ascii_case("SELECT "))
 }
 
 type Job = Box<dyn FnOnce(&mut Conn) + Send>;
@@ -80,7 +139,7 @@ impl Postgres {
                     }
                 };
                 let _ = ready_tx.send(Ok(()));
-                let mut conn = Conn { client, statements: HashMap::new(), url };
+                let mut conn = Conn { client, statements: HashMap::new(), url, in_transaction: false };
                 // The thread ends when the store is dropped and the queue closes.
                 while let Ok(job) = queue.recv() {
                     job(&mut conn);
@@ -125,7 +184,7 @@ impl Postgres {
         // migration may rewrite whole tables, where hashing is right.
         let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})");
         self.call(move |c| c.open_transaction(&begin)).inspect_err(|_| {
-            let _ = self.batch("ROLLBACK");
+            let _ = self.rollback();
         })?;
         let result = self.call(move |c| {
             let applied: Vec<(i32, String)> = c
@@ -268,16 +327,20 @@ impl Db for Postgres {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, ServerError> {
         let (sql, params) = (sql.to_owned(), params.to_vec());
         self.call(move |c| {
-            let s = c.statement(&sql)?;
-            Ok(c.client.execute(&s, &refs(&params))?)
+            c.run(&sql, |c| {
+                let s = c.statement(&sql)?;
+                Ok(c.client.execute(&s, &refs(&params))?)
+            })
         })
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError> {
         let (sql, params) = (sql.to_owned(), params.to_vec());
         self.call(move |c| {
-            let s = c.statement(&sql)?;
-            c.client.query(&s, &refs(&params))?.iter().map(row).collect()
+            c.run(&sql, |c| {
+                let s = c.statement(&sql)?;
+                c.client.query(&s, &refs(&params))?.iter().map(row).collect()
+            })
         })
     }
 
@@ -289,14 +352,16 @@ impl Db for Postgres {
     fn lookup(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, ServerError> {
         let (sql, params) = (dollar_params(sql), params.to_vec());
         self.call(move |c| {
-            let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
-                .iter()
-                .map(|p| {
-                    let ty = if matches!(p, Value::Int(_)) { Type::INT8 } else { Type::TEXT };
-                    (p as &(dyn ToSql + Sync), ty)
-                })
-                .collect();
-            c.client.query_typed(&sql, &typed)?.iter().map(row).collect()
+            c.run(&sql, |c| {
+                let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
+                    .iter()
+                    .map(|p| {
+                        let ty = if matches!(p, Value::Int(_)) { Type::INT8 } else { Type::TEXT };
+                        (p as &(dyn ToSql + Sync), ty)
+                    })
+                    .collect();
+                c.client.query_typed(&sql, &typed)?.iter().map(row).collect()
+            })
         })
     }
 
@@ -314,23 +379,25 @@ impl Db for Postgres {
     ) -> Result<Vec<Row>, ServerError> {
         let sql = dollar_params(sql);
         self.call(move |c| {
-            if plan_each {
-                let typed: Vec<(&(dyn ToSql + Sync), Type)> = columns
-                    .iter()
-                    .map(|col| {
-                        let ty = match col {
-                            Column::Ints(_) => Type::INT8_ARRAY,
-                            Column::Texts(_) => Type::TEXT_ARRAY,
-                        };
-                        (col as &(dyn ToSql + Sync), ty)
-                    })
-                    .collect();
-                return c.client.query_typed(&sql, &typed)?.iter().map(row).collect();
-            }
-            let s = c.statement(&sql)?;
-            let params: Vec<&(dyn ToSql + Sync)> =
-                columns.iter().map(|col| col as &(dyn ToSql + Sync)).collect();
-            c.client.query(&s, &params)?.iter().map(row).collect()
+            c.run(&sql, |c| {
+                if plan_each {
+                    let typed: Vec<(&(dyn ToSql + Sync), Type)> = columns
+                        .iter()
+                        .map(|col| {
+                            let ty = match col {
+                                Column::Ints(_) => Type::INT8_ARRAY,
+                                Column::Texts(_) => Type::TEXT_ARRAY,
+                            };
+                            (col as &(dyn ToSql + Sync), ty)
+                        })
+                        .collect();
+                    return c.client.query_typed(&sql, &typed)?.iter().map(row).collect();
+                }
+                let s = c.statement(&sql)?;
+                let params: Vec<&(dyn ToSql + Sync)> =
+                    columns.iter().map(|col| col as &(dyn ToSql + Sync)).collect();
+                c.client.query(&s, &params)?.iter().map(row).collect()
+            })
         })
     }
 
@@ -356,18 +423,18 @@ impl Db for Postgres {
                 // wait cancelled), so nothing else would end it: every later `BEGIN` on the
                 // connection would fail.
                 self.call(move |c| c.open_transaction(&sql)).inspect_err(|_| {
-                    let _ = self.batch("ROLLBACK");
+                    let _ = self.rollback();
                 })
             }
         }
     }
 
     fn commit(&mut self) -> Result<(), ServerError> {
-        self.batch("COMMIT")
+        self.call(|c| c.end_transaction("COMMIT"))
     }
 
     fn rollback(&mut self) -> Result<(), ServerError> {
-        self.batch("ROLLBACK")
+        self.call(|c| c.end_transaction("ROLLBACK"))
     }
 
     fn kind(&self) -> &'static str {
