@@ -115,7 +115,7 @@ pub fn run_sync(
         out.push_str(&exchanges_text(&report.exchanges));
         if report.sent_again > 0 {
             out.push_str(&format!(
-                "     {} of them sent a second time on a fresh connection, not answered in half their wait\n",
+                "     {} sending(s) beside them on fresh connections, for those not answered in half their wait\n",
                 report.sent_again
             ));
         }

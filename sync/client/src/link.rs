@@ -116,49 +116,69 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-/// Runs the request `start` makes, and when it has not answered within `again_after`, the same
-/// request again beside it, given what is left of the wait: the first answer wins (a refusal
-/// too), and a request that got no answer waits for the other's (the later of two failures is
-/// said).
+/// Runs the request `start` makes, and when it has not answered in half its wait, the same
+/// request again beside it, and a third time at three quarters, each given what is left of the
+/// wait: the first answer wins (a refusal too), and a request that got no answer waits for the
+/// others' (the last failure is said; no further sending starts once every one sent failed).
 ///
 /// On 2G under loss a request's connection can stall: no byte moves, and only the timeout ends
 /// it, after three times the time the exchange should take (`plan::Pace`), then a retry, and a
 /// timeout doubles the next wait and halves the next batch. A fresh connection usually gets
 /// through where the stalled one hangs, as short requests do; sent at half the timeout, the
 /// second request cut the day's slowest runs, whose time went to stalls in a row
-/// (docs/benchmarks.md, "Hedged requests"). A request that is merely slow gets a second beside
-/// it too, which costs bytes on a link that is busy already; half the timeout is one and a
-/// half times what the exchange should take, so that is rare.
-/// Says too whether the second request was sent, and how long after the first the sending
+/// (docs/benchmarks.md, "Hedged requests"). The third is for the stall that takes both: the
+/// slowest day left lost three waits to a request whose two connections stalled together
+/// ("A third sending"). A request that is merely slow gets more sendings beside it too, which
+/// costs bytes on a link that is busy already; half the timeout is one and a half times what
+/// the exchange should take, so that is rare.
+/// Says too how many sendings went beside the first, and how long after the first the sending
 /// that gave the answer began (zero for the first).
-pub(crate) async fn hedged<F, Fut, T>(start: F, timeout: Duration) -> (Result<T, SyncError>, bool, Duration)
+pub(crate) async fn hedged<F, Fut, T>(start: F, timeout: Duration) -> (Result<T, SyncError>, u32, Duration)
 where
     F: Fn(Duration) -> Fut,
     Fut: std::future::Future<Output = Result<T, SyncError>>,
 {
-    let again_after = timeout / 2;
-    let first = start(timeout);
-    tokio::pin!(first);
-    tokio::select! {
-        answer = &mut first => return (answer, false, Duration::ZERO),
-        () = tokio::time::sleep(again_after) => {}
-    }
-    let second = start(timeout - again_after);
-    tokio::pin!(second);
     // A refusal is the server's answer, as final as a success (an expired token renewed, a full
-    // disk or a revoked device said); only a request that got no answer waits for the other's.
+    // disk or a revoked device said); only a request that got no answer waits for the others'.
     let answered = |a: &Result<T, SyncError>| {
         !matches!(a, Err(SyncError::Timeout(_) | SyncError::Unreachable(_) | SyncError::Body(_)))
     };
-    let (answer, late) = tokio::select! {
-        answer = &mut first => {
-            if answered(&answer) { (answer, Duration::ZERO) } else { (second.await, again_after) }
+    let begun = tokio::time::Instant::now();
+    let mut later = [timeout / 2, timeout * 3 / 4].into_iter().peekable();
+    let mut running = vec![(Duration::ZERO, Box::pin(start(timeout)))];
+    let mut beside = 0;
+    loop {
+        let next = later.peek().copied();
+        let wake = tokio::time::sleep_until(begun + next.unwrap_or(timeout));
+        let (at, answer) = tokio::select! {
+            done = first_of(&mut running) => done,
+            () = wake, if next.is_some() => {
+                let at = later.next().unwrap_or(timeout);
+                running.push((at, Box::pin(start(timeout - at))));
+                beside += 1;
+                continue;
+            }
+        };
+        // Alone, its answer is the answer, a failure too.
+        if beside == 0 || answered(&answer) || running.is_empty() {
+            return (answer, beside, at);
         }
-        answer = &mut second => {
-            if answered(&answer) { (answer, again_after) } else { (first.await, Duration::ZERO) }
+    }
+}
+
+/// The first of `running` to finish, taken out of it, with when it was sent.
+fn first_of<'a, T, Fut: std::future::Future<Output = T> + 'a>(
+    running: &'a mut Vec<(Duration, std::pin::Pin<Box<Fut>>)>,
+) -> impl std::future::Future<Output = (Duration, T)> + 'a {
+    std::future::poll_fn(move |cx| {
+        for i in 0..running.len() {
+            if let std::task::Poll::Ready(out) = running[i].1.as_mut().poll(cx) {
+                let (at, _) = running.remove(i);
+                return std::task::Poll::Ready((at, out));
+            }
         }
-    };
-    (answer, true, late)
+        std::task::Poll::Pending
+    })
 }
 
 /// `&at_device=…&at_seq=…` for a pull's query: the origin of the change the cursor stands on.
@@ -263,10 +283,10 @@ pub struct Link {
     server_own_through: Option<i64>,
     /// The feed epoch the device read under (`with_feed_epoch_read`).
     feed_epoch_read: Option<String>,
-    /// The requests sent a second time beside one not answered in half its wait ([`hedged`]).
+    /// The sendings made beside requests not answered in half their wait ([`hedged`]).
     sent_again: u32,
     /// How long after the first sending the sending that answered the last request began, in
-    /// nanoseconds: zero unless the second answered ([`Link::late_answer`]).
+    /// nanoseconds: zero unless a later one answered ([`Link::late_answer`]).
     late: Arc<AtomicU64>,
 }
 
@@ -297,14 +317,14 @@ impl Link {
         })
     }
 
-    /// How many requests this link has sent a second time beside one not answered in half its
-    /// wait, since it was made.
+    /// How many sendings this link has made beside requests not answered in half their wait
+    /// (a second, and a third at three quarters), since it was made.
     pub fn sent_again(&self) -> u32 {
         self.sent_again
     }
 
     /// Where the link says how long after the first sending the sending that answered its last
-    /// request began (zero unless the second answered), read and cleared by the sync's pace, so
+    /// request began (zero unless a later one answered), read and cleared by the sync's pace, so
     /// that the link's round trip and rate are learnt from the sending that answered: timed
     /// from the first, an answer to the second made the link look half a wait slower than it
     /// was, and every later wait longer.
@@ -370,9 +390,9 @@ impl Link {
     /// answered in half its time is sent again beside it ([`hedged`]): the first session of a
     /// sync is its first request on the link, and a stall there cost the 2G day's slowest run
     /// 30 seconds (a wait of 10 and the doubled one of 20) before anything was pushed. Sent
-    /// twice, a session gives two tokens, of which the one not taken expires unused, and grants
-    /// no lease twice (`SessionRequest::leases_through`); the rest of it reads or sets what the
-    /// other copy reads or sets alike.
+    /// more than once, a session gives a token each time, of which those not taken expire
+    /// unused, and grants no lease twice (`SessionRequest::leases_through`); the rest of it
+    /// reads or sets what the other copies read or set alike.
     pub async fn session(&mut self, timeout: Duration) -> Result<SessionReply, SyncError> {
         let req = SessionRequest {
             protocol: PROTOCOL_VERSION,
@@ -394,10 +414,10 @@ impl Link {
         Ok(reply)
     }
 
-    /// Notes how a request went ([`hedged`]): whether it was sent a second time, and how long
-    /// after the first sending the one that answered began.
-    fn hedged_as(&mut self, again: bool, late: Duration) {
-        self.sent_again += u32::from(again);
+    /// Notes how a request went ([`hedged`]): how many sendings went beside the first, and how
+    /// long after the first sending the one that answered began.
+    fn hedged_as(&mut self, beside: u32, late: Duration) {
+        self.sent_again += beside;
         self.late.store(u64::try_from(late.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
@@ -418,7 +438,7 @@ impl Link {
     }
 
     /// Sends `payload` (sealed already) to `path`, or asks it with no body, and reads the sealed
-    /// answer with the bytes it took on the wire. Every request sent this way can be sent twice
+    /// answer with the bytes it took on the wire. Every request sent this way can be sent again
     /// (the server dedupes a push and an audit batch, and a pull or a piece reads the same), so
     /// one not answered in half its time is sent again beside it ([`hedged`]).
     async fn sealed<T, R: DeserializeOwned>(
@@ -582,7 +602,7 @@ mod tests {
     /// `sent` counts the requests made.
     async fn request(sent: &AtomicU32, plan: &[Option<(u64, Got)>]) -> Result<u32, SyncError> {
         let n = sent.fetch_add(1, Ordering::SeqCst) as usize;
-        let Some((after, got)) = plan[n] else { return std::future::pending().await };
+        let Some((after, got)) = plan.get(n).copied().flatten() else { return std::future::pending().await };
         tokio::time::sleep(Duration::from_millis(after)).await;
         match got {
             Got::Answer(v) => Ok(v),
@@ -594,16 +614,18 @@ mod tests {
         }
     }
 
+    /// Sendings past the plan stall. The wait is long enough that the times the cases turn on
+    /// lie 60 ms or more apart, for a test machine busy with other tests.
     #[tokio::test]
     async fn a_request_not_answered_in_time_goes_again_beside_it_and_the_first_answer_wins() {
         use Got::{Answer, Cut, Refused};
-        let timeout = Duration::from_millis(100);
+        let timeout = Duration::from_millis(600);
         let run = |plan: Vec<Option<(u64, Got)>>| async move {
             let sent = AtomicU32::new(0);
-            let (answer, twice, late) = hedged(|_| request(&sent, &plan), timeout).await;
+            let (answer, beside, late) = hedged(|_| request(&sent, &plan), timeout).await;
             let sent = sent.load(Ordering::SeqCst);
-            assert_eq!(twice, sent == 2);
-            assert!(late == Duration::ZERO || late == timeout / 2);
+            assert_eq!(beside + 1, sent);
+            assert!([Duration::ZERO, timeout / 2, timeout * 3 / 4].contains(&late));
             (answer.map_err(|e| e.to_string()), sent, late.as_millis())
         };
         let cut = |n: u32| Err(format!("the server cannot be reached: request {n} was cut"));
@@ -612,19 +634,24 @@ mod tests {
         // Cut in time: the failure, sent once.
         assert_eq!(run(vec![Some((0, Cut))]).await, (cut(0), 1, 0));
         // Stalled: the second request's answer, which began half the wait after the first.
-        assert_eq!(run(vec![None, Some((0, Answer(2)))]).await, (Ok(2), 2, 50));
-        // Slow but answering first: its answer, the second left.
-        assert_eq!(run(vec![Some((80, Answer(1))), None]).await, (Ok(1), 2, 0));
+        assert_eq!(run(vec![None, Some((0, Answer(2)))]).await, (Ok(2), 2, 300));
+        // Both stalled: the third's, which began at three quarters of the wait.
+        assert_eq!(run(vec![None, None, Some((60, Answer(3)))]).await, (Ok(3), 3, 450));
+        // Slow but answering first: its answer, the others left.
+        assert_eq!(run(vec![Some((375, Answer(1)))]).await, (Ok(1), 2, 0));
+        assert_eq!(run(vec![Some((525, Answer(1)))]).await, (Ok(1), 3, 0));
         // The first cut after the second was sent: the second's answer is waited for.
-        assert_eq!(run(vec![Some((80, Cut)), Some((20, Answer(2)))]).await, (Ok(2), 2, 50));
-        // The second cut: the first's answer is waited for.
-        assert_eq!(run(vec![Some((90, Answer(1))), Some((0, Cut))]).await, (Ok(1), 2, 0));
-        // Both cut: the later failure.
-        assert_eq!(run(vec![Some((60, Cut)), Some((0, Cut))]).await, (cut(0), 2, 0));
+        assert_eq!(run(vec![Some((540, Cut)), Some((60, Answer(2)))]).await, (Ok(2), 2, 300));
+        // The second cut: the first's answer is waited for, the third sent meanwhile.
+        assert_eq!(run(vec![Some((540, Answer(1))), Some((0, Cut))]).await, (Ok(1), 3, 0));
+        // Both cut before the third was due: the later failure, and no third.
+        assert_eq!(run(vec![Some((375, Cut)), Some((0, Cut))]).await, (cut(0), 2, 0));
+        // All three cut: the last failure.
+        assert_eq!(run(vec![Some((540, Cut)), Some((0, Cut)), Some((15, Cut))]).await, (cut(0), 3, 0));
         // The first slow, the second refused: the refusal is the server's answer, said at once
         // (an expired session is then renewed), not hidden behind the first.
-        let refused = run(vec![Some((1_000, Answer(1))), Some((0, Refused))]).await;
-        assert_eq!(refused, (Err("request 1: the session expired".to_owned()), 2, 50));
+        let refused = run(vec![Some((6_000, Answer(1))), Some((0, Refused))]).await;
+        assert_eq!(refused, (Err("request 1: the session expired".to_owned()), 2, 300));
     }
 
     #[test]

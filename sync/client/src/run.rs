@@ -88,8 +88,8 @@ pub trait Remote {
     fn presented(&self) -> Option<String> {
         None
     }
-    /// How many requests were sent a second time beside one not answered in half its wait, so
-    /// far (`link::hedged`).
+    /// How many sendings were made beside requests not answered in half their wait, so far
+    /// (`link::hedged`).
     fn sent_again(&self) -> u32 {
         0
     }
@@ -331,8 +331,8 @@ pub struct Report {
     /// Every request made, in order, as the link answered it: where a slow sync spent its time
     /// (`samanvaya sync --verbose`, and the push benchmark's trace).
     pub exchanges: Vec<Exchange>,
-    /// Of those, how many were sent a second time beside themselves, not answered in half
-    /// their wait (`link::hedged`).
+    /// The sendings made beside those not answered in half their wait (a second, and a third
+    /// at three quarters; `link::hedged`).
     pub sent_again: u32,
     /// The server's own changes this end gave back to it, restored from a backup, and it took.
     pub given_back: usize,
