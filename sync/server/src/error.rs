@@ -38,6 +38,12 @@ impl ServerError {
         }
     }
 
+    /// Whether PostgreSQL could not be reached: the connection ended, or could not be made,
+    /// without a word from PostgreSQL (a PANIC's word is read for what it says).
+    fn database_down(&self) -> bool {
+        matches!(self, ServerError::Postgres(e) if e.as_db_error().is_none() && connection_ended(e))
+    }
+
     /// What the operator must read in the server's log, where only the operator can act: a full
     /// disk to free, PostgreSQL to start again.
     pub fn for_the_operator(&self) -> Option<&'static str> {
@@ -51,9 +57,7 @@ impl ServerError {
                 },
             ),
             full if full.disk_full() => Some(DISK_FULL_OPERATOR),
-            ServerError::Postgres(e) if e.as_db_error().is_none() && connection_ended(e) => {
-                Some(POSTGRES_DOWN_OPERATOR)
-            }
+            down if down.database_down() => Some(POSTGRES_DOWN_OPERATOR),
             _ => None,
         }
     }
@@ -65,7 +69,7 @@ impl ServerError {
         match self {
             ServerError::Refused { code, message } => Refusal { code: *code, message: message.clone() },
             full if full.disk_full() => Refusal { code: RefusalCode::DiskFull, message: DISK_FULL.into() },
-            ServerError::Postgres(e) if e.as_db_error().is_none() && connection_ended(e) => {
+            down if down.database_down() => {
                 Refusal { code: RefusalCode::Unavailable, message: DATABASE_DOWN.into() }
             }
             other => Refusal {
