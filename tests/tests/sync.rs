@@ -3039,6 +3039,42 @@ fn a_full_disk_at_the_block_keeps_the_work_on_the_laptop_until_space_is_freed_th
     assert!(out.contains(&format!("sent {} change(s)", waiting - stored)), "each change sent once: {out}");
 }
 
+/// A block on a PostgreSQL of small disks, and a laptop enrolled with it holding 400 households
+/// not yet sent (`waiting` changes).
+struct OnPostgres {
+    block_dir: tempfile::TempDir,
+    laptop_dir: tempfile::TempDir,
+    block: samanvaya_tests::Running,
+    waiting: i64,
+}
+
+fn a_block_on(pg: &samanvaya_tests::small_disk::SmallPostgres) -> OnPostgres {
+    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dir = block_dir.path().to_str().unwrap();
+    let block = start_server(&["--role", "block", "--data-dir", dir, "--plain-http", "--database", &pg.url]);
+    let code = server_cmd(
+        "block",
+        block_dir.path(),
+        &["--database", &pg.url, "enroll-code", "--village", "Bakraur"],
+    );
+    let waiting = a_laptop_enrolled_with_households(laptop_dir.path(), &code, &block.url, 400);
+    OnPostgres { block_dir, laptop_dir, block, waiting }
+}
+
+/// How many of the laptops' changes the block on `pg` holds, how many distinct numbers, and the
+/// highest: an unbroken run from the first holds the same three.
+fn laptops_changes_held(pg: &samanvaya_tests::small_disk::SmallPostgres) -> (i64, i64, i64) {
+    let mut db = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+    let row = db
+        .query_one(
+            "SELECT count(*), count(DISTINCT origin_seq), coalesce(max(origin_seq), 0) FROM change
+             WHERE origin_device <> (SELECT device_id FROM identity WHERE id = 1)",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
+
 /// The same on PostgreSQL, as a district or a state keeps its store: the server's database on a
 /// disk of its own that really fills (`small_disk::SmallPostgres`, a tmpfs in a user and mount
 /// namespace). PostgreSQL refuses a table that cannot grow with "could not extend file" (its
@@ -3053,26 +3089,8 @@ fn a_full_disk_under_postgresql_keeps_the_work_on_the_laptop_until_space_is_free
         "this story runs PostgreSQL on a small disk of its own, in a user and mount namespace"
     );
     let Some(pg) = SmallPostgres::start(160 << 20) else { return };
-    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let dir = block_dir.path().to_str().unwrap();
-    let block = start_server(&["--role", "block", "--data-dir", dir, "--plain-http", "--database", &pg.url]);
-    let code = server_cmd(
-        "block",
-        block_dir.path(),
-        &["--database", &pg.url, "enroll-code", "--village", "Bakraur"],
-    );
-    let waiting = a_laptop_enrolled_with_households(laptop_dir.path(), &code, &block.url, 400);
-    let stored = || -> (i64, i64, i64) {
-        let mut db = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
-        let row = db
-            .query_one(
-                "SELECT count(*), count(DISTINCT origin_seq), coalesce(max(origin_seq), 0) FROM change
-                 WHERE origin_device <> (SELECT device_id FROM identity WHERE id = 1)",
-                &[],
-            )
-            .unwrap();
-        (row.get(0), row.get(1), row.get(2))
-    };
+    let OnPostgres { block_dir: _block_dir, laptop_dir, block, waiting } = a_block_on(&pg);
+    let stored = || laptops_changes_held(&pg);
     // Room for the first push of the three, not for all of them (1.5 to 3 MB left did the
     // same here; 1 MB stored nothing, 3.5 MB everything).
     pg.fill(1 << 21);
@@ -3116,26 +3134,7 @@ fn a_disk_too_full_for_postgresqls_log_stops_it_and_the_work_waits_on_the_laptop
         "this story runs PostgreSQL on small disks of its own, in a user and mount namespace"
     );
     let Some(mut pg) = SmallPostgres::with_small_log(160 << 20, 32 << 20) else { return };
-    let (block_dir, laptop_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let dir = block_dir.path().to_str().unwrap();
-    let block = start_server(&["--role", "block", "--data-dir", dir, "--plain-http", "--database", &pg.url]);
-    let code = server_cmd(
-        "block",
-        block_dir.path(),
-        &["--database", &pg.url, "enroll-code", "--village", "Bakraur"],
-    );
-    let waiting = a_laptop_enrolled_with_households(laptop_dir.path(), &code, &block.url, 400);
-    let stored = |pg: &SmallPostgres| -> (i64, i64, i64) {
-        let mut db = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
-        let row = db
-            .query_one(
-                "SELECT count(*), count(DISTINCT origin_seq), coalesce(max(origin_seq), 0) FROM change
-                 WHERE origin_device <> (SELECT device_id FROM identity WHERE id = 1)",
-                &[],
-            )
-            .unwrap();
-        (row.get(0), row.get(1), row.get(2))
-    };
+    let OnPostgres { block_dir: _block_dir, laptop_dir, block, waiting } = a_block_on(&pg);
     // Room for a megabyte of log: the first pushes of the sync, not all of them.
     pg.fill_log(1 << 20);
     // The push that needed a new segment of the log was answered as a full disk; PostgreSQL
@@ -3170,13 +3169,17 @@ fn a_disk_too_full_for_postgresqls_log_stops_it_and_the_work_waits_on_the_laptop
     // The administrator frees space and starts PostgreSQL: it recovers what was committed.
     pg.free_log();
     pg.start_again();
-    let (count, distinct, last) = stored(&pg);
+    let (count, distinct, last) = laptops_changes_held(&pg);
     assert!(count >= acked && count < waiting, "{count} stored, {acked} acknowledged of {waiting}");
     assert_eq!((distinct, last), (count, count), "one unbroken run, nothing half-written");
 
     let out = ok(run("samanvaya", &["sync", "--timeout", "10"], Some(laptop_dir.path())));
     assert!(out.contains("waiting to send: 0"), "{out}");
-    assert_eq!(stored(&pg), (waiting, waiting, waiting), "every change stored, each once: {out}");
+    assert_eq!(
+        laptops_changes_held(&pg),
+        (waiting, waiting, waiting),
+        "every change stored, each once: {out}"
+    );
 }
 
 /// A block office takes a case up after the block's last backup; a laptop reads the step; the
