@@ -118,9 +118,15 @@ pub fn record(conn: &Connection, body: ChangeBody, at: Moment) -> rusqlite::Resu
         return Ok(hlc);
     }
     crate::field_clock::note(conn, &body, hlc)?;
+    // After everything held of this device, whatever brought it, and after what the block
+    // acknowledged: a store restored from a backup reads back the old laptop's work sent after
+    // the backup under the device's own numbers, and a number among them would be refused by
+    // the log's one-number-one-change rule (or, were the change made before it came back, taken
+    // by the block for that work and dropped).
     let next: i64 = conn
         .prepare_cached(
-            "SELECT coalesce(max(device_seq), 0) + 1 FROM change_log WHERE device_id = ?1 AND origin = 'local'",
+            "SELECT max(coalesce((SELECT max(device_seq) FROM change_log WHERE device_id = ?1), 0),
+                        coalesce((SELECT acked_through FROM sync_link WHERE id = 1), 0)) + 1",
         )?
         .query_row([device.to_string()], |r| r.get(0))?;
     crate::audit::append(conn, &format!("change:{}", body.kind()), &body.household_id().to_string(), at.utc)?;

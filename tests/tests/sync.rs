@@ -1912,6 +1912,50 @@ fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block()
     drop(block);
 }
 
+/// A laptop restored from a backup its block has outrun, synced before anything is done on it:
+/// the sync brings back the old laptop's work sent after the backup, under the device's own
+/// numbers, and the next household saved is numbered after all of it. Before, it took the
+/// number after the backup's newest change, which the work brought back held already: the save
+/// failed on the log's one-number-one-change rule (the review's finding).
+#[test]
+fn a_laptop_restored_and_synced_before_any_work_numbers_its_next_change_after_what_came_back() {
+    let (block_dir, block, old_dir) = block_and_laptop();
+    let restored_dir = tempfile::tempdir().unwrap();
+    let stick = tempfile::tempdir().unwrap();
+    let add = |dir: &Path, name: &str| {
+        let mut store = samanvaya_tests::open(dir).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    };
+    add(old_dir.path(), "कमला देवी");
+    let backup = stick.path().join("laptop.backup");
+    samanvaya_tests::open(old_dir.path()).unwrap().backup(&backup).unwrap();
+    add(old_dir.path(), "सुनीता कुमारी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
+    let held = stored_at(block_dir.path());
+
+    drop(
+        samanvaya_core::Store::restore(&backup, restored_dir.path(), None, &samanvaya_core::Secret::new(PIN))
+            .unwrap(),
+    );
+    let out = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
+    assert_eq!(
+        samanvaya_tests::household_ids(&samanvaya_tests::open(restored_dir.path()).unwrap()).len(),
+        2,
+        "{out}"
+    );
+    add(restored_dir.path(), "रीना देवी");
+    let out = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
+    assert!(out.contains("waiting to send: 0"), "{out}");
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let households: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap();
+    assert_eq!(households, 3, "the household made after the sync reached the block: {out}");
+    assert!(stored_whole(block_dir.path(), stored_at(block_dir.path())));
+    assert!(stored_at(block_dir.path()) > held);
+    drop(block);
+}
+
 /// A laptop restored from a backup its block has outrun: after the backup the old laptop went on
 /// working and synced, then broke. What the facilitator does on the restored laptop takes, in its
 /// own numbering, the numbers the block already holds for the work done after the backup; it is
