@@ -1912,6 +1912,37 @@ fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block()
     drop(block);
 }
 
+/// One sync of a laptop at a time: a sync started while another holds the laptop's sync (here
+/// the test, holding the lock file as a running sync does) waits for it to end, then runs whole.
+/// Two at once each took the other's older acknowledgement for a block restored from a backup
+/// (the review's finding).
+#[test]
+fn a_sync_waits_for_the_one_running_on_the_same_laptop() {
+    let (block_dir, block, laptop_dir) = block_and_laptop();
+    let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+    let village = store.villages().unwrap()[0].id;
+    let head = member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 41 });
+    store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    let waiting = store.queued_changes().unwrap();
+    drop(store);
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(laptop_dir.path().join("sync.lock"))
+        .unwrap();
+    held.lock().unwrap();
+    let dir = laptop_dir.path().to_owned();
+    let second = std::thread::spawn(move || run("samanvaya", &["sync", "--timeout", "20"], Some(&dir)));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!second.is_finished(), "the second sync ran beside the first");
+    assert_eq!(stored_at(block_dir.path()), 0, "nothing was sent while the first sync ran");
+    drop(held);
+    let out = ok(second.join().unwrap());
+    all_sent(&out, block_dir.path(), waiting);
+    drop(block);
+}
+
 /// A laptop restored from a backup its block has outrun, synced before anything is done on it:
 /// the sync brings back the old laptop's work sent after the backup, under the device's own
 /// numbers, and the next household saved is numbered after all of it. Before, it took the

@@ -361,6 +361,12 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
+    // One sync of a laptop at a time: the app's own every few minutes, "sync now" and the
+    // command line's each wait for the one running. Two at once each took the other's older
+    // acknowledgement for a block restored from a backup, and read the whole feed again over
+    // 2G. The lock is the operating system's on a file of the store's folder, so it ends with
+    // the process that held it, a crashed one too.
+    let _one_at_a_time = one_sync_at_a_time(store.data_dir())?;
     // Until the block keeps a recovery code for this laptop, each session offers a fresh one;
     // the store's key is wrapped under it only once the block said it keeps it.
     let code = store.block_recovery_due()?.then(samanvaya_core::new_recovery_code);
@@ -371,6 +377,20 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
         .with_server_own_through(store.server_own_through()?)
         .with_feed_epoch_read(Some(store.feed_epoch_held()?.unwrap_or_default()));
     offering(store, &mut link, tuning, code).await
+}
+
+/// Waits until no other sync of the store in `dir` runs, and holds it off until the returned
+/// file is dropped.
+fn one_sync_at_a_time(dir: &std::path::Path) -> Result<std::fs::File, LaptopSyncError> {
+    let path = dir.join("sync.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.lock().map(|()| f))
+        .map_err(|source| StoreError::DataDir { path: path.display().to_string(), source })?;
+    Ok(file)
 }
 
 /// As [`sync`], with the server reached through `remote`.
