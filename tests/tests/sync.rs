@@ -1943,6 +1943,29 @@ fn a_sync_waits_for_the_one_running_on_the_same_laptop() {
     drop(block);
 }
 
+/// Saves a household headed by `name` in the laptop store in `dir`.
+fn add_household(dir: &Path, name: &str) {
+    let mut store = samanvaya_tests::open(dir).unwrap();
+    let village = store.villages().unwrap()[0].id;
+    let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
+    store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+}
+
+/// A block and a laptop that saved a household, was backed up to a stick, saved another and
+/// synced both: the block, the laptop's folder, the stick and the backup on it, for the stories
+/// of that backup restored on a new laptop.
+fn backed_up_then_synced()
+-> (tempfile::TempDir, samanvaya_tests::Running, tempfile::TempDir, tempfile::TempDir, std::path::PathBuf) {
+    let (block_dir, block, old_dir) = block_and_laptop();
+    let stick = tempfile::tempdir().unwrap();
+    add_household(old_dir.path(), "कमला देवी");
+    let backup = stick.path().join("laptop.backup");
+    samanvaya_tests::open(old_dir.path()).unwrap().backup(&backup).unwrap();
+    add_household(old_dir.path(), "सुनीता कुमारी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
+    (block_dir, block, old_dir, stick, backup)
+}
+
 /// A laptop restored from a backup its block has outrun, synced before anything is done on it:
 /// the sync brings back the old laptop's work sent after the backup, under the device's own
 /// numbers, and the next household saved is numbered after all of it. Before, it took the
@@ -1950,20 +1973,8 @@ fn a_sync_waits_for_the_one_running_on_the_same_laptop() {
 /// failed on the log's one-number-one-change rule (the review's finding).
 #[test]
 fn a_laptop_restored_and_synced_before_any_work_numbers_its_next_change_after_what_came_back() {
-    let (block_dir, block, old_dir) = block_and_laptop();
+    let (block_dir, block, _old_dir, _stick, backup) = backed_up_then_synced();
     let restored_dir = tempfile::tempdir().unwrap();
-    let stick = tempfile::tempdir().unwrap();
-    let add = |dir: &Path, name: &str| {
-        let mut store = samanvaya_tests::open(dir).unwrap();
-        let village = store.villages().unwrap()[0].id;
-        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
-        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
-    };
-    add(old_dir.path(), "कमला देवी");
-    let backup = stick.path().join("laptop.backup");
-    samanvaya_tests::open(old_dir.path()).unwrap().backup(&backup).unwrap();
-    add(old_dir.path(), "सुनीता कुमारी");
-    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
     let held = stored_at(block_dir.path());
 
     drop(
@@ -1976,7 +1987,7 @@ fn a_laptop_restored_and_synced_before_any_work_numbers_its_next_change_after_wh
         2,
         "{out}"
     );
-    add(restored_dir.path(), "रीना देवी");
+    add_household(restored_dir.path(), "रीना देवी");
     let out = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
     assert!(out.contains("waiting to send: 0"), "{out}");
     let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
@@ -1995,20 +2006,8 @@ fn a_laptop_restored_and_synced_before_any_work_numbers_its_next_change_after_wh
 /// the backup comes back to the restored one.
 #[test]
 fn work_done_after_restoring_an_older_backup_reaches_the_block() {
-    let (block_dir, block, old_dir) = block_and_laptop();
+    let (block_dir, block, old_dir, _stick, backup) = backed_up_then_synced();
     let restored_dir = tempfile::tempdir().unwrap();
-    let stick = tempfile::tempdir().unwrap();
-    let add = |dir: &Path, name: &str| {
-        let mut store = samanvaya_tests::open(dir).unwrap();
-        let village = store.villages().unwrap()[0].id;
-        let head = member(name, Relation::Head, Sex::Female, Birth::Age { years: 41 });
-        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
-    };
-    add(old_dir.path(), "कमला देवी");
-    let backup = stick.path().join("laptop.backup");
-    samanvaya_tests::open(old_dir.path()).unwrap().backup(&backup).unwrap();
-    add(old_dir.path(), "सुनीता कुमारी");
-    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path())));
     let households = |block: &Path| -> i64 {
         let conn = rusqlite::Connection::open(block.join("server.sqlite3")).unwrap();
         conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap()
@@ -2021,7 +2020,7 @@ fn work_done_after_restoring_an_older_backup_reaches_the_block() {
         samanvaya_core::Store::restore(&backup, restored_dir.path(), None, &samanvaya_core::Secret::new(PIN))
             .unwrap(),
     );
-    add(restored_dir.path(), "रीना देवी");
+    add_household(restored_dir.path(), "रीना देवी");
     let made = samanvaya_tests::open(restored_dir.path()).unwrap().queued_changes().unwrap();
     let out = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(restored_dir.path())));
     assert!(out.contains("waiting to send: 0"), "{out}");
