@@ -378,6 +378,7 @@ on_both!(
     a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_block_may_add_to_it,
     a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forwarded_as_one,
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
+    a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one_by_one,
     a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it,
     rows_written_in_the_older_forms_are_read_as_they_were_written,
 );
@@ -3069,6 +3070,60 @@ fn a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one(b: Backend) {
     assert_eq!(stored_rows(&at_once), stored_rows(&one_by_one));
     assert_eq!(name_of(&mut at_once, p1), "कमला देवी");
     assert_eq!(at_once.open_reviews().unwrap().len(), 1);
+}
+
+/// After a block's restore, laptop B's member of a household the block lost waits for its
+/// record. Laptop A's next push brings the record, edits the household again naming another
+/// village (a household keeps the village it was made in), then removes that member.
+/// Stored at once, the batch ends as its changes stored one by one: the member is released
+/// when the record is applied, so the removal removes her (released at the end of the batch,
+/// she stood again at the block while the district, which got them one by one, had her
+/// removed); and the second record is judged by the village the batch made the household in,
+/// not the one it names (judged so, it was refused and its address lost).
+fn a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one_by_one(b: Backend) {
+    let (Some(mut at_once), Some(mut one_by_one)) = (open(b, Role::Block), open(b, Role::Block)) else {
+        return;
+    };
+    let (device_a, device_b) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut a = enroll_as(&mut at_once, "laptop A", device_a);
+    let mut other_b = enroll_as(&mut at_once, "laptop B", device_b);
+    enroll_as(&mut one_by_one, "laptop A", device_a);
+    enroll_as(&mut one_by_one, "laptop B", device_b);
+    let (h, p) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let sent = vec![other_b.change(member(h, p, "सीता"), 5)];
+    let early = other_b.batch(sent);
+    for server in [&mut at_once, &mut one_by_one] {
+        let ack = server.push(&other_b.caller, &early, t0()).unwrap();
+        assert_eq!(outcomes(&ack), vec![Outcome::Applied], "taken, to wait for the household");
+    }
+    let moved = ChangeBody::Household(HouseholdChange {
+        id: h,
+        village_id: LocationId(Uuid::from_u128(OTHER_VILLAGE)),
+        created_at: t0(),
+        fields: vec![HouseholdField::Address("वार्ड 5".into())],
+    });
+    let removal = ChangeBody::MemberRemoved(MemberRemoved {
+        id: p,
+        household_id: h,
+        merged_into: None,
+        departure_seen: None,
+    });
+    let changes = vec![a.change(household(h, VILLAGE), 10), a.change(moved, 20), a.change(removal, 30)];
+    let ack = at_once.push(&a.caller, &a.batch(changes.clone()), t0()).unwrap();
+    let mut one_at_a_time = Vec::new();
+    for c in &changes {
+        let ack = one_by_one.push(&a.caller, &a.batch(vec![c.clone()]), t0()).unwrap();
+        one_at_a_time.extend(outcomes(&ack));
+    }
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied; 3], "the record, the edit, the removal");
+    assert_eq!(outcomes(&ack), one_at_a_time);
+    assert_eq!(stored_rows(&at_once), stored_rows(&one_by_one));
+    for server in [&at_once, &one_by_one] {
+        let removed = server.texts("SELECT CAST(removed AS TEXT) FROM member WHERE id = ?1", &p.to_string());
+        assert_eq!(removed, vec!["1"], "the member released before the removal is removed");
+        let address = server.texts("SELECT address FROM household WHERE id = ?1", &h.to_string());
+        assert_eq!(address, vec!["वार्ड 5"], "the second record's address is applied");
+    }
 }
 
 /// A survey that asked the family's consent (one finished before consent travelled with the

@@ -6,7 +6,7 @@
 //! `single::store_one`, once the run before it is written, so it sees everything that came
 //! before it exactly as when each change was applied alone.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use samanvaya_domain::Hlc;
@@ -131,26 +131,74 @@ pub fn store_all(
 
     let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
     let mut run = Vec::new();
+    let mut waits = Waits::default();
     for (i, item) in items.iter().enumerate() {
         if item.known {
             outcomes[i] = Some(Outcome::Duplicate);
-        } else if merged_here(&item.change.body) {
+            continue;
+        }
+        let body = &item.change.body;
+        if merged_here(body) {
             run.push(i);
         } else {
             store_run(db, server, sender, items, &run, &mut stored, &mut outcomes, now)?;
             run.clear();
             outcomes[i] = Some(store_single(db, server, sender, &items[i], &mut stored, now)?);
         }
+        // What waited for a household is applied as soon as its record is, as when each change
+        // is stored alone: applied at the end of the batch, a removal of a member whose creation
+        // waited, later in the batch, removed nothing, and her creation then stood.
+        if waits.may_wait_for(db, body)? {
+            store_run(db, server, sender, items, &run, &mut stored, &mut outcomes, now)?;
+            run.clear();
+            let arrived = outcomes[i].as_ref().is_some_and(crate::waiting::arrives);
+            if arrived {
+                let hid = BTreeSet::from([body.household_id().to_string()]);
+                crate::waiting::release(db, server, &hid, now)?;
+            }
+        }
     }
     store_run(db, server, sender, items, &run, &mut stored, &mut outcomes, now)?;
-    let outcomes = outcomes
+    outcomes
         .into_iter()
         .map(|o| {
             o.ok_or_else(|| ServerError::Invalid("a change of the batch was left without an outcome".into()))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    crate::waiting::release(db, server, &crate::waiting::arrived(items, &outcomes), now)?;
-    Ok(outcomes)
+        .collect()
+}
+
+/// What a list of changes being stored may have left waiting for a household
+/// (`waiting.rs`): a change of it before its record in the list, or any change waiting here
+/// before the list (asked once, at the first record; none but after a block's restore).
+#[derive(Default)]
+struct Waits {
+    before: Option<bool>,
+    /// Households a change of the list named before their record.
+    early: HashSet<String>,
+    /// Households whose record (or withdrawal) the list brought.
+    recorded: HashSet<String>,
+}
+
+impl Waits {
+    /// Notes `body`, just stored, and says whether it brings a household's record (or its
+    /// withdrawal) for which changes may wait.
+    fn may_wait_for(&mut self, db: &mut dyn Db, body: &ChangeBody) -> Result<bool, ServerError> {
+        let hid = body.household_id().to_string();
+        if !crate::waiting::brings(body) {
+            if !self.recorded.contains(&hid) {
+                self.early.insert(hid);
+            }
+            return Ok(false);
+        }
+        self.recorded.insert(hid.clone());
+        if self.early.contains(&hid) {
+            return Ok(true);
+        }
+        if self.before.is_none() {
+            self.before = Some(crate::waiting::any(db)?);
+        }
+        Ok(self.before == Some(true))
+    }
 }
 
 /// A change of a kind applied on its own (a withdrawal, a referral, a step, a member removed).
@@ -225,10 +273,12 @@ fn store_run(
         let hid = body.household_id().to_string();
         // The village held here decides, not the one a household's record names: a laptop
         // naming its own village for a household held in another may not edit it.
-        let village = match body {
-            ChangeBody::Household(c) => rows.village(&hid).or_else(|| Some(c.village_id.0.to_string())),
-            _ => rows.village(&hid).or_else(|| made.get(&hid).cloned()),
-        };
+        // A household keeps the village it was made in (`merge.rs`), so a record of one made
+        // earlier in the run is judged by that village too, not by the one it names.
+        let village = rows.village(&hid).or_else(|| made.get(&hid).cloned()).or_else(|| match body {
+            ChangeBody::Household(c) => Some(c.village_id.0.to_string()),
+            _ => None,
+        });
         // Refused, it is kept as what is left of it (`single::remains`); erased on arrival, as
         // what is left of it after the erasure. Neither is applied.
         let (mut change, not_applied) = match sender.refusal(db, &hid, village, &refused)? {

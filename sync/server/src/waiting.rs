@@ -67,18 +67,21 @@ pub(crate) fn held(
     }
 }
 
-/// The households whose record, or whose withdrawal of consent, the changes just stored
-/// brought here: what waits for them can now be applied.
-pub(crate) fn arrived<'a>(items: &[Incoming<'a>], outcomes: &[Outcome]) -> BTreeSet<String> {
-    items
-        .iter()
-        .zip(outcomes)
-        .filter(|(item, outcome)| {
-            matches!(item.change.body, ChangeBody::Household(_) | ChangeBody::ConsentWithdrawn(_))
-                && !matches!(outcome, Outcome::Duplicate | Outcome::Rejected { .. })
-        })
-        .map(|(item, _)| item.change.body.household_id().to_string())
-        .collect()
+/// Whether a change of this kind, stored, brings what changes waiting for its household wait
+/// for: the household's record, or its withdrawal of consent (which erases what waits).
+pub(crate) fn brings(body: &ChangeBody) -> bool {
+    matches!(body, ChangeBody::Household(_) | ChangeBody::ConsentWithdrawn(_))
+}
+
+/// Whether a change that [`brings`] was stored with this outcome: one refused, or stored
+/// before, brought nothing.
+pub(crate) fn arrives(outcome: &Outcome) -> bool {
+    !matches!(outcome, Outcome::Duplicate | Outcome::Rejected { .. })
+}
+
+/// Whether any change waits here (none but after a block's restore).
+pub(crate) fn any(db: &mut dyn Db) -> Result<bool, ServerError> {
+    Ok(db.query_opt("SELECT 1 FROM waiting_change WHERE applied_as IS NULL LIMIT 1", &[])?.is_some())
 }
 
 /// Stores again, each under a new number, and applies every change that waited for one of
@@ -91,11 +94,7 @@ pub(crate) fn release(
     households: &BTreeSet<String>,
     now: DateTime<Utc>,
 ) -> Result<(), ServerError> {
-    // Asked first of the whole list, which is empty but after a restore: a cheap read for every
-    // batch that brings a household.
-    if households.is_empty()
-        || db.query_opt("SELECT 1 FROM waiting_change WHERE applied_as IS NULL LIMIT 1", &[])?.is_none()
-    {
+    if households.is_empty() || !any(db)? {
         return Ok(());
     }
     let mut rows = Vec::new();
