@@ -127,6 +127,11 @@ pub fn run_sync(
     if let Some(label) = &report.catalogue {
         out.push_str(&format!("installed the district's scheme rules \"{label}\"\n"));
     }
+    if let Some(why) = &report.catalogue_refused {
+        out.push_str(&format!(
+            "the district's new scheme rules were not installed ({why}); decisions still use the rules in use; tell the block office\n"
+        ));
+    }
     for reason in &report.rejected {
         out.push_str(&format!("  not applied at the block: {reason}\n"));
     }

@@ -168,6 +168,43 @@ impl Store {
             .flatten())
     }
 
+    /// Why this laptop refused the district's bundle `digest` before, if it did and nothing that
+    /// decided it has changed since: the app's version (a newer one may read its rules) and the
+    /// key it trusts.
+    pub fn catalogue_refused(&self, digest: &str) -> Result<Option<String>, StoreError> {
+        let key = self.catalogue_signer()?.unwrap_or_default();
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT reason FROM catalogue_refused WHERE digest = ?1 AND app_version = ?2 AND trusted_key = ?3",
+                params![digest, env!("CARGO_PKG_VERSION"), key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Remembers that this laptop refused the district's bundle `digest` (whole, its digest
+    /// checked), and why, in the audit log too: a sync does not fetch it again over 2G while
+    /// [`Store::catalogue_refused`] says so. It is the sync's own record, kept whoever is signed in.
+    pub fn refuse_catalogue(
+        &mut self,
+        digest: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let key = self.catalogue_signer()?.unwrap_or_default();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO catalogue_refused (digest, app_version, trusted_key, reason, refused_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (digest, app_version, trusted_key) DO UPDATE SET reason = ?4, refused_at = ?5",
+            params![digest, env!("CARGO_PKG_VERSION"), key, reason, at],
+        )?;
+        crate::audit::append(&tx, "catalogue:refused", &format!("{digest}: {reason}"), at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The digest and day of the bundle in use; none while the built-in catalogue is.
     pub fn catalogue_bundle_in_use(&self) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
         Ok(self

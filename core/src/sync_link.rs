@@ -670,6 +670,17 @@ impl Store {
         Ok(())
     }
 
+    /// Records a sync that did all it had to but for something the status panel must keep
+    /// saying (`warning`, a code word and its sentence as for an error): the district's rules
+    /// refused. It counts as the last success, so the panel does not say the laptop is behind.
+    pub fn sync_finished_but(&mut self, at: DateTime<Utc>, warning: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE sync_link SET last_attempt_at = ?1, last_success_at = ?1, last_error = ?2 WHERE id = 1",
+            params![at, warning],
+        )?;
+        Ok(())
+    }
+
     /// Whether the block should be sent a recovery code for this laptop: it is enrolled and its
     /// keyring has none the block keeps.
     pub fn block_recovery_due(&self) -> Result<bool, StoreError> {

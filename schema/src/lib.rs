@@ -229,6 +229,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "stick_own_wanted_after",
         sql: include_str!("../migrations/local/0048_stick_own_wanted_after.sql"),
     },
+    Migration {
+        version: 49,
+        name: "catalogue_refused",
+        sql: include_str!("../migrations/local/0049_catalogue_refused.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -1830,6 +1830,47 @@ fn the_districts_signed_scheme_rules_reach_the_laptop_and_judge_its_next_referra
     let quiet = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
     assert!(!quiet.contains("installed the district's"), "{quiet}");
     assert!(quiet.contains("Gaya rules, January 2027"), "{quiet}");
+
+    // The district's next rules reach a laptop that trusts another district's key (its block
+    // moved to another district, say): refused whole, and the rest of the sync goes on, its
+    // audit log going up after them (a refusal stopped the sync there, before the log and the
+    // pruning of what the block acknowledged long ago). The laptop says why at every sync, and
+    // does not fetch the same rules again over 2G.
+    std::fs::remove_dir_all(rules.join("forms")).unwrap();
+    district_rules(&rules, |t| t.replacen("en = \"Indira Gandhi", "en = \"Gaya, February: Indira Gandhi", 1));
+    ok(dist.cmd(&["publish-catalogue", rules.to_str().unwrap(), "--label", "Gaya rules, February 2027"]));
+    let block_has_february = || {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        let sql = "SELECT count(*) FROM catalogue_bundle WHERE label = 'Gaya rules, February 2027'";
+        conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() == 1
+    };
+    eventually("the district's February rules at the block", block_has_february);
+    {
+        let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        let moved = "UPDATE sync_link SET catalogue_key = 'the key of another district'";
+        store.connection().execute(moved, []).unwrap();
+    }
+    let refused = ok(run("samanvaya", &["sync", "--verbose", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(refused.contains("the district's new scheme rules were not installed"), "{refused}");
+    assert!(refused.contains("another district key"), "{refused}");
+    let asked: Vec<&str> = refused
+        .lines()
+        .filter_map(|l| l.split_once(". ").map(|(_, rest)| rest.split([' ', ':']).next().unwrap_or("")))
+        .collect();
+    let fetched = asked.iter().position(|w| *w == "catalogue");
+    let audit = asked.iter().rposition(|w| *w == "audit");
+    assert!(fetched.is_some() && audit > fetched, "the audit log goes up after the refusal: {asked:?}");
+    let again = ok(run("samanvaya", &["sync", "--verbose", "--timeout", "20"], Some(laptop_dir.path())));
+    assert!(again.contains("the district's new scheme rules were not installed"), "{again}");
+    assert!(!again.contains(". catalogue"), "the refused rules are not fetched again: {again}");
+    let status = samanvaya_tests::open(laptop_dir.path()).unwrap().sync_status().unwrap();
+    let said = status.last_error.unwrap_or_default();
+    assert!(said.starts_with("catalogue: ") && said.contains("another district key"), "{said}");
+    assert_eq!(
+        widow_pension_name(laptop_dir.path(), household),
+        "Gaya, January: Indira Gandhi National Widow Pension",
+        "the rules in use stay"
+    );
     drop(block);
     drop(district);
 }

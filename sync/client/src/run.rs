@@ -250,8 +250,19 @@ pub trait Local {
     /// into the app are.
     fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError>;
     /// Installs a fetched bundle after checking its signature against the district key this end
-    /// trusts, and its rules; returns its label when it is now in use.
+    /// trusts, and its rules; returns its label when it is now in use. `SyncError::Catalogue`
+    /// says this end refuses the bundle itself (its signer, its rules), any other error that
+    /// something went wrong here.
     fn install_catalogue(&mut self, file: &[u8]) -> Result<Option<String>, SyncError>;
+    /// Why this end refused the bundle `digest` before, if it remembers doing so: it is not
+    /// fetched again.
+    fn catalogue_refused(&mut self, _digest: &str) -> Result<Option<String>, SyncError> {
+        Ok(None)
+    }
+    /// Remembers that this end refused the bundle `digest`, and why.
+    fn refuse_catalogue(&mut self, _digest: &str, _why: &str) -> Result<(), SyncError> {
+        Ok(())
+    }
     /// Where this end's audit log goes on after the session's word (`SessionReply::audit_through`
     /// and `audit_branches`): how far the server holds the log this end writes, and the branch
     /// it is (a laptop restored from a backup), if any.
@@ -318,6 +329,9 @@ pub struct Report {
     pub retries: usize,
     /// The label of the district's catalogue bundle installed by this sync.
     pub catalogue: Option<String>,
+    /// Why this end refused the district's newest catalogue bundle, now or at an earlier sync
+    /// (it is not fetched again); the rest of the sync went on.
+    pub catalogue_refused: Option<String>,
     /// How far the server holds this end's audit log after the sync.
     pub audit_through: i64,
     /// The entries of other devices' logs this end forwarded in this sync, per device (a
@@ -577,9 +591,23 @@ pub async fn sync_once<L: Local, R: Remote>(
             None => true,
             Some((digest, made_at)) => digest != offer.digest && offer.made_at > made_at,
         };
+        // A bundle this end refuses stops nothing else: the audit log still goes up after it,
+        // and the laptop still prunes what the block acknowledged long ago. Nor is it fetched
+        // again at every sync over 2G: the end remembers the refusal until what decided it
+        // changes.
         if wanted {
+            report.catalogue_refused = local.catalogue_refused(&offer.digest)?;
+        }
+        if wanted && report.catalogue_refused.is_none() {
             let file = fetch_bundle(link, offer, tuning, &mut report, &mut pace).await?;
-            report.catalogue = local.install_catalogue(&file)?;
+            match local.install_catalogue(&file) {
+                Ok(label) => report.catalogue = label,
+                Err(SyncError::Catalogue(why)) => {
+                    local.refuse_catalogue(&offer.digest, &why)?;
+                    report.catalogue_refused = Some(why);
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 

@@ -249,8 +249,24 @@ impl Local for StoreEnd<'_> {
         match catalogue::install_fetched(self.store, file) {
             Ok(Installed::New { label, .. }) => Ok(Some(label)),
             Ok(Installed::Already { .. } | Installed::Older { .. }) => Ok(None),
-            Err(e) => Err(SyncError::Catalogue(e.to_string())),
+            // The bundle itself is refused (its signature or signer, rules or a form this app
+            // cannot use): remembered, and not fetched again.
+            Err(
+                e @ (LaptopSyncError::Bundle(_)
+                | LaptopSyncError::Store(StoreError::Bundle(_) | StoreError::FormRefused(_))),
+            ) => Err(SyncError::Catalogue(e.to_string())),
+            // Something went wrong here (the disk, the database): fetched again next time.
+            Err(e) => Err(SyncError::Local(e.to_string())),
         }
+    }
+
+    fn catalogue_refused(&mut self, digest: &str) -> Result<Option<String>, SyncError> {
+        self.store.catalogue_refused(digest).map_err(|e| local(&e))
+    }
+
+    fn refuse_catalogue(&mut self, digest: &str, why: &str) -> Result<(), SyncError> {
+        let at = self.store.now().map_err(|e| local(&e))?.utc;
+        self.store.refuse_catalogue(digest, why, at).map_err(|e| local(&e))
     }
 }
 
@@ -420,7 +436,11 @@ async fn offering<R: Remote>(
     match result {
         Ok(report) => {
             store.audit_held(report.audit_through)?;
-            store.sync_finished(now, None)?;
+            match &report.catalogue_refused {
+                // The panel says it at each sync until the district sends rules this laptop takes.
+                Some(why) => store.sync_finished_but(now, &format!("catalogue: {why}"))?,
+                None => store.sync_finished(now, None)?,
+            }
             store.prune_old_acked(now)?;
             Ok(report)
         }

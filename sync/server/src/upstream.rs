@@ -448,7 +448,7 @@ impl Local for BlockEnd {
     fn install_catalogue(&mut self, file: &[u8]) -> Result<Option<String>, SyncError> {
         let kept = lock(&self.store)?
             .keep_catalogue(file, Utc::now())
-            .map_err(|e| SyncError::Catalogue(format!("the district's scheme rules were not kept: {e}")))?;
+            .map_err(|e| SyncError::Catalogue(e.to_string()))?;
         Ok(kept.new.then_some(kept.label))
     }
 }
@@ -488,7 +488,16 @@ pub async fn sync_through<R: Remote>(
     let now = Utc::now();
     match result {
         Ok(report) => {
-            lock(store)?.upstream_finished(now, None)?;
+            // The district's rules refused here (a block that cannot read them) fail nothing
+            // else of the forwarding; the operator reads why in the status and the log.
+            let refused = report
+                .catalogue_refused
+                .as_ref()
+                .map(|why| format!("the district's scheme rules were not kept: {why}"));
+            if let Some(why) = &refused {
+                eprintln!("{why}");
+            }
+            lock(store)?.upstream_finished(now, refused.as_deref())?;
             log_audit_forwarding(&report);
             Ok(Some(report))
         }
