@@ -394,7 +394,18 @@ impl Link {
     /// unused, and grants no lease twice (`SessionRequest::leases_through`); the rest of it
     /// reads or sets what the other copies read or set alike.
     pub async fn session(&mut self, timeout: Duration) -> Result<SessionReply, SyncError> {
-        let req = SessionRequest {
+        let req = self.session_request();
+        let this = &*self;
+        let (answer, again, late) = hedged(|wait| this.session_once(&req, wait), timeout).await;
+        self.hedged_as(again, late);
+        let reply = answer?;
+        self.answered(&reply);
+        Ok(reply)
+    }
+
+    /// What a session asks, from what the device said it holds.
+    fn session_request(&self) -> SessionRequest {
+        SessionRequest {
             protocol: PROTOCOL_VERSION,
             device: self.device,
             secret: self.secret.clone(),
@@ -405,13 +416,18 @@ impl Link {
             acked_here: self.acked_here,
             server_own_through: self.server_own_through,
             feed_epoch_read: self.feed_epoch_read.clone(),
-        };
-        let this = &*self;
-        let (answer, again, late) = hedged(|wait| this.session_once(&req, wait), timeout).await;
-        self.hedged_as(again, late);
-        let reply = answer?;
+        }
+    }
+
+    /// Takes a session's answer: its token for the requests that follow. The numbers were asked
+    /// and answered (the caller grants the leases), so a silent renewal later in the sync asks
+    /// for none: asked again with what the device held before, the server granted another
+    /// range (the one it re-sends for a lost answer is only the one granted when it held as much
+    /// of the device's work as now, and a push since moved that), and the renewal's answer,
+    /// which nothing reads, skipped it.
+    fn answered(&mut self, reply: &SessionReply) {
         self.token = Some(reply.token.clone());
-        Ok(reply)
+        self.numbers = Numbers::default();
     }
 
     /// Notes how a request went ([`hedged`]): how many sendings went beside the first, and how
@@ -652,6 +668,26 @@ mod tests {
         // (an expired session is then renewed), not hidden behind the first.
         let refused = run(vec![Some((6_000, Answer(1))), Some((0, Refused))]).await;
         assert_eq!(refused, (Err("request 1: the session expired".to_owned()), 2, 300));
+    }
+
+    /// A session answered asks for its numbers once: the renewal of an expired session later in
+    /// the same sync asks for none, so no range is granted that nothing receives.
+    #[test]
+    fn a_renewed_session_asks_for_no_numbers_the_first_was_answered_for() {
+        let mut link = Link::new("http://127.0.0.1:9", None, Uuid::nil(), "secret").unwrap();
+        link.numbers =
+            Numbers { left: vec![("household".into(), 3)], through: vec![("household".into(), 40)] };
+        let first = link.session_request();
+        assert_eq!(first.numbers_left, vec![("household".to_owned(), 3)]);
+        let reply: SessionReply = serde_json::from_value(serde_json::json!({
+            "protocol": PROTOCOL_VERSION, "token": "t", "expires_at": "2026-12-01T06:00:00Z",
+            "leases": [{"kind": "household", "first": 41, "last": 540}], "acked_through": 0,
+        }))
+        .unwrap();
+        link.answered(&reply);
+        let renewal = link.session_request();
+        assert!(renewal.numbers_left.is_empty() && renewal.leases_through.is_empty(), "{renewal:?}");
+        assert_eq!(link.token.as_deref(), Some("t"));
     }
 
     #[test]
