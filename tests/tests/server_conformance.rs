@@ -379,6 +379,7 @@ on_both!(
     a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forwarded_as_one,
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
     a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one_by_one,
+    a_removal_arriving_before_the_members_creation_keeps_her_removed,
     a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it,
     rows_written_in_the_older_forms_are_read_as_they_were_written,
 );
@@ -3124,6 +3125,58 @@ fn a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one
         let address = server.texts("SELECT address FROM household WHERE id = ?1", &h.to_string());
         assert_eq!(address, vec!["वार्ड 5"], "the second record's address is applied");
     }
+}
+
+/// After a block's restore, one laptop's removal of a member can arrive before her creation,
+/// which the block lost and the laptop that made her sends again later. The removal stands, as
+/// at a store that got them the other way round: her creation, arriving after it, is refused as
+/// made before her removal was seen, and no reader is handed it. Before, the removal of a member
+/// not held removed nothing and her creation then stood at the block, while the district had
+/// her removed (the simulation's seed 99 with a block restored).
+fn a_removal_arriving_before_the_members_creation_keeps_her_removed(b: Backend) {
+    let (Some(mut in_order), Some(mut reversed)) = (open(b, Role::Block), open(b, Role::Block)) else {
+        return;
+    };
+    let (device_a, device_b, device_r) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let mut a = enroll_as(&mut in_order, "laptop A", device_a);
+    let mut other_b = enroll_as(&mut in_order, "laptop B", device_b);
+    let reader = enroll_as(&mut in_order, "reader", device_r);
+    for (name, device) in [("laptop A", device_a), ("laptop B", device_b), ("reader", device_r)] {
+        enroll_as(&mut reversed, name, device);
+    }
+    let (h, p) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let (record, creation) = (a.change(household(h, VILLAGE), 0), a.change(member(h, p, "सीता"), 10));
+    let (recorded, created) = (a.batch(vec![record]), a.batch(vec![creation]));
+    let removal = ChangeBody::MemberRemoved(MemberRemoved {
+        id: p,
+        household_id: h,
+        merged_into: None,
+        departure_seen: None,
+    });
+    let removal = other_b.change(removal, 20);
+    let removed = other_b.batch(vec![removal]);
+    for server in [&mut in_order, &mut reversed] {
+        server.push(&a.caller, &recorded, t0()).unwrap();
+    }
+    in_order.push(&a.caller, &created, t0()).unwrap();
+    in_order.push(&other_b.caller, &removed, t0()).unwrap();
+    let first = reversed.push(&other_b.caller, &removed, t0()).unwrap();
+    assert_eq!(outcomes(&first), vec![Outcome::Applied]);
+    let late = reversed.push(&a.caller, &created, t0()).unwrap();
+    let said = outcomes(&late);
+    assert!(matches!(&said[0], Outcome::Rejected { reason } if reason.contains("was removed")), "{said:?}");
+    for server in [&in_order, &reversed] {
+        let removed = server.texts("SELECT CAST(removed AS TEXT) FROM member WHERE id = ?1", &p.to_string());
+        assert_eq!(removed, vec!["1"], "she stays removed whichever came first");
+    }
+    let feed = reversed.pull(&reader.caller, 0).unwrap();
+    let kinds: Vec<&str> = feed
+        .changes
+        .iter()
+        .filter(|c| matches!(&c.change.body, ChangeBody::Member(m) if m.id == p))
+        .map(|c| c.change.body.kind())
+        .collect();
+    assert!(kinds.is_empty(), "no reader is handed her creation after her removal: {kinds:?}");
 }
 
 /// A survey that asked the family's consent (one finished before consent travelled with the

@@ -91,6 +91,16 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             let crossing = kept.as_ref().is_some_and(|k| *k == c.id.0.to_string());
             let kept = kept.filter(|k| *k != c.id.0.to_string());
             let kept_now = kept.clone();
+            // A member not held here: a block restored from a backup lost her creation, which
+            // the laptop that made her sends again, maybe after another laptop's removal of her.
+            // Her row is kept as removed, so that her creation, arriving later, is refused as a
+            // change made before her removal was seen (`merge.rs`), as at a store that got them
+            // the other way round; the removal of a row not there removed nothing, and her
+            // creation then stood.
+            db.execute(
+                "INSERT INTO member (id, household_id, removed) VALUES (?1, ?2, 1) ON CONFLICT (id) DO NOTHING",
+                args![c.id.0, &hid],
+            )?;
             // A plain removal arriving after the merge keeps what the merge said.
             db.execute(
                 "UPDATE member SET removed = 1, merged_into = COALESCE(?2, merged_into) WHERE id = ?1",
