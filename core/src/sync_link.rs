@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use samanvaya_domain::audit::AuditFork;
-use samanvaya_domain::change::{Change, ChangeBody};
+use samanvaya_domain::change::{Change, ChangeBody, MemberField};
 use samanvaya_domain::{Hlc, Location, Moment};
 use serde::Serialize;
 use ts_rs::TS;
@@ -41,25 +41,38 @@ pub struct Incoming {
     pub seal: Option<String>,
 }
 
-/// Applies the steps on referral `referral` kept aside from `server`'s feed because the referral
-/// was not held here when they came, now that it has arrived; returns how many. In the normal
-/// course a block's feed hands out a referral before its steps, but a block restored from a
-/// backup takes back its officers' steps from a laptop (`sync/server/src/given_back.rs`) before
-/// the laptop that opened the referral sends it again, and its feed then hands them out first.
-fn apply_set_aside_steps(
-    conn: &Connection,
-    server: &str,
-    referral: Uuid,
-    at: Moment,
-) -> Result<usize, StoreError> {
+/// What kept aside from a server's feed may be applied once its record arrives: steps on a
+/// referral not held here when they came, and changes of a member not held here.
+#[derive(Clone, Copy)]
+enum AsideFor {
+    /// In the normal course a block's feed hands out a referral before its steps, but a block
+    /// restored from a backup takes back its officers' steps from a laptop
+    /// (`sync/server/src/given_back.rs`) before the laptop that opened the referral sends it
+    /// again, and its feed then hands them out first.
+    Referral(Uuid),
+    /// So with a member: a block restored from a backup may take one laptop's change of her (her
+    /// departure, say) before the laptop that made her sends her record again, and merges it
+    /// onto a row without a name; here a member cannot be made without one, so the change was
+    /// kept aside, and her record, arriving next, stood without it, where the block has both.
+    Member(Uuid),
+}
+
+/// Applies what was kept aside from `server`'s feed for `what`, now that its record has
+/// arrived, in the order the feed handed it out; returns how many. What still cannot be applied
+/// stays aside.
+fn apply_set_aside(conn: &Connection, server: &str, what: AsideFor, at: Moment) -> Result<usize, StoreError> {
+    let (kind, id) = match what {
+        AsideFor::Referral(id) => ("referral_event", id),
+        AsideFor::Member(id) => ("member", id),
+    };
     let set_aside: Vec<(i64, String, String, i64, Option<String>)> = conn
         .prepare_cached(
             "SELECT server_seq, change, device_id, device_seq, seal FROM pulled_refused
-             WHERE server = ?1 AND device_id IS NOT NULL AND json_extract(change, '$.kind') = 'referral_event'
-               AND json_extract(change, '$.body.referral_id') = ?2
+             WHERE server = ?1 AND device_id IS NOT NULL AND json_extract(change, '$.kind') = ?2
+               AND coalesce(json_extract(change, '$.body.referral_id'), json_extract(change, '$.body.id')) = ?3
              ORDER BY server_seq > 0, abs(server_seq)",
         )?
-        .query_map(params![server, referral.to_string()], |r| {
+        .query_map(params![server, kind, id.to_string()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<Result<_, _>>()?;
@@ -69,13 +82,13 @@ fn apply_set_aside_steps(
         let device: Uuid =
             device.parse().map_err(|e| StoreError::Corrupt(format!("a kept-aside change's origin: {e}")))?;
         if !change_log::has_origin(conn, device, device_seq)? {
-            // A step that still cannot be applied stays aside, as it was.
-            conn.execute_batch("SAVEPOINT set_aside_step")?;
+            // A change that still cannot be applied stays aside, as it was.
+            conn.execute_batch("SAVEPOINT set_aside")?;
             if pulled::apply(conn, &change.body, change.hlc, at).is_err() {
-                conn.execute_batch("ROLLBACK TO set_aside_step; RELEASE set_aside_step")?;
+                conn.execute_batch("ROLLBACK TO set_aside; RELEASE set_aside")?;
                 continue;
             }
-            conn.execute_batch("RELEASE set_aside_step")?;
+            conn.execute_batch("RELEASE set_aside")?;
         }
         conn.execute(
             "DELETE FROM pulled_refused WHERE server = ?1 AND server_seq = ?2",
@@ -604,8 +617,17 @@ impl Store {
                         change_log::keep_seal(&tx, c.device, c.device_seq, seal)?;
                     }
                     applied += 1;
-                    if let ChangeBody::Referral(r) = &change.body {
-                        applied += apply_set_aside_steps(&tx, server, r.id, at)?;
+                    match &change.body {
+                        ChangeBody::Referral(r) => {
+                            applied += apply_set_aside(&tx, server, AsideFor::Referral(r.id), at)?;
+                        }
+                        // A change that names her may be the one that made her here.
+                        ChangeBody::Member(m)
+                            if m.fields.iter().any(|f| matches!(f, MemberField::Name(_))) =>
+                        {
+                            applied += apply_set_aside(&tx, server, AsideFor::Member(m.id.0), at)?;
+                        }
+                        _ => {}
                     }
                 }
                 Err(e) => {

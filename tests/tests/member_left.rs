@@ -3,7 +3,7 @@
 //! form must refuse (the head, a day to come, a day before birth).
 
 use chrono::NaiveDate;
-use samanvaya_core::{PulledFrom, Store, StoreError};
+use samanvaya_core::{Incoming, PulledFrom, Store, StoreError};
 use samanvaya_domain::change::{self, ChangeBody, MemberChange, MemberField};
 use samanvaya_domain::household::FieldErrorCode;
 use samanvaya_domain::{Birth, Departure, Hlc, Household, HouseholdInput, LeftReason, Relation, Sex};
@@ -112,4 +112,54 @@ fn a_departure_pulled_from_the_block_is_applied() {
     assert!(store.apply_pulled(from, &c, store.now().unwrap()).unwrap());
     assert_eq!(store.household(h.id).unwrap().members[2].left, Some(moved));
     assert_eq!(counts(&store), (2, 1));
+}
+
+/// A block restored from a backup may hand out one laptop's change of a member (her departure)
+/// before her record, which the laptop that made her sends again after the restore. Here a
+/// member cannot be made without a name, so the change is kept aside; when her record arrives
+/// it is applied after it, and she has both, as at the block (which merges them field by field).
+/// Before, the record stood without the departure (the simulation's seed 105 with restores).
+#[test]
+fn a_departure_pulled_before_the_members_record_is_applied_when_her_record_arrives() {
+    let (_dir, mut store, h) = family();
+    let newcomer = samanvaya_domain::PersonId(Uuid::now_v7());
+    let (maker, other) = (Uuid::from_u128(7), Uuid::from_u128(8));
+    let hlc = |ms: i64, node: Uuid| Hlc { wall_ms: 4_102_444_800_000 + ms, counter: 0, node };
+    let moved = Departure { reason: LeftReason::MovedAway, on: d("2026-06-01") };
+    let departure = change::Change::new(
+        hlc(10, other),
+        ChangeBody::Member(MemberChange {
+            id: newcomer,
+            household_id: h.id,
+            fields: vec![MemberField::Left(Some(moved))],
+        }),
+    );
+    let record = change::Change::new(
+        hlc(0, maker),
+        ChangeBody::Member(MemberChange {
+            id: newcomer,
+            household_id: h.id,
+            fields: vec![
+                MemberField::Position(3),
+                MemberField::Name("पूजा".into()),
+                MemberField::Relation(Relation::DaughterInLaw),
+                MemberField::Sex(Sex::Female),
+            ],
+        }),
+    );
+    let page = |seq: i64, device: Uuid, change: &change::Change| Incoming {
+        server_seq: seq,
+        device,
+        device_seq: seq,
+        change: change.clone(),
+        seal: None,
+    };
+    let now = store.now().unwrap();
+    store.apply_pulled_page("block:test", &[page(1, other, &departure)], 1, None, now).unwrap();
+    assert!(store.household(h.id).unwrap().members.iter().all(|m| m.id != newcomer), "kept aside");
+    let applied = store.apply_pulled_page("block:test", &[page(2, maker, &record)], 2, None, now).unwrap();
+    assert_eq!(applied, 2, "her record, then the departure kept aside for it");
+    let held = store.household(h.id).unwrap();
+    let her = held.members.iter().find(|m| m.id == newcomer).expect("her record arrived");
+    assert_eq!((her.name.as_str(), her.left), ("पूजा", Some(moved)));
 }
