@@ -2846,6 +2846,8 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
 /// already, and took the restored district's next one for it: skipped, it never reached the
 /// block or the village. Now the block's session with the district says the highest of the
 /// district's own changes it holds, and the restored district numbers its next one after it.
+/// And what the block forwarded after the backup, which the restored district lost, the block
+/// sends again, from where the district says it holds the block's work.
 #[test]
 fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block_holds() {
     let Some(dist) = District::new(false) else { return };
@@ -2891,6 +2893,10 @@ fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block
     let note = |text: &str| ok(dist.cmd(&["step", &number, "note", "--reason", text, "--by", "DM office"]));
     note("papers asked of the bank");
     eventually("the district's first step at the block", || of_district_at_block() == 1);
+    // Work the block forwards after the backup, which the restored district loses.
+    household_with_a_referral(laptop.path(), "सीता देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    eventually("the second case at the district", || dist.count("SELECT count(*) FROM referral") == 2);
 
     // The district's folder is lost and restored from the backup; the block's next session
     // with it says what of its own changes the block holds.
@@ -2903,6 +2909,9 @@ fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block
     eventually("the block's session with the restored district", || sessions() > before);
     note("the bank has the papers");
     eventually("the restored district's step at the block", || of_district_at_block() == 2);
+    // The block sends again what the restored district says it lacks: the second case, which
+    // the block had taken for acknowledged and would never have sent again.
+    eventually("the lost case forwarded again", || dist.count("SELECT count(*) FROM referral") == 2);
 }
 
 /// A laptop that only reads the block's feed, after the block is restored from a backup older

@@ -266,11 +266,22 @@ impl Local for BlockEnd {
         Ok(changes)
     }
 
-    fn acked(&mut self, _through: i64, results: &[ChangeResult]) -> Result<(), SyncError> {
+    fn acked(&mut self, through: i64, results: &[ChangeResult]) -> Result<(), SyncError> {
         // Only as far as the district answered for what this sync sent. What it says it holds
         // of the block may be work numbered before a restore from a backup, and a session's
         // answer may name such numbers among its capped readings.
         let Some((first, last)) = self.handed else {
+            // At the session, the district's word lowers what this block takes for acknowledged,
+            // never raises it: a district restored from a backup lost what the block forwarded
+            // after it, and says it holds less; the block sends that again (the district drops
+            // by origin what it holds). Restored itself, the block holds the lower number.
+            self.with(|s| {
+                s.db.execute(
+                    "UPDATE upstream SET acked_through = ?1 WHERE id = 1 AND acked_through > ?1",
+                    args![through],
+                )?;
+                Ok(())
+            })?;
             return Ok(());
         };
         let Some(sent) = results.iter().map(|r| r.seq).filter(|s| (first..=last).contains(s)).max() else {
