@@ -363,6 +363,7 @@ on_both!(
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
+    a_file_written_before_the_laptops_restore_is_refused_whole,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
     a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
@@ -2203,6 +2204,61 @@ fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
     // has the gap: its file is taken, as a push online is.
     let known = server.import(&file(pruned[1..].to_vec(), 3), t0()).unwrap();
     assert_eq!((known.new, known.not_kept), (1, 0));
+}
+
+/// The old laptop wrote a sync file and broke before the file reached the block; the laptop
+/// restored from its backup numbered its work again after the backup and sent it. The old file,
+/// found on the stick later, holds other changes under the same numbers: it is refused whole
+/// (before, its changes passed for the ones held and its later ones took numbers the restored
+/// laptop uses next: two changes under one number, one lost on each side). A file sent again
+/// holds the same changes, and is taken.
+fn a_file_written_before_the_laptops_restore_is_refused_whole(b: Backend) {
+    use samanvaya_sync_protocol::parcel::{self, Parcel};
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let first = laptop.change(household(h, VILLAGE), 0);
+    server.push(&laptop.caller, &laptop.batch(vec![first]), t0()).unwrap();
+    // The old laptop's next two changes, recorded then, go in a file that is not imported.
+    let mut old =
+        vec![laptop.change(fact_of(h, PersonId(h.0)), 1), laptop.change(rename(h, PersonId(h.0), "x"), 2)];
+    for c in &mut old {
+        c.recorded_at = t0() - chrono::Duration::days(3);
+    }
+    // The restored laptop numbers its next change after the backup, as the old one did.
+    laptop.seq = 1;
+    let restored = laptop.change(fact_of(h, PersonId(h.0)), 5);
+    server.push(&laptop.caller, &laptop.batch(vec![restored.clone()]), t0()).unwrap();
+    let next = laptop.change(rename(h, PersonId(h.0), "कमला"), 6);
+    let file = |changes: Vec<Change>, acked_here: i64| {
+        let made = Parcel {
+            protocol: PROTOCOL_VERSION,
+            device: laptop.caller.device,
+            made_at: t0(),
+            pulled_through: 0,
+            changes,
+            own_after: None,
+            audit: Vec::new(),
+            audit_fork: None,
+            acked_here: Some(acked_here),
+            feed_epoch: None,
+            pulled_origin: None,
+            server_own_through: None,
+            given_back: Vec::new(),
+        };
+        parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
+    };
+    let rows = |server: &Opened| server.rows();
+    let before = rows(&server);
+    let err = server.import(&file(old, 1), t0()).unwrap_err().to_string();
+    assert!(
+        err.contains("written on the laptop before it was restored") && err.contains("change 2"),
+        "{err}"
+    );
+    assert_eq!(rows(&server), before, "nothing of the old file is kept");
+    // The restored laptop's own file, sending its change again with a new one, is taken.
+    let again = server.import(&file(vec![restored, next], 1), t0()).unwrap();
+    assert_eq!((again.already, again.new), (1, 1));
 }
 
 /// A block restored from a backup lost a household laptop A made; laptop B, which had read it,

@@ -3,13 +3,16 @@
 //! path as a push, so that a file imported twice, or imported and then also pushed online, stores
 //! each change once.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::parcel::{self, ParcelError};
 use samanvaya_sync_protocol::{AuditBatch, DeviceKind, GiveBack, Outcome, PushBatch, RefusalCode};
+use uuid::Uuid;
 
 use crate::enroll::Caller;
 use crate::error::ServerError;
-use crate::sql::{Mode, args};
+use crate::sql::{Db, Mode, args};
 use crate::store::Store;
 
 /// How many changes are stored per transaction: a big file is stored in steps, each acknowledged
@@ -59,6 +62,35 @@ fn gap_unknown_to(parcel: &parcel::Parcel, held: i64) -> bool {
         && parcel.changes.first().is_some_and(|c| c.seq > held + 1)
 }
 
+/// The first change of a laptop's file numbered at or below `held` that is not the change
+/// this server holds under that number (another moment of first recording), if any: the file
+/// was written on the laptop before it was restored from its backup and lost (a stick found
+/// late), and the laptop restored has numbered its own work again after the backup. Taken, the
+/// file's changes would pass for the ones held ("duplicate") and its later ones would take
+/// numbers the restored laptop uses next: two changes under one number, one lost on each side.
+/// A file sent again holds the same changes, first recorded at the same moments.
+fn written_before_a_restore(
+    db: &mut dyn Db,
+    device: Uuid,
+    changes: &[samanvaya_sync_protocol::Change],
+    held: i64,
+) -> Result<Option<i64>, ServerError> {
+    let asked: Vec<&samanvaya_sync_protocol::Change> = changes.iter().filter(|c| c.seq <= held).collect();
+    let (Some(first), Some(last)) = (asked.first(), asked.last()) else { return Ok(None) };
+    let stored: HashMap<i64, i64> = db
+        .query(
+            "SELECT origin_seq, recorded_at FROM change WHERE origin_device = ?1 AND origin_seq BETWEEN ?2 AND ?3",
+            args![device, first.seq, last.seq],
+        )?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.time(1)?.timestamp_micros())))
+        .collect::<Result<_, ServerError>>()?;
+    Ok(asked
+        .iter()
+        .find(|c| stored.get(&c.seq).is_some_and(|at| *at != c.recorded_at.timestamp_micros()))
+        .map(|c| c.seq))
+}
+
 fn refused(e: &ParcelError) -> ServerError {
     ServerError::refused(RefusalCode::BadBody, e.to_string())
 }
@@ -93,6 +125,17 @@ impl Store {
         let parcel = parcel::open(bytes, &key).map_err(|e| refused(&e))?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let mut done = Imported { device_name: row.text(1)?, ..Imported::default() };
+        // Before anything of the file is kept, what it says of the laptop included.
+        let held =
+            self.db.query_one("SELECT acked_through FROM device WHERE id = ?1", args![device])?.int(0)?;
+        if let Some(seq) = written_before_a_restore(&mut *self.db, device, &parcel.changes, held)? {
+            return Err(ServerError::refused(
+                RefusalCode::BadBody,
+                format!(
+                    "this file was written on the laptop before it was restored from its backup: its change {seq} is not the one this server holds under that number, which the restored laptop sent. Nothing of the file was taken; the old laptop's changes in it cannot be taken under numbers the restored laptop uses, and are lost with that laptop"
+                ),
+            ));
+        }
         // First, as a session does: the newest of this server's own changes the laptop holds,
         // which shows a restore from a backup before anything of the file is stored (a step
         // given back, numbered past what the backup held, would hide it), and what the server
