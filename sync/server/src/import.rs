@@ -63,12 +63,15 @@ fn gap_unknown_to(parcel: &parcel::Parcel, held: i64) -> bool {
 }
 
 /// The first change of a laptop's file numbered at or below `held` that is not the change
-/// this server holds under that number (another moment of first recording), if any: the file
-/// was written on the laptop before it was restored from its backup and lost (a stick found
-/// late), and the laptop restored has numbered its own work again after the backup. Taken, the
+/// this server holds under that number but one recorded before it, if any: the file was written
+/// on the laptop before it was restored from its backup and lost (a stick found late), and the
+/// laptop restored has numbered its own work again after the backup and sent it. Taken, the
 /// file's changes would pass for the ones held ("duplicate") and its later ones would take
 /// numbers the restored laptop uses next: two changes under one number, one lost on each side.
-/// A file sent again holds the same changes, first recorded at the same moments.
+/// A file sent again holds the same changes, first recorded at the same moments. One whose
+/// change was recorded after the one held is the restored laptop's, the old file taken first:
+/// refused, every file of that laptop would be, so it is taken as before (its changes pass
+/// for the ones held; a restore's own id in files and sessions would tell them apart).
 fn written_before_a_restore(
     db: &mut dyn Db,
     device: Uuid,
@@ -87,7 +90,7 @@ fn written_before_a_restore(
         .collect::<Result<_, ServerError>>()?;
     Ok(asked
         .iter()
-        .find(|c| stored.get(&c.seq).is_some_and(|at| *at != c.recorded_at.timestamp_micros()))
+        .find(|c| stored.get(&c.seq).is_some_and(|at| c.recorded_at.timestamp_micros() < *at))
         .map(|c| c.seq))
 }
 
