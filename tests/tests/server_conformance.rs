@@ -68,10 +68,15 @@ fn enroll_as(server: &mut Store, name: &str, device: Uuid) -> Laptop {
     enroll_applicant(server, laptop_of_bakraur(device, name))
 }
 
-/// A laptop of the other village.
+/// A laptop of the other village, Sherghati.
 fn enroll_elsewhere(server: &mut Store, name: &str) -> Laptop {
     let mut applicant = laptop_of_bakraur(Uuid::now_v7(), name);
-    applicant.villages[0].id = Uuid::from_u128(OTHER_VILLAGE);
+    applicant.villages[0] = Village {
+        id: Uuid::from_u128(OTHER_VILLAGE),
+        name_en: "Sherghati".into(),
+        name_hi: "शेरघाटी".into(),
+        above: vec![],
+    };
     enroll_applicant(server, applicant)
 }
 
@@ -373,6 +378,7 @@ on_both!(
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
+    an_enrollment_gives_a_laptop_only_the_codes_village_and_never_a_working_device,
     a_withdrawal_erases_the_person_from_every_row_and_a_late_change_does_not_bring_her_back,
     a_household_withdrawal_erases_the_household_and_keeps_its_tombstone,
     a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole,
@@ -2621,6 +2627,58 @@ fn an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one(
     let expired = server.enroll(&late, &certificate(), t0() + Duration::days(8)).unwrap_err();
     assert!(expired.refusal().message.contains("expired"), "{}", expired.refusal().message);
     assert_eq!(server.devices().unwrap().len(), 1);
+}
+
+/// A code for one village enrolls a laptop for that village only, as the block knows it: not
+/// for another village's id under the code's name, nor for a village the block has not given it
+/// (whose name it would take for good), nor as a device that already syncs here (whose villages
+/// and numbering the holder of any code would take over, its id being in every change it made).
+/// A device whose first enrollment's answer was lost enrolls again with a new code. (Found by a
+/// security review: each was taken before.)
+fn an_enrollment_gives_a_laptop_only_the_codes_village_and_never_a_working_device(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut working = enroll(&mut server, "Bakraur laptop");
+    enroll_elsewhere(&mut server, "Sherghati laptop");
+    let refusal = |server: &mut Store, applicant: Applicant| {
+        let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+        let req = EnrollRequest::new(&code, &certificate(), applicant);
+        server.enroll(&req, &certificate(), t0()).unwrap_err().refusal().message
+    };
+    // Sherghati's id under the name Bakraur.
+    let mut applicant = laptop_of_bakraur(Uuid::now_v7(), "stranger");
+    applicant.villages[0].id = Uuid::from_u128(OTHER_VILLAGE);
+    let said = refusal(&mut server, applicant);
+    assert!(said.contains("not the one this block knows"), "{said}");
+    // Bakraur, and a village the block has not given it.
+    let mut applicant = laptop_of_bakraur(Uuid::now_v7(), "greedy");
+    applicant.villages.push(Village {
+        id: Uuid::now_v7(),
+        name_en: "Dobhi".into(),
+        name_hi: "डोभी".into(),
+        above: vec![],
+    });
+    let said = refusal(&mut server, applicant);
+    assert!(said.contains("Dobhi, which this block has not given it"), "{said}");
+    // A device that syncs here, enrolled again with another code.
+    let h = HouseholdId(Uuid::now_v7());
+    let sent = vec![working.change(household(h, VILLAGE), 0)];
+    server.push(&working.caller, &working.batch(sent), t0()).unwrap();
+    let said = refusal(&mut server, laptop_of_bakraur(working.caller.device, "taken over"));
+    assert!(said.contains("enrolled here already and has synced"), "{said}");
+    assert!(server.session(&working.session_knowing(1), 60, t0()).is_ok(), "the device keeps working");
+    // A device enrolled whose answer was lost, before it did anything: a new code enrolls it.
+    let lost = Uuid::now_v7();
+    let first = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    server
+        .enroll(
+            &EnrollRequest::new(&first, &certificate(), laptop_of_bakraur(lost, "lost")),
+            &certificate(),
+            t0(),
+        )
+        .unwrap();
+    let again = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    let req = EnrollRequest::new(&again, &certificate(), laptop_of_bakraur(lost, "lost"));
+    assert!(server.enroll(&req, &certificate(), t0()).is_ok(), "enrolled again");
 }
 
 fn a_store_made_for_one_role_refuses_to_open_as_the_other(b: Backend) {

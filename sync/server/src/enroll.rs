@@ -183,12 +183,39 @@ impl Store {
                 ));
             }
         }
+        // Each village the laptop says it serves is the block's record of that village, or new
+        // to the block and the code's own: a laptop may not name another village's id under
+        // the code's name, nor add a village the block has not given it (taking its name for
+        // good, and the families later laptops of that village record).
+        if given.is_none() {
+            for v in &villages {
+                known_village(&mut *tx, v, &label)?;
+            }
+        }
         let revoked =
             tx.query_opt("SELECT revoked_at FROM device WHERE id = ?1", args![req.applicant.device])?;
         if revoked.map(|r| r.opt_text(0)).transpose()?.flatten().is_some() {
             return Err(ServerError::refused(
                 RefusalCode::Revoked,
                 "this device was revoked by the server's operator and cannot enroll again with the same identity",
+            ));
+        }
+        // A device enrolled here already may enroll again with a new code only while it has
+        // done nothing here (its first enrollment's answer was lost on the way): a code does
+        // not hand over a device that works, its villages and its numbering, to whoever holds
+        // the code and learnt the device's id from a change it made.
+        let at_work = tx
+            .query_opt(
+                "SELECT 1 FROM device d WHERE d.id = ?1 AND (d.acked_through > 0
+                    OR EXISTS (SELECT 1 FROM session s WHERE s.device_id = d.id)
+                    OR EXISTS (SELECT 1 FROM change c WHERE c.origin_device = d.id))",
+                args![req.applicant.device],
+            )?
+            .is_some();
+        if at_work {
+            return Err(ServerError::refused(
+                RefusalCode::Code,
+                "a device with this id is enrolled here already and has synced; it does not enroll again. If this is that device, it is enrolled: sync it",
             ));
         }
         // A device's id names its audit log here; one already naming a branch of another
@@ -211,6 +238,7 @@ impl Store {
                 now
             ],
         )?;
+        tx.execute("DELETE FROM device_village WHERE device_id = ?1", args![req.applicant.device])?;
         for v in &villages {
             tx.execute(
                 "INSERT INTO village (id, name_en, name_hi, above) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -298,8 +326,13 @@ impl Store {
         )?;
         let mut leases = Vec::new();
         if parse_kind(&kind) == DeviceKind::Laptop {
+            // One lease a kind a session at most, whatever the request repeats.
+            let mut asked = std::collections::HashSet::new();
             for (k, left) in &req.numbers_left {
-                if LEASE_SIZE.iter().any(|(known, _)| known == k) && *left < LEASE_LOW_WATER {
+                if LEASE_SIZE.iter().any(|(known, _)| known == k)
+                    && *left < LEASE_LOW_WATER
+                    && asked.insert(k)
+                {
                     let held = req.leases_through.iter().find(|(held, _)| held == k).map(|(_, t)| *t);
                     let lease = match held {
                         Some(through) => not_received(&mut *tx, req.device, k, through, acked_through)?,
@@ -573,6 +606,38 @@ fn revoked() -> ServerError {
 
 /// The village known by `name`, as the first laptop set up with it brought it. A village no
 /// laptop brought yet is refused: the block does not know where it lies.
+/// Refuses village `v`, which a laptop enrolling with a code for `label` says it serves, unless
+/// it is the block's record of that village (the same id under the same name), or new to the
+/// block and the code's own village.
+fn known_village(db: &mut dyn Db, v: &Village, label: &str) -> Result<(), ServerError> {
+    let same: Vec<Uuid> = db
+        .query(
+            "SELECT id FROM village WHERE id = ?1 OR lower(name_en) = lower(?2) OR name_hi = ?3",
+            args![v.id, &v.name_en, &v.name_hi],
+        )?
+        .iter()
+        .map(|r| r.uuid(0))
+        .collect::<Result<_, _>>()?;
+    let the_codes = v.name_en.to_lowercase() == label.to_lowercase() || v.name_hi == label;
+    if same.is_empty() && the_codes || !same.is_empty() && same.iter().all(|id| *id == v.id) {
+        return Ok(());
+    }
+    Err(ServerError::refused(
+        RefusalCode::Code,
+        if same.is_empty() {
+            format!(
+                "this laptop serves {}, which this block has not given it; enroll it with a code for that village",
+                v.name_en
+            )
+        } else {
+            format!(
+                "the village {} this laptop serves is not the one this block knows by that name or id; set the laptop up again with its village from this block",
+                v.name_en
+            )
+        },
+    ))
+}
+
 fn village_named(db: &mut dyn Db, name: &str) -> Result<Village, ServerError> {
     let found = db.query_opt(
         "SELECT id, name_en, name_hi, above FROM village WHERE lower(name_en) = lower(?1) OR name_hi = ?1",

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::enroll::Caller;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -154,19 +155,21 @@ async fn session(
     Ok(Json(reply).into_response())
 }
 
+/// The device a request's token names, asked before its body is unpacked: a body is
+/// decompressed and read only for a device enrolled here, not for anyone who sends a header.
+async fn caller(config: &ServerConfig, headers: &HeaderMap) -> Result<Caller, Refused> {
+    let token = token(headers)?;
+    with_store(config, move |s| s.caller(&token, Utc::now())).await
+}
+
 async fn push(
     State(config): State<ServerConfig>,
     headers: HeaderMap,
     raw: Bytes,
 ) -> Result<Response, Refused> {
-    let token = token(&headers)?;
+    let who = caller(&config, &headers).await?;
     let batch: PushBatch = opened(&headers, &raw)?;
-    let ack = with_store(&config, move |s| {
-        let now = Utc::now();
-        let who = s.caller(&token, now)?;
-        s.push(&who, &batch, now)
-    })
-    .await?;
+    let ack = with_store(&config, move |s| s.push(&who, &batch, Utc::now())).await?;
     sealed(&ack)
 }
 
@@ -177,14 +180,9 @@ async fn give_back(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Result<Response, Refused> {
-    let token = token(&headers)?;
+    let who = caller(&config, &headers).await?;
     let given: samanvaya_sync_protocol::GiveBack = opened(&headers, &raw)?;
-    let ack = with_store(&config, move |s| {
-        let now = Utc::now();
-        let who = s.caller(&token, now)?;
-        s.take_back(&who, &given, now)
-    })
-    .await?;
+    let ack = with_store(&config, move |s| s.take_back(&who, &given, Utc::now())).await?;
     sealed(&ack)
 }
 
@@ -226,14 +224,9 @@ async fn audit(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Result<Response, Refused> {
-    let token = token(&headers)?;
+    let who = caller(&config, &headers).await?;
     let batch: samanvaya_sync_protocol::AuditBatch = opened(&headers, &raw)?;
-    let ack = with_store(&config, move |s| {
-        let now = Utc::now();
-        let who = s.caller(&token, now)?;
-        s.push_audit(&who, &batch, now)
-    })
-    .await?;
+    let ack = with_store(&config, move |s| s.push_audit(&who, &batch, Utc::now())).await?;
     sealed(&ack)
 }
 
