@@ -2158,6 +2158,13 @@ fn a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted(b: Back
         vec!["5"],
         "the enrollment's, the first (once), the next, the older app's, the restored's"
     );
+    // A request naming a kind twice gets one lease of it (it minted one for each before).
+    let twice = SessionRequest {
+        numbers_left: vec![("referral".into(), 0), ("referral".into(), 0), ("referral".into(), 0)],
+        leases_through: vec![],
+        ..base.clone()
+    };
+    assert_eq!(server.session(&twice, 60, t0()).unwrap().leases.len(), 1, "one lease a kind");
 }
 
 /// A laptop's file by stick that starts past the next change the server holds of its work,
