@@ -365,6 +365,7 @@ on_both!(
     one_record_made_one_with_two_others_makes_the_three_one,
     a_withdrawal_naming_a_record_made_one_with_another_erases_the_record_kept,
     a_laptop_cannot_write_into_a_village_it_was_not_enrolled_for,
+    a_laptop_cannot_reach_another_villages_records_through_a_household_of_its_own,
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
@@ -2012,6 +2013,77 @@ fn a_late_change_to_a_removed_member_does_not_bring_her_back(b: Backend) {
         assert_eq!(last, Some("member_removed"), "no change to {id}'s record comes after her removal");
     }
     assert_eq!(name_of(&mut server, p), "सीता देवी", "the record kept is untouched");
+}
+
+/// A laptop that knows the ids of another village's records (from a village it once served,
+/// say) names them in changes about a household of its own village: renaming her, a fact of
+/// her or of her household, removing her, making a record of its own one with hers, stepping
+/// her referral, withdrawing her consent, opening a referral for her. Each is refused and kept
+/// as what is left of it; her records stand as they were, and nothing of her reaches the
+/// laptop. Before, each was judged by its household alone and applied (a security review).
+fn a_laptop_cannot_reach_another_villages_records_through_a_household_of_its_own(b: Backend) {
+    use samanvaya_domain::referral::Action;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut ours = enroll(&mut server, "Bakraur laptop");
+    let mut theirs = enroll_elsewhere(&mut server, "Sherghati laptop");
+    let (g, her) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let case = pension_of(g, 7, her, "");
+    let recorded = vec![
+        theirs.change(household(g, OTHER_VILLAGE), 0),
+        theirs.change(member(g, her, "सीता"), 1),
+        theirs.change(fact_of(g, her), 2),
+        theirs.change(ChangeBody::Referral(case.clone()), 3),
+    ];
+    server.push(&theirs.caller, &theirs.batch(recorded), t0()).unwrap();
+    let (h, mine) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let made = vec![ours.change(household(h, VILLAGE), 10), ours.change(member(h, mine, "गीता"), 11)];
+    server.push(&ours.caller, &ours.batch(made), t0()).unwrap();
+    let before = stored_rows(&server);
+    let removed = |id: PersonId, into: Option<PersonId>| {
+        ChangeBody::MemberRemoved(MemberRemoved {
+            id,
+            household_id: h,
+            merged_into: into,
+            departure_seen: None,
+        })
+    };
+    let step = ChangeBody::ReferralEvent(samanvaya_domain::change::ReferralEventChange {
+        id: Uuid::now_v7(),
+        referral_id: case.id,
+        household_id: h,
+        at: t0(),
+        by: "facilitator".into(),
+        catalogue: "test".into(),
+        action: Action::Submit,
+    });
+    let reaching = vec![
+        rename(h, her, "हमारी सीता"),
+        fact_of(h, her),
+        fact_named(h, PersonId(g.0), "household.bpl_status", serde_json::json!("apl")),
+        removed(mine, Some(her)),
+        removed(her, None),
+        step,
+        withdrawal(h, Some(her)),
+        ChangeBody::Referral(pension_of(h, 8, her, "")),
+    ];
+    for (i, body) in reaching.into_iter().enumerate() {
+        let kind = body.kind();
+        let sent = vec![ours.change(body, 20 + i as i64)];
+        let ack = server.push(&ours.caller, &ours.batch(sent), t0()).unwrap();
+        let said = outcomes(&ack);
+        assert!(
+            matches!(&said[0], Outcome::Rejected { reason } if reason.contains("another household")),
+            "{kind}: {said:?}"
+        );
+    }
+    let after: Vec<String> =
+        stored_rows(&server).into_iter().filter(|r| !r.starts_with("change: ")).collect();
+    let before: Vec<String> = before.into_iter().filter(|r| !r.starts_with("change: ")).collect();
+    assert_eq!(after, before, "her records, and every other, stand as they were");
+    let feed = server.pull(&ours.caller, 0).unwrap();
+    let mentions =
+        feed.changes.iter().filter(|c| format!("{:?}", c.change.body).contains(&her.to_string())).count();
+    assert_eq!(mentions, 0, "nothing of her reaches the laptop");
 }
 
 /// A laptop's changes about a household of a village it was not enrolled for (merged set-wise,

@@ -220,7 +220,10 @@ fn store_single(
             .query_opt("SELECT village_id FROM household WHERE id = ?1", args![&hid])?
             .map(|r| r.text(0))
             .transpose()?;
-        refusal = sender.refusal(db, &hid, village, &HashSet::new())?;
+        refusal = match sender.refusal(db, &hid, village, &HashSet::new())? {
+            Some(reason) => Some(reason),
+            None => crate::named::elsewhere(db, &item.change.body, &hid)?,
+        };
     }
     stored.insert(item.origin);
     let arrival = Arrival {
@@ -262,6 +265,8 @@ fn store_run(
     let mut made: HashMap<String, String> = HashMap::new();
     // The households whose own record the run refused, for the scope of later changes.
     let mut refused: HashSet<String> = HashSet::new();
+    // The households of members made by earlier changes of the run, for what later ones name.
+    let mut made_members: HashMap<String, String> = HashMap::new();
     let mut kept = Vec::new();
     for &i in run {
         let item = &items[i];
@@ -281,13 +286,15 @@ fn store_run(
         });
         // Refused, it is kept as what is left of it (`single::remains`); erased on arrival, as
         // what is left of it after the erasure. Neither is applied.
-        let (mut change, not_applied) = match sender.refusal(db, &hid, village, &refused)? {
-            Some(reason) => {
-                if matches!(body, ChangeBody::Household(_)) {
-                    refused.insert(hid.clone());
-                }
-                (remains(item.change), Some(reason))
-            }
+        let mut refusal = sender.refusal(db, &hid, village, &refused)?;
+        if refusal.is_some() && matches!(body, ChangeBody::Household(_)) {
+            refused.insert(hid.clone());
+        }
+        if refusal.is_none() && sender.served.is_some() {
+            refusal = named_elsewhere(db, &rows, &made_members, body, &hid)?;
+        }
+        let (mut change, not_applied) = match refusal {
+            Some(reason) => (remains(item.change), Some(reason)),
             None => match crate::consent::arriving(rows.erased(&hid), item.change) {
                 Some((change, redacted)) => {
                     (change, redacted.then(|| crate::consent::ERASED_ON_ARRIVAL.to_owned()))
@@ -304,6 +311,12 @@ fn store_run(
             && rows.village(&hid).is_none()
         {
             made.entry(hid.clone()).or_insert_with(|| c.village_id.0.to_string());
+        }
+        if let ChangeBody::Member(c) = &change.body
+            && applied
+            && rows.member_household(&c.id.0.to_string()).is_none()
+        {
+            made_members.entry(c.id.0.to_string()).or_insert_with(|| hid.clone());
         }
         if applied && change.is_supported() && !merged_here(&change.body) {
             return Err(ServerError::Invalid(format!(
@@ -379,6 +392,30 @@ fn store_run(
     rows.write(db)?;
     db.execute("UPDATE identity SET clock = ?1 WHERE id = 1", args![serde_json::to_string(&clock)?])?;
     Ok(())
+}
+
+/// Why a laptop's change merged set-wise may not be applied: the member it changes, or the
+/// subject of its fact or benefit, is held here (or was made earlier in the run) in another
+/// household than `hid`, or its subject is another household (`named.rs`).
+fn named_elsewhere(
+    db: &mut dyn Db,
+    rows: &Rows,
+    made_members: &HashMap<String, String>,
+    body: &ChangeBody,
+    hid: &str,
+) -> Result<Option<String>, ServerError> {
+    let id = match body {
+        ChangeBody::Member(c) => c.id.0.to_string(),
+        other => match crate::named::subject(other) {
+            Some(s) if s != hid => s.to_owned(),
+            _ => return Ok(None),
+        },
+    };
+    let elsewhere = match made_members.get(&id).cloned().or_else(|| rows.member_household(&id)) {
+        Some(held) => held != hid,
+        None => crate::named::subject(body).is_some() && crate::named::another_household(db, &id, hid)?,
+    };
+    Ok(elsewhere.then(|| crate::named::reason(body.kind())))
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod import;
 pub mod ingest;
 pub mod many;
 pub mod merge;
+pub mod named;
 pub mod postgresql;
 pub mod read;
 pub mod review;

@@ -314,6 +314,14 @@ impl Rows {
         }
     }
 
+    /// The household of member `id`, if she is stored or was made by an earlier change.
+    pub fn member_household(&self, id: &str) -> Option<String> {
+        match self.members.get(id)?.columns.get("household_id") {
+            Some(Value::Text(h)) => Some(h.clone()),
+            _ => None,
+        }
+    }
+
     fn touch(&mut self, table: &str, id: &str) {
         if self.touched.insert(format!("{table}:{id}")) {
             match table {
