@@ -2175,7 +2175,7 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
     server.revoke(laptop.caller.device, t0()).unwrap();
     let revoked = server.session(&req, 60, t0()).unwrap_err();
     assert_eq!(revoked.refusal().code, RefusalCode::Revoked);
-    assert!(revoked.refusal().message.contains("nothing on it is lost"));
+    assert!(revoked.refusal().message.contains("what it holds stays on it"));
     assert_eq!(server.caller(&session.token, t0()).unwrap_err().refusal().code, RefusalCode::Revoked);
     // An old app is told to update.
     let old = server.session(&SessionRequest { protocol: 0, ..req }, 60, t0()).unwrap_err();

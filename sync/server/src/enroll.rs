@@ -600,7 +600,7 @@ fn not_enrolled() -> ServerError {
 fn revoked() -> ServerError {
     ServerError::refused(
         RefusalCode::Revoked,
-        "this device was revoked by the block office and can no longer sync; nothing on it is lost, so ask the block office to enroll it again",
+        "this device was revoked by the block office and can no longer sync, nor enroll again under its identity; what it holds stays on it, so tell the block office before anything is deleted",
     )
 }
 

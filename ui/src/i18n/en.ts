@@ -528,7 +528,7 @@ export const en = {
   syncRunning: "Syncing… on a weak network this can take a few minutes. You can keep working.",
   syncDone: "Sync finished.",
   syncError_unreachable: "The block server could not be reached. Nothing is lost: the work waits on this laptop and goes at the next sync.",
-  syncError_revoked: "The block office has stopped this laptop from syncing. Nothing on it is lost; ask the block office to enroll it again.",
+  syncError_revoked: "The block office has stopped this laptop from syncing, and it cannot enroll again as itself. What it holds stays on it: tell the block office before anything is deleted.",
   syncError_code: "The code was not accepted. Check it letter by letter, or ask the block office for a new one.",
   syncError_protocol: "This app and the block server are different versions; update the app.",
   syncError_not_enrolled: "The block server does not know this laptop; enroll it again with a new code.",
