@@ -149,6 +149,28 @@ impl Laptop {
         }
     }
 
+    /// The laptop's sync file for a USB stick, holding `changes` and saying the laptop knew its
+    /// work held through `acked_here`.
+    fn file(&self, changes: Vec<Change>, acked_here: i64) -> Vec<u8> {
+        use samanvaya_sync_protocol::parcel::{self, Parcel};
+        let made = Parcel {
+            protocol: PROTOCOL_VERSION,
+            device: self.caller.device,
+            made_at: t0(),
+            pulled_through: 0,
+            changes,
+            own_after: None,
+            audit: Vec::new(),
+            audit_fork: None,
+            acked_here: Some(acked_here),
+            feed_epoch: None,
+            pulled_origin: None,
+            server_own_through: None,
+            given_back: Vec::new(),
+        };
+        parcel::seal(&made, &parcel::secret_digest(&self.secret)).unwrap()
+    }
+
     fn batch(&self, changes: Vec<Change>) -> PushBatch {
         PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: self.pulled_through, changes }
     }
@@ -2246,7 +2268,6 @@ fn a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted(b: Back
 /// unknown. A file whose laptop knew (it no longer has the changes in the gap, pruned) is taken
 /// as before, and so is a push online, where the session says first how far the work is held.
 fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
-    use samanvaya_sync_protocol::parcel::{self, Parcel};
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptop = enroll(&mut server, "Bakraur laptop");
     let (h, g) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
@@ -2255,39 +2276,21 @@ fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
     let after = vec![laptop.change(fact_of(g, PersonId(g.0)), 2)];
     let pruned = [laptop.change(fact_of(h, PersonId(h.0)), 3), laptop.change(fact_of(h, PersonId(h.0)), 4)];
     assert_eq!(server.push(&laptop.caller, &laptop.batch(vec![first]), t0()).unwrap().acked_through, 1);
-    let file = |changes: Vec<Change>, acked_here: i64| {
-        let made = Parcel {
-            protocol: PROTOCOL_VERSION,
-            device: laptop.caller.device,
-            made_at: t0(),
-            pulled_through: 0,
-            changes,
-            own_after: None,
-            audit: Vec::new(),
-            audit_fork: None,
-            acked_here: Some(acked_here),
-            feed_epoch: None,
-            pulled_origin: None,
-            server_own_through: None,
-            given_back: Vec::new(),
-        };
-        parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
-    };
     let held = |server: &Opened| {
         let device = laptop.caller.device.to_string();
         server.texts("SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1", &device)
     };
     // The laptop was told its second change was held, by the block before its restore.
-    let past = server.import(&file(after.clone(), 2), t0()).unwrap();
+    let past = server.import(&laptop.file(after.clone(), 2), t0()).unwrap();
     assert_eq!((past.new, past.not_kept), (0, 1), "nothing past the gap is kept");
     assert_eq!(held(&server), vec!["1"]);
     // Told by the answer, it sends everything after what is held again: all taken, applied.
-    let again = server.import(&file([lost, after.clone()].concat(), 1), t0()).unwrap();
+    let again = server.import(&laptop.file([lost, after.clone()].concat(), 1), t0()).unwrap();
     assert_eq!((again.new, again.rejected, again.not_kept), (2, 0, 0));
     assert_eq!(held(&server), vec!["3"]);
     // A laptop that knew how far the server held its work and starts past it anyway no longer
     // has the gap: its file is taken, as a push online is.
-    let known = server.import(&file(pruned[1..].to_vec(), 3), t0()).unwrap();
+    let known = server.import(&laptop.file(pruned[1..].to_vec(), 3), t0()).unwrap();
     assert_eq!((known.new, known.not_kept), (1, 0));
 }
 
@@ -2298,7 +2301,6 @@ fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
 /// laptop uses next: two changes under one number, one lost on each side). A file sent again
 /// holds the same changes, and is taken.
 fn a_file_written_before_the_laptops_restore_is_refused_whole(b: Backend) {
-    use samanvaya_sync_protocol::parcel::{self, Parcel};
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptop = enroll(&mut server, "Bakraur laptop");
     let h = HouseholdId(Uuid::now_v7());
@@ -2315,34 +2317,16 @@ fn a_file_written_before_the_laptops_restore_is_refused_whole(b: Backend) {
     let restored = laptop.change(fact_of(h, PersonId(h.0)), 5);
     server.push(&laptop.caller, &laptop.batch(vec![restored.clone()]), t0()).unwrap();
     let next = laptop.change(rename(h, PersonId(h.0), "कमला"), 6);
-    let file = |changes: Vec<Change>, acked_here: i64| {
-        let made = Parcel {
-            protocol: PROTOCOL_VERSION,
-            device: laptop.caller.device,
-            made_at: t0(),
-            pulled_through: 0,
-            changes,
-            own_after: None,
-            audit: Vec::new(),
-            audit_fork: None,
-            acked_here: Some(acked_here),
-            feed_epoch: None,
-            pulled_origin: None,
-            server_own_through: None,
-            given_back: Vec::new(),
-        };
-        parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
-    };
     let rows = |server: &Opened| server.rows();
     let before = rows(&server);
-    let err = server.import(&file(old, 1), t0()).unwrap_err().to_string();
+    let err = server.import(&laptop.file(old, 1), t0()).unwrap_err().to_string();
     assert!(
         err.contains("written on the laptop before it was restored") && err.contains("change 2"),
         "{err}"
     );
     assert_eq!(rows(&server), before, "nothing of the old file is kept");
     // The restored laptop's own file, sending its change again with a new one, is taken.
-    let again = server.import(&file(vec![restored, next], 1), t0()).unwrap();
+    let again = server.import(&laptop.file(vec![restored, next], 1), t0()).unwrap();
     assert_eq!((again.already, again.new), (1, 1));
 }
 
@@ -3204,15 +3188,22 @@ fn stored_rows(server: &Opened) -> Vec<String> {
     rows
 }
 
-fn a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one(b: Backend) {
-    let (Some(mut at_once), Some(mut one_by_one)) = (open(b, Role::Block), open(b, Role::Block)) else {
-        return;
-    };
+/// Two blocks, each with the same two laptops enrolled (A and B), so that one may receive a
+/// batch at once and the other its changes one by one.
+fn two_blocks_of_two_laptops(b: Backend) -> Option<(Opened, Opened, Laptop, Laptop)> {
+    let (mut at_once, mut one_by_one) = (open(b, Role::Block)?, open(b, Role::Block)?);
     let (device_a, device_b) = (Uuid::now_v7(), Uuid::now_v7());
-    let mut a = enroll_as(&mut at_once, "laptop A", device_a);
-    let mut other_b = enroll_as(&mut at_once, "laptop B", device_b);
+    let a = enroll_as(&mut at_once, "laptop A", device_a);
+    let other_b = enroll_as(&mut at_once, "laptop B", device_b);
     enroll_as(&mut one_by_one, "laptop A", device_a);
     enroll_as(&mut one_by_one, "laptop B", device_b);
+    Some((at_once, one_by_one, a, other_b))
+}
+
+fn a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one(b: Backend) {
+    let Some((mut at_once, mut one_by_one, mut a, mut other_b)) = two_blocks_of_two_laptops(b) else {
+        return;
+    };
     // Laptop B records a household first; A has not pulled it.
     let (h0, p0) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
     let recorded = vec![other_b.change(household(h0, VILLAGE), 0), other_b.change(member(h0, p0, "गीता"), 1)];
@@ -3275,14 +3266,9 @@ fn a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one(b: Backend) {
 /// removed); and the second record is judged by the village the batch made the household in,
 /// not the one it names (judged so, it was refused and its address lost).
 fn a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one_by_one(b: Backend) {
-    let (Some(mut at_once), Some(mut one_by_one)) = (open(b, Role::Block), open(b, Role::Block)) else {
+    let Some((mut at_once, mut one_by_one, mut a, mut other_b)) = two_blocks_of_two_laptops(b) else {
         return;
     };
-    let (device_a, device_b) = (Uuid::now_v7(), Uuid::now_v7());
-    let mut a = enroll_as(&mut at_once, "laptop A", device_a);
-    let mut other_b = enroll_as(&mut at_once, "laptop B", device_b);
-    enroll_as(&mut one_by_one, "laptop A", device_a);
-    enroll_as(&mut one_by_one, "laptop B", device_b);
     let (h, p) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
     let sent = vec![other_b.change(member(h, p, "सीता"), 5)];
     let early = other_b.batch(sent);
