@@ -246,6 +246,16 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 take_facts(conn, &h, c.id, kept, seen, at)?;
                 h = household::get(conn, hid)?.ok_or_else(missing)?;
             }
+            // A plain removal of a member not held here (a block restored from a backup hands
+            // it out before her record, which it then refuses): she is set aside as removed, with
+            // nothing yet, so that an answer about her pulled later is set aside with her, as the
+            // servers write it on her removed row, not taken for a living member's.
+            if kept.is_none()
+                && !h.members.iter().any(|p| p.id == c.id)
+                && crate::removed_member::facts(conn, &c.id.to_string())?.is_none()
+            {
+                crate::removed_member::set_aside(conn, c.household_id, c.id, None)?;
+            }
             h.members.retain(|p| p.id != c.id);
             h.updated_at = at.utc;
             household::put(conn, &h)?;

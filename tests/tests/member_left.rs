@@ -163,3 +163,50 @@ fn a_departure_pulled_before_the_members_record_is_applied_when_her_record_arriv
     let her = held.members.iter().find(|m| m.id == newcomer).expect("her record arrived");
     assert_eq!((her.name.as_str(), her.left), ("पूजा", Some(moved)));
 }
+
+/// A block restored from a backup may hand out a removal of a member before her record, which
+/// it then refuses, and an answer about her after it. The laptop holds no record of her: it
+/// sets the answer aside as a removed member's, as the block keeps it on her removed row, not
+/// as a living member's answer (the simulation's seed 176 with restores).
+#[test]
+fn an_answer_pulled_after_the_removal_of_a_member_never_held_is_set_aside_with_her() {
+    let (_dir, mut store, h) = family();
+    let gone = samanvaya_domain::PersonId(Uuid::now_v7());
+    let (remover, surveyor) = (Uuid::from_u128(7), Uuid::from_u128(8));
+    let hlc = |ms: i64, node: Uuid| Hlc { wall_ms: 4_102_444_800_000 + ms, counter: 0, node };
+    let removal = change::Change::new(
+        hlc(10, remover),
+        ChangeBody::MemberRemoved(change::MemberRemoved {
+            id: gone,
+            household_id: h.id,
+            merged_into: None,
+            departure_seen: None,
+        }),
+    );
+    let answer = change::Change::new(
+        hlc(0, surveyor),
+        ChangeBody::Fact(change::FactChange {
+            household_id: h.id,
+            subject_id: gone.to_string(),
+            name: "person.has_bank_account".into(),
+            value: Some(serde_json::json!(true)),
+            source: change::Source::Screening,
+        }),
+    );
+    let page = |seq: i64, device: Uuid, change: &change::Change| Incoming {
+        server_seq: seq,
+        device,
+        device_seq: seq,
+        change: change.clone(),
+        seal: None,
+    };
+    let now = store.now().unwrap();
+    let pulled = [page(1, remover, &removal), page(2, surveyor, &answer)];
+    assert_eq!(store.apply_pulled_page("block:test", &pulled, 2, None, now).unwrap(), 2);
+    assert!(samanvaya_tests::facts_of(&store, gone).is_empty(), "no living member's answer");
+    let aside: String = store
+        .connection()
+        .query_row("SELECT facts FROM removed_member WHERE id = ?1", [gone.to_string()], |r| r.get(0))
+        .unwrap();
+    assert!(aside.contains("person.has_bank_account"), "{aside}");
+}
