@@ -1280,7 +1280,7 @@ fn seeds() -> Vec<u64> {
 }
 
 /// Runs `seed` with the district on PostgreSQL when `postgres` is given, on SQLite otherwise.
-fn simulate(seed: u64, postgres: Option<ScratchPostgres>, restore: Restore) -> (usize, usize) {
+fn simulate(seed: u64, postgres: Option<ScratchPostgres>, restore: Restore) -> Ran {
     let on = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
     let mut world = World::new(seed, postgres, restore);
     world.run();
@@ -1293,20 +1293,12 @@ fn simulate(seed: u64, postgres: Option<ScratchPostgres>, restore: Restore) -> (
             .iter()
             .map(|k| world.done.get(k).copied().unwrap_or(0))
             .sum();
-    // Each path met its faults: the network's are counted apart from the stick's, so that a
-    // network that stopped misbehaving is not hidden by the stick rounds.
+    // Each path met its faults: the network's here, in every seed; the stick's over the run of
+    // seeds (`over_the_run`), since a seed may carry few files (318 with a block restored lost
+    // none, and its states all agreed).
     assert!(
         net.dropped + net.lost + net.replayed > 5,
         "seed {seed}: the network did misbehave ({} dropped, {} lost, {} replayed)",
-        net.dropped,
-        net.lost,
-        net.replayed
-    );
-    // Ten at least: seed 52 with a block restored met exactly ten (five requests dropped, four
-    // answers lost, one stick file lost), and every state still agreed.
-    assert!(
-        net.dropped + net.lost + net.replayed + stick_faults >= 10,
-        "seed {seed}: the network and the USB stick did misbehave ({} dropped, {} lost, {} replayed, {stick_faults} on the stick)",
         net.dropped,
         net.lost,
         net.replayed
@@ -1322,49 +1314,65 @@ fn simulate(seed: u64, postgres: Option<ScratchPostgres>, restore: Restore) -> (
         "",
     );
     eprintln!("seed {seed}: the district holds {} changes of {} households, once each", held[0], held[1]);
-    late
+    Ran { refused: late.0, compared: late.1, stick_faults }
+}
+
+/// What one seed's run counted, for the checks over a run of seeds: the changes refused as late
+/// and how many of those were compared with their laptops' logs, and the stick's faults.
+#[derive(Default)]
+struct Ran {
+    refused: usize,
+    compared: usize,
+    stick_faults: usize,
+}
+
+impl std::ops::AddAssign for Ran {
+    fn add_assign(&mut self, other: Ran) {
+        self.refused += other.refused;
+        self.compared += other.compared;
+        self.stick_faults += other.stick_faults;
+    }
 }
 
 /// Over a run of seeds: a run with changes refused as late compared some of them with their
-/// laptops' logs (one seed may compare none, when a withdrawal of consent erased the logs).
-fn compared_some(late: (usize, usize)) {
+/// laptops' logs (one seed may compare none, when a withdrawal of consent erased the logs), and
+/// the USB stick misbehaved (a file lost, an answer not brought back or applied again).
+fn over_the_run(ran: &Ran) {
     assert!(
-        late.0 == 0 || late.1 > 0,
+        ran.refused == 0 || ran.compared > 0,
         "{} changes refused as late, none found in their laptops' logs",
-        late.0
+        ran.refused
     );
+    assert!(ran.stick_faults > 0, "the USB stick never misbehaved over the run");
 }
 
 #[test]
 fn many_laptops_on_a_faulty_network_end_with_every_change_once_and_one_state() {
-    let mut late = (0, 0);
+    let mut ran = Ran::default();
     for seed in seeds() {
-        let (refused, compared) = simulate(seed, None, restore_asked());
-        late = (late.0 + refused, late.1 + compared);
+        ran += simulate(seed, None, restore_asked());
     }
-    compared_some(late);
+    over_the_run(&ran);
 }
 
 #[test]
 fn the_same_with_the_district_on_postgresql() {
-    let mut late = (0, 0);
+    let mut ran = Ran::default();
     for seed in seeds() {
         let Some(db) = scratch_postgres() else { return };
-        let (refused, compared) = simulate(seed, Some(db), restore_asked());
-        late = (late.0 + refused, late.1 + compared);
+        ran += simulate(seed, Some(db), restore_asked());
     }
-    compared_some(late);
+    over_the_run(&ran);
 }
 
 #[test]
 fn a_block_restored_from_a_backup_ends_with_every_change_once_and_one_state() {
-    let mut late = (0, 0);
+    let mut ran = Ran::default();
     for seed in RESTORE_SEEDS {
         // The district on SQLite, then on PostgreSQL where the test server runs.
         for postgres in [Some(None), scratch_postgres().map(Some)].into_iter().flatten() {
-            let (refused, compared) = simulate(seed, postgres, Restore::Asked);
-            late = (late.0 + refused, late.1 + compared);
+            ran += simulate(seed, postgres, Restore::Asked);
         }
     }
-    compared_some(late);
+    over_the_run(&ran);
 }
