@@ -124,10 +124,9 @@ fn a_departure_pulled_before_the_members_record_is_applied_when_her_record_arriv
     let (_dir, mut store, h) = family();
     let newcomer = samanvaya_domain::PersonId(Uuid::now_v7());
     let (maker, other) = (Uuid::from_u128(7), Uuid::from_u128(8));
-    let hlc = |ms: i64, node: Uuid| Hlc { wall_ms: 4_102_444_800_000 + ms, counter: 0, node };
     let moved = Departure { reason: LeftReason::MovedAway, on: d("2026-06-01") };
     let departure = change::Change::new(
-        hlc(10, other),
+        at(10, other),
         ChangeBody::Member(MemberChange {
             id: newcomer,
             household_id: h.id,
@@ -135,7 +134,7 @@ fn a_departure_pulled_before_the_members_record_is_applied_when_her_record_arriv
         }),
     );
     let record = change::Change::new(
-        hlc(0, maker),
+        at(0, maker),
         ChangeBody::Member(MemberChange {
             id: newcomer,
             household_id: h.id,
@@ -147,13 +146,6 @@ fn a_departure_pulled_before_the_members_record_is_applied_when_her_record_arriv
             ],
         }),
     );
-    let page = |seq: i64, device: Uuid, change: &change::Change| Incoming {
-        server_seq: seq,
-        device,
-        device_seq: seq,
-        change: change.clone(),
-        seal: None,
-    };
     let now = store.now().unwrap();
     store.apply_pulled_page("block:test", &[page(1, other, &departure)], 1, None, now).unwrap();
     assert!(store.household(h.id).unwrap().members.iter().all(|m| m.id != newcomer), "kept aside");
@@ -173,9 +165,8 @@ fn an_answer_pulled_after_the_removal_of_a_member_never_held_is_set_aside_with_h
     let (_dir, mut store, h) = family();
     let gone = samanvaya_domain::PersonId(Uuid::now_v7());
     let (remover, surveyor) = (Uuid::from_u128(7), Uuid::from_u128(8));
-    let hlc = |ms: i64, node: Uuid| Hlc { wall_ms: 4_102_444_800_000 + ms, counter: 0, node };
     let removal = change::Change::new(
-        hlc(10, remover),
+        at(10, remover),
         ChangeBody::MemberRemoved(change::MemberRemoved {
             id: gone,
             household_id: h.id,
@@ -184,7 +175,7 @@ fn an_answer_pulled_after_the_removal_of_a_member_never_held_is_set_aside_with_h
         }),
     );
     let answer = change::Change::new(
-        hlc(0, surveyor),
+        at(0, surveyor),
         ChangeBody::Fact(change::FactChange {
             household_id: h.id,
             subject_id: gone.to_string(),
@@ -193,13 +184,6 @@ fn an_answer_pulled_after_the_removal_of_a_member_never_held_is_set_aside_with_h
             source: change::Source::Screening,
         }),
     );
-    let page = |seq: i64, device: Uuid, change: &change::Change| Incoming {
-        server_seq: seq,
-        device,
-        device_seq: seq,
-        change: change.clone(),
-        seal: None,
-    };
     let now = store.now().unwrap();
     let pulled = [page(1, remover, &removal), page(2, surveyor, &answer)];
     assert_eq!(store.apply_pulled_page("block:test", &pulled, 2, None, now).unwrap(), 2);
@@ -209,4 +193,15 @@ fn an_answer_pulled_after_the_removal_of_a_member_never_held_is_set_aside_with_h
         .query_row("SELECT facts FROM removed_member WHERE id = ?1", [gone.to_string()], |r| r.get(0))
         .unwrap();
     assert!(aside.contains("person.has_bank_account"), "{aside}");
+}
+
+/// A clock reading `ms` milliseconds into 2100, of device `node`.
+fn at(ms: i64, node: Uuid) -> Hlc {
+    Hlc { wall_ms: 4_102_444_800_000 + ms, counter: 0, node }
+}
+
+/// The change `change` as the block's feed hands it out at `seq`, made by `device` under the
+/// same number.
+fn page(seq: i64, device: Uuid, change: &change::Change) -> Incoming {
+    Incoming { server_seq: seq, device, device_seq: seq, change: change.clone(), seal: None }
 }
