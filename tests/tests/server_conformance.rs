@@ -409,6 +409,8 @@ on_both!(
     a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forwarded_as_one,
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
     a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one_by_one,
+    reached_the_district_stops_below_a_change_that_waits_for_its_household,
+    the_pieces_of_two_bundles_asked_in_turn_are_each_their_own_and_a_bundle_gone_is_refused,
     a_removal_arriving_before_the_members_creation_keeps_her_removed,
     a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it,
     rows_written_in_the_older_forms_are_read_as_they_were_written,
@@ -2382,6 +2384,76 @@ fn a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reache
     // The other village's laptop's change is refused now that the household's village is known.
     let refused = outcome(&server, elsewhere.caller.device);
     assert!(refused[0].starts_with("rejected: the household is in a village"), "{refused:?}");
+}
+
+/// A laptop fetches its district's rules a piece at a time, and the server reads a bundle once
+/// for all its pieces: pieces of two bundles asked in turn are each their own bundle's bytes,
+/// and a bundle the server no longer holds is refused though its pieces were handed out before.
+fn the_pieces_of_two_bundles_asked_in_turn_are_each_their_own_and_a_bundle_gone_is_refused(b: Backend) {
+    use samanvaya_sync_protocol::bundle::{self, PIECE_BYTES};
+    let Some(mut server) = open(b, Role::District) else { return };
+    let folder = tempfile::tempdir().unwrap();
+    for (path, text) in samanvaya_schema::SCHEME_FILES.iter().chain(samanvaya_schema::GROUP_FILES) {
+        let out = folder.path().join(path.strip_prefix("schema/").unwrap());
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        std::fs::write(out, text).unwrap();
+    }
+    let key = bundle::new_signing_key().unwrap();
+    let (december, _) = server.publish_catalogue(folder.path(), "December", &key, t0()).unwrap();
+    let later = t0() + chrono::Duration::days(31);
+    let (january, _) = server.publish_catalogue(folder.path(), "January", &key, later).unwrap();
+    let mut whole =
+        [&december.digest, &january.digest].map(|d| (d.clone(), server.catalogue_file(d).unwrap()));
+    assert!(whole[0].1.len() > PIECE_BYTES, "a bundle of several pieces: {}", whole[0].1.len());
+    whole.swap(0, 1);
+    let mut fetched = [Vec::new(), Vec::new()];
+    for offset in (0..whole[0].1.len().max(whole[1].1.len())).step_by(PIECE_BYTES) {
+        for ((digest, _), got) in whole.iter().zip(&mut fetched) {
+            let piece = server.catalogue_piece(digest, offset as u64).unwrap();
+            assert_eq!(&piece.digest, digest);
+            got.extend(bundle::piece_bytes(&piece).unwrap());
+        }
+    }
+    assert_eq!(fetched[0], whole[0].1, "January's pieces are January's");
+    assert_eq!(fetched[1], whole[1].1, "December's pieces are December's");
+
+    server.execute("DELETE FROM catalogue_bundle WHERE digest = ?1", &[&december.digest]);
+    let gone = server.catalogue_piece(&december.digest, 0).unwrap_err().to_string();
+    assert!(gone.contains("no longer holds those scheme rules"), "{gone}");
+}
+
+/// After a block's restore, a laptop's change that waits for its household has not reached the
+/// district, nor has any change it made after that one, however far the block's forwarding has
+/// gone: the laptop's panel says "reached the district" only of what went. Once the household
+/// arrives the change goes under a new number, and counts as reached when that number has.
+fn reached_the_district_stops_below_a_change_that_waits_for_its_household(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let (mut a, mut b_laptop) = (enroll(&mut server, "laptop A"), enroll(&mut server, "laptop B"));
+    server.execute(
+        "INSERT INTO upstream (id, url, server_id, secret) VALUES (1, 'https://district.invalid', 'district', 'secret')",
+        &[],
+    );
+    let forwarded_all = |server: &Opened| {
+        server.execute("UPDATE upstream SET acked_through = (SELECT max(seq) FROM change)", &[])
+    };
+    let reached = |server: &mut Opened, laptop: &Laptop| {
+        server.session(&laptop.session_knowing(0), 60, t0()).unwrap().reached_district
+    };
+    let (lost, own) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
+    let sent = vec![
+        b_laptop.change(household(own, VILLAGE), 0),
+        b_laptop.change(fact_of(lost, PersonId(lost.0)), 1),
+        b_laptop.change(fact_of(own, PersonId(own.0)), 2),
+    ];
+    server.push(&b_laptop.caller, &b_laptop.batch(sent), t0()).unwrap();
+    forwarded_all(&server);
+    assert_eq!(reached(&mut server, &b_laptop), Some(1), "not the change that waits, nor the one after it");
+
+    let sent = vec![a.change(household(lost, VILLAGE), 0)];
+    server.push(&a.caller, &a.batch(sent), t0()).unwrap();
+    assert_eq!(reached(&mut server, &b_laptop), Some(1), "stored again, but not gone yet");
+    forwarded_all(&server);
+    assert_eq!(reached(&mut server, &b_laptop), Some(3), "gone, and every change before it");
 }
 
 /// A block restored from a backup lost a step its officer took after the backup, which a laptop

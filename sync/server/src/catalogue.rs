@@ -5,6 +5,7 @@
 //! fetches the block's (`upstream.rs`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use samanvaya_rules::Catalogue;
@@ -242,19 +243,35 @@ impl Store {
     pub fn catalogue_file(&mut self, digest: &str) -> Result<Vec<u8>, ServerError> {
         let row =
             self.db.query_opt("SELECT file_hex FROM catalogue_bundle WHERE digest = ?1", args![digest])?;
-        let Some(row) = row else {
-            return Err(ServerError::refused(
-                RefusalCode::BadBody,
-                "this server no longer holds those scheme rules; the next sync fetches the newest",
-            ));
-        };
+        let Some(row) = row else { return Err(no_longer_held()) };
         unhex(&row.text(0)?)
             .ok_or_else(|| ServerError::Invalid(format!("catalogue bundle {digest} is damaged")))
     }
 
-    /// One piece of the bundle `digest`.
+    /// One piece of the bundle `digest`. A laptop fetches a bundle a piece at a time, and
+    /// reading the whole bundle from the database for each piece made a bundle of n pieces cost
+    /// n times its size in reads under the store's lock. The bundle is read once and kept until
+    /// another is asked for: a bundle never changes under its digest, and whether the server
+    /// still holds it is asked each time (its index answers, without reading the file).
     pub fn catalogue_piece(&mut self, digest: &str, offset: u64) -> Result<CataloguePiece, ServerError> {
-        let file = self.catalogue_file(digest)?;
+        if self.db.query_opt("SELECT 1 FROM catalogue_bundle WHERE digest = ?1", args![digest])?.is_none() {
+            return Err(no_longer_held());
+        }
+        let file = match &self.bundle_in_pieces {
+            Some((kept, file)) if kept == digest => file.clone(),
+            _ => {
+                let file: Arc<[u8]> = self.catalogue_file(digest)?.into();
+                self.bundle_in_pieces = Some((digest.to_owned(), file.clone()));
+                file
+            }
+        };
         Ok(bundle::piece(&file, digest, offset))
     }
+}
+
+fn no_longer_held() -> ServerError {
+    ServerError::refused(
+        RefusalCode::BadBody,
+        "this server no longer holds those scheme rules; the next sync fetches the newest",
+    )
 }

@@ -38,17 +38,31 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], ServerError> {
 }
 
 /// How far a device's changes have reached the district through this block: the last of them
-/// the block forwarded and the district acknowledged. A device's changes are stored in the order
-/// it made them, so every one before that has reached it too (or was rejected at the block, and
-/// never travels).
+/// the block forwarded and the district acknowledged, below the first that has not gone yet. A
+/// device's changes are stored in the order it made them, so every one before that has reached
+/// it too (or was rejected at the block, and never travels), but for one that waited for its
+/// household after a block's restore: it goes only once the household arrives, under a new
+/// number, and until it has gone none after it counts as reached.
 fn reached_district(db: &mut dyn Db, device: Uuid) -> Result<Option<i64>, ServerError> {
     let Some(upstream) = db.query_opt("SELECT acked_through FROM upstream WHERE id = 1", &[])? else {
         return Ok(None);
     };
     let forwarded = upstream.int(0)?;
+    let first_not_gone = db
+        .query_one(
+            "SELECT min(origin_seq) FROM (
+                 SELECT origin_seq FROM waiting_change WHERE origin_device = ?1 AND applied_as IS NULL
+                 UNION ALL
+                 SELECT c.origin_seq FROM waiting_change w JOIN change c ON c.seq = w.applied_as
+                 WHERE w.origin_device = ?1 AND c.seq > ?2 AND c.outcome NOT LIKE 'rejected%'
+             ) AS not_gone",
+            args![device, forwarded],
+        )?
+        .opt_int(0)?
+        .unwrap_or(i64::MAX);
     let row = db.query_one(
-        "SELECT coalesce(max(origin_seq), 0) FROM change WHERE origin_device = ?1 AND seq <= ?2",
-        args![device, forwarded],
+        "SELECT coalesce(max(origin_seq), 0) FROM change WHERE origin_device = ?1 AND seq <= ?2 AND origin_seq < ?3",
+        args![device, forwarded, first_not_gone],
     )?;
     Ok(Some(row.int(0)?))
 }

@@ -1,7 +1,8 @@
 //! The block and district server as a library: its store (`store.rs`, with enrollment,
 //! ingest, the derived state and the pull feed, written once against the storage interface of
 //! `sql.rs` that SQLite and PostgreSQL implement), the HTTP routes (`routes.rs`), its TLS
-//! certificate and listener (`tls.rs`), the villages a block serves (`village.rs`) and the block's
+//! certificate and listener (`tls.rs`), the bounds on what one connection or request may hold
+//! (`limits.rs`), the villages a block serves (`village.rs`) and the block's
 //! forwarding to its district (`upstream.rs`), so that tests and the binary build the same
 //! thing. It never links the laptop's `core`: what the two share is the wire contract in
 //! `samanvaya-sync-protocol`, the link in `samanvaya-sync-client`, and the engine with its
@@ -25,6 +26,7 @@ pub mod forwarded_audit;
 pub mod given_back;
 pub mod import;
 pub mod ingest;
+pub mod limits;
 pub mod many;
 pub mod merge;
 pub mod named;

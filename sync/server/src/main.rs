@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use samanvaya_domain::referral::Step;
+use samanvaya_server::limits::{Bounded, Limits};
 use samanvaya_server::tls::{Identity, TlsListener};
 use samanvaya_server::village::{Names, NewVillage};
 use samanvaya_server::{ServerConfig, Store, router, upstream};
@@ -50,6 +51,16 @@ struct Args {
     /// How often a block forwards to its district, in seconds.
     #[arg(long, default_value_t = 60)]
     sync_every: u64,
+    /// How long a connection may send and read nothing before it is closed, in seconds.
+    #[arg(long, default_value_t = Limits::default().idle.as_secs())]
+    idle_seconds: u64,
+    /// How long a request's body may take to arrive, in seconds.
+    #[arg(long, default_value_t = Limits::default().request.as_secs())]
+    request_seconds: u64,
+    /// How many requests the server holds at once; the next is told the server is busy, and
+    /// its device tries again later.
+    #[arg(long, default_value_t = Limits::default().at_once)]
+    requests_at_once: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -544,6 +555,13 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}; is another server using it?", args.listen))?;
     let addr = listener.local_addr()?;
+    let limits = Limits {
+        idle: Duration::from_secs(args.idle_seconds.max(1)),
+        request: Duration::from_secs(args.request_seconds.max(1)),
+        at_once: args.requests_at_once.max(1),
+        ..Limits::default()
+    };
+    let listener = Bounded::new(listener, limits);
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -555,6 +573,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
             store,
             session_minutes: args.session_minutes,
             fingerprint: code::PLAIN.into(),
+            limits,
         };
         axum::serve(listener, router(config)).with_graceful_shutdown(stop).await?;
         return Ok(());
@@ -572,6 +591,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         store,
         session_minutes: args.session_minutes,
         fingerprint: identity.fingerprint.as_str().into(),
+        limits,
     };
     let listener = TlsListener::new(listener, &identity)?;
     axum::serve(listener, router(config)).with_graceful_shutdown(stop).await?;

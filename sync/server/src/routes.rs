@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ServerError;
 use crate::feed::Asked;
+use crate::limits::{self, Door, Limits};
 use crate::store::Store;
 
 /// What the server was started as, and its store.
@@ -32,6 +33,8 @@ pub struct ServerConfig {
     pub fingerprint: Arc<str>,
     /// How long a session token lives.
     pub session_minutes: i64,
+    /// What one request may hold of the server.
+    pub limits: Limits,
 }
 
 pub fn router(config: ServerConfig) -> Router {
@@ -46,6 +49,7 @@ pub fn router(config: ServerConfig) -> Router {
         .route("/v1/catalogue", get(catalogue))
         .route("/v1/audit", post(audit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(Door::new(config.limits), limits::admit))
         .with_state(config)
 }
 

@@ -2,6 +2,7 @@
 //! identity as a device of its own, and its clock.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use samanvaya_domain::Hlc;
@@ -20,6 +21,8 @@ pub struct Store {
     pub(crate) role: Role,
     /// This run of the server process: a feed epoch is made once per run (`feed_epoch.rs`).
     pub(crate) run: Uuid,
+    /// The catalogue bundle last handed out in pieces, by its digest (`catalogue.rs`).
+    pub(crate) bundle_in_pieces: Option<(String, Arc<[u8]>)>,
 }
 
 impl Store {
@@ -61,7 +64,7 @@ impl Store {
         };
         crate::seal::ensure_key(&mut *tx)?;
         tx.commit()?;
-        Ok(Store { db, device, role, run: Uuid::now_v7() })
+        Ok(Store { db, device, role, run: Uuid::now_v7(), bundle_in_pieces: None })
     }
 
     pub fn device(&self) -> Uuid {

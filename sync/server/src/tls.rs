@@ -13,12 +13,13 @@ use std::time::Duration;
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use samanvaya_sync_client::pin;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use crate::error::ServerError;
+use crate::limits::{Bounded, Idle};
 
 /// How long a device may take over the TLS handshake.
 const HANDSHAKE_SECS: u64 = 30;
@@ -244,27 +245,21 @@ pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), ServerError> 
 
 /// A listener that hands axum connections once their TLS handshake is done.
 pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Receiver<(TlsStream<Idle<TcpStream>>, SocketAddr)>,
     addr: SocketAddr,
 }
 
 impl TlsListener {
-    /// Starts accepting on `tcp`; must be called inside the server's runtime.
-    pub fn new(tcp: TcpListener, identity: &Identity) -> std::io::Result<TlsListener> {
-        let addr = tcp.local_addr()?;
+    /// Starts accepting on `tcp`; must be called inside the server's runtime. The bounds of
+    /// `tcp` hold from before the handshake: a device that never finishes one holds its room
+    /// among the open connections for the handshake's deadline at most.
+    pub fn new(mut tcp: Bounded, identity: &Identity) -> std::io::Result<TlsListener> {
+        let addr = axum::serve::Listener::local_addr(&tcp)?;
         let acceptor = TlsAcceptor::from(identity.config.clone());
         let (send, ready) = mpsc::channel(64);
         tokio::spawn(async move {
             loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors, most often: wait for some to free up.
-                        eprintln!("accepting a connection failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
+                let (stream, peer) = tcp.next().await;
                 let (acceptor, send) = (acceptor.clone(), send.clone());
                 tokio::spawn(async move {
                     let shake =
@@ -282,7 +277,7 @@ impl TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = TlsStream<Idle<TcpStream>>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

@@ -1,0 +1,245 @@
+//! How much of the server one connection and one request may hold.
+//!
+//! A block server sits on a block office's network, where anyone on it can open connections.
+//! The store answers one request at a time (`routes::with_store`), so what must be bounded is
+//! what waits in front of it: connections that send nothing, bodies that trickle in a byte at a
+//! time, and more requests at once than the store could answer before their devices give up.
+//! Each bound is far above what a laptop on 2G needs (its longest request waits 30 seconds,
+//! `samanvaya_sync_client::Tuning`), so it only ever meets a device that is broken or hostile.
+//!
+//! - A connection that moves no byte for [`Limits::idle`] is closed: headers never finished, a
+//!   kept-alive connection no longer used, an answer its device stopped reading.
+//! - A request's body must have arrived whole within [`Limits::request`] of its first byte.
+//! - Past [`Limits::at_once`] requests in hand, the next is answered at once that the server is
+//!   busy (the device's sync tries again later by itself); past [`Limits::connections`] open
+//!   connections, the next waits in the system's queue until one closes.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use samanvaya_sync_protocol::{MAX_BODY_BYTES, Refusal, RefusalCode};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
+
+/// The bounds, as the operator set them (`samanvaya-server --help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a connection may move no byte before it is closed.
+    pub idle: Duration,
+    /// How long a request's body may take to arrive.
+    pub request: Duration,
+    /// How many requests the server holds at once.
+    pub at_once: usize,
+    /// How many connections the server keeps open at once.
+    pub connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            idle: Duration::from_secs(120),
+            request: Duration::from_secs(120),
+            at_once: 32,
+            connections: 512,
+        }
+    }
+}
+
+/// The requests in hand, shared by every route.
+#[derive(Clone)]
+pub struct Door {
+    request: Duration,
+    in_hand: Arc<Semaphore>,
+}
+
+impl Door {
+    pub fn new(limits: Limits) -> Door {
+        Door { request: limits.request, in_hand: Arc::new(Semaphore::new(limits.at_once.max(1))) }
+    }
+}
+
+/// Lets a request in if the server has room for it, and reads its body whole within the
+/// deadline before any route sees it, so that no route waits on a device's link while it
+/// holds the store.
+pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Response {
+    let Ok(_in_hand) = door.in_hand.clone().try_acquire_owned() else {
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RefusalCode::Unavailable,
+            "the server is busy with other devices; the sync tries again by itself in a moment".into(),
+        );
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match tokio::time::timeout(door.request, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+        Ok(Ok(bytes)) => bytes,
+        // The body was larger than any request may be, or its connection broke (then no one
+        // reads this answer).
+        Ok(Err(_)) => {
+            return refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                RefusalCode::TooLarge,
+                format!(
+                    "the request is larger than {MAX_BODY_BYTES} bytes or was cut off; send smaller batches"
+                ),
+            );
+        }
+        Err(_) => {
+            return refusal(
+                StatusCode::REQUEST_TIMEOUT,
+                RefusalCode::Unavailable,
+                format!(
+                    "the request took longer than {} seconds to arrive; the sync tries again with smaller batches",
+                    door.request.as_secs()
+                ),
+            );
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+fn refusal(status: StatusCode, code: RefusalCode, message: String) -> Response {
+    (status, Json(Refusal { code, message })).into_response()
+}
+
+/// A TCP listener that keeps at most [`Limits::connections`] open and closes those idle for
+/// [`Limits::idle`].
+pub struct Bounded {
+    tcp: TcpListener,
+    open: Arc<Semaphore>,
+    idle: Duration,
+}
+
+impl Bounded {
+    pub fn new(tcp: TcpListener, limits: Limits) -> Bounded {
+        Bounded { tcp, open: Arc::new(Semaphore::new(limits.connections.max(1))), idle: limits.idle }
+    }
+
+    /// The next connection, once there is room for it.
+    pub async fn next(&mut self) -> (Idle<TcpStream>, SocketAddr) {
+        // The semaphore is never closed, so acquiring only waits.
+        let Ok(room) = self.open.clone().acquire_owned().await else {
+            return std::future::pending().await;
+        };
+        loop {
+            match self.tcp.accept().await {
+                Ok((stream, peer)) => return (Idle::new(stream, self.idle, room), peer),
+                Err(e) => {
+                    // Out of file descriptors, most often: wait for some to free up.
+                    eprintln!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+}
+
+impl axum::serve::Listener for Bounded {
+    type Io = Idle<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        self.next().await
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// A connection that fails with `TimedOut` once it has moved no byte, either way, for its idle
+/// time while the server waited on it; it frees its room among the open ones when dropped.
+pub struct Idle<S> {
+    inner: S,
+    idle: Duration,
+    deadline: Pin<Box<Sleep>>,
+    _room: OwnedSemaphorePermit,
+}
+
+impl<S> Idle<S> {
+    fn new(inner: S, idle: Duration, room: OwnedSemaphorePermit) -> Idle<S> {
+        Idle { inner, idle, deadline: Box::pin(tokio::time::sleep(idle)), _room: room }
+    }
+
+    /// What a wait on the device gives: its result with the deadline pushed back if it moved
+    /// bytes, or the end of the connection if it has waited too long.
+    fn waited<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+        moved: bool,
+    ) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no byte moved for {} seconds", self.idle.as_secs()),
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+            ready => {
+                if moved {
+                    let next = Instant::now() + self.idle;
+                    self.deadline.as_mut().reset(next);
+                }
+                ready
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let moved = buf.filled().len() > before;
+        self.waited(cx, polled, moved)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        let moved = matches!(polled, Poll::Ready(Ok(n)) if n > 0);
+        self.waited(cx, polled, moved)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_flush(cx);
+        self.waited(cx, polled, false)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.waited(cx, polled, false)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        let moved = matches!(polled, Poll::Ready(Ok(n)) if n > 0);
+        self.waited(cx, polled, moved)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
