@@ -378,6 +378,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "usb_given_back_through",
         sql: include_str!("../migrations/server/0032_usb_given_back_through.sql"),
     },
+    Migration {
+        version: 33,
+        name: "block_village",
+        sql: include_str!("../migrations/server/0033_block_village.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -533,6 +538,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 30,
         name: "usb_given_back_through",
         sql: include_str!("../migrations/server-postgres/0030_usb_given_back_through.sql"),
+    },
+    Migration {
+        version: 31,
+        name: "block_village",
+        sql: include_str!("../migrations/server-postgres/0031_block_village.sql"),
     },
 ];
 

@@ -410,6 +410,7 @@ on_both!(
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
     a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one_by_one,
     reached_the_district_stops_below_a_change_that_waits_for_its_household,
+    a_block_forwards_only_for_its_villages_until_the_district_gives_it_another,
     the_pieces_of_two_bundles_asked_in_turn_are_each_their_own_and_a_bundle_gone_is_refused,
     a_removal_arriving_before_the_members_creation_keeps_her_removed,
     a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it,
@@ -2671,6 +2672,88 @@ fn a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing(b: Backend)
     assert_eq!(past.unwrap().acked_through, 3);
 }
 
+/// Two blocks of one district, each with its village: a village is a block's at the district
+/// once the block forwards its first household, and the other block's changes about it, a
+/// compromised block's say, are refused whole, nothing kept, so that they wait at that block
+/// (refused one by one, the block would take the answer as final and the district would miss
+/// them for good). One that waited for its household is judged when the household arrives, by
+/// itself. Once the district's operator gives the village to the second block (it moved), the
+/// second block's changes about it are taken, and the first block still forwards it.
+fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b: Backend) {
+    let Some(mut district) = open(b, Role::District) else { return };
+    let mut blocks =
+        ["Bodh Gaya block", "Sherghati block"].map(|name| (enroll_block(&mut district, name).0, 0));
+    let (bodh_gaya, sherghati) = (Uuid::now_v7(), Uuid::now_v7());
+    let sherghati_block = blocks[1].0.device;
+    let mut laptop_seq: std::collections::HashMap<Uuid, i64> = Default::default();
+    let mut forward = move |district: &mut Opened, block: usize, laptop: Uuid, body: ChangeBody| {
+        let (caller, seq) = &mut blocks[block];
+        *seq += 1;
+        let n = laptop_seq.entry(laptop).or_default();
+        *n += 1;
+        let change = Change {
+            seq: *seq,
+            origin: Origin { device: laptop, seq: *n },
+            recorded_at: t0(),
+            change: Typed::new(Hlc { wall_ms: t0().timestamp_millis() + *n, counter: 0, node: laptop }, body),
+            seen_at_sender: Default::default(),
+        };
+        let batch =
+            PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes: vec![change] };
+        district.push(caller, &batch, t0())
+    };
+    let (h, g, k) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
+    let applied = |answer: Result<samanvaya_sync_protocol::PushAck, samanvaya_server::ServerError>| {
+        outcomes(&answer.unwrap()) == vec![Outcome::Applied]
+    };
+    assert!(
+        applied(forward(&mut district, 0, bodh_gaya, household(h, VILLAGE))),
+        "the village is Bodh Gaya's"
+    );
+    assert!(
+        applied(forward(&mut district, 1, sherghati, household(g, OTHER_VILLAGE))),
+        "and Sherghati's its own"
+    );
+    let facts = |district: &Opened, h: HouseholdId| {
+        district.texts("SELECT CAST(count(*) AS TEXT) FROM fact WHERE subject_id = ?1", &h.0.to_string())
+    };
+    let rows = district.rows();
+
+    // Sherghati's block forwards about Bodh Gaya's village: a fact of its household, a new one.
+    for body in [fact_of(h, PersonId(h.0)), household(HouseholdId(Uuid::now_v7()), VILLAGE)] {
+        let err = forward(&mut district, 1, sherghati, body).unwrap_err();
+        let said = err.to_string();
+        let foreign =
+            matches!(&err, samanvaya_server::ServerError::Refused { code: RefusalCode::VillageForeign, .. });
+        assert!(foreign, "{err:?}");
+        let village = Uuid::from_u128(VILLAGE);
+        assert!(said.contains("through Bodh Gaya block, not through Sherghati block"), "{said}");
+        assert!(
+            said.contains(&format!("assign-village --village {village} --to {sherghati_block}")),
+            "{said}"
+        );
+        assert_eq!(district.rows(), rows, "nothing of the push is kept");
+    }
+    // Sherghati's change about a household not known here waits, and is refused by itself
+    // when Bodh Gaya's block brings the household, whose push is taken.
+    assert!(applied(forward(&mut district, 1, sherghati, fact_of(k, PersonId(k.0)))), "taken, to wait");
+    assert!(applied(forward(&mut district, 0, bodh_gaya, household(k, VILLAGE))));
+    let judged = district.texts(
+        "SELECT outcome FROM change WHERE origin_device = ?1 ORDER BY origin_seq",
+        &sherghati.to_string(),
+    );
+    assert!(judged[1].starts_with("rejected: village "), "{judged:?}");
+    assert_eq!(facts(&district, k), vec!["0"]);
+
+    // The village moves: Sherghati's block forwards it from now on, and Bodh Gaya's still may.
+    let (name, new) = district.assign_village(Uuid::from_u128(VILLAGE), sherghati_block, t0()).unwrap();
+    assert_eq!((name.as_str(), new), ("Sherghati block", true));
+    assert!(!district.assign_village(Uuid::from_u128(VILLAGE), sherghati_block, t0()).unwrap().1);
+    assert!(applied(forward(&mut district, 1, sherghati, fact_of(h, PersonId(h.0)))));
+    assert_eq!(facts(&district, h), vec!["1"]);
+    assert!(applied(forward(&mut district, 0, bodh_gaya, fact_of(h, PersonId(h.0)))));
+}
+
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {
     let Some(mut district) = open(b, Role::District) else { return };
     let mut blocks = Vec::new();
@@ -2937,15 +3020,15 @@ fn enroll_block(district: &mut Store, name: &str) -> (Caller, String) {
     (Caller { device, kind: DeviceKind::Block }, reply.secret)
 }
 
-/// A laptop's first change, as `block` forwards it to its district.
-fn forward_a_change_of(district: &mut Store, block: &Caller, laptop: Uuid) {
+/// A laptop's first change, a household of `village`, as `block` forwards it to its district.
+fn forward_a_change_of(district: &mut Store, block: &Caller, laptop: Uuid, village: u128) {
     let made = Change {
         seq: 1,
         origin: Origin { device: laptop, seq: 1 },
         recorded_at: t0(),
         change: Typed::new(
             Hlc { wall_ms: t0().timestamp_millis(), counter: 0, node: laptop },
-            household(HouseholdId(Uuid::now_v7()), VILLAGE),
+            household(HouseholdId(Uuid::now_v7()), village),
         ),
         seen_at_sender: Default::default(),
     };
@@ -2972,8 +3055,8 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
     // block, its log is not taken from it.
     let early = district.push_audit(&bodh_gaya, &of(laptop, &log[..5]), t0()).unwrap_err();
     assert_eq!(code(early), RefusalCode::AuditForeign);
-    forward_a_change_of(&mut district, &bodh_gaya, laptop);
-    forward_a_change_of(&mut district, &other_block, quiet_laptop);
+    forward_a_change_of(&mut district, &bodh_gaya, laptop, VILLAGE);
+    forward_a_change_of(&mut district, &other_block, quiet_laptop, OTHER_VILLAGE);
     // A block that sends the log of a laptop whose changes came through another block is refused.
     let stolen = district.push_audit(&bodh_gaya, &of(quiet_laptop, &log[..5]), t0()).unwrap_err();
     assert_eq!(code(stolen), RefusalCode::AuditForeign);
@@ -3212,7 +3295,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
     let Some(mut district) = open(b, Role::District) else { return };
     let (bodh_gaya, bodh_gaya_secret) = enroll_block(&mut district, "Bodh Gaya");
     let (manpur, _) = enroll_block(&mut district, "Manpur");
-    forward_a_change_of(&mut district, &bodh_gaya, laptop.caller.device);
+    forward_a_change_of(&mut district, &bodh_gaya, laptop.caller.device, VILLAGE);
     let forwarded = |entries: &[samanvaya_sync_protocol::AuditEntry],
                      fork: &samanvaya_sync_protocol::AuditFork| {
         AuditBatch::of(Some(laptop.caller.device), entries.to_vec()).on(Some(fork.clone()))

@@ -79,7 +79,9 @@ impl LaptopSyncError {
                 RefusalCode::Revoked => "revoked",
                 RefusalCode::Expired => "expired",
                 RefusalCode::Digest | RefusalCode::BadBody | RefusalCode::TooLarge => "damaged",
-                RefusalCode::Unavailable => "server",
+                // A district's refusal of its block, which a laptop is never sent: a matter for
+                // a server's operator.
+                RefusalCode::Unavailable | RefusalCode::VillageForeign => "server",
                 RefusalCode::DiskFull => "server_disk_full",
                 RefusalCode::Certificate => "certificate",
                 RefusalCode::AuditBroken | RefusalCode::AuditForeign => "audit",

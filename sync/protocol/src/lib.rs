@@ -546,6 +546,10 @@ pub enum RefusalCode {
     /// The audit log is another device's than the sender may send: a laptop sends only its own,
     /// and a block only the logs of laptops whose changes reach the district through it.
     AuditForeign,
+    /// A block forwarded a change about a village the district has from another block: the
+    /// district's operator gives the village to this block (`assign-village`), and the block's
+    /// next round forwards it.
+    VillageForeign,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

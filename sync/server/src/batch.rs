@@ -14,6 +14,7 @@ use samanvaya_domain::change::{Change as Typed, ChangeBody};
 use samanvaya_sync_protocol::{Origin, Outcome};
 use uuid::Uuid;
 
+use crate::block_village::BlockScope;
 use crate::clock_cap::capped;
 use crate::error::ServerError;
 use crate::many::{self, Kind};
@@ -49,12 +50,26 @@ pub struct Incoming<'a> {
 
 /// Who delivers the changes: the device or server (`self` for a step taken here), how far it
 /// had pulled, and for a laptop the villages it serves (a change about a household elsewhere
-/// is refused, and kept only as what is left of it); `None` for a block or the district, which
-/// may send any.
+/// is refused, and kept only as what is left of it); `None` for a block or the district. A
+/// block forwarding to its district is held to its villages there (`block`); the district,
+/// sending down to its block, and a change made here, may send any.
 pub struct Sender<'a> {
     pub via: &'a str,
     pub pulled_through: i64,
     pub served: Option<HashSet<String>>,
+    pub block: Option<BlockScope>,
+}
+
+impl<'a> Sender<'a> {
+    /// A sender held to no villages: this server itself, or the district sending down.
+    pub fn any(via: &'a str) -> Sender<'a> {
+        Sender { via, pulled_through: i64::MAX, served: None, block: None }
+    }
+
+    /// Whether the village of each household it names is asked.
+    fn scoped(&self) -> bool {
+        self.served.is_some() || self.block.is_some()
+    }
 }
 
 /// Why a laptop's change about a household of a village it does not serve is refused.
@@ -74,7 +89,16 @@ impl Sender<'_> {
         hid: &str,
         village: Option<String>,
         refused: &HashSet<String>,
+        now: DateTime<Utc>,
     ) -> Result<Option<String>, ServerError> {
+        if let Some(block) = &self.block {
+            // A change about a household not known here waits for it, and is judged when it
+            // arrives (`waiting.rs`).
+            return match village {
+                Some(village) => block.refusal(db, &village, now),
+                None => Ok(None),
+            };
+        }
         let Some(served) = self.served.as_ref() else { return Ok(None) };
         let outside = match village {
             Some(village) => !served.contains(&village),
@@ -214,15 +238,16 @@ fn store_single(
         return Ok(Outcome::Duplicate);
     }
     let mut refusal = None;
-    if sender.served.is_some() {
+    if sender.scoped() {
         let hid = item.change.body.household_id().to_string();
         let village = db
             .query_opt("SELECT village_id FROM household WHERE id = ?1", args![&hid])?
             .map(|r| r.text(0))
             .transpose()?;
-        refusal = match sender.refusal(db, &hid, village, &HashSet::new())? {
+        refusal = match sender.refusal(db, &hid, village, &HashSet::new(), now)? {
             Some(reason) => Some(reason),
-            None => crate::named::elsewhere(db, &item.change.body, &hid)?,
+            None if sender.served.is_some() => crate::named::elsewhere(db, &item.change.body, &hid)?,
+            None => None,
         };
     }
     stored.insert(item.origin);
@@ -286,7 +311,7 @@ fn store_run(
         });
         // Refused, it is kept as what is left of it (`single::remains`); erased on arrival, as
         // what is left of it after the erasure. Neither is applied.
-        let mut refusal = sender.refusal(db, &hid, village, &refused)?;
+        let mut refusal = sender.refusal(db, &hid, village, &refused, now)?;
         if refusal.is_some() && matches!(body, ChangeBody::Household(_)) {
             refused.insert(hid.clone());
         }

@@ -67,6 +67,20 @@ fn reached_district(db: &mut dyn Db, device: Uuid) -> Result<Option<i64>, Server
     Ok(Some(row.int(0)?))
 }
 
+/// The name of block `id`, enrolled here and not revoked, for an operator's command naming it.
+pub(crate) fn block_named(db: &mut dyn Db, id: Uuid) -> Result<String, ServerError> {
+    let found = db.query_opt(
+        "SELECT name FROM device WHERE id = ?1 AND kind = 'block' AND revoked_at IS NULL",
+        args![id],
+    )?;
+    match found {
+        Some(row) => row.text(0),
+        None => Err(ServerError::Invalid(format!(
+            "{id} is not a block enrolled here, or it was revoked; `samanvaya-server devices` lists them"
+        ))),
+    }
+}
+
 /// Who a session token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {

@@ -104,15 +104,7 @@ impl Store {
     /// the new block's name.
     pub fn hand_over_audit(&mut self, laptop: Uuid, to: Uuid) -> Result<String, ServerError> {
         let mut tx = self.db.transaction(Mode::Write)?;
-        let Some(block) = tx.query_opt(
-            "SELECT name FROM device WHERE id = ?1 AND kind = 'block' AND revoked_at IS NULL",
-            args![to],
-        )?
-        else {
-            return Err(ServerError::Invalid(format!(
-                "{to} is not a block enrolled here, or it was revoked; `samanvaya-server devices` lists them"
-            )));
-        };
+        let block = crate::enroll::block_named(&mut *tx, to)?;
         let moved = tx.execute(
             "UPDATE forwarded_audit SET via = ?1 WHERE device_id = ?2",
             args![to.to_string(), laptop],
@@ -123,7 +115,7 @@ impl Store {
             )));
         }
         tx.commit()?;
-        block.text(0)
+        Ok(block)
     }
 }
 

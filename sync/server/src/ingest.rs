@@ -12,6 +12,7 @@ use samanvaya_sync_protocol::{
 use uuid::Uuid;
 
 use crate::batch::{self, Incoming, Sender};
+use crate::block_village::{BlockScope, Refuse};
 use crate::clock_cap::KeptScan;
 use crate::enroll::{Caller, check_protocol};
 use crate::error::ServerError;
@@ -70,18 +71,20 @@ impl Store {
         {
             return Ok(PushAck { protocol: PROTOCOL_VERSION, acked_through: acked, results: Vec::new() });
         }
-        // A laptop may push only about the households of its villages; a block forwards any.
-        let served = if caller.kind == DeviceKind::Block {
-            None
+        // A laptop may push only about the households of its villages; a block forwards any
+        // at a district, but for a village the district has from another block.
+        let (served, block) = if caller.kind == DeviceKind::Block {
+            (None, Some(BlockScope::load(&mut *tx, &sender, Refuse::Push)?))
         } else {
-            Some(
+            let served = Some(
                 tx.query("SELECT village_id FROM device_village WHERE device_id = ?1", args![&sender])?
                     .iter()
                     .map(|r| r.text(0))
                     .collect::<Result<_, _>>()?,
-            )
+            );
+            (served, None)
         };
-        let from = Sender { via: &sender, pulled_through: batch.pulled_through, served };
+        let from = Sender { via: &sender, pulled_through: batch.pulled_through, served, block };
         let items: Vec<Incoming<'_>> = batch
             .changes
             .iter()
@@ -154,7 +157,7 @@ impl Store {
     ) -> Result<usize, ServerError> {
         let mut tx = self.db.transaction(Mode::Write)?;
         let via = upstream.to_string();
-        let from = Sender { via: &via, pulled_through: i64::MAX, served: None };
+        let from = Sender::any(&via);
         // The block's own changes come back only to a block restored from a backup, which asked
         // back what it forwarded (`upstream::own_shown_held`): looked up by origin, the ones it
         // lost are stored again. Their numbers say nothing of which: numbered from the time, a
@@ -255,7 +258,7 @@ pub(crate) fn record_in_at(
         known: false,
         seen_at_sender: None,
     };
-    let from = Sender { via: "self", pulled_through: i64::MAX, served: None };
+    let from = Sender::any("self");
     let outcome = batch::store_all(db, device, &from, &[item], now)?
         .pop()
         .ok_or_else(|| ServerError::Invalid("the change made here was left without an outcome".into()))?;

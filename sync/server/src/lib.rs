@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod audit_branch;
 pub mod batch;
+pub mod block_village;
 pub mod catalogue;
 pub mod certificate;
 pub mod clock_cap;

@@ -109,6 +109,16 @@ enum Command {
         #[arg(long)]
         to: uuid::Uuid,
     },
+    /// At a district: the block TO forwards village VILLAGE's work from now on, beside the block
+    /// that has it (a village moved to another block, or a block office reinstalled as a new
+    /// device). A village is otherwise the block's that forwarded its first household, and
+    /// another block's changes about it are refused.
+    AssignVillage {
+        #[arg(long)]
+        village: uuid::Uuid,
+        #[arg(long)]
+        to: uuid::Uuid,
+    },
     /// Lists the referrals this server holds.
     Referrals,
     /// Lists the reviews no one has decided: a member's name, relation, sex or date of birth
@@ -370,6 +380,14 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
         Command::Audit { device: Some(device) } => {
             for e in store.audit_log(device)? {
                 println!("{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.who, e.action, e.detail);
+            }
+        }
+        Command::AssignVillage { village, to } => {
+            let (block, new) = store.assign_village(village, to, now)?;
+            if new {
+                println!("village {village} now comes through block {to} ({block}) too");
+            } else {
+                println!("village {village} already comes through block {to} ({block})");
             }
         }
         Command::HandOverAudit { laptop, to } => {

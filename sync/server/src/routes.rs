@@ -76,7 +76,8 @@ impl IntoResponse for Refused {
             | RefusalCode::Revoked
             | RefusalCode::Certificate
             | RefusalCode::AuditBroken
-            | RefusalCode::AuditForeign => StatusCode::FORBIDDEN,
+            | RefusalCode::AuditForeign
+            | RefusalCode::VillageForeign => StatusCode::FORBIDDEN,
             RefusalCode::Expired => StatusCode::UNAUTHORIZED,
             RefusalCode::Digest | RefusalCode::BadBody => StatusCode::BAD_REQUEST,
             RefusalCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

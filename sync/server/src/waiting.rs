@@ -24,6 +24,7 @@ use samanvaya_sync_protocol::{Origin, Outcome};
 use uuid::Uuid;
 
 use crate::batch::{Incoming, Sender};
+use crate::block_village::{BlockScope, Refuse};
 use crate::error::ServerError;
 use crate::single::outcome_word;
 use crate::sql::{Db, args};
@@ -116,6 +117,13 @@ pub(crate) fn release(
         let via = row.text(3)?;
         let change = crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &row.text(8)?)?;
         let served = served_by(db, &via)?;
+        // A block's change is judged by the village the household came with, one by one: the
+        // push that brought the household is another's, and must not be refused for it.
+        let block = if crate::block_village::is_block(db, &via)? {
+            Some(BlockScope::load(db, &via, Refuse::Change)?)
+        } else {
+            None
+        };
         db.execute("DELETE FROM change WHERE seq = ?1", args![seq])?;
         let item = Incoming {
             origin,
@@ -126,7 +134,7 @@ pub(crate) fn release(
         };
         // What its maker had read of the feed is not known any more: it had read the
         // household, as every change about it made since, so its writes merge by their clocks.
-        let sender = Sender { via: &via, pulled_through: i64::MAX, served };
+        let sender = Sender { via: &via, pulled_through: i64::MAX, served, block };
         crate::batch::store_all(db, server, &sender, std::slice::from_ref(&item), now)?;
         db.execute(
                 "UPDATE waiting_change SET applied_as = (SELECT seq FROM change WHERE origin_device = ?1 AND origin_seq = ?2)

@@ -1,0 +1,125 @@
+//! Which villages each block forwards for, at its district.
+//!
+//! A laptop is held to the villages it was enrolled for at its block (`batch::Sender`), but a
+//! district took any change a block forwarded: a block server broken into could write into
+//! every village of the district. Now a village is a block's once the block forwards its first
+//! household (a district learns its villages from its blocks, as a block learns them from its
+//! laptops and its office), and the district's operator gives it to another block when it moves
+//! (`samanvaya-server --role district assign-village`); the block it came from keeps it too,
+//! so that what it had not forwarded yet at the move still arrives. A block forwarding a change
+//! about a household of a village that is another block's is refused whole, with nothing kept:
+//! its changes wait at the block, which tries again at its next round and shows the refusal in
+//! its status, until the operator assigns the village (refused one by one, they would be lost to
+//! the district for good, the block taking each answer as final). Changes that waited for their
+//! household (`waiting.rs`) are judged when it arrives, one by one, since the push that brings
+//! the household is another's.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use samanvaya_sync_protocol::{RefusalCode, Role};
+use uuid::Uuid;
+
+use crate::error::ServerError;
+use crate::sql::{Db, Mode, args};
+use crate::store::Store;
+
+/// What becomes of a change about a village that is another block's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refuse {
+    /// The block's push is refused whole: its changes wait at the block.
+    Push,
+    /// The change is refused and kept as what is left of it (one that waited for its household).
+    Change,
+}
+
+/// A block's villages at its district, as a push from it reads them.
+#[derive(Debug)]
+pub struct BlockScope {
+    block: String,
+    refuse: Refuse,
+    villages: RefCell<HashSet<String>>,
+}
+
+impl BlockScope {
+    /// The villages of block `block` (its device id), for one push or one release.
+    pub(crate) fn load(db: &mut dyn Db, block: &str, refuse: Refuse) -> Result<BlockScope, ServerError> {
+        let villages = db
+            .query("SELECT village_id FROM block_village WHERE block_id = ?1", args![block])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?;
+        Ok(BlockScope { block: block.to_owned(), refuse, villages: RefCell::new(villages) })
+    }
+
+    /// Why the block may not forward a change about a household of `village`, or `None`. A
+    /// village no block has yet becomes this block's.
+    pub(crate) fn refusal(
+        &self,
+        db: &mut dyn Db,
+        village: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, ServerError> {
+        if self.villages.borrow().contains(village) {
+            return Ok(None);
+        }
+        let holders = db.query(
+            "SELECT d.name FROM block_village b JOIN device d ON d.id = b.block_id WHERE b.village_id = ?1 ORDER BY d.name",
+            args![village],
+        )?;
+        if holders.is_empty() {
+            db.execute(
+                "INSERT INTO block_village (village_id, block_id, since) VALUES (?1, ?2, ?3)",
+                args![village, &self.block, now],
+            )?;
+            self.villages.borrow_mut().insert(village.to_owned());
+            return Ok(None);
+        }
+        let holders = holders.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?.join(", ");
+        let name = db
+            .query_opt("SELECT name FROM device WHERE id = ?1", args![&self.block])?
+            .map(|r| r.text(0))
+            .transpose()?
+            .unwrap_or_default();
+        let reason = format!(
+            "village {village} comes to this district through {holders}, not through {name} ({}); if the village moved, the district's operator gives it to this block with `samanvaya-server --role district assign-village --village {village} --to {}`",
+            self.block, self.block
+        );
+        match self.refuse {
+            Refuse::Push => Err(ServerError::refused(RefusalCode::VillageForeign, reason)),
+            Refuse::Change => Ok(Some(reason)),
+        }
+    }
+}
+
+/// Whether `device` is a block enrolled here.
+pub(crate) fn is_block(db: &mut dyn Db, device: &str) -> Result<bool, ServerError> {
+    Ok(db.query_opt("SELECT 1 FROM device WHERE id = ?1 AND kind = 'block'", args![device])?.is_some())
+}
+
+impl Store {
+    /// Gives village `village` to the block `to` (its device id) at this district, beside the
+    /// blocks that have it: after a village moves from one block to another, both forward its
+    /// work. Returns the block's name, and whether it did not have the village before.
+    pub fn assign_village(
+        &mut self,
+        village: Uuid,
+        to: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(String, bool), ServerError> {
+        if self.role() != Role::District {
+            return Err(ServerError::Invalid(
+                "a village is given to a block at the district; a block learns its villages from its laptops and its office".into(),
+            ));
+        }
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let block = crate::enroll::block_named(&mut *tx, to)?;
+        let added = tx.execute(
+            "INSERT INTO block_village (village_id, block_id, since) VALUES (?1, ?2, ?3) ON CONFLICT (village_id, block_id) DO NOTHING",
+            args![village.to_string(), to.to_string(), now],
+        )?;
+        tx.commit()?;
+        Ok((block, added > 0))
+    }
+}
