@@ -91,6 +91,11 @@ impl District {
 
     /// A count read straight from the district's database.
     fn count(&self, sql: &str) -> i64 {
+        self.one(sql)
+    }
+
+    /// The one value `sql` reads straight from the district's database.
+    fn one<T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>>(&self, sql: &str) -> T {
         match &self.postgres {
             Some(pg) => {
                 let mut client = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
@@ -463,6 +468,16 @@ fn audit_log_to_the_district(on_postgres: bool) {
         second as i64,
         "every entry held stays"
     );
+    // The laptop's village goes to the new block too, beside the old one, which keeps it.
+    let village: String = dist.one("SELECT village_id FROM household LIMIT 1");
+    let assigned = ok(dist.cmd(&["assign-village", "--village", &village, "--to", &new_id]));
+    assert!(assigned.contains(&format!("village {village} now comes through block {new_id}")), "{assigned}");
+    let holders = dist.count(&format!("SELECT count(*) FROM block_village WHERE village_id = '{village}'"));
+    assert_eq!(holders, 2, "both blocks forward the village");
+    let again = ok(dist.cmd(&["assign-village", "--village", &village, "--to", &new_id]));
+    assert!(again.contains("already comes through block"), "{again}");
+    let wrong = dist.cmd(&["assign-village", "--village", &village, "--to", &device]);
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("is not a block enrolled here"), "{wrong:?}");
     // A mistaken id is refused with what to do, and changes nothing.
     let wrong = dist.cmd(&["hand-over-audit", "--laptop", &device, "--to", &device]);
     assert!(!wrong.status.success());
