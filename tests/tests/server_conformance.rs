@@ -2685,6 +2685,12 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
         ["Bodh Gaya block", "Sherghati block"].map(|name| (enroll_block(&mut district, name).0, 0));
     let (bodh_gaya, sherghati) = (Uuid::now_v7(), Uuid::now_v7());
     let sherghati_block = blocks[1].0.device;
+    let sherghati_caller = blocks[1].0.clone();
+    // The households whose changes a block reads from the district's feed.
+    let read = |district: &mut Opened| -> std::collections::BTreeSet<String> {
+        let page = district.pull(&sherghati_caller, 0).unwrap();
+        page.changes.iter().map(|c| c.change.body.household_id().to_string()).collect()
+    };
     let mut laptop_seq: std::collections::HashMap<Uuid, i64> = Default::default();
     let mut forward = move |district: &mut Opened, block: usize, laptop: Uuid, body: ChangeBody| {
         let (caller, seq) = &mut blocks[block];
@@ -2744,6 +2750,7 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
     );
     assert!(judged[1].starts_with("rejected: village "), "{judged:?}");
     assert_eq!(facts(&district, k), vec!["0"]);
+    assert!(read(&mut district).is_empty(), "nothing of Bodh Gaya's village goes down to Sherghati's block");
 
     // The village moves: Sherghati's block forwards it from now on, and Bodh Gaya's still may.
     let (name, new) = district.assign_village(Uuid::from_u128(VILLAGE), sherghati_block, t0()).unwrap();
@@ -2752,6 +2759,9 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
     assert!(applied(forward(&mut district, 1, sherghati, fact_of(h, PersonId(h.0)))));
     assert_eq!(facts(&district, h), vec!["1"]);
     assert!(applied(forward(&mut district, 0, bodh_gaya, fact_of(h, PersonId(h.0)))));
+    // And it reads the village's households from the district, from the start.
+    let households: std::collections::BTreeSet<String> = [h, k].iter().map(|h| h.0.to_string()).collect();
+    assert_eq!(read(&mut district), households);
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

@@ -74,10 +74,14 @@ impl Store {
                    AND c.outcome NOT LIKE 'rejected%'
                  ORDER BY c.seq LIMIT ?3"
             }
+            // A block reads what the district holds of its villages (`block_village.rs`): a block
+            // given a village that moved to it, or a block office reinstalled as a new device,
+            // reads the village's households and the decisions about them from the start.
             DeviceKind::Block if own_after.is_none() => {
                 "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change, c.version, c.hlc, c.kind
                  FROM change c
-                 JOIN household h ON h.id = c.household_id AND h.home = ?1
+                 JOIN household h ON h.id = c.household_id
+                 JOIN block_village v ON v.village_id = h.village_id AND v.block_id = ?1
                  WHERE c.seq > ?2 AND c.via != ?1 AND c.outcome NOT LIKE 'rejected%'
                  ORDER BY c.seq LIMIT ?3"
             }
@@ -88,7 +92,8 @@ impl Store {
             DeviceKind::Block => {
                 "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change, c.version, c.hlc, c.kind
                  FROM change c
-                 JOIN household h ON h.id = c.household_id AND h.home = ?1
+                 JOIN household h ON h.id = c.household_id
+                 JOIN block_village v ON v.village_id = h.village_id AND v.block_id = ?1
                  WHERE c.seq > ?2 AND c.outcome NOT LIKE 'rejected%'
                  ORDER BY c.seq LIMIT ?3"
             }
