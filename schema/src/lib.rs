@@ -383,6 +383,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "block_village",
         sql: include_str!("../migrations/server/0033_block_village.sql"),
     },
+    Migration {
+        version: 34,
+        name: "block_read_again",
+        sql: include_str!("../migrations/server/0034_block_read_again.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -543,6 +548,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 31,
         name: "block_village",
         sql: include_str!("../migrations/server-postgres/0031_block_village.sql"),
+    },
+    Migration {
+        version: 32,
+        name: "block_read_again",
+        sql: include_str!("../migrations/server-postgres/0032_block_read_again.sql"),
     },
 ];
 

@@ -2681,11 +2681,14 @@ fn a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing(b: Backend)
 /// second block's changes about it are taken, and the first block still forwards it.
 fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b: Backend) {
     let Some(mut district) = open(b, Role::District) else { return };
-    let mut blocks =
-        ["Bodh Gaya block", "Sherghati block"].map(|name| (enroll_block(&mut district, name).0, 0));
+    let [(bodh_gaya_block, _), (sherghati_caller, sherghati_secret)] =
+        ["Bodh Gaya block", "Sherghati block"].map(|name| enroll_block(&mut district, name));
+    let mut blocks = [(bodh_gaya_block, 0), (sherghati_caller.clone(), 0)];
     let (bodh_gaya, sherghati) = (Uuid::now_v7(), Uuid::now_v7());
-    let sherghati_block = blocks[1].0.device;
-    let sherghati_caller = blocks[1].0.clone();
+    let sherghati_block = sherghati_caller.device;
+    // What the district's session tells Sherghati's block of reading its feed again.
+    let word =
+        |district: &mut Opened| block_session(district, &sherghati_caller, &sherghati_secret).read_again;
     // The households whose changes a block reads from the district's feed.
     let read = |district: &mut Opened| -> std::collections::BTreeSet<String> {
         let page = district.pull(&sherghati_caller, 0).unwrap();
@@ -2751,11 +2754,20 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
     assert!(judged[1].starts_with("rejected: village "), "{judged:?}");
     assert_eq!(facts(&district, k), vec!["0"]);
     assert!(read(&mut district).is_empty(), "nothing of Bodh Gaya's village goes down to Sherghati's block");
+    assert_eq!(word(&mut district), None);
 
     // The village moves: Sherghati's block forwards it from now on, and Bodh Gaya's still may.
     let (name, new) = district.assign_village(Uuid::from_u128(VILLAGE), sherghati_block, t0()).unwrap();
     assert_eq!((name.as_str(), new), ("Sherghati block", true));
+    // Its cursor is past the village's households: the district tells it to read the feed
+    // again from the start, at every session, the same word until another village is given.
+    let given = word(&mut district).expect("told to read again");
     assert!(!district.assign_village(Uuid::from_u128(VILLAGE), sherghati_block, t0()).unwrap().1);
+    assert_eq!(word(&mut district), Some(given.clone()), "given again, nothing new to read");
+    district
+        .assign_village(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0077), sherghati_block, t0())
+        .unwrap();
+    assert_ne!(word(&mut district), Some(given), "another village, another word");
     assert!(applied(forward(&mut district, 1, sherghati, fact_of(h, PersonId(h.0)))));
     assert_eq!(facts(&district, h), vec!["1"]);
     assert!(applied(forward(&mut district, 0, bodh_gaya, fact_of(h, PersonId(h.0)))));
@@ -2983,18 +2995,7 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
     let gap = server.push_audit(&laptop.caller, &batch(&log[7..]), t0()).unwrap_err();
     assert_eq!(gap.refusal().code, RefusalCode::AuditBroken);
     assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log[..6].to_vec());
-    let session = SessionRequest {
-        protocol: PROTOCOL_VERSION,
-        device: laptop.caller.device,
-        secret: laptop.secret.clone(),
-        numbers_left: vec![],
-        leases_through: vec![],
-        next_certificate: None,
-        recovery_code: None,
-        acked_here: None,
-        server_own_through: None,
-        feed_epoch_read: None,
-    };
+    let session = SessionRequest { acked_here: None, ..laptop.session_knowing(0) };
     assert_eq!(
         server.session(&session, 60, t0()).unwrap().audit_through,
         6,
@@ -3028,6 +3029,27 @@ fn enroll_block(district: &mut Store, name: &str) -> (Caller, String) {
     let reply =
         district.enroll(&EnrollRequest::new(&code, &certificate(), block), &certificate(), t0()).unwrap();
     (Caller { device, kind: DeviceKind::Block }, reply.secret)
+}
+
+/// The answer to a session of `block` at its district.
+fn block_session(
+    district: &mut Store,
+    block: &Caller,
+    secret: &str,
+) -> samanvaya_sync_protocol::SessionReply {
+    let req = SessionRequest {
+        protocol: PROTOCOL_VERSION,
+        device: block.device,
+        secret: secret.into(),
+        numbers_left: vec![],
+        leases_through: vec![],
+        next_certificate: None,
+        recovery_code: None,
+        acked_here: None,
+        server_own_through: None,
+        feed_epoch_read: None,
+    };
+    district.session(&req, 60, t0()).unwrap()
 }
 
 /// A laptop's first change, a household of `village`, as `block` forwards it to its district.
@@ -3094,19 +3116,7 @@ fn a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_blo
 
     // Each block's session says how far the district holds the logs it forwards, and only those.
     let session = |district: &mut Store, block: &Caller, secret: &str| {
-        let req = SessionRequest {
-            protocol: PROTOCOL_VERSION,
-            device: block.device,
-            secret: secret.into(),
-            numbers_left: vec![],
-            leases_through: vec![],
-            next_certificate: None,
-            recovery_code: None,
-            acked_here: None,
-            server_own_through: None,
-            feed_epoch_read: None,
-        };
-        district.session(&req, 60, t0()).unwrap().audit_forwarded
+        block_session(district, block, secret).audit_forwarded
     };
     assert_eq!(
         session(&mut district, &bodh_gaya, &bodh_gaya_secret),

@@ -474,6 +474,14 @@ fn audit_log_to_the_district(on_postgres: bool) {
     assert!(assigned.contains(&format!("village {village} now comes through block {new_id}")), "{assigned}");
     let holders = dist.count(&format!("SELECT count(*) FROM block_village WHERE village_id = '{village}'"));
     assert_eq!(holders, 2, "both blocks forward the village");
+    // Its cursor in the district's feed is past the village's households: told to read the feed
+    // again, it holds them all at its next rounds.
+    let at_the_district = dist.count("SELECT count(*) FROM household");
+    let at_the_new_block = || {
+        let conn = rusqlite::Connection::open(new_block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT count(*) FROM household", [], |r| r.get::<_, i64>(0)).unwrap()
+    };
+    eventually("the village's households at the new block", || at_the_new_block() == at_the_district);
     let again = ok(dist.cmd(&["assign-village", "--village", &village, "--to", &new_id]));
     assert!(again.contains("already comes through block"), "{again}");
     let wrong = dist.cmd(&["assign-village", "--village", &village, "--to", &device]);

@@ -234,6 +234,13 @@ pub trait Local {
     /// stood. The end keeps it and, when it read the feed under another one (or none), puts its
     /// cursor back to the start; returns whether it did.
     fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, SyncError>;
+
+    /// The server's word to read its feed again from the start (`SessionReply::read_again`,
+    /// to a block): a word not read under yet starts the cursor again. A laptop is never given
+    /// one.
+    fn read_again(&mut self, _word: &str) -> Result<(), SyncError> {
+        Ok(())
+    }
     /// Applies pulled changes and moves the cursor to `reply.cursor`, with its origin
     /// `reply.cursor_origin`, in one transaction; returns how many were new.
     fn apply_pulled(&mut self, reply: &PullReply) -> Result<usize, SyncError>;
@@ -466,6 +473,9 @@ pub async fn sync_once<L: Local, R: Remote>(
     }
     // Restored from a backup, the server numbered its feed again: read from the start, and say
     // so in the pushes below, which would otherwise claim to have read what it numbered again.
+    if let Some(word) = session.read_again.as_deref() {
+        local.read_again(word)?;
+    }
     local.feed_epoch(session.feed_epoch.as_deref())?;
     if let Some(epoch) = session.feed_epoch.as_deref() {
         link.read_under(epoch);

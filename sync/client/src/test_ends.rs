@@ -133,6 +133,7 @@ pub(crate) struct District {
 impl Remote for District {
     async fn session(&mut self, _: Numbers, _: Duration) -> Result<SessionReply, SyncError> {
         Ok(SessionReply {
+            read_again: None,
             protocol: PROTOCOL_VERSION,
             token: "token".into(),
             expires_at: t0(),

@@ -425,6 +425,13 @@ pub struct SessionReply {
     /// servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_wanted_after: Option<i64>,
+    /// To a block: the district's last word to read its feed again from the start, given when
+    /// a village was given to the block (`assign-village`), so that it reads the households
+    /// the district holds of it. A block that has not read under this word yet starts again;
+    /// the district says it at every session from then on. Absent otherwise, and from older
+    /// servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_again: Option<String>,
     /// The fingerprint of the certificate the server will present once its operator switches
     /// to it (`samanvaya-server new-certificate`): the device accepts it from now on beside the
     /// pinned one, and pins it the first time the server presents it.

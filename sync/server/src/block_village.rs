@@ -119,6 +119,11 @@ impl Store {
             "INSERT INTO block_village (village_id, block_id, since) VALUES (?1, ?2, ?3) ON CONFLICT (village_id, block_id) DO NOTHING",
             args![village.to_string(), to.to_string(), now],
         )?;
+        // The block has read the feed past the village's households (they were not its to
+        // read): it reads the feed again from the start at its next session.
+        if added > 0 {
+            tx.execute("UPDATE device SET read_again = ?1 WHERE id = ?2", args![Uuid::now_v7(), to])?;
+        }
         tx.commit()?;
         Ok((block, added > 0))
     }

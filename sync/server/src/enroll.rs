@@ -455,6 +455,12 @@ impl Store {
             DeviceKind::Laptop => None,
         };
         let feed_epoch = crate::feed_epoch::current(&mut *tx)?;
+        let read_again = match parse_kind(&kind) {
+            DeviceKind::Block => {
+                tx.query_one("SELECT read_again FROM device WHERE id = ?1", args![req.device])?.opt_text(0)?
+            }
+            DeviceKind::Laptop => None,
+        };
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -474,6 +480,7 @@ impl Store {
             own_through,
             own_wanted_after,
             feed_epoch,
+            read_again,
         })
     }
 

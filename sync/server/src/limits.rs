@@ -12,7 +12,10 @@
 //! - A request's body must have arrived whole within [`Limits::request`] of its first byte.
 //! - Past [`Limits::at_once`] requests in hand, the next is answered at once that the server is
 //!   busy (the device's sync tries again later by itself); past [`Limits::connections`] open
-//!   connections, the next waits in the system's queue until one closes.
+//!   connections, the next waits in the system's queue until one closes. A request's work for
+//!   the store counts among those in hand until it is done, even once its device has gone: the
+//!   work goes on without it (`routes::with_store`), and a device that sends and hangs up again
+//!   and again would otherwise pile up work for the store without end.
 
 use std::io;
 use std::net::SocketAddr;
@@ -57,30 +60,44 @@ impl Default for Limits {
     }
 }
 
-/// The requests in hand, shared by every route.
+/// The requests in hand, shared by every route: those being read or answered, and the work
+/// for the store, each up to [`Limits::at_once`].
 #[derive(Clone)]
 pub struct Door {
     request: Duration,
     in_hand: Arc<Semaphore>,
+    at_store: Arc<Semaphore>,
 }
 
 impl Door {
     pub fn new(limits: Limits) -> Door {
-        Door { request: limits.request, in_hand: Arc::new(Semaphore::new(limits.at_once.max(1))) }
+        let at_once = limits.at_once.max(1);
+        Door {
+            request: limits.request,
+            in_hand: Arc::new(Semaphore::new(at_once)),
+            at_store: Arc::new(Semaphore::new(at_once)),
+        }
     }
+
+    /// Room for one more piece of work for the store, held until the work is done; `None` when
+    /// the server has as much as it may.
+    pub fn store_work(&self) -> Option<OwnedSemaphorePermit> {
+        self.at_store.clone().try_acquire_owned().ok()
+    }
+}
+
+/// What a request the server has no room for is told.
+pub const BUSY: &str = "the server is busy with other devices; the sync tries again by itself in a moment";
+
+fn busy() -> Response {
+    refusal(StatusCode::SERVICE_UNAVAILABLE, RefusalCode::Unavailable, BUSY.into())
 }
 
 /// Lets a request in if the server has room for it, and reads its body whole within the
 /// deadline before any route sees it, so that no route waits on a device's link while it
 /// holds the store.
 pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Response {
-    let Ok(_in_hand) = door.in_hand.clone().try_acquire_owned() else {
-        return refusal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            RefusalCode::Unavailable,
-            "the server is busy with other devices; the sync tries again by itself in a moment".into(),
-        );
-    };
+    let Ok(_in_hand) = door.in_hand.clone().try_acquire_owned() else { return busy() };
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(door.request, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
         Ok(Ok(bytes)) => bytes,

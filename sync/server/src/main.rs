@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use samanvaya_domain::referral::Step;
-use samanvaya_server::limits::{Bounded, Limits};
+use samanvaya_server::limits::{Bounded, Door, Limits};
 use samanvaya_server::tls::{Identity, TlsListener};
 use samanvaya_server::village::{Names, NewVillage};
 use samanvaya_server::{ServerConfig, Store, router, upstream};
@@ -591,7 +591,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
             store,
             session_minutes: args.session_minutes,
             fingerprint: code::PLAIN.into(),
-            limits,
+            door: Door::new(limits),
         };
         axum::serve(listener, router(config)).with_graceful_shutdown(stop).await?;
         return Ok(());
@@ -609,7 +609,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         store,
         session_minutes: args.session_minutes,
         fingerprint: identity.fingerprint.as_str().into(),
-        limits,
+        door: Door::new(limits),
     };
     let listener = TlsListener::new(listener, &identity)?;
     axum::serve(listener, router(config)).with_graceful_shutdown(stop).await?;

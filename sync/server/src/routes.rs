@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ServerError;
 use crate::feed::Asked;
-use crate::limits::{self, Door, Limits};
+use crate::limits::{self, Door};
 use crate::store::Store;
 
 /// What the server was started as, and its store.
@@ -34,7 +34,7 @@ pub struct ServerConfig {
     /// How long a session token lives.
     pub session_minutes: i64,
     /// What one request may hold of the server.
-    pub limits: Limits,
+    pub door: Door,
 }
 
 pub fn router(config: ServerConfig) -> Router {
@@ -49,7 +49,7 @@ pub fn router(config: ServerConfig) -> Router {
         .route("/v1/catalogue", get(catalogue))
         .route("/v1/audit", post(audit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(Door::new(config.limits), limits::admit))
+        .layer(axum::middleware::from_fn_with_state(config.door.clone(), limits::admit))
         .with_state(config)
 }
 
@@ -92,13 +92,18 @@ fn refused(code: RefusalCode, message: impl Into<String>) -> Refused {
     Refused(Refusal { code, message: message.into() })
 }
 
-/// Runs a store call off the async threads: SQLite blocks.
+/// Runs a store call off the async threads: SQLite blocks. The call holds its room among the
+/// server's work for the store until it ends, though its device may have gone meanwhile.
 async fn with_store<T: Send + 'static>(
     config: &ServerConfig,
     f: impl FnOnce(&mut Store) -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, Refused> {
     let store = config.store.clone();
+    let Some(room) = config.door.store_work() else {
+        return Err(refused(RefusalCode::Unavailable, limits::BUSY));
+    };
     tokio::task::spawn_blocking(move || {
+        let _room = room;
         let mut guard =
             store.lock().map_err(|_| ServerError::Invalid("the store lock was poisoned".into()))?;
         f(&mut guard)

@@ -362,6 +362,21 @@ impl Local for BlockEnd {
         })
     }
 
+    fn read_again(&mut self, word: &str) -> Result<(), SyncError> {
+        // The district gave this block a village (`assign-village`): its households are behind
+        // the cursor. Read them, and the rest again, skipping what is held (by origin); the
+        // word and the cursor are one write, so it is read again once.
+        self.with(|s| {
+            s.db.execute(
+                "UPDATE upstream SET read_again = ?1, pulled_through = 0, pulled_origin_device = NULL,
+                    pulled_origin_seq = NULL
+                 WHERE id = 1 AND (read_again IS NULL OR read_again <> ?1)",
+                args![word],
+            )?;
+            Ok(())
+        })
+    }
+
     fn own_held_through(&mut self, through: i64) -> Result<(), SyncError> {
         // Restored from a backup, this block would number its own next changes again from where
         // the backup stood, and the district would take them for the ones it holds.
