@@ -64,18 +64,21 @@ impl BlockScope {
         if self.villages.borrow().contains(village) {
             return Ok(None);
         }
+        // One statement for the usual case, a village no block has yet: a district learning a
+        // state's villages takes one for each at its first household.
+        let bound = db.execute(
+            "INSERT INTO block_village (village_id, block_id, since)
+             SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM block_village WHERE village_id = ?1)",
+            args![village, &self.block, now],
+        )?;
+        if bound > 0 {
+            self.villages.borrow_mut().insert(village.to_owned());
+            return Ok(None);
+        }
         let holders = db.query(
             "SELECT d.name FROM block_village b JOIN device d ON d.id = b.block_id WHERE b.village_id = ?1 ORDER BY d.name",
             args![village],
         )?;
-        if holders.is_empty() {
-            db.execute(
-                "INSERT INTO block_village (village_id, block_id, since) VALUES (?1, ?2, ?3)",
-                args![village, &self.block, now],
-            )?;
-            self.villages.borrow_mut().insert(village.to_owned());
-            return Ok(None);
-        }
         let holders = holders.iter().map(|r| r.text(0)).collect::<Result<Vec<_>, _>>()?.join(", ");
         let name = db
             .query_opt("SELECT name FROM device WHERE id = ?1", args![&self.block])?
