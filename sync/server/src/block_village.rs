@@ -10,9 +10,12 @@
 //! about a household of a village that is another block's is refused whole, with nothing kept:
 //! its changes wait at the block, which tries again at its next round and shows the refusal in
 //! its status, until the operator assigns the village (refused one by one, they would be lost to
-//! the district for good, the block taking each answer as final). Changes that waited for their
-//! household (`waiting.rs`) are judged when it arrives, one by one, since the push that brings
-//! the household is another's.
+//! the district for good, the block taking each answer as final). A change that waited for its
+//! household (`waiting.rs`), which its block was told was taken, waits on when the household
+//! arrives in a village not its block's (the push that brings the household is another's, and is
+//! not refused for it), and is applied when the village is given to its block. A block given a
+//! village reads the district's feed again from the start (`SessionReply::read_again`): its
+//! cursor is past the village's households.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -25,43 +28,38 @@ use crate::error::ServerError;
 use crate::sql::{Db, Mode, args};
 use crate::store::Store;
 
-/// What becomes of a change about a village that is another block's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refuse {
-    /// The block's push is refused whole: its changes wait at the block.
-    Push,
-    /// The change is refused and kept as what is left of it (one that waited for its household).
-    Change,
-}
-
 /// A block's villages at its district, as a push from it reads them.
 #[derive(Debug)]
 pub struct BlockScope {
     block: String,
-    refuse: Refuse,
     villages: RefCell<HashSet<String>>,
 }
 
 impl BlockScope {
     /// The villages of block `block` (its device id), for one push or one release.
-    pub(crate) fn load(db: &mut dyn Db, block: &str, refuse: Refuse) -> Result<BlockScope, ServerError> {
+    pub(crate) fn load(db: &mut dyn Db, block: &str) -> Result<BlockScope, ServerError> {
         let villages = db
             .query("SELECT village_id FROM block_village WHERE block_id = ?1", args![block])?
             .iter()
             .map(|r| r.text(0))
             .collect::<Result<_, _>>()?;
-        Ok(BlockScope { block: block.to_owned(), refuse, villages: RefCell::new(villages) })
+        Ok(BlockScope { block: block.to_owned(), villages: RefCell::new(villages) })
     }
 
-    /// Why the block may not forward a change about a household of `village`, or `None`. A
-    /// village no block has yet becomes this block's.
+    /// Whether `village` is the block's here.
+    pub(crate) fn serves(&self, village: &str) -> bool {
+        self.villages.borrow().contains(village)
+    }
+
+    /// Whether the block may forward a change about a household of `village`: `None`, or the
+    /// push refused whole. A village no block has yet becomes this block's.
     pub(crate) fn refusal(
         &self,
         db: &mut dyn Db,
         village: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, ServerError> {
-        if self.villages.borrow().contains(village) {
+        if self.serves(village) {
             return Ok(None);
         }
         // One statement for the usual case, a village no block has yet: a district learning a
@@ -89,10 +87,7 @@ impl BlockScope {
             "village {village} comes to this district through {holders}, not through {name} ({}); if the village moved, the district's operator gives it to this block with `samanvaya-server --role district assign-village --village {village} --to {}`",
             self.block, self.block
         );
-        match self.refuse {
-            Refuse::Push => Err(ServerError::refused(RefusalCode::VillageForeign, reason)),
-            Refuse::Change => Ok(Some(reason)),
-        }
+        Err(ServerError::refused(RefusalCode::VillageForeign, reason))
     }
 }
 
@@ -123,9 +118,22 @@ impl Store {
             args![village.to_string(), to.to_string(), now],
         )?;
         // The block has read the feed past the village's households (they were not its to
-        // read): it reads the feed again from the start at its next session.
+        // read): it reads the feed again from the start at its next session. What it sent
+        // about them that waited for its household is applied now.
         if added > 0 {
             tx.execute("UPDATE device SET read_again = ?1 WHERE id = ?2", args![Uuid::now_v7(), to])?;
+            let waiting = tx
+                .query(
+                    "SELECT DISTINCT w.household_id FROM waiting_change w
+                     JOIN household h ON h.id = w.household_id
+                     JOIN change c ON c.seq = w.seq
+                     WHERE w.applied_as IS NULL AND h.village_id = ?1 AND c.via = ?2",
+                    args![village.to_string(), to.to_string()],
+                )?
+                .iter()
+                .map(|r| r.text(0))
+                .collect::<Result<_, _>>()?;
+            crate::waiting::release(&mut *tx, self.device, &waiting, now)?;
         }
         tx.commit()?;
         Ok((block, added > 0))

@@ -12,7 +12,7 @@ use samanvaya_sync_protocol::{
 use uuid::Uuid;
 
 use crate::batch::{self, Incoming, Sender};
-use crate::block_village::{BlockScope, Refuse};
+use crate::block_village::BlockScope;
 use crate::clock_cap::KeptScan;
 use crate::enroll::{Caller, check_protocol};
 use crate::error::ServerError;
@@ -74,7 +74,7 @@ impl Store {
         // A laptop may push only about the households of its villages; a block forwards any
         // at a district, but for a village the district has from another block.
         let (served, block) = if caller.kind == DeviceKind::Block {
-            (None, Some(BlockScope::load(&mut *tx, &sender, Refuse::Push)?))
+            (None, Some(BlockScope::load(&mut *tx, &sender)?))
         } else {
             let served = Some(
                 tx.query("SELECT village_id FROM device_village WHERE device_id = ?1", args![&sender])?

@@ -24,7 +24,7 @@ use samanvaya_sync_protocol::{Origin, Outcome};
 use uuid::Uuid;
 
 use crate::batch::{Incoming, Sender};
-use crate::block_village::{BlockScope, Refuse};
+use crate::block_village::BlockScope;
 use crate::error::ServerError;
 use crate::single::outcome_word;
 use crate::sql::{Db, args};
@@ -88,7 +88,9 @@ pub(crate) fn any(db: &mut dyn Db) -> Result<bool, ServerError> {
 /// Stores again, each under a new number, and applies every change that waited for one of
 /// `households`, in the order they arrived; the caller owns the transaction. Each is applied
 /// as its sender's: a laptop's still only about the villages it serves (its household's village
-/// was not known when it arrived).
+/// was not known when it arrived). A block's about a village that is not its own at this
+/// district waits on, until the village is given to it (`block_village.rs`, `assign-village`):
+/// the block was told it was taken, and refused now, it would be lost to the district for good.
 pub(crate) fn release(
     db: &mut dyn Db,
     server: Uuid,
@@ -117,10 +119,17 @@ pub(crate) fn release(
         let via = row.text(3)?;
         let change = crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &row.text(8)?)?;
         let served = served_by(db, &via)?;
-        // A block's change is judged by the village the household came with, one by one: the
-        // push that brought the household is another's, and must not be refused for it.
         let block = if crate::block_village::is_block(db, &via)? {
-            Some(BlockScope::load(db, &via, Refuse::Change)?)
+            let block = BlockScope::load(db, &via)?;
+            let hid = change.body.household_id().to_string();
+            let village = db
+                .query_opt("SELECT village_id FROM household WHERE id = ?1", args![&hid])?
+                .map(|r| r.text(0))
+                .transpose()?;
+            if village.is_some_and(|v| !block.serves(&v)) {
+                continue;
+            }
+            Some(block)
         } else {
             None
         };
