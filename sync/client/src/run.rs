@@ -13,7 +13,7 @@ use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
     AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, GiveBack,
     GiveBackAck, GivenBack, Lease, Origin, Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch,
-    SessionReply,
+    RefusalCode, SessionReply,
 };
 use uuid::Uuid;
 
@@ -507,13 +507,18 @@ pub async fn sync_once<L: Local, R: Remote>(
     kept.sort_by_key(|k| k.seq);
     local.acked(acked, &kept)?;
 
+    // A district refuses a block's push about a village it has from another block whole, until
+    // its operator gives the village to this one: the push waits, and the rest of the round
+    // goes on (the district's decisions for the block's other villages, the audit logs), so
+    // that one moved village does not cut them all off. The refusal ends the round.
+    let mut held_back = None;
     loop {
         let changes = local.pending(acked, READ_AHEAD)?;
         if changes.is_empty() {
             break;
         }
         let pulled_through = local.pulled_through()?;
-        let (ack, sent) = retrying("push", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
+        let pushed = retrying("push", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {
             let range = plan::batches(&changes, pace.batch_bytes).into_iter().next().unwrap_or(0..0);
             let batch = PushBatch {
                 protocol: PROTOCOL_VERSION,
@@ -526,7 +531,14 @@ pub async fn sync_once<L: Local, R: Remote>(
             let ack = link.push(&body, pace.timeout(bytes, tuning.request)).await?;
             Ok(((ack, batch.changes.len()), bytes))
         })
-        .await?;
+        .await;
+        let (ack, sent) = match pushed {
+            Err(SyncError::Refused(r)) if r.code == RefusalCode::VillageForeign => {
+                held_back = Some(SyncError::Refused(r));
+                break;
+            }
+            pushed => pushed?,
+        };
         let last = changes[sent - 1].seq;
         // The server holds less than this push followed: it was restored from a backup since
         // the session, and kept nothing of the push. Sent again from what it holds.
@@ -647,7 +659,10 @@ pub async fn sync_once<L: Local, R: Remote>(
     crate::forward_audit::forward(local, link, &session.audit_forwarded, tuning, &mut report, &mut pace)
         .await;
     report.sent_again = link.sent_again() - sent_again;
-    Ok(report)
+    match held_back {
+        Some(refused) => Err(refused),
+        None => Ok(report),
+    }
 }
 
 /// The bundle `offer` names, fetched piece by piece: a dropped connection costs one piece.
@@ -745,6 +760,23 @@ mod tests {
         synced(&mut block, &mut district).unwrap();
         assert_eq!(district.pushed_after, vec![0], "the push says the feed is read again from its start");
         assert_eq!(block.epoch.as_deref(), Some("second"));
+    }
+
+    /// A district refusing a block's push as about a village it has from another block: the
+    /// block's changes wait (nothing acknowledged), its pull still runs, and the round ends with
+    /// the refusal, which the block shows in its status.
+    #[test]
+    fn a_push_refused_for_a_village_of_another_block_waits_and_the_pull_still_runs() {
+        use samanvaya_sync_protocol::RefusalCode;
+        let mut block = Block { waiting: vec![forwarded_change(1)], ..Block::default() };
+        let mut district = District { foreign_village: true, ..District::default() };
+        let err = synced(&mut block, &mut district).unwrap_err();
+        assert!(
+            matches!(&err, crate::SyncError::Refused(r) if r.code == RefusalCode::VillageForeign),
+            "{err:?}"
+        );
+        assert_eq!(block.acked, 0, "nothing of the push is taken");
+        assert_eq!(district.pulls, 1, "the district's feed is read all the same");
     }
 
     /// A sync that gave up after a push's answer was lost: the next session moves the end past

@@ -128,6 +128,10 @@ pub(crate) struct District {
     /// capped.
     pub(crate) decided: Vec<ChangeResult>,
     pub(crate) capped: Vec<Kept>,
+    /// Whether it refuses every push as about a village another block forwards, and how
+    /// many pulls it answered.
+    pub(crate) foreign_village: bool,
+    pub(crate) pulls: usize,
 }
 
 impl Remote for District {
@@ -163,6 +167,10 @@ impl Remote for District {
     async fn push(&mut self, batch: &Sealed<'_, PushBatch>, _: Duration) -> Result<PushAck, SyncError> {
         let batch = batch.value();
         self.pushed_after.push(batch.pulled_through);
+        if self.foreign_village {
+            let message = "village V comes to this district through another block".to_owned();
+            return Err(SyncError::Refused(Refusal { code: RefusalCode::VillageForeign, message }));
+        }
         Ok(PushAck {
             protocol: PROTOCOL_VERSION,
             acked_through: batch.changes.last().map_or(0, |c| c.seq),
@@ -179,6 +187,7 @@ impl Remote for District {
         _: Option<Origin>,
         _: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
+        self.pulls += 1;
         Ok(Received::sealed_as_on_the_wire(PullReply {
             protocol: PROTOCOL_VERSION,
             server: Uuid::nil(),
