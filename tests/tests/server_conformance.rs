@@ -2744,6 +2744,26 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
         );
         assert_eq!(district.rows(), rows, "nothing of the push is kept");
     }
+    // Nor may it name a record of Bodh Gaya's village through a household of its own: a fact,
+    // a rename, a removal, a withdrawal of consent, on both the set-wise and the single path.
+    let her = PersonId(Uuid::now_v7());
+    assert!(applied(forward(&mut district, 0, bodh_gaya, member(h, her, "सीता"))));
+    let rows = district.rows();
+    let removed = ChangeBody::MemberRemoved(MemberRemoved {
+        id: her,
+        household_id: g,
+        merged_into: None,
+        departure_seen: None,
+    });
+    for body in [fact_of(g, her), rename(g, her, "हमारी सीता"), removed, withdrawal(g, Some(her))]
+    {
+        let kind = body.kind();
+        let err = forward(&mut district, 1, sherghati, body).unwrap_err();
+        let foreign =
+            matches!(&err, samanvaya_server::ServerError::Refused { code: RefusalCode::VillageForeign, .. });
+        assert!(foreign, "{kind}: {err:?}");
+        assert_eq!(district.rows(), rows, "{kind}: nothing of the push is kept");
+    }
     // Sherghati's change about a household not known here waits, and waits on when Bodh Gaya's
     // block brings the household, whose push is taken.
     assert!(applied(forward(&mut district, 1, sherghati, fact_of(k, PersonId(k.0)))), "taken, to wait");

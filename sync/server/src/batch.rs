@@ -70,6 +70,36 @@ impl<'a> Sender<'a> {
     fn scoped(&self) -> bool {
         self.served.is_some() || self.block.is_some()
     }
+
+    /// Why this sender may not send a change of kind `kind` that names a record of household
+    /// `other` beside its own (`named.rs`; `village`, that household's, where known already),
+    /// or `None`. A laptop may name none. A block is held to its villages: it may name a
+    /// record of another household of them (its laptops were judged at the block, and the two
+    /// stores may differ after a restore), and a push naming one elsewhere is refused whole.
+    fn naming(
+        &self,
+        db: &mut dyn Db,
+        other: Option<String>,
+        village: Option<String>,
+        kind: &str,
+    ) -> Result<Option<String>, ServerError> {
+        let Some(other) = other else { return Ok(None) };
+        if self.served.is_some() {
+            return Ok(Some(crate::named::reason(kind)));
+        }
+        let Some(block) = &self.block else { return Ok(None) };
+        let village = match village {
+            Some(village) => Some(village),
+            None => db
+                .query_opt("SELECT village_id FROM household WHERE id = ?1", args![&other])?
+                .map(|r| r.text(0))
+                .transpose()?,
+        };
+        match village {
+            Some(village) if !block.serves(&village) => Err(block.foreign(db, &village)?),
+            _ => Ok(None),
+        }
+    }
 }
 
 /// Why a laptop's change about a household of a village it does not serve is refused.
@@ -246,8 +276,10 @@ fn store_single(
             .transpose()?;
         refusal = match sender.refusal(db, &hid, village, &HashSet::new(), now)? {
             Some(reason) => Some(reason),
-            None if sender.served.is_some() => crate::named::elsewhere(db, &item.change.body, &hid)?,
-            None => None,
+            None => {
+                let other = crate::named::elsewhere(db, &item.change.body, &hid)?;
+                sender.naming(db, other, None, item.change.body.kind())?
+            }
         };
     }
     stored.insert(item.origin);
@@ -315,8 +347,10 @@ fn store_run(
         if refusal.is_some() && matches!(body, ChangeBody::Household(_)) {
             refused.insert(hid.clone());
         }
-        if refusal.is_none() && sender.served.is_some() {
-            refusal = named_elsewhere(db, &rows, &made_members, body, &hid)?;
+        if refusal.is_none() && sender.scoped() {
+            let other = named_elsewhere(db, &rows, &made_members, body, &hid)?;
+            let village = other.as_deref().and_then(|o| rows.village(o).or_else(|| made.get(o).cloned()));
+            refusal = sender.naming(db, other, village, body.kind())?;
         }
         let (mut change, not_applied) = match refusal {
             Some(reason) => (remains(item.change), Some(reason)),
@@ -419,9 +453,9 @@ fn store_run(
     Ok(())
 }
 
-/// Why a laptop's change merged set-wise may not be applied: the member it changes, or the
-/// subject of its fact or benefit, is held here (or was made earlier in the run) in another
-/// household than `hid`, or its subject is another household (`named.rs`).
+/// The other household, if any, of a change merged set-wise: the one in which the member it
+/// changes, or the subject of its fact or benefit, is held here (or was made earlier in the
+/// run), or its subject itself (`named.rs`).
 fn named_elsewhere(
     db: &mut dyn Db,
     rows: &Rows,
@@ -436,11 +470,11 @@ fn named_elsewhere(
             _ => return Ok(None),
         },
     };
-    let elsewhere = match made_members.get(&id).cloned().or_else(|| rows.member_household(&id)) {
-        Some(held) => held != hid,
-        None => crate::named::subject(body).is_some() && crate::named::another_household(db, &id, hid)?,
-    };
-    Ok(elsewhere.then(|| crate::named::reason(body.kind())))
+    Ok(match made_members.get(&id).cloned().or_else(|| rows.member_household(&id)) {
+        Some(held) => (held != hid).then_some(held),
+        None => (crate::named::subject(body).is_some() && crate::named::another_household(db, &id, hid)?)
+            .then_some(id),
+    })
 }
 
 #[cfg(test)]

@@ -73,6 +73,12 @@ impl BlockScope {
             self.villages.borrow_mut().insert(village.to_owned());
             return Ok(None);
         }
+        Err(self.foreign(db, village)?)
+    }
+
+    /// The refusal of a push about `village`, another block's here, naming who has it and
+    /// how the district's operator gives it to this block.
+    pub(crate) fn foreign(&self, db: &mut dyn Db, village: &str) -> Result<ServerError, ServerError> {
         let holders = db.query(
             "SELECT d.name FROM block_village b JOIN device d ON d.id = b.block_id WHERE b.village_id = ?1 ORDER BY d.name",
             args![village],
@@ -87,7 +93,7 @@ impl BlockScope {
             "village {village} comes to this district through {holders}, not through {name} ({}); if the village moved, the district's operator gives it to this block with `samanvaya-server --role district assign-village --village {village} --to {}`",
             self.block, self.block
         );
-        Err(ServerError::refused(RefusalCode::VillageForeign, reason))
+        Ok(ServerError::refused(RefusalCode::VillageForeign, reason))
     }
 }
 

@@ -1,6 +1,7 @@
-//! The records a laptop's change names beside its household (a member, the record a merge
-//! keeps, a fact's subject, a referral, the person whose consent is withdrawn), and whether each
-//! is of that household here. A laptop is judged by the village of the household a change names
+//! The records a change names beside its household (a member, the record a merge keeps, a
+//! fact's subject, a referral, the person whose consent is withdrawn), and the other household
+//! that holds one here, if any: a laptop's change naming one is refused, a block's only when
+//! that household is in a village not the block's (`batch::Sender::naming`). A laptop is judged by the village of the household a change names
 //! (`batch.rs`); without this, a laptop that knew the id of another village's member (from a
 //! village it once served, say) could remove, merge, rename, step or erase her through a
 //! household of its own, and read what the server then wrote of her under it. A record not held
@@ -26,8 +27,8 @@ pub(crate) fn subject(body: &ChangeBody) -> Option<&str> {
     }
 }
 
-/// Why a laptop may not send `body`, a change applied on its own, about household `hid`: a
-/// member, referral or person it names is held here in another household.
+/// The other household, if any, in which a member, referral or person that `body` (a change
+/// applied on its own, about household `hid`) names is held here.
 pub(crate) fn elsewhere(
     db: &mut dyn Db,
     body: &ChangeBody,
@@ -49,21 +50,21 @@ pub(crate) fn elsewhere(
         _ => {}
     }
     for id in members.iter().filter(|id| id.as_str() != hid) {
-        if of_another(db, "SELECT household_id FROM member WHERE id = ?1", id, hid)? {
-            return Ok(Some(reason(body.kind())));
+        if let Some(other) = of_another(db, "SELECT household_id FROM member WHERE id = ?1", id, hid)? {
+            return Ok(Some(other));
         }
     }
     for id in &referrals {
-        if of_another(db, "SELECT household_id FROM referral WHERE id = ?1", id, hid)? {
-            return Ok(Some(reason(body.kind())));
+        if let Some(other) = of_another(db, "SELECT household_id FROM referral WHERE id = ?1", id, hid)? {
+            return Ok(Some(other));
         }
     }
     Ok(None)
 }
 
-/// Whether `sql` finds record `id` held in another household than `hid`.
-fn of_another(db: &mut dyn Db, sql: &str, id: &str, hid: &str) -> Result<bool, ServerError> {
-    Ok(db.query_opt(sql, args![id])?.map(|r| r.text(0)).transpose()?.is_some_and(|h| h != hid))
+/// The household other than `hid` in which `sql` finds record `id` held, if any.
+fn of_another(db: &mut dyn Db, sql: &str, id: &str, hid: &str) -> Result<Option<String>, ServerError> {
+    Ok(db.query_opt(sql, args![id])?.map(|r| r.text(0)).transpose()?.filter(|h| h != hid))
 }
 
 /// Whether `id`, named as the subject of a fact or benefit of household `hid` and no member
