@@ -2777,6 +2777,19 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
     assert!(read(&mut district).is_empty(), "nothing of Bodh Gaya's village goes down to Sherghati's block");
     assert_eq!(word(&mut district), None);
 
+    // A change of Sherghati's that waited for a household of its own village, and names a
+    // member Bodh Gaya's block brought since, waits on when the household comes: the push
+    // bringing it is taken.
+    let (own, rita) = (HouseholdId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    assert!(applied(forward(&mut district, 1, sherghati, fact_of(own, rita))), "taken, to wait");
+    assert!(applied(forward(&mut district, 0, bodh_gaya, member(h, rita, "रीता"))));
+    assert!(applied(forward(&mut district, 1, sherghati, household(own, OTHER_VILLAGE))));
+    let judged = district.texts(
+        "SELECT outcome FROM change WHERE origin_device = ?1 ORDER BY origin_seq",
+        &sherghati.to_string(),
+    );
+    assert!(judged[judged.len() - 2].starts_with("waiting: "), "{judged:?}");
+
     // The village moves: Sherghati's block forwards it from now on, and Bodh Gaya's still may.
     let (name, new) = district.assign_village(Uuid::from_u128(VILLAGE), sherghati_block, t0()).unwrap();
     assert_eq!((name.as_str(), new), ("Sherghati block", true));

@@ -62,6 +62,31 @@ pub(crate) fn elsewhere(
     Ok(None)
 }
 
+/// The other household, if any, that a change of any kind names beside `hid`, read from the
+/// database: [`elsewhere`] for the kinds applied on their own, and for the rest the household
+/// holding the member it changes or its fact's subject, or that subject itself (the set-wise
+/// path reads those from the rows it loads, `batch.rs`).
+pub(crate) fn elsewhere_any(
+    db: &mut dyn Db,
+    body: &ChangeBody,
+    hid: &str,
+) -> Result<Option<String>, ServerError> {
+    if let Some(other) = elsewhere(db, body, hid)? {
+        return Ok(Some(other));
+    }
+    let id = match body {
+        ChangeBody::Member(c) => c.id.0.to_string(),
+        other => match subject(other) {
+            Some(s) if s != hid => s.to_owned(),
+            _ => return Ok(None),
+        },
+    };
+    if let Some(other) = of_another(db, "SELECT household_id FROM member WHERE id = ?1", &id, hid)? {
+        return Ok(Some(other));
+    }
+    Ok((subject(body).is_some() && another_household(db, &id, hid)?).then_some(id))
+}
+
 /// The household other than `hid` in which `sql` finds record `id` held, if any.
 fn of_another(db: &mut dyn Db, sql: &str, id: &str, hid: &str) -> Result<Option<String>, ServerError> {
     Ok(db.query_opt(sql, args![id])?.map(|r| r.text(0)).transpose()?.filter(|h| h != hid))

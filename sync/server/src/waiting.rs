@@ -122,11 +122,19 @@ pub(crate) fn release(
         let block = if crate::block_village::is_block(db, &via)? {
             let block = BlockScope::load(db, &via)?;
             let hid = change.body.household_id().to_string();
-            let village = db
-                .query_opt("SELECT village_id FROM household WHERE id = ?1", args![&hid])?
-                .map(|r| r.text(0))
-                .transpose()?;
-            if village.is_some_and(|v| !block.serves(&v)) {
+            // Its household, and another it names a record of (`named.rs`), must be of the
+            // block's villages; judged here, before it is moved, so that neither refuses the
+            // push that brought the household.
+            let other = crate::named::elsewhere_any(db, &change.body, &hid)?;
+            let mut foreign = false;
+            for h in std::iter::once(hid).chain(other) {
+                let village = db
+                    .query_opt("SELECT village_id FROM household WHERE id = ?1", args![&h])?
+                    .map(|r| r.text(0))
+                    .transpose()?;
+                foreign |= village.is_some_and(|v| !block.serves(&v));
+            }
+            if foreign {
                 continue;
             }
             Some(block)
