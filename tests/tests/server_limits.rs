@@ -1,6 +1,6 @@
 //! What one connection and one request may hold of a real `samanvaya-server` on 127.0.0.1:
-//! a connection that sends nothing is closed, a body that trickles in is answered that it took
-//! too long, and a request past the server's share of requests at once is told the server is
+//! a connection that sends nothing, or its headers a byte at a time, is closed, a body that
+//! trickles in is answered that it took too long, and a request past the server's share of requests at once is told the server is
 //! busy, while the server goes on answering once those are gone. Raw TCP over plain HTTP, so
 //! that the test can be the slow device itself.
 
@@ -97,5 +97,19 @@ fn a_server_closes_what_would_hold_it_and_answers_again_once_it_is_gone() {
     halfway.write_all(b"POST /v1/push HTTP/1.1\r\nHost: bl").unwrap();
     assert_eq!(answer(silent), "", "closed with nothing said");
     assert_eq!(answer(halfway), "", "closed with nothing said");
+    // Nor is one kept that sends its headers a byte at a time, each well within the idle time:
+    // sent bytes and answering nothing for the request's time and the idle time together, it
+    // is closed too.
+    let dribbling = connect(&server);
+    let mut writer = dribbling.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for byte in b"POST /v1/push HTTP/1.1\r\nHost: block-with-a-very-long-name\r\n" {
+            if writer.write_all(&[*byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(700));
+        }
+    });
+    assert_eq!(answer(dribbling), "", "closed with nothing said");
     assert!(ask(&server, HEALTH).starts_with("HTTP/1.1 200"), "and the server still answers");
 }

@@ -8,7 +8,11 @@
 //! `samanvaya_sync_client::Tuning`), so it only ever meets a device that is broken or hostile.
 //!
 //! - A connection that moves no byte for [`Limits::idle`] is closed: headers never finished, a
-//!   kept-alive connection no longer used, an answer its device stopped reading.
+//!   kept-alive connection no longer used, an answer its device stopped reading. One that has
+//!   been sent bytes and has written none back for [`Limits::request`] and [`Limits::idle`]
+//!   together is closed too: a request's headers sent a byte at a time, each just before the
+//!   idle time runs out, would otherwise hold the connection for good (the body has its own
+//!   deadline once the headers are in, and the answer comes soon after).
 //! - A request's body must have arrived whole within [`Limits::request`] of its first byte.
 //! - Past [`Limits::at_once`] requests in hand, the next is answered at once that the server is
 //!   busy (the device's sync tries again later by itself); past [`Limits::connections`] open
@@ -131,16 +135,22 @@ fn refusal(status: StatusCode, code: RefusalCode, message: String) -> Response {
 }
 
 /// A TCP listener that keeps at most [`Limits::connections`] open and closes those idle for
-/// [`Limits::idle`].
+/// [`Limits::idle`], or sent bytes and answering nothing for longer than a request may take.
 pub struct Bounded {
     tcp: TcpListener,
     open: Arc<Semaphore>,
     idle: Duration,
+    unanswered: Duration,
 }
 
 impl Bounded {
     pub fn new(tcp: TcpListener, limits: Limits) -> Bounded {
-        Bounded { tcp, open: Arc::new(Semaphore::new(limits.connections.max(1))), idle: limits.idle }
+        Bounded {
+            tcp,
+            open: Arc::new(Semaphore::new(limits.connections.max(1))),
+            idle: limits.idle,
+            unanswered: limits.request + limits.idle,
+        }
     }
 
     /// The next connection, once there is room for it.
@@ -151,7 +161,7 @@ impl Bounded {
         };
         loop {
             match self.tcp.accept().await {
-                Ok((stream, peer)) => return (Idle::new(stream, self.idle, room), peer),
+                Ok((stream, peer)) => return (Idle::new(stream, self.idle, self.unanswered, room), peer),
                 Err(e) => {
                     // Out of file descriptors, most often: wait for some to free up.
                     eprintln!("accepting a connection failed: {e}");
@@ -181,39 +191,78 @@ pub struct Idle<S> {
     inner: S,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
+    /// How long the connection may be sent bytes and write none back, and since when it has.
+    unanswered: Duration,
+    answer_by: Option<Pin<Box<Sleep>>>,
     _room: OwnedSemaphorePermit,
 }
 
+/// Which way a wait on the device moved bytes, if it did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Moved {
+    Nothing,
+    In,
+    Out,
+}
+
 impl<S> Idle<S> {
-    fn new(inner: S, idle: Duration, room: OwnedSemaphorePermit) -> Idle<S> {
-        Idle { inner, idle, deadline: Box::pin(tokio::time::sleep(idle)), _room: room }
+    fn new(inner: S, idle: Duration, unanswered: Duration, room: OwnedSemaphorePermit) -> Idle<S> {
+        Idle {
+            inner,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+            unanswered,
+            answer_by: None,
+            _room: room,
+        }
     }
 
-    /// What a wait on the device gives: its result with the deadline pushed back if it moved
-    /// bytes, or the end of the connection if it has waited too long.
+    /// What a wait on the device gives: its result with the deadlines moved if it moved bytes,
+    /// or the end of the connection if it has waited too long.
     fn waited<T>(
         &mut self,
         cx: &mut Context<'_>,
         polled: Poll<io::Result<T>>,
-        moved: bool,
+        moved: Moved,
     ) -> Poll<io::Result<T>> {
         match polled {
-            Poll::Pending => match self.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no byte moved for {} seconds", self.idle.as_secs()),
-                ))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                if self.deadline.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(timed_out(format!(
+                        "no byte moved for {} seconds",
+                        self.idle.as_secs()
+                    ))));
+                }
+                if let Some(answer_by) = self.answer_by.as_mut()
+                    && answer_by.as_mut().poll(cx).is_ready()
+                {
+                    let secs = self.unanswered.as_secs();
+                    return Poll::Ready(Err(timed_out(format!(
+                        "sent bytes and answered nothing for {secs} seconds"
+                    ))));
+                }
+                Poll::Pending
+            }
             ready => {
-                if moved {
+                if moved != Moved::Nothing {
                     let next = Instant::now() + self.idle;
                     self.deadline.as_mut().reset(next);
+                }
+                match moved {
+                    Moved::In if self.answer_by.is_none() => {
+                        self.answer_by = Some(Box::pin(tokio::time::sleep(self.unanswered)));
+                    }
+                    Moved::Out => self.answer_by = None,
+                    Moved::In | Moved::Nothing => {}
                 }
                 ready
             }
         }
     }
+}
+
+fn timed_out(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, what)
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
@@ -224,7 +273,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let moved = buf.filled().len() > before;
+        let moved = if buf.filled().len() > before { Moved::In } else { Moved::Nothing };
         self.waited(cx, polled, moved)
     }
 }
@@ -232,18 +281,18 @@ impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
 impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
-        let moved = matches!(polled, Poll::Ready(Ok(n)) if n > 0);
+        let moved = if matches!(polled, Poll::Ready(Ok(n)) if n > 0) { Moved::Out } else { Moved::Nothing };
         self.waited(cx, polled, moved)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let polled = Pin::new(&mut self.inner).poll_flush(cx);
-        self.waited(cx, polled, false)
+        self.waited(cx, polled, Moved::Nothing)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let polled = Pin::new(&mut self.inner).poll_shutdown(cx);
-        self.waited(cx, polled, false)
+        self.waited(cx, polled, Moved::Nothing)
     }
 
     fn poll_write_vectored(
@@ -252,7 +301,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        let moved = matches!(polled, Poll::Ready(Ok(n)) if n > 0);
+        let moved = if matches!(polled, Poll::Ready(Ok(n)) if n > 0) { Moved::Out } else { Moved::Nothing };
         self.waited(cx, polled, moved)
     }
 
