@@ -388,6 +388,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "block_read_again",
         sql: include_str!("../migrations/server/0034_block_read_again.sql"),
     },
+    Migration {
+        version: 35,
+        name: "origin_block",
+        sql: include_str!("../migrations/server/0035_origin_block.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -553,6 +558,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 32,
         name: "block_read_again",
         sql: include_str!("../migrations/server-postgres/0032_block_read_again.sql"),
+    },
+    Migration {
+        version: 33,
+        name: "origin_block",
+        sql: include_str!("../migrations/server-postgres/0033_origin_block.sql"),
     },
 ];
 

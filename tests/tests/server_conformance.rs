@@ -2684,7 +2684,7 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
     let Some(mut district) = open(b, Role::District) else { return };
     let [(bodh_gaya_block, _), (sherghati_caller, sherghati_secret)] =
         ["Bodh Gaya block", "Sherghati block"].map(|name| enroll_block(&mut district, name));
-    let mut blocks = [(bodh_gaya_block, 0), (sherghati_caller.clone(), 0)];
+    let mut blocks = [(bodh_gaya_block.clone(), 0), (sherghati_caller.clone(), 0)];
     let (bodh_gaya, sherghati) = (Uuid::now_v7(), Uuid::now_v7());
     let sherghati_block = sherghati_caller.device;
     // What the district's session tells Sherghati's block of reading its feed again.
@@ -2744,6 +2744,20 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
         );
         assert_eq!(district.rows(), rows, "nothing of the push is kept");
     }
+    // Nor may it bring new changes under the id of Bodh Gaya's laptop, or of Bodh Gaya's block
+    // itself, though about a household of its own: the real ones would pass for duplicates.
+    for device in [bodh_gaya, bodh_gaya_block.device] {
+        let err = forward(&mut district, 1, device, fact_of(g, PersonId(g.0))).unwrap_err();
+        let said = err.to_string();
+        assert!(
+            said.contains(&format!(
+                "the changes of device {device} come to this district through Bodh Gaya block"
+            )),
+            "{said}"
+        );
+        assert_eq!(district.rows(), rows, "nothing of the push is kept");
+    }
+
     // Nor may it name a record of Bodh Gaya's village through a household of its own: a fact,
     // a rename, a removal, a withdrawal of consent, on both the set-wise and the single path.
     let her = PersonId(Uuid::now_v7());
@@ -2811,6 +2825,8 @@ fn a_block_forwards_only_for_its_villages_until_the_district_gives_it_another(b:
     assert!(applied(forward(&mut district, 1, sherghati, fact_of(h, PersonId(h.0)))));
     assert_eq!(facts(&district, h), vec!["1"]);
     assert!(applied(forward(&mut district, 0, bodh_gaya, fact_of(h, PersonId(h.0)))));
+    // The laptops that worked in the village come through it too.
+    assert!(applied(forward(&mut district, 1, bodh_gaya, fact_of(h, PersonId(h.0)))));
     // And it reads the village's households from the district, from the start.
     let households: std::collections::BTreeSet<String> = [h, k].iter().map(|h| h.0.to_string()).collect();
     assert_eq!(read(&mut district), households);

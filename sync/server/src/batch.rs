@@ -182,6 +182,16 @@ pub fn store_all(
         .iter()
         .map(|r| Ok(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
         .collect::<Result<_, ServerError>>()?;
+    // A block brings new changes only of its own laptops (`block_village.rs`); one it sends
+    // again after another block (a village that moved) passes for the one held, as before.
+    if let Some(block) = &sender.block {
+        let new: BTreeSet<Uuid> = items
+            .iter()
+            .filter(|i| !i.known && !stored.contains(&i.origin))
+            .map(|i| i.origin.device)
+            .collect();
+        block.own_laptops(db, &new, now)?;
+    }
 
     let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
     let mut run = Vec::new();

@@ -18,14 +18,15 @@
 //! cursor is past the village's households.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::{RefusalCode, Role};
 use uuid::Uuid;
 
 use crate::error::ServerError;
-use crate::sql::{Db, Mode, args};
+use crate::many::{self, Kind};
+use crate::sql::{Db, Mode, Value, args};
 use crate::store::Store;
 
 /// A block's villages at its district, as a push from it reads them.
@@ -97,6 +98,80 @@ impl BlockScope {
     }
 }
 
+impl BlockScope {
+    /// Whether the block may bring new changes of each of `devices`: itself, or a laptop that
+    /// is its own here. A laptop no block has yet becomes this block's; another block, or a
+    /// laptop of another block, refuses the push whole.
+    pub(crate) fn own_laptops(
+        &self,
+        db: &mut dyn Db,
+        devices: &BTreeSet<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServerError> {
+        let others: Vec<Vec<Value>> =
+            devices.iter().filter(|d| d.to_string() != self.block).map(|d| vec![(*d).into()]).collect();
+        if others.is_empty() {
+            return Ok(());
+        }
+        let mut theirs: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for row in many::run(db, ORIGIN_BLOCKS, ORIGIN_ROW, &others, Kind::Lookup)? {
+            if let Some(block) = row.opt_text(1)? {
+                let blocks = theirs.entry(row.uuid(0)?).or_default();
+                if !blocks.contains(&block) {
+                    blocks.push(block);
+                }
+            }
+        }
+        for device in devices.iter().filter(|d| d.to_string() != self.block) {
+            match theirs.get(device) {
+                Some(blocks) if blocks.contains(&self.block) => {}
+                Some(blocks) => return Err(self.not_its_laptop(db, *device, blocks)?),
+                None => {
+                    // One statement for the usual case, a laptop seen for the first time;
+                    // another block's own changes are that block's alone.
+                    let taken = db.execute(
+                        "INSERT INTO origin_block (device_id, block_id, since)
+                         SELECT ?1, ?2, ?3
+                         WHERE NOT EXISTS (SELECT 1 FROM device WHERE id = ?1 AND kind = 'block')",
+                        args![device.to_string(), &self.block, now],
+                    )?;
+                    if taken == 0 {
+                        return Err(self.not_its_laptop(db, *device, &[device.to_string()])?);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The refusal of a push bringing new changes of `device`, which comes here through
+    /// `blocks`.
+    fn not_its_laptop(
+        &self,
+        db: &mut dyn Db,
+        device: Uuid,
+        blocks: &[String],
+    ) -> Result<ServerError, ServerError> {
+        let mut names = Vec::new();
+        for block in blocks {
+            let name = db.query_opt("SELECT name FROM device WHERE id = ?1", args![block])?;
+            names.push(name.map(|r| r.text(0)).transpose()?.unwrap_or_else(|| block.clone()));
+        }
+        let reason = format!(
+            "the changes of device {device} come to this district through {}, not through this block ({}); if its village moved to this block, the district's operator gives the village to it with `samanvaya-server --role district assign-village --village VILLAGE --to {}`",
+            names.join(", "),
+            self.block,
+            self.block
+        );
+        Ok(ServerError::refused(RefusalCode::VillageForeign, reason))
+    }
+}
+
+/// The blocks each of a list of devices comes through here (`NULL` for a device with none).
+const ORIGIN_BLOCKS: &str = "SELECT v.column1, t.block_id FROM (VALUES {rows}) AS v
+     LEFT JOIN origin_block t ON t.device_id = v.column1";
+const ORIGIN_ROW: &str = "(?)";
+
 /// Whether `device` is a block enrolled here.
 pub(crate) fn is_block(db: &mut dyn Db, device: &str) -> Result<bool, ServerError> {
     Ok(db.query_opt("SELECT 1 FROM device WHERE id = ?1 AND kind = 'block'", args![device])?.is_some())
@@ -140,6 +215,16 @@ impl Store {
                 .map(|r| r.text(0))
                 .collect::<Result<_, _>>()?;
             crate::waiting::release(&mut *tx, self.device, &waiting, now)?;
+            // The laptops that made changes about the village come through the block too.
+            tx.execute(
+                "INSERT INTO origin_block (device_id, block_id, since)
+                 SELECT DISTINCT c.origin_device, ?2, ?3 FROM change c
+                 JOIN household h ON h.id = c.household_id
+                 WHERE h.village_id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM device d WHERE d.id = c.origin_device AND d.kind = 'block')
+                 ON CONFLICT (device_id, block_id) DO NOTHING",
+                args![village.to_string(), to.to_string(), now],
+            )?;
         }
         tx.commit()?;
         Ok((block, added > 0))
