@@ -3270,18 +3270,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
     assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log);
     assert_eq!(server.audit_log(fork.id).unwrap(), restored);
     let session = |server: &mut Store, who: &Laptop| {
-        let req = SessionRequest {
-            protocol: PROTOCOL_VERSION,
-            device: who.caller.device,
-            secret: who.secret.clone(),
-            numbers_left: vec![],
-            leases_through: vec![],
-            next_certificate: None,
-            recovery_code: None,
-            acked_here: None,
-            server_own_through: None,
-            feed_epoch_read: None,
-        };
+        let req = SessionRequest { acked_here: None, ..who.session_knowing(0) };
         server.session(&req, 60, t0()).unwrap()
     };
     let reply = session(&mut server, &laptop);
@@ -3386,24 +3375,12 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
     assert_eq!(code(stolen), RefusalCode::AuditForeign);
     assert_eq!(district.push_audit(&bodh_gaya, &forwarded(&restored, &fork), t0()).unwrap().through, 7);
     assert_eq!(district.audit_log(fork.id).unwrap(), restored);
-    let req = SessionRequest {
-        protocol: PROTOCOL_VERSION,
-        device: bodh_gaya.device,
-        secret: bodh_gaya_secret,
-        numbers_left: vec![],
-        leases_through: vec![],
-        next_certificate: None,
-        recovery_code: None,
-        acked_here: None,
-        server_own_through: None,
-        feed_epoch_read: None,
-    };
     let mut expected = vec![
         AuditHeld { device: laptop.caller.device, through: 8 },
         AuditHeld { device: fork.id, through: 7 },
     ];
     expected.sort_by_key(|h| h.device);
-    assert_eq!(district.session(&req, 60, t0()).unwrap().audit_forwarded, expected);
+    assert_eq!(block_session(&mut district, &bodh_gaya, &bodh_gaya_secret).audit_forwarded, expected);
 }
 
 /// The tables a push writes, row by row, as text: two stores that received the same changes the
