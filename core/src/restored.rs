@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::audit::AuditFork;
+use samanvaya_domain::restore::Restore;
 use uuid::Uuid;
 
 /// Writes down, on an enrolled store just restored, the last number its device had given, and
@@ -38,7 +39,26 @@ pub fn mark(conn: &Connection) -> rusqlite::Result<()> {
          WHERE id = 1",
         [],
     )?;
+    // The restore gets an id of its own, after those the backup descends from, so that the
+    // block refuses the old laptop's copy (a sync file found late) once this one has spoken.
+    let mut all = restores(conn)?;
+    let after: i64 =
+        conn.query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?;
+    all.push(Restore { id: Uuid::now_v7(), after });
+    let text = serde_json::to_string(&all).expect("restores are plain data");
+    conn.execute("UPDATE sync_link SET restores = ?1 WHERE id = 1", [text])?;
     Ok(())
+}
+
+/// The restores of this store from its backups that it descends from, oldest first; none for
+/// a laptop never restored (local migration 0050).
+pub fn restores(conn: &Connection) -> rusqlite::Result<Vec<Restore>> {
+    let text: Option<String> =
+        conn.query_row("SELECT restores FROM sync_link WHERE id = 1", [], |r| r.get(0)).optional()?.flatten();
+    text.map_or(Ok(Vec::new()), |t| {
+        serde_json::from_str(&t)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, Type::Text, Box::new(e)))
+    })
 }
 
 /// After which of the device's numbers the block's answer on a USB stick should carry its own

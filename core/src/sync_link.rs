@@ -542,6 +542,12 @@ impl Store {
         Ok(crate::restored::unsettled(&self.conn)?)
     }
 
+    /// The restores of this store from its backups that it descends from, oldest first, which
+    /// its sessions and sync files say (`samanvaya_domain::restore`).
+    pub fn restores(&self) -> Result<Vec<samanvaya_domain::restore::Restore>, StoreError> {
+        Ok(crate::restored::restores(&self.conn)?)
+    }
+
     /// The server's feed was read to its end with this laptop's own changes in it.
     pub fn own_pulled(&mut self) -> Result<(), StoreError> {
         Ok(crate::restored::own_pulled(&self.conn)?)

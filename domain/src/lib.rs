@@ -14,6 +14,7 @@ pub mod location;
 pub mod name_key;
 pub mod person;
 pub mod referral;
+pub mod restore;
 
 pub use clock::{Hlc, Moment};
 pub use household::{

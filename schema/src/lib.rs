@@ -234,6 +234,7 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "catalogue_refused",
         sql: include_str!("../migrations/local/0049_catalogue_refused.sql"),
     },
+    Migration { version: 50, name: "restores", sql: include_str!("../migrations/local/0050_restores.sql") },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -392,6 +393,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 35,
         name: "origin_block",
         sql: include_str!("../migrations/server/0035_origin_block.sql"),
+    },
+    Migration {
+        version: 36,
+        name: "device_restores",
+        sql: include_str!("../migrations/server/0036_device_restores.sql"),
     },
 ];
 
@@ -563,6 +569,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 33,
         name: "origin_block",
         sql: include_str!("../migrations/server-postgres/0033_origin_block.sql"),
+    },
+    Migration {
+        version: 34,
+        name: "device_restores",
+        sql: include_str!("../migrations/server-postgres/0034_device_restores.sql"),
     },
 ];
 

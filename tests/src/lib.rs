@@ -103,6 +103,22 @@ pub fn serve_a_village(store: &mut Store) -> Result<LocationId, StoreError> {
     Ok(village)
 }
 
+/// Enrolls `store` with a block of a new id that no server answers for (a laptop's sync state
+/// without a block to reach), and returns the block's id.
+pub fn enrolled_nowhere(store: &mut Store) -> Result<uuid::Uuid, StoreError> {
+    let block = uuid::Uuid::now_v7();
+    let enrollment = samanvaya_core::Enrollment {
+        url: "https://127.0.0.1:1".into(),
+        server_id: block,
+        role: "block".into(),
+        secret: "the laptop's secret".into(),
+        certificate: None,
+        enrolled_at: store.now()?.utc,
+    };
+    store.save_enrollment(&enrollment, &[], &[])?;
+    Ok(block)
+}
+
 /// The whole register of `store`: every household in the register's order, on one page.
 pub fn register(store: &Store) -> samanvaya_core::HouseholdPage {
     store

@@ -218,15 +218,7 @@ fn a_restored_laptop_branches_its_log_only_while_the_block_needs_it() {
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut store = samanvaya_tests::open(dir.path()).unwrap();
     let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    let enrollment = samanvaya_core::Enrollment {
-        url: "https://127.0.0.1:1".into(),
-        server_id: uuid::Uuid::now_v7(),
-        role: "block".into(),
-        secret: "the laptop's secret".into(),
-        certificate: None,
-        enrolled_at: store.now().unwrap().utc,
-    };
-    store.save_enrollment(&enrollment, &[], &[]).unwrap();
+    samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
     let add = |store: &mut samanvaya_core::Store, name: &str| {
         let head = samanvaya_tests::member(name, Relation::Head, Sex::Female, Birth::Age { years: 40 });
         store

@@ -368,3 +368,61 @@ fn a_backup_on_a_usb_stick_is_found_and_restored_on_a_fresh_install() {
     let reply = samanvaya_core::ErrorReply::from(again.err().unwrap());
     assert_eq!(reply.code, samanvaya_core::ErrorCode::RestoreNotEmpty);
 }
+
+/// Each restore of an enrolled laptop's backup gets an id of its own after the restores the
+/// backup descends from, with the last change number the backup gave: a backup of a restored
+/// laptop restores with both, and the same backup restored twice gives two copies whose later
+/// restore has the later id (`samanvaya_domain::restore`), which the block takes for the laptop.
+#[test]
+fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_from() {
+    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+    let add = |store: &mut Store, name: &str| {
+        let head = samanvaya_tests::member(
+            name,
+            samanvaya_domain::Relation::Head,
+            samanvaya_domain::Sex::Female,
+            samanvaya_domain::Birth::Age { years: 40 },
+        );
+        store
+            .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
+            .unwrap();
+    };
+    add(&mut store, "पहली");
+    assert_eq!(store.restores().unwrap(), vec![], "a laptop never restored names none");
+    let first_backup = stick.path().join("first.backup");
+    store.backup(&first_backup).unwrap();
+    let last_seq = |store: &Store| -> i64 {
+        store
+            .connection()
+            .query_row("SELECT max(device_seq) FROM change_log WHERE origin = 'local'", [], |r| r.get(0))
+            .unwrap()
+    };
+    let backup_gave = last_seq(&store);
+    drop(store);
+    let restore = |backup: &std::path::Path| {
+        let to = tempfile::tempdir().unwrap();
+        drop(Store::restore(backup, to.path(), None, &Secret::new(TEST_PIN)).unwrap());
+        let store = samanvaya_tests::open(to.path()).unwrap();
+        (to, store)
+    };
+    let (_once_dir, mut once) = restore(&first_backup);
+    let named = once.restores().unwrap();
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0].after, backup_gave, "after the backup's last change");
+    add(&mut once, "दूसरी");
+    let second_backup = stick.path().join("second.backup");
+    once.backup(&second_backup).unwrap();
+    let (_twice_dir, twice) = restore(&second_backup);
+    let both = twice.restores().unwrap();
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_eq!(both[0], named[0], "the first restore, which the backup carried");
+    assert!(both[1].after > backup_gave, "the second backup had more: {both:?}");
+    let (_sibling_dir, sibling) = restore(&first_backup);
+    let again = sibling.restores().unwrap();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].id > named[0].id, "restored later, named later: {again:?} {named:?}");
+    assert_eq!(again[0].after, backup_gave);
+}

@@ -995,7 +995,7 @@ fn pension_of(
 #[test]
 fn the_pull_cursors_origin_moves_with_the_cursor_and_goes_with_it() {
     let (_dir, mut store, _) = store_with_one_household();
-    let server = enrolled(&mut store);
+    let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
     let (a, b) = ((Uuid::now_v7(), 7), (Uuid::now_v7(), 3));
     let at = store.now().unwrap();
     let server = server.to_string();
@@ -1027,7 +1027,7 @@ fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
     use samanvaya_core::referral::ReferralQuery;
     use samanvaya_domain::referral::Action;
     let (_dir, mut store, h) = store_with_one_household();
-    let block = enrolled(&mut store);
+    let block = samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
     let referral = pension_of(&h, 1, h.members[0].id, "");
     let at = store.now().unwrap();
     let hlc =
@@ -1080,19 +1080,4 @@ fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
     store.gave_back(0).unwrap();
     assert!(store.sealed_of_server(0).unwrap().is_empty());
     assert_eq!(store.sealed_of_server(1).unwrap().len(), 1);
-}
-
-/// Enrolls `store` with a block of a new id (no block answers there), and returns the id.
-fn enrolled(store: &mut Store) -> Uuid {
-    let block = Uuid::now_v7();
-    let enrollment = samanvaya_core::Enrollment {
-        url: "https://127.0.0.1:1".into(),
-        server_id: block,
-        role: "block".into(),
-        secret: "the laptop's secret".into(),
-        certificate: None,
-        enrolled_at: store.now().unwrap().utc,
-    };
-    store.save_enrollment(&enrollment, &[], &[]).unwrap();
-    block
 }

@@ -135,6 +135,7 @@ fn the_facts_reader_and_the_wire_decoder_refuse_damaged_input_without_panicking(
         pulled_origin: None,
         server_own_through: None,
         given_back: Vec::new(),
+        restores: Vec::new(),
     };
     let sealed = parcel::seal(&file, &key).unwrap();
     assert_eq!(parcel::open(&sealed, &key).unwrap(), file);

@@ -21,7 +21,7 @@ use samanvaya_server::enroll::Caller;
 use samanvaya_server::feed::Asked;
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch,
-    RefusalCode, Role, SessionRequest, Village,
+    RefusalCode, Restore, Role, SessionRequest, Village,
 };
 use samanvaya_tests::{ScratchPostgres, scratch_postgres};
 use uuid::Uuid;
@@ -146,12 +146,18 @@ impl Laptop {
             acked_here: Some(acked_here),
             server_own_through: None,
             feed_epoch_read: None,
+            restores: vec![],
         }
     }
 
     /// The laptop's sync file for a USB stick, holding `changes` and saying the laptop knew its
     /// work held through `acked_here`.
     fn file(&self, changes: Vec<Change>, acked_here: i64) -> Vec<u8> {
+        self.file_of_copy(changes, acked_here, vec![])
+    }
+
+    /// [`Laptop::file`], written by the copy of the laptop that descends from `restores`.
+    fn file_of_copy(&self, changes: Vec<Change>, acked_here: i64, restores: Vec<Restore>) -> Vec<u8> {
         use samanvaya_sync_protocol::parcel::{self, Parcel};
         let made = Parcel {
             protocol: PROTOCOL_VERSION,
@@ -167,6 +173,7 @@ impl Laptop {
             pulled_origin: None,
             server_own_through: None,
             given_back: Vec::new(),
+            restores,
         };
         parcel::seal(&made, &parcel::secret_digest(&self.secret)).unwrap()
     }
@@ -392,6 +399,7 @@ on_both!(
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
     a_file_written_before_the_laptops_restore_is_refused_whole,
+    a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
     a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
@@ -2187,6 +2195,7 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
         acked_here: None,
         server_own_through: None,
         feed_epoch_read: None,
+        restores: vec![],
     };
     let session = server.session(&req, 60, t0()).unwrap();
     assert_eq!(session.leases.len(), 1, "a laptop low on referral numbers gets a new lease");
@@ -2331,6 +2340,69 @@ fn a_file_written_before_the_laptops_restore_is_refused_whole(b: Backend) {
     // The restored laptop's own file, sending its change again with a new one, is taken.
     let again = server.import(&laptop.file(vec![restored, next], 1), t0()).unwrap();
     assert_eq!((again.already, again.new), (1, 1));
+}
+
+/// A laptop restored from its backup says its restore at its session; a sync file the old
+/// laptop wrote before it broke, brought to the block after that, is refused whole, nothing
+/// kept, as is the old copy's session. Before, such a file imported before the restored laptop
+/// sent its own work was taken, and the restored laptop's changes under the same numbers then
+/// passed for the old ones ("duplicate"): lost. A copy restored again from the same backup (a
+/// later restore) becomes the live one, and the first restored copy is refused in turn; the
+/// block's answer on a USB stick names the live copy's restores.
+fn a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let first = laptop.change(household(h, VILLAGE), 0);
+    server.push(&laptop.caller, &laptop.batch(vec![first]), t0()).unwrap();
+    // The old laptop's next two changes go in a file that is not imported yet.
+    let old =
+        vec![laptop.change(fact_of(h, PersonId(h.0)), 1), laptop.change(rename(h, PersonId(h.0), "x"), 2)];
+    let old_file = laptop.file(old, 1);
+    // Restored from the backup that held the first change, the laptop speaks to its block.
+    let restore = |millis: u64| Restore {
+        id: Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_800_000_000 + millis, 0)),
+        after: 1,
+    };
+    let (r1, r2) = (restore(1), restore(2));
+    let restored = SessionRequest { restores: vec![r1], ..laptop.session_knowing(1) };
+    server.session(&restored, 60, t0()).unwrap();
+    // The old file now: refused whole, with the sentence that says why.
+    let before = server.rows();
+    let err = server.import(&old_file, t0()).unwrap_err();
+    assert!(
+        matches!(&err, samanvaya_server::ServerError::Refused { code: RefusalCode::RestoredElsewhere, .. }),
+        "{err}"
+    );
+    let said = err.to_string();
+    assert!(said.contains("before it was restored") && said.contains("after its change 1"), "{said}");
+    assert_eq!(server.rows(), before, "nothing of the old file is kept");
+    // The restored laptop's own work under the same number is its own, not a duplicate.
+    laptop.seq = 1;
+    let own = laptop.change(fact_of(h, PersonId(h.0)), 5);
+    let ack = server.push(&laptop.caller, &laptop.batch(vec![own]), t0()).unwrap();
+    assert_eq!(ack.results[0].outcome, Outcome::Applied);
+    // The old copy itself, found working, is refused at its session.
+    let err = server.session(&laptop.session_knowing(3), 60, t0()).unwrap_err();
+    assert!(
+        matches!(&err, samanvaya_server::ServerError::Refused { code: RefusalCode::RestoredElsewhere, .. }),
+        "{err}"
+    );
+    // Restored again from the same backup, later: that copy's file is taken and it is the
+    // laptop from then on; the first restored copy is refused.
+    let second = laptop.file_of_copy(vec![], 2, vec![r2]);
+    server.import(&second, t0()).unwrap();
+    let first_copy = SessionRequest { restores: vec![r1], ..laptop.session_knowing(2) };
+    let err = server.session(&first_copy, 60, t0()).unwrap_err();
+    assert!(err.to_string().contains("from before the laptop was restored"), "{err}");
+    let latest = SessionRequest { restores: vec![r2], ..laptop.session_knowing(2) };
+    server.session(&latest, 60, t0()).unwrap();
+    // The answer on a USB stick names the live copy's restores, for the laptop to check.
+    let written = server.export_feed(laptop.caller.device, t0()).unwrap();
+    let key = samanvaya_sync_protocol::parcel::secret_digest(&laptop.secret);
+    let answer =
+        samanvaya_sync_protocol::feed_file::open(&written.bytes, laptop.caller.device, &key).unwrap();
+    assert_eq!(answer.restores, Some(vec![r2]));
 }
 
 /// A block restored from a backup lost a household laptop A made; laptop B, which had read it,
@@ -3104,6 +3176,7 @@ fn block_session(
         acked_here: None,
         server_own_through: None,
         feed_epoch_read: None,
+        restores: vec![],
     };
     district.session(&req, 60, t0()).unwrap()
 }

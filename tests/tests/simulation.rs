@@ -222,6 +222,8 @@ impl Remote for Simulated {
             acked_here: None,
             server_own_through: self.server_own_through,
             feed_epoch_read: None,
+            // The simulation restores blocks, never a laptop's store.
+            restores: Vec::new(),
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());

@@ -2467,6 +2467,45 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     assert_eq!(restored.own_pull_after().unwrap(), None, "nothing more of its own to ask for");
     drop((old, restored));
 
+    // Work the old laptop made before it broke, in a file found on a stick after the restored
+    // laptop's first word reached the block: refused whole. Before, it was taken, and the
+    // restored laptop's new work under the same numbers then passed for it (the count of
+    // households below found one too many, and the new household missing).
+    add(old_dir.path(), "पूजा देवी");
+    let late = stick.path().join("old-late");
+    ok(run("samanvaya", &["export-sync", late.to_str().unwrap()], Some(old_dir.path())));
+    let dir = block_dir.path().to_str().unwrap();
+    let refused = run(
+        "samanvaya-server",
+        &["--role", "block", "--data-dir", dir, "import", late.to_str().unwrap()],
+        None,
+    );
+    assert!(!refused.status.success(), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("written on the laptop before it was restored from its backup"), "{said}");
+    // The old laptop itself, found working, is refused at its session.
+    let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path()));
+    assert!(!refused.status.success(), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("from before the laptop was restored"), "{said}");
+    // The same backup restored once more, on yet another laptop: the block's answer to the
+    // first restored copy, left on the stick, is not this copy's, and is refused, nothing
+    // applied. Before, it was taken (it answers a restored laptop), and settled this copy's
+    // restore on the other copy's word.
+    let again_dir = tempfile::tempdir().unwrap();
+    drop(
+        samanvaya_core::Store::restore(&backup, again_dir.path(), None, &samanvaya_core::Secret::new(PIN))
+            .unwrap(),
+    );
+    let first_answer = stick.path().join("down-1");
+    let refused = run("samanvaya", &["import-feed", first_answer.to_str().unwrap()], Some(again_dir.path()));
+    assert!(!refused.status.success(), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("before this laptop was restored"),
+        "{refused:?}"
+    );
+    assert!(samanvaya_tests::open(again_dir.path()).unwrap().restore_unsettled().unwrap());
+
     let second = round(2);
     assert!(!second.contains("wrote 0 change(s)"), "now the new work goes: {second}");
     let third = round(3);

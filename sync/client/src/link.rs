@@ -8,7 +8,7 @@ use std::time::Duration;
 use samanvaya_sync_protocol::body::{self, BodyError, Sealed};
 use samanvaya_sync_protocol::{
     Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, GiveBack, GiveBackAck, Origin, PROTOCOL_VERSION,
-    PullReply, PushAck, PushBatch, Refusal, RefusalCode, SessionReply, SessionRequest, code,
+    PullReply, PushAck, PushBatch, Refusal, RefusalCode, Restore, SessionReply, SessionRequest, code,
 };
 use serde::Serialize;
 
@@ -283,6 +283,8 @@ pub struct Link {
     server_own_through: Option<i64>,
     /// The feed epoch the device read under (`with_feed_epoch_read`).
     feed_epoch_read: Option<String>,
+    /// The restores of the laptop's store it descends from (`with_restores`).
+    restores: Vec<Restore>,
     /// The sendings made beside requests not answered in half their wait ([`hedged`]).
     sent_again: u32,
     /// How long after the first sending the sending that answered the last request began, in
@@ -312,6 +314,7 @@ impl Link {
             acked_here: None,
             server_own_through: None,
             feed_epoch_read: None,
+            restores: Vec::new(),
             sent_again: 0,
             late: Arc::new(AtomicU64::new(0)),
         })
@@ -345,6 +348,13 @@ impl Link {
     /// ([`Link::read_under`]).
     pub fn with_feed_epoch_read(mut self, epoch: Option<String>) -> Link {
         self.feed_epoch_read = epoch;
+        self
+    }
+
+    /// The same link, saying at each session the restores of the laptop's store from its
+    /// backups that it descends from, so that the block refuses a copy from before them.
+    pub fn with_restores(mut self, restores: Vec<Restore>) -> Link {
+        self.restores = restores;
         self
     }
 
@@ -416,6 +426,7 @@ impl Link {
             acked_here: self.acked_here,
             server_own_through: self.server_own_through,
             feed_epoch_read: self.feed_epoch_read.clone(),
+            restores: self.restores.clone(),
         }
     }
 

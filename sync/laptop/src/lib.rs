@@ -77,6 +77,7 @@ impl LaptopSyncError {
                 RefusalCode::Code => "code",
                 RefusalCode::NotEnrolled => "not_enrolled",
                 RefusalCode::Revoked => "revoked",
+                RefusalCode::RestoredElsewhere => "restored_elsewhere",
                 RefusalCode::Expired => "expired",
                 RefusalCode::Digest | RefusalCode::BadBody | RefusalCode::TooLarge => "damaged",
                 // A district's refusal of its block, which a laptop is never sent: a matter for
@@ -393,7 +394,8 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
         .with_recovery_code(code.as_ref().map(|c| c.expose().to_owned()))
         .with_acked_here(store.acked_through()?)
         .with_server_own_through(store.server_own_through()?)
-        .with_feed_epoch_read(Some(store.feed_epoch_held()?.unwrap_or_default()));
+        .with_feed_epoch_read(Some(store.feed_epoch_held()?.unwrap_or_default()))
+        .with_restores(store.restores()?);
     offering(store, &mut link, tuning, code).await
 }
 
@@ -498,6 +500,14 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     // pull cursor past the old laptop's work that the real answer brings back, and settle the
     // restore on an old word. It is refused, nothing applied.
     if store.restore_unsettled()? && file.own_after.is_none() {
+        return Err(LaptopSyncError::AnswerBeforeRestore);
+    }
+    // The block says the restores of the copy of this laptop it answered: another list is an
+    // answer to this laptop before a restore, or to its copy of an earlier restore (restored
+    // twice, the first restore's answer applied after the second's file was written). It
+    // would settle this copy on the other's word. A block older than the field says none.
+    let restores = store.restores()?;
+    if file.restores.as_ref().is_some_and(|r| *r != restores) {
         return Err(LaptopSyncError::AnswerBeforeRestore);
     }
     // Under another epoch of the block's feed than the one this laptop read under: a file that
@@ -608,6 +618,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         pulled_origin: store.pulled_origin()?.map(|(device, seq)| Origin { device, seq }),
         server_own_through: store.server_own_through()?,
         given_back,
+        restores: store.restores()?,
     };
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret)).map_err(LaptopSyncError::Seal)?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };

@@ -90,6 +90,12 @@ pub struct FeedFile {
     /// laptop's next file gives back (as `SessionReply::own_wanted_after`). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_wanted_after: Option<i64>,
+    /// The restores of the laptop's store that the block knows of for its live copy
+    /// (`SessionRequest::restores`), none for a laptop never restored: a laptop restored since,
+    /// or restored again, holds other restores and refuses the file, written for another copy
+    /// of itself. None from a block older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restores: Option<Vec<crate::Restore>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -206,6 +212,7 @@ mod tests {
                 outcome: crate::Outcome::Conflict { field: "name".into() },
                 capped: None,
             }],
+            restores: None,
             feed_epoch: None,
             starts_after: None,
             own_wanted_after: None,

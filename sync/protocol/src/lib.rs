@@ -224,6 +224,7 @@ pub struct AuditHeld {
 }
 
 pub use samanvaya_domain::audit::{AuditEntry, AuditFork};
+pub use samanvaya_domain::restore::Restore;
 
 /// The server's answer once the entries are stored: it holds the device's log through here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,6 +372,12 @@ pub struct SessionRequest {
     /// a new lease each time as before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leases_through: Vec<(String, i64)>,
+    /// The restores of the laptop's store from its backups that this copy descends from, oldest
+    /// first (`samanvaya_domain::restore`): the block keeps those of the live copy and refuses a
+    /// copy from before them (`RefusalCode::RestoredElsewhere`). Empty for a laptop never
+    /// restored, and from older laptops.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restores: Vec<Restore>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -557,6 +564,10 @@ pub enum RefusalCode {
     /// district's operator gives the village to this block (`assign-village`), and the block's
     /// next round forwards it.
     VillageForeign,
+    /// The laptop's store was restored from a backup onto another copy, which has synced since:
+    /// this copy is from before that restore, and its numbers now mean the restored copy's work.
+    /// Nothing of it is taken; the restored copy goes on as the laptop.
+    RestoredElsewhere,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -82,6 +82,11 @@ pub struct Parcel {
     /// them (as online `POST /v1/give-back`). Absent in files from before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub given_back: Vec<crate::GivenBack>,
+    /// The restores of the laptop's store this copy descends from (as a session's `restores`):
+    /// a file written before a restore the block knows of is refused whole. Empty for a laptop
+    /// never restored, and in files from before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restores: Vec<crate::Restore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +233,7 @@ mod tests {
             audit_fork: None,
             server_own_through: None,
             given_back: Vec::new(),
+            restores: Vec::new(),
         }
     }
 

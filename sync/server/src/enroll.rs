@@ -325,6 +325,14 @@ impl Store {
         if revoked_at.is_some() {
             return Err(revoked());
         }
+        if parse_kind(&kind) == DeviceKind::Laptop {
+            crate::device_restore::judge(
+                &mut *tx,
+                req.device,
+                &req.restores,
+                crate::device_restore::Through::Session,
+            )?;
+        }
         // The device had our word for more of its changes than we hold: this server was
         // restored from a backup, and its feed is numbered again from there.
         // A device under an older epoch shows the restore the current one was made for; one

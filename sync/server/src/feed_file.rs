@@ -80,6 +80,7 @@ impl Store {
             answers_acked_here: row.opt_int(7)?,
             acked_through: row.int(5)?,
             own_after,
+            restores: Some(crate::device_restore::live(&mut *self.db, device)?),
             audit_through: crate::audit::last(&mut *self.db, device)?.0,
             audit_branches: crate::audit_branch::held_of(&mut *self.db, device)?,
             capped: match row.opt_int(7)? {

@@ -71,7 +71,9 @@ fn gap_unknown_to(parcel: &parcel::Parcel, held: i64) -> bool {
 /// A file sent again holds the same changes, first recorded at the same moments. One whose
 /// change was recorded after the one held is the restored laptop's, the old file taken first:
 /// refused, every file of that laptop would be, so it is taken as before (its changes pass
-/// for the ones held; a restore's own id in files and sessions would tell them apart).
+/// for the ones held). A file from before a restore the block has heard of is refused before
+/// this, by the restores it names (`device_restore.rs`); this catches one from a laptop too old
+/// to name them.
 fn written_before_a_restore(
     db: &mut dyn Db,
     device: Uuid,
@@ -128,6 +130,17 @@ impl Store {
         let parcel = parcel::open(bytes, &key).map_err(|e| refused(&e))?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let mut done = Imported { device_name: row.text(1)?, ..Imported::default() };
+        // A file from a copy of the laptop from before a restore the block knows of is refused
+        // whole, and one from a copy restored since makes it the live one, before anything of
+        // the file is kept (`device_restore.rs`).
+        let mut tx = self.db.transaction(Mode::Write)?;
+        crate::device_restore::judge(
+            &mut *tx,
+            device,
+            &parcel.restores,
+            crate::device_restore::Through::File,
+        )?;
+        tx.commit()?;
         // Before anything of the file is kept, what it says of the laptop included.
         let held =
             self.db.query_one("SELECT acked_through FROM device WHERE id = ?1", args![device])?.int(0)?;

@@ -17,6 +17,7 @@ pub mod certificate;
 pub mod clock_cap;
 pub mod consent;
 pub mod crossing_merge;
+pub mod device_restore;
 pub mod enroll;
 pub mod error;
 pub mod feed;

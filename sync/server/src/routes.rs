@@ -77,7 +77,8 @@ impl IntoResponse for Refused {
             | RefusalCode::Certificate
             | RefusalCode::AuditBroken
             | RefusalCode::AuditForeign
-            | RefusalCode::VillageForeign => StatusCode::FORBIDDEN,
+            | RefusalCode::VillageForeign
+            | RefusalCode::RestoredElsewhere => StatusCode::FORBIDDEN,
             RefusalCode::Expired => StatusCode::UNAUTHORIZED,
             RefusalCode::Digest | RefusalCode::BadBody => StatusCode::BAD_REQUEST,
             RefusalCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -22,6 +22,12 @@ describe("errorText", () => {
     expect(catalogues.en.syncError_file_write).toContain("could not be written");
   });
 
+  it("tells a copy of the laptop from before its restore to go on with the restored copy", () => {
+    const said = errorText(reply("restored_elsewhere: this copy of the laptop is from before …"));
+    expect(said).toBe(catalogues.hi.syncError_restored_elsewhere);
+    expect(said).toContain("वापस लाई गई प्रति");
+  });
+
   it("keeps the general sentence, with the detail, for a code it has no sentence for", () => {
     expect(errorText(reply("something new: the detail"))).toBe(
       catalogues.hi.error_sync.replace("{detail}", "something new: the detail"),
