@@ -19,8 +19,19 @@ pub(crate) fn of_subject(table: &str, column: &str) -> String {
 /// facts are then read through the table's primary key (local migration 0023 dropped the index of
 /// facts by household). Facts come out by subject and name.
 fn of_household() -> String {
+    of_subjects(HOUSEHOLD_SUBJECTS)
+}
+
+/// The subjects of household `?1`, as [`of_household`] reads them.
+const HOUSEHOLD_SUBJECTS: &str = "SELECT ?1 UNION ALL SELECT id FROM person WHERE household_id = ?1";
+
+/// One subject, `?1`, whether or not she is a member recorded here.
+const ONE_SUBJECT: &str = "SELECT ?1";
+
+/// The facts of the subjects `subjects` lists (a query binding `?1`), by subject and name.
+fn of_subjects(subjects: &str) -> String {
     format!(
-        "WITH subject(id) AS (SELECT ?1 UNION ALL SELECT id FROM person WHERE household_id = ?1)
+        "WITH subject(id) AS ({subjects})
          SELECT s.id, n.name, f.value, f.source FROM subject s JOIN fact_row f ON {}
          JOIN fact_name n ON n.id = f.name",
         of_subject("f", "s.id")
@@ -78,8 +89,13 @@ pub fn forget_subject(conn: &Connection, subject: &str) -> rusqlite::Result<()> 
 /// The benefits the household `?1` and its members receive, as (subject id, scheme, source),
 /// read through its subjects as the facts are (local migration 0032).
 fn receiving_of_household() -> String {
+    receiving_of_subjects(HOUSEHOLD_SUBJECTS)
+}
+
+/// The benefits the subjects `subjects` lists receive, as [`receiving_of_household`].
+fn receiving_of_subjects(subjects: &str) -> String {
     format!(
-        "WITH subject(id) AS (SELECT ?1 UNION ALL SELECT id FROM person WHERE household_id = ?1)
+        "WITH subject(id) AS ({subjects})
          SELECT s.id, r.scheme_code, r.source FROM subject s JOIN receiving_row r ON {}
          ORDER BY s.id, r.scheme_code",
         of_subject("r", "s.id")
@@ -119,10 +135,29 @@ pub fn snapshot(conn: &Connection, h: &Household) -> rusqlite::Result<Vec<Change
 
 /// As [`snapshot`], by the household's id.
 pub fn snapshot_of(conn: &Connection, household: HouseholdId) -> rusqlite::Result<Vec<ChangeBody>> {
-    let hid = household.to_string();
+    snapshot_through(conn, household, HOUSEHOLD_SUBJECTS, &household.to_string())
+}
+
+/// As [`snapshot_of`], of one subject of `household`: a member, or one whose answers were
+/// pulled before her record (which a restored block may never send).
+pub fn snapshot_of_subject(
+    conn: &Connection,
+    household: HouseholdId,
+    subject: &str,
+) -> rusqlite::Result<Vec<ChangeBody>> {
+    snapshot_through(conn, household, ONE_SUBJECT, subject)
+}
+
+/// What is recorded of the subjects `subjects` lists, bound to `param`, all of `household`.
+fn snapshot_through(
+    conn: &Connection,
+    household: HouseholdId,
+    subjects: &str,
+    param: &str,
+) -> rusqlite::Result<Vec<ChangeBody>> {
     let mut out = Vec::new();
-    let mut facts = conn.prepare(&format!("{} ORDER BY s.id, n.name", of_household()))?;
-    let rows = facts.query_map([&hid], |r| {
+    let mut facts = conn.prepare(&format!("{} ORDER BY s.id, n.name", of_subjects(subjects)))?;
+    let rows = facts.query_map([param], |r| {
         let (value, source): (String, i64) = (r.get(2)?, r.get(3)?);
         Ok(ChangeBody::Fact(FactChange {
             household_id: household,
@@ -135,8 +170,8 @@ pub fn snapshot_of(conn: &Connection, household: HouseholdId) -> rusqlite::Resul
     for row in rows {
         out.push(row?);
     }
-    let mut receiving = conn.prepare(&receiving_of_household())?;
-    let rows = receiving.query_map([&hid], |r| {
+    let mut receiving = conn.prepare(&receiving_of_subjects(subjects))?;
+    let rows = receiving.query_map([param], |r| {
         let source: String = r.get(2)?;
         Ok(ChangeBody::Receiving(ReceivingChange {
             household_id: household,

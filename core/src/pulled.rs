@@ -170,7 +170,14 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
         ChangeBody::Member(c) => {
             let mut h = stored.ok_or_else(missing)?;
             let at_index = h.members.iter().position(|p| p.id == c.id);
-            if at_index.is_none() && field_clock::holds_record(conn, &c.id.to_string())? {
+            // So was one whose record never came, set aside at her removal (`removed_member.rs`):
+            // taken for a new member, the change was refused for want of a name, and kept aside
+            // as damaged.
+            let mid = c.id.to_string();
+            if at_index.is_none()
+                && (field_clock::holds_record(conn, &mid)?
+                    || crate::removed_member::facts(conn, &mid)?.is_some())
+            {
                 // She was removed here (a record of her made one with another, or taken out)
                 // after the pulled change was made elsewhere: the removal stands, as at every
                 // server, which refuses such a change once it holds the removal. Applied, the
@@ -250,11 +257,15 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             // it out before her record, which it then refuses): she is set aside as removed, with
             // nothing yet, so that an answer about her pulled later is set aside with her, as the
             // servers write it on her removed row, not taken for a living member's.
+            // Her answers pulled before her record go aside with her, out of the facts: left
+            // there, they read as a living member's (seed 757 of the simulation with restores).
             if kept.is_none()
                 && !h.members.iter().any(|p| p.id == c.id)
                 && crate::removed_member::facts(conn, &c.id.to_string())?.is_none()
             {
                 crate::removed_member::set_aside(conn, c.household_id, c.id, None)?;
+                crate::field_clock::keep_fact_readings(conn, &c.id.to_string())?;
+                crate::fact::forget_subject(conn, &c.id.to_string())?;
             }
             h.members.retain(|p| p.id != c.id);
             h.updated_at = at.utc;

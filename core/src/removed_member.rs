@@ -23,10 +23,10 @@ pub fn set_aside(
     left: Option<Departure>,
 ) -> rusqlite::Result<()> {
     let id = subject.to_string();
-    let mut facts: Vec<ChangeBody> = crate::fact::snapshot_of(conn, household)?
-        .into_iter()
-        .filter(|b| subject_of(b).as_deref() == Some(id.as_str()))
-        .collect();
+    // Hers by her id, whether or not she is a member recorded here: answers pulled before her
+    // record (a block restored from a backup hands them out, then her removal, and never the
+    // record it refused) are hers too, and a server keeps them on her removed rows.
+    let mut facts: Vec<ChangeBody> = crate::fact::snapshot_of_subject(conn, household, &id)?;
     // Her departure, where one was written of her (a member added as living in the household
     // writes none): a merge takes it to the record kept where it is the later write.
     if crate::field_clock::departure_reading(conn, &id)?.is_some() {

@@ -238,6 +238,84 @@ fn a_tie_of_clock_readings_goes_to_the_greater_device_id() {
     assert_eq!(store.household(h.id).unwrap().members[0].name, "दूसरा");
 }
 
+/// A block restored from a backup may hand a laptop a member's answer and then her removal,
+/// and never her record, which it refused as arriving after the removal. Her answer pulled
+/// before her record goes aside with her at the removal, as the servers keep it on her removed
+/// rows; an older write of it pulled later changes nothing, and a change to her record pulled
+/// after sets aside her departure. Before, her answer stayed among the facts as a living
+/// member's, and the change to her record was kept aside as damaged ("without a name"): seed
+/// 757 of the simulation with restores.
+#[test]
+fn a_removal_of_a_member_whose_record_never_came_sets_aside_her_answers_pulled_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let head = samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 });
+    let h = store
+        .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
+        .unwrap();
+    let at = store.now().unwrap();
+    let (other, her) = (Uuid::now_v7(), PersonId(Uuid::now_v7()));
+    let from = |seq| PulledFrom { server: "block", server_seq: seq, device: other, device_seq: seq };
+    let wall = at.utc.timestamp_millis();
+    let stamped =
+        |wall_ms: i64, body: ChangeBody| change::Change::new(Hlc { wall_ms, counter: 0, node: other }, body);
+    let answer = |value: bool| {
+        ChangeBody::Fact(FactChange {
+            household_id: h.id,
+            subject_id: her.to_string(),
+            name: "person.has_bank_account".into(),
+            value: Some(serde_json::json!(value)),
+            source: Source::Screening,
+        })
+    };
+    store.apply_pulled(from(1), &stamped(wall + 100, answer(false)), at).unwrap();
+    let removed = ChangeBody::MemberRemoved(change::MemberRemoved {
+        id: her,
+        household_id: h.id,
+        merged_into: None,
+        departure_seen: None,
+    });
+    store.apply_pulled(from(2), &stamped(wall + 200, removed), at).unwrap();
+    store.apply_pulled(from(3), &stamped(wall, answer(true)), at).unwrap();
+    let departure = ChangeBody::Member(MemberChange {
+        id: her,
+        household_id: h.id,
+        fields: vec![
+            MemberField::BirthDate(chrono::NaiveDate::from_ymd_opt(2010, 12, 6)),
+            MemberField::Left(Some(samanvaya_domain::Departure {
+                reason: samanvaya_domain::LeftReason::MovedAway,
+                on: at.today,
+            })),
+        ],
+    });
+    store.apply_pulled(from(4), &stamped(wall + 300, departure), at).unwrap();
+
+    let count =
+        |sql: &str| -> i64 { store.connection().query_row(sql, [her.to_string()], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM fact WHERE subject_id = ?1"), 0, "no living member's answer");
+    let aside: String = store
+        .connection()
+        .query_row("SELECT facts FROM removed_member WHERE id = ?1", [her.to_string()], |r| r.get(0))
+        .unwrap();
+    let aside: Vec<ChangeBody> = serde_json::from_str(&aside).unwrap();
+    assert!(aside.contains(&answer(false)), "her answer, as the later write left it: {aside:?}");
+    assert!(!aside.contains(&answer(true)), "the older write changed nothing: {aside:?}");
+    assert!(
+        aside.iter().any(|b| matches!(b, ChangeBody::Member(m) if m.fields.iter().any(|f| matches!(f, MemberField::Left(Some(_)))))),
+        "her departure: {aside:?}"
+    );
+    assert_eq!(
+        store
+            .connection()
+            .query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
+        0,
+        "nothing kept aside as damaged"
+    );
+    assert_eq!(store.household(h.id).unwrap().members.len(), 1, "she never became a member here");
+}
+
 /// A fact's clock reading is kept in its own row (local migration 0031): a pulled write of the
 /// fact older than the laptop's answer leaves it, a later one takes it. A member removed from her
 /// household keeps her facts' readings, so an older write of one pulled after that does not
