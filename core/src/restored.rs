@@ -31,11 +31,16 @@ pub fn mark(conn: &Connection) -> rusqlite::Result<()> {
         return Ok(());
     }
     conn.execute("UPDATE number_lease SET next = last + 1 WHERE granted_by NOT IN ('local', 'demo')", [])?;
+    // A backup of a store restored and not yet settled keeps the first restore's numbers: what
+    // that store made since is numbered in the old laptop's run, and is renumbered at the
+    // settling with everything made here. Taken as the backup's last number instead, it stayed
+    // below what the block acknowledges, and was never sent.
     conn.execute(
         "UPDATE sync_link SET
-             restored_through = (SELECT coalesce(max(c.device_seq), 0) FROM change_log c, centre
-                                  WHERE c.origin = 'local' AND c.device_id = centre.device_id),
-             audit_restored_through = (SELECT coalesce(max(seq), 0) FROM audit)
+             restored_through = coalesce(restored_through,
+                 (SELECT coalesce(max(c.device_seq), 0) FROM change_log c, centre
+                  WHERE c.origin = 'local' AND c.device_id = centre.device_id)),
+             audit_restored_through = coalesce(audit_restored_through, (SELECT coalesce(max(seq), 0) FROM audit))
          WHERE id = 1",
         [],
     )?;

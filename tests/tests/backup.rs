@@ -419,7 +419,24 @@ fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_f
     let both = twice.restores().unwrap();
     assert_eq!(both.len(), 2, "{both:?}");
     assert_eq!(both[0], named[0], "the first restore, which the backup carried");
-    assert!(both[1].after > backup_gave, "the second backup had more: {both:?}");
+    // The restored laptop had not heard from its block when the second backup was taken: its
+    // new work is numbered in the old laptop's run, and the block's first word renumbers it
+    // with what is made after the second restore. Before, the second restore took that work
+    // for the backup's own, and it stayed below what the block acknowledges, never sent.
+    assert_eq!(both[1].after, backup_gave, "still after the first backup's last: {both:?}");
+    let waiting: Option<i64> = twice
+        .connection()
+        .query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(waiting, Some(backup_gave));
+    assert!(last_seq(&twice) > backup_gave, "the work made after the first restore came with the backup");
+    drop(twice);
+    // Once settled, a backup's restore starts from its own last number.
+    once.connection().execute("UPDATE sync_link SET restored_through = NULL WHERE id = 1", []).unwrap();
+    let settled_backup = stick.path().join("settled.backup");
+    once.backup(&settled_backup).unwrap();
+    let (_settled_dir, settled) = restore(&settled_backup);
+    assert_eq!(settled.restores().unwrap()[1].after, last_seq(&once), "after the settled backup's last");
     let (_sibling_dir, sibling) = restore(&first_backup);
     let again = sibling.restores().unwrap();
     assert_eq!(again.len(), 1);
