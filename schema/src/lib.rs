@@ -399,6 +399,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "device_restores",
         sql: include_str!("../migrations/server/0036_device_restores.sql"),
     },
+    Migration {
+        version: 37,
+        name: "restores_refused",
+        sql: include_str!("../migrations/server/0037_restores_refused.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -574,6 +579,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 34,
         name: "device_restores",
         sql: include_str!("../migrations/server-postgres/0034_device_restores.sql"),
+    },
+    Migration {
+        version: 35,
+        name: "restores_refused",
+        sql: include_str!("../migrations/server-postgres/0035_restores_refused.sql"),
     },
 ];
 

@@ -8,13 +8,21 @@
 //! those passed for the restored copy's work or the restored copy's for them, and one side was
 //! lost. A block restored from a backup of its own that lost the record learns it again from the
 //! laptop's next word.
+//!
+//! Two copies restored from one backup are ordered by the laptops' clocks at the restores, and a
+//! laptop whose clock had gone back made the copy restored later look like the earlier one, and
+//! refused for good, perhaps the only copy left. The block keeps the restores of the copy refused
+//! last (server migration 0037, PostgreSQL 0035), and its operator takes that copy for the laptop
+//! with `samanvaya-server keep-copy --device ID`; the copy it replaces is put aside, refused from
+//! then on with any copy restored from its backups, whatever its clock says.
 
 use samanvaya_domain::restore::{Standing, standing};
 use samanvaya_sync_protocol::{RefusalCode, Restore};
 use uuid::Uuid;
 
 use crate::error::ServerError;
-use crate::sql::{Db, args};
+use crate::sql::{Db, Mode, args};
+use crate::store::Store;
 
 /// What a copy of a laptop from before its restore speaks through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,14 +33,22 @@ pub enum Through {
 
 /// Judges the copy of laptop `device` that says `restores` against the live copy this server
 /// knows of, and records it as the live copy when it was restored since. The caller owns the
-/// transaction; a copy from before is refused, and nothing of its request should be kept.
+/// transaction; a copy from before is refused, and nothing of its request should be kept
+/// (the caller then keeps its restores with [`Store::note_refused_copy`]).
 pub fn judge(
     db: &mut dyn Db,
     device: Uuid,
     restores: &[Restore],
     through: Through,
 ) -> Result<(), ServerError> {
-    match standing(&live(db, device)?, restores) {
+    let row = db.query_one("SELECT restores, restores_set_aside FROM device WHERE id = ?1", args![device])?;
+    let (live, aside) = (parse(row.opt_text(0)?)?, parse(row.opt_text(1)?)?);
+    let standing = match aside.last() {
+        // The copy the operator put aside, or one restored from its backups.
+        Some(last) if restores.starts_with(&aside) => Standing::Superseded { after: last.after },
+        _ => standing(&live, restores),
+    };
+    match standing {
         Standing::Live => Ok(()),
         Standing::Later => {
             db.execute(
@@ -45,22 +61,71 @@ pub fn judge(
             RefusalCode::RestoredElsewhere,
             match through {
                 Through::Session => format!(
-                    "this copy of the laptop is from before the laptop was restored from a backup on another copy, which syncs as this laptop now: after its change {after}, the numbers are that copy's. Nothing of this copy was taken; go on with the restored copy, and tell the block office"
+                    "this copy of the laptop is from before the laptop was restored from a backup on another copy, which syncs as this laptop now: after its change {after}, the numbers are that copy's. Nothing of this copy was taken; go on with the restored copy, and tell the block office. If this copy is the one left, the block office takes it for the laptop with `samanvaya-server keep-copy --device {device}`"
                 ),
                 Through::File => format!(
-                    "this file was written on the laptop before it was restored from its backup, and the restored laptop has synced since: after its change {after}, the numbers are the restored laptop's. Nothing of the file was taken; the old laptop's changes in it after that number cannot be taken, and are lost with that laptop"
+                    "this file was written on the laptop before it was restored from its backup, and the restored laptop has synced since: after its change {after}, the numbers are the restored laptop's. Nothing of the file was taken; the old laptop's changes in it after that number cannot be taken, and are lost with that laptop. If the copy that wrote this file is the one left, `samanvaya-server keep-copy --device {device}` takes it for the laptop, and the file can be imported again"
                 ),
             },
         )),
     }
 }
 
-/// The restores of the live copy of laptop `device` this server knows of, for an answer written
-/// to it on a USB stick (`FeedFile::restores`).
-pub fn live(db: &mut dyn Db, device: Uuid) -> Result<Vec<Restore>, ServerError> {
-    let text = db.query_one("SELECT restores FROM device WHERE id = ?1", args![device])?.opt_text(0)?;
+fn parse(text: Option<String>) -> Result<Vec<Restore>, ServerError> {
     Ok(match text {
         Some(t) => serde_json::from_str(&t)?,
         None => Vec::new(),
     })
+}
+
+/// The restores of the live copy of laptop `device` this server knows of, for an answer written
+/// to it on a USB stick (`FeedFile::restores`).
+pub fn live(db: &mut dyn Db, device: Uuid) -> Result<Vec<Restore>, ServerError> {
+    parse(db.query_one("SELECT restores FROM device WHERE id = ?1", args![device])?.opt_text(0)?)
+}
+
+impl Store {
+    /// Keeps the restores of a copy of laptop `device` just refused, in a transaction of its
+    /// own after the refused request's was dropped, for [`Store::keep_copy`].
+    pub(crate) fn note_refused_copy(
+        &mut self,
+        device: Uuid,
+        restores: &[Restore],
+    ) -> Result<(), ServerError> {
+        let mut tx = self.db.transaction(Mode::Write)?;
+        tx.execute(
+            "UPDATE device SET restores_refused = ?1 WHERE id = ?2",
+            args![serde_json::to_string(restores)?, device],
+        )?;
+        tx.commit()
+    }
+
+    /// Takes the copy of laptop `device` refused last for the laptop (`keep-copy`): its
+    /// restores become the live copy's, and the copy live until now is put aside. Returns the
+    /// restores of the copy kept.
+    pub fn keep_copy(&mut self, device: Uuid) -> Result<Vec<Restore>, ServerError> {
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let Some(row) =
+            tx.query_opt("SELECT kind, restores, restores_refused FROM device WHERE id = ?1", args![device])?
+        else {
+            return Err(ServerError::Invalid(format!(
+                "no laptop {device} is enrolled here; `samanvaya-server devices` lists them"
+            )));
+        };
+        if row.text(0)? != "laptop" {
+            return Err(ServerError::Invalid(format!("{device} is a block, not a laptop")));
+        }
+        let (live, refused) = (row.opt_text(1)?, row.opt_text(2)?);
+        let Some(refused) = refused else {
+            return Err(ServerError::Invalid(format!(
+                "no copy of laptop {device} was refused here as one from before its restore; there is nothing to keep"
+            )));
+        };
+        tx.execute(
+            "UPDATE device SET restores = ?1, restores_set_aside = ?2, restores_refused = NULL WHERE id = ?3",
+            args![&refused, live, device],
+        )?;
+        tx.commit()?;
+        parse(Some(refused))
+    }
 }

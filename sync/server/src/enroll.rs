@@ -325,13 +325,19 @@ impl Store {
         if revoked_at.is_some() {
             return Err(revoked());
         }
-        if parse_kind(&kind) == DeviceKind::Laptop {
-            crate::device_restore::judge(
+        if parse_kind(&kind) == DeviceKind::Laptop
+            && let Err(refusal) = crate::device_restore::judge(
                 &mut *tx,
                 req.device,
                 &req.restores,
                 crate::device_restore::Through::Session,
-            )?;
+            )
+        {
+            drop(tx);
+            if matches!(refusal, ServerError::Refused { code: RefusalCode::RestoredElsewhere, .. }) {
+                self.note_refused_copy(req.device, &req.restores)?;
+            }
+            return Err(refusal);
         }
         // The device had our word for more of its changes than we hold: this server was
         // restored from a backup, and its feed is numbered again from there.

@@ -134,12 +134,18 @@ impl Store {
         // whole, and one from a copy restored since makes it the live one, before anything of
         // the file is kept (`device_restore.rs`).
         let mut tx = self.db.transaction(Mode::Write)?;
-        crate::device_restore::judge(
+        if let Err(refusal) = crate::device_restore::judge(
             &mut *tx,
             device,
             &parcel.restores,
             crate::device_restore::Through::File,
-        )?;
+        ) {
+            drop(tx);
+            if matches!(refusal, ServerError::Refused { code: RefusalCode::RestoredElsewhere, .. }) {
+                self.note_refused_copy(device, &parcel.restores)?;
+            }
+            return Err(refusal);
+        }
         tx.commit()?;
         // Before anything of the file is kept, what it says of the laptop included.
         let held =

@@ -119,6 +119,14 @@ enum Command {
         #[arg(long)]
         to: uuid::Uuid,
     },
+    /// At a block: takes the copy of laptop DEVICE refused last, as one from before the
+    /// laptop's restore from a backup, for the laptop; the copy that synced as the laptop until
+    /// now is refused from then on. For two copies restored from one backup where the laptop's
+    /// clock had gone back, and the copy refused is the one left.
+    KeepCopy {
+        #[arg(long)]
+        device: uuid::Uuid,
+    },
     /// Lists the referrals this server holds.
     Referrals,
     /// Lists the reviews no one has decided: a member's name, relation, sex or date of birth
@@ -389,6 +397,13 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             } else {
                 println!("village {village} already comes through block {to} ({block})");
             }
+        }
+        Command::KeepCopy { device } => {
+            let restores = store.keep_copy(device)?;
+            let newest = restores.last().map_or_else(|| "none".to_owned(), |r| r.id.to_string());
+            println!(
+                "laptop {device}: the copy refused last (its newest restore {newest}) is the laptop now; the copy that synced until now is refused from its next sync"
+            );
         }
         Command::HandOverAudit { laptop, to } => {
             let block = store.hand_over_audit(laptop, to)?;
