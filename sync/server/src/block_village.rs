@@ -172,11 +172,6 @@ const ORIGIN_BLOCKS: &str = "SELECT v.column1, t.block_id FROM (VALUES {rows}) A
      LEFT JOIN origin_block t ON t.device_id = v.column1";
 const ORIGIN_ROW: &str = "(?)";
 
-/// Whether `device` is a block enrolled here.
-pub(crate) fn is_block(db: &mut dyn Db, device: &str) -> Result<bool, ServerError> {
-    Ok(db.query_opt("SELECT 1 FROM device WHERE id = ?1 AND kind = 'block'", args![device])?.is_some())
-}
-
 impl Store {
     /// Gives village `village` to the block `to` (its device id) at this district, beside the
     /// blocks that have it: after a village moves from one block to another, both forward its

@@ -118,8 +118,17 @@ pub(crate) fn release(
         let origin = Origin { device: row.uuid(1)?, seq: row.int(2)? };
         let via = row.text(3)?;
         let change = crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &row.text(8)?)?;
-        let served = served_by(db, &via)?;
-        let block = if crate::block_village::is_block(db, &via)? {
+        // Its sender's kind, asked once: a laptop is held to the villages it serves, a block
+        // forwarding to its district to its own.
+        let kind = db
+            .query_opt("SELECT kind FROM device WHERE id = ?1", args![&via])?
+            .map(|r| r.text(0))
+            .transpose()?;
+        let served = match kind.as_deref() {
+            Some("laptop") => Some(villages_of(db, &via)?),
+            _ => None,
+        };
+        let block = if kind.as_deref() == Some("block") {
             let block = BlockScope::load(db, &via)?;
             let hid = change.body.household_id().to_string();
             // Its household, and another it names a record of (`named.rs`), must be of the
@@ -162,19 +171,12 @@ pub(crate) fn release(
     Ok(())
 }
 
-/// The villages device `via` serves, where it is a laptop enrolled here; `None` for a server.
-fn served_by(db: &mut dyn Db, via: &str) -> Result<Option<std::collections::HashSet<String>>, ServerError> {
-    let laptop =
-        db.query_opt("SELECT 1 FROM device WHERE id = ?1 AND kind = 'laptop'", args![via])?.is_some();
-    if !laptop {
-        return Ok(None);
-    }
-    Ok(Some(
-        db.query("SELECT village_id FROM device_village WHERE device_id = ?1", args![via])?
-            .iter()
-            .map(|r| r.text(0))
-            .collect::<Result<_, _>>()?,
-    ))
+/// The villages laptop `via` serves.
+fn villages_of(db: &mut dyn Db, via: &str) -> Result<std::collections::HashSet<String>, ServerError> {
+    db.query("SELECT village_id FROM device_village WHERE device_id = ?1", args![via])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect()
 }
 
 /// The origin of the change that waited under number `seq` and was applied under another.
