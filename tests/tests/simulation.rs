@@ -15,6 +15,11 @@
 //! the four that found what a restore had lost (a laptop's change about a household another
 //! laptop had not sent again, refused for good; the work sent again in another order; the
 //! block's own steps read back from its district; a step held by a laptop alone).
+//! With `SAMANVAYA_SIM_LAPTOP_RESTORE=1`, in every run one laptop breaks with what it had not
+//! sent, and the backup it wrote a while before is restored on a new laptop that goes on in its
+//! place: its work after the backup that reached the block comes back to it, its new work is
+//! numbered after it, and its audit log goes on as a branch where the block had more of it. CI
+//! runs `LAPTOP_RESTORE_SEEDS` so.
 //! The schedule and every fault come from one seed, so a failing seed replays the same run.
 //! After quiescence (the network healed, everyone synced a few times) the simulation checks that
 //! each block holds every change its laptops made exactly once and the district every one of
@@ -65,6 +70,10 @@ use uuid::Uuid;
 /// consent must be checked (a household's tombstone at a server, a change refused at a block),
 /// and one that found a benefit kept for a member removed elsewhere.
 const SEEDS: [u64; 5] = [7, 1_000_003, 4, 55, 28];
+/// The seeds CI runs with a laptop restored from its backup: an online laptop and a USB-stick
+/// laptop whose logs go on as branches (2, 5), and one whose old laptop sent a change its block
+/// refused, which the restored laptop never reads back (28).
+const LAPTOP_RESTORE_SEEDS: [u64; 3] = [2, 5, 28];
 /// The seeds CI runs with a block restored from a backup (each restores one).
 const RESTORE_SEEDS: [u64; 4] = [11, 38, 47, 55];
 
@@ -157,6 +166,9 @@ struct Simulated {
     /// What a laptop's store says at its session, as the real link does
     /// (`samanvaya_sync_laptop::sync`): the newest change of its block's own it holds.
     server_own_through: Option<i64>,
+    /// The restores of the laptop's store it descends from, said at its session as the real
+    /// link does.
+    restores: Vec<samanvaya_sync_protocol::Restore>,
 }
 
 // `map_err` hands the error over by value.
@@ -222,8 +234,7 @@ impl Remote for Simulated {
             acked_here: None,
             server_own_through: self.server_own_through,
             feed_epoch_read: None,
-            // The simulation restores blocks, never a laptop's store.
-            restores: Vec::new(),
+            restores: self.restores.clone(),
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());
@@ -347,6 +358,10 @@ struct World {
     restore: Restore,
     /// The block restored from a backup in this run, if one was.
     restored: Option<usize>,
+    /// Whether a laptop is restored from a backup in this run (`SAMANVAYA_SIM_LAPTOP_RESTORE=1`).
+    laptop_restore: bool,
+    /// The laptop restored from a backup in this run, if one was.
+    laptop_restored: Option<usize>,
     net: Rc<RefCell<Net>>,
     /// How many of each piece of work were done (refusals not counted), to show what a run
     /// tested.
@@ -400,7 +415,7 @@ fn enroll_laptop(store: &mut Store, block: &Arc<Mutex<Server>>, village: &str) {
 }
 
 impl World {
-    fn new(seed: u64, postgres: Option<ScratchPostgres>, restore: Restore) -> World {
+    fn new(seed: u64, postgres: Option<ScratchPostgres>, restore: Restore, laptop_restore: bool) -> World {
         let net = Rc::new(RefCell::new(Net {
             dice: Dice::new(seed),
             down: BTreeSet::new(),
@@ -474,6 +489,7 @@ impl World {
                     token: None,
                     last_push: None,
                     server_own_through: None,
+                    restores: Vec::new(),
                 };
                 village = Some(store.villages().unwrap()[0].id);
                 laptops.push(Laptop { _dir: dir, store, block: b, link, last_answer: None });
@@ -487,11 +503,22 @@ impl World {
                 token: None,
                 last_push: None,
                 server_own_through: None,
+                restores: Vec::new(),
             };
             blocks.push(Block { dir, server, village: village.unwrap(), link });
         }
         drop(district);
-        World { restore, restored: None, net, done: BTreeMap::new(), district: where_, blocks, laptops }
+        World {
+            restore,
+            restored: None,
+            laptop_restore,
+            laptop_restored: None,
+            net,
+            done: BTreeMap::new(),
+            district: where_,
+            blocks,
+            laptops,
+        }
     }
 
     fn dice(&self) -> std::cell::RefMut<'_, Dice> {
@@ -754,7 +781,11 @@ impl World {
             // An answer applied before changes nothing; an older one than the laptop's place
             // adds nothing either, and one from before its block was restored is refused.
             match samanvaya_sync_laptop::import_feed(&mut laptop.store, old) {
-                Ok(_) | Err(samanvaya_sync_laptop::LaptopSyncError::AnswerBeforeBlockRestore) => {}
+                Ok(_)
+                | Err(
+                    samanvaya_sync_laptop::LaptopSyncError::AnswerBeforeBlockRestore
+                    | samanvaya_sync_laptop::LaptopSyncError::AnswerBeforeRestore,
+                ) => {}
                 Err(e) => panic!("an old answer applied again: {e}"),
             }
             *self.done.entry("old answers applied again").or_default() += 1;
@@ -790,6 +821,7 @@ impl World {
     fn sync_laptop(&mut self, l: usize) -> bool {
         let laptop = &mut self.laptops[l];
         laptop.link.server_own_through = laptop.store.server_own_through().unwrap();
+        laptop.link.restores = laptop.store.restores().unwrap();
         block_on(sync_through(&mut laptop.store, &mut laptop.link, TUNING)).unwrap().is_ok()
     }
 
@@ -820,6 +852,34 @@ impl World {
         self.restored = Some(b);
     }
 
+    /// Laptop `l`'s backup, written as the facilitator writes it.
+    fn back_up_laptop(&mut self, l: usize) -> (tempfile::TempDir, PathBuf) {
+        let stick = tempfile::tempdir().unwrap();
+        let file = stick.path().join("laptop.backup");
+        self.laptops[l].store.backup(&file).unwrap();
+        *self.done.entry("laptop backups").or_default() += 1;
+        (stick, file)
+    }
+
+    /// Laptop `l` breaks, with whatever it had not sent, and its backup is restored on a new one
+    /// that goes on as the laptop, as its users sign in to it.
+    fn restore_laptop(&mut self, l: usize, backup: (tempfile::TempDir, PathBuf)) {
+        // The stick the backup is on goes once it is restored.
+        let (_stick, file) = backup;
+        let dir = tempfile::tempdir().unwrap();
+        let store = if l % LAPTOPS_PER_BLOCK < SUPERVISORS {
+            Store::restore(&file, dir.path(), Some("Rekha"), &Secret::new("739152")).unwrap()
+        } else {
+            Store::restore(&file, dir.path(), None, &Secret::new(samanvaya_tests::TEST_PIN)).unwrap()
+        };
+        let laptop = &mut self.laptops[l];
+        laptop.store = store;
+        laptop._dir = dir;
+        laptop.link.token = None;
+        *self.done.entry("laptops restored from a backup").or_default() += 1;
+        self.laptop_restored = Some(l);
+    }
+
     fn run(&mut self) {
         // In about half the runs one block is restored from a backup made a while before, where
         // asked for; the dice are not rolled otherwise, so that CI's other seeds run as before.
@@ -834,8 +894,29 @@ impl World {
                 )
             })
         };
+        // Where asked, one laptop is restored from a backup made a while before; the dice are
+        // not rolled otherwise.
+        let laptop_restore = self.laptop_restore.then(|| {
+            let mut dice = self.dice();
+            (
+                dice.below(self.laptops.len()),
+                STEPS / 4 + dice.below(STEPS / 4),
+                STEPS / 2 + dice.below(STEPS / 4),
+            )
+        });
+        let mut laptop_backup = None;
         let mut backup = None;
         for step in 0..STEPS {
+            if let Some((l, backup_at, restore_at)) = laptop_restore {
+                if step == backup_at {
+                    laptop_backup = Some(self.back_up_laptop(l));
+                }
+                if step == restore_at
+                    && let Some(copy) = laptop_backup.take()
+                {
+                    self.restore_laptop(l, copy);
+                }
+            }
             if let Some((b, backup_at, restore_at)) = restore {
                 if step == backup_at {
                     backup = Some(self.back_up(b));
@@ -1081,19 +1162,52 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
     // to another record) after a supervisor removed her record or made it one with another.
     // Both are kept at the block for their numbers, and applied and forwarded nowhere.
     for (l, laptop) in world.laptops.iter().enumerate() {
+        let device = laptop.store.device_id().unwrap().to_string();
+        // Its own changes, made here or, on a laptop restored from a backup, made by the old
+        // laptop after the backup and read back from the block.
         let made: i64 = laptop
             .store
             .connection()
-            .query_row("SELECT count(*) FROM change_log WHERE origin = 'local'", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM change_log WHERE device_id = ?1", [&device], |r| r.get(0))
             .unwrap();
-        let device = laptop.store.device_id().unwrap().to_string();
         let at_block = Held::of_block(&world.blocks[laptop.block]);
         let held = at_block.counts(
             "SELECT CAST(count(*) AS TEXT), CAST(count(DISTINCT origin_seq) AS TEXT), CAST(max(origin_seq) AS TEXT)
              FROM change WHERE origin_device = $1",
             &device,
         );
-        assert_eq!(held, [made, made, made], "seed {seed}: laptop {l}'s changes at its block");
+        // A laptop restored from a backup lacks what the old laptop sent after the backup that
+        // its block refused (a change to a member removed meanwhile): the feed hands out no
+        // refused change, and it applied nowhere. Everything else of the device is on it.
+        let lacks = if world.laptop_restored == Some(l) {
+            let mut stmt = laptop
+                .store
+                .connection()
+                .prepare("SELECT device_seq FROM change_log WHERE device_id = ?1")
+                .unwrap();
+            let here: BTreeSet<i64> =
+                stmt.query_map([&device], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+            let lacking: Vec<(i64, String)> = at_block
+                .rows(
+                    "SELECT CAST(origin_seq AS TEXT), outcome FROM change WHERE origin_device = $1",
+                    &device,
+                )
+                .into_iter()
+                .map(|r| (r[0].as_deref().unwrap().parse().unwrap(), r[1].clone().unwrap()))
+                .filter(|(seq, _)| !here.contains(seq))
+                .collect();
+            for (seq, outcome) in &lacking {
+                assert!(
+                    outcome.starts_with("rejected"),
+                    "seed {seed}: restored laptop {l} lacks its change {seq}: {outcome}"
+                );
+            }
+            lacking.len() as i64
+        } else {
+            0
+        };
+        let all = made + lacks;
+        assert_eq!(held, [all, all, all], "seed {seed}: laptop {l}'s changes at its block");
         let outcomes = |held: &Held, sql: &str| -> BTreeMap<i64, String> {
             held.rows(sql, &device)
                 .into_iter()
@@ -1197,11 +1311,30 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
             .map(|e| (e.seq.to_string(), hex(&e.hash)))
             .collect();
         let device = laptop.store.device_id().unwrap().to_string();
-        let held: Vec<(String, String)> = district
-            .rows("SELECT CAST(seq AS TEXT), hash FROM device_audit WHERE device_id = $1 ORDER BY device_audit.seq", &device)
-            .into_iter()
-            .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
-            .collect();
+        let log_of = |id: &str| -> Vec<(i64, String)> {
+            district
+                .rows("SELECT CAST(seq AS TEXT), hash FROM device_audit WHERE device_id = $1 ORDER BY device_audit.seq", id)
+                .into_iter()
+                .map(|r| (r[0].as_deref().unwrap().parse().unwrap(), r[1].clone().unwrap()))
+                .collect()
+        };
+        // A laptop restored from a backup its block had outrun writes on a branch of the log
+        // after the backup's last entry: the district holds the device's log to there, and the
+        // branch after it under the branch's id, beside the old laptop's entries.
+        let held: Vec<(String, String)> = match laptop.store.audit_fork().unwrap() {
+            None => log_of(&device),
+            Some(fork) => {
+                assert_eq!(fork.parent, None, "seed {seed}: one restore of laptop {l}, one branch");
+                eprintln!("seed {seed}: laptop {l}'s log goes on as a branch after entry {}", fork.from_seq);
+                let mut held: Vec<(i64, String)> =
+                    log_of(&device).into_iter().filter(|(seq, _)| *seq <= fork.from_seq).collect();
+                held.extend(log_of(&fork.id.to_string()));
+                held
+            }
+        }
+        .into_iter()
+        .map(|(seq, hash)| (seq.to_string(), hash))
+        .collect();
         assert!(!written.is_empty(), "seed {seed}: laptop {l} wrote an audit log");
         assert_eq!(held, written, "seed {seed}: laptop {l}'s audit log at the district");
     }
@@ -1272,7 +1405,18 @@ fn show_server_histories(block: &Held, district: &Held, at_block: &State, at_dis
 }
 
 fn show_histories(block: &Block, laptop: &Laptop, at_block: &State, on_laptop: &State) {
-    for id in differing(at_block, on_laptop) {
+    let mut ids: Vec<String> = differing(at_block, on_laptop).into_iter().map(str::to_owned).collect();
+    for id in ids.clone() {
+        for r in Held::of_block(block).rows(
+            "SELECT change FROM change WHERE kind = 'member_removed' AND change LIKE $1",
+            &format!("%merged_into\":\"{id}%"),
+        ) {
+            let c: serde_json::Value = serde_json::from_str(r[0].as_deref().unwrap()).unwrap();
+            ids.push(c["id"].as_str().unwrap().to_owned());
+        }
+    }
+    ids.dedup();
+    for id in ids.iter().map(String::as_str) {
         let like = format!("%{id}%");
         show_server_history(&Held::of_block(block), "block", id);
         eprintln!("on the laptop:");
@@ -1297,6 +1441,11 @@ fn show_histories(block: &Block, laptop: &Laptop, at_block: &State, on_laptop: &
     }
 }
 
+/// Whether the runs restore a laptop from its backup (`SAMANVAYA_SIM_LAPTOP_RESTORE=1`).
+fn laptop_restore_asked() -> bool {
+    std::env::var_os("SAMANVAYA_SIM_LAPTOP_RESTORE").is_some_and(|v| v == "1")
+}
+
 /// Whether the runs restore a block sometimes (`SAMANVAYA_SIM_RESTORE=1`).
 fn restore_asked() -> Restore {
     match std::env::var_os("SAMANVAYA_SIM_RESTORE").is_some_and(|v| v == "1") {
@@ -1316,10 +1465,13 @@ fn seeds() -> Vec<u64> {
 }
 
 /// Runs `seed` with the district on PostgreSQL when `postgres` is given, on SQLite otherwise.
-fn simulate(seed: u64, postgres: Option<ScratchPostgres>, restore: Restore) -> Ran {
+fn simulate(seed: u64, postgres: Option<ScratchPostgres>, restore: Restore, laptop_restore: bool) -> Ran {
     let on = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
-    let mut world = World::new(seed, postgres, restore);
+    let mut world = World::new(seed, postgres, restore, laptop_restore);
     world.run();
+    if laptop_restore {
+        assert!(world.laptop_restored.is_some(), "seed {seed} restored no laptop");
+    }
     if restore == Restore::Asked {
         assert!(world.done.contains_key("blocks restored from a backup"), "seed {seed} restored no block");
     }
@@ -1386,7 +1538,7 @@ fn over_the_run(ran: &Ran) {
 fn many_laptops_on_a_faulty_network_end_with_every_change_once_and_one_state() {
     let mut ran = Ran::default();
     for seed in seeds() {
-        ran += simulate(seed, None, restore_asked());
+        ran += simulate(seed, None, restore_asked(), laptop_restore_asked());
     }
     over_the_run(&ran);
 }
@@ -1396,19 +1548,29 @@ fn the_same_with_the_district_on_postgresql() {
     let mut ran = Ran::default();
     for seed in seeds() {
         let Some(db) = scratch_postgres() else { return };
-        ran += simulate(seed, Some(db), restore_asked());
+        ran += simulate(seed, Some(db), restore_asked(), laptop_restore_asked());
+    }
+    over_the_run(&ran);
+}
+
+/// Runs each of `seeds` with the district on SQLite, then on PostgreSQL where the test server
+/// runs, restoring a block or a laptop as asked.
+fn on_both_districts(seeds: &[u64], restore: Restore, laptop_restore: bool) {
+    let mut ran = Ran::default();
+    for &seed in seeds {
+        for postgres in [Some(None), scratch_postgres().map(Some)].into_iter().flatten() {
+            ran += simulate(seed, postgres, restore, laptop_restore);
+        }
     }
     over_the_run(&ran);
 }
 
 #[test]
 fn a_block_restored_from_a_backup_ends_with_every_change_once_and_one_state() {
-    let mut ran = Ran::default();
-    for seed in RESTORE_SEEDS {
-        // The district on SQLite, then on PostgreSQL where the test server runs.
-        for postgres in [Some(None), scratch_postgres().map(Some)].into_iter().flatten() {
-            ran += simulate(seed, postgres, Restore::Asked);
-        }
-    }
-    over_the_run(&ran);
+    on_both_districts(&RESTORE_SEEDS, Restore::Asked, false);
+}
+
+#[test]
+fn a_laptop_restored_from_its_backup_ends_with_every_change_once_and_one_state() {
+    on_both_districts(&LAPTOP_RESTORE_SEEDS, Restore::Never, true);
 }
