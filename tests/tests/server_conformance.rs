@@ -419,6 +419,7 @@ on_both!(
     a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one_by_one,
     reached_the_district_stops_below_a_change_that_waits_for_its_household,
     a_block_forwards_only_for_its_villages_until_the_district_gives_it_another,
+    a_village_taken_from_its_old_block_is_refused_from_it_and_keeps_its_last_block,
     the_pieces_of_two_bundles_asked_in_turn_are_each_their_own_and_a_bundle_gone_is_refused,
     a_removal_arriving_before_the_members_creation_keeps_her_removed,
     a_consenting_survey_puts_the_familys_consent_on_record_and_one_given_at_a_visit_replaces_it,
@@ -2760,6 +2761,52 @@ fn a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing(b: Backend)
     server.push(&pruned.caller, &PushBatch { after: Some(0), ..pruned.batch(vec![first]) }, t0()).unwrap();
     let past = server.push(&pruned.caller, &PushBatch { after: Some(1), ..pruned.batch(vec![last]) }, t0());
     assert_eq!(past.unwrap().acked_through, 3);
+}
+
+/// A village moved from one block to another: the district gives it to the new block, then
+/// takes it from the old one (`unassign-village`), whose changes about it are refused from then
+/// on while the new block's pass. The last block of a village is kept, and a block that never
+/// had the village is told so; nothing changes either time.
+fn a_village_taken_from_its_old_block_is_refused_from_it_and_keeps_its_last_block(b: Backend) {
+    let Some(mut district) = open(b, Role::District) else { return };
+    let [(old, _), (new, _)] =
+        ["Bodh Gaya block", "Sherghati block"].map(|name| enroll_block(&mut district, name));
+    let village = Uuid::from_u128(VILLAGE);
+    let laptop = Uuid::now_v7();
+    let mut seqs = [0, 0];
+    let mut forward = |district: &mut Opened, block: usize, caller: &Caller, n: i64, body: ChangeBody| {
+        seqs[block] += 1;
+        let change = Change {
+            seq: seqs[block],
+            origin: Origin { device: laptop, seq: n },
+            recorded_at: t0(),
+            change: Typed::new(Hlc { wall_ms: t0().timestamp_millis() + n, counter: 0, node: laptop }, body),
+            seen_at_sender: Default::default(),
+        };
+        let batch =
+            PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes: vec![change] };
+        district.push(caller, &batch, t0())
+    };
+    let h = HouseholdId(Uuid::now_v7());
+    forward(&mut district, 0, &old, 1, household(h, VILLAGE)).unwrap();
+    // The last block of the village is kept, and a block without it is told so.
+    let before = district.rows();
+    let last = district.unassign_village(village, old.device).unwrap_err().to_string();
+    assert!(last.contains("the only block of village") && last.contains("assign-village"), "{last}");
+    let never = district.unassign_village(village, new.device).unwrap_err().to_string();
+    assert!(never.contains("does not come through block"), "{never}");
+    assert_eq!(district.rows(), before, "nothing changed");
+    // Moved: given to the new block, taken from the old.
+    district.assign_village(village, new.device, t0()).unwrap();
+    assert_eq!(district.unassign_village(village, old.device).unwrap(), "Bodh Gaya block");
+    let err = forward(&mut district, 0, &old, 2, fact_of(h, PersonId(h.0))).unwrap_err();
+    assert!(
+        matches!(&err, samanvaya_server::ServerError::Refused { code: RefusalCode::VillageForeign, .. }),
+        "the old block is refused: {err:?}"
+    );
+    let ack = forward(&mut district, 1, &new, 2, fact_of(h, PersonId(h.0))).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied], "the new block's change passes");
+    assert!(district.pull(&old, 0).unwrap().changes.is_empty(), "the old block reads nothing of it");
 }
 
 /// Two blocks of one district, each with its village: a village is a block's at the district

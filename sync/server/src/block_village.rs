@@ -224,4 +224,39 @@ impl Store {
         tx.commit()?;
         Ok((block, added > 0))
     }
+
+    /// Takes village `village` from the block `from` (its device id) at this district: a
+    /// village that moved to another block, given to it with [`Store::assign_village`], whose
+    /// old block is to forward nothing of it any more. Its changes about the village are refused
+    /// from then on, and the district's feed to it carries none. The village keeps one block at
+    /// least: taken from its last, it would be the first forwarding block's again, whichever
+    /// that is. Returns the block's name.
+    pub fn unassign_village(&mut self, village: Uuid, from: Uuid) -> Result<String, ServerError> {
+        if self.role() != Role::District {
+            return Err(ServerError::Invalid("a village is taken from a block at the district".into()));
+        }
+        let mut tx = self.db.transaction(Mode::Write)?;
+        let block = crate::enroll::block_named(&mut *tx, from)?;
+        let blocks: Vec<String> = tx
+            .query("SELECT block_id FROM block_village WHERE village_id = ?1", args![village.to_string()])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?;
+        if !blocks.contains(&from.to_string()) {
+            return Err(ServerError::Invalid(format!(
+                "village {village} does not come through block {from} ({block}); nothing was changed"
+            )));
+        }
+        if blocks.len() == 1 {
+            return Err(ServerError::Invalid(format!(
+                "block {from} ({block}) is the only block of village {village}; give the village to its new block first with `samanvaya-server --role district assign-village --village {village} --to BLOCK`, then take it from this one"
+            )));
+        }
+        tx.execute(
+            "DELETE FROM block_village WHERE village_id = ?1 AND block_id = ?2",
+            args![village.to_string(), from.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(block)
+    }
 }

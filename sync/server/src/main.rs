@@ -127,6 +127,14 @@ enum Command {
         #[arg(long)]
         device: uuid::Uuid,
     },
+    /// At a district: block FROM forwards nothing of village VILLAGE any more (a village that
+    /// moved, given to its new block with `assign-village`). The last block of a village is kept.
+    UnassignVillage {
+        #[arg(long)]
+        village: uuid::Uuid,
+        #[arg(long)]
+        from: uuid::Uuid,
+    },
     /// Lists the referrals this server holds.
     Referrals,
     /// Lists the reviews no one has decided: a member's name, relation, sex or date of birth
@@ -397,6 +405,10 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             } else {
                 println!("village {village} already comes through block {to} ({block})");
             }
+        }
+        Command::UnassignVillage { village, from } => {
+            let block = store.unassign_village(village, from)?;
+            println!("village {village} no longer comes through block {from} ({block})");
         }
         Command::KeepCopy { device } => {
             let restores = store.keep_copy(device)?;
