@@ -2410,7 +2410,13 @@ fn a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_
     // The block office takes the first restored copy for the laptop after all (the later
     // one's clock had gone back, and the first is the copy left): it syncs again, and the copy
     // live until now is refused, as is any copy restored from its backups, whatever the clock.
+    let refused_copy = |server: &mut Opened| {
+        let device = laptop.caller.device.to_string();
+        server.devices().unwrap().into_iter().find(|d| d.id == device).unwrap().copy_refused
+    };
+    assert!(refused_copy(&mut server), "the operator's list says a copy was refused");
     assert_eq!(server.keep_copy(laptop.caller.device).unwrap(), vec![r1]);
+    assert!(!refused_copy(&mut server), "and no more once it is kept");
     server.session(&first_copy, 60, t0()).unwrap();
     let refused = |server: &mut Opened, req: &SessionRequest| {
         let err = server.session(req, 60, t0()).unwrap_err();

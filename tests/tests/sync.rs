@@ -2483,6 +2483,10 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     assert!(!refused.status.success(), "{refused:?}");
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("written on the laptop before it was restored from its backup"), "{said}");
+    // The block's operator reads it in the list of devices, with the command that would take
+    // that copy for the laptop.
+    let listed = server_cmd("block", block_dir.path(), &["devices"]);
+    assert!(listed.contains("a copy from before its restore was refused (keep-copy takes it)"), "{listed}");
     // The old laptop itself, found working, is refused at its session.
     let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(old_dir.path()));
     assert!(!refused.status.success(), "{refused:?}");

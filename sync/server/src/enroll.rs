@@ -595,9 +595,10 @@ impl Store {
     pub fn devices(&mut self) -> Result<Vec<DeviceRow>, ServerError> {
         self.db
             .query(
-                "SELECT d.id, d.kind, d.name, coalesce(string_agg(v.name_en, ', '), ''), d.acked_through, d.revoked_at
+                "SELECT d.id, d.kind, d.name, coalesce(string_agg(v.name_en, ', '), ''), d.acked_through, d.revoked_at,
+                        d.restores_refused
                  FROM device d LEFT JOIN device_village v ON v.device_id = d.id
-                 GROUP BY d.id, d.kind, d.name, d.acked_through, d.revoked_at, d.enrolled_at
+                 GROUP BY d.id, d.kind, d.name, d.acked_through, d.revoked_at, d.enrolled_at, d.restores_refused
                  ORDER BY d.enrolled_at",
                 &[],
             )?
@@ -610,6 +611,7 @@ impl Store {
                     villages: r.text(3)?,
                     acked_through: r.int(4)?,
                     revoked: r.opt_text(5)?.is_some(),
+                    copy_refused: r.opt_text(6)?.is_some(),
                 })
             })
             .collect()
@@ -625,6 +627,9 @@ pub struct DeviceRow {
     pub villages: String,
     pub acked_through: i64,
     pub revoked: bool,
+    /// A copy of the laptop from before its restore from a backup was refused since the last
+    /// `keep-copy` (`device_restore.rs`): the operator may take it for the laptop.
+    pub copy_refused: bool,
 }
 
 pub(crate) fn check_protocol(protocol: u32) -> Result<(), ServerError> {

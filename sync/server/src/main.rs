@@ -292,8 +292,15 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
         Command::Devices => {
             for d in store.devices()? {
                 let state = if d.revoked { "revoked" } else { "active" };
+                // The copy's refusal tells the laptop's users to call the block office, where
+                // this is what the operator reads.
+                let copy = if d.copy_refused {
+                    "\ta copy from before its restore was refused (keep-copy takes it)"
+                } else {
+                    ""
+                };
                 println!(
-                    "{}\t{}\t{}\t{}\tacked {}\t{state}",
+                    "{}\t{}\t{}\t{}\tacked {}\t{state}{copy}",
                     d.id, d.kind, d.name, d.villages, d.acked_through
                 );
             }
