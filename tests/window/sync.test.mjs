@@ -276,3 +276,45 @@ test("a restored laptop's first sync file holds back its new work and the panel 
     rmSync(scratch, { recursive: true, force: true });
   }
 });
+
+// A copy of a laptop from before its restore, found working after the restored copy has synced:
+// the block refuses it, and the sync panel says so in her language, with what to do (work on the
+// restored copy, tell the block office), instead of a damaged-data or server sentence. How the
+// block refuses the copy, and what its operator can do, is told in tests/tests/sync.rs and the
+// conformance suite.
+test("a laptop's copy from before its restore is told in the panel to go on with the restored one", async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-copy-window-"));
+  const enrolled = await enrolledLaptop(scratch);
+  let app = null;
+  try {
+    const cli = (dataDir, args) =>
+      runSibling("samanvaya", ["--data-dir", dataDir, ...args], { SAMANVAYA_PIN: TEST_PIN });
+    const old = enrolled.dataDir;
+    const backup = join(scratch, "laptop.backup");
+    cli(old, ["backup", "--to", backup]);
+    const restored = join(scratch, "restored");
+    cli(restored, ["restore", backup]);
+    cli(restored, ["sync", "--timeout", "20"]);
+    // The old copy's own sync is refused; its panel then shows the refusal.
+    assert.throws(() => cli(old, ["sync", "--timeout", "20"]), /from before the laptop was restored/);
+
+    app = await startApp({ dataDir: old });
+    const { browser } = app;
+    const panel = async (lang) => {
+      await click(browser, `[data-test=lang-${lang}]`);
+      await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+      return textOf(browser, "[data-test=sync-error]");
+    };
+    const english = await panel("en");
+    assert.match(english, /^The block no longer takes this copy of the laptop/, english);
+    await (await find(browser, "[data-test=back]")).click();
+    const said = await panel("hi");
+    assert.match(said, /^ब्लॉक अब लैपटॉप की यह प्रति नहीं लेता/, `the Hindi sentence for the refused copy: ${said}`);
+    assert.match(said, /ब्लॉक कार्यालय को बताएँ।$/, `whole, to its last words: ${said}`);
+    await screen(browser, "sync-restored-elsewhere-hi-1024x600.png");
+  } finally {
+    if (app !== null) await app.close();
+    await stopServer(enrolled.block.server);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
