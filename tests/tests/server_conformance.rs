@@ -135,19 +135,7 @@ impl Laptop {
 
     /// A session request saying the laptop knows its changes held through `acked_here`.
     fn session_knowing(&self, acked_here: i64) -> SessionRequest {
-        SessionRequest {
-            protocol: PROTOCOL_VERSION,
-            device: self.caller.device,
-            secret: self.secret.clone(),
-            numbers_left: vec![],
-            leases_through: vec![],
-            next_certificate: None,
-            recovery_code: None,
-            acked_here: Some(acked_here),
-            server_own_through: None,
-            feed_epoch_read: None,
-            restores: vec![],
-        }
+        SessionRequest { acked_here: Some(acked_here), ..session_of(self.caller.device, &self.secret) }
     }
 
     /// The laptop's sync file for a USB stick, holding `changes` and saying the laptop knew its
@@ -2186,17 +2174,8 @@ fn expired_sessions_and_revoked_devices_are_refused_with_a_sentence(b: Backend) 
     let Some(mut server) = open(b, Role::Block) else { return };
     let laptop = enroll(&mut server, "Bakraur laptop");
     let req = SessionRequest {
-        protocol: PROTOCOL_VERSION,
-        device: laptop.caller.device,
-        secret: laptop.secret.clone(),
         numbers_left: vec![("referral".into(), 40)],
-        leases_through: vec![],
-        next_certificate: None,
-        recovery_code: None,
-        acked_here: None,
-        server_own_through: None,
-        feed_epoch_read: None,
-        restores: vec![],
+        ..session_of(laptop.caller.device, &laptop.secret)
     };
     let session = server.session(&req, 60, t0()).unwrap();
     assert_eq!(session.leases.len(), 1, "a laptop low on referral numbers gets a new lease");
@@ -3230,16 +3209,13 @@ fn enroll_block(district: &mut Store, name: &str) -> (Caller, String) {
     (Caller { device, kind: DeviceKind::Block }, reply.secret)
 }
 
-/// The answer to a session of `block` at its district.
-fn block_session(
-    district: &mut Store,
-    block: &Caller,
-    secret: &str,
-) -> samanvaya_sync_protocol::SessionReply {
-    let req = SessionRequest {
+/// A session request of device `device` with its `secret` that says nothing more: no numbers
+/// held, no readings, no restores.
+fn session_of(device: Uuid, secret: &str) -> SessionRequest {
+    SessionRequest {
         protocol: PROTOCOL_VERSION,
-        device: block.device,
-        secret: secret.into(),
+        device,
+        secret: secret.to_owned(),
         numbers_left: vec![],
         leases_through: vec![],
         next_certificate: None,
@@ -3248,8 +3224,16 @@ fn block_session(
         server_own_through: None,
         feed_epoch_read: None,
         restores: vec![],
-    };
-    district.session(&req, 60, t0()).unwrap()
+    }
+}
+
+/// The answer to a session of `block` at its district.
+fn block_session(
+    district: &mut Store,
+    block: &Caller,
+    secret: &str,
+) -> samanvaya_sync_protocol::SessionReply {
+    district.session(&session_of(block.device, secret), 60, t0()).unwrap()
 }
 
 /// A laptop's first change, a household of `village`, as `block` forwards it to its district.
