@@ -2326,7 +2326,8 @@ fn a_file_written_before_the_laptops_restore_is_refused_whole(b: Backend) {
 /// laptop wrote before it broke, brought to the block after that, is refused whole, nothing
 /// kept, as is the old copy's session. Before, such a file imported before the restored laptop
 /// sent its own work was taken, and the restored laptop's changes under the same numbers then
-/// passed for the old ones ("duplicate"): lost. A copy restored again from the same backup (a
+/// passed for the old ones ("duplicate"): lost. The old copy's sessions end at the restored copy's
+/// word, so that nothing it sends late under one is taken. A copy restored again from the same backup (a
 /// later restore) becomes the live one, and the first restored copy is refused in turn; the
 /// block's answer on a USB stick names the live copy's restores.
 fn a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken(b: Backend) {
@@ -2345,8 +2346,13 @@ fn a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_
         after: 1,
     };
     let (r1, r2) = (restore(1), restore(2));
+    // The old copy had a session open, and a push of its own numbers late on a slow link.
+    let old_session = server.session(&laptop.session_knowing(1), 60, t0()).unwrap();
     let restored = SessionRequest { restores: vec![r1], ..laptop.session_knowing(1) };
     server.session(&restored, 60, t0()).unwrap();
+    // The restored copy's word ends it: a request under it starts a session, which is judged.
+    let err = server.caller(&old_session.token, t0()).unwrap_err();
+    assert_eq!(err.refusal().code, RefusalCode::Expired, "{err}");
     // The old file now: refused whole, with the sentence that says why.
     let before = server.rows();
     let err = server.import(&old_file, t0()).unwrap_err();
@@ -2379,7 +2385,7 @@ fn a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_
     let err = server.session(&first_copy, 60, t0()).unwrap_err();
     assert!(err.to_string().contains("from before the laptop was restored"), "{err}");
     let latest = SessionRequest { restores: vec![r2], ..laptop.session_knowing(2) };
-    server.session(&latest, 60, t0()).unwrap();
+    let latest_session = server.session(&latest, 60, t0()).unwrap();
     // The answer on a USB stick names the live copy's restores, for the laptop to check.
     let written = server.export_feed(laptop.caller.device, t0()).unwrap();
     let key = samanvaya_sync_protocol::parcel::secret_digest(&laptop.secret);
@@ -2396,6 +2402,8 @@ fn a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_
     assert!(refused_copy(&mut server), "the operator's list says a copy was refused");
     assert_eq!(server.keep_copy(laptop.caller.device).unwrap(), vec![r1]);
     assert!(!refused_copy(&mut server), "and no more once it is kept");
+    let err = server.caller(&latest_session.token, t0()).unwrap_err();
+    assert_eq!(err.refusal().code, RefusalCode::Expired, "the copy put aside has no session left");
     server.session(&first_copy, 60, t0()).unwrap();
     let refused = |server: &mut Opened, req: &SessionRequest| {
         let err = server.session(req, 60, t0()).unwrap_err();

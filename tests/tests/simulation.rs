@@ -60,8 +60,8 @@ use samanvaya_sync_client::{Numbers, Received, Remote, SyncError, Tuning};
 use samanvaya_sync_laptop::{block_on, enroll_through, sync_through};
 use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::{
-    DeviceKind, EnrollRequest, Origin, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Role, SessionReply,
-    SessionRequest,
+    DeviceKind, EnrollRequest, Origin, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, RefusalCode, Role,
+    SessionReply, SessionRequest,
 };
 use samanvaya_tests::{ScratchPostgres, member, new_household, scratch_postgres};
 use uuid::Uuid;
@@ -162,7 +162,10 @@ struct Simulated {
     device: Uuid,
     secret: String,
     token: Option<String>,
-    last_push: Option<PushBatch>,
+    /// The last push, with the session token it went under: the network may bring it again,
+    /// late, under that token (a laptop restored since has the old laptop's link, whose
+    /// requests go on arriving under the old copy's session).
+    last_push: Option<(String, PushBatch)>,
     /// What a laptop's store says at its session, as the real link does
     /// (`samanvaya_sync_laptop::sync`): the newest change of its block's own it holds.
     server_own_through: Option<i64>,
@@ -260,14 +263,24 @@ impl Remote for Simulated {
         let ack = {
             let mut server = self.server();
             let now = Utc::now();
-            let caller = server.caller(&token, now).map_err(refused)?;
-            if replay && let Some(old) = &self.last_push {
-                // An old push arriving late, again: it must change nothing.
-                server.push(&caller, old, now).map_err(refused)?;
+            if replay && let Some((old_token, old)) = &self.last_push {
+                // An old push arriving late, again: it must change nothing. Under a session the
+                // server holds no more (the old laptop's, ended by its restored copy's word, or
+                // one lost with the block's own restore) it is refused; its answer goes to no
+                // one. It went under the current session before, where the old laptop's push
+                // passed for the restored copy's (seed 57 with both restores).
+                match server.caller(old_token, now) {
+                    Ok(old_caller) => {
+                        server.push(&old_caller, old, now).map_err(refused)?;
+                    }
+                    Err(e) if *old_token != token && e.refusal().code == RefusalCode::Expired => {}
+                    Err(e) => return Err(refused(e)),
+                }
             }
+            let caller = server.caller(&token, now).map_err(refused)?;
             server.push(&caller, batch, now).map_err(refused)?
         };
-        self.last_push = Some(batch.clone());
+        self.last_push = Some((token, batch.clone()));
         self.after()?;
         Ok(ack)
     }

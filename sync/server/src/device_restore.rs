@@ -55,6 +55,7 @@ pub fn judge(
                 "UPDATE device SET restores = ?1 WHERE id = ?2",
                 args![serde_json::to_string(restores)?, device],
             )?;
+            end_sessions(db, device)?;
             Ok(())
         }
         Standing::Superseded { after } => Err(ServerError::refused(
@@ -69,6 +70,14 @@ pub fn judge(
             },
         )),
     }
+}
+
+/// Ends every session of laptop `device`: they were opened by a copy that is live no more, and
+/// its requests under them (a push of its own numbers, a late one on a slow link) would be taken
+/// as the live copy's. Its next session is judged, and refused.
+fn end_sessions(db: &mut dyn Db, device: Uuid) -> Result<(), ServerError> {
+    db.execute("DELETE FROM session WHERE device_id = ?1", args![device])?;
+    Ok(())
 }
 
 fn parse(text: Option<String>) -> Result<Vec<Restore>, ServerError> {
@@ -125,6 +134,7 @@ impl Store {
             "UPDATE device SET restores = ?1, restores_set_aside = ?2, restores_refused = NULL WHERE id = ?3",
             args![&refused, live, device],
         )?;
+        end_sessions(&mut *tx, device)?;
         tx.commit()?;
         parse(Some(refused))
     }
