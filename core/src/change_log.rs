@@ -182,11 +182,15 @@ pub fn keep_seal(conn: &Connection, device: Uuid, device_seq: i64, seal: &str) -
     Ok(())
 }
 
-/// Up to `limit` changes made on this laptop after `after_seq`, oldest first: what sync pushes.
+/// Up to `limit` changes of this laptop's device after `after_seq`, oldest first: what sync
+/// pushes. Those made here, and those a store restored from a backup read back from its block
+/// (made by the old laptop after the backup): a block restored from a backup of its own since
+/// may have lost them, and this laptop is then the only one to send them again.
 pub fn queued_after(conn: &Connection, after_seq: i64, limit: u32) -> rusqlite::Result<Vec<Queued>> {
     let mut stmt = conn.prepare_cached(
         "SELECT device_seq, change, recorded_at FROM change_log
-         WHERE origin = 'local' AND device_seq > ?1 ORDER BY device_seq LIMIT ?2",
+         WHERE device_id = (SELECT device_id FROM centre WHERE id = 1) AND device_seq > ?1
+         ORDER BY device_seq LIMIT ?2",
     )?;
     stmt.query_map(params![after_seq, limit], |r| {
         let text: String = r.get(1)?;
@@ -199,10 +203,11 @@ pub fn queued_after(conn: &Connection, after_seq: i64, limit: u32) -> rusqlite::
     .collect()
 }
 
-/// How many changes made on this laptop wait to travel: those the server has not stored yet.
+/// How many changes of this laptop's device wait to travel (as [`queued_after`]): those the
+/// server has not stored yet.
 pub fn queued_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row(
-        "SELECT count(*) FROM change_log WHERE origin = 'local'
+        "SELECT count(*) FROM change_log WHERE device_id = (SELECT device_id FROM centre WHERE id = 1)
            AND device_seq > coalesce((SELECT acked_through FROM sync_link WHERE id = 1), 0)",
         [],
         |r| r.get(0),

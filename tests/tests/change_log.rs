@@ -1159,3 +1159,43 @@ fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
     assert!(store.sealed_of_server(0).unwrap().is_empty());
     assert_eq!(store.sealed_of_server(1).unwrap().len(), 1);
 }
+
+/// A laptop restored from a backup reads back from its block what the old laptop sent after the
+/// backup (its own device's changes, pulled). Its block, restored from a backup of its own
+/// since, may have lost them, and asks for the device's changes after what it holds: those read
+/// back are sent again with the ones made here, since no one else holds them to send (seed 45
+/// of the simulation with both restores lost three so, at the block for good).
+#[test]
+fn a_restored_laptops_own_changes_read_back_are_sent_again_to_a_block_that_lost_them() {
+    let (_dir, mut store, h) = store_with_one_household();
+    let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
+    let made = store.queued_after(0, 100).unwrap();
+    let last = made.last().unwrap().device_seq;
+    store.sync_acked(last, &Default::default(), &[]).unwrap();
+    assert_eq!(store.queued_changes().unwrap(), 0);
+    // The old laptop's two renames after the backup, read back as a restored store does.
+    let me = store.device_id().unwrap();
+    let hlc = made.last().unwrap().change.hlc;
+    let old_work = |n: i64, name: &str| samanvaya_core::Incoming {
+        server_seq: 10 + n,
+        device: me,
+        device_seq: last + n,
+        change: change::Change::new(
+            Hlc { wall_ms: hlc.wall_ms + n, counter: 0, node: me },
+            rename_head(&h, name),
+        ),
+        seal: None,
+    };
+    store.connection().execute("UPDATE sync_link SET own_pull_after = ?1 WHERE id = 1", [last]).unwrap();
+    let at = store.now().unwrap();
+    let page = [old_work(1, "कमला कुमारी"), old_work(2, "कमला")];
+    assert_eq!(store.apply_pulled_page(&server, &page, 12, None, at).unwrap(), 2);
+    assert_eq!(store.household(h.id).unwrap().members[0].name, "कमला");
+    store.sync_acked(last + 2, &Default::default(), &[]).unwrap();
+    assert_eq!(store.queued_changes().unwrap(), 0, "the block holds them");
+    // The block, restored, holds the device's changes only to the backup's last.
+    assert!(store.block_restored(last).unwrap());
+    assert_eq!(store.queued_changes().unwrap(), 2);
+    let again: Vec<i64> = store.queued_after(last, 100).unwrap().iter().map(|q| q.device_seq).collect();
+    assert_eq!(again, vec![last + 1, last + 2]);
+}
