@@ -34,12 +34,15 @@ pub fn mark(conn: &Connection) -> rusqlite::Result<()> {
     // A backup of a store restored and not yet settled keeps the first restore's numbers: what
     // that store made since is numbered in the old laptop's run, and is renumbered at the
     // settling with everything made here. Taken as the backup's last number instead, it stayed
-    // below what the block acknowledges, and was never sent.
+    // below what the block acknowledges, and was never sent. Otherwise the backup's last is the
+    // device's highest number it holds, made here or read back from the block (a store restored
+    // before, which took back the old laptop's work): new work is numbered after that one, and
+    // a restore said to end below it had its new work moved up too far at the settling.
     conn.execute(
         "UPDATE sync_link SET
              restored_through = coalesce(restored_through,
                  (SELECT coalesce(max(c.device_seq), 0) FROM change_log c, centre
-                  WHERE c.origin = 'local' AND c.device_id = centre.device_id)),
+                  WHERE c.device_id = centre.device_id)),
              audit_restored_through = coalesce(audit_restored_through, (SELECT coalesce(max(seq), 0) FROM audit))
          WHERE id = 1",
         [],

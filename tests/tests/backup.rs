@@ -443,3 +443,60 @@ fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_f
     assert!(again[0].id > named[0].id, "restored later, named later: {again:?} {named:?}");
     assert_eq!(again[0].after, backup_gave);
 }
+
+/// A backup of a laptop that read back its own device's changes from its block (restored once
+/// already, the old laptop's work after that backup) restores after the highest number the
+/// device gave, read back or made here: its next change takes the number after it, and a
+/// restore said to end lower left a gap in the device's numbers once its block's word moved
+/// its new work up by the difference.
+#[test]
+fn a_backup_holding_its_devices_changes_read_back_restores_after_the_last_of_them() {
+    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
+    let head = samanvaya_tests::member(
+        "पहली",
+        samanvaya_domain::Relation::Head,
+        samanvaya_domain::Sex::Female,
+        samanvaya_domain::Birth::Age { years: 40 },
+    );
+    let h = store
+        .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
+        .unwrap();
+    let made = store.queued_after(0, 100).unwrap();
+    let last = made.last().unwrap().device_seq;
+    // The old laptop's rename after the first backup, read back from the block.
+    let me = store.device_id().unwrap();
+    let hlc = made.last().unwrap().change.hlc;
+    let rename = samanvaya_domain::change::ChangeBody::Member(samanvaya_domain::change::MemberChange {
+        id: h.members[0].id,
+        household_id: h.id,
+        fields: vec![samanvaya_domain::change::MemberField::Name("पहली देवी".into())],
+    });
+    let read_back = samanvaya_core::Incoming {
+        server_seq: 9,
+        device: me,
+        device_seq: last + 1,
+        change: samanvaya_domain::change::Change::new(
+            samanvaya_domain::Hlc { wall_ms: hlc.wall_ms + 1, counter: 0, node: me },
+            rename,
+        ),
+        seal: None,
+    };
+    store.connection().execute("UPDATE sync_link SET own_pull_after = ?1 WHERE id = 1", [last]).unwrap();
+    let at = store.now().unwrap();
+    assert_eq!(store.apply_pulled_page(&server, &[read_back], 9, None, at).unwrap(), 1);
+    let backup = stick.path().join("laptop.backup");
+    store.backup(&backup).unwrap();
+    drop(store);
+    let to = tempfile::tempdir().unwrap();
+    drop(Store::restore(&backup, to.path(), None, &Secret::new(TEST_PIN)).unwrap());
+    let restored = samanvaya_tests::open(to.path()).unwrap();
+    assert_eq!(restored.restores().unwrap()[0].after, last + 1, "after the change read back");
+    let waiting: Option<i64> = restored
+        .connection()
+        .query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(waiting, Some(last + 1));
+}
