@@ -152,7 +152,7 @@ pub fn own_pulled(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Whether this store was restored from a backup and its block has not yet said how much of
-/// the device's audit log it holds (or said it holds more than the backup had).
+/// the device's audit log it holds: its log does not travel until it branches.
 pub fn audit_unsettled(conn: &Connection) -> rusqlite::Result<bool> {
     Ok(conn
         .query_row("SELECT audit_restored_through FROM sync_link WHERE id = 1", [], |r| {
@@ -177,45 +177,20 @@ pub fn audit_fork(conn: &Connection) -> rusqlite::Result<Option<AuditFork>> {
     .transpose()
 }
 
-/// Gives up a branch of the device's own log that the block no longer needs: it holds none of
-/// the branch (`listed` says whether it lists it) and holds the device's log (`main` entries) no
-/// further than where the branch grew from. That happens to a block restored from an older
-/// backup of its own. This store's entries then follow the block's copy again, since the two
-/// share every entry up to `main`, and the log travels as the device's own, instead of a branch
-/// the block would refuse for growing from an entry it does not hold. A branch of a branch is
-/// kept: the store does not know its parent's own start. Returns whether it was given up.
-pub fn drop_needless_fork(
-    conn: &Connection,
-    main: i64,
-    listed: impl Fn(Uuid) -> bool,
-    at: DateTime<Utc>,
-) -> rusqlite::Result<bool> {
-    let Some(fork) = audit_fork(conn)? else { return Ok(false) };
-    if fork.parent.is_some() || listed(fork.id) || main > fork.from_seq {
-        return Ok(false);
-    }
-    conn.execute("UPDATE sync_link SET audit_fork = NULL, audit_held = ?1 WHERE id = 1", [main])?;
-    crate::audit::append(
-        conn,
-        "audit:branch",
-        &format!(
-            "branch {} given up: the block holds the log only to entry {main}, which it follows",
-            fork.id
-        ),
-        at,
-    )?;
-    Ok(true)
-}
-
-/// Settles, on a store restored from a backup, where its audit log goes on, once the block says
-/// how far it holds the log this store writes on (`holds`: the device's own log, or the branch
-/// the backup was writing on). When the block holds no more than the backup had, the log simply
-/// travels on. When it holds more (the old laptop went on logging after the backup), this
-/// store's entries after the backup's last no longer follow the block's copy, since each hash
-/// covers the entry before and its number: they become a branch of that log, with an id of its
-/// own, growing from the backup's last entry (`AuditFork`), which the block keeps beside the old
-/// laptop's entries. The block then holds nothing of the branch yet. Returns the branch this
-/// store writes on, new or not; the caller owns the transaction.
+/// Settles, on a store restored from a backup, where its audit log goes on, at the block's
+/// first word. The old laptop may have gone on logging after the backup, and sent the entries:
+/// this store's entries after the backup's last no longer follow those, since each hash covers
+/// the entry before and its number. So they become a branch of the log the backup was writing
+/// on, with an id of its own, growing from the backup's last entry (`AuditFork`), which the
+/// servers keep beside the old laptop's entries.
+///
+/// It branches whatever the block says it holds of the log this store writes on (`holds`): a
+/// block restored from a backup of its own may hold less than the old laptop sent it, while its
+/// district holds it all, and entries under the old laptop's numbers would be refused there as a
+/// changed log (seed 5 of the simulation with both restores). A branch nobody needed costs one
+/// id. Where the block holds less than the backup had, the log the branch grows from travels
+/// there first (`Store::audit_to_send`). Returns the branch this store writes on, new or not;
+/// the caller owns the transaction.
 pub fn settle_audit(
     conn: &Connection,
     holds: impl Fn(Option<&AuditFork>) -> i64,
@@ -227,10 +202,7 @@ pub fn settle_audit(
         .optional()?
         .flatten();
     let Some(backup_had) = restored else { return Ok(current) };
-    if holds(current.as_ref()) <= backup_had {
-        conn.execute("UPDATE sync_link SET audit_restored_through = NULL WHERE id = 1", [])?;
-        return Ok(current);
-    }
+    let held = holds(current.as_ref()).min(backup_had);
     let fork = AuditFork {
         id: Uuid::now_v7(),
         parent: current.map(|f| f.id),
@@ -240,7 +212,7 @@ pub fn settle_audit(
     let text = serde_json::to_string(&fork).expect("a fork is plain data");
     conn.execute(
         "UPDATE sync_link SET audit_fork = ?1, audit_restored_through = NULL, audit_held = ?2 WHERE id = 1",
-        params![text, backup_had],
+        params![text, held],
     )?;
     crate::audit::append(
         conn,

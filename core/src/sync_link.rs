@@ -751,8 +751,10 @@ impl Store {
     /// Where the audit log this store writes goes on, once a session said how far the block
     /// holds the device's own log (`main`) and each branch of it (`branches`, by id): how far
     /// the block holds the log this store writes, and the branch it is, if any. On a store
-    /// restored from a backup this first settles whether the log travels on or branches
-    /// (`restored::settle_audit`).
+    /// restored from a backup this first settles the branch (`restored::settle_audit`). A branch
+    /// the block does not list, of a device's log it holds short of the branch's start (a block
+    /// restored from an older backup of its own), is held to where the block holds that log:
+    /// the entries up to the branch's start go there first (`AuditFork::next_leg`).
     pub fn audit_to_send(
         &mut self,
         main: i64,
@@ -760,8 +762,6 @@ impl Store {
     ) -> Result<(i64, Option<AuditFork>), StoreError> {
         let at = self.now()?.utc;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let listed = |id: Uuid| branches.iter().any(|(b, _)| *b == id);
-        crate::restored::drop_needless_fork(&tx, main, listed, at)?;
         let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
         let fork = crate::restored::settle_audit(&tx, holds, at)?;
         let held = holds(fork.as_ref());
@@ -775,8 +775,6 @@ impl Store {
     pub fn audit_held_by_stick(&mut self, main: i64, branches: &[(Uuid, i64)]) -> Result<(), StoreError> {
         let at = self.now()?.utc;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // An answer may be an old one brought again, so it never gives up a branch
-        // (`restored::drop_needless_fork`): only a session, which is the block's word now, does.
         let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
         let fork = crate::restored::settle_audit(&tx, holds, at)?;
         tx.execute(
@@ -793,18 +791,28 @@ impl Store {
         Ok(crate::restored::audit_fork(&self.conn)?)
     }
 
-    /// The audit log's entries a sync file carries: those after where the block last said it
-    /// holds the log, at most `limit`. None on a store restored from a backup until the block
+    /// The audit log's entries a sync file carries, with the branch they go on (none for the
+    /// device's own log): those after where the block last said it holds the log, at most
+    /// `limit`, and only up to a branch's start while the block holds the device's own log short
+    /// of it (`AuditFork::next_leg`). None on a store restored from a backup until the block
     /// has said how much of the log it holds: the old laptop may have sent entries after the
     /// backup, which the restored store's would not follow.
     pub fn audit_for_stick(
         &self,
         limit: usize,
-    ) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, StoreError> {
+    ) -> Result<(Vec<samanvaya_domain::audit::AuditEntry>, Option<AuditFork>), StoreError> {
         if crate::restored::audit_unsettled(&self.conn)? {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
-        Ok(crate::audit::after(&self.conn, self.audit_held_through()?, limit)?)
+        let held = self.audit_held_through()?;
+        let mut entries = crate::audit::after(&self.conn, held, limit)?;
+        let fork = crate::restored::audit_fork(&self.conn)?;
+        let Some(fork) = fork else { return Ok((entries, None)) };
+        let (on, last) = fork.next_leg(held);
+        if let Some(last) = last {
+            entries.retain(|e| e.seq <= last);
+        }
+        Ok((entries, on.cloned()))
     }
 
     /// How far the block holds this laptop's audit log, as it last said (0 before it said).
@@ -888,11 +896,18 @@ fn grant(conn: &Connection, by: &str, leases: &[(String, i64, i64)]) -> Result<(
 }
 
 /// How far the block holds the log `fork` names (the device's own when none), from a session's
-/// or an answer's figures: a branch it does not list holds nothing past where it grew from.
+/// or an answer's figures: a branch it does not list holds nothing past where it grew from, nor
+/// past where the block holds the device's own log.
 fn held_of(main: i64, branches: &[(Uuid, i64)], fork: Option<&AuditFork>) -> i64 {
     match fork {
         None => main,
-        Some(f) => branches.iter().find(|(id, _)| *id == f.id).map_or(f.from_seq, |(_, through)| *through),
+        Some(f) => match branches.iter().find(|(id, _)| *id == f.id) {
+            Some((_, through)) => *through,
+            // Not begun there: it grows from its start, where the block holds the device's own
+            // log that far (`AuditFork::next_leg` sends the rest of it first).
+            None if f.parent.is_none() => main.min(f.from_seq),
+            None => f.from_seq,
+        },
     }
 }
 

@@ -45,6 +45,22 @@ pub struct AuditFork {
     pub from_hash: String,
 }
 
+impl AuditFork {
+    /// The log the entries after `held` (how far the server holds the log the branch is on)
+    /// travel on next, and the last of them that goes on it. A server restored from a backup
+    /// older than the branch's start holds the device's own log short of it, and must hold that
+    /// entry before the branch can grow from it: the entries up to it go on the device's own
+    /// log first. A branch of a branch goes on whole: the store knows its parent's id, not its
+    /// start.
+    pub fn next_leg(&self, held: i64) -> (Option<&AuditFork>, Option<i64>) {
+        if self.parent.is_none() && held < self.from_seq {
+            (None, Some(self.from_seq))
+        } else {
+            (Some(self), None)
+        }
+    }
+}
+
 /// Bytes as lowercase hexadecimal in JSON.
 mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};

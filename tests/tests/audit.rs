@@ -206,14 +206,16 @@ fn a_row_added_by_hand_is_not_chained_in() {
     assert_eq!(sent[1].chained(6, &added), None, "the block refuses the batch that holds it");
 }
 
-/// A laptop restored from a backup decides where its audit log goes on from the block's word
-/// (a session's figures): it branches when the block holds more of the device's log than the
-/// backup had, keeps the branch while the block lists it or holds the log past the branch's
-/// start, and gives the branch up when the block holds the log no further than that start (the
-/// block itself restored from an older backup), so the log travels as the device's own again
-/// instead of a branch the block would refuse.
+/// A laptop restored from a backup writes its audit log on a branch of its own from the
+/// backup's last entry, whatever its block says it holds: the old laptop may have sent entries
+/// after the backup that the block no longer holds (restored from an older backup of its own)
+/// but its district does. The branch is kept while the block lists it or holds the log past its
+/// start; where the block holds the device's own log short of the branch's start, the entries up
+/// to it go on that log first, then the branch (before, the branch was given up and the log went
+/// on as the device's own, under numbers the district held for the old laptop's entries: seed 5
+/// of the simulation with both restores).
 #[test]
-fn a_restored_laptop_branches_its_log_only_while_the_block_needs_it() {
+fn a_restored_laptop_branches_its_log_and_keeps_the_branch_whatever_its_block_holds() {
     let (dir, restored_dir, stick) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut store = samanvaya_tests::open(dir.path()).unwrap();
@@ -253,12 +255,35 @@ fn a_restored_laptop_branches_its_log_only_while_the_block_needs_it() {
     let (held, same) = restored.audit_to_send(old_laptop_sent, &[(fork.id, fork.from_seq + 1)]).unwrap();
     assert_eq!((held, same.as_ref()), (fork.from_seq + 1, Some(&fork)));
     assert_eq!(restored.audit_to_send(old_laptop_sent, &[]).unwrap().1.as_ref(), Some(&fork));
-    // The block restored from a backup older than the branch's start: the branch is given up and
-    // the log goes on as the device's own, from where the block holds it.
-    let (held, none) = restored.audit_to_send(fork.from_seq - 1, &[]).unwrap();
-    assert_eq!((held, none), (fork.from_seq - 1, None));
-    assert_eq!(restored.audit_fork().unwrap(), None);
-    let log = restored.audit_after(held, 100_000).unwrap();
-    assert_eq!(log.first().unwrap().seq, held + 1, "the log travels on from the block's last entry");
-    assert_eq!(log.last().unwrap().action, "audit:branch", "and says the branch was given up");
+    // The block restored from a backup older than the branch's start: the branch stays, and the
+    // device's own log travels to its start first, on the stick as online.
+    let (held, kept) = restored.audit_to_send(fork.from_seq - 1, &[]).unwrap();
+    assert_eq!((held, kept.as_ref()), (fork.from_seq - 1, Some(&fork)));
+    assert_eq!(fork.next_leg(held), (None, Some(fork.from_seq)));
+    let (on_stick, stick_fork) = restored.audit_for_stick(100_000).unwrap();
+    assert_eq!(on_stick.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![fork.from_seq], "{on_stick:?}");
+    assert_eq!(stick_fork, None, "on the device's own log");
+    // Once the block holds the log to the branch's start, the branch goes on from there.
+    let (held, kept) = restored.audit_to_send(fork.from_seq, &[]).unwrap();
+    assert_eq!((held, kept.as_ref()), (fork.from_seq, Some(&fork)));
+    assert_eq!(fork.next_leg(held), (Some(&fork), None));
+    let (on_stick, stick_fork) = restored.audit_for_stick(100_000).unwrap();
+    assert_eq!(on_stick.first().unwrap().seq, fork.from_seq + 1);
+    assert_eq!(stick_fork.as_ref(), Some(&fork));
+
+    // Restored again from the same backup, on a block that holds no more than the backup had:
+    // a branch all the same, since its district may hold what the old laptop sent after it.
+    let again_dir = tempfile::tempdir().unwrap();
+    samanvaya_core::Store::restore(
+        &backup,
+        again_dir.path(),
+        None,
+        &samanvaya_core::Secret::new(samanvaya_tests::TEST_PIN),
+    )
+    .unwrap();
+    let mut again = samanvaya_tests::open(again_dir.path()).unwrap();
+    let (held, sibling) = again.audit_to_send(backup_had - 1, &[]).unwrap();
+    let sibling = sibling.expect("a branch whatever the block holds");
+    assert!(sibling.from_seq >= backup_had && sibling.id != fork.id, "{sibling:?}");
+    assert_eq!(held, backup_had - 1, "held to where the block holds the device's own log");
 }

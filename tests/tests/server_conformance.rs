@@ -3433,17 +3433,20 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
     assert_eq!(code(refused), RefusalCode::AuditBroken);
     // A branch from an entry the block does not hold, or the same branch claiming another
     // starting point, is refused too.
-    // A branch from the last entry held goes around nothing: the laptop's entries would follow
-    // the log as they are (a log edited on a laptop must not pass as a branch to escape the
-    // refusal).
-    let needless = server
-        .push_audit(&laptop.caller, &on(&audit_after_restore(&log[7], 1), &fork_at(&log[7], None)), t0())
-        .unwrap_err();
-    assert!(
-        needless.refusal().message.contains("holds nothing after that entry"),
-        "{}",
-        needless.refusal().message
-    );
+    // A branch from the last entry held goes around nothing here, and is taken: a laptop
+    // restored from a backup branches whatever its block holds (the district may hold more).
+    // Its entries are checked from the shared entry on; the device's own log stays as it was.
+    let at_the_end = fork_at(&log[7], None);
+    let after_the_end = audit_after_restore(&log[7], 1);
+    let taken = server.push_audit(&laptop.caller, &on(&after_the_end, &at_the_end), t0()).unwrap();
+    assert_eq!(taken.through, after_the_end.last().unwrap().seq);
+    assert_eq!(server.audit_log(at_the_end.id).unwrap(), after_the_end);
+    assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log);
+    let mut unlinked = audit_after_restore(&log[7], 1);
+    unlinked[0].hash[0] ^= 1;
+    let refused =
+        server.push_audit(&laptop.caller, &on(&unlinked, &fork_at(&log[7], None)), t0()).unwrap_err();
+    assert_eq!(code(refused), RefusalCode::AuditBroken, "its entries must follow the shared one");
     let beyond = samanvaya_sync_protocol::AuditFork { from_seq: 20, ..fork_at(&log[7], None) };
     assert_eq!(
         code(server.push_audit(&laptop.caller, &on(&restored, &beyond), t0()).unwrap_err()),
@@ -3476,7 +3479,8 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
     let foreign =
         server.push_audit(&other.caller, &on(&audit_after_restore(&log[7], 1), &fork), t0()).unwrap_err();
     assert_eq!(code(foreign), RefusalCode::AuditForeign);
-    assert_eq!(session(&mut server, &laptop).audit_branches.len(), 1, "nothing refused was recorded");
+    // The branch and the one from the last entry held; nothing refused was recorded.
+    assert_eq!(session(&mut server, &laptop).audit_branches.len(), 2, "nothing refused was recorded");
 
     // Restored a second time, from a backup made on the branch after its entry 6.
     let again = audit_after_restore(&restored[0], 3);
@@ -3490,7 +3494,7 @@ fn a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forward
     let at = listed.iter().position(|l| l.device == laptop.caller.device).unwrap();
     assert_eq!(listed[at + 1].device, fork.id, "each branch follows its laptop's log");
     assert_eq!((listed[at + 1].branch_of, listed[at + 1].entries), (Some((laptop.caller.device, 5)), 2));
-    assert_eq!(listed.iter().filter(|l| l.branch_of.is_some()).count(), 3);
+    assert_eq!(listed.iter().filter(|l| l.branch_of.is_some()).count(), 4);
 
     // The district keeps a branch its block forwards under the laptop's id, from that block only.
     let Some(mut district) = open(b, Role::District) else { return };

@@ -1247,7 +1247,6 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
         let block_late = outcomes(&at_block, sql).into_iter().filter(|(_, o)| late(o));
         let district_late = at_district.iter().filter(|(_, o)| late(o)).map(|(s, o)| (*s, o.clone()));
         for (seq, outcome) in block_late.chain(district_late) {
-            late_refusals += 1;
             let member = outcome
                 .strip_prefix("rejected: member ")
                 .and_then(|rest| rest.split_whitespace().next())
@@ -1263,6 +1262,12 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .unwrap();
+            // The old laptop's change, made after the backup the laptop was restored from, is
+            // in no log left (seed 28 with a laptop restored): it is not counted as one to compare.
+            if made.is_none() && world.laptop_restored == Some(l) {
+                continue;
+            }
+            late_refusals += 1;
             if let (Some(made), Some(removed)) = (made, removed) {
                 late_compared += 1;
                 assert!(

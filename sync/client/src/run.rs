@@ -636,9 +636,20 @@ pub async fn sync_once<L: Local, R: Remote>(
     // Last, the audit log: it records this sync's own work too (what was pulled, the rules).
     let (mut through, branch) = local.audit_to_send(&session)?;
     loop {
-        let entries = local.audit_after(through, AUDIT_BATCH)?;
+        let mut entries = local.audit_after(through, AUDIT_BATCH)?;
+        // A branch goes on once the server holds the entry it grows from (`AuditFork::next_leg`).
+        let on = match &branch {
+            Some(fork) => {
+                let (on, leg_ends) = fork.next_leg(through);
+                if let Some(end) = leg_ends {
+                    entries.retain(|e| e.seq <= end);
+                }
+                on.cloned()
+            }
+            None => None,
+        };
         let Some(last) = entries.last().map(|e| e.seq) else { break };
-        let batch = AuditBatch::of(None, entries).on(branch.clone());
+        let batch = AuditBatch::of(None, entries).on(on);
         let body = sealed(&batch)?;
         let bytes = body.packed().len();
         let ack = retrying("audit", tuning, &mut report, &mut pace, late.as_deref(), async |pace| {

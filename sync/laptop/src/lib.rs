@@ -555,10 +555,13 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
 /// of a busy laptop's log. More waits for the next file.
 const AUDIT_PER_FILE: usize = 10_000;
 
-/// The audit log after what the block last said it holds, as a sync file carries it.
-fn audit_for_stick(store: &Store) -> Result<Vec<samanvaya_domain::audit::AuditEntry>, LaptopSyncError> {
-    let entries = store.audit_for_stick(AUDIT_PER_FILE)?;
-    Ok(samanvaya_sync_protocol::AuditBatch::of(None, entries).entries)
+/// The audit log after what the block last said it holds, as a sync file carries it, with the
+/// branch it goes on (`Store::audit_for_stick`).
+type StickAudit = (Vec<samanvaya_domain::audit::AuditEntry>, Option<samanvaya_domain::audit::AuditFork>);
+
+fn audit_for_stick(store: &Store) -> Result<StickAudit, LaptopSyncError> {
+    let (entries, fork) = store.audit_for_stick(AUDIT_PER_FILE)?;
+    Ok((samanvaya_sync_protocol::AuditBatch::of(None, entries).entries, fork))
 }
 
 /// What `export_file` wrote.
@@ -604,6 +607,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         Some(after) => given_back(store, e.server_id, after)?,
         None => Vec::new(),
     };
+    let (audit, audit_fork) = audit_for_stick(store)?;
     let parcel = Parcel {
         protocol: PROTOCOL_VERSION,
         device: store.device_id()?,
@@ -611,8 +615,8 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         pulled_through: store.pulled_through()?,
         changes,
         own_after: store.own_after_by_stick()?,
-        audit: audit_for_stick(store)?,
-        audit_fork: store.audit_fork()?,
+        audit,
+        audit_fork,
         acked_here: Some(store.acked_through()?),
         feed_epoch: store.feed_epoch_held()?,
         pulled_origin: store.pulled_origin()?.map(|(device, seq)| Origin { device, seq }),

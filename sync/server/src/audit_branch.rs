@@ -133,15 +133,10 @@ pub(crate) fn take(
         }
         Some(_) => {}
     }
-    // A branch goes around entries the log it grew from holds after the shared one (the old
-    // laptop's, after the backup); with none, the laptop's entries would simply follow that log,
-    // and a branch would only hide a log edited on the laptop from the refusal it earns.
-    if hash_of(db, grew_from, fork.from_seq + 1)?.is_none() {
-        return Err(broken(
-            fork,
-            "the log it grew from holds nothing after that entry here, so the laptop's entries follow it as they are; the next sync sends them so",
-        ));
-    }
+    // A branch from the last entry held goes around nothing here, and is taken all the same: a
+    // laptop restored from a backup branches whatever its block holds, since a block restored
+    // from a backup of its own may hold less of the old laptop's log than the district does.
+    // Its entries are checked link by link from the shared entry, as the log's own would be.
     db.execute(
         "INSERT INTO audit_branch (id, device_id, parent, from_seq, from_hash, first_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         args![fork.id, owner, fork.parent, fork.from_seq, &fork.from_hash, now],
