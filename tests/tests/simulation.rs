@@ -18,8 +18,8 @@
 //! With `SAMANVAYA_SIM_LAPTOP_RESTORE=1`, in every run one laptop breaks with what it had not
 //! sent, and the backup it wrote a while before is restored on a new laptop that goes on in its
 //! place: its work after the backup that reached the block comes back to it, its new work is
-//! numbered after it, and its audit log goes on as a branch where the block had more of it. CI
-//! runs `LAPTOP_RESTORE_SEEDS` so.
+//! numbered after it, and its audit log goes on as a branch. CI runs `LAPTOP_RESTORE_SEEDS` so,
+//! and `BOTH_RESTORE_SEEDS` with both, a block and a laptop restored in one run.
 //! The schedule and every fault come from one seed, so a failing seed replays the same run.
 //! After quiescence (the network healed, everyone synced a few times) the simulation checks that
 //! each block holds every change its laptops made exactly once and the district every one of
@@ -76,6 +76,11 @@ const SEEDS: [u64; 5] = [7, 1_000_003, 4, 55, 28];
 const LAPTOP_RESTORE_SEEDS: [u64; 3] = [2, 5, 28];
 /// The seeds CI runs with a block restored from a backup (each restores one).
 const RESTORE_SEEDS: [u64; 4] = [11, 38, 47, 55];
+/// The seeds CI runs with both a block and a laptop restored, each of which found a bug: the old
+/// laptop's audit log past the backup held at the district only (5), the old laptop's work read
+/// back by the restored one and lost by the block (45), and the old laptop's push arriving late
+/// under its own session after the restored copy had spoken (57).
+const BOTH_RESTORE_SEEDS: [u64; 3] = [5, 45, 57];
 
 /// Whether a run restores a block from a backup.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1591,4 +1596,9 @@ fn a_block_restored_from_a_backup_ends_with_every_change_once_and_one_state() {
 #[test]
 fn a_laptop_restored_from_its_backup_ends_with_every_change_once_and_one_state() {
     on_both_districts(&LAPTOP_RESTORE_SEEDS, Restore::Never, true);
+}
+
+#[test]
+fn a_block_and_a_laptop_both_restored_end_with_every_change_once_and_one_state() {
+    on_both_districts(&BOTH_RESTORE_SEEDS, Restore::Asked, true);
 }
