@@ -184,7 +184,7 @@ pub fn audit_fork(conn: &Connection) -> rusqlite::Result<Option<AuditFork>> {
 /// on, with an id of its own, growing from the backup's last entry (`AuditFork`), which the
 /// servers keep beside the old laptop's entries.
 ///
-/// It branches whatever the block says it holds of the log this store writes on (`holds`): a
+/// It branches whatever the block says it holds of the device's own log (`holds`): a
 /// block restored from a backup of its own may hold less than the old laptop sent it, while its
 /// district holds it all, and entries under the old laptop's numbers would be refused there as a
 /// changed log (seed 5 of the simulation with both restores). A branch nobody needed costs one
@@ -202,7 +202,17 @@ pub fn settle_audit(
         .optional()?
         .flatten();
     let Some(backup_had) = restored else { return Ok(current) };
-    let held = holds(current.as_ref()).min(backup_had);
+    let held = holds(current.as_ref());
+    // A backup written on a branch already (a laptop restored twice): this store knows that
+    // branch's id, not where it grew from, so it could not send the branch to the backup's last
+    // entry before a new one grew from it, and the new branch would be refused for good. It
+    // branches again only where the block holds that branch past the backup, as every restore
+    // did before, and otherwise writes on.
+    if current.is_some() && held <= backup_had {
+        conn.execute("UPDATE sync_link SET audit_restored_through = NULL WHERE id = 1", [])?;
+        return Ok(current);
+    }
+    let held = held.min(backup_had);
     let fork = AuditFork {
         id: Uuid::now_v7(),
         parent: current.map(|f| f.id),

@@ -858,9 +858,12 @@ impl Store {
             .optional()?;
         let (acked, district, rejected, conflicts, last_attempt_at, last_success_at, last_error) =
             row.unwrap_or((0, 0, 0, 0, None, None, None));
+        // The device's changes, made here or read back from the block by a store restored from
+        // a backup: what is sent (`change_log::queued_after`) is what is counted, and a sync
+        // file starts after the last the block holds of them.
         let (waiting, reached): (i64, i64) = self.conn.query_row(
             "SELECT count(*) FILTER (WHERE device_seq > ?1), coalesce(max(device_seq) FILTER (WHERE device_seq <= ?1), 0)
-             FROM change_log WHERE origin = 'local'",
+             FROM change_log WHERE device_id = (SELECT device_id FROM centre WHERE id = 1)",
             [acked],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

@@ -286,4 +286,32 @@ fn a_restored_laptop_branches_its_log_and_keeps_the_branch_whatever_its_block_ho
     let sibling = sibling.expect("a branch whatever the block holds");
     assert!(sibling.from_seq >= backup_had && sibling.id != fork.id, "{sibling:?}");
     assert_eq!(held, backup_had - 1, "held to where the block holds the device's own log");
+
+    // A backup of the restored laptop, written on the branch, restored in turn. Where the block
+    // holds the branch only to its start, a new branch could not be sent (the store does not
+    // know where the branch it would grow from starts): it writes on that branch. Where the
+    // block holds that branch past the backup, it branches from it.
+    let on_branch = stick.path().join("on-branch.backup");
+    restored.backup(&on_branch).unwrap();
+    let backup_last = restored.audit_after(0, 100_000).unwrap().last().unwrap().seq;
+    let restore_again = || {
+        let dir = tempfile::tempdir().unwrap();
+        samanvaya_core::Store::restore(
+            &on_branch,
+            dir.path(),
+            None,
+            &samanvaya_core::Secret::new(samanvaya_tests::TEST_PIN),
+        )
+        .unwrap();
+        let store = samanvaya_tests::open(dir.path()).unwrap();
+        (dir, store)
+    };
+    let (_short_dir, mut short) = restore_again();
+    let (held, writes_on) = short.audit_to_send(old_laptop_sent, &[(fork.id, fork.from_seq)]).unwrap();
+    assert_eq!((held, writes_on.as_ref()), (fork.from_seq, Some(&fork)), "writes on the branch");
+    let (_past_dir, mut past) = restore_again();
+    let (held, grown) = past.audit_to_send(old_laptop_sent, &[(fork.id, backup_last + 3)]).unwrap();
+    let grown = grown.expect("a branch of the branch");
+    assert_eq!((grown.parent, held), (Some(fork.id), grown.from_seq));
+    assert!(grown.from_seq > fork.from_seq && grown.from_seq <= backup_last, "{grown:?}");
 }

@@ -1193,9 +1193,12 @@ fn a_restored_laptops_own_changes_read_back_are_sent_again_to_a_block_that_lost_
     assert_eq!(store.household(h.id).unwrap().members[0].name, "कमला");
     store.sync_acked(last + 2, &Default::default(), &[]).unwrap();
     assert_eq!(store.queued_changes().unwrap(), 0, "the block holds them");
+    // A sync file starts after them, as the panel counts them reached.
+    assert_eq!(store.sync_status().unwrap().reached_block, last + 2);
     // The block, restored, holds the device's changes only to the backup's last.
     assert!(store.block_restored(last).unwrap());
     assert_eq!(store.queued_changes().unwrap(), 2);
+    assert_eq!(store.sync_status().unwrap().waiting, 2, "the panel counts what goes");
     let again: Vec<i64> = store.queued_after(last, 100).unwrap().iter().map(|q| q.device_seq).collect();
     assert_eq!(again, vec![last + 1, last + 2]);
 }

@@ -2549,6 +2549,48 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     assert_eq!(branch[..], since_restore[..branch.len()], "the branch as the laptop wrote it");
     assert_eq!(restored.audit_held_through().unwrap(), branch.last().unwrap().0);
     drop(restored);
+
+    // The block office takes the old copy for the laptop after all (`keep-copy`: say the
+    // restored one was lost too): the list no longer says a copy was refused, the old copy
+    // syncs again, and the restored copy's next file is refused whole.
+    let keep_copy = |dir: &str| {
+        run(
+            "samanvaya-server",
+            &["--role", "block", "--data-dir", dir, "keep-copy", "--device", &device],
+            None,
+        )
+    };
+    let kept = ok(keep_copy(dir));
+    assert!(
+        kept.contains(&format!("laptop {device}: the copy refused last (its newest restore none)")),
+        "{kept}"
+    );
+    let listed = server_cmd("block", block_dir.path(), &["devices"]);
+    assert!(!listed.contains("was refused (keep-copy takes it)"), "{listed}");
+    sync(old_dir.path());
+    let file = stick.path().join("restored-after-keep-copy");
+    ok(run("samanvaya", &["export-sync", file.to_str().unwrap()], Some(restored_dir.path())));
+    let import = || {
+        run(
+            "samanvaya-server",
+            &["--role", "block", "--data-dir", dir, "import", file.to_str().unwrap()],
+            None,
+        )
+    };
+    let refused = import();
+    assert!(!refused.status.success(), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("written on the laptop before it was restored from its backup"), "{said}");
+    // The office changes its mind: the copy refused last is now the restored one, which the
+    // command takes back, and its file is taken.
+    let newest = samanvaya_tests::open(restored_dir.path()).unwrap().restores().unwrap().last().unwrap().id;
+    let back = ok(keep_copy(dir));
+    assert!(back.contains(&format!("its newest restore {newest}")), "{back}");
+    ok(import());
+    // With no copy refused since, there is nothing to keep, and nothing changes.
+    let again = keep_copy(dir);
+    assert!(!again.status.success(), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("there is nothing to keep"), "{again:?}");
     drop(block);
 }
 
