@@ -273,15 +273,19 @@ fn a_restored_laptop_branches_its_log_and_keeps_the_branch_whatever_its_block_ho
 
     // Restored again from the same backup, on a block that holds no more than the backup had:
     // a branch all the same, since its district may hold what the old laptop sent after it.
-    let again_dir = tempfile::tempdir().unwrap();
-    samanvaya_core::Store::restore(
-        &backup,
-        again_dir.path(),
-        None,
-        &samanvaya_core::Secret::new(samanvaya_tests::TEST_PIN),
-    )
-    .unwrap();
-    let mut again = samanvaya_tests::open(again_dir.path()).unwrap();
+    let restore_of = |backup: &std::path::Path| {
+        let dir = tempfile::tempdir().unwrap();
+        samanvaya_core::Store::restore(
+            backup,
+            dir.path(),
+            None,
+            &samanvaya_core::Secret::new(samanvaya_tests::TEST_PIN),
+        )
+        .unwrap();
+        let store = samanvaya_tests::open(dir.path()).unwrap();
+        (dir, store)
+    };
+    let (_again_dir, mut again) = restore_of(&backup);
     let (held, sibling) = again.audit_to_send(backup_had - 1, &[]).unwrap();
     let sibling = sibling.expect("a branch whatever the block holds");
     assert!(sibling.from_seq >= backup_had && sibling.id != fork.id, "{sibling:?}");
@@ -294,22 +298,10 @@ fn a_restored_laptop_branches_its_log_and_keeps_the_branch_whatever_its_block_ho
     let on_branch = stick.path().join("on-branch.backup");
     restored.backup(&on_branch).unwrap();
     let backup_last = restored.audit_after(0, 100_000).unwrap().last().unwrap().seq;
-    let restore_again = || {
-        let dir = tempfile::tempdir().unwrap();
-        samanvaya_core::Store::restore(
-            &on_branch,
-            dir.path(),
-            None,
-            &samanvaya_core::Secret::new(samanvaya_tests::TEST_PIN),
-        )
-        .unwrap();
-        let store = samanvaya_tests::open(dir.path()).unwrap();
-        (dir, store)
-    };
-    let (_short_dir, mut short) = restore_again();
+    let (_short_dir, mut short) = restore_of(&on_branch);
     let (held, writes_on) = short.audit_to_send(old_laptop_sent, &[(fork.id, fork.from_seq)]).unwrap();
     assert_eq!((held, writes_on.as_ref()), (fork.from_seq, Some(&fork)), "writes on the branch");
-    let (_past_dir, mut past) = restore_again();
+    let (_past_dir, mut past) = restore_of(&on_branch);
     let (held, grown) = past.audit_to_send(old_laptop_sent, &[(fork.id, backup_last + 3)]).unwrap();
     let grown = grown.expect("a branch of the branch");
     assert_eq!((grown.parent, held), (Some(fork.id), grown.from_seq));
