@@ -145,9 +145,31 @@ pub fn own_pull_after(conn: &Connection) -> rusqlite::Result<Option<i64>> {
         .flatten())
 }
 
-/// The feed was read to its end with the device's own changes in it: nothing more to ask for.
+/// The feed was read to its end with the device's own changes in it. Nothing more is asked for
+/// once this store holds every change of its device the block acknowledges. One it lacks is
+/// still at the block but in no feed yet: a change about a household the block, restored from
+/// a backup of its own, does not hold, which waits for the household's record and is handed out
+/// under a new number when it comes (`sync/server/src/waiting.rs`). The feed goes on being asked
+/// for the device's changes after the last number held without a gap (seed 290 of the
+/// simulation with both restores: cleared here, the restored laptop never got three of them).
+/// The cost is rare and bounded: one the block refused is never handed out, and while such a
+/// gap stands, the laptop's own later changes come back once each in the feed and are skipped.
 pub fn own_pulled(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute("UPDATE sync_link SET own_pull_after = NULL WHERE id = 1", [])?;
+    let Some(after) = own_pull_after(conn)? else { return Ok(()) };
+    let acked: i64 = conn.query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?;
+    let held: Vec<i64> = conn
+        .prepare(
+            "SELECT device_seq FROM change_log
+             WHERE device_id = (SELECT device_id FROM centre WHERE id = 1) AND device_seq > ?1 AND device_seq <= ?2
+             ORDER BY device_seq",
+        )?
+        .query_map(params![after, acked], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    // The last number held with every one before it, from where the feed was asked.
+    let whole = held.iter().zip(after + 1..).take_while(|(seq, expected)| **seq == *expected).count() as i64;
+    let through = after + whole;
+    let next = (through < acked).then_some(through);
+    conn.execute("UPDATE sync_link SET own_pull_after = ?1 WHERE id = 1", [next])?;
     Ok(())
 }
 
