@@ -206,12 +206,14 @@ pub fn audit_fork(conn: &Connection) -> rusqlite::Result<Option<AuditFork>> {
 /// on, with an id of its own, growing from the backup's last entry (`AuditFork`), which the
 /// servers keep beside the old laptop's entries.
 ///
-/// It branches whatever the block says it holds of the device's own log (`holds`): a
+/// A store writing the device's own log branches whatever the block says it holds of it
+/// (`holds`): a
 /// block restored from a backup of its own may hold less than the old laptop sent it, while its
 /// district holds it all, and entries under the old laptop's numbers would be refused there as a
 /// changed log (seed 5 of the simulation with both restores). A branch nobody needed costs one
 /// id. Where the block holds less than the backup had, the log the branch grows from travels
-/// there first (`Store::audit_to_send`). Returns the branch this store writes on, new or not;
+/// there first (`Store::audit_to_send`). A store writing on a branch already (restored twice)
+/// branches only where the block holds that branch past the backup (below). Returns the branch this store writes on, new or not;
 /// the caller owns the transaction.
 pub fn settle_audit(
     conn: &Connection,

@@ -1160,24 +1160,26 @@ fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
     assert_eq!(store.sealed_of_server(1).unwrap().len(), 1);
 }
 
-/// A laptop restored from a backup reads back from its block what the old laptop sent after the
-/// backup (its own device's changes, pulled). Its block, restored from a backup of its own
-/// since, may have lost them, and asks for the device's changes after what it holds: those read
-/// back are sent again with the ones made here, since no one else holds them to send (seed 45
-/// of the simulation with both restores lost three so, at the block for good).
-#[test]
-fn a_restored_laptops_own_changes_read_back_are_sent_again_to_a_block_that_lost_them() {
-    let (_dir, mut store, h) = store_with_one_household();
+/// A store with one household, enrolled, and the last number its device gave.
+fn enrolled_with_one_household() -> (tempfile::TempDir, Store, samanvaya_domain::Household, String, i64) {
+    let (dir, mut store, h) = store_with_one_household();
     let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
-    let made = store.queued_after(0, 100).unwrap();
-    let last = made.last().unwrap().device_seq;
-    store.sync_acked(last, &Default::default(), &[]).unwrap();
-    assert_eq!(store.queued_changes().unwrap(), 0);
-    // The old laptop's two renames after the backup, read back as a restored store does.
+    let last = store.queued_after(0, 100).unwrap().last().unwrap().device_seq;
+    (dir, store, h, server, last)
+}
+
+/// The old laptop's rename of the head, its device's change `last + n`, as a restored store
+/// reads it back from its block under the block's number `server_seq`.
+fn old_work_of(
+    store: &Store,
+    h: &samanvaya_domain::Household,
+    last: i64,
+) -> impl Fn(i64, i64, &str) -> samanvaya_core::Incoming + use<> {
     let me = store.device_id().unwrap();
-    let hlc = made.last().unwrap().change.hlc;
-    let old_work = |n: i64, name: &str| samanvaya_core::Incoming {
-        server_seq: 10 + n,
+    let hlc = store.queued_after(last - 1, 1).unwrap()[0].change.hlc;
+    let h = h.clone();
+    move |n, server_seq, name| samanvaya_core::Incoming {
+        server_seq,
         device: me,
         device_seq: last + n,
         change: change::Change::new(
@@ -1185,10 +1187,24 @@ fn a_restored_laptops_own_changes_read_back_are_sent_again_to_a_block_that_lost_
             rename_head(&h, name),
         ),
         seal: None,
-    };
+    }
+}
+
+/// A laptop restored from a backup reads back from its block what the old laptop sent after the
+/// backup (its own device's changes, pulled). Its block, restored from a backup of its own
+/// since, may have lost them, and asks for the device's changes after what it holds: those read
+/// back are sent again with the ones made here, since no one else holds them to send (seed 45
+/// of the simulation with both restores lost three so, at the block for good).
+#[test]
+fn a_restored_laptops_own_changes_read_back_are_sent_again_to_a_block_that_lost_them() {
+    let (_dir, mut store, h, server, last) = enrolled_with_one_household();
+    store.sync_acked(last, &Default::default(), &[]).unwrap();
+    assert_eq!(store.queued_changes().unwrap(), 0);
+    // The old laptop's two renames after the backup, read back as a restored store does.
+    let old_work = old_work_of(&store, &h, last);
     store.connection().execute("UPDATE sync_link SET own_pull_after = ?1 WHERE id = 1", [last]).unwrap();
     let at = store.now().unwrap();
-    let page = [old_work(1, "कमला कुमारी"), old_work(2, "कमला")];
+    let page = [old_work(1, 11, "कमला कुमारी"), old_work(2, 12, "कमला")];
     assert_eq!(store.apply_pulled_page(&server, &page, 12, None, at).unwrap(), 2);
     assert_eq!(store.household(h.id).unwrap().members[0].name, "कमला");
     store.sync_acked(last + 2, &Default::default(), &[]).unwrap();
@@ -1210,33 +1226,18 @@ fn a_restored_laptops_own_changes_read_back_are_sent_again_to_a_block_that_lost_
 /// the laptop never got it (seed 290 of the simulation with both restores).
 #[test]
 fn a_restored_laptop_asks_its_block_for_its_own_changes_until_it_holds_every_one() {
-    let (_dir, mut store, h) = store_with_one_household();
-    let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
-    let made = store.queued_after(0, 100).unwrap();
-    let last = made.last().unwrap().device_seq;
+    let (_dir, mut store, h, server, last) = enrolled_with_one_household();
     let me = store.device_id().unwrap();
-    let hlc = made.last().unwrap().change.hlc;
-    let old_work = |n: i64, name: &str| samanvaya_core::Incoming {
-        server_seq: 20 + n,
-        device: me,
-        device_seq: last + n,
-        change: change::Change::new(
-            Hlc { wall_ms: hlc.wall_ms + n, counter: 0, node: me },
-            rename_head(&h, name),
-        ),
-        seal: None,
-    };
+    let old_work = old_work_of(&store, &h, last);
     // The block holds three of the old laptop's changes after the backup; the second waits.
     store.sync_acked(last + 3, &Default::default(), &[]).unwrap();
     store.connection().execute("UPDATE sync_link SET own_pull_after = ?1 WHERE id = 1", [last]).unwrap();
     let at = store.now().unwrap();
-    store.apply_pulled_page(&server, &[old_work(1, "एक"), old_work(3, "तीन")], 23, None, at).unwrap();
+    store.apply_pulled_page(&server, &[old_work(1, 21, "एक"), old_work(3, 23, "तीन")], 23, None, at).unwrap();
     store.own_pulled().unwrap();
     assert_eq!(store.own_pull_after().unwrap(), Some(last + 1), "asked again from the gap");
     // It comes under a new number, and then nothing more is asked.
-    let mut late = old_work(2, "दो");
-    late.server_seq = 30;
-    store.apply_pulled_page(&server, &[late], 30, None, at).unwrap();
+    store.apply_pulled_page(&server, &[old_work(2, 30, "दो")], 30, None, at).unwrap();
     store.own_pulled().unwrap();
     assert_eq!(store.own_pull_after().unwrap(), None);
     let held: Vec<i64> = store
