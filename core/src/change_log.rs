@@ -122,11 +122,13 @@ pub fn record(conn: &Connection, body: ChangeBody, at: Moment) -> rusqlite::Resu
     // acknowledged: a store restored from a backup reads back the old laptop's work sent after
     // the backup under the device's own numbers, and a number among them would be refused by
     // the log's one-number-one-change rule (or, were the change made before it came back, taken
-    // by the block for that work and dropped).
+    // by the block for that work and dropped). On a store restored from a backup, after the
+    // end of the old laptop's run too (`restored::numbered_after`).
     let next: i64 = conn
         .prepare_cached(
             "SELECT max(coalesce((SELECT max(device_seq) FROM change_log WHERE device_id = ?1), 0),
-                        coalesce((SELECT acked_through FROM sync_link WHERE id = 1), 0)) + 1",
+                        coalesce((SELECT acked_through FROM sync_link WHERE id = 1), 0),
+                        coalesce((SELECT numbered_after FROM sync_link WHERE id = 1), 0)) + 1",
         )?
         .query_row([device.to_string()], |r| r.get(0))?;
     crate::audit::append(conn, &format!("change:{}", body.kind()), &body.household_id().to_string(), at.utc)?;

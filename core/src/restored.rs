@@ -1,16 +1,22 @@
 //! A store restored from a backup on an enrolled laptop, catching up with what its block holds.
 //!
 //! The laptop may have gone on working and syncing after the backup was made, then broken. Its
-//! block then holds changes of this device that the restored store never had, numbered after the
-//! backup's last one; the changes made after the restore take those same numbers, and the block
-//! would take them for duplicates of what it holds and drop them. So the restore writes down the
-//! last number the backup gave (`sync_link.restored_through`, local migration 0022), and the first
-//! word from the block (a session, or an answer brought on a USB stick) settles it: whatever was
-//! made after the restore is numbered again after what the block holds, in the same transaction
-//! as the acknowledgement, so it is sent and stored like any other change. Numbers stay one
-//! unbroken run per device, as the block expects. The work the old laptop sent after the backup
-//! is then asked back from the block's feed, which otherwise never sends a device its own
-//! changes (`own_pull_after`).
+//! block, its district or another laptop of the village then hold changes of this device that
+//! the restored store never had, numbered after the backup's last one. So the restore writes
+//! down the last number the backup gave (`sync_link.restored_through`, local migration 0022), and
+//! numbers the changes made from then on far past it (`sync_link.numbered_after`, local migration
+//! 0051; `Restore::numbered_after`): numbered after what the block holds, as before, they took
+//! the numbers the old laptop had given to changes its block had lost to a restore of its own,
+//! which its district or another laptop still held, and were dropped there as duplicates (seeds
+//! 30, 43, 58 and 167 of the simulation with both restores). The numbers in between are the old
+//! laptop's: the first word from the block (a session, or an answer brought on a USB stick)
+//! settles the restore, and from then on the block's feed is asked for this device's changes in
+//! that run (`own_pull_after` up to `numbered_after`), which otherwise never sends a device its
+//! own changes, whenever they come: at once from the block, or later, once the block has read
+//! them back from its district.
+//!
+//! A store restored by an older app has no `numbered_after`: its new work is numbered again
+//! after what the block holds at the settling, as then.
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
@@ -52,10 +58,32 @@ pub fn mark(conn: &Connection) -> rusqlite::Result<()> {
     let mut all = restores(conn)?;
     let after: i64 =
         conn.query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?;
-    all.push(Restore { id: Uuid::now_v7(), after });
+    let restore = Restore { id: Uuid::now_v7(), after };
+    all.push(restore);
     let text = serde_json::to_string(&all).expect("restores are plain data");
-    conn.execute("UPDATE sync_link SET restores = ?1 WHERE id = 1", [text])?;
+    // New work goes past every number the backup's device could give next, as `change_log::
+    // record` reckons it: the old laptop went on from there.
+    let held: i64 = conn.query_row(
+        "SELECT max(coalesce((SELECT max(c.device_seq) FROM change_log c, centre WHERE c.device_id = centre.device_id), 0),
+                    acked_through, coalesce(numbered_after, 0), restored_through)
+         FROM sync_link WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "UPDATE sync_link SET restores = ?1, numbered_after = ?2 WHERE id = 1",
+        params![text, restore.numbered_after(held)],
+    )?;
     Ok(())
+}
+
+/// The number after which this store numbers its own new changes, where a restore from a backup
+/// set one: the end of the old laptop's run, whose changes the block's feed is asked for.
+pub fn numbered_after(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT numbered_after FROM sync_link WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 /// The restores of this store from its backups that it descends from, oldest first; none for
@@ -83,8 +111,9 @@ pub fn own_after_by_stick(conn: &Connection) -> rusqlite::Result<Option<i64>> {
 }
 
 /// Whether this store was restored from a backup and has not yet heard from its block how many
-/// of the device's changes the block holds: until it does, the changes made since the restore
-/// have numbers the old laptop may have given to other changes.
+/// of the device's changes the block holds. Until it does, its sync files hold back the changes
+/// made since the restore: on a store restored by an older app they have numbers the old laptop
+/// may have given to other changes, and the block's answer numbers them again.
 pub fn unsettled(conn: &Connection) -> rusqlite::Result<bool> {
     Ok(conn
         .query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get::<_, Option<i64>>(0))
@@ -102,8 +131,10 @@ pub fn settle(conn: &Connection, through: i64, at: DateTime<Utc>) -> rusqlite::R
         .optional()?
         .flatten();
     let Some(restored) = restored else { return Ok(0) };
+    let numbered_after = numbered_after(conn)?;
     let mut moved = 0;
-    if through > restored {
+    // Numbered past the old laptop's run already, new work stays where it is.
+    if through > restored && numbered_after.is_none() {
         let shift = through - restored;
         let device: String = conn.query_row("SELECT device_id FROM centre WHERE id = 1", [], |r| r.get(0))?;
         // Two steps, through negative numbers, so that no row ever takes a number another still
@@ -126,12 +157,13 @@ pub fn settle(conn: &Connection, through: i64, at: DateTime<Utc>) -> rusqlite::R
         )?;
     }
     // The block holds work of this device the backup did not have: the feed is asked for it
-    // (`own_pull_after`) until read to its end.
+    // (`own_pull_after`). Numbered past the old laptop's run, this store asks for that run
+    // whatever the block holds now: the block may read back more of it from its district later.
     conn.execute(
         "UPDATE sync_link SET restored_through = NULL,
-                              own_pull_after = CASE WHEN ?1 > ?2 THEN ?2 END
+                              own_pull_after = CASE WHEN ?1 > ?2 OR ?3 IS NOT NULL THEN ?2 END
          WHERE id = 1",
-        params![through, restored],
+        params![through, restored, numbered_after],
     )?;
     Ok(moved)
 }
@@ -156,7 +188,14 @@ pub fn own_pull_after(conn: &Connection) -> rusqlite::Result<Option<i64>> {
 /// gap stands, the laptop's own later changes come back once each in the feed and are skipped.
 pub fn own_pulled(conn: &Connection) -> rusqlite::Result<()> {
     let Some(after) = own_pull_after(conn)? else { return Ok(()) };
-    let acked: i64 = conn.query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?;
+    // Numbered past the old laptop's run, this store asks for that run to its end, for good:
+    // what its block reads back from its district comes whenever it does, and the feed sends
+    // nothing of this device's outside the run (`own_pull_through`), so the asking costs
+    // nothing once it is all held.
+    let acked: i64 = match numbered_after(conn)? {
+        Some(end) => end,
+        None => conn.query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?,
+    };
     let held: Vec<i64> = conn
         .prepare(
             "SELECT device_seq FROM change_log

@@ -530,6 +530,13 @@ impl Store {
         Ok(crate::restored::own_pull_after(&self.conn)?)
     }
 
+    /// Up to which number the server's feed is asked for this laptop's own changes, with
+    /// [`Store::own_pull_after`]: the end of the old laptop's run on a store restored from a
+    /// backup (`restored::numbered_after`); none asks for all after.
+    pub fn own_pull_through(&self) -> Result<Option<i64>, StoreError> {
+        Ok(crate::restored::numbered_after(&self.conn)?)
+    }
+
     /// After which of this laptop's numbers the block's answer on a stick should carry its own
     /// changes (see `restored::own_after_by_stick`).
     pub fn own_after_by_stick(&self) -> Result<Option<i64>, StoreError> {
@@ -599,10 +606,14 @@ impl Store {
         let me = centre::device_id(&self.conn, at.utc)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // A restored store takes back what this device sent after its backup (`restored`).
+        // Only the old laptop's run: a server older than the run's end sends this store's own
+        // new work too, which it holds (or pruned once acknowledged, and must not take again).
         let own_wanted = crate::restored::own_pull_after(&tx)?.is_some();
+        let own_through = crate::restored::numbered_after(&tx)?.unwrap_or(i64::MAX);
         let mut applied = 0;
         for c in changes {
-            if (c.device == me && !own_wanted) || change_log::has_origin(&tx, c.device, c.device_seq)? {
+            let own_unwanted = !own_wanted || c.device_seq > own_through;
+            if (c.device == me && own_unwanted) || change_log::has_origin(&tx, c.device, c.device_seq)? {
                 continue;
             }
             if !c.change.is_supported() {
@@ -859,13 +870,15 @@ impl Store {
         let (acked, district, rejected, conflicts, last_attempt_at, last_success_at, last_error) =
             row.unwrap_or((0, 0, 0, 0, None, None, None));
         // The device's changes, made here or read back from the block by a store restored from
-        // a backup: what is sent (`change_log::queued_after`) is what is counted, and a sync
-        // file starts after the last the block holds of them.
-        let (waiting, reached): (i64, i64) = self.conn.query_row(
-            "SELECT count(*) FILTER (WHERE device_seq > ?1), coalesce(max(device_seq) FILTER (WHERE device_seq <= ?1), 0)
+        // a backup: what is sent (`change_log::queued_after`) is what is counted. Counted, not
+        // taken from the numbers: a restored store numbers its new work far past the old
+        // laptop's run (`restored::numbered_after`).
+        let (waiting, reached, reached_district): (i64, i64, i64) = self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE device_seq > ?1), count(*) FILTER (WHERE device_seq <= ?1),
+                    count(*) FILTER (WHERE device_seq <= min(?1, ?2))
              FROM change_log WHERE device_id = (SELECT device_id FROM centre WHERE id = 1)",
-            [acked],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            [acked, district],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let refused: i64 = self.conn.query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get(0))?;
         Ok(SyncStatus {
@@ -876,7 +889,7 @@ impl Store {
             waiting,
             reached_block: reached,
             // The district holds nothing the block does not.
-            reached_district: district.min(reached),
+            reached_district,
             rejected,
             conflicts,
             pulled_refused: refused,

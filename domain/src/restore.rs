@@ -14,6 +14,13 @@
 //! backup from before carries fewer, and two copies restored from the same backup are siblings.
 //! Between siblings the restore made later is the live one: its id is a UUID v7, ordered by the
 //! time the laptop's clock gave at the restore.
+//!
+//! The copy restored numbers its own new work far past the backup's last change
+//! ([`Restore::numbered_after`]), never in the old copy's run: nothing the copy restored can
+//! learn says how far the old copy had got (its block, restored from a backup of its own, may
+//! hold less than its district or another laptop of the village), and a change under a number
+//! the old copy had used passes for that change wherever the old one is held, and is lost
+//! there. This is what the audit log does with a branch (`audit::AuditFork`), in numbers.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -26,6 +33,30 @@ pub struct Restore {
     /// The device's last change number in the backup: the copy restored numbers its own work
     /// after it, and the copy from before it went on after it with other work.
     pub after: i64,
+}
+
+/// How far past the backup's last number a restored copy numbers its own work, at the least:
+/// more changes than a laptop makes in decades (a busy one makes about 100,000 a year), so the
+/// old copy's work after the backup stays below it.
+pub const RUN_GAP: i64 = 1 << 28;
+
+/// How many places past the gap a restore's numbering may start at, chosen by its id: two
+/// copies restored from one backup number apart but for one time in 65,536 (and the later
+/// restore refuses the earlier copy anyway). The farthest jump is 2^44, so a laptop may be
+/// restored hundreds of times before its numbers leave the integers a web page reads exactly.
+const RUN_PLACES: i64 = 1 << 16;
+
+// The farthest jump leaves room for hundreds of restores below 2^53.
+const _: () = assert!(RUN_PLACES * RUN_GAP * 500 < 1 << 53);
+
+impl Restore {
+    /// The number after which the copy restored numbers its own new work, for a backup whose
+    /// device had given numbers up to `held`.
+    pub fn numbered_after(&self, held: i64) -> i64 {
+        // The low bits of a UUID v7 are random.
+        let place = (self.id.as_u128() as i64) & (RUN_PLACES - 1);
+        held + RUN_GAP * (1 + place)
+    }
 }
 
 /// Where a copy of a laptop stands against the live one its block knows of.
@@ -63,6 +94,17 @@ mod tests {
         let ts =
             uuid::Timestamp::from_unix(uuid::NoContext, millis / 1000, (millis % 1000) as u32 * 1_000_000);
         Restore { id: Uuid::new_v7(ts), after }
+    }
+
+    #[test]
+    fn a_restored_copy_numbers_past_any_old_run_and_apart_from_its_siblings() {
+        // Two restores of one backup whose ids end in 1 and in 65,535 (the random bits).
+        let first = Restore { id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001), after: 10 };
+        let sibling = Restore { id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_ffff), after: 10 };
+        assert_eq!(first.numbered_after(10), 10 + 2 * RUN_GAP);
+        assert_eq!(sibling.numbered_after(10), 10 + RUN_PLACES * RUN_GAP, "the farthest place");
+        // Past whatever the backup's device had given, made or read back.
+        assert_eq!(first.numbered_after(5_000), 5_000 + 2 * RUN_GAP);
     }
 
     #[test]

@@ -235,6 +235,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/local/0049_catalogue_refused.sql"),
     },
     Migration { version: 50, name: "restores", sql: include_str!("../migrations/local/0050_restores.sql") },
+    Migration {
+        version: 51,
+        name: "numbered_after",
+        sql: include_str!("../migrations/local/0051_numbered_after.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -403,6 +408,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 37,
         name: "restores_refused",
         sql: include_str!("../migrations/server/0037_restores_refused.sql"),
+    },
+    Migration {
+        version: 38,
+        name: "usb_own_through",
+        sql: include_str!("../migrations/server/0038_usb_own_through.sql"),
     },
 ];
 
@@ -584,6 +594,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 35,
         name: "restores_refused",
         sql: include_str!("../migrations/server-postgres/0035_restores_refused.sql"),
+    },
+    Migration {
+        version: 36,
+        name: "usb_own_through",
+        sql: include_str!("../migrations/server-postgres/0036_usb_own_through.sql"),
     },
 ];
 

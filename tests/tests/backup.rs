@@ -419,11 +419,13 @@ fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_f
     let both = twice.restores().unwrap();
     assert_eq!(both.len(), 2, "{both:?}");
     assert_eq!(both[0], named[0], "the first restore, which the backup carried");
-    // The restored laptop had not heard from its block when the second backup was taken: its
-    // new work is numbered in the old laptop's run, and the block's first word renumbers it
-    // with what is made after the second restore. Before, the second restore took that work
-    // for the backup's own, and it stayed below what the block acknowledges, never sent.
+    // The restored laptop had not heard from its block when the second backup was taken: the
+    // second restore is still after the first backup's last, and the old laptop's run is read
+    // back from there. Before, the second restore took the first one's new work for the
+    // backup's own, and it stayed below what the block acknowledges, never sent. That work is
+    // numbered past the old laptop's run, and the second restore numbers its own past it.
     assert_eq!(both[1].after, backup_gave, "still after the first backup's last: {both:?}");
+    assert!(twice.own_pull_through().unwrap() > Some(last_seq(&twice)), "past the first restore's work");
     let waiting: Option<i64> = twice
         .connection()
         .query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
@@ -499,4 +501,114 @@ fn a_backup_holding_its_devices_changes_read_back_restores_after_the_last_of_the
         .query_row("SELECT restored_through FROM sync_link WHERE id = 1", [], |r| r.get(0))
         .unwrap();
     assert_eq!(waiting, Some(last + 1));
+}
+
+/// A laptop restored from a backup numbers its new work past any number the old laptop can
+/// have given after the backup, whatever its block says it holds, and keeps those numbers when
+/// the block's word comes; it then reads back the old laptop's run, and only that run, from the
+/// block's feed whenever it comes. Numbered after the block's word, as before, the new work
+/// took numbers the old laptop had given to changes the block had lost to a restore of its own
+/// and the district or another laptop still held: there it passed for those, and was dropped
+/// (seeds 30, 43, 58 and 167 of the simulation with both restores).
+#[test]
+fn a_restored_laptop_numbers_its_new_work_past_the_old_laptops_run_whatever_its_block_says() {
+    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
+    let add = |store: &mut Store, name: &str| {
+        let head = samanvaya_tests::member(
+            name,
+            samanvaya_domain::Relation::Head,
+            samanvaya_domain::Sex::Female,
+            samanvaya_domain::Birth::Age { years: 40 },
+        );
+        store
+            .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
+            .unwrap()
+    };
+    let mine = |store: &Store| -> Vec<i64> {
+        store
+            .connection()
+            .prepare(
+                "SELECT device_seq FROM change_log WHERE device_id = (SELECT device_id FROM centre) ORDER BY 1",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    add(&mut store, "पहली");
+    let me = store.device_id().unwrap();
+    let backup_gave = *mine(&store).last().unwrap();
+    let backup = stick.path().join("laptop.backup");
+    store.backup(&backup).unwrap();
+    // The old laptop goes on after the backup; its next household is what the district, or
+    // another laptop, holds under the numbers after the backup's.
+    let old = add(&mut store, "दूसरी");
+    let old_run: Vec<samanvaya_core::Incoming> = store
+        .queued_after(backup_gave, 100)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, q)| samanvaya_core::Incoming {
+            server_seq: 50 + i as i64,
+            device: me,
+            device_seq: q.device_seq,
+            change: q.change,
+            seal: None,
+        })
+        .collect();
+    let old_end = old_run.last().unwrap().device_seq;
+    drop(store);
+
+    let to = tempfile::tempdir().unwrap();
+    drop(Store::restore(&backup, to.path(), None, &Secret::new(TEST_PIN)).unwrap());
+    let mut restored = samanvaya_tests::open(to.path()).unwrap();
+    let new = add(&mut restored, "तीसरी");
+    let new_numbers: Vec<i64> = mine(&restored).into_iter().filter(|n| *n > backup_gave).collect();
+    let past = backup_gave + samanvaya_domain::restore::RUN_GAP;
+    assert!(new_numbers.iter().all(|n| *n > past), "new work past the old laptop's run: {new_numbers:?}");
+    assert!(!new_numbers.contains(&(backup_gave + 1)));
+    // The block, restored itself, holds the device's changes only to the backup's last: the
+    // new work keeps its numbers, and goes.
+    restored.sync_acked(backup_gave, &Default::default(), &[]).unwrap();
+    let queued: Vec<i64> =
+        restored.queued_after(backup_gave, 100).unwrap().iter().map(|q| q.device_seq).collect();
+    assert_eq!(queued, new_numbers, "sent under the numbers it was made with");
+    assert_eq!(restored.sync_status().unwrap().waiting, new_numbers.len() as i64);
+    // The feed is asked for the old laptop's run, and only that.
+    let end = restored.own_pull_through().unwrap().unwrap();
+    assert!(end >= past && end < new_numbers[0], "{end} {new_numbers:?}");
+    assert_eq!(restored.own_pull_after().unwrap(), Some(backup_gave));
+    // The old laptop's household comes back (from the district, through the block, later);
+    // a server older than the run's end sends the new work back too, which is skipped.
+    let mut page = old_run.clone();
+    let echo = restored.queued_after(backup_gave, 1).unwrap().remove(0);
+    page.push(samanvaya_core::Incoming {
+        server_seq: 90,
+        device: me,
+        device_seq: echo.device_seq,
+        change: echo.change,
+        seal: None,
+    });
+    let at = restored.now().unwrap();
+    assert_eq!(restored.apply_pulled_page(&server, &page, 90, None, at).unwrap(), old_run.len());
+    assert!(restored.household(old.id).is_ok(), "the old laptop's household is here");
+    assert!(restored.household(new.id).is_ok());
+    restored.own_pulled().unwrap();
+    assert_eq!(restored.own_pull_after().unwrap(), Some(old_end), "the run is asked for on, from its last");
+    // The panel counts changes, not numbers.
+    restored.sync_acked(*new_numbers.last().unwrap(), &Default::default(), &[]).unwrap();
+    let status = restored.sync_status().unwrap();
+    assert_eq!((status.waiting, status.reached_block), (0, mine(&restored).len() as i64));
+    // A backup of the restored laptop restores past its new work in turn.
+    let again = stick.path().join("again.backup");
+    restored.backup(&again).unwrap();
+    let to_again = tempfile::tempdir().unwrap();
+    drop(Store::restore(&again, to_again.path(), None, &Secret::new(TEST_PIN)).unwrap());
+    let twice = samanvaya_tests::open(to_again.path()).unwrap();
+    let second_end = twice.own_pull_through().unwrap().unwrap();
+    assert!(second_end >= new_numbers.last().unwrap() + samanvaya_domain::restore::RUN_GAP, "{second_end}");
 }

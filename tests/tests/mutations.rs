@@ -128,6 +128,7 @@ fn the_facts_reader_and_the_wire_decoder_refuse_damaged_input_without_panicking(
         pulled_through: 0,
         changes,
         own_after: None,
+        own_through: None,
         audit: Vec::new(),
         audit_fork: None,
         acked_here: None,

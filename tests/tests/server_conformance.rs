@@ -20,8 +20,8 @@ use samanvaya_server::Store;
 use samanvaya_server::enroll::Caller;
 use samanvaya_server::feed::Asked;
 use samanvaya_sync_protocol::{
-    Applicant, Change, ChangeResult, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PushBatch,
-    RefusalCode, Restore, Role, SessionRequest, Village,
+    Applicant, Change, ChangeResult, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PullReply,
+    PushBatch, RefusalCode, Restore, Role, SessionRequest, Village,
 };
 use samanvaya_tests::{ScratchPostgres, scratch_postgres};
 use uuid::Uuid;
@@ -154,6 +154,7 @@ impl Laptop {
             pulled_through: 0,
             changes,
             own_after: None,
+            own_through: None,
             audit: Vec::new(),
             audit_fork: None,
             acked_here: Some(acked_here),
@@ -387,6 +388,7 @@ on_both!(
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
     a_file_written_before_the_laptops_restore_is_refused_whole,
+    a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes,
     a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
@@ -3780,4 +3782,67 @@ fn a_server_connects_again_when_postgresql_closed_its_connection() {
     // starts with) connects again too.
     close_the_servers_connection();
     assert_eq!(server.changes_stored().unwrap(), 2);
+}
+
+/// A laptop restored from a backup numbers its new work far past the old laptop's run
+/// (`core/src/restored.rs`) and asks the feed for its own changes in that run only: online
+/// (`own_through`) and in the block's answer on a USB stick (`Parcel::own_through`). Its new
+/// work, which it holds, does not come back to it.
+fn a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes(b: Backend) {
+    let Some(mut opened) = open(b, Role::Block) else { return };
+    let server = &mut opened.store;
+    let mut laptop = enroll(server, "Bakraur laptop");
+    // The old laptop's household and two records: its changes 1 to 3; the backup held the first.
+    let (_, _, made) = laptop.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
+    let old_run: Vec<Change> = made.into_iter().take(3).collect();
+    server.push(&laptop.caller, &laptop.batch(old_run), t0()).unwrap();
+    // The restored copy's first new change, past the run.
+    laptop.seq = 1_000_000;
+    let h = HouseholdId(Uuid::now_v7());
+    let new = laptop.change(household(h, VILLAGE), 10);
+    server.push(&laptop.caller, &PushBatch { after: Some(3), ..laptop.batch(vec![new]) }, t0()).unwrap();
+    let own = |reply: &PullReply| -> Vec<i64> {
+        reply
+            .changes
+            .iter()
+            .filter(|c| c.origin.device == laptop.caller.device)
+            .map(|c| c.origin.seq)
+            .collect()
+    };
+    let asked = |through| Asked { after: 0, own_after: Some(1), own_through: through, ..Asked::default() };
+    let run = server.pull_under(&laptop.caller, asked(Some(999_999))).unwrap();
+    assert_eq!(own(&run), vec![2, 3], "the old laptop's run after the backup, and nothing past it");
+    let all = server.pull_under(&laptop.caller, asked(None)).unwrap();
+    assert_eq!(own(&all), vec![2, 3, 1_000_001], "with no end, everything after");
+    // By stick: the file says the run, and the block's answer carries that alone.
+    use samanvaya_sync_protocol::parcel::{self, Parcel};
+    let file = Parcel {
+        protocol: PROTOCOL_VERSION,
+        device: laptop.caller.device,
+        made_at: t0(),
+        pulled_through: 0,
+        changes: Vec::new(),
+        own_after: Some(1),
+        own_through: Some(999_999),
+        audit: Vec::new(),
+        audit_fork: None,
+        acked_here: Some(1_000_001),
+        feed_epoch: None,
+        pulled_origin: None,
+        server_own_through: None,
+        given_back: Vec::new(),
+        restores: Vec::new(),
+    };
+    server.import(&parcel::seal(&file, &parcel::secret_digest(&laptop.secret)).unwrap(), t0()).unwrap();
+    let written = server.export_feed(laptop.caller.device, t0()).unwrap();
+    let key = parcel::secret_digest(&laptop.secret);
+    let answer =
+        samanvaya_sync_protocol::feed_file::open(&written.bytes, laptop.caller.device, &key).unwrap();
+    let carried: Vec<i64> = answer
+        .changes
+        .iter()
+        .filter(|c| c.origin.device == laptop.caller.device)
+        .map(|c| c.origin.seq)
+        .collect();
+    assert_eq!(carried, vec![2, 3], "the answer on the stick carries the run alone");
 }

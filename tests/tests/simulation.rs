@@ -60,8 +60,8 @@ use samanvaya_sync_client::{Numbers, Received, Remote, SyncError, Tuning};
 use samanvaya_sync_laptop::{block_on, enroll_through, sync_through};
 use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::{
-    DeviceKind, EnrollRequest, Origin, PROTOCOL_VERSION, PullReply, PushAck, PushBatch, RefusalCode, Role,
-    SessionReply, SessionRequest,
+    DeviceKind, EnrollRequest, Origin, OwnAsked, PROTOCOL_VERSION, PullReply, PushAck, PushBatch,
+    RefusalCode, Role, SessionReply, SessionRequest,
 };
 use samanvaya_tests::{ScratchPostgres, member, new_household, scratch_postgres};
 use uuid::Uuid;
@@ -302,11 +302,17 @@ impl Remote for Simulated {
     async fn pull_own_after(
         &mut self,
         after: i64,
-        own_after: i64,
+        own: OwnAsked,
         at: Option<Origin>,
         _timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
-        self.read_feed(Asked { after, own_after: Some(own_after), at, ..Asked::default() })
+        self.read_feed(Asked {
+            after,
+            own_after: Some(own.after),
+            own_through: own.through,
+            at,
+            ..Asked::default()
+        })
     }
 
     async fn give_back(
@@ -1189,9 +1195,20 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
             .query_row("SELECT count(*) FROM change_log WHERE device_id = ?1", [&device], |r| r.get(0))
             .unwrap();
         let at_block = Held::of_block(&world.blocks[laptop.block]);
+        // Each run of numbers unbroken: a laptop restored from a backup numbers its new work
+        // after a jump past the old laptop's run (`restored::numbered_after`).
+        let jump: i64 = laptop
+            .store
+            .connection()
+            .query_row("SELECT coalesce(numbered_after, 0) FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .unwrap_or(0);
         let held = at_block.counts(
-            "SELECT CAST(count(*) AS TEXT), CAST(count(DISTINCT origin_seq) AS TEXT), CAST(max(origin_seq) AS TEXT)
-             FROM change WHERE origin_device = $1",
+            &format!(
+                "SELECT CAST(count(*) AS TEXT), CAST(count(DISTINCT origin_seq) AS TEXT),
+                        CAST(coalesce(max(CASE WHEN origin_seq <= {jump} OR {jump} = 0 THEN origin_seq END), 0)
+                             + coalesce(max(CASE WHEN origin_seq > {jump} AND {jump} > 0 THEN origin_seq - {jump} END), 0) AS TEXT)
+                 FROM change WHERE origin_device = $1"
+            ),
             &device,
         );
         // A laptop restored from a backup lacks what the old laptop sent after the backup that

@@ -1081,15 +1081,23 @@ fn stored_at(block: &Path) -> i64 {
 /// Whether the block holds the laptop's changes as one unbroken run of its sequence numbers,
 /// `waiting` long: none lost on the way, none stored twice.
 fn stored_whole(block: &Path, waiting: i64) -> bool {
+    stored_in_runs(block, waiting, 1)
+}
+
+/// Whether the block holds the laptop's changes, `waiting` of them, each once, as `runs`
+/// unbroken runs of its sequence numbers: a laptop restored from a backup numbers its new work
+/// in a run of its own, far past the old laptop's (`core/src/restored.rs`).
+fn stored_in_runs(block: &Path, waiting: i64, runs: usize) -> bool {
     let conn = rusqlite::Connection::open(block.join("server.sqlite3")).unwrap();
-    let (first, last, distinct): (i64, i64, i64) = conn
-        .query_row(
-            "SELECT min(origin_seq), max(origin_seq), count(DISTINCT origin_seq) FROM change",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    distinct == waiting && last - first + 1 == waiting
+    let seqs: Vec<i64> = conn
+        .prepare("SELECT origin_seq FROM change ORDER BY origin_seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let breaks = seqs.windows(2).filter(|w| w[1] != w[0] + 1).count();
+    seqs.len() as i64 == waiting && breaks + 1 == runs
 }
 
 /// After a sync that said `out`: nothing waits on the laptop, and the block holds all `waiting`
@@ -2032,9 +2040,10 @@ fn backed_up_then_synced()
 
 /// A laptop restored from a backup its block has outrun, synced before anything is done on it:
 /// the sync brings back the old laptop's work sent after the backup, under the device's own
-/// numbers, and the next household saved is numbered after all of it. Before, it took the
-/// number after the backup's newest change, which the work brought back held already: the save
-/// failed on the log's one-number-one-change rule (the review's finding).
+/// numbers, and the next household saved is numbered after all of it, past the old laptop's
+/// run. Before, it took the number after the backup's newest change, which the work brought
+/// back held already: the save failed on the log's one-number-one-change rule (the review's
+/// finding).
 #[test]
 fn a_laptop_restored_and_synced_before_any_work_numbers_its_next_change_after_what_came_back() {
     let (block_dir, block, _old_dir, _stick, backup) = backed_up_then_synced();
@@ -2057,17 +2066,17 @@ fn a_laptop_restored_and_synced_before_any_work_numbers_its_next_change_after_wh
     let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
     let households: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap();
     assert_eq!(households, 3, "the household made after the sync reached the block: {out}");
-    assert!(stored_whole(block_dir.path(), stored_at(block_dir.path())));
+    assert!(stored_in_runs(block_dir.path(), stored_at(block_dir.path()), 2), "the old run and the new");
     assert!(stored_at(block_dir.path()) > held);
     drop(block);
 }
 
 /// A laptop restored from a backup its block has outrun: after the backup the old laptop went on
-/// working and synced, then broke. What the facilitator does on the restored laptop takes, in its
-/// own numbering, the numbers the block already holds for the work done after the backup; it is
-/// numbered after them at the next sync (`core/src/restored.rs`) and reaches the block, once,
-/// instead of being taken there for duplicates and dropped; and the old laptop's work sent after
-/// the backup comes back to the restored one.
+/// working and synced, then broke. What the facilitator does on the restored laptop is numbered
+/// far past the old laptop's run (`core/src/restored.rs`), never under the numbers the block
+/// holds for the work done after the backup, and reaches the block, once, instead of being
+/// taken there for duplicates and dropped; and the old laptop's work sent after the backup
+/// comes back to the restored one.
 #[test]
 fn work_done_after_restoring_an_older_backup_reaches_the_block() {
     let (block_dir, block, old_dir, _stick, backup) = backed_up_then_synced();
@@ -2093,10 +2102,10 @@ fn work_done_after_restoring_an_older_backup_reaches_the_block() {
         3,
         "the household made after the restore reached the block: {out}"
     );
-    // Everything the block holds of the device is one unbroken run: the restored laptop's work
-    // came after what the old one had sent, none of it dropped as a duplicate, none twice.
+    // Everything the block holds of the device is two unbroken runs: the old laptop's, and
+    // the restored laptop's past it, none of it dropped as a duplicate, none twice.
     assert!(made > 0);
-    assert!(stored_whole(block_dir.path(), stored_at(block_dir.path())));
+    assert!(stored_in_runs(block_dir.path(), stored_at(block_dir.path()), 2));
     assert!(stored_at(block_dir.path()) > held);
     // And what the old laptop sent after the backup came back to the restored one, which now
     // holds every household, the old laptop's as it left them.
@@ -2464,7 +2473,17 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     let (mut theirs, ours) = (restored.household(later).unwrap(), old.household(later).unwrap());
     theirs.updated_at = ours.updated_at;
     assert_eq!(theirs, ours, "the old laptop's household as it left it");
-    assert_eq!(restored.own_pull_after().unwrap(), None, "nothing more of its own to ask for");
+    // It asks on for the old laptop's run, from the last it holds, and for nothing past it.
+    let (asked_after, run_end) = (restored.own_pull_after().unwrap(), restored.own_pull_through().unwrap());
+    let run_held: i64 = restored
+        .connection()
+        .query_row(
+            "SELECT max(device_seq) FROM change_log WHERE device_id = (SELECT device_id FROM centre) AND device_seq <= ?1",
+            [run_end.unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(asked_after, Some(run_held), "asked from the last of the old run held");
     drop((old, restored));
 
     // Work the old laptop made before it broke, in a file found on a stick after the restored
@@ -2517,15 +2536,17 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
     let households: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap();
     assert_eq!(households, 4, "the block holds every household once");
-    let (first_seq, last_seq, distinct, rows): (i64, i64, i64, i64) = conn
-        .query_row(
-            "SELECT min(origin_seq), max(origin_seq), count(DISTINCT origin_seq), count(*) FROM change
-             WHERE origin_device = ?1",
-            [&device],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .unwrap();
-    assert_eq!((distinct, rows), (last_seq - first_seq + 1, last_seq - first_seq + 1), "one unbroken run");
+    // The old laptop's run, and the restored laptop's past it: each unbroken, each change once.
+    let seqs: Vec<i64> = conn
+        .prepare("SELECT origin_seq FROM change WHERE origin_device = ?1 ORDER BY origin_seq")
+        .unwrap()
+        .query_map([&device], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let breaks: Vec<&[i64]> = seqs.windows(2).filter(|w| w[1] != w[0] + 1).collect();
+    assert_eq!(breaks.len(), 1, "two unbroken runs: {seqs:?}");
+    assert!(breaks[0][1] - breaks[0][0] > samanvaya_domain::restore::RUN_GAP, "{seqs:?}");
     let status = samanvaya_tests::open(restored_dir.path()).unwrap().sync_status().unwrap();
     assert_eq!(status.waiting, 0);
     // The restored laptop's log went on the sticks as a branch, each entry once, beside the old

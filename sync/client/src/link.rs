@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use samanvaya_sync_protocol::body::{self, BodyError, Sealed};
 use samanvaya_sync_protocol::{
-    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, GiveBack, GiveBackAck, Origin, PROTOCOL_VERSION,
-    PullReply, PushAck, PushBatch, Refusal, RefusalCode, Restore, SessionReply, SessionRequest, code,
+    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, GiveBack, GiveBackAck, Origin, OwnAsked,
+    PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Refusal, RefusalCode, Restore, SessionReply,
+    SessionRequest, code,
 };
 use serde::Serialize;
 
@@ -560,16 +561,17 @@ impl Link {
         }
     }
 
-    /// The feed with this device's own changes after `own_after` too (`Remote::pull_own_after`).
+    /// The feed with this device's own changes `own` too (`Remote::pull_own_after`).
     pub async fn pull_own_after(
         &mut self,
         after: i64,
-        own_after: i64,
+        own: OwnAsked,
         at: Option<Origin>,
         timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
-        let said = format!("{}{}", self.epoch_param(), at_param(at));
-        self.sealed::<(), _>(&format!("/v1/pull?after={after}&own_after={own_after}{said}"), None, timeout)
+        let through = own.through.map(|t| format!("&own_through={t}")).unwrap_or_default();
+        let said = format!("{through}{}{}", self.epoch_param(), at_param(at));
+        self.sealed::<(), _>(&format!("/v1/pull?after={after}&own_after={}{said}", own.after), None, timeout)
             .await
     }
 

@@ -12,8 +12,8 @@ use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
     AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, GiveBack,
-    GiveBackAck, GivenBack, Lease, Origin, Outcome, PROTOCOL_VERSION, PullReply, PushAck, PushBatch,
-    RefusalCode, SessionReply,
+    GiveBackAck, GivenBack, Lease, Origin, Outcome, OwnAsked, PROTOCOL_VERSION, PullReply, PushAck,
+    PushBatch, RefusalCode, SessionReply,
 };
 use uuid::Uuid;
 
@@ -58,16 +58,16 @@ pub trait Remote {
         at: Option<Origin>,
         timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError>;
-    /// As [`Remote::pull`], with this device's own changes numbered after `own_after` too (a
-    /// laptop restored from an older backup asks back what it sent after the backup).
+    /// As [`Remote::pull`], with this device's own changes `own` too (a laptop restored from an
+    /// older backup asks back what it sent after the backup).
     async fn pull_own_after(
         &mut self,
         after: i64,
-        own_after: i64,
+        own: OwnAsked,
         at: Option<Origin>,
         timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
-        let _ = own_after;
+        let _ = own;
         self.pull(after, at, timeout).await
     }
     /// Sends audit log entries, sealed once by the caller; the answer says how far the server
@@ -141,11 +141,11 @@ impl Remote for Link {
     async fn pull_own_after(
         &mut self,
         after: i64,
-        own_after: i64,
+        own: OwnAsked,
         at: Option<Origin>,
         timeout: Duration,
     ) -> Result<Received<PullReply>, SyncError> {
-        Link::pull_own_after(self, after, own_after, at, timeout).await
+        Link::pull_own_after(self, after, own, at, timeout).await
     }
 
     async fn catalogue_piece(
@@ -190,9 +190,9 @@ pub trait Local {
     /// The origin of the server's change the cursor stands on, as the server said with it
     /// (`PullReply::cursor_origin`, kept by `apply_pulled`); none at the start of the feed.
     fn pulled_origin(&mut self) -> Result<Option<Origin>, SyncError>;
-    /// After which number the feed is asked for this end's own changes too: a laptop restored
-    /// from a backup older than what the server holds of it. None otherwise.
-    fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
+    /// Which of this end's own changes the feed is asked for too: a laptop restored from a
+    /// backup older than what the server holds of it. None otherwise.
+    fn own_after(&mut self) -> Result<Option<OwnAsked>, SyncError> {
         Ok(None)
     }
     /// The feed was read to its end with this end's own changes in it.

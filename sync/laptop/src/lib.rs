@@ -15,8 +15,8 @@ use samanvaya_sync_protocol::bundle::BundleError;
 use samanvaya_sync_protocol::feed_file::{self, FeedFileError};
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
-    Applicant, Change, ChangeResult, DeviceKind, GivenBack, Lease, Origin, Outcome, PROTOCOL_VERSION, Place,
-    PullReply, Pulled, RefusalCode, Village,
+    Applicant, Change, ChangeResult, DeviceKind, GivenBack, Lease, Origin, Outcome, OwnAsked,
+    PROTOCOL_VERSION, Place, PullReply, Pulled, RefusalCode, Village,
 };
 use uuid::Uuid;
 
@@ -182,8 +182,10 @@ impl Local for StoreEnd<'_> {
         self.store.feed_epoch(epoch).map_err(|e| local(&e))
     }
 
-    fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
-        self.store.own_pull_after().map_err(|e| local(&e))
+    fn own_after(&mut self) -> Result<Option<OwnAsked>, SyncError> {
+        let after = self.store.own_pull_after().map_err(|e| local(&e))?;
+        let through = self.store.own_pull_through().map_err(|e| local(&e))?;
+        Ok(after.map(|after| OwnAsked { after, through }))
     }
 
     fn certificate_state(&mut self, presented: Option<&str>, next: Option<&str>) -> Result<(), SyncError> {
@@ -588,14 +590,15 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     };
     let status = store.sync_status()?;
     let mut changes = Vec::new();
-    // A restored laptop's changes since the restore carry numbers the old laptop may have given
-    // to changes the block holds, which would take them for duplicates (or keep some of a
-    // household and drop the rest). Online, the session's answer renumbers them before the push;
-    // by stick, the block's answer to this file does, and they go on the next one.
+    // A restored laptop's changes since the restore wait for the block's answer to this file,
+    // which settles the restore; they go on the next one. On a store restored by an older app
+    // they carry numbers the old laptop may have given to changes the block holds, which would
+    // take them for duplicates, and the answer numbers them again (online, the session's answer
+    // does, before the push).
     let held_back = if store.restore_unsettled()? { status.waiting.max(0) as usize } else { 0 };
     if held_back == 0 {
+        let mut after = store.acked_through()?;
         let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string(), recovery_code: None };
-        let mut after = status.reached_block;
         loop {
             let page = end.pending(after, 1_000)?;
             let Some(last) = page.last() else { break };
@@ -615,6 +618,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         pulled_through: store.pulled_through()?,
         changes,
         own_after: store.own_after_by_stick()?,
+        own_through: store.own_pull_through()?,
         audit,
         audit_fork,
         acked_here: Some(store.acked_through()?),

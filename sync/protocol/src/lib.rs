@@ -85,6 +85,16 @@ pub struct Origin {
     pub seq: i64,
 }
 
+/// A device's own changes it asks a server's feed for, which otherwise never sends a device its
+/// own: those numbered after `after`, up to `through` where it is set. A laptop restored from a
+/// backup asks for the old laptop's run after the backup (`core/src/restored.rs`), and a block
+/// restored from a backup for what it forwarded (no end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnAsked {
+    pub after: i64,
+    pub through: Option<i64>,
+}
+
 /// One change as it travels: the sender's own number for it (`seq`, what acks count), where it
 /// was first made, and the typed change itself (`samanvaya_domain::change`), with its kind,
 /// schema version and clock. For a laptop `seq` and `origin.seq` are the same number; a block

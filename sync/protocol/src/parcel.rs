@@ -49,6 +49,11 @@ pub struct Parcel {
     /// as an online pull's `own_after` does. Absent otherwise, and in files from before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_after: Option<i64>,
+    /// Up to which number those own changes go: the end of the old laptop's run, past which the
+    /// restored laptop numbers its own new work (`core/src/restored.rs`). Absent for no end, and
+    /// in files from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_through: Option<i64>,
     /// The laptop's audit log after what the block last said it holds, each entry without its
     /// hash but the last (`AuditBatch::of`): the block checks it link by link as it does online.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -228,6 +233,7 @@ mod tests {
             pulled_origin: Some(crate::Origin { device, seq: 4 }),
             changes,
             own_after: None,
+            own_through: None,
             acked_here: None,
             audit: Vec::new(),
             audit_fork: None,

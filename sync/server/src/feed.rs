@@ -18,13 +18,14 @@ const ROWS: i64 = 500;
 const REPLY_BYTES: usize = 48 * 1024;
 
 /// What a device asks of the feed: the changes after `after`, its own after `own_after` too (a
-/// laptop restored from an older backup), said under the epoch it read the feed under
+/// laptop restored from an older backup), up to `own_through` where set, said under the epoch it read the feed under
 /// (`read_under`, empty for none; `SessionRequest::feed_epoch_read`), with the origin of the
 /// change its cursor stands on as this server said it (`at`, `PullReply::cursor_origin`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Asked<'a> {
     pub after: i64,
     pub own_after: Option<i64>,
+    pub own_through: Option<i64>,
     pub read_under: Option<&'a str>,
     pub at: Option<Origin>,
 }
@@ -62,7 +63,7 @@ impl Store {
         asked: Asked<'_>,
         find_restore: bool,
     ) -> Result<PullReply, ServerError> {
-        let Asked { after, own_after, read_under, at } = asked;
+        let Asked { after, own_after, own_through, read_under, at } = asked;
         let me = caller.device.to_string();
         let sql = match caller.kind {
             DeviceKind::Laptop => {
@@ -70,7 +71,7 @@ impl Store {
                  FROM change c
                  JOIN household h ON h.id = c.household_id
                  JOIN device_village v ON v.village_id = h.village_id AND v.device_id = ?1
-                 WHERE c.seq > ?2 AND (c.origin_device != ?1 OR c.origin_seq > ?4)
+                 WHERE c.seq > ?2 AND (c.origin_device != ?1 OR (c.origin_seq > ?4 AND c.origin_seq <= ?5))
                    AND c.outcome NOT LIKE 'rejected%'
                  ORDER BY c.seq LIMIT ?3"
             }
@@ -102,7 +103,10 @@ impl Store {
         // so a change committed meanwhile by another connection is never skipped.
         let mut tx = self.db.transaction(Mode::Read)?;
         let rows = match caller.kind {
-            DeviceKind::Laptop => tx.query(sql, args![me, after, ROWS, own_after.unwrap_or(i64::MAX)])?,
+            DeviceKind::Laptop => tx.query(
+                sql,
+                args![me, after, ROWS, own_after.unwrap_or(i64::MAX), own_through.unwrap_or(i64::MAX)],
+            )?,
             DeviceKind::Block => tx.query(sql, args![me, after, ROWS])?,
         };
         // The change numbered `after` here is not the one the device read there: this server

@@ -26,7 +26,7 @@ impl Store {
     pub fn export_feed(&mut self, device: Uuid, now: DateTime<Utc>) -> Result<Written, ServerError> {
         let Some(row) = self.db.query_opt(
             "SELECT kind, name, secret_hash, revoked_at, usb_pulled_through, acked_through, usb_own_after,
-                    usb_acked_here, usb_server_own_through, usb_given_back_through
+                    usb_acked_here, usb_server_own_through, usb_given_back_through, usb_own_through
              FROM device WHERE id = ?1",
             args![device],
         )?
@@ -52,14 +52,17 @@ impl Store {
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let (mut after, mut changes, mut cursor_origin) = (row.int(4)?, Vec::new(), None);
         let starts_after = after;
-        let own_after = row.opt_int(6)?;
+        let (own_after, own_through) = (row.opt_int(6)?, row.opt_int(10)?);
         loop {
             // Not here: each `export-feed` is a run of its own, so finding the restore here named
             // a new epoch at every export while the stick's laptop still stood past the newest
             // change, each sending every online laptop to read the whole feed again. The
             // import of the laptop's sync file finds it, by the epoch the laptop read under.
-            let reply =
-                self.feed(&caller, crate::feed::Asked { after, own_after, ..Default::default() }, false)?;
+            let reply = self.feed(
+                &caller,
+                crate::feed::Asked { after, own_after, own_through, ..Default::default() },
+                false,
+            )?;
             changes.extend(reply.changes);
             if reply.cursor >= after {
                 cursor_origin = reply.cursor_origin;

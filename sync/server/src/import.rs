@@ -240,18 +240,19 @@ impl Store {
         }
         // The answer written back on the stick starts where the laptop stood when it wrote this:
         // never further back for an older file brought late, but for a laptop restored from a
-        // backup exactly where the backup stood, with its own changes after `own_after`.
+        // backup exactly where the backup stood, with its own changes after `own_after` (up to
+        // `own_through`, the end of the old laptop's run).
         match (from_start, parcel.own_after) {
             (false, None) => self.db.execute(
                 "UPDATE device SET usb_pulled_through = CASE WHEN usb_pulled_through > ?1 THEN usb_pulled_through ELSE ?1 END,
-                                   usb_own_after = NULL
+                                   usb_own_after = NULL, usb_own_through = NULL
                  WHERE id = ?2",
                 args![parcel.pulled_through, device],
             )?,
             // Read again from the start (a restored server's feed), or as the backup stood.
             (_, own_after) => self.db.execute(
-                "UPDATE device SET usb_pulled_through = ?1, usb_own_after = ?2 WHERE id = ?3",
-                args![pulled_through, own_after, device],
+                "UPDATE device SET usb_pulled_through = ?1, usb_own_after = ?2, usb_own_through = ?3 WHERE id = ?4",
+                args![pulled_through, own_after, parcel.own_through.filter(|_| own_after.is_some()), device],
             )?,
         };
         done.device = Some(device);

@@ -203,6 +203,9 @@ struct PullQuery {
     /// A laptop restored from an older backup asks for its own changes after this number too.
     #[serde(default)]
     own_after: Option<i64>,
+    /// Up to this number (the end of the old laptop's run); none for no end.
+    #[serde(default)]
+    own_through: Option<i64>,
     /// The feed epoch the device read under, empty for none (`SessionRequest::feed_epoch_read`).
     #[serde(default)]
     epoch: Option<String>,
@@ -223,7 +226,13 @@ async fn pull(
     let reply = with_store(&config, move |s| {
         let who = s.caller(&token, Utc::now())?;
         let at = q.at_device.zip(q.at_seq).map(|(device, seq)| Origin { device, seq });
-        let asked = Asked { after: q.after, own_after: q.own_after, read_under: q.epoch.as_deref(), at };
+        let asked = Asked {
+            after: q.after,
+            own_after: q.own_after,
+            own_through: q.own_through,
+            read_under: q.epoch.as_deref(),
+            at,
+        };
         s.pull_under(&who, asked)
     })
     .await?;

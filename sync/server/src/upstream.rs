@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Numbers, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{
-    Applicant, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, PullReply,
+    Applicant, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, OwnAsked,
+    PullReply,
 };
 use uuid::Uuid;
 
@@ -305,11 +306,11 @@ impl Local for BlockEnd {
         self.with(|s| s.db.query_one("SELECT pulled_through FROM upstream WHERE id = 1", &[])?.int(0))
     }
 
-    fn own_after(&mut self) -> Result<Option<i64>, SyncError> {
+    fn own_after(&mut self) -> Result<Option<OwnAsked>, SyncError> {
         let read = self
             .with(|s| s.db.query_one("SELECT own_pull_after FROM upstream WHERE id = 1", &[])?.opt_int(0))?;
         self.own_read = read;
-        Ok(read)
+        Ok(read.map(|after| OwnAsked { after, through: None }))
     }
 
     fn own_pulled(&mut self) -> Result<(), SyncError> {
