@@ -476,6 +476,37 @@ impl Store {
         Ok(out)
     }
 
+    /// The changes of laptop `device` this laptop holds numbered after `after` and up to
+    /// `through`, but for those numbered `skip`, oldest first: another laptop's old run after a
+    /// restore from a backup, which the block, restored itself, asked back
+    /// (`SessionReply::others_wanted`).
+    pub fn changes_of_device(
+        &self,
+        device: Uuid,
+        after: i64,
+        through: i64,
+        skip: &[i64],
+    ) -> Result<Vec<(i64, Change)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT device_seq, change FROM change_log
+             WHERE device_id = ?1 AND device_seq > ?2 AND device_seq <= ?3 ORDER BY device_seq",
+        )?;
+        let rows = stmt.query_map(params![device.to_string(), after, through], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, text) = row?;
+            if skip.contains(&seq) {
+                continue;
+            }
+            let change = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("a pulled change: {e}")))?;
+            out.push((seq, change));
+        }
+        Ok(out)
+    }
+
     /// Notes that the server took back what this laptop held of its own changes after `after`:
     /// asked the same again (a step whose seal no longer fits, erased here since, is refused
     /// every time), the laptop does not send it all again at every sync.

@@ -414,6 +414,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "usb_own_through",
         sql: include_str!("../migrations/server/0038_usb_own_through.sql"),
     },
+    Migration {
+        version: 39,
+        name: "read_back",
+        sql: include_str!("../migrations/server/0039_read_back.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -599,6 +604,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 36,
         name: "usb_own_through",
         sql: include_str!("../migrations/server-postgres/0036_usb_own_through.sql"),
+    },
+    Migration {
+        version: 37,
+        name: "read_back",
+        sql: include_str!("../migrations/server-postgres/0037_read_back.sql"),
     },
 ];
 

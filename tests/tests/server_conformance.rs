@@ -389,6 +389,8 @@ on_both!(
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
     a_file_written_before_the_laptops_restore_is_refused_whole,
     a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes,
+    a_district_names_the_blocks_change_it_acknowledged_last_by_its_origin,
+    a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run,
     a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
@@ -3234,6 +3236,7 @@ fn session_of(device: Uuid, secret: &str) -> SessionRequest {
         server_own_through: None,
         feed_epoch_read: None,
         restores: vec![],
+        run_end: None,
     }
 }
 
@@ -3845,4 +3848,106 @@ fn a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes(b: B
         .map(|c| c.origin.seq)
         .collect();
     assert_eq!(carried, vec![2, 3], "the answer on the stick carries the run alone");
+}
+
+/// A district says back to a block, at its sessions, the origin of the block's change it
+/// acknowledged last (`SessionReply::acked_origin`): a block restored from a backup after
+/// forwarding it holds another change under that number, or none, and reads back what it
+/// forwarded (seed 30 of the simulation with both restores: the old laptop's work, held at the
+/// district alone). What a block forwards again under lower numbers leaves the word as it was.
+fn a_district_names_the_blocks_change_it_acknowledged_last_by_its_origin(b: Backend) {
+    let Some(mut opened) = open(b, Role::District) else { return };
+    let district = &mut opened.store;
+    let (block, secret) = enroll_block(district, "Bodh Gaya");
+    assert_eq!(block_session(district, &block, &secret).acked_origin, None, "nothing forwarded yet");
+    let laptop = Uuid::now_v7();
+    let h = HouseholdId(Uuid::now_v7());
+    let forwarded = |seq: i64, n: i64, body: ChangeBody| Change {
+        seq,
+        origin: Origin { device: laptop, seq: n },
+        recorded_at: t0(),
+        change: Typed::new(Hlc { wall_ms: t0().timestamp_millis() + n, counter: 0, node: laptop }, body),
+        seen_at_sender: Default::default(),
+    };
+    let push = |district: &mut Store, changes: Vec<Change>| {
+        let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+        district.push(&block, &batch, t0()).unwrap()
+    };
+    let p = PersonId(Uuid::now_v7());
+    push(district, vec![forwarded(5, 1, household(h, VILLAGE)), forwarded(6, 2, member(h, p, "कमला"))]);
+    let said = block_session(district, &block, &secret);
+    assert_eq!((said.acked_through, said.acked_origin), (6, Some(Origin { device: laptop, seq: 2 })));
+    // Restored from a backup, the block forwards again under its backup's numbers.
+    push(district, vec![forwarded(3, 3, rename(h, p, "कमला देवी"))]);
+    let said = block_session(district, &block, &secret);
+    assert_eq!((said.acked_through, said.acked_origin), (6, Some(Origin { device: laptop, seq: 2 })));
+    push(district, vec![forwarded(7, 4, rename(h, p, "कमला कुमारी"))]);
+    let said = block_session(district, &block, &secret);
+    assert_eq!((said.acked_through, said.acked_origin), (7, Some(Origin { device: laptop, seq: 4 })));
+    // A laptop is told none.
+    let mut l = enroll(district, "Bakraur laptop");
+    l.opens_r1(district);
+    assert_eq!(
+        district.session(&session_of(l.caller.device, &l.secret), 60, t0()).unwrap().acked_origin,
+        None
+    );
+}
+
+/// A laptop restored from a backup says where the old laptop's run ends (`run_end`); a block
+/// that lacks changes of that run, handed to another laptop of the village before the block
+/// itself was restored, asks that laptop back what it lacks (`others_wanted`), and takes back
+/// only changes numbered in the run: none past it (the restored laptop's own numbers), none of
+/// a laptop not restored, none of the giver's own (seeds 43, 58 and 167 of the simulation with
+/// both restores).
+fn a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run(b: Backend) {
+    use samanvaya_sync_protocol::{GiveBack, GivenBack, OthersWanted};
+    let Some(mut opened) = open(b, Role::Block) else { return };
+    let server = &mut opened.store;
+    let mut old = enroll(server, "the laptop that broke");
+    let mut peer = enroll(server, "another laptop of Bakraur");
+    let (h, people, made) = old.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
+    // The block, restored from a backup, holds the old laptop's household and head alone; the
+    // peer read its two records before that restore.
+    server.push(&old.caller, &old.batch(made[..2].to_vec()), t0()).unwrap();
+    let lost: Vec<Change> = made[2..4].to_vec();
+    assert_eq!(
+        server.session(&session_of(peer.caller.device, &peer.secret), 60, t0()).unwrap().others_wanted,
+        vec![]
+    );
+    // The restored copy says where the old run ends.
+    let end = 1_000_000;
+    let said = SessionRequest { run_end: Some(end), ..session_of(old.caller.device, &old.secret) };
+    assert_eq!(server.session(&said, 60, t0()).unwrap().others_wanted, vec![], "its own are not asked of it");
+    let wanted =
+        server.session(&session_of(peer.caller.device, &peer.secret), 60, t0()).unwrap().others_wanted;
+    assert_eq!(
+        wanted,
+        vec![OthersWanted { device: old.caller.device, after: 2, through: end, held: vec![] }]
+    );
+    let back = |c: &Change| GivenBack { origin: c.origin, change: c.change.clone(), seal: String::new() };
+    // Past the run, the peer's own, and a laptop not restored: refused.
+    old.seq = end;
+    let past = old.change(rename(h, people[1], "रानी"), 20);
+    let own = peer.change(rename(h, people[1], "रानी"), 21);
+    let mut theirs = enroll(server, "a third laptop");
+    let not_restored = theirs.change(rename(h, people[1], "रानी"), 22);
+    let given: Vec<GivenBack> =
+        [&lost[0], &lost[1], &past, &own, &not_restored].into_iter().map(back).collect();
+    let ack = server
+        .take_back(&peer.caller, &GiveBack { protocol: PROTOCOL_VERSION, changes: given }, t0())
+        .unwrap();
+    assert_eq!((ack.taken, ack.held, ack.refused), (2, 0, 3));
+    assert_eq!(name_of(server, people[2]), "सुनिता");
+    let stored = |server: &mut Store| -> Vec<i64> {
+        let read = server.pull_under(&peer.caller, Asked::default()).unwrap();
+        read.changes.iter().filter(|c| c.origin.device == old.caller.device).map(|c| c.origin.seq).collect()
+    };
+    assert_eq!(stored(server), vec![1, 2, 3, 4], "the old run whole, and nothing past it");
+    // Asked again from past what came back; the same given again is held already.
+    let wanted =
+        server.session(&session_of(peer.caller.device, &peer.secret), 60, t0()).unwrap().others_wanted;
+    assert_eq!(wanted[0].after, 4);
+    let again = GiveBack { protocol: PROTOCOL_VERSION, changes: lost.iter().map(back).collect() };
+    let ack = server.take_back(&peer.caller, &again, t0()).unwrap();
+    assert_eq!((ack.taken, ack.held, ack.refused), (0, 2, 0));
 }

@@ -18,7 +18,7 @@
 //! With `SAMANVAYA_SIM_LAPTOP_RESTORE=1`, in every run one laptop breaks with what it had not
 //! sent, and the backup it wrote a while before is restored on a new laptop that goes on in its
 //! place: its work after the backup that reached the block comes back to it, its new work is
-//! numbered after it, and its audit log goes on as a branch. CI runs `LAPTOP_RESTORE_SEEDS` so,
+//! numbered past the old laptop's run, and its audit log goes on as a branch. CI runs `LAPTOP_RESTORE_SEEDS` so,
 //! and `BOTH_RESTORE_SEEDS` with both, a block and a laptop restored in one run.
 //! The schedule and every fault come from one seed, so a failing seed replays the same run.
 //! After quiescence (the network healed, everyone synced a few times) the simulation checks that
@@ -78,9 +78,10 @@ const LAPTOP_RESTORE_SEEDS: [u64; 3] = [2, 5, 28];
 const RESTORE_SEEDS: [u64; 4] = [11, 38, 47, 55];
 /// The seeds CI runs with both a block and a laptop restored, each of which found a bug: the old
 /// laptop's audit log past the backup held at the district only (5), the old laptop's work read
-/// back by the restored one and lost by the block (45), and the old laptop's push arriving late
-/// under its own session after the restored copy had spoken (57).
-const BOTH_RESTORE_SEEDS: [u64; 3] = [5, 45, 57];
+/// back by the restored one and lost by the block (45), the old laptop's push arriving late
+/// under its own session after the restored copy had spoken (57), and the old laptop's work
+/// held at the district alone, under numbers the restored laptop gave its new work (30).
+const BOTH_RESTORE_SEEDS: [u64; 4] = [5, 30, 45, 57];
 
 /// Whether a run restores a block from a backup.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -177,6 +178,9 @@ struct Simulated {
     /// The restores of the laptop's store it descends from, said at its session as the real
     /// link does.
     restores: Vec<samanvaya_sync_protocol::Restore>,
+    /// Where the old laptop's run ends on a laptop restored from a backup, said at its session
+    /// as the real link does.
+    run_end: Option<i64>,
 }
 
 // `map_err` hands the error over by value.
@@ -243,6 +247,7 @@ impl Remote for Simulated {
             server_own_through: self.server_own_through,
             feed_epoch_read: None,
             restores: self.restores.clone(),
+            run_end: self.run_end,
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());
@@ -514,6 +519,7 @@ impl World {
                     last_push: None,
                     server_own_through: None,
                     restores: Vec::new(),
+                    run_end: None,
                 };
                 village = Some(store.villages().unwrap()[0].id);
                 laptops.push(Laptop { _dir: dir, store, block: b, link, last_answer: None });
@@ -528,6 +534,7 @@ impl World {
                 last_push: None,
                 server_own_through: None,
                 restores: Vec::new(),
+                run_end: None,
             };
             blocks.push(Block { dir, server, village: village.unwrap(), link });
         }
@@ -846,6 +853,7 @@ impl World {
         let laptop = &mut self.laptops[l];
         laptop.link.server_own_through = laptop.store.server_own_through().unwrap();
         laptop.link.restores = laptop.store.restores().unwrap();
+        laptop.link.run_end = laptop.store.own_pull_through().unwrap();
         block_on(sync_through(&mut laptop.store, &mut laptop.link, TUNING)).unwrap().is_ok()
     }
 

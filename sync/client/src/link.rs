@@ -286,6 +286,8 @@ pub struct Link {
     feed_epoch_read: Option<String>,
     /// The restores of the laptop's store it descends from (`with_restores`).
     restores: Vec<Restore>,
+    /// Where the old laptop's run ends, on a laptop restored from a backup (`with_run_end`).
+    run_end: Option<i64>,
     /// The sendings made beside requests not answered in half their wait ([`hedged`]).
     sent_again: u32,
     /// How long after the first sending the sending that answered the last request began, in
@@ -316,6 +318,7 @@ impl Link {
             server_own_through: None,
             feed_epoch_read: None,
             restores: Vec::new(),
+            run_end: None,
             sent_again: 0,
             late: Arc::new(AtomicU64::new(0)),
         })
@@ -356,6 +359,13 @@ impl Link {
     /// backups that it descends from, so that the block refuses a copy from before them.
     pub fn with_restores(mut self, restores: Vec<Restore>) -> Link {
         self.restores = restores;
+        self
+    }
+
+    /// The same link, saying at each session where the old laptop's run ends on a laptop
+    /// restored from a backup (`SessionRequest::run_end`).
+    pub fn with_run_end(mut self, run_end: Option<i64>) -> Link {
+        self.run_end = run_end;
         self
     }
 
@@ -428,6 +438,7 @@ impl Link {
             server_own_through: self.server_own_through,
             feed_epoch_read: self.feed_epoch_read.clone(),
             restores: self.restores.clone(),
+            run_end: self.run_end,
         }
     }
 

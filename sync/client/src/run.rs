@@ -12,8 +12,8 @@ use samanvaya_sync_protocol::body::Sealed;
 use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
     AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, GiveBack,
-    GiveBackAck, GivenBack, Lease, Origin, Outcome, OwnAsked, PROTOCOL_VERSION, PullReply, PushAck,
-    PushBatch, RefusalCode, SessionReply,
+    GiveBackAck, GivenBack, Lease, Origin, OthersWanted, Outcome, OwnAsked, PROTOCOL_VERSION, PullReply,
+    PushAck, PushBatch, RefusalCode, SessionReply,
 };
 use uuid::Uuid;
 
@@ -219,6 +219,12 @@ pub trait Local {
         let _ = after;
         Ok(Vec::new())
     }
+    /// The changes of another laptop this end holds that the server asks back
+    /// (`SessionReply::others_wanted`); a block holds none to give.
+    fn held_of_other(&mut self, wanted: &OthersWanted) -> Result<Vec<GivenBack>, SyncError> {
+        let _ = wanted;
+        Ok(Vec::new())
+    }
     /// The server answered for every change given back after `after`.
     fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
         let _ = after;
@@ -227,6 +233,12 @@ pub trait Local {
     /// The server holds this end's own changes (made by a block itself) numbered up to
     /// `through`: the end numbers its next ones after it.
     fn own_held_through(&mut self, _through: i64) -> Result<(), SyncError> {
+        Ok(())
+    }
+    /// The server acknowledged this end's change numbered `through` last, and says its origin
+    /// (a block's, `SessionReply::acked_origin`): an end that holds another change under that
+    /// number, or none, was restored from a backup after sending it.
+    fn acked_last(&mut self, _through: i64, _origin: Origin) -> Result<(), SyncError> {
         Ok(())
     }
     /// The server's feed epoch, as a pull said (`PullReply::feed_epoch`): a new one means the
@@ -471,6 +483,9 @@ pub async fn sync_once<L: Local, R: Remote>(
     if let Some(through) = session.own_through {
         local.own_held_through(through)?;
     }
+    if let Some(origin) = session.acked_origin {
+        local.acked_last(session.acked_through, origin)?;
+    }
     // Restored from a backup, the server numbered its feed again: read from the start, and say
     // so in the pushes below, which would otherwise claim to have read what it numbered again.
     if let Some(word) = session.read_again.as_deref() {
@@ -484,6 +499,12 @@ pub async fn sync_once<L: Local, R: Remote>(
     // before anything else, so that the laptop's work after them finds them there.
     if let Some(after) = session.own_wanted_after {
         give_back(local, link, tuning, &mut report, &mut pace, late.as_deref(), after).await?;
+    }
+    // Restored from a backup, the server lost changes of another laptop's old run that this
+    // end read (that laptop restored too): given back before this end's own work.
+    for wanted in &session.others_wanted {
+        let held = local.held_of_other(wanted)?;
+        give_back_changes(link, tuning, &mut report, &mut pace, late.as_deref(), &held).await?;
     }
     let mut acked = session.acked_through;
     // The readings capped of changes whose push answers were lost, and what was decided for
@@ -694,6 +715,19 @@ async fn give_back<L: Local, R: Remote>(
     after: i64,
 ) -> Result<(), SyncError> {
     let held = local.held_of_server(after)?;
+    give_back_changes(link, tuning, report, pace, late, &held).await?;
+    local.gave_back(after)
+}
+
+/// Gives `held` back to the server in parts, each once the one before was answered.
+async fn give_back_changes<R: Remote>(
+    link: &mut R,
+    tuning: Tuning,
+    report: &mut Report,
+    pace: &mut Pace,
+    late: Option<&AtomicU64>,
+    held: &[GivenBack],
+) -> Result<(), SyncError> {
     for part in held.chunks(GIVEN_BACK_BATCH) {
         let given = GiveBack { protocol: PROTOCOL_VERSION, changes: part.to_vec() };
         let ack = retrying("give back", tuning, report, pace, late, async |pace| {
@@ -704,7 +738,7 @@ async fn give_back<L: Local, R: Remote>(
         .await?;
         report.given_back += ack.taken;
     }
-    local.gave_back(after)
+    Ok(())
 }
 
 async fn fetch_bundle<R: Remote>(

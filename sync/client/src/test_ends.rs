@@ -153,6 +153,8 @@ impl Remote for District {
             capped: self.capped.clone(),
             decided: self.decided.clone(),
             own_through: None,
+            acked_origin: None,
+            others_wanted: Vec::new(),
             own_wanted_after: None,
             feed_epoch: self.epoch.clone(),
         })

@@ -15,7 +15,7 @@ use samanvaya_sync_protocol::bundle::BundleError;
 use samanvaya_sync_protocol::feed_file::{self, FeedFileError};
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
-    Applicant, Change, ChangeResult, DeviceKind, GivenBack, Lease, Origin, Outcome, OwnAsked,
+    Applicant, Change, ChangeResult, DeviceKind, GivenBack, Lease, Origin, OthersWanted, Outcome, OwnAsked,
     PROTOCOL_VERSION, Place, PullReply, Pulled, RefusalCode, Village,
 };
 use uuid::Uuid;
@@ -167,6 +167,21 @@ impl Local for StoreEnd<'_> {
         let server: Uuid =
             self.server.parse().map_err(|e| SyncError::Local(format!("the server's id: {e}")))?;
         given_back(self.store, server, after).map_err(|e| local(&e))
+    }
+
+    fn held_of_other(&mut self, wanted: &OthersWanted) -> Result<Vec<GivenBack>, SyncError> {
+        let held = self
+            .store
+            .changes_of_device(wanted.device, wanted.after, wanted.through, &wanted.held)
+            .map_err(|e| local(&e))?;
+        Ok(held
+            .into_iter()
+            .map(|(seq, change)| GivenBack {
+                origin: Origin { device: wanted.device, seq },
+                change,
+                seal: String::new(),
+            })
+            .collect())
     }
 
     fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
@@ -397,7 +412,8 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
         .with_acked_here(store.acked_through()?)
         .with_server_own_through(store.server_own_through()?)
         .with_feed_epoch_read(Some(store.feed_epoch_held()?.unwrap_or_default()))
-        .with_restores(store.restores()?);
+        .with_restores(store.restores()?)
+        .with_run_end(store.own_pull_through()?);
     offering(store, &mut link, tuning, code).await
 }
 

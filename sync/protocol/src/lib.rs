@@ -388,6 +388,12 @@ pub struct SessionRequest {
     /// restored, and from older laptops.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restores: Vec<Restore>,
+    /// On a laptop restored from a backup: the end of the old laptop's run, past which the
+    /// restored copy numbers its own work (`core/src/restored.rs`). The block asks the other
+    /// laptops of the village back the old laptop's changes in that run that it lacks
+    /// ([`SessionReply::others_wanted`]). Absent otherwise, and from older laptops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_end: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -436,6 +442,18 @@ pub struct SessionReply {
     /// changes held. `None` to a laptop, and from a server older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_through: Option<i64>,
+    /// To a block: the origin of its change this server acknowledged last, the one numbered
+    /// `acked_through` in the block's own order. A block whose change under that number has
+    /// another origin, or that holds none, was restored from a backup after forwarding it, and
+    /// reads back what it forwarded: it may have lost a laptop's work that only this server
+    /// holds now. `None` to a laptop, and from a server older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_origin: Option<Origin>,
+    /// To a laptop: the changes of another laptop of its villages, restored from a backup,
+    /// that this server asks back ([`OthersWanted`]); each is given back as the laptop read it
+    /// ([`GiveBack`], with no seal). Empty otherwise, and from older servers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others_wanted: Vec<OthersWanted>,
     /// To a laptop that said it holds a change this server made (`server_own_through`) that
     /// this server lacks: it was restored from a backup, and asks back its own changes the
     /// laptop holds numbered after this one ([`GiveBack`]). Absent otherwise, and from older
@@ -482,6 +500,21 @@ pub struct Pulled {
     pub seal: Option<String>,
 }
 
+/// The changes of laptop `device` numbered after `after` and up to `through`, the old laptop's
+/// run of a laptop restored from a backup, which a block restored from a backup of its own lost
+/// after handing them to other laptops of the village: it holds them no more, its district
+/// never got them, and the other laptops are the only place left (seeds 43, 58 and 167 of the
+/// simulation with both restores).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OthersWanted {
+    pub device: Uuid,
+    pub after: i64,
+    pub through: i64,
+    /// The numbers in that range the server holds already, which the laptop does not send.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<i64>,
+}
+
 /// `POST /v1/give-back`: the server's own changes a laptop holds, which the server, restored
 /// from a backup, asked back (`SessionReply::own_wanted_after`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -490,7 +523,8 @@ pub struct GiveBack {
     pub changes: Vec<GivenBack>,
 }
 
-/// One of the server's own changes given back, as the laptop read it, with its seal.
+/// One of the server's own changes given back, as the laptop read it, with its seal; or one of
+/// another laptop's ([`OthersWanted`]), with an empty seal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GivenBack {
     pub origin: Origin,

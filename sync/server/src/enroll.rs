@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use samanvaya_sync_protocol::parcel::{self, hex};
 use samanvaya_sync_protocol::{
-    DeviceKind, EnrollReply, EnrollRequest, Lease, PROTOCOL_VERSION, RefusalCode, Role, SessionReply,
+    DeviceKind, EnrollReply, EnrollRequest, Lease, Origin, PROTOCOL_VERSION, RefusalCode, Role, SessionReply,
     SessionRequest, Village, code,
 };
 use uuid::Uuid;
@@ -468,6 +468,30 @@ impl Store {
                 .flatten(),
             DeviceKind::Laptop => None,
         };
+        // A laptop restored from a backup says where the old laptop's run ends; the other
+        // laptops of its villages are asked back what of that run this server lacks.
+        let others_wanted = match parse_kind(&kind) {
+            DeviceKind::Laptop => {
+                if let Some(end) = req.run_end {
+                    tx.execute("UPDATE device SET run_end = ?1 WHERE id = ?2", args![end, req.device])?;
+                }
+                crate::given_back::others_wanted(&mut *tx, req.device)?
+            }
+            DeviceKind::Block => Vec::new(),
+        };
+        let acked_origin = match parse_kind(&kind) {
+            DeviceKind::Block => {
+                let row = tx.query_one(
+                    "SELECT acked_origin_device, acked_origin_seq FROM device WHERE id = ?1",
+                    args![req.device],
+                )?;
+                match (row.opt_text(0)?, row.opt_int(1)?) {
+                    (Some(_), Some(seq)) => Some(Origin { device: row.uuid(0)?, seq }),
+                    _ => None,
+                }
+            }
+            DeviceKind::Laptop => None,
+        };
         let feed_epoch = crate::feed_epoch::current(&mut *tx)?;
         let read_again = match parse_kind(&kind) {
             DeviceKind::Block => {
@@ -492,6 +516,8 @@ impl Store {
             capped,
             decided,
             own_through,
+            acked_origin,
+            others_wanted,
             own_wanted_after,
             feed_epoch,
             read_again,

@@ -138,6 +138,17 @@ impl Store {
         if caller.kind == DeviceKind::Laptop && answered == Answered::ToTheDevice {
             decided_before(&mut *tx, caller.device, &mut results, last, acked)?;
         }
+        // A block's change acknowledged last is named by its origin too: the block checks it
+        // holds that change under that number (`SessionReply::acked_origin`).
+        if caller.kind == DeviceKind::Block
+            && last > acked
+            && let Some(c) = batch.changes.last()
+        {
+            tx.execute(
+                "UPDATE device SET acked_origin_device = ?1, acked_origin_seq = ?2 WHERE id = ?3",
+                args![c.origin.device, c.origin.seq, &sender],
+            )?;
+        }
         acked = acked.max(last);
         tx.execute("UPDATE device SET acked_through = ?1 WHERE id = ?2", args![acked, sender])?;
         tx.commit()?;

@@ -206,6 +206,18 @@ pub(crate) fn own_shown_held(db: &mut dyn Db, me: Uuid, through: i64) -> Result<
     Ok(true)
 }
 
+/// This block was found restored from a backup after forwarding changes it no longer holds: it
+/// reads back what it forwarded at its next pulls, as when its own changes show it
+/// ([`own_shown_held`]); the caller owns the transaction.
+pub(crate) fn forwarded_lost(db: &mut dyn Db) -> Result<(), ServerError> {
+    let held = db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)? - 1;
+    db.execute(
+        "UPDATE upstream SET own_pull_after = ?1 WHERE id = 1 AND (own_pull_after IS NULL OR own_pull_after > ?1)",
+        args![held],
+    )?;
+    Ok(())
+}
+
 /// The block's store as the link's local end.
 struct BlockEnd {
     store: Arc<Mutex<Store>>,
@@ -391,6 +403,36 @@ impl Local for BlockEnd {
             if own_shown_held(&mut *tx, me, through)? {
                 crate::feed_epoch::restored(&mut *tx, run)?;
             }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn acked_last(&mut self, through: i64, origin: Origin) -> Result<(), SyncError> {
+        // Restored from a backup after forwarding a laptop's work, this block may have lost
+        // changes that only its district holds now: the old laptop's, restored itself, whose
+        // new work goes on past them, never in their place (seed 30 of the simulation with both
+        // restores). Nothing of its own need be lost for that, so `own_held_through` does not
+        // show it. The district's word is judged once: it stands until this block's numbers
+        // pass it again.
+        self.with(|s| {
+            let run = s.run;
+            let word = format!("{through} {} {}", origin.device, origin.seq);
+            let mut tx = s.db.transaction(crate::sql::Mode::Write)?;
+            let judged =
+                tx.query_one("SELECT acked_origin_judged FROM upstream WHERE id = 1", &[])?.opt_text(0)?;
+            if judged.as_deref() == Some(word.as_str()) {
+                return Ok(());
+            }
+            let held = tx
+                .query_opt("SELECT origin_device, origin_seq FROM change WHERE seq = ?1", args![through])?
+                .map(|r| Ok::<_, ServerError>(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
+                .transpose()?;
+            if held != Some(origin) {
+                forwarded_lost(&mut *tx)?;
+                crate::feed_epoch::restored(&mut *tx, run)?;
+            }
+            tx.execute("UPDATE upstream SET acked_origin_judged = ?1 WHERE id = 1", args![word])?;
             tx.commit()?;
             Ok(())
         })
