@@ -80,5 +80,5 @@ pub use samanvaya_domain::Moment;
 pub use setting::Language;
 pub use sheet::SheetFormat;
 pub use store::{Folder, Store, Who};
-pub use sync_link::{Enrollment, Incoming, KEEP_ACKED_DAYS, SealedChange, SyncStatus, Told};
+pub use sync_link::{AskedRun, Enrollment, Incoming, KEEP_ACKED_DAYS, SealedChange, SyncStatus, Told};
 pub use village::VillageOverview;

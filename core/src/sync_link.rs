@@ -106,6 +106,17 @@ fn apply_set_aside(conn: &Connection, server: &str, what: AsideFor, at: Moment) 
     Ok(applied)
 }
 
+/// Another laptop's changes numbered after `after` and up to `through`, but for those `held`,
+/// that a block restored from a backup asked back: that laptop's old run after a restore of
+/// its own (`FeedFile::others_wanted`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AskedRun {
+    pub device: Uuid,
+    pub after: i64,
+    pub through: i64,
+    pub held: Vec<i64>,
+}
+
 /// A change the server made itself, held here with its seal, as it goes back to the server
 /// restored from a backup that lost it.
 #[derive(Debug, Clone, PartialEq)]
@@ -523,6 +534,27 @@ impl Store {
     pub fn stick_asked_back(&mut self, after: Option<i64>) -> Result<(), StoreError> {
         self.conn.execute("UPDATE sync_link SET stick_own_wanted_after = ?1 WHERE id = 1", [after])?;
         Ok(())
+    }
+
+    /// Keeps the runs of other laptops that the block's last answer by USB stick asked back
+    /// (`FeedFile::others_wanted`): the next sync file gives them back. Each answer replaces
+    /// what the one before asked.
+    pub fn stick_others_asked(&mut self, runs: &[AskedRun]) -> Result<(), StoreError> {
+        let text = (!runs.is_empty()).then(|| serde_json::to_string(runs).expect("runs are plain data"));
+        self.conn.execute("UPDATE sync_link SET stick_others_wanted = ?1 WHERE id = 1", [text])?;
+        Ok(())
+    }
+
+    /// The runs of other laptops the block's last answer by stick asked back.
+    pub fn stick_others_wanted(&self) -> Result<Vec<AskedRun>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT stick_others_wanted FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .flatten();
+        text.map_or(Ok(Vec::new()), |t| {
+            serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("the runs asked back: {e}")))
+        })
     }
 
     /// After which number the block's last answer by stick asked back its own changes, if it did.

@@ -240,6 +240,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "numbered_after",
         sql: include_str!("../migrations/local/0051_numbered_after.sql"),
     },
+    Migration {
+        version: 52,
+        name: "stick_others_wanted",
+        sql: include_str!("../migrations/local/0052_stick_others_wanted.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -391,6 +391,7 @@ on_both!(
     a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes,
     a_district_names_the_blocks_change_it_acknowledged_last_by_its_origin,
     a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run,
+    a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too,
     a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
@@ -3950,4 +3951,60 @@ fn a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run(b: Bac
     let again = GiveBack { protocol: PROTOCOL_VERSION, changes: lost.iter().map(back).collect() };
     let ack = server.take_back(&peer.caller, &again, t0()).unwrap();
     assert_eq!((ack.taken, ack.held, ack.refused), (0, 2, 0));
+}
+
+/// The same by USB stick: the restored laptop's file says where its old run ends
+/// (`Parcel::own_through`), the block's answer to another laptop of the village asks back what
+/// of the run it lacks (`FeedFile::others_wanted`), and that laptop's next file gives it back.
+fn a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too(b: Backend) {
+    use samanvaya_sync_protocol::parcel::{self, Parcel};
+    use samanvaya_sync_protocol::{GivenBack, OthersWanted};
+    let Some(mut opened) = open(b, Role::Block) else { return };
+    let server = &mut opened.store;
+    let mut old = enroll(server, "the laptop that broke");
+    let peer = enroll(server, "another laptop of Bakraur");
+    let (_, _, made) = old.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
+    server.push(&old.caller, &old.batch(made[..2].to_vec()), t0()).unwrap();
+    let file = |laptop: &Laptop, own: Option<(i64, i64)>, given_back: Vec<GivenBack>| {
+        let made = Parcel {
+            protocol: PROTOCOL_VERSION,
+            device: laptop.caller.device,
+            made_at: t0(),
+            pulled_through: 0,
+            changes: Vec::new(),
+            own_after: own.map(|o| o.0),
+            own_through: own.map(|o| o.1),
+            audit: Vec::new(),
+            audit_fork: None,
+            acked_here: None,
+            feed_epoch: None,
+            pulled_origin: None,
+            server_own_through: None,
+            given_back,
+            restores: Vec::new(),
+        };
+        parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
+    };
+    let answer = |server: &mut Store, laptop: &Laptop| {
+        let written = server.export_feed(laptop.caller.device, t0()).unwrap();
+        let key = parcel::secret_digest(&laptop.secret);
+        samanvaya_sync_protocol::feed_file::open(&written.bytes, laptop.caller.device, &key).unwrap()
+    };
+    server.import(&file(&peer, None, Vec::new()), t0()).unwrap();
+    assert_eq!(answer(server, &peer).others_wanted, vec![], "no laptop restored yet");
+    server.import(&file(&old, Some((1, 1_000_000)), Vec::new()), t0()).unwrap();
+    let asked = answer(server, &peer).others_wanted;
+    assert_eq!(
+        asked,
+        vec![OthersWanted { device: old.caller.device, after: 2, through: 1_000_000, held: vec![] }]
+    );
+    let back: Vec<GivenBack> = made[2..]
+        .iter()
+        .map(|c| GivenBack { origin: c.origin, change: c.change.clone(), seal: String::new() })
+        .collect();
+    let done = server.import(&file(&peer, None, back), t0()).unwrap();
+    assert_eq!((done.taken_back, done.refused_back), (3, 0));
+    // Asked on from past what came back: nothing says where the old run ends, and a laptop
+    // that holds nothing more gives nothing.
+    assert_eq!(answer(server, &peer).others_wanted[0].after, 5);
 }

@@ -560,6 +560,17 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     // The block, restored from a backup, asks back its own changes this laptop holds: the next
     // sync file gives them back (an online sync of any laptop that read them does too).
     store.stick_asked_back(file.own_wanted_after)?;
+    let runs: Vec<samanvaya_core::AskedRun> = file
+        .others_wanted
+        .iter()
+        .map(|w| samanvaya_core::AskedRun {
+            device: w.device,
+            after: w.after,
+            through: w.through,
+            held: w.held.clone(),
+        })
+        .collect();
+    store.stick_others_asked(&runs)?;
     // A restored laptop asked for its own changes after some number, and they came.
     if let (Some(carried), Some(wanted)) = (file.own_after, store.own_pull_after()?)
         && carried <= wanted
@@ -622,10 +633,19 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
             changes.extend(page);
         }
     }
-    let given_back = match store.stick_wanted_back()? {
+    let mut given_back = match store.stick_wanted_back()? {
         Some(after) => given_back(store, e.server_id, after)?,
         None => Vec::new(),
     };
+    // Another laptop's old run the block asked back, restored as it was from a backup.
+    for run in store.stick_others_wanted()? {
+        let held = store.changes_of_device(run.device, run.after, run.through, &run.held)?;
+        given_back.extend(held.into_iter().map(|(seq, change)| GivenBack {
+            origin: Origin { device: run.device, seq },
+            change,
+            seal: String::new(),
+        }));
+    }
     let (audit, audit_fork) = audit_for_stick(store)?;
     let parcel = Parcel {
         protocol: PROTOCOL_VERSION,

@@ -90,6 +90,11 @@ pub struct FeedFile {
     /// laptop's next file gives back (as `SessionReply::own_wanted_after`). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_wanted_after: Option<i64>,
+    /// Changes of another laptop's old run, restored from a backup, that the block asks back
+    /// (as `SessionReply::others_wanted`): the laptop's next file gives them back. Empty
+    /// otherwise, and from older blocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others_wanted: Vec<crate::OthersWanted>,
     /// The restores of the laptop's store that the block knows of for its live copy
     /// (`SessionRequest::restores`), none for a laptop never restored: a laptop restored since,
     /// or restored again, holds other restores and refuses the file, written for another copy
@@ -216,6 +221,7 @@ mod tests {
             feed_epoch: None,
             starts_after: None,
             own_wanted_after: None,
+            others_wanted: Vec::new(),
         }
     }
 

@@ -115,6 +115,7 @@ impl Store {
                 }
                 _ => None,
             },
+            others_wanted: crate::given_back::others_wanted(&mut *self.db, device)?,
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })

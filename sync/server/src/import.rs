@@ -208,15 +208,23 @@ impl Store {
         // a step of a case the laptop's work carries waits for it otherwise (`waiting.rs`).
         // The laptop gave back all it held after what was asked, so what was not taken is not
         // asked again while it holds no newer change of this server's (`export_feed`).
+        // Another laptop's old run it asked back is taken back the same way (`given_back.rs`).
         if !parcel.given_back.is_empty() {
             let given = GiveBack { protocol: parcel.protocol, changes: parcel.given_back.clone() };
             let ack = self.take_back(&caller, &given, now)?;
             done.taken_back = ack.taken;
             done.refused_back = ack.refused;
-            self.db.execute(
-                "UPDATE device SET usb_given_back_through = ?1 WHERE id = ?2",
-                args![parcel.server_own_through, device],
-            )?;
+            if parcel.given_back.iter().any(|g| g.origin.device == self.device) {
+                self.db.execute(
+                    "UPDATE device SET usb_given_back_through = ?1 WHERE id = ?2",
+                    args![parcel.server_own_through, device],
+                )?;
+            }
+        }
+        // A laptop restored from a backup says where the old laptop's run ends, as at a
+        // session (`SessionRequest::run_end`).
+        if let Some(end) = parcel.own_through {
+            self.db.execute("UPDATE device SET run_end = ?1 WHERE id = ?2", args![end, device])?;
         }
         // The audit log last, as online: it records the work above.
         if !parcel.audit.is_empty() {
