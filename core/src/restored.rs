@@ -177,15 +177,19 @@ pub fn own_pull_after(conn: &Connection) -> rusqlite::Result<Option<i64>> {
         .flatten())
 }
 
-/// The feed was read to its end with the device's own changes in it. Nothing more is asked for
-/// once this store holds every change of its device the block acknowledges. One it lacks is
+/// The feed was read to its end with the device's own changes in it. On a store numbered past
+/// the old laptop's run, the run goes on being asked for, from the last number held without a
+/// gap, for good (below). On one restored by an older app, nothing more is asked for once it
+/// holds every change of its device the block acknowledges. One it lacks is
 /// still at the block but in no feed yet: a change about a household the block, restored from
 /// a backup of its own, does not hold, which waits for the household's record and is handed out
 /// under a new number when it comes (`sync/server/src/waiting.rs`). The feed goes on being asked
 /// for the device's changes after the last number held without a gap (seed 290 of the
 /// simulation with both restores: cleared here, the restored laptop never got three of them).
 /// The cost is rare and bounded: one the block refused is never handed out, and while such a
-/// gap stands, the laptop's own later changes come back once each in the feed and are skipped.
+/// gap stands on a store restored by an older app, the laptop's own later changes come back
+/// once each in the feed and are skipped (on one numbered past the run, the feed sends nothing
+/// past the run's end).
 pub fn own_pulled(conn: &Connection) -> rusqlite::Result<()> {
     let Some(after) = own_pull_after(conn)? else { return Ok(()) };
     // Numbered past the old laptop's run, this store asks for that run to its end, for good:

@@ -505,6 +505,7 @@ impl Store {
         let rows = stmt.query_map(params![device.to_string(), after, through], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?;
+        let skip: std::collections::HashSet<i64> = skip.iter().copied().collect();
         let mut out = Vec::new();
         for row in rows {
             let (seq, text) = row?;
@@ -902,13 +903,18 @@ impl Store {
     /// always stays: it carries the device's last sequence number, so numbering goes on after it.
     pub fn prune_acked(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let Some(_) = enrollment(&self.conn)? else { return Ok(0) };
-        Ok(self.conn.execute(
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let pruned = tx.execute(
             "DELETE FROM change_log WHERE origin = 'local'
                AND device_seq <= (SELECT acked_through FROM sync_link WHERE id = 1)
                AND recorded_at < ?1
                AND seq < (SELECT max(seq) FROM change_log WHERE origin = 'local')",
             [before],
-        )?)
+        )?;
+        // Counted, for the panel's count of what reached the block (`sync_status`).
+        tx.execute("UPDATE sync_link SET pruned = pruned + ?1 WHERE id = 1", [pruned as i64])?;
+        tx.commit()?;
+        Ok(pruned)
     }
 
     /// Prunes what the server acknowledged more than [`KEEP_ACKED_DAYS`] ago.
@@ -919,23 +925,25 @@ impl Store {
     pub fn sync_status(&self) -> Result<SyncStatus, StoreError> {
         let demo = self.is_demo()?;
         let e = enrollment(&self.conn)?;
-        type Row = (i64, i64, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
+        type Row = (i64, i64, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>, i64);
         let row: Option<Row> = self
             .conn
             .query_row(
                 "SELECT acked_through, reached_district, rejected, conflicts, last_attempt_at, last_success_at,
-                        last_error
+                        last_error, pruned
                  FROM sync_link WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
             )
             .optional()?;
-        let (acked, district, rejected, conflicts, last_attempt_at, last_success_at, last_error) =
-            row.unwrap_or((0, 0, 0, 0, None, None, None));
+        let (acked, district, rejected, conflicts, last_attempt_at, last_success_at, last_error, pruned) =
+            row.unwrap_or((0, 0, 0, 0, None, None, None, 0));
         // The device's changes, made here or read back from the block by a store restored from
         // a backup: what is sent (`change_log::queued_after`) is what is counted. Counted, not
         // taken from the numbers: a restored store numbers its new work far past the old
-        // laptop's run (`restored::numbered_after`).
+        // laptop's run (`restored::numbered_after`). Those pruned once acknowledged count as
+        // reached; as reached the district too, which is so unless the district lagged the
+        // block by the month a change is kept.
         let (waiting, reached, reached_district): (i64, i64, i64) = self.conn.query_row(
             "SELECT count(*) FILTER (WHERE device_seq > ?1), count(*) FILTER (WHERE device_seq <= ?1),
                     count(*) FILTER (WHERE device_seq <= min(?1, ?2))
@@ -950,9 +958,9 @@ impl Store {
             url: e.as_ref().map(|e| e.url.clone()),
             role: e.map(|e| e.role),
             waiting,
-            reached_block: reached,
+            reached_block: reached + pruned,
             // The district holds nothing the block does not.
-            reached_district,
+            reached_district: (reached_district + pruned).min(reached + pruned),
             rejected,
             conflicts,
             pulled_refused: refused,

@@ -245,6 +245,7 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "stick_others_wanted",
         sql: include_str!("../migrations/local/0052_stick_others_wanted.sql"),
     },
+    Migration { version: 53, name: "pruned", sql: include_str!("../migrations/local/0053_pruned.sql") },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.
@@ -423,6 +424,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         version: 39,
         name: "read_back",
         sql: include_str!("../migrations/server/0039_read_back.sql"),
+    },
+    Migration {
+        version: 40,
+        name: "pushed_last",
+        sql: include_str!("../migrations/server/0040_pushed_last.sql"),
     },
 ];
 
@@ -614,6 +620,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 37,
         name: "read_back",
         sql: include_str!("../migrations/server-postgres/0037_read_back.sql"),
+    },
+    Migration {
+        version: 38,
+        name: "pushed_last",
+        sql: include_str!("../migrations/server-postgres/0038_pushed_last.sql"),
     },
 ];
 

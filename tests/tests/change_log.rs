@@ -1250,3 +1250,21 @@ fn a_restored_laptop_asks_its_block_for_its_own_changes_until_it_holds_every_one
         .collect();
     assert_eq!(held, vec![last + 1, last + 2, last + 3]);
 }
+
+/// The sync panel counts the changes that reached the block, those pruned from the log a
+/// month after the block acknowledged them too (`sync_link.pruned`, local migration 0053): it
+/// counts changes, not numbers, since a laptop restored from a backup numbers its new work far
+/// past the old laptop's run, and counted from what is left in the log, the panel's figure
+/// shrank each time the log was pruned (found by a review).
+#[test]
+fn the_panel_counts_what_reached_the_block_after_the_log_is_pruned() {
+    let (_dir, mut store, _h, _server, last) = enrolled_with_one_household();
+    let made = store.queued_changes().unwrap();
+    store.sync_acked(last, &Default::default(), &[]).unwrap();
+    let before = store.sync_status().unwrap();
+    assert_eq!((before.waiting, before.reached_block), (0, made));
+    let pruned = store.prune_acked(chrono::Utc::now() + chrono::Duration::days(1)).unwrap();
+    assert!(pruned > 0 && (pruned as i64) < made, "all but the newest pruned: {pruned} of {made}");
+    let after = store.sync_status().unwrap();
+    assert_eq!((after.waiting, after.reached_block), (0, made), "the same count once pruned");
+}

@@ -21,7 +21,7 @@ use samanvaya_server::enroll::Caller;
 use samanvaya_server::feed::Asked;
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PullReply,
-    PushBatch, RefusalCode, Restore, Role, SessionRequest, Village,
+    PushBatch, Pushed, RefusalCode, Restore, Role, SessionRequest, Village,
 };
 use samanvaya_tests::{ScratchPostgres, scratch_postgres};
 use uuid::Uuid;
@@ -389,7 +389,7 @@ on_both!(
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
     a_file_written_before_the_laptops_restore_is_refused_whole,
     a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes,
-    a_district_names_the_blocks_change_it_acknowledged_last_by_its_origin,
+    a_district_names_the_blocks_change_pushed_last_by_its_number_and_origin,
     a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run,
     a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too,
     a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken,
@@ -3849,18 +3849,28 @@ fn a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes(b: B
         .map(|c| c.origin.seq)
         .collect();
     assert_eq!(carried, vec![2, 3], "the answer on the stick carries the run alone");
+    // The laptop's next file, read to the answer's end and asking for the same run, moves the
+    // answer on; an older file brought late after it does not move it back.
+    let seal = |f: &Parcel| parcel::seal(f, &parcel::secret_digest(&laptop.secret)).unwrap();
+    server.import(&seal(&Parcel { pulled_through: answer.cursor, ..file.clone() }), t0()).unwrap();
+    server.import(&seal(&file), t0()).unwrap();
+    let written = server.export_feed(laptop.caller.device, t0()).unwrap();
+    let next = samanvaya_sync_protocol::feed_file::open(&written.bytes, laptop.caller.device, &key).unwrap();
+    assert_eq!(next.starts_after, Some(answer.cursor), "not moved back by the older file");
+    assert!(next.changes.is_empty(), "nothing carried again: {:?}", next.changes.len());
 }
 
-/// A district says back to a block, at its sessions, the origin of the block's change it
-/// acknowledged last (`SessionReply::acked_origin`): a block restored from a backup after
-/// forwarding it holds another change under that number, or none, and reads back what it
-/// forwarded (seed 30 of the simulation with both restores: the old laptop's work, held at the
-/// district alone). What a block forwards again under lower numbers leaves the word as it was.
-fn a_district_names_the_blocks_change_it_acknowledged_last_by_its_origin(b: Backend) {
+/// A district says back to a block, at its sessions, the block's change it took last in a
+/// push, by the block's number and its origin (`SessionReply::pushed_last`): a block restored
+/// from a backup after forwarding it holds another change under that number, or none, and
+/// reads back what it forwarded (seed 30 of the simulation with both restores: the old
+/// laptop's work, held at the district alone). Every push names it, also one that forwards
+/// again under lower numbers, so that a block restored a second time is found too.
+fn a_district_names_the_blocks_change_pushed_last_by_its_number_and_origin(b: Backend) {
     let Some(mut opened) = open(b, Role::District) else { return };
     let district = &mut opened.store;
     let (block, secret) = enroll_block(district, "Bodh Gaya");
-    assert_eq!(block_session(district, &block, &secret).acked_origin, None, "nothing forwarded yet");
+    assert_eq!(block_session(district, &block, &secret).pushed_last, None, "nothing forwarded yet");
     let laptop = Uuid::now_v7();
     let h = HouseholdId(Uuid::now_v7());
     let forwarded = |seq: i64, n: i64, body: ChangeBody| Change {
@@ -3874,22 +3884,24 @@ fn a_district_names_the_blocks_change_it_acknowledged_last_by_its_origin(b: Back
         let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
         district.push(&block, &batch, t0()).unwrap()
     };
+    let pushed = |seq: i64, n: i64| Some(Pushed { seq, origin: Origin { device: laptop, seq: n } });
     let p = PersonId(Uuid::now_v7());
     push(district, vec![forwarded(5, 1, household(h, VILLAGE)), forwarded(6, 2, member(h, p, "कमला"))]);
     let said = block_session(district, &block, &secret);
-    assert_eq!((said.acked_through, said.acked_origin), (6, Some(Origin { device: laptop, seq: 2 })));
-    // Restored from a backup, the block forwards again under its backup's numbers.
+    assert_eq!((said.acked_through, said.pushed_last), (6, pushed(6, 2)));
+    // Restored from a backup, the block forwards again under its backup's numbers: named, so
+    // that the block's second restore, from a backup taken now, shows too.
     push(district, vec![forwarded(3, 3, rename(h, p, "कमला देवी"))]);
     let said = block_session(district, &block, &secret);
-    assert_eq!((said.acked_through, said.acked_origin), (6, Some(Origin { device: laptop, seq: 2 })));
-    push(district, vec![forwarded(7, 4, rename(h, p, "कमला कुमारी"))]);
-    let said = block_session(district, &block, &secret);
-    assert_eq!((said.acked_through, said.acked_origin), (7, Some(Origin { device: laptop, seq: 4 })));
+    assert_eq!((said.acked_through, said.pushed_last), (6, pushed(3, 3)));
+    // The same push sent again after its answer was lost names the same.
+    push(district, vec![forwarded(3, 3, rename(h, p, "कमला देवी"))]);
+    assert_eq!(block_session(district, &block, &secret).pushed_last, pushed(3, 3));
     // A laptop is told none.
     let mut l = enroll(district, "Bakraur laptop");
     l.opens_r1(district);
     assert_eq!(
-        district.session(&session_of(l.caller.device, &l.secret), 60, t0()).unwrap().acked_origin,
+        district.session(&session_of(l.caller.device, &l.secret), 60, t0()).unwrap().pushed_last,
         None
     );
 }
@@ -3915,9 +3927,14 @@ fn a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run(b: Bac
         server.session(&session_of(peer.caller.device, &peer.secret), 60, t0()).unwrap().others_wanted,
         vec![]
     );
-    // The restored copy says where the old run ends.
+    // The restored copy, whose backup held the household alone, says where the old run ends.
     let end = 1_000_000;
-    let said = SessionRequest { run_end: Some(end), ..session_of(old.caller.device, &old.secret) };
+    let restore = Restore { id: Uuid::now_v7(), after: 1 };
+    let said = SessionRequest {
+        run_end: Some(end),
+        restores: vec![restore],
+        ..session_of(old.caller.device, &old.secret)
+    };
     assert_eq!(server.session(&said, 60, t0()).unwrap().others_wanted, vec![], "its own are not asked of it");
     let wanted =
         server.session(&session_of(peer.caller.device, &peer.secret), 60, t0()).unwrap().others_wanted;
@@ -3926,18 +3943,20 @@ fn a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run(b: Bac
         vec![OthersWanted { device: old.caller.device, after: 2, through: end, held: vec![] }]
     );
     let back = |c: &Change| GivenBack { origin: c.origin, change: c.change.clone(), seal: String::new() };
-    // Past the run, the peer's own, and a laptop not restored: refused.
+    // Past the run, within the backup (the restored copy holds those numbers), the peer's own,
+    // and a laptop not restored: refused, and kept nowhere.
     old.seq = end;
     let past = old.change(rename(h, people[1], "रानी"), 20);
+    let in_backup = Change { origin: Origin { device: old.caller.device, seq: 1 }, ..past.clone() };
     let own = peer.change(rename(h, people[1], "रानी"), 21);
     let mut theirs = enroll(server, "a third laptop");
     let not_restored = theirs.change(rename(h, people[1], "रानी"), 22);
     let given: Vec<GivenBack> =
-        [&lost[0], &lost[1], &past, &own, &not_restored].into_iter().map(back).collect();
+        [&lost[0], &lost[1], &past, &in_backup, &own, &not_restored].into_iter().map(back).collect();
     let ack = server
         .take_back(&peer.caller, &GiveBack { protocol: PROTOCOL_VERSION, changes: given }, t0())
         .unwrap();
-    assert_eq!((ack.taken, ack.held, ack.refused), (2, 0, 3));
+    assert_eq!((ack.taken, ack.held, ack.refused), (2, 0, 4));
     assert_eq!(name_of(server, people[2]), "सुनिता");
     let stored = |server: &mut Store| -> Vec<i64> {
         let read = server.pull_under(&peer.caller, Asked::default()).unwrap();
@@ -3965,26 +3984,28 @@ fn a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too(b: B
     let peer = enroll(server, "another laptop of Bakraur");
     let (_, _, made) = old.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
     server.push(&old.caller, &old.batch(made[..2].to_vec()), t0()).unwrap();
-    let file = |laptop: &Laptop, own: Option<(i64, i64)>, given_back: Vec<GivenBack>| {
-        let made = Parcel {
-            protocol: PROTOCOL_VERSION,
-            device: laptop.caller.device,
-            made_at: t0(),
-            pulled_through: 0,
-            changes: Vec::new(),
-            own_after: own.map(|o| o.0),
-            own_through: own.map(|o| o.1),
-            audit: Vec::new(),
-            audit_fork: None,
-            acked_here: None,
-            feed_epoch: None,
-            pulled_origin: None,
-            server_own_through: None,
-            given_back,
-            restores: Vec::new(),
+    let file_of =
+        |laptop: &Laptop, own: Option<(i64, i64)>, given_back: Vec<GivenBack>, restores: Vec<Restore>| {
+            let made = Parcel {
+                protocol: PROTOCOL_VERSION,
+                device: laptop.caller.device,
+                made_at: t0(),
+                pulled_through: 0,
+                changes: Vec::new(),
+                own_after: own.map(|o| o.0),
+                own_through: own.map(|o| o.1),
+                audit: Vec::new(),
+                audit_fork: None,
+                acked_here: None,
+                feed_epoch: None,
+                pulled_origin: None,
+                server_own_through: None,
+                given_back,
+                restores,
+            };
+            parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
         };
-        parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
-    };
+    let file = |laptop: &Laptop, own, given_back| file_of(laptop, own, given_back, Vec::new());
     let answer = |server: &mut Store, laptop: &Laptop| {
         let written = server.export_feed(laptop.caller.device, t0()).unwrap();
         let key = parcel::secret_digest(&laptop.secret);
@@ -3993,6 +4014,9 @@ fn a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too(b: B
     server.import(&file(&peer, None, Vec::new()), t0()).unwrap();
     assert_eq!(answer(server, &peer).others_wanted, vec![], "no laptop restored yet");
     server.import(&file(&old, Some((1, 1_000_000)), Vec::new()), t0()).unwrap();
+    assert_eq!(answer(server, &peer).others_wanted, vec![], "no restore said yet");
+    let restore = Restore { id: Uuid::now_v7(), after: 1 };
+    server.import(&file_of(&old, Some((1, 1_000_000)), Vec::new(), vec![restore]), t0()).unwrap();
     let asked = answer(server, &peer).others_wanted;
     assert_eq!(
         asked,

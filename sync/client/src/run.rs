@@ -13,7 +13,7 @@ use samanvaya_sync_protocol::bundle::{self, CatalogueOffer, CataloguePiece};
 use samanvaya_sync_protocol::{
     AUDIT_BATCH, AuditAck, AuditBatch, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, GiveBack,
     GiveBackAck, GivenBack, Lease, Origin, OthersWanted, Outcome, OwnAsked, PROTOCOL_VERSION, PullReply,
-    PushAck, PushBatch, RefusalCode, SessionReply,
+    PushAck, PushBatch, Pushed, RefusalCode, SessionReply,
 };
 use uuid::Uuid;
 
@@ -235,10 +235,10 @@ pub trait Local {
     fn own_held_through(&mut self, _through: i64) -> Result<(), SyncError> {
         Ok(())
     }
-    /// The server acknowledged this end's change numbered `through` last, and says its origin
-    /// (a block's, `SessionReply::acked_origin`): an end that holds another change under that
-    /// number, or none, was restored from a backup after sending it.
-    fn acked_last(&mut self, _through: i64, _origin: Origin) -> Result<(), SyncError> {
+    /// The server took this end's change `pushed` last in a push (a block's,
+    /// `SessionReply::pushed_last`): an end that holds another change under that number, or
+    /// none, was restored from a backup after sending it.
+    fn pushed_last(&mut self, _pushed: Pushed) -> Result<(), SyncError> {
         Ok(())
     }
     /// The server's feed epoch, as a pull said (`PullReply::feed_epoch`): a new one means the
@@ -483,8 +483,8 @@ pub async fn sync_once<L: Local, R: Remote>(
     if let Some(through) = session.own_through {
         local.own_held_through(through)?;
     }
-    if let Some(origin) = session.acked_origin {
-        local.acked_last(session.acked_through, origin)?;
+    if let Some(pushed) = session.pushed_last {
+        local.pushed_last(pushed)?;
     }
     // Restored from a backup, the server numbered its feed again: read from the start, and say
     // so in the pushes below, which would otherwise claim to have read what it numbered again.

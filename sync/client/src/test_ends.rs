@@ -153,7 +153,7 @@ impl Remote for District {
             capped: self.capped.clone(),
             decided: self.decided.clone(),
             own_through: None,
-            acked_origin: None,
+            pushed_last: None,
             others_wanted: Vec::new(),
             own_wanted_after: None,
             feed_epoch: self.epoch.clone(),

@@ -85,6 +85,14 @@ pub struct Origin {
     pub seq: i64,
 }
 
+/// A block's change as its district took it in a push: the block's own number for it, and its
+/// origin (`SessionReply::pushed_last`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pushed {
+    pub seq: i64,
+    pub origin: Origin,
+}
+
 /// A device's own changes it asks a server's feed for, which otherwise never sends a device its
 /// own: those numbered after `after`, up to `through` where it is set. A laptop restored from a
 /// backup asks for the old laptop's run after the backup (`core/src/restored.rs`), and a block
@@ -442,13 +450,13 @@ pub struct SessionReply {
     /// changes held. `None` to a laptop, and from a server older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_through: Option<i64>,
-    /// To a block: the origin of its change this server acknowledged last, the one numbered
-    /// `acked_through` in the block's own order. A block whose change under that number has
-    /// another origin, or that holds none, was restored from a backup after forwarding it, and
-    /// reads back what it forwarded: it may have lost a laptop's work that only this server
-    /// holds now. `None` to a laptop, and from a server older than the field.
+    /// To a block: its change this server took last in a push, by the block's number and its
+    /// origin ([`Pushed`]). A block whose change under that number has another origin, or that
+    /// holds none, was restored from a backup after forwarding it, and reads back what it
+    /// forwarded: it may have lost a laptop's work that only this server holds now. `None` to a
+    /// laptop, and from a server older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acked_origin: Option<Origin>,
+    pub pushed_last: Option<Pushed>,
     /// To a laptop: the changes of another laptop of its villages, restored from a backup,
     /// that this server asks back ([`OthersWanted`]); each is given back as the laptop read it
     /// ([`GiveBack`], with no seal). Empty otherwise, and from older servers.

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use samanvaya_sync_protocol::parcel::{self, hex};
 use samanvaya_sync_protocol::{
-    DeviceKind, EnrollReply, EnrollRequest, Lease, Origin, PROTOCOL_VERSION, RefusalCode, Role, SessionReply,
-    SessionRequest, Village, code,
+    DeviceKind, EnrollReply, EnrollRequest, Lease, Origin, PROTOCOL_VERSION, Pushed, RefusalCode, Role,
+    SessionReply, SessionRequest, Village, code,
 };
 use uuid::Uuid;
 
@@ -479,14 +479,16 @@ impl Store {
             }
             DeviceKind::Block => Vec::new(),
         };
-        let acked_origin = match parse_kind(&kind) {
+        let pushed_last = match parse_kind(&kind) {
             DeviceKind::Block => {
                 let row = tx.query_one(
-                    "SELECT acked_origin_device, acked_origin_seq FROM device WHERE id = ?1",
+                    "SELECT pushed_last_seq, pushed_last_device, pushed_last_origin_seq FROM device WHERE id = ?1",
                     args![req.device],
                 )?;
-                match (row.opt_text(0)?, row.opt_int(1)?) {
-                    (Some(_), Some(seq)) => Some(Origin { device: row.uuid(0)?, seq }),
+                match (row.opt_int(0)?, row.opt_text(1)?, row.opt_int(2)?) {
+                    (Some(seq), Some(_), Some(origin_seq)) => {
+                        Some(Pushed { seq, origin: Origin { device: row.uuid(1)?, seq: origin_seq } })
+                    }
                     _ => None,
                 }
             }
@@ -516,7 +518,7 @@ impl Store {
             capped,
             decided,
             own_through,
-            acked_origin,
+            pushed_last,
             others_wanted,
             own_wanted_after,
             feed_epoch,

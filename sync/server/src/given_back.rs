@@ -15,10 +15,11 @@
 //! that run the block handed to other laptops of the village and then lost to a restore of
 //! its own, before forwarding them, are held by those laptops alone. The block asks each of
 //! them back what of the run it lacks (`SessionReply::others_wanted`), and takes back what
-//! they give: of a laptop of the giver's villages, about a household of them, numbered in
-//! that run and nowhere past it, so a giver can never take a number the restored laptop will
-//! use. These carry no seal (a seal on every change would weigh more than the changes), so
-//! the block trusts the giver for what is in the old run; see docs/security.md.
+//! they give: numbered after the last change the restored laptop's backup held and up to the
+//! run's end, so a giver can never take a number the restored laptop holds or will use, and
+//! about a household of a village both laptops serve. These carry no seal (a seal on every
+//! change would weigh more than the changes), so the block trusts the giver for what is in
+//! the old run; see docs/security.md.
 
 use chrono::{DateTime, Utc};
 use samanvaya_domain::change::ChangeBody;
@@ -52,18 +53,10 @@ impl Store {
         let mut tx = self.db.transaction(Mode::Write)?;
         let key = crate::seal::key(&mut *tx)?;
         let mut items = Vec::new();
-        let (mut others, mut runs) = (Vec::new(), std::collections::HashMap::new());
+        let mut theirs = Vec::new();
         for g in &given.changes {
             if g.origin.device != self.device {
-                if in_old_run(&mut *tx, caller.device, g, &mut runs)? {
-                    others.push(Incoming {
-                        origin: g.origin,
-                        recorded_at: DateTime::from_timestamp_millis(g.change.hlc.wall_ms).unwrap_or(now),
-                        change: &g.change,
-                        known: false,
-                        seen_at_sender: None,
-                    });
-                }
+                theirs.push(g);
                 continue;
             }
             if crate::seal::verifies(&key, g.origin, &g.change, &g.seal)? {
@@ -78,19 +71,12 @@ impl Store {
                 });
             }
         }
-        let refused = given.changes.len() - items.len() - others.len();
-        // Another laptop's changes come as the giver's: held to its villages, and forwarded.
-        let giver = caller.device.to_string();
-        let served = tx
-            .query("SELECT village_id FROM device_village WHERE device_id = ?1", args![&giver])?
-            .iter()
-            .map(|r| r.text(0))
-            .collect::<Result<_, _>>()?;
-        let from_giver = Sender { via: &giver, pulled_through: i64::MAX, served: Some(served), block: None };
-        let theirs = batch::store_all(&mut *tx, self.device, &from_giver, &others, now)?;
+        let refused = given.changes.len() - items.len() - theirs.len();
+        let (their_taken, their_held, their_refused) =
+            take_back_theirs(&mut *tx, self.device, caller.device, &theirs, now)?;
         let from = Sender::any("self");
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
-        let held = outcomes.iter().chain(&theirs).filter(|o| matches!(o, Outcome::Duplicate)).count();
+        let held = outcomes.iter().filter(|o| matches!(o, Outcome::Duplicate)).count();
         // A change of a member made here is a review decided here, which the backup holds open.
         for (item, outcome) in items.iter().zip(&outcomes) {
             if let (ChangeBody::Member(m), false) = (&item.change.body, matches!(outcome, Outcome::Duplicate))
@@ -108,49 +94,112 @@ impl Store {
         tx.commit()?;
         Ok(GiveBackAck {
             protocol: PROTOCOL_VERSION,
-            taken: items.len() + others.len() - held,
-            held,
-            refused,
+            taken: items.len() - held + their_taken,
+            held: held + their_held,
+            refused: refused + their_refused,
         })
     }
 }
 
-/// Whether `g`, given back by laptop `giver`, is a change of another laptop's old run that this
-/// server may take back: that laptop is enrolled here, restored (its run's end known), and the
-/// change is numbered in the run. `runs` keeps each laptop's end once read.
-fn in_old_run(
+/// Takes back, in the caller's transaction, changes of other laptops' old runs that laptop
+/// `giver` gives back: only those numbered in the run of a laptop restored from a backup
+/// ([`old_run`]), about a household of a village both laptops serve, stored as the giver's
+/// and forwarded. One refused is kept nowhere, so that it never stands in for the real change
+/// under its number, which may still come from the district. Returns how many were taken,
+/// held already, and refused.
+fn take_back_theirs(
     db: &mut dyn Db,
+    me: Uuid,
     giver: Uuid,
-    g: &GivenBack,
-    runs: &mut std::collections::HashMap<Uuid, Option<i64>>,
-) -> Result<bool, ServerError> {
-    if g.origin.device == giver {
-        return Ok(false);
+    given: &[&GivenBack],
+    now: DateTime<Utc>,
+) -> Result<(usize, usize, usize), ServerError> {
+    let mut by_device: std::collections::BTreeMap<Uuid, Vec<&GivenBack>> = Default::default();
+    for g in given {
+        by_device.entry(g.origin.device).or_default().push(g);
     }
-    let end = match runs.get(&g.origin.device) {
-        Some(end) => *end,
-        None => {
-            let end = db
-                .query_opt(
-                    "SELECT run_end FROM device WHERE id = ?1 AND kind = 'laptop'",
-                    args![g.origin.device],
-                )?
-                .map(|r| r.opt_int(0))
-                .transpose()?
-                .flatten();
-            runs.insert(g.origin.device, end);
-            end
+    let via = giver.to_string();
+    let (mut taken, mut held, mut refused) = (0, 0, 0);
+    for (device, gs) in by_device {
+        let Some(run) = old_run(db, device, Some(giver))? else {
+            refused += gs.len();
+            continue;
+        };
+        let items: Vec<Incoming<'_>> = gs
+            .iter()
+            .filter(|g| g.origin.seq > run.after && g.origin.seq <= run.end)
+            .map(|g| Incoming {
+                origin: g.origin,
+                recorded_at: DateTime::from_timestamp_millis(g.change.hlc.wall_ms).unwrap_or(now),
+                change: &g.change,
+                known: false,
+                seen_at_sender: None,
+            })
+            .collect();
+        refused += gs.len() - items.len();
+        let sender = Sender { via: &via, pulled_through: i64::MAX, served: Some(run.villages), block: None };
+        let outcomes = batch::store_all(db, me, &sender, &items, now)?;
+        for (item, outcome) in items.iter().zip(outcomes) {
+            match outcome {
+                Outcome::Duplicate => held += 1,
+                Outcome::Rejected { .. } => {
+                    refused += 1;
+                    db.execute(
+                        "DELETE FROM change WHERE origin_device = ?1 AND origin_seq = ?2",
+                        args![item.origin.device, item.origin.seq],
+                    )?;
+                }
+                Outcome::Applied | Outcome::Conflict { .. } => taken += 1,
+            }
         }
+    }
+    Ok((taken, held, refused))
+}
+
+/// The old laptop's run of a laptop restored from a backup, as this server knows it.
+struct OldRun {
+    /// The last number its backup held: the run is the numbers after it.
+    after: i64,
+    /// Where the run ends, as the restored laptop says (`device.run_end`).
+    end: i64,
+    /// The villages its changes may be about: the laptop's, and the giver's too where one is
+    /// named.
+    villages: std::collections::HashSet<String>,
+}
+
+/// The old run of laptop `device`, where it was restored from a backup and said where the run
+/// ends; none otherwise. With a `giver`, its villages are those both laptops serve.
+fn old_run(db: &mut dyn Db, device: Uuid, giver: Option<Uuid>) -> Result<Option<OldRun>, ServerError> {
+    let Some(row) = db.query_opt(
+        "SELECT run_end FROM device WHERE id = ?1 AND kind = 'laptop' AND revoked_at IS NULL",
+        args![device],
+    )?
+    else {
+        return Ok(None);
     };
-    Ok(end.is_some_and(|end| g.origin.seq > 0 && g.origin.seq <= end))
+    let Some(end) = row.opt_int(0)? else { return Ok(None) };
+    let Some(after) = crate::device_restore::live(db, device)?.last().map(|r| r.after) else {
+        return Ok(None);
+    };
+    let rows = match giver {
+        None => db.query("SELECT village_id FROM device_village WHERE device_id = ?1", args![device])?,
+        Some(giver) => db.query(
+            "SELECT a.village_id FROM device_village a JOIN device_village b ON b.village_id = a.village_id
+             WHERE a.device_id = ?1 AND b.device_id = ?2",
+            args![device, giver],
+        )?,
+    };
+    let villages = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
+    Ok((after < end).then_some(OldRun { after, end, villages }))
 }
 
 /// What of other laptops' old runs this server asks laptop `asker` back: for each laptop
-/// restored from a backup that shares a village with it, the numbers of its run after the last
-/// one held here without a gap, and those held past that one, which the asker skips.
+/// restored from a backup that shares a village with it, the numbers of its old run after the
+/// last one held here without a gap, and those held past that one, which the asker skips. The
+/// old run is the old laptop's work after its backup, so the numbers listed are few.
 pub(crate) fn others_wanted(db: &mut dyn Db, asker: Uuid) -> Result<Vec<OthersWanted>, ServerError> {
     let restored = db.query(
-        "SELECT d.id, d.run_end FROM device d
+        "SELECT d.id FROM device d
          WHERE d.kind = 'laptop' AND d.id <> ?1 AND d.run_end IS NOT NULL AND d.revoked_at IS NULL
            AND EXISTS (SELECT 1 FROM device_village a JOIN device_village b ON b.village_id = a.village_id
                        WHERE a.device_id = d.id AND b.device_id = ?1)
@@ -159,29 +208,22 @@ pub(crate) fn others_wanted(db: &mut dyn Db, asker: Uuid) -> Result<Vec<OthersWa
     )?;
     let mut wanted = Vec::new();
     for row in restored {
-        let (device, through) = (row.uuid(0)?, row.int(1)?);
-        // The end of the first unbroken run held here (the old laptop's numbers start at 1).
-        let after = db
-            .query_one(
-                "SELECT coalesce(min(c.origin_seq), 0) FROM change c
-                 WHERE c.origin_device = ?1 AND c.origin_seq <= ?2
-                   AND NOT EXISTS (SELECT 1 FROM change n WHERE n.origin_device = ?1 AND n.origin_seq = c.origin_seq + 1)",
-                args![device, through],
-            )?
-            .int(0)?;
-        if after >= through {
-            continue;
-        }
-        let held = db
+        let device = row.uuid(0)?;
+        let Some(run) = old_run(db, device, None)? else { continue };
+        let mut held = db
             .query(
                 "SELECT origin_seq FROM change WHERE origin_device = ?1 AND origin_seq > ?2 AND origin_seq <= ?3
                  ORDER BY origin_seq",
-                args![device, after, through],
+                args![device, run.after, run.end],
             )?
             .iter()
             .map(|r| r.int(0))
             .collect::<Result<Vec<_>, _>>()?;
-        wanted.push(OthersWanted { device, after, through, held });
+        // The run held here without a gap from its start.
+        let whole = held.iter().zip(run.after + 1..).take_while(|(seq, expected)| **seq == *expected).count();
+        let after = run.after + whole as i64;
+        held.drain(..whole);
+        wanted.push(OthersWanted { device, after, through: run.end, held });
     }
     Ok(wanted)
 }

@@ -249,8 +249,21 @@ impl Store {
         // The answer written back on the stick starts where the laptop stood when it wrote this:
         // never further back for an older file brought late, but for a laptop restored from a
         // backup exactly where the backup stood, with its own changes after `own_after` (up to
-        // `own_through`, the end of the old laptop's run).
-        match (from_start, parcel.own_after) {
+        // `own_through`, the end of the old laptop's run). A restored laptop asks for its old
+        // run in every file from then on: the answer goes back to where the file stood only
+        // when the file asks from another number than the last one did (its first after the
+        // restore, or as the run comes back), so an older file brought late does not move it.
+        let asked_before =
+            self.db.query_one("SELECT usb_own_after FROM device WHERE id = ?1", args![device])?.opt_int(0)?;
+        let own_after = parcel.own_after.filter(|after| from_start || asked_before != Some(*after));
+        let own_through = parcel.own_through.filter(|_| parcel.own_after.is_some());
+        match (from_start, own_after) {
+            (false, None) if parcel.own_after.is_some() => self.db.execute(
+                "UPDATE device SET usb_pulled_through = CASE WHEN usb_pulled_through > ?1 THEN usb_pulled_through ELSE ?1 END,
+                                   usb_own_through = ?2
+                 WHERE id = ?3",
+                args![parcel.pulled_through, own_through, device],
+            )?,
             (false, None) => self.db.execute(
                 "UPDATE device SET usb_pulled_through = CASE WHEN usb_pulled_through > ?1 THEN usb_pulled_through ELSE ?1 END,
                                    usb_own_after = NULL, usb_own_through = NULL
@@ -260,7 +273,7 @@ impl Store {
             // Read again from the start (a restored server's feed), or as the backup stood.
             (_, own_after) => self.db.execute(
                 "UPDATE device SET usb_pulled_through = ?1, usb_own_after = ?2, usb_own_through = ?3 WHERE id = ?4",
-                args![pulled_through, own_after, parcel.own_through.filter(|_| own_after.is_some()), device],
+                args![pulled_through, own_after, own_through, device],
             )?,
         };
         done.device = Some(device);

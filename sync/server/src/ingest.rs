@@ -138,15 +138,16 @@ impl Store {
         if caller.kind == DeviceKind::Laptop && answered == Answered::ToTheDevice {
             decided_before(&mut *tx, caller.device, &mut results, last, acked)?;
         }
-        // A block's change acknowledged last is named by its origin too: the block checks it
-        // holds that change under that number (`SessionReply::acked_origin`).
+        // A block's change pushed last is named by its number and its origin: the block
+        // checks it holds that change under that number (`SessionReply::pushed_last`). Every
+        // push names it, so that a block restored twice finds the second restore too.
         if caller.kind == DeviceKind::Block
-            && last > acked
             && let Some(c) = batch.changes.last()
         {
             tx.execute(
-                "UPDATE device SET acked_origin_device = ?1, acked_origin_seq = ?2 WHERE id = ?3",
-                args![c.origin.device, c.origin.seq, &sender],
+                "UPDATE device SET pushed_last_seq = ?1, pushed_last_device = ?2, pushed_last_origin_seq = ?3
+                 WHERE id = ?4",
+                args![c.seq, c.origin.device, c.origin.seq, &sender],
             )?;
         }
         acked = acked.max(last);

@@ -14,7 +14,7 @@ use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Numbers, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{
     Applicant, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, OwnAsked,
-    PullReply,
+    PullReply, Pushed,
 };
 use uuid::Uuid;
 
@@ -408,13 +408,13 @@ impl Local for BlockEnd {
         })
     }
 
-    fn acked_last(&mut self, through: i64, origin: Origin) -> Result<(), SyncError> {
+    fn pushed_last(&mut self, pushed: Pushed) -> Result<(), SyncError> {
+        let Pushed { seq: through, origin } = pushed;
         // Restored from a backup after forwarding a laptop's work, this block may have lost
         // changes that only its district holds now: the old laptop's, restored itself, whose
         // new work goes on past them, never in their place (seed 30 of the simulation with both
         // restores). Nothing of its own need be lost for that, so `own_held_through` does not
-        // show it. The district's word is judged once: it stands until this block's numbers
-        // pass it again.
+        // show it. The district's word is judged once: it stands until this block pushes again.
         self.with(|s| {
             let run = s.run;
             let word = format!("{through} {} {}", origin.device, origin.seq);
