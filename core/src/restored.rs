@@ -159,9 +159,13 @@ pub fn settle(conn: &Connection, through: i64, at: DateTime<Utc>) -> rusqlite::R
     // The block holds work of this device the backup did not have: the feed is asked for it
     // (`own_pull_after`). Numbered past the old laptop's run, this store asks for that run
     // whatever the block holds now: the block may read back more of it from its district later.
+    // A backup written while an earlier restore's old run was still being read back goes on
+    // asking from where that stood: the rest of that run comes too (the work made between the
+    // two restores, which the backup holds, comes back once each and is skipped).
     conn.execute(
         "UPDATE sync_link SET restored_through = NULL,
-                              own_pull_after = CASE WHEN ?1 > ?2 OR ?3 IS NOT NULL THEN ?2 END
+                              own_pull_after = CASE WHEN ?1 > ?2 OR ?3 IS NOT NULL
+                                                    THEN min(coalesce(own_pull_after, ?2), ?2) END
          WHERE id = 1",
         params![through, restored, numbered_after],
     )?;

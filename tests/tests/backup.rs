@@ -612,3 +612,53 @@ fn a_restored_laptop_numbers_its_new_work_past_the_old_laptops_run_whatever_its_
     let second_end = twice.own_pull_through().unwrap().unwrap();
     assert!(second_end >= new_numbers.last().unwrap() + samanvaya_domain::restore::RUN_GAP, "{second_end}");
 }
+
+/// A backup written while a restored laptop was still reading back the old laptop's run, and
+/// restored in turn, goes on asking from where that reading stood: the rest of the first run
+/// still comes. Before, the second restore asked only after its own backup's last change, and
+/// what was left of the first run, coming to the block later, never reached the laptop (left
+/// from a review of stop 59).
+#[test]
+fn a_backup_written_mid_read_back_asks_for_the_rest_of_the_first_run_when_restored() {
+    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+    let head = samanvaya_tests::member(
+        "पहली",
+        samanvaya_domain::Relation::Head,
+        samanvaya_domain::Sex::Female,
+        samanvaya_domain::Birth::Age { years: 40 },
+    );
+    store.save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    let backup_gave = store.queued_after(0, 100).unwrap().last().unwrap().device_seq;
+    let first = stick.path().join("first.backup");
+    store.backup(&first).unwrap();
+    drop(store);
+    let restore = |backup: &std::path::Path| {
+        let to = tempfile::tempdir().unwrap();
+        drop(Store::restore(backup, to.path(), None, &Secret::new(TEST_PIN)).unwrap());
+        let store = samanvaya_tests::open(to.path()).unwrap();
+        (to, store)
+    };
+    let (_once_dir, mut once) = restore(&first);
+    // The block holds three changes of the old laptop after the backup; none has come back yet.
+    once.sync_acked(backup_gave + 3, &Default::default(), &[]).unwrap();
+    assert_eq!(once.own_pull_after().unwrap(), Some(backup_gave));
+    // Work goes on on the restored laptop, past the old run.
+    let head = samanvaya_tests::member(
+        "दूसरी",
+        samanvaya_domain::Relation::Head,
+        samanvaya_domain::Sex::Female,
+        samanvaya_domain::Birth::Age { years: 30 },
+    );
+    once.save_household(samanvaya_tests::new_household(village, vec![head]), once.now().unwrap()).unwrap();
+    let second = stick.path().join("second.backup");
+    once.backup(&second).unwrap();
+    let (_twice_dir, mut twice) = restore(&second);
+    let second_after = twice.restores().unwrap()[1].after;
+    assert!(second_after > once.own_pull_through().unwrap().unwrap(), "after the new work: {second_after}");
+    twice.sync_acked(backup_gave + 3, &Default::default(), &[]).unwrap();
+    assert_eq!(twice.own_pull_after().unwrap(), Some(backup_gave), "from where the first reading stood");
+    assert!(twice.own_pull_through().unwrap() > once.own_pull_through().unwrap());
+}
