@@ -380,15 +380,7 @@ fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_f
     let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
     samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
     let add = |store: &mut Store, name: &str| {
-        let head = samanvaya_tests::member(
-            name,
-            samanvaya_domain::Relation::Head,
-            samanvaya_domain::Sex::Female,
-            samanvaya_domain::Birth::Age { years: 40 },
-        );
-        store
-            .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
-            .unwrap();
+        household_headed_by(store, village, name);
     };
     add(&mut store, "पहली");
     assert_eq!(store.restores().unwrap(), vec![], "a laptop never restored names none");
@@ -402,20 +394,14 @@ fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_f
     };
     let backup_gave = last_seq(&store);
     drop(store);
-    let restore = |backup: &std::path::Path| {
-        let to = tempfile::tempdir().unwrap();
-        drop(Store::restore(backup, to.path(), None, &Secret::new(TEST_PIN)).unwrap());
-        let store = samanvaya_tests::open(to.path()).unwrap();
-        (to, store)
-    };
-    let (_once_dir, mut once) = restore(&first_backup);
+    let (_once_dir, mut once) = restored_from(&first_backup);
     let named = once.restores().unwrap();
     assert_eq!(named.len(), 1);
     assert_eq!(named[0].after, backup_gave, "after the backup's last change");
     add(&mut once, "दूसरी");
     let second_backup = stick.path().join("second.backup");
     once.backup(&second_backup).unwrap();
-    let (_twice_dir, twice) = restore(&second_backup);
+    let (_twice_dir, twice) = restored_from(&second_backup);
     let both = twice.restores().unwrap();
     assert_eq!(both.len(), 2, "{both:?}");
     assert_eq!(both[0], named[0], "the first restore, which the backup carried");
@@ -437,9 +423,9 @@ fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_f
     once.connection().execute("UPDATE sync_link SET restored_through = NULL WHERE id = 1", []).unwrap();
     let settled_backup = stick.path().join("settled.backup");
     once.backup(&settled_backup).unwrap();
-    let (_settled_dir, settled) = restore(&settled_backup);
+    let (_settled_dir, settled) = restored_from(&settled_backup);
     assert_eq!(settled.restores().unwrap()[1].after, last_seq(&once), "after the settled backup's last");
-    let (_sibling_dir, sibling) = restore(&first_backup);
+    let (_sibling_dir, sibling) = restored_from(&first_backup);
     let again = sibling.restores().unwrap();
     assert_eq!(again.len(), 1);
     assert!(again[0].id > named[0].id, "restored later, named later: {again:?} {named:?}");
@@ -516,17 +502,7 @@ fn a_restored_laptop_numbers_its_new_work_past_the_old_laptops_run_whatever_its_
     let mut store = samanvaya_tests::open(dir.path()).unwrap();
     let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
     let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
-    let add = |store: &mut Store, name: &str| {
-        let head = samanvaya_tests::member(
-            name,
-            samanvaya_domain::Relation::Head,
-            samanvaya_domain::Sex::Female,
-            samanvaya_domain::Birth::Age { years: 40 },
-        );
-        store
-            .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
-            .unwrap()
-    };
+    let add = |store: &mut Store, name: &str| household_headed_by(store, village, name);
     let mine = |store: &Store| -> Vec<i64> {
         store
             .connection()
@@ -624,41 +600,46 @@ fn a_backup_written_mid_read_back_asks_for_the_rest_of_the_first_run_when_restor
     let mut store = samanvaya_tests::open(dir.path()).unwrap();
     let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
     samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
-    let head = samanvaya_tests::member(
-        "पहली",
-        samanvaya_domain::Relation::Head,
-        samanvaya_domain::Sex::Female,
-        samanvaya_domain::Birth::Age { years: 40 },
-    );
-    store.save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap()).unwrap();
+    household_headed_by(&mut store, village, "पहली");
     let backup_gave = store.queued_after(0, 100).unwrap().last().unwrap().device_seq;
     let first = stick.path().join("first.backup");
     store.backup(&first).unwrap();
     drop(store);
-    let restore = |backup: &std::path::Path| {
-        let to = tempfile::tempdir().unwrap();
-        drop(Store::restore(backup, to.path(), None, &Secret::new(TEST_PIN)).unwrap());
-        let store = samanvaya_tests::open(to.path()).unwrap();
-        (to, store)
-    };
-    let (_once_dir, mut once) = restore(&first);
+    let (_once_dir, mut once) = restored_from(&first);
     // The block holds three changes of the old laptop after the backup; none has come back yet.
     once.sync_acked(backup_gave + 3, &Default::default(), &[]).unwrap();
     assert_eq!(once.own_pull_after().unwrap(), Some(backup_gave));
     // Work goes on on the restored laptop, past the old run.
-    let head = samanvaya_tests::member(
-        "दूसरी",
-        samanvaya_domain::Relation::Head,
-        samanvaya_domain::Sex::Female,
-        samanvaya_domain::Birth::Age { years: 30 },
-    );
-    once.save_household(samanvaya_tests::new_household(village, vec![head]), once.now().unwrap()).unwrap();
+    household_headed_by(&mut once, village, "दूसरी");
     let second = stick.path().join("second.backup");
     once.backup(&second).unwrap();
-    let (_twice_dir, mut twice) = restore(&second);
+    let (_twice_dir, mut twice) = restored_from(&second);
     let second_after = twice.restores().unwrap()[1].after;
     assert!(second_after > once.own_pull_through().unwrap().unwrap(), "after the new work: {second_after}");
     twice.sync_acked(backup_gave + 3, &Default::default(), &[]).unwrap();
     assert_eq!(twice.own_pull_after().unwrap(), Some(backup_gave), "from where the first reading stood");
     assert!(twice.own_pull_through().unwrap() > once.own_pull_through().unwrap());
+}
+
+/// A new household of `village` headed by a woman of forty named `name`, saved on `store`.
+fn household_headed_by(
+    store: &mut Store,
+    village: samanvaya_domain::LocationId,
+    name: &str,
+) -> samanvaya_domain::Household {
+    let head = samanvaya_tests::member(
+        name,
+        samanvaya_domain::Relation::Head,
+        samanvaya_domain::Sex::Female,
+        samanvaya_domain::Birth::Age { years: 40 },
+    );
+    store.save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap()).unwrap()
+}
+
+/// The store of `backup` restored in a new folder, opened; with the folder, which must outlive it.
+fn restored_from(backup: &std::path::Path) -> (tempfile::TempDir, Store) {
+    let to = tempfile::tempdir().unwrap();
+    drop(Store::restore(backup, to.path(), None, &Secret::new(TEST_PIN)).unwrap());
+    let store = samanvaya_tests::open(to.path()).unwrap();
+    (to, store)
 }

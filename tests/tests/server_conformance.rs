@@ -19,6 +19,7 @@ use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
 use samanvaya_server::Store;
 use samanvaya_server::enroll::Caller;
 use samanvaya_server::feed::Asked;
+use samanvaya_sync_protocol::parcel::{self, Parcel};
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PullReply,
     PushBatch, Pushed, RefusalCode, Restore, Role, SessionRequest, Village,
@@ -146,25 +147,33 @@ impl Laptop {
 
     /// [`Laptop::file`], written by the copy of the laptop that descends from `restores`.
     fn file_of_copy(&self, changes: Vec<Change>, acked_here: i64, restores: Vec<Restore>) -> Vec<u8> {
-        use samanvaya_sync_protocol::parcel::{self, Parcel};
-        let made = Parcel {
+        self.seal(&Parcel { changes, acked_here: Some(acked_here), restores, ..self.parcel() })
+    }
+
+    /// A sync file of this laptop that carries and says nothing, at t0, to fill in.
+    fn parcel(&self) -> Parcel {
+        Parcel {
             protocol: PROTOCOL_VERSION,
             device: self.caller.device,
             made_at: t0(),
             pulled_through: 0,
-            changes,
+            changes: Vec::new(),
             own_after: None,
             own_through: None,
             audit: Vec::new(),
             audit_fork: None,
-            acked_here: Some(acked_here),
+            acked_here: None,
             feed_epoch: None,
             pulled_origin: None,
             server_own_through: None,
             given_back: Vec::new(),
-            restores,
-        };
-        parcel::seal(&made, &parcel::secret_digest(&self.secret)).unwrap()
+            restores: Vec::new(),
+        }
+    }
+
+    /// `file` sealed with this laptop's key, as it goes on the stick.
+    fn seal(&self, file: &Parcel) -> Vec<u8> {
+        parcel::seal(file, &parcel::secret_digest(&self.secret)).unwrap()
     }
 
     fn batch(&self, changes: Vec<Change>) -> PushBatch {
@@ -3819,25 +3828,13 @@ fn a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes(b: B
     let all = server.pull_under(&laptop.caller, asked(None)).unwrap();
     assert_eq!(own(&all), vec![2, 3, 1_000_001], "with no end, everything after");
     // By stick: the file says the run, and the block's answer carries that alone.
-    use samanvaya_sync_protocol::parcel::{self, Parcel};
     let file = Parcel {
-        protocol: PROTOCOL_VERSION,
-        device: laptop.caller.device,
-        made_at: t0(),
-        pulled_through: 0,
-        changes: Vec::new(),
         own_after: Some(1),
         own_through: Some(999_999),
-        audit: Vec::new(),
-        audit_fork: None,
         acked_here: Some(1_000_001),
-        feed_epoch: None,
-        pulled_origin: None,
-        server_own_through: None,
-        given_back: Vec::new(),
-        restores: Vec::new(),
+        ..laptop.parcel()
     };
-    server.import(&parcel::seal(&file, &parcel::secret_digest(&laptop.secret)).unwrap(), t0()).unwrap();
+    server.import(&laptop.seal(&file), t0()).unwrap();
     let written = server.export_feed(laptop.caller.device, t0()).unwrap();
     let key = parcel::secret_digest(&laptop.secret);
     let answer =
@@ -3851,9 +3848,8 @@ fn a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes(b: B
     assert_eq!(carried, vec![2, 3], "the answer on the stick carries the run alone");
     // The laptop's next file, read to the answer's end and asking for the same run, moves the
     // answer on; an older file brought late after it does not move it back.
-    let seal = |f: &Parcel| parcel::seal(f, &parcel::secret_digest(&laptop.secret)).unwrap();
-    server.import(&seal(&Parcel { pulled_through: answer.cursor, ..file.clone() }), t0()).unwrap();
-    server.import(&seal(&file), t0()).unwrap();
+    server.import(&laptop.seal(&Parcel { pulled_through: answer.cursor, ..file.clone() }), t0()).unwrap();
+    server.import(&laptop.seal(&file), t0()).unwrap();
     let written = server.export_feed(laptop.caller.device, t0()).unwrap();
     let next = samanvaya_sync_protocol::feed_file::open(&written.bytes, laptop.caller.device, &key).unwrap();
     assert_eq!(next.starts_after, Some(answer.cursor), "not moved back by the older file");
@@ -3976,7 +3972,6 @@ fn a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run(b: Bac
 /// (`Parcel::own_through`), the block's answer to another laptop of the village asks back what
 /// of the run it lacks (`FeedFile::others_wanted`), and that laptop's next file gives it back.
 fn a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too(b: Backend) {
-    use samanvaya_sync_protocol::parcel::{self, Parcel};
     use samanvaya_sync_protocol::{GivenBack, OthersWanted};
     let Some(mut opened) = open(b, Role::Block) else { return };
     let server = &mut opened.store;
@@ -3986,24 +3981,8 @@ fn a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too(b: B
     server.push(&old.caller, &old.batch(made[..2].to_vec()), t0()).unwrap();
     let file_of =
         |laptop: &Laptop, own: Option<(i64, i64)>, given_back: Vec<GivenBack>, restores: Vec<Restore>| {
-            let made = Parcel {
-                protocol: PROTOCOL_VERSION,
-                device: laptop.caller.device,
-                made_at: t0(),
-                pulled_through: 0,
-                changes: Vec::new(),
-                own_after: own.map(|o| o.0),
-                own_through: own.map(|o| o.1),
-                audit: Vec::new(),
-                audit_fork: None,
-                acked_here: None,
-                feed_epoch: None,
-                pulled_origin: None,
-                server_own_through: None,
-                given_back,
-                restores,
-            };
-            parcel::seal(&made, &parcel::secret_digest(&laptop.secret)).unwrap()
+            let (own_after, own_through) = (own.map(|o| o.0), own.map(|o| o.1));
+            laptop.seal(&Parcel { own_after, own_through, given_back, restores, ..laptop.parcel() })
         };
     let file = |laptop: &Laptop, own, given_back| file_of(laptop, own, given_back, Vec::new());
     let answer = |server: &mut Store, laptop: &Laptop| {
