@@ -430,6 +430,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "pushed_last",
         sql: include_str!("../migrations/server/0040_pushed_last.sql"),
     },
+    Migration {
+        version: 41,
+        name: "pushed_last_judged",
+        sql: include_str!("../migrations/server/0041_pushed_last_judged.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -625,6 +630,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 38,
         name: "pushed_last",
         sql: include_str!("../migrations/server-postgres/0038_pushed_last.sql"),
+    },
+    Migration {
+        version: 39,
+        name: "pushed_last_judged",
+        sql: include_str!("../migrations/server-postgres/0039_pushed_last_judged.sql"),
     },
 ];
 

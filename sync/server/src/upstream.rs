@@ -420,7 +420,7 @@ impl Local for BlockEnd {
             let word = format!("{through} {} {}", origin.device, origin.seq);
             let mut tx = s.db.transaction(crate::sql::Mode::Write)?;
             let judged =
-                tx.query_one("SELECT acked_origin_judged FROM upstream WHERE id = 1", &[])?.opt_text(0)?;
+                tx.query_one("SELECT pushed_last_judged FROM upstream WHERE id = 1", &[])?.opt_text(0)?;
             if judged.as_deref() == Some(word.as_str()) {
                 return Ok(());
             }
@@ -432,7 +432,7 @@ impl Local for BlockEnd {
                 forwarded_lost(&mut *tx)?;
                 crate::feed_epoch::restored(&mut *tx, run)?;
             }
-            tx.execute("UPDATE upstream SET acked_origin_judged = ?1 WHERE id = 1", args![word])?;
+            tx.execute("UPDATE upstream SET pushed_last_judged = ?1 WHERE id = 1", args![word])?;
             tx.commit()?;
             Ok(())
         })
