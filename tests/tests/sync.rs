@@ -3550,3 +3550,72 @@ fn a_step_the_restored_block_refuses_is_not_asked_back_again_on_the_stick() {
         }
     });
 }
+
+/// A block and a laptop both restored from backups, with the real binaries (seed 43 of the
+/// simulation): after both backups the old laptop surveyed a household, sent it, and another
+/// laptop of the village read it; then the block's folder was lost and put back from its backup,
+/// and the old laptop broke and its backup was restored on a new one. The restored laptop
+/// numbers its new work past the old laptop's run, so the other laptop, which holds the old
+/// household under the old laptop's numbers, takes the new household too; and the block asks
+/// that other laptop back the old household it lost, which then reaches the restored laptop.
+/// Before, the new household took the old one's numbers: the other laptop took it for the one it
+/// held and dropped it, and the old household was at the other laptop alone.
+#[test]
+fn a_block_and_a_laptop_both_restored_lose_neither_the_old_laptops_work_nor_the_new() {
+    let (block_dir, block, old_dir) = block_and_laptop();
+    let (peer_dir, block_backup, stick) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    samanvaya_tests::serve_a_village(&mut samanvaya_tests::open(peer_dir.path()).unwrap()).unwrap();
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(peer_dir.path())));
+    let sync = |dir: &Path| ok(run("samanvaya", &["sync", "--timeout", "20"], Some(dir)));
+    let households = |dir: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(dir).unwrap());
+    add_household(old_dir.path(), "कमला देवी");
+    sync(old_dir.path());
+    // Both backups: the laptop's on a stick, the block's folder copied while it is stopped.
+    let laptop_backup = stick.path().join("laptop.backup");
+    samanvaya_tests::open(old_dir.path()).unwrap().backup(&laptop_backup).unwrap();
+    let listen = block.url.trim_start_matches("https://").to_owned();
+    let dir = block_dir.path().to_str().unwrap().to_owned();
+    let again = || start_server(&["--role", "block", "--data-dir", &dir, "--listen", &listen]);
+    drop(block);
+    copy_folder(block_dir.path(), block_backup.path());
+    let block = again();
+    // The old laptop's household after both backups, sent, and read by the other laptop.
+    add_household(old_dir.path(), "सुनीता कुमारी");
+    sync(old_dir.path());
+    sync(peer_dir.path());
+    let old_work = households(old_dir.path());
+    assert_eq!(households(peer_dir.path()), old_work);
+    // The block's folder is lost and put back from its backup; the old laptop breaks, and its
+    // backup is restored on a new one, where work goes on.
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path()).unwrap();
+    copy_folder(block_backup.path(), block_dir.path());
+    let block = again();
+    let restored_dir = tempfile::tempdir().unwrap();
+    drop(
+        samanvaya_core::Store::restore(
+            &laptop_backup,
+            restored_dir.path(),
+            None,
+            &samanvaya_core::Secret::new(PIN),
+        )
+        .unwrap(),
+    );
+    sync(restored_dir.path());
+    add_household(restored_dir.path(), "रीना देवी");
+    sync(restored_dir.path());
+    // The other laptop gives back what the block lost, and takes the new household.
+    sync(peer_dir.path());
+    sync(restored_dir.path());
+    sync(peer_dir.path());
+    let all = households(restored_dir.path());
+    assert_eq!(all.len(), 3, "the restored laptop holds the old laptop's two households and its new one");
+    assert!(old_work.iter().all(|h| all.contains(h)), "the old laptop's work came back to it");
+    assert_eq!(households(peer_dir.path()), all, "the other laptop holds the new household too");
+    let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+    let at_block: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap();
+    assert_eq!(at_block, 3, "the block holds every household once");
+    drop(block);
+}
