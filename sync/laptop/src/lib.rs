@@ -170,18 +170,13 @@ impl Local for StoreEnd<'_> {
     }
 
     fn held_of_other(&mut self, wanted: &OthersWanted) -> Result<Vec<GivenBack>, SyncError> {
-        let held = self
-            .store
-            .changes_of_device(wanted.device, wanted.after, wanted.through, &wanted.held)
-            .map_err(|e| local(&e))?;
-        Ok(held
-            .into_iter()
-            .map(|(seq, change)| GivenBack {
-                origin: Origin { device: wanted.device, seq },
-                change,
-                seal: String::new(),
-            })
-            .collect())
+        let run = samanvaya_core::AskedRun {
+            device: wanted.device,
+            after: wanted.after,
+            through: wanted.through,
+            held: wanted.held.clone(),
+        };
+        held_of_other(self.store, &run).map_err(|e| local(&e))
     }
 
     fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
@@ -488,6 +483,21 @@ fn given_back(store: &Store, server: Uuid, after: i64) -> Result<Vec<GivenBack>,
         .collect())
 }
 
+/// The changes of another laptop's old run that this laptop holds and the block asked back
+/// (`SessionReply::others_wanted`, or `FeedFile::others_wanted` by stick), as they are given
+/// back: with no seal, the block taking only what is in that run (`given_back.rs`).
+fn held_of_other(store: &Store, run: &samanvaya_core::AskedRun) -> Result<Vec<GivenBack>, StoreError> {
+    let held = store.changes_of_device(run.device, run.after, run.through, &run.held)?;
+    Ok(held
+        .into_iter()
+        .map(|(seq, change)| GivenBack {
+            origin: Origin { device: run.device, seq },
+            change,
+            seal: String::new(),
+        })
+        .collect())
+}
+
 /// What applying the block's answer from a USB stick did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedImported {
@@ -639,12 +649,7 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     };
     // Another laptop's old run the block asked back, restored as it was from a backup.
     for run in store.stick_others_wanted()? {
-        let held = store.changes_of_device(run.device, run.after, run.through, &run.held)?;
-        given_back.extend(held.into_iter().map(|(seq, change)| GivenBack {
-            origin: Origin { device: run.device, seq },
-            change,
-            seal: String::new(),
-        }));
+        given_back.extend(held_of_other(store, &run)?);
     }
     let (audit, audit_fork) = audit_for_stick(store)?;
     let parcel = Parcel {
