@@ -200,7 +200,7 @@ pub fn own_pulled(conn: &Connection) -> rusqlite::Result<()> {
     // what its block reads back from its district comes whenever it does, and the feed sends
     // nothing of this device's outside the run (`own_pull_through`), so the asking costs
     // nothing once it is all held.
-    let acked: i64 = match numbered_after(conn)? {
+    let end: i64 = match numbered_after(conn)? {
         Some(end) => end,
         None => conn.query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?,
     };
@@ -210,12 +210,12 @@ pub fn own_pulled(conn: &Connection) -> rusqlite::Result<()> {
              WHERE device_id = (SELECT device_id FROM centre WHERE id = 1) AND device_seq > ?1 AND device_seq <= ?2
              ORDER BY device_seq",
         )?
-        .query_map(params![after, acked], |r| r.get(0))?
+        .query_map(params![after, end], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     // The last number held with every one before it, from where the feed was asked.
     let whole = held.iter().zip(after + 1..).take_while(|(seq, expected)| **seq == *expected).count() as i64;
     let through = after + whole;
-    let next = (through < acked).then_some(through);
+    let next = (through < end).then_some(through);
     conn.execute("UPDATE sync_link SET own_pull_after = ?1 WHERE id = 1", [next])?;
     Ok(())
 }

@@ -487,25 +487,18 @@ impl Store {
         Ok(out)
     }
 
-    /// The changes of laptop `device` this laptop holds numbered after `after` and up to
-    /// `through`, but for those numbered `skip`, oldest first: another laptop's old run after a
-    /// restore from a backup, which the block, restored itself, asked back
+    /// The changes of another laptop's old run this laptop holds, but for those the block holds
+    /// already, oldest first: the block, restored from a backup, asked them back
     /// (`SessionReply::others_wanted`).
-    pub fn changes_of_device(
-        &self,
-        device: Uuid,
-        after: i64,
-        through: i64,
-        skip: &[i64],
-    ) -> Result<Vec<(i64, Change)>, StoreError> {
+    pub fn changes_of_run(&self, run: &AskedRun) -> Result<Vec<(i64, Change)>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT device_seq, change FROM change_log
              WHERE device_id = ?1 AND device_seq > ?2 AND device_seq <= ?3 ORDER BY device_seq",
         )?;
-        let rows = stmt.query_map(params![device.to_string(), after, through], |r| {
+        let rows = stmt.query_map(params![run.device.to_string(), run.after, run.through], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
         })?;
-        let skip: std::collections::HashSet<i64> = skip.iter().copied().collect();
+        let skip: std::collections::HashSet<i64> = run.held.iter().copied().collect();
         let mut out = Vec::new();
         for row in rows {
             let (seq, text) = row?;

@@ -375,10 +375,7 @@ fn a_backup_on_a_usb_stick_is_found_and_restored_on_a_fresh_install() {
 /// restore has the later id (`samanvaya_domain::restore`), which the block takes for the laptop.
 #[test]
 fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_from() {
-    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut store = samanvaya_tests::open(dir.path()).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+    let (_dir, stick, mut store, village, _) = enrolled_with_a_stick();
     let add = |store: &mut Store, name: &str| {
         household_headed_by(store, village, name);
     };
@@ -439,19 +436,8 @@ fn each_restore_of_an_enrolled_laptop_is_named_after_those_its_backup_descends_f
 /// its new work up by the difference.
 #[test]
 fn a_backup_holding_its_devices_changes_read_back_restores_after_the_last_of_them() {
-    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut store = samanvaya_tests::open(dir.path()).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
-    let head = samanvaya_tests::member(
-        "पहली",
-        samanvaya_domain::Relation::Head,
-        samanvaya_domain::Sex::Female,
-        samanvaya_domain::Birth::Age { years: 40 },
-    );
-    let h = store
-        .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
-        .unwrap();
+    let (_dir, stick, mut store, village, server) = enrolled_with_a_stick();
+    let h = household_headed_by(&mut store, village, "पहली");
     let made = store.queued_after(0, 100).unwrap();
     let last = made.last().unwrap().device_seq;
     // The old laptop's rename after the first backup, read back from the block.
@@ -498,10 +484,7 @@ fn a_backup_holding_its_devices_changes_read_back_restores_after_the_last_of_the
 /// (seeds 30, 43, 58 and 167 of the simulation with both restores).
 #[test]
 fn a_restored_laptop_numbers_its_new_work_past_the_old_laptops_run_whatever_its_block_says() {
-    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut store = samanvaya_tests::open(dir.path()).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
+    let (_dir, stick, mut store, village, server) = enrolled_with_a_stick();
     let add = |store: &mut Store, name: &str| household_headed_by(store, village, name);
     let mine = |store: &Store| -> Vec<i64> {
         store
@@ -596,10 +579,7 @@ fn a_restored_laptop_numbers_its_new_work_past_the_old_laptops_run_whatever_its_
 /// from a review of stop 59).
 #[test]
 fn a_backup_written_mid_read_back_asks_for_the_rest_of_the_first_run_when_restored() {
-    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut store = samanvaya_tests::open(dir.path()).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+    let (_dir, stick, mut store, village, _) = enrolled_with_a_stick();
     household_headed_by(&mut store, village, "पहली");
     let backup_gave = store.queued_after(0, 100).unwrap().last().unwrap().device_seq;
     let first = stick.path().join("first.backup");
@@ -642,4 +622,15 @@ fn restored_from(backup: &std::path::Path) -> (tempfile::TempDir, Store) {
     drop(Store::restore(backup, to.path(), None, &Secret::new(TEST_PIN)).unwrap());
     let store = samanvaya_tests::open(to.path()).unwrap();
     (to, store)
+}
+
+/// An enrolled store serving a village, in a folder, with a stick for its backups: the folder,
+/// the stick, the store, the village and the id of the server it is enrolled with.
+fn enrolled_with_a_stick()
+-> (tempfile::TempDir, tempfile::TempDir, Store, samanvaya_domain::LocationId, String) {
+    let (dir, stick) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let server = samanvaya_tests::enrolled_nowhere(&mut store).unwrap().to_string();
+    (dir, stick, store, village, server)
 }

@@ -487,7 +487,7 @@ fn given_back(store: &Store, server: Uuid, after: i64) -> Result<Vec<GivenBack>,
 /// (`SessionReply::others_wanted`, or `FeedFile::others_wanted` by stick), as they are given
 /// back: with no seal, the block taking only what is in that run (`given_back.rs`).
 fn held_of_other(store: &Store, run: &samanvaya_core::AskedRun) -> Result<Vec<GivenBack>, StoreError> {
-    let held = store.changes_of_device(run.device, run.after, run.through, &run.held)?;
+    let held = store.changes_of_run(run)?;
     Ok(held
         .into_iter()
         .map(|(seq, change)| GivenBack {
