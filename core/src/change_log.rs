@@ -118,6 +118,7 @@ pub fn record(conn: &Connection, body: ChangeBody, at: Moment) -> rusqlite::Resu
         return Ok(hlc);
     }
     crate::field_clock::note(conn, &body, hlc)?;
+    crate::own_departure::note(conn, &body, hlc)?;
     // After everything held of this device, whatever brought it, and after what the block
     // acknowledged: a store restored from a backup reads back the old laptop's work sent after
     // the backup under the device's own numbers, and a number among them would be refused by

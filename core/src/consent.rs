@@ -233,6 +233,7 @@ fn erase_record(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite
         crate::field_clock::forget(conn, &record)?;
         // What was set aside of a member removed here (`removed_member.rs`) is hers too.
         crate::removed_member::forget(conn, &record)?;
+        crate::own_departure::forget(conn, &record)?;
     }
 
     match (stored, w.person_id) {

@@ -232,6 +232,30 @@ pub fn departure_reading(conn: &Connection, member: &str) -> rusqlite::Result<Op
     reading(conn, &crate::stored_id::key(member), member_field(&MemberField::Left(None)))
 }
 
+/// Puts `reading` as the reading of `member`'s departure, later or earlier than the one held, or
+/// none: the record kept by a merge goes back to an earlier departure when a later merge says
+/// the one it showed was seen (`own_departure::settle`).
+pub fn put_departure_reading(conn: &Connection, member: &str, reading: Option<Hlc>) -> rusqlite::Result<()> {
+    let record = crate::stored_id::key(member);
+    let field = number(conn, "clock_field", "name", &member_field(&MemberField::Left(None)))?;
+    match reading {
+        Some(hlc) => {
+            let node = number(conn, "clock_node", "node", &hlc.node.as_bytes().as_slice())?;
+            conn.prepare_cached(
+                "INSERT INTO field_clock (record, field, wall, counter, node) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (record, field) DO UPDATE
+                 SET wall = excluded.wall, counter = excluded.counter, node = excluded.node",
+            )?
+            .execute(params![record, field, hlc.wall_ms, hlc.counter, node])?;
+        }
+        None => {
+            conn.prepare_cached("DELETE FROM field_clock WHERE record = ?1 AND field = ?2")?
+                .execute(params![record, field])?;
+        }
+    }
+    Ok(())
+}
+
 /// The reading of the fact or benefit a change writes, as this laptop holds it: `None` for
 /// another kind of change, or a fact never stamped (a demo's).
 pub fn reading_of(conn: &Connection, body: &ChangeBody) -> rusqlite::Result<Option<Hlc>> {

@@ -32,6 +32,7 @@ mod merged_person;
 mod name_search;
 mod number_lease;
 mod numbered;
+mod own_departure;
 mod packed_answers;
 mod paths;
 mod person;

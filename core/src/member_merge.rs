@@ -205,6 +205,16 @@ impl Store {
         // A referral of the record removed, opened on a laptop that has not seen the merge, goes
         // to the record kept when it arrives here.
         crate::merged_person::note(&tx, duplicate, keep, departure_seen)?;
+        // What this merge saw of a departure may take back one the record kept took before:
+        // she is counted and screened as living or gone again.
+        let after = match crate::own_departure::settle(&tx, &keep.to_string())? {
+            true => {
+                let now = household::get(&tx, household)?.unwrap_or(after);
+                crate::profile::refresh(&tx, &now)?;
+                now
+            }
+            false => after,
+        };
         // The kept record took her facts above: nothing of her is set aside for a later merge.
         crate::removed_member::forget(&tx, &duplicate.to_string())?;
         // The log says it was a merge, not a removal alone (ids only, as every entry).

@@ -25,6 +25,10 @@ pub fn note(
     // merged away points at the one record left.
     let named = kept.to_string();
     let kept = self::kept(conn, &named)?.unwrap_or_else(|| named.clone());
+    // Every merge's record named, a crossing one's too, as the servers read them from the
+    // merges they keep (`sync/server/src/own_departure.rs`).
+    conn.prepare_cached("INSERT OR IGNORE INTO merge_named (id, named_id) VALUES (?1, ?2)")?
+        .execute(params![gone, named])?;
     // Two supervisors who each made one record into the other: the second merge names a record
     // already made one with the first, and no record points at itself.
     if kept == gone {
@@ -44,13 +48,11 @@ pub fn note(
         params![gone, kept, seen.map(|h| serde_json::to_string(&h)).transpose().map_err(json_error)?],
     )?;
     // A record made one with `gone` before now goes to `kept` too, and a departure of it
-    // reaches `kept` through `gone` past what this merge saw.
+    // reaches `kept` through `gone` past what this merge saw: every record a merge made one
+    // with `gone`, or with one of those, whichever record each points at now (a merge of
+    // `gone` unseen of this one may have taken them on already).
     if let Some(seen) = seen {
-        let before: Vec<String> = conn
-            .prepare_cached("SELECT id FROM merged_person WHERE kept_id = ?1")?
-            .query_map([&gone], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for id in before {
+        for id in made_one_with(conn, &gone)? {
             if self::departure_seen(conn, &id)?.is_none_or(|held| held < seen) {
                 let text = serde_json::to_string(&seen).map_err(json_error)?;
                 conn.execute(
@@ -63,6 +65,28 @@ pub fn note(
     conn.execute("UPDATE merged_person SET kept_id = ?2 WHERE kept_id = ?1", params![gone, kept])?;
     conn.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", params![gone, kept])?;
     Ok(Some(kept))
+}
+
+/// Every record a merge made one with `record`, or with one of those, as the merges named them.
+fn made_one_with(conn: &Connection, record: &str) -> rusqlite::Result<Vec<String>> {
+    let mut found: Vec<String> = Vec::new();
+    let mut next = vec![record.to_owned()];
+    while let Some(named) = next.pop() {
+        let under: Vec<String> = conn
+            .prepare_cached(
+                "SELECT id FROM merge_named WHERE named_id = ?1 UNION SELECT id FROM merged_person WHERE kept_id = ?1",
+            )?
+            .query_map([&named], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in under {
+            // Two merges each into the other name each other: each record is visited once.
+            if id != record && !found.contains(&id) {
+                found.push(id.clone());
+                next.push(id);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The records made one with `kept`.

@@ -72,6 +72,13 @@ pub(crate) fn apply(
     change_hlc: Hlc,
     at: Moment,
 ) -> Result<(), StoreError> {
+    // The departure it writes of the member it names is hers, wherever it goes here.
+    crate::own_departure::note(conn, body, change_hlc)?;
+    merge_in(conn, body, change_hlc, at)
+}
+
+/// As [`apply`], of a change as it names its subject or as moved to a record kept.
+fn merge_in(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> Result<(), StoreError> {
     // A fact or a benefit of a record made one with another, recorded elsewhere without seeing
     // the merge, is the record kept's, as at every server (`sync/server/src/merge.rs`).
     // So does her departure (a death, a move): of a member's fields, only it.
@@ -274,6 +281,13 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 // Taken by the record kept, or not to be taken by any.
                 crate::removed_member::forget(conn, &c.id.to_string())?;
                 crate::consent::erase_merged_after(conn, c.household_id, c.id, &kept, at)?;
+                // What this merge saw of a departure may take back one the record kept took:
+                // she is counted and screened as living or gone again.
+                if crate::own_departure::settle(conn, &kept)?
+                    && let Some(h) = household::get(conn, hid)?
+                {
+                    crate::profile::refresh(conn, &h)?;
+                }
             }
         }
         ChangeBody::Fact(c) => {
@@ -406,7 +420,7 @@ pub(crate) fn take_facts(
             household_id: household.id,
             fields: vec![MemberField::Left(left)],
         });
-        apply(conn, &body, hlc, at)?;
+        merge_in(conn, &body, hlc, at)?;
     }
     for body in bodies {
         let Some(hlc) = field_clock::reading_of(conn, &body)? else { continue };
@@ -417,7 +431,7 @@ pub(crate) fn take_facts(
             }
             other => other,
         };
-        apply(conn, &body, hlc, at)?;
+        merge_in(conn, &body, hlc, at)?;
     }
     Ok(())
 }

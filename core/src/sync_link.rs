@@ -366,6 +366,7 @@ impl Store {
                 continue;
             }
             crate::field_clock::restamp(&tx, &change.body, change.hlc, *kept)?;
+            crate::own_departure::restamp(&tx, &change.body, change.hlc, *kept)?;
             // The change as the server keeps it: sent again (to a block restored from a backup
             // that lacks it), it carries the reading the laptop's fields now hold.
             change.hlc = *kept;

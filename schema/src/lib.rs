@@ -246,6 +246,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/local/0052_stick_others_wanted.sql"),
     },
     Migration { version: 53, name: "pruned", sql: include_str!("../migrations/local/0053_pruned.sql") },
+    Migration {
+        version: 54,
+        name: "own_departure",
+        sql: include_str!("../migrations/local/0054_own_departure.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -286,6 +286,189 @@ mod tests {
         .unwrap();
     }
 
+    /// Migration 0054's filling of a large store from before, timed by hand (it asserts only
+    /// what it fills): 10,000 members, 50,000 member changes in the log, 1,000 departures, half
+    /// of whose writes were pruned from the log.
+    /// `cargo test --release -p samanvaya-schema --features sqlite -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a timing run by hand, not a check"]
+    fn migration_0054_fills_a_large_store() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn, &crate::LOCAL_MIGRATIONS[..53]).unwrap();
+        household_with_member(
+            &conn,
+            "0190ffff-0000-7000-8000-ffffffffffff",
+            "0190ffff-0000-7000-8000-fffffffffffe",
+        );
+        conn.execute_batch(
+            "INSERT INTO clock_field (id, name) VALUES (7, 'left'), (8, 'name');
+             INSERT INTO clock_node (id, node) VALUES (3, X'0190ffff00007000800000000000000a');",
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        let id = |n: u32| format!("0190ffff-0000-7000-8000-{n:012x}");
+        for h in 0..2000u32 {
+            let hid = id(1_000_000 + h);
+            tx.execute(
+                "INSERT INTO household (id, village_id, created_at, updated_at) VALUES (?1, 'v', 'x', 'x')",
+                [&hid],
+            )
+            .unwrap();
+            for m in 0..5u32 {
+                let n = h * 10 + m;
+                let pid = id(n);
+                tx.execute(
+                    "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
+                     VALUES (?1, ?2, ?3, 'x', 'x', 'head', 'female')",
+                    params![pid, hid, m],
+                )
+                .unwrap();
+                let left = n % 20 == 0;
+                tx.execute(
+                    "INSERT INTO field_clock (record, field, wall, counter, node) VALUES (unhex(replace(?1, '-', '')), 8, ?2, 0, 3)",
+                    params![pid, 1_000 + i64::from(n)],
+                )
+                .unwrap();
+                if left {
+                    tx.execute(
+                        "UPDATE person SET left_reason = 'died', left_on = '2026-01-01' WHERE id = ?1",
+                        [&pid],
+                    )
+                    .unwrap();
+                    tx.execute(
+                        "INSERT INTO field_clock (record, field, wall, counter, node) VALUES (unhex(replace(?1, '-', '')), 7, ?2, 0, 3)",
+                        params![pid, 10_000_004 + i64::from(n) * 10],
+                    )
+                    .unwrap();
+                }
+                for k in 0..5u32 {
+                    let wall = 10_000_000 + i64::from(n) * 10 + i64::from(k);
+                    let hlc = format!(
+                        r#"{{"wall_ms":{wall},"counter":0,"node":"0190ffff-0000-7000-8000-00000000000a"}}"#
+                    );
+                    let fields = if left && k == 4 && n % 40 == 0 {
+                        r#"[{"field":"left","value":{"reason":"died","on":"2026-01-01"}}]"#
+                    } else {
+                        r#"[{"field":"name","value":"xyz"}]"#
+                    };
+                    let body = format!(
+                        r#"{{"version":2,"hlc":{hlc},"kind":"member","body":{{"id":"{pid}","household_id":"{hid}","fields":{fields}}}}}"#
+                    );
+                    tx.execute(
+                        "INSERT INTO change_log (origin, device_id, device_seq, kind, version, hlc, household_id, change, recorded_at)
+                         VALUES ('local', 'd', ?1, 'member', 2, ?2, ?3, ?4, 'x')",
+                        params![i64::from(n * 10 + k), hlc, hid, body],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        tx.commit().unwrap();
+        let started = std::time::Instant::now();
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        let took = started.elapsed();
+        let filled: i64 = conn.query_row("SELECT count(*) FROM own_departure", [], |r| r.get(0)).unwrap();
+        assert_eq!(filled, 1000, "every departure, from the log or from what the member shows");
+        eprintln!("migration 0054 filled {filled} departures in {took:?}");
+    }
+
+    /// Migration 0054 takes, as each record's own departure, the latest its log still holds,
+    /// else what a member shows with its clock reading, unless that reading is another record's
+    /// write (one the log names of another record, or one a record removed since holds the
+    /// reading of, which takes it as its own); a member never written as leaving has none. Each
+    /// merge in the log names its record kept, and a damaged row of the log is passed over.
+    #[test]
+    fn each_record_takes_its_own_departure_from_the_log_or_what_it_shows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn, &crate::LOCAL_MIGRATIONS[..53]).unwrap();
+        let id = |n: u8| format!("0190ffff-0000-7000-8000-0000000000{n:02}");
+        // Members: one moved away, one living, one showing another record's older write, one
+        // showing the write of a record removed since that the log no longer holds.
+        let (household, moved, living, kept, kept2, gone, gone2) =
+            (id(1), id(2), id(3), id(4), id(6), id(5), id(7));
+        household_with_member(&conn, &household, &moved);
+        for (p, position) in [(&living, 1), (&kept, 2), (&kept2, 3)] {
+            conn.execute(
+                "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
+                 VALUES (?1, ?2, ?3, 'y', 'y', 'daughter', 'female')",
+                params![p, household, position],
+            )
+            .unwrap();
+        }
+        let hlc = |wall: i64, counter: u32| {
+            format!(
+                r#"{{"wall_ms":{wall},"counter":{counter},"node":"0190ffff-0000-7000-8000-00000000000a"}}"#
+            )
+        };
+        let (moved_away, died) =
+            (r#"{"reason":"moved_away","on":"2026-06-01"}"#, r#"{"reason":"died","on":"2026-11-02"}"#);
+        let bytes = |p: &str| p.replace('-', "");
+        conn.execute_batch(&format!(
+            "UPDATE person SET left_reason = 'moved_away', left_on = '2026-06-01' WHERE id IN ('{moved}', '{kept}');
+             UPDATE person SET left_reason = 'died', left_on = '2026-11-02' WHERE id = '{kept2}';
+             INSERT INTO clock_field (id, name) VALUES (7, 'left'), (8, 'name');
+             INSERT INTO clock_node (id, node) VALUES (3, X'0190ffff00007000800000000000000a');
+             INSERT INTO field_clock (record, field, wall, counter, node)
+             VALUES (X'{m}', 7, 1796101200000, 2, 3), (X'{l}', 8, 1796101200001, 0, 3),
+                    (X'{k}', 7, 1796101200005, 0, 3), (X'{k2}', 7, 1796101200009, 0, 3),
+                    (X'{g2}', 7, 1796101200009, 0, 3);",
+            m = bytes(&moved),
+            l = bytes(&living),
+            k = bytes(&kept),
+            k2 = bytes(&kept2),
+            g2 = bytes(&gone2),
+        ))
+        .unwrap();
+        // The removed record's departure the record kept shows, her later return, her merge into
+        // the record kept, and a row damaged past reading.
+        let log = [
+            (
+                "member",
+                hlc(1796101200005, 0),
+                format!(r#"{{"id":"{gone}","fields":[{{"field":"left","value":{moved_away}}}]}}"#),
+            ),
+            (
+                "member",
+                hlc(1796101200007, 0),
+                format!(r#"{{"id":"{gone}","fields":[{{"field":"left","value":null}}]}}"#),
+            ),
+            ("member_removed", hlc(1796101200008, 0), format!(r#"{{"id":"{gone}","merged_into":"{kept}"}}"#)),
+        ];
+        for (i, (kind, hlc, body)) in log.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO change_log (origin, device_id, device_seq, kind, version, hlc, household_id, change, recorded_at)
+                 VALUES ('local', 'd', ?1, ?2, 2, ?3, ?4, ?5, 'x')",
+                params![i as i64 + 1, kind, hlc, household, format!(r#"{{"version":2,"hlc":{hlc},"kind":"{kind}","body":{body}}}"#)],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO change_log (origin, device_id, device_seq, kind, version, hlc, household_id, change, recorded_at)
+             VALUES ('local', 'd', 9, 'member', 2, 'damaged', ?1, '{\"body\": damaged', 'x')",
+            [&household],
+        )
+        .unwrap();
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        let rows: Vec<(String, String, String)> = conn
+            .prepare("SELECT id, left, hlc FROM own_departure ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // As serde writes a `Departure` and an `Hlc`, which the store reads them as.
+        let want = [
+            (moved.clone(), moved_away.to_owned(), hlc(1796101200000, 2)),
+            (gone.clone(), "null".to_owned(), hlc(1796101200007, 0)),
+            (gone2.clone(), died.to_owned(), hlc(1796101200009, 0)),
+        ];
+        assert_eq!(rows, want);
+        let named: (String, String) = conn
+            .query_row("SELECT id, named_id FROM merge_named", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!(named, (gone, kept));
+    }
+
     /// Migration 0028 keeps the hash of every 64th entry as it was, and the newest entry's as
     /// the head; the rows themselves are unchanged.
     #[test]

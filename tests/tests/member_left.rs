@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use samanvaya_core::{Incoming, PulledFrom, Store, StoreError};
 use samanvaya_domain::change::{self, ChangeBody, MemberChange, MemberField};
 use samanvaya_domain::household::FieldErrorCode;
-use samanvaya_domain::{Birth, Departure, Hlc, Household, HouseholdInput, LeftReason, Relation, Sex};
+use samanvaya_domain::{
+    Birth, Departure, Hlc, Household, HouseholdInput, LeftReason, PersonId, Relation, Sex,
+};
 use samanvaya_tests::member;
 use uuid::Uuid;
 
@@ -204,4 +206,158 @@ fn at(ms: i64, node: Uuid) -> Hlc {
 /// same number.
 fn page(seq: i64, device: Uuid, change: &change::Change) -> Incoming {
     Incoming { server_seq: seq, device, device_seq: seq, change: change.clone(), seal: None }
+}
+
+/// One woman with three records, D, R and K, and a departure of D written where some merges
+/// saw it and others did not. Whatever order the changes arrive in, K ends as the supervisor who
+/// saw the move chose: living, as at every server (the conformance story of the same name).
+/// - Across two merges of D: one supervisor wrote D as moved away, then made D one with R,
+///   seeing the move; another, who never saw it, made D one with K, then R one with K. Before,
+///   a laptop that got the move between the second supervisor's merge of D and the first's gave
+///   K the move for good: it had gone to K as unseen, and the later word that it was seen did
+///   not take it back (the simulation's seed 13).
+/// - Through R merged twice: a supervisor made D one with R; a laptop wrote D as moved away; a
+///   supervisor who saw R show the move made R one with K, seeing it; another, who did not,
+///   made R one with K too. Before, the unseen merge of R arriving first took D to K with the
+///   move, and the seen one, reaching D no more through R, left it on K.
+#[test]
+fn a_departure_a_later_merge_says_was_seen_leaves_the_record_kept_in_every_order() {
+    let [first, second, third, other, maker] = [7, 8, 9, 10, 11].map(Uuid::from_u128);
+    // Each order keeps each laptop's own changes in the order it made them.
+    let stories: [(&str, &[&str]); 2] = [
+        (
+            "across two merges of D",
+            &[
+                "dep DR' DK RK",
+                "dep DK DR' RK",
+                "dep DK RK DR'",
+                "DK dep DR' RK",
+                "DK dep RK DR'",
+                "DK RK dep DR'",
+            ],
+        ),
+        (
+            "through R merged twice",
+            &["DR dep RK' RK3", "DR dep RK3 RK'", "RK3 DR dep RK'", "dep RK3 DR RK'", "DR RK3 dep RK'"],
+        ),
+    ];
+    for (story, orders) in stories {
+        for order in orders {
+            let (_dir, mut store, h) = family();
+            let k = h.members[2].id;
+            let [d_, r] = [(); 2].map(|()| samanvaya_domain::PersonId(Uuid::now_v7()));
+            let record = |p, position, name: &str| {
+                ChangeBody::Member(MemberChange {
+                    id: p,
+                    household_id: h.id,
+                    fields: vec![
+                        MemberField::Position(position),
+                        MemberField::Name(name.into()),
+                        MemberField::Relation(Relation::Daughter),
+                        MemberField::Sex(Sex::Female),
+                    ],
+                })
+            };
+            let merge = |gone, kept, seen| {
+                ChangeBody::MemberRemoved(change::MemberRemoved {
+                    id: gone,
+                    household_id: h.id,
+                    merged_into: Some(kept),
+                    departure_seen: seen,
+                })
+            };
+            let moved = ChangeBody::Member(MemberChange {
+                id: d_,
+                household_id: h.id,
+                fields: vec![MemberField::Left(Some(samanvaya_tests::moved_away()))],
+            });
+            let made = |ms, device, body| (device, change::Change::new(at(ms, device), body));
+            let step = |name: &str| match (story, name) {
+                (_, "DK") => made(120, second, merge(d_, k, None)),
+                (_, "RK") => made(130, second, merge(r, k, None)),
+                (_, "DR'") => made(110, first, merge(d_, r, Some(at(100, first)))),
+                (_, "DR") => made(90, first, merge(d_, r, None)),
+                (_, "RK'") => made(140, second, merge(r, k, Some(at(100, other)))),
+                (_, "RK3") => made(150, third, merge(r, k, None)),
+                ("across two merges of D", "dep") => made(100, first, moved.clone()),
+                _ => made(100, other, moved.clone()),
+            };
+            let mut pages = vec![
+                page(1, maker, &change::Change::new(at(0, maker), record(d_, 3, "सुमन"))),
+                page(2, maker, &change::Change::new(at(1, maker), record(r, 4, "सुमन देवी"))),
+            ];
+            for name in order.split(' ') {
+                let (device, c) = step(name);
+                pages.push(page(pages.len() as i64 + 1, device, &c));
+            }
+            let now = store.now().unwrap();
+            for p in &pages {
+                store
+                    .apply_pulled_page("block:test", std::slice::from_ref(p), p.server_seq, None, now)
+                    .unwrap();
+            }
+            let held = store.household(h.id).unwrap();
+            let names: Vec<(&str, Option<Departure>)> =
+                held.members.iter().map(|m| (m.name.as_str(), m.left)).collect();
+            assert_eq!(
+                names,
+                [("कमला देवी", None), ("रामदेव प्रसाद", None), ("सुमन कुमारी", None)],
+                "{story}, {order}: K stands living, D and R made one with her"
+            );
+            assert_eq!(counts(&store), (3, 2), "{story}, {order}: K counted as living again");
+        }
+    }
+}
+
+/// A laptop whose clock ran ahead records a member's departure; the block keeps the change at
+/// an earlier reading and says so, before or after a supervisor who had not seen the departure
+/// made her record one with another, which takes it. Then one who had seen it at the reading
+/// the block kept makes her one with that record too. The record kept stands living, as at the
+/// block: the departure's reading here was put back to the block's wherever it shows. Before,
+/// her own departure kept the reading the laptop sent, and (with the merge first) so did the
+/// record kept, and the record kept stayed gone.
+#[test]
+fn a_departure_whose_reading_the_block_capped_is_taken_back_by_the_reading_it_kept() {
+    for merge_first in [false, true] {
+        let (_dir, mut store, h) = family();
+        samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+        let (gone, kept) = (h.members[1].id, h.members[2].id);
+        let now = store.now().unwrap();
+        store.save_household(edit(&h, now.today, 1, Some(samanvaya_tests::moved_away())), now).unwrap();
+        let (seq, sent): (i64, String) = store
+            .connection()
+            .query_row(
+                "SELECT device_seq, hlc FROM change_log WHERE origin = 'local' ORDER BY device_seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let sent: Hlc = serde_json::from_str(&sent).unwrap();
+        let capped = Hlc { wall_ms: sent.wall_ms - 3_600_000, ..sent };
+        let merge = |seen| {
+            ChangeBody::MemberRemoved(change::MemberRemoved {
+                id: gone,
+                household_id: h.id,
+                merged_into: Some(kept),
+                departure_seen: seen,
+            })
+        };
+        let (unseen, saw) = (Uuid::from_u128(7), Uuid::from_u128(8));
+        let pulled = [
+            page(1, unseen, &change::Change::new(at(0, unseen), merge(None))),
+            page(2, saw, &change::Change::new(at(10, saw), merge(Some(capped)))),
+        ];
+        if !merge_first {
+            store.sync_acked(seq, &Default::default(), &[(seq, capped)]).unwrap();
+        }
+        for (i, p) in pulled.iter().enumerate() {
+            store.apply_pulled_page("block:test", std::slice::from_ref(p), p.server_seq, None, now).unwrap();
+            if merge_first && i == 0 {
+                store.sync_acked(seq, &Default::default(), &[(seq, capped)]).unwrap();
+            }
+        }
+        let held = store.household(h.id).unwrap();
+        let shown: Vec<(PersonId, Option<Departure>)> = held.members.iter().map(|m| (m.id, m.left)).collect();
+        assert_eq!(shown, [(h.members[0].id, None), (kept, None)], "the merge first: {merge_first}");
+    }
 }

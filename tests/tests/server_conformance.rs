@@ -385,6 +385,8 @@ on_both!(
     a_departure_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_late_answer_of_a_record_made_one_with_another_since_removed_waits_for_its_next_merge,
     a_departure_seen_by_a_merge_stays_seen_through_a_chain_and_a_crossing,
+    a_departure_a_later_merge_says_was_seen_leaves_the_record_kept_in_every_order,
+    a_departure_in_a_change_put_up_for_review_is_still_hers_when_a_merge_takes_another_back,
     a_server_found_restored_names_a_new_feed_epoch_once_per_run,
     a_reader_whose_place_holds_another_change_after_a_restore_is_told_a_new_epoch,
     a_step_taken_on_a_restored_server_before_any_device_shows_the_restore_has_a_number_of_its_own,
@@ -1484,6 +1486,135 @@ fn a_departure_seen_by_a_merge_stays_seen_through_a_chain_and_a_crossing(b: Back
         &h.to_string(),
     );
     assert_eq!(standing, ["गीता देवी living"], "the record brought back is Y as the first merge kept it");
+}
+
+/// One woman with three records, D, R and K, and a departure of D written where some merges
+/// saw it and others did not. Whatever order the changes arrive in, the one record of hers left
+/// stands as the supervisor who saw the move chose: living (`tests/member_left.rs` has the
+/// laptop's side).
+/// - Across two merges of D: one supervisor wrote D as moved away, then made D one with R,
+///   seeing the move; another, who never saw it, made D one with K, then R one with K. Before,
+///   a server that got the move between the second supervisor's merge of D and the first's gave
+///   K the move for good, as the laptop of the simulation's seed 13 did.
+/// - Through R merged twice: a supervisor made D one with R; a laptop wrote D as moved away; a
+///   supervisor who saw R show the move made R one with K, seeing it; another, who did not,
+///   made R one with K too. Before, the unseen merge of R arriving first took D to K with the
+///   move, and the seen one, reaching D no more through R, left it on K.
+fn a_departure_a_later_merge_says_was_seen_leaves_the_record_kept_in_every_order(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptops =
+        ["first", "second", "third", "other"].map(|n| enroll(&mut server, &format!("{n} laptop")));
+    // Each order keeps each laptop's own changes in the order it made them.
+    let stories: [(&str, &[&str]); 2] = [
+        (
+            "across two merges of D",
+            &[
+                "dep DR' DK RK",
+                "dep DK DR' RK",
+                "dep DK RK DR'",
+                "DK dep DR' RK",
+                "DK dep RK DR'",
+                "DK RK dep DR'",
+            ],
+        ),
+        (
+            "through R merged twice",
+            &["DR dep RK' RK3", "DR dep RK3 RK'", "RK3 DR dep RK'", "dep RK3 DR RK'", "DR RK3 dep RK'"],
+        ),
+    ];
+    for (story, orders) in stories {
+        for order in orders {
+            let (h, [_, d, r, k], made) =
+                laptops[0].head_and_three_records(["सीता", "सीता देवी", "सीता कुमारी"]);
+            server.push(&laptops[0].caller, &laptops[0].batch(made), t0()).unwrap();
+            let moved = ChangeBody::Member(MemberChange {
+                id: d,
+                household_id: h,
+                fields: vec![MemberField::Left(Some(samanvaya_tests::moved_away()))],
+            });
+            // Which laptop wrote the departure, and its clock then.
+            let dep_by = if story == "across two merges of D" { 0 } else { 3 };
+            let seen = Hlc {
+                wall_ms: t0().timestamp_millis() + 100,
+                counter: 0,
+                node: laptops[dep_by].caller.device,
+            };
+            let seen_merge = |gone, kept| {
+                let mut m = merged(h, gone, kept);
+                if let ChangeBody::MemberRemoved(c) = &mut m {
+                    c.departure_seen = Some(seen);
+                }
+                m
+            };
+            for name in order.split(' ') {
+                let (by, body, ms) = match name {
+                    "dep" => (dep_by, moved.clone(), 100),
+                    "DR'" => (0, seen_merge(d, r), 110),
+                    "DR" => (0, merged(h, d, r), 90),
+                    "DK" => (1, merged(h, d, k), 120),
+                    "RK" => (1, merged(h, r, k), 130),
+                    "RK'" => (1, seen_merge(r, k), 140),
+                    _ => (2, merged(h, r, k), 150),
+                };
+                let change = laptops[by].change(body, ms);
+                server.push(&laptops[by].caller, &laptops[by].batch(vec![change]), t0()).unwrap();
+            }
+            let standing = server.texts(
+                "SELECT name || ' ' || coalesce(left_household, 'living') FROM member
+                 WHERE household_id = ?1 AND removed = 0 ORDER BY position",
+                &h.to_string(),
+            );
+            // Which record stands depends on the order the merges crossed in
+            // (`crossing_merge.rs`): one of hers, living.
+            assert_eq!(standing.len(), 2, "{story}, {order}: {standing:?}");
+            assert_eq!(standing[0], "रामवती देवी living", "{story}, {order}");
+            assert!(
+                ["सीता", "सीता देवी", "सीता कुमारी"].map(|n| format!("{n} living")).contains(&standing[1]),
+                "{story}, {order}: {standing:?}"
+            );
+        }
+    }
+}
+
+/// Laptop B renamed a woman unseen of A's rename and wrote her death in the same change: the
+/// name is put up for review, and the death stands. Then her second record, written as moved
+/// away later, is made one with hers by B, which had not seen the move, and by A, which had.
+/// She goes back to her own death, as the laptops hold it (`core/src/own_departure.rs`).
+/// Before, the server read her own departures from the changes applied alone, missed the one
+/// put up for review, and showed her living.
+fn a_departure_in_a_change_put_up_for_review_is_still_hers_when_a_merge_takes_another_back(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let (mut a, mut b, h, p) = pulled_by_a_second_laptop(&mut server, ["laptop A", "laptop B"]);
+    let from_a = a.change(rename(h, p, "कमला कुमारी"), 60_000);
+    server.push(&a.caller, &a.batch(vec![from_a]), t0()).unwrap();
+    let died = samanvaya_tests::died();
+    let mut renamed = rename(h, p, "कमली देवी");
+    if let ChangeBody::Member(m) = &mut renamed {
+        m.fields.push(MemberField::Left(Some(died)));
+    }
+    let from_b = b.change(renamed, 30_000);
+    let by_b = outcomes(&server.push(&b.caller, &b.batch(vec![from_b]), t0()).unwrap());
+    assert_eq!(by_b, [Outcome::Conflict { field: "name".into() }]);
+    let second = PersonId(Uuid::now_v7());
+    let moved = ChangeBody::Member(MemberChange {
+        id: second,
+        household_id: h,
+        fields: vec![MemberField::Left(Some(samanvaya_tests::moved_away()))],
+    });
+    let made = vec![a.change(member(h, second, "कमली"), 61_000), a.change(moved, 62_000)];
+    let moved_at = made[1].change.hlc;
+    server.push(&a.caller, &a.batch(made), t0()).unwrap();
+    let unseen = vec![b.change(merged(h, second, p), 63_000)];
+    server.push(&b.caller, &b.batch(unseen), t0()).unwrap();
+    let mut seen = merged(h, second, p);
+    if let ChangeBody::MemberRemoved(r) = &mut seen {
+        r.departure_seen = Some(moved_at);
+    }
+    let seen = vec![a.change(seen, 64_000)];
+    server.push(&a.caller, &a.batch(seen), t0()).unwrap();
+    let shown =
+        server.texts("SELECT coalesce(left_household, 'living') FROM member WHERE id = ?1", &p.to_string());
+    assert_eq!(shown, [serde_json::to_string(&died).unwrap()]);
 }
 
 /// A supervisor makes a woman's second record one with hers, and her record kept is later

@@ -71,9 +71,11 @@ use uuid::Uuid;
 /// and one that found a benefit kept for a member removed elsewhere.
 const SEEDS: [u64; 5] = [7, 1_000_003, 4, 55, 28];
 /// The seeds CI runs with a laptop restored from its backup: an online laptop and a USB-stick
-/// laptop whose logs go on as branches (2, 5), and one whose old laptop sent a change its block
-/// refused, which the restored laptop never reads back (28).
-const LAPTOP_RESTORE_SEEDS: [u64; 3] = [2, 5, 28];
+/// laptop whose logs go on as branches (2, 5), one whose old laptop sent a change its block
+/// refused, which the restored laptop never reads back (28), and one where two supervisors made
+/// one record one with two others, the first having seen her departure, and a laptop got the
+/// departure between the two merges (13).
+const LAPTOP_RESTORE_SEEDS: [u64; 4] = [2, 5, 28, 13];
 /// The seeds CI runs with a block restored from a backup (each restores one).
 const RESTORE_SEEDS: [u64; 4] = [11, 38, 47, 55];
 /// The seeds CI runs with both a block and a laptop restored, each of which found a bug: the old

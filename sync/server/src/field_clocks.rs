@@ -44,6 +44,10 @@ impl FieldClocks {
         self.0.insert(field, written);
     }
 
+    pub fn remove(&mut self, field: &str) {
+        self.0.remove(field);
+    }
+
     /// The clocks read from the column, in either form it has been written in.
     pub fn from_text(text: &str) -> Result<FieldClocks, serde_json::Error> {
         if text.trim_start().starts_with('{') {

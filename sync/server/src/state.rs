@@ -122,13 +122,11 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 }
                 // So with the records made one with this one before: a departure of theirs
                 // reaches the record kept through this one, past what this merge saw of it.
+                // Every record a merge made one with this one, or with one of those, whichever
+                // record each points at now (a merge of this one unseen of this merge may have
+                // taken them on already: `own_departure.rs`).
                 if let Some(seen) = seen {
-                    let before: Vec<String> = db
-                        .query("SELECT id FROM member WHERE merged_into = ?1", args![&gone])?
-                        .iter()
-                        .map(|r| r.text(0))
-                        .collect::<Result<_, _>>()?;
-                    for id in before {
+                    for id in crate::own_departure::made_one_with(db, &hid, &gone)? {
                         raise_departure_seen(db, &id, seen, d.seq)?;
                     }
                 }
@@ -137,6 +135,8 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
                 crate::consent::erase_merged_after(db, c.household_id, c.id, &kept)?;
                 take_facts(db, &gone, &kept)?;
                 take_departure(db, &gone, &kept, seen, d.seq)?;
+                // What this merge saw of a departure may take back one the record kept took.
+                crate::own_departure::settle(db, &hid, &kept)?;
             }
             // Both records are removed now: the record the first merge kept comes back as a new
             // one, settled where the laptop delivered the second merge (`crossing_merge.rs`).
