@@ -839,17 +839,28 @@ impl Store {
         Ok((held, fork))
     }
 
-    /// As [`Store::audit_to_send`], from the block's answer on a stick, which may be an old one
-    /// brought again: it never moves the mark back.
-    pub fn audit_held_by_stick(&mut self, main: i64, branches: &[(Uuid, i64)]) -> Result<(), StoreError> {
+    /// As [`Store::audit_to_send`], from the block's answer on a stick. An answer to an older
+    /// file, brought again, never moves the mark back. The answer to a file written knowing what
+    /// this laptop still knows (`latest`) says how far the block holds the log now, less than
+    /// before when the block was restored from a backup: the entries it lost go on the next
+    /// stick, as after a session (the block skips those it holds). Before, a laptop synced by
+    /// stick alone never sent them again.
+    pub fn audit_held_by_stick(
+        &mut self,
+        main: i64,
+        branches: &[(Uuid, i64)],
+        latest: bool,
+    ) -> Result<(), StoreError> {
         let at = self.now()?.utc;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
         let fork = crate::restored::settle_audit(&tx, holds, at)?;
-        tx.execute(
-            "UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1",
-            [holds(fork.as_ref())],
-        )?;
+        let sql = if latest {
+            "UPDATE sync_link SET audit_held = ?1 WHERE id = 1"
+        } else {
+            "UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1"
+        };
+        tx.execute(sql, [holds(fork.as_ref())])?;
         tx.commit()?;
         Ok(())
     }

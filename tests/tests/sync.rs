@@ -3176,7 +3176,10 @@ fn stick_round(laptop: &Path, block: &Path, stick: &Path, n: usize) -> String {
 /// the laptop's work; the laptop, seeing the answer to what it knows now say less, sends the
 /// rest again. Before, the block took the file past the gap, and the laptop's household in the
 /// gap never reached it (its members' changes after it were refused as about a household not
-/// known there, for good).
+/// known there, for good). So with its audit log: the answer to its latest file says the block
+/// holds less of it, and the next file sends it from there. Before, the laptop never moved its
+/// mark back on a stick's word, and the block refused every later file's log as not following
+/// on from what it held.
 #[test]
 fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
     a_stick_laptop_and_a_backup_of_its_block(|restorable, block, backup, laptop, round| {
@@ -3184,9 +3187,19 @@ fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
             let conn = rusqlite::Connection::open(restorable.dir.join("server.sqlite3")).unwrap();
             conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap()
         };
+        // The laptop's audit entries the block holds, and the last of them.
+        let audit_at_block = || -> (i64, i64) {
+            let conn = rusqlite::Connection::open(restorable.dir.join("server.sqlite3")).unwrap();
+            conn.query_row("SELECT count(*), coalesce(max(seq), 0) FROM device_audit", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap()
+        };
         household_with_a_referral(laptop, "कमला देवी");
         round(1);
         assert_eq!(at_block(), 1);
+        let (sent_first, _) = audit_at_block();
+        assert!(sent_first > 0, "the first file carried the log");
 
         let _block = restorable.restore(block, backup);
         household_with_a_referral(laptop, "विमला देवी");
@@ -3196,6 +3209,9 @@ fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
         round(3);
         assert_eq!(at_block(), 2, "the household the block lost, sent again, and the new one");
         assert_eq!(status_number(laptop, "waiting to send"), 0);
+        let (held, last) = audit_at_block();
+        assert!(last > sent_first, "the log the block lost, sent again, and what came after: {last}");
+        assert_eq!(held, last, "from its first entry, each once");
     });
 }
 

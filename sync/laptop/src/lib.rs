@@ -552,12 +552,13 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     // The answer to a file written knowing what this laptop still knows, saying the block holds
     // less: the block was restored from a backup, and what it lost is sent again (as at a
     // session). An older answer, or one from a block older than the field, never says so.
-    if file.answers_acked_here == Some(store.acked_through()?) {
+    let latest = file.answers_acked_here == Some(store.acked_through()?);
+    if latest {
         store.block_restored(file.acked_through)?;
     }
     store.sync_acked(file.acked_through, &told(&file.decided), &kept)?;
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
-    store.audit_held_by_stick(file.audit_through, &branches)?;
+    store.audit_held_by_stick(file.audit_through, &branches, latest)?;
     // A block restored from a backup numbered its feed again, and wrote this file from the
     // feed's start: its old numbers are forgotten here before the file's are kept.
     if new_epoch {
