@@ -9,7 +9,7 @@
 //! departure between the two merges had already given it to the record kept; when the second
 //! merge arrives, the record kept goes back to the latest of its own departure and of the other
 //! records' not seen, which only this table still holds (the simulation's seed 13). Every
-//! server does the same from the changes it keeps (`sync/server/src/state.rs`).
+//! server does the same from the changes it keeps (`sync/server/src/own_departure.rs`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::change::{ChangeBody, MemberField};

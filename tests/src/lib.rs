@@ -30,6 +30,31 @@ pub fn died() -> samanvaya_domain::Departure {
     samanvaya_domain::Departure { reason: samanvaya_domain::LeftReason::Died, on }
 }
 
+/// One woman with three records, D, R and K, and a departure of D (`dep`) that some merges saw
+/// and others did not: the orders the changes arrive in, by story, each laptop's own changes in
+/// the order it made them. Across two merges of D: `DR'` made D one with R having seen the
+/// departure, `DK` and `RK` made D and then R one with K unseen of it. Through R merged twice:
+/// `DR` made D one with R, `RK'` made R one with K having seen the departure on R, `RK3` the
+/// same unseen. The laptop's story (`member_left.rs`) and the servers' (`server_conformance.rs`)
+/// run the same orders.
+pub const DEPARTURE_ACROSS_MERGES: [(&str, &[&str]); 2] = [
+    (
+        "across two merges of D",
+        &[
+            "dep DR' DK RK",
+            "dep DK DR' RK",
+            "dep DK RK DR'",
+            "DK dep DR' RK",
+            "DK dep RK DR'",
+            "DK RK dep DR'",
+        ],
+    ),
+    (
+        "through R merged twice",
+        &["DR dep RK' RK3", "DR dep RK3 RK'", "RK3 DR dep RK'", "dep RK3 DR RK'", "DR RK3 dep RK'"],
+    ),
+];
+
 /// A move away on a fixed day, earlier than [`died`]'s.
 pub fn moved_away() -> samanvaya_domain::Departure {
     let on = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("a real day");

@@ -223,25 +223,7 @@ fn page(seq: i64, device: Uuid, change: &change::Change) -> Incoming {
 #[test]
 fn a_departure_a_later_merge_says_was_seen_leaves_the_record_kept_in_every_order() {
     let [first, second, third, other, maker] = [7, 8, 9, 10, 11].map(Uuid::from_u128);
-    // Each order keeps each laptop's own changes in the order it made them.
-    let stories: [(&str, &[&str]); 2] = [
-        (
-            "across two merges of D",
-            &[
-                "dep DR' DK RK",
-                "dep DK DR' RK",
-                "dep DK RK DR'",
-                "DK dep DR' RK",
-                "DK dep RK DR'",
-                "DK RK dep DR'",
-            ],
-        ),
-        (
-            "through R merged twice",
-            &["DR dep RK' RK3", "DR dep RK3 RK'", "RK3 DR dep RK'", "dep RK3 DR RK'", "DR RK3 dep RK'"],
-        ),
-    ];
-    for (story, orders) in stories {
+    for (story, orders) in samanvaya_tests::DEPARTURE_ACROSS_MERGES {
         for order in orders {
             let (_dir, mut store, h) = family();
             let k = h.members[2].id;

@@ -1504,25 +1504,7 @@ fn a_departure_a_later_merge_says_was_seen_leaves_the_record_kept_in_every_order
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptops =
         ["first", "second", "third", "other"].map(|n| enroll(&mut server, &format!("{n} laptop")));
-    // Each order keeps each laptop's own changes in the order it made them.
-    let stories: [(&str, &[&str]); 2] = [
-        (
-            "across two merges of D",
-            &[
-                "dep DR' DK RK",
-                "dep DK DR' RK",
-                "dep DK RK DR'",
-                "DK dep DR' RK",
-                "DK dep RK DR'",
-                "DK RK dep DR'",
-            ],
-        ),
-        (
-            "through R merged twice",
-            &["DR dep RK' RK3", "DR dep RK3 RK'", "RK3 DR dep RK'", "dep RK3 DR RK'", "DR RK3 dep RK'"],
-        ),
-    ];
-    for (story, orders) in stories {
+    for (story, orders) in samanvaya_tests::DEPARTURE_ACROSS_MERGES {
         for order in orders {
             let (h, [_, d, r, k], made) =
                 laptops[0].head_and_three_records(["सीता", "सीता देवी", "सीता कुमारी"]);
