@@ -404,6 +404,7 @@ on_both!(
     a_block_takes_back_from_another_laptop_only_a_restored_laptops_old_run,
     a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too,
     a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken,
+    a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_else,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
     a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
@@ -2542,6 +2543,65 @@ fn a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_
     let never = enroll(&mut server, "Sherghati laptop");
     let err = server.keep_copy(never.caller.device).unwrap_err().to_string();
     assert!(err.contains("nothing to keep"), "a laptop no copy of which was refused: {err}");
+}
+
+/// The old laptop wrote its work to a USB stick and broke; the stick reached the block after the
+/// copy restored from its backup had synced, saying where the old laptop's run ends. The file's
+/// changes in that run are taken, once, and the restored copy reads them back with the rest of
+/// its old run. What the backup held is not taken from the file, nor a number past the run's
+/// end, which the restored copy uses: what the block holds of the laptop's own numbers stays
+/// the restored copy's, whose next change under such a number is its own, not a duplicate.
+fn a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_else(b: Backend) {
+    use samanvaya_server::old_copy::OldCopy;
+    let Some(mut opened) = open(b, Role::Block) else { return };
+    let server = &mut opened.store;
+    let mut laptop = enroll(server, "the laptop that broke");
+    let (h, people, made) = laptop.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
+    // The block holds the household and the head, and so does the backup.
+    server.push(&laptop.caller, &laptop.batch(made[..2].to_vec()), t0()).unwrap();
+    let restore = Restore { id: Uuid::now_v7(), after: 2 };
+    let end = restore.numbered_after(2);
+    // The old laptop's file: the head again, its three records after the backup, and (as no
+    // copy would write, to show the bound) a change under the restored copy's second number.
+    laptop.seq = end + 1;
+    let past = laptop.change(rename(h, people[0], "रानी"), 40);
+    let old_file = laptop.file([made[1..].to_vec(), vec![past.clone()]].concat(), 2);
+    let said = SessionRequest { run_end: Some(end), restores: vec![restore], ..laptop.session_knowing(2) };
+    server.session(&said, 60, t0()).unwrap();
+    laptop.seq = end;
+    let own = laptop.change(rename(h, people[0], "रामवती"), 30);
+    server.push(&laptop.caller, &laptop.batch(vec![own]), t0()).unwrap();
+
+    let done = server.import(&old_file, t0()).unwrap();
+    assert_eq!(
+        done.old_copy,
+        Some(OldCopy { after: 2, taken: 3, held: 0, rejected: 0, not_taken: 2 }),
+        "the run's three records; not the backup's head, nor the number past the run"
+    );
+    assert_eq!((done.new, done.already), (0, 0), "nothing taken as the live copy's work");
+    assert_eq!(name_of(server, people[3]), "सुनीता देवी");
+    assert_eq!(name_of(server, people[0]), "रामवती", "the restored copy's rename stands");
+    let again = server.import(&old_file, t0()).unwrap();
+    assert_eq!(again.old_copy, Some(OldCopy { after: 2, taken: 0, held: 3, rejected: 0, not_taken: 2 }));
+    // The restored copy's numbers are its own: the block holds them as before, and its next
+    // change, under the number the file also used, is applied.
+    let reply = server.session(&said, 60, t0()).unwrap();
+    assert_eq!(reply.acked_through, end + 1);
+    let next = laptop.change(rename(h, people[0], "रामवती देवी"), 50);
+    assert_eq!(next.seq, past.seq);
+    let ack = server.push(&laptop.caller, &laptop.batch(vec![next]), t0()).unwrap();
+    assert_eq!(ack.results[0].outcome, Outcome::Applied);
+    assert_eq!(name_of(server, people[0]), "रामवती देवी");
+    // The restored copy reads its old run back.
+    let asked = Asked { own_after: Some(2), own_through: Some(end), ..Asked::default() };
+    let read = server.pull_under(&laptop.caller, asked).unwrap();
+    let own_read: Vec<i64> = read
+        .changes
+        .iter()
+        .filter(|c| c.origin.device == laptop.caller.device)
+        .map(|c| c.origin.seq)
+        .collect();
+    assert_eq!(own_read, vec![3, 4, 5]);
 }
 
 /// A block restored from a backup lost a household laptop A made; laptop B, which had read it,

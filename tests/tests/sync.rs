@@ -2487,21 +2487,38 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     drop((old, restored));
 
     // Work the old laptop made before it broke, in a file found on a stick after the restored
-    // laptop's first word reached the block: refused whole. Before, it was taken, and the
-    // restored laptop's new work under the same numbers then passed for it (the count of
-    // households below found one too many, and the new household missing).
-    add(old_dir.path(), "पूजा देवी");
+    // laptop's first word reached the block: its changes in the old laptop's run are taken, as
+    // that copy's, and nothing else of the file; no answer is written for that copy. Taken as
+    // the laptop's, the restored laptop's new work under the same numbers had passed for them;
+    // refused whole, the old laptop's work in it was lost.
+    let late_work = add(old_dir.path(), "पूजा देवी");
     let late = stick.path().join("old-late");
     ok(run("samanvaya", &["export-sync", late.to_str().unwrap()], Some(old_dir.path())));
     let dir = block_dir.path().to_str().unwrap();
-    let refused = run(
+    let late_answer = stick.path().join("old-late-answer");
+    let taken = run(
         "samanvaya-server",
-        &["--role", "block", "--data-dir", dir, "import", late.to_str().unwrap()],
+        &[
+            "--role",
+            "block",
+            "--data-dir",
+            dir,
+            "import",
+            late.to_str().unwrap(),
+            "--answer",
+            late_answer.to_str().unwrap(),
+        ],
         None,
     );
-    assert!(!refused.status.success(), "{refused:?}");
-    let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(said.contains("written on the laptop before it was restored from its backup"), "{said}");
+    let said = String::from_utf8_lossy(&taken.stdout);
+    assert!(
+        said.contains("written on") && said.contains("before it was restored from its backup"),
+        "{taken:?}"
+    );
+    assert!(said.contains("2 change(s) taken, 0 already here, 0 not applied"), "{said}");
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("no answer was written"), "{taken:?}");
+    assert!(!late_answer.exists(), "that copy syncs as the laptop no more");
+    ok(taken);
     // The block's operator reads it in the list of devices, with the command that would take
     // that copy for the laptop.
     let listed = server_cmd("block", block_dir.path(), &["devices"]);
@@ -2531,11 +2548,12 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
 
     let second = round(2);
     assert!(!second.contains("wrote 0 change(s)"), "now the new work goes: {second}");
+    assert!(ids(restored_dir.path()).contains(&late_work), "the late file's work came back with the old run");
     let third = round(3);
     assert!(third.contains("wrote 0 change(s)"), "and once only: {third}");
     let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
     let households: i64 = conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap();
-    assert_eq!(households, 4, "the block holds every household once");
+    assert_eq!(households, 5, "the block holds every household once");
     // The old laptop's run, and the restored laptop's past it: each unbroken, each change once.
     let seqs: Vec<i64> = conn
         .prepare("SELECT origin_seq FROM change WHERE origin_device = ?1 ORDER BY origin_seq")

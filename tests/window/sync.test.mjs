@@ -282,7 +282,7 @@ test("a restored laptop's first sync file holds back its new work and the panel 
 // restored copy, tell the block office), instead of a damaged-data or server sentence. How the
 // block refuses the copy, and what its operator can do, is told in tests/tests/sync.rs and the
 // conformance suite.
-test("a laptop's copy from before its restore is told in the panel to go on with the restored one", async () => {
+test("a laptop's copy from before its restore is told in the panel to go on with the restored one and bring its file to the block", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-copy-window-"));
   const enrolled = await enrolledLaptop(scratch);
   let app = null;
@@ -310,7 +310,7 @@ test("a laptop's copy from before its restore is told in the panel to go on with
     await (await find(browser, "[data-test=back]")).click();
     const said = await panel("hi");
     assert.match(said, /^ब्लॉक अब लैपटॉप की यह प्रति नहीं लेता/, `the Hindi sentence for the refused copy: ${said}`);
-    assert.match(said, /ब्लॉक कार्यालय को बताएँ।$/, `whole, to its last words: ${said}`);
+    assert.match(said, /उससे ले लिया जाएगा।$/, `whole, to its last words: ${said}`);
     await screen(browser, "sync-restored-elsewhere-hi-1024x600.png");
   } finally {
     if (app !== null) await app.close();

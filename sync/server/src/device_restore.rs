@@ -62,7 +62,7 @@ pub fn judge(
             RefusalCode::RestoredElsewhere,
             match through {
                 Through::Session => format!(
-                    "this copy of the laptop is from before the laptop was restored from a backup on another copy, which syncs as this laptop now: after its change {after}, the numbers are that copy's. Nothing of this copy was taken; go on with the restored copy, and tell the block office. If this copy is the one left, the block office takes it for the laptop with `samanvaya-server keep-copy --device {device}`"
+                    "this copy of the laptop is from before the laptop was restored from a backup on another copy, which syncs as this laptop now: after its change {after}, the numbers are that copy's. Nothing of this copy was taken; go on with the restored copy, and tell the block office. The work this copy made after the backup reaches the block in a sync file written on it (`samanvaya export-sync`), which the block office imports. If this copy is the one left, the block office takes it for the laptop with `samanvaya-server keep-copy --device {device}`"
                 ),
                 Through::File => format!(
                     "this file was written on the laptop before it was restored from its backup, and the restored laptop has synced since: after its change {after}, the numbers are the restored laptop's. Nothing of the file was taken; the old laptop's changes in it after that number cannot be taken, and are lost with that laptop. If the copy that wrote this file is the one left, `samanvaya-server keep-copy --device {device}` takes it for the laptop, and the file can be imported again"

@@ -88,6 +88,31 @@ pub fn stick_reads_again(
     if held.is_some() && held.as_deref() != read_under {
         return Ok(true);
     }
+    if read_here(db, read_under, pulled_through, pulled_origin)? {
+        return Ok(false);
+    }
+    // Read under no epoch, or the current one, of a feed this server no longer holds.
+    let mut tx = db.transaction(crate::sql::Mode::Write)?;
+    restored(&mut *tx, Uuid::now_v7())?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Whether a laptop that read this server's feed through `pulled_through` under `read_under`
+/// (its last sync file says so) read the feed this server holds now, as
+/// [`stick_reads_again`] judges it, without beginning an epoch: for a file whose laptop is
+/// answered no more (a copy from before its restore, `old_copy.rs`), whose changes are merged
+/// as made having read that far, or having read nothing.
+pub fn read_here(
+    db: &mut dyn Db,
+    read_under: Option<&str>,
+    pulled_through: i64,
+    pulled_origin: Option<samanvaya_sync_protocol::Origin>,
+) -> Result<bool, ServerError> {
+    let held = current(db)?;
+    if held.is_some() && held.as_deref() != read_under {
+        return Ok(false);
+    }
     let newest = db.query_one("SELECT coalesce(max(seq), 0) FROM change", &[])?.int(0)?;
     // A laptop that read under an epoch this server does not hold at all read a feed it has
     // lost: restored from a backup older than its first epoch. Answered with no epoch, the
@@ -99,11 +124,5 @@ pub fn stick_reads_again(
         Some(at) if pulled_through > 0 => crate::feed::origin_at(db, pulled_through)? != Some(at),
         _ => false,
     };
-    if pulled_through <= newest && !lost_epoch && !moved {
-        return Ok(false);
-    }
-    let mut tx = db.transaction(crate::sql::Mode::Write)?;
-    restored(&mut *tx, Uuid::now_v7())?;
-    tx.commit()?;
-    Ok(true)
+    Ok(pulled_through <= newest && !lost_epoch && !moved)
 }

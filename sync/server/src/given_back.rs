@@ -157,19 +157,23 @@ fn take_back_theirs(
 }
 
 /// The old laptop's run of a laptop restored from a backup, as this server knows it.
-struct OldRun {
+pub(crate) struct OldRun {
     /// The last number its backup held: the run is the numbers after it.
-    after: i64,
+    pub after: i64,
     /// Where the run ends, as the restored laptop says (`device.run_end`).
-    end: i64,
+    pub end: i64,
     /// The villages its changes may be about: the laptop's, and the giver's too where one is
     /// named.
-    villages: std::collections::HashSet<String>,
+    pub villages: std::collections::HashSet<String>,
 }
 
 /// The old run of laptop `device`, where it was restored from a backup and said where the run
 /// ends; none otherwise. With a `giver`, its villages are those both laptops serve.
-fn old_run(db: &mut dyn Db, device: Uuid, giver: Option<Uuid>) -> Result<Option<OldRun>, ServerError> {
+pub(crate) fn old_run(
+    db: &mut dyn Db,
+    device: Uuid,
+    giver: Option<Uuid>,
+) -> Result<Option<OldRun>, ServerError> {
     let Some(row) = db.query_opt(
         "SELECT run_end FROM device WHERE id = ?1 AND kind = 'laptop' AND revoked_at IS NULL",
         args![device],

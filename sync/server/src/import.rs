@@ -45,6 +45,10 @@ pub struct Imported {
     /// them back in its last answer): taken back, and refused (a seal not its own).
     pub taken_back: usize,
     pub refused_back: usize,
+    /// A file from a copy of the laptop from before its restore, the restored copy live here:
+    /// what of the old laptop's run was taken from it (`old_copy.rs`). Nothing else of the file
+    /// is kept, and no answer is written for that copy.
+    pub old_copy: Option<crate::old_copy::OldCopy>,
 }
 
 /// Whether a laptop's file starts past the next change this server holds of its work while the
@@ -143,6 +147,9 @@ impl Store {
             drop(tx);
             if matches!(refusal, ServerError::Refused { code: RefusalCode::RestoredElsewhere, .. }) {
                 self.note_refused_copy(device, &parcel.restores)?;
+                if let Some(taken) = self.take_old_copy(device, &parcel, now)? {
+                    return Ok(Imported { device: Some(device), old_copy: Some(taken), ..done });
+                }
             }
             return Err(refusal);
         }

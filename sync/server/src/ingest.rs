@@ -224,7 +224,7 @@ impl Store {
     /// Once a withdrawal of consent is committed, the older versions of what it erased go from
     /// the disk too. The changes are stored either way, so a failure here (a long read holding
     /// the log) fails nothing: the next withdrawal's checkpoint, or SQLite's own, completes it.
-    fn after_erasure<'a>(&mut self, mut bodies: impl Iterator<Item = &'a ChangeBody>) {
+    pub(crate) fn after_erasure<'a>(&mut self, mut bodies: impl Iterator<Item = &'a ChangeBody>) {
         if bodies.any(|b| matches!(b, ChangeBody::ConsentWithdrawn(_))) {
             let _ = self.db.forget_old_versions();
         }

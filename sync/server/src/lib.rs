@@ -32,6 +32,7 @@ pub mod limits;
 pub mod many;
 pub mod merge;
 pub mod named;
+pub mod old_copy;
 pub mod own_departure;
 pub mod postgresql;
 pub mod read;

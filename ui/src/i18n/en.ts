@@ -529,7 +529,7 @@ export const en = {
   syncDone: "Sync finished.",
   syncError_unreachable: "The block server could not be reached. Nothing is lost: the work waits on this laptop and goes at the next sync.",
   syncError_revoked: "The block office has stopped this laptop from syncing, and it cannot enroll again as itself. What it holds stays on it: tell the block office before anything is deleted.",
-  syncError_restored_elsewhere: "The block no longer takes this copy of the laptop: the laptop was restored from a backup on another copy, which syncs as this laptop now. Nothing of this copy was sent. Go on working on the restored copy, and tell the block office.",
+  syncError_restored_elsewhere: "The block no longer takes this copy of the laptop: the laptop was restored from a backup on another copy, which syncs as this laptop now. Nothing of this copy was sent. Go on working on the restored copy. Write this copy's file for the USB stick and take it to the block office: the work made here after the backup is taken from it.",
   syncError_code: "The code was not accepted. Check it letter by letter, or ask the block office for a new one.",
   syncError_protocol: "This app and the block server are different versions; update the app.",
   syncError_not_enrolled: "The block server does not know this laptop; enroll it again with a new code.",
