@@ -316,6 +316,59 @@ fn a_removal_of_a_member_whose_record_never_came_sets_aside_her_answers_pulled_b
     assert_eq!(store.household(h.id).unwrap().members.len(), 1, "she never became a member here");
 }
 
+/// A block restored from a backup lost a member's record and took another laptop's changes of
+/// her (her place, her move) onto a row without a name; the laptop that read them kept them
+/// aside, since it cannot make a member without one. Her record never comes: the block refuses
+/// it, arriving after a supervisor made her one with the head, whose removal it hands out
+/// instead. At that removal, what was kept aside of her goes to the record kept (her move, as the
+/// block's merge gives it) or nowhere (her place): nothing stays aside as damaged (seed 358 of
+/// the simulation with both restores).
+#[test]
+fn what_was_kept_aside_of_a_member_whose_record_never_came_goes_with_her_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = samanvaya_tests::open(dir.path()).unwrap();
+    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+    let head = samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 });
+    let h = store
+        .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
+        .unwrap();
+    let kept = h.members[0].id;
+    let at = store.now().unwrap();
+    let (other, her) = (Uuid::now_v7(), PersonId(Uuid::now_v7()));
+    let wall = at.utc.timestamp_millis();
+    let pulled =
+        |server_seq: i64, device_seq: i64, wall_ms: i64, body: ChangeBody| samanvaya_core::Incoming {
+            server_seq,
+            device: other,
+            device_seq,
+            change: change::Change::new(Hlc { wall_ms, counter: 0, node: other }, body),
+            seal: None,
+        };
+    let of_her = |fields| ChangeBody::Member(MemberChange { id: her, household_id: h.id, fields });
+    let moved = samanvaya_domain::Departure { reason: samanvaya_domain::LeftReason::MovedAway, on: at.today };
+    let server = "block".to_owned();
+    let aside = |store: &samanvaya_core::Store| -> i64 {
+        store.connection().query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get(0)).unwrap()
+    };
+    let page = [
+        pulled(1, 1, wall + 100, of_her(vec![MemberField::Position(2)])),
+        pulled(2, 2, wall + 200, of_her(vec![MemberField::Left(Some(moved))])),
+    ];
+    store.apply_pulled_page(&server, &page, 2, None, at).unwrap();
+    assert_eq!(aside(&store), 2, "no member can be made of them here");
+    let merged = ChangeBody::MemberRemoved(change::MemberRemoved {
+        id: her,
+        household_id: h.id,
+        merged_into: Some(kept),
+        departure_seen: None,
+    });
+    store.apply_pulled_page(&server, &[pulled(3, 3, wall + 300, merged)], 3, None, at).unwrap();
+    assert_eq!(aside(&store), 0, "nothing kept aside as damaged");
+    let household = store.household(h.id).unwrap();
+    assert_eq!(household.members.len(), 1, "she never became a member here");
+    assert_eq!(household.members[0].left, Some(moved), "her move went to the record kept, as at the block");
+}
+
 /// A fact's clock reading is kept in its own row (local migration 0031): a pulled write of the
 /// fact older than the laptop's answer leaves it, a later one takes it. A member removed from her
 /// household keeps her facts' readings, so an older write of one pulled after that does not

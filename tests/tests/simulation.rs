@@ -81,9 +81,11 @@ const RESTORE_SEEDS: [u64; 4] = [11, 38, 47, 55];
 /// The seeds CI runs with both a block and a laptop restored, each of which found a bug: the old
 /// laptop's audit log past the backup held at the district only (5), the old laptop's work read
 /// back by the restored one and lost by the block (45), the old laptop's push arriving late
-/// under its own session after the restored copy had spoken (57), and the old laptop's work
-/// held at the district alone, under numbers the restored laptop gave its new work (30).
-const BOTH_RESTORE_SEEDS: [u64; 4] = [5, 30, 45, 57];
+/// under its own session after the restored copy had spoken (57), the old laptop's work
+/// held at the district alone, under numbers the restored laptop gave its new work (30), and a
+/// member's changes the restored laptop kept aside, whose record the restored block refused
+/// after a supervisor made her one with another (358).
+const BOTH_RESTORE_SEEDS: [u64; 5] = [5, 30, 45, 57, 358];
 
 /// Whether a run restores a block from a backup.
 #[derive(Clone, Copy, PartialEq, Eq)]
