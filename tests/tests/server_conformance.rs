@@ -405,6 +405,8 @@ on_both!(
     a_block_asks_another_laptop_back_a_restored_laptops_old_run_by_stick_too,
     a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken,
     a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_else,
+    a_late_file_of_the_laptop_before_two_restores_gives_its_work_after_the_first_backup,
+    the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
     a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
@@ -2554,11 +2556,25 @@ fn a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_
 fn a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_else(b: Backend) {
     use samanvaya_server::old_copy::OldCopy;
     let Some(mut opened) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut opened.store, "the laptop that broke");
+    let enrolled = opened.texts(
+        "SELECT CAST(max(last) AS TEXT) FROM lease WHERE kind = 'household' AND device_id = ?1",
+        &laptop.caller.device.to_string(),
+    );
+    let enrolled: i64 = enrolled[0].parse().unwrap();
     let server = &mut opened.store;
-    let mut laptop = enroll(server, "the laptop that broke");
     let (h, people, made) = laptop.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
     // The block holds the household and the head, and so does the backup.
     server.push(&laptop.caller, &laptop.batch(made[..2].to_vec()), t0()).unwrap();
+    // After the backup the old laptop is given household numbers, sends nothing more, and may
+    // number families in its file from them.
+    let knowing = laptop.session_knowing(2);
+    let low = |through: i64| SessionRequest {
+        numbers_left: vec![("household".into(), 10)],
+        leases_through: vec![("household".into(), through)],
+        ..knowing.clone()
+    };
+    let old_lease = server.session(&low(enrolled), 60, t0()).unwrap().leases[0].clone();
     let restore = Restore { id: Uuid::now_v7(), after: 2 };
     let end = restore.numbered_after(2);
     // The old laptop's file: the head again, its three records after the backup, and (as no
@@ -2566,8 +2582,12 @@ fn a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_e
     laptop.seq = end + 1;
     let past = laptop.change(rename(h, people[0], "रानी"), 40);
     let old_file = laptop.file([made[1..].to_vec(), vec![past.clone()]].concat(), 2);
-    let said = SessionRequest { run_end: Some(end), restores: vec![restore], ..laptop.session_knowing(2) };
-    server.session(&said, 60, t0()).unwrap();
+    // The restored copy, whose backup holds the enrollment's numbers alone, is given others:
+    // the old laptop's, granted again, would give two families of the late file and of the
+    // restored copy one number.
+    let said = SessionRequest { run_end: Some(end), restores: vec![restore], ..low(enrolled) };
+    let granted = server.session(&said, 60, t0()).unwrap().leases;
+    assert!(granted[0].first > old_lease.last, "{granted:?} after {old_lease:?}");
     laptop.seq = end;
     let own = laptop.change(rename(h, people[0], "रामवती"), 30);
     server.push(&laptop.caller, &laptop.batch(vec![own]), t0()).unwrap();
@@ -2602,6 +2622,82 @@ fn a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_e
         .map(|c| c.origin.seq)
         .collect();
     assert_eq!(own_read, vec![3, 4, 5]);
+    // Another copy's change under a number held here (first recorded at another moment): not
+    // taken for the one held.
+    let mut other = made[3].clone();
+    other.recorded_at += Duration::seconds(5);
+    let clash = server.import(&laptop.file(vec![other], 2), t0()).unwrap();
+    assert_eq!(clash.old_copy, Some(OldCopy { after: 2, taken: 0, held: 0, rejected: 0, not_taken: 1 }));
+}
+
+/// The block's operator takes the old laptop back for the laptop after its restored copy had
+/// synced (`keep-copy`: the restored copy was lost too). What the block held of the laptop's
+/// numbers was the restored copy's, far past the old laptop's: the old laptop's next changes,
+/// numbered below, passed for held ("duplicate") and were lost. The block now holds the laptop
+/// through the last of its numbers below the copy put aside's, and the old laptop's work is taken.
+fn the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers(b: Backend) {
+    let Some(mut opened) = open(b, Role::Block) else { return };
+    let server = &mut opened.store;
+    let mut laptop = enroll(server, "the laptop found again");
+    let (h, people, made) = laptop.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
+    server.push(&laptop.caller, &laptop.batch(made[..2].to_vec()), t0()).unwrap();
+    let restore = Restore { id: Uuid::now_v7(), after: 2 };
+    let end = restore.numbered_after(2);
+    let restored =
+        SessionRequest { run_end: Some(end), restores: vec![restore], ..laptop.session_knowing(2) };
+    server.session(&restored, 60, t0()).unwrap();
+    laptop.seq = end;
+    let own = laptop.change(rename(h, people[0], "रामवती"), 30);
+    server.push(&laptop.caller, &laptop.batch(vec![own]), t0()).unwrap();
+    // The old laptop, refused, is kept; it syncs and sends what it made after the backup.
+    let old = laptop.session_knowing(2);
+    assert!(server.session(&old, 60, t0()).is_err());
+    server.keep_copy(laptop.caller.device).unwrap();
+    let reply = server.session(&old, 60, t0()).unwrap();
+    assert_eq!(reply.acked_through, 2, "the old laptop's numbers held, not the copy's put aside");
+    let ack = server.push(&laptop.caller, &laptop.batch(made[2..].to_vec()), t0()).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied; 3]);
+    assert_eq!(name_of(server, people[3]), "सुनीता देवी");
+    // The office changes its mind: the restored copy, kept again, is held through its own
+    // newest number, above the old laptop's.
+    assert!(server.session(&restored, 60, t0()).is_err());
+    server.keep_copy(laptop.caller.device).unwrap();
+    assert_eq!(server.session(&restored, 60, t0()).unwrap().acked_through, end + 1);
+}
+
+/// A laptop restored twice, the second time from a backup of the first restored copy: the old
+/// laptop's file found late gives its work after the first backup, though the live copy's run
+/// starts after the second backup's last change, past the first restored copy's own numbers.
+/// The first restored copy numbered far past the old laptop's run, so nothing there is another's.
+fn a_late_file_of_the_laptop_before_two_restores_gives_its_work_after_the_first_backup(b: Backend) {
+    use samanvaya_server::old_copy::OldCopy;
+    let Some(mut opened) = open(b, Role::Block) else { return };
+    let server = &mut opened.store;
+    let mut laptop = enroll(server, "the laptop that broke");
+    let (h, people, made) = laptop.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
+    server.push(&laptop.caller, &laptop.batch(made[..2].to_vec()), t0()).unwrap();
+    let old_file = laptop.file(made[2..].to_vec(), 2);
+    let first = Restore { id: Uuid::now_v7(), after: 2 };
+    let first_end = first.numbered_after(2);
+    let said =
+        SessionRequest { run_end: Some(first_end), restores: vec![first], ..laptop.session_knowing(2) };
+    server.session(&said, 60, t0()).unwrap();
+    laptop.seq = first_end;
+    let own = laptop.change(rename(h, people[0], "रामवती"), 30);
+    server.push(&laptop.caller, &laptop.batch(vec![own]), t0()).unwrap();
+    // The first restored copy breaks too; a backup of it is restored.
+    let second = Restore { id: Uuid::now_v7(), after: first_end + 1 };
+    let said = SessionRequest {
+        run_end: Some(second.numbered_after(first_end + 1)),
+        restores: vec![first, second],
+        ..laptop.session_knowing(first_end + 1)
+    };
+    server.session(&said, 60, t0()).unwrap();
+
+    let done = server.import(&old_file, t0()).unwrap();
+    assert_eq!(done.old_copy, Some(OldCopy { after: 2, taken: 3, held: 0, rejected: 0, not_taken: 0 }));
+    assert_eq!(name_of(server, people[3]), "सुनीता देवी");
+    assert_eq!(name_of(server, people[0]), "रामवती");
 }
 
 /// A block restored from a backup lost a household laptop A made; laptop B, which had read it,

@@ -16,7 +16,7 @@
 //! with `samanvaya-server keep-copy --device ID`; the copy it replaces is put aside, refused from
 //! then on with any copy restored from its backups, whatever its clock says.
 
-use samanvaya_domain::restore::{Standing, standing};
+use samanvaya_domain::restore::{RUN_GAP, Standing, standing};
 use samanvaya_sync_protocol::{RefusalCode, Restore};
 use uuid::Uuid;
 
@@ -41,14 +41,7 @@ pub fn judge(
     restores: &[Restore],
     through: Through,
 ) -> Result<(), ServerError> {
-    let row = db.query_one("SELECT restores, restores_set_aside FROM device WHERE id = ?1", args![device])?;
-    let (live, aside) = (parse(row.opt_text(0)?)?, parse(row.opt_text(1)?)?);
-    let standing = match aside.last() {
-        // The copy the operator put aside, or one restored from its backups.
-        Some(last) if restores.starts_with(&aside) => Standing::Superseded { after: last.after },
-        _ => standing(&live, restores),
-    };
-    match standing {
+    match standing_of(db, device, restores)? {
         Standing::Live => Ok(()),
         Standing::Later => {
             db.execute(
@@ -56,6 +49,12 @@ pub fn judge(
                 args![serde_json::to_string(restores)?, device],
             )?;
             end_sessions(db, device)?;
+            // Every range of numbers granted until now reached a copy from before: the old
+            // laptop may have numbered families from one whose answer a session it sent
+            // nothing after still seems to have lost (`enroll.rs`, `not_received`), and its
+            // work in a file found late is taken (`old_copy.rs`). Granted again to this copy,
+            // two families would share a number.
+            db.execute("UPDATE lease SET acked_at_grant = NULL WHERE device_id = ?1", args![device])?;
             Ok(())
         }
         Standing::Superseded { after } => Err(ServerError::refused(
@@ -70,6 +69,22 @@ pub fn judge(
             },
         )),
     }
+}
+
+/// How the copy of laptop `device` that says `restores` stands against the live copy this
+/// server knows of, and the copy the operator put aside.
+pub(crate) fn standing_of(
+    db: &mut dyn Db,
+    device: Uuid,
+    restores: &[Restore],
+) -> Result<Standing, ServerError> {
+    let row = db.query_one("SELECT restores, restores_set_aside FROM device WHERE id = ?1", args![device])?;
+    let (live, aside) = (parse(row.opt_text(0)?)?, parse(row.opt_text(1)?)?);
+    Ok(match aside.last() {
+        // The copy the operator put aside, or one restored from its backups.
+        Some(last) if restores.starts_with(&aside) => Standing::Superseded { after: last.after },
+        _ => standing(&live, restores),
+    })
 }
 
 /// Ends every session of laptop `device`: they were opened by a copy that is live no more, and
@@ -132,7 +147,20 @@ impl Store {
         };
         tx.execute(
             "UPDATE device SET restores = ?1, restores_set_aside = ?2, restores_refused = NULL WHERE id = ?3",
-            args![&refused, live, device],
+            args![&refused, live.clone(), device],
+        )?;
+        // What this server holds of the laptop's numbers was the copy put aside's, which, where
+        // it was restored from a backup, numbered its work far past the copy kept (at least
+        // `RUN_GAP` past its backup's last). Left so, the kept copy's next changes, numbered
+        // below, would pass for held and be lost: it is held through its numbers below those.
+        // A copy put aside that was never restored numbered below every restored copy: the
+        // kept one is held through the newest number held.
+        let below = parse(live)?.last().map_or(i64::MAX, |aside| aside.after + RUN_GAP);
+        tx.execute(
+            "UPDATE device SET acked_through =
+                 (SELECT coalesce(max(origin_seq), 0) FROM change WHERE origin_device = ?1 AND origin_seq < ?2)
+             WHERE id = ?1",
+            args![device, below],
         )?;
         end_sessions(&mut *tx, device)?;
         tx.commit()?;

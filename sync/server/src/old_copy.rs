@@ -15,14 +15,17 @@
 //! restored laptop's, and the old copy gets no answer: its audit entries and what it gives back
 //! are not taken, as a copy that syncs as the laptop no more.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
-use samanvaya_sync_protocol::Outcome;
+use samanvaya_domain::restore::Standing;
 use samanvaya_sync_protocol::parcel::Parcel;
+use samanvaya_sync_protocol::{Change, Outcome};
 use uuid::Uuid;
 
 use crate::batch::{self, Incoming, Sender};
 use crate::error::ServerError;
-use crate::sql::Mode;
+use crate::sql::{Db, Mode, args};
 use crate::store::Store;
 
 /// What was taken of a copy's late file.
@@ -51,6 +54,18 @@ impl Store {
     ) -> Result<Option<OldCopy>, ServerError> {
         let mut tx = self.db.transaction(Mode::Write)?;
         let Some(run) = crate::given_back::old_run(&mut *tx, device, None)? else { return Ok(None) };
+        // The copy's own numbers start after the last change of the first backup it missed:
+        // for a live copy restored twice, the old laptop's work before the second backup too,
+        // which the first restored copy never numbered (it numbered far past it).
+        let after = match crate::device_restore::standing_of(&mut *tx, device, &parcel.restores)? {
+            Standing::Superseded { after } => after.min(run.after),
+            Standing::Live | Standing::Later => return Ok(None),
+        };
+        // A number held here under another change (recorded at another moment) is another
+        // copy's: two copies restored from one backup may each number in the other's run.
+        // Taken, it would pass for the one held.
+        let within = |c: &&Change| c.seq > after && c.seq <= run.end && c.origin.device == device;
+        let theirs = written_by_another(&mut *tx, device, parcel.changes.iter().filter(within))?;
         // Merged as made having read the feed that far, where the file read the feed this server
         // holds; having read nothing otherwise, so that a concurrent edit of a name goes to review.
         let read = crate::feed_epoch::read_here(
@@ -62,7 +77,8 @@ impl Store {
         let items: Vec<Incoming<'_>> = parcel
             .changes
             .iter()
-            .filter(|c| c.seq > run.after && c.seq <= run.end && c.origin.device == device)
+            .filter(within)
+            .filter(|c| !theirs.contains(&c.seq))
             .map(|c| Incoming {
                 origin: c.origin,
                 recorded_at: c.recorded_at,
@@ -82,8 +98,7 @@ impl Store {
         };
         let outcomes = batch::store_all(&mut *tx, self.device, &sender, &items, now)?;
         tx.commit()?;
-        let mut done =
-            OldCopy { after: run.after, not_taken: parcel.changes.len() - items.len(), ..OldCopy::default() };
+        let mut done = OldCopy { after, not_taken: parcel.changes.len() - items.len(), ..OldCopy::default() };
         for outcome in &outcomes {
             match outcome {
                 Outcome::Applied | Outcome::Conflict { .. } => done.taken += 1,
@@ -94,4 +109,30 @@ impl Store {
         self.after_erasure(items.iter().map(|i| &i.change.body));
         Ok(Some(done))
     }
+}
+
+/// The numbers among `changes` of laptop `device` held here under a change first recorded at
+/// another moment than the one under that number in the file.
+fn written_by_another<'a>(
+    db: &mut dyn Db,
+    device: Uuid,
+    changes: impl Iterator<Item = &'a Change>,
+) -> Result<HashSet<i64>, ServerError> {
+    let file: Vec<(i64, i64)> = changes.map(|c| (c.seq, c.recorded_at.timestamp_micros())).collect();
+    let (Some(first), Some(last)) = (file.iter().map(|f| f.0).min(), file.iter().map(|f| f.0).max()) else {
+        return Ok(HashSet::new());
+    };
+    let stored: HashMap<i64, i64> = db
+        .query(
+            "SELECT origin_seq, recorded_at FROM change WHERE origin_device = ?1 AND origin_seq BETWEEN ?2 AND ?3",
+            args![device, first, last],
+        )?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.time(1)?.timestamp_micros())))
+        .collect::<Result<_, ServerError>>()?;
+    Ok(file
+        .iter()
+        .filter(|(seq, at)| stored.get(seq).is_some_and(|held| held != at))
+        .map(|(seq, _)| *seq)
+        .collect())
 }
