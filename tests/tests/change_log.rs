@@ -325,13 +325,7 @@ fn a_removal_of_a_member_whose_record_never_came_sets_aside_her_answers_pulled_b
 /// the simulation with both restores).
 #[test]
 fn what_was_kept_aside_of_a_member_whose_record_never_came_goes_with_her_removal() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = samanvaya_tests::open(dir.path()).unwrap();
-    let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
-    let head = samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 });
-    let h = store
-        .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
-        .unwrap();
+    let (_dir, mut store, h) = store_with_one_household();
     let kept = h.members[0].id;
     let at = store.now().unwrap();
     let (other, her) = (Uuid::now_v7(), PersonId(Uuid::now_v7()));

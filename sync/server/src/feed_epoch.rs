@@ -84,12 +84,12 @@ pub fn stick_reads_again(
     pulled_through: i64,
     pulled_origin: Option<samanvaya_sync_protocol::Origin>,
 ) -> Result<bool, ServerError> {
-    let held = current(db)?;
-    if held.is_some() && held.as_deref() != read_under {
-        return Ok(true);
-    }
     if read_here(db, read_under, pulled_through, pulled_origin)? {
         return Ok(false);
+    }
+    // Read under another epoch than the current one: read again, and no epoch begins.
+    if current(db)?.is_some_and(|held| Some(held.as_str()) != read_under) {
+        return Ok(true);
     }
     // Read under no epoch, or the current one, of a feed this server no longer holds.
     let mut tx = db.transaction(crate::sql::Mode::Write)?;

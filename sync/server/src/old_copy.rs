@@ -7,7 +7,8 @@
 //! lost. The restored laptop numbers its own work past the old laptop's run, whose end it says
 //! (`device.run_end`), and never uses a number in that run; the block already takes back changes
 //! of the run from other laptops that read them (`given_back.rs`). So the file's changes
-//! numbered in the run, after the backup's last and up to the run's end, are taken: each is the
+//! numbered in the run, after the backup's last (for a live copy restored twice, the first
+//! backup the file's copy missed) and up to the run's end, are taken: each is the
 //! old copy's own, authenticated by the laptop's key as every file is, and the restored laptop
 //! reads it back with the rest of its old run. What the backup held is the restored laptop's to
 //! send, and a number past the run's end is another copy's: neither is taken. Nothing of the
@@ -31,7 +32,8 @@ use crate::store::Store;
 /// What was taken of a copy's late file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OldCopy {
-    /// The backup's last change: the old laptop's run is the numbers after it.
+    /// The last change of the first backup the file's copy missed: the numbers after it are
+    /// that copy's.
     pub after: i64,
     /// The changes of the run stored for the first time, here already, and stored but not
     /// applied (as a push's would be).
