@@ -15,16 +15,22 @@
 //!   deadline once the headers are in, and the answer comes soon after).
 //! - A request's body must have arrived whole within [`Limits::request`] of its first byte.
 //! - Past [`Limits::at_once`] requests in hand, the next is answered at once that the server is
-//!   busy (the device's sync tries again later by itself); past [`Limits::connections`] open
+//!   busy (the device's sync tries again later by itself), and so is one of a session that has
+//!   [`Limits::per_device`] in hand already: one device (a broken app retrying without pause)
+//!   cannot take every place from the others. The share goes by the session's token, read
+//!   before it is checked; a request without one (enrolling, starting a session) has no share of
+//!   its own, since laptops behind one mobile operator's address would share one; past
+//!   [`Limits::connections`] open
 //!   connections, the next waits in the system's queue until one closes. A request's work for
 //!   the store counts among those in hand until it is done, even once its device has gone: the
 //!   work goes on without it (`routes::with_store`), and a device that sends and hangs up again
 //!   and again would otherwise pile up work for the store without end.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -49,6 +55,9 @@ pub struct Limits {
     pub request: Duration,
     /// How many requests the server holds at once.
     pub at_once: usize,
+    /// How many of those one session may hold: a laptop sends a request again beside itself
+    /// on a slow link, three at most (`samanvaya_sync_client::Tuning`).
+    pub per_device: usize,
     /// How many connections the server keeps open at once.
     pub connections: usize,
 }
@@ -59,6 +68,7 @@ impl Default for Limits {
             idle: Duration::from_secs(120),
             request: Duration::from_secs(120),
             at_once: 32,
+            per_device: 8,
             connections: 512,
         }
     }
@@ -71,6 +81,9 @@ pub struct Door {
     request: Duration,
     in_hand: Arc<Semaphore>,
     at_store: Arc<Semaphore>,
+    per_device: usize,
+    /// How many requests each session's token has in hand.
+    by_session: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Door {
@@ -80,13 +93,45 @@ impl Door {
             request: limits.request,
             in_hand: Arc::new(Semaphore::new(at_once)),
             at_store: Arc::new(Semaphore::new(at_once)),
+            per_device: limits.per_device.max(1),
+            by_session: Arc::default(),
         }
+    }
+
+    /// A place among the requests of the session `token`, held until dropped; `None` when it
+    /// has its share in hand.
+    fn session_share(&self, token: &str) -> Option<SessionShare> {
+        let mut held = self.by_session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = held.entry(token.to_owned()).or_default();
+        if *count >= self.per_device {
+            return None;
+        }
+        *count += 1;
+        Some(SessionShare { by_session: self.by_session.clone(), token: token.to_owned() })
     }
 
     /// Room for one more piece of work for the store, held until the work is done; `None` when
     /// the server has as much as it may.
     pub fn store_work(&self) -> Option<OwnedSemaphorePermit> {
         self.at_store.clone().try_acquire_owned().ok()
+    }
+}
+
+/// One request's place among its session's (`Door::session_share`).
+struct SessionShare {
+    by_session: Arc<Mutex<HashMap<String, usize>>>,
+    token: String,
+}
+
+impl Drop for SessionShare {
+    fn drop(&mut self) {
+        let mut held = self.by_session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.token) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.token);
+            }
+        }
     }
 }
 
@@ -101,6 +146,15 @@ fn busy() -> Response {
 /// deadline before any route sees it, so that no route waits on a device's link while it
 /// holds the store.
 pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let _share = match token.map(|t| door.session_share(t)) {
+        Some(None) => return busy(),
+        share => share.flatten(),
+    };
     let Ok(_in_hand) = door.in_hand.clone().try_acquire_owned() else { return busy() };
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(door.request, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {

@@ -61,6 +61,9 @@ struct Args {
     /// its device tries again later.
     #[arg(long, default_value_t = Limits::default().at_once)]
     requests_at_once: usize,
+    /// How many of those one device's session may hold; its next is told the server is busy.
+    #[arg(long, default_value_t = Limits::default().per_device)]
+    requests_per_device: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -622,6 +625,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         idle: Duration::from_secs(args.idle_seconds.max(1)),
         request: Duration::from_secs(args.request_seconds.max(1)),
         at_once: args.requests_at_once.max(1),
+        per_device: args.requests_per_device.max(1),
         ..Limits::default()
     };
     let listener = Bounded::new(listener, limits);
