@@ -41,16 +41,8 @@ const HEALTH: &str = "GET /v1/health HTTP/1.1\r\nHost: block\r\nConnection: clos
 /// A push whose 100-byte body comes a byte every 300 ms, from a thread of its own, until the
 /// server stops reading it: never idle, never whole in time.
 fn trickling(server: &Running) -> TcpStream {
-    trickling_under(server, "")
-}
-
-/// [`trickling`], under the session token `token` (none where empty).
-fn trickling_under(server: &Running, token: &str) -> TcpStream {
     let mut stream = connect(server);
-    let auth = if token.is_empty() { String::new() } else { format!("Authorization: Bearer {token}\r\n") };
-    let head = format!(
-        "POST /v1/push HTTP/1.1\r\nHost: block\r\nConnection: close\r\n{auth}Content-Length: 100\r\n\r\n"
-    );
+    let head = "POST /v1/push HTTP/1.1\r\nHost: block\r\nConnection: close\r\nContent-Length: 100\r\n\r\n";
     stream.write_all(head.as_bytes()).unwrap();
     let mut writer = stream.try_clone().unwrap();
     std::thread::spawn(move || {
@@ -120,43 +112,4 @@ fn a_server_closes_what_would_hold_it_and_answers_again_once_it_is_gone() {
     });
     assert_eq!(answer(dribbling), "", "closed with nothing said");
     assert!(ask(&server, HEALTH).starts_with("HTTP/1.1 200"), "and the server still answers");
-}
-
-/// One device's session may hold only its share of the requests at once: a broken app sending
-/// without pause is told the server is busy, while another device's request is still taken.
-/// A request without a session (enrolling, starting one) has no share of its own.
-#[test]
-fn one_device_holds_only_its_share_of_the_requests_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start_server(&[
-        "--role",
-        "block",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "--plain-http",
-        "--request-seconds",
-        "3",
-        "--requests-at-once",
-        "6",
-        "--requests-per-device",
-        "2",
-    ]);
-    let health = |token: &str| {
-        ask(
-            &server,
-            &format!(
-                "GET /v1/health HTTP/1.1\r\nHost: block\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
-            ),
-        )
-    };
-    let held = [trickling_under(&server, "laptop-a"), trickling_under(&server, "laptop-a")];
-    std::thread::sleep(Duration::from_millis(500));
-    let busy = health("laptop-a");
-    assert!(busy.starts_with("HTTP/1.1 503") && busy.contains("busy with other devices"), "{busy}");
-    assert!(health("laptop-b").starts_with("HTTP/1.1 200"), "another device is still answered");
-    assert!(ask(&server, HEALTH).starts_with("HTTP/1.1 200"), "so is a request without a session");
-    for slow in held {
-        assert!(answer(slow).starts_with("HTTP/1.1 408"));
-    }
-    assert!(health("laptop-a").starts_with("HTTP/1.1 200"), "its share is free again");
 }

@@ -389,6 +389,19 @@ struct Block {
     link: Simulated,
 }
 
+/// The last sync file of the laptop that broke.
+struct LateFile {
+    laptop: usize,
+    bytes: Vec<u8>,
+    /// How far the old laptop knew its block held its work, and the numbers of its changes in
+    /// the file (those after it).
+    acked: i64,
+    numbers: Vec<i64>,
+    /// Whether the block took the file's changes (as the old copy's, or as the laptop's), or
+    /// kept none until the laptop sends them again with what its block lost (`not_kept`).
+    taken: bool,
+}
+
 struct World {
     restore: Restore,
     /// The block restored from a backup in this run, if one was.
@@ -399,7 +412,7 @@ struct World {
     laptop_restored: Option<usize>,
     /// The sync file the laptop that broke wrote of what it had not sent, found on a USB stick
     /// and brought to its block after the run (`import_late_file`).
-    late_file: Option<(usize, Vec<u8>)>,
+    late_file: Option<LateFile>,
     net: Rc<RefCell<Net>>,
     /// How many of each piece of work were done (refusals not counted), to show what a run
     /// tested.
@@ -911,8 +924,12 @@ impl World {
         // Before it broke, the laptop wrote what it had not sent to a USB stick, which reaches
         // the block late. Written without rolling the dice, so that every seed runs as before.
         let late = self.laptops[l]._dir.path().join("late.samanvaya-sync");
-        samanvaya_sync_laptop::export_file(&mut self.laptops[l].store, &late).unwrap();
-        self.late_file = Some((l, std::fs::read(&late).unwrap()));
+        let old = &mut self.laptops[l].store;
+        let acked = old.acked_through().unwrap();
+        let numbers = old.queued_after(acked, 100_000).unwrap().iter().map(|q| q.device_seq).collect();
+        samanvaya_sync_laptop::export_file(old, &late).unwrap();
+        let bytes = std::fs::read(&late).unwrap();
+        self.late_file = Some(LateFile { laptop: l, bytes, acked, numbers, taken: false });
         let dir = tempfile::tempdir().unwrap();
         let store = if l % LAPTOPS_PER_BLOCK < SUPERVISORS {
             Store::restore(&file, dir.path(), Some("Rekha"), &Secret::new("739152")).unwrap()
@@ -931,20 +948,12 @@ impl World {
     /// its changes in the old laptop's run are taken and the rest refused (`old_copy.rs`); where
     /// it has not, the file is the laptop's, taken as any.
     fn import_late_file(&mut self) {
-        let Some((l, bytes)) = self.late_file.take() else { return };
-        let mut block = self.blocks[self.laptops[l].block].server.lock().unwrap();
-        match block.import(&bytes, Utc::now()) {
-            Ok(imported) => {
-                let taken = imported.old_copy.map_or(imported.new, |old| old.taken);
-                *self.done.entry("late file's changes taken").or_default() += taken;
-            }
-            // A restored laptop that never said where the old run ends (it has not synced
-            // since its first word).
-            Err(e) if e.refusal().code == RefusalCode::RestoredElsewhere => {
-                *self.done.entry("late files refused").or_default() += 1;
-            }
-            Err(e) => panic!("the broken laptop's late file: {e}"),
-        }
+        let Some(late) = &mut self.late_file else { return };
+        let mut block = self.blocks[self.laptops[late.laptop].block].server.lock().unwrap();
+        let imported = block.import(&late.bytes, Utc::now()).expect("the broken laptop's late file is taken");
+        late.taken = imported.not_kept == 0;
+        let taken = imported.old_copy.map_or(imported.new, |old| old.taken);
+        *self.done.entry("late file's changes taken").or_default() += taken;
     }
 
     fn run(&mut self) {
@@ -1289,18 +1298,32 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
         // Where a block restored from a backup lost changes of the old laptop's run that it had
         // not forwarded, and the old laptop broke before it could send them again, they are
         // held nowhere: its late file (`import_late_file`) carries only what it had not sent,
-        // and brings the changes after them. Each number missing from the run is one no store
-        // holds, not one lost on the way.
-        let gaps = if world.laptop_restored == Some(l) {
+        // and brings the changes after them. Every change of the file is at the block, and each
+        // number missing from the run is one the old laptop knew its block held, and no store
+        // holds now: not one lost on the way.
+        let late_file = world.late_file.as_ref().filter(|late| late.laptop == l);
+        let gaps = if let Some(late) = late_file {
             let numbers: BTreeSet<i64> = at_block
                 .rows("SELECT CAST(origin_seq AS TEXT) FROM change WHERE origin_device = $1", &device)
                 .into_iter()
                 .map(|r| r[0].as_deref().unwrap().parse().unwrap())
                 .filter(|seq| jump == 0 || *seq <= jump)
                 .collect();
+            if late.taken {
+                let lost: Vec<&i64> = late.numbers.iter().filter(|seq| !numbers.contains(seq)).collect();
+                assert_eq!(
+                    lost,
+                    Vec::<&i64>::new(),
+                    "seed {seed}: laptop {l}'s late file's changes at its block"
+                );
+            }
             let missing: Vec<i64> =
                 (1..numbers.last().copied().unwrap_or(0)).filter(|seq| !numbers.contains(seq)).collect();
             for seq in &missing {
+                assert!(
+                    *seq <= late.acked,
+                    "seed {seed}: laptop {l}'s change {seq} is missing, the old laptop had not been told it was held"
+                );
                 let at_district = district.counts(
                     &format!("SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = $1 AND origin_seq = {seq}"),
                     &device,

@@ -16,10 +16,11 @@
 //! - A request's body must have arrived whole within [`Limits::request`] of its first byte.
 //! - Past [`Limits::at_once`] requests in hand, the next is answered at once that the server is
 //!   busy (the device's sync tries again later by itself), and so is one of a session that has
-//!   [`Limits::per_device`] in hand already: one device (a broken app retrying without pause)
-//!   cannot take every place from the others. The share goes by the session's token, read
-//!   before it is checked; a request without one (enrolling, starting a session) has no share of
-//!   its own, since laptops behind one mobile operator's address would share one; past
+//!   [`Limits::per_device`] being answered already, once its body has arrived: one device (a
+//!   broken app retrying without pause) cannot take every place from the others. The share goes
+//!   by the session's token, read before it is checked; a request without one (enrolling,
+//!   starting a session) has no share of its own, since laptops behind one mobile operator's
+//!   address would share one; past
 //!   [`Limits::connections`] open
 //!   connections, the next waits in the system's queue until one closes. A request's work for
 //!   the store counts among those in hand until it is done, even once its device has gone: the
@@ -55,8 +56,9 @@ pub struct Limits {
     pub request: Duration,
     /// How many requests the server holds at once.
     pub at_once: usize,
-    /// How many of those one session may hold: a laptop sends a request again beside itself
-    /// on a slow link, three at most (`samanvaya_sync_client::Tuning`).
+    /// How many of those one session may have answered at once, counted once their bodies
+    /// have arrived: a laptop sends a request again beside itself on a slow link, three at
+    /// most (`samanvaya_sync_client::Tuning`), and waits for each answer before the next.
     pub per_device: usize,
     /// How many connections the server keeps open at once.
     pub connections: usize,
@@ -138,6 +140,10 @@ impl Drop for SessionShare {
 /// What a request the server has no room for is told.
 pub const BUSY: &str = "the server is busy with other devices; the sync tries again by itself in a moment";
 
+/// What a request of a session that has its share in hand is told.
+pub const SESSION_BUSY: &str =
+    "the server is answering this device's other requests; the sync tries again by itself in a moment";
+
 fn busy() -> Response {
     refusal(StatusCode::SERVICE_UNAVAILABLE, RefusalCode::Unavailable, BUSY.into())
 }
@@ -146,15 +152,6 @@ fn busy() -> Response {
 /// deadline before any route sees it, so that no route waits on a device's link while it
 /// holds the store.
 pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let _share = match token.map(|t| door.session_share(t)) {
-        Some(None) => return busy(),
-        share => share.flatten(),
-    };
     let Ok(_in_hand) = door.in_hand.clone().try_acquire_owned() else { return busy() };
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(door.request, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
@@ -180,6 +177,21 @@ pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Re
                 ),
             );
         }
+    };
+    // The session's share is taken once its request has arrived whole. A body stalled on a 2G
+    // link holds its place among all requests until its deadline, long after the laptop gave
+    // up on it and sent it again: counted in the share, a few stalled tries would fill it, and
+    // the laptop's own sync would be told the server is busy.
+    let token = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let _share = match token.map(|t| door.session_share(t)) {
+        Some(None) => {
+            return refusal(StatusCode::SERVICE_UNAVAILABLE, RefusalCode::Unavailable, SESSION_BUSY.into());
+        }
+        share => share.flatten(),
     };
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
@@ -361,5 +373,83 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
 
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use super::*;
+
+    /// Sends `request` on a new connection and returns it, to read its answer from.
+    fn send(addr: SocketAddr, request: &str) -> TcpStream {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        stream
+    }
+
+    fn answer(mut stream: TcpStream) -> String {
+        let mut got = String::new();
+        let _ = stream.read_to_string(&mut got);
+        got
+    }
+
+    fn slow(token: &str) -> String {
+        format!(
+            "GET /slow HTTP/1.1\r\nHost: block\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+    }
+
+    /// One session has at most its share of requests answered at once, on a real server on
+    /// 127.0.0.1 whose one route waits until the test lets it answer: its next is told the
+    /// device's other requests are being answered, while another session's is taken. A body
+    /// still arriving (stalled on a 2G link, its laptop trying again) counts for no session.
+    #[test]
+    fn a_session_has_only_its_share_of_requests_answered_at_once() {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let (open, opened) = tokio::sync::watch::channel(false);
+        let door = Door::new(Limits {
+            at_once: 8,
+            per_device: 2,
+            request: Duration::from_secs(5),
+            ..Limits::default()
+        });
+        let app = axum::Router::new()
+            .route(
+                "/slow",
+                axum::routing::get(move || {
+                    let mut opened = opened.clone();
+                    async move {
+                        let _ = opened.wait_for(|open| *open).await;
+                        "answered"
+                    }
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(door, admit));
+        let tcp = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = tcp.local_addr().unwrap();
+        runtime.spawn(async move { axum::serve(tcp, app).await });
+
+        // Two bodies of the same session stalled halfway, as on a link that stopped.
+        let stalled =
+            "POST /slow HTTP/1.1\r\nHost: block\r\nAuthorization: Bearer a\r\nContent-Length: 100\r\n\r\nx";
+        let _stalled = [send(addr, stalled), send(addr, stalled)];
+        let held = [send(addr, &slow("a")), send(addr, &slow("a"))];
+        std::thread::sleep(Duration::from_millis(500));
+        let third = answer(send(addr, &slow("a")));
+        assert!(third.starts_with("HTTP/1.1 503"), "{third}");
+        assert!(third.contains("this device's other requests"), "{third}");
+        let other = send(addr, &slow("b"));
+        std::thread::sleep(Duration::from_millis(200));
+        open.send(true).unwrap();
+        assert!(answer(other).starts_with("HTTP/1.1 200"), "another session is answered");
+        for request in held {
+            assert!(answer(request).starts_with("HTTP/1.1 200"));
+        }
+        assert!(answer(send(addr, &slow("a"))).starts_with("HTTP/1.1 200"), "its share is free again");
     }
 }

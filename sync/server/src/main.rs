@@ -61,7 +61,8 @@ struct Args {
     /// its device tries again later.
     #[arg(long, default_value_t = Limits::default().at_once)]
     requests_at_once: usize,
-    /// How many of those one device's session may hold; its next is told the server is busy.
+    /// How many requests one device's session may have answered at once, counted once their
+    /// bodies have arrived; its next is told the server is answering its other requests.
     #[arg(long, default_value_t = Limits::default().per_device)]
     requests_per_device: usize,
     #[command(subcommand)]
