@@ -20,9 +20,8 @@
 //!   broken app retrying without pause) cannot take every place from the others. The share goes
 //!   by the session's token, read before it is checked; a request without one (enrolling,
 //!   starting a session) has no share of its own, since laptops behind one mobile operator's
-//!   address would share one; past
-//!   [`Limits::connections`] open
-//!   connections, the next waits in the system's queue until one closes. A request's work for
+//!   address would share one; past [`Limits::connections`] open connections, the next waits in
+//!   the system's queue until one closes. A request's work for
 //!   the store counts among those in hand until it is done, even once its device has gone: the
 //!   work goes on without it (`routes::with_store`), and a device that sends and hangs up again
 //!   and again would otherwise pile up work for the store without end.
@@ -84,7 +83,7 @@ pub struct Door {
     in_hand: Arc<Semaphore>,
     at_store: Arc<Semaphore>,
     per_device: usize,
-    /// How many requests each session's token has in hand.
+    /// How many requests of each session's token are being answered.
     by_session: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -101,7 +100,7 @@ impl Door {
     }
 
     /// A place among the requests of the session `token`, held until dropped; `None` when it
-    /// has its share in hand.
+    /// has its share being answered.
     fn session_share(&self, token: &str) -> Option<SessionShare> {
         let mut held = self.by_session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let count = held.entry(token.to_owned()).or_default();
@@ -140,7 +139,7 @@ impl Drop for SessionShare {
 /// What a request the server has no room for is told.
 pub const BUSY: &str = "the server is busy with other devices; the sync tries again by itself in a moment";
 
-/// What a request of a session that has its share in hand is told.
+/// What a request of a session that has its share being answered is told.
 pub const SESSION_BUSY: &str =
     "the server is answering this device's other requests; the sync tries again by itself in a moment";
 
