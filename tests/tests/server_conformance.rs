@@ -406,6 +406,7 @@ on_both!(
     a_copy_of_a_laptop_from_before_its_restore_is_refused_once_the_restored_copy_has_spoken,
     a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_else,
     a_late_file_of_the_laptop_before_two_restores_gives_its_work_after_the_first_backup,
+    a_late_file_of_a_copy_from_before_the_restore_gives_back_the_blocks_own_steps,
     the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
@@ -1550,13 +1551,12 @@ fn a_departure_a_later_merge_says_was_seen_leaves_the_record_kept_in_every_order
                 &h.to_string(),
             );
             // Which record stands depends on the order the merges crossed in
-            // (`crossing_merge.rs`): one of hers, living.
+            // (`crossing_merge.rs`): one of hers, living. The two may share a position, which
+            // PostgreSQL orders either way: they are compared as a set.
             assert_eq!(standing.len(), 2, "{story}, {order}: {standing:?}");
-            assert_eq!(standing[0], "रामवती देवी living", "{story}, {order}");
-            assert!(
-                ["सीता", "सीता देवी", "सीता कुमारी"].map(|n| format!("{n} living")).contains(&standing[1]),
-                "{story}, {order}: {standing:?}"
-            );
+            assert!(standing.contains(&"रामवती देवी living".to_owned()), "{story}, {order}: {standing:?}");
+            let hers = ["सीता", "सीता देवी", "सीता कुमारी"].map(|n| format!("{n} living"));
+            assert!(standing.iter().any(|s| hers.contains(s)), "{story}, {order}: {standing:?}");
         }
     }
 }
@@ -2663,6 +2663,42 @@ fn the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers(b: Backend) 
     assert!(server.session(&restored, 60, t0()).is_err());
     server.keep_copy(laptop.caller.device).unwrap();
     assert_eq!(server.session(&restored, 60, t0()).unwrap().acked_through, end + 1);
+}
+
+/// The old laptop alone had read a step the block's officer took, and the block, restored from
+/// a backup, lost it; its answer asked the old laptop back for it, and the old laptop's file
+/// giving it back reached the block after its restored copy had synced. The step is taken back
+/// (its seal shows it is the block's), with the old laptop's run.
+fn a_late_file_of_a_copy_from_before_the_restore_gives_back_the_blocks_own_steps(b: Backend) {
+    use samanvaya_domain::referral::Step;
+    use samanvaya_sync_protocol::GivenBack;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "the laptop that broke");
+    laptop.opens_r1(&mut server);
+    server.step("R-1", Step::Submit, "Block officer", t0()).unwrap();
+    let me = server.device();
+    let read = server.pull(&laptop.caller, 0).unwrap();
+    let step = read.changes.iter().find(|c| c.origin.device == me).expect("the step").clone();
+    server.execute("DELETE FROM change WHERE origin_device = ?1", &[&me.to_string()]);
+    server.execute("DELETE FROM referral_event", &[]);
+    let restore = Restore { id: Uuid::now_v7(), after: 3 };
+    let said = SessionRequest {
+        run_end: Some(restore.numbered_after(3)),
+        restores: vec![restore],
+        ..laptop.session_knowing(3)
+    };
+    server.session(&said, 60, t0()).unwrap();
+    let back =
+        GivenBack { origin: step.origin, change: step.change.clone(), seal: step.seal.clone().unwrap() };
+    let mut forged = back.clone();
+    forged.change.hlc.wall_ms += 60_000;
+    let file =
+        laptop.seal(&Parcel { given_back: vec![back, forged], acked_here: Some(3), ..laptop.parcel() });
+    let done = server.import(&file, t0()).unwrap();
+    assert!(done.old_copy.is_some(), "a copy from before the restore");
+    assert_eq!((done.taken_back, done.refused_back), (1, 1), "the step back; not one changed on the way");
+    let events = server.texts("SELECT CAST(count(*) AS TEXT) FROM referral_event WHERE ?1 = ?1", "");
+    assert_eq!(events, vec!["1"]);
 }
 
 /// A laptop restored twice, the second time from a backup of the first restored copy: the old

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::parcel::{self, ParcelError};
-use samanvaya_sync_protocol::{AuditBatch, DeviceKind, GiveBack, Outcome, PushBatch, RefusalCode};
+use samanvaya_sync_protocol::{AuditBatch, DeviceKind, GiveBack, GivenBack, Outcome, PushBatch, RefusalCode};
 use uuid::Uuid;
 
 use crate::enroll::Caller;
@@ -47,7 +47,8 @@ pub struct Imported {
     pub refused_back: usize,
     /// A file from a copy of the laptop from before its restore, the restored copy live here:
     /// what of the old laptop's run was taken from it (`old_copy.rs`). Nothing else of the file
-    /// is kept, and no answer is written for that copy.
+    /// is kept but this server's own sealed steps it gives back, and no answer is written for
+    /// that copy.
     pub old_copy: Option<crate::old_copy::OldCopy>,
 }
 
@@ -148,6 +149,24 @@ impl Store {
             if matches!(refusal, ServerError::Refused { code: RefusalCode::RestoredElsewhere, .. }) {
                 self.note_refused_copy(device, &parcel.restores)?;
                 if let Some(taken) = self.take_old_copy(device, &parcel, now)? {
+                    // This server's own steps the file gives back (a restore of this server lost
+                    // them, and its last answer to the old laptop asked for them) are taken back
+                    // as from any laptop, only what its own key sealed: the old laptop may have
+                    // been the only one to read them.
+                    let own: Vec<GivenBack> = parcel
+                        .given_back
+                        .iter()
+                        .filter(|g| g.origin.device == self.device)
+                        .cloned()
+                        .collect();
+                    if !own.is_empty() {
+                        let ack = self.take_back(
+                            &caller,
+                            &GiveBack { protocol: parcel.protocol, changes: own },
+                            now,
+                        )?;
+                        (done.taken_back, done.refused_back) = (ack.taken, ack.refused);
+                    }
                     return Ok(Imported { device: Some(device), old_copy: Some(taken), ..done });
                 }
             }

@@ -475,6 +475,12 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                     "this file was written on {}'s laptop before it was restored from its backup, and the restored laptop has synced since: of the old laptop's work after its change {}, {} change(s) taken, {} already here, {} not applied; {} change(s) of the file not taken (the backup's, which the restored laptop sends, or another copy's). The restored laptop gets the work taken at its next sync",
                     done.device_name, old.after, old.taken, old.held, old.rejected, old.not_taken
                 );
+                if done.taken_back + done.refused_back > 0 {
+                    println!(
+                        "{} change(s) this server made and lost to a restore from a backup taken back from it, {} refused (not sealed here)",
+                        done.taken_back, done.refused_back
+                    );
+                }
                 eprintln!(
                     "no answer was written: the copy that wrote this file no longer syncs as the laptop; go on with the restored copy. If the copy that wrote it is the one left, `samanvaya-server keep-copy --device {}` takes it for the laptop",
                     done.device.map(|d| d.to_string()).unwrap_or_default()
