@@ -21,7 +21,7 @@
 //! A facilitator or a supervisor records a withdrawal; a Samiti viewer may not.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use samanvaya_domain::change::{Change, ChangeBody, ConsentWithdrawn};
+use samanvaya_domain::change::{Change, ChangeBody, ConsentWithdrawn, Redacted};
 use samanvaya_domain::consent::{self, Erasure, Scrubbed};
 use samanvaya_domain::household::{CONSENT_MIN_AGE, FieldErrorCode};
 use samanvaya_domain::{Consent, FieldError, Household, HouseholdId, Moment, PersonId, ValidationError};
@@ -383,6 +383,22 @@ fn forget_refused(
 /// of it was erased, else the change with its body erased or rewritten.
 pub(crate) fn on_arrival(conn: &Connection, change: &Change) -> rusqlite::Result<Option<Change>> {
     let hid = change.body.household_id().to_string();
+    // What is left of a referral erased elsewhere names it: its later steps are erased on arrival
+    // here too, though this store never held it (a block restored from a backup took what was
+    // left of it from the laptop that erased it, and handed it out: seed 349 of the simulation
+    // with restores). As the household's withdrawal here says, or, before it arrives, at the
+    // referral's own time.
+    if let ChangeBody::Redacted(Redacted { referral: Some(referral), .. }) = &change.body {
+        let at = chrono::DateTime::from_timestamp_millis(change.hlc.wall_ms).unwrap_or_default();
+        conn.execute(
+            "INSERT OR IGNORE INTO erased (id, household_id, what, withdrawn_on, recorded_by, recorded_at)
+             SELECT ?1, ?2, 'referral',
+                    coalesce((SELECT withdrawn_on FROM erased WHERE household_id = ?2 LIMIT 1), ?3),
+                    coalesce((SELECT recorded_by FROM erased WHERE household_id = ?2 LIMIT 1), ''),
+                    coalesce((SELECT recorded_at FROM erased WHERE household_id = ?2 LIMIT 1), ?4)",
+            params![referral.to_string(), hid, at.date_naive().to_string(), at],
+        )?;
+    }
     let any: Option<i64> = conn
         .prepare_cached("SELECT 1 FROM erased WHERE household_id = ?1 LIMIT 1")?
         .query_row([&hid], |r| r.get(0))

@@ -709,6 +709,15 @@ impl Store {
                         ChangeBody::MemberRemoved(m) => {
                             applied += apply_set_aside(&tx, server, AsideFor::Member(m.id.0), at)?;
                         }
+                        // A referral erased elsewhere: its steps kept aside are erased too.
+                        ChangeBody::Redacted(r) if r.referral.is_some() => {
+                            tx.execute(
+                                "DELETE FROM pulled_refused WHERE server = ?1
+                                   AND json_extract(change, '$.kind') = 'referral_event'
+                                   AND json_extract(change, '$.body.referral_id') = ?2",
+                                params![server, r.referral.map(|id| id.to_string())],
+                            )?;
+                        }
                         _ => {}
                     }
                 }

@@ -247,6 +247,11 @@ pub struct Redacted {
     pub household_id: HouseholdId,
     /// The kind the change had (`member`, `fact`...), so that counts by kind stay explainable.
     pub was: String,
+    /// For a referral, its id (an id says nothing of her): a store that never held the
+    /// referral, a block restored from a backup taking this from the laptop that erased it,
+    /// erases its later steps on arrival too. Absent otherwise, and from older stores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<uuid::Uuid>,
 }
 
 impl ChangeBody {

@@ -56,7 +56,15 @@ impl Scrubbed {
 
 /// The [`Redacted`] body that stands in for `body`.
 pub fn redacted(body: &ChangeBody) -> ChangeBody {
-    ChangeBody::Redacted(Redacted { household_id: body.household_id(), was: body.kind().to_owned() })
+    let referral = match body {
+        ChangeBody::Referral(r) => Some(r.id),
+        _ => None,
+    };
+    ChangeBody::Redacted(Redacted {
+        household_id: body.household_id(),
+        was: body.kind().to_owned(),
+        referral,
+    })
 }
 
 /// One withdrawal, with what a place knew of the person when it applied it.
@@ -420,7 +428,11 @@ mod tests {
         );
         assert_eq!(
             after[1],
-            ChangeBody::Redacted(Redacted { household_id: HouseholdId(id(H)), was: "member".into() })
+            ChangeBody::Redacted(Redacted {
+                household_id: HouseholdId(id(H)),
+                was: "member".into(),
+                referral: None
+            })
         );
         // Her name is replaced inside another member's referral and its reason.
         match &after[8] {

@@ -1145,6 +1145,77 @@ fn the_pull_cursors_origin_moves_with_the_cursor_and_goes_with_it() {
 /// backup took the step back from a laptop before the referral's laptop sent it again, and its
 /// feed handed the step out first), is kept aside, with its origin and seal, and applied when
 /// the referral arrives; the laptop then holds it with its seal, to give back to the block
+/// A referral erased on the laptop that opened it (its member withdrew consent) reaches this
+/// laptop only as what is left of it, naming the referral: a block restored from a backup took
+/// that from the laptop and never held the referral. A step on it made elsewhere, unseen of the
+/// withdrawal, is erased on arrival after it, and one kept aside before it goes: nothing is
+/// kept aside for good as waiting for a referral that will never come (seed 349 of the
+/// simulation with restores).
+#[test]
+fn a_step_on_a_referral_erased_elsewhere_is_erased_here_though_only_what_is_left_of_it_came() {
+    use samanvaya_core::Incoming;
+    use samanvaya_domain::referral::Action;
+    let (_dir, mut store, h) = store_with_one_household();
+    let block = samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+    let at = store.now().unwrap();
+    let server = block.to_string();
+    let (writer, other) = (Uuid::now_v7(), Uuid::now_v7());
+    let step_of = |referral: Uuid, seq: i64| Incoming {
+        server_seq: seq,
+        device: other,
+        device_seq: seq,
+        change: change::Change::new(
+            Hlc { wall_ms: at.utc.timestamp_millis() + seq, counter: 0, node: other },
+            ChangeBody::ReferralEvent(change::ReferralEventChange {
+                id: Uuid::now_v7(),
+                referral_id: referral,
+                household_id: h.id,
+                at: at.utc,
+                by: "Asha".into(),
+                catalogue: "test".into(),
+                action: Action::Submit,
+            }),
+        ),
+        seal: None,
+    };
+    let left_of = |referral: Uuid, seq: i64| Incoming {
+        server_seq: seq,
+        device: writer,
+        device_seq: seq,
+        change: change::Change::new(
+            Hlc { wall_ms: at.utc.timestamp_millis() + seq, counter: 0, node: writer },
+            ChangeBody::Redacted(change::Redacted {
+                household_id: h.id,
+                was: "referral".into(),
+                referral: Some(referral),
+            }),
+        ),
+        seal: None,
+    };
+    let aside = |store: &Store| -> i64 {
+        store.connection().query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get(0)).unwrap()
+    };
+    // What is left of it first, then the step.
+    let first = Uuid::now_v7();
+    store.apply_pulled_page(&server, &[left_of(first, 1), step_of(first, 2)], 2, None, at).unwrap();
+    assert_eq!(aside(&store), 0, "the step is erased on arrival, not kept aside");
+    let kinds: Vec<String> = store
+        .connection()
+        .prepare("SELECT json_extract(change, '$.kind') FROM change_log WHERE origin = 'pulled' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kinds, ["redacted", "redacted"], "kept as what is left of each");
+    // The step first, kept aside; then what is left of its referral.
+    let second = Uuid::now_v7();
+    store.apply_pulled_page(&server, &[step_of(second, 3)], 3, None, at).unwrap();
+    assert_eq!(aside(&store), 1);
+    store.apply_pulled_page(&server, &[left_of(second, 4)], 4, None, at).unwrap();
+    assert_eq!(aside(&store), 0, "the step kept aside goes with its referral");
+}
+
 /// another time. Before, it stayed aside for good and the laptop never showed the step.
 #[test]
 fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {

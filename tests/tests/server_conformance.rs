@@ -407,6 +407,7 @@ on_both!(
     a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_else,
     a_late_file_of_the_laptop_before_two_restores_gives_its_work_after_the_first_backup,
     a_late_file_of_a_copy_from_before_the_restore_gives_back_the_blocks_own_steps,
+    a_step_on_a_referral_erased_elsewhere_is_erased_on_arrival_though_only_what_is_left_of_it_came,
     the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
@@ -2699,6 +2700,49 @@ fn a_late_file_of_a_copy_from_before_the_restore_gives_back_the_blocks_own_steps
     assert_eq!((done.taken_back, done.refused_back), (1, 1), "the step back; not one changed on the way");
     let events = server.texts("SELECT CAST(count(*) AS TEXT) FROM referral_event WHERE ?1 = ?1", "");
     assert_eq!(events, vec!["1"]);
+}
+
+/// A laptop opened a referral for a member who then withdrew consent, and erased it in its
+/// log: a block restored from a backup that lacked the referral gets only what is left of it,
+/// naming the referral. A step on it another laptop made unseen of the withdrawal is erased on
+/// arrival, as at the district, which held the referral, and handed out to no laptop as a step
+/// (seed 349 of the simulation with restores: a laptop kept it aside for good).
+fn a_step_on_a_referral_erased_elsewhere_is_erased_on_arrival_though_only_what_is_left_of_it_came(
+    b: Backend,
+) {
+    use samanvaya_domain::referral::Action;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut writer = enroll(&mut server, "the laptop that opened it");
+    let mut other = enroll(&mut server, "another laptop of Bakraur");
+    let reader = enroll(&mut server, "a third laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let referral = Uuid::now_v7();
+    let left = ChangeBody::Redacted(samanvaya_domain::change::Redacted {
+        household_id: h,
+        was: "referral".into(),
+        referral: Some(referral),
+    });
+    let sent = vec![writer.change(household(h, VILLAGE), 0), writer.change(left, 1)];
+    server.push(&writer.caller, &writer.batch(sent), t0()).unwrap();
+    let step = ChangeBody::ReferralEvent(samanvaya_domain::change::ReferralEventChange {
+        id: Uuid::now_v7(),
+        referral_id: referral,
+        household_id: h,
+        at: t0(),
+        by: "Asha".into(),
+        catalogue: "test".into(),
+        action: Action::Submit,
+    });
+    let sent = vec![other.change(step, 2)];
+    let ack = server.push(&other.caller, &other.batch(sent), t0()).unwrap();
+    assert!(
+        matches!(&ack.results[0].outcome, Outcome::Rejected { reason } if reason.contains("erased")),
+        "{:?}",
+        ack.results[0].outcome
+    );
+    let read = server.pull(&reader.caller, 0).unwrap();
+    let kinds: Vec<&str> = read.changes.iter().map(|c| c.change.body.kind()).collect();
+    assert_eq!(kinds, ["household", "redacted"], "no step of an erased referral handed out");
 }
 
 /// A laptop restored twice, the second time from a backup of the first restored copy: the old

@@ -169,7 +169,10 @@ fn examples() -> Vec<(&'static str, ChangeBody)> {
                 recorded_by: "Asha".into(),
             }),
         ),
-        ("redacted", ChangeBody::Redacted(Redacted { household_id: household, was: "member".into() })),
+        (
+            "redacted",
+            ChangeBody::Redacted(Redacted { household_id: household, was: "member".into(), referral: None }),
+        ),
         // Version 2 of the household kind: the family's consent, given at a visit.
         (
             "household_consent",

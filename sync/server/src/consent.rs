@@ -219,17 +219,34 @@ pub fn on_arrival(db: &mut dyn Db, change: &Change) -> Result<Option<(Change, bo
     let Some((kept, redacted)) = arriving(&ids, change) else { return Ok(None) };
     if let (true, ChangeBody::Referral(r)) = (redacted, &change.body) {
         // Her referral opened elsewhere: its later events are erased on arrival too.
-        let first = db.query_one(
-            "SELECT withdrawn_on, recorded_by, seq FROM erased WHERE household_id = ?1 ORDER BY seq LIMIT 1",
-            args![&hid],
-        )?;
-        db.execute(
-            "INSERT INTO erased (id, household_id, what, withdrawn_on, recorded_by, seq)
-             VALUES (?1, ?2, 'referral', ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
-            args![r.id, &hid, first.text(0)?, first.text(1)?, first.int(2)?],
-        )?;
+        erased_referral(db, &hid, r.id, 0)?;
     }
     Ok(Some((kept, redacted)))
+}
+
+/// Notes referral `referral` of household `hid` as erased, so that its later events are erased
+/// on arrival: as the household's first withdrawal here says, or, where none has arrived yet
+/// (what is left of the referral came first, numbered `seq`), with nothing known of it.
+pub fn erased_referral(
+    db: &mut dyn Db,
+    hid: &str,
+    referral: uuid::Uuid,
+    seq: i64,
+) -> Result<(), ServerError> {
+    let first = db.query_opt(
+        "SELECT withdrawn_on, recorded_by, seq FROM erased WHERE household_id = ?1 ORDER BY seq LIMIT 1",
+        args![hid],
+    )?;
+    let (on, by, seq) = match first {
+        Some(row) => (row.text(0)?, row.text(1)?, row.int(2)?),
+        None => (String::new(), String::new(), seq),
+    };
+    db.execute(
+        "INSERT INTO erased (id, household_id, what, withdrawn_on, recorded_by, seq)
+         VALUES (?1, ?2, 'referral', ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+        args![referral, hid, on, by, seq],
+    )?;
+    Ok(())
 }
 
 /// [`on_arrival`] for a change whose household's erased ids (`erased`) are already read: the

@@ -49,8 +49,14 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             crate::consent::erase(db, w, d.seq)?;
             return Ok(Outcome::Applied);
         }
-        // What is left of an erased change applies nothing.
-        ChangeBody::Redacted(_) => return Ok(Outcome::Applied),
+        // What is left of an erased change applies nothing; what is left of a referral erases
+        // its later steps here too.
+        ChangeBody::Redacted(r) => {
+            if let Some(referral) = r.referral {
+                crate::consent::erased_referral(db, &r.household_id.to_string(), referral, d.seq)?;
+            }
+            return Ok(Outcome::Applied);
+        }
         _ => {}
     }
     let hid = body.household_id().to_string();
