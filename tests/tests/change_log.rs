@@ -1160,37 +1160,32 @@ fn a_step_on_a_referral_erased_elsewhere_is_erased_here_though_only_what_is_left
     let at = store.now().unwrap();
     let server = block.to_string();
     let (writer, other) = (Uuid::now_v7(), Uuid::now_v7());
-    let step_of = |referral: Uuid, seq: i64| Incoming {
+    // A change of `device` numbered `seq` there and in the block's feed.
+    let pulled = |device: Uuid, seq: i64, body: ChangeBody| Incoming {
         server_seq: seq,
-        device: other,
+        device,
         device_seq: seq,
         change: change::Change::new(
-            Hlc { wall_ms: at.utc.timestamp_millis() + seq, counter: 0, node: other },
-            ChangeBody::ReferralEvent(change::ReferralEventChange {
-                id: Uuid::now_v7(),
-                referral_id: referral,
-                household_id: h.id,
-                at: at.utc,
-                by: "Asha".into(),
-                catalogue: "test".into(),
-                action: Action::Submit,
-            }),
+            Hlc { wall_ms: at.utc.timestamp_millis() + seq, counter: 0, node: device },
+            body,
         ),
         seal: None,
     };
-    let left_of = |referral: Uuid, seq: i64| Incoming {
-        server_seq: seq,
-        device: writer,
-        device_seq: seq,
-        change: change::Change::new(
-            Hlc { wall_ms: at.utc.timestamp_millis() + seq, counter: 0, node: writer },
-            ChangeBody::Redacted(change::Redacted {
-                household_id: h.id,
-                was: "referral".into(),
-                referral: Some(referral),
-            }),
-        ),
-        seal: None,
+    let step_of = |referral: Uuid, seq: i64| {
+        let step = change::ReferralEventChange {
+            id: Uuid::now_v7(),
+            referral_id: referral,
+            household_id: h.id,
+            at: at.utc,
+            by: "Asha".into(),
+            catalogue: "test".into(),
+            action: Action::Submit,
+        };
+        pulled(other, seq, ChangeBody::ReferralEvent(step))
+    };
+    let left_of = |referral: Uuid, seq: i64| {
+        let left = change::Redacted { household_id: h.id, was: "referral".into(), referral: Some(referral) };
+        pulled(writer, seq, ChangeBody::Redacted(left))
     };
     let aside = |store: &Store| -> i64 {
         store.connection().query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get(0)).unwrap()
