@@ -407,6 +407,7 @@ on_both!(
     a_late_file_of_a_copy_from_before_the_restore_gives_the_old_run_and_nothing_else,
     a_late_file_of_the_laptop_before_two_restores_gives_its_work_after_the_first_backup,
     a_late_file_of_a_copy_from_before_the_restore_gives_back_the_blocks_own_steps,
+    a_late_file_of_a_copy_from_before_the_restore_gives_its_audit_entries_on_its_own_log,
     a_step_on_a_referral_erased_elsewhere_is_erased_on_arrival_though_only_what_is_left_of_it_came,
     the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
@@ -2700,6 +2701,66 @@ fn a_late_file_of_a_copy_from_before_the_restore_gives_back_the_blocks_own_steps
     assert_eq!((done.taken_back, done.refused_back), (1, 1), "the step back; not one changed on the way");
     let events = server.texts("SELECT CAST(count(*) AS TEXT) FROM referral_event WHERE ?1 = ?1", "");
     assert_eq!(events, vec!["1"]);
+}
+
+/// The late file of the old laptop carries its audit entries after the backup, which record its
+/// work the file gives: they are taken on the device's own log, beside the branch the restored
+/// copy writes from the backup's last entry. Entries a copy restored before wrote on a branch
+/// are not taken: a copy restored from its backup may go on writing that branch, and would
+/// find its own entries refused as a changed log.
+fn a_late_file_of_a_copy_from_before_the_restore_gives_its_audit_entries_on_its_own_log(b: Backend) {
+    use samanvaya_sync_protocol::AuditBatch;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "the laptop that broke");
+    let (_, _, made) = laptop.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
+    let device = laptop.caller.device;
+    // The old laptop sent two changes and five audit entries; its backup holds as much.
+    server.push(&laptop.caller, &laptop.batch(made[..2].to_vec()), t0()).unwrap();
+    let log = audit_log(8);
+    server.push_audit(&laptop.caller, &AuditBatch::of(None, log[..5].to_vec()), t0()).unwrap();
+    // The restored copy syncs first, and logs on a branch of its own from the backup's entry 5.
+    let restore = Restore { id: Uuid::now_v7(), after: 2 };
+    let said = SessionRequest {
+        run_end: Some(restore.numbered_after(2)),
+        restores: vec![restore],
+        ..laptop.session_knowing(2)
+    };
+    server.session(&said, 60, t0()).unwrap();
+    let branch = fork_at(&log[4], None);
+    let restored = audit_after_restore(&log[4], 2);
+    let on_branch = AuditBatch::of(None, restored.clone()).on(Some(branch.clone()));
+    server.push_audit(&laptop.caller, &on_branch, t0()).unwrap();
+    // The old laptop's file: its three records and entries 6 to 8 of the device's own log.
+    let old_file = laptop.seal(&Parcel {
+        changes: made[2..].to_vec(),
+        audit: log[5..].to_vec(),
+        acked_here: Some(2),
+        ..laptop.parcel()
+    });
+    let done = server.import(&old_file, t0()).unwrap();
+    assert_eq!(done.old_copy.map(|o| o.taken), Some(3));
+    assert_eq!((done.audit_through, done.audit_refused), (Some(8), None));
+    assert_eq!(server.audit_log(device).unwrap(), log, "the old laptop's log, whole");
+    assert_eq!(server.audit_log(branch.id).unwrap(), restored, "the restored copy's, as it was");
+    // Its next entries on its branch follow on as before.
+    let next = chained(7, &restored[1].hash, 1, "2026-12-02T07:00", "restored");
+    let more = AuditBatch::of(None, next.clone()).on(Some(branch.clone()));
+    assert_eq!(server.push_audit(&laptop.caller, &more, t0()).unwrap().through, 8);
+    // A late file of a copy that wrote on a branch: its entries are not taken, its changes are.
+    let earlier = fork_at(&log[4], None);
+    let of_a_branch = laptop.seal(&Parcel {
+        changes: made[2..].to_vec(),
+        audit: audit_after_restore(&log[4], 1),
+        audit_fork: Some(earlier.clone()),
+        acked_here: Some(2),
+        ..laptop.parcel()
+    });
+    let done = server.import(&of_a_branch, t0()).unwrap();
+    assert_eq!(done.old_copy.map(|o| o.held), Some(3));
+    assert_eq!(done.audit_through, None);
+    let why = done.audit_refused.unwrap_or_default();
+    assert!(why.contains("not taken") && why.contains(&earlier.id.to_string()), "{why}");
+    assert!(server.audit_log(earlier.id).unwrap().is_empty());
 }
 
 /// A laptop opened a referral for a member who then withdrew consent, and erased it in its

@@ -390,6 +390,11 @@ struct Block {
     link: Simulated,
 }
 
+/// A hash as the servers keep it.
+fn hex(hash: &[u8]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The last sync file of the laptop that broke.
 struct LateFile {
     laptop: usize,
@@ -401,6 +406,13 @@ struct LateFile {
     /// Whether the block took the file's changes (as the old copy's, or as the laptop's), or
     /// kept none until the laptop sends them again with what its block lost (`not_kept`).
     taken: bool,
+    /// The old laptop's audit log as it broke (each entry's number and hash), and how far the
+    /// block held the log it wrote on after the import (`None`: the file's entries not taken).
+    audit: Vec<(i64, String)>,
+    audit_through: Option<i64>,
+    /// Whether the file carried audit entries: the old laptop had entries its block had not said
+    /// it held.
+    carried: bool,
 }
 
 struct World {
@@ -928,9 +940,22 @@ impl World {
         let old = &mut self.laptops[l].store;
         let acked = old.acked_through().unwrap();
         let numbers = old.queued_after(acked, 100_000).unwrap().iter().map(|q| q.device_seq).collect();
+        assert_eq!(old.audit_fork().unwrap(), None, "a laptop restored once: the old one wrote its own log");
+        let audit: Vec<(i64, String)> =
+            old.audit_after(0, 1_000_000).unwrap().iter().map(|e| (e.seq, hex(&e.hash))).collect();
+        let carried = audit.last().is_some_and(|(seq, _)| *seq > old.audit_held_through().unwrap());
         samanvaya_sync_laptop::export_file(old, &late).unwrap();
         let bytes = std::fs::read(&late).unwrap();
-        self.late_file = Some(LateFile { laptop: l, bytes, acked, numbers, taken: false });
+        self.late_file = Some(LateFile {
+            laptop: l,
+            bytes,
+            acked,
+            numbers,
+            taken: false,
+            audit,
+            audit_through: None,
+            carried,
+        });
         let dir = tempfile::tempdir().unwrap();
         let store = if l % LAPTOPS_PER_BLOCK < SUPERVISORS {
             Store::restore(&file, dir.path(), Some("Rekha"), &Secret::new("739152")).unwrap()
@@ -953,6 +978,10 @@ impl World {
         let mut block = self.blocks[self.laptops[late.laptop].block].server.lock().unwrap();
         let imported = block.import(&late.bytes, Utc::now()).expect("the broken laptop's late file is taken");
         late.taken = imported.not_kept == 0;
+        late.audit_through = imported.audit_through;
+        if imported.audit_through.is_some() {
+            *self.done.entry("late files' audit entries taken").or_default() += 1;
+        }
         let taken = imported.old_copy.map_or(imported.new, |old| old.taken);
         *self.done.entry("late file's changes taken").or_default() += taken;
     }
@@ -1451,7 +1480,6 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
     // Every laptop's audit log, forwarded by its block, at the district whole: entry by entry,
     // chained as on the laptop, each once.
     for (l, laptop) in world.laptops.iter().enumerate() {
-        let hex = |h: &[u8]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
         let written: Vec<(String, String)> = laptop
             .store
             .audit_after(0, 1_000_000)
@@ -1486,6 +1514,35 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
         .collect();
         assert!(!written.is_empty(), "seed {seed}: laptop {l} wrote an audit log");
         assert_eq!(held, written, "seed {seed}: laptop {l}'s audit log at the district");
+        // The broken laptop's own log: each entry the district holds is the one it wrote, and
+        // where the block took its late file's entries, all it wrote through the last of them.
+        if let Some(late) = world.late_file.as_ref().filter(|late| late.laptop == l) {
+            let own = log_of(&device);
+            for (seq, hash) in &own {
+                let wrote = late.audit.iter().find(|(s, _)| s == seq).map(|(_, h)| h);
+                assert_eq!(
+                    wrote,
+                    Some(hash),
+                    "seed {seed}: the old laptop {l}'s audit entry {seq} at the district"
+                );
+            }
+            // Taken unless its block, restored from a backup, holds the log short of the file's
+            // first entry: the file's entries then do not follow on from what it holds.
+            if late.carried && world.restored != Some(laptop.block) {
+                assert!(
+                    late.audit_through.is_some(),
+                    "seed {seed}: the old laptop {l}'s late audit entries taken"
+                );
+            }
+            if let Some(through) = late.audit_through {
+                let wrote: Vec<(i64, String)> =
+                    late.audit.iter().filter(|(s, _)| *s <= through).cloned().collect();
+                assert_eq!(
+                    own, wrote,
+                    "seed {seed}: the old laptop {l}'s log through its late file's entries"
+                );
+            }
+        }
     }
     let rejected = district.counts(
         "SELECT CAST(count(*) AS TEXT) FROM change WHERE outcome LIKE 'rejected%' AND outcome NOT LIKE $1",

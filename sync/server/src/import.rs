@@ -47,8 +47,8 @@ pub struct Imported {
     pub refused_back: usize,
     /// A file from a copy of the laptop from before its restore, the restored copy live here:
     /// what of the old laptop's run was taken from it (`old_copy.rs`). Nothing else of the file
-    /// is kept but this server's own sealed steps it gives back, and no answer is written for
-    /// that copy.
+    /// is kept but its audit entries and this server's own sealed steps it gives back, and no
+    /// answer is written for that copy.
     pub old_copy: Option<crate::old_copy::OldCopy>,
 }
 
@@ -167,6 +167,23 @@ impl Store {
                         )?;
                         (done.taken_back, done.refused_back) = (ack.taken, ack.refused);
                     }
+                    // Its audit entries record that work. Those on the device's own log are
+                    // taken: a copy restored from a backup of that log writes a branch of its
+                    // own from the backup's last entry (`audit_branch.rs`), so no other copy
+                    // adds to it. A copy restored before writes on a branch, which a copy
+                    // restored from its backup may go on writing: its entries would make the
+                    // live copy's look changed, and are not taken.
+                    match &parcel.audit_fork {
+                        None => self.take_audit(&caller, &parcel, now, &mut done)?,
+                        Some(fork) if !parcel.audit.is_empty() => {
+                            done.audit_refused = Some(format!(
+                                "its {} entries are on the branch {} its copy wrote after an earlier restore, which the live copy may write on too; they are not taken",
+                                parcel.audit.len(),
+                                fork.id
+                            ));
+                        }
+                        Some(_) => {}
+                    }
                     return Ok(Imported { device: Some(device), old_copy: Some(taken), ..done });
                 }
             }
@@ -253,25 +270,7 @@ impl Store {
             self.db.execute("UPDATE device SET run_end = ?1 WHERE id = ?2", args![end, device])?;
         }
         // The audit log last, as online: it records the work above.
-        if !parcel.audit.is_empty() {
-            let batch = AuditBatch {
-                protocol: parcel.protocol,
-                device: None,
-                entries: parcel.audit.clone(),
-                branch: parcel.audit_fork.clone(),
-            };
-            match self.push_audit(&caller, &batch, now) {
-                Ok(ack) => done.audit_through = Some(ack.through),
-                // A refused log (changed on the laptop, or naming a log not its own) fails
-                // nothing of the changes above, committed already: the answer is written all
-                // the same, and says why.
-                Err(ServerError::Refused {
-                    code: RefusalCode::AuditBroken | RefusalCode::AuditForeign,
-                    message,
-                }) => done.audit_refused = Some(message),
-                Err(e) => return Err(e),
-            }
-        }
+        self.take_audit(&caller, &parcel, now, &mut done)?;
         // The answer written back on the stick starts where the laptop stood when it wrote this:
         // never further back for an older file brought late, but for a laptop restored from a
         // backup exactly where the backup stood, with its own changes after `own_after` (up to
@@ -304,5 +303,36 @@ impl Store {
         };
         done.device = Some(device);
         Ok(done)
+    }
+
+    /// Stores the file's audit entries, on the log or branch they travel on, as an online push
+    /// of them would. A refused log (changed on the laptop, or naming a log not its own) fails
+    /// nothing of the changes stored before, committed already: the import says why, and goes
+    /// on.
+    fn take_audit(
+        &mut self,
+        caller: &Caller,
+        parcel: &parcel::Parcel,
+        now: DateTime<Utc>,
+        done: &mut Imported,
+    ) -> Result<(), ServerError> {
+        if parcel.audit.is_empty() {
+            return Ok(());
+        }
+        let batch = AuditBatch {
+            protocol: parcel.protocol,
+            device: None,
+            entries: parcel.audit.clone(),
+            branch: parcel.audit_fork.clone(),
+        };
+        match self.push_audit(caller, &batch, now) {
+            Ok(ack) => done.audit_through = Some(ack.through),
+            Err(ServerError::Refused {
+                code: RefusalCode::AuditBroken | RefusalCode::AuditForeign,
+                message,
+            }) => done.audit_refused = Some(message),
+            Err(e) => return Err(e),
+        }
+        Ok(())
     }
 }

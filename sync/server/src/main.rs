@@ -481,6 +481,7 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                         done.taken_back, done.refused_back
                     );
                 }
+                say_audit(&done);
                 eprintln!(
                     "no answer was written: the copy that wrote this file no longer syncs as the laptop; go on with the restored copy. If the copy that wrote it is the one left, `samanvaya-server keep-copy --device {}` takes it for the laptop",
                     done.device.map(|d| d.to_string()).unwrap_or_default()
@@ -491,12 +492,7 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 "imported from {}: {} new change(s), {} already here, {} not applied, {} for review",
                 done.device_name, done.new, done.already, done.rejected, done.conflicts
             );
-            if let Some(through) = done.audit_through {
-                println!("its audit log is held here through entry {through}");
-            }
-            if let Some(why) = &done.audit_refused {
-                eprintln!("its audit log was not kept: {why}");
-            }
+            say_audit(&done);
             if done.not_kept > 0 {
                 println!(
                     "{} change(s) not kept: the file starts past the laptop's work this server holds (restored from a backup?); the answer tells the laptop to send them again with what is missing",
@@ -551,6 +547,16 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
 }
 
 /// Writes the block's answer for `device` to `file`, whole or not at all.
+/// What an import did with the file's audit entries.
+fn say_audit(done: &samanvaya_server::import::Imported) {
+    if let Some(through) = done.audit_through {
+        println!("its audit log is held here through entry {through}");
+    }
+    if let Some(why) = &done.audit_refused {
+        eprintln!("its audit log was not kept: {why}");
+    }
+}
+
 fn write_feed(store: &mut Store, device: uuid::Uuid, file: &std::path::Path) -> Result<()> {
     let written = store.export_feed(device, Utc::now())?;
     let partial = file.with_extension("partial");

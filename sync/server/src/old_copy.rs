@@ -13,9 +13,11 @@
 //! reads it back with the rest of its old run. What the backup held is the restored laptop's to
 //! send, and a number past the run's end is another copy's: neither is taken. Nothing of the
 //! file moves what the block holds of the laptop's own numbers (`acked_through`), which is the
-//! restored laptop's, and the old copy gets no answer: its audit entries and other laptops' runs
-//! it gives back are not taken, as a copy that syncs as the laptop no more. This server's own
-//! steps it gives back are (`import.rs`): their seal shows they are this server's.
+//! restored laptop's, and the old copy gets no answer: other laptops' runs it gives back are
+//! not taken, as a copy that syncs as the laptop no more. This server's own steps it gives back
+//! are (`import.rs`): their seal shows they are this server's. So are its audit entries on the
+//! device's own log, which record its work: a copy restored from a backup of that log writes a
+//! branch of its own (`audit_branch.rs`), so no other copy adds to it.
 
 use std::collections::{HashMap, HashSet};
 
