@@ -278,10 +278,25 @@ mod tests {
             [household],
         )
         .unwrap();
+        member(conn, person, household, 0, "head");
+    }
+
+    /// A woman of `household` at `position`, as the person table held her before 0054.
+    fn member(conn: &Connection, person: &str, household: &str, position: u32, relation: &str) {
         conn.execute(
             "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
-             VALUES (?1, ?2, 0, 'x', 'x', 'head', 'female')",
-            [person, household],
+             VALUES (?1, ?2, ?3, 'x', 'x', ?4, 'female')",
+            params![person, household, position, relation],
+        )
+        .unwrap();
+    }
+
+    /// A change this laptop made, as the log held it before 0054.
+    fn logged(conn: &Connection, seq: i64, kind: &str, hlc: &str, household: &str, change: &str) {
+        conn.execute(
+            "INSERT INTO change_log (origin, device_id, device_seq, kind, version, hlc, household_id, change, recorded_at)
+             VALUES ('local', 'd', ?1, ?2, 2, ?3, ?4, ?5, 'x')",
+            params![seq, kind, hlc, household, change],
         )
         .unwrap();
     }
@@ -317,12 +332,7 @@ mod tests {
             for m in 0..5u32 {
                 let n = h * 10 + m;
                 let pid = id(n);
-                tx.execute(
-                    "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
-                     VALUES (?1, ?2, ?3, 'x', 'x', 'head', 'female')",
-                    params![pid, hid, m],
-                )
-                .unwrap();
+                member(&tx, &pid, &hid, m, "head");
                 let left = n % 20 == 0;
                 tx.execute(
                     "INSERT INTO field_clock (record, field, wall, counter, node) VALUES (unhex(replace(?1, '-', '')), 8, ?2, 0, 3)",
@@ -354,12 +364,7 @@ mod tests {
                     let body = format!(
                         r#"{{"version":2,"hlc":{hlc},"kind":"member","body":{{"id":"{pid}","household_id":"{hid}","fields":{fields}}}}}"#
                     );
-                    tx.execute(
-                        "INSERT INTO change_log (origin, device_id, device_seq, kind, version, hlc, household_id, change, recorded_at)
-                         VALUES ('local', 'd', ?1, 'member', 2, ?2, ?3, ?4, 'x')",
-                        params![i64::from(n * 10 + k), hlc, hid, body],
-                    )
-                    .unwrap();
+                    logged(&tx, i64::from(n * 10 + k), "member", &hlc, &hid, &body);
                 }
             }
         }
@@ -388,12 +393,7 @@ mod tests {
             (id(1), id(2), id(3), id(4), id(6), id(5), id(7));
         household_with_member(&conn, &household, &moved);
         for (p, position) in [(&living, 1), (&kept, 2), (&kept2, 3)] {
-            conn.execute(
-                "INSERT INTO person (id, household_id, position, name, name_key, relation, sex)
-                 VALUES (?1, ?2, ?3, 'y', 'y', 'daughter', 'female')",
-                params![p, household, position],
-            )
-            .unwrap();
+            member(&conn, p, &household, position, "daughter");
         }
         let hlc = |wall: i64, counter: u32| {
             format!(
@@ -435,19 +435,10 @@ mod tests {
             ("member_removed", hlc(1796101200008, 0), format!(r#"{{"id":"{gone}","merged_into":"{kept}"}}"#)),
         ];
         for (i, (kind, hlc, body)) in log.iter().enumerate() {
-            conn.execute(
-                "INSERT INTO change_log (origin, device_id, device_seq, kind, version, hlc, household_id, change, recorded_at)
-                 VALUES ('local', 'd', ?1, ?2, 2, ?3, ?4, ?5, 'x')",
-                params![i as i64 + 1, kind, hlc, household, format!(r#"{{"version":2,"hlc":{hlc},"kind":"{kind}","body":{body}}}"#)],
-            )
-            .unwrap();
+            let change = format!(r#"{{"version":2,"hlc":{hlc},"kind":"{kind}","body":{body}}}"#);
+            logged(&conn, i as i64 + 1, kind, hlc, &household, &change);
         }
-        conn.execute(
-            "INSERT INTO change_log (origin, device_id, device_seq, kind, version, hlc, household_id, change, recorded_at)
-             VALUES ('local', 'd', 9, 'member', 2, 'damaged', ?1, '{\"body\": damaged', 'x')",
-            [&household],
-        )
-        .unwrap();
+        logged(&conn, 9, "member", "damaged", &household, r#"{"body": damaged"#);
         run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
         let rows: Vec<(String, String, String)> = conn
             .prepare("SELECT id, left, hlc FROM own_departure ORDER BY id")

@@ -167,3 +167,21 @@ impl Store {
         parse(Some(refused))
     }
 }
+
+/// When each of laptop `device`'s changes numbered `first` to `last` held here was recorded on
+/// the laptop, in microseconds, by number. Two copies of a laptop may number different changes
+/// alike; the moment each was recorded tells them apart.
+pub(crate) fn recorded_at_held(
+    db: &mut dyn Db,
+    device: Uuid,
+    first: i64,
+    last: i64,
+) -> Result<std::collections::HashMap<i64, i64>, ServerError> {
+    db.query(
+        "SELECT origin_seq, recorded_at FROM change WHERE origin_device = ?1 AND origin_seq BETWEEN ?2 AND ?3",
+        args![device, first, last],
+    )?
+    .iter()
+    .map(|r| Ok((r.int(0)?, r.time(1)?.timestamp_micros())))
+    .collect()
+}

@@ -3,8 +3,6 @@
 //! path as a push, so that a file imported twice, or imported and then also pushed online, stores
 //! each change once.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use samanvaya_sync_protocol::parcel::{self, ParcelError};
 use samanvaya_sync_protocol::{AuditBatch, DeviceKind, GiveBack, GivenBack, Outcome, PushBatch, RefusalCode};
@@ -87,14 +85,7 @@ fn written_before_a_restore(
 ) -> Result<Option<i64>, ServerError> {
     let asked: Vec<&samanvaya_sync_protocol::Change> = changes.iter().filter(|c| c.seq <= held).collect();
     let (Some(first), Some(last)) = (asked.first(), asked.last()) else { return Ok(None) };
-    let stored: HashMap<i64, i64> = db
-        .query(
-            "SELECT origin_seq, recorded_at FROM change WHERE origin_device = ?1 AND origin_seq BETWEEN ?2 AND ?3",
-            args![device, first.seq, last.seq],
-        )?
-        .iter()
-        .map(|r| Ok((r.int(0)?, r.time(1)?.timestamp_micros())))
-        .collect::<Result<_, ServerError>>()?;
+    let stored = crate::device_restore::recorded_at_held(db, device, first.seq, last.seq)?;
     Ok(asked
         .iter()
         .find(|c| stored.get(&c.seq).is_some_and(|at| c.recorded_at.timestamp_micros() < *at))

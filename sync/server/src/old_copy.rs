@@ -19,7 +19,7 @@
 //! device's own log, which record its work: a copy restored from a backup of that log writes a
 //! branch of its own (`audit_branch.rs`), so no other copy adds to it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use samanvaya_domain::restore::Standing;
@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use crate::batch::{self, Incoming, Sender};
 use crate::error::ServerError;
-use crate::sql::{Db, Mode, args};
+use crate::sql::{Db, Mode};
 use crate::store::Store;
 
 /// What was taken of a copy's late file.
@@ -127,14 +127,7 @@ fn written_by_another<'a>(
     let (Some(first), Some(last)) = (file.iter().map(|f| f.0).min(), file.iter().map(|f| f.0).max()) else {
         return Ok(HashSet::new());
     };
-    let stored: HashMap<i64, i64> = db
-        .query(
-            "SELECT origin_seq, recorded_at FROM change WHERE origin_device = ?1 AND origin_seq BETWEEN ?2 AND ?3",
-            args![device, first, last],
-        )?
-        .iter()
-        .map(|r| Ok((r.int(0)?, r.time(1)?.timestamp_micros())))
-        .collect::<Result<_, ServerError>>()?;
+    let stored = crate::device_restore::recorded_at_held(db, device, first, last)?;
     Ok(file
         .iter()
         .filter(|(seq, at)| stored.get(seq).is_some_and(|held| held != at))
