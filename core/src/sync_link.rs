@@ -290,16 +290,18 @@ impl Store {
         Ok(())
     }
 
-    /// Keeps how far this laptop's changes have reached the district; it never moves back (a
-    /// block restored from an older backup says less than it once did).
+    /// Keeps how far this laptop's changes have reached the district, as the block said last.
+    /// It may say less than before: a change stored after later ones (the old laptop's run,
+    /// taken after a restored laptop's new work had gone up) has not gone yet, nor has any
+    /// numbered after it, and this laptop may hold it already, read back. Kept at the highest
+    /// word, the panel counted such a change as reached at once. A block restored from an
+    /// older backup says less too, until it has forwarded again: the panel then counts what is
+    /// known to have gone, never more.
     pub fn set_reached_district(&mut self, through: i64) -> Result<(), StoreError> {
         if enrollment(&self.conn)?.is_none() {
             return Err(StoreError::NotEnrolled);
         }
-        self.conn.execute(
-            "UPDATE sync_link SET reached_district = max(reached_district, ?1) WHERE id = 1",
-            [through],
-        )?;
+        self.conn.execute("UPDATE sync_link SET reached_district = ?1 WHERE id = 1", [through])?;
         Ok(())
     }
 

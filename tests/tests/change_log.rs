@@ -1332,6 +1332,35 @@ fn a_restored_laptops_own_changes_read_back_are_sent_again_to_a_block_that_lost_
     assert_eq!(again, vec![last + 1, last + 2]);
 }
 
+/// The panel says what reached the district as the block last said it, also when the block says
+/// less than before: the old laptop's run, stored at the block after the restored laptop's work
+/// had gone up (from the old laptop's late USB file, or given back by another laptop), is read
+/// back here before the block forwards it. Kept at the highest word ever said, the panel counted
+/// it as reached the district at once.
+#[test]
+fn the_panel_counts_as_reached_the_district_what_the_block_said_last_though_it_said_more_before() {
+    let (_dir, mut store, h, server, last) = enrolled_with_one_household();
+    store.sync_acked(last, &Default::default(), &[]).unwrap();
+    // The block said the district holds this laptop's work through a number past the old run:
+    // a restored laptop numbers its new work far past it, and that went up first.
+    store.set_reached_district(last + 2).unwrap();
+    let before = store.sync_status().unwrap();
+    assert_eq!(before.reached_district, before.reached_block);
+    let old_work = old_work_of(&store, &h, last);
+    store.connection().execute("UPDATE sync_link SET own_pull_after = ?1 WHERE id = 1", [last]).unwrap();
+    let at = store.now().unwrap();
+    let page = [old_work(1, 11, "कमला कुमारी"), old_work(2, 12, "कमला")];
+    assert_eq!(store.apply_pulled_page(&server, &page, 12, None, at).unwrap(), 2);
+    store.sync_acked(last + 2, &Default::default(), &[]).unwrap();
+    // The block holds the two, stored late, and has not forwarded them: it says so.
+    store.set_reached_district(last).unwrap();
+    let status = store.sync_status().unwrap();
+    assert_eq!(status.reached_block, before.reached_block + 2);
+    assert_eq!(status.reached_district, before.reached_district, "not the two read back");
+    store.set_reached_district(last + 2).unwrap();
+    assert_eq!(store.sync_status().unwrap().reached_district, status.reached_block, "gone");
+}
+
 /// A restored laptop reads its own device's changes back from its block until it holds every
 /// one the block acknowledges: one the block holds but hands out later (a change waiting for a
 /// household the block, restored itself, lost) is asked for at the next pulls, from the last

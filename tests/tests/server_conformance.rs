@@ -428,6 +428,7 @@ on_both!(
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
     a_batch_bringing_a_household_others_waited_for_ends_as_its_changes_stored_one_by_one,
     reached_the_district_stops_below_a_change_that_waits_for_its_household,
+    reached_the_district_stops_below_a_change_stored_late_until_it_goes,
     a_block_forwards_only_for_its_villages_until_the_district_gives_it_another,
     a_village_taken_from_its_old_block_is_refused_from_it_and_keeps_its_last_block,
     the_pieces_of_two_bundles_asked_in_turn_are_each_their_own_and_a_bundle_gone_is_refused,
@@ -2963,6 +2964,38 @@ fn reached_the_district_stops_below_a_change_that_waits_for_its_household(b: Bac
     assert_eq!(reached(&mut server, &b_laptop), Some(1), "stored again, but not gone yet");
     forwarded_all(&server);
     assert_eq!(reached(&mut server, &b_laptop), Some(3), "gone, and every change before it");
+}
+
+/// A change stored after the laptop's later ones (an old copy's late file, or its old run given
+/// back by another laptop, after a restore) has not reached the district until the block
+/// forwards it: none from its number on counts as reached till then, though later numbers went.
+fn reached_the_district_stops_below_a_change_stored_late_until_it_goes(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "the laptop that broke");
+    server.execute(
+        "INSERT INTO upstream (id, url, server_id, secret) VALUES (1, 'https://district.invalid', 'district', 'secret')",
+        &[],
+    );
+    let forwarded_all = |server: &Opened| {
+        server.execute("UPDATE upstream SET acked_through = (SELECT max(seq) FROM change)", &[])
+    };
+    let (h, people, made) = laptop.head_and_three_records(["सुनीता", "सुनिता", "सुनीता देवी"]);
+    server.push(&laptop.caller, &laptop.batch(made[..2].to_vec()), t0()).unwrap();
+    let restore = Restore { id: Uuid::now_v7(), after: 2 };
+    let end = restore.numbered_after(2);
+    let said = SessionRequest { run_end: Some(end), restores: vec![restore], ..laptop.session_knowing(2) };
+    server.session(&said, 60, t0()).unwrap();
+    let old_file = laptop.file(made[2..].to_vec(), 2);
+    laptop.seq = end;
+    let own = laptop.change(rename(h, people[0], "रामवती"), 30);
+    server.push(&laptop.caller, &laptop.batch(vec![own]), t0()).unwrap();
+    forwarded_all(&server);
+    let reached = |server: &mut Opened| server.session(&said, 60, t0()).unwrap().reached_district;
+    assert_eq!(reached(&mut server), Some(end + 1));
+    assert_eq!(server.import(&old_file, t0()).unwrap().old_copy.map(|o| o.taken), Some(3));
+    assert_eq!(reached(&mut server), Some(2), "not the old run stored late, nor the numbers after it");
+    forwarded_all(&server);
+    assert_eq!(reached(&mut server), Some(end + 1), "gone, and every change before it");
 }
 
 /// A block restored from a backup lost a step its officer took after the backup, which a laptop

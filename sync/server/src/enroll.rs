@@ -39,24 +39,28 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], ServerError> {
 
 /// How far a device's changes have reached the district through this block: the last of them
 /// the block forwarded and the district acknowledged, below the first that has not gone yet. A
-/// device's changes are stored in the order it made them, so every one before that has reached
-/// it too (or was rejected at the block, and never travels), but for one that waited for its
-/// household after a block's restore: it goes only once the household arrives, under a new
-/// number, and until it has gone none after it counts as reached.
+/// device's changes are mostly stored in the order it made them, so every one before that has
+/// reached it too (or was rejected at the block, and never travels), but for one stored after
+/// later ones: one that waited for its household after a block's restore (it goes only once the
+/// household arrives, under a new number), or an old laptop's run taken after its restored copy's
+/// work (from the old copy's late file, or given back by another laptop). Until such a change
+/// has gone, none from its number on counts as reached. What the block read back from the
+/// district is there already.
 fn reached_district(db: &mut dyn Db, device: Uuid) -> Result<Option<i64>, ServerError> {
-    let Some(upstream) = db.query_opt("SELECT acked_through FROM upstream WHERE id = 1", &[])? else {
+    let Some(upstream) = db.query_opt("SELECT acked_through, server_id FROM upstream WHERE id = 1", &[])?
+    else {
         return Ok(None);
     };
-    let forwarded = upstream.int(0)?;
+    let (forwarded, district) = (upstream.int(0)?, upstream.text(1)?);
     let first_not_gone = db
         .query_one(
             "SELECT min(origin_seq) FROM (
                  SELECT origin_seq FROM waiting_change WHERE origin_device = ?1 AND applied_as IS NULL
                  UNION ALL
-                 SELECT c.origin_seq FROM waiting_change w JOIN change c ON c.seq = w.applied_as
-                 WHERE w.origin_device = ?1 AND c.seq > ?2 AND c.outcome NOT LIKE 'rejected%'
+                 SELECT origin_seq FROM change
+                 WHERE origin_device = ?1 AND seq > ?2 AND via <> ?3 AND outcome NOT LIKE 'rejected%'
              ) AS not_gone",
-            args![device, forwarded],
+            args![device, forwarded, district],
         )?
         .opt_int(0)?
         .unwrap_or(i64::MAX);
