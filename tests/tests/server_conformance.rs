@@ -2738,6 +2738,21 @@ fn a_late_file_of_a_copy_from_before_the_restore_gives_its_audit_entries_on_its_
         acked_here: Some(2),
         ..laptop.parcel()
     });
+    // Written by an app of another protocol: refused before anything of it is taken.
+    let count = |server: &Opened| {
+        server
+            .texts("SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1", &device.to_string())
+    };
+    let before = count(&server);
+    let older = laptop.seal(&Parcel {
+        protocol: PROTOCOL_VERSION - 1,
+        changes: made[2..].to_vec(),
+        audit: log[5..].to_vec(),
+        acked_here: Some(2),
+        ..laptop.parcel()
+    });
+    assert_eq!(server.import(&older, t0()).unwrap_err().refusal().code, RefusalCode::Protocol);
+    assert_eq!(count(&server), before, "nothing of it taken");
     let done = server.import(&old_file, t0()).unwrap();
     assert_eq!(done.old_copy.map(|o| o.taken), Some(3));
     assert_eq!((done.audit_through, done.audit_refused), (Some(8), None));
@@ -2747,7 +2762,8 @@ fn a_late_file_of_a_copy_from_before_the_restore_gives_its_audit_entries_on_its_
     let next = chained(7, &restored[1].hash, 1, "2026-12-02T07:00", "restored");
     let more = AuditBatch::of(None, next.clone()).on(Some(branch.clone()));
     assert_eq!(server.push_audit(&laptop.caller, &more, t0()).unwrap().through, 8);
-    // A late file of a copy that wrote on a branch: its entries are not taken, its changes are.
+    // A late file of a copy that wrote on a branch: its entries are not taken (its changes are
+    // held already).
     let earlier = fork_at(&log[4], None);
     let of_a_branch = laptop.seal(&Parcel {
         changes: made[2..].to_vec(),
@@ -2762,6 +2778,21 @@ fn a_late_file_of_a_copy_from_before_the_restore_gives_its_audit_entries_on_its_
     let why = done.audit_refused.unwrap_or_default();
     assert!(why.contains("not taken") && why.contains(&earlier.id.to_string()), "{why}");
     assert!(server.audit_log(earlier.id).unwrap().is_empty());
+    // Restored again, from a backup of the restored copy: the first laptop's entries are not
+    // taken any more, since a copy between the two (restored by an older app) may have written
+    // the same numbers of the device's own log, which the live copy would send before its branch.
+    let again = Restore { id: Uuid::now_v7(), after: 2 };
+    let said_again = SessionRequest {
+        run_end: Some(again.numbered_after(2)),
+        restores: vec![restore, again],
+        ..laptop.session_knowing(2)
+    };
+    server.session(&said_again, 60, t0()).unwrap();
+    let done = server.import(&old_file, t0()).unwrap();
+    assert!(done.old_copy.is_some(), "a copy from before the restores");
+    assert_eq!(done.audit_through, None);
+    let why = done.audit_refused.unwrap_or_default();
+    assert!(why.contains("not restored from a backup of the copy that wrote this file"), "{why}");
 }
 
 /// A laptop opened a referral for a member who then withdrew consent, and erased it in its

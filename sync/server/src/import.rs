@@ -33,8 +33,9 @@ pub struct Imported {
     /// How far this server holds the laptop's audit log after the file's entries; `None` when
     /// the file carried none.
     pub audit_through: Option<i64>,
-    /// Why the file's audit entries were refused (a log changed on the laptop): the changes are
-    /// kept all the same, as a push's are when its audit batch is refused online.
+    /// Why the file's audit entries were refused (a log changed on the laptop) or not taken (an
+    /// old copy's, `Store::take_old_copy_audit`): the changes are kept all the same, as a push's
+    /// are when its audit batch is refused online.
     pub audit_refused: Option<String>,
     /// Changes not kept, the file starting past what this server holds of the laptop's work
     /// (`gap_unknown_to`): the laptop sends them again with what is missing, in its next file.
@@ -124,6 +125,9 @@ impl Store {
         let key = parcel::key_from_hex(&row.text(2)?)
             .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))?;
         let parcel = parcel::open(bytes, &key).map_err(|e| refused(&e))?;
+        // Before anything of it is kept: an old copy's file is stored part by part, each part
+        // committed, and a refusal of a later part must not leave the earlier ones unreported.
+        crate::enroll::check_protocol(parcel.protocol)?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let mut done = Imported { device_name: row.text(1)?, ..Imported::default() };
         // A file from a copy of the laptop from before a restore the block knows of is refused
@@ -158,23 +162,7 @@ impl Store {
                         )?;
                         (done.taken_back, done.refused_back) = (ack.taken, ack.refused);
                     }
-                    // Its audit entries record that work. Those on the device's own log are
-                    // taken: a copy restored from a backup of that log writes a branch of its
-                    // own from the backup's last entry (`audit_branch.rs`), so no other copy
-                    // adds to it. A copy restored before writes on a branch, which a copy
-                    // restored from its backup may go on writing: its entries would make the
-                    // live copy's look changed, and are not taken.
-                    match &parcel.audit_fork {
-                        None => self.take_audit(&caller, &parcel, now, &mut done)?,
-                        Some(fork) if !parcel.audit.is_empty() => {
-                            done.audit_refused = Some(format!(
-                                "its {} entries are on the branch {} its copy wrote after an earlier restore, which the live copy may write on too; they are not taken",
-                                parcel.audit.len(),
-                                fork.id
-                            ));
-                        }
-                        Some(_) => {}
-                    }
+                    self.take_old_copy_audit(&caller, &parcel, now, &mut done)?;
                     return Ok(Imported { device: Some(device), old_copy: Some(taken), ..done });
                 }
             }
@@ -294,6 +282,44 @@ impl Store {
         };
         done.device = Some(device);
         Ok(done)
+    }
+
+    /// The audit entries of a file from a copy of the laptop from before its restore, which
+    /// record the work taken from it. They are taken where the live copy was restored from a
+    /// backup of that copy and the entries are on the device's own log: the live copy then
+    /// writes a branch of its own from the backup's last entry (`restored::settle_audit` in the
+    /// laptop's core), so nothing but the file's copy adds to that log. Otherwise another copy
+    /// may write the same numbers of the log: one restored before, on a branch a copy restored
+    /// from its backup may go on writing, or, between the file's copy and the live one, a copy
+    /// restored by an app from before every restore branched, on the device's own log, which
+    /// the live copy then sends on before its branch. Taken, the file's entries would make that
+    /// copy's look changed, and the live copy's log would be refused for good.
+    fn take_old_copy_audit(
+        &mut self,
+        caller: &Caller,
+        parcel: &parcel::Parcel,
+        now: DateTime<Utc>,
+        done: &mut Imported,
+    ) -> Result<(), ServerError> {
+        if parcel.audit.is_empty() {
+            return Ok(());
+        }
+        let live = crate::device_restore::live(&mut *self.db, caller.device)?;
+        let from_its_backup = live.len() == parcel.restores.len() + 1 && live.starts_with(&parcel.restores);
+        let why = match (&parcel.audit_fork, from_its_backup) {
+            (None, true) => return self.take_audit(caller, parcel, now, done),
+            (Some(fork), _) => format!(
+                "its {} entries are on the branch {} its copy wrote after an earlier restore, which a copy restored from its backup may write on too; they are not taken",
+                parcel.audit.len(),
+                fork.id
+            ),
+            (None, false) => format!(
+                "its {} entries are not taken: the live copy was not restored from a backup of the copy that wrote this file, and a copy between them may have written the same entries' numbers",
+                parcel.audit.len()
+            ),
+        };
+        done.audit_refused = Some(why);
+        Ok(())
     }
 
     /// Stores the file's audit entries, on the log or branch they travel on, as an online push

@@ -546,7 +546,6 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
     Ok(())
 }
 
-/// Writes the block's answer for `device` to `file`, whole or not at all.
 /// What an import did with the file's audit entries.
 fn say_audit(done: &samanvaya_server::import::Imported) {
     if let Some(through) = done.audit_through {
@@ -557,6 +556,7 @@ fn say_audit(done: &samanvaya_server::import::Imported) {
     }
 }
 
+/// Writes the block's answer for `device` to `file`, whole or not at all.
 fn write_feed(store: &mut Store, device: uuid::Uuid, file: &std::path::Path) -> Result<()> {
     let written = store.export_feed(device, Utc::now())?;
     let partial = file.with_extension("partial");
