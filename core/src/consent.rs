@@ -152,8 +152,24 @@ pub(crate) fn erase(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusq
     erase_record(conn, w, at)
 }
 
-/// [`erase`] of the record `w` names and of the records made one with it.
+/// [`erase`] of the record `w` names and of every record made one with it
+/// (`merged_person::one_woman`), found before anything of her goes.
 fn erase_record(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite::Result<u32> {
+    let others = match w.person_id {
+        Some(p) => crate::merged_person::one_woman(conn, p)?,
+        None => Vec::new(),
+    };
+    let mut scrubbed = erase_one(conn, w, at)?;
+    // Her other records, made one with hers by a supervisor: what they hold (another spelling
+    // of her name, the changes that made them, a referral opened of them elsewhere) is hers.
+    for other in others {
+        scrubbed += erase_one(conn, &ConsentWithdrawn { person_id: Some(other), ..w.clone() }, at)?;
+    }
+    Ok(scrubbed)
+}
+
+/// What this store holds of the one record (or household) `w` names.
+fn erase_one(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite::Result<u32> {
     let hid = w.household_id.to_string();
     let pid = w.person_id.map(|p| p.to_string());
     let stored = household::get(conn, w.household_id)?;
@@ -263,13 +279,6 @@ fn erase_record(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite
             // Her removal just set aside an empty record of her: nothing of her stays.
             crate::removed_member::forget(conn, &person.to_string())?;
             scrub_rows(conn, &hid, &person.to_string(), erasure.names())?;
-        }
-    }
-    // Her other records, made one with hers by a supervisor: what they hold (another spelling
-    // of her name, the changes that made them, a referral opened of them elsewhere) is hers.
-    if let Some(person) = w.person_id {
-        for other in crate::merged_person::merged_into(conn, person)?.into_iter().filter(|o| *o != person) {
-            scrubbed += erase_record(conn, &ConsentWithdrawn { person_id: Some(other), ..w.clone() }, at)?;
         }
     }
     Ok(scrubbed)

@@ -89,10 +89,37 @@ fn made_one_with(conn: &Connection, record: &str) -> rusqlite::Result<Vec<String
     Ok(found)
 }
 
-/// The records made one with `kept`.
-pub fn merged_into(conn: &Connection, kept: PersonId) -> rusqlite::Result<Vec<PersonId>> {
-    conn.prepare_cached("SELECT id FROM merged_person WHERE kept_id = ?1 ORDER BY id")?
-        .query_map([kept.to_string()], |r| crate::sql::id(r, 0))?
+/// Every record a merge this store holds made one with `record`, either way and through
+/// others, `record` not among them, in the order found. Two supervisors who each made one record
+/// of a woman one with a different record (A with K1 on one laptop, A with K2 on another) said
+/// she is all three; the servers join K1 and K2 (`sync/server/src/crossing_merge.rs`), but where
+/// K1 was erased first, a server erases K2 on the arrival of the second merge and joins nothing,
+/// and the laptop that made that merge pulls neither. Here, where the other merge moved A to K1,
+/// only the merge that named K2 still says K2 is hers.
+pub fn one_woman(conn: &Connection, record: PersonId) -> rusqlite::Result<Vec<PersonId>> {
+    let start = record.to_string();
+    let mut found: Vec<String> = Vec::new();
+    let mut next = vec![start.clone()];
+    while let Some(at) = next.pop() {
+        let linked: Vec<String> = conn
+            .prepare_cached(
+                "SELECT named_id FROM merge_named WHERE id = ?1
+                 UNION SELECT id FROM merge_named WHERE named_id = ?1
+                 UNION SELECT kept_id FROM merged_person WHERE id = ?1
+                 UNION SELECT id FROM merged_person WHERE kept_id = ?1",
+            )?
+            .query_map([&at], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in linked {
+            if id != start && !found.contains(&id) {
+                found.push(id.clone());
+                next.push(id);
+            }
+        }
+    }
+    found
+        .iter()
+        .map(|id| id.parse().map(PersonId).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e))))
         .collect()
 }
 

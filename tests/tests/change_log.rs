@@ -712,6 +712,51 @@ fn a_pulled_withdrawal_naming_a_record_merged_away_erases_the_record_kept() {
     }
 }
 
+/// Two supervisors made one record of a woman one with two others: here, her record A with K2;
+/// on another laptop, A with K1, whose withdrawal of consent followed. This laptop pulls that
+/// merge and the withdrawal after its own merge: she is all three, and K2 goes with her. The
+/// block, which got the merges the other way round, erased K2 on the arrival of this laptop's
+/// merge, since A was hers (seed 272 of the simulation with a laptop restored: this laptop kept
+/// K2, whole, for good).
+#[test]
+fn a_pulled_withdrawal_erases_the_record_this_laptops_own_merge_kept_though_another_merge_moved_hers() {
+    use samanvaya_domain::change::ConsentWithdrawn;
+    let names = ["रामवती देवी", "कमला देवी", "कमली", "कमलवती"];
+    let (dir, mut store, village) = with_a_supervisor();
+    let members = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let relation = if i == 0 { Relation::Head } else { Relation::Daughter };
+            samanvaya_tests::member(name, relation, Sex::Female, Birth::Age { years: 30 })
+        })
+        .collect();
+    let h =
+        store.save_household(samanvaya_tests::new_household(village, members), store.now().unwrap()).unwrap();
+    drop(store);
+    let mut store = as_supervisor(dir.path());
+    let [k1, a, k2] = [1, 2, 3].map(|i| h.members[i].id);
+    store.merge_member(h.id, k2, a, store.now().unwrap()).unwrap();
+    let mut feed = Feed::new();
+    feed.pull(&mut store, removal(h.id, a, Some(k1), None));
+    feed.pull(
+        &mut store,
+        ChangeBody::ConsentWithdrawn(ConsentWithdrawn {
+            household_id: h.id,
+            person_id: Some(k1),
+            withdrawn_on: chrono::Utc::now().date_naive(),
+            recorded_by: "Asha".into(),
+        }),
+    );
+    let members: Vec<String> = store.household(h.id).unwrap().members.into_iter().map(|p| p.name).collect();
+    assert_eq!(members, [names[0]], "K1, A and K2 are one woman, and she withdrew");
+    let rows = samanvaya_tests::every_row(store.connection());
+    for name in &names[1..] {
+        let found: Vec<&String> = rows.iter().filter(|r| r.contains(name)).collect();
+        assert!(found.is_empty(), "{name}: {found:?}");
+    }
+}
+
 /// A supervisor makes a second record of a woman one with hers, then records her withdrawal,
 /// before syncing: the merge still goes to the block, so that it removes the second record.
 #[test]

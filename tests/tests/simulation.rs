@@ -76,8 +76,10 @@ const SEEDS: [u64; 5] = [7, 1_000_003, 4, 55, 28];
 /// laptop whose logs go on as branches (2, 5), one whose old laptop sent a change its block
 /// refused, which the restored laptop never reads back (28), and one where two supervisors made
 /// one record one with two others, the first having seen her departure, and a laptop got the
-/// departure between the two merges (13).
-const LAPTOP_RESTORE_SEEDS: [u64; 4] = [2, 5, 28, 13];
+/// departure between the two merges (13), and one where the record one supervisor's merge kept
+/// stayed on that supervisor's laptop after the woman, merged by another into a third record,
+/// withdrew consent (272).
+const LAPTOP_RESTORE_SEEDS: [u64; 5] = [2, 5, 28, 13, 272];
 /// The seeds CI runs with a block restored from a backup (each restores one); 349 found a step
 /// on a referral erased elsewhere kept aside for good by a laptop.
 const RESTORE_SEEDS: [u64; 5] = [11, 38, 47, 55, 349];
