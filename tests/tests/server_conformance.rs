@@ -409,6 +409,7 @@ on_both!(
     a_late_file_of_a_copy_from_before_the_restore_gives_back_the_blocks_own_steps,
     a_late_file_of_a_copy_from_before_the_restore_gives_its_audit_entries_on_its_own_log,
     a_step_on_a_referral_erased_elsewhere_is_erased_on_arrival_though_only_what_is_left_of_it_came,
+    a_withdrawal_taken_before_its_households_record_reaches_every_reader_after_the_record,
     the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
@@ -2793,6 +2794,45 @@ fn a_late_file_of_a_copy_from_before_the_restore_gives_its_audit_entries_on_its_
     assert_eq!(done.audit_through, None);
     let why = done.audit_refused.unwrap_or_default();
     assert!(why.contains("not restored from a backup of the copy that wrote this file"), "{why}");
+}
+
+/// A block restored from a backup took a laptop's withdrawal of a woman's consent before the
+/// record of her household came again from the laptop that made it. The feed reads only changes
+/// about households held here, so the withdrawal reached no laptop then, and once the record
+/// arrived every reader's place was past it: the laptop that made her kept her for good (seed 633
+/// of the simulation with restores). It is now stored again, under a new number, when the
+/// household's record arrives, and every reader gets it after the record.
+fn a_withdrawal_taken_before_its_households_record_reaches_every_reader_after_the_record(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let (mut writer, mut maker) =
+        (enroll(&mut server, "the withdrawing laptop"), enroll(&mut server, "the maker"));
+    let reader = enroll(&mut server, "another laptop of Bakraur");
+    let h = HouseholdId(Uuid::now_v7());
+    let her = PersonId(Uuid::now_v7());
+    let made = vec![maker.change(household(h, VILLAGE), 0), maker.change(member(h, her, "सुनीता"), 1)];
+    let withdrawn = writer.change(withdrawal(h, Some(her)), 2);
+    let ack = server.push(&writer.caller, &writer.batch(vec![withdrawn.clone()]), t0()).unwrap();
+    assert_eq!(ack.results[0].outcome, Outcome::Applied);
+    let before = server.pull(&reader.caller, 0).unwrap();
+    assert!(before.changes.is_empty(), "nothing of a household not held here");
+    server.push(&maker.caller, &maker.batch(made), t0()).unwrap();
+    let after = server.pull(&reader.caller, before.cursor).unwrap();
+    let got: Vec<Origin> = after.changes.iter().map(|c| c.origin).collect();
+    assert_eq!(
+        got,
+        vec![Origin { device: maker.caller.device, seq: 1 }, withdrawn.origin],
+        "the record, then the withdrawal"
+    );
+    // Her record was erased on arrival, and the withdrawal is held once.
+    assert!(server.texts("SELECT name FROM member WHERE id = ?1", &her.0.to_string()).is_empty());
+    let held = server.texts(
+        "SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1",
+        &writer.caller.device.to_string(),
+    );
+    assert_eq!(held, vec!["1"]);
+    // Sent again, it is held already.
+    let again = server.push(&writer.caller, &writer.batch(vec![withdrawn]), t0()).unwrap();
+    assert_eq!(again.results[0].outcome, Outcome::Duplicate);
 }
 
 /// A laptop opened a referral for a member who then withdrew consent, and erased it in its

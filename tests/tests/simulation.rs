@@ -89,8 +89,9 @@ const RESTORE_SEEDS: [u64; 5] = [11, 38, 47, 55, 349];
 /// under its own session after the restored copy had spoken (57), the old laptop's work
 /// held at the district alone, under numbers the restored laptop gave its new work (30), and a
 /// member's changes the restored laptop kept aside, whose record the restored block refused
-/// after a supervisor made her one with another (358).
-const BOTH_RESTORE_SEEDS: [u64; 5] = [5, 30, 45, 57, 358];
+/// after a supervisor made her one with another (358), and a withdrawal the restored block took
+/// before the record of its household came again, which reached no laptop (633).
+const BOTH_RESTORE_SEEDS: [u64; 6] = [5, 30, 45, 57, 358, 633];
 
 /// Whether a run restores a block from a backup.
 #[derive(Clone, Copy, PartialEq, Eq)]

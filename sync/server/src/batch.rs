@@ -218,7 +218,8 @@ pub fn store_all(
             let arrived = outcomes[i].as_ref().is_some_and(crate::waiting::arrives);
             if arrived {
                 let hid = BTreeSet::from([body.household_id().to_string()]);
-                crate::waiting::release(db, server, &hid, now)?;
+                let record = matches!(body, ChangeBody::Household(_));
+                crate::waiting::release(db, server, &hid, record, now)?;
             }
         }
     }

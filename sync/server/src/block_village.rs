@@ -209,7 +209,7 @@ impl Store {
                 .iter()
                 .map(|r| r.text(0))
                 .collect::<Result<_, _>>()?;
-            crate::waiting::release(&mut *tx, self.device, &waiting, now)?;
+            crate::waiting::release(&mut *tx, self.device, &waiting, false, now)?;
             // The laptops that made changes about the village come through the block too.
             tx.execute(
                 "INSERT INTO origin_block (device_id, block_id, since)

@@ -57,7 +57,8 @@ fn reached_district(db: &mut dyn Db, device: Uuid) -> Result<Option<i64>, Server
     let first_not_gone = db
         .query_one(
             "SELECT min(origin_seq) FROM (
-                 SELECT origin_seq FROM waiting_change WHERE origin_device = ?1 AND applied_as IS NULL
+                 SELECT w.origin_seq FROM waiting_change w JOIN change c ON c.seq = w.seq
+                 WHERE w.origin_device = ?1 AND w.applied_as IS NULL AND c.outcome LIKE 'waiting%'
                  UNION ALL
                  SELECT origin_seq FROM change
                  WHERE seq > ?2 AND origin_device || '' = ?1 AND via <> ?3 AND outcome NOT LIKE 'rejected%'

@@ -47,6 +47,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
         // withdrawn before any sync): its tombstone erases whatever of it arrives later.
         ChangeBody::ConsentWithdrawn(w) => {
             crate::consent::erase(db, w, d.seq)?;
+            crate::waiting::until_recorded(db, d.seq, &w.household_id.to_string())?;
             return Ok(Outcome::Applied);
         }
         // What is left of an erased change applies nothing; what is left of a referral erases
@@ -55,6 +56,7 @@ pub fn apply(db: &mut dyn Db, body: &ChangeBody, hlc: Hlc, d: Delivery<'_>) -> R
             if let Some(referral) = r.referral {
                 crate::consent::erased_referral(db, &r.household_id.to_string(), referral, d.seq)?;
             }
+            crate::waiting::until_recorded(db, d.seq, &r.household_id.to_string())?;
             return Ok(Outcome::Applied);
         }
         _ => {}

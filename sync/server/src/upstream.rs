@@ -424,10 +424,9 @@ impl Local for BlockEnd {
             if judged.as_deref() == Some(word.as_str()) {
                 return Ok(());
             }
-            let held = tx
-                .query_opt("SELECT origin_device, origin_seq FROM change WHERE seq = ?1", args![through])?
-                .map(|r| Ok::<_, ServerError>(Origin { device: r.uuid(0)?, seq: r.int(1)? }))
-                .transpose()?;
+            // A change stored again under a new number after it went (`waiting::until_recorded`)
+            // is still found under the number the district read.
+            let held = crate::feed::origin_at(&mut *tx, through)?;
             if held != Some(origin) {
                 forwarded_lost(&mut *tx)?;
                 crate::feed_epoch::restored(&mut *tx, run)?;
