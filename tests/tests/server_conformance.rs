@@ -2833,6 +2833,22 @@ fn a_withdrawal_taken_before_its_households_record_reaches_every_reader_after_th
     // Sent again, it is held already.
     let again = server.push(&writer.caller, &writer.batch(vec![withdrawn]), t0()).unwrap();
     assert_eq!(again.results[0].outcome, Outcome::Duplicate);
+    // A household recorded and withdrawn whole on a laptop before its first sync: what is left
+    // of its record, then its withdrawal. Its record never comes, and nothing stays listed to
+    // wait for it (listed for good, every later batch would look at each household's record
+    // for what waits on it, one at a time).
+    let gone = HouseholdId(Uuid::now_v7());
+    let left = ChangeBody::Redacted(samanvaya_domain::change::Redacted {
+        household_id: gone,
+        was: "household".into(),
+        referral: None,
+    });
+    let sent = vec![maker.change(left, 3), maker.change(withdrawal(gone, None), 4)];
+    let ack = server.push(&maker.caller, &maker.batch(sent), t0()).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied; 2]);
+    let listed = server
+        .texts("SELECT CAST(count(*) AS TEXT) FROM waiting_change WHERE applied_as IS NULL AND ?1 = ?1", "");
+    assert_eq!(listed, vec!["0"]);
 }
 
 /// A laptop opened a referral for a member who then withdrew consent, and erased it in its

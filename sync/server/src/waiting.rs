@@ -77,8 +77,22 @@ pub(crate) fn held(
 /// of a woman before the record of her household came again from the laptop that made it,
 /// which never learned of the withdrawal and kept her). Its outcome stays `applied`: it is
 /// forwarded at once, and a district that holds the household applies it.
+///
+/// A household withdrawn as a whole lists nothing, and takes off the list what was listed of it:
+/// its record, arriving, is erased on arrival and never held here (a household recorded and
+/// withdrawn on a laptop before its first sync is the common case). Listed for good, they would
+/// keep [`any`] true, and every later batch would look for what waits at each household's
+/// record, one at a time, where it merges them set-wise.
 pub(crate) fn until_recorded(db: &mut dyn Db, seq: i64, hid: &str) -> Result<(), ServerError> {
     if db.query_opt("SELECT 1 FROM household WHERE id = ?1", args![hid])?.is_some() {
+        return Ok(());
+    }
+    if db.query_opt("SELECT 1 FROM erased WHERE id = ?1 AND what = 'household'", args![hid])?.is_some() {
+        db.execute(
+            "DELETE FROM waiting_change WHERE household_id = ?1 AND applied_as IS NULL
+               AND seq IN (SELECT seq FROM change WHERE household_id = ?1 AND outcome NOT LIKE 'waiting%')",
+            args![hid],
+        )?;
         return Ok(());
     }
     db.execute(
