@@ -2833,6 +2833,19 @@ fn a_withdrawal_taken_before_its_households_record_reaches_every_reader_after_th
     // Sent again, it is held already.
     let again = server.push(&writer.caller, &writer.batch(vec![withdrawn]), t0()).unwrap();
     assert_eq!(again.results[0].outcome, Outcome::Duplicate);
+    // Stored again after its sender serves the village no more (enrolled again for another):
+    // it was judged when it came, and reaches the readers all the same.
+    let h2 = HouseholdId(Uuid::now_v7());
+    let her2 = PersonId(Uuid::now_v7());
+    let made = vec![maker.change(household(h2, VILLAGE), 5), maker.change(member(h2, her2, "कमला"), 6)];
+    let withdrawn2 = writer.change(withdrawal(h2, Some(her2)), 7);
+    server.push(&writer.caller, &writer.batch(vec![withdrawn2.clone()]), t0()).unwrap();
+    server.execute("DELETE FROM device_village WHERE device_id = ?1", &[&writer.caller.device.to_string()]);
+    let place = server.pull(&reader.caller, 0).unwrap().cursor;
+    server.push(&maker.caller, &maker.batch(made), t0()).unwrap();
+    let got: Vec<Origin> =
+        server.pull(&reader.caller, place).unwrap().changes.iter().map(|c| c.origin).collect();
+    assert!(got.contains(&withdrawn2.origin), "{got:?}");
     // A household recorded and withdrawn whole on a laptop before its first sync: what is left
     // of its record, then its withdrawal. Its record never comes, and nothing stays listed to
     // wait for it (listed for good, every later batch would look at each household's record
