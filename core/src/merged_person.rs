@@ -69,24 +69,11 @@ pub fn note(
 
 /// Every record a merge made one with `record`, or with one of those, as the merges named them.
 fn made_one_with(conn: &Connection, record: &str) -> rusqlite::Result<Vec<String>> {
-    let mut found: Vec<String> = Vec::new();
-    let mut next = vec![record.to_owned()];
-    while let Some(named) = next.pop() {
-        let under: Vec<String> = conn
-            .prepare_cached(
-                "SELECT id FROM merge_named WHERE named_id = ?1 UNION SELECT id FROM merged_person WHERE kept_id = ?1",
-            )?
-            .query_map([&named], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for id in under {
-            // Two merges each into the other name each other: each record is visited once.
-            if id != record && !found.contains(&id) {
-                found.push(id.clone());
-                next.push(id);
-            }
-        }
-    }
-    Ok(found)
+    reached(
+        conn,
+        record,
+        "SELECT id FROM merge_named WHERE named_id = ?1 UNION SELECT id FROM merged_person WHERE kept_id = ?1",
+    )
 }
 
 /// Every record a merge this store holds made one with `record`, either way and through
@@ -97,30 +84,38 @@ fn made_one_with(conn: &Connection, record: &str) -> rusqlite::Result<Vec<String
 /// and the laptop that made that merge pulls neither. Here, where the other merge moved A to K1,
 /// only the merge that named K2 still says K2 is hers.
 pub fn one_woman(conn: &Connection, record: PersonId) -> rusqlite::Result<Vec<PersonId>> {
-    let start = record.to_string();
+    let found = reached(
+        conn,
+        &record.to_string(),
+        "SELECT named_id FROM merge_named WHERE id = ?1
+         UNION SELECT id FROM merge_named WHERE named_id = ?1
+         UNION SELECT kept_id FROM merged_person WHERE id = ?1
+         UNION SELECT id FROM merged_person WHERE kept_id = ?1",
+    )?;
+    found
+        .iter()
+        .map(|id| id.parse().map(PersonId).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e))))
+        .collect()
+}
+
+/// The records reached from `record` by following `links` (a statement of one parameter, the
+/// record at hand, listing the records linked to it) again from each one found, `record` not
+/// among them, in the order found. Two merges each into the other name each other: each record
+/// is visited once.
+fn reached(conn: &Connection, record: &str, links: &str) -> rusqlite::Result<Vec<String>> {
     let mut found: Vec<String> = Vec::new();
-    let mut next = vec![start.clone()];
+    let mut next = vec![record.to_owned()];
     while let Some(at) = next.pop() {
-        let linked: Vec<String> = conn
-            .prepare_cached(
-                "SELECT named_id FROM merge_named WHERE id = ?1
-                 UNION SELECT id FROM merge_named WHERE named_id = ?1
-                 UNION SELECT kept_id FROM merged_person WHERE id = ?1
-                 UNION SELECT id FROM merged_person WHERE kept_id = ?1",
-            )?
-            .query_map([&at], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let linked: Vec<String> =
+            conn.prepare_cached(links)?.query_map([&at], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         for id in linked {
-            if id != start && !found.contains(&id) {
+            if id != record && !found.contains(&id) {
                 found.push(id.clone());
                 next.push(id);
             }
         }
     }
-    found
-        .iter()
-        .map(|id| id.parse().map(PersonId).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e))))
-        .collect()
+    Ok(found)
 }
 
 /// The record `subject` was made one with, if it was.
