@@ -410,6 +410,7 @@ on_both!(
     a_late_file_of_a_copy_from_before_the_restore_gives_its_audit_entries_on_its_own_log,
     a_step_on_a_referral_erased_elsewhere_is_erased_on_arrival_though_only_what_is_left_of_it_came,
     a_withdrawal_taken_before_its_households_record_reaches_every_reader_after_the_record,
+    a_household_withdrawn_whole_before_its_record_came_reaches_every_reader_with_its_row,
     the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
@@ -2862,6 +2863,45 @@ fn a_withdrawal_taken_before_its_households_record_reaches_every_reader_after_th
     let listed = server
         .texts("SELECT CAST(count(*) AS TEXT) FROM waiting_change WHERE applied_as IS NULL AND ?1 = ?1", "");
     assert_eq!(listed, vec!["0"]);
+}
+
+/// The same with a household withdrawn whole: the block, restored from a backup that lost the
+/// household, took its withdrawal first; the record, coming again from the laptop that made it,
+/// is erased on arrival, and no row of the household was held to route the withdrawal to the
+/// village's laptops, which kept the family for good. Its row is now kept as the tombstone a
+/// withdrawal leaves (its village and number, nothing of the family), and the withdrawal
+/// reaches every reader after it.
+fn a_household_withdrawn_whole_before_its_record_came_reaches_every_reader_with_its_row(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let (mut writer, mut maker) =
+        (enroll(&mut server, "the withdrawing laptop"), enroll(&mut server, "the maker"));
+    let reader = enroll(&mut server, "another laptop of Bakraur");
+    let h = HouseholdId(Uuid::now_v7());
+    let made = vec![
+        maker.change(household(h, VILLAGE), 0),
+        maker.change(member(h, PersonId(Uuid::now_v7()), "सुनीता"), 1),
+    ];
+    let withdrawn = writer.change(withdrawal(h, None), 2);
+    server.push(&writer.caller, &writer.batch(vec![withdrawn.clone()]), t0()).unwrap();
+    let place = server.pull(&reader.caller, 0).unwrap().cursor;
+    let ack = server.push(&maker.caller, &maker.batch(made), t0()).unwrap();
+    assert!(
+        ack.results.iter().all(|r| matches!(&r.outcome, Outcome::Rejected { reason } if reason == samanvaya_server::consent::ERASED_ON_ARRIVAL)),
+        "{:?}",
+        ack.results
+    );
+    let got: Vec<Origin> =
+        server.pull(&reader.caller, place).unwrap().changes.iter().map(|c| c.origin).collect();
+    assert_eq!(got, vec![withdrawn.origin], "the withdrawal, once");
+    let row = server.texts(
+        "SELECT village_id || '|' || address || '|' || phone FROM household WHERE id = ?1",
+        &h.0.to_string(),
+    );
+    assert_eq!(row, vec![format!("{}||", Uuid::from_u128(VILLAGE))]);
+    // The record sent again changes nothing more.
+    let again = vec![maker.change(household(h, VILLAGE), 3)];
+    server.push(&maker.caller, &maker.batch(again), t0()).unwrap();
+    assert!(server.pull(&reader.caller, place).unwrap().changes.len() == 1);
 }
 
 /// A laptop opened a referral for a member who then withdrew consent, and erased it in its

@@ -224,6 +224,15 @@ pub fn store_all(
         }
     }
     store_run(db, server, sender, items, &run, &mut stored, &mut outcomes, now)?;
+    // The record of a household withdrawn whole before it was ever held here, erased on arrival:
+    // its row is kept now, for the withdrawal to reach the village's laptops.
+    for (item, outcome) in items.iter().zip(&outcomes) {
+        if let (ChangeBody::Household(c), Some(Outcome::Rejected { reason })) = (&item.change.body, outcome)
+            && reason == crate::consent::ERASED_ON_ARRIVAL
+        {
+            crate::consent::withdrawn_household_arrived(db, server, c, sender.via, now)?;
+        }
+    }
     outcomes
         .into_iter()
         .map(|o| {

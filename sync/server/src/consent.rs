@@ -9,7 +9,9 @@
 //! an erased id, from a laptop that had not heard of the withdrawal, is erased on arrival
 //! ([`on_arrival`]) and is not applied, so it cannot bring the data back.
 
-use samanvaya_domain::change::{Change, ChangeBody, ConsentWithdrawn, SubmissionChange};
+use samanvaya_domain::change::{
+    Change, ChangeBody, ConsentWithdrawn, HouseholdChange, HouseholdField, SubmissionChange,
+};
 use samanvaya_domain::consent::{self, Erasure, Scrubbed};
 use samanvaya_domain::{HouseholdId, PersonId};
 use uuid::Uuid;
@@ -131,6 +133,45 @@ fn erase_record(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), S
         }
     }
     Ok(())
+}
+
+/// The record `c` of a household withdrawn whole here, erased on arrival, where no row of the
+/// household is held: a block restored from a backup that lost the household took its
+/// withdrawal before the laptop that made it sent the record again. The feed reads only changes
+/// about households held here, by their village, so the withdrawal reached no laptop, and the
+/// laptops that held the family kept it. The household's row is kept now as the tombstone a
+/// withdrawal leaves of a household held (its village, home and number, nothing of the
+/// family), and the withdrawal is stored again under a new number (`waiting::release`), so
+/// that every laptop of the village gets it after the row. `home` is who delivered the record.
+pub fn withdrawn_household_arrived(
+    db: &mut dyn Db,
+    server: Uuid,
+    c: &HouseholdChange,
+    home: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ServerError> {
+    let hid = c.id.to_string();
+    if db.query_opt("SELECT 1 FROM household WHERE id = ?1", args![&hid])?.is_some()
+        || db.query_opt("SELECT 1 FROM erased WHERE id = ?1 AND what = 'household'", args![&hid])?.is_none()
+    {
+        return Ok(());
+    }
+    let number = c.fields.iter().find_map(|f| match f {
+        HouseholdField::Number(n) => Some(*n),
+        _ => None,
+    });
+    db.execute(
+        "INSERT INTO household (id, village_id, home, number, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        args![&hid, c.village_id.0.to_string(), home, number.flatten(), c.created_at],
+    )?;
+    db.execute(
+        "INSERT INTO waiting_change (seq, household_id, origin_device, origin_seq)
+         SELECT seq, household_id, origin_device, origin_seq FROM change
+         WHERE household_id = ?1 AND kind = 'consent_withdrawn' AND outcome = 'applied'
+         ON CONFLICT (seq) DO NOTHING",
+        args![&hid],
+    )?;
+    crate::waiting::release(db, server, &std::collections::BTreeSet::from([hid]), true, now)
 }
 
 /// After record `gone` of household `household` was made one with record `kept` here: when her
