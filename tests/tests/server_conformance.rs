@@ -2834,19 +2834,20 @@ fn a_withdrawal_taken_before_its_households_record_reaches_every_reader_after_th
     // Sent again, it is held already.
     let again = server.push(&writer.caller, &writer.batch(vec![withdrawn]), t0()).unwrap();
     assert_eq!(again.results[0].outcome, Outcome::Duplicate);
-    // Stored again after its sender serves the village no more (enrolled again for another):
-    // it was judged when it came, and reaches the readers all the same.
-    let h2 = HouseholdId(Uuid::now_v7());
-    let her2 = PersonId(Uuid::now_v7());
-    let made = vec![maker.change(household(h2, VILLAGE), 5), maker.change(member(h2, her2, "कमला"), 6)];
-    let withdrawn2 = writer.change(withdrawal(h2, Some(her2)), 7);
-    server.push(&writer.caller, &writer.batch(vec![withdrawn2.clone()]), t0()).unwrap();
-    server.execute("DELETE FROM device_village WHERE device_id = ?1", &[&writer.caller.device.to_string()]);
+    // A laptop of another village cannot reach this village's laptops so: with no household
+    // held, its withdrawal had no village to be judged by when it came, and is judged by its
+    // sender's villages when it is stored again, and refused.
+    let mut stranger = enroll_elsewhere(&mut server, "Sherghati laptop");
+    let h3 = HouseholdId(Uuid::now_v7());
+    let her3 = PersonId(Uuid::now_v7());
+    let made = vec![maker.change(household(h3, VILLAGE), 5), maker.change(member(h3, her3, "कमला"), 6)];
+    let foreign = stranger.change(withdrawal(h3, Some(her3)), 7);
+    server.push(&stranger.caller, &stranger.batch(vec![foreign.clone()]), t0()).unwrap();
     let place = server.pull(&reader.caller, 0).unwrap().cursor;
     server.push(&maker.caller, &maker.batch(made), t0()).unwrap();
     let got: Vec<Origin> =
         server.pull(&reader.caller, place).unwrap().changes.iter().map(|c| c.origin).collect();
-    assert!(got.contains(&withdrawn2.origin), "{got:?}");
+    assert!(!got.contains(&foreign.origin), "{got:?}");
     // A household recorded and withdrawn whole on a laptop before its first sync: what is left
     // of its record, then its withdrawal. Its record never comes, and nothing stays listed to
     // wait for it (listed for good, every later batch would look at each household's record

@@ -142,8 +142,7 @@ pub(crate) fn release(
     let mut rows = Vec::new();
     for hid in households {
         rows.extend(db.query(
-            "SELECT c.seq, c.origin_device, c.origin_seq, c.via, c.recorded_at, c.version, c.hlc, c.kind, c.change,
-                    c.outcome
+            "SELECT c.seq, c.origin_device, c.origin_seq, c.via, c.recorded_at, c.version, c.hlc, c.kind, c.change
              FROM waiting_change w JOIN change c ON c.seq = w.seq
              WHERE w.household_id = ?1 AND w.applied_as IS NULL AND (?2 OR c.outcome LIKE 'waiting%')",
             args![hid, record],
@@ -159,17 +158,11 @@ pub(crate) fn release(
         let via = row.text(3)?;
         let change = crate::stored_change::read(row.int(5)?, &row.text(6)?, &row.text(7)?, &row.text(8)?)?;
         // Its sender's kind, asked once: a laptop is held to the villages it serves, a block
-        // forwarding to its district to its own. One applied already ([`until_recorded`]) was
-        // judged so when it came, and is not judged again by what its sender serves now: its
-        // erasure stands here, and refused now it would reach no laptop.
-        let judged = !row.text(9)?.starts_with(WORD);
-        let kind = if judged {
-            None
-        } else {
-            db.query_opt("SELECT kind FROM device WHERE id = ?1", args![&via])?
-                .map(|r| r.text(0))
-                .transpose()?
-        };
+        // forwarding to its district to its own.
+        let kind = db
+            .query_opt("SELECT kind FROM device WHERE id = ?1", args![&via])?
+            .map(|r| r.text(0))
+            .transpose()?;
         let served = match kind.as_deref() {
             Some("laptop") => Some(villages_of(db, &via)?),
             _ => None,
