@@ -124,9 +124,9 @@ pub(crate) fn any(db: &mut dyn Db) -> Result<bool, ServerError> {
 /// `households`, in the order they arrived; the caller owns the transaction. Those applied
 /// already ([`until_recorded`]) go only when the household's `record` arrived, not its
 /// withdrawal: a withdrawal brought again for a household still not known would be listed
-/// again, and brought again without end. Each is applied
-/// as its sender's: a laptop's still only about the villages it serves (its household's village
-/// was not known when it arrived). A block's about a village that is not its own at this
+/// again, and brought again without end. Each is applied as its sender's: a laptop's still only
+/// about the villages it serves (its household's village was not known when it arrived, so
+/// this is its only judgement by them). A block's about a village that is not its own at this
 /// district waits on, until the village is given to it (`block_village.rs`, `assign-village`):
 /// the block was told it was taken, and refused now, it would be lost to the district for good.
 pub(crate) fn release(
