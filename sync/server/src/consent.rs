@@ -106,7 +106,8 @@ fn erase_record(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), S
                 db.execute(&format!("DELETE FROM {table} WHERE household_id = ?1"), args![&hid])?;
             }
             // The row stays as the household's tombstone: its village routes the withdrawal to
-            // the village's other laptops, and its home routes it down from the district.
+            // the village's other laptops, and down from the district to the blocks of that
+            // village (`block_village.rs`).
             db.execute(
                 "UPDATE household SET address = '', phone = '', hamlet_id = NULL, consent = NULL WHERE id = ?1",
                 args![&hid],
@@ -142,7 +143,8 @@ fn erase_record(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), S
 /// laptops that held the family kept it. The household's row is kept now as the tombstone a
 /// withdrawal leaves of a household held (its village, home and number, nothing of the
 /// family), and the withdrawal is stored again under a new number (`waiting::release`), so
-/// that every laptop of the village gets it after the row. `home` is who delivered the record.
+/// that every laptop of the village gets it after the row. `home` is who delivered the record
+/// (the column is kept as any household's; the feed routes by village alone).
 pub fn withdrawn_household_arrived(
     db: &mut dyn Db,
     server: Uuid,
