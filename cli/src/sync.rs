@@ -179,6 +179,12 @@ pub fn run_export(store: &mut Store, file: &std::path::Path) -> Result<String> {
         file.display(),
         file.display()
     );
+    if done.carried_again > 0 {
+        out.push_str(&format!(
+            "with {} change(s) the block holds that have not reached the district, carried again in case the block lost them; it takes each once\n",
+            done.carried_again
+        ));
+    }
     if done.held_back > 0 {
         out.push_str(&format!(
             "{} change(s) made since this laptop was restored from a backup wait for the block's answer to this file (samanvaya import-feed); they go on the next one\n",

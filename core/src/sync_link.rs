@@ -305,6 +305,17 @@ impl Store {
         Ok(())
     }
 
+    /// How far this laptop's changes have reached the district, as the block said last (0 where
+    /// it never said: a block with no district, or a laptop that only ever synced by a stick
+    /// from a block older than the feed file's word).
+    pub fn reached_district_through(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT reached_district FROM sync_link WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
     /// Keeps number leases a server granted later.
     pub fn grant_leases(&mut self, leases: &[(String, i64, i64)]) -> Result<(), StoreError> {
         let Some(e) = enrollment(&self.conn)? else { return Err(StoreError::NotEnrolled) };

@@ -90,8 +90,10 @@ const RESTORE_SEEDS: [u64; 5] = [11, 38, 47, 55, 349];
 /// held at the district alone, under numbers the restored laptop gave its new work (30), and a
 /// member's changes the restored laptop kept aside, whose record the restored block refused
 /// after a supervisor made her one with another (358), and a withdrawal the restored block took
-/// before the record of its household came again, which reached no laptop (633).
-const BOTH_RESTORE_SEEDS: [u64; 6] = [5, 30, 45, 57, 358, 633];
+/// before the record of its household came again, which reached no laptop (633), and the old
+/// laptop's work its restored block lost before forwarding it, held nowhere once the old laptop
+/// broke, as its late file carried only what it had not sent (709).
+const BOTH_RESTORE_SEEDS: [u64; 7] = [5, 30, 45, 57, 358, 633, 709];
 
 /// Whether a run restores a block from a backup.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -403,7 +405,7 @@ struct LateFile {
     laptop: usize,
     bytes: Vec<u8>,
     /// How far the old laptop knew its block held its work, and the numbers of its changes in
-    /// the file (those after it).
+    /// the file (those after it, and those held at the block that had not reached the district).
     acked: i64,
     numbers: Vec<i64>,
     /// Whether the block took the file's changes (as the old copy's, or as the laptop's), or
@@ -942,7 +944,9 @@ impl World {
         let late = self.laptops[l]._dir.path().join("late.samanvaya-sync");
         let old = &mut self.laptops[l].store;
         let acked = old.acked_through().unwrap();
-        let numbers = old.queued_after(acked, 100_000).unwrap().iter().map(|q| q.device_seq).collect();
+        // The file carries again what the block holds and has not forwarded (`export_file`).
+        let carried_from = acked.min(old.reached_district_through().unwrap());
+        let numbers = old.queued_after(carried_from, 100_000).unwrap().iter().map(|q| q.device_seq).collect();
         assert_eq!(old.audit_fork().unwrap(), None, "a laptop restored once: the old one wrote its own log");
         let audit: Vec<(i64, String)> =
             old.audit_after(0, 1_000_000).unwrap().iter().map(|e| (e.seq, hex(&e.hash))).collect();
@@ -1283,15 +1287,16 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
         let at_block = Held::of_block(&world.blocks[laptop.block]);
         // Whether a change of the laptop waits at its block for a household the old laptop made
         // in the changes its restored block lost, which it had been told were held (the gaps
-        // checked below): that record is held nowhere, and the change waits for it for good,
-        // forwarded nowhere (seed 709 with both restores).
+        // checked below), where the block kept nothing of its late file: that record is held
+        // nowhere, and the change waits for it for good, forwarded nowhere. A file the block
+        // took carries them again (seed 709 with both restores, before it did).
         let waits_for_lost = |outcome: &str| {
             outcome
                 .strip_prefix("waiting: household ")
                 .and_then(|rest| rest.split_whitespace().next())
                 .is_some_and(|hid| {
                     let sql = "SELECT CAST(count(*) AS TEXT) FROM household WHERE id = $1";
-                    world.late_file.as_ref().is_some_and(|late| late.laptop == l)
+                    world.late_file.as_ref().is_some_and(|late| late.laptop == l && !late.taken)
                         && at_block.counts(sql, hid) == [0]
                         && district.counts(sql, hid) == [0]
                         && world.laptops.iter().all(|other| {
@@ -1354,11 +1359,12 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
         };
         let all = made + lacks;
         // Where a block restored from a backup lost changes of the old laptop's run that it had
-        // not forwarded, and the old laptop broke before it could send them again, they are
-        // held nowhere: its late file (`import_late_file`) carries only what it had not sent,
-        // and brings the changes after them. Every change of the file is at the block, and each
-        // number missing from the run is one the old laptop knew its block held, and no store
-        // holds now: not one lost on the way.
+        // not forwarded, and the old laptop broke before it could send them again, its late
+        // file (`import_late_file`) carries them again with what it had not sent: everything
+        // not known to have reached the district. Every change of the file is at the block, and
+        // a number is missing from the run only where the block kept nothing of the file (it
+        // starts past what the block holds, which then asks for the rest); each is one the old
+        // laptop knew its block held, and no store holds now: not one lost on the way.
         let late_file = world.late_file.as_ref().filter(|late| late.laptop == l);
         let gaps = if let Some(late) = late_file {
             let numbers: BTreeSet<i64> = at_block
@@ -1381,6 +1387,10 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
                 assert!(
                     *seq <= late.acked,
                     "seed {seed}: laptop {l}'s change {seq} is missing, the old laptop had not been told it was held"
+                );
+                assert!(
+                    !late.taken,
+                    "seed {seed}: laptop {l}'s change {seq} is missing, though the block took its late file, which carries what has not reached the district"
                 );
                 let at_district = district.counts(
                     &format!("SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = $1 AND origin_seq = {seq}"),

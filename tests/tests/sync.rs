@@ -833,7 +833,10 @@ fn a_samiti_viewer_writes_no_sync_file_and_the_facilitators_is_audited() {
     let log = facilitator.audit_after(0, 100_000).unwrap();
     let exports: Vec<_> = log.iter().filter(|e| e.action == "export:sync").collect();
     assert_eq!(exports.len(), 1, "one export in the audit log");
-    assert_eq!(exports[0].detail, format!("{} changes", wrote.changes));
+    assert_eq!(
+        exports[0].detail,
+        format!("{} changes, {} carried again", wrote.changes, wrote.carried_again)
+    );
     drop(block);
 }
 
@@ -2515,7 +2518,9 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
         said.contains("written on") && said.contains("before it was restored from its backup"),
         "{taken:?}"
     );
-    assert!(said.contains("2 change(s) taken, 0 already here, 0 not applied"), "{said}");
+    // With the old laptop's work the block held already, which the file carries again (this
+    // block forwards to no district, so none of it is known to have reached one).
+    assert!(said.contains("2 change(s) taken, 2 already here, 0 not applied"), "{said}");
     assert!(String::from_utf8_lossy(&taken.stderr).contains("no answer was written"), "{taken:?}");
     assert!(!late_answer.exists(), "that copy syncs as the laptop no more");
     ok(taken);
@@ -3189,15 +3194,14 @@ fn stick_round(laptop: &Path, block: &Path, stick: &Path, n: usize) -> String {
 }
 
 /// A laptop that syncs only by stick, whose work the block lost to a restore from a backup: its
-/// next file starts after what the block had told it it held, past what the restored block
-/// holds. The block keeps nothing of a file that would leave a gap and answers how far it holds
-/// the laptop's work; the laptop, seeing the answer to what it knows now say less, sends the
-/// rest again. Before, the block took the file past the gap, and the laptop's household in the
-/// gap never reached it (its members' changes after it were refused as about a household not
-/// known there, for good). So with its audit log: the answer to its latest file says the block
-/// holds less of it, and the next file sends it from there. Before, the laptop never moved its
-/// mark back on a stick's word, and the block refused every later file's log as not following
-/// on from what it held.
+/// next file, written before it hears of the restore, carries again what the block held and had
+/// not forwarded (this block forwards to no district), and the block takes the lost household
+/// with the new one at once. Before, the file carried only what the block had not said it held:
+/// the block kept nothing of it and asked for the rest, and a laptop that broke before the
+/// answer came left that household held nowhere (seed 709 of the simulation). Its audit log
+/// goes as before: the answer to its latest file says the block holds less of it, and the next
+/// file sends it from there. Before that, the laptop never moved its mark back on a stick's
+/// word, and the block refused every later file's log as not following on from what it held.
 #[test]
 fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
     a_stick_laptop_and_a_backup_of_its_block(|restorable, block, backup, laptop, round| {
@@ -3222,15 +3226,67 @@ fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
         let _block = restorable.restore(block, backup);
         household_with_a_referral(laptop, "विमला देवी");
         let said = round(2);
-        assert!(said.contains("0 new change(s)"), "nothing past the gap is kept: {said}");
-        assert_eq!(at_block(), 0);
-        round(3);
-        assert_eq!(at_block(), 2, "the household the block lost, sent again, and the new one");
+        assert!(said.contains(", 0 already here"), "the restored block held none of it: {said}");
+        assert_eq!(at_block(), 2, "the household the block lost, carried again, and the new one");
         assert_eq!(status_number(laptop, "waiting to send"), 0);
+        let said = round(3);
+        assert!(said.contains("0 new change(s)"), "each once: {said}");
         let (held, last) = audit_at_block();
         assert!(last > sent_first, "the log the block lost, sent again, and what came after: {last}");
         assert_eq!(held, last, "from its first entry, each once");
     });
+}
+
+/// A laptop that syncs only by stick carries again, in each file, its changes the block holds
+/// that have not reached the district (a block restored from an older backup loses them, and the
+/// laptop may break before it hears so), until the block's answer says the district holds
+/// them: the answer says how far, as a session does, and the panel counts them as reached.
+#[test]
+fn a_stick_laptop_carries_again_what_has_not_reached_the_district_until_the_answer_says_it_has() {
+    let Some(dist) = District::new(false) else { return };
+    let (block_dir, laptop_dir, stick) = [(); 3].map(|()| tempfile::tempdir().unwrap()).into();
+    let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
+    let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = start_block(block_dir.path(), &district.url, &block_code);
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    let (laptop, stick) = (laptop_dir.path(), stick.path());
+    {
+        let mut store = samanvaya_tests::open(laptop).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop)));
+    let device = samanvaya_tests::open(laptop).unwrap().device_id().unwrap().to_string();
+    household_with_a_referral(laptop, "कमला देवी");
+    let made = status_number(laptop, "waiting to send");
+    assert!(made >= 3, "the household, its member and the referral");
+
+    // The first round: the block's answer is written before it forwards anything.
+    let file = |name: &str| stick.join(name).to_str().unwrap().to_owned();
+    ok(run("samanvaya", &["export-sync", &file("up-1")], Some(laptop)));
+    server_cmd("block", block_dir.path(), &["import", &file("up-1"), "--answer", &file("down-1")]);
+    ok(run("samanvaya", &["import-feed", &file("down-1")], Some(laptop)));
+    assert_eq!(status_number(laptop, "waiting to send"), 0);
+    assert_eq!(status_number(laptop, "reached the district"), 0);
+    let again = ok(run("samanvaya", &["export-sync", &file("up-2")], Some(laptop)));
+    assert!(again.contains("wrote 0 change(s)"), "{again}");
+    assert!(
+        again.contains(&format!("with {made} change(s) the block holds that have not reached the district")),
+        "{again}"
+    );
+    let taken = server_cmd("block", block_dir.path(), &["import", &file("up-2")]);
+    assert!(taken.contains(&format!("0 new change(s), {made} already here")), "{taken}");
+
+    // The block forwards; its next answer says the district holds them, and the file after it
+    // carries nothing again.
+    eventually("the laptop's changes at the district", || {
+        dist.count(&format!("SELECT count(*) FROM change WHERE origin_device = '{device}'")) == made
+    });
+    server_cmd("block", block_dir.path(), &["export-feed", "--device", &device, &file("down-2")]);
+    ok(run("samanvaya", &["import-feed", &file("down-2")], Some(laptop)));
+    assert_eq!(status_number(laptop, "reached the district"), made);
+    let after = ok(run("samanvaya", &["export-sync", &file("up-3")], Some(laptop)));
+    assert!(after.contains("wrote 0 change(s)") && !after.contains("carried again"), "{after}");
+    drop((block, district));
 }
 
 /// The two stories above: a writer's household read by the reader; the block restored from a

@@ -557,6 +557,11 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
         store.block_restored(file.acked_through)?;
     }
     store.sync_acked(file.acked_through, &told(&file.decided), &kept)?;
+    // How far the district holds this laptop's work: the next sync file carries again what the
+    // block holds past it (`export_file`).
+    if let Some(through) = file.reached_district {
+        store.set_reached_district(through)?;
+    }
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
     store.audit_held_by_stick(file.audit_through, &branches, latest)?;
     // A block restored from a backup numbered its feed again, and wrote this file from the
@@ -612,9 +617,14 @@ pub struct Exported {
     /// Changes kept for the next file: made on a laptop restored from a backup, before its
     /// block's first answer said how many of the device's changes it holds.
     pub held_back: usize,
+    /// Changes the block holds that have not reached the district, carried again: a block
+    /// restored from an older backup loses what it had not forwarded, and this laptop may break
+    /// before the block's answer tells it so. The block takes each once.
+    pub carried_again: usize,
 }
 
-/// Writes every change the block has not acknowledged to a sync file at `path`, for a USB stick.
+/// Writes every change the block has not acknowledged to a sync file at `path`, for a USB stick,
+/// and again those it holds that are not known to have reached the district.
 /// The file replaces any older one only once it is complete on the disk, so a stick pulled out
 /// halfway leaves the older file whole. Nothing is marked sent: the block's next answer (an
 /// import, then an online session) says what it holds, and a change it holds already is never
@@ -634,8 +644,14 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     // take them for duplicates, and the answer numbers them again (online, the session's answer
     // does, before the push).
     let held_back = if store.restore_unsettled()? { status.waiting.max(0) as usize } else { 0 };
+    let acked = store.acked_through()?;
+    // Online, a block restored from an older backup says at the next session how far it holds
+    // this laptop's work, and the rest goes again. By stick the answer comes days later, and a
+    // laptop that breaks before it comes leaves the changes the block lost held nowhere (its
+    // backup is older still). So every file carries again what has not reached the district,
+    // as far as the log still holds it: a block that holds it takes it as a duplicate.
     if held_back == 0 {
-        let mut after = store.acked_through()?;
+        let mut after = acked.min(store.reached_district_through()?);
         let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string(), recovery_code: None };
         loop {
             let page = end.pending(after, 1_000)?;
@@ -681,9 +697,11 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     }
     // Recorded before the file takes its name: an entry for an export that then failed is the
     // safe side of a file on the stick that the log does not know of.
-    store.audit("export:sync", &format!("{} changes", parcel.changes.len()))?;
+    let carried_again = parcel.changes.iter().take_while(|c| c.seq <= acked).count();
+    let new = parcel.changes.len() - carried_again;
+    store.audit("export:sync", &format!("{new} changes, {carried_again} carried again"))?;
     std::fs::rename(&partial, path).map_err(file_error)?;
-    Ok(Exported { changes: parcel.changes.len(), bytes: bytes.len(), held_back })
+    Ok(Exported { changes: new, bytes: bytes.len(), held_back, carried_again })
 }
 
 #[cfg(test)]

@@ -101,6 +101,13 @@ pub struct FeedFile {
     /// of itself. None from a block older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restores: Option<Vec<crate::Restore>>,
+    /// How far the laptop's changes have reached the district, as the block knows when it
+    /// writes the file (as `SessionReply::reached_district`). A laptop's sync file carries its
+    /// changes after this again, held at the block or not: a block restored from an older
+    /// backup may have lost them, and the laptop may break before it hears so. None from a
+    /// block that forwards to no district, or older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached_district: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +229,7 @@ mod tests {
             starts_after: None,
             own_wanted_after: None,
             others_wanted: Vec::new(),
+            reached_district: Some(2),
         }
     }
 

@@ -48,7 +48,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], ServerError> {
 /// district is there already. Those not forwarded are found from the block's forwarding mark on
 /// (`origin_device || ''` keeps SQLite, which has no statistics to go by, off the index of
 /// origins): a laptop's whole history would be read otherwise, at each of its sessions.
-fn reached_district(db: &mut dyn Db, device: Uuid) -> Result<Option<i64>, ServerError> {
+pub(crate) fn reached_district(db: &mut dyn Db, device: Uuid) -> Result<Option<i64>, ServerError> {
     let Some(upstream) = db.query_opt("SELECT acked_through, server_id FROM upstream WHERE id = 1", &[])?
     else {
         return Ok(None);

@@ -116,6 +116,12 @@ impl Store {
                 _ => None,
             },
             others_wanted: crate::given_back::others_wanted(&mut *self.db, device)?,
+            reached_district: match self.role {
+                samanvaya_sync_protocol::Role::District => Some(row.int(5)?),
+                samanvaya_sync_protocol::Role::Block => {
+                    crate::enroll::reached_district(&mut *self.db, device)?
+                }
+            },
         };
         let bytes = feed_file::seal(&file, &key).map_err(|e| ServerError::Invalid(e.to_string()))?;
         Ok(Written { device_name: row.text(1)?, changes: file.changes.len(), bytes })
