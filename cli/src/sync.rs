@@ -181,7 +181,7 @@ pub fn run_export(store: &mut Store, file: &std::path::Path) -> Result<String> {
     );
     if done.carried_again > 0 {
         out.push_str(&format!(
-            "with {} change(s) the block holds that have not reached the district, carried again in case the block lost them; it takes each once\n",
+            "with {} change(s) made here that the block holds and has not said reached the district, carried again in case the block lost them; it takes each once\n",
             done.carried_again
         ));
     }

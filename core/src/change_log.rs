@@ -195,15 +195,35 @@ pub fn queued_after(conn: &Connection, after_seq: i64, limit: u32) -> rusqlite::
          WHERE device_id = (SELECT device_id FROM centre WHERE id = 1) AND device_seq > ?1
          ORDER BY device_seq LIMIT ?2",
     )?;
-    stmt.query_map(params![after_seq, limit], |r| {
-        let text: String = r.get(1)?;
-        Ok(Queued {
-            device_seq: r.get(0)?,
-            change: serde_json::from_str(&text).map_err(from_sql_err)?,
-            recorded_at: r.get(2)?,
-        })
-    })?
-    .collect()
+    stmt.query_map(params![after_seq, limit], queued)?.collect()
+}
+
+fn queued(r: &rusqlite::Row<'_>) -> rusqlite::Result<Queued> {
+    let text: String = r.get(1)?;
+    Ok(Queued {
+        device_seq: r.get(0)?,
+        change: serde_json::from_str(&text).map_err(from_sql_err)?,
+        recorded_at: r.get(2)?,
+    })
+}
+
+/// Up to `limit` changes made on this laptop (not read back from its block) numbered after
+/// `after` and up to `through`, oldest first: what a sync file carries again of the work the
+/// block holds. A change read back carries the moment it was read, not the one the block keeps,
+/// and the block held it when it gave it back.
+pub fn made_here_between(
+    conn: &Connection,
+    after: i64,
+    through: i64,
+    limit: u32,
+) -> rusqlite::Result<Vec<Queued>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT device_seq, change, recorded_at FROM change_log
+         WHERE device_id = (SELECT device_id FROM centre WHERE id = 1) AND origin = 'local'
+           AND device_seq > ?1 AND device_seq <= ?2
+         ORDER BY device_seq LIMIT ?3",
+    )?;
+    stmt.query_map(params![after, through, limit], queued)?.collect()
 }
 
 /// How many changes of this laptop's device wait to travel (as [`queued_after`]): those the

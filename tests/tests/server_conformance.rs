@@ -398,6 +398,7 @@ on_both!(
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
+    a_laptops_file_past_a_gap_the_block_read_back_from_the_district_is_taken,
     a_file_written_before_the_laptops_restore_is_refused_whole,
     a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes,
     a_district_names_the_blocks_change_pushed_last_by_its_number_and_origin,
@@ -2419,6 +2420,44 @@ fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
     // has the gap: its file is taken, as a push online is.
     let known = server.import(&laptop.file(pruned[1..].to_vec(), 3), t0()).unwrap();
     assert_eq!((known.new, known.not_kept), (1, 0));
+}
+
+/// A block restored from a backup older than what it forwarded reads that back from the
+/// district, the laptops' changes among it; a laptop's file by stick starts after what the
+/// district holds (it carries again only what has not reached it). Its gap is then one the
+/// block holds every change of, and the file is taken: kept out, its changes waited for the
+/// laptop to hear the answer, and were lost with a laptop that broke first. A gap the block
+/// holds only part of is still not kept.
+fn a_laptops_file_past_a_gap_the_block_read_back_from_the_district_is_taken(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let (h, g) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
+    let first = laptop.change(household(h, VILLAGE), 0);
+    let forwarded = [laptop.change(household(g, VILLAGE), 1), laptop.change(fact_of(g, PersonId(g.0)), 2)];
+    let after = vec![laptop.change(fact_of(g, PersonId(g.0)), 3)];
+    assert_eq!(server.push(&laptop.caller, &laptop.batch(vec![first]), t0()).unwrap().acked_through, 1);
+    let read_back = |c: &Change, server_seq: i64| samanvaya_sync_protocol::Pulled {
+        server_seq,
+        origin: c.origin,
+        recorded_at: c.recorded_at,
+        change: c.change.clone(),
+        seal: None,
+    };
+    let district = Uuid::now_v7();
+    // Half the gap read back: not kept.
+    assert_eq!(server.store_pulled(district, &[read_back(&forwarded[0], 1)], 1, None, t0()).unwrap(), 1);
+    let part = server.import(&laptop.file(after.clone(), 3), t0()).unwrap();
+    assert_eq!((part.new, part.not_kept), (0, 1), "a gap held in part is not kept");
+    // The whole gap read back: taken, and applied.
+    assert_eq!(server.store_pulled(district, &[read_back(&forwarded[1], 2)], 2, None, t0()).unwrap(), 1);
+    let whole = server.import(&laptop.file(after, 3), t0()).unwrap();
+    assert_eq!((whole.new, whole.rejected, whole.not_kept), (1, 0, 0));
+    let device = laptop.caller.device.to_string();
+    let held = server.texts(
+        "SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1 AND outcome = 'applied'",
+        &device,
+    );
+    assert_eq!(held, vec!["4"], "each of the laptop's changes once, applied");
 }
 
 /// The old laptop wrote a sync file and broke before the file reached the block; the laptop

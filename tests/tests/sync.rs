@@ -3270,7 +3270,7 @@ fn a_stick_laptop_carries_again_what_has_not_reached_the_district_until_the_answ
     let again = ok(run("samanvaya", &["export-sync", &file("up-2")], Some(laptop)));
     assert!(again.contains("wrote 0 change(s)"), "{again}");
     assert!(
-        again.contains(&format!("with {made} change(s) the block holds that have not reached the district")),
+        again.contains(&format!("with {made} change(s) made here that the block holds and has not said")),
         "{again}"
     );
     let taken = server_cmd("block", block_dir.path(), &["import", &file("up-2")]);
@@ -3283,6 +3283,9 @@ fn a_stick_laptop_carries_again_what_has_not_reached_the_district_until_the_answ
     });
     server_cmd("block", block_dir.path(), &["export-feed", "--device", &device, &file("down-2")]);
     ok(run("samanvaya", &["import-feed", &file("down-2")], Some(laptop)));
+    assert_eq!(status_number(laptop, "reached the district"), made);
+    // The first answer, applied again late, says an older word: it is not taken.
+    ok(run("samanvaya", &["import-feed", &file("down-1")], Some(laptop)));
     assert_eq!(status_number(laptop, "reached the district"), made);
     let after = ok(run("samanvaya", &["export-sync", &file("up-3")], Some(laptop)));
     assert!(after.contains("wrote 0 change(s)") && !after.contains("carried again"), "{after}");

@@ -137,16 +137,7 @@ impl Local for StoreEnd<'_> {
     fn pending(&mut self, after: i64, limit: usize) -> Result<Vec<Change>, SyncError> {
         let device = self.store.device_id().map_err(|e| local(&e))?;
         let queued = self.store.queued_after(after, limit as u32).map_err(|e| local(&e))?;
-        Ok(queued
-            .into_iter()
-            .map(|q| Change {
-                seq: q.device_seq,
-                origin: Origin { device, seq: q.device_seq },
-                recorded_at: q.recorded_at,
-                change: q.change,
-                seen_at_sender: Default::default(),
-            })
-            .collect())
+        Ok(queued.into_iter().map(|q| own_change(device, q)).collect())
     }
 
     fn acked(&mut self, through: i64, results: &[ChangeResult]) -> Result<(), SyncError> {
@@ -558,8 +549,10 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     }
     store.sync_acked(file.acked_through, &told(&file.decided), &kept)?;
     // How far the district holds this laptop's work: the next sync file carries again what the
-    // block holds past it (`export_file`).
-    if let Some(through) = file.reached_district {
+    // block holds past it (`export_file`). Only from the answer to the latest file: an older
+    // one applied late says an older word, which would move the panel back (or, after a
+    // restore of the district, on).
+    if let Some(through) = file.reached_district.filter(|_| latest) {
         store.set_reached_district(through)?;
     }
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
@@ -609,6 +602,17 @@ fn audit_for_stick(store: &Store) -> Result<StickAudit, LaptopSyncError> {
     Ok((samanvaya_sync_protocol::AuditBatch::of(None, entries).entries, fork))
 }
 
+/// A change of this laptop's change log as it travels.
+fn own_change(device: Uuid, q: samanvaya_core::Queued) -> Change {
+    Change {
+        seq: q.device_seq,
+        origin: Origin { device, seq: q.device_seq },
+        recorded_at: q.recorded_at,
+        change: q.change,
+        seen_at_sender: Default::default(),
+    }
+}
+
 /// What `export_file` wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
@@ -648,10 +652,21 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     // Online, a block restored from an older backup says at the next session how far it holds
     // this laptop's work, and the rest goes again. By stick the answer comes days later, and a
     // laptop that breaks before it comes leaves the changes the block lost held nowhere (its
-    // backup is older still). So every file carries again what has not reached the district,
-    // as far as the log still holds it: a block that holds it takes it as a duplicate.
+    // backup is older still). So every file carries again what was made here and has not
+    // reached the district, as far as the log still holds it: a block that holds it takes it as
+    // a duplicate. The old laptop's run read back after a restore is not carried again: it
+    // carries the moment it was read, which the block would take for another change than the
+    // one it holds under that number if this laptop's clock is behind the old one's.
     if held_back == 0 {
+        let device = store.device_id()?;
         let mut after = acked.min(store.reached_district_through()?);
+        loop {
+            let page = store.made_here_between(after, acked, 1_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.device_seq;
+            changes.extend(page.into_iter().map(|q| own_change(device, q)));
+        }
+        let mut after = acked;
         let mut end = StoreEnd { store: &mut *store, server: e.server_id.to_string(), recovery_code: None };
         loop {
             let page = end.pending(after, 1_000)?;
@@ -748,5 +763,56 @@ mod tests {
             "every queued change is pushed exactly once"
         );
         assert_eq!(pushed, 1000, "each new household travels as its record and its one member");
+    }
+
+    /// The numbers of this laptop's own changes in a sync file it writes now.
+    fn carried(store: &mut Store, dir: &std::path::Path) -> Vec<i64> {
+        let file = dir.join("stick.samanvaya-sync");
+        export_file(store, &file).unwrap();
+        let bytes = std::fs::read(&file).unwrap();
+        let parcel = parcel::open(&bytes, &parcel::secret_digest("the laptop's secret")).unwrap();
+        parcel.changes.iter().map(|c| c.seq).collect()
+    }
+
+    /// A sync file carries again the changes made here that the block holds and has not said
+    /// reached the district (a block restored from an older backup lost them, and this laptop
+    /// may break before it hears so), from the block's last word on: not those read back from
+    /// the block after a restore, which carry the moment they were read.
+    #[test]
+    fn a_sync_file_carries_again_what_was_made_here_and_has_not_reached_the_district() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = samanvaya_tests::open(dir.path()).unwrap();
+        let village = samanvaya_tests::serve_a_village(&mut store).unwrap();
+        samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+        let add = |store: &mut Store| {
+            let head =
+                samanvaya_tests::member("कमला देवी", Relation::Head, Sex::Female, Birth::Age { years: 64 });
+            store
+                .save_household(samanvaya_tests::new_household(village, vec![head]), store.now().unwrap())
+                .unwrap();
+        };
+        add(&mut store);
+        // One of the old laptop's run read back from the block, under the next number.
+        let device = store.device_id().unwrap().to_string();
+        store
+            .connection()
+            .execute(
+                "INSERT INTO change_log (origin, device_id, device_seq, server, server_seq, kind, version, hlc,
+                                         household_id, change, recorded_at)
+                 SELECT 'pulled', device_id, 3, 'block', 9, kind, version, hlc, household_id, change, recorded_at
+                 FROM change_log WHERE device_id = ?1 AND device_seq = 2",
+                [&device],
+            )
+            .unwrap();
+        add(&mut store);
+        let made: Vec<i64> = store.queued_after(0, 100).unwrap().iter().map(|q| q.device_seq).collect();
+        assert_eq!(made, [1, 2, 3, 4, 5]);
+        assert_eq!(carried(&mut store, dir.path()), [1, 2, 3, 4, 5], "nothing held: all of it, as before");
+        store.sync_acked(5, &Told::default(), &[]).unwrap();
+        assert_eq!(carried(&mut store, dir.path()), [1, 2, 4, 5], "all held, none at the district");
+        store.set_reached_district(4).unwrap();
+        assert_eq!(carried(&mut store, dir.path()), [5]);
+        store.set_reached_district(5).unwrap();
+        assert_eq!(carried(&mut store, dir.path()), Vec::<i64>::new());
     }
 }

@@ -61,9 +61,27 @@ pub struct Imported {
 /// (its file says no more than is held) and still starts past it no longer has the changes
 /// (a laptop prunes what was held a month), and its file is taken as before; so is a file from
 /// a laptop too old to say. Online a session says first how far the block holds the work.
-fn gap_unknown_to(parcel: &parcel::Parcel, held: i64) -> bool {
-    parcel.acked_here.is_some_and(|said| said > held)
-        && parcel.changes.first().is_some_and(|c| c.seq > held + 1)
+/// A gap this server holds every change of is none: a block restored from a backup older than
+/// what it forwarded reads that back from the district, and a laptop's file starts after what
+/// the district holds (`export_file` in the laptop's sync crate). Kept out, such a file waited
+/// for the laptop to hear the answer, and its changes were lost with a laptop that broke first.
+fn gap_unknown_to(
+    db: &mut dyn Db,
+    device: Uuid,
+    parcel: &parcel::Parcel,
+    held: i64,
+) -> Result<bool, ServerError> {
+    let Some(first) = parcel.changes.first().map(|c| c.seq) else { return Ok(false) };
+    if parcel.acked_here.is_none_or(|said| said <= held) || first <= held + 1 {
+        return Ok(false);
+    }
+    let within = db
+        .query_one(
+            "SELECT count(*) FROM change WHERE origin_device = ?1 AND origin_seq > ?2 AND origin_seq < ?3",
+            args![device, held, first],
+        )?
+        .int(0)?;
+    Ok(within < first - held - 1)
 }
 
 /// The first change of a laptop's file numbered at or below `held` that is not the change
@@ -207,12 +225,13 @@ impl Store {
         let pulled_through = if from_start { 0 } else { parcel.pulled_through };
         let held =
             self.db.query_one("SELECT acked_through FROM device WHERE id = ?1", args![device])?.int(0)?;
-        let kept: &[samanvaya_sync_protocol::Change] = if gap_unknown_to(&parcel, held) {
-            done.not_kept = parcel.changes.len();
-            &[]
-        } else {
-            &parcel.changes
-        };
+        let kept: &[samanvaya_sync_protocol::Change] =
+            if gap_unknown_to(&mut *self.db, device, &parcel, held)? {
+                done.not_kept = parcel.changes.len();
+                &[]
+            } else {
+                &parcel.changes
+            };
         for step in kept.chunks(STEP) {
             let batch =
                 PushBatch { after: None, protocol: parcel.protocol, pulled_through, changes: step.to_vec() };
