@@ -207,11 +207,15 @@ fn queued(r: &rusqlite::Row<'_>) -> rusqlite::Result<Queued> {
     })
 }
 
-/// Up to `limit` changes made on this laptop (not read back from its block) numbered after
-/// `after` and up to `through`, oldest first: what a sync file carries again of the work the
-/// block holds. A change read back carries the moment it was read, not the one the block keeps,
-/// and the block held it when it gave it back.
-pub fn made_here_between(
+/// Up to `limit` changes of this laptop's device numbered after `after` and up to `through`,
+/// oldest first, that a sync file carries again of the work the block holds: those made here
+/// after the last one read back from the block (a store restored from a backup reads back the
+/// old laptop's run). A change read back carries the moment it was read, not the one the block
+/// keeps, which the block would take for another change under that number; and a file must not
+/// leave one out between changes it carries, or the block, taking the file, would count it held
+/// and never ask for it (this laptop may be the only one to hold it). So the carried run starts
+/// after it.
+pub fn carried_again(
     conn: &Connection,
     after: i64,
     through: i64,
@@ -219,8 +223,12 @@ pub fn made_here_between(
 ) -> rusqlite::Result<Vec<Queued>> {
     let mut stmt = conn.prepare_cached(
         "SELECT device_seq, change, recorded_at FROM change_log
-         WHERE device_id = (SELECT device_id FROM centre WHERE id = 1) AND origin = 'local'
-           AND device_seq > ?1 AND device_seq <= ?2
+         WHERE device_id = (SELECT device_id FROM centre WHERE id = 1)
+           AND device_seq > max(?1, coalesce((
+                   SELECT max(device_seq) FROM change_log
+                   WHERE device_id = (SELECT device_id FROM centre WHERE id = 1) AND origin <> 'local'
+                     AND device_seq <= ?2), 0))
+           AND device_seq <= ?2
          ORDER BY device_seq LIMIT ?3",
     )?;
     stmt.query_map(params![after, through, limit], queued)?.collect()

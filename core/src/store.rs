@@ -354,15 +354,15 @@ impl Store {
         Ok(change_log::queued_after(&self.conn, after, limit)?)
     }
 
-    /// Up to `limit` changes made on this laptop numbered after `after` and up to `through`,
-    /// oldest first (`change_log::made_here_between`).
-    pub fn made_here_between(
+    /// Up to `limit` changes a sync file carries again of the work the block holds, numbered
+    /// after `after` and up to `through`, oldest first (`change_log::carried_again`).
+    pub fn carried_again(
         &self,
         after: i64,
         through: i64,
         limit: u32,
     ) -> Result<Vec<change_log::Queued>, StoreError> {
-        Ok(change_log::made_here_between(&self.conn, after, through, limit)?)
+        Ok(change_log::carried_again(&self.conn, after, through, limit)?)
     }
 
     /// A store upgraded from the outbox to the change log queues its households again, as typed

@@ -2458,6 +2458,8 @@ fn a_laptops_file_past_a_gap_the_block_read_back_from_the_district_is_taken(b: B
         &device,
     );
     assert_eq!(held, vec!["4"], "each of the laptop's changes once, applied");
+    let acked = server.texts("SELECT CAST(acked_through AS TEXT) FROM device WHERE id = ?1", &device);
+    assert_eq!(acked, vec!["4"], "held through the file's last, the gap held too");
 }
 
 /// The old laptop wrote a sync file and broke before the file reached the block; the laptop
