@@ -549,9 +549,9 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     }
     store.sync_acked(file.acked_through, &told(&file.decided), &kept)?;
     // How far the district holds this laptop's work: the next sync file carries again what the
-    // block holds past it (`export_file`). Only from the answer to the latest file: an older
-    // one applied late says an older word, which would move the panel back (or, after a
-    // restore of the district, on).
+    // block holds past it (`export_file`). Only from an answer to a file written at this
+    // laptop's present acknowledgement: an older one applied late says an older word, which
+    // would move the panel back (or, after a restore of the district, on).
     if let Some(through) = file.reached_district.filter(|_| latest) {
         store.set_reached_district(through)?;
     }
