@@ -3241,13 +3241,33 @@ fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
 /// that have not reached the district (a block restored from an older backup loses them, and the
 /// laptop may break before it hears so), until the block's answer says the district holds
 /// them: the answer says how far, as a session does, and the panel counts them as reached.
+/// Then the block is restored from a backup older than all of it: it reads back from the
+/// district what it had forwarded, and the laptop's next file, which starts after what the
+/// district holds, is taken whole before the laptop hears of the restore (before, the block
+/// kept out a file starting past what it held of the laptop's own numbers).
 #[test]
 fn a_stick_laptop_carries_again_what_has_not_reached_the_district_until_the_answer_says_it_has() {
     let Some(dist) = District::new(false) else { return };
-    let (block_dir, laptop_dir, stick) = [(); 3].map(|()| tempfile::tempdir().unwrap()).into();
+    let (block_dir, laptop_dir, stick, backup) = [(); 4].map(|()| tempfile::tempdir().unwrap()).into();
     let district = start_server(&dist.store_args().iter().map(String::as_str).collect::<Vec<_>>());
     let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
     let block = start_block(block_dir.path(), &district.url, &block_code);
+    let listen = block.url.trim_start_matches("https://").to_owned();
+    let start_again = || {
+        let dir = block_dir.path().to_str().unwrap();
+        start_server(&[
+            "--role",
+            "block",
+            "--data-dir",
+            dir,
+            "--listen",
+            &listen,
+            "--upstream",
+            &district.url,
+            "--sync-every",
+            "1",
+        ])
+    };
     let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
     let (laptop, stick) = (laptop_dir.path(), stick.path());
     {
@@ -3255,6 +3275,10 @@ fn a_stick_laptop_carries_again_what_has_not_reached_the_district_until_the_answ
         samanvaya_tests::serve_a_village(&mut store).unwrap();
     }
     ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop)));
+    // The block's backup, with the laptop enrolled and nothing of its work.
+    drop(block);
+    copy_folder(block_dir.path(), backup.path());
+    let block = start_again();
     let device = samanvaya_tests::open(laptop).unwrap().device_id().unwrap().to_string();
     household_with_a_referral(laptop, "कमला देवी");
     let made = status_number(laptop, "waiting to send");
@@ -3289,6 +3313,33 @@ fn a_stick_laptop_carries_again_what_has_not_reached_the_district_until_the_answ
     assert_eq!(status_number(laptop, "reached the district"), made);
     let after = ok(run("samanvaya", &["export-sync", &file("up-3")], Some(laptop)));
     assert!(after.contains("wrote 0 change(s)") && !after.contains("carried again"), "{after}");
+
+    // The block's folder is lost and restored from the backup; it reads back what it forwarded.
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path()).unwrap();
+    copy_folder(backup.path(), block_dir.path());
+    let block = start_again();
+    let at_block = |sql: &str| -> i64 {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row(sql, [&device], |r| r.get(0)).unwrap()
+    };
+    eventually("the laptop's work read back from the district", || {
+        at_block("SELECT count(*) FROM change WHERE origin_device = ?1") == made
+    });
+    household_with_a_referral(laptop, "विमला देवी");
+    let more = status_number(laptop, "waiting to send");
+    let wrote = ok(run("samanvaya", &["export-sync", &file("up-4")], Some(laptop)));
+    assert!(
+        wrote.contains(&format!("wrote {more} change(s)")) && !wrote.contains("carried again"),
+        "{wrote}"
+    );
+    let taken = server_cmd("block", block_dir.path(), &["import", &file("up-4")]);
+    assert!(taken.contains(&format!("{more} new change(s)")) && !taken.contains("not kept"), "{taken}");
+    assert_eq!(at_block("SELECT count(*) FROM change WHERE origin_device = ?1"), made + more);
+    assert_eq!(at_block("SELECT acked_through FROM device WHERE id = ?1"), made + more);
+    eventually("the new work at the district", || {
+        dist.count(&format!("SELECT count(*) FROM change WHERE origin_device = '{device}'")) == made + more
+    });
     drop((block, district));
 }
 
