@@ -18,17 +18,21 @@
 //!   busy (the device's sync tries again later by itself), and so is one of a session that has
 //!   [`Limits::per_device`] being answered already, once its body has arrived: one device (a
 //!   broken app retrying without pause) cannot take every place from the others. The share goes
-//!   by the session's token, read before it is checked; a request without one (enrolling,
-//!   starting a session) has no share of its own, since laptops behind one mobile operator's
-//!   address would share one; past [`Limits::connections`] open connections, the next waits in
+//!   by the session's token, read before it is checked. One address may hold at most three
+//!   quarters of the places ([`Door::per_address`]), from the moment its request comes: a
+//!   request without a session (enrolling, starting one), or many under made-up tokens, each
+//!   with a body trickling in, would otherwise take every place. Laptops behind one mobile
+//!   operator's address share that share, which is why it is not smaller: a block's laptops
+//!   sync a few at a time. Past [`Limits::connections`] open connections, the next waits in
 //!   the system's queue until one closes. A request's work for
 //!   the store counts among those in hand until it is done, even once its device has gone: the
 //!   work goes on without it (`routes::with_store`), and a device that sends and hangs up again
 //!   and again would otherwise pile up work for the store without end.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -36,7 +40,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -84,8 +88,14 @@ pub struct Door {
     at_store: Arc<Semaphore>,
     per_device: usize,
     /// How many requests of each session's token are being answered.
-    by_session: Arc<Mutex<HashMap<String, usize>>>,
+    by_session: Counts<String>,
+    per_address: usize,
+    /// How many requests from each address are in hand.
+    by_address: Counts<IpAddr>,
 }
+
+/// How many requests of each key (a session's token, an address) hold a place.
+type Counts<K> = Arc<Mutex<HashMap<K, usize>>>;
 
 impl Door {
     pub fn new(limits: Limits) -> Door {
@@ -96,19 +106,27 @@ impl Door {
             at_store: Arc::new(Semaphore::new(at_once)),
             per_device: limits.per_device.max(1),
             by_session: Arc::default(),
+            per_address: Door::per_address(at_once),
+            by_address: Arc::default(),
         }
+    }
+
+    /// How many of `at_once` places one address may hold: all but a quarter, rounded down, kept
+    /// for the others (none kept out of fewer than four).
+    pub fn per_address(at_once: usize) -> usize {
+        at_once - at_once / 4
     }
 
     /// A place among the requests of the session `token`, held until dropped; `None` when it
     /// has its share being answered.
-    fn session_share(&self, token: &str) -> Option<SessionShare> {
-        let mut held = self.by_session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = held.entry(token.to_owned()).or_default();
-        if *count >= self.per_device {
-            return None;
-        }
-        *count += 1;
-        Some(SessionShare { by_session: self.by_session.clone(), token: token.to_owned() })
+    fn session_share(&self, token: &str) -> Option<Share<String>> {
+        Share::take(&self.by_session, token.to_owned(), self.per_device)
+    }
+
+    /// A place among the requests from `address`, held until dropped; `None` when it holds its
+    /// share.
+    fn address_share(&self, address: IpAddr) -> Option<Share<IpAddr>> {
+        Share::take(&self.by_address, address, self.per_address)
     }
 
     /// Room for one more piece of work for the store, held until the work is done; `None` when
@@ -118,19 +136,32 @@ impl Door {
     }
 }
 
-/// One request's place among its session's (`Door::session_share`).
-struct SessionShare {
-    by_session: Arc<Mutex<HashMap<String, usize>>>,
-    token: String,
+/// One request's place among its session's or its address's (`Door::session_share`,
+/// `Door::address_share`).
+struct Share<K: Eq + Hash> {
+    counts: Counts<K>,
+    key: K,
 }
 
-impl Drop for SessionShare {
+impl<K: Eq + Hash + Clone> Share<K> {
+    fn take(counts: &Counts<K>, key: K, most: usize) -> Option<Share<K>> {
+        let mut held = counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = held.entry(key.clone()).or_default();
+        if *count >= most {
+            return None;
+        }
+        *count += 1;
+        Some(Share { counts: counts.clone(), key })
+    }
+}
+
+impl<K: Eq + Hash> Drop for Share<K> {
     fn drop(&mut self) {
-        let mut held = self.by_session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = held.get_mut(&self.token) {
+        let mut held = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.key) {
             *count -= 1;
             if *count == 0 {
-                held.remove(&self.token);
+                held.remove(&self.key);
             }
         }
     }
@@ -151,6 +182,13 @@ fn busy() -> Response {
 /// deadline before any route sees it, so that no route waits on a device's link while it
 /// holds the store.
 pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Response {
+    // The peer's address, where the server was started with it (`main.rs`; a router served
+    // without it, in a test, has no share per address).
+    let address = request.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0.0.ip());
+    let _from = match address.map(|a| door.address_share(a)) {
+        Some(None) => return busy(),
+        share => share.flatten(),
+    };
     let Ok(_in_hand) = door.in_hand.clone().try_acquire_owned() else { return busy() };
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(door.request, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
@@ -197,6 +235,17 @@ pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Re
 
 fn refusal(status: StatusCode, code: RefusalCode, message: String) -> Response {
     (status, Json(Refusal { code, message })).into_response()
+}
+
+/// The address a request came from, as the server keeps it for each connection
+/// (`into_make_service_with_connect_info::<Peer>` in `main.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Bounded>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, Bounded>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
 }
 
 /// A TCP listener that keeps at most [`Limits::connections`] open and closes those idle for
@@ -450,5 +499,59 @@ mod tests {
             assert!(answer(request).starts_with("HTTP/1.1 200"));
         }
         assert!(answer(send(addr, &slow("a"))).starts_with("HTTP/1.1 200"), "its share is free again");
+    }
+
+    /// Sends `request` from the loopback address `from` (all of 127.0.0.0/8 is this machine's).
+    fn send_from(
+        runtime: &tokio::runtime::Runtime,
+        from: &str,
+        addr: SocketAddr,
+        request: &str,
+    ) -> TcpStream {
+        let stream = runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+            socket.connect(addr).await.unwrap().into_std().unwrap()
+        });
+        stream.set_nonblocking(false).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        (&stream).write_all(request.as_bytes()).unwrap();
+        stream
+    }
+
+    /// One address holds at most three quarters of the places, from the moment its requests
+    /// come, sessions or none: bodies trickling in from one address (a broken or hostile
+    /// device, enrolling or under made-up tokens) leave room for the others, on a real server
+    /// on 127.0.0.1 served as `main.rs` serves it. Before, four such bodies took every place.
+    #[test]
+    fn one_address_leaves_a_quarter_of_the_places_to_the_others() {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let limits =
+            Limits { at_once: 4, per_device: 2, request: Duration::from_secs(5), ..Limits::default() };
+        assert_eq!(Door::per_address(4), 3);
+        let app = axum::Router::new()
+            .route("/slow", axum::routing::post(|| async { "answered" }))
+            .route("/health", axum::routing::get(|| async { "answered" }))
+            .layer(axum::middleware::from_fn_with_state(Door::new(limits), admit));
+        let tcp = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let listener = Bounded::new(tcp, limits);
+        runtime.spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await
+        });
+        let health = "GET /health HTTP/1.1\r\nHost: block\r\nConnection: close\r\n\r\n";
+        // Bodies stalled halfway from one address, each under a token of its own.
+        let stalled = |token: &str| {
+            format!(
+                "POST /slow HTTP/1.1\r\nHost: block\r\nAuthorization: Bearer {token}\r\nContent-Length: 100\r\n\r\nx"
+            )
+        };
+        let _held = ["a", "b", "c"].map(|t| send_from(&runtime, "127.0.0.1", addr, &stalled(t)));
+        std::thread::sleep(Duration::from_millis(500));
+        let fourth = answer(send_from(&runtime, "127.0.0.1", addr, health));
+        assert!(fourth.starts_with("HTTP/1.1 503") && fourth.contains("busy with other devices"), "{fourth}");
+        let other = answer(send_from(&runtime, "127.0.0.2", addr, health));
+        assert!(other.starts_with("HTTP/1.1 200"), "another address is answered: {other}");
     }
 }

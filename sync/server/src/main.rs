@@ -655,7 +655,12 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
             fingerprint: code::PLAIN.into(),
             door: Door::new(limits),
         };
-        axum::serve(listener, router(config)).with_graceful_shutdown(stop).await?;
+        axum::serve(
+            listener,
+            router(config).into_make_service_with_connect_info::<samanvaya_server::limits::Peer>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await?;
         return Ok(());
     }
     let identity = Identity::load_or_make(&dir)?;
@@ -674,6 +679,11 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         door: Door::new(limits),
     };
     let listener = TlsListener::new(listener, &identity)?;
-    axum::serve(listener, router(config)).with_graceful_shutdown(stop).await?;
+    axum::serve(
+        listener,
+        router(config).into_make_service_with_connect_info::<samanvaya_server::limits::Peer>(),
+    )
+    .with_graceful_shutdown(stop)
+    .await?;
     Ok(())
 }
