@@ -24,7 +24,8 @@
 //!   with a body trickling in, would otherwise take every place. Laptops behind one mobile
 //!   operator's address share that share, which is why it is not smaller: a block's laptops
 //!   sync a few at a time. Past [`Limits::connections`] open connections, the next waits in
-//!   the system's queue until one closes. A request's work for
+//!   the system's queue until one closes; one from an address holding three quarters of them
+//!   is closed at once. A request's work for
 //!   the store counts among those in hand until it is done, even once its device has gone: the
 //!   work goes on without it (`routes::with_store`), and a device that sends and hangs up again
 //!   and again would otherwise pile up work for the store without end.
@@ -255,19 +256,28 @@ pub struct Bounded {
     open: Arc<Semaphore>,
     idle: Duration,
     unanswered: Duration,
+    /// How many connections each address holds, and how many it may.
+    by_address: Counts<IpAddr>,
+    per_address: usize,
 }
 
 impl Bounded {
     pub fn new(tcp: TcpListener, limits: Limits) -> Bounded {
+        let connections = limits.connections.max(1);
         Bounded {
             tcp,
-            open: Arc::new(Semaphore::new(limits.connections.max(1))),
+            open: Arc::new(Semaphore::new(connections)),
             idle: limits.idle,
             unanswered: limits.request + limits.idle,
+            by_address: Arc::default(),
+            per_address: Door::per_address(connections),
         }
     }
 
-    /// The next connection, once there is room for it.
+    /// The next connection, once there is room for it. One from an address that holds its
+    /// share of the open connections (three quarters, as of the requests in hand) is closed at
+    /// once, before its TLS handshake: connections that send nothing, or a handshake dribbled,
+    /// from one address would otherwise fill them all for minutes at a time.
     pub async fn next(&mut self) -> (Idle<TcpStream>, SocketAddr) {
         // The semaphore is never closed, so acquiring only waits.
         let Ok(room) = self.open.clone().acquire_owned().await else {
@@ -275,7 +285,13 @@ impl Bounded {
         };
         loop {
             match self.tcp.accept().await {
-                Ok((stream, peer)) => return (Idle::new(stream, self.idle, self.unanswered, room), peer),
+                Ok((stream, peer)) => {
+                    let Some(from) = Share::take(&self.by_address, peer.ip(), self.per_address) else {
+                        drop(stream);
+                        continue;
+                    };
+                    return (Idle::new(stream, self.idle, self.unanswered, room, from), peer);
+                }
                 Err(e) => {
                     // Out of file descriptors, most often: wait for some to free up.
                     eprintln!("accepting a connection failed: {e}");
@@ -309,6 +325,7 @@ pub struct Idle<S> {
     unanswered: Duration,
     answer_by: Option<Pin<Box<Sleep>>>,
     _room: OwnedSemaphorePermit,
+    _from: Share<IpAddr>,
 }
 
 /// Which way a wait on the device moved bytes, if it did.
@@ -320,7 +337,13 @@ enum Moved {
 }
 
 impl<S> Idle<S> {
-    fn new(inner: S, idle: Duration, unanswered: Duration, room: OwnedSemaphorePermit) -> Idle<S> {
+    fn new(
+        inner: S,
+        idle: Duration,
+        unanswered: Duration,
+        room: OwnedSemaphorePermit,
+        from: Share<IpAddr>,
+    ) -> Idle<S> {
         Idle {
             inner,
             idle,
@@ -328,6 +351,7 @@ impl<S> Idle<S> {
             unanswered,
             answer_by: None,
             _room: room,
+            _from: from,
         }
     }
 
@@ -551,6 +575,29 @@ mod tests {
         std::thread::sleep(Duration::from_millis(500));
         let fourth = answer(send_from(&runtime, "127.0.0.1", addr, health));
         assert!(fourth.starts_with("HTTP/1.1 503") && fourth.contains("busy with other devices"), "{fourth}");
+        let other = answer(send_from(&runtime, "127.0.0.2", addr, health));
+        assert!(other.starts_with("HTTP/1.1 200"), "another address is answered: {other}");
+    }
+
+    /// One address holds at most three quarters of the open connections: its next is closed at
+    /// once with nothing said, while another address's is answered. Before, connections that
+    /// sent nothing from one address held every one for the idle time.
+    #[test]
+    fn one_address_leaves_a_quarter_of_the_connections_to_the_others() {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let limits = Limits { connections: 4, ..Limits::default() };
+        let app = axum::Router::new().route("/health", axum::routing::get(|| async { "answered" }));
+        let tcp = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let listener = Bounded::new(tcp, limits);
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        let health = "GET /health HTTP/1.1\r\nHost: block\r\nConnection: close\r\n\r\n";
+        // Three connections from one address that send nothing.
+        let _silent = [(); 3].map(|()| send_from(&runtime, "127.0.0.1", addr, ""));
+        std::thread::sleep(Duration::from_millis(300));
+        let fourth = answer(send_from(&runtime, "127.0.0.1", addr, health));
+        assert_eq!(fourth, "", "closed with nothing said");
         let other = answer(send_from(&runtime, "127.0.0.2", addr, health));
         assert!(other.starts_with("HTTP/1.1 200"), "another address is answered: {other}");
     }
