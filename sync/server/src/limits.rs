@@ -185,7 +185,7 @@ fn busy() -> Response {
 pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Response {
     // The peer's address, where the server was started with it (`main.rs`; a router served
     // without it, in a test, has no share per address).
-    let address = request.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0.0.ip());
+    let address = request.extensions().get::<ConnectInfo<Peer>>().map(|c| sharer(c.0.0.ip()));
     let _from = match address.map(|a| door.address_share(a)) {
         Some(None) => return busy(),
         share => share.flatten(),
@@ -238,6 +238,16 @@ fn refusal(status: StatusCode, code: RefusalCode, message: String) -> Response {
     (status, Json(Refusal { code, message })).into_response()
 }
 
+/// Who holds a share for a connection from `ip`: the address itself, an IPv4 address written as
+/// IPv6 as the IPv4 one, and an IPv6 address by its network's first 64 bits, which one host may
+/// fill with as many addresses as it likes.
+fn sharer(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+        v4 => v4,
+    }
+}
+
 /// The address a request came from, as the server keeps it for each connection
 /// (`into_make_service_with_connect_info::<Peer>` in `main.rs`).
 #[derive(Debug, Clone, Copy)]
@@ -286,7 +296,8 @@ impl Bounded {
         loop {
             match self.tcp.accept().await {
                 Ok((stream, peer)) => {
-                    let Some(from) = Share::take(&self.by_address, peer.ip(), self.per_address) else {
+                    let Some(from) = Share::take(&self.by_address, sharer(peer.ip()), self.per_address)
+                    else {
                         drop(stream);
                         continue;
                     };
@@ -552,7 +563,7 @@ mod tests {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let limits =
-            Limits { at_once: 4, per_device: 2, request: Duration::from_secs(5), ..Limits::default() };
+            Limits { at_once: 4, per_device: 2, request: Duration::from_secs(20), ..Limits::default() };
         assert_eq!(Door::per_address(4), 3);
         let app = axum::Router::new()
             .route("/slow", axum::routing::post(|| async { "answered" }))
@@ -565,14 +576,15 @@ mod tests {
             axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await
         });
         let health = "GET /health HTTP/1.1\r\nHost: block\r\nConnection: close\r\n\r\n";
-        // Bodies stalled halfway from one address, each under a token of its own.
+        // Bodies stalled halfway from one address, each under a token of its own, and one under
+        // none (enrolling, starting a session).
         let stalled = |token: &str| {
-            format!(
-                "POST /slow HTTP/1.1\r\nHost: block\r\nAuthorization: Bearer {token}\r\nContent-Length: 100\r\n\r\nx"
-            )
+            let authorization =
+                if token.is_empty() { String::new() } else { format!("Authorization: Bearer {token}\r\n") };
+            format!("POST /slow HTTP/1.1\r\nHost: block\r\n{authorization}Content-Length: 100\r\n\r\nx")
         };
-        let _held = ["a", "b", "c"].map(|t| send_from(&runtime, "127.0.0.1", addr, &stalled(t)));
-        std::thread::sleep(Duration::from_millis(500));
+        let _held = ["a", "b", ""].map(|t| send_from(&runtime, "127.0.0.1", addr, &stalled(t)));
+        std::thread::sleep(Duration::from_millis(1000));
         let fourth = answer(send_from(&runtime, "127.0.0.1", addr, health));
         assert!(fourth.starts_with("HTTP/1.1 503") && fourth.contains("busy with other devices"), "{fourth}");
         let other = answer(send_from(&runtime, "127.0.0.2", addr, health));
@@ -587,6 +599,11 @@ mod tests {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let limits = Limits { connections: 4, ..Limits::default() };
+        assert_eq!(sharer("::ffff:10.1.2.3".parse().unwrap()), "10.1.2.3".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            sharer("2001:db8:1:2:aa::1".parse().unwrap()),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
+        );
         let app = axum::Router::new().route("/health", axum::routing::get(|| async { "answered" }));
         let tcp = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = tcp.local_addr().unwrap();
@@ -595,7 +612,7 @@ mod tests {
         let health = "GET /health HTTP/1.1\r\nHost: block\r\nConnection: close\r\n\r\n";
         // Three connections from one address that send nothing.
         let _silent = [(); 3].map(|()| send_from(&runtime, "127.0.0.1", addr, ""));
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(1000));
         let fourth = answer(send_from(&runtime, "127.0.0.1", addr, health));
         assert_eq!(fourth, "", "closed with nothing said");
         let other = answer(send_from(&runtime, "127.0.0.2", addr, health));
