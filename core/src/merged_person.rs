@@ -10,6 +10,16 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use samanvaya_domain::{Hlc, PersonId};
 
+/// What a merge noted here made of its records (`note`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Noted {
+    /// The record kept, as it stands now.
+    pub kept: String,
+    /// Records two crossing merges had left with no record kept (each made one into the other),
+    /// one of them `gone`: they follow it to `kept`, and their facts set aside go there too.
+    pub left: Vec<PersonId>,
+}
+
 /// Notes that `gone` was made one with `kept` (with the reading of `gone`'s departure the merge
 /// says its maker saw), and moves every referral of `gone` to `kept`. Returns the record kept as
 /// it stands now, or `None` when the merge names `gone` itself.
@@ -18,7 +28,7 @@ pub fn note(
     gone: PersonId,
     kept: PersonId,
     departure_seen: Option<Hlc>,
-) -> rusqlite::Result<Option<String>> {
+) -> rusqlite::Result<Option<Noted>> {
     let gone = gone.to_string();
     // The record kept, as it stands now: two merges made at once on two laptops (the first
     // record into the second, the second into a third) arrive in either order, and each record
@@ -64,7 +74,25 @@ pub fn note(
     }
     conn.execute("UPDATE merged_person SET kept_id = ?2 WHERE kept_id = ?1", params![gone, kept])?;
     conn.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", params![gone, kept])?;
-    Ok(Some(kept))
+    // Two crossing merges (this laptop made A into B, another B into A) leave both removed here
+    // and point neither anywhere: the server that gets the second from its laptop brings A back
+    // as a new record, and every store takes that. A server that got a merge of B into C first
+    // (made after the other crossing merge, on the same laptop) sees no crossing: A follows B
+    // to C there, and no new record comes. So a record a merge made one with `gone` that points
+    // nowhere and is no member goes where `gone` goes, with its referrals (seed 865 of the
+    // simulation with a laptop restored: this laptop kept them on A, removed, for good).
+    let mut left = Vec::new();
+    for id in made_one_with(conn, &gone)? {
+        if id == kept || self::kept(conn, &id)?.is_some() || crate::person::is_member(conn, &id)? {
+            continue;
+        }
+        conn.execute("INSERT INTO merged_person (id, kept_id) VALUES (?1, ?2)", params![id, kept])?;
+        conn.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", params![id, kept])?;
+        left.push(
+            id.parse().map(PersonId).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+        );
+    }
+    Ok(Some(Noted { kept, left }))
 }
 
 /// Every record a merge made one with `record`, or with one of those, as the merges named them.

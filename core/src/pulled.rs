@@ -244,10 +244,11 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
             let mut h = stored.ok_or_else(missing)?;
             // The record kept, as it stands now (`merged_person::note`), takes her facts before
             // her row and facts go.
-            let kept = match c.merged_into {
+            let noted = match c.merged_into {
                 Some(kept) => crate::merged_person::note(conn, c.id, kept, c.departure_seen)?,
                 None => None,
             };
+            let kept = noted.as_ref().map(|n| n.kept.clone());
             // Her facts go to the record kept whether she is still a member here or was removed
             // here before the merge arrived (set aside, `removed_member.rs`), as at every
             // server; to a record kept that was removed here too, they go where its own were
@@ -258,6 +259,12 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 // What the merges naming her saw of her departure, as `note` kept it.
                 let seen = crate::merged_person::departure_seen(conn, &c.id.to_string())?;
                 take_facts(conn, &h, c.id, kept, seen, at)?;
+                // So with the records a crossing had left removed with her: what was set aside
+                // of each goes to the record kept.
+                for left in noted.iter().flat_map(|n| &n.left) {
+                    take_facts(conn, &h, *left, kept, None, at)?;
+                    crate::removed_member::forget(conn, &left.to_string())?;
+                }
                 h = household::get(conn, hid)?.ok_or_else(missing)?;
             }
             // A plain removal of a member not held here (a block restored from a backup hands

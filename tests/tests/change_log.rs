@@ -634,6 +634,45 @@ fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order()
     assert_eq!(on, [Some(z.to_string()), Some(z.to_string())]);
 }
 
+/// Three records of one woman: this laptop's supervisor made H one with X; another supervisor,
+/// who had not seen it, made X one with H and then H one with K, and this laptop pulls those
+/// after its own. The first two cross, and leave H and X both removed, pointing nowhere; the
+/// block, which got the other laptop's two merges first, saw no crossing (X followed H to K)
+/// and makes no new record. So X, with her referral and her answers, follows H to K here too.
+/// Before, they stayed on X, removed, for good (seed 865 of the simulation with a laptop
+/// restored).
+#[test]
+fn records_two_crossing_merges_left_follow_a_later_merge_of_either_to_the_record_it_keeps() {
+    use samanvaya_core::referral::ReferralQuery;
+    let (_dir, mut store, h) = family_named(&["रामवती देवी", "कमला", "कमला देवी", "कमलावती"]);
+    let [gone, x, k] = [1, 2, 3].map(|i| h.members[i].id);
+    let mut feed = Feed::new();
+    feed.pull(&mut store, ChangeBody::Referral(pension_of(&h, 1, x, "")));
+    feed.pull(&mut store, three_children(h.id, x));
+    // This laptop's merge, as pulled changes apply it the same way.
+    feed.pull(&mut store, removal(h.id, gone, Some(x), None));
+    feed.pull(&mut store, removal(h.id, x, Some(gone), None));
+    feed.pull(&mut store, removal(h.id, gone, Some(k), None));
+    let members: Vec<PersonId> = store.household(h.id).unwrap().members.into_iter().map(|p| p.id).collect();
+    assert_eq!(members, [h.members[0].id, k]);
+    let today = store.now().unwrap().today;
+    let on: Vec<Option<String>> = store
+        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, today)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.member_id)
+        .collect();
+    assert_eq!(on, [Some(k.to_string())], "her referral is on the record kept");
+    assert_eq!(
+        samanvaya_tests::facts_of(&store, k),
+        [("person.living_children_count".to_owned(), "3".to_owned())],
+        "and her answers"
+    );
+    let set_aside: i64 =
+        store.connection().query_row("SELECT count(*) FROM removed_member", [], |r| r.get(0)).unwrap();
+    assert_eq!(set_aside, 0, "nothing is left set aside once merged");
+}
+
 /// The same pulled from the block: her second record made one with hers, then her consent
 /// withdrawn, then a referral of the second record opened elsewhere, then a third record's merge
 /// made before the withdrawal was seen. Nothing of the three records, their names or the
