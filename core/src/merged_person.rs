@@ -17,7 +17,16 @@ pub struct Noted {
     pub kept: String,
     /// Records two crossing merges had left with no record kept (each made one into the other),
     /// one of them `gone`: they follow it to `kept`, and their facts set aside go there too.
-    pub left: Vec<PersonId>,
+    pub left: Vec<Left>,
+}
+
+/// A record a crossing had left, now made one with the record kept (`Noted::left`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Left {
+    pub id: PersonId,
+    /// What the merges of it said their makers saw of its departure: a departure of it no later
+    /// than this is not the record kept's.
+    pub departure_seen: Option<Hlc>,
 }
 
 /// Notes that `gone` was made one with `kept` (with the reading of `gone`'s departure the merge
@@ -36,9 +45,23 @@ pub fn note(
     let named = kept.to_string();
     let kept = self::kept(conn, &named)?.unwrap_or_else(|| named.clone());
     // Every merge's record named, a crossing one's too, as the servers read them from the
-    // merges they keep (`sync/server/src/own_departure.rs`).
+    // merges they keep (`sync/server/src/own_departure.rs`), with what its maker saw of the
+    // departure of the record it removed (the latest of the merges naming that record), which
+    // a crossing keeps nowhere else.
     conn.prepare_cached("INSERT OR IGNORE INTO merge_named (id, named_id) VALUES (?1, ?2)")?
         .execute(params![gone, named])?;
+    if let Some(seen) = departure_seen {
+        let held: Option<String> = conn
+            .prepare_cached("SELECT departure_seen FROM merge_named WHERE id = ?1 AND named_id = ?2")?
+            .query_row(params![gone, named], |r| r.get(0))?;
+        let held: Option<Hlc> = held.map(|t| serde_json::from_str(&t)).transpose().map_err(json_error)?;
+        if held.is_none_or(|h| h < seen) {
+            conn.prepare_cached(
+                "UPDATE merge_named SET departure_seen = ?3 WHERE id = ?1 AND named_id = ?2",
+            )?
+            .execute(params![gone, named, serde_json::to_string(&seen).map_err(json_error)?])?;
+        }
+    }
     // Two supervisors who each made one record into the other: the second merge names a record
     // already made one with the first, and no record points at itself.
     if kept == gone {
@@ -81,18 +104,40 @@ pub fn note(
     // to C there, and no new record comes. So a record a merge made one with `gone` that points
     // nowhere and is no member goes where `gone` goes, with its referrals (seed 865 of the
     // simulation with a laptop restored: this laptop kept them on A, removed, for good).
+    // What the crossing merge's maker saw of its departure stays seen, and so does what this
+    // merge's saw (a server raises it on every record made one with the record going); the
+    // records made one with it since go on with it.
     let mut left = Vec::new();
     for id in made_one_with(conn, &gone)? {
         if id == kept || self::kept(conn, &id)?.is_some() || crate::person::is_member(conn, &id)? {
             continue;
         }
-        conn.execute("INSERT INTO merged_person (id, kept_id) VALUES (?1, ?2)", params![id, kept])?;
+        let left_seen = seen.max(crossing_seen(conn, &id)?);
+        conn.execute(
+            "INSERT INTO merged_person (id, kept_id, departure_seen) VALUES (?1, ?2, ?3)",
+            params![id, kept, left_seen.map(|h| serde_json::to_string(&h)).transpose().map_err(json_error)?],
+        )?;
+        conn.execute("UPDATE merged_person SET kept_id = ?2 WHERE kept_id = ?1", params![id, kept])?;
         conn.execute("UPDATE referral SET subject_id = ?2 WHERE subject_id = ?1", params![id, kept])?;
-        left.push(
-            id.parse().map(PersonId).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
-        );
+        left.push(Left {
+            id: id.parse().map(PersonId).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            departure_seen: left_seen,
+        });
     }
     Ok(Some(Noted { kept, left }))
+}
+
+/// The latest reading of `record`'s departure that a merge of it said its maker saw.
+fn crossing_seen(conn: &Connection, record: &str) -> rusqlite::Result<Option<Hlc>> {
+    let texts: Vec<Option<String>> = conn
+        .prepare_cached("SELECT departure_seen FROM merge_named WHERE id = ?1")?
+        .query_map([record], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut latest = None;
+    for text in texts.into_iter().flatten() {
+        latest = latest.max(Some(serde_json::from_str::<Hlc>(&text).map_err(json_error)?));
+    }
+    Ok(latest)
 }
 
 /// Every record a merge made one with `record`, or with one of those, as the merges named them.

@@ -262,8 +262,8 @@ fn write(conn: &Connection, body: &ChangeBody, change_hlc: Hlc, at: Moment) -> R
                 // So with the records a crossing had left removed with her: what was set aside
                 // of each goes to the record kept.
                 for left in noted.iter().flat_map(|n| &n.left) {
-                    take_facts(conn, &h, *left, kept, None, at)?;
-                    crate::removed_member::forget(conn, &left.to_string())?;
+                    take_facts(conn, &h, left.id, kept, left.departure_seen, at)?;
+                    crate::removed_member::forget(conn, &left.id.to_string())?;
                 }
                 h = household::get(conn, hid)?.ok_or_else(missing)?;
             }

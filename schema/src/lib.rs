@@ -251,6 +251,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "own_departure",
         sql: include_str!("../migrations/local/0054_own_departure.sql"),
     },
+    Migration {
+        version: 55,
+        name: "merge_named_seen",
+        sql: include_str!("../migrations/local/0055_merge_named_seen.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

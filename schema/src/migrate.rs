@@ -594,6 +594,54 @@ mod tests {
         assert!(read(&conn).is_empty(), "the member's benefits go with her household");
     }
 
+    /// Migration 0055 fills what each merge the log holds said its maker saw of the departure
+    /// of the record it removed, with the record it named (the latest of several), and nothing
+    /// for a merge that said nothing, a plain removal, or a row of the log past reading.
+    #[test]
+    fn migration_0055_keeps_what_each_merge_saw_with_the_record_it_named() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn, &crate::LOCAL_MIGRATIONS[..54]).unwrap();
+        let household = "0190ffff-0000-7000-8000-00000000000a";
+        household_with_member(&conn, household, "0190ffff-0000-7000-8000-00000000000b");
+        let seen = |ms: i64, counter: u32| {
+            format!(r#"{{"wall_ms":{ms},"counter":{counter},"node":"0190ffff-0000-7000-8000-00000000000e"}}"#)
+        };
+        let merge = |id: &str, into: &str, seen: Option<&str>| {
+            let seen = seen.map_or(String::new(), |s| format!(r#","departure_seen":{s}"#));
+            format!(
+                r#"{{"version":2,"body":{{"id":"{id}","household_id":"{household}","merged_into":"{into}"{seen}}}}}"#
+            )
+        };
+        let rows = [
+            ("x", "h", Some(seen(10, 0))),
+            ("x", "h", Some(seen(20, 1))),
+            ("x", "k", Some(seen(5, 0))),
+            ("h", "x", None),
+        ];
+        for (i, (id, into, seen)) in rows.iter().enumerate() {
+            logged(&conn, i as i64 + 1, "member_removed", "{}", household, &merge(id, into, seen.as_deref()));
+            conn.execute(
+                "INSERT OR IGNORE INTO merge_named (id, named_id) VALUES (?1, ?2)",
+                params![id, into],
+            )
+            .unwrap();
+        }
+        logged(&conn, 9, "member_removed", "{}", household, "not json");
+        run(&mut conn, crate::LOCAL_MIGRATIONS).unwrap();
+        let held: Vec<(String, String, Option<String>)> = conn
+            .prepare("SELECT id, named_id, departure_seen FROM merge_named ORDER BY id, named_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let row = |id: &str, named: &str, seen: Option<String>| (id.to_owned(), named.to_owned(), seen);
+        assert_eq!(
+            held,
+            [row("h", "x", None), row("x", "h", Some(seen(20, 1))), row("x", "k", Some(seen(5, 0)))]
+        );
+    }
+
     /// Migration 0026 keeps every fact with its subject, value, source and time (as the
     /// milliseconds of the text rusqlite wrote), and a fact still goes with its household and its
     /// members, now through triggers instead of the household column's foreign key; 0027 removes

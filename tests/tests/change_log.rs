@@ -673,6 +673,44 @@ fn records_two_crossing_merges_left_follow_a_later_merge_of_either_to_the_record
     assert_eq!(set_aside, 0, "nothing is left set aside once merged");
 }
 
+/// The same, with a death of X that the other supervisor saw when making X one with H, and a
+/// fourth record Z made one with X by someone who had seen neither merge: at the block X and
+/// Z follow H to K and her death the merge saw is not K's (the server keeps the reading on X's
+/// removed row). Here the crossing keeps the reading with the record the merge named
+/// (`merge_named`), Z follows X, and a referral and an answer of Z pulled last land on K.
+/// Before, the left record took her death to K, and Z stayed pointing at X, removed.
+#[test]
+fn a_record_two_crossing_merges_left_takes_only_what_its_merges_did_not_see_and_those_made_one_with_it() {
+    use samanvaya_core::referral::ReferralQuery;
+    let (_dir, mut store, h) = family_named(&["रामवती देवी", "कमला", "कमला देवी", "कमलावती", "कमली"]);
+    let [gone, x, k, z] = [1, 2, 3, 4].map(|i| h.members[i].id);
+    let mut feed = Feed::new();
+    let died = feed.pull_at(&mut store, departure(h.id, x, samanvaya_tests::died()), 10);
+    feed.pull_at(&mut store, removal(h.id, gone, Some(x), None), 20);
+    feed.pull_at(&mut store, removal(h.id, x, Some(gone), Some(died)), 30);
+    feed.pull_at(&mut store, removal(h.id, z, Some(x), None), 40);
+    feed.pull_at(&mut store, removal(h.id, gone, Some(k), None), 50);
+    feed.pull_at(&mut store, ChangeBody::Referral(pension_of(&h, 2, z, "")), 60);
+    feed.pull_at(&mut store, three_children(h.id, z), 70);
+    let members = store.household(h.id).unwrap().members;
+    let ids: Vec<PersonId> = members.iter().map(|p| p.id).collect();
+    assert_eq!(ids, [h.members[0].id, k]);
+    assert_eq!(members[1].left, None, "the death the crossing merge's maker saw is not hers");
+    let today = store.now().unwrap().today;
+    let on: Vec<Option<String>> = store
+        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, today)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.member_id)
+        .collect();
+    assert_eq!(on, [Some(k.to_string())], "Z's referral is on the record kept");
+    assert_eq!(
+        samanvaya_tests::facts_of(&store, k),
+        [("person.living_children_count".to_owned(), "3".to_owned())],
+        "and Z's answer"
+    );
+}
+
 /// The same pulled from the block: her second record made one with hers, then her consent
 /// withdrawn, then a referral of the second record opened elsewhere, then a third record's merge
 /// made before the withdrawal was seen. Nothing of the three records, their names or the
