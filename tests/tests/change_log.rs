@@ -611,7 +611,6 @@ fn a_member_removed_here_stays_removed_when_an_older_rename_of_her_is_pulled() {
 /// the one record left.
 #[test]
 fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order() {
-    use samanvaya_core::referral::ReferralQuery;
     let (_dir, mut store, h) = family_named(&["कमला देवी", "रीता", "रीता देवी", "रीता कुमारी", "रीता दे."]);
     let [x, y, z, u] = [1, 2, 3, 4].map(|i| h.members[i].id);
     let mut feed = Feed::new();
@@ -624,13 +623,7 @@ fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order()
     for (n, of) in [(1, x), (2, u)] {
         pull(&mut store, ChangeBody::Referral(pension_of(&h, n, of, "")));
     }
-    let today = store.now().unwrap().today;
-    let on: Vec<Option<String>> = store
-        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, today)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.member_id)
-        .collect();
+    let on = referrals_on(&store, h.id);
     assert_eq!(on, [Some(z.to_string()), Some(z.to_string())]);
 }
 
@@ -643,7 +636,6 @@ fn a_referral_of_a_record_merged_away_is_on_the_record_left_whatever_the_order()
 /// restored).
 #[test]
 fn records_two_crossing_merges_left_follow_a_later_merge_of_either_to_the_record_it_keeps() {
-    use samanvaya_core::referral::ReferralQuery;
     let (_dir, mut store, h) = family_named(&["रामवती देवी", "कमला", "कमला देवी", "कमलावती"]);
     let [gone, x, k] = [1, 2, 3].map(|i| h.members[i].id);
     let mut feed = Feed::new();
@@ -655,13 +647,7 @@ fn records_two_crossing_merges_left_follow_a_later_merge_of_either_to_the_record
     feed.pull(&mut store, removal(h.id, gone, Some(k), None));
     let members: Vec<PersonId> = store.household(h.id).unwrap().members.into_iter().map(|p| p.id).collect();
     assert_eq!(members, [h.members[0].id, k]);
-    let today = store.now().unwrap().today;
-    let on: Vec<Option<String>> = store
-        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, today)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.member_id)
-        .collect();
+    let on = referrals_on(&store, h.id);
     assert_eq!(on, [Some(k.to_string())], "her referral is on the record kept");
     assert_eq!(
         samanvaya_tests::facts_of(&store, k),
@@ -681,7 +667,6 @@ fn records_two_crossing_merges_left_follow_a_later_merge_of_either_to_the_record
 /// Before, the left record took her death to K, and Z stayed pointing at X, removed.
 #[test]
 fn a_record_two_crossing_merges_left_takes_only_what_its_merges_did_not_see_and_those_made_one_with_it() {
-    use samanvaya_core::referral::ReferralQuery;
     let (_dir, mut store, h) = family_named(&["रामवती देवी", "कमला", "कमला देवी", "कमलावती", "कमली"]);
     let [gone, x, k, z] = [1, 2, 3, 4].map(|i| h.members[i].id);
     let mut feed = Feed::new();
@@ -696,13 +681,7 @@ fn a_record_two_crossing_merges_left_takes_only_what_its_merges_did_not_see_and_
     let ids: Vec<PersonId> = members.iter().map(|p| p.id).collect();
     assert_eq!(ids, [h.members[0].id, k]);
     assert_eq!(members[1].left, None, "the death the crossing merge's maker saw is not hers");
-    let today = store.now().unwrap().today;
-    let on: Vec<Option<String>> = store
-        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, today)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.member_id)
-        .collect();
+    let on = referrals_on(&store, h.id);
     assert_eq!(on, [Some(k.to_string())], "Z's referral is on the record kept");
     assert_eq!(
         samanvaya_tests::facts_of(&store, k),
@@ -1166,6 +1145,13 @@ fn three_children(h: samanvaya_domain::HouseholdId, of: PersonId) -> ChangeBody 
         value: Some(serde_json::json!(3)),
         source: Source::Survey,
     })
+}
+
+/// The member each referral of household `h` is on, in the list's order.
+fn referrals_on(store: &Store, h: HouseholdId) -> Vec<Option<String>> {
+    let query = samanvaya_core::referral::ReferralQuery { household_id: Some(h), open_only: false };
+    let today = store.now().unwrap().today;
+    store.referrals(&query, today).unwrap().into_iter().map(|r| r.member_id).collect()
 }
 
 /// Changes of another laptop, pulled from the block one after the other.
