@@ -2844,6 +2844,24 @@ fn copy_folder(from: &Path, to: &Path) {
     }
 }
 
+/// The block on folder `dir`, started again at its address `listen` (which the laptops keep
+/// from their enrollment), forwarding to the district at `district`.
+fn block_again(dir: &Path, listen: &str, district: &str) -> samanvaya_tests::Running {
+    let dir = dir.to_str().unwrap();
+    start_server(&[
+        "--role",
+        "block",
+        "--data-dir",
+        dir,
+        "--listen",
+        listen,
+        "--upstream",
+        district,
+        "--sync-every",
+        "1",
+    ])
+}
+
 /// A block restored from a backup numbers its new changes again from where the backup stood:
 /// numbers its district already holds, for the work the block forwarded before the restore. The
 /// district took them for that work sent again and stored nothing, and the block, told the
@@ -2861,20 +2879,7 @@ fn a_block_restored_from_a_backup_forwards_its_new_work_to_the_district() {
     let block = start_block(block_dir.path(), &district.url, &code);
     // Started again at the same address, which the laptops keep from their enrollment.
     let listen = block.url.trim_start_matches("https://").to_owned();
-    let again = || {
-        start_server(&[
-            "--role",
-            "block",
-            "--data-dir",
-            block_dir.path().to_str().unwrap(),
-            "--listen",
-            &listen,
-            "--upstream",
-            &district.url,
-            "--sync-every",
-            "1",
-        ])
-    };
+    let again = || block_again(block_dir.path(), &listen, &district.url);
     for laptop in [a_dir.path(), b_dir.path()] {
         let mut store = samanvaya_tests::open(laptop).unwrap();
         samanvaya_tests::serve_a_village(&mut store).unwrap();
@@ -3253,21 +3258,7 @@ fn a_stick_laptop_carries_again_what_has_not_reached_the_district_until_the_answ
     let block_code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
     let block = start_block(block_dir.path(), &district.url, &block_code);
     let listen = block.url.trim_start_matches("https://").to_owned();
-    let start_again = || {
-        let dir = block_dir.path().to_str().unwrap();
-        start_server(&[
-            "--role",
-            "block",
-            "--data-dir",
-            dir,
-            "--listen",
-            &listen,
-            "--upstream",
-            &district.url,
-            "--sync-every",
-            "1",
-        ])
-    };
+    let start_again = || block_again(block_dir.path(), &listen, &district.url);
     let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
     let (laptop, stick) = (laptop_dir.path(), stick.path());
     {
