@@ -28,7 +28,9 @@
 //!   is closed at once. A request's work for
 //!   the store counts among those in hand until it is done, even once its device has gone: the
 //!   work goes on without it (`routes::with_store`), and a device that sends and hangs up again
-//!   and again would otherwise pile up work for the store without end.
+//!   and again would otherwise pile up work for the store without end. That work keeps its
+//!   address's share too (three quarters of the places of work, [`Door::store_work`]): one
+//!   address sending and hanging up again and again would otherwise fill them all.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -93,6 +95,8 @@ pub struct Door {
     per_address: usize,
     /// How many requests from each address are in hand.
     by_address: Counts<IpAddr>,
+    /// How many pieces of work for the store each address has, done or not.
+    work_by_address: Counts<IpAddr>,
 }
 
 /// How many requests of each key (a session's token, an address) hold a place.
@@ -109,6 +113,7 @@ impl Door {
             by_session: Arc::default(),
             per_address: Door::per_address(at_once),
             by_address: Arc::default(),
+            work_by_address: Arc::default(),
         }
     }
 
@@ -131,10 +136,30 @@ impl Door {
     }
 
     /// Room for one more piece of work for the store, held until the work is done; `None` when
-    /// the server has as much as it may.
-    pub fn store_work(&self) -> Option<OwnedSemaphorePermit> {
-        self.at_store.clone().try_acquire_owned().ok()
+    /// the server has as much as it may, or the request's address has its share of it. The
+    /// address is the one [`admit`] let in: the work is asked for while its request is answered.
+    pub fn store_work(&self) -> Option<StoreRoom> {
+        let from = match WORK_FROM.try_with(|from| *from).ok().flatten() {
+            Some(address) => Some(Share::take(&self.work_by_address, address, self.per_address)?),
+            None => None,
+        };
+        let permit = self.at_store.clone().try_acquire_owned().ok()?;
+        Some(StoreRoom { _permit: permit, _from: from })
     }
+}
+
+/// One piece of work's place among the store's and among its address's, held until dropped.
+pub struct StoreRoom {
+    _permit: OwnedSemaphorePermit,
+    _from: Option<Share<IpAddr>>,
+}
+
+tokio::task_local! {
+    /// The address of the request being answered, as [`admit`] shared it (`None` on a router
+    /// served without the peer's address), read when its work for the store takes its place. A
+    /// value of the request's own task rather than an argument, because the work is asked for
+    /// deep in every route (`routes::with_store`), which does not see the request.
+    static WORK_FROM: Option<IpAddr>;
 }
 
 /// One request's place among its session's or its address's (`Door::session_share`,
@@ -231,7 +256,7 @@ pub async fn admit(State(door): State<Door>, request: Request, next: Next) -> Re
         }
         share => share.flatten(),
     };
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    WORK_FROM.scope(address, next.run(Request::from_parts(parts, Body::from(bytes)))).await
 }
 
 fn refusal(status: StatusCode, code: RefusalCode, message: String) -> Response {
@@ -589,6 +614,78 @@ mod tests {
         assert!(fourth.starts_with("HTTP/1.1 503") && fourth.contains("busy with other devices"), "{fourth}");
         let other = answer(send_from(&runtime, "127.0.0.2", addr, health));
         assert!(other.starts_with("HTTP/1.1 200"), "another address is answered: {other}");
+    }
+
+    /// One address's work for the store keeps its share after its device has hung up: a device
+    /// sending and hanging up again and again from one address leaves a quarter of the places of
+    /// work to the others, on a real server on 127.0.0.1 served as `main.rs` serves it, whose
+    /// one route works for the store (off the async threads, as `routes::with_store` does) until
+    /// the test lets it end. Before, the work of three requests whose devices had gone, and a
+    /// fourth from the same address, took every place.
+    #[test]
+    fn one_address_leaves_a_quarter_of_the_store_work_to_the_others_though_it_hangs_up() {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let limits = Limits { at_once: 4, ..Limits::default() };
+        let door = Door::new(limits);
+        let open = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // The work ends when the test does, passed or failed: the runtime waits for it when
+        // dropped.
+        struct Ends(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Ends {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let _ends = Ends(open.clone());
+        let work = {
+            let (door, open) = (door.clone(), open.clone());
+            move || {
+                let (door, open) = (door.clone(), open.clone());
+                async move {
+                    let Some(room) = door.store_work() else {
+                        return (StatusCode::SERVICE_UNAVAILABLE, BUSY);
+                    };
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let _room = room;
+                        while !open.load(std::sync::atomic::Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                    })
+                    .await;
+                    (StatusCode::OK, "worked")
+                }
+            }
+        };
+        let app = axum::Router::new()
+            .route("/work", axum::routing::get(work))
+            .layer(axum::middleware::from_fn_with_state(door, admit));
+        let tcp = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let listener = Bounded::new(tcp, limits);
+        runtime.spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await
+        });
+        let request = "GET /work HTTP/1.1\r\nHost: block\r\nConnection: close\r\n\r\n";
+        for _ in 0..3 {
+            let gone = send_from(&runtime, "127.0.0.1", addr, request);
+            std::thread::sleep(Duration::from_millis(300));
+            drop(gone);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let fourth = answer(send_from(&runtime, "127.0.0.1", addr, request));
+        assert!(fourth.starts_with("HTTP/1.1 503") && fourth.contains("busy with other devices"), "{fourth}");
+        let other = send_from(&runtime, "127.0.0.2", addr, request);
+        std::thread::sleep(Duration::from_millis(300));
+        open.store(true, std::sync::atomic::Ordering::SeqCst);
+        let other = answer(other);
+        assert!(
+            other.starts_with("HTTP/1.1 200") && other.contains("worked"),
+            "another address works: {other}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        let again = answer(send_from(&runtime, "127.0.0.1", addr, request));
+        assert!(again.starts_with("HTTP/1.1 200"), "its share is free once the work is done: {again}");
     }
 
     /// One address holds at most three quarters of the open connections: its next is closed at
