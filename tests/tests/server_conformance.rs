@@ -2947,9 +2947,9 @@ fn a_household_withdrawn_whole_before_its_record_came_reaches_every_reader_with_
     assert!(server.pull(&reader.caller, place).unwrap().changes.len() == 1);
 }
 
-/// A laptop recorded a household after its backup was made and withdrew it whole before its
-/// first sync; it broke, and its USB file brought what is left of the record, then the
-/// withdrawal, so this server never held a row of the household. A laptop restored from that
+/// A laptop recorded a household, still unsent when its backup was made, and withdrew it whole
+/// after the backup, before it ever sent it; it broke, and its USB file brought what is left of
+/// the record, then the withdrawal, so this server never held a row of the household. A laptop restored from that
 /// backup, which holds the family, reads the withdrawal back with the rest of the old laptop's
 /// run, though the feed reads by the villages of the households held (seed 2002 of the
 /// simulation with both restores: before, it kept the family for good). Another laptop of the

@@ -98,9 +98,9 @@ const RESTORE_SEEDS: [u64; 5] = [11, 38, 47, 55, 349];
 const BOTH_RESTORE_SEEDS: [u64; 7] = [5, 30, 45, 57, 358, 633, 709];
 /// The seeds CI runs with both restores asked for, where the dice restored the laptop alone
 /// (a run with `SAMANVAYA_SIM_RESTORE=1` rolls them, so it is not the run without it): a
-/// household the old laptop recorded and withdrew after its backup, before it ever sent it,
-/// whose withdrawal its late file brought, and the restored laptop, whose backup held the
-/// family, never read back (2002).
+/// household the old laptop recorded before its backup and withdrew after it, before it ever
+/// sent it, whose withdrawal its late file brought, and the restored laptop, whose backup held
+/// the family, never read back (2002).
 const LAPTOP_ALONE_RESTORED_SEEDS: [u64; 1] = [2002];
 
 /// Whether a run restores a block from a backup.

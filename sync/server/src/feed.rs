@@ -36,7 +36,9 @@ pub struct Asked<'a> {
 /// what is left of its changes came on its last USB file. The restored laptop, whose backup
 /// holds the household, is the one device that needs the withdrawal, and its only way to learn
 /// of it (seed 2002 of the simulation with both restores: the family stayed on it for good).
-/// Its parameters are the laptop query's; asked only while a laptop reads its run back.
+/// Its parameters are the laptop query's; asked only while a laptop reads its run back. A change
+/// still waiting for its household (`waiting.rs`) is left out: it is handed out under a new
+/// number once the record comes, after it, where a laptop can apply it.
 const OWN_UNHELD: &str =
     "SELECT c.seq, c.origin_device, c.origin_seq, c.recorded_at, c.change, c.version, c.hlc, c.kind
      FROM change c
