@@ -47,6 +47,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-sync-window-"));
   const districtDir = join(scratch, "district");
   const district = await startServer(districtDir, ["--role", "district"]);
+  let districtUp = true;
   // Whatever fails from here on, the servers are stopped: a server left running would keep the
   // test process waiting until its time-out.
   let block = null;
@@ -106,9 +107,12 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     }
     assert.match(await textOf(browser, "[data-test=sync-rules]"), /the district's “गया ज़िले के नियम” of .* schemes\); decisions use them/);
 
-    // The network goes. She refers the woman (here through the CLI, on the same store), the
-    // referral goes up on a stick, the block office submits it and writes its answer onto the
-    // stick, and the panel applies it: the step is on the laptop.
+    // The network goes, the block's link to the district too. She refers the woman (here
+    // through the CLI, on the same store), the referral goes up on a stick, the block office
+    // submits it and writes its answer onto the stick, and the panel applies it: the step is on
+    // the laptop.
+    await stopServer(district.server);
+    districtUp = false;
     const cli = (args) =>
       runSibling("samanvaya", ["--data-dir", dataDir, ...args], { SAMANVAYA_PIN: TEST_PIN });
     cli(["referrals", "open", "--household", "1", "--member", "ज्योत्स्ना सहनी", "--scheme", "NSAP_IGNOAPS"]);
@@ -140,10 +144,19 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     assert.equal(await textOf(browser, "[data-test=sync-reached] strong"), String(waiting + 1));
     // The picture for docs/screens, when asked for (scripts take it; CI does not need it).
     await screen(browser, "sync-enrolled-hi-1024x600.png");
+    // The next file for the stick carries the referral again: the block holds it, and its
+    // answer could not say it reached the district (out of its reach). Were the block restored
+    // from an older backup, the file would bring it back; the panel says so.
+    await (await find(browser, "[data-test=sync-export]")).click();
+    const again = await textOf(browser, "[data-test=sync-exported]", (t) => t.includes("फिर से"));
+    assert.match(again, /^0 बदलाव /, `nothing new goes on it: ${again}`);
+    const carried = /इसमें वे (\d+) बदलाव भी फिर से हैं/.exec(again);
+    assert.ok(carried && Number(carried[1]) >= 1, `the panel says how many changes the file carries again: ${again}`);
+    await screen(browser, "sync-carried-again-hi-1024x600.png");
   } finally {
     if (app !== null) await app.close();
     if (block !== null) await stopServer(block.server);
-    await stopServer(district.server);
+    if (districtUp) await stopServer(district.server);
     rmSync(scratch, { recursive: true, force: true });
   }
 });

@@ -145,7 +145,7 @@ export const ipc = {
   /** One sync with the block server; resolves to where sync stands after it. */
   syncNow: () => call<SyncStatus>("sync_now"),
   /** What waits, as a file for a USB stick to the block office, in the export folder. */
-  syncExport: () => call<{ path: string; changes: number; held_back: number }>("sync_export"),
+  syncExport: () => call<{ path: string; changes: number; held_back: number; carried_again: number }>("sync_export"),
   /** The block's answers (`*.samanvaya-feed`) found on the USB sticks and in Downloads. */
   syncFeedFiles: () => call<FoundFile[]>("sync_feed_files"),
   /** Applies one of them; the status after it and how many of its changes were new here. */

@@ -109,13 +109,15 @@ pub async fn sync_enroll(
     .await
 }
 
-/// What "a file for the USB stick" wrote: where, how many changes it holds, and how many wait
-/// for the block's answer first (on a laptop restored from a backup).
+/// What "a file for the USB stick" wrote: where, how many changes it holds, how many wait for
+/// the block's answer first (on a laptop restored from a backup), and how many the block holds
+/// already that it carries again, not yet known to have reached the district.
 #[derive(serde::Serialize)]
 pub struct SyncFile {
     path: String,
     changes: usize,
     held_back: usize,
+    carried_again: usize,
 }
 
 /// Writes what the block has not acknowledged to a sync file in the export folder (the user's
@@ -131,6 +133,11 @@ pub fn sync_export(state: State<'_, AppState>) -> Result<SyncFile, ErrorReply> {
         let path = dir.join(format!("samanvaya-sync-{today}.samanvaya-sync"));
         let mut second: Store = state.with(|s| s.second_connection())?;
         let done = samanvaya_sync_laptop::export_file(&mut second, &path).map_err(reply)?;
-        Ok(SyncFile { path: path.display().to_string(), changes: done.changes, held_back: done.held_back })
+        Ok(SyncFile {
+            path: path.display().to_string(),
+            changes: done.changes,
+            held_back: done.held_back,
+            carried_again: done.carried_again,
+        })
     })
 }

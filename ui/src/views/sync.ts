@@ -86,7 +86,9 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
             h(
               "p",
               { class: "notice", role: "status", "data-test": "sync-exported" },
-              t("syncExported", { n: f.changes, path: f.path }) + (f.held_back > 0 ? " " + t("syncHeldBack", { n: f.held_back }) : ""),
+              t("syncExported", { n: f.changes, path: f.path }) +
+                (f.carried_again > 0 ? " " + t("syncCarriedAgain", { n: f.carried_again }) : "") +
+                (f.held_back > 0 ? " " + t("syncHeldBack", { n: f.held_back }) : ""),
             ),
           ),
         )
