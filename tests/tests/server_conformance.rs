@@ -413,6 +413,7 @@ on_both!(
     a_withdrawal_taken_before_its_households_record_reaches_every_reader_after_the_record,
     a_household_withdrawn_whole_before_its_record_came_reaches_every_reader_with_its_row,
     a_restored_laptop_reads_back_its_withdrawal_of_a_household_never_held_here,
+    a_restored_laptop_reads_its_run_back_whole_across_pages_with_changes_of_a_household_never_held,
     the_copy_the_operator_keeps_sends_its_work_under_its_own_numbers,
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
@@ -2998,6 +2999,49 @@ fn a_restored_laptop_reads_back_its_withdrawal_of_a_household_never_held_here(b:
     assert_eq!(others, vec![sent[1].origin], "the household held, and nothing of the one withdrawn");
     // Not reading its run back, the laptop gets none of its own.
     assert!(server.pull(&old.caller, 0).unwrap().changes.is_empty());
+}
+
+/// The same read back over many pages: what is applied about a household held nowhere here
+/// (read by a query of its own) comes in its place among the rest, before and after a page's
+/// cut, each once and in order.
+fn a_restored_laptop_reads_its_run_back_whole_across_pages_with_changes_of_a_household_never_held(
+    b: Backend,
+) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut old = enroll(&mut server, "the laptop that broke");
+    let (kept, gone) = (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
+    let left = |was: &str| {
+        ChangeBody::Redacted(samanvaya_domain::change::Redacted {
+            household_id: gone,
+            was: was.into(),
+            referral: None,
+        })
+    };
+    let mut bodies = vec![left("household"), household(kept, VILLAGE)];
+    for n in 0..1200 {
+        bodies.push(member(kept, PersonId(Uuid::now_v7()), &format!("सदस्य {n}")));
+        if n % 300 == 0 {
+            bodies.push(left("member"));
+        }
+    }
+    bodies.push(withdrawal(gone, None));
+    let sent: Vec<_> = bodies.into_iter().enumerate().map(|(i, body)| old.change(body, i as i64)).collect();
+    for part in sent.chunks(100) {
+        let ack = server.push(&old.caller, &old.batch(part.to_vec()), t0()).unwrap();
+        assert!(outcomes(&ack).iter().all(|o| *o == Outcome::Applied), "{ack:?}");
+    }
+    let (mut back, mut after, mut pages) = (Vec::new(), 0, 0);
+    loop {
+        let page = server.pull_own_after(&old.caller, after, Some(0)).unwrap();
+        back.extend(page.changes.iter().map(|c| c.origin));
+        after = page.cursor;
+        pages += 1;
+        if !page.more {
+            break;
+        }
+    }
+    assert!(pages > 2, "the run took {pages} pages");
+    assert_eq!(back, sent.iter().map(|c| c.origin).collect::<Vec<_>>(), "the whole run, each once, in order");
 }
 
 /// A laptop opened a referral for a member who then withdrew consent, and erased it in its
