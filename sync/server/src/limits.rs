@@ -638,14 +638,19 @@ mod tests {
             }
         }
         let _ends = Ends(open.clone());
+        // How many pieces of work have begun: a request its device hung up on before the route
+        // ran took no place, and the test waits for each to have begun.
+        let begun = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let work = {
-            let (door, open) = (door.clone(), open.clone());
+            let (door, open, begun) = (door.clone(), open.clone(), begun.clone());
             move || {
-                let (door, open) = (door.clone(), open.clone());
+                let (door, open, begun) = (door.clone(), open.clone(), begun.clone());
                 async move {
+                    // Its own words, so that the test tells this refusal from `admit`'s.
                     let Some(room) = door.store_work() else {
-                        return (StatusCode::SERVICE_UNAVAILABLE, BUSY);
+                        return (StatusCode::SERVICE_UNAVAILABLE, "no room for work");
                     };
+                    begun.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let _ = tokio::task::spawn_blocking(move || {
                         let _room = room;
                         while !open.load(std::sync::atomic::Ordering::SeqCst) {
@@ -659,7 +664,7 @@ mod tests {
         };
         let app = axum::Router::new()
             .route("/work", axum::routing::get(work))
-            .layer(axum::middleware::from_fn_with_state(door, admit));
+            .layer(axum::middleware::from_fn_with_state(door.clone(), admit));
         let tcp = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = tcp.local_addr().unwrap();
         let listener = Bounded::new(tcp, limits);
@@ -667,23 +672,36 @@ mod tests {
             axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await
         });
         let request = "GET /work HTTP/1.1\r\nHost: block\r\nConnection: close\r\n\r\n";
-        for _ in 0..3 {
+        let waited = |what: &str, done: &dyn Fn() -> bool| {
+            let until = std::time::Instant::now() + Duration::from_secs(20);
+            while !done() {
+                assert!(std::time::Instant::now() < until, "{what} never happened");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        for n in 1..=3 {
             let gone = send_from(&runtime, "127.0.0.1", addr, request);
-            std::thread::sleep(Duration::from_millis(300));
+            waited("the work began", &|| begun.load(std::sync::atomic::Ordering::SeqCst) == n);
             drop(gone);
         }
-        std::thread::sleep(Duration::from_millis(500));
+        // Its devices gone, the address holds no request in hand, only the work.
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        waited("the requests were let go", &|| {
+            !door.by_address.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(&ip)
+        });
         let fourth = answer(send_from(&runtime, "127.0.0.1", addr, request));
-        assert!(fourth.starts_with("HTTP/1.1 503") && fourth.contains("busy with other devices"), "{fourth}");
+        assert!(fourth.starts_with("HTTP/1.1 503") && fourth.contains("no room for work"), "{fourth}");
         let other = send_from(&runtime, "127.0.0.2", addr, request);
-        std::thread::sleep(Duration::from_millis(300));
+        waited("the other address's work began", &|| begun.load(std::sync::atomic::Ordering::SeqCst) == 4);
         open.store(true, std::sync::atomic::Ordering::SeqCst);
         let other = answer(other);
         assert!(
             other.starts_with("HTTP/1.1 200") && other.contains("worked"),
             "another address works: {other}"
         );
-        std::thread::sleep(Duration::from_millis(300));
+        waited("the work was done", &|| {
+            !door.work_by_address.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(&ip)
+        });
         let again = answer(send_from(&runtime, "127.0.0.1", addr, request));
         assert!(again.starts_with("HTTP/1.1 200"), "its share is free once the work is done: {again}");
     }
