@@ -504,7 +504,7 @@ export const en = {
   syncExport: "A file for the USB stick",
   syncHeldBack: "{n} changes made since this laptop was restored from a backup go on the next file, once the block's answer to this one is brought back and opened here.",
   syncExported: "{n} changes written to {path}. Copy it to a USB stick for the block office; it is imported there, and nothing goes twice.",
-  syncCarriedAgain: "It also carries again {n} changes the block has and has not yet said reached the district, in case the block lost them; the block takes each only once.",
+  syncCarriedAgain: "It also carries again {n} changes the block already has but has not yet said reached the district, in case the block lost them, so take it to the block office all the same; the block takes each only once.",
   syncFeed: "The block's answer from the USB stick",
   syncFeedNone: "No answer from the block was found on a USB stick or in Downloads. The block office writes it onto the stick when it takes this laptop's file (a file ending in .samanvaya-feed).",
   syncFeedApply: "Apply {file} ({place})",
