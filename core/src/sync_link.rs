@@ -395,6 +395,16 @@ impl Store {
                 params![device.to_string(), seq, hlc, change],
             )?;
         }
+        // The month the log keeps a change runs from here (`prune_acked`). A change heard
+        // acknowledged again after its block was restored from a backup (`block_restored`
+        // lowered the word) starts its month again: the block had lost it once.
+        if through > heard {
+            tx.execute(
+                "UPDATE change_log SET acked_at = ?3
+                 WHERE origin = 'local' AND device_id = ?4 AND device_seq > ?1 AND device_seq <= ?2",
+                params![heard, through, at, device.to_string()],
+            )?;
+        }
         tx.execute(
             "UPDATE sync_link SET acked_through = max(acked_through, ?1), rejected = rejected + ?2,
                                   conflicts = conflicts + ?3 WHERE id = 1",
@@ -933,15 +943,16 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Deletes local changes the server acknowledged before `before`. The newest local change
-    /// always stays: it carries the device's last sequence number, so numbering goes on after it.
+    /// Deletes local changes the server acknowledged before `before`, however long before
+    /// that they were made. The newest local change always stays: it carries the device's last
+    /// sequence number, so numbering goes on after it.
     pub fn prune_acked(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
         let Some(_) = enrollment(&self.conn)? else { return Ok(0) };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let pruned = tx.execute(
             "DELETE FROM change_log WHERE origin = 'local'
                AND device_seq <= (SELECT acked_through FROM sync_link WHERE id = 1)
-               AND recorded_at < ?1
+               AND acked_at < ?1
                AND seq < (SELECT max(seq) FROM change_log WHERE origin = 'local')",
             [before],
         )?;

@@ -256,6 +256,7 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         name: "merge_named_seen",
         sql: include_str!("../migrations/local/0055_merge_named_seen.sql"),
     },
+    Migration { version: 56, name: "acked_at", sql: include_str!("../migrations/local/0056_acked_at.sql") },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

@@ -1518,3 +1518,21 @@ fn the_panel_counts_what_reached_the_block_after_the_log_is_pruned() {
     let after = store.sync_status().unwrap();
     assert_eq!((after.waiting, after.reached_block), (0, made), "the same count once pruned");
 }
+
+/// The log keeps a change a month after the block acknowledged it, however long before that it
+/// was made. It was pruned a month after it was made: a laptop away from its block for five
+/// weeks lost what it sent at last within the hour, and a block restored that night from its
+/// backup could not be given it again (found by a review).
+#[test]
+fn a_change_made_long_before_it_was_acknowledged_is_kept_a_month_after() {
+    let (_dir, mut store, _h, _server, last) = enrolled_with_one_household();
+    let made = store.queued_changes().unwrap();
+    let five_weeks_ago = chrono::Utc::now() - chrono::Duration::days(35);
+    store.connection().execute("UPDATE change_log SET recorded_at = ?1", [five_weeks_ago]).unwrap();
+    let now = store.now().unwrap().utc;
+    store.sync_acked(last, &Default::default(), &[]).unwrap();
+    assert_eq!(store.prune_old_acked(now).unwrap(), 0, "acknowledged today: kept");
+    let pruned =
+        store.prune_old_acked(now + chrono::Duration::days(samanvaya_core::KEEP_ACKED_DAYS + 1)).unwrap();
+    assert_eq!(pruned as i64, made - 1, "a month after, all but the newest pruned");
+}
