@@ -56,7 +56,8 @@ impl Hlc {
         if now_ms > self.wall_ms {
             Hlc { wall_ms: now_ms, counter: 0, node: self.node }
         } else {
-            Hlc { wall_ms: self.wall_ms, counter: self.counter + 1, node: self.node }
+            let (wall_ms, counter) = after(self.wall_ms, self.counter);
+            Hlc { wall_ms, counter, node: self.node }
         }
     }
 
@@ -64,13 +65,24 @@ impl Hlc {
     /// both, so that a local change made next is ordered after what was pulled.
     pub fn observe(self, remote: Hlc, now_ms: i64) -> Hlc {
         let wall_ms = now_ms.max(self.wall_ms).max(remote.wall_ms);
-        let counter = match (wall_ms == self.wall_ms, wall_ms == remote.wall_ms) {
-            (true, true) => self.counter.max(remote.counter) + 1,
-            (true, false) => self.counter + 1,
-            (false, true) => remote.counter + 1,
-            (false, false) => 0,
+        let (wall_ms, counter) = match (wall_ms == self.wall_ms, wall_ms == remote.wall_ms) {
+            (true, true) => after(wall_ms, self.counter.max(remote.counter)),
+            (true, false) => after(wall_ms, self.counter),
+            (false, true) => after(wall_ms, remote.counter),
+            (false, false) => (wall_ms, 0),
         };
         Hlc { wall_ms, counter, node: self.node }
+    }
+}
+
+/// The reading next after `(wall_ms, counter)`: the counter's next value, or past its last the
+/// next millisecond's first, which orders after it all the same. A reading from the wire may
+/// carry the counter's last value, and adding one to it overflowed: a panic in a debug build,
+/// in the middle of a server's store, and in a release build a clock that went back.
+fn after(wall_ms: i64, counter: u32) -> (i64, u32) {
+    match counter.checked_add(1) {
+        Some(counter) => (wall_ms, counter),
+        None => (wall_ms.saturating_add(1), 0),
     }
 }
 
@@ -85,6 +97,19 @@ mod tests {
         let utc = Utc.with_ymd_and_hms(2026, 11, 23, 19, 0, 0).unwrap();
         assert_eq!(Moment::in_india(utc).today, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
         assert_eq!(Moment::at(utc, 0).today, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+    }
+
+    #[test]
+    fn a_counter_at_its_last_value_carries_into_the_next_millisecond() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let full = Hlc { wall_ms: 5_000, counter: u32::MAX, node: b };
+        for seen in [Hlc::zero(a).observe(full, 1_000), Hlc::zero(a).observe(full, 5_000)] {
+            assert!(seen > full, "{seen:?} after {full:?}");
+            assert_eq!((seen.wall_ms, seen.counter), (5_001, 0));
+        }
+        let own = Hlc { wall_ms: 5_000, counter: u32::MAX, node: a };
+        assert_eq!((own.tick(4_000).wall_ms, own.tick(4_000).counter), (5_001, 0));
+        assert!(own.observe(full, 5_000) > own);
     }
 
     #[test]

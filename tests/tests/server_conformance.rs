@@ -378,6 +378,7 @@ on_both!(
     a_block_keeps_what_the_maker_of_a_change_had_seen,
     a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
+    numbers_at_the_end_of_their_range_are_refused_or_carried_and_the_server_goes_on,
     a_late_change_to_a_removed_member_does_not_bring_her_back,
     a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_withdrawal_erases_her_records_made_one_with_hers,
@@ -1115,6 +1116,31 @@ fn a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge(b: Backend) {
     let req = right.session_knowing(0);
     let session = server.session(&req, 60, t0() + Duration::hours(1)).unwrap();
     assert_eq!(session.capped, vec![], "a laptop with its clock right had nothing capped");
+}
+
+/// A change whose clock counter stands at its last value, and one numbered near `i64::MAX`,
+/// as a broken or hostile laptop sends them. Adding one to either overflowed: in a debug build a
+/// panic inside the store, whose lock every later request then found poisoned (found by a
+/// review). The reading carries into the next millisecond; the number is refused with the
+/// push, and the laptop's next push is taken.
+fn numbers_at_the_end_of_their_range_are_refused_or_carried_and_the_server_goes_on(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Rampur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let mut made = vec![laptop.change(household(h, VILLAGE), 0), laptop.change(member(h, p, "कमला देवी"), 1)];
+    made[1].change.hlc.counter = u32::MAX;
+    let ack = server.push(&laptop.caller, &laptop.batch(made), t0()).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied, Outcome::Applied]);
+    let mut far = laptop.change(rename(h, p, "x"), 2);
+    (far.seq, far.origin.seq) = (i64::MAX, i64::MAX);
+    let err = server.push(&laptop.caller, &laptop.batch(vec![far]), t0()).unwrap_err();
+    assert_eq!(err.refusal().code, RefusalCode::BadBody, "{err}");
+    laptop.seq = 2;
+    let next = laptop.change(rename(h, p, "कमला"), 3);
+    let ack = server.push(&laptop.caller, &laptop.batch(vec![next]), t0()).unwrap();
+    assert_eq!((outcomes(&ack), ack.acked_through), (vec![Outcome::Applied], 3));
+    assert_eq!(name_of(&mut server, p), "कमला");
 }
 
 /// A facilitator opened a referral of a woman's second record before she saw the supervisor make

@@ -19,6 +19,13 @@ use crate::error::ServerError;
 use crate::sql::{Mode, args};
 use crate::store::{self, Store};
 
+/// The highest number a change may carry. A device numbers its changes from 1, and a laptop
+/// restored from a backup numbers its new work at most 2^44 and a little past its old run
+/// (`Restore::numbered_after`), so this leaves room for a quarter of a million restores. A
+/// higher number comes only from a broken or hostile sender, and the server adds one to the
+/// numbers it holds: near `i64::MAX` that overflowed.
+const MOST_SEQ: i64 = 1 << 62;
+
 impl Store {
     /// Stores a pushed batch in one transaction and answers once it is committed.
     pub fn push(
@@ -53,6 +60,15 @@ impl Store {
                 ));
             }
             last = c.seq;
+            if c.seq > MOST_SEQ || c.origin.seq > MOST_SEQ {
+                return Err(ServerError::refused(
+                    RefusalCode::BadBody,
+                    format!(
+                        "a change numbered {} (made as number {}) is past any number a device gives; the app must send its changes as it numbered them",
+                        c.seq, c.origin.seq
+                    ),
+                ));
+            }
             if caller.kind == DeviceKind::Laptop && c.origin.device != caller.device {
                 return Err(ServerError::refused(
                     RefusalCode::BadBody,

@@ -182,8 +182,10 @@ fn lock(store: &Arc<Mutex<Store>>) -> Result<std::sync::MutexGuard<'_, Store>, S
 /// district.
 pub(crate) fn own_shown_held(db: &mut dyn Db, me: Uuid, through: i64) -> Result<bool, ServerError> {
     let held = db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)? - 1;
-    let behind =
-        db.execute("UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1", args![through + 1])?;
+    let behind = db.execute(
+        "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
+        args![through.saturating_add(1)],
+    )?;
     let lost = through > 0
         && db
             .query_opt(
