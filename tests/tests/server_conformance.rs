@@ -379,6 +379,7 @@ on_both!(
     a_review_the_district_decided_is_closed_at_the_block_when_the_decision_comes_down,
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     numbers_at_the_end_of_their_range_are_refused_or_carried_and_the_server_goes_on,
+    a_text_holding_nul_is_refused_alone_by_a_block_and_by_its_district,
     a_late_change_to_a_removed_member_does_not_bring_her_back,
     a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_withdrawal_erases_her_records_made_one_with_hers,
@@ -1141,6 +1142,48 @@ fn numbers_at_the_end_of_their_range_are_refused_or_carried_and_the_server_goes_
     let ack = server.push(&laptop.caller, &laptop.batch(vec![next]), t0()).unwrap();
     assert_eq!((outcomes(&ack), ack.acked_through), (vec![Outcome::Applied], 3));
     assert_eq!(name_of(&mut server, p), "कमला");
+}
+
+/// A name holding the character NUL (from a damaged list imported on the laptop). SQLite keeps
+/// it and PostgreSQL refuses it: a block took it and forwarded it, and a district on
+/// PostgreSQL failed the whole push at every round, so nothing of the block's after it arrived
+/// (found by a review). Now the change alone is refused, with what to do, wherever it comes in:
+/// at the block from the laptop, and at the district from a block that took it before.
+fn a_text_holding_nul_is_refused_alone_by_a_block_and_by_its_district(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Rampur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let (p, q) = (PersonId(Uuid::now_v7()), PersonId(Uuid::now_v7()));
+    let made = vec![
+        laptop.change(household(h, VILLAGE), 0),
+        laptop.change(member(h, p, "कमला\u{0}देवी"), 1),
+        laptop.change(member(h, q, "सीता देवी"), 2),
+        // A backslash typed before "u0000" is no NUL.
+        laptop.change(rename(h, q, "सीता \\u0000"), 3),
+    ];
+    let ack = server.push(&laptop.caller, &laptop.batch(made), t0()).unwrap();
+    let got = outcomes(&ack);
+    assert_eq!(ack.acked_through, 4);
+    assert!(matches!(&got[1], Outcome::Rejected { reason } if reason.contains("NUL")), "{got:?}");
+    assert_eq!([&got[0], &got[2], &got[3]], [&Outcome::Applied; 3], "{got:?}");
+    assert_eq!(name_of(&mut server, q), "सीता \\u0000");
+    assert!(mentioning(&server.rows(), "कमला").is_empty(), "nothing of the refused change is kept");
+
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
+    let la = Uuid::now_v7();
+    let mut fw = Forwarded { seq: 0 };
+    let changes = vec![
+        fw.change(la, 1, 0, household(h, VILLAGE), &[]),
+        fw.change(la, 2, 1, member(h, p, "कमला\u{0}देवी"), &[]),
+        fw.change(la, 3, 2, member(h, q, "सीता देवी"), &[]),
+    ];
+    let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+    let ack = district.push(&block, &batch, t0()).unwrap();
+    let got = outcomes(&ack);
+    assert!(matches!(&got[1], Outcome::Rejected { reason } if reason.contains("NUL")), "{got:?}");
+    assert_eq!((&got[0], &got[2]), (&Outcome::Applied, &Outcome::Applied), "{got:?}");
+    assert_eq!(name_of(&mut district, q), "सीता देवी");
 }
 
 /// A facilitator opened a referral of a woman's second record before she saw the supervisor make
