@@ -2015,6 +2015,32 @@ fn a_sync_waits_for_the_one_running_on_the_same_laptop() {
     drop(held);
     let out = ok(second.join().unwrap());
     all_sent(&out, block_dir.path(), waiting);
+    // So does applying the block's answer from a stick, and writing a file for it: an answer
+    // applied beside a sync took the sync's newer acknowledgement for a block restored from a
+    // backup, and the whole feed was read again (found by a review).
+    let device = samanvaya_tests::open(laptop_dir.path()).unwrap().device_id().unwrap().to_string();
+    let down = laptop_dir.path().join("answer.samanvaya-feed");
+    server_cmd("block", block_dir.path(), &["export-feed", "--device", &device, down.to_str().unwrap()]);
+    let up = laptop_dir.path().join("up.samanvaya-sync");
+    for args in [vec!["import-feed", down.to_str().unwrap()], vec!["export-sync", up.to_str().unwrap()]] {
+        let held = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(laptop_dir.path().join("sync.lock"))
+            .unwrap();
+        held.lock().unwrap();
+        let what = args[0];
+        let (dir, args) =
+            (laptop_dir.path().to_owned(), args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        let second = std::thread::spawn(move || {
+            run("samanvaya", &args.iter().map(String::as_str).collect::<Vec<_>>(), Some(&dir))
+        });
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        assert!(!second.is_finished(), "{what} ran beside a sync");
+        drop(held);
+        ok(second.join().unwrap());
+    }
     drop(block);
 }
 

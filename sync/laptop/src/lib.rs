@@ -508,6 +508,10 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
+    // Not beside a sync with the block: the answer's word of what the block holds, read before
+    // the sync's acknowledgement moved on, was taken for a block restored from a backup, and
+    // the whole feed was read again over 2G (found by a review).
+    let _one_at_a_time = one_sync_at_a_time(store.data_dir())?;
     let file = feed_file::open(bytes, store.device_id()?, &parcel::secret_digest(&e.secret))?;
     if file.server != e.server_id {
         return Err(FeedFileError::Forged.into());
@@ -640,6 +644,8 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
+    // Nor beside a sync: the file says what the block held when it was written.
+    let _one_at_a_time = one_sync_at_a_time(store.data_dir())?;
     let status = store.sync_status()?;
     let mut changes = Vec::new();
     // A restored laptop's changes since the restore wait for the block's answer to this file,
