@@ -178,6 +178,17 @@ pub fn record_pulled(
     insert(conn, "pulled", device, device_seq, Some((server, server_seq)), change, at.utc)
 }
 
+/// The place in the log the next change recorded takes (the table counts on from the highest
+/// place it ever gave).
+pub fn next_place(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), 0),
+                    coalesce((SELECT max(seq) FROM change_log), 0)) + 1",
+        [],
+        |r| r.get(0),
+    )
+}
+
 /// Keeps the seal the server put on a change it made itself and this laptop pulled (`seal`).
 pub fn keep_seal(conn: &Connection, device: Uuid, device_seq: i64, seal: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE change_log SET seal = ?3 WHERE device_id = ?1 AND device_seq = ?2")?

@@ -101,7 +101,12 @@ fn apply_set_aside(conn: &Connection, server: &str, what: AsideFor, at: Moment) 
         if change_log::has_origin(conn, device, device_seq)? {
             continue;
         }
-        change_log::record_pulled(conn, server, server_seq, device, device_seq, &change, at)?;
+        // Kept aside before the block was restored (its old number, below zero), it takes a
+        // number of its own as those pulled before did (`forget_feed_numbers`): minus its place
+        // in the log. Minus the old number was taken already by the change pulled here whose
+        // place that is, and the page failed at every sync (found by a review).
+        let number = if server_seq > 0 { server_seq } else { -change_log::next_place(conn)? };
+        change_log::record_pulled(conn, server, number, device, device_seq, &change, at)?;
         if let Some(seal) = &seal {
             change_log::keep_seal(conn, device, device_seq, seal)?;
         }
@@ -1049,7 +1054,17 @@ fn held_of(main: i64, branches: &[(Uuid, i64)], fork: Option<&AuditFork>) -> i64
 /// below zero (minus its place in the change log), which no server gives; what the pulled
 /// changes were is still known by their origin, which is how a change read again is skipped.
 fn forget_feed_numbers(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute("UPDATE change_log SET server_seq = -seq WHERE origin = 'pulled' AND server_seq > 0", [])?;
+    // Every pulled change not numbered so yet, also one an older app recorded from aside under
+    // the block's old number below zero, which could be minus another's place: first past all
+    // of them (past -2^62), then each to its own, so that no two hold one number on the way.
+    conn.execute(
+        "UPDATE change_log SET server_seq = -seq - 4611686018427387904 WHERE origin = 'pulled' AND server_seq <> -seq",
+        [],
+    )?;
+    conn.execute(
+        "UPDATE change_log SET server_seq = -seq WHERE origin = 'pulled' AND server_seq < -4611686018427387904",
+        [],
+    )?;
     // Those kept aside (they could not be applied) are read again where the block still holds
     // them; kept under a number below zero, each is counted once, and goes when it is kept
     // aside again under its new number. One applied on the new reading, or no longer held by the

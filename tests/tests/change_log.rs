@@ -1536,3 +1536,100 @@ fn a_change_made_long_before_it_was_acknowledged_is_kept_a_month_after() {
         store.prune_old_acked(now + chrono::Duration::days(samanvaya_core::KEEP_ACKED_DAYS + 1)).unwrap();
     assert_eq!(pruned as i64, made - 1, "a month after, all but the newest pruned");
 }
+
+/// A step kept aside under the block's number N, the block then restored from a backup (its
+/// feed numbered again), is recorded when its referral arrives under a number of its own below
+/// zero, minus its place in the log, as the changes pulled before are. It was recorded under
+/// -N, which a change pulled here whose place in the log is N held already: the page failed at
+/// every sync, and a laptop took nothing more from its block (found by a review). A row kept
+/// under such a number by an older app is numbered again at the block's next restore.
+#[test]
+fn a_step_kept_aside_before_the_block_was_restored_is_applied_when_its_referral_arrives() {
+    use samanvaya_core::Incoming;
+    use samanvaya_core::referral::ReferralQuery;
+    use samanvaya_domain::referral::Action;
+    let (_dir, mut store, h) = store_with_one_household();
+    let block = samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+    let server = block.to_string();
+    let at = store.now().unwrap();
+    let hlc =
+        |device: Uuid, ms: i64| Hlc { wall_ms: at.utc.timestamp_millis() + ms, counter: 0, node: device };
+    let writer = Uuid::now_v7();
+    let renamed = |seq: i64, device_seq: i64, name: &str| Incoming {
+        server_seq: seq,
+        device: writer,
+        device_seq,
+        change: change::Change::new(hlc(writer, device_seq), rename_head(&h, name)),
+        seal: None,
+    };
+    store.apply_pulled_page(&server, &[renamed(1, 1, "कमला")], 1, None, at).unwrap();
+    let place_of = |store: &Store, device_seq: i64| -> i64 {
+        store
+            .connection()
+            .query_row(
+                "SELECT seq FROM change_log WHERE device_id = ?1 AND device_seq = ?2",
+                rusqlite::params![writer.to_string(), device_seq],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // The block's feed hands out the step under the number that is the rename's place here.
+    let place = place_of(&store, 1);
+    assert!(place > 1, "the household's own changes come first");
+    let referral = pension_of(&h, 1, h.members[0].id, "");
+    let step = change::Change::new(
+        hlc(block, 10),
+        ChangeBody::ReferralEvent(change::ReferralEventChange {
+            id: Uuid::now_v7(),
+            referral_id: referral.id,
+            household_id: h.id,
+            at: at.utc,
+            by: "BDO office".into(),
+            catalogue: "test".into(),
+            action: Action::Submit,
+        }),
+    );
+    let kept = Incoming { server_seq: place, device: block, device_seq: 900, change: step, seal: None };
+    store.apply_pulled_page(&server, &[kept], place, None, at).unwrap();
+    assert!(store.feed_epoch(Some("restored")).unwrap(), "the feed is read again");
+    let opened = Incoming {
+        server_seq: 1,
+        device: writer,
+        device_seq: 2,
+        change: change::Change::new(hlc(writer, 2), ChangeBody::Referral(referral.clone())),
+        seal: None,
+    };
+    assert_eq!(
+        store.apply_pulled_page(&server, &[opened], 1, None, at).unwrap(),
+        2,
+        "the referral and its step"
+    );
+    let stages: Vec<String> = store
+        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, at.today)
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{:?}", r.stage))
+        .collect();
+    assert_eq!(stages, ["Submitted"]);
+    // A row an older app kept under the block's old number, which is the place of a change
+    // pulled later: the block's next restore numbers both again.
+    store.apply_pulled_page(&server, &[renamed(2, 3, "कमला देवी")], 2, None, at).unwrap();
+    let later = place_of(&store, 3);
+    store
+        .connection()
+        .execute(
+            "UPDATE change_log SET server_seq = ?1 WHERE device_id = ?2 AND device_seq = 900",
+            rusqlite::params![-later, block.to_string()],
+        )
+        .unwrap();
+    assert!(store.feed_epoch(Some("restored again")).unwrap());
+    let wrong: i64 = store
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM change_log WHERE origin = 'pulled' AND server_seq <> -seq",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(wrong, 0, "every change pulled before keeps minus its place");
+}
