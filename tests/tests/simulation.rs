@@ -94,8 +94,10 @@ const RESTORE_SEEDS: [u64; 5] = [11, 38, 47, 55, 349];
 /// after a supervisor made her one with another (358), and a withdrawal the restored block took
 /// before the record of its household came again, which reached no laptop (633), and the old
 /// laptop's work its restored block lost before forwarding it, held nowhere once the old laptop
-/// broke, as its late file carried only what it had not sent (709).
-const BOTH_RESTORE_SEEDS: [u64; 7] = [5, 30, 45, 57, 358, 633, 709];
+/// broke, as its late file carried only what it had not sent (709), and a step the restored
+/// block lost that a laptop's stick answer asked back, which the laptop, syncing online next,
+/// never gave (3476).
+const BOTH_RESTORE_SEEDS: [u64; 8] = [5, 30, 45, 57, 358, 633, 709, 3476];
 /// The seeds CI runs with both restores asked for, where the dice restored the laptop alone
 /// (a run with `SAMANVAYA_SIM_RESTORE=1` rolls them, so it is not the run without it): a
 /// household the old laptop recorded before its backup and withdrew after it, before it ever

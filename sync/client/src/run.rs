@@ -225,6 +225,11 @@ pub trait Local {
         let _ = wanted;
         Ok(Vec::new())
     }
+    /// After which number the server's last answer on a USB stick asked back its own changes
+    /// (`FeedFile::own_wanted_after`), if it did; a block never syncs by stick.
+    fn asked_back_on_stick(&mut self) -> Result<Option<i64>, SyncError> {
+        Ok(None)
+    }
     /// The server answered for every change given back after `after`.
     fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
         let _ = after;
@@ -497,7 +502,16 @@ pub async fn sync_once<L: Local, R: Remote>(
     }
     // Restored from a backup, the server lost steps of its own that this end read: given back
     // before anything else, so that the laptop's work after them finds them there.
-    if let Some(after) = session.own_wanted_after {
+    // An answer on a USB stick may have asked them back already, and this end read the
+    // server's steps made since the restore with it: the session, which looks at the newest
+    // step this end holds, then finds it held and asks nothing, and the stick's ask waited for
+    // a file that a laptop syncing online again never writes (seed 3476 of the simulation with
+    // both restores). Whichever asked, from the lower number.
+    let asked = match (session.own_wanted_after, local.asked_back_on_stick()?) {
+        (Some(online), Some(stick)) => Some(online.min(stick)),
+        (online, stick) => online.or(stick),
+    };
+    if let Some(after) = asked {
         give_back(local, link, tuning, &mut report, &mut pace, late.as_deref(), after).await?;
     }
     // Restored from a backup, the server lost changes of another laptop's old run that this

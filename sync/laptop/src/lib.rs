@@ -170,6 +170,10 @@ impl Local for StoreEnd<'_> {
         held_of_other(self.store, &run).map_err(|e| local(&e))
     }
 
+    fn asked_back_on_stick(&mut self) -> Result<Option<i64>, SyncError> {
+        self.store.stick_wanted_back().map_err(|e| local(&e))
+    }
+
     fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
         self.store.gave_back(after).map_err(|e| local(&e))
     }
