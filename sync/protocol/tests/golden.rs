@@ -267,3 +267,41 @@ fn a_change_of_a_newer_version_is_read_but_not_supported() {
     let change: Change = serde_json::from_str(&text).unwrap();
     assert!(!change.change.is_supported());
 }
+
+/// The newest version of each kind of change at each protocol version. Peers speak only the
+/// same protocol version (`PROTOCOL_VERSION`), so a kind's version raised without the
+/// protocol's lets an older build of the same protocol take the change: it stores it as refused
+/// ("newer than this server"), which nothing reads again after the server is updated, and
+/// writes it back without the fields it could not read (found by a review: `member_removed`
+/// version 2 came in after protocol 8's first builds, which no one ran outside development).
+/// Raising a kind's version means raising the protocol's and adding its line here.
+const KIND_VERSIONS: &[(u32, &[(&str, u16)])] = &[(
+    8,
+    &[
+        ("consent_withdrawn", 1),
+        ("fact", 1),
+        ("household", 2),
+        ("member", 2),
+        ("member_removed", 2),
+        ("receiving", 1),
+        ("redacted", 1),
+        ("referral", 1),
+        ("referral_event", 1),
+        ("submission", 1),
+    ],
+)];
+
+#[test]
+fn a_kind_of_change_takes_a_new_version_only_with_a_new_protocol_version() {
+    let current = samanvaya_sync_protocol::PROTOCOL_VERSION;
+    let (_, pinned) = KIND_VERSIONS.iter().find(|(p, _)| *p == current).unwrap_or_else(|| {
+        panic!("protocol version {current} has no line in KIND_VERSIONS: add the kinds' versions it speaks")
+    });
+    let written: std::collections::BTreeMap<&str, u16> =
+        examples().iter().map(|(_, body)| (body.kind(), body.current_version())).collect();
+    let pinned: std::collections::BTreeMap<&str, u16> = pinned.iter().copied().collect();
+    assert_eq!(
+        written, pinned,
+        "a kind's version changed at protocol version {current}: raise PROTOCOL_VERSION with it and add its line to KIND_VERSIONS"
+    );
+}
