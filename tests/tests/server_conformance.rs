@@ -422,6 +422,7 @@ on_both!(
     a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
     a_review_decided_after_the_backup_closes_again_when_its_decision_is_given_back,
     a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing,
+    a_blocks_push_following_on_from_more_than_the_district_holds_keeps_nothing,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
@@ -3560,6 +3561,43 @@ fn a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing(b: Backend)
     server.push(&pruned.caller, &PushBatch { after: Some(0), ..pruned.batch(vec![first]) }, t0()).unwrap();
     let past = server.push(&pruned.caller, &PushBatch { after: Some(1), ..pruned.batch(vec![last]) }, t0());
     assert_eq!(past.unwrap().acked_through, 3);
+}
+
+/// The same for a block forwarding to its district: a push it sent following on from more than
+/// the district holds (sent before the district was restored from a backup, delivered after)
+/// keeps nothing, and the answer says how far the district holds the block's work. Taken, it
+/// moved the block past the changes in between, which the district had lost and the block then
+/// never sent again (found by a review).
+fn a_blocks_push_following_on_from_more_than_the_district_holds_keeps_nothing(b: Backend) {
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
+    let (la, h) = (Uuid::now_v7(), HouseholdId(Uuid::now_v7()));
+    let mut fw = Forwarded { seq: 0 };
+    let first = vec![fw.change(la, 1, 0, household(h, VILLAGE), &[])];
+    let push = |after, changes| PushBatch {
+        after: Some(after),
+        protocol: PROTOCOL_VERSION,
+        pulled_through: 0,
+        changes,
+    };
+    assert_eq!(district.push(&block, &push(0, first), t0()).unwrap().acked_through, 1);
+    // The block forwarded its changes 2 and 3 to the district since; the district was restored
+    // from a backup holding only the first, and the block's push of 4, sent before, comes now.
+    let lost = vec![
+        fw.change(la, 2, 1, fact_of(h, PersonId(h.0)), &[]),
+        fw.change(la, 3, 2, fact_of(h, PersonId(h.0)), &[]),
+    ];
+    let stale = vec![fw.change(la, 4, 3, fact_of(h, PersonId(h.0)), &[])];
+    let ack = district.push(&block, &push(3, stale.clone()), t0()).unwrap();
+    assert_eq!((ack.acked_through, ack.results.len()), (1, 0), "nothing kept");
+    let held = |district: &Opened| {
+        district.texts("SELECT CAST(count(*) AS TEXT) FROM change WHERE origin_device = ?1", &la.to_string())
+    };
+    assert_eq!(held(&district), vec!["1"]);
+    let mut again = lost;
+    again.extend(stale);
+    assert_eq!(district.push(&block, &push(1, again), t0()).unwrap().acked_through, 4);
+    assert_eq!(held(&district), vec!["4"]);
 }
 
 /// A village moved from one block to another: the district gives it to the new block, then

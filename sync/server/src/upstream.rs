@@ -285,7 +285,11 @@ impl Local for BlockEnd {
         // Only as far as the district answered for what this sync sent. What it says it holds
         // of the block may be work numbered before a restore from a backup, and a session's
         // answer may name such numbers among its capped readings.
-        let Some((first, last)) = self.handed else {
+        // A push answered with no result kept nothing: the district, restored from a backup
+        // since the session, holds less than the push followed on from (`ingest.rs`), and
+        // says how much, as a session would.
+        let Some((first, last)) = self.handed.filter(|&(first, _)| !(results.is_empty() && through < first))
+        else {
             // At the session, the district's word lowers what this block takes for acknowledged,
             // never raises it: a district restored from a backup lost what the block forwarded
             // after it, and says it holds less; the block sends that again (the district drops
