@@ -173,7 +173,10 @@ impl HouseholdInput {
         let mut errors = Vec::new();
         let mut refuse = |field: String, code| errors.push(FieldError { field, code });
 
-        self.address = self.address.trim().to_owned();
+        // A control character (NUL, a tab, a line break from a damaged list) is never meant in a
+        // name or an address, and a district on PostgreSQL cannot keep a NUL at all: each
+        // becomes a space, so the record travels (the server refuses a change holding a NUL).
+        self.address = without_controls(&self.address).trim().to_owned();
         match normalise_phone(&self.phone) {
             Some(phone) => self.phone = phone,
             None => refuse("phone".into(), FieldErrorCode::InvalidPhone),
@@ -191,7 +194,7 @@ impl HouseholdInput {
             refuse("members".into(), FieldErrorCode::TooManyMembers);
         }
         for (i, member) in self.members.iter_mut().enumerate() {
-            member.name = member.name.split_whitespace().collect::<Vec<_>>().join(" ");
+            member.name = without_controls(&member.name).split_whitespace().collect::<Vec<_>>().join(" ");
             if member.name.is_empty() {
                 refuse(format!("members.{i}.name"), FieldErrorCode::Required);
             } else if member.name.chars().count() > MAX_NAME_CHARS {
@@ -244,6 +247,11 @@ impl HouseholdInput {
         }
         if errors.is_empty() { Ok(self) } else { Err(ValidationError(errors)) }
     }
+}
+
+/// `text` with each control character a space.
+fn without_controls(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// A mobile number as stored: its ten digits, from what was typed ("98765 43210", "+91-9876543210",
@@ -316,6 +324,15 @@ mod tests {
                 if agrees { vec![] } else { vec![("consent".to_owned(), FieldErrorCode::ConsentRespondent)] };
             assert_eq!(codes(typed.validate(today)), want, "respondent {respondent}");
         }
+    }
+
+    #[test]
+    fn a_control_character_in_a_name_or_the_address_becomes_a_space() {
+        let mut typed = input(vec![member("सुनीता\u{0}देवी\t", Relation::Head, Birth::Unknown)]);
+        typed.address = "वार्ड 4\u{0}\r\nपूरब टोला\u{7}".into();
+        let kept = typed.validate("2026-11-23".parse().unwrap()).unwrap();
+        assert_eq!(kept.members[0].name, "सुनीता देवी");
+        assert_eq!(kept.address, "वार्ड 4   पूरब टोला");
     }
 
     #[test]
