@@ -446,6 +446,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "pushed_last_judged",
         sql: include_str!("../migrations/server/0041_pushed_last_judged.sql"),
     },
+    Migration {
+        version: 42,
+        name: "village_taken",
+        sql: include_str!("../migrations/server/0042_village_taken.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -646,6 +651,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 39,
         name: "pushed_last_judged",
         sql: include_str!("../migrations/server-postgres/0039_pushed_last_judged.sql"),
+    },
+    Migration {
+        version: 40,
+        name: "village_taken",
+        sql: include_str!("../migrations/server-postgres/0040_village_taken.sql"),
     },
 ];
 

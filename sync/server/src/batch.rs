@@ -96,7 +96,10 @@ impl<'a> Sender<'a> {
                 .transpose()?,
         };
         match village {
-            Some(village) if !block.serves(&village) => Err(block.foreign(db, &village)?),
+            Some(village) if !block.serves(&village) => match block.taken_from_it(&village) {
+                Some(reason) => Ok(Some(reason)),
+                None => Err(block.foreign(db, &village)?),
+            },
             _ => Ok(None),
         }
     }

@@ -34,6 +34,8 @@ use crate::store::Store;
 pub struct BlockScope {
     block: String,
     villages: RefCell<HashSet<String>>,
+    /// The villages the district's operator took from the block (`unassign-village`).
+    taken: HashSet<String>,
 }
 
 impl BlockScope {
@@ -44,7 +46,22 @@ impl BlockScope {
             .iter()
             .map(|r| r.text(0))
             .collect::<Result<_, _>>()?;
-        Ok(BlockScope { block: block.to_owned(), villages: RefCell::new(villages) })
+        let taken = db
+            .query("SELECT village_id FROM village_taken WHERE block_id = ?1", args![block])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?;
+        Ok(BlockScope { block: block.to_owned(), villages: RefCell::new(villages), taken })
+    }
+
+    /// Why a change about `village` is refused alone, where the district's operator took the
+    /// village from this block: the rest of its push goes on.
+    pub(crate) fn taken_from_it(&self, village: &str) -> Option<String> {
+        self.taken.contains(village).then(|| {
+            format!(
+                "village {village} was taken from this block by the district's operator (`unassign-village`); its work goes to the district through the block it moved to, and a laptop still serving it is enrolled with that block"
+            )
+        })
     }
 
     /// Whether `village` is the block's here.
@@ -62,6 +79,9 @@ impl BlockScope {
     ) -> Result<Option<String>, ServerError> {
         if self.serves(village) {
             return Ok(None);
+        }
+        if let Some(reason) = self.taken_from_it(village) {
+            return Ok(Some(reason));
         }
         // One statement for the usual case, a village no block has yet: a district learning a
         // state's villages takes one for each at its first household.
@@ -193,6 +213,10 @@ impl Store {
             "INSERT INTO block_village (village_id, block_id, since) VALUES (?1, ?2, ?3) ON CONFLICT (village_id, block_id) DO NOTHING",
             args![village.to_string(), to.to_string(), now],
         )?;
+        tx.execute(
+            "DELETE FROM village_taken WHERE village_id = ?1 AND block_id = ?2",
+            args![village.to_string(), to.to_string()],
+        )?;
         // The block has read the feed past the village's households (they were not its to
         // read): it reads the feed again from the start at its next session. What it sent
         // about them that waited for its household is applied now.
@@ -231,7 +255,12 @@ impl Store {
     /// from then on, and the district's feed to it carries none. The village keeps one block at
     /// least: taken from its last, it would be the first forwarding block's again, whichever
     /// that is. Returns the block's name.
-    pub fn unassign_village(&mut self, village: Uuid, from: Uuid) -> Result<String, ServerError> {
+    pub fn unassign_village(
+        &mut self,
+        village: Uuid,
+        from: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServerError> {
         if self.role() != Role::District {
             return Err(ServerError::Invalid("a village is taken from a block at the district".into()));
         }
@@ -255,6 +284,11 @@ impl Store {
         tx.execute(
             "DELETE FROM block_village WHERE village_id = ?1 AND block_id = ?2",
             args![village.to_string(), from.to_string()],
+        )?;
+        tx.execute(
+            "INSERT INTO village_taken (village_id, block_id, taken_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (village_id, block_id) DO UPDATE SET taken_at = excluded.taken_at",
+            args![village.to_string(), from.to_string(), now],
         )?;
         tx.commit()?;
         Ok(block)

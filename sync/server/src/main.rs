@@ -418,8 +418,10 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             }
         }
         Command::UnassignVillage { village, from } => {
-            let block = store.unassign_village(village, from)?;
-            println!("village {village} no longer comes through block {from} ({block})");
+            let block = store.unassign_village(village, from, now)?;
+            println!(
+                "village {village} no longer comes through block {from} ({block}); its changes about it are refused one by one, and the rest of its work goes on"
+            );
         }
         Command::KeepCopy { device } => {
             let restores = store.keep_copy(device)?;
