@@ -30,8 +30,16 @@ fn data_dir() -> Option<PathBuf> {
 }
 
 /// How often the app tries to sync by itself while unlocked and enrolled, unless
-/// `SAMANVAYA_SYNC_SECONDS` says otherwise. A failed try costs one short request.
+/// `SAMANVAYA_SYNC_SECONDS` says otherwise. A failed try costs two short requests at most
+/// ([`BACKGROUND_RETRIES`]).
 const SYNC_EVERY_SECONDS: u64 = 5 * 60;
+
+/// How many times a request of a sync the app tries by itself is sent again. A sync holds the
+/// laptop's sync (one at a time): with the eight of "sync now", a block out of reach held it
+/// for a minute and a half of every five, and the USB stick's buttons, which wait for it,
+/// with it (found by a review). The next try comes in five minutes, and resumes where this
+/// one stopped.
+const BACKGROUND_RETRIES: u32 = 1;
 
 /// Syncs by itself whenever the block server can be reached: a thread that tries every few
 /// minutes on a second connection to the store, so the window never waits for the network.
@@ -56,10 +64,11 @@ fn background_sync(app: tauri::AppHandle) {
                 continue;
             };
             // The outcome is recorded in the store for the panel; nothing to do with it here.
-            let _ = samanvaya_sync_laptop::block_on(samanvaya_sync_laptop::sync(
-                &mut second,
-                samanvaya_sync_client::Tuning::default(),
-            ));
+            let tuning = samanvaya_sync_client::Tuning {
+                retries: BACKGROUND_RETRIES,
+                ..samanvaya_sync_client::Tuning::default()
+            };
+            let _ = samanvaya_sync_laptop::block_on(samanvaya_sync_laptop::sync(&mut second, tuning));
         }
     });
 }

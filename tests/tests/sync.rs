@@ -244,6 +244,14 @@ fn village_loop(on_postgres: bool) {
     eventually("the sanction at the block", || {
         server_cmd("block", block_dir.path(), &["referrals"]).contains("sanctioned")
     });
+    // The block's operator sees how forwarding stands: nothing left to go up, a round through.
+    eventually("the block's status with nothing left to forward", || {
+        let status = server_cmd("block", block_dir.path(), &["status"]);
+        status.contains(&format!("district: {}", district.url))
+            && status.contains("0 change(s) waiting to go up")
+            && status.contains("last round that went through: ")
+            && status.contains("no error since the last round")
+    });
     let received = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
     assert!(received.contains("received 3"), "the three steps come down: {received}");
     {
@@ -1984,6 +1992,19 @@ fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block()
     let next = new.save_household(new_household(village, vec![head]), new.now().unwrap()).unwrap();
     let taken: Vec<Option<i64>> = ids.iter().map(|id| new.household(*id).unwrap().number).collect();
     assert!(!taken.contains(&next.number), "{:?} against {taken:?}", next.number);
+    drop(block);
+}
+
+/// A block started with no district says so in its status, and what to do.
+#[test]
+fn a_block_with_no_district_says_in_its_status_how_to_enroll_it() {
+    let (block_dir, block, _laptop_dir) = block_and_laptop();
+    let status = server_cmd("block", block_dir.path(), &["status"]);
+    assert!(status.starts_with("block server, store on SQLite; 1 device(s) enrolled"), "{status}");
+    assert!(
+        status.contains("not enrolled with a district") && status.contains("--upstream-code CODE"),
+        "{status}"
+    );
     drop(block);
 }
 

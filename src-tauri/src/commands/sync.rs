@@ -79,8 +79,11 @@ fn is_feed(name: &str) -> bool {
 
 /// Applies the block's answer at `path`, one of [`sync_feed_files`]; the status after it and how
 /// many of its changes were new here.
-#[tauri::command(async)]
-pub fn sync_import_feed(state: State<'_, AppState>, path: String) -> Result<(SyncStatus, usize), ErrorReply> {
+#[tauri::command]
+pub async fn sync_import_feed(
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<(SyncStatus, usize), ErrorReply> {
     if found_file(&Places::from_env(), &path, is_feed).is_none() {
         return Err(StoreError::NotFound { what: "file on the USB stick", id: path }.into());
     }
@@ -91,8 +94,13 @@ pub fn sync_import_feed(state: State<'_, AppState>, path: String) -> Result<(Syn
         count: None,
     })?;
     let mut second: Store = state.with(|s| s.second_connection())?;
-    let done = samanvaya_sync_laptop::import_feed(&mut second, &bytes).map_err(reply)?;
-    Ok((second.sync_status()?, done.applied))
+    // It waits for a sync with the block that is running (`import_feed`): on a thread of its
+    // own, not one of the few that answer the window.
+    off_runtime(move || {
+        let done = samanvaya_sync_laptop::import_feed(&mut second, &bytes).map_err(reply)?;
+        Ok((second.sync_status()?, done.applied))
+    })
+    .await
 }
 
 #[tauri::command]
@@ -122,16 +130,19 @@ pub struct SyncFile {
 
 /// Writes what the block has not acknowledged to a sync file in the export folder (the user's
 /// Downloads, else Documents), for a USB stick to the block office when there is no network.
-#[tauri::command(async)]
-pub fn sync_export(state: State<'_, AppState>) -> Result<SyncFile, ErrorReply> {
+#[tauri::command]
+pub async fn sync_export(state: State<'_, AppState>) -> Result<SyncFile, ErrorReply> {
     let dir = samanvaya_core::export_dir()?;
-    state.with(|s| Ok(s.now()?.today)).and_then(|today| {
-        // The export folder may not exist yet on a new laptop (Downloads is made on first use).
-        std::fs::create_dir_all(&dir).map_err(|source| {
-            ErrorReply::from(samanvaya_core::StoreError::Export { path: dir.display().to_string(), source })
-        })?;
-        let path = dir.join(format!("samanvaya-sync-{today}.samanvaya-sync"));
-        let mut second: Store = state.with(|s| s.second_connection())?;
+    let today = state.with(|s| Ok(s.now()?.today))?;
+    // The export folder may not exist yet on a new laptop (Downloads is made on first use).
+    std::fs::create_dir_all(&dir).map_err(|source| {
+        ErrorReply::from(samanvaya_core::StoreError::Export { path: dir.display().to_string(), source })
+    })?;
+    let path = dir.join(format!("samanvaya-sync-{today}.samanvaya-sync"));
+    let mut second: Store = state.with(|s| s.second_connection())?;
+    // It waits for a sync with the block that is running (`export_file`): on a thread of its
+    // own, not one of the few that answer the window.
+    off_runtime(move || {
         let done = samanvaya_sync_laptop::export_file(&mut second, &path).map_err(reply)?;
         Ok(SyncFile {
             path: path.display().to_string(),
@@ -140,4 +151,5 @@ pub fn sync_export(state: State<'_, AppState>) -> Result<SyncFile, ErrorReply> {
             carried_again: done.carried_again,
         })
     })
+    .await
 }

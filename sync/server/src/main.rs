@@ -93,6 +93,10 @@ enum Command {
         #[arg(long)]
         village: String,
     },
+    /// How this server stands: at a block, how its forwarding to the district goes (the
+    /// district, what is still to go up, the last round that went through, the last error and
+    /// what to do).
+    Status,
     /// Lists the enrolled devices.
     Devices,
     /// Revokes a device: it can no longer sync.
@@ -292,6 +296,10 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 "{} ({}) is registered: make a code for its laptop with `enroll-code --village {}`",
                 added.name_en, added.name_hi, added.name_en
             );
+        }
+        Command::Status => {
+            let role = store.role();
+            print_status(&mut store, role)?;
         }
         Command::Devices => {
             for d in store.devices()? {
@@ -549,6 +557,39 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
 }
 
 /// What an import did with the file's audit entries.
+/// What `status` prints: at a block, how forwarding to its district stands, with what to do.
+fn print_status(store: &mut Store, role: Role) -> Result<()> {
+    let devices = store.devices()?;
+    let active = devices.iter().filter(|d| !d.revoked).count();
+    println!("{} server, store on {}; {active} device(s) enrolled", role.as_str(), store.kind());
+    if role != Role::Block {
+        return Ok(());
+    }
+    let Some(f) = store.forwarding()? else {
+        println!(
+            "not enrolled with a district: nothing is forwarded. Start the server once with --upstream URL --upstream-code CODE (the code from the district's operator: `samanvaya-server --role district enroll-code --block NAME`)"
+        );
+        return Ok(());
+    };
+    println!("district: {}", f.url);
+    println!(
+        "forwarded: the district holds this block's changes through number {}; {} change(s) waiting to go up",
+        f.acked_through, f.waiting
+    );
+    match &f.last_success_at {
+        Some(at) => println!("last round that went through: {at}"),
+        None => println!("no round has gone through yet"),
+    }
+    match &f.last_error {
+        Some(e) => println!(
+            "last error: {e}\nthe server tries again by itself every minute while it runs with --upstream {}; if the error stays, tell the district's operator what it says",
+            f.url
+        ),
+        None => println!("no error since the last round that went through"),
+    }
+    Ok(())
+}
+
 fn say_audit(done: &samanvaya_server::import::Imported) {
     if let Some(through) = done.audit_through {
         println!("its audit log is held here through entry {through}");
@@ -613,6 +654,14 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
             bail!("only a block server has an upstream (its district)");
         }
         match &args.upstream_code {
+            Some(code) if enrolled => {
+                // The code is not used: enrolling again is not built (a district rebuilt, or a
+                // certificate changed without the block, needs the block's folder set up anew).
+                let _ = code;
+                eprintln!(
+                    "this block is enrolled with its district already: --upstream-code is not used, and it forwards as enrolled"
+                );
+            }
             Some(code) => upstream::enroll(&store, url, code, &args.name).await?,
             None => {
                 if !enrolled {
@@ -621,6 +670,14 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
                     );
                 }
             }
+        }
+        // The address the block enrolled at is the one it forwards to.
+        let stored = store.lock().map_err(|_| anyhow::anyhow!("the store's lock is broken"))?.upstream()?;
+        if let Some(stored) = stored.filter(|u| u.url != url.trim_end_matches('/')) {
+            eprintln!(
+                "this block forwards to {}, where it enrolled with its district, not to {url}",
+                stored.url
+            );
         }
         // Forwarding runs on a thread of its own: it is slow on a bad link by design, and must
         // never hold up the laptops' requests.
@@ -631,6 +688,11 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
                 Err(e) => eprintln!("forwarding to the district could not start: {e}"),
             }
         });
+    }
+    if args.upstream.is_none() && enrolled {
+        eprintln!(
+            "this block is enrolled with its district but was started without --upstream: nothing is forwarded until it runs with --upstream URL"
+        );
     }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

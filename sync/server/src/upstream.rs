@@ -32,7 +32,51 @@ pub struct Upstream {
     pub certificate: Option<String>,
 }
 
+/// How this block's forwarding to its district stands, for its operator
+/// (`samanvaya-server status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forwarding {
+    pub url: String,
+    /// The last of this block's changes the district said it holds.
+    pub acked_through: i64,
+    /// The changes to forward that the district has not said it holds.
+    pub waiting: i64,
+    pub last_success_at: Option<String>,
+    /// The last round's failure, in the words the forwarding logged; none once a round went
+    /// through.
+    pub last_error: Option<String>,
+}
+
 impl Store {
+    /// How forwarding to the district stands; `None` for a server enrolled with no district.
+    pub fn forwarding(&mut self) -> Result<Option<Forwarding>, ServerError> {
+        let Some(row) = self.db.query_opt(
+            "SELECT url, acked_through, last_success_at, last_error, server_id FROM upstream WHERE id = 1",
+            &[],
+        )?
+        else {
+            return Ok(None);
+        };
+        let acked_through = row.int(1)?;
+        // What the forwarding sends: the changes past the district's word but for those that
+        // came from the district, were refused here or wait for their household.
+        let waiting = self
+            .db
+            .query_one(
+                "SELECT count(*) FROM change WHERE seq > ?1 AND via != ?2
+                   AND outcome NOT LIKE 'rejected%' AND outcome NOT LIKE 'waiting%'",
+                args![acked_through, row.text(4)?],
+            )?
+            .int(0)?;
+        Ok(Some(Forwarding {
+            url: row.text(0)?,
+            acked_through,
+            waiting,
+            last_success_at: row.opt_text(2)?,
+            last_error: row.opt_text(3)?,
+        }))
+    }
+
     pub fn upstream(&mut self) -> Result<Option<Upstream>, ServerError> {
         self.db
             .query_opt("SELECT url, server_id, secret, certificate FROM upstream WHERE id = 1", &[])?
