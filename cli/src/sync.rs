@@ -173,11 +173,12 @@ pub fn run_export(store: &mut Store, file: &std::path::Path) -> Result<String> {
     }
     let done = export_file(store, file)?;
     let mut out = format!(
-        "wrote {} change(s) ({} KB) to {}; at the block office: samanvaya-server import {}\n",
+        "wrote {} change(s) ({} KB) to {}; at the block office: samanvaya-server import {} --answer {}\n",
         done.changes,
         done.bytes.div_ceil(1024),
         file.display(),
-        file.display()
+        file.display(),
+        file.with_extension("samanvaya-feed").display()
     );
     if done.carried_again > 0 {
         out.push_str(&format!(

@@ -612,6 +612,10 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     let file = stick.path().join("bakraur.samanvaya-sync");
     let wrote = ok(run("samanvaya", &["export-sync", file.to_str().unwrap()], Some(laptop_dir.path())));
     assert!(wrote.contains(&format!("wrote {waiting} change(s)")), "{wrote}");
+    assert!(
+        wrote.contains("samanvaya-server import ") && wrote.contains(" --answer "),
+        "the answer asked for: {wrote}"
+    );
     // A stick passes through many hands: nothing of the village can be read from the file.
     let bytes = std::fs::read(&file).unwrap();
     for name in ["सीता देवी", "गीता देवी"] {
@@ -624,6 +628,10 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     let f = file.to_str().unwrap();
     let first = server_cmd("block", block_dir.path(), &["import", f]);
     assert!(first.contains(&format!("{waiting} new change(s), 0 already here")), "{first}");
+    assert!(
+        first.contains("no answer written for the laptop") && first.contains("export-feed --device "),
+        "{first}"
+    );
     let second = server_cmd("block", block_dir.path(), &["import", f]);
     assert!(second.contains(&format!("0 new change(s), {waiting} already here")), "{second}");
     // A file changed on the way is refused whole, and nothing of it is stored.

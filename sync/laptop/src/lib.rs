@@ -725,6 +725,11 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     let new = parcel.changes.len() - carried_again;
     store.audit("export:sync", &format!("{new} changes, {carried_again} carried again"))?;
     std::fs::rename(&partial, path).map_err(file_error)?;
+    // The name on the stick too, before the facilitator is told the file is written (best
+    // effort: not every system opens a folder as a file).
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(folder).and_then(|f| f.sync_all());
+    }
     Ok(Exported { changes: new, bytes: bytes.len(), held_back, carried_again })
 }
 

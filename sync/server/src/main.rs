@@ -515,8 +515,13 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                     done.taken_back, done.refused_back
                 );
             }
-            if let (Some(answer), Some(device)) = (answer, done.device) {
-                write_feed(&mut store, device, &answer)?;
+            match (answer, done.device) {
+                (Some(answer), Some(device)) => write_feed(&mut store, device, &answer)?,
+                (None, Some(device)) => println!(
+                    "no answer written for the laptop: write it to the same stick with `samanvaya-server --role block --data-dir {} export-feed --device {device} FILE.samanvaya-feed`, or import with --answer FILE next time",
+                    dir.display()
+                ),
+                _ => {}
             }
         }
         Command::ExportFeed { device, file } => write_feed(&mut store, device, &file)?,
@@ -602,12 +607,28 @@ fn say_audit(done: &samanvaya_server::import::Imported) {
 /// Writes the block's answer for `device` to `file`, whole or not at all.
 fn write_feed(store: &mut Store, device: uuid::Uuid, file: &std::path::Path) -> Result<()> {
     let written = store.export_feed(device, Utc::now())?;
+    // On the stick before it takes its name, and the name on the stick before the operator is
+    // told it is written: a stick pulled out as soon as the command ends otherwise held a
+    // damaged answer, or the older one, and the village waited a trip for nothing (found by a
+    // review).
     let partial = file.with_extension("partial");
-    std::fs::write(&partial, &written.bytes).and_then(|()| std::fs::rename(&partial, file)).with_context(
-        || format!("cannot write {}; check the USB stick and its free space", file.display()),
-    )?;
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&partial)?;
+        f.write_all(&written.bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&partial, file)?;
+        // Best effort: not every system opens a folder as a file.
+        if let Some(folder) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let _ = std::fs::File::open(folder).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    };
+    write().with_context(|| {
+        format!("cannot write {}; check the USB stick and its free space", file.display())
+    })?;
     println!(
-        "wrote {} change(s) for {} to {}; on the laptop: samanvaya import-feed {}",
+        "wrote {} change(s) for {} to {}; eject the stick before taking it out; on the laptop: samanvaya import-feed {}",
         written.changes,
         written.device_name,
         file.display(),
