@@ -59,6 +59,20 @@ impl LaptopSyncError {
             | LaptopSyncError::Bundle(_)
             | LaptopSyncError::Sync(SyncError::Catalogue(_)) => "catalogue",
             LaptopSyncError::Store(_) | LaptopSyncError::Seal(_) => "store",
+            // The block's answer refused for what it is, each with what to do: written for
+            // another laptop, by another version of the block's server, or changed on the way.
+            // All were "file", whose sentence sends the facilitator to look at the stick and
+            // its room (found by a review).
+            LaptopSyncError::FeedFile(FeedFileError::OtherLaptop) => "file_other_laptop",
+            LaptopSyncError::FeedFile(FeedFileError::Version { .. } | FeedFileError::Protocol { .. }) => {
+                "file_version"
+            }
+            LaptopSyncError::FeedFile(
+                FeedFileError::Forged
+                | FeedFileError::TooLarge
+                | FeedFileError::Compression(_)
+                | FeedFileError::Json(_),
+            ) => "file_damaged",
             LaptopSyncError::Parcel(_) | LaptopSyncError::FeedFile(_) => "file",
             // Only writing the laptop's sync file raises it: the stick and its room are what to
             // look at, not whether a file is the block's answer.
@@ -520,6 +534,12 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     if file.server != e.server_id {
         return Err(FeedFileError::Forged.into());
     }
+    // Before anything of it is applied: a block of another protocol writes what this app may
+    // misread, as it refuses this laptop's files (found by a review: what was acknowledged was
+    // kept before a change of a newer kind stopped the page).
+    if file.protocol != PROTOCOL_VERSION {
+        return Err(FeedFileError::Protocol { found: file.protocol }.into());
+    }
     // What the block holds of this laptop's work need not go on the next stick; on a laptop
     // restored from a backup this first settles the restore, as a session does before a pull.
     // An answer written before this laptop was restored (an old file left on the stick) is not
@@ -777,6 +797,49 @@ mod tests {
             "every queued change is pushed exactly once"
         );
         assert_eq!(pushed, 1000, "each new household travels as its record and its one member");
+    }
+
+    /// An answer written by a block of another protocol version is refused before anything of
+    /// it is applied, with what to do: what it said the block held was kept before a change
+    /// of a kind this app could not read stopped the page (found by a review).
+    #[test]
+    fn an_answer_from_a_block_of_another_protocol_is_refused_with_nothing_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = samanvaya_tests::open(dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+        let block = samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+        let device = store.device_id().unwrap();
+        let answer = |protocol| feed_file::FeedFile {
+            protocol,
+            server: block,
+            device,
+            made_at: Utc::now(),
+            changes: vec![],
+            cursor: 0,
+            cursor_origin: None,
+            answers_acked_here: None,
+            acked_through: 7,
+            own_after: None,
+            audit_through: 0,
+            audit_branches: vec![],
+            capped: vec![],
+            decided: vec![],
+            feed_epoch: None,
+            starts_after: None,
+            own_wanted_after: None,
+            others_wanted: vec![],
+            restores: None,
+            reached_district: None,
+        };
+        let key = parcel::secret_digest("the laptop's secret");
+        let newer = feed_file::seal(&answer(PROTOCOL_VERSION + 1), &key).unwrap();
+        let err = import_feed(&mut store, &newer).unwrap_err();
+        assert_eq!(err.code(), "file_version", "{err}");
+        assert!(err.to_string().contains("updated to the same version"), "{err}");
+        assert_eq!(store.acked_through().unwrap(), 0, "nothing of it kept");
+        let same = feed_file::seal(&answer(PROTOCOL_VERSION), &key).unwrap();
+        import_feed(&mut store, &same).unwrap();
+        assert_eq!(store.acked_through().unwrap(), 7, "the same answer of this version is applied");
     }
 
     /// The numbers of this laptop's own changes in a sync file it writes now.

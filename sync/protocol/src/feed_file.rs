@@ -127,6 +127,11 @@ pub enum FeedFileError {
         if *found < VERSION { "an older" } else { "a newer" }
     )]
     Version { found: u32 },
+    #[error(
+        "this answer was written by a block server of protocol version {found}, and this app speaks {}; the laptop and the block's server must be updated to the same version, then the block office writes the answer again",
+        crate::PROTOCOL_VERSION
+    )]
+    Protocol { found: u32 },
     #[error("the file is larger than {} MB; ask the block office for a newer one", MAX_FILE_BYTES >> 20)]
     TooLarge,
     #[error("the file's changes could not be unpacked: {0}")]

@@ -22,6 +22,19 @@ describe("errorText", () => {
     expect(catalogues.en.syncError_file_write).toContain("could not be written");
   });
 
+  it("says why the block's answer was refused, each with what to do, not as a stick to look at", () => {
+    const cases = [
+      ["file_other_laptop: the file was written for another laptop; …", catalogues.hi.syncError_file_other_laptop],
+      ["file_version: this file was written by a newer version of the block's server …", catalogues.hi.syncError_file_version],
+      ["file_damaged: the file was changed or damaged after the block wrote it …", catalogues.hi.syncError_file_damaged],
+    ] as const;
+    for (const [detail, sentence] of cases) {
+      expect(errorText(reply(detail))).toBe(sentence);
+      expect(sentence).not.toBe(catalogues.hi.syncError_file);
+    }
+    expect(catalogues.en.syncError_file_damaged).toContain("write it again");
+  });
+
   it("tells a copy of the laptop from before its restore to go on with the restored copy", () => {
     const said = errorText(reply("restored_elsewhere: this copy of the laptop is from before …"));
     expect(said).toBe(catalogues.hi.syncError_restored_elsewhere);
