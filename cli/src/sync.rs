@@ -197,6 +197,15 @@ pub fn run_export(store: &mut Store, file: &std::path::Path) -> Result<String> {
 
 /// Applies the block's answer from a USB stick.
 pub fn run_import_feed(store: &mut Store, file: &std::path::Path) -> Result<String> {
+    // Looked at before it is read: a file of gigabytes is not read into memory to be refused.
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    if size > samanvaya_sync_laptop::MAX_ANSWER_BYTES as u64 {
+        bail!(
+            "{} is larger than {} MB, more than any answer from the block; choose the file the block office wrote for this laptop",
+            file.display(),
+            samanvaya_sync_laptop::MAX_ANSWER_BYTES >> 20
+        );
+    }
     let bytes = std::fs::read(file).map_err(|e| {
         anyhow::anyhow!("cannot read {}: {e}; check the path and the USB stick", file.display())
     })?;

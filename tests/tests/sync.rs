@@ -634,6 +634,26 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     );
     let second = server_cmd("block", block_dir.path(), &["import", f]);
     assert!(second.contains(&format!("0 new change(s), {waiting} already here")), "{second}");
+    // A file larger than any a laptop or a block writes is refused before it is read.
+    let huge = stick.path().join("huge.samanvaya-sync");
+    std::fs::File::create(&huge).unwrap().set_len(100 << 20).unwrap();
+    let refused = run(
+        "samanvaya-server",
+        &[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+            "import",
+            huge.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("larger than 64 MB"), "{refused:?}");
+    let huge_answer = stick.path().join("huge.samanvaya-feed");
+    std::fs::File::create(&huge_answer).unwrap().set_len(100 << 20).unwrap();
+    let refused = run("samanvaya", &["import-feed", huge_answer.to_str().unwrap()], Some(laptop_dir.path()));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("larger than 64 MB"), "{refused:?}");
     // A file changed on the way is refused whole, and nothing of it is stored.
     let mut bytes = std::fs::read(&file).unwrap();
     let last = bytes.len() - 1;

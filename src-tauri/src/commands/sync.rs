@@ -84,8 +84,20 @@ pub async fn sync_import_feed(
     state: State<'_, AppState>,
     path: String,
 ) -> Result<(SyncStatus, usize), ErrorReply> {
-    if found_file(&Places::from_env(), &path, is_feed).is_none() {
+    let Some(found) = found_file(&Places::from_env(), &path, is_feed) else {
         return Err(StoreError::NotFound { what: "file on the USB stick", id: path }.into());
+    };
+    // Refused before it is read: a file of gigabytes is not read into memory to be refused.
+    if found.bytes > samanvaya_sync_laptop::MAX_ANSWER_BYTES as u64 {
+        return Err(ErrorReply {
+            code: ErrorCode::Sync,
+            detail: format!(
+                "file_damaged: {path} is larger than {} MB, more than any answer from the block",
+                samanvaya_sync_laptop::MAX_ANSWER_BYTES >> 20
+            ),
+            fields: vec![],
+            count: None,
+        });
     }
     let bytes = std::fs::read(&path).map_err(|e| ErrorReply {
         code: ErrorCode::Storage,

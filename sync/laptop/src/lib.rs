@@ -5,6 +5,8 @@
 mod catalogue;
 
 pub use catalogue::install_file;
+/// The largest answer from the block a laptop reads, looked at before a file is read.
+pub use samanvaya_sync_protocol::feed_file::MAX_FILE_BYTES as MAX_ANSWER_BYTES;
 
 use chrono::{DateTime, Utc};
 use samanvaya_core::{Enrollment, Incoming, Installed, Store, StoreError, Told};

@@ -21,7 +21,7 @@ pub const MAGIC: &str = "SAMANVAYA-FEED 2";
 const NAME: &str = "SAMANVAYA-FEED";
 const VERSION: u32 = 2;
 
-const MAX_FILE_BYTES: usize = 64 << 20;
+pub const MAX_FILE_BYTES: usize = 64 << 20;
 const MAX_JSON_BYTES: usize = 512 << 20;
 const LEVEL: i32 = 19;
 

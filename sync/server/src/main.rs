@@ -476,6 +476,16 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             }
         }
         Command::Import { file, answer } => {
+            // Looked at before it is read: a file of gigabytes is not read into memory to be
+            // refused.
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            if size > samanvaya_sync_protocol::parcel::MAX_FILE_BYTES as u64 {
+                bail!(
+                    "{} is larger than {} MB, more than any laptop's sync file; check that it is the file the laptop wrote",
+                    file.display(),
+                    samanvaya_sync_protocol::parcel::MAX_FILE_BYTES >> 20
+                );
+            }
             let bytes = std::fs::read(&file).with_context(|| {
                 format!("cannot read {}; check the path and the USB stick", file.display())
             })?;
