@@ -1138,6 +1138,13 @@ fn numbers_at_the_end_of_their_range_are_refused_or_carried_and_the_server_goes_
     (far.seq, far.origin.seq) = (i64::MAX, i64::MAX);
     let err = server.push(&laptop.caller, &laptop.batch(vec![far]), t0()).unwrap_err();
     assert_eq!(err.refusal().code, RefusalCode::BadBody, "{err}");
+    // Nor under a number other than the one it was made with, which a change held under that
+    // origin would make a "duplicate" the laptop drops.
+    laptop.seq = 2;
+    let mut renumbered = laptop.change(rename(h, p, "y"), 2);
+    renumbered.origin.seq = 1;
+    let err = server.push(&laptop.caller, &laptop.batch(vec![renumbered]), t0()).unwrap_err();
+    assert_eq!(err.refusal().code, RefusalCode::BadBody, "{err}");
     laptop.seq = 2;
     let next = laptop.change(rename(h, p, "कमला"), 3);
     let ack = server.push(&laptop.caller, &laptop.batch(vec![next]), t0()).unwrap();

@@ -75,6 +75,18 @@ impl Store {
                     "a laptop may only push its own changes",
                 ));
             }
+            // A laptop's change travels under the number it made it with. Under another, a
+            // change stored before under its origin made this one a "duplicate", and the laptop
+            // dropped it for good (found by a review).
+            if caller.kind == DeviceKind::Laptop && c.origin.seq != c.seq {
+                return Err(ServerError::refused(
+                    RefusalCode::BadBody,
+                    format!(
+                        "a laptop's change numbered {} says it was made as number {}; the app must send each change under its own number",
+                        c.seq, c.origin.seq
+                    ),
+                ));
+            }
         }
         // A push that starts past what is held here of the laptop's work, though the laptop
         // pushed after more: sent before this server was restored from a backup and delivered
