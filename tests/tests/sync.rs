@@ -3146,6 +3146,63 @@ fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block
     eventually("the lost case forwarded again", || dist.count("SELECT count(*) FROM referral") == 2);
 }
 
+/// A district restored from a backup that held all the changes it made itself, but not the
+/// block's work forwarded since: the block's session says how far the district had said it
+/// holds the block's work, and the restored district, holding less, numbers its feed again,
+/// which the block reads again from the start before it pushes. Without the word the restore
+/// was found only at the block's pull, after a push that claimed to have read the district's
+/// old feed (found by a review).
+#[test]
+fn a_block_finds_its_district_restored_by_what_the_district_had_said_it_holds() {
+    let Some(dist) = District::new(false) else { return };
+    let (block_dir, backup, laptop) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let start_district = |listen: Option<&str>| {
+        let mut args = dist.store_args();
+        if let Some(listen) = listen {
+            args.extend(["--listen".to_owned(), listen.to_owned()]);
+        }
+        start_server(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let district = start_district(None);
+    let listen = district.url.trim_start_matches("https://").to_owned();
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = start_block(block_dir.path(), &district.url, &code);
+    {
+        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop.path())));
+    household_with_a_referral(laptop.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    eventually("the case at the district", || dist.count("SELECT count(*) FROM referral") == 1);
+    let epoch_at_block = || -> String {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT coalesce(feed_epoch, '') FROM upstream", [], |r| r.get(0)).unwrap()
+    };
+    // A district never restored names no epoch of its feed, or its first.
+    let first = epoch_at_block();
+
+    drop(district);
+    copy_folder(dist.dir.path(), backup.path());
+    let district = start_district(Some(&listen));
+    household_with_a_referral(laptop.path(), "सीता देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    eventually("the second case at the district", || dist.count("SELECT count(*) FROM referral") == 2);
+
+    // The district's folder is put back from the backup, which lacks the second case.
+    drop(district);
+    std::fs::remove_dir_all(dist.dir.path()).unwrap();
+    copy_folder(backup.path(), dist.dir.path());
+    let _district = start_district(Some(&listen));
+    eventually("the block reading the restored district's feed again", || {
+        let now = epoch_at_block();
+        !now.is_empty() && now != first
+    });
+    eventually("the lost case forwarded again", || dist.count("SELECT count(*) FROM referral") == 2);
+}
+
 /// A laptop that only reads the block's feed, after the block is restored from a backup older
 /// than where it had read: the restored block numbers a new laptop's household where the lost
 /// ones stood, below the reader's place. The reader's next pull, after the newest change the

@@ -77,6 +77,15 @@ impl Store {
         }))
     }
 
+    /// How far the district said it holds this block's work (0 with no district).
+    pub fn upstream_acked_through(&mut self) -> Result<i64, ServerError> {
+        self.db
+            .query_opt("SELECT acked_through FROM upstream WHERE id = 1", &[])?
+            .map(|r| r.int(0))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
     pub fn upstream(&mut self) -> Result<Option<Upstream>, ServerError> {
         self.db
             .query_opt("SELECT url, server_id, secret, certificate FROM upstream WHERE id = 1", &[])?
@@ -583,11 +592,19 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
     let next = lock(store)?.upstream_next_certificate()?;
     let own = lock(store)?.upstream_own_through(u.server)?;
     let epoch = lock(store)?.upstream_feed_epoch()?;
+    let acked = lock(store)?.upstream_acked_through()?;
+    // How far the district said it holds this block's work, as a laptop says it of its block:
+    // a district restored from a backup that holds less numbers its feed again, and the block
+    // reads it again before it pushes. Without it, a district whose own changes the backup
+    // held all was not found restored until the block's pull, and the first push claimed to
+    // have read the district's old feed, so an edit made there since passed for one the block
+    // had seen and queued no review (found by a review).
     let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
         .and_then(|l| l.with_next_certificate(next.as_deref()))
         .map_err(|e| ServerError::Invalid(e.to_string()))?
         .with_server_own_through(own)
-        .with_feed_epoch_read(Some(epoch));
+        .with_feed_epoch_read(Some(epoch))
+        .with_acked_here(acked);
     sync_through(store, &mut link, tuning).await
 }
 
