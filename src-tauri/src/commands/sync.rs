@@ -2,9 +2,7 @@
 //! code from the block office. The network part runs on a second connection to the store, so
 //! the window keeps working while a slow link takes its time.
 
-use samanvaya_core::{
-    ErrorCode, ErrorReply, FoundFile, Places, Store, StoreError, SyncStatus, found_file, found_files,
-};
+use samanvaya_core::{ErrorCode, ErrorReply, FoundFile, Places, Store, SyncStatus, found_file, found_files};
 use samanvaya_sync_client::Tuning;
 use samanvaya_sync_laptop::{LaptopSyncError, block_on};
 use tauri::State;
@@ -84,8 +82,14 @@ pub async fn sync_import_feed(
     state: State<'_, AppState>,
     path: String,
 ) -> Result<(SyncStatus, usize), ErrorReply> {
+    // A stick taken out since the files were listed: the stick's sentence, not a record's.
     let Some(found) = found_file(&Places::from_env(), &path, is_feed) else {
-        return Err(StoreError::NotFound { what: "file on the USB stick", id: path }.into());
+        return Err(ErrorReply {
+            code: ErrorCode::Sync,
+            detail: format!("file: {path} is no longer on the USB stick or in Downloads"),
+            fields: vec![],
+            count: None,
+        });
     };
     // Refused before it is read: a file of gigabytes is not read into memory to be refused.
     if found.bytes > samanvaya_sync_laptop::MAX_ANSWER_BYTES as u64 {

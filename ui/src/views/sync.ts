@@ -36,6 +36,19 @@ function line(label: string, value: number, test: string): HTMLElement {
 export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = false): HTMLElement {
   const box = h("div", { class: "sync" });
   const draw = (s: SyncStatus, note: HTMLElement | null = null) => mount(box, body(s, note));
+  // Whether a sync, a file for the stick or the block's answer is under way: the panel is
+  // drawn again while it runs (the "sync is running" line), and its buttons stay off until it
+  // ends. They came back at once, and a second press queued another sync over 2G, or applied
+  // the same answer twice (found by a review).
+  let busy = false;
+  const running = <T>(op: () => Promise<T>): Promise<T> => {
+    busy = true;
+    return op().finally(() => {
+      busy = false;
+    });
+  };
+  // What she typed to enroll, kept when the panel is drawn again with an error.
+  const typed = { url: "", code: "" };
   const body = (s: SyncStatus, note: HTMLElement | null): HTMLElement => {
     const head = h(
       "div",
@@ -49,17 +62,22 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
     if (!s.enrolled) {
       const url = h("input", { id: "sync-url", type: "url", "data-test": "sync-url", placeholder: "https://192.168.1.10:8740" }) as HTMLInputElement;
       const code = h("input", { id: "sync-code", "data-test": "sync-code", autocapitalize: "characters", placeholder: "K7PM-3XQ9-TA4D" }) as HTMLInputElement;
-      const enroll = h("button", { type: "submit", class: "primary", "data-test": "sync-enroll" }, t("syncEnroll")) as HTMLButtonElement;
+      url.value = typed.url;
+      code.value = typed.code;
+      url.oninput = () => (typed.url = url.value);
+      code.oninput = () => (typed.code = code.value);
+      const enroll = h("button", { type: "submit", class: "primary", "data-test": "sync-enroll", "data-write": true }, t("syncEnroll")) as HTMLButtonElement;
+      enroll.disabled = busy;
       const form = h(
         "form",
         {
           class: "sync-enroll",
           onsubmit: (e: Event) => {
             e.preventDefault();
+            if (busy) return;
             enroll.disabled = true;
             enroll.textContent = t("syncEnrolling");
-            ipc
-              .syncEnroll(url.value, code.value)
+            running(() => ipc.syncEnroll(url.value, code.value))
               .then((next) =>
                 firstVillage ? nav.showHome(t("syncVillageArrived")) : draw(next, h("p", { class: "notice", role: "status" }, t("syncDone"))),
               )
@@ -75,11 +93,11 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
     }
     const now = h("button", { type: "button", class: "primary", "data-test": "sync-now" }, t("syncNow")) as HTMLButtonElement;
     // No network at all: what waits goes to the block office on a USB stick as a file.
-    const usb = h("button", { type: "button", class: "secondary", "data-test": "sync-export" }, t("syncExport")) as HTMLButtonElement;
+    const usb = h("button", { type: "button", class: "secondary", "data-test": "sync-export", "data-write": true }, t("syncExport")) as HTMLButtonElement;
     usb.onclick = () => {
+      if (busy) return;
       usb.disabled = true;
-      ipc
-        .syncExport()
+      running(() => ipc.syncExport())
         .then((f) =>
           draw(
             s,
@@ -95,11 +113,11 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
     };
     // The block's answer on the same stick: the decisions made there, for a village with no network.
-    const answer = h("button", { type: "button", class: "secondary", "data-test": "sync-feed" }, t("syncFeed")) as HTMLButtonElement;
+    const answer = h("button", { type: "button", class: "secondary", "data-test": "sync-feed", "data-write": true }, t("syncFeed")) as HTMLButtonElement;
     answer.onclick = () => {
+      if (busy) return;
       answer.disabled = true;
-      ipc
-        .syncFeedFiles()
+      running(() => ipc.syncFeedFiles())
         .then((files) =>
           draw(
             s,
@@ -115,11 +133,14 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
                         type: "button",
                         class: "secondary",
                         "data-file": f.file_name,
-                        onclick: () =>
-                          ipc
-                            .syncImportFeed(f.path)
+                        "data-write": true,
+                        onclick: (e: Event) => {
+                          if (busy) return;
+                          (e.currentTarget as HTMLButtonElement).disabled = true;
+                          void running(() => ipc.syncImportFeed(f.path))
                             .then(([next, n]) => draw(next, h("p", { class: "notice", role: "status", "data-test": "sync-feed-done" }, t("syncFeedDone", { n }))))
-                            .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err)))),
+                            .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+                        },
                       },
                       t("syncFeedApply", { file: f.file_name, place: f.drive ?? t("importDownloads") }),
                     ),
@@ -130,10 +151,10 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
     };
     now.onclick = () => {
-      now.disabled = true;
+      if (busy) return;
+      const done = running(() => ipc.syncNow());
       draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-running" }, t("syncRunning")));
-      ipc
-        .syncNow()
+      done
         .then((next) => draw(next, h("p", { class: "notice", role: "status", "data-test": "sync-done" }, t("syncDone"))))
         .catch(async (err: unknown) => {
           // A failed sync is recorded in the status; show that, or the reply if even that failed.
@@ -144,6 +165,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
           }
         });
     };
+    for (const b of [now, usb, answer]) b.disabled = busy;
     return h(
       "div",
       {},

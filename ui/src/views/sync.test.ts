@@ -1,0 +1,96 @@
+// @vitest-environment happy-dom
+// The sync panel while its work runs: the panel is drawn again as a sync goes (its "running"
+// line), and its buttons stay off until the work ends, so a second press neither queues
+// another sync over 2G nor applies the block's answer twice; what she typed to enroll stays
+// when the block refuses it (found by a review). The shell is replaced by `ipc` below.
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { SyncStatus } from "../bindings/SyncStatus";
+import { setLanguage } from "../i18n";
+import { syncScreen } from "./sync";
+
+const calls: string[] = [];
+let release: () => void = () => {};
+let refuse = false;
+
+const status = (enrolled: boolean): SyncStatus => ({
+  enrolled,
+  demo: false,
+  url: enrolled ? "https://192.168.1.10:8740" : null,
+  role: null,
+  waiting: 3,
+  reached_block: 0,
+  reached_district: 0,
+  rejected: 0,
+  conflicts: 0,
+  pulled_refused: 0,
+  last_attempt_at: null,
+  last_success_at: null,
+  last_error: null,
+  rules: { label: null, made_at: null, installed_at: null, version: "builtin", schemes: 47 },
+});
+
+vi.mock("../ipc", () => ({
+  ipc: {
+    syncNow: () => {
+      calls.push("sync");
+      return new Promise<SyncStatus>((done) => {
+        release = () => done(status(true));
+      });
+    },
+    syncExport: async () => {
+      calls.push("export");
+      return { path: "/tmp/x.samanvaya-sync", changes: 3, held_back: 0, carried_again: 0 };
+    },
+    syncEnroll: async () => {
+      calls.push("enroll");
+      if (refuse) throw { code: "sync", detail: "code: the code is not known to the server", fields: [], count: null };
+      return status(true);
+    },
+    syncStatus: async () => status(true),
+  },
+  asErrorReply: (e: unknown) => e,
+}));
+
+const nav = { showHome: async () => {} };
+const button = (panel: HTMLElement, test: string) => panel.querySelector(`[data-test="${test}"]`) as HTMLButtonElement;
+
+describe("the sync panel", () => {
+  beforeEach(() => {
+    calls.length = 0;
+    refuse = false;
+    setLanguage("hi");
+  });
+
+  it("keeps its buttons off while a sync runs, and on again once it ended", async () => {
+    const panel = syncScreen(nav, status(true));
+    button(panel, "sync-now").click();
+    expect(panel.querySelector('[data-test="sync-running"]')).not.toBeNull();
+    for (const test of ["sync-now", "sync-export", "sync-feed"]) {
+      expect(button(panel, test).disabled, test).toBe(true);
+    }
+    button(panel, "sync-now").click();
+    button(panel, "sync-export").click();
+    expect(calls).toEqual(["sync"]);
+    release();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-done"]')).not.toBeNull());
+    expect(button(panel, "sync-now").disabled).toBe(false);
+    button(panel, "sync-export").click();
+    await vi.waitFor(() => expect(calls).toEqual(["sync", "export"]));
+  });
+
+  it("keeps the address and the code she typed when the block refuses them", async () => {
+    refuse = true;
+    const panel = syncScreen(nav, status(false));
+    const url = panel.querySelector('[data-test="sync-url"]') as HTMLInputElement;
+    const code = panel.querySelector('[data-test="sync-code"]') as HTMLInputElement;
+    url.value = "https://192.168.1.10:8740";
+    url.dispatchEvent(new Event("input"));
+    code.value = "K7PM-3XQ9-TA4D";
+    code.dispatchEvent(new Event("input"));
+    (panel.querySelector("form") as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
+    await vi.waitFor(() => expect(panel.querySelector(".error-text, [role=alert]")).not.toBeNull());
+    expect((panel.querySelector('[data-test="sync-url"]') as HTMLInputElement).value).toBe("https://192.168.1.10:8740");
+    expect((panel.querySelector('[data-test="sync-code"]') as HTMLInputElement).value).toBe("K7PM-3XQ9-TA4D");
+    expect(button(panel, "sync-enroll").disabled).toBe(false);
+  });
+});
