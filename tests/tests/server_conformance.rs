@@ -352,6 +352,29 @@ fn open(backend: Backend, role: Role) -> Option<Opened> {
     Some(Opened { store, _dir: dir, _postgres: postgres })
 }
 
+/// A PostgreSQL district whose write lock another session holds (a process stopped in the
+/// middle of its transaction) tells a push the server is busy within seconds, where it waited
+/// behind the lock for good and every request with it (found by a review); and takes the push
+/// once the lock is let go.
+#[test]
+fn a_push_waiting_on_a_write_lock_held_elsewhere_is_told_to_come_again() {
+    let Some(scratch) = scratch_postgres() else { return };
+    let mut server = Store::postgres(&scratch.url, Role::Block, t0()).unwrap();
+    let mut laptop = enroll(&mut server, "Rampur laptop");
+    let mut holder = postgres::Client::connect(&scratch.url, postgres::NoTls).unwrap();
+    holder.batch_execute("SELECT pg_advisory_lock(1396788545)").unwrap();
+    let h = HouseholdId(Uuid::now_v7());
+    let change = laptop.change(household(h, VILLAGE), 0);
+    let batch = laptop.batch(vec![change]);
+    let started = std::time::Instant::now();
+    let err = server.push(&laptop.caller, &batch, t0()).unwrap_err();
+    assert_eq!(err.refusal().code, RefusalCode::Unavailable, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+    holder.batch_execute("SELECT pg_advisory_unlock(1396788545)").unwrap();
+    let ack = server.push(&laptop.caller, &batch, t0()).unwrap();
+    assert_eq!(outcomes(&ack), vec![Outcome::Applied]);
+}
+
 /// Each story runs twice, once on each database: `story::sqlite` and `story::postgresql`.
 macro_rules! on_both {
     ($($story:ident),* $(,)?) => {$(

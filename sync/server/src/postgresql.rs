@@ -25,6 +25,9 @@ use crate::sql::{Column, Db, Mode, Row, Value};
 /// never see it. One writer at a time makes the order of numbers the order of commits.
 const WRITE_LOCK: i64 = 0x5341_4d41; // "SAMA"
 
+/// How long a write waits for [`WRITE_LOCK`] and the rows it takes.
+const LOCK_WAIT: &str = "10s";
+
 /// A connection and its prepared statements, owned by the client's thread, with where it
 /// connects to, to connect again.
 struct Conn {
@@ -415,9 +418,14 @@ impl Db for Postgres {
             // transaction is led by keys, so joins by hash or merge are priced out of it; reads
             // (the feed, and the console to come) keep the planner's choice. One round trip.
             Mode::Write => {
+                // A writer waits at most ten seconds for the write lock (a write takes well
+                // under one): held by a process stopped in the middle of its transaction, or a
+                // connection gone silent that PostgreSQL keeps until its keepalive gives up, the
+                // lock held up every request behind the store for hours (found by a review);
+                // now each is told the server is busy, and is sent again.
                 let sql = format!(
                     "BEGIN; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
-                     SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+                     SET LOCAL lock_timeout = '{LOCK_WAIT}'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
                 );
                 // No transaction is handed out when a statement after `BEGIN` failed (a lock
                 // wait cancelled), so nothing else would end it: every later `BEGIN` on the

@@ -105,8 +105,7 @@ async fn with_store<T: Send + 'static>(
     };
     tokio::task::spawn_blocking(move || {
         let _room = room;
-        let mut guard =
-            store.lock().map_err(|_| ServerError::Invalid("the store lock was poisoned".into()))?;
+        let mut guard = crate::store::take(&store);
         f(&mut guard)
     })
     .await

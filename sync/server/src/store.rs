@@ -14,6 +14,14 @@ use crate::postgresql::Postgres;
 use crate::sql::{Db, Mode, args};
 use crate::sqlite::Sqlite;
 
+/// The store shared by the server's requests and its forwarding, taken for one call. A call
+/// that panicked left the lock poisoned, and every request after it was refused until the
+/// server was started again (found by a review); its transaction was rolled back as the panic
+/// unwound (`sql::Tx` rolls back when dropped), so the store is whole, and is taken as it is.
+pub fn take(store: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The block or district server's store.
 pub struct Store {
     pub(crate) db: Box<dyn Db>,
@@ -125,4 +133,34 @@ pub(crate) fn observe(
     let next = clock(db, device)?.observe(seen, now.timestamp_millis());
     db.execute("UPDATE identity SET clock = ?1 WHERE id = 1", args![serde_json::to_string(&next)?])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[test]
+    fn a_call_that_panicked_in_the_middle_of_a_write_leaves_the_store_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Mutex::new(Store::sqlite(dir.path(), Role::Block, Utc::now()).unwrap()));
+        let next = |s: &mut Store| {
+            s.db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[]).unwrap().int(0).unwrap()
+        };
+        let before = next(&mut take(&store));
+        let shared = store.clone();
+        let panicked = std::thread::spawn(move || {
+            let mut s = take(&shared);
+            let mut tx = s.db.transaction(Mode::Write).unwrap();
+            tx.execute("UPDATE identity SET next_seq = next_seq + 1000 WHERE id = 1", &[]).unwrap();
+            panic!("a store call fails in the middle of its write");
+        })
+        .join();
+        assert!(panicked.is_err() && store.is_poisoned());
+        let mut s = take(&store);
+        assert_eq!(next(&mut s), before, "the panicked write was rolled back");
+        let tx = s.db.transaction(Mode::Write).unwrap();
+        tx.commit().unwrap();
+    }
 }
