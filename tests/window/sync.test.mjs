@@ -2,7 +2,7 @@
 // plainly that the demo village never leaves the laptop, and offers no enrollment, so invented
 // households can never reach a real block server.
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -153,6 +153,19 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     const carried = /इसमें वे (\d+) बदलाव भी फिर से हैं/.exec(again);
     assert.ok(carried && Number(carried[1]) >= 1, `the panel says how many changes the file carries again: ${again}`);
     await screen(browser, "sync-carried-again-hi-1024x600.png");
+    // An answer damaged on the way (a stick pulled out before it was ejected) is refused with
+    // what to do, in her language: the block office writes it again. Before, every refusal of
+    // the answer sent her to look at the stick and its room.
+    const damaged = readFileSync(join(stick, "bakraur.samanvaya-feed"));
+    damaged[damaged.length - 1] ^= 0x10;
+    writeFileSync(join(stick, "kharab.samanvaya-feed"), damaged);
+    await (await find(browser, "[data-test=sync-feed]")).click();
+    await (await find(browser, "[data-test=sync-feed-files] [data-file='kharab.samanvaya-feed']")).click();
+    assert.match(
+      await textOf(browser, "[data-test=error]", (t) => t.includes("दोबारा")),
+      /ब्लॉक कार्यालय से इसे दोबारा लिखने को कहें/,
+    );
+    await screen(browser, "sync-answer-damaged-hi-1024x600.png");
   } finally {
     if (app !== null) await app.close();
     if (block !== null) await stopServer(block.server);
