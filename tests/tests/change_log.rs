@@ -1323,26 +1323,13 @@ fn a_step_on_a_referral_erased_elsewhere_is_erased_here_though_only_what_is_left
 #[test]
 fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
     use samanvaya_core::Incoming;
-    use samanvaya_core::referral::ReferralQuery;
-    use samanvaya_domain::referral::Action;
     let (_dir, mut store, h) = store_with_one_household();
     let block = samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
     let referral = pension_of(&h, 1, h.members[0].id, "");
     let at = store.now().unwrap();
     let hlc =
         |device: Uuid, ms: i64| Hlc { wall_ms: at.utc.timestamp_millis() + ms, counter: 0, node: device };
-    let step = change::Change::new(
-        hlc(block, 10),
-        ChangeBody::ReferralEvent(change::ReferralEventChange {
-            id: Uuid::now_v7(),
-            referral_id: referral.id,
-            household_id: h.id,
-            at: at.utc,
-            by: "BDO office".into(),
-            catalogue: "test".into(),
-            action: Action::Submit,
-        }),
-    );
+    let step = submitted_at_the_block(hlc(block, 10), &referral, &h, at);
     let server = block.to_string();
     let first =
         Incoming { server_seq: 1, device: block, device_seq: 900, change: step, seal: Some("5ea1".into()) };
@@ -1365,13 +1352,7 @@ fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
         "the referral and its step"
     );
     assert_eq!(aside(&store), 0);
-    let stages: Vec<String> = store
-        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, at.today)
-        .unwrap()
-        .into_iter()
-        .map(|r| format!("{:?}", r.stage))
-        .collect();
-    assert_eq!(stages, ["Submitted"]);
+    assert_eq!(stages_of(&store, &h, at), ["Submitted"]);
     let sealed = store.sealed_of_server(0).unwrap();
     assert_eq!(sealed.iter().map(|s| (s.device_seq, s.seal.as_str())).collect::<Vec<_>>(), [(900, "5ea1")]);
     // Given back, and asked the same again (the block refused a step whose seal no longer
@@ -1379,6 +1360,38 @@ fn a_step_pulled_before_its_referral_is_applied_when_the_referral_arrives() {
     store.gave_back(0).unwrap();
     assert!(store.sealed_of_server(0).unwrap().is_empty());
     assert_eq!(store.sealed_of_server(1).unwrap().len(), 1);
+}
+
+/// The block office's step submitting `referral`, stamped `hlc`.
+fn submitted_at_the_block(
+    hlc: Hlc,
+    referral: &samanvaya_domain::change::ReferralChange,
+    h: &samanvaya_domain::Household,
+    at: samanvaya_domain::Moment,
+) -> change::Change {
+    change::Change::new(
+        hlc,
+        ChangeBody::ReferralEvent(change::ReferralEventChange {
+            id: Uuid::now_v7(),
+            referral_id: referral.id,
+            household_id: h.id,
+            at: at.utc,
+            by: "BDO office".into(),
+            catalogue: "test".into(),
+            action: samanvaya_domain::referral::Action::Submit,
+        }),
+    )
+}
+
+/// The stages of the referrals of household `h`, as words.
+fn stages_of(store: &Store, h: &samanvaya_domain::Household, at: samanvaya_domain::Moment) -> Vec<String> {
+    use samanvaya_core::referral::ReferralQuery;
+    store
+        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, at.today)
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{:?}", r.stage))
+        .collect()
 }
 
 /// A store with one household, enrolled, and the last number its device gave.
@@ -1546,8 +1559,6 @@ fn a_change_made_long_before_it_was_acknowledged_is_kept_a_month_after() {
 #[test]
 fn a_step_kept_aside_before_the_block_was_restored_is_applied_when_its_referral_arrives() {
     use samanvaya_core::Incoming;
-    use samanvaya_core::referral::ReferralQuery;
-    use samanvaya_domain::referral::Action;
     let (_dir, mut store, h) = store_with_one_household();
     let block = samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
     let server = block.to_string();
@@ -1577,18 +1588,7 @@ fn a_step_kept_aside_before_the_block_was_restored_is_applied_when_its_referral_
     let place = place_of(&store, 1);
     assert!(place > 1, "the household's own changes come first");
     let referral = pension_of(&h, 1, h.members[0].id, "");
-    let step = change::Change::new(
-        hlc(block, 10),
-        ChangeBody::ReferralEvent(change::ReferralEventChange {
-            id: Uuid::now_v7(),
-            referral_id: referral.id,
-            household_id: h.id,
-            at: at.utc,
-            by: "BDO office".into(),
-            catalogue: "test".into(),
-            action: Action::Submit,
-        }),
-    );
+    let step = submitted_at_the_block(hlc(block, 10), &referral, &h, at);
     let kept = Incoming { server_seq: place, device: block, device_seq: 900, change: step, seal: None };
     store.apply_pulled_page(&server, &[kept], place, None, at).unwrap();
     assert!(store.feed_epoch(Some("restored")).unwrap(), "the feed is read again");
@@ -1604,13 +1604,7 @@ fn a_step_kept_aside_before_the_block_was_restored_is_applied_when_its_referral_
         2,
         "the referral and its step"
     );
-    let stages: Vec<String> = store
-        .referrals(&ReferralQuery { household_id: Some(h.id), open_only: false }, at.today)
-        .unwrap()
-        .into_iter()
-        .map(|r| format!("{:?}", r.stage))
-        .collect();
-    assert_eq!(stages, ["Submitted"]);
+    assert_eq!(stages_of(&store, &h, at), ["Submitted"]);
     // A row an older app kept under the block's old number, which is the place of a change
     // pulled later: the block's next restore numbers both again.
     store.apply_pulled_page(&server, &[renamed(2, 3, "कमला देवी")], 2, None, at).unwrap();

@@ -634,21 +634,19 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     );
     let second = server_cmd("block", block_dir.path(), &["import", f]);
     assert!(second.contains(&format!("0 new change(s), {waiting} already here")), "{second}");
+    // The block's import of a file expected to be refused, as the operator runs it.
+    let import = |file: &Path| {
+        let dir = block_dir.path().to_str().unwrap();
+        run(
+            "samanvaya-server",
+            &["--role", "block", "--data-dir", dir, "import", file.to_str().unwrap()],
+            None,
+        )
+    };
     // A file larger than any a laptop or a block writes is refused before it is read.
     let huge = stick.path().join("huge.samanvaya-sync");
     std::fs::File::create(&huge).unwrap().set_len(100 << 20).unwrap();
-    let refused = run(
-        "samanvaya-server",
-        &[
-            "--role",
-            "block",
-            "--data-dir",
-            block_dir.path().to_str().unwrap(),
-            "import",
-            huge.to_str().unwrap(),
-        ],
-        None,
-    );
+    let refused = import(&huge);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("larger than 64 MB"), "{refused:?}");
     let huge_answer = stick.path().join("huge.samanvaya-feed");
     std::fs::File::create(&huge_answer).unwrap().set_len(100 << 20).unwrap();
@@ -660,18 +658,7 @@ fn with_no_network_a_laptop_sends_its_work_on_a_usb_stick_and_a_second_import_ch
     bytes[last] ^= 0x10;
     let changed = stick.path().join("changed.samanvaya-sync");
     std::fs::write(&changed, bytes).unwrap();
-    let refused = run(
-        "samanvaya-server",
-        &[
-            "--role",
-            "block",
-            "--data-dir",
-            block_dir.path().to_str().unwrap(),
-            "import",
-            changed.to_str().unwrap(),
-        ],
-        None,
-    );
+    let refused = import(&changed);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("changed or damaged"), "{refused:?}");
 
@@ -3073,6 +3060,36 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
     assert!(round(3).contains("wrote 0 change(s)"), "the next answer starts where the last ended");
 }
 
+/// `dist`'s server started, on `listen` when given: a district started again where its block
+/// knows it.
+fn start_district_at(dist: &District, listen: Option<&str>) -> samanvaya_tests::Running {
+    let mut args = dist.store_args();
+    if let Some(listen) = listen {
+        args.extend(["--listen".to_owned(), listen.to_owned()]);
+    }
+    start_server(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `dist` started, a block enrolled with it in `block_dir`, and a laptop of Bakraur enrolled
+/// with the block in `laptop`: the district, the address it listens on, and the block.
+fn district_block_and_laptop(
+    dist: &District,
+    block_dir: &Path,
+    laptop: &Path,
+) -> (samanvaya_tests::Running, String, samanvaya_tests::Running) {
+    let district = start_district_at(dist, None);
+    let listen = district.url.trim_start_matches("https://").to_owned();
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = start_block(block_dir, &district.url, &code);
+    {
+        let mut store = samanvaya_tests::open(laptop).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    let code = server_cmd("block", block_dir, &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop)));
+    (district, listen, block)
+}
+
 /// A district restored from a backup numbers the changes it makes itself (a step taken there,
 /// a review decided) again from where the backup stood. Its block holds one numbered so
 /// already, and took the restored district's next one for it: skipped, it never reached the
@@ -3085,26 +3102,8 @@ fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block
     let Some(dist) = District::new(false) else { return };
     let (block_dir, backup, laptop) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let district_args = |listen: Option<&str>| -> Vec<String> {
-        let mut args = dist.store_args();
-        if let Some(listen) = listen {
-            args.extend(["--listen".to_owned(), listen.to_owned()]);
-        }
-        args
-    };
-    let start_district = |listen: Option<&str>| {
-        start_server(&district_args(listen).iter().map(String::as_str).collect::<Vec<_>>())
-    };
-    let district = start_district(None);
-    let listen = district.url.trim_start_matches("https://").to_owned();
-    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
-    let _block = start_block(block_dir.path(), &district.url, &code);
-    {
-        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
-    }
-    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    ok(run("samanvaya", &["enroll", &_block.url, code.trim()], Some(laptop.path())));
+    let start_district = |listen: Option<&str>| start_district_at(&dist, listen);
+    let (district, listen, _block) = district_block_and_laptop(&dist, block_dir.path(), laptop.path());
     let number = household_with_a_referral(laptop.path(), "कमला देवी");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     eventually("the case at the district", || dist.count("SELECT count(*) FROM referral") == 1);
@@ -3157,23 +3156,8 @@ fn a_block_finds_its_district_restored_by_what_the_district_had_said_it_holds() 
     let Some(dist) = District::new(false) else { return };
     let (block_dir, backup, laptop) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let start_district = |listen: Option<&str>| {
-        let mut args = dist.store_args();
-        if let Some(listen) = listen {
-            args.extend(["--listen".to_owned(), listen.to_owned()]);
-        }
-        start_server(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    };
-    let district = start_district(None);
-    let listen = district.url.trim_start_matches("https://").to_owned();
-    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
-    let block = start_block(block_dir.path(), &district.url, &code);
-    {
-        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
-        samanvaya_tests::serve_a_village(&mut store).unwrap();
-    }
-    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
-    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(laptop.path())));
+    let start_district = |listen: Option<&str>| start_district_at(&dist, listen);
+    let (district, listen, _block) = district_block_and_laptop(&dist, block_dir.path(), laptop.path());
     household_with_a_referral(laptop.path(), "कमला देवी");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     eventually("the case at the district", || dist.count("SELECT count(*) FROM referral") == 1);
