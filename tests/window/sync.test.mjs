@@ -277,7 +277,7 @@ test("a restored laptop's first sync file holds back its new work and the panel 
     }, 30_000, "the failed write was never said");
     assert.match(
       await textOf(browser, "[data-test=error] p"),
-      /^सिंक फ़ाइल लिखी नहीं जा सकी। देखें कि USB स्टिक लगी है, लॉक नहीं है और उसमें जगह है/,
+      /^सिंक फ़ाइल लिखी नहीं जा सकी। नीचे विवरण में जिस जगह का नाम है \(इसी लैपटॉप का डाउनलोड फ़ोल्डर, या USB स्टिक\)/,
       "the sentence for a sync file that cannot be written, not the one for a file from the block",
     );
     await screen(browser, "sync-file-write-hi-1024x600.png");

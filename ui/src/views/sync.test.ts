@@ -78,6 +78,16 @@ describe("the sync panel", () => {
     await vi.waitFor(() => expect(calls).toEqual(["sync", "export"]));
   });
 
+  it("folds the library's English words away under the sentence in her language", () => {
+    const refused = { ...status(true), last_error: "catalogue: the bundle is signed by a key this laptop does not know" };
+    const panel = syncScreen(nav, refused);
+    const detail = panel.querySelector('[data-test="sync-error-detail"]') as HTMLDetailsElement;
+    expect(detail.tagName).toBe("DETAILS");
+    expect(detail.open).toBe(false);
+    expect(detail.textContent).toContain("signed by a key");
+    expect(panel.querySelector('[data-test="sync-error"]')?.textContent).not.toMatch(/[A-Za-z]{4}/);
+  });
+
   it("keeps the address and the code she typed when the block refuses them", async () => {
     refuse = true;
     const panel = syncScreen(nav, status(false));

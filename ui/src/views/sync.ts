@@ -184,9 +184,16 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
       ),
       h("p", { "data-test": "sync-last" }, s.last_success_at === null ? t("syncNever") : t("syncLast", { when: when(s.last_success_at) })),
       s.last_error === null ? null : h("p", { class: "error-text", role: "alert", "data-test": "sync-error" }, errorWords(s.last_error)),
+      // The library's words, in English, folded away under the sentence in her language: read
+      // out to the block office when asked, not in her way (found by a review).
       s.last_error === null || errorDetail(s.last_error) === null
         ? null
-        : h("p", { class: "muted", "data-test": "sync-error-detail" }, errorDetail(s.last_error) ?? ""),
+        : h(
+            "details",
+            { class: "muted", "data-test": "sync-error-detail" },
+            h("summary", {}, t("errorDetail")),
+            h("code", {}, errorDetail(s.last_error) ?? ""),
+          ),
       h(
         "p",
         { class: "muted", "data-test": "sync-rules" },
