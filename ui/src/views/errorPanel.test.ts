@@ -15,7 +15,7 @@ describe("errorText", () => {
     expect(errorText(reply("answer_before_restore: …"))).toBe(catalogues.hi.syncError_answer_before_restore);
   });
 
-  it("says a sync file that could not be written as a stick to look at, not as a wrong answer file", () => {
+  it("says a sync file that could not be written as a place to look at, not as a wrong answer file", () => {
     const said = errorText(reply("file_write: cannot write /media/usb/laptop.samanvaya-sync: No space left on device"));
     expect(said).toBe(catalogues.hi.syncError_file_write);
     expect(said).not.toBe(catalogues.hi.syncError_file);
