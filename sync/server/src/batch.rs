@@ -367,10 +367,13 @@ fn store_run(
         // Refused, it is kept as what is left of it (`single::remains`); erased on arrival, as
         // what is left of it after the erasure. Neither is applied.
         let mut refusal = sender.refusal(db, &hid, village, &refused, now)?;
-        // The body's text as its row keeps it, made once here: it also shows a text the
-        // district's database could not keep.
-        let whole = crate::stored_change::body_text(item.change)?;
-        if refusal.is_none() && holds_nul(&whole) {
+        // The body's text as its row keeps it, made once here for a change not refused already:
+        // it also shows a text the district's database could not keep.
+        let whole = match refusal {
+            Some(_) => None,
+            None => Some(crate::stored_change::body_text(item.change)?),
+        };
+        if whole.as_deref().is_some_and(holds_nul) {
             refusal = Some(NUL_TEXT.to_owned());
         }
         if refusal.is_some() && matches!(body, ChangeBody::Household(_)) {
@@ -387,7 +390,7 @@ fn store_run(
                 Some((change, redacted)) => {
                     (change, redacted.then(|| crate::consent::ERASED_ON_ARRIVAL.to_owned()), None)
                 }
-                None => (item.change.clone(), None, Some(whole)),
+                None => (item.change.clone(), None, whole),
             },
         };
         let applied = not_applied.is_none();

@@ -32,6 +32,12 @@ pub struct Upstream {
     pub certificate: Option<String>,
 }
 
+/// The changes a block forwards, `?1` its district's id: those past what the district said it
+/// holds, but for those that came from the district, were refused here or wait for their
+/// household. The forwarding sends them and `status` counts them, by the same words.
+const TO_FORWARD: &str = "seq > (SELECT acked_through FROM upstream WHERE id = 1) AND via != ?1
+     AND outcome NOT LIKE 'rejected%' AND outcome NOT LIKE 'waiting%'";
+
 /// How this block's forwarding to its district stands, for its operator
 /// (`samanvaya-server status`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,15 +64,9 @@ impl Store {
             return Ok(None);
         };
         let acked_through = row.int(1)?;
-        // What the forwarding sends: the changes past the district's word but for those that
-        // came from the district, were refused here or wait for their household.
         let waiting = self
             .db
-            .query_one(
-                "SELECT count(*) FROM change WHERE seq > ?1 AND via != ?2
-                   AND outcome NOT LIKE 'rejected%' AND outcome NOT LIKE 'waiting%'",
-                args![acked_through, row.text(4)?],
-            )?
+            .query_one(&format!("SELECT count(*) FROM change WHERE {TO_FORWARD}"), args![row.text(4)?])?
             .int(0)?;
         Ok(Some(Forwarding {
             url: row.text(0)?,
@@ -306,10 +306,10 @@ impl Local for BlockEnd {
         let upstream = self.upstream.to_string();
         let changes: Vec<Change> = self.with(|s| {
             s.db.query(
-                "SELECT seq, origin_device, origin_seq, recorded_at, change, seen, version, hlc, kind FROM change
-                 WHERE seq > (SELECT acked_through FROM upstream WHERE id = 1) AND via != ?1
-                   AND outcome NOT LIKE 'rejected%' AND outcome NOT LIKE 'waiting%'
-                 ORDER BY seq LIMIT ?2",
+                &format!(
+                    "SELECT seq, origin_device, origin_seq, recorded_at, change, seen, version, hlc, kind FROM change
+                     WHERE {TO_FORWARD} ORDER BY seq LIMIT ?2"
+                ),
                 args![upstream, limit as i64],
             )?
             .iter()
