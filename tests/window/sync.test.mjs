@@ -181,7 +181,18 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
 test("a new laptop set up for the block's village enrolls from its first screen", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-first-start-"));
   const dataDir = join(scratch, "laptop");
-  const { block, code } = await villageBlock(scratch);
+  const { block, code, server } = await villageBlock(scratch);
+  // Another laptop of the village surveyed a household and synced it before this one enrolls:
+  // enrolling syncs at once, so it is on her home screen when she gets there.
+  const other = join(scratch, "other");
+  const cli = (args) => runSibling("samanvaya", ["--data-dir", other, ...args], { SAMANVAYA_PIN: TEST_PIN });
+  cli(["enroll", block.url, server(["enroll-code", "--village", "Bakraur"]).trim()]);
+  const mapping = join(scratch, "mapping.toml");
+  writeFileSync(mapping, '[columns]\nhousehold = "Family ID"\nname = "Name"\nrelation = "Relation"\nsex = "Gender"\n');
+  const list = join(scratch, "list.csv");
+  writeFileSync(list, "Family ID,Name,Relation,Gender\nB7,कमला देवी,head,female\n");
+  cli(["import", list, "--mapping", mapping]);
+  cli(["sync", "--timeout", "20"]);
   const shoot = (browser, name) => screen(browser, `${name}-hi-1024x600.png`);
   let app = await startApp({ dataDir, login: false });
   try {
@@ -212,6 +223,7 @@ test("a new laptop set up for the block's village enrolls from its first screen"
     await textOf(browser, "[data-test=place]", (s) => s.includes("बकरौर"), 30_000);
     assert.match(await textOf(browser, "[data-test=notice]"), /गाँव आ गया/);
     await find(browser, "[data-test=add-household]");
+    assert.match(await textOf(browser, "[data-test=household-row]"), /कमला देवी/, "the other laptop's household came with enrolling");
     // Enrolled with the block it chose, not a demo store.
     await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
     assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));

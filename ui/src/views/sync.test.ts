@@ -11,6 +11,7 @@ import { syncScreen } from "./sync";
 const calls: string[] = [];
 let release: () => void = () => {};
 let refuse = false;
+let syncFails = false;
 
 const status = (enrolled: boolean): SyncStatus => ({
   enrolled,
@@ -33,8 +34,8 @@ vi.mock("../ipc", () => ({
   ipc: {
     syncNow: () => {
       calls.push("sync");
-      return new Promise<SyncStatus>((done) => {
-        release = () => done(status(true));
+      return new Promise<SyncStatus>((done, fail) => {
+        release = () => (syncFails ? fail({ code: "sync", detail: "unreachable: no route", fields: [], count: null }) : done(status(true)));
       });
     },
     syncExport: async () => {
@@ -58,6 +59,7 @@ describe("the sync panel", () => {
   beforeEach(() => {
     calls.length = 0;
     refuse = false;
+    syncFails = false;
     setLanguage("hi");
   });
 
@@ -102,5 +104,28 @@ describe("the sync panel", () => {
     expect((panel.querySelector('[data-test="sync-url"]') as HTMLInputElement).value).toBe("https://192.168.1.10:8740");
     expect((panel.querySelector('[data-test="sync-code"]') as HTMLInputElement).value).toBe("K7PM-3XQ9-TA4D");
     expect(button(panel, "sync-enroll").disabled).toBe(false);
+  });
+
+  it("syncs at once once enrolled, its buttons off until that first sync ends", async () => {
+    const panel = syncScreen(nav, status(false));
+    (panel.querySelector("form") as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
+    await vi.waitFor(() => expect(calls).toEqual(["enroll", "sync"]));
+    expect(panel.querySelector('[data-test="sync-running"]')).not.toBeNull();
+    expect(button(panel, "sync-now").disabled).toBe(true);
+    release();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-done"]')).not.toBeNull());
+    expect(button(panel, "sync-now").disabled).toBe(false);
+  });
+
+  it("keeps the enrollment and says the background tries again when the first sync fails", async () => {
+    syncFails = true;
+    const panel = syncScreen(nav, status(false));
+    (panel.querySelector("form") as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
+    await vi.waitFor(() => expect(calls).toEqual(["enroll", "sync"]));
+    release();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-enrolled"]')).not.toBeNull());
+    expect(panel.querySelector('[data-test="sync-enrolled"]')?.textContent).toMatch(/अपने आप फिर से/);
+    expect(panel.querySelector('[data-test="sync-url"]')).toBeNull();
+    expect(button(panel, "sync-now").disabled).toBe(false);
   });
 });

@@ -77,10 +77,24 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
             if (busy) return;
             enroll.disabled = true;
             enroll.textContent = t("syncEnrolling");
-            running(() => ipc.syncEnroll(url.value, code.value))
-              .then((next) =>
-                firstVillage ? nav.showHome(t("syncVillageArrived")) : draw(next, h("p", { class: "notice", role: "status" }, t("syncDone"))),
-              )
+            // Enrolled, the first sync runs at once: what she did before enrolling goes up, and
+            // the village's households surveyed elsewhere come down, now, while she is at the
+            // block office's network, not at the next background sync minutes later (found by
+            // a review). A first sync that fails leaves the enrollment standing; the panel says
+            // why, and the background tries again by itself.
+            running(async () => {
+              const enrolled = await ipc.syncEnroll(url.value, code.value);
+              draw(enrolled, h("p", { class: "notice", role: "status", "data-test": "sync-running" }, t("syncEnrolledRunning")));
+              try {
+                return { next: await ipc.syncNow(), synced: true };
+              } catch {
+                return { next: await ipc.syncStatus().catch(() => enrolled), synced: false };
+              }
+            })
+              .then(({ next, synced }) => {
+                if (firstVillage) return nav.showHome(t(synced ? "syncVillageArrived" : "syncEnrolledNotSynced"));
+                draw(next, h("p", { class: "notice", role: "status", "data-test": synced ? "sync-done" : "sync-enrolled" }, t(synced ? "syncEnrolledDone" : "syncEnrolledNotSynced")));
+              })
               .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
           },
         },
