@@ -63,6 +63,7 @@ const COMMANDS: &[&str] = &[
     "save_register",
     "household_duplicates",
     "sync_export",
+    "sync_drives",
 ];
 
 fn main() {

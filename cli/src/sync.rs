@@ -23,7 +23,9 @@ pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Resul
     }
     // The app syncs at once after enrolling; the command line leaves that to the next command,
     // so a script can enroll with a block that is not started yet, and says so.
-    out.push_str("next: `samanvaya sync` sends what waits and brings the village's households from the block\n");
+    out.push_str(
+        "next: `samanvaya sync` sends what waits and brings the village's households from the block\n",
+    );
     Ok(out)
 }
 

@@ -137,6 +137,7 @@ fn main() {
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::sync_enroll,
+            commands::sync::sync_drives,
             commands::sync::sync_export,
         ])
         .setup(|app| {

@@ -2,7 +2,7 @@
 // plainly that the demo village never leaves the laptop, and offers no enrollment, so invented
 // households can never reach a real block server.
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -308,6 +308,55 @@ test("a restored laptop's first sync file holds back its new work and the panel 
     const files = readdirSync(app.exportDir).filter((f) => f.endsWith(".samanvaya-sync"));
     assert.equal(files.length, 1, `the file for the stick is written all the same: ${files}`);
     await screen(browser, "sync-restored-hi-1024x600.png");
+  } finally {
+    if (app !== null) await app.close();
+    if (block !== null) await stopServer(block.server);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+// A village with no network and a USB stick plugged in: "a file for the USB stick" offers the
+// stick by its name beside Downloads, writes the file onto the one she picks, and says to eject
+// it before taking it out; the block office imports it from the stick (it went to Downloads
+// alone, to be copied by hand: found by a review).
+test("the sync file goes onto the USB stick she picks, and the block imports it from there", async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-stick-window-"));
+  const enrolled = await enrolledLaptop(scratch);
+  let block = enrolled.block;
+  let app = null;
+  try {
+    const mapping = join(scratch, "mapping.toml");
+    writeFileSync(mapping, '[columns]\nhousehold = "Family ID"\nname = "Name"\nrelation = "Relation"\nsex = "Gender"\n');
+    const list = join(scratch, "list.csv");
+    writeFileSync(list, "Family ID,Name,Relation,Gender\nC3,गीता देवी,head,female\n");
+    runSibling("samanvaya", ["--data-dir", enrolled.dataDir, "import", list, "--mapping", mapping], { SAMANVAYA_PIN: TEST_PIN });
+    await stopServer(block.server);
+    block = null;
+    const media = join(scratch, "media");
+    mkdirSync(join(media, "KINGSTON"), { recursive: true });
+    app = await startApp({ dataDir: enrolled.dataDir, env: { SAMANVAYA_MEDIA_ROOT: media } });
+    const { browser } = app;
+    await click(browser, "[data-test=lang-hi]");
+    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await find(browser, "[data-test=sync-export]");
+    // The app's own first try at the block (out of reach) may hold the buttons a moment.
+    await browser.wait(async () => {
+      await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
+      await new Promise((ok) => setTimeout(ok, 300));
+      return (await browser.findElements(By.css("[data-test=sync-export-places]"))).length > 0;
+    }, 30_000, "the sticks were never offered");
+    assert.match(await textOf(browser, "[data-test=sync-export-places]"), /USB स्टिक “KINGSTON” पर/);
+    await screen(browser, "sync-export-places-hi-1024x600.png");
+    await (await find(browser, "[data-drive=KINGSTON]")).click();
+    const said = await textOf(browser, "[data-test=sync-exported]", (x) => x.includes("KINGSTON"), 30_000);
+    assert.match(said, /निकालें/, `it says to eject the stick first: ${said}`);
+    const files = readdirSync(join(media, "KINGSTON"));
+    assert.equal(files.length, 1, `the file and nothing else on the stick: ${files}`);
+    assert.ok(said.includes(files[0]), `the note names the file: ${said}`);
+    assert.ok(!existsSync(app.exportDir) || readdirSync(app.exportDir).every((f) => !f.endsWith(".samanvaya-sync")), "nothing in Downloads");
+    // The block office, with its server stopped, imports it straight from the stick.
+    const imported = enrolled.server(["import", join(media, "KINGSTON", files[0])]);
+    assert.match(imported, /: [1-9]\d* new change\(s\)/, imported);
   } finally {
     if (app !== null) await app.close();
     if (block !== null) await stopServer(block.server);

@@ -36,6 +36,7 @@ import type { ReferralFilter } from "./bindings/ReferralFilter";
 import type { ReferralPage } from "./bindings/ReferralPage";
 import type { ReferralQuery } from "./bindings/ReferralQuery";
 import type { SheetFormat } from "./bindings/SheetFormat";
+import type { Drive } from "./bindings/Drive";
 import type { FoundFile } from "./bindings/FoundFile";
 import type { ImportFiles } from "./bindings/ImportFiles";
 import type { ListReport } from "./bindings/ListReport";
@@ -144,8 +145,12 @@ export const ipc = {
   syncStatus: () => call<SyncStatus>("sync_status"),
   /** One sync with the block server; resolves to where sync stands after it. */
   syncNow: () => call<SyncStatus>("sync_now"),
-  /** What waits, as a file for a USB stick to the block office, in the export folder. */
-  syncExport: () => call<{ path: string; changes: number; held_back: number; carried_again: number }>("sync_export"),
+  /** The USB sticks plugged in now, for the sync file to be written onto one of them. */
+  syncDrives: () => call<Drive[]>("sync_drives"),
+  /** What waits, as a file for the block office, on the stick mounted at `drive` (one of
+   * `syncDrives`), or in the export folder when `drive` is null. */
+  syncExport: (drive: string | null) =>
+    call<{ path: string; file_name: string; drive: string | null; changes: number; held_back: number; carried_again: number }>("sync_export", { drive }),
   /** The block's answers (`*.samanvaya-feed`) found on the USB sticks and in Downloads. */
   syncFeedFiles: () => call<FoundFile[]>("sync_feed_files"),
   /** Applies one of them; the status after it and how many of its changes were new here. */

@@ -2,7 +2,9 @@
 //! code from the block office. The network part runs on a second connection to the store, so
 //! the window keeps working while a slow link takes its time.
 
-use samanvaya_core::{ErrorCode, ErrorReply, FoundFile, Places, Store, SyncStatus, found_file, found_files};
+use samanvaya_core::{
+    Drive, ErrorCode, ErrorReply, FoundFile, Places, Store, SyncStatus, found_file, found_files,
+};
 use samanvaya_sync_client::Tuning;
 use samanvaya_sync_laptop::{LaptopSyncError, block_on};
 use tauri::State;
@@ -139,22 +141,46 @@ pub async fn sync_enroll(
 #[derive(serde::Serialize)]
 pub struct SyncFile {
     path: String,
+    file_name: String,
+    /// The stick's label, or `None` for Downloads.
+    drive: Option<String>,
     changes: usize,
     held_back: usize,
     carried_again: usize,
 }
 
-/// Writes what the block has not acknowledged to a sync file in the export folder (the user's
-/// Downloads, else Documents), for a USB stick to the block office when there is no network.
+/// The USB sticks mounted now, for "a file for the USB stick" to offer each by its name.
+#[tauri::command(async)]
+pub fn sync_drives() -> Vec<Drive> {
+    Places::from_env().drives()
+}
+
+/// Writes what the block has not acknowledged to a sync file on the stick mounted at `drive`
+/// (one of [`sync_drives`]), or in the export folder (the user's Downloads, else Documents)
+/// when `drive` is null, for the block office when there is no network.
 #[tauri::command]
-pub async fn sync_export(state: State<'_, AppState>) -> Result<SyncFile, ErrorReply> {
-    let dir = samanvaya_core::export_dir()?;
+pub async fn sync_export(state: State<'_, AppState>, drive: Option<String>) -> Result<SyncFile, ErrorReply> {
+    // A stick is named by the folder the panel offered, and only a stick mounted there now is
+    // written to: one pulled out since is said so, and nothing else is written instead.
+    let (dir, label) = match drive {
+        Some(path) => {
+            let found = Places::from_env().drive(&path).ok_or_else(|| ErrorReply {
+                code: ErrorCode::Sync,
+                detail: format!("file_write: the USB stick at {path} is no longer plugged in"),
+                fields: vec![],
+                count: None,
+            })?;
+            (std::path::PathBuf::from(found.path), Some(found.label))
+        }
+        None => (samanvaya_core::export_dir()?, None),
+    };
     let today = state.with(|s| Ok(s.now()?.today))?;
     // The export folder may not exist yet on a new laptop (Downloads is made on first use).
     std::fs::create_dir_all(&dir).map_err(|source| {
         ErrorReply::from(samanvaya_core::StoreError::Export { path: dir.display().to_string(), source })
     })?;
-    let path = dir.join(format!("samanvaya-sync-{today}.samanvaya-sync"));
+    let file_name = format!("samanvaya-sync-{today}.samanvaya-sync");
+    let path = dir.join(&file_name);
     let mut second: Store = state.with(|s| s.second_connection())?;
     // It waits for a sync with the block that is running (`export_file`): on a thread of its
     // own, not one of the few that answer the window.
@@ -162,6 +188,8 @@ pub async fn sync_export(state: State<'_, AppState>) -> Result<SyncFile, ErrorRe
         let done = samanvaya_sync_laptop::export_file(&mut second, &path).map_err(reply)?;
         Ok(SyncFile {
             path: path.display().to_string(),
+            file_name,
+            drive: label,
             changes: done.changes,
             held_back: done.held_back,
             carried_again: done.carried_again,

@@ -12,6 +12,7 @@ const calls: string[] = [];
 let release: () => void = () => {};
 let refuse = false;
 let syncFails = false;
+let drives: { label: string; path: string; free_bytes: number | null }[] = [];
 
 const status = (enrolled: boolean): SyncStatus => ({
   enrolled,
@@ -38,9 +39,15 @@ vi.mock("../ipc", () => ({
         release = () => (syncFails ? fail({ code: "sync", detail: "unreachable: no route", fields: [], count: null }) : done(status(true)));
       });
     },
-    syncExport: async () => {
-      calls.push("export");
-      return { path: "/tmp/x.samanvaya-sync", changes: 3, held_back: 0, carried_again: 0 };
+    syncDrives: async () => {
+      calls.push("drives");
+      return drives;
+    },
+    syncExport: async (drive: string | null) => {
+      calls.push(`export ${drive}`);
+      const label = drives.find((d) => d.path === drive)?.label ?? null;
+      const file_name = "samanvaya-sync-2026-12-06.samanvaya-sync";
+      return { path: `${drive ?? "/home/x/Downloads"}/${file_name}`, file_name, drive: label, changes: 3, held_back: 0, carried_again: 0 };
     },
     syncEnroll: async () => {
       calls.push("enroll");
@@ -60,6 +67,7 @@ describe("the sync panel", () => {
     calls.length = 0;
     refuse = false;
     syncFails = false;
+    drives = [];
     setLanguage("hi");
   });
 
@@ -77,7 +85,7 @@ describe("the sync panel", () => {
     await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-done"]')).not.toBeNull());
     expect(button(panel, "sync-now").disabled).toBe(false);
     button(panel, "sync-export").click();
-    await vi.waitFor(() => expect(calls).toEqual(["sync", "export"]));
+    await vi.waitFor(() => expect(calls).toEqual(["sync", "drives", "export null"]));
   });
 
   it("folds the library's English words away under the sentence in her language", () => {
@@ -127,5 +135,28 @@ describe("the sync panel", () => {
     expect(panel.querySelector('[data-test="sync-enrolled"]')?.textContent).toMatch(/अपने आप फिर से/);
     expect(panel.querySelector('[data-test="sync-url"]')).toBeNull();
     expect(button(panel, "sync-now").disabled).toBe(false);
+  });
+
+  it("writes the sync file onto the USB stick she picks, and names it in the note", async () => {
+    drives = [{ label: "KINGSTON", path: "/media/x/KINGSTON", free_bytes: 1 << 30 }];
+    const panel = syncScreen(nav, status(true));
+    button(panel, "sync-export").click();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-export-places"]')).not.toBeNull());
+    expect(calls).toEqual(["drives"]);
+    (panel.querySelector('[data-drive="KINGSTON"]') as HTMLButtonElement).click();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-exported"]')).not.toBeNull());
+    expect(calls).toEqual(["drives", "export /media/x/KINGSTON"]);
+    expect(panel.querySelector('[data-test="sync-exported"]')?.textContent).toContain("KINGSTON");
+  });
+
+  it("writes it into Downloads when she picks that over the stick", async () => {
+    drives = [{ label: "KINGSTON", path: "/media/x/KINGSTON", free_bytes: null }];
+    const panel = syncScreen(nav, status(true));
+    button(panel, "sync-export").click();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-export-downloads"]')).not.toBeNull());
+    button(panel, "sync-export-downloads").click();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-exported"]')).not.toBeNull());
+    expect(calls).toEqual(["drives", "export null"]);
+    expect(panel.querySelector('[data-test="sync-exported"]')?.textContent).toContain("Downloads");
   });
 });

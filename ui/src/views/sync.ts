@@ -106,24 +106,74 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
       return h("div", {}, head, note, form);
     }
     const now = h("button", { type: "button", class: "primary", "data-test": "sync-now" }, t("syncNow")) as HTMLButtonElement;
-    // No network at all: what waits goes to the block office on a USB stick as a file.
+    // No network at all: what waits goes to the block office on a USB stick as a file, written
+    // onto the stick she picks when one is plugged in (it went to Downloads alone, to be copied
+    // by hand: found by a review), or into Downloads when none is.
     const usb = h("button", { type: "button", class: "secondary", "data-test": "sync-export", "data-write": true }, t("syncExport")) as HTMLButtonElement;
-    usb.onclick = () => {
-      if (busy) return;
-      usb.disabled = true;
-      running(() => ipc.syncExport())
+    const write = (drive: string | null) =>
+      running(() => ipc.syncExport(drive))
         .then((f) =>
           draw(
             s,
             h(
               "p",
               { class: "notice", role: "status", "data-test": "sync-exported" },
-              t("syncExported", { n: f.changes, path: f.path }) +
+              (f.drive === null
+                ? t("syncExported", { n: f.changes, path: f.path })
+                : t("syncExportedDrive", { n: f.changes, file: f.file_name, label: f.drive })) +
                 (f.carried_again > 0 ? " " + t("syncCarriedAgain", { n: f.carried_again }) : "") +
                 (f.held_back > 0 ? " " + t("syncHeldBack", { n: f.held_back }) : ""),
             ),
           ),
         )
+        .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+    usb.onclick = () => {
+      if (busy) return;
+      usb.disabled = true;
+      running(() => ipc.syncDrives())
+        .then((drives) => {
+          if (drives.length === 0) return write(null);
+          draw(
+            s,
+            h(
+              "div",
+              { class: "notice", role: "status", "data-test": "sync-export-places" },
+              h("p", {}, t("syncExportWhere")),
+              h(
+                "div",
+                { class: "toolbar" },
+                ...drives.map((d) =>
+                  h(
+                    "button",
+                    {
+                      type: "button",
+                      class: "primary",
+                      "data-drive": d.label,
+                      "data-write": true,
+                      onclick: () => {
+                        if (!busy) void write(d.path);
+                      },
+                    },
+                    t("syncExportDrive", { label: d.label }),
+                  ),
+                ),
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "secondary",
+                    "data-test": "sync-export-downloads",
+                    "data-write": true,
+                    onclick: () => {
+                      if (!busy) void write(null);
+                    },
+                  },
+                  t("syncExportDownloads"),
+                ),
+              ),
+            ),
+          );
+        })
         .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
     };
     // The block's answer on the same stick: the decisions made there, for a village with no network.
