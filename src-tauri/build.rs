@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "unlock",
     "recover",
     "lock",
+    "put_practice_aside",
     "village_overview",
     "list_households",
     "get_household",

@@ -44,7 +44,7 @@ pub enum StoreError {
     #[error("the survey form was not installed: {0}")]
     FormRefused(String),
     #[error(
-        "this is a demo store: its households are invented and can never be sent to a block server; start with an empty data folder to enroll this laptop"
+        "this is a demo store: its households are invented and can never be sent to a block server; to enroll this laptop, leave the practice village on the app's sync screen (it is put aside, not deleted), or start with an empty data folder"
     )]
     DemoStore,
     #[error("this laptop is enrolled with {url} already; its changes go there")]

@@ -36,6 +36,7 @@ mod own_departure;
 mod packed_answers;
 mod paths;
 mod person;
+mod practice;
 mod profile;
 mod pulled;
 pub mod referral;

@@ -83,6 +83,7 @@ fn main() {
             commands::session::unlock,
             commands::session::recover,
             commands::session::lock,
+            commands::session::put_practice_aside,
             commands::village::village_overview,
             commands::village::today,
             commands::households::list_households,

@@ -126,6 +126,21 @@ impl AppState {
     }
 
     /// Closes the store; its connection, and the key with it, are dropped.
+    /// Puts the practice village aside (see `Store::put_practice_aside`) and leaves the app as
+    /// on a new laptop, for a new setup; returns where the practice store went. A real store, or
+    /// a viewer's, is refused with the store still open.
+    pub fn put_practice_aside(&self) -> Result<String, ErrorReply> {
+        self.dir()?;
+        let mut slot = self.slot();
+        let store = slot.as_ref().ok_or_else(|| ErrorReply::from(StoreError::Locked))?;
+        if !store.is_demo()? {
+            return Err(StoreError::NotDemo.into());
+        }
+        store.require_write("leave the practice village")?;
+        let store = slot.take().ok_or_else(|| ErrorReply::from(StoreError::Locked))?;
+        Ok(store.put_practice_aside()?.display().to_string())
+    }
+
     pub fn lock(&self) {
         *self.slot() = None;
     }

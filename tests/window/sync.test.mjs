@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { By, TEST_PIN, click, enrolledLaptop, find, runSibling, startApp, startServer, stopServer, textOf, villageBlock, screen } from "./session.mjs";
@@ -22,6 +22,39 @@ test("the sync panel of a demo store says it never syncs and offers no enrollmen
     assert.equal(forms, 0, "a demo store offers neither enrollment nor sync");
     await (await find(browser, "[data-test=back]")).click();
     await textOf(browser, "[data-test=list-count]");
+  } finally {
+    await app.close();
+  }
+});
+
+// The practice village (the setup's default) can never be enrolled: when she is ready for her
+// real village, the sync panel puts it aside whole, beside the data folder, after asking, and the
+// app starts as on a new laptop, where she chooses to receive her village from the block office.
+test("the practice village is put aside from the sync panel and the app starts as on a new laptop", async () => {
+  const app = await startApp();
+  try {
+    const { browser } = app;
+    await textOf(browser, "[data-test=list-count]");
+    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    assert.match(await textOf(browser, "[data-test=sync-demo]"), /अभ्यास का गाँव छोड़ें/);
+    // Asked first; "stay" changes nothing.
+    await (await find(browser, "[data-test=sync-leave-practice]")).click();
+    await (await find(browser, "[data-test=confirm-no]")).click();
+    await find(browser, "[data-test=sync-leave-practice]");
+    await (await find(browser, "[data-test=sync-leave-practice]")).click();
+    await screen(browser, "practice-leave-hi-1024x600.png");
+    await (await find(browser, "[data-test=confirm-yes]")).click();
+    const said = await textOf(browser, "[data-test=practice-left]", (x) => x.includes("practice"), 30_000);
+    const parent = dirname(app.dataDir);
+    const aside = readdirSync(parent).filter((f) => f.startsWith(`${basename(app.dataDir)}-practice-`));
+    assert.equal(aside.length, 1, `the practice store beside the data folder: ${readdirSync(parent)}`);
+    assert.ok(said.includes(aside[0]), `the note names where it went: ${said}`);
+    assert.deepEqual(readdirSync(app.dataDir), [], "the data folder is left empty");
+    assert.ok(readdirSync(join(parent, aside[0])).length > 0, "the practice store went whole");
+    await (await find(browser, "[data-test=practice-set-up]")).click();
+    // A new laptop's setup, where she can choose her village from the block office.
+    await find(browser, "[data-test=setup-name]", 15_000);
+    await find(browser, "[data-test=setup-start-block]");
   } finally {
     await app.close();
   }

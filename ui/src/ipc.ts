@@ -156,6 +156,8 @@ export const ipc = {
   /** Applies one of them; the status after it and how many of its changes were new here. */
   syncImportFeed: (path: string) => call<[SyncStatus, number]>("sync_import_feed", { path }),
   syncEnroll: (url: string, code: string) => call<SyncStatus>("sync_enroll", { url, code }),
+  /** Puts the practice village aside beside the data folder; resolves to where it went. */
+  putPracticeAside: () => call<string>("put_practice_aside"),
   referralFunnel: () => call<ReferralFunnel>("referral_funnel"),
   /** The slip's style and body, in `lang`, to draw and print inside the window. */
   referralSlip: (id: string, lang: Language) => call<{ style: string; body: string }>("referral_slip", { id, lang }),

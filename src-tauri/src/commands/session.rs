@@ -99,3 +99,10 @@ pub fn recover(
 pub fn lock(state: State<'_, AppState>) {
     state.lock();
 }
+
+/// Puts the practice village aside, beside the data folder, and leaves the folder empty for her
+/// real village's setup; returns where the practice went.
+#[tauri::command(async)]
+pub fn put_practice_aside(state: State<'_, AppState>) -> Result<String, ErrorReply> {
+    state.put_practice_aside()
+}

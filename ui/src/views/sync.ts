@@ -6,6 +6,7 @@ import { h, mount } from "../dom";
 import { dateWords, language, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorPanel, syncErrorWords } from "./errorPanel";
+import { confirmInApp } from "./confirm";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
@@ -58,7 +59,34 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         : h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void nav.showHome() }, "← " + t("back")),
       h("h1", {}, t("syncTitle")),
     );
-    if (s.demo) return h("div", {}, head, h("p", { "data-test": "sync-demo" }, t("error_demo_store")));
+    if (s.demo) {
+      // The practice village can never be enrolled; when she is ready for her real one, it is
+      // put aside whole beside the data folder and the app starts as on a new laptop (she was
+      // told to "start with an empty data folder", which the app offered no way to do: found by
+      // a review).
+      const leave = h("button", { type: "button", class: "secondary", "data-test": "sync-leave-practice", "data-write": true }, t("practiceLeave")) as HTMLButtonElement;
+      leave.disabled = busy;
+      leave.onclick = async () => {
+        if (busy || !(await confirmInApp(t("practiceLeaveQuestion"), "practiceLeaveYes", "practiceLeaveNo"))) return;
+        leave.disabled = true;
+        running(() => ipc.putPracticeAside())
+          .then((aside) =>
+            // The store is closed now: nothing here leads back into it, only to the new setup.
+            mount(
+              box,
+              h(
+                "div",
+                {},
+                h("h1", {}, t("syncTitle")),
+                h("p", { class: "notice", role: "status", "data-test": "practice-left" }, t("practiceLeft", { path: aside })),
+                h("button", { type: "button", class: "primary", "data-test": "practice-set-up", onclick: () => window.location.reload() }, t("practiceSetUp")),
+              ),
+            ),
+          )
+          .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+      };
+      return h("div", {}, head, note, h("p", { "data-test": "sync-demo" }, t("syncDemo")), leave);
+    }
     if (!s.enrolled) {
       const url = h("input", { id: "sync-url", type: "url", "data-test": "sync-url", placeholder: "https://192.168.1.10:8740" }) as HTMLInputElement;
       const code = h("input", { id: "sync-code", "data-test": "sync-code", autocapitalize: "characters", placeholder: "K7PM-3XQ9-TA4D" }) as HTMLInputElement;
