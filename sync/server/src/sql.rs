@@ -264,8 +264,13 @@ pub struct Tx<'a> {
 
 impl Tx<'_> {
     pub fn commit(mut self) -> Result<(), ServerError> {
-        self.done = true;
-        self.db.commit()
+        let committed = self.db.commit();
+        // A COMMIT that fails can leave the transaction open (SQLite keeps it on a deferred
+        // constraint or a busy lock), and every later BEGIN on the connection would then fail
+        // until a restart: rolled back on drop like any other failure. Where the database ended
+        // it already, the rollback's own error is ignored.
+        self.done = committed.is_ok();
+        committed
     }
 }
 

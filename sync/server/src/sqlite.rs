@@ -112,3 +112,30 @@ impl Db for Sqlite {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_that_fails_is_rolled_back_and_the_next_transaction_begins() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sqlite = Sqlite::open(dir.path()).unwrap();
+        let db: &mut dyn Db = &mut sqlite;
+        db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)", &[]).unwrap();
+        db.execute(
+            "CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)",
+            &[],
+        )
+        .unwrap();
+        // A deferred foreign key is checked at COMMIT, which fails and leaves the transaction
+        // open in SQLite.
+        let mut tx = db.transaction(Mode::Write).unwrap();
+        tx.execute("INSERT INTO child (parent) VALUES (7)", &[]).unwrap();
+        assert!(tx.commit().is_err());
+        let mut tx = db.transaction(Mode::Write).expect("a new transaction begins after the failed one");
+        let n = tx.query_one("SELECT count(*) FROM child", &[]).unwrap();
+        assert_eq!(n.0[0], Value::Int(0), "nothing of the failed transaction is kept");
+        tx.commit().unwrap();
+    }
+}
