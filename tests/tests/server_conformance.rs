@@ -403,6 +403,7 @@ on_both!(
     a_laptop_whose_clock_runs_years_ahead_does_not_win_every_merge,
     numbers_at_the_end_of_their_range_are_refused_or_carried_and_the_server_goes_on,
     a_text_holding_nul_is_refused_alone_by_a_block_and_by_its_district,
+    a_fact_named_longer_than_any_index_holds_is_refused_alone_by_a_block_and_by_its_district,
     a_late_change_to_a_removed_member_does_not_bring_her_back,
     a_referral_of_a_record_made_one_with_another_goes_to_the_record_kept,
     a_withdrawal_erases_her_records_made_one_with_hers,
@@ -1215,6 +1216,58 @@ fn a_text_holding_nul_is_refused_alone_by_a_block_and_by_its_district(b: Backend
     assert!(matches!(&got[1], Outcome::Rejected { reason } if reason.contains("NUL")), "{got:?}");
     assert_eq!((&got[0], &got[2]), (&Outcome::Applied, &Outcome::Applied), "{got:?}");
     assert_eq!(name_of(&mut district, q), "सीता देवी");
+}
+
+/// A fact or a receiving whose name or subject is longer than a PostgreSQL index can hold (about
+/// 2.7 KB) failed a district's whole push at every round, as a NUL did; it is refused alone, at
+/// a block and at a district, and the changes around it are applied.
+fn a_fact_named_longer_than_any_index_holds_is_refused_alone_by_a_block_and_by_its_district(b: Backend) {
+    use samanvaya_domain::change::ReceivingChange;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Rampur laptop");
+    let h = HouseholdId(Uuid::now_v7());
+    let p = PersonId(Uuid::now_v7());
+    let long = format!("person.{}", "x".repeat(3000));
+    let receiving = ChangeBody::Receiving(ReceivingChange {
+        household_id: h,
+        subject_id: p.to_string(),
+        scheme: "s".repeat(3000),
+        receiving: true,
+        source: Source::Survey,
+    });
+    let made = vec![
+        laptop.change(household(h, VILLAGE), 0),
+        laptop.change(member(h, p, "कमला देवी"), 1),
+        laptop.change(fact_named(h, p, &long, serde_json::json!(true)), 2),
+        laptop.change(receiving.clone(), 3),
+        laptop.change(fact_of(h, p), 4),
+    ];
+    let ack = server.push(&laptop.caller, &laptop.batch(made), t0()).unwrap();
+    let got = outcomes(&ack);
+    assert_eq!(ack.acked_through, 5);
+    for i in [2, 3] {
+        assert!(matches!(&got[i], Outcome::Rejected { reason } if reason.contains("256 bytes")), "{got:?}");
+    }
+    assert_eq!([&got[0], &got[1], &got[4]], [&Outcome::Applied; 3], "{got:?}");
+
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
+    let la = Uuid::now_v7();
+    let mut fw = Forwarded { seq: 0 };
+    let changes = vec![
+        fw.change(la, 1, 0, household(h, VILLAGE), &[]),
+        fw.change(la, 2, 1, member(h, p, "कमला देवी"), &[]),
+        fw.change(la, 3, 2, fact_named(h, p, &long, serde_json::json!(true)), &[]),
+        fw.change(la, 4, 3, receiving, &[]),
+        fw.change(la, 5, 4, fact_of(h, p), &[]),
+    ];
+    let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+    let ack = district.push(&block, &batch, t0()).unwrap();
+    let got = outcomes(&ack);
+    for i in [2, 3] {
+        assert!(matches!(&got[i], Outcome::Rejected { reason } if reason.contains("256 bytes")), "{got:?}");
+    }
+    assert_eq!([&got[0], &got[1], &got[4]], [&Outcome::Applied; 3], "{got:?}");
 }
 
 /// A facilitator opened a referral of a woman's second record before she saw the supervisor make

@@ -376,6 +376,9 @@ fn store_run(
         if whole.as_deref().is_some_and(holds_nul) {
             refusal = Some(NUL_TEXT.to_owned());
         }
+        if refusal.is_none() && key_too_long(body) {
+            refusal = Some(LONG_KEY.to_owned());
+        }
         if refusal.is_some() && matches!(body, ChangeBody::Household(_)) {
             refused.insert(hid.clone());
         }
@@ -495,6 +498,25 @@ fn store_run(
 /// ever arrived (found by a review). Refused at every server alike, it is refused where it is
 /// first pushed, and nothing behind it waits.
 const NUL_TEXT: &str = "a text of this change holds the character NUL, which a district's database cannot keep; type the record's names and address again on the laptop and save it";
+
+/// The longest name or subject a fact or a receiving may have: the vocabulary's names are
+/// tens of bytes and a subject is an id, and PostgreSQL cannot index a key of more than about
+/// 2.7 KB, so a longer one would fail a district's whole push at every round, as a NUL did.
+const MAX_KEY_BYTES: usize = 256;
+
+/// Why a fact or a receiving with a longer key is refused, alone, where it is first pushed.
+const LONG_KEY: &str = "the name or the subject of this fact or scheme is longer than 256 bytes, longer than any in the vocabulary; update the app on the laptop";
+
+/// Whether a fact's or a receiving's key (its subject and its name or scheme) is longer than
+/// [`MAX_KEY_BYTES`].
+fn key_too_long(body: &ChangeBody) -> bool {
+    let long = |t: &str| t.len() > MAX_KEY_BYTES;
+    match body {
+        ChangeBody::Fact(f) => long(&f.subject_id) || long(&f.name),
+        ChangeBody::Receiving(r) => long(&r.subject_id) || long(&r.scheme),
+        _ => false,
+    }
+}
 
 /// Whether a body's JSON text holds the character NUL, which JSON writes as `\u0000` (a
 /// backslash typed before `u0000` is written as two, and is not taken for one).
