@@ -94,10 +94,14 @@ pub(crate) fn remains(change: &Typed) -> Typed {
 }
 
 /// The outcome of a change of a kind or version newer than this server: stored, not applied.
+/// None arrives from a peer of this protocol version (a kind's version rises only with the
+/// protocol's, as `golden.rs` holds, and a session of another protocol is refused); were one to
+/// come, it is kept as this build read it, without the fields it does not know, so it is not
+/// read again after an upgrade, and the reason does not promise that.
 pub(crate) fn unsupported(change: &Typed) -> Outcome {
     Outcome::Rejected {
         reason: format!(
-            "{} version {} is newer than this server; update the server and the change will be read again",
+            "{} version {} is newer than this server, which keeps it refused, not applied; update the server so that later changes of this kind are applied",
             change.body.kind(),
             change.version
         ),
