@@ -2011,6 +2011,58 @@ fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block()
 }
 
 /// A block started with no district says so in its status, and what to do.
+/// A district that moved to a new address is followed there by its block, started again with
+/// the new `--upstream`: the certificate the block pinned at enrollment proves it is the same
+/// district. A server at an address given later that presents another certificate is refused
+/// at every round, and the block says so. Before, the block kept forwarding to the old address
+/// and said only that the new one was not used (found by a review).
+#[test]
+fn a_block_follows_its_district_to_a_new_address_by_the_certificate_it_pinned() {
+    let district_dir = tempfile::tempdir().unwrap();
+    let block_dir = tempfile::tempdir().unwrap();
+    let d = district_dir.path().to_str().unwrap().to_owned();
+    let b = block_dir.path().to_str().unwrap().to_owned();
+    let district = start_server(&["--role", "district", "--data-dir", &d]);
+    let code = server_cmd("district", district_dir.path(), &["enroll-code", "--block", "Bodh Gaya"]);
+    let block = start_block(block_dir.path(), &district.url, &code);
+    let status = || server_cmd("block", block_dir.path(), &["status"]);
+    let last_round =
+        |s: &str| s.lines().find(|l| l.starts_with("last round that went through: ")).map(str::to_owned);
+    eventually("a first round with the district", || last_round(&status()).is_some());
+    drop(block);
+    let before = last_round(&status());
+    let old_url = district.url.clone();
+    drop(district);
+
+    // The district's office moves: the same server (its folder, its certificate), a new address.
+    let moved = start_server(&["--role", "district", "--data-dir", &d]);
+    assert_ne!(moved.url, old_url);
+    let block_at = |url: &str| {
+        start_server(&["--role", "block", "--data-dir", &b, "--upstream", url, "--sync-every", "1"])
+    };
+    let block = block_at(&moved.url);
+    eventually("a round with the district at its new address", || {
+        let s = status();
+        s.contains(&format!("district: {}", moved.url))
+            && last_round(&s) != before
+            && s.contains("no error since")
+    });
+    let said = std::fs::read_to_string(&block.log).unwrap();
+    assert!(said.contains(&format!("now forwards to its district at {}", moved.url)), "{said}");
+    drop(block);
+
+    // Another server, with a certificate of its own, at the address the block is given next.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = start_server(&["--role", "district", "--data-dir", other_dir.path().to_str().unwrap()]);
+    let block = block_at(&other.url);
+    eventually("the other server refused by its certificate", || {
+        status().contains("the server presented another certificate")
+    });
+    drop(block);
+    drop(other);
+    drop(moved);
+}
+
 #[test]
 fn a_block_with_no_district_says_in_its_status_how_to_enroll_it() {
     let (block_dir, block, _laptop_dir) = block_and_laptop();

@@ -702,14 +702,28 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
                 }
             }
         }
-        // The address the block enrolled at is the one it forwards to.
-        let stored = store.lock().map_err(|_| anyhow::anyhow!("the store's lock is broken"))?.upstream()?;
-        if let Some(stored) = stored.filter(|u| u.url != url.trim_end_matches('/')) {
-            eprintln!(
-                "this block forwards to {}, where it enrolled with its district, not to {url}",
-                stored.url
-            );
+        // A district that moved to a new address (a new office network, a new name) is followed
+        // there: the certificate pinned at enrollment is what proves it is the same district,
+        // and a server at the new address presenting another is refused at every round, as at
+        // the old one. A block enrolled over plain HTTP on the district's own computer has no
+        // certificate to prove it by, and stays at the address it enrolled at.
+        let mut held = store.lock().map_err(|_| anyhow::anyhow!("the store's lock is broken"))?;
+        let new_url = url.trim_end_matches('/');
+        if let Some(stored) = held.upstream()?.filter(|u| u.url != new_url) {
+            if stored.certificate.is_some() {
+                held.move_upstream(new_url)?;
+                eprintln!(
+                    "this block now forwards to its district at {new_url} (it was at {}); the district's certificate pinned at enrollment is checked there",
+                    stored.url
+                );
+            } else {
+                eprintln!(
+                    "this block forwards to {}, where it enrolled with its district over plain HTTP, not to {url}: with no certificate pinned, nothing proves the server there is the same district",
+                    stored.url
+                );
+            }
         }
+        drop(held);
         // Forwarding runs on a thread of its own: it is slow on a bad link by design, and must
         // never hold up the laptops' requests.
         let (store, every) = (store.clone(), Duration::from_secs(args.sync_every.max(1)));

@@ -150,6 +150,13 @@ impl Store {
         tx.commit()
     }
 
+    /// Forwards to the district at `url` from now on, with the certificate pinned at enrollment
+    /// (see `main.rs`: only a block with a pinned certificate follows its district).
+    pub fn move_upstream(&mut self, url: &str) -> Result<(), ServerError> {
+        self.db.execute("UPDATE upstream SET url = ?1 WHERE id = 1", args![url])?;
+        Ok(())
+    }
+
     /// The district's announced certificate, if any.
     pub fn upstream_next_certificate(&mut self) -> Result<Option<String>, ServerError> {
         Ok(self
