@@ -1068,7 +1068,16 @@ fn forget_feed_numbers(conn: &Connection) -> rusqlite::Result<()> {
     // Those kept aside (they could not be applied) are read again where the block still holds
     // them; kept under a number below zero, each is counted once, and goes when it is kept
     // aside again under its new number. One applied on the new reading, or no longer held by the
-    // block, stays counted (not mended: rare, and only a count).
-    conn.execute("UPDATE OR IGNORE pulled_refused SET server_seq = -server_seq WHERE server_seq > 0", [])?;
+    // block, stays counted (not mended: rare, and only a count). Each goes below every number
+    // an earlier restore put aside: a step kept aside before the block's first restore already
+    // holds minus its number, which after the second restore can be another step's number too,
+    // and that one, left in place, was overwritten by the next numbering's (found by a review).
+    conn.execute(
+        "UPDATE pulled_refused SET server_seq =
+             (SELECT min(0, coalesce(min(p.server_seq), 0)) FROM pulled_refused p
+               WHERE p.server = pulled_refused.server) - server_seq
+         WHERE server_seq > 0",
+        [],
+    )?;
     Ok(())
 }

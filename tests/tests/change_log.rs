@@ -1556,6 +1556,42 @@ fn a_change_made_long_before_it_was_acknowledged_is_kept_a_month_after() {
 /// -N, which a change pulled here whose place in the log is N held already: the page failed at
 /// every sync, and a laptop took nothing more from its block (found by a review). A row kept
 /// under such a number by an older app is numbered again at the block's next restore.
+/// Steps kept aside (their referral not here yet) across two restores of the block: each
+/// restore numbers the feed again, and the same number comes back for another step each time.
+/// The second restore's renumbering found the first one's number taken and left the row where
+/// it was, and the third numbering's step then took its place: a step kept aside was lost
+/// (found by a review). Every step kept aside stays, each counted once.
+#[test]
+fn steps_kept_aside_across_two_restores_of_the_block_are_all_kept() {
+    use samanvaya_core::Incoming;
+    let (_dir, mut store, h) = store_with_one_household();
+    let block = samanvaya_tests::enrolled_nowhere(&mut store).unwrap();
+    let server = block.to_string();
+    let at = store.now().unwrap();
+    let referral = pension_of(&h, 1, h.members[0].id, "");
+    let step = |n: i64| {
+        let hlc = Hlc { wall_ms: at.utc.timestamp_millis() + n, counter: 0, node: block };
+        Incoming {
+            server_seq: 5,
+            device: block,
+            device_seq: 900 + n,
+            change: submitted_at_the_block(hlc, &referral, &h, at),
+            seal: None,
+        }
+    };
+    let kept = |store: &Store| -> i64 {
+        store.connection().query_row("SELECT count(*) FROM pulled_refused", [], |r| r.get(0)).unwrap()
+    };
+    store.apply_pulled_page(&server, &[step(1)], 5, None, at).unwrap();
+    assert!(store.feed_epoch(Some("restored")).unwrap());
+    store.apply_pulled_page(&server, &[step(2)], 5, None, at).unwrap();
+    assert_eq!(kept(&store), 2);
+    assert!(store.feed_epoch(Some("restored again")).unwrap());
+    store.apply_pulled_page(&server, &[step(3)], 5, None, at).unwrap();
+    assert_eq!(kept(&store), 3, "no step kept aside is overwritten by the next numbering's");
+    assert_eq!(store.sync_status().unwrap().pulled_refused, 3);
+}
+
 #[test]
 fn a_step_kept_aside_before_the_block_was_restored_is_applied_when_its_referral_arrives() {
     use samanvaya_core::Incoming;
