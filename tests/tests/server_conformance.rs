@@ -1192,11 +1192,15 @@ fn a_text_holding_nul_is_refused_alone_by_a_block_and_by_its_district(b: Backend
         laptop.change(member(h, q, "सीता देवी"), 2),
         // A backslash typed before "u0000" is no NUL.
         laptop.change(rename(h, q, "सीता \\u0000"), 3),
+        // A kind applied on its own (a referral) is refused alike.
+        laptop.change(ChangeBody::Referral(pension_of(h, 1, q, "दस्तावेज़\u{0}")), 4),
     ];
     let ack = server.push(&laptop.caller, &laptop.batch(made), t0()).unwrap();
     let got = outcomes(&ack);
-    assert_eq!(ack.acked_through, 4);
-    assert!(matches!(&got[1], Outcome::Rejected { reason } if reason.contains("NUL")), "{got:?}");
+    assert_eq!(ack.acked_through, 5);
+    for i in [1, 4] {
+        assert!(matches!(&got[i], Outcome::Rejected { reason } if reason.contains("NUL")), "{got:?}");
+    }
     assert_eq!([&got[0], &got[2], &got[3]], [&Outcome::Applied; 3], "{got:?}");
     assert_eq!(name_of(&mut server, q), "सीता \\u0000");
     assert!(mentioning(&server.rows(), "कमला").is_empty(), "nothing of the refused change is kept");
@@ -1209,11 +1213,14 @@ fn a_text_holding_nul_is_refused_alone_by_a_block_and_by_its_district(b: Backend
         fw.change(la, 1, 0, household(h, VILLAGE), &[]),
         fw.change(la, 2, 1, member(h, p, "कमला\u{0}देवी"), &[]),
         fw.change(la, 3, 2, member(h, q, "सीता देवी"), &[]),
+        fw.change(la, 4, 3, ChangeBody::Referral(pension_of(h, 1, q, "दस्तावेज़\u{0}")), &[]),
     ];
     let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
     let ack = district.push(&block, &batch, t0()).unwrap();
     let got = outcomes(&ack);
-    assert!(matches!(&got[1], Outcome::Rejected { reason } if reason.contains("NUL")), "{got:?}");
+    for i in [1, 3] {
+        assert!(matches!(&got[i], Outcome::Rejected { reason } if reason.contains("NUL")), "{got:?}");
+    }
     assert_eq!((&got[0], &got[2]), (&Outcome::Applied, &Outcome::Applied), "{got:?}");
     assert_eq!(name_of(&mut district, q), "सीता देवी");
 }
@@ -1222,16 +1229,19 @@ fn a_text_holding_nul_is_refused_alone_by_a_block_and_by_its_district(b: Backend
 /// 2.7 KB) failed a district's whole push at every round, as a NUL did; it is refused alone, at
 /// a block and at a district, and the changes around it are applied.
 fn a_fact_named_longer_than_any_index_holds_is_refused_alone_by_a_block_and_by_its_district(b: Backend) {
-    use samanvaya_domain::change::ReceivingChange;
+    use samanvaya_domain::change::{ReceivingChange, ReferralChange};
     let Some(mut server) = open(b, Role::Block) else { return };
     let mut laptop = enroll(&mut server, "Rampur laptop");
     let h = HouseholdId(Uuid::now_v7());
     let p = PersonId(Uuid::now_v7());
-    let long = format!("person.{}", "x".repeat(3000));
+    // Text that does not compress: PostgreSQL compresses an index's entries, and a repeated
+    // letter would fit.
+    let long =
+        format!("person.{}", (0..100).map(|_| Uuid::now_v7().simple().to_string()).collect::<String>());
     let receiving = ChangeBody::Receiving(ReceivingChange {
         household_id: h,
         subject_id: p.to_string(),
-        scheme: "s".repeat(3000),
+        scheme: long.clone(),
         receiving: true,
         source: Source::Survey,
     });
@@ -1241,11 +1251,15 @@ fn a_fact_named_longer_than_any_index_holds_is_refused_alone_by_a_block_and_by_i
         laptop.change(fact_named(h, p, &long, serde_json::json!(true)), 2),
         laptop.change(receiving.clone(), 3),
         laptop.change(fact_of(h, p), 4),
+        laptop.change(
+            ChangeBody::Referral(ReferralChange { number: long.clone(), ..pension_of(h, 1, p, "") }),
+            5,
+        ),
     ];
     let ack = server.push(&laptop.caller, &laptop.batch(made), t0()).unwrap();
     let got = outcomes(&ack);
-    assert_eq!(ack.acked_through, 5);
-    for i in [2, 3] {
+    assert_eq!(ack.acked_through, 6);
+    for i in [2, 3, 5] {
         assert!(matches!(&got[i], Outcome::Rejected { reason } if reason.contains("256 bytes")), "{got:?}");
     }
     assert_eq!([&got[0], &got[1], &got[4]], [&Outcome::Applied; 3], "{got:?}");
@@ -1260,11 +1274,18 @@ fn a_fact_named_longer_than_any_index_holds_is_refused_alone_by_a_block_and_by_i
         fw.change(la, 3, 2, fact_named(h, p, &long, serde_json::json!(true)), &[]),
         fw.change(la, 4, 3, receiving, &[]),
         fw.change(la, 5, 4, fact_of(h, p), &[]),
+        fw.change(
+            la,
+            6,
+            5,
+            ChangeBody::Referral(ReferralChange { number: long, ..pension_of(h, 1, p, "") }),
+            &[],
+        ),
     ];
     let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
     let ack = district.push(&block, &batch, t0()).unwrap();
     let got = outcomes(&ack);
-    for i in [2, 3] {
+    for i in [2, 3, 5] {
         assert!(matches!(&got[i], Outcome::Rejected { reason } if reason.contains("256 bytes")), "{got:?}");
     }
     assert_eq!([&got[0], &got[1], &got[4]], [&Outcome::Applied; 3], "{got:?}");

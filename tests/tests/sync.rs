@@ -2010,7 +2010,6 @@ fn a_lost_laptop_is_revoked_and_a_new_one_gets_the_village_back_from_the_block()
     drop(block);
 }
 
-/// A block started with no district says so in its status, and what to do.
 /// A district that moved to a new address is followed there by its block, started again with
 /// the new `--upstream`: the certificate the block pinned at enrollment proves it is the same
 /// district. A server at an address given later that presents another certificate is refused
@@ -2034,8 +2033,9 @@ fn a_block_follows_its_district_to_a_new_address_by_the_certificate_it_pinned() 
     let old_url = district.url.clone();
     drop(district);
 
-    // The district's office moves: the same server (its folder, its certificate), a new address.
-    let moved = start_server(&["--role", "district", "--data-dir", &d]);
+    // The district's office moves: the same server (its folder, its certificate), a new address
+    // (another of this computer's, so that it differs whatever port the system gives).
+    let moved = start_server(&["--role", "district", "--data-dir", &d, "--listen", "127.0.0.2:0"]);
     assert_ne!(moved.url, old_url);
     let block_at = |url: &str| {
         start_server(&["--role", "block", "--data-dir", &b, "--upstream", url, "--sync-every", "1"])
@@ -2051,6 +2051,23 @@ fn a_block_follows_its_district_to_a_new_address_by_the_certificate_it_pinned() 
     assert!(said.contains(&format!("now forwards to its district at {}", moved.url)), "{said}");
     drop(block);
 
+    // A plain-HTTP address checks no certificate: it is not followed, and the block says why.
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = start_server(&[
+        "--role",
+        "district",
+        "--data-dir",
+        plain_dir.path().to_str().unwrap(),
+        "--plain-http",
+    ]);
+    let block = block_at(&plain.url);
+    eventually("the block's word on the plain address", || {
+        std::fs::read_to_string(&block.log).unwrap().contains("only an https:// address is followed")
+    });
+    assert!(status().contains(&format!("district: {}", moved.url)), "{}", status());
+    drop(block);
+    drop(plain);
+
     // Another server, with a certificate of its own, at the address the block is given next.
     let other_dir = tempfile::tempdir().unwrap();
     let other = start_server(&["--role", "district", "--data-dir", other_dir.path().to_str().unwrap()]);
@@ -2063,6 +2080,7 @@ fn a_block_follows_its_district_to_a_new_address_by_the_certificate_it_pinned() 
     drop(moved);
 }
 
+/// A block started with no district says so in its status, and what to do.
 #[test]
 fn a_block_with_no_district_says_in_its_status_how_to_enroll_it() {
     let (block_dir, block, _laptop_dir) = block_and_laptop();

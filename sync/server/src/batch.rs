@@ -305,6 +305,12 @@ fn store_single(
             }
         };
     }
+    // What a district's database cannot keep is refused here too, as in a run: a referral or a
+    // withdrawal holding a NUL, or a referral's number longer than an index holds, failed a
+    // PostgreSQL district's whole push at every round (found by a review).
+    if refusal.is_none() {
+        refusal = unkeepable(item.change)?;
+    }
     stored.insert(item.origin);
     let arrival = Arrival {
         origin: item.origin,
@@ -505,17 +511,27 @@ const NUL_TEXT: &str = "a text of this change holds the character NUL, which a d
 const MAX_KEY_BYTES: usize = 256;
 
 /// Why a fact or a receiving with a longer key is refused, alone, where it is first pushed.
-const LONG_KEY: &str = "the name or the subject of this fact or scheme is longer than 256 bytes, longer than any in the vocabulary; update the app on the laptop";
+const LONG_KEY: &str = "the name, number or subject of this fact, scheme or referral is longer than 256 bytes, longer than any the app writes; update the app on the laptop";
 
-/// Whether a fact's or a receiving's key (its subject and its name or scheme) is longer than
-/// [`MAX_KEY_BYTES`].
+/// Whether a fact's or a receiving's key (its subject and its name or scheme), or a referral's
+/// number or subject, is longer than [`MAX_KEY_BYTES`].
 fn key_too_long(body: &ChangeBody) -> bool {
     let long = |t: &str| t.len() > MAX_KEY_BYTES;
     match body {
         ChangeBody::Fact(f) => long(&f.subject_id) || long(&f.name),
         ChangeBody::Receiving(r) => long(&r.subject_id) || long(&r.scheme),
+        ChangeBody::Referral(r) => long(&r.number) || long(&r.subject_id),
         _ => false,
     }
+}
+
+/// Why a change applied on its own (`store_single`) cannot be kept by every server alike, if
+/// it cannot: the same refusals a run makes.
+fn unkeepable(change: &Typed) -> Result<Option<String>, ServerError> {
+    if holds_nul(&crate::stored_change::body_text(change)?) {
+        return Ok(Some(NUL_TEXT.to_owned()));
+    }
+    Ok(key_too_long(&change.body).then(|| LONG_KEY.to_owned()))
 }
 
 /// Whether a body's JSON text holds the character NUL, which JSON writes as `\u0000` (a

@@ -710,7 +710,13 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         let mut held = store.lock().map_err(|_| anyhow::anyhow!("the store's lock is broken"))?;
         let new_url = url.trim_end_matches('/');
         if let Some(stored) = held.upstream()?.filter(|u| u.url != new_url) {
-            if stored.certificate.is_some() {
+            // Only to an address spoken to over TLS, where the pin is checked: plain HTTP (allowed
+            // on this computer) checks no certificate, and would be sent the block's secret.
+            let tls = samanvaya_sync_client::link::server_url(new_url);
+            if let Err(e) = &tls {
+                bail!("--upstream {url} is not an address this block can forward to: {e}");
+            }
+            if stored.certificate.is_some() && matches!(tls, Ok((_, true))) {
                 held.move_upstream(new_url)?;
                 eprintln!(
                     "this block now forwards to its district at {new_url} (it was at {}); the district's certificate pinned at enrollment is checked there",
@@ -718,7 +724,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
                 );
             } else {
                 eprintln!(
-                    "this block forwards to {}, where it enrolled with its district over plain HTTP, not to {url}: with no certificate pinned, nothing proves the server there is the same district",
+                    "this block forwards to {}, where it enrolled with its district, not to {url}: only an https:// address is followed, where the district's certificate pinned at enrollment proves it is the same district (a block enrolled over plain HTTP has none)",
                     stored.url
                 );
             }
