@@ -104,7 +104,13 @@ pub fn run_sync(
     verbose: bool,
 ) -> Result<String> {
     if status_only {
-        return Ok(status_text(&store.sync_status()?));
+        // The device id, which the block office revokes a lost laptop by, and which ends the
+        // name of the app's file for the USB stick.
+        return Ok(format!(
+            "this laptop: device {}\n{}",
+            store.device_id()?,
+            status_text(&store.sync_status()?)
+        ));
     }
     if store.is_demo()? {
         bail!("this is a demo store: its households are invented and never leave the laptop");

@@ -112,7 +112,7 @@ pub enum StoreError {
     #[error("a {role} account may not {action}")]
     NotAllowed { role: &'static str, action: &'static str },
     #[error(
-        "this is a demo store: its households are invented and can never be sent to a block server, so a real list would be stranded in it; import the list into a store set up for your village (an empty data folder)"
+        "this is a demo store: its households are invented and can never be sent to a block server, so a real list would be stranded in it; leave the practice village on the app's sync screen (it is put aside, not deleted) and import the list into the store set up for your village"
     )]
     DemoImport,
     #[error("the list cannot be imported; nothing was written:\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]

@@ -20,13 +20,19 @@ impl Store {
             return Err(StoreError::NotDemo);
         }
         self.require_write("leave the practice village")?;
-        self.audit("practice:put_aside", "the practice village was put aside for a real one")?;
         let dir = self.data_dir().to_owned();
-        let at = self.now()?.utc;
+        // Named before anything is written: a folder with no name to put aside under is refused
+        // with the store still open.
+        let aside = aside_name(&dir, self.now()?.utc)?;
+        // Recorded as asked: should the move fail, the practice store is where it was, closed,
+        // and opens again with her PIN.
+        self.audit(
+            "practice:put_aside",
+            &format!("asked to put the practice village aside in {}", aside.display()),
+        )?;
         // The connections close before the folder moves, so that nothing is written to the
         // practice store's files after they left.
         drop(self);
-        let aside = aside_name(&dir, at)?;
         let failed = |source| StoreError::DataDir { path: dir.display().to_string(), source };
         std::fs::rename(&dir, &aside).map_err(failed)?;
         std::fs::create_dir_all(&dir).map_err(failed)?;

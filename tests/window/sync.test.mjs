@@ -180,8 +180,11 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     // The next file for the stick carries the referral again: the block holds it, and its
     // answer could not say it reached the district (out of its reach). Were the block restored
     // from an older backup, the file would bring it back; the panel says so.
+    // The stick is still plugged in: the panel offers it by its name, and the file goes onto it.
     await (await find(browser, "[data-test=sync-export]")).click();
+    await (await find(browser, "[data-drive=GAON]")).click();
     const again = await textOf(browser, "[data-test=sync-exported]", (t) => t.includes("फिर से"));
+    assert.ok(again.includes("GAON"), `the note names the stick: ${again}`);
     assert.match(again, /^0 बदलाव /, `nothing new goes on it: ${again}`);
     const carried = /इसमें वे (\d+) बदलाव भी फिर से हैं/.exec(again);
     assert.ok(carried && Number(carried[1]) >= 1, `the panel says how many changes the file carries again: ${again}`);
@@ -311,8 +314,11 @@ test("a restored laptop's first sync file holds back its new work and the panel 
     // nothing of the work is lost. The folder is made for the dates around today, whichever
     // the laptop's clock calls today.
     await find(browser, "[data-test=sync-export]");
+    // The file's name ends with the end of the laptop's device id (two laptops' files on one
+    // stick must not overwrite each other).
+    const device = /this laptop: device ([0-9a-f-]+)/.exec(cli(restored, ["sync", "--status"]))[1].replaceAll("-", "");
     const blocked = [-1, 0, 1].map((d) =>
-      join(app.exportDir, `samanvaya-sync-${new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10)}.partial`),
+      join(app.exportDir, `samanvaya-sync-${new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10)}-${device.slice(-8)}.partial`),
     );
     for (const dir of blocked) mkdirSync(dir, { recursive: true });
     await browser.wait(async () => {

@@ -42,6 +42,9 @@ export class App {
   private idleSeconds = 0;
   private lastActive = Date.now();
   private idleTimer: number | undefined;
+  /** Whether the screen behind the lock is an error only because the store was locked when it
+   * was read: it is read again once she unlocks. */
+  private readAgainOnUnlock = false;
 
   constructor(root: HTMLElement) {
     mount(root, this.header, this.main);
@@ -114,6 +117,12 @@ export class App {
       await ipc.lock();
       const folder = await ipc.folderState();
       if (folder.state === "locked") accounts = folder.accounts;
+      // No store to unlock any more (the practice village was put aside): the app starts as
+      // on a new laptop, not on an unlock screen no PIN opens (found by a review).
+      else if (folder.state === "new") {
+        window.location.reload();
+        return;
+      }
     } catch {
       // Locking the window matters more than knowing the account names.
     }
@@ -124,7 +133,8 @@ export class App {
       // Another account may unlock: the screen behind shows what this one may do.
       const changed = mayWrite() !== session.may_write;
       setMayWrite(session.may_write, session.may_delete);
-      if (changed) this.redraw();
+      if (changed || this.readAgainOnUnlock) this.redraw();
+      this.readAgainOnUnlock = false;
       this.watchIdle(session);
     });
   }
@@ -185,6 +195,15 @@ export class App {
       // A laptop set up to receive its village from the block office has none until it
       // enrolls: the enrollment form is where she starts.
       if (asErrorReply(e).code === "no_village") return this.showSync(true);
+      // Locked while it was read (the window locked itself during a long first sync, say):
+      // home is read again once she unlocks, not left as "the app is locked" behind the lock
+      // screen with no way home (found by a review).
+      if (asErrorReply(e).code === "locked") {
+        this.redraw = () => void this.showHome(message);
+        this.readAgainOnUnlock = true;
+        mount(this.main, h("p", { class: "muted" }, t("loading")));
+        return;
+      }
       this.redraw = () => mount(this.main, errorPanel(asErrorReply(e)));
       this.redraw();
       return;

@@ -149,6 +149,17 @@ pub struct SyncFile {
     carried_again: usize,
 }
 
+/// The sync file's name: the day, and the end of the laptop's device id, so that the files of
+/// two laptops on one stick (a stick shared in the village, or the block's stick taken round
+/// its villages) do not overwrite each other (found by a review). The same laptop's file of the
+/// same day replaces its earlier one, which holds nothing the later one lacks.
+fn sync_file_name(device: uuid::Uuid, today: chrono::NaiveDate) -> String {
+    // The end of a version-7 id is random; its start is the time it was made, alike for two
+    // laptops set up in the same minute.
+    let id = device.simple().to_string();
+    format!("samanvaya-sync-{today}-{}.samanvaya-sync", &id[id.len() - 8..])
+}
+
 /// The USB sticks mounted now, for "a file for the USB stick" to offer each by its name.
 #[tauri::command(async)]
 pub fn sync_drives() -> Vec<Drive> {
@@ -166,20 +177,28 @@ pub async fn sync_export(state: State<'_, AppState>, drive: Option<String>) -> R
         Some(path) => {
             let found = Places::from_env().drive(&path).ok_or_else(|| ErrorReply {
                 code: ErrorCode::Sync,
-                detail: format!("file_write: the USB stick at {path} is no longer plugged in"),
+                detail: format!("stick_gone: the USB stick at {path} is no longer plugged in"),
                 fields: vec![],
                 count: None,
             })?;
             (std::path::PathBuf::from(found.path), Some(found.label))
         }
-        None => (samanvaya_core::export_dir()?, None),
+        None => {
+            let dir = samanvaya_core::export_dir()?;
+            // The export folder may not exist yet on a new laptop (Downloads is made on first
+            // use). A stick's folder is never made: one pulled out would leave its mount folder
+            // on the laptop's own disk to write into.
+            std::fs::create_dir_all(&dir).map_err(|source| {
+                ErrorReply::from(samanvaya_core::StoreError::Export {
+                    path: dir.display().to_string(),
+                    source,
+                })
+            })?;
+            (dir, None)
+        }
     };
-    let today = state.with(|s| Ok(s.now()?.today))?;
-    // The export folder may not exist yet on a new laptop (Downloads is made on first use).
-    std::fs::create_dir_all(&dir).map_err(|source| {
-        ErrorReply::from(samanvaya_core::StoreError::Export { path: dir.display().to_string(), source })
-    })?;
-    let file_name = format!("samanvaya-sync-{today}.samanvaya-sync");
+    let (today, device) = state.with(|s| Ok((s.now()?.today, s.device_id()?)))?;
+    let file_name = sync_file_name(device, today);
     let path = dir.join(&file_name);
     let mut second: Store = state.with(|s| s.second_connection())?;
     // It waits for a sync with the block that is running (`export_file`): on a thread of its
@@ -196,4 +215,19 @@ pub async fn sync_export(state: State<'_, AppState>, drive: Option<String>) -> R
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_laptops_made_in_the_same_minute_write_files_of_their_own_names() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let [a, b] = [(); 2].map(|()| uuid::Uuid::now_v7());
+        assert_eq!(a.simple().to_string()[..8], b.simple().to_string()[..8], "made in the same minute");
+        assert_ne!(sync_file_name(a, today), sync_file_name(b, today));
+        assert!(sync_file_name(a, today).starts_with("samanvaya-sync-2026-12-06-"));
+        assert!(sync_file_name(a, today).ends_with(".samanvaya-sync"));
+    }
 }

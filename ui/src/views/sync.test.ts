@@ -55,6 +55,10 @@ vi.mock("../ipc", () => ({
       return status(true);
     },
     syncStatus: async () => status(true),
+    putPracticeAside: async () => {
+      calls.push("aside");
+      return "/home/x/.local/share/samanvaya-practice-20261206-212800";
+    },
   },
   asErrorReply: (e: unknown) => e,
 }));
@@ -158,5 +162,23 @@ describe("the sync panel", () => {
     await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-exported"]')).not.toBeNull());
     expect(calls).toEqual(["drives", "export null"]);
     expect(panel.querySelector('[data-test="sync-exported"]')?.textContent).toContain("Downloads");
+  });
+
+  it("puts the practice village aside only once she says yes, and names where it went", async () => {
+    const panel = syncScreen(nav, { ...status(false), demo: true });
+    document.body.append(panel);
+    button(panel, "sync-leave-practice").click();
+    await vi.waitFor(() => expect(document.querySelector('[data-test="confirm-no"]')).not.toBeNull());
+    (document.querySelector('[data-test="confirm-no"]') as HTMLButtonElement).click();
+    await new Promise((ok) => setTimeout(ok, 50));
+    expect(calls).toEqual([]);
+    button(panel, "sync-leave-practice").click();
+    await vi.waitFor(() => expect(document.querySelector('[data-test="confirm-yes"]')).not.toBeNull());
+    (document.querySelector('[data-test="confirm-yes"]') as HTMLButtonElement).click();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="practice-left"]')).not.toBeNull());
+    expect(calls).toEqual(["aside"]);
+    expect(panel.querySelector('[data-test="practice-left"]')?.textContent).toContain("samanvaya-practice-20261206-212800");
+    expect(panel.querySelector('[data-test="back"]')).toBeNull();
+    panel.remove();
   });
 });

@@ -7,6 +7,7 @@ import { dateWords, language, t } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorPanel, syncErrorWords } from "./errorPanel";
 import { confirmInApp } from "./confirm";
+import { mayWrite } from "../role";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
@@ -85,7 +86,8 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
           )
           .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
       };
-      return h("div", {}, head, note, h("p", { "data-test": "sync-demo" }, t("syncDemo")), leave);
+      // A Samiti viewer may not leave it (the button is hidden from her): she is not told to.
+      return h("div", {}, head, note, h("p", { "data-test": "sync-demo" }, t(mayWrite() ? "syncDemo" : "syncDemoViewer")), leave);
     }
     if (!s.enrolled) {
       const url = h("input", { id: "sync-url", type: "url", "data-test": "sync-url", placeholder: "https://192.168.1.10:8740" }) as HTMLInputElement;
@@ -138,8 +140,12 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
     // onto the stick she picks when one is plugged in (it went to Downloads alone, to be copied
     // by hand: found by a review), or into Downloads when none is.
     const usb = h("button", { type: "button", class: "secondary", "data-test": "sync-export", "data-write": true }, t("syncExport")) as HTMLButtonElement;
-    const write = (drive: string | null) =>
-      running(() => ipc.syncExport(drive))
+    const write = (drive: string | null) => {
+      // The panel says the file is being written, its buttons off, until it is: a stick pulled
+      // out mid-write loses the file (found by a review).
+      const done = running(() => ipc.syncExport(drive));
+      draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-writing" }, t("syncWriting")));
+      return done
         .then((f) =>
           draw(
             s,
@@ -155,6 +161,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
           ),
         )
         .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+    };
     usb.onclick = () => {
       if (busy) return;
       usb.disabled = true;
