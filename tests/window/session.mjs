@@ -112,6 +112,10 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
     SAMANVAYA_EXPORT_DIR: join(scratch, "exports"),
     // USB sticks are looked for here, never under the real /media (a test gives its own).
     SAMANVAYA_MEDIA_ROOT: join(scratch, "media"),
+    // A long story drives the window through scripts and the command line for minutes, which
+    // the window does not count as her activity: it would lock itself halfway on a slow
+    // machine. The lock's own test asks for seconds.
+    SAMANVAYA_IDLE_LOCK_SECONDS: "3600",
     // A US English system, where a locale-dependent date input would read 15/08/1978 month
     // first: what the facilitator types must be stored the same whatever the system's language.
     LANG: "en_US.UTF-8",
