@@ -2080,6 +2080,77 @@ fn a_block_follows_its_district_to_a_new_address_by_the_certificate_it_pinned() 
     drop(moved);
 }
 
+/// A district rebuilt without its backup (a new server, a new certificate, holding nothing):
+/// the block, started again with a code from it and `--enroll-again`, enrolls anew and forwards
+/// all it holds again, so the new district holds the village's households. Without the flag the
+/// code is not used, and the block says how to enroll again. Before, the block's folder had to
+/// be set up anew (found by a review).
+#[test]
+fn a_block_enrolls_again_with_its_district_rebuilt_and_forwards_all_it_holds_again() {
+    let block_dir = tempfile::tempdir().unwrap();
+    let laptop_dir = tempfile::tempdir().unwrap();
+    let first_dir = tempfile::tempdir().unwrap();
+    let households = |district: &Path| -> i64 {
+        let conn = rusqlite::Connection::open(district.join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT count(*) FROM household", [], |r| r.get(0)).unwrap()
+    };
+    let district = start_server(&["--role", "district", "--data-dir", first_dir.path().to_str().unwrap()]);
+    let code = server_cmd("district", first_dir.path(), &["enroll-code", "--block", "Bodh Gaya"]);
+    let block = start_block(block_dir.path(), &district.url, &code);
+    {
+        let mut store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    let village_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, village_code.trim()], Some(laptop_dir.path())));
+    add_household(laptop_dir.path(), "कमला देवी");
+    add_household(laptop_dir.path(), "सीता देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    eventually("the households at the first district", || households(first_dir.path()) == 2);
+    // The block starts again where its laptop knows it.
+    let listen = block.url.trim_start_matches("https://").to_owned();
+    drop(block);
+    drop(district);
+
+    // The district's machine is lost with its backup: a new one, holding nothing.
+    let rebuilt_dir = tempfile::tempdir().unwrap();
+    let rebuilt = start_server(&["--role", "district", "--data-dir", rebuilt_dir.path().to_str().unwrap()]);
+    let code = server_cmd("district", rebuilt_dir.path(), &["enroll-code", "--block", "Bodh Gaya"]);
+    let b = block_dir.path().to_str().unwrap();
+    let with_code = |again: bool| {
+        let mut args =
+            vec!["--role", "block", "--data-dir", b, "--listen", &listen, "--upstream", &rebuilt.url];
+        args.extend(["--upstream-code", code.trim(), "--sync-every", "1", "--name", "Bodh Gaya block"]);
+        if again {
+            args.push("--enroll-again");
+        }
+        start_server(&args)
+    };
+    // Without --enroll-again the code is not used, and the block says what to add.
+    let block = with_code(false);
+    let said = std::fs::read_to_string(&block.log).unwrap();
+    assert!(said.contains("add --enroll-again"), "{said}");
+    drop(block);
+    assert_eq!(households(rebuilt_dir.path()), 0);
+
+    let block = with_code(true);
+    eventually("the households forwarded again to the rebuilt district", || {
+        households(rebuilt_dir.path()) == 2
+    });
+    eventually("the block's status naming the rebuilt district, with no error", || {
+        let status = server_cmd("block", block_dir.path(), &["status"]);
+        status.contains(&format!("district: {}", rebuilt.url))
+            && status.contains("0 change(s) waiting to go up")
+            && status.contains("no error since")
+    });
+    // The laptop's next sync goes on as before: nothing of it was lost or sent twice.
+    add_household(laptop_dir.path(), "रीना देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
+    eventually("the next household at the rebuilt district", || households(rebuilt_dir.path()) == 3);
+    drop(block);
+    drop(rebuilt);
+}
+
 /// A block started with no district says so in its status, and what to do.
 #[test]
 fn a_block_with_no_district_says_in_its_status_how_to_enroll_it() {
