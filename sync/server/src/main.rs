@@ -42,10 +42,6 @@ struct Args {
     /// The enrollment code the district gave this block (needed on the first start only).
     #[arg(long)]
     upstream_code: Option<String>,
-    /// With --upstream-code, enrolls a block enrolled already anew: its district was rebuilt
-    /// without its backup, or it moves to another district. It then forwards all it holds again.
-    #[arg(long, requires = "upstream_code")]
-    enroll_again: bool,
     /// The name the district sees for this block.
     #[arg(long, default_value = "block server")]
     name: String,
@@ -689,15 +685,12 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
             bail!("only a block server has an upstream (its district)");
         }
         match &args.upstream_code {
-            Some(code) if enrolled && args.enroll_again => {
-                upstream::enroll_again(&store, url, code, &args.name).await?;
+            Some(code) if enrolled => {
+                // The code is not used: enrolling again is not built (a district rebuilt, or a
+                // certificate changed without the block, needs the block's folder set up anew).
+                let _ = code;
                 eprintln!(
-                    "this block is enrolled anew with the district at {url}: it forwards all it holds again, and the district takes each change once"
-                );
-            }
-            Some(_) if enrolled => {
-                eprintln!(
-                    "this block is enrolled with its district already: --upstream-code is not used, and it forwards as enrolled. To enroll it anew (its district rebuilt without its backup, or another district), add --enroll-again"
+                    "this block is enrolled with its district already: --upstream-code is not used, and it forwards as enrolled"
                 );
             }
             Some(code) => upstream::enroll(&store, url, code, &args.name).await?,

@@ -167,18 +167,6 @@ impl Store {
             .flatten())
     }
 
-    /// The district's enrollment in place of the old one (`enroll_again`); a certificate the
-    /// old district announced is forgotten, and the old district's last error with it.
-    fn replace_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
-        self.db.execute(
-            "UPDATE upstream SET url = ?1, server_id = ?2, secret = ?3, certificate = ?4,
-                next_certificate = NULL, last_error = NULL
-             WHERE id = 1",
-            args![&u.url, u.server, &u.secret, u.certificate.as_deref()],
-        )?;
-        Ok(())
-    }
-
     fn save_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
         self.db.execute(
             "INSERT INTO upstream (id, url, server_id, secret, certificate) VALUES (1, ?1, ?2, ?3, ?4)",
@@ -202,32 +190,6 @@ impl Store {
 /// Enrolls this block with its district, once; later starts find the enrollment stored.
 pub async fn enroll(store: &Arc<Mutex<Store>>, url: &str, code: &str, name: &str) -> Result<(), ServerError> {
     enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant).await).await
-}
-
-/// Enrolls this block, enrolled already, with the district at `url` anew, with a new `code`:
-/// its district was rebuilt without its backup, or it moved to another district. The new
-/// enrollment replaces the old one only once the district has taken it (a refused code leaves
-/// the block forwarding as it did). The new district holds none of the block's work, and says
-/// so at the first session: the block then forwards all it holds again, as to a district
-/// restored from a backup, and reads the new district's feed from its start (its epoch is new);
-/// the district takes each change once, by its origin.
-pub async fn enroll_again(
-    store: &Arc<Mutex<Store>>,
-    url: &str,
-    code: &str,
-    name: &str,
-) -> Result<(), ServerError> {
-    let device = lock(store)?.device();
-    let applicant = Applicant { device, kind: DeviceKind::Block, name: name.to_owned(), villages: vec![] };
-    let link::Enrolled { reply, pin } = link::enroll(url, code, applicant).await.map_err(|e| {
-        ServerError::Invalid(format!("the district at {url} refused to enroll this block again: {e}"))
-    })?;
-    lock(store)?.replace_upstream(&Upstream {
-        url: url.trim_end_matches('/').to_owned(),
-        server: reply.server,
-        secret: reply.secret,
-        certificate: pin,
-    })
 }
 
 /// As [`enroll`], with the district reached through `ask` (the HTTPS link, or a district in the
