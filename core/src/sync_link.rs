@@ -1072,12 +1072,17 @@ fn forget_feed_numbers(conn: &Connection) -> rusqlite::Result<()> {
     // an earlier restore put aside: a step kept aside before the block's first restore already
     // holds minus its number, which after the second restore can be another step's number too,
     // and that one, left in place, was overwritten by the next numbering's (found by a review).
-    conn.execute(
-        "UPDATE pulled_refused SET server_seq =
-             (SELECT min(0, coalesce(min(p.server_seq), 0)) FROM pulled_refused p
-               WHERE p.server = pulled_refused.server) - server_seq
-         WHERE server_seq > 0",
-        [],
-    )?;
+    // Each server's lowest number is read first, so that one numbering keeps its feed's order
+    // (a number read again row by row would follow the rows' order in the table instead).
+    let lowest: Vec<(String, i64)> = conn
+        .prepare("SELECT server, min(0, min(server_seq)) FROM pulled_refused GROUP BY server")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (server, lowest) in lowest {
+        conn.execute(
+            "UPDATE pulled_refused SET server_seq = ?2 - server_seq WHERE server = ?1 AND server_seq > 0",
+            params![server, lowest],
+        )?;
+    }
     Ok(())
 }

@@ -1550,12 +1550,6 @@ fn a_change_made_long_before_it_was_acknowledged_is_kept_a_month_after() {
     assert_eq!(pruned as i64, made - 1, "a month after, all but the newest pruned");
 }
 
-/// A step kept aside under the block's number N, the block then restored from a backup (its
-/// feed numbered again), is recorded when its referral arrives under a number of its own below
-/// zero, minus its place in the log, as the changes pulled before are. It was recorded under
-/// -N, which a change pulled here whose place in the log is N held already: the page failed at
-/// every sync, and a laptop took nothing more from its block (found by a review). A row kept
-/// under such a number by an older app is numbered again at the block's next restore.
 /// Steps kept aside (their referral not here yet) across two restores of the block: each
 /// restore numbers the feed again, and the same number comes back for another step each time.
 /// The second restore's renumbering found the first one's number taken and left the row where
@@ -1592,6 +1586,12 @@ fn steps_kept_aside_across_two_restores_of_the_block_are_all_kept() {
     assert_eq!(store.sync_status().unwrap().pulled_refused, 3);
 }
 
+/// A step kept aside under the block's number N, the block then restored from a backup (its
+/// feed numbered again), is recorded when its referral arrives under a number of its own below
+/// zero, minus its place in the log, as the changes pulled before are. It was recorded under
+/// -N, which a change pulled here whose place in the log is N held already: the page failed at
+/// every sync, and a laptop took nothing more from its block (found by a review). A row kept
+/// under such a number by an older app is numbered again at the block's next restore.
 #[test]
 fn a_step_kept_aside_before_the_block_was_restored_is_applied_when_its_referral_arrives() {
     use samanvaya_core::Incoming;

@@ -1205,24 +1205,38 @@ fn a_text_holding_nul_is_refused_alone_by_a_block_and_by_its_district(b: Backend
     assert_eq!(name_of(&mut server, q), "सीता \\u0000");
     assert!(mentioning(&server.rows(), "कमला").is_empty(), "nothing of the refused change is kept");
 
-    let Some(mut district) = open(b, Role::District) else { return };
-    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
-    let la = Uuid::now_v7();
-    let mut fw = Forwarded { seq: 0 };
-    let changes = vec![
-        fw.change(la, 1, 0, household(h, VILLAGE), &[]),
-        fw.change(la, 2, 1, member(h, p, "कमला\u{0}देवी"), &[]),
-        fw.change(la, 3, 2, member(h, q, "सीता देवी"), &[]),
-        fw.change(la, 4, 3, ChangeBody::Referral(pension_of(h, 1, q, "दस्तावेज़\u{0}")), &[]),
-    ];
-    let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
-    let ack = district.push(&block, &batch, t0()).unwrap();
-    let got = outcomes(&ack);
+    let Some((mut district, got)) = one_push_to_a_new_district(
+        b,
+        vec![
+            household(h, VILLAGE),
+            member(h, p, "कमला\u{0}देवी"),
+            member(h, q, "सीता देवी"),
+            ChangeBody::Referral(pension_of(h, 1, q, "दस्तावेज़\u{0}")),
+        ],
+    ) else {
+        return;
+    };
     for i in [1, 3] {
         assert!(matches!(&got[i], Outcome::Rejected { reason } if reason.contains("NUL")), "{got:?}");
     }
     assert_eq!((&got[0], &got[2]), (&Outcome::Applied, &Outcome::Applied), "{got:?}");
     assert_eq!(name_of(&mut district, q), "सीता देवी");
+}
+
+/// A new district, a block enrolled with it, and `bodies` forwarded by the block in one push as
+/// one laptop's changes in order: the district and what it answered for each.
+fn one_push_to_a_new_district(b: Backend, bodies: Vec<ChangeBody>) -> Option<(Opened, Vec<Outcome>)> {
+    let mut district = open(b, Role::District)?;
+    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
+    let la = Uuid::now_v7();
+    let mut fw = Forwarded { seq: 0 };
+    let changes = (0u32..)
+        .zip(bodies)
+        .map(|(i, body)| fw.change(la, i64::from(i) + 1, i64::from(i), body, &[]))
+        .collect();
+    let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+    let ack = district.push(&block, &batch, t0()).unwrap();
+    Some((district, outcomes(&ack)))
 }
 
 /// A fact or a receiving whose name or subject is longer than a PostgreSQL index can hold (about
@@ -1264,27 +1278,19 @@ fn a_fact_named_longer_than_any_index_holds_is_refused_alone_by_a_block_and_by_i
     }
     assert_eq!([&got[0], &got[1], &got[4]], [&Outcome::Applied; 3], "{got:?}");
 
-    let Some(mut district) = open(b, Role::District) else { return };
-    let (block, _) = enroll_block(&mut district, "Bodh Gaya");
-    let la = Uuid::now_v7();
-    let mut fw = Forwarded { seq: 0 };
-    let changes = vec![
-        fw.change(la, 1, 0, household(h, VILLAGE), &[]),
-        fw.change(la, 2, 1, member(h, p, "कमला देवी"), &[]),
-        fw.change(la, 3, 2, fact_named(h, p, &long, serde_json::json!(true)), &[]),
-        fw.change(la, 4, 3, receiving, &[]),
-        fw.change(la, 5, 4, fact_of(h, p), &[]),
-        fw.change(
-            la,
-            6,
-            5,
+    let Some((_, got)) = one_push_to_a_new_district(
+        b,
+        vec![
+            household(h, VILLAGE),
+            member(h, p, "कमला देवी"),
+            fact_named(h, p, &long, serde_json::json!(true)),
+            receiving,
+            fact_of(h, p),
             ChangeBody::Referral(ReferralChange { number: long, ..pension_of(h, 1, p, "") }),
-            &[],
-        ),
-    ];
-    let batch = PushBatch { after: None, protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
-    let ack = district.push(&block, &batch, t0()).unwrap();
-    let got = outcomes(&ack);
+        ],
+    ) else {
+        return;
+    };
     for i in [2, 3, 5] {
         assert!(matches!(&got[i], Outcome::Rejected { reason } if reason.contains("256 bytes")), "{got:?}");
     }
