@@ -70,13 +70,23 @@ ensure_ui() {
   (cd "$REPO/ui" && npm run --silent build)
 }
 
-ensure_window_test_tools() {
+ensure_window_locale() {
   # The window tests run the app in a US English locale, where the webview's own date input read
   # dates month first: the app's date entry must not depend on it.
   if ! locale -a 2>/dev/null | grep -qi '^en_US\.utf-\?8$'; then
     say "Generating the en_US.UTF-8 locale for the window tests"
     as_root localedef -i en_US -f UTF-8 en_US.UTF-8
   fi
+}
+
+ensure_window_test_tools() {
+  ensure_window_locale
+  ensure_window_driver
+}
+
+# tauri-driver and the tests' npm packages: nothing here needs root, so `scripts/test` can do it
+# in the background while the stories run.
+ensure_window_driver() {
   if ! command -v tauri-driver >/dev/null; then
     say "Installing tauri-driver"
     cargo install tauri-driver --locked --version 2.1.0
