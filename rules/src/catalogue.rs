@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::compile::{self, Param, Rule};
-use crate::diagnostic::{Diagnostic, line_of};
+use crate::diagnostic::{Diagnostic, Lines, line_of};
 use crate::facts::days_from_date;
 use crate::toml_values::toml_date;
 use crate::vocabulary::{FactId, Scope, Vocabulary};
@@ -246,6 +246,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
             "see docs/catalogue.md for the scheme file format",
         )]
     })?;
+    let lines = Lines::new(text);
     let mut errors = Vec::new();
     let mut err = |line: usize, msg: String, hint: &str| errors.push(Diagnostic::new(path, line, msg, hint));
     let unit = match raw.unit.as_str() {
@@ -283,7 +284,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
 
     let mut versions: Vec<Version> = Vec::new();
     for spanned in &raw.version {
-        let vline = line_of(text, spanned.span().start);
+        let vline = lines.of(spanned.span().start);
         let v = spanned.get_ref();
         let Some(valid_from) = toml_date(&v.valid_from) else {
             err(vline, "valid_from is not a date".into(), "write valid_from = 2011-04-01");
@@ -327,9 +328,9 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
         let cx = compile::Context { vocab, params: &params, unit };
         let mut criteria = Vec::new();
         for c in &v.criterion {
-            let cline = line_of(text, c.span().start);
+            let cline = lines.of(c.span().start);
             let c = c.get_ref();
-            let when_line = line_of(text, c.when.span().start);
+            let when_line = lines.of(c.when.span().start);
             let when = c.when.get_ref();
             match compile::criterion(when, &cx) {
                 Ok((rule, facts)) => {
@@ -423,7 +424,7 @@ fn load_scheme(vocab: &Vocabulary, path: &str, text: &str) -> Result<Scheme, Vec
         group: None,
     };
     for c in &raw.case {
-        let line = line_of(text, c.span().start);
+        let line = lines.of(c.span().start);
         match crate::case::Case::read(vocab, scheme.unit, c.get_ref(), line) {
             Ok(case) => scheme.cases.push(case),
             Err(msg) => err(line, msg, "see docs/catalogue.md for the case format"),

@@ -22,9 +22,29 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// The 1-based line of byte offset `at` in `text`.
+/// The 1-based line of byte offset `at` in `text`, for a file with one place to report; a file
+/// with many uses [`Lines`].
 pub fn line_of(text: &str, at: usize) -> usize {
-    text[..at.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    Lines::new(text).of(at)
+}
+
+/// Where each line of a file starts. A scheme file names a line for each of its criteria and
+/// parameters, and counting newlines from the top for each made loading the catalogue quadratic
+/// in a file's length; a binary search over the starts is not.
+pub struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Self {
+        let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1);
+        Lines { starts: std::iter::once(0).chain(newlines).collect() }
+    }
+
+    /// The 1-based line holding byte offset `at`; an offset past the end is on the last line.
+    pub fn of(&self, at: usize) -> usize {
+        self.starts.partition_point(|&start| start <= at)
+    }
 }
 
 /// The candidate closest to a misspelt `name`, for "did you mean" hints: the smallest edit
@@ -47,4 +67,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_offset_is_on_the_line_its_newlines_before_it_say() {
+        for text in ["", "\n", "a", "a\nb", "a\n\nb\n", "\n\nschemes = 1\n[[version]]\nx"] {
+            let lines = Lines::new(text);
+            for at in 0..=text.len() + 2 {
+                let counted = text[..at.min(text.len())].matches('\n').count() + 1;
+                assert_eq!(lines.of(at), counted, "offset {at} of {text:?}");
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::diagnostic::{Diagnostic, line_of};
+use crate::diagnostic::{Diagnostic, Lines, line_of};
 
 /// Whose fact it is: one per household member, or one per household.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -188,8 +188,9 @@ impl Vocabulary {
                     continue;
                 }
             };
+            let lines = Lines::new(text);
             for spanned in raw.fact {
-                let line = line_of(text, spanned.span().start);
+                let line = lines.of(spanned.span().start);
                 let f = spanned.into_inner();
                 let err = |msg: String, hint: &str| Diagnostic::new(path, line, msg, hint);
                 let scope = match f.name.split_once('.') {
