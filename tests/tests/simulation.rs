@@ -49,6 +49,7 @@ use chrono::Utc;
 use samanvaya_core::eligibility::FactAnswer;
 use samanvaya_core::referral::{NewReferral, ReferralQuery, Step};
 use samanvaya_core::{Secret, Store, StoreError};
+use samanvaya_domain::Moment;
 use samanvaya_domain::change::ChangeBody;
 use samanvaya_domain::referral::Need;
 use samanvaya_domain::{
@@ -96,8 +97,10 @@ const RESTORE_SEEDS: [u64; 5] = [11, 38, 47, 55, 349];
 /// laptop's work its restored block lost before forwarding it, held nowhere once the old laptop
 /// broke, as its late file carried only what it had not sent (709), and a step the restored
 /// block lost that a laptop's stick answer asked back, which the laptop, syncing online next,
-/// never gave (3476).
-const BOTH_RESTORE_SEEDS: [u64; 8] = [5, 30, 45, 57, 358, 633, 709, 3476];
+/// never gave (3476), and a household's later edits the restored block took and sent down
+/// before it read the household's record back, which the restored laptop then held without the
+/// family's consent and refused a screening answer for (3477, `World::answer`).
+const BOTH_RESTORE_SEEDS: [u64; 9] = [5, 30, 45, 57, 358, 633, 709, 3476, 3477];
 /// The seeds CI runs with both restores asked for, where the dice restored the laptop alone
 /// (a run with `SAMANVAYA_SIM_RESTORE=1` rolls them, so it is not the run without it): a
 /// household the old laptop recorded before its backup and withdrew after it, before it ever
@@ -699,7 +702,7 @@ impl World {
                     fact: "household.bpl_status".into(),
                     value: serde_json::json!(value),
                 };
-                store.answer(&answer, at).unwrap();
+                self.answer(l, &h, &answer, at);
             }
             4 | 5 => {
                 // A member's answer: known, or asked and not known.
@@ -713,7 +716,7 @@ impl World {
                 };
                 let answer =
                     FactAnswer { household_id: h.id, member_id: Some(someone), fact: fact.into(), value };
-                store.answer(&answer, at).unwrap();
+                self.answer(l, &h, &answer, at);
             }
             6 => {
                 // A member died or moved away, or is back.
@@ -749,6 +752,10 @@ impl World {
                 match store.open_referral(&new, at) {
                     Ok(_) => *self.done.entry("referrals").or_default() += 1,
                     Err(StoreError::AlreadyReferred { .. } | StoreError::Refused(_)) => {}
+                    // As with an answer (`answer`), until the household's record arrives.
+                    Err(StoreError::NoConsent) if h.consent.is_none() => {
+                        *self.done.entry("asked before the record's consent arrived").or_default() += 1
+                    }
                     Err(e) => panic!("laptop {l}'s referral failed: {e}"),
                 }
             }
@@ -804,8 +811,24 @@ impl World {
                     fact: "household.bpl_status".into(),
                     value: serde_json::json!("bpl"),
                 };
-                store.answer(&answer, at).unwrap();
+                self.answer(l, &h, &answer, at);
             }
+        }
+    }
+
+    /// Records a screening answer on laptop `l`. A household with no consent on record takes
+    /// none, as in the app, whose form asks for consent first. A laptop holds one when a block
+    /// restored from a backup that lost a household's record takes another laptop's edits of it
+    /// and sends them down before it has read the record back from its district: the edits'
+    /// fields stand alone until the record's arrive and merge with them (seed 3477 with both
+    /// restores).
+    fn answer(&mut self, l: usize, h: &samanvaya_domain::Household, answer: &FactAnswer, at: Moment) {
+        match self.laptops[l].store.answer(answer, at) {
+            Ok(_) => {}
+            Err(StoreError::NoConsent) if h.consent.is_none() => {
+                *self.done.entry("asked before the record's consent arrived").or_default() += 1
+            }
+            Err(e) => panic!("laptop {l}'s answer failed: {e}"),
         }
     }
 
