@@ -45,6 +45,12 @@ test("the practice village is put aside from the sync panel and the app starts a
     await screen(browser, "practice-leave-hi-1024x600.png");
     await (await find(browser, "[data-test=confirm-yes]")).click();
     const said = await textOf(browser, "[data-test=practice-left]", (x) => x.includes("practice"), 30_000);
+    assert.equal(
+      await browser.executeScript("return document.querySelector('[data-test=place]').textContent;"),
+      "",
+      "the practice village's name left the header",
+    );
+    await screen(browser, "practice-left-hi-1024x600.png");
     const parent = dirname(app.dataDir);
     const aside = readdirSync(parent).filter((f) => f.startsWith(`${basename(app.dataDir)}-practice-`));
     assert.equal(aside.length, 1, `the practice store beside the data folder: ${readdirSync(parent)}`);
@@ -260,6 +266,7 @@ test("a new laptop set up for the block's village enrolls from its first screen"
     assert.match(await textOf(browser, "[data-test=notice]"), /गाँव आ गया/);
     await find(browser, "[data-test=add-household]");
     assert.match(await textOf(browser, "[data-test=household-row]"), /कमला देवी/, "the other laptop's household came with enrolling");
+    await shoot(browser, "enrolled-home");
     // Enrolled with the block it chose, not a demo store.
     await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
     assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));
@@ -386,6 +393,19 @@ test("the sync file goes onto the USB stick she picks, and the block imports it 
     }, 30_000, "the sticks were never offered");
     assert.match(await textOf(browser, "[data-test=sync-export-places]"), /USB स्टिक “KINGSTON” पर/);
     await screen(browser, "sync-export-places-hi-1024x600.png");
+    // The stick is pulled out before she picks it: the panel says so and writes nothing
+    // anywhere else; plugged in again, she asks once more.
+    rmSync(join(media, "KINGSTON"), { recursive: true });
+    await (await find(browser, "[data-drive=KINGSTON]")).click();
+    assert.match(await textOf(browser, "[data-test=error]"), /USB स्टिक निकाल ली गई/);
+    assert.ok(!existsSync(app.exportDir) || readdirSync(app.exportDir).length === 0, "nothing written in Downloads instead");
+    await screen(browser, "sync-stick-gone-hi-1024x600.png");
+    mkdirSync(join(media, "KINGSTON"));
+    await browser.wait(async () => {
+      await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
+      await new Promise((ok) => setTimeout(ok, 300));
+      return (await browser.findElements(By.css("[data-drive=KINGSTON]"))).length > 0;
+    }, 30_000, "the stick was not offered again");
     await (await find(browser, "[data-drive=KINGSTON]")).click();
     const said = await textOf(browser, "[data-test=sync-exported]", (x) => x.includes("KINGSTON"), 30_000);
     assert.match(said, /निकालें/, `it says to eject the stick first: ${said}`);

@@ -22,7 +22,7 @@ import { WorklistView } from "./views/worklist";
 import { SurveyView, type SurveyFocus } from "./views/survey";
 import { ReferralView, slipScreen } from "./views/referral";
 import { todoScreen } from "./views/todo";
-import { syncScreen } from "./views/sync";
+import { practiceLeftScreen, syncScreen } from "./views/sync";
 import { funnelScreen } from "./views/funnel";
 import { fullFilter, ReferralListView } from "./views/referralList";
 import type { ReferralFilter } from "./bindings/ReferralFilter";
@@ -264,6 +264,16 @@ export class App {
     // The panel's numbers change with every sync made on it: a redraw (a language switch) reads
     // them again rather than drawing the ones the panel opened with.
     this.redraw = () => void this.showSync(firstVillage);
+  }
+
+  showPracticeLeft(aside: string): void {
+    // The practice village's name leaves the header (it stayed there over the note, found when
+    // its picture was taken), and a language switch draws this note again, not the panel of
+    // the store now closed.
+    this.overview = null;
+    this.redraw = () => mount(this.main, practiceLeftScreen(aside));
+    this.drawHeader();
+    this.redraw();
   }
 
   async showFunnel(): Promise<void> {

@@ -526,7 +526,7 @@ export const en = {
   practiceLeaveNo: "Stay in the practice village",
   practiceLeft: "The practice village was put aside in {path}; nothing of it was deleted. Now set up the laptop for your real village.",
   practiceSetUp: "Set up my village",
-  syncVillageArrived: "Joined the block office: your village is here. Add its households.",
+  syncVillageArrived: "Joined the block office: your village is here, with the households the block holds of it. Add the others here.",
   syncNotEnrolled: "This laptop is not enrolled yet. Ask the block office for a code, then enter it here with the block server's address.",
   syncUrl: "Block server address",
   syncCode: "Enrollment code",

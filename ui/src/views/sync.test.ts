@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { SyncStatus } from "../bindings/SyncStatus";
 import { setLanguage } from "../i18n";
-import { syncScreen } from "./sync";
+import { practiceLeftScreen, syncScreen } from "./sync";
 
 const calls: string[] = [];
 let release: () => void = () => {};
@@ -63,7 +63,13 @@ vi.mock("../ipc", () => ({
   asErrorReply: (e: unknown) => e,
 }));
 
-const nav = { showHome: async () => {} };
+const nav = {
+  showHome: async () => {},
+  left: [] as string[],
+  showPracticeLeft(aside: string) {
+    this.left.push(aside);
+  },
+};
 const button = (panel: HTMLElement, test: string) => panel.querySelector(`[data-test="${test}"]`) as HTMLButtonElement;
 
 describe("the sync panel", () => {
@@ -175,10 +181,11 @@ describe("the sync panel", () => {
     button(panel, "sync-leave-practice").click();
     await vi.waitFor(() => expect(document.querySelector('[data-test="confirm-yes"]')).not.toBeNull());
     (document.querySelector('[data-test="confirm-yes"]') as HTMLButtonElement).click();
-    await vi.waitFor(() => expect(panel.querySelector('[data-test="practice-left"]')).not.toBeNull());
+    await vi.waitFor(() => expect(nav.left).toEqual(["/home/x/.local/share/samanvaya-practice-20261206-212800"]));
     expect(calls).toEqual(["aside"]);
-    expect(panel.querySelector('[data-test="practice-left"]')?.textContent).toContain("samanvaya-practice-20261206-212800");
-    expect(panel.querySelector('[data-test="back"]')).toBeNull();
     panel.remove();
+    const left = practiceLeftScreen(nav.left[0]!);
+    expect(left.querySelector('[data-test="practice-left"]')?.textContent).toContain("samanvaya-practice-20261206-212800");
+    expect(left.querySelector('[data-test="back"]')).toBeNull();
   });
 });

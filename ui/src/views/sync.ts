@@ -11,6 +11,9 @@ import { mayWrite } from "../role";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
+  /** The practice village was put aside at `aside` and its store closed: the app says where it
+   * went and leads only to the new setup, with no village named anywhere. */
+  showPracticeLeft(aside: string): void;
 }
 
 /** The last error's sentence: the stored text starts with a code word the panel translates. */
@@ -31,6 +34,18 @@ function when(iso: string): string {
 
 function line(label: string, value: number, test: string): HTMLElement {
   return h("div", { class: "sync-line", "data-test": test }, h("span", {}, label), h("strong", {}, String(value)));
+}
+
+/** After the practice village was put aside at `aside`: where it went, and the way to the new
+ * setup. The store is closed now, so nothing here leads back into it. */
+export function practiceLeftScreen(aside: string): HTMLElement {
+  return h(
+    "div",
+    { class: "sync" },
+    h("h1", {}, t("syncTitle")),
+    h("p", { class: "notice", role: "status", "data-test": "practice-left" }, t("practiceLeft", { path: aside })),
+    h("button", { type: "button", class: "primary", "data-test": "practice-set-up", onclick: () => window.location.reload() }, t("practiceSetUp")),
+  );
 }
 
 /** The panel; with `firstVillage` (a laptop set up to receive its village from the block
@@ -71,19 +86,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         if (busy || !(await confirmInApp(t("practiceLeaveQuestion"), "practiceLeaveYes", "practiceLeaveNo"))) return;
         leave.disabled = true;
         running(() => ipc.putPracticeAside())
-          .then((aside) =>
-            // The store is closed now: nothing here leads back into it, only to the new setup.
-            mount(
-              box,
-              h(
-                "div",
-                {},
-                h("h1", {}, t("syncTitle")),
-                h("p", { class: "notice", role: "status", "data-test": "practice-left" }, t("practiceLeft", { path: aside })),
-                h("button", { type: "button", class: "primary", "data-test": "practice-set-up", onclick: () => window.location.reload() }, t("practiceSetUp")),
-              ),
-            ),
-          )
+          .then((aside) => nav.showPracticeLeft(aside))
           .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
       };
       // A Samiti viewer may not leave it (the button is hidden from her): she is not told to.
