@@ -202,16 +202,16 @@ fn record_merging(
     merged: Option<Merged>,
 ) -> rusqlite::Result<()> {
     let shared = person::shared_positions(conn, h.id)?;
-    for mut body in changes(before, h, &shared) {
-        if let (ChangeBody::MemberRemoved(r), Some((gone, kept, seen))) = (&mut body, merged)
+    let mut bodies = changes(before, h, &shared);
+    for body in &mut bodies {
+        if let (ChangeBody::MemberRemoved(r), Some((gone, kept, seen))) = (body, merged)
             && r.id == gone
         {
             r.merged_into = Some(kept);
             r.departure_seen = seen;
         }
-        change_log::record(conn, body, at)?;
     }
-    Ok(())
+    change_log::record_each(conn, bodies, at)
 }
 
 /// Writes `h` and its members and rewrites its profile, recording no change: for changes pulled

@@ -107,6 +107,7 @@ pub(crate) fn write(
                 .ok_or_else(|| refuse("member", FieldErrorCode::InvalidValue)),
         }
     };
+    let mut changes = Vec::with_capacity(facts.len() + receiving.len());
     for (who, name, value) in facts {
         let id = cat.vocab.id(&name).ok_or_else(|| refuse("fact", FieldErrorCode::UnknownFact))?;
         samanvaya_rules::facts::parse_value(&cat.vocab.get(id).ty, &value)
@@ -114,15 +115,16 @@ pub(crate) fn write(
         let subject_id = subject(who)?;
         fact::set(tx, &subject_id, &name, &value.to_string(), source, household.created_at)?;
         let change = FactChange { household_id: household.id, subject_id, name, value: Some(value), source };
-        change_log::record(tx, ChangeBody::Fact(change), at)?;
+        changes.push(ChangeBody::Fact(change));
     }
     for (who, scheme) in receiving {
         let subject_id = subject(who)?;
         fact::add_receiving(tx, &subject_id, &scheme, source.as_str(), household.created_at)?;
         let change =
             ReceivingChange { household_id: household.id, subject_id, scheme, receiving: true, source };
-        change_log::record(tx, ChangeBody::Receiving(change), at)?;
+        changes.push(ChangeBody::Receiving(change));
     }
+    change_log::record_each(tx, changes, at)?;
     crate::profile::refresh(tx, &household)?;
     Ok(household)
 }

@@ -1663,3 +1663,46 @@ fn a_step_kept_aside_before_the_block_was_restored_is_applied_when_its_referral_
         .unwrap();
     assert_eq!(wrong, 0, "every change pulled before keeps minus its place");
 }
+
+/// A save records each of its changes (`change_log::record_each`, one reading of the clock for
+/// them all) with the next number and a later clock reading than any before, the clock written
+/// back for the next save: two saves at one moment never stamp two changes alike.
+#[test]
+fn changes_saved_at_one_moment_are_numbered_and_stamped_in_order() {
+    let (_dir, mut store, h) = store_with_one_household();
+    let at = store.now().unwrap();
+    for (i, name) in ["कमला देवी राम", "कमला"].into_iter().enumerate() {
+        let h = store.household(h.id).unwrap();
+        let mut members: Vec<PersonInput> = h.members.iter().map(|p| p.as_input(at.today)).collect();
+        members[0].name = name.into();
+        members.push(samanvaya_tests::member(
+            &format!("रामू {i}"),
+            Relation::Son,
+            Sex::Male,
+            Birth::Age { years: 17 },
+        ));
+        let edit = HouseholdInput {
+            id: Some(h.id),
+            village_id: h.village_id,
+            hamlet_id: None,
+            consent: None,
+            address: format!("वार्ड {i}"),
+            phone: String::new(),
+            members,
+        };
+        store.save_household(edit, at).unwrap();
+    }
+    let queued = store.queued_after(0, 100).unwrap();
+    assert!(queued.len() >= 6, "the record, its member, and each save's changes: {}", queued.len());
+    let numbers: Vec<i64> = queued.iter().map(|q| q.device_seq).collect();
+    assert_eq!(numbers, (1..=queued.len() as i64).collect::<Vec<_>>());
+    for pair in queued.windows(2) {
+        assert!(
+            pair[0].change.hlc < pair[1].change.hlc,
+            "change {} is stamped {:?}, not after {:?}",
+            pair[1].device_seq,
+            pair[1].change.hlc,
+            pair[0].change.hlc
+        );
+    }
+}
