@@ -90,8 +90,13 @@ ensure_window_driver() {
   if ! command -v tauri-driver >/dev/null; then
     say "Installing tauri-driver"
     # Unoptimised: it only passes the tests' WebDriver requests on, and it builds in 31 s of the
-    # two cores rather than 47 s (docs/ci-time.md), on a fresh machine beside the tests.
-    cargo install tauri-driver --debug --locked --version 2.1.0
+    # two cores rather than 47 s (docs/ci-time.md), on a fresh machine beside the tests. In a
+    # build folder of its own: in the tests' (CARGO_TARGET_DIR) its debug build would hold the
+    # lock `cargo test` waits on (found by a review), and leave its pieces in their cache.
+    local built
+    built="$(mktemp -d)"
+    cargo install tauri-driver --debug --locked --version 2.1.0 --target-dir "$built"
+    rm -rf "$built"
   fi
   if [ ! -d "$REPO/tests/window/node_modules" ] || [ "$REPO/tests/window/package-lock.json" -nt "$REPO/tests/window/node_modules/.package-lock.json" ]; then
     (cd "$REPO/tests/window" && npm install --no-fund --no-audit --loglevel=error)

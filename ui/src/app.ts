@@ -45,6 +45,9 @@ export class App {
   /** Whether the screen behind the lock is an error only because the store was locked when it
    * was read: it is read again once she unlocks. */
   private readAgainOnUnlock = false;
+  /** Whether the practice village was put aside: its store is closed, and nothing may ask it
+   * anything (a call would come back "locked", and the lock would start the app again). */
+  private storeClosed = false;
 
   constructor(root: HTMLElement) {
     mount(root, this.header, this.main);
@@ -147,7 +150,7 @@ export class App {
       setLanguage(lang);
       this.drawHeader();
       this.redraw();
-      void ipc.setLanguage(lang).catch(() => undefined);
+      if (!this.storeClosed) void ipc.setLanguage(lang).catch(() => undefined);
     };
     const langButton = (lang: Language, label: string) =>
       h(
@@ -269,7 +272,11 @@ export class App {
   showPracticeLeft(aside: string): void {
     // The practice village's name leaves the header (it stayed there over the note, found when
     // its picture was taken), and a language switch draws this note again, not the panel of
-    // the store now closed.
+    // the store now closed, without telling that store the choice; the idle lock stops, as there
+    // is nothing left to lock (either would have started the app again over the note: found by
+    // a review).
+    this.storeClosed = true;
+    window.clearInterval(this.idleTimer);
     this.overview = null;
     this.redraw = () => mount(this.main, practiceLeftScreen(aside));
     this.drawHeader();
