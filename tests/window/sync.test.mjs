@@ -72,6 +72,17 @@ test("the practice village is put aside from the sync panel and the app starts a
   }
 });
 
+/** Presses "a file for the USB stick" until the panel shows what `shown` finds: the app's own
+ * first try at the block (out of reach) may hold the buttons a moment, and draws the panel again
+ * when it ends. */
+async function exportUntil(browser, shown) {
+  await browser.wait(async () => {
+    await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
+    await new Promise((ok) => setTimeout(ok, 300));
+    return (await browser.findElements(By.css(shown))).length > 0;
+  }, 30_000, `the panel never showed ${shown}`);
+}
+
 /** Waits for "sync now" to end and fails with the panel's own words if it did not go through. */
 async function synced(browser) {
   await browser.wait(
@@ -334,11 +345,7 @@ test("a restored laptop's first sync file holds back its new work and the panel 
       join(app.exportDir, `samanvaya-sync-${new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10)}-${device.slice(-8)}.partial`),
     );
     for (const dir of blocked) mkdirSync(dir, { recursive: true });
-    await browser.wait(async () => {
-      await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
-      await new Promise((ok) => setTimeout(ok, 300));
-      return (await browser.findElements(By.css("[data-test=error]"))).length > 0;
-    }, 30_000, "the failed write was never said");
+    await exportUntil(browser, "[data-test=error]");
     assert.match(
       await textOf(browser, "[data-test=error] p"),
       /^सिंक फ़ाइल लिखी नहीं जा सकी। नीचे विवरण में जिस जगह का नाम है \(इसी लैपटॉप का डाउनलोड फ़ोल्डर, या USB स्टिक\)/,
@@ -348,11 +355,7 @@ test("a restored laptop's first sync file holds back its new work and the panel 
     for (const dir of blocked) rmSync(dir, { recursive: true, force: true });
     // The panel is drawn again when its first try at the block (out of reach) ends: the button
     // is clicked by the page itself, again until the file's sentence is there.
-    await browser.wait(async () => {
-      await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
-      await new Promise((ok) => setTimeout(ok, 300));
-      return (await browser.findElements(By.css("[data-test=sync-exported]"))).length > 0;
-    }, 30_000, "the file was never written");
+    await exportUntil(browser, "[data-test=sync-exported]");
     const said = await textOf(browser, "[data-test=sync-exported]");
     assert.match(said, /^0 बदलाव /, `nothing of the new work goes on this file: ${said}`);
     const held = /बैकअप से वापस लाने के बाद किए गए (\d+) बदलाव अगली फ़ाइल में जाएँगे/.exec(said);
@@ -391,12 +394,7 @@ test("the sync file goes onto the USB stick she picks, and the block imports it 
     await click(browser, "[data-test=lang-hi]");
     await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
     await find(browser, "[data-test=sync-export]");
-    // The app's own first try at the block (out of reach) may hold the buttons a moment.
-    await browser.wait(async () => {
-      await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
-      await new Promise((ok) => setTimeout(ok, 300));
-      return (await browser.findElements(By.css("[data-test=sync-export-places]"))).length > 0;
-    }, 30_000, "the sticks were never offered");
+    await exportUntil(browser, "[data-test=sync-export-places]");
     assert.match(await textOf(browser, "[data-test=sync-export-places]"), /USB स्टिक “KINGSTON” पर/);
     await screen(browser, "sync-export-places-hi-1024x600.png");
     // The stick is pulled out before she picks it: the panel says so and writes nothing
@@ -410,11 +408,7 @@ test("the sync file goes onto the USB stick she picks, and the block imports it 
     );
     await screen(browser, "sync-stick-gone-hi-1024x600.png");
     mkdirSync(join(media, "KINGSTON"));
-    await browser.wait(async () => {
-      await browser.executeScript("const b = document.querySelector('[data-test=sync-export]'); if (b && !b.disabled) b.click();");
-      await new Promise((ok) => setTimeout(ok, 300));
-      return (await browser.findElements(By.css("[data-drive=KINGSTON]"))).length > 0;
-    }, 30_000, "the stick was not offered again");
+    await exportUntil(browser, "[data-drive=KINGSTON]");
     await (await find(browser, "[data-drive=KINGSTON]")).click();
     const said = await textOf(browser, "[data-test=sync-exported]", (x) => x.includes("KINGSTON"), 30_000);
     assert.match(said, /निकालें/, `it says to eject the stick first: ${said}`);
