@@ -13,8 +13,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # libssl-dev is the OpenSSL that SQLCipher (the encrypted store) is compiled and linked with.
 APP_PACKAGES=(build-essential pkg-config curl ca-certificates libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
 # Extra packages for the tests: a virtual display, the WebDriver server of WebKitGTK, and the
-# PostgreSQL server the district store's conformance tests run against.
-TEST_PACKAGES=(xvfb webkit2gtk-driver xdotool locales postgresql)
+# PostgreSQL server the district store's conformance tests run against; the fuzz targets' build
+# links the system's zstd (scripts/fuzz).
+TEST_PACKAGES=(xvfb webkit2gtk-driver xdotool locales postgresql libzstd-dev)
 
 # Each step says how long the run has taken so far, so a slow cold run shows where its time went.
 say() { printf '\033[1m==> %s\033[0m (at %dm%02ds)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
