@@ -536,12 +536,10 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     if file.server != e.server_id {
         return Err(FeedFileError::Forged.into());
     }
-    // Before anything of it is applied: a block of another protocol writes what this app may
-    // misread, as it refuses this laptop's files (found by a review: what was acknowledged was
-    // kept before a change of a newer kind stopped the page).
-    if file.protocol != PROTOCOL_VERSION {
-        return Err(FeedFileError::Protocol { found: file.protocol }.into());
-    }
+    // A block of another protocol writes what this app may misread: `feed_file::open` refuses
+    // its answer, before anything of it is applied and before its changes are read (found by
+    // reviews: what was acknowledged was kept before a change of a newer kind stopped the
+    // page; then such a change was taken for a damaged file).
     // What the block holds of this laptop's work need not go on the next stick; on a laptop
     // restored from a backup this first settles the restore, as a session does before a pull.
     // An answer written before this laptop was restored (an old file left on the stick) is not

@@ -98,3 +98,15 @@ pub(crate) fn unlock(digest: &[u8; 32], head: &str, nonce: [u8; NONCE_LEN], body
     bytes.truncate(len);
     Some(bytes)
 }
+
+/// The sync protocol a file's opened JSON says it speaks, read alone before its changes: a file
+/// of another version may hold changes of a kind or shape this one cannot read, and the reader
+/// must then be told to update, not that the file is damaged (found by a review: an answer from
+/// a block updated first was refused as damaged, and writing it again failed the same way).
+pub(crate) fn protocol_of(json: &[u8]) -> Result<u32, serde_json::Error> {
+    #[derive(serde::Deserialize)]
+    struct Spoken {
+        protocol: u32,
+    }
+    Ok(serde_json::from_slice::<Spoken>(json)?.protocol)
+}

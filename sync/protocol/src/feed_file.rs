@@ -69,7 +69,8 @@ pub struct FeedFile {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capped: Vec<crate::Kept>,
     /// What became of the laptop's changes after the same `acked_here` where they were not
-    /// plainly applied (as `SessionReply::decided`, without its limit: a file has room). A
+    /// plainly applied (as `SessionReply::decided`, without its limit of 200 listed: a file has
+    /// room; the block reads the newest 50,000 changes of the range, where a session's 5,000). A
     /// laptop counts only those past what it had heard acknowledged, so an old answer applied
     /// again counts nothing. Absent in files from before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -143,9 +144,14 @@ pub enum FeedFileError {
 /// `file` as bytes, encrypted and authenticated with `key` (the laptop's secret digest, as the
 /// block keeps it).
 pub fn seal(file: &FeedFile, key: &[u8; 32]) -> Result<Vec<u8>, FeedFileError> {
-    let packed = zstd::bulk::compress(&serde_json::to_vec(file)?, LEVEL)?;
+    seal_json(&serde_json::to_vec(file)?, file.server, file.device, key)
+}
+
+/// The JSON of a feed file from `server` for `device` as bytes (as [`seal`]).
+fn seal_json(json: &[u8], server: Uuid, device: Uuid, key: &[u8; 32]) -> Result<Vec<u8>, FeedFileError> {
+    let packed = zstd::bulk::compress(json, LEVEL)?;
     let nonce = envelope::nonce_line();
-    let head = format!("{MAGIC}\nserver {}\ndevice {}\n{nonce}", file.server, file.device);
+    let head = format!("{MAGIC}\nserver {server}\ndevice {device}\n{nonce}");
     let nonce = envelope::nonce_of(Some(&nonce)).expect("the line just written");
     let mut out = format!("{head}\n\n").into_bytes();
     out.extend(envelope::lock(key, &head, nonce, packed));
@@ -174,7 +180,12 @@ pub fn open(bytes: &[u8], device: Uuid, key: &[u8; 32]) -> Result<FeedFile, Feed
     }
     let nonce = envelope::nonce_of(split.lines.get(2).copied()).ok_or(FeedFileError::Forged)?;
     let packed = envelope::unlock(key, split.head, nonce, split.body).ok_or(FeedFileError::Forged)?;
-    let file: FeedFile = serde_json::from_slice(&zstd::bulk::decompress(&packed, MAX_JSON_BYTES)?)?;
+    let json = zstd::bulk::decompress(&packed, MAX_JSON_BYTES)?;
+    let found = envelope::protocol_of(&json)?;
+    if found != crate::PROTOCOL_VERSION {
+        return Err(FeedFileError::Protocol { found });
+    }
+    let file: FeedFile = serde_json::from_slice(&json)?;
     if file.device != device || file.server.to_string() != server {
         return Err(FeedFileError::Forged);
     }
@@ -236,6 +247,24 @@ mod tests {
             others_wanted: Vec::new(),
             reached_district: Some(2),
         }
+    }
+
+    #[test]
+    fn an_answer_of_another_protocol_says_to_update_even_when_its_changes_cannot_be_read() {
+        let key = secret_digest("the laptop's secret");
+        let f = file();
+        // A change of a kind this version does not know, as a block updated first may send.
+        let mut json = serde_json::to_value(&f).unwrap();
+        json["changes"][0]["change"] = serde_json::json!({ "kind": "from_a_later_version" });
+        json["protocol"] = serde_json::json!(PROTOCOL_VERSION + 1);
+        let bytes = seal_json(&serde_json::to_vec(&json).unwrap(), f.server, f.device, &key).unwrap();
+        let err = open(&bytes, f.device, &key).unwrap_err();
+        assert!(matches!(err, FeedFileError::Protocol { found } if found == PROTOCOL_VERSION + 1), "{err}");
+        assert!(err.to_string().contains("must be updated to the same version"), "{err}");
+        // The same answer of this protocol is unreadable, and says so.
+        json["protocol"] = serde_json::json!(PROTOCOL_VERSION);
+        let bytes = seal_json(&serde_json::to_vec(&json).unwrap(), f.server, f.device, &key).unwrap();
+        assert!(matches!(open(&bytes, f.device, &key), Err(FeedFileError::Json(_))));
     }
 
     #[test]

@@ -109,6 +109,11 @@ pub enum ParcelError {
         if *found < VERSION { "an older" } else { "a newer" }
     )]
     Version { found: u32 },
+    #[error(
+        "this sync file was written by a laptop of sync protocol {found}, and this server speaks {}; update the laptop and the block's server to the same version and write the file again on the laptop",
+        crate::PROTOCOL_VERSION
+    )]
+    Protocol { found: u32 },
     #[error("the file is larger than {} MB; write the laptop's changes in a new file and check the stick", MAX_FILE_BYTES >> 20)]
     TooLarge,
     #[error("the file's changes could not be unpacked: {0}")]
@@ -144,9 +149,14 @@ pub fn key_from_hex(digest: &str) -> Option<[u8; 32]> {
 /// `parcel` as the bytes of a sync file, encrypted and authenticated with `key` (see
 /// [`secret_digest`]).
 pub fn seal(parcel: &Parcel, key: &[u8; 32]) -> Result<Vec<u8>, ParcelError> {
-    let packed = zstd::bulk::compress(&serde_json::to_vec(parcel)?, LEVEL)?;
+    seal_json(&serde_json::to_vec(parcel)?, parcel.device, key)
+}
+
+/// The JSON of a parcel from `device` as the bytes of a sync file (as [`seal`]).
+fn seal_json(json: &[u8], device: Uuid, key: &[u8; 32]) -> Result<Vec<u8>, ParcelError> {
+    let packed = zstd::bulk::compress(json, LEVEL)?;
     let nonce = envelope::nonce_line();
-    let head = format!("{MAGIC}\ndevice {}\n{nonce}", parcel.device);
+    let head = format!("{MAGIC}\ndevice {device}\n{nonce}");
     let nonce = envelope::nonce_of(Some(&nonce)).expect("the line just written");
     let mut out = format!("{head}\n\n").into_bytes();
     out.extend(envelope::lock(key, &head, nonce, packed));
@@ -189,6 +199,10 @@ pub fn open(bytes: &[u8], key: &[u8; 32]) -> Result<Parcel, ParcelError> {
     let nonce = envelope::nonce_of(split.lines.get(1).copied()).ok_or(ParcelError::Forged)?;
     let packed = envelope::unlock(key, split.head, nonce, split.body).ok_or(ParcelError::Forged)?;
     let json = zstd::bulk::decompress(&packed, MAX_JSON_BYTES)?;
+    let found = envelope::protocol_of(&json)?;
+    if found != crate::PROTOCOL_VERSION {
+        return Err(ParcelError::Protocol { found });
+    }
     let parcel: Parcel = serde_json::from_slice(&json)?;
     if parcel.device != device {
         return Err(ParcelError::Forged);
@@ -287,5 +301,23 @@ mod tests {
         assert!(err.to_string().contains("an older version"), "{err}");
         let newer = b"SAMANVAYA-SYNC 3\ndevice 00000000-0000-0000-0000-000000000007\n\nxx";
         assert!(open(newer, &key).unwrap_err().to_string().contains("a newer version"));
+    }
+
+    #[test]
+    fn a_file_of_another_protocol_says_to_update_even_when_its_changes_cannot_be_read() {
+        let key = secret_digest("the laptop's secret");
+        let p = parcel();
+        // A change of a kind this version does not know, as a newer laptop may write.
+        let mut json = serde_json::to_value(&p).unwrap();
+        json["changes"][0]["change"] = serde_json::json!({ "kind": "from_a_later_version" });
+        json["protocol"] = serde_json::json!(PROTOCOL_VERSION + 1);
+        let bytes = seal_json(&serde_json::to_vec(&json).unwrap(), p.device, &key).unwrap();
+        let err = open(&bytes, &key).unwrap_err();
+        assert!(matches!(err, ParcelError::Protocol { found } if found == PROTOCOL_VERSION + 1), "{err}");
+        assert!(err.to_string().contains("update the laptop and the block's server"), "{err}");
+        // The same file of this protocol is unreadable, and says so.
+        json["protocol"] = serde_json::json!(PROTOCOL_VERSION);
+        let bytes = seal_json(&serde_json::to_vec(&json).unwrap(), p.device, &key).unwrap();
+        assert!(matches!(open(&bytes, &key), Err(ParcelError::Json(_))));
     }
 }

@@ -451,6 +451,7 @@ impl Store {
                     req.device,
                     after.saturating_add(1),
                     acked_through,
+                    KeptScan::ONLINE,
                 )?;
                 // The newest, as many as the readings capped: the session's answer must stay
                 // small on 2G, and a reason is a sentence.

@@ -102,6 +102,7 @@ impl Store {
                     device,
                     after.saturating_add(1),
                     row.int(5)?,
+                    crate::clock_cap::KeptScan::STICK,
                 )?,
                 None => Vec::new(),
             },

@@ -142,10 +142,16 @@ impl Store {
         }
         let key = parcel::key_from_hex(&row.text(2)?)
             .ok_or_else(|| ServerError::Invalid("the device's stored secret is damaged".into()))?;
-        let parcel = parcel::open(bytes, &key).map_err(|e| refused(&e))?;
-        // Before anything of it is kept: an old copy's file is stored part by part, each part
-        // committed, and a refusal of a later part must not leave the earlier ones unreported.
-        crate::enroll::check_protocol(parcel.protocol)?;
+        // A file of another protocol is refused before anything of it is kept (an old copy's file
+        // is stored part by part, each part committed, and a refusal of a later part must not
+        // leave the earlier ones unreported), and before its changes are read: a change of a
+        // newer kind is no damage, and the operator is told to update (found by a review).
+        let parcel = parcel::open(bytes, &key).map_err(|e| match e {
+            ParcelError::Protocol { found } => {
+                crate::enroll::check_protocol(found).err().unwrap_or_else(|| refused(&e))
+            }
+            e => refused(&e),
+        })?;
         let caller = Caller { device, kind: DeviceKind::Laptop };
         let mut done = Imported { device_name: row.text(1)?, ..Imported::default() };
         // A file from a copy of the laptop from before a restore the block knows of is refused

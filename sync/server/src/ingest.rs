@@ -335,7 +335,7 @@ fn decided_before(
 ) -> Result<(), ServerError> {
     let again = results.iter().filter(|r| matches!(r.outcome, Outcome::Duplicate)).map(|r| r.seq);
     let (low, high) = (again.clone().min().unwrap_or(last + 1), again.max().unwrap_or(0).max(acked));
-    for decided in decided_between(db, device, low, high)? {
+    for decided in decided_between(db, device, low, high, crate::clock_cap::KeptScan::ONLINE)? {
         match results.iter_mut().find(|r| r.seq == decided.seq) {
             Some(r) if matches!(r.outcome, Outcome::Duplicate) => r.outcome = decided.outcome,
             Some(_) => {}
@@ -348,25 +348,31 @@ fn decided_before(
 }
 
 /// What was decided for laptop `device`'s changes `low` to `high` where it was not plainly
-/// applied, in order, as a push's answer says it. An old push arriving long after (replayed by the network) would scan the
-/// laptop's whole history under the write lock; the newest changes are the ones whose answer
-/// can have been lost, as with the capped readings (`KeptScan::ONLINE`), so only the newest
-/// 5,000 of the range are read.
+/// applied, in order, as a push's answer says it. An old push arriving long after (replayed by
+/// the network) would scan the laptop's whole history under the write lock; the newest changes
+/// are the ones whose answer can have been lost, as with the capped readings, so only the
+/// newest `scan.rows` changes of the range are read: 5,000 online (`KeptScan::ONLINE`), 50,000
+/// for the answer on a stick, whose file carries a village's whole baseline (found by a review:
+/// the answer on a stick read the newest 5,000 too, and the laptop never counted a change
+/// refused or put up for review before them). Counted in changes, not in numbers: a laptop
+/// restored from a backup numbers its new work far past its old.
 pub(crate) fn decided_between(
     db: &mut dyn crate::sql::Db,
     device: Uuid,
     low: i64,
     high: i64,
+    scan: crate::clock_cap::KeptScan,
 ) -> Result<Vec<ChangeResult>, ServerError> {
-    let low = low.max(high - crate::clock_cap::KeptScan::ONLINE.rows + 1);
     if high < low {
         return Ok(Vec::new());
     }
     let rows = db.query(
-        "SELECT origin_seq, outcome FROM change
-         WHERE origin_device = ?1 AND origin_seq >= ?2 AND origin_seq <= ?3 AND outcome <> 'applied'
-         ORDER BY origin_seq",
-        args![device, low, high],
+        "SELECT origin_seq, outcome FROM (
+             SELECT origin_seq, outcome FROM change
+             WHERE origin_device = ?1 AND origin_seq >= ?2 AND origin_seq <= ?3
+             ORDER BY origin_seq DESC LIMIT ?4
+         ) AS newest WHERE outcome <> 'applied' ORDER BY origin_seq",
+        args![device, low, high, scan.rows],
     )?;
     let mut decided = Vec::new();
     for row in rows {
@@ -375,4 +381,57 @@ pub(crate) fn decided_between(
         }
     }
     Ok(decided)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock_cap::KeptScan;
+    use crate::sql::{Mode, args};
+    use crate::store::Store;
+    use samanvaya_sync_protocol::Role;
+
+    /// A laptop's changes `seqs` as the block stored them, each applied but those in `decided`.
+    fn stored(store: &mut Store, device: Uuid, seqs: impl Iterator<Item = i64>, decided: &[(i64, &str)]) {
+        let mut tx = store.db.transaction(Mode::Write).unwrap();
+        for seq in seqs {
+            let outcome = decided.iter().find(|(s, _)| *s == seq).map_or("applied", |(_, o)| *o);
+            tx.execute(
+                "INSERT INTO change (origin_device, origin_seq, via, kind, version, hlc, household_id,
+                     change, recorded_at, received_at, outcome)
+                 VALUES (?1, ?2, ?1, 'fact', 1, '{}', 'h', '{}', '2026-12-07T08:00:00Z',
+                     '2026-12-07T08:00:00Z', ?3)",
+                args![device, seq, outcome],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+
+    fn seqs(found: Vec<ChangeResult>) -> Vec<i64> {
+        found.into_iter().map(|r| r.seq).collect()
+    }
+
+    /// The block's answer on a stick carries what became of a village's whole baseline, far more
+    /// than the 5,000 changes a session's answer looks at; and a restored laptop's numbers jump,
+    /// so the changes looked at are counted as rows, not as numbers.
+    #[test]
+    fn what_was_decided_is_read_over_the_newest_changes_counted_as_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::sqlite(dir.path(), Role::Block, chrono::Utc::now()).unwrap();
+        let (baseline, restored) = (Uuid::from_u128(7), Uuid::from_u128(8));
+        stored(&mut store, baseline, 1..=6_000, &[(10, "rejected: not a fact"), (5_990, "conflict: name")]);
+        let between = |store: &mut Store, device, low, high, scan| {
+            seqs(decided_between(&mut *store.db, device, low, high, scan).unwrap())
+        };
+        assert_eq!(between(&mut store, baseline, 1, 6_000, KeptScan::ONLINE), vec![5_990]);
+        assert_eq!(between(&mut store, baseline, 1, 6_000, KeptScan::STICK), vec![10, 5_990]);
+        assert_eq!(between(&mut store, baseline, 11, 6_000, KeptScan::STICK), vec![5_990]);
+
+        // Restored from a backup, the laptop numbers its new work 2^28 further on.
+        let jump = 1 << 28;
+        stored(&mut store, restored, (1..=100).chain(jump + 1..=jump + 100), &[(50, "conflict: name")]);
+        assert_eq!(between(&mut store, restored, 1, jump + 100, KeptScan::ONLINE), vec![50]);
+        assert_eq!(between(&mut store, restored, 51, jump + 100, KeptScan::ONLINE), Vec::<i64>::new());
+    }
 }
