@@ -20,6 +20,11 @@ describe("answerValue", () => {
     ["enum", "bpl", { value: "bpl" }],
     ["enum", "", { error: "required" }],
     ["set", ["d5_sc_st"], { value: ["d5_sc_st"] }],
+    ["date", "15/08/2024", { value: "2024-08-15" }],
+    ["date", "१५-८-२०२४", { value: "2024-08-15" }],
+    ["date", "2024-08-15", { value: "2024-08-15" }],
+    ["date", "08/15/2024", { error: "invalid_value" }],
+    ["date", " ", { error: "required" }],
     ["money", null, { value: null }],
   ])("%s answer %j is %j", (kind, raw, want) => {
     expect(answerValue(input(kind), raw as string | string[] | boolean | null)).toEqual(want);

@@ -4,6 +4,7 @@ import type { FactInput } from "../bindings/FactInput";
 import type { FindingView } from "../bindings/FindingView";
 import type { HouseholdEligibility } from "../bindings/HouseholdEligibility";
 import type { OutcomeKind } from "../bindings/OutcomeKind";
+import { parseDate } from "../form/model";
 
 export const OUTCOME_ORDER: OutcomeKind[] = ["eligible", "undetermined", "already_receiving", "not_eligible"];
 
@@ -58,9 +59,15 @@ export function answerValue(input: FactInput, raw: string | string[] | boolean |
     case "set":
       return Array.isArray(raw) ? { value: raw } : { error: "invalid_value" };
     case "enum":
-    case "date":
       if (typeof raw !== "string") return { error: "invalid_value" };
       return raw === "" ? { error: "required" } : { value: raw };
+    case "date": {
+      // Typed day first, as the household form's date of birth (`parseDate`): never read month first.
+      if (typeof raw !== "string") return { error: "invalid_value" };
+      if (raw.trim() === "") return { error: "required" };
+      const day = parseDate(raw, new Date());
+      return day === null ? { error: "invalid_value" } : { value: day };
+    }
     case "int":
     case "money":
     case "birth": {

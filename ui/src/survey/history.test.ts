@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SurveyForm } from "../bindings/SurveyForm";
 import type { SurveyItem } from "../bindings/SurveyItem";
-import { answerSections, answerWords, indiaDay } from "./history";
+import { answerSections, answerWords } from "./history";
 
 const item = (name: string, kind: string, en: string, hi: string, list: string | null = null, children: SurveyItem[] = []): SurveyItem => ({
   name,
@@ -70,12 +70,5 @@ describe("answerSections", () => {
     const select = form.items[1]!.children[0]!;
     expect(answerWords(form, select, "semi_pucca", "en")).toBe("semi_pucca");
     expect(answerWords(form, select, "pucca", "en")).toBe("Pucca");
-  });
-});
-
-describe("indiaDay", () => {
-  it("counts a survey finished after midnight in India on the next day", () => {
-    expect(indiaDay("2026-12-01T20:30:00Z")).toBe("2026-12-02");
-    expect(indiaDay("2026-12-01T18:29:59Z")).toBe("2026-12-01");
   });
 });

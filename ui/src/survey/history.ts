@@ -84,8 +84,3 @@ export function answerSections(form: SurveyForm, answers: SurveyAnswers, lang: "
   return sections;
 }
 
-/** The centre's calendar day (India, UTC+5:30, no daylight saving) of an instant stored in UTC:
- * the day the store itself counts a survey on. */
-export function indiaDay(utc: string): string {
-  return new Date(Date.parse(utc) + 330 * 60_000).toISOString().slice(0, 10);
-}

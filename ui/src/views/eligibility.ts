@@ -19,9 +19,9 @@ import { mayWrite } from "../role";
 import { h, mount } from "../dom";
 import { answerValue, groupFindings, OUTCOME_ORDER, summarise } from "../eligibility/model";
 import { ageOn } from "../form/model";
-import { dateWords, language, t } from "../i18n";
+import { dateWords, language, t, unsaid, type Said } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
-import { errorPanel, errorText } from "./errorPanel";
+import { errorPanel, errorSaid, errorText } from "./errorPanel";
 
 /** Questions shown at once: enough to work through, few enough to see on one screen. */
 const QUESTIONS_SHOWN = 5;
@@ -46,12 +46,12 @@ function questionKey(q: QuestionView): string {
 }
 
 export class EligibilityView {
-  private notice = "";
-  private problem = "";
+  private notice: Said = unsaid;
+  private problem: Said = unsaid;
   /** What she has typed into each question, kept across redraws until it is saved. */
   private readonly typed = new Map<string, string>();
   /** A refused answer, shown at its question. */
-  private questionError: { key: string; text: string } | null = null;
+  private questionError: { key: string; text: Said } | null = null;
   private readonly root = h("div", { class: "eligibility" });
 
   constructor(
@@ -122,8 +122,8 @@ export class EligibilityView {
       ),
       this.planBox() ?? document.createTextNode(""),
       this.otherBox ?? document.createTextNode(""),
-      this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : document.createTextNode(""),
-      this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem) : document.createTextNode(""),
+      this.notice() ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice()) : document.createTextNode(""),
+      this.problem() ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem()) : document.createTextNode(""),
       vulnerabilityLine(this.data.vulnerability),
       this.summary(schemes),
       this.household.consent === null && mayWrite() ? this.askConsent() : this.askNext(),
@@ -183,7 +183,7 @@ export class EligibilityView {
     try {
       kinds = await ipc.referralKinds();
     } catch (e) {
-      this.problem = errorText(asErrorReply(e));
+      this.problem = errorSaid(e);
       this.render();
       return;
     }
@@ -210,7 +210,7 @@ export class EligibilityView {
         this.otherBox = null;
         await this.nav.showReferral(d.summary.id, () => void this.nav.showEligibility(this.householdId, this.title));
       } catch (e) {
-        this.problem = errorText(asErrorReply(e));
+        this.problem = errorSaid(e);
         this.render();
       }
     };
@@ -257,10 +257,10 @@ export class EligibilityView {
       const n = await ipc.referralOpenAll(plan);
       this.referrals = await ipc.referralsList({ household_id: this.householdId, open_only: false });
       this.latest = latestBySubject(this.referrals);
-      this.notice = t("referAllDone", { n });
-      this.problem = "";
+      this.notice = () => t("referAllDone", { n });
+      this.problem = unsaid;
     } catch (e) {
-      this.problem = errorText(asErrorReply(e));
+      this.problem = errorSaid(e);
     }
     this.plan = null;
     this.render();
@@ -278,7 +278,7 @@ export class EligibilityView {
       });
       await this.nav.showReferral(d.summary.id, () => void this.nav.showEligibility(this.householdId, this.title));
     } catch (e) {
-      this.problem = errorText(asErrorReply(e));
+      this.problem = errorSaid(e);
       this.render();
     }
   }
@@ -403,10 +403,10 @@ export class EligibilityView {
     const record = async () => {
       try {
         this.household = await ipc.recordConsent(this.householdId, who.value);
-        this.notice = t("consentRecorded");
-        this.problem = "";
+        this.notice = () => t("consentRecorded");
+        this.problem = unsaid;
       } catch (e) {
-        this.problem = errorText(asErrorReply(e));
+        this.problem = errorSaid(e);
       }
       this.render();
     };
@@ -469,7 +469,7 @@ export class EligibilityView {
               const ticked = read();
               if (ticked.length > 0) send(ticked);
               else {
-                this.questionError = { key: questionKey(q), text: t("answerTickOrNone") };
+                this.questionError = { key: questionKey(q), text: () => t("answerTickOrNone") };
                 this.render();
               }
             },
@@ -481,12 +481,14 @@ export class EligibilityView {
         break;
       }
       default: {
-        const type = q.input.kind === "date" ? "date" : "text";
-        const placeholder = q.input.kind === "birth" ? t("birthAsAge") : "";
+        // A date is typed day first in a text field, as the household form's date of birth: the
+        // webview's date input follows the computer's locale (month first on an English (US) one).
+        const date = q.input.kind === "date";
+        const placeholder = q.input.kind === "birth" ? t("birthAsAge") : date ? t("dateDayMonthYear") : "";
         const key = questionKey(q);
         const field = h("input", {
-          type,
-          inputmode: type === "text" ? "decimal" : undefined,
+          type: "text",
+          inputmode: date ? "numeric" : "decimal",
           placeholder,
           value: this.typed.get(key) ?? "",
           "data-test": `answer-input-${i}`,
@@ -523,7 +525,7 @@ export class EligibilityView {
       ),
       control,
       this.questionError?.key === questionKey(q)
-        ? h("p", { class: "field-error", role: "alert", "data-test": `answer-error-${i}` }, this.questionError.text)
+        ? h("p", { class: "field-error", role: "alert", "data-test": `answer-error-${i}` }, this.questionError.text())
         : null,
     );
   }
@@ -534,8 +536,8 @@ export class EligibilityView {
     const parsed = answerValue(q.input, raw);
     if ("error" in parsed) {
       // The error goes to the question itself, and what she typed stays in the field.
-      this.questionError = { key, text: t(parsed.error === "required" ? "field_required" : numeric ? "field_not_a_number" : "field_invalid_value") };
-      this.notice = "";
+      this.questionError = { key, text: () => t(parsed.error === "required" ? "field_required" : numeric ? "field_not_a_number" : q.input.kind === "date" ? "field_date_not_valid" : "field_invalid_value") };
+      this.notice = unsaid;
       this.render();
       return;
     }
@@ -549,15 +551,16 @@ export class EligibilityView {
       });
       this.typed.delete(key);
       this.questionError = null;
-      this.notice = this.changes(before, this.data);
+      const after = this.data;
+      this.notice = () => this.changes(before, after);
       // The answer is now part of what is known; a failure here leaves the old list shown.
       this.profile = await ipc.householdProfile(this.householdId).catch(() => this.profile);
-      this.problem = "";
+      this.problem = unsaid;
     } catch (e) {
       const reply = asErrorReply(e);
       const field = reply.fields[0];
-      this.questionError = { key, text: field ? t(`field_${field.code}`) : errorText(reply) };
-      this.notice = "";
+      this.questionError = { key, text: () => (field ? t(`field_${field.code}`) : errorText(reply)) };
+      this.notice = unsaid;
     }
     this.render();
   }

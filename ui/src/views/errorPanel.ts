@@ -1,7 +1,8 @@
 // How a failure is shown: what happened in the user's language, the detail for support below.
 import type { ErrorReply } from "../bindings/ErrorReply";
 import { h } from "../dom";
-import { t, type MessageKey } from "../i18n";
+import { asErrorReply } from "../ipc";
+import { t, type MessageKey, type Said } from "../i18n";
 import { en } from "../i18n/en";
 
 /** The sentence for a sync failure stored or sent as "code: detail", when its code has one. */
@@ -23,6 +24,13 @@ export function errorText(e: ErrorReply): string {
     if (words) return words;
   }
   return t(`error_${e.code}`, { detail: e.detail, count: e.count ?? "" });
+}
+
+/** A failure's sentence as a screen keeps it (see `Said`): said again in the language of the
+ * moment each time the screen is drawn. */
+export function errorSaid(e: unknown): Said {
+  const reply = asErrorReply(e);
+  return () => errorText(reply);
 }
 
 export function errorPanel(e: ErrorReply): HTMLElement {

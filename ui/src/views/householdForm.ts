@@ -17,7 +17,7 @@ import {
   toInput,
   readDraft,
 } from "../form/model";
-import { dateWords, localName, t, type MessageKey } from "../i18n";
+import { instantWords, localName, t, type MessageKey } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorText } from "./errorPanel";
 import { mayDelete } from "../role";
@@ -349,7 +349,7 @@ export class HouseholdForm {
       return h(
         "p",
         { class: "muted consent-line", "data-test": "consent-on-record" },
-        t("consentOnRecord", { who, date: dateWords(d.consent.taken_at.slice(0, 10)), by: d.consent.taken_by }),
+        t("consentOnRecord", { who, date: instantWords(d.consent.taken_at), by: d.consent.taken_by }),
       );
     }
     const options = () =>

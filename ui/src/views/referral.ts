@@ -7,11 +7,12 @@ import type { ReferralDetail } from "../bindings/ReferralDetail";
 import type { Step } from "../bindings/Step";
 import type { TimelineEntry } from "../bindings/TimelineEntry";
 import { h, mount } from "../dom";
-import { dateWords, language, t, type MessageKey } from "../i18n";
+import { dateWords, instantWords, language, rupees, t, unsaid, type MessageKey, type Said } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
+import { isoToDayFirst, parseDate } from "../form/model";
 import { movesAllowed, NEEDS_REASON, type Move } from "../referral/model";
 import { mayWrite } from "../role";
-import { errorPanel, errorText } from "./errorPanel";
+import { errorPanel, errorSaid } from "./errorPanel";
 
 export interface ReferralNavigator {
   showReferral(id: string, back: () => void): Promise<void>;
@@ -37,8 +38,8 @@ function blank(): Text {
 }
 
 export class ReferralView {
-  private problem = "";
-  private notice = "";
+  private problem: Said = unsaid;
+  private notice: Said = unsaid;
   /** The move being asked about (a reason, a date), until it is saved or cancelled. */
   private asking: Move | null = null;
   private readonly root = h("div", { class: "referral" });
@@ -72,8 +73,8 @@ export class ReferralView {
         h("span", { class: `badge stage-${s.stage}`, "data-test": "referral-stage", "data-stage": s.stage }, stageWord(s.stage)),
         h("button", { type: "button", class: "secondary", "data-test": "print-slip", onclick: () => void this.nav.showSlip(s.id, () => void this.nav.showReferral(s.id, this.back)) }, t("slipPrint")),
       ),
-      this.notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice) : blank(),
-      this.problem ? h("p", { class: "banner-error", role: "alert", "data-test": "referral-error" }, this.problem) : blank(),
+      this.notice() ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice()) : blank(),
+      this.problem() ? h("p", { class: "banner-error", role: "alert", "data-test": "referral-error" }, this.problem()) : blank(),
       h(
         "dl",
         { class: "referral-facts" },
@@ -88,7 +89,7 @@ export class ReferralView {
         c.next_visit ? h("dt", {}, t("referralNextVisit")) : null,
         c.next_visit ? h("dd", {}, dateWords(c.next_visit)) : null,
         c.received_on ? h("dt", {}, t("referralReceived")) : null,
-        c.received_on ? h("dd", { "data-test": "referral-received" }, dateWords(c.received_on), c.amount_inr !== null ? ` · ₹${c.amount_inr}` : "") : null,
+        c.received_on ? h("dd", { "data-test": "referral-received" }, dateWords(c.received_on), c.amount_inr !== null ? ` · ${rupees(c.amount_inr)}` : "") : null,
         s.reason ? h("dt", {}, t("referralReason")) : null,
         s.reason ? h("dd", { "data-test": "referral-reason" }, s.reason) : null,
       ),
@@ -98,7 +99,7 @@ export class ReferralView {
       this.planAndNote(),
       h("h2", {}, t("referralStory")),
       this.data.timeline.length === 0
-        ? h("p", { class: "muted" }, t("referralStoryEmpty", { by: this.data.created_by, date: dateWords(this.data.created_at.slice(0, 10)) }))
+        ? h("p", { class: "muted" }, t("referralStoryEmpty", { by: this.data.created_by, date: instantWords(this.data.created_at) }))
         : h("ol", { class: "timeline", "data-test": "timeline" }, ...this.data.timeline.map((e) => this.event(e))),
     );
     return this.root;
@@ -134,16 +135,22 @@ export class ReferralView {
   private ask(m: Move): HTMLElement {
     const cancel = h("button", { type: "button", class: "secondary", onclick: () => ((this.asking = null), this.render()) }, t("cancel"));
     if (m === "receive") {
-      const on = h("input", { type: "date", value: this.today, "data-test": "receive-on", "aria-label": t("receiveOn") });
+      const on = dayFirstField(isoToDayFirst(this.today), "receive-on", t("receiveOn"));
       const amount = h("input", { type: "text", inputmode: "numeric", "data-test": "receive-amount", "aria-label": t("receiveAmount") });
       const save = () => {
         const digits = amount.value.replace(/[,\s₹]/g, "");
         if (digits !== "" && !/^\d+$/.test(digits)) {
-          this.problem = t("field_not_a_number");
+          this.problem = () => t("field_not_a_number");
           this.render();
           return;
         }
-        void this.step({ action: "receive", on: on.value || this.today, amount_inr: digits === "" ? null : Number(digits) });
+        const day = on.value.trim() === "" ? this.today : parseDate(on.value, new Date(this.today));
+        if (day === null) {
+          this.problem = () => t("field_date_not_valid");
+          this.render();
+          return;
+        }
+        void this.step({ action: "receive", on: day, amount_inr: digits === "" ? null : Number(digits) });
       };
       return h(
         "div",
@@ -157,7 +164,7 @@ export class ReferralView {
     const reason = h("input", { type: "text", "data-test": "ask-reason", "aria-label": t("referralWhy") });
     const save = () => {
       if (reason.value.trim() === "") {
-        this.problem = t("referralWhyNeeded");
+        this.problem = () => t("referralWhyNeeded");
         this.render();
         return;
       }
@@ -204,7 +211,17 @@ export class ReferralView {
   }
 
   private planAndNote(): HTMLElement {
-    const visit = h("input", { type: "date", "data-test": "visit-on", "aria-label": t("referralPlanVisit") });
+    const visit = dayFirstField("", "visit-on", t("referralPlanVisit"));
+    const planVisit = () => {
+      if (visit.value.trim() === "") return;
+      const day = parseDate(visit.value, new Date(this.today));
+      if (day === null) {
+        this.problem = () => t("field_date_not_valid");
+        this.render();
+        return;
+      }
+      void this.step({ action: "plan_visit", on: day });
+    };
     const note = h("input", { type: "text", "data-test": "note-text", "aria-label": t("referralNote") });
     return h(
       "div",
@@ -215,7 +232,7 @@ export class ReferralView {
             {},
             t("referralPlanVisit"),
             visit,
-            h("button", { type: "button", class: "secondary", "data-test": "visit-save", onclick: () => visit.value && void this.step({ action: "plan_visit", on: visit.value }) }, t("answerSave")),
+            h("button", { type: "button", class: "secondary", "data-test": "visit-save", onclick: planVisit }, t("answerSave")),
           )
         : null,
       h(
@@ -233,7 +250,7 @@ export class ReferralView {
     let detail = "";
     switch (a.action) {
       case "receive":
-        detail = `${dateWords(a.on)}${a.amount_inr !== null ? ` · ₹${a.amount_inr}` : ""}`;
+        detail = `${dateWords(a.on)}${a.amount_inr !== null ? ` · ${rupees(a.amount_inr)}` : ""}`;
         break;
       case "reject":
       case "withdraw":
@@ -256,7 +273,7 @@ export class ReferralView {
     return h(
       "li",
       { class: e.not_applied ? "not-applied" : "", "data-test": "event", "data-action": a.action },
-      h("span", { class: "muted" }, `${dateWords(e.at.slice(0, 10))} · ${e.by}${e.here ? "" : ` · ${t("referralFromServer")}`}`),
+      h("span", { class: "muted" }, `${instantWords(e.at)} · ${e.by}${e.here ? "" : ` · ${t("referralFromServer")}`}`),
       " ",
       h("strong", {}, t(`event_${a.action}` as MessageKey)),
       detail ? ` — ${detail}` : "",
@@ -268,11 +285,11 @@ export class ReferralView {
     try {
       this.data = await ipc.referralAct(this.data.summary.id, step);
       this.asking = null;
-      this.problem = "";
-      this.notice = t("referralSaved");
+      this.problem = unsaid;
+      this.notice = () => t("referralSaved");
     } catch (e) {
-      this.problem = errorText(asErrorReply(e));
-      this.notice = "";
+      this.problem = errorSaid(e);
+      this.notice = unsaid;
       try {
         // Whatever was refused, show the case as it stands now.
         this.data = await ipc.referralGet(this.data.summary.id);
@@ -314,4 +331,20 @@ export async function slipScreen(id: string, back: () => void): Promise<HTMLElem
     printError,
     body,
   );
+}
+
+/** The app's own date entry, day first, whatever the computer's language (as the household form's
+ * date of birth): the webview's date input follows the system's locale, month first on an English
+ * (US) system, with its calendar in English whatever language the app speaks. */
+function dayFirstField(value: string, test: string, label: string): HTMLInputElement {
+  return h("input", {
+    type: "text",
+    inputmode: "numeric",
+    autocomplete: "off",
+    class: "date",
+    value,
+    placeholder: t("dateDayMonthYear"),
+    "data-test": test,
+    "aria-label": label,
+  });
 }

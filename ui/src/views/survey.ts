@@ -25,7 +25,7 @@ import {
   typedAnswer,
   type Slot,
 } from "../survey/model";
-import { errorPanel } from "./errorPanel";
+import { errorPanel, errorText } from "./errorPanel";
 
 /** A question of "ask next" to find in the survey: a fact, of the household or of a member. */
 export interface SurveyFocus {
@@ -493,7 +493,8 @@ export class SurveyView {
       this.apply(this.draft.state);
     } catch (e) {
       this.saving = false;
-      this.status.textContent = t("surveySaveFailed", { detail: asErrorReply(e).detail });
+      // Said in her language (the reply's detail is the store's own sentence, in English).
+      this.status.textContent = t("surveySaveFailed", { detail: errorText(asErrorReply(e)) });
     }
   }
 
@@ -517,7 +518,11 @@ export class SurveyView {
       if (done.refused) await this.nav.showHome(t(done.consent_on_record ? "surveyRefusedKept" : "surveyRefused"));
       else await this.nav.showEligibility(this.householdId, this.title);
     } catch (e) {
-      this.status.textContent = t("surveyFinishRefused", { n: asErrorReply(e).count ?? 0 });
+      // Only answers missing or refused come with a count; anything else (the app locked, the
+      // store full) is said as itself, not as "0 answers are missing".
+      const reply = asErrorReply(e);
+      this.status.textContent =
+        reply.count !== null ? t("surveyFinishRefused", { n: reply.count }) : errorText(reply);
     }
   }
 

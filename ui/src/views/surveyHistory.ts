@@ -3,10 +3,10 @@
 // survey supersedes the last, and both stay readable here.
 import type { SurveyForm } from "../bindings/SurveyForm";
 import { h } from "../dom";
-import { dateWords, language, t } from "../i18n";
+import { instantWords, language, t } from "../i18n";
 import type { SurveyRecord } from "../ipc";
 import { mayWrite } from "../role";
-import { answerSections, indiaDay } from "../survey/history";
+import { answerSections } from "../survey/history";
 
 interface Navigator {
   showEligibility(householdId: string, title: string): Promise<void>;
@@ -44,10 +44,10 @@ export function surveyHistory(
         h(
           "summary",
           {},
-          h("strong", {}, dateWords(indiaDay(r.submitted_at))),
+          h("strong", {}, instantWords(r.submitted_at)),
           ` — ${t("historyBy", { name: r.submitted_by })}`,
           later
-            ? h("span", { class: "muted", "data-test": "history-replaced" }, " · " + t("historyReplaced", { date: dateWords(indiaDay(later.submitted_at)) }))
+            ? h("span", { class: "muted", "data-test": "history-replaced" }, " · " + t("historyReplaced", { date: instantWords(later.submitted_at) }))
             : h("span", { class: "badge", "data-test": "history-current" }, t("historyCurrent")),
           r.form_version !== form.version ? h("span", { class: "muted" }, " · " + t("historyOldForm", { version: r.form_version })) : null,
         ),

@@ -3,7 +3,7 @@
 // with a code when the laptop is not enrolled yet.
 import type { SyncStatus } from "../bindings/SyncStatus";
 import { h, mount } from "../dom";
-import { dateWords, language, t } from "../i18n";
+import { instantWords, t, timeWords } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorPanel, syncErrorWords } from "./errorPanel";
 import { confirmInApp } from "./confirm";
@@ -28,8 +28,7 @@ function errorDetail(stored: string): string | null {
 }
 
 function when(iso: string): string {
-  const time = new Date(iso).toLocaleTimeString(language() === "hi" ? "hi-IN" : "en-IN", { hour: "2-digit", minute: "2-digit" });
-  return `${dateWords(iso.slice(0, 10))}, ${time}`;
+  return `${instantWords(iso)}, ${timeWords(iso)}`;
 }
 
 function line(label: string, value: number, test: string): HTMLElement {
@@ -301,7 +300,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         { class: "muted", "data-test": "sync-rules" },
         s.rules.label === null || s.rules.made_at === null
           ? t("syncRulesBuiltIn", { n: s.rules.schemes })
-          : t("syncRulesDistrict", { label: s.rules.label, day: dateWords(s.rules.made_at.slice(0, 10)), n: s.rules.schemes }),
+          : t("syncRulesDistrict", { label: s.rules.label, day: instantWords(s.rules.made_at), n: s.rules.schemes }),
       ),
       h("p", { class: "muted" }, t("syncAuto")),
       h("div", { class: "toolbar" }, now, usb, answer),
