@@ -264,8 +264,13 @@ fn a_mapping_that_does_not_fit_the_list_refuses_it_whole() {
     let err = import(&mut store, "no-hamlet-column.csv").unwrap_err();
     let StoreError::ListRefused { problems } = err else { panic!("{err}") };
     assert_eq!(
-        problems,
+        english(&problems),
         vec!["the mapping names the column 'Tola' for the hamlet, but the list has no such column (its columns are: family id, address, mobile, name, relation, gender, date of birth, age, category, ration card); correct the column's name in the mapping file or in the list's first row".to_owned()]
+    );
+    // The import screen says it in Hindi, naming the same column and the list's own columns.
+    assert_eq!(
+        problems[0].hi,
+        "मैपिंग फ़ाइल में टोला के लिए कॉलम 'Tola' लिखा है, पर सूची में ऐसा कोई कॉलम नहीं है (उसके कॉलम हैं: family id, address, mobile, name, relation, gender, date of birth, age, category, ration card); मैपिंग फ़ाइल में या सूची की पहली पंक्ति में कॉलम का नाम ठीक करें"
     );
 
     let mut bad = mapping();
@@ -279,7 +284,15 @@ fn a_mapping_that_does_not_fit_the_list_refuses_it_whole() {
     let err = store.import_list(&sheet("good.csv"), &bad, ListOptions::default(), |_, _| {}).unwrap_err();
     let StoreError::ListRefused { problems } = err else { panic!("{err}") };
     assert_eq!(
-        problems,
+        problems.iter().map(|p| p.hi.as_str()).collect::<Vec<_>>(),
+        vec![
+            "कॉलम 'Category': 'person.caste_categry' शब्दावली (schema/facts/) का कोई तथ्य नहीं है; क्या आपका मतलब 'person.caste_category' था?",
+            "कॉलम 'Ration card': person.sex परिवार के रिकॉर्ड का हिस्सा है: कॉलम को [columns] में sex लिखें",
+            "कॉलम 'Age': person.age_years person.date_of_birth से निकाला जाता है और दर्ज नहीं किया जा सकता; कॉलम को [columns] में age (साल में) या birth_date लिखें",
+        ]
+    );
+    assert_eq!(
+        english(&problems),
         vec![
             "the column 'Category': 'person.caste_categry' is not a fact of the vocabulary (schema/facts/); did you mean 'person.caste_category'?".to_owned(),
             "the column 'Ration card': person.sex is part of the household record: map the column as sex under [columns]".to_owned(),
@@ -501,4 +514,9 @@ fn a_damaged_list_is_refused_as_unreadable_and_names_the_file() {
         assert_eq!(code, samanvaya_core::ErrorCode::ListUnreadable);
     }
     assert!(read_list(&fixture("good.xlsx")).is_ok());
+}
+
+/// The English of each problem, as the CLI reports it.
+fn english(problems: &[samanvaya_eligibility::view::Bilingual]) -> Vec<String> {
+    problems.iter().map(|p| p.en.clone()).collect()
 }

@@ -1,6 +1,7 @@
 //! The store's error type, and the one serializable reply every caller (app, CLI) shows the user.
 
 use samanvaya_domain::{FieldError, ValidationError};
+use samanvaya_eligibility::view::Bilingual;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -115,8 +116,8 @@ pub enum StoreError {
         "this is a demo store: its households are invented and can never be sent to a block server, so a real list would be stranded in it; leave the practice village on the app's sync screen (it is put aside, not deleted) and import the list into the store set up for your village"
     )]
     DemoImport,
-    #[error("the list cannot be imported; nothing was written:\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
-    ListRefused { problems: Vec<String> },
+    #[error("the list cannot be imported; nothing was written:\n{}", problems.iter().map(|p| format!("  {}", p.en)).collect::<Vec<_>>().join("\n"))]
+    ListRefused { problems: Vec<Bilingual> },
     #[error("the list cannot be read; nothing was written: {problem}")]
     ListUnreadable { problem: String },
     #[error("the two records were not made one; nothing was changed: {0}")]
@@ -200,12 +201,17 @@ pub enum ErrorCode {
 }
 
 /// The error every command returns over IPC: a typed code, the English detail for the log,
-/// and for invalid input the refused fields.
+/// the detail in Hindi where the store says it in both languages, and for invalid input the
+/// refused fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ErrorReply {
     pub code: ErrorCode,
     pub detail: String,
+    /// The detail in Hindi, where the screen shows the detail itself as what to do (a list's
+    /// mapping refused: which column to correct; the referral already open): the interface
+    /// says it in Hindi in place of `detail`. `None` where the detail is for the log only.
+    pub detail_hi: Option<String>,
     pub fields: Vec<FieldError>,
     /// The number the message needs, when it needs one: attempts left before the account
     /// locks, or seconds to wait.
@@ -215,6 +221,13 @@ pub struct ErrorReply {
 impl From<StoreError> for ErrorReply {
     fn from(e: StoreError) -> Self {
         let detail = e.to_string();
+        let detail_hi = match &e {
+            StoreError::ListRefused { problems } => {
+                Some(problems.iter().map(|p| p.hi.as_str()).collect::<Vec<_>>().join("\n"))
+            }
+            StoreError::AlreadyReferred { number } => Some(format!("खुला रेफ़रल: {number}")),
+            _ => None,
+        };
         let count = match &e {
             StoreError::WrongSecret { attempts_left } => Some(*attempts_left),
             StoreError::LockedOut { seconds } => Some(u32::try_from(*seconds).unwrap_or(u32::MAX)),
@@ -268,7 +281,7 @@ impl From<StoreError> for ErrorReply {
             | StoreError::Catalogue(_)
             | StoreError::Form(_) => (ErrorCode::Storage, vec![]),
         };
-        ErrorReply { code, detail, fields, count }
+        ErrorReply { code, detail, detail_hi, fields, count }
     }
 }
 
@@ -290,4 +303,31 @@ pub enum MergeRefusal {
         "a survey of this household is in progress, and its roster holds both records: finish it first, then merge"
     )]
     SurveyInProgress,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The screen shows these details as what to do, so they come in Hindi too; a detail for
+    /// the log only does not.
+    #[test]
+    fn a_detail_the_screen_shows_comes_in_hindi_too() {
+        let refused = StoreError::ListRefused {
+            problems: vec![
+                Bilingual { en: "the column 'Tola': …".into(), hi: "कॉलम 'Tola': …".into() },
+                Bilingual {
+                    en: "[sex] maps 'X' to 'x'; …".into(),
+                    hi: "[sex] में 'X' को 'x' लिखा है; …".into(),
+                },
+            ],
+        };
+        let reply = ErrorReply::from(refused);
+        assert_eq!(reply.code, ErrorCode::ListRefused);
+        assert_eq!(reply.detail_hi.as_deref(), Some("कॉलम 'Tola': …\n[sex] में 'X' को 'x' लिखा है; …"));
+        assert!(reply.detail.contains("the column 'Tola'") && !reply.detail.contains("कॉलम"));
+        let open = ErrorReply::from(StoreError::AlreadyReferred { number: "D-5".into() });
+        assert_eq!(open.detail_hi.as_deref(), Some("खुला रेफ़रल: D-5"));
+        assert_eq!(ErrorReply::from(StoreError::Locked).detail_hi, None);
+    }
 }

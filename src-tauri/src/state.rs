@@ -25,6 +25,7 @@ impl AppState {
         let dir = data_dir.ok_or_else(|| ErrorReply {
             code: ErrorCode::Storage,
             detail: "no data folder: start the app with --data-dir DIR or set SAMANVAYA_DATA_DIR".into(),
+            detail_hi: None,
             fields: vec![],
             count: None,
         });

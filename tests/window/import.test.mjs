@@ -85,6 +85,22 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     assert.doesNotMatch(refused, /मैपिंग फ़ाइल से नहीं जोड़ी/);
     await screen(browser, "import-damaged-hi-1024x600.png", { scrollTo: "[data-test=error]" });
 
+    // A mapping file naming a column the list does not have: the screen says, in Hindi, which
+    // column to correct and the list's own columns, not the store's English.
+    writeFileSync(join(stick, "galat.toml"), MAPPING.replace('name = "Name"', 'name = "Naam"'));
+    await click(browser, "[data-test=import-look]");
+    await find(browser, "[data-test=import-mappings] [data-file='galat.toml'] input");
+    // Each choice redraws the lists: each is clicked by its selector, found afresh.
+    await click(browser, "[data-test=import-lists] [data-file='anganwadi.csv'] input");
+    await click(browser, "[data-test=import-mappings] [data-file='galat.toml'] input");
+    await click(browser, "[data-test=import-check]");
+    const wrongColumn = await textOf(browser, "[data-test=error]", (t) => t.includes("Naam"));
+    assert.match(wrongColumn, /मैपिंग फ़ाइल से नहीं जोड़ी जा सकती/);
+    assert.match(wrongColumn, /मैपिंग फ़ाइल में सदस्य का नाम के लिए कॉलम 'Naam' लिखा है, पर सूची में ऐसा कोई कॉलम नहीं है/);
+    // The store's English stays below, folded under "technical detail", for support only.
+    assert.doesNotMatch(wrongColumn.split("तकनीकी विवरण")[0], /the mapping names/);
+    await screen(browser, "import-mapping-refused-hi-1024x600.png", { scrollTo: "[data-test=error]" });
+
     await (await find(browser, "[data-test=back]")).click();
     assert.match(await textOf(browser, "[data-test=list-count]"), /2/);
     const names = await browser.executeScript("return document.body.innerText");

@@ -261,5 +261,5 @@ export function asErrorReply(e: unknown): ErrorReply {
   if (typeof e === "object" && e !== null && "code" in e && "detail" in e) {
     return e as ErrorReply;
   }
-  return { code: "storage", detail: String(e), fields: [], count: null };
+  return { code: "storage", detail: String(e), detail_hi: null, fields: [], count: null };
 }

@@ -8,12 +8,14 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::mapping::ListMapping;
+use samanvaya_eligibility::view::Bilingual;
+
 use crate::error::StoreError;
 use crate::found_file::{FoundFile, found_files};
 use crate::removable::Places;
 
-fn refused(problem: String) -> StoreError {
-    StoreError::ListRefused { problems: vec![problem] }
+fn refused(en: String, hi: String) -> StoreError {
+    StoreError::ListRefused { problems: vec![Bilingual { en, hi }] }
 }
 
 /// The list itself cannot be read: a refusal that names the list, not its mapping file.
@@ -42,9 +44,19 @@ pub fn read_list(path: &Path) -> Result<Sheet, StoreError> {
 
 /// Reads the column-mapping file (docs/import.md).
 pub fn read_mapping(path: &Path) -> Result<ListMapping, StoreError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| refused(format!("cannot read {}: {e}", path.display())))?;
-    ListMapping::parse(&text).map_err(|e| refused(format!("{} is refused: {}", path.display(), e.0)))
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        refused(
+            format!("cannot read {}: {e}", path.display()),
+            format!("{} पढ़ी नहीं जा सकी: {e}", path.display()),
+        )
+    })?;
+    // The reader's own words of what is wrong in the file (its line and column) stay in English.
+    ListMapping::parse(&text).map_err(|e| {
+        refused(
+            format!("{} is refused: {}", path.display(), e.0),
+            format!("मैपिंग फ़ाइल {} में गलती है: {}", path.display(), e.0),
+        )
+    })
 }
 
 /// The lists (`.csv`, `.xlsx`) and mapping files (`.toml`) at the top of each USB stick mounted

@@ -18,6 +18,7 @@ use blake2::{Blake2s256, Digest};
 use rusqlite::TransactionBehavior;
 use samanvaya_domain::change::Source;
 use samanvaya_domain::{Household, HouseholdId, Location, Person, PersonId};
+use samanvaya_eligibility::view::Bilingual;
 use samanvaya_forms::workbook::Sheet;
 use serde::Serialize;
 use uuid::Uuid;
@@ -152,20 +153,32 @@ fn village(conn: &rusqlite::Connection, named: Option<&str>) -> Result<Location,
         Some(name) => {
             let found = villages.iter().find(|v| v.name_en.eq_ignore_ascii_case(name) || v.name_hi == name);
             found.cloned().ok_or_else(|| StoreError::ListRefused {
-                problems: vec![format!(
-                    "the mapping file names the village '{name}', which this centre does not serve; write one of: {}",
-                    names()
-                )],
+                problems: vec![Bilingual {
+                    en: format!(
+                        "the mapping file names the village '{name}', which this centre does not serve; write one of: {}",
+                        names()
+                    ),
+                    hi: format!(
+                        "मैपिंग फ़ाइल में गाँव '{name}' लिखा है, जो इस केंद्र का गाँव नहीं है; इनमें से एक लिखें: {}",
+                        names()
+                    ),
+                }],
             })
         }
         None => match villages.as_slice() {
             [] => Err(StoreError::NoVillage),
             [one] => Ok(one.clone()),
             _ => Err(StoreError::ListRefused {
-                problems: vec![format!(
-                    "this centre serves several villages ({}); write village = \"NAME\" at the top of the mapping file",
-                    names()
-                )],
+                problems: vec![Bilingual {
+                    en: format!(
+                        "this centre serves several villages ({}); write village = \"NAME\" at the top of the mapping file",
+                        names()
+                    ),
+                    hi: format!(
+                        "यह केंद्र कई गाँवों का है ({}); मैपिंग फ़ाइल में सबसे ऊपर village = \"NAME\" लिखें",
+                        names()
+                    ),
+                }],
             }),
         },
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use samanvaya_core::list_import::{ImportFiles, import_files, read_list, read_mapping};
 use samanvaya_core::{ErrorReply, ListOptions, ListReport, Places, StoreError};
+use samanvaya_eligibility::view::Bilingual;
 use tauri::{Emitter, State, Window};
 
 use crate::state::AppState;
@@ -31,7 +32,10 @@ pub fn import_list(
         found.lists.iter().any(|f| f.path == list) && found.mappings.iter().any(|f| f.path == mapping);
     if !offered {
         return Err(StoreError::ListRefused {
-            problems: vec!["that file is no longer on the stick or in Downloads; look again".into()],
+            problems: vec![Bilingual {
+                en: "that file is no longer on the stick or in Downloads; look again".into(),
+                hi: "वह फ़ाइल अब स्टिक पर या डाउनलोड में नहीं है; फिर से देखें".into(),
+            }],
         }
         .into());
     }

@@ -12,6 +12,7 @@ pub fn print_page(webview: tauri::Webview) -> Result<(), ErrorReply> {
     webview.print().map_err(|e| ErrorReply {
         code: ErrorCode::Print,
         detail: e.to_string(),
+        detail_hi: None,
         fields: vec![],
         count: None,
     })

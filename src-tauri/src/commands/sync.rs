@@ -19,6 +19,7 @@ fn reply(e: LaptopSyncError) -> ErrorReply {
         other => ErrorReply {
             code: ErrorCode::Sync,
             detail: format!("{}: {other}", other.code()),
+            detail_hi: None,
             fields: vec![],
             count: None,
         },
@@ -30,6 +31,7 @@ fn run<T>(f: impl Future<Output = Result<T, LaptopSyncError>>) -> Result<T, Erro
         .map_err(|e| ErrorReply {
             code: ErrorCode::Storage,
             detail: e.to_string(),
+            detail_hi: None,
             fields: vec![],
             count: None,
         })?
@@ -50,6 +52,7 @@ async fn off_runtime<T: Send + 'static>(
     tauri::async_runtime::spawn_blocking(job).await.map_err(|e| ErrorReply {
         code: ErrorCode::Storage,
         detail: format!("the sync stopped unexpectedly: {e}"),
+        detail_hi: None,
         fields: vec![],
         count: None,
     })?
@@ -89,6 +92,7 @@ pub async fn sync_import_feed(
         return Err(ErrorReply {
             code: ErrorCode::Sync,
             detail: format!("file: {path} is no longer on the USB stick or in Downloads"),
+            detail_hi: None,
             fields: vec![],
             count: None,
         });
@@ -101,6 +105,7 @@ pub async fn sync_import_feed(
                 "file_damaged: {path} is larger than {} MB, more than any answer from the block",
                 samanvaya_sync_laptop::MAX_ANSWER_BYTES >> 20
             ),
+            detail_hi: None,
             fields: vec![],
             count: None,
         });
@@ -108,6 +113,7 @@ pub async fn sync_import_feed(
     let bytes = std::fs::read(&path).map_err(|e| ErrorReply {
         code: ErrorCode::Storage,
         detail: format!("cannot read {path}: {e}"),
+        detail_hi: None,
         fields: vec![],
         count: None,
     })?;
@@ -178,6 +184,7 @@ pub async fn sync_export(state: State<'_, AppState>, drive: Option<String>) -> R
             let found = Places::from_env().drive(&path).ok_or_else(|| ErrorReply {
                 code: ErrorCode::Sync,
                 detail: format!("stick_gone: the USB stick at {path} is no longer plugged in"),
+                detail_hi: None,
                 fields: vec![],
                 count: None,
             })?;

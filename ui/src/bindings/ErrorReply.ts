@@ -4,9 +4,16 @@ import type { FieldError } from "./FieldError";
 
 /**
  * The error every command returns over IPC: a typed code, the English detail for the log,
- * and for invalid input the refused fields.
+ * the detail in Hindi where the store says it in both languages, and for invalid input the
+ * refused fields.
  */
-export type ErrorReply = { code: ErrorCode, detail: string, fields: Array<FieldError>, 
+export type ErrorReply = { code: ErrorCode, detail: string, 
+/**
+ * The detail in Hindi, where the screen shows the detail itself as what to do (a list's
+ * mapping refused: which column to correct; the referral already open): the interface
+ * says it in Hindi in place of `detail`. `None` where the detail is for the log only.
+ */
+detail_hi: string | null, fields: Array<FieldError>, 
 /**
  * The number the message needs, when it needs one: attempts left before the account
  * locks, or seconds to wait.

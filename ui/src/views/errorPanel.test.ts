@@ -1,11 +1,12 @@
+// @vitest-environment happy-dom
 // What a failure says: a sync failure whose detail starts with a code word the sync panel knows
 // is said in the user's language (the words after the code are the library's, in English), so
 // a facilitator who reads Hindi is told what to do next in Hindi.
 import { describe, expect, it } from "vitest";
-import { catalogues } from "../i18n";
+import { catalogues, setLanguage } from "../i18n";
 import { errorText } from "./errorPanel";
 
-const reply = (detail: string) => ({ code: "sync" as const, detail, fields: [], count: null });
+const reply = (detail: string) => ({ code: "sync" as const, detail, detail_hi: null, fields: [], count: null });
 
 describe("errorText", () => {
   it("says a restored block's old answer in the language chosen, with what to do", () => {
@@ -46,4 +47,24 @@ describe("errorText", () => {
       catalogues.hi.error_sync.replace("{detail}", "something new: the detail"),
     );
   });
+
+  it("says a list's refusal in Hindi where the store gave it in Hindi, and in English in English", () => {
+    const refused = {
+      code: "list_refused" as const,
+      detail: "the list cannot be imported; nothing was written:\n  the mapping names the column 'Tola' for the hamlet, but …",
+      detail_hi: "मैपिंग फ़ाइल में टोला के लिए कॉलम 'Tola' लिखा है, पर …",
+      fields: [],
+      count: null,
+    };
+    expect(errorText(refused)).toBe(catalogues.hi.error_list_refused.replace("{detail}", refused.detail_hi));
+    setLanguage("en");
+    try {
+      expect(errorText(refused)).toBe(catalogues.en.error_list_refused.replace("{detail}", refused.detail));
+    } finally {
+      setLanguage("hi");
+    }
+    // Without a Hindi detail, the English one is shown rather than nothing.
+    expect(errorText({ ...refused, detail_hi: null })).toContain("Tola");
+  });
 });
+

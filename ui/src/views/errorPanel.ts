@@ -2,7 +2,7 @@
 import type { ErrorReply } from "../bindings/ErrorReply";
 import { h } from "../dom";
 import { asErrorReply } from "../ipc";
-import { t, type MessageKey, type Said } from "../i18n";
+import { language, t, type MessageKey, type Said } from "../i18n";
 import { en } from "../i18n/en";
 
 /** The sentence for a sync failure stored or sent as "code: detail", when its code has one. */
@@ -23,7 +23,10 @@ export function errorText(e: ErrorReply): string {
     const words = syncErrorWords(e.detail);
     if (words) return words;
   }
-  return t(`error_${e.code}`, { detail: e.detail, count: e.count ?? "" });
+  // Where the store says the detail in Hindi too (which column of a list to correct, the case
+  // already open), it is said in her language; elsewhere the detail is the store's English.
+  const detail = language() === "hi" && e.detail_hi ? e.detail_hi : e.detail;
+  return t(`error_${e.code}`, { detail, count: e.count ?? "" });
 }
 
 /** A failure's sentence as a screen keeps it (see `Said`): said again in the language of the

@@ -36,7 +36,7 @@ vi.mock("../ipc", () => ({
     syncNow: () => {
       calls.push("sync");
       return new Promise<SyncStatus>((done, fail) => {
-        release = () => (syncFails ? fail({ code: "sync", detail: "unreachable: no route", fields: [], count: null }) : done(status(true)));
+        release = () => (syncFails ? fail({ code: "sync", detail: "unreachable: no route", detail_hi: null, fields: [], count: null }) : done(status(true)));
       });
     },
     syncDrives: async () => {
@@ -51,7 +51,7 @@ vi.mock("../ipc", () => ({
     },
     syncEnroll: async () => {
       calls.push("enroll");
-      if (refuse) throw { code: "sync", detail: "code: the code is not known to the server", fields: [], count: null };
+      if (refuse) throw { code: "sync", detail: "code: the code is not known to the server", detail_hi: null, fields: [], count: null };
       return status(true);
     },
     syncStatus: async () => status(true),
