@@ -270,7 +270,7 @@ fn a_mapping_that_does_not_fit_the_list_refuses_it_whole() {
     // The import screen says it in Hindi, naming the same column and the list's own columns.
     assert_eq!(
         problems[0].hi,
-        "मैपिंग फ़ाइल में टोला के लिए कॉलम 'Tola' लिखा है, पर सूची में ऐसा कोई कॉलम नहीं है (उसके कॉलम हैं: family id, address, mobile, name, relation, gender, date of birth, age, category, ration card); मैपिंग फ़ाइल में या सूची की पहली पंक्ति में कॉलम का नाम ठीक करें"
+        "मैपिंग फ़ाइल में टोले के लिए कॉलम 'Tola' लिखा है, पर सूची में ऐसा कोई कॉलम नहीं है (उसके कॉलम हैं: family id, address, mobile, name, relation, gender, date of birth, age, category, ration card); मैपिंग फ़ाइल में या सूची की पहली पंक्ति में कॉलम का नाम ठीक करें"
     );
 
     let mut bad = mapping();

@@ -96,7 +96,7 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     await click(browser, "[data-test=import-check]");
     const wrongColumn = await textOf(browser, "[data-test=error]", (t) => t.includes("Naam"));
     assert.match(wrongColumn, /मैपिंग फ़ाइल से नहीं जोड़ी जा सकती/);
-    assert.match(wrongColumn, /मैपिंग फ़ाइल में सदस्य का नाम के लिए कॉलम 'Naam' लिखा है, पर सूची में ऐसा कोई कॉलम नहीं है/);
+    assert.match(wrongColumn, /मैपिंग फ़ाइल में सदस्य के नाम के लिए कॉलम 'Naam' लिखा है, पर सूची में ऐसा कोई कॉलम नहीं है/);
     // The store's English stays below, folded under "technical detail", for support only.
     assert.doesNotMatch(wrongColumn.split("तकनीकी विवरण")[0], /the mapping names/);
     await screen(browser, "import-mapping-refused-hi-1024x600.png", { scrollTo: "[data-test=error]" });

@@ -121,14 +121,15 @@ const RECORD_FACTS: [(&str, &str, &str); 5] = [
 /// what to correct in the mapping file, in the words of whoever reads it.
 pub fn resolve(mapping: &ListMapping, sheet: &Sheet, vocab: &Vocabulary) -> Result<Resolved, Vec<Bilingual>> {
     let mut problems = Vec::new();
+    // Each Hindi name stands before "के लिए", so in the form that takes it (सदस्य के नाम, टोले).
     let mut find = |what: (&str, &str), column: &str| find_column(sheet, what, column, &mut problems);
     let c = &mapping.columns;
     let household = find(("the household key", "परिवार की पहचान"), &c.household);
-    let name = find(("the member's name", "सदस्य का नाम"), &c.name);
-    let relation = find(("the relation to the head", "मुखिया से रिश्ता"), &c.relation);
+    let name = find(("the member's name", "सदस्य के नाम"), &c.name);
+    let relation = find(("the relation to the head", "मुखिया से रिश्ते"), &c.relation);
     let sex = find(("the sex", "लिंग"), &c.sex);
-    let hamlet = c.hamlet.as_deref().map(|h| find(("the hamlet", "टोला"), h));
-    let address = c.address.as_deref().map(|h| find(("the address", "पता"), h));
+    let hamlet = c.hamlet.as_deref().map(|h| find(("the hamlet", "टोले"), h));
+    let address = c.address.as_deref().map(|h| find(("the address", "पते"), h));
     let phone = c.phone.as_deref().map(|h| find(("the phone number", "फ़ोन नंबर"), h));
     let birth_date = c.birth_date.as_deref().map(|h| find(("the date of birth", "जन्म तिथि"), h));
     let age = c.age.as_deref().map(|h| find(("the age", "उम्र"), h));

@@ -352,7 +352,7 @@ fn decided_before(
 /// the network) would scan the laptop's whole history under the write lock; the newest changes
 /// are the ones whose answer can have been lost, as with the capped readings, so only the
 /// newest `scan.rows` changes of the range are read: 5,000 online (`KeptScan::ONLINE`), 50,000
-/// for the answer on a stick, whose file carries a village's whole baseline (found by a review:
+/// for the answer on a stick, whose file can carry a whole survey round (found by a review:
 /// the answer on a stick read the newest 5,000 too, and the laptop never counted a change
 /// refused or put up for review before them). Counted in changes, not in numbers: a laptop
 /// restored from a backup numbers its new work far past its old.
@@ -412,7 +412,7 @@ mod tests {
         found.into_iter().map(|r| r.seq).collect()
     }
 
-    /// The block's answer on a stick carries what became of a village's whole baseline, far more
+    /// The block's answer on a stick carries what became of a whole survey round's changes, far more
     /// than the 5,000 changes a session's answer looks at; and a restored laptop's numbers jump,
     /// so the changes looked at are counted as rows, not as numbers.
     #[test]

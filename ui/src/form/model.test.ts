@@ -22,6 +22,15 @@ describe("parseDate", () => {
   ])("reads %j as %j, day first", (text, want) => {
     expect(parseDate(text, TODAY)).toBe(want);
   });
+
+  it.each([
+    ["5/1/27", "2027-01-05"],
+    ["30/11/26", "2026-11-30"],
+    ["1/12/25", "2125-12-01"],
+    ["5/1/2027", "2027-01-05"],
+  ])("reads a day planned ahead, %j, as %j", (text, want) => {
+    expect(parseDate(text, TODAY, true)).toBe(want);
+  });
 });
 
 describe("parseAge", () => {

@@ -137,10 +137,11 @@ export function isoToDayFirst(iso: string): string {
 /**
  * Reads a date typed day first, as it is written in India: "15/08/1978", "15-8-78", "15.8.1978",
  * with Latin or Devanagari digits (an ISO "1978-08-15" is read too). A two-digit year is the
- * latest such year not after `today`. Returns the ISO date, or null when it is not a real date;
- * it never guesses a month-first order.
+ * latest such year not after `today` (a birth, a day something happened), or with `ahead` the
+ * first such year not before it (a day planned: "5/1/27" in 2026 is 2027, not 1927). Returns
+ * the ISO date, or null when it is not a real date; it never guesses a month-first order.
  */
-export function parseDate(text: string, today: Date): string | null {
+export function parseDate(text: string, today: Date, ahead = false): string | null {
   const t = latin(text);
   const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
   const dayFirst = /^(\d{1,2})[/.\-\s](\d{1,2})[/.\-\s](\d{2}|\d{4})$/.exec(t);
@@ -150,7 +151,9 @@ export function parseDate(text: string, today: Date): string | null {
     [d, m, y] = [Number(dayFirst[1]), Number(dayFirst[2]), Number(dayFirst[3])];
     if (dayFirst[3]!.length === 2) {
       const now = today.getFullYear();
-      y = 2000 + y <= now ? 2000 + y : 1900 + y;
+      const century = now - (now % 100);
+      if (ahead) y = century + y >= now ? century + y : century + 100 + y;
+      else y = century + y <= now ? century + y : century - 100 + y;
     }
   } else return null;
   const date = new Date(Date.UTC(y, m - 1, d));

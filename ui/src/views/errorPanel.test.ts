@@ -52,7 +52,7 @@ describe("errorText", () => {
     const refused = {
       code: "list_refused" as const,
       detail: "the list cannot be imported; nothing was written:\n  the mapping names the column 'Tola' for the hamlet, but …",
-      detail_hi: "मैपिंग फ़ाइल में टोला के लिए कॉलम 'Tola' लिखा है, पर …",
+      detail_hi: "मैपिंग फ़ाइल में टोले के लिए कॉलम 'Tola' लिखा है, पर …",
       fields: [],
       count: null,
     };

@@ -144,7 +144,7 @@ export class ReferralView {
           this.render();
           return;
         }
-        const day = on.value.trim() === "" ? this.today : parseDate(on.value, new Date(this.today));
+        const day = on.value.trim() === "" ? this.today : parseDate(on.value, new Date(`${this.today}T12:00:00`));
         if (day === null) {
           this.problem = () => t("field_date_not_valid");
           this.render();
@@ -214,7 +214,8 @@ export class ReferralView {
     const visit = dayFirstField("", "visit-on", t("referralPlanVisit"));
     const planVisit = () => {
       if (visit.value.trim() === "") return;
-      const day = parseDate(visit.value, new Date(this.today));
+      // A visit is planned ahead: a two-digit year is this century's next such year.
+      const day = parseDate(visit.value, new Date(`${this.today}T12:00:00`), true);
       if (day === null) {
         this.problem = () => t("field_date_not_valid");
         this.render();
