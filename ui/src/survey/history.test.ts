@@ -66,6 +66,12 @@ describe("answerSections", () => {
     ]);
   });
 
+  it("says a date answer in words, in the language asked", () => {
+    const date = item("delivered_on", "date", "Delivered on", "प्रसव की तारीख़");
+    expect(answerWords(form, date, "2024-03-21", "hi")).toBe("21 मार्च 2024");
+    expect(answerWords(form, date, "2024-03-21", "en")).toBe("21 March 2024");
+  });
+
   it("keeps an answer whose choice the form no longer has, as it was stored", () => {
     const select = form.items[1]!.children[0]!;
     expect(answerWords(form, select, "semi_pucca", "en")).toBe("semi_pucca");

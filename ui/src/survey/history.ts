@@ -5,6 +5,7 @@ import type { SurveyAnswers } from "../bindings/SurveyAnswers";
 import type { SurveyForm } from "../bindings/SurveyForm";
 import type { SurveyItem } from "../bindings/SurveyItem";
 import type { SurveyText } from "../bindings/SurveyText";
+import { dateWords } from "../i18n";
 import { interpolate } from "./model";
 
 export interface AnswerLine {
@@ -30,6 +31,8 @@ function pick(text: SurveyText | null, lang: "en" | "hi"): string {
 
 /** An answer in words: a choice's label (each of several, for a select_multiple), else as stored. */
 export function answerWords(form: SurveyForm, item: SurveyItem, value: string, lang: "en" | "hi"): string {
+  // A date answer is kept as 2024-03-21 and read as a person says it, as the other dates shown.
+  if (item.kind === "date") return dateWords(value, lang);
   if (item.kind !== "select_one" && item.kind !== "select_multiple") return value;
   const choices = item.list === null ? [] : (form.lists[item.list] ?? []);
   const word = (name: string) => {

@@ -8,10 +8,10 @@ import type { FoundBackup } from "../bindings/FoundBackup";
 import type { Language } from "../bindings/Language";
 import type { OpenProgress } from "../bindings/OpenProgress";
 import { h } from "../dom";
-import { dateWords, language, setLanguage, t } from "../i18n";
+import { dateWords, language, setLanguage, t, unsaid, type MessageKey, type Said } from "../i18n";
 import { asErrorReply, ipc, onOpenProgress, type Session } from "../ipc";
 import { sizeWords } from "./backupPanel";
-import { errorText } from "./errorPanel";
+import { errorSaid } from "./errorPanel";
 
 export type LockMode =
   | { kind: "setup"; plain: boolean }
@@ -21,7 +21,7 @@ export type LockMode =
 
 export class LockScreen {
   readonly root = h("div", { class: "lock-screen", "data-test": "lock-screen", role: "dialog", "aria-modal": "true" });
-  private error = "";
+  private error: Said = unsaid;
   private busy = false;
   /** The code shown once after set-up, until she says she has written it down. */
   private code: { session: Session } | null = null;
@@ -141,7 +141,7 @@ export class LockScreen {
           submit(t("lockSetupSubmit")),
         ];
         run = async () => {
-          if (pin.input.value !== pin2.input.value) throw new Error(t("lockPinsDiffer"));
+          if (pin.input.value !== pin2.input.value) throw new Refusal("lockPinsDiffer");
           return ipc.setUp(name.input.value, pin.input.value, (this.kept["setup-start"] ?? "demo") === "demo");
         };
         break;
@@ -152,12 +152,12 @@ export class LockScreen {
         body = [h("h2", {}, t("restoreTitle")), h("p", {}, t("restoreHint")), ...this.backupChoice(), pin.el, submit(t("restoreSubmit")), this.backToSetup()];
         run = async () => {
           const backup = chosen();
-          if (!backup) throw new Error(t("restoreChoose"));
+          if (!backup) throw new Refusal("restoreChoose");
           try {
             return await ipc.restoreBackup(backup.path, this.kept["restore-account"] ?? backup.accounts[0] ?? null, pin.input.value);
           } catch (e) {
             // The lock screen's own "attempts left" means nothing here: no account locks.
-            if (asErrorReply(e).code === "wrong_secret") throw new Error(t("restoreWrongPin"));
+            if (asErrorReply(e).code === "wrong_secret") throw new Refusal("restoreWrongPin");
             throw e;
           }
         };
@@ -178,7 +178,7 @@ export class LockScreen {
               "data-test": "lock-forgot",
               onclick: () => {
                 this.mode = { kind: "recover", accounts };
-                this.error = "";
+                this.error = unsaid;
                 this.render();
               },
             },
@@ -206,7 +206,7 @@ export class LockScreen {
               class: "name-link",
               onclick: () => {
                 this.mode = { kind: "unlock", accounts };
-                this.error = "";
+                this.error = unsaid;
                 this.render();
               },
             },
@@ -214,7 +214,7 @@ export class LockScreen {
           ),
         ];
         run = async () => {
-          if (pin.input.value !== pin2.input.value) throw new Error(t("lockPinsDiffer"));
+          if (pin.input.value !== pin2.input.value) throw new Refusal("lockPinsDiffer");
           return ipc.recover(chosenAccount(), code.input.value, pin.input.value);
         };
         break;
@@ -231,13 +231,13 @@ export class LockScreen {
       },
       ...body,
       this.busy ? this.progress : null,
-      this.error ? h("p", { class: "banner-error", role: "alert", "data-test": "lock-error" }, this.error) : null,
+      this.error() ? h("p", { class: "banner-error", role: "alert", "data-test": "lock-error" }, this.error()) : null,
     );
   }
 
   private startRestore(): void {
     this.mode = { kind: "restore" };
-    this.error = "";
+    this.error = unsaid;
     void this.findBackups();
   }
 
@@ -319,7 +319,7 @@ export class LockScreen {
         onclick: () => {
           this.mode = { kind: "setup", plain: false };
           this.kept["setup-start"] = "demo";
-          this.error = "";
+          this.error = unsaid;
           this.render();
         },
       },
@@ -345,7 +345,7 @@ export class LockScreen {
   private async attempt(run: () => Promise<Session>): Promise<void> {
     if (this.busy) return;
     this.busy = true;
-    this.error = "";
+    this.error = unsaid;
     this.progress.replaceChildren();
     this.render();
     const stop = await onOpenProgress((p) => this.showProgress(p));
@@ -360,7 +360,14 @@ export class LockScreen {
       }
     } catch (e) {
       this.busy = false;
-      this.error = e instanceof Error ? e.message : errorText(asErrorReply(e));
+      // Said again in the language of the moment at each redraw, as the other screens' messages.
+      if (e instanceof Refusal) {
+        const key = e.key;
+        this.error = () => t(key);
+      } else if (e instanceof Error) {
+        const message = e.message;
+        this.error = () => message;
+      } else this.error = errorSaid(e);
       this.render();
     } finally {
       stop();
@@ -376,5 +383,13 @@ export class LockScreen {
         h("progress", { max: String(p.total), value: String(p.done) }),
       );
     }
+  }
+}
+
+/** A refusal the lock screen makes itself, kept by its message's key so that it is said again in
+ * the language switched to. */
+class Refusal extends Error {
+  constructor(readonly key: MessageKey) {
+    super(t(key));
   }
 }
