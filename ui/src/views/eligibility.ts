@@ -107,6 +107,8 @@ export class EligibilityView {
   }
 
   render(): HTMLElement {
+    // Each message said once a drawing (what an answer changed is worked out from the lists).
+    const [notice, problem] = [this.notice(), this.problem()];
     const schemes = new Map(this.data.schemes.map((s) => [s.code, s]));
     const groups = groupFindings(this.data);
     mount(
@@ -122,8 +124,8 @@ export class EligibilityView {
       ),
       this.planBox() ?? document.createTextNode(""),
       this.otherBox ?? document.createTextNode(""),
-      this.notice() ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice()) : document.createTextNode(""),
-      this.problem() ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, this.problem()) : document.createTextNode(""),
+      notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, notice) : document.createTextNode(""),
+      problem ? h("p", { class: "banner-error", role: "alert", "data-test": "answer-error" }, problem) : document.createTextNode(""),
       vulnerabilityLine(this.data.vulnerability),
       this.summary(schemes),
       this.household.consent === null && mayWrite() ? this.askConsent() : this.askNext(),

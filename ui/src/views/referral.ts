@@ -61,6 +61,8 @@ export class ReferralView {
   }
 
   render(): HTMLElement {
+    // Each message said once a drawing, in the language of the moment.
+    const [notice, problem] = [this.notice(), this.problem()];
     const s = this.data.summary;
     const c = this.data.case;
     mount(
@@ -73,8 +75,8 @@ export class ReferralView {
         h("span", { class: `badge stage-${s.stage}`, "data-test": "referral-stage", "data-stage": s.stage }, stageWord(s.stage)),
         h("button", { type: "button", class: "secondary", "data-test": "print-slip", onclick: () => void this.nav.showSlip(s.id, () => void this.nav.showReferral(s.id, this.back)) }, t("slipPrint")),
       ),
-      this.notice() ? h("p", { class: "notice", role: "status", "data-test": "notice" }, this.notice()) : blank(),
-      this.problem() ? h("p", { class: "banner-error", role: "alert", "data-test": "referral-error" }, this.problem()) : blank(),
+      notice ? h("p", { class: "notice", role: "status", "data-test": "notice" }, notice) : blank(),
+      problem ? h("p", { class: "banner-error", role: "alert", "data-test": "referral-error" }, problem) : blank(),
       h(
         "dl",
         { class: "referral-facts" },
