@@ -143,6 +143,20 @@ impl From<samanvaya_domain::referral::Refused> for StoreError {
     }
 }
 
+/// Why a file could not be written, in Hindi where the reason is one she can act on (the drive
+/// full, read-only or gone, the folder closed to her); any other reason is the system's own
+/// English, marked as such.
+fn io_words_hi(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull => "ड्राइव में जगह नहीं बची".to_owned(),
+        ErrorKind::ReadOnlyFilesystem => "यह ड्राइव केवल पढ़ने के लिए है".to_owned(),
+        ErrorKind::PermissionDenied => "इस फ़ोल्डर में लिखने की अनुमति नहीं है".to_owned(),
+        ErrorKind::NotFound => "फ़ोल्डर नहीं मिला (क्या USB स्टिक निकल गई?)".to_owned(),
+        _ => format!("सिस्टम का कारण (अंग्रेज़ी में): {e}"),
+    }
+}
+
 /// `bytes` in whole megabytes, rounded up: a stick with room for "5 MB" must have room for it.
 fn megabytes(bytes: u64) -> u64 {
     bytes.div_ceil(1 << 20)
@@ -209,8 +223,10 @@ pub struct ErrorReply {
     pub code: ErrorCode,
     pub detail: String,
     /// The detail in Hindi, where the screen shows the detail itself as what to do (a list's
-    /// mapping refused: which column to correct; the referral already open): the interface
-    /// says it in Hindi in place of `detail`. `None` where the detail is for the log only.
+    /// mapping refused: which column to correct; the referral already open; a step the case
+    /// does not take now; a file not written; the server already enrolled with): the interface
+    /// says it in Hindi in place of `detail`. `None` where the detail is for support only (the
+    /// Hindi sentence then marks it as technical detail in English).
     pub detail_hi: Option<String>,
     pub fields: Vec<FieldError>,
     /// The number the message needs, when it needs one: attempts left before the account
@@ -226,6 +242,13 @@ impl From<StoreError> for ErrorReply {
                 Some(problems.iter().map(|p| p.hi.as_str()).collect::<Vec<_>>().join("\n"))
             }
             StoreError::AlreadyReferred { number } => Some(format!("खुला रेफ़रल: {number}")),
+            StoreError::Refused(refused) => Some(refused.sentence_hi()),
+            StoreError::AlreadyEnrolled { url } => {
+                Some(format!("यह लैपटॉप {url} से जुड़ा है; इसके बदलाव वहीं जाते हैं"))
+            }
+            StoreError::Export { path, source } => {
+                Some(format!("{path} नहीं लिखी जा सकी: {}", io_words_hi(source)))
+            }
             _ => None,
         };
         let count = match &e {
@@ -329,5 +352,13 @@ mod tests {
         let open = ErrorReply::from(StoreError::AlreadyReferred { number: "D-5".into() });
         assert_eq!(open.detail_hi.as_deref(), Some("खुला रेफ़रल: D-5"));
         assert_eq!(ErrorReply::from(StoreError::Locked).detail_hi, None);
+        let full = StoreError::Export {
+            path: "/media/stick/backup.zip".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        assert_eq!(
+            ErrorReply::from(full).detail_hi.as_deref(),
+            Some("/media/stick/backup.zip नहीं लिखी जा सकी: ड्राइव में जगह नहीं बची")
+        );
     }
 }

@@ -115,6 +115,21 @@ impl Stage {
     pub fn parse(s: &str) -> Option<Stage> {
         Stage::ALL.into_iter().find(|st| st.as_str() == s)
     }
+
+    /// The stage in Hindi, as the case screen names it: the words a refusal and a Hindi
+    /// spreadsheet say, so that what she reads there is what she saw on the screen.
+    pub fn hindi(self) -> &'static str {
+        match self {
+            Stage::Identified => "पहचाना गया",
+            Stage::DocumentsPending => "कागज़ बाक़ी",
+            Stage::Submitted => "कार्यालय में जमा",
+            Stage::UnderProcess => "कार्रवाई जारी",
+            Stage::Sanctioned => "स्वीकृत",
+            Stage::Received => "लाभ मिला",
+            Stage::Rejected => "अस्वीकृत",
+            Stage::Withdrawn => "वापस लिया",
+        }
+    }
 }
 
 /// Where one document of the checklist stands.
@@ -464,7 +479,50 @@ pub struct Refused {
     pub allowed: Vec<&'static str>,
 }
 
+/// An action's name in Hindi, as the case screen's button says it (an action not in
+/// [`Action::NAMES`] is said as its name).
+fn action_hindi(name: &str) -> &str {
+    match name {
+        "documents_pending" => "कागज़ अभी चाहिए",
+        "submit" => "कार्यालय में जमा किया",
+        "process" => "कार्यालय ने कार्रवाई शुरू की",
+        "sanction" => "स्वीकृत हुआ",
+        "receive" => "लाभ मिल गया",
+        "reject" => "अस्वीकृत हुआ",
+        "withdraw" => "वापस लें",
+        "escalate" => "अगले स्तर पर भेजें",
+        "reopen" => "फिर से खोलें",
+        "document" => "कागज़",
+        "plan_visit" => "मुलाक़ात का दिन",
+        "note" => "टिप्पणी",
+        other => other,
+    }
+}
+
 impl Refused {
+    /// The refusal in Hindi: the screen says it in her language, with the stage and the steps
+    /// allowed named as its buttons name them.
+    pub fn sentence_hi(&self) -> String {
+        let stage = self.stage.hindi();
+        let allowed =
+            self.allowed.iter().map(|a| format!("\"{}\"", action_hindi(a))).collect::<Vec<_>>().join(", ");
+        let action = action_hindi(self.action);
+        match &self.why {
+            Why::NotFrom => {
+                format!("जो मामला \"{stage}\" है, उस पर \"{action}\" नहीं हो सकता; अभी हो सकता है: {allowed}")
+            }
+            Why::Closed => {
+                format!("मामला \"{stage}\" है और बंद है; पहले उसे फिर से खोलें (अभी हो सकता है: {allowed})")
+            }
+            Why::AtTop => "मामला पहले से ज़िले पर है, सबसे ऊँचे स्तर पर; वहीं उसका पीछा करें या उसे बंद करें".to_owned(),
+            Why::NoReason => format!("\"{action}\" के लिए कुछ शब्दों में कारण लिखें"),
+            Why::NegativeAmount => "मिली राशि शून्य से कम नहीं हो सकती".to_owned(),
+            Why::NoSuchDocument { count } => {
+                format!("कागज़ों की सूची में {count} कागज़ हैं; उनमें से एक चुनें")
+            }
+        }
+    }
+
     fn sentence(&self) -> String {
         let stage = self.stage.as_str().replace('_', " ");
         let allowed = self.allowed.join(", ");
@@ -634,6 +692,12 @@ mod tests {
                     // A refusal says what is allowed instead, and names the action refused.
                     assert_eq!(refused.allowed, from.allowed());
                     assert!(!refused.to_string().is_empty());
+                    // Its Hindi names the stage and the steps as the screen does, no English.
+                    let hindi = refused.sentence_hi();
+                    assert!(
+                        !hindi.chars().any(|c| c.is_ascii_alphabetic()),
+                        "{stage:?} then {name}: {hindi}"
+                    );
                 }
             }
         }
@@ -682,6 +746,20 @@ mod tests {
         let refused = district.apply(&action("escalate"), at(7)).unwrap_err();
         assert_eq!(refused.why, Why::AtTop);
         assert!(!district.allowed().contains(&"escalate"));
+    }
+
+    #[test]
+    fn a_refusal_in_hindi_names_the_stage_and_the_steps_allowed_as_the_screen_does() {
+        let rejected = case(Stage::Rejected, Level::Village);
+        let refused = rejected.apply(&action("document"), at(5)).unwrap_err();
+        assert_eq!(refused.why, Why::Closed);
+        assert_eq!(
+            refused.sentence_hi(),
+            "मामला \"अस्वीकृत\" है और बंद है; पहले उसे फिर से खोलें (अभी हो सकता है: \"फिर से खोलें\", \"टिप्पणी\")"
+        );
+        let blank =
+            case(Stage::Submitted, Level::Village).apply(&Action::Reject { reason: " ".into() }, at(5));
+        assert_eq!(blank.unwrap_err().sentence_hi(), "\"अस्वीकृत हुआ\" के लिए कुछ शब्दों में कारण लिखें");
     }
 
     #[test]

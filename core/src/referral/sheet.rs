@@ -64,7 +64,11 @@ fn tables(f: &ReferralFunnel, language: Language) -> [Table; 2] {
             .iter()
             .map(|a| {
                 vec![
-                    Cell::Text(a.stage.as_str().to_owned()),
+                    Cell::Text(if hindi {
+                        a.stage.hindi().to_owned()
+                    } else {
+                        a.stage.as_str().replace('_', " ")
+                    }),
                     n(a.open),
                     Cell::Number(a.average_days),
                     Cell::Number(a.longest_days as f64),
@@ -187,7 +191,7 @@ mod tests {
         assert_eq!(rows[2][2], Data::Empty);
         assert_eq!(rows[2][3], Data::Float(2.0));
         let ageing = book.worksheet_range("खुले मामले, चरण के हिसाब से").unwrap();
-        assert_eq!(ageing.get((1, 0)), Some(&Data::String("submitted".into())));
+        assert_eq!(ageing.get((1, 0)), Some(&Data::String("कार्यालय में जमा".into())));
         assert_eq!(ageing.get((1, 2)), Some(&Data::Float(12.5)));
     }
 

@@ -10,8 +10,10 @@ import type { FieldError } from "./FieldError";
 export type ErrorReply = { code: ErrorCode, detail: string, 
 /**
  * The detail in Hindi, where the screen shows the detail itself as what to do (a list's
- * mapping refused: which column to correct; the referral already open): the interface
- * says it in Hindi in place of `detail`. `None` where the detail is for the log only.
+ * mapping refused: which column to correct; the referral already open; a step the case
+ * does not take now; a file not written; the server already enrolled with): the interface
+ * says it in Hindi in place of `detail`. `None` where the detail is for support only (the
+ * Hindi sentence then marks it as technical detail in English).
  */
 detail_hi: string | null, fields: Array<FieldError>, 
 /**
