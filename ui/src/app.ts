@@ -4,7 +4,7 @@ import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
 import { h, mount } from "./dom";
 import { draftFromHousehold, emptyDraft } from "./form/model";
-import { language, setLanguage, t } from "./i18n";
+import { language, setLanguage, t, type Said } from "./i18n";
 import type { Folder } from "./bindings/Folder";
 import { asErrorReply, ipc, LOCKED_EVENT, onVillageProgress, type Session } from "./ipc";
 import { LockScreen, type LockMode } from "./views/lock";
@@ -228,7 +228,7 @@ export class App {
   async showEligibility(householdId: string, title: string): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("deciding")));
     const view = await EligibilityView.open(this, householdId, title);
-    this.redraw = () => mount(this.main, view instanceof EligibilityView ? view.render() : view);
+    this.redraw = () => mount(this.main, view instanceof EligibilityView ? view.render() : errorPanel(view));
     this.redraw();
   }
 
@@ -236,7 +236,7 @@ export class App {
   async showSurvey(householdId: string, title: string, focus?: SurveyFocus): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("surveyLoading")));
     const view = await SurveyView.open(this, householdId, title);
-    this.redraw = () => mount(this.main, view instanceof SurveyView ? view.render() : view);
+    this.redraw = () => mount(this.main, view instanceof SurveyView ? view.render() : errorPanel(view));
     this.redraw();
     if (focus && view instanceof SurveyView) view.focus(focus);
   }
@@ -245,7 +245,7 @@ export class App {
   async showReferral(id: string, back: () => void): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("loading")));
     const view = await ReferralView.open(this, id, back);
-    this.redraw = () => mount(this.main, view instanceof ReferralView ? view.render() : view);
+    this.redraw = () => mount(this.main, view instanceof ReferralView ? view.render() : errorPanel(view));
     this.redraw();
   }
 
@@ -347,7 +347,7 @@ export class App {
   }
 
   /** The laptop's accounts: one's own PIN, and adding an account. */
-  async showAccounts(message?: string): Promise<void> {
+  async showAccounts(message?: Said): Promise<void> {
     // One view for the screen's life: a redraw after a refused PIN keeps what it said.
     let view: AccountView | null = null;
     await this.showLoaded(ipc.accounts, (data) => {

@@ -4,13 +4,13 @@
 import type { Role } from "../bindings/Role";
 import type { Who } from "../bindings/Who";
 import { h } from "../dom";
-import { t } from "../i18n";
-import { asErrorReply, ipc } from "../ipc";
-import { errorText } from "./errorPanel";
+import { t, type Said } from "../i18n";
+import { ipc } from "../ipc";
+import { errorSaid } from "./errorPanel";
 
 interface Navigator {
   showHome(message?: string): Promise<void>;
-  showAccounts(message?: string): Promise<void>;
+  showAccounts(message?: Said): Promise<void>;
 }
 
 export interface Accounts {
@@ -25,8 +25,9 @@ export function roleWord(r: Role): string {
 }
 
 export class AccountView {
-  /** What the last action said, and whether it went well. */
-  private said: { ok: boolean; text: string } | null;
+  /** What the last action said, and whether it went well (said again in the language of the
+   * moment each time the screen is drawn). */
+  private said: { ok: boolean; text: Said } | null;
   private busy = false;
   /** The new account's name and role as typed, kept across a redraw (PINs never are). */
   private kept = { name: "", role: "samiti_viewer" as Role };
@@ -35,7 +36,7 @@ export class AccountView {
     private readonly nav: Navigator,
     private readonly data: Accounts,
     private readonly redraw: () => void,
-    message?: string,
+    message?: Said,
   ) {
     this.said = message ? { ok: true, text: message } : null;
   }
@@ -73,7 +74,7 @@ export class AccountView {
       ),
       h("p", { "data-test": "account-me" }, t("accountMe", { name: this.data.me.name, role: roleWord(this.data.me.role) })),
       this.said
-        ? h("p", { class: this.said.ok ? "notice" : "banner-error", role: "status", "data-test": "account-said" }, this.said.text)
+        ? h("p", { class: this.said.ok ? "notice" : "banner-error", role: "status", "data-test": "account-said" }, this.said.text())
         : null,
       h(
         "table",
@@ -94,8 +95,8 @@ export class AccountView {
           "data-test": "pin-form",
           onsubmit: (e: Event) => {
             e.preventDefault();
-            if (newPin.input.value !== newPin2.input.value) return this.say(false, t("lockPinsDiffer"));
-            void this.run(() => ipc.changePin(oldPin.input.value, newPin.input.value), t("accountPinChanged"));
+            if (newPin.input.value !== newPin2.input.value) return this.say(false, () => t("lockPinsDiffer"));
+            void this.run(() => ipc.changePin(oldPin.input.value, newPin.input.value), () => t("accountPinChanged"));
           },
         },
         h("h2", {}, t("accountPinTitle")),
@@ -111,12 +112,12 @@ export class AccountView {
           "data-test": "account-form",
           onsubmit: (e: Event) => {
             e.preventDefault();
-            if (addPin.input.value !== addPin2.input.value) return this.say(false, t("lockPinsDiffer"));
+            if (addPin.input.value !== addPin2.input.value) return this.say(false, () => t("lockPinsDiffer"));
             const who = name.value.trim();
             const chosen = role.value as Role;
             void this.run(
               () => ipc.addAccount(code.input.value, who, chosen, addPin.input.value),
-              t("accountAdded", { name: who, role: roleWord(chosen) }),
+              () => t("accountAdded", { name: who, role: roleWord(chosen) }),
             );
           },
         },
@@ -132,13 +133,13 @@ export class AccountView {
     );
   }
 
-  private say(ok: boolean, text: string): void {
+  private say(ok: boolean, text: Said): void {
     this.said = { ok, text };
     this.redraw();
   }
 
   /** Runs one action; on success the screen is read again so the list shows the new account. */
-  private async run(action: () => Promise<void>, done: string): Promise<void> {
+  private async run(action: () => Promise<void>, done: Said): Promise<void> {
     this.busy = true;
     try {
       await action();
@@ -147,7 +148,7 @@ export class AccountView {
       await this.nav.showAccounts(done);
     } catch (e) {
       this.busy = false;
-      this.say(false, errorText(asErrorReply(e)));
+      this.say(false, errorSaid(e));
     }
   }
 }

@@ -1,6 +1,7 @@
 // A household's eligibility: what to ask next (answered in place), and every scheme decided for
 // the household and each member, with why, the documents to collect and where to apply.
 import { withTerms } from "../glossary/view";
+import type { ErrorReply } from "../bindings/ErrorReply";
 import type { Bilingual } from "../bindings/Bilingual";
 import type { FindingView } from "../bindings/FindingView";
 import type { Household } from "../bindings/Household";
@@ -21,7 +22,7 @@ import { answerValue, groupFindings, OUTCOME_ORDER, summarise } from "../eligibi
 import { ageOn } from "../form/model";
 import { dateWords, language, t, unsaid, type Said } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
-import { errorPanel, errorSaid, errorText } from "./errorPanel";
+import { errorSaid, errorText } from "./errorPanel";
 
 /** Questions shown at once: enough to work through, few enough to see on one screen. */
 const QUESTIONS_SHOWN = 5;
@@ -74,7 +75,7 @@ export class EligibilityView {
   /** What "refer all eligible" will open, shown for a yes before anything is written. */
   private plan: NewReferral[] | null = null;
 
-  static async open(nav: Navigator, householdId: string, title: string): Promise<EligibilityView | HTMLElement> {
+  static async open(nav: Navigator, householdId: string, title: string): Promise<EligibilityView | ErrorReply> {
     try {
       const [data, referrals, profile, household] = await Promise.all([
         ipc.householdEligibility(householdId),
@@ -84,7 +85,8 @@ export class EligibilityView {
       ]);
       return new EligibilityView(nav, householdId, title, data, referrals, profile, household);
     } catch (e) {
-      return errorPanel(asErrorReply(e));
+      // The failure is drawn afresh with the screen, in the language of the moment.
+      return asErrorReply(e);
     }
   }
 

@@ -3,16 +3,17 @@
 // hamlet's rows as CSV, with what the last save or print said.
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h } from "../dom";
-import { language, localName, t } from "../i18n";
-import { asErrorReply, ipc } from "../ipc";
+import { language, localName, t, type Said } from "../i18n";
+import { ipc } from "../ipc";
 import type { Language } from "../bindings/Language";
-import { errorText } from "./errorPanel";
+import { errorSaid } from "./errorPanel";
 
 export class HamletToolbar {
   /** The hamlet shown, or null for the whole village. */
   hamlet: string | null = null;
-  /** What the last save said: where the file went, or why it could not be written. */
-  private saved: { ok: boolean; text: string } | null = null;
+  /** What the last save said: where the file went, or why it could not be written (said again
+   * in the language of the moment each time the toolbar is drawn). */
+  private saved: { ok: boolean; text: Said } | null = null;
   private saving = false;
 
   /**
@@ -55,7 +56,7 @@ export class HamletToolbar {
       ),
     );
     const said = this.saved
-      ? h("p", { class: this.saved.ok ? "notice" : "banner-error", "data-test": `${this.test}-saved`, role: "status" }, this.saved.text)
+      ? h("p", { class: this.saved.ok ? "notice" : "banner-error", "data-test": `${this.test}-saved`, role: "status" }, this.saved.text())
       : null;
     return said ? [bar, said] : [bar];
   }
@@ -65,7 +66,7 @@ export class HamletToolbar {
     try {
       await ipc.printPage();
     } catch (e) {
-      this.saved = { ok: false, text: errorText(asErrorReply(e)) };
+      this.saved = { ok: false, text: errorSaid(e) };
       this.redraw();
     }
   }
@@ -75,9 +76,9 @@ export class HamletToolbar {
     this.redraw();
     try {
       const path = await this.saveAs(this.hamlet, language());
-      this.saved = { ok: true, text: t("worklistSaved", { path }) };
+      this.saved = { ok: true, text: () => t("worklistSaved", { path }) };
     } catch (e) {
-      this.saved = { ok: false, text: errorText(asErrorReply(e)) };
+      this.saved = { ok: false, text: errorSaid(e) };
     } finally {
       this.saving = false;
     }

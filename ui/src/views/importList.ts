@@ -2,6 +2,7 @@
 // USB stick or Downloads, with its column-mapping file (docs/import.md): choose the two files,
 // check the list first (nothing written), then import it with progress shown; every refused row
 // is listed with its number and what to fix, in the facilitator's language.
+import type { ErrorReply } from "../bindings/ErrorReply";
 import type { FoundFile } from "../bindings/FoundFile";
 import type { ImportFiles } from "../bindings/ImportFiles";
 import type { ListReport } from "../bindings/ListReport";
@@ -22,7 +23,8 @@ export class ImportView {
   private mapping: string | null = null;
   private report: ListReport | null = null;
   private busy: Busy | null = null;
-  private failed: HTMLElement | null = null;
+  /** Why the last look or run failed, drawn afresh each time (in the language of the moment). */
+  private failed: ErrorReply | null = null;
 
   constructor(
     private readonly nav: Navigator,
@@ -42,7 +44,7 @@ export class ImportView {
       this.mapping = keep(this.mapping, this.files.mappings);
       this.failed = null;
     } catch (err) {
-      this.failed = errorPanel(asErrorReply(err));
+      this.failed = asErrorReply(err);
     }
     this.busy = null;
     this.redraw();
@@ -62,7 +64,7 @@ export class ImportView {
       this.files === null ? null : this.choices(this.files),
       this.actions(),
       this.progress(),
-      this.failed,
+      this.failed === null ? null : errorPanel(this.failed),
       this.report === null ? null : this.reportView(this.report),
     );
   }
@@ -148,7 +150,7 @@ export class ImportView {
     try {
       this.report = await ipc.importList(this.list, this.mapping, dryRun);
     } catch (err) {
-      this.failed = errorPanel(asErrorReply(err));
+      this.failed = asErrorReply(err);
     } finally {
       stop();
       this.busy = null;

@@ -1,6 +1,7 @@
 // One referral: where it stands, its documents, the next steps allowed now, and its story. Every
 // step is saved at once; the buttons offer only what the case allows, and a refusal from the
 // store (a step that crossed one made at the block) is shown with the case as it now stands.
+import type { ErrorReply } from "../bindings/ErrorReply";
 import type { Bilingual } from "../bindings/Bilingual";
 import type { DocumentStatus } from "../bindings/DocumentStatus";
 import type { ReferralDetail } from "../bindings/ReferralDetail";
@@ -51,12 +52,13 @@ export class ReferralView {
     private readonly today: string,
   ) {}
 
-  static async open(nav: ReferralNavigator, id: string, back: () => void): Promise<ReferralView | HTMLElement> {
+  static async open(nav: ReferralNavigator, id: string, back: () => void): Promise<ReferralView | ErrorReply> {
     try {
       const [data, today] = await Promise.all([ipc.referralGet(id), ipc.today()]);
       return new ReferralView(nav, data, back, today);
     } catch (e) {
-      return errorPanel(asErrorReply(e));
+      // The failure is drawn afresh with the screen, in the language of the moment.
+      return asErrorReply(e);
     }
   }
 

@@ -4,22 +4,32 @@
 // them late loses nothing typed and still applies the logic's verdict. The form and the draft are
 // made here, small, in the shapes the shell sends; the shell itself is replaced by `saved`.
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { ErrorReply } from "../bindings/ErrorReply";
 import type { SurveyForm } from "../bindings/SurveyForm";
 import type { SurveyItem } from "../bindings/SurveyItem";
 import type { SurveyQuestion } from "../bindings/SurveyQuestion";
 import type { SurveyDraft } from "../ipc";
-import { setLanguage } from "../i18n";
+import { catalogues, setLanguage } from "../i18n";
 import { SurveyView } from "./survey";
 
 /** What the shell's `survey_save` answers next: the draft handed back with its verdict. */
 let saved: SurveyDraft;
+/** The store's refusal the next save or finish fails with, when one should. */
+let saveFails: ErrorReply | null = null;
+let finishFails: ErrorReply | null = null;
 
 vi.mock("../ipc", () => ({
   ipc: {
-    surveySave: async () => structuredClone(saved),
-    surveyFinish: async () => ({ refused: false, consent_on_record: true }),
+    surveySave: async () => {
+      if (saveFails) throw saveFails;
+      return structuredClone(saved);
+    },
+    surveyFinish: async () => {
+      if (finishFails) throw finishFails;
+      return { refused: false, consent_on_record: true };
+    },
   },
-  asErrorReply: (e: unknown) => ({ detail: String(e) }),
+  asErrorReply: (e: unknown) => e as ErrorReply,
 }));
 
 const MEMBERS = 100;
@@ -92,6 +102,8 @@ const answer = (page: HTMLElement, key: string) => page.querySelector<HTMLInputE
 beforeEach(() => {
   setLanguage("en");
   saved = draft();
+  saveFails = null;
+  finishFails = null;
 });
 
 describe("a roster of a hundred members", () => {
@@ -175,6 +187,38 @@ describe("a roster of a hundred members", () => {
     expect(page.querySelector<HTMLElement>("[data-slot='m_sick@9']")!.hidden).toBe(true);
     expect(page.querySelector<HTMLElement>("[data-slot='m_sick@9']")!.closest("fieldset")!.hidden).toBe(true);
     expect(page.querySelector<HTMLElement>("[data-slot='m_age@9']")!.hidden).toBe(false);
+  });
+});
+
+describe("a save or a finish the store refuses", () => {
+  const refusal = (code: ErrorReply["code"], detail: string, count: number | null = null): ErrorReply => ({
+    code,
+    detail,
+    detail_hi: null,
+    fields: [],
+    count,
+  });
+  const status = (page: HTMLElement) => page.querySelector("[data-test=survey-status]")?.textContent;
+
+  it("says a failed save in her language, with the store's sentence marked as its detail", async () => {
+    setLanguage("hi");
+    const { page } = open();
+    saveFails = refusal("storage", "database or disk is full");
+    answer(page, "consent-yes")!.dispatchEvent(new Event("change"));
+    const detail = catalogues.hi.error_storage.replace("{detail}", "database or disk is full");
+    await vi.waitFor(() => expect(status(page)).toBe(catalogues.hi.surveySaveFailed.replace("{detail}", detail)));
+  });
+
+  it("says a finish refused for another reason as itself, and missing answers by their count", async () => {
+    // Every answer is there: the finish reaches the store, which refuses it.
+    saved.state.problems = 0;
+    const { page } = open();
+    finishFails = refusal("locked", "the app is locked: unlock it with the PIN");
+    page.querySelector<HTMLElement>("[data-test=survey-finish]")!.click();
+    await vi.waitFor(() => expect(status(page)).toBe(catalogues.en.error_locked));
+    finishFails = refusal("invalid", "the survey cannot be finished: 3 answer(s) are missing", 3);
+    page.querySelector<HTMLElement>("[data-test=survey-finish]")!.click();
+    await vi.waitFor(() => expect(status(page)).toBe(catalogues.en.surveyFinishRefused.replace("{n}", "3")));
   });
 });
 

@@ -6,6 +6,7 @@
 // their folded section is first opened (by a tap, or by the page when it must show one of
 // them), so opening a large household's survey builds the household's questions and one member's.
 import { asErrorReply, ipc, type SurveyDraft } from "../ipc";
+import type { ErrorReply } from "../bindings/ErrorReply";
 import type { SurveyForm } from "../bindings/SurveyForm";
 import type { SurveyItem } from "../bindings/SurveyItem";
 import type { SurveyState } from "../bindings/SurveyState";
@@ -25,7 +26,7 @@ import {
   typedAnswer,
   type Slot,
 } from "../survey/model";
-import { errorPanel, errorText } from "./errorPanel";
+import { errorText } from "./errorPanel";
 
 /** A question of "ask next" to find in the survey: a fact, of the household or of a member. */
 export interface SurveyFocus {
@@ -97,12 +98,13 @@ export class SurveyView {
     index(form.items, false);
   }
 
-  static async open(nav: Navigator, householdId: string, title: string): Promise<SurveyView | HTMLElement> {
+  static async open(nav: Navigator, householdId: string, title: string): Promise<SurveyView | ErrorReply> {
     try {
       const [form, draft, today] = await Promise.all([ipc.surveyForm(householdId), ipc.surveyStart(householdId), ipc.today()]);
       return new SurveyView(nav, householdId, title, form, draft, today);
     } catch (e) {
-      return errorPanel(asErrorReply(e));
+      // The failure is drawn afresh with the screen, in the language of the moment.
+      return asErrorReply(e);
     }
   }
 
