@@ -424,6 +424,7 @@ on_both!(
     expired_sessions_and_revoked_devices_are_refused_with_a_sentence,
     a_lease_whose_answer_was_lost_is_granted_again_and_no_range_is_wasted,
     a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept,
+    a_files_changes_not_applied_are_told_by_their_reasons,
     a_laptops_file_past_a_gap_the_block_read_back_from_the_district_is_taken,
     a_file_written_before_the_laptops_restore_is_refused_whole,
     a_restored_laptop_reads_back_only_the_old_laptops_run_of_its_own_changes,
@@ -2602,6 +2603,34 @@ fn a_laptops_file_past_a_gap_it_did_not_know_of_is_not_kept(b: Backend) {
     // has the gap: its file is taken, as a push online is.
     let known = server.import(&laptop.file(pruned[1..].to_vec(), 3), t0()).unwrap();
     assert_eq!((known.new, known.not_kept), (1, 0));
+}
+
+/// The operator who imports a file is told why its changes were not applied, each reason once
+/// with how many it held back and the first: two households of a village the laptop does not
+/// serve and two members of one of them are one reason, a fact of a person whose consent was
+/// withdrawn another.
+fn a_files_changes_not_applied_are_told_by_their_reasons(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let mut laptop = enroll(&mut server, "Bakraur laptop");
+    let (known, unknown, elsewhere) =
+        (HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()), HouseholdId(Uuid::now_v7()));
+    let gone = PersonId(Uuid::now_v7());
+    let changes = vec![
+        laptop.change(household(known, VILLAGE), 0),
+        laptop.change(household(elsewhere, OTHER_VILLAGE), 1),
+        laptop.change(member(known, gone, "सीता"), 2),
+        laptop.change(withdrawal(known, Some(gone)), 7),
+        laptop.change(fact_of(known, gone), 8),
+        laptop.change(household(unknown, OTHER_VILLAGE), 3),
+        laptop.change(member(elsewhere, PersonId(Uuid::now_v7()), "गीता"), 4),
+        laptop.change(member(elsewhere, PersonId(Uuid::now_v7()), "रीता"), 5),
+    ];
+    let done = server.import(&laptop.file(changes, 0), t0()).unwrap();
+    assert_eq!((done.new, done.rejected), (3, 5));
+    let told: Vec<(usize, i64)> = done.not_applied.iter().map(|n| (n.count, n.first_seq)).collect();
+    assert_eq!(told, vec![(4, 2), (1, 5)], "{:?}", done.not_applied);
+    assert!(done.not_applied[0].reason.contains("not enrolled for"), "{:?}", done.not_applied);
+    assert!(done.not_applied[1].reason.contains("consent was withdrawn"), "{:?}", done.not_applied);
 }
 
 /// A block restored from a backup older than what it forwarded reads that back from the

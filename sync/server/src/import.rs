@@ -49,6 +49,33 @@ pub struct Imported {
     /// is kept but its audit entries and this server's own sealed steps it gives back, and no
     /// answer is written for that copy.
     pub old_copy: Option<crate::old_copy::OldCopy>,
+    /// Why changes of the file were not applied, each reason once with how many changes it
+    /// held back and the first of them, in the order first met; at most [`REASONS_TOLD`]
+    /// reasons (the count in `rejected` is all of them). The operator is told these, not only
+    /// how many: "12 not applied" leaves him nothing to do, "a member of a household this
+    /// server does not know" sends him to the laptop that has its record.
+    pub not_applied: Vec<NotApplied>,
+}
+
+/// One reason changes of a file were not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotApplied {
+    pub reason: String,
+    pub count: usize,
+    /// The laptop's number of the first change held back for it.
+    pub first_seq: i64,
+}
+
+/// How many distinct reasons a file's import keeps to tell: a file of a laptop whose every
+/// change is refused for a reason of its own would otherwise list thousands.
+pub const REASONS_TOLD: usize = 20;
+
+fn note_not_applied(told: &mut Vec<NotApplied>, seq: i64, reason: &str) {
+    if let Some(known) = told.iter_mut().find(|n| n.reason == reason) {
+        known.count += 1;
+    } else if told.len() < REASONS_TOLD {
+        told.push(NotApplied { reason: reason.to_owned(), count: 1, first_seq: seq });
+    }
 }
 
 /// Whether a laptop's file starts past the next change this server holds of its work while the
@@ -246,7 +273,10 @@ impl Store {
                 match r.outcome {
                     Outcome::Applied => done.new += 1,
                     Outcome::Duplicate => done.already += 1,
-                    Outcome::Rejected { .. } => done.rejected += 1,
+                    Outcome::Rejected { ref reason } => {
+                        done.rejected += 1;
+                        note_not_applied(&mut done.not_applied, r.seq, reason);
+                    }
                     Outcome::Conflict { .. } => done.conflicts += 1,
                 }
             }

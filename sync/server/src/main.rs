@@ -512,6 +512,16 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 "imported from {}: {} new change(s), {} already here, {} not applied, {} for review",
                 done.device_name, done.new, done.already, done.rejected, done.conflicts
             );
+            for why in &done.not_applied {
+                println!(
+                    "  not applied: {} change(s), the first the laptop's change {}: {}",
+                    why.count, why.first_seq, why.reason
+                );
+            }
+            let told: usize = done.not_applied.iter().map(|n| n.count).sum();
+            if told < done.rejected {
+                println!("  not applied for other reasons: {} change(s)", done.rejected - told);
+            }
             say_audit(&done);
             if done.not_kept > 0 {
                 println!(
