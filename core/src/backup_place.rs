@@ -64,13 +64,7 @@ impl Store {
                     .ok_or_else(|| StoreError::NotFound { what: "USB stick", id: path.to_owned() })?;
                 (found.path.into(), Some(found.label))
             }
-            None => (
-                places.downloads.clone().ok_or_else(|| StoreError::Export {
-                    path: "(no folder)".into(),
-                    source: std::io::Error::other("no Downloads or home folder is known for this user"),
-                })?,
-                None,
-            ),
+            None => (places.downloads.clone().ok_or_else(crate::paths::no_folder)?, None),
         };
         let file_name = format!("samanvaya-backup-{}.backup", self.now()?.today);
         let info = self.backup_with_progress(&dir.join(&file_name), progress)?;

@@ -149,10 +149,12 @@ impl From<samanvaya_domain::referral::Refused> for StoreError {
 fn io_words_hi(e: &std::io::Error) -> String {
     use std::io::ErrorKind;
     match e.kind() {
-        ErrorKind::StorageFull => "ड्राइव में जगह नहीं बची".to_owned(),
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "ड्राइव में जगह नहीं बची".to_owned(),
         ErrorKind::ReadOnlyFilesystem => "यह ड्राइव केवल पढ़ने के लिए है".to_owned(),
         ErrorKind::PermissionDenied => "इस फ़ोल्डर में लिखने की अनुमति नहीं है".to_owned(),
-        ErrorKind::NotFound => "फ़ोल्डर नहीं मिला (क्या USB स्टिक निकल गई?)".to_owned(),
+        ErrorKind::NotFound => "फ़ोल्डर नहीं मिला (USB स्टिक निकाल ली गई हो तो उसे फिर लगाएँ)".to_owned(),
+        // A stick formatted FAT32 takes no file of 4 GB or more.
+        ErrorKind::FileTooLarge => "फ़ाइल इस ड्राइव के लिए बहुत बड़ी है".to_owned(),
         _ => format!("सिस्टम का कारण (अंग्रेज़ी में): {e}"),
     }
 }
@@ -243,8 +245,9 @@ impl From<StoreError> for ErrorReply {
             }
             StoreError::AlreadyReferred { number } => Some(format!("खुला रेफ़रल: {number}")),
             StoreError::Refused(refused) => Some(refused.sentence_hi()),
-            StoreError::AlreadyEnrolled { url } => {
-                Some(format!("यह लैपटॉप {url} से जुड़ा है; इसके बदलाव वहीं जाते हैं"))
+            StoreError::AlreadyEnrolled { url } => Some(format!("सर्वर: {url}; इस लैपटॉप के बदलाव वहीं जाते हैं")),
+            StoreError::Export { path, .. } if path == crate::paths::NO_FOLDER => {
+                Some("इस खाते का डाउनलोड या होम फ़ोल्डर नहीं मिला; कोई USB स्टिक लगाकर उसे चुनें".to_owned())
             }
             StoreError::Export { path, source } => {
                 Some(format!("{path} नहीं लिखी जा सकी: {}", io_words_hi(source)))
@@ -360,5 +363,8 @@ mod tests {
             ErrorReply::from(full).detail_hi.as_deref(),
             Some("/media/stick/backup.zip नहीं लिखी जा सकी: ड्राइव में जगह नहीं बची")
         );
+        // No folder to save into is said as such, not as the path "(no folder)".
+        let nowhere = ErrorReply::from(crate::paths::no_folder()).detail_hi.unwrap();
+        assert!(nowhere.starts_with("इस खाते का डाउनलोड") && !nowhere.contains("no folder"), "{nowhere}");
     }
 }

@@ -30,10 +30,19 @@ pub fn default_export_dir() -> Option<PathBuf> {
     dirs::download_dir().or_else(dirs::document_dir).or_else(dirs::home_dir)
 }
 
+/// The path an export names when this user has no Downloads, documents or home folder: the
+/// screen says so in her language by it (`ErrorReply`'s Hindi detail).
+pub const NO_FOLDER: &str = "(no folder)";
+
+/// The error a screen shows when this user has no folder to save into.
+pub fn no_folder() -> crate::StoreError {
+    crate::StoreError::Export {
+        path: NO_FOLDER.into(),
+        source: std::io::Error::other("no Downloads or home folder is known for this user"),
+    }
+}
+
 /// [`default_export_dir`], or the error a screen shows when this user has no such folder.
 pub fn export_dir() -> Result<PathBuf, crate::StoreError> {
-    default_export_dir().ok_or_else(|| crate::StoreError::Export {
-        path: "(no folder)".into(),
-        source: std::io::Error::other("no Downloads or home folder is known for this user"),
-    })
+    default_export_dir().ok_or_else(no_folder)
 }

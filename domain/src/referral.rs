@@ -492,9 +492,9 @@ fn action_hindi(name: &str) -> &str {
         "withdraw" => "वापस लें",
         "escalate" => "अगले स्तर पर भेजें",
         "reopen" => "फिर से खोलें",
-        "document" => "कागज़",
+        "document" => "कागज़ की स्थिति बदलें",
         "plan_visit" => "मुलाक़ात का दिन",
-        "note" => "टिप्पणी",
+        "note" => "टिप्पणी जोड़ें",
         other => other,
     }
 }
@@ -509,14 +509,18 @@ impl Refused {
         let action = action_hindi(self.action);
         match &self.why {
             Why::NotFrom => {
-                format!("जो मामला \"{stage}\" है, उस पर \"{action}\" नहीं हो सकता; अभी हो सकता है: {allowed}")
+                format!(
+                    "जो मामला \"{stage}\" है, उस पर \"{action}\" नहीं हो सकता; अभी ये कदम हो सकते हैं: {allowed}"
+                )
             }
-            Why::Closed => {
-                format!("मामला \"{stage}\" है और बंद है; पहले उसे फिर से खोलें (अभी हो सकता है: {allowed})")
+            Why::Closed if self.allowed.contains(&"reopen") => {
+                format!("मामला \"{stage}\" है और बंद है; पहले उसे फिर से खोलें (अभी ये कदम हो सकते हैं: {allowed})")
             }
-            Why::AtTop => "मामला पहले से ज़िले पर है, सबसे ऊँचे स्तर पर; वहीं उसका पीछा करें या उसे बंद करें".to_owned(),
+            Why::Closed => format!("मामला \"{stage}\" है और बंद है (अभी ये कदम हो सकते हैं: {allowed})"),
+            Why::AtTop => "मामला पहले से ज़िला स्तर पर है, जो सबसे ऊँचा स्तर है; अब उसकी पैरवी वहीं करें".to_owned(),
             Why::NoReason => format!("\"{action}\" के लिए कुछ शब्दों में कारण लिखें"),
             Why::NegativeAmount => "मिली राशि शून्य से कम नहीं हो सकती".to_owned(),
+            Why::NoSuchDocument { count: 1 } => "कागज़ों की सूची में 1 कागज़ है; वही चुनें".to_owned(),
             Why::NoSuchDocument { count } => {
                 format!("कागज़ों की सूची में {count} कागज़ हैं; उनमें से एक चुनें")
             }
@@ -531,9 +535,10 @@ impl Refused {
                 "a case that is {stage} cannot take \"{}\"; allowed now: {allowed}",
                 self.action.replace('_', " ")
             ),
-            Why::Closed => {
+            Why::Closed if self.allowed.contains(&"reopen") => {
                 format!("the case is {stage} and closed; reopen it first (allowed now: {allowed})")
             }
+            Why::Closed => format!("the case is {stage} and closed (allowed now: {allowed})"),
             Why::AtTop => "the case is at the district already, the highest level; \
                            follow it up there or close it"
                 .to_owned(),
@@ -748,6 +753,37 @@ mod tests {
         assert!(!district.allowed().contains(&"escalate"));
     }
 
+    /// The Hindi a refusal names stages and steps with is the case screen's own: read from the
+    /// interface's Hindi catalogue, so that a label changed there and not here fails.
+    #[test]
+    fn the_hindi_names_are_the_case_screens() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/i18n/hi.ts");
+        let catalogue = std::fs::read_to_string(path).unwrap();
+        let said = |key: &str| {
+            let start = format!("  {key}: \"");
+            let line = catalogue.lines().find(|l| l.starts_with(&start)).unwrap_or_else(|| panic!("{key}"));
+            line[start.len()..].trim_end_matches(',').trim_end_matches('"').to_owned()
+        };
+        for stage in Stage::ALL {
+            assert_eq!(stage.hindi(), said(&format!("stage_{}", stage.as_str())), "{stage:?}");
+        }
+        for name in [
+            "documents_pending",
+            "submit",
+            "process",
+            "sanction",
+            "receive",
+            "reject",
+            "withdraw",
+            "escalate",
+            "reopen",
+        ] {
+            assert_eq!(action_hindi(name), said(&format!("move_{name}")), "{name}");
+        }
+        assert_eq!(action_hindi("note"), said("referralNote"));
+        assert_eq!(action_hindi("plan_visit"), said("referralPlanVisit"));
+    }
+
     #[test]
     fn a_refusal_in_hindi_names_the_stage_and_the_steps_allowed_as_the_screen_does() {
         let rejected = case(Stage::Rejected, Level::Village);
@@ -755,8 +791,15 @@ mod tests {
         assert_eq!(refused.why, Why::Closed);
         assert_eq!(
             refused.sentence_hi(),
-            "मामला \"अस्वीकृत\" है और बंद है; पहले उसे फिर से खोलें (अभी हो सकता है: \"फिर से खोलें\", \"टिप्पणी\")"
+            "मामला \"अस्वीकृत\" है और बंद है; पहले उसे फिर से खोलें (अभी ये कदम हो सकते हैं: \"फिर से खोलें\", \"टिप्पणी जोड़ें\")"
         );
+        // A case that got its benefit cannot be reopened: the sentence does not send her to.
+        let received = case(Stage::Received, Level::Village).apply(&action("document"), at(5)).unwrap_err();
+        assert_eq!(
+            received.sentence_hi(),
+            "मामला \"लाभ मिला\" है और बंद है (अभी ये कदम हो सकते हैं: \"टिप्पणी जोड़ें\")"
+        );
+        assert!(!received.to_string().contains("reopen"), "{received}");
         let blank =
             case(Stage::Submitted, Level::Village).apply(&Action::Reject { reason: " ".into() }, at(5));
         assert_eq!(blank.unwrap_err().sentence_hi(), "\"अस्वीकृत हुआ\" के लिए कुछ शब्दों में कारण लिखें");

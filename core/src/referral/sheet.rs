@@ -64,11 +64,8 @@ fn tables(f: &ReferralFunnel, language: Language) -> [Table; 2] {
             .iter()
             .map(|a| {
                 vec![
-                    Cell::Text(if hindi {
-                        a.stage.hindi().to_owned()
-                    } else {
-                        a.stage.as_str().replace('_', " ")
-                    }),
+                    // In English the stage's name as the CLI takes it (`--stage documents_pending`).
+                    Cell::Text(if hindi { a.stage.hindi() } else { a.stage.as_str() }.to_owned()),
                     n(a.open),
                     Cell::Number(a.average_days),
                     Cell::Number(a.longest_days as f64),

@@ -49,9 +49,10 @@ pub struct Imported {
     /// is kept but its audit entries and this server's own sealed steps it gives back, and no
     /// answer is written for that copy.
     pub old_copy: Option<crate::old_copy::OldCopy>,
-    /// Why changes of the file were not applied, each reason once with how many changes it
-    /// held back and the first of them, in the order first met; at most [`REASONS_TOLD`]
-    /// reasons (the count in `rejected` is all of them). The operator is told these, not only
+    /// Why changes of the file were not applied, each reason (each distinct sentence: one that
+    /// names a record is its own) once with how many changes it held back and the first of
+    /// them, in the order first met; at most [`REASONS_TOLD`] reasons (the count in `rejected`
+    /// is all of them). The operator is told these, not only
     /// how many: "12 not applied" leaves him nothing to do, "a member of a household this
     /// server does not know" sends him to the laptop that has its record.
     pub not_applied: Vec<NotApplied>,
@@ -406,5 +407,26 @@ impl Store {
             Err(e) => return Err(e),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past the reasons kept, a reason already kept is still counted and a new one is not
+    /// listed: what is listed and what is not add up to every change held back.
+    #[test]
+    fn reasons_past_the_ones_kept_are_counted_not_listed() {
+        let mut told = Vec::new();
+        for seq in 1..=(REASONS_TOLD as i64 + 1) {
+            note_not_applied(&mut told, seq, &format!("reason {seq}"));
+        }
+        note_not_applied(&mut told, 40, "reason 1");
+        note_not_applied(&mut told, 41, "reason 21");
+        assert_eq!(told.len(), REASONS_TOLD);
+        assert_eq!(told[0], NotApplied { reason: "reason 1".into(), count: 2, first_seq: 1 });
+        assert!(told.iter().all(|n| n.reason != "reason 21"));
+        assert_eq!(told.iter().map(|n| n.count).sum::<usize>(), REASONS_TOLD + 1, "two of 23 untold");
     }
 }

@@ -514,13 +514,17 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             );
             for why in &done.not_applied {
                 println!(
-                    "  not applied: {} change(s), the first the laptop's change {}: {}",
+                    "  {} change(s) not applied (the first, the laptop's change {}): {}",
                     why.count, why.first_seq, why.reason
                 );
             }
             let told: usize = done.not_applied.iter().map(|n| n.count).sum();
             if told < done.rejected {
-                println!("  not applied for other reasons: {} change(s)", done.rejected - told);
+                println!(
+                    "  {} more change(s) not applied, for reasons beyond the {} listed",
+                    done.rejected - told,
+                    samanvaya_server::import::REASONS_TOLD
+                );
             }
             say_audit(&done);
             if done.not_kept > 0 {

@@ -6,9 +6,9 @@ import type { ReferralFilter } from "../bindings/ReferralFilter";
 import type { ReferralPage } from "../bindings/ReferralPage";
 import type { Stage } from "../bindings/Stage";
 import { h, mount } from "../dom";
-import { language, t } from "../i18n";
-import { asErrorReply, ipc } from "../ipc";
-import { errorText } from "./errorPanel";
+import { language, t, type Said } from "../i18n";
+import { ipc } from "../ipc";
+import { errorSaid } from "./errorPanel";
 import { levelWord, stageWord } from "./referral";
 import { referralRow } from "./todo";
 
@@ -28,7 +28,8 @@ export function fullFilter(given: Partial<ReferralFilter> = {}): ReferralFilter 
 
 export class ReferralListView {
   private page: ReferralPage | null = null;
-  private problem = "";
+  /** Why the last page could not be read, said in the language of the moment; null when it was. */
+  private problem: Said | null = null;
   /** The cases and the count; redrawn alone while she types, so the search box keeps its focus. */
   private readonly results = h("div", { class: "referral-results", "data-test": "list-results" });
   private timer: number | undefined;
@@ -47,10 +48,10 @@ export class ReferralListView {
       const page = await ipc.referralPage(this.filter);
       if (ask !== this.asked) return;
       this.page = page;
-      this.problem = "";
+      this.problem = null;
     } catch (e) {
       if (ask !== this.asked) return;
-      this.problem = errorText(asErrorReply(e));
+      this.problem = errorSaid(e);
     }
     this.drawResults();
   }
@@ -130,7 +131,7 @@ export class ReferralListView {
 
   private drawResults(): void {
     if (this.problem) {
-      mount(this.results, h("p", { class: "banner-error", role: "alert" }, this.problem));
+      mount(this.results, h("p", { class: "banner-error", role: "alert" }, this.problem()));
       return;
     }
     const page = this.page;

@@ -209,6 +209,34 @@ describe("a save or a finish the store refuses", () => {
     await vi.waitFor(() => expect(status(page)).toBe(catalogues.hi.surveySaveFailed.replace("{detail}", detail)));
   });
 
+  it("says a failed save again in the language switched to, not covered by 'saved'", async () => {
+    setLanguage("hi");
+    const { view, page } = open();
+    saveFails = refusal("storage", "database or disk is full");
+    answer(page, "consent-yes")!.dispatchEvent(new Event("change"));
+    await vi.waitFor(() => expect(status(page)).toContain(catalogues.hi.surveySaveFailed.split("{detail}")[0]!));
+    setLanguage("en");
+    const again = view.render();
+    document.body.replaceChildren(again);
+    const detail = catalogues.en.error_storage.replace("{detail}", "database or disk is full");
+    expect(status(again)).toBe(catalogues.en.surveySaveFailed.replace("{detail}", detail));
+  });
+
+  it("does not finish when the last answers could not be saved", async () => {
+    saved.state.problems = 0;
+    const finished = vi.spyOn(nav, "showEligibility");
+    const { page } = open();
+    saveFails = refusal("storage", "database or disk is full");
+    page.querySelector<HTMLElement>("[data-test=survey-finish]")!.click();
+    const detail = catalogues.en.error_storage.replace("{detail}", "database or disk is full");
+    await vi.waitFor(() => expect(status(page)).toBe(catalogues.en.surveySaveFailed.replace("{detail}", detail)));
+    // The finish would have gone on to the store and on to the family's schemes without them.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(finished).not.toHaveBeenCalled();
+    expect(status(page)).toBe(catalogues.en.surveySaveFailed.replace("{detail}", detail));
+    finished.mockRestore();
+  });
+
   it("says a finish refused for another reason as itself, and missing answers by their count", async () => {
     // Every answer is there: the finish reaches the store, which refuses it.
     saved.state.problems = 0;

@@ -13,7 +13,7 @@ import type { SurveyState } from "../bindings/SurveyState";
 import type { SurveyText } from "../bindings/SurveyText";
 import { h, mount } from "../dom";
 import { isoToDayFirst } from "../form/model";
-import { language, t } from "../i18n";
+import { language, t, type Said } from "../i18n";
 import {
   answerOf,
   groupShown,
@@ -74,6 +74,9 @@ export class SurveyView {
   private dirty = false;
   /** Whether an answer was saved since the page opened: only then does the page say so. */
   private everSaved = false;
+  /** Why the last save or finish failed, said again in the language of the moment whenever the
+   * verdict is shown, until the next answer or a save that succeeds; null when nothing failed. */
+  private failure: Said | null = null;
   private timer: number | undefined;
   private readonly today: Date;
 
@@ -410,7 +413,10 @@ export class SurveyView {
     for (const { el, text, instance } of this.templated) el.textContent = this.filled(text, instance);
     this.markQuestions(state);
     this.markMembers(state);
-    if (!this.saving && this.timer === undefined) {
+    if (this.failure) {
+      // A failure stays said over a redraw (a language switch), not covered by "saved".
+      this.status.textContent = this.failure();
+    } else if (!this.saving && this.timer === undefined) {
       const left = state.problems > 0 ? t("surveyToFix", { n: state.problems }) : t("surveyReady");
       this.status.textContent = this.everSaved ? `${t("surveySaved")} ${left}` : left;
     }
@@ -455,6 +461,7 @@ export class SurveyView {
   private answer(slot: Slot, kind: string, typed: string, now: boolean): void {
     setAnswer(this.draft.answers, this.rosterName(), slot, answerOf(kind, typed, this.today));
     this.touched.add(slotKey(slot));
+    this.failure = null;
     // Until it is saved, the page does not say "saved".
     this.status.textContent = t("surveySaving");
     window.clearTimeout(this.timer);
@@ -492,11 +499,14 @@ export class SurveyView {
       } while (this.dirty);
       this.saving = false;
       this.everSaved = true;
+      this.failure = null;
       this.apply(this.draft.state);
     } catch (e) {
       this.saving = false;
       // Said in her language (the reply's detail is the store's own sentence, in English).
-      this.status.textContent = t("surveySaveFailed", { detail: errorText(asErrorReply(e)) });
+      const reply = asErrorReply(e);
+      this.failure = () => t("surveySaveFailed", { detail: errorText(reply) });
+      this.status.textContent = this.failure();
     }
   }
 
@@ -506,6 +516,8 @@ export class SurveyView {
     await this.save();
     // A save already on its way when Finish was pressed sends the last answers after it.
     while (this.saving) await new Promise((r) => setTimeout(r, 50));
+    // The last answers did not reach the store: finishing now would finish without them.
+    if (this.failure) return;
     this.showAll = true;
     this.apply(this.draft.state);
     if (this.draft.state.problems > 0) {
@@ -523,8 +535,9 @@ export class SurveyView {
       // Only answers missing or refused come with a count; anything else (the app locked, the
       // store full) is said as itself, not as "0 answers are missing".
       const reply = asErrorReply(e);
-      this.status.textContent =
-        reply.count !== null ? t("surveyFinishRefused", { n: reply.count }) : errorText(reply);
+      const count = reply.count;
+      this.failure = count !== null ? () => t("surveyFinishRefused", { n: count }) : () => errorText(reply);
+      this.status.textContent = this.failure();
     }
   }
 
