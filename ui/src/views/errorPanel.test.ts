@@ -4,7 +4,7 @@
 // a facilitator who reads Hindi is told what to do next in Hindi.
 import { describe, expect, it } from "vitest";
 import { catalogues, setLanguage } from "../i18n";
-import { errorText } from "./errorPanel";
+import { errorPanel, errorText } from "./errorPanel";
 
 const reply = (detail: string) => ({ code: "sync" as const, detail, detail_hi: null, fields: [], count: null });
 
@@ -66,5 +66,15 @@ describe("errorText", () => {
     // Without a Hindi detail, the English one is shown rather than nothing.
     expect(errorText({ ...refused, detail_hi: null })).toContain("Tola");
   });
-});
 
+  it("folds the store's English under the technical detail only where the sentence has not said it", () => {
+    const storage = { code: "storage" as const, detail: "database or disk is full", detail_hi: null, fields: [], count: null };
+    const plain = errorPanel(storage);
+    expect(plain.querySelector("p")?.textContent).toContain("database or disk is full");
+    expect(plain.querySelector("details")).toBeNull();
+    const open = { code: "already_referred" as const, detail: "this person already has an open referral for it (D-5); open that one instead", detail_hi: "खुला रेफ़रल: D-5", fields: [], count: null };
+    const folded = errorPanel(open);
+    expect(folded.querySelector("p")?.textContent).toContain("खुला रेफ़रल: D-5");
+    expect(folded.querySelector("details code")?.textContent).toBe(open.detail);
+  });
+});

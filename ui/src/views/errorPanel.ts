@@ -37,11 +37,13 @@ export function errorSaid(e: unknown): Said {
 }
 
 export function errorPanel(e: ErrorReply): HTMLElement {
+  const said = errorText(e);
   return h(
     "section",
     { class: "error-panel", role: "alert", "data-test": "error" },
     h("h2", {}, t("error_title")),
-    h("p", {}, errorText(e)),
-    h("details", {}, h("summary", {}, t("errorDetail")), h("code", {}, e.detail)),
+    h("p", {}, said),
+    // The detail for support, folded, unless the sentence has just said it whole.
+    said.includes(e.detail) ? null : h("details", {}, h("summary", {}, t("errorDetail")), h("code", {}, e.detail)),
   );
 }
