@@ -154,6 +154,52 @@ impl<'a> RestorableBlock<'a> {
     }
 }
 
+/// The block's operator: a command given a folder that does not exist is refused with what to
+/// give instead, and makes no empty server there; a code for a village the block has not
+/// registered is made, with a note that a new laptop is refused until it is; an empty list
+/// says so.
+#[test]
+fn the_operator_is_told_of_a_mistyped_folder_and_a_village_not_registered() {
+    let parent = tempfile::tempdir().unwrap();
+    let typo = parent.path().join("blok");
+    let refused =
+        run("samanvaya-server", &["--role", "block", "--data-dir", typo.to_str().unwrap(), "devices"], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("there is no folder"), "{refused:?}");
+    assert!(!typo.exists(), "no server was set up in the mistyped folder");
+
+    let block = tempfile::tempdir().unwrap();
+    let args = ["--role", "block", "--data-dir", block.path().to_str().unwrap()];
+    let listed = run("samanvaya-server", &[&args[..], &["devices"]].concat(), None);
+    assert!(listed.status.success() && listed.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&listed.stderr).contains("no device is enrolled here yet"), "{listed:?}");
+    let code = run("samanvaya-server", &[&args[..], &["enroll-code", "--village", "Bakrour"]].concat(), None);
+    assert!(code.status.success(), "{code:?}");
+    assert!(!String::from_utf8_lossy(&code.stdout).trim().is_empty(), "the code is printed");
+    let note = String::from_utf8_lossy(&code.stderr);
+    assert!(note.contains("no village named Bakrour is registered here (known: none yet)"), "{note}");
+    server_cmd(
+        "block",
+        block.path(),
+        &[
+            "add-village",
+            "--state",
+            "Bihar|बिहार",
+            "--district",
+            "Gaya|गया",
+            "--block",
+            "Bodh Gaya|बोधगया",
+            "--panchayat",
+            "Bakraur|बकरौर",
+            "--village",
+            "Bakraur|बकरौर",
+        ],
+    );
+    let known =
+        run("samanvaya-server", &[&args[..], &["enroll-code", "--village", "bakraur"]].concat(), None);
+    assert!(known.status.success() && !String::from_utf8_lossy(&known.stderr).contains("note:"), "{known:?}");
+}
+
 #[test]
 fn a_referral_made_offline_reaches_the_district_and_its_sanction_comes_back() {
     village_loop(false);

@@ -179,15 +179,17 @@ pub fn sync_drives() -> Vec<Drive> {
 pub async fn sync_export(state: State<'_, AppState>, drive: Option<String>) -> Result<SyncFile, ErrorReply> {
     // A stick is named by the folder the panel offered, and only a stick mounted there now is
     // written to: one pulled out since is said so, and nothing else is written instead.
+    let stick_gone = |path: &str| ErrorReply {
+        code: ErrorCode::Sync,
+        detail: format!("stick_gone: the USB stick at {path} is no longer plugged in"),
+        detail_hi: None,
+        fields: vec![],
+        count: None,
+    };
+    let stick = drive.clone();
     let (dir, label) = match drive {
         Some(path) => {
-            let found = Places::from_env().drive(&path).ok_or_else(|| ErrorReply {
-                code: ErrorCode::Sync,
-                detail: format!("stick_gone: the USB stick at {path} is no longer plugged in"),
-                detail_hi: None,
-                fields: vec![],
-                count: None,
-            })?;
+            let found = Places::from_env().drive(&path).ok_or_else(|| stick_gone(&path))?;
             (std::path::PathBuf::from(found.path), Some(found.label))
         }
         None => {
@@ -212,6 +214,15 @@ pub async fn sync_export(state: State<'_, AppState>, drive: Option<String>) -> R
     // own, not one of the few that answer the window.
     off_runtime(move || {
         let done = samanvaya_sync_laptop::export_file(&mut second, &path).map_err(reply)?;
+        // A stick pulled out while the file was packed may leave its mount folder behind on the
+        // laptop's own disk, and the file written into it: she would carry an empty stick to
+        // the block office, told it held the file. Asked again once the file is written, the
+        // stick must still be mounted there; if not, the file is taken off the laptop's disk
+        // and she is told to plug it in again (the changes still wait here).
+        if let Some(stick) = stick.filter(|s| Places::from_env().drive(s).is_none()) {
+            let _ = std::fs::remove_file(&path);
+            return Err(stick_gone(&stick));
+        }
         Ok(SyncFile {
             path: path.display().to_string(),
             file_name,

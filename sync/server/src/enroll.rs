@@ -14,6 +14,10 @@ use crate::error::ServerError;
 use crate::sql::{Db, Mode, args};
 use crate::store::Store;
 
+/// The name a block server gives itself when its operator names none (`--name`); its district
+/// names it by its enrollment code's label instead.
+pub const DEFAULT_BLOCK_NAME: &str = "block server";
+
 /// How long an enrollment code can be used.
 const CODE_DAYS: i64 = 7;
 
@@ -262,16 +266,21 @@ impl Store {
             ));
         }
         let secret = hex(&random_bytes::<32>()?);
+        // A block started without `--name` would be "block server" here like every other, and
+        // the district's lists and refusals could not tell its blocks apart: it takes the name
+        // the district's operator gave its code ("Bodh Gaya").
+        let name = match req.applicant.kind {
+            DeviceKind::Block
+                if req.applicant.name.trim().is_empty() || req.applicant.name == DEFAULT_BLOCK_NAME =>
+            {
+                label.clone()
+            }
+            _ => req.applicant.name.clone(),
+        };
         tx.execute(
             "INSERT INTO device (id, kind, name, secret_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name",
-            args![
-                req.applicant.device,
-                kind_str(req.applicant.kind),
-                &req.applicant.name,
-                hash(&secret),
-                now
-            ],
+            args![req.applicant.device, kind_str(req.applicant.kind), &name, hash(&secret), now],
         )?;
         tx.execute("DELETE FROM device_village WHERE device_id = ?1", args![req.applicant.device])?;
         for v in &villages {
@@ -625,6 +634,17 @@ impl Store {
         )?;
         tx.commit()?;
         name.text(0)
+    }
+
+    /// The villages this server knows by name (registered with `add-village`, or brought by a
+    /// laptop set up with one), in English and in Hindi, in order: what a block's code for a
+    /// laptop may name.
+    pub fn village_names(&mut self) -> Result<Vec<(String, String)>, ServerError> {
+        self.db
+            .query("SELECT name_en, name_hi FROM village ORDER BY name_en", args![])?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .collect()
     }
 
     /// Every enrolled device: id, kind, name, villages, acked seq, revoked or not.

@@ -50,8 +50,8 @@ pub struct Imported {
     /// answer is written for that copy.
     pub old_copy: Option<crate::old_copy::OldCopy>,
     /// Why changes of the file were not applied, each reason (each distinct sentence: one that
-    /// names a record is its own) once with how many changes it held back and the first of
-    /// them, in the order first met; at most [`REASONS_TOLD`] reasons (the count in `rejected`
+    /// names a record is its own) once with how many changes it held back, in the order first
+    /// met; at most [`REASONS_TOLD`] reasons (the count in `rejected`
     /// is all of them). The operator is told these, not only
     /// how many: "12 not applied" leaves him nothing to do, "a member of a household this
     /// server does not know" sends him to the laptop that has its record.
@@ -63,19 +63,17 @@ pub struct Imported {
 pub struct NotApplied {
     pub reason: String,
     pub count: usize,
-    /// The laptop's number of the first change held back for it.
-    pub first_seq: i64,
 }
 
 /// How many distinct reasons a file's import keeps to tell: a file of a laptop whose every
 /// change is refused for a reason of its own would otherwise list thousands.
 pub const REASONS_TOLD: usize = 20;
 
-fn note_not_applied(told: &mut Vec<NotApplied>, seq: i64, reason: &str) {
+fn note_not_applied(told: &mut Vec<NotApplied>, reason: &str) {
     if let Some(known) = told.iter_mut().find(|n| n.reason == reason) {
         known.count += 1;
     } else if told.len() < REASONS_TOLD {
-        told.push(NotApplied { reason: reason.to_owned(), count: 1, first_seq: seq });
+        told.push(NotApplied { reason: reason.to_owned(), count: 1 });
     }
 }
 
@@ -276,7 +274,7 @@ impl Store {
                     Outcome::Duplicate => done.already += 1,
                     Outcome::Rejected { ref reason } => {
                         done.rejected += 1;
-                        note_not_applied(&mut done.not_applied, r.seq, reason);
+                        note_not_applied(&mut done.not_applied, reason);
                     }
                     Outcome::Conflict { .. } => done.conflicts += 1,
                 }
@@ -419,13 +417,13 @@ mod tests {
     #[test]
     fn reasons_past_the_ones_kept_are_counted_not_listed() {
         let mut told = Vec::new();
-        for seq in 1..=(REASONS_TOLD as i64 + 1) {
-            note_not_applied(&mut told, seq, &format!("reason {seq}"));
+        for n in 1..=REASONS_TOLD + 1 {
+            note_not_applied(&mut told, &format!("reason {n}"));
         }
-        note_not_applied(&mut told, 40, "reason 1");
-        note_not_applied(&mut told, 41, "reason 21");
+        note_not_applied(&mut told, "reason 1");
+        note_not_applied(&mut told, "reason 21");
         assert_eq!(told.len(), REASONS_TOLD);
-        assert_eq!(told[0], NotApplied { reason: "reason 1".into(), count: 2, first_seq: 1 });
+        assert_eq!(told[0], NotApplied { reason: "reason 1".into(), count: 2 });
         assert!(told.iter().all(|n| n.reason != "reason 21"));
         assert_eq!(told.iter().map(|n| n.count).sum::<usize>(), REASONS_TOLD + 1, "two of 23 untold");
     }

@@ -42,8 +42,9 @@ struct Args {
     /// The enrollment code the district gave this block (needed on the first start only).
     #[arg(long)]
     upstream_code: Option<String>,
-    /// The name the district sees for this block.
-    #[arg(long, default_value = "block server")]
+    /// The name the district sees for this block; without it, the name the district gave its
+    /// enrollment code.
+    #[arg(long, default_value = samanvaya_server::enroll::DEFAULT_BLOCK_NAME)]
     name: String,
     /// How long a device's session token lives, in minutes.
     #[arg(long, default_value_t = 60)]
@@ -280,6 +281,18 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             let code = store.new_code(kind, &label, now)?;
             println!("{code}");
             eprintln!("give this code to {label}; it enrolls one device and is valid for 7 days");
+            // A code for a village the block does not know is refused only on the laptop, days
+            // later, with advice meant for the facilitator: the operator is told now.
+            if kind == DeviceKind::Laptop {
+                let known = store.village_names()?;
+                if !known.iter().any(|(en, hi)| en.to_lowercase() == label.to_lowercase() || *hi == label) {
+                    let names: Vec<&str> = known.iter().map(|(en, _)| en.as_str()).collect();
+                    eprintln!(
+                        "note: no village named {label} is registered here (known: {}); a new laptop enrolled with this code is refused until `add-village` registers it. A laptop already set up with this village can use it",
+                        if names.is_empty() { "none yet".to_owned() } else { names.join(", ") }
+                    );
+                }
+            }
         }
         Command::AddVillage { state, district, block, panchayat, village } => {
             let new = NewVillage {
@@ -302,7 +315,11 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             print_status(&mut store, role)?;
         }
         Command::Devices => {
-            for d in store.devices()? {
+            let devices = store.devices()?;
+            if devices.is_empty() {
+                eprintln!("no device is enrolled here yet: make a code with `enroll-code`");
+            }
+            for d in devices {
                 let state = if d.revoked { "revoked" } else { "active" };
                 // The copy's refusal tells the laptop's users to call the block office, where
                 // this is what the operator reads.
@@ -443,7 +460,13 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             println!("the audit log of laptop {laptop} now comes through block {to} ({block})");
         }
         Command::Reviews => {
-            for r in store.open_reviews()? {
+            let reviews = store.open_reviews()?;
+            if reviews.is_empty() {
+                eprintln!(
+                    "no review is waiting: no name, relation, sex or date of birth was written two ways"
+                );
+            }
+            for r in reviews {
                 let name = store.member_name(r.member_id.parse()?)?.unwrap_or_default();
                 let number = r.number.map_or_else(|| "-".to_owned(), |n| n.to_string());
                 println!(
@@ -471,7 +494,11 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             );
         }
         Command::Referrals => {
-            for (number, stage, level, due) in store.referrals()? {
+            let referrals = store.referrals()?;
+            if referrals.is_empty() {
+                eprintln!("no referral has reached this server yet");
+            }
+            for (number, stage, level, due) in referrals {
                 println!("{number}\t{stage}\t{level}\tdue {due}");
             }
         }
@@ -513,10 +540,10 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 done.device_name, done.new, done.already, done.rejected, done.conflicts
             );
             for why in &done.not_applied {
-                println!(
-                    "  {} change(s) not applied (the first, the laptop's change {}): {}",
-                    why.count, why.first_seq, why.reason
-                );
+                println!("  {} change(s) not applied: {}", why.count, why.reason);
+            }
+            if done.conflicts > 0 {
+                println!("  `samanvaya-server reviews` lists what waits for review");
             }
             let told: usize = done.not_applied.iter().map(|n| n.count).sum();
             if told < done.rejected {
@@ -672,6 +699,16 @@ enum ReviewChoice {
 
 fn main() -> Result<()> {
     let mut args = Args::parse();
+    // Only the server's start sets a new folder up: a command given a mistyped folder made an
+    // empty server there, listed no device and handed out codes no laptop could use.
+    if let (Some(_), Some(dir)) = (&args.command, &args.data_dir)
+        && !dir.is_dir()
+    {
+        bail!(
+            "there is no folder {}: give the folder this server runs with (--data-dir), or start the server there first to set it up",
+            dir.display()
+        );
+    }
     // The store is opened before any runtime starts: PostgreSQL's client connects with a
     // runtime of its own, which may not start inside another.
     let mut store = open(&args)?;
@@ -800,6 +837,14 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         .certificate_in_use(&identity.fingerprint)?;
     println!("listening on https://{addr}");
     println!("certificate sha256 {}", identity.fingerprint);
+    // Laptops enroll over the office's network: a server listening on this computer only is
+    // reachable by none of them, which the first line alone does not say.
+    if addr.ip().is_loopback() {
+        eprintln!(
+            "only this computer can reach the server; for the office's laptops start it with --listen 0.0.0.0:{}",
+            addr.port()
+        );
+    }
     let config = ServerConfig {
         role,
         store,
