@@ -699,15 +699,18 @@ enum ReviewChoice {
 
 fn main() -> Result<()> {
     let mut args = Args::parse();
-    // Only the server's start sets a new folder up: a command given a mistyped folder made an
+    // Only the server's start and the registering of its first village (a block is prepared so
+    // before it starts) set a new folder up: any other command given a mistyped folder made an
     // empty server there, listed no device and handed out codes no laptop could use.
-    if let (Some(_), Some(dir)) = (&args.command, &args.data_dir)
-        && !dir.is_dir()
-    {
-        bail!(
+    match (&args.command, &args.data_dir) {
+        (Some(Command::AddVillage { .. }), Some(dir)) if !dir.is_dir() => {
+            eprintln!("setting up a new server's folder in {}", dir.display());
+        }
+        (Some(_), Some(dir)) if !dir.is_dir() => bail!(
             "there is no folder {}: give the folder this server runs with (--data-dir), or start the server there first to set it up",
             dir.display()
-        );
+        ),
+        _ => {}
     }
     // The store is opened before any runtime starts: PostgreSQL's client connects with a
     // runtime of its own, which may not start inside another.
