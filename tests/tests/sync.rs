@@ -897,6 +897,13 @@ fn a_samiti_viewer_writes_no_sync_file_and_the_facilitators_is_audited() {
         &samanvaya_core::Secret::new(PIN),
     )
     .unwrap();
+    // A stick that fills up while the file is written (its half file standing for /dev/full)
+    // keeps no half file, nor the file, nor an export in the log.
+    let half = file.with_extension("partial");
+    std::os::unix::fs::symlink("/dev/full", &half).unwrap();
+    let full = samanvaya_sync_laptop::export_file(&mut facilitator, &file).unwrap_err();
+    assert!(full.to_string().contains("bakraur"), "{full}");
+    assert!(half.symlink_metadata().is_err() && !file.exists(), "no half file left on the stick");
     let wrote = samanvaya_sync_laptop::export_file(&mut facilitator, &file).unwrap();
     assert!(file.exists());
     let log = facilitator.audit_after(0, 100_000).unwrap();

@@ -213,16 +213,18 @@ pub async fn sync_export(state: State<'_, AppState>, drive: Option<String>) -> R
     // It waits for a sync with the block that is running (`export_file`): on a thread of its
     // own, not one of the few that answer the window.
     off_runtime(move || {
-        let done = samanvaya_sync_laptop::export_file(&mut second, &path).map_err(reply)?;
+        let written = samanvaya_sync_laptop::export_file(&mut second, &path);
         // A stick pulled out while the file was packed may leave its mount folder behind on the
         // laptop's own disk, and the file written into it: she would carry an empty stick to
-        // the block office, told it held the file. Asked again once the file is written, the
-        // stick must still be mounted there; if not, the file is taken off the laptop's disk
-        // and she is told to plug it in again (the changes still wait here).
+        // the block office, told it held the file. Asked again once the file is written (or
+        // failed to be), the stick must still be mounted there; if not, the file is taken off
+        // the laptop's disk and she is told to plug it in again, not of a file error (the
+        // changes still wait here).
         if let Some(stick) = stick.filter(|s| Places::from_env().drive(s).is_none()) {
             let _ = std::fs::remove_file(&path);
             return Err(stick_gone(&stick));
         }
+        let done = written.map_err(reply)?;
         Ok(SyncFile {
             path: path.display().to_string(),
             file_name,

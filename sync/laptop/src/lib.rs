@@ -737,11 +737,16 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     let bytes = parcel::seal(&parcel, &parcel::secret_digest(&e.secret)).map_err(LaptopSyncError::Seal)?;
     let file_error = |source| LaptopSyncError::File { path: path.display().to_string(), source };
     let partial = path.with_extension("partial");
-    {
+    let written = (|| {
         use std::io::Write;
-        let mut f = std::fs::File::create(&partial).map_err(file_error)?;
-        f.write_all(&bytes).map_err(file_error)?;
-        f.sync_all().map_err(file_error)?;
+        let mut f = std::fs::File::create(&partial)?;
+        f.write_all(&bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        // A stick full or pulled out leaves no half file beside the ones she may carry.
+        let _ = std::fs::remove_file(&partial);
+        return Err(file_error(e));
     }
     // Recorded before the file takes its name: an entry for an export that then failed is the
     // safe side of a file on the stick that the log does not know of.

@@ -636,15 +636,19 @@ impl Store {
         name.text(0)
     }
 
-    /// The villages this server knows by name (registered with `add-village`, or brought by a
-    /// laptop set up with one), in English and in Hindi, in order: what a block's code for a
-    /// laptop may name.
-    pub fn village_names(&mut self) -> Result<Vec<(String, String)>, ServerError> {
+    /// The villages this server knows (registered with `add-village`, or brought by a laptop
+    /// set up with one), by their English names, in order.
+    pub fn village_names(&mut self) -> Result<Vec<String>, ServerError> {
         self.db
-            .query("SELECT name_en, name_hi FROM village ORDER BY name_en", args![])?
+            .query("SELECT name_en FROM village ORDER BY name_en", args![])?
             .iter()
-            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .map(|r| r.text(0))
             .collect()
+    }
+
+    /// Whether a new laptop enrolled with a code for village `name` would find it here.
+    pub fn knows_village(&mut self, name: &str) -> Result<bool, ServerError> {
+        Ok(self.db.query_opt(VILLAGE_BY_NAME, args![name])?.is_some())
     }
 
     /// Every enrolled device: id, kind, name, villages, acked seq, revoked or not.
@@ -748,11 +752,13 @@ fn known_village(db: &mut dyn Db, v: &Village, label: &str) -> Result<(), Server
     ))
 }
 
+/// How a code's village is found among the villages this server knows: by its English name in
+/// any case, or its Hindi name as written. The operator's note at `enroll-code` asks the same.
+const VILLAGE_BY_NAME: &str =
+    "SELECT id, name_en, name_hi, above FROM village WHERE lower(name_en) = lower(?1) OR name_hi = ?1";
+
 fn village_named(db: &mut dyn Db, name: &str) -> Result<Village, ServerError> {
-    let found = db.query_opt(
-        "SELECT id, name_en, name_hi, above FROM village WHERE lower(name_en) = lower(?1) OR name_hi = ?1",
-        args![name],
-    )?;
+    let found = db.query_opt(VILLAGE_BY_NAME, args![name])?;
     let Some(found) = found else {
         return Err(ServerError::refused(
             RefusalCode::Code,

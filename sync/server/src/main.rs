@@ -278,20 +278,19 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 (_, _, Role::Block) => bail!("a block enrolls village laptops: --village NAME"),
                 (_, _, Role::District) => bail!("a district enrolls block servers: --block NAME"),
             };
+            let label = label.trim().to_owned();
             let code = store.new_code(kind, &label, now)?;
             println!("{code}");
             eprintln!("give this code to {label}; it enrolls one device and is valid for 7 days");
             // A code for a village the block does not know is refused only on the laptop, days
-            // later, with advice meant for the facilitator: the operator is told now.
-            if kind == DeviceKind::Laptop {
+            // later, with advice meant for the facilitator: the operator is told now, by the
+            // match a new laptop's enrollment makes.
+            if kind == DeviceKind::Laptop && !store.knows_village(&label)? {
                 let known = store.village_names()?;
-                if !known.iter().any(|(en, hi)| en.to_lowercase() == label.to_lowercase() || *hi == label) {
-                    let names: Vec<&str> = known.iter().map(|(en, _)| en.as_str()).collect();
-                    eprintln!(
-                        "note: no village named {label} is registered here (known: {}); a new laptop enrolled with this code is refused until `add-village` registers it. A laptop already set up with this village can use it",
-                        if names.is_empty() { "none yet".to_owned() } else { names.join(", ") }
-                    );
-                }
+                eprintln!(
+                    "note: no village named {label} is registered here (known: {}); a new laptop enrolled with this code is refused until `add-village` registers it. A laptop already set up with this village can use it",
+                    if known.is_empty() { "none yet".to_owned() } else { known.join(", ") }
+                );
             }
         }
         Command::AddVillage { state, district, block, panchayat, village } => {
@@ -703,7 +702,9 @@ fn main() -> Result<()> {
     // before it starts) set a new folder up: any other command given a mistyped folder made an
     // empty server there, listed no device and handed out codes no laptop could use.
     match (&args.command, &args.data_dir) {
-        (Some(Command::AddVillage { .. }), Some(dir)) if !dir.is_dir() => {
+        (Some(Command::AddVillage { .. }), Some(dir))
+            if !dir.is_dir() && matches!(args.role, Some(RoleArg::Block)) && args.database.is_none() =>
+        {
             eprintln!("setting up a new server's folder in {}", dir.display());
         }
         (Some(_), Some(dir)) if !dir.is_dir() => bail!(
@@ -730,8 +731,12 @@ fn main() -> Result<()> {
 }
 
 async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
-    // The data folder is known: `open` refused to start without it.
+    // The data folder is known: `open` refused to start without it. Made here whatever keeps
+    // the store: a district on PostgreSQL behind a TLS proxy writes nothing into it, and its
+    // operator's commands, refused a folder that does not exist, would have no way in.
     let dir = args.data_dir.clone().unwrap_or_default();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot make the data folder {}", dir.display()))?;
     let role = store.role();
     let store = Arc::new(Mutex::new(store));
     if let Some(url) = &args.upstream {
@@ -840,11 +845,13 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         .certificate_in_use(&identity.fingerprint)?;
     println!("listening on https://{addr}");
     println!("certificate sha256 {}", identity.fingerprint);
-    // Laptops enroll over the office's network: a server listening on this computer only is
-    // reachable by none of them, which the first line alone does not say.
+    // Laptops (a block's) and blocks (a district's) reach the server over the network: one
+    // listening on this computer only is reachable by none of them, which the first line alone
+    // does not say. Over plain HTTP it is meant so (a TLS proxy in front, or a test).
     if addr.ip().is_loopback() {
+        let who = if role == Role::Block { "the office's laptops" } else { "the blocks" };
         eprintln!(
-            "only this computer can reach the server; for the office's laptops start it with --listen 0.0.0.0:{}",
+            "only this computer can reach the server; for {who} start it with --listen 0.0.0.0:{}",
             addr.port()
         );
     }
