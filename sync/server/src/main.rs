@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use samanvaya_domain::referral::Step;
 use samanvaya_server::limits::{Bounded, Door, Limits};
@@ -613,6 +613,18 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
 
 /// What an import did with the file's audit entries.
 /// What `status` prints: at a block, how forwarding to its district stands, with what to do.
+/// A moment the store keeps (UTC, to the microsecond) as the operator reads a clock: this
+/// computer's own time, to the second, with its offset ("7 Dec 2026, 14:05:09 +05:30"). A
+/// reading the store wrote otherwise is shown as it is.
+fn local_time(stored: &str) -> String {
+    match DateTime::parse_from_rfc3339(stored)
+        .or_else(|_| DateTime::parse_from_str(stored, "%Y-%m-%d %H:%M:%S%.f%:z"))
+    {
+        Ok(at) => at.with_timezone(&chrono::Local).format("%-d %b %Y, %H:%M:%S %:z").to_string(),
+        Err(_) => stored.to_owned(),
+    }
+}
+
 fn print_status(store: &mut Store, role: Role) -> Result<()> {
     let devices = store.devices()?;
     let active = devices.iter().filter(|d| !d.revoked).count();
@@ -632,12 +644,12 @@ fn print_status(store: &mut Store, role: Role) -> Result<()> {
         f.acked_through, f.waiting
     );
     match &f.last_success_at {
-        Some(at) => println!("last round that went through: {at}"),
+        Some(at) => println!("last round that went through: {}", local_time(at)),
         None => println!("no round has gone through yet"),
     }
     match &f.last_error {
         Some(e) => println!(
-            "last error: {e}\nthe server tries again by itself every minute while it runs with --upstream {}; if the error stays, tell the district's operator what it says",
+            "last error: {e}\nthe server tries again by itself at each round (every minute, or as --sync-every says) while it runs with --upstream {}; if the error stays, tell the district's operator what it says",
             f.url
         ),
         None => println!("no error since the last round that went through"),
@@ -870,4 +882,22 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
     .with_graceful_shutdown(stop)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The store's UTC reading is said on this computer's clock, to the second, with its offset;
+    /// a reading it cannot parse is said as it is.
+    #[test]
+    fn a_stored_moment_is_said_on_this_computers_clock() {
+        let stored = "2026-12-01 03:04:05.000001+00:00";
+        let said = local_time(stored);
+        let local =
+            DateTime::parse_from_rfc3339("2026-12-01T03:04:05Z").unwrap().with_timezone(&chrono::Local);
+        assert_eq!(said, local.format("%-d %b %Y, %H:%M:%S %:z").to_string());
+        assert!(!said.contains(".000001"), "{said}");
+        assert_eq!(local_time("not a time"), "not a time");
+    }
 }
