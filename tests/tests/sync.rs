@@ -21,6 +21,18 @@ use samanvaya_tests::{
 
 const PIN: &str = "482916";
 
+/// The places above Bakraur, as the block's operator registers the village (`add-village`).
+const BAKRAUR_ABOVE: [&str; 8] = [
+    "--state",
+    "Bihar|बिहार",
+    "--district",
+    "Gaya|गया",
+    "--block",
+    "Bodh Gaya|बोधगया",
+    "--panchayat",
+    "Bakraur|बकरौर",
+];
+
 fn run(bin: &str, args: &[&str], data_dir: Option<&Path>) -> Output {
     let mut cmd = Command::new(binary(bin));
     cmd.args(args).env("SAMANVAYA_PIN", PIN).env_remove("SAMANVAYA_SERVER_DIR");
@@ -181,19 +193,7 @@ fn the_operator_is_told_of_a_mistyped_folder_and_a_village_not_registered() {
     server_cmd(
         "block",
         block.path(),
-        &[
-            "add-village",
-            "--state",
-            "Bihar|बिहार",
-            "--district",
-            "Gaya|गया",
-            "--block",
-            "Bodh Gaya|बोधगया",
-            "--panchayat",
-            "Bakraur|बकरौर",
-            "--village",
-            "Bakraur|बकरौर",
-        ],
+        &[&["add-village"][..], &BAKRAUR_ABOVE, &["--village", "Bakraur|बकरौर"]].concat(),
     );
     let known =
         run("samanvaya-server", &[&args[..], &["enroll-code", "--village", "bakraur"]].concat(), None);
@@ -923,16 +923,7 @@ fn a_new_laptop_receives_the_village_the_block_office_registered() {
     let block_dir = tempfile::tempdir().unwrap();
     let laptop_dir = tempfile::tempdir().unwrap();
     let block = start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap()]);
-    let places = [
-        "--state",
-        "Bihar|बिहार",
-        "--district",
-        "Gaya|गया",
-        "--block",
-        "Bodh Gaya|बोधगया",
-        "--panchayat",
-        "Bakraur|बकरौर",
-    ];
+    let places = BAKRAUR_ABOVE;
     let mut add = vec!["add-village"];
     add.extend_from_slice(&places);
     add.extend_from_slice(&["--village", "Bakraur|बकरौर"]);
