@@ -2989,7 +2989,6 @@ fn status_number(laptop: &Path, key: &str) -> i64 {
     line.split_whitespace().next().unwrap().parse().unwrap()
 }
 
-/// Copies the folder `from` into `to`, subfolders too: a server's data folder as a backup.
 /// A household of one woman named `name` on laptop `dir`, with a referral for the widow's
 /// pension; the referral's number.
 fn household_with_a_referral(dir: &Path, name: &str) -> String {
@@ -3007,6 +3006,13 @@ fn household_with_a_referral(dir: &Path, name: &str) -> String {
     store.open_referral(&referral, store.now().unwrap()).unwrap().summary.number
 }
 
+/// The district's folder lost and put back from `backup` (its server stopped).
+fn put_back(dist: &District, backup: &Path) {
+    std::fs::remove_dir_all(dist.dir.path()).unwrap();
+    copy_folder(backup, dist.dir.path());
+}
+
+/// Copies the folder `from` into `to`, subfolders too: a server's data folder as a backup.
 fn copy_folder(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -3023,8 +3029,13 @@ fn copy_folder(from: &Path, to: &Path) {
 /// The block on folder `dir`, started again at its address `listen` (which the laptops keep
 /// from their enrollment), forwarding to the district at `district`.
 fn block_again(dir: &Path, listen: &str, district: &str) -> samanvaya_tests::Running {
+    block_again_with(dir, listen, district, &[])
+}
+
+/// As [`block_again`], with the arguments `more` too (a new enrollment code).
+fn block_again_with(dir: &Path, listen: &str, district: &str, more: &[&str]) -> samanvaya_tests::Running {
     let dir = dir.to_str().unwrap();
-    start_server(&[
+    let args = [
         "--role",
         "block",
         "--data-dir",
@@ -3035,7 +3046,8 @@ fn block_again(dir: &Path, listen: &str, district: &str) -> samanvaya_tests::Run
         district,
         "--sync-every",
         "1",
-    ])
+    ];
+    start_server(&[&args[..], more].concat())
 }
 
 /// A block restored from a backup numbers its new changes again from where the backup stood:
@@ -3246,8 +3258,7 @@ fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block
     // The district's folder is lost and restored from the backup; the block's next session
     // with it says what of its own changes the block holds.
     drop(district);
-    std::fs::remove_dir_all(dist.dir.path()).unwrap();
-    copy_folder(backup.path(), dist.dir.path());
+    put_back(&dist, backup.path());
     let sessions = || dist.count("SELECT count(*) FROM session");
     let before = sessions();
     let _district = start_district(Some(&listen));
@@ -3288,17 +3299,158 @@ fn a_block_finds_its_district_restored_by_what_the_district_had_said_it_holds() 
     household_with_a_referral(laptop.path(), "सीता देवी");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     eventually("the second case at the district", || dist.count("SELECT count(*) FROM referral") == 2);
+    // The district's answer kept at the block too: stopped between its commit and its answer,
+    // the district never said it held the case, and the block, holding no word for more than
+    // the restored district holds, has no restore to find (it sends the case again all the
+    // same). The test stopped it so once in a cold run.
+    wait_for_the_district_to_hold_all(block_dir.path());
 
     // The district's folder is put back from the backup, which lacks the second case.
     drop(district);
-    std::fs::remove_dir_all(dist.dir.path()).unwrap();
-    copy_folder(backup.path(), dist.dir.path());
+    put_back(&dist, backup.path());
     let _district = start_district(Some(&listen));
     eventually("the block reading the restored district's feed again", || {
         let now = epoch_at_block();
         !now.is_empty() && now != first
     });
     eventually("the lost case forwarded again", || dist.count("SELECT count(*) FROM referral") == 2);
+}
+
+/// A block given a code from another district than its own (a second district server, or one
+/// set up anew under a new identity) asks that server who it is before sending the code: it
+/// sends nothing there, says why, and keeps forwarding to its own district.
+#[test]
+fn a_block_given_a_code_of_another_district_keeps_its_own() {
+    let (Some(dist), Some(other)) = (District::new(false), District::new(false)) else { return };
+    let (block_dir, laptop) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (district, _, block) = district_block_and_laptop(&dist, block_dir.path(), laptop.path());
+    let other_server = start_district_at(&other, None);
+    let code = ok(other.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block_listen = block.url.trim_start_matches("https://").to_owned();
+    drop(block);
+    let block = block_again_with(
+        block_dir.path(),
+        &block_listen,
+        &other_server.url,
+        &["--upstream-code", code.trim()],
+    );
+    let log = std::fs::read_to_string(&block.log).unwrap();
+    assert!(
+        log.contains("is another server")
+            && log.contains("nothing was sent to it")
+            && log.contains(&format!("forwards to its own district at {}", district.url)),
+        "{log}"
+    );
+    assert_eq!(other.count("SELECT count(*) FROM device"), 0, "nothing registered at the other district");
+    assert_eq!(
+        other.count("SELECT count(*) FROM enrollment_code WHERE used_by IS NULL"),
+        1,
+        "its code unspent"
+    );
+    household_with_a_referral(laptop.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    eventually("the case at the block's own district", || dist.count("SELECT count(*) FROM referral") == 1);
+    let status = server_cmd("block", block_dir.path(), &["status"]);
+    assert!(status.contains(&format!("district: {}", district.url)), "{status}");
+}
+
+/// Waits until the block on `dir` holds its district's word for all it forwarded.
+fn wait_for_the_district_to_hold_all(dir: &Path) {
+    eventually("the district's answer for all the block forwarded", || {
+        server_cmd("block", dir, &["status"]).contains("0 change(s) waiting to go up")
+    });
+}
+
+/// A district restored from a backup older than its block's enrollment no longer knows the
+/// block, and refuses its sessions: the block's status says what to do. Started once with a new
+/// code from the district, the block enrolls again under its own identity, forwards again the
+/// case the district lost, and the district's step on it comes down to the laptop. Started
+/// again with the same code, spent now, the block says so, keeps its enrollment and forwards.
+/// Before, the code was not used, and only a block set up anew (its work lost) reached the
+/// district again.
+#[test]
+fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_work() {
+    let Some(dist) = District::new(false) else { return };
+    let (block_dir, backup, laptop) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // The district's backup, made before the block enrolled.
+    let district = start_district_at(&dist, None);
+    let listen = district.url.trim_start_matches("https://").to_owned();
+    drop(district);
+    copy_folder(dist.dir.path(), backup.path());
+    let district = start_district_at(&dist, Some(&listen));
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = start_block(block_dir.path(), &district.url, &code);
+    {
+        let mut store = samanvaya_tests::open(laptop.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+    }
+    let laptop_code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, laptop_code.trim()], Some(laptop.path())));
+    let number = household_with_a_referral(laptop.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    eventually("the case at the district", || dist.count("SELECT count(*) FROM referral") == 1);
+    wait_for_the_district_to_hold_all(block_dir.path());
+
+    // The district's folder is lost and put back from the backup, which knows no block.
+    drop(district);
+    put_back(&dist, backup.path());
+    let district = start_district_at(&dist, Some(&listen));
+    eventually("the block's status saying the district does not know it", || {
+        let status = server_cmd("block", block_dir.path(), &["status"]);
+        status.contains("the district does not know this block") && status.contains("--upstream-code CODE")
+    });
+    assert_eq!(dist.count("SELECT count(*) FROM referral"), 0, "the backup holds no case");
+
+    // A new code from the restored district, and the block started once with it, where its
+    // laptops know it.
+    let block_listen = block.url.trim_start_matches("https://").to_owned();
+    drop(block);
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block_with = |code: &str| {
+        block_again_with(block_dir.path(), &block_listen, &district.url, &["--upstream-code", code.trim()])
+    };
+    let block = block_with(&code);
+    let log = std::fs::read_to_string(&block.log).unwrap();
+    assert!(log.contains("this block is enrolled again with its district"), "{log}");
+    eventually("the lost case forwarded again", || dist.count("SELECT count(*) FROM referral") == 1);
+    let block_id: String = rusqlite::Connection::open(block_dir.path().join("server.sqlite3"))
+        .unwrap()
+        .query_row("SELECT device_id FROM identity", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        dist.count(&format!("SELECT count(*) FROM device WHERE kind = 'block' AND id = '{block_id}'")),
+        1,
+        "the block enrolled again under its own identity"
+    );
+    ok(dist.cmd(&["step", &number, "submit", "--by", "DSWO Gaya"]));
+    eventually("the district's step at the block", || {
+        server_cmd("block", block_dir.path(), &["referrals"]).contains("submitted")
+    });
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    {
+        let store = samanvaya_tests::open(laptop.path()).unwrap();
+        let list = store
+            .referrals(&ReferralQuery { household_id: None, open_only: false }, store.now().unwrap().today)
+            .unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].stage, Stage::Submitted, "the district's step is on the laptop");
+    }
+
+    // Started again with the spent code: refused at the district, and no harm done.
+    drop(block);
+    let block = block_with(&code);
+    let log = std::fs::read_to_string(&block.log).unwrap();
+    assert!(
+        log.contains("did not enroll this block again")
+            && log.contains("was used already; each code enrolls one device, so ask the district office")
+            && log.contains("This block keeps its enrollment"),
+        "{log}"
+    );
+    ok(dist.cmd(&["step", &number, "process", "--by", "DSWO Gaya"]));
+    eventually("the next step at the block", || {
+        server_cmd("block", block_dir.path(), &["referrals"]).contains("under_process")
+    });
 }
 
 /// A laptop that only reads the block's feed, after the block is restored from a backup older

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use samanvaya_sync_protocol::body::{self, BodyError, Sealed};
 use samanvaya_sync_protocol::{
-    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, GiveBack, GiveBackAck, Origin, OwnAsked,
+    Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, GiveBack, GiveBackAck, Health, Origin, OwnAsked,
     PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Refusal, RefusalCode, Restore, SessionReply,
     SessionRequest, code,
 };
@@ -42,6 +42,9 @@ pub enum SyncError {
     /// A district's catalogue bundle that arrived damaged or that this end does not install.
     #[error("{0}")]
     Catalogue(String),
+    /// The server asked names itself another than the one this device enrolled with.
+    #[error("{0}")]
+    OtherServer(String),
 }
 
 impl SyncError {
@@ -63,7 +66,8 @@ impl SyncError {
             SyncError::Local(_)
             | SyncError::Catalogue(_)
             | SyncError::Certificate { .. }
-            | SyncError::Address(_) => false,
+            | SyncError::Address(_)
+            | SyncError::OtherServer(_) => false,
         }
     }
 
@@ -213,9 +217,30 @@ pub struct Enrolled {
 /// certificate, then enrolls on a connection pinned to it with the code bound to it, so that
 /// the certificate it keeps is the one the server that knows the code presents.
 pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrolled, SyncError> {
+    enroll_with(url, code, applicant, None).await
+}
+
+/// As [`enroll`], for a device enrolled before with server `known` (a block enrolling again
+/// with its district): a server that names itself otherwise in its health answer is another
+/// server, and the code is not sent to it, so that it registers nothing there.
+pub async fn enroll_again(
+    url: &str,
+    code: &str,
+    applicant: Applicant,
+    known: Uuid,
+) -> Result<Enrolled, SyncError> {
+    enroll_with(url, code, applicant, Some(known)).await
+}
+
+async fn enroll_with(
+    url: &str,
+    code: &str,
+    applicant: Applicant,
+    known: Option<Uuid>,
+) -> Result<Enrolled, SyncError> {
     const SECS: u64 = 60;
     let (base, tls) = server_url(url)?;
-    let seen = if tls {
+    let seen = if tls || known.is_some() {
         let look = Pin::new(None);
         let resp = client(&look)?
             .get(format!("{base}/v1/health"))
@@ -229,7 +254,20 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrol
                 resp.status()
             )));
         }
-        look.seen()
+        let seen = look.seen();
+        let health: Health = resp.json().await.map_err(|e| {
+            SyncError::Unreachable(format!(
+                "{base} did not answer as a Samanvaya server answers ({e}); check the address"
+            ))
+        })?;
+        if let (Some(known), Some(found)) = (known, health.server)
+            && known != found
+        {
+            return Err(SyncError::OtherServer(format!(
+                "the server at {base} is another server ({found}) than the one this device enrolled with ({known}); nothing was sent to it"
+            )));
+        }
+        seen
     } else {
         None
     };

@@ -87,7 +87,9 @@ impl LaptopSyncError {
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
             LaptopSyncError::Sync(SyncError::Certificate { .. }) => "certificate",
-            LaptopSyncError::Sync(SyncError::Address(_)) => "address",
+            // Only a block enrolling again asks who the server is; at a laptop it would be its
+            // address naming another server.
+            LaptopSyncError::Sync(SyncError::Address(_) | SyncError::OtherServer(_)) => "address",
             LaptopSyncError::Sync(SyncError::Refused(r)) => match r.code {
                 RefusalCode::Protocol => "protocol",
                 RefusalCode::Code => "code",

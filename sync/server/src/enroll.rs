@@ -153,6 +153,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<EnrollReply, ServerError> {
         check_protocol(req.protocol)?;
+        // Who makes this server's codes: a district's are for blocks, whose operator asks there.
+        let office = match self.role {
+            Role::Block => "the block office",
+            Role::District => "the district office",
+        };
         let mut tx = self.db.transaction(Mode::Write)?;
         let found = tx.query_opt(
             "SELECT kind, label, expires_at, used_by, code_hash FROM enrollment_code WHERE code_id = ?1",
@@ -161,7 +166,9 @@ impl Store {
         let Some(found) = found else {
             return Err(ServerError::refused(
                 RefusalCode::Code,
-                "this enrollment code is not known to the server; check it letter by letter, or ask the block office for a new one",
+                format!(
+                    "this enrollment code is not known to the server; check it letter by letter, or ask {office} for a new one"
+                ),
             ));
         };
         let (kind, label, expires_at, used_by, code_hash) =
@@ -178,14 +185,16 @@ impl Store {
         if used_by.is_some() {
             return Err(ServerError::refused(
                 RefusalCode::Code,
-                "this enrollment code was used already; each code enrolls one device, so ask the block office for a new one",
+                format!(
+                    "this enrollment code was used already; each code enrolls one device, so ask {office} for a new one"
+                ),
             ));
         }
         if expires_at < now {
             return Err(ServerError::refused(
                 RefusalCode::Code,
                 format!(
-                    "this enrollment code expired on {}; ask the block office for a new one",
+                    "this enrollment code expired on {}; ask {office} for a new one",
                     expires_at.date_naive()
                 ),
             ));

@@ -39,7 +39,8 @@ struct Args {
     /// A block's district server, to forward to and pull from.
     #[arg(long)]
     upstream: Option<String>,
-    /// The enrollment code the district gave this block (needed on the first start only).
+    /// The enrollment code the district gave this block: needed on the first start, and again
+    /// only if the district no longer knows the block (restored from an older backup).
     #[arg(long)]
     upstream_code: Option<String>,
     /// The name the district sees for this block; without it, the name the district gave its
@@ -749,20 +750,31 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
     let dir = args.data_dir.clone().unwrap_or_default();
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot make the data folder {}", dir.display()))?;
-    let role = store.role();
+    let (role, server) = (store.role(), store.device());
     let store = Arc::new(Mutex::new(store));
     if let Some(url) = &args.upstream {
         if role != Role::Block {
             bail!("only a block server has an upstream (its district)");
         }
+        // Set when the server at --upstream said it is another district: the block does not
+        // follow it there (below).
+        let mut another_district = false;
         match &args.upstream_code {
             Some(code) if enrolled => {
-                // The code is not used: enrolling again is not built (a district rebuilt, or a
-                // certificate changed without the block, needs the block's folder set up anew).
-                let _ = code;
-                eprintln!(
-                    "this block is enrolled with its district already: --upstream-code is not used, and it forwards as enrolled"
-                );
+                // A code given to a block enrolled already enrolls it again with its district
+                // (one that no longer knows it). Refused (a spent code left in the start
+                // command, a district that knows the block, one not reachable now), the block
+                // keeps its enrollment and starts: a refusal must not keep it from its laptops.
+                match upstream::enroll_again(&store, url, code, &args.name).await {
+                    Ok(said) => eprintln!("{said}"),
+                    Err(not) => {
+                        eprintln!(
+                            "{}. This block keeps its enrollment and forwards as enrolled; --upstream-code is needed only when the district no longer knows it",
+                            not.why
+                        );
+                        another_district = not.another_district;
+                    }
+                }
             }
             Some(code) => upstream::enroll(&store, url, code, &args.name).await?,
             None => {
@@ -780,7 +792,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         // certificate to prove it by, and stays at the address it enrolled at.
         let mut held = store.lock().map_err(|_| anyhow::anyhow!("the store's lock is broken"))?;
         let new_url = url.trim_end_matches('/');
-        if let Some(stored) = held.upstream()?.filter(|u| u.url != new_url) {
+        if let Some(stored) = held.upstream()?.filter(|u| u.url != new_url && !another_district) {
             // Only to an address spoken to over TLS, where the pin is checked: plain HTTP (allowed
             // on this computer) checks no certificate, and would be sent the block's secret.
             let tls = samanvaya_sync_client::link::server_url(new_url);
@@ -799,6 +811,9 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
                     stored.url
                 );
             }
+        }
+        if another_district && let Some(stored) = held.upstream()? {
+            eprintln!("this block forwards to its own district at {}, not to {new_url}", stored.url);
         }
         drop(held);
         // Forwarding runs on a thread of its own: it is slow on a bad link by design, and must
@@ -836,6 +851,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         println!("listening on http://{addr}");
         let config = ServerConfig {
             role,
+            server,
             store,
             session_minutes: args.session_minutes,
             fingerprint: code::PLAIN.into(),
@@ -869,6 +885,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
     }
     let config = ServerConfig {
         role,
+        server,
         store,
         session_minutes: args.session_minutes,
         fingerprint: identity.fingerprint.as_str().into(),

@@ -17,6 +17,7 @@ use samanvaya_sync_protocol::{
     RefusalCode, Role, SessionRequest, body,
 };
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::error::ServerError;
 use crate::feed::Asked;
@@ -27,6 +28,8 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct ServerConfig {
     pub role: Role,
+    /// The server's identity (`Store::device`), said by `/v1/health`.
+    pub server: Uuid,
     pub store: Arc<Mutex<Store>>,
     /// The fingerprint of the certificate this server presents (`code::PLAIN` without TLS):
     /// an enrollment must be bound to it.
@@ -144,7 +147,7 @@ fn sealed<T: Serialize>(value: &T) -> Result<Response, Refused> {
 }
 
 async fn health(State(config): State<ServerConfig>) -> Json<Health> {
-    Json(Health { protocol: PROTOCOL_VERSION, role: config.role })
+    Json(Health { protocol: PROTOCOL_VERSION, role: config.role, server: Some(config.server) })
 }
 
 async fn enroll(

@@ -14,7 +14,7 @@ use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Numbers, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{
     Applicant, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, OwnAsked,
-    PullReply, Pushed,
+    PullReply, Pushed, RefusalCode,
 };
 use uuid::Uuid;
 
@@ -175,6 +175,19 @@ impl Store {
         Ok(())
     }
 
+    /// The district's new word for this block after enrolling again (`enroll_again`): its
+    /// address, the block's secret and the certificate the district presented; a certificate
+    /// it had announced is forgotten with the old one. What the block forwarded and read stays:
+    /// a restored district is found so by it at the next session.
+    fn renew_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
+        self.db.execute(
+            "UPDATE upstream SET url = ?1, secret = ?2, certificate = ?3, next_certificate = NULL, last_error = NULL
+             WHERE id = 1 AND server_id = ?4",
+            args![&u.url, &u.secret, u.certificate.as_deref(), u.server],
+        )?;
+        Ok(())
+    }
+
     fn upstream_finished(&mut self, at: DateTime<Utc>, error: Option<&str>) -> Result<(), ServerError> {
         match error {
             None => self.db.execute(
@@ -217,6 +230,71 @@ pub async fn enroll_through(
         secret: reply.secret,
         certificate: pin,
     })
+}
+
+/// Why a block was not enrolled again (`enroll_again`), in the operator's words.
+#[derive(Debug)]
+pub struct NotAgain {
+    pub why: String,
+    /// The server asked is another district than the block's: the block does not follow its
+    /// address either.
+    pub another_district: bool,
+}
+
+/// Enrolls this block again with its district, with a new `code`, keeping its identity and
+/// its work: for a district that no longer knows the block (restored from a backup older than
+/// the block's enrollment, or a record of the block lost there), which refuses its sessions.
+/// The block's next session finds the district restored by what the block says it holds, and
+/// forwards again what the district lacks (`sync`). The district answers a block it knows and
+/// that has synced with a refusal (a code does not hand over a device at work), and so a spent
+/// code left in the block's start command: either leaves the enrollment as it was. Another
+/// district than the one enrolled with is not asked (its health answer names it): moving a
+/// block to another district is not built (docs/sync.md, "Not built yet"). What to say to the
+/// operator is returned.
+pub async fn enroll_again(
+    store: &Arc<Mutex<Store>>,
+    url: &str,
+    code: &str,
+    name: &str,
+) -> Result<String, NotAgain> {
+    let refused = |why: String| NotAgain { why, another_district: false };
+    let (device, known) = {
+        let mut s = lock(store).map_err(|e| refused(e.to_string()))?;
+        let Some(known) = s.upstream().map_err(|e| refused(e.to_string()))? else {
+            return Err(refused("this block is not enrolled with a district yet".to_owned()));
+        };
+        (s.device(), known)
+    };
+    let applicant = Applicant { device, kind: DeviceKind::Block, name: name.to_owned(), villages: vec![] };
+    let url = url.trim_end_matches('/');
+    let link::Enrolled { reply, pin } =
+        link::enroll_again(url, code, applicant, known.server).await.map_err(|e| NotAgain {
+            another_district: matches!(e, SyncError::OtherServer(_)),
+            why: format!("the district at {url} did not enroll this block again: {e}"),
+        })?;
+    // A server of an earlier version names itself only in its reply: the enrollment it made
+    // there is not used.
+    if reply.server != known.server {
+        return Err(NotAgain {
+            why: format!(
+                "the server at {url} is another district ({}) than the one this block enrolled with ({}); its enrollment is not used, and its operator may revoke this block there",
+                reply.server, known.server
+            ),
+            another_district: true,
+        });
+    }
+    lock(store)
+        .map_err(|e| refused(e.to_string()))?
+        .renew_upstream(&Upstream {
+            url: url.to_owned(),
+            server: reply.server,
+            secret: reply.secret,
+            certificate: pin,
+        })
+        .map_err(|e| refused(e.to_string()))?;
+    Ok(format!(
+        "this block is enrolled again with its district at {url}, keeping its identity and its work: what the district lacks of it is forwarded again"
+    ))
 }
 
 fn lock(store: &Arc<Mutex<Store>>) -> Result<std::sync::MutexGuard<'_, Store>, ServerError> {
@@ -644,9 +722,25 @@ pub async fn sync_through<R: Remote>(
             Ok(Some(report))
         }
         Err(e) => {
-            lock(store)?.upstream_finished(now, Some(&e.to_string()))?;
-            Err(ServerError::Invalid(format!("forwarding to the district failed: {e}")))
+            let said = for_the_operator(&e);
+            lock(store)?.upstream_finished(now, Some(&said))?;
+            Err(ServerError::Invalid(format!("forwarding to the district failed: {said}")))
         }
+    }
+}
+
+/// A failed round as the block's operator reads it (its log and `status`). The district's
+/// refusals of a device it does not know, or revoked, speak to a laptop ("the block office"):
+/// said to a block, they name the district and the block's own remedy.
+fn for_the_operator(e: &SyncError) -> String {
+    match e {
+        SyncError::Refused(r) if r.code == RefusalCode::NotEnrolled => {
+            "the district does not know this block (restored from a backup older than the block's enrollment, or its record of the block lost): ask its operator for a new code (`samanvaya-server --role district enroll-code --block NAME`) and start this block once with --upstream-code CODE; it keeps its work and forwards again what the district lacks".to_owned()
+        }
+        SyncError::Refused(r) if r.code == RefusalCode::Revoked => {
+            "the district's operator revoked this block: it forwards nothing more, nor enrolls again under its identity; what it holds stays here, so call the district office before anything is deleted".to_owned()
+        }
+        _ => e.to_string(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The real `samanvaya-server` binary on 127.0.0.1, asked over plain HTTP (`--plain-http`, so
-//! that the test can speak it by hand) what it speaks.
+//! that the test can speak it by hand) what it speaks and who it is.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -29,6 +29,11 @@ fn the_server_reports_its_role_and_protocol() {
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
         let body = reply.split("\r\n\r\n").nth(1).unwrap();
         let protocol = samanvaya_sync_protocol::PROTOCOL_VERSION;
-        assert_eq!(body, format!(r#"{{"protocol":{protocol},"role":"{role}"}}"#));
+        // The identity its enrollments name, which a block enrolling again asks first.
+        let server: String = rusqlite::Connection::open(dir.path().join("server.sqlite3"))
+            .unwrap()
+            .query_row("SELECT device_id FROM identity", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(body, format!(r#"{{"protocol":{protocol},"role":"{role}","server":"{server}"}}"#));
     }
 }
