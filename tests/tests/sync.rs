@@ -3316,61 +3316,25 @@ fn a_block_finds_its_district_restored_by_what_the_district_had_said_it_holds() 
     eventually("the lost case forwarded again", || dist.count("SELECT count(*) FROM referral") == 2);
 }
 
-/// A block given a code from another district than its own (a second district server, or one
-/// set up anew under a new identity) asks that server who it is before sending the code: it
-/// sends nothing there, says why, and keeps forwarding to its own district.
-#[test]
-fn a_block_given_a_code_of_another_district_keeps_its_own() {
-    let (Some(dist), Some(other)) = (District::new(false), District::new(false)) else { return };
-    let (block_dir, laptop) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (district, _, block) = district_block_and_laptop(&dist, block_dir.path(), laptop.path());
-    let other_server = start_district_at(&other, None);
-    let code = ok(other.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
-    let block_listen = block.url.trim_start_matches("https://").to_owned();
-    drop(block);
-    let block = block_again_with(
-        block_dir.path(),
-        &block_listen,
-        &other_server.url,
-        &["--upstream-code", code.trim()],
-    );
-    let log = std::fs::read_to_string(&block.log).unwrap();
-    assert!(
-        log.contains("is another server")
-            && log.contains("nothing was sent to it")
-            && log.contains(&format!("forwards to its own district at {}", district.url)),
-        "{log}"
-    );
-    assert_eq!(other.count("SELECT count(*) FROM device"), 0, "nothing registered at the other district");
-    assert_eq!(
-        other.count("SELECT count(*) FROM enrollment_code WHERE used_by IS NULL"),
-        1,
-        "its code unspent"
-    );
-    household_with_a_referral(laptop.path(), "कमला देवी");
-    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
-    eventually("the case at the block's own district", || dist.count("SELECT count(*) FROM referral") == 1);
-    let status = server_cmd("block", block_dir.path(), &["status"]);
-    assert!(status.contains(&format!("district: {}", district.url)), "{status}");
-}
-
 /// Waits until the block on `dir` holds its district's word for all it forwarded.
 fn wait_for_the_district_to_hold_all(dir: &Path) {
     eventually("the district's answer for all the block forwarded", || {
-        server_cmd("block", dir, &["status"]).contains("0 change(s) waiting to go up")
+        server_cmd("block", dir, &["status"]).contains("; 0 change(s) waiting to go up")
     });
 }
 
 /// A district restored from a backup older than its block's enrollment no longer knows the
-/// block, and refuses its sessions: the block's status says what to do. Started once with a new
-/// code from the district, the block enrolls again under its own identity, forwards again the
-/// case the district lost, and the district's step on it comes down to the laptop. Started
-/// again with the same code, spent now, the block says so, keeps its enrollment and forwards.
-/// Before, the code was not used, and only a block set up anew (its work lost) reached the
-/// district again.
+/// block, and refuses its sessions: the block's status says what to do. Its operator first
+/// brings a code from another district server, one set up anew with the district's certificate
+/// but a store of its own: the block, refused there as unknown too, asks the server who it is,
+/// sends it nothing, and drops the code. Started with a new code from its own district, the
+/// block enrolls again under its own identity, forwards again the case the district lost, and
+/// the district's step on it comes down to the laptop. Started again with that code still in
+/// its command, the block does not send it, and forwards. Before, the code was not used, and
+/// only a block set up anew (its work lost) reached the district again.
 #[test]
 fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_work() {
-    let Some(dist) = District::new(false) else { return };
+    let (Some(dist), Some(other)) = (District::new(false), District::new(false)) else { return };
     let (block_dir, backup, laptop) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // The district's backup, made before the block enrolled.
@@ -3381,6 +3345,7 @@ fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_wor
     let district = start_district_at(&dist, Some(&listen));
     let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
     let block = start_block(block_dir.path(), &district.url, &code);
+    let block_listen = block.url.trim_start_matches("https://").to_owned();
     {
         let mut store = samanvaya_tests::open(laptop.path()).unwrap();
         samanvaya_tests::serve_a_village(&mut store).unwrap();
@@ -3396,23 +3361,40 @@ fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_wor
     drop(district);
     put_back(&dist, backup.path());
     let district = start_district_at(&dist, Some(&listen));
-    eventually("the block's status saying the district does not know it", || {
+    let not_known = || {
         let status = server_cmd("block", block_dir.path(), &["status"]);
         status.contains("the district does not know this block") && status.contains("--upstream-code CODE")
-    });
+    };
+    eventually("the block's status saying the district does not know it", not_known);
     assert_eq!(dist.count("SELECT count(*) FROM referral"), 0, "the backup holds no case");
+    let log_says = |block: &samanvaya_tests::Running, what: &str| {
+        eventually(what, || std::fs::read_to_string(&block.log).unwrap().contains(what));
+    };
 
-    // A new code from the restored district, and the block started once with it, where its
-    // laptops know it.
-    let block_listen = block.url.trim_start_matches("https://").to_owned();
+    // A code from another district server with this district's certificate.
+    copy_folder(&dist.dir.path().join("tls"), &other.dir.path().join("tls"));
+    let other_server = start_district_at(&other, None);
+    let other_code = ok(other.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    drop(block);
+    let block_with = |url: &str, code: &str| {
+        block_again_with(block_dir.path(), &block_listen, url, &["--upstream-code", code.trim()])
+    };
+    let block = block_with(&other_server.url, &other_code);
+    log_says(&block, "is another server");
+    log_says(&block, "nothing was sent to it; the code is not tried again");
+    assert_eq!(other.count("SELECT count(*) FROM device"), 0, "nothing registered at the other server");
+    assert_eq!(
+        other.count("SELECT count(*) FROM enrollment_code WHERE used_by IS NULL"),
+        1,
+        "its code unspent"
+    );
+
+    // A new code from the restored district, and the block started with it at the district's
+    // address, where its laptops know it.
     drop(block);
     let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
-    let block_with = |code: &str| {
-        block_again_with(block_dir.path(), &block_listen, &district.url, &["--upstream-code", code.trim()])
-    };
-    let block = block_with(&code);
-    let log = std::fs::read_to_string(&block.log).unwrap();
-    assert!(log.contains("this block is enrolled again with its district"), "{log}");
+    let block = block_with(&district.url, &code);
+    log_says(&block, "this block is enrolled again with its district");
     eventually("the lost case forwarded again", || dist.count("SELECT count(*) FROM referral") == 1);
     let block_id: String = rusqlite::Connection::open(block_dir.path().join("server.sqlite3"))
         .unwrap()
@@ -3437,20 +3419,19 @@ fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_wor
         assert_eq!(list[0].stage, Stage::Submitted, "the district's step is on the laptop");
     }
 
-    // Started again with the spent code: refused at the district, and no harm done.
+    // Started again with the spent code left in its command: kept, not sent, and no harm done.
     drop(block);
-    let block = block_with(&code);
+    let block = block_with(&district.url, &code);
     let log = std::fs::read_to_string(&block.log).unwrap();
     assert!(
-        log.contains("did not enroll this block again")
-            && log.contains("was used already; each code enrolls one device, so ask the district office")
-            && log.contains("This block keeps its enrollment"),
+        log.contains("--upstream-code is used only if the district says it no longer knows this block"),
         "{log}"
     );
     ok(dist.cmd(&["step", &number, "process", "--by", "DSWO Gaya"]));
     eventually("the next step at the block", || {
         server_cmd("block", block_dir.path(), &["referrals"]).contains("under_process")
     });
+    assert!(!std::fs::read_to_string(&block.log).unwrap().contains("did not enroll this block again"));
 }
 
 /// A laptop that only reads the block's feed, after the block is restored from a backup older

@@ -220,27 +220,29 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrol
     enroll_with(url, code, applicant, None).await
 }
 
-/// As [`enroll`], for a device enrolled before with server `known` (a block enrolling again
-/// with its district): a server that names itself otherwise in its health answer is another
-/// server, and the code is not sent to it, so that it registers nothing there.
+/// As [`enroll`], for a device enrolled before with server `known`, whose certificate it
+/// pinned as one of `pinned` (a block enrolling again with its district): a server presenting
+/// another certificate, or naming itself otherwise in its health answer, is not sent the code,
+/// so that it learns nothing and registers nothing.
 pub async fn enroll_again(
     url: &str,
     code: &str,
     applicant: Applicant,
     known: Uuid,
+    pinned: &[&str],
 ) -> Result<Enrolled, SyncError> {
-    enroll_with(url, code, applicant, Some(known)).await
+    enroll_with(url, code, applicant, Some((known, pinned))).await
 }
 
 async fn enroll_with(
     url: &str,
     code: &str,
     applicant: Applicant,
-    known: Option<Uuid>,
+    again: Option<(Uuid, &[&str])>,
 ) -> Result<Enrolled, SyncError> {
     const SECS: u64 = 60;
     let (base, tls) = server_url(url)?;
-    let seen = if tls || known.is_some() {
+    let seen = if tls || again.is_some() {
         let look = Pin::new(None);
         let resp = client(&look)?
             .get(format!("{base}/v1/health"))
@@ -255,12 +257,18 @@ async fn enroll_with(
             )));
         }
         let seen = look.seen();
+        if let Some((_, pinned)) = again
+            && tls
+            && !seen.as_deref().is_some_and(|s| pinned.contains(&s))
+        {
+            return Err(SyncError::Certificate { seen: seen.unwrap_or_default() });
+        }
         let health: Health = resp.json().await.map_err(|e| {
             SyncError::Unreachable(format!(
                 "{base} did not answer as a Samanvaya server answers ({e}); check the address"
             ))
         })?;
-        if let (Some(known), Some(found)) = (known, health.server)
+        if let (Some((known, _)), Some(found)) = (again, health.server)
             && known != found
         {
             return Err(SyncError::OtherServer(format!(

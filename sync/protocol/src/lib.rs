@@ -75,9 +75,9 @@ impl Role {
 pub struct Health {
     pub protocol: u32,
     pub role: Role,
-    /// The server's identity, as its enrollment replies name it: a block enrolling again with
+    /// A district's identity, as its enrollment replies name it: a block enrolling again with
     /// its district asks it first, so that a code for another district registers nothing there.
-    /// None from a server of an earlier version.
+    /// None from a block, and from a server of an earlier version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<Uuid>,
 }

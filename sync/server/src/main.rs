@@ -756,25 +756,17 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         if role != Role::Block {
             bail!("only a block server has an upstream (its district)");
         }
-        // Set when the server at --upstream said it is another district: the block does not
-        // follow it there (below).
-        let mut another_district = false;
+        // A code given to a block enrolled already is kept for the forwarding, which enrolls
+        // the block again with it only when its district refuses it as a device it does not
+        // know (`upstream::run`). Sent at the start, a code left in the start command went to
+        // the district at every restart, and kept the laptops waiting while it was not reached.
+        let mut in_hand = None;
         match &args.upstream_code {
             Some(code) if enrolled => {
-                // A code given to a block enrolled already enrolls it again with its district
-                // (one that no longer knows it). Refused (a spent code left in the start
-                // command, a district that knows the block, one not reachable now), the block
-                // keeps its enrollment and starts: a refusal must not keep it from its laptops.
-                match upstream::enroll_again(&store, url, code, &args.name).await {
-                    Ok(said) => eprintln!("{said}"),
-                    Err(not) => {
-                        eprintln!(
-                            "{}. This block keeps its enrollment and forwards as enrolled; --upstream-code is needed only when the district no longer knows it",
-                            not.why
-                        );
-                        another_district = not.another_district;
-                    }
-                }
+                eprintln!(
+                    "this block is enrolled with its district already: --upstream-code is used only if the district says it no longer knows this block"
+                );
+                in_hand = Some(upstream::CodeInHand { code: code.clone(), name: args.name.clone() });
             }
             Some(code) => upstream::enroll(&store, url, code, &args.name).await?,
             None => {
@@ -792,7 +784,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         // certificate to prove it by, and stays at the address it enrolled at.
         let mut held = store.lock().map_err(|_| anyhow::anyhow!("the store's lock is broken"))?;
         let new_url = url.trim_end_matches('/');
-        if let Some(stored) = held.upstream()?.filter(|u| u.url != new_url && !another_district) {
+        if let Some(stored) = held.upstream()?.filter(|u| u.url != new_url) {
             // Only to an address spoken to over TLS, where the pin is checked: plain HTTP (allowed
             // on this computer) checks no certificate, and would be sent the block's secret.
             let tls = samanvaya_sync_client::link::server_url(new_url);
@@ -812,16 +804,13 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
                 );
             }
         }
-        if another_district && let Some(stored) = held.upstream()? {
-            eprintln!("this block forwards to its own district at {}, not to {new_url}", stored.url);
-        }
         drop(held);
         // Forwarding runs on a thread of its own: it is slow on a bad link by design, and must
         // never hold up the laptops' requests.
         let (store, every) = (store.clone(), Duration::from_secs(args.sync_every.max(1)));
         std::thread::spawn(move || {
             match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt.block_on(upstream::run(store, every, Tuning::default())),
+                Ok(rt) => rt.block_on(upstream::run(store, every, Tuning::default(), in_hand)),
                 Err(e) => eprintln!("forwarding to the district could not start: {e}"),
             }
         });

@@ -147,7 +147,10 @@ fn sealed<T: Serialize>(value: &T) -> Result<Response, Refused> {
 }
 
 async fn health(State(config): State<ServerConfig>) -> Json<Health> {
-    Json(Health { protocol: PROTOCOL_VERSION, role: config.role, server: Some(config.server) })
+    // Only a district names itself: its blocks ask before enrolling again. A block's id would
+    // tell anyone on its network the identity to take at a district that lost it.
+    let server = (config.role == Role::District).then_some(config.server);
+    Json(Health { protocol: PROTOCOL_VERSION, role: config.role, server })
 }
 
 async fn enroll(

@@ -180,11 +180,17 @@ impl Store {
     /// it had announced is forgotten with the old one. What the block forwarded and read stays:
     /// a restored district is found so by it at the next session.
     fn renew_upstream(&mut self, u: &Upstream) -> Result<(), ServerError> {
-        self.db.execute(
+        let changed = self.db.execute(
             "UPDATE upstream SET url = ?1, secret = ?2, certificate = ?3, next_certificate = NULL, last_error = NULL
              WHERE id = 1 AND server_id = ?4",
             args![&u.url, &u.secret, u.certificate.as_deref(), u.server],
         )?;
+        if changed == 0 {
+            return Err(ServerError::Invalid(format!(
+                "the district {} enrolled this block again, but this block no longer forwards to it; nothing was kept",
+                u.server
+            )));
+        }
         Ok(())
     }
 
@@ -236,52 +242,51 @@ pub async fn enroll_through(
 #[derive(Debug)]
 pub struct NotAgain {
     pub why: String,
-    /// The server asked is another district than the block's: the block does not follow its
-    /// address either.
-    pub another_district: bool,
+    /// The district was not reached, or not in time: the same code may be tried at the next
+    /// round. A refusal is final for the code (spent, expired, or the block known there).
+    pub try_later: bool,
 }
 
 /// Enrolls this block again with its district, with a new `code`, keeping its identity and
 /// its work: for a district that no longer knows the block (restored from a backup older than
-/// the block's enrollment, or a record of the block lost there), which refuses its sessions.
-/// The block's next session finds the district restored by what the block says it holds, and
-/// forwards again what the district lacks (`sync`). The district answers a block it knows and
-/// that has synced with a refusal (a code does not hand over a device at work), and so a spent
-/// code left in the block's start command: either leaves the enrollment as it was. Another
-/// district than the one enrolled with is not asked (its health answer names it): moving a
-/// block to another district is not built (docs/sync.md, "Not built yet"). What to say to the
-/// operator is returned.
-pub async fn enroll_again(
-    store: &Arc<Mutex<Store>>,
-    url: &str,
-    code: &str,
-    name: &str,
-) -> Result<String, NotAgain> {
-    let refused = |why: String| NotAgain { why, another_district: false };
-    let (device, known) = {
+/// the block's enrollment), which refuses its sessions as a device it does not know. Asked only
+/// then ([`run`]): a code left in the block's start command is never sent again, and nobody
+/// on the network can make the block enroll without the district's own word, which reaches it
+/// over the pinned connection. The block's next session finds the district restored by what
+/// the block says it holds, and forwards again what the district lacks.
+///
+/// The district must present the certificate the block pinned (or the one it announced): the
+/// code is a one-time secret, and at a first enrollment it is what proves the server, but here
+/// the block knows its district's certificate, and sending its secret and its whole work to a
+/// server presenting another would hand them to whoever sits on the way. A server that names
+/// itself another district (one set up anew with the old one's certificate) is not sent the
+/// code either: moving a block to another district is not built (docs/sync.md, "Not built
+/// yet"). What to say to the operator is returned.
+pub async fn enroll_again(store: &Arc<Mutex<Store>>, code: &str, name: &str) -> Result<String, NotAgain> {
+    let refused = |why: String| NotAgain { why, try_later: false };
+    let (device, known, next) = {
         let mut s = lock(store).map_err(|e| refused(e.to_string()))?;
         let Some(known) = s.upstream().map_err(|e| refused(e.to_string()))? else {
             return Err(refused("this block is not enrolled with a district yet".to_owned()));
         };
-        (s.device(), known)
+        let next = s.upstream_next_certificate().map_err(|e| refused(e.to_string()))?;
+        (s.device(), known, next)
     };
     let applicant = Applicant { device, kind: DeviceKind::Block, name: name.to_owned(), villages: vec![] };
-    let url = url.trim_end_matches('/');
+    let url = known.url.as_str();
+    let pinned: Vec<&str> = known.certificate.iter().chain(next.iter()).map(String::as_str).collect();
     let link::Enrolled { reply, pin } =
-        link::enroll_again(url, code, applicant, known.server).await.map_err(|e| NotAgain {
-            another_district: matches!(e, SyncError::OtherServer(_)),
+        link::enroll_again(url, code, applicant, known.server, &pinned).await.map_err(|e| NotAgain {
+            try_later: e.is_transient(),
             why: format!("the district at {url} did not enroll this block again: {e}"),
         })?;
     // A server of an earlier version names itself only in its reply: the enrollment it made
     // there is not used.
     if reply.server != known.server {
-        return Err(NotAgain {
-            why: format!(
-                "the server at {url} is another district ({}) than the one this block enrolled with ({}); its enrollment is not used, and its operator may revoke this block there",
-                reply.server, known.server
-            ),
-            another_district: true,
-        });
+        return Err(refused(format!(
+            "the server at {url} is another district ({}) than the one this block enrolled with ({}); its enrollment is not used, and its operator may revoke this block there",
+            reply.server, known.server
+        )));
     }
     lock(store)
         .map_err(|e| refused(e.to_string()))?
@@ -293,7 +298,7 @@ pub async fn enroll_again(
         })
         .map_err(|e| refused(e.to_string()))?;
     Ok(format!(
-        "this block is enrolled again with its district at {url}, keeping its identity and its work: what the district lacks of it is forwarded again"
+        "this block is enrolled again with its district at {url}, keeping its identity and its work: what the district lacks of it is forwarded again. --upstream-code may be left out of the start command now"
     ))
 }
 
@@ -724,7 +729,14 @@ pub async fn sync_through<R: Remote>(
         Err(e) => {
             let said = for_the_operator(&e);
             lock(store)?.upstream_finished(now, Some(&said))?;
-            Err(ServerError::Invalid(format!("forwarding to the district failed: {said}")))
+            let said = format!("forwarding to the district failed: {said}");
+            // Kept a refusal of a device not known, which `run` answers with a code it holds.
+            Err(match e {
+                SyncError::Refused(r) if r.code == RefusalCode::NotEnrolled => {
+                    ServerError::refused(RefusalCode::NotEnrolled, said)
+                }
+                _ => ServerError::Invalid(said),
+            })
         }
     }
 }
@@ -735,7 +747,7 @@ pub async fn sync_through<R: Remote>(
 fn for_the_operator(e: &SyncError) -> String {
     match e {
         SyncError::Refused(r) if r.code == RefusalCode::NotEnrolled => {
-            "the district does not know this block (restored from a backup older than the block's enrollment, or its record of the block lost): ask its operator for a new code (`samanvaya-server --role district enroll-code --block NAME`) and start this block once with --upstream-code CODE; it keeps its work and forwards again what the district lacks".to_owned()
+            "the district does not know this block (restored from a backup older than the block's enrollment, or its record of the block lost): ask its operator for a new code (`samanvaya-server --role district enroll-code --block NAME`) and start this block with --upstream-code CODE: it enrolls again, keeps its work and forwards again what the district lacks".to_owned()
         }
         SyncError::Refused(r) if r.code == RefusalCode::Revoked => {
             "the district's operator revoked this block: it forwards nothing more, nor enrolls again under its identity; what it holds stays here, so call the district office before anything is deleted".to_owned()
@@ -757,11 +769,44 @@ fn log_audit_forwarding(report: &Report) {
     }
 }
 
-/// Forwards and pulls every `every`, for as long as the server runs.
-pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning) {
+/// A new enrollment code the block's operator gave at its start (`--upstream-code` on a block
+/// enrolled already), and the name the block gives itself.
+#[derive(Debug, Clone)]
+pub struct CodeInHand {
+    pub code: String,
+    pub name: String,
+}
+
+/// Forwards and pulls every `every`, for as long as the server runs. With a code in hand, a
+/// round the district refuses as from a device it does not know enrolls the block again
+/// ([`enroll_again`]) and forwards at once; a code the district refused is dropped.
+pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning, mut code: Option<CodeInHand>) {
     loop {
-        if let Err(e) = sync(&store, tuning).await {
-            eprintln!("{e}");
+        match sync(&store, tuning).await {
+            Err(ServerError::Refused { code: RefusalCode::NotEnrolled, message }) => {
+                eprintln!("{message}");
+                if let Some(hand) = &code {
+                    match enroll_again(&store, &hand.code, &hand.name).await {
+                        Ok(said) => {
+                            eprintln!("{said}");
+                            code = None;
+                            continue;
+                        }
+                        Err(not) if not.try_later => {
+                            eprintln!("{}; the code is tried again at the next round", not.why)
+                        }
+                        Err(not) => {
+                            eprintln!(
+                                "{}; the code is not tried again: start this block with a new one",
+                                not.why
+                            );
+                            code = None;
+                        }
+                    }
+                }
+            }
+            Err(e) => eprintln!("{e}"),
+            Ok(_) => {}
         }
         tokio::time::sleep(every).await;
     }
