@@ -3381,7 +3381,11 @@ fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_wor
     };
     let block = block_with(&other_server.url, &other_code);
     log_says(&block, "is another server");
-    log_says(&block, "nothing was sent to it; the code is not tried again");
+    log_says(&block, "nothing was sent to it; the code is not tried again, and a new one would not help");
+    eventually("the status saying the server is another, with no advice to bring a code", || {
+        let status = server_cmd("block", block_dir.path(), &["status"]);
+        status.contains("is another server") && !status.contains("--upstream-code CODE")
+    });
     assert_eq!(other.count("SELECT count(*) FROM device"), 0, "nothing registered at the other server");
     assert_eq!(
         other.count("SELECT count(*) FROM enrollment_code WHERE used_by IS NULL"),
@@ -3419,9 +3423,11 @@ fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_wor
         assert_eq!(list[0].stage, Stage::Submitted, "the district's step is on the laptop");
     }
 
-    // Started again with the spent code left in its command: kept, not sent, and no harm done.
+    // Started again with a code in its command, one not spent: while the district knows the
+    // block, the code is kept and never sent.
     drop(block);
-    let block = block_with(&district.url, &code);
+    let unspent = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"]));
+    let block = block_with(&district.url, &unspent);
     let log = std::fs::read_to_string(&block.log).unwrap();
     assert!(
         log.contains("--upstream-code is used only if the district says it no longer knows this block"),
@@ -3431,7 +3437,11 @@ fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_wor
     eventually("the next step at the block", || {
         server_cmd("block", block_dir.path(), &["referrals"]).contains("under_process")
     });
-    assert!(!std::fs::read_to_string(&block.log).unwrap().contains("did not enroll this block again"));
+    assert_eq!(
+        dist.count("SELECT count(*) FROM enrollment_code WHERE used_by IS NULL"),
+        1,
+        "the code unsent"
+    );
 }
 
 /// A laptop that only reads the block's feed, after the block is restored from a backup older

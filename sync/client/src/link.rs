@@ -263,17 +263,21 @@ async fn enroll_with(
         {
             return Err(SyncError::Certificate { seen: seen.unwrap_or_default() });
         }
-        let health: Health = resp.json().await.map_err(|e| {
-            SyncError::Unreachable(format!(
-                "{base} did not answer as a Samanvaya server answers ({e}); check the address"
-            ))
-        })?;
-        if let (Some((known, _)), Some(found)) = (again, health.server)
-            && known != found
-        {
-            return Err(SyncError::OtherServer(format!(
-                "the server at {base} is another server ({found}) than the one this device enrolled with ({known}); nothing was sent to it"
-            )));
+        // Read only to enroll again: a first enrollment took any answer of success here, and
+        // a proxy's own page would now refuse it.
+        if let Some((known, _)) = again {
+            let health: Health = resp.json().await.map_err(|e| {
+                SyncError::Unreachable(format!(
+                    "{base} did not answer as a Samanvaya server answers ({e}); check the address"
+                ))
+            })?;
+            if let Some(found) = health.server
+                && known != found
+            {
+                return Err(SyncError::OtherServer(format!(
+                    "the server at {base} is another server ({found}) than the one this device enrolled with ({known}); nothing was sent to it"
+                )));
+            }
         }
         seen
     } else {

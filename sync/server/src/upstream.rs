@@ -245,6 +245,9 @@ pub struct NotAgain {
     /// The district was not reached, or not in time: the same code may be tried at the next
     /// round. A refusal is final for the code (spent, expired, or the block known there).
     pub try_later: bool,
+    /// The district refused the code itself (spent, expired, not its own): a new one may do.
+    /// Another district, another certificate, or the block known there: it would not.
+    pub new_code_helps: bool,
 }
 
 /// Enrolls this block again with its district, with a new `code`, keeping its identity and
@@ -263,7 +266,7 @@ pub struct NotAgain {
 /// code either: moving a block to another district is not built (docs/sync.md, "Not built
 /// yet"). What to say to the operator is returned.
 pub async fn enroll_again(store: &Arc<Mutex<Store>>, code: &str, name: &str) -> Result<String, NotAgain> {
-    let refused = |why: String| NotAgain { why, try_later: false };
+    let refused = |why: String| NotAgain { why, try_later: false, new_code_helps: false };
     let (device, known, next) = {
         let mut s = lock(store).map_err(|e| refused(e.to_string()))?;
         let Some(known) = s.upstream().map_err(|e| refused(e.to_string()))? else {
@@ -278,6 +281,7 @@ pub async fn enroll_again(store: &Arc<Mutex<Store>>, code: &str, name: &str) -> 
     let link::Enrolled { reply, pin } =
         link::enroll_again(url, code, applicant, known.server, &pinned).await.map_err(|e| NotAgain {
             try_later: e.is_transient(),
+            new_code_helps: matches!(&e, SyncError::Refused(r) if r.code == RefusalCode::Code),
             why: format!("the district at {url} did not enroll this block again: {e}"),
         })?;
     // A server of an earlier version names itself only in its reply: the enrollment it made
@@ -792,15 +796,30 @@ pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning, mut 
                             code = None;
                             continue;
                         }
-                        Err(not) if not.try_later => {
-                            eprintln!("{}; the code is tried again at the next round", not.why)
-                        }
                         Err(not) => {
-                            eprintln!(
-                                "{}; the code is not tried again: start this block with a new one",
-                                not.why
-                            );
-                            code = None;
+                            // Said in the status too, where the advice to bring a code stood.
+                            let said = if not.try_later {
+                                format!("{}; the code is tried again at the next round", not.why)
+                            } else if not.new_code_helps {
+                                format!(
+                                    "{}; the code is not tried again: start this block with a new one",
+                                    not.why
+                                )
+                            } else {
+                                format!(
+                                    "{}; the code is not tried again, and a new one would not help: check --upstream, or call the district's operator",
+                                    not.why
+                                )
+                            };
+                            eprintln!("{said}");
+                            if let Err(e) =
+                                lock(&store).and_then(|mut s| s.upstream_finished(Utc::now(), Some(&said)))
+                            {
+                                eprintln!("{e}");
+                            }
+                            if !not.try_later {
+                                code = None;
+                            }
                         }
                     }
                 }
