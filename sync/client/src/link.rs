@@ -208,6 +208,7 @@ fn sent_error(e: &reqwest::Error, pin: &Pin, secs: u64) -> SyncError {
 
 /// What enrolling gave: the server's answer, and the fingerprint of its certificate to pin
 /// (none for a plain-HTTP server on this computer).
+#[derive(Debug)]
 pub struct Enrolled {
     pub reply: EnrollReply,
     pub pin: Option<String>,
@@ -295,7 +296,16 @@ async fn enroll_with(
     if !resp.status().is_success() {
         return Err(refusal(resp).await);
     }
-    let reply = resp.json().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    let reply: EnrollReply = resp.json().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    // The server proves it holds the code: a reply from anyone else is not taken, and nothing
+    // of it (the certificate to pin, the secret) is kept.
+    let fingerprint = seen.as_deref().unwrap_or(code::PLAIN);
+    if !code::proves(code, fingerprint, &reply.server.to_string(), &reply.secret, &reply.proof) {
+        return Err(SyncError::Refused(Refusal {
+            code: RefusalCode::Certificate,
+            message: "the server that answered does not hold this enrollment code: something between this device and the server may be intercepting the connection. Nothing was kept; do not enroll over this network, and call the server's operator".to_owned(),
+        }));
+    }
     Ok(Enrolled { reply, pin: seen })
 }
 
@@ -762,6 +772,76 @@ mod tests {
         let renewal = link.session_request();
         assert!(renewal.numbers_left.is_empty() && renewal.leases_through.is_empty(), "{renewal:?}");
         assert_eq!(link.token.as_deref(), Some("t"));
+    }
+
+    /// A server on this computer that answers one request, whatever it asks, with `body` as
+    /// JSON: someone in the middle answering an enrollment itself.
+    fn answering_once(body: String) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            // The request's head, then as much of its body as the head says.
+            loop {
+                let n = conn.read(&mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                    if got.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            conn.write_all(reply.as_bytes()).unwrap();
+        });
+        url
+    }
+
+    /// A reply to an enrollment is taken only with the server's proof that it holds the code:
+    /// one made without the code (an impostor's) is refused and nothing of it is given back;
+    /// the same reply with the proof the server makes is taken.
+    #[tokio::test]
+    async fn an_enrollment_reply_without_the_servers_proof_of_the_code_is_refused() {
+        let code = "ABCD-EFGH-JKMN";
+        let server = "01935f2a-7c00-7000-8000-000000000001";
+        let secret = "c3".repeat(32);
+        let reply = |proof: String| {
+            serde_json::json!({
+                "protocol": PROTOCOL_VERSION, "server": server, "role": "block",
+                "secret": secret, "proof": proof, "leases": [],
+            })
+            .to_string()
+        };
+        let applicant = || Applicant {
+            device: Uuid::nil(),
+            kind: samanvaya_sync_protocol::DeviceKind::Laptop,
+            name: "laptop".into(),
+            villages: vec![],
+        };
+        let guessed = code::reply_proof(&code::key("ABCD-EFGH-JKMP"), code::PLAIN, server, &secret);
+        let refused = enroll(&answering_once(reply(guessed)), code, applicant()).await.unwrap_err();
+        assert!(
+            matches!(&refused, SyncError::Refused(r) if r.code == RefusalCode::Certificate)
+                && refused.to_string().contains("does not hold this enrollment code"),
+            "{refused}"
+        );
+        let proved = code::reply_proof(&code::key(code), code::PLAIN, server, &secret);
+        let taken = enroll(&answering_once(reply(proved)), code, applicant()).await.unwrap();
+        assert_eq!(taken.reply.secret, secret);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::MAX_BODY_BYTES;
 /// on small JSON batches.
 const LEVEL: i32 = 9;
 
-/// The dictionary of protocols 6 and 7 (`dictionary/README.md` says how it was made).
+/// The dictionary of protocols 6 to 9 (`dictionary/README.md` says how it was made).
 pub const DICTIONARY: &[u8] = include_bytes!("../dictionary/body-6.zdict");
 
 fn encoder() -> &'static EncoderDictionary<'static> {
@@ -133,11 +133,11 @@ mod tests {
 
     /// Both ends must compress with the same dictionary, so it is tied to the protocol version:
     /// a new dictionary fails this until the version is bumped with it (`dictionary/README.md`).
-    /// Protocols 7 (the household's consent field) and 8 (the audit log's branches) kept
-    /// protocol 6's dictionary.
+    /// Protocols 7 (the household's consent field), 8 (the audit log's branches) and 9 (the
+    /// enrollment reply's proof) kept protocol 6's dictionary.
     #[test]
     fn the_dictionary_is_the_one_of_this_protocol_version() {
-        assert_eq!(crate::PROTOCOL_VERSION, 8);
+        assert_eq!(crate::PROTOCOL_VERSION, 9);
         assert_eq!(digest(DICTIONARY), "7947b5ad4b941c4e6ddb9c5cd3b6cdb584158f4e2bc23d0f45c3e9a79a4c63fa");
     }
 

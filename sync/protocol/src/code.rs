@@ -5,6 +5,11 @@
 //! the laptop sent, and the laptop's request fails at the real server if it was relayed: the
 //! binding names a certificate that is not the server's. So the certificate a laptop pins at
 //! enrollment is the block's own, without anyone reading a fingerprint aloud.
+//!
+//! The server proves the same to the laptop: its reply carries a keyed code, with the same key,
+//! over the certificate the laptop saw, the server's id and the secret it gives
+//! ([`reply_proof`]). Someone in the middle, who never sees the code nor its key, could
+//! otherwise answer the enrollment itself, be pinned, and take every later sync of the laptop.
 
 use blake2::Blake2bMac;
 use blake2::digest::consts::U32;
@@ -16,6 +21,7 @@ use crate::parcel::{hex, secret_digest};
 pub const PLAIN: &str = "plain-http";
 
 const LABEL: &[u8] = b"samanvaya enrollment binding 1\n";
+const REPLY_LABEL: &[u8] = b"samanvaya enrollment reply 1\n";
 
 /// A code as typed, in the one form its digest is taken of: letters and digits, upper case
 /// (dashes, spaces and case are how people read codes aloud, not part of them).
@@ -34,10 +40,34 @@ pub fn id_of(key: &[u8; 32]) -> String {
 }
 
 fn mac(key: &[u8; 32], fingerprint: &str) -> Blake2bMac<U32> {
+    keyed(key, LABEL, &[fingerprint])
+}
+
+/// A keyed code over `parts` under `label`, each part ended by a newline so that no two lists
+/// of parts read the same (none holds one: fingerprints, ids and secrets are hex or a UUID).
+fn keyed(key: &[u8; 32], label: &[u8], parts: &[&str]) -> Blake2bMac<U32> {
     let mut mac = <Blake2bMac<U32> as KeyInit>::new_from_slice(key).expect("a 32-byte key suits BLAKE2b");
-    mac.update(LABEL);
-    mac.update(fingerprint.as_bytes());
+    mac.update(label);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            mac.update(b"\n");
+        }
+        mac.update(part.as_bytes());
+    }
     mac
+}
+
+/// The server's proof that it holds the code of `key`, for its reply to a device that saw
+/// `fingerprint`: over the server's id and the `secret` the reply gives the device.
+pub fn reply_proof(key: &[u8; 32], fingerprint: &str, server: &str, secret: &str) -> String {
+    hex(&keyed(key, REPLY_LABEL, &[fingerprint, server, secret]).finalize().into_bytes())
+}
+
+/// Whether `proof` was made with `code` for this reply, over the certificate the device saw.
+/// The comparison takes the same time whatever the proof.
+pub fn proves(code: &str, fingerprint: &str, server: &str, secret: &str, proof: &str) -> bool {
+    let Some(bytes) = crate::parcel::unhex(proof) else { return false };
+    keyed(&key(code), REPLY_LABEL, &[fingerprint, server, secret]).verify_slice(&bytes).is_ok()
 }
 
 /// The binding of `code` to the certificate whose fingerprint the laptop saw.
@@ -72,6 +102,27 @@ mod tests {
         assert!(!binds(&key("ABCD-EFGH-JKMP"), &seen, &b), "another code");
         assert!(!binds(&key(code), &seen, "not hex"));
         assert!(!binds(&key(code), &seen, &b[..62]), "a cut binding");
+    }
+
+    #[test]
+    fn a_reply_proves_the_code_only_for_what_it_gives() {
+        let code = "ABCD-EFGH-JKMN";
+        let (seen, server, secret) =
+            ("a1".repeat(32), "01935f2a-7c00-7000-8000-000000000001", "c3".repeat(32));
+        let proof = reply_proof(&key(code), &seen, server, &secret);
+        assert!(proves(" abcd efgh jkmn", &seen, server, &secret, &proof), "the code however typed");
+        assert!(!proves("ABCD-EFGH-JKMP", &seen, server, &secret, &proof), "another code");
+        assert!(!proves(code, &"b2".repeat(32), server, &secret, &proof), "another certificate");
+        assert!(
+            !proves(code, &seen, "01935f2a-7c00-7000-8000-000000000002", &secret, &proof),
+            "another server"
+        );
+        assert!(!proves(code, &seen, server, &"d4".repeat(32), &proof), "another secret");
+        assert!(
+            !proves(code, &seen, server, &secret, &binding(code, &seen)),
+            "the laptop's binding is no proof"
+        );
+        assert!(!proves(code, &seen, server, &secret, ""), "none");
     }
 
     #[test]

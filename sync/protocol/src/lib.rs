@@ -31,9 +31,11 @@ use uuid::Uuid;
 /// (version 2 of the household kind), which a version-6 peer fails to read at all rather than
 /// refusing that one change; version 8 the branches of an audit log (`AuditBatch::branch`,
 /// `SessionReply::audit_branches`), whose entries a version-7 server would take for entries of
-/// the device's own log that it holds already, and keep none of. Versions must match exactly, so laptops, blocks and the district
+/// the device's own log that it holds already, and keep none of; version 9 the enrollment
+/// reply's proof that the server holds the code (`EnrollReply::proof`), without which a device
+/// takes no reply. Versions must match exactly, so laptops, blocks and the district
 /// are updated together.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// The target size of one push batch before compression: small enough to get through a weak 2G
 /// connection before it drops, so that each acknowledged batch is progress that is never repeated,
@@ -343,6 +345,9 @@ pub struct EnrollReply {
     pub server: Uuid,
     pub role: Role,
     pub secret: String,
+    /// The server's proof that it holds the code the device typed ([`code::reply_proof`]):
+    /// a reply without it came from someone in the middle, not from the server.
+    pub proof: String,
     pub leases: Vec<Lease>,
     /// The village a laptop that served none was enrolled for: it serves it from now on.
     #[serde(default)]

@@ -23,7 +23,7 @@ fn a_laptops_own_log_names_no_device_and_a_forwarded_one_names_its_laptop() {
     let text = serde_json::to_string(&own).unwrap();
     assert_eq!(
         text,
-        r#"{"protocol":8,"entries":[{"seq":1,"at":"2026-12-01T05:00:00+00:00","who":"Asha","action":"enroll","detail":"https://10.0.0.7:8740","hash":"ab01"}]}"#
+        r#"{"protocol":9,"entries":[{"seq":1,"at":"2026-12-01T05:00:00+00:00","who":"Asha","action":"enroll","detail":"https://10.0.0.7:8740","hash":"ab01"}]}"#
     );
     assert_eq!(serde_json::from_str::<AuditBatch>(&text).unwrap(), own);
 

@@ -320,6 +320,7 @@ impl Store {
             protocol: PROTOCOL_VERSION,
             server: self.device,
             role: self.role,
+            proof: code::reply_proof(&key, fingerprint, &self.device.to_string(), &secret),
             secret,
             leases,
             village: given,
