@@ -102,7 +102,9 @@ impl LaptopSyncError {
                 // a server's operator.
                 RefusalCode::Unavailable | RefusalCode::VillageForeign => "server",
                 RefusalCode::DiskFull => "server_disk_full",
-                RefusalCode::Certificate => "certificate",
+                // Said only at enrollment (the server's binding or its proof did not hold):
+                // not the pinned certificate of a later sync.
+                RefusalCode::Certificate => "intercepted",
                 RefusalCode::AuditBroken | RefusalCode::AuditForeign => "audit",
             },
         }

@@ -43,8 +43,8 @@ fn mac(key: &[u8; 32], fingerprint: &str) -> Blake2bMac<U32> {
     keyed(key, LABEL, &[fingerprint])
 }
 
-/// A keyed code over `parts` under `label`, each part ended by a newline so that no two lists
-/// of parts read the same (none holds one: fingerprints, ids and secrets are hex or a UUID).
+/// A keyed code over `parts` under `label`, a newline between parts so that no two lists of
+/// parts read the same (none holds one: fingerprints, ids and secrets are hex or a UUID).
 fn keyed(key: &[u8; 32], label: &[u8], parts: &[&str]) -> Blake2bMac<U32> {
     let mut mac = <Blake2bMac<U32> as KeyInit>::new_from_slice(key).expect("a 32-byte key suits BLAKE2b");
     mac.update(label);

@@ -556,6 +556,7 @@ export const en = {
   syncError_server_disk_full: "The block server's disk is full, so it could not keep this laptop's work. Nothing is lost: the work waits on this laptop. Tell the block office to free space on the server's disk; the work goes at the next sync after that.",
   syncError_store: "This laptop's data could not be read or written; see the detail below.",
   syncError_certificate: "The block server presented another certificate than the one this laptop was enrolled with. Someone may be intercepting the connection, or the server was reinstalled. Nothing was sent: call the block office before syncing again.",
+  syncError_intercepted: "The enrollment did not reach the block server itself: something between this laptop and the block may be intercepting the connection. Nothing was kept, and the code can still be used: do not enroll over this network, and call the block office.",
   syncError_address: "The block server's address was not accepted. Write it as the block office gave it, starting with https://.",
   syncError_demo: "This is the demo village: it never leaves the laptop.",
   syncRulesBuiltIn: "Scheme rules: those that came with this app ({n} schemes).",

@@ -16,6 +16,13 @@ describe("errorText", () => {
     expect(errorText(reply("answer_before_restore: …"))).toBe(catalogues.hi.syncError_answer_before_restore);
   });
 
+  it("says an enrollment intercepted as such, not as a pinned certificate changed", () => {
+    const said = errorText(reply("intercepted: the server that answered does not hold this enrollment code: …"));
+    expect(said).toBe(catalogues.hi.syncError_intercepted);
+    expect(said).not.toBe(catalogues.hi.syncError_certificate);
+    expect(catalogues.en.syncError_intercepted).toContain("do not enroll over this network");
+  });
+
   it("says a sync file that could not be written as a place to look at, not as a wrong answer file", () => {
     const said = errorText(reply("file_write: cannot write /media/usb/laptop.samanvaya-sync: No space left on device"));
     expect(said).toBe(catalogues.hi.syncError_file_write);
