@@ -451,6 +451,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "village_taken",
         sql: include_str!("../migrations/server/0042_village_taken.sql"),
     },
+    Migration {
+        version: 43,
+        name: "code_for_device",
+        sql: include_str!("../migrations/server/0043_code_for_device.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -656,6 +661,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 40,
         name: "village_taken",
         sql: include_str!("../migrations/server-postgres/0040_village_taken.sql"),
+    },
+    Migration {
+        version: 41,
+        name: "code_for_device",
+        sql: include_str!("../migrations/server-postgres/0041_code_for_device.sql"),
     },
 ];
 

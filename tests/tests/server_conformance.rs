@@ -450,6 +450,7 @@ on_both!(
     a_blocks_push_following_on_from_more_than_the_district_holds_keeps_nothing,
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_block_that_names_itself_not_is_named_by_its_code_at_the_district,
+    a_code_made_for_a_block_enrolls_that_block_again_and_no_other,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
@@ -4008,6 +4009,44 @@ fn a_block_that_names_itself_not_is_named_by_its_code_at_the_district(b: Backend
     let mut names: Vec<String> = district.devices().unwrap().into_iter().map(|d| d.name).collect();
     names.sort();
     assert_eq!(names, ["Bodh Gaya", "Gaya block office"]);
+}
+
+/// A block that has synced is refused a new code (a code does not hand over a device at work),
+/// with the code to ask for named; a code made for it (`enroll-code --again`) enrolls it again,
+/// and its old secret no longer opens a session; the same code is refused to another device,
+/// and is not spent by the refusal. No code is made for a device not enrolled here, nor for a
+/// revoked one.
+fn a_code_made_for_a_block_enrolls_that_block_again_and_no_other(b: Backend) {
+    let Some(mut district) = open(b, Role::District) else { return };
+    let applicant =
+        |device| Applicant { device, kind: DeviceKind::Block, name: "Bodh Gaya".into(), villages: vec![] };
+    let enroll = |district: &mut Store, code: &str, device| {
+        district.enroll(&EnrollRequest::new(code, &certificate(), applicant(device)), &certificate(), t0())
+    };
+    let block = Uuid::now_v7();
+    let code = district.new_code(DeviceKind::Block, "Bodh Gaya", t0()).unwrap();
+    let first = enroll(&mut district, &code, block).unwrap();
+    district.session(&session_of(block, &first.secret), 60, t0()).unwrap();
+
+    let code = district.new_code(DeviceKind::Block, "Bodh Gaya", t0()).unwrap();
+    let said = enroll(&mut district, &code, block).unwrap_err().to_string();
+    assert!(said.contains(&format!("enroll-code --block NAME --again {block}")), "{said}");
+
+    let again = district.code_for_device("Bodh Gaya", block, t0()).unwrap();
+    let said = enroll(&mut district, &again, Uuid::now_v7()).unwrap_err().to_string();
+    assert!(
+        said.contains(&format!("this code enrolls the block {block} again, and no other device")),
+        "{said}"
+    );
+    let second = enroll(&mut district, &again, block).unwrap();
+    assert!(district.session(&session_of(block, &second.secret), 60, t0()).is_ok());
+    assert!(district.session(&session_of(block, &first.secret), 60, t0()).is_err(), "the old secret is done");
+
+    let said = district.code_for_device("Bodh Gaya", Uuid::now_v7(), t0()).unwrap_err().to_string();
+    assert!(said.contains("is enrolled here"), "{said}");
+    district.revoke(block, t0()).unwrap();
+    let said = district.code_for_device("Bodh Gaya", block, t0()).unwrap_err().to_string();
+    assert!(said.contains("was revoked"), "{said}");
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

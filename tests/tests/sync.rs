@@ -2117,7 +2117,7 @@ fn a_block_follows_its_district_to_a_new_address_by_the_certificate_it_pinned() 
     let other = start_server(&["--role", "district", "--data-dir", other_dir.path().to_str().unwrap()]);
     let block = block_at(&other.url);
     eventually("the other server refused by its certificate", || {
-        status().contains("the server presented another certificate")
+        status().contains("the district presents another certificate")
     });
     drop(block);
     drop(other);
@@ -3441,6 +3441,59 @@ fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_wor
         dist.count("SELECT count(*) FROM enrollment_code WHERE used_by IS NULL"),
         1,
         "the code unsent"
+    );
+}
+
+/// A district that lost its certificate (its `tls` folder) but not its records presents a new
+/// one, which its block refuses at every round: the block's status says so, with the code to ask
+/// for. A new code is refused there (the block has synced: a code does not hand over a device
+/// at work), and the district's refusal names the code made for this block (`enroll-code
+/// --again`); with that one the block enrolls again, pins the new certificate, and forwards the
+/// work it held back. Before, every device had to be set up anew.
+#[test]
+fn a_block_enrolls_again_with_a_code_made_for_it_after_its_district_lost_its_certificate() {
+    let Some(dist) = District::new(false) else { return };
+    let (block_dir, laptop) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (district, listen, block) = district_block_and_laptop(&dist, block_dir.path(), laptop.path());
+    household_with_a_referral(laptop.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    eventually("the case at the district", || dist.count("SELECT count(*) FROM referral") == 1);
+
+    // The district's certificate is lost; it makes a new one at its next start.
+    drop(district);
+    std::fs::remove_dir_all(dist.dir.path().join("tls")).unwrap();
+    let district = start_district_at(&dist, Some(&listen));
+    let block_id: String = rusqlite::Connection::open(block_dir.path().join("server.sqlite3"))
+        .unwrap()
+        .query_row("SELECT device_id FROM identity", [], |r| r.get(0))
+        .unwrap();
+    eventually("the block's status saying the certificate changed, and what to ask for", || {
+        let status = server_cmd("block", block_dir.path(), &["status"]);
+        status.contains("presents another certificate") && status.contains(&format!("--again {block_id}"))
+    });
+    household_with_a_referral(laptop.path(), "सीता देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+
+    let block_listen = block.url.trim_start_matches("https://").to_owned();
+    let log_says = |block: &samanvaya_tests::Running, what: &str| {
+        eventually(what, || std::fs::read_to_string(&block.log).unwrap().contains(what));
+    };
+    let block_with = |code: &str| {
+        block_again_with(block_dir.path(), &block_listen, &district.url, &["--upstream-code", code.trim()])
+    };
+    // A new code: refused, with the code to ask for.
+    drop(block);
+    let block = block_with(&ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"])));
+    log_says(&block, &format!("enroll-code --block NAME --again {block_id}"));
+    // The code made for this block.
+    drop(block);
+    let block = block_with(&ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya", "--again", &block_id])));
+    log_says(&block, "this block is enrolled again with its district");
+    eventually("the case held back forwarded", || dist.count("SELECT count(*) FROM referral") == 2);
+    assert_eq!(
+        dist.count(&format!("SELECT count(*) FROM device WHERE kind = 'block' AND id = '{block_id}'")),
+        1,
+        "one block, under its own identity"
     );
 }
 

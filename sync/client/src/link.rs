@@ -221,25 +221,25 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrol
     enroll_with(url, code, applicant, None).await
 }
 
-/// As [`enroll`], for a device enrolled before with server `known`, whose certificate it
-/// pinned as one of `pinned` (a block enrolling again with its district): a server presenting
-/// another certificate, or naming itself otherwise in its health answer, is not sent the code,
-/// so that it learns nothing and registers nothing.
+/// As [`enroll`], for a device enrolled before with server `known` (a block enrolling again
+/// with its district): a server naming itself otherwise in its health answer is not sent the
+/// code, so that it registers nothing. The certificate is not held to the one pinned before (a
+/// district that lost its own is enrolled with again so): the reply's proof of the code is
+/// what shows the server, as at a first enrollment.
 pub async fn enroll_again(
     url: &str,
     code: &str,
     applicant: Applicant,
     known: Uuid,
-    pinned: &[&str],
 ) -> Result<Enrolled, SyncError> {
-    enroll_with(url, code, applicant, Some((known, pinned))).await
+    enroll_with(url, code, applicant, Some(known)).await
 }
 
 async fn enroll_with(
     url: &str,
     code: &str,
     applicant: Applicant,
-    again: Option<(Uuid, &[&str])>,
+    again: Option<Uuid>,
 ) -> Result<Enrolled, SyncError> {
     const SECS: u64 = 60;
     let (base, tls) = server_url(url)?;
@@ -258,15 +258,9 @@ async fn enroll_with(
             )));
         }
         let seen = look.seen();
-        if let Some((_, pinned)) = again
-            && tls
-            && !seen.as_deref().is_some_and(|s| pinned.contains(&s))
-        {
-            return Err(SyncError::Certificate { seen: seen.unwrap_or_default() });
-        }
         // Read only to enroll again: a first enrollment took any answer of success here, and
         // a proxy's own page would now refuse it.
-        if let Some((known, _)) = again {
+        if let Some(known) = again {
             let health: Health = resp.json().await.map_err(|e| {
                 SyncError::Unreachable(format!(
                     "{base} did not answer as a Samanvaya server answers ({e}); check the address"

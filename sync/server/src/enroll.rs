@@ -119,6 +119,48 @@ impl Store {
         label: &str,
         now: DateTime<Utc>,
     ) -> Result<String, ServerError> {
+        self.make_code(kind, label, None, now)
+    }
+
+    /// A one-time code that enrolls again the block `device`, enrolled here already, under
+    /// `label`: for a block whose district lost its certificate, or was put back from a backup
+    /// holding the block's first secret, which a new code does not enroll (the block has synced
+    /// here). Refused for a device that is not an enrolled block here, or was revoked.
+    pub fn code_for_device(
+        &mut self,
+        label: &str,
+        device: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServerError> {
+        let row = self.db.query_opt("SELECT kind, revoked_at FROM device WHERE id = ?1", args![device])?;
+        match row {
+            None => {
+                return Err(ServerError::Invalid(format!(
+                    "no device {device} is enrolled here (see `devices`); a block new here takes a code without --again"
+                )));
+            }
+            Some(r) if r.text(0)? != "block" => {
+                return Err(ServerError::Invalid(format!(
+                    "{device} is not a block server; --again is for a block"
+                )));
+            }
+            Some(r) if r.opt_text(1)?.is_some() => {
+                return Err(ServerError::Invalid(format!(
+                    "the block {device} was revoked; a revoked device does not enroll again under its identity"
+                )));
+            }
+            Some(_) => {}
+        }
+        self.make_code(DeviceKind::Block, label, Some(device), now)
+    }
+
+    fn make_code(
+        &mut self,
+        kind: DeviceKind,
+        label: &str,
+        for_device: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServerError> {
         if label.trim().is_empty() {
             return Err(ServerError::Invalid("say which village (or block) the code is for".into()));
         }
@@ -128,15 +170,16 @@ impl Store {
         let code = format!("{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12]);
         let key = code::key(&code);
         self.db.execute(
-            "INSERT INTO enrollment_code (code_hash, code_id, kind, label, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO enrollment_code (code_hash, code_id, kind, label, created_at, expires_at, for_device)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             args![
                 hex(&key),
                 code::id_of(&key),
                 kind_str(kind),
                 label.trim(),
                 now,
-                now + Duration::days(CODE_DAYS)
+                now + Duration::days(CODE_DAYS),
+                for_device
             ],
         )?;
         Ok(code)
@@ -160,7 +203,7 @@ impl Store {
         };
         let mut tx = self.db.transaction(Mode::Write)?;
         let found = tx.query_opt(
-            "SELECT kind, label, expires_at, used_by, code_hash FROM enrollment_code WHERE code_id = ?1",
+            "SELECT kind, label, expires_at, used_by, code_hash, for_device FROM enrollment_code WHERE code_id = ?1",
             args![&req.code_id],
         )?;
         let Some(found) = found else {
@@ -173,6 +216,13 @@ impl Store {
         };
         let (kind, label, expires_at, used_by, code_hash) =
             (found.text(0)?, found.text(1)?, found.time(2)?, found.opt_text(3)?, found.text(4)?);
+        let for_device = found
+            .opt_text(5)?
+            .map(|d| {
+                Uuid::parse_str(&d)
+                    .map_err(|e| ServerError::Invalid(format!("a stored code's device {d} is damaged: {e}")))
+            })
+            .transpose()?;
         let key = parcel::key_from_hex(&code_hash).ok_or_else(|| {
             ServerError::Invalid(format!("a stored enrollment code is damaged: {code_hash:?}"))
         })?;
@@ -260,10 +310,32 @@ impl Store {
                 args![req.applicant.device],
             )?
             .is_some();
-        if at_work {
+        if let Some(d) = for_device
+            && d != req.applicant.device
+        {
             return Err(ServerError::refused(
                 RefusalCode::Code,
-                "a device with this id is enrolled here already and has synced; it does not enroll again. If this is that device, it is enrolled: sync it",
+                format!(
+                    "this code enrolls the block {d} again, and no other device; ask {office} for a code of your own"
+                ),
+            ));
+        }
+        // A code made for this very device enrolls it again whatever it has done here: its
+        // operator chose to hand its identity to whoever holds the code.
+        if at_work && for_device.is_none() {
+            let again = if req.applicant.kind == DeviceKind::Block {
+                format!(
+                    " A block this district no longer takes asks {office} for a code made for it: `enroll-code --block NAME --again {}`",
+                    req.applicant.device
+                )
+            } else {
+                String::new()
+            };
+            return Err(ServerError::refused(
+                RefusalCode::Code,
+                format!(
+                    "a device with this id is enrolled here already and has synced; it does not enroll again with a new code. If this is that device, it is enrolled: sync it.{again}"
+                ),
             ));
         }
         // A device's id names its audit log here; one already naming a branch of another

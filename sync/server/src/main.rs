@@ -80,6 +80,11 @@ enum Command {
         village: Option<String>,
         #[arg(long)]
         block: Option<String>,
+        /// At a district, with --block: a code that enrolls again the block with this id
+        /// (from `devices`), enrolled here already, when a new code is refused to it (this
+        /// district's certificate was lost, or it was put back from a backup).
+        #[arg(long, requires = "block", value_name = "DEVICE")]
+        again: Option<uuid::Uuid>,
     },
     /// Registers a village this block serves, with the places above it, so that a new laptop
     /// enrolled with a code for it receives it. Each place is written "English|हिन्दी".
@@ -272,7 +277,7 @@ fn open(args: &Args) -> Result<Store> {
 fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Result<()> {
     let now = Utc::now();
     match command {
-        Command::EnrollCode { village, block } => {
+        Command::EnrollCode { village, block, again } => {
             let (kind, label) = match (village, block, store.role()) {
                 (Some(v), None, Role::Block) => (DeviceKind::Laptop, v),
                 (None, Some(b), Role::District) => (DeviceKind::Block, b),
@@ -280,7 +285,10 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 (_, _, Role::District) => bail!("a district enrolls block servers: --block NAME"),
             };
             let label = label.trim().to_owned();
-            let code = store.new_code(kind, &label, now)?;
+            let code = match again {
+                Some(device) => store.code_for_device(&label, device, now)?,
+                None => store.new_code(kind, &label, now)?,
+            };
             println!("{code}");
             eprintln!("give this code to {label}; it enrolls one device and is valid for 7 days");
             // A code for a village the block does not know is refused only on the laptop, days
@@ -758,13 +766,13 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         }
         // A code given to a block enrolled already is kept for the forwarding, which enrolls
         // the block again with it only when its district refuses it as a device it does not
-        // know (`upstream::run`). Sent at the start, a code left in the start command went to
+        // know, or presents another certificate (`upstream::run`). Sent at the start, a code left in the start command went to
         // the district at every restart, and kept the laptops waiting while it was not reached.
         let mut in_hand = None;
         match &args.upstream_code {
             Some(code) if enrolled => {
                 eprintln!(
-                    "this block is enrolled with its district already: --upstream-code is used only if the district says it no longer knows this block"
+                    "this block is enrolled with its district already: --upstream-code is used only if the district says it no longer knows this block, or presents another certificate"
                 );
                 in_hand = Some(upstream::CodeInHand { code: code.clone(), name: args.name.clone() });
             }

@@ -252,34 +252,32 @@ pub struct NotAgain {
 
 /// Enrolls this block again with its district, with a new `code`, keeping its identity and
 /// its work: for a district that no longer knows the block (restored from a backup older than
-/// the block's enrollment), which refuses its sessions as a device it does not know. Asked only
-/// then ([`run`]): a code left in the block's start command is never sent again, and nobody
-/// on the network can make the block enroll without the district's own word, which reaches it
-/// over the pinned connection. The block's next session finds the district restored by what
-/// the block says it holds, and forwards again what the district lacks.
+/// the block's enrollment), which refuses its sessions as a device it does not know, or one
+/// that presents another certificate than the block pinned (it lost its own) and gave a code
+/// made for this block (`enroll-code --again`). Asked only then ([`run`]): a code left in the
+/// block's start command is never sent while the district takes the block. The block's next
+/// session finds the district restored by what the block says it holds, and forwards again what
+/// the district lacks.
 ///
-/// The district must present the certificate the block pinned (or the one it announced): the
-/// code is a one-time secret, and at a first enrollment it is what proves the server, but here
-/// the block knows its district's certificate, and sending its secret and its whole work to a
-/// server presenting another would hand them to whoever sits on the way. A server that names
-/// itself another district (one set up anew with the old one's certificate) is not sent the
-/// code either: moving a block to another district is not built (docs/sync.md, "Not built
+/// The reply's proof of the code shows the server (protocol 9), as at a first enrollment: the
+/// code never travels, so a server on the way that presents its own certificate can neither
+/// use what it is sent nor answer for the district, and nothing of its answer is kept. A server
+/// that names itself another district (one set up anew with the old one's certificate) is not
+/// sent even that: moving a block to another district is not built (docs/sync.md, "Not built
 /// yet"). What to say to the operator is returned.
 pub async fn enroll_again(store: &Arc<Mutex<Store>>, code: &str, name: &str) -> Result<String, NotAgain> {
     let refused = |why: String| NotAgain { why, try_later: false, new_code_helps: false };
-    let (device, known, next) = {
+    let (device, known) = {
         let mut s = lock(store).map_err(|e| refused(e.to_string()))?;
         let Some(known) = s.upstream().map_err(|e| refused(e.to_string()))? else {
             return Err(refused("this block is not enrolled with a district yet".to_owned()));
         };
-        let next = s.upstream_next_certificate().map_err(|e| refused(e.to_string()))?;
-        (s.device(), known, next)
+        (s.device(), known)
     };
     let applicant = Applicant { device, kind: DeviceKind::Block, name: name.to_owned(), villages: vec![] };
     let url = known.url.as_str();
-    let pinned: Vec<&str> = known.certificate.iter().chain(next.iter()).map(String::as_str).collect();
     let link::Enrolled { reply, pin } =
-        link::enroll_again(url, code, applicant, known.server, &pinned).await.map_err(|e| NotAgain {
+        link::enroll_again(url, code, applicant, known.server).await.map_err(|e| NotAgain {
             try_later: e.is_transient(),
             new_code_helps: matches!(&e, SyncError::Refused(r) if r.code == RefusalCode::Code),
             why: format!("the district at {url} did not enroll this block again: {e}"),
@@ -731,14 +729,17 @@ pub async fn sync_through<R: Remote>(
             Ok(Some(report))
         }
         Err(e) => {
-            let said = for_the_operator(&e);
+            let me = lock(store)?.device();
+            let said = for_the_operator(&e, me);
             lock(store)?.upstream_finished(now, Some(&said))?;
             let said = format!("forwarding to the district failed: {said}");
-            // Kept a refusal of a device not known, which `run` answers with a code it holds.
+            // Kept a refusal of a device not known, and another certificate, which `run`
+            // answers with a code it holds.
             Err(match e {
                 SyncError::Refused(r) if r.code == RefusalCode::NotEnrolled => {
                     ServerError::refused(RefusalCode::NotEnrolled, said)
                 }
+                SyncError::Certificate { .. } => ServerError::refused(RefusalCode::Certificate, said),
                 _ => ServerError::Invalid(said),
             })
         }
@@ -748,8 +749,13 @@ pub async fn sync_through<R: Remote>(
 /// A failed round as the block's operator reads it (its log and `status`). The district's
 /// refusals of a device it does not know, or revoked, speak to a laptop ("the block office"):
 /// said to a block, they name the district and the block's own remedy.
-fn for_the_operator(e: &SyncError) -> String {
+fn for_the_operator(e: &SyncError, me: Uuid) -> String {
     match e {
+        // The link's sentence speaks to a laptop's user; the block's operator has a remedy of
+        // his own when the district lost its certificate, and the same caution otherwise.
+        SyncError::Certificate { seen } => format!(
+            "the district presents another certificate ({seen}) than the one this block pinned at enrollment: someone may be intercepting the connection, or the district lost its certificate. Nothing was sent. If the district's operator says it was lost, ask for a code made for this block (`samanvaya-server --role district enroll-code --block NAME --again {me}`) and start this block with --upstream-code CODE"
+        ),
         SyncError::Refused(r) if r.code == RefusalCode::NotEnrolled => {
             "the district does not know this block (restored from a backup older than the block's enrollment, or its record of the block lost): ask its operator for a new code (`samanvaya-server --role district enroll-code --block NAME`) and start this block with --upstream-code CODE: it enrolls again, keeps its work and forwards again what the district lacks".to_owned()
         }
@@ -782,12 +788,16 @@ pub struct CodeInHand {
 }
 
 /// Forwards and pulls every `every`, for as long as the server runs. With a code in hand, a
-/// round the district refuses as from a device it does not know enrolls the block again
-/// ([`enroll_again`]) and forwards at once; a code the district refused is dropped.
+/// round the district refuses as from a device it does not know, or where it presents another
+/// certificate than the one pinned, enrolls the block again ([`enroll_again`]) and forwards at
+/// once; a code the district refused is dropped.
 pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning, mut code: Option<CodeInHand>) {
     loop {
         match sync(&store, tuning).await {
-            Err(ServerError::Refused { code: RefusalCode::NotEnrolled, message }) => {
+            Err(ServerError::Refused {
+                code: RefusalCode::NotEnrolled | RefusalCode::Certificate,
+                message,
+            }) => {
                 eprintln!("{message}");
                 if let Some(hand) = &code {
                     match enroll_again(&store, &hand.code, &hand.name).await {
