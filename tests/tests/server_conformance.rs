@@ -4014,8 +4014,8 @@ fn a_block_that_names_itself_not_is_named_by_its_code_at_the_district(b: Backend
 /// A block that has synced is refused a new code (a code does not hand over a device at work),
 /// with the code to ask for named; a code made for it (`enroll-code --again`) enrolls it again,
 /// and its old secret no longer opens a session; the same code is refused to another device,
-/// and is not spent by the refusal. No code is made for a device not enrolled here, nor for a
-/// revoked one.
+/// and is not spent by the refusal, nor used twice. A block revoked after its code was made is
+/// refused, and no code is made for a device not enrolled here, nor for a revoked one.
 fn a_code_made_for_a_block_enrolls_that_block_again_and_no_other(b: Backend) {
     let Some(mut district) = open(b, Role::District) else { return };
     let applicant =
@@ -4041,10 +4041,16 @@ fn a_code_made_for_a_block_enrolls_that_block_again_and_no_other(b: Backend) {
     let second = enroll(&mut district, &again, block).unwrap();
     assert!(district.session(&session_of(block, &second.secret), 60, t0()).is_ok());
     assert!(district.session(&session_of(block, &first.secret), 60, t0()).is_err(), "the old secret is done");
+    let said = enroll(&mut district, &again, block).unwrap_err().to_string();
+    assert!(said.contains("was used already"), "{said}");
+    // Made, then the block revoked: the code does not bring it back.
+    let late = district.code_for_device("Bodh Gaya", block, t0()).unwrap();
+    district.revoke(block, t0()).unwrap();
+    let said = enroll(&mut district, &late, block).unwrap_err().to_string();
+    assert!(said.contains("revoked"), "{said}");
 
     let said = district.code_for_device("Bodh Gaya", Uuid::now_v7(), t0()).unwrap_err().to_string();
     assert!(said.contains("is enrolled here"), "{said}");
-    district.revoke(block, t0()).unwrap();
     let said = district.code_for_device("Bodh Gaya", block, t0()).unwrap_err().to_string();
     assert!(said.contains("was revoked"), "{said}");
 }

@@ -3404,9 +3404,10 @@ fn a_block_its_restored_district_no_longer_knows_enrolls_again_and_keeps_its_wor
         .unwrap()
         .query_row("SELECT device_id FROM identity", [], |r| r.get(0))
         .unwrap();
+    assert_eq!(dist.count("SELECT count(*) FROM device WHERE kind = 'block'"), 1, "one block");
     assert_eq!(
-        dist.count(&format!("SELECT count(*) FROM device WHERE kind = 'block' AND id = '{block_id}'")),
-        1,
+        dist.one::<String>("SELECT id FROM device WHERE kind = 'block'"),
+        block_id,
         "the block enrolled again under its own identity"
     );
     ok(dist.cmd(&["step", &number, "submit", "--by", "DSWO Gaya"]));
@@ -3478,23 +3479,39 @@ fn a_block_enrolls_again_with_a_code_made_for_it_after_its_district_lost_its_cer
     let log_says = |block: &samanvaya_tests::Running, what: &str| {
         eventually(what, || std::fs::read_to_string(&block.log).unwrap().contains(what));
     };
-    let block_with = |code: &str| {
-        block_again_with(block_dir.path(), &block_listen, &district.url, &["--upstream-code", code.trim()])
+    let block_with = |code: &str, certificate: Option<&str>| {
+        let mut more = vec!["--upstream-code", code.trim()];
+        more.extend(certificate.map(|c| ["--upstream-new-certificate", c]).into_iter().flatten());
+        block_again_with(block_dir.path(), &block_listen, &district.url, &more)
     };
-    // A new code: refused, with the code to ask for.
+    // A code made for this block, without the district's new certificate: not sent to a
+    // server presenting one the block does not know.
     drop(block);
-    let block = block_with(&ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya"])));
-    log_says(&block, &format!("enroll-code --block NAME --again {block_id}"));
-    // The code made for this block.
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya", "--again", &block_id]));
+    let block = block_with(&code, None);
+    log_says(&block, "--upstream-new-certificate FINGERPRINT");
+    assert_eq!(
+        dist.count("SELECT count(*) FROM enrollment_code WHERE used_by IS NULL"),
+        1,
+        "the code unsent"
+    );
+    // With the new certificate as the district's start printed it.
     drop(block);
-    let block = block_with(&ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya", "--again", &block_id])));
+    let fingerprint = district.certificate.clone().expect("the district speaks TLS");
+    let block = block_with(&code, Some(&fingerprint));
     log_says(&block, "this block is enrolled again with its district");
     eventually("the case held back forwarded", || dist.count("SELECT count(*) FROM referral") == 2);
+    assert_eq!(dist.count("SELECT count(*) FROM device WHERE kind = 'block'"), 1, "one block");
     assert_eq!(
-        dist.count(&format!("SELECT count(*) FROM device WHERE kind = 'block' AND id = '{block_id}'")),
-        1,
-        "one block, under its own identity"
+        dist.one::<String>("SELECT id FROM device WHERE kind = 'block'"),
+        block_id,
+        "under its own identity"
     );
+    let pinned: String = rusqlite::Connection::open(block_dir.path().join("server.sqlite3"))
+        .unwrap()
+        .query_row("SELECT certificate FROM upstream", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pinned, fingerprint, "the district's new certificate pinned");
 }
 
 /// A laptop that only reads the block's feed, after the block is restored from a backup older

@@ -222,24 +222,24 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrol
 }
 
 /// As [`enroll`], for a device enrolled before with server `known` (a block enrolling again
-/// with its district): a server naming itself otherwise in its health answer is not sent the
-/// code, so that it registers nothing. The certificate is not held to the one pinned before (a
-/// district that lost its own is enrolled with again so): the reply's proof of the code is
-/// what shows the server, as at a first enrollment.
+/// with its district), which must present one of the certificates `accepted` (the pinned one,
+/// or a new one its operator read out): a server presenting another, or naming itself otherwise
+/// in its health answer, is not sent the code, so that it learns nothing and registers nothing.
 pub async fn enroll_again(
     url: &str,
     code: &str,
     applicant: Applicant,
     known: Uuid,
+    accepted: &[&str],
 ) -> Result<Enrolled, SyncError> {
-    enroll_with(url, code, applicant, Some(known)).await
+    enroll_with(url, code, applicant, Some((known, accepted))).await
 }
 
 async fn enroll_with(
     url: &str,
     code: &str,
     applicant: Applicant,
-    again: Option<Uuid>,
+    again: Option<(Uuid, &[&str])>,
 ) -> Result<Enrolled, SyncError> {
     const SECS: u64 = 60;
     let (base, tls) = server_url(url)?;
@@ -258,9 +258,15 @@ async fn enroll_with(
             )));
         }
         let seen = look.seen();
+        if let Some((_, accepted)) = again
+            && tls
+            && !seen.as_deref().is_some_and(|s| accepted.contains(&s))
+        {
+            return Err(SyncError::Certificate { seen: seen.unwrap_or_default() });
+        }
         // Read only to enroll again: a first enrollment took any answer of success here, and
         // a proxy's own page would now refuse it.
-        if let Some(known) = again {
+        if let Some((known, _)) = again {
             let health: Health = resp.json().await.map_err(|e| {
                 SyncError::Unreachable(format!(
                     "{base} did not answer as a Samanvaya server answers ({e}); check the address"

@@ -363,6 +363,11 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name",
             args![req.applicant.device, kind_str(req.applicant.kind), &name, hash(&secret), now],
         )?;
+        // Enrolled again with a code made for it, the device's sessions under its old secret
+        // end now, not when their tokens run out.
+        if for_device.is_some() {
+            tx.execute("DELETE FROM session WHERE device_id = ?1", args![req.applicant.device])?;
+        }
         tx.execute("DELETE FROM device_village WHERE device_id = ?1", args![req.applicant.device])?;
         for v in &villages {
             tx.execute(

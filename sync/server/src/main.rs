@@ -43,6 +43,11 @@ struct Args {
     /// only if the district no longer knows the block (restored from an older backup).
     #[arg(long)]
     upstream_code: Option<String>,
+    /// The district's new certificate, as its operator reads it from the district's start
+    /// (`certificate sha256 …`), for a block enrolling again after the district lost its own:
+    /// the code is sent only to a district presenting this one, and it is pinned.
+    #[arg(long, requires = "upstream_code", value_name = "FINGERPRINT")]
+    upstream_new_certificate: Option<String>,
     /// The name the district sees for this block; without it, the name the district gave its
     /// enrollment code.
     #[arg(long, default_value = samanvaya_server::enroll::DEFAULT_BLOCK_NAME)]
@@ -766,15 +771,23 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         }
         // A code given to a block enrolled already is kept for the forwarding, which enrolls
         // the block again with it only when its district refuses it as a device it does not
-        // know, or presents another certificate (`upstream::run`). Sent at the start, a code left in the start command went to
+        // know, or presents the new certificate its operator named (`upstream::run`). Sent at
+        // the start, a code left in the start command went to
         // the district at every restart, and kept the laptops waiting while it was not reached.
         let mut in_hand = None;
         match &args.upstream_code {
             Some(code) if enrolled => {
                 eprintln!(
-                    "this block is enrolled with its district already: --upstream-code is used only if the district says it no longer knows this block, or presents another certificate"
+                    "this block is enrolled with its district already: --upstream-code is used only if the district says it no longer knows this block, or presents the certificate --upstream-new-certificate names"
                 );
-                in_hand = Some(upstream::CodeInHand { code: code.clone(), name: args.name.clone() });
+                in_hand = Some(upstream::CodeInHand {
+                    code: code.clone(),
+                    name: args.name.clone(),
+                    new_certificate: args
+                        .upstream_new_certificate
+                        .as_deref()
+                        .map(|f| f.trim().to_lowercase()),
+                });
             }
             Some(code) => upstream::enroll(&store, url, code, &args.name).await?,
             None => {

@@ -252,32 +252,41 @@ pub struct NotAgain {
 
 /// Enrolls this block again with its district, with a new `code`, keeping its identity and
 /// its work: for a district that no longer knows the block (restored from a backup older than
-/// the block's enrollment), which refuses its sessions as a device it does not know, or one
-/// that presents another certificate than the block pinned (it lost its own) and gave a code
-/// made for this block (`enroll-code --again`). Asked only then ([`run`]): a code left in the
-/// block's start command is never sent while the district takes the block. The block's next
-/// session finds the district restored by what the block says it holds, and forwards again what
-/// the district lacks.
+/// the block's enrollment), which refuses its sessions as a device it does not know over the
+/// pinned connection, or one that lost its certificate and presents `new_certificate`, which
+/// its operator read out with a code made for this block (`enroll-code --again`). Asked only
+/// then ([`run`]): the code is sent only to a server presenting the pinned (or announced)
+/// certificate, or the one named, so an old code left in the start command never reaches
+/// whoever sits on the way, who might know it. The reply's proof of the code (protocol 9)
+/// shows the server too. The block's next session finds the district restored by what the
+/// block says it holds, and forwards again what the district lacks.
 ///
-/// The reply's proof of the code shows the server (protocol 9), as at a first enrollment: the
-/// code never travels, so a server on the way that presents its own certificate can neither
-/// use what it is sent nor answer for the district, and nothing of its answer is kept. A server
-/// that names itself another district (one set up anew with the old one's certificate) is not
-/// sent even that: moving a block to another district is not built (docs/sync.md, "Not built
-/// yet"). What to say to the operator is returned.
-pub async fn enroll_again(store: &Arc<Mutex<Store>>, code: &str, name: &str) -> Result<String, NotAgain> {
+/// A server that names itself another district (one set up anew with the old one's
+/// certificate) is not sent the code: moving a block to another district is not built
+/// (docs/sync.md, "Not built yet"). What to say to the operator is returned.
+pub async fn enroll_again(
+    store: &Arc<Mutex<Store>>,
+    code: &str,
+    name: &str,
+    new_certificate: Option<&str>,
+) -> Result<String, NotAgain> {
     let refused = |why: String| NotAgain { why, try_later: false, new_code_helps: false };
-    let (device, known) = {
+    let (device, known, next) = {
         let mut s = lock(store).map_err(|e| refused(e.to_string()))?;
         let Some(known) = s.upstream().map_err(|e| refused(e.to_string()))? else {
             return Err(refused("this block is not enrolled with a district yet".to_owned()));
         };
-        (s.device(), known)
+        let next = s.upstream_next_certificate().map_err(|e| refused(e.to_string()))?;
+        (s.device(), known, next)
     };
     let applicant = Applicant { device, kind: DeviceKind::Block, name: name.to_owned(), villages: vec![] };
     let url = known.url.as_str();
+    let accepted: Vec<&str> = match new_certificate {
+        Some(fingerprint) => vec![fingerprint],
+        None => known.certificate.iter().chain(next.iter()).map(String::as_str).collect(),
+    };
     let link::Enrolled { reply, pin } =
-        link::enroll_again(url, code, applicant, known.server).await.map_err(|e| NotAgain {
+        link::enroll_again(url, code, applicant, known.server, &accepted).await.map_err(|e| NotAgain {
             try_later: e.is_transient(),
             new_code_helps: matches!(&e, SyncError::Refused(r) if r.code == RefusalCode::Code),
             why: format!("the district at {url} did not enroll this block again: {e}"),
@@ -754,7 +763,7 @@ fn for_the_operator(e: &SyncError, me: Uuid) -> String {
         // The link's sentence speaks to a laptop's user; the block's operator has a remedy of
         // his own when the district lost its certificate, and the same caution otherwise.
         SyncError::Certificate { seen } => format!(
-            "the district presents another certificate ({seen}) than the one this block pinned at enrollment: someone may be intercepting the connection, or the district lost its certificate. Nothing was sent. If the district's operator says it was lost, ask for a code made for this block (`samanvaya-server --role district enroll-code --block NAME --again {me}`) and start this block with --upstream-code CODE"
+            "the district presents another certificate ({seen}) than the one this block pinned at enrollment: someone may be intercepting the connection, or the district lost its certificate. Nothing was sent. If the district's operator says it was lost, ask for a code made for this block (`samanvaya-server --role district enroll-code --block NAME --again {me}`) and the district's new certificate as its start prints it (`certificate sha256 …`), then start this block with --upstream-code CODE --upstream-new-certificate FINGERPRINT"
         ),
         SyncError::Refused(r) if r.code == RefusalCode::NotEnrolled => {
             "the district does not know this block (restored from a backup older than the block's enrollment, or its record of the block lost): ask its operator for a new code (`samanvaya-server --role district enroll-code --block NAME`) and start this block with --upstream-code CODE: it enrolls again, keeps its work and forwards again what the district lacks".to_owned()
@@ -785,6 +794,9 @@ fn log_audit_forwarding(report: &Report) {
 pub struct CodeInHand {
     pub code: String,
     pub name: String,
+    /// The district's new certificate, as its operator read it out
+    /// (`--upstream-new-certificate`): the only one, besides the pinned, the code is sent to.
+    pub new_certificate: Option<String>,
 }
 
 /// Forwards and pulls every `every`, for as long as the server runs. With a code in hand, a
@@ -795,12 +807,23 @@ pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning, mut 
     loop {
         match sync(&store, tuning).await {
             Err(ServerError::Refused {
-                code: RefusalCode::NotEnrolled | RefusalCode::Certificate,
+                code: refused @ (RefusalCode::NotEnrolled | RefusalCode::Certificate),
                 message,
             }) => {
                 eprintln!("{message}");
-                if let Some(hand) = &code {
-                    match enroll_again(&store, &hand.code, &hand.name).await {
+                // To a district presenting the pinned certificate (which says it does not know
+                // the block), or the new one the operator named: a code sent to any server that
+                // presents another would go to whoever sits on the way, and an old code left in
+                // the start command, which that one may know, would hand it the block.
+                let accepted = match (&code, refused) {
+                    (Some(_), RefusalCode::NotEnrolled) => Some(None),
+                    (Some(CodeInHand { new_certificate: Some(fingerprint), .. }), _) => {
+                        Some(Some(fingerprint.clone()))
+                    }
+                    _ => None,
+                };
+                if let (Some(hand), Some(accepted)) = (&code, accepted) {
+                    match enroll_again(&store, &hand.code, &hand.name, accepted.as_deref()).await {
                         Ok(said) => {
                             eprintln!("{said}");
                             code = None;
@@ -812,7 +835,7 @@ pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning, mut 
                                 format!("{}; the code is tried again at the next round", not.why)
                             } else if not.new_code_helps {
                                 format!(
-                                    "{}; the code is not tried again: start this block with a new one",
+                                    "{}; the code is not tried again: start this block with the code the district's words ask for",
                                     not.why
                                 )
                             } else {
