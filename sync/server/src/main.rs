@@ -40,7 +40,8 @@ struct Args {
     #[arg(long)]
     upstream: Option<String>,
     /// The enrollment code the district gave this block: needed on the first start, and again
-    /// only if the district no longer knows the block (restored from an older backup).
+    /// only if the district no longer knows the block (restored from an older backup), or lost
+    /// its certificate (with --upstream-new-certificate).
     #[arg(long)]
     upstream_code: Option<String>,
     /// The district's new certificate, as its operator reads it from the district's start
@@ -771,9 +772,9 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         }
         // A code given to a block enrolled already is kept for the forwarding, which enrolls
         // the block again with it only when its district refuses it as a device it does not
-        // know, or presents the new certificate its operator named (`upstream::run`). Sent at
-        // the start, a code left in the start command went to
-        // the district at every restart, and kept the laptops waiting while it was not reached.
+        // know, or presents the new certificate its operator named (`upstream::run`). Were it
+        // sent at the start, a code left in the start command would go to the district at every
+        // restart, and keep the laptops waiting while the district was not reached.
         let mut in_hand = None;
         match &args.upstream_code {
             Some(code) if enrolled => {
@@ -783,10 +784,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
                 in_hand = Some(upstream::CodeInHand {
                     code: code.clone(),
                     name: args.name.clone(),
-                    new_certificate: args
-                        .upstream_new_certificate
-                        .as_deref()
-                        .map(|f| f.trim().to_lowercase()),
+                    new_certificate: args.upstream_new_certificate.as_deref().map(fingerprint).transpose()?,
                 });
             }
             Some(code) => upstream::enroll(&store, url, code, &args.name).await?,
@@ -911,9 +909,47 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
     Ok(())
 }
 
+/// A certificate's fingerprint as an operator types it from the district's start line
+/// (`certificate sha256 …`, the prefix pasted or not, any case): 64 hexadecimal digits.
+fn fingerprint(typed: &str) -> Result<String> {
+    let hex = typed
+        .trim()
+        .trim_start_matches("certificate")
+        .trim()
+        .trim_start_matches("sha256")
+        .trim()
+        .to_lowercase();
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        bail!(
+            "--upstream-new-certificate {typed:?} is not a certificate's fingerprint: give the 64 letters and digits after `certificate sha256` in the district's start"
+        );
+    }
+    Ok(hex)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fingerprint is taken as the district's start line gives it, pasted whole or not.
+    #[test]
+    fn a_fingerprint_is_read_as_the_districts_start_prints_it() {
+        let hex = "39ff6f701286c4e358cdf4768f2535c85520866fa5abb4258457647629a9b332";
+        for typed in [
+            hex.to_owned(),
+            hex.to_uppercase(),
+            format!("certificate sha256 {hex}"),
+            format!(" sha256 {hex} "),
+        ] {
+            assert_eq!(fingerprint(&typed).unwrap(), hex, "{typed}");
+        }
+        for wrong in [&hex[..63], "sha256", &format!("{hex}0")] {
+            assert!(
+                fingerprint(wrong).unwrap_err().to_string().contains("is not a certificate's fingerprint"),
+                "{wrong}"
+            );
+        }
+    }
 
     /// The store's UTC reading is said on this computer's clock, to the second, with its offset;
     /// a reading it cannot parse is said as it is.

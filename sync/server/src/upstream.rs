@@ -245,8 +245,9 @@ pub struct NotAgain {
     /// The district was not reached, or not in time: the same code may be tried at the next
     /// round. A refusal is final for the code (spent, expired, or the block known there).
     pub try_later: bool,
-    /// The district refused the code itself (spent, expired, not its own): a new one may do.
-    /// Another district, another certificate, or the block known there: it would not.
+    /// The district refused the code (spent, expired, unknown, or a plain code to a block at
+    /// work there, whose refusal names the code made for it): another code may do. Another
+    /// district or another certificate than the one named: it would not.
     pub new_code_helps: bool,
 }
 
@@ -286,13 +287,23 @@ pub async fn enroll_again(
         None => known.certificate.iter().chain(next.iter()).map(String::as_str).collect(),
     };
     let link::Enrolled { reply, pin } =
-        link::enroll_again(url, code, applicant, known.server, &accepted).await.map_err(|e| NotAgain {
+        link::enroll_again(url, code, applicant, known.server, &accepted).await.map_err(|e| match (&e, new_certificate) {
+            // The operator's fingerprint, not the pinned one, is what the server did not show.
+            (SyncError::Certificate { seen }, Some(named)) => NotAgain {
+                why: format!(
+                    "the district at {url} presents the certificate {seen}, not {named} as --upstream-new-certificate names it; nothing was sent. Check it with the district's operator (its start prints `certificate sha256 …`)"
+                ),
+                try_later: false,
+                new_code_helps: false,
+            },
+            _ => NotAgain {
             try_later: e.is_transient(),
             new_code_helps: matches!(&e, SyncError::Refused(r) if r.code == RefusalCode::Code),
             why: format!("the district at {url} did not enroll this block again: {e}"),
+        },
         })?;
-    // A server of an earlier version names itself only in its reply: the enrollment it made
-    // there is not used.
+    // The reply names the server under its proof: a district that named itself otherwise
+    // than its health answer said is not taken either, and the enrollment it made is not used.
     if reply.server != known.server {
         return Err(refused(format!(
             "the server at {url} is another district ({}) than the one this block enrolled with ({}); its enrollment is not used, and its operator may revoke this block there",
@@ -309,7 +320,7 @@ pub async fn enroll_again(
         })
         .map_err(|e| refused(e.to_string()))?;
     Ok(format!(
-        "this block is enrolled again with its district at {url}, keeping its identity and its work: what the district lacks of it is forwarded again. --upstream-code may be left out of the start command now"
+        "this block is enrolled again with its district at {url}, keeping its identity and its work: what the district lacks of it is forwarded again. --upstream-code (and --upstream-new-certificate) may be left out of the start command now"
     ))
 }
 
@@ -766,7 +777,7 @@ fn for_the_operator(e: &SyncError, me: Uuid) -> String {
             "the district presents another certificate ({seen}) than the one this block pinned at enrollment: someone may be intercepting the connection, or the district lost its certificate. Nothing was sent. If the district's operator says it was lost, ask for a code made for this block (`samanvaya-server --role district enroll-code --block NAME --again {me}`) and the district's new certificate as its start prints it (`certificate sha256 …`), then start this block with --upstream-code CODE --upstream-new-certificate FINGERPRINT"
         ),
         SyncError::Refused(r) if r.code == RefusalCode::NotEnrolled => {
-            "the district does not know this block (restored from a backup older than the block's enrollment, or its record of the block lost): ask its operator for a new code (`samanvaya-server --role district enroll-code --block NAME`) and start this block with --upstream-code CODE: it enrolls again, keeps its work and forwards again what the district lacks".to_owned()
+            format!("the district does not know this block (restored from a backup older than the block's enrollment, or its record of the block lost): ask its operator for a new code (`samanvaya-server --role district enroll-code --block NAME`) and start this block with --upstream-code CODE: it enrolls again, keeps its work and forwards again what the district lacks. If the district refuses a new code because this block has synced there, ask for one made for it (`enroll-code --block NAME --again {me}`)")
         }
         SyncError::Refused(r) if r.code == RefusalCode::Revoked => {
             "the district's operator revoked this block: it forwards nothing more, nor enrolls again under its identity; what it holds stays here, so call the district office before anything is deleted".to_owned()
@@ -800,9 +811,9 @@ pub struct CodeInHand {
 }
 
 /// Forwards and pulls every `every`, for as long as the server runs. With a code in hand, a
-/// round the district refuses as from a device it does not know, or where it presents another
-/// certificate than the one pinned, enrolls the block again ([`enroll_again`]) and forwards at
-/// once; a code the district refused is dropped.
+/// round the district refuses as from a device it does not know, or where it presents the new
+/// certificate the operator named (`--upstream-new-certificate`), enrolls the block again
+/// ([`enroll_again`]) and forwards at once; a code the district refused is dropped.
 pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning, mut code: Option<CodeInHand>) {
     loop {
         match sync(&store, tuning).await {
