@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { By, TEST_PIN, click, enrolledLaptop, find, runSibling, startApp, startServer, stopServer, textOf, villageBlock, screen } from "./session.mjs";
@@ -275,8 +276,34 @@ test("a new laptop set up for the block's village enrolls from its first screen"
     const url = await find(browser, "[data-test=sync-url]", 15_000);
     assert.equal((await browser.findElements(By.css("[data-test=sync-demo]"))).length, 0, "not a demo store");
     await shoot(browser, "enroll-first");
-    await url.sendKeys(block.url);
+    // Something on the way answers the enrollment itself: its reply does not prove the code,
+    // nothing of it is kept, and she is told, in her language, not to enroll over this network.
+    const impostor = await new Promise((resolve) => {
+      const answering = createServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+          res.setHeader("content-type", "application/json");
+          res.end(JSON.stringify({
+            protocol: 9, server: "01935f2a-7c00-7000-8000-000000000001", role: "block",
+            secret: "c3".repeat(32), proof: "00".repeat(32), leases: [],
+          }));
+        });
+      });
+      answering.listen(0, "127.0.0.1", () => resolve(answering));
+    });
+    await url.sendKeys(`http://127.0.0.1:${impostor.address().port}`);
     await (await find(browser, "[data-test=sync-code]")).sendKeys(code);
+    await (await find(browser, "[data-test=sync-enroll]")).click();
+    await textOf(browser, "[data-test=error]", (t) => t.includes("सीधे ब्लॉक सर्वर तक नहीं पहुँचा"), 30_000);
+    await screen(browser, "enroll-intercepted-hi-1024x600.png", { scrollTo: "[data-test=error]" });
+    impostor.close();
+    // Then the block itself, with the same code, still good.
+    const again = await find(browser, "[data-test=sync-url]");
+    await again.clear();
+    await again.sendKeys(block.url);
+    const typedCode = await find(browser, "[data-test=sync-code]");
+    await typedCode.clear();
+    await typedCode.sendKeys(code);
     await (await find(browser, "[data-test=sync-enroll]")).click();
     // Home, in the village the block office registered, with no household yet.
     await textOf(browser, "[data-test=place]", (s) => s.includes("बकरौर"), 30_000);
