@@ -810,6 +810,66 @@ pub struct CodeInHand {
     pub new_certificate: Option<String>,
 }
 
+impl CodeInHand {
+    /// Whether a round refused for `refused` sends the code, and to which certificate: the
+    /// pinned one (`Some(None)`), to a district that says over the pinned connection it does not
+    /// know the block, or the new one the operator named. A code sent to a server presenting any
+    /// other would go to whoever sits on the way, and an old code left in the start command,
+    /// which that one may know, would hand it the block.
+    fn accepted(&self, refused: RefusalCode) -> Option<Option<&str>> {
+        match (refused, &self.new_certificate) {
+            (RefusalCode::NotEnrolled, _) => Some(None),
+            (_, Some(fingerprint)) => Some(Some(fingerprint)),
+            _ => None,
+        }
+    }
+}
+
+impl NotAgain {
+    /// The operator's sentence: why, and what becomes of the code.
+    fn said(&self) -> String {
+        let then = if self.try_later {
+            "the code is tried again at the next round"
+        } else if self.new_code_helps {
+            "the code is not tried again: start this block with the code the district's words ask for"
+        } else {
+            "the code is not tried again, and a new one would not help: check --upstream, or call the district's operator"
+        };
+        format!("{}; {then}", self.why)
+    }
+}
+
+/// Enrolls the block again with the code in hand, when a round refused for `refused` calls for
+/// it ([`CodeInHand::accepted`]); whether it did. A code the district refused is dropped, one it
+/// did not answer kept for the next round; either is said in the log and in `status`.
+async fn enroll_with_code_in_hand(
+    store: &Arc<Mutex<Store>>,
+    code: &mut Option<CodeInHand>,
+    refused: RefusalCode,
+) -> bool {
+    let Some(hand) = code.as_ref() else { return false };
+    let Some(accepted) = hand.accepted(refused) else { return false };
+    match enroll_again(store, &hand.code, &hand.name, accepted).await {
+        Ok(said) => {
+            eprintln!("{said}");
+            *code = None;
+            true
+        }
+        Err(not) => {
+            // Said in the status too, where the advice to bring a code stood.
+            let said = not.said();
+            eprintln!("{said}");
+            if let Err(e) = lock(store).and_then(|mut s| s.upstream_finished(Utc::now(), Some(&said))) {
+                eprintln!("{e}");
+            }
+            if !not.try_later {
+                *code = None;
+            }
+            false
+        }
+    }
+}
+
 /// Forwards and pulls every `every`, for as long as the server runs. With a code in hand, a
 /// round the district refuses as from a device it does not know, or where it presents the new
 /// certificate the operator named (`--upstream-new-certificate`), enrolls the block again
@@ -822,50 +882,8 @@ pub async fn run(store: Arc<Mutex<Store>>, every: Duration, tuning: Tuning, mut 
                 message,
             }) => {
                 eprintln!("{message}");
-                // To a district presenting the pinned certificate (which says it does not know
-                // the block), or the new one the operator named: a code sent to any server that
-                // presents another would go to whoever sits on the way, and an old code left in
-                // the start command, which that one may know, would hand it the block.
-                let accepted = match (&code, refused) {
-                    (Some(_), RefusalCode::NotEnrolled) => Some(None),
-                    (Some(CodeInHand { new_certificate: Some(fingerprint), .. }), _) => {
-                        Some(Some(fingerprint.clone()))
-                    }
-                    _ => None,
-                };
-                if let (Some(hand), Some(accepted)) = (&code, accepted) {
-                    match enroll_again(&store, &hand.code, &hand.name, accepted.as_deref()).await {
-                        Ok(said) => {
-                            eprintln!("{said}");
-                            code = None;
-                            continue;
-                        }
-                        Err(not) => {
-                            // Said in the status too, where the advice to bring a code stood.
-                            let said = if not.try_later {
-                                format!("{}; the code is tried again at the next round", not.why)
-                            } else if not.new_code_helps {
-                                format!(
-                                    "{}; the code is not tried again: start this block with the code the district's words ask for",
-                                    not.why
-                                )
-                            } else {
-                                format!(
-                                    "{}; the code is not tried again, and a new one would not help: check --upstream, or call the district's operator",
-                                    not.why
-                                )
-                            };
-                            eprintln!("{said}");
-                            if let Err(e) =
-                                lock(&store).and_then(|mut s| s.upstream_finished(Utc::now(), Some(&said)))
-                            {
-                                eprintln!("{e}");
-                            }
-                            if !not.try_later {
-                                code = None;
-                            }
-                        }
-                    }
+                if enroll_with_code_in_hand(&store, &mut code, refused).await {
+                    continue;
                 }
             }
             Err(e) => eprintln!("{e}"),
