@@ -456,6 +456,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "code_for_device",
         sql: include_str!("../migrations/server/0043_code_for_device.sql"),
     },
+    Migration {
+        version: 44,
+        name: "upstream_seal",
+        sql: include_str!("../migrations/server/0044_upstream_seal.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -666,6 +671,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 41,
         name: "code_for_device",
         sql: include_str!("../migrations/server-postgres/0041_code_for_device.sql"),
+    },
+    Migration {
+        version: 42,
+        name: "upstream_seal",
+        sql: include_str!("../migrations/server-postgres/0042_upstream_seal.sql"),
     },
 ];
 

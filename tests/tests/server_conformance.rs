@@ -445,6 +445,7 @@ on_both!(
     a_change_about_a_household_not_known_yet_waits_for_its_record_and_then_reaches_every_reader,
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
     a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
+    a_restored_district_takes_back_from_its_block_only_the_steps_its_own_seal_shows_it_took,
     a_review_decided_after_the_backup_closes_again_when_its_decision_is_given_back,
     a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing,
     a_blocks_push_following_on_from_more_than_the_district_holds_keeps_nothing,
@@ -3548,6 +3549,62 @@ fn a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_i
         &me.to_string(),
     );
     assert!(numbers[1].parse::<i64>().unwrap() > step.origin.seq, "{numbers:?}");
+}
+
+/// The same a level up: a district restored from a backup lost a step its officer took after
+/// the backup, which its block had read and kept with the district's seal. The block says at
+/// its session the newest of the district's changes it holds; the district asks back what it
+/// lacks, and takes back from the block only what its own seal shows it made: not a laptop's
+/// change the block forwarded, which comes up by a push, nor a step changed on the way.
+fn a_restored_district_takes_back_from_its_block_only_the_steps_its_own_seal_shows_it_took(b: Backend) {
+    use samanvaya_domain::referral::Step;
+    use samanvaya_sync_protocol::{GiveBack, GivenBack};
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, secret) = enroll_block(&mut district, "Bodh Gaya");
+    let (la, h) = (Uuid::now_v7(), HouseholdId(Uuid::now_v7()));
+    let mut fw = Forwarded { seq: 0 };
+    let case = pension_of(h, 1, PersonId(Uuid::now_v7()), "");
+    let number = case.number.clone();
+    let changes = vec![
+        fw.change(la, 1, 0, household(h, VILLAGE), &[]),
+        fw.change(la, 2, 1, fact_of(h, PersonId(h.0)), &[]),
+        fw.change(la, 3, 2, ChangeBody::Referral(case), &[]),
+    ];
+    let first = changes[0].clone();
+    let push = PushBatch { after: Some(0), protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+    district.push(&block, &push, t0()).unwrap();
+    district.step(&number, Step::Submit, "DM office", t0()).unwrap();
+    let me = district.device();
+    let read = district.pull(&block, 0).unwrap();
+    let own: Vec<_> = read.changes.iter().filter(|c| c.origin.device == me).collect();
+    assert_eq!(own.len(), 1, "the step, in the block's feed: {:?}", read.changes);
+    let step = own[0].clone();
+    let genuine =
+        GivenBack { origin: step.origin, change: step.change.clone(), seal: step.seal.clone().unwrap() };
+    // Restored from a backup taken before the step: its row and its event are gone.
+    district.execute("DELETE FROM change WHERE origin_device = ?1", &[&me.to_string()]);
+    district.execute("DELETE FROM referral_event", &[]);
+    let events = |d: &Opened| d.texts("SELECT CAST(count(*) AS TEXT) FROM referral_event WHERE ?1 = ?1", "");
+    let knowing =
+        SessionRequest { server_own_through: Some(step.origin.seq), ..session_of(block.device, &secret) };
+    assert_eq!(district.session(&knowing, 60, t0()).unwrap().own_wanted_after, Some(0), "asked back");
+
+    let give = |d: &mut Opened, given: GivenBack| {
+        d.take_back(&block, &GiveBack { protocol: PROTOCOL_VERSION, changes: vec![given] }, t0()).unwrap()
+    };
+    let mut changed = genuine.clone();
+    changed.change.hlc.wall_ms += 60_000;
+    assert_eq!(give(&mut district, changed).refused, 1, "a step changed on the way is refused");
+    let theirs = GivenBack { origin: first.origin, change: first.change, seal: genuine.seal.clone() };
+    assert_eq!(give(&mut district, theirs).refused, 1, "a laptop's change is not the block's to give back");
+    assert_eq!(events(&district), vec!["0"]);
+
+    let ack = give(&mut district, genuine.clone());
+    assert_eq!((ack.taken, ack.held, ack.refused), (1, 0, 0));
+    assert_eq!(events(&district), vec!["1"], "the step is back, applied");
+    assert_eq!(district.texts("SELECT stage FROM referral WHERE number = ?1", &number), vec!["submitted"]);
+    assert_eq!(give(&mut district, genuine).held, 1, "given twice, held once");
+    assert_eq!(district.session(&knowing, 60, t0()).unwrap().own_wanted_after, None, "nothing more to ask");
 }
 
 /// Laptops read only their villages' steps, so each holds its own share of the block's. One

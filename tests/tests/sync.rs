@@ -3222,9 +3222,10 @@ fn district_block_and_laptop(
 /// block or the village. Now the block's session with the district says the highest of the
 /// district's own changes it holds, and the restored district numbers its next one after it.
 /// And what the block forwarded after the backup, which the restored district lost, the block
-/// sends again, from where the district says it holds the block's work.
+/// sends again, from where the district says it holds the block's work; the district's own step
+/// taken after the backup, which the block read with the district's seal, the block gives back.
 #[test]
-fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block_holds() {
+fn a_district_restored_from_a_backup_takes_back_its_step_from_its_block_and_numbers_the_next_after_it() {
     let Some(dist) = District::new(false) else { return };
     let (block_dir, backup, laptop) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -3263,8 +3264,13 @@ fn a_district_restored_from_a_backup_numbers_its_next_step_after_those_its_block
     let before = sessions();
     let _district = start_district(Some(&listen));
     eventually("the block's session with the restored district", || sessions() > before);
+    // The step the restored district lost is given back by the block, which kept the district's
+    // seal on it; before, the district had lost it for good.
+    let steps = || dist.count("SELECT count(*) FROM referral_event");
+    eventually("the district's lost step given back by its block", || steps() == 1);
     note("the bank has the papers");
     eventually("the restored district's step at the block", || of_district_at_block() == 2);
+    eventually("both steps at the district", || steps() == 2);
     // The block sends again what the restored district says it lacks: the second case, which
     // the block had taken for acknowledged and would never have sent again.
     eventually("the lost case forwarded again", || dist.count("SELECT count(*) FROM referral") == 2);

@@ -472,10 +472,10 @@ pub struct SessionReply {
     /// ([`GiveBack`], with no seal). Empty otherwise, and from older servers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub others_wanted: Vec<OthersWanted>,
-    /// To a laptop that said it holds a change this server made (`server_own_through`) that
+    /// To a device that said it holds a change this server made (`server_own_through`) that
     /// this server lacks: it was restored from a backup, and asks back its own changes the
-    /// laptop holds numbered after this one ([`GiveBack`]). Absent otherwise, and from older
-    /// servers.
+    /// device holds numbered after this one ([`GiveBack`]): a laptop its block's, a block its
+    /// district's. Absent otherwise; older servers asked laptops alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_wanted_after: Option<i64>,
     /// To a block: the district's last word to read its feed again from the start, given when
@@ -533,16 +533,16 @@ pub struct OthersWanted {
     pub held: Vec<i64>,
 }
 
-/// `POST /v1/give-back`: the server's own changes a laptop holds, which the server, restored
-/// from a backup, asked back (`SessionReply::own_wanted_after`).
+/// `POST /v1/give-back`: the server's own changes a laptop (or a block) holds, which the
+/// server, restored from a backup, asked back (`SessionReply::own_wanted_after`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GiveBack {
     pub protocol: u32,
     pub changes: Vec<GivenBack>,
 }
 
-/// One of the server's own changes given back, as the laptop read it, with its seal; or one of
-/// another laptop's ([`OthersWanted`]), with an empty seal.
+/// One of the server's own changes given back, as the laptop (or block) read it, with its
+/// seal; or, from a laptop, one of another laptop's ([`OthersWanted`]), with an empty seal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GivenBack {
     pub origin: Origin,

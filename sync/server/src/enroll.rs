@@ -556,13 +556,12 @@ impl Store {
             }
             _ => Vec::new(),
         };
-        // A laptop that holds this server's own change it lacks is asked to give back those
-        // after the newest held here (`given_back.rs`).
-        let own_wanted_after = match (parse_kind(&kind), req.server_own_through) {
-            (DeviceKind::Laptop, Some(through)) => {
-                crate::given_back::wanted_after(&mut *tx, self.device, through)?
-            }
-            _ => None,
+        // A device that holds this server's own change it lacks is asked to give back those
+        // after the newest held here (`given_back.rs`): a laptop its block's, a block its
+        // district's (`upstream_seal.rs`).
+        let own_wanted_after = match req.server_own_through {
+            Some(through) => crate::given_back::wanted_after(&mut *tx, self.device, through)?,
+            None => None,
         };
         let own_through = match parse_kind(&kind) {
             DeviceKind::Block => tx

@@ -1,4 +1,4 @@
-//! A server restored from a backup takes back its own changes that a laptop holds.
+//! A server restored from a backup takes back its own changes that a laptop, or a block, holds.
 //!
 //! A step an officer took at the block after its backup, read by a laptop and not yet
 //! forwarded to the district, is held by that laptop alone once the block is restored: the
@@ -8,7 +8,9 @@
 //! (`SessionReply::own_wanted_after`), and the laptop gives them back with the seals the feed
 //! gave it (`POST /v1/give-back`). The block takes back only what its own key sealed
 //! (`seal.rs`), stores it as made here, through the same path as every arriving change, and
-//! forwards it to the district as its own.
+//! forwards it to the district as its own. A district restored from a backup takes back the
+//! same way, from its blocks, the steps and decisions made there after the backup; a block
+//! keeps the district's seals as it reads them (`upstream_seal.rs`).
 //!
 //! A laptop restored from a backup numbers its new work past the old laptop's run, whose end
 //! it says at its sessions (`SessionRequest::run_end`, kept as `device.run_end`). Changes of
@@ -24,7 +26,7 @@
 use chrono::{DateTime, Utc};
 use samanvaya_domain::change::ChangeBody;
 use samanvaya_sync_protocol::{
-    DeviceKind, GiveBack, GiveBackAck, GivenBack, OthersWanted, Outcome, PROTOCOL_VERSION, RefusalCode,
+    DeviceKind, GiveBack, GiveBackAck, GivenBack, OthersWanted, Outcome, PROTOCOL_VERSION,
 };
 use uuid::Uuid;
 
@@ -44,12 +46,6 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<GiveBackAck, ServerError> {
         check_protocol(given.protocol)?;
-        if caller.kind != DeviceKind::Laptop {
-            return Err(ServerError::refused(
-                RefusalCode::BadBody,
-                "only a laptop gives back a server's own changes; a server forwards with a push",
-            ));
-        }
         let mut tx = self.db.transaction(Mode::Write)?;
         let key = crate::seal::key(&mut *tx)?;
         let mut items = Vec::new();
@@ -72,8 +68,12 @@ impl Store {
             }
         }
         let refused = given.changes.len() - items.len() - theirs.len();
-        let (their_taken, their_held, their_refused) =
-            take_back_theirs(&mut *tx, self.device, caller.device, &theirs, now)?;
+        // Only a laptop gives back another laptop's old run: a block gives back its district's
+        // own changes alone (`upstream_seal.rs`).
+        let (their_taken, their_held, their_refused) = match caller.kind {
+            DeviceKind::Laptop => take_back_theirs(&mut *tx, self.device, caller.device, &theirs, now)?,
+            DeviceKind::Block => (0, 0, theirs.len()),
+        };
         let from = Sender::any("self");
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
         let held = outcomes.iter().filter(|o| matches!(o, Outcome::Duplicate)).count();

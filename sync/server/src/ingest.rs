@@ -219,6 +219,7 @@ impl Store {
             })
             .collect();
         let outcomes = batch::store_all(&mut *tx, self.device, &from, &items, now)?;
+        crate::upstream_seal::keep(&mut *tx, upstream, changes)?;
         // The district's own change to a member is its operator's decision of a review there:
         // the same conflict queued at this block is decided with it.
         for (p, outcome) in changes.iter().zip(&outcomes) {

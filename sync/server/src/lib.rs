@@ -48,6 +48,7 @@ pub mod store;
 pub mod stored_change;
 pub mod tls;
 pub mod upstream;
+pub mod upstream_seal;
 pub mod village;
 pub mod waiting;
 

@@ -189,8 +189,8 @@ async fn push(
     sealed(&ack)
 }
 
-/// A laptop gives back this server's own changes it holds, which the server, restored from a
-/// backup, asked back (`given_back.rs`).
+/// A laptop (or a block, to its district) gives back this server's own changes it holds, which
+/// the server, restored from a backup, asked back (`given_back.rs`).
 async fn give_back(
     State(config): State<ServerConfig>,
     headers: HeaderMap,

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Numbers, Remote, Report, SyncError, Tuning, sync_once};
 use samanvaya_sync_protocol::{
-    Applicant, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, DeviceKind, Lease, Origin, OwnAsked,
-    PullReply, Pushed, RefusalCode,
+    Applicant, AuditEntry, AuditFork, AuditHeld, Change, ChangeResult, DeviceKind, GivenBack, Lease, Origin,
+    OwnAsked, PullReply, Pushed, RefusalCode,
 };
 use uuid::Uuid;
 
@@ -623,6 +623,11 @@ impl Local for BlockEnd {
         Ok(())
     }
 
+    fn held_of_server(&mut self, after: i64) -> Result<Vec<GivenBack>, SyncError> {
+        let upstream = self.upstream;
+        self.with(|s| crate::upstream_seal::held_after(&mut *s.db, upstream, after))
+    }
+
     fn certificate_state(&mut self, presented: Option<&str>, next: Option<&str>) -> Result<(), SyncError> {
         lock(&self.store)
             .and_then(|mut s| s.upstream_certificate_state(presented, next))
@@ -789,6 +794,12 @@ fn for_the_operator(e: &SyncError, me: Uuid) -> String {
 /// Says in the server's log what of the laptops' audit logs went to the district, and what did
 /// not (it goes at the next sync).
 fn log_audit_forwarding(report: &Report) {
+    if report.given_back > 0 {
+        eprintln!(
+            "gave back to the district {} of its own steps and decisions, which it had lost to a restore from a backup",
+            report.given_back
+        );
+    }
     for (device, entries) in &report.audit_forwarded {
         eprintln!("forwarded {entries} audit log entries of laptop {device} to the district");
     }
