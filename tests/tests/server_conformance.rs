@@ -4072,7 +4072,8 @@ fn a_block_that_names_itself_not_is_named_by_its_code_at_the_district(b: Backend
 /// with the code to ask for named; a code made for it (`enroll-code --again`) enrolls it again,
 /// and its old secret no longer opens a session; the same code is refused to another device,
 /// and is not spent by the refusal, nor used twice. A block revoked after its code was made is
-/// refused, and no code is made for a device not enrolled here, nor for a revoked one.
+/// refused, and no code is made for a device not enrolled here, nor for a revoked one, nor
+/// under another block's name.
 fn a_code_made_for_a_block_enrolls_that_block_again_and_no_other(b: Backend) {
     let Some(mut district) = open(b, Role::District) else { return };
     let applicant =
@@ -4089,7 +4090,11 @@ fn a_code_made_for_a_block_enrolls_that_block_again_and_no_other(b: Backend) {
     let said = enroll(&mut district, &code, block).unwrap_err().to_string();
     assert!(said.contains(&format!("enroll-code --block NAME --again {block}")), "{said}");
 
-    let again = district.code_for_device("Bodh Gaya", block, t0()).unwrap();
+    // One block's name typed with another's id makes no code: it would enroll the block the id
+    // names, under the other's name.
+    let said = district.code_for_device("Sherghati", block, t0()).unwrap_err().to_string();
+    assert!(said.contains("known here as \"Bodh Gaya\", not \"Sherghati\""), "{said}");
+    let again = district.code_for_device(" bodh gaya ", block, t0()).unwrap();
     let said = enroll(&mut district, &again, Uuid::now_v7()).unwrap_err().to_string();
     assert!(
         said.contains(&format!("this code enrolls the block {block} again, and no other device")),

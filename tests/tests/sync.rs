@@ -3494,7 +3494,7 @@ fn a_block_enrolls_again_with_a_code_made_for_it_after_its_district_lost_its_cer
     // A code made for this block, without the district's new certificate: not sent to a
     // server presenting one the block does not know.
     drop(block);
-    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya", "--again", &block_id]));
+    let code = ok(dist.cmd(&["enroll-code", "--block", "Bodh Gaya block", "--again", &block_id]));
     let block = block_with(&code, None);
     // Two rounds met the certificate: the first's decision on the code was taken.
     eventually("two rounds refused for the certificate", || {

@@ -125,15 +125,19 @@ impl Store {
     /// A one-time code that enrolls again the block `device`, enrolled here already, under
     /// `label`: for a block whose district lost its certificate, or was put back from a backup
     /// holding the block's first secret, which a new code does not enroll (the block has synced
-    /// here). Refused for a device that is not an enrolled block here, or was revoked.
+    /// here). Refused for a device that is not an enrolled block here, or was revoked, and for
+    /// a `label` that is not the block's name here: the operator typed one block's name and
+    /// another's id, and the code would have enrolled the block the id names under the other's
+    /// name.
     pub fn code_for_device(
         &mut self,
         label: &str,
         device: Uuid,
         now: DateTime<Utc>,
     ) -> Result<String, ServerError> {
-        let row = self.db.query_opt("SELECT kind, revoked_at FROM device WHERE id = ?1", args![device])?;
-        match row {
+        let row =
+            self.db.query_opt("SELECT kind, revoked_at, name FROM device WHERE id = ?1", args![device])?;
+        let name = match row {
             None => {
                 return Err(ServerError::Invalid(format!(
                     "no device {device} is enrolled here (see `devices`); a block new here takes a code without --again"
@@ -149,9 +153,20 @@ impl Store {
                     "the block {device} was revoked; a revoked device does not enroll again under its identity"
                 )));
             }
-            Some(_) => {}
-        }
-        self.make_code(DeviceKind::Block, label, Some(device), now)
+            Some(r) => {
+                let name = r.text(2)?;
+                if !name.trim().eq_ignore_ascii_case(label.trim()) {
+                    return Err(ServerError::Invalid(format!(
+                        "the block {device} is known here as \"{name}\", not \"{}\": check the id in `devices`, or give --block \"{name}\"",
+                        label.trim()
+                    )));
+                }
+                name
+            }
+        };
+        // Under the name as it is recorded, whatever the letters' case typed: the block enrolled
+        // again keeps its name.
+        self.make_code(DeviceKind::Block, &name, Some(device), now)
     }
 
     fn make_code(
