@@ -58,7 +58,7 @@ use samanvaya_server::Store as Server;
 use samanvaya_server::feed::Asked;
 use samanvaya_server::review::Choice;
 use samanvaya_server::village::{Names, NewVillage};
-use samanvaya_sync_client::link::Enrolled;
+use samanvaya_sync_client::link::{self, Enrolled};
 use samanvaya_sync_client::{Numbers, Received, Remote, SyncError, Tuning};
 use samanvaya_sync_laptop::{block_on, enroll_through, sync_through};
 use samanvaya_sync_protocol::body::Sealed;
@@ -492,7 +492,7 @@ fn enroll_laptop(store: &mut Store, block: &Arc<Mutex<Server>>, village: &str) {
     block_on(enroll_through(store, "sim://block", "laptop", async |applicant| {
         let req = EnrollRequest::new(&code, FINGERPRINT, applicant);
         let reply = block.lock().unwrap().enroll(&req, FINGERPRINT, Utc::now()).map_err(refused)?;
-        Ok(Enrolled { reply, pin: None })
+        Ok(Enrolled { reply: link::proven(&code, FINGERPRINT, reply)?, pin: None })
     }))
     .unwrap()
     .unwrap();
@@ -539,7 +539,7 @@ impl World {
                     let req = EnrollRequest::new(&code, FINGERPRINT, applicant);
                     let reply =
                         district.lock().unwrap().enroll(&req, FINGERPRINT, Utc::now()).map_err(refused)?;
-                    Ok(Enrolled { reply, pin: None })
+                    Ok(Enrolled { reply: link::proven(&code, FINGERPRINT, reply)?, pin: None })
                 },
             ))
             .unwrap()

@@ -297,16 +297,22 @@ async fn enroll_with(
         return Err(refusal(resp).await);
     }
     let reply: EnrollReply = resp.json().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
-    // The server proves it holds the code: a reply from anyone else is not taken, and nothing
-    // of it (the certificate to pin, the secret) is kept.
-    let fingerprint = seen.as_deref().unwrap_or(code::PLAIN);
-    if !code::proves(code, fingerprint, &reply.server.to_string(), &reply.secret, &reply.proof) {
-        return Err(SyncError::Refused(Refusal {
-            code: RefusalCode::Certificate,
-            message: "the server that answered does not hold this enrollment code: something between this device and the server may be intercepting the connection. Nothing was kept; do not enroll over this network, and call the server's operator".to_owned(),
-        }));
-    }
+    let reply = proven(code, seen.as_deref().unwrap_or(code::PLAIN), reply)?;
     Ok(Enrolled { reply, pin: seen })
+}
+
+/// The enrollment `reply`, where it proves the server holds `code` and answered over the
+/// certificate whose fingerprint the device saw; refused otherwise. A reply from anyone else
+/// is not taken, and nothing of it (the certificate to pin, the secret) is kept. Public so that
+/// an enrollment carried in the process (the simulation) checks the reply as this link does.
+pub fn proven(code: &str, fingerprint: &str, reply: EnrollReply) -> Result<EnrollReply, SyncError> {
+    if code::proves(code, fingerprint, &reply.server.to_string(), &reply.secret, &reply.proof) {
+        return Ok(reply);
+    }
+    Err(SyncError::Refused(Refusal {
+        code: RefusalCode::Certificate,
+        message: "the server that answered does not hold this enrollment code: something between this device and the server may be intercepting the connection. Nothing was kept; do not enroll over this network, and call the server's operator".to_owned(),
+    }))
 }
 
 /// An answer read off the link, with the bytes it took on the wire: the sync's pace learns the
