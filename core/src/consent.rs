@@ -217,7 +217,7 @@ fn erase_one(conn: &Connection, w: &ConsentWithdrawn, at: Moment) -> rusqlite::R
             let version = if matches!(body, ChangeBody::Redacted(_)) { 1 } else { change.version };
             let after = Change { version, hlc: change.hlc, body };
             conn.execute(
-                "UPDATE change_log SET kind = ?1, version = ?2, change = ?3 WHERE seq = ?4",
+                "UPDATE change_log SET kind = ?1, version = ?2, change = ?3, seal = NULL WHERE seq = ?4",
                 params![after.body.kind(), version, serde_json::to_string(&after).map_err(json_err)?, seq],
             )?;
             scrubbed += 1;

@@ -720,7 +720,9 @@ impl Store {
                 Ok(()) => {
                     tx.execute_batch("RELEASE one_change")?;
                     change_log::record_pulled(&tx, server, c.server_seq, c.device, c.device_seq, change, at)?;
-                    if let Some(seal) = &c.seal {
+                    // Not over what was erased on arrival: it could never be given back, and
+                    // would be a digest of an erased name.
+                    if let (Some(seal), None) = (&c.seal, &erased) {
                         change_log::keep_seal(&tx, c.device, c.device_seq, seal)?;
                     }
                     applied += 1;

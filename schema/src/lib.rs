@@ -461,6 +461,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "upstream_seal",
         sql: include_str!("../migrations/server/0044_upstream_seal.sql"),
     },
+    Migration {
+        version: 45,
+        name: "upstream_seal_reading",
+        sql: include_str!("../migrations/server/0045_upstream_seal_reading.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -676,6 +681,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 42,
         name: "upstream_seal",
         sql: include_str!("../migrations/server-postgres/0042_upstream_seal.sql"),
+    },
+    Migration {
+        version: 43,
+        name: "upstream_seal_reading",
+        sql: include_str!("../migrations/server-postgres/0043_upstream_seal_reading.sql"),
     },
 ];
 

@@ -446,6 +446,7 @@ on_both!(
     a_restored_block_takes_back_from_a_laptop_only_the_steps_its_own_seal_shows_it_took,
     a_restored_block_asks_each_laptop_back_everything_after_what_its_backup_held,
     a_restored_district_takes_back_from_its_block_only_the_steps_its_own_seal_shows_it_took,
+    a_restored_district_asks_each_block_back_everything_after_what_its_backup_held,
     a_review_decided_after_the_backup_closes_again_when_its_decision_is_given_back,
     a_push_sent_before_a_restore_and_delivered_after_it_keeps_nothing,
     a_blocks_push_following_on_from_more_than_the_district_holds_keeps_nothing,
@@ -3561,18 +3562,7 @@ fn a_restored_district_takes_back_from_its_block_only_the_steps_its_own_seal_sho
     use samanvaya_sync_protocol::{GiveBack, GivenBack};
     let Some(mut district) = open(b, Role::District) else { return };
     let (block, secret) = enroll_block(&mut district, "Bodh Gaya");
-    let (la, h) = (Uuid::now_v7(), HouseholdId(Uuid::now_v7()));
-    let mut fw = Forwarded { seq: 0 };
-    let case = pension_of(h, 1, PersonId(Uuid::now_v7()), "");
-    let number = case.number.clone();
-    let changes = vec![
-        fw.change(la, 1, 0, household(h, VILLAGE), &[]),
-        fw.change(la, 2, 1, fact_of(h, PersonId(h.0)), &[]),
-        fw.change(la, 3, 2, ChangeBody::Referral(case), &[]),
-    ];
-    let first = changes[0].clone();
-    let push = PushBatch { after: Some(0), protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
-    district.push(&block, &push, t0()).unwrap();
+    let (number, first) = forwards_a_case(&mut district, &block, VILLAGE, 1);
     district.step(&number, Step::Submit, "DM office", t0()).unwrap();
     let me = district.device();
     let read = district.pull(&block, 0).unwrap();
@@ -3605,6 +3595,70 @@ fn a_restored_district_takes_back_from_its_block_only_the_steps_its_own_seal_sho
     assert_eq!(district.texts("SELECT stage FROM referral WHERE number = ?1", &number), vec!["submitted"]);
     assert_eq!(give(&mut district, genuine).held, 1, "given twice, held once");
     assert_eq!(district.session(&knowing, 60, t0()).unwrap().own_wanted_after, None, "nothing more to ask");
+}
+
+/// Block `block` forwards a laptop's household of `village` with a fact and the referral
+/// `R-n` of it: a case the district can take up. Returns its number and the household's change.
+fn forwards_a_case(district: &mut Opened, block: &Caller, village: u128, n: u32) -> (String, Change) {
+    let (la, h) = (Uuid::now_v7(), HouseholdId(Uuid::now_v7()));
+    let mut fw = Forwarded { seq: 0 };
+    let case = pension_of(h, n, PersonId(Uuid::now_v7()), "");
+    let number = case.number.clone();
+    let changes = vec![
+        fw.change(la, 1, 0, household(h, village), &[]),
+        fw.change(la, 2, 1, fact_of(h, PersonId(h.0)), &[]),
+        fw.change(la, 3, 2, ChangeBody::Referral(case), &[]),
+    ];
+    let first = changes[0].clone();
+    let push = PushBatch { after: Some(0), protocol: PROTOCOL_VERSION, pulled_through: 0, changes };
+    district.push(block, &push, t0()).unwrap();
+    (number, first)
+}
+
+/// Blocks read only their villages' steps, so each holds its own share of the district's. The
+/// restored district took a step before either block spoke, numbered from the time past the
+/// lost ones; one block gave back the lost step it held, and the other's lost steps are one
+/// newer and one older than that: the district asks the second everything after what its
+/// backup held. Asked after the first block's step, or after its own new one, the older was
+/// left with the block for good (found by a review).
+fn a_restored_district_asks_each_block_back_everything_after_what_its_backup_held(b: Backend) {
+    use samanvaya_domain::referral::Step;
+    use samanvaya_sync_protocol::{GiveBack, GivenBack};
+    let Some(mut district) = open(b, Role::District) else { return };
+    let [(a, a_secret), (b_block, b_secret)] =
+        ["Bodh Gaya", "Sherghati"].map(|name| enroll_block(&mut district, name));
+    let (a_case, _) = forwards_a_case(&mut district, &a, VILLAGE, 1);
+    let (b_case, _) = forwards_a_case(&mut district, &b_block, OTHER_VILLAGE, 2);
+    district.step(&a_case, Step::Submit, "DM office", t0()).unwrap();
+    district.step(&b_case, Step::Submit, "DM office", t0()).unwrap();
+    district.step(&a_case, Step::Process, "DM office", t0() + Duration::minutes(1)).unwrap();
+    let me = district.device();
+    let own_read = |district: &mut Opened, block: &Caller| -> Vec<_> {
+        let read = district.pull(block, 0).unwrap();
+        read.changes.into_iter().filter(|c| c.origin.device == me).collect()
+    };
+    let (at_a, at_b) = (own_read(&mut district, &a), own_read(&mut district, &b_block));
+    assert_eq!((at_a.len(), at_b.len()), (2, 1), "each block reads its villages' steps");
+    assert!(at_a[0].origin.seq < at_b[0].origin.seq && at_b[0].origin.seq < at_a[1].origin.seq);
+
+    // Restored from a backup taken before the three steps; a step taken before any block spoke.
+    district.execute("DELETE FROM change WHERE origin_device = ?1", &[&me.to_string()]);
+    district.execute("DELETE FROM referral_event", &[]);
+    district.step(&b_case, Step::Note { text: "the bank has the papers".into() }, "DM office", t0()).unwrap();
+    let asked = |district: &mut Opened, block: &Caller, secret: &str, newest: i64| {
+        let said = SessionRequest { server_own_through: Some(newest), ..session_of(block.device, secret) };
+        district.session(&said, 60, t0()).unwrap().own_wanted_after
+    };
+    assert_eq!(asked(&mut district, &b_block, &b_secret, at_b[0].origin.seq), Some(0));
+    let given = GivenBack {
+        origin: at_b[0].origin,
+        change: at_b[0].change.clone(),
+        seal: at_b[0].seal.clone().unwrap(),
+    };
+    let ack =
+        district.take_back(&b_block, &GiveBack { protocol: PROTOCOL_VERSION, changes: vec![given] }, t0());
+    assert_eq!(ack.unwrap().taken, 1);
+    assert_eq!(asked(&mut district, &a, &a_secret, at_a[1].origin.seq), Some(0), "the older step too");
 }
 
 /// Laptops read only their villages' steps, so each holds its own share of the block's. One

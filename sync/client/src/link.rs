@@ -346,7 +346,7 @@ pub struct Link {
     recovery_code: Option<String>,
     /// How far the laptop knows its changes are held, sent with the session (`with_acked_here`).
     acked_here: Option<i64>,
-    /// The highest of the server's own changes the laptop holds (`with_server_own_through`).
+    /// The highest of the server's own changes the device holds (`with_server_own_through`).
     server_own_through: Option<i64>,
     /// The feed epoch the device read under (`with_feed_epoch_read`).
     feed_epoch_read: Option<String>,

@@ -214,7 +214,8 @@ pub trait Local {
         Ok(())
     }
     /// The server's own changes this end holds numbered after `after`, with their seals, for
-    /// the server restored from a backup that asked them back; a block holds none to give.
+    /// the server restored from a backup that asked them back: a laptop its block's, a block its
+    /// district's. None by default.
     fn held_of_server(&mut self, after: i64) -> Result<Vec<GivenBack>, SyncError> {
         let _ = after;
         Ok(Vec::new())

@@ -89,6 +89,7 @@ fn erase_record(db: &mut dyn Db, w: &ConsentWithdrawn, seq: i64) -> Result<(), S
         if let Some(body) = erasure.scrub(&change.body).apply(&change.body) {
             let version = if matches!(body, ChangeBody::Redacted(_)) { 1 } else { change.version };
             let after = Change { version, hlc: change.hlc, body };
+            crate::upstream_seal::forget(&mut *db, *at)?;
             db.execute(
                 "UPDATE change SET kind = ?1, version = ?2, change = ?3 WHERE seq = ?4",
                 args![after.body.kind(), i64::from(version), crate::stored_change::body_text(&after)?, *at],

@@ -37,8 +37,8 @@ use crate::sql::{Db, Mode, args};
 use crate::store::Store;
 
 impl Store {
-    /// Takes back the changes laptop `caller` gives back, those this server sealed; the others
-    /// are counted as refused and kept nowhere.
+    /// Takes back the changes device `caller` (a laptop, or a block at its district) gives back,
+    /// those this server sealed; the others are counted as refused and kept nowhere.
     pub fn take_back(
         &mut self,
         caller: &Caller,
@@ -56,7 +56,7 @@ impl Store {
                 continue;
             }
             if crate::seal::verifies(&key, g.origin, &g.change, &g.seal)? {
-                // The time is the sealed reading's: what the laptop says is not the block's word.
+                // The time is the sealed reading's: what the giver says is not this server's word.
                 let recorded_at = DateTime::from_timestamp_millis(g.change.hlc.wall_ms).unwrap_or(now);
                 items.push(Incoming {
                     origin: g.origin,

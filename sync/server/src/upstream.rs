@@ -342,11 +342,22 @@ fn lock(store: &Arc<Mutex<Store>>) -> Result<std::sync::MutexGuard<'_, Store>, S
 /// What the block forwarded is read back at its pulls until the district's feed is read to its
 /// end (`feed.rs`): the district's feed sends a block nothing that came through it otherwise,
 /// and an officer's step taken after the backup was lost to the block for good (the laptops send
-/// their own work again; the block's own changes have no one else). The column keeps how many
-/// of its own changes the block had numbered when found restored; nothing for a server with no
-/// district.
+/// their own work again; the block's own changes have no one else). The column keeps the newest
+/// of its own changes the block held below the device's when found restored; nothing for a
+/// server with no district.
 pub(crate) fn own_shown_held(db: &mut dyn Db, me: Uuid, through: i64) -> Result<bool, ServerError> {
-    let held = db.query_one("SELECT next_seq FROM identity WHERE id = 1", &[])?.int(0)? - 1;
+    // What the backup held: the newest of its own below the device's. Not the next number less
+    // one: a step taken on the restored server before any device spoke is numbered from the time,
+    // past the lost ones, and asking back only after it left them with the devices for good
+    // (found by a review: one block gave back its lost step, and another's older one was
+    // never asked).
+    let held = db
+        .query_one(
+            "SELECT max(origin_seq) FROM change WHERE origin_device = ?1 AND origin_seq < ?2",
+            args![me, through],
+        )?
+        .opt_int(0)?
+        .unwrap_or(0);
     let behind = db.execute(
         "UPDATE identity SET next_seq = ?1 WHERE id = 1 AND next_seq < ?1",
         args![through.saturating_add(1)],
@@ -625,7 +636,21 @@ impl Local for BlockEnd {
 
     fn held_of_server(&mut self, after: i64) -> Result<Vec<GivenBack>, SyncError> {
         let upstream = self.upstream;
-        self.with(|s| crate::upstream_seal::held_after(&mut *s.db, upstream, after))
+        self.with(|s| {
+            let through = s.upstream_own_through(upstream)?;
+            if crate::upstream_seal::not_given_yet(&mut *s.db, through, after)?.is_none() {
+                return Ok(Vec::new());
+            }
+            crate::upstream_seal::held_after(&mut *s.db, upstream, after)
+        })
+    }
+
+    fn gave_back(&mut self, after: i64) -> Result<(), SyncError> {
+        let upstream = self.upstream;
+        self.with(|s| {
+            let through = s.upstream_own_through(upstream)?;
+            crate::upstream_seal::given(&mut *s.db, through, after)
+        })
     }
 
     fn certificate_state(&mut self, presented: Option<&str>, next: Option<&str>) -> Result<(), SyncError> {
