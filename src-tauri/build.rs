@@ -57,6 +57,7 @@ const COMMANDS: &[&str] = &[
     "sync_status",
     "sync_now",
     "sync_enroll",
+    "sync_enroll_again",
     "referral_slip",
     "save_funnel",
     "referral_page",

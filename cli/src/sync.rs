@@ -1,4 +1,4 @@
-//! `samanvaya enroll`, `samanvaya sync` and `samanvaya export-sync`: the laptop's link to its block server from a
+//! `samanvaya enroll`, `samanvaya enroll-again`, `samanvaya sync` and `samanvaya export-sync`: the laptop's link to its block server from a
 //! terminal, for set-up, scripts and tests.
 
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use samanvaya_core::{CatalogueInUse, Installed, Store, SyncStatus};
 use samanvaya_sync_client::{Exchange, Tuning};
-use samanvaya_sync_laptop::{block_on, enroll, export_file, import_feed, install_file, sync};
+use samanvaya_sync_laptop::{block_on, enroll, enroll_again, export_file, import_feed, install_file, sync};
 
 /// Enrolls the laptop and says what it received.
 pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Result<String> {
@@ -25,6 +25,29 @@ pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Resul
     // so a script can enroll with a block that is not started yet, and says so.
     out.push_str(
         "next: `samanvaya sync` sends what waits and brings the village's households from the block\n",
+    );
+    Ok(out)
+}
+
+/// `samanvaya enroll-again CODE`: the block's new certificate pinned with a code made for
+/// this laptop, everything it holds kept.
+pub fn run_enroll_again(store: &mut Store, code: &str, name: &str) -> Result<String> {
+    let enrolled = block_on(enroll_again(store, code, name))??;
+    let url = store.enrollment()?.map(|e| e.url).unwrap_or_default();
+    let mut out = format!(
+        "enrolled again with the {} server at {url}, keeping everything this laptop holds
+",
+        enrolled.role
+    );
+    if let Some(pin) = enrolled.certificate {
+        out.push_str(&format!(
+            "its new certificate is pinned (sha256 {pin})
+"
+        ));
+    }
+    out.push_str(
+        "next: `samanvaya sync` sends what waited
+",
     );
     Ok(out)
 }

@@ -151,6 +151,9 @@ pub struct SyncStatus {
     pub demo: bool,
     pub url: Option<String>,
     pub role: Option<String>,
+    /// This laptop's device id, as its block lists it (`devices`): what the block office needs
+    /// to make a code that enrolls this very laptop again.
+    pub device: String,
     /// Changes made here that the block has not stored yet.
     #[ts(type = "number")]
     pub waiting: i64,
@@ -291,6 +294,39 @@ impl Store {
             centre::add_village(&tx, v.id)?;
         }
         crate::audit::append(&tx, "enroll", &e.url, e.enrolled_at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Keeps the block's new word after this laptop enrolled again with a code made for it
+    /// (its block's certificate changed): the secret, the certificate now pinned (any
+    /// announced one forgotten with the old) and the number leases granted, in one
+    /// transaction. Everything else stays: what the laptop holds, sent and read. Refused for a
+    /// laptop not enrolled, or enrolled with another server than `server`.
+    pub fn renew_enrollment(
+        &mut self,
+        server: Uuid,
+        secret: &str,
+        certificate: Option<&str>,
+        leases: &[(String, i64, i64)],
+    ) -> Result<(), StoreError> {
+        let at = self.now()?.utc;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(old) = enrollment(&tx)? else {
+            return Err(StoreError::NotEnrolled);
+        };
+        if old.server_id != server {
+            return Err(StoreError::Corrupt(format!(
+                "the server {server} enrolled this laptop again, but it is enrolled with {}; nothing was kept",
+                old.server_id
+            )));
+        }
+        tx.execute(
+            "UPDATE sync_link SET secret = ?1, certificate = ?2, next_certificate = NULL, last_error = NULL WHERE id = 1",
+            params![secret, certificate],
+        )?;
+        grant(&tx, &server.to_string(), leases)?;
+        crate::audit::append(&tx, "enroll-again", &old.url, at)?;
         tx.commit()?;
         Ok(())
     }
@@ -1009,6 +1045,7 @@ impl Store {
             demo,
             url: e.as_ref().map(|e| e.url.clone()),
             role: e.map(|e| e.role),
+            device: self.device_id()?.to_string(),
             waiting,
             reached_block: reached + pruned,
             // The district holds nothing the block does not.

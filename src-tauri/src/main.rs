@@ -138,6 +138,7 @@ fn main() {
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::sync_enroll,
+            commands::sync::sync_enroll_again,
             commands::sync::sync_drives,
             commands::sync::sync_export,
         ])

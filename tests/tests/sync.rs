@@ -59,6 +59,15 @@ fn server_cmd(role: &str, dir: &Path, args: &[&str]) -> String {
     ok(run("samanvaya-server", &all, None))
 }
 
+/// Runs an operator's command that must be refused; returns what it said on stderr.
+fn server_cmd_refused(role: &str, dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["--role", role, "--data-dir", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = run("samanvaya-server", &all, None);
+    assert!(!out.status.success(), "not refused: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Waits until `check` holds, for at most 60 seconds.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -1716,21 +1725,8 @@ fn two_laptops_editing_one_household_end_equal_with_their_block() {
         "{decided}"
     );
     assert_eq!(server_cmd("block", block_dir.path(), &["reviews"]), "", "the queue is empty");
-    let again = run(
-        "samanvaya-server",
-        &[
-            "--role",
-            "block",
-            "--data-dir",
-            block_dir.path().to_str().unwrap(),
-            "review",
-            id,
-            "--choose",
-            "kept",
-        ],
-        None,
-    );
-    assert!(String::from_utf8_lossy(&again.stderr).contains("decided already"), "{again:?}");
+    let again = server_cmd_refused("block", block_dir.path(), &["review", id, "--choose", "kept"]);
+    assert!(again.contains("decided already"), "{again}");
     for dir in [a_dir.path(), b_dir.path()] {
         ok(run("samanvaya", &["sync", "--timeout", "10"], Some(dir)));
     }
@@ -4060,6 +4056,55 @@ fn a_step_the_restored_block_lost_is_given_back_by_the_laptop_that_read_it() {
         .unwrap();
     assert_eq!(steps, 1);
     drop(running);
+}
+
+/// A block whose store was copied to a new computer without its `tls` folder presents a new
+/// certificate, which its laptop refuses at every sync, sending nothing. A plain new code is
+/// refused to the laptop, with the remedy named; the block's operator makes a code for that
+/// laptop (`enroll-code --village VILLAGE --again LAPTOP-ID`, refused under a village the laptop
+/// does not serve), and the laptop enrolls again with it (`samanvaya enroll-again CODE`): it
+/// keeps everything it holds, pins the new certificate, and the case it made meanwhile reaches
+/// the block. Before, the laptop had to be set up anew.
+#[test]
+fn a_laptop_enrolls_again_with_a_code_made_for_it_after_its_block_lost_its_certificate() {
+    let (dir, laptop) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (block, running) = RestorableBlock::start(dir.path());
+    block.enroll(laptop.path());
+    household_with_a_referral(laptop.path(), "कमला देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+
+    drop(running);
+    std::fs::remove_dir_all(dir.path().join("tls")).unwrap();
+    let _running = block.again();
+    let number = household_with_a_referral(laptop.path(), "सीता देवी");
+    let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path()));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("certificate"), "{refused:?}");
+    let device = samanvaya_tests::open(laptop.path()).unwrap().device_id().unwrap().to_string();
+
+    let plain = server_cmd("block", dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    let said = run("samanvaya", &["enroll-again", plain.trim()], Some(laptop.path()));
+    assert!(!said.status.success());
+    let said = String::from_utf8_lossy(&said.stderr).into_owned();
+    assert!(said.contains(&format!("--again {device}")), "the remedy named: {said}");
+    let wrong = server_cmd_refused(
+        "block",
+        dir.path(),
+        &["enroll-code", "--village", "Sherghati", "--again", &device],
+    );
+    assert!(wrong.contains("serves \"Bakraur\""), "{wrong}");
+
+    let code = server_cmd("block", dir.path(), &["enroll-code", "--village", "bakraur", "--again", &device]);
+    let again = ok(run("samanvaya", &["enroll-again", code.trim()], Some(laptop.path())));
+    assert!(again.contains("keeping everything this laptop holds"), "{again}");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    let listed = server_cmd("block", dir.path(), &["referrals"]);
+    assert!(
+        listed.lines().any(|l| l.starts_with(&format!("{number}\t"))),
+        "the case made meanwhile: {listed}"
+    );
+    let status = ok(run("samanvaya", &["sync", "--status"], Some(laptop.path())));
+    assert!(status.contains("waiting to send: 0"), "{status}");
 }
 
 /// The same by USB stick: a laptop that never meets the network read a step the block took

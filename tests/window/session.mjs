@@ -270,11 +270,12 @@ function logFile(name) {
   return join(logs, `${name}-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.log`);
 }
 
-/** Starts a server (a block by default) on a free port and resolves to its address once it prints it. */
-export function startServer(dir, args = ["--role", "block"]) {
+/** Starts a server (a block by default) on a free port, or on `listen`, and resolves to its
+ * address once it prints it. */
+export function startServer(dir, args = ["--role", "block"], listen = "127.0.0.1:0") {
   // Its standard error (where it logs) goes beside the app's logs, which the log scan reads.
   const log = openSync(logFile("samanvaya-server"), "a");
-  const server = spawn(sibling("samanvaya-server"), [...args, "--data-dir", dir, "--listen", "127.0.0.1:0"], {
+  const server = spawn(sibling("samanvaya-server"), [...args, "--data-dir", dir, "--listen", listen], {
     stdio: ["ignore", "pipe", log],
   });
   closeSync(log);

@@ -321,6 +321,45 @@ test("a new laptop set up for the block's village enrolls from its first screen"
   }
 });
 
+// A block whose store was copied to a new computer without its certificate presents another:
+// the panel says so in Hindi, shows this laptop's id for the block office, and the code the
+// office made for this laptop joins it again from the panel, keeping its work. Its picture at
+// 1024x600 in Hindi (docs/screens/sync-join-again-hi-1024x600.png).
+test("a laptop whose block lost its certificate joins again with a code made for it", async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-join-again-"));
+  const enrolled = await enrolledLaptop(scratch);
+  const { blockDir, dataDir, server } = enrolled;
+  let block = enrolled.block;
+  let app = null;
+  try {
+    const cli = (args) => runSibling("samanvaya", ["--data-dir", dataDir, ...args], { SAMANVAYA_PIN: TEST_PIN });
+    cli(["sync", "--timeout", "20"]);
+    const listen = block.url.replace("https://", "");
+    await stopServer(block.server);
+    rmSync(join(blockDir, "tls"), { recursive: true, force: true });
+    block = await startServer(blockDir, ["--role", "block"], listen);
+    app = await startApp({ dataDir });
+    const { browser } = app;
+    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await (await find(browser, "[data-test=sync-now]")).click();
+    const ask = await textOf(browser, "[data-test=sync-again-ask]", (t) => t.length > 0, 60_000);
+    const device = server(["devices"]).split("\n").find((l) => l.includes("\tlaptop\t"))?.split("\t")[0];
+    assert.ok(device && ask.includes(device), `the panel shows this laptop's id for the block office: ${ask}`);
+    assert.match(await textOf(browser, "[data-test=sync-error]"), /प्रमाणपत्र/);
+    await screen(browser, "sync-join-again-hi-1024x600.png", { scrollTo: "[data-test=sync-again-form]" });
+    const code = server(["enroll-code", "--village", "Bakraur", "--again", device]).trim();
+    await (await find(browser, "[data-test=sync-again-code]")).sendKeys(code);
+    await (await find(browser, "[data-test=sync-again]")).click();
+    assert.match(await textOf(browser, "[data-test=sync-again-done]", (t) => t.length > 0, 60_000), /फिर से जुड़ गए/);
+    assert.equal((await browser.findElements(By.css("[data-test=sync-error]"))).length, 0, "the sync went through");
+    assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");
+  } finally {
+    if (app !== null) await app.close();
+    await stopServer(block.server);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
 // A laptop restored from an older backup, in a village with no network: its first sync file
 // holds back what was done since the restore (those numbers were the old laptop's), and the
 // panel says so in her language, with how many changes wait for the next file. The round trip

@@ -156,6 +156,7 @@ export const ipc = {
   /** Applies one of them; the status after it and how many of its changes were new here. */
   syncImportFeed: (path: string) => call<[SyncStatus, number]>("sync_import_feed", { path }),
   syncEnroll: (url: string, code: string) => call<SyncStatus>("sync_enroll", { url, code }),
+  syncEnrollAgain: (code: string) => call<SyncStatus>("sync_enroll_again", { code }),
   /** Puts the practice village aside beside the data folder; resolves to where it went. */
   putPracticeAside: () => call<string>("put_practice_aside"),
   referralFunnel: () => call<ReferralFunnel>("referral_funnel"),

@@ -141,6 +141,19 @@ pub async fn sync_enroll(
     .await
 }
 
+/// Enrolls this laptop again with its block, with a code the block office made for it: for a
+/// block that presents another certificate because it lost its own (`sync_link.rs`,
+/// `renew_enrollment`). Everything the laptop holds stays.
+#[tauri::command]
+pub async fn sync_enroll_again(state: State<'_, AppState>, code: String) -> Result<SyncStatus, ErrorReply> {
+    let mut second: Store = state.with(|s| s.second_connection())?;
+    off_runtime(move || {
+        run(samanvaya_sync_laptop::enroll_again(&mut second, code.trim(), "village centre laptop"))?;
+        second.sync_status().map_err(ErrorReply::from)
+    })
+    .await
+}
+
 /// What "a file for the USB stick" wrote: where, how many changes it holds, how many wait for
 /// the block's answer first (on a laptop restored from a backup), and how many the block holds
 /// already that it carries again, not yet known to have reached the district.

@@ -221,16 +221,19 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrol
     enroll_with(url, code, applicant, None).await
 }
 
-/// As [`enroll`], for a device enrolled before with server `known` (a block enrolling again
-/// with its district), which must present one of the certificates `accepted` (the pinned one,
-/// or a new one its operator read out): a server presenting another, or naming itself otherwise
-/// in its health answer, is not sent the code, so that it learns nothing and registers nothing.
+/// As [`enroll`], for a device enrolled before with server `known`, which must name itself so
+/// in its health answer, and present one of the certificates `accepted` where some are given:
+/// a block enrolling again with its district gives the pinned one, or a new one its operator
+/// read out, since its code may sit in its start command for months and someone on the way may
+/// have learnt it. A laptop enrolling again with a code its facilitator just typed gives none:
+/// the code's binding and the reply's proof show the server whatever its certificate. A server
+/// refused so is not sent the code, so that it learns nothing and registers nothing.
 pub async fn enroll_again(
     url: &str,
     code: &str,
     applicant: Applicant,
     known: Uuid,
-    accepted: &[&str],
+    accepted: Option<&[&str]>,
 ) -> Result<Enrolled, SyncError> {
     enroll_with(url, code, applicant, Some((known, accepted))).await
 }
@@ -239,7 +242,7 @@ async fn enroll_with(
     url: &str,
     code: &str,
     applicant: Applicant,
-    again: Option<(Uuid, &[&str])>,
+    again: Option<(Uuid, Option<&[&str]>)>,
 ) -> Result<Enrolled, SyncError> {
     const SECS: u64 = 60;
     let (base, tls) = server_url(url)?;
@@ -258,7 +261,7 @@ async fn enroll_with(
             )));
         }
         let seen = look.seen();
-        if let Some((_, accepted)) = again
+        if let Some((_, Some(accepted))) = again
             && tls
             && !seen.as_deref().is_some_and(|s| accepted.contains(&s))
         {

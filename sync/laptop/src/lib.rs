@@ -325,18 +325,30 @@ pub async fn enroll(
     enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant).await).await
 }
 
-/// As [`enroll`], with the server reached through `ask` (the HTTPS link, or a block in the same
-/// process in the simulation of many laptops), which is given the laptop's application.
-pub async fn enroll_through(
-    store: &mut Store,
-    url: &str,
-    name: &str,
-    ask: impl AsyncFnOnce(Applicant) -> Result<link::Enrolled, SyncError>,
-) -> Result<Enrolled, LaptopSyncError> {
+/// Enrolls this laptop again with the block it is enrolled with, with a one-time `code` the
+/// block's operator made for this laptop (`enroll-code --village VILLAGE --again LAPTOP-ID`):
+/// for a block that lost its certificate (its store copied to a new computer without its `tls`
+/// folder), which the laptop refuses at every sync. The code is sent whatever certificate the
+/// block presents: the code's binding and the reply's proof show the block, and a block that
+/// names itself otherwise is not sent it. The laptop keeps everything it holds, pins the
+/// certificate presented, and syncs as before.
+pub async fn enroll_again(store: &mut Store, code: &str, name: &str) -> Result<Enrolled, LaptopSyncError> {
     store.check_enrollable()?;
-    if let Some(e) = store.enrollment()? {
-        return Err(StoreError::AlreadyEnrolled { url: e.url }.into());
-    }
+    let Some(e) = store.enrollment()? else {
+        return Err(StoreError::NotEnrolled.into());
+    };
+    let applicant = applicant(store, name)?;
+    let link::Enrolled { reply, pin } =
+        link::enroll_again(&e.url, code, applicant, e.server_id, None).await?;
+    let numbers: Vec<(String, i64, i64)> =
+        reply.leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();
+    store.renew_enrollment(reply.server, &reply.secret, pin.as_deref(), &numbers)?;
+    Ok(Enrolled { role: reply.role.as_str().to_owned(), numbers, certificate: pin })
+}
+
+/// This laptop's application to enroll: its device id, `name`, and the villages it serves with
+/// the places above each.
+fn applicant(store: &Store, name: &str) -> Result<Applicant, LaptopSyncError> {
     let mut villages = Vec::new();
     for v in store.villages()? {
         let above = store
@@ -353,8 +365,22 @@ pub async fn enroll_through(
             .collect();
         villages.push(Village { id: v.id.0, name_en: v.name_en, name_hi: v.name_hi, above });
     }
-    let applicant =
-        Applicant { device: store.device_id()?, kind: DeviceKind::Laptop, name: name.to_owned(), villages };
+    Ok(Applicant { device: store.device_id()?, kind: DeviceKind::Laptop, name: name.to_owned(), villages })
+}
+
+/// As [`enroll`], with the server reached through `ask` (the HTTPS link, or a block in the same
+/// process in the simulation of many laptops), which is given the laptop's application.
+pub async fn enroll_through(
+    store: &mut Store,
+    url: &str,
+    name: &str,
+    ask: impl AsyncFnOnce(Applicant) -> Result<link::Enrolled, SyncError>,
+) -> Result<Enrolled, LaptopSyncError> {
+    store.check_enrollable()?;
+    if let Some(e) = store.enrollment()? {
+        return Err(StoreError::AlreadyEnrolled { url: e.url }.into());
+    }
+    let applicant = applicant(store, name)?;
     let link::Enrolled { reply, pin } = ask(applicant).await?;
     let numbers: Vec<(String, i64, i64)> =
         reply.leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();

@@ -122,51 +122,80 @@ impl Store {
         self.make_code(kind, label, None, now)
     }
 
-    /// A one-time code that enrolls again the block `device`, enrolled here already, under
-    /// `label`: for a block whose district lost its certificate, or was put back from a backup
-    /// holding the block's first secret, which a new code does not enroll (the block has synced
-    /// here). Refused for a device that is not an enrolled block here, or was revoked, and for
-    /// a `label` that is not the block's name here: the operator typed one block's name and
-    /// another's id, and the code would have enrolled the block the id names under the other's
-    /// name.
+    /// A one-time code that enrolls again the device `device`, enrolled here already, under
+    /// `label`: at a district a block, whose district lost its certificate or was put back from
+    /// a backup holding the block's first secret; at a block a village laptop, whose block
+    /// lost its certificate (its store copied to a new computer without its `tls` folder). A new
+    /// code does not enroll either: the device has synced here. Refused for a device that is not
+    /// an enrolled block (at a district) or laptop (at a block) here, or was revoked, and for a
+    /// `label` that is not the block's name here, or not a village the laptop serves: the
+    /// operator typed one device's name and another's id, and the code would have enrolled the
+    /// device the id names under the other's name.
     pub fn code_for_device(
         &mut self,
         label: &str,
         device: Uuid,
         now: DateTime<Utc>,
     ) -> Result<String, ServerError> {
+        let (kind, what, flag) = match self.role {
+            Role::District => (DeviceKind::Block, "block server", "--block"),
+            Role::Block => (DeviceKind::Laptop, "village laptop", "--village"),
+        };
         let row =
             self.db.query_opt("SELECT kind, revoked_at, name FROM device WHERE id = ?1", args![device])?;
-        let name = match row {
+        match row {
             None => {
                 return Err(ServerError::Invalid(format!(
-                    "no device {device} is enrolled here (see `devices`); a block new here takes a code without --again"
+                    "no device {device} is enrolled here (see `devices`); a {what} new here takes a code without --again"
                 )));
             }
-            Some(r) if r.text(0)? != "block" => {
+            Some(r) if r.text(0)? != kind_str(kind) => {
                 return Err(ServerError::Invalid(format!(
-                    "{device} is not a block server; --again is for a block"
+                    "{device} is not a {what}; --again here is for a {what} enrolled here"
                 )));
             }
             Some(r) if r.opt_text(1)?.is_some() => {
                 return Err(ServerError::Invalid(format!(
-                    "the block {device} was revoked; a revoked device does not enroll again under its identity"
+                    "the device {device} was revoked; a revoked device does not enroll again under its identity"
                 )));
             }
-            Some(r) => {
-                let name = r.text(2)?;
-                if !name.trim().eq_ignore_ascii_case(label.trim()) {
-                    return Err(ServerError::Invalid(format!(
-                        "the block {device} is known here as \"{name}\", not \"{}\": check the id in `devices`, or give --block \"{name}\"",
-                        label.trim()
-                    )));
-                }
-                name
-            }
+            Some(_) => {}
+        }
+        let names: Vec<String> = match kind {
+            DeviceKind::Block => self
+                .db
+                .query("SELECT name FROM device WHERE id = ?1", args![device])?
+                .iter()
+                .map(|r| r.text(0))
+                .collect::<Result<_, _>>()?,
+            DeviceKind::Laptop => self
+                .db
+                .query(
+                    "SELECT name_en, name_hi FROM device_village WHERE device_id = ?1 ORDER BY name_en",
+                    args![device],
+                )?
+                .iter()
+                .map(|r| Ok((r.text(0)?, r.text(1)?)))
+                .collect::<Result<Vec<_>, ServerError>>()?
+                .into_iter()
+                .flat_map(|(en, hi)| [en, hi])
+                .collect(),
         };
-        // Under the name as it is recorded, whatever the letters' case typed: the block enrolled
-        // again keeps its name.
-        self.make_code(DeviceKind::Block, &name, Some(device), now)
+        let typed = label.trim();
+        // Under the name as it is recorded, whatever the letters' case typed: the device
+        // enrolled again keeps its name, and a laptop its village.
+        let Some(name) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(typed)) else {
+            let known = match kind {
+                DeviceKind::Block => format!("is known here as \"{}\"", names.join("\", \"")),
+                DeviceKind::Laptop => format!("serves \"{}\"", names.join("\", \"")),
+            };
+            let first = names.first().cloned().unwrap_or_default();
+            return Err(ServerError::Invalid(format!(
+                "the {what} {device} {known}, not \"{typed}\": check the id in `devices`, or give {flag} \"{first}\""
+            )));
+        };
+        let name = name.clone();
+        self.make_code(kind, &name, Some(device), now)
     }
 
     fn make_code(
@@ -331,20 +360,22 @@ impl Store {
             return Err(ServerError::refused(
                 RefusalCode::Code,
                 format!(
-                    "this code enrolls the block {d} again, and no other device; ask {office} for a code of your own"
+                    "this code enrolls the device {d} again, and no other; ask {office} for a code of your own"
                 ),
             ));
         }
         // A code made for this very device enrolls it again whatever it has done here: its
         // operator chose to hand its identity to whoever holds the code.
         if at_work && for_device.is_none() {
-            let again = if req.applicant.kind == DeviceKind::Block {
-                format!(
+            let again = match req.applicant.kind {
+                DeviceKind::Block => format!(
                     " A block this district no longer takes asks {office} for a code made for it: `enroll-code --block NAME --again {}`",
                     req.applicant.device
-                )
-            } else {
-                String::new()
+                ),
+                DeviceKind::Laptop => format!(
+                    " A laptop that no longer reaches this block (its certificate changed) asks {office} for a code made for it: `enroll-code --village VILLAGE --again {}`",
+                    req.applicant.device
+                ),
             };
             return Err(ServerError::refused(
                 RefusalCode::Code,

@@ -86,10 +86,11 @@ enum Command {
         village: Option<String>,
         #[arg(long)]
         block: Option<String>,
-        /// At a district, with --block: a code that enrolls again the block with this id
-        /// (from `devices`), enrolled here already, when a new code is refused to it (this
-        /// district's certificate was lost, or it was put back from a backup).
-        #[arg(long, requires = "block", value_name = "DEVICE")]
+        /// A code that enrolls again the device with this id (from `devices`), enrolled here
+        /// already, when a new code is refused to it: at a district, with --block, a block (this
+        /// district's certificate was lost, or it was put back from a backup); at a block, with
+        /// --village, a village laptop (this block's certificate was lost).
+        #[arg(long, value_name = "DEVICE")]
         again: Option<uuid::Uuid>,
     },
     /// Registers a village this block serves, with the places above it, so that a new laptop

@@ -287,7 +287,7 @@ pub async fn enroll_again(
         None => known.certificate.iter().chain(next.iter()).map(String::as_str).collect(),
     };
     let link::Enrolled { reply, pin } =
-        link::enroll_again(url, code, applicant, known.server, &accepted).await.map_err(|e| match (&e, new_certificate) {
+        link::enroll_again(url, code, applicant, known.server, Some(&accepted)).await.map_err(|e| match (&e, new_certificate) {
             // The operator's fingerprint, not the pinned one, is what the server did not show.
             (SyncError::Certificate { seen }, Some(named)) => NotAgain {
                 why: format!(

@@ -6,6 +6,11 @@ import type { CatalogueInUse } from "./CatalogueInUse";
  */
 export type SyncStatus = { enrolled: boolean, demo: boolean, url: string | null, role: string | null, 
 /**
+ * This laptop's device id, as its block lists it (`devices`): what the block office needs
+ * to make a code that enrolls this very laptop again.
+ */
+device: string, 
+/**
  * Changes made here that the block has not stored yet.
  */
 waiting: number, 

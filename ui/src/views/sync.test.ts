@@ -19,6 +19,7 @@ const status = (enrolled: boolean): SyncStatus => ({
   demo: false,
   url: enrolled ? "https://192.168.1.10:8740" : null,
   role: null,
+  device: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
   waiting: 3,
   reached_block: 0,
   reached_district: 0,
@@ -52,6 +53,11 @@ vi.mock("../ipc", () => ({
     syncEnroll: async () => {
       calls.push("enroll");
       if (refuse) throw { code: "sync", detail: "code: the code is not known to the server", detail_hi: null, fields: [], count: null };
+      return status(true);
+    },
+    syncEnrollAgain: async (code: string) => {
+      calls.push(`again ${code}`);
+      if (refuse) throw { code: "sync", detail: "code: this code enrolls the device x again, and no other", detail_hi: null, fields: [], count: null };
       return status(true);
     },
     syncStatus: async () => status(true),
@@ -145,6 +151,38 @@ describe("the sync panel", () => {
     expect(panel.querySelector('[data-test="sync-enrolled"]')?.textContent).toMatch(/अपने आप फिर से/);
     expect(panel.querySelector('[data-test="sync-url"]')).toBeNull();
     expect(button(panel, "sync-now").disabled).toBe(false);
+  });
+
+  it("offers to join again with a code made for this laptop only when the block's certificate changed", async () => {
+    expect(syncScreen(nav, status(true)).querySelector('[data-test="sync-again-form"]')).toBeNull();
+    const other = { ...status(true), last_error: "unreachable: no route to host" };
+    expect(syncScreen(nav, other).querySelector('[data-test="sync-again-form"]')).toBeNull();
+    const changed = { ...status(true), last_error: "certificate: the server presented sha256 ab12…" };
+    const panel = syncScreen(nav, changed);
+    expect(panel.querySelector('[data-test="sync-again-ask"]')?.textContent).toContain("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+    const code = panel.querySelector('[data-test="sync-again-code"]') as HTMLInputElement;
+    code.value = "K7PM-3XQ9-TA4D";
+    code.dispatchEvent(new Event("input"));
+    (panel.querySelector('[data-test="sync-again-form"]') as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
+    await vi.waitFor(() => expect(calls).toEqual(["again K7PM-3XQ9-TA4D", "sync"]));
+    release();
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-again-done"]')).not.toBeNull());
+    expect(panel.querySelector('[data-test="sync-again-done"]')?.textContent).toMatch(/फिर से जुड़ गए/);
+    expect(panel.querySelector('[data-test="sync-again-form"]')).toBeNull();
+  });
+
+  it("keeps the code she typed to join again when the block refuses it", async () => {
+    refuse = true;
+    const changed = { ...status(true), last_error: "certificate: the server presented sha256 ab12…" };
+    const panel = syncScreen(nav, changed);
+    const code = panel.querySelector('[data-test="sync-again-code"]') as HTMLInputElement;
+    code.value = "K7PM-3XQ9-TA4D";
+    code.dispatchEvent(new Event("input"));
+    (panel.querySelector('[data-test="sync-again-form"]') as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="error"]')).not.toBeNull());
+    expect((panel.querySelector('[data-test="sync-again-code"]') as HTMLInputElement).value).toBe("K7PM-3XQ9-TA4D");
+    expect(button(panel, "sync-again").disabled).toBe(false);
+    expect(calls).toEqual(["again K7PM-3XQ9-TA4D"]);
   });
 
   it("writes the sync file onto the USB stick she picks, and names it in the note", async () => {

@@ -27,6 +27,16 @@ function errorDetail(stored: string): string | null {
   return ["store", "catalogue", "file", "file_write"].includes(code ?? "") ? rest.join(":").trim() : null;
 }
 
+/** Once enrolled: a sync at once, and the status it left; if it failed, the status as it stands
+ * (the enrollment stays, and the background tries again by itself). */
+async function syncAfter(enrolled: SyncStatus): Promise<{ next: SyncStatus; synced: boolean }> {
+  try {
+    return { next: await ipc.syncNow(), synced: true };
+  } catch {
+    return { next: await ipc.syncStatus().catch(() => enrolled), synced: false };
+  }
+}
+
 function when(iso: string): string {
   return `${instantWords(iso)}, ${timeWords(iso)}`;
 }
@@ -64,7 +74,40 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
     });
   };
   // What she typed to enroll, kept when the panel is drawn again with an error.
-  const typed = { url: "", code: "" };
+  const typed = { url: "", code: "", again: "" };
+  // The block presents another certificate: the code its office made for this laptop enrolls it
+  // again, keeping everything it holds. Shown only then, below the sentence that says so.
+  const enrollAgain = (s: SyncStatus): HTMLElement | null => {
+    if (!mayWrite() || (s.last_error ?? "").split(":", 1)[0]?.trim() !== "certificate") return null;
+    const code = h("input", { id: "sync-again-code", "data-test": "sync-again-code", autocapitalize: "characters", placeholder: "K7PM-3XQ9-TA4D" }) as HTMLInputElement;
+    code.value = typed.again;
+    code.oninput = () => (typed.again = code.value);
+    const again = h("button", { type: "submit", class: "primary", "data-test": "sync-again", "data-write": true }, t("syncAgain")) as HTMLButtonElement;
+    again.disabled = busy;
+    return h(
+      "form",
+      {
+        class: "sync-enroll",
+        "data-test": "sync-again-form",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          if (busy) return;
+          again.disabled = true;
+          again.textContent = t("syncAgaining");
+          running(async () => {
+            const enrolled = await ipc.syncEnrollAgain(code.value);
+            typed.again = "";
+            return syncAfter(enrolled);
+          })
+            .then(({ next, synced }) => draw(next, h("p", { class: "notice", role: "status", "data-test": "sync-again-done" }, t(synced ? "syncAgainDone" : "syncAgainNotSynced"))))
+            .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+        },
+      },
+      h("p", { "data-test": "sync-again-ask" }, t("syncAgainAsk", { id: s.device })),
+      h("label", { for: "sync-again-code" }, t("syncAgainCode"), code),
+      again,
+    );
+  };
   const body = (s: SyncStatus, note: HTMLElement | null): HTMLElement => {
     const head = h(
       "div",
@@ -117,11 +160,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
             running(async () => {
               const enrolled = await ipc.syncEnroll(url.value, code.value);
               draw(enrolled, h("p", { class: "notice", role: "status", "data-test": "sync-running" }, t("syncEnrolledRunning")));
-              try {
-                return { next: await ipc.syncNow(), synced: true };
-              } catch {
-                return { next: await ipc.syncStatus().catch(() => enrolled), synced: false };
-              }
+              return syncAfter(enrolled);
             })
               .then(({ next, synced }) => {
                 if (firstVillage) return nav.showHome(t(synced ? "syncVillageArrived" : "syncEnrolledNotSynced"));
@@ -295,6 +334,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
             h("summary", {}, t("errorDetail")),
             h("code", {}, errorDetail(s.last_error) ?? ""),
           ),
+      enrollAgain(s),
       h(
         "p",
         { class: "muted", "data-test": "sync-rules" },
