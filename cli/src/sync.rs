@@ -58,6 +58,8 @@ fn status_text(s: &SyncStatus) -> String {
         None if s.demo => "a demo store: it never syncs\n".to_owned(),
         None => "not enrolled: `samanvaya enroll URL CODE` with a code from the block office\n".to_owned(),
     };
+    // What the block office asks for to make a code for this very laptop (`enroll-again`).
+    out.push_str(&format!("this laptop: {}\n", s.device));
     out.push_str(&format!("waiting to send: {}\n", s.waiting));
     out.push_str(&format!("reached the block: {} change(s)\n", s.reached_block));
     out.push_str(&format!("reached the district: {} change(s)\n", s.reached_district));

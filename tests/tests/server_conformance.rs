@@ -453,6 +453,7 @@ on_both!(
     the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district,
     a_block_that_names_itself_not_is_named_by_its_code_at_the_district,
     a_code_made_for_a_block_enrolls_that_block_again_and_no_other,
+    a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
@@ -4166,6 +4167,39 @@ fn a_code_made_for_a_block_enrolls_that_block_again_and_no_other(b: Backend) {
     assert!(said.contains("is enrolled here"), "{said}");
     let said = district.code_for_device("Bodh Gaya", block, t0()).unwrap_err().to_string();
     assert!(said.contains("was revoked"), "{said}");
+}
+
+/// A laptop whose block lost its certificate enrolls again with a code made for it, under a
+/// village it serves only: its old secret no longer opens a session, and it keeps its name and
+/// its villages as the block recorded them, whatever it says now. Claiming another village the
+/// block knows would have brought that village's households down at its next pull (found by a
+/// review).
+fn a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages(b: Backend) {
+    let Some(mut block) = open(b, Role::Block) else { return };
+    let laptop = enroll(&mut block, "Rekha's laptop");
+    let _other = enroll_elsewhere(&mut block, "Sherghati's laptop");
+    block.session(&session_of(laptop.caller.device, &laptop.secret), 60, t0()).unwrap();
+    let device = laptop.caller.device;
+    let said = block.code_for_device("Sherghati", device, t0()).unwrap_err().to_string();
+    assert!(said.contains("serves \"Bakraur\""), "{said}");
+    let code = block.code_for_device("बकरौर", device, t0()).unwrap();
+    let mut applicant = laptop_of_bakraur(device, "village centre laptop");
+    applicant.villages.push(Village {
+        id: Uuid::from_u128(OTHER_VILLAGE),
+        name_en: "Sherghati".into(),
+        name_hi: "शेरघाटी".into(),
+        above: vec![],
+    });
+    let reply =
+        block.enroll(&EnrollRequest::new(&code, &certificate(), applicant), &certificate(), t0()).unwrap();
+    assert!(block.session(&session_of(device, &reply.secret), 60, t0()).is_ok());
+    assert!(block.session(&session_of(device, &laptop.secret), 60, t0()).is_err(), "the old secret is done");
+    let villages = block.texts(
+        "SELECT name_en FROM device_village WHERE device_id = ?1 ORDER BY name_en",
+        &device.to_string(),
+    );
+    assert_eq!(villages, ["Bakraur"], "no village it was not given");
+    assert_eq!(block.texts("SELECT name FROM device WHERE id = ?1", &device.to_string()), ["Rekha's laptop"]);
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

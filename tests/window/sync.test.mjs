@@ -350,7 +350,7 @@ test("a laptop whose block lost its certificate joins again with a code made for
     const code = server(["enroll-code", "--village", "Bakraur", "--again", device]).trim();
     await (await find(browser, "[data-test=sync-again-code]")).sendKeys(code);
     await (await find(browser, "[data-test=sync-again]")).click();
-    assert.match(await textOf(browser, "[data-test=sync-again-done]", (t) => t.length > 0, 60_000), /फिर से जुड़ गए/);
+    assert.match(await textOf(browser, "[data-test=sync-again-done]", (t) => t.length > 0, 60_000), /फिर से जुड़ गया/);
     assert.equal((await browser.findElements(By.css("[data-test=sync-error]"))).length, 0, "the sync went through");
     assert.equal(await textOf(browser, "[data-test=sync-waiting] strong"), "0");
   } finally {

@@ -221,8 +221,10 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrol
     enroll_with(url, code, applicant, None).await
 }
 
-/// As [`enroll`], for a device enrolled before with server `known`, which must name itself so
-/// in its health answer, and present one of the certificates `accepted` where some are given:
+/// As [`enroll`], for a device enrolled before with server `known`, which must not name itself
+/// otherwise in its health answer (a district names itself there; a block does not, and a
+/// laptop's caller compares the id in the reply, under its proof), and present one of the
+/// certificates `accepted` where some are given:
 /// a block enrolling again with its district gives the pinned one, or a new one its operator
 /// read out, since its code may sit in its start command for months and someone on the way may
 /// have learnt it. A laptop enrolling again with a code its facilitator just typed gives none:

@@ -87,8 +87,9 @@ impl LaptopSyncError {
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
             LaptopSyncError::Sync(SyncError::Certificate { .. }) => "certificate",
-            // Only a block enrolling again asks who the server is; at a laptop it would be its
-            // address naming another server.
+            // Only a server enrolling again is told who the other is (a district names itself
+            // in its health answer, a block does not); at a laptop it would be its address
+            // naming another server.
             LaptopSyncError::Sync(SyncError::Address(_) | SyncError::OtherServer(_)) => "address",
             LaptopSyncError::Sync(SyncError::Refused(r)) => match r.code {
                 RefusalCode::Protocol => "protocol",
@@ -329,11 +330,14 @@ pub async fn enroll(
 /// block's operator made for this laptop (`enroll-code --village VILLAGE --again LAPTOP-ID`):
 /// for a block that lost its certificate (its store copied to a new computer without its `tls`
 /// folder), which the laptop refuses at every sync. The code is sent whatever certificate the
-/// block presents: the code's binding and the reply's proof show the block, and a block that
-/// names itself otherwise is not sent it. The laptop keeps everything it holds, pins the
-/// certificate presented, and syncs as before.
+/// block presents: the code's binding and the reply's proof show the block (only a server that
+/// holds the code can make the proof), and a reply naming another server than the one the
+/// laptop is enrolled with is not kept. The laptop keeps everything it holds, pins the
+/// certificate presented, and syncs as before. No sync runs meanwhile: one started before would
+/// write the old certificate's refusal after the renewal.
 pub async fn enroll_again(store: &mut Store, code: &str, name: &str) -> Result<Enrolled, LaptopSyncError> {
     store.check_enrollable()?;
+    let _one_at_a_time = one_sync_at_a_time(store.data_dir())?;
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
@@ -430,15 +434,16 @@ fn places(v: Village) -> Result<Vec<Location>, StoreError> {
 
 /// One sync with the enrolled server; how it ended is recorded for the status panel either way.
 pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyncError> {
-    let Some(e) = store.enrollment()? else {
-        return Err(StoreError::NotEnrolled.into());
-    };
     // One sync of a laptop at a time: the app's own every few minutes, "sync now" and the
     // command line's each wait for the one running. Two at once each took the other's older
     // acknowledgement for a block restored from a backup, and read the whole feed again over
     // 2G. The lock is the operating system's on a file of the store's folder, so it ends with
-    // the process that held it, a crashed one too.
+    // the process that held it, a crashed one too. Taken before the enrollment is read: one
+    // renewed meanwhile (`enroll_again`, which holds it too) is the one this sync uses.
     let _one_at_a_time = one_sync_at_a_time(store.data_dir())?;
+    let Some(e) = store.enrollment()? else {
+        return Err(StoreError::NotEnrolled.into());
+    };
     // Until the block keeps a recovery code for this laptop, each session offers a fresh one;
     // the store's key is wrapped under it only once the block said it keeps it.
     let code = store.block_recovery_due()?.then(samanvaya_core::new_recovery_code);

@@ -397,6 +397,13 @@ impl Store {
         // the district's lists and refusals could not tell its blocks apart: it takes the name
         // the district's operator gave its code ("Bodh Gaya").
         let name = match req.applicant.kind {
+            // A laptop enrolled again with a code made for it keeps the name it was listed by:
+            // the app names every laptop alike.
+            DeviceKind::Laptop if for_device.is_some() => tx
+                .query_opt("SELECT name FROM device WHERE id = ?1", args![req.applicant.device])?
+                .map(|r| r.text(0))
+                .transpose()?
+                .unwrap_or_else(|| req.applicant.name.clone()),
             DeviceKind::Block
                 if req.applicant.name.trim().is_empty() || req.applicant.name == DEFAULT_BLOCK_NAME =>
             {
@@ -414,7 +421,15 @@ impl Store {
         if for_device.is_some() {
             tx.execute("DELETE FROM session WHERE device_id = ?1", args![req.applicant.device])?;
         }
-        tx.execute("DELETE FROM device_village WHERE device_id = ?1", args![req.applicant.device])?;
+        // Enrolled again with a code made for it, a device keeps the villages it was given here,
+        // whatever it says now: a code for a laptop at work hands its identity over, never more
+        // villages than it had (another village the block knows would pass the checks above,
+        // and its households would come down at the next pull; found by a review).
+        if for_device.is_some() {
+            villages.clear();
+        } else {
+            tx.execute("DELETE FROM device_village WHERE device_id = ?1", args![req.applicant.device])?;
+        }
         for v in &villages {
             tx.execute(
                 "INSERT INTO village (id, name_en, name_hi, above) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",

@@ -167,11 +167,11 @@ describe("the sync panel", () => {
     await vi.waitFor(() => expect(calls).toEqual(["again K7PM-3XQ9-TA4D", "sync"]));
     release();
     await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-again-done"]')).not.toBeNull());
-    expect(panel.querySelector('[data-test="sync-again-done"]')?.textContent).toMatch(/फिर से जुड़ गए/);
+    expect(panel.querySelector('[data-test="sync-again-done"]')?.textContent).toMatch(/फिर से जुड़ गया/);
     expect(panel.querySelector('[data-test="sync-again-form"]')).toBeNull();
   });
 
-  it("keeps the code she typed to join again when the block refuses it", async () => {
+  it("keeps the code she typed to join again when the block refuses it, and says what code to ask for", async () => {
     refuse = true;
     const changed = { ...status(true), last_error: "certificate: the server presented sha256 ab12…" };
     const panel = syncScreen(nav, changed);
@@ -179,7 +179,8 @@ describe("the sync panel", () => {
     code.value = "K7PM-3XQ9-TA4D";
     code.dispatchEvent(new Event("input"));
     (panel.querySelector('[data-test="sync-again-form"]') as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
-    await vi.waitFor(() => expect(panel.querySelector('[data-test="error"]')).not.toBeNull());
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-again-refused"]')).not.toBeNull());
+    expect(panel.querySelector('[data-test="sync-again-refused"]')?.textContent).toContain("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
     expect((panel.querySelector('[data-test="sync-again-code"]') as HTMLInputElement).value).toBe("K7PM-3XQ9-TA4D");
     expect(button(panel, "sync-again").disabled).toBe(false);
     expect(calls).toEqual(["again K7PM-3XQ9-TA4D"]);

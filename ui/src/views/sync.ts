@@ -100,7 +100,15 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
             return syncAfter(enrolled);
           })
             .then(({ next, synced }) => draw(next, h("p", { class: "notice", role: "status", "data-test": "sync-again-done" }, t(synced ? "syncAgainDone" : "syncAgainNotSynced"))))
-            .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+            .catch((err: unknown) => {
+              // A code the block does not take for this laptop (a plain one, most likely) is
+              // said with what to ask for: the general sentence sent her back for another plain
+              // code, and the address's sentence spoke of an address she did not type.
+              const e = asErrorReply(err);
+              const word = (e.detail ?? "").split(":", 1)[0]?.trim();
+              const refused = e.code === "sync" && (word === "code" || word === "address");
+              draw(s, refused ? h("p", { class: "error-text", role: "alert", "data-test": "sync-again-refused" }, t("syncAgainRefused", { id: s.device })) : errorPanel(e));
+            });
         },
       },
       h("p", { "data-test": "sync-again-ask" }, t("syncAgainAsk", { id: s.device })),
