@@ -121,12 +121,7 @@ enum Command {
     /// Enrolls this laptop again with its block, with a code the block office made for it
     /// (`enroll-code --village VILLAGE --again LAPTOP-ID`): for a block that presents another
     /// certificate because it lost its own. The laptop keeps everything it holds.
-    EnrollAgain {
-        code: String,
-        /// The name the block sees for this laptop.
-        #[arg(long, default_value = "village centre laptop")]
-        name: String,
-    },
+    EnrollAgain { code: String },
     /// Sends what waits to the block server and receives what was decided there.
     Sync {
         /// Only say where sync stands.
@@ -578,7 +573,10 @@ fn main() -> Result<()> {
         }
         Command::Referrals { command } => emit(&referrals::run(&mut store, command)?)?,
         Command::Enroll { url, code, name } => emit(&sync::run_enroll(&mut store, &url, &code, &name)?)?,
-        Command::EnrollAgain { code, name } => emit(&sync::run_enroll_again(&mut store, &code, &name)?)?,
+        // The block keeps the name it recorded for this laptop: none is given.
+        Command::EnrollAgain { code } => {
+            emit(&sync::run_enroll_again(&mut store, &code, "village centre laptop")?)?
+        }
         Command::Sync { status, timeout, verbose } => {
             emit(&sync::run_sync(&mut store, status, timeout, verbose)?)?
         }
