@@ -967,9 +967,10 @@ impl World {
         if self.district_restore {
             let mut server = block.server.lock().unwrap();
             let district = server.upstream().unwrap().expect("the block is enrolled").server;
-            block.link.server_own_through = server.upstream_own_through(district).unwrap();
-            block.link.acked_here = Some(server.upstream_acked_through().unwrap());
-            block.link.feed_epoch_read = Some(server.upstream_feed_epoch().unwrap());
+            let said = server.upstream_said(district).unwrap();
+            block.link.server_own_through = said.own_through;
+            block.link.acked_here = Some(said.acked_here);
+            block.link.feed_epoch_read = Some(said.feed_epoch);
         }
         let report =
             block_on(samanvaya_server::upstream::sync_through(&block.server, &mut block.link, TUNING));

@@ -3258,12 +3258,16 @@ fn a_district_restored_from_a_backup_takes_back_its_step_from_its_block_and_numb
     put_back(&dist, backup.path());
     let sessions = || dist.count("SELECT count(*) FROM session");
     let before = sessions();
-    let _district = start_district(Some(&listen));
+    let district = start_district(Some(&listen));
     eventually("the block's session with the restored district", || sessions() > before);
     // The step the restored district lost is given back by the block, which kept the district's
-    // seal on it; before, the district had lost it for good.
+    // seal on it, and the district's operator reads so in its log; before, the district had
+    // lost it for good.
     let steps = || dist.count("SELECT count(*) FROM referral_event");
     eventually("the district's lost step given back by its block", || steps() == 1);
+    eventually("the district's log saying what came back", || {
+        std::fs::read_to_string(&district.log).unwrap().contains("took back 1 of this server's own changes")
+    });
     note("the bank has the papers");
     eventually("the restored district's step at the block", || of_district_at_block() == 2);
     eventually("both steps at the district", || steps() == 2);

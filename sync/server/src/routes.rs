@@ -198,7 +198,15 @@ async fn give_back(
 ) -> Result<Response, Refused> {
     let who = caller(&config, &headers).await?;
     let given: samanvaya_sync_protocol::GiveBack = opened(&headers, &raw)?;
+    let device = who.device;
     let ack = with_store(&config, move |s| s.take_back(&who, &given, Utc::now())).await?;
+    // The operator learns from the log that this server was restored and what came back.
+    if ack.taken > 0 {
+        eprintln!(
+            "took back {} of this server's own changes from device {device}, which this server had lost to a restore from a backup",
+            ack.taken
+        );
+    }
     sealed(&ack)
 }
 

@@ -732,22 +732,43 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
         }
     };
     let next = lock(store)?.upstream_next_certificate()?;
-    let own = lock(store)?.upstream_own_through(u.server)?;
-    let epoch = lock(store)?.upstream_feed_epoch()?;
-    let acked = lock(store)?.upstream_acked_through()?;
-    // How far the district said it holds this block's work, as a laptop says it of its block:
-    // a district restored from a backup that holds less numbers its feed again, and the block
-    // reads it again before it pushes. Without it, a district whose own changes the backup
-    // held all was not found restored until the block's pull, and the first push claimed to
-    // have read the district's old feed, so an edit made there since passed for one the block
-    // had seen and queued no review (found by a review).
+    let said = lock(store)?.upstream_said(u.server)?;
     let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
         .and_then(|l| l.with_next_certificate(next.as_deref()))
         .map_err(|e| ServerError::Invalid(e.to_string()))?
-        .with_server_own_through(own)
-        .with_feed_epoch_read(Some(epoch))
-        .with_acked_here(acked);
+        .with_server_own_through(said.own_through)
+        .with_feed_epoch_read(Some(said.feed_epoch))
+        .with_acked_here(said.acked_here);
     sync_through(store, &mut link, tuning).await
+}
+
+/// What a block says of itself at each session with its district (`Store::upstream_said`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    /// The newest of the district's own changes the block holds (`server_own_through`): a
+    /// district restored from a backup numbers its next after it, and asks back what it lacks.
+    pub own_through: Option<i64>,
+    /// How far the district said it holds this block's work, as a laptop says it of its block:
+    /// a district restored from a backup that holds less numbers its feed again, and the block
+    /// reads it again before it pushes. Without it, a district whose own changes the backup
+    /// held all was not found restored until the block's pull, and the first push claimed to
+    /// have read the district's old feed, so an edit made there since passed for one the block
+    /// had seen and queued no review (found by a review).
+    pub acked_here: i64,
+    /// The district's feed epoch the block read under, empty for none.
+    pub feed_epoch: String,
+}
+
+impl Store {
+    /// What this block says of itself at its next session with its district `district`: read
+    /// in one place for the real link and the simulation's, so that they cannot drift.
+    pub fn upstream_said(&mut self, district: Uuid) -> Result<Said, ServerError> {
+        Ok(Said {
+            own_through: self.upstream_own_through(district)?,
+            acked_here: self.upstream_acked_through()?,
+            feed_epoch: self.upstream_feed_epoch()?,
+        })
+    }
 }
 
 /// As [`sync`], with the district reached through `remote`; `None` for a block not enrolled
