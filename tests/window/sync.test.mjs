@@ -347,6 +347,17 @@ test("a laptop whose block lost its certificate joins again with a code made for
     assert.ok(device && ask.includes(device), `the panel shows this laptop's id for the block office: ${ask}`);
     assert.match(await textOf(browser, "[data-test=sync-error]"), /प्रमाणपत्र/);
     await screen(browser, "sync-join-again-hi-1024x600.png", { scrollTo: "[data-test=sync-again-form]" });
+    // A code for a new laptop is refused to this one: the panel says, in Hindi, to ask for a
+    // code made for this laptop's id, and keeps what she typed.
+    const plain = server(["enroll-code", "--village", "Bakraur"]).trim();
+    await (await find(browser, "[data-test=sync-again-code]")).sendKeys(plain);
+    await (await find(browser, "[data-test=sync-again]")).click();
+    const refused = await textOf(browser, "[data-test=sync-again-refused]", (t) => t.length > 0, 60_000);
+    assert.ok(refused.includes(device) && /इसी लैपटॉप/.test(refused), `what to ask for, with the id: ${refused}`);
+    await screen(browser, "sync-join-again-refused-hi-1024x600.png", { scrollTo: "[data-test=sync-again-refused]" });
+    const typed = await find(browser, "[data-test=sync-again-code]");
+    assert.equal(await typed.getAttribute("value"), plain, "what she typed stays");
+    await typed.clear();
     const code = server(["enroll-code", "--village", "Bakraur", "--again", device]).trim();
     await (await find(browser, "[data-test=sync-again-code]")).sendKeys(code);
     await (await find(browser, "[data-test=sync-again]")).click();
