@@ -143,7 +143,7 @@ impl Store {
         };
         let row =
             self.db.query_opt("SELECT kind, revoked_at, name FROM device WHERE id = ?1", args![device])?;
-        match row {
+        let recorded = match row {
             None => {
                 return Err(ServerError::Invalid(format!(
                     "no device {device} is enrolled here (see `devices`); a {what} new here takes a code without --again"
@@ -159,15 +159,10 @@ impl Store {
                     "the device {device} was revoked; a revoked device does not enroll again under its identity"
                 )));
             }
-            Some(_) => {}
-        }
+            Some(r) => r.text(2)?,
+        };
         let names: Vec<String> = match kind {
-            DeviceKind::Block => self
-                .db
-                .query("SELECT name FROM device WHERE id = ?1", args![device])?
-                .iter()
-                .map(|r| r.text(0))
-                .collect::<Result<_, _>>()?,
+            DeviceKind::Block => vec![recorded],
             DeviceKind::Laptop => self
                 .db
                 .query(
