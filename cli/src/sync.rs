@@ -6,11 +6,25 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use samanvaya_core::{CatalogueInUse, Installed, Store, SyncStatus};
 use samanvaya_sync_client::{Exchange, Tuning};
-use samanvaya_sync_laptop::{block_on, enroll, enroll_again, export_file, import_feed, install_file, sync};
+use samanvaya_sync_laptop::{
+    LaptopSyncError, block_on, enroll, enroll_again, export_file, import_feed, install_file, sync,
+};
+
+/// An enrollment's failure, with what to do when it got no answer: the same code still works
+/// for this laptop (the block answers it again until the laptop has synced), and a facilitator
+/// is not sent to the block office for another.
+fn unanswered(e: LaptopSyncError) -> anyhow::Error {
+    match e {
+        LaptopSyncError::Sync(ref s) if s.is_transient() => anyhow::anyhow!(
+            "{e}\nnothing was changed on this laptop; run the same command again with the same code, which still works for this laptop until it has synced"
+        ),
+        e => e.into(),
+    }
+}
 
 /// Enrolls the laptop and says what it received.
 pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Result<String> {
-    let enrolled = block_on(enroll(store, url, code, name))??;
+    let enrolled = block_on(enroll(store, url, code, name))?.map_err(unanswered)?;
     let mut out = format!("enrolled with the {} server at {url}\n", enrolled.role);
     for (kind, first, last) in enrolled.numbers {
         out.push_str(&format!("  {kind} numbers {first} to {last}\n"));
@@ -32,7 +46,7 @@ pub fn run_enroll(store: &mut Store, url: &str, code: &str, name: &str) -> Resul
 /// `samanvaya enroll-again CODE`: the block's new certificate pinned with a code made for
 /// this laptop, everything it holds kept.
 pub fn run_enroll_again(store: &mut Store, code: &str, name: &str) -> Result<String> {
-    let enrolled = block_on(enroll_again(store, code, name))??;
+    let enrolled = block_on(enroll_again(store, code, name))?.map_err(unanswered)?;
     let url = store.enrollment()?.map(|e| e.url).unwrap_or_default();
     let mut out = format!(
         "enrolled again with the {} server at {url}, keeping everything this laptop holds

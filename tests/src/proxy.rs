@@ -3,7 +3,7 @@
 //! flips a bit of a push on its way up, holds every chunk back for a while, passes bytes no
 //! faster than a 2G link, stalls a push for good (a TCP connection stuck under packet loss: the
 //! laptop must give up on it and try a fresh one), or cuts a push in the middle of its body: the
-//! ways a 2G link fails. It counts the faults it really injected, so that a story can check that
+//! ways a 2G link fails. It loses the answer to an enrollment, too. It counts the faults it really injected, so that a story can check that
 //! they happened.
 //!
 //! It can also lose a share of all requests at random (`loss_percent`, from a seed so that a run
@@ -47,6 +47,9 @@ pub struct Faults {
     pub cut_pushes: usize,
     /// Stall this many sessions, as `stall_pushes` does pushes: the first request of a sync.
     pub stall_sessions: usize,
+    /// Lose the answers to this many enrollments: the server enrolled the device, and the
+    /// connection drops before the device hears so.
+    pub lose_enroll_answers: usize,
     /// Lose this share (in percent) of every request (session, push, pull), each lost one
     /// stalled, cut or its answer lost, as the dice say.
     pub loss_percent: u32,
@@ -380,6 +383,12 @@ fn upward(mut from: TcpStream, to: TcpStream, state: &Shared, pumps: &Pumps) {
                 if !matches!(dealt, PushFate::Pass) {
                     fate = dealt;
                 }
+                continue;
+            }
+            if all[m..].starts_with(b"POST /v1/enroll") && s.faults.lose_enroll_answers > 0 {
+                s.faults.lose_enroll_answers -= 1;
+                s.injected.lost_answers += 1;
+                lose = true;
                 continue;
             }
             if all[m..].starts_with(b"POST /v1/session") && s.faults.stall_sessions > 0 {

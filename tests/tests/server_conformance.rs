@@ -454,6 +454,7 @@ on_both!(
     a_block_that_names_itself_not_is_named_by_its_code_at_the_district,
     a_code_made_for_a_block_enrolls_that_block_again_and_no_other,
     a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages,
+    a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_opens_a_session,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
@@ -4200,6 +4201,52 @@ fn a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages(b: B
     );
     assert_eq!(villages, ["Bakraur"], "no village it was not given");
     assert_eq!(block.texts("SELECT name FROM device WHERE id = ?1", &device.to_string()), ["Rekha's laptop"]);
+}
+
+/// A code whose answer never reached its device (lost on the way, or the device could not keep
+/// it) is answered again to that device until it opens a session: with the secret the device
+/// chose, the same answer, with the first answer's leases (no range wasted); with another
+/// secret, the new one, the first no longer opening a session. Another device is refused it,
+/// and so is the same device once it has opened a session. A code made for a laptop at work
+/// (enrolling again) is answered again the same way, its villages kept. A secret shorter than
+/// one drawn is refused, and the code is not spent.
+fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_opens_a_session(b: Backend) {
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let device = Uuid::now_v7();
+    let asked = |code: &str, secret: &str| {
+        let mut req = EnrollRequest::new(code, &certificate(), laptop_of_bakraur(device, "Bakraur laptop"));
+        req.secret = Some(secret.to_owned());
+        req
+    };
+    let (chosen, drawn_again, renewed) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(32));
+    let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    let said = server.enroll(&asked(&code, "abc123"), &certificate(), t0()).unwrap_err().to_string();
+    assert!(said.contains("64 hexadecimal digits"), "{said}");
+    let first = server.enroll(&asked(&code, &chosen), &certificate(), t0()).unwrap();
+    assert_eq!(first.secret, chosen);
+    let again = server.enroll(&asked(&code, &chosen), &certificate(), t0() + Duration::minutes(5)).unwrap();
+    assert_eq!(again, first, "the same answer");
+    let other =
+        EnrollRequest::new(&code, &certificate(), laptop_of_bakraur(Uuid::now_v7(), "another laptop"));
+    let said = server.enroll(&other, &certificate(), t0()).unwrap_err().to_string();
+    assert!(said.contains("used already"), "{said}");
+    let third = server.enroll(&asked(&code, &drawn_again), &certificate(), t0()).unwrap();
+    assert_eq!(third.leases, first.leases, "the leases it never received");
+    assert!(server.session(&session_of(device, &chosen), 60, t0()).is_err(), "the first secret is done");
+    server.session(&session_of(device, &drawn_again), 60, t0()).unwrap();
+    let said = server.enroll(&asked(&code, &drawn_again), &certificate(), t0()).unwrap_err().to_string();
+    assert!(said.contains("used already"), "once it has opened a session: {said}");
+
+    let code = server.code_for_device("Bakraur", device, t0()).unwrap();
+    let renewal = server.enroll(&asked(&code, &renewed), &certificate(), t0()).unwrap();
+    let lost_again = server.enroll(&asked(&code, &renewed), &certificate(), t0()).unwrap();
+    assert_eq!(lost_again, renewal);
+    assert_ne!(renewal.leases, first.leases, "enrolled again, the laptop takes new leases once");
+    server.session(&session_of(device, &renewed), 60, t0()).unwrap();
+    let leases =
+        server.texts("SELECT kind FROM lease WHERE device_id = ?1 ORDER BY kind", &device.to_string());
+    assert_eq!(leases, ["household", "household", "referral", "referral"], "no range wasted");
+    assert_eq!(server.devices().unwrap().len(), 1);
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

@@ -1124,6 +1124,65 @@ fn a_link_that_loses_answers_and_damages_pushes_loses_nothing_and_doubles_nothin
     drop(block);
 }
 
+/// An enrollment whose answer is lost on the way (the block enrolled the laptop, the link dropped
+/// before the laptop heard) is sent again with the same code and answered again: the laptop
+/// enrolls once, with the first answer's numbers. When every sending's answer is lost the
+/// command fails, and the facilitator running it again with the same code enrolls the laptop,
+/// no range of numbers wasted. Once the laptop has synced, the code enrolls nobody else.
+#[test]
+fn an_enrollment_whose_answer_was_lost_is_answered_again_for_the_same_code() {
+    use samanvaya_tests::proxy::{Faults, Proxy};
+    let block_dir = tempfile::tempdir().unwrap();
+    // The proxy reads the HTTP it passes to find enrollments, so this block speaks it in the clear.
+    let block =
+        start_server(&["--role", "block", "--data-dir", block_dir.path().to_str().unwrap(), "--plain-http"]);
+    let link = Proxy::start(block.url.trim_start_matches("http://"));
+    let laptop = || {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = samanvaya_tests::open(dir.path()).unwrap();
+        samanvaya_tests::serve_a_village(&mut store).unwrap();
+        dir
+    };
+    let at_block = |sql: &str| -> i64 {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+
+    let first = laptop();
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    link.set(Faults { lose_enroll_answers: 1, ..Faults::default() });
+    let out = ok(run("samanvaya", &["enroll", &link.url, code.trim()], Some(first.path())));
+    assert_eq!(link.injected().lost_answers, 1, "the first answer was lost: {out}");
+    assert!(out.contains("household numbers 1 to 1000"), "the first answer's numbers: {out}");
+
+    let second = laptop();
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    link.set(Faults { lose_enroll_answers: 3, ..Faults::default() });
+    let failed = run("samanvaya", &["enroll", &link.url, code.trim()], Some(second.path()));
+    assert!(!failed.status.success(), "every answer was lost: {failed:?}");
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.contains("run the same command again with the same code"), "{said}");
+    assert_eq!(link.injected().lost_answers, 4, "three sendings, each answer lost");
+    let out = ok(run("samanvaya", &["enroll", &link.url, code.trim()], Some(second.path())));
+    assert!(out.contains("household numbers 1001 to 2000"), "the numbers granted the first time: {out}");
+    assert_eq!(at_block("SELECT count(*) FROM device"), 2);
+    assert_eq!(at_block("SELECT count(*) FROM lease WHERE kind = 'household'"), 2, "no range wasted");
+
+    for dir in [&first, &second] {
+        let mut store = samanvaya_tests::open(dir.path()).unwrap();
+        let village = store.villages().unwrap()[0].id;
+        let head = member("सीता देवी", Relation::Head, Sex::Female, Birth::Age { years: 52 });
+        store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
+        drop(store);
+        let out = ok(run("samanvaya", &["sync", "--timeout", "5"], Some(dir.path())));
+        assert!(out.contains("waiting to send: 0"), "{out}");
+    }
+    let third = laptop();
+    let refused = run("samanvaya", &["enroll", &link.url, code.trim()], Some(third.path()));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("used already"), "{refused:?}");
+    drop(block);
+}
+
 /// A laptop with `n` households of three people each, enrolled (through `link`) with a fresh
 /// block: enough changes for several pushes. Returns how many changes wait to be sent.
 fn a_laptop_with_households(laptop: &Path, block: &Path, link: &str, n: usize) -> i64 {

@@ -9,7 +9,7 @@ use samanvaya_sync_protocol::body::{self, BodyError, Sealed};
 use samanvaya_sync_protocol::{
     Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, GiveBack, GiveBackAck, Health, Origin, OwnAsked,
     PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Refusal, RefusalCode, Restore, SessionReply,
-    SessionRequest, code,
+    SessionRequest, code, parcel,
 };
 use serde::Serialize;
 
@@ -290,21 +290,52 @@ async fn enroll_with(
         None
     };
     let pin = Pin::new(seen.as_deref());
-    let req = EnrollRequest::new(code, seen.as_deref().unwrap_or(code::PLAIN), applicant);
-    let resp = client(&pin)?
-        .post(format!("{base}/v1/enroll"))
-        .timeout(Duration::from_secs(SECS))
-        .json(&req)
-        .send()
-        .await
-        .map_err(|e| sent_error(&e, &pin, SECS))?;
-    if !resp.status().is_success() {
-        return Err(refusal(resp).await);
-    }
-    let reply: EnrollReply = resp.json().await.map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    let mut req = EnrollRequest::new(code, seen.as_deref().unwrap_or(code::PLAIN), applicant);
+    // The device draws its secret once, for every sending below: the server answers a code
+    // again to the device that used it until that device opens a session, and with the same
+    // secret in each, whichever sending it took last gives the answer the device keeps.
+    let mut drawn = [0u8; 32];
+    getrandom::fill(&mut drawn)
+        .map_err(|e| SyncError::Local(format!("no randomness from the system: {e}")))?;
+    req.secret = Some(parcel::hex(&drawn));
+    let http = client(&pin)?;
+    let send = |wait: Duration| {
+        let (http, req, pin, base) = (&http, &req, &pin, &base);
+        async move {
+            let resp = http
+                .post(format!("{base}/v1/enroll"))
+                .timeout(wait)
+                .json(req)
+                .send()
+                .await
+                .map_err(|e| sent_error(&e, pin, wait.as_secs()))?;
+            if !resp.status().is_success() {
+                return Err(refusal(resp).await);
+            }
+            resp.json::<EnrollReply>().await.map_err(|e| SyncError::Unreachable(e.to_string()))
+        }
+    };
+    // An enrollment over 2G goes as a sync's requests go (sent again beside a stalled one),
+    // and is tried again twice after a link that dropped: the answer of a code that reached the
+    // server is not lost with the connection, and a facilitator is not sent back to the block
+    // office for a new code.
+    let mut tries = 1u32;
+    let reply = loop {
+        let (answer, _, _) = hedged(send, Duration::from_secs(SECS)).await;
+        match answer {
+            Err(e) if e.is_transient() && tries < ENROLL_TRIES => {
+                tokio::time::sleep(Duration::from_secs(2 * u64::from(tries))).await;
+                tries += 1;
+            }
+            answer => break answer?,
+        }
+    };
     let reply = proven(code, seen.as_deref().unwrap_or(code::PLAIN), reply)?;
     Ok(Enrolled { reply, pin: seen })
 }
+
+/// How many times an enrollment is sent before its failure is said.
+const ENROLL_TRIES: u32 = 3;
 
 /// The enrollment `reply`, where it proves the server holds `code` and answered over the
 /// certificate whose fingerprint the device saw; refused otherwise. A reply from anyone else

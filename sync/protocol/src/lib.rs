@@ -322,6 +322,12 @@ pub struct EnrollRequest {
     pub binding: String,
     #[serde(flatten)]
     pub applicant: Applicant,
+    /// The secret the device chose for itself (64 hex digits), sent with every sending of this
+    /// enrollment: a request sent again after its answer was lost on the way is answered with
+    /// the same secret, whichever sending the server took last. Without it (an older device)
+    /// the server chooses one at each answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 impl EnrollRequest {
@@ -333,6 +339,7 @@ impl EnrollRequest {
             code_id: code::id_of(&code::key(code)),
             binding: code::binding(code, fingerprint),
             applicant,
+            secret: None,
         }
     }
 }

@@ -227,7 +227,9 @@ impl Store {
     /// Enrolls a device with a code: records it with its villages, grants its first number
     /// leases, and returns its secret. A used, unknown or expired code is refused, and so is a
     /// code bound to a certificate other than this server's `fingerprint` (someone in the
-    /// middle of the connection).
+    /// middle of the connection). A code is used once, but answered again to the device that
+    /// used it until that device opens a session: with the secret the device chose, the same
+    /// answer.
     pub fn enroll(
         &mut self,
         req: &EnrollRequest,
@@ -271,14 +273,32 @@ impl Store {
                 "the enrollment reached this server through another certificate than its own: something between the device and the server is intercepting the connection. Do not enroll over this network; call the server's operator",
             ));
         }
-        if used_by.is_some() {
-            return Err(ServerError::refused(
-                RefusalCode::Code,
-                format!(
-                    "this enrollment code was used already; each code enrolls one device, so ask {office} for a new one"
-                ),
-            ));
-        }
+        // A code this very device used, while it has opened no session since, is answered
+        // again: the first answer was lost on the way (on 2G the connection often drops after
+        // the server acted), or the device could not keep it (its store busy), and a code
+        // spent so would send its facilitator back to the block office. Once the device has
+        // opened a session it holds its secret, and the code enrolls nobody again. Whoever
+        // holds the code could have used it first; taking a device's identity this way only
+        // lasts until the device's own session fails, which its facilitator sees.
+        let asked_again = match used_by {
+            None => false,
+            Some(by)
+                if by == req.applicant.device.to_string()
+                    && tx
+                        .query_opt("SELECT 1 FROM session WHERE device_id = ?1", args![req.applicant.device])?
+                        .is_none() =>
+            {
+                true
+            }
+            Some(_) => {
+                return Err(ServerError::refused(
+                    RefusalCode::Code,
+                    format!(
+                        "this enrollment code was used already; each code enrolls one device, so ask {office} for a new one"
+                    ),
+                ));
+            }
+        };
         if expires_at < now {
             return Err(ServerError::refused(
                 RefusalCode::Code,
@@ -387,7 +407,16 @@ impl Store {
                 "this device's id is taken here; start the laptop's set-up again so that it makes a new one",
             ));
         }
-        let secret = hex(&random_bytes::<32>()?);
+        let secret = match &req.secret {
+            None => hex(&random_bytes::<32>()?),
+            Some(chosen) if is_secret(chosen) => chosen.clone(),
+            Some(_) => {
+                return Err(ServerError::refused(
+                    RefusalCode::BadBody,
+                    "the secret this device chose is not 64 hexadecimal digits; update the app and enroll again with the same code",
+                ));
+            }
+        };
         // A block started without `--name` would be "block server" here like every other, and
         // the district's lists and refusals could not tell its blocks apart: it takes the name
         // the district's operator gave its code ("Bodh Gaya").
@@ -440,10 +469,16 @@ impl Store {
             "UPDATE enrollment_code SET used_by = ?1, used_at = ?2 WHERE code_hash = ?3",
             args![req.applicant.device, now, code_hash],
         )?;
+        // Answered again, the device is given the leases of the first answer, which it never
+        // received: it has opened no session since, so they are its newest.
         let leases = if req.applicant.kind == DeviceKind::Laptop {
             LEASE_SIZE
                 .iter()
-                .map(|(k, _)| grant(&mut *tx, req.applicant.device, k, 0, now))
+                .map(|(k, _)| {
+                    let first =
+                        if asked_again { newest_lease(&mut *tx, req.applicant.device, k)? } else { None };
+                    first.map_or_else(|| grant(&mut *tx, req.applicant.device, k, 0, now), Ok)
+                })
                 .collect::<Result<Vec<_>, _>>()?
         } else {
             Vec::new()
@@ -941,6 +976,21 @@ fn not_received(
         args![device, kind, through, acked_through],
     )?;
     found.map(|r| Ok(Lease { kind: kind.to_owned(), first: r.int(0)?, last: r.int(1)? })).transpose()
+}
+
+/// The newest lease of `kind` granted to `device`, if any.
+fn newest_lease(db: &mut dyn Db, device: Uuid, kind: &str) -> Result<Option<Lease>, ServerError> {
+    let found = db.query_opt(
+        "SELECT first, last FROM lease WHERE device_id = ?1 AND kind = ?2 ORDER BY last DESC LIMIT 1",
+        args![device, kind],
+    )?;
+    found.map(|r| Ok(Lease { kind: kind.to_owned(), first: r.int(0)?, last: r.int(1)? })).transpose()
+}
+
+/// Whether a secret a device chose is one it could have drawn: 32 bytes as 64 hex digits, as
+/// this server draws its own (a shorter one could be guessed).
+fn is_secret(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Grants `device` the next range of numbers of `kind`, when the server holds its work through

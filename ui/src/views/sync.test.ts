@@ -11,6 +11,7 @@ import { practiceLeftScreen, syncScreen } from "./sync";
 const calls: string[] = [];
 let release: () => void = () => {};
 let refuse = false;
+let unanswered = false;
 let syncFails = false;
 let drives: { label: string; path: string; free_bytes: number | null }[] = [];
 
@@ -52,6 +53,7 @@ vi.mock("../ipc", () => ({
     },
     syncEnroll: async () => {
       calls.push("enroll");
+      if (unanswered) throw { code: "sync", detail: "unreachable: the server did not answer within 60 seconds", detail_hi: null, fields: [], count: null };
       if (refuse) throw { code: "sync", detail: "code: the code is not known to the server", detail_hi: null, fields: [], count: null };
       return status(true);
     },
@@ -82,6 +84,7 @@ describe("the sync panel", () => {
   beforeEach(() => {
     calls.length = 0;
     refuse = false;
+    unanswered = false;
     syncFails = false;
     drives = [];
     setLanguage("hi");
@@ -126,6 +129,21 @@ describe("the sync panel", () => {
     (panel.querySelector("form") as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
     await vi.waitFor(() => expect(panel.querySelector(".error-text, [role=alert]")).not.toBeNull());
     expect((panel.querySelector('[data-test="sync-url"]') as HTMLInputElement).value).toBe("https://192.168.1.10:8740");
+    expect((panel.querySelector('[data-test="sync-code"]') as HTMLInputElement).value).toBe("K7PM-3XQ9-TA4D");
+    expect(button(panel, "sync-enroll").disabled).toBe(false);
+  });
+
+  it("says her code still works when the enrollment got no answer, and keeps it typed", async () => {
+    unanswered = true;
+    const panel = syncScreen(nav, status(false));
+    const code = panel.querySelector('[data-test="sync-code"]') as HTMLInputElement;
+    code.value = "K7PM-3XQ9-TA4D";
+    code.dispatchEvent(new Event("input"));
+    (panel.querySelector("form") as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
+    await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-enroll-unanswered"]')).not.toBeNull());
+    const said = panel.querySelector('[data-test="sync-enroll-unanswered"]')?.textContent ?? "";
+    expect(said).toContain("उसी कोड से “जोड़ें” फिर दबाएँ");
+    expect(said).not.toMatch(/[A-Za-z]{4}/);
     expect((panel.querySelector('[data-test="sync-code"]') as HTMLInputElement).value).toBe("K7PM-3XQ9-TA4D");
     expect(button(panel, "sync-enroll").disabled).toBe(false);
   });

@@ -1,6 +1,7 @@
 // The sync panel: where this laptop's work stands with the block office (waiting, reached the
 // block, not applied), the last sync and its error in plain words, "sync now", and enrollment
 // with a code when the laptop is not enrolled yet.
+import type { ErrorReply } from "../bindings/ErrorReply";
 import type { SyncStatus } from "../bindings/SyncStatus";
 import { h, mount } from "../dom";
 import { instantWords, t, timeWords } from "../i18n";
@@ -35,6 +36,16 @@ async function syncAfter(enrolled: SyncStatus): Promise<{ next: SyncStatus; sync
   } catch {
     return { next: await ipc.syncStatus().catch(() => enrolled), synced: false };
   }
+}
+
+/** What an enrollment that got no answer says: her code still works for this laptop (the block
+ * answers it again until the laptop has synced, docs/sync.md), where the general sentence spoke
+ * of work going at the next sync, and a facilitator would have walked to the block office for a
+ * new code. Any other failure is said as everywhere. */
+function enrollFailed(e: ErrorReply, button: string): HTMLElement {
+  const word = (e.detail ?? "").split(":", 1)[0]?.trim();
+  if (e.code !== "sync" || word !== "unreachable") return errorPanel(e);
+  return h("p", { class: "error-text", role: "alert", "data-test": "sync-enroll-unanswered" }, t("syncEnrollUnanswered", { button }));
 }
 
 function when(iso: string): string {
@@ -107,7 +118,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
               const e = asErrorReply(err);
               const word = (e.detail ?? "").split(":", 1)[0]?.trim();
               const refused = e.code === "sync" && (word === "code" || word === "address");
-              draw(s, refused ? h("p", { class: "error-text", role: "alert", "data-test": "sync-again-refused" }, t("syncAgainRefused", { id: s.device })) : errorPanel(e));
+              draw(s, refused ? h("p", { class: "error-text", role: "alert", "data-test": "sync-again-refused" }, t("syncAgainRefused", { id: s.device })) : enrollFailed(e, t("syncAgain")));
             });
         },
       },
@@ -174,7 +185,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
                 if (firstVillage) return nav.showHome(t(synced ? "syncVillageArrived" : "syncEnrolledNotSynced"));
                 draw(next, h("p", { class: "notice", role: "status", "data-test": synced ? "sync-done" : "sync-enrolled" }, t(synced ? "syncEnrolledDone" : "syncEnrolledNotSynced")));
               })
-              .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
+              .catch((err: unknown) => draw(s, enrollFailed(asErrorReply(err), t("syncEnroll"))));
           },
         },
         h("p", { "data-test": "sync-not-enrolled" }, firstVillage ? t("syncFirstVillage") : t("syncNotEnrolled")),
