@@ -238,6 +238,16 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
 // chooses her village from the block office instead of the made-up one, and the app starts on the
 // enrollment form (closed and opened again before enrolling, it still does: no demo village is
 // ever filled in, since a demo store can never be enrolled). The code brings the village.
+/** Fills the first screen of a new laptop for the block's village (her name, her PIN twice, the
+ * block's village over the made-up one), with `before` run before the choice is made. */
+async function setUpForTheBlock(browser, before = async () => {}) {
+  await (await find(browser, "[data-test=setup-name]", 15_000)).sendKeys("सुनीता देवी");
+  await (await find(browser, "[data-test=setup-pin]")).sendKeys(TEST_PIN);
+  await (await find(browser, "[data-test=setup-pin2]")).sendKeys(TEST_PIN);
+  await before();
+  await (await find(browser, "[data-test=setup-start-block]")).click();
+}
+
 test("a new laptop set up for the block's village enrolls from its first screen", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-first-start-"));
   const dataDir = join(scratch, "laptop");
@@ -257,11 +267,9 @@ test("a new laptop set up for the block's village enrolls from its first screen"
   let app = await startApp({ dataDir, login: false });
   try {
     let { browser } = app;
-    await (await find(browser, "[data-test=setup-name]", 15_000)).sendKeys("सुनीता देवी");
-    await (await find(browser, "[data-test=setup-pin]")).sendKeys(TEST_PIN);
-    await (await find(browser, "[data-test=setup-pin2]")).sendKeys(TEST_PIN);
-    assert.equal(await (await find(browser, "[data-test=setup-start-demo]")).isSelected(), true, "the made-up village is the default");
-    await (await find(browser, "[data-test=setup-start-block]")).click();
+    await setUpForTheBlock(browser, async () => {
+      assert.equal(await (await find(browser, "[data-test=setup-start-demo]")).isSelected(), true, "the made-up village is the default");
+    });
     await shoot(browser, "setup-choice");
     await (await find(browser, "[data-test=lock-submit]")).click();
     await (await find(browser, "[data-test=recovery-done]", 30_000)).click();
@@ -354,10 +362,7 @@ test("an enrollment whose answers were lost on the way enrolls with the same cod
   const app = await startApp({ dataDir, login: false });
   try {
     const { browser } = app;
-    await (await find(browser, "[data-test=setup-name]", 15_000)).sendKeys("सुनीता देवी");
-    await (await find(browser, "[data-test=setup-pin]")).sendKeys(TEST_PIN);
-    await (await find(browser, "[data-test=setup-pin2]")).sendKeys(TEST_PIN);
-    await (await find(browser, "[data-test=setup-start-block]")).click();
+    await setUpForTheBlock(browser);
     await (await find(browser, "[data-test=lock-submit]")).click();
     await (await find(browser, "[data-test=recovery-done]", 30_000)).click();
     await (await find(browser, "[data-test=sync-url]", 15_000)).sendKeys(`http://127.0.0.1:${link.address().port}`);
