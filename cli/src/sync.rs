@@ -16,7 +16,7 @@ use samanvaya_sync_laptop::{
 fn unanswered(e: LaptopSyncError) -> anyhow::Error {
     match e {
         LaptopSyncError::Sync(ref s) if s.is_transient() => anyhow::anyhow!(
-            "{e}\nnothing was changed on this laptop; run the same command again with the same code, which still works for this laptop until it has synced"
+            "{e}\nnothing was changed on this laptop; run the same command again with the same code, which still works for this laptop until it has synced, within the seven days the code lasts"
         ),
         e => e.into(),
     }

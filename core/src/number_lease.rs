@@ -33,9 +33,15 @@ pub fn take_with_grantor(conn: &Connection, kind: &str) -> rusqlite::Result<Opti
     Ok(Some((next, by)))
 }
 
+/// Records a lease of `kind` from `granted_by`. A range held already is kept as it is, with the
+/// numbers taken from it: a block answers an enrollment again with the leases of its first
+/// answer (the answer lost, or the code typed twice), and the same range twice would hand out
+/// each of its numbers twice.
 pub fn grant(conn: &Connection, kind: &str, first: i64, last: i64, granted_by: &str) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO number_lease (kind, first, last, next, granted_by) VALUES (?1, ?2, ?3, ?2, ?4)",
+        "INSERT INTO number_lease (kind, first, last, next, granted_by)
+         SELECT ?1, ?2, ?3, ?2, ?4 WHERE NOT EXISTS (
+             SELECT 1 FROM number_lease WHERE kind = ?1 AND first = ?2 AND last = ?3 AND granted_by = ?4)",
         params![kind, first, last, granted_by],
     )?;
     Ok(())

@@ -212,6 +212,15 @@ fn enrollment(conn: &Connection) -> Result<Option<Enrollment>, StoreError> {
     .transpose()
 }
 
+/// The settings' key under which a secret drawn to enroll with a code is kept, before the code's id.
+const ENROLLMENT_SECRET: &str = "enrollment-secret:";
+
+/// Forgets every secret kept to enroll with: the enrollment kept holds the one in use.
+fn forget_enrollment_secrets(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM setting WHERE key LIKE ?1", [format!("{ENROLLMENT_SECRET}%")])?;
+    Ok(())
+}
+
 impl Store {
     pub fn enrollment(&self) -> Result<Option<Enrollment>, StoreError> {
         enrollment(&self.conn)
@@ -266,6 +275,18 @@ impl Store {
     /// Keeps a successful enrollment, the number leases that came with it, and the village the
     /// server gave a laptop that served none (the places above it, then the village). A demo store, or one enrolled already, is refused
     /// before anything is written.
+    /// The secret kept for enrolling under the code of id `code_id`, or `drawn` when none is
+    /// kept yet, kept now: the same for every run of one enrollment until it is kept
+    /// (`save_enrollment`, `renew_enrollment`), which forgets it.
+    pub fn enrollment_secret(&mut self, code_id: &str, drawn: &str) -> Result<String, StoreError> {
+        let key = format!("{ENROLLMENT_SECRET}{code_id}");
+        self.conn.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![key, drawn],
+        )?;
+        Ok(self.conn.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0))?)
+    }
+
     pub fn save_enrollment(
         &mut self,
         e: &Enrollment,
@@ -283,6 +304,7 @@ impl Store {
             params![e.url, e.server_id.to_string(), e.role, e.secret, e.certificate, e.enrolled_at],
         )?;
         grant(&tx, &e.server_id.to_string(), leases)?;
+        forget_enrollment_secrets(&tx)?;
         if let Some(v) = village.last()
             && centre::villages(&tx)?.is_empty()
         {
@@ -326,6 +348,7 @@ impl Store {
             params![secret, certificate],
         )?;
         grant(&tx, &server.to_string(), leases)?;
+        forget_enrollment_secrets(&tx)?;
         crate::audit::append(&tx, "enroll-again", &old.url, at)?;
         tx.commit()?;
         Ok(())

@@ -466,6 +466,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "upstream_seal_reading",
         sql: include_str!("../migrations/server/0045_upstream_seal_reading.sql"),
     },
+    Migration {
+        version: 46,
+        name: "secret_used",
+        sql: include_str!("../migrations/server/0046_secret_used.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -686,6 +691,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 43,
         name: "upstream_seal_reading",
         sql: include_str!("../migrations/server-postgres/0043_upstream_seal_reading.sql"),
+    },
+    Migration {
+        version: 44,
+        name: "secret_used",
+        sql: include_str!("../migrations/server-postgres/0044_secret_used.sql"),
     },
 ];
 

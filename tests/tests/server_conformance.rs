@@ -454,7 +454,7 @@ on_both!(
     a_block_that_names_itself_not_is_named_by_its_code_at_the_district,
     a_code_made_for_a_block_enrolls_that_block_again_and_no_other,
     a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages,
-    a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_opens_a_session,
+    a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_synced,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
@@ -4210,7 +4210,7 @@ fn a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages(b: B
 /// and so is the same device once it has opened a session. A code made for a laptop at work
 /// (enrolling again) is answered again the same way, its villages kept. A secret shorter than
 /// one drawn is refused, and the code is not spent.
-fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_opens_a_session(b: Backend) {
+fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_synced(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
     let device = Uuid::now_v7();
     let asked = |code: &str, secret: &str| {
@@ -4243,10 +4243,42 @@ fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_opens_a
     assert_eq!(lost_again, renewal);
     assert_ne!(renewal.leases, first.leases, "enrolled again, the laptop takes new leases once");
     server.session(&session_of(device, &renewed), 60, t0()).unwrap();
+    let said = server.enroll(&asked(&code, &renewed), &certificate(), t0()).unwrap_err().to_string();
+    assert!(said.contains("used already"), "synced under the new secret: {said}");
     let leases =
         server.texts("SELECT kind FROM lease WHERE device_id = ?1 ORDER BY kind", &device.to_string());
     assert_eq!(leases, ["household", "household", "referral", "referral"], "no range wasted");
     assert_eq!(server.devices().unwrap().len(), 1);
+
+    // A laptop that only ever brings its work on a stick shows its secret by its file.
+    let stick = Uuid::now_v7();
+    let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+    let mut req = EnrollRequest::new(&code, &certificate(), laptop_of_bakraur(stick, "stick laptop"));
+    req.secret = Some(chosen.clone());
+    server.enroll(&req, &certificate(), t0()).unwrap();
+    let laptop = Laptop {
+        caller: Caller { device: stick, kind: DeviceKind::Laptop },
+        secret: chosen,
+        seq: 0,
+        pulled_through: 0,
+    };
+    server.import(&laptop.seal(&laptop.parcel()), t0()).unwrap();
+    let said = server.enroll(&req, &certificate(), t0()).unwrap_err().to_string();
+    assert!(said.contains("used already"), "its file showed the secret: {said}");
+
+    // Revoked, or past the code's days: never answered again.
+    let (late, revoked) = (Uuid::now_v7(), Uuid::now_v7());
+    for (device, then) in [(late, t0() + Duration::days(8)), (revoked, t0())] {
+        let code = server.new_code(DeviceKind::Laptop, "Bakraur", t0()).unwrap();
+        let req = EnrollRequest::new(&code, &certificate(), laptop_of_bakraur(device, "lost laptop"));
+        server.enroll(&req, &certificate(), t0()).unwrap();
+        if device == revoked {
+            server.revoke(device, t0()).unwrap();
+        }
+        let said = server.enroll(&req, &certificate(), then).unwrap_err().to_string();
+        let why = if device == revoked { "revoked" } else { "expired" };
+        assert!(said.contains(why), "{said}");
+    }
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

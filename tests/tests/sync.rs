@@ -1163,7 +1163,14 @@ fn an_enrollment_whose_answer_was_lost_is_answered_again_for_the_same_code() {
     let said = String::from_utf8_lossy(&failed.stderr);
     assert!(said.contains("run the same command again with the same code"), "{said}");
     assert_eq!(link.injected().lost_answers, 4, "three sendings, each answer lost");
+    let newest_secret = || -> String {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row("SELECT secret_hash FROM device ORDER BY enrolled_at DESC LIMIT 1", [], |r| r.get(0))
+            .unwrap()
+    };
+    let sent_first = newest_secret();
     let out = ok(run("samanvaya", &["enroll", &link.url, code.trim()], Some(second.path())));
+    assert_eq!(newest_secret(), sent_first, "the second run sent the secret the first drew and kept");
     assert!(out.contains("household numbers 1001 to 2000"), "the numbers granted the first time: {out}");
     assert_eq!(at_block("SELECT count(*) FROM device"), 2);
     assert_eq!(at_block("SELECT count(*) FROM lease WHERE kind = 'household'"), 2, "no range wasted");
@@ -4160,7 +4167,15 @@ fn a_laptop_enrolls_again_with_a_code_made_for_it_after_its_block_lost_its_certi
     let code = server_cmd("block", dir.path(), &["enroll-code", "--village", "bakraur", "--again", &device]);
     let again = ok(run("samanvaya", &["enroll-again", code.trim()], Some(laptop.path())));
     assert!(again.contains("keeping everything this laptop holds"), "{again}");
+    // Run a second time before any sync (its first answer was lost, or she typed it twice):
+    // answered again with the same leases, which the laptop keeps once.
+    let left = || samanvaya_tests::open(laptop.path()).unwrap().numbers_left().unwrap();
+    let before = left();
+    ok(run("samanvaya", &["enroll-again", code.trim()], Some(laptop.path())));
+    assert_eq!(left(), before, "the same ranges, not twice");
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    let said = run("samanvaya", &["enroll-again", code.trim()], Some(laptop.path()));
+    assert!(String::from_utf8_lossy(&said.stderr).contains("used already"), "once it has synced: {said:?}");
     let listed = server_cmd("block", dir.path(), &["referrals"]);
     assert!(
         listed.lines().any(|l| l.starts_with(&format!("{number}\t"))),

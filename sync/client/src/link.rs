@@ -217,8 +217,27 @@ pub struct Enrolled {
 /// Enrolls a device with a one-time code. Over TLS the device first looks at the server's
 /// certificate, then enrolls on a connection pinned to it with the code bound to it, so that
 /// the certificate it keeps is the one the server that knows the code presents.
-pub async fn enroll(url: &str, code: &str, applicant: Applicant) -> Result<Enrolled, SyncError> {
-    enroll_with(url, code, applicant, None).await
+///
+/// `secret` is the one the device chose for itself ([`drawn_secret`]), sent with every sending:
+/// the server answers a used code again to the device that used it until that device has shown
+/// its secret, and with one secret in each, whichever sending it took last gives the answer
+/// the device keeps. A laptop keeps it for the code in its store, so that a second run after
+/// a failed one sends the same (a late copy of the first run's request gives the same answer).
+pub async fn enroll(
+    url: &str,
+    code: &str,
+    applicant: Applicant,
+    secret: &str,
+) -> Result<Enrolled, SyncError> {
+    enroll_with(url, code, applicant, secret, None).await
+}
+
+/// A secret for a device to enroll with: 32 bytes from the system, as hex.
+pub fn drawn_secret() -> Result<String, SyncError> {
+    let mut drawn = [0u8; 32];
+    getrandom::fill(&mut drawn)
+        .map_err(|e| SyncError::Local(format!("no randomness from the system: {e}")))?;
+    Ok(parcel::hex(&drawn))
 }
 
 /// As [`enroll`], for a device enrolled before with server `known`, which must not name itself
@@ -236,14 +255,16 @@ pub async fn enroll_again(
     applicant: Applicant,
     known: Uuid,
     accepted: Option<&[&str]>,
+    secret: &str,
 ) -> Result<Enrolled, SyncError> {
-    enroll_with(url, code, applicant, Some((known, accepted))).await
+    enroll_with(url, code, applicant, secret, Some((known, accepted))).await
 }
 
 async fn enroll_with(
     url: &str,
     code: &str,
     applicant: Applicant,
+    secret: &str,
     again: Option<(Uuid, Option<&[&str]>)>,
 ) -> Result<Enrolled, SyncError> {
     const SECS: u64 = 60;
@@ -291,13 +312,7 @@ async fn enroll_with(
     };
     let pin = Pin::new(seen.as_deref());
     let mut req = EnrollRequest::new(code, seen.as_deref().unwrap_or(code::PLAIN), applicant);
-    // The device draws its secret once, for every sending below: the server answers a code
-    // again to the device that used it until that device opens a session, and with the same
-    // secret in each, whichever sending it took last gives the answer the device keeps.
-    let mut drawn = [0u8; 32];
-    getrandom::fill(&mut drawn)
-        .map_err(|e| SyncError::Local(format!("no randomness from the system: {e}")))?;
-    req.secret = Some(parcel::hex(&drawn));
+    req.secret = Some(secret.to_owned());
     let http = client(&pin)?;
     let send = |wait: Duration| {
         let (http, req, pin, base) = (&http, &req, &pin, &base);

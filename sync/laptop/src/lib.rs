@@ -323,7 +323,19 @@ pub async fn enroll(
     code: &str,
     name: &str,
 ) -> Result<Enrolled, LaptopSyncError> {
-    enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant).await).await
+    let secret = kept_secret(store, code)?;
+    enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant, &secret).await)
+        .await
+}
+
+/// The secret this laptop enrolls with under `code`: drawn at its first run and kept in the
+/// store until the enrollment is kept, so that a run after one that got no answer sends the
+/// same, and a late copy of the first run's request, reaching the block after the second
+/// run's, does not leave the block a secret this laptop never kept.
+fn kept_secret(store: &mut Store, code: &str) -> Result<String, LaptopSyncError> {
+    store.check_enrollable()?;
+    let id = samanvaya_sync_protocol::code::id_of(&samanvaya_sync_protocol::code::key(code));
+    Ok(store.enrollment_secret(&id, &link::drawn_secret()?)?)
 }
 
 /// Enrolls this laptop again with the block it is enrolled with, with a one-time `code` the
@@ -342,8 +354,9 @@ pub async fn enroll_again(store: &mut Store, code: &str, name: &str) -> Result<E
         return Err(StoreError::NotEnrolled.into());
     };
     let applicant = applicant(store, name)?;
+    let secret = kept_secret(store, code)?;
     let link::Enrolled { reply, pin } =
-        link::enroll_again(&e.url, code, applicant, e.server_id, None).await?;
+        link::enroll_again(&e.url, code, applicant, e.server_id, None, &secret).await?;
     let numbers: Vec<(String, i64, i64)> =
         reply.leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();
     store.renew_enrollment(reply.server, &reply.secret, pin.as_deref(), &numbers)?;

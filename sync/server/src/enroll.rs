@@ -228,8 +228,8 @@ impl Store {
     /// leases, and returns its secret. A used, unknown or expired code is refused, and so is a
     /// code bound to a certificate other than this server's `fingerprint` (someone in the
     /// middle of the connection). A code is used once, but answered again to the device that
-    /// used it until that device opens a session: with the secret the device chose, the same
-    /// answer.
+    /// used it until that device shows its secret (a session, a sync file): with the secret the
+    /// device chose, the same answer.
     pub fn enroll(
         &mut self,
         req: &EnrollRequest,
@@ -273,20 +273,24 @@ impl Store {
                 "the enrollment reached this server through another certificate than its own: something between the device and the server is intercepting the connection. Do not enroll over this network; call the server's operator",
             ));
         }
-        // A code this very device used, while it has opened no session since, is answered
-        // again: the first answer was lost on the way (on 2G the connection often drops after
-        // the server acted), or the device could not keep it (its store busy), and a code
-        // spent so would send its facilitator back to the block office. Once the device has
-        // opened a session it holds its secret, and the code enrolls nobody again. Whoever
-        // holds the code could have used it first; taking a device's identity this way only
-        // lasts until the device's own session fails, which its facilitator sees.
+        // A code this very device used, while it has not yet shown the secret that code gave
+        // it (no session, no sync file), is answered again: the first answer was lost on the
+        // way (on 2G the connection often drops after the server acted), or the device could
+        // not keep it (its store busy), and a code spent so would send its facilitator back to
+        // the block office. Once the device has shown its secret, the code enrolls nobody
+        // again. Whoever holds the code could have used it first; taking a device's identity
+        // this way is seen when the device's own next sync is refused, and its operator
+        // revokes it.
         let asked_again = match used_by {
             None => false,
             Some(by)
                 if by == req.applicant.device.to_string()
                     && tx
-                        .query_opt("SELECT 1 FROM session WHERE device_id = ?1", args![req.applicant.device])?
-                        .is_none() =>
+                        .query_opt(
+                            "SELECT 1 FROM device WHERE id = ?1 AND secret_used_at IS NULL",
+                            args![req.applicant.device],
+                        )?
+                        .is_some() =>
             {
                 true
             }
@@ -435,9 +439,11 @@ impl Store {
             }
             _ => req.applicant.name.clone(),
         };
+        // The secret given now is not used yet, whatever the device did under an earlier one.
         tx.execute(
             "INSERT INTO device (id, kind, name, secret_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name",
+             ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, name = excluded.name,
+                 secret_used_at = NULL",
             args![req.applicant.device, kind_str(req.applicant.kind), &name, hash(&secret), now],
         )?;
         // Enrolled again with a code made for it, the device's sessions under its old secret
@@ -469,8 +475,9 @@ impl Store {
             "UPDATE enrollment_code SET used_by = ?1, used_at = ?2 WHERE code_hash = ?3",
             args![req.applicant.device, now, code_hash],
         )?;
-        // Answered again, the device is given the leases of the first answer, which it never
-        // received: it has opened no session since, so they are its newest.
+        // Answered again, the device is given the leases of the first answer, which it may
+        // never have received: it has not synced since, so they are its newest. (A laptop that
+        // did keep them takes the same range again as one, `core/src/number_lease.rs`.)
         let leases = if req.applicant.kind == DeviceKind::Laptop {
             LEASE_SIZE
                 .iter()
@@ -553,6 +560,7 @@ impl Store {
         {
             crate::feed_epoch::restored(&mut *tx, self.run)?;
         }
+        secret_used(&mut *tx, req.device, now)?;
         let token = hex(&random_bytes::<32>()?);
         let expires_at = now + Duration::minutes(minutes);
         tx.execute("DELETE FROM session WHERE device_id = ?1 AND expires_at < ?2", args![req.device, now])?;
@@ -976,6 +984,16 @@ fn not_received(
         args![device, kind, through, acked_through],
     )?;
     found.map(|r| Ok(Lease { kind: kind.to_owned(), first: r.int(0)?, last: r.int(1)? })).transpose()
+}
+
+/// Notes that `device` has shown the secret its last enrollment gave it (a session, a sync
+/// file): its code is not answered again from now on.
+pub(crate) fn secret_used(db: &mut dyn Db, device: Uuid, now: DateTime<Utc>) -> Result<(), ServerError> {
+    db.execute(
+        "UPDATE device SET secret_used_at = ?2 WHERE id = ?1 AND secret_used_at IS NULL",
+        args![device, now],
+    )?;
+    Ok(())
 }
 
 /// The newest lease of `kind` granted to `device`, if any.

@@ -237,6 +237,8 @@ impl Store {
         // the laptop knew its work held, for the answer's capped readings (a file from an older
         // laptop says nothing, and the answer then lists none).
         let mut tx = self.db.transaction(Mode::Write)?;
+        // The file opened under the laptop's secret: its enrollment's code is not answered again.
+        crate::enroll::secret_used(&mut *tx, device, now)?;
         tx.execute(
             "UPDATE device SET usb_acked_here = ?1, usb_server_own_through = ?2 WHERE id = ?3",
             args![parcel.acked_here, parcel.server_own_through, device],

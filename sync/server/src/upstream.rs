@@ -208,7 +208,12 @@ impl Store {
 
 /// Enrolls this block with its district, once; later starts find the enrollment stored.
 pub async fn enroll(store: &Arc<Mutex<Store>>, url: &str, code: &str, name: &str) -> Result<(), ServerError> {
-    enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant).await).await
+    // A block keeps no secret between its starts: its code sits in its start command and is
+    // sent at a start, most often over the block office's better link.
+    enroll_through(store, url, name, async |applicant| {
+        link::enroll(url, code, applicant, &link::drawn_secret()?).await
+    })
+    .await
 }
 
 /// As [`enroll`], with the district reached through `ask` (the HTTPS link, or a district in the
@@ -286,8 +291,11 @@ pub async fn enroll_again(
         Some(fingerprint) => vec![fingerprint],
         None => known.certificate.iter().chain(next.iter()).map(String::as_str).collect(),
     };
+    let sent = async {
+        link::enroll_again(url, code, applicant, known.server, Some(&accepted), &link::drawn_secret()?).await
+    };
     let link::Enrolled { reply, pin } =
-        link::enroll_again(url, code, applicant, known.server, Some(&accepted)).await.map_err(|e| match (&e, new_certificate) {
+        sent.await.map_err(|e| match (&e, new_certificate) {
             // The operator's fingerprint, not the pinned one, is what the server did not show.
             (SyncError::Certificate { seen }, Some(named)) => NotAgain {
                 why: format!(
