@@ -82,5 +82,7 @@ pub use samanvaya_domain::Moment;
 pub use setting::Language;
 pub use sheet::SheetFormat;
 pub use store::{Folder, Store, Who};
-pub use sync_link::{AskedRun, Enrollment, Incoming, KEEP_ACKED_DAYS, SealedChange, SyncStatus, Told};
+pub use sync_link::{
+    AskedRun, Enrollment, Incoming, KEEP_ACKED_DAYS, SaidAtSession, SealedChange, SyncStatus, Told,
+};
 pub use village::VillageOverview;

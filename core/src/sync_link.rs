@@ -212,14 +212,26 @@ fn enrollment(conn: &Connection) -> Result<Option<Enrollment>, StoreError> {
     .transpose()
 }
 
-/// The settings' key under which a secret drawn to enroll with a code is kept, before the code's id.
-const ENROLLMENT_SECRET: &str = "enrollment-secret:";
-
-/// Forgets every secret kept to enroll with: the enrollment kept holds the one in use.
-fn forget_enrollment_secrets(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM setting WHERE key LIKE ?1", [format!("{ENROLLMENT_SECRET}%")])?;
-    Ok(())
+/// What a laptop says of itself at each session with its block (`SessionRequest`), from its
+/// store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaidAtSession {
+    /// How far the block last said it holds this laptop's changes: a block that holds less was
+    /// restored from a backup.
+    pub acked_here: i64,
+    /// The newest of the block's own changes this laptop holds: a block that lacks it was
+    /// restored, and asks back what it lost.
+    pub server_own_through: Option<i64>,
+    /// The block's feed epoch this laptop read under, empty for none.
+    pub feed_epoch_read: String,
+    /// The restores of this store from its backups that it descends from.
+    pub restores: Vec<samanvaya_domain::restore::Restore>,
+    /// Where the old laptop's run ends on a store restored from a backup.
+    pub run_end: Option<i64>,
 }
+
+/// The settings' key under which the secret drawn to enroll with is kept until its first session.
+const ENROLLMENT_SECRET: &str = "enrollment-secret";
 
 impl Store {
     pub fn enrollment(&self) -> Result<Option<Enrollment>, StoreError> {
@@ -275,18 +287,6 @@ impl Store {
     /// Keeps a successful enrollment, the number leases that came with it, and the village the
     /// server gave a laptop that served none (the places above it, then the village). A demo store, or one enrolled already, is refused
     /// before anything is written.
-    /// The secret kept for enrolling under the code of id `code_id`, or `drawn` when none is
-    /// kept yet, kept now: the same for every run of one enrollment until it is kept
-    /// (`save_enrollment`, `renew_enrollment`), which forgets it.
-    pub fn enrollment_secret(&mut self, code_id: &str, drawn: &str) -> Result<String, StoreError> {
-        let key = format!("{ENROLLMENT_SECRET}{code_id}");
-        self.conn.execute(
-            "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-            params![key, drawn],
-        )?;
-        Ok(self.conn.query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0))?)
-    }
-
     pub fn save_enrollment(
         &mut self,
         e: &Enrollment,
@@ -304,7 +304,6 @@ impl Store {
             params![e.url, e.server_id.to_string(), e.role, e.secret, e.certificate, e.enrolled_at],
         )?;
         grant(&tx, &e.server_id.to_string(), leases)?;
-        forget_enrollment_secrets(&tx)?;
         if let Some(v) = village.last()
             && centre::villages(&tx)?.is_empty()
         {
@@ -317,6 +316,29 @@ impl Store {
         }
         crate::audit::append(&tx, "enroll", &e.url, e.enrolled_at)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// The secret this laptop enrolls with, or `drawn` when none is kept yet, kept now: the
+    /// same for every run of an enrollment, whatever its code (`enroll`, `enroll-again`, a code
+    /// refused and then another), until the first session under it forgets it
+    /// ([`Store::enrollment_secret_used`]). The block answers a code again to this laptop until
+    /// that session, and the answer of any late copy of an earlier run's request then gives
+    /// the block the secret this laptop keeps.
+    pub fn enrollment_secret(&mut self, drawn: &str) -> Result<String, StoreError> {
+        self.conn.execute(
+            "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![ENROLLMENT_SECRET, drawn],
+        )?;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM setting WHERE key = ?1", [ENROLLMENT_SECRET], |r| r.get(0))?)
+    }
+
+    /// Forgets the secret kept to enroll with: a session opened under it, the block answers no
+    /// code again, and a later enrollment (a block's certificate lost) draws a new one.
+    pub fn enrollment_secret_used(&mut self) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM setting WHERE key = ?1", [ENROLLMENT_SECRET])?;
         Ok(())
     }
 
@@ -348,7 +370,6 @@ impl Store {
             params![secret, certificate],
         )?;
         grant(&tx, &server.to_string(), leases)?;
-        forget_enrollment_secrets(&tx)?;
         crate::audit::append(&tx, "enroll-again", &old.url, at)?;
         tx.commit()?;
         Ok(())
@@ -696,6 +717,20 @@ impl Store {
     /// `restored`): its changes since the restore are not numbered for sending until then.
     pub fn restore_unsettled(&self) -> Result<bool, StoreError> {
         Ok(crate::restored::unsettled(&self.conn)?)
+    }
+
+    /// What this laptop says of itself at its next session with its block: read in one place
+    /// for the real link and the simulation's, so that they cannot drift (the simulation's
+    /// laptops said three of the five, and a block restored from a backup was found by them
+    /// otherwise than by real laptops).
+    pub fn said_at_session(&self) -> Result<SaidAtSession, StoreError> {
+        Ok(SaidAtSession {
+            acked_here: self.acked_through()?,
+            server_own_through: self.server_own_through()?,
+            feed_epoch_read: self.feed_epoch_held()?.unwrap_or_default(),
+            restores: self.restores()?,
+            run_end: self.own_pull_through()?,
+        })
     }
 
     /// The restores of this store from its backups that it descends from, oldest first, which

@@ -4237,12 +4237,17 @@ fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_syn
     let said = server.enroll(&asked(&code, &drawn_again), &certificate(), t0()).unwrap_err().to_string();
     assert!(said.contains("used already"), "once it has opened a session: {said}");
 
+    let older = code;
     let code = server.code_for_device("Bakraur", device, t0()).unwrap();
-    let renewal = server.enroll(&asked(&code, &renewed), &certificate(), t0()).unwrap();
-    let lost_again = server.enroll(&asked(&code, &renewed), &certificate(), t0()).unwrap();
+    let later = t0() + Duration::hours(1);
+    let renewal = server.enroll(&asked(&code, &renewed), &certificate(), later).unwrap();
+    let lost_again = server.enroll(&asked(&code, &renewed), &certificate(), later).unwrap();
     assert_eq!(lost_again, renewal);
     assert_ne!(renewal.leases, first.leases, "enrolled again, the laptop takes new leases once");
-    server.session(&session_of(device, &renewed), 60, t0()).unwrap();
+    // Before its first session under the renewal, the older code it used is not answered again.
+    let said = server.enroll(&asked(&older, &drawn_again), &certificate(), later).unwrap_err().to_string();
+    assert!(said.contains("used already"), "an older code of the device: {said}");
+    server.session(&session_of(device, &renewed), 60, later).unwrap();
     let said = server.enroll(&asked(&code, &renewed), &certificate(), t0()).unwrap_err().to_string();
     assert!(said.contains("used already"), "synced under the new secret: {said}");
     let leases =

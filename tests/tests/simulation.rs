@@ -211,10 +211,11 @@ struct Simulated {
     /// Where the old laptop's run ends on a laptop restored from a backup, said at its session
     /// as the real link does.
     run_end: Option<i64>,
-    /// What a block says at its session with its district, as `upstream::sync` does: how far
-    /// the district said it holds the block's work, and the feed epoch it read under. Said only
-    /// in runs that restore the district (`SAMANVAYA_SIM_DISTRICT_RESTORE=1`), so that the
-    /// other seeds run as before.
+    /// How far the server said it holds the device's work, and the feed epoch the device read
+    /// under, said at each session as the real links do: by a laptop always
+    /// (`Store::said_at_session`), by a block only in runs that restore the district
+    /// (`SAMANVAYA_SIM_DISTRICT_RESTORE=1`, `Store::upstream_said`), so that the other seeds'
+    /// blocks run as before.
     acked_here: Option<i64>,
     feed_epoch_read: Option<String>,
 }
@@ -956,9 +957,12 @@ impl World {
     /// Laptop `l` syncs with its block; a failure (the network) is part of the run.
     fn sync_laptop(&mut self, l: usize) -> bool {
         let laptop = &mut self.laptops[l];
-        laptop.link.server_own_through = laptop.store.server_own_through().unwrap();
-        laptop.link.restores = laptop.store.restores().unwrap();
-        laptop.link.run_end = laptop.store.own_pull_through().unwrap();
+        let said = laptop.store.said_at_session().unwrap();
+        laptop.link.server_own_through = said.server_own_through;
+        laptop.link.restores = said.restores;
+        laptop.link.run_end = said.run_end;
+        laptop.link.acked_here = Some(said.acked_here);
+        laptop.link.feed_epoch_read = Some(said.feed_epoch_read);
         block_on(sync_through(&mut laptop.store, &mut laptop.link, TUNING)).unwrap().is_ok()
     }
 

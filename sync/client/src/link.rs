@@ -221,8 +221,9 @@ pub struct Enrolled {
 /// `secret` is the one the device chose for itself ([`drawn_secret`]), sent with every sending:
 /// the server answers a used code again to the device that used it until that device has shown
 /// its secret, and with one secret in each, whichever sending it took last gives the answer
-/// the device keeps. A laptop keeps it for the code in its store, so that a second run after
-/// a failed one sends the same (a late copy of the first run's request gives the same answer).
+/// the device keeps. A laptop keeps it in its store until its first session, so that a second
+/// run after a failed one sends the same (a late copy of the first run's request gives the
+/// same answer).
 pub async fn enroll(
     url: &str,
     code: &str,
@@ -890,14 +891,14 @@ mod tests {
             villages: vec![],
         };
         let guessed = code::reply_proof(&code::key("ABCD-EFGH-JKMP"), code::PLAIN, server, &secret);
-        let refused = enroll(&answering_once(reply(guessed)), code, applicant()).await.unwrap_err();
+        let refused = enroll(&answering_once(reply(guessed)), code, applicant(), &secret).await.unwrap_err();
         assert!(
             matches!(&refused, SyncError::Refused(r) if r.code == RefusalCode::Certificate)
                 && refused.to_string().contains("does not hold this enrollment code"),
             "{refused}"
         );
         let proved = code::reply_proof(&code::key(code), code::PLAIN, server, &secret);
-        let taken = enroll(&answering_once(reply(proved)), code, applicant()).await.unwrap();
+        let taken = enroll(&answering_once(reply(proved)), code, applicant(), &secret).await.unwrap();
         assert_eq!(taken.reply.secret, secret);
     }
 

@@ -266,6 +266,11 @@ pub trait Local {
     fn numbers(&mut self) -> Result<Numbers, SyncError>;
     /// Keeps number ranges the server granted.
     fn grant(&mut self, leases: &[Lease]) -> Result<(), SyncError>;
+    /// A session was opened: the server now knows this end holds its secret, and answers no
+    /// enrollment code again to it. A laptop forgets the secret it kept to enroll with.
+    fn session_opened(&mut self) -> Result<(), SyncError> {
+        Ok(())
+    }
     /// Keeps how far this end's changes have reached the district, as the session said. Only a
     /// laptop shows it; a block knows it first-hand.
     fn reached_district(&mut self, _through: i64) -> Result<(), SyncError> {
@@ -475,6 +480,7 @@ pub async fn sync_once<L: Local, R: Remote>(
         link.session(numbers.clone(), pace.timeout(0, tuning.request)).await.map(|s| (s, 0))
     })
     .await?;
+    local.session_opened()?;
     local.grant(&session.leases)?;
     report.recovery_code_kept = session.recovery_code_kept;
     if session.recovery_code_kept {

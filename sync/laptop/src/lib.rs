@@ -255,6 +255,10 @@ impl Local for StoreEnd<'_> {
         self.store.set_reached_district(through).map_err(|e| local(&e))
     }
 
+    fn session_opened(&mut self) -> Result<(), SyncError> {
+        self.store.enrollment_secret_used().map_err(|e| local(&e))
+    }
+
     fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
         self.store.catalogue_bundle_in_use().map_err(|e| local(&e))
     }
@@ -323,19 +327,22 @@ pub async fn enroll(
     code: &str,
     name: &str,
 ) -> Result<Enrolled, LaptopSyncError> {
-    let secret = kept_secret(store, code)?;
+    // Refused before a secret is kept: an enrolled laptop does not enroll again with a code.
+    if let Some(e) = store.enrollment()? {
+        return Err(StoreError::AlreadyEnrolled { url: e.url }.into());
+    }
+    let secret = kept_secret(store)?;
     enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant, &secret).await)
         .await
 }
 
-/// The secret this laptop enrolls with under `code`: drawn at its first run and kept in the
-/// store until the enrollment is kept, so that a run after one that got no answer sends the
-/// same, and a late copy of the first run's request, reaching the block after the second
-/// run's, does not leave the block a secret this laptop never kept.
-fn kept_secret(store: &mut Store, code: &str) -> Result<String, LaptopSyncError> {
+/// The secret this laptop enrolls with: drawn at the first run and kept in the store until its
+/// first session (`Store::enrollment_secret`), so that a run after one that got no answer, or
+/// with another code, sends the same, and a late copy of an earlier run's request, reaching
+/// the block after a later run's, does not leave the block a secret this laptop never kept.
+fn kept_secret(store: &mut Store) -> Result<String, LaptopSyncError> {
     store.check_enrollable()?;
-    let id = samanvaya_sync_protocol::code::id_of(&samanvaya_sync_protocol::code::key(code));
-    Ok(store.enrollment_secret(&id, &link::drawn_secret()?)?)
+    Ok(store.enrollment_secret(&link::drawn_secret()?)?)
 }
 
 /// Enrolls this laptop again with the block it is enrolled with, with a one-time `code` the
@@ -354,7 +361,7 @@ pub async fn enroll_again(store: &mut Store, code: &str, name: &str) -> Result<E
         return Err(StoreError::NotEnrolled.into());
     };
     let applicant = applicant(store, name)?;
-    let secret = kept_secret(store, code)?;
+    let secret = kept_secret(store)?;
     let link::Enrolled { reply, pin } =
         link::enroll_again(&e.url, code, applicant, e.server_id, None, &secret).await?;
     let numbers: Vec<(String, i64, i64)> =
@@ -460,14 +467,15 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     // Until the block keeps a recovery code for this laptop, each session offers a fresh one;
     // the store's key is wrapped under it only once the block said it keeps it.
     let code = store.block_recovery_due()?.then(samanvaya_core::new_recovery_code);
+    let said = store.said_at_session()?;
     let mut link = Link::new(&e.url, e.certificate.as_deref(), store.device_id()?, &e.secret)?
         .with_next_certificate(store.next_certificate()?.as_deref())?
         .with_recovery_code(code.as_ref().map(|c| c.expose().to_owned()))
-        .with_acked_here(store.acked_through()?)
-        .with_server_own_through(store.server_own_through()?)
-        .with_feed_epoch_read(Some(store.feed_epoch_held()?.unwrap_or_default()))
-        .with_restores(store.restores()?)
-        .with_run_end(store.own_pull_through()?);
+        .with_acked_here(said.acked_here)
+        .with_server_own_through(said.server_own_through)
+        .with_feed_epoch_read(Some(said.feed_epoch_read))
+        .with_restores(said.restores)
+        .with_run_end(said.run_end);
     offering(store, &mut link, tuning, code).await
 }
 

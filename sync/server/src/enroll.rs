@@ -244,7 +244,7 @@ impl Store {
         };
         let mut tx = self.db.transaction(Mode::Write)?;
         let found = tx.query_opt(
-            "SELECT kind, label, expires_at, used_by, code_hash, for_device FROM enrollment_code WHERE code_id = ?1",
+            "SELECT kind, label, expires_at, used_by, code_hash, for_device, used_at FROM enrollment_code WHERE code_id = ?1",
             args![&req.code_id],
         )?;
         let Some(found) = found else {
@@ -273,22 +273,25 @@ impl Store {
                 "the enrollment reached this server through another certificate than its own: something between the device and the server is intercepting the connection. Do not enroll over this network; call the server's operator",
             ));
         }
-        // A code this very device used, while it has not yet shown the secret that code gave
-        // it (no session, no sync file), is answered again: the first answer was lost on the
-        // way (on 2G the connection often drops after the server acted), or the device could
-        // not keep it (its store busy), and a code spent so would send its facilitator back to
-        // the block office. Once the device has shown its secret, the code enrolls nobody
-        // again. Whoever holds the code could have used it first; taking a device's identity
-        // this way is seen when the device's own next sync is refused, and its operator
-        // revokes it.
+        // A code this very device used last, while it has not yet shown the secret that code
+        // gave it (no session, no sync file), is answered again: the first answer was lost on
+        // the way (on 2G the connection often drops after the server acted), or the device
+        // could not keep it (its store busy), and a code spent so would send its facilitator
+        // back to the block office. Once the device has shown its secret, or enrolled again
+        // with a later code, the code enrolls nobody again (a photographed slip of an older
+        // code would otherwise take the device between a later code and its first sync).
+        // Whoever holds the code could have used it first; taking a device's identity this
+        // way is seen when the device's own next sync is refused, and its operator revokes it.
         let asked_again = match used_by {
             None => false,
             Some(by)
                 if by == req.applicant.device.to_string()
                     && tx
                         .query_opt(
-                            "SELECT 1 FROM device WHERE id = ?1 AND secret_used_at IS NULL",
-                            args![req.applicant.device],
+                            "SELECT 1 FROM device d WHERE d.id = ?1 AND d.secret_used_at IS NULL
+                               AND NOT EXISTS (SELECT 1 FROM enrollment_code c
+                                               WHERE c.used_by = ?2 AND c.used_at > ?3)",
+                            args![req.applicant.device, &by, found.opt_text(6)?.unwrap_or_default()],
                         )?
                         .is_some() =>
             {

@@ -238,6 +238,7 @@ impl Store {
         // laptop says nothing, and the answer then lists none).
         let mut tx = self.db.transaction(Mode::Write)?;
         // The file opened under the laptop's secret: its enrollment's code is not answered again.
+        // Only here, once the file is taken: one refused whole leaves nothing of it kept.
         crate::enroll::secret_used(&mut *tx, device, now)?;
         tx.execute(
             "UPDATE device SET usb_acked_here = ?1, usb_server_own_through = ?2 WHERE id = ?3",

@@ -44,7 +44,7 @@ async function syncAfter(enrolled: SyncStatus): Promise<{ next: SyncStatus; sync
  * new code. Any other failure is said as everywhere. */
 function enrollFailed(e: ErrorReply, button: string): HTMLElement {
   const word = (e.detail ?? "").split(":", 1)[0]?.trim();
-  if (e.code !== "sync" || (word !== "unreachable" && word !== "damaged")) return errorPanel(e);
+  if (e.code !== "sync" || word !== "unreachable") return errorPanel(e);
   return h("p", { class: "error-text", role: "alert", "data-test": "sync-enroll-unanswered" }, t("syncEnrollUnanswered", { button }));
 }
 
