@@ -455,6 +455,7 @@ on_both!(
     a_code_made_for_a_block_enrolls_that_block_again_and_no_other,
     a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages,
     a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_synced,
+    every_laptop_of_a_village_gets_a_code_of_its_own_to_enroll_again,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
@@ -4284,6 +4285,35 @@ fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_syn
         let why = if device == revoked { "revoked" } else { "expired" };
         assert!(said.contains(why), "{said}");
     }
+}
+
+/// When every laptop of a village must enroll again (the block's key stolen and replaced), the
+/// block makes a code for each laptop of the village enrolled here, named in English or Hindi:
+/// not for a revoked one, nor another village's. Each code enrolls its own laptop again and no
+/// other.
+fn every_laptop_of_a_village_gets_a_code_of_its_own_to_enroll_again(b: Backend) {
+    let Some(mut block) = open(b, Role::Block) else { return };
+    let rekha = enroll(&mut block, "Rekha's laptop");
+    let sita = enroll(&mut block, "Sita's laptop");
+    let gone = enroll(&mut block, "the stolen laptop");
+    let _elsewhere = enroll_elsewhere(&mut block, "Sherghati's laptop");
+    for laptop in [&rekha, &sita] {
+        block.session(&session_of(laptop.caller.device, &laptop.secret), 60, t0()).unwrap();
+    }
+    block.revoke(gone.caller.device, t0()).unwrap();
+    let made = block.codes_for_every_laptop(" बकरौर ", t0()).unwrap();
+    let listed: Vec<(Uuid, &str)> = made.iter().map(|(d, n, _)| (*d, n.as_str())).collect();
+    assert_eq!(listed, [(rekha.caller.device, "Rekha's laptop"), (sita.caller.device, "Sita's laptop")]);
+    assert_eq!(block.codes_for_every_laptop("BAKRAUR", t0()).unwrap().len(), 2, "by its English name too");
+    assert!(block.codes_for_every_laptop("Mocharim", t0()).unwrap().is_empty());
+    let (rekha_code, sita_code) = (&made[0].2, &made[1].2);
+    let asked = |code: &str, device| EnrollRequest::new(code, &certificate(), laptop_of_bakraur(device, "x"));
+    let said =
+        block.enroll(&asked(rekha_code, sita.caller.device), &certificate(), t0()).unwrap_err().to_string();
+    assert!(said.contains("and no other"), "{said}");
+    let again = block.enroll(&asked(sita_code, sita.caller.device), &certificate(), t0()).unwrap();
+    assert!(block.session(&session_of(sita.caller.device, &again.secret), 60, t0()).is_ok());
+    assert!(block.session(&session_of(sita.caller.device, &sita.secret), 60, t0()).is_err());
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

@@ -4176,6 +4176,13 @@ fn a_laptop_enrolls_again_with_a_code_made_for_it_after_its_block_lost_its_certi
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     let said = run("samanvaya", &["enroll-again", code.trim()], Some(laptop.path()));
     assert!(String::from_utf8_lossy(&said.stderr).contains("used already"), "once it has synced: {said:?}");
+    // The sheet for every laptop of the village (the block's key stolen and replaced): a line
+    // for this laptop, whose code enrolls it again.
+    let sheet = server_cmd("block", dir.path(), &["enroll-code", "--village", "बकरौर", "--again-every"]);
+    let line: Vec<&str> = sheet.trim().split('\t').collect();
+    assert_eq!((line.len(), line[0]), (3, device.as_str()), "{sheet}");
+    ok(run("samanvaya", &["enroll-again", line[2]], Some(laptop.path())));
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     let listed = server_cmd("block", dir.path(), &["referrals"]);
     assert!(
         listed.lines().any(|l| l.starts_with(&format!("{number}\t"))),

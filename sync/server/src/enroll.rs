@@ -193,6 +193,35 @@ impl Store {
         self.make_code(kind, &name, Some(device), now)
     }
 
+    /// A code for each laptop of the village `label` (its English or Hindi name, in any case)
+    /// enrolled here and not revoked, each made for that laptop as [`Store::code_for_device`]
+    /// makes one: the laptop's id, its name, and its code, oldest enrolled first.
+    pub fn codes_for_every_laptop(
+        &mut self,
+        label: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, String, String)>, ServerError> {
+        let typed = label.trim();
+        let laptops = self.db.query(
+            "SELECT d.id, d.name, v.name_en, v.name_hi FROM device d
+             JOIN device_village v ON v.device_id = d.id
+             WHERE d.kind = 'laptop' AND d.revoked_at IS NULL
+             ORDER BY d.enrolled_at, d.id",
+            args![],
+        )?;
+        let mut made = Vec::new();
+        for row in &laptops {
+            let (en, hi) = (row.text(2)?, row.text(3)?);
+            if !en.eq_ignore_ascii_case(typed) && hi != typed {
+                continue;
+            }
+            let device = Uuid::parse_str(&row.text(0)?)
+                .map_err(|e| ServerError::Invalid(format!("a stored device id is damaged: {e}")))?;
+            made.push((device, row.text(1)?, self.code_for_device(&en, device, now)?));
+        }
+        Ok(made)
+    }
+
     fn make_code(
         &mut self,
         kind: DeviceKind,

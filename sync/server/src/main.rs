@@ -90,8 +90,14 @@ enum Command {
         /// already, when a new code is refused to it: at a district, with --block, a block (this
         /// district's certificate was lost, or it was put back from a backup); at a block, with
         /// --village, a village laptop (this block's certificate was lost).
-        #[arg(long, value_name = "DEVICE")]
+        #[arg(long, value_name = "DEVICE", conflicts_with = "again_every")]
         again: Option<uuid::Uuid>,
+        /// At a block, with --village: a code for each laptop of the village enrolled here and
+        /// not revoked, each made for that laptop as --again makes one, listed with its id and
+        /// name: the sheet to read out when every laptop must enroll again (the block's
+        /// certificate lost, or its key stolen and replaced).
+        #[arg(long)]
+        again_every: bool,
     },
     /// Registers a village this block serves, with the places above it, so that a new laptop
     /// enrolled with a code for it receives it. Each place is written "English|हिन्दी".
@@ -284,7 +290,7 @@ fn open(args: &Args) -> Result<Store> {
 fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Result<()> {
     let now = Utc::now();
     match command {
-        Command::EnrollCode { village, block, again } => {
+        Command::EnrollCode { village, block, again, again_every } => {
             let (kind, label) = match (village, block, store.role()) {
                 (Some(v), None, Role::Block) => (DeviceKind::Laptop, v),
                 (None, Some(b), Role::District) => (DeviceKind::Block, b),
@@ -292,6 +298,25 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                 (_, _, Role::District) => bail!("a district enrolls block servers: --block NAME"),
             };
             let label = label.trim().to_owned();
+            if again_every {
+                if kind != DeviceKind::Laptop {
+                    bail!(
+                        "--again-every is for a block's village laptops: at a district, give each block its code with --block NAME --again BLOCK-ID"
+                    );
+                }
+                let made = store.codes_for_every_laptop(&label, now)?;
+                if made.is_empty() {
+                    bail!("no laptop of {label} is enrolled here and not revoked (see `devices`)");
+                }
+                for (device, name, code) in &made {
+                    println!("{device}\t{name}\t{code}");
+                }
+                eprintln!(
+                    "{} code(s), one for each laptop of {label}, each enrolling that laptop again and no other, valid for 7 days: read each to its laptop's facilitator, who enters it under \"join again\" (or `samanvaya enroll-again CODE`)",
+                    made.len()
+                );
+                return Ok(());
+            }
             let code = match again {
                 Some(device) => store.code_for_device(&label, device, now)?,
                 None => store.new_code(kind, &label, now)?,
