@@ -1183,3 +1183,26 @@ fn forget_feed_numbers(conn: &Connection) -> rusqlite::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Secret, Store};
+
+    /// The secret drawn at a laptop's first enrollment run is the one every later run sends,
+    /// whatever it draws then, until a session (or a block's answer on a stick) forgets it; a
+    /// later enrollment then draws afresh.
+    #[test]
+    fn the_secret_drawn_to_enroll_is_kept_until_the_first_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _code) = Store::create(dir.path(), "Asha", &Secret::new("482916")).unwrap();
+        let first = "ab".repeat(32);
+        assert_eq!(store.enrollment_secret(&first).unwrap(), first);
+        assert_eq!(
+            store.enrollment_secret(&"cd".repeat(32)).unwrap(),
+            first,
+            "a second run sends the first's"
+        );
+        store.enrollment_secret_used().unwrap();
+        assert_eq!(store.enrollment_secret(&"ef".repeat(32)).unwrap(), "ef".repeat(32));
+    }
+}
