@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use samanvaya_core::{CatalogueInUse, Installed, Store, SyncStatus};
-use samanvaya_sync_client::{Exchange, Tuning};
+use samanvaya_sync_client::{Exchange, SyncError, Tuning};
 use samanvaya_sync_laptop::{
     LaptopSyncError, block_on, enroll, enroll_again, export_file, import_feed, install_file, sync,
 };
@@ -15,7 +15,7 @@ use samanvaya_sync_laptop::{
 /// is not sent to the block office for another.
 fn unanswered(e: LaptopSyncError) -> anyhow::Error {
     match e {
-        LaptopSyncError::Sync(ref s) if s.is_transient() => anyhow::anyhow!(
+        LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => anyhow::anyhow!(
             "{e}\nnothing was changed on this laptop; run the same command again with the same code, which still works for this laptop until it has synced, within the seven days the code lasts"
         ),
         e => e.into(),

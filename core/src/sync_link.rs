@@ -230,8 +230,8 @@ pub struct SaidAtSession {
     pub run_end: Option<i64>,
 }
 
-/// The settings' key under which the secret drawn to enroll with is kept until its first session.
-const ENROLLMENT_SECRET: &str = "enrollment-secret";
+/// The settings' key under which the seed drawn to enroll with is kept until the first session.
+const ENROLLMENT_SEED: &str = "enrollment-seed";
 
 impl Store {
     pub fn enrollment(&self) -> Result<Option<Enrollment>, StoreError> {
@@ -319,26 +319,27 @@ impl Store {
         Ok(())
     }
 
-    /// The secret this laptop enrolls with, or `drawn` when none is kept yet, kept now: the
-    /// same for every run of an enrollment, whatever its code (`enroll`, `enroll-again`, a code
-    /// refused and then another), until the first session under it forgets it
-    /// ([`Store::enrollment_secret_used`]). The block answers a code again to this laptop until
-    /// that session, and the answer of any late copy of an earlier run's request then gives
-    /// the block the secret this laptop keeps.
-    pub fn enrollment_secret(&mut self, drawn: &str) -> Result<String, StoreError> {
+    /// The seed this laptop enrolls with (never sent: each certificate is sent a secret made of
+    /// it, `code::device_secret`), or `drawn` when none is kept yet, kept now: the same for
+    /// every run of an enrollment, whatever its code (`enroll`, `enroll-again`, a code refused
+    /// and then another), until the first session forgets it ([`Store::enrollment_seed_used`]).
+    /// The block answers a code again to this laptop until that session, and the answer of any
+    /// late copy of an earlier run's request then gives the block the secret this laptop keeps.
+    pub fn enrollment_seed(&mut self, drawn: &str) -> Result<String, StoreError> {
         self.conn.execute(
             "INSERT INTO setting (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-            params![ENROLLMENT_SECRET, drawn],
+            params![ENROLLMENT_SEED, drawn],
         )?;
         Ok(self
             .conn
-            .query_row("SELECT value FROM setting WHERE key = ?1", [ENROLLMENT_SECRET], |r| r.get(0))?)
+            .query_row("SELECT value FROM setting WHERE key = ?1", [ENROLLMENT_SEED], |r| r.get(0))?)
     }
 
-    /// Forgets the secret kept to enroll with: a session opened under it, the block answers no
-    /// code again, and a later enrollment (a block's certificate lost) draws a new one.
-    pub fn enrollment_secret_used(&mut self) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM setting WHERE key = ?1", [ENROLLMENT_SECRET])?;
+    /// Forgets the seed kept to enroll with: a session opened (or the block's answer applied
+    /// from a stick), the block answers no code again, and a later enrollment (a block's
+    /// certificate lost) draws a new one.
+    pub fn enrollment_seed_used(&mut self) -> Result<(), StoreError> {
+        self.conn.execute("DELETE FROM setting WHERE key = ?1", [ENROLLMENT_SEED])?;
         Ok(())
     }
 
@@ -1188,21 +1189,17 @@ fn forget_feed_numbers(conn: &Connection) -> rusqlite::Result<()> {
 mod tests {
     use crate::{Secret, Store};
 
-    /// The secret drawn at a laptop's first enrollment run is the one every later run sends,
+    /// The seed drawn at a laptop's first enrollment run is the one every later run uses,
     /// whatever it draws then, until a session (or a block's answer on a stick) forgets it; a
     /// later enrollment then draws afresh.
     #[test]
-    fn the_secret_drawn_to_enroll_is_kept_until_the_first_session() {
+    fn the_seed_drawn_to_enroll_is_kept_until_the_first_session() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, _code) = Store::create(dir.path(), "Asha", &Secret::new("482916")).unwrap();
         let first = "ab".repeat(32);
-        assert_eq!(store.enrollment_secret(&first).unwrap(), first);
-        assert_eq!(
-            store.enrollment_secret(&"cd".repeat(32)).unwrap(),
-            first,
-            "a second run sends the first's"
-        );
-        store.enrollment_secret_used().unwrap();
-        assert_eq!(store.enrollment_secret(&"ef".repeat(32)).unwrap(), "ef".repeat(32));
+        assert_eq!(store.enrollment_seed(&first).unwrap(), first);
+        assert_eq!(store.enrollment_seed(&"cd".repeat(32)).unwrap(), first, "a second run sends the first's");
+        store.enrollment_seed_used().unwrap();
+        assert_eq!(store.enrollment_seed(&"ef".repeat(32)).unwrap(), "ef".repeat(32));
     }
 }

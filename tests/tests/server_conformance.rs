@@ -4205,12 +4205,14 @@ fn a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages(b: B
 }
 
 /// A code whose answer never reached its device (lost on the way, or the device could not keep
-/// it) is answered again to that device until it opens a session: with the secret the device
+/// it) is answered again to that device until it shows its secret: with the secret the device
 /// chose, the same answer, with the first answer's leases (no range wasted); with another
 /// secret, the new one, the first no longer opening a session. Another device is refused it,
-/// and so is the same device once it has opened a session. A code made for a laptop at work
-/// (enrolling again) is answered again the same way, its villages kept. A secret shorter than
-/// one drawn is refused, and the code is not spent.
+/// and so is the same device once it has opened a session, or brought a sync file (a laptop
+/// that never meets the network), or enrolled with a later code, or been revoked, or once the
+/// code's days are past. A code made for a laptop at work (enrolling again) is answered again
+/// the same way, its villages kept, and no longer once the laptop has synced under it. A secret
+/// shorter than one drawn is refused, and the code is not spent.
 fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_synced(b: Backend) {
     let Some(mut server) = open(b, Role::Block) else { return };
     let device = Uuid::now_v7();
@@ -4288,9 +4290,10 @@ fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_syn
 }
 
 /// When every laptop of a village must enroll again (the block's key stolen and replaced), the
-/// block makes a code for each laptop of the village enrolled here, named in English or Hindi:
-/// not for a revoked one, nor another village's. Each code enrolls its own laptop again and no
-/// other.
+/// block lists each laptop of the village enrolled here, named in English or Hindi, to make a
+/// code for each: not a revoked one, nor another village's. Each code enrolls its own laptop
+/// again and no other, and replaces the codes made for that laptop before (a sheet made twice,
+/// or photographed, hands over no laptop by its older lines).
 fn every_laptop_of_a_village_gets_a_code_of_its_own_to_enroll_again(b: Backend) {
     let Some(mut block) = open(b, Role::Block) else { return };
     let rekha = enroll(&mut block, "Rekha's laptop");
@@ -4301,17 +4304,24 @@ fn every_laptop_of_a_village_gets_a_code_of_its_own_to_enroll_again(b: Backend) 
         block.session(&session_of(laptop.caller.device, &laptop.secret), 60, t0()).unwrap();
     }
     block.revoke(gone.caller.device, t0()).unwrap();
-    let made = block.codes_for_every_laptop(" बकरौर ", t0()).unwrap();
-    let listed: Vec<(Uuid, &str)> = made.iter().map(|(d, n, _)| (*d, n.as_str())).collect();
-    assert_eq!(listed, [(rekha.caller.device, "Rekha's laptop"), (sita.caller.device, "Sita's laptop")]);
-    assert_eq!(block.codes_for_every_laptop("BAKRAUR", t0()).unwrap().len(), 2, "by its English name too");
-    assert!(block.codes_for_every_laptop("Mocharim", t0()).unwrap().is_empty());
-    let (rekha_code, sita_code) = (&made[0].2, &made[1].2);
+    let listed = block.laptops_of_village(" बकरौर ").unwrap();
+    let named: Vec<(Uuid, &str)> = listed.iter().map(|(d, n, _)| (*d, n.as_str())).collect();
+    assert_eq!(named, [(rekha.caller.device, "Rekha's laptop"), (sita.caller.device, "Sita's laptop")]);
+    assert_eq!(block.laptops_of_village("BAKRAUR").unwrap(), listed, "by its English name too");
+    assert!(block.laptops_of_village("Mocharim").unwrap().is_empty());
+    let mut code_of = |(device, _, village): &(Uuid, String, String)| {
+        block.code_for_device(village, *device, t0()).unwrap()
+    };
+    let first_sheet = code_of(&listed[1]);
+    let (rekha_code, sita_code) = (code_of(&listed[0]), code_of(&listed[1]));
     let asked = |code: &str, device| EnrollRequest::new(code, &certificate(), laptop_of_bakraur(device, "x"));
     let said =
-        block.enroll(&asked(rekha_code, sita.caller.device), &certificate(), t0()).unwrap_err().to_string();
+        block.enroll(&asked(&first_sheet, sita.caller.device), &certificate(), t0()).unwrap_err().to_string();
+    assert!(said.contains("replaced by a later one"), "{said}");
+    let said =
+        block.enroll(&asked(&rekha_code, sita.caller.device), &certificate(), t0()).unwrap_err().to_string();
     assert!(said.contains("and no other"), "{said}");
-    let again = block.enroll(&asked(sita_code, sita.caller.device), &certificate(), t0()).unwrap();
+    let again = block.enroll(&asked(&sita_code, sita.caller.device), &certificate(), t0()).unwrap();
     assert!(block.session(&session_of(sita.caller.device, &again.secret), 60, t0()).is_ok());
     assert!(block.session(&session_of(sita.caller.device, &sita.secret), 60, t0()).is_err());
 }

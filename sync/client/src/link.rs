@@ -218,22 +218,18 @@ pub struct Enrolled {
 /// certificate, then enrolls on a connection pinned to it with the code bound to it, so that
 /// the certificate it keeps is the one the server that knows the code presents.
 ///
-/// `secret` is the one the device chose for itself ([`drawn_secret`]), sent with every sending:
-/// the server answers a used code again to the device that used it until that device has shown
-/// its secret, and with one secret in each, whichever sending it took last gives the answer
-/// the device keeps. A laptop keeps it in its store until its first session, so that a second
-/// run after a failed one sends the same (a late copy of the first run's request gives the
-/// same answer).
-pub async fn enroll(
-    url: &str,
-    code: &str,
-    applicant: Applicant,
-    secret: &str,
-) -> Result<Enrolled, SyncError> {
-    enroll_with(url, code, applicant, secret, None).await
+/// `seed` is the device's own ([`drawn_secret`]), never sent: every sending carries the secret
+/// made of it for the certificate the device sees (`code::device_secret`). The server answers
+/// a used code again to the device that used it until that device has shown its secret, and
+/// with one secret in each sending, whichever it took last gives the answer the device keeps.
+/// A laptop keeps its seed until its first session, so that a second run after a failed one
+/// sends the same (a late copy of the first run's request gives the same answer), while what a
+/// machine in the middle saw is of no use at the real server.
+pub async fn enroll(url: &str, code: &str, applicant: Applicant, seed: &str) -> Result<Enrolled, SyncError> {
+    enroll_with(url, code, applicant, seed, None).await
 }
 
-/// A secret for a device to enroll with: 32 bytes from the system, as hex.
+/// A seed for a device to enroll with: 32 bytes from the system, as hex.
 pub fn drawn_secret() -> Result<String, SyncError> {
     let mut drawn = [0u8; 32];
     getrandom::fill(&mut drawn)
@@ -256,16 +252,16 @@ pub async fn enroll_again(
     applicant: Applicant,
     known: Uuid,
     accepted: Option<&[&str]>,
-    secret: &str,
+    seed: &str,
 ) -> Result<Enrolled, SyncError> {
-    enroll_with(url, code, applicant, secret, Some((known, accepted))).await
+    enroll_with(url, code, applicant, seed, Some((known, accepted))).await
 }
 
 async fn enroll_with(
     url: &str,
     code: &str,
     applicant: Applicant,
-    secret: &str,
+    seed: &str,
     again: Option<(Uuid, Option<&[&str]>)>,
 ) -> Result<Enrolled, SyncError> {
     const SECS: u64 = 60;
@@ -312,8 +308,9 @@ async fn enroll_with(
         None
     };
     let pin = Pin::new(seen.as_deref());
-    let mut req = EnrollRequest::new(code, seen.as_deref().unwrap_or(code::PLAIN), applicant);
-    req.secret = Some(secret.to_owned());
+    let fingerprint = seen.as_deref().unwrap_or(code::PLAIN);
+    let mut req = EnrollRequest::new(code, fingerprint, applicant);
+    req.secret = Some(code::device_secret(seed, fingerprint));
     let http = client(&pin)?;
     let send = |wait: Duration| {
         let (http, req, pin, base) = (&http, &req, &pin, &base);

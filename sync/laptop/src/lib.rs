@@ -256,7 +256,7 @@ impl Local for StoreEnd<'_> {
     }
 
     fn session_opened(&mut self) -> Result<(), SyncError> {
-        self.store.enrollment_secret_used().map_err(|e| local(&e))
+        self.store.enrollment_seed_used().map_err(|e| local(&e))
     }
 
     fn catalogue_in_use(&mut self) -> Result<Option<(String, DateTime<Utc>)>, SyncError> {
@@ -327,22 +327,23 @@ pub async fn enroll(
     code: &str,
     name: &str,
 ) -> Result<Enrolled, LaptopSyncError> {
-    // Refused before a secret is kept: an enrolled laptop does not enroll again with a code.
+    // Refused before a seed is kept: an enrolled laptop does not enroll again with a code.
     if let Some(e) = store.enrollment()? {
         return Err(StoreError::AlreadyEnrolled { url: e.url }.into());
     }
-    let secret = kept_secret(store)?;
-    enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant, &secret).await)
-        .await
+    let seed = kept_seed(store)?;
+    enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant, &seed).await).await
 }
 
-/// The secret this laptop enrolls with: drawn at the first run and kept in the store until its
-/// first session (`Store::enrollment_secret`), so that a run after one that got no answer, or
-/// with another code, sends the same, and a late copy of an earlier run's request, reaching
-/// the block after a later run's, does not leave the block a secret this laptop never kept.
-fn kept_secret(store: &mut Store) -> Result<String, LaptopSyncError> {
+/// The seed this laptop enrolls with: drawn at the first run and kept in the store until its
+/// first session (`Store::enrollment_seed`), so that a run after one that got no answer, or
+/// with another code, sends the same secret to the same certificate, and a late copy of an
+/// earlier run's request, reaching the block after a later run's, does not leave the block a
+/// secret this laptop never kept. Each certificate is sent its own secret made of the seed:
+/// one an impostor saw is not the one the real block takes.
+fn kept_seed(store: &mut Store) -> Result<String, LaptopSyncError> {
     store.check_enrollable()?;
-    Ok(store.enrollment_secret(&link::drawn_secret()?)?)
+    Ok(store.enrollment_seed(&link::drawn_secret()?)?)
 }
 
 /// Enrolls this laptop again with the block it is enrolled with, with a one-time `code` the
@@ -361,9 +362,9 @@ pub async fn enroll_again(store: &mut Store, code: &str, name: &str) -> Result<E
         return Err(StoreError::NotEnrolled.into());
     };
     let applicant = applicant(store, name)?;
-    let secret = kept_secret(store)?;
+    let seed = kept_seed(store)?;
     let link::Enrolled { reply, pin } =
-        link::enroll_again(&e.url, code, applicant, e.server_id, None, &secret).await?;
+        link::enroll_again(&e.url, code, applicant, e.server_id, None, &seed).await?;
     let numbers: Vec<(String, i64, i64)> =
         reply.leases.iter().map(|l| (l.kind.clone(), l.first, l.last)).collect();
     store.renew_enrollment(reply.server, &reply.secret, pin.as_deref(), &numbers)?;
@@ -676,7 +677,7 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     store.sync_finished(at, None)?;
     // As a session does: a laptop syncing by stick alone opens none, and kept the secret it
     // drew to enroll with for good, to be sent again at a later `enroll-again`.
-    store.enrollment_secret_used()?;
+    store.enrollment_seed_used()?;
     Ok(FeedImported { changes: page.len(), applied })
 }
 

@@ -22,6 +22,7 @@ pub const PLAIN: &str = "plain-http";
 
 const LABEL: &[u8] = b"samanvaya enrollment binding 1\n";
 const REPLY_LABEL: &[u8] = b"samanvaya enrollment reply 1\n";
+const SECRET_LABEL: &[u8] = b"samanvaya enrollment secret 1\n";
 
 /// A code as typed, in the one form its digest is taken of: letters and digits, upper case
 /// (dashes, spaces and case are how people read codes aloud, not part of them).
@@ -70,6 +71,15 @@ pub fn proves(code: &str, fingerprint: &str, server: &str, secret: &str, proof: 
     keyed(&key(code), REPLY_LABEL, &[fingerprint, server, secret]).verify_slice(&bytes).is_ok()
 }
 
+/// The secret a device sends to enroll with the server whose certificate has `fingerprint`,
+/// from the `seed` it keeps (never sent): the same for every sending to one certificate, so
+/// that the server's answer to any of them is the one the device keeps, and another for any
+/// other certificate, so that a machine in the middle, which sees what is sent to it, learns
+/// nothing the real server will take.
+pub fn device_secret(seed: &str, fingerprint: &str) -> String {
+    hex(&keyed(&secret_digest(seed), SECRET_LABEL, &[fingerprint]).finalize().into_bytes())
+}
+
 /// The binding of `code` to the certificate whose fingerprint the laptop saw.
 pub fn binding(code: &str, fingerprint: &str) -> String {
     hex(&mac(&key(code), fingerprint).finalize().into_bytes())
@@ -84,6 +94,18 @@ pub fn binds(key: &[u8; 32], fingerprint: &str, binding: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_seed_gives_each_certificate_its_own_secret_and_the_same_at_every_sending() {
+        let seed = "5e".repeat(32);
+        let (real, impostor) = ("c3".repeat(32), "e9".repeat(32));
+        let sent = device_secret(&seed, &real);
+        assert_eq!(sent, device_secret(&seed, &real), "the same at every sending");
+        assert_ne!(sent, device_secret(&seed, &impostor), "what an impostor saw is not the real one's");
+        assert_ne!(sent, device_secret(&"5f".repeat(32), &real));
+        assert!(sent.len() == 64 && sent.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    }
+
     use super::*;
 
     #[test]

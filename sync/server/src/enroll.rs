@@ -193,33 +193,26 @@ impl Store {
         self.make_code(kind, &name, Some(device), now)
     }
 
-    /// A code for each laptop of the village `label` (its English or Hindi name, in any case)
-    /// enrolled here and not revoked, each made for that laptop as [`Store::code_for_device`]
-    /// makes one: the laptop's id, its name, and its code, oldest enrolled first.
-    pub fn codes_for_every_laptop(
-        &mut self,
-        label: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(Uuid, String, String)>, ServerError> {
-        let typed = label.trim();
-        let laptops = self.db.query(
-            "SELECT d.id, d.name, v.name_en, v.name_hi FROM device d
+    /// The laptops of the village `label` (its English name in any case, or its Hindi name)
+    /// enrolled here and not revoked, oldest enrolled first: each one's id, name, and the
+    /// village's English name, to make a code for each with [`Store::code_for_device`]
+    /// (`enroll-code --again-every`).
+    pub fn laptops_of_village(&mut self, label: &str) -> Result<Vec<(Uuid, String, String)>, ServerError> {
+        let rows = self.db.query(
+            "SELECT d.id, d.name, v.name_en FROM device d
              JOIN device_village v ON v.device_id = d.id
              WHERE d.kind = 'laptop' AND d.revoked_at IS NULL
+               AND (lower(v.name_en) = lower(?1) OR v.name_hi = ?1)
              ORDER BY d.enrolled_at, d.id",
-            args![],
+            args![label.trim()],
         )?;
-        let mut made = Vec::new();
-        for row in &laptops {
-            let (en, hi) = (row.text(2)?, row.text(3)?);
-            if !en.eq_ignore_ascii_case(typed) && hi != typed {
-                continue;
-            }
-            let device = Uuid::parse_str(&row.text(0)?)
-                .map_err(|e| ServerError::Invalid(format!("a stored device id is damaged: {e}")))?;
-            made.push((device, row.text(1)?, self.code_for_device(&en, device, now)?));
-        }
-        Ok(made)
+        rows.iter()
+            .map(|r| {
+                let device = Uuid::parse_str(&r.text(0)?)
+                    .map_err(|e| ServerError::Invalid(format!("a stored device id is damaged: {e}")))?;
+                Ok((device, r.text(1)?, r.text(2)?))
+            })
+            .collect()
     }
 
     fn make_code(
@@ -237,6 +230,11 @@ impl Store {
             bytes.iter().map(|b| CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char).collect();
         let code = format!("{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12]);
         let key = code::key(&code);
+        // A new code made for a device replaces the ones made for it before and not used: a
+        // sheet printed twice, or photographed, hands over no laptop by its older lines.
+        if let Some(device) = for_device {
+            void_codes_for(&mut *self.db, device, "")?;
+        }
         self.db.execute(
             "INSERT INTO enrollment_code (code_hash, code_id, kind, label, created_at, expires_at, for_device)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -273,7 +271,7 @@ impl Store {
         };
         let mut tx = self.db.transaction(Mode::Write)?;
         let found = tx.query_opt(
-            "SELECT kind, label, expires_at, used_by, code_hash, for_device, used_at FROM enrollment_code WHERE code_id = ?1",
+            "SELECT kind, label, expires_at, used_by, code_hash, for_device, used_at, created_at FROM enrollment_code WHERE code_id = ?1",
             args![&req.code_id],
         )?;
         let Some(found) = found else {
@@ -335,6 +333,14 @@ impl Store {
                 ));
             }
         };
+        if expires_at <= found.time(7)? {
+            return Err(ServerError::refused(
+                RefusalCode::Code,
+                format!(
+                    "this code was replaced by a later one made for this device; use the newest, or ask {office} for one"
+                ),
+            ));
+        }
         if expires_at < now {
             return Err(ServerError::refused(
                 RefusalCode::Code,
@@ -505,8 +511,10 @@ impl Store {
         }
         tx.execute(
             "UPDATE enrollment_code SET used_by = ?1, used_at = ?2 WHERE code_hash = ?3",
-            args![req.applicant.device, now, code_hash],
+            args![req.applicant.device, now, &code_hash],
         )?;
+        // The device enrolled, the other codes made for it and not used enroll it no more.
+        void_codes_for(&mut *tx, req.applicant.device, &code_hash)?;
         // Answered again, the device is given the leases of the first answer, which it may
         // never have received: it has not synced since, so they are its newest. (A laptop that
         // did keep them takes the same range again as one, `core/src/number_lease.rs`.)
@@ -1016,6 +1024,17 @@ fn not_received(
         args![device, kind, through, acked_through],
     )?;
     found.map(|r| Ok(Lease { kind: kind.to_owned(), first: r.int(0)?, last: r.int(1)? })).transpose()
+}
+
+/// Voids the codes made for `device` (`--again`) and not used, but the one of `keep`: each then
+/// reads as replaced (its last day set to the day it was made).
+fn void_codes_for(db: &mut dyn Db, device: Uuid, keep: &str) -> Result<(), ServerError> {
+    db.execute(
+        "UPDATE enrollment_code SET expires_at = created_at
+         WHERE for_device = ?1 AND used_by IS NULL AND code_hash <> ?2",
+        args![device, keep],
+    )?;
+    Ok(())
 }
 
 /// Notes that `device` has shown the secret its last enrollment gave it (a session, a sync

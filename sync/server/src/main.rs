@@ -304,16 +304,17 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
                         "--again-every is for a block's village laptops: at a district, give each block its code with --block NAME --again BLOCK-ID"
                     );
                 }
-                let made = store.codes_for_every_laptop(&label, now)?;
-                if made.is_empty() {
+                let laptops = store.laptops_of_village(&label)?;
+                if laptops.is_empty() {
                     bail!("no laptop of {label} is enrolled here and not revoked (see `devices`)");
                 }
-                for (device, name, code) in &made {
-                    println!("{device}\t{name}\t{code}");
+                // Each line as its code is made: a failure half-way leaves no code made unseen.
+                for (device, name, village) in &laptops {
+                    println!("{device}\t{name}\t{}", store.code_for_device(village, *device, now)?);
                 }
                 eprintln!(
-                    "{} code(s), one for each laptop of {label}, each enrolling that laptop again and no other, valid for 7 days: read each to its laptop's facilitator, who enters it under \"join again\" (or `samanvaya enroll-again CODE`)",
-                    made.len()
+                    "{} code(s), one for each laptop of {label}, each enrolling that laptop again and no other, valid for 7 days, and replacing any code made for it before: read each to its laptop's facilitator by the laptop's id, which the sync panel shows beside \"join again\" (the names may be alike), who enters it there (or `samanvaya enroll-again CODE`)",
+                    laptops.len()
                 );
                 return Ok(());
             }
