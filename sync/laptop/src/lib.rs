@@ -675,8 +675,8 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     // only by stick said "not synced yet" after every one (found by a review).
     let at = store.now()?.utc;
     store.sync_finished(at, None)?;
-    // As a session does: a laptop syncing by stick alone opens none, and kept the secret it
-    // drew to enroll with for good, to be sent again at a later `enroll-again`.
+    // As a session does: a laptop syncing by stick alone opens none, and kept the seed it drew
+    // to enroll with for good, its secrets made again at a later `enroll-again`.
     store.enrollment_seed_used()?;
     Ok(FeedImported { changes: page.len(), applied })
 }

@@ -199,10 +199,11 @@ impl Store {
     /// (`enroll-code --again-every`).
     pub fn laptops_of_village(&mut self, label: &str) -> Result<Vec<(Uuid, String, String)>, ServerError> {
         let rows = self.db.query(
-            "SELECT d.id, d.name, v.name_en FROM device d
+            "SELECT d.id, d.name, min(v.name_en) FROM device d
              JOIN device_village v ON v.device_id = d.id
              WHERE d.kind = 'laptop' AND d.revoked_at IS NULL
                AND (lower(v.name_en) = lower(?1) OR v.name_hi = ?1)
+             GROUP BY d.id, d.name, d.enrolled_at
              ORDER BY d.enrolled_at, d.id",
             args![label.trim()],
         )?;
@@ -231,11 +232,14 @@ impl Store {
         let code = format!("{}-{}-{}", &letters[0..4], &letters[4..8], &letters[8..12]);
         let key = code::key(&code);
         // A new code made for a device replaces the ones made for it before and not used: a
-        // sheet printed twice, or photographed, hands over no laptop by its older lines.
+        // sheet printed twice, or photographed, hands over no laptop by its older lines. One
+        // write transaction with the new code, so that no enrollment reads a code in between
+        // (on PostgreSQL, statements outside one take no write lock).
+        let mut tx = self.db.transaction(Mode::Write)?;
         if let Some(device) = for_device {
-            void_codes_for(&mut *self.db, device, "")?;
+            void_codes_for(&mut *tx, device, "")?;
         }
-        self.db.execute(
+        tx.execute(
             "INSERT INTO enrollment_code (code_hash, code_id, kind, label, created_at, expires_at, for_device)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             args![
@@ -248,6 +252,7 @@ impl Store {
                 for_device
             ],
         )?;
+        tx.commit()?;
         Ok(code)
     }
 
@@ -333,7 +338,9 @@ impl Store {
                 ));
             }
         };
-        if expires_at <= found.time(7)? {
+        // Only a code not used yet reads as replaced: one this device used, whose answer it
+        // may still be waiting for, is answered again as above.
+        if !asked_again && expires_at <= found.time(7)? {
             return Err(ServerError::refused(
                 RefusalCode::Code,
                 format!(
