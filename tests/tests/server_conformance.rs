@@ -456,6 +456,7 @@ on_both!(
     a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages,
     a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_synced,
     every_laptop_of_a_village_gets_a_code_of_its_own_to_enroll_again,
+    a_block_enrolls_with_one_secret_for_its_code_at_every_start,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
     an_enrollment_code_enrolls_one_device_as_typed_and_never_a_wrong_or_late_one,
@@ -4324,6 +4325,19 @@ fn every_laptop_of_a_village_gets_a_code_of_its_own_to_enroll_again(b: Backend) 
     let again = block.enroll(&asked(&sita_code, sita.caller.device), &certificate(), t0()).unwrap();
     assert!(block.session(&session_of(sita.caller.device, &again.secret), 60, t0()).is_ok());
     assert!(block.session(&session_of(sita.caller.device, &sita.secret), 60, t0()).is_err());
+}
+
+/// A block sends the code in its start command at every start until it is enrolled: the seed
+/// of the secret it sends is the same for that code (a late copy of an earlier start's request
+/// gives the district the secret sent again), another for another code, and no other block's.
+fn a_block_enrolls_with_one_secret_for_its_code_at_every_start(b: Backend) {
+    let Some(mut block) = open(b, Role::Block) else { return };
+    let Some(mut other) = open(b, Role::Block) else { return };
+    let seed = block.enrollment_seed("K7PM-3XQ9-TA4D").unwrap();
+    assert_eq!(block.enrollment_seed("k7pm 3xq9 ta4d").unwrap(), seed, "the code as typed");
+    assert_ne!(block.enrollment_seed("K7PM-3XQ9-TA4E").unwrap(), seed);
+    assert_ne!(other.enrollment_seed("K7PM-3XQ9-TA4D").unwrap(), seed);
+    assert!(seed.len() == 64 && seed.bytes().all(|c| c.is_ascii_hexdigit()));
 }
 
 fn the_same_change_forwarded_by_two_blocks_is_stored_once_at_the_district(b: Backend) {

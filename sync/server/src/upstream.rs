@@ -208,12 +208,8 @@ impl Store {
 
 /// Enrolls this block with its district, once; later starts find the enrollment stored.
 pub async fn enroll(store: &Arc<Mutex<Store>>, url: &str, code: &str, name: &str) -> Result<(), ServerError> {
-    // A block keeps no secret between its starts: its code sits in its start command and is
-    // sent at a start, most often over the block office's better link.
-    enroll_through(store, url, name, async |applicant| {
-        link::enroll(url, code, applicant, &link::drawn_secret()?).await
-    })
-    .await
+    let seed = lock(store)?.enrollment_seed(code)?;
+    enroll_through(store, url, name, async |applicant| link::enroll(url, code, applicant, &seed).await).await
 }
 
 /// As [`enroll`], with the district reached through `ask` (the HTTPS link, or a district in the
@@ -277,13 +273,14 @@ pub async fn enroll_again(
     new_certificate: Option<&str>,
 ) -> Result<String, NotAgain> {
     let refused = |why: String| NotAgain { why, try_later: false, new_code_helps: false };
-    let (device, known, next) = {
+    let (device, known, next, seed) = {
         let mut s = lock(store).map_err(|e| refused(e.to_string()))?;
         let Some(known) = s.upstream().map_err(|e| refused(e.to_string()))? else {
             return Err(refused("this block is not enrolled with a district yet".to_owned()));
         };
         let next = s.upstream_next_certificate().map_err(|e| refused(e.to_string()))?;
-        (s.device(), known, next)
+        let seed = s.enrollment_seed(code).map_err(|e| refused(e.to_string()))?;
+        (s.device(), known, next, seed)
     };
     let applicant = Applicant { device, kind: DeviceKind::Block, name: name.to_owned(), villages: vec![] };
     let url = known.url.as_str();
@@ -291,11 +288,8 @@ pub async fn enroll_again(
         Some(fingerprint) => vec![fingerprint],
         None => known.certificate.iter().chain(next.iter()).map(String::as_str).collect(),
     };
-    let sent = async {
-        link::enroll_again(url, code, applicant, known.server, Some(&accepted), &link::drawn_secret()?).await
-    };
     let link::Enrolled { reply, pin } =
-        sent.await.map_err(|e| match (&e, new_certificate) {
+        link::enroll_again(url, code, applicant, known.server, Some(&accepted), &seed).await.map_err(|e| match (&e, new_certificate) {
             // The operator's fingerprint, not the pinned one, is what the server did not show.
             (SyncError::Certificate { seen }, Some(named)) => NotAgain {
                 why: format!(
@@ -768,6 +762,19 @@ pub struct Said {
 }
 
 impl Store {
+    /// The seed this block enrolls with under `code` (never sent: each district certificate is
+    /// sent a secret made of it, `code::device_secret`): made of the store's own key and the
+    /// code, so the same at every start that sends the code, which sits in the block's start
+    /// command, and another for another code. A district answers a used code again to the
+    /// block until it opens a session, and the answer of a late copy of an earlier start's
+    /// request then gives the district the secret this block sends again.
+    pub fn enrollment_seed(&mut self, code: &str) -> Result<String, ServerError> {
+        let key = crate::seal::key(&mut *self.db)?;
+        let id = samanvaya_sync_protocol::code::id_of(&samanvaya_sync_protocol::code::key(code));
+        let tag = ring::hmac::sign(&key, format!("samanvaya block enrollment seed 1\n{id}").as_bytes());
+        Ok(samanvaya_sync_protocol::parcel::hex(tag.as_ref()))
+    }
+
     /// What this block says of itself at its next session with its district `district`: read
     /// in one place for the real link and the simulation's, so that they cannot drift.
     pub fn upstream_said(&mut self, district: Uuid) -> Result<Said, ServerError> {
