@@ -218,7 +218,7 @@ pub struct Enrolled {
 /// certificate, then enrolls on a connection pinned to it with the code bound to it, so that
 /// the certificate it keeps is the one the server that knows the code presents.
 ///
-/// `seed` is the device's own ([`drawn_secret`]), never sent: every sending carries the secret
+/// `seed` is the device's own ([`drawn_seed`]), never sent: every sending carries the secret
 /// made of it for the certificate the device sees (`code::device_secret`). The server answers
 /// a used code again to the device that used it until that device has shown its secret, and
 /// with one secret in each sending, whichever it took last gives the answer the device keeps.
@@ -230,7 +230,7 @@ pub async fn enroll(url: &str, code: &str, applicant: Applicant, seed: &str) -> 
 }
 
 /// A seed for a device to enroll with: 32 bytes from the system, as hex.
-pub fn drawn_secret() -> Result<String, SyncError> {
+pub fn drawn_seed() -> Result<String, SyncError> {
     let mut drawn = [0u8; 32];
     getrandom::fill(&mut drawn)
         .map_err(|e| SyncError::Local(format!("no randomness from the system: {e}")))?;
@@ -329,9 +329,10 @@ async fn enroll_with(
         }
     };
     // An enrollment over 2G goes as a sync's requests go (sent again beside a stalled one),
-    // and is tried again twice after a link that dropped: the answer of a code that reached the
-    // server is not lost with the connection, and a facilitator is not sent back to the block
-    // office for a new code.
+    // and is tried again twice after a failure trying again can mend (the link dropped, the
+    // answer damaged, the server busy): the answer of a code that reached the server is not
+    // lost with the connection, and a facilitator is not sent back to the block office for a
+    // new code.
     let mut tries = 1u32;
     let reply = loop {
         let (answer, _, _) = hedged(send, Duration::from_secs(SECS)).await;
@@ -343,7 +344,7 @@ async fn enroll_with(
             answer => break answer?,
         }
     };
-    let reply = proven(code, seen.as_deref().unwrap_or(code::PLAIN), reply)?;
+    let reply = proven(code, fingerprint, reply)?;
     Ok(Enrolled { reply, pin: seen })
 }
 

@@ -343,7 +343,7 @@ pub async fn enroll(
 /// one an impostor saw is not the one the real block takes.
 fn kept_seed(store: &mut Store) -> Result<String, LaptopSyncError> {
     store.check_enrollable()?;
-    Ok(store.enrollment_seed(&link::drawn_secret()?)?)
+    Ok(store.enrollment_seed(&link::drawn_seed()?)?)
 }
 
 /// Enrolls this laptop again with the block it is enrolled with, with a one-time `code` the
