@@ -331,8 +331,9 @@ test("a new laptop set up for the block's village enrolls from its first screen"
 
 // An enrollment over a link that loses the block's answers: the block enrolled the laptop at
 // each sending, the laptop never heard. The panel says in Hindi that the same code still works;
-// she presses again on a link that holds, and the same code enrolls the laptop. Its picture at
-// 1024x600 in Hindi (docs/screens/enroll-unanswered-hi-1024x600.png).
+// she presses again on a link that holds, and the same code enrolls the laptop. Its pictures at
+// 1024x600 in Hindi (docs/screens/enroll-running-hi-1024x600.png while it runs,
+// docs/screens/enroll-unanswered-hi-1024x600.png once no answer came).
 test("an enrollment whose answers were lost on the way enrolls with the same code pressed again", async () => {
   const scratch = mkdtempSync(join(tmpdir(), "samanvaya-enroll-unanswered-"));
   const dataDir = join(scratch, "laptop");
@@ -368,6 +369,9 @@ test("an enrollment whose answers were lost on the way enrolls with the same cod
     await (await find(browser, "[data-test=sync-url]", 15_000)).sendKeys(`http://127.0.0.1:${link.address().port}`);
     await (await find(browser, "[data-test=sync-code]")).sendKeys(code);
     await (await find(browser, "[data-test=sync-enroll]")).click();
+    // While it runs (sent again after each lost answer), the panel says it can take minutes.
+    assert.match(await textOf(browser, "[data-test=sync-enrolling]"), /तीन मिनट/);
+    await screen(browser, "enroll-running-hi-1024x600.png", { scrollTo: "[data-test=sync-enrolling]" });
     const said = await textOf(browser, "[data-test=sync-enroll-unanswered]", (t) => t.includes("उसी कोड से"), 60_000);
     assert.ok(said.includes("“जोड़ें”"), said);
     assert.equal(lost, 3, "three sendings, each answered by the block and lost on the way");

@@ -532,6 +532,7 @@ export const en = {
   syncCode: "Enrollment code",
   syncEnroll: "Enroll",
   syncEnrolling: "Enrolling…",
+  syncEnrollingSlow: "Asking the block office's server… On a weak network this can take up to three minutes: if the link drops, the app sends it again by itself with the same code. Keep the app open.",
   syncEnrollUnanswered: "The block server could not be reached, or its answer was lost on the way. Nothing was changed on this laptop. Press “{button}” again with the same code: it still works for this laptop until the laptop has synced, within the seven days the code lasts.",
   syncAgainAsk: "If the block office says its server lost its certificate (it was moved to a new computer without it), ask it for a code made for this laptop, and enter the code here. Tell the block office this laptop's id: {id}",
   syncAgainCode: "Code made for this laptop",

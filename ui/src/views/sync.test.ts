@@ -140,6 +140,7 @@ describe("the sync panel", () => {
     code.value = "K7PM-3XQ9-TA4D";
     code.dispatchEvent(new Event("input"));
     (panel.querySelector("form") as HTMLFormElement).dispatchEvent(new Event("submit", { cancelable: true }));
+    expect(panel.querySelector('[data-test="sync-enrolling"]')?.textContent).toContain("तीन मिनट");
     await vi.waitFor(() => expect(panel.querySelector('[data-test="sync-enroll-unanswered"]')).not.toBeNull());
     const said = panel.querySelector('[data-test="sync-enroll-unanswered"]')?.textContent ?? "";
     expect(said).toContain("उसी कोड से “जोड़ें” फिर दबाएँ");

@@ -48,6 +48,13 @@ function enrollFailed(e: ErrorReply, button: string): HTMLElement {
   return h("p", { class: "error-text", role: "alert", "data-test": "sync-enroll-unanswered" }, t("syncEnrollUnanswered", { button }));
 }
 
+/** The line under an enrollment's form while it runs: on 2G it is sent again by itself and can
+ * take minutes, and a facilitator who sees only the button's word closes the app, or presses
+ * again when it comes back, thinking it hung. */
+function enrollingNote(form: HTMLElement): void {
+  form.append(h("p", { class: "notice", role: "status", "data-test": "sync-enrolling" }, t("syncEnrollingSlow")));
+}
+
 function when(iso: string): string {
   return `${instantWords(iso)}, ${timeWords(iso)}`;
 }
@@ -105,6 +112,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
           if (busy) return;
           again.disabled = true;
           again.textContent = t("syncAgaining");
+          enrollingNote(e.currentTarget as HTMLElement);
           running(async () => {
             const enrolled = await ipc.syncEnrollAgain(code.value);
             typed.again = "";
@@ -171,6 +179,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
             if (busy) return;
             enroll.disabled = true;
             enroll.textContent = t("syncEnrolling");
+            enrollingNote(e.currentTarget as HTMLElement);
             // Enrolled, the first sync runs at once: what she did before enrolling goes up, and
             // the village's households surveyed elsewhere come down, now, while she is at the
             // block office's network, not at the next background sync minutes later (found by
