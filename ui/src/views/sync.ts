@@ -48,10 +48,13 @@ function enrollFailed(e: ErrorReply, button: string): HTMLElement {
   return h("p", { class: "error-text", role: "alert", "data-test": "sync-enroll-unanswered" }, t("syncEnrollUnanswered", { button }));
 }
 
-/** The line under an enrollment's form while it runs: on 2G it is sent again by itself and can
- * take minutes, and a facilitator who sees only the button's word closes the app, or presses
- * again when it comes back, thinking it hung. */
-function enrollingNote(form: HTMLElement): void {
+/** An enrollment's form once sent: its button off and saying `word`, and a line under the form
+ * while it runs. On 2G it is sent again by itself and can take minutes, and a facilitator who
+ * sees only the button's word closes the app, or presses again when it comes back, thinking it
+ * hung. */
+function showEnrolling(form: HTMLElement, button: HTMLButtonElement, word: string): void {
+  button.disabled = true;
+  button.textContent = word;
   form.append(h("p", { class: "notice", role: "status", "data-test": "sync-enrolling" }, t("syncEnrollingSlow")));
 }
 
@@ -110,9 +113,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         onsubmit: (e: Event) => {
           e.preventDefault();
           if (busy) return;
-          again.disabled = true;
-          again.textContent = t("syncAgaining");
-          enrollingNote(e.currentTarget as HTMLElement);
+          showEnrolling(e.currentTarget as HTMLElement, again, t("syncAgaining"));
           running(async () => {
             const enrolled = await ipc.syncEnrollAgain(code.value);
             typed.again = "";
@@ -177,9 +178,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
           onsubmit: (e: Event) => {
             e.preventDefault();
             if (busy) return;
-            enroll.disabled = true;
-            enroll.textContent = t("syncEnrolling");
-            enrollingNote(e.currentTarget as HTMLElement);
+            showEnrolling(e.currentTarget as HTMLElement, enroll, t("syncEnrolling"));
             // Enrolled, the first sync runs at once: what she did before enrolling goes up, and
             // the village's households surveyed elsewhere come down, now, while she is at the
             // block office's network, not at the next background sync minutes later (found by
