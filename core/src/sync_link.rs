@@ -284,6 +284,24 @@ impl Store {
         Ok(())
     }
 
+    /// Pins `presented`, the certificate the block presents now, in place of `pinned`, on the
+    /// district's word (a statement the caller checked: `samanvaya_sync_protocol::vouch`), with
+    /// any announced one forgotten with the old, and audits it. Nothing changes, and `false` is
+    /// returned, when the pin is no longer `pinned` (another sync moved it meanwhile).
+    pub fn follow_vouched_certificate(&mut self, pinned: &str, presented: &str) -> Result<bool, StoreError> {
+        let at = self.now()?.utc;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let moved = tx.execute(
+            "UPDATE sync_link SET certificate = ?2, next_certificate = NULL WHERE id = 1 AND certificate = ?1",
+            [pinned, presented],
+        )?;
+        if moved > 0 {
+            crate::audit::append(&tx, "certificate:vouched", presented, at)?;
+        }
+        tx.commit()?;
+        Ok(moved > 0)
+    }
+
     /// Keeps a successful enrollment, the number leases that came with it, and the village the
     /// server gave a laptop that served none (the places above it, then the village). A demo store, or one enrolled already, is refused
     /// before anything is written.

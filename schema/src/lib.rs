@@ -471,6 +471,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "secret_used",
         sql: include_str!("../migrations/server/0046_secret_used.sql"),
     },
+    Migration {
+        version: 47,
+        name: "certificate_vouch",
+        sql: include_str!("../migrations/server/0047_certificate_vouch.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -696,6 +701,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 44,
         name: "secret_used",
         sql: include_str!("../migrations/server-postgres/0044_secret_used.sql"),
+    },
+    Migration {
+        version: 45,
+        name: "certificate_vouch",
+        sql: include_str!("../migrations/server-postgres/0045_certificate_vouch.sql"),
     },
 ];
 

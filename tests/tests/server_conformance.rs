@@ -456,6 +456,7 @@ on_both!(
     a_code_made_for_a_laptop_enrolls_it_again_with_no_more_than_its_villages,
     a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_synced,
     every_laptop_of_a_village_gets_a_code_of_its_own_to_enroll_again,
+    a_district_vouches_only_for_the_certificate_its_block_said_last_and_sends_it_down,
     a_block_enrolls_with_one_secret_for_its_code_at_every_start,
     a_store_made_for_one_role_refuses_to_open_as_the_other,
     an_enrollment_bound_to_another_certificate_is_refused_and_leaves_the_code_usable,
@@ -4290,6 +4291,117 @@ fn a_code_whose_answer_was_lost_is_answered_again_to_its_device_until_it_has_syn
     }
 }
 
+/// A block says the certificates it presented at each session with its district; the district's
+/// operator vouches for the one it said last, typed from the block's start line, and for no
+/// other; the statement, signed with the key of the district's rules, goes down with the block's
+/// next session, and the block keeps those about itself signed with the key it trusts.
+fn a_district_vouches_only_for_the_certificate_its_block_said_last_and_sends_it_down(b: Backend) {
+    use samanvaya_sync_protocol::{bundle, vouch};
+    let Some(mut district) = open(b, Role::District) else { return };
+    let (block, secret) = enroll_block(&mut district, "Bodh Gaya block");
+    let key = bundle::new_signing_key().unwrap();
+    let (old, new, other) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+    let refused = |district: &mut Store, device: Uuid, fp: &str| {
+        district.vouch_certificate(device, fp, &key, t0()).unwrap_err().to_string()
+    };
+    assert!(refused(&mut district, block.device, &new).contains("has not said which certificate"));
+    let said =
+        |certificates: Vec<String>| SessionRequest { certificates, ..session_of(block.device, &secret) };
+    district.session(&said(vec![old.clone()]), 60, t0()).unwrap();
+    assert!(refused(&mut district, block.device, &old).contains("no other certificate"));
+    let reply = district.session(&said(vec![old.clone(), new.clone()]), 60, t0()).unwrap();
+    assert_eq!(reply.vouched, Vec::<String>::new());
+    let mistyped = refused(&mut district, block.device, &other);
+    assert!(mistyped.contains(&format!("presents certificate {new}, not {other}")), "{mistyped}");
+    assert!(refused(&mut district, Uuid::now_v7(), &new).contains("is enrolled here"));
+
+    // A block restored from a backup says fewer: none it said before is forgotten.
+    district.session(&said(vec![new.clone()]), 60, t0()).unwrap();
+    let vouched = district.vouch_certificate(block.device, &new, &key, t0()).unwrap();
+    assert_eq!(vouched.replaces, vec![old.clone()]);
+    assert!(!vouched.trusted_by_laptops, "no rules were published with the key");
+    let read = vouch::open(&vouched.statement, Some(&bundle::public_key(&key).unwrap())).unwrap().vouch;
+    assert_eq!(
+        (read.block, read.by, read.replaces),
+        (vouch::block_digest(block.device), new.clone(), vec![old.clone()])
+    );
+    let reply = block_session(&mut district, &block, &secret);
+    assert_eq!(reply.vouched, vec![vouched.statement.clone()]);
+
+    // The block started again with its old certificate (a `tls` folder put back): a certificate a
+    // statement replaced is never vouched for again. A third one replaces all named before.
+    district.session(&said(vec![new.clone(), old.clone()]), 60, t0()).unwrap();
+    assert!(refused(&mut district, block.device, &old).contains("is never vouched for again"));
+    district.session(&said(vec![other.clone()]), 60, t0()).unwrap();
+    let later = t0() + Duration::days(1);
+    // Only with the key the district's rules were signed with, which its laptops trust.
+    let rules_key = bundle::new_signing_key().unwrap();
+    district.keep_catalogue(&signed_rules(&rules_key), t0()).unwrap();
+    let other_key = district.vouch_certificate(block.device, &other, &key, later).unwrap_err().to_string();
+    assert!(other_key.contains("not the one this district's scheme rules were signed with"), "{other_key}");
+    let third = district.vouch_certificate(block.device, &other, &rules_key, later).unwrap();
+    assert_eq!(third.replaces, vec![new.clone(), old.clone()]);
+    assert!(third.trusted_by_laptops);
+    assert_eq!(
+        block_session(&mut district, &block, &secret).vouched,
+        vec![vouched.statement.clone(), third.statement]
+    );
+    district.revoke(block.device, later).unwrap();
+    assert!(refused(&mut district, block.device, &other).contains("was revoked"));
+
+    // The block: keeps the statement about itself, not one about another block nor one signed
+    // with another key than that of the rules it trusts, and serves what it keeps.
+    let Some(mut at_block) = open(b, Role::Block) else { return };
+    assert!(
+        at_block
+            .vouch_certificate(block.device, &new, &key, t0())
+            .unwrap_err()
+            .to_string()
+            .contains("only a district")
+    );
+    let me = at_block.device();
+    let about = |device: Uuid, key: &[u8]| {
+        let v = vouch::Vouch {
+            block: vouch::block_digest(device),
+            by: new.clone(),
+            replaces: vec![other.clone()],
+            made_at: t0(),
+        };
+        vouch::seal(&v, key).unwrap()
+    };
+    at_block.keep_catalogue(&signed_rules(&key), t0()).unwrap();
+    let own = about(me, &key);
+    let kept = at_block
+        .keep_vouched(&[
+            about(Uuid::now_v7(), &key),
+            about(me, &bundle::new_signing_key().unwrap()),
+            own.clone(),
+        ])
+        .unwrap();
+    assert_eq!(kept, 1);
+    assert_eq!(at_block.keep_vouched(std::slice::from_ref(&own)).unwrap(), 0, "kept once");
+    assert_eq!(at_block.vouched_for_self().unwrap(), vec![own]);
+    let laptop = enroll(&mut at_block, "Bakraur laptop");
+    let to_laptop = at_block.session(&session_of(laptop.caller.device, &laptop.secret), 60, t0()).unwrap();
+    assert!(
+        to_laptop.vouched.is_empty(),
+        "a laptop is sent no statement: it reads them only where it has no session"
+    );
+}
+
+/// The scheme rules built into the app, as a district publishes them signed with `key`.
+fn signed_rules(key: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut publisher = Store::sqlite(dir.path(), Role::District, t0()).unwrap();
+    let rules = dir.path().join("rules");
+    for (path, text) in samanvaya_schema::SCHEME_FILES.iter().chain(samanvaya_schema::GROUP_FILES) {
+        let out = rules.join(path.strip_prefix("schema/").unwrap());
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        std::fs::write(out, text).unwrap();
+    }
+    publisher.publish_catalogue(&rules, "Gaya rules", key, t0()).unwrap().1
+}
+
 /// When every laptop of a village must enroll again (the block's key stolen and replaced), the
 /// block lists each laptop of the village enrolled here, named in English or Hindi, to make a
 /// code for each: not a revoked one, nor another village's. Each code enrolls its own laptop
@@ -4611,6 +4723,7 @@ fn session_of(device: Uuid, secret: &str) -> SessionRequest {
         feed_epoch_read: None,
         restores: vec![],
         run_end: None,
+        certificates: vec![],
     }
 }
 

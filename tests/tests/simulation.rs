@@ -285,6 +285,7 @@ impl Remote for Simulated {
             feed_epoch_read: self.feed_epoch_read.clone(),
             restores: self.restores.clone(),
             run_end: self.run_end,
+            certificates: vec![],
         };
         let reply = self.server().session(&req, 60, Utc::now()).map_err(refused)?;
         self.token = Some(reply.token.clone());
@@ -1394,8 +1395,7 @@ fn late(outcome: &str) -> bool {
 }
 
 /// Checks the world after quiescence; returns how many changes were refused as late and how
-/// many of those were compared with their laptop's log (a run that had some and compared none
-/// would mean the comparison reads nothing: a renamed kind or path).
+/// many of those were compared with their laptop's log (the others are of members erased since).
 fn check(world: &World, seed: u64) -> (usize, usize) {
     // A household a laptop held without consent mid-run holds it now, as it was made with it.
     for &(l, id) in &world.awaiting_consent {
@@ -1583,19 +1583,20 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
         let block_late = outcomes(&at_block, sql).into_iter().filter(|(_, o)| late(o));
         let district_late = at_district.iter().filter(|(_, o)| late(o)).map(|(s, o)| (*s, o.clone()));
         for (seq, outcome) in block_late.chain(district_late) {
-            let member = outcome
-                .strip_prefix("rejected: member ")
-                .and_then(|rest| rest.split_whitespace().next())
-                .unwrap_or_else(|| panic!("seed {seed}: a late refusal names no member: {outcome}"));
-            let (made, removed): (Option<i64>, Option<i64>) = laptop
+            let mut words = outcome.strip_prefix("rejected: member ").unwrap_or("").split_whitespace();
+            let (Some(member), Some(household)) = (words.next(), words.nth(4)) else {
+                panic!("seed {seed}: a late refusal names no member and household: {outcome}")
+            };
+            let (made, removed, erased): (Option<i64>, Option<i64>, bool) = laptop
                 .store
                 .connection()
                 .query_row(
                     "SELECT (SELECT seq FROM change_log WHERE origin = 'local' AND device_id = ?1 AND device_seq = ?2),
                             (SELECT min(seq) FROM change_log
-                             WHERE kind = 'member_removed' AND json_extract(change, '$.body.id') = ?3)",
-                    rusqlite::params![device, seq, member],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                             WHERE kind = 'member_removed' AND json_extract(change, '$.body.id') = ?3),
+                            EXISTS (SELECT 1 FROM erased WHERE id IN (?3, ?4))",
+                    rusqlite::params![device, seq, member, household],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .unwrap();
             // The old laptop's change, made after the backup the laptop was restored from, is
@@ -1604,13 +1605,26 @@ fn check(world: &World, seed: u64) -> (usize, usize) {
                 continue;
             }
             late_refusals += 1;
-            if let (Some(made), Some(removed)) = (made, removed) {
-                late_compared += 1;
-                assert!(
-                    made < removed,
-                    "seed {seed}: laptop {l}'s change {seq} about member {member} was refused as late, \
-                     but the laptop had applied her removal (its change {removed}) before making it (its change {made})"
-                );
+            match (made, removed) {
+                (Some(made), Some(removed)) => {
+                    late_compared += 1;
+                    assert!(
+                        made < removed,
+                        "seed {seed}: laptop {l}'s change {seq} about member {member} was refused as late, \
+                         but the laptop had applied her removal (its change {removed}) before making it (its change {made})"
+                    );
+                }
+                // She, or her whole family, withdrew consent since, and the laptop's log holds
+                // her removal as a redacted change: nothing is left to compare, by design. Any
+                // other refusal the log cannot explain is a fault of the run or of the check (a
+                // renamed kind or path reads nothing), so it fails here, refusal by refusal,
+                // where a check over the whole run failed only when no refusal was compared.
+                _ => assert!(
+                    erased,
+                    "seed {seed}: laptop {l}'s change {seq} about member {member} of household {household} was \
+                     refused as late, and the laptop's log shows neither the change (its change {made:?}) and \
+                     her removal (its change {removed:?}) to compare, nor that she or her family withdrew consent"
+                ),
             }
         }
         // A block restored from a backup gets its laptops' work again in another order than
@@ -1957,15 +1971,15 @@ impl std::ops::AddAssign for Ran {
     }
 }
 
-/// Over a run of seeds: a run with changes refused as late compared some of them with their
-/// laptops' logs (one seed may compare none, when a withdrawal of consent erased the logs), the
-/// USB stick misbehaved (a file lost, an answer not brought back or applied again), and the
-/// network more than five times a seed.
+/// Over a run of seeds: the USB stick misbehaved (a file lost, an answer not brought back or
+/// applied again), and the network more than five times a seed. The changes refused as late
+/// are each compared with their laptop's log or explained by a withdrawal of consent (`check`);
+/// their counts are printed. A run whose few refusals were all of members erased since compared
+/// none, and failed a check over the run that asked for one compared: a fault of the check.
 fn over_the_run(ran: &Ran) {
-    assert!(
-        ran.refused == 0 || ran.compared > 0,
-        "{} changes refused as late, none found in their laptops' logs",
-        ran.refused
+    eprintln!(
+        "over {} seeds: {} changes refused as late, {} of them compared with their laptops' logs, the rest of members erased since",
+        ran.seeds, ran.refused, ran.compared
     );
     assert!(ran.stick_faults > 0, "the USB stick never misbehaved over the run");
     assert!(

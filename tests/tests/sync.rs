@@ -4128,6 +4128,123 @@ fn a_step_the_restored_block_lost_is_given_back_by_the_laptop_that_read_it() {
     drop(running);
 }
 
+/// A block's key is stolen (a copy of its `tls` folder taken): its operator makes its certificate
+/// anew and reads the new fingerprint to the district's operator, who vouches for it
+/// (`vouch-certificate`). The laptop, which trusts the district's key from the scheme rules it
+/// installed, meets the new certificate at its next sync, reads the district's statement from
+/// the block, pins the new certificate and syncs on, with no code typed; the work it made
+/// meanwhile reaches the block. A server presenting the stolen key is refused by it from then on.
+/// Before, every laptop of the block had to enroll again with a code read out over the phone.
+#[test]
+fn a_laptop_follows_its_blocks_new_certificate_the_district_vouched_for_without_a_code() {
+    let Some(dist) = District::new(false) else { return };
+    let (block_dir, laptop, rules_dir, stolen, thief) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (district, _, block) = district_block_and_laptop(&dist, block_dir.path(), laptop.path());
+    let rules = rules_dir.path().join("rules");
+    district_rules(&rules, str::to_owned);
+    ok(dist.cmd(&["publish-catalogue", rules.to_str().unwrap(), "--label", "Gaya rules, December 2026"]));
+    let at_block = |sql: &str| -> i64 {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    eventually("the district's rules at the block", || {
+        at_block("SELECT count(*) FROM catalogue_bundle") == 1
+    });
+    let synced = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    assert!(synced.contains("installed the district's scheme rules"), "{synced}");
+    let block_id: String = dist.one("SELECT id FROM device WHERE kind = 'block'");
+    let old = block.certificate.clone().unwrap();
+    let vouch = |fingerprint: &str| {
+        dist.cmd(&["vouch-certificate", "--block", &block_id, "--certificate", fingerprint])
+    };
+    let refused = vouch(&old);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("no other certificate"), "{said}");
+
+    // The key is stolen; the block's operator makes the certificate anew.
+    copy_folder(&block_dir.path().join("tls"), stolen.path());
+    let listen = block.url.trim_start_matches("https://").to_owned();
+    drop(block);
+    std::fs::remove_dir_all(block_dir.path().join("tls")).unwrap();
+    let block_again = || {
+        start_server(&[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+            "--listen",
+            &listen,
+            "--upstream",
+            &district.url,
+            "--sync-every",
+            "1",
+        ])
+    };
+    let block = block_again();
+    let new = block.certificate.clone().unwrap();
+    assert_ne!(new, old);
+    let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path()));
+    assert!(!refused.status.success(), "the district has not vouched yet");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("another certificate"), "{refused:?}");
+    let number = household_with_a_referral(laptop.path(), "कमला देवी");
+
+    // The block said its new certificate at its session with the district; the district's
+    // operator vouches for the one read from the block's start line, and no other.
+    eventually("the block's new certificate said at the district", || {
+        dist.one::<Option<String>>(&format!("SELECT certificates FROM device WHERE id = '{block_id}'"))
+            .is_some_and(|c| c.ends_with(&new))
+    });
+    let mistyped = vouch(&"0".repeat(64));
+    let said = String::from_utf8_lossy(&mistyped.stderr);
+    assert!(!mistyped.status.success() && said.contains("read the fingerprint again"), "{said}");
+    let vouched = ok(vouch(&format!("certificate sha256 {new}")));
+    assert!(vouched.contains(&format!("in place of {old}")), "{vouched}");
+    eventually("the district's statement at the block", || {
+        at_block("SELECT count(*) FROM certificate_vouch") == 1
+    });
+
+    let synced = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
+    assert!(!synced.contains("sent 0 change(s)"), "the work made meanwhile goes: {synced}");
+    {
+        let store = samanvaya_tests::open(laptop.path()).unwrap();
+        assert_eq!(store.enrollment().unwrap().unwrap().certificate.as_deref(), Some(new.as_str()));
+        let log = store.audit_after(0, 100_000).unwrap();
+        let followed: Vec<_> = log.iter().filter(|e| e.action == "certificate:vouched").collect();
+        assert_eq!(followed.len(), 1, "following the new certificate is in the laptop's audit log");
+        assert_eq!(followed[0].detail, new);
+    }
+    assert_eq!(at_block(&format!("SELECT count(*) FROM referral WHERE number = '{number}'")), 1);
+
+    // The thief's server, with the old key and a copy of the block's folder as it is now (the
+    // district's statement in it, served as the block serves it), on the block's address: the
+    // laptop sends it nothing, the statement moving no laptop back to the key it replaced.
+    drop(block);
+    copy_folder(block_dir.path(), thief.path());
+    let copied = at_block("SELECT count(*) FROM change");
+    std::fs::remove_dir_all(thief.path().join("tls")).unwrap();
+    copy_folder(stolen.path(), &thief.path().join("tls"));
+    let impostor =
+        start_server(&["--role", "block", "--data-dir", thief.path().to_str().unwrap(), "--listen", &listen]);
+    assert_eq!(impostor.certificate.as_deref(), Some(old.as_str()));
+    household_with_a_referral(laptop.path(), "सीता देवी");
+    let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path()));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("another certificate"), "{refused:?}");
+    let conn = rusqlite::Connection::open(thief.path().join("server.sqlite3")).unwrap();
+    let held = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(held("SELECT count(*) FROM certificate_vouch"), 1, "the thief serves the statement");
+    assert_eq!(
+        held("SELECT count(*) FROM change"),
+        copied,
+        "nothing more was sent to the server with the stolen key"
+    );
+}
+
 /// A block whose store was copied to a new computer without its `tls` folder presents a new
 /// certificate, which its laptop refuses at every sync, sending nothing. A plain new code is
 /// refused to the laptop, with the remedy named; the block's operator makes a code for that

@@ -10,6 +10,7 @@ use samanvaya_sync_protocol::{
     Applicant, DIGEST_HEADER, EnrollReply, EnrollRequest, GiveBack, GiveBackAck, Health, Origin, OwnAsked,
     PROTOCOL_VERSION, PullReply, PushAck, PushBatch, Refusal, RefusalCode, Restore, SessionReply,
     SessionRequest, code, parcel,
+    vouch::{self, VouchReply},
 };
 use serde::Serialize;
 
@@ -86,6 +87,9 @@ fn client(pin: &Arc<Pin>) -> Result<reqwest::Client, SyncError> {
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .no_proxy()
+        // No request of the protocol is answered elsewhere: a redirect is a server's mistake,
+        // or someone on the way sending the device where it did not ask to go.
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| SyncError::Local(format!("the HTTP client could not start: {e}")))
@@ -235,6 +239,46 @@ pub fn drawn_seed() -> Result<String, SyncError> {
     getrandom::fill(&mut drawn)
         .map_err(|e| SyncError::Local(format!("no randomness from the system: {e}")))?;
     Ok(parcel::hex(&drawn))
+}
+
+/// The district's statements about the certificates of the server at `url`
+/// (`samanvaya_sync_protocol::vouch`), with the certificate it presented while answering: asked
+/// of a server that presented another certificate than the pinned one, so the connection
+/// trusts any, and sends nothing of the device. What is read is checked by the caller against
+/// the district's key, and against the certificate this answer came with; an answer larger than
+/// any district's statements is refused unread, since anyone in the middle could send it.
+pub async fn vouched(url: &str) -> Result<(Vec<String>, Option<String>), SyncError> {
+    const SECS: u64 = 30;
+    let (base, _) = server_url(url)?;
+    let look = Pin::new(None);
+    let mut resp = client(&look)?
+        .get(format!("{base}/v1/vouch"))
+        .timeout(Duration::from_secs(SECS))
+        .send()
+        .await
+        .map_err(|e| sent_error(&e, &look, SECS))?;
+    // A block of a version before the statements answers that it has no such request: it has
+    // none to give.
+    if resp.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok((Vec::new(), look.seen()));
+    }
+    if !resp.status().is_success() {
+        return Err(refusal(resp).await);
+    }
+    let mut body = Vec::new();
+    while let Some(piece) = resp.chunk().await.map_err(|e| sent_error(&e, &look, SECS))? {
+        body.extend_from_slice(&piece);
+        if body.len() > vouch::MAX_REPLY_BYTES {
+            return Err(SyncError::Unreachable(format!(
+                "{base} sent more than any district's statements about its certificate; nothing of it was read"
+            )));
+        }
+    }
+    let reply: VouchReply =
+        serde_json::from_slice(&body).map_err(|e| SyncError::Unreachable(e.to_string()))?;
+    let mut statements = reply.statements;
+    statements.truncate(vouch::MAX_STATEMENTS);
+    Ok((statements, look.seen()))
 }
 
 /// As [`enroll`], for a device enrolled before with server `known`, which must not name itself
@@ -404,6 +448,8 @@ pub struct Link {
     restores: Vec<Restore>,
     /// Where the old laptop's run ends, on a laptop restored from a backup (`with_run_end`).
     run_end: Option<i64>,
+    /// The certificates a block has presented to its laptops (`with_certificates`).
+    certificates: Vec<String>,
     /// The sendings made beside requests not answered in half their wait ([`hedged`]).
     sent_again: u32,
     /// How long after the first sending the sending that answered the last request began, in
@@ -435,6 +481,7 @@ impl Link {
             feed_epoch_read: None,
             restores: Vec::new(),
             run_end: None,
+            certificates: Vec::new(),
             sent_again: 0,
             late: Arc::new(AtomicU64::new(0)),
         })
@@ -482,6 +529,13 @@ impl Link {
     /// restored from a backup (`SessionRequest::run_end`).
     pub fn with_run_end(mut self, run_end: Option<i64>) -> Link {
         self.run_end = run_end;
+        self
+    }
+
+    /// The same link, saying at each session the certificates this server has presented to its
+    /// own devices, oldest first (a block to its district, `SessionRequest::certificates`).
+    pub fn with_certificates(mut self, certificates: Vec<String>) -> Link {
+        self.certificates = certificates;
         self
     }
 
@@ -555,6 +609,7 @@ impl Link {
             feed_epoch_read: self.feed_epoch_read.clone(),
             restores: self.restores.clone(),
             run_end: self.run_end,
+            certificates: self.certificates.clone(),
         }
     }
 

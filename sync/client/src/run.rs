@@ -271,6 +271,12 @@ pub trait Local {
     fn session_opened(&mut self) -> Result<(), SyncError> {
         Ok(())
     }
+    /// Keeps the district's statements about this end's certificates that the session brought
+    /// (`samanvaya_sync_protocol::vouch`): only a block is sent any, and serves them to its
+    /// laptops.
+    fn keep_vouched(&mut self, _statements: &[String]) -> Result<(), SyncError> {
+        Ok(())
+    }
     /// Keeps how far this end's changes have reached the district, as the session said. Only a
     /// laptop shows it; a block knows it first-hand.
     fn reached_district(&mut self, _through: i64) -> Result<(), SyncError> {
@@ -489,6 +495,9 @@ pub async fn sync_once<L: Local, R: Remote>(
     // Only now is the certificate the server presented known to be its own: the session's
     // answer came over that handshake, signed with its key.
     local.certificate_state(link.presented().as_deref(), session.next_certificate.as_deref())?;
+    if !session.vouched.is_empty() {
+        local.keep_vouched(&session.vouched)?;
+    }
     if let Some(through) = session.reached_district {
         local.reached_district(through)?;
     }

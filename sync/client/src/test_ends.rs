@@ -157,6 +157,7 @@ impl Remote for District {
             others_wanted: Vec::new(),
             own_wanted_after: None,
             feed_epoch: self.epoch.clone(),
+            vouched: Vec::new(),
         })
     }
     async fn give_back(

@@ -18,7 +18,7 @@ use samanvaya_sync_protocol::feed_file::{self, FeedFileError};
 use samanvaya_sync_protocol::parcel::{self, Parcel, ParcelError};
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, GivenBack, Lease, Origin, OthersWanted, Outcome, OwnAsked,
-    PROTOCOL_VERSION, Place, PullReply, Pulled, RefusalCode, Village,
+    PROTOCOL_VERSION, Place, PullReply, Pulled, RefusalCode, Village, vouch,
 };
 use uuid::Uuid;
 
@@ -465,6 +465,51 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
+    let first = sync_pinned(store, &e, tuning).await;
+    // The block presented another certificate: its key was stolen or lost, and its operator
+    // made it anew. Where the district vouched for the new one, this laptop pins it and syncs
+    // on; otherwise the refusal stands, and its sentence says to call the block office.
+    let Err(LaptopSyncError::Sync(SyncError::Certificate { seen })) = &first else {
+        return first;
+    };
+    if !follow_vouched(store, &e, seen).await? {
+        return first;
+    }
+    let Some(e) = store.enrollment()? else {
+        return Err(StoreError::NotEnrolled.into());
+    };
+    sync_pinned(store, &e, tuning).await
+}
+
+/// Whether this laptop, enrolled as `e`, now pins `seen`, the certificate its block presented in
+/// place of the pinned one, on the district's word: a statement signed with the key this laptop
+/// trusts for the scheme rules, naming its block, `seen` as the new certificate and the pinned
+/// one as replaced (`samanvaya_sync_protocol::vouch`), fetched from the block over a connection
+/// that presented `seen` too. Anything else (no key trusted yet, no statement, the block not
+/// reached) leaves the pin as it was, and the sync's refusal stands with its sentence.
+async fn follow_vouched(store: &mut Store, e: &Enrollment, seen: &str) -> Result<bool, StoreError> {
+    let (Some(pinned), Some(trusted)) = (e.certificate.as_deref(), store.catalogue_signer()?) else {
+        return Ok(false);
+    };
+    let Ok((statements, presented)) = link::vouched(&e.url).await else {
+        return Ok(false);
+    };
+    if presented.as_deref() != Some(seen) {
+        return Ok(false);
+    }
+    let read: Vec<vouch::Vouch> = statements
+        .iter()
+        .filter_map(|text| vouch::open(text, Some(&trusted)).ok())
+        .map(|s| s.vouch)
+        .collect();
+    if vouch::follows(&read, e.server_id, pinned, seen).is_none() {
+        return Ok(false);
+    }
+    store.follow_vouched_certificate(pinned, seen)
+}
+
+/// One sync with the server of enrollment `e`, over a link that trusts its pinned certificate.
+async fn sync_pinned(store: &mut Store, e: &Enrollment, tuning: Tuning) -> Result<Report, LaptopSyncError> {
     // Until the block keeps a recovery code for this laptop, each session offers a fresh one;
     // the store's key is wrapped under it only once the block said it keeps it.
     let code = store.block_recovery_due()?.then(samanvaya_core::new_recovery_code);

@@ -11,6 +11,7 @@ pub mod code;
 mod envelope;
 pub mod feed_file;
 pub mod parcel;
+pub mod vouch;
 
 use std::collections::BTreeMap;
 
@@ -419,6 +420,11 @@ pub struct SessionRequest {
     /// ([`SessionReply::others_wanted`]). Absent otherwise, and from older laptops.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_end: Option<i64>,
+    /// From a block to its district: the certificates the block has presented to its laptops
+    /// (their fingerprints), oldest first, the last the one it presents now, for the district's
+    /// operator to vouch for a new one (`vouch`). Empty from a laptop, and from older blocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -507,6 +513,11 @@ pub struct SessionReply {
     /// is found, and from a server older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed_epoch: Option<String>,
+    /// To a block: the district's signed statements about the block's certificates
+    /// ([`vouch`]), which the block serves to laptops that meet its new one. Empty otherwise,
+    /// and from older servers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vouched: Vec<String>,
 }
 
 /// One change of the server's pull feed: its number on the server (the cursor), where it was

@@ -206,11 +206,7 @@ impl Store {
     /// checking its signature against the key this server trusts (learned with the first one)
     /// and its rules against this version.
     pub fn keep_catalogue(&mut self, file: &[u8], now: DateTime<Utc>) -> Result<Kept, ServerError> {
-        let trusted = self
-            .db
-            .query_opt("SELECT public_key FROM catalogue_signer WHERE id = 1", &[])?
-            .map(|r| r.text(0))
-            .transpose()?;
+        let trusted = self.catalogue_signer()?;
         let signed = bundle::open(file, trusted.as_deref()).map_err(|e| invalid(&e))?;
         let schemes = check(&signed.bundle)?;
         let mut tx = self.db.transaction(Mode::Write)?;
@@ -232,6 +228,15 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(Kept { label: signed.bundle.label, digest: signed.digest, schemes, new: inserted > 0 })
+    }
+
+    /// The district key this server trusts for scheme rules (hex), learnt with the first bundle it
+    /// kept; a district's own once it has published.
+    pub fn catalogue_signer(&mut self) -> Result<Option<String>, ServerError> {
+        self.db
+            .query_opt("SELECT public_key FROM catalogue_signer WHERE id = 1", &[])?
+            .map(|r| r.text(0))
+            .transpose()
     }
 
     /// The newest bundle this server holds: its digest and the day it was made.

@@ -43,12 +43,21 @@ impl Store {
 
     /// The server started presenting certificate `presented`: if it is the announced one, the
     /// switch is done and it is announced no more (devices then forget what they kept only
-    /// after they pinned it, in the same step).
+    /// after they pinned it, in the same step). It is noted among the certificates this server
+    /// presented (`vouch.rs`), the latest last.
     pub fn certificate_in_use(&mut self, presented: &str) -> Result<(), ServerError> {
-        self.db.execute(
+        let mut tx = self.db.transaction(Mode::Write)?;
+        tx.execute(
             "UPDATE identity SET next_certificate = NULL WHERE id = 1 AND next_certificate = ?1",
             args![presented],
         )?;
+        tx.execute(
+            "INSERT INTO own_certificate (fingerprint, presented)
+             VALUES (?1, (SELECT coalesce(max(presented), 0) + 1 FROM own_certificate))
+             ON CONFLICT (fingerprint) DO UPDATE SET presented = excluded.presented",
+            args![presented],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 

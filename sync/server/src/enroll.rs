@@ -750,6 +750,15 @@ impl Store {
             }
             DeviceKind::Laptop => None,
         };
+        // A block says the certificates it presented, for the operator to vouch for a new one,
+        // and gets the statements made about them, which it serves to its laptops.
+        let vouched = match parse_kind(&kind) {
+            DeviceKind::Block => {
+                crate::vouch::block_reported(&mut *tx, req.device, &req.certificates)?;
+                crate::vouch::statements_of(&mut *tx, req.device)?
+            }
+            DeviceKind::Laptop => Vec::new(),
+        };
         tx.commit()?;
         Ok(SessionReply {
             protocol: PROTOCOL_VERSION,
@@ -772,6 +781,7 @@ impl Store {
             own_wanted_after,
             feed_epoch,
             read_again,
+            vouched,
         })
     }
 

@@ -50,6 +50,7 @@ pub mod tls;
 pub mod upstream;
 pub mod upstream_seal;
 pub mod village;
+pub mod vouch;
 pub mod waiting;
 
 pub use error::ServerError;

@@ -207,6 +207,17 @@ enum Command {
         #[arg(long)]
         history: bool,
     },
+    /// At a district: vouches that block BLOCK (its id, from `devices`) now presents certificate
+    /// FINGERPRINT, as the block's operator reads it from the block's start line after making its
+    /// certificate anew (its key stolen, or its `tls` folder lost). Signed with the key of the
+    /// district's scheme rules and sent to the block at its next sync: its laptops, which trust
+    /// that key, follow the new certificate without a code.
+    VouchCertificate {
+        #[arg(long)]
+        block: uuid::Uuid,
+        #[arg(long, value_name = "FINGERPRINT")]
+        certificate: String,
+    },
     /// Takes back the certificate `new-certificate` made (and `use-new-certificate` put in
     /// place, before the restart that would present it): it is announced no more, its key is
     /// removed, and devices forget it at their next sync.
@@ -617,6 +628,20 @@ fn run_command(mut store: Store, command: Command, dir: &std::path::Path) -> Res
             }
         }
         Command::ExportFeed { device, file } => write_feed(&mut store, device, &file)?,
+        Command::VouchCertificate { block, certificate } => {
+            let typed = fingerprint(&certificate, "--certificate", "the block's start")?;
+            let key = samanvaya_server::catalogue::signing_key(dir)?;
+            let vouched = store.vouch_certificate(block, &typed, &key, now)?;
+            println!(
+                "vouched for block {block}'s certificate {typed}, in place of {}: the block serves it from its next sync with this district, and its laptops that installed this district's scheme rules follow it at their next sync",
+                vouched.replaces.join(", ")
+            );
+            if !vouched.trusted_by_laptops {
+                eprintln!(
+                    "no scheme rules were published with this district's key yet (`publish-catalogue`): a laptop trusts the key once it has installed rules signed with it; until then its laptops enroll again with a code (`enroll-code --village … --again-every` at the block)"
+                );
+            }
+        }
         Command::PublishCatalogue { folder, label, out } => {
             let key = samanvaya_server::catalogue::signing_key(dir)?;
             let (kept, file) = store.publish_catalogue(&folder, &label, &key, now)?;
@@ -784,7 +809,7 @@ fn main() -> Result<()> {
         .block_on(serve(args, store, enrolled))
 }
 
-async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
+async fn serve(args: Args, mut store: Store, enrolled: bool) -> Result<()> {
     // The data folder is known: `open` refused to start without it. Made here whatever keeps
     // the store: a district on PostgreSQL behind a TLS proxy writes nothing into it, and its
     // operator's commands, refused a folder that does not exist, would have no way in.
@@ -792,6 +817,21 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot make the data folder {}", dir.display()))?;
     let (role, server) = (store.role(), store.device());
+    // Listening first: a second server started by mistake on the same folder stops here, before
+    // it writes that it presents a certificate it never will.
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; is another server using it?", args.listen))?;
+    // The certificate is known before forwarding starts: a block says the certificates it has
+    // presented at each session with its district (`vouch.rs`). A switch to the announced one
+    // takes effect here too: it is no longer announced.
+    let identity = match args.plain_http {
+        true => None,
+        false => Some(Identity::load_or_make(&dir)?),
+    };
+    if let Some(identity) = &identity {
+        store.certificate_in_use(&identity.fingerprint)?;
+    }
     let store = Arc::new(Mutex::new(store));
     if let Some(url) = &args.upstream {
         if role != Role::Block {
@@ -811,7 +851,11 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
                 in_hand = Some(upstream::CodeInHand {
                     code: code.clone(),
                     name: args.name.clone(),
-                    new_certificate: args.upstream_new_certificate.as_deref().map(fingerprint).transpose()?,
+                    new_certificate: args
+                        .upstream_new_certificate
+                        .as_deref()
+                        .map(|typed| fingerprint(typed, "--upstream-new-certificate", "the district's start"))
+                        .transpose()?,
                 });
             }
             Some(code) => upstream::enroll(&store, url, code, &args.name).await?,
@@ -866,9 +910,6 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
             "this block is enrolled with its district but was started without --upstream: nothing is forwarded until it runs with --upstream URL"
         );
     }
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}; is another server using it?", args.listen))?;
     let addr = listener.local_addr()?;
     let limits = Limits {
         idle: Duration::from_secs(args.idle_seconds.max(1)),
@@ -900,12 +941,7 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
         .await?;
         return Ok(());
     }
-    let identity = Identity::load_or_make(&dir)?;
-    // A switch to the announced certificate takes effect here: it is no longer announced.
-    store
-        .lock()
-        .map_err(|_| anyhow::anyhow!("the store's lock was poisoned"))?
-        .certificate_in_use(&identity.fingerprint)?;
+    let identity = identity.context("a server over TLS has its certificate")?;
     println!("listening on https://{addr}");
     println!("certificate sha256 {}", identity.fingerprint);
     // Laptops (a block's) and blocks (a district's) reach the server over the network: one
@@ -936,9 +972,10 @@ async fn serve(args: Args, store: Store, enrolled: bool) -> Result<()> {
     Ok(())
 }
 
-/// A certificate's fingerprint as an operator types it from the district's start line
-/// (`certificate sha256 …`, the prefix pasted or not, any case): 64 hexadecimal digits.
-fn fingerprint(typed: &str) -> Result<String> {
+/// A certificate's fingerprint as an operator types it for `option` from the start line of the
+/// server `whose` (`certificate sha256 …`, the prefix pasted or not, any case): 64 hexadecimal
+/// digits.
+fn fingerprint(typed: &str, option: &str, whose: &str) -> Result<String> {
     let hex = typed
         .trim()
         .trim_start_matches("certificate")
@@ -948,7 +985,7 @@ fn fingerprint(typed: &str) -> Result<String> {
         .to_lowercase();
     if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         bail!(
-            "--upstream-new-certificate {typed:?} is not a certificate's fingerprint: give the 64 letters and digits after `certificate sha256` in the district's start"
+            "{option} {typed:?} is not a certificate's fingerprint: give the 64 letters and digits after `certificate sha256` in {whose}"
         );
     }
     Ok(hex)
@@ -968,11 +1005,14 @@ mod tests {
             format!("certificate sha256 {hex}"),
             format!(" sha256 {hex} "),
         ] {
-            assert_eq!(fingerprint(&typed).unwrap(), hex, "{typed}");
+            assert_eq!(fingerprint(&typed, "--certificate", "x").unwrap(), hex, "{typed}");
         }
         for wrong in [&hex[..63], "sha256", &format!("{hex}0")] {
             assert!(
-                fingerprint(wrong).unwrap_err().to_string().contains("is not a certificate's fingerprint"),
+                fingerprint(wrong, "--certificate", "x")
+                    .unwrap_err()
+                    .to_string()
+                    .contains("is not a certificate's fingerprint"),
                 "{wrong}"
             );
         }

@@ -14,7 +14,7 @@ use chrono::{NaiveDate, Utc};
 use samanvaya_eligibility::view::{self, HouseholdEligibility};
 use samanvaya_sync_protocol::{
     DIGEST_HEADER, EnrollRequest, Health, MAX_BODY_BYTES, Origin, PROTOCOL_VERSION, PushBatch, Refusal,
-    RefusalCode, Role, SessionRequest, body,
+    RefusalCode, Role, SessionRequest, body, vouch::VouchReply,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -51,6 +51,7 @@ pub fn router(config: ServerConfig) -> Router {
         .route("/v1/pull", get(pull))
         .route("/v1/catalogue", get(catalogue))
         .route("/v1/audit", post(audit))
+        .route("/v1/vouch", get(vouch))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(config.door.clone(), limits::admit))
         .with_state(config)
@@ -151,6 +152,14 @@ async fn health(State(config): State<ServerConfig>) -> Json<Health> {
     // tell anyone on its network the identity to take at a district that lost it.
     let server = (config.role == Role::District).then_some(config.server);
     Json(Health { protocol: PROTOCOL_VERSION, role: config.role, server })
+}
+
+/// The district's statements about this server's certificates (`vouch.rs`), to anyone who
+/// asks: a laptop that meets the block's new certificate has no session there yet, and checks
+/// each statement against the district's key itself.
+async fn vouch(State(config): State<ServerConfig>) -> Result<Json<VouchReply>, Refused> {
+    let statements = with_store(&config, |s| s.vouched_for_self()).await?;
+    Ok(Json(VouchReply { statements }))
 }
 
 async fn enroll(

@@ -722,6 +722,10 @@ impl Local for BlockEnd {
             .map_err(|e| SyncError::Catalogue(e.to_string()))?;
         Ok(kept.new.then_some(kept.label))
     }
+
+    fn keep_vouched(&mut self, statements: &[String]) -> Result<(), SyncError> {
+        self.with(|s| s.keep_vouched(statements).map(drop))
+    }
 }
 
 /// One forward-and-pull with the district.
@@ -735,12 +739,14 @@ pub async fn sync(store: &Arc<Mutex<Store>>, tuning: Tuning) -> Result<Option<Re
     };
     let next = lock(store)?.upstream_next_certificate()?;
     let said = lock(store)?.upstream_said(u.server)?;
+    let certificates = lock(store)?.own_certificates()?;
     let mut link = Link::new(&u.url, u.certificate.as_deref(), device, &u.secret)
         .and_then(|l| l.with_next_certificate(next.as_deref()))
         .map_err(|e| ServerError::Invalid(e.to_string()))?
         .with_server_own_through(said.own_through)
         .with_feed_epoch_read(Some(said.feed_epoch))
-        .with_acked_here(said.acked_here);
+        .with_acked_here(said.acked_here)
+        .with_certificates(certificates);
     sync_through(store, &mut link, tuning).await
 }
 
