@@ -174,6 +174,11 @@ pub fn run_sync(
         "sent {} change(s) in {} batch(es), {} already there; received {}\n",
         report.pushed, report.batches, report.duplicates, report.pulled
     ));
+    if let Some(followed) = &report.certificate_followed {
+        out.push_str(&format!(
+            "the block presents a new certificate ({followed}), which the district vouched for: this laptop trusts it from now on\n"
+        ));
+    }
     if let Some(label) = &report.catalogue {
         out.push_str(&format!("installed the district's scheme rules \"{label}\"\n"));
     }

@@ -4211,6 +4211,10 @@ fn a_laptop_follows_its_blocks_new_certificate_the_district_vouched_for_without_
 
     let synced = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     assert!(!synced.contains("sent 0 change(s)"), "the work made meanwhile goes: {synced}");
+    assert!(
+        synced.contains(&format!("a new certificate ({new}), which the district vouched for")),
+        "{synced}"
+    );
     {
         let store = samanvaya_tests::open(laptop.path()).unwrap();
         assert_eq!(store.enrollment().unwrap().unwrap().certificate.as_deref(), Some(new.as_str()));

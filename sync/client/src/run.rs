@@ -378,6 +378,10 @@ pub struct Report {
     pub audit_failures: Vec<String>,
     /// The server keeps the recovery code the link gave it (`Link::with_recovery_code`).
     pub recovery_code_kept: bool,
+    /// The certificate this end pinned in this sync in place of the one the server presented
+    /// before, on the district's signed word (`samanvaya_sync_protocol::vouch`): the server's
+    /// key was replaced, and its operator should know the laptop follows.
+    pub certificate_followed: Option<String>,
     /// Every request made, in order, as the link answered it: where a slow sync spent its time
     /// (`samanvaya sync --verbose`, and the push benchmark's trace).
     pub exchanges: Vec<Exchange>,

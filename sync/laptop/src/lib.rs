@@ -475,10 +475,13 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     if !follow_vouched(store, &e, seen).await? {
         return first;
     }
+    let followed = seen.clone();
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
-    sync_pinned(store, &e, tuning).await
+    let mut report = sync_pinned(store, &e, tuning).await?;
+    report.certificate_followed = Some(followed);
+    Ok(report)
 }
 
 /// Whether this laptop, enrolled as `e`, now pins `seen`, the certificate its block presented in
