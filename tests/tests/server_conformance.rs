@@ -3401,11 +3401,7 @@ fn the_pieces_of_two_bundles_asked_in_turn_are_each_their_own_and_a_bundle_gone_
     use samanvaya_sync_protocol::bundle::{self, PIECE_BYTES};
     let Some(mut server) = open(b, Role::District) else { return };
     let folder = tempfile::tempdir().unwrap();
-    for (path, text) in samanvaya_schema::SCHEME_FILES.iter().chain(samanvaya_schema::GROUP_FILES) {
-        let out = folder.path().join(path.strip_prefix("schema/").unwrap());
-        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-        std::fs::write(out, text).unwrap();
-    }
+    rules_folder(folder.path());
     let key = bundle::new_signing_key().unwrap();
     let (december, _) = server.publish_catalogue(folder.path(), "December", &key, t0()).unwrap();
     let later = t0() + chrono::Duration::days(31);
@@ -4349,9 +4345,15 @@ fn a_district_vouches_only_for_the_certificate_its_block_said_last_and_sends_it_
     district.revoke(block.device, later).unwrap();
     assert!(refused(&mut district, block.device, &other).contains("was revoked"));
 
-    // The block: keeps the statement about itself, not one about another block nor one signed
-    // with another key than that of the rules it trusts, and serves what it keeps.
+    // The block: notes the certificates it presents by its starts, the latest last, a
+    // certificate presented again moving to the end; keeps the statement about itself, not one
+    // about another block nor one signed with another key than that of the rules it trusts, and
+    // serves what it keeps.
     let Some(mut at_block) = open(b, Role::Block) else { return };
+    for presented in [&old, &new, &old] {
+        at_block.certificate_in_use(presented).unwrap();
+    }
+    assert_eq!(at_block.own_certificates().unwrap(), vec![new.clone(), old.clone()]);
     assert!(
         at_block
             .vouch_certificate(block.device, &new, &key, t0())
@@ -4394,12 +4396,17 @@ fn signed_rules(key: &[u8]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let mut publisher = Store::sqlite(dir.path(), Role::District, t0()).unwrap();
     let rules = dir.path().join("rules");
+    rules_folder(&rules);
+    publisher.publish_catalogue(&rules, "Gaya rules", key, t0()).unwrap().1
+}
+
+/// The app's own scheme and group files, written under `folder` as a district keeps its rules.
+fn rules_folder(folder: &std::path::Path) {
     for (path, text) in samanvaya_schema::SCHEME_FILES.iter().chain(samanvaya_schema::GROUP_FILES) {
-        let out = rules.join(path.strip_prefix("schema/").unwrap());
+        let out = folder.join(path.strip_prefix("schema/").unwrap());
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         std::fs::write(out, text).unwrap();
     }
-    publisher.publish_catalogue(&rules, "Gaya rules", key, t0()).unwrap().1
 }
 
 /// When every laptop of a village must enroll again (the block's key stolen and replaced), the

@@ -245,8 +245,9 @@ pub fn drawn_seed() -> Result<String, SyncError> {
 /// (`samanvaya_sync_protocol::vouch`), with the certificate it presented while answering: asked
 /// of a server that presented another certificate than the pinned one, so the connection
 /// trusts any, and sends nothing of the device. What is read is checked by the caller against
-/// the district's key, and against the certificate this answer came with; an answer larger than
-/// any district's statements is refused unread, since anyone in the middle could send it.
+/// the district's key, and against the certificate this answer came with. Reading stops past the
+/// largest answer a block gives, and an answer other than success is not read at all: anyone in
+/// the middle could send without end.
 pub async fn vouched(url: &str) -> Result<(Vec<String>, Option<String>), SyncError> {
     const SECS: u64 = 30;
     let (base, _) = server_url(url)?;
@@ -262,15 +263,19 @@ pub async fn vouched(url: &str) -> Result<(Vec<String>, Option<String>), SyncErr
     if resp.status() == reqwest::StatusCode::NOT_FOUND {
         return Ok((Vec::new(), look.seen()));
     }
+    // Any other answer is not read: it came over a connection that trusts any certificate.
     if !resp.status().is_success() {
-        return Err(refusal(resp).await);
+        return Err(SyncError::Unreachable(format!(
+            "{base} answered {} where a block gives its district's statements",
+            resp.status()
+        )));
     }
     let mut body = Vec::new();
     while let Some(piece) = resp.chunk().await.map_err(|e| sent_error(&e, &look, SECS))? {
         body.extend_from_slice(&piece);
         if body.len() > vouch::MAX_REPLY_BYTES {
             return Err(SyncError::Unreachable(format!(
-                "{base} sent more than any district's statements about its certificate; nothing of it was read"
+                "{base} sent more than any district's statements about its certificate; nothing of it was used"
             )));
         }
     }
@@ -888,7 +893,13 @@ mod tests {
     /// A server on this computer that answers one request, whatever it asks, with `body` as
     /// JSON: someone in the middle answering an enrollment itself.
     fn answering_once(body: String) -> String {
+        answering_once_as("200 OK", "", body)
+    }
+
+    /// As [`answering_once`], with the status line `status` and the header lines `headers`.
+    fn answering_once_as(status: &str, headers: &str, body: String) -> String {
         use std::io::{Read, Write};
+        let (status, headers) = (status.to_owned(), headers.to_owned());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         std::thread::spawn(move || {
@@ -914,12 +925,35 @@ mod tests {
                 }
             }
             let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
-            conn.write_all(reply.as_bytes()).unwrap();
+            // A client that stops reading (an answer past its limit) hangs up before the end.
+            let _ = conn.write_all(reply.as_bytes());
         });
         url
+    }
+
+    /// The district's statements are read from the block as it serves them, none from a block of
+    /// a version before them (it has no such request); an answer past the largest a block gives,
+    /// another answer than success, and a redirect elsewhere are refused, each read no further.
+    #[tokio::test]
+    async fn statements_are_read_up_to_their_largest_and_no_other_answer_is_taken() {
+        let served = answering_once(r#"{"statements":["SAMANVAYA-VOUCH 1"]}"#.to_owned());
+        assert_eq!(vouched(&served).await.unwrap(), (vec!["SAMANVAYA-VOUCH 1".to_owned()], None));
+        let older = answering_once_as("404 Not Found", "", String::new());
+        assert_eq!(vouched(&older).await.unwrap(), (vec![], None));
+        let endless = format!(r#"{{"statements":["{}"]}}"#, "a".repeat(vouch::MAX_REPLY_BYTES));
+        let refused = vouched(&answering_once(endless)).await.unwrap_err().to_string();
+        assert!(refused.contains("more than any district's statements"), "{refused}");
+        let broken = answering_once_as("500 Internal Server Error", "", "x".repeat(1 << 16));
+        let refused = vouched(&broken).await.unwrap_err().to_string();
+        assert!(refused.contains("answered 500"), "{refused}");
+        let elsewhere = answering_once(r#"{"statements":["from elsewhere"]}"#.to_owned());
+        let moved =
+            answering_once_as("302 Found", &format!("location: {elsewhere}/v1/vouch\r\n"), String::new());
+        let refused = vouched(&moved).await.unwrap_err().to_string();
+        assert!(refused.contains("answered 302"), "a redirect is not followed: {refused}");
     }
 
     /// A reply to an enrollment is taken only with the server's proof that it holds the code:

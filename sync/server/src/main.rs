@@ -817,8 +817,8 @@ async fn serve(args: Args, mut store: Store, enrolled: bool) -> Result<()> {
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot make the data folder {}", dir.display()))?;
     let (role, server) = (store.role(), store.device());
-    // Listening first: a second server started by mistake on the same folder stops here, before
-    // it writes that it presents a certificate it never will.
+    // Listening first: a second server started by mistake on the same folder and address stops
+    // here, before it writes that it presents a certificate it never will.
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}; is another server using it?", args.listen))?;

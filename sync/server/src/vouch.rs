@@ -161,8 +161,10 @@ impl Store {
             earlier.push(signed.vouch.by);
             earlier.extend(signed.vouch.replaces);
         }
+        // Oldest first, those named only by earlier statements before those the block said, so
+        // that the cap keeps the newest.
         let mut replaces: Vec<String> = Vec::new();
-        for f in before.iter().chain(&earlier) {
+        for f in earlier.iter().filter(|f| !before.contains(f)).chain(before) {
             if f != fingerprint && !replaces.contains(f) {
                 replaces.push(f.clone());
             }
