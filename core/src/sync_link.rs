@@ -179,7 +179,15 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// The scheme rules the laptop judges with: the app's own, or the district's latest bundle.
     pub rules: crate::catalogue::CatalogueInUse,
+    /// When this laptop followed its block's new certificate on the district's word, within the
+    /// last [`CERTIFICATE_FOLLOWED_SHOWN_DAYS`]: the panel says so, and to ask the block office
+    /// if she was not told of the change.
+    #[ts(type = "string | null")]
+    pub certificate_followed_at: Option<DateTime<Utc>>,
 }
+
+/// How long the sync panel says that the laptop followed its block's new certificate.
+pub const CERTIFICATE_FOLLOWED_SHOWN_DAYS: i64 = 30;
 
 /// How long acknowledged changes stay in the change log before they are pruned.
 pub const KEEP_ACKED_DAYS: i64 = 30;
@@ -292,8 +300,9 @@ impl Store {
         let at = self.now()?.utc;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let moved = tx.execute(
-            "UPDATE sync_link SET certificate = ?2, next_certificate = NULL WHERE id = 1 AND certificate = ?1",
-            [pinned, presented],
+            "UPDATE sync_link SET certificate = ?2, next_certificate = NULL, certificate_followed_at = ?3
+             WHERE id = 1 AND certificate = ?1",
+            params![pinned, presented, at],
         )?;
         if moved > 0 {
             crate::audit::append(&tx, "certificate:vouched", presented, at)?;
@@ -1091,18 +1100,28 @@ impl Store {
         let demo = self.is_demo()?;
         let e = enrollment(&self.conn)?;
         type Row = (i64, i64, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>, i64);
-        let row: Option<Row> = self
+        let row: Option<(Row, Option<DateTime<Utc>>)> = self
             .conn
             .query_row(
                 "SELECT acked_through, reached_district, rejected, conflicts, last_attempt_at, last_success_at,
-                        last_error, pruned
+                        last_error, pruned, certificate_followed_at
                  FROM sync_link WHERE id = 1",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+                |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?),
+                        r.get(8)?,
+                    ))
+                },
             )
             .optional()?;
-        let (acked, district, rejected, conflicts, last_attempt_at, last_success_at, last_error, pruned) =
-            row.unwrap_or((0, 0, 0, 0, None, None, None, 0));
+        let (
+            (acked, district, rejected, conflicts, last_attempt_at, last_success_at, last_error, pruned),
+            followed,
+        ) = row.unwrap_or(((0, 0, 0, 0, None, None, None, 0), None));
+        let now = self.now()?.utc;
+        let certificate_followed_at =
+            followed.filter(|at| now - *at < Duration::days(CERTIFICATE_FOLLOWED_SHOWN_DAYS));
         // The device's changes, made here or read back from the block by a store restored from
         // a backup: what is sent (`change_log::queued_after`) is what is counted. Counted, not
         // taken from the numbers: a restored store numbers its new work far past the old
@@ -1134,6 +1153,7 @@ impl Store {
             last_success_at,
             last_error,
             rules: self.catalogue_in_use()?,
+            certificate_followed_at,
         })
     }
 }

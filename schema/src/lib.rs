@@ -257,6 +257,11 @@ pub const LOCAL_MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/local/0055_merge_named_seen.sql"),
     },
     Migration { version: 56, name: "acked_at", sql: include_str!("../migrations/local/0056_acked_at.sql") },
+    Migration {
+        version: 57,
+        name: "certificate_followed",
+        sql: include_str!("../migrations/local/0057_certificate_followed.sql"),
+    },
 ];
 
 /// The migrations of a block or district server's SQLite store, oldest first.

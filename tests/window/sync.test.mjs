@@ -2,6 +2,7 @@
 // plainly that the demo village never leaves the laptop, and offers no enrollment, so invented
 // households can never reach a real block server.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -95,6 +96,18 @@ async function synced(browser) {
   if (errors.length > 0) assert.fail(`the sync failed: ${await errors[0].getText()}`);
 }
 
+// The district in `districtDir` publishes its rules (the app's own scheme files, under the
+// district's name) and makes a code for its block, which is returned.
+function publishedDistrict(scratch, districtDir) {
+  const atDistrict = (args) => runSibling("samanvaya-server", ["--role", "district", "--data-dir", districtDir, ...args]);
+  const schema = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
+  const rules = join(scratch, "rules");
+  cpSync(join(schema, "schemes"), join(rules, "schemes"), { recursive: true });
+  cpSync(join(schema, "groups"), join(rules, "groups"), { recursive: true });
+  atDistrict(["publish-catalogue", rules, "--label", "गया ज़िले के नियम"]);
+  return atDistrict(["enroll-code", "--block", "Bodh Gaya"]).trim();
+}
+
 // An enrolled laptop in the real window: a household saved offline waits in the panel, and "sync
 // now" takes it to a real block server over HTTPS (its certificate pinned at enrollment), which
 // forwards to its district; the district's signed scheme rules come back down and the panel says
@@ -110,17 +123,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
   let block = null;
   let app = null;
   try {
-    const districtCode = runSibling("samanvaya-server", [
-      "--role", "district", "--data-dir", districtDir, "enroll-code", "--block", "Bodh Gaya",
-    ]).trim();
-    // The district's rules: the app's own scheme files, published under the district's name.
-    const schema = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
-    const rules = join(scratch, "rules");
-    cpSync(join(schema, "schemes"), join(rules, "schemes"), { recursive: true });
-    cpSync(join(schema, "groups"), join(rules, "groups"), { recursive: true });
-    runSibling("samanvaya-server", [
-      "--role", "district", "--data-dir", districtDir, "publish-catalogue", rules, "--label", "गया ज़िले के नियम",
-    ]);
+    const districtCode = publishedDistrict(scratch, districtDir);
     // The facilitator's new laptop is enrolled by the block office's code before its first start.
     const enrolled = await enrolledLaptop(scratch, [
       "--upstream", district.url, "--upstream-code", districtCode, "--sync-every", "1",
@@ -230,6 +233,84 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     if (app !== null) await app.close();
     if (block !== null) await stopServer(block.server);
     if (districtUp) await stopServer(district.server);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+// The block's key is stolen: its operator makes its certificate anew, and the district's operator
+// vouches for the new one. "Sync now" in the real window meets the new certificate, follows it on
+// the district's word (the laptop installed the district's rules, signed with the same key) and
+// syncs, with no code typed; the panel says so in her language, and to call the block office if
+// no one told her of the change. The refusals and the thief's server are told end to end in
+// tests/tests/sync.rs.
+test("a laptop follows its block's new certificate the district vouched for, and the panel says so", async () => {
+  const scratch = mkdtempSync(join(tmpdir(), "samanvaya-vouch-window-"));
+  const districtDir = join(scratch, "district");
+  const district = await startServer(districtDir, ["--role", "district"]);
+  let block = null;
+  let app = null;
+  try {
+    const atDistrict = (args) => runSibling("samanvaya-server", ["--role", "district", "--data-dir", districtDir, ...args]);
+    const districtCode = publishedDistrict(scratch, districtDir);
+    const blockArgs = ["--upstream", district.url, "--sync-every", "1"];
+    const enrolled = await enrolledLaptop(scratch, [...blockArgs, "--upstream-code", districtCode]);
+    const { blockDir, dataDir } = enrolled;
+    block = enrolled.block;
+    const cli = (args) => runSibling("samanvaya", ["--data-dir", dataDir, ...args], { SAMANVAYA_PIN: TEST_PIN });
+    // The block fetches the district's rules within a second or two; a sync brings them, and the
+    // laptop trusts the district's key from then on.
+    let said = "";
+    for (let i = 0; i < 30 && !said.includes("installed the district's scheme rules"); i++) {
+      await new Promise((ok) => setTimeout(ok, 500));
+      said = cli(["sync"]);
+    }
+    assert.match(said, /installed the district's scheme rules/);
+
+    // The key is stolen: the block's certificate made anew, the block started again where the
+    // laptop knows it.
+    const listen = block.url.replace("https://", "");
+    await stopServer(block.server);
+    rmSync(join(blockDir, "tls"), { recursive: true });
+    block = await startServer(blockDir, ["--role", "block", ...blockArgs], listen);
+    const fingerprint = createHash("sha256").update(readFileSync(join(blockDir, "tls", "certificate.der"))).digest("hex");
+    const blockId = atDistrict(["devices"]).split("\n").find((l) => l.includes("\tblock\t"))?.split("\t")[0];
+    assert.ok(blockId, "the block is listed at the district");
+    // The district's operator vouches once the block has said its new certificate at a session.
+    let vouched = "";
+    for (let i = 0; i < 60 && vouched === ""; i++) {
+      await new Promise((ok) => setTimeout(ok, 500));
+      try {
+        vouched = atDistrict(["vouch-certificate", "--block", blockId, "--certificate", `certificate sha256 ${fingerprint}`]);
+      } catch (e) {
+        if (!String(e).includes("let it sync once")) throw e;
+      }
+    }
+    assert.match(vouched, /vouched for block/);
+
+    app = await startApp({ dataDir });
+    const { browser } = app;
+    await click(browser, "[data-test=lang-hi]");
+    await textOf(browser, "[data-test=add-household]");
+    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    // The block passes the statement on at its next session with the district, within seconds.
+    for (let i = 0; i < 30 && (await browser.findElements(By.css("[data-test=sync-certificate-followed]"))).length === 0; i++) {
+      await (await find(browser, "[data-test=sync-now]")).click();
+      await browser.wait(
+        async () => (await browser.findElements(By.css("[data-test=sync-done], [data-test=sync-error]"))).length > 0,
+        60_000,
+        "the sync never ended",
+      );
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+    const followed = await textOf(browser, "[data-test=sync-certificate-followed]");
+    assert.match(followed, /ज़िले ने उसकी पुष्टि की/);
+    assert.match(followed, /ब्लॉक कार्यालय/);
+    assert.equal((await browser.findElements(By.css("[data-test=sync-error]"))).length, 0, "the sync went through");
+    await screen(browser, "sync-certificate-followed-hi-1024x600.png");
+  } finally {
+    if (app !== null) await app.close();
+    if (block !== null) await stopServer(block.server);
+    await stopServer(district.server);
     rmSync(scratch, { recursive: true, force: true });
   }
 });

@@ -37,4 +37,10 @@ pulled_refused: number, last_attempt_at: string | null, last_success_at: string 
 /**
  * The scheme rules the laptop judges with: the app's own, or the district's latest bundle.
  */
-rules: CatalogueInUse, };
+rules: CatalogueInUse, 
+/**
+ * When this laptop followed its block's new certificate on the district's word, within the
+ * last [`CERTIFICATE_FOLLOWED_SHOWN_DAYS`]: the panel says so, and to ask the block office
+ * if she was not told of the change.
+ */
+certificate_followed_at: string | null, };

@@ -570,6 +570,7 @@ export const en = {
   syncError_demo: "This is the demo village: it never leaves the laptop.",
   syncRulesBuiltIn: "Scheme rules: those that came with this app ({n} schemes).",
   syncRulesDistrict: "Scheme rules: the district's “{label}” of {day} ({n} schemes); decisions use them.",
+  syncCertificateFollowed: "On {day} the block server showed a new certificate, and the district vouched for it: this laptop trusts the new one now. If the block office did not tell you of this change, call them.",
   syncError_catalogue: "The district's new scheme rules were not installed; decisions still use the rules in use until now. See the detail below, and tell the block office.",
   syncError_audit: "The block refused this laptop's audit log: an entry was changed after it was written. Your village work was sent; call the block office, and a supervisor can check the log with “samanvaya audit verify”.",
   syncError_already_enrolled: "This laptop is enrolled already.",

@@ -31,6 +31,7 @@ const status = (enrolled: boolean): SyncStatus => ({
   last_success_at: null,
   last_error: null,
   rules: { label: null, made_at: null, installed_at: null, version: "builtin", schemes: 47 },
+  certificate_followed_at: null,
 });
 
 vi.mock("../ipc", () => ({
@@ -105,6 +106,14 @@ describe("the sync panel", () => {
     expect(button(panel, "sync-now").disabled).toBe(false);
     button(panel, "sync-export").click();
     await vi.waitFor(() => expect(calls).toEqual(["sync", "drives", "export null"]));
+  });
+
+  it("says in her language when the laptop followed the block's new certificate, and only then", () => {
+    expect(syncScreen(nav, status(true)).querySelector('[data-test="sync-certificate-followed"]')).toBeNull();
+    const followed = syncScreen(nav, { ...status(true), certificate_followed_at: "2026-12-07T10:15:00Z" });
+    const said = followed.querySelector('[data-test="sync-certificate-followed"]')?.textContent ?? "";
+    expect(said).toContain("ज़िले ने उसकी पुष्टि की");
+    expect(said).toContain("ब्लॉक कार्यालय");
   });
 
   it("folds the library's English words away under the sentence in her language", () => {

@@ -362,6 +362,15 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
             h("code", {}, errorDetail(s.last_error) ?? ""),
           ),
       enrollAgain(s),
+      // A change of the block's certificate is worth her asking about if no one told her: a
+      // district vouched for it, but she is the one who knows whether the office said so.
+      s.certificate_followed_at === null
+        ? null
+        : h(
+            "p",
+            { class: "notice", role: "status", "data-test": "sync-certificate-followed" },
+            t("syncCertificateFollowed", { day: instantWords(s.certificate_followed_at) }),
+          ),
       h(
         "p",
         { class: "muted", "data-test": "sync-rules" },
