@@ -172,8 +172,13 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
   }
 }
 
+/** How long a screen may take to show what a test waits for. A longer wait costs only a failing
+ * test's time; CI runs the window tests beside the fuzzing on 2 cores, and on a slower machine of
+ * its kind a screen took past ten seconds there (2026-12-07, stop 75). */
+const SCREEN_WAIT_MS = 20_000;
+
 /** The first element matching `css`, once it is there (the screens draw asynchronously). */
-export async function find(browser, css, ms = 10_000) {
+export async function find(browser, css, ms = SCREEN_WAIT_MS) {
   return browser.wait(until.elementLocated(By.css(css)), ms, `no element matches ${css}`);
 }
 
@@ -194,7 +199,7 @@ export async function click(browser, css) {
 }
 
 /** Waits until the text of `css` satisfies `pred`, and returns that text. */
-export async function textOf(browser, css, pred = (s) => s.length > 0, ms = 10_000) {
+export async function textOf(browser, css, pred = (s) => s.length > 0, ms = SCREEN_WAIT_MS) {
   let last = "";
   await browser.wait(
     async () => {
