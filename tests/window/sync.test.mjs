@@ -17,7 +17,7 @@ test("the sync panel of a demo store says it never syncs and offers no enrollmen
   try {
     const { browser } = app;
     await textOf(browser, "[data-test=list-count]");
-    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await openSync(browser);
     const said = await textOf(browser, "[data-test=sync-demo]");
     assert.match(said, /demo|डेमो/);
     const forms = await browser.executeScript("return document.querySelectorAll('[data-test=sync-enroll], [data-test=sync-now]').length");
@@ -37,7 +37,7 @@ test("the practice village is put aside from the sync panel and the app starts a
   try {
     const { browser } = app;
     await textOf(browser, "[data-test=list-count]");
-    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await openSync(browser);
     assert.match(await textOf(browser, "[data-test=sync-demo]"), /अभ्यास का गाँव छोड़ें/);
     // Asked first; "stay" changes nothing.
     await (await find(browser, "[data-test=sync-leave-practice]")).click();
@@ -83,6 +83,13 @@ async function exportUntil(browser, shown) {
     await new Promise((ok) => setTimeout(ok, 300));
     return (await browser.findElements(By.css(shown))).length > 0;
   }, 30_000, `the panel never showed ${shown}`);
+}
+
+/** Opens the sync panel from the home screen, once the home screen has drawn its button: an app
+ * just started may not have yet (a run of CI on a slower machine found the button missing). */
+async function openSync(browser) {
+  await find(browser, "[data-test=open-sync]");
+  await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
 }
 
 /** Waits for "sync now" to end and fails with the panel's own words if it did not go through. */
@@ -144,7 +151,7 @@ test("an enrolled laptop sends a household saved offline from the sync panel", a
     await (await find(browser, "[data-test=save]")).click();
     assert.match(await textOf(browser, "[data-test=notice]"), /Household 1 saved/, "numbered from the block's lease");
 
-    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await openSync(browser);
     assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));
     const waiting = Number(await textOf(browser, "[data-test=sync-waiting] strong"));
     assert.ok(waiting >= 2, `the household and its member wait to be sent (${waiting})`);
@@ -291,7 +298,7 @@ test("a laptop follows its block's new certificate the district vouched for, and
     const { browser } = app;
     await click(browser, "[data-test=lang-hi]");
     await textOf(browser, "[data-test=add-household]");
-    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await openSync(browser);
     // The block passes the statement on at its next session with the district, within seconds.
     for (let i = 0; i < 30 && (await browser.findElements(By.css("[data-test=sync-certificate-followed]"))).length === 0; i++) {
       await (await find(browser, "[data-test=sync-now]")).click();
@@ -401,7 +408,7 @@ test("a new laptop set up for the block's village enrolls from its first screen"
     assert.match(await textOf(browser, "[data-test=household-row]"), /कमला देवी/, "the other laptop's household came with enrolling");
     await shoot(browser, "enrolled-home");
     // Enrolled with the block it chose, not a demo store.
-    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await openSync(browser);
     assert.ok((await textOf(browser, "[data-test=sync-server]")).includes(block.url));
   } finally {
     await app.close();
@@ -490,7 +497,7 @@ test("a laptop whose block lost its certificate joins again with a code made for
     block = await startServer(blockDir, ["--role", "block"], listen);
     app = await startApp({ dataDir });
     const { browser } = app;
-    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await openSync(browser);
     await (await find(browser, "[data-test=sync-now]")).click();
     const ask = await textOf(browser, "[data-test=sync-again-ask]", (t) => t.length > 0, 60_000);
     const device = server(["devices"]).split("\n").find((l) => l.includes("\tlaptop\t"))?.split("\t")[0];
@@ -559,7 +566,7 @@ test("a restored laptop's first sync file holds back its new work and the panel 
     app = await startApp({ dataDir: restored });
     const { browser } = app;
     await click(browser, "[data-test=lang-hi]");
-    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await openSync(browser);
     // First the file cannot be written (its place is taken by a folder, as a stick that went
     // read-only or full refuses it): the panel says so in her language, with what to do, and
     // nothing of the work is lost. The folder is made for the dates around today, whichever
@@ -619,7 +626,7 @@ test("the sync file goes onto the USB stick she picks, and the block imports it 
     app = await startApp({ dataDir: enrolled.dataDir, env: { SAMANVAYA_MEDIA_ROOT: media } });
     const { browser } = app;
     await click(browser, "[data-test=lang-hi]");
-    await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+    await openSync(browser);
     await find(browser, "[data-test=sync-export]");
     await exportUntil(browser, "[data-test=sync-export-places]");
     assert.match(await textOf(browser, "[data-test=sync-export-places]"), /USB स्टिक “KINGSTON” पर/);
@@ -678,7 +685,7 @@ test("a laptop's copy from before its restore is told in the panel to go on with
     const { browser } = app;
     const panel = async (lang) => {
       await click(browser, `[data-test=lang-${lang}]`);
-      await browser.executeScript("document.querySelector('[data-test=open-sync]').click()");
+      await openSync(browser);
       return textOf(browser, "[data-test=sync-error]");
     };
     const english = await panel("en");
