@@ -16,7 +16,7 @@
 //! A bundle may also carry the district's versions of the survey form (XLSForm `.xlsx`, or its
 //! markdown twin), so that a changed question reaches every laptop signed the same way.
 //!
-//! The signature covers the first line, the key line and the packed bytes. The fact vocabulary
+//! The signature covers the first line, the key line and the packed bytes (`signed.rs`). The fact vocabulary
 //! is not in a bundle: it is the contract between the survey, the store and the engine, built
 //! into the app, and a bundle is checked against the app's own (`samanvaya_eligibility::bundle`).
 
@@ -24,10 +24,11 @@ use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use chrono::{DateTime, Utc};
 use ring::rand::SystemRandom;
-use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 
 use crate::parcel::{hex, unhex};
+use crate::signed;
 
 /// The first line of every bundle.
 pub const MAGIC: &str = "SAMANVAYA-CATALOGUE 1";
@@ -159,21 +160,11 @@ pub fn public_key(pkcs8: &[u8]) -> Result<String, BundleError> {
     Ok(hex(pair.public_key().as_ref()))
 }
 
-fn signed_message(key_line: &str, packed: &[u8]) -> Vec<u8> {
-    let mut message = format!("{MAGIC}\n{key_line}").into_bytes();
-    message.extend_from_slice(packed);
-    message
-}
-
 /// `bundle` as the bytes of a file, signed with the district's PKCS#8 key.
 pub fn seal(bundle: &CatalogueBundle, pkcs8: &[u8]) -> Result<Vec<u8>, BundleError> {
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| BundleError::Key(e.to_string()))?;
     let packed = zstd::bulk::compress(&serde_json::to_vec(bundle)?, LEVEL)?;
-    let key_line = format!("key {}\n", hex(pair.public_key().as_ref()));
-    let signature = pair.sign(&signed_message(&key_line, &packed));
-    let mut out = format!("{MAGIC}\n{key_line}signature {}\n\n", hex(signature.as_ref())).into_bytes();
-    out.extend_from_slice(&packed);
-    Ok(out)
+    Ok(signed::seal(MAGIC, &pair, &packed))
 }
 
 /// Reads a bundle file and checks its signature; with `trusted`, the signer must be that key.
@@ -181,29 +172,12 @@ pub fn open(bytes: &[u8], trusted: Option<&str>) -> Result<Signed, BundleError> 
     if bytes.len() > MAX_BUNDLE_BYTES {
         return Err(BundleError::TooLarge);
     }
-    let end = bytes.windows(2).position(|w| w == b"\n\n").ok_or(BundleError::NotABundle)?;
-    let head = std::str::from_utf8(&bytes[..end]).map_err(|_| BundleError::NotABundle)?;
-    let mut lines = head.lines();
-    if lines.next() != Some(MAGIC) {
-        return Err(BundleError::NotABundle);
-    }
-    let key = lines.next().and_then(|l| l.strip_prefix("key ")).ok_or(BundleError::BadSignature)?;
-    let signature = lines
-        .next()
-        .and_then(|l| l.strip_prefix("signature "))
-        .and_then(unhex)
-        .ok_or(BundleError::BadSignature)?;
-    let public = unhex(key).ok_or(BundleError::BadSignature)?;
-    let packed = &bytes[end + 2..];
-    UnparsedPublicKey::new(&ED25519, &public)
-        .verify(&signed_message(&format!("key {key}\n"), packed), &signature)
-        .map_err(|_| BundleError::BadSignature)?;
-    // The signature is checked before the signer, so that a damaged file is called damaged.
-    if let Some(trusted) = trusted
-        && trusted != key
-    {
-        return Err(BundleError::OtherSigner { trusted: trusted.to_owned(), found: key.to_owned() });
-    }
+    let signed::Opened { key, body: packed } =
+        signed::open(MAGIC, bytes, trusted).map_err(|refusal| match refusal {
+            signed::Refusal::OtherKind => BundleError::NotABundle,
+            signed::Refusal::BadSignature => BundleError::BadSignature,
+            signed::Refusal::OtherSigner { trusted, found } => BundleError::OtherSigner { trusted, found },
+        })?;
     let json = zstd::bulk::decompress(packed, MAX_JSON_BYTES)?;
     Ok(Signed { bundle: serde_json::from_slice(&json)?, key: key.to_owned(), digest: digest(bytes) })
 }

@@ -11,6 +11,7 @@ pub mod code;
 mod envelope;
 pub mod feed_file;
 pub mod parcel;
+mod signed;
 pub mod vouch;
 
 use std::collections::BTreeMap;

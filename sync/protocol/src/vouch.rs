@@ -9,8 +9,9 @@
 //! presents and which it presented before; a laptop pinned to one of those before meets the new
 //! one, fetches the statement from it, checks it, and pins the new one.
 //!
-//! The statement is short text, signed with the same Ed25519 key as the catalogue, under its
-//! own first line so that no statement can ever be read as a bundle nor a bundle as one:
+//! The statement is short text, signed with the same Ed25519 key as the catalogue, in the same
+//! envelope (`signed.rs`), under its own first line so that no statement can ever be read as a
+//! bundle nor a bundle as one:
 //!
 //! ```text
 //! SAMANVAYA-VOUCH 1
@@ -39,11 +40,12 @@
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use chrono::{DateTime, SecondsFormat, Utc};
-use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use ring::signature::Ed25519KeyPair;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::parcel::{hex, unhex};
+use crate::parcel::hex;
+use crate::signed;
 
 /// The first line of every statement.
 pub const MAGIC: &str = "SAMANVAYA-VOUCH 1";
@@ -135,42 +137,24 @@ fn body(vouch: &Vouch) -> Result<String, VouchError> {
     Ok(text)
 }
 
-fn signed_message(key: &str, body: &str) -> Vec<u8> {
-    format!("{MAGIC}\nkey {key}\n{body}").into_bytes()
-}
-
 /// `vouch` as the text of a statement, signed with the district's PKCS#8 key (the catalogue's).
 pub fn seal(vouch: &Vouch, pkcs8: &[u8]) -> Result<String, VouchError> {
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|e| VouchError::Key(e.to_string()))?;
-    let key = hex(pair.public_key().as_ref());
-    let body = body(vouch)?;
-    let signature = pair.sign(&signed_message(&key, &body));
-    Ok(format!("{MAGIC}\nkey {key}\nsignature {}\n\n{body}", hex(signature.as_ref())))
+    let sealed = signed::seal(MAGIC, &pair, body(vouch)?.as_bytes());
+    // Every part of it is text: the first line, hex and the body.
+    Ok(String::from_utf8(sealed).expect("a statement is text"))
 }
 
 /// Reads a statement and checks its signature; with `trusted`, the signer must be that key.
 pub fn open(text: &str, trusted: Option<&str>) -> Result<Signed, VouchError> {
-    let (head, body) = text.split_once("\n\n").ok_or(VouchError::NotAStatement)?;
-    let mut lines = head.lines();
-    if lines.next() != Some(MAGIC) {
-        return Err(VouchError::NotAStatement);
-    }
-    let key = lines.next().and_then(|l| l.strip_prefix("key ")).ok_or(VouchError::BadSignature)?;
-    let signature = lines
-        .next()
-        .and_then(|l| l.strip_prefix("signature "))
-        .and_then(unhex)
-        .ok_or(VouchError::BadSignature)?;
-    let public = unhex(key).ok_or(VouchError::BadSignature)?;
-    UnparsedPublicKey::new(&ED25519, &public)
-        .verify(&signed_message(key, body), &signature)
-        .map_err(|_| VouchError::BadSignature)?;
-    // The signature is checked before the signer, so that a damaged statement is called damaged.
-    if let Some(trusted) = trusted
-        && trusted != key
-    {
-        return Err(VouchError::OtherSigner { trusted: trusted.to_owned(), found: key.to_owned() });
-    }
+    let signed::Opened { key, body } =
+        signed::open(MAGIC, text.as_bytes(), trusted).map_err(|refusal| match refusal {
+            signed::Refusal::OtherKind => VouchError::NotAStatement,
+            signed::Refusal::BadSignature => VouchError::BadSignature,
+            signed::Refusal::OtherSigner { trusted, found } => VouchError::OtherSigner { trusted, found },
+        })?;
+    // The body is what follows the first blank line of `text`, so it is text too.
+    let body = std::str::from_utf8(body).map_err(|_| VouchError::NotAStatement)?;
     let vouch = read_body(body).ok_or(VouchError::NotAStatement)?;
     // The text is read back as it was written: a statement whose lines say more or otherwise
     // than its fields (a line twice, in another order) is not one the district made.
