@@ -4138,7 +4138,8 @@ fn a_step_the_restored_block_lost_is_given_back_by_the_laptop_that_read_it() {
 #[test]
 fn a_laptop_follows_its_blocks_new_certificate_the_district_vouched_for_without_a_code() {
     let Some(dist) = District::new(false) else { return };
-    let (block_dir, laptop, rules_dir, stolen, thief) = (
+    let (block_dir, laptop, lost, rules_dir, stolen, thief) = (
+        tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
@@ -4158,6 +4159,11 @@ fn a_laptop_follows_its_blocks_new_certificate_the_district_vouched_for_without_
     });
     let synced = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     assert!(synced.contains("installed the district's scheme rules"), "{synced}");
+    // A second laptop of the village, which installs the rules too and is lost later.
+    let code = server_cmd("block", block_dir.path(), &["enroll-code", "--village", "Bakraur"]);
+    ok(run("samanvaya", &["enroll", &block.url, code.trim()], Some(lost.path())));
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(lost.path())));
+    let lost_id = samanvaya_tests::open(lost.path()).unwrap().device_id().unwrap().to_string();
     let block_id: String = dist.one("SELECT id FROM device WHERE kind = 'block'");
     let old = block.certificate.clone().unwrap();
     let vouch = |fingerprint: &str| {
@@ -4224,6 +4230,15 @@ fn a_laptop_follows_its_blocks_new_certificate_the_district_vouched_for_without_
         assert_eq!(followed[0].detail, new);
     }
     assert_eq!(at_block(&format!("SELECT count(*) FROM referral WHERE number = '{number}'")), 1);
+
+    // The lost laptop, revoked meanwhile, follows the new certificate too (the statement is
+    // open to anyone), and is then refused: the command says both.
+    server_cmd("block", block_dir.path(), &["revoke", &lost_id]);
+    let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(lost.path()));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains(&format!("a new certificate ({new}), which the district vouched for")), "{said}");
+    assert!(said.contains("revoked"), "{said}");
 
     // The thief's server, with the old key and a copy of the block's folder as it is now (the
     // district's statement in it, served as the block serves it), on the block's address: the
