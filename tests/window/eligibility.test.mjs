@@ -3,7 +3,7 @@
 // the gap per scheme.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { By, find, startApp, textOf } from "./session.mjs";
+import { By, click, find, startApp, textOf, JUDGED_WAIT_MS } from "./session.mjs";
 
 async function outcomes(browser) {
   const rows = await browser.findElements(By.css("[data-test=finding]"));
@@ -38,7 +38,8 @@ test("answering the first question in place updates the household's decisions", 
       // Saving a set with nothing ticked asks back instead of recording "none of these".
       await (await find(browser, "[data-test=answer-save-0]")).click();
       assert.match(await textOf(browser, "[data-test=answer-error-0]"), /इनमें से कोई नहीं/);
-      await none[0].click();
+      // The refusal drew the question again: its "none" is found anew.
+      await click(browser, "[data-test=answer-none-0]");
     }
     else if (select.length) {
       await select[0].click();
@@ -74,7 +75,7 @@ test("answering the first question in place updates the household's decisions", 
     await browser.wait(async () => {
       const k = await key();
       return k !== "" && k !== unknownKey;
-    }, 10_000, "the unknown question moved down");
+    }, JUDGED_WAIT_MS, "the unknown question moved down");
     assert.deepEqual(await outcomes(browser), afterAnswer, "not knowing decides nothing");
     const [fact0, member0] = unknownKey.split("/");
     const moved = await browser.findElements(By.css(`[data-fact="${fact0}"][data-member="${member0}"] [data-test^=asked-unknown]`));
@@ -87,7 +88,7 @@ test("answering the first question in place updates the household's decisions", 
     const tallies = await browser.wait(async () => {
       const rows = await browser.findElements(By.css("[data-test=tally]"));
       return rows.length > 0 ? rows : null;
-    }, 15_000);
+    }, JUDGED_WAIT_MS);
     assert.ok(tallies.length >= 10, `a row per scheme, got ${tallies.length}`);
   } finally {
     await app.close();

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, find, startApp, TEST_PIN, textOf, screen } from "./session.mjs";
+import { By, find, startApp, TEST_PIN, textOf, screen, SCREEN_WAIT_MS } from "./session.mjs";
 
 async function typeInto(browser, css, text) {
   const el = await find(browser, css);
@@ -105,7 +105,7 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
         css,
       );
     await typeInto(browser, "[data-test=search]", "आधा लिखा नाम");
-    await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "), 15_000);
+    await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "));
     await find(browser, "[data-test=open-eligibility]");
     await click("[data-test=open-eligibility]");
     await find(browser, "[data-test=open-survey]", 20_000);
@@ -114,7 +114,7 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     await click("[data-test=answer-consent-yes]");
     // The questions after consent are hidden until the verdict on her answer comes back: on a busy
     // machine that took long enough for the hidden box to be found and refused the typing.
-    await browser.wait(async () => (await find(browser, "[data-test=answer-income]")).isDisplayed(), 15_000, "consent shows the questions");
+    await browser.wait(async () => (await find(browser, "[data-test=answer-income]")).isDisplayed(), SCREEN_WAIT_MS, "consent shows the questions");
     await typeInto(browser, "[data-test=answer-income]", "84");
     await lockShown(browser);
     await typeInto(browser, "[data-test=unlock-pin]", "975310");
@@ -138,7 +138,7 @@ test("set-up walks her through in English when she chooses it", async () => {
   const devanagari = /[\u0900-\u097F]/;
   try {
     let { browser } = app;
-    await (await find(browser, "[data-test=lock-lang-en]", 15_000)).click();
+    await (await find(browser, "[data-test=lock-lang-en]")).click();
     const card = async () => textOf(browser, "[data-test=lock-screen]");
     const setup = await card();
     assert.match(setup, /Welcome/);
@@ -161,7 +161,7 @@ test("set-up walks her through in English when she chooses it", async () => {
     // The next start's lock screen speaks English before anyone has typed a PIN.
     app = await startApp({ dataDir, login: false });
     browser = app.browser;
-    await find(browser, "[data-test=unlock-pin]", 15_000);
+    await find(browser, "[data-test=unlock-pin]");
     const lock = await textOf(browser, "[data-test=lock-screen]");
     assert.ok(!devanagari.test(lock.replace("हिंदी", "")), `the lock screen in English: ${lock}`);
   } finally {

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { test } from "node:test";
 import { inflateRawSync } from "node:zlib";
 import { PNG } from "pngjs";
-import { By, TEST_PIN, find, printToFile, runSibling, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, find, printToFile, runSibling, startApp, textOf, SCREEN_WAIT_MS } from "./session.mjs";
 
 /** The dark pixels of a PNG screenshot, and how many columns hold any: the ink and its width. */
 function ink(base64) {
@@ -69,7 +69,7 @@ function attr(browser, css, name) {
 }
 
 async function stage(browser, want) {
-  await browser.wait(async () => (await attr(browser, "[data-test=referral-stage]", "data-stage")) === want, 10_000, `stage ${want}`);
+  await browser.wait(async () => (await attr(browser, "[data-test=referral-stage]", "data-stage")) === want, SCREEN_WAIT_MS, `stage ${want}`);
 }
 
 test("a referral goes from an eligible person to benefit received, with a Hindi slip", async () => {
@@ -99,7 +99,7 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     const docs = await browser.findElements(By.css("[data-test^=doc-status-]"));
     for (let i = 0; i < docs.length; i++) {
       await (await find(browser, `[data-test=doc-status-${i}] option[value=have]`)).click();
-      await browser.wait(async () => (await attr(browser, `[data-test=doc-${i}]`, "data-status")) === "have", 10_000);
+      await browser.wait(async () => (await attr(browser, `[data-test=doc-${i}]`, "data-status")) === "have", SCREEN_WAIT_MS);
     }
 
     // The slip, in Hindi, with the number as text and as a QR code, drawn in the bundled font.
@@ -113,7 +113,7 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     assert.equal((await browser.findElements(By.css("[data-test=slip-qr] svg"))).length, 1, "a QR code of the number");
     // The slip's own Devanagari face (the one it carries, as on an office computer) drew it.
     const sheetLoaded = "return [...document.fonts].filter((f) => f.family.replace(/[\"']/g, '') === 'Sheet' && f.unicodeRange.includes('U+900') && f.status === 'loaded').length";
-    await browser.wait(async () => (await browser.executeScript(sheetLoaded)) === 1, 10_000, "the slip's Devanagari font loaded");
+    await browser.wait(async () => (await browser.executeScript(sheetLoaded)) === 1, SCREEN_WAIT_MS, "the slip's Devanagari font loaded");
     // Drawn on an image: the slip is not blank, and its conjuncts are shaped. The title's "र्च"
     // (पर्ची) is one shaped cluster; forced apart with a zero-width non-joiner after the virama,
     // the same letters take more room. Boxes or an unshaped font would not tell the two apart.
@@ -152,7 +152,7 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     await (await find(browser, "[data-test=back]")).click();
     await find(browser, "[data-test=ask-next]");
     const sel = `[data-test=subject][data-member="${member}"] [data-test=finding][data-scheme="${scheme}"]`;
-    await browser.wait(async () => (await attr(browser, sel, "data-outcome")) === "already_receiving", 10_000, "already receiving");
+    await browser.wait(async () => (await attr(browser, sel, "data-outcome")) === "already_receiving", SCREEN_WAIT_MS, "already receiving");
 
     // The village funnel counts the case through to "received", beside who is eligible.
     await (await find(browser, "[data-test=back]")).click();
@@ -168,7 +168,7 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     const saved = async (format) => {
       await browser.executeScript("document.querySelector('[data-test=funnel-saved]').replaceChildren()");
       await (await find(browser, `[data-test=funnel-save-${format}]`)).click();
-      const path = await browser.wait(async () => attr(browser, "[data-test=funnel-saved] [data-path]", "data-path"), 10_000, `the ${format} saved`);
+      const path = await browser.wait(async () => attr(browser, "[data-test=funnel-saved] [data-path]", "data-path"), SCREEN_WAIT_MS, `the ${format} saved`);
       assert.equal(dirname(path), app.exportDir);
       assert.ok(existsSync(path), path);
       return path;
@@ -186,7 +186,7 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     const listed = `[data-test=list-results] [data-test=referral-row][data-number="${number}"]`;
     await find(browser, listed);
     const total = async (want) =>
-      browser.wait(async () => (await attr(browser, "[data-test=list-count]", "data-total")) === String(want), 10_000, `${want} listed`);
+      browser.wait(async () => (await attr(browser, "[data-test=list-count]", "data-total")) === String(want), SCREEN_WAIT_MS, `${want} listed`);
     await total(1);
     await (await find(browser, "[data-test=list-stage] option[value=submitted]")).click();
     await total(0);

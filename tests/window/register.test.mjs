@@ -89,7 +89,7 @@ test("a new household with the name of someone recorded in the village is saved 
     await (await find(browser, "[data-test=save]")).click();
     await find(browser, "[data-test=confirm-dialog]");
     await (await find(browser, "[data-test=confirm-yes]")).click();
-    await textOf(browser, "[data-test=notice]", (s) => s.length > 0, 15_000);
+    await textOf(browser, "[data-test=notice]", (s) => s.length > 0);
   } finally {
     await app.close();
   }

@@ -23,7 +23,8 @@ test("the window answers a click while a large village is being tallied", { time
   const app = await startApp({ dataDir });
   try {
     const { browser } = app;
-    await (await find(browser, "[data-test=village-schemes]")).click();
+    // Twenty thousand households to list first: longer than any screen of a real village.
+    await (await find(browser, "[data-test=village-schemes]", 60_000)).click();
     await click(browser, "[data-test=lang-en]");
     // Read both facts in one step of the page, so they describe the same moment.
     const [lang, tallying] = await browser.wait(async () => {

@@ -90,55 +90,55 @@ try {
   await browser.executeScript(
     "const b = document.querySelector('[data-test=refer]'); b.closest('[data-test=subject]').open = true; b.click();",
   );
-  await find(browser, "[data-test=referral-stage]", 15_000);
+  await find(browser, "[data-test=referral-stage]");
   await shoot("referral-hi-1024x600");
   await (await find(browser, "[data-test=print-slip]")).click();
-  await find(browser, "[data-test=slip-qr] svg", 15_000);
+  await find(browser, "[data-test=slip-qr] svg");
   await shoot("slip-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
-  await find(browser, "[data-test=referral-stage]", 15_000);
+  await find(browser, "[data-test=referral-stage]");
   await (await find(browser, "[data-test=back]")).click();
-  await find(browser, "[data-test=ask-next]", 15_000);
+  await find(browser, "[data-test=ask-next]");
   // Its survey, with consent given, so the questions and the twelve members show.
   await (await find(browser, "[data-test=open-survey]")).click();
   // The survey draws once its form and draft have arrived.
-  await find(browser, "[data-test=answer-consent-yes]", 15_000);
+  await find(browser, "[data-test=answer-consent-yes]");
   await browser.executeScript("document.querySelector('[data-test=answer-consent-yes]').click()");
-  await find(browser, "[data-test=member-11]", 15_000);
+  await find(browser, "[data-test=member-11]");
   await shoot("survey-12-members-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
   await (await find(browser, "[data-test=village-schemes]")).click();
-  await find(browser, "[data-test=tally]", 15_000);
+  await find(browser, "[data-test=tally]");
   await shoot("village-gap-hi-1024x600");
   await (await find(browser, "[data-test=tally][data-scheme=NSAP_IGNOAPS] [data-test=tally-open]")).click();
-  await find(browser, "[data-test=worklist-title]", 15_000);
+  await find(browser, "[data-test=worklist-title]");
   await shoot("worklist-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
-  await find(browser, "[data-test=tally]", 15_000);
+  await find(browser, "[data-test=tally]");
   await (await find(browser, "[data-test=back]")).click();
   // The village by vulnerability, the most vulnerable first.
-  await (await find(browser, "[data-test=open-vulnerable]", 15_000)).click();
-  await find(browser, "[data-test=vulnerable-row]", 15_000);
+  await (await find(browser, "[data-test=open-vulnerable]")).click();
+  await find(browser, "[data-test=vulnerable-row]");
   await shoot("vulnerable-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
-  await find(browser, "[data-test=open-todo]", 15_000);
+  await find(browser, "[data-test=open-todo]");
   await browser.executeScript("document.querySelector('[data-test=open-todo]').click()");
-  await find(browser, "[data-test=todo-overdue]", 15_000);
+  await find(browser, "[data-test=todo-overdue]");
   await shoot("todo-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
-  await find(browser, "[data-test=open-funnel]", 15_000);
+  await find(browser, "[data-test=open-funnel]");
   await browser.executeScript("document.querySelector('[data-test=open-funnel]').click()");
-  await find(browser, "[data-test=funnel]", 15_000);
+  await find(browser, "[data-test=funnel]");
   await shoot("funnel-hi-1024x600");
   // The list of cases, all of them, then only the open ones past their day.
   await (await find(browser, "[data-test=open-list]")).click();
-  await find(browser, "[data-test=list-count]", 15_000);
+  await find(browser, "[data-test=list-count]");
   await shoot("referral-list-hi-1024x600");
   await (await find(browser, "[data-test=list-stage] option[value=documents_pending]")).click();
   await textOf(browser, "[data-test=list-count]", (s) => s.length > 0);
   await shoot("referral-list-filtered-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
-  await find(browser, "[data-test=funnel]", 15_000);
+  await find(browser, "[data-test=funnel]");
   await (await find(browser, "[data-test=back]")).click();
   // A saved household open for editing (the largest, no. 115), with its withdrawal of consent
   // buttons, and the question a withdrawal asks first.
@@ -146,19 +146,19 @@ try {
   await (await find(browser, "[data-test=search]")).sendKeys("115");
   await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "));
   await browser.executeScript("document.querySelector('[data-test=household-row]').click()");
-  await find(browser, "[data-test=withdraw-household]", 15_000);
+  await find(browser, "[data-test=withdraw-household]");
   await shoot("household-edit-hi-1024x600");
   await browser.executeScript("document.querySelector('[data-test=withdraw-member-1]').click()");
-  await find(browser, "[data-test=confirm-no]", 15_000);
+  await find(browser, "[data-test=confirm-no]");
   await shoot("consent-withdraw-confirm-hi-1024x600");
   await (await find(browser, "[data-test=confirm-no]")).click();
   await (await find(browser, "[data-test=back]")).click();
   // The laptop's accounts: one's own PIN, and adding one.
-  await (await find(browser, "[data-test=open-accounts]", 15_000)).click();
-  await find(browser, "[data-test=account-me]", 15_000);
+  await (await find(browser, "[data-test=open-accounts]")).click();
+  await find(browser, "[data-test=account-me]");
   await shoot("accounts-hi-1024x600");
   await (await find(browser, "[data-test=back]")).click();
-  await (await find(browser, "[data-test=add-household]", 15_000)).click();
+  await (await find(browser, "[data-test=add-household]")).click();
   await find(browser, "form");
   await shoot("form-hi-1024x600");
   // A member with the name of a head already recorded: the form asks before saving him twice.
@@ -167,7 +167,7 @@ try {
   await (await find(browser, "[data-test=birth-kind-0] option[value=unknown]")).click();
   await (await find(browser, "[data-test=consent-agreed]")).click();
   await (await find(browser, "[data-test=save]")).click();
-  await find(browser, "[data-test=confirm-dialog]", 15_000);
+  await find(browser, "[data-test=confirm-dialog]");
   await shoot("duplicate-warning-hi-1024x600");
   await (await find(browser, "[data-test=confirm-no]")).click();
   await (await find(browser, "[data-test=member-name-0]")).clear();

@@ -67,7 +67,7 @@ export const TEST_PIN = "482916";
  * twice and is shown the recovery code once; later she types the PIN. Returns the code, if shown.
  */
 export async function logIn(browser, pin = TEST_PIN) {
-  await browser.wait(until.elementLocated(By.css("[data-test=lock-screen]")), 15_000, "no lock screen");
+  await browser.wait(until.elementLocated(By.css("[data-test=lock-screen]")), SCREEN_WAIT_MS, "no lock screen");
   let code = null;
   const setup = await browser.findElements(By.css("[data-test=setup-name]"));
   if (setup.length > 0) {
@@ -175,7 +175,11 @@ export async function startApp({ dataDir, login = true, env: extraEnv = {} } = {
 /** How long a screen may take to show what a test waits for. A longer wait costs only a failing
  * test's time; CI runs the window tests beside the fuzzing on 2 cores, and on a slower machine of
  * its kind a screen took past ten seconds there (2026-12-07, stop 75). */
-const SCREEN_WAIT_MS = 20_000;
+export const SCREEN_WAIT_MS = 20_000;
+
+/** How long a page that judges a household or the whole village may take (a household's
+ * schemes, the village's tally): on that slower machine one took past ten seconds alone. */
+export const JUDGED_WAIT_MS = 30_000;
 
 /** The first element matching `css`, once it is there (the screens draw asynchronously). */
 export async function find(browser, css, ms = SCREEN_WAIT_MS) {

@@ -3,7 +3,7 @@
 // nothing is cut off at the side.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { find, startApp, textOf } from "./session.mjs";
+import { find, startApp, textOf, SCREEN_WAIT_MS, JUDGED_WAIT_MS } from "./session.mjs";
 
 async function measure(browser) {
   await browser.executeAsyncScript("document.fonts.ready.then(() => arguments[arguments.length - 1]())");
@@ -25,7 +25,7 @@ test("at 1024×600 a 12-member family fits in three screens and nothing is cut o
     await (await find(browser, "[data-test=search]")).sendKeys("115");
     await browser.wait(
       async () => (await browser.executeScript("return document.querySelectorAll('[data-test=household-row]').length")) === 1,
-      10_000,
+      SCREEN_WAIT_MS,
     );
     await browser.executeScript("document.querySelector('[data-test=open-eligibility]').click()");
     await find(browser, "[data-test=ask-next]");
@@ -37,13 +37,13 @@ test("at 1024×600 a 12-member family fits in three screens and nothing is cut o
 
     await (await find(browser, "[data-test=back]")).click();
     await (await find(browser, "[data-test=village-schemes]")).click();
-    await find(browser, "[data-test=tally]", 15_000);
+    await find(browser, "[data-test=tally]", JUDGED_WAIT_MS);
     assert.equal((await measure(browser)).wider, false, "the village gap fits the width");
     await (await find(browser, "[data-test=tally-open]")).click();
-    await find(browser, "[data-test=worklist-title]", 15_000);
+    await find(browser, "[data-test=worklist-title]");
     assert.equal((await measure(browser)).wider, false, "the worklist fits the width");
     await (await find(browser, "[data-test=back]")).click();
-    await find(browser, "[data-test=tally]", 15_000);
+    await find(browser, "[data-test=tally]", JUDGED_WAIT_MS);
     await (await find(browser, "[data-test=back]")).click();
     await (await find(browser, "[data-test=add-household]")).click();
     await find(browser, "form");

@@ -18,7 +18,7 @@ const SUPERVISOR_PIN = "739152";
 async function openFirstHousehold(browser) {
   await textOf(browser, "[data-test=list-count]", (s) => s.length > 0, 30_000);
   await browser.executeScript("document.querySelector('[data-test=household-row]').click()");
-  await find(browser, "[data-test=member-0]", 15_000);
+  await find(browser, "[data-test=member-0]");
   return (await browser.findElements(By.css("li.member"))).length;
 }
 
@@ -55,7 +55,7 @@ test("only a supervisor is offered to remove a saved member", async () => {
     });
     app = await startApp({ dataDir, login: false });
     const { browser } = app;
-    const account = await find(browser, "[data-test=lock-account]", 15_000);
+    const account = await find(browser, "[data-test=lock-account]");
     for (const option of await account.findElements(By.css("option"))) {
       if ((await option.getText()) === "Rekha") await option.click();
     }
@@ -72,7 +72,7 @@ test("only a supervisor is offered to remove a saved member", async () => {
     await (await find(browser, `[data-test=member-name-${members}]`)).sendKeys(`${head} (दोबारा)`);
     await (await find(browser, `[data-test=member-age-${members}]`)).sendKeys("40");
     await (await find(browser, "[data-test=save]")).click();
-    await textOf(browser, "[data-test=notice]", (s) => s.length > 0, 15_000);
+    await textOf(browser, "[data-test=notice]", (s) => s.length > 0);
     assert.equal(await openFirstHousehold(browser), members + 1);
     await (await find(browser, `[data-test=merge-member-${members}]`)).click();
     const which = await find(browser, "[data-test=choose-which]");
@@ -86,7 +86,7 @@ test("only a supervisor is offered to remove a saved member", async () => {
     assert.match(await textOf(browser, "[data-test=confirm-details]"), new RegExp(`पूरा नाम: ${head} \\(दोबारा\\)`));
     await screen(browser, "merge-confirm-hi-1024x600.png");
     await (await find(browser, "[data-test=confirm-yes]")).click();
-    assert.match(await textOf(browser, "[data-test=notice]", (s) => s.includes("रिकॉर्ड"), 15_000), /अब एक रिकॉर्ड है/);
+    assert.match(await textOf(browser, "[data-test=notice]", (s) => s.includes("रिकॉर्ड")), /अब एक रिकॉर्ड है/);
     assert.equal(await openFirstHousehold(browser), members, "one record of the head again");
     assert.equal(await (await find(browser, "[data-test=member-name-0]")).getAttribute("value"), head, "the first record kept");
   } finally {

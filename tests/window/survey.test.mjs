@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, click, find, startApp, textOf, screen } from "./session.mjs";
+import { By, click, find, startApp, textOf, screen, SCREEN_WAIT_MS, JUDGED_WAIT_MS } from "./session.mjs";
 
 /** The facts the survey answers for the household, which "ask next" must stop asking. */
 const SURVEY_FACTS = [
@@ -27,7 +27,7 @@ async function askedFacts(browser) {
   // The household's page shows once its schemes are judged: on a slower machine of the kind CI
   // runs on, with the fuzzing beside the window tests, that took past the usual ten seconds
   // (2026-12-07, the fresh machine of stop 75).
-  await find(browser, "[data-test=ask-next], [data-test=summary]", 30_000);
+  await find(browser, "[data-test=ask-next], [data-test=summary]", JUDGED_WAIT_MS);
   return browser.executeScript(
     "return [...document.querySelectorAll('[data-test^=question-]')].map((q) => q.dataset.fact).filter(Boolean);",
   );
@@ -52,7 +52,7 @@ function killApp(dataDir) {
 }
 
 async function saved(browser) {
-  await textOf(browser, "[data-test=survey-status]", (s) => s.includes("सहेजा गया"), 15_000);
+  await textOf(browser, "[data-test=survey-status]", (s) => s.includes("सहेजा गया"));
 }
 
 async function openSurvey(browser) {
@@ -107,7 +107,7 @@ async function addFamilyOfSix(browser) {
 async function openSurveyOf(browser, number) {
   await textOf(browser, "[data-test=list-count]", (s) => s.length > 0, 30_000);
   await typeInto(browser, "[data-test=search]", number);
-  await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "), 15_000);
+  await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "));
   await click(browser, "[data-test=open-eligibility]");
   const before = await askedFacts(browser);
   await click(browser, "[data-test=open-survey]");
@@ -130,7 +130,7 @@ test("a new family of six is surveyed in Hindi, survives a killed app, and, fini
     assert.equal(await (await find(browser, "[data-slot=house_type]")).isDisplayed(), false);
     assert.equal((await browser.findElements(By.css("details.survey-member"))).length, 0);
     await click(browser, "[data-test=answer-consent-yes]");
-    await browser.wait(async () => (await find(browser, "[data-slot=house_type]")).isDisplayed(), 10_000, "consent shows the questions");
+    await browser.wait(async () => (await find(browser, "[data-slot=house_type]")).isDisplayed(), SCREEN_WAIT_MS, "consent shows the questions");
     // The roster starts from the household's record.
     const firstName = await (await find(browser, "[data-test='answer-m_name@0']")).getAttribute("value");
     assert.ok(firstName.length > 0, "the first member's name is filled in");
@@ -192,7 +192,6 @@ test("a new family of six is surveyed in Hindi, survives a killed app, and, fini
     await click(again, "[data-test=survey-finish]");
 
     // Back on the household's schemes: what the survey answered is no longer asked.
-    await find(again, "[data-test=summary]", 20_000);
     const after = await askedFacts(again);
     const answered = SURVEY_FACTS.filter((f) => after.includes(f));
     assert.deepEqual(answered, [], "the survey's facts are not asked again");
@@ -208,7 +207,7 @@ test("a new family of six is surveyed in Hindi, survives a killed app, and, fini
 
     // Its history shows the finished survey, in use, with the answers in Hindi words.
     await click(again, "[data-test=open-history]");
-    await find(again, "[data-test=history-entry]", 15_000);
+    await find(again, "[data-test=history-entry]");
     assert.equal((await again.findElements(By.css("[data-test=history-entry]"))).length, 1);
     await find(again, "[data-test=history-current]");
     const household = await textOf(again, "[data-test=history-household]");
@@ -246,7 +245,7 @@ test("an 'ask next' question opens the survey at the question that records it", 
        });`,
     );
     await click(browser, "[data-test=ask-in-survey-0]");
-    const focused = await find(browser, ".survey-focus", 15_000);
+    const focused = await find(browser, ".survey-focus");
     assert.equal(await focused.isDisplayed(), true, "the page shows the question it brought forward");
     const slot = await focused.getAttribute("data-slot");
     const [name, instance] = slot.split("@");

@@ -66,7 +66,7 @@ test("a backup on the USB stick is checked, then restored on a new laptop with i
       await browser.wait(
         async () => {
           if ((await browser.findElements(By.css("[data-test=restore-pin]"))).length > 0) return true;
-          await (await find(browser, "[data-test=setup-start-restore]", 15_000)).click().catch(() => {});
+          await (await find(browser, "[data-test=setup-start-restore]")).click().catch(() => {});
           return (await browser.findElements(By.css("[data-test=restore-pin]"))).length > 0;
         },
         30_000,

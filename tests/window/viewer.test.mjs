@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, TEST_PIN, find, runSibling, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, find, runSibling, startApp, textOf, SCREEN_WAIT_MS, JUDGED_WAIT_MS } from "./session.mjs";
 
 const VIEWER_PIN = "519372";
 
@@ -36,7 +36,7 @@ test("a Samiti viewer reads the village and is shown nothing she could change", 
 
     app = await startApp({ dataDir, login: false });
     const { browser } = app;
-    const account = await find(browser, "[data-test=lock-account]", 15_000);
+    const account = await find(browser, "[data-test=lock-account]");
     for (const option of await account.findElements(By.css("option"))) {
       if ((await option.getText()).toLowerCase().includes("samiti")) await option.click();
     }
@@ -55,7 +55,7 @@ test("a Samiti viewer reads the village and is shown nothing she could change", 
     // The meeting's screens are there: the village's schemes and a family's eligibility.
     assert.equal(await shown(browser, "[data-test=village-schemes]"), true);
     await browser.executeScript("document.querySelector('[data-test=open-eligibility]').click()");
-    await find(browser, "[data-test=ask-next]", 15_000);
+    await find(browser, "[data-test=ask-next]", JUDGED_WAIT_MS);
     const visible = await browser.executeScript(
       "return [...document.querySelectorAll('[data-test=refer], [data-test=refer-all], [data-test=open-survey], .answer')].filter((e) => e.offsetParent !== null).length",
     );

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { TEST_PIN, find, runSibling, startApp, textOf } from "./session.mjs";
+import { TEST_PIN, find, runSibling, startApp, textOf, JUDGED_WAIT_MS } from "./session.mjs";
 
 test("the most vulnerable households come first, and each page says why", async () => {
   const app = await startApp();
@@ -47,7 +47,7 @@ test("the most vulnerable households come first, and each page says why", async 
     const level = await row.getAttribute("data-level");
     const reasons = await (await row.findElement({ css: ".worklist-note" })).getText();
     await (await row.findElement({ css: "[data-test=vulnerable-open]" })).click();
-    const badge = await find(browser, "[data-test=vulnerability] [data-test=vulnerability-level]", 15_000);
+    const badge = await find(browser, "[data-test=vulnerability] [data-test=vulnerability-level]", JUDGED_WAIT_MS);
     assert.equal(await badge.getAttribute("data-level"), level);
     // The page keeps the reasons folded under the category; opened, they are the list's.
     await (await find(browser, "[data-test=vulnerability] summary")).click();

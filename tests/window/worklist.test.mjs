@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, find, startApp, textOf } from "./session.mjs";
+import { By, find, startApp, textOf, JUDGED_WAIT_MS } from "./session.mjs";
 
 const SCHEME = "NSAP_IGNOAPS";
 
@@ -19,7 +19,7 @@ test("a tally row opens the families behind it, by hamlet, printable and saved a
     const { browser } = app;
     await textOf(browser, "[data-test=list-count]");
     await (await find(browser, "[data-test=village-schemes]")).click();
-    const row = await find(browser, `[data-test=tally][data-scheme=${SCHEME}]`, 15_000);
+    const row = await find(browser, `[data-test=tally][data-scheme=${SCHEME}]`, JUDGED_WAIT_MS);
     const eligible = Number(await (await row.findElement(By.css("[data-test=tally-eligible]"))).getText());
     const undetermined = Number(await (await row.findElement(By.css("[data-test=tally-undetermined]"))).getText());
     const alt = await row.findElements(By.css("[data-test=tally-alternative]"));
@@ -64,7 +64,7 @@ test("a tally row opens the families behind it, by hamlet, printable and saved a
 
     // A family opens onto its own schemes.
     await (await find(browser, "[data-test=worklist-open]")).click();
-    await find(browser, "[data-test=summary]", 15_000);
+    await find(browser, "[data-test=summary]", JUDGED_WAIT_MS);
   } finally {
     await app.close();
   }
