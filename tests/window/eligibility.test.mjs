@@ -18,7 +18,7 @@ test("answering the first question in place updates the household's decisions", 
     const { browser } = app;
     await textOf(browser, "[data-test=list-count]");
     await (await find(browser, "[data-test=open-eligibility]")).click();
-    await find(browser, "[data-test=ask-next]");
+    await find(browser, "[data-test=ask-next]", JUDGED_WAIT_MS);
     // The page opens with what the family can get, before the questions.
     await find(browser, "[data-test=summary]");
     const before = await outcomes(browser);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { click, enrolledLaptop, find, startApp, stopServer, textOf, screen, SCREEN_WAIT_MS } from "./session.mjs";
+import { click, enrolledLaptop, find, startApp, stopServer, textOf, screen, SCREEN_WAIT_MS, JUDGED_WAIT_MS } from "./session.mjs";
 
 // Three families, one of them with a member whose age is not a number.
 const LIST = `Family,Name,Relation,Sex,Age,Ration card
@@ -130,7 +130,7 @@ test("a household list on a USB stick is checked, then imported, in Hindi", asyn
     await screen(browser, "consent-hi-1024x600.png", { scrollTo: "[data-test=consent-box]", block: "start" });
     await click(browser, "[data-test=consent-record]");
     assert.match(await textOf(browser, "[data-test=notice]"), /सहमति दर्ज हो गई/);
-    await find(browser, "[data-test=ask-next]");
+    await find(browser, "[data-test=ask-next]", JUDGED_WAIT_MS);
     assert.equal((await browser.findElements({ css: "[data-test=consent-box]" })).length, 0);
     // Back on the register, the filter lists only the family still to be asked.
     await click(browser, "[data-test=back]");

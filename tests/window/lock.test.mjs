@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, find, startApp, TEST_PIN, textOf, screen, SCREEN_WAIT_MS } from "./session.mjs";
+import { By, find, startApp, TEST_PIN, textOf, screen, SCREEN_WAIT_MS, JUDGED_WAIT_MS } from "./session.mjs";
 
 async function typeInto(browser, css, text) {
   const el = await find(browser, css);
@@ -108,7 +108,7 @@ test("set-up, lock on idle, unlock back to the half-typed form, recover a forgot
     await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "));
     await find(browser, "[data-test=open-eligibility]");
     await click("[data-test=open-eligibility]");
-    await find(browser, "[data-test=open-survey]", 20_000);
+    await find(browser, "[data-test=open-survey]", JUDGED_WAIT_MS);
     await click("[data-test=open-survey]");
     await find(browser, "[data-test=survey-finish]", 20_000);
     await click("[data-test=answer-consent-yes]");

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { test } from "node:test";
 import { inflateRawSync } from "node:zlib";
 import { PNG } from "pngjs";
-import { By, TEST_PIN, find, printToFile, runSibling, startApp, textOf, SCREEN_WAIT_MS } from "./session.mjs";
+import { By, TEST_PIN, find, printToFile, runSibling, startApp, textOf, SCREEN_WAIT_MS, JUDGED_WAIT_MS } from "./session.mjs";
 
 /** The dark pixels of a PNG screenshot, and how many columns hold any: the ink and its width. */
 function ink(base64) {
@@ -78,7 +78,7 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
     const { browser } = app;
     await textOf(browser, "[data-test=list-count]");
     await (await find(browser, "[data-test=open-eligibility]")).click();
-    await find(browser, "[data-test=ask-next]");
+    await find(browser, "[data-test=ask-next]", JUDGED_WAIT_MS);
     // The first person with a scheme to refer for (her line is folded: open it).
     let subject = null;
     for (const s of await browser.findElements(By.css("[data-test=subject]"))) {
@@ -150,7 +150,7 @@ test("a referral goes from an eligible person to benefit received, with a Hindi 
 
     // Back on the household: the scheme is now "already receiving" for her.
     await (await find(browser, "[data-test=back]")).click();
-    await find(browser, "[data-test=ask-next]");
+    await find(browser, "[data-test=ask-next]", JUDGED_WAIT_MS);
     const sel = `[data-test=subject][data-member="${member}"] [data-test=finding][data-scheme="${scheme}"]`;
     await browser.wait(async () => (await attr(browser, sel, "data-outcome")) === "already_receiving", SCREEN_WAIT_MS, "already receiving");
 

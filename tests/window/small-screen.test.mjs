@@ -28,7 +28,7 @@ test("at 1024×600 a 12-member family fits in three screens and nothing is cut o
       SCREEN_WAIT_MS,
     );
     await browser.executeScript("document.querySelector('[data-test=open-eligibility]').click()");
-    await find(browser, "[data-test=ask-next]");
+    await find(browser, "[data-test=ask-next]", JUDGED_WAIT_MS);
     const sections = await browser.executeScript("return document.querySelectorAll('[data-test=subject]').length");
     assert.equal(sections, 13, "12 members and the household");
     const page = await measure(browser);

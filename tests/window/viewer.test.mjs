@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { By, TEST_PIN, find, runSibling, startApp, textOf, SCREEN_WAIT_MS, JUDGED_WAIT_MS } from "./session.mjs";
+import { By, TEST_PIN, find, runSibling, startApp, textOf, JUDGED_WAIT_MS } from "./session.mjs";
 
 const VIEWER_PIN = "519372";
 
