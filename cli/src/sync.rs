@@ -159,20 +159,7 @@ pub fn run_sync(
         tuning.request = Duration::from_secs(secs.max(1));
         tuning.retries = 2;
     }
-    let followed_before = store.sync_status()?.certificate_followed_at;
-    let report = match block_on(sync(store, tuning))? {
-        Ok(report) => report,
-        // The laptop may have followed the block's new certificate and then failed in the sync
-        // on it: the facilitator is told both, since the block office asks which certificate
-        // the laptop trusts now.
-        Err(e) if store.sync_status()?.certificate_followed_at != followed_before => {
-            let certificate = store.enrollment()?.and_then(|e| e.certificate).unwrap_or_default();
-            return Err(anyhow::Error::from(e).context(format!(
-                "the block presents a new certificate ({certificate}), which the district vouched for: this laptop trusts it from now on; the sync on it then failed"
-            )));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let report = block_on(sync(store, tuning))??;
     let mut out = String::new();
     if verbose {
         out.push_str(&exchanges_text(&report.exchanges));

@@ -16,6 +16,8 @@ use crate::state::AppState;
 fn reply(e: LaptopSyncError) -> ErrorReply {
     match e {
         LaptopSyncError::Store(e) => ErrorReply::from(e),
+        // The panel says the following on its own line; the failure is what the reply is.
+        LaptopSyncError::AfterFollowing { then, .. } => reply(*then),
         other => ErrorReply {
             code: ErrorCode::Sync,
             detail: format!("{}: {other}", other.code()),

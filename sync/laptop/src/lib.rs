@@ -48,12 +48,21 @@ pub enum LaptopSyncError {
         "this answer from the block was written before the block's server was restored from a backup, so it was not applied; write this laptop's sync file, take it to the block office, and apply the answer the block writes to it"
     )]
     AnswerBeforeBlockRestore,
+    /// The laptop followed its block's new certificate on the district's word, and the sync on
+    /// it then failed: the block office asks which certificate the laptop trusts now, so the
+    /// following is said with the failure.
+    #[error(
+        "the block presents a new certificate ({certificate}), which the district vouched for: this laptop trusts it from now on; the sync on it then failed: {then}"
+    )]
+    AfterFollowing { certificate: String, then: Box<LaptopSyncError> },
 }
 
 impl LaptopSyncError {
     /// A stable word for the kind of failure: the status panel says it in the user's language.
     pub fn code(&self) -> &'static str {
         match self {
+            // The panel says the following on its own line (`certificate_followed_at`).
+            LaptopSyncError::AfterFollowing { then, .. } => then.code(),
             LaptopSyncError::Store(StoreError::DemoStore) => "demo",
             LaptopSyncError::Store(StoreError::NotEnrolled) => "not_enrolled",
             LaptopSyncError::Store(StoreError::AlreadyEnrolled { .. }) => "already_enrolled",
@@ -479,9 +488,13 @@ pub async fn sync(store: &mut Store, tuning: Tuning) -> Result<Report, LaptopSyn
     let Some(e) = store.enrollment()? else {
         return Err(StoreError::NotEnrolled.into());
     };
-    let mut report = sync_pinned(store, &e, tuning).await?;
-    report.certificate_followed = Some(followed);
-    Ok(report)
+    match sync_pinned(store, &e, tuning).await {
+        Ok(mut report) => {
+            report.certificate_followed = Some(followed);
+            Ok(report)
+        }
+        Err(then) => Err(LaptopSyncError::AfterFollowing { certificate: followed, then: Box::new(then) }),
+    }
 }
 
 /// Whether this laptop, enrolled as `e`, now pins `seen`, the certificate its block presented in
