@@ -481,6 +481,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "certificate_vouch",
         sql: include_str!("../migrations/server/0047_certificate_vouch.sql"),
     },
+    Migration {
+        version: 48,
+        name: "own_certificate_planned",
+        sql: include_str!("../migrations/server/0048_own_certificate_planned.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -711,6 +716,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 45,
         name: "certificate_vouch",
         sql: include_str!("../migrations/server-postgres/0045_certificate_vouch.sql"),
+    },
+    Migration {
+        version: 46,
+        name: "own_certificate_planned",
+        sql: include_str!("../migrations/server-postgres/0046_own_certificate_planned.sql"),
     },
 ];
 

@@ -19,6 +19,7 @@ use samanvaya_domain::{Hlc, HouseholdId, LocationId, PersonId, Relation, Sex};
 use samanvaya_server::Store;
 use samanvaya_server::enroll::Caller;
 use samanvaya_server::feed::Asked;
+use samanvaya_server::vouch::Awaiting;
 use samanvaya_sync_protocol::parcel::{self, Parcel};
 use samanvaya_sync_protocol::{
     Applicant, Change, ChangeResult, DeviceKind, EnrollRequest, Origin, Outcome, PROTOCOL_VERSION, PullReply,
@@ -4350,8 +4351,10 @@ fn a_district_vouches_only_for_the_certificate_its_block_said_last_and_sends_it_
     // about another block nor one signed with another key than that of the rules it trusts, and
     // serves what it keeps.
     let Some(mut at_block) = open(b, Role::Block) else { return };
-    for presented in [&old, &new, &old] {
-        at_block.certificate_in_use(presented).unwrap();
+    at_block.certificate_in_use(&old, None).unwrap();
+    assert_eq!(at_block.certificate_awaiting_vouch().unwrap(), None, "its first certificate");
+    for presented in [&new, &old] {
+        at_block.certificate_in_use(presented, None).unwrap();
     }
     assert_eq!(at_block.own_certificates().unwrap(), vec![new.clone(), old.clone()]);
     assert!(
@@ -4389,6 +4392,38 @@ fn a_district_vouches_only_for_the_certificate_its_block_said_last_and_sends_it_
         to_laptop.vouched.is_empty(),
         "a laptop is sent no statement: it reads them only where it has no session"
     );
+
+    // What the block's operator is told at each start and in `status`, by what would move the
+    // laptops pinned to an earlier certificate: codes while the block has no district, then the
+    // district's word; a new folder for a certificate a statement replaced; nothing once a
+    // statement vouches for it, nor after a switch made as planned (announced, or the folder
+    // keeping the one before as `use-new-certificate` leaves it, noted at a later start too).
+    let awaiting = |at_block: &mut Opened| at_block.certificate_awaiting_vouch().unwrap();
+    assert_eq!(awaiting(&mut at_block), Some(Awaiting::Codes(old.clone())), "no district");
+    at_block.execute(
+        &format!(
+            "INSERT INTO upstream (id, url, server_id, secret) VALUES (1, 'https://district.invalid', '{}', 'secret')",
+            Uuid::now_v7()
+        ),
+        &[],
+    );
+    assert_eq!(awaiting(&mut at_block), Some(Awaiting::Vouch(old.clone())));
+    at_block.certificate_in_use(&other, None).unwrap();
+    assert_eq!(awaiting(&mut at_block), Some(Awaiting::Replaced(other.clone())));
+    at_block.certificate_in_use(&new, None).unwrap();
+    assert_eq!(awaiting(&mut at_block), None, "the statement kept names it");
+    let (fourth, fifth, sixth) = ("d".repeat(64), "e".repeat(64), "f".repeat(64));
+    at_block.announce_certificate(Some(&fourth)).unwrap();
+    at_block.certificate_in_use(&fourth, None).unwrap();
+    assert_eq!(awaiting(&mut at_block), None, "switched to as announced");
+    at_block.certificate_in_use(&fifth, Some(&fourth)).unwrap();
+    assert_eq!(awaiting(&mut at_block), None, "switched to with the one before kept beside it");
+    at_block.certificate_in_use(&fourth, None).unwrap();
+    assert_eq!(awaiting(&mut at_block), Some(Awaiting::Vouch(fourth.clone())), "put back by hand");
+    at_block.certificate_in_use(&sixth, None).unwrap();
+    assert_eq!(awaiting(&mut at_block), Some(Awaiting::Vouch(sixth.clone())));
+    at_block.certificate_in_use(&sixth, Some(&fourth)).unwrap();
+    assert_eq!(awaiting(&mut at_block), None, "the folder shows at the next start it was planned");
 }
 
 /// The scheme rules built into the app, as a district publishes them signed with `key`.

@@ -2923,6 +2923,9 @@ fn a_block_replaces_its_certificate_and_its_laptops_follow_without_enrolling_aga
     drop(block);
     let block = start_server(&["--role", "block", "--data-dir", &dir, "--listen", &address]);
     assert_eq!(block.certificate.as_deref(), Some(new.as_str()), "the block presents the new certificate");
+    // Switched as planned: the operator is not sent to the district for its word.
+    let said = std::fs::read_to_string(&block.log).unwrap();
+    assert!(!said.contains("vouch-certificate"), "{said}");
 
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
     assert_eq!(pins(laptop_dir.path()), (Some(new.clone()), None), "it pinned the new one, and only it");
@@ -4195,6 +4198,12 @@ fn a_laptop_follows_its_blocks_new_certificate_the_district_vouched_for_without_
     let block = block_again();
     let new = block.certificate.clone().unwrap();
     assert_ne!(new, old);
+    // Its operator is told, at the start and in `status`, the district's command word for word.
+    let command = format!("vouch-certificate --block {block_id} --certificate {new}");
+    let said = std::fs::read_to_string(&block.log).unwrap();
+    assert!(said.contains(&command), "{said}");
+    let status = || server_cmd("block", block_dir.path(), &["status"]);
+    assert!(status().contains(&command), "{}", status());
     let refused = run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path()));
     assert!(!refused.status.success(), "the district has not vouched yet");
     assert!(String::from_utf8_lossy(&refused.stderr).contains("another certificate"), "{refused:?}");
@@ -4214,6 +4223,7 @@ fn a_laptop_follows_its_blocks_new_certificate_the_district_vouched_for_without_
     eventually("the district's statement at the block", || {
         at_block("SELECT count(*) FROM certificate_vouch") == 1
     });
+    assert!(!status().contains("vouch-certificate"), "the district vouched: {}", status());
 
     let synced = ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop.path())));
     assert!(!synced.contains("sent 0 change(s)"), "the work made meanwhile goes: {synced}");

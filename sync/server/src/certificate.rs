@@ -44,19 +44,52 @@ impl Store {
     /// The server started presenting certificate `presented`: if it is the announced one, the
     /// switch is done and it is announced no more (devices then forget what they kept only
     /// after they pinned it, in the same step). It is noted among the certificates this server
-    /// presented (`vouch.rs`), the latest last.
-    pub fn certificate_in_use(&mut self, presented: &str) -> Result<(), ServerError> {
+    /// presented (`vouch.rs`), the latest last, with whether it was switched to as planned:
+    /// announced to every device first, or with `previous` (the certificate the `tls` folder keeps
+    /// from before a switch, as `use-new-certificate` leaves it) the one presented before it. A
+    /// folder made anew after a theft keeps no copy; a certificate put back by hand is noted as
+    /// its devices meet it, whatever it was noted as before.
+    pub fn certificate_in_use(&mut self, presented: &str, previous: Option<&str>) -> Result<(), ServerError> {
         let mut tx = self.db.transaction(Mode::Write)?;
-        tx.execute(
+        let announced = tx.execute(
             "UPDATE identity SET next_certificate = NULL WHERE id = 1 AND next_certificate = ?1",
             args![presented],
-        )?;
-        tx.execute(
-            "INSERT INTO own_certificate (fingerprint, presented)
-             VALUES (?1, (SELECT coalesce(max(presented), 0) + 1 FROM own_certificate))
-             ON CONFLICT (fingerprint) DO UPDATE SET presented = excluded.presented",
-            args![presented],
-        )?;
+        )? > 0;
+        let newest = |tx: &mut crate::sql::Tx<'_>, except: &str| {
+            tx.query_one(
+                "SELECT max(fingerprint) FROM own_certificate
+                 WHERE presented = (SELECT max(presented) FROM own_certificate WHERE fingerprint != ?1)",
+                args![except],
+            )?
+            .opt_text(0)
+        };
+        let before = newest(&mut tx, presented)?;
+        let planned = announced || (before.is_some() && before.as_deref() == previous);
+        let again = tx
+            .query_one(
+                "SELECT count(*) FROM own_certificate
+                 WHERE fingerprint = ?1 AND presented = (SELECT max(presented) FROM own_certificate)",
+                args![presented],
+            )?
+            .int(0)?
+            > 0;
+        if again {
+            // A start like the one before: what it was noted as stands, unless the folder now
+            // shows the switch was planned (one made before this was noted).
+            if planned {
+                tx.execute(
+                    "UPDATE own_certificate SET planned = 1 WHERE fingerprint = ?1",
+                    args![presented],
+                )?;
+            }
+        } else {
+            tx.execute(
+                "INSERT INTO own_certificate (fingerprint, presented, planned)
+                 VALUES (?1, (SELECT coalesce(max(presented), 0) + 1 FROM own_certificate), ?2)
+                 ON CONFLICT (fingerprint) DO UPDATE SET presented = excluded.presented, planned = excluded.planned",
+                args![presented, i64::from(planned)],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }

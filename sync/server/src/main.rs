@@ -12,6 +12,7 @@ use samanvaya_domain::referral::Step;
 use samanvaya_server::limits::{Bounded, Door, Limits};
 use samanvaya_server::tls::{Identity, TlsListener};
 use samanvaya_server::village::{Names, NewVillage};
+use samanvaya_server::vouch::Awaiting;
 use samanvaya_server::{ServerConfig, Store, router, upstream};
 use samanvaya_sync_client::Tuning;
 use samanvaya_sync_protocol::{DeviceKind, Role, code};
@@ -692,12 +693,33 @@ fn local_time(stored: &str) -> String {
     }
 }
 
+/// What a block's operator is told while the laptops that pinned its earlier certificate refuse
+/// the one it presents: what moves them, with the district's command word for word where the
+/// district's word would.
+fn awaiting_vouch(block: uuid::Uuid, awaiting: &Awaiting) -> String {
+    let codes = "A laptop that did not install the district's scheme rules enrolls again with a code from `enroll-code --village VILLAGE --again-every`";
+    match awaiting {
+        Awaiting::Vouch(presented) => format!(
+            "this block presents another certificate than before, which its laptops were not told of: each laptop that pinned the earlier one refuses it. Once this block has synced with its district, ask the district's operator to run `samanvaya-server --role district vouch-certificate --block {block} --certificate {presented}`; the laptops that installed the district's scheme rules then follow it at their next sync. {codes}"
+        ),
+        Awaiting::Replaced(presented) => format!(
+            "this block presents certificate {presented}, which the district's word replaced with a newer one (was an older `tls` folder put back?): the laptops that follow the district's word refuse it, and the district never vouches for it again. Stop the server and put back the newer `tls` folder, or remove the `tls` folder so that a new certificate is made, and ask the district to vouch for that one"
+        ),
+        Awaiting::Codes(presented) => format!(
+            "this block presents another certificate than before ({presented}), which its laptops were not told of: each laptop that pinned the earlier one refuses it. No district's word can move them (this block has no district, or no district's scheme rules, which the laptops would check it against): make a code for each laptop with `enroll-code --village VILLAGE --again-every` and read each facilitator her laptop's line"
+        ),
+    }
+}
+
 fn print_status(store: &mut Store, role: Role) -> Result<()> {
     let devices = store.devices()?;
     let active = devices.iter().filter(|d| !d.revoked).count();
     println!("{} server, store on {}; {active} device(s) enrolled", role.as_str(), store.kind());
     if role != Role::Block {
         return Ok(());
+    }
+    if let Some(awaiting) = store.certificate_awaiting_vouch()? {
+        println!("{}", awaiting_vouch(store.device(), &awaiting));
     }
     let Some(f) = store.forwarding()? else {
         println!(
@@ -830,7 +852,12 @@ async fn serve(args: Args, mut store: Store, enrolled: bool) -> Result<()> {
         false => Some(Identity::load_or_make(&dir)?),
     };
     if let Some(identity) = &identity {
-        store.certificate_in_use(&identity.fingerprint)?;
+        store.certificate_in_use(&identity.fingerprint, identity.previous.as_deref())?;
+        if role == Role::Block
+            && let Some(awaiting) = store.certificate_awaiting_vouch()?
+        {
+            eprintln!("{}", awaiting_vouch(server, &awaiting));
+        }
     }
     let store = Arc::new(Mutex::new(store));
     if let Some(url) = &args.upstream {

@@ -161,6 +161,9 @@ pub fn withdraw(dir: &Path, announced: &str) -> Result<Withdrawn, ServerError> {
 pub struct Identity {
     /// What devices pin: SHA-256 of the certificate, as hex.
     pub fingerprint: String,
+    /// The fingerprint of the certificate a switch left beside it (`use_next`), if the folder
+    /// keeps one: what tells a switch made as planned from a folder made anew.
+    pub previous: Option<String>,
     config: Arc<ServerConfig>,
 }
 
@@ -207,7 +210,12 @@ impl Identity {
                     dir.join("tls").display()
                 ))
             })?;
-        Ok(Identity { fingerprint, config: Arc::new(config) })
+        let previous_path = dir.join(PREVIOUS_CERTIFICATE);
+        let previous = match previous_path.exists() {
+            true => Some(pin::fingerprint(&read(&previous_path)?)),
+            false => None,
+        };
+        Ok(Identity { fingerprint, previous, config: Arc::new(config) })
     }
 }
 
@@ -322,10 +330,13 @@ mod tests {
         assert_ne!(next, first.fingerprint);
         assert_eq!(make_next(dir.path()).unwrap(), next, "made once, then given back");
         assert_eq!(use_next(dir.path()).unwrap(), next);
+        assert_eq!(first.previous, None, "a folder made anew keeps no certificate from before");
+        let switched = Identity::load_or_make(dir.path()).unwrap();
+        assert_eq!(switched.fingerprint, next, "presented from the next start");
         assert_eq!(
-            Identity::load_or_make(dir.path()).unwrap().fingerprint,
-            next,
-            "presented from the next start"
+            switched.previous.as_deref(),
+            Some(first.fingerprint.as_str()),
+            "the one before, beside it"
         );
         assert_eq!(next_fingerprint(dir.path()).unwrap(), None);
         let previous = std::fs::read(dir.path().join(PREVIOUS_CERTIFICATE)).unwrap();

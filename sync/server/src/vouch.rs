@@ -82,6 +82,20 @@ pub(crate) fn statements_of(db: &mut dyn Db, block: Uuid) -> Result<Vec<String>,
     Ok(newest_first)
 }
 
+/// A certificate this block presents that the laptops pinned to an earlier one refuse, by what
+/// would move them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Awaiting {
+    /// The district's word: its operator vouches for it (`vouch-certificate`).
+    Vouch(String),
+    /// A statement of the district replaced it, and a replaced certificate is never vouched for
+    /// again: the `tls` folder made anew, or the newer one put back.
+    Replaced(String),
+    /// Codes alone: the block has no district, or trusts no key for the district's rules, which
+    /// its laptops would check a statement against.
+    Codes(String),
+}
+
 impl Store {
     /// The certificates this server has presented, oldest first, the one of its latest start
     /// last.
@@ -91,6 +105,46 @@ impl Store {
             .iter()
             .map(|r| r.text(0))
             .collect()
+    }
+
+    /// The certificate this server presents, when the laptops that pinned the one it presented
+    /// before refuse it (it is not the first it presented, and it was not switched to as
+    /// planned), with what would move them; `None` once a statement of the district they trust
+    /// vouches for it. Its operator is told at each start and in `status`.
+    pub fn certificate_awaiting_vouch(&mut self) -> Result<Option<Awaiting>, ServerError> {
+        let Some(presented) = self
+            .db
+            .query_one(
+                "SELECT max(n.fingerprint) FROM own_certificate n
+                 WHERE n.presented = (SELECT max(presented) FROM own_certificate)
+                   AND n.planned = 0
+                   AND EXISTS (SELECT 1 FROM own_certificate o WHERE o.presented < n.presented)",
+                &[],
+            )?
+            .opt_text(0)?
+        else {
+            return Ok(None);
+        };
+        // The statements kept were checked against the district's key when they came; while
+        // this block trusts no key for the rules, neither do its laptops, and a statement moves
+        // none of them.
+        let statements: Vec<Vouch> = self
+            .vouched_for_self()?
+            .iter()
+            .filter_map(|text| vouch::open(text, None).ok())
+            .map(|signed| signed.vouch)
+            .collect();
+        let trusted = self.catalogue_signer()?.is_some();
+        if trusted && statements.iter().any(|v| v.by == presented) {
+            return Ok(None);
+        }
+        Ok(Some(if statements.iter().any(|v| v.replaces.contains(&presented)) {
+            Awaiting::Replaced(presented)
+        } else if !trusted || self.upstream()?.is_none() {
+            Awaiting::Codes(presented)
+        } else {
+            Awaiting::Vouch(presented)
+        }))
     }
 
     /// The statements about this server's own certificates, as it serves them (`GET /v1/vouch`).
