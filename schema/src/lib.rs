@@ -486,6 +486,11 @@ pub const SERVER_MIGRATIONS: &[Migration] = &[
         name: "own_certificate_planned",
         sql: include_str!("../migrations/server/0048_own_certificate_planned.sql"),
     },
+    Migration {
+        version: 49,
+        name: "catalogue_refused",
+        sql: include_str!("../migrations/server/0049_catalogue_refused.sql"),
+    },
 ];
 
 /// The migrations of a server's store on PostgreSQL (a district or a state), oldest first: the
@@ -721,6 +726,11 @@ pub const SERVER_POSTGRES_MIGRATIONS: &[Migration] = &[
         version: 46,
         name: "own_certificate_planned",
         sql: include_str!("../migrations/server-postgres/0046_own_certificate_planned.sql"),
+    },
+    Migration {
+        version: 47,
+        name: "catalogue_refused",
+        sql: include_str!("../migrations/server-postgres/0047_catalogue_refused.sql"),
     },
 ];
 

@@ -2034,6 +2034,35 @@ fn the_districts_signed_scheme_rules_reach_the_laptop_and_judge_its_next_referra
         "Gaya, January: Indira Gandhi National Widow Pension",
         "the rules in use stay"
     );
+
+    // The same at the block: rules it refuses (signed by a key other than the one it trusts)
+    // are remembered with why, not fetched again at every round over 2G, and the forwarding
+    // goes on (its rounds still go through, and its status says why the rules were not kept).
+    let at_block = |sql: &str| -> String {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        conn.execute("UPDATE catalogue_signer SET public_key = 'the key of another district'", []).unwrap();
+    }
+    district_rules(&rules, |t| t.replacen("en = \"Indira Gandhi", "en = \"Gaya, March: Indira Gandhi", 1));
+    ok(dist.cmd(&["publish-catalogue", rules.to_str().unwrap(), "--label", "Gaya rules, March 2027"]));
+    eventually("the March rules refused at the block", || {
+        at_block("SELECT CAST(count(*) AS TEXT) FROM catalogue_refused") == "1"
+    });
+    let refused_at = at_block("SELECT refused_at FROM catalogue_refused");
+    let went_through = at_block("SELECT last_success_at FROM upstream");
+    eventually("another round of the forwarding", || {
+        at_block("SELECT last_success_at FROM upstream") > went_through
+    });
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(at_block("SELECT refused_at FROM catalogue_refused"), refused_at, "not fetched again");
+    let status = server_cmd("block", block_dir.path(), &["status"]);
+    assert!(status.contains("the district's scheme rules were not kept"), "{status}");
+    assert!(status.contains("another district key"), "{status}");
+    let said = std::fs::read_to_string(&block.log).unwrap();
+    assert_eq!(said.matches("the district's scheme rules were not kept").count(), 1, "said once: {said}");
     drop(block);
     drop(district);
 }

@@ -239,6 +239,38 @@ impl Store {
             .transpose()
     }
 
+    /// Why this server refused the district's bundle `digest` before, while nothing that decided
+    /// it changed (this version of the server, the key it trusts): its forwarding does not fetch
+    /// it again.
+    pub fn catalogue_refused(&mut self, digest: &str) -> Result<Option<String>, ServerError> {
+        let key = self.catalogue_signer()?.unwrap_or_default();
+        self.db
+            .query_opt(
+                "SELECT reason FROM catalogue_refused WHERE digest = ?1 AND app_version = ?2 AND trusted_key = ?3",
+                args![digest, env!("CARGO_PKG_VERSION"), key],
+            )?
+            .map(|r| r.text(0))
+            .transpose()
+    }
+
+    /// Remembers that this server refused the district's bundle `digest` (fetched whole, its
+    /// digest checked), and why, so that a block does not fetch it again at every round over 2G.
+    pub fn refuse_catalogue(
+        &mut self,
+        digest: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), ServerError> {
+        let key = self.catalogue_signer()?.unwrap_or_default();
+        self.db.execute(
+            "INSERT INTO catalogue_refused (digest, app_version, trusted_key, reason, refused_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (digest, app_version, trusted_key) DO UPDATE SET reason = ?4, refused_at = ?5",
+            args![digest, env!("CARGO_PKG_VERSION"), key, reason, at],
+        )?;
+        Ok(())
+    }
+
     /// The newest bundle this server holds: its digest and the day it was made.
     pub fn catalogue_held(&mut self) -> Result<Option<(String, DateTime<Utc>)>, ServerError> {
         Ok(offer(&mut *self.db)?.map(|o| (o.digest, o.made_at)))

@@ -194,13 +194,20 @@ impl Store {
         Ok(())
     }
 
-    fn upstream_finished(&mut self, at: DateTime<Utc>, error: Option<&str>) -> Result<(), ServerError> {
-        match error {
-            None => self.db.execute(
-                "UPDATE upstream SET last_success_at = ?1, last_error = NULL WHERE id = 1",
-                args![at],
+    /// Notes how a round ended: `went_through` when the forwarding did (its `error` then the
+    /// district's rules refused here, which stop nothing else), or failed with `error`.
+    fn upstream_finished(
+        &mut self,
+        at: DateTime<Utc>,
+        went_through: bool,
+        error: Option<&str>,
+    ) -> Result<(), ServerError> {
+        match went_through {
+            true => self.db.execute(
+                "UPDATE upstream SET last_success_at = ?1, last_error = ?2 WHERE id = 1",
+                args![at, error],
             )?,
-            Some(e) => self.db.execute("UPDATE upstream SET last_error = ?1 WHERE id = 1", args![e])?,
+            false => self.db.execute("UPDATE upstream SET last_error = ?1 WHERE id = 1", args![error])?,
         };
         Ok(())
     }
@@ -723,6 +730,14 @@ impl Local for BlockEnd {
         Ok(kept.new.then_some(kept.label))
     }
 
+    fn catalogue_refused(&mut self, digest: &str) -> Result<Option<String>, SyncError> {
+        self.with(|s| s.catalogue_refused(digest))
+    }
+
+    fn refuse_catalogue(&mut self, digest: &str, why: &str) -> Result<(), SyncError> {
+        self.with(|s| s.refuse_catalogue(digest, why, Utc::now()))
+    }
+
     fn keep_vouched(&mut self, statements: &[String]) -> Result<(), SyncError> {
         self.with(|s| s.keep_vouched(statements).map(drop))
     }
@@ -813,17 +828,22 @@ pub async fn sync_through<R: Remote>(
                 .catalogue_refused
                 .as_ref()
                 .map(|why| format!("the district's scheme rules were not kept: {why}"));
-            if let Some(why) = &refused {
+            // Said in the log when it is new: a bundle refused once is not fetched again, and
+            // the same line every round would bury the rest.
+            let said_before = lock(store)?.forwarding()?.and_then(|f| f.last_error);
+            if let Some(why) = &refused
+                && said_before.as_deref() != Some(why.as_str())
+            {
                 eprintln!("{why}");
             }
-            lock(store)?.upstream_finished(now, refused.as_deref())?;
+            lock(store)?.upstream_finished(now, true, refused.as_deref())?;
             log_audit_forwarding(&report);
             Ok(Some(report))
         }
         Err(e) => {
             let me = lock(store)?.device();
             let said = for_the_operator(&e, me);
-            lock(store)?.upstream_finished(now, Some(&said))?;
+            lock(store)?.upstream_finished(now, false, Some(&said))?;
             let said = format!("forwarding to the district failed: {said}");
             // Kept a refusal of a device not known, and another certificate, which `run`
             // answers with a code it holds.
@@ -937,7 +957,8 @@ async fn enroll_with_code_in_hand(
             // Said in the status too, where the advice to bring a code stood.
             let said = not.said();
             eprintln!("{said}");
-            if let Err(e) = lock(store).and_then(|mut s| s.upstream_finished(Utc::now(), Some(&said))) {
+            if let Err(e) = lock(store).and_then(|mut s| s.upstream_finished(Utc::now(), false, Some(&said)))
+            {
                 eprintln!("{e}");
             }
             if !not.try_later {
