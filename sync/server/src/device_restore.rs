@@ -55,6 +55,13 @@ pub fn judge(
             // work in a file found late is taken (`old_copy.rs`). Granted again to this copy,
             // two families would share a number.
             db.execute("UPDATE lease SET acked_at_grant = NULL WHERE device_id = ?1", args![device])?;
+            // What this server holds of the laptop's numbers may be the copy live until now's:
+            // two copies restored from one backup number their work at places chosen by their
+            // restore's id, and the one live until now may have numbered above this one. Left
+            // so, this copy's work numbered below would pass for held and never be sent, then be
+            // pruned. It is held through the old laptop's run, below its newest restore's gap,
+            // as when the operator keeps a copy (`keep_copy`).
+            held_below_restore(db, device, restores)?;
             Ok(())
         }
         Standing::Superseded { after } => Err(ServerError::refused(
@@ -85,6 +92,20 @@ pub(crate) fn standing_of(
         Some(last) if restores.starts_with(&aside) => Standing::Superseded { after: last.after },
         _ => standing(&live, restores),
     })
+}
+
+/// Holds laptop `device` through the newest of its numbers this server holds below the gap
+/// after the last of `restores` (every number, where there is none): the numbers of the copy it
+/// was restored from, never those of another copy restored from the same backup.
+fn held_below_restore(db: &mut dyn Db, device: Uuid, restores: &[Restore]) -> Result<(), ServerError> {
+    let below = restores.last().map_or(i64::MAX, |last| last.after + RUN_GAP);
+    db.execute(
+        "UPDATE device SET acked_through =
+             (SELECT coalesce(max(origin_seq), 0) FROM change WHERE origin_device = ?1 AND origin_seq < ?2)
+         WHERE id = ?1",
+        args![device, below],
+    )?;
+    Ok(())
 }
 
 /// Ends every session of laptop `device`: they were opened by a copy that is live no more, and
@@ -155,13 +176,7 @@ impl Store {
         // below, would pass for held and be lost: it is held through its numbers below those.
         // A copy put aside that was never restored numbered below every restored copy: the
         // kept one is held through the newest number held.
-        let below = parse(live)?.last().map_or(i64::MAX, |aside| aside.after + RUN_GAP);
-        tx.execute(
-            "UPDATE device SET acked_through =
-                 (SELECT coalesce(max(origin_seq), 0) FROM change WHERE origin_device = ?1 AND origin_seq < ?2)
-             WHERE id = ?1",
-            args![device, below],
-        )?;
+        held_below_restore(&mut *tx, device, &parse(live)?)?;
         end_sessions(&mut *tx, device)?;
         tx.commit()?;
         parse(Some(refused))

@@ -558,15 +558,12 @@ impl Store {
     ) -> Result<SessionReply, ServerError> {
         check_protocol(req.protocol)?;
         let mut tx = self.db.transaction(Mode::Write)?;
-        let found = tx.query_opt(
-            "SELECT kind, secret_hash, revoked_at, acked_through FROM device WHERE id = ?1",
-            args![req.device],
-        )?;
+        let found = tx
+            .query_opt("SELECT kind, secret_hash, revoked_at FROM device WHERE id = ?1", args![req.device])?;
         let Some(found) = found else {
             return Err(not_enrolled());
         };
-        let (kind, secret_hash, revoked_at, acked_through) =
-            (found.text(0)?, found.text(1)?, found.opt_text(2)?, found.int(3)?);
+        let (kind, secret_hash, revoked_at) = (found.text(0)?, found.text(1)?, found.opt_text(2)?);
         if secret_hash != hash(&req.secret) {
             return Err(not_enrolled());
         }
@@ -587,6 +584,9 @@ impl Store {
             }
             return Err(refusal);
         }
+        // Read once the copy is judged: a copy restored since is held through its own numbers.
+        let acked_through =
+            tx.query_one("SELECT acked_through FROM device WHERE id = ?1", args![req.device])?.int(0)?;
         // The device had our word for more of its changes than we hold: this server was
         // restored from a backup, and its feed is numbered again from there.
         // A device under an older epoch shows the restore the current one was made for; one
