@@ -172,6 +172,18 @@ impl Laptop {
         }
     }
 
+    /// The sync file of the copy of this laptop restored as `restore`, asking back the old
+    /// laptop's run after the backup, having read the feed through `pulled_through`.
+    fn parcel_of_copy(&self, restore: Restore, pulled_through: i64) -> Parcel {
+        Parcel {
+            pulled_through,
+            own_after: Some(restore.after),
+            acked_here: Some(restore.after),
+            restores: vec![restore],
+            ..self.parcel()
+        }
+    }
+
     /// `file` sealed with this laptop's key, as it goes on the stick.
     fn seal(&self, file: &Parcel) -> Vec<u8> {
         parcel::seal(file, &parcel::secret_digest(&self.secret)).unwrap()
@@ -2845,6 +2857,29 @@ fn a_later_copy_restored_from_the_same_backup_is_held_only_through_the_old_lapto
     let own = laptop.change(rename(h, PersonId(h.0), "x"), 9);
     let ack = server.push(&laptop.caller, &laptop.batch(vec![own]), t0()).unwrap();
     assert_eq!(ack.results[0].outcome, Outcome::Applied);
+
+    // By stick, a third copy from the same backup, asking back the same run as the copy live
+    // until then, read the feed less far: the block's answer starts where this copy stands,
+    // not where the other's files said (it skipped the feed between the two; found by a review).
+    let other = enroll(&mut server, "Sherghati laptop");
+    let mut other = other;
+    for i in 0..3 {
+        let h = HouseholdId(Uuid::now_v7());
+        let change = other.change(household(h, VILLAGE), i);
+        server.push(&other.caller, &other.batch(vec![change]), t0()).unwrap();
+    }
+    let end = server.pull_under(&other.caller, Asked::default()).unwrap().cursor;
+    assert!(end > 0);
+    let read_all = laptop.parcel_of_copy(late, end);
+    server.import(&laptop.seal(&read_all), t0()).unwrap();
+    let third = restore(3, 1);
+    server.import(&laptop.seal(&laptop.parcel_of_copy(third, 0)), t0()).unwrap();
+    let written = server.export_feed(laptop.caller.device, t0()).unwrap();
+    let key = parcel::secret_digest(&laptop.secret);
+    let answer =
+        samanvaya_sync_protocol::feed_file::open(&written.bytes, laptop.caller.device, &key).unwrap();
+    assert_eq!(answer.starts_after, Some(0), "from where the live copy stands");
+    assert_eq!(answer.restores, Some(vec![third]));
 }
 
 /// The old laptop wrote its work to a USB stick and broke; the stick reached the block after the

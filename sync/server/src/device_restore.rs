@@ -62,6 +62,7 @@ pub fn judge(
             // pruned. It is held through the old laptop's run, below its newest restore's gap,
             // as when the operator keeps a copy (`keep_copy`).
             held_below_restore(db, device, restores)?;
+            forget_stick_reading(db, device)?;
             Ok(())
         }
         Standing::Superseded { after } => Err(ServerError::refused(
@@ -94,16 +95,33 @@ pub(crate) fn standing_of(
     })
 }
 
-/// Holds laptop `device` through the newest of its numbers this server holds below the gap
-/// after the last of `restores` (every number, where there is none): the numbers of the copy it
-/// was restored from, never those of another copy restored from the same backup.
+/// Holds laptop `device`, a copy restored since the live one, through no more than the newest of
+/// its numbers this server holds below the gap after the last of `restores`: the numbers of the
+/// copy it was restored from, never those of another copy restored from the same backup. Only
+/// ever lowered: a number missing below (lost with a restore of this server) is still asked for,
+/// where `keep_copy` holds the kept copy through the newest number below the gap.
 fn held_below_restore(db: &mut dyn Db, device: Uuid, restores: &[Restore]) -> Result<(), ServerError> {
     let below = restores.last().map_or(i64::MAX, |last| last.after + RUN_GAP);
     db.execute(
-        "UPDATE device SET acked_through =
-             (SELECT coalesce(max(origin_seq), 0) FROM change WHERE origin_device = ?1 AND origin_seq < ?2)
+        "UPDATE device SET acked_through = CASE WHEN acked_through < held THEN acked_through ELSE held END
+         FROM (SELECT coalesce(max(origin_seq), 0) AS held FROM change
+               WHERE origin_device = ?1 AND origin_seq < ?2) below_gap
          WHERE id = ?1",
         args![device, below],
+    )?;
+    Ok(())
+}
+
+/// Forgets where the sync files of laptop `device` said it had read the feed, and which of its
+/// own changes they asked back: that was the copy live until now, and an answer started there
+/// would skip, on the copy live from now, what lies between its own reading and the other's.
+/// Its next file says where it stands.
+fn forget_stick_reading(db: &mut dyn Db, device: Uuid) -> Result<(), ServerError> {
+    db.execute(
+        "UPDATE device SET usb_pulled_through = 0, usb_own_after = NULL, usb_own_through = NULL,
+                           usb_acked_here = NULL
+         WHERE id = ?1",
+        args![device],
     )?;
     Ok(())
 }
@@ -176,7 +194,14 @@ impl Store {
         // below, would pass for held and be lost: it is held through its numbers below those.
         // A copy put aside that was never restored numbered below every restored copy: the
         // kept one is held through the newest number held.
-        held_below_restore(&mut *tx, device, &parse(live)?)?;
+        let below = parse(live)?.last().map_or(i64::MAX, |aside| aside.after + RUN_GAP);
+        tx.execute(
+            "UPDATE device SET acked_through =
+                 (SELECT coalesce(max(origin_seq), 0) FROM change WHERE origin_device = ?1 AND origin_seq < ?2)
+             WHERE id = ?1",
+            args![device, below],
+        )?;
+        forget_stick_reading(&mut *tx, device)?;
         end_sessions(&mut *tx, device)?;
         tx.commit()?;
         parse(Some(refused))

@@ -33,6 +33,10 @@ pub fn restored(db: &mut dyn Db, run: Uuid) -> Result<(), ServerError> {
     )?;
     if made > 0 {
         db.execute("INSERT INTO feed_epoch_made (epoch) VALUES (?1)", args![epoch])?;
+        // Where each laptop's sync files said it had read is in the old numbers: an answer on
+        // a stick started there would skip, in the new ones, what a laptop reading again has
+        // not read yet. Each laptop's next file says where it stands.
+        db.execute("UPDATE device SET usb_pulled_through = 0", &[])?;
     }
     Ok(())
 }
