@@ -2594,6 +2594,25 @@ fn with_no_network_the_blocks_decisions_come_back_on_the_stick_once() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("changed or damaged"), "{refused:?}");
 
+    // An answer starting past what the laptop has read (the block's word for where it stood was
+    // another copy's, or in numbers from before a restore) is refused whole: it would skip what
+    // lies between.
+    {
+        let conn = rusqlite::Connection::open(block_dir.path().join("server.sqlite3")).unwrap();
+        let past = format!(
+            "UPDATE device SET usb_pulled_through = (SELECT max(seq) - 1 FROM change) WHERE id = '{device}'"
+        );
+        conn.execute(&past, []).unwrap();
+    }
+    let past = stick.path().join("past.samanvaya-feed");
+    server_cmd("block", block_dir.path(), &["export-feed", "--device", &device, past.to_str().unwrap()]);
+    let refused = run("samanvaya", &["import-feed", past.to_str().unwrap()], Some(laptop_dir.path()));
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("past what this laptop has read"),
+        "{refused:?}"
+    );
+
     let waiting = samanvaya_tests::open(laptop_dir.path()).unwrap().sync_status().unwrap().waiting;
     assert!(waiting >= 3, "the household, its member and the referral wait: no network said otherwise");
     let applied = ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(laptop_dir.path())));

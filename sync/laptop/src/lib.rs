@@ -55,6 +55,13 @@ pub enum LaptopSyncError {
         "the block presents a new certificate ({certificate}), which the district vouched for: this laptop trusts it from now on; the sync on it then failed: {then}"
     )]
     AfterFollowing { certificate: String, then: Box<LaptopSyncError> },
+    /// The block's answer starts further on in its feed than this laptop has read: the block's
+    /// word for where the laptop stood was another copy's, or in its numbers from before a
+    /// restore. Applied, it would skip what lies between.
+    #[error(
+        "this answer from the block starts after number {starts_after} of its feed, past what this laptop has read (number {read}), so it was not applied: it would skip what lies between. Nothing is lost: write this laptop's sync file, take it to the block office, and apply the answer the block writes to it"
+    )]
+    AnswerPastRead { starts_after: i64, read: i64 },
 }
 
 impl LaptopSyncError {
@@ -92,6 +99,7 @@ impl LaptopSyncError {
             // must read it in her language: each has a sentence of its own on the screen.
             LaptopSyncError::AnswerBeforeRestore => "answer_before_restore",
             LaptopSyncError::AnswerBeforeBlockRestore => "answer_before_block_restore",
+            LaptopSyncError::AnswerPastRead { .. } => "answer_past_read",
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
@@ -684,6 +692,13 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     let new_epoch = file.feed_epoch != store.feed_epoch_held()?;
     if new_epoch && (file.feed_epoch.is_none() || file.starts_after.is_some_and(|at| at != 0)) {
         return Err(LaptopSyncError::AnswerBeforeBlockRestore);
+    }
+    // Under the same epoch, an answer starting past what this laptop has read would move its
+    // cursor over what lies between, never to come: refused, nothing applied. The block's
+    // answer to the laptop's next file starts where that file says.
+    let read = store.pulled_through()?;
+    if let Some(starts_after) = file.starts_after.filter(|at| !new_epoch && *at > read) {
+        return Err(LaptopSyncError::AnswerPastRead { starts_after, read });
     }
     let kept: Vec<(i64, Hlc)> = file.capped.iter().map(|k| (k.seq, k.hlc)).collect();
     // The answer to a file written knowing what this laptop still knows, saying the block holds

@@ -581,6 +581,7 @@ export const en = {
   syncError_stick_gone: "The USB stick was taken out before the file could be written on it. Plug it in again and press “A file for the USB stick” once more. Nothing is lost: the changes wait on this laptop.",
   syncError_file_write: "The sync file could not be written. Check that the place it goes to, named in the detail below (Downloads on this laptop, or a USB stick), has room and is not locked, then write it again. Nothing is lost: the changes wait on this laptop.",
   syncError_answer_before_restore: "This answer from the block was written before this laptop was restored from its backup, so it was not applied. Nothing is lost: write this laptop's sync file, take it to the block office, and apply the answer the block writes to it.",
+  syncError_answer_past_read: "This answer from the block starts further on than this laptop has read, so it was not applied: it would have skipped what lies between. Nothing is lost: write this laptop's sync file, take it to the block office, and apply the answer the block writes to it.",
   syncError_answer_before_block_restore: "This answer from the block was written before the block's server was restored from a backup, so it was not applied. Nothing is lost: write this laptop's sync file, take it to the block office, and apply the answer the block writes to it.",
   error_already_enrolled: "This laptop is enrolled with a block server already. Details: {detail}",
   error_not_enrolled: "This laptop is not enrolled with a block server yet. Ask the block office for a code.",

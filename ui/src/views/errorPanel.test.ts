@@ -14,6 +14,7 @@ describe("errorText", () => {
     expect(said).toBe(catalogues.hi.syncError_answer_before_block_restore);
     expect(said).toContain("सिंक फ़ाइल");
     expect(errorText(reply("answer_before_restore: …"))).toBe(catalogues.hi.syncError_answer_before_restore);
+    expect(errorText(reply("answer_past_read: this answer from the block starts after …"))).toBe(catalogues.hi.syncError_answer_past_read);
   });
 
   it("says an enrollment intercepted as such, not as a pinned certificate changed", () => {
