@@ -2604,6 +2604,32 @@ fn with_no_network_the_blocks_decisions_come_back_on_the_stick_once() {
         );
         conn.execute(&past, []).unwrap();
     }
+    // A write that fails at its last step (the name taken by a folder on the stick) leaves no
+    // half-named file behind, at the block nor on the laptop.
+    let taken = stick.path().join("taken");
+    std::fs::create_dir_all(taken.join("x.samanvaya-feed")).unwrap();
+    std::fs::create_dir_all(taken.join("x.samanvaya-sync")).unwrap();
+    let feed_to = taken.join("x.samanvaya-feed");
+    let failed = run(
+        "samanvaya-server",
+        &[
+            "--role",
+            "block",
+            "--data-dir",
+            block_dir.path().to_str().unwrap(),
+            "export-feed",
+            "--device",
+            &device,
+            feed_to.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("cannot write"), "{failed:?}");
+    let sync_to = taken.join("x.samanvaya-sync");
+    let failed = run("samanvaya", &["export-sync", sync_to.to_str().unwrap()], Some(laptop_dir.path()));
+    assert!(!failed.status.success(), "{failed:?}");
+    let left: Vec<_> = std::fs::read_dir(&taken).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "the two folders alone: {left:?}");
     let past = stick.path().join("past.samanvaya-feed");
     server_cmd("block", block_dir.path(), &["export-feed", "--device", &device, past.to_str().unwrap()]);
     let refused = run("samanvaya", &["import-feed", past.to_str().unwrap()], Some(laptop_dir.path()));

@@ -888,8 +888,15 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
     // safe side of a file on the stick that the log does not know of.
     let carried_again = parcel.changes.iter().take_while(|c| c.seq <= acked).count();
     let new = parcel.changes.len() - carried_again;
-    store.audit("export:sync", &format!("{new} changes, {carried_again} carried again"))?;
-    std::fs::rename(&partial, path).map_err(file_error)?;
+    // A half-named file is not left on the stick when the store or the stick fails here.
+    let named = store
+        .audit("export:sync", &format!("{new} changes, {carried_again} carried again"))
+        .map_err(LaptopSyncError::from)
+        .and_then(|()| std::fs::rename(&partial, path).map_err(file_error));
+    if let Err(e) = named {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
     // The name on the stick too, before the facilitator is told the file is written (best
     // effort: not every system opens a folder as a file).
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

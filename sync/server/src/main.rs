@@ -775,9 +775,12 @@ fn write_feed(store: &mut Store, device: uuid::Uuid, file: &std::path::Path) -> 
         }
         Ok(())
     };
-    write().with_context(|| {
-        format!("cannot write {}; check the USB stick and its free space", file.display())
-    })?;
+    if let Err(e) = write() {
+        // A stick full or pulled out leaves no half file beside the ones the office carries.
+        let _ = std::fs::remove_file(&partial);
+        return Err(anyhow::Error::from(e)
+            .context(format!("cannot write {}; check the USB stick and its free space", file.display())));
+    }
     println!(
         "wrote {} change(s) for {} to {}; eject the stick before taking it out; on the laptop: samanvaya import-feed {}",
         written.changes,
