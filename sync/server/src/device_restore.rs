@@ -59,8 +59,8 @@ pub fn judge(
             // two copies restored from one backup number their work at places chosen by their
             // restore's id, and the one live until now may have numbered above this one. Left
             // so, this copy's work numbered below would pass for held and never be sent, then be
-            // pruned. It is held through the old laptop's run, below its newest restore's gap,
-            // as when the operator keeps a copy (`keep_copy`).
+            // pruned. It is held through no more than the old laptop's run, below its newest
+            // restore's gap.
             held_below_restore(db, device, restores)?;
             forget_stick_reading(db, device)?;
             Ok(())
