@@ -166,6 +166,20 @@ fn record_one(
     insert(conn, "local", device, next, None, &Change::new(hlc, body), at.utc)
 }
 
+/// The origin (device, number) of the change applied here as number `server_seq` of
+/// `server`'s feed, if any.
+pub fn pulled_at(
+    conn: &Connection,
+    server: &str,
+    server_seq: i64,
+) -> rusqlite::Result<Option<(String, i64)>> {
+    conn.prepare_cached(
+        "SELECT device_id, device_seq FROM change_log WHERE origin = 'pulled' AND server = ?1 AND server_seq = ?2",
+    )?
+    .query_row(params![server, server_seq], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()
+}
+
 /// Whether the change `server_seq` of `server` was applied already.
 pub fn was_pulled(conn: &Connection, server: &str, server_seq: i64) -> rusqlite::Result<bool> {
     conn.prepare_cached(

@@ -802,6 +802,24 @@ impl Store {
         }
     }
 
+    /// The first number of `server`'s feed among `changes` under which this laptop applied
+    /// another change than the one `changes` carries under it, if any: the server numbered its
+    /// feed again (restored from a backup) under the epoch this laptop read under, not knowing
+    /// it yet. Applied, two changes would hold one number.
+    pub fn feed_numbered_otherwise(
+        &self,
+        server: &str,
+        changes: &[Incoming],
+    ) -> Result<Option<i64>, StoreError> {
+        for c in changes {
+            let held = change_log::pulled_at(&self.conn, server, c.server_seq)?;
+            if held.is_some_and(|(device, seq)| device != c.device.to_string() || seq != c.device_seq) {
+                return Ok(Some(c.server_seq));
+            }
+        }
+        Ok(None)
+    }
+
     /// Applies one page of the server's pull feed and moves the cursor to `cursor`, whose change
     /// at the server has the origin `cursor_origin`, in the same transaction: a stop at any
     /// point leaves both as they were or both done. A change this laptop made, or one applied

@@ -2845,6 +2845,15 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
     assert!(!refused.status.success(), "{refused:?}");
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("from before the laptop was restored"), "{said}");
+    // Handed the restored copy's answer from the stick, the old laptop is told the same, and
+    // not that it was restored itself (it was not), which sent it to the block office for an
+    // answer it is never written again.
+    let first_answer = stick.path().join("down-1");
+    let refused = run("samanvaya", &["import-feed", first_answer.to_str().unwrap()], Some(old_dir.path()));
+    assert!(!refused.status.success(), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("is for a copy of this laptop restored from its backup"), "{said}");
+    assert!(!said.contains("before this laptop was restored"), "{said}");
     // The same backup restored once more, on yet another laptop: the block's answer to the
     // first restored copy, left on the stick, is not this copy's, and is refused, nothing
     // applied. Before, it was taken (it answers a restored laptop), and settled this copy's
@@ -2854,7 +2863,6 @@ fn a_laptop_restored_and_synced_only_by_stick_gets_the_old_laptops_work_back_and
         samanvaya_core::Store::restore(&backup, again_dir.path(), None, &samanvaya_core::Secret::new(PIN))
             .unwrap(),
     );
-    let first_answer = stick.path().join("down-1");
     let refused = run("samanvaya", &["import-feed", first_answer.to_str().unwrap()], Some(again_dir.path()));
     assert!(!refused.status.success(), "{refused:?}");
     assert!(
@@ -3314,6 +3322,17 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
         store.save_household(new_household(village, vec![head]), store.now().unwrap()).unwrap();
     }
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(newcomer)));
+    // Before any file of the reader's shows the block its restore, the office writes the
+    // reader an answer: in the feed's new numbers, under which the reader applied other
+    // changes. Refused whole, with what to do (before, the store refused it in a database's
+    // words); the round after it mends everything.
+    let reader_id = samanvaya_tests::open(reader).unwrap().device_id().unwrap().to_string();
+    let early = stick.path().join("down-early");
+    server_cmd("block", block_dir.path(), &["export-feed", "--device", &reader_id, early.to_str().unwrap()]);
+    let refused = run("samanvaya", &["import-feed", early.to_str().unwrap()], Some(reader));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("has not found it out yet"), "{said}");
+    assert!(!households(reader).contains(&households(newcomer)[0]), "nothing of it applied");
     round(2);
     let mine = households(newcomer);
     assert!(households(reader).contains(&mine[0]), "the reader holds the newcomer's household");
@@ -3323,6 +3342,52 @@ fn a_laptop_that_reads_a_restored_blocks_feed_by_stick_reads_it_again_and_misses
     let said = String::from_utf8_lossy(&late.stderr);
     assert!(!late.status.success() && said.contains("before the block's server was restored"), "{said}");
     assert!(round(3).contains("wrote 0 change(s)"), "the next answer starts where the last ended");
+}
+
+/// Two laptops that sync by stick alone, and a block restored from a backup that holds where
+/// each had read its feed: once the first laptop's file shows the block its restore, the
+/// answer the office writes for the second (no file of its own yet) reads the feed again from
+/// its start under the new epoch. Where the block kept the second laptop's reading from the
+/// backup, in the old numbers, the answer started there, and the laptop refused it as written
+/// before the restore; applied, it would have skipped what lay between.
+#[test]
+fn once_a_laptop_shows_the_block_its_restore_anothers_answer_reads_the_feed_from_its_start() {
+    let (block_dir, backup) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sticks = [(); 2].map(|()| tempfile::tempdir().unwrap());
+    let laptops = [(); 3].map(|()| tempfile::tempdir().unwrap());
+    let [writer, first, second] = [0, 1, 2].map(|i| laptops[i].path());
+    let (restorable, block) = RestorableBlock::start(block_dir.path());
+    for laptop in [writer, first, second] {
+        restorable.enroll(laptop);
+    }
+    let households = |laptop: &Path| samanvaya_tests::household_ids(&samanvaya_tests::open(laptop).unwrap());
+    let round = |laptop: &Path, stick: &Path, n: usize| stick_round(laptop, block_dir.path(), stick, n);
+    // Each file says where its laptop had read when it was written: the block knows where
+    // both stand after their second round.
+    for (n, name) in [(1, "कमला देवी"), (2, "विमला देवी")] {
+        household_with_a_referral(writer, name);
+        ok(run("samanvaya", &["sync", "--timeout", "20"], Some(writer)));
+        round(first, sticks[0].path(), n);
+        round(second, sticks[1].path(), n);
+    }
+    // The backup holds where both had read, in its numbers.
+    let block = restorable.back_up(block, backup.path());
+    household_with_a_referral(writer, "सीता देवी");
+    ok(run("samanvaya", &["sync", "--timeout", "20"], Some(writer)));
+    round(first, sticks[0].path(), 3);
+    round(second, sticks[1].path(), 3);
+    assert_eq!(households(second).len(), 3);
+
+    let _block = restorable.restore(block, backup.path());
+    // The first laptop's file shows the restore: it read past what the block holds.
+    round(first, sticks[0].path(), 4);
+    let second_id = samanvaya_tests::open(second).unwrap().device_id().unwrap().to_string();
+    let answer = sticks[1].path().join("down-after-restore");
+    server_cmd("block", block_dir.path(), &["export-feed", "--device", &second_id, answer.to_str().unwrap()]);
+    ok(run("samanvaya", &["import-feed", answer.to_str().unwrap()], Some(second)));
+    let epoch = |laptop: &Path| samanvaya_tests::open(laptop).unwrap().feed_epoch_held().unwrap();
+    assert!(epoch(second).is_some() && epoch(second) == epoch(first), "both read under the new epoch");
+    assert_eq!(households(second).len(), 3, "nothing lost");
 }
 
 /// `dist`'s server started, on `listen` when given: a district started again where its block
@@ -3804,6 +3869,8 @@ fn stick_round(laptop: &Path, block: &Path, stick: &Path, n: usize) -> String {
 /// goes as before: the answer to its latest file says the block holds less of it, and the next
 /// file sends it from there. Before that, the laptop never moved its mark back on a stick's
 /// word, and the block refused every later file's log as not following on from what it held.
+/// The file that finds the restore is not refused as a log changed on the laptop either: the
+/// block says it lost the entries and that the next file sends them.
 #[test]
 fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
     a_stick_laptop_and_a_backup_of_its_block(|restorable, block, backup, laptop, round| {
@@ -3830,6 +3897,16 @@ fn a_stick_laptops_work_a_restored_block_lost_is_sent_again_by_stick() {
         let said = round(2);
         assert!(said.contains(", 0 already here"), "the restored block held none of it: {said}");
         assert_eq!(at_block(), 2, "the household the block lost, carried again, and the new one");
+        // The file's log starts where the block's last answer said it held it: not an edit
+        // on the laptop, but entries the restored block lost, which the next file sends.
+        assert!(
+            said.contains(&format!(
+                "held here only through entry 0, and the file's entries start at entry {}",
+                sent_first + 1
+            )),
+            "{said}"
+        );
+        assert_eq!(audit_at_block(), (0, 0), "nothing of the log past the gap kept");
         assert_eq!(status_number(laptop, "waiting to send"), 0);
         let said = round(3);
         assert!(said.contains("0 new change(s)"), "each once: {said}");

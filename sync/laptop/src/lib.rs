@@ -62,6 +62,22 @@ pub enum LaptopSyncError {
         "this answer from the block starts after number {starts_after} of its feed, past what this laptop has read (number {read}), so it was not applied: it would skip what lies between. Nothing is lost: write this laptop's sync file, take it to the block office, and apply the answer the block writes to it"
     )]
     AnswerPastRead { starts_after: i64, read: i64 },
+    /// Under the feed's epoch this laptop read under, the block's answer holds under a number
+    /// another change than the one this laptop applied under it: the block was restored from a
+    /// backup and numbered its feed again, and no device has shown it the restore yet (the
+    /// answer was written by `export-feed`, with no file of this laptop's before it). Applied,
+    /// two changes would hold one number; the store refused it with a database's words.
+    #[error(
+        "this answer from the block numbers its changes otherwise than its answers before (number {number} of its feed is another change here): the block's server was restored from a backup and has not found it out yet, so the answer was not applied. Nothing is lost: write this laptop's sync file, take it to the block office, and apply the answer the block writes to it (the file shows the block its restore)"
+    )]
+    AnswerRenumbered { number: i64 },
+    /// The block's answer is to a copy of this laptop restored from a backup of it (its list
+    /// of restores goes on from this laptop's), which syncs as the laptop now: this laptop was
+    /// not restored, and is not sent to the block office as if it were (found by a review).
+    #[error(
+        "this answer from the block is for a copy of this laptop restored from its backup, which syncs as this laptop now: after this laptop's change {after}, the numbers are that copy's, so the answer was not applied here. Go on with the restored copy, and tell the block office. The work this laptop made after the backup reaches the block in its sync file (`samanvaya export-sync`), which the block office imports. If this laptop is the one left, the block office takes it for the laptop with `samanvaya-server keep-copy`"
+    )]
+    AnswerForRestoredCopy { after: i64 },
 }
 
 impl LaptopSyncError {
@@ -100,6 +116,9 @@ impl LaptopSyncError {
             LaptopSyncError::AnswerBeforeRestore => "answer_before_restore",
             LaptopSyncError::AnswerBeforeBlockRestore => "answer_before_block_restore",
             LaptopSyncError::AnswerPastRead { .. } => "answer_past_read",
+            LaptopSyncError::AnswerRenumbered { .. } => "answer_renumbered",
+            // What the block says to this copy online, and what it is to do the same.
+            LaptopSyncError::AnswerForRestoredCopy { .. } => "restored_elsewhere",
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
@@ -680,7 +699,12 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     // twice, the first restore's answer applied after the second's file was written). It
     // would settle this copy on the other's word. A block older than the field says none.
     let restores = store.restores()?;
-    if file.restores.as_ref().is_some_and(|r| *r != restores) {
+    if let Some(answered) = file.restores.as_ref().filter(|r| **r != restores) {
+        // A list that goes on from this laptop's: the answer is to a copy restored from a
+        // backup of this laptop, which the block takes as the laptop now.
+        if let Some(newer) = answered.get(restores.len()).filter(|_| answered.starts_with(&restores)) {
+            return Err(LaptopSyncError::AnswerForRestoredCopy { after: newer.after });
+        }
         return Err(LaptopSyncError::AnswerBeforeRestore);
     }
     // Under another epoch of the block's feed than the one this laptop read under: a file that
@@ -699,6 +723,10 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     let read = store.pulled_through()?;
     if let Some(starts_after) = file.starts_after.filter(|at| !new_epoch && *at > read) {
         return Err(LaptopSyncError::AnswerPastRead { starts_after, read });
+    }
+    let page = incoming(&file.changes);
+    if !new_epoch && let Some(number) = store.feed_numbered_otherwise(&e.server_id.to_string(), &page)? {
+        return Err(LaptopSyncError::AnswerRenumbered { number });
     }
     let kept: Vec<(i64, Hlc)> = file.capped.iter().map(|k| (k.seq, k.hlc)).collect();
     // The answer to a file written knowing what this laptop still knows, saying the block holds
@@ -723,7 +751,6 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     if new_epoch {
         store.feed_epoch(file.feed_epoch.as_deref())?;
     }
-    let page = incoming(&file.changes);
     let at = store.now()?;
     let origin = file.cursor_origin.map(|o| (o.device, o.seq));
     let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, origin, at)?;

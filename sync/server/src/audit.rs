@@ -70,6 +70,25 @@ pub(crate) fn entries_after(
     .collect()
 }
 
+/// What a batch of a log starting past the entry after the last one held means.
+#[derive(Debug, Clone, Copy)]
+enum Gap {
+    /// Entries were taken out of the log: refused as a change.
+    Broken,
+    /// This server lost entries it held (`Store::take_stick_audit`).
+    Lost,
+}
+
+/// What became of a batch of a device's audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuditTaken {
+    /// The log is held through this entry, the batch's new entries stored.
+    Through(i64),
+    /// Nothing stored: the batch starts at entry `first`, past the entry after `held`, the
+    /// last one this server holds.
+    ShortOf { first: i64, held: i64 },
+}
+
 /// What a device's stored log looks like, for the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceLog {
@@ -90,13 +109,44 @@ impl Store {
     /// own, or the laptop's a block forwards (`batch.device`), on the log itself or on a branch
     /// of it (`batch.branch`, `audit_branch.rs`). Entries held already are skipped (a batch sent
     /// again after a lost answer); an entry that does not follow from the one before refuses the
-    /// whole batch.
+    /// whole batch. Online, a session says first how far the log is held, so a batch that
+    /// starts past the next entry had entries taken out of the log: refused too.
     pub fn push_audit(
         &mut self,
         caller: &Caller,
         batch: &AuditBatch,
         now: DateTime<Utc>,
     ) -> Result<AuditAck, ServerError> {
+        match self.store_audit(caller, batch, now, Gap::Broken)? {
+            AuditTaken::Through(through) => Ok(AuditAck { through }),
+            // Never returned for `Gap::Broken`.
+            AuditTaken::ShortOf { first, held } => Err(broken(held + 1, first)),
+        }
+    }
+
+    /// As [`Store::push_audit`], for the entries of a sync file from a USB stick. The file
+    /// carries the log from where this server's last answer said it held it; a server that
+    /// holds less now was restored from a backup since, and the entries between are not lost
+    /// but on the laptop, which sends them in its next file once this server's answer says how
+    /// far it holds the log. Such a file's entries are not kept, and it is said so: before,
+    /// it was refused as a log changed after it was written, which sent the operator and the
+    /// facilitator after an edit nobody made (found by a review).
+    pub(crate) fn take_stick_audit(
+        &mut self,
+        caller: &Caller,
+        batch: &AuditBatch,
+        now: DateTime<Utc>,
+    ) -> Result<AuditTaken, ServerError> {
+        self.store_audit(caller, batch, now, Gap::Lost)
+    }
+
+    fn store_audit(
+        &mut self,
+        caller: &Caller,
+        batch: &AuditBatch,
+        now: DateTime<Utc>,
+        gap: Gap,
+    ) -> Result<AuditTaken, ServerError> {
         crate::enroll::check_protocol(batch.protocol)?;
         let mut tx = self.db.transaction(Mode::Write)?;
         let owner = crate::forwarded_audit::whose_log(&mut *tx, self.device, caller, batch.device, now)?;
@@ -107,6 +157,10 @@ impl Store {
         let (held, mut prev) = last(&mut *tx, device)?;
         let mut seq = held;
         let new: Vec<&AuditEntry> = batch.entries.iter().filter(|e| e.seq > held).collect();
+        if let (Gap::Lost, Some(first)) = (gap, new.first().map(|e| e.seq).filter(|s| *s > held + 1)) {
+            // Nothing written: the transaction (and any branch it named) is dropped.
+            return Ok(AuditTaken::ShortOf { first, held });
+        }
         // Entries travel without their hashes but the last (`AuditBatch::of`): each is computed
         // here, and a hash the sender sent, the last one's at least, must be the one computed.
         // An edit shows at the first carried hash after it, so the refusal names the entries
@@ -129,7 +183,7 @@ impl Store {
             (seq, prev) = (e.seq, hash);
         }
         tx.commit()?;
-        Ok(AuditAck { through: seq })
+        Ok(AuditTaken::Through(seq))
     }
 
     /// Every device with the audit entries held of it: the devices enrolled here, then (at a

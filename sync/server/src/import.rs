@@ -8,6 +8,7 @@ use samanvaya_sync_protocol::parcel::{self, ParcelError};
 use samanvaya_sync_protocol::{AuditBatch, DeviceKind, GiveBack, GivenBack, Outcome, PushBatch, RefusalCode};
 use uuid::Uuid;
 
+use crate::audit::AuditTaken;
 use crate::enroll::Caller;
 use crate::error::ServerError;
 use crate::sql::{Db, Mode, args};
@@ -37,6 +38,11 @@ pub struct Imported {
     /// old copy's, `Store::take_old_copy_audit`): the changes are kept all the same, as a push's
     /// are when its audit batch is refused online.
     pub audit_refused: Option<String>,
+    /// The file's audit entries start past the entry after the last one this server holds:
+    /// this server was restored from a backup since its last answer to the laptop. None of
+    /// them kept (`audit_through` is none); the laptop's next file sends the log from where
+    /// this server's answer says it holds it.
+    pub audit_short: Option<AuditShort>,
     /// Changes not kept, the file starting past what this server holds of the laptop's work
     /// (`gap_unknown_to`): the laptop sends them again with what is missing, in its next file.
     pub not_kept: usize,
@@ -56,6 +62,15 @@ pub struct Imported {
     /// how many: "12 not applied" leaves him nothing to do, "a member of a household this
     /// server does not know" sends him to the laptop that has its record.
     pub not_applied: Vec<NotApplied>,
+}
+
+/// Where a file's audit entries start, past the last entry this server holds of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditShort {
+    /// The last entry this server holds of the log the entries go on.
+    pub held: i64,
+    /// The file's first entry past it.
+    pub first: i64,
 }
 
 /// One reason changes of a file were not applied.
@@ -399,8 +414,9 @@ impl Store {
             entries: parcel.audit.clone(),
             branch: parcel.audit_fork.clone(),
         };
-        match self.push_audit(caller, &batch, now) {
-            Ok(ack) => done.audit_through = Some(ack.through),
+        match self.take_stick_audit(caller, &batch, now) {
+            Ok(AuditTaken::Through(through)) => done.audit_through = Some(through),
+            Ok(AuditTaken::ShortOf { first, held }) => done.audit_short = Some(AuditShort { held, first }),
             Err(ServerError::Refused {
                 code: RefusalCode::AuditBroken | RefusalCode::AuditForeign,
                 message,

@@ -750,6 +750,12 @@ fn say_audit(done: &samanvaya_server::import::Imported) {
     if let Some(through) = done.audit_through {
         println!("its audit log is held here through entry {through}");
     }
+    if let Some(samanvaya_server::import::AuditShort { held, first }) = done.audit_short {
+        println!(
+            "its audit log is held here only through entry {held}, and the file's entries start at entry {first}: this server was restored from a backup since its last answer to this laptop. The entries wait on the laptop, which sends its log again from entry {} in its next file, once it has applied this server's answer (--answer, or export-feed)",
+            held + 1
+        );
+    }
     if let Some(why) = &done.audit_refused {
         eprintln!("its audit log was not kept: {why}");
     }

@@ -15,6 +15,9 @@ describe("errorText", () => {
     expect(said).toContain("सिंक फ़ाइल");
     expect(errorText(reply("answer_before_restore: …"))).toBe(catalogues.hi.syncError_answer_before_restore);
     expect(errorText(reply("answer_past_read: this answer from the block starts after …"))).toBe(catalogues.hi.syncError_answer_past_read);
+    const renumbered = errorText(reply("answer_renumbered: this answer from the block numbers its changes otherwise …"));
+    expect(renumbered).toBe(catalogues.hi.syncError_answer_renumbered);
+    expect(renumbered).toContain("सिंक फ़ाइल");
   });
 
   it("says an enrollment intercepted as such, not as a pinned certificate changed", () => {
