@@ -47,6 +47,7 @@ mod restored;
 mod setting;
 mod sheet;
 mod sql;
+mod stick_answer;
 mod store;
 mod stored_id;
 pub mod survey;
@@ -81,6 +82,7 @@ pub use removable::{Drive, MEDIA_ROOT_ENV, Places};
 pub use samanvaya_domain::Moment;
 pub use setting::Language;
 pub use sheet::SheetFormat;
+pub use stick_answer::StickAnswer;
 pub use store::{Folder, Store, Who};
 pub use sync_link::{
     AskedRun, Enrollment, Incoming, KEEP_ACKED_DAYS, SaidAtSession, SealedChange, SyncStatus, Told,

@@ -366,8 +366,7 @@ impl Store {
     /// from a stick), the block answers no code again, and a later enrollment (a block's
     /// certificate lost) draws a new one.
     pub fn enrollment_seed_used(&mut self) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM setting WHERE key = ?1", [ENROLLMENT_SEED])?;
-        Ok(())
+        seed_used(&self.conn)
     }
 
     /// Keeps the block's new word after this laptop enrolled again with a code made for it
@@ -470,59 +469,7 @@ impl Store {
         let at = self.now()?.utc;
         let device = crate::centre::device_id(&self.conn, at)?;
         let tx = self.conn.transaction()?;
-        // Only what this laptop had not yet heard acknowledged is counted: an answer heard
-        // twice (an old one on the stick applied again, two syncs at once, a session after a
-        // push's answer that did arrive) says again what was counted the first time.
-        let heard: i64 =
-            tx.query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?;
-        let new = |seqs: &[i64]| seqs.iter().filter(|s| **s > heard).count() as i64;
-        let (rejected, conflicts) = (new(&told.refused), new(&told.for_review));
-        // A restored laptop's changes since the restore are renumbered first: the numbers the
-        // server names are then the backup's own changes, never the new ones that had taken the
-        // old laptop's numbers.
-        crate::restored::settle(&tx, through, at)?;
-        for (seq, kept) in capped {
-            let sent: Option<String> = tx
-                .query_row(
-                    "SELECT change FROM change_log WHERE origin = 'local' AND device_id = ?1 AND device_seq = ?2",
-                    params![device.to_string(), seq],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(mut change) = sent.and_then(|c| serde_json::from_str::<Change>(&c).ok()) else {
-                continue;
-            };
-            if change.hlc == *kept {
-                continue;
-            }
-            crate::field_clock::restamp(&tx, &change.body, change.hlc, *kept)?;
-            crate::own_departure::restamp(&tx, &change.body, change.hlc, *kept)?;
-            // The change as the server keeps it: sent again (to a block restored from a backup
-            // that lacks it), it carries the reading the laptop's fields now hold.
-            change.hlc = *kept;
-            let text = |e: serde_json::Error| StoreError::Corrupt(format!("a change cannot be written: {e}"));
-            let (hlc, change) =
-                (serde_json::to_string(kept).map_err(text)?, serde_json::to_string(&change).map_err(text)?);
-            tx.execute(
-                "UPDATE change_log SET hlc = ?3, change = ?4 WHERE origin = 'local' AND device_id = ?1 AND device_seq = ?2",
-                params![device.to_string(), seq, hlc, change],
-            )?;
-        }
-        // The month the log keeps a change runs from here (`prune_acked`). A change heard
-        // acknowledged again after its block was restored from a backup (`block_restored`
-        // lowered the word) starts its month again: the block had lost it once.
-        if through > heard {
-            tx.execute(
-                "UPDATE change_log SET acked_at = ?3
-                 WHERE origin = 'local' AND device_id = ?4 AND device_seq > ?1 AND device_seq <= ?2",
-                params![heard, through, at, device.to_string()],
-            )?;
-        }
-        tx.execute(
-            "UPDATE sync_link SET acked_through = max(acked_through, ?1), rejected = rejected + ?2,
-                                  conflicts = conflicts + ?3 WHERE id = 1",
-            params![through, rejected, conflicts],
-        )?;
+        acked(&tx, device, through, told, capped, at)?;
         tx.commit()?;
         Ok(())
     }
@@ -535,17 +482,9 @@ impl Store {
     /// an old one.
     pub fn block_restored(&mut self, through: i64) -> Result<bool, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.execute(
-            "UPDATE sync_link SET acked_through = ?1, pulled_through = 0, pulled_origin_device = NULL,
-                pulled_origin_seq = NULL
-             WHERE id = 1 AND acked_through > ?1",
-            [through],
-        )?;
-        if changed > 0 {
-            forget_feed_numbers(&tx)?;
-        }
+        let changed = block_restored(&tx, through)?;
         tx.commit()?;
-        Ok(changed > 0)
+        Ok(changed)
     }
 
     /// The block's feed epoch this laptop has read under, if the block ever named one.
@@ -565,28 +504,7 @@ impl Store {
     pub fn feed_epoch(&mut self, epoch: Option<&str>) -> Result<bool, StoreError> {
         let Some(epoch) = epoch else { return Ok(false) };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some((kept, read)) = tx
-            .query_row("SELECT feed_epoch, pulled_through FROM sync_link WHERE id = 1", [], |r| {
-                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
-            })
-            .optional()?
-        else {
-            return Ok(false);
-        };
-        if kept.as_deref() == Some(epoch) {
-            return Ok(false);
-        }
-        let again = read > 0;
-        tx.execute(
-            "UPDATE sync_link SET feed_epoch = ?1, pulled_through = CASE WHEN ?2 THEN 0 ELSE pulled_through END,
-                pulled_origin_device = CASE WHEN ?2 THEN NULL ELSE pulled_origin_device END,
-                pulled_origin_seq = CASE WHEN ?2 THEN NULL ELSE pulled_origin_seq END
-             WHERE id = 1",
-            params![epoch, again],
-        )?;
-        if again {
-            forget_feed_numbers(&tx)?;
-        }
+        let again = new_epoch(&tx, epoch)?;
         tx.commit()?;
         Ok(again)
     }
@@ -660,23 +578,6 @@ impl Store {
         if let Some(mark) = self.given_back_mark(after)? {
             self.conn.execute("UPDATE sync_link SET given_back = ?1 WHERE id = 1", [mark])?;
         }
-        Ok(())
-    }
-
-    /// Keeps what the block's last answer by USB stick asked back of its own changes
-    /// (`FeedFile::own_wanted_after`): the next sync file gives back those after it. An answer
-    /// that asks nothing clears it.
-    pub fn stick_asked_back(&mut self, after: Option<i64>) -> Result<(), StoreError> {
-        self.conn.execute("UPDATE sync_link SET stick_own_wanted_after = ?1 WHERE id = 1", [after])?;
-        Ok(())
-    }
-
-    /// Keeps the runs of other laptops that the block's last answer by USB stick asked back
-    /// (`FeedFile::others_wanted`): the next sync file gives them back. Each answer replaces
-    /// what the one before asked.
-    pub fn stick_others_asked(&mut self, runs: &[AskedRun]) -> Result<(), StoreError> {
-        let text = (!runs.is_empty()).then(|| serde_json::to_string(runs).expect("runs are plain data"));
-        self.conn.execute("UPDATE sync_link SET stick_others_wanted = ?1 WHERE id = 1", [text])?;
         Ok(())
     }
 
@@ -835,107 +736,20 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let me = centre::device_id(&self.conn, at.utc)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // A restored store takes back what this device sent after its backup (`restored`).
-        // Only the old laptop's run: a server older than the run's end sends this store's own
-        // new work too, which it holds (or pruned once acknowledged, and must not take again).
-        let own_wanted = crate::restored::own_pull_after(&tx)?.is_some();
-        let own_through = crate::restored::numbered_after(&tx)?.unwrap_or(i64::MAX);
-        let mut applied = 0;
-        for c in changes {
-            let own_unwanted = !own_wanted || c.device_seq > own_through;
-            if (c.device == me && own_unwanted) || change_log::has_origin(&tx, c.device, c.device_seq)? {
-                continue;
-            }
-            if !c.change.is_supported() {
-                return Err(StoreError::NewerChange {
-                    kind: c.change.body.kind(),
-                    version: c.change.version,
-                });
-            }
-            // A change about a person or household erased here is kept only as what is left of it.
-            let erased = crate::consent::on_arrival(&tx, &c.change)?;
-            let change = erased.as_ref().unwrap_or(&c.change);
-            tx.execute_batch("SAVEPOINT one_change")?;
-            match pulled::apply(&tx, &change.body, change.hlc, at) {
-                Ok(()) => {
-                    tx.execute_batch("RELEASE one_change")?;
-                    change_log::record_pulled(&tx, server, c.server_seq, c.device, c.device_seq, change, at)?;
-                    // Not over what was erased on arrival: it could never be given back, and
-                    // would be a digest of an erased name.
-                    if let (Some(seal), None) = (&c.seal, &erased) {
-                        change_log::keep_seal(&tx, c.device, c.device_seq, seal)?;
-                    }
-                    applied += 1;
-                    match &change.body {
-                        ChangeBody::Referral(r) => {
-                            applied += apply_set_aside(&tx, server, AsideFor::Referral(r.id), at)?;
-                        }
-                        // A change that names her may be the one that made her here.
-                        ChangeBody::Member(m)
-                            if m.fields.iter().any(|f| matches!(f, MemberField::Name(_))) =>
-                        {
-                            applied += apply_set_aside(&tx, server, AsideFor::Member(m.id.0), at)?;
-                        }
-                        ChangeBody::MemberRemoved(m) => {
-                            applied += apply_set_aside(&tx, server, AsideFor::Member(m.id.0), at)?;
-                        }
-                        // A referral erased elsewhere: its steps kept aside are erased too.
-                        ChangeBody::Redacted(r) if r.referral.is_some() => {
-                            tx.execute(
-                                "DELETE FROM pulled_refused WHERE server = ?1
-                                   AND json_extract(change, '$.kind') = 'referral_event'
-                                   AND json_extract(change, '$.body.referral_id') = ?2",
-                                params![server, r.referral.map(|id| id.to_string())],
-                            )?;
-                        }
-                        _ => {}
-                    }
-                }
-                Err(e) => {
-                    tx.execute_batch("ROLLBACK TO one_change; RELEASE one_change")?;
-                    let text =
-                        serde_json::to_string(change).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    // Kept aside before a restored block's feed was read again (under a number
-                    // below zero, `forget_feed_numbers`): one change, counted once.
-                    tx.execute(
-                        "DELETE FROM pulled_refused WHERE server = ?1 AND server_seq < 0 AND change = ?2",
-                        params![server, text],
-                    )?;
-                    tx.execute(
-                        "INSERT OR REPLACE INTO pulled_refused (server, server_seq, change, reason, at,
-                                                                device_id, device_seq, seal)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        params![
-                            server,
-                            c.server_seq,
-                            text,
-                            e.to_string(),
-                            at.utc,
-                            c.device.to_string(),
-                            c.device_seq,
-                            c.seal
-                        ],
-                    )?;
-                }
-            }
-        }
-        // The origin moves with the cursor, and only forward, as the cursor does.
-        let (device, seq) = cursor_origin.map(|(d, s)| (d.to_string(), s)).unzip();
-        tx.execute(
-            "UPDATE sync_link SET
-                pulled_origin_device = CASE WHEN ?1 >= pulled_through THEN ?2 ELSE pulled_origin_device END,
-                pulled_origin_seq = CASE WHEN ?1 >= pulled_through THEN ?3 ELSE pulled_origin_seq END,
-                pulled_through = max(pulled_through, ?1)
-             WHERE id = 1",
-            params![cursor, device, seq],
-        )?;
+        let applied = apply_page(&tx, me, server, changes, cursor, cursor_origin, at)?;
         tx.commit()?;
+        self.after_pulled(changes, at);
+        Ok(applied)
+    }
+
+    /// What a page of the feed applied calls for once it is committed: a withdrawal of
+    /// consent among its changes leaves no old version of her record in the store's files.
+    pub(crate) fn after_pulled(&self, changes: &[Incoming], at: Moment) {
         if changes.iter().any(|c| c.change.body.kind() == "consent_withdrawn") {
             crate::consent::forget_old_versions(&self.conn);
             // As for a withdrawal recorded here (`Store::withdraw_consent`).
             let _ = self.replace_snapshots(at.today);
         }
-        Ok(applied)
     }
 
     /// Notes the end of a sync: its time, and the error in plain words when it failed.
@@ -1023,32 +837,6 @@ impl Store {
         tx.execute("UPDATE sync_link SET audit_held = ?1 WHERE id = 1", [held])?;
         tx.commit()?;
         Ok((held, fork))
-    }
-
-    /// As [`Store::audit_to_send`], from the block's answer on a stick. An answer to an older
-    /// file, brought again, never moves the mark back. The answer to a file written knowing what
-    /// this laptop still knows (`latest`) says how far the block holds the log now, less than
-    /// before when the block was restored from a backup: the entries it lost go on the next
-    /// stick, as after a session (the block skips those it holds). Before, a laptop synced by
-    /// stick alone never sent them again.
-    pub fn audit_held_by_stick(
-        &mut self,
-        main: i64,
-        branches: &[(Uuid, i64)],
-        latest: bool,
-    ) -> Result<(), StoreError> {
-        let at = self.now()?.utc;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
-        let fork = crate::restored::settle_audit(&tx, holds, at)?;
-        let sql = if latest {
-            "UPDATE sync_link SET audit_held = ?1 WHERE id = 1"
-        } else {
-            "UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1"
-        };
-        tx.execute(sql, [holds(fork.as_ref())])?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// The branch of the device's audit log this store writes on (`AuditFork`), none while it
@@ -1174,6 +962,260 @@ impl Store {
             certificate_followed_at,
         })
     }
+}
+
+/// [`Store::sync_acked`] within the caller's transaction `tx`, for `device`, this laptop.
+pub(crate) fn acked(
+    tx: &Connection,
+    device: Uuid,
+    through: i64,
+    told: &Told,
+    capped: &[(i64, Hlc)],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // Only what this laptop had not yet heard acknowledged is counted: an answer heard
+    // twice (an old one on the stick applied again, two syncs at once, a session after a
+    // push's answer that did arrive) says again what was counted the first time.
+    let heard: i64 = tx.query_row("SELECT acked_through FROM sync_link WHERE id = 1", [], |r| r.get(0))?;
+    let new = |seqs: &[i64]| seqs.iter().filter(|s| **s > heard).count() as i64;
+    let (rejected, conflicts) = (new(&told.refused), new(&told.for_review));
+    // A restored laptop's changes since the restore are renumbered first: the numbers the
+    // server names are then the backup's own changes, never the new ones that had taken the
+    // old laptop's numbers.
+    crate::restored::settle(tx, through, at)?;
+    for (seq, kept) in capped {
+        let sent: Option<String> = tx
+            .query_row(
+                "SELECT change FROM change_log WHERE origin = 'local' AND device_id = ?1 AND device_seq = ?2",
+                params![device.to_string(), seq],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(mut change) = sent.and_then(|c| serde_json::from_str::<Change>(&c).ok()) else {
+            continue;
+        };
+        if change.hlc == *kept {
+            continue;
+        }
+        crate::field_clock::restamp(tx, &change.body, change.hlc, *kept)?;
+        crate::own_departure::restamp(tx, &change.body, change.hlc, *kept)?;
+        // The change as the server keeps it: sent again (to a block restored from a backup
+        // that lacks it), it carries the reading the laptop's fields now hold.
+        change.hlc = *kept;
+        let text = |e: serde_json::Error| StoreError::Corrupt(format!("a change cannot be written: {e}"));
+        let (hlc, change) =
+            (serde_json::to_string(kept).map_err(text)?, serde_json::to_string(&change).map_err(text)?);
+        tx.execute(
+            "UPDATE change_log SET hlc = ?3, change = ?4 WHERE origin = 'local' AND device_id = ?1 AND device_seq = ?2",
+            params![device.to_string(), seq, hlc, change],
+        )?;
+    }
+    // The month the log keeps a change runs from here (`prune_acked`). A change heard
+    // acknowledged again after its block was restored from a backup (`block_restored`
+    // lowered the word) starts its month again: the block had lost it once.
+    if through > heard {
+        tx.execute(
+            "UPDATE change_log SET acked_at = ?3
+             WHERE origin = 'local' AND device_id = ?4 AND device_seq > ?1 AND device_seq <= ?2",
+            params![heard, through, at, device.to_string()],
+        )?;
+    }
+    tx.execute(
+        "UPDATE sync_link SET acked_through = max(acked_through, ?1), rejected = rejected + ?2,
+                              conflicts = conflicts + ?3 WHERE id = 1",
+        params![through, rejected, conflicts],
+    )?;
+    Ok(())
+}
+
+/// [`Store::block_restored`] within the caller's transaction `tx`.
+pub(crate) fn block_restored(tx: &Connection, through: i64) -> Result<bool, StoreError> {
+    let changed = tx.execute(
+        "UPDATE sync_link SET acked_through = ?1, pulled_through = 0, pulled_origin_device = NULL,
+            pulled_origin_seq = NULL
+         WHERE id = 1 AND acked_through > ?1",
+        [through],
+    )?;
+    if changed > 0 {
+        forget_feed_numbers(tx)?;
+    }
+    Ok(changed > 0)
+}
+
+/// [`Store::feed_epoch`] within the caller's transaction `tx`, for an epoch named.
+pub(crate) fn new_epoch(tx: &Connection, epoch: &str) -> Result<bool, StoreError> {
+    let Some((kept, read)) = tx
+        .query_row("SELECT feed_epoch, pulled_through FROM sync_link WHERE id = 1", [], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+        })
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    if kept.as_deref() == Some(epoch) {
+        return Ok(false);
+    }
+    let again = read > 0;
+    tx.execute(
+        "UPDATE sync_link SET feed_epoch = ?1, pulled_through = CASE WHEN ?2 THEN 0 ELSE pulled_through END,
+            pulled_origin_device = CASE WHEN ?2 THEN NULL ELSE pulled_origin_device END,
+            pulled_origin_seq = CASE WHEN ?2 THEN NULL ELSE pulled_origin_seq END
+         WHERE id = 1",
+        params![epoch, again],
+    )?;
+    if again {
+        forget_feed_numbers(tx)?;
+    }
+    Ok(again)
+}
+
+/// [`Store::apply_pulled_page`] within the caller's transaction `tx`, for `me`, this laptop;
+/// the caller calls [`Store::after_pulled`] once it has committed.
+pub(crate) fn apply_page(
+    tx: &Connection,
+    me: Uuid,
+    server: &str,
+    changes: &[Incoming],
+    cursor: i64,
+    cursor_origin: Option<(Uuid, i64)>,
+    at: Moment,
+) -> Result<usize, StoreError> {
+    // A restored store takes back what this device sent after its backup (`restored`).
+    // Only the old laptop's run: a server older than the run's end sends this store's own
+    // new work too, which it holds (or pruned once acknowledged, and must not take again).
+    let own_wanted = crate::restored::own_pull_after(tx)?.is_some();
+    let own_through = crate::restored::numbered_after(tx)?.unwrap_or(i64::MAX);
+    let mut applied = 0;
+    for c in changes {
+        let own_unwanted = !own_wanted || c.device_seq > own_through;
+        if (c.device == me && own_unwanted) || change_log::has_origin(tx, c.device, c.device_seq)? {
+            continue;
+        }
+        if !c.change.is_supported() {
+            return Err(StoreError::NewerChange { kind: c.change.body.kind(), version: c.change.version });
+        }
+        // A change about a person or household erased here is kept only as what is left of it.
+        let erased = crate::consent::on_arrival(tx, &c.change)?;
+        let change = erased.as_ref().unwrap_or(&c.change);
+        tx.execute_batch("SAVEPOINT one_change")?;
+        match pulled::apply(tx, &change.body, change.hlc, at) {
+            Ok(()) => {
+                tx.execute_batch("RELEASE one_change")?;
+                change_log::record_pulled(tx, server, c.server_seq, c.device, c.device_seq, change, at)?;
+                // Not over what was erased on arrival: it could never be given back, and
+                // would be a digest of an erased name.
+                if let (Some(seal), None) = (&c.seal, &erased) {
+                    change_log::keep_seal(tx, c.device, c.device_seq, seal)?;
+                }
+                applied += 1;
+                match &change.body {
+                    ChangeBody::Referral(r) => {
+                        applied += apply_set_aside(tx, server, AsideFor::Referral(r.id), at)?;
+                    }
+                    // A change that names her may be the one that made her here.
+                    ChangeBody::Member(m) if m.fields.iter().any(|f| matches!(f, MemberField::Name(_))) => {
+                        applied += apply_set_aside(tx, server, AsideFor::Member(m.id.0), at)?;
+                    }
+                    ChangeBody::MemberRemoved(m) => {
+                        applied += apply_set_aside(tx, server, AsideFor::Member(m.id.0), at)?;
+                    }
+                    // A referral erased elsewhere: its steps kept aside are erased too.
+                    ChangeBody::Redacted(r) if r.referral.is_some() => {
+                        tx.execute(
+                            "DELETE FROM pulled_refused WHERE server = ?1
+                               AND json_extract(change, '$.kind') = 'referral_event'
+                               AND json_extract(change, '$.body.referral_id') = ?2",
+                            params![server, r.referral.map(|id| id.to_string())],
+                        )?;
+                    }
+                    _ => {}
+                }
+            }
+            Err(e) => {
+                tx.execute_batch("ROLLBACK TO one_change; RELEASE one_change")?;
+                let text = serde_json::to_string(change).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                // Kept aside before a restored block's feed was read again (under a number
+                // below zero, `forget_feed_numbers`): one change, counted once.
+                tx.execute(
+                    "DELETE FROM pulled_refused WHERE server = ?1 AND server_seq < 0 AND change = ?2",
+                    params![server, text],
+                )?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO pulled_refused (server, server_seq, change, reason, at,
+                                                            device_id, device_seq, seal)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        server,
+                        c.server_seq,
+                        text,
+                        e.to_string(),
+                        at.utc,
+                        c.device.to_string(),
+                        c.device_seq,
+                        c.seal
+                    ],
+                )?;
+            }
+        }
+    }
+    // The origin moves with the cursor, and only forward, as the cursor does.
+    let (device, seq) = cursor_origin.map(|(d, s)| (d.to_string(), s)).unzip();
+    tx.execute(
+        "UPDATE sync_link SET
+            pulled_origin_device = CASE WHEN ?1 >= pulled_through THEN ?2 ELSE pulled_origin_device END,
+            pulled_origin_seq = CASE WHEN ?1 >= pulled_through THEN ?3 ELSE pulled_origin_seq END,
+            pulled_through = max(pulled_through, ?1)
+         WHERE id = 1",
+        params![cursor, device, seq],
+    )?;
+    Ok(applied)
+}
+
+/// As [`Store::audit_to_send`], from the block's answer on a stick, within the caller's
+/// transaction `tx`. An answer to an older file, brought again, never moves the mark back. The
+/// answer to a file written knowing what this laptop still knows (`latest`) says how far the
+/// block holds the log now, less than before when the block was restored from a backup: the
+/// entries it lost go on the next stick, as after a session (the block skips those it holds).
+/// Before, a laptop synced by stick alone never sent them again.
+pub(crate) fn audit_held_by_stick(
+    tx: &Connection,
+    main: i64,
+    branches: &[(Uuid, i64)],
+    latest: bool,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let holds = |fork: Option<&AuditFork>| held_of(main, branches, fork);
+    let fork = crate::restored::settle_audit(tx, holds, at)?;
+    let sql = if latest {
+        "UPDATE sync_link SET audit_held = ?1 WHERE id = 1"
+    } else {
+        "UPDATE sync_link SET audit_held = max(audit_held, ?1) WHERE id = 1"
+    };
+    tx.execute(sql, [holds(fork.as_ref())])?;
+    Ok(())
+}
+
+/// Keeps, within the caller's transaction `tx`, what the block's answer by USB stick asked
+/// back: of its own changes, those after `own_after` (`FeedFile::own_wanted_after`), and the
+/// runs of other laptops (`FeedFile::others_wanted`). The next sync file gives them back; each
+/// answer replaces what the one before asked, and one that asks nothing clears it.
+pub(crate) fn stick_asked(
+    tx: &Connection,
+    own_after: Option<i64>,
+    others: &[AskedRun],
+) -> Result<(), StoreError> {
+    let others = (!others.is_empty()).then(|| serde_json::to_string(others).expect("runs are plain data"));
+    tx.execute(
+        "UPDATE sync_link SET stick_own_wanted_after = ?1, stick_others_wanted = ?2 WHERE id = 1",
+        params![own_after, others],
+    )?;
+    Ok(())
+}
+
+/// [`Store::enrollment_seed_used`] within the caller's transaction.
+pub(crate) fn seed_used(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM setting WHERE key = ?1", [ENROLLMENT_SEED])?;
+    Ok(())
 }
 
 fn grant(conn: &Connection, by: &str, leases: &[(String, i64, i64)]) -> Result<(), StoreError> {

@@ -2641,6 +2641,32 @@ fn with_no_network_the_blocks_decisions_come_back_on_the_stick_once() {
 
     let waiting = samanvaya_tests::open(laptop_dir.path()).unwrap().sync_status().unwrap().waiting;
     assert!(waiting >= 3, "the household, its member and the referral wait: no network said otherwise");
+    // An answer cut short at its last step (the power gone, the disk full: here a trigger
+    // refuses the note of the round) keeps nothing of it, where before it kept what came
+    // before that step: the work still waits, the feed is read no further, and the same file
+    // applied again is kept whole.
+    let standing = || {
+        let store = samanvaya_tests::open(laptop_dir.path()).unwrap();
+        (
+            store.sync_status().unwrap().waiting,
+            store.acked_through().unwrap(),
+            store.pulled_through().unwrap(),
+        )
+    };
+    let before = standing();
+    let laptop_sql =
+        |sql: &str| samanvaya_tests::open(laptop_dir.path()).unwrap().connection().execute(sql, []).unwrap();
+    laptop_sql(
+        "CREATE TRIGGER cut_short BEFORE UPDATE OF last_success_at ON sync_link
+         BEGIN SELECT RAISE(ABORT, 'the disk is full'); END",
+    );
+    let cut = run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(laptop_dir.path()));
+    assert!(
+        !cut.status.success() && String::from_utf8_lossy(&cut.stderr).contains("the disk is full"),
+        "{cut:?}"
+    );
+    assert_eq!(standing(), before, "nothing of the answer kept");
+    laptop_sql("DROP TRIGGER cut_short");
     let applied = ok(run("samanvaya", &["import-feed", down.to_str().unwrap()], Some(laptop_dir.path())));
     assert!(applied.contains("1 change(s), 1 new here"), "{applied}");
     let stage = |dir: &Path| {

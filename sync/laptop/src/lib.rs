@@ -9,7 +9,7 @@ pub use catalogue::install_file;
 pub use samanvaya_sync_protocol::feed_file::MAX_FILE_BYTES as MAX_ANSWER_BYTES;
 
 use chrono::{DateTime, Utc};
-use samanvaya_core::{Enrollment, Incoming, Installed, Store, StoreError, Told};
+use samanvaya_core::{Enrollment, Incoming, Installed, StickAnswer, Store, StoreError, Told};
 use samanvaya_domain::{Hlc, Location, LocationId, LocationLevel};
 use samanvaya_sync_client::link::{self, Link};
 use samanvaya_sync_client::{Local, Numbers, Remote, Report, SyncError, Tuning, sync_once};
@@ -729,34 +729,7 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
         return Err(LaptopSyncError::AnswerRenumbered { number });
     }
     let kept: Vec<(i64, Hlc)> = file.capped.iter().map(|k| (k.seq, k.hlc)).collect();
-    // The answer to a file written knowing what this laptop still knows, saying the block holds
-    // less: the block was restored from a backup, and what it lost is sent again (as at a
-    // session). An older answer, or one from a block older than the field, never says so.
-    let latest = file.answers_acked_here == Some(store.acked_through()?);
-    if latest {
-        store.block_restored(file.acked_through)?;
-    }
-    store.sync_acked(file.acked_through, &told(&file.decided), &kept)?;
-    // How far the district holds this laptop's work: the next sync file carries again what the
-    // block holds past it (`export_file`). Only from an answer to a file written at this
-    // laptop's present acknowledgement: an older one applied late says an older word, which
-    // would move the panel back (or, after a restore of the district, on).
-    if let Some(through) = file.reached_district.filter(|_| latest) {
-        store.set_reached_district(through)?;
-    }
     let branches: Vec<(Uuid, i64)> = file.audit_branches.iter().map(|h| (h.device, h.through)).collect();
-    store.audit_held_by_stick(file.audit_through, &branches, latest)?;
-    // A block restored from a backup numbered its feed again, and wrote this file from the
-    // feed's start: its old numbers are forgotten here before the file's are kept.
-    if new_epoch {
-        store.feed_epoch(file.feed_epoch.as_deref())?;
-    }
-    let at = store.now()?;
-    let origin = file.cursor_origin.map(|o| (o.device, o.seq));
-    let applied = store.apply_pulled_page(&e.server_id.to_string(), &page, file.cursor, origin, at)?;
-    // The block, restored from a backup, asks back its own changes this laptop holds: the next
-    // sync file gives them back (an online sync of any laptop that read them does too).
-    store.stick_asked_back(file.own_wanted_after)?;
     let runs: Vec<samanvaya_core::AskedRun> = file
         .others_wanted
         .iter()
@@ -767,20 +740,39 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
             held: w.held.clone(),
         })
         .collect();
-    store.stick_others_asked(&runs)?;
-    // A restored laptop asked for its own changes after some number, and they came.
-    if let (Some(carried), Some(wanted)) = (file.own_after, store.own_pull_after()?)
-        && carried <= wanted
-    {
-        store.own_pulled()?;
-    }
-    // The block's answer applied is a round with the block: the panel of a village that syncs
-    // only by stick said "not synced yet" after every one (found by a review).
-    let at = store.now()?.utc;
-    store.sync_finished(at, None)?;
-    // As a session does: a laptop syncing by stick alone opens none, and kept the seed it drew
-    // to enroll with for good, its secrets made again at a later `enroll-again`.
-    store.enrollment_seed_used()?;
+    let server = e.server_id.to_string();
+    let answer = StickAnswer {
+        server: &server,
+        // The answer to a file written knowing what this laptop still knows, saying the block
+        // holds less: the block was restored from a backup, and what it lost is sent again (as
+        // at a session), the audit log too. An older answer, or one from a block older than
+        // the field, never says so; nor does it move how far the district holds this laptop's
+        // work, which the next sync file carries again past (`export_file`).
+        latest: file.answers_acked_here == Some(store.acked_through()?),
+        acked_through: file.acked_through,
+        told: &told(&file.decided),
+        capped: &kept,
+        reached_district: file.reached_district,
+        audit_through: file.audit_through,
+        audit_branches: &branches,
+        // A block restored from a backup numbered its feed again, and wrote this file from the
+        // feed's start: its old numbers are forgotten before the file's are kept.
+        new_epoch: file.feed_epoch.as_deref().filter(|_| new_epoch),
+        changes: &page,
+        cursor: file.cursor,
+        cursor_origin: file.cursor_origin.map(|o| (o.device, o.seq)),
+        // The block, restored from a backup, asks back its own changes this laptop holds, and
+        // other laptops' runs: the next sync file gives them back (an online sync of any
+        // laptop that read them does too).
+        own_wanted_after: file.own_wanted_after,
+        others_wanted: &runs,
+        own_after: file.own_after,
+    };
+    // Whole or not at all, the round with the block noted as done with it: the panel of a
+    // village that syncs only by stick said "not synced yet" after every one (found by a
+    // review), and a laptop syncing by stick alone opens no session, so the seed it drew to
+    // enroll with is spent here.
+    let applied = store.apply_stick_answer(&answer, store.now()?)?;
     Ok(FeedImported { changes: page.len(), applied })
 }
 
