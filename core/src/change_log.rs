@@ -167,14 +167,19 @@ fn record_one(
 }
 
 /// The origin (device, number) of the change applied here as number `server_seq` of
-/// `server`'s feed, if any.
+/// `server`'s feed, or kept aside under it (`pulled_refused`; one kept aside by an app too old
+/// to note its origin is none), if any.
 pub fn pulled_at(
     conn: &Connection,
     server: &str,
     server_seq: i64,
 ) -> rusqlite::Result<Option<(String, i64)>> {
     conn.prepare_cached(
-        "SELECT device_id, device_seq FROM change_log WHERE origin = 'pulled' AND server = ?1 AND server_seq = ?2",
+        "SELECT device_id, device_seq FROM change_log WHERE origin = 'pulled' AND server = ?1 AND server_seq = ?2
+         UNION ALL
+         SELECT device_id, device_seq FROM pulled_refused
+         WHERE server = ?1 AND server_seq = ?2 AND device_id IS NOT NULL AND device_seq IS NOT NULL
+         LIMIT 1",
     )?
     .query_row(params![server, server_seq], |r| Ok((r.get(0)?, r.get(1)?)))
     .optional()

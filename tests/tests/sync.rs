@@ -784,6 +784,28 @@ fn a_village_with_no_network_sends_its_audit_log_on_the_stick_each_entry_once() 
     assert!(held.len() > before.len(), "the second file carried the later entries: {second}");
     assert_eq!(held, after[..held.len()], "the block's copy is the laptop's log, each entry once");
     assert!(second.contains(&format!("held here through entry {}", held.last().unwrap().0)), "{second}");
+    // A file whose entries start past what the block holds, the block not restored (here the
+    // laptop's mark moved on by hand, as entries taken out of its log would leave it): refused
+    // as a log changed on the laptop, not taken for entries a restored block lost, which left
+    // it sending the rest, never kept, file after file, with nobody told.
+    samanvaya_tests::open(laptop_dir.path())
+        .unwrap()
+        .connection()
+        .execute("UPDATE sync_link SET audit_held = audit_held + 2", [])
+        .unwrap();
+    add("रीता देवी");
+    let up = stick.path().join("up-gap");
+    ok(run("samanvaya", &["export-sync", up.to_str().unwrap()], Some(laptop_dir.path())));
+    let dir = block_dir.path().to_str().unwrap();
+    let gap = run(
+        "samanvaya-server",
+        &["--role", "block", "--data-dir", dir, "import", up.to_str().unwrap()],
+        None,
+    );
+    let (said, warned) = (String::from_utf8_lossy(&gap.stdout), String::from_utf8_lossy(&gap.stderr));
+    assert!(gap.status.success() && !said.contains("held here only through"), "{said}");
+    assert!(warned.contains("changed after it was written"), "{warned}");
+    assert_eq!(block_log(), held, "nothing of the file's entries kept");
     // When the network comes, the online sync sends only the rest, and the logs agree.
     ok(run("samanvaya", &["sync", "--timeout", "20"], Some(laptop_dir.path())));
     let (now_laptop, now_block) = (laptop_log(), block_log());

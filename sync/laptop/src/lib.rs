@@ -72,10 +72,12 @@ pub enum LaptopSyncError {
     )]
     AnswerRenumbered { number: i64 },
     /// The block's answer is to a copy of this laptop restored from a backup of it (its list
-    /// of restores goes on from this laptop's), which syncs as the laptop now: this laptop was
-    /// not restored, and is not sent to the block office as if it were (found by a review).
+    /// of restores goes on from this laptop's): this laptop was not restored, and is not told
+    /// it was (found by a review). Which copy the block takes as the laptop the laptop cannot
+    /// know (the office may have taken this one back with `keep-copy`): the sentence says
+    /// what to do for each.
     #[error(
-        "this answer from the block is for a copy of this laptop restored from its backup, which syncs as this laptop now: after this laptop's change {after}, the numbers are that copy's, so the answer was not applied here. Go on with the restored copy, and tell the block office. The work this laptop made after the backup reaches the block in its sync file (`samanvaya export-sync`), which the block office imports. If this laptop is the one left, the block office takes it for the laptop with `samanvaya-server keep-copy`"
+        "this answer from the block is for a copy of this laptop restored from its backup (after this laptop's change {after}), so it was not applied here. Ask the block office which copy it keeps as this laptop. If the restored one, go on with that copy: the work this laptop made after the backup reaches the block in its sync file (`samanvaya export-sync`), which the office imports. If this one (taken back with `samanvaya-server keep-copy`), write this laptop's sync file, take it to the block office, and apply the answer the block writes to it"
     )]
     AnswerForRestoredCopy { after: i64 },
 }
@@ -117,8 +119,7 @@ impl LaptopSyncError {
             LaptopSyncError::AnswerBeforeBlockRestore => "answer_before_block_restore",
             LaptopSyncError::AnswerPastRead { .. } => "answer_past_read",
             LaptopSyncError::AnswerRenumbered { .. } => "answer_renumbered",
-            // What the block says to this copy online, and what it is to do the same.
-            LaptopSyncError::AnswerForRestoredCopy { .. } => "restored_elsewhere",
+            LaptopSyncError::AnswerForRestoredCopy { .. } => "answer_for_restored_copy",
             LaptopSyncError::Sync(SyncError::Timeout(_) | SyncError::Unreachable(_)) => "unreachable",
             LaptopSyncError::Sync(SyncError::Body(_)) => "damaged",
             LaptopSyncError::Sync(SyncError::Local(_)) => "store",
@@ -701,7 +702,7 @@ pub fn import_feed(store: &mut Store, bytes: &[u8]) -> Result<FeedImported, Lapt
     let restores = store.restores()?;
     if let Some(answered) = file.restores.as_ref().filter(|r| **r != restores) {
         // A list that goes on from this laptop's: the answer is to a copy restored from a
-        // backup of this laptop, which the block takes as the laptop now.
+        // backup of this laptop.
         if let Some(newer) = answered.get(restores.len()).filter(|_| answered.starts_with(&restores)) {
             return Err(LaptopSyncError::AnswerForRestoredCopy { after: newer.after });
         }

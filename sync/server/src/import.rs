@@ -275,6 +275,10 @@ impl Store {
         let pulled_through = if from_start { 0 } else { parcel.pulled_through };
         let held =
             self.db.query_one("SELECT acked_through FROM device WHERE id = ?1", args![device])?.int(0)?;
+        // The file shows this server restored from a backup since its last answer to the
+        // laptop: the laptop read further, or was told more of its work held, than this
+        // server holds. Only then may its audit entries start past what is held (`take_audit`).
+        let restore_shown = from_start || parcel.acked_here.is_some_and(|said| said > held);
         let kept: &[samanvaya_sync_protocol::Change] =
             if gap_unknown_to(&mut *self.db, device, &parcel, held)? {
                 done.not_kept = parcel.changes.len();
@@ -321,7 +325,7 @@ impl Store {
             self.db.execute("UPDATE device SET run_end = ?1 WHERE id = ?2", args![end, device])?;
         }
         // The audit log last, as online: it records the work above.
-        self.take_audit(&caller, &parcel, now, &mut done)?;
+        self.take_audit(&caller, &parcel, now, &mut done, restore_shown)?;
         // The answer written back on the stick starts where the laptop stood when it wrote this:
         // never further back for an older file brought late, but for a laptop restored from a
         // backup exactly where the backup stood, with its own changes after `own_after` (up to
@@ -379,7 +383,16 @@ impl Store {
         let live = crate::device_restore::live(&mut *self.db, caller.device)?;
         let from_its_backup = live.len() == parcel.restores.len() + 1 && live.starts_with(&parcel.restores);
         let why = match (&parcel.audit_fork, from_its_backup) {
-            (None, true) => return self.take_audit(caller, parcel, now, done),
+            (None, true) => {
+                // Entries past what this server holds of the log are not taken either way, and
+                // this copy gets no answer that would have it send the rest: said as it is.
+                self.take_audit(caller, parcel, now, done, true)?;
+                let Some(AuditShort { held, first }) = done.audit_short.take() else { return Ok(()) };
+                format!(
+                    "its {} entries start at entry {first}, past entry {held}, the last this server holds of the laptop's log; they are not taken, and a copy from before the restore gets no answer that would have it send the entries between",
+                    parcel.audit.len()
+                )
+            }
             (Some(fork), _) => format!(
                 "its {} entries are on the branch {} its copy wrote after an earlier restore, which a copy restored from its backup may write on too; they are not taken",
                 parcel.audit.len(),
@@ -397,13 +410,18 @@ impl Store {
     /// Stores the file's audit entries, on the log or branch they travel on, as an online push
     /// of them would. A refused log (changed on the laptop, or naming a log not its own) fails
     /// nothing of the changes stored before, committed already: the import says why, and goes
-    /// on.
+    /// on. Entries that start past what this server holds of the log are entries it lost where
+    /// the file showed it restored from a backup (`restore_shown`): not kept, and said so
+    /// (`Store::take_stick_audit`). Elsewhere they are entries taken out of the laptop's log,
+    /// refused as a change: a laptop whose log lost entries would otherwise send the rest,
+    /// never kept, file after file, and nobody would be told (found by a review).
     fn take_audit(
         &mut self,
         caller: &Caller,
         parcel: &parcel::Parcel,
         now: DateTime<Utc>,
         done: &mut Imported,
+        restore_shown: bool,
     ) -> Result<(), ServerError> {
         if parcel.audit.is_empty() {
             return Ok(());
@@ -414,7 +432,12 @@ impl Store {
             entries: parcel.audit.clone(),
             branch: parcel.audit_fork.clone(),
         };
-        match self.take_stick_audit(caller, &batch, now) {
+        let taken = if restore_shown {
+            self.take_stick_audit(caller, &batch, now)
+        } else {
+            self.push_audit(caller, &batch, now).map(|ack| AuditTaken::Through(ack.through))
+        };
+        match taken {
             Ok(AuditTaken::Through(through)) => done.audit_through = Some(through),
             Ok(AuditTaken::ShortOf { first, held }) => done.audit_short = Some(AuditShort { held, first }),
             Err(ServerError::Refused {

@@ -51,6 +51,10 @@ describe("errorText", () => {
     const said = errorText(reply("restored_elsewhere: this copy of the laptop is from before …"));
     expect(said).toBe(catalogues.hi.syncError_restored_elsewhere);
     expect(said).toContain("वापस लाई गई प्रति");
+    // Handed the restored copy's answer, it is asked to find out which copy the block keeps.
+    const answer = errorText(reply("answer_for_restored_copy: this answer from the block is for a copy …"));
+    expect(answer).toBe(catalogues.hi.syncError_answer_for_restored_copy);
+    expect(answer).toContain("किस प्रति");
   });
 
   it("keeps the general sentence, with the detail, for a code it has no sentence for", () => {
