@@ -131,6 +131,7 @@ fn the_facts_reader_and_the_wire_decoder_refuse_damaged_input_without_panicking(
         own_through: None,
         audit: Vec::new(),
         audit_fork: None,
+        audit_after: None,
         acked_here: None,
         feed_epoch: None,
         pulled_origin: None,

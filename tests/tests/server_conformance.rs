@@ -163,6 +163,7 @@ impl Laptop {
             own_through: None,
             audit: Vec::new(),
             audit_fork: None,
+            audit_after: None,
             acked_here: None,
             feed_epoch: None,
             pulled_origin: None,

@@ -881,6 +881,8 @@ pub fn export_file(store: &mut Store, path: &std::path::Path) -> Result<Exported
         changes,
         own_after: store.own_after_by_stick()?,
         own_through: store.own_pull_through()?,
+        // Read under the same lock as the entries: they start right after it.
+        audit_after: (!audit.is_empty()).then(|| store.audit_held_through()).transpose()?,
         audit,
         audit_fork,
         acked_here: Some(store.acked_through()?),

@@ -62,6 +62,12 @@ pub struct Parcel {
     /// from a backup its block had outrun. None for the device's log itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_fork: Option<crate::AuditFork>,
+    /// Where the block last said it holds that log, after which `audit` starts: entries that
+    /// start past what the block holds right after that word were lost by a block restored from
+    /// a backup, and entries that start further on than the word were taken out of the
+    /// laptop's log. Absent with no entries, and in files from before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_after: Option<i64>,
     /// How far the laptop knows its changes are held (as a session's `acked_here`): the block's
     /// answer lists the clock readings it capped after it. Absent in files from before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,6 +257,7 @@ mod tests {
             acked_here: None,
             audit: Vec::new(),
             audit_fork: None,
+            audit_after: None,
             server_own_through: None,
             given_back: Vec::new(),
             restores: Vec::new(),

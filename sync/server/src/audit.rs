@@ -75,8 +75,22 @@ pub(crate) fn entries_after(
 enum Gap {
     /// Entries were taken out of the log: refused as a change.
     Broken,
-    /// This server lost entries it held (`Store::take_stick_audit`).
-    Lost,
+    /// This server may have lost entries it held (`Store::take_stick_audit`): where the batch
+    /// starts right after the sender's word of what this server held (`said`), or, with no
+    /// word, where the file showed this server restored (`shown`).
+    Lost { said: Option<i64>, shown: bool },
+}
+
+impl Gap {
+    /// Whether a batch starting at entry `first`, past the entry after the last one held, is
+    /// entries this server lost.
+    fn lost(self, first: i64) -> bool {
+        match self {
+            Gap::Broken => false,
+            Gap::Lost { said: Some(said), .. } => first == said + 1,
+            Gap::Lost { said: None, shown } => shown,
+        }
+    }
 }
 
 /// What became of a batch of a device's audit log.
@@ -125,19 +139,24 @@ impl Store {
     }
 
     /// As [`Store::push_audit`], for the entries of a sync file from a USB stick. The file
-    /// carries the log from where this server's last answer said it held it; a server that
-    /// holds less now was restored from a backup since, and the entries between are not lost
-    /// but on the laptop, which sends them in its next file once this server's answer says how
-    /// far it holds the log. Such a file's entries are not kept, and it is said so: before,
-    /// it was refused as a log changed after it was written, which sent the operator and the
-    /// facilitator after an edit nobody made (found by a review).
+    /// carries the log from where this server's last answer said it held it (`said`, the
+    /// file's `audit_after`); a server that holds less now was restored from a backup since,
+    /// and the entries between are not lost but on the laptop, which sends them in its next
+    /// file once this server's answer says how far it holds the log. Such a file's entries are
+    /// not kept, and it is said so: before, it was refused as a log changed after it was
+    /// written, which sent the operator and the facilitator after an edit nobody made (found
+    /// by a review). Entries that start past the laptop's own word were taken out of its log:
+    /// refused as a change, and so are those of a file too old to say its word, unless the
+    /// file showed the restore otherwise (`shown`).
     pub(crate) fn take_stick_audit(
         &mut self,
         caller: &Caller,
         batch: &AuditBatch,
         now: DateTime<Utc>,
+        said: Option<i64>,
+        shown: bool,
     ) -> Result<AuditTaken, ServerError> {
-        self.store_audit(caller, batch, now, Gap::Lost)
+        self.store_audit(caller, batch, now, Gap::Lost { said, shown })
     }
 
     fn store_audit(
@@ -157,7 +176,9 @@ impl Store {
         let (held, mut prev) = last(&mut *tx, device)?;
         let mut seq = held;
         let new: Vec<&AuditEntry> = batch.entries.iter().filter(|e| e.seq > held).collect();
-        if let (Gap::Lost, Some(first)) = (gap, new.first().map(|e| e.seq).filter(|s| *s > held + 1)) {
+        if let Some(first) = new.first().map(|e| e.seq).filter(|s| *s > held + 1)
+            && gap.lost(first)
+        {
             // Nothing written: the transaction (and any branch it named) is dropped.
             return Ok(AuditTaken::ShortOf { first, held });
         }

@@ -277,7 +277,8 @@ impl Store {
             self.db.query_one("SELECT acked_through FROM device WHERE id = ?1", args![device])?.int(0)?;
         // The file shows this server restored from a backup since its last answer to the
         // laptop: the laptop read further, or was told more of its work held, than this
-        // server holds. Only then may its audit entries start past what is held (`take_audit`).
+        // server holds. A file too old to say where its audit entries start may then have them
+        // start past what is held (`take_audit`).
         let restore_shown = from_start || parcel.acked_here.is_some_and(|said| said > held);
         let kept: &[samanvaya_sync_protocol::Change] =
             if gap_unknown_to(&mut *self.db, device, &parcel, held)? {
@@ -411,10 +412,13 @@ impl Store {
     /// of them would. A refused log (changed on the laptop, or naming a log not its own) fails
     /// nothing of the changes stored before, committed already: the import says why, and goes
     /// on. Entries that start past what this server holds of the log are entries it lost where
-    /// the file showed it restored from a backup (`restore_shown`): not kept, and said so
-    /// (`Store::take_stick_audit`). Elsewhere they are entries taken out of the laptop's log,
-    /// refused as a change: a laptop whose log lost entries would otherwise send the rest,
-    /// never kept, file after file, and nobody would be told (found by a review).
+    /// they start right after the laptop's word of what this server held (`audit_after`), or,
+    /// in a file too old to say it, where the file showed this server restored from a backup
+    /// (`restore_shown`): not kept, and said so (`Store::take_stick_audit`). Elsewhere they are
+    /// entries taken out of the laptop's log, refused as a change: a laptop whose log lost
+    /// entries would otherwise send the rest, never kept, file after file, and nobody would be
+    /// told (found by a review). A restore that lost only audit entries shows in nothing else
+    /// (a file of audit entries alone is common: every export and every pulled change logs).
     fn take_audit(
         &mut self,
         caller: &Caller,
@@ -432,12 +436,7 @@ impl Store {
             entries: parcel.audit.clone(),
             branch: parcel.audit_fork.clone(),
         };
-        let taken = if restore_shown {
-            self.take_stick_audit(caller, &batch, now)
-        } else {
-            self.push_audit(caller, &batch, now).map(|ack| AuditTaken::Through(ack.through))
-        };
-        match taken {
+        match self.take_stick_audit(caller, &batch, now, parcel.audit_after, restore_shown) {
             Ok(AuditTaken::Through(through)) => done.audit_through = Some(through),
             Ok(AuditTaken::ShortOf { first, held }) => done.audit_short = Some(AuditShort { held, first }),
             Err(ServerError::Refused {
