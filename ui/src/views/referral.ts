@@ -43,6 +43,13 @@ export class ReferralView {
   private notice: Said = unsaid;
   /** The move being asked about (a reason, a date), until it is saved or cancelled. */
   private asking: Move | null = null;
+  /** What she typed into the screen's fields, by field: a drawing (a refusal, a language
+   * switched, another step saved) puts it back, where it emptied them, or put a benefit's day
+   * she had typed back to today, which was then saved unseen. Cleared once the step is saved. */
+  private typed: Partial<Record<Field, string>> = {};
+  /** A step is being saved: a second press of any button waits for it (a double click saved a
+   * note or a visit twice). */
+  private busy = false;
   private readonly root = h("div", { class: "referral" });
 
   constructor(
@@ -137,10 +144,22 @@ export class ReferralView {
 
   /** The small form a move needs: a reason, or the day and amount of a benefit received. */
   private ask(m: Move): HTMLElement {
-    const cancel = h("button", { type: "button", class: "secondary", onclick: () => ((this.asking = null), this.render()) }, t("cancel"));
+    const cancel = h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        onclick: () => {
+          this.asking = null;
+          for (const f of ["receive_on", "amount", "reason"] as const) delete this.typed[f];
+          this.render();
+        },
+      },
+      t("cancel"),
+    );
     if (m === "receive") {
-      const on = dayFirstField(isoToDayFirst(this.today), "receive-on", t("receiveOn"));
-      const amount = h("input", { type: "text", inputmode: "numeric", "data-test": "receive-amount", "aria-label": t("receiveAmount") });
+      const on = this.kept("receive_on", dayFirstField(isoToDayFirst(this.today), "receive-on", t("receiveOn")));
+      const amount = this.kept("amount", h("input", { type: "text", inputmode: "numeric", "data-test": "receive-amount", "aria-label": t("receiveAmount") }));
       const save = () => {
         const digits = amount.value.replace(/[,\s₹]/g, "");
         if (digits !== "" && !/^\d+$/.test(digits)) {
@@ -165,7 +184,7 @@ export class ReferralView {
         cancel,
       );
     }
-    const reason = h("input", { type: "text", "data-test": "ask-reason", "aria-label": t("referralWhy") });
+    const reason = this.kept("reason", h("input", { type: "text", "data-test": "ask-reason", "aria-label": t("referralWhy") }));
     const save = () => {
       if (reason.value.trim() === "") {
         this.problem = () => t("referralWhyNeeded");
@@ -215,7 +234,7 @@ export class ReferralView {
   }
 
   private planAndNote(): HTMLElement {
-    const visit = dayFirstField("", "visit-on", t("referralPlanVisit"));
+    const visit = this.kept("visit", dayFirstField("", "visit-on", t("referralPlanVisit")));
     const planVisit = () => {
       if (visit.value.trim() === "") return;
       // A visit is planned ahead: a two-digit year is this century's next such year.
@@ -227,7 +246,7 @@ export class ReferralView {
       }
       void this.step({ action: "plan_visit", on: day });
     };
-    const note = h("input", { type: "text", "data-test": "note-text", "aria-label": t("referralNote") });
+    const note = this.kept("note", h("input", { type: "text", "data-test": "note-text", "aria-label": t("referralNote") }));
     return h(
       "div",
       { class: "plan" },
@@ -286,10 +305,25 @@ export class ReferralView {
     );
   }
 
+  /** `input` showing what she typed into `field` (or what it was made with, before she
+   * typed), and keeping what she types. */
+  private kept(field: Field, input: HTMLInputElement): HTMLInputElement {
+    const typed = this.typed[field];
+    if (typed !== undefined) input.value = typed;
+    input.addEventListener("input", () => {
+      this.typed[field] = input.value;
+    });
+    return input;
+  }
+
   private async step(step: Step): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
     try {
       this.data = await ipc.referralAct(this.data.summary.id, step);
       this.asking = null;
+      // What was typed for this step is saved; what was typed elsewhere stays.
+      for (const f of FIELDS_OF[step.action] ?? []) delete this.typed[f];
       this.problem = unsaid;
       this.notice = () => t("referralSaved");
     } catch (e) {
@@ -301,10 +335,26 @@ export class ReferralView {
       } catch {
         // The error above says enough.
       }
+    } finally {
+      this.busy = false;
     }
     this.render();
   }
 }
+
+/** The screen's fields whose typing is kept across drawings. */
+type Field = "receive_on" | "amount" | "reason" | "visit" | "note";
+
+/** The fields a step of each kind was typed into. */
+const FIELDS_OF: Partial<Record<Step["action"], readonly Field[]>> = {
+  receive: ["receive_on", "amount"],
+  reject: ["reason"],
+  withdraw: ["reason"],
+  escalate: ["reason"],
+  reopen: ["reason"],
+  plan_visit: ["visit"],
+  note: ["note"],
+};
 
 /** The printable slip inside the window; printing hides everything else (see style.css). */
 export async function slipScreen(id: string, back: () => void): Promise<HTMLElement> {
