@@ -89,8 +89,14 @@ export class LockScreen {
       accounts.length > 1
         ? h(
             "select",
-            { "data-test": "lock-account", "aria-label": t("lockAccount") },
-            ...accounts.map((a) => h("option", { value: a }, a)),
+            {
+              "data-test": "lock-account",
+              "aria-label": t("lockAccount"),
+              // Kept as she chose it: a wrong PIN, or a language switched, drew the first
+              // account again, and her right PIN then counted as a wrong one against it.
+              onchange: (e: Event) => (this.kept["lock-account"] = (e.target as HTMLSelectElement).value),
+            },
+            ...accounts.map((a) => h("option", { value: a, selected: this.kept["lock-account"] === a ? "selected" : undefined }, a)),
           )
         : null;
     const chosenAccount = () => (account ? account.value : null);
