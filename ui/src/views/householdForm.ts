@@ -61,6 +61,8 @@ export class HouseholdForm {
   private banner: (() => string) | null = null;
   private dirty = false;
   private saving = false;
+  /** A press of "save" is being checked, before the saving itself (`save`). */
+  private saveAsked = false;
   private readonly root = h("form", { class: "household-form", novalidate: true });
 
   constructor(
@@ -510,7 +512,19 @@ export class HouseholdForm {
   }
 
   private async save(): Promise<void> {
-    if (this.saving) return;
+    // Pressed again while the first press is checked (the look for the same family elsewhere
+    // takes a while in a large village, and its question waits for her): the first press
+    // alone goes on. Before, each press saved the family, and two households were made.
+    if (this.saving || this.saveAsked) return;
+    this.saveAsked = true;
+    try {
+      await this.saveOnce();
+    } finally {
+      this.saveAsked = false;
+    }
+  }
+
+  private async saveOnce(): Promise<void> {
     const prepared = toInput(this.draft, new Date(`${this.today}T12:00:00`));
     if ("errors" in prepared) {
       // Ask the store about everything else too, so that every problem shows in this one round.
