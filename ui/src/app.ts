@@ -22,7 +22,7 @@ import { WorklistView } from "./views/worklist";
 import { SurveyView, type SurveyFocus } from "./views/survey";
 import { ReferralView, slipScreen } from "./views/referral";
 import { todoScreen } from "./views/todo";
-import { practiceLeftScreen, syncScreen } from "./views/sync";
+import { practiceLeftScreen, syncPanelBusy, syncScreen } from "./views/sync";
 import { funnelScreen } from "./views/funnel";
 import { fullFilter, ReferralListView } from "./views/referralList";
 import type { ReferralFilter } from "./bindings/ReferralFilter";
@@ -265,8 +265,11 @@ export class App {
   async showSync(firstVillage = false): Promise<void> {
     await this.showLoaded(ipc.syncStatus, (status) => syncScreen(this, status, firstVillage));
     // The panel's numbers change with every sync made on it: a redraw (a language switch) reads
-    // them again rather than drawing the ones the panel opened with.
-    this.redraw = () => void this.showSync(firstVillage);
+    // them again rather than drawing the ones the panel opened with. Not while its work runs:
+    // the work draws its outcome when it ends, in the language of that moment.
+    this.redraw = () => {
+      if (!syncPanelBusy()) void this.showSync(firstVillage);
+    };
   }
 
   showPracticeLeft(aside: string): void {

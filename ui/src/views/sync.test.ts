@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { SyncStatus } from "../bindings/SyncStatus";
 import { setLanguage } from "../i18n";
-import { practiceLeftScreen, syncScreen } from "./sync";
+import { practiceLeftScreen, syncPanelBusy, syncScreen } from "./sync";
 
 const calls: string[] = [];
 let release: () => void = () => {};
@@ -106,6 +106,28 @@ describe("the sync panel", () => {
     expect(button(panel, "sync-now").disabled).toBe(false);
     button(panel, "sync-export").click();
     await vi.waitFor(() => expect(calls).toEqual(["sync", "drives", "export null"]));
+  });
+
+  it("keeps what she typed to enroll, and its running work, when it is built anew in another language", async () => {
+    const first = syncScreen(nav, status(false));
+    const field = (panel: HTMLElement, test: string) => panel.querySelector(`[data-test="${test}"]`) as HTMLInputElement;
+    const type = (panel: HTMLElement, test: string, value: string) => {
+      field(panel, test).value = value;
+      field(panel, test).dispatchEvent(new Event("input"));
+    };
+    type(first, "sync-url", "https://192.168.1.10:8740");
+    type(first, "sync-code", "K7PM-3XQ9-TA4D");
+    setLanguage("en");
+    const again = syncScreen(nav, status(false));
+    expect(field(again, "sync-url").value).toBe("https://192.168.1.10:8740");
+    expect(field(again, "sync-code").value).toBe("K7PM-3XQ9-TA4D");
+    // While a sync runs the app does not build the panel anew; once it ends, it may.
+    const enrolled = syncScreen(nav, status(true));
+    button(enrolled, "sync-now").click();
+    expect(syncPanelBusy()).toBe(true);
+    release();
+    await vi.waitFor(() => expect(enrolled.querySelector('[data-test="sync-done"]')).not.toBeNull());
+    expect(syncPanelBusy()).toBe(false);
   });
 
   it("says in her language when the laptop followed the block's new certificate, and only then", () => {

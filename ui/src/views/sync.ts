@@ -78,6 +78,19 @@ export function practiceLeftScreen(aside: string): HTMLElement {
   );
 }
 
+/** What the panel keeps across its drawings (the app builds it anew when the language is
+ * switched): what she typed to enroll, and whether a sync, a file for the stick or the block's
+ * answer is under way. Kept in the panel alone, a language switched mid-enrollment emptied the
+ * address and code she had typed on her first screen, and one mid-sync gave its buttons back
+ * and drew its end into a panel no longer shown (found by a review). */
+const held = { busy: false, typed: { url: "", code: "", again: "" } };
+
+/** Whether the panel's work runs: the app does not build it anew until it ends, when it draws
+ * its outcome in the language of the moment. */
+export function syncPanelBusy(): boolean {
+  return held.busy;
+}
+
 /** The panel; with `firstVillage` (a laptop set up to receive its village from the block
  * office, which has none yet) it is her first screen: no way back, and enrolling goes home. */
 export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = false): HTMLElement {
@@ -87,24 +100,21 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
   // drawn again while it runs (the "sync is running" line), and its buttons stay off until it
   // ends. They came back at once, and a second press queued another sync over 2G, or applied
   // the same answer twice (found by a review).
-  let busy = false;
   const running = <T>(op: () => Promise<T>): Promise<T> => {
-    busy = true;
+    held.busy = true;
     return op().finally(() => {
-      busy = false;
+      held.busy = false;
     });
   };
-  // What she typed to enroll, kept when the panel is drawn again with an error.
-  const typed = { url: "", code: "", again: "" };
   // The block presents another certificate: the code its office made for this laptop enrolls it
   // again, keeping everything it holds. Shown only then, below the sentence that says so.
   const enrollAgain = (s: SyncStatus): HTMLElement | null => {
     if (!mayWrite() || (s.last_error ?? "").split(":", 1)[0]?.trim() !== "certificate") return null;
     const code = h("input", { id: "sync-again-code", "data-test": "sync-again-code", autocapitalize: "characters", placeholder: "K7PM-3XQ9-TA4D" }) as HTMLInputElement;
-    code.value = typed.again;
-    code.oninput = () => (typed.again = code.value);
+    code.value = held.typed.again;
+    code.oninput = () => (held.typed.again = code.value);
     const again = h("button", { type: "submit", class: "primary", "data-test": "sync-again", "data-write": true }, t("syncAgain")) as HTMLButtonElement;
-    again.disabled = busy;
+    again.disabled = held.busy;
     return h(
       "form",
       {
@@ -112,11 +122,11 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         "data-test": "sync-again-form",
         onsubmit: (e: Event) => {
           e.preventDefault();
-          if (busy) return;
+          if (held.busy) return;
           showEnrolling(e.currentTarget as HTMLElement, again, t("syncAgaining"));
           running(async () => {
             const enrolled = await ipc.syncEnrollAgain(code.value);
-            typed.again = "";
+            held.typed.again = "";
             return syncAfter(enrolled);
           })
             .then(({ next, synced }) => draw(next, h("p", { class: "notice", role: "status", "data-test": "sync-again-done" }, t(synced ? "syncAgainDone" : "syncAgainNotSynced"))))
@@ -151,9 +161,9 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
       // told to "start with an empty data folder", which the app offered no way to do: found by
       // a review).
       const leave = h("button", { type: "button", class: "secondary", "data-test": "sync-leave-practice", "data-write": true }, t("practiceLeave")) as HTMLButtonElement;
-      leave.disabled = busy;
+      leave.disabled = held.busy;
       leave.onclick = async () => {
-        if (busy || !(await confirmInApp(t("practiceLeaveQuestion"), "practiceLeaveYes", "practiceLeaveNo"))) return;
+        if (held.busy || !(await confirmInApp(t("practiceLeaveQuestion"), "practiceLeaveYes", "practiceLeaveNo"))) return;
         leave.disabled = true;
         running(() => ipc.putPracticeAside())
           .then((aside) => nav.showPracticeLeft(aside))
@@ -165,19 +175,19 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
     if (!s.enrolled) {
       const url = h("input", { id: "sync-url", type: "url", "data-test": "sync-url", placeholder: "https://192.168.1.10:8740" }) as HTMLInputElement;
       const code = h("input", { id: "sync-code", "data-test": "sync-code", autocapitalize: "characters", placeholder: "K7PM-3XQ9-TA4D" }) as HTMLInputElement;
-      url.value = typed.url;
-      code.value = typed.code;
-      url.oninput = () => (typed.url = url.value);
-      code.oninput = () => (typed.code = code.value);
+      url.value = held.typed.url;
+      code.value = held.typed.code;
+      url.oninput = () => (held.typed.url = url.value);
+      code.oninput = () => (held.typed.code = code.value);
       const enroll = h("button", { type: "submit", class: "primary", "data-test": "sync-enroll", "data-write": true }, t("syncEnroll")) as HTMLButtonElement;
-      enroll.disabled = busy;
+      enroll.disabled = held.busy;
       const form = h(
         "form",
         {
           class: "sync-enroll",
           onsubmit: (e: Event) => {
             e.preventDefault();
-            if (busy) return;
+            if (held.busy) return;
             showEnrolling(e.currentTarget as HTMLElement, enroll, t("syncEnrolling"));
             // Enrolled, the first sync runs at once: what she did before enrolling goes up, and
             // the village's households surveyed elsewhere come down, now, while she is at the
@@ -186,6 +196,8 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
             // why, and the background tries again by itself.
             running(async () => {
               const enrolled = await ipc.syncEnroll(url.value, code.value);
+              held.typed.url = "";
+              held.typed.code = "";
               draw(enrolled, h("p", { class: "notice", role: "status", "data-test": "sync-running" }, t("syncEnrolledRunning")));
               return syncAfter(enrolled);
             })
@@ -231,7 +243,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
     };
     usb.onclick = () => {
-      if (busy) return;
+      if (held.busy) return;
       usb.disabled = true;
       running(() => ipc.syncDrives())
         .then((drives) => {
@@ -254,7 +266,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
                       "data-drive": d.label,
                       "data-write": true,
                       onclick: () => {
-                        if (!busy) void write(d.path);
+                        if (!held.busy) void write(d.path);
                       },
                     },
                     t("syncExportDrive", { label: d.label }),
@@ -268,7 +280,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
                     "data-test": "sync-export-downloads",
                     "data-write": true,
                     onclick: () => {
-                      if (!busy) void write(null);
+                      if (!held.busy) void write(null);
                     },
                   },
                   t("syncExportDownloads"),
@@ -282,7 +294,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
     // The block's answer on the same stick: the decisions made there, for a village with no network.
     const answer = h("button", { type: "button", class: "secondary", "data-test": "sync-feed", "data-write": true }, t("syncFeed")) as HTMLButtonElement;
     answer.onclick = () => {
-      if (busy) return;
+      if (held.busy) return;
       answer.disabled = true;
       running(() => ipc.syncFeedFiles())
         .then((files) =>
@@ -302,7 +314,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
                         "data-file": f.file_name,
                         "data-write": true,
                         onclick: (e: Event) => {
-                          if (busy) return;
+                          if (held.busy) return;
                           (e.currentTarget as HTMLButtonElement).disabled = true;
                           void running(() => ipc.syncImportFeed(f.path))
                             .then(([next, n]) => draw(next, h("p", { class: "notice", role: "status", "data-test": "sync-feed-done" }, t("syncFeedDone", { n }))))
@@ -318,7 +330,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
         .catch((err: unknown) => draw(s, errorPanel(asErrorReply(err))));
     };
     now.onclick = () => {
-      if (busy) return;
+      if (held.busy) return;
       const done = running(() => ipc.syncNow());
       draw(s, h("p", { class: "notice", role: "status", "data-test": "sync-running" }, t("syncRunning")));
       done
@@ -332,7 +344,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
           }
         });
     };
-    for (const b of [now, usb, answer]) b.disabled = busy;
+    for (const b of [now, usb, answer]) b.disabled = held.busy;
     return h(
       "div",
       {},
