@@ -2,6 +2,7 @@
 import { mayWrite, setMayWrite } from "./role";
 import type { Language } from "./bindings/Language";
 import type { VillageOverview } from "./bindings/VillageOverview";
+import type { ErrorReply } from "./bindings/ErrorReply";
 import { h, mount } from "./dom";
 import { draftFromHousehold, emptyDraft } from "./form/model";
 import { language, setLanguage, t, type Said } from "./i18n";
@@ -207,7 +208,7 @@ export class App {
         mount(this.main, h("p", { class: "muted" }, t("loading")));
         return;
       }
-      this.redraw = () => mount(this.main, errorPanel(asErrorReply(e)));
+      this.redraw = () => mount(this.main, this.failed(asErrorReply(e)));
       this.redraw();
       return;
     }
@@ -228,7 +229,7 @@ export class App {
   async showEligibility(householdId: string, title: string): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("deciding")));
     const view = await EligibilityView.open(this, householdId, title);
-    this.redraw = () => mount(this.main, view instanceof EligibilityView ? view.render() : errorPanel(view));
+    this.redraw = () => mount(this.main, view instanceof EligibilityView ? view.render() : this.failed(view));
     this.redraw();
   }
 
@@ -236,7 +237,7 @@ export class App {
   async showSurvey(householdId: string, title: string, focus?: SurveyFocus): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("surveyLoading")));
     const view = await SurveyView.open(this, householdId, title);
-    this.redraw = () => mount(this.main, view instanceof SurveyView ? view.render() : errorPanel(view));
+    this.redraw = () => mount(this.main, view instanceof SurveyView ? view.render() : this.failed(view));
     this.redraw();
     if (focus && view instanceof SurveyView) view.focus(focus);
   }
@@ -245,7 +246,7 @@ export class App {
   async showReferral(id: string, back: () => void): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("loading")));
     const view = await ReferralView.open(this, id, back);
-    this.redraw = () => mount(this.main, view instanceof ReferralView ? view.render() : errorPanel(view));
+    this.redraw = () => mount(this.main, view instanceof ReferralView ? view.render() : this.failed(view));
     this.redraw();
   }
 
@@ -299,6 +300,18 @@ export class App {
     this.redraw();
   }
 
+  /** A screen that could not be drawn: what failed, with the way back to the list. The header
+   * has none, and the error alone left her to close the app and start it again, as when a
+   * household a sync removed was still listed and its schemes were opened (found by a review). */
+  private failed(reply: ErrorReply): HTMLElement {
+    return h(
+      "div",
+      {},
+      h("div", { class: "form-head" }, h("button", { type: "button", class: "secondary", "data-test": "back", onclick: () => void this.showHome() }, "← " + t("back"))),
+      errorPanel(reply),
+    );
+  }
+
   /** A screen drawn from one command's answer, or the error it gave. */
   private async showLoaded<T>(load: () => Promise<T>, draw: (value: T) => HTMLElement): Promise<void> {
     mount(this.main, h("p", { class: "muted" }, t("loading")));
@@ -307,7 +320,7 @@ export class App {
       this.redraw = () => mount(this.main, draw(value));
     } catch (e) {
       const reply = asErrorReply(e);
-      this.redraw = () => mount(this.main, errorPanel(reply));
+      this.redraw = () => mount(this.main, this.failed(reply));
     }
     this.redraw();
   }
@@ -393,7 +406,7 @@ export class App {
       this.redraw = () => mount(this.main, screen());
     } catch (e) {
       const reply = asErrorReply(e);
-      this.redraw = () => mount(this.main, errorPanel(reply));
+      this.redraw = () => mount(this.main, this.failed(reply));
     } finally {
       stop();
     }
@@ -408,7 +421,7 @@ export class App {
     try {
       today = await ipc.today();
     } catch (e) {
-      mount(this.main, errorPanel(asErrorReply(e)));
+      mount(this.main, this.failed(asErrorReply(e)));
       return;
     }
     if (householdId !== null) {
@@ -416,7 +429,7 @@ export class App {
         // Ages are counted on the centre's day, the one the store uses, not the machine's.
         draft = draftFromHousehold(await ipc.getHousehold(householdId), new Date(`${today}T12:00:00`));
       } catch (e) {
-        mount(this.main, errorPanel(asErrorReply(e)));
+        mount(this.main, this.failed(asErrorReply(e)));
         return;
       }
     }
