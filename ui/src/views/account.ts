@@ -140,9 +140,15 @@ export class AccountView {
 
   /** Runs one action; on success the screen is read again so the list shows the new account. */
   private async run(action: () => Promise<void>, done: Said): Promise<void> {
+    // Pressed again while the slow PIN check runs: the first press alone goes on. Before, the
+    // button stayed on, and a second Enter sent the old PIN after it had changed, which
+    // counted as a wrong try against her account (found by a review).
+    if (this.busy) return;
     this.busy = true;
+    const running = action();
+    this.redraw();
     try {
-      await action();
+      await running;
       this.busy = false;
       // Drawn afresh from the store, so the list shows a new account; the notice says what went well.
       await this.nav.showAccounts(done);
