@@ -237,6 +237,27 @@ describe("a save or a finish the store refuses", () => {
     finished.mockRestore();
   });
 
+  it("asks before leaving when the last answers could not be saved, and stays when she says so", async () => {
+    const home = vi.spyOn(nav, "showHome");
+    const { page } = open();
+    saveFails = refusal("storage", "database or disk is full");
+    answer(page, "consent-yes")!.dispatchEvent(new Event("change"));
+    await vi.waitFor(() => expect(status(page)).toContain(catalogues.en.surveySaveFailed.split("{detail}")[0]!));
+    page.querySelector<HTMLElement>("[data-test=back]")!.click();
+    // The save is tried again, fails again, and she is asked; she stays.
+    const stay = await vi.waitFor(() => {
+      const button = [...document.querySelectorAll<HTMLButtonElement>("[data-test=confirm-no]")].find(
+        (b) => b.textContent === catalogues.en.stayOnForm,
+      );
+      expect(button).toBeDefined();
+      return button!;
+    });
+    stay.click();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(home).not.toHaveBeenCalled();
+    home.mockRestore();
+  });
+
   it("says a finish refused for another reason as itself, and missing answers by their count", async () => {
     // Every answer is there: the finish reaches the store, which refuses it.
     saved.state.problems = 0;

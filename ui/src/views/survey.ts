@@ -27,6 +27,7 @@ import {
   type Slot,
 } from "../survey/model";
 import { errorText } from "./errorPanel";
+import { confirmInApp } from "./confirm";
 
 /** A question of "ask next" to find in the survey: a fact, of the household or of a member. */
 export interface SurveyFocus {
@@ -541,9 +542,17 @@ export class SurveyView {
     }
   }
 
-  /** Back to the list; the draft is already saved, so the survey resumes where it was left. */
+  /** Back to the list once the last answers are saved, so the survey resumes where it was
+   * left. A save that failed is tried again; failing still, she chooses whether to leave
+   * without those answers. Before, the list came at once and answers typed after a save
+   * failed were lost unsaid (found by a review). */
   private async leave(): Promise<void> {
-    this.flush();
+    const pending = this.timer !== undefined || this.failure !== null;
+    window.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (pending) await this.save();
+    while (this.saving) await new Promise((r) => setTimeout(r, 50));
+    if (this.failure && !(await confirmInApp(t("unsavedLeave"), "leaveWithoutSaving", "stayOnForm"))) return;
     await this.nav.showHome();
   }
 }
