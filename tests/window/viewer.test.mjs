@@ -57,9 +57,12 @@ test("a Samiti viewer reads the village and is shown nothing she could change", 
     await browser.executeScript("document.querySelector('[data-test=open-eligibility]').click()");
     await find(browser, "[data-test=ask-next]", JUDGED_WAIT_MS);
     const visible = await browser.executeScript(
-      "return [...document.querySelectorAll('[data-test=refer], [data-test=refer-all], [data-test=open-survey], .answer')].filter((e) => e.offsetParent !== null).length",
+      "return [...document.querySelectorAll('[data-test=refer], [data-test=refer-all], [data-test=refer-other], [data-test^=ask-in-survey], [data-test=open-survey], .answer')].filter((e) => e.offsetParent !== null).length",
     );
     assert.equal(visible, 0, "no refer, survey or answer control is shown to a viewer");
+    // Nor is "ask in the survey" beside each question (it led to a survey she may not answer),
+    // nor "refer for something else".
+    assert.ok(await browser.findElements(By.css("[data-test^=ask-in-survey]")).then((e) => e.length > 0), "the questions are listed");
   } finally {
     await app.close();
     rmSync(scratch, { recursive: true, force: true });

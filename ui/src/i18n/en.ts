@@ -54,7 +54,7 @@ export const en = {
   error_not_set_up: "This laptop is not set up yet. Close the app and open it again to set a PIN.",
   error_already_set_up: "This laptop is already set up. Unlock it with its PIN.",
   error_locked: "The app is locked. Type your PIN to continue.",
-  error_not_allowed: "Your account may not do this. To remove a member who died or moved away, choose it under \"Lives here?\" instead; a supervisor can remove a member entered by mistake.",
+  error_not_allowed: "Your account may not do this: a Samiti member's account only reads, and only a supervisor removes a member entered by mistake (for a member who died or moved away, choose it under \"Lives here?\").",
   backupNow: "Back up",
   registerSave: "Save the list (Excel)",
   registerShow: "Show",

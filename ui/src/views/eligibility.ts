@@ -223,7 +223,7 @@ export class EligibilityView {
       { class: "plan-box", "data-test": "refer-other-box" },
       h("h2", {}, t("referOther")),
       h("div", { class: "ask" }, h("label", {}, t("referralPerson"), who), h("label", {}, t("referralFor"), what), h("label", {}, t("referDescription"), description)),
-      h("button", { type: "button", class: "primary", "data-test": "other-open", onclick: () => void open() }, t("refer")),
+      h("button", { type: "button", class: "primary", "data-test": "other-open", "data-write": true, onclick: () => void open() }, t("refer")),
       h("button", { type: "button", class: "secondary", onclick: () => ((this.otherBox = null), this.render()) }, t("cancel")),
     );
     this.render();
@@ -352,7 +352,7 @@ export class EligibilityView {
         { class: "summary-head" },
         h("h2", {}, t("summaryTitle")),
         h("button", { type: "button", class: "secondary small", "data-test": "refer-all", "data-write": true, onclick: () => this.showPlan(schemes) }, t("referAll")),
-        h("button", { type: "button", class: "secondary small", "data-test": "refer-other", onclick: () => void this.showOther() }, t("referOther")),
+        h("button", { type: "button", class: "secondary small", "data-test": "refer-other", "data-write": true, onclick: () => void this.showOther() }, t("referOther")),
       ),
       s.lines.length === 0 ? h("p", { class: "muted" }, t("summaryNone")) : null,
       ...s.lines.map((line) =>
@@ -522,6 +522,7 @@ export class EligibilityView {
             type: "button",
             class: "link",
             "data-test": `ask-in-survey-${i}`,
+            "data-write": true,
             onclick: () => void this.nav.showSurvey(this.householdId, this.title, { fact: q.fact, member: q.member_id }),
           },
           t("surveyAskThere"),

@@ -253,7 +253,7 @@ export class ReferralView {
       this.data.allowed.includes("plan_visit")
         ? h(
             "label",
-            {},
+            { "data-write": true },
             t("referralPlanVisit"),
             visit,
             h("button", { type: "button", class: "secondary", "data-test": "visit-save", onclick: planVisit }, t("answerSave")),
@@ -261,7 +261,7 @@ export class ReferralView {
         : null,
       h(
         "label",
-        {},
+        { "data-write": true },
         t("referralNote"),
         note,
         h("button", { type: "button", class: "secondary", "data-test": "note-save", onclick: () => note.value.trim() && void this.step({ action: "note", text: note.value }) }, t("answerSave")),
