@@ -74,6 +74,9 @@ export class EligibilityView {
 
   /** What "refer all eligible" will open, shown for a yes before anything is written. */
   private plan: NewReferral[] | null = null;
+  /** Referrals are being opened: a second press waits for the first (a double press of
+   * "refer all" said the cases opened, then that they were open already). */
+  private referring = false;
 
   static async open(nav: Navigator, householdId: string, title: string): Promise<EligibilityView | ErrorReply> {
     try {
@@ -257,6 +260,8 @@ export class EligibilityView {
   }
 
   private async referAll(plan: NewReferral[]): Promise<void> {
+    if (this.referring) return;
+    this.referring = true;
     try {
       const n = await ipc.referralOpenAll(plan);
       this.referrals = await ipc.referralsList({ household_id: this.householdId, open_only: false });
@@ -265,6 +270,8 @@ export class EligibilityView {
       this.problem = unsaid;
     } catch (e) {
       this.problem = errorSaid(e);
+    } finally {
+      this.referring = false;
     }
     this.plan = null;
     this.render();
@@ -272,6 +279,8 @@ export class EligibilityView {
 
   /** Refers one person for one scheme and opens the case. */
   private async refer(f: FindingView): Promise<void> {
+    if (this.referring) return;
+    this.referring = true;
     try {
       const d = await ipc.referralOpen({
         household_id: this.householdId,
@@ -284,6 +293,8 @@ export class EligibilityView {
     } catch (e) {
       this.problem = errorSaid(e);
       this.render();
+    } finally {
+      this.referring = false;
     }
   }
 
