@@ -124,6 +124,18 @@ describe("ReferralView", () => {
     expect(s.field("note-text").value).toBe("घर पर नहीं मिलीं");
   });
 
+  it("closes a move's form with its reason when another step is saved: the next move's form is empty", async () => {
+    const s = screen();
+    s.press("move-withdraw");
+    s.type("ask-reason", "परिवार ने मना किया");
+    s.type("note-text", "घर पर नहीं मिलीं");
+    act.mockResolvedValue(structuredClone(detail));
+    s.press("note-save");
+    await settled();
+    s.press("move-withdraw");
+    expect(s.field("ask-reason").value).toBe("");
+  });
+
   it("saves a note once however often it is pressed, and empties only the note once saved", async () => {
     const s = screen();
     s.type("visit-on", "15/12/2026");

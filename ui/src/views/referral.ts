@@ -151,7 +151,7 @@ export class ReferralView {
         class: "secondary",
         onclick: () => {
           this.asking = null;
-          for (const f of ["receive_on", "amount", "reason"] as const) delete this.typed[f];
+          for (const f of ASKED) delete this.typed[f];
           this.render();
         },
       },
@@ -321,9 +321,11 @@ export class ReferralView {
     this.busy = true;
     try {
       this.data = await ipc.referralAct(this.data.summary.id, step);
+      // What was typed for this step is saved, and the form of a move asked about closes with
+      // what was typed into it (a rejection's reason came back in the escalation's form);
+      // what was typed elsewhere stays.
       this.asking = null;
-      // What was typed for this step is saved; what was typed elsewhere stays.
-      for (const f of FIELDS_OF[step.action] ?? []) delete this.typed[f];
+      for (const f of [...(FIELDS_OF[step.action] ?? []), ...ASKED]) delete this.typed[f];
       this.problem = unsaid;
       this.notice = () => t("referralSaved");
     } catch (e) {
@@ -344,6 +346,9 @@ export class ReferralView {
 
 /** The screen's fields whose typing is kept across drawings. */
 type Field = "receive_on" | "amount" | "reason" | "visit" | "note";
+
+/** The fields of the form a move asks with (a reason, a benefit's day and amount). */
+const ASKED: readonly Field[] = ["receive_on", "amount", "reason"];
 
 /** The fields a step of each kind was typed into. */
 const FIELDS_OF: Partial<Record<Step["action"], readonly Field[]>> = {

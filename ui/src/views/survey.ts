@@ -72,6 +72,8 @@ export class SurveyView {
   private showAll = false;
   private drawnInstances = -1;
   private saving = false;
+  /** "Back" was pressed and waits for the last save (`leave`). */
+  private leaving = false;
   private dirty = false;
   /** Whether an answer was saved since the page opened: only then does the page say so. */
   private everSaved = false;
@@ -547,6 +549,17 @@ export class SurveyView {
    * without those answers. Before, the list came at once and answers typed after a save
    * failed were lost unsaid (found by a review). */
   private async leave(): Promise<void> {
+    // A second press while the first waits would ask twice.
+    if (this.leaving) return;
+    this.leaving = true;
+    try {
+      await this.leaveOnce();
+    } finally {
+      this.leaving = false;
+    }
+  }
+
+  private async leaveOnce(): Promise<void> {
     const pending = this.timer !== undefined || this.failure !== null;
     window.clearTimeout(this.timer);
     this.timer = undefined;

@@ -130,6 +130,16 @@ describe("the sync panel", () => {
     expect(syncPanelBusy()).toBe(false);
   });
 
+  it("draws a sync's outcome into the panel opened again while it ran, whose buttons come back with it", async () => {
+    const left = syncScreen(nav, status(true));
+    button(left, "sync-now").click();
+    const opened = syncScreen(nav, status(true));
+    expect(button(opened, "sync-now").disabled).toBe(true);
+    release();
+    await vi.waitFor(() => expect(opened.querySelector('[data-test="sync-done"]')).not.toBeNull());
+    expect(button(opened, "sync-now").disabled).toBe(false);
+  });
+
   it("says in her language when the laptop followed the block's new certificate, and only then", () => {
     expect(syncScreen(nav, status(true)).querySelector('[data-test="sync-certificate-followed"]')).toBeNull();
     const followed = syncScreen(nav, { ...status(true), certificate_followed_at: "2026-12-07T10:15:00Z" });

@@ -80,10 +80,10 @@ export function practiceLeftScreen(aside: string): HTMLElement {
 
 /** What the panel keeps across its drawings (the app builds it anew when the language is
  * switched): what she typed to enroll, and whether a sync, a file for the stick or the block's
- * answer is under way. Kept in the panel alone, a language switched mid-enrollment emptied the
+ * answer is under way, and the panel last built, which is the one on screen. Kept in the panel alone, a language switched mid-enrollment emptied the
  * address and code she had typed on her first screen, and one mid-sync gave its buttons back
  * and drew its end into a panel no longer shown (found by a review). */
-const held = { busy: false, typed: { url: "", code: "", again: "" } };
+const held = { busy: false, typed: { url: "", code: "", again: "" }, shown: h("div") };
 
 /** Whether the panel's work runs: the app does not build it anew until it ends, when it draws
  * its outcome in the language of the moment. */
@@ -95,7 +95,10 @@ export function syncPanelBusy(): boolean {
  * office, which has none yet) it is her first screen: no way back, and enrolling goes home. */
 export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = false): HTMLElement {
   const box = h("div", { class: "sync" });
-  const draw = (s: SyncStatus, note: HTMLElement | null = null) => mount(box, body(s, note));
+  held.shown = box;
+  // Into the panel on screen: one opened again while this one's work ran (she went back and
+  // came again) is the one its outcome is drawn into, and its buttons come back with it.
+  const draw = (s: SyncStatus, note: HTMLElement | null = null) => mount(held.shown, body(s, note));
   // Whether a sync, a file for the stick or the block's answer is under way: the panel is
   // drawn again while it runs (the "sync is running" line), and its buttons stay off until it
   // ends. They came back at once, and a second press queued another sync over 2G, or applied
