@@ -16,6 +16,20 @@ const data = { me: { name: "Sunita", role: "facilitator" as const }, accounts: [
 
 afterEach(() => setLanguage("hi"));
 
+/** The screen drawn, drawn again as the view asks, and its fields by name. */
+function drawn() {
+  let view: InstanceType<typeof AccountView> | null = null;
+  // Kept in an object: a variable assigned only inside the closure reads as never assigned.
+  const screen: { drawn: HTMLElement | null } = { drawn: null };
+  const redraw = () => {
+    screen.drawn = view?.render() ?? null;
+  };
+  view = new AccountView(nav, data, redraw);
+  redraw();
+  const field = (test: string) => screen.drawn?.querySelector<HTMLInputElement>(`[data-test="${test}"]`);
+  return { screen, field, redraw };
+}
+
 describe("AccountView", () => {
   it("changes the PIN once however often the form is sent while the check runs", async () => {
     const sent: string[] = [];
@@ -23,14 +37,7 @@ describe("AccountView", () => {
       sent.push(old);
       return new Promise(() => {});
     });
-    let view: InstanceType<typeof AccountView> | null = null;
-    const screen: { drawn: HTMLElement | null } = { drawn: null };
-    const redraw = () => {
-      screen.drawn = view?.render() ?? null;
-    };
-    view = new AccountView(nav, data, redraw);
-    redraw();
-    const field = (test: string) => screen.drawn?.querySelector<HTMLInputElement>(`[data-test="${test}"]`);
+    const { screen, field } = drawn();
     const send = () => screen.drawn?.querySelector<HTMLFormElement>('[data-test="pin-form"]')?.dispatchEvent(new Event("submit"));
     for (const [test, value] of [["pin-old", "482916"], ["pin-new", "135790"], ["pin-new2", "135790"]] as const) {
       const input = field(test);
@@ -44,15 +51,7 @@ describe("AccountView", () => {
 
   it("says that the two new PINs differ in the language switched to", () => {
     setLanguage("hi");
-    let view: InstanceType<typeof AccountView> | null = null;
-    // Kept in an object: a variable assigned only inside the closure reads as never assigned.
-    const screen: { drawn: HTMLElement | null } = { drawn: null };
-    const redraw = () => {
-      screen.drawn = view?.render() ?? null;
-    };
-    view = new AccountView(nav, data, redraw);
-    redraw();
-    const field = (test: string) => screen.drawn?.querySelector<HTMLInputElement>(`[data-test="${test}"]`);
+    const { screen, field, redraw } = drawn();
     const pin = field("pin-new");
     const again = field("pin-new2");
     if (pin && again) {
