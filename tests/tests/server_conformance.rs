@@ -480,6 +480,7 @@ on_both!(
     a_withdrawal_erases_the_person_from_every_row_and_a_late_change_does_not_bring_her_back,
     a_household_withdrawal_erases_the_household_and_keeps_its_tombstone,
     a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole,
+    a_sticks_audit_entries_past_what_a_restored_block_lost_are_not_kept_and_an_edited_log_is_refused,
     a_laptops_log_forwarded_by_its_block_is_kept_at_the_district_and_no_other_block_may_add_to_it,
     a_restored_laptops_log_is_kept_as_a_branch_beside_the_old_laptops_and_forwarded_as_one,
     a_batch_stored_at_once_ends_as_its_changes_stored_one_by_one,
@@ -4806,6 +4807,34 @@ fn a_laptops_audit_log_is_kept_link_by_link_and_an_edited_one_is_refused_whole(b
     assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log, "each hash computed and kept");
     let logs = server.audit_logs().unwrap();
     assert_eq!(logs.iter().find(|l| l.device == laptop.caller.device).unwrap().entries, 8);
+}
+
+/// A sync file's audit entries that start past what the block holds: entries a restored block
+/// lost where they start right after the laptop's word of what it held (nothing kept, said as
+/// such), a log changed on the laptop where they start further on than that word.
+fn a_sticks_audit_entries_past_what_a_restored_block_lost_are_not_kept_and_an_edited_log_is_refused(
+    b: Backend,
+) {
+    use samanvaya_server::import::AuditShort;
+    use samanvaya_sync_protocol::AuditBatch;
+    let Some(mut server) = open(b, Role::Block) else { return };
+    let laptop = enroll(&mut server, "Bakraur laptop");
+    let log = audit_log(8);
+    // The block holds the log through entry 3; its answer before a restore had said 5.
+    server.push_audit(&laptop.caller, &AuditBatch::of(None, log[..3].to_vec()), t0()).unwrap();
+    let file = |after: i64| {
+        let audit = AuditBatch::of(None, log[5..].to_vec()).entries;
+        laptop.seal(&Parcel { audit, audit_after: Some(after), ..laptop.parcel() })
+    };
+    let lost = server.import(&file(5), t0()).unwrap();
+    assert_eq!(lost.audit_short, Some(AuditShort { held: 3, first: 6 }));
+    assert_eq!((lost.audit_through, lost.audit_refused), (None, None));
+    // Entries 4 and 5 taken out of the laptop's log: its word is 3, its file starts at 6.
+    let edited = server.import(&file(3), t0()).unwrap();
+    assert_eq!(edited.audit_short, None);
+    let refused = edited.audit_refused.unwrap_or_default();
+    assert!(refused.contains("changed after it was written"), "{refused}");
+    assert_eq!(server.audit_log(laptop.caller.device).unwrap(), log[..3].to_vec(), "nothing of either kept");
 }
 
 /// A block enrolled with `district`: the caller its sessions give, and its secret.
