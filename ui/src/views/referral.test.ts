@@ -61,9 +61,9 @@ const detail: ReferralDetail = {
 const nav = { showReferral: () => Promise.resolve(), showSlip: () => Promise.resolve() };
 
 /** The view drawn into a page, and a way to find its fields and type into them. */
-function screen() {
+function screen(data: ReferralDetail = detail) {
   const page: { drawn: HTMLElement | null } = { drawn: null };
-  const view = new ReferralView(nav, structuredClone(detail), () => {}, "2026-12-08");
+  const view = new ReferralView(nav, structuredClone(data), () => {}, "2026-12-08");
   const redraw = () => {
     const drawn = view.render();
     document.body.replaceChildren(drawn);
@@ -134,6 +134,27 @@ describe("ReferralView", () => {
     await settled();
     s.press("move-withdraw");
     expect(s.field("ask-reason").value).toBe("");
+  });
+
+  it("saves a document's status chosen while another step saves, once that step ends", async () => {
+    const withDocument: ReferralDetail = {
+      ...structuredClone(detail),
+      documents: [{ en: "Aadhaar", hi: "आधार", status: "missing" }],
+      allowed: [...detail.allowed, "document"],
+    };
+    const again = screen(withDocument);
+    let answer: (d: ReferralDetail) => void = () => {};
+    act.mockImplementation(() => new Promise((ok) => (answer = ok)));
+    again.type("note-text", "दस्तावेज़ जमा");
+    again.press("note-save");
+    const status = document.querySelector<HTMLSelectElement>('[data-test="doc-status-0"]')!;
+    status.value = "obtained";
+    status.dispatchEvent(new Event("change"));
+    expect(act).toHaveBeenCalledTimes(1);
+    answer(structuredClone(withDocument));
+    await settled();
+    expect(act).toHaveBeenCalledTimes(2);
+    expect(act).toHaveBeenLastCalledWith("r1", { action: "document", index: 0, status: "obtained" });
   });
 
   it("saves a note once however often it is pressed, and empties only the note once saved", async () => {

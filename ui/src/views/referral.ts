@@ -50,6 +50,8 @@ export class ReferralView {
   /** A step is being saved: a second press of any button waits for it (a double click saved a
    * note or a visit twice). */
   private busy = false;
+  /** A document's status chosen while a step was saving, saved once that step ends. */
+  private queued: Step | null = null;
   private readonly root = h("div", { class: "referral" });
 
   constructor(
@@ -317,7 +319,13 @@ export class ReferralView {
   }
 
   private async step(step: Step): Promise<void> {
-    if (this.busy) return;
+    if (this.busy) {
+      // A document's status chosen while another step saves is saved after it (the list
+      // showed her choice, and the next drawing put the old one back, nothing saved); a
+      // button pressed again is not.
+      if (step.action === "document") this.queued = step;
+      return;
+    }
     this.busy = true;
     try {
       this.data = await ipc.referralAct(this.data.summary.id, step);
@@ -341,6 +349,9 @@ export class ReferralView {
       this.busy = false;
     }
     this.render();
+    const queued = this.queued;
+    this.queued = null;
+    if (queued) await this.step(queued);
   }
 }
 
