@@ -39,6 +39,11 @@ test("the household register is saved from the home screen as a workbook in Hind
     const files = readdirSync(app.exportDir).filter((f) => f.endsWith(".xlsx"));
     assert.equal(files.length, 1, `one workbook in the export folder: ${files}`);
     assert.ok(said.includes(files[0]), `the notice names the file: ${said}`);
+    // Said again in English when she switches, with the file's place: it went at the switch.
+    await (await find(browser, "[data-test=lang-en]")).click();
+    const again = await textOf(browser, "[data-test=notice]", (s) => s.includes("is saved"));
+    assert.ok(again.includes(files[0]), `the notice still names the file: ${again}`);
+    await (await find(browser, "[data-test=lang-hi]")).click();
     const book = readFileSync(join(app.exportDir, files[0]));
     assert.equal(book.subarray(0, 2).toString(), "PK", "an .xlsx is a zip");
     const strings = sharedStrings(book);

@@ -190,7 +190,7 @@ export class App {
     );
   }
 
-  async showHome(message?: string): Promise<void> {
+  async showHome(message?: Said): Promise<void> {
     this.drawHeader();
     mount(this.main, h("p", { class: "muted" }, t("loading")));
     try {
@@ -214,13 +214,14 @@ export class App {
     }
     this.drawHeader();
     const overview = this.overview;
-    this.redraw = () => mount(this.main, this.home.render(overview, message));
+    // The notice stays through a redraw (a language switched says it again in the new one):
+    // it went at the first, the saved register's path with it (found by a review).
+    this.redraw = () => mount(this.main, this.home.render(overview, message?.()));
     this.redraw();
-    message = undefined;
   }
 
   /** Home after a save: the saved household listed alone, with its schemes one click away. */
-  async showSaved(id: string, number: number | null, title: string, message: string): Promise<void> {
+  async showSaved(id: string, number: number | null, title: string, message: Said): Promise<void> {
     this.home.showSaved(id, number, title);
     await this.showHome(message);
   }

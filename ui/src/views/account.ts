@@ -9,7 +9,7 @@ import { ipc } from "../ipc";
 import { errorSaid } from "./errorPanel";
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   showAccounts(message?: Said): Promise<void>;
 }
 

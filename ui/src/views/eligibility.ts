@@ -30,7 +30,7 @@ const QUESTIONS_SHOWN = 5;
 import type { SurveyFocus } from "./survey";
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   showSurvey(householdId: string, title: string, focus?: SurveyFocus): Promise<void>;
   showSurveyHistory(householdId: string, title: string): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;

@@ -6,13 +6,13 @@ import type { ReferralFilter } from "../bindings/ReferralFilter";
 import type { ReferralFunnel } from "../bindings/ReferralFunnel";
 import type { SheetFormat } from "../bindings/SheetFormat";
 import { h, mount } from "../dom";
-import { dateWords, language, t } from "../i18n";
+import { dateWords, language, t, type Said } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorText } from "./errorPanel";
 import { stageWord } from "./referral";
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   showReferralList(filter?: Partial<ReferralFilter>): Promise<void>;
 }
 

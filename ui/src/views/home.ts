@@ -4,7 +4,7 @@ import type { HouseholdSummary } from "../bindings/HouseholdSummary";
 import type { RegisterFilter } from "../bindings/RegisterFilter";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h, mount } from "../dom";
-import { language, localName, t } from "../i18n";
+import { language, localName, t, type Said } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { BackupPanel } from "./backupPanel";
 import { errorPanel, errorText } from "./errorPanel";
@@ -25,7 +25,7 @@ interface Navigator {
   showTodo(): Promise<void>;
   showFunnel(): Promise<void>;
   showSync(): Promise<void>;
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
 }
 
 /** The register's filters, in the order the list offers them. */
@@ -172,18 +172,20 @@ export class HomeView {
   /** The backup panel: a USB stick or the Downloads folder, with progress, then the result. */
   private backup(): void {
     new BackupPanel((done) => {
-      if (done) void this.nav.showHome(t("backupSavedNotice", { n: done.households, file: done.file_name }));
+      if (done) void this.nav.showHome(() => t("backupSavedNotice", { n: done.households, file: done.file_name }));
     }).open();
   }
 
   /** The household register as an Excel workbook in the export folder, in her language. */
   private async saveRegister(button: HTMLButtonElement): Promise<void> {
     button.disabled = true;
-    let message: string;
+    let message: Said;
     try {
-      message = t("registerSaved", { path: await ipc.saveRegister("xlsx", language()) });
+      const path = await ipc.saveRegister("xlsx", language());
+      message = () => t("registerSaved", { path });
     } catch (e) {
-      message = errorText(asErrorReply(e));
+      const reply = asErrorReply(e);
+      message = () => errorText(reply);
     }
     await this.nav.showHome(message);
   }

@@ -17,7 +17,7 @@ import {
   toInput,
   readDraft,
 } from "../form/model";
-import { instantWords, localName, t, type MessageKey } from "../i18n";
+import { instantWords, localName, t, type MessageKey, type Said } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorText } from "./errorPanel";
 import { mayDelete } from "../role";
@@ -50,9 +50,9 @@ function leftOutValue(l: MergeLeftOut): string {
 }
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
-  showSaved(id: string, number: number | null, title: string, message: string): Promise<void>;
+  showSaved(id: string, number: number | null, title: string, message: Said): Promise<void>;
 }
 
 export class HouseholdForm {
@@ -457,7 +457,7 @@ export class HouseholdForm {
       return;
     }
     this.dirty = false;
-    void this.nav.showHome(t(m === null ? "withdrawnHousehold" : "withdrawnMember"));
+    void this.nav.showHome(() => t(m === null ? "withdrawnHousehold" : "withdrawnMember"));
   }
 
   /** `m` is a second record of another saved member: she chooses which, confirms, and the two
@@ -492,7 +492,7 @@ export class HouseholdForm {
         saved.id,
         saved.number,
         `${number} — ${saved.members[0]?.name ?? ""}`,
-        t("merged", { facts: done.facts, benefits: done.benefits }),
+        () => t("merged", { facts: done.facts, benefits: done.benefits }),
       );
     } catch (e) {
       const reply = asErrorReply(e);
@@ -562,7 +562,7 @@ export class HouseholdForm {
       const saved = await ipc.saveHousehold(prepared.input);
       this.dirty = false;
       const number = saved.number ?? t("noNumber");
-      await this.nav.showSaved(saved.id, saved.number, `${number} — ${saved.members[0]?.name ?? ""}`, t("saved", { number }));
+      await this.nav.showSaved(saved.id, saved.number, `${number} — ${saved.members[0]?.name ?? ""}`, () => t("saved", { number }));
     } catch (e) {
       const reply = asErrorReply(e);
       this.errors = new Map(reply.fields.map((f) => [f.field, f.code]));

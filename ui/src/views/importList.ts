@@ -7,12 +7,12 @@ import type { FoundFile } from "../bindings/FoundFile";
 import type { ImportFiles } from "../bindings/ImportFiles";
 import type { ListReport } from "../bindings/ListReport";
 import { h } from "../dom";
-import { language, t } from "../i18n";
+import { language, t, type Said } from "../i18n";
 import { asErrorReply, ipc, onImportProgress } from "../ipc";
 import { errorPanel } from "./errorPanel";
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
 }
 
 type Busy = { what: "looking" } | { what: "checking" } | { what: "writing"; done: number; total: number };
@@ -184,7 +184,7 @@ export class ImportView {
           ),
       r.dry_run
         ? h("p", { class: "muted" }, r.imported > 0 ? t("importNextRun") : t("importNothing"))
-        : h("button", { type: "button", class: "primary", "data-test": "import-to-register", onclick: () => void this.nav.showHome(t("importDone", { n: r.imported, m: r.members })) }, t("importToRegister")),
+        : h("button", { type: "button", class: "primary", "data-test": "import-to-register", onclick: () => void this.nav.showHome(() => t("importDone", { n: r.imported, m: r.members })) }, t("importToRegister")),
     );
   }
 }

@@ -36,7 +36,7 @@ export interface SurveyFocus {
 }
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
 }
 
@@ -532,7 +532,7 @@ export class SurveyView {
       const done = await ipc.surveyFinish(this.householdId);
       // A refusal keeps none of the answers; the eligibility page would show the family's
       // schemes from an earlier survey as if this one had found them.
-      if (done.refused) await this.nav.showHome(t(done.consent_on_record ? "surveyRefusedKept" : "surveyRefused"));
+      if (done.refused) await this.nav.showHome(() => t(done.consent_on_record ? "surveyRefusedKept" : "surveyRefused"));
       else await this.nav.showEligibility(this.householdId, this.title);
     } catch (e) {
       // Only answers missing or refused come with a count; anything else (the app locked, the

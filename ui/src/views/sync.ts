@@ -4,14 +4,14 @@
 import type { ErrorReply } from "../bindings/ErrorReply";
 import type { SyncStatus } from "../bindings/SyncStatus";
 import { h, mount } from "../dom";
-import { instantWords, t, timeWords } from "../i18n";
+import { instantWords, t, timeWords, type Said } from "../i18n";
 import { asErrorReply, ipc } from "../ipc";
 import { errorPanel, syncErrorWords } from "./errorPanel";
 import { confirmInApp } from "./confirm";
 import { mayWrite } from "../role";
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   /** The practice village was put aside at `aside` and its store closed: the app says where it
    * went and leads only to the new setup, with no village named anywhere. */
   showPracticeLeft(aside: string): void;
@@ -205,7 +205,7 @@ export function syncScreen(nav: Navigator, status: SyncStatus, firstVillage = fa
               return syncAfter(enrolled);
             })
               .then(({ next, synced }) => {
-                if (firstVillage) return nav.showHome(t(synced ? "syncVillageArrived" : "syncEnrolledNotSynced"));
+                if (firstVillage) return nav.showHome(() => t(synced ? "syncVillageArrived" : "syncEnrolledNotSynced"));
                 draw(next, h("p", { class: "notice", role: "status", "data-test": synced ? "sync-done" : "sync-enrolled" }, t(synced ? "syncEnrolledDone" : "syncEnrolledNotSynced")));
               })
               .catch((err: unknown) => draw(s, enrollFailed(asErrorReply(err), t("syncEnroll"))));

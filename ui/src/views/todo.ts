@@ -3,11 +3,11 @@
 import type { ReferralSummary } from "../bindings/ReferralSummary";
 import type { Todo } from "../bindings/Todo";
 import { h } from "../dom";
-import { dateWords, language, t } from "../i18n";
+import { dateWords, language, t, type Said } from "../i18n";
 import { levelWord, stageWord } from "./referral";
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   showReferral(id: string, back: () => void): Promise<void>;
   showTodo(): Promise<void>;
 }

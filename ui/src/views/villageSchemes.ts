@@ -5,10 +5,10 @@ import type { VillageEligibility } from "../bindings/VillageEligibility";
 import type { VillageOverview } from "../bindings/VillageOverview";
 import { h } from "../dom";
 import { withTerms } from "../glossary/view";
-import { dateWords, language, localName, t } from "../i18n";
+import { dateWords, language, localName, t, type Said } from "../i18n";
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   showWorklist(code: string): Promise<void>;
 }
 

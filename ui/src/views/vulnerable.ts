@@ -7,12 +7,12 @@ import type { VulnerabilityLevel } from "../bindings/VulnerabilityLevel";
 import type { VulnerabilityList } from "../bindings/VulnerabilityList";
 import type { VulnerabilityView } from "../bindings/VulnerabilityView";
 import { h } from "../dom";
-import { dateWords, language, localName, t } from "../i18n";
+import { dateWords, language, localName, t, type Said } from "../i18n";
 import { ipc } from "../ipc";
 import { HamletToolbar } from "./hamletToolbar";
 
 interface Navigator {
-  showHome(message?: string): Promise<void>;
+  showHome(message?: Said): Promise<void>;
   showEligibility(householdId: string, title: string): Promise<void>;
 }
 
