@@ -3,7 +3,7 @@
 // says so, and the household, opened again, no longer lists her.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { By, find, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, find, runSibling, startApp, textOf } from "./session.mjs";
 
 test("a member's withdrawal of consent is asked first, then erases her from the household", async () => {
   const app = await startApp();
@@ -39,6 +39,28 @@ test("a member's withdrawal of consent is asked first, then erases her from the 
     );
     assert.equal(names.length, members - 1);
     assert.ok(!names.includes(her), `${her} is gone: ${names}`);
+  } finally {
+    await app.close();
+  }
+});
+
+// A household erased elsewhere while the list still shows it (here the CLI on the same store,
+// as a withdrawal a sync brings would): opening its schemes says the record is gone, with the
+// way back to the list beside it. Before, the error alone left her to restart the app.
+test("a household erased while listed opens to its error with the way back to the list", async () => {
+  const app = await startApp();
+  try {
+    const { browser } = app;
+    await textOf(browser, "[data-test=list-count]");
+    await (await find(browser, "[data-test=search]")).sendKeys("116");
+    await textOf(browser, "[data-test=list-count]", (s) => /^1\D/.test(s) || s.includes(" 1 "));
+    runSibling("samanvaya", ["--data-dir", app.dataDir, "consent", "withdraw", "--household", "116"], { SAMANVAYA_PIN: TEST_PIN });
+    await browser.executeScript("document.querySelector('[data-test=household-row] [data-test=open-eligibility]').click()");
+    await find(browser, "[data-test=error]");
+    await (await find(browser, "[data-test=back]")).click();
+    // The list again, where the household no longer is.
+    await find(browser, "[data-test=add-household]");
+    await find(browser, "[data-test=search]");
   } finally {
     await app.close();
   }
