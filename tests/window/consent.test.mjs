@@ -3,7 +3,7 @@
 // says so, and the household, opened again, no longer lists her.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { By, TEST_PIN, find, runSibling, startApp, textOf } from "./session.mjs";
+import { By, TEST_PIN, find, runSibling, screen, startApp, textOf } from "./session.mjs";
 
 test("a member's withdrawal of consent is asked first, then erases her from the household", async () => {
   const app = await startApp();
@@ -57,6 +57,7 @@ test("a household erased while listed opens to its error with the way back to th
     runSibling("samanvaya", ["--data-dir", app.dataDir, "consent", "withdraw", "--household", "116"], { SAMANVAYA_PIN: TEST_PIN });
     await browser.executeScript("document.querySelector('[data-test=household-row] [data-test=open-eligibility]').click()");
     await find(browser, "[data-test=error]");
+    await screen(browser, "household-gone-hi-1024x600.png");
     await (await find(browser, "[data-test=back]")).click();
     // The list again, where the household no longer is.
     await find(browser, "[data-test=add-household]");
